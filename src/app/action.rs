@@ -1,0 +1,96 @@
+//! Everything a user can do, as data. Key bindings, the help overlay and `docs/config.md`
+//! all come from this one table, so they cannot drift apart.
+
+use serde::{Deserialize, Serialize};
+
+/// Where a binding applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Context {
+    Inbox,
+    Conversation,
+    Composer,
+    /// A one-line prompt: search, jump, labels.
+    Prompt,
+    /// A list overlay: search results, jump matches, quick replies.
+    Picker,
+    Help,
+}
+
+macro_rules! actions {
+    ($( $variant:ident $name:literal [$($ctx:ident),*] [$($key:literal),*] $de:literal $en:literal; )*) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum Action { $($variant,)* }
+
+        impl Action {
+            pub const ALL: &'static [Action] = &[$(Action::$variant,)*];
+
+            /// The name used in `[keymap]`.
+            pub fn name(self) -> &'static str {
+                match self { $(Action::$variant => $name,)* }
+            }
+
+            pub fn contexts(self) -> &'static [Context] {
+                match self { $(Action::$variant => &[$(Context::$ctx),*],)* }
+            }
+
+            pub fn default_keys(self) -> &'static [&'static str] {
+                match self { $(Action::$variant => &[$($key),*],)* }
+            }
+
+            /// (German, English) description for the help overlay.
+            pub fn description(self) -> (&'static str, &'static str) {
+                match self { $(Action::$variant => ($de, $en),)* }
+            }
+        }
+    };
+}
+
+actions! {
+    Quit "quit" [Inbox] ["q", "ctrl-c"] "Beenden" "Quit";
+    Help "help" [Inbox, Conversation, Help] ["?", "f1"] "Hilfe zu allen Tasten" "Help for every key";
+    Next "next" [Inbox, Conversation, Prompt, Picker, Help] ["j", "down"] "Nächster Eintrag / weiter unten" "Next item / scroll down";
+    Prev "prev" [Inbox, Conversation, Prompt, Picker, Help] ["k", "up"] "Vorheriger Eintrag / weiter oben" "Previous item / scroll up";
+    First "first" [Inbox, Conversation, Help] ["g", "home"] "Zum Anfang" "Go to the top";
+    Last "last" [Inbox, Conversation, Help] ["G", "end"] "Zum Ende" "Go to the bottom";
+    PageDown "page_down" [Inbox, Conversation, Picker, Help] ["ctrl-d", "pgdown"] "Seite nach unten" "Page down";
+    PageUp "page_up" [Inbox, Conversation, Picker, Help] ["ctrl-u", "pgup"] "Seite nach oben" "Page up";
+    Open "open" [Inbox, Picker] ["enter", "l", "right"] "Unterhaltung öffnen" "Open conversation";
+    Back "back" [Conversation, Picker, Help] ["esc", "h", "left"] "Zurück" "Back";
+    NextUnread "next_unread" [Inbox, Conversation] ["n"] "Nächste ungelesene Unterhaltung" "Next unread conversation";
+    Jump "jump" [Inbox, Conversation] ["f", "ctrl-k"] "Springen zu Kunde oder Nummer (unscharf)" "Jump to customer or number (fuzzy)";
+    Search "search" [Inbox, Conversation] ["/"] "Volltextsuche in allen Unterhaltungen" "Full-text search in all conversations";
+    NextHit "next_hit" [Conversation] ["ctrl-n"] "Nächster Suchtreffer" "Next search hit";
+    PrevHit "prev_hit" [Conversation] ["ctrl-p"] "Vorheriger Suchtreffer" "Previous search hit";
+    Reply "reply" [Inbox, Conversation] ["r", "i"] "Antworten" "Reply";
+    Note "note" [Inbox, Conversation] ["m"] "Interne Notiz (wird nie gesendet)" "Internal note (never sent)";
+    QuickReply "quick_reply" [Inbox, Conversation] ["Q"] "Textbaustein einfügen" "Insert a canned response";
+    SetOpen "set_open" [Inbox, Conversation] ["o"] "Status: offen" "State: open";
+    SetWaiting "set_waiting" [Inbox, Conversation] ["w"] "Status: wartet auf Kunde" "State: waiting for customer";
+    Snooze "snooze" [Inbox, Conversation] ["z"] "Zurückstellen bis morgen 8 Uhr" "Snooze until tomorrow 8:00";
+    Done "done" [Inbox, Conversation] ["d"] "Status: erledigt" "State: done";
+    MarkUnread "mark_unread" [Inbox, Conversation] ["u"] "Als ungelesen markieren" "Mark unread";
+    Labels "labels" [Inbox, Conversation] ["t"] "Labels bearbeiten" "Edit labels";
+    FilterState "filter_state" [Inbox] ["s"] "Filter: Status wechseln" "Filter: cycle state";
+    FilterNetwork "filter_network" [Inbox] ["N"] "Filter: Netzwerk wechseln" "Filter: cycle network";
+    FilterUnread "filter_unread" [Inbox] ["U"] "Filter: nur ungelesene" "Filter: unread only";
+    FilterLabel "filter_label" [Inbox] ["T"] "Filter: Label" "Filter: label";
+    ClearFilters "clear_filters" [Inbox] ["x"] "Alle Filter aufheben" "Clear all filters";
+    Send "send" [Composer] ["enter"] "Senden (Notiz: speichern)" "Send (note: save)";
+    Newline "newline" [Composer] ["alt-enter", "ctrl-j"] "Neue Zeile" "New line";
+    Editor "editor" [Composer] ["ctrl-e"] "Im $EDITOR schreiben" "Write in $EDITOR";
+    Cancel "cancel" [Composer, Prompt] ["esc"] "Abbrechen (Entwurf bleibt erhalten)" "Cancel (the draft is kept)";
+    Submit "submit" [Prompt] ["enter"] "Bestätigen" "Confirm";
+}
+
+impl std::str::FromStr for Action {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Action::ALL
+            .iter()
+            .copied()
+            .find(|a| a.name() == s)
+            .ok_or_else(|| format!("unknown action `{s}`"))
+    }
+}

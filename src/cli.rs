@@ -1,0 +1,626 @@
+//! The command line: argument parsing and the commands behind it. This is the binary's
+//! edge, the one place where errors become `anyhow` and exit codes.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context as _, Result, anyhow};
+use clap::{CommandFactory, Parser, Subcommand};
+use serde::Serialize;
+
+use crate::app::{App, AppConfig};
+use crate::config::{Config, Paths};
+use crate::domain::{Conversation, Delivery, Message, Timestamp, sanitize_for_terminal};
+use crate::engine::{Engine, EngineHandle, EngineOptions, Notification};
+use crate::error::UsageError;
+use crate::profile::{self, OpenProfile};
+use crate::store::{SharedStore, StoreRead};
+
+const ABOUT: &str = "Keyboard-driven terminal inbox for a firm's business messenger line";
+
+const LONG_ABOUT: &str = "\
+tresen keeps the customer chats of a firm's business line (Signal, Matrix, and WhatsApp or \
+Telegram bridged into Matrix) in one encrypted inbox, apart from anyone's private messages.
+
+Run without a command to open the inbox. Try it first with the built-in demo:
+    tresen --demo
+
+Files: the config is ~/.config/tresen/config.toml (see docs/config.md; `tresen config check` \
+validates it), the encrypted store lives in ~/.local/share/tresen, logs in \
+~/.local/state/tresen/logs. TRESEN_CONFIG, TRESEN_DATA_DIR and TRESEN_LOG override them.
+
+Exit codes: 0 success, 1 failure, 2 a problem you need to fix (bad config, missing key, \
+profile in use, damaged store).";
+
+#[derive(Debug, Parser)]
+#[command(name = "tresen", version, about = ABOUT, long_about = LONG_ABOUT)]
+pub struct Cli {
+    /// Config file to use instead of ~/.config/tresen/config.toml
+    #[arg(long, global = true, value_name = "PATH", env = "TRESEN_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    /// Open the inbox on a temporary demo profile with sample customers (nothing is kept)
+    #[arg(long)]
+    pub demo: bool,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Validate configuration
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Fetch what is new from every account, then exit
+    Sync {
+        /// Required: sync once and exit (use `tresen daemon` to keep syncing)
+        #[arg(long)]
+        once: bool,
+    },
+    /// Keep syncing in the background without a terminal, until SIGTERM or SIGINT
+    Daemon,
+    /// List conversations, most recent first
+    List {
+        /// Machine-readable output (format in docs/json.md)
+        #[arg(long)]
+        json: bool,
+        /// Include done and snoozed conversations
+        #[arg(long)]
+        all: bool,
+    },
+    /// Show a conversation's messages
+    Show {
+        /// Conversation: its number from `tresen list`, the customer's number or handle, or the exact name
+        conversation: String,
+        /// Machine-readable output (format in docs/json.md)
+        #[arg(long)]
+        json: bool,
+        /// Newest messages to show
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
+    /// Send a text message (for scripts); waits until the network accepted it
+    Send {
+        /// Conversation, as for `show`
+        conversation: String,
+        /// Message text
+        text: String,
+        /// Seconds to wait for the network's answer
+        #[arg(long, default_value_t = 30)]
+        timeout: u64,
+    },
+    /// Print shell completions
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff)
+    Man,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Check a config file (default: the one tresen would use) and report the first error
+    Check { path: Option<PathBuf> },
+    /// Print the built-in default configuration
+    Default,
+}
+
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Some(Command::Completions { shell }) => {
+            let mut cmd = Cli::command();
+            clap_complete::generate(shell, &mut cmd, "tresen", &mut std::io::stdout());
+            return Ok(ExitCode::SUCCESS);
+        }
+        Some(Command::Man) => {
+            clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        Some(Command::Config(ConfigCommand::Default)) => {
+            print!("{}", crate::config::DEFAULT_TOML);
+            return Ok(ExitCode::SUCCESS);
+        }
+        Some(Command::Config(ConfigCommand::Check { path })) => {
+            let file = path.or_else(|| Paths::config_file(cli.config.as_deref()));
+            let config = Config::load(file.as_deref())?;
+            let paths = Paths::resolve(file.clone(), &config);
+            match &file {
+                Some(f) => println!("{}: OK", f.display()),
+                None => println!("no config file; using the built-in defaults: OK"),
+            }
+            println!("data directory: {}", paths.data_dir.display());
+            println!("accounts: {}", config.accounts.len());
+            return Ok(ExitCode::SUCCESS);
+        }
+        _ => {}
+    }
+
+    if cli.demo {
+        if cli.command.is_some() {
+            return Err(
+                UsageError("--demo only opens the inbox; it takes no command".into()).into(),
+            );
+        }
+        return run_demo(cli.config.as_deref());
+    }
+
+    let file = Paths::config_file(cli.config.as_deref());
+    let config = Config::load(file.as_deref())?;
+    let paths = Paths::resolve(file, &config);
+    // Checked before logging starts, because the log may live inside the data directory.
+    crate::fsutil::ensure_private_dir(&paths.data_dir)?;
+    let prefix = if matches!(cli.command, Some(Command::Daemon)) {
+        "daemon"
+    } else {
+        "tresen"
+    };
+    let _guard = crate::logging::init(
+        &paths.log_dir,
+        &config.logging.level,
+        config.logging.max_files,
+        prefix,
+    );
+    let prompt = |label: &str, confirm: bool| crate::secrets::tty_prompt(label, confirm);
+    match cli.command {
+        None => {
+            let profile = profile::open(&config, paths, &prompt)?;
+            let connectors = profile::connectors(&config)?;
+            run_tui(&config, profile, connectors, false)
+        }
+        Some(Command::List { json, all }) => {
+            let profile = profile::open(&config, paths, &prompt)?;
+            list(&profile, json, all)
+        }
+        Some(Command::Show {
+            conversation,
+            json,
+            limit,
+        }) => {
+            let profile = profile::open(&config, paths, &prompt)?;
+            show(&profile, &conversation, json, limit)
+        }
+        Some(Command::Sync { once }) => {
+            if !once {
+                return Err(UsageError(
+                    "`tresen sync` needs --once; to keep syncing run `tresen daemon`".into(),
+                )
+                .into());
+            }
+            let profile = profile::open(&config, paths, &prompt)?;
+            let connectors = profile::connectors(&config)?;
+            sync_once(profile, connectors)
+        }
+        Some(Command::Daemon) => {
+            let profile = profile::open(&config, paths, &prompt)?;
+            let connectors = profile::connectors(&config)?;
+            if connectors.is_empty() {
+                return Err(UsageError(
+                    "no accounts configured: add [[accounts]] to the config (see docs/config.md)"
+                        .into(),
+                )
+                .into());
+            }
+            daemon(profile, connectors)
+        }
+        Some(Command::Send {
+            conversation,
+            text,
+            timeout,
+        }) => {
+            let profile = profile::open(&config, paths, &prompt)?;
+            let connectors = profile::connectors(&config)?;
+            send(&config, profile, connectors, &conversation, text, timeout)
+        }
+        Some(Command::Completions { .. } | Command::Man | Command::Config(_)) => {
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+fn run_demo(config_path: Option<&Path>) -> Result<ExitCode> {
+    // The user's config still supplies language, keys and quick replies; the profile is not theirs.
+    let file = Paths::config_file(config_path);
+    let config = Config::load(file.as_deref())?;
+    let profile = profile::open_demo(300)?;
+    let _guard = crate::logging::init(&profile.paths.log_dir, &config.logging.level, 2, "demo");
+    let connectors = crate::demo::connectors(Timestamp::now());
+    run_tui(&config, profile, connectors, true)
+}
+
+fn run_tui(
+    config: &Config,
+    profile: OpenProfile,
+    connectors: Vec<Box<dyn crate::connector::Connector>>,
+    demo: bool,
+) -> Result<ExitCode> {
+    let OpenProfile {
+        store, lock, temp, ..
+    } = profile;
+    let rt = runtime()?;
+    let result: Result<()> = rt.block_on(async {
+        let shared = SharedStore::new(Box::new(store));
+        let (engine, handle) = Engine::start(shared, connectors, EngineOptions::default());
+        let engine_task = tokio::spawn(engine.run());
+        let mut app = App::new(AppConfig::from_config(config, demo), Timestamp::now());
+        let mouse = config.ui.mouse;
+        let editor = crate::tui::terminal::editor_command(&config.ui.editor);
+        let mut terminal =
+            crate::tui::terminal::enter(mouse).context("cannot set up the terminal")?;
+        let input = crossterm::event::EventStream::new();
+        let opts = crate::tui::RunOptions {
+            tick: Duration::from_secs(1),
+            editor: Box::new(move |initial: &str| {
+                crate::tui::terminal::run_editor(&editor, initial, mouse)
+            }),
+            clock: Box::new(Timestamp::now),
+        };
+        let r = crate::tui::run(&mut terminal, &mut app, &handle, input, opts).await;
+        crate::tui::terminal::restore_if_entered();
+        handle.shutdown().await;
+        let _ = engine_task.await;
+        r.map_err(anyhow::Error::from)
+    });
+    drop(lock);
+    drop(temp);
+    result?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `--json` shapes. Versioned and documented in docs/json.md; change only by adding fields.
+#[derive(Serialize)]
+struct JsonContact<'a> {
+    identity: &'a str,
+    name: &'a str,
+}
+
+#[derive(Serialize)]
+struct JsonConversation<'a> {
+    id: i64,
+    account: &'a str,
+    remote_id: &'a str,
+    kind: crate::domain::ConversationKind,
+    network: &'a str,
+    title: &'a str,
+    contact: Option<JsonContact<'a>>,
+    state: &'a str,
+    snoozed_until: Option<String>,
+    labels: &'a [String],
+    unread: u32,
+    marked_unread: bool,
+    last_activity: String,
+    last_preview: &'a str,
+}
+
+impl<'a> From<&'a Conversation> for JsonConversation<'a> {
+    fn from(c: &'a Conversation) -> Self {
+        Self {
+            id: c.id.0,
+            account: &c.account.0,
+            remote_id: &c.remote_id,
+            kind: c.kind,
+            network: c.channel.as_str(),
+            title: &c.title,
+            contact: c.contact.as_ref().map(|ct| JsonContact {
+                identity: &ct.identity,
+                name: &ct.display_name,
+            }),
+            state: c.state.name(),
+            snoozed_until: match c.state {
+                crate::domain::TriageState::Snoozed(t) => Some(t.rfc3339()),
+                _ => None,
+            },
+            labels: &c.labels,
+            unread: c.unread,
+            marked_unread: c.marked_unread,
+            last_activity: c.last_activity.rfc3339(),
+            last_preview: &c.last_preview,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct JsonMessage<'a> {
+    id: i64,
+    remote_id: Option<&'a str>,
+    kind: crate::domain::MessageKind,
+    direction: crate::domain::Direction,
+    sender: &'a str,
+    body: &'a str,
+    edited_body: Option<&'a str>,
+    edited_at: Option<String>,
+    deleted_at: Option<String>,
+    attachments: &'a [crate::domain::Attachment],
+    sent_at: String,
+    received_at: String,
+    delivery: &'a str,
+}
+
+impl<'a> From<&'a Message> for JsonMessage<'a> {
+    fn from(m: &'a Message) -> Self {
+        Self {
+            id: m.id.0,
+            remote_id: m.remote_id.as_deref(),
+            kind: m.kind,
+            direction: m.direction,
+            sender: &m.sender,
+            body: &m.body,
+            edited_body: m.edit.as_ref().map(|e| e.body.as_str()),
+            edited_at: m.edit.as_ref().map(|e| e.at.rfc3339()),
+            deleted_at: m.deleted_at.map(|t| t.rfc3339()),
+            attachments: &m.attachments,
+            sent_at: m.sent_at.rfc3339(),
+            received_at: m.received_at.rfc3339(),
+            delivery: m.delivery.as_str(),
+        }
+    }
+}
+
+fn safe(s: &str) -> String {
+    sanitize_for_terminal(s, false).into_owned()
+}
+
+fn list(profile: &OpenProfile, json: bool, all: bool) -> Result<ExitCode> {
+    let now = Timestamp::now();
+    let convs: Vec<Conversation> = profile
+        .store
+        .conversations()?
+        .into_iter()
+        .filter(|c| {
+            all || matches!(
+                c.state.effective(now),
+                crate::domain::TriageState::Open | crate::domain::TriageState::Waiting
+            )
+        })
+        .collect();
+    let mut out = std::io::stdout().lock();
+    if json {
+        let v = serde_json::json!({
+            "version": 1,
+            "conversations": convs.iter().map(JsonConversation::from).collect::<Vec<_>>(),
+        });
+        serde_json::to_writer_pretty(&mut out, &v)?;
+        writeln!(out)?;
+    } else {
+        writeln!(
+            out,
+            "{:>6}  {:<3}  {:<8}  {:>6}  {:>4}  {:<24}  LAST MESSAGE",
+            "ID", "NET", "STATE", "UNREAD", "AGE", "CUSTOMER"
+        )?;
+        for c in &convs {
+            writeln!(
+                out,
+                "{:>6}  {:<3}  {:<8}  {:>6}  {:>4}  {:<24}  {}",
+                c.id.0,
+                c.channel.badge(),
+                c.state.effective(now).name(),
+                if c.unread > 0 {
+                    c.unread.to_string()
+                } else {
+                    String::new()
+                },
+                c.last_activity.age(now),
+                crate::ui::text::truncate(&safe(&c.title), 24),
+                crate::ui::text::truncate(&safe(&c.last_preview), 60),
+            )?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn find(store: &dyn StoreRead, key: &str) -> Result<Conversation> {
+    store.find_conversation(key)?.ok_or_else(|| {
+        UsageError(format!(
+            "no conversation `{key}`: use the ID from `tresen list`, the customer's number, or the exact name"
+        ))
+        .into()
+    })
+}
+
+fn show(profile: &OpenProfile, key: &str, json: bool, limit: usize) -> Result<ExitCode> {
+    let c = find(&profile.store, key)?;
+    let messages = profile.store.messages(c.id, None, limit)?;
+    let mut out = std::io::stdout().lock();
+    if json {
+        let v = serde_json::json!({
+            "version": 1,
+            "conversation": JsonConversation::from(&c),
+            "messages": messages.iter().map(JsonMessage::from).collect::<Vec<_>>(),
+        });
+        serde_json::to_writer_pretty(&mut out, &v)?;
+        writeln!(out)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    writeln!(
+        out,
+        "[{}] {} ({})",
+        c.channel.badge(),
+        safe(&c.title),
+        c.state.name()
+    )?;
+    for m in &messages {
+        let when = m.sent_at.to_local().format("%Y-%m-%d %H:%M");
+        let who = match (m.kind, m.direction) {
+            (crate::domain::MessageKind::Note, _) => format!("NOTE {}", safe(&m.sender)),
+            (crate::domain::MessageKind::System, _) => "--".into(),
+            (_, crate::domain::Direction::Inbound) => {
+                if m.sender.is_empty() {
+                    safe(&c.title)
+                } else {
+                    safe(&m.sender)
+                }
+            }
+            (_, crate::domain::Direction::Outbound) => format!("> {}", m.delivery.as_str()),
+        };
+        writeln!(
+            out,
+            "{when}  {who}: {}",
+            sanitize_for_terminal(m.display_body(), true)
+        )?;
+        for a in &m.attachments {
+            writeln!(
+                out,
+                "                  [attachment] {} ({}, {} bytes)",
+                safe(&a.name),
+                safe(&a.mime),
+                a.size
+            )?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn start_engine(
+    profile: OpenProfile,
+    connectors: Vec<Box<dyn crate::connector::Connector>>,
+    options: EngineOptions,
+) -> (Engine, EngineHandle, OpenProfile2) {
+    let OpenProfile {
+        store,
+        lock,
+        temp,
+        paths,
+    } = profile;
+    let shared = SharedStore::new(Box::new(store));
+    let (engine, handle) = Engine::start(shared, connectors, options);
+    (
+        engine,
+        handle,
+        OpenProfile2 {
+            _lock: lock,
+            _temp: temp,
+            paths,
+        },
+    )
+}
+
+/// What stays alive while the engine owns the store.
+struct OpenProfile2 {
+    _lock: crate::engine::ProfileLock,
+    _temp: Option<tempfile::TempDir>,
+    paths: Paths,
+}
+
+fn sync_once(
+    profile: OpenProfile,
+    connectors: Vec<Box<dyn crate::connector::Connector>>,
+) -> Result<ExitCode> {
+    if connectors.is_empty() {
+        println!("nothing to sync: no accounts configured");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let before = profile.store.stats()?;
+    let rt = runtime()?;
+    rt.block_on(async {
+        let (engine, handle, _keep) = start_engine(
+            profile,
+            connectors,
+            EngineOptions {
+                exit_when_caught_up: true,
+            },
+        );
+        engine.run().await?;
+        let after = handle.store().lock().stats()?;
+        for (account, health) in handle.health() {
+            if let crate::domain::Health::Offline(reason) | crate::domain::Health::Degraded(reason) = &health
+                && reason != "stopped"
+            {
+                eprintln!("{account}: {reason}");
+            }
+        }
+        println!(
+            "synced: {} new messages, {} conversations in total",
+            after.messages.saturating_sub(before.messages),
+            after.conversations
+        );
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+fn daemon(
+    profile: OpenProfile,
+    connectors: Vec<Box<dyn crate::connector::Connector>>,
+) -> Result<ExitCode> {
+    let rt = runtime()?;
+    rt.block_on(async {
+        let (engine, handle, keep) = start_engine(profile, connectors, EngineOptions::default());
+        eprintln!(
+            "tresen daemon running (PID {}, data {}); stop with SIGTERM or Ctrl-C",
+            std::process::id(),
+            keep.paths.data_dir.display()
+        );
+        tracing::info!(pid = std::process::id(), "daemon started");
+        let engine_task = tokio::spawn(engine.run());
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .context("cannot listen for SIGTERM")?;
+        tokio::select! {
+            _ = term.recv() => tracing::info!("SIGTERM: shutting down"),
+            _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT: shutting down"),
+        }
+        handle.shutdown().await;
+        engine_task
+            .await
+            .map_err(|e| anyhow!("engine task failed: {e}"))??;
+        tracing::info!("daemon stopped cleanly");
+        eprintln!("tresen daemon stopped");
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+fn send(
+    config: &Config,
+    profile: OpenProfile,
+    connectors: Vec<Box<dyn crate::connector::Connector>>,
+    key: &str,
+    text: String,
+    timeout: u64,
+) -> Result<ExitCode> {
+    let conversation = find(&profile.store, key)?;
+    let rt = runtime()?;
+    rt.block_on(async {
+        let (engine, handle, _keep) = start_engine(profile, connectors, EngineOptions::default());
+        let mut bus = handle.subscribe();
+        let engine_task = tokio::spawn(engine.run());
+        let id = handle.send(conversation.id, text, config.staff_name()).await?;
+        let result = tokio::time::timeout(Duration::from_secs(timeout), async {
+            loop {
+                let state = handle.store().lock().message(id)?.map(|m| m.delivery);
+                match state {
+                    Some(Delivery::Pending) | None => {}
+                    Some(d) => return Ok::<Delivery, anyhow::Error>(d),
+                }
+                match bus.recv().await {
+                    Ok(Notification::Message(m)) if m != id => {}
+                    Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(_) => return Err(anyhow!("engine stopped")),
+                }
+            }
+        })
+        .await;
+        handle.shutdown().await;
+        let _ = engine_task.await;
+        match result {
+            Ok(Ok(Delivery::Failed)) => Err(anyhow!("message {} was NOT sent (stored as failed; see the log)", id.0)),
+            Ok(Ok(d)) => {
+                println!("message {} {}", id.0, d.as_str());
+                Ok(ExitCode::SUCCESS)
+            }
+            Ok(Err(e)) => Err(e),
+            Err(_) => Err(anyhow!(
+                "no answer from the network within {timeout} s; message {} stays pending and is retried by the next sync",
+                id.0
+            )),
+        }
+    })
+}

@@ -1,0 +1,432 @@
+//! Configuration: the embedded `config/default.toml`, a user file on top, environment
+//! overrides, and errors that name file, line and key.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::app::action::Action;
+use crate::app::keymap::KeyChord;
+
+/// The documented defaults, shipped inside the binary.
+pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}:{column}: {key}{message}")]
+    Parse {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        /// Dotted key path, or empty when the TOML itself is malformed.
+        key: String,
+        message: String,
+    },
+    #[error("{path}: key `{key}`: {message}")]
+    Invalid {
+        path: PathBuf,
+        key: String,
+        message: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub profile: ProfileConfig,
+    pub ui: UiConfig,
+    pub secrets: SecretsConfig,
+    pub logging: LoggingConfig,
+    pub quick_replies: Vec<QuickReply>,
+    /// Action name → keys. Kept as spanned text so an unknown action can be reported with
+    /// its line; [`Config::key_overrides`] gives the checked form.
+    pub keymap: BTreeMap<toml::Spanned<String>, Vec<KeyChord>>,
+    pub accounts: Vec<AccountConfig>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ProfileConfig {
+    pub name: String,
+    pub data_dir: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LanguageSetting {
+    Auto,
+    De,
+    En,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct UiConfig {
+    pub language: LanguageSetting,
+    pub mouse: bool,
+    pub editor: String,
+    pub staff_name: String,
+    pub history_page: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SecretsBackend {
+    Auto,
+    Keyring,
+    Systemd,
+    Passphrase,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SecretsConfig {
+    pub backend: SecretsBackend,
+    pub credential_name: String,
+    pub passphrase_file: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LoggingConfig {
+    pub level: String,
+    pub max_files: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuickReply {
+    pub name: String,
+    pub text: String,
+}
+
+/// A messenger account. Only the scripted `demo` network exists until the Matrix and
+/// Signal connectors land; it lets `sync --once` and the daemon run end to end.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountConfig {
+    pub id: String,
+    pub network: crate::domain::AccountNetwork,
+}
+
+impl Default for ProfileConfig {
+    fn default() -> Self {
+        Self {
+            name: "Geschäftlich".into(),
+            data_dir: String::new(),
+        }
+    }
+}
+
+impl Default for UiConfig {
+    fn default() -> Self {
+        Self {
+            language: LanguageSetting::Auto,
+            mouse: false,
+            editor: String::new(),
+            staff_name: String::new(),
+            history_page: 200,
+        }
+    }
+}
+
+impl Default for SecretsConfig {
+    fn default() -> Self {
+        Self {
+            backend: SecretsBackend::Auto,
+            credential_name: "tresen-master-key".into(),
+            passphrase_file: String::new(),
+        }
+    }
+}
+
+impl Default for LoggingConfig {
+    fn default() -> Self {
+        Self {
+            level: "info".into(),
+            max_files: 7,
+        }
+    }
+}
+
+impl Default for Config {
+    /// Equal to `config/default.toml` (a test keeps the two in step). Quick replies come
+    /// from that file because they are content, not code.
+    fn default() -> Self {
+        let quick_replies = toml::from_str::<QuickRepliesOnly>(DEFAULT_TOML)
+            .map(|q| q.quick_replies)
+            .unwrap_or_default();
+        Self {
+            profile: ProfileConfig::default(),
+            ui: UiConfig::default(),
+            secrets: SecretsConfig::default(),
+            logging: LoggingConfig::default(),
+            quick_replies,
+            keymap: BTreeMap::new(),
+            accounts: Vec::new(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct QuickRepliesOnly {
+    #[serde(default)]
+    quick_replies: Vec<QuickReply>,
+}
+
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before
+        .rfind('\n')
+        .map_or(before.len(), |p| before.len() - p - 1)
+        + 1;
+    (line, column)
+}
+
+impl Config {
+    /// Parses a config text; `path` is only used in messages.
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let parse_error = |e: toml::de::Error, key: String| {
+            let (line, column) = e.span().map_or((1, 1), |s| line_col(text, s.start));
+            let message = e.message().trim_end().to_string();
+            // Map keys that are not plain strings show up as `?` in the path; the line
+            // itself names the key.
+            let key = match key.split_once(".?") {
+                Some((table, rest)) => {
+                    let name = text
+                        .lines()
+                        .nth(line - 1)
+                        .and_then(|l| l.split_once('='))
+                        .map(|(k, _)| k.trim().trim_matches('"').to_string())
+                        .unwrap_or_else(|| "?".into());
+                    format!("{table}.{name}{rest}")
+                }
+                None => key,
+            };
+            ConfigError::Parse {
+                path: path.to_path_buf(),
+                line,
+                column,
+                key: if key.is_empty() || key == "." {
+                    String::new()
+                } else {
+                    format!("key `{key}`: ")
+                },
+                message,
+            }
+        };
+        let de = toml::Deserializer::parse(text).map_err(|e| parse_error(e, String::new()))?;
+        let config: Config = serde_path_to_error::deserialize(de).map_err(|e| {
+            let key = e.path().to_string();
+            parse_error(e.into_inner(), key)
+        })?;
+        for name in config.keymap.keys() {
+            if let Err(message) = name.get_ref().parse::<Action>() {
+                let (line, column) = line_col(text, name.span().start);
+                return Err(ConfigError::Parse {
+                    path: path.to_path_buf(),
+                    line,
+                    column,
+                    key: format!("key `keymap.{}`: ", name.get_ref()),
+                    message: format!("{message}; run `tresen` and press ? for the list of actions"),
+                });
+            }
+        }
+        config.validate(path)?;
+        Ok(config)
+    }
+
+    /// Reads `path`, or the defaults if `path` is `None`.
+    pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
+        let Some(path) = path else {
+            return Ok(Config::default());
+        };
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::parse(&text, path)
+    }
+
+    fn validate(&self, path: &Path) -> Result<(), ConfigError> {
+        let invalid = |key: &str, message: String| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            key: key.to_string(),
+            message,
+        };
+        if self.ui.history_page == 0 || self.ui.history_page > 10_000 {
+            return Err(invalid(
+                "ui.history_page",
+                format!("expected 1..=10000, found {}", self.ui.history_page),
+            ));
+        }
+        if self.logging.max_files == 0 {
+            return Err(invalid("logging.max_files", "expected at least 1".into()));
+        }
+        if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.logging.level) {
+            return Err(invalid(
+                "logging.level",
+                format!("not a valid log filter: {e}"),
+            ));
+        }
+        let mut seen = std::collections::HashSet::new();
+        for (i, a) in self.accounts.iter().enumerate() {
+            if a.id.trim().is_empty() {
+                return Err(invalid(
+                    &format!("accounts[{i}].id"),
+                    "must not be empty".into(),
+                ));
+            }
+            if !seen.insert(&a.id) {
+                return Err(invalid(
+                    &format!("accounts[{i}].id"),
+                    format!("account id `{}` is used twice", a.id),
+                ));
+            }
+        }
+        for (i, q) in self.quick_replies.iter().enumerate() {
+            if q.name.trim().is_empty() || q.text.trim().is_empty() {
+                return Err(invalid(
+                    &format!("quick_replies[{i}]"),
+                    "name and text must not be empty".into(),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The keymap overrides with action names resolved (checked at load).
+    pub fn key_overrides(&self) -> BTreeMap<Action, Vec<KeyChord>> {
+        self.keymap
+            .iter()
+            .filter_map(|(name, keys)| Some((name.get_ref().parse().ok()?, keys.clone())))
+            .collect()
+    }
+
+    /// German unless configured or the locale says otherwise.
+    pub fn language(&self) -> crate::app::i18n::Lang {
+        use crate::app::i18n::Lang;
+        match self.ui.language {
+            LanguageSetting::De => Lang::De,
+            LanguageSetting::En => Lang::En,
+            LanguageSetting::Auto => Lang::from_locale_env(),
+        }
+    }
+
+    pub fn staff_name(&self) -> String {
+        if !self.ui.staff_name.trim().is_empty() {
+            return self.ui.staff_name.trim().to_string();
+        }
+        std::env::var("USER")
+            .or_else(|_| std::env::var("USERNAME"))
+            .unwrap_or_else(|_| "staff".into())
+    }
+}
+
+/// Where a profile's files are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Paths {
+    /// The config file in effect, if any.
+    pub config_file: Option<PathBuf>,
+    pub data_dir: PathBuf,
+    pub log_dir: PathBuf,
+}
+
+fn absolute_env(name: &str) -> Option<PathBuf> {
+    // A relative XDG path is invalid per the spec; ignoring it beats writing into $PWD.
+    std::env::var_os(name)
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+}
+
+fn project_dirs() -> Option<directories::ProjectDirs> {
+    directories::ProjectDirs::from("", "", "tresen")
+}
+
+impl Paths {
+    /// The config file: `--config`, else `$TRESEN_CONFIG`, else the XDG file if it exists.
+    pub fn config_file(cli: Option<&Path>) -> Option<PathBuf> {
+        if let Some(p) = cli {
+            return Some(p.to_path_buf());
+        }
+        if let Some(p) = std::env::var_os("TRESEN_CONFIG").filter(|v| !v.is_empty()) {
+            return Some(PathBuf::from(p));
+        }
+        let base = absolute_env("XDG_CONFIG_HOME")
+            .map(|d| d.join("tresen"))
+            .or_else(|| project_dirs().map(|d| d.config_dir().to_path_buf()))?;
+        let p = base.join("config.toml");
+        p.exists().then_some(p)
+    }
+
+    pub fn resolve(config_file: Option<PathBuf>, config: &Config) -> Paths {
+        let data_dir = absolute_env("TRESEN_DATA_DIR")
+            .or_else(|| {
+                let d = config.profile.data_dir.trim();
+                (!d.is_empty()).then(|| PathBuf::from(shellexpand_home(d)))
+            })
+            .or_else(|| absolute_env("XDG_DATA_HOME").map(|d| d.join("tresen")))
+            .or_else(|| project_dirs().map(|d| d.data_dir().to_path_buf()))
+            .unwrap_or_else(|| PathBuf::from(".tresen"));
+        let log_dir = if std::env::var_os("TRESEN_DATA_DIR").is_some() {
+            data_dir.join("logs")
+        } else {
+            absolute_env("XDG_STATE_HOME")
+                .map(|d| d.join("tresen"))
+                .or_else(|| project_dirs().and_then(|d| d.state_dir().map(Path::to_path_buf)))
+                .unwrap_or_else(|| data_dir.clone())
+                .join("logs")
+        };
+        Paths {
+            config_file,
+            data_dir,
+            log_dir,
+        }
+    }
+
+    pub fn store_file(&self) -> PathBuf {
+        self.data_dir.join("inbox.db")
+    }
+}
+
+fn shellexpand_home(p: &str) -> String {
+    match (p.strip_prefix("~/"), std::env::var("HOME")) {
+        (Some(rest), Ok(home)) => format!("{home}/{rest}"),
+        _ => p.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_defaults_equal_code_defaults() {
+        let parsed = Config::parse(DEFAULT_TOML, Path::new("config/default.toml")).unwrap();
+        assert_eq!(parsed, Config::default());
+        assert_eq!(parsed.quick_replies.len(), 3);
+    }
+
+    #[test]
+    fn unknown_key_names_line_and_key() {
+        let e = Config::parse("[ui]\nmouse = true\ncolour = 1\n", Path::new("c.toml")).unwrap_err();
+        let msg = e.to_string();
+        assert!(msg.starts_with("c.toml:3:"), "{msg}");
+        assert!(msg.contains("colour"), "{msg}");
+    }
+
+    #[test]
+    fn wrong_type_names_key() {
+        let e = Config::parse("[ui]\n\nmouse = \"yes\"\n", Path::new("c.toml")).unwrap_err();
+        let msg = e.to_string();
+        assert!(msg.starts_with("c.toml:3:"), "{msg}");
+        assert!(msg.contains("ui.mouse"), "{msg}");
+    }
+}

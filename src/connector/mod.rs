@@ -1,0 +1,106 @@
+//! The boundary to messenger networks, in tresen's own types.
+//!
+//! A connector is a task: it reports what happens on the network as [`ConnectorEvent`]s
+//! and carries out [`ConnectorCommand`]s. No SDK or protocol type crosses this line, so a
+//! Matrix (matrix-sdk), Signal (signal-cli JSON-RPC) or future presage connector plug in
+//! the same way. Connectors never touch the store or the UI: the engine does.
+
+mod fake;
+
+pub use fake::{FakeConnector, FakeHandle, ScriptStep};
+
+use futures::future::BoxFuture;
+use tokio::sync::mpsc;
+
+use crate::domain::{
+    AccountId, AccountNetwork, Attachment, ConversationUpsert, Delivery, Health, IncomingMessage,
+    MessageId, Timestamp,
+};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConnectorEvent {
+    Health(Health),
+    Conversation(ConversationUpsert),
+    Message(IncomingMessage),
+    /// Answer to [`ConnectorCommand::Send`]: the network's id for the message, or why not.
+    SendResult {
+        message: MessageId,
+        outcome: Result<String, String>,
+    },
+    Receipt {
+        remote_id: String,
+        delivery: Delivery,
+    },
+    Edited {
+        remote_id: String,
+        body: String,
+        at: Timestamp,
+    },
+    Deleted {
+        remote_id: String,
+        at: Timestamp,
+    },
+    /// The initial sync is complete; `tresen sync --once` stops after every connector
+    /// has said this.
+    CaughtUp,
+}
+
+/// An outbound message as the connector must deliver it. Footer and consent checks (the
+/// compliance layer) happen in the engine before this is built; connectors send `body`
+/// verbatim.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutgoingMessage {
+    pub message: MessageId,
+    pub conversation_remote_id: String,
+    pub body: String,
+    pub attachments: Vec<Attachment>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConnectorCommand {
+    Send(OutgoingMessage),
+    /// The user has seen the conversation up to now.
+    MarkRead {
+        conversation_remote_id: String,
+    },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectorError {
+    #[error("{account}: {message}")]
+    Failed { account: AccountId, message: String },
+}
+
+/// Where a connector reports to; tags every event with the account.
+#[derive(Clone)]
+pub struct EventSink {
+    account: AccountId,
+    tx: mpsc::Sender<(AccountId, ConnectorEvent)>,
+}
+
+impl EventSink {
+    pub fn new(account: AccountId, tx: mpsc::Sender<(AccountId, ConnectorEvent)>) -> Self {
+        Self { account, tx }
+    }
+
+    /// Waits while the engine is busy (backpressure). Returns false once the engine is gone,
+    /// which tells the connector to stop.
+    pub async fn emit(&self, event: ConnectorEvent) -> bool {
+        self.tx.send((self.account.clone(), event)).await.is_ok()
+    }
+}
+
+/// What a running connector gets from the engine.
+pub struct ConnectorIo {
+    pub events: EventSink,
+    /// Closed by the engine on shutdown; a connector returns when `recv` yields `None`.
+    pub commands: mpsc::Receiver<ConnectorCommand>,
+}
+
+pub trait Connector: Send + 'static {
+    fn account(&self) -> &AccountId;
+    fn network(&self) -> AccountNetwork;
+    /// Runs until the command channel closes. Reconnecting after network trouble is the
+    /// connector's job; returning an error means it gave up.
+    fn run(self: Box<Self>, io: ConnectorIo) -> BoxFuture<'static, Result<(), ConnectorError>>;
+}

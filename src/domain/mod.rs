@@ -1,0 +1,364 @@
+//! Pure domain types: accounts, conversations, contacts, messages and triage state.
+//!
+//! Nothing in here does IO; every other layer speaks these types, so a connector for a
+//! new network only has to translate into them.
+
+mod sanitize;
+mod time;
+
+pub use sanitize::sanitize_for_terminal;
+pub use time::Timestamp;
+
+use serde::{Deserialize, Serialize};
+
+/// The network an *account* is registered on: what tresen logs into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AccountNetwork {
+    Signal,
+    Matrix,
+    /// The scripted connector used by `--demo` and tests.
+    Demo,
+}
+
+impl AccountNetwork {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Signal => "signal",
+            Self::Matrix => "matrix",
+            Self::Demo => "demo",
+        }
+    }
+}
+
+/// The network the *customer* is on. For a WhatsApp chat bridged into Matrix this is
+/// `Whatsapp` while the account's network is `Matrix`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Channel {
+    Signal,
+    Whatsapp,
+    Telegram,
+    Matrix,
+    Other,
+}
+
+impl Channel {
+    pub const ALL: [Channel; 5] = [
+        Self::Signal,
+        Self::Whatsapp,
+        Self::Telegram,
+        Self::Matrix,
+        Self::Other,
+    ];
+
+    /// Three-letter badge shown in the conversation list.
+    pub fn badge(self) -> &'static str {
+        match self {
+            Self::Signal => "SIG",
+            Self::Whatsapp => "WA",
+            Self::Telegram => "TG",
+            Self::Matrix => "MX",
+            Self::Other => "??",
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Signal => "signal",
+            Self::Whatsapp => "whatsapp",
+            Self::Telegram => "telegram",
+            Self::Matrix => "matrix",
+            Self::Other => "other",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+}
+
+/// Identifies an account in config and store, e.g. `"signal-buero"`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct AccountId(pub String);
+
+impl std::fmt::Display for AccountId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Local, store-assigned conversation id. Stable for the lifetime of a store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ConversationId(pub i64);
+
+/// Local, store-assigned message id. Monotonic in insertion order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct MessageId(pub i64);
+
+impl std::fmt::Display for ConversationId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ConversationKind {
+    Direct,
+    Group,
+}
+
+/// Where a conversation stands in the office's triage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "state", content = "until")]
+pub enum TriageState {
+    Open,
+    /// The office answered and waits for the customer.
+    Waiting,
+    /// Hidden until the given time or until the customer writes, whichever comes first.
+    Snoozed(Timestamp),
+    Done,
+}
+
+impl TriageState {
+    /// The state as the user sees it at `now`: a snooze that has run out is open again.
+    pub fn effective(self, now: Timestamp) -> TriageState {
+        match self {
+            Self::Snoozed(until) if until <= now => Self::Open,
+            other => other,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Open => "open",
+            Self::Waiting => "waiting",
+            Self::Snoozed(_) => "snoozed",
+            Self::Done => "done",
+        }
+    }
+
+    /// A customer writing pulls any conversation back into the open queue.
+    pub fn after_inbound(self) -> TriageState {
+        Self::Open
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Contact {
+    /// Network identity: phone number, Matrix ID, bridged handle.
+    pub identity: String,
+    pub display_name: String,
+}
+
+/// Everything the inbox list shows for one conversation, kept denormalised in the store
+/// so that the list never has to touch the message table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Conversation {
+    pub id: ConversationId,
+    pub account: AccountId,
+    /// The connector's id for this chat (room id, phone number, group id).
+    pub remote_id: String,
+    pub kind: ConversationKind,
+    pub channel: Channel,
+    pub title: String,
+    pub contact: Option<Contact>,
+    pub state: TriageState,
+    pub labels: Vec<String>,
+    pub unread: u32,
+    /// Set by "mark unread" so a read conversation can be put back on the pile.
+    pub marked_unread: bool,
+    pub last_activity: Timestamp,
+    pub last_preview: String,
+}
+
+impl Conversation {
+    pub fn is_unread(&self) -> bool {
+        self.unread > 0 || self.marked_unread
+    }
+}
+
+/// What a connector (or the demo seeder) knows about a conversation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConversationUpsert {
+    pub account: AccountId,
+    pub remote_id: String,
+    pub kind: ConversationKind,
+    pub channel: Channel,
+    pub title: String,
+    pub contact: Option<Contact>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    Inbound,
+    Outbound,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MessageKind {
+    /// A real message exchanged with the customer.
+    Chat,
+    /// An internal note: visible to staff only, never sent.
+    Note,
+    /// A line generated by the network or tresen (membership change, decryption failure…).
+    System,
+}
+
+/// Delivery progress of an outbound message. Ordered: a later state never goes back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Delivery {
+    Pending,
+    Sent,
+    Delivered,
+    Read,
+    Failed,
+}
+
+impl Delivery {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Sent => "sent",
+            Self::Delivered => "delivered",
+            Self::Read => "read",
+            Self::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            Self::Pending,
+            Self::Sent,
+            Self::Delivered,
+            Self::Read,
+            Self::Failed,
+        ]
+        .into_iter()
+        .find(|d| d.as_str() == s)
+    }
+
+    /// Receipts can arrive out of order; only ever move forward, and a failure can be
+    /// superseded by a later success (a retry that went through).
+    pub fn advance(self, next: Delivery) -> Delivery {
+        match (self, next) {
+            (Self::Failed, n) => n,
+            (Self::Pending, Self::Failed) => Self::Failed,
+            (cur, Self::Failed) => cur,
+            (cur, n) => cur.max(n),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attachment {
+    pub name: String,
+    pub mime: String,
+    pub size: u64,
+}
+
+/// A change the other side made after sending. The original body is never overwritten.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Edit {
+    pub body: String,
+    pub at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Message {
+    pub id: MessageId,
+    pub conversation: ConversationId,
+    pub remote_id: Option<String>,
+    pub kind: MessageKind,
+    pub direction: Direction,
+    pub sender: String,
+    /// The body exactly as first received or sent.
+    pub body: String,
+    pub attachments: Vec<Attachment>,
+    pub sent_at: Timestamp,
+    pub received_at: Timestamp,
+    pub delivery: Delivery,
+    /// Latest edit by the other side, if any; `body` keeps the original.
+    pub edit: Option<Edit>,
+    /// When the other side deleted it; the original stays readable for the office.
+    pub deleted_at: Option<Timestamp>,
+}
+
+impl Message {
+    /// The text to show: the edited body if there is one.
+    pub fn display_body(&self) -> &str {
+        self.edit.as_ref().map_or(&self.body, |e| &e.body)
+    }
+}
+
+/// A message as it arrives from a connector, before the store has given it an id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IncomingMessage {
+    pub account: AccountId,
+    pub conversation_remote_id: String,
+    pub remote_id: String,
+    pub kind: MessageKind,
+    pub direction: Direction,
+    pub sender: String,
+    pub body: String,
+    pub attachments: Vec<Attachment>,
+    pub sent_at: Timestamp,
+    pub received_at: Timestamp,
+}
+
+/// A full-text search hit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SearchHit {
+    pub conversation: ConversationId,
+    pub message: Option<MessageId>,
+    pub title: String,
+    pub snippet: String,
+    pub at: Timestamp,
+}
+
+/// Connection health of one account, as shown in the status line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "state", content = "detail")]
+pub enum Health {
+    Connecting,
+    Online,
+    /// Reachable but something needs attention (e.g. a bridge reports it is logged out).
+    Degraded(String),
+    Offline(String),
+}
+
+impl Health {
+    pub fn is_online(&self) -> bool {
+        matches!(self, Self::Online)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delivery_never_goes_back() {
+        assert_eq!(Delivery::Read.advance(Delivery::Delivered), Delivery::Read);
+        assert_eq!(Delivery::Sent.advance(Delivery::Failed), Delivery::Sent);
+        assert_eq!(
+            Delivery::Pending.advance(Delivery::Failed),
+            Delivery::Failed
+        );
+        assert_eq!(Delivery::Failed.advance(Delivery::Sent), Delivery::Sent);
+    }
+
+    #[test]
+    fn expired_snooze_is_open() {
+        let s = TriageState::Snoozed(Timestamp(1000));
+        assert_eq!(s.effective(Timestamp(999)), s);
+        assert_eq!(s.effective(Timestamp(1000)), TriageState::Open);
+    }
+}

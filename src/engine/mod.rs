@@ -1,0 +1,465 @@
+//! The engine: single owner of the store and the connectors, shared by TUI and daemon.
+//!
+//! Inbound: connector events are batched into one store transaction, then small
+//! [`Notification`] tags go out on a broadcast bus; readers pull what changed from the
+//! store ("notify, then pull"). Outbound: an [`EngineCommand::Send`] is stored as pending
+//! first, then handed to the connector; its result updates the stored message.
+
+mod lock;
+
+pub use lock::{LockError, ProfileLock};
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+use crate::connector::{
+    Connector, ConnectorCommand, ConnectorEvent, ConnectorIo, EventSink, OutgoingMessage,
+};
+use crate::domain::{AccountId, Attachment, ConversationId, Health, MessageId, Timestamp};
+use crate::store::{Applied, Op, SharedStore, StoreError};
+
+/// Largest number of connector events written in one transaction. Big enough to amortise
+/// the fsync of a durable commit, small enough that the UI never waits long for the lock.
+const MAX_BATCH: usize = 4096;
+
+/// A hint that something changed; never a payload. Receivers re-read the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Notification {
+    /// The conversation list (order, previews, counts) changed.
+    Inbox,
+    Conversation(ConversationId),
+    /// A message's delivery state or content changed.
+    Message(MessageId),
+    /// An account's connection health changed.
+    Health,
+    /// Every connector finished its initial sync.
+    CaughtUp,
+}
+
+#[derive(Debug)]
+pub enum EngineCommand {
+    /// Send a message. Answered with the local id once it is stored as pending.
+    Send {
+        conversation: ConversationId,
+        body: String,
+        attachments: Vec<Attachment>,
+        sender: String,
+        reply: Option<oneshot::Sender<Result<MessageId, EngineError>>>,
+    },
+    /// Triage and other local-only changes (notes, state, labels, read markers).
+    Local(Op),
+    /// The user opened a conversation: clear unread here and tell the network.
+    Viewed(ConversationId),
+    Shutdown,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the engine has stopped")]
+    Stopped,
+    #[error("refusing to send: {0}")]
+    Refused(String),
+}
+
+/// Cheap, cloneable access to a running engine.
+#[derive(Clone)]
+pub struct EngineHandle {
+    commands: mpsc::Sender<EngineCommand>,
+    bus: broadcast::Sender<Notification>,
+    store: SharedStore,
+    health: Arc<Mutex<BTreeMap<AccountId, Health>>>,
+}
+
+impl EngineHandle {
+    pub fn store(&self) -> &SharedStore {
+        &self.store
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Notification> {
+        self.bus.subscribe()
+    }
+
+    pub async fn command(&self, cmd: EngineCommand) -> Result<(), EngineError> {
+        self.commands
+            .send(cmd)
+            .await
+            .map_err(|_| EngineError::Stopped)
+    }
+
+    /// For the synchronous UI loop: never blocks; a full queue is reported as an error.
+    pub fn try_command(&self, cmd: EngineCommand) -> Result<(), EngineError> {
+        self.commands
+            .try_send(cmd)
+            .map_err(|_| EngineError::Stopped)
+    }
+
+    pub async fn send(
+        &self,
+        conversation: ConversationId,
+        body: String,
+        sender: String,
+    ) -> Result<MessageId, EngineError> {
+        let (tx, rx) = oneshot::channel();
+        self.command(EngineCommand::Send {
+            conversation,
+            body,
+            attachments: Vec::new(),
+            sender,
+            reply: Some(tx),
+        })
+        .await?;
+        rx.await.map_err(|_| EngineError::Stopped)?
+    }
+
+    pub fn health(&self) -> BTreeMap<AccountId, Health> {
+        self.health.lock().map(|h| h.clone()).unwrap_or_default()
+    }
+
+    pub async fn shutdown(&self) {
+        let _ = self.commands.send(EngineCommand::Shutdown).await;
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EngineOptions {
+    /// Stop once every connector has caught up (`tresen sync --once`).
+    pub exit_when_caught_up: bool,
+}
+
+pub struct Engine {
+    store: SharedStore,
+    commands: mpsc::Receiver<EngineCommand>,
+    events: mpsc::Receiver<(AccountId, ConnectorEvent)>,
+    /// Kept so the event channel stays open with no connectors (an inbox without
+    /// accounts is still usable for triage).
+    _events_tx: mpsc::Sender<(AccountId, ConnectorEvent)>,
+    bus: broadcast::Sender<Notification>,
+    health: Arc<Mutex<BTreeMap<AccountId, Health>>>,
+    connectors: HashMap<AccountId, mpsc::Sender<ConnectorCommand>>,
+    tasks: Vec<JoinHandle<()>>,
+    pending_caught_up: usize,
+    options: EngineOptions,
+}
+
+impl Engine {
+    /// Builds the engine and starts the connectors. Call [`Engine::run`] to process.
+    pub fn start(
+        store: SharedStore,
+        connectors: Vec<Box<dyn Connector>>,
+        options: EngineOptions,
+    ) -> (Engine, EngineHandle) {
+        let (cmd_tx, cmd_rx) = mpsc::channel(256);
+        let (ev_tx, ev_rx) = mpsc::channel(8192);
+        let (bus, _) = broadcast::channel(1024);
+        let health = Arc::new(Mutex::new(BTreeMap::new()));
+        let mut routes = HashMap::new();
+        let mut tasks = Vec::new();
+        let count = connectors.len();
+        for c in connectors {
+            let account = c.account().clone();
+            let (tx, rx) = mpsc::channel(256);
+            routes.insert(account.clone(), tx);
+            if let Ok(mut h) = health.lock() {
+                h.insert(account.clone(), Health::Connecting);
+            }
+            let io = ConnectorIo {
+                events: EventSink::new(account.clone(), ev_tx.clone()),
+                commands: rx,
+            };
+            let sink = io.events.clone();
+            tasks.push(tokio::spawn(async move {
+                let result = c.run(io).await;
+                let health = match result {
+                    Ok(()) => Health::Offline("stopped".into()),
+                    Err(e) => {
+                        tracing::error!(%account, error = %e, "connector gave up");
+                        Health::Offline(e.to_string())
+                    }
+                };
+                // The connector is gone; it cannot report CaughtUp any more.
+                sink.emit(ConnectorEvent::Health(health)).await;
+                sink.emit(ConnectorEvent::CaughtUp).await;
+            }));
+        }
+        let handle = EngineHandle {
+            commands: cmd_tx,
+            bus: bus.clone(),
+            store: store.clone(),
+            health: health.clone(),
+        };
+        let engine = Engine {
+            store,
+            commands: cmd_rx,
+            events: ev_rx,
+            _events_tx: ev_tx,
+            bus,
+            health,
+            connectors: routes,
+            tasks,
+            pending_caught_up: count,
+            options,
+        };
+        (engine, handle)
+    }
+
+    /// Processes events and commands until shutdown. Returns after the connectors have
+    /// been told to stop and their queued events have been written.
+    pub async fn run(mut self) -> Result<(), EngineError> {
+        if self.options.exit_when_caught_up && self.pending_caught_up == 0 {
+            self.notify(Notification::CaughtUp);
+            return Ok(());
+        }
+        loop {
+            tokio::select! {
+                cmd = self.commands.recv() => match cmd {
+                    None | Some(EngineCommand::Shutdown) => break,
+                    Some(cmd) => self.handle_command(cmd),
+                },
+                first = self.events.recv() => {
+                    let Some(first) = first else { break };
+                    let mut batch = vec![first];
+                    while batch.len() < MAX_BATCH {
+                        match self.events.try_recv() {
+                            Ok(ev) => batch.push(ev),
+                            Err(_) => break,
+                        }
+                    }
+                    if self.handle_events(batch) {
+                        break;
+                    }
+                }
+            }
+        }
+        self.stop().await;
+        Ok(())
+    }
+
+    async fn stop(&mut self) {
+        // Closing the command channels tells connectors to finish.
+        self.connectors.clear();
+        for t in self.tasks.drain(..) {
+            match tokio::time::timeout(std::time::Duration::from_secs(5), t).await {
+                Ok(_) => {}
+                Err(_) => tracing::warn!("a connector did not stop within 5 s"),
+            }
+        }
+        // Whatever the connectors reported before stopping is still written.
+        let mut rest = Vec::new();
+        while let Ok(ev) = self.events.try_recv() {
+            rest.push(ev);
+        }
+        if !rest.is_empty() {
+            self.handle_events(rest);
+        }
+    }
+
+    fn notify(&self, n: Notification) {
+        // No subscriber is fine: the daemon runs without a UI.
+        let _ = self.bus.send(n);
+    }
+
+    fn publish(&self, applied: &Applied) {
+        if applied.conversations.is_empty() {
+            return;
+        }
+        self.notify(Notification::Inbox);
+        // Past a handful, per-conversation tags cost more than a full reload.
+        if applied.conversations.len() <= 32 {
+            for c in &applied.conversations {
+                self.notify(Notification::Conversation(*c));
+            }
+        }
+    }
+
+    /// Returns true when the engine should stop (sync --once finished).
+    fn handle_events(&mut self, batch: Vec<(AccountId, ConnectorEvent)>) -> bool {
+        let mut ops = Vec::with_capacity(batch.len());
+        let mut messages = Vec::new();
+        let mut health_changed = false;
+        let mut done = false;
+        for (account, ev) in batch {
+            match ev {
+                ConnectorEvent::Health(h) => {
+                    if let Ok(mut map) = self.health.lock() {
+                        map.insert(account, h);
+                    }
+                    health_changed = true;
+                }
+                ConnectorEvent::Conversation(c) => ops.push(Op::UpsertConversation(c)),
+                ConnectorEvent::Message(m) => ops.push(Op::Incoming(m)),
+                ConnectorEvent::SendResult { message, outcome } => {
+                    if let Err(e) = &outcome {
+                        tracing::warn!(%account, message = message.0, error = %e, "send failed");
+                    }
+                    messages.push(message);
+                    ops.push(Op::SendResult {
+                        message,
+                        outcome,
+                        at: Timestamp::now(),
+                    });
+                }
+                ConnectorEvent::Receipt {
+                    remote_id,
+                    delivery,
+                } => ops.push(Op::Receipt {
+                    account,
+                    remote_id,
+                    delivery,
+                }),
+                ConnectorEvent::Edited {
+                    remote_id,
+                    body,
+                    at,
+                } => ops.push(Op::RemoteEdit {
+                    account,
+                    remote_id,
+                    body,
+                    at,
+                }),
+                ConnectorEvent::Deleted { remote_id, at } => ops.push(Op::RemoteDelete {
+                    account,
+                    remote_id,
+                    at,
+                }),
+                ConnectorEvent::CaughtUp => {
+                    self.pending_caught_up = self.pending_caught_up.saturating_sub(1);
+                    if self.pending_caught_up == 0 {
+                        done = self.options.exit_when_caught_up;
+                        self.notify(Notification::CaughtUp);
+                    }
+                }
+            }
+        }
+        if !ops.is_empty() {
+            match self.apply(&ops) {
+                Ok(applied) => self.publish(&applied),
+                Err(e) => {
+                    // One bad event must not take the batch down with it: retry singly,
+                    // so everything good is kept and the bad one is logged.
+                    tracing::warn!(error = %e, "batch failed; applying events one by one");
+                    for op in &ops {
+                        match self.apply(std::slice::from_ref(op)) {
+                            Ok(a) => self.publish(&a),
+                            Err(e) => {
+                                tracing::error!(error = %e, ?op, "dropping event the store rejected")
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        for m in messages {
+            self.notify(Notification::Message(m));
+        }
+        if health_changed {
+            self.notify(Notification::Health);
+        }
+        done
+    }
+
+    fn apply(&self, ops: &[Op]) -> Result<Applied, StoreError> {
+        self.store.lock().apply(ops)
+    }
+
+    fn handle_command(&mut self, cmd: EngineCommand) {
+        match cmd {
+            EngineCommand::Send {
+                conversation,
+                body,
+                attachments,
+                sender,
+                reply,
+            } => {
+                let result = self.send(conversation, body, attachments, sender);
+                if let Err(e) = &result {
+                    tracing::warn!(error = %e, "send rejected");
+                }
+                if let Some(reply) = reply {
+                    let _ = reply.send(result);
+                }
+            }
+            EngineCommand::Local(op) => match self.apply(std::slice::from_ref(&op)) {
+                Ok(a) => self.publish(&a),
+                Err(e) => tracing::warn!(error = %e, "local change rejected"),
+            },
+            EngineCommand::Viewed(id) => {
+                let conv = self.store.lock().conversation(id);
+                let Ok(Some(conv)) = conv else { return };
+                if conv.is_unread() {
+                    match self.apply(&[Op::MarkRead { conversation: id }]) {
+                        Ok(a) => self.publish(&a),
+                        Err(e) => tracing::warn!(error = %e, "mark read failed"),
+                    }
+                }
+                if let Some(tx) = self.connectors.get(&conv.account) {
+                    let _ = tx.try_send(ConnectorCommand::MarkRead {
+                        conversation_remote_id: conv.remote_id,
+                    });
+                }
+            }
+            EngineCommand::Shutdown => {}
+        }
+    }
+
+    fn send(
+        &mut self,
+        conversation: ConversationId,
+        body: String,
+        attachments: Vec<Attachment>,
+        sender: String,
+    ) -> Result<MessageId, EngineError> {
+        if body.trim().is_empty() && attachments.is_empty() {
+            return Err(EngineError::Refused("the message is empty".into()));
+        }
+        let conv = self
+            .store
+            .lock()
+            .conversation(conversation)?
+            .ok_or_else(|| StoreError::NoConversation(conversation.to_string()))?;
+        // The compliance layer (footer, consent gate) hooks in here, before the message
+        // is stored: what is stored as pending is exactly what will be sent.
+        let applied = self.apply(&[Op::QueueOutgoing {
+            conversation,
+            sender,
+            body: body.clone(),
+            attachments: attachments.clone(),
+            at: Timestamp::now(),
+        }])?;
+        let Some(&id) = applied.queued.first() else {
+            return Err(EngineError::Refused(
+                "store did not queue the message".into(),
+            ));
+        };
+        self.publish(&applied);
+        let out = OutgoingMessage {
+            message: id,
+            conversation_remote_id: conv.remote_id,
+            body,
+            attachments,
+        };
+        let delivered = match self.connectors.get(&conv.account) {
+            Some(tx) => tx
+                .try_send(ConnectorCommand::Send(out))
+                .map_err(|e| match e {
+                    mpsc::error::TrySendError::Full(_) => "the connector is busy; try again",
+                    mpsc::error::TrySendError::Closed(_) => "the connector has stopped",
+                }),
+            None => Err("no connector is running for this account"),
+        };
+        if let Err(reason) = delivered {
+            let applied = self.apply(&[Op::SendResult {
+                message: id,
+                outcome: Err(reason.to_string()),
+                at: Timestamp::now(),
+            }])?;
+            self.publish(&applied);
+            self.notify(Notification::Message(id));
+        }
+        Ok(id)
+    }
+}

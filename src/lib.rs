@@ -1,0 +1,25 @@
+//! tresen: a keyboard-driven terminal inbox for a firm's business messenger line.
+//!
+//! Layers, inner to outer (each may only use the ones before it):
+//! `domain` (pure types) → `store` / `connector` → `engine` → `app` (state machine)
+//! → `ui` (rendering) → `tui` (terminal runtime). `config`, `secrets`, `logging`,
+//! `profile` and `cli` wire them together. See `docs/architecture.md`.
+//!
+//! To add a user-facing feature: add an `app::action::Action` (keys and both
+//! descriptions), handle it in `App::act`, render it in `ui`, and test it with keys.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod connector;
+pub mod demo;
+pub mod domain;
+pub mod engine;
+pub mod error;
+pub mod fsutil;
+pub mod logging;
+pub mod profile;
+pub mod secrets;
+pub mod store;
+pub mod tui;
+pub mod ui;

@@ -1,0 +1,124 @@
+//! Opening a profile: data directory, single-process lock, key, store and connectors,
+//! in the order that fails earliest and changes nothing on failure.
+
+use std::path::PathBuf;
+
+use crate::config::{Config, Paths};
+use crate::connector::Connector;
+use crate::domain::{AccountNetwork, Timestamp};
+use crate::engine::{LockError, ProfileLock};
+use crate::error::UsageError;
+use crate::fsutil::{DirError, ensure_private_dir};
+use crate::secrets::{self, MasterKey, SecretsError};
+use crate::store::{KEY_LEN, SqliteStore, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProfileError {
+    #[error(transparent)]
+    Dir(#[from] DirError),
+    #[error(transparent)]
+    Lock(#[from] LockError),
+    #[error(transparent)]
+    Secrets(#[from] SecretsError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+pub struct OpenProfile {
+    pub paths: Paths,
+    pub lock: ProfileLock,
+    pub store: SqliteStore,
+    /// Present for the demo profile: its directory is removed when this is dropped.
+    pub temp: Option<tempfile::TempDir>,
+}
+
+fn key_array(key: &MasterKey) -> zeroize::Zeroizing<[u8; KEY_LEN]> {
+    key.store_key()
+}
+
+/// Opens the configured profile.
+pub fn open(
+    config: &Config,
+    paths: Paths,
+    prompt: secrets::Prompt<'_>,
+) -> Result<OpenProfile, ProfileError> {
+    ensure_private_dir(&paths.data_dir)?;
+    let lock = ProfileLock::acquire(&paths.data_dir)?;
+    let store_file = paths.store_file();
+    let (key, source) = secrets::master_key(&secrets::Request {
+        config: &config.secrets,
+        data_dir: &paths.data_dir,
+        store_file: &store_file,
+        prompt,
+    })?;
+    tracing::info!(?source, data_dir = %paths.data_dir.display(), "profile key loaded");
+    let store = SqliteStore::open(&store_file, Some(&key_array(&key)))?;
+    set_private(&store_file);
+    Ok(OpenProfile {
+        paths,
+        lock,
+        store,
+        temp: None,
+    })
+}
+
+/// The demo profile: a fresh temporary directory, a throw-away key that never touches
+/// the keyring, and the seeded inbox.
+pub fn open_demo(conversations: usize) -> Result<OpenProfile, ProfileError> {
+    let temp = tempfile::Builder::new()
+        .prefix("tresen-demo-")
+        .tempdir()
+        .map_err(|source| DirError::Create {
+            path: std::env::temp_dir(),
+            source,
+        })?;
+    let data_dir = temp.path().to_path_buf();
+    ensure_private_dir(&data_dir)?;
+    let lock = ProfileLock::acquire(&data_dir)?;
+    let paths = Paths {
+        config_file: None,
+        log_dir: data_dir.join("logs"),
+        data_dir,
+    };
+    let key = MasterKey::random();
+    let mut store = SqliteStore::open(&paths.store_file(), Some(&key_array(&key)))?;
+    crate::demo::seed(&mut store, conversations, Timestamp::now())?;
+    Ok(OpenProfile {
+        paths,
+        lock,
+        store,
+        temp: Some(temp),
+    })
+}
+
+fn set_private(path: &std::path::Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        for suffix in ["", "-wal", "-shm", ".keyid"] {
+            let mut p = path.as_os_str().to_owned();
+            p.push(suffix);
+            let p = PathBuf::from(p);
+            if p.exists() {
+                let _ = std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600));
+            }
+        }
+    }
+}
+
+/// Connectors for the configured accounts.
+pub fn connectors(config: &Config) -> Result<Vec<Box<dyn Connector>>, UsageError> {
+    let now = Timestamp::now();
+    config
+        .accounts
+        .iter()
+        .map(|a| match a.network {
+            AccountNetwork::Demo => Ok(crate::demo::scripted_account(&a.id, now)),
+            AccountNetwork::Matrix | AccountNetwork::Signal => Err(UsageError(format!(
+                "account `{}`: the {} connector is not part of this build yet",
+                a.id,
+                a.network.as_str()
+            ))),
+        })
+        .collect()
+}

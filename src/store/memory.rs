@@ -1,0 +1,461 @@
+//! In-memory store with the same contract as the SQLite one; for app and engine tests.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::query::query_words;
+use super::{Applied, LocalMessage, Op, Result, Stats, Store, StoreError, StoreRead, preview_of};
+use crate::domain::{
+    AccountId, Channel, Conversation, ConversationId, ConversationKind, ConversationUpsert,
+    Delivery, Direction, Edit, Message, MessageId, MessageKind, SearchHit, Timestamp, TriageState,
+};
+
+#[derive(Default, Clone)]
+pub struct MemoryStore {
+    conversations: BTreeMap<ConversationId, Conversation>,
+    by_remote: HashMap<(String, String), ConversationId>,
+    messages: BTreeMap<MessageId, (String, Message)>,
+    message_by_remote: HashMap<(String, String), MessageId>,
+    next_conversation: i64,
+    next_message: i64,
+}
+
+impl MemoryStore {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn upsert(&mut self, c: &ConversationUpsert, applied: &mut Applied) -> ConversationId {
+        let key = (c.account.0.clone(), c.remote_id.clone());
+        let id = match self.by_remote.get(&key) {
+            Some(id) => *id,
+            None => {
+                self.next_conversation += 1;
+                let id = ConversationId(self.next_conversation);
+                self.by_remote.insert(key, id);
+                self.conversations.insert(
+                    id,
+                    Conversation {
+                        id,
+                        account: c.account.clone(),
+                        remote_id: c.remote_id.clone(),
+                        kind: c.kind,
+                        channel: c.channel,
+                        title: c.title.clone(),
+                        contact: c.contact.clone(),
+                        state: TriageState::Open,
+                        labels: Vec::new(),
+                        unread: 0,
+                        marked_unread: false,
+                        last_activity: Timestamp(0),
+                        last_preview: String::new(),
+                    },
+                );
+                id
+            }
+        };
+        if let Some(conv) = self.conversations.get_mut(&id) {
+            conv.kind = c.kind;
+            conv.channel = c.channel;
+            conv.title = c.title.clone();
+            conv.contact = c.contact.clone();
+        }
+        applied.conversations.insert(id);
+        id
+    }
+
+    fn conv_mut(&mut self, id: ConversationId) -> Result<&mut Conversation> {
+        self.conversations
+            .get_mut(&id)
+            .ok_or_else(|| StoreError::NoConversation(id.to_string()))
+    }
+
+    fn insert_local(&mut self, m: LocalMessage<'_>, applied: &mut Applied) -> Result<MessageId> {
+        let LocalMessage {
+            conversation,
+            kind,
+            sender,
+            body,
+            attachments,
+            at,
+            delivery,
+        } = m;
+        let conv = self.conv_mut(conversation)?;
+        if kind != MessageKind::Note {
+            conv.last_preview = preview_of(body);
+            conv.last_activity = conv.last_activity.max(at);
+        }
+        let account = conv.account.0.clone();
+        self.next_message += 1;
+        let id = MessageId(self.next_message);
+        self.messages.insert(
+            id,
+            (
+                account,
+                Message {
+                    id,
+                    conversation,
+                    remote_id: None,
+                    kind,
+                    direction: Direction::Outbound,
+                    sender: sender.to_string(),
+                    body: body.to_string(),
+                    attachments: attachments.to_vec(),
+                    sent_at: at,
+                    received_at: at,
+                    delivery,
+                    edit: None,
+                    deleted_at: None,
+                },
+            ),
+        );
+        applied.conversations.insert(conversation);
+        Ok(id)
+    }
+
+    fn by_remote_mut(&mut self, account: &AccountId, remote: &str) -> Option<&mut Message> {
+        let id = self
+            .message_by_remote
+            .get(&(account.0.clone(), remote.to_string()))?;
+        self.messages.get_mut(id).map(|(_, m)| m)
+    }
+
+    fn apply_one(&mut self, op: &Op, applied: &mut Applied) -> Result<()> {
+        match op {
+            Op::UpsertConversation(c) => {
+                self.upsert(c, applied);
+            }
+            Op::Incoming(m) => {
+                let key = (m.account.0.clone(), m.remote_id.clone());
+                if self.message_by_remote.contains_key(&key) {
+                    return Ok(());
+                }
+                let conv_key = (m.account.0.clone(), m.conversation_remote_id.clone());
+                let conv_id = match self.by_remote.get(&conv_key) {
+                    Some(id) => *id,
+                    None => self.upsert(
+                        &ConversationUpsert {
+                            account: m.account.clone(),
+                            remote_id: m.conversation_remote_id.clone(),
+                            kind: ConversationKind::Direct,
+                            channel: Channel::Other,
+                            title: m.conversation_remote_id.clone(),
+                            contact: None,
+                        },
+                        applied,
+                    ),
+                };
+                self.next_message += 1;
+                let id = MessageId(self.next_message);
+                self.message_by_remote.insert(key, id);
+                self.messages.insert(
+                    id,
+                    (
+                        m.account.0.clone(),
+                        Message {
+                            id,
+                            conversation: conv_id,
+                            remote_id: Some(m.remote_id.clone()),
+                            kind: m.kind,
+                            direction: m.direction,
+                            sender: m.sender.clone(),
+                            body: m.body.clone(),
+                            attachments: m.attachments.clone(),
+                            sent_at: m.sent_at,
+                            received_at: m.received_at,
+                            delivery: match m.direction {
+                                Direction::Inbound => Delivery::Read,
+                                Direction::Outbound => Delivery::Sent,
+                            },
+                            edit: None,
+                            deleted_at: None,
+                        },
+                    ),
+                );
+                applied.inserted += 1;
+                let conv = self.conv_mut(conv_id)?;
+                if m.direction == Direction::Inbound && m.kind == MessageKind::Chat {
+                    conv.unread += 1;
+                    conv.state = conv.state.after_inbound();
+                }
+                if m.sent_at >= conv.last_activity {
+                    conv.last_preview = preview_of(&m.body);
+                }
+                conv.last_activity = conv.last_activity.max(m.sent_at);
+                applied.conversations.insert(conv_id);
+            }
+            Op::QueueOutgoing {
+                conversation,
+                sender,
+                body,
+                attachments,
+                at,
+            } => {
+                let id = self.insert_local(
+                    LocalMessage {
+                        conversation: *conversation,
+                        kind: MessageKind::Chat,
+                        sender,
+                        body,
+                        attachments,
+                        at: *at,
+                        delivery: Delivery::Pending,
+                    },
+                    applied,
+                )?;
+                let conv = self.conv_mut(*conversation)?;
+                conv.unread = 0;
+                conv.marked_unread = false;
+                if conv.state == TriageState::Open {
+                    conv.state = TriageState::Waiting;
+                }
+                applied.queued.push(id);
+            }
+            Op::SendResult {
+                message,
+                outcome,
+                at: _,
+            } => {
+                let (account, msg) = self
+                    .messages
+                    .get_mut(message)
+                    .ok_or(StoreError::NoMessage(message.0))?;
+                match outcome {
+                    Ok(remote) => {
+                        if msg.remote_id.is_none() {
+                            msg.remote_id = Some(remote.clone());
+                            self.message_by_remote
+                                .insert((account.clone(), remote.clone()), *message);
+                        }
+                        msg.delivery = msg.delivery.advance(Delivery::Sent);
+                    }
+                    Err(_) => msg.delivery = msg.delivery.advance(Delivery::Failed),
+                }
+                applied.conversations.insert(msg.conversation);
+            }
+            Op::Receipt {
+                account,
+                remote_id,
+                delivery,
+            } => {
+                if let Some(m) = self.by_remote_mut(account, remote_id) {
+                    let new = m.delivery.advance(*delivery);
+                    if new != m.delivery {
+                        m.delivery = new;
+                        let c = m.conversation;
+                        applied.conversations.insert(c);
+                    }
+                }
+            }
+            Op::RemoteEdit {
+                account,
+                remote_id,
+                body,
+                at,
+            } => {
+                if let Some(m) = self.by_remote_mut(account, remote_id) {
+                    m.edit = Some(Edit {
+                        body: body.clone(),
+                        at: *at,
+                    });
+                    let c = m.conversation;
+                    applied.conversations.insert(c);
+                }
+            }
+            Op::RemoteDelete {
+                account,
+                remote_id,
+                at,
+            } => {
+                if let Some(m) = self.by_remote_mut(account, remote_id) {
+                    m.deleted_at.get_or_insert(*at);
+                    let c = m.conversation;
+                    applied.conversations.insert(c);
+                }
+            }
+            Op::AddNote {
+                conversation,
+                author,
+                body,
+                at,
+            } => {
+                self.insert_local(
+                    LocalMessage {
+                        conversation: *conversation,
+                        kind: MessageKind::Note,
+                        sender: author,
+                        body,
+                        attachments: &[],
+                        at: *at,
+                        delivery: Delivery::Read,
+                    },
+                    applied,
+                )?;
+            }
+            Op::SetState {
+                conversation,
+                state,
+            } => {
+                self.conv_mut(*conversation)?.state = *state;
+                applied.conversations.insert(*conversation);
+            }
+            Op::SetLabels {
+                conversation,
+                labels,
+            } => {
+                let mut l = labels.clone();
+                l.sort();
+                l.dedup();
+                self.conv_mut(*conversation)?.labels = l;
+                applied.conversations.insert(*conversation);
+            }
+            Op::MarkRead { conversation } => {
+                let c = self.conv_mut(*conversation)?;
+                c.unread = 0;
+                c.marked_unread = false;
+                applied.conversations.insert(*conversation);
+            }
+            Op::MarkUnread { conversation } => {
+                self.conv_mut(*conversation)?.marked_unread = true;
+                applied.conversations.insert(*conversation);
+            }
+        }
+        Ok(())
+    }
+
+    fn sorted_messages(&self, conversation: ConversationId) -> Vec<&Message> {
+        let mut v: Vec<&Message> = self
+            .messages
+            .values()
+            .map(|(_, m)| m)
+            .filter(|m| m.conversation == conversation)
+            .collect();
+        v.sort_by_key(|m| (m.sent_at, m.id));
+        v
+    }
+}
+
+impl Store for MemoryStore {
+    fn apply(&mut self, ops: &[Op]) -> Result<Applied> {
+        // All or nothing, like a transaction: work on a copy and keep it only on success.
+        let mut next = self.clone();
+        let mut applied = Applied::default();
+        for op in ops {
+            next.apply_one(op, &mut applied)?;
+        }
+        *self = next;
+        Ok(applied)
+    }
+}
+
+fn contains_all(haystack: &str, words: &[String]) -> bool {
+    let h = haystack.to_lowercase();
+    words.iter().all(|w| h.contains(w.as_str()))
+}
+
+impl StoreRead for MemoryStore {
+    fn conversations(&self) -> Result<Vec<Conversation>> {
+        let mut v: Vec<Conversation> = self.conversations.values().cloned().collect();
+        v.sort_by(|a, b| b.last_activity.cmp(&a.last_activity).then(b.id.cmp(&a.id)));
+        Ok(v)
+    }
+
+    fn conversation(&self, id: ConversationId) -> Result<Option<Conversation>> {
+        Ok(self.conversations.get(&id).cloned())
+    }
+
+    fn find_conversation(&self, key: &str) -> Result<Option<Conversation>> {
+        if let Ok(id) = key.parse::<i64>()
+            && let Some(c) = self.conversations.get(&ConversationId(id))
+        {
+            return Ok(Some(c.clone()));
+        }
+        let all = self.conversations()?;
+        Ok(all
+            .iter()
+            .find(|c| c.remote_id == key)
+            .or_else(|| {
+                all.iter().find(|c| {
+                    c.contact.as_ref().is_some_and(|ct| ct.identity == key)
+                        || c.title.to_lowercase() == key.to_lowercase()
+                })
+            })
+            .cloned())
+    }
+
+    fn messages(
+        &self,
+        conversation: ConversationId,
+        before: Option<MessageId>,
+        limit: usize,
+    ) -> Result<Vec<Message>> {
+        let all = self.sorted_messages(conversation);
+        let end = match before {
+            None => all.len(),
+            Some(b) => match all.iter().position(|m| m.id == b) {
+                Some(p) => p,
+                None => return Ok(Vec::new()),
+            },
+        };
+        let start = end.saturating_sub(limit);
+        Ok(all[start..end].iter().map(|m| (*m).clone()).collect())
+    }
+
+    fn message(&self, id: MessageId) -> Result<Option<Message>> {
+        Ok(self.messages.get(&id).map(|(_, m)| m.clone()))
+    }
+
+    fn search(&self, query: &str, limit: usize) -> Result<Vec<SearchHit>> {
+        let words = query_words(query);
+        if words.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut hits = Vec::new();
+        for c in self.conversations()? {
+            let contact = c
+                .contact
+                .as_ref()
+                .map(|ct| format!("{} {}", ct.display_name, ct.identity))
+                .unwrap_or_default();
+            if contains_all(&format!("{} {}", c.title, contact), &words) {
+                hits.push(SearchHit {
+                    conversation: c.id,
+                    message: None,
+                    title: c.title.clone(),
+                    snippet: c
+                        .contact
+                        .as_ref()
+                        .map_or(c.remote_id.clone(), |ct| ct.identity.clone()),
+                    at: c.last_activity,
+                });
+            }
+        }
+        hits.truncate(limit);
+        for (_, m) in self.messages.values().rev() {
+            if hits.len() >= limit {
+                break;
+            }
+            if contains_all(&m.body, &words) {
+                let title = self
+                    .conversations
+                    .get(&m.conversation)
+                    .map(|c| c.title.clone())
+                    .unwrap_or_default();
+                hits.push(SearchHit {
+                    conversation: m.conversation,
+                    message: Some(m.id),
+                    title,
+                    snippet: preview_of(&m.body),
+                    at: m.sent_at,
+                });
+            }
+        }
+        Ok(hits)
+    }
+
+    fn stats(&self) -> Result<Stats> {
+        Ok(Stats {
+            conversations: self.conversations.len() as u64,
+            messages: self.messages.len() as u64,
+        })
+    }
+}

@@ -1,0 +1,199 @@
+//! The inbox store: a trait with an encrypted SQLite implementation and an in-memory one.
+//!
+//! Writes go through [`Store::apply`], one transaction per batch of [`Op`]s, and are
+//! idempotent by (account, remote id) so a connector may replay events after a crash.
+//! Only the engine writes; everybody else reads through [`StoreRead`].
+
+mod memory;
+mod query;
+mod sqlite;
+
+pub use memory::MemoryStore;
+pub use query::fts_query;
+pub use sqlite::{KEY_LEN, SqliteStore};
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use crate::domain::{
+    AccountId, Attachment, Conversation, ConversationId, ConversationUpsert, Delivery,
+    IncomingMessage, Message, MessageId, SearchHit, Timestamp, TriageState,
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(
+        "the store {path} cannot be opened with this key: it was created with a different key \
+         (wrong passphrase, or the secret store holds another profile's key)"
+    )]
+    WrongKey { path: PathBuf },
+    #[error(
+        "the store {path} is damaged ({detail}); nothing was changed. Restore it from a backup \
+         or move it away to start a new store"
+    )]
+    Corrupted { path: PathBuf, detail: String },
+    #[error(
+        "the store {path} has schema version {found}, this tresen understands up to {supported}; \
+         use a newer tresen"
+    )]
+    NewerSchema {
+        path: PathBuf,
+        found: i64,
+        supported: i64,
+    },
+    #[error("no such conversation: {0}")]
+    NoConversation(String),
+    #[error("no such message: {0}")]
+    NoMessage(i64),
+    #[error("store error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("store I/O error on {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// One write. A batch of these is applied atomically.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Op {
+    UpsertConversation(ConversationUpsert),
+    /// A message from the network (inbound, or outbound sent from another device).
+    Incoming(IncomingMessage),
+    /// An outbound message the office wrote here; stored as pending before any connector
+    /// sees it. The store assigns the local id (reported in [`Applied::queued`]).
+    QueueOutgoing {
+        conversation: ConversationId,
+        sender: String,
+        body: String,
+        attachments: Vec<Attachment>,
+        at: Timestamp,
+    },
+    /// The connector's answer to a send.
+    SendResult {
+        message: MessageId,
+        outcome: std::result::Result<String, String>,
+        at: Timestamp,
+    },
+    Receipt {
+        account: AccountId,
+        remote_id: String,
+        delivery: Delivery,
+    },
+    RemoteEdit {
+        account: AccountId,
+        remote_id: String,
+        body: String,
+        at: Timestamp,
+    },
+    RemoteDelete {
+        account: AccountId,
+        remote_id: String,
+        at: Timestamp,
+    },
+    AddNote {
+        conversation: ConversationId,
+        author: String,
+        body: String,
+        at: Timestamp,
+    },
+    SetState {
+        conversation: ConversationId,
+        state: TriageState,
+    },
+    SetLabels {
+        conversation: ConversationId,
+        labels: Vec<String>,
+    },
+    MarkRead {
+        conversation: ConversationId,
+    },
+    MarkUnread {
+        conversation: ConversationId,
+    },
+}
+
+/// What a batch changed, so the engine can send precise notifications.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Applied {
+    pub conversations: BTreeSet<ConversationId>,
+    /// Local ids of messages queued by `QueueOutgoing`, in op order.
+    pub queued: Vec<MessageId>,
+    /// Messages actually inserted (replays of known remote ids are not counted).
+    pub inserted: usize,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Stats {
+    pub conversations: u64,
+    pub messages: u64,
+}
+
+/// Read access, shared by the UI, the CLI and the engine.
+pub trait StoreRead {
+    /// Every conversation, most recent activity first.
+    fn conversations(&self) -> Result<Vec<Conversation>>;
+    fn conversation(&self, id: ConversationId) -> Result<Option<Conversation>>;
+    /// Resolve what a user typed on the command line: a local id, a remote id or an
+    /// exact (case-insensitive) title.
+    fn find_conversation(&self, key: &str) -> Result<Option<Conversation>>;
+    /// Up to `limit` messages in chronological order, ending just before `before`
+    /// (or at the newest message).
+    fn messages(
+        &self,
+        conversation: ConversationId,
+        before: Option<MessageId>,
+        limit: usize,
+    ) -> Result<Vec<Message>>;
+    fn message(&self, id: MessageId) -> Result<Option<Message>>;
+    /// Full-text search over message bodies, notes and contact names; newest first.
+    fn search(&self, query: &str, limit: usize) -> Result<Vec<SearchHit>>;
+    fn stats(&self) -> Result<Stats>;
+}
+
+pub trait Store: StoreRead + Send {
+    /// Apply a batch atomically: all ops or none.
+    fn apply(&mut self, ops: &[Op]) -> Result<Applied>;
+}
+
+/// The engine's store, readable from other tasks. Writers other than the engine must not
+/// exist; the lock only serialises readers against the single writer.
+#[derive(Clone)]
+pub struct SharedStore(Arc<Mutex<Box<dyn Store>>>);
+
+impl SharedStore {
+    pub fn new(store: Box<dyn Store>) -> Self {
+        Self(Arc::new(Mutex::new(store)))
+    }
+
+    /// Lock for a short read or a batch write. A panic while holding the lock is a bug;
+    /// the store itself is transactional, so recovering the guard is safe.
+    pub fn lock(&self) -> MutexGuard<'_, Box<dyn Store>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// A message written by the office itself (outgoing or note), before it has an id.
+pub(crate) struct LocalMessage<'a> {
+    pub conversation: ConversationId,
+    pub kind: crate::domain::MessageKind,
+    pub sender: &'a str,
+    pub body: &'a str,
+    pub attachments: &'a [Attachment],
+    pub at: Timestamp,
+    pub delivery: Delivery,
+}
+
+pub(crate) fn preview_of(body: &str) -> String {
+    let line: String = body
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .take(120)
+        .collect();
+    line
+}

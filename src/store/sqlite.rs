@@ -1,0 +1,864 @@
+//! SQLite (SQLCipher) implementation of the store.
+//!
+//! rusqlite is pinned to the version matrix-sdk-sqlite 0.18 uses, because only one
+//! libsqlite3-sys may be linked into the binary; its `bundled-sqlcipher` feature then
+//! serves both stores.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
+use sha2::{Digest, Sha256};
+
+use super::{
+    Applied, LocalMessage, Op, Result, Stats, Store, StoreError, StoreRead, fts_query, preview_of,
+};
+use crate::domain::{
+    AccountId, Attachment, Channel, Contact, Conversation, ConversationId, ConversationKind,
+    Delivery, Direction, Edit, IncomingMessage, Message, MessageId, MessageKind, SearchHit,
+    Timestamp, TriageState,
+};
+
+/// Length of the raw SQLCipher key.
+pub const KEY_LEN: usize = 32;
+
+const MIGRATIONS: &[&str] = &[
+    // 1: initial schema
+    r#"
+    CREATE TABLE conversations (
+        id               INTEGER PRIMARY KEY,
+        account          TEXT NOT NULL,
+        remote_id        TEXT NOT NULL,
+        kind             TEXT NOT NULL,
+        channel          TEXT NOT NULL,
+        title            TEXT NOT NULL,
+        contact_identity TEXT,
+        contact_name     TEXT,
+        state            TEXT NOT NULL DEFAULT 'open',
+        snoozed_until    INTEGER,
+        labels           TEXT NOT NULL DEFAULT '[]',
+        unread           INTEGER NOT NULL DEFAULT 0,
+        marked_unread    INTEGER NOT NULL DEFAULT 0,
+        last_activity    INTEGER NOT NULL DEFAULT 0,
+        last_preview     TEXT NOT NULL DEFAULT '',
+        UNIQUE (account, remote_id)
+    );
+    CREATE INDEX conversations_activity ON conversations (last_activity DESC, id DESC);
+
+    CREATE TABLE messages (
+        id           INTEGER PRIMARY KEY,
+        conversation INTEGER NOT NULL REFERENCES conversations (id),
+        account      TEXT NOT NULL,
+        remote_id    TEXT,
+        kind         TEXT NOT NULL,
+        direction    TEXT NOT NULL,
+        sender       TEXT NOT NULL,
+        body         TEXT NOT NULL,
+        attachments  TEXT,
+        sent_at      INTEGER NOT NULL,
+        received_at  INTEGER NOT NULL,
+        delivery     TEXT NOT NULL,
+        edit_body    TEXT,
+        edit_at      INTEGER,
+        deleted_at   INTEGER
+    );
+    CREATE UNIQUE INDEX messages_remote ON messages (account, remote_id) WHERE remote_id IS NOT NULL;
+    CREATE INDEX messages_timeline ON messages (conversation, sent_at, id);
+
+    CREATE VIRTUAL TABLE messages_fts USING fts5 (
+        body, content = 'messages', content_rowid = 'id',
+        tokenize = 'unicode61 remove_diacritics 2'
+    );
+    CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+        INSERT INTO messages_fts (rowid, body) VALUES (new.id, new.body);
+    END;
+    CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+        INSERT INTO messages_fts (messages_fts, rowid, body) VALUES ('delete', old.id, old.body);
+    END;
+
+    CREATE VIRTUAL TABLE conversations_fts USING fts5 (
+        title, contact_name, contact_identity,
+        content = 'conversations', content_rowid = 'id',
+        tokenize = 'unicode61 remove_diacritics 2'
+    );
+    CREATE TRIGGER conversations_fts_insert AFTER INSERT ON conversations BEGIN
+        INSERT INTO conversations_fts (rowid, title, contact_name, contact_identity)
+        VALUES (new.id, new.title, new.contact_name, new.contact_identity);
+    END;
+    CREATE TRIGGER conversations_fts_update
+    AFTER UPDATE OF title, contact_name, contact_identity ON conversations BEGIN
+        INSERT INTO conversations_fts (conversations_fts, rowid, title, contact_name, contact_identity)
+        VALUES ('delete', old.id, old.title, old.contact_name, old.contact_identity);
+        INSERT INTO conversations_fts (rowid, title, contact_name, contact_identity)
+        VALUES (new.id, new.title, new.contact_name, new.contact_identity);
+    END;
+    "#,
+];
+
+pub struct SqliteStore {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the store at `path`, encrypted with `key`.
+    ///
+    /// A wrong key and a damaged file are told apart with a key fingerprint kept next to
+    /// the database: both look like "file is not a database" to SQLCipher. Nothing is
+    /// written before the key has been proven right.
+    pub fn open(path: &Path, key: Option<&[u8; KEY_LEN]>) -> Result<Self> {
+        let existed = path.exists()
+            && std::fs::metadata(path)
+                .map(|m| m.len() > 0)
+                .unwrap_or(false);
+        let conn = Connection::open(path)?;
+        let mut store = Self {
+            conn,
+            path: path.to_path_buf(),
+        };
+        if let Some(key) = key {
+            store
+                .conn
+                .execute_batch(&format!("PRAGMA key = \"x'{}'\";", hex::encode(key)))?;
+            // SQLCipher logs HMAC failures to stderr, which would scribble over the TUI.
+            let _ = store
+                .conn
+                .query_row("PRAGMA cipher_log_level = NONE", [], |_| Ok(()));
+        }
+        if let Err(e) = store.probe() {
+            return Err(store.classify_open_error(e, key, existed));
+        }
+        store.conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        store.conn.pragma_update(None, "journal_mode", "WAL")?;
+        store.conn.pragma_update(None, "synchronous", "FULL")?;
+        store.conn.pragma_update(None, "foreign_keys", "ON")?;
+        store.migrate()?;
+        if let Some(key) = key {
+            store.write_fingerprint(key)?;
+        }
+        Ok(store)
+    }
+
+    /// An unencrypted store that lives in memory; for tests and benchmarks.
+    pub fn open_in_memory() -> Result<Self> {
+        let conn = Connection::open_in_memory()?;
+        let mut store = Self {
+            conn,
+            path: PathBuf::from(":memory:"),
+        };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// The SQLCipher version linked in, or `None` for plain SQLite.
+    pub fn cipher_version(&self) -> Option<String> {
+        self.conn
+            .query_row("PRAGMA cipher_version", [], |r| r.get::<_, String>(0))
+            .optional()
+            .ok()
+            .flatten()
+    }
+
+    fn probe(&self) -> rusqlite::Result<()> {
+        self.conn
+            .query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(()))
+    }
+
+    fn fingerprint_path(&self) -> PathBuf {
+        let mut p = self.path.clone().into_os_string();
+        p.push(".keyid");
+        PathBuf::from(p)
+    }
+
+    fn fingerprint(key: &[u8; KEY_LEN]) -> String {
+        let mut h = Sha256::new();
+        h.update(b"tresen store key fingerprint v1\0");
+        h.update(key);
+        hex::encode(&h.finalize()[..16])
+    }
+
+    fn write_fingerprint(&self, key: &[u8; KEY_LEN]) -> Result<()> {
+        let p = self.fingerprint_path();
+        let want = Self::fingerprint(key);
+        if std::fs::read_to_string(&p).ok().as_deref() == Some(want.as_str()) {
+            return Ok(());
+        }
+        crate::fsutil::write_private(&p, want.as_bytes())
+            .map_err(|source| StoreError::Io { path: p, source })
+    }
+
+    fn classify_open_error(
+        &self,
+        err: rusqlite::Error,
+        key: Option<&[u8; KEY_LEN]>,
+        existed: bool,
+    ) -> StoreError {
+        let not_a_db = matches!(
+            err.sqlite_error_code(),
+            Some(rusqlite::ErrorCode::NotADatabase | rusqlite::ErrorCode::DatabaseCorrupt)
+        );
+        if !not_a_db || !existed {
+            return StoreError::Sqlite(err);
+        }
+        if let Some(key) = key
+            && let Ok(stored) = std::fs::read_to_string(self.fingerprint_path())
+            && stored.trim() != Self::fingerprint(key)
+        {
+            return StoreError::WrongKey {
+                path: self.path.clone(),
+            };
+        }
+        StoreError::Corrupted {
+            path: self.path.clone(),
+            detail: err.to_string(),
+        }
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        let version: i64 = self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        let supported = MIGRATIONS.len() as i64;
+        if version > supported {
+            return Err(StoreError::NewerSchema {
+                path: self.path.clone(),
+                found: version,
+                supported,
+            });
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+            let tx = self.conn.transaction()?;
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+            tx.commit()?;
+            tracing::info!(version = i + 1, path = %self.path.display(), "store migrated");
+        }
+        Ok(())
+    }
+}
+
+const CONVERSATION_COLUMNS: &str = "id, account, remote_id, kind, channel, title, \
+    contact_identity, contact_name, state, snoozed_until, labels, unread, marked_unread, \
+    last_activity, last_preview";
+
+fn conversation_from_row(r: &Row<'_>) -> rusqlite::Result<Conversation> {
+    let identity: Option<String> = r.get(6)?;
+    let name: Option<String> = r.get(7)?;
+    let state: String = r.get(8)?;
+    let until: Option<i64> = r.get(9)?;
+    let labels: String = r.get(10)?;
+    Ok(Conversation {
+        id: ConversationId(r.get(0)?),
+        account: AccountId(r.get(1)?),
+        remote_id: r.get(2)?,
+        kind: if r.get::<_, String>(3)? == "group" {
+            ConversationKind::Group
+        } else {
+            ConversationKind::Direct
+        },
+        channel: Channel::parse(&r.get::<_, String>(4)?).unwrap_or(Channel::Other),
+        title: r.get(5)?,
+        contact: identity.map(|identity| Contact {
+            display_name: name.unwrap_or_else(|| identity.clone()),
+            identity,
+        }),
+        state: state_from_columns(&state, until),
+        labels: serde_json::from_str(&labels).unwrap_or_default(),
+        unread: r.get::<_, i64>(11)?.max(0) as u32,
+        marked_unread: r.get(12)?,
+        last_activity: Timestamp(r.get(13)?),
+        last_preview: r.get(14)?,
+    })
+}
+
+fn state_from_columns(state: &str, until: Option<i64>) -> TriageState {
+    match (state, until) {
+        ("waiting", _) => TriageState::Waiting,
+        ("snoozed", Some(t)) => TriageState::Snoozed(Timestamp(t)),
+        ("done", _) => TriageState::Done,
+        _ => TriageState::Open,
+    }
+}
+
+fn state_to_columns(state: TriageState) -> (&'static str, Option<i64>) {
+    match state {
+        TriageState::Snoozed(t) => ("snoozed", Some(t.0)),
+        s => (s.name(), None),
+    }
+}
+
+const MESSAGE_COLUMNS: &str = "id, conversation, remote_id, kind, direction, sender, body, \
+    attachments, sent_at, received_at, delivery, edit_body, edit_at, deleted_at";
+
+fn message_from_row(r: &Row<'_>) -> rusqlite::Result<Message> {
+    let attachments: Option<String> = r.get(7)?;
+    let edit_body: Option<String> = r.get(11)?;
+    let edit_at: Option<i64> = r.get(12)?;
+    Ok(Message {
+        id: MessageId(r.get(0)?),
+        conversation: ConversationId(r.get(1)?),
+        remote_id: r.get(2)?,
+        kind: match r.get::<_, String>(3)?.as_str() {
+            "note" => MessageKind::Note,
+            "system" => MessageKind::System,
+            _ => MessageKind::Chat,
+        },
+        direction: if r.get::<_, String>(4)? == "outbound" {
+            Direction::Outbound
+        } else {
+            Direction::Inbound
+        },
+        sender: r.get(5)?,
+        body: r.get(6)?,
+        attachments: attachments
+            .and_then(|a| serde_json::from_str::<Vec<Attachment>>(&a).ok())
+            .unwrap_or_default(),
+        sent_at: Timestamp(r.get(8)?),
+        received_at: Timestamp(r.get(9)?),
+        delivery: Delivery::parse(&r.get::<_, String>(10)?).unwrap_or(Delivery::Sent),
+        edit: edit_body.map(|body| Edit {
+            body,
+            at: Timestamp(edit_at.unwrap_or_default()),
+        }),
+        deleted_at: r.get::<_, Option<i64>>(13)?.map(Timestamp),
+    })
+}
+
+fn kind_str(k: MessageKind) -> &'static str {
+    match k {
+        MessageKind::Chat => "chat",
+        MessageKind::Note => "note",
+        MessageKind::System => "system",
+    }
+}
+
+fn direction_str(d: Direction) -> &'static str {
+    match d {
+        Direction::Inbound => "inbound",
+        Direction::Outbound => "outbound",
+    }
+}
+
+fn attachments_json(a: &[Attachment]) -> Option<String> {
+    if a.is_empty() {
+        None
+    } else {
+        serde_json::to_string(a).ok()
+    }
+}
+
+/// The write path, on an open transaction.
+struct Writer<'a> {
+    tx: Transaction<'a>,
+    applied: Applied,
+}
+
+impl Writer<'_> {
+    fn conversation_id(&self, account: &str, remote_id: &str) -> rusqlite::Result<Option<i64>> {
+        self.tx
+            .prepare_cached("SELECT id FROM conversations WHERE account = ?1 AND remote_id = ?2")?
+            .query_row(params![account, remote_id], |r| r.get(0))
+            .optional()
+    }
+
+    fn upsert_conversation(&mut self, c: &crate::domain::ConversationUpsert) -> Result<i64> {
+        let (identity, name) = match &c.contact {
+            Some(ct) => (Some(&ct.identity), Some(&ct.display_name)),
+            None => (None, None),
+        };
+        let kind = match c.kind {
+            ConversationKind::Direct => "direct",
+            ConversationKind::Group => "group",
+        };
+        let id: i64 = self
+            .tx
+            .prepare_cached(
+                "INSERT INTO conversations (account, remote_id, kind, channel, title, \
+                 contact_identity, contact_name) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
+                 ON CONFLICT (account, remote_id) DO UPDATE SET kind = excluded.kind, \
+                 channel = excluded.channel, title = excluded.title, \
+                 contact_identity = excluded.contact_identity, contact_name = excluded.contact_name \
+                 RETURNING id",
+            )?
+            .query_row(
+                params![c.account.0, c.remote_id, kind, c.channel.as_str(), c.title, identity, name],
+                |r| r.get(0),
+            )?;
+        self.applied.conversations.insert(ConversationId(id));
+        Ok(id)
+    }
+
+    /// A message for a conversation the connector never announced still must not be
+    /// lost: it gets a placeholder conversation that a later upsert completes.
+    fn conversation_for(&mut self, account: &str, remote_id: &str) -> Result<i64> {
+        if let Some(id) = self.conversation_id(account, remote_id)? {
+            return Ok(id);
+        }
+        self.upsert_conversation(&crate::domain::ConversationUpsert {
+            account: AccountId(account.to_string()),
+            remote_id: remote_id.to_string(),
+            kind: ConversationKind::Direct,
+            channel: Channel::Other,
+            title: remote_id.to_string(),
+            contact: None,
+        })
+    }
+
+    fn incoming(&mut self, m: &IncomingMessage) -> Result<()> {
+        let conv = self.conversation_for(&m.account.0, &m.conversation_remote_id)?;
+        let delivery = match m.direction {
+            Direction::Inbound => Delivery::Read,
+            Direction::Outbound => Delivery::Sent,
+        };
+        let inserted = self
+            .tx
+            .prepare_cached(
+                "INSERT INTO messages (conversation, account, remote_id, kind, direction, sender, \
+                 body, attachments, sent_at, received_at, delivery) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) \
+                 ON CONFLICT (account, remote_id) WHERE remote_id IS NOT NULL DO NOTHING",
+            )?
+            .execute(params![
+                conv,
+                m.account.0,
+                m.remote_id,
+                kind_str(m.kind),
+                direction_str(m.direction),
+                m.sender,
+                m.body,
+                attachments_json(&m.attachments),
+                m.sent_at.0,
+                m.received_at.0,
+                delivery.as_str(),
+            ])?;
+        if inserted == 0 {
+            return Ok(());
+        }
+        self.applied.inserted += 1;
+        let inbound_chat = m.direction == Direction::Inbound && m.kind == MessageKind::Chat;
+        self.tx
+            .prepare_cached(
+                "UPDATE conversations SET \
+                 unread = unread + ?2, \
+                 state = CASE WHEN ?3 THEN 'open' ELSE state END, \
+                 snoozed_until = CASE WHEN ?3 THEN NULL ELSE snoozed_until END, \
+                 last_preview = CASE WHEN ?4 >= last_activity THEN ?5 ELSE last_preview END, \
+                 last_activity = max(last_activity, ?4) \
+                 WHERE id = ?1",
+            )?
+            .execute(params![
+                conv,
+                inbound_chat as i64,
+                inbound_chat,
+                m.sent_at.0,
+                preview_of(&m.body)
+            ])?;
+        self.applied.conversations.insert(ConversationId(conv));
+        Ok(())
+    }
+
+    fn local_message(&mut self, m: LocalMessage<'_>) -> Result<MessageId> {
+        let LocalMessage {
+            conversation,
+            kind,
+            sender,
+            body,
+            attachments,
+            at,
+            delivery,
+        } = m;
+        let account: String = self
+            .tx
+            .prepare_cached("SELECT account FROM conversations WHERE id = ?1")?
+            .query_row([conversation.0], |r| r.get(0))
+            .optional()?
+            .ok_or_else(|| StoreError::NoConversation(conversation.to_string()))?;
+        let id: i64 = self
+            .tx
+            .prepare_cached(
+                "INSERT INTO messages (conversation, account, remote_id, kind, direction, sender, \
+                 body, attachments, sent_at, received_at, delivery) \
+                 VALUES (?1, ?2, NULL, ?3, 'outbound', ?4, ?5, ?6, ?7, ?7, ?8) RETURNING id",
+            )?
+            .query_row(
+                params![
+                    conversation.0,
+                    account,
+                    kind_str(kind),
+                    sender,
+                    body,
+                    attachments_json(attachments),
+                    at.0,
+                    delivery.as_str()
+                ],
+                |r| r.get(0),
+            )?;
+        let preview = match kind {
+            MessageKind::Note => None,
+            _ => Some(preview_of(body)),
+        };
+        self.tx
+            .prepare_cached(
+                "UPDATE conversations SET \
+                 last_preview = coalesce(?3, last_preview), \
+                 last_activity = CASE WHEN ?3 IS NULL THEN last_activity ELSE max(last_activity, ?2) END \
+                 WHERE id = ?1",
+            )?
+            .execute(params![conversation.0, at.0, preview])?;
+        self.applied.conversations.insert(conversation);
+        Ok(MessageId(id))
+    }
+
+    fn touch_by_remote(&mut self, account: &str, remote_id: &str) -> Result<Option<i64>> {
+        let conv: Option<i64> = self
+            .tx
+            .prepare_cached(
+                "SELECT conversation FROM messages WHERE account = ?1 AND remote_id = ?2",
+            )?
+            .query_row(params![account, remote_id], |r| r.get(0))
+            .optional()?;
+        if let Some(c) = conv {
+            self.applied.conversations.insert(ConversationId(c));
+        }
+        Ok(conv)
+    }
+
+    fn set_delivery_where(
+        &mut self,
+        sql_where: &str,
+        p: &[&dyn rusqlite::ToSql],
+        next: Delivery,
+    ) -> Result<()> {
+        let current: Option<(i64, i64, String)> = self
+            .tx
+            .prepare_cached(&format!(
+                "SELECT id, conversation, delivery FROM messages WHERE {sql_where}"
+            ))?
+            .query_row(p, |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .optional()?;
+        if let Some((id, conv, cur)) = current {
+            let cur = Delivery::parse(&cur).unwrap_or(Delivery::Pending);
+            let new = cur.advance(next);
+            if new != cur {
+                self.tx
+                    .prepare_cached("UPDATE messages SET delivery = ?2 WHERE id = ?1")?
+                    .execute(params![id, new.as_str()])?;
+                self.applied.conversations.insert(ConversationId(conv));
+            }
+        }
+        Ok(())
+    }
+
+    fn apply(&mut self, op: &Op) -> Result<()> {
+        match op {
+            Op::UpsertConversation(c) => {
+                self.upsert_conversation(c)?;
+            }
+            Op::Incoming(m) => self.incoming(m)?,
+            Op::QueueOutgoing {
+                conversation,
+                sender,
+                body,
+                attachments,
+                at,
+            } => {
+                let id = self.local_message(LocalMessage {
+                    conversation: *conversation,
+                    kind: MessageKind::Chat,
+                    sender,
+                    body,
+                    attachments,
+                    at: *at,
+                    delivery: Delivery::Pending,
+                })?;
+                // Answering moves the ball to the customer.
+                self.tx.execute(
+                    "UPDATE conversations SET unread = 0, marked_unread = 0, \
+                     state = CASE WHEN state = 'open' THEN 'waiting' ELSE state END WHERE id = ?1",
+                    [conversation.0],
+                )?;
+                self.applied.queued.push(id);
+            }
+            Op::SendResult {
+                message,
+                outcome,
+                at: _,
+            } => match outcome {
+                Ok(remote_id) => {
+                    let n = self
+                        .tx
+                        .prepare_cached(
+                            "UPDATE messages SET remote_id = ?2 WHERE id = ?1 AND remote_id IS NULL",
+                        )?
+                        .execute(params![message.0, remote_id])?;
+                    if n == 0 && self.message_conversation(*message)?.is_none() {
+                        return Err(StoreError::NoMessage(message.0));
+                    }
+                    self.set_delivery_where("id = ?1", &[&message.0], Delivery::Sent)?;
+                }
+                Err(_) => {
+                    self.set_delivery_where("id = ?1", &[&message.0], Delivery::Failed)?;
+                }
+            },
+            Op::Receipt {
+                account,
+                remote_id,
+                delivery,
+            } => {
+                self.set_delivery_where(
+                    "account = ?1 AND remote_id = ?2",
+                    &[&account.0, remote_id],
+                    *delivery,
+                )?;
+            }
+            Op::RemoteEdit {
+                account,
+                remote_id,
+                body,
+                at,
+            } => {
+                if self.touch_by_remote(&account.0, remote_id)?.is_some() {
+                    self.tx
+                        .prepare_cached(
+                            "UPDATE messages SET edit_body = ?3, edit_at = ?4 \
+                             WHERE account = ?1 AND remote_id = ?2",
+                        )?
+                        .execute(params![account.0, remote_id, body, at.0])?;
+                }
+            }
+            Op::RemoteDelete {
+                account,
+                remote_id,
+                at,
+            } => {
+                if self.touch_by_remote(&account.0, remote_id)?.is_some() {
+                    self.tx
+                        .prepare_cached(
+                            "UPDATE messages SET deleted_at = coalesce(deleted_at, ?3) \
+                             WHERE account = ?1 AND remote_id = ?2",
+                        )?
+                        .execute(params![account.0, remote_id, at.0])?;
+                }
+            }
+            Op::AddNote {
+                conversation,
+                author,
+                body,
+                at,
+            } => {
+                self.local_message(LocalMessage {
+                    conversation: *conversation,
+                    kind: MessageKind::Note,
+                    sender: author,
+                    body,
+                    attachments: &[],
+                    at: *at,
+                    delivery: Delivery::Read,
+                })?;
+            }
+            Op::SetState {
+                conversation,
+                state,
+            } => {
+                let (s, until) = state_to_columns(*state);
+                self.update_conversation(
+                    "UPDATE conversations SET state = ?2, snoozed_until = ?3 WHERE id = ?1",
+                    params![conversation.0, s, until],
+                    *conversation,
+                )?;
+            }
+            Op::SetLabels {
+                conversation,
+                labels,
+            } => {
+                let labels: BTreeSet<&String> = labels.iter().collect();
+                let json = serde_json::to_string(&labels).unwrap_or_else(|_| "[]".into());
+                self.update_conversation(
+                    "UPDATE conversations SET labels = ?2 WHERE id = ?1",
+                    params![conversation.0, json],
+                    *conversation,
+                )?;
+            }
+            Op::MarkRead { conversation } => self.update_conversation(
+                "UPDATE conversations SET unread = 0, marked_unread = 0 WHERE id = ?1",
+                params![conversation.0],
+                *conversation,
+            )?,
+            Op::MarkUnread { conversation } => self.update_conversation(
+                "UPDATE conversations SET marked_unread = 1 WHERE id = ?1",
+                params![conversation.0],
+                *conversation,
+            )?,
+        }
+        Ok(())
+    }
+
+    fn message_conversation(&self, id: MessageId) -> rusqlite::Result<Option<i64>> {
+        self.tx
+            .prepare_cached("SELECT conversation FROM messages WHERE id = ?1")?
+            .query_row([id.0], |r| r.get(0))
+            .optional()
+    }
+
+    fn update_conversation(
+        &mut self,
+        sql: &str,
+        p: impl rusqlite::Params,
+        id: ConversationId,
+    ) -> Result<()> {
+        if self.tx.prepare_cached(sql)?.execute(p)? == 0 {
+            return Err(StoreError::NoConversation(id.to_string()));
+        }
+        self.applied.conversations.insert(id);
+        Ok(())
+    }
+}
+
+impl Store for SqliteStore {
+    fn apply(&mut self, ops: &[Op]) -> Result<Applied> {
+        let tx = self.conn.transaction()?;
+        let mut w = Writer {
+            tx,
+            applied: Applied::default(),
+        };
+        for op in ops {
+            w.apply(op)?;
+        }
+        let Writer { tx, applied } = w;
+        tx.commit()?;
+        Ok(applied)
+    }
+}
+
+impl StoreRead for SqliteStore {
+    fn conversations(&self) -> Result<Vec<Conversation>> {
+        let mut st = self.conn.prepare_cached(&format!(
+            "SELECT {CONVERSATION_COLUMNS} FROM conversations ORDER BY last_activity DESC, id DESC"
+        ))?;
+        let rows = st.query_map([], conversation_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn conversation(&self, id: ConversationId) -> Result<Option<Conversation>> {
+        Ok(self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id = ?1"
+            ))?
+            .query_row([id.0], conversation_from_row)
+            .optional()?)
+    }
+
+    fn find_conversation(&self, key: &str) -> Result<Option<Conversation>> {
+        if let Ok(id) = key.parse::<i64>()
+            && let Some(c) = self.conversation(ConversationId(id))?
+        {
+            return Ok(Some(c));
+        }
+        Ok(self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {CONVERSATION_COLUMNS} FROM conversations \
+                 WHERE remote_id = ?1 OR contact_identity = ?1 OR lower(title) = lower(?1) \
+                 ORDER BY (remote_id = ?1) DESC, last_activity DESC LIMIT 1"
+            ))?
+            .query_row([key], conversation_from_row)
+            .optional()?)
+    }
+
+    fn messages(
+        &self,
+        conversation: ConversationId,
+        before: Option<MessageId>,
+        limit: usize,
+    ) -> Result<Vec<Message>> {
+        let mut out: Vec<Message> = match before {
+            None => {
+                let mut st = self.conn.prepare_cached(&format!(
+                    "SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation = ?1 \
+                     ORDER BY sent_at DESC, id DESC LIMIT ?2"
+                ))?;
+                st.query_map(params![conversation.0, limit as i64], message_from_row)?
+                    .collect::<rusqlite::Result<_>>()?
+            }
+            Some(b) => {
+                let mut st = self.conn.prepare_cached(&format!(
+                    "SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation = ?1 \
+                     AND (sent_at, id) < (SELECT sent_at, id FROM messages WHERE id = ?3) \
+                     ORDER BY sent_at DESC, id DESC LIMIT ?2"
+                ))?;
+                st.query_map(params![conversation.0, limit as i64, b.0], message_from_row)?
+                    .collect::<rusqlite::Result<_>>()?
+            }
+        };
+        out.reverse();
+        Ok(out)
+    }
+
+    fn message(&self, id: MessageId) -> Result<Option<Message>> {
+        Ok(self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ?1"
+            ))?
+            .query_row([id.0], message_from_row)
+            .optional()?)
+    }
+
+    fn search(&self, query: &str, limit: usize) -> Result<Vec<SearchHit>> {
+        let Some(q) = fts_query(query) else {
+            return Ok(Vec::new());
+        };
+        let mut hits = Vec::new();
+        // Contacts first: finding the customer is usually what the user wants.
+        let mut st = self.conn.prepare_cached(
+            "SELECT c.id, c.title, coalesce(c.contact_identity, c.remote_id), c.last_activity \
+             FROM conversations_fts f JOIN conversations c ON c.id = f.rowid \
+             WHERE conversations_fts MATCH ?1 ORDER BY c.last_activity DESC LIMIT ?2",
+        )?;
+        for row in st.query_map(params![q, limit as i64], |r| {
+            Ok(SearchHit {
+                conversation: ConversationId(r.get(0)?),
+                message: None,
+                title: r.get(1)?,
+                snippet: r.get(2)?,
+                at: Timestamp(r.get(3)?),
+            })
+        })? {
+            hits.push(row?);
+        }
+        // Recency order lets FTS5 stop after `limit` rows instead of ranking every match.
+        let mut st = self.conn.prepare_cached(
+            "SELECT m.conversation, m.id, c.title, \
+                    snippet(messages_fts, 0, '', '', '…', 12), m.sent_at \
+             FROM messages_fts f JOIN messages m ON m.id = f.rowid \
+             JOIN conversations c ON c.id = m.conversation \
+             WHERE messages_fts MATCH ?1 ORDER BY f.rowid DESC LIMIT ?2",
+        )?;
+        let remaining = limit.saturating_sub(hits.len());
+        for row in st.query_map(params![q, remaining as i64], |r| {
+            Ok(SearchHit {
+                conversation: ConversationId(r.get(0)?),
+                message: Some(MessageId(r.get(1)?)),
+                title: r.get(2)?,
+                snippet: r.get(3)?,
+                at: Timestamp(r.get(4)?),
+            })
+        })? {
+            hits.push(row?);
+        }
+        Ok(hits)
+    }
+
+    fn stats(&self) -> Result<Stats> {
+        let (conversations, messages) = self.conn.query_row(
+            "SELECT (SELECT count(*) FROM conversations), (SELECT count(*) FROM messages)",
+            [],
+            |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)),
+        )?;
+        Ok(Stats {
+            conversations: conversations as u64,
+            messages: messages as u64,
+        })
+    }
+}

@@ -1,0 +1,207 @@
+//! The terminal runtime: the only place that awaits terminal input and draws.
+//!
+//! [`run`] takes the input stream and the ratatui backend as parameters, so tests drive
+//! the real loop with a key macro and a `TestBackend` (as helix does).
+
+pub mod keys;
+pub mod terminal;
+
+use std::collections::VecDeque;
+use std::io;
+use std::time::Duration;
+
+use crossterm::event::Event;
+use futures::{Stream, StreamExt};
+use ratatui::Terminal;
+use ratatui::backend::Backend;
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::app::{App, Command, Effect, Loaded, Msg, Query};
+use crate::domain::Timestamp;
+use crate::engine::{EngineCommand, EngineHandle};
+
+#[derive(Debug, thiserror::Error)]
+pub enum TuiError {
+    #[error("terminal error: {0}")]
+    Terminal(String),
+}
+
+/// How `$EDITOR` is run. The real one suspends the terminal; tests pass a closure.
+pub type EditorFn<'a> = dyn FnMut(&str) -> Result<String, String> + 'a;
+
+pub struct RunOptions<'a> {
+    pub tick: Duration,
+    pub editor: Box<EditorFn<'a>>,
+    /// Clock for the UI; tests pin it.
+    pub clock: Box<dyn Fn() -> Timestamp + 'a>,
+}
+
+fn draw<B: Backend>(terminal: &mut Terminal<B>, app: &App) -> Result<(), TuiError> {
+    terminal
+        .draw(|f| crate::ui::render(f, app))
+        .map(|_| ())
+        .map_err(|e| TuiError::Terminal(e.to_string()))
+}
+
+/// Runs until the user quits or `input` ends.
+pub async fn run<B, S>(
+    terminal: &mut Terminal<B>,
+    app: &mut App,
+    engine: &EngineHandle,
+    mut input: S,
+    mut opts: RunOptions<'_>,
+) -> Result<(), TuiError>
+where
+    B: Backend,
+    S: Stream<Item = io::Result<Event>> + Unpin,
+{
+    let mut bus = engine.subscribe();
+    if let Ok(size) = terminal.size() {
+        app.update(Msg::Resize {
+            width: size.width,
+            height: size.height,
+        });
+    }
+    let mut queue: VecDeque<Effect> = app.init().into();
+    if process(app, engine, &mut queue, &mut opts, terminal)? {
+        return Ok(());
+    }
+    draw(terminal, app)?;
+    let mut tick = tokio::time::interval(opts.tick);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        let msg = tokio::select! {
+            ev = input.next() => match ev {
+                None => break,
+                Some(Err(e)) => return Err(TuiError::Terminal(e.to_string())),
+                Some(Ok(Event::Key(k))) => Msg::Key(k),
+                Some(Ok(Event::Mouse(m))) => Msg::Mouse(m),
+                Some(Ok(Event::Resize(width, height))) => Msg::Resize { width, height },
+                Some(Ok(Event::Paste(text))) => {
+                    paste(app, &text);
+                    draw(terminal, app)?;
+                    continue;
+                }
+                Some(Ok(_)) => continue,
+            },
+            n = bus.recv() => match n {
+                Ok(n) => Msg::Notified(n),
+                Err(RecvError::Lagged(_)) => Msg::Lagged,
+                Err(RecvError::Closed) => break,
+            },
+            _ = tick.tick() => Msg::Tick((opts.clock)()),
+        };
+        queue.extend(app.update(msg));
+        // Coalesce a burst of notifications into one round of reloads.
+        loop {
+            match bus.try_recv() {
+                Ok(n) => queue.extend(app.update(Msg::Notified(n))),
+                Err(tokio::sync::broadcast::error::TryRecvError::Lagged(_)) => {
+                    queue.extend(app.update(Msg::Lagged))
+                }
+                Err(_) => break,
+            }
+        }
+        if process(app, engine, &mut queue, &mut opts, terminal)? {
+            break;
+        }
+        draw(terminal, app)?;
+    }
+    Ok(())
+}
+
+/// Pasted text goes into whatever input has focus, newlines included.
+fn paste(app: &mut App, text: &str) {
+    if app.focus == crate::app::Focus::Composer && app.overlay.is_none() {
+        app.composer.insert_str(text);
+    }
+}
+
+/// Carries out effects until none are left. Returns true when the app wants to quit.
+fn process<B: Backend>(
+    app: &mut App,
+    engine: &EngineHandle,
+    queue: &mut VecDeque<Effect>,
+    opts: &mut RunOptions<'_>,
+    terminal: &mut Terminal<B>,
+) -> Result<bool, TuiError> {
+    let mut seen_loads: Vec<Query> = Vec::new();
+    while let Some(effect) = queue.pop_front() {
+        match effect {
+            Effect::Quit => return Ok(true),
+            Effect::Load(q) => {
+                // Identical loads in one round return identical data.
+                if seen_loads.contains(&q) {
+                    continue;
+                }
+                seen_loads.push(q.clone());
+                let loaded = load(engine, q);
+                queue.extend(app.update(Msg::Loaded(loaded)));
+            }
+            Effect::Command(c) => {
+                let cmd = match c {
+                    Command::Send { conversation, body } => EngineCommand::Send {
+                        conversation,
+                        body,
+                        attachments: Vec::new(),
+                        sender: app.cfg.staff_name.clone(),
+                        reply: None,
+                    },
+                    Command::Local(op) => EngineCommand::Local(op),
+                    Command::Viewed(id) => EngineCommand::Viewed(id),
+                };
+                if let Err(e) = engine.try_command(cmd) {
+                    app.flash = Some(e.to_string());
+                }
+            }
+            Effect::OpenEditor { initial } => {
+                let result = (opts.editor)(&initial);
+                terminal
+                    .clear()
+                    .map_err(|e| TuiError::Terminal(e.to_string()))?;
+                queue.extend(app.update(Msg::EditorClosed(result)));
+            }
+        }
+    }
+    Ok(false)
+}
+
+/// Answers a query from the store. Errors become a flash message, never a crash.
+pub fn load(engine: &EngineHandle, q: Query) -> Loaded {
+    let store = engine.store().lock();
+    let result = match q {
+        Query::Inbox => store.conversations().map(Loaded::Inbox),
+        Query::Health => Ok(Loaded::Health(engine.health())),
+        Query::Search { query, limit } => store
+            .search(&query, limit)
+            .map(|hits| Loaded::Search { query, hits }),
+        Query::Conversation {
+            id,
+            before,
+            limit,
+            focus,
+        } => {
+            let mut limit = limit.max(1);
+            loop {
+                match store.messages(id, before, limit) {
+                    Ok(messages) => {
+                        let found = focus.is_none_or(|f| messages.iter().any(|m| m.id == f));
+                        // Widen the window until a search hit is inside it.
+                        if found || messages.len() < limit || limit >= 100_000 {
+                            break Ok(Loaded::Conversation {
+                                id,
+                                messages,
+                                older: before.is_some(),
+                                limit,
+                                focus,
+                            });
+                        }
+                        limit *= 4;
+                    }
+                    Err(e) => break Err(e),
+                }
+            }
+        }
+    };
+    result.unwrap_or_else(|e| Loaded::Failed(e.to_string()))
+}

@@ -1,0 +1,100 @@
+//! Entering and leaving the real terminal, including on panic, and running `$EDITOR`.
+
+use std::io::{self, Write};
+
+use crossterm::event::{
+    DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
+};
+use crossterm::execute;
+use crossterm::terminal::{
+    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+};
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+
+pub type RealTerminal = Terminal<CrosstermBackend<io::Stdout>>;
+
+static ENTERED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Restores the terminal only if this process put it into TUI mode, so error paths
+/// before the TUI never emit escape sequences into a script's output.
+pub fn restore_if_entered() {
+    if ENTERED.swap(false, std::sync::atomic::Ordering::SeqCst) {
+        restore();
+    }
+}
+
+/// Puts the terminal into TUI mode and makes sure a panic restores it first, so the
+/// panic message is readable and the shell is usable afterwards.
+pub fn enter(mouse: bool) -> io::Result<RealTerminal> {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        restore_if_entered();
+        tracing::error!(panic = %info, "panic");
+        previous(info);
+    }));
+    enable_raw_mode()?;
+    ENTERED.store(true, std::sync::atomic::Ordering::SeqCst);
+    let mut out = io::stdout();
+    execute!(out, EnterAlternateScreen, EnableBracketedPaste)?;
+    if mouse {
+        execute!(out, EnableMouseCapture)?;
+    }
+    Terminal::new(CrosstermBackend::new(out))
+}
+
+/// Leaves TUI mode. Safe to call more than once.
+pub fn restore() {
+    let _ = disable_raw_mode();
+    let mut out = io::stdout();
+    let _ = execute!(
+        out,
+        DisableMouseCapture,
+        DisableBracketedPaste,
+        LeaveAlternateScreen,
+        crossterm::cursor::Show
+    );
+    let _ = out.flush();
+}
+
+/// Which editor to run: config, then $VISUAL, then $EDITOR, then vi.
+pub fn editor_command(configured: &str) -> String {
+    [
+        Some(configured.to_string()),
+        std::env::var("VISUAL").ok(),
+        std::env::var("EDITOR").ok(),
+    ]
+    .into_iter()
+    .flatten()
+    .find(|e| !e.trim().is_empty())
+    .unwrap_or_else(|| "vi".into())
+}
+
+/// Suspends the TUI, lets the user edit `initial` in their editor, and returns the text.
+/// The draft lives in a private temp file that is removed afterwards.
+pub fn run_editor(editor: &str, initial: &str, mouse: bool) -> Result<String, String> {
+    let dir = tempfile::Builder::new()
+        .prefix("tresen-draft")
+        .tempdir()
+        .map_err(|e| e.to_string())?;
+    let path = dir.path().join("antwort.txt");
+    crate::fsutil::write_private(&path, initial.as_bytes()).map_err(|e| e.to_string())?;
+    restore();
+    let mut parts = editor.split_whitespace();
+    let program = parts.next().unwrap_or("vi");
+    let status = std::process::Command::new(program)
+        .args(parts)
+        .arg(&path)
+        .status();
+    let _ = enable_raw_mode();
+    let mut out = io::stdout();
+    let _ = execute!(out, EnterAlternateScreen, EnableBracketedPaste);
+    if mouse {
+        let _ = execute!(out, EnableMouseCapture);
+    }
+    match status {
+        Ok(s) if s.success() => std::fs::read_to_string(&path).map_err(|e| e.to_string()),
+        Ok(s) => Err(format!("{program} exited with {s}; the draft is unchanged")),
+        Err(e) => Err(format!("cannot start {program}: {e}")),
+    }
+}

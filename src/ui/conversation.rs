@@ -1,0 +1,392 @@
+//! One conversation: header, timeline with day separators, composer.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Position, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph};
+use unicode_width::UnicodeWidthStr;
+
+use super::inbox::badge_style;
+use super::text::{clean, clean_multiline, fit, human_size, truncate, wrap};
+use super::theme::Theme;
+use crate::app::i18n::Lang;
+use crate::app::{App, ComposeMode, Focus, state_label};
+use crate::domain::{Delivery, Direction, Message, MessageKind};
+
+pub fn render(frame: &mut Frame<'_>, app: &App, area: Rect) {
+    let lang = app.lang();
+    let Some(open) = &app.open else {
+        let hint = lang.t(
+            "Enter öffnet eine Unterhaltung · ? zeigt alle Tasten",
+            "Enter opens a conversation · ? shows every key",
+        );
+        frame.render_widget(Paragraph::new(Line::styled(hint, Theme::DIM)), area);
+        return;
+    };
+    let composer_h = composer_height(app, area.height);
+    let [header, timeline, composer] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(0),
+        Constraint::Length(composer_h),
+    ])
+    .areas(area);
+
+    if let Some(c) = app.conversation(open.id) {
+        let mut spans = vec![
+            Span::styled(format!("[{}] ", c.channel.badge()), badge_style(c.channel)),
+            Span::styled(clean(&c.title).into_owned(), Theme::BOLD),
+        ];
+        if let Some(ct) = &c.contact {
+            spans.push(Span::styled(
+                format!(" · {}", clean(&ct.identity)),
+                Theme::DIM,
+            ));
+        }
+        spans.push(Span::raw(format!(
+            " · {}",
+            state_label(c.state.effective(app.now), lang)
+        )));
+        if !c.labels.is_empty() {
+            let labels: Vec<String> = c.labels.iter().map(|l| format!("#{}", clean(l))).collect();
+            spans.push(Span::styled(
+                format!(" {}", labels.join(" ")),
+                Theme::ACCENT,
+            ));
+        }
+        frame.render_widget(Paragraph::new(Line::from(spans)), header);
+    }
+
+    render_timeline(frame, app, timeline);
+    render_composer(frame, app, composer);
+}
+
+fn composer_height(app: &App, total: u16) -> u16 {
+    if app.focus == Focus::Composer {
+        let lines = app.composer.text().split('\n').count() as u16;
+        (lines + 2).clamp(3, (total / 2).max(3))
+    } else {
+        1
+    }
+}
+
+fn render_timeline(frame: &mut Frame<'_>, app: &App, area: Rect) {
+    let Some(open) = &app.open else { return };
+    if area.height == 0 || area.width == 0 {
+        return;
+    }
+    let lang = app.lang();
+    let width = usize::from(area.width);
+    let height = usize::from(area.height);
+    let contact_name = app
+        .conversation(open.id)
+        .map(|c| {
+            c.contact
+                .as_ref()
+                .map_or(c.title.clone(), |ct| ct.display_name.clone())
+        })
+        .unwrap_or_default();
+    let end = open.messages.len().saturating_sub(open.scroll);
+    // Build from the newest visible message upwards until the screen is full.
+    let mut blocks: Vec<Vec<Line<'_>>> = Vec::new();
+    let mut used = 0;
+    let mut i = end;
+    while i > 0 && used < height {
+        i -= 1;
+        let m = &open.messages[i];
+        let mut block = message_lines(m, &contact_name, width, lang, open.highlight == Some(m.id));
+        let new_day = i == 0 || day_of(&open.messages[i - 1]) != day_of(m);
+        if new_day {
+            let label = day_label(m, lang);
+            let pad = width.saturating_sub(label.width() + 2) / 2;
+            block.insert(
+                0,
+                Line::styled(
+                    truncate(
+                        &format!("{} {label} {}", "─".repeat(pad), "─".repeat(pad)),
+                        width,
+                    ),
+                    Theme::DIM,
+                ),
+            );
+        }
+        used += block.len();
+        blocks.push(block);
+    }
+    if open.messages.is_empty() {
+        let t = if open.exhausted {
+            lang.t("Noch keine Nachrichten.", "No messages yet.")
+        } else {
+            lang.t("lädt …", "loading …")
+        };
+        blocks.push(vec![Line::styled(t, Theme::DIM)]);
+    } else if i == 0 && used < height && open.loading_older {
+        blocks.push(vec![Line::styled(
+            lang.t("lädt ältere …", "loading older …"),
+            Theme::DIM,
+        )]);
+    }
+    let mut lines: Vec<Line<'_>> = blocks.into_iter().rev().flatten().collect();
+    // Bottom-aligned: drop what does not fit at the top.
+    if lines.len() > height {
+        lines.drain(..lines.len() - height);
+    } else {
+        let mut padded = vec![Line::raw(""); height - lines.len()];
+        padded.append(&mut lines);
+        lines = padded;
+    }
+    frame.render_widget(Paragraph::new(lines), area);
+    if open.scroll > 0 {
+        let more = format!(" ↓ {} {} ", open.scroll, lang.t("neuere", "newer"));
+        let w = (more.width() as u16).min(area.width);
+        let r = Rect::new(area.x + area.width - w, area.y + area.height - 1, w, 1);
+        frame.render_widget(Paragraph::new(Line::styled(more, Theme::FLASH)), r);
+    }
+}
+
+fn day_label(m: &Message, lang: Lang) -> String {
+    use chrono::Datelike;
+    let d = m.sent_at.to_local();
+    let names = match lang {
+        Lang::De => ["Mo", "Di", "Mi", "Do", "Fr", "Sa", "So"],
+        Lang::En => ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
+    };
+    let wd = names[d.weekday().num_days_from_monday() as usize];
+    format!("{wd}, {}", d.format("%d.%m.%Y"))
+}
+
+fn day_of(m: &Message) -> chrono::NaiveDate {
+    m.sent_at.to_local().date_naive()
+}
+
+fn delivery_mark(d: Delivery, lang: Lang) -> (String, Style) {
+    match d {
+        Delivery::Pending => (
+            format!("◌ {}", lang.t("wird gesendet", "sending")),
+            Theme::DIM,
+        ),
+        Delivery::Sent => (format!("✓ {}", lang.t("gesendet", "sent")), Theme::DIM),
+        Delivery::Delivered => (
+            format!("✓✓ {}", lang.t("zugestellt", "delivered")),
+            Theme::DIM,
+        ),
+        Delivery::Read => (format!("✓✓ {}", lang.t("gelesen", "read")), Theme::OK),
+        Delivery::Failed => (
+            format!("✗ {}", lang.t("NICHT gesendet", "NOT sent")),
+            Theme::ERROR,
+        ),
+    }
+}
+
+fn message_lines<'a>(
+    m: &Message,
+    contact_name: &str,
+    width: usize,
+    lang: Lang,
+    highlight: bool,
+) -> Vec<Line<'a>> {
+    let time = m.sent_at.to_local().format("%H:%M").to_string();
+    let indent = "  ";
+    let body_w = width.saturating_sub(indent.len()).max(1);
+    let mut lines = Vec::new();
+    let mut header: Vec<Span<'a>> = vec![Span::styled(format!("{time} "), Theme::DIM)];
+    match m.kind {
+        MessageKind::System => {
+            let text = format!("{time} — {} —", clean(&m.body));
+            for l in wrap(&text, width) {
+                lines.push(Line::styled(l, Theme::SYSTEM));
+            }
+            return lines;
+        }
+        MessageKind::Note => {
+            header.push(Span::styled(
+                format!(" {} ", lang.t("INTERNE NOTIZ", "INTERNAL NOTE")),
+                Theme::NOTE_HEADER,
+            ));
+            header.push(Span::styled(format!(" {}", clean(&m.sender)), Theme::NOTE));
+            header.push(Span::styled(
+                format!(" · {}", lang.t("nie gesendet", "never sent")),
+                Theme::DIM,
+            ));
+        }
+        MessageKind::Chat => {
+            let (name, style) = match m.direction {
+                Direction::Inbound => {
+                    let n = if m.sender.is_empty() {
+                        contact_name
+                    } else {
+                        &m.sender
+                    };
+                    (clean(n).into_owned(), Theme::INBOUND)
+                }
+                Direction::Outbound => {
+                    let who = if m.sender.is_empty() {
+                        lang.t("Wir", "Us").to_string()
+                    } else {
+                        clean(&m.sender).into_owned()
+                    };
+                    (who, Theme::OUTBOUND)
+                }
+            };
+            header.push(Span::styled(name, style));
+            if m.direction == Direction::Outbound {
+                let (mark, style) = delivery_mark(m.delivery, lang);
+                header.push(Span::raw(" "));
+                header.push(Span::styled(mark, style));
+            }
+        }
+    }
+    if m.edit.is_some() {
+        header.push(Span::styled(
+            format!(" ({})", lang.t("bearbeitet", "edited")),
+            Theme::DIM,
+        ));
+    }
+    if m.deleted_at.is_some() {
+        header.push(Span::styled(
+            format!(
+                " ({})",
+                lang.t("vom Absender gelöscht", "deleted by sender")
+            ),
+            Theme::WARN,
+        ));
+    }
+    let mut header = Line::from(header);
+    if highlight {
+        header = header.patch_style(Theme::HIGHLIGHT);
+    }
+    lines.push(header);
+
+    let body_style = match (m.kind, m.deleted_at.is_some()) {
+        (_, true) => Theme::DELETED,
+        (MessageKind::Note, _) => Theme::NOTE,
+        _ => Style::new(),
+    };
+    let prefix = if m.kind == MessageKind::Note {
+        "┃ "
+    } else {
+        indent
+    };
+    let body = clean_multiline(m.display_body());
+    for l in wrap(&body, body_w) {
+        lines.push(Line::from(vec![
+            Span::styled(prefix.to_string(), body_style),
+            Span::styled(l, body_style),
+        ]));
+    }
+    if let Some(e) = &m.edit {
+        let orig = format!(
+            "{}: {}",
+            lang.t("ursprünglich", "originally"),
+            clean(&m.body)
+        );
+        for l in wrap(&orig, body_w) {
+            lines.push(Line::styled(format!("{indent}{l}"), Theme::DIM));
+        }
+        let _ = e;
+    }
+    for a in &m.attachments {
+        let t = format!(
+            "📎 {} ({}, {})",
+            clean(&a.name),
+            clean(&a.mime),
+            human_size(a.size)
+        );
+        lines.push(Line::styled(
+            format!("{indent}{}", truncate(&t, body_w)),
+            Theme::ACCENT,
+        ));
+    }
+    lines
+}
+
+fn render_composer(frame: &mut Frame<'_>, app: &App, area: Rect) {
+    let lang = app.lang();
+    if area.height == 0 || area.width == 0 {
+        return;
+    }
+    if app.focus != Focus::Composer {
+        let km = &app.cfg.keymap;
+        use crate::app::action::Action;
+        let draft = if app.composer.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "{} „{}“ · ",
+                lang.t("Entwurf", "Draft"),
+                clean(app.composer.text())
+            )
+        };
+        let hint = format!(
+            "{draft}{} {} · {} {} · {} {} · {} {}",
+            km.label(Action::Reply),
+            lang.t("antworten", "reply"),
+            km.label(Action::Note),
+            lang.t("Notiz", "note"),
+            km.label(Action::Done),
+            lang.t("erledigt", "done"),
+            km.label(Action::Back),
+            lang.t("zurück", "back"),
+        );
+        frame.render_widget(
+            Paragraph::new(Line::styled(
+                fit(&hint, usize::from(area.width)),
+                Theme::DIM,
+            )),
+            area,
+        );
+        return;
+    }
+    let (title, style) = match app.compose_mode {
+        ComposeMode::Reply => (
+            lang.t(
+                " Antwort · Enter senden · Alt-Enter neue Zeile · Ctrl-E Editor · Esc ",
+                " Reply · Enter send · Alt-Enter new line · Ctrl-E editor · Esc ",
+            ),
+            Theme::ACCENT,
+        ),
+        ComposeMode::Note => (
+            lang.t(
+                " Interne Notiz – wird NIE gesendet · Enter speichern · Esc ",
+                " Internal note – NEVER sent · Enter save · Esc ",
+            ),
+            Theme::NOTE,
+        ),
+    };
+    let block = Block::default()
+        .borders(Borders::TOP | Borders::BOTTOM)
+        .border_style(style)
+        .title(Span::styled(
+            truncate(title, usize::from(area.width)),
+            style,
+        ));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    if inner.height == 0 || inner.width == 0 {
+        return;
+    }
+    // Composer text is the user's own, but it may hold pasted control characters.
+    let text = clean_multiline(app.composer.text());
+    let all: Vec<&str> = text.split('\n').collect();
+    let (cl, cc) = app.composer.cursor_line_col();
+    let first = cl.saturating_sub(usize::from(inner.height) - 1);
+    let lines: Vec<Line<'_>> = all
+        .iter()
+        .skip(first)
+        .take(usize::from(inner.height))
+        .map(|l| {
+            // Keep the cursor column on screen for long lines.
+            let w = usize::from(inner.width);
+            let skip = if cc >= w { cc + 1 - w } else { 0 };
+            Line::raw(l.chars().skip(skip).collect::<String>())
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), inner);
+    let line_text = all.get(cl).copied().unwrap_or("");
+    let before: String = line_text.chars().take(cc).collect();
+    let x = (before.width() as u16).min(inner.width.saturating_sub(1));
+    let y = (cl - first) as u16;
+    if y < inner.height {
+        frame.set_cursor_position(Position::new(inner.x + x, inner.y + y));
+    }
+}

@@ -1,0 +1,125 @@
+//! The conversation list.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::text::{clean, fit};
+use super::theme::Theme;
+use crate::app::{App, Focus};
+use crate::domain::{Channel, Conversation, TriageState};
+
+pub fn render(frame: &mut Frame<'_>, app: &App, area: Rect) {
+    let lang = app.lang();
+    let width = usize::from(area.width);
+    let mut lines = Vec::with_capacity(usize::from(area.height));
+    lines.push(Line::styled(
+        fit(
+            &format!(
+                "{:<3} {:>3} {}",
+                lang.t("Net", "Net"),
+                "#",
+                lang.t("Kunde · letzte Nachricht", "Customer · last message")
+            ),
+            width,
+        ),
+        Theme::DIM,
+    ));
+    if app.visible.is_empty() {
+        let msg = if !app.loaded_once {
+            lang.t("lädt …", "loading …")
+        } else if app.conversations.is_empty() {
+            lang.t("Noch keine Unterhaltungen.", "No conversations yet.")
+        } else {
+            lang.t(
+                "Nichts in diesem Filter (x hebt Filter auf).",
+                "Nothing in this filter (x clears filters).",
+            )
+        };
+        lines.push(Line::styled(fit(msg, width), Theme::DIM));
+    }
+    let rows = usize::from(area.height.saturating_sub(1));
+    for (pos, &idx) in app
+        .visible
+        .iter()
+        .enumerate()
+        .skip(app.list_offset)
+        .take(rows)
+    {
+        let c = &app.conversations[idx];
+        let selected = pos == app.selected;
+        lines.push(row(app, c, width, selected));
+    }
+    frame.render_widget(Paragraph::new(lines), area);
+}
+
+pub fn badge_style(ch: Channel) -> Style {
+    use ratatui::style::Color;
+    match ch {
+        Channel::Signal => Style::new().fg(Color::Blue),
+        Channel::Whatsapp => Style::new().fg(Color::Green),
+        Channel::Telegram => Style::new().fg(Color::Cyan),
+        Channel::Matrix => Style::new().fg(Color::Magenta),
+        Channel::Other => Style::new(),
+    }
+}
+
+fn row<'a>(app: &App, c: &Conversation, width: usize, selected: bool) -> Line<'a> {
+    let state = c.state.effective(app.now);
+    let (glyph, gstyle) = match state {
+        TriageState::Open => ("●", Theme::WARN),
+        TriageState::Waiting => ("◐", Theme::DIM),
+        TriageState::Snoozed(_) => ("z", Theme::DIM),
+        TriageState::Done => ("✓", Theme::OK),
+    };
+    let unread = if c.unread > 0 {
+        format!("{:>3}", c.unread.min(999))
+    } else if c.marked_unread {
+        "  •".to_string()
+    } else {
+        "   ".to_string()
+    };
+    let age = c.last_activity.age(app.now);
+    let name_w = (width / 3).clamp(8, 22);
+    // badge(3) + space + unread(3) + space + name + space + preview + space + glyph + space + age(3)
+    let fixed = 3 + 1 + 3 + 1 + name_w + 1 + 1 + 1 + 1 + 3;
+    let preview_w = width.saturating_sub(fixed);
+    let name = clean(&c.title);
+    let preview = clean(&c.last_preview);
+    let base = if c.is_unread() {
+        Theme::UNREAD
+    } else {
+        Style::new()
+    };
+    let sel = |s: Style| {
+        if selected && app.focus == Focus::Inbox {
+            s.patch(Theme::SELECTED)
+        } else if selected {
+            s.patch(Theme::BOLD)
+                .patch(Style::new().bg(ratatui::style::Color::DarkGray))
+        } else {
+            s
+        }
+    };
+    let mut spans = vec![
+        Span::styled(fit(c.channel.badge(), 3), sel(badge_style(c.channel))),
+        Span::styled(" ", sel(base)),
+        Span::styled(unread, sel(base.patch(Theme::ACCENT))),
+        Span::styled(" ", sel(base)),
+        Span::styled(fit(&name, name_w), sel(base)),
+        Span::styled(" ", sel(base)),
+        Span::styled(fit(&preview, preview_w), sel(base.patch(Theme::DIM))),
+        Span::styled(" ", sel(base)),
+        Span::styled(glyph, sel(gstyle)),
+        Span::styled(" ", sel(base)),
+        Span::styled(format!("{age:>3}"), sel(Theme::DIM)),
+    ];
+    // Narrow panes drop the age column rather than wrap.
+    let total: usize = spans.iter().map(|s| s.width()).sum();
+    if total > width {
+        spans.truncate(9);
+    }
+    Line::from(spans)
+}

@@ -1,0 +1,277 @@
+//! Pop-ups over the main area: help, search, jump, labels, quick replies.
+
+use ratatui::Frame;
+use ratatui::layout::{Position, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+use unicode_width::UnicodeWidthStr;
+
+use super::text::{clean, fit, truncate};
+use super::theme::Theme;
+use crate::app::action::{Action, Context};
+use crate::app::i18n::Lang;
+use crate::app::input::TextInput;
+use crate::app::{App, Overlay};
+
+pub fn render(frame: &mut Frame<'_>, app: &App, area: Rect) {
+    let Some(overlay) = &app.overlay else { return };
+    let lang = app.lang();
+    match overlay {
+        Overlay::Help { scroll } => help(frame, app, area, *scroll),
+        Overlay::SearchPrompt { input } => prompt(
+            frame,
+            area,
+            lang.t(" Volltextsuche ", " Full-text search "),
+            input,
+            None,
+        ),
+        Overlay::LabelFilter { input } => prompt(
+            frame,
+            area,
+            lang.t(
+                " Nur Label zeigen (leer = alle) ",
+                " Show only label (empty = all) ",
+            ),
+            input,
+            None,
+        ),
+        Overlay::Labels { input } => prompt(
+            frame,
+            area,
+            lang.t(
+                " Labels, durch Komma getrennt ",
+                " Labels, comma separated ",
+            ),
+            input,
+            None,
+        ),
+        Overlay::Jump {
+            input,
+            matches,
+            selected,
+        } => {
+            let items: Vec<String> = matches
+                .iter()
+                .map(|&i| {
+                    let c = &app.conversations[i];
+                    let who = c
+                        .contact
+                        .as_ref()
+                        .map_or(c.remote_id.as_str(), |ct| ct.identity.as_str());
+                    format!(
+                        "{:<3} {}  {}",
+                        c.channel.badge(),
+                        clean(&c.title),
+                        clean(who)
+                    )
+                })
+                .collect();
+            prompt(
+                frame,
+                area,
+                lang.t(" Springen zu … ", " Jump to … "),
+                input,
+                Some((&items, *selected)),
+            );
+        }
+        Overlay::SearchResults { selected } => {
+            let items: Vec<String> = app
+                .search
+                .hits
+                .iter()
+                .map(|h| {
+                    let when = h.at.to_local().format("%d.%m.%y");
+                    let kind = if h.message.is_none() {
+                        lang.t("Kontakt", "contact")
+                    } else {
+                        ""
+                    };
+                    format!("{when} {} {kind} {}", clean(&h.title), clean(&h.snippet))
+                })
+                .collect();
+            let title = format!(
+                " {} „{}“: {} ",
+                lang.t("Treffer für", "Results for"),
+                clean(&app.search.query),
+                app.search.hits.len()
+            );
+            list(frame, area, &title, &items, *selected);
+        }
+        Overlay::QuickReplies { selected } => {
+            let items: Vec<String> = app
+                .cfg
+                .quick_replies
+                .iter()
+                .map(|q| format!("{} – {}", clean(&q.name), clean(&q.text)))
+                .collect();
+            list(
+                frame,
+                area,
+                lang.t(" Textbausteine ", " Canned responses "),
+                &items,
+                *selected,
+            );
+        }
+    }
+}
+
+fn popup(area: Rect, width: u16, height: u16) -> Rect {
+    let w = width.min(area.width);
+    let h = height.min(area.height);
+    Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + (area.height - h) / 3,
+        w,
+        h,
+    )
+}
+
+fn list(frame: &mut Frame<'_>, area: Rect, title: &str, items: &[String], selected: usize) {
+    let r = popup(
+        area,
+        area.width.saturating_sub(4).max(10),
+        area.height.saturating_sub(2).max(3),
+    );
+    frame.render_widget(Clear, r);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(truncate(title, usize::from(r.width.saturating_sub(2))));
+    let inner = block.inner(r);
+    frame.render_widget(block, r);
+    draw_items(frame, inner, items, selected);
+}
+
+fn draw_items(frame: &mut Frame<'_>, inner: Rect, items: &[String], selected: usize) {
+    let h = usize::from(inner.height);
+    if h == 0 {
+        return;
+    }
+    let offset = selected.saturating_sub(h - 1);
+    let w = usize::from(inner.width);
+    let lines: Vec<Line<'_>> = items
+        .iter()
+        .enumerate()
+        .skip(offset)
+        .take(h)
+        .map(|(i, t)| {
+            let s = fit(t, w);
+            if i == selected {
+                Line::styled(s, Theme::SELECTED)
+            } else {
+                Line::raw(s)
+            }
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+fn prompt(
+    frame: &mut Frame<'_>,
+    area: Rect,
+    title: &str,
+    input: &TextInput,
+    items: Option<(&[String], usize)>,
+) {
+    let height = if items.is_some() {
+        area.height.saturating_sub(2).max(3)
+    } else {
+        3
+    };
+    let r = popup(area, area.width.saturating_sub(4).max(10), height);
+    frame.render_widget(Clear, r);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(Theme::ACCENT)
+        .title(truncate(title, usize::from(r.width.saturating_sub(2))));
+    let inner = block.inner(r);
+    frame.render_widget(block, r);
+    if inner.height == 0 || inner.width == 0 {
+        return;
+    }
+    let text = clean(input.text());
+    let w = usize::from(inner.width);
+    let before: String = text.chars().take(input.cursor()).collect();
+    let cursor_x = before.width();
+    let skip = cursor_x.saturating_sub(w.saturating_sub(1));
+    let shown: String = text.chars().skip(skip).collect();
+    let line_rect = Rect::new(inner.x, inner.y, inner.width, 1);
+    frame.render_widget(Paragraph::new(Line::from(Span::raw(shown))), line_rect);
+    frame.set_cursor_position(Position::new(
+        inner.x + (cursor_x - skip).min(w.saturating_sub(1)) as u16,
+        inner.y,
+    ));
+    if let Some((items, selected)) = items
+        && inner.height > 1
+    {
+        let rest = Rect::new(inner.x, inner.y + 1, inner.width, inner.height - 1);
+        draw_items(frame, rest, items, selected);
+    }
+}
+
+/// Help is generated from the action table and the live keymap, so it always tells the
+/// truth about the bindings in effect.
+pub fn help_lines(app: &App) -> Vec<String> {
+    let lang = app.lang();
+    let mut out = Vec::new();
+    let sections = [
+        (Context::Inbox, lang.t("Liste", "List")),
+        (
+            Context::Conversation,
+            lang.t("Unterhaltung", "Conversation"),
+        ),
+        (Context::Composer, lang.t("Verfassen", "Composer")),
+        (Context::Prompt, lang.t("Eingabezeile", "Prompt")),
+        (Context::Picker, lang.t("Auswahlliste", "Picker")),
+    ];
+    for (ctx, name) in sections {
+        out.push(format!("── {name} ──"));
+        for &a in Action::ALL {
+            if !a.contexts().contains(&ctx) {
+                continue;
+            }
+            let keys = app.cfg.keymap.label(a);
+            let keys = if keys.is_empty() {
+                lang.t("(nicht belegt)", "(unbound)").to_string()
+            } else {
+                keys
+            };
+            let (de, en) = a.description();
+            out.push(format!("{keys:>18}  {}", lang_pick(lang, de, en)));
+        }
+    }
+    out.push(String::new());
+    out.push(
+        lang.t("Ctrl-C beendet immer.", "Ctrl-C always quits.")
+            .to_string(),
+    );
+    out
+}
+
+fn lang_pick<'a>(lang: Lang, de: &'a str, en: &'a str) -> &'a str {
+    match lang {
+        Lang::De => de,
+        Lang::En => en,
+    }
+}
+
+fn help(frame: &mut Frame<'_>, app: &App, area: Rect, scroll: usize) {
+    let lang = app.lang();
+    let r = popup(area, 76, area.height.saturating_sub(1).max(3));
+    frame.render_widget(Clear, r);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(Theme::ACCENT)
+        .title(truncate(
+            lang.t(" Tasten (Esc schließt) ", " Keys (Esc closes) "),
+            usize::from(r.width.saturating_sub(2)),
+        ));
+    let inner = block.inner(r);
+    frame.render_widget(block, r);
+    let lines: Vec<Line<'_>> = help_lines(app)
+        .into_iter()
+        .skip(scroll)
+        .take(usize::from(inner.height))
+        .map(|l| Line::raw(truncate(&l, usize::from(inner.width))))
+        .collect();
+    frame.render_widget(Paragraph::new(lines), inner);
+}

@@ -1,0 +1,113 @@
+//! Width-aware text helpers. All untrusted text passes through [`clean`] first.
+
+use std::borrow::Cow;
+
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+
+use crate::domain::sanitize_for_terminal;
+
+/// Single-line, terminal-safe version of untrusted text.
+pub fn clean(s: &str) -> Cow<'_, str> {
+    sanitize_for_terminal(s, false)
+}
+
+/// Multi-line, terminal-safe version of untrusted text.
+pub fn clean_multiline(s: &str) -> Cow<'_, str> {
+    sanitize_for_terminal(s, true)
+}
+
+/// Cuts `s` to at most `width` columns, marking a cut with `…`.
+pub fn truncate(s: &str, width: usize) -> String {
+    if s.width() <= width {
+        return s.to_string();
+    }
+    if width == 0 {
+        return String::new();
+    }
+    let mut out = String::new();
+    let mut w = 0;
+    for c in s.chars() {
+        let cw = c.width().unwrap_or(0);
+        if w + cw > width - 1 {
+            break;
+        }
+        out.push(c);
+        w += cw;
+    }
+    out.push('…');
+    out
+}
+
+/// `truncate`, then pad with spaces to exactly `width` columns.
+pub fn fit(s: &str, width: usize) -> String {
+    let mut t = truncate(s, width);
+    let w = t.width();
+    t.extend(std::iter::repeat_n(' ', width.saturating_sub(w)));
+    t
+}
+
+/// Word-wraps to `width` columns; words longer than a line are broken.
+pub fn wrap(s: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut lines = Vec::new();
+    for para in s.split('\n') {
+        let mut line = String::new();
+        let mut w = 0;
+        for word in para.split(' ') {
+            let ww = word.width();
+            if w > 0 && w + 1 + ww > width {
+                lines.push(std::mem::take(&mut line));
+                w = 0;
+            }
+            if w > 0 {
+                line.push(' ');
+                w += 1;
+            }
+            if ww > width {
+                for c in word.chars() {
+                    let cw = c.width().unwrap_or(0);
+                    if w + cw > width {
+                        lines.push(std::mem::take(&mut line));
+                        w = 0;
+                    }
+                    line.push(c);
+                    w += cw;
+                }
+            } else {
+                line.push_str(word);
+                w += ww;
+            }
+        }
+        lines.push(line);
+    }
+    lines
+}
+
+pub fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["B", "KB", "MB", "GB"];
+    let mut v = bytes as f64;
+    let mut u = 0;
+    while v >= 1000.0 && u < UNITS.len() - 1 {
+        v /= 1000.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wraps_and_truncates_by_columns() {
+        assert_eq!(wrap("aaa bbb ccc", 7), vec!["aaa bbb", "ccc"]);
+        assert_eq!(wrap("abcdefgh", 3), vec!["abc", "def", "gh"]);
+        assert_eq!(truncate("Müller-Lüdenscheidt", 8), "Müller-…");
+        assert_eq!(fit("ab", 4), "ab  ");
+        assert_eq!(truncate("日本語", 4), "日…");
+    }
+}

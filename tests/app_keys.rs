@@ -1,0 +1,386 @@
+//! Key-driven tests of the app state machine: keys in, state and effects out. No runtime.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use tresen::app::i18n::Lang;
+use tresen::app::{
+    App, AppConfig, Command, ComposeMode, Effect, Focus, Loaded, Msg, Overlay, Query,
+};
+use tresen::config::{Config, QuickReply};
+use tresen::domain::{
+    AccountId, Channel, Contact, Conversation, ConversationId, ConversationKind, SearchHit,
+    Timestamp, TriageState,
+};
+use tresen::store::Op;
+use tresen::tui::keys::{MacroStep, parse_macro};
+
+const NOW: Timestamp = Timestamp(1_764_000_000_000);
+
+fn conv(id: i64, title: &str, channel: Channel, unread: u32, state: TriageState) -> Conversation {
+    Conversation {
+        id: ConversationId(id),
+        account: AccountId("acc".into()),
+        remote_id: format!("r{id}"),
+        kind: ConversationKind::Direct,
+        channel,
+        title: title.into(),
+        contact: Some(Contact {
+            identity: format!("+49 170 000{id}"),
+            display_name: title.into(),
+        }),
+        state,
+        labels: if id == 2 {
+            vec!["angebot".into()]
+        } else {
+            vec![]
+        },
+        unread,
+        marked_unread: false,
+        last_activity: Timestamp(NOW.0 - id * 60_000),
+        last_preview: format!("Nachricht {id}"),
+    }
+}
+
+fn app() -> App {
+    let mut cfg = AppConfig::from_config(&Config::default(), false);
+    cfg.lang = Lang::De;
+    cfg.staff_name = "Anna".into();
+    cfg.quick_replies = vec![QuickReply {
+        name: "Termin".into(),
+        text: "Hallo {kunde}, bis {datum}. {mitarbeiter}".into(),
+    }];
+    let mut app = App::new(cfg, NOW);
+    app.update(Msg::Resize {
+        width: 120,
+        height: 40,
+    });
+    app.update(Msg::Loaded(Loaded::Inbox(vec![
+        conv(1, "Max Mustermann", Channel::Whatsapp, 2, TriageState::Open),
+        conv(2, "Erika Schäfer", Channel::Signal, 0, TriageState::Waiting),
+        conv(
+            3,
+            "Bau Lindenstraße",
+            Channel::Telegram,
+            0,
+            TriageState::Done,
+        ),
+        conv(4, "Jens Köhler", Channel::Matrix, 1, TriageState::Open),
+    ])));
+    app
+}
+
+/// Feeds a key macro; returns every effect produced.
+fn keys(app: &mut App, m: &str) -> Vec<Effect> {
+    let mut out = Vec::new();
+    for step in parse_macro(m).unwrap() {
+        if let MacroStep::Key(k) = step {
+            out.extend(app.update(Msg::Key(k)));
+        }
+    }
+    out
+}
+
+fn selected_title(app: &App) -> String {
+    app.selected_conversation().unwrap().title.clone()
+}
+
+#[test]
+fn inbox_hides_done_by_default_and_moves_with_vim_and_arrows() {
+    let mut a = app();
+    assert_eq!(a.visible.len(), 3, "done is not in the inbox view");
+    assert_eq!(selected_title(&a), "Max Mustermann");
+    keys(&mut a, "j");
+    assert_eq!(selected_title(&a), "Erika Schäfer");
+    keys(&mut a, "<down>");
+    assert_eq!(selected_title(&a), "Jens Köhler");
+    keys(&mut a, "j");
+    assert_eq!(selected_title(&a), "Jens Köhler", "stays at the end");
+    keys(&mut a, "g");
+    assert_eq!(selected_title(&a), "Max Mustermann");
+    keys(&mut a, "G<up>k");
+    assert_eq!(selected_title(&a), "Max Mustermann");
+}
+
+#[test]
+fn opening_loads_history_and_marks_viewed() {
+    let mut a = app();
+    let e = keys(&mut a, "j<enter>");
+    assert_eq!(a.focus, Focus::Conversation);
+    assert!(e.contains(&Effect::Load(Query::Conversation {
+        id: ConversationId(2),
+        before: None,
+        limit: 200,
+        focus: None
+    })));
+    assert!(e.contains(&Effect::Command(Command::Viewed(ConversationId(2)))));
+    keys(&mut a, "<esc>");
+    assert_eq!(a.focus, Focus::Inbox);
+}
+
+#[test]
+fn reply_sends_and_never_sends_a_note() {
+    let mut a = app();
+    keys(&mut a, "r");
+    assert_eq!(a.focus, Focus::Composer);
+    // Typed letters are text in the composer, not commands (q would quit in the list).
+    let e = keys(&mut a, "qjk Hallo<a-enter>Zeile 2<enter>");
+    assert!(!a.quit);
+    assert_eq!(
+        e.last(),
+        Some(&Effect::Command(Command::Send {
+            conversation: ConversationId(1),
+            body: "qjk Hallo\nZeile 2".into()
+        }))
+    );
+    assert!(a.composer.is_empty());
+
+    let e = keys(&mut a, "mnur intern<enter>");
+    match e.last() {
+        Some(Effect::Command(Command::Local(Op::AddNote { body, author, .. }))) => {
+            assert_eq!(body, "nur intern");
+            assert_eq!(author, "Anna");
+        }
+        other => panic!("expected a note, got {other:?}"),
+    }
+    assert_eq!(a.compose_mode, ComposeMode::Reply);
+}
+
+#[test]
+fn draft_survives_leaving_the_composer_and_switching_conversations() {
+    let mut a = app();
+    keys(&mut a, "rEntwurf<esc><esc>j<enter>");
+    assert!(a.composer.is_empty(), "other conversation starts empty");
+    keys(&mut a, "<esc>k<enter>");
+    assert_eq!(a.composer.text(), "Entwurf");
+}
+
+#[test]
+fn triage_keys_change_state_and_keep_the_flow() {
+    let mut a = app();
+    let e = keys(&mut a, "d");
+    assert_eq!(
+        e,
+        vec![Effect::Command(Command::Local(Op::SetState {
+            conversation: ConversationId(1),
+            state: TriageState::Done
+        }))]
+    );
+    // The done conversation leaves the view; the next one is under the cursor.
+    assert_eq!(selected_title(&a), "Erika Schäfer");
+    let e = keys(&mut a, "z");
+    match &e[0] {
+        Effect::Command(Command::Local(Op::SetState {
+            state: TriageState::Snoozed(until),
+            ..
+        })) => assert!(*until > NOW),
+        other => panic!("{other:?}"),
+    }
+    keys(&mut a, "s");
+    assert_eq!(a.filter.state, tresen::app::StateFilter::Open);
+}
+
+#[test]
+fn filters_by_network_unread_label_and_clear() {
+    let mut a = app();
+    keys(&mut a, "N");
+    assert_eq!(a.filter.channel, Some(Channel::Signal));
+    assert_eq!(a.visible.len(), 1);
+    keys(&mut a, "x");
+    keys(&mut a, "U");
+    let titles: Vec<String> = a
+        .visible
+        .iter()
+        .map(|&i| a.conversations[i].title.clone())
+        .collect();
+    assert_eq!(titles, ["Max Mustermann", "Jens Köhler"]);
+    keys(&mut a, "xTangebot<enter>");
+    assert_eq!(a.visible.len(), 1);
+    assert_eq!(selected_title(&a), "Erika Schäfer");
+}
+
+#[test]
+fn next_unread_jumps_and_wraps() {
+    let mut a = app();
+    keys(&mut a, "n");
+    assert_eq!(a.open.as_ref().unwrap().id, ConversationId(4));
+    keys(&mut a, "n");
+    assert_eq!(a.open.as_ref().unwrap().id, ConversationId(1));
+}
+
+#[test]
+fn fuzzy_jump_by_name_or_number() {
+    let mut a = app();
+    keys(&mut a, "fkhlr");
+    match &a.overlay {
+        Some(Overlay::Jump { matches, .. }) => {
+            assert_eq!(a.conversations[matches[0]].title, "Jens Köhler")
+        }
+        other => panic!("{other:?}"),
+    }
+    keys(&mut a, "<enter>");
+    assert_eq!(a.open.as_ref().unwrap().id, ConversationId(4));
+    // A number finds the customer, even one hidden by the filter (done).
+    keys(&mut a, "<esc>f0003<enter>");
+    assert_eq!(a.open.as_ref().unwrap().id, ConversationId(3));
+}
+
+#[test]
+fn search_asks_the_store_and_steps_through_hits() {
+    let mut a = app();
+    let e = keys(&mut a, "/heizung<enter>");
+    assert_eq!(
+        e,
+        vec![Effect::Load(Query::Search {
+            query: "heizung".into(),
+            limit: 200
+        })]
+    );
+    let hit = |c: i64, m: i64| SearchHit {
+        conversation: ConversationId(c),
+        message: Some(tresen::domain::MessageId(m)),
+        title: String::new(),
+        snippet: String::new(),
+        at: NOW,
+    };
+    a.update(Msg::Loaded(Loaded::Search {
+        query: "heizung".into(),
+        hits: vec![hit(2, 20), hit(4, 40)],
+    }));
+    assert!(matches!(
+        a.overlay,
+        Some(Overlay::SearchResults { selected: 0 })
+    ));
+    let e = keys(&mut a, "<enter>");
+    assert!(e.contains(&Effect::Load(Query::Conversation {
+        id: ConversationId(2),
+        before: None,
+        limit: 200,
+        focus: Some(tresen::domain::MessageId(20))
+    })));
+    keys(&mut a, "<c-n>");
+    assert_eq!(a.open.as_ref().unwrap().id, ConversationId(4));
+    keys(&mut a, "<c-n>");
+    assert_eq!(
+        a.open.as_ref().unwrap().id,
+        ConversationId(2),
+        "wraps around"
+    );
+}
+
+#[test]
+fn mark_unread_returns_to_the_list() {
+    let mut a = app();
+    keys(&mut a, "j<enter>");
+    let e = keys(&mut a, "u");
+    assert_eq!(
+        e,
+        vec![Effect::Command(Command::Local(Op::MarkUnread {
+            conversation: ConversationId(2)
+        }))]
+    );
+    assert_eq!(a.focus, Focus::Inbox);
+}
+
+#[test]
+fn labels_prompt_prefills_and_normalises() {
+    let mut a = app();
+    keys(&mut a, "jt");
+    match &a.overlay {
+        Some(Overlay::Labels { input }) => assert_eq!(input.text(), "angebot"),
+        o => panic!("{o:?}"),
+    }
+    let e = keys(&mut a, ", Rechnung ,<enter>");
+    assert_eq!(
+        e,
+        vec![Effect::Command(Command::Local(Op::SetLabels {
+            conversation: ConversationId(2),
+            labels: vec!["angebot".into(), "rechnung".into()]
+        }))]
+    );
+}
+
+#[test]
+fn quick_reply_fills_placeholders() {
+    let mut a = app();
+    keys(&mut a, "Q<enter>");
+    let date = NOW.to_local().format("%d.%m.%Y").to_string();
+    assert_eq!(
+        a.composer.text(),
+        format!("Hallo Max Mustermann, bis {date}. Anna")
+    );
+    assert_eq!(a.focus, Focus::Composer);
+}
+
+#[test]
+fn editor_result_replaces_the_draft() {
+    let mut a = app();
+    let e = keys(&mut a, "ralt<c-e>");
+    assert_eq!(
+        e.last(),
+        Some(&Effect::OpenEditor {
+            initial: "alt".into()
+        })
+    );
+    a.update(Msg::EditorClosed(Ok("neu aus dem Editor\n".into())));
+    assert_eq!(a.composer.text(), "neu aus dem Editor");
+    a.update(Msg::EditorClosed(Err("vi exited".into())));
+    assert_eq!(
+        a.composer.text(),
+        "neu aus dem Editor",
+        "a failed editor loses nothing"
+    );
+    assert!(a.flash.as_deref().unwrap().contains("vi exited"));
+}
+
+#[test]
+fn notifications_turn_into_reloads() {
+    let mut a = app();
+    keys(&mut a, "<enter>");
+    let e = a.update(Msg::Notified(tresen::engine::Notification::Conversation(
+        ConversationId(1),
+    )));
+    assert!(matches!(
+        e[0],
+        Effect::Load(Query::Conversation {
+            id: ConversationId(1),
+            ..
+        })
+    ));
+    let e = a.update(Msg::Notified(tresen::engine::Notification::Conversation(
+        ConversationId(3),
+    )));
+    assert!(e.is_empty(), "other conversations are not reloaded");
+    let e = a.update(Msg::Lagged);
+    assert!(e.contains(&Effect::Load(Query::Inbox)));
+}
+
+#[test]
+fn configured_keys_replace_defaults_and_help_follows() {
+    let mut config = Config::default();
+    config.keymap.insert(
+        toml::Spanned::new(0..0, "done".into()),
+        vec!["e".parse().unwrap()],
+    );
+    let cfg = AppConfig::from_config(&config, false);
+    let mut a = App::new(cfg, NOW);
+    a.update(Msg::Loaded(Loaded::Inbox(vec![conv(
+        1,
+        "A",
+        Channel::Signal,
+        0,
+        TriageState::Open,
+    )])));
+    assert!(keys(&mut a, "d").is_empty());
+    assert_eq!(keys(&mut a, "e").len(), 1);
+    assert_eq!(a.cfg.keymap.label(tresen::app::action::Action::Done), "e");
+}
+
+#[test]
+fn ctrl_c_always_quits() {
+    let mut a = app();
+    keys(&mut a, "r");
+    let e = a.update(Msg::Key(KeyEvent::new(
+        KeyCode::Char('c'),
+        KeyModifiers::CONTROL,
+    )));
+    assert_eq!(e, vec![Effect::Quit]);
+}

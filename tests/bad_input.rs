@@ -1,0 +1,228 @@
+//! Every way a user can hand tresen bad input, through the binary: a clear message
+//! naming what is wrong, exit code 2, and nothing written.
+
+mod support;
+
+use support::*;
+
+fn check_config(name: &str, expected: &[&str]) {
+    let path = fixture(&format!("bad_input/{name}.toml"));
+    let p = Profile::new("");
+    let out = p
+        .cmd()
+        .args(["config", "check"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{name}: {err}");
+    assert!(
+        err.contains(&*path.to_string_lossy()),
+        "{name}: names the file: {err}"
+    );
+    for e in expected {
+        assert!(err.contains(e), "{name}: expected {e:?} in {err}");
+    }
+    assert!(!err.contains("panicked"), "{err}");
+    // The same file used for real stops before anything is created.
+    let out = p
+        .cmd()
+        .env("TRESEN_CONFIG", &path)
+        .args(["list"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!p.data.exists(), "{name}: nothing written");
+}
+
+#[test]
+fn malformed_toml() {
+    check_config("malformed_toml", &[":3:9:", "invalid boolean"]);
+}
+
+#[test]
+fn unknown_key() {
+    check_config(
+        "unknown_key",
+        &[":6:1:", "secrets.bakend", "unknown field", "backend"],
+    );
+}
+
+#[test]
+fn wrong_type() {
+    check_config(
+        "wrong_type",
+        &[":5:16:", "ui.history_page", "expected usize"],
+    );
+}
+
+#[test]
+fn bad_enum_value() {
+    check_config("bad_enum_value", &[":2:12:", "ui.language", "`de`, `en`"]);
+}
+
+#[test]
+fn bad_key_binding() {
+    check_config(
+        "bad_key_binding",
+        &[":2:8:", "keymap.next[1]", "invalid key `ctrl-`"],
+    );
+}
+
+#[test]
+fn unknown_action() {
+    check_config("unknown_action", &[":2:1:", "keymap.fly", "unknown action"]);
+}
+
+#[test]
+fn missing_config_file() {
+    let p = Profile::new("");
+    let out = p
+        .cmd()
+        .env("TRESEN_CONFIG", p.dir.path().join("nope.toml"))
+        .arg("list")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("nope.toml"), "{}", stderr(&out));
+    assert_ne!(out.status.code(), Some(0));
+}
+
+#[cfg(unix)]
+#[test]
+fn data_dir_without_permissions() {
+    use std::os::unix::fs::PermissionsExt;
+    let p = Profile::new("");
+    std::fs::create_dir_all(&p.data).unwrap();
+    std::fs::set_permissions(&p.data, std::fs::Permissions::from_mode(0o500)).unwrap();
+    let out = p.run(&["list"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("0500") && err.contains("chmod 700"), "{err}");
+    assert!(
+        std::fs::read_dir(&p.data).unwrap().next().is_none(),
+        "nothing written"
+    );
+}
+
+fn created_profile() -> Profile {
+    let p = Profile::with_demo_account();
+    let out = p.run(&["sync", "--once"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    p
+}
+
+#[test]
+fn store_opened_with_the_wrong_key() {
+    let p = created_profile();
+    let other = created_profile();
+    // Swap in another profile's key file: the passphrase is right, the key is not.
+    std::fs::copy(other.data.join("key.json"), p.data.join("key.json")).unwrap();
+    let before = std::fs::read(p.data.join("inbox.db")).unwrap();
+    let out = p.run(&["list"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("cannot be opened with this key"), "{err}");
+    assert_eq!(
+        before,
+        std::fs::read(p.data.join("inbox.db")).unwrap(),
+        "store untouched"
+    );
+}
+
+#[test]
+fn wrong_passphrase() {
+    let p = created_profile();
+    std::fs::write(p.dir.path().join("pass"), "wrong\n").unwrap();
+    let out = p.run(&["list"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("wrong passphrase"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn corrupted_store_file() {
+    let p = created_profile();
+    let db = p.data.join("inbox.db");
+    let mut bytes = std::fs::read(&db).unwrap();
+    for b in bytes.iter_mut().take(4096) {
+        *b = 0x5a;
+    }
+    std::fs::write(&db, &bytes).unwrap();
+    let out = p.run(&["list"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("is damaged") && err.contains("backup"),
+        "{err}"
+    );
+    assert_eq!(bytes, std::fs::read(&db).unwrap(), "not made worse");
+}
+
+#[test]
+fn key_missing_for_an_existing_store() {
+    let p = created_profile();
+    std::fs::remove_file(p.data.join("key.json")).unwrap();
+    let out = p.run(&["list"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("has no key for this profile"), "{err}");
+    assert!(
+        !p.data.join("key.json").exists(),
+        "no new key silently created"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn profile_already_in_use() {
+    let p = created_profile();
+    let mut daemon = Daemon(
+        p.cmd()
+            .arg("daemon")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let daemon = &mut daemon.0;
+    // Wait until the daemon holds the lock (it announces itself on stderr).
+    let mut err = daemon.stderr.take().unwrap();
+    let mut buf = [0u8; 256];
+    let n = std::io::Read::read(&mut err, &mut buf).unwrap();
+    assert!(String::from_utf8_lossy(&buf[..n]).contains("daemon running"));
+    let out = p.run(&["list"]);
+    let msg = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{msg}");
+    assert!(
+        msg.contains(&format!("profile in use by PID {}", daemon.id())),
+        "{msg}"
+    );
+    // SIGTERM stops the daemon cleanly, and the profile is free again.
+    unsafe_kill(daemon.id());
+    let status = daemon.wait().unwrap();
+    assert!(status.success(), "{status}");
+    assert!(p.run(&["list"]).status.success());
+}
+
+/// Kills the daemon if the test fails half-way, so no process outlives it.
+struct Daemon(std::process::Child);
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[cfg(unix)]
+fn unsafe_kill(pid: u32) {
+    std::process::Command::new("kill")
+        .arg("-TERM")
+        .arg(pid.to_string())
+        .status()
+        .unwrap();
+}

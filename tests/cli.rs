@@ -1,0 +1,147 @@
+//! The command line through the binary: sync, list/show --json, send, help, completions.
+
+mod support;
+
+use support::*;
+
+fn synced() -> Profile {
+    let p = Profile::with_demo_account();
+    let out = p.run(&["sync", "--once"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("synced: 2 new messages"),
+        "{}",
+        stdout(&out)
+    );
+    p
+}
+
+#[test]
+fn sync_once_then_list_and_show_as_json() {
+    let p = synced();
+    // A second sync is idempotent.
+    let again = p.run(&["sync", "--once"]);
+    assert!(
+        stdout(&again).contains("synced: 0 new messages"),
+        "{}",
+        stdout(&again)
+    );
+
+    let out = p.run(&["list", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["version"], 1);
+    let c = &v["conversations"][0];
+    assert_eq!(c["title"], "Erika Mustermann");
+    assert_eq!(c["network"], "signal");
+    assert_eq!(c["unread"], 2);
+    assert_eq!(c["state"], "open");
+    assert_eq!(c["contact"]["identity"], "+49 170 5550123");
+    assert_eq!(c["last_preview"], "Fehlercode F.28 im Display.");
+
+    let out = p.run(&["show", "+49 170 5550123", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let msgs = v["messages"].as_array().unwrap();
+    assert_eq!(msgs.len(), 2);
+    assert_eq!(msgs[0]["body"], "Guten Tag, die Heizung ist kalt.");
+    assert_eq!(msgs[0]["direction"], "inbound");
+    assert!(msgs[0]["sent_at"].as_str().unwrap().ends_with('Z'));
+
+    let text = stdout(&p.run(&["list"]));
+    assert!(
+        text.contains("SIG") && text.contains("Erika Mustermann"),
+        "{text}"
+    );
+}
+
+#[test]
+fn send_reports_success_and_failure() {
+    let p = synced();
+    let out = p.run(&["send", "Erika Mustermann", "Wir kommen morgen um 9."]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let said = stdout(&out);
+    // The scripted network may already have confirmed delivery by the time we look.
+    assert!(
+        ["sent", "delivered", "read"]
+            .iter()
+            .any(|d| said.trim().ends_with(d)),
+        "{said}"
+    );
+    let out = p.run(&["send", "1", "#fail bitte"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("NOT sent"), "{}", stderr(&out));
+    let v: serde_json::Value =
+        serde_json::from_slice(&p.run(&["show", "1", "--json"]).stdout).unwrap();
+    let d: Vec<&str> = v["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["delivery"].as_str().unwrap())
+        .collect();
+    assert_eq!(d.len(), 4, "both kept");
+    assert_ne!(d[2], "failed");
+    assert_ne!(d[2], "pending");
+    assert_eq!(d[3], "failed", "the failure is visible");
+
+    let out = p.run(&["send", "Niemand", "hallo"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("no conversation `Niemand`"));
+}
+
+#[test]
+fn sync_without_once_explains() {
+    let p = Profile::new("");
+    let out = p.run(&["sync"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("tresen daemon"), "{}", stderr(&out));
+}
+
+#[test]
+fn daemon_without_accounts_refuses() {
+    let p = Profile::new("");
+    let out = p.run(&["daemon"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("no accounts configured"));
+}
+
+#[test]
+fn help_teaches_and_completions_and_man_work() {
+    let p = Profile::new("");
+    let help = stdout(&p.run(&["--help"]));
+    for s in [
+        "--demo",
+        "sync",
+        "daemon",
+        "list",
+        "show",
+        "send",
+        "completions",
+        "Exit codes",
+    ] {
+        assert!(help.contains(s), "{s} missing from --help:\n{help}");
+    }
+    let bash = p.run(&["completions", "bash"]);
+    assert!(bash.status.success() && stdout(&bash).contains("_tresen"));
+    let man = p.run(&["man"]);
+    assert!(man.status.success() && stdout(&man).contains(".TH tresen"));
+    let def = p.run(&["config", "default"]);
+    assert_eq!(stdout(&def), tresen::config::DEFAULT_TOML);
+}
+
+#[test]
+fn data_files_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let p = synced();
+    let mode =
+        |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&p.data), 0o700);
+    for f in ["inbox.db", "key.json", "tresen.lock"] {
+        assert_eq!(mode(&p.data.join(f)), 0o600, "{f}");
+    }
+    // The passphrase never reaches a log.
+    for entry in std::fs::read_dir(p.data.join("logs")).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        assert!(!text.contains("correct horse"));
+    }
+}

@@ -1,0 +1,136 @@
+//! End to end: `tresen --demo` in a real terminal (tmux), typed at like a person would,
+//! with the screen read back.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn start(cmd: &str) -> Tmux {
+        let ok = Command::new("sh")
+            .args(["-c", "command -v tmux"])
+            .output()
+            .map(|o| o.status.success());
+        assert!(
+            ok.unwrap_or(false),
+            "tmux is not installed: apt-get install tmux"
+        );
+        let socket = format!("tresen-e2e-{}", std::process::id());
+        let status = Command::new("tmux")
+            .args([
+                "-L",
+                &socket,
+                "new-session",
+                "-d",
+                "-x",
+                "140",
+                "-y",
+                "40",
+                "-s",
+                "e2e",
+            ])
+            .arg(cmd)
+            .env("LANG", "de_DE.UTF-8")
+            .env_remove("TMUX")
+            .status()
+            .unwrap();
+        assert!(status.success());
+        Tmux { socket }
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let mut c = Command::new("tmux");
+        c.args(["-L", &self.socket, "send-keys", "-t", "e2e"])
+            .args(keys);
+        assert!(c.status().unwrap().success());
+    }
+
+    fn screen(&self) -> String {
+        let o = Command::new("tmux")
+            .args(["-L", &self.socket, "capture-pane", "-p", "-t", "e2e"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    }
+
+    fn wait_for(&self, text: &str) -> String {
+        let start = Instant::now();
+        loop {
+            let s = self.screen();
+            if s.contains(text) {
+                return s;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "{text:?} never appeared:\n{s}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .status();
+    }
+}
+
+#[test]
+fn demo_opens_answers_and_quits_cleanly() {
+    let bin = env!("CARGO_BIN_EXE_tresen");
+    let marker = std::env::temp_dir().join(format!("tresen-e2e-exit-{}", std::process::id()));
+    let config = std::env::temp_dir().join(format!("tresen-e2e-{}.toml", std::process::id()));
+    std::fs::write(&config, "[ui]\nlanguage = \"de\"\n").unwrap();
+    let t = Tmux::start(&format!(
+        "{bin} --demo --config {}; echo $? > {}; sleep 30",
+        config.display(),
+        marker.display()
+    ));
+    let s = t.wait_for("DEMO – Beispieldaten");
+    assert!(s.contains("GESCHÄFTLICH"), "{s}");
+    assert!(
+        s.contains("WA ") && s.contains("SIG"),
+        "network badges:\n{s}"
+    );
+    // The live customer message arrives a few seconds after start.
+    t.wait_for("Familie Aydın");
+    t.keys(&["f"]);
+    t.wait_for("Springen zu");
+    t.keys(&["Aydın", "Enter"]);
+    t.wait_for("Notfall! Wasser läuft");
+    t.wait_for("kessel.jpg");
+    t.keys(&["r"]);
+    t.wait_for("Antwort · Enter senden");
+    t.keys(&["Bitte Haupthahn zudrehen, wir kommen.", "Enter"]);
+    t.wait_for("Bitte Haupthahn zudrehen");
+    // The scripted customer reads and answers.
+    t.wait_for("✓✓ gelesen");
+    t.keys(&["?"]);
+    t.wait_for("Tasten (Esc schließt)");
+    // Separate sends with a pause: ESC followed at once by q reads as Alt-q.
+    for k in ["Escape", "Escape", "q"] {
+        t.keys(&[k]);
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let start = Instant::now();
+    while !marker.exists() {
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "tresen did not exit:\n{}",
+            t.screen()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let code = std::fs::read_to_string(&marker).unwrap();
+    let _ = std::fs::remove_file(&marker);
+    let _ = std::fs::remove_file(&config);
+    assert_eq!(code.trim(), "0");
+    // The terminal is back to normal: the shell's screen, not the TUI's.
+    let s = t.screen();
+    assert!(!s.contains("GESCHÄFTLICH"), "alternate screen left:\n{s}");
+}

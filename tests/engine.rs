@@ -1,0 +1,327 @@
+//! The engine with the scripted connector: inbound → store → notification, outbound
+//! pending → connector → sent/failed, sync-once completion, shutdown.
+
+mod support;
+
+use std::time::Duration;
+
+use support::*;
+use tresen::connector::{Connector, ConnectorEvent, FakeConnector, ScriptStep};
+use tresen::domain::{
+    AccountId, Channel, Contact, ConversationKind, ConversationUpsert, Delivery, Direction,
+    IncomingMessage, MessageKind, Timestamp,
+};
+use tresen::engine::{Engine, EngineCommand, EngineOptions, Notification};
+use tresen::store::{MemoryStore, Op, SharedStore, SqliteStore};
+
+fn upsert(remote: &str) -> ConnectorEvent {
+    ConnectorEvent::Conversation(ConversationUpsert {
+        account: account(),
+        remote_id: remote.into(),
+        kind: ConversationKind::Direct,
+        channel: Channel::Telegram,
+        title: "Kunde".into(),
+        contact: Some(Contact {
+            identity: "@kunde".into(),
+            display_name: "Kunde".into(),
+        }),
+    })
+}
+
+fn message(remote: &str, id: &str, body: &str) -> ConnectorEvent {
+    ConnectorEvent::Message(IncomingMessage {
+        account: account(),
+        conversation_remote_id: remote.into(),
+        remote_id: id.into(),
+        kind: MessageKind::Chat,
+        direction: Direction::Inbound,
+        sender: String::new(),
+        body: body.into(),
+        attachments: vec![],
+        sent_at: T0,
+        received_at: T0,
+    })
+}
+
+async fn wait_for(bus: &mut tokio::sync::broadcast::Receiver<Notification>, want: Notification) {
+    tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            if bus.recv().await.ok() == Some(want) {
+                return;
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("no {want:?} within 5 s"));
+}
+
+#[tokio::test]
+async fn inbound_events_are_stored_then_announced() {
+    let fake = FakeConnector::new(account()).with_script(vec![
+        ScriptStep::Emit(upsert("c1")),
+        ScriptStep::Emit(message("c1", "m1", "Hallo")),
+        ScriptStep::Emit(message("c1", "m1", "Hallo")), // replay
+    ]);
+    let store = SharedStore::new(Box::new(MemoryStore::new()));
+    let (engine, handle) = Engine::start(
+        store.clone(),
+        vec![Box::new(fake)],
+        EngineOptions::default(),
+    );
+    let mut bus = handle.subscribe();
+    let task = tokio::spawn(engine.run());
+    wait_for(&mut bus, Notification::CaughtUp).await;
+    {
+        let s = store.lock();
+        let c = s.find_conversation("c1").unwrap().unwrap();
+        assert_eq!(s.messages(c.id, None, 10).unwrap().len(), 1);
+        assert_eq!(c.channel, Channel::Telegram);
+    }
+    assert_eq!(
+        handle.health().get(&account()),
+        Some(&tresen::domain::Health::Online)
+    );
+    handle.shutdown().await;
+    task.await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn send_is_pending_first_then_sent_with_receipts() {
+    let fake = FakeConnector::new(account())
+        .with_script(vec![ScriptStep::Emit(upsert("c1"))])
+        .with_replies(vec!["Danke!".into()])
+        .with_receipt_delay(Duration::from_millis(20));
+    let sent = fake.handle();
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = SqliteStore::open(&dir.path().join("s.db"), Some(&[3; 32])).unwrap();
+    let store = SharedStore::new(Box::new(sqlite));
+    let (engine, handle) = Engine::start(
+        store.clone(),
+        vec![Box::new(fake)],
+        EngineOptions::default(),
+    );
+    let mut bus = handle.subscribe();
+    let task = tokio::spawn(engine.run());
+    wait_for(&mut bus, Notification::CaughtUp).await;
+    let conv = store.lock().find_conversation("c1").unwrap().unwrap();
+    let id = handle
+        .send(conv.id, "Wir kommen um 9".into(), "Anna".into())
+        .await
+        .unwrap();
+    // The message is in the store before the connector has answered.
+    let first = store.lock().message(id).unwrap().unwrap();
+    assert!(matches!(
+        first.delivery,
+        Delivery::Pending | Delivery::Sent | Delivery::Delivered | Delivery::Read
+    ));
+    wait_for(&mut bus, Notification::Message(id)).await;
+    tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            let done = {
+                let s = store.lock();
+                let m = s.message(id).unwrap().unwrap();
+                let replies = s.messages(conv.id, None, 10).unwrap().len();
+                m.delivery == Delivery::Read && replies == 2
+            };
+            if done {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("read receipt and reply");
+    assert_eq!(sent.sent()[0].body, "Wir kommen um 9");
+    assert_eq!(sent.sent()[0].conversation_remote_id, "c1");
+    handle.shutdown().await;
+    task.await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn a_refused_send_is_stored_as_failed_not_lost() {
+    let fake = FakeConnector::new(account())
+        .with_script(vec![ScriptStep::Emit(upsert("c1"))])
+        .failing_on("#fail");
+    let store = SharedStore::new(Box::new(MemoryStore::new()));
+    let (engine, handle) = Engine::start(
+        store.clone(),
+        vec![Box::new(fake)],
+        EngineOptions::default(),
+    );
+    let mut bus = handle.subscribe();
+    let task = tokio::spawn(engine.run());
+    wait_for(&mut bus, Notification::CaughtUp).await;
+    let conv = store.lock().find_conversation("c1").unwrap().unwrap();
+    let id = handle
+        .send(conv.id, "test #fail".into(), "Anna".into())
+        .await
+        .unwrap();
+    wait_for(&mut bus, Notification::Message(id)).await;
+    let m = store.lock().message(id).unwrap().unwrap();
+    assert_eq!(m.delivery, Delivery::Failed);
+    assert_eq!(m.body, "test #fail");
+    handle.shutdown().await;
+    task.await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn sending_without_a_connector_fails_visibly() {
+    let store = SharedStore::new(Box::new(MemoryStore::new()));
+    store
+        .lock()
+        .apply(&[conversation("x", "Offline", Channel::Signal)])
+        .unwrap();
+    let (engine, handle) = Engine::start(store.clone(), vec![], EngineOptions::default());
+    let task = tokio::spawn(engine.run());
+    let conv = store.lock().find_conversation("x").unwrap().unwrap();
+    let id = handle
+        .send(conv.id, "Hallo".into(), "Anna".into())
+        .await
+        .unwrap();
+    assert_eq!(
+        store.lock().message(id).unwrap().unwrap().delivery,
+        Delivery::Failed
+    );
+    // Empty messages are refused before anything is stored.
+    assert!(
+        handle
+            .send(conv.id, "   ".into(), "Anna".into())
+            .await
+            .is_err()
+    );
+    assert_eq!(store.lock().stats().unwrap().messages, 1);
+    handle.shutdown().await;
+    task.await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn sync_once_stops_after_every_connector_caught_up() {
+    let a = FakeConnector::new(AccountId("a".into())).with_script(vec![
+        ScriptStep::Sleep(Duration::from_millis(30)),
+        ScriptStep::Emit(message("c", "1", "eins")),
+    ]);
+    let b = FakeConnector::new(AccountId("b".into()));
+    let store = SharedStore::new(Box::new(MemoryStore::new()));
+    let connectors: Vec<Box<dyn Connector>> = vec![Box::new(a), Box::new(b)];
+    let (engine, _handle) = Engine::start(
+        store.clone(),
+        connectors,
+        EngineOptions {
+            exit_when_caught_up: true,
+        },
+    );
+    tokio::time::timeout(Duration::from_secs(5), engine.run())
+        .await
+        .expect("engine stops by itself")
+        .unwrap();
+    assert_eq!(store.lock().stats().unwrap().messages, 1);
+}
+
+#[tokio::test]
+async fn viewing_clears_unread_and_tells_the_network() {
+    let fake = FakeConnector::new(account()).with_script(vec![
+        ScriptStep::Emit(upsert("c1")),
+        ScriptStep::Emit(message("c1", "m1", "Hallo")),
+    ]);
+    let seen = fake.handle();
+    let store = SharedStore::new(Box::new(MemoryStore::new()));
+    let (engine, handle) = Engine::start(
+        store.clone(),
+        vec![Box::new(fake)],
+        EngineOptions::default(),
+    );
+    let mut bus = handle.subscribe();
+    let task = tokio::spawn(engine.run());
+    wait_for(&mut bus, Notification::CaughtUp).await;
+    let conv = store.lock().find_conversation("c1").unwrap().unwrap();
+    assert_eq!(conv.unread, 1);
+    handle
+        .command(EngineCommand::Viewed(conv.id))
+        .await
+        .unwrap();
+    tokio::time::timeout(Duration::from_secs(5), async {
+        while store.lock().conversation(conv.id).unwrap().unwrap().unread != 0 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .expect("unread cleared");
+    handle
+        .command(EngineCommand::Local(Op::AddNote {
+            conversation: conv.id,
+            author: "Anna".into(),
+            body: "intern".into(),
+            at: Timestamp::now(),
+        }))
+        .await
+        .unwrap();
+    handle.shutdown().await;
+    task.await.unwrap().unwrap();
+    assert_eq!(seen.marked_read(), vec!["c1".to_string()]);
+    assert!(seen.sent().is_empty(), "a note never reaches the connector");
+}
+
+/// A connector that looks into the store at the moment it is asked to send.
+struct Inspecting {
+    store: SharedStore,
+    seen: tokio::sync::mpsc::UnboundedSender<Option<Delivery>>,
+}
+
+impl Connector for Inspecting {
+    fn account(&self) -> &AccountId {
+        static A: std::sync::OnceLock<AccountId> = std::sync::OnceLock::new();
+        A.get_or_init(account)
+    }
+    fn network(&self) -> tresen::domain::AccountNetwork {
+        tresen::domain::AccountNetwork::Demo
+    }
+    fn run(
+        self: Box<Self>,
+        mut io: tresen::connector::ConnectorIo,
+    ) -> futures::future::BoxFuture<'static, Result<(), tresen::connector::ConnectorError>> {
+        Box::pin(async move {
+            io.events.emit(ConnectorEvent::CaughtUp).await;
+            while let Some(cmd) = io.commands.recv().await {
+                if let tresen::connector::ConnectorCommand::Send(out) = cmd {
+                    let state = self
+                        .store
+                        .lock()
+                        .message(out.message)
+                        .unwrap()
+                        .map(|m| m.delivery);
+                    let _ = self.seen.send(state);
+                }
+            }
+            Ok(())
+        })
+    }
+}
+
+#[tokio::test]
+async fn outgoing_is_stored_as_pending_before_the_connector_sees_it() {
+    let store = SharedStore::new(Box::new(MemoryStore::new()));
+    store
+        .lock()
+        .apply(&[conversation("x", "Kunde", Channel::Signal)])
+        .unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let c = Inspecting {
+        store: store.clone(),
+        seen: tx,
+    };
+    let (engine, handle) =
+        Engine::start(store.clone(), vec![Box::new(c)], EngineOptions::default());
+    let task = tokio::spawn(engine.run());
+    let conv = store.lock().find_conversation("x").unwrap().unwrap();
+    handle
+        .send(conv.id, "Hallo".into(), "Anna".into())
+        .await
+        .unwrap();
+    let seen = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(seen, Some(Delivery::Pending));
+    handle.shutdown().await;
+    task.await.unwrap().unwrap();
+}

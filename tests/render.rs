@@ -1,0 +1,296 @@
+//! Rendering at fixed sizes with a fixed clock, through ratatui's TestBackend.
+
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use tresen::app::i18n::Lang;
+use tresen::app::{App, AppConfig, Loaded, Msg};
+use tresen::config::Config;
+use tresen::domain::{
+    AccountId, Attachment, Channel, Contact, Conversation, ConversationId, ConversationKind,
+    Delivery, Direction, Edit, Health, Message, MessageId, MessageKind, Timestamp, TriageState,
+};
+use tresen::tui::keys::{MacroStep, parse_macro};
+
+const NOW: Timestamp = Timestamp(1_764_000_000_000);
+
+fn conversation(title: &str, preview: &str) -> Conversation {
+    Conversation {
+        id: ConversationId(1),
+        account: AccountId("matrix-buero".into()),
+        remote_id: "!room".into(),
+        kind: ConversationKind::Direct,
+        channel: Channel::Whatsapp,
+        title: title.into(),
+        contact: Some(Contact {
+            identity: "+49 170 1234567".into(),
+            display_name: title.into(),
+        }),
+        state: TriageState::Open,
+        labels: vec!["notdienst".into()],
+        unread: 3,
+        marked_unread: false,
+        last_activity: Timestamp(NOW.0 - 5 * 60_000),
+        last_preview: preview.into(),
+    }
+}
+
+fn msg(id: i64, kind: MessageKind, dir: Direction, body: &str, at_min: i64) -> Message {
+    Message {
+        id: MessageId(id),
+        conversation: ConversationId(1),
+        remote_id: Some(format!("r{id}")),
+        kind,
+        direction: dir,
+        sender: if kind == MessageKind::Note {
+            "Anna".into()
+        } else {
+            String::new()
+        },
+        body: body.into(),
+        attachments: vec![],
+        sent_at: Timestamp(NOW.0 - at_min * 60_000),
+        received_at: Timestamp(NOW.0 - at_min * 60_000),
+        delivery: Delivery::Read,
+        edit: None,
+        deleted_at: None,
+    }
+}
+
+fn app(lang: Lang, title: &str, messages: Vec<Message>) -> App {
+    let mut cfg = AppConfig::from_config(&Config::default(), false);
+    cfg.lang = lang;
+    let mut app = App::new(cfg, NOW);
+    app.update(Msg::Loaded(Loaded::Inbox(vec![conversation(
+        title,
+        "Heizung tropft",
+    )])));
+    let mut h = std::collections::BTreeMap::new();
+    h.insert(AccountId("matrix-buero".into()), Health::Online);
+    app.update(Msg::Loaded(Loaded::Health(h)));
+    for step in parse_macro("<enter>").unwrap() {
+        if let MacroStep::Key(k) = step {
+            app.update(Msg::Key(k));
+        }
+    }
+    app.update(Msg::Loaded(Loaded::Conversation {
+        id: ConversationId(1),
+        messages,
+        older: false,
+        limit: 200,
+        focus: None,
+    }));
+    app
+}
+
+fn render(app: &mut App, w: u16, h: u16) -> String {
+    app.update(Msg::Resize {
+        width: w,
+        height: h,
+    });
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| tresen::ui::render(f, app)).unwrap();
+    let buf = t.backend().buffer().clone();
+    let mut out = String::new();
+    for y in 0..h {
+        let mut x = 0;
+        while x < w {
+            let sym = buf[(x, y)].symbol();
+            out.push_str(sym);
+            // A wide character's second cell is a placeholder, not content.
+            x += unicode_width::UnicodeWidthStr::width(sym).max(1) as u16;
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn sample() -> Vec<Message> {
+    let mut photo = msg(
+        2,
+        MessageKind::Chat,
+        Direction::Inbound,
+        "Hier ein Foto",
+        30,
+    );
+    photo.attachments.push(Attachment {
+        name: "IMG_2041.jpg".into(),
+        mime: "image/jpeg".into(),
+        size: 2_300_000,
+    });
+    let mut edited = msg(5, MessageKind::Chat, Direction::Inbound, "um 9 Uhr", 3);
+    edited.edit = Some(Edit {
+        body: "um 10 Uhr".into(),
+        at: NOW,
+    });
+    let mut failed = msg(6, MessageKind::Chat, Direction::Outbound, "Bestätigt", 2);
+    failed.delivery = Delivery::Failed;
+    vec![
+        msg(
+            1,
+            MessageKind::Chat,
+            Direction::Inbound,
+            "Die Heizung tropft",
+            40,
+        ),
+        photo,
+        msg(
+            3,
+            MessageKind::Chat,
+            Direction::Outbound,
+            "Wir kommen morgen",
+            20,
+        ),
+        msg(
+            4,
+            MessageKind::Note,
+            Direction::Outbound,
+            "Stammkunde, Vaillant",
+            10,
+        ),
+        edited,
+        failed,
+    ]
+}
+
+#[test]
+fn inbox_and_conversation_at_120x30_german() {
+    let mut a = app(Lang::De, "Max Mustermann", sample());
+    let screen = render(&mut a, 120, 30);
+    for expected in [
+        "GESCHÄFTLICH",
+        "WA ",
+        "Max Mustermann",
+        "Heizung tropft",
+        "5m",
+        "[WA] Max Mustermann · +49 170 1234567 · offen #notdienst",
+        "📎 IMG_2041.jpg (image/jpeg, 2.3 MB)",
+        "✓✓ gelesen",
+        "INTERNE NOTIZ",
+        "nie gesendet",
+        "(bearbeitet)",
+        "um 10 Uhr",
+        "ursprünglich: um 9 Uhr",
+        "✗ NICHT gesendet",
+        "matrix-buero",
+        "online",
+    ] {
+        assert!(
+            screen.contains(expected),
+            "missing {expected:?} in\n{screen}"
+        );
+    }
+}
+
+#[test]
+fn english_texts_under_english() {
+    let mut a = app(Lang::En, "Max Mustermann", sample());
+    let screen = render(&mut a, 120, 30);
+    for expected in [
+        "BUSINESS",
+        "INTERNAL NOTE",
+        "never sent",
+        "(edited)",
+        "✗ NOT sent",
+    ] {
+        assert!(
+            screen.contains(expected),
+            "missing {expected:?} in\n{screen}"
+        );
+    }
+}
+
+#[test]
+fn escape_sequences_from_customers_never_reach_the_terminal() {
+    let evil = "\u{1b}]0;pwned\u{7}\u{1b}[2J\u{9b}31m\u{202e}txt.exe";
+    let mut a = app(
+        Lang::De,
+        &format!("Mallory{evil}"),
+        vec![msg(
+            1,
+            MessageKind::Chat,
+            Direction::Inbound,
+            &format!("hi{evil}\nline2"),
+            1,
+        )],
+    );
+    let screen = render(&mut a, 120, 20);
+    for bad in ['\u{1b}', '\u{7}', '\u{9b}', '\u{202e}'] {
+        assert!(!screen.contains(bad), "{bad:?} reached the screen");
+    }
+    assert!(
+        screen.contains("␛]0;pwned"),
+        "the attempt stays visible:\n{screen}"
+    );
+}
+
+#[test]
+fn tiny_and_odd_sizes_never_panic() {
+    let mut a = app(
+        Lang::De,
+        "Max Mustermann mit einem sehr langen Namen",
+        sample(),
+    );
+    for (w, h) in [
+        (40, 12),
+        (1, 1),
+        (0, 0),
+        (20, 3),
+        (80, 5),
+        (79, 24),
+        (300, 100),
+        (15, 40),
+    ] {
+        render(&mut a, w, h);
+    }
+    // In the composer and with overlays too.
+    for m in [
+        "r<a-enter><a-enter>xyz",
+        "<esc>?",
+        "<esc>/abc",
+        "<esc><esc>f",
+    ] {
+        for step in parse_macro(m).unwrap() {
+            if let MacroStep::Key(k) = step {
+                a.update(Msg::Key(k));
+            }
+        }
+        for (w, h) in [(40, 12), (10, 4), (25, 6)] {
+            render(&mut a, w, h);
+        }
+    }
+}
+
+#[test]
+fn narrow_terminal_shows_one_pane() {
+    let mut a = app(Lang::De, "Max Mustermann", sample());
+    let screen = render(&mut a, 60, 20);
+    assert!(
+        screen.contains("Die Heizung tropft") || screen.contains("Wir kommen"),
+        "{screen}"
+    );
+    assert!(
+        !screen.contains("Kunde · letzte Nachricht"),
+        "list hidden while reading:\n{screen}"
+    );
+}
+
+#[test]
+fn help_overlay_lists_bindings_from_the_keymap() {
+    let mut a = app(Lang::De, "Max", sample());
+    for step in parse_macro("<esc>?").unwrap() {
+        if let MacroStep::Key(k) = step {
+            a.update(Msg::Key(k));
+        }
+    }
+    let screen = render(&mut a, 120, 40);
+    assert!(screen.contains("Tasten (Esc schließt)"), "{screen}");
+    assert!(screen.contains("j/down  Nächster Eintrag"), "{screen}");
+    let lines = tresen::ui::help_lines(&a);
+    for action in tresen::app::action::Action::ALL {
+        let (de, _) = action.description();
+        assert!(
+            lines.iter().any(|l| l.contains(de)),
+            "{action:?} missing from help"
+        );
+    }
+}

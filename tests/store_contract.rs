@@ -1,0 +1,351 @@
+//! One contract, every store: in-memory, SQLite in memory, and SQLCipher on disk.
+
+mod support;
+
+use support::*;
+use tresen::domain::{
+    Channel, ConversationId, Delivery, Direction, MessageKind, Timestamp, TriageState,
+};
+use tresen::store::{MemoryStore, Op, SqliteStore, Store, StoreError, StoreRead};
+
+fn stores() -> Vec<(&'static str, Box<dyn Store>, Option<tempfile::TempDir>)> {
+    let dir = tempfile::tempdir().unwrap();
+    let key = [7u8; 32];
+    let file = SqliteStore::open(&dir.path().join("inbox.db"), Some(&key)).unwrap();
+    vec![
+        ("memory", Box::new(MemoryStore::new()), None),
+        (
+            "sqlite-mem",
+            Box::new(SqliteStore::open_in_memory().unwrap()),
+            None,
+        ),
+        ("sqlcipher-file", Box::new(file), Some(dir)),
+    ]
+}
+
+fn for_each_store(test: impl Fn(&str, &mut dyn Store)) {
+    for (name, mut store, _dir) in stores() {
+        test(name, store.as_mut());
+    }
+}
+
+fn seed(s: &mut dyn Store) -> ConversationId {
+    s.apply(&[
+        conversation("1", "Max Mustermann", Channel::Whatsapp),
+        inbound("1", "m1", "Die Heizung ist kalt", 1_000),
+        inbound("1", "m2", "Fehlercode F28 im Display", 2_000),
+    ])
+    .unwrap();
+    s.find_conversation("1").unwrap().unwrap().id
+}
+
+#[test]
+fn incoming_messages_are_idempotent_by_remote_id() {
+    for_each_store(|name, s| {
+        let id = seed(s);
+        // A connector replaying after a crash must not duplicate anything.
+        let again = s
+            .apply(&[inbound("1", "m1", "Die Heizung ist kalt", 1_000)])
+            .unwrap();
+        assert_eq!(again.inserted, 0, "{name}");
+        let msgs = s.messages(id, None, 100).unwrap();
+        assert_eq!(msgs.len(), 2, "{name}");
+        let c = s.conversation(id).unwrap().unwrap();
+        assert_eq!(c.unread, 2, "{name}: replay must not count as unread");
+        assert_eq!(c.last_preview, "Fehlercode F28 im Display", "{name}");
+        assert_eq!(c.channel, Channel::Whatsapp, "{name}");
+    });
+}
+
+#[test]
+fn messages_come_in_time_order_and_page_backwards() {
+    for_each_store(|name, s| {
+        let id = seed(s);
+        // Backfilled history arrives after newer messages.
+        s.apply(&[inbound("1", "m0", "Hallo", 500)]).unwrap();
+        let all = s.messages(id, None, 100).unwrap();
+        let bodies: Vec<&str> = all.iter().map(|m| m.body.as_str()).collect();
+        assert_eq!(
+            bodies,
+            ["Hallo", "Die Heizung ist kalt", "Fehlercode F28 im Display"],
+            "{name}"
+        );
+        let last = s.messages(id, None, 1).unwrap();
+        assert_eq!(last[0].body, "Fehlercode F28 im Display", "{name}");
+        let older = s.messages(id, Some(last[0].id), 10).unwrap();
+        assert_eq!(older.len(), 2, "{name}");
+        assert_eq!(older[1].body, "Die Heizung ist kalt", "{name}");
+        // Preview keeps the newest message even though "Hallo" arrived last.
+        let c = s.conversation(id).unwrap().unwrap();
+        assert_eq!(c.last_preview, "Fehlercode F28 im Display", "{name}");
+    });
+}
+
+#[test]
+fn outgoing_is_pending_until_the_connector_answers() {
+    for_each_store(|name, s| {
+        let id = seed(s);
+        let applied = s
+            .apply(&[Op::QueueOutgoing {
+                conversation: id,
+                sender: "Anna".into(),
+                body: "Wir kommen um 9".into(),
+                attachments: vec![],
+                at: Timestamp(T0.0 + 3_000),
+            }])
+            .unwrap();
+        let msg = applied.queued[0];
+        let m = s.message(msg).unwrap().unwrap();
+        assert_eq!(m.delivery, Delivery::Pending, "{name}");
+        assert_eq!(m.direction, Direction::Outbound, "{name}");
+        let c = s.conversation(id).unwrap().unwrap();
+        assert_eq!(c.unread, 0, "{name}: answering reads the conversation");
+        assert_eq!(
+            c.state,
+            TriageState::Waiting,
+            "{name}: answering waits for the customer"
+        );
+
+        s.apply(&[Op::SendResult {
+            message: msg,
+            outcome: Ok("remote-1".into()),
+            at: T0,
+        }])
+        .unwrap();
+        s.apply(&[Op::Receipt {
+            account: account(),
+            remote_id: "remote-1".into(),
+            delivery: Delivery::Read,
+        }])
+        .unwrap();
+        // A late "delivered" receipt must not move it back.
+        s.apply(&[Op::Receipt {
+            account: account(),
+            remote_id: "remote-1".into(),
+            delivery: Delivery::Delivered,
+        }])
+        .unwrap();
+        let m = s.message(msg).unwrap().unwrap();
+        assert_eq!(m.delivery, Delivery::Read, "{name}");
+        assert_eq!(m.remote_id.as_deref(), Some("remote-1"), "{name}");
+    });
+}
+
+#[test]
+fn failed_sends_are_kept_and_marked() {
+    for_each_store(|name, s| {
+        let id = seed(s);
+        let msg = s
+            .apply(&[Op::QueueOutgoing {
+                conversation: id,
+                sender: "Anna".into(),
+                body: "geht nicht raus".into(),
+                attachments: vec![],
+                at: T0,
+            }])
+            .unwrap()
+            .queued[0];
+        s.apply(&[Op::SendResult {
+            message: msg,
+            outcome: Err("network down".into()),
+            at: T0,
+        }])
+        .unwrap();
+        let m = s.message(msg).unwrap().unwrap();
+        assert_eq!(m.delivery, Delivery::Failed, "{name}");
+        assert_eq!(m.body, "geht nicht raus", "{name}: nothing lost");
+    });
+}
+
+#[test]
+fn edits_and_deletions_keep_the_original() {
+    for_each_store(|name, s| {
+        let id = seed(s);
+        s.apply(&[
+            Op::RemoteEdit {
+                account: account(),
+                remote_id: "m1".into(),
+                body: "Die Heizung ist wieder warm".into(),
+                at: T0,
+            },
+            Op::RemoteDelete {
+                account: account(),
+                remote_id: "m2".into(),
+                at: T0,
+            },
+        ])
+        .unwrap();
+        let msgs = s.messages(id, None, 10).unwrap();
+        assert_eq!(msgs[0].body, "Die Heizung ist kalt", "{name}");
+        assert_eq!(
+            msgs[0].display_body(),
+            "Die Heizung ist wieder warm",
+            "{name}"
+        );
+        assert_eq!(msgs[1].body, "Fehlercode F28 im Display", "{name}");
+        assert!(msgs[1].deleted_at.is_some(), "{name}");
+    });
+}
+
+#[test]
+fn triage_notes_labels_and_read_markers() {
+    for_each_store(|name, s| {
+        let id = seed(s);
+        let until = Timestamp(T0.0 + Timestamp::DAY);
+        s.apply(&[
+            Op::SetState {
+                conversation: id,
+                state: TriageState::Snoozed(until),
+            },
+            Op::SetLabels {
+                conversation: id,
+                labels: vec!["wartung".into(), "angebot".into(), "wartung".into()],
+            },
+            Op::AddNote {
+                conversation: id,
+                author: "Anna".into(),
+                body: "Kunde will nur vormittags".into(),
+                at: Timestamp(T0.0 + 5_000),
+            },
+            Op::MarkRead { conversation: id },
+        ])
+        .unwrap();
+        let c = s.conversation(id).unwrap().unwrap();
+        assert_eq!(c.state, TriageState::Snoozed(until), "{name}");
+        assert_eq!(c.labels, ["angebot", "wartung"], "{name}");
+        assert_eq!(c.unread, 0, "{name}");
+        assert_eq!(
+            c.last_preview, "Fehlercode F28 im Display",
+            "{name}: notes are not previews"
+        );
+        let note = s.messages(id, None, 1).unwrap().remove(0);
+        assert_eq!(note.kind, MessageKind::Note, "{name}");
+
+        s.apply(&[Op::MarkUnread { conversation: id }]).unwrap();
+        assert!(s.conversation(id).unwrap().unwrap().is_unread(), "{name}");
+
+        // The customer writing again reopens a snoozed conversation.
+        s.apply(&[inbound("1", "m3", "Hallo?", 9_000)]).unwrap();
+        let c = s.conversation(id).unwrap().unwrap();
+        assert_eq!(c.state, TriageState::Open, "{name}");
+    });
+}
+
+#[test]
+fn a_failing_op_rolls_back_the_whole_batch() {
+    for_each_store(|name, s| {
+        let id = seed(s);
+        let r = s.apply(&[
+            Op::SetLabels {
+                conversation: id,
+                labels: vec!["x".into()],
+            },
+            Op::SetState {
+                conversation: ConversationId(9999),
+                state: TriageState::Done,
+            },
+        ]);
+        assert!(matches!(r, Err(StoreError::NoConversation(_))), "{name}");
+        assert!(
+            s.conversation(id).unwrap().unwrap().labels.is_empty(),
+            "{name}"
+        );
+    });
+}
+
+#[test]
+fn unknown_conversation_gets_a_placeholder_not_a_lost_message() {
+    for_each_store(|name, s| {
+        s.apply(&[inbound("ghost", "g1", "Hallo?", 0)]).unwrap();
+        let c = s.find_conversation("ghost").unwrap().expect(name);
+        assert_eq!(s.messages(c.id, None, 10).unwrap().len(), 1, "{name}");
+    });
+}
+
+#[test]
+fn search_finds_words_in_bodies_notes_and_names() {
+    for_each_store(|name, s| {
+        let id = seed(s);
+        s.apply(&[
+            conversation("2", "Erika Schäfer", Channel::Signal),
+            inbound("2", "e1", "Wasserschaden im Keller", 4_000),
+            Op::AddNote {
+                conversation: id,
+                author: "Anna".into(),
+                body: "Ersatzteil bestellt".into(),
+                at: T0,
+            },
+        ])
+        .unwrap();
+        let hits = s.search("keller", 10).unwrap();
+        assert_eq!(hits.len(), 1, "{name}");
+        assert_eq!(hits[0].title, "Erika Schäfer", "{name}");
+        assert!(
+            s.search("ersatzteil", 10)
+                .unwrap()
+                .iter()
+                .any(|h| h.message.is_some()),
+            "{name}"
+        );
+        let two = s.search("heizung kalt", 10).unwrap();
+        assert_eq!(two.len(), 1, "{name}");
+        let contact = s.search("mustermann", 10).unwrap();
+        assert!(
+            contact
+                .iter()
+                .any(|h| h.message.is_none() && h.conversation == id),
+            "{name}"
+        );
+        // Operators and quotes in user input are plain text, not syntax.
+        assert!(s.search("\"OR * -", 10).unwrap().is_empty(), "{name}");
+        assert!(s.search("fehlercode:F28", 10).unwrap().len() == 1, "{name}");
+    });
+}
+
+#[test]
+fn conversation_list_is_most_recent_first() {
+    for_each_store(|name, s| {
+        s.apply(&[
+            conversation("a", "Alt", Channel::Telegram),
+            inbound("a", "a1", "alt", 1_000),
+            conversation("b", "Neu", Channel::Matrix),
+            inbound("b", "b1", "neu", 2_000),
+        ])
+        .unwrap();
+        let titles: Vec<String> = s
+            .conversations()
+            .unwrap()
+            .into_iter()
+            .map(|c| c.title)
+            .collect();
+        assert_eq!(titles, ["Neu", "Alt"], "{name}");
+        assert_eq!(s.stats().unwrap().messages, 2, "{name}");
+    });
+}
+
+#[test]
+fn sqlcipher_store_is_encrypted_and_reopens_only_with_its_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("inbox.db");
+    {
+        let mut s = SqliteStore::open(&path, Some(&[1u8; 32])).unwrap();
+        assert!(s.cipher_version().is_some(), "SQLCipher must be linked");
+        s.apply(&[
+            conversation("1", "Geheim GmbH", Channel::Signal),
+            inbound("1", "x", "vertraulich", 0),
+        ])
+        .unwrap();
+    }
+    let raw = std::fs::read(&path).unwrap();
+    assert!(!raw.starts_with(b"SQLite format 3"));
+    assert!(!raw.windows(11).any(|w| w == b"vertraulich"));
+    let reopened = SqliteStore::open(&path, Some(&[1u8; 32])).unwrap();
+    assert_eq!(reopened.stats().unwrap().messages, 1);
+    drop(reopened);
+    let wrong = SqliteStore::open(&path, Some(&[2u8; 32]));
+    assert!(
+        matches!(wrong, Err(StoreError::WrongKey { .. })),
+        "{:?}",
+        wrong.err()
+    );
+}

@@ -1,0 +1,104 @@
+//! Shared fixtures for the integration tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use tresen::domain::{
+    AccountId, Channel, Contact, ConversationKind, ConversationUpsert, Direction, IncomingMessage,
+    MessageKind, Timestamp,
+};
+use tresen::store::Op;
+
+pub const T0: Timestamp = Timestamp(1_764_000_000_000);
+
+pub fn account() -> AccountId {
+    AccountId("acc".into())
+}
+
+pub fn conversation(remote: &str, title: &str, channel: Channel) -> Op {
+    Op::UpsertConversation(ConversationUpsert {
+        account: account(),
+        remote_id: remote.into(),
+        kind: ConversationKind::Direct,
+        channel,
+        title: title.into(),
+        contact: Some(Contact {
+            identity: format!("+49 170 {remote}"),
+            display_name: title.into(),
+        }),
+    })
+}
+
+pub fn inbound(conv: &str, remote_id: &str, body: &str, at: i64) -> Op {
+    Op::Incoming(IncomingMessage {
+        account: account(),
+        conversation_remote_id: conv.into(),
+        remote_id: remote_id.into(),
+        kind: MessageKind::Chat,
+        direction: Direction::Inbound,
+        sender: String::new(),
+        body: body.into(),
+        attachments: vec![],
+        sent_at: Timestamp(T0.0 + at),
+        received_at: Timestamp(T0.0 + at),
+    })
+}
+
+/// A fresh profile directory with a config that uses the passphrase backend, so tests
+/// never touch the developer's keyring.
+pub struct Profile {
+    pub dir: tempfile::TempDir,
+    pub config: PathBuf,
+    pub data: PathBuf,
+}
+
+impl Profile {
+    pub fn new(extra_config: &str) -> Profile {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let pass = dir.path().join("pass");
+        std::fs::write(&pass, "correct horse battery staple\n").unwrap();
+        let config = dir.path().join("config.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "[secrets]\nbackend = \"passphrase\"\npassphrase_file = \"{}\"\n{extra_config}",
+                pass.display()
+            ),
+        )
+        .unwrap();
+        Profile { dir, config, data }
+    }
+
+    pub fn with_demo_account() -> Profile {
+        Self::new("\n[[accounts]]\nid = \"buero\"\nnetwork = \"demo\"\n")
+    }
+
+    pub fn cmd(&self) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_tresen"));
+        c.env("TRESEN_CONFIG", &self.config)
+            .env("TRESEN_DATA_DIR", &self.data)
+            .env_remove("TRESEN_LOG")
+            .env("LANG", "C");
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.cmd().args(args).output().unwrap()
+    }
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}

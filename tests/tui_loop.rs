@@ -1,0 +1,152 @@
+//! The real event loop driven by a key macro, with the engine and the scripted
+//! connector behind it (helix-style integration test).
+
+mod support;
+
+use std::time::Duration;
+
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use support::*;
+use tresen::app::i18n::Lang;
+use tresen::app::{App, AppConfig, Focus};
+use tresen::config::Config;
+use tresen::connector::{ConnectorEvent, FakeConnector, ScriptStep};
+use tresen::domain::{Channel, Delivery, Direction, MessageKind, Timestamp};
+use tresen::engine::{Engine, EngineOptions};
+use tresen::store::{SharedStore, SqliteStore};
+use tresen::tui::keys::{macro_stream, parse_macro};
+use tresen::tui::{RunOptions, run};
+
+async fn drive(
+    keys: &str,
+    edited: &'static str,
+) -> (App, SharedStore, tresen::connector::FakeHandle, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut sqlite = SqliteStore::open(&dir.path().join("s.db"), Some(&[9; 32])).unwrap();
+    use tresen::store::Store;
+    sqlite
+        .apply(&[
+            conversation("c1", "Max Mustermann", Channel::Whatsapp),
+            inbound("c1", "m1", "Heizung kalt", 1_000),
+            conversation("c2", "Erika Schäfer", Channel::Signal),
+            inbound("c2", "m2", "Danke für den Termin", 500),
+        ])
+        .unwrap();
+    let store = SharedStore::new(Box::new(sqlite));
+    let fake = FakeConnector::new(account())
+        .with_script(vec![
+            ScriptStep::Sleep(Duration::from_millis(50)),
+            ScriptStep::Emit(ConnectorEvent::Message(tresen::domain::IncomingMessage {
+                account: account(),
+                conversation_remote_id: "c2".into(),
+                remote_id: "live".into(),
+                kind: MessageKind::Chat,
+                direction: Direction::Inbound,
+                sender: String::new(),
+                body: "Noch eine Frage zur Rechnung".into(),
+                attachments: vec![],
+                sent_at: Timestamp::now(),
+                received_at: Timestamp::now(),
+            })),
+        ])
+        .with_replies(vec!["Super, danke!".into()])
+        .with_receipt_delay(Duration::from_millis(10));
+    let handle_fake = fake.handle();
+    let (engine, handle) = Engine::start(
+        store.clone(),
+        vec![Box::new(fake)],
+        EngineOptions::default(),
+    );
+    let task = tokio::spawn(engine.run());
+    let mut cfg = AppConfig::from_config(&Config::default(), false);
+    cfg.lang = Lang::De;
+    cfg.staff_name = "Anna".into();
+    let mut app = App::new(cfg, Timestamp::now());
+    let mut terminal = Terminal::new(TestBackend::new(120, 30)).unwrap();
+    let opts = RunOptions {
+        tick: Duration::from_millis(50),
+        editor: Box::new(move |_initial: &str| Ok(edited.to_string())),
+        clock: Box::new(Timestamp::now),
+    };
+    run(
+        &mut terminal,
+        &mut app,
+        &handle,
+        macro_stream(parse_macro(keys).unwrap()),
+        opts,
+    )
+    .await
+    .unwrap();
+    let screen: String = {
+        let buf = terminal.backend().buffer();
+        let mut s = String::new();
+        for y in 0..30 {
+            for x in 0..120 {
+                s.push_str(buf[(x, y)].symbol());
+            }
+            s.push('\n');
+        }
+        s
+    };
+    handle.shutdown().await;
+    task.await.unwrap().unwrap();
+    drop(dir);
+    (app, store, handle_fake, screen)
+}
+
+#[tokio::test]
+async fn reply_through_the_real_loop_reaches_the_connector_and_shows_the_answer() {
+    let (app, store, fake, screen) =
+        drive("<wait:100><enter>rWir kommen morgen<enter><wait:300>", "").await;
+    assert_eq!(fake.sent().len(), 1);
+    assert_eq!(fake.sent()[0].body, "Wir kommen morgen");
+    let s = store.lock();
+    let conv = s.find_conversation("c1").unwrap().unwrap();
+    let msgs = s.messages(conv.id, None, 10).unwrap();
+    let ours = msgs
+        .iter()
+        .find(|m| m.body == "Wir kommen morgen")
+        .unwrap_or_else(|| panic!("{msgs:#?}\n{screen}"));
+    assert_eq!(ours.delivery, Delivery::Read);
+    assert_eq!(ours.sender, "Anna");
+    assert!(msgs.iter().any(|m| m.body == "Super, danke!"));
+    // The live message moved Erika to the top, but the cursor stays on the customer it
+    // was on: a reordering list must never make Enter open someone else.
+    assert_eq!(app.open.as_ref().unwrap().id, conv.id);
+    assert!(screen.contains("Super, danke!"), "{screen}");
+    assert!(screen.contains("Noch eine Frage"), "{screen}");
+}
+
+#[tokio::test]
+async fn triage_and_note_persist_in_the_store() {
+    let (_app, store, fake, _screen) =
+        drive("<wait:100>jmRückruf vereinbart<enter>d<wait:100>", "").await;
+    let s = store.lock();
+    let c = s.find_conversation("c1").unwrap().unwrap();
+    assert_eq!(c.state, tresen::domain::TriageState::Done);
+    let note = s.messages(c.id, None, 1).unwrap().remove(0);
+    assert_eq!(note.kind, MessageKind::Note);
+    assert_eq!(note.body, "Rückruf vereinbart");
+    assert!(fake.sent().is_empty(), "notes are never sent");
+}
+
+#[tokio::test]
+async fn editor_text_becomes_the_reply() {
+    let (app, _store, fake, _) = drive(
+        "<wait:100><enter>r<c-e><enter><wait:100>",
+        "Aus dem Editor\nzweite Zeile\n",
+    )
+    .await;
+    assert_eq!(fake.sent()[0].body, "Aus dem Editor\nzweite Zeile");
+    assert_eq!(app.focus, Focus::Conversation);
+}
+
+#[tokio::test]
+async fn search_from_the_loop_opens_the_hit() {
+    let (app, store, _fake, screen) = drive("<wait:100>/heizung<enter><enter><wait:50>", "").await;
+    let c1 = store.lock().find_conversation("c1").unwrap().unwrap();
+    assert_eq!(app.open.as_ref().unwrap().id, c1.id);
+    assert_eq!(app.search.hits.len(), 1);
+    assert!(screen.contains("Heizung kalt"), "{screen}");
+}
