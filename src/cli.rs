@@ -562,12 +562,7 @@ fn daemon(
         );
         tracing::info!(pid = std::process::id(), "daemon started");
         let engine_task = tokio::spawn(engine.run());
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .context("cannot listen for SIGTERM")?;
-        tokio::select! {
-            _ = term.recv() => tracing::info!("SIGTERM: shutting down"),
-            _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT: shutting down"),
-        }
+        shutdown_signal().await?;
         handle.shutdown().await;
         engine_task
             .await
@@ -576,6 +571,27 @@ fn daemon(
         eprintln!("tresen daemon stopped");
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// Waits for SIGTERM (systemd stop) or SIGINT (Ctrl-C).
+#[cfg(unix)]
+async fn shutdown_signal() -> Result<()> {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .context("cannot listen for SIGTERM")?;
+    tokio::select! {
+        _ = term.recv() => tracing::info!("SIGTERM: shutting down"),
+        _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT: shutting down"),
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+async fn shutdown_signal() -> Result<()> {
+    tokio::signal::ctrl_c()
+        .await
+        .context("cannot listen for Ctrl-C")?;
+    tracing::info!("Ctrl-C: shutting down");
+    Ok(())
 }
 
 fn send(

@@ -196,7 +196,21 @@ fn default_keyring() -> Result<std::sync::Arc<keyring_core::CredentialStore>, ke
     Ok(s)
 }
 
-#[cfg(not(target_os = "linux"))]
+#[cfg(target_os = "macos")]
+fn default_keyring() -> Result<std::sync::Arc<keyring_core::CredentialStore>, keyring_core::Error> {
+    let s: std::sync::Arc<keyring_core::CredentialStore> =
+        apple_native_keyring_store::keychain::Store::new()?;
+    Ok(s)
+}
+
+#[cfg(target_os = "windows")]
+fn default_keyring() -> Result<std::sync::Arc<keyring_core::CredentialStore>, keyring_core::Error> {
+    let s: std::sync::Arc<keyring_core::CredentialStore> =
+        windows_native_keyring_store::Store::new()?;
+    Ok(s)
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "macos", target_os = "windows")))]
 fn default_keyring() -> Result<std::sync::Arc<keyring_core::CredentialStore>, keyring_core::Error> {
     Err(keyring_core::Error::NotSupportedByStore(
         "this build has no keyring store for this platform; use secrets.backend = \"passphrase\""

@@ -349,3 +349,45 @@ fn sqlcipher_store_is_encrypted_and_reopens_only_with_its_key() {
         wrong.err()
     );
 }
+
+#[test]
+fn ops_in_one_batch_apply_in_order() {
+    for_each_store(|name, s| {
+        let id = seed(s);
+        let until = Timestamp(T0.0 + Timestamp::DAY);
+        // Written as one transaction, as the engine does during a sync.
+        s.apply(&[
+            inbound("1", "b1", "noch was", 3_000),
+            Op::SetState {
+                conversation: id,
+                state: TriageState::Done,
+            },
+        ])
+        .unwrap();
+        assert_eq!(
+            s.conversation(id).unwrap().unwrap().state,
+            TriageState::Done,
+            "{name}"
+        );
+        s.apply(&[
+            Op::SetState {
+                conversation: id,
+                state: TriageState::Snoozed(until),
+            },
+            inbound("1", "b2", "hallo?", 4_000),
+            inbound("1", "b3", "älter", 3_500),
+        ])
+        .unwrap();
+        let c = s.conversation(id).unwrap().unwrap();
+        assert_eq!(
+            c.state,
+            TriageState::Open,
+            "{name}: the customer wrote after the snooze"
+        );
+        assert_eq!(c.unread, 5, "{name}");
+        assert_eq!(
+            c.last_preview, "hallo?",
+            "{name}: newest message, not the last applied"
+        );
+    });
+}
