@@ -249,8 +249,8 @@ fn run_tui(
         store, lock, temp, ..
     } = profile;
     let rt = runtime()?;
+    let shared = profile::shared(store)?;
     let result: Result<()> = rt.block_on(async {
-        let shared = SharedStore::new(Box::new(store));
         let (engine, handle) = Engine::start(shared, connectors, EngineOptions::default());
         let engine_task = tokio::spawn(engine.run());
         let mut app = App::new(AppConfig::from_config(config, demo), Timestamp::now());

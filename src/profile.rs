@@ -106,6 +106,15 @@ fn set_private(path: &std::path::Path) {
     }
 }
 
+/// The store as the engine shares it: the writer plus a reader connection, so the UI
+/// never waits for a large write.
+pub fn shared(store: SqliteStore) -> Result<crate::store::SharedStore, StoreError> {
+    Ok(match store.reader()? {
+        Some(reader) => crate::store::SharedStore::with_reader(Box::new(store), Box::new(reader)),
+        None => crate::store::SharedStore::new(Box::new(store)),
+    })
+}
+
 /// Connectors for the configured accounts.
 pub fn connectors(config: &Config) -> Result<Vec<Box<dyn Connector>>, UsageError> {
     let now = Timestamp::now();

@@ -391,3 +391,33 @@ fn ops_in_one_batch_apply_in_order() {
         );
     });
 }
+
+#[test]
+fn reader_connection_sees_committed_writes_and_is_read_only() {
+    use tresen::store::SharedStore;
+    let dir = tempfile::tempdir().unwrap();
+    let writer = SqliteStore::open(&dir.path().join("inbox.db"), Some(&[5u8; 32])).unwrap();
+    let reader = writer.reader().unwrap().expect("file stores have a reader");
+    let shared = SharedStore::with_reader(Box::new(writer), Box::new(reader));
+    assert_eq!(shared.read(|s| s.stats().unwrap().messages), 0);
+    shared
+        .lock()
+        .apply(&[
+            conversation("1", "Max", Channel::Signal),
+            inbound("1", "m1", "Hallo", 0),
+        ])
+        .unwrap();
+    assert_eq!(shared.read(|s| s.stats().unwrap().messages), 1);
+    assert_eq!(shared.read(|s| s.search("hallo", 10).unwrap().len()), 1);
+    // A reader must not be able to write behind the engine's back.
+    let again = SqliteStore::open(&dir.path().join("inbox.db"), Some(&[5u8; 32])).unwrap();
+    let mut r = again.reader().unwrap().unwrap();
+    assert!(r.apply(&[inbound("1", "m2", "x", 1)]).is_err());
+    assert!(
+        SqliteStore::open_in_memory()
+            .unwrap()
+            .reader()
+            .unwrap()
+            .is_none()
+    );
+}

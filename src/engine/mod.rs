@@ -22,9 +22,8 @@ use crate::domain::{AccountId, Attachment, ConversationId, Health, MessageId, Ti
 use crate::store::{Applied, Op, SharedStore, StoreError};
 
 /// Largest number of connector events written in one transaction. Bigger batches rewrite
-/// (and re-encrypt) each index page less often: 16k doubled bulk ingest over 4k. The
-/// price is that a reader waits for a running batch (up to ~0.5 s during a bulk sync);
-/// a separate read connection would remove that wait.
+/// (and re-encrypt) each index page less often: 16k doubled bulk ingest over 4k. Readers
+/// do not wait for a running batch: the UI has its own read connection (WAL).
 pub const MAX_BATCH: usize = 16_384;
 
 /// How long a burst of events may be collected before it is written.

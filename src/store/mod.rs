@@ -162,17 +162,48 @@ pub trait Store: StoreRead + Send {
 /// The engine's store, readable from other tasks. Writers other than the engine must not
 /// exist; the lock only serialises readers against the single writer.
 #[derive(Clone)]
-pub struct SharedStore(Arc<Mutex<Box<dyn Store>>>);
+pub struct SharedStore {
+    writer: Arc<Mutex<Box<dyn Store>>>,
+    /// A separate connection for readers (the UI, the CLI), so a long write never makes
+    /// them wait. Absent for stores that cannot have one (in-memory).
+    reader: Option<Arc<Mutex<Box<dyn StoreRead + Send>>>>,
+}
 
 impl SharedStore {
     pub fn new(store: Box<dyn Store>) -> Self {
-        Self(Arc::new(Mutex::new(store)))
+        Self {
+            writer: Arc::new(Mutex::new(store)),
+            reader: None,
+        }
     }
 
-    /// Lock for a short read or a batch write. A panic while holding the lock is a bug;
-    /// the store itself is transactional, so recovering the guard is safe.
+    /// With a dedicated read connection (see [`SqliteStore::reader`]).
+    pub fn with_reader(store: Box<dyn Store>, reader: Box<dyn StoreRead + Send>) -> Self {
+        Self {
+            writer: Arc::new(Mutex::new(store)),
+            reader: Some(Arc::new(Mutex::new(reader))),
+        }
+    }
+
+    /// Lock for a batch write (the engine) or a read that must see the engine's own
+    /// writes at once. A panic while holding the lock is a bug; the store itself is
+    /// transactional, so recovering the guard is safe.
     pub fn lock(&self) -> MutexGuard<'_, Box<dyn Store>> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner())
+        self.writer.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Runs a read on the reader connection if there is one, else on the writer.
+    pub fn read<R>(&self, f: impl FnOnce(&dyn StoreRead) -> R) -> R {
+        match &self.reader {
+            Some(r) => {
+                let guard = r.lock().unwrap_or_else(|p| p.into_inner());
+                f(guard.as_ref())
+            }
+            None => {
+                let guard = self.lock();
+                f(guard.as_ref())
+            }
+        }
     }
 }
 

@@ -94,6 +94,8 @@ const MIGRATIONS: &[&str] = &[
 pub struct SqliteStore {
     conn: Connection,
     path: PathBuf,
+    /// Kept to open reader connections on the same file.
+    key: Option<zeroize::Zeroizing<[u8; KEY_LEN]>>,
 }
 
 impl SqliteStore {
@@ -111,6 +113,7 @@ impl SqliteStore {
         let mut store = Self {
             conn,
             path: path.to_path_buf(),
+            key: key.map(|k| zeroize::Zeroizing::new(*k)),
         };
         if let Some(key) = key {
             store
@@ -147,9 +150,39 @@ impl SqliteStore {
         let mut store = Self {
             conn,
             path: PathBuf::from(":memory:"),
+            key: None,
         };
         store.migrate()?;
         Ok(store)
+    }
+
+    /// A second, read-only connection to the same file. In WAL mode it reads the last
+    /// committed state without waiting for a write in progress, so the UI stays
+    /// responsive while the engine writes a large batch. `None` for in-memory stores.
+    pub fn reader(&self) -> Result<Option<SqliteStore>> {
+        if self.path.as_os_str() == ":memory:" {
+            return Ok(None);
+        }
+        let conn = Connection::open_with_flags(
+            &self.path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        if let Some(key) = &self.key {
+            conn.execute_batch(&format!(
+                "PRAGMA key = \"x'{}'\";",
+                hex::encode(key.as_ref())
+            ))?;
+            let _ = conn.query_row("PRAGMA cipher_log_level = NONE", [], |_| Ok(()));
+        }
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.pragma_update(None, "cache_size", -16_384)?;
+        let reader = SqliteStore {
+            conn,
+            path: self.path.clone(),
+            key: None,
+        };
+        reader.probe()?;
+        Ok(Some(reader))
     }
 
     /// The SQLCipher version linked in, or `None` for plain SQLite.
@@ -890,6 +923,7 @@ impl StoreRead for SqliteStore {
              WHERE messages_fts MATCH ?1 ORDER BY f.rowid DESC LIMIT ?2",
         )?;
         let remaining = limit.saturating_sub(hits.len());
+        let contacts = hits.len();
         for row in st.query_map(params![q, remaining as i64], |r| {
             Ok(SearchHit {
                 conversation: ConversationId(r.get(0)?),
@@ -901,6 +935,8 @@ impl StoreRead for SqliteStore {
         })? {
             hits.push(row?);
         }
+        // Insertion order is not time order (history is backfilled): show newest first.
+        hits[contacts..].sort_by_key(|h| std::cmp::Reverse(h.at));
         Ok(hits)
     }
 

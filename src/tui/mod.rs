@@ -168,40 +168,44 @@ fn process<B: Backend>(
 
 /// Answers a query from the store. Errors become a flash message, never a crash.
 pub fn load(engine: &EngineHandle, q: Query) -> Loaded {
-    let store = engine.store().lock();
-    let result = match q {
-        Query::Inbox => store.conversations().map(Loaded::Inbox),
-        Query::Health => Ok(Loaded::Health(engine.health())),
-        Query::Search { query, limit } => store
-            .search(&query, limit)
-            .map(|hits| Loaded::Search { query, hits }),
-        Query::Conversation {
-            id,
-            before,
-            limit,
-            focus,
-        } => {
-            let mut limit = limit.max(1);
-            loop {
-                match store.messages(id, before, limit) {
-                    Ok(messages) => {
-                        let found = focus.is_none_or(|f| messages.iter().any(|m| m.id == f));
-                        // Widen the window until a search hit is inside it.
-                        if found || messages.len() < limit || limit >= 100_000 {
-                            break Ok(Loaded::Conversation {
-                                id,
-                                messages,
-                                older: before.is_some(),
-                                limit,
-                                focus,
-                            });
+    if q == Query::Health {
+        return Loaded::Health(engine.health());
+    }
+    engine.store().read(|store| {
+        let result = match q {
+            Query::Inbox => store.conversations().map(Loaded::Inbox),
+            Query::Health => Ok(Loaded::Health(engine.health())),
+            Query::Search { query, limit } => store
+                .search(&query, limit)
+                .map(|hits| Loaded::Search { query, hits }),
+            Query::Conversation {
+                id,
+                before,
+                limit,
+                focus,
+            } => {
+                let mut limit = limit.max(1);
+                loop {
+                    match store.messages(id, before, limit) {
+                        Ok(messages) => {
+                            let found = focus.is_none_or(|f| messages.iter().any(|m| m.id == f));
+                            // Widen the window until a search hit is inside it.
+                            if found || messages.len() < limit || limit >= 100_000 {
+                                break Ok(Loaded::Conversation {
+                                    id,
+                                    messages,
+                                    older: before.is_some(),
+                                    limit,
+                                    focus,
+                                });
+                            }
+                            limit *= 4;
                         }
-                        limit *= 4;
+                        Err(e) => break Err(e),
                     }
-                    Err(e) => break Err(e),
                 }
             }
-        }
-    };
-    result.unwrap_or_else(|e| Loaded::Failed(e.to_string()))
+        };
+        result.unwrap_or_else(|e| Loaded::Failed(e.to_string()))
+    })
 }

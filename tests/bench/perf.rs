@@ -201,7 +201,7 @@ fn ingest(path: &Path, conversations: usize, messages: usize) {
 /// Runs in a fresh child process: open the store, load the inbox, draw the first frame.
 fn cold_start_child(path: &Path) {
     let store = SqliteStore::open(path, Some(&KEY)).expect("store");
-    let shared = SharedStore::new(Box::new(store));
+    let shared = tresen::profile::shared(store).expect("reader");
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
