@@ -294,3 +294,19 @@ fn help_overlay_lists_bindings_from_the_keymap() {
         );
     }
 }
+
+#[test]
+fn help_scrolls_to_its_last_line_on_a_small_terminal() {
+    let mut a = app(Lang::En, "Max", sample());
+    for step in parse_macro("<esc>?G").unwrap() {
+        if let MacroStep::Key(k) = step {
+            a.update(Msg::Key(k));
+        }
+    }
+    assert_eq!(
+        tresen::ui::help_lines(&a).len(),
+        tresen::app::action::help_line_count()
+    );
+    let screen = render(&mut a, 80, 14);
+    assert!(screen.contains("Ctrl-C always quits."), "{screen}");
+}

@@ -83,6 +83,29 @@ actions! {
     Submit "submit" [Prompt] ["enter"] "Bestätigen" "Confirm";
 }
 
+/// The contexts shown in the help overlay, in order.
+pub const HELP_CONTEXTS: [Context; 5] = [
+    Context::Inbox,
+    Context::Conversation,
+    Context::Composer,
+    Context::Prompt,
+    Context::Picker,
+];
+
+/// Lines of the help overlay: a heading per context, a line per binding, two closing lines.
+pub fn help_line_count() -> usize {
+    HELP_CONTEXTS
+        .iter()
+        .map(|c| {
+            1 + Action::ALL
+                .iter()
+                .filter(|a| a.contexts().contains(c))
+                .count()
+        })
+        .sum::<usize>()
+        + 2
+}
+
 impl std::str::FromStr for Action {
     type Err = String;
 

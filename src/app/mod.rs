@@ -845,7 +845,7 @@ impl App {
         };
         match (&mut self.overlay, ctx) {
             (Some(Overlay::Help { scroll }), _) => {
-                *scroll = step(*scroll, Action::ALL.len());
+                *scroll = step(*scroll, action::help_line_count());
                 vec![]
             }
             (Some(Overlay::SearchResults { selected }), _) => {

@@ -213,16 +213,16 @@ fn prompt(
 pub fn help_lines(app: &App) -> Vec<String> {
     let lang = app.lang();
     let mut out = Vec::new();
-    let sections = [
-        (Context::Inbox, lang.t("Liste", "List")),
-        (
-            Context::Conversation,
-            lang.t("Unterhaltung", "Conversation"),
-        ),
-        (Context::Composer, lang.t("Verfassen", "Composer")),
-        (Context::Prompt, lang.t("Eingabezeile", "Prompt")),
-        (Context::Picker, lang.t("Auswahlliste", "Picker")),
-    ];
+    let sections = crate::app::action::HELP_CONTEXTS.map(|ctx| {
+        let name = match ctx {
+            Context::Inbox => lang.t("Liste", "List"),
+            Context::Conversation => lang.t("Unterhaltung", "Conversation"),
+            Context::Composer => lang.t("Verfassen", "Composer"),
+            Context::Prompt => lang.t("Eingabezeile", "Prompt"),
+            Context::Picker | Context::Help => lang.t("Auswahlliste", "Picker"),
+        };
+        (ctx, name)
+    });
     for (ctx, name) in sections {
         out.push(format!("── {name} ──"));
         for &a in Action::ALL {
