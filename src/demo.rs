@@ -14,24 +14,25 @@ use crate::store::{Op, Store, StoreError};
 pub const MATRIX_ACCOUNT: &str = "matrix-buero";
 pub const SIGNAL_ACCOUNT: &str = "signal-buero";
 
-/// Small deterministic generator: the demo looks the same on every start.
-struct Rng(u64);
+/// Small deterministic generator (xorshift): the demo looks the same on every start, and
+/// benchmarks generate the same data on every run.
+pub struct Rng(pub u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
         self.0
     }
     fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
+        (self.next_u64() % n.max(1) as u64) as usize
     }
     fn pick<'a, T>(&mut self, v: &'a [T]) -> &'a T {
         &v[self.below(v.len())]
     }
     fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
+        self.next_u64() % 100 < percent
     }
 }
 
@@ -217,7 +218,7 @@ fn channel_for(rng: &mut Rng) -> Channel {
 
 fn phone(rng: &mut Rng) -> String {
     let prefix = rng.pick(&["151", "152", "160", "170", "171", "176", "178"]);
-    format!("+49 {prefix} {:07}", rng.next() % 10_000_000)
+    format!("+49 {prefix} {:07}", rng.next_u64() % 10_000_000)
 }
 
 /// Everything the demo store is filled with, as store operations.

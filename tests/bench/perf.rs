@@ -27,16 +27,7 @@ use tresen::store::{SharedStore, SqliteStore, StoreRead};
 
 const KEY: [u8; 32] = [0x42; 32];
 
-/// Deterministic pseudo-random numbers.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-}
+use tresen::demo::Rng;
 
 const COMMON: &[&str] = &[
     "die", "der", "und", "ist", "wir", "sie", "bitte", "heizung", "termin", "morgen", "danke",
@@ -46,16 +37,16 @@ const COMMON: &[&str] = &[
 
 /// A vocabulary with a long tail: common words plus generated rare ones, Zipf-like use.
 fn word(rng: &mut Rng) -> String {
-    let r = rng.next() % 1000;
+    let r = rng.next_u64() % 1000;
     if r < 700 {
-        COMMON[(rng.next() % COMMON.len() as u64) as usize].to_string()
+        COMMON[(rng.next_u64() % COMMON.len() as u64) as usize].to_string()
     } else {
-        format!("wort{}", rng.next() % 20_000)
+        format!("wort{}", rng.next_u64() % 20_000)
     }
 }
 
 fn body(rng: &mut Rng) -> String {
-    let n = 4 + (rng.next() % 18) as usize;
+    let n = 4 + (rng.next_u64() % 18) as usize;
     (0..n).map(|_| word(rng)).collect::<Vec<_>>().join(" ")
 }
 
@@ -99,7 +90,7 @@ impl Connector for Generator {
             }
             let t0 = 1_700_000_000_000i64;
             for m in 0..self.messages {
-                let c = (rng.next() % self.conversations as u64) as usize;
+                let c = (rng.next_u64() % self.conversations as u64) as usize;
                 io.events
                     .emit(ConnectorEvent::Message(IncomingMessage {
                         account: self.account.clone(),
@@ -330,9 +321,9 @@ fn search(path: &Path) {
             let q: Vec<String> = (0..words)
                 .map(|_| {
                     if i % 2 == 0 {
-                        COMMON[(rng.next() % COMMON.len() as u64) as usize].to_string()
+                        COMMON[(rng.next_u64() % COMMON.len() as u64) as usize].to_string()
                     } else {
-                        format!("wort{}", rng.next() % 20_000)
+                        format!("wort{}", rng.next_u64() % 20_000)
                     }
                 })
                 .collect();
@@ -376,7 +367,7 @@ fn store_only(dir: &Path, n: usize, key: Option<&[u8; 32]>) {
     ops.extend((0..n).map(|m| {
         Op::Incoming(IncomingMessage {
             account: account.clone(),
-            conversation_remote_id: format!("c{}", rng.next() % 1000),
+            conversation_remote_id: format!("c{}", rng.next_u64() % 1000),
             remote_id: format!("m{m}"),
             kind: MessageKind::Chat,
             direction: Direction::Inbound,
