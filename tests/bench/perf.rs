@@ -55,6 +55,9 @@ struct Generator {
     account: AccountId,
     conversations: usize,
     messages: usize,
+    /// Conversation by conversation, as a first sync backfills history; otherwise every
+    /// message goes to a random conversation (live traffic, the worst case for indexes).
+    grouped: bool,
 }
 
 impl Connector for Generator {
@@ -90,7 +93,11 @@ impl Connector for Generator {
             }
             let t0 = 1_700_000_000_000i64;
             for m in 0..self.messages {
-                let c = (rng.next_u64() % self.conversations as u64) as usize;
+                let c = if self.grouped {
+                    m * self.conversations / self.messages
+                } else {
+                    (rng.next_u64() % self.conversations as u64) as usize
+                };
                 io.events
                     .emit(ConnectorEvent::Message(IncomingMessage {
                         account: self.account.clone(),
@@ -148,7 +155,7 @@ fn ms(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1000.0)
 }
 
-fn ingest(path: &Path, conversations: usize, messages: usize) {
+fn ingest(path: &Path, conversations: usize, messages: usize, grouped: bool) {
     let _ = std::fs::remove_file(path);
     let store = SqliteStore::open(path, Some(&KEY)).expect("store");
     let shared = SharedStore::new(Box::new(store));
@@ -162,6 +169,7 @@ fn ingest(path: &Path, conversations: usize, messages: usize) {
             account: AccountId("bench".into()),
             conversations,
             messages,
+            grouped,
         };
         let (engine, handle) = Engine::start(shared.clone(), vec![Box::new(gen_)], EngineOptions::default());
         let mut bus = handle.subscribe();
@@ -179,7 +187,8 @@ fn ingest(path: &Path, conversations: usize, messages: usize) {
         task.await.unwrap().unwrap();
         let stats = shared.lock().stats().unwrap();
         println!(
-            "ingest: {} messages + {} conversations in {:.2} s = {:.0} messages/s (SQLCipher, WAL, synchronous=FULL, batches of up to {})",
+            "ingest {}: {} messages + {} conversations in {:.2} s = {:.0} messages/s (SQLCipher, WAL, synchronous=FULL, batches of up to {})",
+            if grouped { "history backfill, conversation by conversation" } else { "spread at random over all conversations" },
             stats.messages,
             stats.conversations,
             took.as_secs_f64(),
@@ -434,7 +443,14 @@ fn main() {
     if args.iter().any(|a| a == "--reuse") && path.exists() {
         println!("ingest: skipped (--reuse)");
     } else {
-        ingest(&path, conversations, messages);
+        let grouped_path = dir.join(format!("bench-grouped-{conversations}-{messages}.db"));
+        ingest(&grouped_path, conversations, messages, true);
+        for suffix in ["", "-wal", "-shm", ".keyid"] {
+            let mut p = grouped_path.clone().into_os_string();
+            p.push(suffix);
+            let _ = std::fs::remove_file(p);
+        }
+        ingest(&path, conversations, messages, false);
     }
     if args.iter().any(|a| a == "--ingest-only") {
         return;
