@@ -37,6 +37,7 @@ fn conv(id: i64, title: &str, channel: Channel, unread: u32, state: TriageState)
         marked_unread: false,
         last_activity: Timestamp(NOW.0 - id * 60_000),
         last_preview: format!("Nachricht {id}"),
+        draft: (id == 4).then(|| "gespeicherter Entwurf".to_string()),
     }
 }
 
@@ -142,6 +143,58 @@ fn reply_sends_and_never_sends_a_note() {
         other => panic!("expected a note, got {other:?}"),
     }
     assert_eq!(a.compose_mode, ComposeMode::Reply);
+}
+
+fn draft_writes(e: &[Effect]) -> Vec<(i64, String)> {
+    e.iter()
+        .filter_map(|e| match e {
+            Effect::Command(Command::Local(Op::SetDraft { conversation, body })) => {
+                Some((conversation.0, body.clone()))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn drafts_are_kept_by_the_store_and_never_mixed_with_notes() {
+    let mut a = app();
+    // A stored draft is shown in the list and restored in the composer.
+    assert_eq!(a.draft(ConversationId(4)), Some("gespeicherter Entwurf"));
+    keys(&mut a, "G<enter>r");
+    assert_eq!(a.composer.text(), "gespeicherter Entwurf");
+    // Leaving the composer keeps the edited draft in the store.
+    let e = keys(&mut a, "!<esc>");
+    assert_eq!(
+        draft_writes(&e),
+        [(4, "gespeicherter Entwurf!".to_string())]
+    );
+    // A note in between neither sends nor clears the reply draft.
+    let e = keys(&mut a, "mintern<enter>");
+    assert!(draft_writes(&e).is_empty(), "{e:?}");
+    assert_eq!(
+        a.composer.text(),
+        "gespeicherter Entwurf!",
+        "the reply is back"
+    );
+    keys(&mut a, "m<esc>");
+    assert_eq!(a.draft(ConversationId(4)), Some("gespeicherter Entwurf!"));
+    // Sending clears it.
+    let e = keys(&mut a, "r<enter>");
+    assert_eq!(draft_writes(&e), [(4, String::new())]);
+    assert_eq!(a.draft(ConversationId(4)), None);
+}
+
+#[test]
+fn quitting_keeps_the_draft() {
+    let mut a = app();
+    keys(&mut a, "rHalb fertig");
+    let e = a.update(Msg::Key(KeyEvent::new(
+        KeyCode::Char('c'),
+        KeyModifiers::CONTROL,
+    )));
+    assert_eq!(e.last(), Some(&Effect::Quit));
+    assert_eq!(draft_writes(&e), [(1, "Halb fertig".to_string())]);
 }
 
 #[test]

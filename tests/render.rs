@@ -31,6 +31,7 @@ fn conversation(title: &str, preview: &str) -> Conversation {
         marked_unread: false,
         last_activity: Timestamp(NOW.0 - 5 * 60_000),
         last_preview: preview.into(),
+        draft: None,
     }
 }
 

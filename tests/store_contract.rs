@@ -421,3 +421,69 @@ fn reader_connection_sees_committed_writes_and_is_read_only() {
             .is_none()
     );
 }
+
+#[test]
+fn drafts_persist_until_cleared() {
+    for_each_store(|name, s| {
+        let id = seed(s);
+        s.apply(&[Op::SetDraft {
+            conversation: id,
+            body: "Guten Tag, wir".into(),
+        }])
+        .unwrap();
+        assert_eq!(
+            s.conversation(id).unwrap().unwrap().draft.as_deref(),
+            Some("Guten Tag, wir"),
+            "{name}"
+        );
+        assert_eq!(
+            s.conversations().unwrap()[0].draft.as_deref(),
+            Some("Guten Tag, wir"),
+            "{name}"
+        );
+        s.apply(&[Op::SetDraft {
+            conversation: id,
+            body: "  ".into(),
+        }])
+        .unwrap();
+        assert_eq!(s.conversation(id).unwrap().unwrap().draft, None, "{name}");
+        let err = s.apply(&[Op::SetDraft {
+            conversation: ConversationId(999),
+            body: "x".into(),
+        }]);
+        assert!(matches!(err, Err(StoreError::NoConversation(_))), "{name}");
+    });
+}
+
+#[test]
+fn a_store_of_schema_1_is_migrated_in_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    {
+        // What the first release wrote: schema 1, no drafts table.
+        let s = SqliteStore::open(&path, None).unwrap();
+        drop(s);
+        let c = rusqlite::Connection::open(&path).unwrap();
+        c.execute_batch("DROP TABLE drafts; PRAGMA user_version = 1;")
+            .unwrap();
+    }
+    let mut s = SqliteStore::open(&path, None).unwrap();
+    let id = seed(&mut s);
+    s.apply(&[Op::SetDraft {
+        conversation: id,
+        body: "neu".into(),
+    }])
+    .unwrap();
+    assert_eq!(
+        s.conversation(id).unwrap().unwrap().draft.as_deref(),
+        Some("neu")
+    );
+    drop(s);
+    let c = rusqlite::Connection::open(&path).unwrap();
+    c.execute_batch("PRAGMA user_version = 99;").unwrap();
+    drop(c);
+    assert!(matches!(
+        SqliteStore::open(&path, None),
+        Err(StoreError::NewerSchema { found: 99, .. })
+    ));
+}

@@ -436,6 +436,13 @@ impl App {
         match l {
             Loaded::Inbox(list) => {
                 let keep = self.selected_conversation().map(|c| c.id);
+                // Stored drafts fill in what this session has not touched; what it has
+                // touched is newer than a store read that may predate the write.
+                for c in &list {
+                    self.drafts
+                        .entry(c.id)
+                        .or_insert_with(|| c.draft.clone().unwrap_or_default());
+                }
                 self.conversations = list;
                 self.loaded_once = true;
                 self.refilter_keeping(keep);
@@ -672,7 +679,9 @@ impl App {
         match a {
             Action::Quit => {
                 self.quit = true;
-                vec![Effect::Quit]
+                let mut e = self.stash_draft();
+                e.push(Effect::Quit);
+                e
             }
             Action::Help => {
                 self.overlay = match self.overlay {
@@ -824,11 +833,11 @@ impl App {
             Action::Cancel => {
                 if self.overlay.is_some() {
                     self.overlay = None;
+                    vec![]
                 } else {
-                    self.stash_draft();
                     self.focus = Focus::Conversation;
+                    self.stash_draft()
                 }
-                vec![]
             }
             Action::Submit => self.submit(),
         }
@@ -908,8 +917,9 @@ impl App {
 
     fn open_id(&mut self, id: ConversationId, focus: Focus, at: Option<MessageId>) -> Vec<Effect> {
         let same = self.open.as_ref().is_some_and(|o| o.id == id);
+        let mut effects = Vec::new();
         if !same {
-            self.stash_draft();
+            effects = self.stash_draft();
             self.open = Some(OpenConversation {
                 id,
                 messages: Vec::new(),
@@ -922,7 +932,6 @@ impl App {
             self.compose_mode = ComposeMode::Reply;
         }
         self.focus = focus;
-        let mut effects = Vec::new();
         if !same || at.is_some() {
             effects.push(Effect::Load(Query::Conversation {
                 id,
@@ -935,15 +944,33 @@ impl App {
         effects
     }
 
-    fn stash_draft(&mut self) {
-        if let Some(open) = &self.open {
-            if self.composer.is_empty() {
-                self.drafts.remove(&open.id);
-            } else if self.compose_mode == ComposeMode::Reply {
-                self.drafts
-                    .insert(open.id, self.composer.text().to_string());
-            }
+    /// Remembers the reply being written in the open conversation and, if it changed,
+    /// has the engine keep it, so a draft survives switching, leaving and quitting.
+    /// Notes are never kept as drafts: they are short, and must never become a reply.
+    fn stash_draft(&mut self) -> Vec<Effect> {
+        let Some(id) = self.open.as_ref().map(|o| o.id) else {
+            return vec![];
+        };
+        if self.compose_mode != ComposeMode::Reply {
+            return vec![];
         }
+        let text = self.composer.text().to_string();
+        if self.drafts.get(&id).map_or("", String::as_str) == text {
+            return vec![];
+        }
+        self.drafts.insert(id, text.clone());
+        vec![Effect::Command(Command::Local(Op::SetDraft {
+            conversation: id,
+            body: text,
+        }))]
+    }
+
+    /// The kept draft of a conversation, if any.
+    pub fn draft(&self, id: ConversationId) -> Option<&str> {
+        self.drafts
+            .get(&id)
+            .map(String::as_str)
+            .filter(|d| !d.trim().is_empty())
     }
 
     fn next_unread(&mut self) -> Vec<Effect> {
@@ -1019,7 +1046,7 @@ impl App {
         }
         if mode != self.compose_mode {
             // A note and a reply never share text: a note must not be sent by accident.
-            self.stash_draft();
+            effects.extend(self.stash_draft());
             self.composer = match mode {
                 ComposeMode::Reply => TextInput::with_text(
                     self.open
@@ -1068,26 +1095,36 @@ impl App {
             return vec![];
         }
         let body = self.composer.take();
-        self.drafts.remove(&id);
+        let mut effects = Vec::new();
+        if self.compose_mode == ComposeMode::Reply && self.draft(id).is_some() {
+            self.drafts.insert(id, String::new());
+            effects.push(Effect::Command(Command::Local(Op::SetDraft {
+                conversation: id,
+                body: String::new(),
+            })));
+        }
         self.focus = Focus::Conversation;
         if let Some(o) = self.open.as_mut() {
             o.scroll = 0;
         }
         match self.compose_mode {
-            ComposeMode::Reply => vec![Effect::Command(Command::Send {
+            ComposeMode::Reply => effects.push(Effect::Command(Command::Send {
                 conversation: id,
                 body,
-            })],
+            })),
             ComposeMode::Note => {
+                // Back to the reply that was being written before the note.
                 self.compose_mode = ComposeMode::Reply;
-                vec![Effect::Command(Command::Local(Op::AddNote {
+                self.composer = TextInput::with_text(self.draft(id).unwrap_or(""));
+                effects.push(Effect::Command(Command::Local(Op::AddNote {
                     conversation: id,
                     author: self.cfg.staff_name.clone(),
                     body,
                     at: self.now,
-                }))]
+                })));
             }
         }
+        effects
     }
 
     fn set_state(&mut self, state: TriageState) -> Vec<Effect> {

@@ -174,6 +174,8 @@ pub struct Conversation {
     pub marked_unread: bool,
     pub last_activity: Timestamp,
     pub last_preview: String,
+    /// An unsent reply the office started; kept across restarts.
+    pub draft: Option<String>,
 }
 
 impl Conversation {

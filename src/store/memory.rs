@@ -48,6 +48,7 @@ impl MemoryStore {
                         marked_unread: false,
                         last_activity: Timestamp(0),
                         last_preview: String::new(),
+                        draft: None,
                     },
                 );
                 id
@@ -316,6 +317,11 @@ impl MemoryStore {
             }
             Op::MarkUnread { conversation } => {
                 self.conv_mut(*conversation)?.marked_unread = true;
+                applied.conversations.insert(*conversation);
+            }
+            Op::SetDraft { conversation, body } => {
+                self.conv_mut(*conversation)?.draft =
+                    (!body.trim().is_empty()).then(|| body.clone());
                 applied.conversations.insert(*conversation);
             }
         }

@@ -114,6 +114,11 @@ pub enum Op {
     MarkUnread {
         conversation: ConversationId,
     },
+    /// Keep (or with an empty body, drop) the unsent reply of a conversation.
+    SetDraft {
+        conversation: ConversationId,
+        body: String,
+    },
 }
 
 /// What a batch changed, so the engine can send precise notifications.

@@ -89,6 +89,13 @@ const MIGRATIONS: &[&str] = &[
         VALUES (new.id, new.title, new.contact_name, new.contact_identity);
     END;
     "#,
+    // 2: unsent replies survive a restart
+    r#"
+    CREATE TABLE drafts (
+        conversation INTEGER PRIMARY KEY REFERENCES conversations (id),
+        body         TEXT NOT NULL
+    );
+    "#,
 ];
 
 pub struct SqliteStore {
@@ -274,7 +281,7 @@ impl SqliteStore {
 
 const CONVERSATION_COLUMNS: &str = "id, account, remote_id, kind, channel, title, \
     contact_identity, contact_name, state, snoozed_until, labels, unread, marked_unread, \
-    last_activity, last_preview";
+    last_activity, last_preview, (SELECT body FROM drafts d WHERE d.conversation = c.id)";
 
 fn conversation_from_row(r: &Row<'_>) -> rusqlite::Result<Conversation> {
     let identity: Option<String> = r.get(6)?;
@@ -303,6 +310,7 @@ fn conversation_from_row(r: &Row<'_>) -> rusqlite::Result<Conversation> {
         marked_unread: r.get(12)?,
         last_activity: Timestamp(r.get(13)?),
         last_preview: r.get(14)?,
+        draft: r.get(15)?,
     })
 }
 
@@ -773,6 +781,26 @@ impl Writer<'_> {
                 params![conversation.0],
                 *conversation,
             )?,
+            Op::SetDraft { conversation, body } => {
+                // Touching the row first reports an unknown conversation as such.
+                self.update_conversation(
+                    "UPDATE conversations SET id = id WHERE id = ?1",
+                    params![conversation.0],
+                    *conversation,
+                )?;
+                if body.trim().is_empty() {
+                    self.tx
+                        .prepare_cached("DELETE FROM drafts WHERE conversation = ?1")?
+                        .execute([conversation.0])?;
+                } else {
+                    self.tx
+                        .prepare_cached(
+                            "INSERT INTO drafts (conversation, body) VALUES (?1, ?2) \
+                             ON CONFLICT (conversation) DO UPDATE SET body = excluded.body",
+                        )?
+                        .execute(params![conversation.0, body])?;
+                }
+            }
         }
         Ok(())
     }
@@ -820,7 +848,7 @@ impl Store for SqliteStore {
 impl StoreRead for SqliteStore {
     fn conversations(&self) -> Result<Vec<Conversation>> {
         let mut st = self.conn.prepare_cached(&format!(
-            "SELECT {CONVERSATION_COLUMNS} FROM conversations ORDER BY last_activity DESC, id DESC"
+            "SELECT {CONVERSATION_COLUMNS} FROM conversations c ORDER BY last_activity DESC, id DESC"
         ))?;
         let rows = st.query_map([], conversation_from_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -830,7 +858,7 @@ impl StoreRead for SqliteStore {
         Ok(self
             .conn
             .prepare_cached(&format!(
-                "SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id = ?1"
+                "SELECT {CONVERSATION_COLUMNS} FROM conversations c WHERE id = ?1"
             ))?
             .query_row([id.0], conversation_from_row)
             .optional()?)
@@ -845,7 +873,7 @@ impl StoreRead for SqliteStore {
         Ok(self
             .conn
             .prepare_cached(&format!(
-                "SELECT {CONVERSATION_COLUMNS} FROM conversations \
+                "SELECT {CONVERSATION_COLUMNS} FROM conversations c \
                  WHERE remote_id = ?1 OR contact_identity = ?1 OR lower(title) = lower(?1) \
                  ORDER BY (remote_id = ?1) DESC, last_activity DESC LIMIT 1"
             ))?

@@ -87,7 +87,10 @@ fn row<'a>(app: &App, c: &Conversation, width: usize, selected: bool) -> Line<'a
     let fixed = 3 + 1 + 3 + 1 + name_w + 1 + 1 + 1 + 1 + 3;
     let preview_w = width.saturating_sub(fixed);
     let name = clean(&c.title);
-    let preview = clean(&c.last_preview);
+    let preview = match app.draft(c.id) {
+        Some(d) => format!("✎ {}: {}", app.lang().t("Entwurf", "Draft"), clean(d)).into(),
+        None => clean(&c.last_preview),
+    };
     let base = if c.is_unread() {
         Theme::UNREAD
     } else {
