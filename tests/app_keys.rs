@@ -437,3 +437,52 @@ fn ctrl_c_always_quits() {
     )));
     assert_eq!(e, vec![Effect::Quit]);
 }
+
+#[test]
+fn retry_resends_the_newest_failed_message_as_a_new_one() {
+    use tresen::domain::{Delivery, Direction, Message, MessageId, MessageKind};
+    let mut a = app();
+    keys(&mut a, "<enter>");
+    let msg = |id: i64, body: &str, delivery: Delivery| Message {
+        id: MessageId(id),
+        conversation: ConversationId(1),
+        remote_id: None,
+        kind: MessageKind::Chat,
+        direction: Direction::Outbound,
+        sender: "Anna".into(),
+        body: body.into(),
+        attachments: vec![],
+        sent_at: NOW,
+        received_at: NOW,
+        delivery,
+        edit: None,
+        deleted_at: None,
+    };
+    a.update(Msg::Loaded(Loaded::Conversation {
+        id: ConversationId(1),
+        messages: vec![
+            msg(1, "alt, fehlgeschlagen", Delivery::Failed),
+            msg(2, "neuer, fehlgeschlagen", Delivery::Failed),
+            msg(3, "ging raus", Delivery::Read),
+        ],
+        older: false,
+        limit: 200,
+        focus: None,
+    }));
+    let e = keys(&mut a, "R");
+    assert_eq!(
+        e,
+        vec![Effect::Command(Command::Send {
+            conversation: ConversationId(1),
+            body: "neuer, fehlgeschlagen".into()
+        })]
+    );
+    keys(&mut a, "<esc>j<enter>");
+    assert!(keys(&mut a, "R").is_empty());
+    assert!(
+        a.flash
+            .as_deref()
+            .unwrap()
+            .contains("Keine fehlgeschlagene")
+    );
+}

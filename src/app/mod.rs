@@ -761,6 +761,7 @@ impl App {
                 let until = tomorrow_morning(self.now);
                 self.set_state(TriageState::Snoozed(until))
             }
+            Action::Retry => self.retry(),
             Action::MarkUnread => {
                 let Some(id) = self.target() else {
                     return vec![];
@@ -1125,6 +1126,33 @@ impl App {
             }
         }
         effects
+    }
+
+    /// Sends the newest failed message of the open conversation again, as a new message;
+    /// the failed one stays in the history as it was.
+    fn retry(&mut self) -> Vec<Effect> {
+        let Some(open) = &self.open else {
+            return vec![];
+        };
+        let failed = open.messages.iter().rev().find(|m| {
+            m.kind == crate::domain::MessageKind::Chat
+                && m.direction == crate::domain::Direction::Outbound
+                && m.delivery == crate::domain::Delivery::Failed
+        });
+        match failed {
+            Some(m) => vec![Effect::Command(Command::Send {
+                conversation: open.id,
+                body: m.body.clone(),
+            })],
+            None => {
+                self.flash = Some(
+                    self.lang()
+                        .t("Keine fehlgeschlagene Nachricht", "No failed message")
+                        .into(),
+                );
+                vec![]
+            }
+        }
     }
 
     fn set_state(&mut self, state: TriageState) -> Vec<Effect> {
