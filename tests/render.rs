@@ -171,7 +171,7 @@ fn inbox_and_conversation_at_120x30_german() {
         "(bearbeitet)",
         "um 10 Uhr",
         "ursprünglich: um 9 Uhr",
-        "✗ NICHT gesendet",
+        "✗ NICHT gesendet (R: erneut senden)",
         "matrix-buero",
         "online",
     ] {

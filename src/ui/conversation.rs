@@ -86,6 +86,13 @@ fn render_timeline(frame: &mut Frame<'_>, app: &App, area: Rect) {
                 .map_or(c.title.clone(), |ct| ct.display_name.clone())
         })
         .unwrap_or_default();
+    let retry_key = app.cfg.keymap.label(crate::app::action::Action::Retry);
+    let cx = LineContext {
+        contact_name: &contact_name,
+        width,
+        lang,
+        retry_key: &retry_key,
+    };
     let end = open.messages.len().saturating_sub(open.scroll);
     // Build from the newest visible message upwards until the screen is full.
     let mut blocks: Vec<Vec<Line<'_>>> = Vec::new();
@@ -94,7 +101,7 @@ fn render_timeline(frame: &mut Frame<'_>, app: &App, area: Rect) {
     while i > 0 && used < height {
         i -= 1;
         let m = &open.messages[i];
-        let mut block = message_lines(m, &contact_name, width, lang, open.highlight == Some(m.id));
+        let mut block = message_lines(m, &cx, open.highlight == Some(m.id));
         let new_day = i == 0 || day_of(&open.messages[i - 1]) != day_of(m);
         if new_day {
             let label = day_label(m, lang);
@@ -159,7 +166,7 @@ fn day_of(m: &Message) -> chrono::NaiveDate {
     m.sent_at.to_local().date_naive()
 }
 
-fn delivery_mark(d: Delivery, lang: Lang) -> (String, Style) {
+fn delivery_mark(d: Delivery, lang: Lang, retry_key: &str) -> (String, Style) {
     match d {
         Delivery::Pending => (
             format!("◌ {}", lang.t("wird gesendet", "sending")),
@@ -172,19 +179,30 @@ fn delivery_mark(d: Delivery, lang: Lang) -> (String, Style) {
         ),
         Delivery::Read => (format!("✓✓ {}", lang.t("gelesen", "read")), Theme::OK),
         Delivery::Failed => (
-            format!("✗ {}", lang.t("NICHT gesendet", "NOT sent")),
+            format!(
+                "✗ {} ({retry_key}: {})",
+                lang.t("NICHT gesendet", "NOT sent"),
+                lang.t("erneut senden", "send again")
+            ),
             Theme::ERROR,
         ),
     }
 }
 
-fn message_lines<'a>(
-    m: &Message,
-    contact_name: &str,
+struct LineContext<'a> {
+    contact_name: &'a str,
     width: usize,
     lang: Lang,
-    highlight: bool,
-) -> Vec<Line<'a>> {
+    retry_key: &'a str,
+}
+
+fn message_lines<'a>(m: &Message, cx: &LineContext<'_>, highlight: bool) -> Vec<Line<'a>> {
+    let LineContext {
+        contact_name,
+        width,
+        lang,
+        retry_key,
+    } = *cx;
     let time = m.sent_at.to_local().format("%H:%M").to_string();
     let indent = "  ";
     let body_w = width.saturating_sub(indent.len()).max(1);
@@ -230,7 +248,7 @@ fn message_lines<'a>(
             };
             header.push(Span::styled(name, style));
             if m.direction == Direction::Outbound {
-                let (mark, style) = delivery_mark(m.delivery, lang);
+                let (mark, style) = delivery_mark(m.delivery, lang, retry_key);
                 header.push(Span::raw(" "));
                 header.push(Span::styled(mark, style));
             }
