@@ -17,7 +17,7 @@ if ((${#need[@]})); then
   if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
     echo "tests/run.sh: installing ${need[*]} (Debian packages)" >&2
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
   else
     echo "tests/run.sh: the tests need these Debian packages: ${need[*]}" >&2
     echo "  install them with: sudo apt-get install ${need[*]}" >&2
