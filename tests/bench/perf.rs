@@ -126,6 +126,15 @@ impl Connector for Generator {
     }
 }
 
+/// The runtime tresen itself uses: two workers.
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
 fn arg(name: &str, default: usize) -> usize {
     let args: Vec<String> = std::env::args().collect();
     args.iter()
@@ -159,11 +168,7 @@ fn ingest(path: &Path, conversations: usize, messages: usize, grouped: bool) {
     let _ = std::fs::remove_file(path);
     let store = SqliteStore::open(path, Some(&KEY)).expect("store");
     let shared = SharedStore::new(Box::new(store));
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = runtime();
     rt.block_on(async {
         let gen_ = Generator {
             account: AccountId("bench".into()),
@@ -202,11 +207,7 @@ fn ingest(path: &Path, conversations: usize, messages: usize, grouped: bool) {
 fn cold_start_child(path: &Path) {
     let store = SqliteStore::open(path, Some(&KEY)).expect("store");
     let shared = tresen::profile::shared(store).expect("reader");
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = runtime();
     rt.block_on(async {
         let (engine, handle) = Engine::start(shared, vec![], EngineOptions::default());
         let task = tokio::spawn(engine.run());
