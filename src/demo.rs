@@ -280,7 +280,6 @@ pub fn seed_ops(conversations: usize, now: Timestamp) -> Vec<Op> {
         let topic = rng.pick(TOPICS);
         let rounds = 1 + rng.below(6);
         let mut t = now.0 - age_ms - rounds as i64 * 5 * Timestamp::HOUR;
-        let mut last_out: Option<String> = None;
         let mut incoming =
             |ops: &mut Vec<Op>, dir: Direction, body: &str, t: i64, att: Vec<Attachment>| {
                 msg_no += 1;
@@ -322,7 +321,6 @@ pub fn seed_ops(conversations: usize, now: Timestamp) -> Vec<Op> {
                     Delivery::Delivered
                 },
             });
-            last_out = Some(id);
             t += Timestamp::HOUR / 2 + (rng.below(120) as i64) * Timestamp::MINUTE;
             let follow = *rng.pick(topic.followups);
             let att = if topic.photo && follow.contains("Foto") {
@@ -393,7 +391,6 @@ pub fn seed_ops(conversations: usize, now: Timestamp) -> Vec<Op> {
                 state,
             });
         }
-        let _ = last_out;
     }
     ops
 }

@@ -747,11 +747,10 @@ impl App {
                     );
                     return vec![];
                 }
-                let mut e = self.compose(ComposeMode::Reply);
+                let e = self.compose(ComposeMode::Reply);
                 if self.focus == Focus::Composer {
                     self.overlay = Some(Overlay::QuickReplies { selected: 0 });
                 }
-                e.retain(|x| !matches!(x, Effect::Quit));
                 e
             }
             Action::SetOpen => self.set_state(TriageState::Open),

@@ -292,7 +292,7 @@ fn message_lines<'a>(m: &Message, cx: &LineContext<'_>, highlight: bool) -> Vec<
             Span::styled(l, body_style),
         ]));
     }
-    if let Some(e) = &m.edit {
+    if m.edit.is_some() {
         let orig = format!(
             "{}: {}",
             lang.t("ursprünglich", "originally"),
@@ -301,7 +301,6 @@ fn message_lines<'a>(m: &Message, cx: &LineContext<'_>, highlight: bool) -> Vec<
         for l in wrap(&orig, body_w) {
             lines.push(Line::styled(format!("{indent}{l}"), Theme::DIM));
         }
-        let _ = e;
     }
     for a in &m.attachments {
         let t = format!(
