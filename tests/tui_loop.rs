@@ -98,7 +98,7 @@ async fn drive(
 #[tokio::test]
 async fn reply_through_the_real_loop_reaches_the_connector_and_shows_the_answer() {
     let (app, store, fake, screen) =
-        drive("<wait:100><enter>rWir kommen morgen<enter><wait:300>", "").await;
+        drive("<wait:100><enter>rWir kommen morgen<enter><wait:1000>", "").await;
     assert_eq!(fake.sent().len(), 1);
     assert_eq!(fake.sent()[0].body, "Wir kommen morgen");
     let s = store.lock();
@@ -121,7 +121,7 @@ async fn reply_through_the_real_loop_reaches_the_connector_and_shows_the_answer(
 #[tokio::test]
 async fn triage_and_note_persist_in_the_store() {
     let (_app, store, fake, _screen) =
-        drive("<wait:100>jmRückruf vereinbart<enter>d<wait:100>", "").await;
+        drive("<wait:100>jmRückruf vereinbart<enter>d<wait:500>", "").await;
     let s = store.lock();
     let c = s.find_conversation("c1").unwrap().unwrap();
     assert_eq!(c.state, tresen::domain::TriageState::Done);
@@ -134,7 +134,7 @@ async fn triage_and_note_persist_in_the_store() {
 #[tokio::test]
 async fn editor_text_becomes_the_reply() {
     let (app, _store, fake, _) = drive(
-        "<wait:100><enter>r<c-e><enter><wait:100>",
+        "<wait:100><enter>r<c-e><enter><wait:500>",
         "Aus dem Editor\nzweite Zeile\n",
     )
     .await;
@@ -144,7 +144,7 @@ async fn editor_text_becomes_the_reply() {
 
 #[tokio::test]
 async fn search_from_the_loop_opens_the_hit() {
-    let (app, store, _fake, screen) = drive("<wait:100>/heizung<enter><enter><wait:50>", "").await;
+    let (app, store, _fake, screen) = drive("<wait:100>/heizung<enter><enter><wait:300>", "").await;
     let c1 = store.lock().find_conversation("c1").unwrap().unwrap();
     assert_eq!(app.open.as_ref().unwrap().id, c1.id);
     assert_eq!(app.search.hits.len(), 1);
