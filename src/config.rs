@@ -180,6 +180,47 @@ struct QuickRepliesOnly {
     quick_replies: Vec<QuickReply>,
 }
 
+/// Line and column of a dotted key such as `ui.history_page` or `accounts[1].id` (the
+/// table header when no field is named). Only the shapes tresen's config uses: one level
+/// of tables or arrays of tables, then a field.
+fn locate_key(text: &str, key: &str) -> Option<(usize, usize)> {
+    let (table_part, field) = match key.split_once('.') {
+        Some((t, f)) => (t, Some(f)),
+        None => (key, None),
+    };
+    let (table, index) = match table_part.split_once('[') {
+        Some((t, i)) => (t, i.trim_end_matches(']').parse::<usize>().ok()?),
+        None => (table_part, 0),
+    };
+    let mut seen = 0;
+    let mut inside = false;
+    for (n, line) in text.lines().enumerate() {
+        let t = line.trim();
+        if t.starts_with('[') {
+            let name = t.trim_start_matches('[').trim_end_matches(']').trim();
+            inside = false;
+            if name == table {
+                if seen == index {
+                    if field.is_none() {
+                        return Some((n + 1, line.find('[').unwrap_or(0) + 1));
+                    }
+                    inside = true;
+                }
+                seen += 1;
+            }
+            continue;
+        }
+        if inside
+            && let Some(f) = field
+            && let Some(rest) = t.strip_prefix(f)
+            && rest.trim_start().starts_with('=')
+        {
+            return Some((n + 1, line.find(f).unwrap_or(0) + 1));
+        }
+    }
+    None
+}
+
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];
     let line = before.matches('\n').count() + 1;
@@ -239,7 +280,20 @@ impl Config {
                 });
             }
         }
-        config.validate(path)?;
+        // Checks after parsing have no span; find the key in the text for a line number.
+        config.validate(path).map_err(|e| match e {
+            ConfigError::Invalid { path, key, message } => match locate_key(text, &key) {
+                Some((line, column)) => ConfigError::Parse {
+                    path,
+                    line,
+                    column,
+                    key: format!("key `{key}`: "),
+                    message,
+                },
+                None => ConfigError::Invalid { path, key, message },
+            },
+            other => other,
+        })?;
         Ok(config)
     }
 
@@ -420,6 +474,21 @@ mod tests {
         let msg = e.to_string();
         assert!(msg.starts_with("c.toml:3:"), "{msg}");
         assert!(msg.contains("colour"), "{msg}");
+    }
+
+    #[test]
+    fn checks_after_parsing_name_the_line_too() {
+        let text = "[ui]\nlanguage = \"de\"\nhistory_page = 0\n\n[[accounts]]\nid = \"a\"\nnetwork = \"demo\"\n\n[[accounts]]\nid = \"a\"\nnetwork = \"demo\"\n";
+        let e = Config::parse(text, Path::new("c.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("c.toml:3:1: key `ui.history_page`"), "{e}");
+        let fixed = text.replace("history_page = 0", "history_page = 5");
+        let e = Config::parse(&fixed, Path::new("c.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("c.toml:10:1: key `accounts[1].id`"), "{e}");
+        assert!(e.contains("used twice"), "{e}");
     }
 
     #[test]

@@ -75,6 +75,14 @@ fn unknown_action() {
 }
 
 #[test]
+fn value_out_of_range() {
+    check_config(
+        "out_of_range",
+        &[":3:1:", "ui.history_page", "expected 1..=10000"],
+    );
+}
+
+#[test]
 fn missing_config_file() {
     let p = Profile::new("");
     let out = p

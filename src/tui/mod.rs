@@ -168,13 +168,10 @@ fn process<B: Backend>(
 
 /// Answers a query from the store. Errors become a flash message, never a crash.
 pub fn load(engine: &EngineHandle, q: Query) -> Loaded {
-    if q == Query::Health {
-        return Loaded::Health(engine.health());
-    }
     engine.store().read(|store| {
         let result = match q {
-            Query::Inbox => store.conversations().map(Loaded::Inbox),
             Query::Health => Ok(Loaded::Health(engine.health())),
+            Query::Inbox => store.conversations().map(Loaded::Inbox),
             Query::Search { query, limit } => store
                 .search(&query, limit)
                 .map(|hits| Loaded::Search { query, hits }),
