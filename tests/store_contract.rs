@@ -487,3 +487,64 @@ fn a_store_of_schema_1_is_migrated_in_place() {
         Err(StoreError::NewerSchema { found: 99, .. })
     ));
 }
+
+#[test]
+fn messages_indexed_before_schema_3_are_still_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("inbox.db");
+    {
+        let mut s = SqliteStore::open(&path, Some(&[3u8; 32])).unwrap();
+        s.apply(&[
+            conversation("1", "Frau Huber", Channel::Signal),
+            inbound("1", "a", "Thermostat im Bad tropft", 0),
+        ])
+        .unwrap();
+    }
+    {
+        // Back to schema 2: migration 3 replaces the message index and must refill it.
+        let c = rusqlite::Connection::open(&path).unwrap();
+        c.execute_batch(&format!(
+            "PRAGMA key = \"x'{}'\"; PRAGMA cipher_page_size = 16384; \
+             PRAGMA cipher_hmac_algorithm = HMAC_SHA256; PRAGMA user_version = 2;",
+            "03".repeat(32)
+        ))
+        .unwrap();
+    }
+    let s = SqliteStore::open(&path, Some(&[3u8; 32])).unwrap();
+    let hits = s.search("thermostat", 10).unwrap();
+    assert_eq!(hits.len(), 1, "{hits:?}");
+}
+
+#[test]
+fn a_store_with_sqlcipher_default_pages_still_opens() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("inbox.db");
+    {
+        // What the first release wrote: SQLCipher 4's default page settings.
+        let c = rusqlite::Connection::open(&path).unwrap();
+        c.execute_batch(&format!(
+            "PRAGMA key = \"x'{}'\"; CREATE TABLE from_first_release (x);",
+            "05".repeat(32)
+        ))
+        .unwrap();
+    }
+    {
+        let mut s = SqliteStore::open(&path, Some(&[5u8; 32])).unwrap();
+        s.apply(&[
+            conversation("1", "Herr Yilmaz", Channel::Whatsapp),
+            inbound("1", "a", "Heizung bleibt kalt", 0),
+        ])
+        .unwrap();
+        let reader = s.reader().unwrap().expect("file store has a reader");
+        assert_eq!(reader.stats().unwrap().messages, 1);
+    }
+    let s = SqliteStore::open(&path, Some(&[5u8; 32])).unwrap();
+    assert_eq!(s.search("heizung", 10).unwrap().len(), 1);
+    drop(s);
+    let wrong = SqliteStore::open(&path, Some(&[6u8; 32]));
+    assert!(
+        matches!(wrong, Err(StoreError::WrongKey { .. })),
+        "{:?}",
+        wrong.err()
+    );
+}
