@@ -464,7 +464,7 @@ fn a_store_of_schema_1_is_migrated_in_place() {
         let s = SqliteStore::open(&path, None).unwrap();
         drop(s);
         let c = rusqlite::Connection::open(&path).unwrap();
-        c.execute_batch("DROP TABLE drafts; PRAGMA user_version = 1;")
+        c.execute_batch("DROP TABLE drafts; DROP TABLE sync_positions; PRAGMA user_version = 1;")
             .unwrap();
     }
     let mut s = SqliteStore::open(&path, None).unwrap();
@@ -505,7 +505,8 @@ fn messages_indexed_before_schema_3_are_still_found() {
         let c = rusqlite::Connection::open(&path).unwrap();
         c.execute_batch(&format!(
             "PRAGMA key = \"x'{}'\"; PRAGMA cipher_page_size = 16384; \
-             PRAGMA cipher_hmac_algorithm = HMAC_SHA256; PRAGMA user_version = 2;",
+             PRAGMA cipher_hmac_algorithm = HMAC_SHA256; DROP TABLE sync_positions; \
+             PRAGMA user_version = 2;",
             "03".repeat(32)
         ))
         .unwrap();
@@ -547,4 +548,49 @@ fn a_store_with_sqlcipher_default_pages_still_opens() {
         "{:?}",
         wrong.err()
     );
+}
+
+#[test]
+fn a_sync_position_is_stored_only_with_the_events_before_it() {
+    for_each_store(|name, s| {
+        let id = seed(s);
+        let acc = support::account();
+        assert_eq!(s.sync_position(&acc).unwrap(), None, "{name}");
+        s.apply(&[
+            inbound("1", "p1", "eins", 10),
+            Op::SetSyncPosition {
+                account: acc.clone(),
+                position: "s1".into(),
+            },
+        ])
+        .unwrap();
+        assert_eq!(
+            s.sync_position(&acc).unwrap().as_deref(),
+            Some("s1"),
+            "{name}"
+        );
+        // A batch that fails leaves the old position: the events are fetched again.
+        let r = s.apply(&[
+            inbound("1", "p2", "zwei", 20),
+            Op::SetState {
+                conversation: ConversationId(9999),
+                state: TriageState::Done,
+            },
+            Op::SetSyncPosition {
+                account: acc.clone(),
+                position: "s2".into(),
+            },
+        ]);
+        assert!(r.is_err(), "{name}");
+        assert_eq!(
+            s.sync_position(&acc).unwrap().as_deref(),
+            Some("s1"),
+            "{name}"
+        );
+        assert_eq!(
+            s.messages(id, None, 10).unwrap().len(),
+            2 + 1,
+            "{name}: seed + eins"
+        );
+    });
 }

@@ -6,6 +6,8 @@
 //! the same way. Connectors never touch the store or the UI: the engine does.
 
 mod fake;
+#[cfg(feature = "matrix")]
+pub mod matrix;
 
 pub use fake::{FakeConnector, FakeHandle, ScriptStep};
 
@@ -43,6 +45,20 @@ pub enum ConnectorEvent {
     /// The initial sync is complete; `tresen sync --once` stops after every connector
     /// has said this.
     CaughtUp,
+    /// Everything reported before this is covered by `position`; the engine stores the
+    /// position in the same transaction as those events and hands it back as
+    /// [`ConnectorIo::resume`] after a restart.
+    Checkpoint(String),
+    /// Someone invited the account into a chat. Never joined automatically: the office
+    /// decides ([`ConnectorCommand::Join`]). Nothing about it is stored.
+    Invite(Invite),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invite {
+    pub remote_id: String,
+    pub from: String,
+    pub title: String,
 }
 
 /// An outbound message as the connector must deliver it. Footer and consent checks (the
@@ -62,6 +78,10 @@ pub enum ConnectorCommand {
     /// The user has seen the conversation up to now.
     MarkRead {
         conversation_remote_id: String,
+    },
+    /// Accept an invite as a business conversation.
+    Join {
+        remote_id: String,
     },
 }
 
@@ -95,6 +115,8 @@ pub struct ConnectorIo {
     pub events: EventSink,
     /// Closed by the engine on shutdown; a connector returns when `recv` yields `None`.
     pub commands: mpsc::Receiver<ConnectorCommand>,
+    /// The last [`ConnectorEvent::Checkpoint`] the store holds for this account.
+    pub resume: Option<String>,
 }
 
 pub trait Connector: Send + 'static {

@@ -16,7 +16,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::connector::{
-    Connector, ConnectorCommand, ConnectorEvent, ConnectorIo, EventSink, OutgoingMessage,
+    Connector, ConnectorCommand, ConnectorEvent, ConnectorIo, EventSink, Invite, OutgoingMessage,
 };
 use crate::domain::{AccountId, Attachment, ConversationId, Health, MessageId, Timestamp};
 use crate::store::{Applied, Op, SharedStore, StoreError};
@@ -59,6 +59,11 @@ pub enum EngineCommand {
     Local(Op),
     /// The user opened a conversation: clear unread here and tell the network.
     Viewed(ConversationId),
+    /// Accept an invite as a business conversation.
+    AcceptInvite {
+        account: AccountId,
+        remote_id: String,
+    },
     Shutdown,
 }
 
@@ -79,7 +84,12 @@ pub struct EngineHandle {
     bus: broadcast::Sender<Notification>,
     store: SharedStore,
     health: Arc<Mutex<BTreeMap<AccountId, Health>>>,
+    invites: Invites,
 }
+
+/// Invites waiting for the office's decision, per account. Kept in memory only: an
+/// invite is not business data until someone accepts it.
+type Invites = Arc<Mutex<BTreeMap<AccountId, Vec<Invite>>>>;
 
 impl EngineHandle {
     pub fn store(&self) -> &SharedStore {
@@ -122,6 +132,10 @@ impl EngineHandle {
         rx.await.map_err(|_| EngineError::Stopped)?
     }
 
+    pub fn invites(&self) -> BTreeMap<AccountId, Vec<Invite>> {
+        self.invites.lock().map(|m| m.clone()).unwrap_or_default()
+    }
+
     pub fn health(&self) -> BTreeMap<AccountId, Health> {
         self.health.lock().map(|h| h.clone()).unwrap_or_default()
     }
@@ -146,6 +160,7 @@ pub struct Engine {
     _events_tx: mpsc::Sender<(AccountId, ConnectorEvent)>,
     bus: broadcast::Sender<Notification>,
     health: Arc<Mutex<BTreeMap<AccountId, Health>>>,
+    invites: Invites,
     connectors: HashMap<AccountId, mpsc::Sender<ConnectorCommand>>,
     tasks: Vec<JoinHandle<()>>,
     pending_caught_up: usize,
@@ -163,6 +178,7 @@ impl Engine {
         let (ev_tx, ev_rx) = mpsc::channel(131_072);
         let (bus, _) = broadcast::channel(1024);
         let health = Arc::new(Mutex::new(BTreeMap::new()));
+        let invites: Invites = Arc::default();
         let mut routes = HashMap::new();
         let mut tasks = Vec::new();
         let count = connectors.len();
@@ -173,9 +189,14 @@ impl Engine {
             if let Ok(mut h) = health.lock() {
                 h.insert(account.clone(), Health::Connecting);
             }
+            let resume = store.read(|s| s.sync_position(&account)).unwrap_or_else(|e| {
+                tracing::error!(%account, error = %e, "cannot read the sync position; syncing from scratch");
+                None
+            });
             let io = ConnectorIo {
                 events: EventSink::new(account.clone(), ev_tx.clone()),
                 commands: rx,
+                resume,
             };
             let sink = io.events.clone();
             tasks.push(tokio::spawn(async move {
@@ -197,6 +218,7 @@ impl Engine {
             bus: bus.clone(),
             store: store.clone(),
             health: health.clone(),
+            invites: invites.clone(),
         };
         let engine = Engine {
             store,
@@ -205,6 +227,7 @@ impl Engine {
             _events_tx: ev_tx,
             bus,
             health,
+            invites,
             connectors: routes,
             tasks,
             pending_caught_up: count,
@@ -348,6 +371,17 @@ impl Engine {
                     remote_id,
                     at,
                 }),
+                ConnectorEvent::Checkpoint(position) => {
+                    ops.push(Op::SetSyncPosition { account, position })
+                }
+                ConnectorEvent::Invite(invite) => {
+                    if let Ok(mut map) = self.invites.lock() {
+                        let list = map.entry(account).or_default();
+                        list.retain(|i| i.remote_id != invite.remote_id);
+                        list.push(invite);
+                    }
+                    health_changed = true;
+                }
                 ConnectorEvent::CaughtUp => {
                     self.pending_caught_up = self.pending_caught_up.saturating_sub(1);
                     if self.pending_caught_up == 0 {
@@ -432,6 +466,22 @@ impl Engine {
                         conversation_remote_id: conv.remote_id,
                     });
                 }
+            }
+            EngineCommand::AcceptInvite { account, remote_id } => {
+                if let Ok(mut map) = self.invites.lock()
+                    && let Some(list) = map.get_mut(&account)
+                {
+                    list.retain(|i| i.remote_id != remote_id);
+                }
+                match self.connectors.get(&account) {
+                    Some(tx) => {
+                        let _ = tx.try_send(ConnectorCommand::Join { remote_id });
+                    }
+                    None => {
+                        tracing::warn!(%account, "invite accepted for an account that is not running")
+                    }
+                }
+                self.notify(Notification::Health);
             }
             EngineCommand::Shutdown => {}
         }

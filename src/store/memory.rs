@@ -17,6 +17,7 @@ pub struct MemoryStore {
     message_by_remote: HashMap<(String, String), MessageId>,
     next_conversation: i64,
     next_message: i64,
+    sync_positions: HashMap<AccountId, String>,
 }
 
 impl MemoryStore {
@@ -324,6 +325,10 @@ impl MemoryStore {
                     (!body.trim().is_empty()).then(|| body.clone());
                 applied.conversations.insert(*conversation);
             }
+            Op::SetSyncPosition { account, position } => {
+                self.sync_positions
+                    .insert(account.clone(), position.clone());
+            }
         }
         Ok(())
     }
@@ -456,6 +461,10 @@ impl StoreRead for MemoryStore {
             }
         }
         Ok(hits)
+    }
+
+    fn sync_position(&self, account: &AccountId) -> Result<Option<String>> {
+        Ok(self.sync_positions.get(account).cloned())
     }
 
     fn stats(&self) -> Result<Stats> {

@@ -119,6 +119,13 @@ pub enum Op {
         conversation: ConversationId,
         body: String,
     },
+    /// Where a connector resumes after a restart (e.g. a Matrix sync token). Written in
+    /// the same transaction as the events before it, so a position never runs ahead of
+    /// what is stored: a crash re-delivers, and idempotent writes drop the repeats.
+    SetSyncPosition {
+        account: AccountId,
+        position: String,
+    },
 }
 
 /// What a batch changed, so the engine can send precise notifications.
@@ -157,6 +164,8 @@ pub trait StoreRead {
     /// Full-text search over message bodies, notes and contact names; newest first.
     fn search(&self, query: &str, limit: usize) -> Result<Vec<SearchHit>>;
     fn stats(&self) -> Result<Stats>;
+    /// The last position stored with [`Op::SetSyncPosition`].
+    fn sync_position(&self, account: &AccountId) -> Result<Option<String>>;
 }
 
 pub trait Store: StoreRead + Send {

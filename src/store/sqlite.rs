@@ -107,6 +107,13 @@ const MIGRATIONS: &[&str] = &[
     );
     INSERT INTO messages_fts (messages_fts) VALUES ('rebuild');
     "#,
+    // 4: where each connector resumes (see Op::SetSyncPosition)
+    r#"
+    CREATE TABLE sync_positions (
+        account  TEXT PRIMARY KEY,
+        position TEXT NOT NULL
+    );
+    "#,
 ];
 
 /// SQLCipher page settings. They are not recorded in the file, so a store must be
@@ -861,6 +868,14 @@ impl Writer<'_> {
                         .execute(params![conversation.0, body])?;
                 }
             }
+            Op::SetSyncPosition { account, position } => {
+                self.tx
+                    .prepare_cached(
+                        "INSERT INTO sync_positions (account, position) VALUES (?1, ?2) \
+                         ON CONFLICT (account) DO UPDATE SET position = excluded.position",
+                    )?
+                    .execute(params![account.0, position])?;
+            }
         }
         Ok(())
     }
@@ -1026,6 +1041,17 @@ impl StoreRead for SqliteStore {
         // Insertion order is not time order (history is backfilled): show newest first.
         hits[contacts..].sort_by_key(|h| std::cmp::Reverse(h.at));
         Ok(hits)
+    }
+
+    fn sync_position(&self, account: &AccountId) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT position FROM sync_positions WHERE account = ?1",
+                [&account.0],
+                |r| r.get(0),
+            )
+            .optional()?)
     }
 
     fn stats(&self) -> Result<Stats> {
