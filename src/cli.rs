@@ -92,6 +92,9 @@ pub enum Command {
         #[arg(long, default_value_t = 30)]
         timeout: u64,
     },
+    /// Log in to, list and remove messenger accounts
+    #[command(subcommand)]
+    Account(AccountCommand),
     /// Print shell completions
     Completions {
         #[arg(value_enum)]
@@ -99,6 +102,53 @@ pub enum Command {
     },
     /// Print the man page (roff)
     Man,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AccountCommand {
+    /// Log in to an account listed under [[accounts]] in the config
+    #[command(subcommand)]
+    Add(AddAccount),
+    /// Configured accounts and their login (no network access)
+    List {
+        /// Machine-readable output
+        #[arg(long)]
+        json: bool,
+    },
+    /// Log the account's device out at the server and delete its local session and keys
+    Remove {
+        /// The account id from the config
+        id: String,
+        /// Do not ask for confirmation
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AddAccount {
+    /// A Matrix account (with its bridges to WhatsApp, Telegram, Signal…); see docs/matrix.md
+    ///
+    /// The account must be listed in the config with network = "matrix" and
+    /// purpose = "business". The password is asked for, or read from a file or stdin
+    /// for scripts; it is not kept: tresen keeps the session, sealed with the profile key.
+    Matrix {
+        /// Account id from the config (default: the only Matrix account there)
+        #[arg(long)]
+        id: Option<String>,
+        /// Homeserver URL, or the server name for .well-known discovery (example.org)
+        #[arg(long, value_name = "URL")]
+        homeserver: String,
+        /// User name or full Matrix ID (@buero:example.org)
+        #[arg(long)]
+        user: String,
+        /// Read the password from this file (first line)
+        #[arg(long, value_name = "PATH", conflicts_with = "password_stdin")]
+        password_file: Option<PathBuf>,
+        /// Read the password from standard input (first line)
+        #[arg(long)]
+        password_stdin: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -168,7 +218,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         None => {
             let profile = profile::open(&config, paths, &prompt)?;
-            let connectors = profile::connectors(&config)?;
+            let connectors = profile::connectors(&config, &profile)?;
             run_tui(&config, profile, connectors, false)
         }
         Some(Command::List { json, all }) => {
@@ -191,12 +241,12 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 .into());
             }
             let profile = profile::open(&config, paths, &prompt)?;
-            let connectors = profile::connectors(&config)?;
+            let connectors = profile::connectors(&config, &profile)?;
             sync_once(profile, connectors)
         }
         Some(Command::Daemon) => {
             let profile = profile::open(&config, paths, &prompt)?;
-            let connectors = profile::connectors(&config)?;
+            let connectors = profile::connectors(&config, &profile)?;
             if connectors.is_empty() {
                 return Err(UsageError(
                     "no accounts configured: add [[accounts]] to the config (see docs/config.md)"
@@ -212,8 +262,12 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             timeout,
         }) => {
             let profile = profile::open(&config, paths, &prompt)?;
-            let connectors = profile::connectors(&config)?;
+            let connectors = profile::connectors(&config, &profile)?;
             send(&config, profile, connectors, &conversation, text, timeout)
+        }
+        Some(Command::Account(cmd)) => {
+            let profile = profile::open(&config, paths, &prompt)?;
+            crate::cli_account::run(&config, &profile, cmd)
         }
         Some(Command::Completions { .. } | Command::Man | Command::Config(_)) => {
             Ok(ExitCode::SUCCESS)
@@ -221,7 +275,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     }
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -491,6 +545,7 @@ fn start_engine(
         lock,
         temp,
         paths,
+        ..
     } = profile;
     let shared = SharedStore::new(Box::new(store));
     let (engine, handle) = Engine::start(shared, connectors, options);

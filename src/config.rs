@@ -106,13 +106,59 @@ pub struct QuickReply {
     pub text: String,
 }
 
-/// A messenger account. Only the scripted `demo` network exists until the Matrix and
-/// Signal connectors land; it lets `sync --once` and the daemon run end to end.
+/// A messenger account. Only accounts listed here can be connected, and a real network
+/// needs `purpose = "business"` (R-D6: a firm's inbox never carries a private account).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AccountConfig {
     pub id: String,
     pub network: crate::domain::AccountNetwork,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purpose: Option<String>,
+    /// Which Matrix rooms are business conversations (Matrix accounts only).
+    #[serde(default, skip_serializing_if = "RoomSelection::is_default")]
+    pub rooms: RoomSelection,
+}
+
+/// Which rooms of a Matrix account count as business. Rooms that are not selected are
+/// never written to the store, not even their names (R-D6).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoomSelection {
+    /// Bridged networks whose chats are included: `whatsapp`, `telegram`, `signal`, … or
+    /// `all`.
+    #[serde(default = "all_networks")]
+    pub networks: Vec<String>,
+    /// Plain (not bridged) Matrix direct chats. Off: they are usually private.
+    #[serde(default)]
+    pub direct: bool,
+    /// Rooms included anyway: room IDs (`!…`), aliases (`#…`) or spaces (their rooms).
+    #[serde(default)]
+    pub include: Vec<String>,
+    /// Rooms never included, whatever else matches; wins over `include`.
+    #[serde(default)]
+    pub exclude: Vec<String>,
+}
+
+fn all_networks() -> Vec<String> {
+    vec!["all".into()]
+}
+
+impl Default for RoomSelection {
+    fn default() -> Self {
+        Self {
+            networks: all_networks(),
+            direct: false,
+            include: Vec::new(),
+            exclude: Vec::new(),
+        }
+    }
+}
+
+impl RoomSelection {
+    fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
 }
 
 impl Default for ProfileConfig {
@@ -342,6 +388,28 @@ impl Config {
                 return Err(invalid(
                     &format!("accounts[{i}].id"),
                     format!("account id `{}` is used twice", a.id),
+                ));
+            }
+            let real = a.network != crate::domain::AccountNetwork::Demo;
+            if real && a.purpose.as_deref() != Some("business") {
+                let key = if a.purpose.is_some() {
+                    format!("accounts[{i}].purpose")
+                } else {
+                    format!("accounts[{i}].network")
+                };
+                return Err(invalid(
+                    &key,
+                    format!(
+                        "account `{}` needs purpose = \"business\": tresen connects only the firm's \
+                         business accounts, never a private one",
+                        a.id
+                    ),
+                ));
+            }
+            if a.network != crate::domain::AccountNetwork::Matrix && !a.rooms.is_default() {
+                return Err(invalid(
+                    &format!("accounts[{i}].rooms"),
+                    "room selection applies to Matrix accounts only".into(),
                 ));
             }
         }

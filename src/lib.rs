@@ -8,8 +8,13 @@
 //! To add a user-facing feature: add an `app::action::Action` (keys and both
 //! descriptions), handle it in `App::act`, render it in `ui`, and test it with keys.
 
+// matrix-sdk's sync futures are deeply nested; proving them `Send` needs more than the
+// default recursion limit (E0275 otherwise).
+#![recursion_limit = "256"]
+
 pub mod app;
 pub mod cli;
+mod cli_account;
 pub mod config;
 pub mod connector;
 pub mod demo;

@@ -26,6 +26,8 @@ pub enum ProfileError {
 
 pub struct OpenProfile {
     pub paths: Paths,
+    /// Connectors derive their own keys from it (sessions, matrix-sdk's store).
+    pub key: MasterKey,
     pub lock: ProfileLock,
     pub store: SqliteStore,
     /// Present for the demo profile: its directory is removed when this is dropped.
@@ -56,6 +58,7 @@ pub fn open(
     set_private(&store_file);
     Ok(OpenProfile {
         paths,
+        key,
         lock,
         store,
         temp: None,
@@ -85,6 +88,7 @@ pub fn open_demo(conversations: usize) -> Result<OpenProfile, ProfileError> {
     crate::demo::seed(&mut store, conversations, Timestamp::now())?;
     Ok(OpenProfile {
         paths,
+        key,
         lock,
         store,
         temp: Some(temp),
@@ -116,18 +120,43 @@ pub fn shared(store: SqliteStore) -> Result<crate::store::SharedStore, StoreErro
 }
 
 /// Connectors for the configured accounts.
-pub fn connectors(config: &Config) -> Result<Vec<Box<dyn Connector>>, UsageError> {
+pub fn connectors(
+    config: &Config,
+    profile: &OpenProfile,
+) -> Result<Vec<Box<dyn Connector>>, UsageError> {
     let now = Timestamp::now();
+    let _ = profile;
     config
         .accounts
         .iter()
-        .map(|a| match a.network {
-            AccountNetwork::Demo => Ok(crate::demo::scripted_account(&a.id, now)),
-            AccountNetwork::Matrix | AccountNetwork::Signal => Err(UsageError(format!(
-                "account `{}`: the {} connector is not part of this build yet",
-                a.id,
-                a.network.as_str()
-            ))),
+        .map(|a| -> Result<Box<dyn Connector>, UsageError> {
+            match a.network {
+                AccountNetwork::Demo => Ok(crate::demo::scripted_account(&a.id, now)),
+                #[cfg(feature = "matrix")]
+                AccountNetwork::Matrix => {
+                    let account = crate::connector::matrix::MatrixAccount::new(
+                        crate::domain::AccountId(a.id.clone()),
+                        &profile.paths.data_dir,
+                        &profile.key,
+                    );
+                    match account.info() {
+                        Ok(Some(_)) => Ok(Box::new(crate::connector::matrix::MatrixConnector::new(
+                            account,
+                            a.rooms.clone(),
+                        ))),
+                        Ok(None) => Err(UsageError(format!(
+                            "account `{}` is not logged in yet: run `tresen account add matrix --id {} --homeserver URL --user NAME`",
+                            a.id, a.id
+                        ))),
+                        Err(e) => Err(UsageError(e.to_string())),
+                    }
+                }
+                _ => Err(UsageError(format!(
+                    "account `{}`: the {} connector is not part of this build",
+                    a.id,
+                    a.network.as_str()
+                ))),
+            }
         })
         .collect()
 }

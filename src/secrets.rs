@@ -90,6 +90,48 @@ impl MasterKey {
     }
 }
 
+/// Encrypts a small secret (a session, a token) for storage in the data dir: a random
+/// 24-byte nonce followed by XChaCha20-Poly1305 ciphertext. `context` is bound as
+/// associated data, so a sealed blob cannot be moved to another purpose.
+pub fn seal(key: &[u8; KEY_LEN], context: &str, plaintext: &[u8]) -> Vec<u8> {
+    use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+    let mut nonce = [0u8; 24];
+    rand::rng().fill_bytes(&mut nonce);
+    let cipher = XChaCha20Poly1305::new(key.into());
+    let sealed = cipher
+        .encrypt(
+            XNonce::from_slice(&nonce),
+            Payload {
+                msg: plaintext,
+                aad: context.as_bytes(),
+            },
+        )
+        // Encryption only fails for inputs beyond 256 GiB.
+        .unwrap_or_default();
+    let mut out = nonce.to_vec();
+    out.extend_from_slice(&sealed);
+    out
+}
+
+/// The inverse of [`seal`]; `None` if the key or context is wrong or the data damaged.
+pub fn unseal(key: &[u8; KEY_LEN], context: &str, data: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
+    use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+    if data.len() < 24 {
+        return None;
+    }
+    let (nonce, sealed) = data.split_at(24);
+    XChaCha20Poly1305::new(key.into())
+        .decrypt(
+            XNonce::from_slice(nonce),
+            Payload {
+                msg: sealed,
+                aad: context.as_bytes(),
+            },
+        )
+        .ok()
+        .map(Zeroizing::new)
+}
+
 impl std::fmt::Debug for MasterKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("MasterKey(…)")
@@ -427,6 +469,22 @@ fn passphrase_key(req: &Request<'_>, may_create: bool) -> Result<MasterKey, Secr
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sealed_secrets_open_only_with_key_and_context() {
+        let key = [7u8; KEY_LEN];
+        let blob = seal(&key, "matrix session a", b"token");
+        assert!(!blob.windows(5).any(|w| w == b"token"));
+        assert_eq!(
+            unseal(&key, "matrix session a", &blob)
+                .as_deref()
+                .map(|v| v.as_slice()),
+            Some(&b"token"[..])
+        );
+        assert!(unseal(&[8u8; KEY_LEN], "matrix session a", &blob).is_none());
+        assert!(unseal(&key, "matrix session b", &blob).is_none());
+        assert!(unseal(&key, "matrix session a", &blob[..10]).is_none());
+    }
 
     #[test]
     fn derived_keys_differ_by_purpose() {

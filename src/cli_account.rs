@@ -1,0 +1,263 @@
+//! `tresen account …`: logging in to the accounts the config lists, listing and removing
+//! them. Only accounts listed in the config with `purpose = "business"` can be added
+//! (R-D6); the config check enforces the purpose.
+
+use std::io::BufRead as _;
+use std::process::ExitCode;
+
+use anyhow::{Context as _, Result};
+use serde::Serialize;
+
+use crate::cli::{AccountCommand, AddAccount};
+use crate::config::{AccountConfig, Config};
+use crate::domain::AccountNetwork;
+use crate::error::UsageError;
+use crate::profile::OpenProfile;
+
+pub fn run(config: &Config, profile: &OpenProfile, cmd: AccountCommand) -> Result<ExitCode> {
+    match cmd {
+        AccountCommand::Add(AddAccount::Matrix {
+            id,
+            homeserver,
+            user,
+            password_file,
+            password_stdin,
+        }) => {
+            let account = pick(config, id.as_deref(), AccountNetwork::Matrix)?;
+            let password = read_password(password_file.as_deref(), password_stdin, &user)?;
+            add_matrix(profile, account, &homeserver, &user, &password)
+        }
+        AccountCommand::List { json } => list(config, profile, json),
+        AccountCommand::Remove { id, yes } => remove(config, profile, &id, yes),
+    }
+}
+
+fn pick<'a>(
+    config: &'a Config,
+    id: Option<&str>,
+    network: AccountNetwork,
+) -> Result<&'a AccountConfig, UsageError> {
+    let example = |id: &str| {
+        format!(
+            "\n\nadd it to the config first (business accounts only):\n\n[[accounts]]\nid = \"{id}\"\nnetwork = \"{}\"\npurpose = \"business\"",
+            network.as_str()
+        )
+    };
+    match id {
+        Some(id) => {
+            let a = config.accounts.iter().find(|a| a.id == id).ok_or_else(|| {
+                UsageError(format!("no account `{id}` in the config{}", example(id)))
+            })?;
+            if a.network != network {
+                return Err(UsageError(format!(
+                    "account `{id}` is a {} account in the config, not {}",
+                    a.network.as_str(),
+                    network.as_str()
+                )));
+            }
+            Ok(a)
+        }
+        None => {
+            let mut of_network = config.accounts.iter().filter(|a| a.network == network);
+            match (of_network.next(), of_network.next()) {
+                (Some(a), None) => Ok(a),
+                (None, _) => Err(UsageError(format!(
+                    "no {} account in the config{}",
+                    network.as_str(),
+                    example(network.as_str())
+                ))),
+                (Some(_), Some(_)) => Err(UsageError(format!(
+                    "the config lists several {} accounts: choose one with --id",
+                    network.as_str()
+                ))),
+            }
+        }
+    }
+}
+
+fn read_password(
+    file: Option<&std::path::Path>,
+    stdin: bool,
+    user: &str,
+) -> Result<zeroize::Zeroizing<String>> {
+    let first_line = |text: &str| text.lines().next().unwrap_or_default().to_string();
+    let password = if let Some(path) = file {
+        let text = zeroize::Zeroizing::new(
+            std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read the password file {}", path.display()))?,
+        );
+        first_line(&text)
+    } else if stdin {
+        let mut line = zeroize::Zeroizing::new(String::new());
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .context("cannot read the password from stdin")?;
+        first_line(&line)
+    } else {
+        crate::secrets::tty_prompt(&format!("Matrix password for {user}: "), false)?
+    };
+    if password.is_empty() {
+        return Err(UsageError("the password is empty".into()).into());
+    }
+    Ok(zeroize::Zeroizing::new(password))
+}
+
+#[cfg(feature = "matrix")]
+fn add_matrix(
+    profile: &OpenProfile,
+    account: &AccountConfig,
+    homeserver: &str,
+    user: &str,
+    password: &str,
+) -> Result<ExitCode> {
+    use crate::connector::matrix::{MatrixAccount, MatrixError};
+    let m = MatrixAccount::new(
+        crate::domain::AccountId(account.id.clone()),
+        &profile.paths.data_dir,
+        &profile.key,
+    );
+    eprintln!("logging in to {homeserver} as {user} …");
+    let rt = crate::cli::runtime()?;
+    match rt.block_on(m.login(homeserver, user, password)) {
+        Ok(info) => {
+            println!(
+                "account `{}`: logged in as {} on {} (device {})",
+                account.id, info.user_id, info.homeserver, info.device_id
+            );
+            println!("start `tresen` or `tresen daemon` to sync");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(
+            e @ (MatrixError::InvalidCredentials { .. }
+            | MatrixError::Unreachable { .. }
+            | MatrixError::NotAHomeserver { .. }
+            | MatrixError::Unsupported { .. }
+            | MatrixError::AlreadyLoggedIn { .. }),
+        ) => Err(UsageError(e.to_string()).into()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(not(feature = "matrix"))]
+fn add_matrix(_: &OpenProfile, _: &AccountConfig, _: &str, _: &str, _: &str) -> Result<ExitCode> {
+    Err(UsageError("this build of tresen has no Matrix support (feature `matrix`)".into()).into())
+}
+
+/// Stands in for a login in builds without any network connector.
+#[cfg(not(feature = "matrix"))]
+struct NoLogin {
+    homeserver: String,
+    user_id: String,
+    device_id: String,
+}
+
+#[derive(Serialize)]
+struct JsonAccount<'a> {
+    id: &'a str,
+    network: &'a str,
+    logged_in: bool,
+    homeserver: Option<String>,
+    user: Option<String>,
+    device: Option<String>,
+}
+
+fn list(config: &Config, profile: &OpenProfile, json: bool) -> Result<ExitCode> {
+    let mut rows = Vec::new();
+    for a in &config.accounts {
+        #[cfg(feature = "matrix")]
+        let login = if a.network == AccountNetwork::Matrix {
+            crate::connector::matrix::MatrixAccount::new(
+                crate::domain::AccountId(a.id.clone()),
+                &profile.paths.data_dir,
+                &profile.key,
+            )
+            .info()?
+        } else {
+            None
+        };
+        #[cfg(not(feature = "matrix"))]
+        let login: Option<NoLogin> = {
+            let _ = profile;
+            None
+        };
+        rows.push(JsonAccount {
+            id: &a.id,
+            network: a.network.as_str(),
+            logged_in: login.is_some() || a.network == AccountNetwork::Demo,
+            homeserver: login.as_ref().map(|l| l.homeserver.clone()),
+            user: login.as_ref().map(|l| l.user_id.clone()),
+            device: login.map(|l| l.device_id),
+        });
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    if rows.is_empty() {
+        println!("no accounts in the config (see docs/config.md)");
+    }
+    for r in rows {
+        let status = match (&r.user, &r.homeserver) {
+            (Some(u), Some(h)) => format!("logged in as {u} on {h}"),
+            _ if r.logged_in => "built in".to_string(),
+            _ => format!(
+                "not logged in: tresen account add {} --id {}",
+                r.network, r.id
+            ),
+        };
+        println!("{:<20} {:<8} {status}", r.id, r.network);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn remove(config: &Config, profile: &OpenProfile, id: &str, yes: bool) -> Result<ExitCode> {
+    let Some(a) = config.accounts.iter().find(|a| a.id == id) else {
+        return Err(UsageError(format!("no account `{id}` in the config")).into());
+    };
+    if !yes {
+        use std::io::IsTerminal as _;
+        if !std::io::stdin().is_terminal() {
+            return Err(UsageError(format!(
+                "removing `{id}` logs its device out and deletes its local keys; add --yes to confirm"
+            ))
+            .into());
+        }
+        eprint!(
+            "Remove account `{id}`? Its device is logged out and its local session and encryption keys are deleted;\n\
+             stored conversations stay in the inbox. [y/N] "
+        );
+        let mut answer = String::new();
+        std::io::stdin().lock().read_line(&mut answer)?;
+        if !matches!(answer.trim(), "y" | "Y" | "j" | "J" | "yes" | "ja") {
+            eprintln!("nothing removed");
+            return Ok(ExitCode::SUCCESS);
+        }
+    }
+    match a.network {
+        #[cfg(feature = "matrix")]
+        AccountNetwork::Matrix => {
+            let m = crate::connector::matrix::MatrixAccount::new(
+                crate::domain::AccountId(a.id.clone()),
+                &profile.paths.data_dir,
+                &profile.key,
+            );
+            let rt = crate::cli::runtime()?;
+            if rt.block_on(m.remove())? {
+                println!("account `{id}`: logged out and local session deleted");
+            } else {
+                println!("account `{id}` was not logged in; nothing to remove");
+            }
+            println!("(remove its [[accounts]] entry from the config to stop using it)");
+            Ok(ExitCode::SUCCESS)
+        }
+        _ => {
+            let _ = profile;
+            Err(UsageError(format!(
+                "account `{id}` ({}) has nothing to remove",
+                a.network.as_str()
+            ))
+            .into())
+        }
+    }
+}

@@ -1,0 +1,638 @@
+//! The Matrix connector (matrix-sdk 0.18): the firm's Matrix account and every chat its
+//! bridges (WhatsApp, Telegram, Signal…) bring in.
+//!
+//! Durability: tresen keeps its own sync token. It is handed to the engine as a
+//! [`ConnectorEvent::Checkpoint`] after the events of that sync response, and the engine
+//! stores it in the same transaction as those events. matrix-sdk's own token is never
+//! reused ("ReusePrevious" could run ahead of tresen's store after a crash); a
+//! restart syncs from tresen's token again and idempotent writes drop the repeats.
+
+mod account;
+mod events;
+mod rooms;
+
+pub use account::{LoginInfo, MatrixAccount, MatrixError};
+pub use rooms::{BridgeInfo, RoomFacts, RoomRole, bridge_notice_health, classify};
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use matrix_sdk::config::{SyncSettings, SyncToken};
+use matrix_sdk::deserialized_responses::RawAnySyncOrStrippedState;
+use matrix_sdk::room::MessagesOptions;
+use matrix_sdk::ruma::api::client::filter::{FilterDefinition, RoomEventFilter, RoomFilter};
+use matrix_sdk::ruma::api::client::receipt::create_receipt::v3::ReceiptType;
+use matrix_sdk::ruma::api::client::sync::sync_events::v3::Filter;
+use matrix_sdk::ruma::events::StateEventType;
+use matrix_sdk::ruma::events::receipt::ReceiptThread;
+use matrix_sdk::ruma::events::room::message::RoomMessageEventContent;
+use matrix_sdk::ruma::{OwnedEventId, OwnedRoomId, RoomId, TransactionId, UInt};
+use matrix_sdk::{Client, Room, RoomMemberships, RoomState};
+use rand::Rng as _;
+use serde_json::Value;
+
+use crate::config::RoomSelection;
+use crate::connector::{
+    Connector, ConnectorCommand, ConnectorError, ConnectorEvent, ConnectorIo, EventSink, Invite,
+    OutgoingMessage,
+};
+use crate::domain::{
+    AccountId, AccountNetwork, ConversationKind, ConversationUpsert, Delivery, Health,
+};
+
+/// Events per room per sync; a gap beyond this is filled with `/messages`.
+const TIMELINE_LIMIT: u32 = 100;
+const LONG_POLL: Duration = Duration::from_secs(30);
+
+pub struct MatrixConnector {
+    account: MatrixAccount,
+    selection: RoomSelection,
+}
+
+impl MatrixConnector {
+    pub fn new(account: MatrixAccount, selection: RoomSelection) -> Self {
+        Self { account, selection }
+    }
+}
+
+impl Connector for MatrixConnector {
+    fn account(&self) -> &AccountId {
+        self.account.id()
+    }
+
+    fn network(&self) -> AccountNetwork {
+        AccountNetwork::Matrix
+    }
+
+    fn run(self: Box<Self>, io: ConnectorIo) -> BoxFuture<'static, Result<(), ConnectorError>> {
+        Box::pin(async move { run(*self, io).await })
+    }
+}
+
+/// Exponential backoff with jitter, so that many offices do not hammer a homeserver in
+/// step after an outage.
+struct Backoff {
+    next: Duration,
+}
+
+impl Backoff {
+    const FIRST: Duration = Duration::from_millis(500);
+    const MAX: Duration = Duration::from_secs(60);
+
+    fn new() -> Self {
+        Self { next: Self::FIRST }
+    }
+
+    fn reset(&mut self) {
+        self.next = Self::FIRST;
+    }
+
+    fn step(&mut self) -> Duration {
+        let base = self.next;
+        self.next = (self.next * 2).min(Self::MAX);
+        let jitter = rand::rng().random_range(0.8..1.2);
+        base.mul_f64(jitter)
+    }
+}
+
+/// State shared between the sync loop and the send tasks.
+#[derive(Default)]
+struct Shared {
+    /// Transaction ids of sends in flight: their echo in the sync is our message.
+    txns: HashMap<String, crate::domain::MessageId>,
+    /// Latest event per business room, for read receipts.
+    latest: HashMap<String, OwnedEventId>,
+}
+
+struct SyncState {
+    selection: RoomSelection,
+    own_user: String,
+    roles: HashMap<OwnedRoomId, RoomRole>,
+    /// Bridge bots seen in portal state, with their protocol.
+    bots: Vec<(String, String)>,
+    /// Connection problems reported by bridge bots, per protocol.
+    bridges: BTreeMap<String, Result<(), String>>,
+    caught_up: bool,
+    invites_seen: std::collections::HashSet<OwnedRoomId>,
+}
+
+impl SyncState {
+    fn health(&self) -> Health {
+        let bad: Vec<String> = self
+            .bridges
+            .iter()
+            .filter_map(|(p, s)| s.as_ref().err().map(|e| format!("{p} bridge: {e}")))
+            .collect();
+        if bad.is_empty() {
+            Health::Online
+        } else {
+            Health::Degraded(bad.join("; "))
+        }
+    }
+}
+
+fn sync_filter() -> Filter {
+    let mut timeline = RoomEventFilter::default();
+    timeline.limit = Some(UInt::from(TIMELINE_LIMIT));
+    let mut room = RoomFilter::default();
+    room.timeline = timeline;
+    room.state.lazy_load_options =
+        matrix_sdk::ruma::api::client::filter::LazyLoadOptions::Enabled {
+            include_redundant_members: false,
+        };
+    let mut def = FilterDefinition::default();
+    def.room = room;
+    Filter::FilterDefinition(def)
+}
+
+async fn run(connector: MatrixConnector, mut io: ConnectorIo) -> Result<(), ConnectorError> {
+    let account = connector.account.id().clone();
+    let fail = |message: String| ConnectorError::Failed {
+        account: account.clone(),
+        message,
+    };
+    let events = io.events.clone();
+    events
+        .emit(ConnectorEvent::Health(Health::Connecting))
+        .await;
+    let mut backoff = Backoff::new();
+    let client = loop {
+        match connector.account.restore().await {
+            Ok(c) => break c,
+            Err(e) if e.is_permanent() => return Err(fail(e.to_string())),
+            Err(e) => {
+                events
+                    .emit(ConnectorEvent::Health(Health::Offline(e.to_string())))
+                    .await;
+                if wait_or_stop(&mut io, backoff.step()).await {
+                    return Ok(());
+                }
+            }
+        }
+    };
+    let own_user = client.user_id().map(|u| u.to_string()).unwrap_or_default();
+    let shared = Arc::new(Mutex::new(Shared::default()));
+    let mut state = SyncState {
+        selection: connector.selection.clone(),
+        own_user,
+        roles: HashMap::new(),
+        bots: Vec::new(),
+        bridges: BTreeMap::new(),
+        caught_up: false,
+        invites_seen: Default::default(),
+    };
+    let mut token = io.resume.clone();
+    let mut next_sync = start_sync(&client, token.clone(), !state.caught_up);
+    loop {
+        tokio::select! {
+            cmd = io.commands.recv() => match cmd {
+                None => return Ok(()),
+                Some(cmd) => handle_command(&client, cmd, &events, &shared),
+            },
+            res = &mut next_sync => {
+                match res {
+                    Ok(resp) => {
+                        backoff.reset();
+                        let since = token.clone();
+                        if !process(&client, resp.rooms, &mut state, &events, &shared, &account, since.as_deref()).await {
+                            return Ok(());
+                        }
+                        token = Some(resp.next_batch.clone());
+                        if !events.emit(ConnectorEvent::Checkpoint(resp.next_batch)).await {
+                            return Ok(());
+                        }
+                        events.emit(ConnectorEvent::Health(state.health())).await;
+                        if !state.caught_up {
+                            state.caught_up = true;
+                            events.emit(ConnectorEvent::CaughtUp).await;
+                        }
+                    }
+                    Err(e) => {
+                        if e.client_api_error_kind().is_some_and(|k| {
+                            matches!(k, matrix_sdk::ruma::api::error::ErrorKind::UnknownToken { .. })
+                        }) {
+                            let msg = "the homeserver ended this session (logged out elsewhere?): \
+                                       run `tresen account add matrix` again".to_string();
+                            events.emit(ConnectorEvent::Health(Health::Offline(msg.clone()))).await;
+                            return Err(fail(msg));
+                        }
+                        tracing::warn!(%account, error = %e, "sync failed");
+                        events
+                            .emit(ConnectorEvent::Health(Health::Offline(format!("sync failed: {e}"))))
+                            .await;
+                        if wait_or_stop(&mut io, backoff.step()).await {
+                            return Ok(());
+                        }
+                    }
+                }
+                next_sync = start_sync(&client, token.clone(), !state.caught_up);
+            }
+        }
+    }
+}
+
+type SyncFuture = std::pin::Pin<
+    Box<
+        dyn std::future::Future<Output = matrix_sdk::Result<matrix_sdk::sync::SyncResponse>> + Send,
+    >,
+>;
+
+fn start_sync(client: &Client, token: Option<String>, first: bool) -> SyncFuture {
+    let client = client.clone();
+    let settings = SyncSettings::default()
+        .filter(sync_filter())
+        .timeout(if first { Duration::ZERO } else { LONG_POLL })
+        .token(match token {
+            Some(t) => SyncToken::Specific(t),
+            None => SyncToken::NoToken,
+        });
+    Box::pin(async move { client.sync_once(settings).await })
+}
+
+/// Sleeps, but returns true at once if the engine closes the command channel.
+async fn wait_or_stop(io: &mut ConnectorIo, pause: Duration) -> bool {
+    let sleep = tokio::time::sleep(pause);
+    tokio::pin!(sleep);
+    loop {
+        tokio::select! {
+            _ = &mut sleep => return false,
+            cmd = io.commands.recv() => match cmd {
+                None => return true,
+                // Commands while offline fail fast rather than waiting for the network.
+                Some(ConnectorCommand::Send(out)) => {
+                    io.events.emit(ConnectorEvent::SendResult {
+                        message: out.message,
+                        outcome: Err("not connected to the homeserver".into()),
+                    }).await;
+                }
+                Some(_) => {}
+            }
+        }
+    }
+}
+
+fn handle_command(
+    client: &Client,
+    cmd: ConnectorCommand,
+    events: &EventSink,
+    shared: &Arc<Mutex<Shared>>,
+) {
+    let client = client.clone();
+    let events = events.clone();
+    let shared = shared.clone();
+    // Sends run beside the sync loop; the echo of a send is recognised by its
+    // transaction id, whichever arrives first.
+    tokio::spawn(async move {
+        match cmd {
+            ConnectorCommand::Send(out) => {
+                let message = out.message;
+                let outcome = send(&client, out, &shared).await;
+                events
+                    .emit(ConnectorEvent::SendResult { message, outcome })
+                    .await;
+            }
+            ConnectorCommand::MarkRead {
+                conversation_remote_id,
+            } => {
+                let latest = shared
+                    .lock()
+                    .ok()
+                    .and_then(|s| s.latest.get(&conversation_remote_id).cloned());
+                if let (Some(room), Some(event)) = (room(&client, &conversation_remote_id), latest)
+                    && let Err(e) = room
+                        .send_single_receipt(ReceiptType::Read, ReceiptThread::Unthreaded, event)
+                        .await
+                {
+                    tracing::warn!(error = %e, "read receipt failed");
+                }
+            }
+            ConnectorCommand::Join { remote_id } => {
+                let Ok(id) = RoomId::parse(&remote_id) else {
+                    return;
+                };
+                if let Err(e) = client.join_room_by_id(&id).await {
+                    tracing::warn!(room = %remote_id, error = %e, "joining failed");
+                    events
+                        .emit(ConnectorEvent::Health(Health::Degraded(format!(
+                            "could not accept the invite: {e}"
+                        ))))
+                        .await;
+                }
+            }
+        }
+    });
+}
+
+fn room(client: &Client, remote_id: &str) -> Option<Room> {
+    client.get_room(&RoomId::parse(remote_id).ok()?)
+}
+
+async fn send(
+    client: &Client,
+    out: OutgoingMessage,
+    shared: &Arc<Mutex<Shared>>,
+) -> Result<String, String> {
+    if !out.attachments.is_empty() {
+        return Err("attachments cannot be sent over Matrix yet".into());
+    }
+    let room = room(client, &out.conversation_remote_id)
+        .filter(|r| r.state() == RoomState::Joined)
+        .ok_or_else(|| "not a joined room of this account".to_string())?;
+    // One place for the outbound text: the compliance layer (footer, consent) has
+    // already shaped `out.body` in the engine; it is sent verbatim.
+    let content = RoomMessageEventContent::text_plain(out.body);
+    let txn = TransactionId::new();
+    if let Ok(mut s) = shared.lock() {
+        s.txns.insert(txn.to_string(), out.message);
+    }
+    let result = room.send(content).with_transaction_id(txn.clone()).await;
+    if let Ok(mut s) = shared.lock() {
+        s.txns.remove(txn.as_str());
+    }
+    result
+        .map(|r| r.response.event_id.to_string())
+        .map_err(|e| e.to_string())
+}
+
+/// Everything tresen needs to know to decide about a room.
+async fn facts(room: &Room, own_user: &str) -> RoomFacts {
+    let mut bridge = None;
+    for kind in ["m.bridge", "uk.half-shot.bridge"] {
+        if bridge.is_some() {
+            break;
+        }
+        let Ok(states) = room.get_state_events(StateEventType::from(kind)).await else {
+            continue;
+        };
+        for raw in states {
+            let v: Option<Value> = match raw {
+                RawAnySyncOrStrippedState::Sync(r) => r.deserialize_as_unchecked().ok(),
+                RawAnySyncOrStrippedState::Stripped(r) => r.deserialize_as_unchecked().ok(),
+            };
+            if let Some(info) = v.and_then(|v| BridgeInfo::from_content(&v["content"])) {
+                bridge = Some(info);
+                break;
+            }
+        }
+    }
+    let mut spaces = Vec::new();
+    if let Ok(states) = room.get_state_events(StateEventType::SpaceParent).await {
+        for raw in states {
+            let v: Option<Value> = match raw {
+                RawAnySyncOrStrippedState::Sync(r) => r.deserialize_as_unchecked().ok(),
+                RawAnySyncOrStrippedState::Stripped(r) => r.deserialize_as_unchecked().ok(),
+            };
+            if let Some(key) = v.as_ref().and_then(|v| v["state_key"].as_str()) {
+                spaces.push(key.to_string());
+            }
+        }
+    }
+    let others = room
+        .members(RoomMemberships::JOIN | RoomMemberships::INVITE)
+        .await
+        .map(|ms| {
+            ms.iter()
+                .map(|m| m.user_id().to_string())
+                .filter(|u| u != own_user)
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut aliases: Vec<String> = room.alt_aliases().iter().map(|a| a.to_string()).collect();
+    if let Some(a) = room.canonical_alias() {
+        aliases.push(a.to_string());
+    }
+    RoomFacts {
+        room_id: room.room_id().to_string(),
+        name: room
+            .cached_display_name()
+            .map(|n| n.to_string())
+            .or_else(|| room.name()),
+        aliases,
+        spaces,
+        bridge,
+        is_direct: room.is_direct().await.unwrap_or(false),
+        others,
+    }
+}
+
+/// Translates one sync response. Returns false once the engine is gone.
+async fn process(
+    client: &Client,
+    rooms: matrix_sdk::sync::RoomUpdates,
+    state: &mut SyncState,
+    events: &EventSink,
+    shared: &Arc<Mutex<Shared>>,
+    account: &AccountId,
+    since: Option<&str>,
+) -> bool {
+    for (room_id, invited) in &rooms.invited {
+        if !state.invites_seen.insert(room_id.clone()) {
+            continue;
+        }
+        let _ = invited;
+        let Some(room) = client.get_room(room_id) else {
+            continue;
+        };
+        let from = room
+            .invite_details()
+            .await
+            .ok()
+            .and_then(|d| d.inviter.map(|m| m.name().to_string()))
+            .unwrap_or_default();
+        let title = room
+            .cached_display_name()
+            .map(|n| n.to_string())
+            .or_else(|| room.name())
+            .unwrap_or_else(|| room_id.to_string());
+        if !events
+            .emit(ConnectorEvent::Invite(Invite {
+                remote_id: room_id.to_string(),
+                from,
+                title,
+            }))
+            .await
+        {
+            return false;
+        }
+    }
+    for (room_id, update) in rooms.joined {
+        let Some(room) = client.get_room(&room_id) else {
+            continue;
+        };
+        state.invites_seen.remove(&room_id);
+        let facts = facts(&room, &state.own_user).await;
+        if let Some(b) = &facts.bridge
+            && let Some(bot) = &b.bot
+            && !state.bots.iter().any(|(x, _)| x == bot)
+        {
+            state.bots.push((bot.clone(), b.protocol.clone()));
+        }
+        let role = classify(&facts, &state.selection, &state.bots);
+        state.roles.insert(room_id.clone(), role.clone());
+        let mut timeline: Vec<Value> = Vec::new();
+        // A limited timeline after an incremental sync skipped events: fetch them.
+        if update.timeline.limited
+            && let (Some(since), Some(prev), RoomRole::Business { .. }) =
+                (since, update.timeline.prev_batch.clone(), &role)
+        {
+            timeline.extend(fill_gap(&room, prev, since).await);
+        }
+        timeline.extend(
+            update
+                .timeline
+                .events
+                .iter()
+                .filter_map(|e| serde_json::from_str::<Value>(e.raw().json().get()).ok()),
+        );
+        match role {
+            RoomRole::Ignored => {
+                tracing::debug!(room = %room_id, "not a business room; nothing stored");
+            }
+            RoomRole::BridgeManagement { protocol } => {
+                let protocol = protocol.unwrap_or_else(|| "bridge".into());
+                for ev in &timeline {
+                    let sender = ev["sender"].as_str().unwrap_or_default();
+                    if sender == state.own_user || ev["type"] != "m.room.message" {
+                        continue;
+                    }
+                    if let Some(body) = ev["content"]["body"].as_str()
+                        && let Some(h) = bridge_notice_health(body)
+                    {
+                        state.bridges.insert(protocol.clone(), h);
+                    }
+                }
+            }
+            RoomRole::Business { channel, contact } => {
+                let kind = if facts.is_direct || facts.bridge.is_some() && facts.others.len() <= 2 {
+                    ConversationKind::Direct
+                } else {
+                    ConversationKind::Group
+                };
+                let title = contact
+                    .as_ref()
+                    .map(|c| c.display_name.clone())
+                    .or(facts.name.clone())
+                    .unwrap_or_else(|| room_id.to_string());
+                let upsert = ConversationUpsert {
+                    account: account.clone(),
+                    remote_id: room_id.to_string(),
+                    kind,
+                    channel,
+                    title,
+                    contact,
+                };
+                if !events.emit(ConnectorEvent::Conversation(upsert)).await {
+                    return false;
+                }
+                let mut names: HashMap<String, Option<String>> = HashMap::new();
+                for ev in &timeline {
+                    if let Some(s) = ev["sender"].as_str()
+                        && !names.contains_key(s)
+                    {
+                        let name = match matrix_sdk::ruma::UserId::parse(s) {
+                            Ok(uid) => room
+                                .get_member_no_sync(&uid)
+                                .await
+                                .ok()
+                                .flatten()
+                                .map(|m| m.name().to_string()),
+                            Err(_) => None,
+                        };
+                        names.insert(s.to_string(), name);
+                    }
+                }
+                let name_of = |u: &str| names.get(u).cloned().flatten();
+                let cx = events::Context {
+                    account,
+                    room_id: room_id.as_str(),
+                    own_user: &state.own_user,
+                    name_of: &name_of,
+                };
+                for ev in &timeline {
+                    if let Some(id) = ev["event_id"]
+                        .as_str()
+                        .and_then(|i| OwnedEventId::try_from(i).ok())
+                        && let Ok(mut s) = shared.lock()
+                    {
+                        s.latest.insert(room_id.to_string(), id);
+                    }
+                    let own_txn = ev["unsigned"]["transaction_id"]
+                        .as_str()
+                        .and_then(|t| shared.lock().ok()?.txns.get(t).copied());
+                    let out = match (own_txn, ev["event_id"].as_str()) {
+                        (Some(message), Some(event_id)) => Some(ConnectorEvent::SendResult {
+                            message,
+                            outcome: Ok(event_id.to_string()),
+                        }),
+                        _ => events::translate(ev, &cx),
+                    };
+                    if let Some(out) = out
+                        && !events.emit(out).await
+                    {
+                        return false;
+                    }
+                }
+                for raw in &update.ephemeral {
+                    let Ok(v) = serde_json::from_str::<Value>(raw.json().get()) else {
+                        continue;
+                    };
+                    if v["type"] != "m.receipt" {
+                        continue;
+                    }
+                    let Some(map) = v["content"].as_object() else {
+                        continue;
+                    };
+                    for (event_id, kinds) in map {
+                        let read_by_other = kinds["m.read"]
+                            .as_object()
+                            .is_some_and(|m| m.keys().any(|u| *u != state.own_user));
+                        if read_by_other
+                            && !events
+                                .emit(ConnectorEvent::Receipt {
+                                    remote_id: event_id.clone(),
+                                    delivery: Delivery::Read,
+                                })
+                                .await
+                        {
+                            return false;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    true
+}
+
+/// Events between the previous sync and a limited timeline, oldest first.
+async fn fill_gap(room: &Room, from: String, to: &str) -> Vec<Value> {
+    let mut out = Vec::new();
+    let mut from = Some(from);
+    // Bounded: a gap of thousands of events is history; the UI loads it on scroll.
+    for _ in 0..20 {
+        let mut opts = MessagesOptions::backward();
+        opts.from = from.take();
+        opts.to = Some(to.to_string());
+        match room.messages(opts).await {
+            Ok(page) => {
+                out.extend(
+                    page.chunk
+                        .iter()
+                        .filter_map(|e| serde_json::from_str::<Value>(e.raw().json().get()).ok()),
+                );
+                match page.end {
+                    Some(end) if !page.chunk.is_empty() => from = Some(end),
+                    _ => break,
+                }
+            }
+            Err(e) => {
+                tracing::warn!(room = %room.room_id(), error = %e, "could not fill a sync gap");
+                break;
+            }
+        }
+    }
+    out.reverse();
+    out
+}

@@ -1,0 +1,449 @@
+//! The Matrix connector against a real Synapse on 127.0.0.1 with an emulated WhatsApp
+//! bridge registered as an application service (tests/support/synapse.rs).
+#![cfg(feature = "matrix")]
+#![recursion_limit = "256"]
+
+mod support;
+#[path = "support/synapse.rs"]
+mod synapse;
+
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use support::{Profile, stderr, stdout};
+use synapse::Synapse;
+use tresen::config::{Config, Paths};
+use tresen::domain::{AccountId, Channel, Delivery, Direction, Health, Message};
+use tresen::engine::{Engine, EngineCommand, EngineHandle, EngineOptions};
+use tresen::profile::{self, OpenProfile};
+use tresen::store::StoreRead;
+
+/// One homeserver for the tests of this file; every test registers its own users.
+fn synapse() -> &'static Synapse {
+    static S: OnceLock<Synapse> = OnceLock::new();
+    S.get_or_init(Synapse::start)
+}
+
+const ACCOUNT: &str = "buero";
+
+fn profile_for(extra: &str) -> Profile {
+    Profile::new(&format!(
+        "\n[[accounts]]\nid = \"{ACCOUNT}\"\nnetwork = \"matrix\"\npurpose = \"business\"\n{extra}"
+    ))
+}
+
+/// `tresen account add matrix` through the binary, password on stdin.
+fn login(p: &Profile, hs: &str, user: &str, password: &str) -> std::process::Output {
+    use std::io::Write;
+    let mut child = p
+        .cmd()
+        .args([
+            "account",
+            "add",
+            "matrix",
+            "--homeserver",
+            hs,
+            "--user",
+            user,
+            "--password-stdin",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// A running engine on the profile, as the TUI or the daemon runs it.
+struct Running {
+    rt: tokio::runtime::Runtime,
+    handle: EngineHandle,
+    task: Option<tokio::task::JoinHandle<Result<(), tresen::engine::EngineError>>>,
+    _lock: tresen::engine::ProfileLock,
+}
+
+impl Running {
+    fn start(p: &Profile) -> Running {
+        let config = Config::load(Some(&p.config)).unwrap();
+        let paths = Paths {
+            config_file: Some(p.config.clone()),
+            data_dir: p.data.clone(),
+            log_dir: p.data.join("logs"),
+        };
+        let prompt = |_: &str, _: bool| -> Result<String, tresen::secrets::SecretsError> {
+            panic!("no prompt in tests")
+        };
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let profile = profile::open(&config, paths, &prompt).unwrap();
+        let connectors = profile::connectors(&config, &profile).unwrap();
+        let OpenProfile { store, lock, .. } = profile;
+        let shared = profile::shared(store).unwrap();
+        let (handle, task) = rt.block_on(async {
+            let (engine, handle) = Engine::start(shared, connectors, EngineOptions::default());
+            (handle, tokio::spawn(engine.run()))
+        });
+        Running {
+            rt,
+            handle,
+            task: Some(task),
+            _lock: lock,
+        }
+    }
+
+    fn stop(mut self) {
+        let handle = self.handle.clone();
+        if let Some(task) = self.task.take() {
+            self.rt.block_on(async {
+                handle.shutdown().await;
+                let _ = task.await;
+            });
+        }
+    }
+
+    fn store<R>(&self, f: impl FnOnce(&dyn StoreRead) -> R) -> R {
+        self.handle.store().read(f)
+    }
+
+    fn messages(&self) -> Vec<Message> {
+        self.store(|s| {
+            s.conversations()
+                .unwrap()
+                .iter()
+                .flat_map(|c| s.messages(c.id, None, 1000).unwrap())
+                .collect()
+        })
+    }
+
+    fn health(&self) -> Option<Health> {
+        self.handle
+            .health()
+            .get(&AccountId(ACCOUNT.into()))
+            .cloned()
+    }
+
+    fn accept_invite(&self, room: &str) {
+        let handle = self.handle.clone();
+        let room = room.to_string();
+        wait_for("the invite to arrive", || {
+            self.handle
+                .invites()
+                .get(&AccountId(ACCOUNT.into()))
+                .is_some_and(|l| l.iter().any(|i| i.remote_id == room))
+        });
+        self.rt
+            .block_on(handle.command(EngineCommand::AcceptInvite {
+                account: AccountId(ACCOUNT.into()),
+                remote_id: room,
+            }))
+            .unwrap();
+    }
+}
+
+fn wait_for(what: &str, mut ok: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !ok() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn bodies(msgs: &[Message]) -> Vec<String> {
+    msgs.iter().map(|m| m.body.clone()).collect()
+}
+
+#[test]
+fn whatsapp_portal_is_a_conversation_on_whatsapp_and_replies_reach_the_bridge() {
+    let hs = synapse();
+    let (local, mxid) = hs.user("buero");
+    let p = profile_for("");
+    let out = login(&p, &hs.url, &local, &Synapse::password(&local));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains(&mxid), "{}", stdout(&out));
+
+    let room = hs.portal("4917612345678", &mxid, "Max Mustermann");
+    let run = Running::start(&p);
+    run.accept_invite(&room);
+    wait_for("the customer's first message", || {
+        bodies(&run.messages()).contains(&"Hallo aus WhatsApp!".to_string())
+    });
+    let conv = run.store(|s| s.find_conversation(&room).unwrap().unwrap());
+    assert_eq!(
+        conv.channel,
+        Channel::Whatsapp,
+        "network the customer is on"
+    );
+    let contact = conv.contact.clone().expect("contact from the bridge");
+    assert_eq!(contact.identity, "+4917612345678");
+    assert_eq!(contact.display_name, "Max Mustermann");
+    assert_eq!(conv.title, "Max Mustermann");
+
+    // A reply from tresen reaches the bridge (the appservice receives it), and the
+    // customer's answer (the emulator's echo) comes back.
+    let text = "Guten Tag, wir kommen am Dienstag um 9 Uhr.";
+    let id = run
+        .rt
+        .block_on(run.handle.send(conv.id, text.into(), "Anna".into()))
+        .unwrap();
+    wait_for("the reply to be sent", || {
+        run.store(|s| s.message(id).unwrap())
+            .is_some_and(|m| m.delivery >= Delivery::Sent && m.remote_id.is_some())
+    });
+    wait_for("the bridge to receive the reply", || {
+        hs.bridge_events().iter().any(|e| {
+            e["type"] == "m.room.message"
+                && e["room_id"] == room.as_str()
+                && e["sender"] == mxid.as_str()
+                && e["content"]["body"] == text
+        })
+    });
+    let echo = format!("echo: {text}");
+    wait_for("the customer's answer", || {
+        bodies(&run.messages()).contains(&echo)
+    });
+
+    let msgs = run.messages();
+    let ours: Vec<&Message> = msgs.iter().filter(|m| m.body == text).collect();
+    assert_eq!(
+        ours.len(),
+        1,
+        "the sync echo of our reply is not a second message"
+    );
+    assert_eq!(ours[0].direction, Direction::Outbound);
+    let answer = msgs.iter().find(|m| m.body == echo).unwrap();
+    assert_eq!(answer.direction, Direction::Inbound);
+    assert_eq!(answer.sender, "Max Mustermann");
+    run.stop();
+    let device_before = stdout(&p.run(&["account", "list", "--json"]));
+    assert!(device_before.contains(&mxid), "{device_before}");
+
+    // Restart: the session is restored without a new login (same device), and nothing
+    // is stored twice.
+    let count = bodies(&msgs).len();
+    hs.puppet_says(&room, "4917612345678", "Noch eine Frage");
+    let run = Running::start(&p);
+    wait_for("the message sent while tresen was closed", || {
+        bodies(&run.messages()).contains(&"Noch eine Frage".to_string())
+    });
+    std::thread::sleep(Duration::from_secs(1));
+    let after = run.messages();
+    assert_eq!(after.len(), count + 1, "{:?}", bodies(&after));
+    assert!(
+        matches!(run.health(), Some(Health::Online)),
+        "{:?}",
+        run.health()
+    );
+    run.stop();
+    assert_eq!(
+        stdout(&p.run(&["account", "list", "--json"])),
+        device_before
+    );
+}
+
+#[test]
+fn r_d6_a_private_room_is_never_stored() {
+    let hs = synapse();
+    let (local, mxid) = hs.user("buero");
+    let (friend, _) = hs.user("oma");
+    let p = profile_for("");
+    assert!(
+        login(&p, &hs.url, &local, &Synapse::password(&local))
+            .status
+            .success()
+    );
+    // A family member's room, joined from the office account's phone: private.
+    let private = hs.private_room(&friend, &mxid, "Oma privat", "Kommst du Sonntag?");
+    hs.join(&local, &private);
+    let portal = hs.portal("4915112345678", &mxid, "Erika Musterfrau");
+
+    let run = Running::start(&p);
+    run.accept_invite(&portal);
+    wait_for("the business chat", || {
+        bodies(&run.messages()).contains(&"Hallo aus WhatsApp!".to_string())
+    });
+    std::thread::sleep(Duration::from_secs(2));
+    let convs = run.store(|s| s.conversations().unwrap());
+    assert_eq!(convs.len(), 1, "{convs:?}");
+    assert_eq!(convs[0].remote_id, portal);
+    assert!(
+        run.store(|s| s.find_conversation(&private).unwrap())
+            .is_none()
+    );
+    assert!(run.store(|s| s.search("Sonntag", 10).unwrap()).is_empty());
+    assert!(run.store(|s| s.search("Oma", 10).unwrap()).is_empty());
+    run.stop();
+}
+
+#[test]
+fn a_logged_out_notice_from_the_bridge_bot_turns_health_degraded() {
+    let hs = synapse();
+    let (local, mxid) = hs.user("buero");
+    let p = profile_for("");
+    assert!(
+        login(&p, &hs.url, &local, &Synapse::password(&local))
+            .status
+            .success()
+    );
+    let portal = hs.portal("4917099999999", &mxid, "Kunde");
+    let mgmt = hs.management_room(&mxid);
+    hs.join(&local, &mgmt);
+    hs.join(&local, &portal);
+
+    let run = Running::start(&p);
+    wait_for("the first sync", || {
+        matches!(run.health(), Some(Health::Online))
+    });
+    hs.bot_notice(
+        &mgmt,
+        "You're not logged in to WhatsApp. Use `login` to link your phone.",
+    );
+    wait_for(
+        "health to turn degraded",
+        || matches!(run.health(), Some(Health::Degraded(d)) if d.contains("whatsapp") && d.contains("not logged in")),
+    );
+    // The management room is not a customer conversation.
+    assert!(run.store(|s| s.find_conversation(&mgmt).unwrap()).is_none());
+    hs.bot_notice(&mgmt, "Successfully logged in as +49 170 9999999");
+    wait_for("health to recover", || {
+        matches!(run.health(), Some(Health::Online))
+    });
+    run.stop();
+}
+
+#[test]
+fn wrong_password_and_unreachable_server_are_clear_errors() {
+    let hs = synapse();
+    let (local, _) = hs.user("buero");
+    let p = profile_for("");
+    let out = login(&p, &hs.url, &local, "falsch");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("rejected user"), "{}", stderr(&out));
+
+    let dead = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let out = login(&p, &format!("http://127.0.0.1:{dead}"), &local, "x");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("cannot reach the homeserver"),
+        "{}",
+        stderr(&out)
+    );
+
+    // Nothing was saved by the failed attempts.
+    let list = stdout(&p.run(&["account", "list"]));
+    assert!(list.contains("not logged in"), "{list}");
+}
+
+#[test]
+fn r_d6_a_matrix_account_without_business_purpose_is_refused() {
+    let p = Profile::new("\n[[accounts]]\nid = \"privat\"\nnetwork = \"matrix\"\n");
+    let out = p.run(&[
+        "account",
+        "add",
+        "matrix",
+        "--homeserver",
+        "http://127.0.0.1:9",
+        "--user",
+        "x",
+        "--password-stdin",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("accounts[0].network") && err.contains("purpose = \"business\""),
+        "{err}"
+    );
+}
+
+#[test]
+fn homeserver_outage_mid_sync_loses_and_duplicates_nothing() {
+    let mut hs = Synapse::start();
+    let (local, mxid) = hs.user("buero");
+    let p = profile_for("");
+    assert!(
+        login(&p, &hs.url, &local, &Synapse::password(&local))
+            .status
+            .success()
+    );
+    let room = hs.portal("4916012345678", &mxid, "Otto Normal");
+    hs.join(&local, &room);
+    let run = Running::start(&p);
+    for i in 0..5 {
+        hs.puppet_says(&room, "4916012345678", &format!("vorher {i}"));
+    }
+    wait_for("the first messages", || {
+        bodies(&run.messages()).contains(&"vorher 4".to_string())
+    });
+    hs.stop();
+    wait_for("health to show the outage", || {
+        matches!(run.health(), Some(Health::Offline(_)))
+    });
+    hs.restart();
+    for i in 0..5 {
+        hs.puppet_says(&room, "4916012345678", &format!("nachher {i}"));
+    }
+    wait_for("the messages after the outage", || {
+        bodies(&run.messages()).contains(&"nachher 4".to_string())
+    });
+    wait_for("health to recover", || {
+        matches!(run.health(), Some(Health::Online))
+    });
+    run.stop();
+
+    // And once more across a restart of tresen itself.
+    hs.puppet_says(&room, "4916012345678", "zuletzt");
+    let run = Running::start(&p);
+    wait_for("the last message", || {
+        bodies(&run.messages()).contains(&"zuletzt".to_string())
+    });
+    std::thread::sleep(Duration::from_secs(1));
+    let all = bodies(&run.messages());
+    for text in (0..5)
+        .map(|i| format!("vorher {i}"))
+        .chain((0..5).map(|i| format!("nachher {i}")))
+        .chain(["zuletzt".to_string(), "Hallo aus WhatsApp!".to_string()])
+    {
+        assert_eq!(
+            all.iter().filter(|b| **b == text).count(),
+            1,
+            "{text} exactly once in {all:?}"
+        );
+    }
+    run.stop();
+}
+
+#[test]
+fn escape_sequences_from_a_customer_are_rendered_harmless() {
+    let hs = synapse();
+    let (local, mxid) = hs.user("buero");
+    let p = profile_for("");
+    assert!(
+        login(&p, &hs.url, &local, &Synapse::password(&local))
+            .status
+            .success()
+    );
+    let room = hs.portal("4917711111111", &mxid, "Mallory");
+    hs.join(&local, &room);
+    let evil = "Rechnung \u{1b}]0;pwned\u{7}\u{1b}[2J\u{202e}gnunhceR";
+    hs.puppet_says(&room, "4917711111111", evil);
+    let run = Running::start(&p);
+    wait_for("the message", || {
+        run.messages().iter().any(|m| m.body == evil)
+    });
+    run.stop();
+    let out = p.run(&["show", &room]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let shown = stdout(&out);
+    assert!(shown.contains("Rechnung"), "{shown}");
+    assert!(
+        !shown.contains('\u{1b}') && !shown.contains('\u{7}') && !shown.contains('\u{202e}'),
+        "{shown:?}"
+    );
+}

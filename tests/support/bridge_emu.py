@@ -1,0 +1,302 @@
+#!/usr/bin/env python3
+"""Tiny WhatsApp-bridge emulator (Matrix application service), stdlib only.
+
+Adapted from tresen's shared matrix-harness; started by tests/support/synapse.rs.
+
+Sub-commands
+  serve                 HTTP server that receives Synapse's appservice transactions
+                        (PUT /_matrix/app/v1/transactions/{txn}), appends every event to
+                        EVENTS_FILE (JSON lines), auto-joins invites for puppet users and
+                        optionally echoes m.text messages back as the puppet (--echo).
+  portal PHONE USER     acts as the bridge: registers puppet @whatsapp_PHONE:localhost,
+                        sets its displayname, creates a DM room as the puppet, puts
+                        m.bridge + uk.half-shot.bridge state into it, invites USER and
+                        sends a text as the puppet (?user_id= masquerading).
+                        Prints {"room_id":..., "puppet":...} as JSON.
+  send ROOM PHONE TEXT  sends TEXT into ROOM as puppet PHONE.
+  mgmt USER             as the bridge bot: creates the bridge management room (the DM
+                        with the bot) and invites USER. Prints {"room_id":...}.
+  notice ROOM TEXT      the bridge bot sends TEXT as m.notice into ROOM (status messages
+                        such as "You're not logged in").
+  userroom USER PASS INVITEE NAME TEXT
+                        a plain Matrix user (not bridged) creates a room NAME, invites
+                        INVITEE and writes TEXT: a private, non-business chat.
+  join USER PASS ROOM   USER (logging in as another device) joins ROOM.
+  register USER PASS [admin]
+                        registers a normal user through Synapse's shared-secret admin API
+                        (/_synapse/admin/v1/register, HMAC-SHA1 over nonce/user/pass/admin).
+
+Environment: HS (default http://127.0.0.1:8008), AS_TOKEN, HS_TOKEN, AS_PORT (29318),
+             SHARED_SECRET (test_shared_secret),
+             EVENTS_FILE (./bridge_events.jsonl), SERVER_NAME (localhost)
+"""
+import json
+import os
+import sys
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+HS = os.environ.get("HS", "http://127.0.0.1:8008")
+AS_TOKEN = os.environ.get("AS_TOKEN", "as_token_whatsapp_test")
+HS_TOKEN = os.environ.get("HS_TOKEN", "hs_token_whatsapp_test")
+AS_PORT = int(os.environ.get("AS_PORT", "29318"))
+EVENTS_FILE = os.environ.get("EVENTS_FILE", "bridge_events.jsonl")
+SERVER = os.environ.get("SERVER_NAME", "localhost")
+PREFIX = "whatsapp_"
+BOT = f"@whatsappbot:{SERVER}"
+ROOM_PUPPET = {}  # room_id -> a puppet joined there (learned from transactions)
+
+
+def api(method, path, body=None, user_id=None, query=None, ok=(200,)):
+    """Client-server API call authenticated with the as_token, optionally masquerading."""
+    q = dict(query or {})
+    if user_id:
+        q["user_id"] = user_id
+    url = HS + path + ("?" + urllib.parse.urlencode(q) if q else "")
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url, data=data, method=method)
+    req.add_header("Authorization", f"Bearer {AS_TOKEN}")
+    req.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, json.loads(r.read() or b"{}")
+    except urllib.error.HTTPError as e:
+        payload = json.loads(e.read() or b"{}")
+        if e.code in ok:
+            return e.code, payload
+        raise RuntimeError(f"{method} {path} -> {e.code} {payload}") from None
+
+
+def register_user(user, password, admin=False):
+    import hashlib
+    import hmac
+    secret = os.environ.get("SHARED_SECRET", "test_shared_secret").encode()
+    url = HS + "/_synapse/admin/v1/register"
+    with urllib.request.urlopen(url, timeout=30) as r:
+        nonce = json.loads(r.read())["nonce"]
+    mac = hmac.new(secret, digestmod=hashlib.sha1)
+    mac.update(b"\x00".join([nonce.encode(), user.encode(), password.encode(),
+                              b"admin" if admin else b"notadmin"]))
+    body = {"nonce": nonce, "username": user, "password": password,
+            "admin": admin, "mac": mac.hexdigest()}
+    req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return json.loads(r.read())["user_id"]
+
+
+def q(s):
+    return urllib.parse.quote(s, safe="")
+
+
+def txn():
+    return f"emu{time.time_ns()}"
+
+
+def puppet_id(phone):
+    return f"@{PREFIX}{phone}:{SERVER}"
+
+
+def ensure_puppet(phone, displayname=None):
+    uid = puppet_id(phone)
+    # M_USER_IN_USE (400) means it already exists -> fine
+    api("POST", "/_matrix/client/v3/register",
+        {"type": "m.login.application_service", "username": f"{PREFIX}{phone}",
+         "inhibit_login": True}, ok=(200, 400))
+    if displayname:
+        api("PUT", f"/_matrix/client/v3/profile/{q(uid)}/displayname",
+            {"displayname": displayname}, user_id=uid)
+    return uid
+
+
+def send_text(room_id, uid, text, ts=None):
+    query = {"ts": str(ts)} if ts else None  # appservices may set origin_server_ts
+    _, r = api("PUT", f"/_matrix/client/v3/rooms/{q(room_id)}/send/m.room.message/{txn()}",
+               {"msgtype": "m.text", "body": text}, user_id=uid, query=query)
+    return r["event_id"]
+
+
+def bridge_info(phone, displayname):
+    jid = f"{phone}@s.whatsapp.net"
+    content = {
+        "bridgebot": BOT,
+        "creator": puppet_id(phone),
+        "protocol": {"id": "whatsapp", "displayname": "WhatsApp",
+                     "external_url": "https://www.whatsapp.com/"},
+        "channel": {"id": jid, "displayname": displayname},
+    }
+    state_key = f"net.maunium.whatsapp://whatsapp/{jid}"
+    return state_key, content
+
+
+def portal(phone, real_user, displayname=None, text="Hallo aus WhatsApp!"):
+    displayname = displayname or f"+{phone} (WA)"
+    uid = ensure_puppet(phone, displayname)
+    _, r = api("POST", "/_matrix/client/v3/createRoom",
+               {"preset": "private_chat", "is_direct": True, "name": displayname,
+                # room v12 (Synapse's default room version since 1.1xx): the creator has
+                # infinite power and must NOT be listed in power_levels.users
+                "power_level_content_override": {"users": {BOT: 100}}},
+               user_id=uid)
+    room_id = r["room_id"]
+    key, content = bridge_info(phone, displayname)
+    for etype in ("m.bridge", "uk.half-shot.bridge"):
+        api("PUT", f"/_matrix/client/v3/rooms/{q(room_id)}/state/{etype}/{q(key)}",
+            content, user_id=uid)
+    api("POST", f"/_matrix/client/v3/rooms/{q(room_id)}/invite",
+        {"user_id": real_user, "is_direct": True}, user_id=uid)
+    event_id = send_text(room_id, uid, text)
+    return {"room_id": room_id, "puppet": uid, "event_id": event_id, "state_key": key}
+
+
+def mgmt_room(real_user):
+    _, r = api("POST", "/_matrix/client/v3/createRoom",
+               {"preset": "private_chat", "is_direct": True, "name": "WhatsApp bridge bot"})
+    room_id = r["room_id"]
+    api("POST", f"/_matrix/client/v3/rooms/{q(room_id)}/invite",
+        {"user_id": real_user, "is_direct": True})
+    return {"room_id": room_id}
+
+
+def bot_notice(room_id, text):
+    _, r = api("PUT", f"/_matrix/client/v3/rooms/{q(room_id)}/send/m.room.message/{txn()}",
+               {"msgtype": "m.notice", "body": text})
+    return {"event_id": r["event_id"]}
+
+
+def user_api(user, password):
+    """Logs a plain user in (a separate device) and returns a call(method, path, body)."""
+    body = {"type": "m.login.password", "identifier": {"type": "m.id.user", "user": user},
+            "password": password}
+    req = urllib.request.Request(HS + "/_matrix/client/v3/login", data=json.dumps(body).encode(),
+                                 method="POST", headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        token = json.loads(r.read())["access_token"]
+
+    def call(method, path, payload):
+        req = urllib.request.Request(HS + path, data=json.dumps(payload).encode(), method=method,
+                                     headers={"Content-Type": "application/json",
+                                              "Authorization": f"Bearer {token}"})
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return json.loads(r.read() or b"{}")
+    return call
+
+
+def user_join(user, password, room_id):
+    user_api(user, password)("POST", f"/_matrix/client/v3/rooms/{q(room_id)}/join", {})
+    return {"room_id": room_id}
+
+
+def user_room(user, password, invitee, name, text):
+    call = user_api(user, password)
+    room_id = call("POST", "/_matrix/client/v3/createRoom",
+                   {"preset": "private_chat", "name": name, "invite": [invitee]})["room_id"]
+    event_id = call("PUT", f"/_matrix/client/v3/rooms/{q(room_id)}/send/m.room.message/{txn()}",
+                    {"msgtype": "m.text", "body": text})["event_id"]
+    return {"room_id": room_id, "event_id": event_id}
+
+
+class Handler(BaseHTTPRequestHandler):
+    echo = False
+    lock = threading.Lock()
+
+    def log_message(self, fmt, *args):  # quiet
+        pass
+
+    def _reply(self, code, body):
+        data = json.dumps(body).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _authed(self):
+        auth = self.headers.get("Authorization", "")
+        qs = urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query)
+        return auth == f"Bearer {HS_TOKEN}" or qs.get("access_token") == [HS_TOKEN]
+
+    def do_PUT(self):
+        path = urllib.parse.urlparse(self.path).path
+        if not self._authed():
+            return self._reply(403, {"errcode": "M_FORBIDDEN"})
+        if path.startswith("/_matrix/app/v1/transactions/"):
+            body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+            events = body.get("events", [])
+            with self.lock, open(EVENTS_FILE, "a") as f:
+                for ev in events:
+                    f.write(json.dumps(ev) + "\n")
+            self._reply(200, {})
+            threading.Thread(target=self.react, args=(events,), daemon=True).start()
+            return
+        self._reply(404, {"errcode": "M_UNRECOGNIZED"})
+
+    def do_GET(self):
+        path = urllib.parse.urlparse(self.path).path
+        if not self._authed():
+            return self._reply(403, {"errcode": "M_FORBIDDEN"})
+        if path.startswith("/_matrix/app/v1/users/"):
+            # user query: create any puppet in our namespace on demand
+            uid = urllib.parse.unquote(path.rsplit("/", 1)[1])
+            if uid.startswith(f"@{PREFIX}"):
+                ensure_puppet(uid[len(PREFIX) + 1:].split(":")[0])
+                return self._reply(200, {})
+        self._reply(404, {"errcode": "M_NOT_FOUND"})
+
+    def do_POST(self):
+        path = urllib.parse.urlparse(self.path).path
+        if path == "/_matrix/app/v1/ping" and self._authed():
+            return self._reply(200, {})
+        self._reply(404, {"errcode": "M_UNRECOGNIZED"})
+
+    def react(self, events):
+        for ev in events:
+            try:
+                sk = ev.get("state_key", "")
+                membership = ev.get("content", {}).get("membership")
+                if ev.get("type") == "m.room.member" and sk.startswith(f"@{PREFIX}"):
+                    if membership == "invite":  # bridges auto-accept invites for ghosts
+                        api("POST", f"/_matrix/client/v3/rooms/{q(ev['room_id'])}/join", {}, user_id=sk)
+                    elif membership == "join":
+                        ROOM_PUPPET.setdefault(ev["room_id"], sk)
+                elif (self.echo and ev.get("type") == "m.room.message"
+                      and not ev["sender"].startswith(f"@{PREFIX}") and ev["sender"] != BOT
+                      and ev["room_id"] in ROOM_PUPPET):
+                    send_text(ev["room_id"], ROOM_PUPPET[ev["room_id"]],
+                              "echo: " + ev["content"].get("body", ""))
+            except Exception as e:  # keep serving
+                print("react error:", e, file=sys.stderr, flush=True)
+
+
+def main():
+    cmd = sys.argv[1] if len(sys.argv) > 1 else "help"
+    if cmd == "serve":
+        Handler.echo = "--echo" in sys.argv
+        srv = ThreadingHTTPServer(("127.0.0.1", AS_PORT), Handler)
+        print(f"bridge emulator listening on 127.0.0.1:{AS_PORT}", flush=True)
+        srv.serve_forever()
+    elif cmd == "portal":
+        print(json.dumps(portal(sys.argv[2], sys.argv[3], *sys.argv[4:6])))
+    elif cmd == "mgmt":
+        print(json.dumps(mgmt_room(sys.argv[2])))
+    elif cmd == "notice":
+        print(json.dumps(bot_notice(sys.argv[2], sys.argv[3])))
+    elif cmd == "join":
+        print(json.dumps(user_join(*sys.argv[2:5])))
+    elif cmd == "userroom":
+        print(json.dumps(user_room(*sys.argv[2:7])))
+    elif cmd == "register":
+        print(register_user(sys.argv[2], sys.argv[3], len(sys.argv) > 4 and sys.argv[4] == "admin"))
+    elif cmd == "send":
+        print(json.dumps({"event_id": send_text(sys.argv[2], puppet_id(sys.argv[3]), sys.argv[4])}))
+    else:
+        print(__doc__)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()
