@@ -447,3 +447,97 @@ fn escape_sequences_from_a_customer_are_rendered_harmless() {
         "{shown:?}"
     );
 }
+
+#[test]
+fn encrypted_direct_chat_both_ways_between_two_tresen_profiles() {
+    let hs = synapse();
+    let (office, office_id) = hs.user("buero");
+    let (customer, customer_id) = hs.user("kunde");
+    // The customer (here: a second tresen) opens an encrypted DM with the office.
+    let room = hs.encrypted_dm(&customer, &office_id);
+    // Plain DMs are not business by default: only accepting the invite makes it one.
+    let office_profile = profile_for("");
+    let customer_profile = profile_for(&format!("[accounts.rooms]\ninclude = [\"{room}\"]\n"));
+    assert!(
+        login(
+            &office_profile,
+            &hs.url,
+            &office,
+            &Synapse::password(&office)
+        )
+        .status
+        .success()
+    );
+    assert!(
+        login(
+            &customer_profile,
+            &hs.url,
+            &customer,
+            &Synapse::password(&customer)
+        )
+        .status
+        .success()
+    );
+    let a = Running::start(&office_profile);
+    let b = Running::start(&customer_profile);
+    a.accept_invite(&room);
+    wait_for("the customer's side to have the chat", || {
+        b.store(|s| s.find_conversation(&room).unwrap()).is_some()
+    });
+    wait_for("the office's side to have the chat", || {
+        a.store(|s| s.find_conversation(&room).unwrap()).is_some()
+    });
+    let conv_a = a.store(|s| s.find_conversation(&room).unwrap().unwrap());
+    assert_eq!(conv_a.channel, Channel::Matrix);
+    assert_eq!(
+        conv_a.contact.as_ref().map(|c| c.identity.as_str()),
+        Some(customer_id.as_str())
+    );
+    let conv_b = b.store(|s| s.find_conversation(&room).unwrap().unwrap());
+
+    let hello = "Ihr Termin ist bestätigt: Donnerstag 8 Uhr.";
+    a.rt.block_on(a.handle.send(conv_a.id, hello.into(), "Anna".into()))
+        .unwrap();
+    wait_for("the customer to decrypt it", || {
+        bodies(&b.messages()).contains(&hello.to_string())
+    });
+    let answer = "Danke, passt!";
+    b.rt.block_on(b.handle.send(conv_b.id, answer.into(), "Kunde".into()))
+        .unwrap();
+    wait_for("the office to decrypt the answer", || {
+        bodies(&a.messages()).contains(&answer.to_string())
+    });
+    let got = a.messages().into_iter().find(|m| m.body == answer).unwrap();
+    assert_eq!(got.direction, Direction::Inbound);
+    a.stop();
+
+    // The accepted chat stays business after a restart (the decision is kept as a
+    // room tag on the homeserver, not only in this process).
+    let a = Running::start(&office_profile);
+    let later = "Noch eine Frage zur Rechnung";
+    b.rt.block_on(b.handle.send(conv_b.id, later.into(), "Kunde".into()))
+        .unwrap();
+    wait_for("the office to receive it after a restart", || {
+        bodies(&a.messages()).contains(&later.to_string())
+    });
+    a.stop();
+    b.stop();
+
+    // The homeserver only ever held ciphertext of both messages.
+    let events = hs.room_events(&customer, &room);
+    let texts: Vec<String> = events.iter().map(|e| e.to_string()).collect();
+    assert!(
+        events
+            .iter()
+            .filter(|e| e["type"] == "m.room.encrypted")
+            .count()
+            >= 2,
+        "{texts:?}"
+    );
+    assert!(
+        !texts
+            .iter()
+            .any(|t| t.contains("Donnerstag") || t.contains("passt")),
+        "{texts:?}"
+    );
+}

@@ -21,6 +21,14 @@ Sub-commands
   userroom USER PASS INVITEE NAME TEXT
                         a plain Matrix user (not bridged) creates a room NAME, invites
                         INVITEE and writes TEXT: a private, non-business chat.
+  bulk MXID PASS ROOMS MESSAGES
+                        ROOMS portals with MESSAGES in total, joined by MXID (benchmarks).
+  burst ROOM PHONE COUNT INTERVAL_MS
+                        COUNT puppet messages, one every INTERVAL_MS (benchmarks).
+  encdm USER PASS INVITEE
+                        USER opens an encrypted DM with INVITEE (sends nothing).
+  roomevents USER PASS ROOM
+                        the last 50 events of ROOM as the homeserver stores them.
   join USER PASS ROOM   USER (logging in as another device) joins ROOM.
   register USER PASS [admin]
                         registers a normal user through Synapse's shared-secret admin API
@@ -178,12 +186,31 @@ def user_api(user, password):
         token = json.loads(r.read())["access_token"]
 
     def call(method, path, payload):
-        req = urllib.request.Request(HS + path, data=json.dumps(payload).encode(), method=method,
+        data = json.dumps(payload).encode() if payload is not None else None
+        req = urllib.request.Request(HS + path, data=data, method=method,
                                      headers={"Content-Type": "application/json",
                                               "Authorization": f"Bearer {token}"})
         with urllib.request.urlopen(req, timeout=30) as r:
             return json.loads(r.read() or b"{}")
     return call
+
+
+def encrypted_dm(user, password, invitee):
+    """USER opens an end-to-end encrypted direct chat with INVITEE; sends nothing
+    (this helper is not an E2EE client)."""
+    call = user_api(user, password)
+    room_id = call("POST", "/_matrix/client/v3/createRoom",
+                   {"preset": "trusted_private_chat", "is_direct": True, "invite": [invitee],
+                    "initial_state": [{"type": "m.room.encryption", "state_key": "",
+                                       "content": {"algorithm": "m.megolm.v1.aes-sha2"}}]})["room_id"]
+    return {"room_id": room_id}
+
+
+def room_events(user, password, room_id):
+    """What the homeserver holds for ROOM: the last 50 events as stored."""
+    call = user_api(user, password)
+    r = call("GET", f"/_matrix/client/v3/rooms/{q(room_id)}/messages?dir=b&limit=50", None)
+    return {"events": r.get("chunk", [])}
 
 
 def user_join(user, password, room_id):
@@ -198,6 +225,45 @@ def user_room(user, password, invitee, name, text):
     event_id = call("PUT", f"/_matrix/client/v3/rooms/{q(room_id)}/send/m.room.message/{txn()}",
                     {"msgtype": "m.text", "body": text})["event_id"]
     return {"room_id": room_id, "event_id": event_id}
+
+
+def bulk(real_user, password, rooms, messages):
+    """N portals with M messages in total, already joined by real_user (for benchmarks).
+    Prints {"rooms": [...]} when done."""
+    from concurrent.futures import ThreadPoolExecutor
+    rooms, messages = int(rooms), int(messages)
+    call = user_api(real_user.split(":")[0].lstrip("@"), password)
+    per_room = [messages // rooms + (1 if i < messages % rooms else 0) for i in range(rooms)]
+
+    def one(i):
+        phone = f"49151{i:07d}"
+        uid = ensure_puppet(phone)
+        key, content = bridge_info(phone, f"Kunde {i}")
+        _, r = api("POST", "/_matrix/client/v3/createRoom",
+                   {"preset": "private_chat", "is_direct": True, "name": f"Kunde {i}",
+                    "invite": [real_user],
+                    "initial_state": [{"type": t, "state_key": key, "content": content}
+                                      for t in ("m.bridge", "uk.half-shot.bridge")],
+                    "power_level_content_override": {"users": {BOT: 100}}},
+                   user_id=uid)
+        room_id = r["room_id"]
+        call("POST", f"/_matrix/client/v3/rooms/{q(room_id)}/join", {})
+        for n in range(per_room[i]):
+            send_text(room_id, uid, f"Nachricht {n} von Kunde {i}: Heizung Termin Angebot")
+        return room_id
+
+    with ThreadPoolExecutor(8) as pool:
+        ids = list(pool.map(one, range(rooms)))
+    return {"rooms": ids}
+
+
+def burst(room_id, phone, count, interval_ms):
+    """COUNT messages from a puppet, one every INTERVAL_MS (for latency benchmarks)."""
+    uid = puppet_id(phone)
+    for n in range(int(count)):
+        send_text(room_id, uid, f"burst {n}")
+        time.sleep(int(interval_ms) / 1000)
+    return {"sent": int(count)}
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -285,6 +351,14 @@ def main():
         print(json.dumps(mgmt_room(sys.argv[2])))
     elif cmd == "notice":
         print(json.dumps(bot_notice(sys.argv[2], sys.argv[3])))
+    elif cmd == "bulk":
+        print(json.dumps(bulk(*sys.argv[2:6])))
+    elif cmd == "burst":
+        print(json.dumps(burst(*sys.argv[2:6])))
+    elif cmd == "encdm":
+        print(json.dumps(encrypted_dm(*sys.argv[2:5])))
+    elif cmd == "roomevents":
+        print(json.dumps(room_events(*sys.argv[2:5])))
     elif cmd == "join":
         print(json.dumps(user_join(*sys.argv[2:5])))
     elif cmd == "userroom":

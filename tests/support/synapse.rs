@@ -294,6 +294,22 @@ impl Synapse {
             .to_string()
     }
 
+    /// `local` opens an end-to-end encrypted DM with `invitee`; returns the room id.
+    pub fn encrypted_dm(&self, local: &str, invitee: &str) -> String {
+        self.emu_json(&["encdm", local, &Self::password(local), invitee])["room_id"]
+            .as_str()
+            .expect("room_id")
+            .to_string()
+    }
+
+    /// The events of `room` as the homeserver holds them (newest first).
+    pub fn room_events(&self, local: &str, room: &str) -> Vec<serde_json::Value> {
+        self.emu_json(&["roomevents", local, &Self::password(local), room])["events"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+
     /// `local` joins `room` from another device (as if on their phone).
     pub fn join(&self, local: &str, room: &str) {
         self.emu(&["join", local, &Self::password(local), room]);

@@ -104,7 +104,13 @@ struct Shared {
     txns: HashMap<String, crate::domain::MessageId>,
     /// Latest event per business room, for read receipts.
     latest: HashMap<String, OwnedEventId>,
+    /// Invites accepted in this run (the tag on the homeserver may come a sync later).
+    accepted: std::collections::HashSet<String>,
 }
+
+/// Room tag that marks a room the office accepted as business. Kept in the account's
+/// data on the homeserver, so it survives a reinstall and holds for every office PC.
+const BUSINESS_TAG: &str = "u.tresen.business";
 
 struct SyncState {
     selection: RoomSelection,
@@ -312,7 +318,18 @@ fn handle_command(
                 let Ok(id) = RoomId::parse(&remote_id) else {
                     return;
                 };
-                if let Err(e) = client.join_room_by_id(&id).await {
+                if let Ok(mut s) = shared.lock() {
+                    s.accepted.insert(remote_id.clone());
+                }
+                let joined = client.join_room_by_id(&id).await;
+                if let Ok(room) = &joined {
+                    use matrix_sdk::ruma::events::tag::{TagInfo, TagName};
+                    let tag = TagName::from(BUSINESS_TAG);
+                    if let Err(e) = room.set_tag(tag, TagInfo::new()).await {
+                        tracing::warn!(room = %remote_id, error = %e, "could not tag the room as business");
+                    }
+                }
+                if let Err(e) = joined {
                     tracing::warn!(room = %remote_id, error = %e, "joining failed");
                     events
                         .emit(ConnectorEvent::Health(Health::Degraded(format!(
@@ -357,7 +374,7 @@ async fn send(
 }
 
 /// Everything tresen needs to know to decide about a room.
-async fn facts(room: &Room, own_user: &str) -> RoomFacts {
+async fn facts(room: &Room, own_user: &str, accepted_here: bool) -> RoomFacts {
     let mut bridge = None;
     for kind in ["m.bridge", "uk.half-shot.bridge"] {
         if bridge.is_some() {
@@ -414,6 +431,13 @@ async fn facts(room: &Room, own_user: &str) -> RoomFacts {
         bridge,
         is_direct: room.is_direct().await.unwrap_or(false),
         others,
+        accepted: accepted_here
+            || room
+                .tags()
+                .await
+                .ok()
+                .flatten()
+                .is_some_and(|tags| tags.keys().any(|t| t.as_ref() == BUSINESS_TAG)),
     }
 }
 
@@ -462,7 +486,10 @@ async fn process(
             continue;
         };
         state.invites_seen.remove(&room_id);
-        let facts = facts(&room, &state.own_user).await;
+        let accepted_here = shared
+            .lock()
+            .is_ok_and(|s| s.accepted.contains(room_id.as_str()));
+        let facts = facts(&room, &state.own_user, accepted_here).await;
         if let Some(b) = &facts.bridge
             && let Some(bot) = &b.bot
             && !state.bots.iter().any(|(x, _)| x == bot)

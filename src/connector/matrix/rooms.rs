@@ -58,6 +58,9 @@ pub struct RoomFacts {
     pub is_direct: bool,
     /// Joined and invited members other than the account itself.
     pub others: Vec<String>,
+    /// The office accepted this room's invite as business (tagged on the homeserver,
+    /// so every office PC of the account knows).
+    pub accepted: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -151,9 +154,11 @@ pub fn classify(
         return RoomRole::Ignored;
     }
     let direct_wanted = facts.is_direct && selection.direct;
-    if direct_wanted || listed(&selection.include, facts) {
+    if direct_wanted || facts.accepted || listed(&selection.include, facts) {
+        // Two people in a room is a direct chat, whatever m.direct says (it arrives
+        // in a later sync than the join).
         let contact = match facts.others.as_slice() {
-            [other] if facts.is_direct => Some(Contact {
+            [other] => Some(Contact {
                 identity: other.clone(),
                 display_name: facts.name.clone().unwrap_or_else(|| other.clone()),
             }),

@@ -1,0 +1,246 @@
+//! Matrix connector figures against a real local Synapse with the emulated WhatsApp
+//! bridge (the harness of tests/matrix.rs). Prints numbers, asserts nothing.
+//!
+//!   cargo bench --bench matrix                        # 1,000 rooms, 20,000 messages
+//!   cargo bench --bench matrix -- --rooms 100 --messages 2000
+//!
+//! Needs the Synapse venv that tests/run.sh installs (TRESEN_SYNAPSE_VENV).
+#![recursion_limit = "256"]
+
+#[path = "../support/synapse.rs"]
+mod synapse;
+
+use std::time::{Duration, Instant};
+
+use synapse::Synapse;
+use tresen::config::{Config, Paths};
+use tresen::engine::{Engine, EngineOptions, Notification};
+use tresen::profile::{self, OpenProfile};
+
+fn arg(name: &str, default: usize) -> usize {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(0.0)
+}
+
+struct Bench {
+    dir: tempfile::TempDir,
+    config: Config,
+}
+
+impl Bench {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let pass = dir.path().join("pass");
+        std::fs::write(&pass, "bench passphrase\n").unwrap();
+        let text = format!(
+            "[secrets]\nbackend = \"passphrase\"\npassphrase_file = \"{}\"\n\n[[accounts]]\nid = \"buero\"\nnetwork = \"matrix\"\npurpose = \"business\"\n",
+            pass.display()
+        );
+        let file = dir.path().join("config.toml");
+        std::fs::write(&file, text).unwrap();
+        let config = Config::load(Some(&file)).unwrap();
+        Self { dir, config }
+    }
+
+    fn open(&self) -> OpenProfile {
+        let paths = Paths {
+            config_file: None,
+            data_dir: self.dir.path().join("data"),
+            log_dir: self.dir.path().join("logs"),
+        };
+        let prompt =
+            |_: &str, _: bool| -> Result<String, tresen::secrets::SecretsError> { unreachable!() };
+        profile::open(&self.config, paths, &prompt).unwrap()
+    }
+}
+
+fn main() {
+    let rooms = arg("--rooms", 1000);
+    let messages = arg("--messages", 20_000);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    println!(
+        "machine: {} cores; Synapse 1.163.2 on 127.0.0.1 (sqlite), emulated WhatsApp bridge",
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(0)
+    );
+    let hs = Synapse::start();
+    let (local, mxid) = hs.user("buero");
+    let t = Instant::now();
+    hs.emu(&[
+        "bulk",
+        &mxid,
+        &Synapse::password(&local),
+        &rooms.to_string(),
+        &messages.to_string(),
+    ]);
+    println!(
+        "setup: {rooms} portals with {messages} messages created in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+
+    let bench = Bench::new();
+    {
+        let p = bench.open();
+        let account = tresen::connector::matrix::MatrixAccount::new(
+            tresen::domain::AccountId("buero".into()),
+            &p.paths.data_dir,
+            &p.key,
+        );
+        let t = Instant::now();
+        rt.block_on(account.login(&hs.url, &local, &Synapse::password(&local)))
+            .unwrap();
+        println!("login: {:.2} s", t.elapsed().as_secs_f64());
+    }
+
+    // Initial sync: start to caught up, everything in the store.
+    let p = bench.open();
+    let connectors = profile::connectors(&bench.config, &p).unwrap();
+    let OpenProfile { store, lock, .. } = p;
+    let shared = profile::shared(store).unwrap();
+    let rss_before = rss_mb();
+    let t = Instant::now();
+    let (handle, task) = rt.block_on(async {
+        let (engine, handle) = Engine::start(shared, connectors, EngineOptions::default());
+        (handle, tokio::spawn(engine.run()))
+    });
+    let mut bus = handle.subscribe();
+    rt.block_on(async {
+        loop {
+            match bus.recv().await {
+                Ok(Notification::CaughtUp) => break,
+                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(_) => panic!("engine stopped"),
+            }
+        }
+    });
+    let initial = t.elapsed();
+    let stats = handle.store().read(|s| s.stats().unwrap());
+    println!(
+        "initial sync: {} rooms, {} messages stored in {:.2} s = {:.0} messages/s; RSS {:.0} MB (before {:.0} MB)",
+        stats.conversations,
+        stats.messages,
+        initial.as_secs_f64(),
+        stats.messages as f64 / initial.as_secs_f64(),
+        rss_mb(),
+        rss_before
+    );
+
+    // Latency: puppet sends, one every 100 ms; origin_server_ts to stored.
+    let room = handle
+        .store()
+        .read(|s| s.conversations().unwrap())
+        .first()
+        .map(|c| (c.remote_id.clone(), c.id))
+        .unwrap();
+    let phone = handle
+        .store()
+        .read(|s| s.conversation(room.1).unwrap())
+        .and_then(|c| c.contact)
+        .map(|c| c.identity.trim_start_matches('+').to_string())
+        .unwrap();
+    let n = 50;
+    let emu = {
+        let args: Vec<String> = ["burst", &room.0, &phone, &n.to_string(), "100"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let hs_url = hs.url.clone();
+        let as_port = hs.as_port;
+        let dir = hs.dir().to_path_buf();
+        std::thread::spawn(move || {
+            std::process::Command::new("python3")
+                .arg(concat!(
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/tests/support/bridge_emu.py"
+                ))
+                .args(&args)
+                .env("HS", hs_url)
+                .env("AS_PORT", as_port.to_string())
+                .current_dir(dir)
+                .output()
+                .unwrap()
+        })
+    };
+    let mut latencies = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    rt.block_on(async {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        while latencies.len() < n {
+            let ev = tokio::time::timeout_at(deadline, bus.recv()).await;
+            match ev {
+                Err(_) => break,
+                Ok(Ok(Notification::Conversation(id))) if id == room.1 => {
+                    let now = tresen::domain::Timestamp::now();
+                    let msgs = handle.store().read(|s| s.messages(id, None, 20).unwrap());
+                    for m in msgs {
+                        if m.body.starts_with("burst ") && seen.insert(m.id) {
+                            latencies
+                                .push(Duration::from_millis((now.0 - m.sent_at.0).max(0) as u64));
+                        }
+                    }
+                }
+                Ok(_) => {}
+            }
+        }
+    });
+    let _ = emu.join();
+    latencies.sort();
+    let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
+    println!(
+        "puppet message to tresen's store: {} messages, p50 {} ms, p95 {} ms, max {} ms",
+        latencies.len(),
+        pct(0.5).as_millis(),
+        pct(0.95).as_millis(),
+        latencies.last().unwrap().as_millis()
+    );
+    rt.block_on(async {
+        handle.shutdown().await;
+        let _ = task.await;
+    });
+    drop(lock);
+
+    // Incremental sync after a restart: nothing new, then one new message.
+    hs.puppet_says(&room.0, &phone, "nach dem Neustart");
+    let p = bench.open();
+    let connectors = profile::connectors(&bench.config, &p).unwrap();
+    let OpenProfile { store, lock, .. } = p;
+    let shared = profile::shared(store).unwrap();
+    let t = Instant::now();
+    let (handle, task) = rt.block_on(async {
+        let (engine, handle) = Engine::start(shared, connectors, EngineOptions::default());
+        (handle, tokio::spawn(engine.run()))
+    });
+    let mut bus = handle.subscribe();
+    rt.block_on(async { while !matches!(bus.recv().await, Ok(Notification::CaughtUp)) {} });
+    println!(
+        "restart to caught up (incremental sync from the stored position, one new message): {:.2} s",
+        t.elapsed().as_secs_f64()
+    );
+    rt.block_on(async {
+        handle.shutdown().await;
+        let _ = task.await;
+    });
+    drop(lock);
+}
