@@ -486,3 +486,44 @@ fn retry_resends_the_newest_failed_message_as_a_new_one() {
             .contains("Keine fehlgeschlagene")
     );
 }
+
+#[test]
+fn invites_wait_for_a_decision_accept_as_business_or_ignore() {
+    use tresen::domain::Invite;
+    let mut a = app();
+    assert!(keys(&mut a, "I").is_empty());
+    assert!(a.overlay.is_none(), "nothing to decide yet");
+    let invite = |id: &str, title: &str| {
+        (
+            AccountId("matrix".into()),
+            Invite {
+                remote_id: id.into(),
+                from: "WhatsApp bridge".into(),
+                title: title.into(),
+            },
+        )
+    };
+    a.update(Msg::Loaded(Loaded::Invites(vec![
+        invite("!a", "Max Mustermann"),
+        invite("!b", "Oma privat"),
+    ])));
+    keys(&mut a, "I");
+    assert_eq!(a.overlay, Some(Overlay::Invites { selected: 0 }));
+    // Ignoring sends nothing anywhere and hides the invite for this session.
+    assert!(keys(&mut a, "j x").is_empty());
+    assert_eq!(a.invites.len(), 1);
+    a.update(Msg::Loaded(Loaded::Invites(vec![
+        invite("!a", "Max Mustermann"),
+        invite("!b", "Oma privat"),
+    ])));
+    assert_eq!(a.invites.len(), 1, "an ignored invite stays ignored");
+    let effects = keys(&mut a, "<enter>");
+    assert_eq!(
+        effects,
+        vec![Effect::Command(Command::AcceptInvite {
+            account: AccountId("matrix".into()),
+            remote_id: "!a".into()
+        })]
+    );
+    assert!(a.overlay.is_none(), "no invites left");
+}

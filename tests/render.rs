@@ -311,3 +311,30 @@ fn help_scrolls_to_its_last_line_on_a_small_terminal() {
     let screen = render(&mut a, 80, 14);
     assert!(screen.contains("Ctrl-C always quits."), "{screen}");
 }
+
+#[test]
+fn pending_invites_show_in_the_status_line_and_their_overlay() {
+    let mut a = app(Lang::De, "Max Mustermann", sample());
+    a.update(Msg::Loaded(Loaded::Invites(vec![(
+        AccountId("matrix-buero".into()),
+        tresen::domain::Invite {
+            remote_id: "!x".into(),
+            from: "Erika \u{1b}[31mRot".into(),
+            title: "Erika Musterfrau".into(),
+        },
+    )])));
+    let screen = render(&mut a, 120, 30);
+    assert!(screen.contains("✉ 1 Einladungen (I)"), "{screen}");
+    for step in parse_macro("<esc> I").unwrap() {
+        if let MacroStep::Key(k) = step {
+            a.update(Msg::Key(k));
+        }
+    }
+    let screen = render(&mut a, 120, 30);
+    assert!(screen.contains("Erika Musterfrau – von Erika"), "{screen}");
+    assert!(
+        screen.contains("Enter: als geschäftlich annehmen"),
+        "{screen}"
+    );
+    assert!(!screen.contains('\u{1b}'), "{screen}");
+}

@@ -58,6 +58,8 @@ actions! {
     Open "open" [Inbox, Picker] ["enter", "l", "right"] "Unterhaltung öffnen" "Open conversation";
     Back "back" [Conversation, Picker, Help] ["esc", "h", "left"] "Zurück" "Back";
     NextUnread "next_unread" [Inbox, Conversation] ["n"] "Nächste ungelesene Unterhaltung" "Next unread conversation";
+    Invites "invites" [Inbox, Conversation] ["I"] "Einladungen: als geschäftlich annehmen oder ignorieren" "Invites: accept as business or ignore";
+    IgnoreInvite "ignore_invite" [Picker] ["x", "delete"] "Einladung ignorieren (nichts wird gespeichert)" "Ignore the invite (nothing is stored)";
     Jump "jump" [Inbox, Conversation] ["f", "ctrl-k"] "Springen zu Kunde oder Nummer (unscharf)" "Jump to customer or number (fuzzy)";
     Search "search" [Inbox, Conversation] ["/"] "Volltextsuche in allen Unterhaltungen" "Full-text search in all conversations";
     NextHit "next_hit" [Conversation] ["ctrl-n"] "Nächster Suchtreffer" "Next search hit";

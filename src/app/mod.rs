@@ -17,8 +17,8 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent
 
 use crate::config::{Config, QuickReply};
 use crate::domain::{
-    AccountId, Channel, Conversation, ConversationId, Health, Message, MessageId, SearchHit,
-    Timestamp, TriageState,
+    AccountId, Channel, Conversation, ConversationId, Health, Invite, Message, MessageId,
+    SearchHit, Timestamp, TriageState,
 };
 use crate::engine::Notification;
 use crate::store::Op;
@@ -87,6 +87,8 @@ pub enum Loaded {
         hits: Vec<SearchHit>,
     },
     Health(BTreeMap<AccountId, Health>),
+    /// Invites waiting for the office's decision.
+    Invites(Vec<(AccountId, Invite)>),
     Failed(String),
 }
 
@@ -106,6 +108,7 @@ pub enum Query {
         limit: usize,
     },
     Health,
+    Invites,
 }
 
 /// Writes, carried out by the engine.
@@ -117,6 +120,10 @@ pub enum Command {
     },
     Local(Op),
     Viewed(ConversationId),
+    AcceptInvite {
+        account: AccountId,
+        remote_id: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -163,6 +170,9 @@ pub enum Overlay {
         input: TextInput,
     },
     QuickReplies {
+        selected: usize,
+    },
+    Invites {
         selected: usize,
     },
 }
@@ -269,6 +279,10 @@ pub struct App {
     pub compose_mode: ComposeMode,
     drafts: HashMap<ConversationId, String>,
     pub health: BTreeMap<AccountId, Health>,
+    /// Invites waiting for a decision: accept as business, or ignore.
+    pub invites: Vec<(AccountId, Invite)>,
+    /// Ignored in this session; never joined, never stored.
+    ignored_invites: std::collections::HashSet<String>,
     /// A one-line message for the status line (errors, confirmations).
     pub flash: Option<String>,
     pub search: SearchState,
@@ -305,6 +319,8 @@ impl App {
             compose_mode: ComposeMode::Reply,
             drafts: HashMap::new(),
             health: BTreeMap::new(),
+            invites: Vec::new(),
+            ignored_invites: Default::default(),
             flash: None,
             search: SearchState::default(),
             loaded_once: false,
@@ -345,7 +361,11 @@ impl App {
                 | Overlay::Labels { .. }
                 | Overlay::LabelFilter { .. },
             ) => Context::Prompt,
-            Some(Overlay::SearchResults { .. } | Overlay::QuickReplies { .. }) => Context::Picker,
+            Some(
+                Overlay::SearchResults { .. }
+                | Overlay::QuickReplies { .. }
+                | Overlay::Invites { .. },
+            ) => Context::Picker,
             None => match self.focus {
                 Focus::Inbox => Context::Inbox,
                 Focus::Conversation => Context::Conversation,
@@ -415,7 +435,9 @@ impl App {
                 }
             }
             Notification::Message(_) => self.reload_open(),
-            Notification::Health => vec![Effect::Load(Query::Health)],
+            Notification::Health => {
+                vec![Effect::Load(Query::Health), Effect::Load(Query::Invites)]
+            }
             Notification::CaughtUp => vec![],
         }
     }
@@ -514,6 +536,16 @@ impl App {
             }
             Loaded::Health(h) => {
                 self.health = h;
+                vec![]
+            }
+            Loaded::Invites(list) => {
+                self.invites = list
+                    .into_iter()
+                    .filter(|(_, i)| !self.ignored_invites.contains(&i.remote_id))
+                    .collect();
+                if let Some(Overlay::Invites { selected }) = &mut self.overlay {
+                    *selected = (*selected).min(self.invites.len().saturating_sub(1));
+                }
                 vec![]
             }
             Loaded::Failed(e) => {
@@ -706,6 +738,7 @@ impl App {
                     self.overlay = None;
                     self.insert_quick_reply(selected)
                 }
+                Some(Overlay::Invites { selected }) => self.accept_invite(selected),
                 _ => self.open_selected(Focus::Conversation),
             },
             Action::Back => {
@@ -717,6 +750,28 @@ impl App {
                 vec![]
             }
             Action::NextUnread => self.next_unread(),
+            Action::Invites => {
+                if self.invites.is_empty() {
+                    self.flash = Some(
+                        self.lang()
+                            .t("Keine offenen Einladungen", "No pending invites")
+                            .into(),
+                    );
+                } else {
+                    self.overlay = Some(Overlay::Invites { selected: 0 });
+                }
+                vec![]
+            }
+            Action::IgnoreInvite => {
+                if let Some(Overlay::Invites { selected }) = self.overlay.clone()
+                    && selected < self.invites.len()
+                {
+                    let (_, invite) = self.invites.remove(selected);
+                    self.ignored_invites.insert(invite.remote_id);
+                    self.close_invites_if_empty(selected);
+                }
+                vec![]
+            }
             Action::Jump => {
                 self.overlay = Some(Overlay::Jump {
                     input: TextInput::default(),
@@ -863,6 +918,10 @@ impl App {
             }
             (Some(Overlay::QuickReplies { selected }), _) => {
                 *selected = step(*selected, self.cfg.quick_replies.len());
+                vec![]
+            }
+            (Some(Overlay::Invites { selected }), _) => {
+                *selected = step(*selected, self.invites.len());
                 vec![]
             }
             (
@@ -1060,6 +1119,32 @@ impl App {
         }
         self.focus = Focus::Composer;
         effects
+    }
+
+    fn accept_invite(&mut self, idx: usize) -> Vec<Effect> {
+        if idx >= self.invites.len() {
+            return vec![];
+        }
+        let (account, invite) = self.invites.remove(idx);
+        self.flash = Some(format!(
+            "{} „{}“",
+            self.lang()
+                .t("Als geschäftlich angenommen:", "Accepted as business:"),
+            invite.title
+        ));
+        self.close_invites_if_empty(idx);
+        vec![Effect::Command(Command::AcceptInvite {
+            account,
+            remote_id: invite.remote_id,
+        })]
+    }
+
+    fn close_invites_if_empty(&mut self, removed: usize) {
+        if self.invites.is_empty() {
+            self.overlay = None;
+        } else if let Some(Overlay::Invites { selected }) = &mut self.overlay {
+            *selected = removed.min(self.invites.len() - 1);
+        }
     }
 
     fn insert_quick_reply(&mut self, idx: usize) -> Vec<Effect> {

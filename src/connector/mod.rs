@@ -54,12 +54,7 @@ pub enum ConnectorEvent {
     Invite(Invite),
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Invite {
-    pub remote_id: String,
-    pub from: String,
-    pub title: String,
-}
+pub use crate::domain::Invite;
 
 /// An outbound message as the connector must deliver it. Footer and consent checks (the
 /// compliance layer) happen in the engine before this is built; connectors send `body`

@@ -325,6 +325,17 @@ pub struct SearchHit {
     pub at: Timestamp,
 }
 
+/// An invitation into a chat, waiting for the office to accept it as business or
+/// ignore it. Never stored: until accepted it is not business data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Invite {
+    /// The network's id for the chat (a Matrix room id).
+    pub remote_id: String,
+    /// Who invited, as the network names them.
+    pub from: String,
+    pub title: String,
+}
+
 /// Connection health of one account, as shown in the status line.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "state", content = "detail")]

@@ -149,6 +149,9 @@ fn process<B: Backend>(
                     },
                     Command::Local(op) => EngineCommand::Local(op),
                     Command::Viewed(id) => EngineCommand::Viewed(id),
+                    Command::AcceptInvite { account, remote_id } => {
+                        EngineCommand::AcceptInvite { account, remote_id }
+                    }
                 };
                 if let Err(e) = engine.try_command(cmd) {
                     app.flash = Some(e.to_string());
@@ -171,6 +174,13 @@ pub fn load(engine: &EngineHandle, q: Query) -> Loaded {
     engine.store().read(|store| {
         let result = match q {
             Query::Health => Ok(Loaded::Health(engine.health())),
+            Query::Invites => Ok(Loaded::Invites(
+                engine
+                    .invites()
+                    .into_iter()
+                    .flat_map(|(a, list)| list.into_iter().map(move |i| (a.clone(), i)))
+                    .collect(),
+            )),
             Query::Inbox => store.conversations().map(Loaded::Inbox),
             Query::Search { query, limit } => store
                 .search(&query, limit)

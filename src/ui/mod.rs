@@ -128,6 +128,18 @@ fn render_status(frame: &mut Frame<'_>, app: &App, area: Rect) {
         spans.push(Span::raw(" "));
         spans.push(Span::styled(format!("{glyph} {word}"), style));
     }
+    if !app.invites.is_empty() {
+        spans.push(Span::raw(" "));
+        spans.push(Span::styled(
+            format!(
+                "✉ {} {} ({})",
+                app.invites.len(),
+                lang.t("Einladungen", "invites"),
+                app.cfg.keymap.label(crate::app::action::Action::Invites)
+            ),
+            Theme::WARN,
+        ));
+    }
     let right = match &app.flash {
         Some(f) => Span::styled(format!(" {} ", text::clean(f)), Theme::FLASH),
         None => Span::styled(

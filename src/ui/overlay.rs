@@ -97,6 +97,30 @@ pub fn render(frame: &mut Frame<'_>, app: &App, area: Rect) {
             );
             list(frame, area, &title, &items, *selected);
         }
+        Overlay::Invites { selected } => {
+            let items: Vec<String> = app
+                .invites
+                .iter()
+                .map(|(account, i)| {
+                    format!(
+                        "{} – {} {} ({})",
+                        clean(&i.title),
+                        lang.t("von", "from"),
+                        clean(&i.from),
+                        clean(&account.0)
+                    )
+                })
+                .collect();
+            let title = format!(
+                " {} · {} ",
+                lang.t("Einladungen", "Invites"),
+                lang.t(
+                    "Enter: als geschäftlich annehmen · x: ignorieren",
+                    "Enter: accept as business · x: ignore"
+                )
+            );
+            list(frame, area, &title, &items, *selected);
+        }
         Overlay::QuickReplies { selected } => {
             let items: Vec<String> = app
                 .cfg
