@@ -115,7 +115,6 @@ const BUSINESS_TAG: &str = "u.tresen.business";
 struct SyncState {
     selection: RoomSelection,
     own_user: String,
-    roles: HashMap<OwnedRoomId, RoomRole>,
     /// Bridge bots seen in portal state, with their protocol.
     bots: Vec<(String, String)>,
     /// Connection problems reported by bridge bots, per protocol.
@@ -183,7 +182,6 @@ async fn run(connector: MatrixConnector, mut io: ConnectorIo) -> Result<(), Conn
     let mut state = SyncState {
         selection: connector.selection.clone(),
         own_user,
-        roles: HashMap::new(),
         bots: Vec::new(),
         bridges: BTreeMap::new(),
         caught_up: false,
@@ -219,8 +217,10 @@ async fn run(connector: MatrixConnector, mut io: ConnectorIo) -> Result<(), Conn
                         if e.client_api_error_kind().is_some_and(|k| {
                             matches!(k, matrix_sdk::ruma::api::error::ErrorKind::UnknownToken { .. })
                         }) {
-                            let msg = "the homeserver ended this session (logged out elsewhere?): \
-                                       run `tresen account add matrix` again".to_string();
+                            let msg = format!(
+                                "the homeserver ended this session (logged out elsewhere?): \
+                                 run `tresen account remove {account}`, then `tresen account add matrix --id {account} …`"
+                            );
                             events.emit(ConnectorEvent::Health(Health::Offline(msg.clone()))).await;
                             return Err(fail(msg));
                         }
@@ -497,7 +497,6 @@ async fn process(
             state.bots.push((bot.clone(), b.protocol.clone()));
         }
         let role = classify(&facts, &state.selection, &state.bots);
-        state.roles.insert(room_id.clone(), role.clone());
         let mut timeline: Vec<Value> = Vec::new();
         // A limited timeline after an incremental sync skipped events: fetch them.
         if update.timeline.limited
