@@ -541,3 +541,31 @@ fn encrypted_direct_chat_both_ways_between_two_tresen_profiles() {
         "{texts:?}"
     );
 }
+
+#[test]
+fn an_invite_not_decided_before_a_restart_is_offered_again() {
+    let hs = synapse();
+    let (local, mxid) = hs.user("buero");
+    let p = profile_for("");
+    assert!(
+        login(&p, &hs.url, &local, &Synapse::password(&local))
+            .status
+            .success()
+    );
+    let room = hs.portal("4917233333333", &mxid, "Paul Später");
+    let run = Running::start(&p);
+    wait_for("the invite", || {
+        run.handle
+            .invites()
+            .get(&AccountId(ACCOUNT.into()))
+            .is_some_and(|l| l.iter().any(|i| i.remote_id == room))
+    });
+    run.stop();
+    // Next start syncs incrementally (the invite is not in it again) and still offers it.
+    let run = Running::start(&p);
+    run.accept_invite(&room);
+    wait_for("the chat after accepting", || {
+        bodies(&run.messages()).contains(&"Hallo aus WhatsApp!".to_string())
+    });
+    run.stop();
+}

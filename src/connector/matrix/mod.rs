@@ -187,6 +187,13 @@ async fn run(connector: MatrixConnector, mut io: ConnectorIo) -> Result<(), Conn
         caught_up: false,
         invites_seen: Default::default(),
     };
+    // Invites that arrived in an earlier run are not in an incremental sync again, and
+    // the engine only holds them in memory: report what matrix-sdk's store still knows.
+    for room in client.invited_rooms() {
+        if !report_invite(&room, &mut state, &events).await {
+            return Ok(());
+        }
+    }
     let mut token = io.resume.clone();
     let mut next_sync = start_sync(&client, token.clone(), !state.caught_up);
     loop {
@@ -441,6 +448,31 @@ async fn facts(room: &Room, own_user: &str, accepted_here: bool) -> RoomFacts {
     }
 }
 
+/// Tells the engine about an invite once per run. Returns false once the engine is gone.
+async fn report_invite(room: &Room, state: &mut SyncState, events: &EventSink) -> bool {
+    if !state.invites_seen.insert(room.room_id().to_owned()) {
+        return true;
+    }
+    let from = room
+        .invite_details()
+        .await
+        .ok()
+        .and_then(|d| d.inviter.map(|m| m.name().to_string()))
+        .unwrap_or_default();
+    let title = room
+        .cached_display_name()
+        .map(|n| n.to_string())
+        .or_else(|| room.name())
+        .unwrap_or_else(|| room.room_id().to_string());
+    events
+        .emit(ConnectorEvent::Invite(Invite {
+            remote_id: room.room_id().to_string(),
+            from,
+            title,
+        }))
+        .await
+}
+
 /// Translates one sync response. Returns false once the engine is gone.
 async fn process(
     client: &Client,
@@ -451,32 +483,9 @@ async fn process(
     account: &AccountId,
     since: Option<&str>,
 ) -> bool {
-    for (room_id, invited) in &rooms.invited {
-        if !state.invites_seen.insert(room_id.clone()) {
-            continue;
-        }
-        let _ = invited;
-        let Some(room) = client.get_room(room_id) else {
-            continue;
-        };
-        let from = room
-            .invite_details()
-            .await
-            .ok()
-            .and_then(|d| d.inviter.map(|m| m.name().to_string()))
-            .unwrap_or_default();
-        let title = room
-            .cached_display_name()
-            .map(|n| n.to_string())
-            .or_else(|| room.name())
-            .unwrap_or_else(|| room_id.to_string());
-        if !events
-            .emit(ConnectorEvent::Invite(Invite {
-                remote_id: room_id.to_string(),
-                from,
-                title,
-            }))
-            .await
+    for room_id in rooms.invited.keys() {
+        if let Some(room) = client.get_room(room_id)
+            && !report_invite(&room, state, events).await
         {
             return false;
         }
