@@ -111,12 +111,8 @@ fn add_matrix(
     user: &str,
     password: &str,
 ) -> Result<ExitCode> {
-    use crate::connector::matrix::{MatrixAccount, MatrixError};
-    let m = MatrixAccount::new(
-        crate::domain::AccountId(account.id.clone()),
-        &profile.paths.data_dir,
-        &profile.key,
-    );
+    use crate::connector::matrix::MatrixError;
+    let m = crate::profile::matrix_account(profile, &account.id);
     eprintln!("logging in to {homeserver} as {user} …");
     let rt = crate::cli::runtime()?;
     match rt.block_on(m.login(homeserver, user, password)) {
@@ -167,12 +163,7 @@ fn list(config: &Config, profile: &OpenProfile, json: bool) -> Result<ExitCode> 
     for a in &config.accounts {
         #[cfg(feature = "matrix")]
         let login = if a.network == AccountNetwork::Matrix {
-            crate::connector::matrix::MatrixAccount::new(
-                crate::domain::AccountId(a.id.clone()),
-                &profile.paths.data_dir,
-                &profile.key,
-            )
-            .info()?
+            crate::profile::matrix_account(profile, &a.id).info()?
         } else {
             None
         };
@@ -237,11 +228,7 @@ fn remove(config: &Config, profile: &OpenProfile, id: &str, yes: bool) -> Result
     match a.network {
         #[cfg(feature = "matrix")]
         AccountNetwork::Matrix => {
-            let m = crate::connector::matrix::MatrixAccount::new(
-                crate::domain::AccountId(a.id.clone()),
-                &profile.paths.data_dir,
-                &profile.key,
-            );
+            let m = crate::profile::matrix_account(profile, &a.id);
             let rt = crate::cli::runtime()?;
             if rt.block_on(m.remove())? {
                 println!("account `{id}`: logged out and local session deleted");

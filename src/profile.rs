@@ -119,13 +119,23 @@ pub fn shared(store: SqliteStore) -> Result<crate::store::SharedStore, StoreErro
     })
 }
 
+/// The Matrix account `id` of this profile (its session and keys on disk).
+#[cfg(feature = "matrix")]
+pub fn matrix_account(profile: &OpenProfile, id: &str) -> crate::connector::matrix::MatrixAccount {
+    crate::connector::matrix::MatrixAccount::new(
+        crate::domain::AccountId(id.to_string()),
+        &profile.paths.data_dir,
+        &profile.key,
+    )
+}
+
 /// Connectors for the configured accounts.
+#[cfg_attr(not(feature = "matrix"), allow(unused_variables))]
 pub fn connectors(
     config: &Config,
     profile: &OpenProfile,
 ) -> Result<Vec<Box<dyn Connector>>, UsageError> {
     let now = Timestamp::now();
-    let _ = profile;
     config
         .accounts
         .iter()
@@ -134,11 +144,7 @@ pub fn connectors(
                 AccountNetwork::Demo => Ok(crate::demo::scripted_account(&a.id, now)),
                 #[cfg(feature = "matrix")]
                 AccountNetwork::Matrix => {
-                    let account = crate::connector::matrix::MatrixAccount::new(
-                        crate::domain::AccountId(a.id.clone()),
-                        &profile.paths.data_dir,
-                        &profile.key,
-                    );
+                    let account = matrix_account(profile, &a.id);
                     match account.info() {
                         Ok(Some(_)) => Ok(Box::new(crate::connector::matrix::MatrixConnector::new(
                             account,

@@ -56,6 +56,15 @@ fn login(p: &Profile, hs: &str, user: &str, password: &str) -> std::process::Out
     child.wait_with_output().unwrap()
 }
 
+/// A new office user with a tresen profile logged in to it: (profile, localpart, mxid).
+fn office(hs: &Synapse) -> (Profile, String, String) {
+    let (local, mxid) = hs.user("buero");
+    let p = profile_for("");
+    let out = login(&p, &hs.url, &local, &Synapse::password(&local));
+    assert!(out.status.success(), "{}", stderr(&out));
+    (p, local, mxid)
+}
+
 /// A running engine on the profile, as the TUI or the daemon runs it.
 struct Running {
     rt: tokio::runtime::Runtime,
@@ -282,13 +291,7 @@ fn r_d6_a_private_room_is_never_stored() {
 #[test]
 fn a_logged_out_notice_from_the_bridge_bot_turns_health_degraded() {
     let hs = synapse();
-    let (local, mxid) = hs.user("buero");
-    let p = profile_for("");
-    assert!(
-        login(&p, &hs.url, &local, &Synapse::password(&local))
-            .status
-            .success()
-    );
+    let (p, local, mxid) = office(hs);
     let portal = hs.portal("4917099999999", &mxid, "Kunde");
     let mgmt = hs.management_room(&mxid);
     hs.join(&local, &mgmt);
@@ -365,13 +368,7 @@ fn r_d6_a_matrix_account_without_business_purpose_is_refused() {
 #[test]
 fn homeserver_outage_mid_sync_loses_and_duplicates_nothing() {
     let mut hs = Synapse::start();
-    let (local, mxid) = hs.user("buero");
-    let p = profile_for("");
-    assert!(
-        login(&p, &hs.url, &local, &Synapse::password(&local))
-            .status
-            .success()
-    );
+    let (p, local, mxid) = office(&hs);
     let room = hs.portal("4916012345678", &mxid, "Otto Normal");
     hs.join(&local, &room);
     let run = Running::start(&p);
@@ -422,13 +419,7 @@ fn homeserver_outage_mid_sync_loses_and_duplicates_nothing() {
 #[test]
 fn escape_sequences_from_a_customer_are_rendered_harmless() {
     let hs = synapse();
-    let (local, mxid) = hs.user("buero");
-    let p = profile_for("");
-    assert!(
-        login(&p, &hs.url, &local, &Synapse::password(&local))
-            .status
-            .success()
-    );
+    let (p, local, mxid) = office(hs);
     let room = hs.portal("4917711111111", &mxid, "Mallory");
     hs.join(&local, &room);
     let evil = "Rechnung \u{1b}]0;pwned\u{7}\u{1b}[2J\u{202e}gnunhceR";
@@ -545,13 +536,7 @@ fn encrypted_direct_chat_both_ways_between_two_tresen_profiles() {
 #[test]
 fn an_invite_not_decided_before_a_restart_is_offered_again() {
     let hs = synapse();
-    let (local, mxid) = hs.user("buero");
-    let p = profile_for("");
-    assert!(
-        login(&p, &hs.url, &local, &Synapse::password(&local))
-            .status
-            .success()
-    );
+    let (p, _, mxid) = office(hs);
     let room = hs.portal("4917233333333", &mxid, "Paul Später");
     let run = Running::start(&p);
     wait_for("the invite", || {
