@@ -82,16 +82,26 @@ pub enum Command {
         #[arg(long, default_value_t = 50)]
         limit: usize,
     },
-    /// Send a text message (for scripts); waits until the network accepted it
+    /// Send a message (for scripts); waits until the network accepted it
+    ///
+    /// With --attach, each file goes as its own message; the text (if any) is the
+    /// caption of the first.
     Send {
         /// Conversation, as for `show`
         conversation: String,
-        /// Message text
+        /// Message text (may be empty with --attach)
+        #[arg(default_value = "")]
         text: String,
+        /// Attach a file (repeatable)
+        #[arg(long, value_name = "PATH")]
+        attach: Vec<PathBuf>,
         /// Seconds to wait for the network's answer
         #[arg(long, default_value_t = 30)]
         timeout: u64,
     },
+    /// Save or open a message's attachment; downloads it first if it is not here yet
+    #[command(subcommand)]
+    Attachment(AttachmentCommand),
     /// Log in to, list and remove messenger accounts
     #[command(subcommand)]
     Account(AccountCommand),
@@ -148,6 +158,38 @@ pub enum AddAccount {
         /// Read the password from standard input (first line)
         #[arg(long)]
         password_stdin: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AttachmentCommand {
+    /// Save an attachment to a file
+    ///
+    /// `tresen show` lists attachments as [attachment MESSAGE/INDEX]; pass that.
+    /// Without --out the file is saved under its own name in the current directory.
+    Save {
+        /// MESSAGE or MESSAGE/INDEX, as `tresen show` prints it (INDEX defaults to 1)
+        attachment: String,
+        /// File or directory to save to
+        #[arg(long, short, value_name = "PATH")]
+        out: Option<PathBuf>,
+        /// Replace an existing file
+        #[arg(long)]
+        force: bool,
+        /// Seconds to wait for the download
+        #[arg(long, default_value_t = 120)]
+        timeout: u64,
+    },
+    /// Open an attachment with the desktop's default application (xdg-open)
+    ///
+    /// The file is decrypted into a private temporary directory (in $XDG_RUNTIME_DIR
+    /// when there is one) for the viewer; tresen's own copy stays encrypted.
+    Open {
+        /// MESSAGE or MESSAGE/INDEX, as `tresen show` prints it
+        attachment: String,
+        /// Seconds to wait for the download
+        #[arg(long, default_value_t = 120)]
+        timeout: u64,
     },
 }
 
@@ -259,11 +301,37 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Send {
             conversation,
             text,
+            attach,
             timeout,
         }) => {
+            // Files are read before anything starts: a typo fails fast and sends nothing.
+            let files = attach
+                .iter()
+                .map(|p| {
+                    crate::engine::NewFile::read(p)
+                        .map_err(|e| UsageError(format!("cannot read {}: {e}", p.display())))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            if text.trim().is_empty() && files.is_empty() {
+                return Err(
+                    UsageError("nothing to send: give a text or --attach FILE".into()).into(),
+                );
+            }
             let profile = profile::open(&config, paths, &prompt)?;
             let connectors = profile::connectors(&config, &profile)?;
-            send(&config, profile, connectors, &conversation, text, timeout)
+            send(
+                &config,
+                profile,
+                connectors,
+                &conversation,
+                text,
+                files,
+                timeout,
+            )
+        }
+        Some(Command::Attachment(cmd)) => {
+            let profile = profile::open(&config, paths, &prompt)?;
+            crate::cli_attachment::run(&config, profile, cmd)
         }
         Some(Command::Account(cmd)) => {
             let profile = profile::open(&config, paths, &prompt)?;
@@ -299,11 +367,12 @@ fn run_tui(
     connectors: Vec<Box<dyn crate::connector::Connector>>,
     demo: bool,
 ) -> Result<ExitCode> {
+    let blobs = profile.blobs();
     let OpenProfile {
         store, lock, temp, ..
     } = profile;
     let rt = runtime()?;
-    let shared = profile::shared(store)?;
+    let shared = profile::shared(store, Some(blobs))?;
     let result: Result<()> = rt.block_on(async {
         let (engine, handle) = Engine::start(shared, connectors, EngineOptions::default());
         let engine_task = tokio::spawn(engine.run());
@@ -395,10 +464,21 @@ struct JsonMessage<'a> {
     edited_body: Option<&'a str>,
     edited_at: Option<String>,
     deleted_at: Option<String>,
-    attachments: &'a [crate::domain::Attachment],
+    attachments: Vec<JsonAttachment<'a>>,
     sent_at: String,
     received_at: String,
     delivery: &'a str,
+}
+
+/// The network's media address is left out on purpose: for encrypted rooms it holds
+/// the file's decryption key.
+#[derive(Serialize)]
+struct JsonAttachment<'a> {
+    name: &'a str,
+    mime: &'a str,
+    size: u64,
+    /// In tresen's attachment store (`tresen attachment save` works offline).
+    downloaded: bool,
 }
 
 impl<'a> From<&'a Message> for JsonMessage<'a> {
@@ -413,7 +493,16 @@ impl<'a> From<&'a Message> for JsonMessage<'a> {
             edited_body: m.edit.as_ref().map(|e| e.body.as_str()),
             edited_at: m.edit.as_ref().map(|e| e.at.rfc3339()),
             deleted_at: m.deleted_at.map(|t| t.rfc3339()),
-            attachments: &m.attachments,
+            attachments: m
+                .attachments
+                .iter()
+                .map(|a| JsonAttachment {
+                    name: &a.name,
+                    mime: &a.mime,
+                    size: a.size,
+                    downloaded: a.blob.is_some(),
+                })
+                .collect(),
             sent_at: m.sent_at.rfc3339(),
             received_at: m.received_at.rfc3339(),
             delivery: m.delivery.as_str(),
@@ -522,10 +611,12 @@ fn show(profile: &OpenProfile, key: &str, json: bool, limit: usize) -> Result<Ex
             "{when}  {who}: {}",
             sanitize_for_terminal(m.display_body(), true)
         )?;
-        for a in &m.attachments {
+        for (i, a) in m.attachments.iter().enumerate() {
             writeln!(
                 out,
-                "                  [attachment] {} ({}, {} bytes)",
+                "                  [attachment {}/{}] {} ({}, {} bytes)",
+                m.id.0,
+                i + 1,
                 safe(&a.name),
                 safe(&a.mime),
                 a.size
@@ -535,11 +626,12 @@ fn show(profile: &OpenProfile, key: &str, json: bool, limit: usize) -> Result<Ex
     Ok(ExitCode::SUCCESS)
 }
 
-fn start_engine(
+pub(crate) fn start_engine(
     profile: OpenProfile,
     connectors: Vec<Box<dyn crate::connector::Connector>>,
     options: EngineOptions,
 ) -> (Engine, EngineHandle, OpenProfile2) {
+    let blobs = profile.blobs();
     let OpenProfile {
         store,
         lock,
@@ -547,7 +639,7 @@ fn start_engine(
         paths,
         ..
     } = profile;
-    let shared = SharedStore::new(Box::new(store));
+    let shared = SharedStore::new(Box::new(store)).with_blobs(blobs);
     let (engine, handle) = Engine::start(shared, connectors, options);
     (
         engine,
@@ -561,7 +653,7 @@ fn start_engine(
 }
 
 /// What stays alive while the engine owns the store.
-struct OpenProfile2 {
+pub(crate) struct OpenProfile2 {
     _lock: crate::engine::ProfileLock,
     _temp: Option<tempfile::TempDir>,
     paths: Paths,
@@ -655,6 +747,7 @@ fn send(
     connectors: Vec<Box<dyn crate::connector::Connector>>,
     key: &str,
     text: String,
+    files: Vec<crate::engine::NewFile>,
     timeout: u64,
 ) -> Result<ExitCode> {
     let conversation = find(&profile.store, key)?;
@@ -663,7 +756,9 @@ fn send(
         let (engine, handle, _keep) = start_engine(profile, connectors, EngineOptions::default());
         let mut bus = handle.subscribe();
         let engine_task = tokio::spawn(engine.run());
-        let id = handle.send(conversation.id, text, config.staff_name()).await?;
+        let id = handle
+            .send_files(conversation.id, text, files, config.staff_name())
+            .await?;
         let result = tokio::time::timeout(Duration::from_secs(timeout), async {
             loop {
                 let state = handle.store().lock().message(id)?.map(|m| m.delivery);

@@ -328,6 +328,7 @@ pub fn seed_ops(conversations: usize, now: Timestamp) -> Vec<Op> {
                     name: format!("IMG_{}.jpg", 2000 + rng.below(8000)),
                     mime: "image/jpeg".into(),
                     size: 800_000 + rng.below(3_000_000) as u64,
+                    ..Default::default()
                 }]
             } else {
                 vec![]
@@ -351,6 +352,7 @@ pub fn seed_ops(conversations: usize, now: Timestamp) -> Vec<Op> {
                     name: format!("IMG_{}.jpg", 2000 + rng.below(8000)),
                     mime: "image/jpeg".into(),
                     size: 1_200_000 + rng.below(2_000_000) as u64,
+                    ..Default::default()
                 }]
             } else {
                 vec![]
@@ -427,6 +429,7 @@ pub fn connectors(now: Timestamp) -> Vec<Box<dyn Connector>> {
             name: "kessel.jpg".into(),
             mime: "image/jpeg".into(),
             size: 2_400_000,
+            ..Default::default()
         }],
         sent_at: now,
         received_at: now,

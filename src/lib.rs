@@ -15,6 +15,7 @@
 pub mod app;
 pub mod cli;
 mod cli_account;
+mod cli_attachment;
 pub mod config;
 pub mod connector;
 pub mod demo;

@@ -10,7 +10,7 @@ use crate::engine::{LockError, ProfileLock};
 use crate::error::UsageError;
 use crate::fsutil::{DirError, ensure_private_dir};
 use crate::secrets::{self, MasterKey, SecretsError};
-use crate::store::{KEY_LEN, SqliteStore, StoreError};
+use crate::store::{BlobStore, KEY_LEN, SqliteStore, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProfileError {
@@ -112,11 +112,25 @@ fn set_private(path: &std::path::Path) {
 
 /// The store as the engine shares it: the writer plus a reader connection, so the UI
 /// never waits for a large write.
-pub fn shared(store: SqliteStore) -> Result<crate::store::SharedStore, StoreError> {
-    Ok(match store.reader()? {
+pub fn shared(
+    store: SqliteStore,
+    blobs: Option<BlobStore>,
+) -> Result<crate::store::SharedStore, StoreError> {
+    let shared = match store.reader()? {
         Some(reader) => crate::store::SharedStore::with_reader(Box::new(store), Box::new(reader)),
         None => crate::store::SharedStore::new(Box::new(store)),
+    };
+    Ok(match blobs {
+        Some(b) => shared.with_blobs(b),
+        None => shared,
     })
+}
+
+impl OpenProfile {
+    /// The profile's attachment store (`<data dir>/attachments`).
+    pub fn blobs(&self) -> BlobStore {
+        BlobStore::new(&self.paths.data_dir, &self.key)
+    }
 }
 
 /// The Matrix account `id` of this profile (its session and keys on disk).

@@ -14,7 +14,7 @@ use support::{Profile, stderr, stdout};
 use synapse::Synapse;
 use tresen::config::{Config, Paths};
 use tresen::domain::{AccountId, Channel, Delivery, Direction, Health, Message};
-use tresen::engine::{Engine, EngineCommand, EngineHandle, EngineOptions};
+use tresen::engine::{Engine, EngineCommand, EngineHandle, EngineOptions, NewFile};
 use tresen::profile::{self, OpenProfile};
 use tresen::store::StoreRead;
 
@@ -91,8 +91,9 @@ impl Running {
             .unwrap();
         let profile = profile::open(&config, paths, &prompt).unwrap();
         let connectors = profile::connectors(&config, &profile).unwrap();
+        let blobs = profile.blobs();
         let OpenProfile { store, lock, .. } = profile;
-        let shared = profile::shared(store).unwrap();
+        let shared = profile::shared(store, Some(blobs)).unwrap();
         let (handle, task) = rt.block_on(async {
             let (engine, handle) = Engine::start(shared, connectors, EngineOptions::default());
             (handle, tokio::spawn(engine.run()))
@@ -500,6 +501,38 @@ fn encrypted_direct_chat_both_ways_between_two_tresen_profiles() {
     });
     let got = a.messages().into_iter().find(|m| m.body == answer).unwrap();
     assert_eq!(got.direction, Direction::Inbound);
+
+    // A file in an encrypted room: matrix-sdk encrypts the upload, the other side
+    // downloads and decrypts it on demand, byte for byte.
+    let plan = binary_file(50_000, 0x33);
+    let file = NewFile {
+        name: "Lageplan.pdf".into(),
+        mime: "application/pdf".into(),
+        bytes: std::sync::Arc::new(plan.clone()),
+    };
+    a.rt.block_on(
+        a.handle
+            .send_files(conv_a.id, String::new(), vec![file], "Anna".into()),
+    )
+    .unwrap();
+    wait_for("the customer to receive the file", || {
+        b.messages()
+            .iter()
+            .any(|m| m.attachments.iter().any(|f| f.name == "Lageplan.pdf"))
+    });
+    let m = b
+        .messages()
+        .into_iter()
+        .find(|m| m.attachments.iter().any(|f| f.name == "Lageplan.pdf"))
+        .unwrap();
+    let source = m.attachments[0].source.clone().unwrap_or_default();
+    assert!(
+        source.contains("\"file\""),
+        "an encrypted file, not a plain url: {source}"
+    );
+    let blob = b.rt.block_on(b.handle.fetch(m.id, 0)).unwrap();
+    let bytes = b.handle.store().blobs().unwrap().get(&blob).unwrap();
+    assert!(*bytes == plan, "the decrypted file differs");
     a.stop();
 
     // The accepted chat stays business after a restart (the decision is kept as a
@@ -552,5 +585,199 @@ fn an_invite_not_decided_before_a_restart_is_offered_again() {
     wait_for("the chat after accepting", || {
         bodies(&run.messages()).contains(&"Hallo aus WhatsApp!".to_string())
     });
+    run.stop();
+}
+
+/// Bytes that survive no accidental text conversion: every byte value, not valid UTF-8.
+fn binary_file(len: usize, seed: u8) -> Vec<u8> {
+    (0..len)
+        .map(|i| (i as u32).wrapping_mul(2_654_435_761).to_le_bytes()[3] ^ seed)
+        .collect()
+}
+
+#[test]
+fn attachments_up_and_down_are_byte_identical() {
+    let hs = synapse();
+    let (p, _, mxid) = office(hs);
+    let phone = "4915110000001";
+    let room = hs.portal(phone, &mxid, "Petra Pfeiffer");
+    let photo = binary_file(300_000, 0x5a);
+    let photo_path = p.dir.path().join("heizung.jpg");
+    std::fs::write(&photo_path, &photo).unwrap();
+
+    // Down: the customer sends a photo; tresen lists it at once and downloads it on demand.
+    let run = Running::start(&p);
+    run.accept_invite(&room);
+    hs.puppet_sends_file(&room, phone, &photo_path, "image/jpeg");
+    wait_for("the photo message", || {
+        run.messages().iter().any(|m| !m.attachments.is_empty())
+    });
+    let msg = run
+        .messages()
+        .into_iter()
+        .find(|m| !m.attachments.is_empty())
+        .unwrap();
+    assert_eq!(msg.attachments[0].name, "heizung.jpg");
+    assert_eq!(msg.attachments[0].mime, "image/jpeg");
+    assert_eq!(msg.attachments[0].size, photo.len() as u64);
+    assert!(
+        msg.attachments[0].blob.is_none(),
+        "downloaded on demand only"
+    );
+    run.stop();
+
+    let saved = p.dir.path().join("saved.jpg");
+    let spec = format!("{}/1", msg.id.0);
+    let out = p.run(&[
+        "attachment",
+        "save",
+        &spec,
+        "--out",
+        saved.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        std::fs::read(&saved).unwrap() == photo,
+        "saved photo differs"
+    );
+    // Once downloaded it is in the (encrypted) attachment store: no plain copy there.
+    let stored = walk(&p.data.join("attachments"));
+    assert_eq!(stored.len(), 1, "{stored:?}");
+    let on_disk = std::fs::read(&stored[0]).unwrap();
+    assert!(!on_disk.windows(32).any(|w| w == &photo[1000..1032]));
+    let again = p.run(&[
+        "attachment",
+        "save",
+        &spec,
+        "--out",
+        saved.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        again.status.code(),
+        Some(2),
+        "an existing file is not replaced"
+    );
+    assert!(stderr(&again).contains("--force"), "{}", stderr(&again));
+    let shown = stdout(&p.run(&["show", &room]));
+    assert!(
+        shown.contains(&format!("[attachment {spec}] heizung.jpg")),
+        "{shown}"
+    );
+
+    // Up: the office sends an offer as a file with a caption; the bridge downloads
+    // exactly these bytes from the media repository.
+    let offer = binary_file(120_000, 0xa5);
+    let offer_path = p.dir.path().join("Angebot 2026-117.pdf");
+    std::fs::write(&offer_path, &offer).unwrap();
+    let out = p.run(&[
+        "send",
+        &room,
+        "Anbei unser Angebot",
+        "--attach",
+        offer_path.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let file_event = || {
+        hs.bridge_events()
+            .into_iter()
+            .find(|e| e["room_id"] == room.as_str() && e["content"]["msgtype"] == "m.file")
+    };
+    wait_for("the bridge to receive the file", || file_event().is_some());
+    let event = file_event().unwrap();
+    assert_eq!(event["sender"], mxid.as_str());
+    assert_eq!(event["content"]["filename"], "Angebot 2026-117.pdf");
+    assert_eq!(event["content"]["body"], "Anbei unser Angebot");
+    assert_eq!(event["content"]["info"]["mimetype"], "application/pdf");
+    let mxc = event["content"]["url"]
+        .as_str()
+        .expect("an unencrypted portal gets a url");
+    assert!(
+        hs.bridge_downloads(mxc) == offer,
+        "the bridge got other bytes"
+    );
+
+    // The sent file is kept in the attachment store: saving it needs no network.
+    let json: serde_json::Value =
+        serde_json::from_str(&stdout(&p.run(&["show", &room, "--json"]))).unwrap();
+    let sent = json["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["body"] == "Anbei unser Angebot")
+        .expect("the offer is in the conversation");
+    assert_eq!(sent["direction"], "outbound");
+    assert_eq!(sent["attachments"][0]["downloaded"], true);
+    let copy = p.dir.path().join("copy.pdf");
+    let spec = format!("{}/1", sent["id"]);
+    let out = p.run(&["attachment", "save", &spec, "--out", copy.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(std::fs::read(&copy).unwrap() == offer);
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[test]
+fn edits_and_deletions_by_the_customer_keep_the_original() {
+    let hs = synapse();
+    let (p, _, mxid) = office(hs);
+    let phone = "4915110000002";
+    let room = hs.portal(phone, &mxid, "Karl Klein");
+    let run = Running::start(&p);
+    run.accept_invite(&room);
+    let first = hs.puppet_says(&room, phone, "Termin bitte um 9 Uhr");
+    let second = hs.puppet_says(&room, phone, "Die Anlage ist von 1998");
+    wait_for("both messages", || {
+        bodies(&run.messages()).contains(&"Die Anlage ist von 1998".to_string())
+    });
+    hs.puppet_edits(&room, phone, &first, "Termin bitte um 10 Uhr");
+    hs.puppet_deletes(&room, phone, &second);
+    let by_remote = |run: &Running, id: &str| {
+        run.messages()
+            .into_iter()
+            .find(|m| m.remote_id.as_deref() == Some(id))
+            .unwrap()
+    };
+    wait_for("the edit and the deletion", || {
+        by_remote(&run, &first).edit.is_some() && by_remote(&run, &second).deleted_at.is_some()
+    });
+    let check = |run: &Running| {
+        let edited = by_remote(run, &first);
+        assert_eq!(edited.body, "Termin bitte um 9 Uhr", "the original is kept");
+        assert_eq!(edited.display_body(), "Termin bitte um 10 Uhr");
+        let deleted = by_remote(run, &second);
+        assert_eq!(
+            deleted.body, "Die Anlage ist von 1998",
+            "a deletion keeps the text"
+        );
+        assert!(deleted.deleted_at.is_some());
+        // Neither the edit event nor the redaction became a message of its own.
+        assert_eq!(
+            run.messages()
+                .iter()
+                .filter(|m| m.kind == tresen::domain::MessageKind::Chat)
+                .count(),
+            3,
+            "{:?}",
+            bodies(&run.messages())
+        );
+    };
+    check(&run);
+    run.stop();
+    // After a restart (the homeserver now serves the redacted, empty event) the
+    // original is still there.
+    let run = Running::start(&p);
+    std::thread::sleep(Duration::from_secs(1));
+    check(&run);
     run.stop();
 }

@@ -117,6 +117,7 @@ fn sample() -> Vec<Message> {
         name: "IMG_2041.jpg".into(),
         mime: "image/jpeg".into(),
         size: 2_300_000,
+        ..Default::default()
     });
     let mut edited = msg(5, MessageKind::Chat, Direction::Inbound, "um 9 Uhr", 3);
     edited.edit = Some(Edit {

@@ -178,6 +178,24 @@ impl FakeConnector {
                 }
                 // The scripted network sends no invites.
                 ConnectorCommand::Join { .. } => {}
+                // Scripted attachments carry their bytes in the source (for the demo
+                // and the app tests): "inline:" followed by the content.
+                ConnectorCommand::Fetch {
+                    message,
+                    index,
+                    source,
+                } => {
+                    let outcome = source
+                        .strip_prefix("inline:")
+                        .map(|b| Arc::new(b.as_bytes().to_vec()))
+                        .ok_or_else(|| "the scripted network has no such file".to_string());
+                    sink.emit(ConnectorEvent::Fetched {
+                        message,
+                        index,
+                        outcome,
+                    })
+                    .await;
+                }
             }
         }
         Ok(())

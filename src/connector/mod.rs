@@ -11,6 +11,8 @@ pub mod matrix;
 
 pub use fake::{FakeConnector, FakeHandle, ScriptStep};
 
+use std::sync::Arc;
+
 use futures::future::BoxFuture;
 use tokio::sync::mpsc;
 
@@ -52,6 +54,12 @@ pub enum ConnectorEvent {
     /// Someone invited the account into a chat. Never joined automatically: the office
     /// decides ([`ConnectorCommand::Join`]). Nothing about it is stored.
     Invite(Invite),
+    /// Answer to [`ConnectorCommand::Fetch`]: the attachment's bytes (decrypted), or why not.
+    Fetched {
+        message: MessageId,
+        index: usize,
+        outcome: Result<Arc<Vec<u8>>, String>,
+    },
 }
 
 pub use crate::domain::Invite;
@@ -64,7 +72,14 @@ pub struct OutgoingMessage {
     pub message: MessageId,
     pub conversation_remote_id: String,
     pub body: String,
-    pub attachments: Vec<Attachment>,
+    pub files: Vec<OutgoingFile>,
+}
+
+/// A file to send: what the message shows and the bytes themselves.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutgoingFile {
+    pub attachment: Attachment,
+    pub bytes: Arc<Vec<u8>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -77,6 +92,14 @@ pub enum ConnectorCommand {
     /// Accept an invite as a business conversation.
     Join {
         remote_id: String,
+    },
+    /// Download attachment `index` of a stored message; `source` is the
+    /// [`Attachment::source`] this connector reported. Answered with
+    /// [`ConnectorEvent::Fetched`].
+    Fetch {
+        message: MessageId,
+        index: usize,
+        source: String,
     },
 }
 

@@ -6,7 +6,7 @@
 mod sanitize;
 mod time;
 
-pub use sanitize::sanitize_for_terminal;
+pub use sanitize::{safe_file_name, sanitize_for_terminal};
 pub use time::Timestamp;
 
 use serde::{Deserialize, Serialize};
@@ -259,11 +259,56 @@ impl Delivery {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Attachment {
     pub name: String,
     pub mime: String,
     pub size: u64,
+    /// Where the connector fetches the bytes from; opaque to everyone else (for Matrix,
+    /// the media source as JSON). Absent for files the office attached here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// The bytes in tresen's attachment store, once downloaded or when sent from here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blob: Option<BlobId>,
+}
+
+/// A MIME type from a file name, for files the office attaches. Unknown extensions are
+/// sent as generic binary data, which every messenger accepts.
+pub fn mime_for(name: &str) -> &'static str {
+    let ext = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
+    match ext.as_deref() {
+        Some("jpg" | "jpeg") => "image/jpeg",
+        Some("png") => "image/png",
+        Some("gif") => "image/gif",
+        Some("webp") => "image/webp",
+        Some("heic") => "image/heic",
+        Some("pdf") => "application/pdf",
+        Some("txt") => "text/plain",
+        Some("csv") => "text/csv",
+        Some("odt") => "application/vnd.oasis.opendocument.text",
+        Some("ods") => "application/vnd.oasis.opendocument.spreadsheet",
+        Some("docx") => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        Some("xlsx") => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        Some("zip") => "application/zip",
+        Some("mp4") => "video/mp4",
+        Some("mp3") => "audio/mpeg",
+        Some("ogg" | "opus") => "audio/ogg",
+        Some("m4a") => "audio/mp4",
+        _ => "application/octet-stream",
+    }
+}
+
+/// The name of a file in the attachment store: a keyed hash of its content, so equal
+/// files are stored once and a name tells nothing about the content.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct BlobId(pub String);
+
+impl std::fmt::Display for BlobId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
 }
 
 /// A change the other side made after sending. The original body is never overwritten.

@@ -30,6 +30,30 @@ pub fn sanitize_for_terminal(input: &str, keep_newlines: bool) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// A file name from the network made safe to create in a directory the user chose: no
+/// path separators (a name like `../../.bashrc` stays one file in that directory), no
+/// control or bidi characters (`rechnung\u{202e}fdp.exe`), no leading dot (hidden
+/// files), at most 200 bytes, never empty.
+pub fn safe_file_name(name: &str) -> String {
+    let cleaned: String = name
+        .chars()
+        .map(|c| match c {
+            '/' | '\\' | '\0' => '_',
+            c if c.is_control() || is_bidi_control(c) => '_',
+            c => c,
+        })
+        .collect();
+    let trimmed = cleaned.trim().trim_start_matches('.').trim();
+    let mut out = String::new();
+    for c in trimmed.chars() {
+        if out.len() + c.len_utf8() > 200 {
+            break;
+        }
+        out.push(c);
+    }
+    if out.is_empty() { "anhang".into() } else { out }
+}
+
 fn needs_work(c: char, keep_newlines: bool) -> bool {
     match c {
         '\n' => !keep_newlines,
@@ -76,5 +100,25 @@ mod tests {
     fn newlines_kept_only_when_asked() {
         assert_eq!(sanitize_for_terminal("a\nb\r\n", true), "a\nb \n");
         assert_eq!(sanitize_for_terminal("a\nb", false), "a b");
+    }
+}
+
+#[cfg(test)]
+mod file_name_tests {
+    use super::safe_file_name;
+
+    #[test]
+    fn names_from_the_network_cannot_leave_the_directory_or_hide() {
+        assert_eq!(safe_file_name("Angebot 2026.pdf"), "Angebot 2026.pdf");
+        assert_eq!(safe_file_name("../../.bashrc"), "_.._.bashrc");
+        assert_eq!(safe_file_name(".profile"), "profile");
+        assert_eq!(
+            safe_file_name("rechnung\u{202e}fdp.exe"),
+            "rechnung_fdp.exe"
+        );
+        assert_eq!(safe_file_name("a\x1b[2Jb"), "a_[2Jb");
+        assert_eq!(safe_file_name("  "), "anhang");
+        assert_eq!(safe_file_name(".."), "anhang");
+        assert!(safe_file_name(&"ä".repeat(300)).len() <= 200);
     }
 }

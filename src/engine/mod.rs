@@ -15,11 +15,12 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio::task::JoinHandle;
 
+use crate::connector::OutgoingFile;
 use crate::connector::{
     Connector, ConnectorCommand, ConnectorEvent, ConnectorIo, EventSink, Invite, OutgoingMessage,
 };
-use crate::domain::{AccountId, Attachment, ConversationId, Health, MessageId, Timestamp};
-use crate::store::{Applied, Op, SharedStore, StoreError};
+use crate::domain::{AccountId, Attachment, BlobId, ConversationId, Health, MessageId, Timestamp};
+use crate::store::{Applied, BlobError, Op, SharedStore, StoreError};
 
 /// Largest number of connector events written in one transaction. Bigger batches rewrite
 /// (and re-encrypt) each index page less often; on a 1M-message store, ingest spread over
@@ -51,9 +52,18 @@ pub enum EngineCommand {
     Send {
         conversation: ConversationId,
         body: String,
-        attachments: Vec<Attachment>,
+        /// Files to send. A network message carries one file: with several, each becomes
+        /// its own message (the first one with `body` as caption).
+        files: Vec<NewFile>,
         sender: String,
         reply: Option<oneshot::Sender<Result<MessageId, EngineError>>>,
+    },
+    /// Make attachment `index` of a message available in the attachment store,
+    /// downloading it through its connector if it is not there yet.
+    Fetch {
+        message: MessageId,
+        index: usize,
+        reply: Option<oneshot::Sender<Result<BlobId, EngineError>>>,
     },
     /// Triage and other local-only changes (notes, state, labels, read markers).
     Local(Op),
@@ -75,6 +85,34 @@ pub enum EngineError {
     Stopped,
     #[error("refusing to send: {0}")]
     Refused(String),
+    #[error("attachment: {0}")]
+    Attachment(String),
+    #[error(transparent)]
+    Blob(#[from] BlobError),
+}
+
+/// A file the office attaches to an outgoing message.
+#[derive(Debug, Clone)]
+pub struct NewFile {
+    pub name: String,
+    pub mime: String,
+    pub bytes: Arc<Vec<u8>>,
+}
+
+impl NewFile {
+    /// Reads a file from disk; the MIME type comes from its extension.
+    pub fn read(path: &std::path::Path) -> std::io::Result<Self> {
+        let bytes = std::fs::read(path)?;
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "datei".into());
+        Ok(Self {
+            mime: crate::domain::mime_for(&name).to_string(),
+            name,
+            bytes: Arc::new(bytes),
+        })
+    }
 }
 
 /// Cheap, cloneable access to a running engine.
@@ -120,12 +158,37 @@ impl EngineHandle {
         body: String,
         sender: String,
     ) -> Result<MessageId, EngineError> {
+        self.send_files(conversation, body, Vec::new(), sender)
+            .await
+    }
+
+    /// Sends a message with files; answers with the (first) message's local id once it
+    /// is stored as pending.
+    pub async fn send_files(
+        &self,
+        conversation: ConversationId,
+        body: String,
+        files: Vec<NewFile>,
+        sender: String,
+    ) -> Result<MessageId, EngineError> {
         let (tx, rx) = oneshot::channel();
         self.command(EngineCommand::Send {
             conversation,
             body,
-            attachments: Vec::new(),
+            files,
             sender,
+            reply: Some(tx),
+        })
+        .await?;
+        rx.await.map_err(|_| EngineError::Stopped)?
+    }
+
+    /// Waits until attachment `index` of `message` is in the attachment store.
+    pub async fn fetch(&self, message: MessageId, index: usize) -> Result<BlobId, EngineError> {
+        let (tx, rx) = oneshot::channel();
+        self.command(EngineCommand::Fetch {
+            message,
+            index,
             reply: Some(tx),
         })
         .await?;
@@ -165,7 +228,11 @@ pub struct Engine {
     tasks: Vec<JoinHandle<()>>,
     pending_caught_up: usize,
     options: EngineOptions,
+    /// Downloads in flight and who waits for them.
+    fetching: HashMap<(MessageId, usize), Vec<FetchReply>>,
 }
+
+type FetchReply = oneshot::Sender<Result<BlobId, EngineError>>;
 
 impl Engine {
     /// Builds the engine and starts the connectors. Call [`Engine::run`] to process.
@@ -232,6 +299,7 @@ impl Engine {
             tasks,
             pending_caught_up: count,
             options,
+            fetching: HashMap::new(),
         };
         (engine, handle)
     }
@@ -327,6 +395,7 @@ impl Engine {
         let mut messages = Vec::new();
         let mut health_changed = false;
         let mut done = false;
+        let mut fetched = Vec::new();
         for (account, ev) in batch {
             match ev {
                 ConnectorEvent::Health(h) => {
@@ -382,6 +451,25 @@ impl Engine {
                     }
                     health_changed = true;
                 }
+                ConnectorEvent::Fetched {
+                    message,
+                    index,
+                    outcome,
+                } => {
+                    let result = outcome.map_err(EngineError::Attachment).and_then(|bytes| {
+                        let blobs = self.store.blobs().ok_or_else(no_blob_store)?;
+                        Ok(blobs.put(&bytes)?)
+                    });
+                    if let Ok(blob) = &result {
+                        ops.push(Op::SetAttachmentBlob {
+                            message,
+                            index,
+                            blob: blob.clone(),
+                        });
+                        messages.push(message);
+                    }
+                    fetched.push(((message, index), result));
+                }
                 ConnectorEvent::CaughtUp => {
                     self.pending_caught_up = self.pending_caught_up.saturating_sub(1);
                     if self.pending_caught_up == 0 {
@@ -412,6 +500,11 @@ impl Engine {
         for m in messages {
             self.notify(Notification::Message(m));
         }
+        // Answered after the batch is stored, so a waiter that reads the message sees
+        // its blob.
+        for (key, result) in fetched {
+            self.answer_fetch(key, result);
+        }
         if health_changed {
             self.notify(Notification::Health);
         }
@@ -436,11 +529,11 @@ impl Engine {
             EngineCommand::Send {
                 conversation,
                 body,
-                attachments,
+                files,
                 sender,
                 reply,
             } => {
-                let result = self.send(conversation, body, attachments, sender);
+                let result = self.send(conversation, body, files, sender);
                 if let Err(e) = &result {
                     tracing::warn!(error = %e, "send rejected");
                 }
@@ -483,18 +576,98 @@ impl Engine {
                 }
                 self.notify(Notification::Health);
             }
+            EngineCommand::Fetch {
+                message,
+                index,
+                reply,
+            } => self.fetch(message, index, reply),
             EngineCommand::Shutdown => {}
         }
+    }
+
+    fn answer_fetch(&mut self, key: (MessageId, usize), result: Result<BlobId, EngineError>) {
+        for reply in self.fetching.remove(&key).unwrap_or_default() {
+            let r = match &result {
+                Ok(id) => Ok(id.clone()),
+                Err(e) => Err(EngineError::Attachment(e.to_string())),
+            };
+            let _ = reply.send(r);
+        }
+    }
+
+    fn fetch(&mut self, message: MessageId, index: usize, reply: Option<FetchReply>) {
+        let key = (message, index);
+        if let Some(r) = reply {
+            self.fetching.entry(key).or_default().push(r);
+        } else {
+            self.fetching.entry(key).or_default();
+        }
+        if self.fetching.get(&key).is_some_and(|w| w.len() > 1) {
+            return; // already on its way
+        }
+        match self.fetch_command(message, index) {
+            Ok(None) => {}
+            Ok(Some(done)) => self.answer_fetch(key, Ok(done)),
+            Err(e) => {
+                tracing::warn!(message = message.0, index, error = %e, "attachment not fetched");
+                self.answer_fetch(key, Err(e));
+            }
+        }
+    }
+
+    /// `Some(blob)` if the file is here already, `None` once a connector was asked.
+    fn fetch_command(
+        &mut self,
+        message: MessageId,
+        index: usize,
+    ) -> Result<Option<BlobId>, EngineError> {
+        let blobs = self.store.blobs().ok_or_else(no_blob_store)?;
+        let store = self.store.lock();
+        let m = store
+            .message(message)?
+            .ok_or(StoreError::NoMessage(message.0))?;
+        let a = m.attachments.get(index).ok_or(StoreError::NoAttachment {
+            message: message.0,
+            index,
+        })?;
+        if let Some(blob) = &a.blob
+            && blobs.contains(blob)
+        {
+            return Ok(Some(blob.clone()));
+        }
+        let source = a.source.clone().ok_or_else(|| {
+            EngineError::Attachment(format!(
+                "{} was never downloaded and the network gave no address for it",
+                a.name
+            ))
+        })?;
+        let conv = store
+            .conversation(m.conversation)?
+            .ok_or_else(|| StoreError::NoConversation(m.conversation.to_string()))?;
+        drop(store);
+        let tx = self.connectors.get(&conv.account).ok_or_else(|| {
+            EngineError::Attachment(format!(
+                "account {} is not connected; the file can be downloaded once it is",
+                conv.account
+            ))
+        })?;
+        tx.try_send(ConnectorCommand::Fetch {
+            message,
+            index,
+            source,
+        })
+        .map_err(|_| EngineError::Attachment("the connector is busy; try again".into()))?;
+        Ok(None)
     }
 
     fn send(
         &mut self,
         conversation: ConversationId,
         body: String,
-        attachments: Vec<Attachment>,
+        files: Vec<NewFile>,
         sender: String,
     ) -> Result<MessageId, EngineError> {
-        if body.trim().is_empty() && attachments.is_empty() {
+        if body.trim().is_empty() && files.is_empty() {
             return Err(EngineError::Refused("the message is empty".into()));
         }
         let conv = self
@@ -502,45 +675,82 @@ impl Engine {
             .lock()
             .conversation(conversation)?
             .ok_or_else(|| StoreError::NoConversation(conversation.to_string()))?;
+        // Files go to the attachment store first: a pending message never points at
+        // bytes that are not there.
+        let mut parts: Vec<(String, Vec<OutgoingFile>)> = Vec::new();
+        if files.is_empty() {
+            parts.push((body, Vec::new()));
+        } else {
+            let blobs = self.store.blobs().ok_or_else(no_blob_store)?;
+            let mut body = Some(body);
+            for f in files {
+                let blob = blobs.put(&f.bytes)?;
+                let attachment = Attachment {
+                    name: f.name,
+                    mime: f.mime,
+                    size: f.bytes.len() as u64,
+                    source: None,
+                    blob: Some(blob),
+                };
+                parts.push((
+                    body.take().unwrap_or_default(),
+                    vec![OutgoingFile {
+                        attachment,
+                        bytes: f.bytes,
+                    }],
+                ));
+            }
+        }
         // The compliance layer (footer, consent gate) hooks in here, before the message
         // is stored: what is stored as pending is exactly what will be sent.
-        let applied = self.apply(&[Op::QueueOutgoing {
-            conversation,
-            sender,
-            body: body.clone(),
-            attachments: attachments.clone(),
-            at: Timestamp::now(),
-        }])?;
-        let Some(&id) = applied.queued.first() else {
+        let now = Timestamp::now();
+        let ops: Vec<Op> = parts
+            .iter()
+            .map(|(body, files)| Op::QueueOutgoing {
+                conversation,
+                sender: sender.clone(),
+                body: body.clone(),
+                attachments: files.iter().map(|f| f.attachment.clone()).collect(),
+                at: now,
+            })
+            .collect();
+        let applied = self.apply(&ops)?;
+        if applied.queued.len() != parts.len() {
             return Err(EngineError::Refused(
                 "store did not queue the message".into(),
             ));
-        };
-        self.publish(&applied);
-        let out = OutgoingMessage {
-            message: id,
-            conversation_remote_id: conv.remote_id,
-            body,
-            attachments,
-        };
-        let delivered = match self.connectors.get(&conv.account) {
-            Some(tx) => tx
-                .try_send(ConnectorCommand::Send(out))
-                .map_err(|e| match e {
-                    mpsc::error::TrySendError::Full(_) => "the connector is busy; try again",
-                    mpsc::error::TrySendError::Closed(_) => "the connector has stopped",
-                }),
-            None => Err("no connector is running for this account"),
-        };
-        if let Err(reason) = delivered {
-            let applied = self.apply(&[Op::SendResult {
-                message: id,
-                outcome: Err(reason.to_string()),
-                at: Timestamp::now(),
-            }])?;
-            self.publish(&applied);
-            self.notify(Notification::Message(id));
         }
-        Ok(id)
+        self.publish(&applied);
+        for (&id, (body, files)) in applied.queued.iter().zip(parts) {
+            let out = OutgoingMessage {
+                message: id,
+                conversation_remote_id: conv.remote_id.clone(),
+                body,
+                files,
+            };
+            let delivered = match self.connectors.get(&conv.account) {
+                Some(tx) => tx
+                    .try_send(ConnectorCommand::Send(out))
+                    .map_err(|e| match e {
+                        mpsc::error::TrySendError::Full(_) => "the connector is busy; try again",
+                        mpsc::error::TrySendError::Closed(_) => "the connector has stopped",
+                    }),
+                None => Err("no connector is running for this account"),
+            };
+            if let Err(reason) = delivered {
+                let applied = self.apply(&[Op::SendResult {
+                    message: id,
+                    outcome: Err(reason.to_string()),
+                    at: Timestamp::now(),
+                }])?;
+                self.publish(&applied);
+                self.notify(Notification::Message(id));
+            }
+        }
+        Ok(applied.queued[0])
     }
+}
+
+fn no_blob_store() -> EngineError {
+    EngineError::Attachment("this profile has no attachment store".into())
 }

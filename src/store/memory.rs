@@ -274,6 +274,25 @@ impl MemoryStore {
                     applied.conversations.insert(c);
                 }
             }
+            Op::SetAttachmentBlob {
+                message,
+                index,
+                blob,
+            } => {
+                let (_, m) = self
+                    .messages
+                    .get_mut(message)
+                    .ok_or(StoreError::NoMessage(message.0))?;
+                let a = m
+                    .attachments
+                    .get_mut(*index)
+                    .ok_or(StoreError::NoAttachment {
+                        message: message.0,
+                        index: *index,
+                    })?;
+                a.blob = Some(blob.clone());
+                applied.conversations.insert(m.conversation);
+            }
             Op::AddNote {
                 conversation,
                 author,

@@ -4,10 +4,12 @@
 //! idempotent by (account, remote id) so a connector may replay events after a crash.
 //! Only the engine writes; everybody else reads through [`StoreRead`].
 
+mod blobs;
 mod memory;
 mod query;
 mod sqlite;
 
+pub use blobs::{BlobError, BlobStore};
 pub use memory::MemoryStore;
 pub use query::fts_query;
 pub use sqlite::{KEY_LEN, SqliteStore};
@@ -17,7 +19,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::domain::{
-    AccountId, Attachment, Conversation, ConversationId, ConversationUpsert, Delivery,
+    AccountId, Attachment, BlobId, Conversation, ConversationId, ConversationUpsert, Delivery,
     IncomingMessage, Message, MessageId, SearchHit, Timestamp, TriageState,
 };
 
@@ -46,6 +48,8 @@ pub enum StoreError {
     NoConversation(String),
     #[error("no such message: {0}")]
     NoMessage(i64),
+    #[error("message {message} has no attachment number {index}")]
+    NoAttachment { message: i64, index: usize },
     #[error("store error: {0}")]
     Sqlite(#[from] rusqlite::Error),
     #[error("store I/O error on {path}: {source}")]
@@ -126,6 +130,12 @@ pub enum Op {
         account: AccountId,
         position: String,
     },
+    /// The bytes of a message's attachment `index` are now in the attachment store.
+    SetAttachmentBlob {
+        message: MessageId,
+        index: usize,
+        blob: BlobId,
+    },
 }
 
 /// What a batch changed, so the engine can send precise notifications.
@@ -181,6 +191,9 @@ pub struct SharedStore {
     /// A separate connection for readers (the UI, the CLI), so a long write never makes
     /// them wait. Absent for stores that cannot have one (in-memory).
     reader: Option<Arc<Mutex<Box<dyn StoreRead + Send>>>>,
+    /// The attachment files. Content-addressed and append-only, so readers may open
+    /// files while the engine adds new ones.
+    blobs: Option<Arc<BlobStore>>,
 }
 
 impl SharedStore {
@@ -188,6 +201,7 @@ impl SharedStore {
         Self {
             writer: Arc::new(Mutex::new(store)),
             reader: None,
+            blobs: None,
         }
     }
 
@@ -196,7 +210,18 @@ impl SharedStore {
         Self {
             writer: Arc::new(Mutex::new(store)),
             reader: Some(Arc::new(Mutex::new(reader))),
+            blobs: None,
         }
+    }
+
+    pub fn with_blobs(mut self, blobs: BlobStore) -> Self {
+        self.blobs = Some(Arc::new(blobs));
+        self
+    }
+
+    /// The attachment store; absent for in-memory stores without one.
+    pub fn blobs(&self) -> Option<&BlobStore> {
+        self.blobs.as_deref()
     }
 
     /// Lock for a batch write (the engine) or a read that must see the engine's own

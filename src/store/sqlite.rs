@@ -803,6 +803,35 @@ impl Writer<'_> {
                         .execute(params![account.0, remote_id, at.0])?;
                 }
             }
+            Op::SetAttachmentBlob {
+                message,
+                index,
+                blob,
+            } => {
+                let row: Option<(i64, Option<String>)> = self
+                    .tx
+                    .prepare_cached("SELECT conversation, attachments FROM messages WHERE id = ?1")?
+                    .query_row(params![message.0], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .optional()?;
+                let missing = || StoreError::NoAttachment {
+                    message: message.0,
+                    index: *index,
+                };
+                let Some((conversation, json)) = row else {
+                    return Err(StoreError::NoMessage(message.0));
+                };
+                let mut list: Vec<Attachment> = json
+                    .and_then(|j| serde_json::from_str(&j).ok())
+                    .unwrap_or_default();
+                let a = list.get_mut(*index).ok_or_else(missing)?;
+                a.blob = Some(blob.clone());
+                self.tx
+                    .prepare_cached("UPDATE messages SET attachments = ?2 WHERE id = ?1")?
+                    .execute(params![message.0, attachments_json(&list)])?;
+                self.applied
+                    .conversations
+                    .insert(ConversationId(conversation));
+            }
             Op::AddNote {
                 conversation,
                 author,

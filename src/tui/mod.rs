@@ -143,7 +143,7 @@ fn process<B: Backend>(
                     Command::Send { conversation, body } => EngineCommand::Send {
                         conversation,
                         body,
-                        attachments: Vec::new(),
+                        files: Vec::new(),
                         sender: app.cfg.staff_name.clone(),
                         reply: None,
                     },

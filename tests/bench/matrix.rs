@@ -118,7 +118,7 @@ fn main() {
     let p = bench.open();
     let connectors = profile::connectors(&bench.config, &p).unwrap();
     let OpenProfile { store, lock, .. } = p;
-    let shared = profile::shared(store).unwrap();
+    let shared = profile::shared(store, None).unwrap();
     let rss_before = rss_mb();
     let t = Instant::now();
     let (handle, task) = rt.block_on(async {
@@ -226,7 +226,7 @@ fn main() {
     let p = bench.open();
     let connectors = profile::connectors(&bench.config, &p).unwrap();
     let OpenProfile { store, lock, .. } = p;
-    let shared = profile::shared(store).unwrap();
+    let shared = profile::shared(store, None).unwrap();
     let t = Instant::now();
     let (handle, task) = rt.block_on(async {
         let (engine, handle) = Engine::start(shared, connectors, EngineOptions::default());

@@ -206,7 +206,7 @@ fn ingest(path: &Path, conversations: usize, messages: usize, grouped: bool) {
 /// Runs in a fresh child process: open the store, load the inbox, draw the first frame.
 fn cold_start_child(path: &Path) {
     let store = SqliteStore::open(path, Some(&KEY)).expect("store");
-    let shared = tresen::profile::shared(store).expect("reader");
+    let shared = tresen::profile::shared(store, None).expect("reader");
     let rt = runtime();
     rt.block_on(async {
         let (engine, handle) = Engine::start(shared, vec![], EngineOptions::default());

@@ -14,6 +14,14 @@ Sub-commands
                         sends a text as the puppet (?user_id= masquerading).
                         Prints {"room_id":..., "puppet":...} as JSON.
   send ROOM PHONE TEXT  sends TEXT into ROOM as puppet PHONE.
+  sendfile ROOM PHONE PATH MIME
+                        uploads the file at PATH to the media repository as puppet PHONE
+                        and sends it into ROOM as m.file (m.image for image/*).
+  edit ROOM PHONE EVENT TEXT
+                        puppet PHONE replaces its message EVENT with TEXT (m.replace).
+  redact ROOM PHONE EVENT
+                        puppet PHONE deletes its message EVENT.
+  download MXC PATH     downloads MXC (authenticated media) as the bridge into PATH.
   mgmt USER             as the bridge bot: creates the bridge management room (the DM
                         with the bot) and invites USER. Prints {"room_id":...}.
   notice ROOM TEXT      the bridge bot sends TEXT as m.notice into ROOM (status messages
@@ -126,6 +134,52 @@ def send_text(room_id, uid, text, ts=None):
     _, r = api("PUT", f"/_matrix/client/v3/rooms/{q(room_id)}/send/m.room.message/{txn()}",
                {"msgtype": "m.text", "body": text}, user_id=uid, query=query)
     return r["event_id"]
+
+
+def raw(method, url, data, content_type=None):
+    req = urllib.request.Request(url, data=data, method=method)
+    req.add_header("Authorization", f"Bearer {AS_TOKEN}")
+    if content_type:
+        req.add_header("Content-Type", content_type)
+    with urllib.request.urlopen(req, timeout=60) as r:
+        return r.read()
+
+
+def send_file(room_id, phone, path, mime):
+    uid = puppet_id(phone)
+    name = os.path.basename(path)
+    with open(path, "rb") as f:
+        data = f.read()
+    url = HS + "/_matrix/media/v3/upload?" + urllib.parse.urlencode({"user_id": uid, "filename": name})
+    mxc = json.loads(raw("POST", url, data, mime))["content_uri"]
+    msgtype = "m.image" if mime.startswith("image/") else "m.file"
+    _, r = api("PUT", f"/_matrix/client/v3/rooms/{q(room_id)}/send/m.room.message/{txn()}",
+               {"msgtype": msgtype, "body": name, "filename": name, "url": mxc,
+                "info": {"mimetype": mime, "size": len(data)}}, user_id=uid)
+    return {"event_id": r["event_id"], "url": mxc}
+
+
+def edit(room_id, phone, event_id, text):
+    _, r = api("PUT", f"/_matrix/client/v3/rooms/{q(room_id)}/send/m.room.message/{txn()}",
+               {"msgtype": "m.text", "body": "* " + text,
+                "m.new_content": {"msgtype": "m.text", "body": text},
+                "m.relates_to": {"rel_type": "m.replace", "event_id": event_id}},
+               user_id=puppet_id(phone))
+    return {"event_id": r["event_id"]}
+
+
+def redact(room_id, phone, event_id):
+    _, r = api("PUT", f"/_matrix/client/v3/rooms/{q(room_id)}/redact/{q(event_id)}/{txn()}",
+               {"reason": "deleted for everyone"}, user_id=puppet_id(phone))
+    return {"event_id": r["event_id"]}
+
+
+def download(mxc, path):
+    server, media_id = mxc[len("mxc://"):].split("/", 1)
+    data = raw("GET", f"{HS}/_matrix/client/v1/media/download/{q(server)}/{q(media_id)}", None)
+    with open(path, "wb") as f:
+        f.write(data)
+    return {"bytes": len(data)}
 
 
 def bridge_info(phone, displayname):
@@ -365,6 +419,14 @@ def main():
         print(json.dumps(user_room(*sys.argv[2:7])))
     elif cmd == "register":
         print(register_user(sys.argv[2], sys.argv[3], len(sys.argv) > 4 and sys.argv[4] == "admin"))
+    elif cmd == "sendfile":
+        print(json.dumps(send_file(*sys.argv[2:6])))
+    elif cmd == "edit":
+        print(json.dumps(edit(*sys.argv[2:6])))
+    elif cmd == "redact":
+        print(json.dumps(redact(*sys.argv[2:5])))
+    elif cmd == "download":
+        print(json.dumps(download(sys.argv[2], sys.argv[3])))
     elif cmd == "send":
         print(json.dumps({"event_id": send_text(sys.argv[2], puppet_id(sys.argv[3]), sys.argv[4])}))
     else:

@@ -267,6 +267,36 @@ impl Synapse {
             .to_string()
     }
 
+    /// The customer's puppet sends a file (uploaded to the media repository); returns
+    /// the event id.
+    pub fn puppet_sends_file(&self, room: &str, phone: &str, path: &Path, mime: &str) -> String {
+        let path = path.to_str().expect("utf-8 path");
+        self.emu_json(&["sendfile", room, phone, path, mime])["event_id"]
+            .as_str()
+            .expect("event_id")
+            .to_string()
+    }
+
+    /// The customer edits an earlier message of theirs.
+    pub fn puppet_edits(&self, room: &str, phone: &str, event: &str, text: &str) {
+        self.emu(&["edit", room, phone, event, text]);
+    }
+
+    /// The customer deletes an earlier message of theirs.
+    pub fn puppet_deletes(&self, room: &str, phone: &str, event: &str) {
+        self.emu(&["redact", room, phone, event]);
+    }
+
+    /// What the bridge gets when it downloads `mxc` (to forward it to WhatsApp).
+    pub fn bridge_downloads(&self, mxc: &str) -> Vec<u8> {
+        let out = self.dir.path().join(format!(
+            "download-{}",
+            mxc.len() ^ std::process::id() as usize
+        ));
+        self.emu(&["download", mxc, out.to_str().expect("utf-8 path")]);
+        std::fs::read(out).expect("downloaded file")
+    }
+
     /// The bridge bot's management room with `user`.
     pub fn management_room(&self, user: &str) -> String {
         self.emu_json(&["mgmt", user])["room_id"]

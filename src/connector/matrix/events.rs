@@ -46,6 +46,28 @@ fn attachment(content: &Value, default_mime: &str) -> Attachment {
             .to_string(),
         mime: text(&info["mimetype"]).unwrap_or(default_mime).to_string(),
         size: info["size"].as_u64().unwrap_or(0),
+        source: media_source(content),
+        blob: None,
+    }
+}
+
+/// A media event's text: when `filename` is set and differs from `body`, the body is a
+/// caption the sender wrote (Matrix 1.10); otherwise it is only the file name.
+fn caption(content: &Value) -> String {
+    match text(&content["filename"]) {
+        Some(f) if text(&content["body"]).is_some_and(|b| b != f) => plain_body(content),
+        _ => String::new(),
+    }
+}
+
+/// Where the bytes are: `url` (an mxc URI, unencrypted rooms) or `file` (an encrypted
+/// file with its key). Kept as the JSON of that one field; the connector reads it back
+/// when the office opens the attachment.
+fn media_source(content: &Value) -> Option<String> {
+    if content["file"]["url"].is_string() {
+        Some(serde_json::json!({ "file": content["file"] }).to_string())
+    } else {
+        text(&content["url"]).map(|u| serde_json::json!({ "url": u }).to_string())
     }
 }
 
@@ -98,13 +120,13 @@ pub fn translate(ev: &Value, cx: &Context<'_>) -> Option<ConnectorEvent> {
             let msgtype = text(&content["msgtype"]).unwrap_or("m.text");
             let (body, attachments) = match msgtype {
                 "m.emote" => (format!("* {sender_name} {}", plain_body(content)), vec![]),
-                "m.image" => (String::new(), vec![attachment(content, "image/*")]),
+                "m.image" => (caption(content), vec![attachment(content, "image/*")]),
                 "m.file" => (
-                    String::new(),
+                    caption(content),
                     vec![attachment(content, "application/octet-stream")],
                 ),
-                "m.audio" => (String::new(), vec![attachment(content, "audio/*")]),
-                "m.video" => (String::new(), vec![attachment(content, "video/*")]),
+                "m.audio" => (caption(content), vec![attachment(content, "audio/*")]),
+                "m.video" => (caption(content), vec![attachment(content, "video/*")]),
                 "m.location" => (
                     format!(
                         "📍 {} {}",
@@ -208,6 +230,22 @@ mod tests {
     }
 
     #[test]
+    fn a_caption_becomes_the_body_and_encrypted_files_keep_their_key() {
+        let a = AccountId("m".into());
+        let file = json!({"url":"mxc://l/enc","key":{"k":"secret","alg":"A256CTR"},"iv":"x","hashes":{"sha256":"y"},"v":"v2"});
+        let ev = json!({"type":"m.room.message","event_id":"$8","sender":"@x:l",
+            "content":{"msgtype":"m.file","body":"Angebot anbei","filename":"angebot.pdf","file":file}});
+        let Some(ConnectorEvent::Message(m)) = translate(&ev, &cx(&a)) else {
+            panic!()
+        };
+        assert_eq!(m.body, "Angebot anbei");
+        assert_eq!(m.attachments[0].name, "angebot.pdf");
+        let source: Value =
+            serde_json::from_str(m.attachments[0].source.as_deref().unwrap()).unwrap();
+        assert_eq!(source["file"]["key"]["k"], "secret");
+    }
+
+    #[test]
     fn malformed_events_are_skipped() {
         let a = AccountId("m".into());
         for ev in [
@@ -231,16 +269,19 @@ mod tests {
         };
         assert_eq!(m.body, "↪ neu");
         let img = json!({"type":"m.room.message","event_id":"$7","sender":"@x:l",
-            "content":{"msgtype":"m.image","body":"heizung.jpg","info":{"mimetype":"image/jpeg","size":1234}}});
+            "content":{"msgtype":"m.image","body":"heizung.jpg","url":"mxc://localhost/abc","info":{"mimetype":"image/jpeg","size":1234}}});
         let Some(ConnectorEvent::Message(m)) = translate(&img, &cx(&a)) else {
             panic!()
         };
+        assert_eq!(m.body, "");
         assert_eq!(
             m.attachments,
             vec![Attachment {
                 name: "heizung.jpg".into(),
                 mime: "image/jpeg".into(),
-                size: 1234
+                size: 1234,
+                source: Some(r#"{"url":"mxc://localhost/abc"}"#.into()),
+                blob: None,
             }]
         );
     }

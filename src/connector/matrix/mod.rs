@@ -19,15 +19,18 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::future::BoxFuture;
+use matrix_sdk::attachment::AttachmentConfig;
 use matrix_sdk::config::{SyncSettings, SyncToken};
 use matrix_sdk::deserialized_responses::RawAnySyncOrStrippedState;
+use matrix_sdk::media::{MediaFormat, MediaRequestParameters};
 use matrix_sdk::room::MessagesOptions;
 use matrix_sdk::ruma::api::client::filter::{FilterDefinition, RoomEventFilter, RoomFilter};
 use matrix_sdk::ruma::api::client::receipt::create_receipt::v3::ReceiptType;
 use matrix_sdk::ruma::api::client::sync::sync_events::v3::Filter;
 use matrix_sdk::ruma::events::StateEventType;
 use matrix_sdk::ruma::events::receipt::ReceiptThread;
-use matrix_sdk::ruma::events::room::message::RoomMessageEventContent;
+use matrix_sdk::ruma::events::room::MediaSource;
+use matrix_sdk::ruma::events::room::message::{RoomMessageEventContent, TextMessageEventContent};
 use matrix_sdk::ruma::{OwnedEventId, OwnedRoomId, RoomId, TransactionId, UInt};
 use matrix_sdk::{Client, Room, RoomMemberships, RoomState};
 use rand::Rng as _;
@@ -321,6 +324,23 @@ fn handle_command(
                     tracing::warn!(error = %e, "read receipt failed");
                 }
             }
+            ConnectorCommand::Fetch {
+                message,
+                index,
+                source,
+            } => {
+                let outcome = fetch(&client, &source).await.map(Arc::new);
+                if let Err(e) = &outcome {
+                    tracing::warn!(message = message.0, error = %e, "attachment download failed");
+                }
+                events
+                    .emit(ConnectorEvent::Fetched {
+                        message,
+                        index,
+                        outcome,
+                    })
+                    .await;
+            }
             ConnectorCommand::Join { remote_id } => {
                 let Ok(id) = RoomId::parse(&remote_id) else {
                     return;
@@ -358,26 +378,61 @@ async fn send(
     out: OutgoingMessage,
     shared: &Arc<Mutex<Shared>>,
 ) -> Result<String, String> {
-    if !out.attachments.is_empty() {
-        return Err("attachments cannot be sent over Matrix yet".into());
-    }
     let room = room(client, &out.conversation_remote_id)
         .filter(|r| r.state() == RoomState::Joined)
         .ok_or_else(|| "not a joined room of this account".to_string())?;
-    // One place for the outbound text: the compliance layer (footer, consent) has
-    // already shaped `out.body` in the engine; it is sent verbatim.
-    let content = RoomMessageEventContent::text_plain(out.body);
+    if out.files.len() > 1 {
+        // The engine splits messages to one file each; a Matrix event carries one.
+        return Err("a Matrix message carries one file; send them one by one".into());
+    }
     let txn = TransactionId::new();
     if let Ok(mut s) = shared.lock() {
         s.txns.insert(txn.to_string(), out.message);
     }
-    let result = room.send(content).with_transaction_id(txn.clone()).await;
+    // One place for the outbound text: the compliance layer (footer, consent) has
+    // already shaped `out.body` in the engine; it is sent verbatim (as the caption when
+    // a file goes with it).
+    let result = match out.files.into_iter().next() {
+        None => room
+            .send(RoomMessageEventContent::text_plain(out.body))
+            .with_transaction_id(txn.clone())
+            .await
+            .map(|r| r.response.event_id),
+        Some(file) => {
+            let mime: mime::Mime = file
+                .attachment
+                .mime
+                .parse()
+                .unwrap_or(mime::APPLICATION_OCTET_STREAM);
+            let caption =
+                (!out.body.trim().is_empty()).then(|| TextMessageEventContent::plain(out.body));
+            // matrix-sdk encrypts the upload itself when the room is encrypted.
+            let config = AttachmentConfig::new().txn_id(txn.clone()).caption(caption);
+            room.send_attachment(file.attachment.name, &mime, file.bytes.to_vec(), config)
+                .await
+                .map(|r| r.event_id)
+        }
+    };
     if let Ok(mut s) = shared.lock() {
         s.txns.remove(txn.as_str());
     }
-    result
-        .map(|r| r.response.event_id.to_string())
-        .map_err(|e| e.to_string())
+    result.map(|id| id.to_string()).map_err(|e| e.to_string())
+}
+
+/// Downloads (and for encrypted rooms decrypts) one attachment. matrix-sdk's media
+/// cache is bypassed: tresen keeps its own copy in the attachment store.
+async fn fetch(client: &Client, source: &str) -> Result<Vec<u8>, String> {
+    let source: MediaSource = serde_json::from_str(source)
+        .map_err(|e| format!("this attachment has no usable media source ({e})"))?;
+    let request = MediaRequestParameters {
+        source,
+        format: MediaFormat::File,
+    };
+    client
+        .media()
+        .get_media_content(&request, false)
+        .await
+        .map_err(|e| format!("download failed: {e}"))
 }
 
 /// Everything tresen needs to know to decide about a room.

@@ -1,0 +1,184 @@
+//! `tresen attachment save|open`: the bytes of a message's attachment, from the
+//! attachment store or, the first time, downloaded through the account's connector.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context as _, Result, anyhow};
+
+use crate::cli::{AttachmentCommand, OpenProfile2, runtime, start_engine};
+use crate::config::Config;
+use crate::domain::{Attachment, MessageId, safe_file_name, sanitize_for_terminal};
+use crate::engine::EngineOptions;
+use crate::error::UsageError;
+use crate::profile::{self, OpenProfile};
+use crate::store::StoreRead as _;
+
+pub fn run(config: &Config, profile: OpenProfile, cmd: AttachmentCommand) -> Result<ExitCode> {
+    match cmd {
+        AttachmentCommand::Save {
+            attachment,
+            out,
+            force,
+            timeout,
+        } => {
+            let (message, index) = parse_spec(&attachment)?;
+            let (meta, bytes) = load(config, profile, message, index, timeout)?;
+            let target = target_path(out.as_deref(), &meta)?;
+            if target.exists() && !force {
+                return Err(UsageError(format!(
+                    "{} exists; choose another --out or add --force to replace it",
+                    target.display()
+                ))
+                .into());
+            }
+            std::fs::write(&target, &bytes)
+                .with_context(|| format!("cannot write {}", target.display()))?;
+            println!(
+                "saved {} ({} bytes) to {}",
+                sanitize_for_terminal(&meta.name, false),
+                bytes.len(),
+                target.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        AttachmentCommand::Open {
+            attachment,
+            timeout,
+        } => {
+            let (message, index) = parse_spec(&attachment)?;
+            let (meta, bytes) = load(config, profile, message, index, timeout)?;
+            let path = open_copy(&meta, &bytes)?;
+            open_with_desktop(&path)?;
+            println!("opened {}", path.display());
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// `1234` or `1234/2` (attachments are counted from 1, as `tresen show` prints them).
+fn parse_spec(spec: &str) -> Result<(MessageId, usize), UsageError> {
+    let bad = || {
+        UsageError(format!(
+            "`{spec}` is not an attachment: use MESSAGE or MESSAGE/INDEX as `tresen show` prints it (e.g. 1234/1)"
+        ))
+    };
+    let (m, i) = spec.split_once('/').unwrap_or((spec, "1"));
+    let message: i64 = m.trim().parse().map_err(|_| bad())?;
+    let index: usize = i.trim().parse().map_err(|_| bad())?;
+    if index == 0 {
+        return Err(bad());
+    }
+    Ok((MessageId(message), index - 1))
+}
+
+/// The attachment's description and bytes; downloads through the account's connector
+/// when the attachment store does not have it yet.
+fn load(
+    config: &Config,
+    profile: OpenProfile,
+    message: MessageId,
+    index: usize,
+    timeout: u64,
+) -> Result<(Attachment, zeroize::Zeroizing<Vec<u8>>)> {
+    let m = profile
+        .store
+        .message(message)?
+        .ok_or_else(|| UsageError(format!("no message {}", message.0)))?;
+    let meta = m.attachments.get(index).cloned().ok_or_else(|| {
+        UsageError(format!(
+            "message {} has {} attachment(s); there is no number {}",
+            message.0,
+            m.attachments.len(),
+            index + 1
+        ))
+    })?;
+    let blobs = profile.blobs();
+    if let Some(blob) = &meta.blob
+        && blobs.contains(blob)
+    {
+        let bytes = blobs.get(blob)?;
+        return Ok((meta, bytes));
+    }
+    let connectors = profile::connectors(config, &profile)?;
+    let rt = runtime()?;
+    let blob = rt.block_on(async {
+        let (engine, handle, _keep): (_, _, OpenProfile2) =
+            start_engine(profile, connectors, EngineOptions::default());
+        let task = tokio::spawn(engine.run());
+        eprintln!("downloading {} …", sanitize_for_terminal(&meta.name, false));
+        let r =
+            tokio::time::timeout(Duration::from_secs(timeout), handle.fetch(message, index)).await;
+        handle.shutdown().await;
+        let _ = task.await;
+        match r {
+            Ok(r) => r.map_err(anyhow::Error::from),
+            Err(_) => Err(anyhow!(
+                "the download did not finish within {timeout} s (raise --timeout for large files)"
+            )),
+        }
+    })?;
+    Ok((meta, blobs.get(&blob)?))
+}
+
+fn target_path(out: Option<&Path>, meta: &Attachment) -> Result<PathBuf> {
+    let name = safe_file_name(&meta.name);
+    Ok(match out {
+        Some(p) if p.is_dir() => p.join(name),
+        Some(p) => p.to_path_buf(),
+        None => std::env::current_dir()
+            .context("cannot find the current directory")?
+            .join(name),
+    })
+}
+
+/// A decrypted copy for the viewer, in a 0700 directory of this user (tmpfs under
+/// $XDG_RUNTIME_DIR on most desktops, so it is gone at logout).
+fn open_copy(meta: &Attachment, bytes: &[u8]) -> Result<PathBuf> {
+    let base = std::env::var_os("XDG_RUNTIME_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(std::env::temp_dir);
+    let dir = base.join("tresen-open");
+    crate::fsutil::ensure_private_dir(&dir)?;
+    let path = dir.join(safe_file_name(&meta.name));
+    crate::fsutil::write_private(&path, bytes)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(path)
+}
+
+pub(crate) fn open_with_desktop(path: &Path) -> Result<()> {
+    let opener = if cfg!(target_os = "macos") {
+        "open"
+    } else {
+        "xdg-open"
+    };
+    std::process::Command::new(opener)
+        .arg(path)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .map(|_| ())
+        .map_err(|e| {
+            UsageError(format!(
+                "cannot run {opener} ({e}); the file is at {}",
+                path.display()
+            ))
+            .into()
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attachment_specs() {
+        assert_eq!(parse_spec("12").unwrap(), (MessageId(12), 0));
+        assert_eq!(parse_spec("12/3").unwrap(), (MessageId(12), 2));
+        for bad in ["", "x", "12/0", "12/", "/1", "-"] {
+            assert!(parse_spec(bad).is_err(), "{bad}");
+        }
+    }
+}
