@@ -388,6 +388,8 @@ fn run_tui(
                 crate::tui::terminal::run_editor(&editor, initial, mouse)
             }),
             clock: Box::new(Timestamp::now),
+            downloads: crate::attachment_io::download_dir(),
+            opener: crate::attachment_io::open_with_desktop,
         };
         let r = crate::tui::run(&mut terminal, &mut app, &handle, input, opts).await;
         crate::tui::terminal::restore_if_entered();

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use anyhow::{Context as _, Result, anyhow};
 
+use crate::attachment_io;
 use crate::cli::{AttachmentCommand, OpenProfile2, runtime, start_engine};
 use crate::config::Config;
 use crate::domain::{Attachment, MessageId, safe_file_name, sanitize_for_terminal};
@@ -49,8 +50,9 @@ pub fn run(config: &Config, profile: OpenProfile, cmd: AttachmentCommand) -> Res
         } => {
             let (message, index) = parse_spec(&attachment)?;
             let (meta, bytes) = load(config, profile, message, index, timeout)?;
-            let path = open_copy(&meta, &bytes)?;
-            open_with_desktop(&path)?;
+            let path = attachment_io::open_copy(&meta.name, &bytes)
+                .context("cannot write the copy for the viewer")?;
+            attachment_io::open_with_desktop(&path).map_err(UsageError)?;
             println!("opened {}", path.display());
             Ok(ExitCode::SUCCESS)
         }
@@ -131,42 +133,6 @@ fn target_path(out: Option<&Path>, meta: &Attachment) -> Result<PathBuf> {
             .context("cannot find the current directory")?
             .join(name),
     })
-}
-
-/// A decrypted copy for the viewer, in a 0700 directory of this user (tmpfs under
-/// $XDG_RUNTIME_DIR on most desktops, so it is gone at logout).
-fn open_copy(meta: &Attachment, bytes: &[u8]) -> Result<PathBuf> {
-    let base = std::env::var_os("XDG_RUNTIME_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(std::env::temp_dir);
-    let dir = base.join("tresen-open");
-    crate::fsutil::ensure_private_dir(&dir)?;
-    let path = dir.join(safe_file_name(&meta.name));
-    crate::fsutil::write_private(&path, bytes)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(path)
-}
-
-pub(crate) fn open_with_desktop(path: &Path) -> Result<()> {
-    let opener = if cfg!(target_os = "macos") {
-        "open"
-    } else {
-        "xdg-open"
-    };
-    std::process::Command::new(opener)
-        .arg(path)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .map(|_| ())
-        .map_err(|e| {
-            UsageError(format!(
-                "cannot run {opener} ({e}); the file is at {}",
-                path.display()
-            ))
-            .into()
-        })
 }
 
 #[cfg(test)]

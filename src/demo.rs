@@ -324,12 +324,7 @@ pub fn seed_ops(conversations: usize, now: Timestamp) -> Vec<Op> {
             t += Timestamp::HOUR / 2 + (rng.below(120) as i64) * Timestamp::MINUTE;
             let follow = *rng.pick(topic.followups);
             let att = if topic.photo && follow.contains("Foto") {
-                vec![Attachment {
-                    name: format!("IMG_{}.jpg", 2000 + rng.below(8000)),
-                    mime: "image/jpeg".into(),
-                    size: 800_000 + rng.below(3_000_000) as u64,
-                    ..Default::default()
-                }]
+                vec![demo_photo(&format!("IMG_{}", 2000 + rng.below(8000)))]
             } else {
                 vec![]
             };
@@ -348,12 +343,7 @@ pub fn seed_ops(conversations: usize, now: Timestamp) -> Vec<Op> {
                 "Können Sie sich bitte kurz melden?"
             };
             let att = if topic.photo {
-                vec![Attachment {
-                    name: format!("IMG_{}.jpg", 2000 + rng.below(8000)),
-                    mime: "image/jpeg".into(),
-                    size: 1_200_000 + rng.below(2_000_000) as u64,
-                    ..Default::default()
-                }]
+                vec![demo_photo(&format!("IMG_{}", 2000 + rng.below(8000)))]
             } else {
                 vec![]
             };
@@ -425,12 +415,7 @@ pub fn connectors(now: Timestamp) -> Vec<Box<dyn Connector>> {
         direction: Direction::Inbound,
         sender: String::new(),
         body: "Notfall! Wasser läuft aus dem Heizkessel, was sollen wir tun?".into(),
-        attachments: vec![Attachment {
-            name: "kessel.jpg".into(),
-            mime: "image/jpeg".into(),
-            size: 2_400_000,
-            ..Default::default()
-        }],
+        attachments: vec![demo_photo("kessel")],
         sent_at: now,
         received_at: now,
     };
@@ -506,4 +491,22 @@ pub fn scripted_account(account: &str, now: Timestamp) -> Box<dyn Connector> {
             .with_script(script)
             .failing_on("#fail"),
     )
+}
+
+/// A demo "photo": a small SVG picture whose bytes travel in the source, so opening
+/// and saving attachments works in the demo (the scripted connector serves
+/// `inline:` sources).
+fn demo_photo(n: &str) -> Attachment {
+    let svg = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"640\" height=\"400\">\
+         <rect width=\"640\" height=\"400\" fill=\"#dde3ea\"/>\
+         <text x=\"320\" y=\"200\" font-size=\"32\" text-anchor=\"middle\">tresen Demo-Foto {n}</text></svg>\n"
+    );
+    Attachment {
+        name: format!("{n}.svg"),
+        mime: "image/svg+xml".into(),
+        size: svg.len() as u64,
+        source: Some(format!("inline:{svg}")),
+        blob: None,
+    }
 }

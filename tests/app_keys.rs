@@ -129,7 +129,8 @@ fn reply_sends_and_never_sends_a_note() {
         e.last(),
         Some(&Effect::Command(Command::Send {
             conversation: ConversationId(1),
-            body: "qjk Hallo\nZeile 2".into()
+            body: "qjk Hallo\nZeile 2".into(),
+            files: vec![],
         }))
     );
     assert!(a.composer.is_empty());
@@ -474,7 +475,8 @@ fn retry_resends_the_newest_failed_message_as_a_new_one() {
         e,
         vec![Effect::Command(Command::Send {
             conversation: ConversationId(1),
-            body: "neuer, fehlgeschlagen".into()
+            body: "neuer, fehlgeschlagen".into(),
+            files: vec![],
         })]
     );
     keys(&mut a, "<esc>j<enter>");

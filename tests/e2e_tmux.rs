@@ -102,7 +102,7 @@ fn demo_opens_answers_and_quits_cleanly() {
     t.wait_for("Springen zu");
     t.keys(&["Aydın", "Enter"]);
     t.wait_for("Notfall! Wasser läuft");
-    t.wait_for("kessel.jpg");
+    t.wait_for("kessel.svg");
     t.keys(&["r"]);
     t.wait_for("Antwort · Enter senden");
     t.keys(&["Bitte Haupthahn zudrehen, wir kommen.", "Enter"]);

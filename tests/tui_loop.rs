@@ -22,6 +22,25 @@ async fn drive(
     keys: &str,
     edited: &'static str,
 ) -> (App, SharedStore, tresen::connector::FakeHandle, String) {
+    let downloads = tempfile::tempdir().unwrap();
+    drive_with_downloads(keys, edited, downloads.path()).await
+}
+
+/// Files "opened" by the loop (instead of xdg-open).
+static OPENED: std::sync::Mutex<Vec<std::path::PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+fn record_open(path: &std::path::Path) -> Result<(), String> {
+    OPENED.lock().unwrap().push(path.to_path_buf());
+    Ok(())
+}
+
+const PLAN: &str = "Lageplan Heizraum: Kessel links, Speicher rechts";
+
+async fn drive_with_downloads(
+    keys: &str,
+    edited: &'static str,
+    downloads: &std::path::Path,
+) -> (App, SharedStore, tresen::connector::FakeHandle, String) {
     let dir = tempfile::tempdir().unwrap();
     let mut sqlite = SqliteStore::open(&dir.path().join("s.db"), Some(&[9; 32])).unwrap();
     use tresen::store::Store;
@@ -33,7 +52,10 @@ async fn drive(
             inbound("c2", "m2", "Danke für den Termin", 500),
         ])
         .unwrap();
-    let store = SharedStore::new(Box::new(sqlite));
+    let store = SharedStore::new(Box::new(sqlite)).with_blobs(tresen::store::BlobStore::new(
+        dir.path(),
+        &tresen::secrets::MasterKey::random(),
+    ));
     let fake = FakeConnector::new(account())
         .with_script(vec![
             ScriptStep::Sleep(Duration::from_millis(50)),
@@ -47,6 +69,24 @@ async fn drive(
                 body: "Noch eine Frage zur Rechnung".into(),
                 attachments: vec![],
                 sent_at: Timestamp::now(),
+                received_at: Timestamp::now(),
+            })),
+            ScriptStep::Emit(ConnectorEvent::Message(tresen::domain::IncomingMessage {
+                account: account(),
+                conversation_remote_id: "c1".into(),
+                remote_id: "plan".into(),
+                kind: MessageKind::Chat,
+                direction: Direction::Inbound,
+                sender: String::new(),
+                body: String::new(),
+                attachments: vec![tresen::domain::Attachment {
+                    name: "lageplan.txt".into(),
+                    mime: "text/plain".into(),
+                    size: PLAN.len() as u64,
+                    source: Some(format!("inline:{PLAN}")),
+                    blob: None,
+                }],
+                sent_at: Timestamp(900),
                 received_at: Timestamp::now(),
             })),
         ])
@@ -68,6 +108,8 @@ async fn drive(
         tick: Duration::from_millis(50),
         editor: Box::new(move |_initial: &str| Ok(edited.to_string())),
         clock: Box::new(Timestamp::now),
+        downloads: downloads.to_path_buf(),
+        opener: record_open,
     };
     run(
         &mut terminal,
@@ -149,4 +191,77 @@ async fn search_from_the_loop_opens_the_hit() {
     assert_eq!(app.open.as_ref().unwrap().id, c1.id);
     assert_eq!(app.search.hits.len(), 1);
     assert!(screen.contains("Heizung kalt"), "{screen}");
+}
+
+#[tokio::test]
+async fn an_attachment_is_downloaded_on_demand_and_saved_or_opened() {
+    let downloads = tempfile::tempdir().unwrap();
+    // Open Max's chat, list attachments, save; then list again and open.
+    let (app, store, _fake, screen) = drive_with_downloads(
+        "<wait:200><enter>as<wait:500>a<enter><wait:500>",
+        "",
+        downloads.path(),
+    )
+    .await;
+    let saved = downloads.path().join("lageplan.txt");
+    assert_eq!(
+        std::fs::read_to_string(&saved).unwrap_or_else(|e| panic!("{e}\n{screen}")),
+        PLAN
+    );
+    let opened: Vec<_> = OPENED
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|p| p.ends_with("lageplan.txt"))
+        .cloned()
+        .collect();
+    assert!(!opened.is_empty(), "the viewer was not started\n{screen}");
+    assert_eq!(std::fs::read_to_string(&opened[0]).unwrap(), PLAN);
+    assert!(
+        app.flash.as_deref().unwrap_or("").contains("Geöffnet"),
+        "{:?}",
+        app.flash
+    );
+    // The download is kept: the message now points at the attachment store.
+    let s = store.lock();
+    let c1 = s.find_conversation("c1").unwrap().unwrap();
+    let m = s
+        .messages(c1.id, None, 10)
+        .unwrap()
+        .into_iter()
+        .find(|m| !m.attachments.is_empty())
+        .unwrap();
+    assert!(m.attachments[0].blob.is_some());
+}
+
+#[tokio::test]
+async fn a_file_attached_in_the_composer_is_sent_with_the_reply() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("angebot.pdf");
+    std::fs::write(&file, b"%PDF-1.4 Angebot 117").unwrap();
+    let keys = format!(
+        "<wait:100><enter>r<c-o>{}<enter>Anbei das Angebot<enter><wait:500>",
+        file.display()
+    );
+    let (_app, _store, fake, screen) = drive(&keys, "").await;
+    let sent = fake.sent();
+    assert_eq!(sent.len(), 1, "{screen}");
+    assert_eq!(sent[0].body, "Anbei das Angebot");
+    assert_eq!(sent[0].files.len(), 1);
+    assert_eq!(sent[0].files[0].attachment.name, "angebot.pdf");
+    assert_eq!(sent[0].files[0].attachment.mime, "application/pdf");
+    assert_eq!(sent[0].files[0].bytes.as_slice(), b"%PDF-1.4 Angebot 117");
+}
+
+#[tokio::test]
+async fn a_missing_file_sends_nothing_and_keeps_the_text() {
+    let keys = "<wait:100><enter>r<c-o>/nonexistent/angebot.pdf<enter>Anbei<enter><wait:300>";
+    let (app, _store, fake, _screen) = drive(keys, "").await;
+    assert!(fake.sent().is_empty());
+    assert_eq!(app.composer.text(), "Anbei");
+    assert_eq!(
+        app.pending_files,
+        vec!["/nonexistent/angebot.pdf".to_string()]
+    );
+    assert!(app.flash.as_deref().unwrap_or("").contains("nonexistent"));
 }

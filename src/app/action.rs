@@ -60,6 +60,8 @@ actions! {
     NextUnread "next_unread" [Inbox, Conversation] ["n"] "Nächste ungelesene Unterhaltung" "Next unread conversation";
     Invites "invites" [Inbox, Conversation] ["I"] "Einladungen: als geschäftlich annehmen oder ignorieren" "Invites: accept as business or ignore";
     IgnoreInvite "ignore_invite" [Picker] ["x", "delete"] "Einladung ignorieren (nichts wird gespeichert)" "Ignore the invite (nothing is stored)";
+    Attachments "attachments" [Conversation] ["a"] "Anhänge der Unterhaltung: öffnen oder speichern" "Attachments of the conversation: open or save";
+    SaveAttachment "save_attachment" [Picker] ["s"] "Anhang im Download-Ordner speichern" "Save the attachment to the downloads folder";
     Jump "jump" [Inbox, Conversation] ["f", "ctrl-k"] "Springen zu Kunde oder Nummer (unscharf)" "Jump to customer or number (fuzzy)";
     Search "search" [Inbox, Conversation] ["/"] "Volltextsuche in allen Unterhaltungen" "Full-text search in all conversations";
     NextHit "next_hit" [Conversation] ["ctrl-n"] "Nächster Suchtreffer" "Next search hit";
@@ -81,6 +83,7 @@ actions! {
     ClearFilters "clear_filters" [Inbox] ["x"] "Alle Filter aufheben" "Clear all filters";
     Send "send" [Composer] ["enter"] "Senden (Notiz: speichern)" "Send (note: save)";
     Newline "newline" [Composer] ["alt-enter", "ctrl-j"] "Neue Zeile" "New line";
+    Attach "attach" [Composer] ["ctrl-o"] "Datei anhängen (Pfad eingeben)" "Attach a file (enter its path)";
     Editor "editor" [Composer] ["ctrl-e"] "Im $EDITOR schreiben" "Write in $EDITOR";
     Cancel "cancel" [Composer, Prompt] ["esc"] "Abbrechen (Entwurf bleibt erhalten)" "Cancel (the draft is kept)";
     Submit "submit" [Prompt] ["enter"] "Bestätigen" "Confirm";

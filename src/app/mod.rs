@@ -89,6 +89,8 @@ pub enum Loaded {
     Health(BTreeMap<AccountId, Health>),
     /// Invites waiting for the office's decision.
     Invites(Vec<(AccountId, Invite)>),
+    /// Background work finished (an attachment opened or saved): a line for the status.
+    Done(String),
     Failed(String),
 }
 
@@ -117,6 +119,8 @@ pub enum Command {
     Send {
         conversation: ConversationId,
         body: String,
+        /// Paths of files to attach; the runtime reads them.
+        files: Vec<String>,
     },
     Local(Op),
     Viewed(ConversationId),
@@ -130,7 +134,16 @@ pub enum Command {
 pub enum Effect {
     Load(Query),
     Command(Command),
-    OpenEditor { initial: String },
+    OpenEditor {
+        initial: String,
+    },
+    /// Fetch attachment `index` of `message` (downloading it if needed), then open it
+    /// with the desktop's viewer or save it to the downloads folder.
+    Attachment {
+        message: MessageId,
+        index: usize,
+        open: bool,
+    },
     Quit,
 }
 
@@ -174,6 +187,14 @@ pub enum Overlay {
     },
     Invites {
         selected: usize,
+    },
+    /// The attachments of the open conversation, newest first.
+    Attachments {
+        selected: usize,
+    },
+    /// Path of a file to attach to the reply.
+    AttachPrompt {
+        input: TextInput,
     },
 }
 
@@ -277,6 +298,8 @@ pub struct App {
     pub overlay: Option<Overlay>,
     pub composer: TextInput,
     pub compose_mode: ComposeMode,
+    /// Files attached to the reply being written (paths, read when it is sent).
+    pub pending_files: Vec<String>,
     drafts: HashMap<ConversationId, String>,
     pub health: BTreeMap<AccountId, Health>,
     /// Invites waiting for a decision: accept as business, or ignore.
@@ -317,6 +340,7 @@ impl App {
             overlay: None,
             composer: TextInput::default(),
             compose_mode: ComposeMode::Reply,
+            pending_files: Vec::new(),
             drafts: HashMap::new(),
             health: BTreeMap::new(),
             invites: Vec::new(),
@@ -359,12 +383,14 @@ impl App {
                 Overlay::SearchPrompt { .. }
                 | Overlay::Jump { .. }
                 | Overlay::Labels { .. }
-                | Overlay::LabelFilter { .. },
+                | Overlay::LabelFilter { .. }
+                | Overlay::AttachPrompt { .. },
             ) => Context::Prompt,
             Some(
                 Overlay::SearchResults { .. }
                 | Overlay::QuickReplies { .. }
-                | Overlay::Invites { .. },
+                | Overlay::Invites { .. }
+                | Overlay::Attachments { .. },
             ) => Context::Picker,
             None => match self.focus {
                 Focus::Inbox => Context::Inbox,
@@ -548,8 +574,8 @@ impl App {
                 }
                 vec![]
             }
-            Loaded::Failed(e) => {
-                self.flash = Some(e);
+            Loaded::Done(text) | Loaded::Failed(text) => {
+                self.flash = Some(text);
                 vec![]
             }
         }
@@ -653,7 +679,8 @@ impl App {
                 Overlay::SearchPrompt { input }
                 | Overlay::Jump { input, .. }
                 | Overlay::Labels { input }
-                | Overlay::LabelFilter { input },
+                | Overlay::LabelFilter { input }
+                | Overlay::AttachPrompt { input },
             ) => Some(input),
             Some(_) => None,
             None if self.focus == Focus::Composer => Some(&mut self.composer),
@@ -739,6 +766,7 @@ impl App {
                     self.insert_quick_reply(selected)
                 }
                 Some(Overlay::Invites { selected }) => self.accept_invite(selected),
+                Some(Overlay::Attachments { selected }) => self.attachment_effect(selected, true),
                 _ => self.open_selected(Focus::Conversation),
             },
             Action::Back => {
@@ -770,6 +798,31 @@ impl App {
                     self.ignored_invites.insert(invite.remote_id);
                     self.close_invites_if_empty(selected);
                 }
+                vec![]
+            }
+            Action::Attachments => {
+                if self.attachments().is_empty() {
+                    self.flash = Some(
+                        self.lang()
+                            .t(
+                                "Keine Anhänge in den geladenen Nachrichten",
+                                "No attachments in the loaded messages",
+                            )
+                            .into(),
+                    );
+                } else {
+                    self.overlay = Some(Overlay::Attachments { selected: 0 });
+                }
+                vec![]
+            }
+            Action::SaveAttachment => match self.overlay {
+                Some(Overlay::Attachments { selected }) => self.attachment_effect(selected, false),
+                _ => vec![],
+            },
+            Action::Attach => {
+                self.overlay = Some(Overlay::AttachPrompt {
+                    input: TextInput::default(),
+                });
                 vec![]
             }
             Action::Jump => {
@@ -922,6 +975,14 @@ impl App {
             }
             (Some(Overlay::Invites { selected }), _) => {
                 *selected = step(*selected, self.invites.len());
+                vec![]
+            }
+            (Some(Overlay::Attachments { selected }), _) => {
+                let len = self
+                    .open
+                    .as_ref()
+                    .map_or(0, |o| o.messages.iter().map(|m| m.attachments.len()).sum());
+                *selected = step(*selected, len);
                 vec![]
             }
             (
@@ -1121,6 +1182,35 @@ impl App {
         effects
     }
 
+    /// Attachments of the loaded messages of the open conversation, newest first.
+    pub fn attachments(&self) -> Vec<(&Message, usize)> {
+        let Some(open) = &self.open else {
+            return vec![];
+        };
+        open.messages
+            .iter()
+            .rev()
+            .flat_map(|m| (0..m.attachments.len()).map(move |i| (m, i)))
+            .collect()
+    }
+
+    fn attachment_effect(&mut self, idx: usize, open: bool) -> Vec<Effect> {
+        let Some((m, index)) = self.attachments().get(idx).map(|(m, i)| (m.id, *i)) else {
+            return vec![];
+        };
+        self.overlay = None;
+        self.flash = Some(
+            self.lang()
+                .t("Anhang wird geholt …", "Fetching the attachment …")
+                .into(),
+        );
+        vec![Effect::Attachment {
+            message: m,
+            index,
+            open,
+        }]
+    }
+
     fn accept_invite(&mut self, idx: usize) -> Vec<Effect> {
         if idx >= self.invites.len() {
             return vec![];
@@ -1176,7 +1266,12 @@ impl App {
         let Some(id) = self.open.as_ref().map(|o| o.id) else {
             return vec![];
         };
-        if self.composer.text().trim().is_empty() {
+        let files = if self.compose_mode == ComposeMode::Reply {
+            std::mem::take(&mut self.pending_files)
+        } else {
+            Vec::new()
+        };
+        if self.composer.text().trim().is_empty() && files.is_empty() {
             return vec![];
         }
         let body = self.composer.take();
@@ -1196,6 +1291,7 @@ impl App {
             ComposeMode::Reply => effects.push(Effect::Command(Command::Send {
                 conversation: id,
                 body,
+                files,
             })),
             ComposeMode::Note => {
                 // Back to the reply that was being written before the note.
@@ -1224,10 +1320,23 @@ impl App {
                 && m.delivery == crate::domain::Delivery::Failed
         });
         match failed {
-            Some(m) => vec![Effect::Command(Command::Send {
-                conversation: open.id,
-                body: m.body.clone(),
-            })],
+            Some(m) => {
+                if !m.attachments.is_empty() {
+                    self.flash = Some(
+                        self.lang()
+                            .t(
+                                "Nur der Text wird erneut gesendet; Dateien bitte neu anhängen (Ctrl-O)",
+                                "Only the text is sent again; attach files anew (Ctrl-O)",
+                            )
+                            .into(),
+                    );
+                }
+                vec![Effect::Command(Command::Send {
+                    conversation: open.id,
+                    body: m.body.clone(),
+                    files: Vec::new(),
+                })]
+            }
             None => {
                 self.flash = Some(
                     self.lang()
@@ -1312,6 +1421,14 @@ impl App {
                     conversation: id,
                     labels,
                 }))]
+            }
+            Some(Overlay::AttachPrompt { input }) => {
+                let path = input.text().trim().to_string();
+                if !path.is_empty() {
+                    self.pending_files.push(path);
+                }
+                self.focus = Focus::Composer;
+                vec![]
             }
             Some(Overlay::LabelFilter { input }) => {
                 let l = input.text().trim().to_lowercase();

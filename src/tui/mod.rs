@@ -34,7 +34,14 @@ pub struct RunOptions<'a> {
     pub editor: Box<EditorFn<'a>>,
     /// Clock for the UI; tests pin it.
     pub clock: Box<dyn Fn() -> Timestamp + 'a>,
+    /// Where saved attachments go (the downloads folder; tests use a temp dir).
+    pub downloads: std::path::PathBuf,
+    /// Shows a file to the user (xdg-open); tests record instead.
+    pub opener: fn(&std::path::Path) -> Result<(), String>,
 }
+
+/// Results of background work (downloads), fed back into the loop as messages.
+type Results = tokio::sync::mpsc::UnboundedSender<Msg>;
 
 fn draw<B: Backend>(terminal: &mut Terminal<B>, app: &App) -> Result<(), TuiError> {
     terminal
@@ -56,6 +63,7 @@ where
     S: Stream<Item = io::Result<Event>> + Unpin,
 {
     let mut bus = engine.subscribe();
+    let (results, mut finished) = tokio::sync::mpsc::unbounded_channel();
     if let Ok(size) = terminal.size() {
         app.update(Msg::Resize {
             width: size.width,
@@ -63,7 +71,7 @@ where
         });
     }
     let mut queue: VecDeque<Effect> = app.init().into();
-    if process(app, engine, &mut queue, &mut opts, terminal)? {
+    if process(app, engine, &mut queue, &mut opts, terminal, &results)? {
         return Ok(());
     }
     draw(terminal, app)?;
@@ -89,6 +97,7 @@ where
                 Err(RecvError::Lagged(_)) => Msg::Lagged,
                 Err(RecvError::Closed) => break,
             },
+            Some(m) = finished.recv() => m,
             _ = tick.tick() => Msg::Tick((opts.clock)()),
         };
         queue.extend(app.update(msg));
@@ -102,7 +111,7 @@ where
                 Err(_) => break,
             }
         }
-        if process(app, engine, &mut queue, &mut opts, terminal)? {
+        if process(app, engine, &mut queue, &mut opts, terminal, &results)? {
             break;
         }
         draw(terminal, app)?;
@@ -124,6 +133,7 @@ fn process<B: Backend>(
     queue: &mut VecDeque<Effect>,
     opts: &mut RunOptions<'_>,
     terminal: &mut Terminal<B>,
+    results: &Results,
 ) -> Result<bool, TuiError> {
     let mut seen_loads: Vec<Query> = Vec::new();
     while let Some(effect) = queue.pop_front() {
@@ -140,13 +150,38 @@ fn process<B: Backend>(
             }
             Effect::Command(c) => {
                 let cmd = match c {
-                    Command::Send { conversation, body } => EngineCommand::Send {
+                    Command::Send {
                         conversation,
                         body,
-                        files: Vec::new(),
-                        sender: app.cfg.staff_name.clone(),
-                        reply: None,
-                    },
+                        files,
+                    } => {
+                        let mut read = Vec::new();
+                        for f in &files {
+                            let path = crate::attachment_io::expand_home(f);
+                            match crate::engine::NewFile::read(&path) {
+                                Ok(file) => read.push(file),
+                                Err(e) => {
+                                    // Nothing is sent; the text and the files stay.
+                                    app.composer.insert_str(&body);
+                                    app.pending_files = files.clone();
+                                    app.focus = crate::app::Focus::Composer;
+                                    app.flash = Some(format!("{}: {e}", path.display()));
+                                    read.clear();
+                                    break;
+                                }
+                            }
+                        }
+                        if read.len() != files.len() {
+                            continue;
+                        }
+                        EngineCommand::Send {
+                            conversation,
+                            body,
+                            files: read,
+                            sender: app.cfg.staff_name.clone(),
+                            reply: None,
+                        }
+                    }
                     Command::Local(op) => EngineCommand::Local(op),
                     Command::Viewed(id) => EngineCommand::Viewed(id),
                     Command::AcceptInvite { account, remote_id } => {
@@ -156,6 +191,35 @@ fn process<B: Backend>(
                 if let Err(e) = engine.try_command(cmd) {
                     app.flash = Some(e.to_string());
                 }
+            }
+            Effect::Attachment {
+                message,
+                index,
+                open,
+            } => {
+                let engine = engine.clone();
+                let results = results.clone();
+                let downloads = opts.downloads.clone();
+                let opener = opts.opener;
+                let lang = app.lang();
+                tokio::spawn(async move {
+                    let r =
+                        deliver_attachment(&engine, message, index, open, &downloads, opener).await;
+                    let msg = match r {
+                        Ok(path) if open => Loaded::Done(format!(
+                            "{} {}",
+                            lang.t("Geöffnet:", "Opened:"),
+                            path.display()
+                        )),
+                        Ok(path) => Loaded::Done(format!(
+                            "{} {}",
+                            lang.t("Gespeichert:", "Saved:"),
+                            path.display()
+                        )),
+                        Err(e) => Loaded::Failed(e),
+                    };
+                    let _ = results.send(Msg::Loaded(msg));
+                });
             }
             Effect::OpenEditor { initial } => {
                 let result = (opts.editor)(&initial);
@@ -167,6 +231,49 @@ fn process<B: Backend>(
         }
     }
     Ok(false)
+}
+
+/// Fetches an attachment through the engine, then saves it or hands it to the viewer.
+async fn deliver_attachment(
+    engine: &EngineHandle,
+    message: crate::domain::MessageId,
+    index: usize,
+    open: bool,
+    downloads: &std::path::Path,
+    opener: fn(&std::path::Path) -> Result<(), String>,
+) -> Result<std::path::PathBuf, String> {
+    let blob = engine
+        .fetch(message, index)
+        .await
+        .map_err(|e| e.to_string())?;
+    let name = engine
+        .store()
+        .read(|s| s.message(message))
+        .ok()
+        .flatten()
+        .and_then(|m| m.attachments.get(index).map(|a| a.name.clone()))
+        .unwrap_or_default();
+    let blobs = engine
+        .store()
+        .blobs()
+        .ok_or("this profile has no attachment store")?;
+    let bytes = blobs.get(&blob).map_err(|e| e.to_string())?;
+    // Disk writes off the async workers.
+    let downloads = downloads.to_path_buf();
+    let path = tokio::task::spawn_blocking(move || {
+        if open {
+            crate::attachment_io::open_copy(&name, &bytes)
+        } else {
+            crate::attachment_io::save_new(&downloads, &name, &bytes)
+        }
+    })
+    .await
+    .map_err(|e| e.to_string())?
+    .map_err(|e| e.to_string())?;
+    if open {
+        opener(&path)?;
+    }
+    Ok(path)
 }
 
 /// Answers a query from the store. Errors become a flash message, never a crash.

@@ -370,11 +370,21 @@ fn render_composer(frame: &mut Frame<'_>, app: &App, area: Rect) {
             Theme::NOTE,
         ),
     };
+    let title = if app.pending_files.is_empty() || app.compose_mode == ComposeMode::Note {
+        title.to_string()
+    } else {
+        let names: Vec<String> = app
+            .pending_files
+            .iter()
+            .map(|p| clean(p.rsplit('/').next().unwrap_or(p)).into_owned())
+            .collect();
+        format!(" 📎 {} ·{title}", names.join(", "))
+    };
     let block = Block::default()
         .borders(Borders::TOP | Borders::BOTTOM)
         .border_style(style)
         .title(Span::styled(
-            truncate(title, usize::from(area.width)),
+            truncate(&title, usize::from(area.width)),
             style,
         ));
     let inner = block.inner(area);

@@ -121,6 +121,42 @@ pub fn render(frame: &mut Frame<'_>, app: &App, area: Rect) {
             );
             list(frame, area, &title, &items, *selected);
         }
+        Overlay::Attachments { selected } => {
+            let items: Vec<String> = app
+                .attachments()
+                .iter()
+                .map(|(m, i)| {
+                    let a = &m.attachments[*i];
+                    let here = if a.blob.is_some() { "✓" } else { "↓" };
+                    format!(
+                        "{here} {}  {}  {}  {}",
+                        m.sent_at.to_local().format("%d.%m.%y %H:%M"),
+                        clean(&a.name),
+                        clean(&a.mime),
+                        human_size(a.size)
+                    )
+                })
+                .collect();
+            let title = format!(
+                " {} · {} ",
+                lang.t("Anhänge", "Attachments"),
+                lang.t(
+                    "Enter: öffnen · s: in Downloads speichern · ↓ wird erst geladen",
+                    "Enter: open · s: save to Downloads · ↓ not downloaded yet"
+                )
+            );
+            list(frame, area, &title, &items, *selected);
+        }
+        Overlay::AttachPrompt { input } => prompt(
+            frame,
+            area,
+            lang.t(
+                " Datei anhängen: Pfad (~ geht) ",
+                " Attach a file: path (~ works) ",
+            ),
+            input,
+            None,
+        ),
         Overlay::QuickReplies { selected } => {
             let items: Vec<String> = app
                 .cfg
@@ -298,4 +334,14 @@ fn help(frame: &mut Frame<'_>, app: &App, area: Rect, scroll: usize) {
         .map(|l| Line::raw(truncate(&l, usize::from(inner.width))))
         .collect();
     frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// 1234567 → "1.2 MB" (decimal units, as file managers show them).
+pub fn human_size(bytes: u64) -> String {
+    match bytes {
+        0..1_000 => format!("{bytes} B"),
+        1_000..1_000_000 => format!("{:.0} kB", bytes as f64 / 1e3),
+        1_000_000..1_000_000_000 => format!("{:.1} MB", bytes as f64 / 1e6),
+        _ => format!("{:.1} GB", bytes as f64 / 1e9),
+    }
 }
