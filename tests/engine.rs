@@ -335,3 +335,29 @@ async fn outgoing_is_stored_as_pending_before_the_connector_sees_it() {
     handle.shutdown().await;
     task.await.unwrap().unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn caught_up_is_announced_only_after_everything_before_it_is_stored() {
+    // The UI (and `sync --once` users) read through a separate connection the moment
+    // they hear CaughtUp: the batch holding the last events must be committed by then.
+    let mut script = vec![ScriptStep::Emit(upsert("c1"))];
+    for i in 0..20_000 {
+        script.push(ScriptStep::Emit(message("c1", &format!("m{i}"), "Heizung")));
+    }
+    let fake = FakeConnector::new(account()).with_script(script);
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = SqliteStore::open(&dir.path().join("s.db"), Some(&[5; 32])).unwrap();
+    let store = tresen::profile::shared(sqlite, None).unwrap();
+    let (engine, handle) = Engine::start(
+        store.clone(),
+        vec![Box::new(fake)],
+        EngineOptions::default(),
+    );
+    let mut bus = handle.subscribe();
+    let task = tokio::spawn(engine.run());
+    wait_for(&mut bus, Notification::CaughtUp).await;
+    let stored = store.read(|s| s.stats().unwrap().messages);
+    assert_eq!(stored, 20_000);
+    handle.shutdown().await;
+    task.await.unwrap().unwrap();
+}

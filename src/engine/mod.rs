@@ -396,6 +396,8 @@ impl Engine {
         let mut health_changed = false;
         let mut done = false;
         let mut fetched = Vec::new();
+        // Announced after the batch is stored: whoever hears it reads a complete store.
+        let mut caught_up = false;
         for (account, ev) in batch {
             match ev {
                 ConnectorEvent::Health(h) => {
@@ -474,7 +476,7 @@ impl Engine {
                     self.pending_caught_up = self.pending_caught_up.saturating_sub(1);
                     if self.pending_caught_up == 0 {
                         done = self.options.exit_when_caught_up;
-                        self.notify(Notification::CaughtUp);
+                        caught_up = true;
                     }
                 }
             }
@@ -507,6 +509,9 @@ impl Engine {
         }
         if health_changed {
             self.notify(Notification::Health);
+        }
+        if caught_up {
+            self.notify(Notification::CaughtUp);
         }
         done
     }
