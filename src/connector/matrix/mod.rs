@@ -124,6 +124,28 @@ struct SyncState {
     bridges: BTreeMap<String, Result<(), String>>,
     caught_up: bool,
     invites_seen: std::collections::HashSet<OwnedRoomId>,
+    /// What each joined room looked like when its state last changed. Reading it from
+    /// matrix-sdk's store costs several queries per room; most sync responses carry
+    /// only messages, so the facts are recomputed only when state or tags moved.
+    facts: HashMap<OwnedRoomId, RoomFacts>,
+}
+
+/// Whether a sync update can have changed what [`facts`] reads: room state (in the
+/// state section or as state events in the timeline) or room account data (tags).
+fn room_changed(update: &matrix_sdk::sync::JoinedRoomUpdate) -> bool {
+    use matrix_sdk::sync::State;
+    let state = match &update.state {
+        State::Before(v) | State::After(v) => !v.is_empty(),
+    };
+    state
+        || !update.account_data.is_empty()
+        || update.timeline.events.iter().any(|e| {
+            e.raw()
+                .get_field::<String>("state_key")
+                .ok()
+                .flatten()
+                .is_some()
+        })
 }
 
 impl SyncState {
@@ -189,6 +211,7 @@ async fn run(connector: MatrixConnector, mut io: ConnectorIo) -> Result<(), Conn
         bridges: BTreeMap::new(),
         caught_up: false,
         invites_seen: Default::default(),
+        facts: HashMap::new(),
     };
     // Invites that arrived in an earlier run are not in an incremental sync again, and
     // the engine only holds them in memory: report what matrix-sdk's store still knows.
@@ -210,6 +233,14 @@ async fn run(connector: MatrixConnector, mut io: ConnectorIo) -> Result<(), Conn
                     Ok(resp) => {
                         backoff.reset();
                         let since = token.clone();
+                        // Which rooms are direct chats lives in global account data
+                        // (m.direct, often a sync after the join): it may change any
+                        // room's facts.
+                        if resp.account_data.iter().any(|e| {
+                            e.get_field::<String>("type").ok().flatten().as_deref() == Some("m.direct")
+                        }) {
+                            state.facts.clear();
+                        }
                         if !process(&client, resp.rooms, &mut state, &events, &shared, &account, since.as_deref()).await {
                             return Ok(());
                         }
@@ -468,16 +499,18 @@ async fn facts(room: &Room, own_user: &str, accepted_here: bool) -> RoomFacts {
             }
         }
     }
-    let others = room
-        .members(RoomMemberships::JOIN | RoomMemberships::INVITE)
+    // Members as far as the sync told them (lazy loading) plus the room summary's
+    // heroes. `members()` would fetch the full list from the homeserver for every room,
+    // one request each: that was most of an initial sync.
+    let mut others: Vec<String> = room
+        .members_no_sync(RoomMemberships::JOIN | RoomMemberships::INVITE)
         .await
-        .map(|ms| {
-            ms.iter()
-                .map(|m| m.user_id().to_string())
-                .filter(|u| u != own_user)
-                .collect()
-        })
+        .map(|ms| ms.iter().map(|m| m.user_id().to_string()).collect())
         .unwrap_or_default();
+    others.extend(room.heroes().into_iter().map(|h| h.user_id.to_string()));
+    others.retain(|u| u != own_user);
+    others.sort();
+    others.dedup();
     let mut aliases: Vec<String> = room.alt_aliases().iter().map(|a| a.to_string()).collect();
     if let Some(a) = room.canonical_alias() {
         aliases.push(a.to_string());
@@ -553,7 +586,19 @@ async fn process(
         let accepted_here = shared
             .lock()
             .is_ok_and(|s| s.accepted.contains(room_id.as_str()));
-        let facts = facts(&room, &state.own_user, accepted_here).await;
+        let cached = state
+            .facts
+            .get(&room_id)
+            .filter(|f| !room_changed(&update) && (f.accepted || !accepted_here))
+            .cloned();
+        let facts = match cached {
+            Some(f) => f,
+            None => {
+                let f = facts(&room, &state.own_user, accepted_here).await;
+                state.facts.insert(room_id.clone(), f.clone());
+                f
+            }
+        };
         if let Some(b) = &facts.bridge
             && let Some(bot) = &b.bot
             && !state.bots.iter().any(|(x, _)| x == bot)
