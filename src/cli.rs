@@ -125,6 +125,30 @@ pub enum AccountCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Set up a recovery key: server-side key backup and secret storage (Matrix)
+    ///
+    /// Prints the key once. Keep it in the firm's safe: a reinstalled office PC reads the
+    /// encrypted history again with `tresen account recover`. tresen keeps no copy.
+    RecoveryKey {
+        /// Account id from the config (default: the only Matrix account)
+        #[arg(long)]
+        id: Option<String>,
+        /// Replace an existing recovery key (the old one stops working)
+        #[arg(long)]
+        reset: bool,
+    },
+    /// Use the recovery key on this device: verifies it and decrypts the history again
+    Recover {
+        /// Account id from the config (default: the only Matrix account)
+        #[arg(long)]
+        id: Option<String>,
+        /// Read the recovery key from this file (first line)
+        #[arg(long, value_name = "PATH", conflicts_with = "key_stdin")]
+        key_file: Option<PathBuf>,
+        /// Read the recovery key from standard input (first line)
+        #[arg(long)]
+        key_stdin: bool,
+    },
     /// Log the account's device out at the server and delete its local session and keys
     Remove {
         /// The account id from the config

@@ -28,6 +28,24 @@ pub fn run(config: &Config, profile: &OpenProfile, cmd: AccountCommand) -> Resul
             add_matrix(profile, account, &homeserver, &user, &password)
         }
         AccountCommand::List { json } => list(config, profile, json),
+        AccountCommand::RecoveryKey { id, reset } => {
+            let account = pick(config, id.as_deref(), AccountNetwork::Matrix)?;
+            recovery_key(profile, account, reset)
+        }
+        AccountCommand::Recover {
+            id,
+            key_file,
+            key_stdin,
+        } => {
+            let account = pick(config, id.as_deref(), AccountNetwork::Matrix)?;
+            let key = read_secret(
+                key_file.as_deref(),
+                key_stdin,
+                "Recovery key: ",
+                "recovery key",
+            )?;
+            recover(profile, account, &key)
+        }
         AccountCommand::Remove { id, yes } => remove(config, profile, &id, yes),
     }
 }
@@ -80,11 +98,26 @@ fn read_password(
     stdin: bool,
     user: &str,
 ) -> Result<zeroize::Zeroizing<String>> {
+    read_secret(
+        file,
+        stdin,
+        &format!("Matrix password for {user}: "),
+        "password",
+    )
+}
+
+/// A secret from a file, stdin or a prompt: the first line, never empty.
+fn read_secret(
+    file: Option<&std::path::Path>,
+    stdin: bool,
+    prompt: &str,
+    what: &str,
+) -> Result<zeroize::Zeroizing<String>> {
     let first_line = |text: &str| text.lines().next().unwrap_or_default().to_string();
     let password = if let Some(path) = file {
         let text = zeroize::Zeroizing::new(
             std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read the password file {}", path.display()))?,
+                .with_context(|| format!("cannot read the {what} file {}", path.display()))?,
         );
         first_line(&text)
     } else if stdin {
@@ -92,13 +125,13 @@ fn read_password(
         std::io::stdin()
             .lock()
             .read_line(&mut line)
-            .context("cannot read the password from stdin")?;
+            .with_context(|| format!("cannot read the {what} from stdin"))?;
         first_line(&line)
     } else {
-        crate::secrets::tty_prompt(&format!("Matrix password for {user}: "), false)?
+        crate::secrets::tty_prompt(prompt, false)?
     };
-    if password.is_empty() {
-        return Err(UsageError("the password is empty".into()).into());
+    if password.trim().is_empty() {
+        return Err(UsageError(format!("the {what} is empty")).into());
     }
     Ok(zeroize::Zeroizing::new(password))
 }
@@ -133,6 +166,76 @@ fn add_matrix(
         ) => Err(UsageError(e.to_string()).into()),
         Err(e) => Err(e.into()),
     }
+}
+
+#[cfg(feature = "matrix")]
+fn recovery_key(profile: &OpenProfile, account: &AccountConfig, reset: bool) -> Result<ExitCode> {
+    use crate::connector::matrix::MatrixError;
+    let m = crate::profile::matrix_account(profile, &account.id);
+    eprintln!("setting up key backup and secret storage; backing up this device's room keys …");
+    let rt = crate::cli::runtime()?;
+    match rt.block_on(m.enable_recovery(reset)) {
+        Ok(key) => {
+            println!("Recovery key for account `{}`:\n\n    {key}\n", account.id);
+            println!(
+                "Write it down and keep it in the firm's safe. With it, a reinstalled office PC\n\
+                 reads the encrypted history again (`tresen account recover`); anyone holding it\n\
+                 can do the same. tresen keeps no copy and cannot show it again."
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e @ (MatrixError::RecoveryExists { .. } | MatrixError::NotLoggedIn { .. })) => {
+            Err(UsageError(e.to_string()).into())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(feature = "matrix")]
+fn recover(profile: &OpenProfile, account: &AccountConfig, key: &str) -> Result<ExitCode> {
+    use crate::connector::matrix::MatrixError;
+    use crate::store::StoreRead as _;
+    let m = crate::profile::matrix_account(profile, &account.id);
+    // Only the business rooms tresen stores: keys of private rooms are not fetched.
+    let account_id = crate::domain::AccountId(account.id.clone());
+    let rooms: Vec<String> = profile
+        .store
+        .conversations()?
+        .into_iter()
+        .filter(|c| c.account == account_id)
+        .map(|c| c.remote_id)
+        .collect();
+    eprintln!(
+        "checking the recovery key and downloading the keys of {} conversation(s) …",
+        rooms.len()
+    );
+    let rt = crate::cli::runtime()?;
+    match rt.block_on(m.recover(key, &rooms)) {
+        Ok(n) => {
+            println!(
+                "account `{}`: recovered; this device is verified and has the keys of {n} conversation(s).",
+                account.id
+            );
+            println!(
+                "messages that could not be decrypted are decrypted on the next start of tresen or `tresen sync --once`"
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e @ (MatrixError::WrongRecoveryKey { .. } | MatrixError::NotLoggedIn { .. })) => {
+            Err(UsageError(e.to_string()).into())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(not(feature = "matrix"))]
+fn recovery_key(_: &OpenProfile, _: &AccountConfig, _: bool) -> Result<ExitCode> {
+    Err(UsageError("this build of tresen has no Matrix support (feature `matrix`)".into()).into())
+}
+
+#[cfg(not(feature = "matrix"))]
+fn recover(_: &OpenProfile, _: &AccountConfig, _: &str) -> Result<ExitCode> {
+    Err(UsageError("this build of tresen has no Matrix support (feature `matrix`)".into()).into())
 }
 
 #[cfg(not(feature = "matrix"))]

@@ -781,3 +781,94 @@ fn edits_and_deletions_by_the_customer_keep_the_original() {
     check(&run);
     run.stop();
 }
+
+/// Runs the binary with `input` on stdin.
+fn run_with_stdin(p: &Profile, args: &[&str], input: &str) -> std::process::Output {
+    use std::io::Write;
+    let mut child = p
+        .cmd()
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    writeln!(child.stdin.take().unwrap(), "{input}").unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn a_reinstalled_office_pc_reads_the_encrypted_history_with_the_recovery_key() {
+    let hs = synapse();
+    let (office, office_id) = hs.user("buero");
+    let (customer, _) = hs.user("kunde");
+    let room = hs.encrypted_dm(&customer, &office_id);
+    let first_pc = profile_for("");
+    let customer_profile = profile_for(&format!("[accounts.rooms]\ninclude = [\"{room}\"]\n"));
+    for (p, who) in [(&first_pc, &office), (&customer_profile, &customer)] {
+        let out = login(p, &hs.url, who, &Synapse::password(who));
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    let a = Running::start(&first_pc);
+    let b = Running::start(&customer_profile);
+    a.accept_invite(&room);
+    wait_for("the customer's side to have the chat", || {
+        b.store(|s| s.find_conversation(&room).unwrap()).is_some()
+    });
+    let conv_b = b.store(|s| s.find_conversation(&room).unwrap().unwrap());
+    let secret = "Der Code für den Heizraum ist 4711";
+    b.rt.block_on(b.handle.send(conv_b.id, secret.into(), "Kunde".into()))
+        .unwrap();
+    wait_for("the office to decrypt it", || {
+        bodies(&a.messages()).contains(&secret.to_string())
+    });
+    a.stop();
+    b.stop();
+
+    // The first PC sets up the recovery key (its room keys go into the key backup).
+    let out = first_pc.run(&["account", "recovery-key"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let key = text
+        .lines()
+        .find(|l| l.starts_with("    ") && !l.trim().is_empty())
+        .unwrap_or_else(|| panic!("no key printed:\n{text}"))
+        .trim()
+        .to_string();
+    let again = first_pc.run(&["account", "recovery-key"]);
+    assert_eq!(again.status.code(), Some(2), "{}", stderr(&again));
+    assert!(stderr(&again).contains("--reset"), "{}", stderr(&again));
+
+    // The office PC is reinstalled: a new profile, the same user, a new device. The
+    // history arrives, but this device has no keys for it.
+    let new_pc = profile_for("");
+    let out = login(&new_pc, &hs.url, &office, &Synapse::password(&office));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = new_pc.run(&["sync", "--once"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let shown = stdout(&new_pc.run(&["show", &room]));
+    assert!(shown.contains("could not be decrypted"), "{shown}");
+    assert!(!shown.contains("4711"), "{shown}");
+
+    // A wrong key is refused with a clear message and changes nothing.
+    let wrong = run_with_stdin(
+        &new_pc,
+        &["account", "recover", "--key-stdin"],
+        "EsTj 3yST y93F SLpB jJsz eAXc 2XzA ygD3 w69H fGaN TKBj jXEd",
+    );
+    assert_eq!(wrong.status.code(), Some(2), "{}", stderr(&wrong));
+    assert!(
+        stderr(&wrong).contains("not accepted"),
+        "{}",
+        stderr(&wrong)
+    );
+
+    // With the right key the device is recovered and the history reads again.
+    let out = run_with_stdin(&new_pc, &["account", "recover", "--key-stdin"], &key);
+    assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
+    let out = new_pc.run(&["sync", "--once"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let shown = stdout(&new_pc.run(&["show", &room]));
+    assert!(shown.contains(secret), "{shown}");
+    assert!(!shown.contains("could not be decrypted"), "{shown}");
+}

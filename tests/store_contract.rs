@@ -594,3 +594,47 @@ fn a_sync_position_is_stored_only_with_the_events_before_it() {
         );
     });
 }
+
+#[test]
+fn a_placeholder_for_an_undecryptable_message_is_replaced_once_it_decrypts() {
+    for_each_store(|name, s| {
+        let id = seed(s);
+        let mut utd = inbound("1", "enc1", tresen::domain::UNDECRYPTABLE, 3_000);
+        if let Op::Incoming(m) = &mut utd {
+            m.kind = MessageKind::System;
+        }
+        s.apply(&[utd]).unwrap();
+        assert_eq!(
+            s.undecryptable(&account(), 10).unwrap(),
+            vec![("1".to_string(), "enc1".to_string())],
+            "{name}"
+        );
+        // The same event again, undecryptable again: nothing changes.
+        let mut again = inbound("1", "enc1", tresen::domain::UNDECRYPTABLE, 3_000);
+        if let Op::Incoming(m) = &mut again {
+            m.kind = MessageKind::System;
+        }
+        s.apply(&[again]).unwrap();
+        // Decrypted at last: the placeholder becomes the message, searchable.
+        s.apply(&[inbound("1", "enc1", "Zugangscode Heizraum 4711", 3_000)])
+            .unwrap();
+        let msgs = s.messages(id, None, 10).unwrap();
+        assert_eq!(msgs.len(), 3, "{name}: replaced, not added");
+        assert_eq!(msgs[2].body, "Zugangscode Heizraum 4711", "{name}");
+        assert_eq!(msgs[2].kind, MessageKind::Chat, "{name}");
+        assert!(
+            s.undecryptable(&account(), 10).unwrap().is_empty(),
+            "{name}"
+        );
+        assert_eq!(s.search("Zugangscode", 10).unwrap().len(), 1, "{name}");
+        assert!(s.search("entschlüsselt", 10).unwrap().is_empty(), "{name}");
+        // A real message is never overwritten by a replay with other text.
+        s.apply(&[inbound("1", "m1", "überschrieben?", 1_000)])
+            .unwrap();
+        assert_eq!(
+            s.messages(id, None, 10).unwrap()[0].body,
+            "Die Heizung ist kalt",
+            "{name}"
+        );
+    });
+}

@@ -135,6 +135,10 @@ pub struct ConnectorIo {
     pub commands: mpsc::Receiver<ConnectorCommand>,
     /// The last [`ConnectorEvent::Checkpoint`] the store holds for this account.
     pub resume: Option<String>,
+    /// Stored messages that arrived undecryptable, as (conversation, message) remote
+    /// ids, newest first. A connector that can decrypt them now reports them again as
+    /// [`ConnectorEvent::Message`]; the store replaces the placeholders.
+    pub undecryptable: Vec<(String, String)>,
 }
 
 pub trait Connector: Send + 'static {

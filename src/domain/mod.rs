@@ -273,6 +273,12 @@ pub struct Attachment {
     pub blob: Option<BlobId>,
 }
 
+/// The text of a placeholder for a message that could not be decrypted (yet). When its
+/// keys arrive later (key backup, `tresen account recover`), the store replaces the
+/// placeholder with the real message.
+pub const UNDECRYPTABLE: &str =
+    "🔒 Nachricht konnte nicht entschlüsselt werden / message could not be decrypted";
+
 /// A MIME type from a file name, for files the office attaches. Unknown extensions are
 /// sent as generic binary data, which every messenger accepts.
 pub fn mime_for(name: &str) -> &'static str {

@@ -29,6 +29,9 @@ use crate::store::{Applied, BlobError, Op, SharedStore, StoreError};
 /// connection); engine commands such as a send wait for the running batch (~2 s at most).
 pub const MAX_BATCH: usize = 65_536;
 
+/// Undecryptable messages a connector is asked to try again at start (newest first).
+const MAX_RETRY_DECRYPT: usize = 2_000;
+
 /// How long a burst of events may be collected before it is written.
 const BATCH_WINDOW: std::time::Duration = std::time::Duration::from_millis(20);
 
@@ -260,10 +263,17 @@ impl Engine {
                 tracing::error!(%account, error = %e, "cannot read the sync position; syncing from scratch");
                 None
             });
+            let undecryptable = store
+                .read(|s| s.undecryptable(&account, MAX_RETRY_DECRYPT))
+                .unwrap_or_else(|e| {
+                    tracing::warn!(%account, error = %e, "cannot list undecryptable messages");
+                    Vec::new()
+                });
             let io = ConnectorIo {
                 events: EventSink::new(account.clone(), ev_tx.clone()),
                 commands: rx,
                 resume,
+                undecryptable,
             };
             let sink = io.events.clone();
             tasks.push(tokio::spawn(async move {

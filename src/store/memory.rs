@@ -7,6 +7,7 @@ use super::{Applied, LocalMessage, Op, Result, Stats, Store, StoreError, StoreRe
 use crate::domain::{
     AccountId, Channel, Conversation, ConversationId, ConversationKind, ConversationUpsert,
     Delivery, Direction, Edit, Message, MessageId, MessageKind, SearchHit, Timestamp, TriageState,
+    UNDECRYPTABLE,
 };
 
 #[derive(Default, Clone)]
@@ -128,7 +129,19 @@ impl MemoryStore {
             }
             Op::Incoming(m) => {
                 let key = (m.account.0.clone(), m.remote_id.clone());
-                if self.message_by_remote.contains_key(&key) {
+                if let Some(id) = self.message_by_remote.get(&key).copied() {
+                    // A placeholder for an undecryptable message becomes the message.
+                    if m.kind == MessageKind::Chat
+                        && let Some((_, old)) = self.messages.get_mut(&id)
+                        && old.kind == MessageKind::System
+                        && old.body == UNDECRYPTABLE
+                    {
+                        old.kind = MessageKind::Chat;
+                        old.sender = m.sender.clone();
+                        old.body = m.body.clone();
+                        old.attachments = m.attachments.clone();
+                        applied.conversations.insert(old.conversation);
+                    }
                     return Ok(());
                 }
                 let conv_key = (m.account.0.clone(), m.conversation_remote_id.clone());
@@ -480,6 +493,22 @@ impl StoreRead for MemoryStore {
             }
         }
         Ok(hits)
+    }
+
+    fn undecryptable(&self, account: &AccountId, limit: usize) -> Result<Vec<(String, String)>> {
+        Ok(self
+            .messages
+            .values()
+            .rev()
+            .filter(|(a, m)| {
+                *a == account.0 && m.kind == MessageKind::System && m.body == UNDECRYPTABLE
+            })
+            .filter_map(|(_, m)| {
+                let conv = self.conversations.get(&m.conversation)?;
+                Some((conv.remote_id.clone(), m.remote_id.clone()?))
+            })
+            .take(limit)
+            .collect())
     }
 
     fn sync_position(&self, account: &AccountId) -> Result<Option<String>> {

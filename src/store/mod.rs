@@ -174,6 +174,9 @@ pub trait StoreRead {
     /// Full-text search over message bodies, notes and contact names; newest first.
     fn search(&self, query: &str, limit: usize) -> Result<Vec<SearchHit>>;
     fn stats(&self) -> Result<Stats>;
+    /// Messages of `account` that arrived undecryptable, newest first, as
+    /// (conversation remote id, message remote id): the connector tries them again.
+    fn undecryptable(&self, account: &AccountId, limit: usize) -> Result<Vec<(String, String)>>;
     /// The last position stored with [`Op::SetSyncPosition`].
     fn sync_position(&self, account: &AccountId) -> Result<Option<String>>;
 }

@@ -16,7 +16,7 @@ use super::{
 use crate::domain::{
     AccountId, Attachment, Channel, Contact, Conversation, ConversationId, ConversationKind,
     Delivery, Direction, Edit, IncomingMessage, Message, MessageId, MessageKind, SearchHit,
-    Timestamp, TriageState,
+    Timestamp, TriageState, UNDECRYPTABLE,
 };
 
 /// Length of the raw SQLCipher key.
@@ -565,6 +565,9 @@ impl Writer<'_> {
                 delivery.as_str(),
             ])?;
         if changed == 0 {
+            if m.kind == MessageKind::Chat {
+                self.replace_placeholder(conv, m)?;
+            }
             return Ok(());
         }
         let id = self.tx.last_insert_rowid();
@@ -660,6 +663,42 @@ impl Writer<'_> {
             .query_row([conversation.0], |r| r.get(0))
             .optional()?
             .ok_or_else(|| StoreError::NoConversation(conversation.to_string()))
+    }
+
+    /// A message that arrived undecryptable and now could be decrypted: the placeholder
+    /// becomes the message (it held no content of its own to keep).
+    fn replace_placeholder(&mut self, conv: i64, m: &IncomingMessage) -> Result<()> {
+        let id: Option<i64> = self
+            .tx
+            .prepare_cached(
+                "SELECT id FROM messages WHERE account = ?1 AND remote_id = ?2 \
+                 AND kind = 'system' AND body = ?3",
+            )?
+            .query_row(params![m.account.0, m.remote_id, UNDECRYPTABLE], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        let Some(id) = id else { return Ok(()) };
+        self.tx
+            .prepare_cached(
+                "INSERT INTO messages_fts (messages_fts, rowid, body) VALUES ('delete', ?1, ?2)",
+            )?
+            .execute(params![id, UNDECRYPTABLE])?;
+        self.tx
+            .prepare_cached(
+                "UPDATE messages SET kind = ?2, sender = ?3, body = ?4, attachments = ?5 \
+                 WHERE id = ?1",
+            )?
+            .execute(params![
+                id,
+                kind_str(m.kind),
+                m.sender,
+                m.body,
+                attachments_json(&m.attachments)
+            ])?;
+        self.index_body(id, &m.body)?;
+        self.applied.conversations.insert(ConversationId(conv));
+        Ok(())
     }
 
     fn index_body(&mut self, id: i64, body: &str) -> Result<()> {
@@ -1070,6 +1109,19 @@ impl StoreRead for SqliteStore {
         // Insertion order is not time order (history is backfilled): show newest first.
         hits[contacts..].sort_by_key(|h| std::cmp::Reverse(h.at));
         Ok(hits)
+    }
+
+    fn undecryptable(&self, account: &AccountId, limit: usize) -> Result<Vec<(String, String)>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT c.remote_id, m.remote_id FROM messages m \
+             JOIN conversations c ON c.id = m.conversation \
+             WHERE m.account = ?1 AND m.kind = 'system' AND m.body = ?2 \
+             AND m.remote_id IS NOT NULL ORDER BY m.id DESC LIMIT ?3",
+        )?;
+        let rows = stmt.query_map(params![account.0, UNDECRYPTABLE, limit as i64], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     fn sync_position(&self, account: &AccountId) -> Result<Option<String>> {

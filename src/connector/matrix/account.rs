@@ -37,6 +37,13 @@ pub enum MatrixError {
         "account `{account}` is already logged in as {user}: `tresen account remove {account}` first"
     )]
     AlreadyLoggedIn { account: AccountId, user: String },
+    #[error(
+        "account `{account}` already has a recovery key; `tresen account recovery-key --id {account} --reset` \
+         makes a new one (the old key stops working)"
+    )]
+    RecoveryExists { account: AccountId },
+    #[error("the recovery key was not accepted ({detail}); check it, or ask who set it up")]
+    WrongRecoveryKey { detail: String },
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,
@@ -159,7 +166,10 @@ impl MatrixAccount {
             )
             .with_encryption_settings(EncryptionSettings {
                 auto_enable_cross_signing: true,
-                ..Default::default()
+                // A message that fails to decrypt makes the SDK look in the key backup.
+                backup_download_strategy:
+                    matrix_sdk::encryption::BackupDownloadStrategy::AfterDecryptionFailure,
+                auto_enable_backups: false,
             })
             .build()
             .await
@@ -223,6 +233,12 @@ impl MatrixAccount {
         let session = auth
             .session()
             .ok_or_else(|| MatrixError::Sdk("login returned no session".into()))?;
+        // Cross-signing is bootstrapped in the background after login; `account add`
+        // exits right after this, so wait for it.
+        client
+            .encryption()
+            .wait_for_e2ee_initialization_tasks()
+            .await;
         let info = LoginInfo {
             homeserver: hs.clone(),
             user_id: session.meta.user_id.to_string(),
@@ -252,6 +268,57 @@ impl MatrixAccount {
             .await
             .map_err(|e| MatrixError::Sdk(e.to_string()))?;
         Ok(client)
+    }
+
+    /// Sets up server-side key backup and secret storage (cross-signing keys and the
+    /// backup key, encrypted with a new recovery key) and waits until every room key
+    /// this device holds is backed up. Returns the recovery key; tresen keeps no copy.
+    pub async fn enable_recovery(&self, reset: bool) -> Result<String, MatrixError> {
+        use matrix_sdk::encryption::recovery::RecoveryState;
+        let client = self.restore().await?;
+        let encryption = client.encryption();
+        encryption.wait_for_e2ee_initialization_tasks().await;
+        let recovery = encryption.recovery();
+        let key = match (recovery.state(), reset) {
+            (RecoveryState::Enabled | RecoveryState::Incomplete, false) => {
+                return Err(MatrixError::RecoveryExists {
+                    account: self.id.clone(),
+                });
+            }
+            (RecoveryState::Enabled | RecoveryState::Incomplete, true) => {
+                recovery.reset_key().await
+            }
+            _ => recovery.enable().wait_for_backups_to_upload().await,
+        };
+        key.map_err(|e| MatrixError::Sdk(format!("setting up the recovery key failed: {e}")))
+    }
+
+    /// Uses the recovery key on this device: imports the cross-signing keys (the device
+    /// becomes verified) and the backup key, then downloads the room keys of `rooms`
+    /// from the backup. Returns how many rooms' keys were downloaded.
+    pub async fn recover(&self, key: &str, rooms: &[String]) -> Result<usize, MatrixError> {
+        let client = self.restore().await?;
+        let encryption = client.encryption();
+        encryption.wait_for_e2ee_initialization_tasks().await;
+        encryption
+            .recovery()
+            .recover(key.trim())
+            .await
+            .map_err(|e| MatrixError::WrongRecoveryKey {
+                detail: e.to_string(),
+            })?;
+        let backups = encryption.backups();
+        let mut done = 0;
+        for r in rooms {
+            let Ok(id) = matrix_sdk::ruma::RoomId::parse(r) else {
+                continue;
+            };
+            match backups.download_room_keys_for_room(&id).await {
+                Ok(()) => done += 1,
+                Err(e) => tracing::warn!(room = %r, error = %e, "no room keys from the backup"),
+            }
+        }
+        Ok(done)
     }
 
     /// Logs the device out at the homeserver (best effort) and deletes everything local.

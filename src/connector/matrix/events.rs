@@ -149,8 +149,7 @@ pub fn translate(ev: &Value, cx: &Context<'_>) -> Option<ConnectorEvent> {
         }
         "m.room.encrypted" => Some(message(
             MessageKind::System,
-            "🔒 Nachricht konnte nicht entschlüsselt werden / message could not be decrypted"
-                .into(),
+            crate::domain::UNDECRYPTABLE.into(),
             vec![],
         )),
         "m.room.member" => {

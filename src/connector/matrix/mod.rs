@@ -251,6 +251,12 @@ async fn run(connector: MatrixConnector, mut io: ConnectorIo) -> Result<(), Conn
                         events.emit(ConnectorEvent::Health(state.health())).await;
                         if !state.caught_up {
                             state.caught_up = true;
+                            // Before CaughtUp, so `sync --once` after `account recover`
+                            // leaves with the history decrypted.
+                            let retry = std::mem::take(&mut io.undecryptable);
+                            if !retry.is_empty() {
+                                redecrypt(&client, retry, &events, &account, &state.own_user).await;
+                            }
                             events.emit(ConnectorEvent::CaughtUp).await;
                         }
                     }
@@ -739,6 +745,85 @@ async fn process(
         }
     }
     true
+}
+
+/// Tries messages that arrived undecryptable once more (keys may have come since: from
+/// the key backup after `tresen account recover`, or forwarded by another device).
+/// What decrypts now is reported as a message; the store replaces its placeholder.
+async fn redecrypt(
+    client: &Client,
+    retry: Vec<(String, String)>,
+    events: &EventSink,
+    account: &AccountId,
+    own_user: &str,
+) {
+    // Keys usually come for a whole room at once (the backup) or not at all: after this
+    // many misses in a row a room is left for the next start, so a device that lost
+    // its keys for good does not fetch thousands of events on every start.
+    const GIVE_UP_AFTER: usize = 20;
+    let mut by_room: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (room, event) in retry {
+        by_room.entry(room).or_default().push(event);
+    }
+    let backups = client.encryption().backups();
+    let use_backup = backups.are_enabled().await;
+    let mut fixed = 0usize;
+    for (room_id, ids) in by_room {
+        let Some(room) = room(client, &room_id) else {
+            continue;
+        };
+        let mut misses = 0;
+        if use_backup && let Err(e) = backups.download_room_keys_for_room(room.room_id()).await {
+            tracing::debug!(room = %room_id, error = %e, "no keys from the backup");
+        }
+        for id in ids {
+            if misses >= GIVE_UP_AFTER {
+                break;
+            }
+            let Ok(event_id) = OwnedEventId::try_from(id.as_str()) else {
+                continue;
+            };
+            let Ok(ev) = room.event(&event_id, None).await else {
+                misses += 1;
+                continue;
+            };
+            let Ok(v) = serde_json::from_str::<Value>(ev.raw().json().get()) else {
+                misses += 1;
+                continue;
+            };
+            if v["type"] == "m.room.encrypted" {
+                misses += 1;
+                continue; // still no key
+            }
+            misses = 0;
+            let sender = v["sender"].as_str().unwrap_or_default().to_string();
+            let name = match matrix_sdk::ruma::UserId::parse(sender.as_str()) {
+                Ok(uid) => room
+                    .get_member_no_sync(&uid)
+                    .await
+                    .ok()
+                    .flatten()
+                    .map(|m| m.name().to_string()),
+                Err(_) => None,
+            };
+            let name_of = |u: &str| (u == sender).then(|| name.clone()).flatten();
+            let cx = events::Context {
+                account,
+                room_id: &room_id,
+                own_user,
+                name_of: &name_of,
+            };
+            if let Some(out) = events::translate(&v, &cx) {
+                fixed += 1;
+                if !events.emit(out).await {
+                    return;
+                }
+            }
+        }
+    }
+    if fixed > 0 {
+        tracing::info!(%account, fixed, "messages decrypted after their keys arrived");
+    }
 }
 
 /// Events between the previous sync and a limited timeline, oldest first.
