@@ -450,6 +450,7 @@ struct JsonConversation<'a> {
     marked_unread: bool,
     last_activity: String,
     last_preview: &'a str,
+    security: &'a str,
 }
 
 impl<'a> From<&'a Conversation> for JsonConversation<'a> {
@@ -475,6 +476,7 @@ impl<'a> From<&'a Conversation> for JsonConversation<'a> {
             marked_unread: c.marked_unread,
             last_activity: c.last_activity.rfc3339(),
             last_preview: &c.last_preview,
+            security: c.security.as_str(),
         }
     }
 }

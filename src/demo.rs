@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::connector::{Connector, ConnectorEvent, FakeConnector, ScriptStep};
 use crate::domain::{
     AccountId, Attachment, Channel, Contact, ConversationKind, ConversationUpsert, Delivery,
-    Direction, IncomingMessage, MessageKind, Timestamp, TriageState,
+    Direction, IncomingMessage, MessageKind, Security, Timestamp, TriageState,
 };
 use crate::store::{Op, Store, StoreError};
 
@@ -256,9 +256,16 @@ pub fn seed_ops(conversations: usize, now: Timestamp) -> Vec<Op> {
             name.clone()
         };
         let remote = format!("demo-{n}");
+        let security = match channel {
+            Channel::Whatsapp | Channel::Telegram => Security::Bridged,
+            _ if n == 7 => Security::IdentityChanged,
+            _ if rng.chance(50) => Security::Verified,
+            _ => Security::Encrypted,
+        };
         ops.push(Op::UpsertConversation(ConversationUpsert {
             account: account.clone(),
             remote_id: remote.clone(),
+            security,
             kind: if group {
                 ConversationKind::Group
             } else {
@@ -425,6 +432,7 @@ pub fn connectors(now: Timestamp) -> Vec<Box<dyn Connector>> {
             ScriptStep::Emit(ConnectorEvent::Conversation(ConversationUpsert {
                 account: AccountId(MATRIX_ACCOUNT.into()),
                 remote_id: "demo-live".into(),
+                security: Security::Bridged,
                 kind: ConversationKind::Direct,
                 channel: Channel::Whatsapp,
                 title: "Familie Aydın".into(),
@@ -457,6 +465,7 @@ pub fn scripted_account(account: &str, now: Timestamp) -> Box<dyn Connector> {
         ConversationUpsert {
             account: acc.clone(),
             remote_id: format!("{account}-kunde-1"),
+            security: Security::Verified,
             kind: ConversationKind::Direct,
             channel: Channel::Signal,
             title: "Erika Mustermann".into(),

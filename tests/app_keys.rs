@@ -38,6 +38,7 @@ fn conv(id: i64, title: &str, channel: Channel, unread: u32, state: TriageState)
         last_activity: Timestamp(NOW.0 - id * 60_000),
         last_preview: format!("Nachricht {id}"),
         draft: (id == 4).then(|| "gespeicherter Entwurf".to_string()),
+        security: Default::default(),
     }
 }
 

@@ -25,6 +25,7 @@ fn upsert(remote: &str) -> ConnectorEvent {
             identity: "@kunde".into(),
             display_name: "Kunde".into(),
         }),
+        security: Default::default(),
     })
 }
 

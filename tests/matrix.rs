@@ -192,6 +192,7 @@ fn whatsapp_portal_is_a_conversation_on_whatsapp_and_replies_reach_the_bridge() 
     assert_eq!(contact.identity, "+4917612345678");
     assert_eq!(contact.display_name, "Max Mustermann");
     assert_eq!(conv.title, "Max Mustermann");
+    assert_eq!(conv.security, tresen::domain::Security::Bridged);
 
     // A reply from tresen reaches the bridge (the appservice receives it), and the
     // customer's answer (the emulator's echo) comes back.
@@ -481,6 +482,8 @@ fn encrypted_direct_chat_both_ways_between_two_tresen_profiles() {
     });
     let conv_a = a.store(|s| s.find_conversation(&room).unwrap().unwrap());
     assert_eq!(conv_a.channel, Channel::Matrix);
+    // End-to-end encrypted, and nobody compared the customer's keys yet.
+    assert_eq!(conv_a.security, tresen::domain::Security::Encrypted);
     assert_eq!(
         conv_a.contact.as_ref().map(|c| c.identity.as_str()),
         Some(customer_id.as_str())

@@ -32,6 +32,7 @@ fn conversation(title: &str, preview: &str) -> Conversation {
         last_activity: Timestamp(NOW.0 - 5 * 60_000),
         last_preview: preview.into(),
         draft: None,
+        security: Default::default(),
     }
 }
 
@@ -338,4 +339,45 @@ fn pending_invites_show_in_the_status_line_and_their_overlay() {
         "{screen}"
     );
     assert!(!screen.contains('\u{1b}'), "{screen}");
+}
+
+#[test]
+fn the_header_says_how_the_conversation_is_protected() {
+    use tresen::domain::Security;
+    let cases = [
+        (Security::Bridged, Lang::De, "🔓 über Bridge"),
+        (Security::Unencrypted, Lang::De, "🔓 unverschlüsselt"),
+        (
+            Security::Encrypted,
+            Lang::De,
+            "🔒 verschlüsselt, nicht verifiziert",
+        ),
+        (
+            Security::Verified,
+            Lang::De,
+            "🔒 verschlüsselt, verifiziert",
+        ),
+        (
+            Security::IdentityChanged,
+            Lang::De,
+            "⚠ Identität geändert – vor dem Senden prüfen",
+        ),
+        (Security::Verified, Lang::En, "🔒 encrypted, verified"),
+        (Security::IdentityChanged, Lang::En, "⚠ identity changed"),
+    ];
+    for (security, lang, expected) in cases {
+        let mut a = app(lang, "Max Mustermann", sample());
+        let mut c = conversation("Max Mustermann", "Heizung tropft");
+        c.security = security;
+        a.update(Msg::Loaded(Loaded::Inbox(vec![c])));
+        let screen = render(&mut a, 160, 30);
+        assert!(
+            screen.contains(expected),
+            "{security:?}: missing {expected:?} in\n{screen}"
+        );
+    }
+    // Unknown says nothing rather than guessing.
+    let mut a = app(Lang::De, "Max Mustermann", sample());
+    let screen = render(&mut a, 160, 30);
+    assert!(!screen.contains("🔒") && !screen.contains("🔓"), "{screen}");
 }

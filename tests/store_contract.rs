@@ -464,8 +464,11 @@ fn a_store_of_schema_1_is_migrated_in_place() {
         let s = SqliteStore::open(&path, None).unwrap();
         drop(s);
         let c = rusqlite::Connection::open(&path).unwrap();
-        c.execute_batch("DROP TABLE drafts; DROP TABLE sync_positions; PRAGMA user_version = 1;")
-            .unwrap();
+        c.execute_batch(
+            "DROP TABLE drafts; DROP TABLE sync_positions; \
+             ALTER TABLE conversations DROP COLUMN security; PRAGMA user_version = 1;",
+        )
+        .unwrap();
     }
     let mut s = SqliteStore::open(&path, None).unwrap();
     let id = seed(&mut s);
@@ -506,7 +509,7 @@ fn messages_indexed_before_schema_3_are_still_found() {
         c.execute_batch(&format!(
             "PRAGMA key = \"x'{}'\"; PRAGMA cipher_page_size = 16384; \
              PRAGMA cipher_hmac_algorithm = HMAC_SHA256; DROP TABLE sync_positions; \
-             PRAGMA user_version = 2;",
+             ALTER TABLE conversations DROP COLUMN security; PRAGMA user_version = 2;",
             "03".repeat(32)
         ))
         .unwrap();
@@ -634,6 +637,28 @@ fn a_placeholder_for_an_undecryptable_message_is_replaced_once_it_decrypts() {
         assert_eq!(
             s.messages(id, None, 10).unwrap()[0].body,
             "Die Heizung ist kalt",
+            "{name}"
+        );
+    });
+}
+
+#[test]
+fn security_state_is_kept_and_updated_by_the_connector() {
+    for_each_store(|name, s| {
+        let id = seed(s);
+        assert_eq!(
+            s.conversation(id).unwrap().unwrap().security,
+            tresen::domain::Security::Unknown,
+            "{name}"
+        );
+        let mut up = conversation("1", "Max Mustermann", Channel::Whatsapp);
+        if let Op::UpsertConversation(c) = &mut up {
+            c.security = tresen::domain::Security::IdentityChanged;
+        }
+        s.apply(&[up]).unwrap();
+        assert_eq!(
+            s.conversation(id).unwrap().unwrap().security,
+            tresen::domain::Security::IdentityChanged,
             "{name}"
         );
     });

@@ -155,6 +155,53 @@ pub struct Contact {
     pub display_name: String,
 }
 
+/// How a conversation is protected, as its connector knows it. Shown in the
+/// conversation header, so the office sees before answering whether it writes into an
+/// end-to-end encrypted chat and whether the customer's identity was checked.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Security {
+    #[default]
+    Unknown,
+    /// Not end-to-end encrypted on this side (a bridged portal: the bridge decrypts the
+    /// customer's WhatsApp/Signal messages and passes them on).
+    Bridged,
+    /// Not encrypted at all.
+    Unencrypted,
+    /// End-to-end encrypted; the other side's identity has not been verified.
+    Encrypted,
+    /// End-to-end encrypted and every other member's identity verified.
+    Verified,
+    /// A member's identity changed after it was verified: someone may be listening in.
+    IdentityChanged,
+}
+
+impl Security {
+    pub const ALL: [Security; 6] = [
+        Self::Unknown,
+        Self::Bridged,
+        Self::Unencrypted,
+        Self::Encrypted,
+        Self::Verified,
+        Self::IdentityChanged,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Unknown => "unknown",
+            Self::Bridged => "bridged",
+            Self::Unencrypted => "unencrypted",
+            Self::Encrypted => "encrypted",
+            Self::Verified => "verified",
+            Self::IdentityChanged => "identity_changed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+}
+
 /// Everything the inbox list shows for one conversation, kept denormalised in the store
 /// so that the list never has to touch the message table.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -176,6 +223,7 @@ pub struct Conversation {
     pub last_preview: String,
     /// An unsent reply the office started; kept across restarts.
     pub draft: Option<String>,
+    pub security: Security,
 }
 
 impl Conversation {
@@ -193,6 +241,7 @@ pub struct ConversationUpsert {
     pub channel: Channel,
     pub title: String,
     pub contact: Option<Contact>,
+    pub security: Security,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

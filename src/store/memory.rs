@@ -51,12 +51,14 @@ impl MemoryStore {
                         last_activity: Timestamp(0),
                         last_preview: String::new(),
                         draft: None,
+                        security: c.security,
                     },
                 );
                 id
             }
         };
         if let Some(conv) = self.conversations.get_mut(&id) {
+            conv.security = c.security;
             conv.kind = c.kind;
             conv.channel = c.channel;
             conv.title = c.title.clone();
@@ -155,6 +157,7 @@ impl MemoryStore {
                             channel: Channel::Other,
                             title: m.conversation_remote_id.clone(),
                             contact: None,
+                            security: Default::default(),
                         },
                         applied,
                     ),

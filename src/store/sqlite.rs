@@ -16,7 +16,7 @@ use super::{
 use crate::domain::{
     AccountId, Attachment, Channel, Contact, Conversation, ConversationId, ConversationKind,
     Delivery, Direction, Edit, IncomingMessage, Message, MessageId, MessageKind, SearchHit,
-    Timestamp, TriageState, UNDECRYPTABLE,
+    Security, Timestamp, TriageState, UNDECRYPTABLE,
 };
 
 /// Length of the raw SQLCipher key.
@@ -113,6 +113,10 @@ const MIGRATIONS: &[&str] = &[
         account  TEXT PRIMARY KEY,
         position TEXT NOT NULL
     );
+    "#,
+    // 5: encryption and verification state per conversation (domain::Security)
+    r#"
+    ALTER TABLE conversations ADD COLUMN security TEXT NOT NULL DEFAULT 'unknown';
     "#,
 ];
 
@@ -346,7 +350,8 @@ impl SqliteStore {
 
 const CONVERSATION_COLUMNS: &str = "id, account, remote_id, kind, channel, title, \
     contact_identity, contact_name, state, snoozed_until, labels, unread, marked_unread, \
-    last_activity, last_preview, (SELECT body FROM drafts d WHERE d.conversation = c.id)";
+    last_activity, last_preview, (SELECT body FROM drafts d WHERE d.conversation = c.id), \
+    security";
 
 fn conversation_from_row(r: &Row<'_>) -> rusqlite::Result<Conversation> {
     let identity: Option<String> = r.get(6)?;
@@ -376,6 +381,7 @@ fn conversation_from_row(r: &Row<'_>) -> rusqlite::Result<Conversation> {
         last_activity: Timestamp(r.get(13)?),
         last_preview: r.get(14)?,
         draft: r.get(15)?,
+        security: Security::parse(&r.get::<_, String>(16)?).unwrap_or_default(),
     })
 }
 
@@ -505,14 +511,24 @@ impl Writer<'_> {
             .tx
             .prepare_cached(
                 "INSERT INTO conversations (account, remote_id, kind, channel, title, \
-                 contact_identity, contact_name) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
+                 contact_identity, contact_name, security) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
                  ON CONFLICT (account, remote_id) DO UPDATE SET kind = excluded.kind, \
                  channel = excluded.channel, title = excluded.title, \
-                 contact_identity = excluded.contact_identity, contact_name = excluded.contact_name \
+                 contact_identity = excluded.contact_identity, contact_name = excluded.contact_name, \
+                 security = excluded.security \
                  RETURNING id",
             )?
             .query_row(
-                params![c.account.0, c.remote_id, kind, c.channel.as_str(), c.title, identity, name],
+                params![
+                    c.account.0,
+                    c.remote_id,
+                    kind,
+                    c.channel.as_str(),
+                    c.title,
+                    identity,
+                    name,
+                    c.security.as_str()
+                ],
                 |r| r.get(0),
             )?;
         self.applied.conversations.insert(ConversationId(id));
@@ -532,6 +548,7 @@ impl Writer<'_> {
             channel: Channel::Other,
             title: remote_id.to_string(),
             contact: None,
+            security: Security::Unknown,
         })
     }
 

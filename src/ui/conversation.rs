@@ -47,6 +47,10 @@ pub fn render(frame: &mut Frame<'_>, app: &App, area: Rect) {
             " · {}",
             state_label(c.state.effective(app.now), lang)
         )));
+        if let Some((text, style)) = security_badge(c.security, lang) {
+            spans.push(Span::raw(" · "));
+            spans.push(Span::styled(text, style));
+        }
         if !c.labels.is_empty() {
             let labels: Vec<String> = c.labels.iter().map(|l| format!("#{}", clean(l))).collect();
             spans.push(Span::styled(
@@ -59,6 +63,41 @@ pub fn render(frame: &mut Frame<'_>, app: &App, area: Rect) {
 
     render_timeline(frame, app, timeline);
     render_composer(frame, app, composer);
+}
+
+/// The header's word on encryption: what protects this chat, and whether the other
+/// side was verified. Nothing while the connector has not said.
+pub fn security_badge(
+    security: crate::domain::Security,
+    lang: crate::app::i18n::Lang,
+) -> Option<(&'static str, ratatui::style::Style)> {
+    use crate::domain::Security;
+    Some(match security {
+        Security::Unknown => return None,
+        Security::Bridged => (lang.t("🔓 über Bridge", "🔓 via bridge"), Theme::DIM),
+        Security::Unencrypted => (
+            lang.t("🔓 unverschlüsselt", "🔓 not encrypted"),
+            Theme::WARN,
+        ),
+        Security::Encrypted => (
+            lang.t(
+                "🔒 verschlüsselt, nicht verifiziert",
+                "🔒 encrypted, not verified",
+            ),
+            Theme::ACCENT,
+        ),
+        Security::Verified => (
+            lang.t("🔒 verschlüsselt, verifiziert", "🔒 encrypted, verified"),
+            Theme::OK,
+        ),
+        Security::IdentityChanged => (
+            lang.t(
+                "⚠ Identität geändert – vor dem Senden prüfen",
+                "⚠ identity changed – check before sending",
+            ),
+            Theme::ERROR,
+        ),
+    })
 }
 
 fn composer_height(app: &App, total: u16) -> u16 {

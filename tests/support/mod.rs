@@ -27,6 +27,7 @@ pub fn conversation(remote: &str, title: &str, channel: Channel) -> Op {
             identity: format!("+49 170 {remote}"),
             display_name: title.into(),
         }),
+        security: Default::default(),
     })
 }
 

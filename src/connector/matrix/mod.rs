@@ -42,7 +42,7 @@ use crate::connector::{
     OutgoingMessage,
 };
 use crate::domain::{
-    AccountId, AccountNetwork, ConversationKind, ConversationUpsert, Delivery, Health,
+    AccountId, AccountNetwork, ConversationKind, ConversationUpsert, Delivery, Health, Security,
 };
 
 /// Events per room per sync; a gap beyond this is filled with `/messages`.
@@ -542,6 +542,49 @@ async fn facts(room: &Room, own_user: &str, accepted_here: bool) -> RoomFacts {
     }
 }
 
+/// Encryption and verification state of a business room. Bridge bots do not count as
+/// people to verify (a portal is not end-to-end encrypted on the Matrix side anyway).
+async fn security(
+    client: &Client,
+    room: &Room,
+    facts: &RoomFacts,
+    bots: &[(String, String)],
+) -> Security {
+    if !room.encryption_state().is_encrypted() {
+        return if facts.bridge.is_some() {
+            Security::Bridged
+        } else {
+            Security::Unencrypted
+        };
+    }
+    let people: Vec<&String> = facts
+        .others
+        .iter()
+        .filter(|u| !bots.iter().any(|(b, _)| b == *u))
+        .collect();
+    let mut all_verified = !people.is_empty();
+    for u in people {
+        let Ok(uid) = matrix_sdk::ruma::UserId::parse(u.as_str()) else {
+            all_verified = false;
+            continue;
+        };
+        match client.encryption().get_user_identity(&uid).await {
+            Ok(Some(identity)) => {
+                if identity.has_verification_violation() {
+                    return Security::IdentityChanged;
+                }
+                all_verified &= identity.is_verified();
+            }
+            _ => all_verified = false,
+        }
+    }
+    if all_verified {
+        Security::Verified
+    } else {
+        Security::Encrypted
+    }
+}
+
 /// Tells the engine about an invite once per run. Returns false once the engine is gone.
 async fn report_invite(room: &Room, state: &mut SyncState, events: &EventSink) -> bool {
     if !state.invites_seen.insert(room.room_id().to_owned()) {
@@ -663,6 +706,7 @@ async fn process(
                     channel,
                     title,
                     contact,
+                    security: security(client, &room, &facts, &state.bots).await,
                 };
                 if !events.emit(ConnectorEvent::Conversation(upsert)).await {
                     return false;
