@@ -88,6 +88,7 @@ impl Connector for Generator {
                             identity: format!("+49 170 {c:07}"),
                             display_name: format!("Kunde {c}"),
                         }),
+                        security: Default::default(),
                     }))
                     .await;
             }
@@ -371,6 +372,7 @@ fn store_only(dir: &Path, n: usize, key: Option<&[u8; 32]>) {
                 channel: Channel::Signal,
                 title: format!("Kunde {c}"),
                 contact: None,
+                security: Default::default(),
             })
         })
         .collect();
