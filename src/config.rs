@@ -73,6 +73,7 @@ pub struct UiConfig {
     pub editor: String,
     pub staff_name: String,
     pub history_page: usize,
+    pub send_typing: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -178,6 +179,7 @@ impl Default for UiConfig {
             editor: String::new(),
             staff_name: String::new(),
             history_page: 200,
+            send_typing: true,
         }
     }
 }

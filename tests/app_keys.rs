@@ -459,6 +459,7 @@ fn retry_resends_the_newest_failed_message_as_a_new_one() {
         delivery,
         edit: None,
         deleted_at: None,
+        reactions: vec![],
     };
     a.update(Msg::Loaded(Loaded::Conversation {
         id: ConversationId(1),
@@ -529,4 +530,75 @@ fn invites_wait_for_a_decision_accept_as_business_or_ignore() {
         })]
     );
     assert!(a.overlay.is_none(), "no invites left");
+}
+
+#[test]
+fn plus_reacts_to_the_customers_last_message() {
+    use tresen::domain::{Delivery, Direction, Message, MessageId, MessageKind};
+    let mut a = app();
+    keys(&mut a, "<enter>");
+    let msg = |id: i64, dir: Direction, remote: Option<&str>| Message {
+        id: MessageId(id),
+        conversation: ConversationId(1),
+        remote_id: remote.map(str::to_string),
+        kind: MessageKind::Chat,
+        direction: dir,
+        sender: String::new(),
+        body: format!("Nachricht {id}"),
+        attachments: vec![],
+        sent_at: NOW,
+        received_at: NOW,
+        delivery: Delivery::Read,
+        edit: None,
+        deleted_at: None,
+        reactions: vec![],
+    };
+    a.update(Msg::Loaded(Loaded::Conversation {
+        id: ConversationId(1),
+        messages: vec![
+            msg(1, Direction::Inbound, Some("$1")),
+            msg(2, Direction::Inbound, Some("$2")),
+            msg(3, Direction::Outbound, Some("$3")),
+        ],
+        older: false,
+        limit: 200,
+        focus: None,
+    }));
+    keys(&mut a, "+");
+    assert!(matches!(a.overlay, Some(Overlay::Reactions { .. })));
+    let e = keys(&mut a, "j<enter>");
+    assert_eq!(
+        e,
+        vec![Effect::Command(Command::React {
+            message: MessageId(2),
+            key: "✅".into()
+        })],
+        "the newest customer message, not our own"
+    );
+    assert!(a.overlay.is_none());
+}
+
+#[test]
+fn typing_is_announced_for_replies_only_and_ends_with_the_reply() {
+    let mut a = app();
+    let typing = |e: &[Effect]| {
+        e.iter()
+            .filter_map(|x| match x {
+                Effect::Command(Command::Typing { typing, .. }) => Some(*typing),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+    };
+    let e = keys(&mut a, "rHallo");
+    assert_eq!(typing(&e), vec![true], "once, not per key");
+    let e = keys(&mut a, "<enter>");
+    assert_eq!(typing(&e), vec![false]);
+    // An internal note never tells the customer anything.
+    let e = keys(&mut a, "mRückruf notiert<enter>");
+    assert!(typing(&e).is_empty(), "{e:?}");
+    // Off in the config: nothing.
+    let mut b = app();
+    b.cfg.send_typing = false;
+    let e = keys(&mut b, "rHallo<enter>");
+    assert!(typing(&e).is_empty());
 }

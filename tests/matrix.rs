@@ -875,3 +875,100 @@ fn a_reinstalled_office_pc_reads_the_encrypted_history_with_the_recovery_key() {
     assert!(shown.contains(secret), "{shown}");
     assert!(!shown.contains("could not be decrypted"), "{shown}");
 }
+
+#[test]
+fn reactions_and_typing_both_ways() {
+    let hs = synapse();
+    let (p, _, mxid) = office(hs);
+    let phone = "4915110000003";
+    let room = hs.portal(phone, &mxid, "Rita Roth");
+    let run = Running::start(&p);
+    run.accept_invite(&room);
+    let question = hs.puppet_says(&room, phone, "Kommen Sie morgen?");
+    wait_for("the question", || {
+        bodies(&run.messages()).contains(&"Kommen Sie morgen?".to_string())
+    });
+    let conv = run.store(|s| s.find_conversation(&room).unwrap().unwrap());
+
+    // The customer types: the inbox knows who, while it lasts.
+    hs.puppet_types(&room, phone, true);
+    wait_for("the typing notice", || {
+        run.handle
+            .typing()
+            .get(&conv.id)
+            .is_some_and(|n| n == &vec!["Rita Roth".to_string()])
+    });
+    hs.puppet_types(&room, phone, false);
+    wait_for("typing to end", || {
+        !run.handle.typing().contains_key(&conv.id)
+    });
+
+    // The office reacts; the bridge gets the reaction, and the echo is stored once.
+    let msg = run
+        .messages()
+        .into_iter()
+        .find(|m| m.remote_id.as_deref() == Some(question.as_str()))
+        .unwrap();
+    run.rt
+        .block_on(run.handle.command(EngineCommand::React {
+            message: msg.id,
+            key: "👍".into(),
+        }))
+        .unwrap();
+    wait_for("the bridge to receive the reaction", || {
+        hs.bridge_events().iter().any(|e| {
+            e["type"] == "m.reaction"
+                && e["sender"] == mxid.as_str()
+                && e["content"]["m.relates_to"]["event_id"] == question.as_str()
+                && e["content"]["m.relates_to"]["key"] == "👍"
+        })
+    });
+    // The customer reacts to our reply as well, then takes it back.
+    let mine = run
+        .rt
+        .block_on(
+            run.handle
+                .send(conv.id, "Ja, um 9 Uhr.".into(), "Anna".into()),
+        )
+        .unwrap();
+    wait_for("our reply to be sent", || {
+        run.store(|s| s.message(mine).unwrap())
+            .is_some_and(|m| m.remote_id.is_some())
+    });
+    let reply_id = run.store(|s| s.message(mine).unwrap().unwrap().remote_id.unwrap());
+    let thumbs = hs.puppet_reacts(&room, phone, &reply_id, "🙏");
+    let reactions_of = |id| run.store(|s| s.message(id).unwrap().unwrap().reactions);
+    wait_for("the customer's reaction", || {
+        reactions_of(mine)
+            .iter()
+            .any(|r| r.key == "🙏" && r.sender == "Rita Roth" && !r.outbound)
+    });
+    wait_for("our reaction's echo", || {
+        reactions_of(msg.id)
+            .iter()
+            .any(|r| r.key == "👍" && r.outbound)
+    });
+    hs.puppet_deletes(&room, phone, &thumbs);
+    wait_for("the withdrawn reaction to go", || {
+        reactions_of(mine).is_empty()
+    });
+    assert_eq!(reactions_of(msg.id).len(), 1, "our reaction stored once");
+
+    // The office types a reply: the bridge sees the puppet's typing notification.
+    run.rt
+        .block_on(run.handle.command(EngineCommand::Typing {
+            conversation: conv.id,
+            typing: true,
+        }))
+        .unwrap();
+    wait_for("the bridge to see us typing", || {
+        hs.bridge_events().iter().any(|e| {
+            e["type"] == "m.typing"
+                && e["room_id"] == room.as_str()
+                && e["content"]["user_ids"]
+                    .as_array()
+                    .is_some_and(|u| u.iter().any(|x| x == mxid.as_str()))
+        })
+    });
+    run.stop();
+}

@@ -55,6 +55,7 @@ fn msg(id: i64, kind: MessageKind, dir: Direction, body: &str, at_min: i64) -> M
         delivery: Delivery::Read,
         edit: None,
         deleted_at: None,
+        reactions: vec![],
     }
 }
 
@@ -380,4 +381,31 @@ fn the_header_says_how_the_conversation_is_protected() {
     let mut a = app(Lang::De, "Max Mustermann", sample());
     let screen = render(&mut a, 160, 30);
     assert!(!screen.contains("🔒") && !screen.contains("🔓"), "{screen}");
+}
+
+#[test]
+fn reactions_and_typing_are_shown() {
+    let mut messages = sample();
+    let first = messages
+        .iter_mut()
+        .find(|m| m.direction == Direction::Inbound && m.kind == MessageKind::Chat)
+        .unwrap();
+    for (key, sender, outbound) in [
+        ("👍", "Max", false),
+        ("👍", "Anna", true),
+        ("✅", "Anna", true),
+    ] {
+        first.reactions.push(tresen::domain::Reaction {
+            key: key.into(),
+            sender: sender.into(),
+            outbound,
+        });
+    }
+    let mut a = app(Lang::De, "Max Mustermann", messages);
+    let mut typing = std::collections::BTreeMap::new();
+    typing.insert(ConversationId(1), vec!["Max \u{1b}[2J".to_string()]);
+    a.update(Msg::Loaded(Loaded::Typing(typing)));
+    let screen = render(&mut a, 160, 30);
+    assert!(screen.contains("👍 Max, Sie · ✅ Sie"), "{screen}");
+    assert!(screen.contains("✎ Max ␛[2J schreibt …"), "{screen}");
 }

@@ -663,3 +663,54 @@ fn security_state_is_kept_and_updated_by_the_connector() {
         );
     });
 }
+
+#[test]
+fn reactions_show_on_their_message_and_go_when_withdrawn() {
+    for_each_store(|name, s| {
+        let id = seed(s);
+        let react = |rid: &str, key: &str, outbound: bool| Op::Reaction {
+            account: account(),
+            remote_id: rid.into(),
+            target: "m1".into(),
+            key: key.into(),
+            sender: if outbound {
+                "Anna".into()
+            } else {
+                "Max".into()
+            },
+            outbound,
+            at: T0,
+        };
+        s.apply(&[react("r1", "👍", false), react("r2", "✅", true)])
+            .unwrap();
+        s.apply(&[react("r1", "👍", false)]).unwrap(); // replay
+        let m = &s.messages(id, None, 10).unwrap()[0];
+        assert_eq!(
+            m.reactions
+                .iter()
+                .map(|r| (r.key.as_str(), r.sender.as_str(), r.outbound))
+                .collect::<Vec<_>>(),
+            vec![("👍", "Max", false), ("✅", "Anna", true)],
+            "{name}"
+        );
+        assert_eq!(
+            s.message(m.id).unwrap().unwrap().reactions.len(),
+            2,
+            "{name}"
+        );
+        s.apply(&[Op::RemoteDelete {
+            account: account(),
+            remote_id: "r1".into(),
+            at: T0,
+        }])
+        .unwrap();
+        let msgs = s.messages(id, None, 10).unwrap();
+        assert_eq!(msgs[0].reactions.len(), 1, "{name}");
+        assert_eq!(msgs[0].reactions[0].key, "✅", "{name}");
+        assert!(
+            msgs[0].deleted_at.is_none(),
+            "{name}: the message itself stays"
+        );
+        assert_eq!(msgs.len(), 2, "{name}: a reaction is no message");
+    });
+}

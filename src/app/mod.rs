@@ -38,6 +38,7 @@ pub struct AppConfig {
     pub keymap: Keymap,
     pub demo: bool,
     pub mouse: bool,
+    pub send_typing: bool,
 }
 
 impl AppConfig {
@@ -51,6 +52,7 @@ impl AppConfig {
             keymap: Keymap::new(&config.key_overrides()),
             demo,
             mouse: config.ui.mouse,
+            send_typing: config.ui.send_typing,
         }
     }
 }
@@ -91,6 +93,8 @@ pub enum Loaded {
     Invites(Vec<(AccountId, Invite)>),
     /// Background work finished (an attachment opened or saved): a line for the status.
     Done(String),
+    /// Who is typing where.
+    Typing(BTreeMap<ConversationId, Vec<String>>),
     Failed(String),
 }
 
@@ -111,6 +115,7 @@ pub enum Query {
     },
     Health,
     Invites,
+    Typing,
 }
 
 /// Writes, carried out by the engine.
@@ -127,6 +132,14 @@ pub enum Command {
     AcceptInvite {
         account: AccountId,
         remote_id: String,
+    },
+    React {
+        message: MessageId,
+        key: String,
+    },
+    Typing {
+        conversation: ConversationId,
+        typing: bool,
     },
 }
 
@@ -190,6 +203,10 @@ pub enum Overlay {
     },
     /// The attachments of the open conversation, newest first.
     Attachments {
+        selected: usize,
+    },
+    /// Emoji to react with ([`crate::domain::QUICK_REACTIONS`]).
+    Reactions {
         selected: usize,
     },
     /// Path of a file to attach to the reply.
@@ -300,6 +317,10 @@ pub struct App {
     pub compose_mode: ComposeMode,
     /// Files attached to the reply being written (paths, read when it is sent).
     pub pending_files: Vec<String>,
+    /// Who is typing, per conversation (from the networks).
+    pub typing: BTreeMap<ConversationId, Vec<String>>,
+    /// When the last "typing" notice went out, and for which conversation.
+    typing_sent: Option<(ConversationId, Timestamp)>,
     drafts: HashMap<ConversationId, String>,
     pub health: BTreeMap<AccountId, Health>,
     /// Invites waiting for a decision: accept as business, or ignore.
@@ -341,6 +362,8 @@ impl App {
             composer: TextInput::default(),
             compose_mode: ComposeMode::Reply,
             pending_files: Vec::new(),
+            typing: BTreeMap::new(),
+            typing_sent: None,
             drafts: HashMap::new(),
             health: BTreeMap::new(),
             invites: Vec::new(),
@@ -390,7 +413,8 @@ impl App {
                 Overlay::SearchResults { .. }
                 | Overlay::QuickReplies { .. }
                 | Overlay::Invites { .. }
-                | Overlay::Attachments { .. },
+                | Overlay::Attachments { .. }
+                | Overlay::Reactions { .. },
             ) => Context::Picker,
             None => match self.focus {
                 Focus::Inbox => Context::Inbox,
@@ -465,6 +489,7 @@ impl App {
                 vec![Effect::Load(Query::Health), Effect::Load(Query::Invites)]
             }
             Notification::CaughtUp => vec![],
+            Notification::Typing => vec![Effect::Load(Query::Typing)],
         }
     }
 
@@ -572,6 +597,10 @@ impl App {
                 if let Some(Overlay::Invites { selected }) = &mut self.overlay {
                     *selected = (*selected).min(self.invites.len().saturating_sub(1));
                 }
+                vec![]
+            }
+            Loaded::Typing(map) => {
+                self.typing = map;
                 vec![]
             }
             Loaded::Done(text) | Loaded::Failed(text) => {
@@ -709,7 +738,7 @@ impl App {
             }
         }
         self.after_edit();
-        Some(vec![])
+        Some(self.typing_effects())
     }
 
     fn after_edit(&mut self) {
@@ -767,6 +796,7 @@ impl App {
                 }
                 Some(Overlay::Invites { selected }) => self.accept_invite(selected),
                 Some(Overlay::Attachments { selected }) => self.attachment_effect(selected, true),
+                Some(Overlay::Reactions { selected }) => self.react(selected),
                 _ => self.open_selected(Focus::Conversation),
             },
             Action::Back => {
@@ -797,6 +827,21 @@ impl App {
                     let (_, invite) = self.invites.remove(selected);
                     self.ignored_invites.insert(invite.remote_id);
                     self.close_invites_if_empty(selected);
+                }
+                vec![]
+            }
+            Action::React => {
+                if self.react_target().is_none() {
+                    self.flash = Some(
+                        self.lang()
+                            .t(
+                                "Keine Kundennachricht zum Reagieren",
+                                "No customer message to react to",
+                            )
+                            .into(),
+                    );
+                } else {
+                    self.overlay = Some(Overlay::Reactions { selected: 0 });
                 }
                 vec![]
             }
@@ -977,6 +1022,10 @@ impl App {
                 *selected = step(*selected, self.invites.len());
                 vec![]
             }
+            (Some(Overlay::Reactions { selected }), _) => {
+                *selected = step(*selected, crate::domain::QUICK_REACTIONS.len());
+                vec![]
+            }
             (Some(Overlay::Attachments { selected }), _) => {
                 let len = self
                     .open
@@ -1068,21 +1117,23 @@ impl App {
     /// has the engine keep it, so a draft survives switching, leaving and quitting.
     /// Notes are never kept as drafts: they are short, and must never become a reply.
     fn stash_draft(&mut self) -> Vec<Effect> {
+        let mut effects = self.stop_typing();
         let Some(id) = self.open.as_ref().map(|o| o.id) else {
-            return vec![];
+            return effects;
         };
         if self.compose_mode != ComposeMode::Reply {
-            return vec![];
+            return effects;
         }
         let text = self.composer.text().to_string();
         if self.drafts.get(&id).map_or("", String::as_str) == text {
-            return vec![];
+            return effects;
         }
         self.drafts.insert(id, text.clone());
-        vec![Effect::Command(Command::Local(Op::SetDraft {
+        effects.push(Effect::Command(Command::Local(Op::SetDraft {
             conversation: id,
             body: text,
-        }))]
+        })));
+        effects
     }
 
     /// The kept draft of a conversation, if any.
@@ -1182,6 +1233,68 @@ impl App {
         effects
     }
 
+    /// The message a reaction goes to: the customer's newest message that the network
+    /// knows.
+    pub fn react_target(&self) -> Option<&Message> {
+        self.open.as_ref()?.messages.iter().rev().find(|m| {
+            m.kind == crate::domain::MessageKind::Chat
+                && m.direction == crate::domain::Direction::Inbound
+                && m.remote_id.is_some()
+        })
+    }
+
+    fn react(&mut self, idx: usize) -> Vec<Effect> {
+        self.overlay = None;
+        let Some(key) = crate::domain::QUICK_REACTIONS.get(idx) else {
+            return vec![];
+        };
+        let Some(m) = self.react_target() else {
+            return vec![];
+        };
+        let message = m.id;
+        let preview: String = m.display_body().chars().take(30).collect();
+        self.flash = Some(format!("{key} → „{preview}“"));
+        vec![Effect::Command(Command::React {
+            message,
+            key: (*key).to_string(),
+        })]
+    }
+
+    /// A "typing" notice while a reply (never a note) is written: at most one every
+    /// 5 s; the network shows it for a while on its own.
+    fn typing_effects(&mut self) -> Vec<Effect> {
+        if !self.cfg.send_typing
+            || self.focus != Focus::Composer
+            || self.compose_mode != ComposeMode::Reply
+            || self.overlay.is_some()
+        {
+            return vec![];
+        }
+        let Some(id) = self.open.as_ref().map(|o| o.id) else {
+            return vec![];
+        };
+        let fresh = matches!(self.typing_sent, Some((c, t)) if c == id && self.now.0 - t.0 < 5_000);
+        if fresh || self.composer.is_empty() {
+            return vec![];
+        }
+        self.typing_sent = Some((id, self.now));
+        vec![Effect::Command(Command::Typing {
+            conversation: id,
+            typing: true,
+        })]
+    }
+
+    /// Ends a "typing" notice that went out (reply sent, composer left).
+    fn stop_typing(&mut self) -> Vec<Effect> {
+        match self.typing_sent.take() {
+            Some((conversation, _)) => vec![Effect::Command(Command::Typing {
+                conversation,
+                typing: false,
+            })],
+            None => vec![],
+        }
+    }
+
     /// Attachments of the loaded messages of the open conversation, newest first.
     pub fn attachments(&self) -> Vec<(&Message, usize)> {
         let Some(open) = &self.open else {
@@ -1275,7 +1388,7 @@ impl App {
             return vec![];
         }
         let body = self.composer.take();
-        let mut effects = Vec::new();
+        let mut effects = self.stop_typing();
         if self.compose_mode == ComposeMode::Reply && self.draft(id).is_some() {
             self.drafts.insert(id, String::new());
             effects.push(Effect::Command(Command::Local(Op::SetDraft {

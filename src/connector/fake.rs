@@ -28,6 +28,8 @@ pub enum ScriptStep {
 pub struct FakeHandle {
     sent: Arc<Mutex<Vec<OutgoingMessage>>>,
     read: Arc<Mutex<Vec<String>>>,
+    reacted: Arc<Mutex<Vec<(String, String)>>>,
+    typing: Arc<Mutex<Vec<(String, bool)>>>,
 }
 
 impl FakeHandle {
@@ -37,6 +39,16 @@ impl FakeHandle {
 
     pub fn marked_read(&self) -> Vec<String> {
         self.read.lock().map(|v| v.clone()).unwrap_or_default()
+    }
+
+    /// (target message, emoji) of every reaction sent.
+    pub fn reacted(&self) -> Vec<(String, String)> {
+        self.reacted.lock().map(|v| v.clone()).unwrap_or_default()
+    }
+
+    /// (conversation, typing) of every typing notice.
+    pub fn typing(&self) -> Vec<(String, bool)> {
+        self.typing.lock().map(|v| v.clone()).unwrap_or_default()
     }
 }
 
@@ -178,6 +190,30 @@ impl FakeConnector {
                 }
                 // The scripted network sends no invites.
                 ConnectorCommand::Join { .. } => {}
+                ConnectorCommand::React { target, key, .. } => {
+                    if let Ok(mut v) = self.handle.reacted.lock() {
+                        v.push((target.clone(), key.clone()));
+                    }
+                    // The network echoes the reaction back, as Matrix does.
+                    sent_count += 1;
+                    sink.emit(ConnectorEvent::Reaction {
+                        remote_id: format!("{}-reaction-{sent_count}", self.account),
+                        target,
+                        key,
+                        sender: String::new(),
+                        outbound: true,
+                        at: Timestamp::now(),
+                    })
+                    .await;
+                }
+                ConnectorCommand::Typing {
+                    conversation_remote_id,
+                    typing,
+                } => {
+                    if let Ok(mut v) = self.handle.typing.lock() {
+                        v.push((conversation_remote_id, typing));
+                    }
+                }
                 // Scripted attachments carry their bytes in the source (for the demo
                 // and the app tests): "inline:" followed by the content.
                 ConnectorCommand::Fetch {

@@ -40,9 +40,24 @@ pub enum ConnectorEvent {
         body: String,
         at: Timestamp,
     },
+    /// `remote_id` was deleted: a message (the original is kept) or a reaction (removed).
     Deleted {
         remote_id: String,
         at: Timestamp,
+    },
+    /// An emoji reaction on message `target`. `remote_id` identifies the reaction itself.
+    Reaction {
+        remote_id: String,
+        target: String,
+        key: String,
+        sender: String,
+        outbound: bool,
+        at: Timestamp,
+    },
+    /// Who is typing in a conversation right now (empty: nobody). Never stored.
+    Typing {
+        conversation_remote_id: String,
+        names: Vec<String>,
     },
     /// The initial sync is complete; `tresen sync --once` stops after every connector
     /// has said this.
@@ -92,6 +107,17 @@ pub enum ConnectorCommand {
     /// Accept an invite as a business conversation.
     Join {
         remote_id: String,
+    },
+    /// React with `key` (an emoji) to message `target` (a remote id).
+    React {
+        conversation_remote_id: String,
+        target: String,
+        key: String,
+    },
+    /// The office is (or stopped) writing a reply in this conversation.
+    Typing {
+        conversation_remote_id: String,
+        typing: bool,
     },
     /// Download attachment `index` of a stored message; `source` is the
     /// [`Attachment::source`] this connector reported. Answered with

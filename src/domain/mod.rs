@@ -391,7 +391,23 @@ pub struct Message {
     pub edit: Option<Edit>,
     /// When the other side deleted it; the original stays readable for the office.
     pub deleted_at: Option<Timestamp>,
+    /// Emoji reactions to this message, oldest first.
+    #[serde(default)]
+    pub reactions: Vec<Reaction>,
 }
+
+/// An emoji someone put on a message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reaction {
+    pub key: String,
+    /// Display name (or id) of who reacted.
+    pub sender: String,
+    /// Sent by the office (from here or another device).
+    pub outbound: bool,
+}
+
+/// The emoji the office can react with: short, unambiguous acknowledgements.
+pub const QUICK_REACTIONS: [&str; 6] = ["👍", "✅", "🙏", "❤️", "😊", "👀"];
 
 impl Message {
     /// The text to show: the edited body if there is one.

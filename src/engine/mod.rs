@@ -47,6 +47,8 @@ pub enum Notification {
     Health,
     /// Every connector finished its initial sync.
     CaughtUp,
+    /// Who is typing changed (read it with [`EngineHandle::typing`]).
+    Typing,
 }
 
 #[derive(Debug)]
@@ -60,6 +62,16 @@ pub enum EngineCommand {
         files: Vec<NewFile>,
         sender: String,
         reply: Option<oneshot::Sender<Result<MessageId, EngineError>>>,
+    },
+    /// React to a stored message with an emoji.
+    React {
+        message: MessageId,
+        key: String,
+    },
+    /// The office is (or stopped) typing a reply; forwarded if the network shows it.
+    Typing {
+        conversation: ConversationId,
+        typing: bool,
     },
     /// Make attachment `index` of a message available in the attachment store,
     /// downloading it through its connector if it is not there yet.
@@ -126,7 +138,10 @@ pub struct EngineHandle {
     store: SharedStore,
     health: Arc<Mutex<BTreeMap<AccountId, Health>>>,
     invites: Invites,
+    typing: Typing,
 }
+
+type Typing = Arc<Mutex<BTreeMap<ConversationId, Vec<String>>>>;
 
 /// Invites waiting for the office's decision, per account. Kept in memory only: an
 /// invite is not business data until someone accepts it.
@@ -202,6 +217,11 @@ impl EngineHandle {
         self.invites.lock().map(|m| m.clone()).unwrap_or_default()
     }
 
+    /// Who is typing where, as the networks last said. Kept in memory only.
+    pub fn typing(&self) -> BTreeMap<ConversationId, Vec<String>> {
+        self.typing.lock().map(|m| m.clone()).unwrap_or_default()
+    }
+
     pub fn health(&self) -> BTreeMap<AccountId, Health> {
         self.health.lock().map(|h| h.clone()).unwrap_or_default()
     }
@@ -227,6 +247,7 @@ pub struct Engine {
     bus: broadcast::Sender<Notification>,
     health: Arc<Mutex<BTreeMap<AccountId, Health>>>,
     invites: Invites,
+    typing: Typing,
     connectors: HashMap<AccountId, mpsc::Sender<ConnectorCommand>>,
     tasks: Vec<JoinHandle<()>>,
     pending_caught_up: usize,
@@ -249,6 +270,7 @@ impl Engine {
         let (bus, _) = broadcast::channel(1024);
         let health = Arc::new(Mutex::new(BTreeMap::new()));
         let invites: Invites = Arc::default();
+        let typing: Typing = Arc::default();
         let mut routes = HashMap::new();
         let mut tasks = Vec::new();
         let count = connectors.len();
@@ -296,6 +318,7 @@ impl Engine {
             store: store.clone(),
             health: health.clone(),
             invites: invites.clone(),
+            typing: typing.clone(),
         };
         let engine = Engine {
             store,
@@ -305,6 +328,7 @@ impl Engine {
             bus,
             health,
             invites,
+            typing,
             connectors: routes,
             tasks,
             pending_caught_up: count,
@@ -408,6 +432,7 @@ impl Engine {
         let mut fetched = Vec::new();
         // Announced after the batch is stored: whoever hears it reads a complete store.
         let mut caught_up = false;
+        let mut typing_changed = false;
         for (account, ev) in batch {
             match ev {
                 ConnectorEvent::Health(h) => {
@@ -452,6 +477,40 @@ impl Engine {
                     remote_id,
                     at,
                 }),
+                ConnectorEvent::Reaction {
+                    remote_id,
+                    target,
+                    key,
+                    sender,
+                    outbound,
+                    at,
+                } => ops.push(Op::Reaction {
+                    account,
+                    remote_id,
+                    target,
+                    key,
+                    sender,
+                    outbound,
+                    at,
+                }),
+                ConnectorEvent::Typing {
+                    conversation_remote_id,
+                    names,
+                } => {
+                    let conv = self
+                        .store
+                        .read(|s| s.conversation_by_remote(&account, &conversation_remote_id));
+                    if let Ok(Some(id)) = conv
+                        && let Ok(mut map) = self.typing.lock()
+                    {
+                        if names.is_empty() {
+                            map.remove(&id);
+                        } else {
+                            map.insert(id, names);
+                        }
+                        typing_changed = true;
+                    }
+                }
                 ConnectorEvent::Checkpoint(position) => {
                     ops.push(Op::SetSyncPosition { account, position })
                 }
@@ -519,6 +578,9 @@ impl Engine {
         }
         if health_changed {
             self.notify(Notification::Health);
+        }
+        if typing_changed {
+            self.notify(Notification::Typing);
         }
         if caught_up {
             self.notify(Notification::CaughtUp);
@@ -596,8 +658,54 @@ impl Engine {
                 index,
                 reply,
             } => self.fetch(message, index, reply),
+            EngineCommand::React { message, key } => {
+                if let Err(e) = self.react(message, key) {
+                    tracing::warn!(message = message.0, error = %e, "reaction not sent");
+                }
+            }
+            EngineCommand::Typing {
+                conversation,
+                typing,
+            } => {
+                let conv = self.store.read(|s| s.conversation(conversation));
+                if let Ok(Some(conv)) = conv
+                    && let Some(tx) = self.connectors.get(&conv.account)
+                {
+                    // Best effort: a lost typing notice is harmless.
+                    let _ = tx.try_send(ConnectorCommand::Typing {
+                        conversation_remote_id: conv.remote_id,
+                        typing,
+                    });
+                }
+            }
             EngineCommand::Shutdown => {}
         }
+    }
+
+    /// Reactions are not stored as pending: the network's echo stores them, so what the
+    /// inbox shows is what the customer sees.
+    fn react(&mut self, message: MessageId, key: String) -> Result<(), EngineError> {
+        let (m, conv) = self.store.read(|s| -> Result<_, StoreError> {
+            let m = s
+                .message(message)?
+                .ok_or(StoreError::NoMessage(message.0))?;
+            let conv = s
+                .conversation(m.conversation)?
+                .ok_or_else(|| StoreError::NoConversation(m.conversation.to_string()))?;
+            Ok((m, conv))
+        })?;
+        let target = m
+            .remote_id
+            .ok_or_else(|| EngineError::Refused("this message is not on the network".into()))?;
+        let tx = self.connectors.get(&conv.account).ok_or_else(|| {
+            EngineError::Refused("no connector is running for this account".into())
+        })?;
+        tx.try_send(ConnectorCommand::React {
+            conversation_remote_id: conv.remote_id,
+            target,
+            key,
+        })
+        .map_err(|_| EngineError::Refused("the connector is busy; try again".into()))
     }
 
     fn answer_fetch(&mut self, key: (MessageId, usize), result: Result<BlobId, EngineError>) {

@@ -6,8 +6,8 @@ use super::query::query_words;
 use super::{Applied, LocalMessage, Op, Result, Stats, Store, StoreError, StoreRead, preview_of};
 use crate::domain::{
     AccountId, Channel, Conversation, ConversationId, ConversationKind, ConversationUpsert,
-    Delivery, Direction, Edit, Message, MessageId, MessageKind, SearchHit, Timestamp, TriageState,
-    UNDECRYPTABLE,
+    Delivery, Direction, Edit, Message, MessageId, MessageKind, Reaction, SearchHit, Timestamp,
+    TriageState, UNDECRYPTABLE,
 };
 
 #[derive(Default, Clone)]
@@ -19,6 +19,8 @@ pub struct MemoryStore {
     next_conversation: i64,
     next_message: i64,
     sync_positions: HashMap<AccountId, String>,
+    /// Reaction remote id → the message it sits on and the reaction.
+    reaction_ids: HashMap<(String, String), (MessageId, Reaction)>,
 }
 
 impl MemoryStore {
@@ -110,6 +112,7 @@ impl MemoryStore {
                     delivery,
                     edit: None,
                     deleted_at: None,
+                    reactions: Vec::new(),
                 },
             ),
         );
@@ -186,6 +189,7 @@ impl MemoryStore {
                             },
                             edit: None,
                             deleted_at: None,
+                            reactions: Vec::new(),
                         },
                     ),
                 );
@@ -284,10 +288,45 @@ impl MemoryStore {
                 remote_id,
                 at,
             } => {
+                if let Some((id, r)) = self
+                    .reaction_ids
+                    .remove(&(account.0.clone(), remote_id.clone()))
+                    && let Some((_, m)) = self.messages.get_mut(&id)
+                {
+                    if let Some(pos) = m.reactions.iter().position(|x| *x == r) {
+                        m.reactions.remove(pos);
+                    }
+                    applied.conversations.insert(m.conversation);
+                }
                 if let Some(m) = self.by_remote_mut(account, remote_id) {
                     m.deleted_at.get_or_insert(*at);
                     let c = m.conversation;
                     applied.conversations.insert(c);
+                }
+            }
+            Op::Reaction {
+                account,
+                remote_id,
+                target,
+                key,
+                sender,
+                outbound,
+                ..
+            } => {
+                let rkey = (account.0.clone(), remote_id.clone());
+                if self.reaction_ids.contains_key(&rkey) {
+                    return Ok(());
+                }
+                let reaction = Reaction {
+                    key: key.clone(),
+                    sender: sender.clone(),
+                    outbound: *outbound,
+                };
+                if let Some(m) = self.by_remote_mut(account, target) {
+                    m.reactions.push(reaction.clone());
+                    let (id, conv) = (m.id, m.conversation);
+                    applied.conversations.insert(conv);
+                    self.reaction_ids.insert(rkey, (id, reaction));
                 }
             }
             Op::SetAttachmentBlob {
@@ -496,6 +535,17 @@ impl StoreRead for MemoryStore {
             }
         }
         Ok(hits)
+    }
+
+    fn conversation_by_remote(
+        &self,
+        account: &AccountId,
+        remote_id: &str,
+    ) -> Result<Option<ConversationId>> {
+        Ok(self
+            .by_remote
+            .get(&(account.0.clone(), remote_id.to_string()))
+            .copied())
     }
 
     fn undecryptable(&self, account: &AccountId, limit: usize) -> Result<Vec<(String, String)>> {

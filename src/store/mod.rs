@@ -130,6 +130,17 @@ pub enum Op {
         account: AccountId,
         position: String,
     },
+    /// Someone reacted to message `target` (a remote id) with `key`. `remote_id` is the
+    /// reaction's own id: deleting it (`RemoteDelete`) takes the reaction away.
+    Reaction {
+        account: AccountId,
+        remote_id: String,
+        target: String,
+        key: String,
+        sender: String,
+        outbound: bool,
+        at: Timestamp,
+    },
     /// The bytes of a message's attachment `index` are now in the attachment store.
     SetAttachmentBlob {
         message: MessageId,
@@ -171,6 +182,12 @@ pub trait StoreRead {
         limit: usize,
     ) -> Result<Vec<Message>>;
     fn message(&self, id: MessageId) -> Result<Option<Message>>;
+    /// The conversation with this remote id on this account.
+    fn conversation_by_remote(
+        &self,
+        account: &AccountId,
+        remote_id: &str,
+    ) -> Result<Option<ConversationId>>;
     /// Full-text search over message bodies, notes and contact names; newest first.
     fn search(&self, query: &str, limit: usize) -> Result<Vec<SearchHit>>;
     fn stats(&self) -> Result<Stats>;

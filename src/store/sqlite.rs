@@ -15,8 +15,8 @@ use super::{
 };
 use crate::domain::{
     AccountId, Attachment, Channel, Contact, Conversation, ConversationId, ConversationKind,
-    Delivery, Direction, Edit, IncomingMessage, Message, MessageId, MessageKind, SearchHit,
-    Security, Timestamp, TriageState, UNDECRYPTABLE,
+    Delivery, Direction, Edit, IncomingMessage, Message, MessageId, MessageKind, Reaction,
+    SearchHit, Security, Timestamp, TriageState, UNDECRYPTABLE,
 };
 
 /// Length of the raw SQLCipher key.
@@ -117,6 +117,20 @@ const MIGRATIONS: &[&str] = &[
     // 5: encryption and verification state per conversation (domain::Security)
     r#"
     ALTER TABLE conversations ADD COLUMN security TEXT NOT NULL DEFAULT 'unknown';
+    "#,
+    // 6: emoji reactions, by the reaction's own remote id (a redaction removes it)
+    r#"
+    CREATE TABLE reactions (
+        account   TEXT NOT NULL,
+        remote_id TEXT NOT NULL,
+        target    TEXT NOT NULL,
+        key       TEXT NOT NULL,
+        sender    TEXT NOT NULL,
+        outbound  INTEGER NOT NULL,
+        at        INTEGER NOT NULL,
+        PRIMARY KEY (account, remote_id)
+    );
+    CREATE INDEX reactions_target ON reactions (account, target);
     "#,
 ];
 
@@ -435,6 +449,7 @@ fn message_from_row(r: &Row<'_>) -> rusqlite::Result<Message> {
             at: Timestamp(edit_at.unwrap_or_default()),
         }),
         deleted_at: r.get::<_, Option<i64>>(13)?.map(Timestamp),
+        reactions: Vec::new(),
     })
 }
 
@@ -850,6 +865,24 @@ impl Writer<'_> {
                 remote_id,
                 at,
             } => {
+                let conv: Option<i64> = self
+                    .tx
+                    .prepare_cached(
+                        "SELECT m.conversation FROM reactions r JOIN messages m \
+                         ON m.account = r.account AND m.remote_id = r.target \
+                         WHERE r.account = ?1 AND r.remote_id = ?2",
+                    )?
+                    .query_row(params![account.0, remote_id], |r| r.get(0))
+                    .optional()?;
+                if let Some(c) = conv {
+                    // A withdrawn reaction is just gone: it is no message of its own.
+                    self.tx
+                        .prepare_cached(
+                            "DELETE FROM reactions WHERE account = ?1 AND remote_id = ?2",
+                        )?
+                        .execute(params![account.0, remote_id])?;
+                    self.applied.conversations.insert(ConversationId(c));
+                }
                 if self.touch_by_remote(&account.0, remote_id)?.is_some() {
                     self.tx
                         .prepare_cached(
@@ -858,6 +891,23 @@ impl Writer<'_> {
                         )?
                         .execute(params![account.0, remote_id, at.0])?;
                 }
+            }
+            Op::Reaction {
+                account,
+                remote_id,
+                target,
+                key,
+                sender,
+                outbound,
+                at,
+            } => {
+                self.tx
+                    .prepare_cached(
+                        "INSERT INTO reactions (account, remote_id, target, key, sender, outbound, at) \
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING",
+                    )?
+                    .execute(params![account.0, remote_id, target, key, sender, outbound, at.0])?;
+                self.touch_by_remote(&account.0, target)?;
             }
             Op::SetAttachmentBlob {
                 message,
@@ -1005,6 +1055,29 @@ impl Store for SqliteStore {
     }
 }
 
+impl SqliteStore {
+    fn load_reactions(&self, m: &mut Message) -> Result<()> {
+        if m.remote_id.is_none() {
+            return Ok(());
+        }
+        let mut st = self.conn.prepare_cached(
+            "SELECT r.key, r.sender, r.outbound FROM reactions r JOIN messages m \
+             ON r.account = m.account AND r.target = m.remote_id \
+             WHERE m.id = ?1 ORDER BY r.at, r.rowid",
+        )?;
+        m.reactions = st
+            .query_map([m.id.0], |r| {
+                Ok(Reaction {
+                    key: r.get(0)?,
+                    sender: r.get(1)?,
+                    outbound: r.get(2)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(())
+    }
+}
+
 impl StoreRead for SqliteStore {
     fn conversations(&self) -> Result<Vec<Conversation>> {
         let mut st = self.conn.prepare_cached(&format!(
@@ -1067,17 +1140,24 @@ impl StoreRead for SqliteStore {
             }
         };
         out.reverse();
+        for m in &mut out {
+            self.load_reactions(m)?;
+        }
         Ok(out)
     }
 
     fn message(&self, id: MessageId) -> Result<Option<Message>> {
-        Ok(self
+        let mut m = self
             .conn
             .prepare_cached(&format!(
                 "SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ?1"
             ))?
             .query_row([id.0], message_from_row)
-            .optional()?)
+            .optional()?;
+        if let Some(m) = &mut m {
+            self.load_reactions(m)?;
+        }
+        Ok(m)
     }
 
     fn search(&self, query: &str, limit: usize) -> Result<Vec<SearchHit>> {
@@ -1126,6 +1206,19 @@ impl StoreRead for SqliteStore {
         // Insertion order is not time order (history is backfilled): show newest first.
         hits[contacts..].sort_by_key(|h| std::cmp::Reverse(h.at));
         Ok(hits)
+    }
+
+    fn conversation_by_remote(
+        &self,
+        account: &AccountId,
+        remote_id: &str,
+    ) -> Result<Option<ConversationId>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT id FROM conversations WHERE account = ?1 AND remote_id = ?2")?
+            .query_row(params![account.0, remote_id], |r| r.get(0))
+            .optional()?
+            .map(ConversationId))
     }
 
     fn undecryptable(&self, account: &AccountId, limit: usize) -> Result<Vec<(String, String)>> {

@@ -187,6 +187,14 @@ fn process<B: Backend>(
                     Command::AcceptInvite { account, remote_id } => {
                         EngineCommand::AcceptInvite { account, remote_id }
                     }
+                    Command::React { message, key } => EngineCommand::React { message, key },
+                    Command::Typing {
+                        conversation,
+                        typing,
+                    } => EngineCommand::Typing {
+                        conversation,
+                        typing,
+                    },
                 };
                 if let Err(e) = engine.try_command(cmd) {
                     app.flash = Some(e.to_string());
@@ -281,6 +289,7 @@ pub fn load(engine: &EngineHandle, q: Query) -> Loaded {
     engine.store().read(|store| {
         let result = match q {
             Query::Health => Ok(Loaded::Health(engine.health())),
+            Query::Typing => Ok(Loaded::Typing(engine.typing())),
             Query::Invites => Ok(Loaded::Invites(
                 engine
                     .invites()

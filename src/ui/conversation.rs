@@ -51,6 +51,17 @@ pub fn render(frame: &mut Frame<'_>, app: &App, area: Rect) {
             spans.push(Span::raw(" · "));
             spans.push(Span::styled(text, style));
         }
+        if let Some(names) = app.typing.get(&c.id).filter(|n| !n.is_empty()) {
+            let names: Vec<String> = names.iter().map(|n| clean(n).into_owned()).collect();
+            spans.push(Span::styled(
+                format!(
+                    " · ✎ {} {}",
+                    names.join(", "),
+                    lang.t("schreibt …", "is typing …")
+                ),
+                Theme::ACCENT,
+            ));
+        }
         if !c.labels.is_empty() {
             let labels: Vec<String> = c.labels.iter().map(|l| format!("#{}", clean(l))).collect();
             spans.push(Span::styled(
@@ -353,7 +364,36 @@ fn message_lines<'a>(m: &Message, cx: &LineContext<'_>, highlight: bool) -> Vec<
             Theme::ACCENT,
         ));
     }
+    if !m.reactions.is_empty() {
+        lines.push(Line::styled(
+            format!("{indent}{}", truncate(&reaction_line(m, lang), body_w)),
+            Theme::DIM,
+        ));
+    }
     lines
+}
+
+/// "👍 Max, Sie · ✅ Sie": each emoji once, with who put it there.
+fn reaction_line(m: &crate::domain::Message, lang: crate::app::i18n::Lang) -> String {
+    let mut groups: Vec<(&str, Vec<String>)> = Vec::new();
+    for r in &m.reactions {
+        let who = if r.outbound {
+            lang.t("Sie", "you").to_string()
+        } else if r.sender.is_empty() {
+            lang.t("Kunde", "customer").to_string()
+        } else {
+            clean(&r.sender).into_owned()
+        };
+        match groups.iter_mut().find(|(k, _)| *k == r.key) {
+            Some((_, names)) => names.push(who),
+            None => groups.push((&r.key, vec![who])),
+        }
+    }
+    groups
+        .iter()
+        .map(|(k, names)| format!("{} {}", clean(k), names.join(", ")))
+        .collect::<Vec<_>>()
+        .join(" · ")
 }
 
 fn render_composer(frame: &mut Frame<'_>, app: &App, area: Rect) {

@@ -6,7 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use unicode_width::UnicodeWidthStr;
 
-use super::text::{clean, fit, truncate};
+use super::text::{clean, fit, human_size, truncate};
 use super::theme::Theme;
 use crate::app::action::{Action, Context};
 use crate::app::i18n::Lang;
@@ -145,6 +145,18 @@ pub fn render(frame: &mut Frame<'_>, app: &App, area: Rect) {
                     "Enter: open · s: save to Downloads · ↓ not downloaded yet"
                 )
             );
+            list(frame, area, &title, &items, *selected);
+        }
+        Overlay::Reactions { selected } => {
+            let target = app
+                .react_target()
+                .map(|m| clean(m.display_body()).chars().take(40).collect::<String>())
+                .unwrap_or_default();
+            let items: Vec<String> = crate::domain::QUICK_REACTIONS
+                .iter()
+                .map(|k| k.to_string())
+                .collect();
+            let title = format!(" {} „{target}“ ", lang.t("Reagieren auf", "React to"));
             list(frame, area, &title, &items, *selected);
         }
         Overlay::AttachPrompt { input } => prompt(
@@ -334,14 +346,4 @@ fn help(frame: &mut Frame<'_>, app: &App, area: Rect, scroll: usize) {
         .map(|l| Line::raw(truncate(&l, usize::from(inner.width))))
         .collect();
     frame.render_widget(Paragraph::new(lines), inner);
-}
-
-/// 1234567 → "1.2 MB" (decimal units, as file managers show them).
-pub fn human_size(bytes: u64) -> String {
-    match bytes {
-        0..1_000 => format!("{bytes} B"),
-        1_000..1_000_000 => format!("{:.0} kB", bytes as f64 / 1e3),
-        1_000_000..1_000_000_000 => format!("{:.1} MB", bytes as f64 / 1e6),
-        _ => format!("{:.1} GB", bytes as f64 / 1e9),
-    }
 }

@@ -21,6 +21,10 @@ Sub-commands
                         puppet PHONE replaces its message EVENT with TEXT (m.replace).
   redact ROOM PHONE EVENT
                         puppet PHONE deletes its message EVENT.
+  react ROOM PHONE EVENT KEY
+                        puppet PHONE reacts to EVENT with KEY (m.reaction).
+  typing ROOM PHONE on|off
+                        puppet PHONE starts or stops typing in ROOM.
   download MXC PATH     downloads MXC (authenticated media) as the bridge into PATH.
   mgmt USER             as the bridge bot: creates the bridge management room (the DM
                         with the bot) and invites USER. Prints {"room_id":...}.
@@ -172,6 +176,20 @@ def redact(room_id, phone, event_id):
     _, r = api("PUT", f"/_matrix/client/v3/rooms/{q(room_id)}/redact/{q(event_id)}/{txn()}",
                {"reason": "deleted for everyone"}, user_id=puppet_id(phone))
     return {"event_id": r["event_id"]}
+
+
+def react(room_id, phone, event_id, key):
+    _, r = api("PUT", f"/_matrix/client/v3/rooms/{q(room_id)}/send/m.reaction/{txn()}",
+               {"m.relates_to": {"rel_type": "m.annotation", "event_id": event_id, "key": key}},
+               user_id=puppet_id(phone))
+    return {"event_id": r["event_id"]}
+
+
+def typing(room_id, phone, on):
+    uid = puppet_id(phone)
+    api("PUT", f"/_matrix/client/v3/rooms/{q(room_id)}/typing/{q(uid)}",
+        {"typing": on == "on", "timeout": 30000}, user_id=uid)
+    return {}
 
 
 def download(mxc, path):
@@ -347,8 +365,11 @@ class Handler(BaseHTTPRequestHandler):
         if path.startswith("/_matrix/app/v1/transactions/"):
             body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
             events = body.get("events", [])
+            # Ephemeral events (typing, receipts) when the registration asks for them
+            # (MSC2409; stable name and the unstable one Synapse still sends).
+            ephemeral = body.get("ephemeral", []) + body.get("de.sorunome.msc2409.ephemeral", [])
             with self.lock, open(EVENTS_FILE, "a") as f:
-                for ev in events:
+                for ev in events + ephemeral:
                     f.write(json.dumps(ev) + "\n")
             self._reply(200, {})
             threading.Thread(target=self.react, args=(events,), daemon=True).start()
@@ -425,6 +446,10 @@ def main():
         print(json.dumps(edit(*sys.argv[2:6])))
     elif cmd == "redact":
         print(json.dumps(redact(*sys.argv[2:5])))
+    elif cmd == "react":
+        print(json.dumps(react(*sys.argv[2:6])))
+    elif cmd == "typing":
+        print(json.dumps(typing(*sys.argv[2:5])))
     elif cmd == "download":
         print(json.dumps(download(sys.argv[2], sys.argv[3])))
     elif cmd == "send":

@@ -297,6 +297,19 @@ impl Synapse {
         self.emu(&["redact", room, phone, event]);
     }
 
+    /// The customer reacts to `event` with `key`; returns the reaction's event id.
+    pub fn puppet_reacts(&self, room: &str, phone: &str, event: &str, key: &str) -> String {
+        self.emu_json(&["react", room, phone, event, key])["event_id"]
+            .as_str()
+            .expect("event_id")
+            .to_string()
+    }
+
+    /// The customer starts (or stops) typing.
+    pub fn puppet_types(&self, room: &str, phone: &str, on: bool) {
+        self.emu(&["typing", room, phone, if on { "on" } else { "off" }]);
+    }
+
     /// What the bridge gets when it downloads `mxc` (to forward it to WhatsApp).
     pub fn bridge_downloads(&self, mxc: &str) -> Vec<u8> {
         let out = self.dir.path().join(format!(

@@ -72,7 +72,7 @@ fn media_source(content: &Value) -> Option<String> {
 }
 
 /// Translates one timeline event. `None` for events tresen does not show (state it
-/// has read elsewhere, reactions for now, typing, unknown types).
+/// has read elsewhere, typing (ephemeral, handled by the sync loop), unknown types).
 pub fn translate(ev: &Value, cx: &Context<'_>) -> Option<ConnectorEvent> {
     let kind = text(&ev["type"])?;
     let event_id = text(&ev["event_id"])?;
@@ -139,6 +139,20 @@ pub fn translate(ev: &Value, cx: &Context<'_>) -> Option<ConnectorEvent> {
                 _ => (plain_body(content), vec![]),
             };
             Some(message(MessageKind::Chat, body, attachments))
+        }
+        "m.reaction" => {
+            let rel = &content["m.relates_to"];
+            if text(&rel["rel_type"]) != Some("m.annotation") {
+                return None;
+            }
+            Some(ConnectorEvent::Reaction {
+                remote_id: event_id.to_string(),
+                target: text(&rel["event_id"])?.to_string(),
+                key: text(&rel["key"])?.to_string(),
+                sender: sender_name.clone(),
+                outbound: direction == Direction::Outbound,
+                at,
+            })
         }
         "m.room.redaction" => {
             let target = text(&ev["redacts"]).or_else(|| text(&content["redacts"]))?;
@@ -242,6 +256,19 @@ mod tests {
         let source: Value =
             serde_json::from_str(m.attachments[0].source.as_deref().unwrap()).unwrap();
         assert_eq!(source["file"]["key"]["k"], "secret");
+    }
+
+    #[test]
+    fn reactions_name_their_target_and_who_reacted() {
+        let a = AccountId("m".into());
+        let ev = json!({"type":"m.reaction","event_id":"$r","sender":"@whatsapp_49:localhost",
+            "content":{"m.relates_to":{"rel_type":"m.annotation","event_id":"$1","key":"👍"}}});
+        assert!(matches!(translate(&ev, &cx(&a)),
+            Some(ConnectorEvent::Reaction { remote_id, target, key, sender, outbound: false, .. })
+                if remote_id == "$r" && target == "$1" && key == "👍" && sender == "Max"));
+        let odd = json!({"type":"m.reaction","event_id":"$r","sender":"@x:l",
+            "content":{"m.relates_to":{"rel_type":"m.reference","event_id":"$1"}}});
+        assert!(translate(&odd, &cx(&a)).is_none());
     }
 
     #[test]

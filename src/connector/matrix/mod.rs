@@ -361,6 +361,37 @@ fn handle_command(
                     tracing::warn!(error = %e, "read receipt failed");
                 }
             }
+            ConnectorCommand::React {
+                conversation_remote_id,
+                target,
+                key,
+            } => {
+                use matrix_sdk::ruma::events::reaction::ReactionEventContent;
+                use matrix_sdk::ruma::events::relation::Annotation;
+                let (Some(room), Ok(event_id)) = (
+                    room(&client, &conversation_remote_id),
+                    OwnedEventId::try_from(target.as_str()),
+                ) else {
+                    return;
+                };
+                // The sync echo stores the reaction, like every other device's.
+                if let Err(e) = room
+                    .send(ReactionEventContent::new(Annotation::new(event_id, key)))
+                    .await
+                {
+                    tracing::warn!(error = %e, "reaction failed");
+                }
+            }
+            ConnectorCommand::Typing {
+                conversation_remote_id,
+                typing,
+            } => {
+                if let Some(room) = room(&client, &conversation_remote_id)
+                    && let Err(e) = room.typing_notice(typing).await
+                {
+                    tracing::debug!(error = %e, "typing notice failed");
+                }
+            }
             ConnectorCommand::Fetch {
                 message,
                 index,
@@ -763,6 +794,34 @@ async fn process(
                     let Ok(v) = serde_json::from_str::<Value>(raw.json().get()) else {
                         continue;
                     };
+                    if v["type"] == "m.typing" {
+                        let mut names = Vec::new();
+                        for u in v["content"]["user_ids"].as_array().into_iter().flatten() {
+                            let Some(u) = u.as_str().filter(|u| *u != state.own_user) else {
+                                continue;
+                            };
+                            let name = match matrix_sdk::ruma::UserId::parse(u) {
+                                Ok(uid) => room
+                                    .get_member_no_sync(&uid)
+                                    .await
+                                    .ok()
+                                    .flatten()
+                                    .map(|m| m.name().to_string()),
+                                Err(_) => None,
+                            };
+                            names.push(name.unwrap_or_else(|| u.to_string()));
+                        }
+                        if !events
+                            .emit(ConnectorEvent::Typing {
+                                conversation_remote_id: room_id.to_string(),
+                                names,
+                            })
+                            .await
+                        {
+                            return false;
+                        }
+                        continue;
+                    }
                     if v["type"] != "m.receipt" {
                         continue;
                     }
