@@ -972,3 +972,80 @@ fn reactions_and_typing_both_ways() {
     });
     run.stop();
 }
+
+#[test]
+fn older_history_is_loaded_from_the_homeserver_on_request() {
+    let hs = synapse();
+    let (local, mxid) = hs.user("buero");
+    let phone = "4915110000004";
+    let room = hs.portal(phone, &mxid, "Otto Alt");
+    // Accepted long ago on the office phone; 150 messages since, more than a first
+    // sync brings (100 per room).
+    hs.join(&local, &room);
+    hs.emu(&["burst", &room, phone, "150", "0"]);
+    let p = profile_for("");
+    let out = login(&p, &hs.url, &local, &Synapse::password(&local));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let run = Running::start(&p);
+    wait_for("the conversation", || {
+        run.store(|s| s.find_conversation(&room).unwrap()).is_some()
+    });
+    let burst_count = |run: &Running| {
+        run.messages()
+            .iter()
+            .filter(|m| m.body.starts_with("burst "))
+            .count()
+    };
+    wait_for("the first sync", || burst_count(&run) > 0);
+    let first = burst_count(&run);
+    assert!(
+        first < 150,
+        "the first sync already had everything ({first})"
+    );
+    let conv = run
+        .store(|s| s.find_conversation(&room).unwrap().unwrap())
+        .id;
+    // Scrolling up asks for older pages until the homeserver has no more.
+    let mut rounds = 0;
+    loop {
+        let before = run.messages().len();
+        let mut bus = run.handle.subscribe();
+        run.rt
+            .block_on(
+                run.handle
+                    .command(EngineCommand::Backfill { conversation: conv }),
+            )
+            .unwrap();
+        run.rt.block_on(async {
+            tokio::time::timeout(Duration::from_secs(30), async {
+                loop {
+                    if let Ok(tresen::engine::Notification::Backfilled(c)) = bus.recv().await
+                        && c == conv
+                    {
+                        return;
+                    }
+                }
+            })
+            .await
+            .expect("Backfilled within 30 s")
+        });
+        rounds += 1;
+        if run.messages().len() == before || rounds > 5 {
+            break;
+        }
+    }
+    let msgs = run.messages();
+    let mut seen: Vec<&str> = msgs
+        .iter()
+        .filter(|m| m.body.starts_with("burst "))
+        .map(|m| m.body.as_str())
+        .collect();
+    assert_eq!(seen.len(), 150, "every message, once");
+    seen.dedup();
+    assert_eq!(seen.len(), 150);
+    assert!(
+        msgs.iter().any(|m| m.body == "Hallo aus WhatsApp!"),
+        "back to the first message"
+    );
+    run.stop();
+}

@@ -90,6 +90,22 @@ async fn drive_with_downloads(
                 received_at: Timestamp::now(),
             })),
         ])
+        .with_history(
+            (0..3)
+                .map(|i| tresen::domain::IncomingMessage {
+                    account: account(),
+                    conversation_remote_id: "c1".into(),
+                    remote_id: format!("old{i}"),
+                    kind: MessageKind::Chat,
+                    direction: Direction::Inbound,
+                    sender: String::new(),
+                    body: format!("Alte Nachricht {i} vom Server"),
+                    attachments: vec![],
+                    sent_at: Timestamp(10 + i),
+                    received_at: Timestamp(10 + i),
+                })
+                .collect(),
+        )
         .with_replies(vec!["Super, danke!".into()])
         .with_receipt_delay(Duration::from_millis(10));
     let handle_fake = fake.handle();
@@ -264,4 +280,31 @@ async fn a_missing_file_sends_nothing_and_keeps_the_text() {
         vec!["/nonexistent/angebot.pdf".to_string()]
     );
     assert!(app.flash.as_deref().unwrap_or("").contains("nonexistent"));
+}
+
+#[tokio::test]
+async fn scrolling_past_the_stored_history_loads_older_messages_from_the_network() {
+    let (app, store, _fake, screen) = drive(
+        "<wait:300><enter>kkk<wait:400>kkk<wait:400>kkkkk<wait:300>",
+        "",
+    )
+    .await;
+    let open = app.open.as_ref().unwrap();
+    let bodies: Vec<&str> = open.messages.iter().map(|m| m.body.as_str()).collect();
+    assert!(
+        bodies.starts_with(&["Alte Nachricht 0 vom Server", "Alte Nachricht 1 vom Server"]),
+        "{bodies:?}\n{screen}"
+    );
+    assert_eq!(
+        open.backfill,
+        tresen::app::Backfill::Done,
+        "the second request found nothing older"
+    );
+    let s = store.lock();
+    let c1 = s.find_conversation("c1").unwrap().unwrap();
+    assert_eq!(
+        s.messages(c1.id, None, 100).unwrap().len(),
+        bodies.len(),
+        "stored once each"
+    );
 }

@@ -137,6 +137,9 @@ pub enum Command {
         message: MessageId,
         key: String,
     },
+    Backfill {
+        conversation: ConversationId,
+    },
     Typing {
         conversation: ConversationId,
         typing: bool,
@@ -289,6 +292,20 @@ pub struct OpenConversation {
     pub exhausted: bool,
     pub loading_older: bool,
     pub highlight: Option<MessageId>,
+    /// Loading older history from the network, once the store has no more.
+    pub backfill: Backfill,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Backfill {
+    #[default]
+    Idle,
+    /// Asked the network; waiting for [`Notification::Backfilled`].
+    Pending,
+    /// The network answered; the next load from the store shows what it brought.
+    Returned,
+    /// The network has nothing older.
+    Done,
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -490,6 +507,22 @@ impl App {
             }
             Notification::CaughtUp => vec![],
             Notification::Typing => vec![Effect::Load(Query::Typing)],
+            Notification::Backfilled(id) => {
+                let Some(open) = self.open.as_mut().filter(|o| o.id == id) else {
+                    return vec![];
+                };
+                if open.backfill != Backfill::Pending {
+                    return vec![];
+                }
+                open.backfill = Backfill::Returned;
+                open.loading_older = true;
+                vec![Effect::Load(Query::Conversation {
+                    id,
+                    before: open.messages.first().map(|m| m.id),
+                    limit: self.cfg.history_page,
+                    focus: None,
+                })]
+            }
         }
     }
 
@@ -541,6 +574,13 @@ impl App {
                 if older {
                     open.loading_older = false;
                     open.exhausted = messages.len() < limit;
+                    if open.backfill == Backfill::Returned {
+                        open.backfill = if messages.is_empty() {
+                            Backfill::Done
+                        } else {
+                            Backfill::Idle
+                        };
+                    }
                     let known: std::collections::HashSet<MessageId> =
                         open.messages.iter().map(|m| m.id).collect();
                     let mut merged: Vec<Message> = messages
@@ -1066,6 +1106,20 @@ impl App {
                         focus: None,
                     })];
                 }
+                // The store has no more: ask the network for older history, once at a time.
+                if near_top && open.exhausted && open.backfill == Backfill::Idle && delta < 0 {
+                    open.backfill = Backfill::Pending;
+                    let id = open.id;
+                    self.flash = Some(
+                        self.lang()
+                            .t(
+                                "Ältere Nachrichten werden vom Server geladen …",
+                                "Loading older messages from the server …",
+                            )
+                            .into(),
+                    );
+                    return vec![Effect::Command(Command::Backfill { conversation: id })];
+                }
                 vec![]
             }
             (None, _) => {
@@ -1096,6 +1150,7 @@ impl App {
                 exhausted: false,
                 loading_older: false,
                 highlight: None,
+                backfill: Backfill::Idle,
             });
             self.composer = TextInput::with_text(self.drafts.get(&id).map_or("", |s| s.as_str()));
             self.compose_mode = ComposeMode::Reply;

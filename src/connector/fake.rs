@@ -58,6 +58,8 @@ pub struct FakeConnector {
     replies: Vec<String>,
     receipt_delay: Duration,
     fail_marker: Option<String>,
+    /// Older messages the network hands out on the first backfill of their conversation.
+    history: Vec<IncomingMessage>,
     handle: FakeHandle,
 }
 
@@ -69,6 +71,7 @@ impl FakeConnector {
             replies: Vec::new(),
             receipt_delay: Duration::from_millis(0),
             fail_marker: None,
+            history: Vec::new(),
             handle: FakeHandle::default(),
         }
     }
@@ -87,6 +90,12 @@ impl FakeConnector {
     /// Delay between sent → delivered → read (and the customer's reply).
     pub fn with_receipt_delay(mut self, d: Duration) -> Self {
         self.receipt_delay = d;
+        self
+    }
+
+    /// Older history, served by [`ConnectorCommand::Backfill`].
+    pub fn with_history(mut self, history: Vec<IncomingMessage>) -> Self {
+        self.history = history;
         self
     }
 
@@ -118,6 +127,7 @@ impl FakeConnector {
             return Ok(());
         }
         let mut sent_count = 0u64;
+        let mut history = self.history.clone();
         while let Some(cmd) = io.commands.recv().await {
             match cmd {
                 ConnectorCommand::Send(out) => {
@@ -203,6 +213,22 @@ impl FakeConnector {
                         sender: String::new(),
                         outbound: true,
                         at: Timestamp::now(),
+                    })
+                    .await;
+                }
+                ConnectorCommand::Backfill {
+                    conversation_remote_id,
+                    ..
+                } => {
+                    let (older, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut history)
+                        .into_iter()
+                        .partition(|m| m.conversation_remote_id == conversation_remote_id);
+                    history = rest;
+                    for m in older {
+                        sink.emit(ConnectorEvent::Message(m)).await;
+                    }
+                    sink.emit(ConnectorEvent::Backfilled {
+                        conversation_remote_id,
                     })
                     .await;
                 }

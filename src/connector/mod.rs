@@ -54,6 +54,11 @@ pub enum ConnectorEvent {
         outbound: bool,
         at: Timestamp,
     },
+    /// A [`ConnectorCommand::Backfill`] is done: every older message it found was
+    /// reported before this (none if the history has no more).
+    Backfilled {
+        conversation_remote_id: String,
+    },
     /// Who is typing in a conversation right now (empty: nobody). Never stored.
     Typing {
         conversation_remote_id: String,
@@ -108,6 +113,13 @@ pub enum ConnectorCommand {
     Join {
         remote_id: String,
     },
+    /// Fetch older history of a conversation from the network: the page before
+    /// `oldest` (the oldest message tresen has, by remote id), or the newest page.
+    /// Answered with messages, then [`ConnectorEvent::Backfilled`].
+    Backfill {
+        conversation_remote_id: String,
+        oldest: Option<String>,
+    },
     /// React with `key` (an emoji) to message `target` (a remote id).
     React {
         conversation_remote_id: String,
@@ -145,6 +157,10 @@ pub struct EventSink {
 impl EventSink {
     pub fn new(account: AccountId, tx: mpsc::Sender<(AccountId, ConnectorEvent)>) -> Self {
         Self { account, tx }
+    }
+
+    pub fn account(&self) -> &AccountId {
+        &self.account
     }
 
     /// Waits while the engine is busy (backpressure). Returns false once the engine is gone,

@@ -49,6 +49,9 @@ pub enum Notification {
     CaughtUp,
     /// Who is typing changed (read it with [`EngineHandle::typing`]).
     Typing,
+    /// Older history requested with [`EngineCommand::Backfill`] is stored (possibly
+    /// none: the beginning was reached).
+    Backfilled(ConversationId),
 }
 
 #[derive(Debug)]
@@ -62,6 +65,10 @@ pub enum EngineCommand {
         files: Vec<NewFile>,
         sender: String,
         reply: Option<oneshot::Sender<Result<MessageId, EngineError>>>,
+    },
+    /// Load older history of a conversation from its network (the store has no more).
+    Backfill {
+        conversation: ConversationId,
     },
     /// React to a stored message with an emoji.
     React {
@@ -433,6 +440,7 @@ impl Engine {
         // Announced after the batch is stored: whoever hears it reads a complete store.
         let mut caught_up = false;
         let mut typing_changed = false;
+        let mut backfilled = Vec::new();
         for (account, ev) in batch {
             match ev {
                 ConnectorEvent::Health(h) => {
@@ -493,6 +501,16 @@ impl Engine {
                     outbound,
                     at,
                 }),
+                ConnectorEvent::Backfilled {
+                    conversation_remote_id,
+                } => {
+                    let conv = self
+                        .store
+                        .read(|s| s.conversation_by_remote(&account, &conversation_remote_id));
+                    if let Ok(Some(id)) = conv {
+                        backfilled.push(id);
+                    }
+                }
                 ConnectorEvent::Typing {
                     conversation_remote_id,
                     names,
@@ -582,6 +600,9 @@ impl Engine {
         if typing_changed {
             self.notify(Notification::Typing);
         }
+        for id in backfilled {
+            self.notify(Notification::Backfilled(id));
+        }
         if caught_up {
             self.notify(Notification::CaughtUp);
         }
@@ -658,6 +679,28 @@ impl Engine {
                 index,
                 reply,
             } => self.fetch(message, index, reply),
+            EngineCommand::Backfill { conversation } => {
+                let found = self.store.read(|s| -> Result<_, StoreError> {
+                    Ok((
+                        s.conversation(conversation)?,
+                        s.oldest_remote_id(conversation)?,
+                    ))
+                });
+                match found {
+                    Ok((Some(conv), oldest)) => match self.connectors.get(&conv.account) {
+                        Some(tx) => {
+                            let _ = tx.try_send(ConnectorCommand::Backfill {
+                                conversation_remote_id: conv.remote_id,
+                                oldest,
+                            });
+                        }
+                        // Nothing to ask: the history ends here for now.
+                        None => self.notify(Notification::Backfilled(conversation)),
+                    },
+                    Ok((None, _)) => {}
+                    Err(e) => tracing::warn!(error = %e, "backfill not started"),
+                }
+            }
             EngineCommand::React { message, key } => {
                 if let Err(e) = self.react(message, key) {
                     tracing::warn!(message = message.0, error = %e, "reaction not sent");

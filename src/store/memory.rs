@@ -537,6 +537,15 @@ impl StoreRead for MemoryStore {
         Ok(hits)
     }
 
+    fn oldest_remote_id(&self, conversation: ConversationId) -> Result<Option<String>> {
+        Ok(self
+            .messages
+            .values()
+            .filter(|(_, m)| m.conversation == conversation && m.remote_id.is_some())
+            .min_by_key(|(_, m)| (m.sent_at, m.id))
+            .and_then(|(_, m)| m.remote_id.clone()))
+    }
+
     fn conversation_by_remote(
         &self,
         account: &AccountId,

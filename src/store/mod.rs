@@ -182,6 +182,9 @@ pub trait StoreRead {
         limit: usize,
     ) -> Result<Vec<Message>>;
     fn message(&self, id: MessageId) -> Result<Option<Message>>;
+    /// The remote id of the oldest message of a conversation that has one (where
+    /// loading older history from the network continues).
+    fn oldest_remote_id(&self, conversation: ConversationId) -> Result<Option<String>>;
     /// The conversation with this remote id on this account.
     fn conversation_by_remote(
         &self,

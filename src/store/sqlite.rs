@@ -1208,6 +1208,17 @@ impl StoreRead for SqliteStore {
         Ok(hits)
     }
 
+    fn oldest_remote_id(&self, conversation: ConversationId) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT remote_id FROM messages WHERE conversation = ?1 AND remote_id IS NOT NULL \
+                 ORDER BY sent_at, id LIMIT 1",
+            )?
+            .query_row([conversation.0], |r| r.get(0))
+            .optional()?)
+    }
+
     fn conversation_by_remote(
         &self,
         account: &AccountId,

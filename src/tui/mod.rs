@@ -188,6 +188,7 @@ fn process<B: Backend>(
                         EngineCommand::AcceptInvite { account, remote_id }
                     }
                     Command::React { message, key } => EngineCommand::React { message, key },
+                    Command::Backfill { conversation } => EngineCommand::Backfill { conversation },
                     Command::Typing {
                         conversation,
                         typing,

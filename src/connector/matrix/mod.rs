@@ -382,6 +382,27 @@ fn handle_command(
                     tracing::warn!(error = %e, "reaction failed");
                 }
             }
+            ConnectorCommand::Backfill {
+                conversation_remote_id,
+                oldest,
+            } => {
+                if let Some(room) = room(&client, &conversation_remote_id) {
+                    let own = client.user_id().map(|u| u.to_string()).unwrap_or_default();
+                    let account = events.account().clone();
+                    for ev in older_page(&room, oldest.as_deref()).await {
+                        if let Some(out) = translate_in(&room, &ev, &account, &own).await
+                            && !events.emit(out).await
+                        {
+                            return;
+                        }
+                    }
+                }
+                events
+                    .emit(ConnectorEvent::Backfilled {
+                        conversation_remote_id,
+                    })
+                    .await;
+            }
             ConnectorCommand::Typing {
                 conversation_remote_id,
                 typing,
@@ -899,24 +920,7 @@ async fn redecrypt(
                 continue; // still no key
             }
             misses = 0;
-            let sender = v["sender"].as_str().unwrap_or_default().to_string();
-            let name = match matrix_sdk::ruma::UserId::parse(sender.as_str()) {
-                Ok(uid) => room
-                    .get_member_no_sync(&uid)
-                    .await
-                    .ok()
-                    .flatten()
-                    .map(|m| m.name().to_string()),
-                Err(_) => None,
-            };
-            let name_of = |u: &str| (u == sender).then(|| name.clone()).flatten();
-            let cx = events::Context {
-                account,
-                room_id: &room_id,
-                own_user,
-                name_of: &name_of,
-            };
-            if let Some(out) = events::translate(&v, &cx) {
+            if let Some(out) = translate_in(&room, &v, account, own_user).await {
                 fixed += 1;
                 if !events.emit(out).await {
                     return;
@@ -927,6 +931,72 @@ async fn redecrypt(
     if fixed > 0 {
         tracing::info!(%account, fixed, "messages decrypted after their keys arrived");
     }
+}
+
+/// One page (up to 100 events) of history before `oldest`, oldest first. Without a
+/// starting point the newest page.
+async fn older_page(room: &Room, oldest: Option<&str>) -> Vec<Value> {
+    let mut opts = MessagesOptions::backward();
+    opts.limit = UInt::from(100u32);
+    if let Some(id) = oldest.and_then(|o| OwnedEventId::try_from(o).ok()) {
+        // /context gives a pagination token right before a known event.
+        match room
+            .event_with_context(&id, true, UInt::from(0u32), None)
+            .await
+        {
+            Ok(ctx) => match ctx.prev_batch_token {
+                Some(t) => opts.from = Some(t),
+                None => return Vec::new(),
+            },
+            Err(e) => {
+                tracing::warn!(room = %room.room_id(), error = %e, "no history before {id}");
+                return Vec::new();
+            }
+        }
+    }
+    match room.messages(opts).await {
+        Ok(page) => {
+            let mut out: Vec<Value> = page
+                .chunk
+                .iter()
+                .filter_map(|e| serde_json::from_str::<Value>(e.raw().json().get()).ok())
+                .collect();
+            out.reverse();
+            out
+        }
+        Err(e) => {
+            tracing::warn!(room = %room.room_id(), error = %e, "loading older history failed");
+            Vec::new()
+        }
+    }
+}
+
+/// One event of `room` as a connector event, with the sender's display name.
+async fn translate_in(
+    room: &Room,
+    ev: &Value,
+    account: &AccountId,
+    own_user: &str,
+) -> Option<ConnectorEvent> {
+    let sender = ev["sender"].as_str().unwrap_or_default().to_string();
+    let name = match matrix_sdk::ruma::UserId::parse(sender.as_str()) {
+        Ok(uid) => room
+            .get_member_no_sync(&uid)
+            .await
+            .ok()
+            .flatten()
+            .map(|m| m.name().to_string()),
+        Err(_) => None,
+    };
+    let name_of = |u: &str| (u == sender).then(|| name.clone()).flatten();
+    let room_id = room.room_id().to_string();
+    let cx = events::Context {
+        account,
+        room_id: &room_id,
+        own_user,
+        name_of: &name_of,
+    };
+    events::translate(ev, &cx)
 }
 
 /// Events between the previous sync and a limited timeline, oldest first.
