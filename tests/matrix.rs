@@ -313,10 +313,27 @@ fn a_logged_out_notice_from_the_bridge_bot_turns_health_degraded() {
     );
     // The management room is not a customer conversation.
     assert!(run.store(|s| s.find_conversation(&mgmt).unwrap()).is_none());
+    run.stop();
+
+    // After a restart the bridge does not repeat itself: the warning must survive, and
+    // the bot must still be known when it speaks again.
+    let run = Running::start(&p);
+    wait_for(
+        "the warning to be there after the restart",
+        || matches!(run.health(), Some(Health::Degraded(d)) if d.contains("not logged in")),
+    );
     hs.bot_notice(&mgmt, "Successfully logged in as +49 170 9999999");
     wait_for("health to recover", || {
         matches!(run.health(), Some(Health::Online))
     });
+    run.stop();
+    let run = Running::start(&p);
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(
+        matches!(run.health(), Some(Health::Online)),
+        "recovered stays recovered: {:?}",
+        run.health()
+    );
     run.stop();
 }
 

@@ -163,6 +163,46 @@ impl SyncState {
     }
 }
 
+/// What the connector keeps in the engine's store with each sync position: the token,
+/// and what it learned from rooms that an incremental sync does not repeat — which users
+/// are bridge bots and what each bridge last said about its connection. Stored in the
+/// same transaction as the events it covers, like the token alone was before.
+#[derive(Default, serde::Serialize, serde::Deserialize)]
+struct Position {
+    since: Option<String>,
+    #[serde(default)]
+    bots: Vec<(String, String)>,
+    /// Protocol → the bridge's last complaint (`None`: fine).
+    #[serde(default)]
+    bridges: BTreeMap<String, Option<String>>,
+}
+
+impl Position {
+    fn parse(stored: Option<&str>) -> Position {
+        match stored {
+            None => Position::default(),
+            Some(s) => serde_json::from_str(s).unwrap_or_else(|_| Position {
+                // Stores written before this format hold the bare token.
+                since: Some(s.to_string()),
+                ..Position::default()
+            }),
+        }
+    }
+
+    fn of(token: &str, state: &SyncState) -> String {
+        let p = Position {
+            since: Some(token.to_string()),
+            bots: state.bots.clone(),
+            bridges: state
+                .bridges
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone().err()))
+                .collect(),
+        };
+        serde_json::to_string(&p).unwrap_or_else(|_| token.to_string())
+    }
+}
+
 fn sync_filter() -> Filter {
     let mut timeline = RoomEventFilter::default();
     timeline.limit = Some(UInt::from(TIMELINE_LIMIT));
@@ -220,7 +260,18 @@ async fn run(connector: MatrixConnector, mut io: ConnectorIo) -> Result<(), Conn
             return Ok(());
         }
     }
-    let mut token = io.resume.clone();
+    let saved = Position::parse(io.resume.as_deref());
+    state.bots = saved.bots;
+    state.bridges = saved
+        .bridges
+        .into_iter()
+        .map(|(p, e)| (p, e.map_or(Ok(()), Err)))
+        .collect();
+    if !state.bridges.is_empty() {
+        // A bridge that said "not logged in" before the restart has not said otherwise.
+        events.emit(ConnectorEvent::Health(state.health())).await;
+    }
+    let mut token = saved.since;
     let mut next_sync = start_sync(&client, token.clone(), !state.caught_up);
     loop {
         tokio::select! {
@@ -245,7 +296,8 @@ async fn run(connector: MatrixConnector, mut io: ConnectorIo) -> Result<(), Conn
                             return Ok(());
                         }
                         token = Some(resp.next_batch.clone());
-                        if !events.emit(ConnectorEvent::Checkpoint(resp.next_batch)).await {
+                        let position = Position::of(&resp.next_batch, &state);
+                        if !events.emit(ConnectorEvent::Checkpoint(position)).await {
                             return Ok(());
                         }
                         events.emit(ConnectorEvent::Health(state.health())).await;
@@ -1028,4 +1080,25 @@ async fn fill_gap(room: &Room, from: String, to: &str) -> Vec<Value> {
     }
     out.reverse();
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Position;
+
+    #[test]
+    fn a_bare_token_from_an_older_store_still_resumes() {
+        let p = Position::parse(Some("s72594_4483_1934"));
+        assert_eq!(p.since.as_deref(), Some("s72594_4483_1934"));
+        assert!(p.bots.is_empty() && p.bridges.is_empty());
+        assert!(Position::parse(None).since.is_none());
+        let json = r#"{"since":"s1","bots":[["@whatsappbot:l","whatsapp"]],"bridges":{"whatsapp":"not logged in"}}"#;
+        let p = Position::parse(Some(json));
+        assert_eq!(p.since.as_deref(), Some("s1"));
+        assert_eq!(
+            p.bots,
+            vec![("@whatsappbot:l".to_string(), "whatsapp".to_string())]
+        );
+        assert_eq!(p.bridges["whatsapp"].as_deref(), Some("not logged in"));
+    }
 }
