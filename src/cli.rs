@@ -288,16 +288,16 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             run_tui(&config, profile, connectors, false)
         }
         Some(Command::List { json, all }) => {
-            let profile = profile::open(&config, paths, &prompt)?;
-            list(&profile, json, all)
+            let profile = profile::open_read_only(&config, paths, &prompt)?;
+            list(&profile.store, json, all)
         }
         Some(Command::Show {
             conversation,
             json,
             limit,
         }) => {
-            let profile = profile::open(&config, paths, &prompt)?;
-            show(&profile, &conversation, json, limit)
+            let profile = profile::open_read_only(&config, paths, &prompt)?;
+            show(&profile.store, &conversation, json, limit)
         }
         Some(Command::Sync { once }) => {
             if !once {
@@ -356,6 +356,10 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Attachment(cmd)) => {
             let profile = profile::open(&config, paths, &prompt)?;
             crate::cli_attachment::run(&config, profile, cmd)
+        }
+        Some(Command::Account(AccountCommand::List { json })) => {
+            let profile = profile::open_read_only(&config, paths, &prompt)?;
+            crate::cli_account::list(&config, &profile, json)
         }
         Some(Command::Account(cmd)) => {
             let profile = profile::open(&config, paths, &prompt)?;
@@ -542,10 +546,9 @@ fn safe(s: &str) -> String {
     sanitize_for_terminal(s, false).into_owned()
 }
 
-fn list(profile: &OpenProfile, json: bool, all: bool) -> Result<ExitCode> {
+fn list(store: &dyn StoreRead, json: bool, all: bool) -> Result<ExitCode> {
     let now = Timestamp::now();
-    let convs: Vec<Conversation> = profile
-        .store
+    let convs: Vec<Conversation> = store
         .conversations()?
         .into_iter()
         .filter(|c| {
@@ -599,9 +602,9 @@ fn find(store: &dyn StoreRead, key: &str) -> Result<Conversation> {
     })
 }
 
-fn show(profile: &OpenProfile, key: &str, json: bool, limit: usize) -> Result<ExitCode> {
-    let c = find(&profile.store, key)?;
-    let messages = profile.store.messages(c.id, None, limit)?;
+fn show(store: &dyn StoreRead, key: &str, json: bool, limit: usize) -> Result<ExitCode> {
+    let c = find(store, key)?;
+    let messages = store.messages(c.id, None, limit)?;
     let mut out = std::io::stdout().lock();
     if json {
         let v = serde_json::json!({

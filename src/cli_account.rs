@@ -11,6 +11,7 @@ use serde::Serialize;
 use crate::cli::{AccountCommand, AddAccount};
 use crate::config::{AccountConfig, Config};
 use crate::domain::AccountNetwork;
+use crate::domain::sanitize_for_terminal;
 use crate::error::UsageError;
 use crate::profile::OpenProfile;
 
@@ -27,7 +28,10 @@ pub fn run(config: &Config, profile: &OpenProfile, cmd: AccountCommand) -> Resul
             let password = read_password(password_file.as_deref(), password_stdin, &user)?;
             add_matrix(profile, account, &homeserver, &user, &password)
         }
-        AccountCommand::List { json } => list(config, profile, json),
+        AccountCommand::List { .. } => Err(UsageError(
+            "internal: account list reads without the profile lock (cli.rs)".into(),
+        )
+        .into()),
         AccountCommand::RecoveryKey { id, reset } => {
             let account = pick(config, id.as_deref(), AccountNetwork::Matrix)?;
             recovery_key(profile, account, reset)
@@ -259,22 +263,32 @@ struct JsonAccount<'a> {
     homeserver: Option<String>,
     user: Option<String>,
     device: Option<String>,
+    /// Last connection health the engine recorded, and since when (RFC 3339).
+    health: Option<crate::domain::Health>,
+    health_since: Option<String>,
 }
 
-fn list(config: &Config, profile: &OpenProfile, json: bool) -> Result<ExitCode> {
+/// `tresen account list`: reads only, so it works while the TUI or the daemon runs and
+/// then shows their live health.
+pub fn list(
+    config: &Config,
+    profile: &crate::profile::ReadProfile,
+    json: bool,
+) -> Result<ExitCode> {
+    use crate::store::StoreRead as _;
     let mut rows = Vec::new();
     for a in &config.accounts {
         #[cfg(feature = "matrix")]
         let login = if a.network == AccountNetwork::Matrix {
-            crate::profile::matrix_account(profile, &a.id).info()?
+            profile.matrix_account(&a.id).info()?
         } else {
             None
         };
         #[cfg(not(feature = "matrix"))]
-        let login: Option<NoLogin> = {
-            let _ = profile;
-            None
-        };
+        let login: Option<NoLogin> = None;
+        let health = profile
+            .store
+            .account_health(&crate::domain::AccountId(a.id.clone()))?;
         rows.push(JsonAccount {
             id: &a.id,
             network: a.network.as_str(),
@@ -282,16 +296,23 @@ fn list(config: &Config, profile: &OpenProfile, json: bool) -> Result<ExitCode> 
             homeserver: login.as_ref().map(|l| l.homeserver.clone()),
             user: login.as_ref().map(|l| l.user_id.clone()),
             device: login.map(|l| l.device_id),
+            health_since: health.as_ref().map(|(_, t)| t.rfc3339()),
+            health: health.map(|(h, _)| h),
         });
     }
     if json {
-        println!("{}", serde_json::to_string_pretty(&rows)?);
+        let v = serde_json::json!({
+            "version": 1,
+            "running_pid": profile.owner,
+            "accounts": rows,
+        });
+        println!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(ExitCode::SUCCESS);
     }
     if rows.is_empty() {
         println!("no accounts in the config (see docs/config.md)");
     }
-    for r in rows {
+    for r in &rows {
         let status = match (&r.user, &r.homeserver) {
             (Some(u), Some(h)) => format!("logged in as {u} on {h}"),
             _ if r.logged_in => "built in".to_string(),
@@ -301,6 +322,26 @@ fn list(config: &Config, profile: &OpenProfile, json: bool) -> Result<ExitCode> 
             ),
         };
         println!("{:<20} {:<8} {status}", r.id, r.network);
+        if let Some(h) = &r.health {
+            use crate::domain::Health;
+            let since = r.health_since.as_deref().unwrap_or("");
+            let word = match h {
+                Health::Online => "online".to_string(),
+                Health::Connecting => "connecting".to_string(),
+                Health::Degraded(d) => {
+                    format!("NEEDS ATTENTION: {}", sanitize_for_terminal(d, false))
+                }
+                Health::Offline(d) => format!("offline: {}", sanitize_for_terminal(d, false)),
+            };
+            println!("{:<29} {word} (since {since})", "");
+        }
+    }
+    match &profile.owner {
+        Some(pid) => println!("\nlive: tresen (PID {pid}) is running on this profile"),
+        None if rows.iter().any(|r| r.health.is_some()) => {
+            println!("\nlast known: no tresen is running on this profile right now")
+        }
+        None => {}
     }
     Ok(ExitCode::SUCCESS)
 }

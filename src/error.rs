@@ -34,6 +34,7 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
                 StoreError::WrongKey { .. }
                     | StoreError::Corrupted { .. }
                     | StoreError::NewerSchema { .. }
+                    | StoreError::OlderSchema { .. }
                     | StoreError::NoConversation(_)
             )
         {

@@ -65,6 +65,70 @@ pub fn open(
     })
 }
 
+/// A profile opened only to read, without the profile lock: `tresen list`, `show` and
+/// `account list` work while the TUI or the daemon owns the profile.
+pub struct ReadProfile {
+    pub paths: Paths,
+    pub key: MasterKey,
+    pub store: SqliteStore,
+    /// The PID of the tresen that owns the profile right now, if one does.
+    pub owner: Option<String>,
+}
+
+impl ReadProfile {
+    #[cfg(feature = "matrix")]
+    pub fn matrix_account(&self, id: &str) -> crate::connector::matrix::MatrixAccount {
+        crate::connector::matrix::MatrixAccount::new(
+            crate::domain::AccountId(id.to_string()),
+            &self.paths.data_dir,
+            &self.key,
+        )
+    }
+}
+
+/// Opens the configured profile for reading. A profile that has no store yet is
+/// created first (with the lock, briefly), so a new user's `tresen list` just shows an
+/// empty inbox.
+pub fn open_read_only(
+    config: &Config,
+    paths: Paths,
+    prompt: secrets::Prompt<'_>,
+) -> Result<ReadProfile, ProfileError> {
+    let store_file = paths.store_file();
+    if !store_file.exists() {
+        let p = open(config, paths, prompt)?;
+        return Ok(ReadProfile {
+            paths: p.paths,
+            key: p.key,
+            store: p.store,
+            owner: None,
+        });
+    }
+    // Who owns it is only information here; a daemon starting in this very instant
+    // fails with a clear "in use" and can be started again.
+    let owner = match ProfileLock::acquire(&paths.data_dir) {
+        Ok(lock) => {
+            drop(lock);
+            None
+        }
+        Err(LockError::InUse { pid, .. }) => Some(pid),
+        Err(e) => return Err(e.into()),
+    };
+    let (key, _) = secrets::master_key(&secrets::Request {
+        config: &config.secrets,
+        data_dir: &paths.data_dir,
+        store_file: &store_file,
+        prompt,
+    })?;
+    let store = SqliteStore::open_read_only(&store_file, Some(&key_array(&key)))?;
+    Ok(ReadProfile {
+        paths,
+        key,
+        store,
+        owner,
+    })
+}
+
 /// The demo profile: a fresh temporary directory, a throw-away key that never touches
 /// the keyring, and the seeded inbox.
 pub fn open_demo(conversations: usize) -> Result<OpenProfile, ProfileError> {

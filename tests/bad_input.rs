@@ -202,18 +202,44 @@ fn profile_already_in_use() {
     let mut buf = [0u8; 256];
     let n = std::io::Read::read(&mut err, &mut buf).unwrap();
     assert!(String::from_utf8_lossy(&buf[..n]).contains("daemon running"));
-    let out = p.run(&["list"]);
+    // A second writer is refused with the owner's PID ...
+    let out = p.run(&["sync", "--once"]);
     let msg = stderr(&out);
     assert_eq!(out.status.code(), Some(2), "{msg}");
     assert!(
         msg.contains(&format!("profile in use by PID {}", daemon.id())),
         "{msg}"
     );
+    // ... but reading works beside the daemon, and account list shows its live health.
+    let mut listed = String::new();
+    for _ in 0..50 {
+        let out = p.run(&["account", "list"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        listed = stdout(&out);
+        if listed.contains("online") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(listed.contains("online (since "), "{listed}");
+    assert!(
+        listed.contains(&format!("tresen (PID {}) is running", daemon.id())),
+        "{listed}"
+    );
+    let out = p.run(&["list"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("Erika Mustermann"),
+        "{}",
+        stdout(&out)
+    );
     // SIGTERM stops the daemon cleanly, and the profile is free again.
     unsafe_kill(daemon.id());
     let status = daemon.wait().unwrap();
     assert!(status.success(), "{status}");
-    assert!(p.run(&["list"]).status.success());
+    assert!(p.run(&["sync", "--once"]).status.success());
+    let after = stdout(&p.run(&["account", "list"]));
+    assert!(after.contains("no tresen is running"), "{after}");
 }
 
 /// Kills the daemon if the test fails half-way, so no process outlives it.

@@ -465,7 +465,8 @@ fn a_store_of_schema_1_is_migrated_in_place() {
         drop(s);
         let c = rusqlite::Connection::open(&path).unwrap();
         c.execute_batch(
-            "DROP TABLE drafts; DROP TABLE sync_positions; \
+            "DROP TABLE drafts; DROP TABLE sync_positions; DROP TABLE reactions; \
+             DROP TABLE account_health; \
              ALTER TABLE conversations DROP COLUMN security; PRAGMA user_version = 1;",
         )
         .unwrap();
@@ -509,6 +510,7 @@ fn messages_indexed_before_schema_3_are_still_found() {
         c.execute_batch(&format!(
             "PRAGMA key = \"x'{}'\"; PRAGMA cipher_page_size = 16384; \
              PRAGMA cipher_hmac_algorithm = HMAC_SHA256; DROP TABLE sync_positions; \
+             DROP TABLE reactions; DROP TABLE account_health; \
              ALTER TABLE conversations DROP COLUMN security; PRAGMA user_version = 2;",
             "03".repeat(32)
         ))
@@ -713,4 +715,65 @@ fn reactions_show_on_their_message_and_go_when_withdrawn() {
         );
         assert_eq!(msgs.len(), 2, "{name}: a reaction is no message");
     });
+}
+
+#[test]
+fn the_last_health_of_an_account_is_kept() {
+    use tresen::domain::{AccountId, Health};
+    for_each_store(|name, s| {
+        let a = AccountId("buero".into());
+        assert!(s.account_health(&a).unwrap().is_none(), "{name}");
+        s.apply(&[Op::SetHealth {
+            account: a.clone(),
+            health: Health::Degraded("whatsapp bridge: not logged in".into()),
+            at: T0,
+        }])
+        .unwrap();
+        assert_eq!(
+            s.account_health(&a).unwrap(),
+            Some((
+                Health::Degraded("whatsapp bridge: not logged in".into()),
+                T0
+            )),
+            "{name}"
+        );
+    });
+}
+
+#[test]
+fn a_read_only_store_reads_beside_the_writer_and_never_migrates() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("inbox.db");
+    let key = [4u8; 32];
+    let mut writer = SqliteStore::open(&path, Some(&key)).unwrap();
+    seed(&mut writer);
+    let reader = SqliteStore::open_read_only(&path, Some(&key)).unwrap();
+    assert_eq!(reader.conversations().unwrap().len(), 1);
+    writer
+        .apply(&[inbound("1", "m9", "noch eine Nachricht", 9_000)])
+        .unwrap();
+    assert_eq!(reader.stats().unwrap().messages, 3, "sees committed writes");
+    assert!(matches!(
+        SqliteStore::open_read_only(&path, Some(&[5u8; 32])),
+        Err(StoreError::WrongKey { .. })
+    ));
+    drop(reader);
+    let c = {
+        let c = rusqlite::Connection::open(&path).unwrap();
+        c.execute_batch(&format!(
+            "PRAGMA key = \"x'{}'\"; PRAGMA cipher_page_size = 16384; \
+             PRAGMA cipher_hmac_algorithm = HMAC_SHA256; PRAGMA user_version = 3;",
+            "04".repeat(32)
+        ))
+        .unwrap();
+        c
+    };
+    drop(c);
+    assert!(
+        matches!(
+            SqliteStore::open_read_only(&path, Some(&key)),
+            Err(StoreError::OlderSchema { found: 3, .. })
+        ),
+        "an older schema is not migrated by a reader"
+    );
 }

@@ -444,10 +444,21 @@ impl Engine {
         for (account, ev) in batch {
             match ev {
                 ConnectorEvent::Health(h) => {
-                    if let Ok(mut map) = self.health.lock() {
+                    if let Ok(mut map) = self.health.lock()
+                        && map.get(&account) != Some(&h)
+                    {
+                        // Kept for `account list` (which may run beside the daemon).
+                        // "Connecting" is every start's first word, not news.
+                        if h != Health::Connecting {
+                            ops.push(Op::SetHealth {
+                                account: account.clone(),
+                                health: h.clone(),
+                                at: Timestamp::now(),
+                            });
+                        }
                         map.insert(account, h);
+                        health_changed = true;
                     }
-                    health_changed = true;
                 }
                 ConnectorEvent::Conversation(c) => ops.push(Op::UpsertConversation(c)),
                 ConnectorEvent::Message(m) => ops.push(Op::Incoming(m)),

@@ -6,8 +6,8 @@ use super::query::query_words;
 use super::{Applied, LocalMessage, Op, Result, Stats, Store, StoreError, StoreRead, preview_of};
 use crate::domain::{
     AccountId, Channel, Conversation, ConversationId, ConversationKind, ConversationUpsert,
-    Delivery, Direction, Edit, Message, MessageId, MessageKind, Reaction, SearchHit, Timestamp,
-    TriageState, UNDECRYPTABLE,
+    Delivery, Direction, Edit, Health, Message, MessageId, MessageKind, Reaction, SearchHit,
+    Timestamp, TriageState, UNDECRYPTABLE,
 };
 
 #[derive(Default, Clone)]
@@ -19,6 +19,7 @@ pub struct MemoryStore {
     next_conversation: i64,
     next_message: i64,
     sync_positions: HashMap<AccountId, String>,
+    health: HashMap<AccountId, (Health, Timestamp)>,
     /// Reaction remote id → the message it sits on and the reaction.
     reaction_ids: HashMap<(String, String), (MessageId, Reaction)>,
 }
@@ -304,6 +305,13 @@ impl MemoryStore {
                     applied.conversations.insert(c);
                 }
             }
+            Op::SetHealth {
+                account,
+                health,
+                at,
+            } => {
+                self.health.insert(account.clone(), (health.clone(), *at));
+            }
             Op::Reaction {
                 account,
                 remote_id,
@@ -571,6 +579,10 @@ impl StoreRead for MemoryStore {
             })
             .take(limit)
             .collect())
+    }
+
+    fn account_health(&self, account: &AccountId) -> Result<Option<(Health, Timestamp)>> {
+        Ok(self.health.get(account).cloned())
     }
 
     fn sync_position(&self, account: &AccountId) -> Result<Option<String>> {

@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::domain::{
     AccountId, Attachment, BlobId, Conversation, ConversationId, ConversationUpsert, Delivery,
-    IncomingMessage, Message, MessageId, SearchHit, Timestamp, TriageState,
+    Health, IncomingMessage, Message, MessageId, SearchHit, Timestamp, TriageState,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +40,15 @@ pub enum StoreError {
          use a newer tresen"
     )]
     NewerSchema {
+        path: PathBuf,
+        found: i64,
+        supported: i64,
+    },
+    #[error(
+        "the store {path} has schema version {found} and needs upgrading to {supported}; \
+         stop the running tresen and start it (or `tresen sync --once`) with this version first"
+    )]
+    OlderSchema {
         path: PathBuf,
         found: i64,
         supported: i64,
@@ -141,6 +150,12 @@ pub enum Op {
         outbound: bool,
         at: Timestamp,
     },
+    /// An account's connection health changed (kept for `account list` and restarts).
+    SetHealth {
+        account: AccountId,
+        health: Health,
+        at: Timestamp,
+    },
     /// The bytes of a message's attachment `index` are now in the attachment store.
     SetAttachmentBlob {
         message: MessageId,
@@ -197,6 +212,8 @@ pub trait StoreRead {
     /// Messages of `account` that arrived undecryptable, newest first, as
     /// (conversation remote id, message remote id): the connector tries them again.
     fn undecryptable(&self, account: &AccountId, limit: usize) -> Result<Vec<(String, String)>>;
+    /// The last health stored with [`Op::SetHealth`] and since when.
+    fn account_health(&self, account: &AccountId) -> Result<Option<(Health, Timestamp)>>;
     /// The last position stored with [`Op::SetSyncPosition`].
     fn sync_position(&self, account: &AccountId) -> Result<Option<String>>;
 }

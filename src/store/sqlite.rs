@@ -15,7 +15,7 @@ use super::{
 };
 use crate::domain::{
     AccountId, Attachment, Channel, Contact, Conversation, ConversationId, ConversationKind,
-    Delivery, Direction, Edit, IncomingMessage, Message, MessageId, MessageKind, Reaction,
+    Delivery, Direction, Edit, Health, IncomingMessage, Message, MessageId, MessageKind, Reaction,
     SearchHit, Security, Timestamp, TriageState, UNDECRYPTABLE,
 };
 
@@ -131,6 +131,15 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (account, remote_id)
     );
     CREATE INDEX reactions_target ON reactions (account, target);
+    "#,
+    // 7: last known connection health per account (for `account list`, and the
+    // status line before a connector has spoken)
+    r#"
+    CREATE TABLE account_health (
+        account TEXT PRIMARY KEY,
+        health  TEXT NOT NULL,
+        since   INTEGER NOT NULL
+    );
     "#,
 ];
 
@@ -273,6 +282,62 @@ impl SqliteStore {
         };
         reader.probe()?;
         Ok(Some(reader))
+    }
+
+    /// Opens an existing store for reading only, without taking part in writing: for
+    /// `tresen list`, `show` and `account list` while the TUI or the daemon owns the
+    /// profile. Never migrates; a store of another schema version is an error.
+    pub fn open_read_only(path: &Path, key: Option<&[u8; KEY_LEN]>) -> Result<Self> {
+        let flags =
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let mut last = None;
+        for cipher in [CipherSettings::Current, CipherSettings::Sqlcipher4Defaults] {
+            let conn = Connection::open_with_flags(path, flags)?;
+            if let Some(key) = key {
+                apply_key(&conn, key, cipher)?;
+            }
+            let store = SqliteStore {
+                conn,
+                path: path.to_path_buf(),
+                key: key.map(|k| zeroize::Zeroizing::new(*k)),
+                cipher,
+            };
+            match store.probe() {
+                Ok(()) => {
+                    store.conn.busy_timeout(std::time::Duration::from_secs(5))?;
+                    let version: i64 = store
+                        .conn
+                        .query_row("PRAGMA user_version", [], |r| r.get(0))?;
+                    let supported = MIGRATIONS.len() as i64;
+                    if version > supported {
+                        return Err(StoreError::NewerSchema {
+                            path: path.to_path_buf(),
+                            found: version,
+                            supported,
+                        });
+                    }
+                    if version < supported {
+                        return Err(StoreError::OlderSchema {
+                            path: path.to_path_buf(),
+                            found: version,
+                            supported,
+                        });
+                    }
+                    return Ok(store);
+                }
+                Err(e) => last = Some((store, e)),
+            }
+            if key.is_none() {
+                break;
+            }
+        }
+        match last {
+            Some((store, e)) => Err(store.classify_open_error(e, key, true)),
+            None => Err(StoreError::Corrupted {
+                path: path.to_path_buf(),
+                detail: "cannot be opened".into(),
+            }),
+        }
     }
 
     /// The SQLCipher version linked in, or `None` for plain SQLite.
@@ -892,6 +957,21 @@ impl Writer<'_> {
                         .execute(params![account.0, remote_id, at.0])?;
                 }
             }
+            Op::SetHealth {
+                account,
+                health,
+                at,
+            } => {
+                let json = serde_json::to_string(health)
+                    .unwrap_or_else(|_| r#"{"state":"online"}"#.to_string());
+                self.tx
+                    .prepare_cached(
+                        "INSERT INTO account_health (account, health, since) VALUES (?1, ?2, ?3) \
+                         ON CONFLICT (account) DO UPDATE SET health = excluded.health, \
+                         since = excluded.since",
+                    )?
+                    .execute(params![account.0, json, at.0])?;
+            }
             Op::Reaction {
                 account,
                 remote_id,
@@ -1243,6 +1323,15 @@ impl StoreRead for SqliteStore {
             Ok((r.get(0)?, r.get(1)?))
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn account_health(&self, account: &AccountId) -> Result<Option<(Health, Timestamp)>> {
+        let row: Option<(String, i64)> = self
+            .conn
+            .prepare_cached("SELECT health, since FROM account_health WHERE account = ?1")?
+            .query_row([&account.0], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        Ok(row.and_then(|(h, t)| Some((serde_json::from_str(&h).ok()?, Timestamp(t)))))
     }
 
     fn sync_position(&self, account: &AccountId) -> Result<Option<String>> {
