@@ -1068,3 +1068,57 @@ fn older_history_is_loaded_from_the_homeserver_on_request() {
     );
     run.stop();
 }
+
+#[test]
+fn read_receipts_both_ways() {
+    let hs = synapse();
+    let (p, _, mxid) = office(hs);
+    let phone = "4915110000005";
+    let room = hs.portal(phone, &mxid, "Lea Lesen");
+    let run = Running::start(&p);
+    run.accept_invite(&room);
+    let question = hs.puppet_says(&room, phone, "Haben Sie meine Nachricht gesehen?");
+    wait_for("the question", || {
+        run.messages()
+            .iter()
+            .any(|m| m.remote_id.as_deref() == Some(question.as_str()))
+    });
+    let conv = run
+        .store(|s| s.find_conversation(&room).unwrap().unwrap())
+        .id;
+
+    // The office opens the conversation: the customer's side learns it was read.
+    run.rt
+        .block_on(run.handle.command(EngineCommand::Viewed(conv)))
+        .unwrap();
+    wait_for("the bridge to get our read receipt", || {
+        hs.bridge_events().iter().any(|e| {
+            e["type"] == "m.receipt"
+                && e["room_id"] == room.as_str()
+                && e["content"][question.as_str()]["m.read"][mxid.as_str()].is_object()
+        })
+    });
+
+    // The customer reads our answer: it shows as read.
+    let id = run
+        .rt
+        .block_on(
+            run.handle
+                .send(conv, "Ja, wir melden uns morgen.".into(), "Anna".into()),
+        )
+        .unwrap();
+    wait_for("the answer to be sent", || {
+        run.store(|s| s.message(id).unwrap())
+            .is_some_and(|m| m.remote_id.is_some())
+    });
+    let event = run.store(|s| s.message(id).unwrap().unwrap().remote_id.unwrap());
+    assert_ne!(
+        run.store(|s| s.message(id).unwrap().unwrap().delivery),
+        Delivery::Read
+    );
+    hs.puppet_reads(&room, phone, &event);
+    wait_for("our answer to show as read", || {
+        run.store(|s| s.message(id).unwrap().unwrap().delivery) == Delivery::Read
+    });
+    run.stop();
+}

@@ -25,6 +25,8 @@ Sub-commands
                         puppet PHONE reacts to EVENT with KEY (m.reaction).
   typing ROOM PHONE on|off
                         puppet PHONE starts or stops typing in ROOM.
+  receipt ROOM PHONE EVENT
+                        puppet PHONE has read up to EVENT (m.read receipt).
   download MXC PATH     downloads MXC (authenticated media) as the bridge into PATH.
   mgmt USER             as the bridge bot: creates the bridge management room (the DM
                         with the bot) and invites USER. Prints {"room_id":...}.
@@ -189,6 +191,12 @@ def typing(room_id, phone, on):
     uid = puppet_id(phone)
     api("PUT", f"/_matrix/client/v3/rooms/{q(room_id)}/typing/{q(uid)}",
         {"typing": on == "on", "timeout": 30000}, user_id=uid)
+    return {}
+
+
+def receipt(room_id, phone, event_id):
+    api("POST", f"/_matrix/client/v3/rooms/{q(room_id)}/receipt/m.read/{q(event_id)}", {},
+        user_id=puppet_id(phone))
     return {}
 
 
@@ -450,6 +458,8 @@ def main():
         print(json.dumps(react(*sys.argv[2:6])))
     elif cmd == "typing":
         print(json.dumps(typing(*sys.argv[2:5])))
+    elif cmd == "receipt":
+        print(json.dumps(receipt(*sys.argv[2:5])))
     elif cmd == "download":
         print(json.dumps(download(sys.argv[2], sys.argv[3])))
     elif cmd == "send":

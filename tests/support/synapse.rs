@@ -305,6 +305,11 @@ impl Synapse {
             .to_string()
     }
 
+    /// The customer's client says it has read up to `event`.
+    pub fn puppet_reads(&self, room: &str, phone: &str, event: &str) {
+        self.emu(&["receipt", room, phone, event]);
+    }
+
     /// The customer starts (or stops) typing.
     pub fn puppet_types(&self, room: &str, phone: &str, on: bool) {
         self.emu(&["typing", room, phone, if on { "on" } else { "off" }]);

@@ -228,6 +228,7 @@ async fn run(connector: MatrixConnector, mut io: ConnectorIo) -> Result<(), Conn
         .emit(ConnectorEvent::Health(Health::Connecting))
         .await;
     let mut backoff = Backoff::new();
+    let mut deferred = Vec::new();
     let client = loop {
         match connector.account.restore().await {
             Ok(c) => break c,
@@ -236,7 +237,7 @@ async fn run(connector: MatrixConnector, mut io: ConnectorIo) -> Result<(), Conn
                 events
                     .emit(ConnectorEvent::Health(Health::Offline(e.to_string())))
                     .await;
-                if wait_or_stop(&mut io, backoff.step()).await {
+                if wait_or_stop(&mut io, backoff.step(), &mut deferred).await {
                     return Ok(());
                 }
             }
@@ -244,6 +245,10 @@ async fn run(connector: MatrixConnector, mut io: ConnectorIo) -> Result<(), Conn
     };
     let own_user = client.user_id().map(|u| u.to_string()).unwrap_or_default();
     let shared = Arc::new(Mutex::new(Shared::default()));
+    // What the office did while the homeserver could not be reached yet.
+    for cmd in deferred.drain(..) {
+        handle_command(&client, cmd, &events, &shared);
+    }
     let mut state = SyncState {
         selection: connector.selection.clone(),
         own_user,
@@ -327,8 +332,11 @@ async fn run(connector: MatrixConnector, mut io: ConnectorIo) -> Result<(), Conn
                         events
                             .emit(ConnectorEvent::Health(Health::Offline(format!("sync failed: {e}"))))
                             .await;
-                        if wait_or_stop(&mut io, backoff.step()).await {
+                        if wait_or_stop(&mut io, backoff.step(), &mut deferred).await {
                             return Ok(());
+                        }
+                        for cmd in deferred.drain(..) {
+                            handle_command(&client, cmd, &events, &shared);
                         }
                     }
                 }
@@ -356,8 +364,15 @@ fn start_sync(client: &Client, token: Option<String>, first: bool) -> SyncFuture
     Box::pin(async move { client.sync_once(settings).await })
 }
 
-/// Sleeps, but returns true at once if the engine closes the command channel.
-async fn wait_or_stop(io: &mut ConnectorIo, pause: Duration) -> bool {
+/// Sleeps, but returns true at once if the engine closes the command channel. Sends
+/// that arrive meanwhile fail at once (the office sees it and can retry); other commands
+/// (read receipts, joins, downloads…) are kept in `deferred` for when the homeserver is
+/// back, so nothing the office did is silently dropped.
+async fn wait_or_stop(
+    io: &mut ConnectorIo,
+    pause: Duration,
+    deferred: &mut Vec<ConnectorCommand>,
+) -> bool {
     let sleep = tokio::time::sleep(pause);
     tokio::pin!(sleep);
     loop {
@@ -365,14 +380,15 @@ async fn wait_or_stop(io: &mut ConnectorIo, pause: Duration) -> bool {
             _ = &mut sleep => return false,
             cmd = io.commands.recv() => match cmd {
                 None => return true,
-                // Commands while offline fail fast rather than waiting for the network.
                 Some(ConnectorCommand::Send(out)) => {
                     io.events.emit(ConnectorEvent::SendResult {
                         message: out.message,
                         outcome: Err("not connected to the homeserver".into()),
                     }).await;
                 }
-                Some(_) => {}
+                // A typing notice is stale by the time the server is back.
+                Some(ConnectorCommand::Typing { .. }) => {}
+                Some(other) => deferred.push(other),
             }
         }
     }
