@@ -132,6 +132,7 @@ fn reply_sends_and_never_sends_a_note() {
             conversation: ConversationId(1),
             body: "qjk Hallo\nZeile 2".into(),
             files: vec![],
+            reply_to: None,
         }))
     );
     assert!(a.composer.is_empty());
@@ -479,6 +480,7 @@ fn retry_resends_the_newest_failed_message_as_a_new_one() {
             conversation: ConversationId(1),
             body: "neuer, fehlgeschlagen".into(),
             files: vec![],
+            reply_to: None,
         })]
     );
     keys(&mut a, "<esc>j<enter>");
@@ -601,4 +603,51 @@ fn typing_is_announced_for_replies_only_and_ends_with_the_reply() {
     b.cfg.send_typing = false;
     let e = keys(&mut b, "rHallo<enter>");
     assert!(typing(&e).is_empty());
+}
+
+#[test]
+fn greater_than_answers_quoting_the_customers_last_message() {
+    use tresen::domain::{Delivery, Direction, Message, MessageId, MessageKind};
+    let mut a = app();
+    keys(&mut a, "<enter>");
+    let msg = |id: i64, dir: Direction| Message {
+        id: MessageId(id),
+        conversation: ConversationId(1),
+        remote_id: Some(format!("${id}")),
+        kind: MessageKind::Chat,
+        direction: dir,
+        sender: String::new(),
+        body: format!("Nachricht {id}"),
+        attachments: vec![],
+        sent_at: NOW,
+        received_at: NOW,
+        delivery: Delivery::Read,
+        edit: None,
+        deleted_at: None,
+        reactions: vec![],
+    };
+    a.update(Msg::Loaded(Loaded::Conversation {
+        id: ConversationId(1),
+        messages: vec![msg(1, Direction::Inbound), msg(2, Direction::Outbound)],
+        older: false,
+        limit: 200,
+        focus: None,
+    }));
+    keys(&mut a, ">");
+    assert_eq!(a.focus, Focus::Composer);
+    assert_eq!(a.quoting.as_ref().map(|q| q.0), Some(MessageId(1)));
+    let e = keys(&mut a, "Gern, bis morgen<enter>");
+    assert!(
+        e.contains(&Effect::Command(Command::Send {
+            conversation: ConversationId(1),
+            body: "Gern, bis morgen".into(),
+            files: vec![],
+            reply_to: Some(MessageId(1)),
+        })),
+        "{e:?}"
+    );
+    assert!(a.quoting.is_none(), "the next reply is a plain one again");
+    // Esc drops the quote.
+    keys(&mut a, "><esc>r");
+    assert!(a.quoting.is_none());
 }

@@ -942,6 +942,23 @@ fn reactions_and_typing_both_ways() {
                 && e["content"]["m.relates_to"]["key"] == "👍"
         })
     });
+    // A reply quoting the question carries the relation to the bridge.
+    run.rt
+        .block_on(run.handle.command(EngineCommand::Send {
+            conversation: conv.id,
+            body: "Ja, gegen 10 Uhr.".into(),
+            files: vec![],
+            sender: "Anna".into(),
+            reply_to: Some(msg.id),
+            reply: None,
+        }))
+        .unwrap();
+    wait_for("the bridge to receive the quoted reply", || {
+        hs.bridge_events().iter().any(|e| {
+            e["content"]["body"] == "Ja, gegen 10 Uhr."
+                && e["content"]["m.relates_to"]["m.in_reply_to"]["event_id"] == question.as_str()
+        })
+    });
     // The customer reacts to our reply as well, then takes it back.
     let mine = run
         .rt

@@ -60,6 +60,7 @@ actions! {
     NextUnread "next_unread" [Inbox, Conversation] ["n"] "Nächste ungelesene Unterhaltung" "Next unread conversation";
     Invites "invites" [Inbox, Conversation] ["I"] "Einladungen: als geschäftlich annehmen oder ignorieren" "Invites: accept as business or ignore";
     IgnoreInvite "ignore_invite" [Picker] ["x", "delete"] "Einladung ignorieren (nichts wird gespeichert)" "Ignore the invite (nothing is stored)";
+    Quote "quote" [Conversation] [">"] "Auf die letzte Kundennachricht antworten (zitiert)" "Reply quoting the customer's last message";
     React "react" [Conversation] ["+"] "Mit Emoji auf die letzte Kundennachricht reagieren" "React with an emoji to the customer's last message";
     Attachments "attachments" [Conversation] ["a"] "Anhänge der Unterhaltung: öffnen oder speichern" "Attachments of the conversation: open or save";
     SaveAttachment "save_attachment" [Picker] ["s"] "Anhang im Download-Ordner speichern" "Save the attachment to the downloads folder";

@@ -126,6 +126,8 @@ pub enum Command {
         body: String,
         /// Paths of files to attach; the runtime reads them.
         files: Vec<String>,
+        /// The customer message this answers (quoted where the network can).
+        reply_to: Option<MessageId>,
     },
     Local(Op),
     Viewed(ConversationId),
@@ -334,6 +336,8 @@ pub struct App {
     pub compose_mode: ComposeMode,
     /// Files attached to the reply being written (paths, read when it is sent).
     pub pending_files: Vec<String>,
+    /// The customer message the reply being written answers, with a preview.
+    pub quoting: Option<(MessageId, String)>,
     /// Who is typing, per conversation (from the networks).
     pub typing: BTreeMap<ConversationId, Vec<String>>,
     /// When the last "typing" notice went out, and for which conversation.
@@ -381,6 +385,7 @@ impl App {
             pending_files: Vec::new(),
             typing: BTreeMap::new(),
             typing_sent: None,
+            quoting: None,
             drafts: HashMap::new(),
             health: BTreeMap::new(),
             invites: Vec::new(),
@@ -870,6 +875,27 @@ impl App {
                 }
                 vec![]
             }
+            Action::Quote => {
+                let Some((id, preview)) = self
+                    .react_target()
+                    .map(|m| (m.id, m.display_body().chars().take(40).collect::<String>()))
+                else {
+                    self.flash = Some(
+                        self.lang()
+                            .t(
+                                "Keine Kundennachricht zum Zitieren",
+                                "No customer message to quote",
+                            )
+                            .into(),
+                    );
+                    return vec![];
+                };
+                let e = self.compose(ComposeMode::Reply);
+                if self.focus == Focus::Composer {
+                    self.quoting = Some((id, preview));
+                }
+                e
+            }
             Action::React => {
                 if self.react_target().is_none() {
                     self.flash = Some(
@@ -1029,6 +1055,7 @@ impl App {
                     vec![]
                 } else {
                     self.focus = Focus::Conversation;
+                    self.quoting = None;
                     self.stash_draft()
                 }
             }
@@ -1143,6 +1170,7 @@ impl App {
         let mut effects = Vec::new();
         if !same {
             effects = self.stash_draft();
+            self.quoting = None;
             self.open = Some(OpenConversation {
                 id,
                 messages: Vec::new(),
@@ -1460,6 +1488,7 @@ impl App {
                 conversation: id,
                 body,
                 files,
+                reply_to: self.quoting.take().map(|(m, _)| m),
             })),
             ComposeMode::Note => {
                 // Back to the reply that was being written before the note.
@@ -1503,6 +1532,7 @@ impl App {
                     conversation: open.id,
                     body: m.body.clone(),
                     files: Vec::new(),
+                    reply_to: None,
                 })]
             }
             None => {

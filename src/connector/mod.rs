@@ -93,6 +93,8 @@ pub struct OutgoingMessage {
     pub conversation_remote_id: String,
     pub body: String,
     pub files: Vec<OutgoingFile>,
+    /// The message this answers (its remote id), shown as a quote by the network.
+    pub reply_to: Option<String>,
 }
 
 /// A file to send: what the message shows and the bytes themselves.

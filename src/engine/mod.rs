@@ -64,6 +64,8 @@ pub enum EngineCommand {
         /// its own message (the first one with `body` as caption).
         files: Vec<NewFile>,
         sender: String,
+        /// Answer to this message (quoted by networks that can).
+        reply_to: Option<MessageId>,
         reply: Option<oneshot::Sender<Result<MessageId, EngineError>>>,
     },
     /// Load older history of a conversation from its network (the store has no more).
@@ -202,6 +204,7 @@ impl EngineHandle {
             body,
             files,
             sender,
+            reply_to: None,
             reply: Some(tx),
         })
         .await?;
@@ -640,9 +643,10 @@ impl Engine {
                 body,
                 files,
                 sender,
+                reply_to,
                 reply,
             } => {
-                let result = self.send(conversation, body, files, sender);
+                let result = self.send(conversation, body, files, sender, reply_to);
                 if let Err(e) = &result {
                     tracing::warn!(error = %e, "send rejected");
                 }
@@ -843,6 +847,7 @@ impl Engine {
         body: String,
         files: Vec<NewFile>,
         sender: String,
+        reply_to: Option<MessageId>,
     ) -> Result<MessageId, EngineError> {
         if body.trim().is_empty() && files.is_empty() {
             return Err(EngineError::Refused("the message is empty".into()));
@@ -852,6 +857,13 @@ impl Engine {
             .lock()
             .conversation(conversation)?
             .ok_or_else(|| StoreError::NoConversation(conversation.to_string()))?;
+        let reply_to = match reply_to {
+            Some(id) => self
+                .store
+                .read(|s| s.message(id))?
+                .and_then(|m| m.remote_id),
+            None => None,
+        };
         // Files go to the attachment store first: a pending message never points at
         // bytes that are not there.
         let mut parts: Vec<(String, Vec<OutgoingFile>)> = Vec::new();
@@ -904,6 +916,7 @@ impl Engine {
                 conversation_remote_id: conv.remote_id.clone(),
                 body,
                 files,
+                reply_to: reply_to.clone(),
             };
             let delivered = match self.connectors.get(&conv.account) {
                 Some(tx) => tx

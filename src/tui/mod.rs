@@ -154,6 +154,7 @@ fn process<B: Backend>(
                         conversation,
                         body,
                         files,
+                        reply_to,
                     } => {
                         let mut read = Vec::new();
                         for f in &files {
@@ -179,6 +180,7 @@ fn process<B: Backend>(
                             body,
                             files: read,
                             sender: app.cfg.staff_name.clone(),
+                            reply_to,
                             reply: None,
                         }
                     }

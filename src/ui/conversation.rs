@@ -449,8 +449,14 @@ fn render_composer(frame: &mut Frame<'_>, app: &App, area: Rect) {
             Theme::NOTE,
         ),
     };
+    let title = match (&app.quoting, app.compose_mode) {
+        (Some((_, preview)), ComposeMode::Reply) => {
+            format!(" ↪ „{}“ ·{title}", clean(preview))
+        }
+        _ => title.to_string(),
+    };
     let title = if app.pending_files.is_empty() || app.compose_mode == ComposeMode::Note {
-        title.to_string()
+        title
     } else {
         let names: Vec<String> = app
             .pending_files

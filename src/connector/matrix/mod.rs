@@ -550,11 +550,23 @@ async fn send(
     // already shaped `out.body` in the engine; it is sent verbatim (as the caption when
     // a file goes with it).
     let result = match out.files.into_iter().next() {
-        None => room
-            .send(RoomMessageEventContent::text_plain(out.body))
-            .with_transaction_id(txn.clone())
-            .await
-            .map(|r| r.response.event_id),
+        None => {
+            let mut content = RoomMessageEventContent::text_plain(out.body);
+            if let Some(target) = out
+                .reply_to
+                .as_deref()
+                .and_then(|t| OwnedEventId::try_from(t).ok())
+            {
+                use matrix_sdk::ruma::events::relation::{InReplyTo, Reply};
+                use matrix_sdk::ruma::events::room::message::Relation;
+                // No quoted fallback in the body: Matrix 1.13 dropped reply fallbacks.
+                content.relates_to = Some(Relation::Reply(Reply::new(InReplyTo::new(target))));
+            }
+            room.send(content)
+                .with_transaction_id(txn.clone())
+                .await
+                .map(|r| r.response.event_id)
+        }
         Some(file) => {
             let mime: mime::Mime = file
                 .attachment
