@@ -42,6 +42,32 @@ fn conv(id: i64, title: &str, channel: Channel, unread: u32, state: TriageState)
     }
 }
 
+/// A stored message of conversation 1.
+fn message(
+    id: i64,
+    dir: tresen::domain::Direction,
+    remote: Option<&str>,
+    body: &str,
+    delivery: tresen::domain::Delivery,
+) -> tresen::domain::Message {
+    tresen::domain::Message {
+        id: tresen::domain::MessageId(id),
+        conversation: ConversationId(1),
+        remote_id: remote.map(str::to_string),
+        kind: tresen::domain::MessageKind::Chat,
+        direction: dir,
+        sender: String::new(),
+        body: body.into(),
+        attachments: vec![],
+        sent_at: NOW,
+        received_at: NOW,
+        delivery,
+        edit: None,
+        deleted_at: None,
+        reactions: vec![],
+    }
+}
+
 fn app() -> App {
     let mut cfg = AppConfig::from_config(&Config::default(), false);
     cfg.lang = Lang::De;
@@ -443,24 +469,11 @@ fn ctrl_c_always_quits() {
 
 #[test]
 fn retry_resends_the_newest_failed_message_as_a_new_one() {
-    use tresen::domain::{Delivery, Direction, Message, MessageId, MessageKind};
+    use tresen::domain::{Delivery, Direction};
     let mut a = app();
     keys(&mut a, "<enter>");
-    let msg = |id: i64, body: &str, delivery: Delivery| Message {
-        id: MessageId(id),
-        conversation: ConversationId(1),
-        remote_id: None,
-        kind: MessageKind::Chat,
-        direction: Direction::Outbound,
-        sender: "Anna".into(),
-        body: body.into(),
-        attachments: vec![],
-        sent_at: NOW,
-        received_at: NOW,
-        delivery,
-        edit: None,
-        deleted_at: None,
-        reactions: vec![],
+    let msg = |id: i64, body: &str, delivery: Delivery| {
+        message(id, Direction::Outbound, None, body, delivery)
     };
     a.update(Msg::Loaded(Loaded::Conversation {
         id: ConversationId(1),
@@ -536,24 +549,11 @@ fn invites_wait_for_a_decision_accept_as_business_or_ignore() {
 
 #[test]
 fn plus_reacts_to_the_customers_last_message() {
-    use tresen::domain::{Delivery, Direction, Message, MessageId, MessageKind};
+    use tresen::domain::{Delivery, Direction, MessageId};
     let mut a = app();
     keys(&mut a, "<enter>");
-    let msg = |id: i64, dir: Direction, remote: Option<&str>| Message {
-        id: MessageId(id),
-        conversation: ConversationId(1),
-        remote_id: remote.map(str::to_string),
-        kind: MessageKind::Chat,
-        direction: dir,
-        sender: String::new(),
-        body: format!("Nachricht {id}"),
-        attachments: vec![],
-        sent_at: NOW,
-        received_at: NOW,
-        delivery: Delivery::Read,
-        edit: None,
-        deleted_at: None,
-        reactions: vec![],
+    let msg = |id: i64, dir: Direction, remote: Option<&str>| {
+        message(id, dir, remote, &format!("Nachricht {id}"), Delivery::Read)
     };
     a.update(Msg::Loaded(Loaded::Conversation {
         id: ConversationId(1),
@@ -607,24 +607,18 @@ fn typing_is_announced_for_replies_only_and_ends_with_the_reply() {
 
 #[test]
 fn greater_than_answers_quoting_the_customers_last_message() {
-    use tresen::domain::{Delivery, Direction, Message, MessageId, MessageKind};
+    use tresen::domain::{Delivery, Direction, MessageId};
     let mut a = app();
     keys(&mut a, "<enter>");
-    let msg = |id: i64, dir: Direction| Message {
-        id: MessageId(id),
-        conversation: ConversationId(1),
-        remote_id: Some(format!("${id}")),
-        kind: MessageKind::Chat,
-        direction: dir,
-        sender: String::new(),
-        body: format!("Nachricht {id}"),
-        attachments: vec![],
-        sent_at: NOW,
-        received_at: NOW,
-        delivery: Delivery::Read,
-        edit: None,
-        deleted_at: None,
-        reactions: vec![],
+    let msg = |id: i64, dir: Direction| {
+        let remote = format!("${id}");
+        message(
+            id,
+            dir,
+            Some(&remote),
+            &format!("Nachricht {id}"),
+            Delivery::Read,
+        )
     };
     a.update(Msg::Loaded(Loaded::Conversation {
         id: ConversationId(1),

@@ -7,8 +7,12 @@
 //! Needs the Synapse venv that tests/run.sh installs (TRESEN_SYNAPSE_VENV).
 #![recursion_limit = "256"]
 
+#[path = "args.rs"]
+mod args;
 #[path = "../support/synapse.rs"]
 mod synapse;
+
+use args::{arg, rss_kib};
 
 use std::time::{Duration, Instant};
 
@@ -17,26 +21,8 @@ use tresen::config::{Config, Paths};
 use tresen::engine::{Engine, EngineOptions, Notification};
 use tresen::profile::{self, OpenProfile};
 
-fn arg(name: &str, default: usize) -> usize {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 fn rss_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<f64>().ok())
-        })
-        .map(|kb| kb / 1024.0)
-        .unwrap_or(0.0)
+    rss_kib() as f64 / 1024.0
 }
 
 struct Bench {

@@ -8,6 +8,9 @@
 //! 3. one full frame render, 200x50, list + conversation
 //! 4. full-text search latency, single- and two-word queries
 
+#[path = "args.rs"]
+mod args;
+use args::{arg, rss_kib};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -134,26 +137,6 @@ fn runtime() -> tokio::runtime::Runtime {
         .enable_all()
         .build()
         .unwrap()
-}
-
-fn arg(name: &str, default: usize) -> usize {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
-        })
-        .unwrap_or(0)
 }
 
 fn pct(sorted: &[Duration], p: f64) -> Duration {

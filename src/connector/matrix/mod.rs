@@ -848,15 +848,7 @@ async fn process(
                     if let Some(s) = ev["sender"].as_str()
                         && !names.contains_key(s)
                     {
-                        let name = match matrix_sdk::ruma::UserId::parse(s) {
-                            Ok(uid) => room
-                                .get_member_no_sync(&uid)
-                                .await
-                                .ok()
-                                .flatten()
-                                .map(|m| m.name().to_string()),
-                            Err(_) => None,
-                        };
+                        let name = member_name(&room, s).await;
                         names.insert(s.to_string(), name);
                     }
                 }
@@ -901,15 +893,7 @@ async fn process(
                             let Some(u) = u.as_str().filter(|u| *u != state.own_user) else {
                                 continue;
                             };
-                            let name = match matrix_sdk::ruma::UserId::parse(u) {
-                                Ok(uid) => room
-                                    .get_member_no_sync(&uid)
-                                    .await
-                                    .ok()
-                                    .flatten()
-                                    .map(|m| m.name().to_string()),
-                                Err(_) => None,
-                            };
+                            let name = member_name(&room, u).await;
                             names.push(name.unwrap_or_else(|| u.to_string()));
                         }
                         if !events
@@ -1051,6 +1035,13 @@ async fn older_page(room: &Room, oldest: Option<&str>) -> Vec<Value> {
     }
 }
 
+/// A member's display name as matrix-sdk's store knows it (no request).
+async fn member_name(room: &Room, user: &str) -> Option<String> {
+    let uid = matrix_sdk::ruma::UserId::parse(user).ok()?;
+    let member = room.get_member_no_sync(&uid).await.ok()??;
+    Some(member.name().to_string())
+}
+
 /// One event of `room` as a connector event, with the sender's display name.
 async fn translate_in(
     room: &Room,
@@ -1059,15 +1050,7 @@ async fn translate_in(
     own_user: &str,
 ) -> Option<ConnectorEvent> {
     let sender = ev["sender"].as_str().unwrap_or_default().to_string();
-    let name = match matrix_sdk::ruma::UserId::parse(sender.as_str()) {
-        Ok(uid) => room
-            .get_member_no_sync(&uid)
-            .await
-            .ok()
-            .flatten()
-            .map(|m| m.name().to_string()),
-        Err(_) => None,
-    };
+    let name = member_name(room, &sender).await;
     let name_of = |u: &str| (u == sender).then(|| name.clone()).flatten();
     let room_id = room.room_id().to_string();
     let cx = events::Context {
