@@ -8,6 +8,7 @@
 mod fake;
 #[cfg(feature = "matrix")]
 pub mod matrix;
+pub mod signal;
 
 pub use fake::{FakeConnector, FakeHandle, ScriptStep};
 
