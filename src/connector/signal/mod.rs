@@ -1,7 +1,9 @@
 //! The Signal connector over signal-cli's JSON-RPC daemon (issue 4, in progress).
 //!
 //! signal-cli is a separate GPL process; tresen speaks its line-delimited JSON-RPC. This
-//! module has the wire format so far (`frames`, pure and tested against every example
-//! in the reference); the process supervisor and the client follow.
+//! module has the wire format (`frames`, pure and tested against every example in the
+//! reference) and the client (`rpc`: ids, out-of-order replies, timeouts, bad frames);
+//! the process supervisor and the connector itself follow.
 
 pub mod frames;
+pub mod rpc;
