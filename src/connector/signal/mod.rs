@@ -7,3 +7,4 @@
 
 pub mod frames;
 pub mod rpc;
+pub mod version;
