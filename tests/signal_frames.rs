@@ -344,3 +344,59 @@ fn malformed_and_huge_frames_are_errors_never_panics() {
     );
     assert!(ev.is_empty(), "{ev:?}");
 }
+
+#[test]
+fn send_parameters_for_people_groups_quotes_and_long_texts() {
+    let p = frames::send_params(OWN, "+4915112345678", "Hallo", vec![], None);
+    assert_eq!(
+        p,
+        json!({"account": OWN, "recipient": ["+4915112345678"], "message": "Hallo"})
+    );
+    let p = frames::send_params(
+        OWN,
+        &group_key("q8mJ3vX0a1b2="),
+        "Termin steht",
+        vec!["/var/lib/tresen/outbox/kva.pdf".into()],
+        Some(("+4915112345678", 1767225600000)),
+    );
+    assert_eq!(p["groupId"], "q8mJ3vX0a1b2=");
+    assert!(p.get("recipient").is_none());
+    assert_eq!(p["attachment"], json!(["/var/lib/tresen/outbox/kva.pdf"]));
+    assert_eq!(
+        (p["quoteAuthor"].clone(), p["quoteTimestamp"].clone()),
+        (json!("+4915112345678"), json!(1767225600000i64))
+    );
+}
+
+#[test]
+fn a_body_over_2_kib_is_never_cut_off() {
+    use base64::Engine as _;
+    // Multi-byte characters right at the limit must not be split.
+    let body: String = "Angebot für Heizungstausch – Position ÄÖÜ € ".repeat(80);
+    assert!(body.len() > frames::INLINE_LIMIT);
+    let p = frames::send_params(
+        OWN,
+        "+4915112345678",
+        &body,
+        vec!["/tmp/plan.pdf".into()],
+        None,
+    );
+    let inline = p["message"].as_str().unwrap();
+    assert!(inline.len() <= frames::INLINE_LIMIT);
+    assert!(body.starts_with(inline));
+    let files = p["attachment"].as_array().unwrap();
+    assert_eq!(files.len(), 2, "the long text plus the file");
+    let uri = files[0].as_str().unwrap();
+    let data = uri
+        .strip_prefix("data:text/x-signal-plain;filename=nachricht.txt;base64,")
+        .expect("a text/x-signal-plain data URI");
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(data)
+        .unwrap();
+    assert_eq!(
+        String::from_utf8(decoded).unwrap(),
+        body,
+        "the whole text, not only the rest"
+    );
+    assert_eq!(files[1], "/tmp/plan.pdf");
+}

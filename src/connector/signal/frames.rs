@@ -432,3 +432,49 @@ fn message(
         received_at: Timestamp::now(),
     })
 }
+
+/// Official Signal clients silently drop inline bodies over 2 KiB (UTF-8) while the
+/// delivery receipt still arrives. Longer text goes, as Signal's own clients send it, as
+/// a `text/x-signal-plain` attachment with the start of the text inline.
+pub const INLINE_LIMIT: usize = 2048;
+
+/// The `send` parameters for a message to `conversation` (a number, a UUID, or a
+/// [`group_key`]). `attachments` are file paths or data URIs. Nothing of `body` is ever
+/// cut off: what does not fit inline travels complete as a text attachment.
+pub fn send_params(
+    account: &str,
+    conversation: &str,
+    body: &str,
+    mut attachments: Vec<String>,
+    quote: Option<(&str, i64)>,
+) -> Value {
+    let mut p = json!({"account": account});
+    match conversation.strip_prefix("group:") {
+        Some(g) => p["groupId"] = json!(g),
+        None => p["recipient"] = json!([conversation]),
+    }
+    let inline = if body.len() > INLINE_LIMIT {
+        use base64::Engine as _;
+        let data = base64::engine::general_purpose::STANDARD.encode(body.as_bytes());
+        attachments.insert(
+            0,
+            format!("data:text/x-signal-plain;filename=nachricht.txt;base64,{data}"),
+        );
+        let mut cut = INLINE_LIMIT;
+        while !body.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        &body[..cut]
+    } else {
+        body
+    };
+    p["message"] = json!(inline);
+    if !attachments.is_empty() {
+        p["attachment"] = json!(attachments);
+    }
+    if let Some((author, ts)) = quote {
+        p["quoteAuthor"] = json!(author);
+        p["quoteTimestamp"] = json!(ts);
+    }
+    p
+}
