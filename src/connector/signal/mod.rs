@@ -5,6 +5,7 @@
 //! reference) and the client (`rpc`: ids, out-of-order replies, timeouts, bad frames);
 //! the process supervisor and the connector itself follow.
 
+pub mod daemon;
 pub mod frames;
 pub mod rpc;
 pub mod version;
