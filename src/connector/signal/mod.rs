@@ -5,7 +5,10 @@
 //! reference) and the client (`rpc`: ids, out-of-order replies, timeouts, bad frames);
 //! the process supervisor and the connector itself follow.
 
+mod connector;
 pub mod daemon;
 pub mod frames;
 pub mod rpc;
 pub mod version;
+
+pub use connector::{Endpoint, SignalConnector};

@@ -1,0 +1,477 @@
+//! The Signal connector: signal-cli's daemon (started by tresen, or one the user runs)
+//! behind tresen's connector trait.
+//!
+//! Signal keeps no history on its servers: what signal-cli receives while tresen is not
+//! subscribed stays queued at Signal (manual receive mode), so there is no sync position
+//! to store and nothing older to page back to.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::FutureExt;
+use futures::future::BoxFuture;
+use serde_json::{Value, json};
+
+use super::daemon::{DaemonConfig, SignalDaemon};
+use super::frames;
+use super::rpc::{CallError, Incoming, RpcClient};
+use super::version::VersionCheck;
+use crate::connector::{
+    Connector, ConnectorCommand, ConnectorError, ConnectorEvent, ConnectorIo, EventSink,
+};
+use crate::domain::{AccountId, AccountNetwork, Health};
+
+/// How tresen reaches signal-cli.
+#[derive(Debug, Clone)]
+pub enum Endpoint {
+    /// Start and supervise `signal-cli daemon` (the default).
+    Spawn(DaemonConfig),
+    /// Use a daemon the user runs, on this UNIX socket.
+    Socket(PathBuf),
+}
+
+pub struct SignalConnector {
+    account: AccountId,
+    /// The business number (signal-cli's account name).
+    number: String,
+    endpoint: Endpoint,
+    /// Group ids whose chats are business; other groups are never stored.
+    groups: Vec<String>,
+}
+
+impl SignalConnector {
+    pub fn new(
+        account: AccountId,
+        number: String,
+        endpoint: Endpoint,
+        groups: Vec<String>,
+    ) -> Self {
+        Self {
+            account,
+            number,
+            endpoint,
+            groups,
+        }
+    }
+}
+
+impl Connector for SignalConnector {
+    fn account(&self) -> &AccountId {
+        &self.account
+    }
+
+    fn network(&self) -> AccountNetwork {
+        AccountNetwork::Signal
+    }
+
+    fn run(self: Box<Self>, io: ConnectorIo) -> BoxFuture<'static, Result<(), ConnectorError>> {
+        run(*self, io).boxed()
+    }
+}
+
+const CALL: Duration = Duration::from_secs(60);
+
+/// The newest message each conversation got from a customer: (author, timestamp), the
+/// target of a read receipt.
+type Latest = Arc<Mutex<HashMap<String, (String, i64)>>>;
+
+/// A receipt can overtake the answer to its own `send` (the reader sees the receipt
+/// while the sending task still waits for its turn). While sends are in flight,
+/// receipts wait here and follow the send result, so none lands before its message
+/// has its remote id.
+#[derive(Default)]
+struct Sends {
+    in_flight: usize,
+    early: Vec<ConnectorEvent>,
+}
+
+type SendState = Arc<Mutex<Sends>>;
+
+async fn connect(
+    endpoint: &Endpoint,
+) -> Result<
+    (
+        Arc<RpcClient>,
+        tokio::sync::mpsc::Receiver<Incoming>,
+        Option<SignalDaemon>,
+        VersionCheck,
+    ),
+    String,
+> {
+    match endpoint {
+        Endpoint::Spawn(cfg) => {
+            let (daemon, incoming) = SignalDaemon::start(cfg).await.map_err(|e| e.to_string())?;
+            let client = daemon.client.clone();
+            let check = daemon.version_check.clone();
+            Ok((client, incoming, Some(daemon), check))
+        }
+        Endpoint::Socket(path) => {
+            let stream = tokio::net::UnixStream::connect(path)
+                .await
+                .map_err(|e| format!("cannot connect to signal-cli at {}: {e}", path.display()))?;
+            let (client, incoming) = RpcClient::start(stream);
+            let v = client
+                .call("version", Value::Null, CALL)
+                .await
+                .map_err(|e| e.to_string())?;
+            let check = super::version::check(v["version"].as_str().unwrap_or("?"));
+            Ok((client, incoming, None, check))
+        }
+    }
+}
+
+async fn run(c: SignalConnector, mut io: ConnectorIo) -> Result<(), ConnectorError> {
+    let events = io.events.clone();
+    let latest: Latest = Arc::default();
+    let sends: SendState = Arc::default();
+    let mut caught_up = false;
+    let mut pause = Duration::from_millis(500);
+    loop {
+        events
+            .emit(ConnectorEvent::Health(Health::Connecting))
+            .await;
+        let connected = match connect(&c.endpoint).await {
+            Ok((client, incoming, daemon, check)) => {
+                match client
+                    .call("subscribeReceive", json!({"account": c.number}), CALL)
+                    .await
+                {
+                    Ok(_) => Ok((client, incoming, daemon, check)),
+                    Err(e) => Err(match e {
+                        CallError::Rpc(r) => r.explain(),
+                        other => other.to_string(),
+                    }),
+                }
+            }
+            Err(e) => Err(e),
+        };
+        match connected {
+            Ok((client, mut incoming, daemon, check)) => {
+                pause = Duration::from_millis(500);
+                let health = match (&check, check.warning()) {
+                    (VersionCheck::TooOld { .. } | VersionCheck::Aging { .. }, Some(w)) => {
+                        Health::Degraded(w)
+                    }
+                    _ => Health::Online,
+                };
+                events.emit(ConnectorEvent::Health(health)).await;
+                if !caught_up {
+                    caught_up = true;
+                    events.emit(ConnectorEvent::CaughtUp).await;
+                }
+                let stop = serve(
+                    &c,
+                    &client,
+                    &mut incoming,
+                    &mut io,
+                    &events,
+                    &latest,
+                    &sends,
+                )
+                .await;
+                if let Some(d) = daemon {
+                    d.stop().await;
+                }
+                if stop {
+                    return Ok(());
+                }
+                events
+                    .emit(ConnectorEvent::Health(Health::Offline(
+                        "the connection to signal-cli was lost; reconnecting".into(),
+                    )))
+                    .await;
+            }
+            Err(e) => {
+                tracing::warn!(account = %c.account, error = %e, "signal-cli not reachable");
+                events
+                    .emit(ConnectorEvent::Health(Health::Offline(e)))
+                    .await;
+                if !caught_up {
+                    // sync --once must not wait forever for a Signal that is not there.
+                    caught_up = true;
+                    events.emit(ConnectorEvent::CaughtUp).await;
+                }
+            }
+        }
+        // Back off before reconnecting; commands meanwhile fail fast (sends) or wait.
+        let sleep = tokio::time::sleep(pause);
+        tokio::pin!(sleep);
+        loop {
+            tokio::select! {
+                _ = &mut sleep => break,
+                cmd = io.commands.recv() => match cmd {
+                    None => return Ok(()),
+                    Some(ConnectorCommand::Send(out)) => {
+                        events.emit(ConnectorEvent::SendResult {
+                            message: out.message,
+                            outcome: Err("signal-cli is not reachable".into()),
+                        }).await;
+                    }
+                    Some(ConnectorCommand::Backfill { conversation_remote_id, .. }) => {
+                        events.emit(ConnectorEvent::Backfilled { conversation_remote_id }).await;
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
+        pause = (pause * 2).min(Duration::from_secs(60));
+    }
+}
+
+/// Until the connection ends (false) or the engine stops (true).
+async fn serve(
+    c: &SignalConnector,
+    client: &Arc<RpcClient>,
+    incoming: &mut tokio::sync::mpsc::Receiver<Incoming>,
+    io: &mut ConnectorIo,
+    events: &EventSink,
+    latest: &Latest,
+    sends: &SendState,
+) -> bool {
+    loop {
+        tokio::select! {
+            msg = incoming.recv() => match msg {
+                None => return false,
+                Some(Incoming::Skipped(why)) => {
+                    tracing::warn!(account = %c.account, %why, "frame from signal-cli skipped");
+                }
+                Some(Incoming::Notification { method, params }) if method == "receive" => {
+                    let Some(r) = frames::received(&params) else { continue };
+                    if r.account.is_some_and(|a| a != c.number) {
+                        continue;
+                    }
+                    for ev in frames::translate(&c.account, &c.number, &r) {
+                        if !wanted(&ev, &c.groups) {
+                            continue;
+                        }
+                        if let ConnectorEvent::Message(m) = &ev
+                            && m.direction == crate::domain::Direction::Inbound
+                            && let Some((author, ts)) = m.remote_id.rsplit_once('/')
+                            && let Ok(ts) = ts.parse::<i64>()
+                            && let Ok(mut l) = latest.lock()
+                        {
+                            l.insert(m.conversation_remote_id.clone(), (author.to_string(), ts));
+                        }
+                        if matches!(ev, ConnectorEvent::Receipt { .. })
+                            && let Ok(mut st) = sends.lock()
+                            && st.in_flight > 0
+                        {
+                            st.early.push(ev);
+                            continue;
+                        }
+                        if !events.emit(ev).await {
+                            return true;
+                        }
+                    }
+                }
+                Some(Incoming::Notification { .. }) => {}
+            },
+            cmd = io.commands.recv() => match cmd {
+                None => return true,
+                Some(cmd) => {
+                    let (client, events, latest) = (client.clone(), events.clone(), latest.clone());
+                    let sends = sends.clone();
+                    let number = c.number.clone();
+                    tokio::spawn(async move {
+                        command(&client, &number, cmd, &events, &latest, &sends).await
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// Groups are business only when listed; people writing to the business number are.
+fn wanted(ev: &ConnectorEvent, groups: &[String]) -> bool {
+    let conv = match ev {
+        ConnectorEvent::Conversation(c) => &c.remote_id,
+        ConnectorEvent::Message(m) => &m.conversation_remote_id,
+        ConnectorEvent::Typing {
+            conversation_remote_id,
+            ..
+        } => conversation_remote_id,
+        _ => return true,
+    };
+    match conv.strip_prefix("group:") {
+        Some(g) => groups.iter().any(|x| x == g),
+        None => true,
+    }
+}
+
+/// `recipient` or `groupId` for a conversation id.
+fn target(conversation: &str) -> (&'static str, Value) {
+    match conversation.strip_prefix("group:") {
+        Some(g) => ("groupId", json!(g)),
+        None => ("recipient", json!([conversation])),
+    }
+}
+
+fn split_key(key: &str) -> Option<(&str, i64)> {
+    let (author, ts) = key.rsplit_once('/')?;
+    Some((author, ts.parse().ok()?))
+}
+
+async fn command(
+    client: &RpcClient,
+    number: &str,
+    cmd: ConnectorCommand,
+    events: &EventSink,
+    latest: &Latest,
+    sends: &SendState,
+) {
+    let explain = |e: CallError| match e {
+        CallError::Rpc(r) => r.explain(),
+        other => other.to_string(),
+    };
+    match cmd {
+        ConnectorCommand::Send(out) => {
+            use base64::Engine as _;
+            // Files travel inline as data URIs: no plain copy on disk for signal-cli.
+            let files: Vec<String> = out
+                .files
+                .iter()
+                .map(|f| {
+                    format!(
+                        "data:{};filename={};base64,{}",
+                        f.attachment.mime,
+                        crate::domain::safe_file_name(&f.attachment.name),
+                        base64::engine::general_purpose::STANDARD.encode(f.bytes.as_slice())
+                    )
+                })
+                .collect();
+            let quote = out.reply_to.as_deref().and_then(split_key);
+            // The one place the outbound text leaves: shaped by the engine (footer,
+            // consent) before; sent verbatim, never truncated (frames::send_params).
+            let params =
+                frames::send_params(number, &out.conversation_remote_id, &out.body, files, quote);
+            if let Ok(mut st) = sends.lock() {
+                st.in_flight += 1;
+            }
+            let outcome = match client.call("send", params, CALL).await {
+                Ok(r) => r["timestamp"]
+                    .as_i64()
+                    .map(|ts| frames::message_key(number, ts))
+                    .ok_or_else(|| "signal-cli's answer had no timestamp".to_string()),
+                Err(e) => Err(explain(e)),
+            };
+            events
+                .emit(ConnectorEvent::SendResult {
+                    message: out.message,
+                    outcome,
+                })
+                .await;
+            // Receipts that overtook a send follow its result now.
+            let early = match sends.lock() {
+                Ok(mut st) => {
+                    st.in_flight = st.in_flight.saturating_sub(1);
+                    if st.in_flight == 0 {
+                        std::mem::take(&mut st.early)
+                    } else {
+                        Vec::new()
+                    }
+                }
+                Err(_) => Vec::new(),
+            };
+            for ev in early {
+                events.emit(ev).await;
+            }
+        }
+        ConnectorCommand::MarkRead {
+            conversation_remote_id,
+        } => {
+            let last = latest
+                .lock()
+                .ok()
+                .and_then(|l| l.get(&conversation_remote_id).cloned());
+            if let Some((author, ts)) = last {
+                let params = json!({"account": number, "recipient": author,
+                    "targetTimestamp": [ts], "type": "read"});
+                if let Err(e) = client.call("sendReceipt", params, CALL).await {
+                    tracing::warn!(error = %explain(e), "read receipt not sent");
+                }
+            }
+        }
+        ConnectorCommand::React {
+            conversation_remote_id,
+            target: t,
+            key,
+        } => {
+            let Some((author, ts)) = split_key(&t) else {
+                return;
+            };
+            let (k, v) = target(&conversation_remote_id);
+            let mut params = json!({"account": number, "emoji": key,
+                "targetAuthor": author, "targetTimestamp": ts});
+            params[k] = v;
+            match client.call("sendReaction", params, CALL).await {
+                // Signal sends no echo of our own reaction to this device: record it.
+                Ok(r) => {
+                    let at = crate::domain::Timestamp(r["timestamp"].as_i64().unwrap_or(0));
+                    events
+                        .emit(ConnectorEvent::Reaction {
+                            remote_id: format!("{t}/reaction/{number}"),
+                            target: t.clone(),
+                            key,
+                            sender: String::new(),
+                            outbound: true,
+                            at,
+                        })
+                        .await;
+                }
+                Err(e) => tracing::warn!(error = %explain(e), "reaction not sent"),
+            }
+        }
+        ConnectorCommand::Typing {
+            conversation_remote_id,
+            typing,
+        } => {
+            let (k, v) = target(&conversation_remote_id);
+            let mut params = json!({"account": number, "stop": !typing});
+            params[k] = v;
+            let _ = client.call("sendTyping", params, CALL).await;
+        }
+        ConnectorCommand::Fetch {
+            message,
+            index,
+            source,
+        } => {
+            use base64::Engine as _;
+            let outcome = match serde_json::from_str::<Value>(&source) {
+                Ok(mut params) => {
+                    params["account"] = json!(number);
+                    match client.call("getAttachment", params, CALL).await {
+                        Ok(r) => r["data"]
+                            .as_str()
+                            .and_then(|d| base64::engine::general_purpose::STANDARD.decode(d).ok())
+                            .map(Arc::new)
+                            .ok_or_else(|| "signal-cli sent no attachment data".to_string()),
+                        Err(e) => Err(explain(e)),
+                    }
+                }
+                Err(e) => Err(format!("unusable attachment reference: {e}")),
+            };
+            events
+                .emit(ConnectorEvent::Fetched {
+                    message,
+                    index,
+                    outcome,
+                })
+                .await;
+        }
+        // Signal keeps no history on its servers: there is nothing older to fetch.
+        ConnectorCommand::Backfill {
+            conversation_remote_id,
+            ..
+        } => {
+            events
+                .emit(ConnectorEvent::Backfilled {
+                    conversation_remote_id,
+                })
+                .await;
+        }
+        // Signal has no invites to accept (group invites come with groups, issue 4).
+        ConnectorCommand::Join { .. } => {}
+    }
+}

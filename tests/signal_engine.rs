@@ -1,0 +1,307 @@
+//! The Signal connector driving the whole engine against a scripted signal-cli peer on a
+//! UNIX socket: the peer checks every request's parameters as signal-cli does, answers
+//! with signal-cli's shapes, slips bad frames in and dies mid-stream. receive → store,
+//! send → sent → delivered, attachments down, reconnect with nothing lost. Issue 4.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use base64::Engine as _;
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::UnixListener;
+use tokio::sync::mpsc;
+use tresen::connector::signal::frames::group_key;
+use tresen::connector::signal::{Endpoint, SignalConnector};
+use tresen::domain::{AccountId, Delivery, Direction};
+use tresen::engine::{Engine, EngineHandle, EngineOptions};
+use tresen::store::{BlobStore, SharedStore, SqliteStore};
+
+const OWN: &str = "+493012345678";
+const CUSTOMER: &str = "+4915112345678";
+const PHOTO: &[u8] = b"\x89PNG fake photo bytes \x00\x01\x02";
+
+/// What the test tells the peer to do on the current connection.
+enum Say {
+    Line(String),
+    Die,
+}
+
+#[derive(Default)]
+struct Seen {
+    requests: Vec<Value>,
+    connections: usize,
+}
+
+/// A signal-cli stand-in. Validates parameters the way signal-cli's JSON-RPC layer does
+/// (account required in multi-account mode; recipient or groupId; message text).
+fn peer(socket: PathBuf) -> (mpsc::UnboundedSender<Say>, Arc<Mutex<Seen>>) {
+    let (tx, mut rx) = mpsc::unbounded_channel::<Say>();
+    let seen: Arc<Mutex<Seen>> = Arc::default();
+    let listener = UnixListener::bind(&socket).unwrap();
+    let s = seen.clone();
+    tokio::spawn(async move {
+        let mut next_ts = 1_767_300_000_000i64;
+        loop {
+            let Ok((sock, _)) = listener.accept().await else {
+                return;
+            };
+            s.lock().unwrap().connections += 1;
+            let (r, mut w) = sock.into_split();
+            let mut lines = BufReader::new(r).lines();
+            loop {
+                tokio::select! {
+                    line = lines.next_line() => {
+                        let Ok(Some(line)) = line else { break };
+                        let req: Value = serde_json::from_str(&line).unwrap();
+                        s.lock().unwrap().requests.push(req.clone());
+                        let id = req["id"].clone();
+                        let p = &req["params"];
+                        let method = req["method"].as_str().unwrap_or_default();
+                        let needs_account = method != "version";
+                        let reply = if needs_account && p["account"] != OWN {
+                            json!({"jsonrpc":"2.0","error":{"code":-32602,"message":"Method requires valid account parameter","data":null},"id":id})
+                        } else {
+                            match method {
+                                "version" => json!({"jsonrpc":"2.0","result":{"version":"0.14.6"},"id":id}),
+                                "subscribeReceive" => json!({"jsonrpc":"2.0","result":0,"id":id}),
+                                "send" if (p["recipient"].is_array() || p["groupId"].is_string()) && p["message"].is_string() => {
+                                    next_ts += 1000;
+                                    let ts = next_ts;
+                                    let reply = json!({"jsonrpc":"2.0","result":{"timestamp":ts,"results":[{"recipientAddress":{"uuid":"u1","number":CUSTOMER,"username":null},"type":"SUCCESS"}]},"id":id});
+                                    // The customer's phone confirms delivery a moment later.
+                                    let receipt = json!({"jsonrpc":"2.0","method":"receive","params":{"subscription":0,"result":{"account":OWN,"envelope":{"sourceNumber":CUSTOMER,"sourceUuid":"u1","sourceName":"Anna Kundin","sourceDevice":1,"timestamp":ts+10,"receiptMessage":{"when":ts+10,"isDelivery":true,"isRead":false,"isViewed":false,"timestamps":[ts]}}}}});
+                                    w.write_all(format!("{reply}\n{receipt}\n").as_bytes()).await.unwrap();
+                                    continue;
+                                }
+                                "getAttachment" if p["id"] == "photo-1" && p["recipient"] == CUSTOMER => {
+                                    json!({"jsonrpc":"2.0","result":{"data": base64::engine::general_purpose::STANDARD.encode(PHOTO)},"id":id})
+                                }
+                                "sendReceipt" | "sendTyping" | "sendReaction" => json!({"jsonrpc":"2.0","result":{"timestamp":1},"id":id}),
+                                "send" | "getAttachment" => json!({"jsonrpc":"2.0","error":{"code":-1,"message":"invalid parameters","data":null},"id":id}),
+                                _ => json!({"jsonrpc":"2.0","error":{"code":-32601,"message":"Method not implemented","data":null},"id":id}),
+                            }
+                        };
+                        w.write_all(format!("{reply}\n").as_bytes()).await.unwrap();
+                    }
+                    say = rx.recv() => match say {
+                        Some(Say::Line(l)) => w.write_all(format!("{l}\n").as_bytes()).await.unwrap(),
+                        Some(Say::Die) | None => {
+                            // Half a frame, then gone: as a crashing JVM leaves it.
+                            let _ = w.write_all(br#"{"jsonrpc":"2.0","method":"rece"#).await;
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+    });
+    (tx, seen)
+}
+
+fn dm(ts: i64, text: &str, attachment: bool) -> String {
+    let files = if attachment {
+        r#","attachments":[{"contentType":"image/png","filename":"heizung.png","id":"photo-1","size":25}]"#
+    } else {
+        ""
+    };
+    format!(
+        r#"{{"jsonrpc":"2.0","method":"receive","params":{{"subscription":0,"result":{{"account":"{OWN}","envelope":{{"source":"{CUSTOMER}","sourceNumber":"{CUSTOMER}","sourceUuid":"u1","sourceName":"Anna Kundin","sourceDevice":1,"timestamp":{ts},"dataMessage":{{"timestamp":{ts},"message":"{text}","expiresInSeconds":0,"viewOnce":false{files}}}}}}}}}}}"#
+    )
+}
+
+async fn wait_until(what: &str, mut ok: impl FnMut() -> bool) {
+    for _ in 0..200 {
+        if ok() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+fn messages(h: &EngineHandle) -> Vec<tresen::domain::Message> {
+    h.store().read(|s| {
+        s.conversations()
+            .unwrap()
+            .iter()
+            .flat_map(|c| s.messages(c.id, None, 100).unwrap())
+            .collect()
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn receive_store_send_deliver_fetch_and_reconnect_with_nothing_lost() {
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().join("signal-cli.sock");
+    let (say, seen) = peer(socket.clone());
+    let sqlite = SqliteStore::open(&dir.path().join("s.db"), Some(&[6; 32])).unwrap();
+    let store = tresen::profile::shared(sqlite, None)
+        .unwrap()
+        .with_blobs(BlobStore::new(
+            dir.path(),
+            &tresen::secrets::MasterKey::random(),
+        ));
+    let store: SharedStore = store;
+    let connector = SignalConnector::new(
+        AccountId("signal-buero".into()),
+        OWN.into(),
+        Endpoint::Socket(socket),
+        vec!["chosenGroup=".into()],
+    );
+    let (engine, h) = Engine::start(store, vec![Box::new(connector)], EngineOptions::default());
+    let task = tokio::spawn(engine.run());
+    wait_until("the subscription", || {
+        seen.lock()
+            .unwrap()
+            .requests
+            .iter()
+            .any(|r| r["method"] == "subscribeReceive")
+    })
+    .await;
+
+    // In: a customer's message with a photo, garbage, an oversized frame, a group nobody
+    // selected, and a selected group.
+    say.send(Say::Line(dm(
+        1_767_225_600_000,
+        "Heizung tropft, Foto anbei",
+        true,
+    )))
+    .unwrap();
+    say.send(Say::Line("{definitely not json".into())).unwrap();
+    say.send(Say::Line(format!(
+        r#"{{"jsonrpc":"2.0","method":"receive","params":"{}"}}"#,
+        "x".repeat(17 * 1024 * 1024)
+    )))
+    .unwrap();
+    for (group, text) in [
+        ("otherGroup=", "Privater Grillabend"),
+        ("chosenGroup=", "Baustelle: Material ist da"),
+    ] {
+        say.send(Say::Line(format!(
+            r#"{{"jsonrpc":"2.0","method":"receive","params":{{"subscription":0,"result":{{"account":"{OWN}","envelope":{{"sourceNumber":"{CUSTOMER}","sourceUuid":"u1","sourceName":"Anna Kundin","sourceDevice":1,"timestamp":1767225650000,"dataMessage":{{"timestamp":1767225650000,"message":"{text}","groupInfo":{{"groupId":"{group}","groupName":"G","type":"DELIVER"}}}}}}}}}}}}"#
+        ))).unwrap();
+    }
+    wait_until("the messages", || messages(&h).len() == 2).await;
+    let convs = h.store().read(|s| s.conversations().unwrap());
+    assert!(
+        convs
+            .iter()
+            .any(|c| c.remote_id == CUSTOMER && c.title == "Anna Kundin")
+    );
+    assert!(
+        convs
+            .iter()
+            .any(|c| c.remote_id == group_key("chosenGroup="))
+    );
+    assert!(
+        !convs
+            .iter()
+            .any(|c| c.remote_id == group_key("otherGroup=")),
+        "a group nobody selected is never stored"
+    );
+    let photo_msg = messages(&h)
+        .into_iter()
+        .find(|m| !m.attachments.is_empty())
+        .unwrap();
+
+    // Down: the photo, byte for byte, through getAttachment.
+    let blob = h.fetch(photo_msg.id, 0).await.unwrap();
+    assert_eq!(
+        h.store().blobs().unwrap().get(&blob).unwrap().as_slice(),
+        PHOTO
+    );
+
+    // Out: sent (the peer checked the parameters), then delivered by receipt.
+    let conv = convs.iter().find(|c| c.remote_id == CUSTOMER).unwrap().id;
+    let id = h
+        .send(conv, "Wir kommen morgen um 9.".into(), "Anna".into())
+        .await
+        .unwrap();
+    wait_until("delivery", || {
+        h.store()
+            .read(|s| s.message(id).unwrap())
+            .is_some_and(|m| m.delivery == Delivery::Delivered)
+    })
+    .await;
+    let sent = h.store().read(|s| s.message(id).unwrap().unwrap());
+    assert_eq!(sent.direction, Direction::Outbound);
+    assert!(
+        sent.remote_id
+            .as_deref()
+            .unwrap()
+            .starts_with(&format!("{OWN}/"))
+    );
+    // A long offer arrives whole: inline start plus the full text as an attachment.
+    let long = "Angebot Position 1: Brennwertkessel inklusive Montage. ".repeat(60);
+    h.send(conv, long.clone(), "Anna".into()).await.unwrap();
+    wait_until("the long send", || {
+        seen.lock()
+            .unwrap()
+            .requests
+            .iter()
+            .any(|r| r["method"] == "send" && r["params"]["attachment"].is_array())
+    })
+    .await;
+    let req = seen
+        .lock()
+        .unwrap()
+        .requests
+        .iter()
+        .rev()
+        .find(|r| r["method"] == "send")
+        .cloned()
+        .unwrap();
+    assert!(req["params"]["message"].as_str().unwrap().len() <= 2048);
+    let uri = req["params"]["attachment"][0].as_str().unwrap();
+    let data = uri.split_once("base64,").unwrap().1;
+    assert_eq!(
+        base64::engine::general_purpose::STANDARD
+            .decode(data)
+            .unwrap(),
+        long.as_bytes()
+    );
+
+    // The daemon dies mid-frame; tresen reconnects, subscribes again, and what comes
+    // next is stored once; nothing before is duplicated.
+    say.send(Say::Die).unwrap();
+    wait_until("the reconnect", || seen.lock().unwrap().connections >= 2).await;
+    wait_until("the second subscription", || {
+        seen.lock()
+            .unwrap()
+            .requests
+            .iter()
+            .filter(|r| r["method"] == "subscribeReceive")
+            .count()
+            >= 2
+    })
+    .await;
+    say.send(Say::Line(dm(1_767_225_900_000, "Danke, bis morgen", false)))
+        .unwrap();
+    // Signal re-delivers what was not acknowledged: the same message again is no duplicate.
+    say.send(Say::Line(dm(
+        1_767_225_600_000,
+        "Heizung tropft, Foto anbei",
+        true,
+    )))
+    .unwrap();
+    wait_until("the message after the reconnect", || {
+        messages(&h).iter().any(|m| m.body == "Danke, bis morgen")
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let all = messages(&h);
+    assert_eq!(
+        all.iter()
+            .filter(|m| m.body == "Heizung tropft, Foto anbei")
+            .count(),
+        1
+    );
+    assert_eq!(
+        h.health().get(&AccountId("signal-buero".into())),
+        Some(&tresen::domain::Health::Online)
+    );
+    h.shutdown().await;
+    task.await.unwrap().unwrap();
+}
