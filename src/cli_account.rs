@@ -313,9 +313,18 @@ pub fn list(
         println!("no accounts in the config (see docs/config.md)");
     }
     for r in &rows {
+        let number = config
+            .accounts
+            .iter()
+            .find(|a| a.id == r.id)
+            .and_then(|a| a.number.clone());
         let status = match (&r.user, &r.homeserver) {
             (Some(u), Some(h)) => format!("logged in as {u} on {h}"),
             _ if r.logged_in => "built in".to_string(),
+            _ if number.is_some() => format!(
+                "number {} through signal-cli (its own data dir holds the keys; docs/signal.md)",
+                number.as_deref().unwrap_or_default()
+            ),
             _ => format!(
                 "not logged in: tresen account add {} --id {}",
                 r.network, r.id

@@ -47,7 +47,34 @@ pub struct Config {
     /// Action name → keys. Kept as spanned text so an unknown action can be reported with
     /// its line; [`Config::key_overrides`] gives the checked form.
     pub keymap: BTreeMap<toml::Spanned<String>, Vec<KeyChord>>,
+    pub signal: SignalConfig,
     pub accounts: Vec<AccountConfig>,
+}
+
+/// How tresen runs signal-cli for Signal accounts (docs/signal.md).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SignalConfig {
+    /// The signal-cli launcher; a bare name is looked up on PATH.
+    pub cli_path: String,
+    /// signal-cli's data directory (the account's keys). Empty: `<data dir>/signal-cli`.
+    pub data_dir: String,
+    /// Use a signal-cli daemon that runs already, on this UNIX socket, instead of
+    /// starting one.
+    pub socket: String,
+    /// Java runtime for signal-cli's JVM build. Empty: signal-cli finds one itself.
+    pub java_home: String,
+}
+
+impl Default for SignalConfig {
+    fn default() -> Self {
+        Self {
+            cli_path: "signal-cli".into(),
+            data_dir: String::new(),
+            socket: String::new(),
+            java_home: String::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -119,6 +146,13 @@ pub struct AccountConfig {
     /// Which Matrix rooms are business conversations (Matrix accounts only).
     #[serde(default, skip_serializing_if = "RoomSelection::is_default")]
     pub rooms: RoomSelection,
+    /// The business phone number, international format (Signal accounts only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<String>,
+    /// Signal groups (base64 ids) whose chats are business; other groups are never
+    /// stored.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<String>,
 }
 
 /// Which rooms of a Matrix account count as business. Rooms that are not selected are
@@ -217,6 +251,7 @@ impl Default for Config {
             logging: LoggingConfig::default(),
             quick_replies,
             keymap: BTreeMap::new(),
+            signal: SignalConfig::default(),
             accounts: Vec::new(),
         }
     }
@@ -226,6 +261,13 @@ impl Default for Config {
 struct QuickRepliesOnly {
     #[serde(default)]
     quick_replies: Vec<QuickReply>,
+}
+
+/// `+` and 7 to 15 digits, the first not 0 (E.164).
+fn is_e164(n: &str) -> bool {
+    n.strip_prefix('+').is_some_and(|d| {
+        (7..=15).contains(&d.len()) && d.bytes().all(|b| b.is_ascii_digit()) && !d.starts_with('0')
+    })
 }
 
 /// Line and column of a dotted key such as `ui.history_page` or `accounts[1].id` (the
@@ -406,6 +448,39 @@ impl Config {
                          business accounts, never a private one",
                         a.id
                     ),
+                ));
+            }
+            let signal = a.network == crate::domain::AccountNetwork::Signal;
+            match (&a.number, signal) {
+                (None, true) => {
+                    return Err(invalid(
+                        &format!("accounts[{i}].network"),
+                        format!(
+                            "Signal account `{}` needs number = \"+49…\" (the business number, international format)",
+                            a.id
+                        ),
+                    ));
+                }
+                (Some(n), true) if !is_e164(n) => {
+                    return Err(invalid(
+                        &format!("accounts[{i}].number"),
+                        format!(
+                            "`{n}` is not a number in international format such as +493012345678"
+                        ),
+                    ));
+                }
+                (Some(_), false) => {
+                    return Err(invalid(
+                        &format!("accounts[{i}].number"),
+                        "number applies to Signal accounts only".into(),
+                    ));
+                }
+                _ => {}
+            }
+            if !signal && !a.groups.is_empty() {
+                return Err(invalid(
+                    &format!("accounts[{i}].groups"),
+                    "groups apply to Signal accounts only".into(),
                 ));
             }
             if a.network != crate::domain::AccountNetwork::Matrix && !a.rooms.is_default() {

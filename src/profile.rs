@@ -207,6 +207,39 @@ pub fn matrix_account(profile: &OpenProfile, id: &str) -> crate::connector::matr
     )
 }
 
+/// The Signal connector for a configured account: signal-cli started by tresen (its
+/// socket in `<data dir>/run`, 0700), or the daemon at `signal.socket`.
+fn signal_connector(
+    config: &Config,
+    profile: &OpenProfile,
+    a: &crate::config::AccountConfig,
+) -> crate::connector::signal::SignalConnector {
+    use crate::connector::signal::{Endpoint, SignalConnector, daemon::DaemonConfig};
+    let sc = &config.signal;
+    let endpoint = if sc.socket.trim().is_empty() {
+        let data = profile.paths.data_dir.clone();
+        Endpoint::Spawn(DaemonConfig {
+            signal_cli: PathBuf::from(&sc.cli_path),
+            data_dir: if sc.data_dir.trim().is_empty() {
+                data.join("signal-cli")
+            } else {
+                PathBuf::from(&sc.data_dir)
+            },
+            run_dir: data.join("run"),
+            java_home: (!sc.java_home.trim().is_empty()).then(|| PathBuf::from(&sc.java_home)),
+            start_timeout: std::time::Duration::from_secs(60),
+        })
+    } else {
+        Endpoint::Socket(PathBuf::from(&sc.socket))
+    };
+    SignalConnector::new(
+        crate::domain::AccountId(a.id.clone()),
+        a.number.clone().unwrap_or_default(),
+        endpoint,
+        a.groups.clone(),
+    )
+}
+
 /// Connectors for the configured accounts.
 #[cfg_attr(not(feature = "matrix"), allow(unused_variables))]
 pub fn connectors(
@@ -235,6 +268,8 @@ pub fn connectors(
                         Err(e) => Err(UsageError(e.to_string())),
                     }
                 }
+                AccountNetwork::Signal => Ok(Box::new(signal_connector(config, profile, a))),
+                #[allow(unreachable_patterns)]
                 _ => Err(UsageError(format!(
                     "account `{}`: the {} connector is not part of this build",
                     a.id,

@@ -260,3 +260,11 @@ fn unsafe_kill(pid: u32) {
         .status()
         .unwrap();
 }
+
+#[test]
+fn a_signal_number_not_in_international_format() {
+    check_config(
+        "signal_number",
+        &[":6:", "accounts[0].number", "international format"],
+    );
+}

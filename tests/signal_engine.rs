@@ -3,6 +3,8 @@
 //! with signal-cli's shapes, slips bad frames in and dies mid-stream. receive → store,
 //! send → sent → delivered, attachments down, reconnect with nothing lost. Issue 4.
 
+mod support;
+
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -304,4 +306,66 @@ async fn receive_store_send_deliver_fetch_and_reconnect_with_nothing_lost() {
     );
     h.shutdown().await;
     task.await.unwrap().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signal_account_in_the_config_syncs_through_the_binary() {
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().join("signal-cli.sock");
+    let (say, seen) = peer(socket.clone());
+    let p = support::Profile::new(&format!(
+        "[signal]\nsocket = \"{}\"\n\n[[accounts]]\nid = \"signal-buero\"\nnetwork = \"signal\"\npurpose = \"business\"\nnumber = \"{OWN}\"\n",
+        socket.display()
+    ));
+    // The customer's message waits at the peer until tresen subscribes.
+    let s2 = seen.clone();
+    tokio::spawn(async move {
+        loop {
+            if s2
+                .lock()
+                .unwrap()
+                .requests
+                .iter()
+                .any(|r| r["method"] == "subscribeReceive")
+            {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        say.send(Say::Line(dm(
+            1_767_225_600_000,
+            "Guten Tag, Termin morgen?",
+            false,
+        )))
+        .unwrap();
+        // Keep the peer's control channel open while the binary runs.
+        tokio::time::sleep(Duration::from_secs(30)).await;
+    });
+    let mut cmd = p.cmd();
+    cmd.args(["daemon"]);
+    let out = tokio::task::spawn_blocking(move || {
+        let child = cmd
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_secs(3));
+        let _ = std::process::Command::new("kill")
+            .arg("-TERM")
+            .arg(child.id().to_string())
+            .status();
+        child.wait_with_output().unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let list = support::stdout(&p.run(&["list"]));
+    assert!(list.contains("Anna Kundin"), "{list}");
+    assert!(list.contains("Guten Tag, Termin morgen?"), "{list}");
+    let accounts = support::stdout(&p.run(&["account", "list"]));
+    assert!(accounts.contains("signal-buero"), "{accounts}");
 }
