@@ -114,7 +114,7 @@ fn dm(ts: i64, text: &str, attachment: bool) -> String {
 }
 
 async fn wait_until(what: &str, mut ok: impl FnMut() -> bool) {
-    for _ in 0..200 {
+    for _ in 0..600 {
         if ok() {
             return;
         }
@@ -343,27 +343,44 @@ async fn a_signal_account_in_the_config_syncs_through_the_binary() {
     });
     let mut cmd = p.cmd();
     cmd.args(["daemon"]);
-    let out = tokio::task::spawn_blocking(move || {
-        let child = cmd
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(Duration::from_secs(3));
-        let _ = std::process::Command::new("kill")
-            .arg("-TERM")
-            .arg(child.id().to_string())
-            .status();
-        child.wait_with_output().unwrap()
+    let daemon = cmd
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Read beside the running daemon until the message is there (no fixed sleep: a
+    // slow machine only takes longer).
+    let probe = support::Profile {
+        dir: tempfile::tempdir().unwrap(),
+        config: p.config.clone(),
+        data: p.data.clone(),
+    };
+    let list = tokio::task::spawn_blocking(move || {
+        let mut last = String::new();
+        for _ in 0..600 {
+            let out = probe.run(&["list"]);
+            last = support::stdout(&out);
+            if last.contains("Guten Tag, Termin morgen?") {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        last
     })
     .await
     .unwrap();
+    let _ = std::process::Command::new("kill")
+        .arg("-TERM")
+        .arg(daemon.id().to_string())
+        .status();
+    let out = tokio::task::spawn_blocking(move || daemon.wait_with_output().unwrap())
+        .await
+        .unwrap();
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let list = support::stdout(&p.run(&["list"]));
     assert!(list.contains("Anna Kundin"), "{list}");
     assert!(list.contains("Guten Tag, Termin morgen?"), "{list}");
     let accounts = support::stdout(&p.run(&["account", "list"]));
