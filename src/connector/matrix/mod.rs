@@ -105,7 +105,7 @@ impl Backoff {
 struct Shared {
     /// Transaction ids of sends in flight: their echo in the sync is our message.
     txns: HashMap<String, crate::domain::MessageId>,
-    /// Latest event per business room, for read receipts.
+    /// The newest message from someone else per business room: where a read receipt goes.
     latest: HashMap<String, OwnedEventId>,
     /// Invites accepted in this run (the tag on the homeserver may come a sync later).
     accepted: std::collections::HashSet<String>,
@@ -860,9 +860,17 @@ async fn process(
                     name_of: &name_of,
                 };
                 for ev in &timeline {
-                    if let Some(id) = ev["event_id"]
-                        .as_str()
-                        .and_then(|i| OwnedEventId::try_from(i).ok())
+                    // A read receipt goes on the customer's newest message: a bridge only
+                    // passes receipts on for messages it knows (not for our own join).
+                    let from_customer = ev["sender"].as_str() != Some(state.own_user.as_str())
+                        && matches!(
+                            ev["type"].as_str(),
+                            Some("m.room.message" | "m.room.encrypted" | "m.sticker")
+                        );
+                    if from_customer
+                        && let Some(id) = ev["event_id"]
+                            .as_str()
+                            .and_then(|i| OwnedEventId::try_from(i).ok())
                         && let Ok(mut s) = shared.lock()
                     {
                         s.latest.insert(room_id.to_string(), id);
