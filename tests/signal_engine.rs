@@ -343,11 +343,23 @@ async fn a_signal_account_in_the_config_syncs_through_the_binary() {
     });
     let mut cmd = p.cmd();
     cmd.args(["daemon"]);
-    let daemon = cmd
+    let mut daemon = cmd
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
+    // Probe only once the daemon owns the profile: a `list` on a profile without a store
+    // creates it, briefly holding the lock the daemon needs.
+    let mut err = daemon.stderr.take().unwrap();
+    let (announced, err) = tokio::task::spawn_blocking(move || {
+        let mut buf = [0u8; 256];
+        let n = std::io::Read::read(&mut err, &mut buf).unwrap_or(0);
+        // The pipe stays open: the daemon still writes to it when it stops.
+        (String::from_utf8_lossy(&buf[..n]).into_owned(), err)
+    })
+    .await
+    .unwrap();
+    assert!(announced.contains("daemon running"), "{announced}");
     // Read beside the running daemon until the message is there (no fixed sleep: a
     // slow machine only takes longer).
     let probe = support::Profile {
@@ -373,14 +385,14 @@ async fn a_signal_account_in_the_config_syncs_through_the_binary() {
         .arg("-TERM")
         .arg(daemon.id().to_string())
         .status();
-    let out = tokio::task::spawn_blocking(move || daemon.wait_with_output().unwrap())
-        .await
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let status = tokio::task::spawn_blocking(move || {
+        let status = daemon.wait().unwrap();
+        drop(err);
+        status
+    })
+    .await
+    .unwrap();
+    assert!(status.success(), "daemon exit: {status}");
     assert!(list.contains("Anna Kundin"), "{list}");
     assert!(list.contains("Guten Tag, Termin morgen?"), "{list}");
     let accounts = support::stdout(&p.run(&["account", "list"]));
