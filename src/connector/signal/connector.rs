@@ -248,8 +248,7 @@ async fn serve(
                         }
                         if let ConnectorEvent::Message(m) = &ev
                             && m.direction == crate::domain::Direction::Inbound
-                            && let Some((author, ts)) = m.remote_id.rsplit_once('/')
-                            && let Ok(ts) = ts.parse::<i64>()
+                            && let Some((author, ts)) = split_key(&m.remote_id)
                             && let Ok(mut l) = latest.lock()
                         {
                             l.insert(m.conversation_remote_id.clone(), (author.to_string(), ts));
