@@ -119,6 +119,21 @@ pub enum AccountCommand {
     /// Log in to an account listed under [[accounts]] in the config
     #[command(subcommand)]
     Add(AddAccount),
+    /// Link the business phone's Signal: tresen becomes one of its linked devices
+    ///
+    /// Shows a QR code; on the phone open Signal → Settings → Linked devices → "+" and
+    /// scan it. The phone stays the main device; tresen sees chats from then on (Signal
+    /// gives a new device no history). See docs/signal.md.
+    #[command(subcommand)]
+    Link(LinkAccount),
+    /// Register a number with Signal as tresen's own (primary) device, e.g. a landline
+    ///
+    /// For a business number without a smartphone. Signal sends a code by SMS, or with
+    /// --voice calls and reads it out (tresen first requests the SMS Signal insists on).
+    /// signal-cli's data dir then holds the number's only keys: back it up
+    /// (docs/signal.md).
+    #[command(subcommand)]
+    Register(RegisterAccount),
     /// Configured accounts and their login (no network access)
     List {
         /// Machine-readable output
@@ -182,6 +197,50 @@ pub enum AddAccount {
         /// Read the password from standard input (first line)
         #[arg(long)]
         password_stdin: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LinkAccount {
+    /// Link as a secondary device of the business phone (QR code)
+    Signal {
+        /// Account id from the config (default: the only Signal account there)
+        #[arg(long)]
+        id: Option<String>,
+        /// The name the phone lists this device under
+        #[arg(long, default_value = "tresen")]
+        device_name: String,
+        /// Draw the QR code for dark text on a light background (default: light on dark)
+        #[arg(long)]
+        light_terminal: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RegisterAccount {
+    /// Register the configured Signal number as a primary device
+    ///
+    /// Asks for a captcha when Signal wants one and for the code it sends; both can be
+    /// given as options instead, and the answers can come from standard input.
+    Signal {
+        /// Account id from the config (default: the account with --number, or the only one)
+        #[arg(long)]
+        id: Option<String>,
+        /// The number to register, as in the config (+49…)
+        #[arg(long)]
+        number: Option<String>,
+        /// Have Signal call and read the code out (for a landline)
+        #[arg(long)]
+        voice: bool,
+        /// The captcha link from signalcaptchas.org (signalcaptcha://…)
+        #[arg(long, value_name = "LINK")]
+        captcha: Option<String>,
+        /// The verification code, when already at hand (123-456 or 123456)
+        #[arg(long)]
+        code: Option<String>,
+        /// The number's Signal PIN, when it has a registration lock
+        #[arg(long)]
+        pin: Option<String>,
     },
 }
 

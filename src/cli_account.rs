@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::{Context as _, Result};
 use serde::Serialize;
 
-use crate::cli::{AccountCommand, AddAccount};
+use crate::cli::{AccountCommand, AddAccount, LinkAccount, RegisterAccount};
 use crate::config::{AccountConfig, Config};
 use crate::domain::AccountNetwork;
 use crate::domain::sanitize_for_terminal;
@@ -27,6 +27,35 @@ pub fn run(config: &Config, profile: &OpenProfile, cmd: AccountCommand) -> Resul
             let account = pick(config, id.as_deref(), AccountNetwork::Matrix)?;
             let password = read_password(password_file.as_deref(), password_stdin, &user)?;
             add_matrix(profile, account, &homeserver, &user, &password)
+        }
+        AccountCommand::Link(LinkAccount::Signal {
+            id,
+            device_name,
+            light_terminal,
+        }) => {
+            let account = crate::cli_signal::pick(config, id.as_deref(), None)?;
+            let args = crate::cli_signal::LinkArgs {
+                device_name,
+                light_terminal,
+            };
+            crate::cli_signal::link(config, profile, account, args)
+        }
+        AccountCommand::Register(RegisterAccount::Signal {
+            id,
+            number,
+            voice,
+            captcha,
+            code,
+            pin,
+        }) => {
+            let account = crate::cli_signal::pick(config, id.as_deref(), number.as_deref())?;
+            let args = crate::cli_signal::RegisterArgs {
+                voice,
+                captcha,
+                code,
+                pin,
+            };
+            crate::cli_signal::register(config, profile, account, args)
         }
         AccountCommand::List { .. } => Err(UsageError(
             "internal: account list reads without the profile lock (cli.rs)".into(),

@@ -207,19 +207,22 @@ pub fn matrix_account(profile: &OpenProfile, id: &str) -> crate::connector::matr
     )
 }
 
-/// The Signal connector for a configured account: signal-cli started by tresen (its
+/// How tresen reaches signal-cli for this profile: signal-cli started by tresen (its
 /// socket in `<data dir>/run`, 0700), or the daemon at `signal.socket`.
-fn signal_connector(
+pub fn signal_endpoint(
     config: &Config,
     profile: &OpenProfile,
-    a: &crate::config::AccountConfig,
-) -> crate::connector::signal::SignalConnector {
-    use crate::connector::signal::{Endpoint, SignalConnector, daemon::DaemonConfig};
+) -> crate::connector::signal::Endpoint {
+    use crate::connector::signal::{Endpoint, daemon::DaemonConfig};
     let sc = &config.signal;
-    let endpoint = if sc.socket.trim().is_empty() {
+    if sc.socket.trim().is_empty() {
         let data = profile.paths.data_dir.clone();
         Endpoint::Spawn(DaemonConfig {
-            signal_cli: PathBuf::from(&sc.cli_path),
+            // An empty value means the default, not "no program".
+            signal_cli: PathBuf::from(match sc.cli_path.trim() {
+                "" => "signal-cli",
+                p => p,
+            }),
             data_dir: if sc.data_dir.trim().is_empty() {
                 data.join("signal-cli")
             } else {
@@ -231,11 +234,19 @@ fn signal_connector(
         })
     } else {
         Endpoint::Socket(PathBuf::from(&sc.socket))
-    };
-    SignalConnector::new(
+    }
+}
+
+/// The Signal connector for a configured account.
+fn signal_connector(
+    config: &Config,
+    profile: &OpenProfile,
+    a: &crate::config::AccountConfig,
+) -> crate::connector::signal::SignalConnector {
+    crate::connector::signal::SignalConnector::new(
         crate::domain::AccountId(a.id.clone()),
         a.number.clone().unwrap_or_default(),
-        endpoint,
+        signal_endpoint(config, profile),
         a.groups.clone(),
     )
 }

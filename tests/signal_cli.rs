@@ -4,6 +4,8 @@
 //! account and no Signal server here: receiving and sending real messages can only be
 //! checked against the live network (docs/signal.md, manual test). Issue 4.
 
+mod support;
+
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -139,4 +141,59 @@ async fn a_missing_binary_and_a_broken_one_are_clear_errors() {
         "{err}"
     );
     assert!(err.to_string().contains("Java 21 or newer"), "{err}");
+}
+
+/// Runs tresen in a network namespace with no connection out (as the issue asks:
+/// "startLink failing cleanly without network"), so the result does not depend on
+/// whether the test machine is online. Needs user namespaces (Debian has them on).
+fn offline(p: &support::Profile, args: &[&str]) -> std::process::Output {
+    let probe = std::process::Command::new("unshare")
+        .args(["-rn", "true"])
+        .status();
+    assert!(
+        probe.is_ok_and(|s| s.success()),
+        "`unshare -rn` is not available: this test needs user namespaces to cut the network off"
+    );
+    let inner = p.cmd();
+    let mut cmd = std::process::Command::new("unshare");
+    cmd.args(["-rn", env!("CARGO_BIN_EXE_tresen")]).args(args);
+    for (k, v) in inner.get_envs() {
+        match v {
+            Some(v) => cmd.env(k, v),
+            None => cmd.env_remove(k),
+        };
+    }
+    cmd.output().unwrap()
+}
+
+#[test]
+fn linking_and_registering_without_network_fail_cleanly_with_the_real_signal_cli() {
+    let (cli, java) = installed();
+    let p = support::Profile::new(&format!(
+        "[signal]\ncli_path = \"{}\"\njava_home = \"{}\"\n\n[[accounts]]\nid = \"signal-buero\"\nnetwork = \"signal\"\npurpose = \"business\"\nnumber = \"+493012345678\"\n",
+        cli.display(),
+        java.display()
+    ));
+    let out = offline(&p, &["account", "link", "signal"]);
+    let stderr = support::stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("Signal's servers could not be reached"),
+        "{stderr}"
+    );
+    // signal-cli's own reason is kept for the log and for support.
+    assert!(stderr.contains("Link request error"), "{stderr}");
+    assert!(!support::stdout(&out).contains("sgnl://"));
+
+    let out = offline(&p, &["account", "register", "signal", "--code", "123456"]);
+    let stderr = support::stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("Signal's servers could not be reached"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("Failed to register"), "{stderr}");
+    // Nothing half-registered stays behind to confuse the next attempt.
+    let out = offline(&p, &["account", "link", "signal"]);
+    assert!(!support::stdout(&out).contains("already"));
 }

@@ -89,23 +89,28 @@ struct Sends {
 
 type SendState = Arc<Mutex<Sends>>;
 
-async fn connect(
-    endpoint: &Endpoint,
-) -> Result<
-    (
-        Arc<RpcClient>,
-        tokio::sync::mpsc::Receiver<Incoming>,
-        Option<SignalDaemon>,
-        VersionCheck,
-    ),
-    String,
-> {
+/// A live connection to signal-cli.
+pub struct Connection {
+    pub client: Arc<RpcClient>,
+    pub incoming: tokio::sync::mpsc::Receiver<Incoming>,
+    /// The daemon tresen started, if it did; stopping it ends the connection.
+    pub daemon: Option<SignalDaemon>,
+    pub version: String,
+    pub version_check: VersionCheck,
+}
+
+/// Reaches signal-cli (starting it for [`Endpoint::Spawn`]) and asks its version.
+pub async fn connect(endpoint: &Endpoint) -> Result<Connection, String> {
     match endpoint {
         Endpoint::Spawn(cfg) => {
             let (daemon, incoming) = SignalDaemon::start(cfg).await.map_err(|e| e.to_string())?;
-            let client = daemon.client.clone();
-            let check = daemon.version_check.clone();
-            Ok((client, incoming, Some(daemon), check))
+            Ok(Connection {
+                client: daemon.client.clone(),
+                incoming,
+                version: daemon.version.clone(),
+                version_check: daemon.version_check.clone(),
+                daemon: Some(daemon),
+            })
         }
         Endpoint::Socket(path) => {
             let stream = tokio::net::UnixStream::connect(path)
@@ -116,8 +121,14 @@ async fn connect(
                 .call("version", Value::Null, CALL)
                 .await
                 .map_err(|e| e.to_string())?;
-            let check = super::version::check(v["version"].as_str().unwrap_or("?"));
-            Ok((client, incoming, None, check))
+            let version = v["version"].as_str().unwrap_or("?").to_string();
+            Ok(Connection {
+                client,
+                incoming,
+                version_check: super::version::check(&version),
+                version,
+                daemon: None,
+            })
         }
     }
 }
@@ -133,12 +144,13 @@ async fn run(c: SignalConnector, mut io: ConnectorIo) -> Result<(), ConnectorErr
             .emit(ConnectorEvent::Health(Health::Connecting))
             .await;
         let connected = match connect(&c.endpoint).await {
-            Ok((client, incoming, daemon, check)) => {
-                match client
+            Ok(conn) => {
+                match conn
+                    .client
                     .call("subscribeReceive", json!({"account": c.number}), CALL)
                     .await
                 {
-                    Ok(_) => Ok((client, incoming, daemon, check)),
+                    Ok(_) => Ok(conn),
                     Err(e) => Err(match e {
                         CallError::Rpc(r) => r.explain(),
                         other => other.to_string(),
@@ -148,7 +160,13 @@ async fn run(c: SignalConnector, mut io: ConnectorIo) -> Result<(), ConnectorErr
             Err(e) => Err(e),
         };
         match connected {
-            Ok((client, mut incoming, daemon, check)) => {
+            Ok(Connection {
+                client,
+                mut incoming,
+                daemon,
+                version_check: check,
+                ..
+            }) => {
                 pause = Duration::from_millis(500);
                 let health = match (&check, check.warning()) {
                     (VersionCheck::TooOld { .. } | VersionCheck::Aging { .. }, Some(w)) => {

@@ -1,14 +1,15 @@
-//! The Signal connector over signal-cli's JSON-RPC daemon (issue 4, in progress).
+//! The Signal connector over signal-cli's JSON-RPC daemon.
 //!
-//! signal-cli is a separate GPL process; tresen speaks its line-delimited JSON-RPC. This
-//! module has the wire format (`frames`, pure and tested against every example in the
-//! reference) and the client (`rpc`: ids, out-of-order replies, timeouts, bad frames);
-//! the process supervisor and the connector itself follow.
+//! signal-cli is a separate GPL process; tresen speaks its line-delimited JSON-RPC:
+//! `frames` is the wire format (pure, tested against every example in the reference),
+//! `rpc` the client (ids, out-of-order replies, timeouts, bad frames), `daemon` starts
+//! signal-cli, `connector` is the connector, `onboarding` links or registers the number.
 
 mod connector;
 pub mod daemon;
 pub mod frames;
+pub mod onboarding;
 pub mod rpc;
 pub mod version;
 
-pub use connector::{Endpoint, SignalConnector};
+pub use connector::{Connection, Endpoint, SignalConnector, connect};

@@ -1,0 +1,324 @@
+//! `tresen account link signal` and `tresen account register signal`: putting the
+//! business number into signal-cli, with the prompts and advice an office needs.
+//! Questions go to stderr and answers come from stdin, so a script can answer them too.
+
+use std::io::{BufRead as _, Write as _};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context as _, Result, anyhow};
+
+use crate::config::{AccountConfig, Config};
+use crate::connector::signal::onboarding::{self, OnboardError};
+use crate::connector::signal::{Connection, Endpoint, connect};
+use crate::error::UsageError;
+use crate::profile::OpenProfile;
+
+pub struct LinkArgs {
+    pub device_name: String,
+    pub light_terminal: bool,
+}
+
+pub struct RegisterArgs {
+    pub voice: bool,
+    pub captcha: Option<String>,
+    pub code: Option<String>,
+    pub pin: Option<String>,
+}
+
+pub fn link(
+    config: &Config,
+    profile: &OpenProfile,
+    account: &AccountConfig,
+    args: LinkArgs,
+) -> Result<ExitCode> {
+    let number = account.number.clone().unwrap_or_default();
+    let endpoint = crate::profile::signal_endpoint(config, profile);
+    crate::cli::runtime()?.block_on(async {
+        let conn = start(&endpoint).await?;
+        let outcome = link_steps(&conn, &number, &args).await;
+        stop(conn).await;
+        outcome
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn link_steps(conn: &Connection, number: &str, args: &LinkArgs) -> Result<()> {
+    if onboarding::accounts(&conn.client)
+        .await?
+        .iter()
+        .any(|a| a == number)
+    {
+        println!("{number} is already set up in signal-cli; nothing to link.");
+        println!("Start tresen (or `tresen daemon`) to receive its chats.");
+        return Ok(());
+    }
+    let uri = onboarding::start_link(&conn.client).await?;
+    println!(
+        "On the business phone ({number}): Signal → Settings → Linked devices → \"+\", then scan:\n"
+    );
+    println!("{}", qr(&uri, args.light_terminal)?);
+    println!("The same link as text (for a QR generator): {uri}\n");
+    eprintln!("Waiting for the phone to confirm… (Ctrl-C cancels)");
+    let linked = onboarding::finish_link(&conn.client, &uri, &args.device_name).await?;
+    println!(
+        "Linked: tresen is now the device \"{}\" of {linked}.",
+        args.device_name
+    );
+    if linked != number {
+        println!(
+            "Note: the config says number = \"{number}\", but the phone that scanned is {linked}.\n\
+             Set number = \"{linked}\" in the config if that phone is the business phone;\n\
+             otherwise remove the link on that phone (Linked devices) and scan with the right one."
+        );
+    }
+    println!(
+        "Chats arrive from now on (Signal gives a new device no history). Start tresen or `tresen daemon`."
+    );
+    Ok(())
+}
+
+/// The code drawn with half blocks: two rows of modules per text line, with the quiet
+/// zone scanners need. Light on dark by default, as most terminals are set.
+fn qr(uri: &str, light_terminal: bool) -> Result<String> {
+    use qrcode::render::unicode::Dense1x2;
+    let code = qrcode::QrCode::new(uri.as_bytes())
+        .map_err(|e| anyhow!("cannot draw the link as a QR code: {e}"))?;
+    let (dark, light) = if light_terminal {
+        (Dense1x2::Dark, Dense1x2::Light)
+    } else {
+        (Dense1x2::Light, Dense1x2::Dark)
+    };
+    Ok(code
+        .render::<Dense1x2>()
+        .dark_color(dark)
+        .light_color(light)
+        .quiet_zone(true)
+        .build())
+}
+
+pub fn register(
+    config: &Config,
+    profile: &OpenProfile,
+    account: &AccountConfig,
+    args: RegisterArgs,
+) -> Result<ExitCode> {
+    let number = account.number.clone().unwrap_or_default();
+    let endpoint = crate::profile::signal_endpoint(config, profile);
+    let data_dir = match &endpoint {
+        Endpoint::Spawn(d) => Some(d.data_dir.clone()),
+        Endpoint::Socket(_) => None,
+    };
+    crate::cli::runtime()?.block_on(async {
+        let conn = start(&endpoint).await?;
+        let outcome = register_steps(&conn, &number, args).await;
+        stop(conn).await;
+        outcome
+    })?;
+    match data_dir {
+        Some(d) => println!(
+            "signal-cli keeps the number's only keys in {}: back that directory up now and after\n\
+             every change (docs/signal.md). Without it the number must be registered again and\n\
+             customers see a new safety number.",
+            d.display()
+        ),
+        None => println!(
+            "The signal-cli daemon you run keeps the number's only keys in its data dir: back it up (docs/signal.md)."
+        ),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn register_steps(conn: &Connection, number: &str, args: RegisterArgs) -> Result<()> {
+    if onboarding::accounts(&conn.client)
+        .await?
+        .iter()
+        .any(|a| a == number)
+    {
+        println!("{number} is already registered in signal-cli; nothing to do.");
+        return Ok(());
+    }
+    let mut captcha = args.captcha.clone();
+    let mut sms_requested = false;
+    let mut captcha_tries = 0;
+    loop {
+        match onboarding::register(&conn.client, number, args.voice, captcha.as_deref()).await {
+            Ok(()) => break,
+            Err(e @ (OnboardError::CaptchaRequired | OnboardError::CaptchaRejected))
+                if captcha_tries < 3 =>
+            {
+                captcha_tries += 1;
+                // Asked again after one was given: that one was not accepted.
+                let e = if captcha.is_some() {
+                    OnboardError::CaptchaRejected
+                } else {
+                    e
+                };
+                eprintln!("{e}");
+                match ask("Captcha link (signalcaptcha://…): ")? {
+                    Some(c) if !c.trim().is_empty() => captcha = Some(c),
+                    _ => return Err(e.into()),
+                }
+            }
+            // Signal calls only once an SMS was requested for the number.
+            Err(OnboardError::VoiceNeedsSmsFirst) if !sms_requested => {
+                eprintln!("{}", OnboardError::VoiceNeedsSmsFirst);
+                onboarding::register(&conn.client, number, false, captcha.as_deref()).await?;
+                sms_requested = true;
+                wait_before_call().await;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    if args.voice {
+        println!("Signal is calling {number} and reads out a six-digit code.");
+    } else {
+        println!("Signal has sent a six-digit code by SMS to {number}.");
+    }
+    let mut code = args.code.clone();
+    let mut pin = args.pin.clone();
+    let mut code_tries = 0;
+    loop {
+        let c = match code.take() {
+            Some(c) => c,
+            None => ask("Verification code: ")?
+                .ok_or_else(|| anyhow!("no verification code given (use --code)"))?,
+        };
+        match onboarding::verify(&conn.client, number, &c, pin.as_deref()).await {
+            Ok(()) => break,
+            Err(e @ OnboardError::PinRequired(_)) if pin.is_none() => {
+                eprintln!("{e}");
+                pin =
+                    Some(ask("Signal PIN: ")?.ok_or_else(|| anyhow!("no PIN given (use --pin)"))?);
+                code = Some(c);
+            }
+            Err(e @ OnboardError::WrongCode(_)) if code_tries < 2 => {
+                code_tries += 1;
+                eprintln!("{e}");
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    println!("Registered: {number} is now tresen's Signal number (tresen is its primary device).");
+    Ok(())
+}
+
+/// For tests: how long to wait between the SMS and the call (Signal wants a minute).
+fn voice_wait() -> Duration {
+    std::env::var("TRESEN_SIGNAL_VOICE_WAIT_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .map(Duration::from_secs)
+        .unwrap_or(Duration::from_secs(60))
+}
+
+async fn wait_before_call() {
+    let total = voice_wait();
+    eprintln!(
+        "SMS requested (it does not need to arrive on a landline); Signal calls after {} s…",
+        total.as_secs()
+    );
+    let mut left = total;
+    while !left.is_zero() {
+        let step = left.min(Duration::from_secs(10));
+        tokio::time::sleep(step).await;
+        left -= step;
+        if !left.is_zero() {
+            eprintln!("  {} s…", left.as_secs());
+        }
+    }
+}
+
+/// One answer from stdin (a terminal or a script); None at end of input.
+fn ask(question: &str) -> Result<Option<String>> {
+    eprint!("{question}");
+    let _ = std::io::stderr().flush();
+    let mut line = String::new();
+    let n = std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("cannot read the answer from stdin")?;
+    // A script's answer is not echoed: end the question's line for the next message.
+    if !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+        eprintln!();
+    }
+    Ok((n > 0).then(|| line.trim().to_string()))
+}
+
+async fn start(endpoint: &Endpoint) -> Result<Connection> {
+    if matches!(endpoint, Endpoint::Spawn(_)) {
+        eprintln!("Starting signal-cli…");
+    }
+    let conn = connect(endpoint)
+        .await
+        .map_err(|e| anyhow!("signal-cli is not usable: {e}"))?;
+    if let Some(w) = conn.version_check.warning() {
+        eprintln!("warning: {w}");
+    }
+    Ok(conn)
+}
+
+async fn stop(conn: Connection) {
+    if let Some(d) = conn.daemon {
+        d.stop().await;
+    }
+}
+
+/// The Signal account a command means: by id, by number, or the only one.
+pub fn pick<'a>(
+    config: &'a Config,
+    id: Option<&str>,
+    number: Option<&str>,
+) -> Result<&'a AccountConfig, UsageError> {
+    let signal = || {
+        config
+            .accounts
+            .iter()
+            .filter(|a| a.network == crate::domain::AccountNetwork::Signal)
+    };
+    let example = |n: &str| {
+        format!(
+            "\n\nadd it to the config first (business accounts only):\n\n[[accounts]]\nid = \"signal-buero\"\nnetwork = \"signal\"\npurpose = \"business\"\nnumber = \"{n}\""
+        )
+    };
+    let found = match (id, number) {
+        (Some(id), _) => signal()
+            .find(|a| a.id == id)
+            .ok_or_else(|| UsageError(format!("no Signal account `{id}` in the config")))?,
+        (None, Some(n)) => signal()
+            .find(|a| a.number.as_deref() == Some(n))
+            .ok_or_else(|| {
+                UsageError(format!(
+                    "no Signal account with number {n} in the config{}",
+                    example(n)
+                ))
+            })?,
+        (None, None) => {
+            let mut all = signal();
+            match (all.next(), all.next()) {
+                (Some(a), None) => a,
+                (None, _) => {
+                    return Err(UsageError(format!(
+                        "no Signal account in the config{}",
+                        example("+493012345678")
+                    )));
+                }
+                _ => {
+                    return Err(UsageError(
+                        "the config lists several Signal accounts: choose one with --id".into(),
+                    ));
+                }
+            }
+        }
+    };
+    if let Some(n) = number
+        && found.number.as_deref() != Some(n)
+    {
+        return Err(UsageError(format!(
+            "account `{}` has number {} in the config, not {n}",
+            found.id,
+            found.number.as_deref().unwrap_or("(none)")
+        )));
+    }
+    Ok(found)
+}
