@@ -134,6 +134,31 @@ pub enum AccountCommand {
     /// (docs/signal.md).
     #[command(subcommand)]
     Register(RegisterAccount),
+    /// The Signal groups the business number is in, and which of them tresen takes in
+    ///
+    /// Only groups listed in the account's `groups = [...]` in the config reach the
+    /// inbox; this shows their ids to copy there. Starts signal-cli, so run it while
+    /// no tresen is running on the profile.
+    Groups {
+        /// Account id from the config (default: the only Signal account)
+        #[arg(long)]
+        id: Option<String>,
+        /// Machine-readable output
+        #[arg(long)]
+        json: bool,
+    },
+    /// The Signal contacts signal-cli knows for the business number (read only)
+    ///
+    /// Comes from the business phone's contact sync and from who wrote; tresen never
+    /// uploads an address book.
+    Contacts {
+        /// Account id from the config (default: the only Signal account)
+        #[arg(long)]
+        id: Option<String>,
+        /// Machine-readable output
+        #[arg(long)]
+        json: bool,
+    },
     /// Configured accounts and their login (no network access)
     List {
         /// Machine-readable output

@@ -57,6 +57,14 @@ pub fn run(config: &Config, profile: &OpenProfile, cmd: AccountCommand) -> Resul
             };
             crate::cli_signal::register(config, profile, account, args)
         }
+        AccountCommand::Groups { id, json } => {
+            let account = crate::cli_signal::pick(config, id.as_deref(), None)?;
+            crate::cli_signal::groups(config, profile, account, json)
+        }
+        AccountCommand::Contacts { id, json } => {
+            let account = crate::cli_signal::pick(config, id.as_deref(), None)?;
+            crate::cli_signal::contacts(config, profile, account, json)
+        }
         AccountCommand::List { .. } => Err(UsageError(
             "internal: account list reads without the profile lock (cli.rs)".into(),
         )

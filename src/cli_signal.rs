@@ -7,10 +7,13 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Context as _, Result, anyhow};
+use serde_json::{Value, json};
 
 use crate::config::{AccountConfig, Config};
 use crate::connector::signal::onboarding::{self, OnboardError};
+use crate::connector::signal::rpc::CallError;
 use crate::connector::signal::{Connection, Endpoint, connect};
+use crate::domain::sanitize_for_terminal;
 use crate::error::UsageError;
 use crate::profile::OpenProfile;
 
@@ -201,6 +204,157 @@ async fn register_steps(conn: &Connection, number: &str, args: RegisterArgs) -> 
     }
     println!("Registered: {number} is now tresen's Signal number (tresen is its primary device).");
     Ok(())
+}
+
+/// One query to signal-cli for the account, with the daemon started and stopped around it.
+fn query(
+    config: &Config,
+    profile: &OpenProfile,
+    account: &AccountConfig,
+    method: &'static str,
+) -> Result<Value> {
+    let number = account.number.clone().unwrap_or_default();
+    let endpoint = crate::profile::signal_endpoint(config, profile);
+    crate::cli::runtime()?.block_on(async {
+        let conn = start(&endpoint).await?;
+        let answer = conn
+            .client
+            .call(method, json!({"account": number}), Duration::from_secs(60))
+            .await;
+        stop(conn).await;
+        answer.map_err(|e| match e {
+            CallError::Rpc(r) if r.code == -32602 => anyhow!(
+                "signal-cli has no account {number}: set it up with `tresen account link signal` or `tresen account register signal`"
+            ),
+            CallError::Rpc(r) => anyhow!("{}", r.explain()),
+            other => anyhow!("{other}"),
+        })
+    })
+}
+
+pub fn groups(
+    config: &Config,
+    profile: &OpenProfile,
+    account: &AccountConfig,
+    as_json: bool,
+) -> Result<ExitCode> {
+    let answer = query(config, profile, account, "listGroups")?;
+    let rows: Vec<Value> = answer
+        .as_array()
+        .map(|groups| {
+            groups
+                .iter()
+                .filter(|g| g["isMember"].as_bool().unwrap_or(true))
+                .map(|g| {
+                    let id = g["id"].as_str().unwrap_or_default();
+                    json!({
+                        "id": id,
+                        "name": g["name"].as_str().unwrap_or_default(),
+                        "members": g["members"].as_array().map_or(0, Vec::len),
+                        "business": account.groups.iter().any(|x| x == id),
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    if as_json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(
+                &json!({"version": 1, "account": account.id, "groups": rows})
+            )?
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    if rows.is_empty() {
+        println!("{} is in no Signal group.", account.id);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("{:<10} {:>7}  {:<30} id", "inbox", "members", "group");
+    for r in &rows {
+        println!(
+            "{:<10} {:>7}  {:<30} {}",
+            if r["business"] == true {
+                "business"
+            } else {
+                "-"
+            },
+            r["members"],
+            sanitize_for_terminal(r["name"].as_str().unwrap_or_default(), false),
+            sanitize_for_terminal(r["id"].as_str().unwrap_or_default(), false),
+        );
+    }
+    println!(
+        "\nOnly groups marked business reach the inbox. To add one, put its id into the config:\n\n\
+         [[accounts]]\nid = \"{}\"\n…\ngroups = [\"<id>\"]",
+        account.id
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn contacts(
+    config: &Config,
+    profile: &OpenProfile,
+    account: &AccountConfig,
+    as_json: bool,
+) -> Result<ExitCode> {
+    let answer = query(config, profile, account, "listContacts")?;
+    let rows: Vec<Value> = answer
+        .as_array()
+        .map(|all| {
+            all.iter()
+                .filter(|c| !c["isHidden"].as_bool().unwrap_or(false))
+                .map(|c| {
+                    let given = |v: &Value| v.as_str().unwrap_or_default().trim().to_string();
+                    let name = [&c["nickName"], &c["name"]]
+                        .into_iter()
+                        .map(given)
+                        .find(|n| !n.is_empty())
+                        .unwrap_or_else(|| {
+                            format!(
+                                "{} {}",
+                                given(&c["profile"]["givenName"]),
+                                given(&c["profile"]["familyName"])
+                            )
+                            .trim()
+                            .to_string()
+                        });
+                    json!({
+                        "number": c["number"],
+                        "uuid": c["uuid"],
+                        "name": name,
+                        "blocked": c["isBlocked"].as_bool().unwrap_or(false),
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    if as_json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(
+                &json!({"version": 1, "account": account.id, "contacts": rows})
+            )?
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    if rows.is_empty() {
+        println!("signal-cli knows no contacts for {} yet.", account.id);
+    }
+    for r in &rows {
+        let number = r["number"].as_str().unwrap_or("(number hidden)");
+        println!(
+            "{:<18} {}{}",
+            sanitize_for_terminal(number, false),
+            sanitize_for_terminal(r["name"].as_str().unwrap_or_default(), false),
+            if r["blocked"] == true {
+                "  [blocked]"
+            } else {
+                ""
+            }
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// For tests: how long to wait between the SMS and the call (Signal wants a minute).

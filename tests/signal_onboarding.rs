@@ -340,3 +340,96 @@ fn registration_errors_are_explained_and_exit_non_zero() {
     assert_eq!(out.status.code(), Some(2));
     assert!(support::stderr(&out).contains("no Signal account with number +4917000000000"));
 }
+
+#[test]
+fn groups_show_which_reach_the_inbox_and_contacts_come_from_signal_cli_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().join("s.sock");
+    let seen = peer(&socket, |method, p| match (method, p["account"].as_str()) {
+        ("listAccounts", _) => Ok(json!([{"number": OWN}])),
+        ("listGroups", Some(OWN)) => Ok(json!([
+            {"id":"q8mJ3vX0a1b2c3d4=","name":"Baustelle Müller","description":"","isMember":true,
+             "isBlocked":false,"messageExpirationTime":0,
+             "members":[{"number":OWN,"uuid":"a","isAdmin":true},{"number":"+4915112345678","uuid":"b","isAdmin":false}],
+             "pendingMembers":[],"requestingMembers":[],"admins":[],"banned":[],
+             "permissionAddMember":"EVERY_MEMBER","permissionEditDetails":"EVERY_MEMBER",
+             "permissionSendMessage":"EVERY_MEMBER","groupInviteLink":null},
+            {"id":"zzPrivat00=","name":"Familie \u{1b}[31mrot","isMember":true,"members":[{"number":OWN,"uuid":"a","isAdmin":false}]},
+            {"id":"left000=","name":"Alte Gruppe","isMember":false,"members":[]}
+        ])),
+        ("listContacts", Some(OWN)) => Ok(json!([
+            {"number":"+4915112345678","uuid":"b","username":null,"name":"Anna Kundin","givenName":"Anna",
+             "familyName":"Kundin","nickName":null,"isBlocked":false,"isHidden":false,
+             "profile":{"givenName":"Anna","familyName":"K.","about":null}},
+            {"number":null,"uuid":"c","name":"","nickName":null,"isBlocked":true,"isHidden":false,
+             "profile":{"givenName":"Bernd","familyName":null}},
+            {"number":"+4900","uuid":"d","name":"Versteckt","isHidden":true}
+        ])),
+        _ => Err((-32602, "Specified account does not exist")),
+    });
+    let p = support::Profile::new(&format!(
+        "[signal]\nsocket = \"{}\"\n\n[[accounts]]\nid = \"signal-buero\"\nnetwork = \"signal\"\npurpose = \"business\"\nnumber = \"{OWN}\"\ngroups = [\"q8mJ3vX0a1b2c3d4=\"]\n",
+        socket.display()
+    ));
+    let out = p.run(&["account", "groups"]);
+    let stdout = support::stdout(&out);
+    assert!(out.status.success(), "{}", support::stderr(&out));
+    let line = |needle: &str| {
+        stdout
+            .lines()
+            .find(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("no `{needle}` in:\n{stdout}"))
+            .to_string()
+    };
+    assert!(line("Baustelle Müller").starts_with("business"));
+    assert!(line("Baustelle Müller").contains("q8mJ3vX0a1b2c3d4="));
+    assert!(line("zzPrivat00=").starts_with('-'));
+    // A group name cannot colour the office's terminal.
+    assert!(!stdout.contains('\u{1b}'), "{stdout:?}");
+    // Groups the number left are not offered.
+    assert!(!stdout.contains("Alte Gruppe"));
+    assert!(stdout.contains("groups = ["));
+
+    let out = p.run(&["account", "groups", "--json"]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["groups"][0]["business"], true);
+    assert_eq!(v["groups"][0]["members"], 2);
+    assert_eq!(v["groups"][1]["business"], false);
+
+    let out = p.run(&["account", "contacts"]);
+    let stdout = support::stdout(&out);
+    assert!(
+        stdout.contains("+4915112345678     Anna Kundin"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("(number hidden)    Bernd  [blocked]"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("Versteckt"));
+    // Only reading: nothing is ever uploaded to signal-cli or Signal.
+    let methods = methods(&seen);
+    assert!(
+        methods
+            .iter()
+            .all(|m| ["version", "listGroups", "listContacts"].contains(&m.as_str())),
+        "{methods:?}"
+    );
+}
+
+#[test]
+fn listing_groups_of_a_number_signal_cli_does_not_hold_says_how_to_set_it_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().join("s.sock");
+    peer(&socket, |_, _| {
+        Err((-32602, "Specified account does not exist"))
+    });
+    let p = profile(&socket);
+    let out = p.run(&["account", "groups"]);
+    assert!(!out.status.success());
+    assert!(
+        support::stderr(&out).contains("tresen account link signal"),
+        "{}",
+        support::stderr(&out)
+    );
+}

@@ -254,6 +254,26 @@ fn a_failing_op_rolls_back_the_whole_batch() {
 }
 
 #[test]
+fn announcing_a_conversation_again_changes_only_what_changed() {
+    for_each_store(|name, s| {
+        let id = seed(s);
+        // Connectors announce the conversation with every message: same id, same data.
+        s.apply(&[conversation("1", "Max Mustermann", Channel::Whatsapp)])
+            .unwrap();
+        let c = s.find_conversation("1").unwrap().unwrap();
+        assert_eq!((c.id, c.title.as_str()), (id, "Max Mustermann"), "{name}");
+        // A new name (the customer renamed their profile) is taken over in place.
+        s.apply(&[conversation("1", "Max Mustermann (Bad)", Channel::Whatsapp)])
+            .unwrap();
+        let c = s.find_conversation("1").unwrap().unwrap();
+        assert_eq!(c.id, id, "{name}");
+        assert_eq!(c.title, "Max Mustermann (Bad)", "{name}");
+        assert_eq!(s.messages(id, None, 10).unwrap().len(), 2, "{name}");
+        assert_eq!(s.stats().unwrap().conversations, 1, "{name}");
+    });
+}
+
+#[test]
 fn unknown_conversation_gets_a_placeholder_not_a_lost_message() {
     for_each_store(|name, s| {
         s.apply(&[inbound("ghost", "g1", "Hallo?", 0)]).unwrap();

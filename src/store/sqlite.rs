@@ -587,30 +587,77 @@ impl Writer<'_> {
             ConversationKind::Direct => "direct",
             ConversationKind::Group => "group",
         };
-        let id: i64 = self
+        // Connectors announce a conversation with each message (Signal always does). An
+        // unchanged one is not written: a write that may touch several rows opens a
+        // statement savepoint, and every savepoint flushes the FTS5 index (half the
+        // ingest time with one upsert per message).
+        let existing = self
             .tx
             .prepare_cached(
-                "INSERT INTO conversations (account, remote_id, kind, channel, title, \
-                 contact_identity, contact_name, security) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
-                 ON CONFLICT (account, remote_id) DO UPDATE SET kind = excluded.kind, \
-                 channel = excluded.channel, title = excluded.title, \
-                 contact_identity = excluded.contact_identity, contact_name = excluded.contact_name, \
-                 security = excluded.security \
-                 RETURNING id",
+                "SELECT id, kind, channel, title, contact_identity, contact_name, security \
+                 FROM conversations WHERE account = ?1 AND remote_id = ?2",
             )?
-            .query_row(
-                params![
-                    c.account.0,
-                    c.remote_id,
-                    kind,
-                    c.channel.as_str(),
-                    c.title,
-                    identity,
-                    name,
-                    c.security.as_str()
-                ],
-                |r| r.get(0),
-            )?;
+            .query_row(params![c.account.0, c.remote_id], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    (
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, Option<String>>(4)?,
+                        r.get::<_, Option<String>>(5)?,
+                        r.get::<_, String>(6)?,
+                    ),
+                ))
+            })
+            .optional()?;
+        let wanted = (
+            kind.to_string(),
+            c.channel.as_str().to_string(),
+            c.title.clone(),
+            identity.cloned(),
+            name.cloned(),
+            c.security.as_str().to_string(),
+        );
+        let id = match existing {
+            Some((id, have)) if have == wanted => id,
+            Some((id, _)) => {
+                self.tx
+                    .prepare_cached(
+                        "UPDATE conversations SET kind = ?2, channel = ?3, title = ?4, \
+                         contact_identity = ?5, contact_name = ?6, security = ?7 WHERE id = ?1",
+                    )?
+                    .execute(params![
+                        id,
+                        kind,
+                        c.channel.as_str(),
+                        c.title,
+                        identity,
+                        name,
+                        c.security.as_str()
+                    ])?;
+                id
+            }
+            None => {
+                self.tx
+                    .prepare_cached(
+                        "INSERT INTO conversations (account, remote_id, kind, channel, title, \
+                         contact_identity, contact_name, security) \
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                    )?
+                    .execute(params![
+                        c.account.0,
+                        c.remote_id,
+                        kind,
+                        c.channel.as_str(),
+                        c.title,
+                        identity,
+                        name,
+                        c.security.as_str()
+                    ])?;
+                self.tx.last_insert_rowid()
+            }
+        };
         self.applied.conversations.insert(ConversationId(id));
         Ok(id)
     }

@@ -1,4 +1,4 @@
-//! What both bench binaries need: command-line numbers and the process's memory.
+//! What the bench binaries need: command-line numbers and the process's memory.
 
 /// `--name N` from the command line, or `default`.
 pub fn arg(name: &str, default: usize) -> usize {
@@ -12,11 +12,21 @@ pub fn arg(name: &str, default: usize) -> usize {
 
 /// Resident memory of this process in KiB (Linux; 0 elsewhere).
 pub fn rss_kib() -> u64 {
+    status_kib("VmRSS:")
+}
+
+/// The most resident memory this process has had, in KiB (Linux; 0 elsewhere).
+#[allow(dead_code)]
+pub fn peak_rss_kib() -> u64 {
+    status_kib("VmHWM:")
+}
+
+fn status_kib(field: &str) -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
             s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
+                .find(|l| l.starts_with(field))
                 .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
         })
         .unwrap_or(0)

@@ -1,0 +1,185 @@
+//! Signal connector figures: a scripted signal-cli on a UNIX socket streams receive
+//! notifications into the whole engine and its encrypted store. Prints numbers,
+//! asserts nothing (issue 4 asks for ≥ 20,000 messages/s and p95 ≤ 50 ms).
+//!
+//!   cargo bench --bench signal                          # 100,000 notifications
+//!   cargo bench --bench signal -- --messages 10000 --latency 200
+
+#[path = "args.rs"]
+mod args;
+
+use args::{arg, peak_rss_kib, rss_kib};
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, BufWriter};
+use tokio::net::UnixListener;
+use tokio::sync::mpsc;
+use tresen::connector::signal::{Endpoint, SignalConnector};
+use tresen::domain::{AccountId, Timestamp};
+use tresen::engine::{Engine, EngineOptions, Notification};
+use tresen::store::{SharedStore, SqliteStore};
+
+const OWN: &str = "+493012345678";
+
+/// A receive notification as signal-cli 0.14 writes it in manual receive mode.
+fn notification(customer: usize, ts: i64, text: &str) -> String {
+    let number = format!("+49151{customer:07}");
+    json!({"jsonrpc":"2.0","method":"receive","params":{"subscription":0,"result":{
+        "account":OWN,"envelope":{"source":number,"sourceNumber":number,
+        "sourceUuid":format!("0000{customer:04}-2b4a-4c5d-9e8f-0a1b2c3d4e5f"),
+        "sourceName":format!("Kunde {customer}"),"sourceDevice":1,"timestamp":ts,
+        "serverReceivedTimestamp":ts+120,"serverDeliveredTimestamp":ts+450,
+        "dataMessage":{"timestamp":ts,"message":text,"expiresInSeconds":0,"viewOnce":false}}}}})
+    .to_string()
+}
+
+/// Lines the peer writes, in order; it answers requests itself.
+fn peer(socket: &std::path::Path) -> mpsc::Sender<String> {
+    // Bounded, as a socket is: the generator does not run ahead and inflate the RSS.
+    let (tx, mut rx) = mpsc::channel::<String>(4096);
+    let listener = UnixListener::bind(socket).unwrap();
+    tokio::spawn(async move {
+        let (sock, _) = listener.accept().await.unwrap();
+        let (r, w) = sock.into_split();
+        let mut w = BufWriter::with_capacity(1 << 16, w);
+        let mut lines = BufReader::new(r).lines();
+        loop {
+            tokio::select! {
+                line = lines.next_line() => {
+                    let Ok(Some(line)) = line else { return };
+                    let req: Value = serde_json::from_str(&line).unwrap();
+                    let result = match req["method"].as_str() {
+                        Some("version") => json!({"version": "0.14.6"}),
+                        Some("subscribeReceive") => json!(0),
+                        _ => json!({"timestamp": 1}),
+                    };
+                    let reply = json!({"jsonrpc":"2.0","result":result,"id":req["id"]});
+                    w.write_all(format!("{reply}\n").as_bytes()).await.unwrap();
+                    w.flush().await.unwrap();
+                }
+                line = rx.recv() => {
+                    let Some(line) = line else { return };
+                    w.write_all(line.as_bytes()).await.unwrap();
+                    w.write_all(b"\n").await.unwrap();
+                    // Flush when the queue is empty: bursts go out in big writes.
+                    if rx.is_empty() {
+                        w.flush().await.unwrap();
+                    }
+                }
+            }
+        }
+    });
+    tx
+}
+
+fn main() {
+    let n = arg("--messages", 100_000);
+    let customers = arg("--customers", 1_000).max(1);
+    let probes = arg("--latency", 500);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    println!(
+        "signal bench: {n} notifications from {customers} customers, then {probes} single messages"
+    );
+    rt.block_on(async {
+        let socket = dir.path().join("signal-cli.sock");
+        let say = peer(&socket);
+        // Encrypted like a real profile's store.
+        let sqlite = SqliteStore::open(&dir.path().join("store.db"), Some(&[7; 32])).unwrap();
+        let store: SharedStore = tresen::profile::shared(sqlite, None).unwrap();
+        let connector = SignalConnector::new(
+            AccountId("signal-buero".into()),
+            OWN.into(),
+            Endpoint::Socket(socket),
+            vec![],
+        );
+        let (engine, h) =
+            Engine::start(store, vec![Box::new(connector)], EngineOptions::default());
+        let mut bus = h.subscribe();
+        let task = tokio::spawn(engine.run());
+        while !matches!(bus.recv().await, Ok(Notification::CaughtUp)) {}
+        let rss_before = rss_kib();
+
+        // Throughput: the whole stream, timed from the first line written until the
+        // last message is committed.
+        let t0_ms = 1_767_225_600_000i64;
+        let start = Instant::now();
+        let writer = {
+            let say = say.clone();
+            tokio::task::spawn_blocking(move || {
+                for i in 0..n {
+                    let text = format!("Nachricht {i}: Heizung prüfen, bitte Rückruf");
+                    say.blocking_send(notification(i % customers, t0_ms + i as i64, &text))
+                        .unwrap();
+                }
+            })
+        };
+        loop {
+            let stored = h.store().read(|s| s.stats().unwrap().messages) as usize;
+            if stored >= n {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let took = start.elapsed();
+        writer.await.unwrap();
+        let stats = h.store().read(|s| s.stats().unwrap());
+        println!(
+            "ingest: {} messages in {} conversations in {:.2} s = {:.0} messages/s",
+            stats.messages,
+            stats.conversations,
+            took.as_secs_f64(),
+            stats.messages as f64 / took.as_secs_f64()
+        );
+        println!(
+            "memory: RSS {} MB before, {} MB after, peak {} MB (bench process: engine, store and peer)",
+            rss_before / 1024,
+            rss_kib() / 1024,
+            peak_rss_kib() / 1024
+        );
+
+        // Latency: one message at a time, from the peer writing it to visible in the
+        // store (the engine tells the UI; the UI reads it back).
+        let mut latencies = Vec::with_capacity(probes);
+        for i in 0..probes {
+            while bus.try_recv().is_ok() {}
+            let sent = Timestamp::now();
+            let text = format!("Einzelne Nachricht {i}");
+            say.send(notification(customers + i % 10, sent.0, &text))
+                .await
+                .unwrap();
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+            'wait: loop {
+                match tokio::time::timeout_at(deadline, bus.recv()).await {
+                    Err(_) => panic!("message {i} did not arrive within 10 s"),
+                    Ok(Ok(Notification::Conversation(id))) => {
+                        let newest = h.store().read(|s| s.messages(id, None, 1).unwrap());
+                        if newest.iter().any(|m| m.body == text) {
+                            latencies.push(Timestamp::now().0 - sent.0);
+                            break 'wait;
+                        }
+                    }
+                    Ok(_) => {}
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        latencies.sort_unstable();
+        let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
+        println!(
+            "peer to store: {} messages, p50 {} ms, p95 {} ms, p99 {} ms, max {} ms",
+            latencies.len(),
+            pct(0.5),
+            pct(0.95),
+            pct(0.99),
+            latencies.last().copied().unwrap_or(0)
+        );
+        h.shutdown().await;
+        let _ = task.await;
+    });
+}
