@@ -398,3 +398,114 @@ async fn a_signal_account_in_the_config_syncs_through_the_binary() {
     let accounts = support::stdout(&p.run(&["account", "list"]));
     assert!(accounts.contains("signal-buero"), "{accounts}");
 }
+
+/// A process is alive (and not a zombie we have yet to reap).
+fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|s| !s.contains(") Z "))
+        .unwrap_or(false)
+}
+
+fn pids(dir: &std::path::Path) -> Vec<u32> {
+    std::fs::read_to_string(dir.join("pids"))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.parse().ok())
+        .collect()
+}
+
+fn drop_in(dir: &std::path::Path, name: &str, line: &str) {
+    let tmp = dir.join("inbox").join(format!("{name}.tmp"));
+    std::fs::write(&tmp, line).unwrap();
+    std::fs::rename(&tmp, dir.join("inbox").join(format!("{name}.json"))).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_supervisor_restarts_a_killed_signal_cli_and_sends_read_receipts_when_viewed() {
+    use tresen::connector::signal::daemon::DaemonConfig;
+    use tresen::domain::Health;
+    use tresen::engine::EngineCommand;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("signal-cli");
+    let sqlite = SqliteStore::open(&dir.path().join("s.db"), Some(&[6; 32])).unwrap();
+    let store: SharedStore = tresen::profile::shared(sqlite, None).unwrap();
+    // tresen starts "signal-cli" itself: here a stand-in launcher that speaks its protocol.
+    let connector = SignalConnector::new(
+        AccountId("signal-buero".into()),
+        OWN.into(),
+        Endpoint::Spawn(DaemonConfig {
+            signal_cli: PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/support/fake_signal_cli.py"
+            )),
+            data_dir: data.clone(),
+            run_dir: dir.path().join("run"),
+            java_home: None,
+            start_timeout: Duration::from_secs(20),
+        }),
+        vec![],
+    );
+    let (engine, h) = Engine::start(store, vec![Box::new(connector)], EngineOptions::default());
+    let task = tokio::spawn(engine.run());
+    let account = AccountId("signal-buero".into());
+    let online = |h: &EngineHandle| h.health().get(&account) == Some(&Health::Online);
+    wait_until("signal-cli started", || online(&h)).await;
+    drop_in(&data, "1", &dm(1_767_225_600_000, "Vor dem Absturz", false));
+    wait_until("the first message", || messages(&h).len() == 1).await;
+
+    // signal-cli dies as a JVM does on SIGKILL (out of memory, an update, a crash).
+    let first = pids(&data);
+    assert_eq!(first.len(), 1);
+    std::process::Command::new("kill")
+        .args(["-KILL", &first[0].to_string()])
+        .status()
+        .unwrap();
+    // What Signal queued meanwhile arrives once tresen has started signal-cli again.
+    drop_in(
+        &data,
+        "2",
+        &dm(1_767_225_700_000, "Während des Neustarts", false),
+    );
+    wait_until("a second signal-cli", || pids(&data).len() == 2).await;
+    wait_until("the queued message", || messages(&h).len() == 2).await;
+    assert!(online(&h), "{:?}", h.health());
+    assert!(!alive(first[0]), "the killed signal-cli was not reaped");
+    let subscribes = std::fs::read_to_string(data.join("requests.jsonl"))
+        .unwrap()
+        .lines()
+        .filter(|l| l.contains("subscribeReceive"))
+        .count();
+    assert_eq!(subscribes, 2, "subscribed again after the restart");
+
+    // Opening the conversation tells the customer's phone "read", on their newest message.
+    let conv = h.store().read(|s| s.conversations().unwrap())[0].id;
+    h.command(EngineCommand::Viewed(conv)).await.unwrap();
+    let receipt = || {
+        std::fs::read_to_string(data.join("requests.jsonl"))
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .find(|r| r["method"] == "sendReceipt")
+    };
+    wait_until("the read receipt", || receipt().is_some()).await;
+    let r = receipt().unwrap();
+    assert_eq!(r["params"]["type"], "read");
+    assert_eq!(r["params"]["recipient"], CUSTOMER);
+    assert_eq!(
+        r["params"]["targetTimestamp"],
+        json!([1_767_225_700_000i64])
+    );
+    assert_eq!(r["params"]["account"], OWN);
+
+    // Stopping tresen stops its signal-cli: no JVM is left behind.
+    h.shutdown().await;
+    task.await.unwrap().unwrap();
+    let second = pids(&data)[1];
+    for _ in 0..100 {
+        if !alive(second) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(!alive(second), "signal-cli {second} outlived tresen");
+}
