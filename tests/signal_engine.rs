@@ -34,6 +34,10 @@ enum Say {
 struct Seen {
     requests: Vec<Value>,
     connections: usize,
+    /// What `listIdentities` answers (signal-cli's JsonIdentity records).
+    identities: Vec<Value>,
+    /// Sends to these numbers fail as to a customer whose safety number changed.
+    untrusted: Vec<String>,
 }
 
 /// A signal-cli stand-in. Validates parameters the way signal-cli's JSON-RPC layer does
@@ -65,7 +69,12 @@ fn peer(socket: PathBuf) -> (mpsc::UnboundedSender<Say>, Arc<Mutex<Seen>>) {
                         let reply = if needs_account && p["account"] != OWN {
                             json!({"jsonrpc":"2.0","error":{"code":-32602,"message":"Method requires valid account parameter","data":null},"id":id})
                         } else {
+                            let untrusted = p["recipient"][0]
+                                .as_str()
+                                .is_some_and(|r| s.lock().unwrap().untrusted.iter().any(|u| u == r));
                             match method {
+                                "listIdentities" => json!({"jsonrpc":"2.0","result":s.lock().unwrap().identities,"id":id}),
+                                "send" if untrusted => json!({"jsonrpc":"2.0","error":{"code":-4,"message":"Failed to send message due to untrusted identities: +4915112345678","data":null},"id":id}),
                                 "version" => json!({"jsonrpc":"2.0","result":{"version":"0.14.6"},"id":id}),
                                 "subscribeReceive" => json!({"jsonrpc":"2.0","result":0,"id":id}),
                                 "send" if (p["recipient"].is_array() || p["groupId"].is_string()) && p["message"].is_string() => {
@@ -508,4 +517,87 @@ async fn the_supervisor_restarts_a_killed_signal_cli_and_sends_read_receipts_whe
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert!(!alive(second), "signal-cli {second} outlived tresen");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn safety_numbers_show_as_verified_or_changed_on_the_conversation() {
+    use tresen::domain::Security;
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().join("signal-cli.sock");
+    let (say, seen) = peer(socket.clone());
+    const OTHER: &str = "+4915187654321";
+    // signal-cli's listIdentities: Anna's safety number was compared and verified.
+    seen.lock().unwrap().identities = vec![
+        json!({"number":CUSTOMER,"uuid":"u1","fingerprint":"05ab","safetyNumber":"12345 67890","scannableSafetyNumber":null,"trustLevel":"TRUSTED_VERIFIED","addedTimestamp":1767225000000i64}),
+        json!({"number":OTHER,"uuid":"u2","fingerprint":"05cd","safetyNumber":"54321 09876","scannableSafetyNumber":null,"trustLevel":"TRUSTED_UNVERIFIED","addedTimestamp":1767225000000i64}),
+    ];
+    let sqlite = SqliteStore::open(&dir.path().join("s.db"), Some(&[6; 32])).unwrap();
+    let store: SharedStore = tresen::profile::shared(sqlite, None).unwrap();
+    let connector = SignalConnector::new(
+        AccountId("signal-buero".into()),
+        OWN.into(),
+        Endpoint::Socket(socket),
+        vec![],
+    );
+    let (engine, h) = Engine::start(store, vec![Box::new(connector)], EngineOptions::default());
+    let task = tokio::spawn(engine.run());
+    wait_until("the identity list", || {
+        seen.lock()
+            .unwrap()
+            .requests
+            .iter()
+            .any(|r| r["method"] == "listIdentities" && r["params"]["account"] == OWN)
+    })
+    .await;
+    say.send(Say::Line(dm(1_767_225_600_000, "Hallo", false)))
+        .unwrap();
+    let other = dm(1_767_225_600_500, "Guten Tag", false)
+        .replace(CUSTOMER, OTHER)
+        .replace("\"u1\"", "\"u2\"")
+        .replace("Anna Kundin", "Bernd Kunde");
+    say.send(Say::Line(other)).unwrap();
+    wait_until("both conversations", || messages(&h).len() == 2).await;
+    let security = |remote: &str| {
+        h.store().read(|s| {
+            s.conversations()
+                .unwrap()
+                .into_iter()
+                .find(|c| c.remote_id == remote)
+                .map(|c| c.security)
+        })
+    };
+    assert_eq!(security(CUSTOMER), Some(Security::Verified));
+    assert_eq!(security(OTHER), Some(Security::Encrypted));
+
+    // Anna's phone was replaced: signal-cli refuses to send to the new key until someone
+    // compares safety numbers again. The conversation says so at once; the message is
+    // kept as failed.
+    seen.lock().unwrap().untrusted.push(CUSTOMER.into());
+    let conv = h
+        .store()
+        .read(|s| s.conversations().unwrap())
+        .into_iter()
+        .find(|c| c.remote_id == CUSTOMER)
+        .unwrap()
+        .id;
+    h.send(conv, "Termin bestätigt".into(), "Anna".into())
+        .await
+        .unwrap();
+    wait_until("the refused send", || {
+        messages(&h)
+            .iter()
+            .any(|m| m.body == "Termin bestätigt" && m.delivery == Delivery::Failed)
+    })
+    .await;
+    wait_until("the changed identity", || {
+        security(CUSTOMER) == Some(Security::IdentityChanged)
+    })
+    .await;
+    // A message from Anna afterwards does not quietly mark her as merely "encrypted".
+    say.send(Say::Line(dm(1_767_225_700_000, "Neues Handy!", false)))
+        .unwrap();
+    wait_until("her next message", || messages(&h).len() == 4).await;
+    assert_eq!(security(CUSTOMER), Some(Security::IdentityChanged));
+    h.shutdown().await;
+    task.await.unwrap().unwrap();
 }

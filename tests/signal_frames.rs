@@ -400,3 +400,32 @@ fn a_body_over_2_kib_is_never_cut_off() {
     );
     assert_eq!(files[1], "/tmp/plan.pdf");
 }
+
+#[test]
+fn list_identities_trust_levels_become_conversation_security() {
+    use tresen::connector::signal::frames::identities;
+    use tresen::domain::Security;
+    // ListIdentitiesCommand.JsonIdentity, in record order; a UUID-only peer has no number.
+    let v: serde_json::Value = serde_json::from_str(
+        r#"[{"number":"+4915112345678","uuid":"7d3c1f0e-2b4a-4c5d-9e8f-0a1b2c3d4e5f","fingerprint":"05ab","safetyNumber":"12345 67890 12345 67890 12345 67890 12345 67890 12345 67890 12345 67890","scannableSafetyNumber":"CiIK","trustLevel":"TRUSTED_VERIFIED","addedTimestamp":1767225000000},
+            {"number":null,"uuid":"9e8f0a1b-2c3d-4e5f-7d3c-1f0e2b4a4c5d","fingerprint":"05cd","safetyNumber":"x","scannableSafetyNumber":null,"trustLevel":"UNTRUSTED","addedTimestamp":1767225000000},
+            {"number":"+4917000000000","uuid":null,"fingerprint":"05ef","safetyNumber":"y","scannableSafetyNumber":null,"trustLevel":"TRUSTED_UNVERIFIED","addedTimestamp":1767225000000},
+            {"number":"+4917000000001","uuid":null,"trustLevel":"SOMETHING_NEW"}]"#,
+    )
+    .unwrap();
+    assert_eq!(
+        identities(&v),
+        [
+            ("+4915112345678".to_string(), Security::Verified),
+            (
+                "7d3c1f0e-2b4a-4c5d-9e8f-0a1b2c3d4e5f".to_string(),
+                Security::Verified
+            ),
+            (
+                "9e8f0a1b-2c3d-4e5f-7d3c-1f0e2b4a4c5d".to_string(),
+                Security::IdentityChanged
+            ),
+            ("+4917000000000".to_string(), Security::Encrypted),
+        ]
+    );
+}

@@ -274,6 +274,34 @@ fn announcing_a_conversation_again_changes_only_what_changed() {
 }
 
 #[test]
+fn a_changed_identity_updates_only_the_conversations_security() {
+    use tresen::domain::Security;
+    for_each_store(|name, s| {
+        let id = seed(s);
+        let set = |security| Op::SetSecurity {
+            account: support::account(),
+            remote_id: "1".into(),
+            security,
+        };
+        let applied = s.apply(&[set(Security::IdentityChanged)]).unwrap();
+        assert!(applied.conversations.contains(&id), "{name}");
+        let c = s.find_conversation("1").unwrap().unwrap();
+        assert_eq!(c.security, Security::IdentityChanged, "{name}");
+        assert_eq!(c.title, "Max Mustermann", "{name}");
+        // The same state again is no change (no redraw); an unknown peer is ignored.
+        let applied = s.apply(&[set(Security::IdentityChanged)]).unwrap();
+        assert!(applied.conversations.is_empty(), "{name}");
+        s.apply(&[Op::SetSecurity {
+            account: support::account(),
+            remote_id: "nobody".into(),
+            security: Security::Verified,
+        }])
+        .unwrap();
+        assert!(s.find_conversation("nobody").unwrap().is_none(), "{name}");
+    });
+}
+
+#[test]
 fn unknown_conversation_gets_a_placeholder_not_a_lost_message() {
     for_each_store(|name, s| {
         s.apply(&[inbound("ghost", "g1", "Hallo?", 0)]).unwrap();

@@ -19,7 +19,7 @@ use tokio::sync::mpsc;
 
 use crate::domain::{
     AccountId, AccountNetwork, Attachment, ConversationUpsert, Delivery, Health, IncomingMessage,
-    MessageId, Timestamp,
+    MessageId, Security, Timestamp,
 };
 
 #[derive(Debug, Clone, PartialEq)]
@@ -59,6 +59,12 @@ pub enum ConnectorEvent {
     /// reported before this (none if the history has no more).
     Backfilled {
         conversation_remote_id: String,
+    },
+    /// The other side's identity changed state (a Signal safety number verified, or
+    /// changed): only the conversation's security is updated, nothing else about it.
+    Security {
+        conversation_remote_id: String,
+        security: Security,
     },
     /// Who is typing in a conversation right now (empty: nobody). Never stored.
     Typing {

@@ -535,6 +535,14 @@ impl Engine {
                         backfilled.push(id);
                     }
                 }
+                ConnectorEvent::Security {
+                    conversation_remote_id,
+                    security,
+                } => ops.push(Op::SetSecurity {
+                    account: account.clone(),
+                    remote_id: conversation_remote_id,
+                    security,
+                }),
                 ConnectorEvent::Typing {
                     conversation_remote_id,
                     names,

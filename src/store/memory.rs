@@ -305,6 +305,19 @@ impl MemoryStore {
                     applied.conversations.insert(c);
                 }
             }
+            Op::SetSecurity {
+                account,
+                remote_id,
+                security,
+            } => {
+                if let Some(id) = self.by_remote.get(&(account.0.clone(), remote_id.clone()))
+                    && let Some(c) = self.conversations.get_mut(id)
+                    && c.security != *security
+                {
+                    c.security = *security;
+                    applied.conversations.insert(*id);
+                }
+            }
             Op::SetHealth {
                 account,
                 health,

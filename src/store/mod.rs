@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::domain::{
     AccountId, Attachment, BlobId, Conversation, ConversationId, ConversationUpsert, Delivery,
-    Health, IncomingMessage, Message, MessageId, SearchHit, Timestamp, TriageState,
+    Health, IncomingMessage, Message, MessageId, SearchHit, Security, Timestamp, TriageState,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -149,6 +149,13 @@ pub enum Op {
         sender: String,
         outbound: bool,
         at: Timestamp,
+    },
+    /// A conversation's encryption/verification state changed (a conversation the
+    /// store does not have is left alone: there is nothing to secure yet).
+    SetSecurity {
+        account: AccountId,
+        remote_id: String,
+        security: Security,
     },
     /// An account's connection health changed (kept for `account list` and restarts).
     SetHealth {

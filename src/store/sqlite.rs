@@ -1004,6 +1004,23 @@ impl Writer<'_> {
                         .execute(params![account.0, remote_id, at.0])?;
                 }
             }
+            Op::SetSecurity {
+                account,
+                remote_id,
+                security,
+            } => {
+                if let Some(id) = self.conversation_id(&account.0, remote_id)? {
+                    let n = self
+                        .tx
+                        .prepare_cached(
+                            "UPDATE conversations SET security = ?2 WHERE id = ?1 AND security <> ?2",
+                        )?
+                        .execute(params![id, security.as_str()])?;
+                    if n > 0 {
+                        self.applied.conversations.insert(ConversationId(id));
+                    }
+                }
+            }
             Op::SetHealth {
                 account,
                 health,

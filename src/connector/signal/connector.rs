@@ -21,7 +21,7 @@ use super::version::VersionCheck;
 use crate::connector::{
     Connector, ConnectorCommand, ConnectorError, ConnectorEvent, ConnectorIo, EventSink,
 };
-use crate::domain::{AccountId, AccountNetwork, Health};
+use crate::domain::{AccountId, AccountNetwork, ConversationKind, Health, Security};
 
 /// How tresen reaches signal-cli.
 #[derive(Debug, Clone)]
@@ -89,6 +89,52 @@ struct Sends {
 
 type SendState = Arc<Mutex<Sends>>;
 
+/// Each peer's identity state (safety number unverified, verified or changed), keyed by
+/// number and UUID, as signal-cli's `listIdentities` reports it.
+type Trust = Arc<Mutex<HashMap<String, Security>>>;
+
+/// How often the identity list is read again: a verified contact's new key shows up
+/// here (or at once, when a send to them is refused for it).
+const TRUST_REFRESH: Duration = Duration::from_secs(300);
+
+/// What the receiving loop and the command tasks share across reconnects.
+#[derive(Clone, Default)]
+struct Shared {
+    latest: Latest,
+    sends: SendState,
+    trust: Trust,
+}
+
+/// Reads the identities and reports every conversation whose state changed; the first
+/// call reports all (the store ignores peers it has no conversation with).
+async fn refresh_trust(client: &RpcClient, number: &str, trust: &Trust, events: &EventSink) {
+    let fresh = match client
+        .call("listIdentities", json!({"account": number}), CALL)
+        .await
+    {
+        Ok(v) => frames::identities(&v),
+        Err(e) => {
+            tracing::warn!(error = %e, "signal-cli did not list identities");
+            return;
+        }
+    };
+    let changed: Vec<(String, Security)> = match trust.lock() {
+        Ok(mut map) => fresh
+            .into_iter()
+            .filter(|(k, s)| map.insert(k.clone(), *s) != Some(*s))
+            .collect(),
+        Err(_) => return,
+    };
+    for (peer, security) in changed {
+        events
+            .emit(ConnectorEvent::Security {
+                conversation_remote_id: peer,
+                security,
+            })
+            .await;
+    }
+}
+
 /// A live connection to signal-cli.
 pub struct Connection {
     pub client: Arc<RpcClient>,
@@ -135,8 +181,7 @@ pub async fn connect(endpoint: &Endpoint) -> Result<Connection, String> {
 
 async fn run(c: SignalConnector, mut io: ConnectorIo) -> Result<(), ConnectorError> {
     let events = io.events.clone();
-    let latest: Latest = Arc::default();
-    let sends: SendState = Arc::default();
+    let shared = Shared::default();
     let mut caught_up = false;
     let mut pause = Duration::from_millis(500);
     loop {
@@ -179,16 +224,7 @@ async fn run(c: SignalConnector, mut io: ConnectorIo) -> Result<(), ConnectorErr
                     caught_up = true;
                     events.emit(ConnectorEvent::CaughtUp).await;
                 }
-                let stop = serve(
-                    &c,
-                    &client,
-                    &mut incoming,
-                    &mut io,
-                    &events,
-                    &latest,
-                    &sends,
-                )
-                .await;
+                let stop = serve(&c, &client, &mut incoming, &mut io, &events, &shared).await;
                 if let Some(d) = daemon {
                     d.stop().await;
                 }
@@ -245,11 +281,19 @@ async fn serve(
     incoming: &mut tokio::sync::mpsc::Receiver<Incoming>,
     io: &mut ConnectorIo,
     events: &EventSink,
-    latest: &Latest,
-    sends: &SendState,
+    shared: &Shared,
 ) -> bool {
+    let Shared {
+        latest,
+        sends,
+        trust,
+    } = shared;
+    // The first tick is at once: the state of every peer when the connection starts.
+    let mut refresh = tokio::time::interval(TRUST_REFRESH);
+    refresh.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
+            _ = refresh.tick() => refresh_trust(client, &c.number, trust, events).await,
             msg = incoming.recv() => match msg {
                 None => return false,
                 Some(Incoming::Skipped(why)) => {
@@ -260,9 +304,16 @@ async fn serve(
                     if r.account.is_some_and(|a| a != c.number) {
                         continue;
                     }
-                    for ev in frames::translate(&c.account, &c.number, &r) {
+                    for mut ev in frames::translate(&c.account, &c.number, &r) {
                         if !wanted(&ev, &c.groups) {
                             continue;
+                        }
+                        // A message says nothing about safety numbers; the identity list does.
+                        if let ConnectorEvent::Conversation(conv) = &mut ev
+                            && conv.kind == ConversationKind::Direct
+                            && let Some(s) = trust.lock().ok().and_then(|t| t.get(&conv.remote_id).copied())
+                        {
+                            conv.security = s;
                         }
                         if let ConnectorEvent::Message(m) = &ev
                             && m.direction == crate::domain::Direction::Inbound
@@ -288,11 +339,10 @@ async fn serve(
             cmd = io.commands.recv() => match cmd {
                 None => return true,
                 Some(cmd) => {
-                    let (client, events, latest) = (client.clone(), events.clone(), latest.clone());
-                    let sends = sends.clone();
+                    let (client, events, shared) = (client.clone(), events.clone(), shared.clone());
                     let number = c.number.clone();
                     tokio::spawn(async move {
-                        command(&client, &number, cmd, &events, &latest, &sends).await
+                        command(&client, &number, cmd, &events, &shared).await
                     });
                 }
             }
@@ -335,9 +385,13 @@ async fn command(
     number: &str,
     cmd: ConnectorCommand,
     events: &EventSink,
-    latest: &Latest,
-    sends: &SendState,
+    shared: &Shared,
 ) {
+    let Shared {
+        latest,
+        sends,
+        trust,
+    } = shared;
     let explain = |e: CallError| match e {
         CallError::Rpc(r) => r.explain(),
         other => other.to_string(),
@@ -366,7 +420,26 @@ async fn command(
             if let Ok(mut st) = sends.lock() {
                 st.in_flight += 1;
             }
-            let outcome = match client.call("send", params, CALL).await {
+            let answer = client.call("send", params, CALL).await;
+            // Refused for the customer's new safety number: show it on the conversation
+            // now, not at the next periodic look.
+            if matches!(&answer, Err(CallError::Rpc(r)) if r.code == -4)
+                && !out.conversation_remote_id.starts_with("group:")
+            {
+                if let Ok(mut t) = trust.lock() {
+                    t.insert(
+                        out.conversation_remote_id.clone(),
+                        Security::IdentityChanged,
+                    );
+                }
+                events
+                    .emit(ConnectorEvent::Security {
+                        conversation_remote_id: out.conversation_remote_id.clone(),
+                        security: Security::IdentityChanged,
+                    })
+                    .await;
+            }
+            let outcome = match answer {
                 Ok(r) => r["timestamp"]
                     .as_i64()
                     .map(|ts| frames::message_key(number, ts))

@@ -478,3 +478,25 @@ pub fn send_params(
     }
     p
 }
+
+/// signal-cli's `listIdentities` answer as the security of each direct conversation,
+/// keyed by number and by UUID (a conversation is keyed by whichever the sender showed).
+/// signal-cli trusts a new key of an unverified contact on first use; a verified
+/// contact's new key stays UNTRUSTED until someone compares safety numbers again.
+pub fn identities(v: &Value) -> Vec<(String, Security)> {
+    let mut out = Vec::new();
+    for id in v.as_array().into_iter().flatten() {
+        let security = match id["trustLevel"].as_str() {
+            Some("TRUSTED_VERIFIED") => Security::Verified,
+            Some("UNTRUSTED") => Security::IdentityChanged,
+            Some("TRUSTED_UNVERIFIED") => Security::Encrypted,
+            _ => continue,
+        };
+        for key in [&id["number"], &id["uuid"]] {
+            if let Some(k) = text(key) {
+                out.push((k.to_string(), security));
+            }
+        }
+    }
+    out
+}
