@@ -10,6 +10,7 @@ use anyhow::{Context as _, Result, anyhow};
 use serde_json::{Value, json};
 
 use crate::config::{AccountConfig, Config};
+use crate::connector::signal::groups::GroupChoice;
 use crate::connector::signal::onboarding::{self, OnboardError};
 use crate::connector::signal::rpc::CallError;
 use crate::connector::signal::{Connection, Endpoint, connect};
@@ -239,6 +240,16 @@ pub fn groups(
     as_json: bool,
 ) -> Result<ExitCode> {
     let answer = query(config, profile, account, "listGroups")?;
+    // Groups accepted in the TUI are remembered with the account's stored position.
+    let resume = {
+        use crate::store::StoreRead as _;
+        profile
+            .store
+            .sync_position(&crate::domain::AccountId(account.id.clone()))
+            .ok()
+            .flatten()
+    };
+    let choice = GroupChoice::new(&account.groups, resume.as_deref());
     let rows: Vec<Value> = answer
         .as_array()
         .map(|groups| {
@@ -251,7 +262,7 @@ pub fn groups(
                         "id": id,
                         "name": g["name"].as_str().unwrap_or_default(),
                         "members": g["members"].as_array().map_or(0, Vec::len),
-                        "business": account.groups.iter().any(|x| x == id),
+                        "business": choice.is_business(id),
                     })
                 })
                 .collect()
@@ -285,7 +296,8 @@ pub fn groups(
         );
     }
     println!(
-        "\nOnly groups marked business reach the inbox. To add one, put its id into the config:\n\n\
+        "\nOnly groups marked business reach the inbox. A message from another group is offered\n\
+         in the TUI as an invite (I); or put the group's id into the config:\n\n\
          [[accounts]]\nid = \"{}\"\n…\ngroups = [\"<id>\"]",
         account.id
     );

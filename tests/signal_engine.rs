@@ -601,3 +601,130 @@ async fn safety_numbers_show_as_verified_or_changed_on_the_conversation() {
     h.shutdown().await;
     task.await.unwrap().unwrap();
 }
+
+fn group_line(group: &str, name: &str, ts: i64, text: &str) -> String {
+    format!(
+        r#"{{"jsonrpc":"2.0","method":"receive","params":{{"subscription":0,"result":{{"account":"{OWN}","envelope":{{"sourceNumber":"{CUSTOMER}","sourceUuid":"u1","sourceName":"Anna Kundin","sourceDevice":1,"timestamp":{ts},"dataMessage":{{"timestamp":{ts},"message":"{text}","groupInfo":{{"groupId":"{group}","groupName":"{name}","type":"DELIVER"}}}}}}}}}}}}"#
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_group_is_offered_as_invite_and_stored_only_once_accepted_also_after_restart() {
+    use tresen::engine::EngineCommand;
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().join("signal-cli.sock");
+    let (say, seen) = peer(socket.clone());
+    let db = dir.path().join("s.db");
+    let start = |socket: PathBuf| {
+        let sqlite = SqliteStore::open(&db, Some(&[6; 32])).unwrap();
+        let store: SharedStore = tresen::profile::shared(sqlite, None).unwrap();
+        let connector = SignalConnector::new(
+            AccountId("signal-buero".into()),
+            OWN.into(),
+            Endpoint::Socket(socket),
+            vec![],
+        );
+        Engine::start(store, vec![Box::new(connector)], EngineOptions::default())
+    };
+    let (engine, h) = start(socket.clone());
+    let task = tokio::spawn(engine.run());
+    wait_until("the subscription", || {
+        seen.lock()
+            .unwrap()
+            .requests
+            .iter()
+            .any(|r| r["method"] == "subscribeReceive")
+    })
+    .await;
+    let account = AccountId("signal-buero".into());
+    for (i, text) in ["Material ist da", "Wann kommt der Monteur?"]
+        .iter()
+        .enumerate()
+    {
+        say.send(Say::Line(group_line(
+            "baustelle=",
+            "Baustelle Müller",
+            1_767_225_600_000 + i as i64,
+            text,
+        )))
+        .unwrap();
+    }
+    say.send(Say::Line(group_line(
+        "familie=",
+        "Familie",
+        1_767_225_600_100,
+        "Grillen am Sonntag?",
+    )))
+    .unwrap();
+    wait_until("two invites", || {
+        h.invites().get(&account).is_some_and(|l| l.len() == 2)
+    })
+    .await;
+    let invites = h.invites()[&account].clone();
+    let baustelle = invites
+        .iter()
+        .find(|i| i.remote_id == group_key("baustelle="))
+        .unwrap();
+    assert_eq!(baustelle.title, "Baustelle Müller");
+    assert_eq!(baustelle.from, "Anna Kundin");
+    // Undecided: nothing of either group is on disk.
+    assert!(messages(&h).is_empty());
+
+    // The office takes the building-site group into the inbox; what it already said follows.
+    h.command(EngineCommand::AcceptInvite {
+        account: account.clone(),
+        remote_id: baustelle.remote_id.clone(),
+    })
+    .await
+    .unwrap();
+    wait_until("the held messages", || messages(&h).len() == 2).await;
+    let bodies: Vec<String> = messages(&h).into_iter().map(|m| m.body).collect();
+    assert!(
+        bodies.contains(&"Material ist da".to_string()),
+        "{bodies:?}"
+    );
+    assert!(!bodies.iter().any(|b| b.contains("Grillen")));
+    h.shutdown().await;
+    task.await.unwrap().unwrap();
+
+    // After a restart the choice holds without any config change; the family group stays out.
+    let (engine, h) = start(socket);
+    let task = tokio::spawn(engine.run());
+    wait_until("the second subscription", || {
+        seen.lock()
+            .unwrap()
+            .requests
+            .iter()
+            .filter(|r| r["method"] == "subscribeReceive")
+            .count()
+            == 2
+    })
+    .await;
+    say.send(Say::Line(group_line(
+        "familie=",
+        "Familie",
+        1_767_225_700_000,
+        "Kuchen?",
+    )))
+    .unwrap();
+    say.send(Say::Line(group_line(
+        "baustelle=",
+        "Baustelle Müller",
+        1_767_225_700_100,
+        "Monteur ist da",
+    )))
+    .unwrap();
+    wait_until("the chosen group's message", || messages(&h).len() == 3).await;
+    assert!(
+        !messages(&h)
+            .iter()
+            .any(|m| m.body.contains("Kuchen") || m.body.contains("Grillen"))
+    );
+    assert!(
+        h.invites()
+            .get(&account)
+            .is_some_and(|l| l.len() == 1 && l[0].remote_id == group_key("familie="))
+    );
+    h.shutdown().await;
+    task.await.unwrap().unwrap();
+}

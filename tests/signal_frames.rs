@@ -429,3 +429,46 @@ fn list_identities_trust_levels_become_conversation_security() {
         ]
     );
 }
+
+#[test]
+fn undecided_groups_wait_in_memory_bounded_and_a_choice_is_remembered() {
+    use tresen::connector::signal::groups::{GroupChoice, MAX_HELD, Triage};
+    let line = |ts: i64, text: &str| {
+        format!(
+            r#"{{"jsonrpc":"2.0","method":"receive","params":{{"account":"+493012345678","envelope":{{"sourceNumber":"+4915112345678","sourceUuid":"u1","sourceName":"Anna","sourceDevice":1,"timestamp":{ts},"dataMessage":{{"timestamp":{ts},"message":"{text}","groupInfo":{{"groupId":"g1=","groupName":"Baustelle","type":"DELIVER"}}}}}}}}}}"#
+        )
+    };
+    let mut choice = GroupChoice::new(&["configured=".to_string()], None);
+    assert!(choice.is_business("configured="));
+    let mut invites = 0;
+    for i in 0..(MAX_HELD as i64 + 50) {
+        for ev in events(&line(1_767_225_600_000 + i, &format!("Nachricht {i}"))) {
+            match choice.triage(ev) {
+                Triage::Held(Some(inv)) => {
+                    invites += 1;
+                    assert_eq!(inv.remote_id, "group:g1=");
+                    assert_eq!(inv.title, "Baustelle");
+                }
+                Triage::Held(None) => {}
+                other => panic!("an undecided group's event passed: {other:?}"),
+            }
+        }
+    }
+    assert_eq!(invites, 1, "asked once per group");
+    assert!(
+        choice.choose("+4915112345678").is_none(),
+        "only groups are chosen"
+    );
+    let (held, position) = choice.choose("group:g1=").unwrap();
+    // Bounded: the group once, then the newest messages.
+    assert_eq!(held.len(), MAX_HELD + 1);
+    assert!(matches!(&held[0], ConnectorEvent::Conversation(c) if c.remote_id == "group:g1="));
+    assert!(matches!(&held[1], ConnectorEvent::Message(m) if m.body == "Nachricht 50"));
+    assert!(matches!(held.last(), Some(ConnectorEvent::Message(m)) if m.body == "Nachricht 249"));
+    // The choice survives a restart through the stored position.
+    let again = GroupChoice::new(&[], Some(&position));
+    assert!(again.is_business("g1="));
+    assert!(!again.is_business("configured="));
+    // A position from before this feature (or damaged) means: config groups only.
+    assert!(!GroupChoice::new(&[], Some("not json")).is_business("g1="));
+}

@@ -2,8 +2,8 @@
 //! behind tresen's connector trait.
 //!
 //! Signal keeps no history on its servers: what signal-cli receives while tresen is not
-//! subscribed stays queued at Signal (manual receive mode), so there is no sync position
-//! to store and nothing older to page back to.
+//! subscribed stays queued at Signal (manual receive mode), so there is nothing older to
+//! page back to, and the only "position" stored is the set of groups the office chose.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 
 use super::daemon::{DaemonConfig, SignalDaemon};
 use super::frames;
+use super::groups::{GroupChoice, Triage};
 use super::rpc::{CallError, Incoming, RpcClient};
 use super::version::VersionCheck;
 use crate::connector::{
@@ -98,11 +99,24 @@ type Trust = Arc<Mutex<HashMap<String, Security>>>;
 const TRUST_REFRESH: Duration = Duration::from_secs(300);
 
 /// What the receiving loop and the command tasks share across reconnects.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 struct Shared {
     latest: Latest,
     sends: SendState,
     trust: Trust,
+    groups: Arc<Mutex<GroupChoice>>,
+}
+
+/// The office accepted a group (an invite) as business: its waiting messages follow,
+/// and the choice is stored with the position.
+async fn choose_group(remote_id: &str, groups: &Mutex<GroupChoice>, events: &EventSink) {
+    let chosen = groups.lock().ok().and_then(|mut g| g.choose(remote_id));
+    if let Some((held, position)) = chosen {
+        for ev in held {
+            events.emit(ev).await;
+        }
+        events.emit(ConnectorEvent::Checkpoint(position)).await;
+    }
 }
 
 /// Reads the identities and reports every conversation whose state changed; the first
@@ -181,7 +195,15 @@ pub async fn connect(endpoint: &Endpoint) -> Result<Connection, String> {
 
 async fn run(c: SignalConnector, mut io: ConnectorIo) -> Result<(), ConnectorError> {
     let events = io.events.clone();
-    let shared = Shared::default();
+    let shared = Shared {
+        latest: Arc::default(),
+        sends: Arc::default(),
+        trust: Arc::default(),
+        groups: Arc::new(Mutex::new(GroupChoice::new(
+            &c.groups,
+            io.resume.as_deref(),
+        ))),
+    };
     let mut caught_up = false;
     let mut pause = Duration::from_millis(500);
     loop {
@@ -266,6 +288,9 @@ async fn run(c: SignalConnector, mut io: ConnectorIo) -> Result<(), ConnectorErr
                     Some(ConnectorCommand::Backfill { conversation_remote_id, .. }) => {
                         events.emit(ConnectorEvent::Backfilled { conversation_remote_id }).await;
                     }
+                    Some(ConnectorCommand::Join { remote_id }) => {
+                        choose_group(&remote_id, &shared.groups, &events).await;
+                    }
                     Some(_) => {}
                 }
             }
@@ -287,6 +312,7 @@ async fn serve(
         latest,
         sends,
         trust,
+        groups,
     } = shared;
     // The first tick is at once: the state of every peer when the connection starts.
     let mut refresh = tokio::time::interval(TRUST_REFRESH);
@@ -304,10 +330,21 @@ async fn serve(
                     if r.account.is_some_and(|a| a != c.number) {
                         continue;
                     }
-                    for mut ev in frames::translate(&c.account, &c.number, &r) {
-                        if !wanted(&ev, &c.groups) {
-                            continue;
-                        }
+                    for ev in frames::translate(&c.account, &c.number, &r) {
+                        let triage = match groups.lock() {
+                            Ok(mut g) => g.triage(ev),
+                            Err(_) => continue,
+                        };
+                        let mut ev = match triage {
+                            Triage::Pass(ev) => ev,
+                            Triage::Held(Some(invite)) => {
+                                if !events.emit(ConnectorEvent::Invite(invite)).await {
+                                    return true;
+                                }
+                                continue;
+                            }
+                            Triage::Held(None) | Triage::Drop => continue,
+                        };
                         // A message says nothing about safety numbers; the identity list does.
                         if let ConnectorEvent::Conversation(conv) = &mut ev
                             && conv.kind == ConversationKind::Direct
@@ -338,6 +375,9 @@ async fn serve(
             },
             cmd = io.commands.recv() => match cmd {
                 None => return true,
+                Some(ConnectorCommand::Join { remote_id }) => {
+                    choose_group(&remote_id, groups, events).await;
+                }
                 Some(cmd) => {
                     let (client, events, shared) = (client.clone(), events.clone(), shared.clone());
                     let number = c.number.clone();
@@ -347,23 +387,6 @@ async fn serve(
                 }
             }
         }
-    }
-}
-
-/// Groups are business only when listed; people writing to the business number are.
-fn wanted(ev: &ConnectorEvent, groups: &[String]) -> bool {
-    let conv = match ev {
-        ConnectorEvent::Conversation(c) => &c.remote_id,
-        ConnectorEvent::Message(m) => &m.conversation_remote_id,
-        ConnectorEvent::Typing {
-            conversation_remote_id,
-            ..
-        } => conversation_remote_id,
-        _ => return true,
-    };
-    match conv.strip_prefix("group:") {
-        Some(g) => groups.iter().any(|x| x == g),
-        None => true,
     }
 }
 
@@ -391,6 +414,7 @@ async fn command(
         latest,
         sends,
         trust,
+        ..
     } = shared;
     let explain = |e: CallError| match e {
         CallError::Rpc(r) => r.explain(),
@@ -561,7 +585,7 @@ async fn command(
                 })
                 .await;
         }
-        // Signal has no invites to accept (group invites come with groups, issue 4).
+        // Handled where the group choice lives (serve and the reconnect wait).
         ConnectorCommand::Join { .. } => {}
     }
 }

@@ -3,11 +3,13 @@
 //! signal-cli is a separate GPL process; tresen speaks its line-delimited JSON-RPC:
 //! `frames` is the wire format (pure, tested against every example in the reference),
 //! `rpc` the client (ids, out-of-order replies, timeouts, bad frames), `daemon` starts
-//! signal-cli, `connector` is the connector, `onboarding` links or registers the number.
+//! signal-cli, `connector` is the connector, `groups` decides which groups are business,
+//! `onboarding` links or registers the number.
 
 mod connector;
 pub mod daemon;
 pub mod frames;
+pub mod groups;
 pub mod onboarding;
 pub mod rpc;
 pub mod version;

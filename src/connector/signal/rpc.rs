@@ -47,6 +47,15 @@ pub struct RpcClient {
     next_id: AtomicU64,
     pending: Pending,
     closed: Closed,
+    /// The reader owns the other half of the stream: the connection only closes when
+    /// it stops too (a daemon the user runs would otherwise keep a dead client).
+    reader: tokio::task::AbortHandle,
+}
+
+impl Drop for RpcClient {
+    fn drop(&mut self) {
+        self.reader.abort();
+    }
 }
 
 impl RpcClient {
@@ -59,12 +68,14 @@ impl RpcClient {
         let pending: Pending = Arc::default();
         let closed: Closed = Arc::default();
         let (tx, rx) = mpsc::channel(1024);
-        tokio::spawn(read_loop(read, pending.clone(), closed.clone(), tx));
+        let reader =
+            tokio::spawn(read_loop(read, pending.clone(), closed.clone(), tx)).abort_handle();
         let client = Arc::new(RpcClient {
             writer: Mutex::new(Box::new(write)),
             next_id: AtomicU64::new(1),
             pending,
             closed,
+            reader,
         });
         (client, rx)
     }
