@@ -645,3 +645,58 @@ fn greater_than_answers_quoting_the_customers_last_message() {
     keys(&mut a, "><esc>r");
     assert!(a.quoting.is_none());
 }
+
+#[test]
+fn l_links_a_signal_number_that_is_not_set_up_and_asks_again_after_a_failure() {
+    use std::collections::BTreeMap;
+    use tresen::app::{Command, Overlay};
+    use tresen::domain::{AccountId, LinkState};
+    let mut app = app();
+    // Nothing to link: says so, asks nothing.
+    assert!(keys(&mut app, "L").is_empty());
+    assert!(
+        app.flash
+            .as_deref()
+            .unwrap_or_default()
+            .contains("Kein Konto")
+    );
+    let acc = AccountId("signal-buero".into());
+    let links = |s: LinkState| Msg::Loaded(Loaded::Links(BTreeMap::from([(acc.clone(), s)])));
+    app.update(links(LinkState::Needed));
+    let fx = keys(&mut app, "L");
+    assert_eq!(
+        fx,
+        [Effect::Command(Command::Link {
+            account: acc.clone()
+        })]
+    );
+    assert_eq!(
+        app.overlay,
+        Some(Overlay::Link {
+            account: acc.clone()
+        })
+    );
+    // A code is waiting to be scanned: showing it again does not ask for another.
+    app.update(links(LinkState::Waiting {
+        uri: "sgnl://linkdevice?uuid=a&pub_key=b".into(),
+    }));
+    assert!(keys(&mut app, "<esc>L").is_empty());
+    // Failed: Enter asks for a new code.
+    app.update(links(LinkState::Failed("timed out".into())));
+    let fx = keys(&mut app, "<enter>");
+    assert_eq!(
+        fx,
+        [Effect::Command(Command::Link {
+            account: acc.clone()
+        })]
+    );
+    app.update(links(LinkState::Linked {
+        number: "+493012345678".into(),
+    }));
+    assert!(
+        app.flash
+            .as_deref()
+            .unwrap_or_default()
+            .contains("+493012345678")
+    );
+}

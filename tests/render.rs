@@ -409,3 +409,35 @@ fn reactions_and_typing_are_shown() {
     assert!(screen.contains("👍 Max, Sie · ✅ Sie"), "{screen}");
     assert!(screen.contains("✎ Max ␛[2J schreibt …"), "{screen}");
 }
+
+#[test]
+fn linking_signal_shows_a_scannable_code_or_says_the_window_is_too_small() {
+    use std::collections::BTreeMap;
+    use tresen::domain::LinkState;
+    let mut a = app(Lang::De, "Max", sample());
+    let acc = AccountId("signal-buero".into());
+    let uri = "sgnl://linkdevice?uuid=Yz3kQ0rZ8hAbCdEfGh&pub_key=BXk7mVq2AbCdEfGhIjKlMnOpQrStUvWxYz0123456789abc";
+    a.update(Msg::Loaded(Loaded::Links(BTreeMap::from([(
+        acc,
+        LinkState::Waiting { uri: uri.into() },
+    )]))));
+    for step in parse_macro("L").unwrap() {
+        if let MacroStep::Key(k) = step {
+            a.update(Msg::Key(k));
+        }
+    }
+    let screen = render(&mut a, 120, 50);
+    assert!(screen.contains("Gekoppelte Geräte"), "{screen}");
+    assert!(screen.contains("sgnl://linkdevice"), "{screen}");
+    // Nothing cut off at the bottom of the box.
+    assert!(screen.contains("Esc schließt"), "{screen}");
+    let qr_rows = screen
+        .lines()
+        .filter(|l| l.matches(['█', '▀', '▄']).count() > 20)
+        .count();
+    assert!(qr_rows >= 20, "no QR code:\n{screen}");
+    // On a small terminal the code would be cut (unscannable): it says so instead.
+    let small = render(&mut a, 80, 24);
+    assert!(small.contains("zu klein"), "{small}");
+    assert!(small.contains("tresen account link signal"), "{small}");
+}

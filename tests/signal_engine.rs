@@ -38,6 +38,10 @@ struct Seen {
     identities: Vec<Value>,
     /// Sends to these numbers fail as to a customer whose safety number changed.
     untrusted: Vec<String>,
+    /// signal-cli does not hold the business number (yet).
+    unlinked: bool,
+    /// A `finishLink` waiting for the phone: the test answers it (its id).
+    finish_link: Option<Value>,
 }
 
 /// A signal-cli stand-in. Validates parameters the way signal-cli's JSON-RPC layer does
@@ -65,14 +69,24 @@ fn peer(socket: PathBuf) -> (mpsc::UnboundedSender<Say>, Arc<Mutex<Seen>>) {
                         let id = req["id"].clone();
                         let p = &req["params"];
                         let method = req["method"].as_str().unwrap_or_default();
-                        let needs_account = method != "version";
+                        // Multi-account mode: setting up a number names no account.
+                        let needs_account =
+                            !["version", "startLink", "finishLink"].contains(&method);
                         let reply = if needs_account && p["account"] != OWN {
                             json!({"jsonrpc":"2.0","error":{"code":-32602,"message":"Method requires valid account parameter","data":null},"id":id})
                         } else {
                             let untrusted = p["recipient"][0]
                                 .as_str()
                                 .is_some_and(|r| s.lock().unwrap().untrusted.iter().any(|u| u == r));
+                            let unlinked = s.lock().unwrap().unlinked;
                             match method {
+                                "startLink" => json!({"jsonrpc":"2.0","result":{"deviceLinkUri":"sgnl://linkdevice?uuid=Yz3k&pub_key=BXk7"},"id":id}),
+                                "subscribeReceive" if unlinked => json!({"jsonrpc":"2.0","error":{"code":-32602,"message":"Specified account does not exist","data":null},"id":id}),
+                                "finishLink" => {
+                                    // The phone has not scanned yet: answered by the test.
+                                    s.lock().unwrap().finish_link = Some(id);
+                                    continue;
+                                }
                                 "listIdentities" => json!({"jsonrpc":"2.0","result":s.lock().unwrap().identities,"id":id}),
                                 "send" if untrusted => json!({"jsonrpc":"2.0","error":{"code":-4,"message":"Failed to send message due to untrusted identities: +4915112345678","data":null},"id":id}),
                                 "version" => json!({"jsonrpc":"2.0","result":{"version":"0.14.6"},"id":id}),
@@ -725,6 +739,104 @@ async fn a_new_group_is_offered_as_invite_and_stored_only_once_accepted_also_aft
             .get(&account)
             .is_some_and(|l| l.len() == 1 && l[0].remote_id == group_key("familie="))
     );
+    h.shutdown().await;
+    task.await.unwrap().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_number_not_set_up_is_linked_from_the_tui_and_then_receives() {
+    use tresen::domain::{Health, LinkState};
+    use tresen::engine::EngineCommand;
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().join("signal-cli.sock");
+    let (say, seen) = peer(socket.clone());
+    seen.lock().unwrap().unlinked = true;
+    let sqlite = SqliteStore::open(&dir.path().join("s.db"), Some(&[6; 32])).unwrap();
+    let store: SharedStore = tresen::profile::shared(sqlite, None).unwrap();
+    let connector = SignalConnector::new(
+        AccountId("signal-buero".into()),
+        OWN.into(),
+        Endpoint::Socket(socket),
+        vec![],
+    );
+    let (engine, h) = Engine::start(store, vec![Box::new(connector)], EngineOptions::default());
+    let task = tokio::spawn(engine.run());
+    let account = AccountId("signal-buero".into());
+    let link = |h: &EngineHandle| h.links().get(&account).cloned();
+    wait_until("the account to need linking", || {
+        link(&h) == Some(LinkState::Needed)
+    })
+    .await;
+    // The status line says what is wrong and what to do.
+    match h.health().get(&account) {
+        Some(Health::Degraded(why)) => {
+            assert!(why.contains("not set up"), "{why}");
+            assert!(why.contains("tresen account link signal"), "{why}");
+        }
+        other => panic!("{other:?}"),
+    }
+    // The office presses L: signal-cli asks Signal for a link code.
+    h.command(EngineCommand::Link {
+        account: account.clone(),
+    })
+    .await
+    .unwrap();
+    wait_until("the code to scan", || {
+        matches!(link(&h), Some(LinkState::Waiting { uri }) if uri.starts_with("sgnl://linkdevice"))
+    })
+    .await;
+    let finish = {
+        let mut id = None;
+        for _ in 0..200 {
+            id = seen.lock().unwrap().finish_link.clone();
+            if id.is_some() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        id.expect("finishLink was not asked")
+    };
+    let asked = seen
+        .lock()
+        .unwrap()
+        .requests
+        .iter()
+        .find(|r| r["method"] == "finishLink")
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        asked["params"]["deviceLinkUri"],
+        "sgnl://linkdevice?uuid=Yz3k&pub_key=BXk7"
+    );
+    assert!(
+        asked["params"]["deviceName"]
+            .as_str()
+            .unwrap()
+            .starts_with("tresen")
+    );
+    // The phone scans: signal-cli now holds the number.
+    seen.lock().unwrap().unlinked = false;
+    say.send(Say::Line(
+        json!({"jsonrpc":"2.0","result":{"number":OWN},"id":finish}).to_string(),
+    ))
+    .unwrap();
+    wait_until("linked", || {
+        link(&h) == Some(LinkState::Linked { number: OWN.into() })
+    })
+    .await;
+    wait_until("online", || {
+        h.health().get(&account) == Some(&Health::Online)
+    })
+    .await;
+    say.send(Say::Line(dm(
+        1_767_225_600_000,
+        "Erste Nachricht nach dem Koppeln",
+        false,
+    )))
+    .unwrap();
+    wait_until("the first message", || messages(&h).len() == 1).await;
+    // One signal-cli connection throughout: linking did not restart it.
+    assert_eq!(seen.lock().unwrap().connections, 1);
     h.shutdown().await;
     task.await.unwrap().unwrap();
 }

@@ -59,6 +59,7 @@ actions! {
     Back "back" [Conversation, Picker, Help] ["esc", "h", "left"] "Zurück" "Back";
     NextUnread "next_unread" [Inbox, Conversation] ["n"] "Nächste ungelesene Unterhaltung" "Next unread conversation";
     Invites "invites" [Inbox, Conversation] ["I"] "Einladungen: als geschäftlich annehmen oder ignorieren" "Invites: accept as business or ignore";
+    LinkDevice "link_device" [Inbox, Conversation] ["L"] "Signal-Nummer koppeln: QR-Code mit dem Geschäftshandy scannen" "Link the Signal number: scan the QR code with the business phone";
     IgnoreInvite "ignore_invite" [Picker] ["x", "delete"] "Einladung ignorieren (nichts wird gespeichert)" "Ignore the invite (nothing is stored)";
     Quote "quote" [Conversation] [">"] "Auf die letzte Kundennachricht antworten (zitiert)" "Reply quoting the customer's last message";
     React "react" [Conversation] ["+"] "Mit Emoji auf die letzte Kundennachricht reagieren" "React with an emoji to the customer's last message";

@@ -17,8 +17,8 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent
 
 use crate::config::{Config, QuickReply};
 use crate::domain::{
-    AccountId, Channel, Conversation, ConversationId, Health, Invite, Message, MessageId,
-    SearchHit, Timestamp, TriageState,
+    AccountId, Channel, Conversation, ConversationId, Health, Invite, LinkState, Message,
+    MessageId, SearchHit, Timestamp, TriageState,
 };
 use crate::engine::Notification;
 use crate::store::Op;
@@ -91,6 +91,8 @@ pub enum Loaded {
     Health(BTreeMap<AccountId, Health>),
     /// Invites waiting for the office's decision.
     Invites(Vec<(AccountId, Invite)>),
+    /// Accounts not set up at their network, and how linking them goes.
+    Links(BTreeMap<AccountId, LinkState>),
     /// Background work finished (an attachment opened or saved): a line for the status.
     Done(String),
     /// Who is typing where.
@@ -115,6 +117,7 @@ pub enum Query {
     },
     Health,
     Invites,
+    Links,
     Typing,
 }
 
@@ -134,6 +137,10 @@ pub enum Command {
     AcceptInvite {
         account: AccountId,
         remote_id: String,
+    },
+    /// Link the account as a device of the office's phone (a QR code to scan).
+    Link {
+        account: AccountId,
     },
     React {
         message: MessageId,
@@ -205,6 +212,10 @@ pub enum Overlay {
     },
     Invites {
         selected: usize,
+    },
+    /// Linking an account: the QR code to scan, then the outcome.
+    Link {
+        account: AccountId,
     },
     /// The attachments of the open conversation, newest first.
     Attachments {
@@ -348,6 +359,8 @@ pub struct App {
     pub invites: Vec<(AccountId, Invite)>,
     /// Ignored in this session; never joined, never stored.
     ignored_invites: std::collections::HashSet<String>,
+    /// Accounts that are not set up at their network (a Signal number to link).
+    pub links: BTreeMap<AccountId, LinkState>,
     /// A one-line message for the status line (errors, confirmations).
     pub flash: Option<String>,
     pub search: SearchState,
@@ -390,6 +403,7 @@ impl App {
             health: BTreeMap::new(),
             invites: Vec::new(),
             ignored_invites: Default::default(),
+            links: BTreeMap::new(),
             flash: None,
             search: SearchState::default(),
             loaded_once: false,
@@ -435,6 +449,7 @@ impl App {
                 Overlay::SearchResults { .. }
                 | Overlay::QuickReplies { .. }
                 | Overlay::Invites { .. }
+                | Overlay::Link { .. }
                 | Overlay::Attachments { .. }
                 | Overlay::Reactions { .. },
             ) => Context::Picker,
@@ -508,7 +523,11 @@ impl App {
             }
             Notification::Message(_) => self.reload_open(),
             Notification::Health => {
-                vec![Effect::Load(Query::Health), Effect::Load(Query::Invites)]
+                vec![
+                    Effect::Load(Query::Health),
+                    Effect::Load(Query::Invites),
+                    Effect::Load(Query::Links),
+                ]
             }
             Notification::CaughtUp => vec![],
             Notification::Typing => vec![Effect::Load(Query::Typing)],
@@ -646,6 +665,19 @@ impl App {
             }
             Loaded::Typing(map) => {
                 self.typing = map;
+                vec![]
+            }
+            Loaded::Links(map) => {
+                if let Some(Overlay::Link { account }) = &self.overlay
+                    && let Some(LinkState::Linked { number }) = map.get(account)
+                    && self.links.get(account) != map.get(account)
+                {
+                    self.flash = Some(format!(
+                        "{} {number}",
+                        self.lang().t("Signal gekoppelt:", "Signal linked:")
+                    ));
+                }
+                self.links = map;
                 vec![]
             }
             Loaded::Done(text) | Loaded::Failed(text) => {
@@ -840,6 +872,7 @@ impl App {
                     self.insert_quick_reply(selected)
                 }
                 Some(Overlay::Invites { selected }) => self.accept_invite(selected),
+                Some(Overlay::Link { account }) => self.link(account),
                 Some(Overlay::Attachments { selected }) => self.attachment_effect(selected, true),
                 Some(Overlay::Reactions { selected }) => self.react(selected),
                 _ => self.open_selected(Focus::Conversation),
@@ -864,6 +897,27 @@ impl App {
                     self.overlay = Some(Overlay::Invites { selected: 0 });
                 }
                 vec![]
+            }
+            Action::LinkDevice => {
+                let pending = self
+                    .links
+                    .iter()
+                    .find(|(_, s)| !matches!(s, LinkState::Linked { .. }))
+                    .map(|(a, _)| a.clone());
+                match pending {
+                    Some(account) => self.link(account),
+                    None => {
+                        self.flash = Some(
+                            self.lang()
+                                .t(
+                                    "Kein Konto muss gekoppelt werden",
+                                    "No account needs linking",
+                                )
+                                .into(),
+                        );
+                        vec![]
+                    }
+                }
             }
             Action::IgnoreInvite => {
                 if let Some(Overlay::Invites { selected }) = self.overlay.clone()
@@ -1423,6 +1477,21 @@ impl App {
             account,
             remote_id: invite.remote_id,
         })]
+    }
+
+    /// Shows the link overlay and, unless a code is already waiting to be scanned,
+    /// asks for a new one (again after a failure).
+    fn link(&mut self, account: AccountId) -> Vec<Effect> {
+        let state = self.links.get(&account).cloned();
+        self.overlay = Some(Overlay::Link {
+            account: account.clone(),
+        });
+        match state {
+            Some(LinkState::Needed | LinkState::Failed(_)) => {
+                vec![Effect::Command(Command::Link { account })]
+            }
+            _ => vec![],
+        }
     }
 
     fn close_invites_if_empty(&mut self, removed: usize) {

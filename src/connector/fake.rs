@@ -198,8 +198,8 @@ impl FakeConnector {
                         v.push(conversation_remote_id);
                     }
                 }
-                // The scripted network sends no invites.
-                ConnectorCommand::Join { .. } => {}
+                // The scripted network sends no invites and needs no linking.
+                ConnectorCommand::Join { .. } | ConnectorCommand::Link { .. } => {}
                 ConnectorCommand::React { target, key, .. } => {
                     if let Ok(mut v) = self.handle.reacted.lock() {
                         v.push((target.clone(), key.clone()));

@@ -19,7 +19,7 @@ use tokio::sync::mpsc;
 
 use crate::domain::{
     AccountId, AccountNetwork, Attachment, ConversationUpsert, Delivery, Health, IncomingMessage,
-    MessageId, Security, Timestamp,
+    LinkState, MessageId, Security, Timestamp,
 };
 
 #[derive(Debug, Clone, PartialEq)]
@@ -81,6 +81,9 @@ pub enum ConnectorEvent {
     /// Someone invited the account into a chat. Never joined automatically: the office
     /// decides ([`ConnectorCommand::Join`]). Nothing about it is stored.
     Invite(Invite),
+    /// The account is not set up at the network, or linking it progressed. Kept in
+    /// the engine's memory for the UI, never stored.
+    Link(LinkState),
     /// Answer to [`ConnectorCommand::Fetch`]: the attachment's bytes (decrypted), or why not.
     Fetched {
         message: MessageId,
@@ -121,6 +124,11 @@ pub enum ConnectorCommand {
     /// Accept an invite as a business conversation.
     Join {
         remote_id: String,
+    },
+    /// Link the account as a secondary device of the office's phone (answered with
+    /// [`ConnectorEvent::Link`]); for networks that have no such thing, nothing happens.
+    Link {
+        device_name: String,
     },
     /// Fetch older history of a conversation from the network: the page before
     /// `oldest` (the oldest message tresen has, by remote id), or the newest page.

@@ -452,6 +452,22 @@ pub struct Invite {
     pub title: String,
 }
 
+/// Setting up an account that is not linked to the network yet (a Signal number
+/// signal-cli does not hold): what the office sees while linking from the TUI.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LinkState {
+    /// Not set up: the office can link it (or register it on the command line).
+    Needed,
+    /// Waiting for the phone to scan this `sgnl://linkdevice…` address.
+    Waiting {
+        uri: String,
+    },
+    Linked {
+        number: String,
+    },
+    Failed(String),
+}
+
 /// Connection health of one account, as shown in the status line.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "state", content = "detail")]

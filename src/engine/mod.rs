@@ -19,7 +19,9 @@ use crate::connector::OutgoingFile;
 use crate::connector::{
     Connector, ConnectorCommand, ConnectorEvent, ConnectorIo, EventSink, Invite, OutgoingMessage,
 };
-use crate::domain::{AccountId, Attachment, BlobId, ConversationId, Health, MessageId, Timestamp};
+use crate::domain::{
+    AccountId, Attachment, BlobId, ConversationId, Health, LinkState, MessageId, Timestamp,
+};
 use crate::store::{Applied, BlobError, Op, SharedStore, StoreError};
 
 /// Largest number of connector events written in one transaction. Bigger batches rewrite
@@ -103,6 +105,11 @@ pub enum EngineCommand {
         account: AccountId,
         remote_id: String,
     },
+    /// Link an account that is not set up as a device of the office's phone
+    /// (progress in [`EngineHandle::links`]).
+    Link {
+        account: AccountId,
+    },
     Shutdown,
 }
 
@@ -153,7 +160,11 @@ pub struct EngineHandle {
     health: Arc<Mutex<BTreeMap<AccountId, Health>>>,
     invites: Invites,
     typing: Typing,
+    links: Links,
 }
+
+/// Accounts that are not set up, and how linking them goes. Memory only.
+type Links = Arc<Mutex<BTreeMap<AccountId, LinkState>>>;
 
 type Typing = Arc<Mutex<BTreeMap<ConversationId, Vec<String>>>>;
 
@@ -232,6 +243,11 @@ impl EngineHandle {
         self.invites.lock().map(|m| m.clone()).unwrap_or_default()
     }
 
+    /// Accounts not set up at their network, and how linking them goes.
+    pub fn links(&self) -> BTreeMap<AccountId, LinkState> {
+        self.links.lock().map(|m| m.clone()).unwrap_or_default()
+    }
+
     /// Who is typing where, as the networks last said. Kept in memory only.
     pub fn typing(&self) -> BTreeMap<ConversationId, Vec<String>> {
         self.typing.lock().map(|m| m.clone()).unwrap_or_default()
@@ -263,6 +279,7 @@ pub struct Engine {
     health: Arc<Mutex<BTreeMap<AccountId, Health>>>,
     invites: Invites,
     typing: Typing,
+    links: Links,
     connectors: HashMap<AccountId, mpsc::Sender<ConnectorCommand>>,
     tasks: Vec<JoinHandle<()>>,
     pending_caught_up: usize,
@@ -286,6 +303,7 @@ impl Engine {
         let health = Arc::new(Mutex::new(BTreeMap::new()));
         let invites: Invites = Arc::default();
         let typing: Typing = Arc::default();
+        let links: Links = Arc::default();
         let mut routes = HashMap::new();
         let mut tasks = Vec::new();
         let count = connectors.len();
@@ -334,6 +352,7 @@ impl Engine {
             health: health.clone(),
             invites: invites.clone(),
             typing: typing.clone(),
+            links: links.clone(),
         };
         let engine = Engine {
             store,
@@ -344,6 +363,7 @@ impl Engine {
             health,
             invites,
             typing,
+            links,
             connectors: routes,
             tasks,
             pending_caught_up: count,
@@ -564,6 +584,12 @@ impl Engine {
                 ConnectorEvent::Checkpoint(position) => {
                     ops.push(Op::SetSyncPosition { account, position })
                 }
+                ConnectorEvent::Link(state) => {
+                    if let Ok(mut map) = self.links.lock() {
+                        map.insert(account, state);
+                    }
+                    health_changed = true;
+                }
                 ConnectorEvent::Invite(invite) => {
                     if let Ok(mut map) = self.invites.lock() {
                         let list = map.entry(account).or_default();
@@ -691,6 +717,13 @@ impl Engine {
                     });
                 }
             }
+            EngineCommand::Link { account } => match self.connectors.get(&account) {
+                Some(tx) => {
+                    let device_name = format!("tresen ({})", hostname());
+                    let _ = tx.try_send(ConnectorCommand::Link { device_name });
+                }
+                None => tracing::warn!(%account, "link asked for an account that is not running"),
+            },
             EngineCommand::AcceptInvite { account, remote_id } => {
                 if let Ok(mut map) = self.invites.lock()
                     && let Some(list) = map.get_mut(&account)
@@ -957,6 +990,15 @@ impl Engine {
         }
         Ok(applied.queued[0])
     }
+}
+
+/// The name the office's phone lists tresen under, so a second office PC is told apart.
+fn hostname() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "Büro".to_string())
 }
 
 fn no_blob_store() -> EngineError {

@@ -189,6 +189,7 @@ fn process<B: Backend>(
                     Command::AcceptInvite { account, remote_id } => {
                         EngineCommand::AcceptInvite { account, remote_id }
                     }
+                    Command::Link { account } => EngineCommand::Link { account },
                     Command::React { message, key } => EngineCommand::React { message, key },
                     Command::Backfill { conversation } => EngineCommand::Backfill { conversation },
                     Command::Typing {
@@ -293,6 +294,7 @@ pub fn load(engine: &EngineHandle, q: Query) -> Loaded {
         let result = match q {
             Query::Health => Ok(Loaded::Health(engine.health())),
             Query::Typing => Ok(Loaded::Typing(engine.typing())),
+            Query::Links => Ok(Loaded::Links(engine.links())),
             Query::Invites => Ok(Loaded::Invites(
                 engine
                     .invites()

@@ -97,6 +97,7 @@ pub fn render(frame: &mut Frame<'_>, app: &App, area: Rect) {
             );
             list(frame, area, &title, &items, *selected);
         }
+        Overlay::Link { account } => link(frame, app, area, account),
         Overlay::Invites { selected } => {
             let items: Vec<String> = app
                 .invites
@@ -185,6 +186,120 @@ pub fn render(frame: &mut Frame<'_>, app: &App, area: Rect) {
             );
         }
     }
+}
+
+/// Linking a Signal number: the QR code the business phone scans, drawn black on white
+/// whatever the terminal's colours (phones read dark-on-light codes best).
+fn link(frame: &mut Frame<'_>, app: &App, area: Rect, account: &crate::domain::AccountId) {
+    use crate::domain::LinkState;
+    use ratatui::style::{Color, Style};
+    let lang = app.lang();
+    let mut lines: Vec<Line<'_>> = Vec::new();
+    let mut width = 64usize;
+    match app.links.get(account) {
+        None | Some(LinkState::Needed) => {
+            lines.push(Line::raw(lang.t(
+                "Code wird bei Signal angefordert …",
+                "Asking Signal for a code …",
+            )));
+        }
+        Some(LinkState::Waiting { uri }) => {
+            lines.push(Line::raw(lang.t(
+                "Am Geschäftshandy: Signal → Einstellungen → Gekoppelte Geräte → „+“, dann scannen:",
+                "On the business phone: Signal → Settings → Linked devices → \"+\", then scan:",
+            )));
+            let qr = qrcode::QrCode::new(uri.as_bytes()).ok().map(|code| {
+                code.render::<qrcode::render::unicode::Dense1x2>()
+                    .quiet_zone(true)
+                    .build()
+            });
+            let rows: Vec<String> = qr
+                .as_deref()
+                .map(|q| q.lines().map(str::to_string).collect())
+                .unwrap_or_default();
+            let qr_w = rows.first().map_or(0, |r| r.chars().count());
+            let fits = !rows.is_empty()
+                && qr_w + 2 <= usize::from(area.width)
+                && rows.len() + 6 <= usize::from(area.height);
+            if fits {
+                width = width.max(qr_w + 4);
+                let on_white = Style::default().fg(Color::Black).bg(Color::White);
+                for r in rows {
+                    lines.push(Line::styled(r, on_white).centered());
+                }
+            } else {
+                lines.push(Line::styled(
+                    lang.t(
+                        "Das Fenster ist zu klein für den QR-Code: vergrößern, oder `tresen account link signal` im Terminal.",
+                        "The window is too small for the QR code: enlarge it, or run `tresen account link signal` in a terminal.",
+                    ),
+                    Theme::WARN,
+                ));
+            }
+            // The link in pieces of the box's width: it has no spaces to wrap at.
+            lines.push(Line::raw(lang.t("Als Text:", "As text:")));
+            let inner_w = width.min(usize::from(area.width)).saturating_sub(2).max(1);
+            let uri: Vec<char> = clean(uri).chars().collect();
+            for piece in uri.chunks(inner_w) {
+                lines.push(Line::raw(piece.iter().collect::<String>()));
+            }
+            lines.push(Line::raw(lang.t(
+                "Esc schließt; der Code bleibt gültig, L zeigt ihn wieder.",
+                "Esc closes; the code stays valid, L shows it again.",
+            )));
+        }
+        Some(LinkState::Linked { number }) => {
+            lines.push(Line::raw(format!(
+                "✓ {} {} {}",
+                lang.t("Gekoppelt mit", "Linked to"),
+                clean(number),
+                lang.t(
+                    "– Nachrichten kommen ab jetzt an (Signal gibt neuen Geräten keinen Verlauf).",
+                    "– messages arrive from now on (Signal gives new devices no history).",
+                )
+            )));
+        }
+        Some(LinkState::Failed(reason)) => {
+            lines.push(Line::styled(
+                format!(
+                    "{} {}",
+                    lang.t("Koppeln fehlgeschlagen:", "Linking failed:"),
+                    clean(reason)
+                ),
+                Theme::WARN,
+            ));
+            lines.push(Line::raw(lang.t(
+                "Enter: neuen Code anfordern · Esc: schließen",
+                "Enter: ask for a new code · Esc: close",
+            )));
+        }
+    }
+    let w = u16::try_from(width).unwrap_or(u16::MAX).min(area.width);
+    let inner_w = usize::from(w.saturating_sub(2)).max(1);
+    // Long lines wrap at words: count the rows they take (one spare for a word that
+    // moves to the next row), or the last lines would be cut off.
+    let rows: usize = lines
+        .iter()
+        .map(|l| match l.width() {
+            w if w <= inner_w => 1,
+            w => w.div_ceil(inner_w) + 1,
+        })
+        .sum();
+    let height = u16::try_from(rows + 2).unwrap_or(u16::MAX);
+    let r = popup(area, w, height.min(area.height));
+    frame.render_widget(Clear, r);
+    let title = format!(
+        " {} · {} ",
+        lang.t("Signal koppeln", "Link Signal"),
+        clean(&account.0)
+    );
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(truncate(&title, usize::from(r.width.saturating_sub(2))));
+    let paragraph = Paragraph::new(lines)
+        .block(block)
+        .wrap(ratatui::widgets::Wrap { trim: false });
+    frame.render_widget(paragraph, r);
 }
 
 fn popup(area: Rect, width: u16, height: u16) -> Rect {

@@ -407,6 +407,8 @@ fn handle_command(
     // transaction id, whichever arrives first.
     tokio::spawn(async move {
         match cmd {
+            // A Matrix account logs in with a password (`tresen account add matrix`).
+            ConnectorCommand::Link { .. } => {}
             ConnectorCommand::Send(out) => {
                 let message = out.message;
                 let outcome = send(&client, out, &shared).await;

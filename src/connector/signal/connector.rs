@@ -22,7 +22,7 @@ use super::version::VersionCheck;
 use crate::connector::{
     Connector, ConnectorCommand, ConnectorError, ConnectorEvent, ConnectorIo, EventSink,
 };
-use crate::domain::{AccountId, AccountNetwork, ConversationKind, Health, Security};
+use crate::domain::{AccountId, AccountNetwork, ConversationKind, Health, LinkState, Security};
 
 /// How tresen reaches signal-cli.
 #[derive(Debug, Clone)]
@@ -211,19 +211,36 @@ async fn run(c: SignalConnector, mut io: ConnectorIo) -> Result<(), ConnectorErr
             .emit(ConnectorEvent::Health(Health::Connecting))
             .await;
         let connected = match connect(&c.endpoint).await {
-            Ok(conn) => {
-                match conn
-                    .client
-                    .call("subscribeReceive", json!({"account": c.number}), CALL)
-                    .await
+            Ok(mut conn) => match subscribe(&conn.client, &c.number).await {
+                Ok(()) => Ok(conn),
+                Err(CallError::Rpc(r))
+                    if r.code == -32602 && r.message.contains("does not exist") =>
                 {
-                    Ok(_) => Ok(conn),
-                    Err(e) => Err(match e {
-                        CallError::Rpc(r) => r.explain(),
-                        other => other.to_string(),
-                    }),
+                    // signal-cli runs but does not hold the number: keep it running and
+                    // let the office link it from the TUI.
+                    let end =
+                        not_set_up(&c, &mut conn, &mut io, &events, &shared, &mut caught_up).await;
+                    match end {
+                        SetupEnd::Subscribed => Ok(conn),
+                        SetupEnd::Stop => {
+                            if let Some(d) = conn.daemon {
+                                d.stop().await;
+                            }
+                            return Ok(());
+                        }
+                        SetupEnd::Lost => {
+                            if let Some(d) = conn.daemon {
+                                d.stop().await;
+                            }
+                            Err("the connection to signal-cli was lost; reconnecting".to_string())
+                        }
+                    }
                 }
-            }
+                Err(e) => Err(match e {
+                    CallError::Rpc(r) => r.explain(),
+                    other => other.to_string(),
+                }),
+            },
             Err(e) => Err(e),
         };
         match connected {
@@ -296,6 +313,119 @@ async fn run(c: SignalConnector, mut io: ConnectorIo) -> Result<(), ConnectorErr
             }
         }
         pause = (pause * 2).min(Duration::from_secs(60));
+    }
+}
+
+async fn subscribe(client: &RpcClient, number: &str) -> Result<(), CallError> {
+    client
+        .call("subscribeReceive", json!({"account": number}), CALL)
+        .await
+        .map(|_| ())
+}
+
+enum SetupEnd {
+    /// The number is set up now and subscribed.
+    Subscribed,
+    /// The engine stops.
+    Stop,
+    /// signal-cli went away.
+    Lost,
+}
+
+/// How often to look whether the number was set up elsewhere (a signal-cli the user
+/// runs, linked with its own tools).
+const SETUP_RECHECK: Duration = Duration::from_secs(60);
+
+/// signal-cli does not hold the business number yet. The office links it from the TUI
+/// ([`ConnectorCommand::Link`]: QR code, then the phone confirms); meanwhile sends fail
+/// with the reason and nothing is received.
+async fn not_set_up(
+    c: &SignalConnector,
+    conn: &mut Connection,
+    io: &mut ConnectorIo,
+    events: &EventSink,
+    shared: &Shared,
+    caught_up: &mut bool,
+) -> SetupEnd {
+    use super::onboarding;
+    let why = format!(
+        "{} is not set up in signal-cli: link the business phone (L) or run `tresen account link signal` / `tresen account register signal`",
+        c.number
+    );
+    events.emit(ConnectorEvent::Link(LinkState::Needed)).await;
+    events
+        .emit(ConnectorEvent::Health(Health::Degraded(why.clone())))
+        .await;
+    if !*caught_up {
+        *caught_up = true;
+        events.emit(ConnectorEvent::CaughtUp).await;
+    }
+    let mut recheck = tokio::time::interval(SETUP_RECHECK);
+    recheck.tick().await;
+    let mut linking: Option<BoxFuture<'static, Result<String, onboarding::OnboardError>>> = None;
+    loop {
+        tokio::select! {
+            _ = recheck.tick() => {
+                if linking.is_none() && subscribe(&conn.client, &c.number).await.is_ok() {
+                    return SetupEnd::Subscribed;
+                }
+            }
+            frame = conn.incoming.recv() => {
+                if frame.is_none() {
+                    return SetupEnd::Lost;
+                }
+            }
+            done = async { linking.as_mut().expect("guarded by the select condition").await }, if linking.is_some() => {
+                linking = None;
+                let state = match done {
+                    Ok(number) if number == c.number => {
+                        match subscribe(&conn.client, &c.number).await {
+                            Ok(()) => {
+                                events.emit(ConnectorEvent::Link(LinkState::Linked { number })).await;
+                                return SetupEnd::Subscribed;
+                            }
+                            Err(e) => LinkState::Failed(e.to_string()),
+                        }
+                    }
+                    Ok(other) => LinkState::Failed(format!(
+                        "the phone that scanned is {other}, but this account's number is {}: scan with the business phone, or set number = \"{other}\" in the config",
+                        c.number
+                    )),
+                    Err(e) => LinkState::Failed(e.to_string()),
+                };
+                events.emit(ConnectorEvent::Link(state)).await;
+            }
+            cmd = io.commands.recv() => match cmd {
+                None => return SetupEnd::Stop,
+                Some(ConnectorCommand::Link { device_name }) if linking.is_none() => {
+                    match onboarding::start_link(&conn.client).await {
+                        Ok(uri) => {
+                            events.emit(ConnectorEvent::Link(LinkState::Waiting { uri: uri.clone() })).await;
+                            let client = conn.client.clone();
+                            linking = Some(async move {
+                                onboarding::finish_link(&client, &uri, &device_name).await
+                            }.boxed());
+                        }
+                        Err(e) => {
+                            events.emit(ConnectorEvent::Link(LinkState::Failed(e.to_string()))).await;
+                        }
+                    }
+                }
+                Some(ConnectorCommand::Send(out)) => {
+                    events.emit(ConnectorEvent::SendResult {
+                        message: out.message,
+                        outcome: Err(why.clone()),
+                    }).await;
+                }
+                Some(ConnectorCommand::Backfill { conversation_remote_id, .. }) => {
+                    events.emit(ConnectorEvent::Backfilled { conversation_remote_id }).await;
+                }
+                Some(ConnectorCommand::Join { remote_id }) => {
+                    choose_group(&remote_id, &shared.groups, events).await;
+                }
+                Some(_) => {}
+            }
+        }
     }
 }
 
@@ -587,5 +717,13 @@ async fn command(
         }
         // Handled where the group choice lives (serve and the reconnect wait).
         ConnectorCommand::Join { .. } => {}
+        // The number is set up (this runs only once subscribed): nothing to link.
+        ConnectorCommand::Link { .. } => {
+            events
+                .emit(ConnectorEvent::Link(LinkState::Linked {
+                    number: number.to_string(),
+                }))
+                .await;
+        }
     }
 }
