@@ -367,6 +367,8 @@ async fn not_set_up(
         tokio::select! {
             _ = recheck.tick() => {
                 if linking.is_none() && subscribe(&conn.client, &c.number).await.is_ok() {
+                    // Set up elsewhere (a signal-cli the user runs): nothing left to link.
+                    events.emit(ConnectorEvent::Link(LinkState::Linked { number: c.number.clone() })).await;
                     return SetupEnd::Subscribed;
                 }
             }
