@@ -433,3 +433,105 @@ fn listing_groups_of_a_number_signal_cli_does_not_hold_says_how_to_set_it_up() {
         support::stderr(&out)
     );
 }
+
+#[test]
+fn every_error_signal_cli_returns_for_setup_is_explained() {
+    use tresen::connector::signal::frames::RpcError;
+    use tresen::connector::signal::onboarding::OnboardError;
+    use tresen::connector::signal::rpc::CallError;
+    let classify = |code: i64, message: &str| {
+        OnboardError::from_call(
+            CallError::Rpc(RpcError {
+                code,
+                message: message.into(),
+            }),
+            OWN,
+        )
+    };
+    // (code, signal-cli's wording, what the office reads)
+    let table: &[(i64, &str, &str)] = &[
+        (
+            -1,
+            "Captcha required for verification, use --captcha CAPTCHA\nTo get the token, go to https://signalcaptchas.org/registration/generate.html",
+            "wants a captcha",
+        ),
+        (-1, "Invalid captcha given.", "did not accept the captcha"),
+        (-6, "Captcha rejected", "did not accept the captcha"),
+        (
+            -5,
+            "Rate limit reached\nNext attempt may be tried at 2026-11-27T14:05:00Z",
+            "rate-limiting",
+        ),
+        (
+            -1,
+            "Failed to register: Invalid verification method: Before requesting voice verification you need to request SMS verification and wait a minute.",
+            "SMS was requested first",
+        ),
+        (
+            -1,
+            "Verification failed! This number is locked with a pin. Hours remaining until reset: 3",
+            "registration lock",
+        ),
+        (
+            -1,
+            "Verification failed! Invalid pin, tries remaining: 4",
+            "PIN is wrong",
+        ),
+        (
+            -1,
+            "Account is pin locked, but pin data has been deleted on the server.",
+            "registration lock",
+        ),
+        (
+            -1,
+            "Failed to register: Invalid phone number (NonNormalizedPhoneNumberException)",
+            "international format",
+        ),
+        (
+            -3,
+            "Verify error: Incorrect verification code (IncorrectCodeException)",
+            "code is wrong or expired",
+        ),
+        (
+            -3,
+            "Verify error: chat.signal.org: Temporary failure in name resolution",
+            "could not be reached",
+        ),
+        (
+            -3,
+            "Failed to register: timeout (PushNetworkException)",
+            "could not be reached",
+        ),
+        (
+            -1,
+            "Link request timed out, please try again.",
+            "did not confirm in time",
+        ),
+        (
+            -1,
+            "The user +493012345678 already exists\nDelete \"/x/data/+493012345678\" before trying again.",
+            "already holds an account",
+        ),
+        (
+            -3,
+            "Link request error: Connection closed!",
+            "could not be reached",
+        ),
+        (-1, "Unknown device link uri.", "signal-cli refused"),
+        (
+            -32602,
+            "Method requires account parameter",
+            "signal-cli refused",
+        ),
+        (-32601, "Method not implemented", "update signal-cli"),
+        (-32603, "Internal error", "see its log"),
+    ];
+    for (code, message, expect) in table {
+        let text = classify(*code, message).to_string();
+        assert!(text.contains(expect), "{code} {message:?} → {text}");
+        // Never a raw escape or a Java stack trace line: the wording is tresen's.
+        assert!(!text.contains("\tat "), "{text}");
+    }
+    let closed = OnboardError::from_call(CallError::Closed, OWN).to_string();
+    assert!(closed.contains("closed"), "{closed}");
+}

@@ -96,7 +96,10 @@ impl OnboardError {
         match r.code {
             -5 => OnboardError::RateLimited(m.to_string()),
             -6 => OnboardError::CaptchaRejected,
-            -3 if lower.contains("timed out") => OnboardError::LinkTimedOut,
+            -3 if is_network(&lower) => OnboardError::Network(m.to_string()),
+            // Signal answered, and refused the code (IncorrectCodeException is an
+            // IOException in signal-cli, so it arrives as an I/O error).
+            -3 if lower.starts_with("verify error") => OnboardError::WrongCode(m.to_string()),
             -3 => OnboardError::Network(m.to_string()),
             -1 if lower.starts_with("captcha required") => OnboardError::CaptchaRequired,
             -1 if lower.contains("invalid captcha") => OnboardError::CaptchaRejected,
@@ -119,6 +122,23 @@ impl OnboardError {
             _ => OnboardError::Refused(r.explain()),
         }
     }
+}
+
+/// Whether signal-cli's I/O error means the servers were not reached at all.
+fn is_network(lower: &str) -> bool {
+    [
+        "resolution",
+        "unknownhost",
+        "connect",
+        "timeout",
+        "timed out",
+        "unreachable",
+        "pushnetwork",
+        "closed",
+        "network",
+    ]
+    .iter()
+    .any(|w| lower.contains(w))
 }
 
 /// Asking Signal's servers takes a while; waiting for a person to scan takes longer.
