@@ -111,7 +111,7 @@ pub fn register(
     let endpoint = crate::profile::signal_endpoint(config, profile);
     let data_dir = match &endpoint {
         Endpoint::Spawn(d) => Some(d.data_dir.clone()),
-        Endpoint::Socket(_) => None,
+        Endpoint::Socket(_) | Endpoint::Tcp(_) => None,
     };
     crate::cli::runtime()?.block_on(async {
         let conn = start(&endpoint).await?;

@@ -59,9 +59,10 @@ pub struct SignalConfig {
     pub cli_path: String,
     /// signal-cli's data directory (the account's keys). Empty: `<data dir>/signal-cli`.
     pub data_dir: String,
-    /// Use a signal-cli daemon that runs already, on this UNIX socket, instead of
-    /// starting one.
-    pub socket: String,
+    /// Use a signal-cli daemon that runs already instead of starting one: a UNIX socket
+    /// path (`unix:` optional) or `tcp:127.0.0.1:7583` (loopback only). Empty: start one.
+    #[serde(alias = "socket")]
+    pub endpoint: String,
     /// Java runtime for signal-cli's JVM build. Empty: signal-cli finds one itself.
     pub java_home: String,
 }
@@ -71,7 +72,7 @@ impl Default for SignalConfig {
         Self {
             cli_path: "signal-cli".into(),
             data_dir: String::new(),
-            socket: String::new(),
+            endpoint: String::new(),
             java_home: String::new(),
         }
     }
@@ -263,6 +264,53 @@ struct QuickRepliesOnly {
     quick_replies: Vec<QuickReply>,
 }
 
+/// Where tresen finds signal-cli (`signal.endpoint`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignalEndpoint {
+    /// tresen starts and supervises signal-cli itself.
+    Spawn,
+    Unix(PathBuf),
+    /// A loopback address: signal-cli's TCP socket has no authentication and no
+    /// encryption, so nothing else is accepted.
+    Tcp(String),
+}
+
+impl SignalConfig {
+    pub fn endpoint(&self) -> Result<SignalEndpoint, String> {
+        let e = self.endpoint.trim();
+        if e.is_empty() {
+            return Ok(SignalEndpoint::Spawn);
+        }
+        if let Some(addr) = e.strip_prefix("tcp:") {
+            let (host, port) = addr
+                .rsplit_once(':')
+                .ok_or_else(|| format!("`{e}`: expected tcp:HOST:PORT, e.g. tcp:127.0.0.1:7583"))?;
+            let host = host.trim_start_matches('[').trim_end_matches(']');
+            let loopback = host == "localhost"
+                || host
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback());
+            if !loopback {
+                return Err(format!(
+                    "`{e}`: signal-cli's TCP socket has no password and no encryption; use it on \
+                     this machine only (127.0.0.1 or ::1), or a UNIX socket"
+                ));
+            }
+            if port.parse::<u16>().map_or(true, |p| p == 0) {
+                return Err(format!("`{e}`: `{port}` is not a port number"));
+            }
+            return Ok(SignalEndpoint::Tcp(addr.to_string()));
+        }
+        let path = e.strip_prefix("unix:").unwrap_or(e);
+        if !path.starts_with('/') {
+            return Err(format!(
+                "`{e}`: expected an absolute socket path (unix:/run/signal-cli/socket) or tcp:127.0.0.1:7583"
+            ));
+        }
+        Ok(SignalEndpoint::Unix(PathBuf::from(path)))
+    }
+}
+
 /// `+` and 7 to 15 digits, the first not 0 (E.164).
 fn is_e164(n: &str) -> bool {
     n.strip_prefix('+').is_some_and(|d| {
@@ -410,6 +458,9 @@ impl Config {
                 "ui.history_page",
                 format!("expected 1..=10000, found {}", self.ui.history_page),
             ));
+        }
+        if let Err(e) = self.signal.endpoint() {
+            return Err(invalid("signal.endpoint", e));
         }
         if self.logging.max_files == 0 {
             return Err(invalid("logging.max_files", "expected at least 1".into()));

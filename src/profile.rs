@@ -208,32 +208,36 @@ pub fn matrix_account(profile: &OpenProfile, id: &str) -> crate::connector::matr
 }
 
 /// How tresen reaches signal-cli for this profile: signal-cli started by tresen (its
-/// socket in `<data dir>/run`, 0700), or the daemon at `signal.socket`.
+/// socket in `<data dir>/run`, 0700), or the daemon at `signal.endpoint`.
 pub fn signal_endpoint(
     config: &Config,
     profile: &OpenProfile,
 ) -> crate::connector::signal::Endpoint {
+    use crate::config::SignalEndpoint;
     use crate::connector::signal::{Endpoint, daemon::DaemonConfig};
     let sc = &config.signal;
-    if sc.socket.trim().is_empty() {
-        let data = profile.paths.data_dir.clone();
-        Endpoint::Spawn(DaemonConfig {
-            // An empty value means the default, not "no program".
-            signal_cli: PathBuf::from(match sc.cli_path.trim() {
-                "" => "signal-cli",
-                p => p,
-            }),
-            data_dir: if sc.data_dir.trim().is_empty() {
-                data.join("signal-cli")
-            } else {
-                PathBuf::from(&sc.data_dir)
-            },
-            run_dir: data.join("run"),
-            java_home: (!sc.java_home.trim().is_empty()).then(|| PathBuf::from(&sc.java_home)),
-            start_timeout: std::time::Duration::from_secs(60),
-        })
-    } else {
-        Endpoint::Socket(PathBuf::from(&sc.socket))
+    // Checked when the config was loaded; a bad value cannot get here.
+    match sc.endpoint().unwrap_or(SignalEndpoint::Spawn) {
+        SignalEndpoint::Unix(path) => Endpoint::Socket(path),
+        SignalEndpoint::Tcp(addr) => Endpoint::Tcp(addr),
+        SignalEndpoint::Spawn => {
+            let data = profile.paths.data_dir.clone();
+            Endpoint::Spawn(DaemonConfig {
+                // An empty value means the default, not "no program".
+                signal_cli: PathBuf::from(match sc.cli_path.trim() {
+                    "" => "signal-cli",
+                    p => p,
+                }),
+                data_dir: if sc.data_dir.trim().is_empty() {
+                    data.join("signal-cli")
+                } else {
+                    PathBuf::from(&sc.data_dir)
+                },
+                run_dir: data.join("run"),
+                java_home: (!sc.java_home.trim().is_empty()).then(|| PathBuf::from(&sc.java_home)),
+                start_timeout: std::time::Duration::from_secs(60),
+            })
+        }
     }
 }
 

@@ -268,3 +268,11 @@ fn a_signal_number_not_in_international_format() {
         &[":6:", "accounts[0].number", "international format"],
     );
 }
+
+#[test]
+fn a_signal_cli_endpoint_off_this_machine() {
+    check_config(
+        "signal_remote_endpoint",
+        &[":3:", "signal.endpoint", "no password", "127.0.0.1"],
+    );
+}

@@ -336,6 +336,7 @@ async fn a_signal_account_in_the_config_syncs_through_the_binary() {
     let dir = tempfile::tempdir().unwrap();
     let socket = dir.path().join("signal-cli.sock");
     let (say, seen) = peer(socket.clone());
+    // `socket` is the old name of `endpoint`: still accepted.
     let p = support::Profile::new(&format!(
         "[signal]\nsocket = \"{}\"\n\n[[accounts]]\nid = \"signal-buero\"\nnetwork = \"signal\"\npurpose = \"business\"\nnumber = \"{OWN}\"\n",
         socket.display()

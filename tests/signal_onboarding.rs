@@ -56,9 +56,42 @@ fn peer(
     seen
 }
 
+/// The same stand-in on 127.0.0.1 (a daemon the user runs with `--tcp`); returns the port.
+fn tcp_peer(
+    answer: impl Fn(&str, &Value) -> Result<Value, (i64, &'static str)> + Send + 'static,
+) -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(conn) = conn else { return };
+            let mut w = conn.try_clone().unwrap();
+            for line in BufReader::new(conn).lines() {
+                let Ok(line) = line else { break };
+                let req: Value = serde_json::from_str(&line).unwrap();
+                let method = req["method"].as_str().unwrap_or_default();
+                let reply = match method {
+                    "version" => {
+                        json!({"jsonrpc":"2.0","result":{"version":"0.14.6"},"id":req["id"]})
+                    }
+                    _ => match answer(method, &req["params"]) {
+                        Ok(r) => json!({"jsonrpc":"2.0","result":r,"id":req["id"]}),
+                        Err((code, message)) => json!({"jsonrpc":"2.0",
+                            "error":{"code":code,"message":message,"data":null},"id":req["id"]}),
+                    },
+                };
+                if writeln!(w, "{reply}").is_err() {
+                    break;
+                }
+            }
+        }
+    });
+    port
+}
+
 fn profile(socket: &Path) -> support::Profile {
     support::Profile::new(&format!(
-        "[signal]\nsocket = \"{}\"\n\n[[accounts]]\nid = \"signal-buero\"\nnetwork = \"signal\"\npurpose = \"business\"\nnumber = \"{OWN}\"\n",
+        "[signal]\nendpoint = \"unix:{}\"\n\n[[accounts]]\nid = \"signal-buero\"\nnetwork = \"signal\"\npurpose = \"business\"\nnumber = \"{OWN}\"\n",
         socket.display()
     ))
 }
@@ -368,7 +401,7 @@ fn groups_show_which_reach_the_inbox_and_contacts_come_from_signal_cli_only() {
         _ => Err((-32602, "Specified account does not exist")),
     });
     let p = support::Profile::new(&format!(
-        "[signal]\nsocket = \"{}\"\n\n[[accounts]]\nid = \"signal-buero\"\nnetwork = \"signal\"\npurpose = \"business\"\nnumber = \"{OWN}\"\ngroups = [\"q8mJ3vX0a1b2c3d4=\"]\n",
+        "[signal]\nendpoint = \"unix:{}\"\n\n[[accounts]]\nid = \"signal-buero\"\nnetwork = \"signal\"\npurpose = \"business\"\nnumber = \"{OWN}\"\ngroups = [\"q8mJ3vX0a1b2c3d4=\"]\n",
         socket.display()
     ));
     let out = p.run(&["account", "groups"]);
@@ -534,4 +567,22 @@ fn every_error_signal_cli_returns_for_setup_is_explained() {
     }
     let closed = OnboardError::from_call(CallError::Closed, OWN).to_string();
     assert!(closed.contains("closed"), "{closed}");
+}
+
+#[test]
+fn a_signal_cli_the_user_runs_on_loopback_tcp_is_used_as_is() {
+    let port = tcp_peer(|method, p| match (method, p["account"].as_str()) {
+        ("listContacts", Some(OWN)) => Ok(
+            json!([{"number":"+4915112345678","uuid":"b","name":"Anna Kundin","isBlocked":false,"isHidden":false}]),
+        ),
+        _ => Err((-32601, "Method not implemented")),
+    });
+    let p = support::Profile::new(&format!(
+        "[signal]\nendpoint = \"tcp:127.0.0.1:{port}\"\n\n[[accounts]]\nid = \"signal-buero\"\nnetwork = \"signal\"\npurpose = \"business\"\nnumber = \"{OWN}\"\n"
+    ));
+    let out = p.run(&["account", "contacts"]);
+    assert!(out.status.success(), "{}", support::stderr(&out));
+    assert!(support::stdout(&out).contains("Anna Kundin"));
+    // Not started by tresen: nothing about starting signal-cli.
+    assert!(!support::stderr(&out).contains("Starting signal-cli"));
 }

@@ -31,6 +31,8 @@ pub enum Endpoint {
     Spawn(DaemonConfig),
     /// Use a daemon the user runs, on this UNIX socket.
     Socket(PathBuf),
+    /// Use a daemon the user runs, on this loopback TCP address (`127.0.0.1:7583`).
+    Tcp(String),
 }
 
 pub struct SignalConnector {
@@ -176,6 +178,24 @@ pub async fn connect(endpoint: &Endpoint) -> Result<Connection, String> {
             let stream = tokio::net::UnixStream::connect(path)
                 .await
                 .map_err(|e| format!("cannot connect to signal-cli at {}: {e}", path.display()))?;
+            let (client, incoming) = RpcClient::start(stream);
+            let v = client
+                .call("version", Value::Null, CALL)
+                .await
+                .map_err(|e| e.to_string())?;
+            let version = v["version"].as_str().unwrap_or("?").to_string();
+            Ok(Connection {
+                client,
+                incoming,
+                version_check: super::version::check(&version),
+                version,
+                daemon: None,
+            })
+        }
+        Endpoint::Tcp(addr) => {
+            let stream = tokio::net::TcpStream::connect(addr.as_str())
+                .await
+                .map_err(|e| format!("cannot connect to signal-cli at {addr}: {e}"))?;
             let (client, incoming) = RpcClient::start(stream);
             let v = client
                 .call("version", Value::Null, CALL)
