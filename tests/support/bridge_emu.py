@@ -27,6 +27,8 @@ Sub-commands
                         puppet PHONE starts or stops typing in ROOM.
   receipt ROOM PHONE EVENT
                         puppet PHONE has read up to EVENT (m.read receipt).
+  receipts ROOM PHONE   the read receipts the homeserver holds for ROOM (puppet PHONE's
+                        view), printed as the m.receipt content.
   download MXC PATH     downloads MXC (authenticated media) as the bridge into PATH.
   mgmt USER             as the bridge bot: creates the bridge management room (the DM
                         with the bot) and invites USER. Prints {"room_id":...}.
@@ -198,6 +200,22 @@ def receipt(room_id, phone, event_id):
     api("POST", f"/_matrix/client/v3/rooms/{q(room_id)}/receipt/m.read/{q(event_id)}", {},
         user_id=puppet_id(phone))
     return {}
+
+
+def server_receipts(room_id, phone):
+    """The read receipts the homeserver holds for ROOM, as puppet PHONE's initial sync
+    shows them (the m.receipt content: event id -> receipt type -> user -> data)."""
+    flt = json.dumps({"room": {"rooms": [room_id], "timeline": {"limit": 1},
+                               "state": {"types": []}, "account_data": {"types": []}},
+                      "presence": {"types": []}, "account_data": {"types": []}})
+    _, body = api("GET", "/_matrix/client/v3/sync", user_id=puppet_id(phone),
+                  query={"filter": flt, "timeout": "0"})
+    merged = {}
+    room = body.get("rooms", {}).get("join", {}).get(room_id, {})
+    for ev in room.get("ephemeral", {}).get("events", []):
+        if ev.get("type") == "m.receipt":
+            merged.update(ev.get("content", {}))
+    return merged
 
 
 def download(mxc, path):
@@ -460,6 +478,8 @@ def main():
         print(json.dumps(typing(*sys.argv[2:5])))
     elif cmd == "receipt":
         print(json.dumps(receipt(*sys.argv[2:5])))
+    elif cmd == "receipts":
+        print(json.dumps(server_receipts(*sys.argv[2:4])))
     elif cmd == "download":
         print(json.dumps(download(sys.argv[2], sys.argv[3])))
     elif cmd == "send":

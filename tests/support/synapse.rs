@@ -373,6 +373,12 @@ impl Synapse {
         self.emu(&["join", local, &Self::password(local), room]);
     }
 
+    /// The read receipts the homeserver holds for `room`, as the puppet's sync shows
+    /// them (`m.receipt` content: event id → receipt type → user → data).
+    pub fn server_receipts(&self, room: &str, phone: &str) -> serde_json::Value {
+        serde_json::from_str(&self.emu(&["receipts", room, phone])).unwrap()
+    }
+
     /// Every event Synapse pushed to the bridge: what "reached WhatsApp".
     pub fn bridge_events(&self) -> Vec<serde_json::Value> {
         std::fs::read_to_string(self.dir.path().join("bridge_events.jsonl"))
