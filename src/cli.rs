@@ -102,7 +102,7 @@ pub enum Command {
     /// Save or open a message's attachment; downloads it first if it is not here yet
     #[command(subcommand)]
     Attachment(AttachmentCommand),
-    /// Log in to, list and remove messenger accounts
+    /// Set up, list and remove messenger accounts (Matrix login, Signal link or registration)
     #[command(subcommand)]
     Account(AccountCommand),
     /// Print shell completions
