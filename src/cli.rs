@@ -584,6 +584,8 @@ struct JsonMessage<'a> {
     sent_at: String,
     received_at: String,
     delivery: &'a str,
+    /// Why sending failed (only for `failed`).
+    failure: Option<&'a str>,
 }
 
 /// The network's media address is left out on purpose: for encrypted rooms it holds
@@ -622,6 +624,7 @@ impl<'a> From<&'a Message> for JsonMessage<'a> {
             sent_at: m.sent_at.rfc3339(),
             received_at: m.received_at.rfc3339(),
             delivery: m.delivery.as_str(),
+            failure: m.failure.as_deref(),
         }
     }
 }
@@ -726,6 +729,9 @@ fn show(store: &dyn StoreRead, key: &str, json: bool, limit: usize) -> Result<Ex
             "{when}  {who}: {}",
             sanitize_for_terminal(m.display_body(), true)
         )?;
+        if let (Delivery::Failed, Some(why)) = (m.delivery, &m.failure) {
+            writeln!(out, "{:16}  (not sent: {})", "", safe(why))?;
+        }
         for (i, a) in m.attachments.iter().enumerate() {
             writeln!(
                 out,
@@ -876,10 +882,14 @@ fn send(
             .await?;
         let result = tokio::time::timeout(Duration::from_secs(timeout), async {
             loop {
-                let state = handle.store().lock().message(id)?.map(|m| m.delivery);
+                let state = handle
+                    .store()
+                    .lock()
+                    .message(id)?
+                    .map(|m| (m.delivery, m.failure));
                 match state {
-                    Some(Delivery::Pending) | None => {}
-                    Some(d) => return Ok::<Delivery, anyhow::Error>(d),
+                    Some((Delivery::Pending, _)) | None => {}
+                    Some(d) => return Ok::<(Delivery, Option<String>), anyhow::Error>(d),
                 }
                 match bus.recv().await {
                     Ok(Notification::Message(m)) if m != id => {}
@@ -892,8 +902,12 @@ fn send(
         handle.shutdown().await;
         let _ = engine_task.await;
         match result {
-            Ok(Ok(Delivery::Failed)) => Err(anyhow!("message {} was NOT sent (stored as failed; see the log)", id.0)),
-            Ok(Ok(d)) => {
+            Ok(Ok((Delivery::Failed, why))) => Err(anyhow!(
+                "message {} was NOT sent (kept as failed): {}",
+                id.0,
+                safe(why.as_deref().unwrap_or("see the log"))
+            )),
+            Ok(Ok((d, _))) => {
                 println!("message {} {}", id.0, d.as_str());
                 Ok(ExitCode::SUCCESS)
             }

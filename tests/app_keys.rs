@@ -64,6 +64,7 @@ fn message(
         delivery,
         edit: None,
         deleted_at: None,
+        failure: None,
         reactions: vec![],
     }
 }

@@ -71,6 +71,12 @@ fn send_reports_success_and_failure() {
     let out = p.run(&["send", "1", "#fail bitte"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("NOT sent"), "{}", stderr(&out));
+    // The network's reason, not "see the log".
+    assert!(
+        stderr(&out).contains("the network refused the message"),
+        "{}",
+        stderr(&out)
+    );
     let v: serde_json::Value =
         serde_json::from_slice(&p.run(&["show", "1", "--json"]).stdout).unwrap();
     let d: Vec<&str> = v["messages"]
@@ -83,6 +89,11 @@ fn send_reports_success_and_failure() {
     assert_ne!(d[2], "failed");
     assert_ne!(d[2], "pending");
     assert_eq!(d[3], "failed", "the failure is visible");
+    assert_eq!(
+        v["messages"][3]["failure"], "the network refused the message",
+        "and why"
+    );
+    assert!(stdout(&p.run(&["show", "1"])).contains("(not sent: the network refused the message)"));
 
     let out = p.run(&["send", "Niemand", "hallo"]);
     assert_eq!(out.status.code(), Some(2));

@@ -55,6 +55,7 @@ fn msg(id: i64, kind: MessageKind, dir: Direction, body: &str, at_min: i64) -> M
         delivery: Delivery::Read,
         edit: None,
         deleted_at: None,
+        failure: None,
         reactions: vec![],
     }
 }
@@ -128,6 +129,7 @@ fn sample() -> Vec<Message> {
     });
     let mut failed = msg(6, MessageKind::Chat, Direction::Outbound, "Bestätigt", 2);
     failed.delivery = Delivery::Failed;
+    failed.failure = Some("the customer's safety number changed \u{1b}[2J".into());
     vec![
         msg(
             1,
@@ -195,6 +197,7 @@ fn english_texts_under_english() {
         "never sent",
         "(edited)",
         "✗ NOT sent",
+        "Why: the customer's safety number changed",
     ] {
         assert!(
             screen.contains(expected),

@@ -608,6 +608,19 @@ async fn safety_numbers_show_as_verified_or_changed_on_the_conversation() {
         security(CUSTOMER) == Some(Security::IdentityChanged)
     })
     .await;
+    let failed = messages(&h)
+        .into_iter()
+        .find(|m| m.body == "Termin bestätigt")
+        .unwrap();
+    assert!(
+        failed
+            .failure
+            .as_deref()
+            .unwrap_or_default()
+            .contains("safety number changed"),
+        "{:?}",
+        failed.failure
+    );
     // A message from Anna afterwards does not quietly mark her as merely "encrypted".
     say.send(Say::Line(dm(1_767_225_700_000, "Neues Handy!", false)))
         .unwrap();

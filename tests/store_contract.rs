@@ -154,6 +154,8 @@ fn failed_sends_are_kept_and_marked() {
         let m = s.message(msg).unwrap().unwrap();
         assert_eq!(m.delivery, Delivery::Failed, "{name}");
         assert_eq!(m.body, "geht nicht raus", "{name}: nothing lost");
+        // Why, for the office: shown under the message and by `show`.
+        assert_eq!(m.failure.as_deref(), Some("network down"), "{name}");
     });
 }
 
@@ -515,7 +517,8 @@ fn a_store_of_schema_1_is_migrated_in_place() {
         c.execute_batch(
             "DROP TABLE drafts; DROP TABLE sync_positions; DROP TABLE reactions; \
              DROP TABLE account_health; \
-             ALTER TABLE conversations DROP COLUMN security; PRAGMA user_version = 1;",
+             ALTER TABLE conversations DROP COLUMN security; \
+             ALTER TABLE messages DROP COLUMN failure; PRAGMA user_version = 1;",
         )
         .unwrap();
     }
@@ -559,7 +562,8 @@ fn messages_indexed_before_schema_3_are_still_found() {
             "PRAGMA key = \"x'{}'\"; PRAGMA cipher_page_size = 16384; \
              PRAGMA cipher_hmac_algorithm = HMAC_SHA256; DROP TABLE sync_positions; \
              DROP TABLE reactions; DROP TABLE account_health; \
-             ALTER TABLE conversations DROP COLUMN security; PRAGMA user_version = 2;",
+             ALTER TABLE conversations DROP COLUMN security; \
+             ALTER TABLE messages DROP COLUMN failure; PRAGMA user_version = 2;",
             "03".repeat(32)
         ))
         .unwrap();

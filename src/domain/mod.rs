@@ -391,6 +391,9 @@ pub struct Message {
     pub edit: Option<Edit>,
     /// When the other side deleted it; the original stays readable for the office.
     pub deleted_at: Option<Timestamp>,
+    /// Why sending failed, as the network (or tresen) explained it.
+    #[serde(default)]
+    pub failure: Option<String>,
     /// Emoji reactions to this message, oldest first.
     #[serde(default)]
     pub reactions: Vec<Reaction>,

@@ -113,6 +113,7 @@ impl MemoryStore {
                     delivery,
                     edit: None,
                     deleted_at: None,
+                    failure: None,
                     reactions: Vec::new(),
                 },
             ),
@@ -190,6 +191,7 @@ impl MemoryStore {
                             },
                             edit: None,
                             deleted_at: None,
+                            failure: None,
                             reactions: Vec::new(),
                         },
                     ),
@@ -251,7 +253,12 @@ impl MemoryStore {
                         }
                         msg.delivery = msg.delivery.advance(Delivery::Sent);
                     }
-                    Err(_) => msg.delivery = msg.delivery.advance(Delivery::Failed),
+                    Err(reason) => {
+                        msg.delivery = msg.delivery.advance(Delivery::Failed);
+                        if msg.delivery == Delivery::Failed {
+                            msg.failure = Some(reason.clone());
+                        }
+                    }
                 }
                 applied.conversations.insert(msg.conversation);
             }

@@ -141,6 +141,10 @@ const MIGRATIONS: &[&str] = &[
         since   INTEGER NOT NULL
     );
     "#,
+    // 8: why a send failed, as the connector explained it (shown under the message)
+    r#"
+    ALTER TABLE messages ADD COLUMN failure TEXT;
+    "#,
 ];
 
 /// SQLCipher page settings. They are not recorded in the file, so a store must be
@@ -481,7 +485,7 @@ fn state_to_columns(state: TriageState) -> (&'static str, Option<i64>) {
 }
 
 const MESSAGE_COLUMNS: &str = "id, conversation, remote_id, kind, direction, sender, body, \
-    attachments, sent_at, received_at, delivery, edit_body, edit_at, deleted_at";
+    attachments, sent_at, received_at, delivery, edit_body, edit_at, deleted_at, failure";
 
 fn message_from_row(r: &Row<'_>) -> rusqlite::Result<Message> {
     let attachments: Option<String> = r.get(7)?;
@@ -514,6 +518,7 @@ fn message_from_row(r: &Row<'_>) -> rusqlite::Result<Message> {
             at: Timestamp(edit_at.unwrap_or_default()),
         }),
         deleted_at: r.get::<_, Option<i64>>(13)?.map(Timestamp),
+        failure: r.get(14)?,
         reactions: Vec::new(),
     })
 }
@@ -942,8 +947,13 @@ impl Writer<'_> {
                     }
                     self.set_delivery_where("id = ?1", &[&message.0], Delivery::Sent)?;
                 }
-                Err(_) => {
+                Err(reason) => {
                     self.set_delivery_where("id = ?1", &[&message.0], Delivery::Failed)?;
+                    self.tx
+                        .prepare_cached(
+                            "UPDATE messages SET failure = ?2 WHERE id = ?1 AND delivery = 'failed'",
+                        )?
+                        .execute(params![message.0, reason])?;
                 }
             },
             Op::Receipt {

@@ -342,6 +342,14 @@ fn message_lines<'a>(m: &Message, cx: &LineContext<'_>, highlight: bool) -> Vec<
             Span::styled(l, body_style),
         ]));
     }
+    if m.delivery == Delivery::Failed
+        && let Some(why) = &m.failure
+    {
+        let why = format!("{} {}", lang.t("Grund:", "Why:"), clean(why));
+        for l in wrap(&why, body_w) {
+            lines.push(Line::styled(format!("{indent}{l}"), Theme::WARN));
+        }
+    }
     if m.edit.is_some() {
         let orig = format!(
             "{}: {}",
