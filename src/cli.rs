@@ -146,6 +146,10 @@ pub enum AccountCommand {
         /// Machine-readable output
         #[arg(long)]
         json: bool,
+        /// Take a group accepted in the TUI out of the inbox again (by its id); its stored
+        /// conversation stays, new messages are no longer stored
+        #[arg(long, value_name = "GROUP_ID")]
+        forget: Option<String>,
     },
     /// The Signal contacts signal-cli knows for the business number (read only)
     ///
@@ -446,8 +450,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             crate::cli_account::list(&config, &profile, json)
         }
         Some(Command::Account(cmd)) => {
-            let profile = profile::open(&config, paths, &prompt)?;
-            crate::cli_account::run(&config, &profile, cmd)
+            let mut profile = profile::open(&config, paths, &prompt)?;
+            crate::cli_account::run(&config, &mut profile, cmd)
         }
         Some(Command::Completions { .. } | Command::Man | Command::Config(_)) => {
             Ok(ExitCode::SUCCESS)

@@ -15,7 +15,7 @@ use crate::domain::sanitize_for_terminal;
 use crate::error::UsageError;
 use crate::profile::OpenProfile;
 
-pub fn run(config: &Config, profile: &OpenProfile, cmd: AccountCommand) -> Result<ExitCode> {
+pub fn run(config: &Config, profile: &mut OpenProfile, cmd: AccountCommand) -> Result<ExitCode> {
     match cmd {
         AccountCommand::Add(AddAccount::Matrix {
             id,
@@ -57,9 +57,12 @@ pub fn run(config: &Config, profile: &OpenProfile, cmd: AccountCommand) -> Resul
             };
             crate::cli_signal::register(config, profile, account, args)
         }
-        AccountCommand::Groups { id, json } => {
+        AccountCommand::Groups { id, json, forget } => {
             let account = crate::cli_signal::pick(config, id.as_deref(), None)?;
-            crate::cli_signal::groups(config, profile, account, json)
+            match forget {
+                Some(group) => crate::cli_signal::forget_group(profile, account, &group),
+                None => crate::cli_signal::groups(config, profile, account, json),
+            }
         }
         AccountCommand::Contacts { id, json } => {
             let account = crate::cli_signal::pick(config, id.as_deref(), None)?;

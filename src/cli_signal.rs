@@ -369,6 +369,46 @@ pub fn contacts(
     Ok(ExitCode::SUCCESS)
 }
 
+/// `account groups --forget`: a group accepted in the TUI stops being business. Runs with
+/// the profile lock, so no connector holds an older copy of the choice.
+pub fn forget_group(
+    profile: &mut OpenProfile,
+    account: &AccountConfig,
+    group: &str,
+) -> Result<ExitCode> {
+    use crate::connector::signal::groups::ForgetError;
+    use crate::store::{Op, Store as _, StoreRead as _};
+    let id = crate::domain::AccountId(account.id.clone());
+    let resume = profile.store.sync_position(&id)?;
+    let mut choice = GroupChoice::new(&account.groups, resume.as_deref());
+    match choice.forget(group) {
+        Ok(position) => {
+            profile.store.apply(&[Op::SetSyncPosition {
+                account: id,
+                position,
+            }])?;
+            println!(
+                "group {} is no longer business for {}: its new messages are not stored (what is stored stays)",
+                sanitize_for_terminal(group, false),
+                account.id
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(ForgetError::InConfig) => Err(UsageError(format!(
+            "group {} is listed in the config (groups = [...] of account `{}`): remove it there",
+            sanitize_for_terminal(group, false),
+            account.id
+        ))
+        .into()),
+        Err(ForgetError::NotChosen) => Err(UsageError(format!(
+            "group {} was not accepted in the TUI for `{}`; `tresen account groups` lists the business groups",
+            sanitize_for_terminal(group, false),
+            account.id
+        ))
+        .into()),
+    }
+}
+
 /// For tests: how long to wait between the SMS and the call (Signal wants a minute).
 fn voice_wait() -> Duration {
     std::env::var("TRESEN_SIGNAL_VOICE_WAIT_SECS")

@@ -472,3 +472,16 @@ fn undecided_groups_wait_in_memory_bounded_and_a_choice_is_remembered() {
     // A position from before this feature (or damaged) means: config groups only.
     assert!(!GroupChoice::new(&[], Some("not json")).is_business("g1="));
 }
+
+#[test]
+fn a_group_chosen_in_the_tui_can_be_forgotten_but_not_a_configured_one() {
+    use tresen::connector::signal::groups::{ForgetError, GroupChoice};
+    let mut choice = GroupChoice::new(&["config=".to_string()], None);
+    let (_, position) = choice.choose("group:tui=").unwrap();
+    let mut again = GroupChoice::new(&["config=".to_string()], Some(&position));
+    assert!(again.is_business("tui="));
+    let position = again.forget("tui=").unwrap();
+    assert!(!GroupChoice::new(&[], Some(&position)).is_business("tui="));
+    assert_eq!(again.forget("tui="), Err(ForgetError::NotChosen));
+    assert_eq!(again.forget("config="), Err(ForgetError::InConfig));
+}

@@ -586,3 +586,63 @@ fn a_signal_cli_the_user_runs_on_loopback_tcp_is_used_as_is() {
     // Not started by tresen: nothing about starting signal-cli.
     assert!(!support::stderr(&out).contains("Starting signal-cli"));
 }
+
+#[test]
+fn a_group_accepted_in_the_tui_is_taken_out_with_forget() {
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().join("s.sock");
+    peer(&socket, |method, _| match method {
+        "listGroups" => Ok(json!([
+            {"id":"tui=","name":"Baustelle","isMember":true,"members":[]},
+            {"id":"cfg=","name":"Werkstatt","isMember":true,"members":[]}
+        ])),
+        _ => Err((-32601, "Method not implemented")),
+    });
+    let p = support::Profile::new(&format!(
+        "[signal]\nendpoint = \"unix:{}\"\n\n[[accounts]]\nid = \"signal-buero\"\nnetwork = \"signal\"\npurpose = \"business\"\nnumber = \"{OWN}\"\ngroups = [\"cfg=\"]\n",
+        socket.display()
+    ));
+    // What accepting the invite in the TUI leaves in the store: the connector's position.
+    {
+        use tresen::store::{Op, Store as _};
+        let config = tresen::config::Config::load(Some(&p.config)).unwrap();
+        let paths = tresen::config::Paths {
+            config_file: Some(p.config.clone()),
+            data_dir: p.data.clone(),
+            log_dir: p.dir.path().join("logs"),
+        };
+        let prompt = |_: &str, _: bool| -> Result<String, tresen::secrets::SecretsError> {
+            unreachable!("the passphrase comes from its file")
+        };
+        let mut profile = tresen::profile::open(&config, paths, &prompt).unwrap();
+        profile
+            .store
+            .apply(&[Op::SetSyncPosition {
+                account: tresen::domain::AccountId("signal-buero".into()),
+                position: r#"{"groups":["tui="]}"#.into(),
+            }])
+            .unwrap();
+    }
+    let business = |p: &support::Profile| {
+        let out = p.run(&["account", "groups", "--json"]);
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|g| g["business"] == true)
+            .map(|g| g["id"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(business(&p), ["tui=", "cfg="]);
+    let out = p.run(&["account", "groups", "--forget", "tui="]);
+    assert!(out.status.success(), "{}", support::stderr(&out));
+    assert_eq!(business(&p), ["cfg="]);
+    // A configured group is removed in the config; an unknown one is said to be unknown.
+    let out = p.run(&["account", "groups", "--forget", "cfg="]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(support::stderr(&out).contains("remove it there"));
+    let out = p.run(&["account", "groups", "--forget", "tui="]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(support::stderr(&out).contains("was not accepted in the TUI"));
+}

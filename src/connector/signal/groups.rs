@@ -137,6 +137,30 @@ impl GroupChoice {
     }
 }
 
+/// Why a group cannot be forgotten here.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ForgetError {
+    /// It is listed in the config: only a config edit removes it.
+    InConfig,
+    NotChosen,
+}
+
+impl GroupChoice {
+    /// Takes a group chosen in the TUI out again; the new position to store.
+    pub fn forget(&mut self, group: &str) -> Result<String, ForgetError> {
+        if self.config.contains(group) {
+            return Err(ForgetError::InConfig);
+        }
+        if !self.chosen_here.remove(group) {
+            return Err(ForgetError::NotChosen);
+        }
+        Ok(serde_json::to_string(&Position {
+            groups: self.chosen_here.clone(),
+        })
+        .unwrap_or_default())
+    }
+}
+
 fn group_of(ev: &ConnectorEvent) -> Option<&str> {
     let conv = match ev {
         ConnectorEvent::Conversation(c) => &c.remote_id,
