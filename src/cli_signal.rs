@@ -269,13 +269,7 @@ pub fn groups(
         })
         .unwrap_or_default();
     if as_json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(
-                &json!({"version": 1, "account": account.id, "groups": rows})
-            )?
-        );
-        return Ok(ExitCode::SUCCESS);
+        return print_json(account, "groups", rows);
     }
     if rows.is_empty() {
         println!("{} is in no Signal group.", account.id);
@@ -342,13 +336,7 @@ pub fn contacts(
         })
         .unwrap_or_default();
     if as_json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(
-                &json!({"version": 1, "account": account.id, "contacts": rows})
-            )?
-        );
-        return Ok(ExitCode::SUCCESS);
+        return print_json(account, "contacts", rows);
     }
     if rows.is_empty() {
         println!("signal-cli knows no contacts for {} yet.", account.id);
@@ -366,6 +354,14 @@ pub fn contacts(
             }
         );
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `account groups|contacts --json`: versioned like every other JSON output (docs/json.md).
+fn print_json(account: &AccountConfig, key: &str, rows: Vec<Value>) -> Result<ExitCode> {
+    let mut v = json!({"version": 1, "account": account.id});
+    v[key] = Value::Array(rows);
+    println!("{}", serde_json::to_string_pretty(&v)?);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -487,6 +483,13 @@ pub fn pick<'a>(
             "\n\nadd it to the config first (business accounts only):\n\n[[accounts]]\nid = \"signal-buero\"\nnetwork = \"signal\"\npurpose = \"business\"\nnumber = \"{n}\""
         )
     };
+    if let Some(n) = number
+        && !crate::config::is_e164(n)
+    {
+        return Err(UsageError(format!(
+            "`{n}` is not a number in international format: write it as +49… (e.g. +493012345678)"
+        )));
+    }
     let found = match (id, number) {
         (Some(id), _) => signal()
             .find(|a| a.id == id)

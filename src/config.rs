@@ -312,7 +312,7 @@ impl SignalConfig {
 }
 
 /// `+` and 7 to 15 digits, the first not 0 (E.164).
-fn is_e164(n: &str) -> bool {
+pub fn is_e164(n: &str) -> bool {
     n.strip_prefix('+').is_some_and(|d| {
         (7..=15).contains(&d.len()) && d.bytes().all(|b| b.is_ascii_digit()) && !d.starts_with('0')
     })

@@ -125,6 +125,20 @@ fn peer(socket: PathBuf) -> (mpsc::UnboundedSender<Say>, Arc<Mutex<Seen>>) {
     (tx, seen)
 }
 
+/// The engine on an encrypted store at `db` with the business account on `endpoint`
+/// (no groups chosen in the config).
+fn start_engine(db: &std::path::Path, endpoint: Endpoint) -> (Engine, EngineHandle) {
+    let sqlite = SqliteStore::open(db, Some(&[6; 32])).unwrap();
+    let store: SharedStore = tresen::profile::shared(sqlite, None).unwrap();
+    let connector = SignalConnector::new(
+        AccountId("signal-buero".into()),
+        OWN.into(),
+        endpoint,
+        vec![],
+    );
+    Engine::start(store, vec![Box::new(connector)], EngineOptions::default())
+}
+
 fn dm(ts: i64, text: &str, attachment: bool) -> String {
     let files = if attachment {
         r#","attachments":[{"contentType":"image/png","filename":"heizung.png","id":"photo-1","size":25}]"#
@@ -451,12 +465,9 @@ async fn the_supervisor_restarts_a_killed_signal_cli_and_sends_read_receipts_whe
     use tresen::engine::EngineCommand;
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("signal-cli");
-    let sqlite = SqliteStore::open(&dir.path().join("s.db"), Some(&[6; 32])).unwrap();
-    let store: SharedStore = tresen::profile::shared(sqlite, None).unwrap();
     // tresen starts "signal-cli" itself: here a stand-in launcher that speaks its protocol.
-    let connector = SignalConnector::new(
-        AccountId("signal-buero".into()),
-        OWN.into(),
+    let (engine, h) = start_engine(
+        &dir.path().join("s.db"),
         Endpoint::Spawn(DaemonConfig {
             signal_cli: PathBuf::from(concat!(
                 env!("CARGO_MANIFEST_DIR"),
@@ -467,9 +478,7 @@ async fn the_supervisor_restarts_a_killed_signal_cli_and_sends_read_receipts_whe
             java_home: None,
             start_timeout: Duration::from_secs(20),
         }),
-        vec![],
     );
-    let (engine, h) = Engine::start(store, vec![Box::new(connector)], EngineOptions::default());
     let task = tokio::spawn(engine.run());
     let account = AccountId("signal-buero".into());
     let online = |h: &EngineHandle| h.health().get(&account) == Some(&Health::Online);
@@ -546,15 +555,7 @@ async fn safety_numbers_show_as_verified_or_changed_on_the_conversation() {
         json!({"number":CUSTOMER,"uuid":"u1","fingerprint":"05ab","safetyNumber":"12345 67890","scannableSafetyNumber":null,"trustLevel":"TRUSTED_VERIFIED","addedTimestamp":1767225000000i64}),
         json!({"number":OTHER,"uuid":"u2","fingerprint":"05cd","safetyNumber":"54321 09876","scannableSafetyNumber":null,"trustLevel":"TRUSTED_UNVERIFIED","addedTimestamp":1767225000000i64}),
     ];
-    let sqlite = SqliteStore::open(&dir.path().join("s.db"), Some(&[6; 32])).unwrap();
-    let store: SharedStore = tresen::profile::shared(sqlite, None).unwrap();
-    let connector = SignalConnector::new(
-        AccountId("signal-buero".into()),
-        OWN.into(),
-        Endpoint::Socket(socket),
-        vec![],
-    );
-    let (engine, h) = Engine::start(store, vec![Box::new(connector)], EngineOptions::default());
+    let (engine, h) = start_engine(&dir.path().join("s.db"), Endpoint::Socket(socket));
     let task = tokio::spawn(engine.run());
     wait_until("the identity list", || {
         seen.lock()
@@ -643,17 +644,7 @@ async fn a_new_group_is_offered_as_invite_and_stored_only_once_accepted_also_aft
     let socket = dir.path().join("signal-cli.sock");
     let (say, seen) = peer(socket.clone());
     let db = dir.path().join("s.db");
-    let start = |socket: PathBuf| {
-        let sqlite = SqliteStore::open(&db, Some(&[6; 32])).unwrap();
-        let store: SharedStore = tresen::profile::shared(sqlite, None).unwrap();
-        let connector = SignalConnector::new(
-            AccountId("signal-buero".into()),
-            OWN.into(),
-            Endpoint::Socket(socket),
-            vec![],
-        );
-        Engine::start(store, vec![Box::new(connector)], EngineOptions::default())
-    };
+    let start = |socket: PathBuf| start_engine(&db, Endpoint::Socket(socket));
     let (engine, h) = start(socket.clone());
     let task = tokio::spawn(engine.run());
     wait_until("the subscription", || {
@@ -765,15 +756,7 @@ async fn a_number_not_set_up_is_linked_from_the_tui_and_then_receives() {
     let socket = dir.path().join("signal-cli.sock");
     let (say, seen) = peer(socket.clone());
     seen.lock().unwrap().unlinked = true;
-    let sqlite = SqliteStore::open(&dir.path().join("s.db"), Some(&[6; 32])).unwrap();
-    let store: SharedStore = tresen::profile::shared(sqlite, None).unwrap();
-    let connector = SignalConnector::new(
-        AccountId("signal-buero".into()),
-        OWN.into(),
-        Endpoint::Socket(socket),
-        vec![],
-    );
-    let (engine, h) = Engine::start(store, vec![Box::new(connector)], EngineOptions::default());
+    let (engine, h) = start_engine(&dir.path().join("s.db"), Endpoint::Socket(socket));
     let task = tokio::spawn(engine.run());
     let account = AccountId("signal-buero".into());
     let link = |h: &EngineHandle| h.links().get(&account).cloned();

@@ -19,11 +19,34 @@ const URI: &str = "sgnl://linkdevice?uuid=Yz3kQ0rZ8h&pub_key=BXk7mVq2";
 
 type Requests = Arc<Mutex<Vec<Value>>>;
 
+type Answer = dyn Fn(&str, &Value) -> Result<Value, (i64, &'static str)> + Send + Sync;
+
+/// One connection of the stand-in: a reply per request line, as signal-cli answers.
+fn serve<R: std::io::Read, W: Write>(conn: R, mut w: W, answer: &Answer, seen: &Requests) {
+    for line in BufReader::new(conn).lines() {
+        let Ok(line) = line else { break };
+        let req: Value = serde_json::from_str(&line).unwrap();
+        seen.lock().unwrap().push(req.clone());
+        let method = req["method"].as_str().unwrap_or_default();
+        let reply = match method {
+            "version" => json!({"jsonrpc":"2.0","result":{"version":"0.14.6"},"id":req["id"]}),
+            _ => match answer(method, &req["params"]) {
+                Ok(r) => json!({"jsonrpc":"2.0","result":r,"id":req["id"]}),
+                Err((code, message)) => json!({"jsonrpc":"2.0",
+                    "error":{"code":code,"message":message,"data":null},"id":req["id"]}),
+            },
+        };
+        if writeln!(w, "{reply}").is_err() {
+            break;
+        }
+    }
+}
+
 /// A signal-cli stand-in on a UNIX socket: `answer` gives each request's result
 /// (`Ok`) or error (`Err((code, message))`).
 fn peer(
     socket: &Path,
-    answer: impl Fn(&str, &Value) -> Result<Value, (i64, &'static str)> + Send + 'static,
+    answer: impl Fn(&str, &Value) -> Result<Value, (i64, &'static str)> + Send + Sync + 'static,
 ) -> Requests {
     let listener = UnixListener::bind(socket).unwrap();
     let seen: Requests = Arc::default();
@@ -31,26 +54,8 @@ fn peer(
     std::thread::spawn(move || {
         for conn in listener.incoming() {
             let Ok(conn) = conn else { return };
-            let mut w = conn.try_clone().unwrap();
-            for line in BufReader::new(conn).lines() {
-                let Ok(line) = line else { break };
-                let req: Value = serde_json::from_str(&line).unwrap();
-                s.lock().unwrap().push(req.clone());
-                let method = req["method"].as_str().unwrap_or_default();
-                let reply = match method {
-                    "version" => {
-                        json!({"jsonrpc":"2.0","result":{"version":"0.14.6"},"id":req["id"]})
-                    }
-                    _ => match answer(method, &req["params"]) {
-                        Ok(r) => json!({"jsonrpc":"2.0","result":r,"id":req["id"]}),
-                        Err((code, message)) => json!({"jsonrpc":"2.0",
-                            "error":{"code":code,"message":message,"data":null},"id":req["id"]}),
-                    },
-                };
-                if writeln!(w, "{reply}").is_err() {
-                    break;
-                }
-            }
+            let w = conn.try_clone().unwrap();
+            serve(conn, w, &answer, &s);
         }
     });
     seen
@@ -58,32 +63,16 @@ fn peer(
 
 /// The same stand-in on 127.0.0.1 (a daemon the user runs with `--tcp`); returns the port.
 fn tcp_peer(
-    answer: impl Fn(&str, &Value) -> Result<Value, (i64, &'static str)> + Send + 'static,
+    answer: impl Fn(&str, &Value) -> Result<Value, (i64, &'static str)> + Send + Sync + 'static,
 ) -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
+    let seen: Requests = Arc::default();
     std::thread::spawn(move || {
         for conn in listener.incoming() {
             let Ok(conn) = conn else { return };
-            let mut w = conn.try_clone().unwrap();
-            for line in BufReader::new(conn).lines() {
-                let Ok(line) = line else { break };
-                let req: Value = serde_json::from_str(&line).unwrap();
-                let method = req["method"].as_str().unwrap_or_default();
-                let reply = match method {
-                    "version" => {
-                        json!({"jsonrpc":"2.0","result":{"version":"0.14.6"},"id":req["id"]})
-                    }
-                    _ => match answer(method, &req["params"]) {
-                        Ok(r) => json!({"jsonrpc":"2.0","result":r,"id":req["id"]}),
-                        Err((code, message)) => json!({"jsonrpc":"2.0",
-                            "error":{"code":code,"message":message,"data":null},"id":req["id"]}),
-                    },
-                };
-                if writeln!(w, "{reply}").is_err() {
-                    break;
-                }
-            }
+            let w = conn.try_clone().unwrap();
+            serve(conn, w, &answer, &seen);
         }
     });
     port
@@ -372,6 +361,16 @@ fn registration_errors_are_explained_and_exit_non_zero() {
     );
     assert_eq!(out.status.code(), Some(2));
     assert!(support::stderr(&out).contains("no Signal account with number +4917000000000"));
+
+    // A number as Germans write it locally: said before anything else.
+    let out = run_with_input(
+        &p,
+        &["account", "register", "signal", "--number", "030 1234567"],
+        "",
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(support::stderr(&out).contains("international format"));
 }
 
 #[test]

@@ -178,39 +178,35 @@ pub async fn connect(endpoint: &Endpoint) -> Result<Connection, String> {
             let stream = tokio::net::UnixStream::connect(path)
                 .await
                 .map_err(|e| format!("cannot connect to signal-cli at {}: {e}", path.display()))?;
-            let (client, incoming) = RpcClient::start(stream);
-            let v = client
-                .call("version", Value::Null, CALL)
-                .await
-                .map_err(|e| e.to_string())?;
-            let version = v["version"].as_str().unwrap_or("?").to_string();
-            Ok(Connection {
-                client,
-                incoming,
-                version_check: super::version::check(&version),
-                version,
-                daemon: None,
-            })
+            attach(stream).await
         }
         Endpoint::Tcp(addr) => {
             let stream = tokio::net::TcpStream::connect(addr.as_str())
                 .await
                 .map_err(|e| format!("cannot connect to signal-cli at {addr}: {e}"))?;
-            let (client, incoming) = RpcClient::start(stream);
-            let v = client
-                .call("version", Value::Null, CALL)
-                .await
-                .map_err(|e| e.to_string())?;
-            let version = v["version"].as_str().unwrap_or("?").to_string();
-            Ok(Connection {
-                client,
-                incoming,
-                version_check: super::version::check(&version),
-                version,
-                daemon: None,
-            })
+            attach(stream).await
         }
     }
+}
+
+/// A daemon the user runs: speak to it over `stream` and ask its version.
+async fn attach<S>(stream: S) -> Result<Connection, String>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + 'static,
+{
+    let (client, incoming) = RpcClient::start(stream);
+    let v = client
+        .call("version", Value::Null, CALL)
+        .await
+        .map_err(|e| e.to_string())?;
+    let version = v["version"].as_str().unwrap_or("?").to_string();
+    Ok(Connection {
+        client,
+        incoming,
+        version_check: super::version::check(&version),
+        version,
+        daemon: None,
+    })
 }
 
 async fn run(c: SignalConnector, mut io: ConnectorIo) -> Result<(), ConnectorError> {
