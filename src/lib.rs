@@ -13,6 +13,7 @@
 #![recursion_limit = "256"]
 
 pub mod app;
+pub mod archive;
 pub mod attachment_io;
 pub mod cli;
 mod cli_account;

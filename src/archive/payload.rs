@@ -1,0 +1,164 @@
+//! What a record holds once decrypted: one JSON object per event, `"type"` naming it
+//! (the same name as the record's clear `kind`). Events, never state: a correction is a
+//! new record. Field by field in `docs/archive.md`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{Attachment, ConversationUpsert, Direction, IncomingMessage, Timestamp};
+
+/// Who or what a rule, hold or run was made by: a staff member's name or "tresen".
+pub type Actor = String;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Payload {
+    /// A conversation as the network described it (first seen, or changed).
+    Conversation(ConversationUpsert),
+    /// A message from the network: inbound, or outbound from another device. `raw` is
+    /// the network's own payload exactly as the connector received it (the Matrix event
+    /// JSON, signal-cli's envelope).
+    Message {
+        message: IncomingMessage,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        raw: Option<String>,
+    },
+    /// A message the office wrote here, as handed to the connector; `local_id` is the
+    /// inbox id, `staff` who sent it.
+    Outgoing {
+        local_id: i64,
+        account: String,
+        conversation: String,
+        staff: Actor,
+        body: String,
+        attachments: Vec<Attachment>,
+        at: Timestamp,
+    },
+    /// The network's answer to an outgoing message.
+    SendResult {
+        local_id: i64,
+        account: String,
+        conversation: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        remote_id: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        error: Option<String>,
+        at: Timestamp,
+    },
+    Edit {
+        account: String,
+        conversation: String,
+        remote_id: String,
+        body: String,
+        at: Timestamp,
+    },
+    Delete {
+        account: String,
+        conversation: String,
+        remote_id: String,
+        at: Timestamp,
+    },
+    Reaction {
+        account: String,
+        conversation: String,
+        remote_id: String,
+        target: String,
+        key: String,
+        sender: String,
+        direction: Direction,
+        at: Timestamp,
+    },
+    /// A file's bytes, base64. `message` is the remote id (inbound) or `local:<id>`.
+    Attachment {
+        account: String,
+        conversation: String,
+        message: String,
+        index: usize,
+        name: String,
+        mime: String,
+        sha256: String,
+        data: String,
+    },
+    /// The configuration in force from now on (the whole file, as text).
+    Config {
+        file: String,
+        sha256: String,
+        text: String,
+    },
+    /// A conversation's retention labels changed (who, and what they are now).
+    Classify {
+        account: String,
+        conversation: String,
+        labels: Vec<String>,
+        by: Actor,
+        at: Timestamp,
+    },
+    Hold(crate::archive::retention::Hold),
+    HoldRelease {
+        id: String,
+        by: Actor,
+        reason: String,
+        at: Timestamp,
+    },
+    /// A bucket's key was destroyed: its records can no longer be read, by rule.
+    Tombstone(crate::archive::retention::Tombstone),
+    /// An Art. 17 request: what was restricted instead of erased, and why.
+    Restrict {
+        contact: String,
+        account: String,
+        conversation: String,
+        year: i32,
+        until: String,
+        reason: String,
+        by: Actor,
+        at: Timestamp,
+    },
+    /// Something was read out of the archive (export, DSAR) — who, what, where to.
+    Access {
+        what: String,
+        scope: String,
+        by: Actor,
+        at: Timestamp,
+    },
+    /// A torn tail was found when the archive was opened and set aside.
+    Recovery {
+        segment: String,
+        offset: u64,
+        length: u64,
+        sha256: String,
+        quarantined_to: String,
+        at: Timestamp,
+    },
+}
+
+impl Payload {
+    /// The record's clear `kind`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Payload::Conversation(_) => "conversation",
+            Payload::Message { .. } => "message",
+            Payload::Outgoing { .. } => "outgoing",
+            Payload::SendResult { .. } => "send_result",
+            Payload::Edit { .. } => "edit",
+            Payload::Delete { .. } => "delete",
+            Payload::Reaction { .. } => "reaction",
+            Payload::Attachment { .. } => "attachment",
+            Payload::Config { .. } => "config",
+            Payload::Classify { .. } => "classify",
+            Payload::Hold(_) => "hold",
+            Payload::HoldRelease { .. } => "hold_release",
+            Payload::Tombstone(_) => "tombstone",
+            Payload::Restrict { .. } => "restrict",
+            Payload::Access { .. } => "access",
+            Payload::Recovery { .. } => "recovery",
+        }
+    }
+}
+
+/// The plaintext as written: the event plus a random salt, so that `ch` (which stays
+/// readable after the key is destroyed) cannot confirm a guessed short message.
+#[derive(Serialize, Deserialize)]
+pub struct Sealed {
+    pub salt: String,
+    #[serde(flatten)]
+    pub event: Payload,
+}

@@ -1,0 +1,328 @@
+//! Retention classes as data, holds, and the expiry plan (R-B5…R-B7). Pure: the plan is
+//! computed from the bucket table, the archived classification and hold records, and a
+//! date; `cli_archive` carries it out.
+
+use chrono::{Datelike, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::Timestamp;
+
+/// One rule: records of `class` are kept `years` full calendar years after the year
+/// they were made in, for rules in force from `valid_from` (R-B5).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Rule {
+    pub class: &'static str,
+    pub years: i32,
+    pub legal_basis: &'static str,
+    pub valid_from: &'static str,
+    pub title_de: &'static str,
+}
+
+/// The statutory table. Periods are those in force on the day they are evaluated: the
+/// 8 years for Buchungsbelege (BEG IV) apply to every voucher whose 10 years had not
+/// run out on 1 January 2025.
+pub const RULES: &[Rule] = &[
+    Rule {
+        class: "handelsbrief",
+        years: 6,
+        legal_basis: "§ 257 Abs. 1 Nr. 2, 3, Abs. 4, 5 HGB; § 147 Abs. 1 Nr. 2, 3, Abs. 3 AO",
+        valid_from: "1977-01-01",
+        title_de: "Handels- und Geschäftsbriefe",
+    },
+    Rule {
+        class: "buchungsbeleg",
+        years: 10,
+        legal_basis: "§ 257 Abs. 1 Nr. 4, Abs. 4 HGB; § 147 Abs. 1 Nr. 4, Abs. 3 AO (bis 2024)",
+        valid_from: "1977-01-01",
+        title_de: "Buchungsbelege",
+    },
+    Rule {
+        class: "buchungsbeleg",
+        years: 8,
+        legal_basis: "§ 257 Abs. 1 Nr. 4, Abs. 4 HGB; § 147 Abs. 1 Nr. 4, Abs. 3 AO i. d. F. des BEG IV",
+        valid_from: "2025-01-01",
+        title_de: "Buchungsbelege",
+    },
+    Rule {
+        class: "buch",
+        years: 10,
+        legal_basis: "§ 257 Abs. 1 Nr. 1, Abs. 4 HGB; § 147 Abs. 1 Nr. 1, Abs. 3 AO",
+        valid_from: "1977-01-01",
+        title_de: "Bücher, Jahresabschlüsse, Organisationsunterlagen",
+    },
+];
+
+/// Classes that are not statutory: kept only as long as the firm configures.
+pub const NO_STATUTORY: &str = "keine_pflicht";
+
+/// Every class name `[retention]` may use, strictest last.
+pub const CLASSES: &[&str] = &[NO_STATUTORY, "handelsbrief", "buchungsbeleg", "buch"];
+
+/// The rule for `class` in force on `on`.
+pub fn rule_for(class: &str, on: NaiveDate) -> Option<&'static Rule> {
+    RULES
+        .iter()
+        .filter(|r| r.class == class)
+        .filter(|r| NaiveDate::parse_from_str(r.valid_from, "%Y-%m-%d").is_ok_and(|d| d <= on))
+        .max_by_key(|r| r.valid_from)
+}
+
+/// Last day a record made in `year` must be kept: 31 December of `year + years`.
+pub fn retain_until(year: i32, years: i32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(year + years, 12, 31).unwrap_or(NaiveDate::MAX)
+}
+
+/// The class a conversation's labels select (the strictest wins), or `default`.
+pub fn class_for<'a>(labels: &[String], tags: &'a [(String, String)], default: &'a str) -> &'a str {
+    let rank = |c: &str| CLASSES.iter().position(|x| *x == c).unwrap_or(1);
+    let mut best = default;
+    for l in labels {
+        if let Some((_, class)) = tags.iter().find(|(tag, _)| tag.eq_ignore_ascii_case(l))
+            && rank(class) > rank(best)
+        {
+            best = class;
+        }
+    }
+    best
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "scope")]
+pub enum HoldScope {
+    Global,
+    Contact { address: String },
+    Conversation { account: String, conversation: String },
+    Range { from: NaiveDate, to: NaiveDate },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HoldKind {
+    /// Litigation or an authority's request (Art. 17(3)(e) GDPR).
+    Legal,
+    /// A tax audit announced (Ablaufhemmung, § 147 Abs. 3 S. 5 AO).
+    Tax,
+    /// A warranty claim is open.
+    Warranty,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hold {
+    pub id: String,
+    pub kind: HoldKind,
+    #[serde(flatten)]
+    pub scope: HoldScope,
+    pub reason: String,
+    pub by: String,
+    pub at: Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<NaiveDate>,
+}
+
+impl Hold {
+    /// Whether this hold keeps the bucket of `conversation`'s `year`, whose
+    /// participants are `contacts`.
+    pub fn covers(&self, account: &str, conversation: &str, year: i32, contacts: &[String], today: NaiveDate) -> bool {
+        if self.until.is_some_and(|u| u < today) {
+            return false;
+        }
+        match &self.scope {
+            HoldScope::Global => true,
+            HoldScope::Contact { address } => {
+                conversation == address || contacts.iter().any(|c| c == address)
+            }
+            HoldScope::Conversation {
+                account: a,
+                conversation: c,
+            } => a == account && c == conversation,
+            HoldScope::Range { from, to } => from.year() <= year && year <= to.year(),
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        let scope = match &self.scope {
+            HoldScope::Global => "everything".to_string(),
+            HoldScope::Contact { address } => format!("contact {address}"),
+            HoldScope::Conversation {
+                account,
+                conversation,
+            } => format!("conversation {conversation} ({account})"),
+            HoldScope::Range { from, to } => format!("{from} to {to}"),
+        };
+        format!("{} hold {} on {scope}: {}", kind_name(&self.kind), self.id, self.reason)
+    }
+}
+
+pub fn kind_name(k: &HoldKind) -> &'static str {
+    match k {
+        HoldKind::Legal => "legal",
+        HoldKind::Tax => "tax",
+        HoldKind::Warranty => "warranty",
+    }
+}
+
+/// What was destroyed, under which rule; stays readable in the `sys` bucket.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tombstone {
+    pub bucket: String,
+    pub account: String,
+    pub conversation: String,
+    pub year: i32,
+    pub class: String,
+    pub rule: String,
+    pub retain_until: NaiveDate,
+    pub records: u64,
+    pub first_seq: u64,
+    pub last_seq: u64,
+    /// "retention_expired" or "erasure_request".
+    pub reason: String,
+    pub by: String,
+    pub at: Timestamp,
+}
+
+/// One bucket's fate in a plan.
+#[derive(Debug, Clone, Serialize)]
+pub struct Item {
+    pub bucket: String,
+    pub account: String,
+    pub conversation: String,
+    pub year: i32,
+    pub class: String,
+    pub rule: String,
+    pub retain_until: NaiveDate,
+    pub records: u64,
+    pub first_seq: u64,
+    pub last_seq: u64,
+    /// expire | keep | held
+    pub decision: &'static str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub holds: Vec<String>,
+}
+
+/// Input per bucket for the plan.
+pub struct BucketFacts {
+    pub bucket: String,
+    pub account: String,
+    pub conversation: String,
+    pub year: i32,
+    pub labels: Vec<String>,
+    pub contacts: Vec<String>,
+    pub records: u64,
+    pub first_seq: u64,
+    pub last_seq: u64,
+}
+
+pub struct Policy<'a> {
+    pub default_class: &'a str,
+    pub tags: &'a [(String, String)],
+    /// Years for conversations of no statutory class.
+    pub no_statutory_years: i32,
+}
+
+/// Decides every bucket. Nothing expires while a hold covers it.
+pub fn plan(buckets: &[BucketFacts], holds: &[Hold], policy: &Policy<'_>, today: NaiveDate) -> Vec<Item> {
+    buckets
+        .iter()
+        .map(|b| {
+            let class = class_for(&b.labels, policy.tags, policy.default_class);
+            let (years, rule) = match rule_for(class, today) {
+                Some(r) => (r.years, format!("{} {} J. ({})", r.title_de, r.years, r.legal_basis)),
+                None => (
+                    policy.no_statutory_years,
+                    format!(
+                        "keine gesetzliche Aufbewahrungspflicht: {} J. nach Löschkonzept (Art. 5 Abs. 1 lit. e DSGVO)",
+                        policy.no_statutory_years
+                    ),
+                ),
+            };
+            let until = retain_until(b.year, years);
+            let held: Vec<String> = holds
+                .iter()
+                .filter(|h| h.covers(&b.account, &b.conversation, b.year, &b.contacts, today))
+                .map(Hold::describe)
+                .collect();
+            let decision = if today <= until {
+                "keep"
+            } else if held.is_empty() {
+                "expire"
+            } else {
+                "held"
+            };
+            Item {
+                bucket: b.bucket.clone(),
+                account: b.account.clone(),
+                conversation: b.conversation.clone(),
+                year: b.year,
+                class: class.to_string(),
+                rule,
+                retain_until: until,
+                records: b.records,
+                first_seq: b.first_seq,
+                last_seq: b.last_seq,
+                decision,
+                holds: held,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    // R-B5: the three examples of the requirement.
+    #[test]
+    fn periods_run_to_the_end_of_the_calendar_year() {
+        let hb = rule_for("handelsbrief", d("2025-03-10")).unwrap();
+        assert_eq!(retain_until(2025, hb.years), d("2031-12-31"));
+        let bb = rule_for("buchungsbeleg", d("2025-06-01")).unwrap();
+        assert_eq!(retain_until(2025, bb.years), d("2033-12-31"));
+        // A 2016 voucher: 10 years before BEG IV, 8 once it is in force → expired.
+        assert_eq!(rule_for("buchungsbeleg", d("2024-12-31")).unwrap().years, 10);
+        let on = d("2025-01-01");
+        let r = rule_for("buchungsbeleg", on).unwrap();
+        assert!(retain_until(2016, r.years) < on);
+    }
+
+    #[test]
+    fn the_strictest_tagged_class_wins() {
+        let tags = vec![
+            ("angebot".to_string(), "handelsbrief".to_string()),
+            ("rechnung".to_string(), "buchungsbeleg".to_string()),
+        ];
+        assert_eq!(class_for(&["Rechnung".into(), "angebot".into()], &tags, "handelsbrief"), "buchungsbeleg");
+        assert_eq!(class_for(&[], &tags, "handelsbrief"), "handelsbrief");
+    }
+
+    #[test]
+    fn a_hold_keeps_what_would_expire() {
+        let facts = vec![BucketFacts {
+            bucket: "b1".into(),
+            account: "sig".into(),
+            conversation: "+4930".into(),
+            year: 2016,
+            labels: vec![],
+            contacts: vec!["+4930".into()],
+            records: 3,
+            first_seq: 1,
+            last_seq: 3,
+        }];
+        let policy = Policy { default_class: "handelsbrief", tags: &[], no_statutory_years: 2 };
+        let today = d("2026-11-27");
+        assert_eq!(plan(&facts, &[], &policy, today)[0].decision, "expire");
+        let hold = Hold {
+            id: "h1".into(),
+            kind: HoldKind::Legal,
+            scope: HoldScope::Contact { address: "+4930".into() },
+            reason: "Rechtsstreit".into(),
+            by: "anna".into(),
+            at: Timestamp(0),
+            until: None,
+        };
+        assert_eq!(plan(&facts, &[hold], &policy, today)[0].decision, "held");
+    }
+}
