@@ -485,12 +485,18 @@ fn run_tui(
 ) -> Result<ExitCode> {
     let blobs = profile.blobs();
     let OpenProfile {
-        store, lock, temp, ..
+        store,
+        lock,
+        temp,
+        archive,
+        paths,
+        ..
     } = profile;
     let rt = runtime()?;
     let shared = profile::shared(store, Some(blobs))?;
     let result: Result<()> = rt.block_on(async {
         let (engine, handle) = Engine::start(shared, connectors, EngineOptions::default());
+        let engine = archived(engine, archive, &paths, demo)?;
         let engine_task = tokio::spawn(engine.run());
         let mut app = App::new(AppConfig::from_config(config, demo), Timestamp::now());
         let mouse = config.ui.mouse;
@@ -755,18 +761,20 @@ pub(crate) fn start_engine(
     profile: OpenProfile,
     connectors: Vec<Box<dyn crate::connector::Connector>>,
     options: EngineOptions,
-) -> (Engine, EngineHandle, OpenProfile2) {
+) -> Result<(Engine, EngineHandle, OpenProfile2)> {
     let blobs = profile.blobs();
     let OpenProfile {
         store,
         lock,
         temp,
         paths,
+        archive,
         ..
     } = profile;
     let shared = SharedStore::new(Box::new(store)).with_blobs(blobs);
     let (engine, handle) = Engine::start(shared, connectors, options);
-    (
+    let engine = archived(engine, archive, &paths, false)?;
+    Ok((
         engine,
         handle,
         OpenProfile2 {
@@ -774,7 +782,29 @@ pub(crate) fn start_engine(
             _temp: temp,
             paths,
         },
-    )
+    ))
+}
+
+/// Hands the engine its archive, with the configuration in force (archived when it
+/// changed since the last start).
+fn archived(
+    engine: Engine,
+    archive: Option<crate::archive::Archive>,
+    paths: &Paths,
+    demo: bool,
+) -> Result<Engine> {
+    let Some(archive) = archive else {
+        return Ok(engine);
+    };
+    let config = match (&paths.config_file, demo) {
+        (Some(file), false) => std::fs::read_to_string(file)
+            .ok()
+            .map(|text| (file.display().to_string(), text)),
+        _ => None,
+    };
+    engine
+        .with_archive(archive, config)
+        .context("cannot bring the inbox store up to the archive")
 }
 
 /// What stays alive while the engine owns the store.
@@ -801,7 +831,7 @@ fn sync_once(
             EngineOptions {
                 exit_when_caught_up: true,
             },
-        );
+        )?;
         engine.run().await?;
         let after = handle.store().lock().stats()?;
         for (account, health) in handle.health() {
@@ -826,7 +856,7 @@ fn daemon(
 ) -> Result<ExitCode> {
     let rt = runtime()?;
     rt.block_on(async {
-        let (engine, handle, keep) = start_engine(profile, connectors, EngineOptions::default());
+        let (engine, handle, keep) = start_engine(profile, connectors, EngineOptions::default())?;
         eprintln!(
             "tresen daemon running (PID {}, data {}); stop with SIGTERM or Ctrl-C",
             std::process::id(),
@@ -878,7 +908,7 @@ fn send(
     let conversation = find(&profile.store, key)?;
     let rt = runtime()?;
     rt.block_on(async {
-        let (engine, handle, _keep) = start_engine(profile, connectors, EngineOptions::default());
+        let (engine, handle, _keep) = start_engine(profile, connectors, EngineOptions::default())?;
         let mut bus = handle.subscribe();
         let engine_task = tokio::spawn(engine.run());
         let id = handle

@@ -306,6 +306,7 @@ pub fn seed_ops(conversations: usize, now: Timestamp) -> Vec<Op> {
                     attachments: att,
                     sent_at: Timestamp(t),
                     received_at: Timestamp(t + 800),
+                    raw: None,
                 }));
                 id
             };
@@ -425,6 +426,7 @@ pub fn connectors(now: Timestamp) -> Vec<Box<dyn Connector>> {
         attachments: vec![demo_photo("kessel")],
         sent_at: now,
         received_at: now,
+        raw: None,
     };
     let matrix = FakeConnector::new(AccountId(MATRIX_ACCOUNT.into()))
         .with_script(vec![
@@ -493,6 +495,7 @@ pub fn scripted_account(account: &str, now: Timestamp) -> Box<dyn Connector> {
             attachments: vec![],
             sent_at: Timestamp(now.0 - 60_000 + i as i64 * 1000),
             received_at: now,
+            raw: None,
         })));
     }
     Box::new(

@@ -22,6 +22,8 @@ pub enum ProfileError {
     Secrets(#[from] SecretsError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Archive(#[from] crate::archive::ArchiveError),
 }
 
 pub struct OpenProfile {
@@ -30,6 +32,8 @@ pub struct OpenProfile {
     pub key: MasterKey,
     pub lock: ProfileLock,
     pub store: SqliteStore,
+    /// The retention archive (`<data dir>/archive`); the engine writes it first.
+    pub archive: Option<crate::archive::Archive>,
     /// Present for the demo profile: its directory is removed when this is dropped.
     pub temp: Option<tempfile::TempDir>,
 }
@@ -56,11 +60,13 @@ pub fn open(
     tracing::info!(?source, data_dir = %paths.data_dir.display(), "profile key loaded");
     let store = SqliteStore::open(&store_file, Some(&key_array(&key)))?;
     set_private(&store_file);
+    let archive = open_archive(&paths, &key)?;
     Ok(OpenProfile {
         paths,
         key,
         lock,
         store,
+        archive: Some(archive),
         temp: None,
     })
 }
@@ -150,13 +156,37 @@ pub fn open_demo(conversations: usize) -> Result<OpenProfile, ProfileError> {
     let key = MasterKey::random();
     let mut store = SqliteStore::open(&paths.store_file(), Some(&key_array(&key)))?;
     crate::demo::seed(&mut store, conversations, Timestamp::now())?;
+    let archive = open_archive(&paths, &key)?;
     Ok(OpenProfile {
         paths,
         key,
         lock,
         store,
+        archive: Some(archive),
         temp: Some(temp),
     })
+}
+
+/// Opens the archive; a torn tail found on the way is set aside and said on stderr
+/// (this runs before any TUI takes the terminal) as well as logged and archived.
+fn open_archive(
+    paths: &Paths,
+    key: &MasterKey,
+) -> Result<crate::archive::Archive, crate::archive::ArchiveError> {
+    let dir = crate::archive::Archive::dir_of(&paths.data_dir);
+    let (archive, report) = crate::archive::Archive::open(&dir, key)?;
+    if let Some(t) = report.torn {
+        eprintln!(
+            "tresen: the archive ended in an incomplete record (a write cut short, {} bytes at byte {} of {}); \
+             it was set aside in {} and the archive continues from the last complete record. \
+             Nothing before it is affected.",
+            t.length,
+            t.offset,
+            t.segment,
+            t.quarantined_to.display()
+        );
+    }
+    Ok(archive)
 }
 
 fn set_private(path: &std::path::Path) {

@@ -41,6 +41,7 @@ fn message(remote: &str, id: &str, body: &str) -> ConnectorEvent {
         attachments: vec![],
         sent_at: T0,
         received_at: T0,
+        raw: None,
     })
 }
 

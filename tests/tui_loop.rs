@@ -70,6 +70,7 @@ async fn drive_with_downloads(
                 attachments: vec![],
                 sent_at: Timestamp::now(),
                 received_at: Timestamp::now(),
+                raw: None,
             })),
             ScriptStep::Emit(ConnectorEvent::Message(tresen::domain::IncomingMessage {
                 account: account(),
@@ -88,6 +89,7 @@ async fn drive_with_downloads(
                 }],
                 sent_at: Timestamp(900),
                 received_at: Timestamp::now(),
+                raw: None,
             })),
         ])
         .with_history(
@@ -103,6 +105,7 @@ async fn drive_with_downloads(
                     attachments: vec![],
                     sent_at: Timestamp(10 + i),
                     received_at: Timestamp(10 + i),
+                    raw: None,
                 })
                 .collect(),
         )

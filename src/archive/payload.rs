@@ -14,14 +14,10 @@ pub type Actor = String;
 pub enum Payload {
     /// A conversation as the network described it (first seen, or changed).
     Conversation(ConversationUpsert),
-    /// A message from the network: inbound, or outbound from another device. `raw` is
-    /// the network's own payload exactly as the connector received it (the Matrix event
-    /// JSON, signal-cli's envelope).
-    Message {
-        message: IncomingMessage,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        raw: Option<String>,
-    },
+    /// A message from the network: inbound, or outbound from another device. Its `raw`
+    /// is the network's own payload exactly as the connector received it (the Matrix
+    /// event JSON, signal-cli's envelope).
+    Message(IncomingMessage),
     /// A message the office wrote here, as handed to the connector; `local_id` is the
     /// inbox id, `staff` who sent it.
     Outgoing {
@@ -135,7 +131,7 @@ impl Payload {
     pub fn kind(&self) -> &'static str {
         match self {
             Payload::Conversation(_) => "conversation",
-            Payload::Message { .. } => "message",
+            Payload::Message(_) => "message",
             Payload::Outgoing { .. } => "outgoing",
             Payload::SendResult { .. } => "send_result",
             Payload::Edit { .. } => "edit",

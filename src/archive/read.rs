@@ -46,14 +46,23 @@ pub fn open_content(key: &[u8; 32], line: &format::Line<'_>) -> Option<zeroize::
     (format::sha256_hex(&plain) == line.ch).then_some(plain)
 }
 
-/// Calls `f` for every record, oldest first. A partial last line (a write in progress,
-/// or a torn tail not yet set aside) is not a record and is left out.
+/// Calls `f` for every record from sequence number `from` on (1: all), oldest first. A
+/// partial last line (a write in progress, or a torn tail not yet set aside) is not a
+/// record and is left out.
 pub fn for_each(
     dir: &Path,
     keys: &mut Keys,
+    from: u64,
     mut f: impl FnMut(Record) -> Result<(), ArchiveError>,
 ) -> Result<(), ArchiveError> {
     for n in segments(dir)? {
+        let mpath = dir.join(super::manifest_name(n));
+        if from > 1
+            && mpath.exists()
+            && super::manifest::read(&mpath).is_ok_and(|m| m.body.last_seq < from)
+        {
+            continue;
+        }
         let path = dir.join(segment_name(n));
         let data = std::fs::read(&path).map_err(|e| ArchiveError::io(&path, e))?;
         let complete = match data.iter().rposition(|&b| b == b'\n') {
@@ -63,6 +72,11 @@ pub fn for_each(
         for text in complete.split(|&b| b == b'\n') {
             let text = std::str::from_utf8(text)
                 .map_err(|_| ArchiveError::Corrupt(format!("{}: not UTF-8", path.display())))?;
+            if from > 1
+                && serde_json::from_str::<format::Line<'_>>(text).is_ok_and(|l| l.seq < from)
+            {
+                continue;
+            }
             let line = format::check_line(text).map_err(|d| {
                 ArchiveError::Corrupt(format!("{}: {d} (run `tresen archive verify`)", path.display()))
             })?;

@@ -186,6 +186,7 @@ impl FakeConnector {
                                 attachments: Vec::new(),
                                 sent_at: now,
                                 received_at: now,
+                                raw: None,
                             }))
                             .await;
                         }

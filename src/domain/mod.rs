@@ -432,6 +432,10 @@ pub struct IncomingMessage {
     pub attachments: Vec<Attachment>,
     pub sent_at: Timestamp,
     pub received_at: Timestamp,
+    /// The network's own payload, exactly as received (the Matrix event JSON,
+    /// signal-cli's envelope): archived as the original (R-B1), never shown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raw: Option<String>,
 }
 
 /// A full-text search hit.

@@ -5,8 +5,10 @@
 //! store ("notify, then pull"). Outbound: an [`EngineCommand::Send`] is stored as pending
 //! first, then handed to the connector; its result updates the stored message.
 
+mod capture;
 mod lock;
 
+pub use capture::attachment as attachment_entry;
 pub use lock::{LockError, ProfileLock};
 
 use std::collections::{BTreeMap, HashMap};
@@ -15,6 +17,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio::task::JoinHandle;
 
+use crate::archive::{Archive, ArchiveError, Entry, Payload, Scope};
 use crate::connector::OutgoingFile;
 use crate::connector::{
     Connector, ConnectorCommand, ConnectorEvent, ConnectorIo, EventSink, Invite, OutgoingMessage,
@@ -41,6 +44,9 @@ const BATCH_WINDOW: std::time::Duration = std::time::Duration::from_millis(20);
 /// with its conversation, two events) is then written at once instead of after the
 /// whole window (Signal bench: p50 23 → 5 ms).
 const BURST_GAP: std::time::Duration = std::time::Duration::from_millis(2);
+
+/// How often a batch the archive refused (disk full, …) is tried again.
+const ARCHIVE_RETRY: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// A hint that something changed; never a payload. Receivers re-read the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -125,6 +131,8 @@ pub enum EngineError {
     Attachment(String),
     #[error(transparent)]
     Blob(#[from] BlobError),
+    #[error("not archived, so not sent: {0}")]
+    Archive(#[from] ArchiveError),
 }
 
 /// A file the office attaches to an outgoing message.
@@ -161,7 +169,11 @@ pub struct EngineHandle {
     invites: Invites,
     typing: Typing,
     links: Links,
+    archive_problem: ArchiveProblem,
 }
+
+/// Why the archive cannot be written right now (disk full, …); `None` when it can.
+type ArchiveProblem = Arc<Mutex<Option<String>>>;
 
 /// Accounts that are not set up, and how linking them goes. Memory only.
 type Links = Arc<Mutex<BTreeMap<AccountId, LinkState>>>;
@@ -253,6 +265,12 @@ impl EngineHandle {
         self.typing.lock().map(|m| m.clone()).unwrap_or_default()
     }
 
+    /// Why the archive cannot be written right now. While it cannot, nothing new is
+    /// stored, acknowledged or sent; the engine retries.
+    pub fn archive_problem(&self) -> Option<String> {
+        self.archive_problem.lock().ok().and_then(|p| p.clone())
+    }
+
     pub fn health(&self) -> BTreeMap<AccountId, Health> {
         self.health.lock().map(|h| h.clone()).unwrap_or_default()
     }
@@ -286,6 +304,12 @@ pub struct Engine {
     options: EngineOptions,
     /// Downloads in flight and who waits for them.
     fetching: HashMap<(MessageId, usize), Vec<FetchReply>>,
+    archive: Option<Archive>,
+    capture: capture::Capture,
+    archive_problem: ArchiveProblem,
+    /// A batch the archive could not take; retried before any new event is read, so a
+    /// connector is never told more was kept than really was.
+    stalled: Option<Vec<(AccountId, ConnectorEvent)>>,
 }
 
 type FetchReply = oneshot::Sender<Result<BlobId, EngineError>>;
@@ -304,6 +328,7 @@ impl Engine {
         let invites: Invites = Arc::default();
         let typing: Typing = Arc::default();
         let links: Links = Arc::default();
+        let archive_problem: ArchiveProblem = Arc::default();
         let mut routes = HashMap::new();
         let mut tasks = Vec::new();
         let count = connectors.len();
@@ -353,6 +378,7 @@ impl Engine {
             invites: invites.clone(),
             typing: typing.clone(),
             links: links.clone(),
+            archive_problem: archive_problem.clone(),
         };
         let engine = Engine {
             store,
@@ -369,8 +395,62 @@ impl Engine {
             pending_caught_up: count,
             options,
             fetching: HashMap::new(),
+            archive: None,
+            capture: capture::Capture::default(),
+            archive_problem,
+            stalled: None,
         };
         (engine, handle)
+    }
+
+    /// Makes the engine archive everything before storing it (R-B1). First brings the
+    /// store up to the archive (records a crash left unapplied), then records the
+    /// configuration if it changed. Call before [`Engine::run`].
+    pub fn with_archive(
+        mut self,
+        mut archive: Archive,
+        config: Option<(String, String)>,
+    ) -> Result<Self, EngineError> {
+        let applied = self
+            .store
+            .read(|s| crate::archive::replay::applied_seq(s))?;
+        let head = archive.head().seq;
+        if head > applied {
+            tracing::info!(from = applied + 1, to = head, "archive records not yet in the store; replaying");
+            let mut replay = crate::archive::replay::Replay::default();
+            let dir = archive.dir().to_path_buf();
+            let shared = &self.store;
+            let blobs = shared.blobs();
+            let mut store = shared.lock();
+            let mut result = Ok(());
+            crate::archive::read::for_each(&dir, archive.keys(), applied + 1, |r| {
+                if let Err(e) = replay.apply(&mut **store, blobs, r) {
+                    result = Err(e);
+                }
+                Ok(())
+            })?;
+            result?;
+            replay.flush(&mut **store)?;
+        }
+        if let Some((file, text)) = config {
+            let sha = crate::archive::format::sha256_hex(text.as_bytes());
+            let mark = archive.dir().join("config.sha256");
+            if std::fs::read_to_string(&mark).ok().as_deref() != Some(sha.as_str()) {
+                archive.append(vec![Entry {
+                    scope: Scope::System,
+                    payload: Payload::Config {
+                        file,
+                        sha256: sha.clone(),
+                        text,
+                    },
+                }])?;
+                if let Err(e) = std::fs::write(&mark, &sha) {
+                    tracing::warn!(error = %e, "config mark not written; the next start archives the config again");
+                }
+            }
+        }
+        self.archive = Some(archive);
+        Ok(self)
     }
 
     /// Processes events and commands until shutdown. Returns after the connectors have
@@ -381,12 +461,20 @@ impl Engine {
             return Ok(());
         }
         loop {
+            let stalled = self.stalled.is_some();
             tokio::select! {
                 cmd = self.commands.recv() => match cmd {
                     None | Some(EngineCommand::Shutdown) => break,
                     Some(cmd) => self.handle_command(cmd),
                 },
-                first = self.events.recv() => {
+                () = tokio::time::sleep(ARCHIVE_RETRY), if stalled => {
+                    if let Some(batch) = self.stalled.take()
+                        && self.handle_events(batch)
+                    {
+                        break;
+                    }
+                }
+                first = self.events.recv(), if !stalled => {
                     let Some(first) = first else { break };
                     let batch = self.gather(first).await;
                     if self.handle_events(batch) {
@@ -463,9 +551,57 @@ impl Engine {
         }
     }
 
+    /// Archives the batch (durably) before anything of it is stored. On failure the
+    /// batch is kept for a retry and nothing is stored: sync positions do not advance,
+    /// so a crash meanwhile re-delivers instead of losing.
+    fn archive_batch(&mut self, batch: &[(AccountId, ConnectorEvent)]) -> Result<Option<u64>, ArchiveError> {
+        let Some(archive) = self.archive.as_mut() else {
+            return Ok(None);
+        };
+        let capture = &mut self.capture;
+        let entries = self.store.read(|s| capture.entries(batch, s));
+        let multi = tokio::runtime::Handle::try_current()
+            .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+        let head = if multi && entries.len() > 64 {
+            tokio::task::block_in_place(|| archive.append(entries))?
+        } else {
+            archive.append(entries)?
+        };
+        Ok(Some(head.seq))
+    }
+
+    fn set_archive_problem(&self, problem: Option<String>) {
+        let changed = match self.archive_problem.lock() {
+            Ok(mut p) => {
+                let changed = *p != problem;
+                *p = problem;
+                changed
+            }
+            Err(_) => false,
+        };
+        if changed {
+            self.notify(Notification::Health);
+        }
+    }
+
     /// Returns true when the engine should stop (sync --once finished).
     fn handle_events(&mut self, batch: Vec<(AccountId, ConnectorEvent)>) -> bool {
-        let mut ops = Vec::with_capacity(batch.len());
+        let archived = match self.archive_batch(&batch) {
+            Ok(seq) => seq,
+            Err(e) => {
+                tracing::error!(error = %e, events = batch.len(), "archive write failed; holding the events and retrying");
+                self.set_archive_problem(Some(e.to_string()));
+                // While stopping there is no retry: the connectors re-deliver after the
+                // next start, since no position was stored.
+                self.stalled = Some(batch);
+                return false;
+            }
+        };
+        self.set_archive_problem(None);
+        let mut ops = Vec::with_capacity(batch.len() + 1);
+        if let Some(seq) = archived {
+            ops.push(crate::archive::replay::position_op(seq));
+        }
         let mut messages = Vec::new();
         let mut health_changed = false;
         let mut done = false;
@@ -961,6 +1097,25 @@ impl Engine {
             ));
         }
         self.publish(&applied);
+        // Archived before any connector sees it: nothing leaves the house unrecorded.
+        if let Err(e) = self.archive_outgoing(&conv, &sender, &applied.queued, &parts, now) {
+            let reason = format!("not archived, so not sent: {e}");
+            let failed: Vec<Op> = applied
+                .queued
+                .iter()
+                .map(|&id| Op::SendResult {
+                    message: id,
+                    outcome: Err(reason.clone()),
+                    at: Timestamp::now(),
+                })
+                .collect();
+            let a = self.apply(&failed)?;
+            self.publish(&a);
+            for &id in &applied.queued {
+                self.notify(Notification::Message(id));
+            }
+            return Err(e.into());
+        }
         for (&id, (body, files)) in applied.queued.iter().zip(parts) {
             let out = OutgoingMessage {
                 message: id,
@@ -989,6 +1144,53 @@ impl Engine {
             }
         }
         Ok(applied.queued[0])
+    }
+}
+
+impl Engine {
+    fn archive_outgoing(
+        &mut self,
+        conv: &crate::domain::Conversation,
+        staff: &str,
+        ids: &[MessageId],
+        parts: &[(String, Vec<OutgoingFile>)],
+        at: Timestamp,
+    ) -> Result<(), ArchiveError> {
+        let Some(archive) = self.archive.as_mut() else {
+            return Ok(());
+        };
+        let mut entries = Vec::new();
+        for (&id, (body, files)) in ids.iter().zip(parts) {
+            entries.push(Entry {
+                scope: Scope::conversation(&conv.account.0, &conv.remote_id, at),
+                payload: Payload::Outgoing {
+                    local_id: id.0,
+                    account: conv.account.0.clone(),
+                    conversation: conv.remote_id.clone(),
+                    staff: staff.to_string(),
+                    body: body.clone(),
+                    attachments: files.iter().map(|f| f.attachment.clone()).collect(),
+                    at,
+                },
+            });
+            for (index, f) in files.iter().enumerate() {
+                entries.push(capture::attachment(
+                    &conv.account,
+                    &conv.remote_id,
+                    format!("local:{}", id.0),
+                    index,
+                    f.attachment.name.clone(),
+                    f.attachment.mime.clone(),
+                    &f.bytes,
+                    at,
+                ));
+            }
+        }
+        let head = archive.append(entries)?;
+        // The store may lag the archive by these records; a replay at the next start
+        // finds the message already there and only moves the position on.
+        let _ = self.apply(&[crate::archive::replay::position_op(head.seq)]);
+        Ok(())
     }
 }
 

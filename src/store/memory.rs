@@ -585,6 +585,17 @@ impl StoreRead for MemoryStore {
             .copied())
     }
 
+    fn message_by_remote(&self, account: &AccountId, remote_id: &str) -> Result<Option<(MessageId, String)>> {
+        let key = (account.0.clone(), remote_id.to_string());
+        let Some(id) = self.message_by_remote.get(&key) else {
+            return Ok(None);
+        };
+        let conv = self.messages.get(id).map(|(_, m)| m.conversation);
+        Ok(conv
+            .and_then(|c| self.conversations.get(&c))
+            .map(|c| (*id, c.remote_id.clone())))
+    }
+
     fn undecryptable(&self, account: &AccountId, limit: usize) -> Result<Vec<(String, String)>> {
         Ok(self
             .messages

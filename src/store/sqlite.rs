@@ -1386,6 +1386,19 @@ impl StoreRead for SqliteStore {
             .map(ConversationId))
     }
 
+    fn message_by_remote(&self, account: &AccountId, remote_id: &str) -> Result<Option<(MessageId, String)>> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT m.id, c.remote_id FROM messages m JOIN conversations c ON c.id = m.conversation \
+                 WHERE m.account = ?1 AND m.remote_id = ?2",
+            )?
+            .query_row(params![account.0, remote_id], |r| {
+                Ok((MessageId(r.get(0)?), r.get(1)?))
+            })
+            .optional()?)
+    }
+
     fn undecryptable(&self, account: &AccountId, limit: usize) -> Result<Vec<(String, String)>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT c.remote_id, m.remote_id FROM messages m \

@@ -118,6 +118,7 @@ impl Connector for Generator {
                         attachments: vec![],
                         sent_at: Timestamp(t0 + m as i64 * 1000),
                         received_at: Timestamp(t0 + m as i64 * 1000),
+                        raw: None,
                     }))
                     .await;
             }
@@ -371,6 +372,7 @@ fn store_only(dir: &Path, n: usize, key: Option<&[u8; 32]>) {
             attachments: vec![],
             sent_at: Timestamp(m as i64),
             received_at: Timestamp(m as i64),
+            raw: None,
         })
     }));
     let s = Instant::now();

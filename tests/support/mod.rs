@@ -43,6 +43,7 @@ pub fn inbound(conv: &str, remote_id: &str, body: &str, at: i64) -> Op {
         attachments: vec![],
         sent_at: Timestamp(T0.0 + at),
         received_at: Timestamp(T0.0 + at),
+        raw: None,
     })
 }
 

@@ -101,6 +101,7 @@ pub fn translate(ev: &Value, cx: &Context<'_>) -> Option<ConnectorEvent> {
             attachments,
             sent_at: at,
             received_at: Timestamp::now(),
+            raw: Some(ev.to_string()),
         })
     };
     match kind {

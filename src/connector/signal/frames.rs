@@ -165,6 +165,21 @@ pub fn group_key(group_id: &str) -> String {
 
 /// What one envelope means for the inbox. `own` is the account's own number.
 pub fn translate(account: &AccountId, own: &str, r: &Received<'_>) -> Vec<ConnectorEvent> {
+    let mut out = translate_envelope(account, own, r);
+    // The envelope as signal-cli delivered it goes to the archive as the original.
+    let mut raw = None;
+    for ev in &mut out {
+        if let ConnectorEvent::Message(m) = ev {
+            m.raw = Some(
+                raw.get_or_insert_with(|| r.envelope.to_string())
+                    .clone(),
+            );
+        }
+    }
+    out
+}
+
+fn translate_envelope(account: &AccountId, own: &str, r: &Received<'_>) -> Vec<ConnectorEvent> {
     let env = r.envelope;
     let Some(sender) =
         address(&env["sourceNumber"], &env["sourceUuid"]).or_else(|| text(&env["source"]))
@@ -430,6 +445,7 @@ fn message(
         attachments,
         sent_at: Timestamp(ts),
         received_at: Timestamp::now(),
+        raw: None,
     })
 }
 

@@ -1,0 +1,220 @@
+//! What of a batch of connector events goes to the archive (R-B1): messages with the
+//! network's original payload, outgoing results, edits, deletions, reactions, files and
+//! conversations as first seen or changed. Receipts, typing and health are not business
+//! letters and are not archived.
+
+use std::collections::HashMap;
+
+use crate::archive::{Entry, Payload, Scope};
+use crate::connector::ConnectorEvent;
+use crate::domain::{AccountId, Direction, Timestamp};
+use crate::store::StoreRead;
+
+#[derive(Default)]
+pub struct Capture {
+    /// The last archived form of each conversation, so an unchanged one is not
+    /// archived again with every message.
+    conversations: HashMap<(AccountId, String), String>,
+}
+
+impl Capture {
+    /// The archive entries for `batch`. `store` answers which conversation a message
+    /// belongs to and whether a message is already archived (a connector re-delivering
+    /// after a restart must not produce a second record).
+    pub fn entries(
+        &mut self,
+        batch: &[(AccountId, ConnectorEvent)],
+        store: &dyn StoreRead,
+    ) -> Vec<Entry> {
+        let now = Timestamp::now();
+        let mut out = Vec::new();
+        // Messages earlier in this batch: not in the store yet.
+        let mut in_batch: HashMap<(&AccountId, &str), &str> = HashMap::new();
+        let conversation_of = |account: &AccountId, remote: &str, in_batch: &HashMap<(&AccountId, &str), &str>| {
+            in_batch
+                .get(&(account, remote))
+                .map(|c| c.to_string())
+                .or_else(|| {
+                    store
+                        .message_by_remote(account, remote)
+                        .ok()
+                        .flatten()
+                        .map(|(_, c)| c)
+                })
+                .unwrap_or_default()
+        };
+        for (account, ev) in batch {
+            match ev {
+                ConnectorEvent::Conversation(c) => {
+                    let json = serde_json::to_string(c).unwrap_or_default();
+                    let key = (account.clone(), c.remote_id.clone());
+                    if self.conversations.get(&key) != Some(&json) {
+                        out.push(Entry {
+                            scope: Scope::conversation(&account.0, &c.remote_id, now),
+                            payload: Payload::Conversation(c.clone()),
+                        });
+                        self.conversations.insert(key, json);
+                    }
+                }
+                ConnectorEvent::Message(m) => {
+                    if in_batch.contains_key(&(account, m.remote_id.as_str()))
+                        || already_archived(store, account, m)
+                    {
+                        continue;
+                    }
+                    in_batch.insert((account, m.remote_id.as_str()), m.conversation_remote_id.as_str());
+                    out.push(Entry {
+                        scope: Scope::conversation(&account.0, &m.conversation_remote_id, m.sent_at),
+                        payload: Payload::Message(m.clone()),
+                    });
+                }
+                ConnectorEvent::SendResult { message, outcome } => {
+                    let conv = store
+                        .message(*message)
+                        .ok()
+                        .flatten()
+                        .and_then(|m| store.conversation(m.conversation).ok().flatten());
+                    let conversation = conv.map(|c| c.remote_id).unwrap_or_default();
+                    out.push(Entry {
+                        scope: Scope::conversation(&account.0, &conversation, now),
+                        payload: Payload::SendResult {
+                            local_id: message.0,
+                            account: account.0.clone(),
+                            conversation,
+                            remote_id: outcome.as_ref().ok().cloned(),
+                            error: outcome.as_ref().err().cloned(),
+                            at: now,
+                        },
+                    });
+                }
+                ConnectorEvent::Edited { remote_id, body, at } => {
+                    let conversation = conversation_of(account, remote_id, &in_batch);
+                    out.push(Entry {
+                        scope: Scope::conversation(&account.0, &conversation, *at),
+                        payload: Payload::Edit {
+                            account: account.0.clone(),
+                            conversation,
+                            remote_id: remote_id.clone(),
+                            body: body.clone(),
+                            at: *at,
+                        },
+                    });
+                }
+                ConnectorEvent::Deleted { remote_id, at } => {
+                    let conversation = conversation_of(account, remote_id, &in_batch);
+                    out.push(Entry {
+                        scope: Scope::conversation(&account.0, &conversation, *at),
+                        payload: Payload::Delete {
+                            account: account.0.clone(),
+                            conversation,
+                            remote_id: remote_id.clone(),
+                            at: *at,
+                        },
+                    });
+                }
+                ConnectorEvent::Reaction {
+                    remote_id,
+                    target,
+                    key,
+                    sender,
+                    outbound,
+                    at,
+                } => {
+                    let conversation = conversation_of(account, target, &in_batch);
+                    out.push(Entry {
+                        scope: Scope::conversation(&account.0, &conversation, *at),
+                        payload: Payload::Reaction {
+                            account: account.0.clone(),
+                            conversation,
+                            remote_id: remote_id.clone(),
+                            target: target.clone(),
+                            key: key.clone(),
+                            sender: sender.clone(),
+                            direction: if *outbound {
+                                Direction::Outbound
+                            } else {
+                                Direction::Inbound
+                            },
+                            at: *at,
+                        },
+                    });
+                }
+                ConnectorEvent::Fetched {
+                    message,
+                    index,
+                    outcome: Ok(bytes),
+                } => {
+                    let Ok(Some(m)) = store.message(*message) else {
+                        continue;
+                    };
+                    let conversation = store
+                        .conversation(m.conversation)
+                        .ok()
+                        .flatten()
+                        .map(|c| c.remote_id)
+                        .unwrap_or_default();
+                    let (name, mime) = m
+                        .attachments
+                        .get(*index)
+                        .map(|a| (a.name.clone(), a.mime.clone()))
+                        .unwrap_or_default();
+                    out.push(attachment(
+                        account,
+                        &conversation,
+                        m.remote_id.clone().unwrap_or_else(|| format!("local:{}", message.0)),
+                        *index,
+                        name,
+                        mime,
+                        bytes,
+                        m.sent_at,
+                    ));
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+}
+
+/// The store holds this message already (so the archive does: the store is written
+/// after the archive). A placeholder that now decrypts is new content, though.
+fn already_archived(store: &dyn StoreRead, account: &AccountId, m: &crate::domain::IncomingMessage) -> bool {
+    use crate::domain::MessageKind;
+    match store.message_by_remote(account, &m.remote_id) {
+        Ok(Some((id, _))) => !(m.kind != MessageKind::System
+            && store
+                .message(id)
+                .ok()
+                .flatten()
+                .is_some_and(|stored| stored.kind == MessageKind::System)),
+        _ => false,
+    }
+}
+
+/// A file's bytes as an archive entry, in the bucket of the message it belongs to.
+#[allow(clippy::too_many_arguments)]
+pub fn attachment(
+    account: &AccountId,
+    conversation: &str,
+    message: String,
+    index: usize,
+    name: String,
+    mime: String,
+    bytes: &[u8],
+    at: Timestamp,
+) -> Entry {
+    use base64::Engine as _;
+    Entry {
+        scope: Scope::conversation(&account.0, conversation, at),
+        payload: Payload::Attachment {
+            account: account.0.clone(),
+            conversation: conversation.to_string(),
+            message,
+            index,
+            name,
+            mime,
+            sha256: crate::archive::format::sha256_hex(bytes),
+            data: base64::engine::general_purpose::STANDARD.encode(bytes),
+        },
+    }
+}
