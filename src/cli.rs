@@ -105,6 +105,24 @@ pub enum Command {
     /// Set up, list and remove messenger accounts (Matrix login, Signal link or registration)
     #[command(subcommand)]
     Account(AccountCommand),
+    /// Check, anchor and export the retention archive (docs/archive.md)
+    #[command(subcommand)]
+    Archive(crate::cli_archive::ArchiveCommand),
+    /// The inbox store: rebuild it from the archive
+    #[command(subcommand)]
+    Store(crate::cli_archive::StoreCommand),
+    /// Retention periods: what expires, and destroying it when it has
+    #[command(subcommand)]
+    Retention(crate::cli_archive::RetentionCommand),
+    /// Legal, tax and warranty holds: keep data beyond its retention period
+    #[command(subcommand)]
+    Hold(crate::cli_archive::HoldCommand),
+    /// GDPR requests of a customer: copy of their data (Art. 15/20) and erasure (Art. 17)
+    #[command(subcommand)]
+    Dsar(crate::cli_archive::DsarCommand),
+    /// Readable copies of conversations (from the archive)
+    #[command(subcommand)]
+    Export(crate::cli_archive::ExportCommand),
     /// Print shell completions
     Completions {
         #[arg(value_enum)]
@@ -453,6 +471,14 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             let mut profile = profile::open(&config, paths, &prompt)?;
             crate::cli_account::run(&config, &mut profile, cmd)
         }
+        Some(Command::Archive(cmd)) => crate::cli_archive::run_archive(&config, paths, &prompt, cmd),
+        Some(Command::Store(cmd)) => crate::cli_archive::run_store(&config, paths, &prompt, cmd),
+        Some(Command::Retention(cmd)) => {
+            crate::cli_archive::run_retention(&config, paths, &prompt, cmd)
+        }
+        Some(Command::Hold(cmd)) => crate::cli_archive::run_hold(&config, paths, &prompt, cmd),
+        Some(Command::Dsar(cmd)) => crate::cli_archive::run_dsar(&config, paths, &prompt, cmd),
+        Some(Command::Export(cmd)) => crate::cli_archive::run_export(&config, paths, &prompt, cmd),
         Some(Command::Completions { .. } | Command::Man | Command::Config(_)) => {
             Ok(ExitCode::SUCCESS)
         }
@@ -496,7 +522,7 @@ fn run_tui(
     let shared = profile::shared(store, Some(blobs))?;
     let result: Result<()> = rt.block_on(async {
         let (engine, handle) = Engine::start(shared, connectors, EngineOptions::default());
-        let engine = archived(engine, archive, &paths, demo)?;
+        let engine = archived(engine, archive, &paths, demo, config.staff_name())?;
         let engine_task = tokio::spawn(engine.run());
         let mut app = App::new(AppConfig::from_config(config, demo), Timestamp::now());
         let mouse = config.ui.mouse;
@@ -761,6 +787,7 @@ pub(crate) fn start_engine(
     profile: OpenProfile,
     connectors: Vec<Box<dyn crate::connector::Connector>>,
     options: EngineOptions,
+    staff: String,
 ) -> Result<(Engine, EngineHandle, OpenProfile2)> {
     let blobs = profile.blobs();
     let OpenProfile {
@@ -773,7 +800,7 @@ pub(crate) fn start_engine(
     } = profile;
     let shared = SharedStore::new(Box::new(store)).with_blobs(blobs);
     let (engine, handle) = Engine::start(shared, connectors, options);
-    let engine = archived(engine, archive, &paths, false)?;
+    let engine = archived(engine, archive, &paths, false, staff)?;
     Ok((
         engine,
         handle,
@@ -792,6 +819,7 @@ fn archived(
     archive: Option<crate::archive::Archive>,
     paths: &Paths,
     demo: bool,
+    staff: String,
 ) -> Result<Engine> {
     let Some(archive) = archive else {
         return Ok(engine);
@@ -803,7 +831,7 @@ fn archived(
         _ => None,
     };
     engine
-        .with_archive(archive, config)
+        .with_archive(archive, config, staff)
         .context("cannot bring the inbox store up to the archive")
 }
 
@@ -831,6 +859,7 @@ fn sync_once(
             EngineOptions {
                 exit_when_caught_up: true,
             },
+            "tresen sync".into(),
         )?;
         engine.run().await?;
         let after = handle.store().lock().stats()?;
@@ -856,7 +885,8 @@ fn daemon(
 ) -> Result<ExitCode> {
     let rt = runtime()?;
     rt.block_on(async {
-        let (engine, handle, keep) = start_engine(profile, connectors, EngineOptions::default())?;
+        let (engine, handle, keep) =
+            start_engine(profile, connectors, EngineOptions::default(), "tresen daemon".into())?;
         eprintln!(
             "tresen daemon running (PID {}, data {}); stop with SIGTERM or Ctrl-C",
             std::process::id(),
@@ -908,7 +938,8 @@ fn send(
     let conversation = find(&profile.store, key)?;
     let rt = runtime()?;
     rt.block_on(async {
-        let (engine, handle, _keep) = start_engine(profile, connectors, EngineOptions::default())?;
+        let (engine, handle, _keep) =
+            start_engine(profile, connectors, EngineOptions::default(), config.staff_name())?;
         let mut bus = handle.subscribe();
         let engine_task = tokio::spawn(engine.run());
         let id = handle

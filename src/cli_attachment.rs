@@ -107,7 +107,7 @@ fn load(
     let rt = runtime()?;
     let blob = rt.block_on(async {
         let (engine, handle, _keep): (_, _, OpenProfile2) =
-            start_engine(profile, connectors, EngineOptions::default())?;
+            start_engine(profile, connectors, EngineOptions::default(), config.staff_name())?;
         let task = tokio::spawn(engine.run());
         eprintln!("downloading {} …", sanitize_for_terminal(&meta.name, false));
         let r =

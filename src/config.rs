@@ -48,7 +48,52 @@ pub struct Config {
     /// its line; [`Config::key_overrides`] gives the checked form.
     pub keymap: BTreeMap<toml::Spanned<String>, Vec<KeyChord>>,
     pub signal: SignalConfig,
+    pub retention: RetentionConfig,
     pub accounts: Vec<AccountConfig>,
+}
+
+/// How long the archive keeps what (docs/archive.md). The periods themselves are law and
+/// live in code (`archive::retention::RULES`); the firm chooses which class applies.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RetentionConfig {
+    /// Class of a business conversation without a more specific label.
+    pub default_class: String,
+    /// Years kept for conversations of class `keine_pflicht` (the firm's deletion
+    /// concept; no statutory period).
+    pub no_statutory_years: i32,
+    /// Conversation label → the class it selects (the strictest label wins).
+    pub tags: BTreeMap<String, String>,
+}
+
+impl Default for RetentionConfig {
+    fn default() -> Self {
+        Self {
+            default_class: "handelsbrief".into(),
+            no_statutory_years: 2,
+            tags: [
+                ("angebot", "handelsbrief"),
+                ("auftragsbestaetigung", "handelsbrief"),
+                ("rechnung", "buchungsbeleg"),
+                ("gutschrift", "buchungsbeleg"),
+                ("quittung", "buchungsbeleg"),
+                ("jahresabschluss", "buch"),
+            ]
+            .into_iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect(),
+        }
+    }
+}
+
+impl RetentionConfig {
+    /// The label → class pairs.
+    pub fn tag_pairs(&self) -> Vec<(String, String)> {
+        self.tags
+            .iter()
+            .map(|(a, b)| (a.clone(), b.clone()))
+            .collect()
+    }
 }
 
 /// How tresen runs signal-cli for Signal accounts (docs/signal.md).
@@ -253,6 +298,7 @@ impl Default for Config {
             quick_replies,
             keymap: BTreeMap::new(),
             signal: SignalConfig::default(),
+            retention: RetentionConfig::default(),
             accounts: Vec::new(),
         }
     }
@@ -462,6 +508,31 @@ impl Config {
         if let Err(e) = self.signal.endpoint() {
             return Err(invalid("signal.endpoint", e));
         }
+        let classes = crate::archive::retention::CLASSES;
+        if !classes.contains(&self.retention.default_class.as_str()) {
+            return Err(invalid(
+                "retention.default_class",
+                format!(
+                    "unknown class `{}`; one of: {}",
+                    self.retention.default_class,
+                    classes.join(", ")
+                ),
+            ));
+        }
+        for (tag, class) in &self.retention.tags {
+            if !classes.contains(&class.as_str()) {
+                return Err(invalid(
+                    &format!("retention.tags.{tag}"),
+                    format!("unknown class `{class}`; one of: {}", classes.join(", ")),
+                ));
+            }
+        }
+        if !(1..=30).contains(&self.retention.no_statutory_years) {
+            return Err(invalid(
+                "retention.no_statutory_years",
+                format!("expected 1..=30, found {}", self.retention.no_statutory_years),
+            ));
+        }
         if self.logging.max_files == 0 {
             return Err(invalid("logging.max_files", "expected at least 1".into()));
         }
@@ -477,6 +548,19 @@ impl Config {
                 return Err(invalid(
                     &format!("accounts[{i}].id"),
                     "must not be empty".into(),
+                ));
+            }
+            if !a
+                .id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            {
+                return Err(invalid(
+                    &format!("accounts[{i}].id"),
+                    format!(
+                        "`{}`: use letters, digits, '-', '_' and '.' only (the id names files and archive records)",
+                        a.id
+                    ),
                 ));
             }
             if !seen.insert(&a.id) {

@@ -17,6 +17,7 @@ pub mod archive;
 pub mod attachment_io;
 pub mod cli;
 mod cli_account;
+mod cli_archive;
 mod cli_attachment;
 mod cli_signal;
 pub mod config;

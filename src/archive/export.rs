@@ -1,1 +1,501 @@
-//! Reading the archive out for people: auditor exports (GoBD Z3), DSAR bundles and transcripts.
+//! Reading the archive out for people: the tax auditor's data access (GoBD Z3, R-B8),
+//! a customer's Art. 15/20 copy (R-C10) and conversation transcripts. Everything here
+//! works from decrypted records; nothing is read from the inbox store, so an export
+//! shows what the archive proves.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::payload::Payload;
+use super::read::Record;
+use crate::domain::{ConversationUpsert, Direction, Timestamp, sanitize_for_terminal};
+
+/// A message as the archive knows it, with what happened to it later.
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    pub seq: u64,
+    pub account: String,
+    pub conversation: String,
+    pub at: Timestamp,
+    pub direction: Direction,
+    /// The customer's name or number for inbound, the staff member for outbound.
+    pub sender: String,
+    pub body: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remote_id: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub edits: Vec<(Timestamp, String)>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deleted_at: Option<Timestamp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub send_error: Option<String>,
+    /// The network's original payload (inbound), exactly as archived.
+    #[serde(skip)]
+    pub raw: Option<String>,
+    #[serde(skip)]
+    local_id: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct File {
+    pub seq: u64,
+    pub account: String,
+    pub conversation: String,
+    pub message: String,
+    pub name: String,
+    pub mime: String,
+    pub sha256: String,
+    pub size: usize,
+    #[serde(skip)]
+    pub bytes: Vec<u8>,
+}
+
+/// Everything the archive holds about the conversations a filter chose.
+#[derive(Debug, Default)]
+pub struct Collection {
+    pub conversations: BTreeMap<(String, String), ConversationUpsert>,
+    pub rows: Vec<Row>,
+    pub files: Vec<File>,
+    /// Labels ever set per conversation (for the retention class).
+    pub labels: BTreeMap<(String, String), BTreeSet<String>>,
+    /// Records whose key was destroyed (retention ended or erased): counted, not shown.
+    pub shredded: u64,
+}
+
+impl Collection {
+    /// Feeds one record; `wanted(account, conversation)` chooses the conversations.
+    pub fn add(&mut self, r: Record, wanted: &dyn Fn(&str, &str) -> bool) {
+        let Some(p) = r.payload else {
+            self.shredded += 1;
+            return;
+        };
+        let row = |account: &str, conversation: &str, at, direction, sender: &str, body: &str| Row {
+            seq: r.seq,
+            account: account.to_string(),
+            conversation: conversation.to_string(),
+            at,
+            direction,
+            sender: sender.to_string(),
+            body: body.to_string(),
+            remote_id: None,
+            attachments: Vec::new(),
+            edits: Vec::new(),
+            deleted_at: None,
+            send_error: None,
+            raw: None,
+            local_id: None,
+        };
+        match p {
+            Payload::Conversation(c) if wanted(&c.account.0, &c.remote_id) => {
+                self.conversations
+                    .insert((c.account.0.clone(), c.remote_id.clone()), c);
+            }
+            Payload::Message(m) if wanted(&m.account.0, &m.conversation_remote_id) => {
+                // A direct chat's inbound messages may carry no sender name of their own.
+                let sender = if m.sender.is_empty() {
+                    self.title(&m.account.0, &m.conversation_remote_id)
+                } else {
+                    m.sender.clone()
+                };
+                let mut x = row(
+                    &m.account.0,
+                    &m.conversation_remote_id,
+                    m.sent_at,
+                    m.direction,
+                    &sender,
+                    &m.body,
+                );
+                x.remote_id = Some(m.remote_id.clone());
+                x.attachments = m.attachments.iter().map(|a| a.name.clone()).collect();
+                x.raw = m.raw.clone();
+                self.rows.push(x);
+            }
+            Payload::Outgoing {
+                local_id,
+                account,
+                conversation,
+                staff,
+                body,
+                attachments,
+                at,
+            } if wanted(&account, &conversation) => {
+                let mut x = row(&account, &conversation, at, Direction::Outbound, &staff, &body);
+                x.attachments = attachments.iter().map(|a| a.name.clone()).collect();
+                x.local_id = Some(local_id);
+                self.rows.push(x);
+            }
+            Payload::SendResult {
+                local_id,
+                account,
+                conversation,
+                remote_id,
+                error,
+                ..
+            } if wanted(&account, &conversation) => {
+                if let Some(x) = self.rows.iter_mut().rev().find(|x| x.local_id == Some(local_id)) {
+                    x.remote_id = remote_id.or(x.remote_id.take());
+                    x.send_error = error;
+                }
+            }
+            Payload::Edit {
+                account,
+                conversation,
+                remote_id,
+                body,
+                at,
+            } if wanted(&account, &conversation) => {
+                if let Some(x) = self.find(&account, &remote_id) {
+                    x.edits.push((at, body));
+                }
+            }
+            Payload::Delete {
+                account,
+                conversation,
+                remote_id,
+                at,
+            } if wanted(&account, &conversation) => {
+                if let Some(x) = self.find(&account, &remote_id) {
+                    x.deleted_at = Some(at);
+                }
+            }
+            Payload::Attachment {
+                account,
+                conversation,
+                message,
+                name,
+                mime,
+                sha256,
+                data,
+                ..
+            } if wanted(&account, &conversation) => {
+                use base64::Engine as _;
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(data)
+                    .unwrap_or_default();
+                self.files.push(File {
+                    seq: r.seq,
+                    account,
+                    conversation,
+                    message,
+                    name,
+                    mime,
+                    sha256,
+                    size: bytes.len(),
+                    bytes,
+                });
+            }
+            Payload::Classify {
+                account,
+                conversation,
+                labels,
+                ..
+            } if wanted(&account, &conversation) => {
+                self.labels
+                    .entry((account, conversation))
+                    .or_default()
+                    .extend(labels);
+            }
+            _ => {}
+        }
+    }
+
+    fn find(&mut self, account: &str, remote_id: &str) -> Option<&mut Row> {
+        self.rows
+            .iter_mut()
+            .rev()
+            .find(|x| x.account == account && x.remote_id.as_deref() == Some(remote_id))
+    }
+
+    pub fn title(&self, account: &str, conversation: &str) -> String {
+        self.conversations
+            .get(&(account.to_string(), conversation.to_string()))
+            .map(|c| c.title.clone())
+            .unwrap_or_else(|| conversation.to_string())
+    }
+}
+
+/// Text that will be shown somewhere else: no control characters, no escape sequences.
+fn clean(s: &str) -> String {
+    sanitize_for_terminal(s, true).into_owned()
+}
+
+pub fn html_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in clean(s).chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn local_time(t: Timestamp) -> String {
+    t.to_local().format("%d.%m.%Y %H:%M").to_string()
+}
+
+/// A conversation as plain text, oldest first.
+pub fn transcript_txt(title: &str, rows: &[&Row]) -> String {
+    let mut out = format!("Gesprächsverlauf / Transcript: {}\n\n", clean(title));
+    for r in rows {
+        let dir = match r.direction {
+            Direction::Inbound => "←",
+            Direction::Outbound => "→",
+        };
+        let _ = writeln!(out, "[{}] {dir} {}:", local_time(r.at), clean(&r.sender));
+        for line in clean(&r.body).lines() {
+            let _ = writeln!(out, "    {line}");
+        }
+        for a in &r.attachments {
+            let _ = writeln!(out, "    [Anhang / attachment: {}]", clean(a));
+        }
+        for (at, body) in &r.edits {
+            let _ = writeln!(out, "    [bearbeitet / edited {}: {}]", local_time(*at), clean(body));
+        }
+        if let Some(at) = r.deleted_at {
+            let _ = writeln!(out, "    [vom Absender gelöscht / deleted by the sender {}]", local_time(at));
+        }
+        if let Some(e) = &r.send_error {
+            let _ = writeln!(out, "    [nicht zugestellt / not sent: {}]", clean(e));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// A conversation as a self-contained HTML page (no scripts, no remote resources).
+pub fn transcript_html(title: &str, rows: &[&Row]) -> String {
+    let mut out = String::new();
+    let t = html_escape(title);
+    let _ = write!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"de\"><head><meta charset=\"utf-8\">\
+         <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\
+         <title>{t}</title><style>\
+         body{{font-family:sans-serif;max-width:48em;margin:2em auto}}\
+         .m{{margin:.6em 0;padding:.4em .7em;border-radius:6px;white-space:pre-wrap}}\
+         .in{{background:#eef}}.out{{background:#efe;margin-left:4em}}\
+         .meta{{color:#555;font-size:.85em}}</style></head><body>\n<h1>{t}</h1>\n"
+    );
+    for r in rows {
+        let class = match r.direction {
+            Direction::Inbound => "in",
+            Direction::Outbound => "out",
+        };
+        let _ = write!(
+            out,
+            "<div class=\"m {class}\"><div class=\"meta\">{} · {}</div>{}",
+            local_time(r.at),
+            html_escape(&r.sender),
+            html_escape(&r.body)
+        );
+        for a in &r.attachments {
+            let _ = write!(out, "<div class=\"meta\">📎 {}</div>", html_escape(a));
+        }
+        for (at, body) in &r.edits {
+            let _ = write!(
+                out,
+                "<div class=\"meta\">bearbeitet {}: {}</div>",
+                local_time(*at),
+                html_escape(body)
+            );
+        }
+        if let Some(at) = r.deleted_at {
+            let _ = write!(out, "<div class=\"meta\">vom Absender gelöscht {}</div>", local_time(at));
+        }
+        if let Some(e) = &r.send_error {
+            let _ = write!(out, "<div class=\"meta\">nicht zugestellt: {}</div>", html_escape(e));
+        }
+        out.push_str("</div>\n");
+    }
+    out.push_str("</body></html>\n");
+    out
+}
+
+/// One CSV field: always quoted, quotes doubled, line breaks kept (the index says so).
+fn csv(s: &str) -> String {
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
+/// Writes `dir/name` without ever replacing a file that is there.
+pub fn write_new(dir: &Path, name: &str, data: &[u8]) -> std::io::Result<PathBuf> {
+    use std::io::Write;
+    let path = dir.join(name);
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)?;
+    f.write_all(data)?;
+    f.sync_all()?;
+    Ok(path)
+}
+
+pub struct Supplier<'a> {
+    pub name: &'a str,
+    pub location: &'a str,
+    pub comment: &'a str,
+}
+
+/// The auditor's export (GoBD Z3): `nachrichten.csv`, `anhaenge.csv`, the files,
+/// `originale/` (the network's payloads), `index.xml` after the Beschreibungsstandard,
+/// and `manifest.sha256` over everything. Returns the number of messages.
+pub fn auditor(
+    out: &Path,
+    rows: &[(&Row, String, String)],
+    files: &[&File],
+    supplier: &Supplier<'_>,
+    from: chrono::NaiveDate,
+    to: chrono::NaiveDate,
+) -> std::io::Result<usize> {
+    let mut written: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut msgs = String::from(
+        "\"seq\";\"zeitpunkt_utc\";\"richtung\";\"konto\";\"gespraech\";\"gespraech_name\";\"absender\";\"text\";\"anhaenge\";\"netz_id\";\"klasse\";\"original\"\r\n",
+    );
+    for (r, title, class) in rows {
+        let original = if r.raw.is_some() {
+            format!("originale/{}.json", r.seq)
+        } else {
+            String::new()
+        };
+        if let Some(raw) = &r.raw {
+            written.push((original.clone(), raw.as_bytes().to_vec()));
+        }
+        let body = match r.edits.last() {
+            Some((_, e)) => format!("{}\n[bearbeitet: {}]", r.body, e),
+            None => r.body.clone(),
+        };
+        let _ = write!(
+            msgs,
+            "{};{};{};{};{};{};{};{};{};{};{};{}\r\n",
+            r.seq,
+            csv(&r.at.rfc3339()),
+            csv(match r.direction {
+                Direction::Inbound => "eingang",
+                Direction::Outbound => "ausgang",
+            }),
+            csv(&r.account),
+            csv(&r.conversation),
+            csv(&clean(title)),
+            csv(&clean(&r.sender)),
+            csv(&clean(&body)),
+            csv(&r.attachments.iter().map(|a| clean(a)).collect::<Vec<_>>().join(", ")),
+            csv(r.remote_id.as_deref().unwrap_or("")),
+            csv(class),
+            csv(&original),
+        );
+    }
+    let mut att = String::from(
+        "\"seq\";\"konto\";\"gespraech\";\"nachricht\";\"name\";\"typ\";\"groesse\";\"sha256\";\"datei\"\r\n",
+    );
+    for f in files {
+        let file = format!("dateien/{}-{}", &f.sha256[..16.min(f.sha256.len())], crate::domain::safe_file_name(&f.name));
+        let _ = write!(
+            att,
+            "{};{};{};{};{};{};{};{};{}\r\n",
+            f.seq,
+            csv(&f.account),
+            csv(&f.conversation),
+            csv(&f.message),
+            csv(&clean(&f.name)),
+            csv(&f.mime),
+            f.size,
+            csv(&f.sha256),
+            csv(&file)
+        );
+        written.push((file, f.bytes.clone()));
+    }
+    written.push(("nachrichten.csv".into(), msgs.into_bytes()));
+    written.push(("anhaenge.csv".into(), att.into_bytes()));
+    written.push((
+        "index.xml".into(),
+        index_xml(supplier, from, to).into_bytes(),
+    ));
+    std::fs::create_dir_all(out.join("originale"))?;
+    std::fs::create_dir_all(out.join("dateien"))?;
+    let mut manifest = String::new();
+    let mut seen = BTreeSet::new();
+    for (name, data) in &written {
+        if !seen.insert(name.clone()) {
+            continue; // the same file attached twice
+        }
+        let (dir, file) = match name.rsplit_once('/') {
+            Some((d, f)) => (out.join(d), f.to_string()),
+            None => (out.to_path_buf(), name.clone()),
+        };
+        write_new(&dir, &file, data)?;
+        let _ = writeln!(manifest, "{}  {name}", super::format::sha256_hex(data));
+    }
+    write_new(out, "manifest.sha256", manifest.as_bytes())?;
+    Ok(rows.len())
+}
+
+fn xml(s: &str) -> String {
+    html_escape(s)
+}
+
+/// `index.xml` after the Beschreibungsstandard (DTD gdpdu-01-08-2002): two tables,
+/// semicolon-separated, UTF-8, every field quoted.
+pub fn index_xml(s: &Supplier<'_>, from: chrono::NaiveDate, to: chrono::NaiveDate) -> String {
+    let col = |name: &str, desc: &str, kind: &str| {
+        format!(
+            "        <VariableColumn><Name>{name}</Name><Description>{desc}</Description>{kind}</VariableColumn>\n"
+        )
+    };
+    let text = "<AlphaNumeric/>";
+    let num = "<Numeric/>";
+    let table = |url: &str, name: &str, desc: &str, key: &str, cols: String| {
+        format!(
+            "    <Table>\n      <URL>{url}</URL>\n      <Name>{name}</Name>\n      <Description>{desc}</Description>\n      \
+             <Validity><Range><From>{}</From><To>{}</To></Range></Validity>\n      <UTF8/>\n      \
+             <DecimalSymbol>,</DecimalSymbol>\n      <DigitGroupingSymbol>.</DigitGroupingSymbol>\n      <VariableLength>\n        \
+             <ColumnDelimiter>;</ColumnDelimiter>\n        <RecordDelimiter>&#13;&#10;</RecordDelimiter>\n        \
+             <TextEncapsulator>\"</TextEncapsulator>\n        <VariablePrimaryKey><Name>{key}</Name><Description>Laufende Nummer im Archiv</Description><Numeric/></VariablePrimaryKey>\n{cols}      </VariableLength>\n    </Table>\n",
+            from.format("%d.%m.%Y"),
+            to.format("%d.%m.%Y")
+        )
+    };
+    let messages = [
+        col("zeitpunkt_utc", "Zeitpunkt (RFC 3339, UTC)", text),
+        col("richtung", "eingang oder ausgang", text),
+        col("konto", "Geschäftliches Messenger-Konto", text),
+        col("gespraech", "Kennung des Gesprächs im Netz", text),
+        col("gespraech_name", "Name des Gesprächs", text),
+        col("absender", "Kunde (Eingang) oder Mitarbeiter (Ausgang)", text),
+        col("text", "Nachrichtentext", text),
+        col("anhaenge", "Namen der Anhänge", text),
+        col("netz_id", "Kennung der Nachricht im Netz", text),
+        col("klasse", "Aufbewahrungsklasse", text),
+        col("original", "Datei mit der Nachricht im Originalformat", text),
+    ]
+    .concat();
+    let files = [
+        col("konto", "Geschäftliches Messenger-Konto", text),
+        col("gespraech", "Kennung des Gesprächs im Netz", text),
+        col("nachricht", "Kennung der Nachricht (netz_id oder local:Nummer)", text),
+        col("name", "Dateiname", text),
+        col("typ", "MIME-Typ", text),
+        col("groesse", "Größe in Bytes", num),
+        col("sha256", "SHA-256 der Datei", text),
+        col("datei", "Pfad der Datei in diesem Export", text),
+    ]
+    .concat();
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!DOCTYPE DataSet SYSTEM \"gdpdu-01-08-2002.dtd\">\n<DataSet>\n  \
+         <Version>1.0</Version>\n  <DataSupplier>\n    <Name>{}</Name>\n    <Location>{}</Location>\n    <Comment>{}</Comment>\n  </DataSupplier>\n  \
+         <Media>\n    <Name>tresen Datenüberlassung</Name>\n{}{}  </Media>\n</DataSet>\n",
+        xml(s.name),
+        xml(s.location),
+        xml(s.comment),
+        table("nachrichten.csv", "Nachrichten", "Geschäftliche Messenger-Nachrichten (Handels- und Geschäftsbriefe)", "seq", messages),
+        table("anhaenge.csv", "Anhaenge", "Dateien zu den Nachrichten", "seq", files),
+    )
+}

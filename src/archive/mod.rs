@@ -497,7 +497,8 @@ impl Archive {
         let tag = head_tag(&self.head_key, &body);
         let path = self.dir.join("HEAD");
         let tmp = self.dir.join("HEAD.tmp");
-        let r = std::fs::write(&tmp, format!("{body} {tag}\n")).and_then(|()| std::fs::rename(&tmp, &path));
+        let r = write_private_nosync(&tmp, format!("{body} {tag}\n").as_bytes())
+            .and_then(|()| std::fs::rename(&tmp, &path));
         if let Err(e) = r {
             tracing::warn!(error = %e, "archive HEAD not updated");
         }
@@ -510,6 +511,18 @@ pub(crate) fn head_tag(key: &keys::Key, body: &str) -> String {
         .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
     mac.update(body.as_bytes());
     hex::encode(mac.finalize().into_bytes())
+}
+
+/// A small owner-only file, not synced (see `write_head_file`).
+pub(crate) fn write_private_nosync(path: &Path, data: &[u8]) -> std::io::Result<()> {
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(0o600);
+    }
+    o.open(path)?.write_all(data)
 }
 
 fn set_private(path: &Path) {

@@ -133,6 +133,10 @@ pub enum EngineError {
     Blob(#[from] BlobError),
     #[error("not archived, so not sent: {0}")]
     Archive(#[from] ArchiveError),
+    #[error(
+        "the archive cannot be written ({0}); nothing new was stored or acknowledged, the next run fetches it again"
+    )]
+    NotArchived(String),
 }
 
 /// A file the office attaches to an outgoing message.
@@ -310,6 +314,10 @@ pub struct Engine {
     /// A batch the archive could not take; retried before any new event is read, so a
     /// connector is never told more was kept than really was.
     stalled: Option<Vec<(AccountId, ConnectorEvent)>>,
+    /// Who works here (label changes are archived with this name).
+    staff: String,
+    /// Why a `sync --once` engine stopped early.
+    failed: Option<String>,
 }
 
 type FetchReply = oneshot::Sender<Result<BlobId, EngineError>>;
@@ -399,6 +407,8 @@ impl Engine {
             capture: capture::Capture::default(),
             archive_problem,
             stalled: None,
+            staff: String::new(),
+            failed: None,
         };
         (engine, handle)
     }
@@ -410,7 +420,9 @@ impl Engine {
         mut self,
         mut archive: Archive,
         config: Option<(String, String)>,
+        staff: String,
     ) -> Result<Self, EngineError> {
+        self.staff = staff;
         let applied = self
             .store
             .read(|s| crate::archive::replay::applied_seq(s))?;
@@ -444,7 +456,7 @@ impl Engine {
                         text,
                     },
                 }])?;
-                if let Err(e) = std::fs::write(&mark, &sha) {
+                if let Err(e) = crate::archive::write_private_nosync(&mark, sha.as_bytes()) {
                     tracing::warn!(error = %e, "config mark not written; the next start archives the config again");
                 }
             }
@@ -484,7 +496,10 @@ impl Engine {
             }
         }
         self.stop().await;
-        Ok(())
+        match self.failed.take() {
+            Some(e) => Err(EngineError::NotArchived(e)),
+            None => Ok(()),
+        }
     }
 
     /// Group commit: every durable commit costs an fsync, so while events keep coming we
@@ -591,8 +606,12 @@ impl Engine {
             Err(e) => {
                 tracing::error!(error = %e, events = batch.len(), "archive write failed; holding the events and retrying");
                 self.set_archive_problem(Some(e.to_string()));
-                // While stopping there is no retry: the connectors re-deliver after the
-                // next start, since no position was stored.
+                if self.options.exit_when_caught_up {
+                    // `sync --once` stops and says so; nothing of the batch was stored,
+                    // so the next run fetches it again.
+                    self.failed = Some(e.to_string());
+                    return true;
+                }
                 self.stalled = Some(batch);
                 return false;
             }
@@ -834,10 +853,24 @@ impl Engine {
                     let _ = reply.send(result);
                 }
             }
-            EngineCommand::Local(op) => match self.apply(std::slice::from_ref(&op)) {
-                Ok(a) => self.publish(&a),
-                Err(e) => tracing::warn!(error = %e, "local change rejected"),
-            },
+            EngineCommand::Local(op) => {
+                // A label can change a conversation's retention class: archived first,
+                // with who changed it (R-B2, R-B5).
+                if let Op::SetLabels {
+                    conversation,
+                    labels,
+                } = &op
+                    && let Err(e) = self.archive_labels(*conversation, labels)
+                {
+                    tracing::warn!(error = %e, "label change not archived, so not made");
+                    self.set_archive_problem(Some(e.to_string()));
+                    return;
+                }
+                match self.apply(std::slice::from_ref(&op)) {
+                    Ok(a) => self.publish(&a),
+                    Err(e) => tracing::warn!(error = %e, "local change rejected"),
+                }
+            }
             EngineCommand::Viewed(id) => {
                 let conv = self.store.lock().conversation(id);
                 let Ok(Some(conv)) = conv else { return };
@@ -1148,6 +1181,30 @@ impl Engine {
 }
 
 impl Engine {
+    fn archive_labels(&mut self, conversation: ConversationId, labels: &[String]) -> Result<(), EngineError> {
+        let Some(archive) = self.archive.as_mut() else {
+            return Ok(());
+        };
+        let Some(conv) = self.store.read(|s| s.conversation(conversation))? else {
+            return Ok(());
+        };
+        if conv.labels == labels {
+            return Ok(());
+        }
+        let now = Timestamp::now();
+        archive.append(vec![Entry {
+            scope: Scope::System,
+            payload: Payload::Classify {
+                account: conv.account.0.clone(),
+                conversation: conv.remote_id.clone(),
+                labels: labels.to_vec(),
+                by: self.staff.clone(),
+                at: now,
+            },
+        }])?;
+        Ok(())
+    }
+
     fn archive_outgoing(
         &mut self,
         conv: &crate::domain::Conversation,

@@ -102,6 +102,18 @@ impl BlobStore {
         Ok(id)
     }
 
+    /// Deletes a file (its retention ended, or it was erased). Missing is fine.
+    pub fn remove(&self, id: &BlobId) -> Result<(), BlobError> {
+        let Some(path) = self.path(id) else {
+            return Ok(());
+        };
+        match std::fs::remove_file(&path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(self.io(e)),
+        }
+    }
+
     pub fn contains(&self, id: &BlobId) -> bool {
         self.path(id).is_some_and(|p| p.exists())
     }

@@ -325,6 +325,48 @@ impl MemoryStore {
                     applied.conversations.insert(*id);
                 }
             }
+            Op::Purge {
+                account,
+                remote_id,
+                from,
+                to,
+            } => {
+                let Some(&conv) = self.by_remote.get(&(account.0.clone(), remote_id.clone())) else {
+                    return Ok(());
+                };
+                let doomed: Vec<MessageId> = self
+                    .messages
+                    .iter()
+                    .filter(|(_, (_, m))| m.conversation == conv && m.sent_at >= *from && m.sent_at <= *to)
+                    .map(|(id, _)| *id)
+                    .collect();
+                let mut blobs = std::collections::BTreeSet::new();
+                for id in &doomed {
+                    if let Some((_, m)) = self.messages.remove(id) {
+                        blobs.extend(m.attachments.into_iter().filter_map(|a| a.blob));
+                        if let Some(r) = m.remote_id {
+                            self.message_by_remote.remove(&(account.0.clone(), r));
+                        }
+                    }
+                }
+                self.reaction_ids.retain(|_, (m, _)| !doomed.contains(m));
+                applied.purged += doomed.len();
+                for b in blobs {
+                    if !self
+                        .messages
+                        .values()
+                        .any(|(_, m)| m.attachments.iter().any(|a| a.blob.as_ref() == Some(&b)))
+                    {
+                        applied.purged_blobs.push(b);
+                    }
+                }
+                if !self.messages.values().any(|(_, m)| m.conversation == conv) {
+                    self.conversations.remove(&conv);
+                    self.by_remote.remove(&(account.0.clone(), remote_id.clone()));
+                } else {
+                    applied.conversations.insert(conv);
+                }
+            }
             Op::SetHealth {
                 account,
                 health,

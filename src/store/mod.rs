@@ -132,6 +132,16 @@ pub enum Op {
         conversation: ConversationId,
         body: String,
     },
+    /// Removes a conversation's messages (and notes, reactions) sent in `[from, to]`,
+    /// and the conversation itself if nothing is left: what the archive's retention run
+    /// or an erasure destroyed must not live on in the inbox. Attachment files no other
+    /// message uses are reported in [`Applied::purged_blobs`] for the caller to delete.
+    Purge {
+        account: AccountId,
+        remote_id: String,
+        from: Timestamp,
+        to: Timestamp,
+    },
     /// Where a connector resumes after a restart (e.g. a Matrix sync token). Written in
     /// the same transaction as the events before it, so a position never runs ahead of
     /// what is stored: a crash re-delivers, and idempotent writes drop the repeats.
@@ -179,6 +189,10 @@ pub struct Applied {
     pub queued: Vec<MessageId>,
     /// Messages actually inserted (replays of known remote ids are not counted).
     pub inserted: usize,
+    /// Messages removed by [`Op::Purge`].
+    pub purged: usize,
+    /// Attachment files no message refers to any more after a purge.
+    pub purged_blobs: Vec<BlobId>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]

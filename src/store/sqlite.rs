@@ -850,6 +850,78 @@ impl Writer<'_> {
         Ok(())
     }
 
+    fn purge(&mut self, account: &AccountId, remote_id: &str, from: Timestamp, to: Timestamp) -> Result<()> {
+        let conv: Option<i64> = self
+            .tx
+            .prepare_cached("SELECT id FROM conversations WHERE account = ?1 AND remote_id = ?2")?
+            .query_row(params![account.0, remote_id], |r| r.get(0))
+            .optional()?;
+        let Some(conv) = conv else { return Ok(()) };
+        let doomed: Vec<(i64, String, Option<String>, Option<String>)> = self
+            .tx
+            .prepare_cached(
+                "SELECT id, body, attachments, remote_id FROM messages \
+                 WHERE conversation = ?1 AND sent_at BETWEEN ?2 AND ?3",
+            )?
+            .query_map(params![conv, from.0, to.0], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut blobs = std::collections::BTreeSet::new();
+        for (id, body, attachments, remote) in &doomed {
+            self.tx
+                .prepare_cached(
+                    "INSERT INTO messages_fts (messages_fts, rowid, body) VALUES ('delete', ?1, ?2)",
+                )?
+                .execute(params![id, body])?;
+            self.tx
+                .prepare_cached("DELETE FROM messages WHERE id = ?1")?
+                .execute([id])?;
+            if let Some(remote) = remote {
+                self.tx
+                    .prepare_cached("DELETE FROM reactions WHERE account = ?1 AND target = ?2")?
+                    .execute(params![account.0, remote])?;
+            }
+            let list: Vec<Attachment> = attachments
+                .as_deref()
+                .and_then(|a| serde_json::from_str(a).ok())
+                .unwrap_or_default();
+            blobs.extend(list.into_iter().filter_map(|a| a.blob));
+        }
+        self.applied.purged += doomed.len();
+        for blob in blobs {
+            let used: i64 = self
+                .tx
+                .prepare_cached("SELECT count(*) FROM messages WHERE attachments LIKE '%' || ?1 || '%'")?
+                .query_row([&blob.0], |r| r.get(0))?;
+            if used == 0 {
+                self.applied.purged_blobs.push(blob);
+            }
+        }
+        let left: i64 = self
+            .tx
+            .prepare_cached("SELECT count(*) FROM messages WHERE conversation = ?1")?
+            .query_row([conv], |r| r.get(0))?;
+        if left == 0 {
+            // Nothing left to keep the customer's name and number for.
+            self.tx
+                .prepare_cached(
+                    "INSERT INTO conversations_fts (conversations_fts, rowid, title, contact_name, contact_identity) \
+                     SELECT 'delete', id, title, contact_name, contact_identity FROM conversations WHERE id = ?1",
+                )?
+                .execute([conv])?;
+            self.tx
+                .prepare_cached("DELETE FROM drafts WHERE conversation = ?1")?
+                .execute([conv])?;
+            self.tx
+                .prepare_cached("DELETE FROM conversations WHERE id = ?1")?
+                .execute([conv])?;
+        } else {
+            self.applied.conversations.insert(ConversationId(conv));
+        }
+        Ok(())
+    }
+
     fn index_body(&mut self, id: i64, body: &str) -> Result<()> {
         self.tx
             .prepare_cached("INSERT INTO messages_fts (rowid, body) VALUES (?1, ?2)")?
@@ -1157,6 +1229,12 @@ impl Writer<'_> {
                         .execute(params![conversation.0, body])?;
                 }
             }
+            Op::Purge {
+                account,
+                remote_id,
+                from,
+                to,
+            } => self.purge(account, remote_id, *from, *to)?,
             Op::SetSyncPosition { account, position } => {
                 self.tx
                     .prepare_cached(
