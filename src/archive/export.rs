@@ -34,6 +34,9 @@ pub struct Row {
     pub deleted_at: Option<Timestamp>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub send_error: Option<String>,
+    /// Delivery and read confirmations from the network, as they came.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub receipts: Vec<(Timestamp, crate::domain::Delivery)>,
     /// The network's original payload (inbound), exactly as archived.
     #[serde(skip)]
     pub raw: Option<String>,
@@ -87,6 +90,7 @@ impl Collection {
             edits: Vec::new(),
             deleted_at: None,
             send_error: None,
+            receipts: Vec::new(),
             raw: None,
             local_id: None,
         };
@@ -151,6 +155,17 @@ impl Collection {
             } if wanted(&account, &conversation) => {
                 if let Some(x) = self.find(&account, &remote_id) {
                     x.edits.push((at, body));
+                }
+            }
+            Payload::Receipt {
+                account,
+                conversation,
+                remote_id,
+                delivery,
+                at,
+            } if wanted(&account, &conversation) => {
+                if let Some(x) = self.find(&account, &remote_id) {
+                    x.receipts.push((at, delivery));
                 }
             }
             Payload::Delete {
@@ -243,6 +258,14 @@ fn local_time(t: Timestamp) -> String {
     t.to_local().format("%d.%m.%Y %H:%M").to_string()
 }
 
+fn receipt_de(d: crate::domain::Delivery) -> &'static str {
+    match d {
+        crate::domain::Delivery::Read => "gelesen / read",
+        crate::domain::Delivery::Delivered => "zugestellt / delivered",
+        _ => "Status / state",
+    }
+}
+
 /// A conversation as plain text, oldest first.
 pub fn transcript_txt(title: &str, rows: &[&Row]) -> String {
     let mut out = format!("Gesprächsverlauf / Transcript: {}\n\n", clean(title));
@@ -266,6 +289,9 @@ pub fn transcript_txt(title: &str, rows: &[&Row]) -> String {
         }
         if let Some(e) = &r.send_error {
             let _ = writeln!(out, "    [nicht zugestellt / not sent: {}]", clean(e));
+        }
+        if let Some((at, d)) = r.receipts.last() {
+            let _ = writeln!(out, "    [{} {}]", receipt_de(*d), local_time(*at));
         }
         out.push('\n');
     }
@@ -314,6 +340,9 @@ pub fn transcript_html(title: &str, rows: &[&Row]) -> String {
         }
         if let Some(e) = &r.send_error {
             let _ = write!(out, "<div class=\"meta\">nicht zugestellt: {}</div>", html_escape(e));
+        }
+        if let Some((at, d)) = r.receipts.last() {
+            let _ = write!(out, "<div class=\"meta\">{} {}</div>", receipt_de(*d), local_time(*at));
         }
         out.push_str("</div>\n");
     }

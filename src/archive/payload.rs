@@ -40,6 +40,15 @@ pub enum Payload {
         error: Option<String>,
         at: Timestamp,
     },
+    /// The network confirmed delivery or reading of a message (evidence that a business
+    /// letter reached the customer).
+    Receipt {
+        account: String,
+        conversation: String,
+        remote_id: String,
+        delivery: crate::domain::Delivery,
+        at: Timestamp,
+    },
     Edit {
         account: String,
         conversation: String,
@@ -134,6 +143,7 @@ impl Payload {
             Payload::Message(_) => "message",
             Payload::Outgoing { .. } => "outgoing",
             Payload::SendResult { .. } => "send_result",
+            Payload::Receipt { .. } => "receipt",
             Payload::Edit { .. } => "edit",
             Payload::Delete { .. } => "delete",
             Payload::Reaction { .. } => "reaction",

@@ -137,6 +137,16 @@ impl Replay {
                 },
                 at,
             }),
+            Payload::Receipt {
+                account,
+                remote_id,
+                delivery,
+                ..
+            } => ops.push(Op::Receipt {
+                account: AccountId(account),
+                remote_id,
+                delivery,
+            }),
             Payload::Edit {
                 account,
                 remote_id,

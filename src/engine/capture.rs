@@ -1,7 +1,7 @@
 //! What of a batch of connector events goes to the archive (R-B1): messages with the
 //! network's original payload, outgoing results, edits, deletions, reactions, files and
-//! conversations as first seen or changed. Receipts, typing and health are not business
-//! letters and are not archived.
+//! conversations as first seen or changed, and receipts (proof a letter arrived).
+//! Typing and health are not business records and are not archived.
 
 use std::collections::HashMap;
 
@@ -83,6 +83,19 @@ impl Capture {
                             conversation,
                             remote_id: outcome.as_ref().ok().cloned(),
                             error: outcome.as_ref().err().cloned(),
+                            at: now,
+                        },
+                    });
+                }
+                ConnectorEvent::Receipt { remote_id, delivery } => {
+                    let conversation = conversation_of(account, remote_id, &in_batch);
+                    out.push(Entry {
+                        scope: Scope::conversation(&account.0, &conversation, now),
+                        payload: Payload::Receipt {
+                            account: account.0.clone(),
+                            conversation,
+                            remote_id: remote_id.clone(),
+                            delivery: *delivery,
                             at: now,
                         },
                     });

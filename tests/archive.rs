@@ -1,0 +1,352 @@
+//! The retention archive through the binary: capture, verify and its tamper matrix,
+//! torn tails, anchors, wrong key, disk full, rebuild, transcripts (R-B1…R-B4).
+
+mod support;
+
+use std::path::{Path, PathBuf};
+
+use support::*;
+
+/// A profile whose archive holds three segments (two sealed) of real records.
+fn built() -> Profile {
+    let p = Profile::with_demo_account();
+    let out = p.run(&["sync", "--once"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    for round in 0..3 {
+        for i in 0..2 {
+            let out = p.run(&["send", "1", &format!("Antwort {round}.{i}")]);
+            assert!(out.status.success(), "{}", stderr(&out));
+        }
+        if round < 2 {
+            let out = p.run(&["archive", "seal"]);
+            assert!(out.status.success(), "{}", stderr(&out));
+        }
+    }
+    p
+}
+
+fn archive_dir(p: &Profile) -> PathBuf {
+    p.data.join("archive")
+}
+
+fn copy(p: &Profile) -> Profile {
+    let q = Profile::with_demo_account();
+    let status = std::process::Command::new("cp")
+        .args(["-a"])
+        .arg(&p.data)
+        .arg(&q.data)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    q
+}
+
+fn lines(path: &Path) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+fn write_lines(path: &Path, lines: &[String]) {
+    let mut text = lines.join("\n");
+    text.push('\n');
+    std::fs::write(path, text).unwrap();
+}
+
+fn seq_of(line: &str) -> u64 {
+    let v: serde_json::Value = serde_json::from_str(line).unwrap();
+    v["seq"].as_u64().unwrap()
+}
+
+fn verify_json(p: &Profile, extra: &[&str]) -> (Option<i32>, serde_json::Value) {
+    let mut args = vec!["archive", "verify", "--json"];
+    args.extend_from_slice(extra);
+    let out = p.run(&args);
+    let v = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {} / {}", stdout(&out), stderr(&out)));
+    (out.status.code(), v)
+}
+
+fn assert_bad(p: &Profile, code: &str, seq: u64, extra: &[&str]) {
+    let (rc, v) = verify_json(p, extra);
+    assert_eq!(rc, Some(1), "{v}");
+    assert_eq!(v["ok"], false, "{v}");
+    assert_eq!(v["problem"]["code"], code, "{v}");
+    assert_eq!(v["problem"]["seq"], seq, "{v}");
+}
+
+// R-B2, R-B4: a clean archive verifies, and every kind of tampering is found at the
+// right record.
+#[test]
+fn verify_finds_every_kind_of_tampering_at_its_position() {
+    let base = built();
+    let (rc, v) = verify_json(&base, &[]);
+    assert_eq!(rc, Some(0), "{v}");
+    assert_eq!(v["sealed"], 2, "{v}");
+    assert_eq!(v["segments"], 3, "{v}");
+    let total = v["records"].as_u64().unwrap();
+    assert!(total >= 12, "{v}");
+    assert_eq!(v["checked"], total, "every record decrypted and matched: {v}");
+    let text = stdout(&base.run(&["archive", "verify"]));
+    assert!(text.contains("archive intact"), "{text}");
+
+    let seg1 = |p: &Profile| archive_dir(p).join("seg-000001.jsonl");
+    let seg3 = |p: &Profile| archive_dir(p).join("seg-000003.jsonl");
+
+    // A flipped byte in the encrypted content (base64 stays valid).
+    let p = copy(&base);
+    let mut l = lines(&seg1(&p));
+    let target = seq_of(&l[2]);
+    let at = l[2].find("\"ct\":\"").unwrap() + 10;
+    let mut bytes = l[2].clone().into_bytes();
+    bytes[at] = if bytes[at] == b'A' { b'B' } else { b'A' };
+    l[2] = String::from_utf8(bytes).unwrap();
+    write_lines(&seg1(&p), &l);
+    assert_bad(&p, "content_mismatch", target, &[]);
+
+    // A changed header field (the archiving time).
+    let p = copy(&base);
+    let mut l = lines(&seg3(&p));
+    let target = seq_of(&l[1]);
+    l[1] = l[1].replacen("\"ts\":1", "\"ts\":2", 1);
+    write_lines(&seg3(&p), &l);
+    assert_bad(&p, "hash_mismatch", target, &[]);
+
+    // A deleted record.
+    let p = copy(&base);
+    let mut l = lines(&seg3(&p));
+    let target = seq_of(&l[1]);
+    l.remove(1);
+    write_lines(&seg3(&p), &l);
+    assert_bad(&p, "chain_break", target, &[]);
+
+    // Two records swapped.
+    let p = copy(&base);
+    let mut l = lines(&seg3(&p));
+    let target = seq_of(&l[0]);
+    l.swap(0, 1);
+    write_lines(&seg3(&p), &l);
+    assert_bad(&p, "chain_break", target, &[]);
+
+    // The open segment cut short at a record boundary: HEAD knows better.
+    let p = copy(&base);
+    let mut l = lines(&seg3(&p));
+    let target = seq_of(&l[l.len() - 2]);
+    l.truncate(l.len() - 2);
+    write_lines(&seg3(&p), &l);
+    assert_bad(&p, "truncated", target, &[]);
+
+    // A sealed segment cut short: its manifest knows better.
+    let p = copy(&base);
+    let mut l = lines(&seg1(&p));
+    let target = seq_of(l.last().unwrap());
+    l.pop();
+    write_lines(&seg1(&p), &l);
+    assert_bad(&p, "truncated", target, &[]);
+
+    // A manifest replaced by an edited one (its signature no longer fits).
+    let p = copy(&base);
+    let m = archive_dir(&p).join("seg-000002.manifest");
+    let text = std::fs::read_to_string(&m).unwrap();
+    let first: u64 = serde_json::from_str::<serde_json::Value>(text.lines().next().unwrap())
+        .unwrap()["first_seq"]
+        .as_u64()
+        .unwrap();
+    std::fs::write(&m, text.replacen("\"count\":", "\"count\":1", 1)).unwrap();
+    assert_bad(&p, "manifest_signature", first, &[]);
+}
+
+// R-B3: a consistent rewrite of the tail (records dropped, HEAD removed) passes the
+// chain alone, and is caught against the off-box anchor.
+#[test]
+fn anchors_catch_what_the_chain_alone_cannot() {
+    let p = built();
+    let anchors = p.dir.path().join("offbox");
+    let out = p.run(&["archive", "anchor", "--out", anchors.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("anchored record"), "{}", stdout(&out));
+    let names: Vec<String> = std::fs::read_dir(&anchors)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.iter().any(|n| n.starts_with("checkpoint-")), "{names:?}");
+    assert_eq!(names.iter().filter(|n| n.ends_with(".manifest")).count(), 2);
+    let a = anchors.to_str().unwrap();
+    let (rc, v) = verify_json(&p, &["--anchors", a]);
+    assert_eq!(rc, Some(0), "{v}");
+    assert!(v["anchors_checked"].as_u64().unwrap() >= 3, "{v}");
+
+    let seg3 = archive_dir(&p).join("seg-000003.jsonl");
+    let mut l = lines(&seg3);
+    let cut = seq_of(&l[l.len() - 1]);
+    l.pop();
+    write_lines(&seg3, &l);
+    std::fs::remove_file(archive_dir(&p).join("HEAD")).unwrap();
+    let (rc, v) = verify_json(&p, &[]);
+    assert_eq!(rc, Some(0), "the chain alone cannot see this: {v}");
+    assert_bad(&p, "anchor_mismatch", cut, &["--anchors", a]);
+}
+
+// Power-loss shape: half a record at the end is found when the profile opens, set
+// aside (not deleted), noted in the archive, and nothing before it is lost.
+#[test]
+fn a_torn_tail_is_set_aside_and_the_archive_continues() {
+    let p = built();
+    let seg3 = archive_dir(&p).join("seg-000003.jsonl");
+    let before = lines(&seg3);
+    let mut text = std::fs::read_to_string(&seg3).unwrap();
+    let half = &before[0][..before[0].len() / 2];
+    text.push_str(half);
+    std::fs::write(&seg3, &text).unwrap();
+    let (rc, v) = verify_json(&p, &[]);
+    assert_eq!(rc, Some(1), "{v}");
+    assert_eq!(v["problem"]["code"], "torn_tail", "{v}");
+
+    let out = p.run(&["send", "1", "nach dem Stromausfall"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("incomplete record"),
+        "reported: {}",
+        stderr(&out)
+    );
+    let q = std::fs::read_dir(archive_dir(&p).join("quarantine"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    assert_eq!(std::fs::read_to_string(q).unwrap(), half);
+    let after = lines(&seg3);
+    assert_eq!(&after[..before.len()], &before[..], "nothing before it changed");
+    assert!(after.iter().any(|l| l.contains("\"kind\":\"recovery\"")));
+    let (rc, v) = verify_json(&p, &[]);
+    assert_eq!(rc, Some(0), "{v}");
+}
+
+#[test]
+fn the_wrong_key_is_a_clear_error_with_no_output() {
+    let p = built();
+    std::fs::write(p.dir.path().join("pass"), "a different passphrase\n").unwrap();
+    for args in [
+        &["archive", "verify"][..],
+        &["export", "conversation", "1"][..],
+    ] {
+        let out = p.run(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(out.stdout.is_empty(), "no partial output: {}", stdout(&out));
+        assert!(!stderr(&out).is_empty());
+    }
+}
+
+// R-B1: what was archived is the source of truth; the inbox store comes back from it.
+#[test]
+fn the_store_is_rebuilt_from_the_archive() {
+    let p = built();
+    let before: serde_json::Value =
+        serde_json::from_slice(&p.run(&["show", "1", "--json"]).stdout).unwrap();
+    let out = p.run(&["store", "rebuild", "--yes"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("old store kept as"), "{}", stdout(&out));
+    let after: serde_json::Value =
+        serde_json::from_slice(&p.run(&["show", "1", "--json"]).stdout).unwrap();
+    let bodies = |v: &serde_json::Value| {
+        v["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| (m["body"].clone(), m["direction"].clone(), m["delivery"].clone()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(bodies(&before), bodies(&after));
+    assert_eq!(bodies(&after).len(), 8);
+    // Nothing was archived twice by the rebuild, and a sync after it adds nothing.
+    let out = p.run(&["sync", "--once"]);
+    assert!(stdout(&out).contains("0 new messages"), "{}", stdout(&out));
+    let (rc, v) = verify_json(&p, &[]);
+    assert_eq!(rc, Some(0), "{v}");
+}
+
+#[test]
+fn transcripts_come_from_the_archive_and_are_sanitised() {
+    let p = built();
+    let out = p.run(&["send", "1", "<script>alert(1)</script> \u{1b}[2J Grüße"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let html = stdout(&p.run(&["export", "conversation", "1", "--format", "html"]));
+    assert!(html.contains("Guten Tag, die Heizung ist kalt."), "{html}");
+    assert!(html.contains("&lt;script&gt;"), "{html}");
+    assert!(!html.contains("<script>") && !html.contains('\u{1b}'));
+    let txt = stdout(&p.run(&["export", "conversation", "1", "--format", "txt"]));
+    assert!(txt.contains("Antwort 2.1") && txt.contains("Grüße"), "{txt}");
+    assert!(!txt.contains('\u{1b}'));
+    let file = p.dir.path().join("verlauf.html");
+    let out = p.run(&["export", "conversation", "1", "--out", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // Never over an existing file.
+    let again = p.run(&["export", "conversation", "1", "--out", file.to_str().unwrap()]);
+    assert!(!again.status.success());
+}
+
+// Disk full: the send is refused with a clear reason, never leaves the house
+// unarchived, and the archive stays intact. Runs in a user+mount namespace with a tiny
+// tmpfs under the archive.
+#[test]
+fn a_full_disk_refuses_the_send_and_corrupts_nothing() {
+    let p = built();
+    let probe = std::process::Command::new("unshare")
+        .args(["-rm", "true"])
+        .status();
+    if !probe.is_ok_and(|s| s.success()) {
+        eprintln!("SKIPPED: unshare -rm (user and mount namespaces) is not available here");
+        return;
+    }
+    let arch = archive_dir(&p);
+    let big = p.dir.path().join("gross.bin");
+    std::fs::write(&big, vec![7u8; 300_000]).unwrap();
+    let bin = env!("CARGO_BIN_EXE_tresen");
+    // Copy the archive onto a 256 KiB tmpfs, try to send a 300 kB file, then verify —
+    // all inside the namespace, since the tmpfs ends with it.
+    let script = format!(
+        r#"set -e
+cp -a "{a}" /tmp/arch-copy-$$
+mount -t tmpfs -o size=256k tmpfs "{a}"
+cp -a /tmp/arch-copy-$$/. "{a}/"
+rm -rf /tmp/arch-copy-$$
+set +e
+"{bin}" send 1 "Angebot anbei" --attach "{big}"; echo "send-rc=$?"
+"{bin}" archive verify; echo "verify-rc=$?"
+"{bin}" show 1 --json > "{out}"
+"#,
+        a = arch.display(),
+        big = big.display(),
+        out = p.dir.path().join("show.json").display()
+    );
+    let out = p
+        .cmd()
+        .env_remove("TRESEN_LOG")
+        .args(["--version"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let out = std::process::Command::new("unshare")
+        .args(["-rm", "sh", "-c", &script])
+        .env("TRESEN_CONFIG", &p.config)
+        .env("TRESEN_DATA_DIR", &p.data)
+        .env("LANG", "C")
+        .output()
+        .unwrap();
+    let said = format!("{}{}", stdout(&out), stderr(&out));
+    assert!(said.contains("send-rc=1"), "{said}");
+    assert!(said.contains("not archived, so not sent"), "{said}");
+    assert!(said.contains("No space left on device"), "{said}");
+    assert!(said.contains("archive intact") && said.contains("verify-rc=0"), "{said}");
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(p.dir.path().join("show.json")).unwrap()).unwrap();
+    let last = v["messages"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["delivery"], "failed", "{last}");
+    assert!(
+        last["failure"].as_str().unwrap().contains("not archived"),
+        "{last}"
+    );
+}
