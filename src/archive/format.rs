@@ -161,6 +161,14 @@ pub fn encode_line(
     (line, h)
 }
 
+/// The sequence number of a line as this writer formats it, without parsing the rest
+/// (skipping to a record must not cost a JSON parse per line).
+pub fn quick_seq(text: &str) -> Option<u64> {
+    let rest = text.strip_prefix("{\"v\":1,\"seq\":")?;
+    let end = rest.find(|c: char| !c.is_ascii_digit())?;
+    rest[..end].parse().ok()
+}
+
 /// Parses a line and checks everything that needs no key and no neighbour: version,
 /// field shapes and the record's own hash.
 pub fn check_line(text: &str) -> Result<Line<'_>, Defect> {
