@@ -225,6 +225,20 @@ fn a_torn_tail_is_set_aside_and_the_archive_continues() {
     assert_eq!(rc, Some(0), "{v}");
 }
 
+// A profile opened before anything was archived (the first login, a sync with no
+// accounts) must open again: an empty archive is not a lost key table.
+#[test]
+fn a_new_empty_archive_opens_again() {
+    let p = Profile::new("");
+    for _ in 0..2 {
+        let out = p.run(&["sync", "--once"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    let (rc, v) = verify_json(&p, &[]);
+    assert_eq!(rc, Some(0), "{v}");
+    assert_eq!(v["records"], 0, "{v}");
+}
+
 #[test]
 fn the_wrong_key_is_a_clear_error_with_no_output() {
     let p = built();

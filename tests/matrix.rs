@@ -71,6 +71,8 @@ struct Running {
     handle: EngineHandle,
     task: Option<tokio::task::JoinHandle<Result<(), tresen::engine::EngineError>>>,
     _lock: tresen::engine::ProfileLock,
+    key: tresen::secrets::MasterKey,
+    archive_dir: std::path::PathBuf,
 }
 
 impl Running {
@@ -92,10 +94,20 @@ impl Running {
         let profile = profile::open(&config, paths, &prompt).unwrap();
         let connectors = profile::connectors(&config, &profile).unwrap();
         let blobs = profile.blobs();
-        let OpenProfile { store, lock, .. } = profile;
+        let OpenProfile {
+            store,
+            lock,
+            archive,
+            key,
+            ..
+        } = profile;
         let shared = profile::shared(store, Some(blobs)).unwrap();
         let (handle, task) = rt.block_on(async {
             let (engine, handle) = Engine::start(shared, connectors, EngineOptions::default());
+            // As the TUI and the daemon run it: everything is archived first.
+            let engine = engine
+                .with_archive(archive.unwrap(), None, "test".into())
+                .unwrap();
             (handle, tokio::spawn(engine.run()))
         });
         Running {
@@ -103,6 +115,8 @@ impl Running {
             handle,
             task: Some(task),
             _lock: lock,
+            key,
+            archive_dir: p.data.join("archive"),
         }
     }
 
@@ -128,6 +142,20 @@ impl Running {
                 .flat_map(|c| s.messages(c.id, None, 1000).unwrap())
                 .collect()
         })
+    }
+
+    /// The network payloads of the archived messages, as archived (R-B1).
+    fn archived_raw(&self) -> Vec<String> {
+        let mut keys = tresen::archive::keys::Keys::load(&self.archive_dir, &self.key, true).unwrap();
+        let mut out = Vec::new();
+        tresen::archive::read::for_each(&self.archive_dir, &mut keys, 1, |r| {
+            if let Some(tresen::archive::Payload::Message(m)) = r.payload {
+                out.extend(m.raw);
+            }
+            Ok(())
+        })
+        .unwrap();
+        out
     }
 
     fn health(&self) -> Option<Health> {
@@ -229,6 +257,17 @@ fn whatsapp_portal_is_a_conversation_on_whatsapp_and_replies_reach_the_bridge() 
     let answer = msgs.iter().find(|m| m.body == echo).unwrap();
     assert_eq!(answer.direction, Direction::Inbound);
     assert_eq!(answer.sender, "Max Mustermann");
+    // R-B1: the archive holds the event as the homeserver delivered it.
+    let raw = run.archived_raw();
+    let event = raw
+        .iter()
+        .map(|r| serde_json::from_str::<serde_json::Value>(r).unwrap())
+        .find(|e| e["event_id"] == answer.remote_id.as_deref().unwrap())
+        .expect("the customer's event in the archive");
+    assert_eq!(event["content"]["body"], echo.as_str());
+    assert_eq!(event["type"], "m.room.message");
+    let out = p.run(&["archive", "verify"]);
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
     run.stop();
     let device = |p: &Profile| {
         let json: serde_json::Value =

@@ -46,6 +46,10 @@ fn man_page_a1_incoming_message_in_automatic_mode() {
     );
     let m = only_message(&ev);
     assert_eq!(m.body, "foobar");
+    // R-B1: the envelope as signal-cli delivered it travels with the message to the archive.
+    let raw: Value = serde_json::from_str(m.raw.as_deref().unwrap()).unwrap();
+    assert_eq!(raw["timestamp"], 1631458508784i64);
+    assert_eq!(raw["dataMessage"]["message"], "foobar");
     assert_eq!(m.direction, Direction::Inbound);
     assert_eq!(m.conversation_remote_id, "+33123456789");
     assert_eq!(m.remote_id, message_key("+33123456789", 1631458508784));

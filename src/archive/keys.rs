@@ -180,6 +180,15 @@ impl Keys {
         Ok(())
     }
 
+    /// Writes the (empty) table of a new archive before its first segment exists, so
+    /// that "segments but no table" always means the table was lost.
+    pub fn create_if_missing(&self) -> Result<(), ArchiveError> {
+        if self.path.exists() {
+            return Ok(());
+        }
+        self.save()
+    }
+
     fn save(&self) -> Result<(), ArchiveError> {
         let plain = Zeroizing::new(
             serde_json::to_vec(&self.table)

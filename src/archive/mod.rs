@@ -196,6 +196,7 @@ impl Archive {
             .map_err(|e| ArchiveError::Corrupt(e.to_string()))?;
         let segs = segments(dir)?;
         let keys = keys::Keys::load(dir, master, !segs.is_empty())?;
+        keys.create_if_missing()?;
         let signer = manifest::Signer::new(master);
         let head_key = master.derive("archive head");
         let segment = segs.last().copied().unwrap_or(1);

@@ -1,0 +1,293 @@
+//! Retention, holds, GDPR requests and the auditor's export through the binary, on an
+//! archive seeded with years-old conversations (R-B5…R-B8, R-C10, R-C11).
+
+mod support;
+
+use std::time::Duration;
+
+use support::*;
+use tresen::config::{Config, Paths};
+use tresen::connector::ConnectorEvent;
+use tresen::connector::{FakeConnector, ScriptStep};
+use tresen::domain::*;
+use tresen::engine::{Engine, EngineCommand, EngineOptions};
+use tresen::profile::{self, OpenProfile};
+use tresen::store::Op;
+
+const EXTRA: &str = "\n[retention.tags]\nrechnung = \"buchungsbeleg\"\nprivat = \"keine_pflicht\"\n";
+
+fn ms(date: &str) -> i64 {
+    chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d")
+        .unwrap()
+        .and_hms_opt(10, 0, 0)
+        .unwrap()
+        .and_utc()
+        .timestamp_millis()
+}
+
+fn conversation(remote: &str, title: &str, contact: &str) -> ScriptStep {
+    ScriptStep::Emit(ConnectorEvent::Conversation(ConversationUpsert {
+        account: AccountId("buero".into()),
+        remote_id: remote.into(),
+        kind: ConversationKind::Direct,
+        channel: Channel::Signal,
+        title: title.into(),
+        contact: Some(Contact {
+            identity: contact.into(),
+            display_name: title.into(),
+        }),
+        security: Security::Encrypted,
+    }))
+}
+
+fn message(remote: &str, id: &str, body: &str, date: &str) -> ScriptStep {
+    ScriptStep::Emit(ConnectorEvent::Message(IncomingMessage {
+        account: AccountId("buero".into()),
+        conversation_remote_id: remote.into(),
+        remote_id: id.into(),
+        kind: MessageKind::Chat,
+        direction: Direction::Inbound,
+        sender: "Kunde".into(),
+        body: body.into(),
+        attachments: Vec::new(),
+        sent_at: Timestamp(ms(date)),
+        received_at: Timestamp(ms(date)),
+        raw: Some(format!("{{\"id\":\"{id}\"}}")),
+    }))
+}
+
+/// A profile whose archive holds conversations from 2016, 2018, 2021 and 2025, seeded
+/// through the engine exactly as a connector would deliver them.
+fn seeded() -> Profile {
+    let p = Profile::new(EXTRA);
+    let script = vec![
+        conversation("+491701", "Erika Alt", "+491701"),
+        message("+491701", "a1", "Heizung 2016 kaputt", "2016-03-01"),
+        message("+491701", "a2", "Danke für die Reparatur", "2016-03-05"),
+        conversation("+491702", "Hans Rechnung", "+491702"),
+        message("+491702", "r1", "Rechnung 2021-17 erhalten", "2021-05-01"),
+        message("+491702", "r2", "Überweisung ist raus", "2021-05-09"),
+        conversation("+491703", "Max Streit", "+491703"),
+        message("+491703", "s1", "Die Therme leckt wieder", "2018-07-01"),
+        conversation("wa-hans", "Hans (WhatsApp)", "+491702"),
+        message("wa-hans", "w1", "Schönes Wochenende!", "2025-06-01"),
+    ];
+    let config = Config::load(Some(&p.config)).unwrap();
+    let paths = Paths {
+        config_file: Some(p.config.clone()),
+        data_dir: p.data.clone(),
+        log_dir: p.data.join("logs"),
+    };
+    let prompt = |_: &str, _: bool| -> Result<String, tresen::secrets::SecretsError> {
+        panic!("no prompt in tests")
+    };
+    let opened = profile::open(&config, paths, &prompt).unwrap();
+    let blobs = opened.blobs();
+    let OpenProfile {
+        store, archive, lock, ..
+    } = opened;
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let shared = profile::shared(store, Some(blobs)).unwrap();
+        let fake = FakeConnector::new(AccountId("buero".into())).with_script(script);
+        let (engine, handle) = Engine::start(shared, vec![Box::new(fake)], EngineOptions::default());
+        let engine = engine
+            .with_archive(archive.unwrap(), None, "Anna".into())
+            .unwrap();
+        let task = tokio::spawn(engine.run());
+        for _ in 0..500 {
+            if handle.store().read(|s| s.stats().unwrap().messages) >= 6 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        for (remote, label) in [("+491702", "rechnung"), ("wa-hans", "privat")] {
+            let id = handle
+                .store()
+                .read(|s| s.conversation_by_remote(&AccountId("buero".into()), remote))
+                .unwrap()
+                .unwrap();
+            handle
+                .command(EngineCommand::Local(Op::SetLabels {
+                    conversation: id,
+                    labels: vec![label.into()],
+                }))
+                .await
+                .unwrap();
+        }
+        handle.shutdown().await;
+        task.await.unwrap().unwrap();
+    });
+    drop(lock);
+    p
+}
+
+fn json(out: &std::process::Output) -> serde_json::Value {
+    assert!(out.status.success(), "{}{}", stdout(out), stderr(out));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn decision(plan: &serde_json::Value, conversation: &str, year: i64) -> serde_json::Value {
+    plan["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["conversation"] == conversation && i["year"] == year)
+        .unwrap_or_else(|| panic!("{conversation} {year} not in {plan}"))
+        .clone()
+}
+
+fn seq_of_message(p: &Profile, body: &str) -> u64 {
+    // `archive get` by scanning: the records are few.
+    for seq in 1..200u64 {
+        let out = p.run(&["archive", "get", &seq.to_string()]);
+        if !out.status.success() {
+            break;
+        }
+        if stdout(&out).contains(body) {
+            return seq;
+        }
+    }
+    panic!("{body} not archived")
+}
+
+// R-B5, R-B6, R-B7: classes by label, periods to the end of the year, holds keep what
+// would expire, apply destroys for good and leaves a verifiable archive.
+#[test]
+fn retention_plan_holds_and_apply() {
+    let p = seeded();
+    let old_seq = seq_of_message(&p, "Heizung 2016 kaputt");
+    let out = p.run(&["hold", "set", "--contact", "+491703", "--reason", "Rechtsstreit Therme", "--kind", "legal"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let hold_id = stdout(&out)
+        .split_whitespace()
+        .find(|w| w.starts_with('h') && w.len() == 9)
+        .unwrap()
+        .to_string();
+
+    let plan = json(&p.run(&["retention", "plan", "--json"]));
+    let alt = decision(&plan, "+491701", 2016);
+    assert_eq!(alt["decision"], "expire", "{alt}");
+    assert_eq!(alt["retain_until"], "2022-12-31");
+    let rechnung = decision(&plan, "+491702", 2021);
+    assert_eq!(rechnung["class"], "buchungsbeleg", "{rechnung}");
+    assert_eq!(rechnung["retain_until"], "2029-12-31");
+    assert_eq!(rechnung["decision"], "keep");
+    let held = decision(&plan, "+491703", 2018);
+    assert_eq!(held["decision"], "held", "{held}");
+    assert!(held["holds"][0].as_str().unwrap().contains("Rechtsstreit"));
+    // "What if" on a later day: the invoice expires after 2029.
+    let later = json(&p.run(&["retention", "plan", "--json", "--date", "2030-01-01"]));
+    assert_eq!(decision(&later, "+491702", 2021)["decision"], "expire");
+
+    // Never without a confirmation.
+    let out = p.run(&["retention", "apply"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--yes"), "{}", stderr(&out));
+    assert!(stdout(&p.run(&["show", "+491701"])).contains("Heizung 2016"));
+
+    let out = p.run(&["retention", "apply", "--yes"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("destroyed 1 expired part"), "{}", stdout(&out));
+    // Gone from the inbox, unreadable in the archive, the chain intact.
+    assert!(!p.run(&["show", "+491701"]).status.success());
+    let got = stdout(&p.run(&["archive", "get", &old_seq.to_string()]));
+    assert!(got.contains("destroyed"), "{got}");
+    let v = json(&p.run(&["archive", "verify", "--json"]));
+    assert_eq!(v["ok"], true, "{v}");
+    assert!(v["shredded"].as_u64().unwrap() >= 2, "{v}");
+    // The held one is still there; a rebuild does not bring the destroyed one back.
+    assert!(stdout(&p.run(&["show", "+491703"])).contains("Therme leckt"));
+    assert!(p.run(&["store", "rebuild", "--yes"]).status.success());
+    assert!(!p.run(&["show", "+491701"]).status.success());
+    assert!(stdout(&p.run(&["show", "+491703"])).contains("Therme leckt"));
+
+    let out = p.run(&["hold", "release", &hold_id, "--reason", "Verfahren beendet"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let plan = json(&p.run(&["retention", "plan", "--json"]));
+    assert_eq!(decision(&plan, "+491703", 2018)["decision"], "expire");
+    assert!(stdout(&p.run(&["hold", "list"])).contains("no holds"));
+}
+
+// R-C10, R-C11: a customer's copy of their data; erasure deletes what no duty covers
+// and restricts the invoice until its period ends.
+#[test]
+fn dsar_export_and_erasure() {
+    let p = seeded();
+    let dir = p.dir.path().join("auskunft");
+    let out = p.run(&["dsar", "export", "+491702", "--out", dir.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("3 messages"), "{}", stdout(&out));
+    let data: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("daten.json")).unwrap()).unwrap();
+    let bodies: Vec<&str> = data["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["body"].as_str().unwrap())
+        .collect();
+    assert_eq!(bodies.len(), 3, "{bodies:?}");
+    assert!(bodies.contains(&"Rechnung 2021-17 erhalten") && bodies.contains(&"Schönes Wochenende!"));
+    assert!(!bodies.iter().any(|b| b.contains("Therme")), "no one else's data");
+    let html = std::fs::read_to_string(dir.join("verlauf.html")).unwrap();
+    assert!(html.contains("Überweisung ist raus"));
+    let info = std::fs::read_to_string(dir.join("auskunft.txt")).unwrap();
+    assert!(info.contains("Art. 15") && info.contains("buchungsbeleg"), "{info}");
+    // Never into an existing directory.
+    assert!(!p.run(&["dsar", "export", "+491702", "--out", dir.to_str().unwrap()]).status.success());
+
+    let out = p.run(&["dsar", "erase", "+491702", "--yes"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let said = stdout(&out);
+    assert!(said.contains("restrict +491702 2021"), "{said}");
+    assert!(said.contains("erase    wa-hans 2025"), "{said}");
+    assert!(said.contains("31.12.2029"), "the customer is told until when: {said}");
+    // Neither is in the inbox any more; the invoice stays in the archive for the
+    // retention purpose (an audit export still has it), the chat is destroyed.
+    assert!(!p.run(&["show", "+491702"]).status.success());
+    assert!(!p.run(&["show", "wa-hans"]).status.success());
+    let audit = p.dir.path().join("pruefung");
+    let out = p.run(&["archive", "export", "--from", "2021-01-01", "--to", "2021-12-31", "--out", audit.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let csv = std::fs::read_to_string(audit.join("nachrichten.csv")).unwrap();
+    assert!(csv.contains("Rechnung 2021-17 erhalten"), "{csv}");
+    let v = json(&p.run(&["archive", "verify", "--json"]));
+    assert_eq!(v["ok"], true, "{v}");
+}
+
+// R-B8: scoped, described by index.xml, every file's hash in the manifest; never "all
+// chats".
+#[test]
+fn the_auditor_export_is_scoped_and_self_describing() {
+    let p = seeded();
+    let out_dir = p.dir.path().join("z3");
+    let out = p.run(&["archive", "export", "--from", "2021-01-01", "--to", "2021-12-31", "--out", out_dir.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let csv = std::fs::read_to_string(out_dir.join("nachrichten.csv")).unwrap();
+    let rows: Vec<&str> = csv.split("\r\n").filter(|l| !l.is_empty()).collect();
+    assert_eq!(rows.len(), 3, "header + the two 2021 messages: {csv}");
+    assert!(!csv.contains("2016") || !csv.contains("Heizung"), "out of the period");
+    let header_cols = rows[0].split(';').count();
+    let xml = std::fs::read_to_string(out_dir.join("index.xml")).unwrap();
+    assert!(xml.contains("<URL>nachrichten.csv</URL>") && xml.contains("<URL>anhaenge.csv</URL>"));
+    let first_table = &xml[..xml.find("</Table>").unwrap()];
+    let described = first_table.matches("<VariableColumn>").count() + first_table.matches("<VariablePrimaryKey>").count();
+    assert_eq!(described, header_cols, "index.xml describes every column");
+    // The original payloads are there, and the manifest covers every file.
+    let manifest = std::fs::read_to_string(out_dir.join("manifest.sha256")).unwrap();
+    for line in manifest.lines() {
+        let (hash, name) = line.split_once("  ").unwrap();
+        let bytes = std::fs::read(out_dir.join(name)).unwrap();
+        assert_eq!(tresen::archive::format::sha256_hex(&bytes), hash, "{name}");
+    }
+    assert!(manifest.contains("originale/"), "{manifest}");
+    if let Ok(o) = std::process::Command::new("xmllint").args(["--noout"]).arg(out_dir.join("index.xml")).output() {
+        assert!(o.status.success(), "index.xml is not well-formed: {}", stderr(&o));
+    }
+
+    let other = p.dir.path().join("alles");
+    let out = p.run(&["archive", "export", "--from", "2016-01-01", "--to", "2026-12-31", "--class", "keine_pflicht", "--out", other.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("never all chats"), "{}", stderr(&out));
+    assert!(!other.exists());
+}
