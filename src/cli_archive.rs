@@ -735,6 +735,9 @@ fn destroy(
         scope: Scope::System,
         payload: Payload::Tombstone(tomb),
     }])?;
+    if year == retention::META_YEAR {
+        return Ok(0); // no messages in it; the conversation goes with its last message
+    }
     let start = NaiveDate::from_ymd_opt(year, 1, 1).and_then(|d| d.and_hms_opt(0, 0, 0));
     let end = NaiveDate::from_ymd_opt(year, 12, 31).and_then(|d| d.and_hms_milli_opt(23, 59, 59, 999));
     let (Some(start), Some(end)) = (start, end) else {
@@ -771,11 +774,16 @@ fn print_plan(items: &[retention::Item], facts: &Facts, on: NaiveDate, json: boo
             "held" => format!("held ({})", i.holds.join("; ")),
             _ => "keep".to_string(),
         };
+        let year = if i.year == retention::META_YEAR {
+            "name".to_string()
+        } else {
+            i.year.to_string()
+        };
         println!(
             "{:<8} {:<28} {:>4} {:<14} {:<10} {:>7}  {}",
             &i.bucket[..8.min(i.bucket.len())],
             title,
-            i.year,
+            year,
             i.class,
             i.retain_until,
             i.records,
@@ -1082,9 +1090,22 @@ pub fn run_dsar(config: &Config, paths: Paths, prompt: crate::secrets::Prompt<'_
                 .filter(|i| convs.contains(&(i.account.clone(), i.conversation.clone())))
                 .collect();
             // Statutory retention (Art. 17(3)(b)) or a hold (17(3)(e)): restrict. Else erase.
-            let (restrict, erase): (Vec<_>, Vec<_>) = items
-                .iter()
-                .partition(|i| i.decision == "held" || (i.decision == "keep" && i.class != retention::NO_STATUTORY));
+            // A conversation's name and number go only with the last of its messages.
+            let keeps = |i: &retention::Item| {
+                i.decision == "held" || (i.decision == "keep" && i.class != retention::NO_STATUTORY)
+            };
+            let (restrict, erase): (Vec<_>, Vec<_>) = items.iter().partition(|i| {
+                if i.year == retention::META_YEAR {
+                    items.iter().any(|o| {
+                        o.year != retention::META_YEAR
+                            && o.account == i.account
+                            && o.conversation == i.conversation
+                            && keeps(o)
+                    })
+                } else {
+                    keeps(i)
+                }
+            });
             println!("Erasure request for {}:", sanitize_for_terminal(&contact, false));
             for i in &erase {
                 println!("  erase    {} {} ({} records, class {})", i.conversation, i.year, i.records, i.class);
@@ -1167,6 +1188,9 @@ fn hide(
     year: i32,
 ) -> Result<()> {
     use crate::store::Store as _;
+    if year == retention::META_YEAR {
+        return Ok(());
+    }
     let start = NaiveDate::from_ymd_opt(year, 1, 1).and_then(|d| d.and_hms_opt(0, 0, 0));
     let end = NaiveDate::from_ymd_opt(year, 12, 31).and_then(|d| d.and_hms_milli_opt(23, 59, 59, 999));
     if let (Some(s), Some(e)) = (start, end) {

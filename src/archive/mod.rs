@@ -76,6 +76,15 @@ pub enum Scope {
 }
 
 impl Scope {
+    /// A conversation's name and number: kept as long as any of its messages.
+    pub fn conversation_meta(account: &str, conversation: &str) -> Scope {
+        Scope::Conversation {
+            account: account.to_string(),
+            conversation: conversation.to_string(),
+            year: retention::META_YEAR,
+        }
+    }
+
     pub fn conversation(account: &str, conversation: &str, at: Timestamp) -> Scope {
         Scope::Conversation {
             account: account.to_string(),

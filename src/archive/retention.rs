@@ -72,19 +72,26 @@ pub fn retain_until(year: i32, years: i32) -> NaiveDate {
     NaiveDate::from_ymd_opt(year + years, 12, 31).unwrap_or(NaiveDate::MAX)
 }
 
-/// The class a conversation's labels select (the strictest wins), or `default`.
+/// The class a conversation's labels select (the strictest of them wins), or `default`
+/// when no label selects one. A label may select a milder class than the default: the
+/// office marking a chat as not business (`privat = "keine_pflicht"`) is archived with
+/// who did it.
 pub fn class_for<'a>(labels: &[String], tags: &'a [(String, String)], default: &'a str) -> &'a str {
     let rank = |c: &str| CLASSES.iter().position(|x| *x == c).unwrap_or(1);
-    let mut best = default;
+    let mut best: Option<&'a str> = None;
     for l in labels {
         if let Some((_, class)) = tags.iter().find(|(tag, _)| tag.eq_ignore_ascii_case(l))
-            && rank(class) > rank(best)
+            && best.is_none_or(|b| rank(class) > rank(b))
         {
-            best = class;
+            best = Some(class);
         }
     }
-    best
+    best.unwrap_or(default)
 }
+
+/// Year 0 marks a conversation's metadata bucket (its name and number): it lives as
+/// long as any of the conversation's message buckets does.
+pub const META_YEAR: i32 = 0;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "scope")]
@@ -219,10 +226,12 @@ pub struct Policy<'a> {
     pub no_statutory_years: i32,
 }
 
-/// Decides every bucket. Nothing expires while a hold covers it.
+/// Decides every bucket. Nothing expires while a hold covers it; a conversation's
+/// metadata bucket expires with the last of its message buckets.
 pub fn plan(buckets: &[BucketFacts], holds: &[Hold], policy: &Policy<'_>, today: NaiveDate) -> Vec<Item> {
-    buckets
+    let mut items: Vec<Item> = buckets
         .iter()
+        .filter(|b| b.year != META_YEAR)
         .map(|b| {
             let class = class_for(&b.labels, policy.tags, policy.default_class);
             let (years, rule) = match rule_for(class, today) {
@@ -263,7 +272,38 @@ pub fn plan(buckets: &[BucketFacts], holds: &[Hold], policy: &Policy<'_>, today:
                 holds: held,
             }
         })
-        .collect()
+        .collect();
+    for b in buckets.iter().filter(|b| b.year == META_YEAR) {
+        let mine: Vec<&Item> = items
+            .iter()
+            .filter(|i| i.account == b.account && i.conversation == b.conversation)
+            .collect();
+        let all_go = mine.iter().all(|i| i.decision == "expire");
+        let class = mine.first().map_or(policy.default_class.to_string(), |i| i.class.clone());
+        let until = mine.iter().map(|i| i.retain_until).max().unwrap_or(today);
+        let holds: Vec<String> = mine.iter().flat_map(|i| i.holds.clone()).collect();
+        items.push(Item {
+            bucket: b.bucket.clone(),
+            account: b.account.clone(),
+            conversation: b.conversation.clone(),
+            year: META_YEAR,
+            class,
+            rule: "Gesprächsdaten (Name, Nummer): so lange wie die Nachrichten des Gesprächs".into(),
+            retain_until: until,
+            records: b.records,
+            first_seq: b.first_seq,
+            last_seq: b.last_seq,
+            decision: if all_go {
+                "expire"
+            } else if holds.is_empty() {
+                "keep"
+            } else {
+                "held"
+            },
+            holds,
+        });
+    }
+    items
 }
 
 #[cfg(test)]

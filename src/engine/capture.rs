@@ -50,7 +50,7 @@ impl Capture {
                     let key = (account.clone(), c.remote_id.clone());
                     if self.conversations.get(&key) != Some(&json) {
                         out.push(Entry {
-                            scope: Scope::conversation(&account.0, &c.remote_id, now),
+                            scope: Scope::conversation_meta(&account.0, &c.remote_id),
                             payload: Payload::Conversation(c.clone()),
                         });
                         self.conversations.insert(key, json);
