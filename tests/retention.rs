@@ -280,7 +280,10 @@ fn the_auditor_export_is_scoped_and_self_describing() {
         let bytes = std::fs::read(out_dir.join(name)).unwrap();
         assert_eq!(tresen::archive::format::sha256_hex(&bytes), hash, "{name}");
     }
-    assert!(manifest.contains("originale/"), "{manifest}");
+    assert!(manifest.contains("originale.jsonl"), "{manifest}");
+    let originals = std::fs::read_to_string(out_dir.join("originale.jsonl")).unwrap();
+    assert_eq!(originals.lines().count(), 2, "{originals}");
+    assert!(originals.contains("\"original\":\"{\\\"id\\\":\\\"r1\\\"}\""), "{originals}");
     if let Ok(o) = std::process::Command::new("xmllint").args(["--noout"]).arg(out_dir.join("index.xml")).output() {
         assert!(o.status.success(), "index.xml is not well-formed: {}", stderr(&o));
     }

@@ -368,6 +368,17 @@ pub fn write_new(dir: &Path, name: &str, data: &[u8]) -> std::io::Result<PathBuf
     Ok(path)
 }
 
+fn write_new_nosync(dir: &Path, name: &str, data: &[u8]) -> std::io::Result<PathBuf> {
+    use std::io::Write;
+    let path = dir.join(name);
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)?
+        .write_all(data)?;
+    Ok(path)
+}
+
 pub struct Supplier<'a> {
     pub name: &'a str,
     pub location: &'a str,
@@ -386,18 +397,22 @@ pub fn auditor(
     to: chrono::NaiveDate,
 ) -> std::io::Result<usize> {
     let mut written: Vec<(String, Vec<u8>)> = Vec::new();
+    // The network's originals, one JSON line per message: {"seq":…,"original":"…"}.
+    let mut originals = String::new();
     let mut msgs = String::from(
         "\"seq\";\"zeitpunkt_utc\";\"richtung\";\"konto\";\"gespraech\";\"gespraech_name\";\"absender\";\"text\";\"anhaenge\";\"netz_id\";\"klasse\";\"original\"\r\n",
     );
     for (r, title, class) in rows {
-        let original = if r.raw.is_some() {
-            format!("originale/{}.json", r.seq)
-        } else {
-            String::new()
+        let original = match &r.raw {
+            Some(raw) => {
+                originals.push_str(
+                    &serde_json::json!({ "seq": r.seq, "original": raw }).to_string(),
+                );
+                originals.push('\n');
+                format!("originale.jsonl#{}", r.seq)
+            }
+            None => String::new(),
         };
-        if let Some(raw) = &r.raw {
-            written.push((original.clone(), raw.as_bytes().to_vec()));
-        }
         let body = match r.edits.last() {
             Some((_, e)) => format!("{}\n[bearbeitet: {}]", r.body, e),
             None => r.body.clone(),
@@ -443,12 +458,12 @@ pub fn auditor(
         written.push((file, f.bytes.clone()));
     }
     written.push(("nachrichten.csv".into(), msgs.into_bytes()));
+    written.push(("originale.jsonl".into(), originals.into_bytes()));
     written.push(("anhaenge.csv".into(), att.into_bytes()));
     written.push((
         "index.xml".into(),
         index_xml(supplier, from, to).into_bytes(),
     ));
-    std::fs::create_dir_all(out.join("originale"))?;
     std::fs::create_dir_all(out.join("dateien"))?;
     let mut manifest = String::new();
     let mut seen = BTreeSet::new();
@@ -460,10 +475,16 @@ pub fn auditor(
             Some((d, f)) => (out.join(d), f.to_string()),
             None => (out.to_path_buf(), name.clone()),
         };
-        write_new(&dir, &file, data)?;
+        write_new_nosync(&dir, &file, data)?;
         let _ = writeln!(manifest, "{}  {name}", super::format::sha256_hex(data));
     }
     write_new(out, "manifest.sha256", manifest.as_bytes())?;
+    // One sync for the whole export instead of one per file.
+    for d in [out.join("dateien"), out.to_path_buf()] {
+        if let Ok(f) = std::fs::File::open(&d) {
+            let _ = f.sync_all();
+        }
+    }
     Ok(rows.len())
 }
 
@@ -503,7 +524,7 @@ pub fn index_xml(s: &Supplier<'_>, from: chrono::NaiveDate, to: chrono::NaiveDat
         col("anhaenge", "Namen der Anhänge", text),
         col("netz_id", "Kennung der Nachricht im Netz", text),
         col("klasse", "Aufbewahrungsklasse", text),
-        col("original", "Datei mit der Nachricht im Originalformat", text),
+        col("original", "Nachricht im Originalformat: Zeile in originale.jsonl (seq)", text),
     ]
     .concat();
     let files = [

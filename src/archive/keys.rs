@@ -57,6 +57,8 @@ pub struct Keys {
     index: HashMap<(String, String, i32), String>,
     /// Decoded keys, so a busy append does not base64-decode per record.
     cache: HashMap<String, Key>,
+    /// Buckets created since the table was last written.
+    unsaved: Vec<String>,
 }
 
 impl Keys {
@@ -91,6 +93,7 @@ impl Keys {
             table,
             index,
             cache: HashMap::new(),
+            unsaved: Vec::new(),
         })
     }
 
@@ -112,6 +115,20 @@ impl Keys {
         self.cache.get(id)
     }
 
+    /// Every key that still exists (and `sys`), decoded: for readers that check many
+    /// records on several threads.
+    pub fn decoded(&mut self) -> HashMap<String, Key> {
+        let ids: Vec<String> = self.table.buckets.keys().cloned().collect();
+        let mut out = HashMap::new();
+        out.insert(SYSTEM.to_string(), self.system.clone());
+        for id in ids {
+            if let Some(k) = self.key(&id) {
+                out.insert(id, k.clone());
+            }
+        }
+        out
+    }
+
     pub fn bucket(&self, id: &str) -> Option<&Bucket> {
         self.table.buckets.get(id)
     }
@@ -120,8 +137,9 @@ impl Keys {
         self.table.buckets.iter()
     }
 
-    /// The bucket for a conversation's year, created (and saved, before any record
-    /// uses it) if it is new.
+    /// The bucket for a conversation's year, created if it is new. A new bucket is
+    /// written to disk by [`Keys::save_new`], which the archive calls before it writes
+    /// any record that uses it (once per batch, not per bucket).
     pub fn bucket_for(
         &mut self,
         account: &str,
@@ -153,13 +171,29 @@ impl Keys {
                 shredded: None,
             },
         );
-        if let Err(e) = self.save() {
-            self.table.buckets.remove(&id);
-            return Err(e);
-        }
         self.cache.insert(id.clone(), key);
         self.index.insert(k, id.clone());
+        self.unsaved.push(id.clone());
         Ok(id)
+    }
+
+    /// Writes buckets created since the last call. On failure they are forgotten again
+    /// (no record uses them yet).
+    pub fn save_new(&mut self) -> Result<(), ArchiveError> {
+        if self.unsaved.is_empty() {
+            return Ok(());
+        }
+        if let Err(e) = self.save() {
+            for id in self.unsaved.drain(..) {
+                if let Some(b) = self.table.buckets.remove(&id) {
+                    self.index.remove(&(b.account, b.conversation, b.year));
+                }
+                self.cache.remove(&id);
+            }
+            return Err(e);
+        }
+        self.unsaved.clear();
+        Ok(())
     }
 
     /// Destroys a bucket's key for good (the table is rewritten and synced).

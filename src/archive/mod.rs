@@ -425,6 +425,8 @@ impl Archive {
             self.buf.push(b'\n');
             self.head = Head { seq, hash: h };
         }
+        // New bucket keys reach the disk before the records that need them.
+        self.keys.save_new()?;
         self.flush()
     }
 

@@ -3,12 +3,12 @@
 //! compares the end with `HEAD` and, if given, with off-box anchors (R-B4). Reports the
 //! first bad sequence number.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::keys::Keys;
+use super::keys::{Key, Keys};
 use super::manifest::{self, Signer};
 use super::{ArchiveError, format, manifest_name, segment_name, segments};
 use crate::secrets::MasterKey;
@@ -49,20 +49,25 @@ pub struct Report {
     pub notes: Vec<String>,
 }
 
+/// Chain state while walking one segment.
 struct Walk<'a> {
-    keys: &'a mut Keys,
-    opts: &'a Options,
-    report: Report,
+    keys: &'a HashMap<String, Key>,
+    known: &'a std::collections::HashSet<String>,
+    from: Option<u64>,
+    pinned: &'a BTreeMap<u64, (String, &'static str, String)>,
     prev: String,
     expected: u64,
-    /// seq → hash the anchors (and HEAD) say it must have.
-    pinned: BTreeMap<u64, (String, &'static str, String)>,
+    records: u64,
+    checked: u64,
+    shredded: u64,
+    pins_hit: usize,
+    problem: Option<Problem>,
 }
 
 impl Walk<'_> {
     fn fail(&mut self, seq: u64, segment: &str, code: &'static str, message: String) {
-        if self.report.problem.is_none() {
-            self.report.problem = Some(Problem {
+        if self.problem.is_none() {
+            self.problem = Some(Problem {
                 seq,
                 segment: segment.to_string(),
                 code,
@@ -72,11 +77,37 @@ impl Walk<'_> {
     }
 
     fn failed(&self) -> bool {
-        self.report.problem.is_some()
+        self.problem.is_some()
     }
 }
 
-/// Verifies the archive in `dir`. `progress(done, total)` is called in bytes.
+/// One segment to check, with the chain state it must start from.
+struct Job {
+    index: usize,
+    name: String,
+    path: PathBuf,
+    start_seq: u64,
+    start_prev: String,
+    manifest: Option<manifest::Body>,
+    is_last: bool,
+}
+
+struct Outcome {
+    problem: Option<Problem>,
+    records: u64,
+    checked: u64,
+    shredded: u64,
+    pins_hit: usize,
+    last_seq: u64,
+    last_hash: String,
+    notes: Vec<String>,
+    bytes: u64,
+}
+
+/// Verifies the archive in `dir`. `progress(done, total)` is called in bytes. Sealed
+/// segments are checked in parallel: each starts from the state its predecessor's
+/// manifest states, and each is held to its own manifest, so together they prove the
+/// whole chain.
 pub fn verify(
     dir: &Path,
     master: &MasterKey,
@@ -85,202 +116,301 @@ pub fn verify(
 ) -> Result<Report, ArchiveError> {
     let segs = segments(dir)?;
     let mut keys = Keys::load(dir, master, !segs.is_empty())?;
+    let decoded = keys.decoded();
+    let known: std::collections::HashSet<String> = keys.buckets().map(|(id, _)| id.clone()).collect();
     let public = Signer::new(master).public_hex();
-    let total: u64 = segs
-        .iter()
-        .filter_map(|n| std::fs::metadata(dir.join(segment_name(*n))).ok())
-        .map(|m| m.len())
-        .sum();
-    let mut w = Walk {
-        keys: &mut keys,
-        opts,
-        report: Report::default(),
-        prev: format::GENESIS.to_string(),
-        expected: 1,
-        pinned: BTreeMap::new(),
-    };
+    let mut report = Report::default();
+    let mut pinned = BTreeMap::new();
     let mut anchored_manifests = Vec::new();
     if let Some(adir) = &opts.anchors {
-        anchored_manifests = load_anchors(adir, &public, &mut w)?;
+        anchored_manifests = load_anchors(adir, &public, &mut pinned, &mut report)?;
     }
+    // Phase 1, in order and cheap: the manifests, their signatures and their chain.
+    let mut jobs = Vec::new();
     let mut prev_manifest = format::GENESIS.to_string();
-    let mut done = 0u64;
+    let (mut next_seq, mut next_prev) = (1u64, format::GENESIS.to_string());
+    let mut early: Option<Problem> = None;
     for (i, &n) in segs.iter().enumerate() {
-        if w.failed() {
-            break;
-        }
         let name = segment_name(n);
-        let path = dir.join(&name);
-        let data = std::fs::read(&path).map_err(|e| ArchiveError::io(&path, e))?;
         let mpath = dir.join(manifest_name(n));
         let is_last = i + 1 == segs.len();
-        let sealed = if mpath.exists() {
-            match manifest::read(&mpath) {
-                Ok(m) => Some((m, std::fs::read(&mpath).unwrap_or_default())),
+        let manifest = if mpath.exists() {
+            let problem = |code, message: String, seq| Problem {
+                seq,
+                segment: name.clone(),
+                code,
+                message,
+            };
+            let m = match manifest::read(&mpath) {
+                Ok(m) => m,
                 Err(e) => {
-                    w.fail(w.expected, &name, "manifest_unreadable", e.to_string());
+                    early = Some(problem("manifest_unreadable", e.to_string(), next_seq));
                     break;
                 }
-            }
-        } else {
-            if !is_last {
-                w.fail(
-                    w.expected,
-                    &name,
-                    "manifest_missing",
-                    format!("{name} is followed by another segment but has no manifest"),
-                );
+            };
+            let b = &m.body;
+            let bad = if !m.signature_ok {
+                Some(("manifest_signature", "the manifest's signature does not match it".to_string()))
+            } else if b.public_key != public {
+                Some(("manifest_key", format!("the manifest is signed by another key ({})", b.public_key)))
+            } else if b.prev_manifest_sha256 != prev_manifest {
+                Some(("manifest_chain", "the manifest does not follow the previous segment's manifest".to_string()))
+            } else if b.segment != name {
+                Some(("manifest_segment", format!("the manifest describes {}", b.segment)))
+            } else if b.first_seq != next_seq || b.prev_hash != next_prev {
+                Some(("manifest_chain", format!("the manifest starts at record {}, the chain at {next_seq}", b.first_seq)))
+            } else {
+                None
+            };
+            if let Some((code, msg)) = bad {
+                early = Some(problem(code, msg, b.first_seq.max(next_seq)));
                 break;
             }
+            prev_manifest = format::sha256_hex(&std::fs::read(&mpath).map_err(|e| ArchiveError::io(&mpath, e))?);
+            Some(m.body)
+        } else if !is_last {
+            early = Some(Problem {
+                seq: next_seq,
+                segment: name.clone(),
+                code: "manifest_missing",
+                message: format!("{name} is followed by another segment but has no manifest"),
+            });
+            break;
+        } else {
             None
         };
-        w.report.segments += 1;
-        if let Some((m, bytes)) = &sealed {
-            w.report.sealed += 1;
-            let b = &m.body;
-            let mut bad = None;
-            if !m.signature_ok {
-                bad = Some(("manifest_signature", "the manifest's signature does not match it".to_string()));
-            } else if b.public_key != public {
-                bad = Some((
-                    "manifest_key",
-                    format!("the manifest is signed by another key ({})", b.public_key),
-                ));
-            } else if b.prev_manifest_sha256 != prev_manifest {
-                bad = Some(("manifest_chain", "the manifest does not follow the previous segment's manifest".to_string()));
-            } else if b.segment != name {
-                bad = Some(("manifest_segment", format!("the manifest describes {}", b.segment)));
-            }
-            if let Some((code, msg)) = bad {
-                w.fail(b.first_seq.max(w.expected), &name, code, msg);
-                break;
-            }
-            prev_manifest = format::sha256_hex(bytes);
-            // --from: a whole sealed segment before the start is taken from its manifest.
-            if opts.from.is_some_and(|f| b.last_seq < f) {
-                w.prev = b.last_hash.clone();
-                w.expected = b.last_seq + 1;
-                w.report.records += b.count;
-                done += data.len() as u64;
-                progress(done, total);
-                continue;
+        let job = Job {
+            index: i,
+            name,
+            path: dir.join(segment_name(n)),
+            start_seq: next_seq,
+            start_prev: next_prev.clone(),
+            manifest: manifest.clone(),
+            is_last,
+        };
+        if let Some(m) = &manifest {
+            next_seq = m.last_seq + 1;
+            next_prev = m.last_hash.clone();
+        }
+        jobs.push(job);
+    }
+    let total: u64 = jobs
+        .iter()
+        .filter_map(|j| std::fs::metadata(&j.path).ok())
+        .map(|m| m.len())
+        .sum();
+    report.segments = jobs.len();
+    report.sealed = jobs.iter().filter(|j| j.manifest.is_some()).count();
+
+    // Phase 2: the records, segment by segment, on every core.
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 4);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let (tx, rx) = std::sync::mpsc::channel::<(usize, Result<Outcome, ArchiveError>)>();
+    let mut outcomes: Vec<Option<Outcome>> = (0..jobs.len()).map(|_| None).collect();
+    let mut failure = None;
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            let tx = tx.clone();
+            let (jobs, next, decoded, known, pinned) = (&jobs, &next, &decoded, &known, &pinned);
+            scope.spawn(move || {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(job) = jobs.get(i) else { break };
+                    let r = check_segment(job, decoded, known, pinned, opts);
+                    if tx.send((job.index, r)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(tx);
+        let mut done = 0;
+        for (i, r) in rx {
+            match r {
+                Ok(o) => {
+                    done += o.bytes;
+                    progress(done, total);
+                    outcomes[i] = Some(o);
+                }
+                Err(e) => failure = Some(e),
             }
         }
-        let seg_first = w.expected;
-        let complete_end = data.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
-        let mut last_progress = done;
-        let mut offset = 0usize;
-        for text in data[..complete_end].split(|&b| b == b'\n') {
-            let line_len = text.len() + 1;
-            let at = offset;
-            offset += line_len;
-            if offset > complete_end {
-                break; // the empty piece after the final newline
-            }
-            check_one(&mut w, &name, text, at);
-            if w.failed() {
-                break;
-            }
-            if done + offset as u64 - last_progress > (4 << 20) {
-                last_progress = done + offset as u64;
-                progress(last_progress, total);
-            }
+    });
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    let mut last = (0u64, format::GENESIS.to_string());
+    let mut pins_hit = 0;
+    for o in outcomes.into_iter().flatten() {
+        report.records += o.records;
+        report.checked += o.checked;
+        report.shredded += o.shredded;
+        report.notes.extend(o.notes);
+        pins_hit += o.pins_hit;
+        if o.last_seq > 0 {
+            last = (o.last_seq, o.last_hash.clone());
         }
+        if report.problem.is_none() {
+            report.problem = o.problem;
+        }
+    }
+    if let Some(p) = early {
+        if report.problem.as_ref().is_none_or(|q| p.seq <= q.seq) {
+            report.problem = Some(p);
+        }
+    }
+    report.last_seq = last.0;
+    report.last_hash = last.1;
+    if report.problem.is_none() {
+        check_head(dir, master, &mut report);
+    }
+    if report.problem.is_none() && pins_hit < pinned.len() {
+        let lastseq = report.last_seq;
+        if let Some((seq, (_, code, source))) = pinned.range(lastseq + 1..).next() {
+            report.problem = Some(Problem {
+                seq: lastseq + 1,
+                segment: String::new(),
+                code,
+                message: format!("the archive ends at record {lastseq}, but {source} holds record {seq}: records were cut off or rewritten"),
+            });
+        }
+    }
+    if report.problem.is_none() {
+        for (name, bytes) in anchored_manifests {
+            let message = match std::fs::read(dir.join(&name)) {
+                Ok(local) if local == bytes => continue,
+                Ok(_) => format!("{name} differs from its off-box copy: it was replaced"),
+                Err(_) => format!("{name} is in the off-box copy but not in the archive"),
+            };
+            report.problem = Some(Problem {
+                seq: manifest_seq(&bytes),
+                segment: name.clone(),
+                code: "anchor_mismatch",
+                message,
+            });
+            break;
+        }
+    }
+    report.ok = report.problem.is_none();
+    Ok(report)
+}
+
+fn check_segment(
+    job: &Job,
+    keys: &HashMap<String, Key>,
+    known: &std::collections::HashSet<String>,
+    pinned: &BTreeMap<u64, (String, &'static str, String)>,
+    opts: &Options,
+) -> Result<Outcome, ArchiveError> {
+    let name = &job.name;
+    // --from: a sealed segment wholly before the start is taken from its manifest.
+    if let (Some(from), Some(m)) = (opts.from, &job.manifest)
+        && m.last_seq < from
+    {
+        return Ok(Outcome {
+            problem: None,
+            records: m.count,
+            checked: 0,
+            shredded: 0,
+            pins_hit: 0,
+            last_seq: m.last_seq,
+            last_hash: m.last_hash.clone(),
+            notes: Vec::new(),
+            bytes: std::fs::metadata(&job.path).map_or(0, |m| m.len()),
+        });
+    }
+    let data = std::fs::read(&job.path).map_err(|e| ArchiveError::io(&job.path, e))?;
+    let mut w = Walk {
+        keys,
+        known,
+        from: opts.from,
+        pinned,
+        prev: job.start_prev.clone(),
+        expected: job.start_seq,
+        records: 0,
+        checked: 0,
+        shredded: 0,
+        pins_hit: 0,
+        problem: None,
+    };
+    let mut notes = Vec::new();
+    let complete_end = data.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
+    let mut offset = 0usize;
+    for text in data[..complete_end].split(|&b| b == b'\n') {
+        let at = offset;
+        offset += text.len() + 1;
+        if offset > complete_end {
+            break; // the empty piece after the final newline
+        }
+        check_one(&mut w, name, text, at);
         if w.failed() {
             break;
         }
-        if complete_end < data.len() {
-            if is_last && opts.live {
-                w.report.notes.push(format!(
-                    "{} bytes at the end of {name} are still being written",
-                    data.len() - complete_end
-                ));
-            } else {
-                w.fail(
-                    w.expected,
-                    &name,
-                    "torn_tail",
-                    format!(
-                        "{name} ends in {} bytes that are no complete record (a write cut short); opening the profile sets them aside",
-                        data.len() - complete_end
-                    ),
-                );
-                break;
-            }
-        }
-        if let Some((m, _)) = &sealed {
-            let b = &m.body;
-            let last = w.expected - 1;
-            if last < b.last_seq {
-                w.fail(
-                    last + 1,
-                    &name,
-                    "truncated",
-                    format!(
-                        "{name} ends at record {last}, its manifest says {}: records {}–{} are missing",
-                        b.last_seq,
-                        last + 1,
-                        b.last_seq
-                    ),
-                );
-            } else if last > b.last_seq || b.first_seq != seg_first {
-                w.fail(
-                    b.last_seq + 1,
-                    &name,
-                    "manifest_mismatch",
-                    format!("{name} holds records {seg_first}–{last}, its manifest says {}–{}", b.first_seq, b.last_seq),
-                );
-            } else if b.last_hash != w.prev {
-                w.fail(b.last_seq, &name, "manifest_mismatch", "the last record's hash differs from the manifest".into());
-            } else if b.file_sha256 != format::sha256_hex(&data) {
-                w.fail(
-                    b.first_seq,
-                    &name,
-                    "file_mismatch",
-                    format!("{name} differs from the file its manifest sealed (the records check, so the change is outside them)"),
-                );
-            }
-        }
-        done += data.len() as u64;
-        progress(done, total);
     }
-    if !w.failed() {
-        check_head(dir, master, &mut w);
-    }
-    if !w.failed() {
-        let last = w.expected - 1;
-        let pending: Vec<_> = w.pinned.range(last + 1..).map(|(s, v)| (*s, v.clone())).collect();
-        if let Some((seq, (_, code, source))) = pending.into_iter().next() {
+    if !w.failed() && complete_end < data.len() {
+        if job.is_last && opts.live {
+            notes.push(format!(
+                "{} bytes at the end of {name} are still being written",
+                data.len() - complete_end
+            ));
+        } else {
+            let seq = w.expected;
             w.fail(
-                last + 1,
-                "",
-                code,
-                format!("the archive ends at record {last}, but {source} holds record {seq}: records were cut off or rewritten"),
+                seq,
+                name,
+                "torn_tail",
+                format!(
+                    "{name} ends in {} bytes that are no complete record (a write cut short); opening the profile sets them aside",
+                    data.len() - complete_end
+                ),
             );
         }
     }
-    if !w.failed() {
-        for (name, bytes) in anchored_manifests {
-            match std::fs::read(dir.join(&name)) {
-                Ok(local) if local == bytes => {}
-                Ok(_) => {
-                    let seq = manifest_seq(&bytes);
-                    w.fail(seq, &name, "anchor_mismatch", format!("{name} differs from its off-box copy: it was replaced"));
-                    break;
-                }
-                Err(_) => {
-                    let seq = manifest_seq(&bytes);
-                    w.fail(seq, &name, "anchor_mismatch", format!("{name} is in the off-box copy but not in the archive"));
-                    break;
-                }
-            }
+    if !w.failed()
+        && let Some(b) = &job.manifest
+    {
+        let last = w.expected - 1;
+        if last < b.last_seq {
+            w.fail(
+                last + 1,
+                name,
+                "truncated",
+                format!(
+                    "{name} ends at record {last}, its manifest says {}: records {}–{} are missing",
+                    b.last_seq,
+                    last + 1,
+                    b.last_seq
+                ),
+            );
+        } else if last > b.last_seq {
+            w.fail(
+                b.last_seq + 1,
+                name,
+                "manifest_mismatch",
+                format!("{name} holds records up to {last}, its manifest says {}", b.last_seq),
+            );
+        } else if b.last_hash != w.prev {
+            w.fail(b.last_seq, name, "manifest_mismatch", "the last record's hash differs from the manifest".into());
+        } else if b.file_sha256 != format::sha256_hex(&data) {
+            w.fail(
+                b.first_seq,
+                name,
+                "file_mismatch",
+                format!("{name} differs from the file its manifest sealed (the records check, so the change is outside them)"),
+            );
         }
     }
-    let mut report = w.report;
-    report.last_seq = w.expected - 1;
-    report.last_hash = w.prev;
-    report.ok = report.problem.is_none();
-    Ok(report)
+    Ok(Outcome {
+        problem: w.problem,
+        records: w.records,
+        checked: w.checked,
+        shredded: w.shredded,
+        pins_hit: w.pins_hit,
+        last_seq: w.expected - 1,
+        last_hash: w.prev,
+        notes,
+        bytes: data.len() as u64,
+    })
 }
 
 fn manifest_seq(bytes: &[u8]) -> u64 {
@@ -298,15 +428,14 @@ fn check_one(w: &mut Walk<'_>, segment: &str, text: &[u8], offset: usize) {
         return;
     };
     // --from: before the start, only follow the chain.
-    if let Some(from) = w.opts.from
+    if let Some(from) = w.from
         && w.expected < from
+        && let Ok(l) = serde_json::from_str::<format::Line<'_>>(text)
     {
-        if let Ok(l) = serde_json::from_str::<format::Line<'_>>(text) {
-            w.expected = l.seq + 1;
-            w.prev = l.h.to_string();
-            w.report.records += 1;
-            return;
-        }
+        w.expected = l.seq + 1;
+        w.prev = l.h.to_string();
+        w.records += 1;
+        return;
     }
     let line = match format::check_line(text) {
         Ok(l) => l,
@@ -334,14 +463,14 @@ fn check_one(w: &mut Walk<'_>, segment: &str, text: &[u8], offset: usize) {
         );
         return;
     }
-    match w.keys.key(line.b).map(|k| super::read::open_content(k, &line).is_some()) {
-        Some(true) => w.report.checked += 1,
+    match w.keys.get(line.b).map(|k| super::read::open_content(k, &line).is_some()) {
+        Some(true) => w.checked += 1,
         Some(false) => {
             let d = format::Defect::ContentMismatch;
             w.fail(line.seq, segment, d.code(), format!("record {}: {d}", line.seq));
             return;
         }
-        None if line.b == super::keys::SYSTEM || w.keys.bucket(line.b).is_none() => {
+        None if !w.known.contains(line.b) => {
             w.fail(
                 line.seq,
                 segment,
@@ -350,49 +479,53 @@ fn check_one(w: &mut Walk<'_>, segment: &str, text: &[u8], offset: usize) {
             );
             return;
         }
-        None => w.report.shredded += 1,
+        None => w.shredded += 1,
     }
-    if let Some((hash, code, source)) = w.pinned.remove(&line.seq)
-        && hash != line.h
-    {
-        w.fail(
-            line.seq,
-            segment,
-            code,
-            format!("record {} differs from {source}: the chain was rewritten from here on or before", line.seq),
-        );
-        return;
+    if let Some((hash, code, source)) = w.pinned.get(&line.seq) {
+        if *hash != line.h {
+            w.fail(
+                line.seq,
+                segment,
+                code,
+                format!("record {} differs from {source}: the chain was rewritten from here on or before", line.seq),
+            );
+            return;
+        }
+        w.pins_hit += 1;
     }
-    w.report.records += 1;
+    w.records += 1;
     w.expected = line.seq + 1;
     w.prev = line.h.to_string();
 }
 
 /// `HEAD` names the last record the writer made durable. An archive that ends before it
 /// lost records at the end (a truncated open segment).
-fn check_head(dir: &Path, master: &MasterKey, w: &mut Walk<'_>) {
+fn check_head(dir: &Path, master: &MasterKey, report: &mut Report) {
     let Ok(text) = std::fs::read_to_string(dir.join("HEAD")) else {
         return;
     };
     let parts: Vec<&str> = text.split_whitespace().collect();
     let [seq, hash, tag] = parts[..] else {
-        w.report.notes.push("HEAD is unreadable; the end of the archive was not compared with it".into());
+        report.notes.push("HEAD is unreadable; the end of the archive was not compared with it".into());
         return;
     };
     let body = format!("{seq} {hash}");
     if super::head_tag(&master.derive("archive head"), &body) != tag {
-        w.report.notes.push("HEAD does not carry this profile's tag; ignored".into());
+        report.notes.push("HEAD does not carry this profile's tag; ignored".into());
         return;
     }
     let Ok(seq) = seq.parse::<u64>() else { return };
-    let last = w.expected - 1;
+    let last = report.last_seq;
     if seq > last {
-        w.fail(
-            last + 1,
-            "",
-            "truncated",
-            format!("the archive ends at record {last}, but record {seq} was written: records {}–{seq} are missing", last + 1),
-        );
+        report.problem = Some(Problem {
+            seq: last + 1,
+            segment: String::new(),
+            code: "truncated",
+            message: format!(
+                "the archive ends at record {last}, but record {seq} was written: records {}–{seq} are missing",
+                last + 1
+            ),
+        });
     }
 }
 
@@ -401,7 +534,8 @@ fn check_head(dir: &Path, master: &MasterKey, w: &mut Walk<'_>) {
 fn load_anchors(
     adir: &Path,
     public: &str,
-    w: &mut Walk<'_>,
+    pinned: &mut BTreeMap<u64, (String, &'static str, String)>,
+    report: &mut Report,
 ) -> Result<Vec<(String, Vec<u8>)>, ArchiveError> {
     let mut manifests = Vec::new();
     let rd = std::fs::read_dir(adir).map_err(|e| ArchiveError::io(adir, e))?;
@@ -415,7 +549,7 @@ fn load_anchors(
         if name.ends_with(".manifest") {
             let bytes = std::fs::read(&path).map_err(|e| ArchiveError::io(&path, e))?;
             manifests.push((name, bytes));
-            w.report.anchors_checked += 1;
+            report.anchors_checked += 1;
         } else if name.starts_with("checkpoint-") && name.ends_with(".json") {
             let cp = manifest::read_checkpoint(&path)?;
             if !cp.signature_ok || cp.body.public_key != public {
@@ -424,11 +558,11 @@ fn load_anchors(
                     path.display()
                 )));
             }
-            w.pinned.insert(
+            pinned.insert(
                 cp.body.seq,
                 (cp.body.hash.clone(), "anchor_mismatch", format!("the anchor {name}")),
             );
-            w.report.anchors_checked += 1;
+            report.anchors_checked += 1;
         }
     }
     Ok(manifests)
