@@ -123,6 +123,9 @@ pub enum Command {
     /// Readable copies of conversations (from the archive)
     #[command(subcommand)]
     Export(crate::cli_archive::ExportCommand),
+    /// Generated documentation: the GoBD process documentation (Verfahrensdokumentation)
+    #[command(subcommand)]
+    Docs(crate::cli_docs::DocsCommand),
     /// Print shell completions
     Completions {
         #[arg(value_enum)]
@@ -479,6 +482,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Hold(cmd)) => crate::cli_archive::run_hold(&config, paths, &prompt, cmd),
         Some(Command::Dsar(cmd)) => crate::cli_archive::run_dsar(&config, paths, &prompt, cmd),
         Some(Command::Export(cmd)) => crate::cli_archive::run_export(&config, paths, &prompt, cmd),
+        Some(Command::Docs(cmd)) => crate::cli_docs::run(&config, paths, &prompt, cmd),
         Some(Command::Completions { .. } | Command::Man | Command::Config(_)) => {
             Ok(ExitCode::SUCCESS)
         }

@@ -294,3 +294,51 @@ fn the_auditor_export_is_scoped_and_self_describing() {
     assert!(stderr(&out).contains("never all chats"), "{}", stderr(&out));
     assert!(!other.exists());
 }
+
+// R-B10: every change of the configuration gives a new version, with what changed.
+#[test]
+fn the_verfahrensdoku_is_versioned_with_its_changes() {
+    let p = Profile::with_demo_account();
+    let out = p.run(&["docs", "verfahrensdoku"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v1 = stdout(&out);
+    assert!(v1.contains("Version 1") && v1.contains("Technische Systemdokumentation"), "{v1}");
+    assert!(v1.contains("| handelsbrief | 6 |"), "{v1}");
+    // Unchanged configuration: still version 1.
+    assert!(stdout(&p.run(&["docs", "verfahrensdoku"])).contains("Version 1"));
+    let config = std::fs::read_to_string(&p.config).unwrap();
+    std::fs::write(&p.config, format!("{config}\n[retention]\ndefault_class = \"buchungsbeleg\"\n")).unwrap();
+    let v2 = stdout(&p.run(&["docs", "verfahrensdoku"]));
+    assert!(v2.contains("Version 2"), "{v2}");
+    let history = &v2[v2.find("## Änderungshistorie").unwrap()..];
+    assert!(history.contains("Version 1") && history.contains("Version 2"), "{history}");
+    assert!(history.contains("neu:") && history.contains("buchungsbeleg"), "{history}");
+    let kept = std::fs::read_dir(p.data.join("verfahrensdoku")).unwrap().count();
+    assert_eq!(kept, 2);
+}
+
+// R-B11: no certification claims anywhere a user reads.
+#[test]
+fn no_certification_claims_in_docs_or_program_texts() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = vec![root.join("README.md")];
+    for dir in ["docs", "src", "config"] {
+        let mut stack = vec![root.join(dir)];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let path = e.unwrap().path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else {
+                    files.push(path);
+                }
+            }
+        }
+    }
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap_or_default().to_lowercase();
+        for claim in ["gobd-zertifiziert", "gobd-certified", "gobd certified", "gobd-konform zertifiziert"] {
+            assert!(!text.contains(claim), "{} claims `{claim}`", f.display());
+        }
+    }
+}
