@@ -474,7 +474,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             let mut profile = profile::open(&config, paths, &prompt)?;
             crate::cli_account::run(&config, &mut profile, cmd)
         }
-        Some(Command::Archive(cmd)) => crate::cli_archive::run_archive(&config, paths, &prompt, cmd),
+        Some(Command::Archive(cmd)) => {
+            crate::cli_archive::run_archive(&config, paths, &prompt, cmd)
+        }
         Some(Command::Store(cmd)) => crate::cli_archive::run_store(&config, paths, &prompt, cmd),
         Some(Command::Retention(cmd)) => {
             crate::cli_archive::run_retention(&config, paths, &prompt, cmd)
@@ -889,8 +891,12 @@ fn daemon(
 ) -> Result<ExitCode> {
     let rt = runtime()?;
     rt.block_on(async {
-        let (engine, handle, keep) =
-            start_engine(profile, connectors, EngineOptions::default(), "tresen daemon".into())?;
+        let (engine, handle, keep) = start_engine(
+            profile,
+            connectors,
+            EngineOptions::default(),
+            "tresen daemon".into(),
+        )?;
         eprintln!(
             "tresen daemon running (PID {}, data {}); stop with SIGTERM or Ctrl-C",
             std::process::id(),

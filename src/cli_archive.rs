@@ -281,7 +281,12 @@ pub fn run_archive(
     }
 }
 
-fn verify_cmd(r: &Reader, from: Option<u64>, anchors: Option<PathBuf>, json: bool) -> Result<ExitCode> {
+fn verify_cmd(
+    r: &Reader,
+    from: Option<u64>,
+    anchors: Option<PathBuf>,
+    json: bool,
+) -> Result<ExitCode> {
     let opts = verify::Options {
         from,
         anchors,
@@ -337,7 +342,11 @@ fn verify_cmd(r: &Reader, from: Option<u64>, anchors: Option<PathBuf>, json: boo
                 println!(
                     "ARCHIVE DAMAGED at record {} ({}): {}",
                     p.seq,
-                    if p.segment.is_empty() { "-" } else { &p.segment },
+                    if p.segment.is_empty() {
+                        "-"
+                    } else {
+                        &p.segment
+                    },
                     p.message
                 );
                 println!("code: {}", p.code);
@@ -353,7 +362,15 @@ fn verify_cmd(r: &Reader, from: Option<u64>, anchors: Option<PathBuf>, json: boo
 
 fn anchor(r: &Reader, out: &Path) -> Result<ExitCode> {
     crate::fsutil::ensure_private_dir(out)?;
-    let report = verify::verify(&r.dir, &r.key, &verify::Options { live: r.live, ..Default::default() }, &mut |_, _| {})?;
+    let report = verify::verify(
+        &r.dir,
+        &r.key,
+        &verify::Options {
+            live: r.live,
+            ..Default::default()
+        },
+        &mut |_, _| {},
+    )?;
     if let Some(p) = &report.problem {
         return Err(UsageError(format!(
             "the archive is damaged at record {} ({}); an anchor would certify that. Run `tresen archive verify`.",
@@ -401,7 +418,9 @@ fn anchor(r: &Reader, out: &Path) -> Result<ExitCode> {
         out.display()
     );
     println!("archive public key: {}", cp.public_key);
-    println!("Keep this directory off this machine; check later with `tresen archive verify --anchors DIR`.");
+    println!(
+        "Keep this directory off this machine; check later with `tresen archive verify --anchors DIR`."
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -466,7 +485,12 @@ fn confirm(question: &str, yes: bool, flag_hint: &str) -> Result<bool> {
     Ok(matches!(answer.trim(), "ja" | "yes"))
 }
 
-pub fn run_store(config: &Config, paths: Paths, prompt: crate::secrets::Prompt<'_>, cmd: StoreCommand) -> Result<ExitCode> {
+pub fn run_store(
+    config: &Config,
+    paths: Paths,
+    prompt: crate::secrets::Prompt<'_>,
+    cmd: StoreCommand,
+) -> Result<ExitCode> {
     let StoreCommand::Rebuild { yes } = cmd;
     let p = crate::profile::open(config, paths, prompt)?;
     if !confirm(
@@ -545,7 +569,11 @@ struct Facts {
     titles: BTreeMap<(String, String), String>,
 }
 
-fn gather(dir: &Path, keys: &mut Keys, store_labels: &BTreeMap<(String, String), Vec<String>>) -> Result<Facts> {
+fn gather(
+    dir: &Path,
+    keys: &mut Keys,
+    store_labels: &BTreeMap<(String, String), Vec<String>>,
+) -> Result<Facts> {
     #[derive(Default)]
     struct B {
         records: u64,
@@ -582,7 +610,10 @@ fn gather(dir: &Path, keys: &mut Keys, store_labels: &BTreeMap<(String, String),
             Some(Payload::Conversation(c)) => {
                 let k = (c.account.0.clone(), c.remote_id.clone());
                 if let Some(contact) = &c.contact {
-                    contacts.entry(k.clone()).or_default().insert(contact.identity.clone());
+                    contacts
+                        .entry(k.clone())
+                        .or_default()
+                        .insert(contact.identity.clone());
                 }
                 titles.insert(k, c.title.clone());
             }
@@ -591,7 +622,10 @@ fn gather(dir: &Path, keys: &mut Keys, store_labels: &BTreeMap<(String, String),
         Ok(())
     })?;
     for (k, l) in store_labels {
-        labels.entry(k.clone()).or_default().extend(l.iter().cloned());
+        labels
+            .entry(k.clone())
+            .or_default()
+            .extend(l.iter().cloned());
     }
     let mut buckets = Vec::new();
     for (id, b) in keys.buckets() {
@@ -605,8 +639,14 @@ fn gather(dir: &Path, keys: &mut Keys, store_labels: &BTreeMap<(String, String),
             account: b.account.clone(),
             conversation: b.conversation.clone(),
             year: b.year,
-            labels: labels.get(&k).map(|l| l.iter().cloned().collect()).unwrap_or_default(),
-            contacts: contacts.get(&k).map(|c| c.iter().cloned().collect()).unwrap_or_default(),
+            labels: labels
+                .get(&k)
+                .map(|l| l.iter().cloned().collect())
+                .unwrap_or_default(),
+            contacts: contacts
+                .get(&k)
+                .map(|c| c.iter().cloned().collect())
+                .unwrap_or_default(),
             records: facts.map_or(0, |f| f.records),
             first_seq: facts.map_or(0, |f| f.first),
             last_seq: facts.map_or(0, |f| f.last),
@@ -619,7 +659,9 @@ fn gather(dir: &Path, keys: &mut Keys, store_labels: &BTreeMap<(String, String),
     })
 }
 
-fn store_labels(store: &dyn crate::store::StoreRead) -> Result<BTreeMap<(String, String), Vec<String>>> {
+fn store_labels(
+    store: &dyn crate::store::StoreRead,
+) -> Result<BTreeMap<(String, String), Vec<String>>> {
     Ok(store
         .conversations()?
         .into_iter()
@@ -631,7 +673,12 @@ fn today() -> NaiveDate {
     chrono::Local::now().date_naive()
 }
 
-pub fn run_retention(config: &Config, paths: Paths, prompt: crate::secrets::Prompt<'_>, cmd: RetentionCommand) -> Result<ExitCode> {
+pub fn run_retention(
+    config: &Config,
+    paths: Paths,
+    prompt: crate::secrets::Prompt<'_>,
+    cmd: RetentionCommand,
+) -> Result<ExitCode> {
     let tags = config.retention.tag_pairs();
     let policy = retention::Policy {
         default_class: &config.retention.default_class,
@@ -641,7 +688,10 @@ pub fn run_retention(config: &Config, paths: Paths, prompt: crate::secrets::Prom
     match cmd {
         RetentionCommand::Rules => {
             for r in retention::RULES {
-                println!("{:<14} {:>2} J. ab {}  {} — {}", r.class, r.years, r.valid_from, r.title_de, r.legal_basis);
+                println!(
+                    "{:<14} {:>2} J. ab {}  {} — {}",
+                    r.class, r.years, r.valid_from, r.title_de, r.legal_basis
+                );
             }
             println!(
                 "{:<14} {:>2} J.                keine gesetzliche Pflicht (Löschkonzept, retention.no_statutory_years)",
@@ -652,7 +702,9 @@ pub fn run_retention(config: &Config, paths: Paths, prompt: crate::secrets::Prom
             for (tag, class) in &tags {
                 println!("label {tag:<22} → {class}");
             }
-            println!("Periods run to 31 December of the year the message was made in plus the years.");
+            println!(
+                "Periods run to 31 December of the year the message was made in plus the years."
+            );
             Ok(ExitCode::SUCCESS)
         }
         RetentionCommand::Plan { date, json } => {
@@ -730,7 +782,8 @@ fn destroy(
 ) -> Result<usize> {
     use crate::store::Store as _;
     archive.keys().shred(&tomb.bucket, Timestamp::now())?;
-    let (account, conversation, year) = (tomb.account.clone(), tomb.conversation.clone(), tomb.year);
+    let (account, conversation, year) =
+        (tomb.account.clone(), tomb.conversation.clone(), tomb.year);
     archive.append(vec![Entry {
         scope: Scope::System,
         payload: Payload::Tombstone(tomb),
@@ -739,7 +792,8 @@ fn destroy(
         return Ok(0); // no messages in it; the conversation goes with its last message
     }
     let start = NaiveDate::from_ymd_opt(year, 1, 1).and_then(|d| d.and_hms_opt(0, 0, 0));
-    let end = NaiveDate::from_ymd_opt(year, 12, 31).and_then(|d| d.and_hms_milli_opt(23, 59, 59, 999));
+    let end =
+        NaiveDate::from_ymd_opt(year, 12, 31).and_then(|d| d.and_hms_milli_opt(23, 59, 59, 999));
     let (Some(start), Some(end)) = (start, end) else {
         return Ok(0);
     };
@@ -757,18 +811,27 @@ fn destroy(
 
 fn print_plan(items: &[retention::Item], facts: &Facts, on: NaiveDate, json: bool) -> Result<()> {
     if json {
-        println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "date": on, "items": items }))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({ "date": on, "items": items }))?
+        );
         return Ok(());
     }
     println!("retention as of {on}:");
-    println!("{:<8} {:<28} {:>4} {:<14} {:<10} {:>7}  decision", "bucket", "conversation", "year", "class", "until", "records");
+    println!(
+        "{:<8} {:<28} {:>4} {:<14} {:<10} {:>7}  decision",
+        "bucket", "conversation", "year", "class", "until", "records"
+    );
     for i in items {
         let title = facts
             .titles
             .get(&(i.account.clone(), i.conversation.clone()))
             .cloned()
             .unwrap_or_else(|| i.conversation.clone());
-        let title: String = sanitize_for_terminal(&title, false).chars().take(28).collect();
+        let title: String = sanitize_for_terminal(&title, false)
+            .chars()
+            .take(28)
+            .collect();
         let decision = match i.decision {
             "expire" => "EXPIRES".to_string(),
             "held" => format!("held ({})", i.holds.join("; ")),
@@ -791,11 +854,21 @@ fn print_plan(items: &[retention::Item], facts: &Facts, on: NaiveDate, json: boo
         );
     }
     let n = |d: &str| items.iter().filter(|i| i.decision == d).count();
-    println!("{} expire, {} held, {} kept", n("expire"), n("held"), n("keep"));
+    println!(
+        "{} expire, {} held, {} kept",
+        n("expire"),
+        n("held"),
+        n("keep")
+    );
     Ok(())
 }
 
-pub fn run_hold(config: &Config, paths: Paths, prompt: crate::secrets::Prompt<'_>, cmd: HoldCommand) -> Result<ExitCode> {
+pub fn run_hold(
+    config: &Config,
+    paths: Paths,
+    prompt: crate::secrets::Prompt<'_>,
+    cmd: HoldCommand,
+) -> Result<ExitCode> {
     match cmd {
         HoldCommand::List { json } => {
             let r = reader(config, paths, prompt)?;
@@ -837,7 +910,9 @@ pub fn run_hold(config: &Config, paths: Paths, prompt: crate::secrets::Prompt<'_
                         None => {
                             use crate::store::StoreRead as _;
                             let conv = p.store.find_conversation(&c)?.ok_or_else(|| {
-                                UsageError(format!("no conversation `{c}`; give --account with the remote id"))
+                                UsageError(format!(
+                                    "no conversation `{c}`; give --account with the remote id"
+                                ))
                             })?;
                             let _ = &mut p;
                             return set_hold(
@@ -875,7 +950,8 @@ pub fn run_hold(config: &Config, paths: Paths, prompt: crate::secrets::Prompt<'_
                 (None, None, None, true) => HoldScope::Global,
                 _ => {
                     return Err(UsageError(
-                        "say what to hold: --conversation, --contact, --from/--to or --global".into(),
+                        "say what to hold: --conversation, --contact, --from/--to or --global"
+                            .into(),
                     )
                     .into());
                 }
@@ -889,7 +965,10 @@ pub fn run_hold(config: &Config, paths: Paths, prompt: crate::secrets::Prompt<'_
             let dir = archive.dir().to_path_buf();
             let facts = gather(&dir, archive.keys(), &BTreeMap::new())?;
             if !facts.holds.iter().any(|h| h.id == id) {
-                return Err(UsageError(format!("no hold `{id}` in force (see `tresen hold list`)")).into());
+                return Err(UsageError(format!(
+                    "no hold `{id}` in force (see `tresen hold list`)"
+                ))
+                .into());
             }
             archive.append(vec![Entry {
                 scope: Scope::System,
@@ -962,7 +1041,12 @@ fn contact_matches(c: &Collection, contact: &str) -> BTreeSet<(String, String)> 
     out
 }
 
-pub fn run_dsar(config: &Config, paths: Paths, prompt: crate::secrets::Prompt<'_>, cmd: DsarCommand) -> Result<ExitCode> {
+pub fn run_dsar(
+    config: &Config,
+    paths: Paths,
+    prompt: crate::secrets::Prompt<'_>,
+    cmd: DsarCommand,
+) -> Result<ExitCode> {
     let mut p = crate::profile::open(config, paths, prompt)?;
     let blobs = p.blobs();
     let labels = store_labels(&p.store)?;
@@ -986,7 +1070,9 @@ pub fn run_dsar(config: &Config, paths: Paths, prompt: crate::secrets::Prompt<'_
     match cmd {
         DsarCommand::Export { out, .. } => {
             if out.exists() {
-                return Err(UsageError(format!("{} exists; name a new directory", out.display())).into());
+                return Err(
+                    UsageError(format!("{} exists; name a new directory", out.display())).into(),
+                );
             }
             crate::fsutil::ensure_private_dir(&out)?;
             crate::fsutil::ensure_private_dir(&out.join("dateien"))?;
@@ -1021,7 +1107,11 @@ pub fn run_dsar(config: &Config, paths: Paths, prompt: crate::secrets::Prompt<'_
             export::write_new(&out, "verlauf.html", html.as_bytes())?;
             let mut file_list = Vec::new();
             for f in &files {
-                let name = format!("{}-{}", &f.sha256[..16.min(f.sha256.len())], crate::domain::safe_file_name(&f.name));
+                let name = format!(
+                    "{}-{}",
+                    &f.sha256[..16.min(f.sha256.len())],
+                    crate::domain::safe_file_name(&f.name)
+                );
                 if !out.join("dateien").join(&name).exists() {
                     export::write_new(&out.join("dateien"), &name, &f.bytes)?;
                 }
@@ -1052,14 +1142,22 @@ pub fn run_dsar(config: &Config, paths: Paths, prompt: crate::secrets::Prompt<'_
                 "retention": retention,
                 "third_parties_review_needed": group,
             });
-            export::write_new(&out, "daten.json", serde_json::to_string_pretty(&json)?.as_bytes())?;
+            export::write_new(
+                &out,
+                "daten.json",
+                serde_json::to_string_pretty(&json)?.as_bytes(),
+            )?;
             let info = art15_text(&contact, rows.len(), files.len(), group, &retention);
             export::write_new(&out, "auskunft.txt", info.as_bytes())?;
             archive.append(vec![Entry {
                 scope: Scope::System,
                 payload: Payload::Access {
                     what: "dsar_export".into(),
-                    scope: format!("{contact}: {} messages, {} files; answer due {due}", rows.len(), files.len()),
+                    scope: format!(
+                        "{contact}: {} messages, {} files; answer due {due}",
+                        rows.len(),
+                        files.len()
+                    ),
                     by: config.staff_name(),
                     at: Timestamp::now(),
                 },
@@ -1072,7 +1170,9 @@ pub fn run_dsar(config: &Config, paths: Paths, prompt: crate::secrets::Prompt<'_
                 out.display()
             );
             if group {
-                println!("Group chats included: check other people's messages before handing it over (Art. 15(4) GDPR).");
+                println!(
+                    "Group chats included: check other people's messages before handing it over (Art. 15(4) GDPR)."
+                );
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -1106,9 +1206,15 @@ pub fn run_dsar(config: &Config, paths: Paths, prompt: crate::secrets::Prompt<'_
                     keeps(i)
                 }
             });
-            println!("Erasure request for {}:", sanitize_for_terminal(&contact, false));
+            println!(
+                "Erasure request for {}:",
+                sanitize_for_terminal(&contact, false)
+            );
             for i in &erase {
-                println!("  erase    {} {} ({} records, class {})", i.conversation, i.year, i.records, i.class);
+                println!(
+                    "  erase    {} {} ({} records, class {})",
+                    i.conversation, i.year, i.records, i.class
+                );
             }
             for i in &restrict {
                 let why = if i.holds.is_empty() {
@@ -1116,14 +1222,21 @@ pub fn run_dsar(config: &Config, paths: Paths, prompt: crate::secrets::Prompt<'_
                 } else {
                     format!("hold: {}", i.holds.join("; "))
                 };
-                println!("  restrict {} {} ({} records): {}", i.conversation, i.year, i.records, sanitize_for_terminal(&why, false));
+                println!(
+                    "  restrict {} {} ({} records): {}",
+                    i.conversation,
+                    i.year,
+                    i.records,
+                    sanitize_for_terminal(&why, false)
+                );
             }
             if !confirm("Carry this out?", yes, "--yes")? {
                 eprintln!("nothing changed");
                 return Ok(ExitCode::SUCCESS);
             }
             let by = config.staff_name();
-            let mut report = String::from("Antwort auf Ihren Antrag auf Löschung (Art. 17 DSGVO)\n\n");
+            let mut report =
+                String::from("Antwort auf Ihren Antrag auf Löschung (Art. 17 DSGVO)\n\n");
             for i in &erase {
                 let tomb = retention::Tombstone {
                     bucket: i.bucket.clone(),
@@ -1141,7 +1254,10 @@ pub fn run_dsar(config: &Config, paths: Paths, prompt: crate::secrets::Prompt<'_
                     at: Timestamp::now(),
                 };
                 destroy(archive, &mut p.store, &blobs, tomb)?;
-                let _ = std::fmt::Write::write_fmt(&mut report, format_args!("- Gelöscht: Nachrichten aus {}\n", i.year));
+                let _ = std::fmt::Write::write_fmt(
+                    &mut report,
+                    format_args!("- Gelöscht: Nachrichten aus {}\n", i.year),
+                );
             }
             for i in &restrict {
                 let reason = if i.holds.is_empty() {
@@ -1192,7 +1308,8 @@ fn hide(
         return Ok(());
     }
     let start = NaiveDate::from_ymd_opt(year, 1, 1).and_then(|d| d.and_hms_opt(0, 0, 0));
-    let end = NaiveDate::from_ymd_opt(year, 12, 31).and_then(|d| d.and_hms_milli_opt(23, 59, 59, 999));
+    let end =
+        NaiveDate::from_ymd_opt(year, 12, 31).and_then(|d| d.and_hms_milli_opt(23, 59, 59, 999));
     if let (Some(s), Some(e)) = (start, end) {
         let a = store.apply(&[crate::store::Op::Purge {
             account: crate::domain::AccountId(account.to_string()),
@@ -1207,7 +1324,13 @@ fn hide(
     Ok(())
 }
 
-fn art15_text(contact: &str, messages: usize, files: usize, group: bool, retention: &[serde_json::Value]) -> String {
+fn art15_text(
+    contact: &str,
+    messages: usize,
+    files: usize,
+    group: bool,
+    retention: &[serde_json::Value],
+) -> String {
     let mut s = format!(
         "Auskunft nach Art. 15 DSGVO\n\nBetroffene Person: {}\nNachrichten: {messages}, Dateien: {files}\n\n\
          Zwecke: Bearbeitung Ihrer Anfragen und Aufträge über Messenger; Erfüllung gesetzlicher Aufbewahrungspflichten (§ 257 HGB, § 147 AO).\n\
@@ -1239,7 +1362,12 @@ fn clean(s: &str) -> String {
     sanitize_for_terminal(s, false).into_owned()
 }
 
-pub fn run_export(config: &Config, paths: Paths, prompt: crate::secrets::Prompt<'_>, cmd: ExportCommand) -> Result<ExitCode> {
+pub fn run_export(
+    config: &Config,
+    paths: Paths,
+    prompt: crate::secrets::Prompt<'_>,
+    cmd: ExportCommand,
+) -> Result<ExitCode> {
     let ExportCommand::Conversation {
         conversation,
         format,
@@ -1253,7 +1381,10 @@ pub fn run_export(config: &Config, paths: Paths, prompt: crate::secrets::Prompt<
     let (account, remote) = match conv {
         Some(c) => (c.account.0, c.remote_id),
         None => {
-            return Err(UsageError(format!("no conversation `{conversation}` (see `tresen list`)")).into());
+            return Err(UsageError(format!(
+                "no conversation `{conversation}` (see `tresen list`)"
+            ))
+            .into());
         }
     };
     let r = Reader {
@@ -1270,10 +1401,18 @@ pub fn run_export(config: &Config, paths: Paths, prompt: crate::secrets::Prompt<
     };
     match out {
         Some(path) => {
-            let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-            let name = path.file_name().context("--out needs a file name")?.to_string_lossy().into_owned();
-            export::write_new(dir, &name, text.as_bytes())
-                .with_context(|| format!("cannot write {} (it must not exist yet)", path.display()))?;
+            let dir = path
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            let name = path
+                .file_name()
+                .context("--out needs a file name")?
+                .to_string_lossy()
+                .into_owned();
+            export::write_new(dir, &name, text.as_bytes()).with_context(|| {
+                format!("cannot write {} (it must not exist yet)", path.display())
+            })?;
             eprintln!("{} messages written to {}", rows.len(), path.display());
         }
         None => {
@@ -1296,9 +1435,19 @@ fn auditor_export(
         return Err(UsageError("--from is after --to".into()).into());
     }
     let classes: BTreeSet<String> = if classes.is_empty() {
-        ["handelsbrief", "buchungsbeleg", "buch"].iter().map(|s| s.to_string()).collect()
+        ["handelsbrief", "buchungsbeleg", "buch"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
     } else {
-        classes.into_iter().flat_map(|c| c.split(',').map(|s| s.trim().to_string()).collect::<Vec<_>>()).collect()
+        classes
+            .into_iter()
+            .flat_map(|c| {
+                c.split(',')
+                    .map(|s| s.trim().to_string())
+                    .collect::<Vec<_>>()
+            })
+            .collect()
     };
     for c in &classes {
         if c == retention::NO_STATUTORY || c == "internal" {
@@ -1308,7 +1457,10 @@ fn auditor_export(
             .into());
         }
         if !retention::CLASSES.contains(&c.as_str()) {
-            return Err(UsageError(format!("unknown class `{c}`; one of: handelsbrief, buchungsbeleg, buch")).into());
+            return Err(UsageError(format!(
+                "unknown class `{c}`; one of: handelsbrief, buchungsbeleg, buch"
+            ))
+            .into());
         }
     }
     if out.exists() {
@@ -1324,22 +1476,40 @@ fn auditor_export(
     })?;
     let tags = config.retention.tag_pairs();
     let class_of = |a: &str, c: &str| {
-        let mut l: Vec<String> = labels.get(&(a.to_string(), c.to_string())).cloned().unwrap_or_default();
+        let mut l: Vec<String> = labels
+            .get(&(a.to_string(), c.to_string()))
+            .cloned()
+            .unwrap_or_default();
         if let Some(x) = all.labels.get(&(a.to_string(), c.to_string())) {
             l.extend(x.iter().cloned());
         }
         retention::class_for(&l, &tags, &config.retention.default_class).to_string()
     };
-    let lo = from.and_hms_opt(0, 0, 0).map(|d| d.and_utc().timestamp_millis()).unwrap_or(i64::MIN);
-    let hi = to.and_hms_milli_opt(23, 59, 59, 999).map(|d| d.and_utc().timestamp_millis()).unwrap_or(i64::MAX);
+    let lo = from
+        .and_hms_opt(0, 0, 0)
+        .map(|d| d.and_utc().timestamp_millis())
+        .unwrap_or(i64::MIN);
+    let hi = to
+        .and_hms_milli_opt(23, 59, 59, 999)
+        .map(|d| d.and_utc().timestamp_millis())
+        .unwrap_or(i64::MAX);
     let rows: Vec<(&Row, String, String)> = all
         .rows
         .iter()
         .filter(|r| r.at.0 >= lo && r.at.0 <= hi)
-        .map(|r| (r, all.title(&r.account, &r.conversation), class_of(&r.account, &r.conversation)))
+        .map(|r| {
+            (
+                r,
+                all.title(&r.account, &r.conversation),
+                class_of(&r.account, &r.conversation),
+            )
+        })
         .filter(|(_, _, class)| classes.contains(class))
         .collect();
-    let in_scope: BTreeSet<(String, String)> = rows.iter().map(|(r, _, _)| (r.account.clone(), r.conversation.clone())).collect();
+    let in_scope: BTreeSet<(String, String)> = rows
+        .iter()
+        .map(|(r, _, _)| (r.account.clone(), r.conversation.clone()))
+        .collect();
     let scoped_messages: BTreeSet<String> = rows
         .iter()
         .flat_map(|(r, _, _)| r.remote_id.clone())
@@ -1376,6 +1546,8 @@ fn auditor_export(
         classes.iter().cloned().collect::<Vec<_>>().join(", "),
         out.display()
     );
-    println!("index.xml follows the Beschreibungsstandard (DTD gdpdu-01-08-2002); manifest.sha256 lists every file's hash.");
+    println!(
+        "index.xml follows the Beschreibungsstandard (DTD gdpdu-01-08-2002); manifest.sha256 lists every file's hash."
+    );
     Ok(ExitCode::SUCCESS)
 }

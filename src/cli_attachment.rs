@@ -106,8 +106,12 @@ fn load(
     let connectors = profile::connectors(config, &profile)?;
     let rt = runtime()?;
     let blob = rt.block_on(async {
-        let (engine, handle, _keep): (_, _, OpenProfile2) =
-            start_engine(profile, connectors, EngineOptions::default(), config.staff_name())?;
+        let (engine, handle, _keep): (_, _, OpenProfile2) = start_engine(
+            profile,
+            connectors,
+            EngineOptions::default(),
+            config.staff_name(),
+        )?;
         let task = tokio::spawn(engine.run());
         eprintln!("downloading {} …", sanitize_for_terminal(&meta.name, false));
         let r =

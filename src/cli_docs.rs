@@ -51,10 +51,7 @@ pub fn run(
         (*n, std::fs::read_to_string(path)?)
     } else {
         let n = versions.last().map_or(1, |(n, _)| n + 1);
-        let mut history = previous
-            .as_deref()
-            .map(history_of)
-            .unwrap_or_default();
+        let mut history = previous.as_deref().map(history_of).unwrap_or_default();
         let changes = match &previous_body {
             None => vec!["erste Fassung".to_string()],
             Some(old) => diff(old, &body),
@@ -68,7 +65,10 @@ pub fn run(
         }
         history.push_str(&entry);
         let text = format!("{}{body}\n## Änderungshistorie\n\n{history}", header(n));
-        crate::fsutil::write_private(&dir.join(format!("verfahrensdoku-v{n:03}.md")), text.as_bytes())?;
+        crate::fsutil::write_private(
+            &dir.join(format!("verfahrensdoku-v{n:03}.md")),
+            text.as_bytes(),
+        )?;
         (n, text)
     };
     if let Some(path) = out {
@@ -105,9 +105,14 @@ fn history_of(text: &str) -> String {
 
 /// Lines removed and added, for the change history.
 fn diff(old: &str, new: &str) -> Vec<String> {
-    let o: std::collections::BTreeSet<&str> = old.lines().filter(|l| !l.trim().is_empty()).collect();
-    let n: std::collections::BTreeSet<&str> = new.lines().filter(|l| !l.trim().is_empty()).collect();
-    let mut out: Vec<String> = o.difference(&n).map(|l| format!("entfernt: {}", l.trim())).collect();
+    let o: std::collections::BTreeSet<&str> =
+        old.lines().filter(|l| !l.trim().is_empty()).collect();
+    let n: std::collections::BTreeSet<&str> =
+        new.lines().filter(|l| !l.trim().is_empty()).collect();
+    let mut out: Vec<String> = o
+        .difference(&n)
+        .map(|l| format!("entfernt: {}", l.trim()))
+        .collect();
     out.extend(n.difference(&o).map(|l| format!("neu: {}", l.trim())));
     out
 }
@@ -137,7 +142,10 @@ fn body(config: &Config, paths: &Paths, public_key: &str) -> String {
         "tresen ist das Postfach der geschäftlichen Messenger-Nummer „{}“. Mitarbeiter beantworten darin Kundennachrichten aus Signal und Matrix (auch über Brücken angebundene WhatsApp-, Telegram- und Signal-Chats). Private Konten werden nicht angebunden; nur Konten mit `purpose = \"business\"` sind zugelassen.\n",
         config.profile.name
     );
-    let _ = writeln!(s, "Angebundene Konten:\n\n| Konto | Netz | Zweck | Nummer |\n|---|---|---|---|");
+    let _ = writeln!(
+        s,
+        "Angebundene Konten:\n\n| Konto | Netz | Zweck | Nummer |\n|---|---|---|---|"
+    );
     for a in &config.accounts {
         let _ = writeln!(
             s,
@@ -178,9 +186,16 @@ fn body(config: &Config, paths: &Paths, public_key: &str) -> String {
         paths.data_dir.display(),
         config.secrets.backend
     );
-    let _ = writeln!(s, "Aufbewahrungsregeln (Frist läuft bis 31.12. des Jahres der Nachricht plus Jahre):\n\n| Klasse | Jahre | gültig ab | Rechtsgrundlage |\n|---|---|---|---|");
+    let _ = writeln!(
+        s,
+        "Aufbewahrungsregeln (Frist läuft bis 31.12. des Jahres der Nachricht plus Jahre):\n\n| Klasse | Jahre | gültig ab | Rechtsgrundlage |\n|---|---|---|---|"
+    );
     for r in retention::RULES {
-        let _ = writeln!(s, "| {} | {} | {} | {} |", r.class, r.years, r.valid_from, r.legal_basis);
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} |",
+            r.class, r.years, r.valid_from, r.legal_basis
+        );
     }
     let _ = writeln!(
         s,

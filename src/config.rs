@@ -530,7 +530,10 @@ impl Config {
         if !(1..=30).contains(&self.retention.no_statutory_years) {
             return Err(invalid(
                 "retention.no_statutory_years",
-                format!("expected 1..=30, found {}", self.retention.no_statutory_years),
+                format!(
+                    "expected 1..=30, found {}",
+                    self.retention.no_statutory_years
+                ),
             ));
         }
         if self.logging.max_files == 0 {

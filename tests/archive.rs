@@ -88,7 +88,10 @@ fn verify_finds_every_kind_of_tampering_at_its_position() {
     assert_eq!(v["segments"], 3, "{v}");
     let total = v["records"].as_u64().unwrap();
     assert!(total >= 12, "{v}");
-    assert_eq!(v["checked"], total, "every record decrypted and matched: {v}");
+    assert_eq!(
+        v["checked"], total,
+        "every record decrypted and matched: {v}"
+    );
     let text = stdout(&base.run(&["archive", "verify"]));
     assert!(text.contains("archive intact"), "{text}");
 
@@ -171,7 +174,10 @@ fn anchors_catch_what_the_chain_alone_cannot() {
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    assert!(names.iter().any(|n| n.starts_with("checkpoint-")), "{names:?}");
+    assert!(
+        names.iter().any(|n| n.starts_with("checkpoint-")),
+        "{names:?}"
+    );
     assert_eq!(names.iter().filter(|n| n.ends_with(".manifest")).count(), 2);
     let a = anchors.to_str().unwrap();
     let (rc, v) = verify_json(&p, &["--anchors", a]);
@@ -219,7 +225,11 @@ fn a_torn_tail_is_set_aside_and_the_archive_continues() {
         .path();
     assert_eq!(std::fs::read_to_string(q).unwrap(), half);
     let after = lines(&seg3);
-    assert_eq!(&after[..before.len()], &before[..], "nothing before it changed");
+    assert_eq!(
+        &after[..before.len()],
+        &before[..],
+        "nothing before it changed"
+    );
     assert!(after.iter().any(|l| l.contains("\"kind\":\"recovery\"")));
     let (rc, v) = verify_json(&p, &[]);
     assert_eq!(rc, Some(0), "{v}");
@@ -262,7 +272,11 @@ fn the_store_is_rebuilt_from_the_archive() {
         serde_json::from_slice(&p.run(&["show", "1", "--json"]).stdout).unwrap();
     let out = p.run(&["store", "rebuild", "--yes"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stdout(&out).contains("old store kept as"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("old store kept as"),
+        "{}",
+        stdout(&out)
+    );
     let after: serde_json::Value =
         serde_json::from_slice(&p.run(&["show", "1", "--json"]).stdout).unwrap();
     let bodies = |v: &serde_json::Value| {
@@ -270,7 +284,13 @@ fn the_store_is_rebuilt_from_the_archive() {
             .as_array()
             .unwrap()
             .iter()
-            .map(|m| (m["body"].clone(), m["direction"].clone(), m["delivery"].clone()))
+            .map(|m| {
+                (
+                    m["body"].clone(),
+                    m["direction"].clone(),
+                    m["delivery"].clone(),
+                )
+            })
             .collect::<Vec<_>>()
     };
     assert_eq!(bodies(&before), bodies(&after));
@@ -292,13 +312,28 @@ fn transcripts_come_from_the_archive_and_are_sanitised() {
     assert!(html.contains("&lt;script&gt;"), "{html}");
     assert!(!html.contains("<script>") && !html.contains('\u{1b}'));
     let txt = stdout(&p.run(&["export", "conversation", "1", "--format", "txt"]));
-    assert!(txt.contains("Antwort 2.1") && txt.contains("Grüße"), "{txt}");
+    assert!(
+        txt.contains("Antwort 2.1") && txt.contains("Grüße"),
+        "{txt}"
+    );
     assert!(!txt.contains('\u{1b}'));
     let file = p.dir.path().join("verlauf.html");
-    let out = p.run(&["export", "conversation", "1", "--out", file.to_str().unwrap()]);
+    let out = p.run(&[
+        "export",
+        "conversation",
+        "1",
+        "--out",
+        file.to_str().unwrap(),
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
     // Never over an existing file.
-    let again = p.run(&["export", "conversation", "1", "--out", file.to_str().unwrap()]);
+    let again = p.run(&[
+        "export",
+        "conversation",
+        "1",
+        "--out",
+        file.to_str().unwrap(),
+    ]);
     assert!(!again.status.success());
 }
 
@@ -354,7 +389,10 @@ set +e
     assert!(said.contains("send-rc=1"), "{said}");
     assert!(said.contains("not archived, so not sent"), "{said}");
     assert!(said.contains("No space left on device"), "{said}");
-    assert!(said.contains("archive intact") && said.contains("verify-rc=0"), "{said}");
+    assert!(
+        said.contains("archive intact") && said.contains("verify-rc=0"),
+        "{said}"
+    );
     let v: serde_json::Value =
         serde_json::from_slice(&std::fs::read(p.dir.path().join("show.json")).unwrap()).unwrap();
     let last = v["messages"].as_array().unwrap().last().unwrap().clone();

@@ -41,7 +41,11 @@ impl Connector for Stream {
 
     fn run(self: Box<Self>, mut io: ConnectorIo) -> BoxFuture<'static, Result<(), ConnectorError>> {
         Box::pin(async move {
-            let start: u64 = io.resume.as_deref().and_then(|r| r.parse().ok()).unwrap_or(0);
+            let start: u64 = io
+                .resume
+                .as_deref()
+                .and_then(|r| r.parse().ok())
+                .unwrap_or(0);
             let sink = io.events.clone();
             let account = AccountId(ACCOUNT.into());
             sink.emit(ConnectorEvent::Conversation(ConversationUpsert {
@@ -102,7 +106,8 @@ fn child_writer() {
         let store = SqliteStore::open(&dir.join("store.db"), Some(&key().store_key())).unwrap();
         let (archive, _) = Archive::open(&dir.join("archive"), &key()).unwrap();
         let shared = tresen::profile::shared(store, None).unwrap();
-        let (engine, _handle) = Engine::start(shared, vec![Box::new(Stream)], EngineOptions::default());
+        let (engine, _handle) =
+            Engine::start(shared, vec![Box::new(Stream)], EngineOptions::default());
         let engine = engine.with_archive(archive, None, "crash".into()).unwrap();
         println!("ready");
         engine.run().await.unwrap();
@@ -123,21 +128,35 @@ fn spawn(dir: &Path) -> Child {
 fn check(dir: &Path, round: usize) -> (u64, BTreeSet<String>) {
     // Opening repairs a torn tail, as every start does.
     drop(Archive::open(&dir.join("archive"), &key()).unwrap());
-    let report = verify::verify(&dir.join("archive"), &key(), &verify::Options::default(), &mut |_, _| {}).unwrap();
+    let report = verify::verify(
+        &dir.join("archive"),
+        &key(),
+        &verify::Options::default(),
+        &mut |_, _| {},
+    )
+    .unwrap();
     assert!(report.ok, "round {round}: {:?}", report.problem);
     let mut keys = Keys::load(&dir.join("archive"), &key(), true).unwrap();
     let mut ids = Vec::new();
     read::for_each(&dir.join("archive"), &mut keys, 1, |r| {
         if let Some(Payload::Message(m)) = r.payload {
-            assert_eq!(m.raw.as_deref(), Some(format!("{{\"n\":{}}}", &m.remote_id[1..].trim_start_matches('0')).as_str()));
+            assert_eq!(
+                m.raw.as_deref(),
+                Some(format!("{{\"n\":{}}}", &m.remote_id[1..].trim_start_matches('0')).as_str())
+            );
             ids.push(m.remote_id);
         }
         Ok(())
     })
     .unwrap();
     let set: BTreeSet<String> = ids.iter().cloned().collect();
-    assert_eq!(set.len(), ids.len(), "round {round}: a message was archived twice");
-    let store = SqliteStore::open_read_only(&dir.join("store.db"), Some(&key().store_key())).unwrap();
+    assert_eq!(
+        set.len(),
+        ids.len(),
+        "round {round}: a message was archived twice"
+    );
+    let store =
+        SqliteStore::open_read_only(&dir.join("store.db"), Some(&key().store_key())).unwrap();
     let position: u64 = store
         .sync_position(&AccountId(ACCOUNT.into()))
         .unwrap()
@@ -145,9 +164,15 @@ fn check(dir: &Path, round: usize) -> (u64, BTreeSet<String>) {
         .unwrap_or(0);
     for i in 1..=position {
         let id = format!("m{i:05}");
-        assert!(set.contains(&id), "round {round}: {id} was acknowledged (position {position}) but is not archived");
         assert!(
-            store.message_by_remote(&AccountId(ACCOUNT.into()), &id).unwrap().is_some(),
+            set.contains(&id),
+            "round {round}: {id} was acknowledged (position {position}) but is not archived"
+        );
+        assert!(
+            store
+                .message_by_remote(&AccountId(ACCOUNT.into()), &id)
+                .unwrap()
+                .is_some(),
             "round {round}: {id} acknowledged but not in the inbox store"
         );
     }
@@ -190,8 +215,13 @@ fn sigkill_at_random_points_loses_and_duplicates_nothing() {
     let deadline = std::time::Instant::now() + Duration::from_secs(120);
     loop {
         std::thread::sleep(Duration::from_millis(200));
-        let store = SqliteStore::open_read_only(&dir.join("store.db"), Some(&key().store_key())).unwrap();
-        let done = store.sync_position(&AccountId(ACCOUNT.into())).unwrap().as_deref() == Some("10000");
+        let store =
+            SqliteStore::open_read_only(&dir.join("store.db"), Some(&key().store_key())).unwrap();
+        let done = store
+            .sync_position(&AccountId(ACCOUNT.into()))
+            .unwrap()
+            .as_deref()
+            == Some("10000");
         drop(store);
         if done || std::time::Instant::now() > deadline {
             break;
@@ -201,5 +231,9 @@ fn sigkill_at_random_points_loses_and_duplicates_nothing() {
     let _ = child.wait();
     let (position, set) = check(dir, 30);
     assert_eq!(position, TOTAL);
-    assert_eq!(set.len() as u64, TOTAL, "every message archived exactly once");
+    assert_eq!(
+        set.len() as u64,
+        TOTAL,
+        "every message archived exactly once"
+    );
 }

@@ -144,9 +144,25 @@ impl Running {
         })
     }
 
+    /// The bytes of every archived file.
+    fn archived_files(&self) -> Vec<Vec<u8>> {
+        use base64::Engine as _;
+        let mut keys = tresen::archive::keys::Keys::load(&self.archive_dir, &self.key, true).unwrap();
+        let mut out = Vec::new();
+        tresen::archive::read::for_each(&self.archive_dir, &mut keys, 1, |r| {
+            if let Some(tresen::archive::Payload::Attachment { data, .. }) = r.payload {
+                out.push(base64::engine::general_purpose::STANDARD.decode(data).unwrap());
+            }
+            Ok(())
+        })
+        .unwrap();
+        out
+    }
+
     /// The network payloads of the archived messages, as archived (R-B1).
     fn archived_raw(&self) -> Vec<String> {
-        let mut keys = tresen::archive::keys::Keys::load(&self.archive_dir, &self.key, true).unwrap();
+        let mut keys =
+            tresen::archive::keys::Keys::load(&self.archive_dir, &self.key, true).unwrap();
         let mut out = Vec::new();
         tresen::archive::read::for_each(&self.archive_dir, &mut keys, 1, |r| {
             if let Some(tresen::archive::Payload::Message(m)) = r.payload {
@@ -666,13 +682,15 @@ fn attachments_up_and_down_are_byte_identical() {
     let photo_path = p.dir.path().join("heizung.jpg");
     std::fs::write(&photo_path, &photo).unwrap();
 
-    // Down: the customer sends a photo; tresen lists it at once and downloads it on demand.
+    // Down: the customer sends a photo; tresen lists it at once and fetches it for the
+    // archive (R-B1): the archived file is the photo byte for byte.
     let run = Running::start(&p);
     run.accept_invite(&room);
     hs.puppet_sends_file(&room, phone, &photo_path, "image/jpeg");
     wait_for("the photo message", || {
         run.messages().iter().any(|m| !m.attachments.is_empty())
     });
+    wait_for("the photo in the archive", || run.archived_files().iter().any(|f| *f == photo));
     let msg = run
         .messages()
         .into_iter()
@@ -681,10 +699,6 @@ fn attachments_up_and_down_are_byte_identical() {
     assert_eq!(msg.attachments[0].name, "heizung.jpg");
     assert_eq!(msg.attachments[0].mime, "image/jpeg");
     assert_eq!(msg.attachments[0].size, photo.len() as u64);
-    assert!(
-        msg.attachments[0].blob.is_none(),
-        "downloaded on demand only"
-    );
     run.stop();
 
     let saved = p.dir.path().join("saved.jpg");

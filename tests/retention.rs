@@ -14,7 +14,8 @@ use tresen::engine::{Engine, EngineCommand, EngineOptions};
 use tresen::profile::{self, OpenProfile};
 use tresen::store::Op;
 
-const EXTRA: &str = "\n[retention.tags]\nrechnung = \"buchungsbeleg\"\nprivat = \"keine_pflicht\"\n";
+const EXTRA: &str =
+    "\n[retention.tags]\nrechnung = \"buchungsbeleg\"\nprivat = \"keine_pflicht\"\n";
 
 fn ms(date: &str) -> i64 {
     chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d")
@@ -84,13 +85,17 @@ fn seeded() -> Profile {
     let opened = profile::open(&config, paths, &prompt).unwrap();
     let blobs = opened.blobs();
     let OpenProfile {
-        store, archive, lock, ..
+        store,
+        archive,
+        lock,
+        ..
     } = opened;
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         let shared = profile::shared(store, Some(blobs)).unwrap();
         let fake = FakeConnector::new(AccountId("buero".into())).with_script(script);
-        let (engine, handle) = Engine::start(shared, vec![Box::new(fake)], EngineOptions::default());
+        let (engine, handle) =
+            Engine::start(shared, vec![Box::new(fake)], EngineOptions::default());
         let engine = engine
             .with_archive(archive.unwrap(), None, "Anna".into())
             .unwrap();
@@ -157,7 +162,16 @@ fn seq_of_message(p: &Profile, body: &str) -> u64 {
 fn retention_plan_holds_and_apply() {
     let p = seeded();
     let old_seq = seq_of_message(&p, "Heizung 2016 kaputt");
-    let out = p.run(&["hold", "set", "--contact", "+491703", "--reason", "Rechtsstreit Therme", "--kind", "legal"]);
+    let out = p.run(&[
+        "hold",
+        "set",
+        "--contact",
+        "+491703",
+        "--reason",
+        "Rechtsstreit Therme",
+        "--kind",
+        "legal",
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let hold_id = stdout(&out)
         .split_whitespace()
@@ -188,7 +202,11 @@ fn retention_plan_holds_and_apply() {
 
     let out = p.run(&["retention", "apply", "--yes"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stdout(&out).contains("destroyed 2 expired part"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("destroyed 2 expired part"),
+        "{}",
+        stdout(&out)
+    );
     // Gone from the inbox, unreadable in the archive, the chain intact.
     assert!(!p.run(&["show", "+491701"]).status.success());
     let got = stdout(&p.run(&["archive", "get", &old_seq.to_string()]));
@@ -227,27 +245,51 @@ fn dsar_export_and_erasure() {
         .map(|m| m["body"].as_str().unwrap())
         .collect();
     assert_eq!(bodies.len(), 3, "{bodies:?}");
-    assert!(bodies.contains(&"Rechnung 2021-17 erhalten") && bodies.contains(&"Schönes Wochenende!"));
-    assert!(!bodies.iter().any(|b| b.contains("Therme")), "no one else's data");
+    assert!(
+        bodies.contains(&"Rechnung 2021-17 erhalten") && bodies.contains(&"Schönes Wochenende!")
+    );
+    assert!(
+        !bodies.iter().any(|b| b.contains("Therme")),
+        "no one else's data"
+    );
     let html = std::fs::read_to_string(dir.join("verlauf.html")).unwrap();
     assert!(html.contains("Überweisung ist raus"));
     let info = std::fs::read_to_string(dir.join("auskunft.txt")).unwrap();
-    assert!(info.contains("Art. 15") && info.contains("buchungsbeleg"), "{info}");
+    assert!(
+        info.contains("Art. 15") && info.contains("buchungsbeleg"),
+        "{info}"
+    );
     // Never into an existing directory.
-    assert!(!p.run(&["dsar", "export", "+491702", "--out", dir.to_str().unwrap()]).status.success());
+    assert!(
+        !p.run(&["dsar", "export", "+491702", "--out", dir.to_str().unwrap()])
+            .status
+            .success()
+    );
 
     let out = p.run(&["dsar", "erase", "+491702", "--yes"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let said = stdout(&out);
     assert!(said.contains("restrict +491702 2021"), "{said}");
     assert!(said.contains("erase    wa-hans 2025"), "{said}");
-    assert!(said.contains("31.12.2029"), "the customer is told until when: {said}");
+    assert!(
+        said.contains("31.12.2029"),
+        "the customer is told until when: {said}"
+    );
     // Neither is in the inbox any more; the invoice stays in the archive for the
     // retention purpose (an audit export still has it), the chat is destroyed.
     assert!(!p.run(&["show", "+491702"]).status.success());
     assert!(!p.run(&["show", "wa-hans"]).status.success());
     let audit = p.dir.path().join("pruefung");
-    let out = p.run(&["archive", "export", "--from", "2021-01-01", "--to", "2021-12-31", "--out", audit.to_str().unwrap()]);
+    let out = p.run(&[
+        "archive",
+        "export",
+        "--from",
+        "2021-01-01",
+        "--to",
+        "2021-12-31",
+        "--out",
+        audit.to_str().unwrap(),
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let csv = std::fs::read_to_string(audit.join("nachrichten.csv")).unwrap();
     assert!(csv.contains("Rechnung 2021-17 erhalten"), "{csv}");
@@ -261,17 +303,30 @@ fn dsar_export_and_erasure() {
 fn the_auditor_export_is_scoped_and_self_describing() {
     let p = seeded();
     let out_dir = p.dir.path().join("z3");
-    let out = p.run(&["archive", "export", "--from", "2021-01-01", "--to", "2021-12-31", "--out", out_dir.to_str().unwrap()]);
+    let out = p.run(&[
+        "archive",
+        "export",
+        "--from",
+        "2021-01-01",
+        "--to",
+        "2021-12-31",
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let csv = std::fs::read_to_string(out_dir.join("nachrichten.csv")).unwrap();
     let rows: Vec<&str> = csv.split("\r\n").filter(|l| !l.is_empty()).collect();
     assert_eq!(rows.len(), 3, "header + the two 2021 messages: {csv}");
-    assert!(!csv.contains("2016") || !csv.contains("Heizung"), "out of the period");
+    assert!(
+        !csv.contains("2016") || !csv.contains("Heizung"),
+        "out of the period"
+    );
     let header_cols = rows[0].split(';').count();
     let xml = std::fs::read_to_string(out_dir.join("index.xml")).unwrap();
     assert!(xml.contains("<URL>nachrichten.csv</URL>") && xml.contains("<URL>anhaenge.csv</URL>"));
     let first_table = &xml[..xml.find("</Table>").unwrap()];
-    let described = first_table.matches("<VariableColumn>").count() + first_table.matches("<VariablePrimaryKey>").count();
+    let described = first_table.matches("<VariableColumn>").count()
+        + first_table.matches("<VariablePrimaryKey>").count();
     assert_eq!(described, header_cols, "index.xml describes every column");
     // The original payloads are there, and the manifest covers every file.
     let manifest = std::fs::read_to_string(out_dir.join("manifest.sha256")).unwrap();
@@ -283,13 +338,35 @@ fn the_auditor_export_is_scoped_and_self_describing() {
     assert!(manifest.contains("originale.jsonl"), "{manifest}");
     let originals = std::fs::read_to_string(out_dir.join("originale.jsonl")).unwrap();
     assert_eq!(originals.lines().count(), 2, "{originals}");
-    assert!(originals.contains("\"original\":\"{\\\"id\\\":\\\"r1\\\"}\""), "{originals}");
-    if let Ok(o) = std::process::Command::new("xmllint").args(["--noout"]).arg(out_dir.join("index.xml")).output() {
-        assert!(o.status.success(), "index.xml is not well-formed: {}", stderr(&o));
+    assert!(
+        originals.contains("\"original\":\"{\\\"id\\\":\\\"r1\\\"}\""),
+        "{originals}"
+    );
+    if let Ok(o) = std::process::Command::new("xmllint")
+        .args(["--noout"])
+        .arg(out_dir.join("index.xml"))
+        .output()
+    {
+        assert!(
+            o.status.success(),
+            "index.xml is not well-formed: {}",
+            stderr(&o)
+        );
     }
 
     let other = p.dir.path().join("alles");
-    let out = p.run(&["archive", "export", "--from", "2016-01-01", "--to", "2026-12-31", "--class", "keine_pflicht", "--out", other.to_str().unwrap()]);
+    let out = p.run(&[
+        "archive",
+        "export",
+        "--from",
+        "2016-01-01",
+        "--to",
+        "2026-12-31",
+        "--class",
+        "keine_pflicht",
+        "--out",
+        other.to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("never all chats"), "{}", stderr(&out));
     assert!(!other.exists());
@@ -302,18 +379,33 @@ fn the_verfahrensdoku_is_versioned_with_its_changes() {
     let out = p.run(&["docs", "verfahrensdoku"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let v1 = stdout(&out);
-    assert!(v1.contains("Version 1") && v1.contains("Technische Systemdokumentation"), "{v1}");
+    assert!(
+        v1.contains("Version 1") && v1.contains("Technische Systemdokumentation"),
+        "{v1}"
+    );
     assert!(v1.contains("| handelsbrief | 6 |"), "{v1}");
     // Unchanged configuration: still version 1.
     assert!(stdout(&p.run(&["docs", "verfahrensdoku"])).contains("Version 1"));
     let config = std::fs::read_to_string(&p.config).unwrap();
-    std::fs::write(&p.config, format!("{config}\n[retention]\ndefault_class = \"buchungsbeleg\"\n")).unwrap();
+    std::fs::write(
+        &p.config,
+        format!("{config}\n[retention]\ndefault_class = \"buchungsbeleg\"\n"),
+    )
+    .unwrap();
     let v2 = stdout(&p.run(&["docs", "verfahrensdoku"]));
     assert!(v2.contains("Version 2"), "{v2}");
     let history = &v2[v2.find("## Änderungshistorie").unwrap()..];
-    assert!(history.contains("Version 1") && history.contains("Version 2"), "{history}");
-    assert!(history.contains("neu:") && history.contains("buchungsbeleg"), "{history}");
-    let kept = std::fs::read_dir(p.data.join("verfahrensdoku")).unwrap().count();
+    assert!(
+        history.contains("Version 1") && history.contains("Version 2"),
+        "{history}"
+    );
+    assert!(
+        history.contains("neu:") && history.contains("buchungsbeleg"),
+        "{history}"
+    );
+    let kept = std::fs::read_dir(p.data.join("verfahrensdoku"))
+        .unwrap()
+        .count();
     assert_eq!(kept, 2);
 }
 
@@ -336,8 +428,15 @@ fn no_certification_claims_in_docs_or_program_texts() {
         }
     }
     for f in files {
-        let text = std::fs::read_to_string(&f).unwrap_or_default().to_lowercase();
-        for claim in ["gobd-zertifiziert", "gobd-certified", "gobd certified", "gobd-konform zertifiziert"] {
+        let text = std::fs::read_to_string(&f)
+            .unwrap_or_default()
+            .to_lowercase();
+        for claim in [
+            "gobd-zertifiziert",
+            "gobd-certified",
+            "gobd certified",
+            "gobd-konform zertifiziert",
+        ] {
             assert!(!text.contains(claim), "{} claims `{claim}`", f.display());
         }
     }

@@ -77,23 +77,24 @@ impl Collection {
             self.shredded += 1;
             return;
         };
-        let row = |account: &str, conversation: &str, at, direction, sender: &str, body: &str| Row {
-            seq: r.seq,
-            account: account.to_string(),
-            conversation: conversation.to_string(),
-            at,
-            direction,
-            sender: sender.to_string(),
-            body: body.to_string(),
-            remote_id: None,
-            attachments: Vec::new(),
-            edits: Vec::new(),
-            deleted_at: None,
-            send_error: None,
-            receipts: Vec::new(),
-            raw: None,
-            local_id: None,
-        };
+        let row =
+            |account: &str, conversation: &str, at, direction, sender: &str, body: &str| Row {
+                seq: r.seq,
+                account: account.to_string(),
+                conversation: conversation.to_string(),
+                at,
+                direction,
+                sender: sender.to_string(),
+                body: body.to_string(),
+                remote_id: None,
+                attachments: Vec::new(),
+                edits: Vec::new(),
+                deleted_at: None,
+                send_error: None,
+                receipts: Vec::new(),
+                raw: None,
+                local_id: None,
+            };
         match p {
             Payload::Conversation(c) if wanted(&c.account.0, &c.remote_id) => {
                 self.conversations
@@ -128,7 +129,14 @@ impl Collection {
                 attachments,
                 at,
             } if wanted(&account, &conversation) => {
-                let mut x = row(&account, &conversation, at, Direction::Outbound, &staff, &body);
+                let mut x = row(
+                    &account,
+                    &conversation,
+                    at,
+                    Direction::Outbound,
+                    &staff,
+                    &body,
+                );
                 x.attachments = attachments.iter().map(|a| a.name.clone()).collect();
                 x.local_id = Some(local_id);
                 self.rows.push(x);
@@ -141,7 +149,12 @@ impl Collection {
                 error,
                 ..
             } if wanted(&account, &conversation) => {
-                if let Some(x) = self.rows.iter_mut().rev().find(|x| x.local_id == Some(local_id)) {
+                if let Some(x) = self
+                    .rows
+                    .iter_mut()
+                    .rev()
+                    .find(|x| x.local_id == Some(local_id))
+                {
                     x.remote_id = remote_id.or(x.remote_id.take());
                     x.send_error = error;
                 }
@@ -282,10 +295,19 @@ pub fn transcript_txt(title: &str, rows: &[&Row]) -> String {
             let _ = writeln!(out, "    [Anhang / attachment: {}]", clean(a));
         }
         for (at, body) in &r.edits {
-            let _ = writeln!(out, "    [bearbeitet / edited {}: {}]", local_time(*at), clean(body));
+            let _ = writeln!(
+                out,
+                "    [bearbeitet / edited {}: {}]",
+                local_time(*at),
+                clean(body)
+            );
         }
         if let Some(at) = r.deleted_at {
-            let _ = writeln!(out, "    [vom Absender gelöscht / deleted by the sender {}]", local_time(at));
+            let _ = writeln!(
+                out,
+                "    [vom Absender gelöscht / deleted by the sender {}]",
+                local_time(at)
+            );
         }
         if let Some(e) = &r.send_error {
             let _ = writeln!(out, "    [nicht zugestellt / not sent: {}]", clean(e));
@@ -336,13 +358,26 @@ pub fn transcript_html(title: &str, rows: &[&Row]) -> String {
             );
         }
         if let Some(at) = r.deleted_at {
-            let _ = write!(out, "<div class=\"meta\">vom Absender gelöscht {}</div>", local_time(at));
+            let _ = write!(
+                out,
+                "<div class=\"meta\">vom Absender gelöscht {}</div>",
+                local_time(at)
+            );
         }
         if let Some(e) = &r.send_error {
-            let _ = write!(out, "<div class=\"meta\">nicht zugestellt: {}</div>", html_escape(e));
+            let _ = write!(
+                out,
+                "<div class=\"meta\">nicht zugestellt: {}</div>",
+                html_escape(e)
+            );
         }
         if let Some((at, d)) = r.receipts.last() {
-            let _ = write!(out, "<div class=\"meta\">{} {}</div>", receipt_de(*d), local_time(*at));
+            let _ = write!(
+                out,
+                "<div class=\"meta\">{} {}</div>",
+                receipt_de(*d),
+                local_time(*at)
+            );
         }
         out.push_str("</div>\n");
     }
@@ -405,9 +440,8 @@ pub fn auditor(
     for (r, title, class) in rows {
         let original = match &r.raw {
             Some(raw) => {
-                originals.push_str(
-                    &serde_json::json!({ "seq": r.seq, "original": raw }).to_string(),
-                );
+                originals
+                    .push_str(&serde_json::json!({ "seq": r.seq, "original": raw }).to_string());
                 originals.push('\n');
                 format!("originale.jsonl#{}", r.seq)
             }
@@ -431,7 +465,12 @@ pub fn auditor(
             csv(&clean(title)),
             csv(&clean(&r.sender)),
             csv(&clean(&body)),
-            csv(&r.attachments.iter().map(|a| clean(a)).collect::<Vec<_>>().join(", ")),
+            csv(&r
+                .attachments
+                .iter()
+                .map(|a| clean(a))
+                .collect::<Vec<_>>()
+                .join(", ")),
             csv(r.remote_id.as_deref().unwrap_or("")),
             csv(class),
             csv(&original),
@@ -441,7 +480,11 @@ pub fn auditor(
         "\"seq\";\"konto\";\"gespraech\";\"nachricht\";\"name\";\"typ\";\"groesse\";\"sha256\";\"datei\"\r\n",
     );
     for f in files {
-        let file = format!("dateien/{}-{}", &f.sha256[..16.min(f.sha256.len())], crate::domain::safe_file_name(&f.name));
+        let file = format!(
+            "dateien/{}-{}",
+            &f.sha256[..16.min(f.sha256.len())],
+            crate::domain::safe_file_name(&f.name)
+        );
         let _ = write!(
             att,
             "{};{};{};{};{};{};{};{};{}\r\n",
@@ -519,18 +562,30 @@ pub fn index_xml(s: &Supplier<'_>, from: chrono::NaiveDate, to: chrono::NaiveDat
         col("konto", "Geschäftliches Messenger-Konto", text),
         col("gespraech", "Kennung des Gesprächs im Netz", text),
         col("gespraech_name", "Name des Gesprächs", text),
-        col("absender", "Kunde (Eingang) oder Mitarbeiter (Ausgang)", text),
+        col(
+            "absender",
+            "Kunde (Eingang) oder Mitarbeiter (Ausgang)",
+            text,
+        ),
         col("text", "Nachrichtentext", text),
         col("anhaenge", "Namen der Anhänge", text),
         col("netz_id", "Kennung der Nachricht im Netz", text),
         col("klasse", "Aufbewahrungsklasse", text),
-        col("original", "Nachricht im Originalformat: Zeile in originale.jsonl (seq)", text),
+        col(
+            "original",
+            "Nachricht im Originalformat: Zeile in originale.jsonl (seq)",
+            text,
+        ),
     ]
     .concat();
     let files = [
         col("konto", "Geschäftliches Messenger-Konto", text),
         col("gespraech", "Kennung des Gesprächs im Netz", text),
-        col("nachricht", "Kennung der Nachricht (netz_id oder local:Nummer)", text),
+        col(
+            "nachricht",
+            "Kennung der Nachricht (netz_id oder local:Nummer)",
+            text,
+        ),
         col("name", "Dateiname", text),
         col("typ", "MIME-Typ", text),
         col("groesse", "Größe in Bytes", num),
@@ -545,7 +600,19 @@ pub fn index_xml(s: &Supplier<'_>, from: chrono::NaiveDate, to: chrono::NaiveDat
         xml(s.name),
         xml(s.location),
         xml(s.comment),
-        table("nachrichten.csv", "Nachrichten", "Geschäftliche Messenger-Nachrichten (Handels- und Geschäftsbriefe)", "seq", messages),
-        table("anhaenge.csv", "Anhaenge", "Dateien zu den Nachrichten", "seq", files),
+        table(
+            "nachrichten.csv",
+            "Nachrichten",
+            "Geschäftliche Messenger-Nachrichten (Handels- und Geschäftsbriefe)",
+            "seq",
+            messages
+        ),
+        table(
+            "anhaenge.csv",
+            "Anhaenge",
+            "Dateien zu den Nachrichten",
+            "seq",
+            files
+        ),
     )
 }

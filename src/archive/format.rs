@@ -55,7 +55,10 @@ pub enum Defect {
     Unreadable(String),
     UnknownVersion(u32),
     /// The sequence number is not the one that must come next.
-    Sequence { expected: u64, found: u64 },
+    Sequence {
+        expected: u64,
+        found: u64,
+    },
     /// `prev` is not the previous record's hash: something was deleted, inserted or
     /// swapped before this record.
     ChainBreak,
@@ -107,12 +110,15 @@ impl Defect {
 pub fn is_name(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 64
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-'))
+        && s.bytes().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-')
+        })
 }
 
 fn is_hex64(s: &str) -> bool {
-    s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    s.len() == 64
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 pub fn sha256_hex(data: &[u8]) -> String {
@@ -121,20 +127,25 @@ pub fn sha256_hex(data: &[u8]) -> String {
 
 /// The record hash `h` over the header fields.
 pub fn record_hash(seq: u64, ts: i64, kind: &str, bucket: &str, ch: &str, prev: &str) -> String {
+    hex::encode(record_digest(seq, ts, kind, bucket, ch, prev))
+}
+
+fn record_digest(seq: u64, ts: i64, kind: &str, bucket: &str, ch: &str, prev: &str) -> [u8; 32] {
+    let (mut a, mut b) = (itoa::Buffer::new(), itoa::Buffer::new());
     let mut d = Sha256::new();
     d.update(DOMAIN.as_bytes());
-    for part in [
-        seq.to_string().as_str(),
-        ts.to_string().as_str(),
-        kind,
-        bucket,
-        ch,
-        prev,
-    ] {
+    for part in [a.format(seq), b.format(ts), kind, bucket, ch, prev] {
         d.update(b"|");
         d.update(part.as_bytes());
     }
-    hex::encode(d.finalize())
+    d.finalize().into()
+}
+
+/// Whether 64 lower-case hex digits spell exactly these bytes (no allocation: the
+/// verifier does this twice per record).
+pub fn hex_is(hex_text: &str, bytes: &[u8; 32]) -> bool {
+    let mut decoded = [0u8; 32];
+    hex::decode_to_slice(hex_text, &mut decoded).is_ok() && decoded == *bytes
 }
 
 /// The associated data that binds a ciphertext to its place in the archive.
@@ -188,7 +199,10 @@ pub fn check_line(text: &str) -> Result<Line<'_>, Defect> {
             return Err(Defect::BadField(name));
         }
     }
-    if record_hash(line.seq, line.ts, line.kind, line.b, line.ch, line.prev) != line.h {
+    if !hex_is(
+        line.h,
+        &record_digest(line.seq, line.ts, line.kind, line.b, line.ch, line.prev),
+    ) {
         return Err(Defect::HashMismatch);
     }
     Ok(line)

@@ -84,7 +84,12 @@ impl Keys {
         let index = table
             .buckets
             .iter()
-            .map(|(id, b)| ((b.account.clone(), b.conversation.clone(), b.year), id.clone()))
+            .map(|(id, b)| {
+                (
+                    (b.account.clone(), b.conversation.clone(), b.year),
+                    id.clone(),
+                )
+            })
             .collect();
         Ok(Keys {
             path,

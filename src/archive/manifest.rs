@@ -72,11 +72,7 @@ pub fn write(path: &Path, body: &Body, signer: &Signer) -> Result<(), ArchiveErr
     write_signed(path, body, signer)
 }
 
-pub fn write_checkpoint(
-    path: &Path,
-    cp: &Checkpoint,
-    signer: &Signer,
-) -> Result<(), ArchiveError> {
+pub fn write_checkpoint(path: &Path, cp: &Checkpoint, signer: &Signer) -> Result<(), ArchiveError> {
     write_signed(path, cp, signer)
 }
 

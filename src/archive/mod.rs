@@ -201,8 +201,7 @@ impl Archive {
     /// Opens (or creates) the archive in `dir`. A torn tail is moved to `quarantine/`,
     /// reported, and noted as a `recovery` record; nothing before it is touched.
     pub fn open(dir: &Path, master: &MasterKey) -> Result<(Archive, OpenReport), ArchiveError> {
-        crate::fsutil::ensure_private_dir(dir)
-            .map_err(|e| ArchiveError::Corrupt(e.to_string()))?;
+        crate::fsutil::ensure_private_dir(dir).map_err(|e| ArchiveError::Corrupt(e.to_string()))?;
         let segs = segments(dir)?;
         let keys = keys::Keys::load(dir, master, !segs.is_empty())?;
         keys.create_if_missing()?;
@@ -244,7 +243,9 @@ impl Archive {
         let mut head = sealed_head;
         let mut first = None;
         if let Some((text_start, text_end)) = first_line(&data[..good_end]) {
-            if let Ok(l) = format::check_line(std::str::from_utf8(&data[text_start..text_end]).unwrap_or("")) {
+            if let Ok(l) =
+                format::check_line(std::str::from_utf8(&data[text_start..text_end]).unwrap_or(""))
+            {
                 first = Some((l.seq, l.ts, l.prev.to_string()));
             }
         }
@@ -600,7 +601,10 @@ mod tests {
         let (l1, h1) = format::encode_line(1, 1, "message", "sys", &ch, format::GENESIS, "", "");
         let (l2, h2) = format::encode_line(2, 2, "message", "sys", &ch, &h1, "", "");
         let good = format!("{l1}\n{l2}\n");
-        assert_eq!(last_good(good.as_bytes()), (good.len(), Some((2, h2.clone()))));
+        assert_eq!(
+            last_good(good.as_bytes()),
+            (good.len(), Some((2, h2.clone())))
+        );
         let torn = format!("{good}{}", &l1[..20]);
         assert_eq!(last_good(torn.as_bytes()).0, good.len());
         let zeros = [good.as_bytes(), &[0u8; 512][..], b"\n"].concat();

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use chacha20poly1305::aead::{Aead, KeyInit, Payload as AeadPayload};
+use chacha20poly1305::aead::KeyInit;
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 
 use super::keys::Keys;
@@ -25,25 +25,40 @@ pub struct Record {
 
 /// Decrypts one record's content with `key`; `None` if it does not decrypt to what `ch`
 /// promises.
-pub fn open_content(key: &[u8; 32], line: &format::Line<'_>) -> Option<zeroize::Zeroizing<Vec<u8>>> {
+pub fn open_content(
+    key: &[u8; 32],
+    line: &format::Line<'_>,
+) -> Option<zeroize::Zeroizing<Vec<u8>>> {
+    let mut buf = zeroize::Zeroizing::new(Vec::new());
+    content_matches(key, line, &mut buf).then_some(buf)
+}
+
+/// Decrypts into `buf` (reused across records by the verifier: no allocation per
+/// record) and checks the plaintext against `ch`.
+pub fn content_matches(key: &[u8; 32], line: &format::Line<'_>, buf: &mut Vec<u8>) -> bool {
     use base64::Engine as _;
+    use chacha20poly1305::aead::AeadInPlace;
+    use sha2::Digest as _;
     let b64 = base64::engine::general_purpose::STANDARD;
-    let nonce = b64.decode(line.n).ok()?;
-    let ct = b64.decode(line.ct).ok()?;
-    if nonce.len() != 24 {
-        return None;
+    let mut nonce = [0u8; 24];
+    if b64.decode_slice(line.n, &mut nonce) != Ok(24) {
+        return false;
     }
-    let plain = XChaCha20Poly1305::new(key.into())
-        .decrypt(
+    buf.clear();
+    if b64.decode_vec(line.ct, buf).is_err() {
+        return false;
+    }
+    if XChaCha20Poly1305::new(key.into())
+        .decrypt_in_place(
             XNonce::from_slice(&nonce),
-            AeadPayload {
-                msg: &ct,
-                aad: &format::aad(line.seq, line.kind, line.b),
-            },
+            &format::aad(line.seq, line.kind, line.b),
+            buf,
         )
-        .ok()?;
-    let plain = zeroize::Zeroizing::new(plain);
-    (format::sha256_hex(&plain) == line.ch).then_some(plain)
+        .is_err()
+    {
+        return false;
+    }
+    format::hex_is(line.ch, &sha2::Sha256::digest(buf.as_slice()).into())
 }
 
 /// Calls `f` for every record from sequence number `from` on (1: all), oldest first. A
@@ -76,7 +91,10 @@ pub fn for_each(
                 continue;
             }
             let line = format::check_line(text).map_err(|d| {
-                ArchiveError::Corrupt(format!("{}: {d} (run `tresen archive verify`)", path.display()))
+                ArchiveError::Corrupt(format!(
+                    "{}: {d} (run `tresen archive verify`)",
+                    path.display()
+                ))
             })?;
             let payload = match keys.key(line.b) {
                 None => None,
@@ -87,9 +105,8 @@ pub fn for_each(
                             line.seq
                         ))
                     })?;
-                    let sealed: Sealed = serde_json::from_slice(&plain).map_err(|e| {
-                        ArchiveError::Corrupt(format!("record {}: {e}", line.seq))
-                    })?;
+                    let sealed: Sealed = serde_json::from_slice(&plain)
+                        .map_err(|e| ArchiveError::Corrupt(format!("record {}: {e}", line.seq)))?;
                     Some(sealed.event)
                 }
             };

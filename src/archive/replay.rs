@@ -130,7 +130,11 @@ impl Replay {
                 at,
                 ..
             } => ops.push(Op::SendResult {
-                message: self.ids.get(&local_id).copied().unwrap_or(MessageId(local_id)),
+                message: self
+                    .ids
+                    .get(&local_id)
+                    .copied()
+                    .unwrap_or(MessageId(local_id)),
                 outcome: match (remote_id, error) {
                     (Some(r), _) => Ok(r),
                     (None, e) => Err(e.unwrap_or_default()),

@@ -97,9 +97,17 @@ pub const META_YEAR: i32 = 0;
 #[serde(rename_all = "snake_case", tag = "scope")]
 pub enum HoldScope {
     Global,
-    Contact { address: String },
-    Conversation { account: String, conversation: String },
-    Range { from: NaiveDate, to: NaiveDate },
+    Contact {
+        address: String,
+    },
+    Conversation {
+        account: String,
+        conversation: String,
+    },
+    Range {
+        from: NaiveDate,
+        to: NaiveDate,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -129,7 +137,14 @@ pub struct Hold {
 impl Hold {
     /// Whether this hold keeps the bucket of `conversation`'s `year`, whose
     /// participants are `contacts`.
-    pub fn covers(&self, account: &str, conversation: &str, year: i32, contacts: &[String], today: NaiveDate) -> bool {
+    pub fn covers(
+        &self,
+        account: &str,
+        conversation: &str,
+        year: i32,
+        contacts: &[String],
+        today: NaiveDate,
+    ) -> bool {
         if self.until.is_some_and(|u| u < today) {
             return false;
         }
@@ -156,7 +171,12 @@ impl Hold {
             } => format!("conversation {conversation} ({account})"),
             HoldScope::Range { from, to } => format!("{from} to {to}"),
         };
-        format!("{} hold {} on {scope}: {}", kind_name(&self.kind), self.id, self.reason)
+        format!(
+            "{} hold {} on {scope}: {}",
+            kind_name(&self.kind),
+            self.id,
+            self.reason
+        )
     }
 }
 
@@ -228,7 +248,12 @@ pub struct Policy<'a> {
 
 /// Decides every bucket. Nothing expires while a hold covers it; a conversation's
 /// metadata bucket expires with the last of its message buckets.
-pub fn plan(buckets: &[BucketFacts], holds: &[Hold], policy: &Policy<'_>, today: NaiveDate) -> Vec<Item> {
+pub fn plan(
+    buckets: &[BucketFacts],
+    holds: &[Hold],
+    policy: &Policy<'_>,
+    today: NaiveDate,
+) -> Vec<Item> {
     let mut items: Vec<Item> = buckets
         .iter()
         .filter(|b| b.year != META_YEAR)
@@ -279,7 +304,9 @@ pub fn plan(buckets: &[BucketFacts], holds: &[Hold], policy: &Policy<'_>, today:
             .filter(|i| i.account == b.account && i.conversation == b.conversation)
             .collect();
         let all_go = mine.iter().all(|i| i.decision == "expire");
-        let class = mine.first().map_or(policy.default_class.to_string(), |i| i.class.clone());
+        let class = mine
+            .first()
+            .map_or(policy.default_class.to_string(), |i| i.class.clone());
         let until = mine.iter().map(|i| i.retain_until).max().unwrap_or(today);
         let holds: Vec<String> = mine.iter().flat_map(|i| i.holds.clone()).collect();
         items.push(Item {
@@ -288,7 +315,8 @@ pub fn plan(buckets: &[BucketFacts], holds: &[Hold], policy: &Policy<'_>, today:
             conversation: b.conversation.clone(),
             year: META_YEAR,
             class,
-            rule: "Gesprächsdaten (Name, Nummer): so lange wie die Nachrichten des Gesprächs".into(),
+            rule: "Gesprächsdaten (Name, Nummer): so lange wie die Nachrichten des Gesprächs"
+                .into(),
             retain_until: until,
             records: b.records,
             first_seq: b.first_seq,
@@ -322,7 +350,10 @@ mod tests {
         let bb = rule_for("buchungsbeleg", d("2025-06-01")).unwrap();
         assert_eq!(retain_until(2025, bb.years), d("2033-12-31"));
         // A 2016 voucher: 10 years before BEG IV, 8 once it is in force → expired.
-        assert_eq!(rule_for("buchungsbeleg", d("2024-12-31")).unwrap().years, 10);
+        assert_eq!(
+            rule_for("buchungsbeleg", d("2024-12-31")).unwrap().years,
+            10
+        );
         let on = d("2025-01-01");
         let r = rule_for("buchungsbeleg", on).unwrap();
         assert!(retain_until(2016, r.years) < on);
@@ -334,7 +365,14 @@ mod tests {
             ("angebot".to_string(), "handelsbrief".to_string()),
             ("rechnung".to_string(), "buchungsbeleg".to_string()),
         ];
-        assert_eq!(class_for(&["Rechnung".into(), "angebot".into()], &tags, "handelsbrief"), "buchungsbeleg");
+        assert_eq!(
+            class_for(
+                &["Rechnung".into(), "angebot".into()],
+                &tags,
+                "handelsbrief"
+            ),
+            "buchungsbeleg"
+        );
         assert_eq!(class_for(&[], &tags, "handelsbrief"), "handelsbrief");
     }
 
@@ -351,13 +389,19 @@ mod tests {
             first_seq: 1,
             last_seq: 3,
         }];
-        let policy = Policy { default_class: "handelsbrief", tags: &[], no_statutory_years: 2 };
+        let policy = Policy {
+            default_class: "handelsbrief",
+            tags: &[],
+            no_statutory_years: 2,
+        };
         let today = d("2026-11-27");
         assert_eq!(plan(&facts, &[], &policy, today)[0].decision, "expire");
         let hold = Hold {
             id: "h1".into(),
             kind: HoldKind::Legal,
-            scope: HoldScope::Contact { address: "+4930".into() },
+            scope: HoldScope::Contact {
+                address: "+4930".into(),
+            },
             reason: "Rechtsstreit".into(),
             by: "anna".into(),
             at: Timestamp(0),

@@ -62,6 +62,8 @@ struct Walk<'a> {
     shredded: u64,
     pins_hit: usize,
     problem: Option<Problem>,
+    /// Reused for every record's plaintext; wiped when the walk ends.
+    buf: zeroize::Zeroizing<Vec<u8>>,
 }
 
 impl Walk<'_> {
@@ -117,7 +119,8 @@ pub fn verify(
     let segs = segments(dir)?;
     let mut keys = Keys::load(dir, master, !segs.is_empty())?;
     let decoded = keys.decoded();
-    let known: std::collections::HashSet<String> = keys.buckets().map(|(id, _)| id.clone()).collect();
+    let known: std::collections::HashSet<String> =
+        keys.buckets().map(|(id, _)| id.clone()).collect();
     let public = Signer::new(master).public_hex();
     let mut report = Report::default();
     let mut pinned = BTreeMap::new();
@@ -150,15 +153,33 @@ pub fn verify(
             };
             let b = &m.body;
             let bad = if !m.signature_ok {
-                Some(("manifest_signature", "the manifest's signature does not match it".to_string()))
+                Some((
+                    "manifest_signature",
+                    "the manifest's signature does not match it".to_string(),
+                ))
             } else if b.public_key != public {
-                Some(("manifest_key", format!("the manifest is signed by another key ({})", b.public_key)))
+                Some((
+                    "manifest_key",
+                    format!("the manifest is signed by another key ({})", b.public_key),
+                ))
             } else if b.prev_manifest_sha256 != prev_manifest {
-                Some(("manifest_chain", "the manifest does not follow the previous segment's manifest".to_string()))
+                Some((
+                    "manifest_chain",
+                    "the manifest does not follow the previous segment's manifest".to_string(),
+                ))
             } else if b.segment != name {
-                Some(("manifest_segment", format!("the manifest describes {}", b.segment)))
+                Some((
+                    "manifest_segment",
+                    format!("the manifest describes {}", b.segment),
+                ))
             } else if b.first_seq != next_seq || b.prev_hash != next_prev {
-                Some(("manifest_chain", format!("the manifest starts at record {}, the chain at {next_seq}", b.first_seq)))
+                Some((
+                    "manifest_chain",
+                    format!(
+                        "the manifest starts at record {}, the chain at {next_seq}",
+                        b.first_seq
+                    ),
+                ))
             } else {
                 None
             };
@@ -166,7 +187,9 @@ pub fn verify(
                 early = Some(problem(code, msg, b.first_seq.max(next_seq)));
                 break;
             }
-            prev_manifest = format::sha256_hex(&std::fs::read(&mpath).map_err(|e| ArchiveError::io(&mpath, e))?);
+            prev_manifest = format::sha256_hex(
+                &std::fs::read(&mpath).map_err(|e| ArchiveError::io(&mpath, e))?,
+            );
             Some(m.body)
         } else if !is_last {
             early = Some(Problem {
@@ -203,7 +226,9 @@ pub fn verify(
     report.sealed = jobs.iter().filter(|j| j.manifest.is_some()).count();
 
     // Phase 2: the records, segment by segment, on every core.
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 4);
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 4);
     let next = std::sync::atomic::AtomicUsize::new(0);
     let (tx, rx) = std::sync::mpsc::channel::<(usize, Result<Outcome, ArchiveError>)>();
     let mut outcomes: Vec<Option<Outcome>> = (0..jobs.len()).map(|_| None).collect();
@@ -271,7 +296,9 @@ pub fn verify(
                 seq: lastseq + 1,
                 segment: String::new(),
                 code,
-                message: format!("the archive ends at record {lastseq}, but {source} holds record {seq}: records were cut off or rewritten"),
+                message: format!(
+                    "the archive ends at record {lastseq}, but {source} holds record {seq}: records were cut off or rewritten"
+                ),
             });
         }
     }
@@ -332,6 +359,7 @@ fn check_segment(
         shredded: 0,
         pins_hit: 0,
         problem: None,
+        buf: zeroize::Zeroizing::new(Vec::with_capacity(4096)),
     };
     let mut notes = Vec::new();
     let complete_end = data.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
@@ -387,10 +415,18 @@ fn check_segment(
                 b.last_seq + 1,
                 name,
                 "manifest_mismatch",
-                format!("{name} holds records up to {last}, its manifest says {}", b.last_seq),
+                format!(
+                    "{name} holds records up to {last}, its manifest says {}",
+                    b.last_seq
+                ),
             );
         } else if b.last_hash != w.prev {
-            w.fail(b.last_seq, name, "manifest_mismatch", "the last record's hash differs from the manifest".into());
+            w.fail(
+                b.last_seq,
+                name,
+                "manifest_mismatch",
+                "the last record's hash differs from the manifest".into(),
+            );
         } else if b.file_sha256 != format::sha256_hex(&data) {
             w.fail(
                 b.first_seq,
@@ -424,7 +460,12 @@ fn manifest_seq(bytes: &[u8]) -> u64 {
 fn check_one(w: &mut Walk<'_>, segment: &str, text: &[u8], offset: usize) {
     let Ok(text) = std::str::from_utf8(text) else {
         let seq = w.expected;
-        w.fail(seq, segment, "unreadable", format!("record at byte {offset} is not UTF-8"));
+        w.fail(
+            seq,
+            segment,
+            "unreadable",
+            format!("record at byte {offset} is not UTF-8"),
+        );
         return;
     };
     // --from: before the start, only follow the chain.
@@ -441,7 +482,12 @@ fn check_one(w: &mut Walk<'_>, segment: &str, text: &[u8], offset: usize) {
         Ok(l) => l,
         Err(d) => {
             let seq = w.expected;
-            w.fail(seq, segment, d.code(), format!("record {seq} (byte {offset} of {segment}): {d}"));
+            w.fail(
+                seq,
+                segment,
+                d.code(),
+                format!("record {seq} (byte {offset} of {segment}): {d}"),
+            );
             return;
         }
     };
@@ -459,15 +505,28 @@ fn check_one(w: &mut Walk<'_>, segment: &str, text: &[u8], offset: usize) {
             seq,
             segment,
             d.code(),
-            format!("record {seq} expected, found record {} (byte {offset} of {segment}): {d}", line.seq),
+            format!(
+                "record {seq} expected, found record {} (byte {offset} of {segment}): {d}",
+                line.seq
+            ),
         );
         return;
     }
-    match w.keys.get(line.b).map(|k| super::read::open_content(k, &line).is_some()) {
+    let buf = &mut w.buf;
+    match w
+        .keys
+        .get(line.b)
+        .map(|k| super::read::content_matches(k, &line, buf))
+    {
         Some(true) => w.checked += 1,
         Some(false) => {
             let d = format::Defect::ContentMismatch;
-            w.fail(line.seq, segment, d.code(), format!("record {}: {d}", line.seq));
+            w.fail(
+                line.seq,
+                segment,
+                d.code(),
+                format!("record {}: {d}", line.seq),
+            );
             return;
         }
         None if !w.known.contains(line.b) => {
@@ -475,7 +534,10 @@ fn check_one(w: &mut Walk<'_>, segment: &str, text: &[u8], offset: usize) {
                 line.seq,
                 segment,
                 "unknown_bucket",
-                format!("record {} names bucket {}, which the key table does not know", line.seq, line.b),
+                format!(
+                    "record {} names bucket {}, which the key table does not know",
+                    line.seq, line.b
+                ),
             );
             return;
         }
@@ -506,12 +568,16 @@ fn check_head(dir: &Path, master: &MasterKey, report: &mut Report) {
     };
     let parts: Vec<&str> = text.split_whitespace().collect();
     let [seq, hash, tag] = parts[..] else {
-        report.notes.push("HEAD is unreadable; the end of the archive was not compared with it".into());
+        report
+            .notes
+            .push("HEAD is unreadable; the end of the archive was not compared with it".into());
         return;
     };
     let body = format!("{seq} {hash}");
     if super::head_tag(&master.derive("archive head"), &body) != tag {
-        report.notes.push("HEAD does not carry this profile's tag; ignored".into());
+        report
+            .notes
+            .push("HEAD does not carry this profile's tag; ignored".into());
         return;
     }
     let Ok(seq) = seq.parse::<u64>() else { return };
@@ -560,7 +626,11 @@ fn load_anchors(
             }
             pinned.insert(
                 cp.body.seq,
-                (cp.body.hash.clone(), "anchor_mismatch", format!("the anchor {name}")),
+                (
+                    cp.body.hash.clone(),
+                    "anchor_mismatch",
+                    format!("the anchor {name}"),
+                ),
             );
             report.anchors_checked += 1;
         }

@@ -30,19 +30,20 @@ impl Capture {
         let mut out = Vec::new();
         // Messages earlier in this batch: not in the store yet.
         let mut in_batch: HashMap<(&AccountId, &str), &str> = HashMap::new();
-        let conversation_of = |account: &AccountId, remote: &str, in_batch: &HashMap<(&AccountId, &str), &str>| {
-            in_batch
-                .get(&(account, remote))
-                .map(|c| c.to_string())
-                .or_else(|| {
-                    store
-                        .message_by_remote(account, remote)
-                        .ok()
-                        .flatten()
-                        .map(|(_, c)| c)
-                })
-                .unwrap_or_default()
-        };
+        let conversation_of =
+            |account: &AccountId, remote: &str, in_batch: &HashMap<(&AccountId, &str), &str>| {
+                in_batch
+                    .get(&(account, remote))
+                    .map(|c| c.to_string())
+                    .or_else(|| {
+                        store
+                            .message_by_remote(account, remote)
+                            .ok()
+                            .flatten()
+                            .map(|(_, c)| c)
+                    })
+                    .unwrap_or_default()
+            };
         for (account, ev) in batch {
             match ev {
                 ConnectorEvent::Conversation(c) => {
@@ -62,9 +63,16 @@ impl Capture {
                     {
                         continue;
                     }
-                    in_batch.insert((account, m.remote_id.as_str()), m.conversation_remote_id.as_str());
+                    in_batch.insert(
+                        (account, m.remote_id.as_str()),
+                        m.conversation_remote_id.as_str(),
+                    );
                     out.push(Entry {
-                        scope: Scope::conversation(&account.0, &m.conversation_remote_id, m.sent_at),
+                        scope: Scope::conversation(
+                            &account.0,
+                            &m.conversation_remote_id,
+                            m.sent_at,
+                        ),
                         payload: Payload::Message(m.clone()),
                     });
                 }
@@ -87,7 +95,10 @@ impl Capture {
                         },
                     });
                 }
-                ConnectorEvent::Receipt { remote_id, delivery } => {
+                ConnectorEvent::Receipt {
+                    remote_id,
+                    delivery,
+                } => {
                     let conversation = conversation_of(account, remote_id, &in_batch);
                     out.push(Entry {
                         scope: Scope::conversation(&account.0, &conversation, now),
@@ -100,7 +111,11 @@ impl Capture {
                         },
                     });
                 }
-                ConnectorEvent::Edited { remote_id, body, at } => {
+                ConnectorEvent::Edited {
+                    remote_id,
+                    body,
+                    at,
+                } => {
                     let conversation = conversation_of(account, remote_id, &in_batch);
                     out.push(Entry {
                         scope: Scope::conversation(&account.0, &conversation, *at),
@@ -174,7 +189,9 @@ impl Capture {
                     out.push(attachment(
                         account,
                         &conversation,
-                        m.remote_id.clone().unwrap_or_else(|| format!("local:{}", message.0)),
+                        m.remote_id
+                            .clone()
+                            .unwrap_or_else(|| format!("local:{}", message.0)),
                         *index,
                         name,
                         mime,
@@ -191,15 +208,21 @@ impl Capture {
 
 /// The store holds this message already (so the archive does: the store is written
 /// after the archive). A placeholder that now decrypts is new content, though.
-fn already_archived(store: &dyn StoreRead, account: &AccountId, m: &crate::domain::IncomingMessage) -> bool {
+fn already_archived(
+    store: &dyn StoreRead,
+    account: &AccountId,
+    m: &crate::domain::IncomingMessage,
+) -> bool {
     use crate::domain::MessageKind;
     match store.message_by_remote(account, &m.remote_id) {
-        Ok(Some((id, _))) => !(m.kind != MessageKind::System
-            && store
-                .message(id)
-                .ok()
-                .flatten()
-                .is_some_and(|stored| stored.kind == MessageKind::System)),
+        Ok(Some((id, _))) => {
+            !(m.kind != MessageKind::System
+                && store
+                    .message(id)
+                    .ok()
+                    .flatten()
+                    .is_some_and(|stored| stored.kind == MessageKind::System))
+        }
         _ => false,
     }
 }

@@ -428,7 +428,11 @@ impl Engine {
             .read(|s| crate::archive::replay::applied_seq(s))?;
         let head = archive.head().seq;
         if head > applied {
-            tracing::info!(from = applied + 1, to = head, "archive records not yet in the store; replaying");
+            tracing::info!(
+                from = applied + 1,
+                to = head,
+                "archive records not yet in the store; replaying"
+            );
             let mut replay = crate::archive::replay::Replay::default();
             let dir = archive.dir().to_path_buf();
             let shared = &self.store;
@@ -569,7 +573,10 @@ impl Engine {
     /// Archives the batch (durably) before anything of it is stored. On failure the
     /// batch is kept for a retry and nothing is stored: sync positions do not advance,
     /// so a crash meanwhile re-delivers instead of losing.
-    fn archive_batch(&mut self, batch: &[(AccountId, ConnectorEvent)]) -> Result<Option<u64>, ArchiveError> {
+    fn archive_batch(
+        &mut self,
+        batch: &[(AccountId, ConnectorEvent)],
+    ) -> Result<Option<u64>, ArchiveError> {
         let Some(archive) = self.archive.as_mut() else {
             return Ok(None);
         };
@@ -629,6 +636,7 @@ impl Engine {
         let mut caught_up = false;
         let mut typing_changed = false;
         let mut backfilled = Vec::new();
+        let mut to_fetch = Vec::new();
         for (account, ev) in batch {
             match ev {
                 ConnectorEvent::Health(h) => {
@@ -649,7 +657,21 @@ impl Engine {
                     }
                 }
                 ConnectorEvent::Conversation(c) => ops.push(Op::UpsertConversation(c)),
-                ConnectorEvent::Message(m) => ops.push(Op::Incoming(m)),
+                ConnectorEvent::Message(m) => {
+                    // Files of a business message belong in the archive (R-B1): fetched
+                    // right after the message is stored, archived when they arrive.
+                    let missing: Vec<usize> = m
+                        .attachments
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, a)| a.blob.is_none() && a.source.is_some())
+                        .map(|(i, _)| i)
+                        .collect();
+                    if self.archive.is_some() && !missing.is_empty() {
+                        to_fetch.push((account.clone(), m.remote_id.clone(), missing));
+                    }
+                    ops.push(Op::Incoming(m))
+                }
                 ConnectorEvent::SendResult { message, outcome } => {
                     if let Err(e) = &outcome {
                         tracing::warn!(%account, message = message.0, error = %e, "send failed");
@@ -801,6 +823,15 @@ impl Engine {
         }
         for m in messages {
             self.notify(Notification::Message(m));
+        }
+        for (account, remote_id, missing) in to_fetch {
+            if let Ok(Some((id, _))) = self.store.read(|s| s.message_by_remote(&account, &remote_id)) {
+                for index in missing {
+                    if !self.fetching.contains_key(&(id, index)) {
+                        self.fetch(id, index, None);
+                    }
+                }
+            }
         }
         // Answered after the batch is stored, so a waiter that reads the message sees
         // its blob.
@@ -1181,7 +1212,11 @@ impl Engine {
 }
 
 impl Engine {
-    fn archive_labels(&mut self, conversation: ConversationId, labels: &[String]) -> Result<(), EngineError> {
+    fn archive_labels(
+        &mut self,
+        conversation: ConversationId,
+        labels: &[String],
+    ) -> Result<(), EngineError> {
         let Some(archive) = self.archive.as_mut() else {
             return Ok(());
         };

@@ -331,13 +331,16 @@ impl MemoryStore {
                 from,
                 to,
             } => {
-                let Some(&conv) = self.by_remote.get(&(account.0.clone(), remote_id.clone())) else {
+                let Some(&conv) = self.by_remote.get(&(account.0.clone(), remote_id.clone()))
+                else {
                     return Ok(());
                 };
                 let doomed: Vec<MessageId> = self
                     .messages
                     .iter()
-                    .filter(|(_, (_, m))| m.conversation == conv && m.sent_at >= *from && m.sent_at <= *to)
+                    .filter(|(_, (_, m))| {
+                        m.conversation == conv && m.sent_at >= *from && m.sent_at <= *to
+                    })
                     .map(|(id, _)| *id)
                     .collect();
                 let mut blobs = std::collections::BTreeSet::new();
@@ -362,7 +365,8 @@ impl MemoryStore {
                 }
                 if !self.messages.values().any(|(_, m)| m.conversation == conv) {
                     self.conversations.remove(&conv);
-                    self.by_remote.remove(&(account.0.clone(), remote_id.clone()));
+                    self.by_remote
+                        .remove(&(account.0.clone(), remote_id.clone()));
                 } else {
                     applied.conversations.insert(conv);
                 }
@@ -627,7 +631,11 @@ impl StoreRead for MemoryStore {
             .copied())
     }
 
-    fn message_by_remote(&self, account: &AccountId, remote_id: &str) -> Result<Option<(MessageId, String)>> {
+    fn message_by_remote(
+        &self,
+        account: &AccountId,
+        remote_id: &str,
+    ) -> Result<Option<(MessageId, String)>> {
         let key = (account.0.clone(), remote_id.to_string());
         let Some(id) = self.message_by_remote.get(&key) else {
             return Ok(None);

@@ -228,7 +228,11 @@ pub trait StoreRead {
         remote_id: &str,
     ) -> Result<Option<ConversationId>>;
     /// The message with this remote id, and the remote id of its conversation.
-    fn message_by_remote(&self, account: &AccountId, remote_id: &str) -> Result<Option<(MessageId, String)>>;
+    fn message_by_remote(
+        &self,
+        account: &AccountId,
+        remote_id: &str,
+    ) -> Result<Option<(MessageId, String)>>;
     /// Full-text search over message bodies, notes and contact names; newest first.
     fn search(&self, query: &str, limit: usize) -> Result<Vec<SearchHit>>;
     fn stats(&self) -> Result<Stats>;

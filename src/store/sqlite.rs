@@ -850,7 +850,13 @@ impl Writer<'_> {
         Ok(())
     }
 
-    fn purge(&mut self, account: &AccountId, remote_id: &str, from: Timestamp, to: Timestamp) -> Result<()> {
+    fn purge(
+        &mut self,
+        account: &AccountId,
+        remote_id: &str,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<()> {
         let conv: Option<i64> = self
             .tx
             .prepare_cached("SELECT id FROM conversations WHERE account = ?1 AND remote_id = ?2")?
@@ -892,7 +898,9 @@ impl Writer<'_> {
         for blob in blobs {
             let used: i64 = self
                 .tx
-                .prepare_cached("SELECT count(*) FROM messages WHERE attachments LIKE '%' || ?1 || '%'")?
+                .prepare_cached(
+                    "SELECT count(*) FROM messages WHERE attachments LIKE '%' || ?1 || '%'",
+                )?
                 .query_row([&blob.0], |r| r.get(0))?;
             if used == 0 {
                 self.applied.purged_blobs.push(blob);
@@ -1464,7 +1472,11 @@ impl StoreRead for SqliteStore {
             .map(ConversationId))
     }
 
-    fn message_by_remote(&self, account: &AccountId, remote_id: &str) -> Result<Option<(MessageId, String)>> {
+    fn message_by_remote(
+        &self,
+        account: &AccountId,
+        remote_id: &str,
+    ) -> Result<Option<(MessageId, String)>> {
         Ok(self
             .conn
             .prepare_cached(

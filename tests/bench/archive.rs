@@ -65,11 +65,22 @@ fn append(dir: &std::path::Path, total: u64, batch: u64) -> (f64, u64, f64) {
 }
 
 fn main() {
-    let tmp = tempfile::tempdir_in(std::env::var("TRESEN_BENCH_DIR").unwrap_or_else(|_| ".".into()))
-        .unwrap();
-    println!("archive bench (release build, {} cores)", std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let tmp =
+        tempfile::tempdir_in(std::env::var("TRESEN_BENCH_DIR").unwrap_or_else(|_| ".".into()))
+            .unwrap();
+    println!(
+        "archive bench (release build, {} cores)",
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    );
 
-    for (batch, total) in [(1u64, 2_000u64), (100, 100_000), (1_000, 200_000)] {
+    // TRESEN_BENCH_ONLY=verify skips the append and export parts.
+    let only_verify = std::env::var("TRESEN_BENCH_ONLY").is_ok_and(|v| v == "verify");
+    let appends: &[(u64, u64)] = if only_verify {
+        &[]
+    } else {
+        &[(1, 2_000), (100, 100_000), (1_000, 200_000)]
+    };
+    for &(batch, total) in appends {
         let d = tmp.path().join(format!("append-{batch}"));
         let (rate, fsyncs, per_s) = append(&d, total, batch);
         println!(
@@ -103,6 +114,9 @@ fn main() {
         report.records as f64 / secs
     );
 
+    if only_verify {
+        return;
+    }
     // Export of 100,000 messages: read, decrypt, collect and write the auditor's files.
     let e = tmp.path().join("export-src");
     append(&e, 100_000, 4_096);

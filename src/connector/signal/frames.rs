@@ -170,10 +170,7 @@ pub fn translate(account: &AccountId, own: &str, r: &Received<'_>) -> Vec<Connec
     let mut raw = None;
     for ev in &mut out {
         if let ConnectorEvent::Message(m) = ev {
-            m.raw = Some(
-                raw.get_or_insert_with(|| r.envelope.to_string())
-                    .clone(),
-            );
+            m.raw = Some(raw.get_or_insert_with(|| r.envelope.to_string()).clone());
         }
     }
     out
