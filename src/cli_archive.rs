@@ -298,7 +298,7 @@ fn verify_cmd(
     let mut progress = |done: u64, total: u64| {
         if show_progress && (last_draw.elapsed().as_millis() > 100 || done == total) {
             last_draw = std::time::Instant::now();
-            let pct = if total == 0 { 100 } else { done * 100 / total };
+            let pct = (done * 100).checked_div(total).unwrap_or(100);
             let bar = "#".repeat((pct / 4) as usize);
             eprint!("\r[{bar:<25}] {pct:>3} %  {} MiB", done >> 20);
             let _ = std::io::stderr().flush();
@@ -534,7 +534,7 @@ pub fn run_store(
     let tty = std::io::stderr().is_terminal();
     read::for_each(&dir, archive.keys(), 1, |r| {
         n += 1;
-        if tty && n % 10_000 == 0 {
+        if tty && n.is_multiple_of(10_000) {
             eprint!("\r{n} records …");
         }
         if let Err(e) = replay.apply(&mut store, Some(&blobs), r)

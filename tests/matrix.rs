@@ -147,11 +147,16 @@ impl Running {
     /// The bytes of every archived file.
     fn archived_files(&self) -> Vec<Vec<u8>> {
         use base64::Engine as _;
-        let mut keys = tresen::archive::keys::Keys::load(&self.archive_dir, &self.key, true).unwrap();
+        let mut keys =
+            tresen::archive::keys::Keys::load(&self.archive_dir, &self.key, true).unwrap();
         let mut out = Vec::new();
         tresen::archive::read::for_each(&self.archive_dir, &mut keys, 1, |r| {
             if let Some(tresen::archive::Payload::Attachment { data, .. }) = r.payload {
-                out.push(base64::engine::general_purpose::STANDARD.decode(data).unwrap());
+                out.push(
+                    base64::engine::general_purpose::STANDARD
+                        .decode(data)
+                        .unwrap(),
+                );
             }
             Ok(())
         })
@@ -690,7 +695,9 @@ fn attachments_up_and_down_are_byte_identical() {
     wait_for("the photo message", || {
         run.messages().iter().any(|m| !m.attachments.is_empty())
     });
-    wait_for("the photo in the archive", || run.archived_files().iter().any(|f| *f == photo));
+    wait_for("the photo in the archive", || {
+        run.archived_files().contains(&photo)
+    });
     let msg = run
         .messages()
         .into_iter()

@@ -153,7 +153,8 @@ pub fn aad(seq: u64, kind: &str, bucket: &str) -> Vec<u8> {
     format!("{DOMAIN}|{seq}|{kind}|{bucket}").into_bytes()
 }
 
-/// Writes one line (without the newline). `kind`, `bucket` must satisfy [`is_name`],
+/// Writes one line (without the newline).
+#[allow(clippy::too_many_arguments)] // one argument per field of the line, in its order `kind`, `bucket` must satisfy [`is_name`],
 /// `ch`/`prev` be 64 hex digits; the writer guarantees it.
 pub fn encode_line(
     seq: u64,

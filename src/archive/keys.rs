@@ -152,10 +152,10 @@ impl Keys {
         year: i32,
     ) -> Result<String, ArchiveError> {
         let k = (account.to_string(), conversation.to_string(), year);
-        if let Some(id) = self.index.get(&k) {
-            if self.table.buckets.get(id).is_some_and(|b| !b.is_shredded()) {
-                return Ok(id.clone());
-            }
+        if let Some(id) = self.index.get(&k)
+            && self.table.buckets.get(id).is_some_and(|b| !b.is_shredded())
+        {
+            return Ok(id.clone());
         }
         let mut rng = rand::rng();
         let mut id_bytes = [0u8; 8];

@@ -242,12 +242,11 @@ impl Archive {
         let (good_end, last) = last_good(&data);
         let mut head = sealed_head;
         let mut first = None;
-        if let Some((text_start, text_end)) = first_line(&data[..good_end]) {
-            if let Ok(l) =
+        if let Some((text_start, text_end)) = first_line(&data[..good_end])
+            && let Ok(l) =
                 format::check_line(std::str::from_utf8(&data[text_start..text_end]).unwrap_or(""))
-            {
-                first = Some((l.seq, l.ts, l.prev.to_string()));
-            }
+        {
+            first = Some((l.seq, l.ts, l.prev.to_string()));
         }
         if let Some((seq, hash)) = last {
             head = Head { seq, hash };

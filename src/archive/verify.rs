@@ -279,10 +279,10 @@ pub fn verify(
             report.problem = o.problem;
         }
     }
-    if let Some(p) = early {
-        if report.problem.as_ref().is_none_or(|q| p.seq <= q.seq) {
-            report.problem = Some(p);
-        }
+    if let Some(p) = early
+        && report.problem.as_ref().is_none_or(|q| p.seq <= q.seq)
+    {
+        report.problem = Some(p);
     }
     report.last_seq = last.0;
     report.last_hash = last.1;

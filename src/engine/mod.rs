@@ -825,7 +825,10 @@ impl Engine {
             self.notify(Notification::Message(m));
         }
         for (account, remote_id, missing) in to_fetch {
-            if let Ok(Some((id, _))) = self.store.read(|s| s.message_by_remote(&account, &remote_id)) {
+            if let Ok(Some((id, _))) = self
+                .store
+                .read(|s| s.message_by_remote(&account, &remote_id))
+            {
                 for index in missing {
                     if !self.fetching.contains_key(&(id, index)) {
                         self.fetch(id, index, None);
