@@ -444,3 +444,20 @@ fn linking_signal_shows_a_scannable_code_or_says_the_window_is_too_small() {
     assert!(small.contains("zu klein"), "{small}");
     assert!(small.contains("tresen account link signal"), "{small}");
 }
+
+// A full disk must not go unnoticed: while the archive refuses writes, nothing new is
+// stored or sent, and the status line says so before anything else.
+#[test]
+fn an_archive_that_cannot_be_written_is_shown_in_the_status_line() {
+    let mut a = app(Lang::De, "Erika", sample());
+    assert!(!render(&mut a, 120, 30).contains("ARCHIV"));
+    a.update(Msg::Loaded(Loaded::ArchiveProblem(Some(
+        "archive seg-000003.jsonl: No space left on device \u{1b}[2J".into(),
+    ))));
+    let screen = render(&mut a, 120, 30);
+    assert!(screen.contains("ARCHIV NICHT BESCHREIBBAR"), "{screen}");
+    assert!(screen.contains("No space left on device"), "{screen}");
+    assert!(!screen.contains('\u{1b}'));
+    a.update(Msg::Loaded(Loaded::ArchiveProblem(None)));
+    assert!(!render(&mut a, 120, 30).contains("ARCHIV"));
+}

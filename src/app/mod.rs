@@ -89,6 +89,7 @@ pub enum Loaded {
         hits: Vec<SearchHit>,
     },
     Health(BTreeMap<AccountId, Health>),
+    ArchiveProblem(Option<String>),
     /// Invites waiting for the office's decision.
     Invites(Vec<(AccountId, Invite)>),
     /// Accounts not set up at their network, and how linking them goes.
@@ -116,6 +117,8 @@ pub enum Query {
         limit: usize,
     },
     Health,
+    /// Why the archive cannot be written, if it cannot (shown in the status line).
+    ArchiveProblem,
     Invites,
     Links,
     Typing,
@@ -355,6 +358,8 @@ pub struct App {
     typing_sent: Option<(ConversationId, Timestamp)>,
     drafts: HashMap<ConversationId, String>,
     pub health: BTreeMap<AccountId, Health>,
+    /// Set while the archive refuses writes: nothing new is stored or sent meanwhile.
+    pub archive_problem: Option<String>,
     /// Invites waiting for a decision: accept as business, or ignore.
     pub invites: Vec<(AccountId, Invite)>,
     /// Ignored in this session; never joined, never stored.
@@ -401,6 +406,7 @@ impl App {
             quoting: None,
             drafts: HashMap::new(),
             health: BTreeMap::new(),
+            archive_problem: None,
             invites: Vec::new(),
             ignored_invites: Default::default(),
             links: BTreeMap::new(),
@@ -413,7 +419,7 @@ impl App {
 
     /// What to load before the first frame.
     pub fn init(&self) -> Vec<Effect> {
-        vec![Effect::Load(Query::Inbox), Effect::Load(Query::Health)]
+        vec![Effect::Load(Query::Inbox), Effect::Load(Query::Health), Effect::Load(Query::ArchiveProblem)]
     }
 
     pub fn lang(&self) -> Lang {
@@ -491,7 +497,7 @@ impl App {
             }
             Msg::Notified(n) => self.on_notification(n),
             Msg::Lagged => {
-                let mut e = vec![Effect::Load(Query::Inbox), Effect::Load(Query::Health)];
+                let mut e = vec![Effect::Load(Query::Inbox), Effect::Load(Query::Health), Effect::Load(Query::ArchiveProblem)];
                 e.extend(self.reload_open());
                 e
             }
@@ -524,7 +530,7 @@ impl App {
             Notification::Message(_) => self.reload_open(),
             Notification::Health => {
                 vec![
-                    Effect::Load(Query::Health),
+                    Effect::Load(Query::Health), Effect::Load(Query::ArchiveProblem),
                     Effect::Load(Query::Invites),
                     Effect::Load(Query::Links),
                 ]
@@ -651,6 +657,10 @@ impl App {
             }
             Loaded::Health(h) => {
                 self.health = h;
+                vec![]
+            }
+            Loaded::ArchiveProblem(p) => {
+                self.archive_problem = p;
                 vec![]
             }
             Loaded::Invites(list) => {

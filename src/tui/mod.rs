@@ -293,6 +293,7 @@ pub fn load(engine: &EngineHandle, q: Query) -> Loaded {
     engine.store().read(|store| {
         let result = match q {
             Query::Health => Ok(Loaded::Health(engine.health())),
+            Query::ArchiveProblem => Ok(Loaded::ArchiveProblem(engine.archive_problem())),
             Query::Typing => Ok(Loaded::Typing(engine.typing())),
             Query::Links => Ok(Loaded::Links(engine.links())),
             Query::Invites => Ok(Loaded::Invites(

@@ -106,6 +106,18 @@ fn render_status(frame: &mut Frame<'_>, app: &App, area: Rect) {
         ),
         Span::raw(" "),
     ];
+    if let Some(p) = &app.archive_problem {
+        // Louder than any account: while the archive refuses writes nothing new is
+        // stored or sent.
+        spans.push(Span::styled(
+            format!(
+                "✗ {}: {} ",
+                lang.t("ARCHIV NICHT BESCHREIBBAR", "ARCHIVE NOT WRITABLE"),
+                text::truncate(&text::clean(p), 60)
+            ),
+            Theme::ERROR,
+        ));
+    }
     if app.health.is_empty() {
         spans.push(Span::styled(
             lang.t("keine Konten", "no accounts"),
