@@ -402,3 +402,24 @@ set +e
         "{last}"
     );
 }
+
+// Verify runs beside a running tresen (the daemon owns the profile and writes).
+#[test]
+fn verify_runs_beside_a_running_daemon() {
+    let p = built();
+    let mut daemon = p
+        .cmd()
+        .arg("daemon")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let (rc, v) = verify_json(&p, &[]);
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &daemon.id().to_string()])
+        .status();
+    let _ = daemon.wait();
+    assert_eq!(rc, Some(0), "{v}");
+    assert_eq!(v["ok"], true, "{v}");
+}

@@ -419,7 +419,11 @@ impl App {
 
     /// What to load before the first frame.
     pub fn init(&self) -> Vec<Effect> {
-        vec![Effect::Load(Query::Inbox), Effect::Load(Query::Health), Effect::Load(Query::ArchiveProblem)]
+        vec![
+            Effect::Load(Query::Inbox),
+            Effect::Load(Query::Health),
+            Effect::Load(Query::ArchiveProblem),
+        ]
     }
 
     pub fn lang(&self) -> Lang {
@@ -497,7 +501,11 @@ impl App {
             }
             Msg::Notified(n) => self.on_notification(n),
             Msg::Lagged => {
-                let mut e = vec![Effect::Load(Query::Inbox), Effect::Load(Query::Health), Effect::Load(Query::ArchiveProblem)];
+                let mut e = vec![
+                    Effect::Load(Query::Inbox),
+                    Effect::Load(Query::Health),
+                    Effect::Load(Query::ArchiveProblem),
+                ];
                 e.extend(self.reload_open());
                 e
             }
@@ -530,7 +538,8 @@ impl App {
             Notification::Message(_) => self.reload_open(),
             Notification::Health => {
                 vec![
-                    Effect::Load(Query::Health), Effect::Load(Query::ArchiveProblem),
+                    Effect::Load(Query::Health),
+                    Effect::Load(Query::ArchiveProblem),
                     Effect::Load(Query::Invites),
                     Effect::Load(Query::Links),
                 ]

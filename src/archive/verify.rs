@@ -128,6 +128,7 @@ pub fn verify(
     if let Some(adir) = &opts.anchors {
         anchored_manifests = load_anchors(adir, &public, &mut pinned, &mut report)?;
     }
+    let head = read_head(dir, master, &mut report);
     // Phase 1, in order and cheap: the manifests, their signatures and their chain.
     let mut jobs = Vec::new();
     let mut prev_manifest = format::GENESIS.to_string();
@@ -287,7 +288,7 @@ pub fn verify(
     report.last_seq = last.0;
     report.last_hash = last.1;
     if report.problem.is_none() {
-        check_head(dir, master, &mut report);
+        check_head(head, &mut report);
     }
     if report.problem.is_none() && pins_hit < pinned.len() {
         let lastseq = report.last_seq;
@@ -562,25 +563,29 @@ fn check_one(w: &mut Walk<'_>, segment: &str, text: &[u8], offset: usize) {
 
 /// `HEAD` names the last record the writer made durable. An archive that ends before it
 /// lost records at the end (a truncated open segment).
-fn check_head(dir: &Path, master: &MasterKey, report: &mut Report) {
-    let Ok(text) = std::fs::read_to_string(dir.join("HEAD")) else {
-        return;
-    };
+/// The sequence number `HEAD` names, read before the segments: a writer running
+/// beside the verifier only ever moves it forward, so what it said then is on disk.
+fn read_head(dir: &Path, master: &MasterKey, report: &mut Report) -> Option<u64> {
+    let text = std::fs::read_to_string(dir.join("HEAD")).ok()?;
     let parts: Vec<&str> = text.split_whitespace().collect();
     let [seq, hash, tag] = parts[..] else {
         report
             .notes
             .push("HEAD is unreadable; the end of the archive was not compared with it".into());
-        return;
+        return None;
     };
     let body = format!("{seq} {hash}");
     if super::head_tag(&master.derive("archive head"), &body) != tag {
         report
             .notes
             .push("HEAD does not carry this profile's tag; ignored".into());
-        return;
+        return None;
     }
-    let Ok(seq) = seq.parse::<u64>() else { return };
+    seq.parse().ok()
+}
+
+fn check_head(head: Option<u64>, report: &mut Report) {
+    let Some(seq) = head else { return };
     let last = report.last_seq;
     if seq > last {
         report.problem = Some(Problem {

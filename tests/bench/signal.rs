@@ -4,6 +4,7 @@
 //!
 //!   cargo bench --bench signal                          # 100,000 notifications
 //!   cargo bench --bench signal -- --messages 10000 --latency 200
+//!   cargo bench --bench signal -- --archive 1     # with the retention archive
 
 #[path = "args.rs"]
 mod args;
@@ -78,13 +79,19 @@ fn main() {
     let n = arg("--messages", 100_000);
     let customers = arg("--customers", 1_000).max(1);
     let probes = arg("--latency", 500);
+    let with_archive = arg("--archive", 0) == 1;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
     println!(
-        "signal bench: {n} notifications from {customers} customers, then {probes} single messages"
+        "signal bench: {n} notifications from {customers} customers, then {probes} single messages{}",
+        if with_archive {
+            ", with the archive"
+        } else {
+            ""
+        }
     );
     rt.block_on(async {
         let socket = dir.path().join("signal-cli.sock");
@@ -100,6 +107,16 @@ fn main() {
         );
         let (engine, h) =
             Engine::start(store, vec![Box::new(connector)], EngineOptions::default());
+        // --archive 1: as the TUI and daemon run it, every batch archived (and synced)
+        // before it is stored.
+        let engine = if with_archive {
+            let key = tresen::secrets::MasterKey::from_bytes(&[7; 32]).unwrap();
+            let (archive, _) =
+                tresen::archive::Archive::open(&dir.path().join("archive"), &key).unwrap();
+            engine.with_archive(archive, None, "bench".into()).unwrap()
+        } else {
+            engine
+        };
         let mut bus = h.subscribe();
         let task = tokio::spawn(engine.run());
         while !matches!(bus.recv().await, Ok(Notification::CaughtUp)) {}
