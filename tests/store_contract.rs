@@ -829,3 +829,30 @@ fn a_read_only_store_reads_beside_the_writer_and_never_migrates() {
         "an older schema is not migrated by a reader"
     );
 }
+
+// What the archive's capture asks before archiving a re-delivered message.
+#[test]
+fn known_remote_ids_names_stored_messages_and_placeholders() {
+    for_each_store(|name, s| {
+        seed(s);
+        let mut utd = inbound("1", "enc1", tresen::domain::UNDECRYPTABLE, 3_000);
+        if let Op::Incoming(m) = &mut utd {
+            m.kind = MessageKind::System;
+        }
+        s.apply(&[utd, inbound("1", "plain1", "Hallo", 3_100)])
+            .unwrap();
+        let many: Vec<String> = (0..600).map(|i| format!("x{i}")).collect();
+        let mut ids: Vec<&str> = many.iter().map(String::as_str).collect();
+        ids.extend(["enc1", "plain1", "nope"]);
+        let known = s.known_remote_ids(&account(), &ids).unwrap();
+        assert_eq!(known.len(), 2, "{name}: {known:?}");
+        assert_eq!(known.get("enc1"), Some(&true), "{name}");
+        assert_eq!(known.get("plain1"), Some(&false), "{name}");
+        assert!(
+            s.known_remote_ids(&tresen::domain::AccountId("other".into()), &["plain1"])
+                .unwrap()
+                .is_empty(),
+            "{name}: per account"
+        );
+    });
+}

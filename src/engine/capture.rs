@@ -28,6 +28,23 @@ impl Capture {
     ) -> Vec<Entry> {
         let now = Timestamp::now();
         let mut out = Vec::new();
+        // Which messages the store (and so the archive) has already: one query per
+        // account and chunk instead of one per message.
+        let mut known: HashMap<&AccountId, HashMap<String, bool>> = HashMap::new();
+        {
+            let mut wanted: HashMap<&AccountId, Vec<&str>> = HashMap::new();
+            for (account, ev) in batch {
+                if let ConnectorEvent::Message(m) = ev {
+                    wanted.entry(account).or_default().push(&m.remote_id);
+                }
+            }
+            for (account, ids) in wanted {
+                known.insert(
+                    account,
+                    store.known_remote_ids(account, &ids).unwrap_or_default(),
+                );
+            }
+        }
         // Messages earlier in this batch: not in the store yet.
         let mut in_batch: HashMap<(&AccountId, &str), &str> = HashMap::new();
         let conversation_of =
@@ -58,9 +75,16 @@ impl Capture {
                     }
                 }
                 ConnectorEvent::Message(m) => {
-                    if in_batch.contains_key(&(account, m.remote_id.as_str()))
-                        || already_archived(store, account, m)
-                    {
+                    // A placeholder that now decrypts is new content; anything else the
+                    // store holds was archived before it was stored.
+                    let stored = known.get(account).and_then(|k| k.get(&m.remote_id));
+                    let new_content = match stored {
+                        None => true,
+                        Some(&placeholder) => {
+                            placeholder && m.kind != crate::domain::MessageKind::System
+                        }
+                    };
+                    if in_batch.contains_key(&(account, m.remote_id.as_str())) || !new_content {
                         continue;
                     }
                     in_batch.insert(
@@ -203,27 +227,6 @@ impl Capture {
             }
         }
         out
-    }
-}
-
-/// The store holds this message already (so the archive does: the store is written
-/// after the archive). A placeholder that now decrypts is new content, though.
-fn already_archived(
-    store: &dyn StoreRead,
-    account: &AccountId,
-    m: &crate::domain::IncomingMessage,
-) -> bool {
-    use crate::domain::MessageKind;
-    match store.message_by_remote(account, &m.remote_id) {
-        Ok(Some((id, _))) => {
-            !(m.kind != MessageKind::System
-                && store
-                    .message(id)
-                    .ok()
-                    .flatten()
-                    .is_some_and(|stored| stored.kind == MessageKind::System))
-        }
-        _ => false,
     }
 }
 

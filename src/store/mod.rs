@@ -227,6 +227,24 @@ pub trait StoreRead {
         account: &AccountId,
         remote_id: &str,
     ) -> Result<Option<ConversationId>>;
+    /// Which of `remote_ids` the store has for `account`, each with whether it is only
+    /// an undecryptable placeholder (one query per chunk, for the archive's dedupe).
+    fn known_remote_ids(
+        &self,
+        account: &AccountId,
+        remote_ids: &[&str],
+    ) -> Result<std::collections::HashMap<String, bool>> {
+        let mut out = std::collections::HashMap::new();
+        for id in remote_ids {
+            if let Some((m, _)) = self.message_by_remote(account, id)? {
+                let placeholder = self
+                    .message(m)?
+                    .is_some_and(|x| x.kind == crate::domain::MessageKind::System);
+                out.insert(id.to_string(), placeholder);
+            }
+        }
+        Ok(out)
+    }
     /// The message with this remote id, and the remote id of its conversation.
     fn message_by_remote(
         &self,

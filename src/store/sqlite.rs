@@ -1472,6 +1472,34 @@ impl StoreRead for SqliteStore {
             .map(ConversationId))
     }
 
+    fn known_remote_ids(
+        &self,
+        account: &AccountId,
+        remote_ids: &[&str],
+    ) -> Result<std::collections::HashMap<String, bool>> {
+        const CHUNK: usize = 256;
+        let mut out = std::collections::HashMap::new();
+        for chunk in remote_ids.chunks(CHUNK) {
+            let marks = vec!["?"; chunk.len()].join(",");
+            let mut stmt = self.conn.prepare_cached(&format!(
+                "SELECT remote_id, kind = 'system' FROM messages WHERE account = ? AND remote_id IN ({marks})"
+            ))?;
+            let mut values: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(chunk.len() + 1);
+            values.push(&account.0);
+            for id in chunk {
+                values.push(id);
+            }
+            let rows = stmt.query_map(values.as_slice(), |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, bool>(1)?))
+            })?;
+            for row in rows {
+                let (id, placeholder) = row?;
+                out.insert(id, placeholder);
+            }
+        }
+        Ok(out)
+    }
+
     fn message_by_remote(
         &self,
         account: &AccountId,
