@@ -387,7 +387,7 @@ set +e
         .unwrap();
     let said = format!("{}{}", stdout(&out), stderr(&out));
     assert!(said.contains("send-rc=1"), "{said}");
-    assert!(said.contains("not archived, so not sent"), "{said}");
+    assert!(said.contains("the archive cannot be written"), "{said}");
     assert!(said.contains("No space left on device"), "{said}");
     assert!(
         said.contains("archive intact") && said.contains("verify-rc=0"),
@@ -422,4 +422,65 @@ fn verify_runs_beside_a_running_daemon() {
     let _ = daemon.wait();
     assert_eq!(rc, Some(0), "{v}");
     assert_eq!(v["ok"], true, "{v}");
+}
+
+// Disk full while messages come in: the daemon holds them, says why, and once there is
+// space again archives and stores all of it — the conversation's name included.
+#[test]
+fn a_full_disk_holds_incoming_messages_until_there_is_space() {
+    let p = Profile::with_demo_account();
+    let probe = std::process::Command::new("unshare")
+        .args(["-rm", "true"])
+        .status();
+    if !probe.is_ok_and(|s| s.success()) {
+        eprintln!("SKIPPED: unshare -rm (user and mount namespaces) is not available here");
+        return;
+    }
+    // Create the profile (and its empty archive) first.
+    let out = p.run(&["archive", "verify"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let arch = archive_dir(&p);
+    let bin = env!("CARGO_BIN_EXE_tresen");
+    let script = format!(
+        r#"set -e
+cp -a "{a}" /tmp/arch-copy-$$
+mount -t tmpfs -o size=64k tmpfs "{a}"
+cp -a /tmp/arch-copy-$$/. "{a}/"
+rm -rf /tmp/arch-copy-$$
+dd if=/dev/zero of="{a}/filler" bs=4k 2>/dev/null || true
+set +e
+"{bin}" sync --once; echo "sync-rc=$?"
+"{bin}" daemon 2>/dev/null & pid=$!
+sleep 3
+rm "{a}/filler"
+sleep 5
+kill -TERM $pid; wait $pid
+"{bin}" export conversation 1 --format txt; echo "export-rc=$?"
+"{bin}" archive verify; echo "verify-rc=$?"
+"#,
+        a = arch.display(),
+    );
+    let out = std::process::Command::new("unshare")
+        .args(["-rm", "sh", "-c", &script])
+        .env("TRESEN_CONFIG", &p.config)
+        .env("TRESEN_DATA_DIR", &p.data)
+        .env("LANG", "C")
+        .output()
+        .unwrap();
+    let said = format!("{}{}", stdout(&out), stderr(&out));
+    assert!(said.contains("sync-rc=1"), "{said}");
+    assert!(said.contains("archive cannot be written"), "{said}");
+    assert!(said.contains("export-rc=0"), "{said}");
+    assert!(
+        said.contains("Transcript: Erika Mustermann"),
+        "the conversation's name was archived after the retry: {said}"
+    );
+    assert!(
+        said.contains("Heizung ist kalt") && said.contains("F.28"),
+        "{said}"
+    );
+    assert!(
+        said.contains("archive intact") && said.contains("verify-rc=0"),
+        "{said}"
+    );
 }

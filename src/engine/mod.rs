@@ -131,7 +131,7 @@ pub enum EngineError {
     Attachment(String),
     #[error(transparent)]
     Blob(#[from] BlobError),
-    #[error("not archived, so not sent: {0}")]
+    #[error("archive: {0}")]
     Archive(#[from] ArchiveError),
     #[error(
         "the archive cannot be written ({0}); nothing new was stored or acknowledged, the next run fetches it again"
@@ -452,16 +452,27 @@ impl Engine {
             let sha = crate::archive::format::sha256_hex(text.as_bytes());
             let mark = archive.dir().join("config.sha256");
             if std::fs::read_to_string(&mark).ok().as_deref() != Some(sha.as_str()) {
-                archive.append(vec![Entry {
+                let appended = archive.append(vec![Entry {
                     scope: Scope::System,
                     payload: Payload::Config {
                         file,
                         sha256: sha.clone(),
                         text,
                     },
-                }])?;
-                if let Err(e) = crate::archive::write_private_nosync(&mark, sha.as_bytes()) {
-                    tracing::warn!(error = %e, "config mark not written; the next start archives the config again");
+                }]);
+                match appended {
+                    Ok(_) => {
+                        if let Err(e) = crate::archive::write_private_nosync(&mark, sha.as_bytes())
+                        {
+                            tracing::warn!(error = %e, "config mark not written; the next start archives the config again");
+                        }
+                    }
+                    // Not fatal: without the mark the next start tries again, and the
+                    // engine holds every event until the archive takes it.
+                    Err(e) => {
+                        tracing::error!(error = %e, "configuration not archived");
+                        self.set_archive_problem(Some(e.to_string()));
+                    }
                 }
             }
         }
@@ -584,12 +595,20 @@ impl Engine {
         let entries = self.store.read(|s| capture.entries(batch, s));
         let multi = tokio::runtime::Handle::try_current()
             .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
-        let head = if multi && entries.len() > 64 {
-            tokio::task::block_in_place(|| archive.append(entries))?
+        let result = if multi && entries.len() > 64 {
+            tokio::task::block_in_place(|| archive.append(entries))
         } else {
-            archive.append(entries)?
+            archive.append(entries)
         };
-        Ok(Some(head.seq))
+        match result {
+            Ok(head) => Ok(Some(head.seq)),
+            Err(e) => {
+                // The capture believes these conversations are archived; they are not.
+                // Forgetting that makes the retry archive them again.
+                self.capture = capture::Capture::default();
+                Err(e)
+            }
+        }
     }
 
     fn set_archive_problem(&self, problem: Option<String>) {
@@ -1181,7 +1200,10 @@ impl Engine {
             for &id in &applied.queued {
                 self.notify(Notification::Message(id));
             }
-            return Err(e.into());
+            self.set_archive_problem(Some(e.to_string()));
+            return Err(EngineError::Refused(format!(
+                "the archive cannot be written ({e}); nothing was sent"
+            )));
         }
         for (&id, (body, files)) in applied.queued.iter().zip(parts) {
             let out = OutgoingMessage {
