@@ -207,7 +207,12 @@ impl Archive {
         keys.create_if_missing()?;
         let signer = manifest::Signer::new(master);
         let head_key = master.derive("archive head");
-        let segment = segs.last().copied().unwrap_or(1);
+        let mut segment = segs.last().copied().unwrap_or(1);
+        // Sealed, and then the process died before the next segment was created: the
+        // next one simply starts now.
+        if dir.join(manifest_name(segment)).exists() {
+            segment += 1;
+        }
         let path = dir.join(segment_name(segment));
         let mut report = OpenReport::default();
         // The chain before the open segment: its predecessor's manifest.
@@ -223,12 +228,6 @@ impl Archive {
                 hash: format::GENESIS.to_string(),
             }
         };
-        if dir.join(manifest_name(segment)).exists() {
-            return Err(ArchiveError::Corrupt(format!(
-                "{} is sealed but no segment follows it",
-                segment_name(segment)
-            )));
-        }
         let mut file = std::fs::OpenOptions::new()
             .read(true)
             .append(true)
@@ -593,6 +592,38 @@ fn last_good(data: &[u8]) -> (usize, Option<(u64, String)>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_crash_between_sealing_and_the_next_segment_continues_there() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = MasterKey::from_bytes(&[3; 32]).unwrap();
+        let entry = || Entry {
+            scope: Scope::System,
+            payload: Payload::Access {
+                what: "test".into(),
+                scope: String::new(),
+                by: String::new(),
+                at: Timestamp(0),
+            },
+        };
+        let (mut a, _) = Archive::open(dir.path(), &key).unwrap();
+        a.append(vec![entry(), entry()]).unwrap();
+        a.seal().unwrap();
+        drop(a);
+        std::fs::remove_file(dir.path().join(segment_name(2))).unwrap();
+        let (mut a, _) = Archive::open(dir.path(), &key).unwrap();
+        assert_eq!(a.head().seq, 2);
+        a.append(vec![entry()]).unwrap();
+        let r = verify::verify(
+            dir.path(),
+            &key,
+            &verify::Options::default(),
+            &mut |_, _| {},
+        )
+        .unwrap();
+        assert!(r.ok, "{:?}", r.problem);
+        assert_eq!((r.records, r.sealed), (3, 1));
+    }
 
     #[test]
     fn torn_tails_are_found_after_the_last_good_line() {
