@@ -230,6 +230,16 @@ impl Reader {
     }
 }
 
+/// Everything the archive holds, decrypted where the keys still exist.
+fn collect_all(dir: &Path, keys: &mut Keys) -> Result<Collection> {
+    let mut all = Collection::default();
+    read::for_each(dir, keys, 1, |r| {
+        all.add(r, &|_, _| true);
+        Ok(())
+    })?;
+    Ok(all)
+}
+
 fn reader(config: &Config, paths: Paths, prompt: crate::secrets::Prompt<'_>) -> Result<Reader> {
     let p = crate::profile::open_read_only(config, paths, prompt)?;
     Ok(Reader {
@@ -780,7 +790,6 @@ fn destroy(
     blobs: &crate::store::BlobStore,
     tomb: retention::Tombstone,
 ) -> Result<usize> {
-    use crate::store::Store as _;
     archive.keys().shred(&tomb.bucket, Timestamp::now())?;
     let (account, conversation, year) =
         (tomb.account.clone(), tomb.conversation.clone(), tomb.year);
@@ -788,25 +797,7 @@ fn destroy(
         scope: Scope::System,
         payload: Payload::Tombstone(tomb),
     }])?;
-    if year == retention::META_YEAR {
-        return Ok(0); // no messages in it; the conversation goes with its last message
-    }
-    let start = NaiveDate::from_ymd_opt(year, 1, 1).and_then(|d| d.and_hms_opt(0, 0, 0));
-    let end =
-        NaiveDate::from_ymd_opt(year, 12, 31).and_then(|d| d.and_hms_milli_opt(23, 59, 59, 999));
-    let (Some(start), Some(end)) = (start, end) else {
-        return Ok(0);
-    };
-    let applied = store.apply(&[crate::store::Op::Purge {
-        account: crate::domain::AccountId(account),
-        remote_id: conversation,
-        from: Timestamp(start.and_utc().timestamp_millis()),
-        to: Timestamp(end.and_utc().timestamp_millis()),
-    }])?;
-    for b in &applied.purged_blobs {
-        blobs.remove(b)?;
-    }
-    Ok(applied.purged)
+    purge_year(store, blobs, &account, &conversation, year)
 }
 
 fn print_plan(items: &[retention::Item], facts: &Facts, on: NaiveDate, json: bool) -> Result<()> {
@@ -1052,11 +1043,7 @@ pub fn run_dsar(
     let labels = store_labels(&p.store)?;
     let archive = p.archive.as_mut().context("no archive")?;
     let dir = archive.dir().to_path_buf();
-    let mut all = Collection::default();
-    read::for_each(&dir, archive.keys(), 1, |r| {
-        all.add(r, &|_, _| true);
-        Ok(())
-    })?;
+    let all = collect_all(&dir, archive.keys())?;
     let contact = match &cmd {
         DsarCommand::Export { contact, .. } | DsarCommand::Erase { contact, .. } => contact.clone(),
     };
@@ -1279,7 +1266,7 @@ pub fn run_dsar(
                     },
                 }])?;
                 // Restricted: out of the inbox and its search; kept only in the archive.
-                hide(&mut p.store, &blobs, &i.account, &i.conversation, i.year)?;
+                purge_year(&mut p.store, &blobs, &i.account, &i.conversation, i.year)?;
                 let _ = std::fmt::Write::write_fmt(
                     &mut report,
                     format_args!(
@@ -1296,32 +1283,35 @@ pub fn run_dsar(
     }
 }
 
-fn hide(
+/// Removes a conversation's messages of `year` from the inbox (and the files only they
+/// used); the archive is not touched. Returns the messages removed.
+fn purge_year(
     store: &mut crate::store::SqliteStore,
     blobs: &crate::store::BlobStore,
     account: &str,
     conversation: &str,
     year: i32,
-) -> Result<()> {
+) -> Result<usize> {
     use crate::store::Store as _;
     if year == retention::META_YEAR {
-        return Ok(());
+        return Ok(0); // no messages in it; the conversation goes with its last message
     }
     let start = NaiveDate::from_ymd_opt(year, 1, 1).and_then(|d| d.and_hms_opt(0, 0, 0));
     let end =
         NaiveDate::from_ymd_opt(year, 12, 31).and_then(|d| d.and_hms_milli_opt(23, 59, 59, 999));
-    if let (Some(s), Some(e)) = (start, end) {
-        let a = store.apply(&[crate::store::Op::Purge {
-            account: crate::domain::AccountId(account.to_string()),
-            remote_id: conversation.to_string(),
-            from: Timestamp(s.and_utc().timestamp_millis()),
-            to: Timestamp(e.and_utc().timestamp_millis()),
-        }])?;
-        for b in &a.purged_blobs {
-            blobs.remove(b)?;
-        }
+    let (Some(start), Some(end)) = (start, end) else {
+        return Ok(0);
+    };
+    let applied = store.apply(&[crate::store::Op::Purge {
+        account: crate::domain::AccountId(account.to_string()),
+        remote_id: conversation.to_string(),
+        from: Timestamp(start.and_utc().timestamp_millis()),
+        to: Timestamp(end.and_utc().timestamp_millis()),
+    }])?;
+    for b in &applied.purged_blobs {
+        blobs.remove(b)?;
     }
-    Ok(())
+    Ok(applied.purged)
 }
 
 fn art15_text(
@@ -1469,11 +1459,7 @@ fn auditor_export(
     let labels = store_labels(&p.store)?;
     let archive = p.archive.as_mut().context("no archive")?;
     let dir = archive.dir().to_path_buf();
-    let mut all = Collection::default();
-    read::for_each(&dir, archive.keys(), 1, |r| {
-        all.add(r, &|_, _| true);
-        Ok(())
-    })?;
+    let all = collect_all(&dir, archive.keys())?;
     let tags = config.retention.tag_pairs();
     let class_of = |a: &str, c: &str| {
         let mut l: Vec<String> = labels
