@@ -49,6 +49,13 @@ pub struct Config {
     pub keymap: BTreeMap<toml::Spanned<String>, Vec<KeyChord>>,
     pub signal: SignalConfig,
     pub retention: RetentionConfig,
+    /// The firm's Pflichtangaben (R-A1). Without it nothing can be sent on a real account.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub company: Option<crate::compliance::company::CompanyConfig>,
+    pub footer: crate::compliance::footer::FooterConfig,
+    pub consent: crate::compliance::consent::ConsentConfig,
+    pub staff: Vec<crate::compliance::staff::StaffConfig>,
+    pub monitoring: crate::compliance::staff::MonitoringConfig,
     pub accounts: Vec<AccountConfig>,
 }
 
@@ -299,6 +306,11 @@ impl Default for Config {
             keymap: BTreeMap::new(),
             signal: SignalConfig::default(),
             retention: RetentionConfig::default(),
+            company: None,
+            footer: Default::default(),
+            consent: Default::default(),
+            staff: Vec::new(),
+            monitoring: Default::default(),
             accounts: Vec::new(),
         }
     }
@@ -368,6 +380,13 @@ pub fn is_e164(n: &str) -> bool {
 /// table header when no field is named). Only the shapes tresen's config uses: one level
 /// of tables or arrays of tables, then a field.
 fn locate_key(text: &str, key: &str) -> Option<(usize, usize)> {
+    // `company.general_partner.firma`: the nested table's header, then the field.
+    if let Some((table, field)) = key.rsplit_once('.')
+        && table.contains('.')
+        && let Some(found) = locate_in(text, table, Some(field), 0)
+    {
+        return Some(found);
+    }
     let (table_part, field) = match key.split_once('.') {
         Some((t, f)) => (t, Some(f)),
         None => (key, None),
@@ -376,8 +395,16 @@ fn locate_key(text: &str, key: &str) -> Option<(usize, usize)> {
         Some((t, i)) => (t, i.trim_end_matches(']').parse::<usize>().ok()?),
         None => (table_part, 0),
     };
+    // `company.managing_directors[1]` names an element of an array value: its key's line.
+    let field = field.map(|f| f.split_once('[').map_or(f, |(f, _)| f));
+    locate_in(text, table, field, index)
+}
+
+fn locate_in(text: &str, table: &str, field: Option<&str>, index: usize) -> Option<(usize, usize)> {
     let mut seen = 0;
     let mut inside = false;
+    // A missing field is reported at its table's header.
+    let mut header = None;
     for (n, line) in text.lines().enumerate() {
         let t = line.trim();
         if t.starts_with('[') {
@@ -385,8 +412,9 @@ fn locate_key(text: &str, key: &str) -> Option<(usize, usize)> {
             inside = false;
             if name == table {
                 if seen == index {
+                    header = Some((n + 1, line.find('[').unwrap_or(0) + 1));
                     if field.is_none() {
-                        return Some((n + 1, line.find('[').unwrap_or(0) + 1));
+                        return header;
                     }
                     inside = true;
                 }
@@ -402,7 +430,7 @@ fn locate_key(text: &str, key: &str) -> Option<(usize, usize)> {
             return Some((n + 1, line.find(f).unwrap_or(0) + 1));
         }
     }
-    None
+    header
 }
 
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
@@ -536,6 +564,23 @@ impl Config {
                 ),
             ));
         }
+        if let Err((key, message)) = self.monitoring.check() {
+            return Err(invalid(&key, message));
+        }
+        if let Err(e) = self.compliance() {
+            return Err(invalid(&e.key, e.message));
+        }
+        for (i, s) in self.staff.iter().enumerate() {
+            if let Err(m) = crate::compliance::company::check_person_name(&s.name) {
+                return Err(invalid(&format!("staff[{i}].name"), m));
+            }
+            if !matches!(s.role.as_str(), "agent" | "owner") {
+                return Err(invalid(
+                    &format!("staff[{i}].role"),
+                    format!("`{}`: expected \"agent\" or \"owner\"", s.role),
+                ));
+            }
+        }
         if self.logging.max_files == 0 {
             return Err(invalid("logging.max_files", "expected at least 1".into()));
         }
@@ -657,13 +702,38 @@ impl Config {
         }
     }
 
+    /// Who is working: `ui.staff_name`, else the `[[staff]]` entry whose login is the OS
+    /// user, else the OS user.
     pub fn staff_name(&self) -> String {
         if !self.ui.staff_name.trim().is_empty() {
             return self.ui.staff_name.trim().to_string();
         }
-        std::env::var("USER")
+        let login = std::env::var("USER")
             .or_else(|_| std::env::var("USERNAME"))
-            .unwrap_or_else(|_| "staff".into())
+            .unwrap_or_else(|_| "staff".into());
+        self.staff
+            .iter()
+            .find(|s| !s.login.is_empty() && s.login == login)
+            .map_or(login, |s| s.name.clone())
+    }
+
+    /// The compliance rules this configuration sets (checked at load, so this only
+    /// fails for a config built in code).
+    pub fn compliance(
+        &self,
+    ) -> Result<crate::compliance::Compliance, crate::compliance::SetupError> {
+        let enforced = self
+            .accounts
+            .iter()
+            .filter(|a| a.network != crate::domain::AccountNetwork::Demo)
+            .map(|a| a.id.clone())
+            .collect();
+        crate::compliance::Compliance::new(
+            self.company.as_ref(),
+            &self.footer,
+            &self.consent,
+            enforced,
+        )
     }
 }
 

@@ -21,6 +21,7 @@ mod cli_archive;
 mod cli_attachment;
 mod cli_docs;
 mod cli_signal;
+pub mod compliance;
 pub mod config;
 pub mod connector;
 pub mod demo;

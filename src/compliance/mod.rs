@@ -1,0 +1,202 @@
+//! The business rules every outgoing message passes (docs/compliance.md): Pflichtangaben
+//! per legal form (`company`), the footer and channel budgets (`footer`), the consent
+//! ledger and gate (`consent`), the first-contact notice (`notice`), staff and the
+//! works-council-safe defaults (`staff`). Pure: the engine applies them, the archive
+//! keeps what they decided.
+
+pub mod company;
+pub mod consent;
+pub mod footer;
+pub mod notice;
+pub mod staff;
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::domain::{Channel, Conversation, ConversationKind, Timestamp};
+use company::{Company, CompanyConfig};
+use consent::{ConsentConfig, ConsentRecord};
+use footer::{Footer, FooterConfig};
+use notice::Notice;
+
+pub(crate) fn sha256_hex(data: &[u8]) -> String {
+    hex::encode(Sha256::digest(data))
+}
+
+/// A compliance fact the inbox keeps (and the archive records): the store's ledger.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum LedgerEntry {
+    Consent(ConsentRecord),
+    /// The first-contact notice went to this contact (never twice, R-C8).
+    FirstContact {
+        account: String,
+        channel: Channel,
+        address: String,
+        notice_version: String,
+        /// The outgoing message that carried it (`local:<id>`).
+        message: String,
+        at: Timestamp,
+    },
+    /// An outgoing message carried footer `version` (R-A8; the policy's memory).
+    Footer {
+        account: String,
+        conversation: String,
+        version: String,
+        at: Timestamp,
+    },
+}
+
+impl LedgerEntry {
+    /// `(channel, address)` the entry is about; footers are about a conversation.
+    pub fn key(&self) -> (Channel, &str) {
+        match self {
+            LedgerEntry::Consent(r) => (r.channel, &r.address),
+            LedgerEntry::FirstContact {
+                channel, address, ..
+            } => (*channel, address),
+            LedgerEntry::Footer { conversation, .. } => (Channel::Other, conversation),
+        }
+    }
+
+    pub fn kind(&self) -> &'static str {
+        match self {
+            LedgerEntry::Consent(_) => "consent",
+            LedgerEntry::FirstContact { .. } => "first_contact",
+            LedgerEntry::Footer { .. } => "footer",
+        }
+    }
+
+    pub fn at(&self) -> Timestamp {
+        match self {
+            LedgerEntry::Consent(r) => r.at,
+            LedgerEntry::FirstContact { at, .. } | LedgerEntry::Footer { at, .. } => *at,
+        }
+    }
+}
+
+/// Who a conversation's consent belongs to: the customer's address on their network
+/// (phone number, handle), or the conversation itself for a group.
+pub fn contact_key(c: &Conversation) -> (Channel, String) {
+    let address = match (&c.contact, c.kind) {
+        (Some(contact), ConversationKind::Direct) if !contact.identity.is_empty() => {
+            contact.identity.clone()
+        }
+        _ => c.remote_id.clone(),
+    };
+    (c.channel, address)
+}
+
+/// The rules in force, built from the configuration once it is validated.
+#[derive(Debug, Clone)]
+pub struct Compliance {
+    pub company: Option<Company>,
+    pub footer: Option<Footer>,
+    pub footer_config: FooterConfig,
+    pub consent: ConsentConfig,
+    /// The consent question's version and SHA-256.
+    pub wording: (String, String),
+    pub notice: Option<Notice>,
+    /// Accounts whose sends need the footer (every real network; demo accounts only
+    /// when company data exists).
+    pub enforced: BTreeSet<String>,
+}
+
+/// A problem in the compliance sections of the config: the key and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetupError {
+    pub key: String,
+    pub message: String,
+}
+
+impl Compliance {
+    /// No rules: for engines built in tests of other layers.
+    pub fn off() -> Compliance {
+        let consent = ConsentConfig {
+            require_consent_for_outbound: false,
+            first_contact_message: false,
+            ..Default::default()
+        };
+        Compliance {
+            company: None,
+            footer: None,
+            footer_config: FooterConfig::default(),
+            wording: consent.wording_version(),
+            consent,
+            notice: None,
+            enforced: BTreeSet::new(),
+        }
+    }
+
+    pub fn new(
+        company: Option<&CompanyConfig>,
+        footer_config: &FooterConfig,
+        consent: &ConsentConfig,
+        enforced: BTreeSet<String>,
+    ) -> Result<Compliance, SetupError> {
+        let err = |key: String, message: String| SetupError { key, message };
+        let company = company
+            .map(|c| c.validate())
+            .transpose()
+            .map_err(|e| err(format!("company.{}", e.field()), e.to_string()))?;
+        let footer = company
+            .as_ref()
+            .map(|c| Footer::render(c, &footer_config.template))
+            .transpose()
+            .map_err(|e| err("footer.template".into(), e.to_string()))?;
+        let notice = company
+            .as_ref()
+            .map(|c| Notice::render(&consent.first_contact_text, c))
+            .transpose()
+            .map_err(|e| err("consent.first_contact_text".into(), e.to_string()))?;
+        if consent.wording.trim().is_empty() {
+            return Err(err(
+                "consent.wording".into(),
+                "the consent question must not be empty: it is what customers agree to".into(),
+            ));
+        }
+        for (key, list) in [
+            ("consent.grant_keywords", &consent.grant_keywords),
+            ("consent.withdraw_keywords", &consent.withdraw_keywords),
+        ] {
+            if list.iter().all(|k| k.trim().is_empty()) {
+                return Err(err(key.into(), "needs at least one keyword".into()));
+            }
+        }
+        if let Some(k) = consent.grant_keywords.iter().find(|k| {
+            consent
+                .withdraw_keywords
+                .iter()
+                .any(|w| w.eq_ignore_ascii_case(k))
+        }) {
+            return Err(err(
+                "consent.grant_keywords".into(),
+                format!("`{k}` is also a withdraw keyword"),
+            ));
+        }
+        if footer_config.reopen_after_days == 0 {
+            return Err(err(
+                "footer.reopen_after_days".into(),
+                "expected at least 1".into(),
+            ));
+        }
+        Ok(Compliance {
+            company,
+            footer,
+            footer_config: footer_config.clone(),
+            wording: consent.wording_version(),
+            consent: consent.clone(),
+            notice,
+            enforced,
+        })
+    }
+
+    /// Why `account` may not send at all right now, if it may not.
+    pub fn cannot_send(&self, account: &str) -> Option<String> {
+        (self.footer.is_none() && self.enforced.contains(account)).then(|| {
+            "no company data: add a [company] section to the configuration (legal form, Firma, register data; docs/compliance.md) so every message can carry the Pflichtangaben".to_string()
+        })
+    }
+}

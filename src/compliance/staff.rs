@@ -1,0 +1,245 @@
+//! Staff identities and the works-council-safe defaults (R-D1…R-D5). tresen has no
+//! per-person statistics, response-time tracking, presence or "seen by" at all; the
+//! `[monitoring]` switches exist so that a firm which someday adds such a feature must
+//! name its works agreement and DPIA first. Pure: no IO.
+
+use serde::{Deserialize, Serialize};
+
+/// `[[staff]]`: who works the inbox. Names appear on outgoing messages in the archive.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StaffConfig {
+    /// Full name, as recorded on what this person sends.
+    pub name: String,
+    /// Operating-system login that identifies this person (defaults to nothing: then
+    /// `ui.staff_name` or the login itself is used).
+    #[serde(default)]
+    pub login: String,
+    /// `agent` (default) or `owner` (may read attribution and export the archive).
+    #[serde(default = "agent")]
+    pub role: String,
+}
+
+fn agent() -> String {
+    "agent".into()
+}
+
+/// `[monitoring]`: every switch off. Turning one on needs a works agreement (or the
+/// attestation that there is no works council) and a DPIA reference.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MonitoringConfig {
+    pub agent_stats: bool,
+    pub response_time_per_agent: bool,
+    pub agent_presence: bool,
+    pub seen_by_agent: bool,
+    pub customer_rating_per_agent: bool,
+    pub sla_per_agent: bool,
+    /// Betriebsvereinbarung id and date.
+    pub works_agreement_ref: String,
+    /// The firm attests it has no works council (§ 1 BetrVG: fewer than 5 employees).
+    pub no_works_council_attestation: bool,
+    /// Data-protection impact assessment reference (Art. 35 GDPR).
+    pub dpia_ref: String,
+    /// Team figures only over at least this many people (never below 3).
+    pub min_group_size: usize,
+}
+
+impl Default for MonitoringConfig {
+    fn default() -> Self {
+        Self {
+            agent_stats: false,
+            response_time_per_agent: false,
+            agent_presence: false,
+            seen_by_agent: false,
+            customer_rating_per_agent: false,
+            sla_per_agent: false,
+            works_agreement_ref: String::new(),
+            no_works_council_attestation: false,
+            dpia_ref: String::new(),
+            min_group_size: 5,
+        }
+    }
+}
+
+impl MonitoringConfig {
+    /// The switches that are on, by name.
+    pub fn enabled(&self) -> Vec<&'static str> {
+        [
+            ("agent_stats", self.agent_stats),
+            ("response_time_per_agent", self.response_time_per_agent),
+            ("agent_presence", self.agent_presence),
+            ("seen_by_agent", self.seen_by_agent),
+            ("customer_rating_per_agent", self.customer_rating_per_agent),
+            ("sla_per_agent", self.sla_per_agent),
+        ]
+        .into_iter()
+        .filter(|(_, on)| *on)
+        .map(|(n, _)| n)
+        .collect()
+    }
+
+    /// Config check (R-D1, R-C15, R-D2): `(key, message)` of the first problem.
+    pub fn check(&self) -> Result<(), (String, String)> {
+        if self.min_group_size < 3 {
+            return Err((
+                "monitoring.min_group_size".into(),
+                format!(
+                    "{} is too small: never below 3 (BAG 1 ABR 6/94)",
+                    self.min_group_size
+                ),
+            ));
+        }
+        let on = self.enabled();
+        let Some(first) = on.first() else {
+            return Ok(());
+        };
+        if self.works_agreement_ref.trim().is_empty() && !self.no_works_council_attestation {
+            return Err((
+                format!("monitoring.{first}"),
+                "monitors staff behaviour or performance (§ 87(1) Nr. 6 BetrVG): needs works_agreement_ref, or no_works_council_attestation = true".into(),
+            ));
+        }
+        if self.dpia_ref.trim().is_empty() {
+            return Err((
+                format!("monitoring.{first}"),
+                "needs dpia_ref: a data-protection impact assessment (Art. 35 GDPR)".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Team figures are shown only for groups of at least `min_group_size` (R-D2).
+    pub fn group_large_enough(&self, staff: usize) -> bool {
+        staff >= self.min_group_size.max(3)
+    }
+}
+
+/// What tresen stores about one employee (R-D5), as lines for the screen and
+/// `tresen staff what-is-stored`. Generated from the same configuration the gates read.
+pub fn what_is_stored(
+    name: &str,
+    staff: &[StaffConfig],
+    monitoring: &MonitoringConfig,
+    de: bool,
+) -> Vec<String> {
+    let role = staff
+        .iter()
+        .find(|s| s.name == name)
+        .map_or("agent", |s| s.role.as_str());
+    let mut out = Vec::new();
+    let mut line = |de_text: String, en_text: String| out.push(if de { de_text } else { en_text });
+    line(
+        format!("Was tresen über {name} speichert"),
+        format!("What tresen stores about {name}"),
+    );
+    line(
+        format!(
+            "- Name und Rolle ({role}) in der Konfiguration; sichtbar für alle, die sie lesen dürfen."
+        ),
+        format!("- Name and role ({role}) in the configuration; visible to whoever may read it."),
+    );
+    line(
+        "- Ihr Name an jeder Nachricht, die Sie an Kunden senden, im Archiv (Nachvollziehbarkeit nach GoBD: wer hat für die Firma erklärt). Aufbewahrt wie die Nachricht: 6 Jahre (Handelsbrief), 8 Jahre (Buchungsbeleg), 10 Jahre (Buch). Lesbar nur bei einer Archiv-Auswertung durch Inhaber/Prüfer; jede Auswertung wird im Archiv protokolliert.".into(),
+        "- Your name on every message you send to customers, in the archive (GoBD accountability: who made a statement for the firm). Kept as long as the message: 6 years (business letter), 8 (booking voucher), 10 (books). Read only in an archive export by the owner or an auditor; every export is logged in the archive.".into(),
+    );
+    line(
+        "- Ihr Name an Notizen und an Änderungen der Aufbewahrungs-Kennzeichnung.".into(),
+        "- Your name on internal notes and on changes of a conversation's retention labels.".into(),
+    );
+    line(
+        "- Zuweisung von Gesprächen: nur der aktuelle Stand, keine Historie, keine Zeiten.".into(),
+        "- Conversation assignment: the current state only, no history, no times.".into(),
+    );
+    line(
+        "- Entwürfe: nur lokal im Postfach dieses Rechners, nicht im Archiv, für niemanden sonst sichtbar.".into(),
+        "- Drafts: only in this computer's inbox, not archived, visible to no one else.".into(),
+    );
+    line(
+        "- Nicht gespeichert: Anwesenheit, \"gesehen von\", Antwortzeiten, Zählungen pro Person, Bewertungen, Tippen oder Bildschirm.".into(),
+        "- Not stored: presence, \"seen by\", response times, per-person counts, ratings, typing or screen.".into(),
+    );
+    let on = monitoring.enabled();
+    if on.is_empty() {
+        line(
+            "- Auswertungen über Beschäftigte: alle aus (Voreinstellung).".into(),
+            "- Staff monitoring features: all off (default).".into(),
+        );
+    } else {
+        let agreement = if monitoring.works_agreement_ref.trim().is_empty() {
+            "no_works_council_attestation".to_string()
+        } else {
+            monitoring.works_agreement_ref.clone()
+        };
+        line(
+            format!(
+                "- Eingeschaltet: {} (Grundlage: {agreement}; DSFA: {}; nur Gruppen ab {} Personen).",
+                on.join(", "),
+                monitoring.dpia_ref,
+                monitoring.min_group_size
+            ),
+            format!(
+                "- Switched on: {} (basis: {agreement}; DPIA: {}; groups of {} or more only).",
+                on.join(", "),
+                monitoring.dpia_ref,
+                monitoring.min_group_size
+            ),
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn r_d1_monitoring_needs_agreement_and_dpia() {
+        assert!(MonitoringConfig::default().check().is_ok());
+        let mut m = MonitoringConfig {
+            agent_stats: true,
+            ..Default::default()
+        };
+        assert_eq!(m.check().unwrap_err().0, "monitoring.agent_stats");
+        m.works_agreement_ref = "BV Messenger 2026-03-01".into();
+        assert!(m.check().unwrap_err().1.contains("dpia_ref"));
+        m.dpia_ref = "DSFA-7".into();
+        assert!(m.check().is_ok());
+    }
+
+    #[test]
+    fn r_d2_groups_below_the_floor_get_no_figures() {
+        let m = MonitoringConfig::default();
+        assert!(!m.group_large_enough(3));
+        assert!(m.group_large_enough(5));
+        let low = MonitoringConfig {
+            min_group_size: 2,
+            ..Default::default()
+        };
+        assert!(low.check().is_err());
+    }
+
+    #[test]
+    fn r_d5_screen_follows_the_config() {
+        let staff = vec![StaffConfig {
+            name: "Anna Schmidt".into(),
+            login: "anna".into(),
+            role: "owner".into(),
+        }];
+        let off = what_is_stored("Anna Schmidt", &staff, &MonitoringConfig::default(), true);
+        assert!(off.iter().any(|l| l.contains("(owner)")));
+        assert!(off.iter().any(|l| l.contains("alle aus")));
+        let on = MonitoringConfig {
+            agent_stats: true,
+            works_agreement_ref: "BV 7".into(),
+            dpia_ref: "D1".into(),
+            ..Default::default()
+        };
+        let lines = what_is_stored("Anna Schmidt", &staff, &on, false);
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.contains("agent_stats") && l.contains("BV 7"))
+        );
+    }
+}
