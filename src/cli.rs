@@ -98,6 +98,14 @@ pub enum Command {
         /// Seconds to wait for the network's answer
         #[arg(long, default_value_t = 30)]
         timeout: u64,
+        /// Document type of the message, e.g. angebot, rechnung, bestellschein (the
+        /// Pflichtangaben footer always goes on those; repeatable)
+        #[arg(long, value_name = "TAG")]
+        tag: Vec<String>,
+        /// What the message is for: reminders, marketing and review requests need the
+        /// contact's consent for exactly that (default: service-messaging)
+        #[arg(long, value_enum)]
+        purpose: Option<crate::cli_compliance::PurposeArg>,
     },
     /// Save or open a message's attachment; downloads it first if it is not here yet
     #[command(subcommand)]
@@ -108,6 +116,18 @@ pub enum Command {
     /// Check, anchor and export the retention archive (docs/archive.md)
     #[command(subcommand)]
     Archive(crate::cli_archive::ArchiveCommand),
+    /// Preview the Pflichtangaben footer (docs/compliance.md)
+    #[command(subcommand)]
+    Footer(crate::cli_compliance::FooterCommand),
+    /// Show and record customers' consent to messenger contact (docs/compliance.md)
+    #[command(subcommand)]
+    Consent(crate::cli_compliance::ConsentCommand),
+    /// What tresen stores about employees
+    #[command(subcommand)]
+    Staff(crate::cli_compliance::StaffCommand),
+    /// Check configuration and inbox for compliance gaps
+    #[command(subcommand)]
+    Compliance(crate::cli_compliance::ComplianceCommand),
     /// The inbox store: rebuild it from the archive
     #[command(subcommand)]
     Store(crate::cli_archive::StoreCommand),
@@ -436,6 +456,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             text,
             attach,
             timeout,
+            tag,
+            purpose,
         }) => {
             // Files are read before anything starts: a typo fails fast and sends nothing.
             let files = attach
@@ -460,6 +482,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 text,
                 files,
                 timeout,
+                crate::cli_compliance::send_options(tag, purpose),
             )
         }
         Some(Command::Attachment(cmd)) => {
@@ -485,6 +508,14 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Dsar(cmd)) => crate::cli_archive::run_dsar(&config, paths, &prompt, cmd),
         Some(Command::Export(cmd)) => crate::cli_archive::run_export(&config, paths, &prompt, cmd),
         Some(Command::Docs(cmd)) => crate::cli_docs::run(&config, paths, &prompt, cmd),
+        Some(Command::Footer(cmd)) => crate::cli_compliance::run_footer(&config, cmd),
+        Some(Command::Consent(cmd)) => {
+            crate::cli_compliance::run_consent(&config, paths, &prompt, cmd)
+        }
+        Some(Command::Staff(cmd)) => crate::cli_compliance::run_staff(&config, cmd),
+        Some(Command::Compliance(crate::cli_compliance::ComplianceCommand::Check { json })) => {
+            crate::cli_compliance::run_check(&config, paths, &prompt, json)
+        }
         Some(Command::Completions { .. } | Command::Man | Command::Config(_)) => {
             Ok(ExitCode::SUCCESS)
         }
@@ -522,13 +553,20 @@ fn run_tui(
         temp,
         archive,
         paths,
+        compliance,
         ..
     } = profile;
     let rt = runtime()?;
     let shared = profile::shared(store, Some(blobs))?;
     let result: Result<()> = rt.block_on(async {
         let (engine, handle) = Engine::start(shared, connectors, EngineOptions::default());
-        let engine = archived(engine, archive, &paths, demo, config.staff_name())?;
+        let engine = archived(
+            engine.with_compliance(compliance),
+            archive,
+            &paths,
+            demo,
+            config.staff_name(),
+        )?;
         let engine_task = tokio::spawn(engine.run());
         let mut app = App::new(AppConfig::from_config(config, demo), Timestamp::now());
         let mouse = config.ui.mouse;
@@ -802,11 +840,18 @@ pub(crate) fn start_engine(
         temp,
         paths,
         archive,
+        compliance,
         ..
     } = profile;
     let shared = SharedStore::new(Box::new(store)).with_blobs(blobs);
     let (engine, handle) = Engine::start(shared, connectors, options);
-    let engine = archived(engine, archive, &paths, false, staff)?;
+    let engine = archived(
+        engine.with_compliance(compliance),
+        archive,
+        &paths,
+        false,
+        staff,
+    )?;
     Ok((
         engine,
         handle,
@@ -944,6 +989,7 @@ fn send(
     text: String,
     files: Vec<crate::engine::NewFile>,
     timeout: u64,
+    options: crate::engine::SendOptions,
 ) -> Result<ExitCode> {
     let conversation = find(&profile.store, key)?;
     let rt = runtime()?;
@@ -952,19 +998,31 @@ fn send(
             start_engine(profile, connectors, EngineOptions::default(), config.staff_name())?;
         let mut bus = handle.subscribe();
         let engine_task = tokio::spawn(engine.run());
+        let staff = config.staff_name();
         let id = handle
-            .send_files(conversation.id, text, files, config.staff_name())
+            .send_with(conversation.id, text, files, staff.clone(), options)
             .await?;
+        // A long text may have become several messages (the channel's limit; the
+        // footer in the last): wait for all of them.
         let result = tokio::time::timeout(Duration::from_secs(timeout), async {
             loop {
-                let state = handle
+                let parts: Vec<_> = handle
                     .store()
                     .lock()
-                    .message(id)?
-                    .map(|m| (m.delivery, m.failure));
-                match state {
-                    Some((Delivery::Pending, _)) | None => {}
-                    Some(d) => return Ok::<(Delivery, Option<String>), anyhow::Error>(d),
+                    .messages(conversation.id, None, 1000)?
+                    .into_iter()
+                    .filter(|m| m.id.0 >= id.0 && m.direction == crate::domain::Direction::Outbound && m.sender == staff)
+                    .map(|m| (m.delivery, m.failure))
+                    .collect();
+                let failed = parts.iter().find(|(d, _)| *d == Delivery::Failed);
+                if let Some(f) = failed {
+                    return Ok::<(Delivery, Option<String>), anyhow::Error>(f.clone());
+                }
+                if !parts.is_empty() && parts.iter().all(|(d, _)| *d != Delivery::Pending) {
+                    if parts.len() > 1 {
+                        println!("sent as {} messages (the network's length limit)", parts.len());
+                    }
+                    return Ok(parts[parts.len() - 1].clone());
                 }
                 match bus.recv().await {
                     Ok(Notification::Message(m)) if m != id => {}

@@ -171,6 +171,9 @@ pub struct SecretsConfig {
     pub backend: SecretsBackend,
     pub credential_name: String,
     pub passphrase_file: String,
+    /// Where the offline copy of the master key is kept (e.g. "Tresor Büro, Umschlag 3").
+    /// Only recorded; `tresen compliance check` asks for it.
+    pub recovery_copy: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -277,6 +280,7 @@ impl Default for SecretsConfig {
             backend: SecretsBackend::Auto,
             credential_name: "tresen-master-key".into(),
             passphrase_file: String::new(),
+            recovery_copy: String::new(),
         }
     }
 }

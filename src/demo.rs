@@ -522,3 +522,36 @@ fn demo_photo(n: &str) -> Attachment {
         blob: None,
     }
 }
+
+/// The demo's firm: a plumbing and heating GmbH, so `--demo` shows the footer, the
+/// consent state and the first-contact notice as a real office would see them.
+pub fn company() -> crate::compliance::company::CompanyConfig {
+    use crate::compliance::company::{CompanyConfig, LegalForm};
+    CompanyConfig {
+        legal_form: Some(LegalForm::Gmbh),
+        firma: "Muster Haustechnik GmbH".into(),
+        sitz: "Musterstadt".into(),
+        register_court: "Amtsgericht Musterstadt".into(),
+        register_number: "HRB 12345".into(),
+        managing_directors: vec!["Max Mustermann".into()],
+        address: "Musterweg 1, 12345 Musterstadt".into(),
+        phone: "+49 30 1234567".into(),
+        info_url: "https://muster-haustechnik.example/pflichtangaben".into(),
+        chamber: "Handwerkskammer Musterstadt".into(),
+        trade: "Installateur und Heizungsbauer".into(),
+        ..Default::default()
+    }
+}
+
+pub fn compliance() -> crate::compliance::Compliance {
+    use crate::compliance::{Compliance, consent::ConsentConfig, footer::FooterConfig};
+    // Built from fixed, valid data: failing here is a bug in the demo data.
+    #[allow(clippy::expect_used)]
+    Compliance::new(
+        Some(&company()),
+        &FooterConfig::default(),
+        &ConsentConfig::default(),
+        Default::default(),
+    )
+    .expect("the demo company is valid")
+}

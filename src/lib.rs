@@ -19,6 +19,7 @@ pub mod cli;
 mod cli_account;
 mod cli_archive;
 mod cli_attachment;
+mod cli_compliance;
 mod cli_docs;
 mod cli_signal;
 pub mod compliance;

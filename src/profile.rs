@@ -24,6 +24,8 @@ pub enum ProfileError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Archive(#[from] crate::archive::ArchiveError),
+    #[error("configuration: {0}")]
+    Compliance(String),
 }
 
 pub struct OpenProfile {
@@ -36,6 +38,9 @@ pub struct OpenProfile {
     pub archive: Option<crate::archive::Archive>,
     /// Present for the demo profile: its directory is removed when this is dropped.
     pub temp: Option<tempfile::TempDir>,
+    /// Footer, consent gate and first-contact notice, from the config (the demo's own
+    /// firm for `--demo`).
+    pub compliance: crate::compliance::Compliance,
 }
 
 fn key_array(key: &MasterKey) -> zeroize::Zeroizing<[u8; KEY_LEN]> {
@@ -68,6 +73,9 @@ pub fn open(
         store,
         archive: Some(archive),
         temp: None,
+        compliance: config
+            .compliance()
+            .map_err(|e| ProfileError::Compliance(format!("{}: {}", e.key, e.message)))?,
     })
 }
 
@@ -164,6 +172,7 @@ pub fn open_demo(conversations: usize) -> Result<OpenProfile, ProfileError> {
         store,
         archive: Some(archive),
         temp: Some(temp),
+        compliance: crate::demo::compliance(),
     })
 }
 

@@ -160,6 +160,7 @@ fn reply_sends_and_never_sends_a_note() {
             body: "qjk Hallo\nZeile 2".into(),
             files: vec![],
             reply_to: None,
+            retry: false,
         }))
     );
     assert!(a.composer.is_empty());
@@ -495,6 +496,7 @@ fn retry_resends_the_newest_failed_message_as_a_new_one() {
             body: "neuer, fehlgeschlagen".into(),
             files: vec![],
             reply_to: None,
+            retry: true,
         })]
     );
     keys(&mut a, "<esc>j<enter>");
@@ -638,6 +640,7 @@ fn greater_than_answers_quoting_the_customers_last_message() {
             body: "Gern, bis morgen".into(),
             files: vec![],
             reply_to: Some(MessageId(1)),
+            retry: false,
         })),
         "{e:?}"
     );

@@ -9,7 +9,7 @@ fn synced() -> Profile {
     let out = p.run(&["sync", "--once"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
-        stdout(&out).contains("synced: 2 new messages"),
+        stdout(&out).contains("synced: 3 new messages"),
         "{}",
         stdout(&out)
     );

@@ -768,7 +768,16 @@ fn attachments_up_and_down_are_byte_identical() {
     let event = file_event().unwrap();
     assert_eq!(event["sender"], mxid.as_str());
     assert_eq!(event["content"]["filename"], "Angebot 2026-117.pdf");
-    assert_eq!(event["content"]["body"], "Anbei unser Angebot");
+    // The first message the office writes here carries the Pflichtangaben (R-A4), in
+    // the caption of the file it goes with.
+    assert!(
+        event["content"]["body"]
+            .as_str()
+            .unwrap()
+            .starts_with("Anbei unser Angebot\n\n-- \nMuster Haustechnik GmbH\n"),
+        "{}",
+        event["content"]["body"]
+    );
     assert_eq!(event["content"]["info"]["mimetype"], "application/pdf");
     let mxc = event["content"]["url"]
         .as_str()
@@ -1010,6 +1019,7 @@ fn reactions_and_typing_both_ways() {
             files: vec![],
             sender: "Anna".into(),
             reply_to: Some(msg.id),
+            options: Default::default(),
             reply: None,
         }))
         .unwrap();

@@ -516,7 +516,7 @@ fn a_store_of_schema_1_is_migrated_in_place() {
         let c = rusqlite::Connection::open(&path).unwrap();
         c.execute_batch(
             "DROP TABLE drafts; DROP TABLE sync_positions; DROP TABLE reactions; \
-             DROP TABLE account_health; \
+             DROP TABLE account_health; DROP TABLE ledger; \
              ALTER TABLE conversations DROP COLUMN security; \
              ALTER TABLE messages DROP COLUMN failure; PRAGMA user_version = 1;",
         )

@@ -98,6 +98,8 @@ pub enum Loaded {
     Done(String),
     /// Who is typing where.
     Typing(BTreeMap<ConversationId, Vec<String>>),
+    /// Consent state and footer preview of a conversation.
+    Outlook(ConversationId, Option<crate::compliance::Outlook>),
     Failed(String),
 }
 
@@ -122,6 +124,8 @@ pub enum Query {
     Invites,
     Links,
     Typing,
+    /// The consent state and footer the composer shows for a conversation.
+    Outlook(ConversationId),
 }
 
 /// Writes, carried out by the engine.
@@ -134,6 +138,9 @@ pub enum Command {
         files: Vec<String>,
         /// The customer message this answers (quoted where the network can).
         reply_to: Option<MessageId>,
+        /// Sending a failed message's text again: it already carries whatever footer
+        /// it needed, so nothing is added.
+        retry: bool,
     },
     Local(Op),
     Viewed(ConversationId),
@@ -360,6 +367,8 @@ pub struct App {
     pub health: BTreeMap<AccountId, Health>,
     /// Set while the archive refuses writes: nothing new is stored or sent meanwhile.
     pub archive_problem: Option<String>,
+    /// The open conversation's consent state and the footer its next message gets.
+    pub outlook: Option<(ConversationId, crate::compliance::Outlook)>,
     /// Invites waiting for a decision: accept as business, or ignore.
     pub invites: Vec<(AccountId, Invite)>,
     /// Ignored in this session; never joined, never stored.
@@ -407,6 +416,7 @@ impl App {
             drafts: HashMap::new(),
             health: BTreeMap::new(),
             archive_problem: None,
+            outlook: None,
             invites: Vec::new(),
             ignored_invites: Default::default(),
             links: BTreeMap::new(),
@@ -565,14 +575,26 @@ impl App {
         }
     }
 
+    /// The open conversation's consent state and footer preview, once loaded.
+    pub fn open_outlook(&self) -> Option<&crate::compliance::Outlook> {
+        let open = self.open.as_ref()?;
+        self.outlook
+            .as_ref()
+            .filter(|(id, _)| *id == open.id)
+            .map(|(_, o)| o)
+    }
+
     fn reload_open(&self) -> Vec<Effect> {
         match &self.open {
-            Some(o) => vec![Effect::Load(Query::Conversation {
-                id: o.id,
-                before: None,
-                limit: o.messages.len().max(self.cfg.history_page),
-                focus: None,
-            })],
+            Some(o) => vec![
+                Effect::Load(Query::Conversation {
+                    id: o.id,
+                    before: None,
+                    limit: o.messages.len().max(self.cfg.history_page),
+                    focus: None,
+                }),
+                Effect::Load(Query::Outlook(o.id)),
+            ],
             None => vec![],
         }
     }
@@ -670,6 +692,12 @@ impl App {
             }
             Loaded::ArchiveProblem(p) => {
                 self.archive_problem = p;
+                vec![]
+            }
+            Loaded::Outlook(id, outlook) => {
+                if self.open.as_ref().is_some_and(|o| o.id == id) {
+                    self.outlook = outlook.map(|o| (id, o));
+                }
                 vec![]
             }
             Loaded::Invites(list) => {
@@ -1264,6 +1292,7 @@ impl App {
                 limit: self.cfg.history_page,
                 focus: at,
             }));
+            effects.push(Effect::Load(Query::Outlook(id)));
         }
         effects.push(Effect::Command(Command::Viewed(id)));
         effects
@@ -1577,6 +1606,7 @@ impl App {
                 body,
                 files,
                 reply_to: self.quoting.take().map(|(m, _)| m),
+                retry: false,
             })),
             ComposeMode::Note => {
                 // Back to the reply that was being written before the note.
@@ -1621,6 +1651,7 @@ impl App {
                     body: m.body.clone(),
                     files: Vec::new(),
                     reply_to: None,
+                    retry: true,
                 })]
             }
             None => {

@@ -128,6 +128,7 @@ impl Collection {
                 body,
                 attachments,
                 at,
+                ..
             } if wanted(&account, &conversation) => {
                 let mut x = row(
                     &account,

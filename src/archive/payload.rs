@@ -28,6 +28,10 @@ pub enum Payload {
         body: String,
         attachments: Vec<Attachment>,
         at: Timestamp,
+        /// The footer version the body carries (R-A8); its text is in a
+        /// `footer_version` record.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        footer: Option<String>,
     },
     /// The network's answer to an outgoing message.
     SendResult {
@@ -124,6 +128,26 @@ pub enum Payload {
         by: Actor,
         at: Timestamp,
     },
+    /// A consent given or withdrawn (R-C1): the ledger, append-only.
+    Consent(crate::compliance::consent::ConsentRecord),
+    /// The first-contact notice went to a new contact (R-C8); `message` is the
+    /// outgoing record's `local:<id>`.
+    FirstContact {
+        account: String,
+        channel: crate::domain::Channel,
+        address: String,
+        notice_version: String,
+        message: String,
+        at: Timestamp,
+    },
+    /// The company data in force from now on and the footer rendered from it (R-A8).
+    FooterVersion {
+        version: String,
+        full: String,
+        compact: String,
+        company: serde_json::Value,
+        at: Timestamp,
+    },
     /// A torn tail was found when the archive was opened and set aside.
     Recovery {
         segment: String,
@@ -156,6 +180,9 @@ impl Payload {
             Payload::Restrict { .. } => "restrict",
             Payload::Access { .. } => "access",
             Payload::Recovery { .. } => "recovery",
+            Payload::Consent(_) => "consent",
+            Payload::FirstContact { .. } => "first_contact",
+            Payload::FooterVersion { .. } => "footer_version",
         }
     }
 }

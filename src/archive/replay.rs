@@ -3,6 +3,7 @@
 //! (a crash between the two writes), and `tresen store rebuild` replays everything
 //! into a fresh store.
 
+use crate::compliance::LedgerEntry;
 use std::collections::HashMap;
 
 use super::payload::Payload;
@@ -98,8 +99,18 @@ impl Replay {
                 body,
                 attachments,
                 at,
+                footer,
             } => {
                 self.flush(store)?;
+                if let Some(version) = footer {
+                    // The footer policy remembers when a conversation last had one.
+                    self.pending.push(Op::Ledger(LedgerEntry::Footer {
+                        account: account.clone(),
+                        conversation: conversation.clone(),
+                        version,
+                        at,
+                    }));
+                }
                 let have = store
                     .message(MessageId(local_id))?
                     .is_some_and(|m| m.sender == staff && m.body == body);
@@ -236,7 +247,24 @@ impl Replay {
             | Payload::Tombstone(_)
             | Payload::Restrict { .. }
             | Payload::Access { .. }
-            | Payload::Recovery { .. } => {}
+            | Payload::Recovery { .. }
+            | Payload::FooterVersion { .. } => {}
+            Payload::Consent(r) => ops.push(Op::Ledger(LedgerEntry::Consent(r))),
+            Payload::FirstContact {
+                account,
+                channel,
+                address,
+                notice_version,
+                message,
+                at,
+            } => ops.push(Op::Ledger(LedgerEntry::FirstContact {
+                account,
+                channel,
+                address,
+                notice_version,
+                message,
+                at,
+            })),
         }
         Ok(())
     }

@@ -50,14 +50,19 @@ pub enum LedgerEntry {
 }
 
 impl LedgerEntry {
-    /// `(channel, address)` the entry is about; footers are about a conversation.
-    pub fn key(&self) -> (Channel, &str) {
+    /// `(channel, address)` the entry is about; a footer is about a conversation
+    /// (`account/remote id`).
+    pub fn key(&self) -> (Channel, String) {
         match self {
-            LedgerEntry::Consent(r) => (r.channel, &r.address),
+            LedgerEntry::Consent(r) => (r.channel, r.address.clone()),
             LedgerEntry::FirstContact {
                 channel, address, ..
-            } => (*channel, address),
-            LedgerEntry::Footer { conversation, .. } => (Channel::Other, conversation),
+            } => (*channel, address.clone()),
+            LedgerEntry::Footer {
+                account,
+                conversation,
+                ..
+            } => (Channel::Other, footer_key(account, conversation)),
         }
     }
 
@@ -77,6 +82,11 @@ impl LedgerEntry {
     }
 }
 
+/// The ledger address of a conversation's footer entries.
+pub fn footer_key(account: &str, conversation: &str) -> String {
+    format!("{account}/{conversation}")
+}
+
 /// Who a conversation's consent belongs to: the customer's address on their network
 /// (phone number, handle), or the conversation itself for a group.
 pub fn contact_key(c: &Conversation) -> (Channel, String) {
@@ -87,6 +97,28 @@ pub fn contact_key(c: &Conversation) -> (Channel, String) {
         _ => c.remote_id.clone(),
     };
     (c.channel, address)
+}
+
+/// Where a conversation's contact stands, as staff see it before they write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConsentView {
+    Granted,
+    /// The customer wrote first; a reply is allowed, consent not yet given.
+    Pending,
+    Withdrawn,
+    /// Nobody consented and the customer has not written: sending is blocked.
+    Missing,
+    /// The gate is switched off (`require_consent_for_outbound = false`).
+    NotRequired,
+}
+
+/// What the composer shows about the next message: the consent state, the footer that
+/// will be appended, and why sending would be refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outlook {
+    pub consent: ConsentView,
+    pub footer: Option<String>,
+    pub blocked: Option<String>,
 }
 
 /// The rules in force, built from the configuration once it is validated.

@@ -7,9 +7,11 @@
 
 mod capture;
 mod lock;
+mod rules;
 
 pub use capture::attachment as attachment_entry;
 pub use lock::{LockError, ProfileLock};
+pub use rules::{AUTOMATIC, SendOptions, consents_of, record_consent};
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -79,6 +81,7 @@ pub enum EngineCommand {
         sender: String,
         /// Answer to this message (quoted by networks that can).
         reply_to: Option<MessageId>,
+        options: SendOptions,
         reply: Option<oneshot::Sender<Result<MessageId, EngineError>>>,
     },
     /// Load older history of a conversation from its network (the store has no more).
@@ -174,7 +177,12 @@ pub struct EngineHandle {
     typing: Typing,
     links: Links,
     archive_problem: ArchiveProblem,
+    rules: Rules,
 }
+
+/// The compliance rules, shared with handles so the composer previews what the engine
+/// will do.
+type Rules = Arc<std::sync::RwLock<Arc<crate::compliance::Compliance>>>;
 
 /// Why the archive cannot be written right now (disk full, …); `None` when it can.
 type ArchiveProblem = Arc<Mutex<Option<String>>>;
@@ -221,6 +229,29 @@ impl EngineHandle {
             .await
     }
 
+    /// Sends with document tags, a purpose or as a form (`tresen send --tag …`).
+    pub async fn send_with(
+        &self,
+        conversation: ConversationId,
+        body: String,
+        files: Vec<NewFile>,
+        sender: String,
+        options: SendOptions,
+    ) -> Result<MessageId, EngineError> {
+        let (tx, rx) = oneshot::channel();
+        self.command(EngineCommand::Send {
+            conversation,
+            body,
+            files,
+            sender,
+            reply_to: None,
+            options,
+            reply: Some(tx),
+        })
+        .await?;
+        rx.await.map_err(|_| EngineError::Stopped)?
+    }
+
     /// Sends a message with files; answers with the (first) message's local id once it
     /// is stored as pending.
     pub async fn send_files(
@@ -230,17 +261,8 @@ impl EngineHandle {
         files: Vec<NewFile>,
         sender: String,
     ) -> Result<MessageId, EngineError> {
-        let (tx, rx) = oneshot::channel();
-        self.command(EngineCommand::Send {
-            conversation,
-            body,
-            files,
-            sender,
-            reply_to: None,
-            reply: Some(tx),
-        })
-        .await?;
-        rx.await.map_err(|_| EngineError::Stopped)?
+        self.send_with(conversation, body, files, sender, SendOptions::default())
+            .await
     }
 
     /// Waits until attachment `index` of `message` is in the attachment store.
@@ -277,6 +299,25 @@ impl EngineHandle {
 
     pub fn health(&self) -> BTreeMap<AccountId, Health> {
         self.health.lock().map(|h| h.clone()).unwrap_or_default()
+    }
+
+    /// For the composer: the contact's consent state, the footer the next message gets
+    /// and why a send would be refused, decided as the engine will decide them.
+    /// `store` is the caller's read access (readers must not take the store twice).
+    pub fn outlook(
+        &self,
+        store: &dyn crate::store::StoreRead,
+        conversation: ConversationId,
+    ) -> Result<Option<crate::compliance::Outlook>, StoreError> {
+        let rules = self
+            .rules
+            .read()
+            .map(|r| Arc::clone(&r))
+            .unwrap_or_else(|p| Arc::clone(&p.into_inner()));
+        let Some(conv) = store.conversation(conversation)? else {
+            return Ok(None);
+        };
+        rules::outlook(store, &rules, &conv, Timestamp::now()).map(Some)
     }
 
     pub async fn shutdown(&self) {
@@ -316,6 +357,9 @@ pub struct Engine {
     stalled: Option<Vec<(AccountId, ConnectorEvent)>>,
     /// Who works here (label changes are archived with this name).
     staff: String,
+    /// Footer, consent gate, first-contact notice (off unless set).
+    compliance: crate::compliance::Compliance,
+    rules: Rules,
     /// Why a `sync --once` engine stopped early.
     failed: Option<String>,
 }
@@ -337,6 +381,9 @@ impl Engine {
         let typing: Typing = Arc::default();
         let links: Links = Arc::default();
         let archive_problem: ArchiveProblem = Arc::default();
+        let rules: Rules = Arc::new(std::sync::RwLock::new(Arc::new(
+            crate::compliance::Compliance::off(),
+        )));
         let mut routes = HashMap::new();
         let mut tasks = Vec::new();
         let count = connectors.len();
@@ -387,6 +434,7 @@ impl Engine {
             typing: typing.clone(),
             links: links.clone(),
             archive_problem: archive_problem.clone(),
+            rules: rules.clone(),
         };
         let engine = Engine {
             store,
@@ -408,9 +456,22 @@ impl Engine {
             archive_problem,
             stalled: None,
             staff: String::new(),
+            compliance: crate::compliance::Compliance::off(),
+            rules,
             failed: None,
         };
         (engine, handle)
+    }
+
+    /// The compliance rules every send and every inbound message passes
+    /// (docs/compliance.md). Call before [`Engine::with_archive`], which records the
+    /// footer version in force.
+    pub fn with_compliance(mut self, compliance: crate::compliance::Compliance) -> Self {
+        if let Ok(mut r) = self.rules.write() {
+            *r = Arc::new(compliance.clone());
+        }
+        self.compliance = compliance;
+        self
     }
 
     /// Makes the engine archive everything before storing it (R-B1). First brings the
@@ -477,6 +538,7 @@ impl Engine {
             }
         }
         self.archive = Some(archive);
+        self.archive_footer_version();
         Ok(self)
     }
 
@@ -656,6 +718,7 @@ impl Engine {
         let mut typing_changed = false;
         let mut backfilled = Vec::new();
         let mut to_fetch = Vec::new();
+        let mut inbound = Vec::new();
         for (account, ev) in batch {
             match ev {
                 ConnectorEvent::Health(h) => {
@@ -689,6 +752,7 @@ impl Engine {
                     if self.archive.is_some() && !missing.is_empty() {
                         to_fetch.push((account.clone(), m.remote_id.clone(), missing));
                     }
+                    inbound.extend(rules::Inbound::of(&m));
                     ops.push(Op::Incoming(m))
                 }
                 ConnectorEvent::SendResult { message, outcome } => {
@@ -843,6 +907,9 @@ impl Engine {
         for m in messages {
             self.notify(Notification::Message(m));
         }
+        if !inbound.is_empty() {
+            self.after_inbound(inbound);
+        }
         for (account, remote_id, missing) in to_fetch {
             if let Ok(Some((id, _))) = self
                 .store
@@ -896,9 +963,10 @@ impl Engine {
                 files,
                 sender,
                 reply_to,
+                options,
                 reply,
             } => {
-                let result = self.send(conversation, body, files, sender, reply_to);
+                let result = self.send(conversation, body, files, sender, reply_to, &options);
                 if let Err(e) = &result {
                     tracing::warn!(error = %e, "send rejected");
                 }
@@ -1121,6 +1189,7 @@ impl Engine {
         files: Vec<NewFile>,
         sender: String,
         reply_to: Option<MessageId>,
+        options: &SendOptions,
     ) -> Result<MessageId, EngineError> {
         if body.trim().is_empty() && files.is_empty() {
             return Err(EngineError::Refused("the message is empty".into()));
@@ -1137,45 +1206,55 @@ impl Engine {
                 .and_then(|m| m.remote_id),
             None => None,
         };
-        // Files go to the attachment store first: a pending message never points at
-        // bytes that are not there.
-        let mut parts: Vec<(String, Vec<OutgoingFile>)> = Vec::new();
-        if files.is_empty() {
-            parts.push((body, Vec::new()));
-        } else {
-            let blobs = self.store.blobs().ok_or_else(no_blob_store)?;
-            let mut body = Some(body);
-            for f in files {
-                let blob = blobs.put(&f.bytes)?;
-                let attachment = Attachment {
+        let outgoing: Vec<OutgoingFile> = files
+            .into_iter()
+            .map(|f| OutgoingFile {
+                attachment: Attachment {
                     name: f.name,
                     mime: f.mime,
                     size: f.bytes.len() as u64,
                     source: None,
-                    blob: Some(blob),
-                };
-                parts.push((
-                    body.take().unwrap_or_default(),
-                    vec![OutgoingFile {
-                        attachment,
-                        bytes: f.bytes,
-                    }],
-                ));
+                    blob: None,
+                },
+                bytes: f.bytes,
+            })
+            .collect();
+        // Footer, consent gate and channel limits decide what goes out; what is stored
+        // as pending is exactly what will be sent.
+        let (mut parts, gate) = self.plan_send(&conv, body, outgoing, options)?;
+        if gate == crate::compliance::consent::Gate::ConsentPending {
+            tracing::info!(
+                conversation = conversation.0,
+                "reply without consent on record: consent pending"
+            );
+        }
+        // Files go to the attachment store first: a pending message never points at
+        // bytes that are not there.
+        if parts.iter().any(|p| !p.files.is_empty()) {
+            let blobs = self.store.blobs().ok_or_else(no_blob_store)?;
+            for f in parts.iter_mut().flat_map(|p| p.files.iter_mut()) {
+                f.attachment.blob = Some(blobs.put(&f.bytes)?);
             }
         }
-        // The compliance layer (footer, consent gate) hooks in here, before the message
-        // is stored: what is stored as pending is exactly what will be sent.
         let now = Timestamp::now();
-        let ops: Vec<Op> = parts
+        let mut ops: Vec<Op> = parts
             .iter()
-            .map(|(body, files)| Op::QueueOutgoing {
+            .map(|p| Op::QueueOutgoing {
                 conversation,
                 sender: sender.clone(),
-                body: body.clone(),
-                attachments: files.iter().map(|f| f.attachment.clone()).collect(),
+                body: p.body.clone(),
+                attachments: p.files.iter().map(|f| f.attachment.clone()).collect(),
                 at: now,
             })
             .collect();
+        if let Some(version) = parts.iter().find_map(|p| p.footer.clone()) {
+            ops.push(Op::Ledger(crate::compliance::LedgerEntry::Footer {
+                account: conv.account.0.clone(),
+                conversation: conv.remote_id.clone(),
+                version,
+                at: now,
+            }));
+        }
         let applied = self.apply(&ops)?;
         if applied.queued.len() != parts.len() {
             return Err(EngineError::Refused(
@@ -1205,12 +1284,12 @@ impl Engine {
                 "the archive cannot be written ({e}); nothing was sent"
             )));
         }
-        for (&id, (body, files)) in applied.queued.iter().zip(parts) {
+        for (&id, part) in applied.queued.iter().zip(parts) {
             let out = OutgoingMessage {
                 message: id,
                 conversation_remote_id: conv.remote_id.clone(),
-                body,
-                files,
+                body: part.body,
+                files: part.files,
                 reply_to: reply_to.clone(),
             };
             let delivered = match self.connectors.get(&conv.account) {
@@ -1270,14 +1349,15 @@ impl Engine {
         conv: &crate::domain::Conversation,
         staff: &str,
         ids: &[MessageId],
-        parts: &[(String, Vec<OutgoingFile>)],
+        parts: &[rules::Part],
         at: Timestamp,
     ) -> Result<(), ArchiveError> {
         let Some(archive) = self.archive.as_mut() else {
             return Ok(());
         };
         let mut entries = Vec::new();
-        for (&id, (body, files)) in ids.iter().zip(parts) {
+        for (&id, part) in ids.iter().zip(parts) {
+            let (body, files) = (&part.body, &part.files);
             entries.push(Entry {
                 scope: Scope::conversation(&conv.account.0, &conv.remote_id, at),
                 payload: Payload::Outgoing {
@@ -1288,6 +1368,7 @@ impl Engine {
                     body: body.clone(),
                     attachments: files.iter().map(|f| f.attachment.clone()).collect(),
                     at,
+                    footer: part.footer.clone(),
                 },
             });
             for (index, f) in files.iter().enumerate() {

@@ -22,6 +22,7 @@ pub struct MemoryStore {
     health: HashMap<AccountId, (Health, Timestamp)>,
     /// Reaction remote id → the message it sits on and the reaction.
     reaction_ids: HashMap<(String, String), (MessageId, Reaction)>,
+    ledger: Vec<crate::compliance::LedgerEntry>,
 }
 
 impl MemoryStore {
@@ -477,6 +478,7 @@ impl MemoryStore {
                 self.sync_positions
                     .insert(account.clone(), position.clone());
             }
+            Op::Ledger(entry) => self.ledger.push(entry.clone()),
         }
         Ok(())
     }
@@ -668,6 +670,41 @@ impl StoreRead for MemoryStore {
 
     fn sync_position(&self, account: &AccountId) -> Result<Option<String>> {
         Ok(self.sync_positions.get(account).cloned())
+    }
+
+    fn ledger(
+        &self,
+        channel: Channel,
+        address: &str,
+    ) -> Result<Vec<crate::compliance::LedgerEntry>> {
+        Ok(self
+            .ledger
+            .iter()
+            .filter(|e| e.key() == (channel, address.to_string()))
+            .cloned()
+            .collect())
+    }
+
+    fn ledger_all(&self) -> Result<Vec<crate::compliance::LedgerEntry>> {
+        Ok(self.ledger.clone())
+    }
+
+    fn last_exchange(
+        &self,
+        conversation: ConversationId,
+    ) -> Result<(Option<Timestamp>, Option<Timestamp>)> {
+        let mut out = (None, None);
+        for m in self.sorted_messages(conversation) {
+            if m.kind != MessageKind::Chat {
+                continue;
+            }
+            let slot = match m.direction {
+                Direction::Outbound => &mut out.0,
+                Direction::Inbound => &mut out.1,
+            };
+            *slot = Some(slot.map_or(m.sent_at, |t: Timestamp| t.max(m.sent_at)));
+        }
+        Ok(out)
     }
 
     fn stats(&self) -> Result<Stats> {

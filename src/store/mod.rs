@@ -18,9 +18,11 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use crate::compliance::LedgerEntry;
 use crate::domain::{
-    AccountId, Attachment, BlobId, Conversation, ConversationId, ConversationUpsert, Delivery,
-    Health, IncomingMessage, Message, MessageId, SearchHit, Security, Timestamp, TriageState,
+    AccountId, Attachment, BlobId, Channel, Conversation, ConversationId, ConversationUpsert,
+    Delivery, Health, IncomingMessage, Message, MessageId, SearchHit, Security, Timestamp,
+    TriageState,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -61,6 +63,8 @@ pub enum StoreError {
     NoAttachment { message: i64, index: usize },
     #[error("store error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    #[error("the store holds an entry this tresen cannot read: {0}")]
+    Unreadable(String),
     #[error("store I/O error on {path}: {source}")]
     Io {
         path: PathBuf,
@@ -179,6 +183,8 @@ pub enum Op {
         index: usize,
         blob: BlobId,
     },
+    /// A compliance fact (consent, first-contact notice, footer sent); append-only.
+    Ledger(crate::compliance::LedgerEntry),
 }
 
 /// What a batch changed, so the engine can send precise notifications.
@@ -261,6 +267,17 @@ pub trait StoreRead {
     fn account_health(&self, account: &AccountId) -> Result<Option<(Health, Timestamp)>>;
     /// The last position stored with [`Op::SetSyncPosition`].
     fn sync_position(&self, account: &AccountId) -> Result<Option<String>>;
+    /// Ledger entries about `(channel, address)` in the order they were recorded; for a
+    /// conversation's footers ask with `Channel::Other` and [`crate::compliance::footer_key`].
+    fn ledger(&self, channel: Channel, address: &str) -> Result<Vec<LedgerEntry>>;
+    /// The whole ledger, oldest first (compliance check, DSAR).
+    fn ledger_all(&self) -> Result<Vec<LedgerEntry>>;
+    /// The newest outgoing and the newest inbound chat message of a conversation
+    /// (notes and system lines do not count).
+    fn last_exchange(
+        &self,
+        conversation: ConversationId,
+    ) -> Result<(Option<Timestamp>, Option<Timestamp>)>;
 }
 
 pub trait Store: StoreRead + Send {

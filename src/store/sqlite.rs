@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 use sha2::{Digest, Sha256};
 
+use crate::compliance::LedgerEntry;
+
 use super::{
     Applied, LocalMessage, Op, Result, Stats, Store, StoreError, StoreRead, fts_query, preview_of,
 };
@@ -144,6 +146,19 @@ const MIGRATIONS: &[&str] = &[
     // 8: why a send failed, as the connector explained it (shown under the message)
     r#"
     ALTER TABLE messages ADD COLUMN failure TEXT;
+    "#,
+    // 9: the compliance ledger (consents, first-contact notices, footers sent); rebuilt
+    // from the archive like everything else
+    r#"
+    CREATE TABLE ledger (
+        id      INTEGER PRIMARY KEY,
+        kind    TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        address TEXT NOT NULL,
+        at      INTEGER NOT NULL,
+        entry   TEXT NOT NULL
+    );
+    CREATE INDEX ledger_key ON ledger (address, channel);
     "#,
 ];
 
@@ -1251,6 +1266,16 @@ impl Writer<'_> {
                     )?
                     .execute(params![account.0, position])?;
             }
+            Op::Ledger(entry) => {
+                let (channel, address) = entry.key();
+                let json = serde_json::to_string(entry)
+                    .map_err(|e| StoreError::Unreadable(format!("ledger entry: {e}")))?;
+                self.tx
+                    .prepare_cached(
+                        "INSERT INTO ledger (kind, channel, address, at, entry) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    )?
+                    .execute(params![entry.kind(), channel.as_str(), address, entry.at().0, json])?;
+            }
         }
         Ok(())
     }
@@ -1550,6 +1575,41 @@ impl StoreRead for SqliteStore {
             .optional()?)
     }
 
+    fn ledger(&self, channel: Channel, address: &str) -> Result<Vec<LedgerEntry>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT entry FROM ledger WHERE address = ?1 AND channel = ?2 ORDER BY id",
+        )?;
+        let rows = stmt.query_map(params![address, channel.as_str()], |r| {
+            r.get::<_, String>(0)
+        })?;
+        rows.map(|r| parse_ledger(&r?)).collect()
+    }
+
+    fn ledger_all(&self) -> Result<Vec<LedgerEntry>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT entry FROM ledger ORDER BY id")?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        rows.map(|r| parse_ledger(&r?)).collect()
+    }
+
+    fn last_exchange(
+        &self,
+        conversation: ConversationId,
+    ) -> Result<(Option<Timestamp>, Option<Timestamp>)> {
+        Ok(self.conn.query_row(
+            "SELECT (SELECT max(sent_at) FROM messages WHERE conversation = ?1 AND kind = 'chat' AND direction = 'outbound'), \
+                    (SELECT max(sent_at) FROM messages WHERE conversation = ?1 AND kind = 'chat' AND direction = 'inbound')",
+            [conversation.0],
+            |r| {
+                Ok((
+                    r.get::<_, Option<i64>>(0)?.map(Timestamp),
+                    r.get::<_, Option<i64>>(1)?.map(Timestamp),
+                ))
+            },
+        )?)
+    }
+
     fn stats(&self) -> Result<Stats> {
         let (conversations, messages) = self.conn.query_row(
             "SELECT (SELECT count(*) FROM conversations), (SELECT count(*) FROM messages)",
@@ -1561,4 +1621,8 @@ impl StoreRead for SqliteStore {
             messages: messages as u64,
         })
     }
+}
+
+fn parse_ledger(json: &str) -> Result<LedgerEntry> {
+    serde_json::from_str(json).map_err(|e| StoreError::Unreadable(format!("ledger entry: {e}")))
 }

@@ -155,6 +155,7 @@ fn process<B: Backend>(
                         body,
                         files,
                         reply_to,
+                        retry,
                     } => {
                         let mut read = Vec::new();
                         for f in &files {
@@ -181,6 +182,10 @@ fn process<B: Backend>(
                             files: read,
                             sender: app.cfg.staff_name.clone(),
                             reply_to,
+                            options: crate::engine::SendOptions {
+                                retry,
+                                ..Default::default()
+                            },
                             reply: None,
                         }
                     }
@@ -295,6 +300,7 @@ pub fn load(engine: &EngineHandle, q: Query) -> Loaded {
             Query::Health => Ok(Loaded::Health(engine.health())),
             Query::ArchiveProblem => Ok(Loaded::ArchiveProblem(engine.archive_problem())),
             Query::Typing => Ok(Loaded::Typing(engine.typing())),
+            Query::Outlook(id) => engine.outlook(store, id).map(|o| Loaded::Outlook(id, o)),
             Query::Links => Ok(Loaded::Links(engine.links())),
             Query::Invites => Ok(Loaded::Invites(
                 engine

@@ -51,6 +51,13 @@ pub fn render(frame: &mut Frame<'_>, app: &App, area: Rect) {
             spans.push(Span::raw(" · "));
             spans.push(Span::styled(text, style));
         }
+        if let Some((text, style)) = app
+            .open_outlook()
+            .and_then(|o| consent_badge(o.consent, lang))
+        {
+            spans.push(Span::raw(" · "));
+            spans.push(Span::styled(text, style));
+        }
         if let Some(names) = app.typing.get(&c.id).filter(|n| !n.is_empty()) {
             let names: Vec<String> = names.iter().map(|n| clean(n).into_owned()).collect();
             spans.push(Span::styled(
@@ -111,9 +118,66 @@ pub fn security_badge(
     })
 }
 
+/// The contact's consent to messenger contact (R-C3), in the header.
+pub fn consent_badge(
+    consent: crate::compliance::ConsentView,
+    lang: crate::app::i18n::Lang,
+) -> Option<(&'static str, ratatui::style::Style)> {
+    use crate::compliance::ConsentView;
+    Some(match consent {
+        ConsentView::NotRequired => return None,
+        ConsentView::Granted => (lang.t("✓ Einwilligung", "✓ consent"), Theme::OK),
+        ConsentView::Pending => (
+            lang.t("Einwilligung ausstehend", "consent pending"),
+            Theme::WARN,
+        ),
+        ConsentView::Withdrawn => (
+            lang.t("⛔ Einwilligung widerrufen", "⛔ consent withdrawn"),
+            Theme::ERROR,
+        ),
+        ConsentView::Missing => (
+            lang.t(
+                "⛔ keine Einwilligung – Senden gesperrt",
+                "⛔ no consent – sending blocked",
+            ),
+            Theme::ERROR,
+        ),
+    })
+}
+
+/// Lines under a reply that show what is appended to it or why it cannot go out.
+fn outgoing_preview(app: &App) -> Vec<Line<'static>> {
+    let lang = app.lang();
+    let Some(o) = app
+        .open_outlook()
+        .filter(|_| app.compose_mode == ComposeMode::Reply)
+    else {
+        return Vec::new();
+    };
+    if let Some(why) = &o.blocked {
+        return vec![Line::styled(format!("⛔ {}", clean(why)), Theme::ERROR)];
+    }
+    let Some(footer) = &o.footer else {
+        return Vec::new();
+    };
+    let mut lines = vec![Line::styled(
+        lang.t(
+            "── wird mit diesen Pflichtangaben gesendet ──",
+            "── goes out with these Pflichtangaben ──",
+        ),
+        Theme::DIM,
+    )];
+    lines.extend(
+        clean_multiline(footer)
+            .split('\n')
+            .map(|l| Line::styled(l.to_string(), Theme::DIM)),
+    );
+    lines
+}
+
 fn composer_height(app: &App, total: u16) -> u16 {
     if app.focus == Focus::Composer {
-        let lines = app.composer.text().split('\n').count() as u16;
+        let lines = (app.composer.text().split('\n').count() + outgoing_preview(app).len()) as u16;
         (lines + 2).clamp(3, (total / 2).max(3))
     } else {
         1
@@ -490,7 +554,7 @@ fn render_composer(frame: &mut Frame<'_>, app: &App, area: Rect) {
     let all: Vec<&str> = text.split('\n').collect();
     let (cl, cc) = app.composer.cursor_line_col();
     let first = cl.saturating_sub(usize::from(inner.height) - 1);
-    let lines: Vec<Line<'_>> = all
+    let mut lines: Vec<Line<'_>> = all
         .iter()
         .skip(first)
         .take(usize::from(inner.height))
@@ -501,6 +565,9 @@ fn render_composer(frame: &mut Frame<'_>, app: &App, area: Rect) {
             Line::raw(l.chars().skip(skip).collect::<String>())
         })
         .collect();
+    // Exactly what goes out: the footer the engine will append, or why it will refuse.
+    let room = usize::from(inner.height).saturating_sub(lines.len());
+    lines.extend(outgoing_preview(app).into_iter().take(room));
     frame.render_widget(Paragraph::new(lines), inner);
     let line_text = all.get(cl).copied().unwrap_or("");
     let before: String = line_text.chars().take(cc).collect();

@@ -55,8 +55,24 @@ pub struct Profile {
     pub data: PathBuf,
 }
 
+/// The firm every test profile belongs to, unless a test writes its own `[company]`:
+/// without one nothing can be sent on a business account.
+pub const COMPANY: &str = "\n[company]\nlegal_form = \"gmbh\"\nfirma = \"Muster Haustechnik GmbH\"\nsitz = \"Musterstadt\"\nregister_court = \"Amtsgericht Musterstadt\"\nregister_number = \"HRB 12345\"\nmanaging_directors = [\"Max Mustermann\"]\naddress = \"Musterweg 1, 12345 Musterstadt\"\ninfo_url = \"https://muster-haustechnik.example/pflichtangaben\"\nchamber = \"Handwerkskammer Musterstadt\"\n";
+
 impl Profile {
+    /// A profile with `extra_config` and, unless it has its own, the test firm's
+    /// `[company]`.
     pub fn new(extra_config: &str) -> Profile {
+        let company = if extra_config.contains("[company") {
+            ""
+        } else {
+            COMPANY
+        };
+        Self::with_config(&format!("{extra_config}{company}"))
+    }
+
+    /// A profile with exactly `extra_config` after the secrets section.
+    pub fn with_config(extra_config: &str) -> Profile {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
         let pass = dir.path().join("pass");
