@@ -23,6 +23,14 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
         {
             return 2;
         }
+        // Refused by a rule (no consent, no company data, nothing to send): the user
+        // decides what to do instead.
+        if matches!(
+            cause.downcast_ref::<crate::engine::EngineError>(),
+            Some(crate::engine::EngineError::Refused(_))
+        ) {
+            return 2;
+        }
         let store = match cause.downcast_ref::<ProfileError>() {
             Some(ProfileError::Store(s)) => Some(s),
             Some(_) => return 2,

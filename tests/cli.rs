@@ -43,10 +43,15 @@ fn sync_once_then_list_and_show_as_json() {
     assert!(out.status.success(), "{}", stderr(&out));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let msgs = v["messages"].as_array().unwrap();
-    assert_eq!(msgs.len(), 2);
+    assert_eq!(msgs.len(), 3);
     assert_eq!(msgs[0]["body"], "Guten Tag, die Heizung ist kalt.");
     assert_eq!(msgs[0]["direction"], "inbound");
     assert!(msgs[0]["sent_at"].as_str().unwrap().ends_with('Z'));
+    // The new contact got tresen's first-contact notice (R-C8), which leaves the
+    // conversation unread and its preview the customer's words (checked above).
+    let notice = msgs.iter().find(|m| m["direction"] == "outbound").unwrap();
+    assert_eq!(notice["sender"], "tresen (automatisch)");
+    assert!(notice["body"].as_str().unwrap().contains("Antworten Sie mit JA"));
 
     let text = stdout(&p.run(&["list"]));
     assert!(
@@ -85,12 +90,13 @@ fn send_reports_success_and_failure() {
         .iter()
         .map(|m| m["delivery"].as_str().unwrap())
         .collect();
-    assert_eq!(d.len(), 4, "both kept");
-    assert_ne!(d[2], "failed");
-    assert_ne!(d[2], "pending");
-    assert_eq!(d[3], "failed", "the failure is visible");
+    // The customer's two, the first-contact notice, and both of ours.
+    assert_eq!(d.len(), 5, "both kept");
+    assert_ne!(d[3], "failed");
+    assert_ne!(d[3], "pending");
+    assert_eq!(d[4], "failed", "the failure is visible");
     assert_eq!(
-        v["messages"][3]["failure"], "the network refused the message",
+        v["messages"][4]["failure"], "the network refused the message",
         "and why"
     );
     assert!(stdout(&p.run(&["show", "1"])).contains("(not sent: the network refused the message)"));

@@ -837,3 +837,277 @@ async fn a_number_not_set_up_is_linked_from_the_tui_and_then_receives() {
     h.shutdown().await;
     task.await.unwrap().unwrap();
 }
+
+/// `tresen daemon` on a profile, stopped (SIGTERM, waited for) when dropped or asked.
+struct Daemon(Option<std::process::Child>);
+
+impl Daemon {
+    async fn start(p: &support::Profile) -> Daemon {
+        let mut daemon = p
+            .cmd()
+            .args(["daemon"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut err = daemon.stderr.take().unwrap();
+        let announced = tokio::task::spawn_blocking(move || {
+            let mut buf = [0u8; 256];
+            let n = std::io::Read::read(&mut err, &mut buf).unwrap_or(0);
+            // Keep draining, so the daemon never blocks on a full pipe.
+            std::thread::spawn(move || std::io::copy(&mut err, &mut std::io::sink()));
+            String::from_utf8_lossy(&buf[..n]).into_owned()
+        })
+        .await
+        .unwrap();
+        assert!(announced.contains("daemon running"), "{announced}");
+        Daemon(Some(daemon))
+    }
+
+    async fn stop(mut self) {
+        let Some(mut d) = self.0.take() else { return };
+        let _ = std::process::Command::new("kill")
+            .arg("-TERM")
+            .arg(d.id().to_string())
+            .status();
+        let status = tokio::task::spawn_blocking(move || d.wait().unwrap())
+            .await
+            .unwrap();
+        assert!(status.success(), "daemon exit: {status}");
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if let Some(mut d) = self.0.take() {
+            let _ = d.kill();
+            let _ = d.wait();
+        }
+    }
+}
+
+fn now_ms() -> i64 {
+    tresen::domain::Timestamp::now().0
+}
+
+/// Runs `args` until its stdout contains `want` (the daemon writes meanwhile).
+async fn poll_cli(p: &support::Profile, args: &[&str], want: &str) -> String {
+    let probe = support::Profile {
+        dir: tempfile::tempdir().unwrap(),
+        config: p.config.clone(),
+        data: p.data.clone(),
+    };
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    let want = want.to_string();
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let mut last = String::new();
+        for _ in 0..300 {
+            let out = probe.run(&args);
+            last = format!("{}{}", support::stdout(&out), support::stderr(&out));
+            if last.contains(&want) {
+                return last;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("`{}` never showed {want:?}:\n{last}", args.join(" "));
+    })
+    .await
+    .unwrap()
+}
+
+fn sends(seen: &Arc<Mutex<Seen>>) -> Vec<Value> {
+    seen.lock()
+        .unwrap()
+        .requests
+        .iter()
+        .filter(|r| r["method"] == "send")
+        .cloned()
+        .collect()
+}
+
+/// The whole text a Signal send delivers: the inline body, or the long-text attachment
+/// that carries it complete.
+fn delivered_text(req: &Value) -> String {
+    match req["params"]["attachment"][0].as_str() {
+        Some(uri) if uri.starts_with("data:text/x-signal-plain") => {
+            let data = uri.split_once("base64,").unwrap().1;
+            String::from_utf8(
+                base64::engine::general_purpose::STANDARD
+                    .decode(data)
+                    .unwrap(),
+            )
+            .unwrap()
+        }
+        _ => req["params"]["message"].as_str().unwrap().to_string(),
+    }
+}
+
+const NOTICE_START: &str = "Guten Tag, vielen Dank für Ihre Nachricht an Muster Haustechnik GmbH";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compliance_over_signal_first_contact_consent_keywords_gate_and_inline_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().join("signal-cli.sock");
+    let (say, seen) = peer(socket.clone());
+    let p = support::Profile::new(&format!(
+        "[signal]\nendpoint = \"{}\"\n\n[[accounts]]\nid = \"signal-buero\"\nnetwork = \"signal\"\npurpose = \"business\"\nnumber = \"{OWN}\"\n",
+        socket.display()
+    ));
+    let subscribed = |seen: &Arc<Mutex<Seen>>, n: usize| {
+        seen.lock()
+            .unwrap()
+            .requests
+            .iter()
+            .filter(|r| r["method"] == "subscribeReceive")
+            .count()
+            >= n
+    };
+
+    // A new customer writes: tresen answers once with the notice, consent question and
+    // footer (R-C8, R-C3), and stays silent on the next message.
+    let d = Daemon::start(&p).await;
+    wait_until("subscribe", || subscribed(&seen, 1)).await;
+    say.send(Say::Line(dm(
+        now_ms(),
+        "Guten Tag, die Heizung ist kalt.",
+        false,
+    )))
+    .unwrap();
+    wait_until("the first-contact message", || {
+        sends(&seen)
+            .iter()
+            .any(|r| delivered_text(r).starts_with(NOTICE_START))
+    })
+    .await;
+    say.send(Say::Line(dm(
+        now_ms() + 1,
+        "Können Sie heute noch kommen?",
+        false,
+    )))
+    .unwrap();
+    poll_cli(&p, &["show", CUSTOMER], "Können Sie heute noch kommen?").await;
+    let notice = sends(&seen)
+        .into_iter()
+        .find(|r| delivered_text(r).starts_with(NOTICE_START))
+        .unwrap();
+    let text = delivered_text(&notice);
+    assert!(
+        text.contains("https://muster-haustechnik.example/pflichtangaben"),
+        "{text}"
+    );
+    assert!(text.contains("Antworten Sie mit JA"), "{text}");
+    assert!(
+        text.contains("Amtsgericht Musterstadt") && text.contains("HRB 12345"),
+        "{text}"
+    );
+    assert!(notice["params"]["message"].as_str().unwrap().len() <= 2048);
+    let consent = support::stdout(&p.run(&["consent", "show", CUSTOMER]));
+    assert!(consent.contains("no consent records"), "{consent}");
+
+    // "JA" is the consent, with the message itself as evidence (R-C1).
+    say.send(Say::Line(dm(now_ms() + 2, "Ja!", false))).unwrap();
+    let shown = poll_cli(&p, &["consent", "show", CUSTOMER], "GRANTED").await;
+    assert!(shown.contains("service_messaging  granted"), "{shown}");
+    assert!(shown.contains("by inbound_keyword"), "{shown}");
+    assert!(shown.contains("the customer wrote: \"Ja!\""), "{shown}");
+    assert!(shown.contains(", verified):"), "{shown}");
+    assert!(
+        shown.contains("│ Dürfen wir Sie zu Ihrem Anliegen über diesen Messenger kontaktieren?"),
+        "the exact wording the customer saw: {shown}"
+    );
+    d.stop().await;
+    let first_contacts = sends(&seen)
+        .iter()
+        .filter(|r| delivered_text(r).starts_with(NOTICE_START))
+        .count();
+    assert_eq!(first_contacts, 1, "the notice goes out exactly once");
+
+    // R-A6 on Signal: a 2,000-byte offer with umlauts and emoji, tagged angebot (footer
+    // always): the inline body stays within 2 KiB, the footer travels in the delivered
+    // text (the long-text attachment), nothing cut.
+    let mut offer = String::from("Angebot Nr. 2026-117: ");
+    while offer.len() < 2000 {
+        offer.push_str("Brennwerttherme für Öl/Gas inkl. Montage 🔧, Größe prüfen; ");
+    }
+    let before = sends(&seen).len();
+    let out = p.run(&["send", CUSTOMER, &offer, "--tag", "angebot"]);
+    assert!(out.status.success(), "{}", support::stderr(&out));
+    let after = sends(&seen);
+    assert_eq!(
+        after.len(),
+        before + 1,
+        "one message: Signal shows the long text whole"
+    );
+    let req = after.last().unwrap();
+    assert!(req["params"]["message"].as_str().unwrap().len() <= 2048);
+    let delivered = delivered_text(req);
+    assert!(delivered.starts_with(&offer), "nothing of the offer lost");
+    assert!(
+        delivered.ends_with(
+            "Impressum und Datenschutz: https://muster-haustechnik.example/pflichtangaben"
+        ),
+        "{delivered}"
+    );
+    assert!(
+        delivered.contains("Geschäftsführer: Max Mustermann"),
+        "{delivered}"
+    );
+
+    // STOP withdraws at once (R-C2): the next reminder is blocked, and so is a service
+    // message until the customer writes again.
+    let d = Daemon::start(&p).await;
+    wait_until("subscribe again", || subscribed(&seen, 3)).await;
+    say.send(Say::Line(dm(now_ms() + 3, "STOP", false)))
+        .unwrap();
+    poll_cli(&p, &["consent", "show", CUSTOMER], "WITHDRAWN").await;
+    d.stop().await;
+    let before = sends(&seen).len();
+    let out = p.run(&[
+        "send",
+        CUSTOMER,
+        "Ihre Heizungswartung ist fällig.",
+        "--purpose",
+        "reminders",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", support::stderr(&out));
+    assert!(
+        support::stderr(&out).contains("withdrew consent"),
+        "{}",
+        support::stderr(&out)
+    );
+    let out = p.run(&["send", CUSTOMER, "Wie geht es der Heizung?"]);
+    assert_eq!(out.status.code(), Some(2), "{}", support::stderr(&out));
+    assert_eq!(sends(&seen).len(), before, "nothing went out");
+
+    // R-C3: a conversation the office started from its phone, with no consent and no
+    // message from the contact, cannot be continued from tresen.
+    let stranger = "+4917099988877";
+    let sync_sent = format!(
+        r#"{{"jsonrpc":"2.0","method":"receive","params":{{"subscription":0,"result":{{"account":"{OWN}","envelope":{{"source":"{OWN}","sourceNumber":"{OWN}","sourceUuid":"own","sourceName":"Büro","sourceDevice":1,"timestamp":{ts},"syncMessage":{{"sentMessage":{{"destinationNumber":"{stranger}","timestamp":{ts},"message":"Hallo, hier ist die Firma Muster.","expiresInSeconds":0}}}}}}}}}}}}"#,
+        ts = now_ms()
+    );
+    let d = Daemon::start(&p).await;
+    wait_until("subscribe a third time", || subscribed(&seen, 4)).await;
+    say.send(Say::Line(sync_sent)).unwrap();
+    poll_cli(&p, &["list"], "Hallo, hier ist die Firma Muster.").await;
+    d.stop().await;
+    let out = p.run(&["send", stranger, "Wann passt Ihnen ein Termin?"]);
+    assert_eq!(out.status.code(), Some(2), "{}", support::stderr(&out));
+    assert!(
+        support::stderr(&out).contains("has not consented to messenger contact"),
+        "{}",
+        support::stderr(&out)
+    );
+    // Recorded consent (noted on the phone by a named staff member) opens it.
+    let out = p.run(&["consent", "grant", stranger, "--method", "verbal"]);
+    assert!(out.status.success(), "{}", support::stderr(&out));
+    let out = p.run(&["send", stranger, "Wann passt Ihnen ein Termin?"]);
+    assert!(out.status.success(), "{}", support::stderr(&out));
+    // The evidence of every consent is in the archive, and verify still passes.
+    let out = p.run(&["archive", "verify"]);
+    assert!(out.status.success(), "{}", support::stderr(&out));
+    let transcript =
+        support::stdout(&p.run(&["export", "conversation", CUSTOMER, "--format", "txt"]));
+    assert!(transcript.contains("Ja!"), "{transcript}");
+}

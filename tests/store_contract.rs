@@ -87,6 +87,7 @@ fn outgoing_is_pending_until_the_connector_answers() {
         let id = seed(s);
         let applied = s
             .apply(&[Op::QueueOutgoing {
+                automatic: false,
                 conversation: id,
                 sender: "Anna".into(),
                 body: "Wir kommen um 9".into(),
@@ -137,6 +138,7 @@ fn failed_sends_are_kept_and_marked() {
         let id = seed(s);
         let msg = s
             .apply(&[Op::QueueOutgoing {
+                automatic: false,
                 conversation: id,
                 sender: "Anna".into(),
                 body: "geht nicht raus".into(),

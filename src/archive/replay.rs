@@ -123,6 +123,7 @@ impl Replay {
                     };
                     let applied = store.apply(&[Op::QueueOutgoing {
                         conversation: conv,
+                        automatic: staff == crate::engine::AUTOMATIC,
                         sender: staff,
                         body,
                         attachments,

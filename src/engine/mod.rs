@@ -1245,6 +1245,7 @@ impl Engine {
                 body: p.body.clone(),
                 attachments: p.files.iter().map(|f| f.attachment.clone()).collect(),
                 at: now,
+                automatic: sender == rules::AUTOMATIC,
             })
             .collect();
         if let Some(version) = parts.iter().find_map(|p| p.footer.clone()) {

@@ -87,9 +87,10 @@ impl MemoryStore {
             attachments,
             at,
             delivery,
+            quiet,
         } = m;
         let conv = self.conv_mut(conversation)?;
-        if kind != MessageKind::Note {
+        if kind != MessageKind::Note && !quiet {
             conv.last_preview = preview_of(body);
             conv.last_activity = conv.last_activity.max(at);
         }
@@ -215,6 +216,7 @@ impl MemoryStore {
                 body,
                 attachments,
                 at,
+                automatic,
             } => {
                 let id = self.insert_local(
                     LocalMessage {
@@ -225,10 +227,15 @@ impl MemoryStore {
                         attachments,
                         at: *at,
                         delivery: Delivery::Pending,
+                        quiet: *automatic,
                     },
                     applied,
                 )?;
                 let conv = self.conv_mut(*conversation)?;
+                if *automatic {
+                    applied.queued.push(id);
+                    return Ok(());
+                }
                 conv.unread = 0;
                 conv.marked_unread = false;
                 if conv.state == TriageState::Open {
@@ -438,6 +445,7 @@ impl MemoryStore {
                         attachments: &[],
                         at: *at,
                         delivery: Delivery::Read,
+                        quiet: false,
                     },
                     applied,
                 )?;

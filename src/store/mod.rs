@@ -88,6 +88,9 @@ pub enum Op {
         body: String,
         attachments: Vec<Attachment>,
         at: Timestamp,
+        /// Sent by tresen itself (the first-contact notice): nobody answered the
+        /// customer yet, so unread count and triage state stay as they are.
+        automatic: bool,
     },
     /// The connector's answer to a send.
     SendResult {
@@ -357,6 +360,9 @@ pub(crate) struct LocalMessage<'a> {
     pub attachments: &'a [Attachment],
     pub at: Timestamp,
     pub delivery: Delivery,
+    /// Leaves the conversation's preview and activity alone (notes; tresen's own
+    /// notices, so the customer's words stay what the inbox shows).
+    pub quiet: bool,
 }
 
 pub(crate) fn preview_of(body: &str) -> String {

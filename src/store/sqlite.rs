@@ -781,6 +781,7 @@ impl Writer<'_> {
             attachments,
             at,
             delivery,
+            quiet,
         } = m;
         let account = self.conversation_account(conversation)?;
         let id: i64 = self
@@ -805,6 +806,7 @@ impl Writer<'_> {
             )?;
         self.index_body(id, body)?;
         let preview = match kind {
+            _ if quiet => None,
             MessageKind::Note => None,
             _ => Some(preview_of(body)),
         };
@@ -1007,6 +1009,7 @@ impl Writer<'_> {
                 body,
                 attachments,
                 at,
+                automatic,
             } => {
                 let id = self.local_message(LocalMessage {
                     conversation: *conversation,
@@ -1016,13 +1019,16 @@ impl Writer<'_> {
                     attachments,
                     at: *at,
                     delivery: Delivery::Pending,
+                    quiet: *automatic,
                 })?;
-                // Answering moves the ball to the customer.
-                self.tx.execute(
-                    "UPDATE conversations SET unread = 0, marked_unread = 0, \
-                     state = CASE WHEN state = 'open' THEN 'waiting' ELSE state END WHERE id = ?1",
-                    [conversation.0],
-                )?;
+                // Answering moves the ball to the customer; tresen's own notice does not.
+                if !automatic {
+                    self.tx.execute(
+                        "UPDATE conversations SET unread = 0, marked_unread = 0, \
+                         state = CASE WHEN state = 'open' THEN 'waiting' ELSE state END WHERE id = ?1",
+                        [conversation.0],
+                    )?;
+                }
                 self.applied.queued.push(id);
             }
             Op::SendResult {
@@ -1201,6 +1207,7 @@ impl Writer<'_> {
                     attachments: &[],
                     at: *at,
                     delivery: Delivery::Read,
+                    quiet: false,
                 })?;
             }
             Op::SetState {
