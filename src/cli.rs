@@ -479,10 +479,12 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 profile,
                 connectors,
                 &conversation,
-                text,
-                files,
+                (
+                    text,
+                    files,
+                    crate::cli_compliance::send_options(tag, purpose),
+                ),
                 timeout,
-                crate::cli_compliance::send_options(tag, purpose),
             )
         }
         Some(Command::Attachment(cmd)) => {
@@ -986,10 +988,12 @@ fn send(
     profile: OpenProfile,
     connectors: Vec<Box<dyn crate::connector::Connector>>,
     key: &str,
-    text: String,
-    files: Vec<crate::engine::NewFile>,
+    (text, files, options): (
+        String,
+        Vec<crate::engine::NewFile>,
+        crate::engine::SendOptions,
+    ),
     timeout: u64,
-    options: crate::engine::SendOptions,
 ) -> Result<ExitCode> {
     let conversation = find(&profile.store, key)?;
     let rt = runtime()?;

@@ -51,7 +51,12 @@ fn sync_once_then_list_and_show_as_json() {
     // conversation unread and its preview the customer's words (checked above).
     let notice = msgs.iter().find(|m| m["direction"] == "outbound").unwrap();
     assert_eq!(notice["sender"], "tresen (automatisch)");
-    assert!(notice["body"].as_str().unwrap().contains("Antworten Sie mit JA"));
+    assert!(
+        notice["body"]
+            .as_str()
+            .unwrap()
+            .contains("Antworten Sie mit JA")
+    );
 
     let text = stdout(&p.run(&["list"]));
     assert!(

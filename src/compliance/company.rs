@@ -373,10 +373,8 @@ impl CompanyConfig {
                     push("Vorstand", p);
                 }
             }
-            LegalForm::Ek => {
-                if !self.owner.trim().is_empty() {
-                    push("Inhaber", person("owner", &self.owner)?);
-                }
+            LegalForm::Ek if !self.owner.trim().is_empty() => {
+                push("Inhaber", person("owner", &self.owner)?);
             }
             _ => {}
         }

@@ -305,45 +305,48 @@ mod tests {
 
     #[test]
     fn r_c3_gate_blocks_initiating_allows_replies_as_pending() {
-        let S = Purpose::ServiceMessaging;
+        let svc = Purpose::ServiceMessaging;
         assert_eq!(
-            gate(true, S, &[], None),
-            Gate::Blocked(Blocked::NoConsent(S))
+            gate(true, svc, &[], None),
+            Gate::Blocked(Blocked::NoConsent(svc))
         );
-        assert_eq!(gate(true, S, &[], Some(Timestamp(5))), Gate::ConsentPending);
-        assert_eq!(gate(false, S, &[], None), Gate::Allowed);
-        let granted = [record(Action::Grant, &[S], 10)];
-        assert_eq!(gate(true, S, &granted, None), Gate::Allowed);
+        assert_eq!(
+            gate(true, svc, &[], Some(Timestamp(5))),
+            Gate::ConsentPending
+        );
+        assert_eq!(gate(false, svc, &[], None), Gate::Allowed);
+        let granted = [record(Action::Grant, &[svc], 10)];
+        assert_eq!(gate(true, svc, &granted, None), Gate::Allowed);
     }
 
     #[test]
     fn r_c2_stop_blocks_the_next_reminder_and_r_c4_purposes_are_separate() {
-        let S = Purpose::ServiceMessaging;
-        let R = Purpose::Reminders;
-        let only_service = [record(Action::Grant, &[S], 10)];
+        let svc = Purpose::ServiceMessaging;
+        let rem = Purpose::Reminders;
+        let only_service = [record(Action::Grant, &[svc], 10)];
         assert!(matches!(
-            gate(true, R, &only_service, Some(Timestamp(20))),
+            gate(true, rem, &only_service, Some(Timestamp(20))),
             Gate::Blocked(Blocked::NoConsent(Purpose::Reminders))
         ));
-        let both = [record(Action::Grant, &[S, R], 10)];
-        assert_eq!(gate(true, R, &both, None), Gate::Allowed);
+        let both = [record(Action::Grant, &[svc, rem], 10)];
+        assert_eq!(gate(true, rem, &both, None), Gate::Allowed);
         let stopped = [
-            record(Action::Grant, &[S, R], 10),
+            record(Action::Grant, &[svc, rem], 10),
             record(Action::Withdraw, &Purpose::ALL, 20),
         ];
         assert!(matches!(
-            gate(true, R, &stopped, Some(Timestamp(30))),
+            gate(true, rem, &stopped, Some(Timestamp(30))),
             Gate::Blocked(Blocked::Withdrawn { .. })
         ));
         assert!(matches!(
-            gate(true, S, &stopped, Some(Timestamp(15))),
+            gate(true, svc, &stopped, Some(Timestamp(15))),
             Gate::Blocked(Blocked::Withdrawn { .. })
         ));
         // The customer writes again after STOP: a service answer is possible, pending.
         assert_eq!(
-            gate(true, S, &stopped, Some(Timestamp(30))),
+            gate(true, svc, &stopped, Some(Timestamp(30))),
             Gate::ConsentPending
         );
-        assert!(state(&stopped, S) == ConsentState::Withdrawn { at: Timestamp(20) });
+        assert!(state(&stopped, svc) == ConsentState::Withdrawn { at: Timestamp(20) });
     }
 }

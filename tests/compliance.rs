@@ -1,0 +1,400 @@
+//! The compliance layer through the binary (docs/compliance.md): company data per legal
+//! form checked at load (R-A1, R-A2), footer versions in the archive (R-A8), `compliance
+//! check` (R-F2), `staff what-is-stored` and the monitoring gate (R-D1, R-D5). The
+//! network flows (first contact, JA/STOP, gate, channel limits) are in
+//! tests/signal_engine.rs and tests/matrix.rs.
+
+mod support;
+
+use support::*;
+
+/// One valid `[company]` per legal form, as a firm would write it.
+fn company(form: &str) -> String {
+    let registered = |firma: &str, number: &str| {
+        format!(
+            "firma = \"{firma}\"\nsitz = \"Musterstadt\"\nregister_court = \"Amtsgericht Musterstadt\"\nregister_number = \"{number}\"\n"
+        )
+    };
+    let body = match form {
+        "einzelunternehmer" => "owner = \"Max Mustermann\"\naddress = \"Musterweg 1, 12345 Musterstadt\"\n".to_string(),
+        "gbr" => "partners = [\"Max Mustermann\", \"Erika Musterfrau\"]\naddress = \"Musterweg 1, 12345 Musterstadt\"\n".to_string(),
+        "egbr" => registered("Muster Haustechnik eGbR", "GsR 77"),
+        "ek" => registered("Muster Haustechnik e.K.", "HRA 4711"),
+        "ohg" => registered("Muster & Sohn OHG", "HRA 4712"),
+        "kg" => registered("Muster Haustechnik KG", "HRA 4713"),
+        "gmbh_co_kg" => registered("Muster Haustechnik GmbH & Co. KG", "HRA 4714"),
+        "ug_co_kg" => registered("Muster Haustechnik UG (haftungsbeschränkt) & Co. KG", "HRA 4715"),
+        "gmbh" => registered("Muster Haustechnik GmbH", "HRB 12345")
+            + "managing_directors = [\"Max Mustermann\", \"Erika Musterfrau\"]\n",
+        "ug" => registered("Muster Haustechnik UG (haftungsbeschränkt)", "HRB 12346")
+            + "managing_directors = [\"Max Mustermann\"]\n",
+        "ag" => registered("Muster Haustechnik AG", "HRB 12347")
+            + "vorstand = [\"Max Mustermann\", \"Erika Musterfrau\"]\nvorstand_chair = \"Max Mustermann\"\nsupervisory_board_chair = \"Hans Aufsicht\"\n",
+        "eg" => registered("Einkaufsgenossenschaft Sanitär eG", "GnR 55")
+            + "vorstand = [\"Max Mustermann\", \"Erika Musterfrau\"]\n",
+        other => panic!("no fixture for {other}"),
+    };
+    let partner = match form {
+        "gmbh_co_kg" => {
+            "\n[company.general_partner]\nfirma = \"Muster Verwaltungs GmbH\"\nsitz = \"Nachbarstadt\"\nregister_court = \"Amtsgericht Nachbarstadt\"\nregister_number = \"HRB 999\"\nmanaging_directors = [\"Erika Musterfrau\"]\n"
+        }
+        "ug_co_kg" => {
+            "\n[company.general_partner]\nfirma = \"Muster Verwaltungs UG (haftungsbeschränkt)\"\nsitz = \"Nachbarstadt\"\nregister_court = \"Amtsgericht Nachbarstadt\"\nregister_number = \"HRB 998\"\nmanaging_directors = [\"Erika Musterfrau\"]\n"
+        }
+        _ => "",
+    };
+    format!(
+        "\n[company]\nlegal_form = \"{form}\"\n{body}info_url = \"https://muster.example/pflichtangaben\"\nchamber = \"Handwerkskammer Musterstadt\"\n{partner}"
+    )
+}
+
+/// The required keys per form (R-A1's table), as the error names them.
+fn required(form: &str) -> Vec<&'static str> {
+    let reg = vec!["firma", "sitz", "register_court", "register_number"];
+    match form {
+        "einzelunternehmer" => vec!["owner", "address"],
+        "gbr" => vec!["partners", "address"],
+        "egbr" | "ek" | "ohg" | "kg" => reg,
+        "gmbh_co_kg" | "ug_co_kg" => [
+            reg,
+            vec![
+                "general_partner.managing_directors",
+                "general_partner.register_number",
+            ],
+        ]
+        .concat(),
+        "gmbh" | "ug" => [reg, vec!["managing_directors"]].concat(),
+        "ag" => [reg, vec!["vorstand", "supervisory_board_chair"]].concat(),
+        "eg" => [reg, vec!["vorstand"]].concat(),
+        _ => unreachable!(),
+    }
+}
+
+const FORMS: [&str; 12] = [
+    "einzelunternehmer",
+    "gbr",
+    "egbr",
+    "ek",
+    "ohg",
+    "kg",
+    "gmbh_co_kg",
+    "ug_co_kg",
+    "gmbh",
+    "ug",
+    "ag",
+    "eg",
+];
+
+/// Removes the line that sets `key` (in the nested table for `general_partner.x`).
+fn without(config: &str, key: &str) -> String {
+    let (table, field) = match key.split_once('.') {
+        Some((_, f)) => ("[company.general_partner]", f),
+        None => ("[company]", key),
+    };
+    let mut inside = false;
+    let mut out = String::new();
+    for line in config.lines() {
+        if line.starts_with('[') {
+            inside = line == table;
+        }
+        if inside && line.starts_with(&format!("{field} =")) {
+            continue;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn r_a1_every_legal_form_starts_and_refuses_without_each_required_field() {
+    for form in FORMS {
+        let good = company(form);
+        let p = Profile::with_config(&good);
+        let out = p.run(&["footer", "preview"]);
+        assert!(out.status.success(), "{form}: {}", stderr(&out));
+        let footer = stdout(&out);
+        let compact = stdout(&p.run(&["footer", "preview", "--compact"]));
+        for key in required(form) {
+            let broken = without(&good, key);
+            assert_ne!(broken, good, "{form}: fixture lacks {key}");
+            let q = Profile::with_config(&broken);
+            let out = q.run(&["footer", "preview"]);
+            let err = stderr(&out);
+            assert_eq!(out.status.code(), Some(2), "{form} without {key}: {err}");
+            // File, line and key, and the legal form the field is required by.
+            assert!(err.contains("config.toml:"), "{err}");
+            assert!(
+                err.contains(&format!("key `company.{key}`")),
+                "{form} without {key}: {err}"
+            );
+            assert!(err.contains("requires"), "{form} without {key}: {err}");
+            // Nothing else starts either.
+            let list = q.run(&["list"]);
+            assert_eq!(list.status.code(), Some(2));
+        }
+        // Every required value verbatim in both renderings (R-A3), e.g. the register.
+        for line in good.lines() {
+            if let Some(v) = line.strip_prefix("register_number = ") {
+                let v = v.trim_matches('"');
+                assert!(footer.contains(v) && compact.contains(v), "{form}: {v}");
+            }
+        }
+    }
+}
+
+#[test]
+fn r_a2_an_initial_is_not_a_first_name_and_the_register_type_must_fit() {
+    let p =
+        Profile::with_config(&company("gmbh").replace("\"Erika Musterfrau\"", "\"E. Musterfrau\""));
+    let out = p.run(&["footer", "preview"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("company.managing_directors[1]"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains("first name written out"),
+        "{}",
+        stderr(&out)
+    );
+    let p = Profile::with_config(&company("gmbh").replace("HRB 12345", "HRA 12345"));
+    let out = p.run(&["footer", "preview"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("not a HRB number"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn footer_preview_shows_how_a_long_text_goes_out_per_network() {
+    let p = Profile::with_config(&company("gmbh"));
+    let text = "Kostenvoranschlag Bad: Fliesen, Wanne, Armaturen 🛁. ".repeat(90);
+    let out = p.run(&[
+        "footer",
+        "preview",
+        "--network",
+        "whatsapp",
+        "--text",
+        &text,
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let shown = stdout(&out);
+    assert!(shown.contains("── message 1/2"), "{shown}");
+    assert!(shown.contains("── message 2/2"), "{shown}");
+    assert!(
+        shown
+            .trim_end()
+            .ends_with("Impressum und Datenschutz: https://muster.example/pflichtangaben")
+    );
+    let none = Profile::with_config("");
+    let out = none.run(&["footer", "preview"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("no [company] section"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// A config a careful firm writes: company, retention decided, key copy noted.
+fn complete() -> String {
+    format!(
+        "recovery_copy = \"Tresor Büro, Umschlag 3\"\n\n[retention]\ndefault_class = \"handelsbrief\"\n\n[consent]\nwording = \"Dürfen wir Ihnen zu Ihrem Auftrag hier schreiben? JA oder STOP.\"\n{}\n[[accounts]]\nid = \"buero\"\nnetwork = \"demo\"\n",
+        company("gmbh")
+    )
+}
+
+fn check(p: &Profile) -> (Option<i32>, serde_json::Value, String) {
+    let out = p.run(&["compliance", "check", "--json"]);
+    let v = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stderr(&out)));
+    let text = stdout(&p.run(&["compliance", "check"]));
+    (out.status.code(), v, text)
+}
+
+fn level<'a>(v: &'a serde_json::Value, id: &str) -> &'a str {
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == id)
+        .and_then(|f| f["level"].as_str())
+        .unwrap_or("absent")
+}
+
+#[test]
+fn r_f2_compliance_check_on_a_good_and_on_broken_configs() {
+    // Good: nothing required missing, exit 0.
+    let good = Profile::with_config(&complete());
+    let (code, v, text) = check(&good);
+    assert_eq!(code, Some(0), "{text}");
+    assert_eq!(v["required_missing"], 0, "{v}");
+    for id in [
+        "company",
+        "info_url",
+        "retention",
+        "key_recovery",
+        "consent_wording",
+        "monitoring",
+    ] {
+        assert_eq!(level(&v, id), "ok", "{id}: {v}");
+    }
+    assert!(text.contains("0 required item(s) missing"), "{text}");
+
+    // No company at all.
+    let p = Profile::with_config(&complete().replace(&company("gmbh"), ""));
+    let (code, v, text) = check(&p);
+    assert_eq!(code, Some(1), "{text}");
+    assert_eq!(level(&v, "company"), "required", "{v}");
+    assert!(text.contains("MISSING  company"), "{text}");
+
+    // No info_url, no key copy, defaults for retention and wording.
+    let p = Profile::with_config(
+        &company("gmbh").replace("info_url = \"https://muster.example/pflichtangaben\"\n", ""),
+    );
+    let (code, v, _) = check(&p);
+    assert_eq!(code, Some(1));
+    assert_eq!(level(&v, "info_url"), "required", "{v}");
+    assert_eq!(level(&v, "key_recovery"), "required", "{v}");
+    assert_eq!(level(&v, "retention"), "warning", "{v}");
+    assert_eq!(level(&v, "consent_wording"), "warning", "{v}");
+    assert_eq!(v["required_missing"], 2, "{v}");
+
+    // The gate switched off is worth a warning, not silence.
+    let p = Profile::with_config(&complete().replace(
+        "[consent]\n",
+        "[consent]\nrequire_consent_for_outbound = false\n",
+    ));
+    let (code, v, _) = check(&p);
+    assert_eq!(code, Some(0));
+    assert_eq!(level(&v, "consent_gate"), "warning", "{v}");
+
+    // A check that runs writes its result to the log (R-F2).
+    let logs = std::fs::read_dir(good.data.join("logs")).unwrap();
+    let all: String = logs
+        .flatten()
+        .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
+        .collect();
+    assert!(all.contains("compliance check"), "{all}");
+}
+
+#[test]
+fn r_d1_monitoring_needs_a_works_agreement_and_a_dpia() {
+    let p = Profile::with_config("\n[monitoring]\nagent_stats = true\n");
+    let out = p.run(&["compliance", "check"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("config.toml:6:1: key `monitoring.agent_stats`"),
+        "{err}"
+    );
+    assert!(err.contains("works_agreement_ref"), "{err}");
+    let p = Profile::with_config(
+        "\n[monitoring]\nagent_stats = true\nworks_agreement_ref = \"BV Messenger 2026-03\"\n",
+    );
+    let err = stderr(&p.run(&["list"]));
+    assert!(err.contains("dpia_ref"), "{err}");
+    let p = Profile::with_config("\n[monitoring]\nmin_group_size = 2\n");
+    assert_eq!(p.run(&["list"]).status.code(), Some(2));
+}
+
+#[test]
+fn r_d5_staff_see_what_is_stored_about_them() {
+    let p = Profile::with_config(
+        "\n[[staff]]\nname = \"Anna Schmidt\"\nlogin = \"anna\"\nrole = \"owner\"\n\n[[staff]]\nname = \"Ben Weber\"\n",
+    );
+    let out = p.run(&["staff", "what-is-stored", "Anna Schmidt"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("What tresen stores about Anna Schmidt"),
+        "{text}"
+    );
+    assert!(text.contains("(owner)"), "{text}");
+    assert!(text.contains("Not stored: presence"), "{text}");
+    assert!(text.contains("all off (default)"), "{text}");
+    // Under a German locale, in German.
+    let out = p
+        .cmd()
+        .args(["staff", "what-is-stored", "Ben Weber"])
+        .env("LANG", "de_DE.UTF-8")
+        .output()
+        .unwrap();
+    let text = stdout(&out);
+    assert!(
+        text.contains("Was tresen über Ben Weber speichert"),
+        "{text}"
+    );
+    assert!(text.contains("(agent)"), "{text}");
+    // A staff name must be a real name (it is what the archive records).
+    let p = Profile::with_config("\n[[staff]]\nname = \"A. S.\"\n");
+    let out = p.run(&["list"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("staff[0].name"), "{}", stderr(&out));
+}
+
+#[test]
+fn r_a8_a_new_managing_director_is_a_new_footer_version_and_old_messages_keep_theirs() {
+    let p = Profile::with_config(&complete());
+    assert!(p.run(&["sync", "--once"]).status.success());
+    let out = p.run(&["send", "1", "Angebot folgt.", "--tag", "angebot"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let before = stdout(&p.run(&["footer", "preview"]));
+    std::fs::write(
+        &p.config,
+        std::fs::read_to_string(&p.config).unwrap().replace(
+            "\"Max Mustermann\", \"Erika Musterfrau\"",
+            "\"Erika Musterfrau\", \"Jonas Neumann\"",
+        ),
+    )
+    .unwrap();
+    let out = p.run(&["send", "1", "Angebot anbei.", "--tag", "angebot"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let after = stdout(&p.run(&["footer", "preview"]));
+    assert_ne!(before, after);
+    // The archive holds both versions, and each message the text it carried.
+    let v: serde_json::Value =
+        serde_json::from_slice(&p.run(&["archive", "verify", "--json"]).stdout).unwrap();
+    let records = v["records"].as_u64().unwrap();
+    let mut versions = Vec::new();
+    let mut outgoing = Vec::new();
+    for seq in 1..=records {
+        let r: serde_json::Value =
+            serde_json::from_slice(&p.run(&["archive", "get", &seq.to_string()]).stdout).unwrap();
+        match r["kind"].as_str() {
+            Some("footer_version") => versions.push(r["content"].clone()),
+            Some("outgoing") => outgoing.push(r["content"].clone()),
+            _ => {}
+        }
+    }
+    assert_eq!(versions.len(), 2, "{versions:?}");
+    assert!(
+        versions[0]["full"]
+            .as_str()
+            .unwrap()
+            .contains("Max Mustermann")
+    );
+    assert!(
+        versions[1]["full"]
+            .as_str()
+            .unwrap()
+            .contains("Jonas Neumann")
+    );
+    let by_version = |body_part: &str| {
+        outgoing
+            .iter()
+            .find(|o| o["body"].as_str().unwrap().starts_with(body_part))
+            .unwrap()
+            .clone()
+    };
+    let first = by_version("Angebot folgt.");
+    let second = by_version("Angebot anbei.");
+    assert_eq!(first["footer"], versions[0]["version"]);
+    assert_eq!(second["footer"], versions[1]["version"]);
+    assert!(first["body"].as_str().unwrap().contains("Max Mustermann"));
+    assert!(second["body"].as_str().unwrap().contains("Jonas Neumann"));
+    assert!(!second["body"].as_str().unwrap().contains("Max Mustermann"));
+}
