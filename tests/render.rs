@@ -461,3 +461,85 @@ fn an_archive_that_cannot_be_written_is_shown_in_the_status_line() {
     a.update(Msg::Loaded(Loaded::ArchiveProblem(None)));
     assert!(!render(&mut a, 120, 30).contains("ARCHIV"));
 }
+
+fn outlook(
+    consent: tresen::compliance::ConsentView,
+    footer: Option<&str>,
+    blocked: Option<&str>,
+) -> Msg {
+    Msg::Loaded(Loaded::Outlook(
+        ConversationId(1),
+        Some(tresen::compliance::Outlook {
+            consent,
+            footer: footer.map(str::to_string),
+            blocked: blocked.map(str::to_string),
+        }),
+    ))
+}
+
+#[test]
+fn r_c3_the_header_shows_consent_and_the_composer_the_footer_that_will_be_sent() {
+    use tresen::compliance::ConsentView;
+    let mut a = app(Lang::De, "Max Mustermann", sample());
+    let footer = "-- \nMuster Haustechnik GmbH\nRegister: HRB 12345";
+    a.update(outlook(ConsentView::Pending, Some(footer), None));
+    let s = render(&mut a, 120, 30);
+    assert!(s.contains("Einwilligung ausstehend"), "{s}");
+    // Writing a reply: exactly what will go out, footer included, before sending.
+    for step in parse_macro("rBis morgen").unwrap() {
+        if let MacroStep::Key(k) = step {
+            a.update(Msg::Key(k));
+        }
+    }
+    let s = render(&mut a, 120, 30);
+    assert!(s.contains("Bis morgen"), "{s}");
+    assert!(s.contains("wird mit diesen Pflichtangaben gesendet"), "{s}");
+    assert!(s.contains("Register: HRB 12345"), "{s}");
+    // A note never carries a footer, so none is shown there.
+    let mut n = app(Lang::De, "Max Mustermann", sample());
+    n.update(outlook(ConsentView::Pending, Some(footer), None));
+    for step in parse_macro("mintern").unwrap() {
+        if let MacroStep::Key(k) = step {
+            n.update(Msg::Key(k));
+        }
+    }
+    let s = render(&mut n, 120, 30);
+    assert!(!s.contains("HRB 12345"), "{s}");
+    // Withdrawn and blocked: said in the header and in the composer.
+    let mut b = app(Lang::En, "Max Mustermann", sample());
+    b.update(outlook(
+        ConsentView::Withdrawn,
+        None,
+        Some("the contact withdrew consent"),
+    ));
+    for step in parse_macro("r").unwrap() {
+        if let MacroStep::Key(k) = step {
+            b.update(Msg::Key(k));
+        }
+    }
+    let s = render(&mut b, 120, 30);
+    assert!(s.contains("consent withdrawn"), "{s}");
+    assert!(s.contains("⛔ the contact withdrew consent"), "{s}");
+}
+
+#[test]
+fn r_d5_p_shows_what_tresen_stores_about_me() {
+    let mut a = app(Lang::De, "Max Mustermann", sample());
+    a.cfg.staff_info =
+        tresen::compliance::staff::what_is_stored("Anna Schmidt", &[], &Default::default(), true);
+    for step in parse_macro("P").unwrap() {
+        if let MacroStep::Key(k) = step {
+            a.update(Msg::Key(k));
+        }
+    }
+    let s = render(&mut a, 100, 30);
+    assert!(s.contains("Über mich gespeichert"), "{s}");
+    assert!(s.contains("Was tresen über Anna Schmidt speichert"), "{s}");
+    assert!(s.contains("Nicht gespeichert: Anwesenheit"), "{s}");
+    for step in parse_macro("<esc>").unwrap() {
+        if let MacroStep::Key(k) = step {
+            a.update(Msg::Key(k));
+        }
+    }
+    assert!(!render(&mut a, 100, 30).contains("Über mich gespeichert"));
+}

@@ -49,6 +49,7 @@ macro_rules! actions {
 actions! {
     Quit "quit" [Inbox] ["q", "ctrl-c"] "Beenden" "Quit";
     Help "help" [Inbox, Conversation, Help] ["?", "f1"] "Hilfe zu allen Tasten" "Help for every key";
+    StaffInfo "staff_info" [Inbox, Conversation, Help] ["P"] "Was tresen über mich speichert" "What tresen stores about me";
     Next "next" [Inbox, Conversation, Prompt, Picker, Help] ["j", "down"] "Nächster Eintrag / weiter unten" "Next item / scroll down";
     Prev "prev" [Inbox, Conversation, Prompt, Picker, Help] ["k", "up"] "Vorheriger Eintrag / weiter oben" "Previous item / scroll up";
     First "first" [Inbox, Conversation, Help] ["g", "home"] "Zum Anfang" "Go to the top";

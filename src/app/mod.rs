@@ -39,6 +39,9 @@ pub struct AppConfig {
     pub demo: bool,
     pub mouse: bool,
     pub send_typing: bool,
+    /// What tresen stores about the person at the keyboard (R-D5), from the same
+    /// configuration the gates read.
+    pub staff_info: Vec<String>,
 }
 
 impl AppConfig {
@@ -53,6 +56,12 @@ impl AppConfig {
             demo,
             mouse: config.ui.mouse,
             send_typing: config.ui.send_typing,
+            staff_info: crate::compliance::staff::what_is_stored(
+                &config.staff_name(),
+                &config.staff,
+                &config.monitoring,
+                config.language() == Lang::De,
+            ),
         }
     }
 }
@@ -198,6 +207,10 @@ pub enum ComposeMode {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Overlay {
     Help {
+        scroll: usize,
+    },
+    /// What tresen stores about the person at the keyboard.
+    StaffInfo {
         scroll: usize,
     },
     SearchPrompt {
@@ -457,7 +470,7 @@ impl App {
     /// The input context that decides which bindings apply.
     pub fn context(&self) -> Context {
         match &self.overlay {
-            Some(Overlay::Help { .. }) => Context::Help,
+            Some(Overlay::Help { .. } | Overlay::StaffInfo { .. }) => Context::Help,
             Some(
                 Overlay::SearchPrompt { .. }
                 | Overlay::Jump { .. }
@@ -902,6 +915,13 @@ impl App {
                 };
                 vec![]
             }
+            Action::StaffInfo => {
+                self.overlay = match self.overlay {
+                    Some(Overlay::StaffInfo { .. }) => None,
+                    _ => Some(Overlay::StaffInfo { scroll: 0 }),
+                };
+                vec![]
+            }
             Action::Next => self.move_by(ctx, 1),
             Action::Prev => self.move_by(ctx, -1),
             Action::PageDown => self.move_by(ctx, self.list_height() as isize),
@@ -1176,6 +1196,10 @@ impl App {
         match (&mut self.overlay, ctx) {
             (Some(Overlay::Help { scroll }), _) => {
                 *scroll = step(*scroll, action::help_line_count());
+                vec![]
+            }
+            (Some(Overlay::StaffInfo { scroll }), _) => {
+                *scroll = step(*scroll, self.cfg.staff_info.len());
                 vec![]
             }
             (Some(Overlay::SearchResults { selected }), _) => {

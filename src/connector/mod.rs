@@ -207,3 +207,40 @@ pub trait Connector: Send + 'static {
     /// connector's job; returning an error means it gave up.
     fn run(self: Box<Self>, io: ConnectorIo) -> BoxFuture<'static, Result<(), ConnectorError>>;
 }
+
+/// Sends to one conversation go out in the order the engine gave them (a long text cut
+/// into parts with the footer in the last, a text after its files), while conversations
+/// do not wait for each other. Connectors run each command in its own task; without
+/// this, two parts could overtake each other on the way to the server.
+#[derive(Clone, Default)]
+pub struct SendLanes {
+    lanes: Arc<std::sync::Mutex<std::collections::HashMap<String, Lane>>>,
+}
+
+type Lane = mpsc::UnboundedSender<BoxFuture<'static, ()>>;
+
+impl SendLanes {
+    /// Runs `job` after every job queued before it for `conversation`.
+    pub fn run(&self, conversation: &str, job: impl Future<Output = ()> + Send + 'static) {
+        let mut job: BoxFuture<'static, ()> = Box::pin(job);
+        let Ok(mut lanes) = self.lanes.lock() else {
+            tokio::spawn(job);
+            return;
+        };
+        if let Some(lane) = lanes.get(conversation) {
+            match lane.send(job) {
+                Ok(()) => return,
+                // The lane's task ended (runtime shutting down): start a new one.
+                Err(e) => job = e.0,
+            }
+        }
+        let (tx, mut rx) = mpsc::unbounded_channel::<BoxFuture<'static, ()>>();
+        let _ = tx.send(job);
+        lanes.insert(conversation.to_string(), tx);
+        tokio::spawn(async move {
+            while let Some(job) = rx.recv().await {
+                job.await;
+            }
+        });
+    }
+}

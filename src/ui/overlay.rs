@@ -18,6 +18,7 @@ pub fn render(frame: &mut Frame<'_>, app: &App, area: Rect) {
     let lang = app.lang();
     match overlay {
         Overlay::Help { scroll } => help(frame, app, area, *scroll),
+        Overlay::StaffInfo { scroll } => staff_info(frame, app, area, *scroll),
         Overlay::SearchPrompt { input } => prompt(
             frame,
             area,
@@ -439,6 +440,47 @@ fn lang_pick<'a>(lang: Lang, de: &'a str, en: &'a str) -> &'a str {
         Lang::De => de,
         Lang::En => en,
     }
+}
+
+/// R-D5: what tresen stores about the person at the keyboard, wrapped to the popup.
+fn staff_info(frame: &mut Frame<'_>, app: &App, area: Rect, scroll: usize) {
+    let lang = app.lang();
+    let r = popup(area, 80, area.height.saturating_sub(1).max(3));
+    frame.render_widget(Clear, r);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(Theme::ACCENT)
+        .title(truncate(
+            lang.t(
+                " Über mich gespeichert (Esc schließt) ",
+                " Stored about me (Esc closes) ",
+            ),
+            usize::from(r.width.saturating_sub(2)),
+        ));
+    let inner = block.inner(r);
+    frame.render_widget(block, r);
+    let width = usize::from(inner.width.max(1));
+    let mut lines = Vec::new();
+    for text in &app.cfg.staff_info {
+        let mut line = String::new();
+        for word in clean(text).split(' ') {
+            if !line.is_empty() && line.width() + 1 + word.width() > width {
+                lines.push(std::mem::take(&mut line));
+                line.push_str("  ");
+            } else if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+        lines.push(line);
+    }
+    let lines: Vec<Line<'_>> = lines
+        .into_iter()
+        .skip(scroll)
+        .take(usize::from(inner.height))
+        .map(|l| Line::raw(truncate(&l, width)))
+        .collect();
+    frame.render_widget(Paragraph::new(lines), inner);
 }
 
 fn help(frame: &mut Frame<'_>, app: &App, area: Rect, scroll: usize) {

@@ -245,9 +245,10 @@ async fn run(connector: MatrixConnector, mut io: ConnectorIo) -> Result<(), Conn
     };
     let own_user = client.user_id().map(|u| u.to_string()).unwrap_or_default();
     let shared = Arc::new(Mutex::new(Shared::default()));
+    let lanes = crate::connector::SendLanes::default();
     // What the office did while the homeserver could not be reached yet.
     for cmd in deferred.drain(..) {
-        handle_command(&client, cmd, &events, &shared);
+        handle_command(&client, cmd, &events, &shared, &lanes);
     }
     let mut state = SyncState {
         selection: connector.selection.clone(),
@@ -282,7 +283,7 @@ async fn run(connector: MatrixConnector, mut io: ConnectorIo) -> Result<(), Conn
         tokio::select! {
             cmd = io.commands.recv() => match cmd {
                 None => return Ok(()),
-                Some(cmd) => handle_command(&client, cmd, &events, &shared),
+                Some(cmd) => handle_command(&client, cmd, &events, &shared, &lanes),
             },
             res = &mut next_sync => {
                 match res {
@@ -336,7 +337,7 @@ async fn run(connector: MatrixConnector, mut io: ConnectorIo) -> Result<(), Conn
                             return Ok(());
                         }
                         for cmd in deferred.drain(..) {
-                            handle_command(&client, cmd, &events, &shared);
+                            handle_command(&client, cmd, &events, &shared, &lanes);
                         }
                     }
                 }
@@ -399,23 +400,29 @@ fn handle_command(
     cmd: ConnectorCommand,
     events: &EventSink,
     shared: &Arc<Mutex<Shared>>,
+    lanes: &crate::connector::SendLanes,
 ) {
     let client = client.clone();
     let events = events.clone();
     let shared = shared.clone();
-    // Sends run beside the sync loop; the echo of a send is recognised by its
-    // transaction id, whichever arrives first.
+    // Sends run beside the sync loop (the echo of a send is recognised by its transaction
+    // id, whichever arrives first), in order per room.
+    if let ConnectorCommand::Send(out) = cmd {
+        let room = out.conversation_remote_id.clone();
+        lanes.run(&room, async move {
+            let message = out.message;
+            let outcome = send(&client, out, &shared).await;
+            events
+                .emit(ConnectorEvent::SendResult { message, outcome })
+                .await;
+        });
+        return;
+    }
     tokio::spawn(async move {
         match cmd {
             // A Matrix account logs in with a password (`tresen account add matrix`).
             ConnectorCommand::Link { .. } => {}
-            ConnectorCommand::Send(out) => {
-                let message = out.message;
-                let outcome = send(&client, out, &shared).await;
-                events
-                    .emit(ConnectorEvent::SendResult { message, outcome })
-                    .await;
-            }
+            ConnectorCommand::Send(_) => {}
             ConnectorCommand::MarkRead {
                 conversation_remote_id,
             } => {

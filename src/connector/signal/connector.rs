@@ -462,6 +462,7 @@ async fn serve(
         trust,
         groups,
     } = shared;
+    let lanes = crate::connector::SendLanes::default();
     // The first tick is at once: the state of every peer when the connection starts.
     let mut refresh = tokio::time::interval(TRUST_REFRESH);
     refresh.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -529,9 +530,18 @@ async fn serve(
                 Some(cmd) => {
                     let (client, events, shared) = (client.clone(), events.clone(), shared.clone());
                     let number = c.number.clone();
-                    tokio::spawn(async move {
-                        command(&client, &number, cmd, &events, &shared).await
-                    });
+                    let lane = match &cmd {
+                        ConnectorCommand::Send(out) => Some(out.conversation_remote_id.clone()),
+                        _ => None,
+                    };
+                    let job = async move { command(&client, &number, cmd, &events, &shared).await };
+                    match lane {
+                        // In order per conversation: parts of a long text, text after files.
+                        Some(conversation) => lanes.run(&conversation, job),
+                        None => {
+                            tokio::spawn(job);
+                        }
+                    }
                 }
             }
         }
