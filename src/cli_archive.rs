@@ -20,6 +20,7 @@ use crate::config::{Config, Paths};
 use crate::domain::{Timestamp, sanitize_for_terminal};
 use crate::error::UsageError;
 use crate::secrets::MasterKey;
+use crate::store::StoreRead as _;
 
 #[derive(Debug, Subcommand)]
 pub enum ArchiveCommand {
@@ -1041,6 +1042,7 @@ pub fn run_dsar(
     let mut p = crate::profile::open(config, paths, prompt)?;
     let blobs = p.blobs();
     let labels = store_labels(&p.store)?;
+    let ledger = p.store.ledger_all()?;
     let archive = p.archive.as_mut().context("no archive")?;
     let dir = archive.dir().to_path_buf();
     let all = collect_all(&dir, archive.keys())?;
@@ -1117,6 +1119,22 @@ pub fn run_dsar(
                     serde_json::json!({ "account": a, "conversation": c, "class": class, "years_after_end_of_year": years })
                 })
                 .collect();
+            // The consent records about these conversations' contacts (R-C10).
+            let addresses: BTreeSet<String> = contacts_of(&all, &convs)
+                .into_iter()
+                .map(|c| c.address)
+                .collect();
+            let consents: Vec<_> = ledger
+                .iter()
+                .filter_map(|e| match e {
+                    crate::compliance::LedgerEntry::Consent(r)
+                        if addresses.contains(&r.address) =>
+                    {
+                        Some(r)
+                    }
+                    _ => None,
+                })
+                .collect();
             let due = (chrono::Local::now() + chrono::Months::new(1)).date_naive();
             let json = serde_json::json!({
                 "format": "tresen-dsar/1",
@@ -1125,7 +1143,7 @@ pub fn run_dsar(
                 "conversations": convs.iter().map(|(a, c)| all.conversations.get(&(a.clone(), c.clone())).cloned()).collect::<Vec<_>>(),
                 "messages": rows,
                 "files": file_list,
-                "consents": [],
+                "consents": consents,
                 "retention": retention,
                 "third_parties_review_needed": group,
             });
@@ -1277,10 +1295,74 @@ pub fn run_dsar(
                     ),
                 );
             }
+            // Every consent ends with the erasure (R-C11); the withdrawal is a new
+            // ledger record, the earlier ones stay as evidence.
+            let (wording_version, wording_sha256) = p.compliance.wording.clone();
+            for c in contacts_of(&all, &convs) {
+                let record = crate::compliance::consent::ConsentRecord {
+                    purposes: crate::compliance::consent::Purpose::ALL.to_vec(),
+                    action: crate::compliance::consent::Action::Withdraw,
+                    wording_version: wording_version.clone(),
+                    wording_sha256: wording_sha256.clone(),
+                    wording: p.compliance.consent.wording.clone(),
+                    method: crate::compliance::consent::Method::StaffAction,
+                    evidence: Some("Art. 17 DSGVO: Löschantrag".into()),
+                    staff: by.clone(),
+                    at: Timestamp::now(),
+                    ..c
+                };
+                archive.append(vec![Entry {
+                    scope: Scope::System,
+                    payload: Payload::Consent(record.clone()),
+                }])?;
+                use crate::store::Store as _;
+                p.store.apply(&[crate::store::Op::Ledger(
+                    crate::compliance::LedgerEntry::Consent(record),
+                )])?;
+            }
+            report.push_str("- Einwilligungen zur Kontaktaufnahme über Messenger: widerrufen\n");
             println!("\n{}", sanitize_for_terminal(&report, true));
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// A consent record's "who" for each matched conversation (address, channel, account,
+/// name); the rest of the record is filled by the caller.
+fn contacts_of(
+    all: &Collection,
+    convs: &BTreeSet<(String, String)>,
+) -> Vec<crate::compliance::consent::ConsentRecord> {
+    let mut seen = BTreeSet::new();
+    convs
+        .iter()
+        .filter_map(|k| all.conversations.get(k))
+        .filter_map(|c| {
+            let address = match (&c.contact, c.kind) {
+                (Some(ct), crate::domain::ConversationKind::Direct) if !ct.identity.is_empty() => {
+                    ct.identity.clone()
+                }
+                _ => c.remote_id.clone(),
+            };
+            seen.insert((c.channel, address.clone())).then(|| {
+                crate::compliance::consent::ConsentRecord {
+                    account: c.account.0.clone(),
+                    contact: c.title.clone(),
+                    channel: c.channel,
+                    address,
+                    purposes: Vec::new(),
+                    action: crate::compliance::consent::Action::Withdraw,
+                    wording_version: String::new(),
+                    wording_sha256: String::new(),
+                    wording: String::new(),
+                    method: crate::compliance::consent::Method::StaffAction,
+                    evidence: None,
+                    staff: String::new(),
+                    at: Timestamp(0),
+                }
+            })
+        })
+        .collect()
 }
 
 /// Removes a conversation's messages of `year` from the inbox (and the files only they

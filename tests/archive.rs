@@ -393,7 +393,7 @@ set +e
         .output()
         .unwrap();
     let said = format!("{}{}", stdout(&out), stderr(&out));
-    assert!(said.contains("send-rc=1"), "{said}");
+    assert!(said.contains("send-rc=2"), "{said}");
     assert!(said.contains("the archive cannot be written"), "{said}");
     assert!(said.contains("No space left on device"), "{said}");
     assert!(

@@ -232,6 +232,9 @@ fn retention_plan_holds_and_apply() {
 #[test]
 fn dsar_export_and_erasure() {
     let p = seeded();
+    // A consent on record goes into the customer's copy (R-C10), wording included.
+    let out = p.run(&["consent", "grant", "+491702", "--method", "verbal"]);
+    assert!(out.status.success(), "{}", stderr(&out));
     let dir = p.dir.path().join("auskunft");
     let out = p.run(&["dsar", "export", "+491702", "--out", dir.to_str().unwrap()]);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -251,6 +254,16 @@ fn dsar_export_and_erasure() {
     assert!(
         !bodies.iter().any(|b| b.contains("Therme")),
         "no one else's data"
+    );
+    let consents = data["consents"].as_array().unwrap();
+    assert_eq!(consents.len(), 1, "{data}");
+    assert_eq!(consents[0]["action"], "grant");
+    assert_eq!(consents[0]["method"], "verbal");
+    assert!(
+        consents[0]["wording"]
+            .as_str()
+            .unwrap()
+            .contains("Antworten Sie mit JA")
     );
     let html = std::fs::read_to_string(dir.join("verlauf.html")).unwrap();
     assert!(html.contains("Überweisung ist raus"));
@@ -275,6 +288,19 @@ fn dsar_export_and_erasure() {
         said.contains("31.12.2029"),
         "the customer is told until when: {said}"
     );
+    // The consent ends with the erasure, as a new ledger record (R-C11).
+    assert!(
+        said.contains("Einwilligungen zur Kontaktaufnahme über Messenger: widerrufen"),
+        "{said}"
+    );
+    let check = json(&p.run(&["compliance", "check", "--json"]));
+    let ledger = check["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "consent_ledger")
+        .unwrap();
+    assert_eq!(ledger["message"], "2 consent record(s)", "{check}");
     // Neither is in the inbox any more; the invoice stays in the archive for the
     // retention purpose (an audit export still has it), the chat is destroyed.
     assert!(!p.run(&["show", "+491702"]).status.success());
