@@ -107,6 +107,17 @@ pub enum Command {
         #[arg(long, value_enum)]
         purpose: Option<crate::cli_compliance::PurposeArg>,
     },
+    /// Assign a conversation to a staff member (only who handles it now is kept: no
+    /// history, no times)
+    Assign {
+        /// Conversation, as for `show`
+        conversation: String,
+        /// Staff name; default: you
+        staff: Option<String>,
+        /// Take the assignment away
+        #[arg(long, conflicts_with = "staff")]
+        none: bool,
+    },
     /// Save or open a message's attachment; downloads it first if it is not here yet
     #[command(subcommand)]
     Attachment(AttachmentCommand),
@@ -487,6 +498,44 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 timeout,
             )
         }
+        Some(Command::Assign {
+            conversation,
+            staff,
+            none,
+        }) => {
+            let mut profile = profile::open(&config, paths, &prompt)?;
+            let c = find(&profile.store, &conversation)?;
+            let staff = if none {
+                None
+            } else {
+                Some(staff.unwrap_or_else(|| config.staff_name()))
+            };
+            if let Some(who) = &staff
+                && !config.staff.is_empty()
+                && !config.staff.iter().any(|s| &s.name == who)
+            {
+                return Err(UsageError(format!(
+                    "`{who}` is not in [[staff]]; known: {}",
+                    config
+                        .staff
+                        .iter()
+                        .map(|s| s.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+                .into());
+            }
+            use crate::store::Store as _;
+            profile.store.apply(&[crate::store::Op::Assign {
+                conversation: c.id,
+                staff: staff.clone(),
+            }])?;
+            match staff {
+                Some(who) => println!("{} → {}", safe(&c.title), safe(&who)),
+                None => println!("{}: nobody assigned", safe(&c.title)),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Some(Command::Attachment(cmd)) => {
             let profile = profile::open(&config, paths, &prompt)?;
             crate::cli_attachment::run(&config, profile, cmd)
@@ -621,6 +670,8 @@ struct JsonConversation<'a> {
     last_activity: String,
     last_preview: &'a str,
     security: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    assigned: Option<&'a str>,
 }
 
 impl<'a> From<&'a Conversation> for JsonConversation<'a> {
@@ -647,6 +698,7 @@ impl<'a> From<&'a Conversation> for JsonConversation<'a> {
             last_activity: c.last_activity.rfc3339(),
             last_preview: &c.last_preview,
             security: c.security.as_str(),
+            assigned: c.assigned.as_deref(),
         }
     }
 }

@@ -39,6 +39,7 @@ fn conv(id: i64, title: &str, channel: Channel, unread: u32, state: TriageState)
         last_preview: format!("Nachricht {id}"),
         draft: (id == 4).then(|| "gespeicherter Entwurf".to_string()),
         security: Default::default(),
+        assigned: None,
     }
 }
 
@@ -703,4 +704,27 @@ fn l_links_a_signal_number_that_is_not_set_up_and_asks_again_after_a_failure() {
             .unwrap_or_default()
             .contains("+493012345678")
     );
+}
+
+#[test]
+fn a_assigns_to_me_and_again_unassigns() {
+    let mut a = app();
+    let e = keys(&mut a, "A");
+    assert_eq!(
+        e,
+        vec![Effect::Command(Command::Local(Op::Assign {
+            conversation: ConversationId(1),
+            staff: Some("Anna".into()),
+        }))]
+    );
+    assert_eq!(a.conversations[0].assigned.as_deref(), Some("Anna"));
+    let e = keys(&mut a, "A");
+    assert_eq!(
+        e,
+        vec![Effect::Command(Command::Local(Op::Assign {
+            conversation: ConversationId(1),
+            staff: None,
+        }))]
+    );
+    assert_eq!(a.conversations[0].assigned, None);
 }

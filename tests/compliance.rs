@@ -398,3 +398,26 @@ fn r_a8_a_new_managing_director_is_a_new_footer_version_and_old_messages_keep_th
     assert!(second["body"].as_str().unwrap().contains("Jonas Neumann"));
     assert!(!second["body"].as_str().unwrap().contains("Max Mustermann"));
 }
+
+#[test]
+fn assignment_through_the_binary_is_the_current_state_only() {
+    let p = Profile::with_config(&format!(
+        "{}\n[[staff]]\nname = \"Anna Schmidt\"\n\n[[staff]]\nname = \"Ben Weber\"\n",
+        complete()
+    ));
+    assert!(p.run(&["sync", "--once"]).status.success());
+    let out = p.run(&["assign", "1", "Ben Weber"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&p.run(&["list", "--json"]).stdout).unwrap();
+    assert_eq!(v["conversations"][0]["assigned"], "Ben Weber", "{v}");
+    let out = p.run(&["assign", "1", "Carla Unbekannt"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("not in [[staff]]"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(p.run(&["assign", "1", "--none"]).status.success());
+    let v: serde_json::Value = serde_json::from_slice(&p.run(&["list", "--json"]).stdout).unwrap();
+    assert!(v["conversations"][0].get("assigned").is_none(), "{v}");
+}

@@ -33,6 +33,7 @@ fn conversation(title: &str, preview: &str) -> Conversation {
         last_preview: preview.into(),
         draft: None,
         security: Default::default(),
+        assigned: None,
     }
 }
 

@@ -97,7 +97,10 @@ fn peer(socket: PathBuf) -> (mpsc::UnboundedSender<Say>, Arc<Mutex<Seen>>) {
                                     let reply = json!({"jsonrpc":"2.0","result":{"timestamp":ts,"results":[{"recipientAddress":{"uuid":"u1","number":CUSTOMER,"username":null},"type":"SUCCESS"}]},"id":id});
                                     // The customer's phone confirms delivery a moment later.
                                     let receipt = json!({"jsonrpc":"2.0","method":"receive","params":{"subscription":0,"result":{"account":OWN,"envelope":{"sourceNumber":CUSTOMER,"sourceUuid":"u1","sourceName":"Anna Kundin","sourceDevice":1,"timestamp":ts+10,"receiptMessage":{"when":ts+10,"isDelivery":true,"isRead":false,"isViewed":false,"timestamps":[ts]}}}}});
-                                    w.write_all(format!("{reply}\n{receipt}\n").as_bytes()).await.unwrap();
+                                    // The client may be gone (a stopped daemon): wait for the next.
+                                    if w.write_all(format!("{reply}\n{receipt}\n").as_bytes()).await.is_err() {
+                                        break;
+                                    }
                                     continue;
                                 }
                                 "getAttachment" if p["id"] == "photo-1" && p["recipient"] == CUSTOMER => {
@@ -108,10 +111,16 @@ fn peer(socket: PathBuf) -> (mpsc::UnboundedSender<Say>, Arc<Mutex<Seen>>) {
                                 _ => json!({"jsonrpc":"2.0","error":{"code":-32601,"message":"Method not implemented","data":null},"id":id}),
                             }
                         };
-                        w.write_all(format!("{reply}\n").as_bytes()).await.unwrap();
+                        if w.write_all(format!("{reply}\n").as_bytes()).await.is_err() {
+                            break;
+                        }
                     }
                     say = rx.recv() => match say {
-                        Some(Say::Line(l)) => w.write_all(format!("{l}\n").as_bytes()).await.unwrap(),
+                        Some(Say::Line(l)) => {
+                            if w.write_all(format!("{l}\n").as_bytes()).await.is_err() {
+                                break;
+                            }
+                        }
                         Some(Say::Die) | None => {
                             // Half a frame, then gone: as a crashing JVM leaves it.
                             let _ = w.write_all(br#"{"jsonrpc":"2.0","method":"rece"#).await;

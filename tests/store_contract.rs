@@ -519,6 +519,7 @@ fn a_store_of_schema_1_is_migrated_in_place() {
         c.execute_batch(
             "DROP TABLE drafts; DROP TABLE sync_positions; DROP TABLE reactions; \
              DROP TABLE account_health; DROP TABLE ledger; \
+             ALTER TABLE conversations DROP COLUMN assigned; \
              ALTER TABLE conversations DROP COLUMN security; \
              ALTER TABLE messages DROP COLUMN failure; PRAGMA user_version = 1;",
         )
@@ -563,7 +564,8 @@ fn messages_indexed_before_schema_3_are_still_found() {
         c.execute_batch(&format!(
             "PRAGMA key = \"x'{}'\"; PRAGMA cipher_page_size = 16384; \
              PRAGMA cipher_hmac_algorithm = HMAC_SHA256; DROP TABLE sync_positions; \
-             DROP TABLE reactions; DROP TABLE account_health; \
+             DROP TABLE reactions; DROP TABLE account_health; DROP TABLE ledger; \
+             ALTER TABLE conversations DROP COLUMN assigned; \
              ALTER TABLE conversations DROP COLUMN security; \
              ALTER TABLE messages DROP COLUMN failure; PRAGMA user_version = 2;",
             "03".repeat(32)
@@ -855,6 +857,112 @@ fn known_remote_ids_names_stored_messages_and_placeholders() {
                 .unwrap()
                 .is_empty(),
             "{name}: per account"
+        );
+    });
+}
+
+#[test]
+fn tresens_own_notice_leaves_unread_state_and_preview_alone() {
+    for_each_store(|name, s| {
+        let id = seed(s);
+        s.apply(&[Op::QueueOutgoing {
+            automatic: true,
+            conversation: id,
+            sender: "tresen (automatisch)".into(),
+            body: "Datenschutz kurz …".into(),
+            attachments: vec![],
+            at: Timestamp(T0.0 + 3_000),
+        }])
+        .unwrap();
+        let c = s.conversation(id).unwrap().unwrap();
+        assert_eq!(c.unread, 2, "{name}: nobody has answered the customer yet");
+        assert_eq!(c.state, TriageState::Open, "{name}");
+        assert_eq!(c.last_preview, "Fehlercode F28 im Display", "{name}");
+        // It is an outgoing message all the same (the footer policy counts it).
+        let (out, inbound) = s.last_exchange(id).unwrap();
+        assert_eq!(out, Some(Timestamp(T0.0 + 3_000)), "{name}");
+        assert_eq!(inbound, Some(Timestamp(T0.0 + 2_000)), "{name}");
+    });
+}
+
+#[test]
+fn the_ledger_is_kept_in_order_per_contact_and_assignment_is_the_current_state_only() {
+    use tresen::compliance::LedgerEntry;
+    use tresen::compliance::consent::{Action, ConsentRecord, Method, Purpose};
+    for_each_store(|name, s| {
+        let id = seed(s);
+        let record = |action, at| {
+            LedgerEntry::Consent(ConsentRecord {
+                account: "buero".into(),
+                contact: "Max".into(),
+                channel: Channel::Whatsapp,
+                address: "+4917012345".into(),
+                purposes: vec![Purpose::ServiceMessaging],
+                action,
+                wording_version: "w-1".into(),
+                wording_sha256: "ab".into(),
+                wording: "JA?".into(),
+                method: Method::InboundKeyword,
+                evidence: Some("buero/m9".into()),
+                staff: String::new(),
+                at: Timestamp(at),
+            })
+        };
+        s.apply(&[
+            Op::Ledger(record(Action::Grant, 10)),
+            Op::Ledger(LedgerEntry::Footer {
+                account: "buero".into(),
+                conversation: "1".into(),
+                version: "f-1".into(),
+                at: Timestamp(11),
+            }),
+            Op::Ledger(record(Action::Withdraw, 12)),
+        ])
+        .unwrap();
+        let mine = s.ledger(Channel::Whatsapp, "+4917012345").unwrap();
+        assert_eq!(mine.len(), 2, "{name}");
+        assert_eq!(mine[0], record(Action::Grant, 10), "{name}");
+        assert_eq!(mine[1], record(Action::Withdraw, 12), "{name}");
+        assert!(
+            s.ledger(Channel::Signal, "+4917012345").unwrap().is_empty(),
+            "{name}: per channel"
+        );
+        let footers = s
+            .ledger(
+                Channel::Other,
+                &tresen::compliance::footer_key("buero", "1"),
+            )
+            .unwrap();
+        assert_eq!(footers.len(), 1, "{name}");
+        assert_eq!(s.ledger_all().unwrap().len(), 3, "{name}");
+
+        s.apply(&[Op::Assign {
+            conversation: id,
+            staff: Some("Anna Schmidt".into()),
+        }])
+        .unwrap();
+        assert_eq!(
+            s.conversation(id).unwrap().unwrap().assigned.as_deref(),
+            Some("Anna Schmidt"),
+            "{name}"
+        );
+        s.apply(&[Op::Assign {
+            conversation: id,
+            staff: None,
+        }])
+        .unwrap();
+        assert_eq!(
+            s.conversation(id).unwrap().unwrap().assigned,
+            None,
+            "{name}"
+        );
+        assert!(
+            s.apply(&[Op::Assign {
+                conversation: ConversationId(999),
+                staff: None
+            }])
+            .is_err(),
+            "{name}"
         );
     });
 }

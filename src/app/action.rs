@@ -79,6 +79,7 @@ actions! {
     Done "done" [Inbox, Conversation] ["d"] "Status: erledigt" "State: done";
     Retry "retry" [Conversation] ["R"] "Fehlgeschlagene Nachricht erneut senden" "Send a failed message again";
     MarkUnread "mark_unread" [Inbox, Conversation] ["u"] "Als ungelesen markieren" "Mark unread";
+    Assign "assign" [Inbox, Conversation] ["A"] "Mir zuweisen / Zuweisung aufheben" "Assign to me / unassign";
     Labels "labels" [Inbox, Conversation] ["t"] "Labels bearbeiten" "Edit labels";
     FilterState "filter_state" [Inbox] ["s"] "Filter: Status wechseln" "Filter: cycle state";
     FilterNetwork "filter_network" [Inbox] ["N"] "Filter: Netzwerk wechseln" "Filter: cycle network";

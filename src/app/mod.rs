@@ -1101,6 +1101,35 @@ impl App {
                 self.set_state(TriageState::Snoozed(until))
             }
             Action::Retry => self.retry(),
+            Action::Assign => {
+                let Some(id) = self.target() else {
+                    return vec![];
+                };
+                let me = self.cfg.staff_name.clone();
+                let Some(c) = self.conversations.iter_mut().find(|c| c.id == id) else {
+                    return vec![];
+                };
+                let staff = if c.assigned.as_deref() == Some(me.as_str()) {
+                    None
+                } else {
+                    Some(me)
+                };
+                c.assigned = staff.clone();
+                self.flash = Some(match &staff {
+                    Some(who) => {
+                        format!("{} {who}", self.cfg.lang.t("Zugewiesen an", "Assigned to"))
+                    }
+                    None => self
+                        .cfg
+                        .lang
+                        .t("Zuweisung aufgehoben", "Unassigned")
+                        .to_string(),
+                });
+                vec![Effect::Command(Command::Local(Op::Assign {
+                    conversation: id,
+                    staff,
+                }))]
+            }
             Action::MarkUnread => {
                 let Some(id) = self.target() else {
                     return vec![];

@@ -224,6 +224,10 @@ pub struct Conversation {
     /// An unsent reply the office started; kept across restarts.
     pub draft: Option<String>,
     pub security: Security,
+    /// Who handles it now. The current state only: no history, no times (an
+    /// assignment log would measure staff, BetrVG § 87(1) Nr. 6).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assigned: Option<String>,
 }
 
 impl Conversation {

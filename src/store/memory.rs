@@ -56,6 +56,7 @@ impl MemoryStore {
                         last_preview: String::new(),
                         draft: None,
                         security: c.security,
+                        assigned: None,
                     },
                 );
                 id
@@ -487,6 +488,13 @@ impl MemoryStore {
                     .insert(account.clone(), position.clone());
             }
             Op::Ledger(entry) => self.ledger.push(entry.clone()),
+            Op::Assign {
+                conversation,
+                staff,
+            } => {
+                self.conv_mut(*conversation)?.assigned = staff.clone();
+                applied.conversations.insert(*conversation);
+            }
         }
         Ok(())
     }

@@ -188,6 +188,12 @@ pub enum Op {
     },
     /// A compliance fact (consent, first-contact notice, footer sent); append-only.
     Ledger(crate::compliance::LedgerEntry),
+    /// Who handles a conversation from now on (`None`: nobody). Only the current state
+    /// is kept.
+    Assign {
+        conversation: ConversationId,
+        staff: Option<String>,
+    },
 }
 
 /// What a batch changed, so the engine can send precise notifications.

@@ -159,6 +159,7 @@ const MIGRATIONS: &[&str] = &[
         entry   TEXT NOT NULL
     );
     CREATE INDEX ledger_key ON ledger (address, channel);
+    ALTER TABLE conversations ADD COLUMN assigned TEXT;
     "#,
 ];
 
@@ -449,7 +450,7 @@ impl SqliteStore {
 const CONVERSATION_COLUMNS: &str = "id, account, remote_id, kind, channel, title, \
     contact_identity, contact_name, state, snoozed_until, labels, unread, marked_unread, \
     last_activity, last_preview, (SELECT body FROM drafts d WHERE d.conversation = c.id), \
-    security";
+    security, assigned";
 
 fn conversation_from_row(r: &Row<'_>) -> rusqlite::Result<Conversation> {
     let identity: Option<String> = r.get(6)?;
@@ -480,6 +481,7 @@ fn conversation_from_row(r: &Row<'_>) -> rusqlite::Result<Conversation> {
         last_preview: r.get(14)?,
         draft: r.get(15)?,
         security: Security::parse(&r.get::<_, String>(16)?).unwrap_or_default(),
+        assigned: r.get(17)?,
     })
 }
 
@@ -1272,6 +1274,19 @@ impl Writer<'_> {
                          ON CONFLICT (account) DO UPDATE SET position = excluded.position",
                     )?
                     .execute(params![account.0, position])?;
+            }
+            Op::Assign {
+                conversation,
+                staff,
+            } => {
+                let n = self.tx.execute(
+                    "UPDATE conversations SET assigned = ?2 WHERE id = ?1",
+                    params![conversation.0, staff],
+                )?;
+                if n == 0 {
+                    return Err(StoreError::NoConversation(conversation.to_string()));
+                }
+                self.applied.conversations.insert(*conversation);
             }
             Op::Ledger(entry) => {
                 let (channel, address) = entry.key();

@@ -47,6 +47,9 @@ pub fn render(frame: &mut Frame<'_>, app: &App, area: Rect) {
             " · {}",
             state_label(c.state.effective(app.now), lang)
         )));
+        if let Some(who) = &c.assigned {
+            spans.push(Span::styled(format!(" → {}", clean(who)), Theme::ACCENT));
+        }
         if let Some((text, style)) = security_badge(c.security, lang) {
             spans.push(Span::raw(" · "));
             spans.push(Span::styled(text, style));

@@ -91,6 +91,11 @@ fn row<'a>(app: &App, c: &Conversation, width: usize, selected: bool) -> Line<'a
         Some(d) => format!("✎ {}: {}", app.lang().t("Entwurf", "Draft"), clean(d)).into(),
         None => clean(&c.last_preview),
     };
+    // Who handles it, ahead of the preview so it survives narrow panes.
+    let preview = match &c.assigned {
+        Some(who) => format!("→{} · {preview}", clean(who)).into(),
+        None => preview,
+    };
     let base = if c.is_unread() {
         Theme::UNREAD
     } else {
