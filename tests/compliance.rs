@@ -393,6 +393,8 @@ fn r_a8_a_new_managing_director_is_a_new_footer_version_and_old_messages_keep_th
     let first = by_version("Angebot folgt.");
     let second = by_version("Angebot anbei.");
     assert_eq!(first["footer"], versions[0]["version"]);
+    // The customer wrote first and has not said JA yet: flagged in the archive (R-C3).
+    assert_eq!(first["consent_pending"], true, "{first}");
     assert_eq!(second["footer"], versions[1]["version"]);
     assert!(first["body"].as_str().unwrap().contains("Max Mustermann"));
     assert!(second["body"].as_str().unwrap().contains("Jonas Neumann"));

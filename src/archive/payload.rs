@@ -32,6 +32,9 @@ pub enum Payload {
         /// `footer_version` record.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         footer: Option<String>,
+        /// A reply to a customer who wrote first, sent before they consented (R-C3).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        consent_pending: bool,
     },
     /// The network's answer to an outgoing message.
     SendResult {

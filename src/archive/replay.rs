@@ -100,6 +100,7 @@ impl Replay {
                 attachments,
                 at,
                 footer,
+                consent_pending: _,
             } => {
                 self.flush(store)?;
                 if let Some(version) = footer {

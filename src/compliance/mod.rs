@@ -149,6 +149,8 @@ impl Compliance {
         let consent = ConsentConfig {
             require_consent_for_outbound: false,
             first_contact_message: false,
+            grant_keywords: Vec::new(),
+            withdraw_keywords: Vec::new(),
             ..Default::default()
         };
         Compliance {

@@ -1264,7 +1264,9 @@ impl Engine {
         }
         self.publish(&applied);
         // Archived before any connector sees it: nothing leaves the house unrecorded.
-        if let Err(e) = self.archive_outgoing(&conv, &sender, &applied.queued, &parts, now) {
+        let pending = gate == crate::compliance::consent::Gate::ConsentPending;
+        if let Err(e) = self.archive_outgoing(&conv, &sender, &applied.queued, &parts, now, pending)
+        {
             let reason = format!("not archived, so not sent: {e}");
             let failed: Vec<Op> = applied
                 .queued
@@ -1352,6 +1354,7 @@ impl Engine {
         ids: &[MessageId],
         parts: &[rules::Part],
         at: Timestamp,
+        consent_pending: bool,
     ) -> Result<(), ArchiveError> {
         let Some(archive) = self.archive.as_mut() else {
             return Ok(());
@@ -1370,6 +1373,7 @@ impl Engine {
                     attachments: files.iter().map(|f| f.attachment.clone()).collect(),
                     at,
                     footer: part.footer.clone(),
+                    consent_pending,
                 },
             });
             for (index, f) in files.iter().enumerate() {

@@ -149,6 +149,17 @@ impl Engine {
     }
 
     fn inbound_rules(&mut self, m: &Inbound) -> Result<(), EngineError> {
+        // Most messages are neither a keyword nor a new contact's first: decided without
+        // touching the store (a bulk sync of old history costs nothing here).
+        let keyword = self.compliance.consent.keyword(&m.body);
+        let rules = &self.compliance;
+        let may_notice = rules.consent.first_contact_message
+            && rules.notice.is_some()
+            && rules.footer.is_some()
+            && Timestamp::now().0 - m.sent_at.0 <= FIRST_CONTACT_WINDOW;
+        if keyword.is_none() && !may_notice {
+            return Ok(());
+        }
         let Some(id) = self
             .store
             .read(|s| s.conversation_by_remote(&m.account, &m.conversation))?
@@ -159,7 +170,7 @@ impl Engine {
             return Ok(());
         };
         let (channel, address) = contact_key(&conv);
-        if let Some(keyword) = self.compliance.consent.keyword(&m.body) {
+        if let Some(keyword) = keyword {
             let (version, sha) = self.compliance.wording.clone();
             let record = ConsentRecord {
                 account: conv.account.0.clone(),

@@ -80,6 +80,9 @@ fn main() {
     let customers = arg("--customers", 1_000).max(1);
     let probes = arg("--latency", 500);
     let with_archive = arg("--archive", 0) == 1;
+    // --compliance 1: the rules as the daemon runs them (the demo firm's footer, consent
+    // keywords, a first-contact notice to each new customer).
+    let with_compliance = arg("--compliance", 0) == 1;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -93,6 +96,9 @@ fn main() {
             ""
         }
     );
+    if with_compliance {
+        println!("  with the compliance rules: every new customer gets the first-contact notice");
+    }
     rt.block_on(async {
         let socket = dir.path().join("signal-cli.sock");
         let say = peer(&socket);
@@ -107,6 +113,11 @@ fn main() {
         );
         let (engine, h) =
             Engine::start(store, vec![Box::new(connector)], EngineOptions::default());
+        let engine = if with_compliance {
+            engine.with_compliance(tresen::demo::compliance())
+        } else {
+            engine
+        };
         // --archive 1: as the TUI and daemon run it, every batch archived (and synced)
         // before it is stored.
         let engine = if with_archive {
