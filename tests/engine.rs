@@ -363,3 +363,83 @@ async fn caught_up_is_announced_only_after_everything_before_it_is_stored() {
     handle.shutdown().await;
     task.await.unwrap().unwrap();
 }
+
+// R-A4: a failed message sent again keeps its one footer; a note never gets one; the
+// rules decide per conversation.
+#[tokio::test]
+async fn a_retried_send_never_carries_the_footer_twice_and_notes_never_carry_it() {
+    let fake = FakeConnector::new(account())
+        .with_script(vec![
+            ScriptStep::Emit(upsert("c1")),
+            ScriptStep::Emit(message("c1", "m1", "Was kostet das?")),
+        ])
+        .failing_on("#fail");
+    let store = SharedStore::new(Box::new(MemoryStore::new()));
+    let (engine, handle) = Engine::start(
+        store.clone(),
+        vec![Box::new(fake)],
+        EngineOptions::default(),
+    );
+    let engine = engine.with_compliance(tresen::demo::compliance());
+    let mut bus = handle.subscribe();
+    let task = tokio::spawn(engine.run());
+    wait_for(&mut bus, Notification::CaughtUp).await;
+    let conv = store.lock().find_conversation("c1").unwrap().unwrap();
+    let footer = tresen::demo::compliance().footer.unwrap().full;
+    let offer = tresen::engine::SendOptions {
+        tags: vec!["angebot".into()],
+        ..Default::default()
+    };
+    let id = handle
+        .send_with(
+            conv.id,
+            "Angebot #fail".into(),
+            vec![],
+            "Anna".into(),
+            offer.clone(),
+        )
+        .await
+        .unwrap();
+    wait_for(&mut bus, Notification::Message(id)).await;
+    let failed = store.lock().message(id).unwrap().unwrap();
+    assert_eq!(failed.delivery, Delivery::Failed);
+    assert_eq!(failed.body, format!("Angebot #fail\n\n{footer}"));
+    // The retry sends the stored text as it is (the app marks it a retry).
+    let again = handle
+        .send_with(
+            conv.id,
+            failed.body.clone(),
+            vec![],
+            "Anna".into(),
+            tresen::engine::SendOptions {
+                retry: true,
+                ..offer
+            },
+        )
+        .await
+        .unwrap();
+    let m = store.lock().message(again).unwrap().unwrap();
+    assert_eq!(m.body.matches("Registergericht").count(), 1, "{}", m.body);
+    assert_eq!(m.body, failed.body);
+    handle
+        .command(EngineCommand::Local(Op::AddNote {
+            conversation: conv.id,
+            author: "Anna".into(),
+            body: "intern: Preis prüfen".into(),
+            at: Timestamp::now(),
+        }))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let msgs = store.lock().messages(conv.id, None, 50).unwrap();
+    let note = msgs.iter().find(|m| m.kind == MessageKind::Note).unwrap();
+    assert_eq!(note.body, "intern: Preis prüfen");
+    // The customer's own message is never touched.
+    let inbound = msgs
+        .iter()
+        .find(|m| m.direction == Direction::Inbound)
+        .unwrap();
+    assert_eq!(inbound.body, "Was kostet das?");
+    handle.shutdown().await;
+    task.await.unwrap().unwrap();
+}

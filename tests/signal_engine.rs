@@ -1025,6 +1025,13 @@ async fn compliance_over_signal_first_contact_consent_keywords_gate_and_inline_l
         shown.contains("│ Dürfen wir Sie zu Ihrem Anliegen über diesen Messenger kontaktieren?"),
         "the exact wording the customer saw: {shown}"
     );
+    // A later "ja" answers some other question: no second consent record.
+    say.send(Say::Line(dm(now_ms() + 3, "ja", false))).unwrap();
+    say.send(Say::Line(dm(now_ms() + 4, "Bis morgen dann.", false)))
+        .unwrap();
+    poll_cli(&p, &["show", CUSTOMER], "Bis morgen dann.").await;
+    let shown = support::stdout(&p.run(&["consent", "show", CUSTOMER]));
+    assert_eq!(shown.matches("GRANTED").count(), 1, "{shown}");
     d.stop().await;
     let first_contacts = sends(&seen)
         .iter()

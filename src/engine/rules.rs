@@ -171,6 +171,11 @@ impl Engine {
         };
         let (channel, address) = contact_key(&conv);
         if let Some(keyword) = keyword {
+            if keyword == Keyword::Grant && !self.asked_for_consent(&conv, channel, &address)? {
+                // "Ja" answers some other question: consent needs the customer to have
+                // seen the wording, so only an answer to tresen's question counts.
+                return Ok(());
+            }
             let (version, sha) = self.compliance.wording.clone();
             let record = ConsentRecord {
                 account: conv.account.0.clone(),
@@ -198,6 +203,35 @@ impl Engine {
             return Ok(());
         }
         self.first_contact(&conv, m, channel, address)
+    }
+
+    /// Whether a JA from this contact answers tresen's consent question: a direct chat,
+    /// the question (first-contact notice) went out, and no consent is on record yet.
+    fn asked_for_consent(
+        &self,
+        conv: &Conversation,
+        channel: crate::domain::Channel,
+        address: &str,
+    ) -> Result<bool, EngineError> {
+        if conv.kind != ConversationKind::Direct {
+            return Ok(false);
+        }
+        let ledger = self.store.read(|s| s.ledger(channel, address))?;
+        let asked = ledger
+            .iter()
+            .any(|e| matches!(e, LedgerEntry::FirstContact { .. }));
+        let records: Vec<ConsentRecord> = ledger
+            .into_iter()
+            .filter_map(|e| match e {
+                LedgerEntry::Consent(r) => Some(r),
+                _ => None,
+            })
+            .collect();
+        let granted = matches!(
+            consent::state(&records, Purpose::ServiceMessaging),
+            consent::ConsentState::Granted { .. }
+        );
+        Ok(asked && !granted)
     }
 
     /// R-C8: one notice per contact, to a customer who just wrote for the first time.
