@@ -106,6 +106,10 @@ pub enum Command {
         /// contact's consent for exactly that (default: service-messaging)
         #[arg(long, value_enum)]
         purpose: Option<crate::cli_compliance::PurposeArg>,
+        /// Send a quick reply (by name) instead of a text, with its tags and its
+        /// Vordruck mark
+        #[arg(long, value_name = "NAME")]
+        template: Option<String>,
     },
     /// Assign a conversation to a staff member (only who handles it now is kept: no
     /// history, no times)
@@ -467,8 +471,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             text,
             attach,
             timeout,
-            tag,
+            mut tag,
             purpose,
+            template,
         }) => {
             // Files are read before anything starts: a typo fails fast and sends nothing.
             let files = attach
@@ -478,23 +483,55 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                         .map_err(|e| UsageError(format!("cannot read {}: {e}", p.display())))
                 })
                 .collect::<Result<Vec<_>, _>>()?;
-            if text.trim().is_empty() && files.is_empty() {
-                return Err(
-                    UsageError("nothing to send: give a text or --attach FILE".into()).into(),
-                );
+            if text.trim().is_empty() && files.is_empty() && template.is_none() {
+                return Err(UsageError(
+                    "nothing to send: give a text, --template NAME or --attach FILE".into(),
+                )
+                .into());
             }
             let profile = profile::open(&config, paths, &prompt)?;
+            let mut text = text;
+            let mut vordruck = false;
+            if let Some(name) = template {
+                let q = config
+                    .quick_replies
+                    .iter()
+                    .find(|q| q.name.eq_ignore_ascii_case(&name))
+                    .ok_or_else(|| {
+                        UsageError(format!(
+                            "no quick reply `{name}`; configured: {}",
+                            config
+                                .quick_replies
+                                .iter()
+                                .map(|q| q.name.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ))
+                    })?;
+                let c = find(&profile.store, &conversation)?;
+                let kunde = c
+                    .contact
+                    .as_ref()
+                    .map_or(c.title.clone(), |ct| ct.display_name.clone());
+                let today = Timestamp::now().to_local().format("%d.%m.%Y").to_string();
+                let filled = q.fill(&kunde, &today, &config.staff_name());
+                text = if text.trim().is_empty() {
+                    filled
+                } else {
+                    format!("{filled}\n\n{text}")
+                };
+                tag.extend(q.tags.iter().cloned());
+                vordruck = q.vordruck;
+            }
             let connectors = profile::connectors(&config, &profile)?;
+            let mut options = crate::cli_compliance::send_options(tag, purpose);
+            options.vordruck = vordruck;
             send(
                 &config,
                 profile,
                 connectors,
                 &conversation,
-                (
-                    text,
-                    files,
-                    crate::cli_compliance::send_options(tag, purpose),
-                ),
+                (text, files, options),
                 timeout,
             )
         }

@@ -188,6 +188,24 @@ pub struct LoggingConfig {
 pub struct QuickReply {
     pub name: String,
     pub text: String,
+    /// Document tags a message from this template carries (e.g. `angebot`: always
+    /// with the footer).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    /// A form (Vordruck) under § 37a(2) HGB: to existing customers it may go without
+    /// the footer if `footer.allow_vordruck_exception` is on.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub vordruck: bool,
+}
+
+impl QuickReply {
+    /// The text with `{kunde}`, `{datum}` and `{mitarbeiter}` filled in.
+    pub fn fill(&self, kunde: &str, today: &str, staff: &str) -> String {
+        self.text
+            .replace("{kunde}", kunde)
+            .replace("{datum}", today)
+            .replace("{mitarbeiter}", staff)
+    }
 }
 
 /// A messenger account. Only accounts listed here can be connected, and a real network

@@ -423,3 +423,48 @@ fn assignment_through_the_binary_is_the_current_state_only() {
     let v: serde_json::Value = serde_json::from_slice(&p.run(&["list", "--json"]).stdout).unwrap();
     assert!(v["conversations"][0].get("assigned").is_none(), "{v}");
 }
+
+#[test]
+fn r_a5_a_template_brings_its_tags_and_the_vordruck_exception_is_off_by_default() {
+    let p = Profile::with_config(&format!(
+        "{}\n[[quick_replies]]\nname = \"Kostenvoranschlag\"\ntext = \"Guten Tag {{kunde}}, anbei der Kostenvoranschlag.\"\ntags = [\"angebot\"]\n\n[[quick_replies]]\nname = \"Terminzettel\"\ntext = \"Ihr Termin: Montag 8 Uhr.\"\nvordruck = true\n",
+        complete()
+    ));
+    assert!(p.run(&["sync", "--once"]).status.success());
+    // The first-contact notice carried the footer; an offer from the template carries it
+    // again (its tag), a plain reply does not.
+    for args in [
+        vec!["send", "1", "--template", "Kostenvoranschlag"],
+        vec!["send", "1", "Bis Montag."],
+        vec!["send", "1", "--template", "Terminzettel"],
+    ] {
+        let out = p.run(&args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+    }
+    let v: serde_json::Value =
+        serde_json::from_slice(&p.run(&["show", "1", "--json"]).stdout).unwrap();
+    let ours: Vec<&str> = v["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["direction"] == "outbound" && m["sender"] != "tresen (automatisch)")
+        .map(|m| m["body"].as_str().unwrap())
+        .collect();
+    assert_eq!(ours.len(), 3, "{ours:?}");
+    assert!(
+        ours[0].starts_with("Guten Tag Erika Mustermann, anbei der Kostenvoranschlag.\n\n-- \n"),
+        "{}",
+        ours[0]
+    );
+    assert_eq!(ours[1], "Bis Montag.");
+    // A form without the exception switched on: the policy decides as for any message
+    // (no footer within 30 days of the last).
+    assert_eq!(ours[2], "Ihr Termin: Montag 8 Uhr.");
+    let out = p.run(&["send", "1", "--template", "Gibtsnicht"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("no quick reply `Gibtsnicht`"),
+        "{}",
+        stderr(&out)
+    );
+}

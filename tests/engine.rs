@@ -443,3 +443,76 @@ async fn a_retried_send_never_carries_the_footer_twice_and_notes_never_carry_it(
     handle.shutdown().await;
     task.await.unwrap().unwrap();
 }
+
+// R-A5: with the exception on, a form to an existing customer goes without the footer;
+// to a new contact, or as a Bestellschein, never.
+#[tokio::test]
+async fn r_a5_the_vordruck_exception_applies_only_to_existing_customers_and_never_to_order_forms() {
+    let fake = FakeConnector::new(account()).with_script(vec![
+        ScriptStep::Emit(upsert("neu")),
+        ScriptStep::Emit(message("neu", "n1", "Hallo")),
+        ScriptStep::Emit(upsert("kunde")),
+        ScriptStep::Emit(message("kunde", "k1", "Hallo")),
+    ]);
+    let store = SharedStore::new(Box::new(MemoryStore::new()));
+    let (engine, handle) = Engine::start(
+        store.clone(),
+        vec![Box::new(fake)],
+        EngineOptions::default(),
+    );
+    let mut rules = tresen::demo::compliance();
+    rules.footer_config.allow_vordruck_exception = true;
+    rules.footer_config.policy = tresen::compliance::footer::FooterPolicy::EveryMessage;
+    let engine = engine.with_compliance(rules);
+    let mut bus = handle.subscribe();
+    let task = tokio::spawn(engine.run());
+    wait_for(&mut bus, Notification::CaughtUp).await;
+    let neu = store.lock().find_conversation("neu").unwrap().unwrap();
+    let kunde = store.lock().find_conversation("kunde").unwrap().unwrap();
+    handle
+        .command(EngineCommand::Local(Op::SetLabels {
+            conversation: kunde.id,
+            labels: vec!["auftragsbestaetigung".into()],
+        }))
+        .await
+        .unwrap();
+    let form = |tags: Vec<String>| tresen::engine::SendOptions {
+        tags,
+        vordruck: true,
+        ..Default::default()
+    };
+    let send = |conv, tags| {
+        let handle = handle.clone();
+        let store = store.clone();
+        async move {
+            let id = handle
+                .send_with(
+                    conv,
+                    "Termin: Montag 8 Uhr.".into(),
+                    vec![],
+                    "Anna".into(),
+                    form(tags),
+                )
+                .await
+                .unwrap();
+            store.lock().message(id).unwrap().unwrap().body
+        }
+    };
+    assert!(
+        send(neu.id, vec![]).await.contains("Registergericht"),
+        "a new contact: footer"
+    );
+    assert_eq!(
+        send(kunde.id, vec![]).await,
+        "Termin: Montag 8 Uhr.",
+        "existing customer, form"
+    );
+    assert!(
+        send(kunde.id, vec!["bestellschein".into()])
+            .await
+            .contains("Registergericht"),
+        "never for an order form"
+    );
+    handle.shutdown().await;
+    task.await.unwrap().unwrap();
+}

@@ -1615,14 +1615,11 @@ impl App {
                     .map_or(c.title.clone(), |ct| ct.display_name.clone())
             })
             .unwrap_or_default();
-        let text = q
-            .text
-            .replace("{kunde}", &kunde)
-            .replace(
-                "{datum}",
-                &self.now.to_local().format("%d.%m.%Y").to_string(),
-            )
-            .replace("{mitarbeiter}", &self.cfg.staff_name);
+        let text = q.fill(
+            &kunde,
+            &self.now.to_local().format("%d.%m.%Y").to_string(),
+            &self.cfg.staff_name,
+        );
         self.composer.insert_str(&text);
         self.focus = Focus::Composer;
         vec![]
