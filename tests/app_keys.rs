@@ -77,6 +77,8 @@ fn app() -> App {
     cfg.quick_replies = vec![QuickReply {
         name: "Termin".into(),
         text: "Hallo {kunde}, bis {datum}. {mitarbeiter}".into(),
+        tags: vec![],
+        vordruck: false,
     }];
     let mut app = App::new(cfg, NOW);
     app.update(Msg::Resize {

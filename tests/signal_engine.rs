@@ -963,20 +963,33 @@ async fn compliance_over_signal_first_contact_consent_keywords_gate_and_inline_l
         "[signal]\nendpoint = \"{}\"\n\n[[accounts]]\nid = \"signal-buero\"\nnetwork = \"signal\"\npurpose = \"business\"\nnumber = \"{OWN}\"\n",
         socket.display()
     ));
-    let subscribed = |seen: &Arc<Mutex<Seen>>, n: usize| {
+    let subscriptions = |seen: &Arc<Mutex<Seen>>| {
         seen.lock()
             .unwrap()
             .requests
             .iter()
             .filter(|r| r["method"] == "subscribeReceive")
             .count()
-            >= n
+    };
+    // Starts the daemon and waits until it (not an earlier process) has subscribed.
+    let start = |p: &support::Profile| {
+        let before = subscriptions(&seen);
+        let seen = seen.clone();
+        let p = support::Profile {
+            dir: tempfile::tempdir().unwrap(),
+            config: p.config.clone(),
+            data: p.data.clone(),
+        };
+        async move {
+            let d = Daemon::start(&p).await;
+            wait_until("the daemon to subscribe", || subscriptions(&seen) > before).await;
+            d
+        }
     };
 
     // A new customer writes: tresen answers once with the notice, consent question and
     // footer (R-C8, R-C3), and stays silent on the next message.
-    let d = Daemon::start(&p).await;
-    wait_until("subscribe", || subscribed(&seen, 1)).await;
+    let d = start(&p).await;
     say.send(Say::Line(dm(
         now_ms(),
         "Guten Tag, die Heizung ist kalt.",
@@ -1014,6 +1027,14 @@ async fn compliance_over_signal_first_contact_consent_keywords_gate_and_inline_l
     let consent = support::stdout(&p.run(&["consent", "show", CUSTOMER]));
     assert!(consent.contains("no consent records"), "{consent}");
 
+    // The firm changes its consent wording before the customer answers: the JA still
+    // consents to the question the customer saw.
+    d.stop().await;
+    let mut config = std::fs::read_to_string(&p.config).unwrap();
+    config.push_str("\n[consent]\nwording = \"Neue Frage: Dürfen wir schreiben? JA/STOP\"\n");
+    std::fs::write(&p.config, config).unwrap();
+    let d = start(&p).await;
+
     // "JA" is the consent, with the message itself as evidence (R-C1).
     say.send(Say::Line(dm(now_ms() + 2, "Ja!", false))).unwrap();
     let shown = poll_cli(&p, &["consent", "show", CUSTOMER], "GRANTED").await;
@@ -1025,6 +1046,7 @@ async fn compliance_over_signal_first_contact_consent_keywords_gate_and_inline_l
         shown.contains("│ Dürfen wir Sie zu Ihrem Anliegen über diesen Messenger kontaktieren?"),
         "the exact wording the customer saw: {shown}"
     );
+    assert!(!shown.contains("Neue Frage"), "{shown}");
     // A later "ja" answers some other question: no second consent record.
     say.send(Say::Line(dm(now_ms() + 3, "ja", false))).unwrap();
     say.send(Say::Line(dm(now_ms() + 4, "Bis morgen dann.", false)))
@@ -1072,8 +1094,7 @@ async fn compliance_over_signal_first_contact_consent_keywords_gate_and_inline_l
 
     // STOP withdraws at once (R-C2): the next reminder is blocked, and so is a service
     // message until the customer writes again.
-    let d = Daemon::start(&p).await;
-    wait_until("subscribe again", || subscribed(&seen, 3)).await;
+    let d = start(&p).await;
     say.send(Say::Line(dm(now_ms() + 3, "STOP", false)))
         .unwrap();
     poll_cli(&p, &["consent", "show", CUSTOMER], "WITHDRAWN").await;
@@ -1103,8 +1124,7 @@ async fn compliance_over_signal_first_contact_consent_keywords_gate_and_inline_l
         r#"{{"jsonrpc":"2.0","method":"receive","params":{{"subscription":0,"result":{{"account":"{OWN}","envelope":{{"source":"{OWN}","sourceNumber":"{OWN}","sourceUuid":"own","sourceName":"Büro","sourceDevice":1,"timestamp":{ts},"syncMessage":{{"sentMessage":{{"destinationNumber":"{stranger}","timestamp":{ts},"message":"Hallo, hier ist die Firma Muster.","expiresInSeconds":0}}}}}}}}}}}}"#,
         ts = now_ms()
     );
-    let d = Daemon::start(&p).await;
-    wait_until("subscribe a third time", || subscribed(&seen, 4)).await;
+    let d = start(&p).await;
     say.send(Say::Line(sync_sent)).unwrap();
     poll_cli(&p, &["list"], "Hallo, hier ist die Firma Muster.").await;
     d.stop().await;

@@ -142,6 +142,9 @@ pub enum Payload {
         notice_version: String,
         message: String,
         at: Timestamp,
+        /// The consent question asked, word for word.
+        #[serde(default)]
+        wording: String,
     },
     /// The company data in force from now on and the footer rendered from it (R-A8).
     FooterVersion {

@@ -259,6 +259,7 @@ impl Replay {
                 notice_version,
                 message,
                 at,
+                wording,
             } => ops.push(Op::Ledger(LedgerEntry::FirstContact {
                 account,
                 channel,
@@ -266,6 +267,7 @@ impl Replay {
                 notice_version,
                 message,
                 at,
+                wording,
             })),
         }
         Ok(())

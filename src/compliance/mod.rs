@@ -39,6 +39,9 @@ pub enum LedgerEntry {
         /// The outgoing message that carried it (`local:<id>`).
         message: String,
         at: Timestamp,
+        /// The consent question it asked, word for word: a JA answers this text.
+        #[serde(default)]
+        wording: String,
     },
     /// An outgoing message carried footer `version` (R-A8; the policy's memory).
     Footer {

@@ -171,12 +171,17 @@ impl Engine {
         };
         let (channel, address) = contact_key(&conv);
         if let Some(keyword) = keyword {
-            if keyword == Keyword::Grant && !self.asked_for_consent(&conv, channel, &address)? {
-                // "Ja" answers some other question: consent needs the customer to have
-                // seen the wording, so only an answer to tresen's question counts.
-                return Ok(());
-            }
-            let (version, sha) = self.compliance.wording.clone();
+            // Consent is to the words the customer saw: the question tresen asked.
+            let wording = match keyword {
+                Keyword::Grant => match self.asked_for_consent(&conv, channel, &address)? {
+                    Some(asked) => asked,
+                    // "Ja" answers some other question: not a consent.
+                    None => return Ok(()),
+                },
+                Keyword::Withdraw => self.compliance.consent.wording.clone(),
+            };
+            let sha = crate::compliance::sha256_hex(wording.as_bytes());
+            let version = format!("w-{}", &sha[..12]);
             let record = ConsentRecord {
                 account: conv.account.0.clone(),
                 contact: conv.title.clone(),
@@ -192,7 +197,7 @@ impl Engine {
                 },
                 wording_version: version,
                 wording_sha256: sha,
-                wording: self.compliance.consent.wording.clone(),
+                wording,
                 method: Method::InboundKeyword,
                 evidence: Some(format!("{}/{}", m.account, m.remote_id)),
                 staff: String::new(),
@@ -205,21 +210,27 @@ impl Engine {
         self.first_contact(&conv, m, channel, address)
     }
 
-    /// Whether a JA from this contact answers tresen's consent question: a direct chat,
-    /// the question (first-contact notice) went out, and no consent is on record yet.
+    /// The question a JA from this contact answers, if it answers tresen's: a direct
+    /// chat, the question (first-contact notice) went out, and no consent is on record
+    /// yet.
     fn asked_for_consent(
         &self,
         conv: &Conversation,
         channel: crate::domain::Channel,
         address: &str,
-    ) -> Result<bool, EngineError> {
+    ) -> Result<Option<String>, EngineError> {
         if conv.kind != ConversationKind::Direct {
-            return Ok(false);
+            return Ok(None);
         }
         let ledger = self.store.read(|s| s.ledger(channel, address))?;
-        let asked = ledger
-            .iter()
-            .any(|e| matches!(e, LedgerEntry::FirstContact { .. }));
+        let asked = ledger.iter().rev().find_map(|e| match e {
+            // Records from before the wording was kept asked the configured one.
+            LedgerEntry::FirstContact { wording, .. } if wording.is_empty() => {
+                Some(self.compliance.consent.wording.clone())
+            }
+            LedgerEntry::FirstContact { wording, .. } => Some(wording.clone()),
+            _ => None,
+        });
         let records: Vec<ConsentRecord> = ledger
             .into_iter()
             .filter_map(|e| match e {
@@ -231,7 +242,7 @@ impl Engine {
             consent::state(&records, Purpose::ServiceMessaging),
             consent::ConsentState::Granted { .. }
         );
-        Ok(asked && !granted)
+        Ok(asked.filter(|_| !granted))
     }
 
     /// R-C8: one notice per contact, to a customer who just wrote for the first time.
@@ -278,6 +289,7 @@ impl Engine {
             notice_version: version,
             message: format!("local:{}", first.0),
             at: Timestamp::now(),
+            wording: self.compliance.consent.wording.clone(),
         };
         if let Some(archive) = self.archive.as_mut()
             && let LedgerEntry::FirstContact {
@@ -287,6 +299,7 @@ impl Engine {
                 notice_version,
                 message,
                 at,
+                wording,
             } = entry.clone()
         {
             archive.append(vec![Entry {
@@ -298,6 +311,7 @@ impl Engine {
                     notice_version,
                     message,
                     at,
+                    wording,
                 },
             }])?;
         }
