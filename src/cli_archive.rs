@@ -1338,12 +1338,8 @@ fn contacts_of(
         .iter()
         .filter_map(|k| all.conversations.get(k))
         .filter_map(|c| {
-            let address = match (&c.contact, c.kind) {
-                (Some(ct), crate::domain::ConversationKind::Direct) if !ct.identity.is_empty() => {
-                    ct.identity.clone()
-                }
-                _ => c.remote_id.clone(),
-            };
+            let address =
+                crate::compliance::contact_address(c.contact.as_ref(), c.kind, &c.remote_id);
             seen.insert((c.channel, address.clone())).then(|| {
                 crate::compliance::consent::ConsentRecord {
                     account: c.account.0.clone(),

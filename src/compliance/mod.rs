@@ -93,13 +93,24 @@ pub fn footer_key(account: &str, conversation: &str) -> String {
 /// Who a conversation's consent belongs to: the customer's address on their network
 /// (phone number, handle), or the conversation itself for a group.
 pub fn contact_key(c: &Conversation) -> (Channel, String) {
-    let address = match (&c.contact, c.kind) {
+    (
+        c.channel,
+        contact_address(c.contact.as_ref(), c.kind, &c.remote_id),
+    )
+}
+
+/// [`contact_key`]'s address from a conversation's parts (also as the archive holds them).
+pub fn contact_address(
+    contact: Option<&crate::domain::Contact>,
+    kind: ConversationKind,
+    remote_id: &str,
+) -> String {
+    match (contact, kind) {
         (Some(contact), ConversationKind::Direct) if !contact.identity.is_empty() => {
             contact.identity.clone()
         }
-        _ => c.remote_id.clone(),
-    };
-    (c.channel, address)
+        _ => remote_id.to_string(),
+    }
 }
 
 /// Where a conversation's contact stands, as staff see it before they write.
