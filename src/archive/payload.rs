@@ -135,17 +135,7 @@ pub enum Payload {
     Consent(crate::compliance::consent::ConsentRecord),
     /// The first-contact notice went to a new contact (R-C8); `message` is the
     /// outgoing record's `local:<id>`.
-    FirstContact {
-        account: String,
-        channel: crate::domain::Channel,
-        address: String,
-        notice_version: String,
-        message: String,
-        at: Timestamp,
-        /// The consent question asked, word for word.
-        #[serde(default)]
-        wording: String,
-    },
+    FirstContact(crate::compliance::FirstContact),
     /// The company data in force from now on and the footer rendered from it (R-A8).
     FooterVersion {
         version: String,
@@ -187,7 +177,7 @@ impl Payload {
             Payload::Access { .. } => "access",
             Payload::Recovery { .. } => "recovery",
             Payload::Consent(_) => "consent",
-            Payload::FirstContact { .. } => "first_contact",
+            Payload::FirstContact(_) => "first_contact",
             Payload::FooterVersion { .. } => "footer_version",
         }
     }

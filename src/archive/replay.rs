@@ -252,23 +252,7 @@ impl Replay {
             | Payload::Recovery { .. }
             | Payload::FooterVersion { .. } => {}
             Payload::Consent(r) => ops.push(Op::Ledger(LedgerEntry::Consent(r))),
-            Payload::FirstContact {
-                account,
-                channel,
-                address,
-                notice_version,
-                message,
-                at,
-                wording,
-            } => ops.push(Op::Ledger(LedgerEntry::FirstContact {
-                account,
-                channel,
-                address,
-                notice_version,
-                message,
-                at,
-                wording,
-            })),
+            Payload::FirstContact(f) => ops.push(Op::Ledger(LedgerEntry::FirstContact(f))),
         }
         Ok(())
     }

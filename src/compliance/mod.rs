@@ -25,24 +25,29 @@ pub(crate) fn sha256_hex(data: &[u8]) -> String {
     hex::encode(Sha256::digest(data))
 }
 
+/// The first-contact notice went to a contact (R-C8): kept in the ledger and archived
+/// as the same record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FirstContact {
+    pub account: String,
+    pub channel: Channel,
+    pub address: String,
+    pub notice_version: String,
+    /// The outgoing message that carried it (`local:<id>`).
+    pub message: String,
+    pub at: Timestamp,
+    /// The consent question it asked, word for word: a JA answers this text.
+    #[serde(default)]
+    pub wording: String,
+}
+
 /// A compliance fact the inbox keeps (and the archive records): the store's ledger.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum LedgerEntry {
     Consent(ConsentRecord),
     /// The first-contact notice went to this contact (never twice, R-C8).
-    FirstContact {
-        account: String,
-        channel: Channel,
-        address: String,
-        notice_version: String,
-        /// The outgoing message that carried it (`local:<id>`).
-        message: String,
-        at: Timestamp,
-        /// The consent question it asked, word for word: a JA answers this text.
-        #[serde(default)]
-        wording: String,
-    },
+    FirstContact(FirstContact),
     /// An outgoing message carried footer `version` (R-A8; the policy's memory).
     Footer {
         account: String,
@@ -58,9 +63,7 @@ impl LedgerEntry {
     pub fn key(&self) -> (Channel, String) {
         match self {
             LedgerEntry::Consent(r) => (r.channel, r.address.clone()),
-            LedgerEntry::FirstContact {
-                channel, address, ..
-            } => (*channel, address.clone()),
+            LedgerEntry::FirstContact(f) => (f.channel, f.address.clone()),
             LedgerEntry::Footer {
                 account,
                 conversation,
@@ -72,7 +75,7 @@ impl LedgerEntry {
     pub fn kind(&self) -> &'static str {
         match self {
             LedgerEntry::Consent(_) => "consent",
-            LedgerEntry::FirstContact { .. } => "first_contact",
+            LedgerEntry::FirstContact(_) => "first_contact",
             LedgerEntry::Footer { .. } => "footer",
         }
     }
@@ -80,7 +83,8 @@ impl LedgerEntry {
     pub fn at(&self) -> Timestamp {
         match self {
             LedgerEntry::Consent(r) => r.at,
-            LedgerEntry::FirstContact { at, .. } | LedgerEntry::Footer { at, .. } => *at,
+            LedgerEntry::FirstContact(f) => f.at,
+            LedgerEntry::Footer { at, .. } => *at,
         }
     }
 }

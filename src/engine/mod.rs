@@ -357,8 +357,9 @@ pub struct Engine {
     stalled: Option<Vec<(AccountId, ConnectorEvent)>>,
     /// Who works here (label changes are archived with this name).
     staff: String,
-    /// Footer, consent gate, first-contact notice (off unless set).
-    compliance: crate::compliance::Compliance,
+    /// Footer, consent gate, first-contact notice (off unless set); the same `Arc` the
+    /// handles read through `rules`.
+    compliance: Arc<crate::compliance::Compliance>,
     rules: Rules,
     /// Why a `sync --once` engine stopped early.
     failed: Option<String>,
@@ -381,9 +382,8 @@ impl Engine {
         let typing: Typing = Arc::default();
         let links: Links = Arc::default();
         let archive_problem: ArchiveProblem = Arc::default();
-        let rules: Rules = Arc::new(std::sync::RwLock::new(Arc::new(
-            crate::compliance::Compliance::off(),
-        )));
+        let compliance = Arc::new(crate::compliance::Compliance::off());
+        let rules: Rules = Arc::new(std::sync::RwLock::new(Arc::clone(&compliance)));
         let mut routes = HashMap::new();
         let mut tasks = Vec::new();
         let count = connectors.len();
@@ -456,7 +456,7 @@ impl Engine {
             archive_problem,
             stalled: None,
             staff: String::new(),
-            compliance: crate::compliance::Compliance::off(),
+            compliance,
             rules,
             failed: None,
         };
@@ -467,8 +467,9 @@ impl Engine {
     /// (docs/compliance.md). Call before [`Engine::with_archive`], which records the
     /// footer version in force.
     pub fn with_compliance(mut self, compliance: crate::compliance::Compliance) -> Self {
+        let compliance = Arc::new(compliance);
         if let Ok(mut r) = self.rules.write() {
-            *r = Arc::new(compliance.clone());
+            *r = Arc::clone(&compliance);
         }
         self.compliance = compliance;
         self

@@ -225,10 +225,10 @@ impl Engine {
         let ledger = self.store.read(|s| s.ledger(channel, address))?;
         let asked = ledger.iter().rev().find_map(|e| match e {
             // Records from before the wording was kept asked the configured one.
-            LedgerEntry::FirstContact { wording, .. } if wording.is_empty() => {
+            LedgerEntry::FirstContact(f) if f.wording.is_empty() => {
                 Some(self.compliance.consent.wording.clone())
             }
-            LedgerEntry::FirstContact { wording, .. } => Some(wording.clone()),
+            LedgerEntry::FirstContact(f) => Some(f.wording.clone()),
             _ => None,
         });
         let records: Vec<ConsentRecord> = ledger
@@ -282,7 +282,7 @@ impl Engine {
             None,
             &SendOptions::default(),
         )?;
-        let entry = LedgerEntry::FirstContact {
+        let record = crate::compliance::FirstContact {
             account: conv.account.0.clone(),
             channel,
             address,
@@ -291,30 +291,13 @@ impl Engine {
             at: Timestamp::now(),
             wording: self.compliance.consent.wording.clone(),
         };
-        if let Some(archive) = self.archive.as_mut()
-            && let LedgerEntry::FirstContact {
-                account,
-                channel,
-                address,
-                notice_version,
-                message,
-                at,
-                wording,
-            } = entry.clone()
-        {
+        if let Some(archive) = self.archive.as_mut() {
             archive.append(vec![Entry {
                 scope: Scope::System,
-                payload: Payload::FirstContact {
-                    account,
-                    channel,
-                    address,
-                    notice_version,
-                    message,
-                    at,
-                    wording,
-                },
+                payload: Payload::FirstContact(record.clone()),
             }])?;
         }
+        let entry = LedgerEntry::FirstContact(record);
         let applied = self.apply(&[Op::Ledger(entry)])?;
         self.publish(&applied);
         Ok(())
