@@ -287,9 +287,10 @@ pub fn run_consent(
                 MethodArg::PaperScan => Method::PaperScan,
             };
             if method != Method::Verbal && evidence.is_none() {
+                // Named as typed on the command line (`web-form`), not as stored.
                 return Err(UsageError(format!(
                     "--method {} needs --evidence: the form submission or the scan that proves it (Art. 7(1) GDPR)",
-                    method.as_str()
+                    method.as_str().replace('_', "-")
                 ))
                 .into());
             }
@@ -652,12 +653,12 @@ pub fn inbox_findings(store: &dyn StoreRead, now: Timestamp) -> Result<Vec<Findi
         .context("reading the compliance ledger")?;
     let mut pending_old = 0;
     for e in &ledger {
-        if let LedgerEntry::FirstContact {
+        if let LedgerEntry::FirstContact(crate::compliance::FirstContact {
             channel,
             address,
             at,
             ..
-        } = e
+        }) = e
         {
             let records: Vec<ConsentRecord> = ledger
                 .iter()
