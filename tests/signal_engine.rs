@@ -388,58 +388,12 @@ async fn a_signal_account_in_the_config_syncs_through_the_binary() {
         // Keep the peer's control channel open while the binary runs.
         tokio::time::sleep(Duration::from_secs(30)).await;
     });
-    let mut cmd = p.cmd();
-    cmd.args(["daemon"]);
-    let mut daemon = cmd
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    // Probe only once the daemon owns the profile: a `list` on a profile without a store
-    // creates it, briefly holding the lock the daemon needs.
-    let mut err = daemon.stderr.take().unwrap();
-    let (announced, err) = tokio::task::spawn_blocking(move || {
-        let mut buf = [0u8; 256];
-        let n = std::io::Read::read(&mut err, &mut buf).unwrap_or(0);
-        // The pipe stays open: the daemon still writes to it when it stops.
-        (String::from_utf8_lossy(&buf[..n]).into_owned(), err)
-    })
-    .await
-    .unwrap();
-    assert!(announced.contains("daemon running"), "{announced}");
-    // Read beside the running daemon until the message is there (no fixed sleep: a
-    // slow machine only takes longer).
-    let probe = support::Profile {
-        dir: tempfile::tempdir().unwrap(),
-        config: p.config.clone(),
-        data: p.data.clone(),
-    };
-    let list = tokio::task::spawn_blocking(move || {
-        let mut last = String::new();
-        for _ in 0..600 {
-            let out = probe.run(&["list"]);
-            last = support::stdout(&out);
-            if last.contains("Guten Tag, Termin morgen?") {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        last
-    })
-    .await
-    .unwrap();
-    let _ = std::process::Command::new("kill")
-        .arg("-TERM")
-        .arg(daemon.id().to_string())
-        .status();
-    let status = tokio::task::spawn_blocking(move || {
-        let status = daemon.wait().unwrap();
-        drop(err);
-        status
-    })
-    .await
-    .unwrap();
-    assert!(status.success(), "daemon exit: {status}");
+    // Probe only once the daemon owns the profile (Daemon::start waits for that): a
+    // `list` on a profile without a store creates it, briefly holding the lock the
+    // daemon needs. Then read beside it until the message is there (no fixed sleep).
+    let d = Daemon::start(&p).await;
+    let list = poll_cli(&p, &["list"], "Guten Tag, Termin morgen?").await;
+    d.stop().await;
     assert!(list.contains("Anna Kundin"), "{list}");
     assert!(list.contains("Guten Tag, Termin morgen?"), "{list}");
     let accounts = support::stdout(&p.run(&["account", "list"]));
