@@ -13,7 +13,7 @@ use serde::Serialize;
 use crate::app::{App, AppConfig};
 use crate::config::{Config, Paths};
 use crate::domain::{Conversation, Delivery, Message, Timestamp, sanitize_for_terminal};
-use crate::engine::{Engine, EngineHandle, EngineOptions, Notification};
+use crate::engine::{Engine, EngineHandle, EngineOptions};
 use crate::error::UsageError;
 use crate::profile::{self, OpenProfile};
 use crate::store::{SharedStore, StoreRead};
@@ -54,11 +54,19 @@ pub enum Command {
     /// Validate configuration
     #[command(subcommand)]
     Config(ConfigCommand),
-    /// Fetch what is new from every account, then exit
+    /// Fetch what is new from every account, send what is due, then exit
+    ///
+    /// Waits for what it sends (the first-contact notice to a new customer, messages an
+    /// earlier run left unsent) until the network answered or --timeout passed.
+    /// Exit code 0: everything went out; 1: a message was not sent; 3: a message is
+    /// still waiting for the network's answer (it is sent again at the next start).
     Sync {
         /// Required: sync once and exit (use `tresen daemon` to keep syncing)
         #[arg(long)]
         once: bool,
+        /// Seconds to wait, after catching up, for the network to take what was sent
+        #[arg(long, default_value_t = 30)]
+        timeout: u64,
     },
     /// Keep syncing in the background without a terminal, until SIGTERM or SIGINT
     Daemon,
@@ -85,7 +93,10 @@ pub enum Command {
     /// Send a message (for scripts); waits until the network accepted it
     ///
     /// With --attach, each file goes as its own message; the text (if any) is the
-    /// caption of the first.
+    /// caption of the first. Waits also for what goes out with it (a first-contact
+    /// notice still owed, messages an earlier run left unsent). Exit code 0: sent;
+    /// 1: not sent; 2: refused (no consent, bad input); 3: no answer from the network
+    /// within --timeout (sent again at the next start).
     Send {
         /// Conversation, as for `show`
         conversation: String,
@@ -371,17 +382,22 @@ pub enum ConfigCommand {
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
+        // Rendered in memory first: the generators panic on a failed write.
         Some(Command::Completions { shell }) => {
             let mut cmd = Cli::command();
-            clap_complete::generate(shell, &mut cmd, "tresen", &mut std::io::stdout());
+            let mut buf = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "tresen", &mut buf);
+            std::io::stdout().lock().write_all(&buf)?;
             return Ok(ExitCode::SUCCESS);
         }
         Some(Command::Man) => {
-            clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?;
+            let mut buf = Vec::new();
+            clap_mangen::Man::new(Cli::command()).render(&mut buf)?;
+            std::io::stdout().lock().write_all(&buf)?;
             return Ok(ExitCode::SUCCESS);
         }
         Some(Command::Config(ConfigCommand::Default)) => {
-            print!("{}", crate::config::DEFAULT_TOML);
+            crate::out!("{}", crate::config::DEFAULT_TOML);
             return Ok(ExitCode::SUCCESS);
         }
         Some(Command::Config(ConfigCommand::Check { path })) => {
@@ -389,11 +405,11 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             let config = Config::load(file.as_deref())?;
             let paths = Paths::resolve(file.clone(), &config);
             match &file {
-                Some(f) => println!("{}: OK", f.display()),
-                None => println!("no config file; using the built-in defaults: OK"),
+                Some(f) => crate::outln!("{}: OK", f.display()),
+                None => crate::outln!("no config file; using the built-in defaults: OK"),
             }
-            println!("data directory: {}", paths.data_dir.display());
-            println!("accounts: {}", config.accounts.len());
+            crate::outln!("data directory: {}", paths.data_dir.display());
+            crate::outln!("accounts: {}", config.accounts.len());
             return Ok(ExitCode::SUCCESS);
         }
         _ => {}
@@ -443,7 +459,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             let profile = profile::open_read_only(&config, paths, &prompt)?;
             show(&profile.store, &conversation, json, limit)
         }
-        Some(Command::Sync { once }) => {
+        Some(Command::Sync { once, timeout }) => {
             if !once {
                 return Err(UsageError(
                     "`tresen sync` needs --once; to keep syncing run `tresen daemon`".into(),
@@ -452,7 +468,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             }
             let profile = profile::open(&config, paths, &prompt)?;
             let connectors = profile::connectors(&config, &profile)?;
-            sync_once(profile, connectors)
+            sync_once(profile, connectors, timeout)
         }
         Some(Command::Daemon) => {
             let profile = profile::open(&config, paths, &prompt)?;
@@ -568,8 +584,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 staff: staff.clone(),
             }])?;
             match staff {
-                Some(who) => println!("{} → {}", safe(&c.title), safe(&who)),
-                None => println!("{}: nobody assigned", safe(&c.title)),
+                Some(who) => crate::outln!("{} → {}", safe(&c.title), safe(&who)),
+                None => crate::outln!("{}: nobody assigned", safe(&c.title)),
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -688,6 +704,8 @@ fn run_tui(
 struct JsonContact<'a> {
     identity: &'a str,
     name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    phone: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -723,6 +741,7 @@ impl<'a> From<&'a Conversation> for JsonConversation<'a> {
             contact: c.contact.as_ref().map(|ct| JsonContact {
                 identity: &ct.identity,
                 name: &ct.display_name,
+                phone: ct.phone.as_deref(),
             }),
             state: c.state.name(),
             snoozed_until: match c.state {
@@ -755,8 +774,16 @@ struct JsonMessage<'a> {
     sent_at: String,
     received_at: String,
     delivery: &'a str,
-    /// Why sending failed (only for `failed`).
+    /// Why sending failed (for `failed` and `unclear`).
     failure: Option<&'a str>,
+    reactions: Vec<JsonReaction<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonReaction<'a> {
+    key: &'a str,
+    sender: &'a str,
+    outbound: bool,
 }
 
 /// The network's media address is left out on purpose: for encrypted rooms it holds
@@ -795,7 +822,19 @@ impl<'a> From<&'a Message> for JsonMessage<'a> {
             sent_at: m.sent_at.rfc3339(),
             received_at: m.received_at.rfc3339(),
             delivery: m.delivery.as_str(),
-            failure: m.failure.as_deref(),
+            failure: m
+                .failure
+                .as_deref()
+                .map(|f| crate::domain::failure_text(f, false)),
+            reactions: m
+                .reactions
+                .iter()
+                .map(|r| JsonReaction {
+                    key: &r.key,
+                    sender: &r.sender,
+                    outbound: r.outbound,
+                })
+                .collect(),
         }
     }
 }
@@ -822,8 +861,7 @@ fn list(store: &dyn StoreRead, json: bool, all: bool) -> Result<ExitCode> {
             "version": 1,
             "conversations": convs.iter().map(JsonConversation::from).collect::<Vec<_>>(),
         });
-        serde_json::to_writer_pretty(&mut out, &v)?;
-        writeln!(out)?;
+        crate::out::json_to(&mut out, &v)?;
     } else {
         writeln!(
             out,
@@ -870,8 +908,7 @@ fn show(store: &dyn StoreRead, key: &str, json: bool, limit: usize) -> Result<Ex
             "conversation": JsonConversation::from(&c),
             "messages": messages.iter().map(JsonMessage::from).collect::<Vec<_>>(),
         });
-        serde_json::to_writer_pretty(&mut out, &v)?;
-        writeln!(out)?;
+        crate::out::json_to(&mut out, &v)?;
         return Ok(ExitCode::SUCCESS);
     }
     writeln!(
@@ -900,8 +937,20 @@ fn show(store: &dyn StoreRead, key: &str, json: bool, limit: usize) -> Result<Ex
             "{when}  {who}: {}",
             sanitize_for_terminal(m.display_body(), true)
         )?;
-        if let (Delivery::Failed, Some(why)) = (m.delivery, &m.failure) {
-            writeln!(out, "{:16}  (not sent: {})", "", safe(why))?;
+        match (m.delivery, &m.failure) {
+            (Delivery::Failed, Some(why)) => writeln!(
+                out,
+                "{:16}  (not sent: {})",
+                "",
+                safe(crate::domain::failure_text(why, false))
+            )?,
+            (Delivery::Unclear, Some(why)) => writeln!(
+                out,
+                "{:16}  ({})",
+                "",
+                safe(crate::domain::failure_text(why, false))
+            )?,
+            _ => {}
         }
         for (i, a) in m.attachments.iter().enumerate() {
             writeln!(
@@ -987,9 +1036,10 @@ pub(crate) struct OpenProfile2 {
 fn sync_once(
     profile: OpenProfile,
     connectors: Vec<Box<dyn crate::connector::Connector>>,
+    timeout: u64,
 ) -> Result<ExitCode> {
     if connectors.is_empty() {
-        println!("nothing to sync: no accounts configured");
+        crate::outln!("nothing to sync: no accounts configured");
         return Ok(ExitCode::SUCCESS);
     }
     let before = profile.store.stats()?;
@@ -1000,6 +1050,7 @@ fn sync_once(
             connectors,
             EngineOptions {
                 exit_when_caught_up: true,
+                settle: Duration::from_secs(timeout),
             },
             "tresen sync".into(),
         )?;
@@ -1012,12 +1063,72 @@ fn sync_once(
                 eprintln!("{account}: {reason}");
             }
         }
-        println!(
+        crate::outln!(
             "synced: {} new messages, {} conversations in total",
             after.messages.saturating_sub(before.messages),
             after.conversations
         );
-        Ok(ExitCode::SUCCESS)
+        report_sends(&handle, timeout, None)
+    })
+}
+
+/// What became of the messages this run handed to the networks: a line for each one
+/// that did not go out, and the exit code (0 all sent, 1 one failed, 3 one pending).
+/// `quiet` is a message the caller reports itself.
+fn report_sends(
+    handle: &EngineHandle,
+    timeout: u64,
+    quiet: Option<&[crate::domain::MessageId]>,
+) -> Result<ExitCode> {
+    let log = handle.sends();
+    let store = handle.store();
+    let (mut sent, mut failed, mut pending) = (0, 0, 0);
+    for id in &log.handed {
+        let Some(m) = store.read(|s| s.message(*id))? else {
+            continue;
+        };
+        let title = store
+            .read(|s| s.conversation(m.conversation))?
+            .map(|c| safe(&c.title))
+            .unwrap_or_default();
+        let what = if m.sender == crate::engine::AUTOMATIC {
+            "the automatic first-contact notice"
+        } else {
+            "message"
+        };
+        let mine = quiet.is_some_and(|q| q.contains(id));
+        match m.delivery {
+            d if d.is_sent() => sent += 1,
+            Delivery::Pending => {
+                pending += 1;
+                if !mine {
+                    eprintln!(
+                        "{what} {} to {title}: no answer from the network within {timeout} s; it stays pending and is sent again at the next start",
+                        id.0
+                    );
+                }
+            }
+            _ => {
+                failed += 1;
+                if !mine {
+                    let why = crate::domain::failure_text(
+                        m.failure.as_deref().unwrap_or("see the log"),
+                        false,
+                    );
+                    eprintln!("{what} {} to {title} was NOT sent: {}", id.0, safe(why));
+                }
+            }
+        }
+    }
+    if quiet.is_none() && sent > 0 {
+        crate::outln!("sent: {sent} messages");
+    }
+    Ok(if failed > 0 {
+        ExitCode::FAILURE
+    } else if pending > 0 {
+        ExitCode::from(3)
+    } else {
+        ExitCode::SUCCESS
     })
 }
 
@@ -1092,56 +1203,71 @@ fn send(
         let mut bus = handle.subscribe();
         let engine_task = tokio::spawn(engine.run());
         let staff = config.staff_name();
-        let id = handle
+        let id = match handle
             .send_with(conversation.id, text, files, staff.clone(), options)
-            .await?;
-        // A long text may have become several messages (the channel's limit; the
-        // footer in the last): wait for all of them.
-        let result = tokio::time::timeout(Duration::from_secs(timeout), async {
-            loop {
-                let parts: Vec<_> = handle
-                    .store()
-                    .lock()
-                    .messages(conversation.id, None, 1000)?
-                    .into_iter()
-                    .filter(|m| m.id.0 >= id.0 && m.direction == crate::domain::Direction::Outbound && m.sender == staff)
-                    .map(|m| (m.delivery, m.failure))
-                    .collect();
-                let failed = parts.iter().find(|(d, _)| *d == Delivery::Failed);
-                if let Some(f) = failed {
-                    return Ok::<(Delivery, Option<String>), anyhow::Error>(f.clone());
-                }
-                if !parts.is_empty() && parts.iter().all(|(d, _)| *d != Delivery::Pending) {
-                    if parts.len() > 1 {
-                        println!("sent as {} messages (the network's length limit)", parts.len());
-                    }
-                    return Ok(parts[parts.len() - 1].clone());
-                }
+            .await
+        {
+            Ok(id) => id,
+            Err(e) => {
+                handle.shutdown().await;
+                let _ = engine_task.await;
+                return Err(e.into());
+            }
+        };
+        // Everything handed over in this run: a long text cut into parts (the
+        // footer in the last), a notice owed before it, what an earlier run left.
+        let answered = tokio::time::timeout(Duration::from_secs(timeout), async {
+            while !handle.sends().in_flight.is_empty() {
                 match bus.recv().await {
-                    Ok(Notification::Message(m)) if m != id => {}
                     Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
-                    Err(_) => return Err(anyhow!("engine stopped")),
+                    Err(_) => break,
                 }
             }
         })
-        .await;
+        .await
+        .is_ok();
         handle.shutdown().await;
         let _ = engine_task.await;
-        match result {
-            Ok(Ok((Delivery::Failed, why))) => Err(anyhow!(
-                "message {} was NOT sent (kept as failed): {}",
-                id.0,
-                safe(why.as_deref().unwrap_or("see the log"))
-            )),
-            Ok(Ok((d, _))) => {
-                println!("message {} {}", id.0, d.as_str());
-                Ok(ExitCode::SUCCESS)
-            }
-            Ok(Err(e)) => Err(e),
-            Err(_) => Err(anyhow!(
-                "no answer from the network within {timeout} s; message {} stays pending and is retried by the next sync",
-                id.0
-            )),
+        let store = handle.store();
+        let ours: Vec<crate::domain::Message> = store
+            .read(|s| s.messages(conversation.id, None, 1000))?
+            .into_iter()
+            .filter(|m| {
+                m.id.0 >= id.0
+                    && m.direction == crate::domain::Direction::Outbound
+                    && m.sender == staff
+                    && handle.sends().handed.contains(&m.id)
+            })
+            .collect();
+        let others = report_sends(
+            &handle,
+            timeout,
+            Some(&ours.iter().map(|m| m.id).collect::<Vec<_>>()),
+        )?;
+        if let Some(m) = ours
+            .iter()
+            .find(|m| matches!(m.delivery, Delivery::Failed | Delivery::Unclear))
+        {
+            let why = crate::domain::failure_text(m.failure.as_deref().unwrap_or("see the log"), false);
+            return Err(anyhow!(
+                "message {} was NOT sent (kept as {}): {}",
+                m.id.0,
+                m.delivery.as_str(),
+                safe(why)
+            ));
         }
+        if !answered || ours.iter().any(|m| m.delivery == Delivery::Pending) {
+            eprintln!(
+                "no answer from the network within {timeout} s; message {} stays pending and is sent again at the next start",
+                id.0
+            );
+            return Ok(ExitCode::from(3));
+        }
+        if ours.len() > 1 {
+            crate::outln!("sent as {} messages (the network's length limit)", ours.len());
+        }
+        let last = ours.last().map_or(Delivery::Sent, |m| m.delivery);
+        crate::outln!("message {} {}", id.0, last.as_str());
+        Ok(others)
     })
 }

@@ -194,11 +194,14 @@ fn add_matrix(
     let rt = crate::cli::runtime()?;
     match rt.block_on(m.login(homeserver, user, password)) {
         Ok(info) => {
-            println!(
+            crate::outln!(
                 "account `{}`: logged in as {} on {} (device {})",
-                account.id, info.user_id, info.homeserver, info.device_id
+                account.id,
+                info.user_id,
+                info.homeserver,
+                info.device_id
             );
-            println!("start `tresen` or `tresen daemon` to sync");
+            crate::outln!("start `tresen` or `tresen daemon` to sync");
             Ok(ExitCode::SUCCESS)
         }
         Err(
@@ -220,8 +223,8 @@ fn recovery_key(profile: &OpenProfile, account: &AccountConfig, reset: bool) -> 
     let rt = crate::cli::runtime()?;
     match rt.block_on(m.enable_recovery(reset)) {
         Ok(key) => {
-            println!("Recovery key for account `{}`:\n\n    {key}\n", account.id);
-            println!(
+            crate::outln!("Recovery key for account `{}`:\n\n    {key}\n", account.id);
+            crate::outln!(
                 "Write it down and keep it in the firm's safe. With it, a reinstalled office PC\n\
                  reads the encrypted history again (`tresen account recover`); anyone holding it\n\
                  can do the same. tresen keeps no copy and cannot show it again."
@@ -256,11 +259,11 @@ fn recover(profile: &OpenProfile, account: &AccountConfig, key: &str) -> Result<
     let rt = crate::cli::runtime()?;
     match rt.block_on(m.recover(key, &rooms)) {
         Ok(n) => {
-            println!(
+            crate::outln!(
                 "account `{}`: recovered; this device is verified and has the keys of {n} conversation(s).",
                 account.id
             );
-            println!(
+            crate::outln!(
                 "messages that could not be decrypted are decrypted on the next start of tresen or `tresen sync --once`"
             );
             Ok(ExitCode::SUCCESS)
@@ -346,11 +349,11 @@ pub fn list(
             "running_pid": profile.owner,
             "accounts": rows,
         });
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        crate::out::json(&v)?;
         return Ok(ExitCode::SUCCESS);
     }
     if rows.is_empty() {
-        println!("no accounts in the config (see docs/config.md)");
+        crate::outln!("no accounts in the config (see docs/config.md)");
     }
     for r in &rows {
         let number = config
@@ -370,7 +373,7 @@ pub fn list(
                 r.network, r.id
             ),
         };
-        println!("{:<20} {:<8} {status}", r.id, r.network);
+        crate::outln!("{:<20} {:<8} {status}", r.id, r.network);
         if let Some(h) = &r.health {
             use crate::domain::Health;
             let since = r.health_since.as_deref().unwrap_or("");
@@ -382,13 +385,13 @@ pub fn list(
                 }
                 Health::Offline(d) => format!("offline: {}", sanitize_for_terminal(d, false)),
             };
-            println!("{:<29} {word} (since {since})", "");
+            crate::outln!("{:<29} {word} (since {since})", "");
         }
     }
     match &profile.owner {
-        Some(pid) => println!("\nlive: tresen (PID {pid}) is running on this profile"),
+        Some(pid) => crate::outln!("\nlive: tresen (PID {pid}) is running on this profile"),
         None if rows.iter().any(|r| r.health.is_some()) => {
-            println!("\nlast known: no tresen is running on this profile right now")
+            crate::outln!("\nlast known: no tresen is running on this profile right now")
         }
         None => {}
     }
@@ -424,11 +427,11 @@ fn remove(config: &Config, profile: &OpenProfile, id: &str, yes: bool) -> Result
             let m = crate::profile::matrix_account(profile, &a.id);
             let rt = crate::cli::runtime()?;
             if rt.block_on(m.remove())? {
-                println!("account `{id}`: logged out and local session deleted");
+                crate::outln!("account `{id}`: logged out and local session deleted");
             } else {
-                println!("account `{id}` was not logged in; nothing to remove");
+                crate::outln!("account `{id}` was not logged in; nothing to remove");
             }
-            println!("(remove its [[accounts]] entry from the config to stop using it)");
+            crate::outln!("(remove its [[accounts]] entry from the config to stop using it)");
             Ok(ExitCode::SUCCESS)
         }
         _ => {

@@ -277,7 +277,7 @@ pub fn run_archive(
             let mut p = crate::profile::open(config, paths, prompt)?;
             let archive = p.archive.as_mut().context("no archive")?;
             archive.seal()?;
-            println!("sealed; the next record starts a new segment");
+            crate::outln!("sealed; the next record starts a new segment");
             Ok(ExitCode::SUCCESS)
         }
         ArchiveCommand::Export {
@@ -320,14 +320,14 @@ fn verify_cmd(
         eprintln!();
     }
     if json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        crate::out::json(&report)?;
     } else {
         for n in &report.notes {
-            println!("note: {n}");
+            crate::outln!("note: {n}");
         }
         match &report.problem {
             None => {
-                println!(
+                crate::outln!(
                     "archive intact: {} records ({} checked with content, {} destroyed by rule), {} segments ({} sealed){}, last record {} ({}) — {:.1} s",
                     report.records,
                     report.checked,
@@ -344,13 +344,13 @@ fn verify_cmd(
                     started.elapsed().as_secs_f64()
                 );
                 if report.anchors_checked == 0 {
-                    println!(
+                    crate::outln!(
                         "(a chain proves integrity only against a copy kept elsewhere: see `tresen archive anchor`)"
                     );
                 }
             }
             Some(p) => {
-                println!(
+                crate::outln!(
                     "ARCHIVE DAMAGED at record {} ({}): {}",
                     p.seq,
                     if p.segment.is_empty() {
@@ -360,7 +360,7 @@ fn verify_cmd(
                     },
                     p.message
                 );
-                println!("code: {}", p.code);
+                crate::outln!("code: {}", p.code);
             }
         }
     }
@@ -422,14 +422,14 @@ fn anchor(r: &Reader, out: &Path) -> Result<ExitCode> {
     };
     let path = out.join(format!("checkpoint-{:012}.json", cp.seq));
     crate::archive::manifest::write_checkpoint(&path, &cp, &signer)?;
-    println!(
+    crate::outln!(
         "anchored record {} ({}) in {}; {copied} new manifest(s) copied",
         cp.seq,
         &cp.hash[..16.min(cp.hash.len())],
         out.display()
     );
-    println!("archive public key: {}", cp.public_key);
-    println!(
+    crate::outln!("archive public key: {}", cp.public_key);
+    crate::outln!(
         "Keep this directory off this machine; check later with `tresen archive verify --anchors DIR`."
     );
     Ok(ExitCode::SUCCESS)
@@ -448,7 +448,7 @@ fn get(r: &Reader, seq: u64, raw: bool) -> Result<ExitCode> {
         return Err(UsageError(format!("the archive has no record {seq}")).into());
     };
     let Some(payload) = rec.payload else {
-        println!(
+        crate::outln!(
             "record {seq} ({}): its content was destroyed at the end of its retention period (see the tombstone)",
             rec.kind
         );
@@ -472,13 +472,13 @@ fn get(r: &Reader, seq: u64, raw: bool) -> Result<ExitCode> {
             }
         }
     }
-    let text = serde_json::to_string_pretty(&serde_json::json!({
+    // Exact (JSON escapes, nothing dropped) and safe for the terminal at once.
+    crate::out::json(&serde_json::json!({
         "seq": rec.seq,
         "archived_at": Timestamp(rec.ts).rfc3339(),
         "kind": rec.kind,
         "content": payload,
     }))?;
-    println!("{}", sanitize_for_terminal(&text, true));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -563,12 +563,14 @@ pub fn run_store(
     }
     replay.flush(&mut store)?;
     drop(lock);
-    println!(
+    crate::outln!(
         "store rebuilt from {} archive records: {} messages ({} records whose retention ended stay destroyed)",
-        replay.records, replay.messages, replay.shredded
+        replay.records,
+        replay.messages,
+        replay.shredded
     );
     for m in moved {
-        println!("old store kept as {}", m.display());
+        crate::outln!("old store kept as {}", m.display());
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -699,21 +701,25 @@ pub fn run_retention(
     match cmd {
         RetentionCommand::Rules => {
             for r in retention::RULES {
-                println!(
+                crate::outln!(
                     "{:<14} {:>2} J. ab {}  {} — {}",
-                    r.class, r.years, r.valid_from, r.title_de, r.legal_basis
+                    r.class,
+                    r.years,
+                    r.valid_from,
+                    r.title_de,
+                    r.legal_basis
                 );
             }
-            println!(
+            crate::outln!(
                 "{:<14} {:>2} J.                keine gesetzliche Pflicht (Löschkonzept, retention.no_statutory_years)",
                 retention::NO_STATUTORY,
                 config.retention.no_statutory_years
             );
-            println!("default class: {}", config.retention.default_class);
+            crate::outln!("default class: {}", config.retention.default_class);
             for (tag, class) in &tags {
-                println!("label {tag:<22} → {class}");
+                crate::outln!("label {tag:<22} → {class}");
             }
-            println!(
+            crate::outln!(
                 "Periods run to 31 December of the year the message was made in plus the years."
             );
             Ok(ExitCode::SUCCESS)
@@ -739,7 +745,7 @@ pub fn run_retention(
             let items = retention::plan(&facts.buckets, &facts.holds, &policy, on);
             let expired: Vec<_> = items.iter().filter(|i| i.decision == "expire").collect();
             if expired.is_empty() {
-                println!("nothing has reached the end of its retention period ({on})");
+                crate::outln!("nothing has reached the end of its retention period ({on})");
                 return Ok(ExitCode::SUCCESS);
             }
             print_plan(&items, &facts, on, false)?;
@@ -774,7 +780,7 @@ pub fn run_retention(
                 };
                 purged += destroy(archive, &mut p.store, &blobs, tomb)?;
             }
-            println!(
+            crate::outln!(
                 "destroyed {} expired part(s) ({purged} inbox messages removed); tombstones are in the archive. `tresen archive verify` still passes.",
                 expired.len()
             );
@@ -803,16 +809,18 @@ fn destroy(
 
 fn print_plan(items: &[retention::Item], facts: &Facts, on: NaiveDate, json: bool) -> Result<()> {
     if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&serde_json::json!({ "date": on, "items": items }))?
-        );
+        crate::out::json(&serde_json::json!({ "date": on, "items": items }))?;
         return Ok(());
     }
-    println!("retention as of {on}:");
-    println!(
+    crate::outln!("retention as of {on}:");
+    crate::outln!(
         "{:<8} {:<28} {:>4} {:<14} {:<10} {:>7}  decision",
-        "bucket", "conversation", "year", "class", "until", "records"
+        "bucket",
+        "conversation",
+        "year",
+        "class",
+        "until",
+        "records"
     );
     for i in items {
         let title = facts
@@ -834,7 +842,7 @@ fn print_plan(items: &[retention::Item], facts: &Facts, on: NaiveDate, json: boo
         } else {
             i.year.to_string()
         };
-        println!(
+        crate::outln!(
             "{:<8} {:<28} {:>4} {:<14} {:<10} {:>7}  {}",
             &i.bucket[..8.min(i.bucket.len())],
             title,
@@ -846,7 +854,7 @@ fn print_plan(items: &[retention::Item], facts: &Facts, on: NaiveDate, json: boo
         );
     }
     let n = |d: &str| items.iter().filter(|i| i.decision == d).count();
-    println!(
+    crate::outln!(
         "{} expire, {} held, {} kept",
         n("expire"),
         n("held"),
@@ -867,12 +875,12 @@ pub fn run_hold(
             let mut keys = r.keys()?;
             let facts = gather(&r.dir, &mut keys, &BTreeMap::new())?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&facts.holds)?);
+                crate::out::json(&facts.holds)?;
             } else if facts.holds.is_empty() {
-                println!("no holds");
+                crate::outln!("no holds");
             } else {
                 for h in &facts.holds {
-                    println!(
+                    crate::outln!(
                         "{} (set by {} on {}{})",
                         sanitize_for_terminal(&h.describe(), false),
                         sanitize_for_terminal(&h.by, false),
@@ -971,7 +979,7 @@ pub fn run_hold(
                     at: Timestamp::now(),
                 },
             }])?;
-            println!("hold {id} released");
+            crate::outln!("hold {id} released");
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -1008,25 +1016,41 @@ fn set_hold(
         scope: Scope::System,
         payload: Payload::Hold(hold),
     }])?;
-    println!("{}", sanitize_for_terminal(&text, false));
-    println!("release with `tresen hold release {id} --reason …`");
+    crate::outln!("{}", sanitize_for_terminal(&text, false));
+    crate::outln!("release with `tresen hold release {id} --reason …`");
     Ok(ExitCode::SUCCESS)
 }
 
 /// Conversations that belong to `contact`: its id, the customer's number or handle, or
 /// its exact name.
-fn contact_matches(c: &Collection, contact: &str) -> BTreeSet<(String, String)> {
+/// The conversations about a customer: `keys` are what the office typed and what the
+/// inbox knows of them (conversation id, number, handle, the network's id); records
+/// from before a peer's id changed (a Signal number → its account id) count too.
+fn contact_matches(c: &Collection, keys: &[String]) -> BTreeSet<(String, String)> {
+    let mut ids: BTreeSet<&str> = keys.iter().map(String::as_str).collect();
+    loop {
+        let before = ids.len();
+        for (_, from, to) in &c.renames {
+            if ids.contains(from.as_str()) || ids.contains(to.as_str()) {
+                ids.insert(from);
+                ids.insert(to);
+            }
+        }
+        if ids.len() == before {
+            break;
+        }
+    }
     let mut out = BTreeSet::new();
     for ((account, remote), conv) in &c.conversations {
-        if remote == contact
-            || conv.title == contact
-            || conv.contact.as_ref().is_some_and(|x| x.identity == contact)
-        {
+        let person = conv.contact.as_ref().is_some_and(|x| {
+            ids.contains(x.identity.as_str()) || x.phone.as_deref().is_some_and(|p| ids.contains(p))
+        });
+        if ids.contains(remote.as_str()) || keys.contains(&conv.title) || person {
             out.insert((account.clone(), remote.clone()));
         }
     }
     for r in &c.rows {
-        if r.conversation == contact {
+        if ids.contains(r.conversation.as_str()) {
             out.insert((r.account.clone(), r.conversation.clone()));
         }
     }
@@ -1049,7 +1073,17 @@ pub fn run_dsar(
     let contact = match &cmd {
         DsarCommand::Export { contact, .. } | DsarCommand::Erase { contact, .. } => contact.clone(),
     };
-    let convs = contact_matches(&all, &contact);
+    // What the office typed, and what the inbox resolves it to (a conversation id from
+    // `tresen list`, a number shown beside a network id).
+    let mut keys = vec![contact.clone()];
+    if let Some(c) = p.store.find_conversation(&contact)? {
+        keys.push(c.remote_id.clone());
+        if let Some(ct) = &c.contact {
+            keys.push(ct.identity.clone());
+            keys.extend(ct.phone.clone());
+        }
+    }
+    let convs = contact_matches(&all, &keys);
     if convs.is_empty() {
         return Err(UsageError(format!(
             "the archive holds nothing about `{contact}` (give the number, handle or conversation id)"
@@ -1167,7 +1201,7 @@ pub fn run_dsar(
                     at: Timestamp::now(),
                 },
             }])?;
-            println!(
+            crate::outln!(
                 "{}: {} messages, {} files written to {} (answer due {due}, Art. 12(3) GDPR)",
                 sanitize_for_terminal(&contact, false),
                 rows.len(),
@@ -1175,7 +1209,7 @@ pub fn run_dsar(
                 out.display()
             );
             if group {
-                println!(
+                crate::outln!(
                     "Group chats included: check other people's messages before handing it over (Art. 15(4) GDPR)."
                 );
             }
@@ -1211,14 +1245,17 @@ pub fn run_dsar(
                     keeps(i)
                 }
             });
-            println!(
+            crate::outln!(
                 "Erasure request for {}:",
                 sanitize_for_terminal(&contact, false)
             );
             for i in &erase {
-                println!(
+                crate::outln!(
                     "  erase    {} {} ({} records, class {})",
-                    i.conversation, i.year, i.records, i.class
+                    i.conversation,
+                    i.year,
+                    i.records,
+                    i.class
                 );
             }
             for i in &restrict {
@@ -1227,7 +1264,7 @@ pub fn run_dsar(
                 } else {
                     format!("hold: {}", i.holds.join("; "))
                 };
-                println!(
+                crate::outln!(
                     "  restrict {} {} ({} records): {}",
                     i.conversation,
                     i.year,
@@ -1321,7 +1358,7 @@ pub fn run_dsar(
                 )])?;
             }
             report.push_str("- Einwilligungen zur Kontaktaufnahme über Messenger: widerrufen\n");
-            println!("\n{}", sanitize_for_terminal(&report, true));
+            crate::outln!("\n{}", sanitize_for_terminal(&report, true));
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -1604,13 +1641,13 @@ fn auditor_export(
             at: Timestamp::now(),
         },
     }])?;
-    println!(
+    crate::outln!(
         "{n} messages and {} files from {from} to {to} ({}) written to {}",
         files.len(),
         classes.iter().cloned().collect::<Vec<_>>().join(", "),
         out.display()
     );
-    println!(
+    crate::outln!(
         "index.xml follows the Beschreibungsstandard (DTD gdpdu-01-08-2002); manifest.sha256 lists every file's hash."
     );
     Ok(ExitCode::SUCCESS)

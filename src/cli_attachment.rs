@@ -36,7 +36,7 @@ pub fn run(config: &Config, profile: OpenProfile, cmd: AttachmentCommand) -> Res
             }
             std::fs::write(&target, &bytes)
                 .with_context(|| format!("cannot write {}", target.display()))?;
-            println!(
+            crate::outln!(
                 "saved {} ({} bytes) to {}",
                 sanitize_for_terminal(&meta.name, false),
                 bytes.len(),
@@ -53,7 +53,7 @@ pub fn run(config: &Config, profile: OpenProfile, cmd: AttachmentCommand) -> Res
             let path = attachment_io::open_copy(&meta.name, &bytes)
                 .context("cannot write the copy for the viewer")?;
             attachment_io::open_with_desktop(&path).map_err(UsageError)?;
-            println!("opened {}", path.display());
+            crate::outln!("opened {}", path.display());
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -155,7 +155,7 @@ pub fn run_footer(config: &Config, cmd: FooterCommand) -> Result<ExitCode> {
     };
     match (text, network) {
         (None, _) => {
-            println!("{}", if compact { &f.compact } else { &f.full });
+            crate::outln!("{}", if compact { &f.compact } else { &f.full });
             eprintln!("footer version {}", f.version);
         }
         (Some(text), network) => {
@@ -164,7 +164,7 @@ pub fn run_footer(config: &Config, cmd: FooterCommand) -> Result<ExitCode> {
             let parts =
                 footer::compose(&text, Some(&f), channel).map_err(|e| UsageError(e.to_string()))?;
             for (i, p) in parts.iter().enumerate() {
-                println!(
+                crate::outln!(
                     "── message {}/{} ({} of {} {}) ──",
                     i + 1,
                     parts.len(),
@@ -172,7 +172,7 @@ pub fn run_footer(config: &Config, cmd: FooterCommand) -> Result<ExitCode> {
                     budget.limit(),
                     budget.unit()
                 );
-                println!("{}", sanitize_for_terminal(p, true));
+                crate::outln!("{}", sanitize_for_terminal(p, true));
             }
         }
     }
@@ -209,11 +209,11 @@ pub fn run_consent(
                 })
                 .collect();
             if json {
-                println!("{}", serde_json::to_string_pretty(&records)?);
+                crate::out::json(&records)?;
                 return Ok(ExitCode::SUCCESS);
             }
             let safe = |s: &str| sanitize_for_terminal(s, false).into_owned();
-            println!(
+            crate::outln!(
                 "{} ({} {})",
                 safe(&conv.title),
                 channel.as_str(),
@@ -225,14 +225,14 @@ pub fn run_consent(
                     ConsentState::Granted { at, .. } => format!("granted {}", day(at)),
                     ConsentState::Withdrawn { at } => format!("WITHDRAWN {}", day(at)),
                 };
-                println!("  {:<18} {state}", purpose.as_str());
+                crate::outln!("  {:<18} {state}", purpose.as_str());
             }
             if records.is_empty() {
-                println!("no consent records");
+                crate::outln!("no consent records");
             }
             for r in &records {
-                println!();
-                println!(
+                crate::outln!();
+                crate::outln!(
                     "{} {} {} by {}{}",
                     day(r.at),
                     match r.action {
@@ -252,14 +252,14 @@ pub fn run_consent(
                     }
                 );
                 if let Some(e) = &r.evidence {
-                    println!("  evidence: {}", safe(e));
+                    crate::outln!("  evidence: {}", safe(e));
                     if let Some(text) = evidence_text(&p.store, e)? {
-                        println!("  the customer wrote: \"{}\"", safe(&text));
+                        crate::outln!("  the customer wrote: \"{}\"", safe(&text));
                     }
                 }
                 let matches =
                     crate::compliance::sha256_hex(r.wording.as_bytes()) == r.wording_sha256;
-                println!(
+                crate::outln!(
                     "  wording {} (SHA-256 {}{}):",
                     r.wording_version,
                     &r.wording_sha256,
@@ -270,7 +270,7 @@ pub fn run_consent(
                     }
                 );
                 for line in r.wording.lines() {
-                    println!("  │ {}", safe(line));
+                    crate::outln!("  │ {}", safe(line));
                 }
             }
             Ok(ExitCode::SUCCESS)
@@ -366,7 +366,7 @@ fn record(
     } = p;
     let shared = crate::store::SharedStore::new(Box::new(store));
     crate::engine::record_consent(archive.as_mut(), &shared, r.clone())?;
-    println!(
+    crate::outln!(
         "{} {} for {} ({}); recorded in the archive",
         match action {
             Action::Grant => "consent granted:",
@@ -405,7 +405,7 @@ pub fn run_staff(config: &Config, cmd: StaffCommand) -> Result<ExitCode> {
     for line in
         crate::compliance::staff::what_is_stored(&name, &config.staff, &config.monitoring, de)
     {
-        println!("{}", sanitize_for_terminal(&line, false));
+        crate::outln!("{}", sanitize_for_terminal(&line, false));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -468,7 +468,7 @@ pub fn run_check(
             warnings,
             findings,
         };
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        crate::out::json(&report)?;
     } else {
         for f in &findings {
             let mark = match f.level {
@@ -476,15 +476,16 @@ pub fn run_check(
                 Level::Warning => "WARNING ",
                 Level::Required => "MISSING ",
             };
-            println!(
+            crate::outln!(
                 "{mark} {:<18} {}",
                 f.id,
                 sanitize_for_terminal(&f.message, false)
             );
         }
-        println!(
+        crate::outln!(
             "{} required item(s) missing, {} warning(s)",
-            required_missing, warnings
+            required_missing,
+            warnings
         );
     }
     Ok(if required_missing > 0 {

@@ -75,7 +75,7 @@ pub fn run(
         std::fs::write(&path, &text).with_context(|| format!("cannot write {}", path.display()))?;
         eprintln!("Version {number} written to {}", path.display());
     } else {
-        print!("{text}");
+        crate::out!("{text}");
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -53,30 +53,30 @@ async fn link_steps(conn: &Connection, number: &str, args: &LinkArgs) -> Result<
         .iter()
         .any(|a| a == number)
     {
-        println!("{number} is already set up in signal-cli; nothing to link.");
-        println!("Start tresen (or `tresen daemon`) to receive its chats.");
+        crate::outln!("{number} is already set up in signal-cli; nothing to link.");
+        crate::outln!("Start tresen (or `tresen daemon`) to receive its chats.");
         return Ok(());
     }
     let uri = onboarding::start_link(&conn.client).await?;
-    println!(
+    crate::outln!(
         "On the business phone ({number}): Signal → Settings → Linked devices → \"+\", then scan:\n"
     );
-    println!("{}", qr(&uri, args.light_terminal)?);
-    println!("The same link as text (for a QR generator): {uri}\n");
+    crate::outln!("{}", qr(&uri, args.light_terminal)?);
+    crate::outln!("The same link as text (for a QR generator): {uri}\n");
     eprintln!("Waiting for the phone to confirm… (Ctrl-C cancels)");
     let linked = onboarding::finish_link(&conn.client, &uri, &args.device_name).await?;
-    println!(
+    crate::outln!(
         "Linked: tresen is now the device \"{}\" of {linked}.",
         args.device_name
     );
     if linked != number {
-        println!(
+        crate::outln!(
             "Note: the config says number = \"{number}\", but the phone that scanned is {linked}.\n\
              Set number = \"{linked}\" in the config if that phone is the business phone;\n\
              otherwise remove the link on that phone (Linked devices) and scan with the right one."
         );
     }
-    println!(
+    crate::outln!(
         "Chats arrive from now on (Signal gives a new device no history). Start tresen or `tresen daemon`."
     );
     Ok(())
@@ -120,13 +120,13 @@ pub fn register(
         outcome
     })?;
     match data_dir {
-        Some(d) => println!(
+        Some(d) => crate::outln!(
             "signal-cli keeps the number's only keys in {}: back that directory up now and after\n\
              every change (docs/signal.md). Without it the number must be registered again and\n\
              customers see a new safety number.",
             d.display()
         ),
-        None => println!(
+        None => crate::outln!(
             "The signal-cli daemon you run keeps the number's only keys in its data dir: back it up (docs/signal.md)."
         ),
     }
@@ -139,7 +139,7 @@ async fn register_steps(conn: &Connection, number: &str, args: RegisterArgs) -> 
         .iter()
         .any(|a| a == number)
     {
-        println!("{number} is already registered in signal-cli; nothing to do.");
+        crate::outln!("{number} is already registered in signal-cli; nothing to do.");
         return Ok(());
     }
     let mut captcha = args.captcha.clone();
@@ -175,9 +175,9 @@ async fn register_steps(conn: &Connection, number: &str, args: RegisterArgs) -> 
         }
     }
     if args.voice {
-        println!("Signal is calling {number} and reads out a six-digit code.");
+        crate::outln!("Signal is calling {number} and reads out a six-digit code.");
     } else {
-        println!("Signal has sent a six-digit code by SMS to {number}.");
+        crate::outln!("Signal has sent a six-digit code by SMS to {number}.");
     }
     let mut code = args.code.clone();
     let mut pin = args.pin.clone();
@@ -203,7 +203,9 @@ async fn register_steps(conn: &Connection, number: &str, args: RegisterArgs) -> 
             Err(e) => return Err(e.into()),
         }
     }
-    println!("Registered: {number} is now tresen's Signal number (tresen is its primary device).");
+    crate::outln!(
+        "Registered: {number} is now tresen's Signal number (tresen is its primary device)."
+    );
     Ok(())
 }
 
@@ -272,12 +274,12 @@ pub fn groups(
         return print_json(account, "groups", rows);
     }
     if rows.is_empty() {
-        println!("{} is in no Signal group.", account.id);
+        crate::outln!("{} is in no Signal group.", account.id);
         return Ok(ExitCode::SUCCESS);
     }
-    println!("{:<10} {:>7}  {:<30} id", "inbox", "members", "group");
+    crate::outln!("{:<10} {:>7}  {:<30} id", "inbox", "members", "group");
     for r in &rows {
-        println!(
+        crate::outln!(
             "{:<10} {:>7}  {:<30} {}",
             if r["business"] == true {
                 "business"
@@ -289,7 +291,7 @@ pub fn groups(
             sanitize_for_terminal(r["id"].as_str().unwrap_or_default(), false),
         );
     }
-    println!(
+    crate::outln!(
         "\nOnly groups marked business reach the inbox. A message from another group is offered\n\
          in the TUI as an invite (I); or put the group's id into the config:\n\n\
          [[accounts]]\nid = \"{}\"\n…\ngroups = [\"<id>\"]",
@@ -339,11 +341,11 @@ pub fn contacts(
         return print_json(account, "contacts", rows);
     }
     if rows.is_empty() {
-        println!("signal-cli knows no contacts for {} yet.", account.id);
+        crate::outln!("signal-cli knows no contacts for {} yet.", account.id);
     }
     for r in &rows {
         let number = r["number"].as_str().unwrap_or("(number hidden)");
-        println!(
+        crate::outln!(
             "{:<18} {}{}",
             sanitize_for_terminal(number, false),
             sanitize_for_terminal(r["name"].as_str().unwrap_or_default(), false),
@@ -361,7 +363,7 @@ pub fn contacts(
 fn print_json(account: &AccountConfig, key: &str, rows: Vec<Value>) -> Result<ExitCode> {
     let mut v = json!({"version": 1, "account": account.id});
     v[key] = Value::Array(rows);
-    println!("{}", serde_json::to_string_pretty(&v)?);
+    crate::out::json(&v)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -383,7 +385,7 @@ pub fn forget_group(
                 account: id,
                 position,
             }])?;
-            println!(
+            crate::outln!(
                 "group {} is no longer business for {}: its new messages are not stored (what is stored stays)",
                 sanitize_for_terminal(group, false),
                 account.id

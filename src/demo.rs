@@ -276,6 +276,7 @@ pub fn seed_ops(conversations: usize, now: Timestamp) -> Vec<Op> {
             contact: Some(Contact {
                 identity,
                 display_name: name.clone(),
+                phone: None,
             }),
         }));
         // Older conversations lie further back; the first few are from the last hours.
@@ -307,6 +308,7 @@ pub fn seed_ops(conversations: usize, now: Timestamp) -> Vec<Op> {
                     sent_at: Timestamp(t),
                     received_at: Timestamp(t + 800),
                     raw: None,
+                    history: false,
                 }));
                 id
             };
@@ -427,6 +429,7 @@ pub fn connectors(now: Timestamp) -> Vec<Box<dyn Connector>> {
         sent_at: now,
         received_at: now,
         raw: None,
+        history: false,
     };
     let matrix = FakeConnector::new(AccountId(MATRIX_ACCOUNT.into()))
         .with_script(vec![
@@ -441,6 +444,7 @@ pub fn connectors(now: Timestamp) -> Vec<Box<dyn Connector>> {
                 contact: Some(Contact {
                     identity: "+49 157 3141592".into(),
                     display_name: "Familie Aydın".into(),
+                    phone: None,
                 }),
             })),
             ScriptStep::Emit(ConnectorEvent::Message(IncomingMessage {
@@ -474,6 +478,7 @@ pub fn scripted_account(account: &str, now: Timestamp) -> Box<dyn Connector> {
             contact: Some(Contact {
                 identity: "+49 170 5550123".into(),
                 display_name: "Erika Mustermann".into(),
+                phone: None,
             }),
         },
     ))];
@@ -496,6 +501,7 @@ pub fn scripted_account(account: &str, now: Timestamp) -> Box<dyn Connector> {
             sent_at: Timestamp(now.0 - 60_000 + i as i64 * 1000),
             received_at: now,
             raw: None,
+            history: false,
         })));
     }
     Box::new(

@@ -118,16 +118,8 @@ pub fn open_read_only(
             owner: None,
         });
     }
-    // Who owns it is only information here; a daemon starting in this very instant
-    // fails with a clear "in use" and can be started again.
-    let owner = match ProfileLock::acquire(&paths.data_dir) {
-        Ok(lock) => {
-            drop(lock);
-            None
-        }
-        Err(LockError::InUse { pid, .. }) => Some(pid),
-        Err(e) => return Err(e.into()),
-    };
+    // Who owns it is only information here, read without taking the lock.
+    let owner = ProfileLock::holder(&paths.data_dir)?;
     let (key, _) = secrets::master_key(&secrets::Request {
         config: &config.secrets,
         data_dir: &paths.data_dir,

@@ -26,6 +26,7 @@ fn conv(id: i64, title: &str, channel: Channel, unread: u32, state: TriageState)
         contact: Some(Contact {
             identity: format!("+49 170 000{id}"),
             display_name: title.into(),
+            phone: None,
         }),
         state,
         labels: if id == 2 {

@@ -71,6 +71,7 @@ impl Connector for Stream {
                     sent_at: Timestamp(1_760_000_000_000 + i as i64),
                     received_at: Timestamp::now(),
                     raw: Some(format!("{{\"n\":{i}}}")),
+                    history: false,
                 };
                 if !sink.emit(ConnectorEvent::Message(m)).await {
                     return Ok(());

@@ -24,6 +24,7 @@ fn upsert(remote: &str) -> ConnectorEvent {
         contact: Some(Contact {
             identity: "@kunde".into(),
             display_name: "Kunde".into(),
+            phone: None,
         }),
         security: Default::default(),
     })
@@ -42,6 +43,7 @@ fn message(remote: &str, id: &str, body: &str) -> ConnectorEvent {
         sent_at: T0,
         received_at: T0,
         raw: None,
+        history: false,
     })
 }
 
@@ -222,6 +224,7 @@ async fn sync_once_stops_after_every_connector_caught_up() {
         connectors,
         EngineOptions {
             exit_when_caught_up: true,
+            ..Default::default()
         },
     );
     tokio::time::timeout(Duration::from_secs(5), engine.run())

@@ -24,6 +24,7 @@ fn conversation(title: &str, preview: &str) -> Conversation {
         contact: Some(Contact {
             identity: "+49 170 1234567".into(),
             display_name: title.into(),
+            phone: None,
         }),
         state: TriageState::Open,
         labels: vec!["notdienst".into()],

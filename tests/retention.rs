@@ -36,6 +36,7 @@ fn conversation(remote: &str, title: &str, contact: &str) -> ScriptStep {
         contact: Some(Contact {
             identity: contact.into(),
             display_name: title.into(),
+            phone: None,
         }),
         security: Security::Encrypted,
     }))
@@ -54,6 +55,7 @@ fn message(remote: &str, id: &str, body: &str, date: &str) -> ScriptStep {
         sent_at: Timestamp(ms(date)),
         received_at: Timestamp(ms(date)),
         raw: Some(format!("{{\"id\":\"{id}\"}}")),
+        history: false,
     }))
 }
 

@@ -24,7 +24,23 @@ fn events(line: &str) -> Vec<ConnectorEvent> {
     };
     assert_eq!(method, "receive");
     let r = received(&params).expect("an envelope");
-    frames::translate(&account(), OWN, &r)
+    frames::translate(&account(), &mut frames::Peers::new(OWN), &r)
+}
+
+/// The events that are not about learning who is who.
+fn without_renames(ev: Vec<ConnectorEvent>) -> Vec<ConnectorEvent> {
+    ev.into_iter()
+        .filter(|e| !matches!(e, ConnectorEvent::Renamed { .. }))
+        .collect()
+}
+
+fn conversation(ev: &[ConnectorEvent]) -> &tresen::domain::ConversationUpsert {
+    ev.iter()
+        .find_map(|e| match e {
+            ConnectorEvent::Conversation(c) => Some(c),
+            _ => None,
+        })
+        .expect("a conversation")
 }
 
 fn only_message(ev: &[ConnectorEvent]) -> &IncomingMessage {
@@ -51,12 +67,28 @@ fn man_page_a1_incoming_message_in_automatic_mode() {
     assert_eq!(raw["timestamp"], 1631458508784i64);
     assert_eq!(raw["dataMessage"]["message"], "foobar");
     assert_eq!(m.direction, Direction::Inbound);
-    assert_eq!(m.conversation_remote_id, "+33123456789");
-    assert_eq!(m.remote_id, message_key("+33123456789", 1631458508784));
+    // Keyed by the account id (issue 14), the number kept beside it for staff.
+    assert_eq!(m.conversation_remote_id, "uuid");
+    assert_eq!(m.remote_id, message_key("uuid", 1631458508784));
     assert!(m.attachments.is_empty());
-    assert!(matches!(&ev[0], ConnectorEvent::Conversation(c)
-        if c.kind == ConversationKind::Direct && c.title == "name"
-            && c.contact.as_ref().is_some_and(|ct| ct.identity == "+33123456789")));
+    let c = conversation(&ev);
+    assert_eq!(
+        (c.kind, c.title.as_str()),
+        (ConversationKind::Direct, "name")
+    );
+    let ct = c.contact.as_ref().unwrap();
+    assert_eq!(
+        (ct.identity.as_str(), ct.phone.as_deref()),
+        ("uuid", Some("+33123456789"))
+    );
+    // What was stored under the number moves to the account id.
+    assert_eq!(
+        ev[0],
+        ConnectorEvent::Renamed {
+            from: "+33123456789".into(),
+            to: "uuid".into()
+        }
+    );
 }
 
 #[test]
@@ -73,7 +105,7 @@ fn man_page_a2_subscription_and_a_message_sent_from_the_phone() {
     );
     let m = only_message(&ev);
     assert_eq!((m.body.as_str(), m.direction), ("j", Direction::Outbound));
-    assert_eq!(m.conversation_remote_id, "+33123456789");
+    assert_eq!(m.conversation_remote_id, "uuid");
 }
 
 #[test]
@@ -169,8 +201,8 @@ fn d1_group_message_with_a_photo() {
         r#"{"jsonrpc":"2.0","method":"receive","params":{"account":"+493012345678","envelope":{"source":"+4915112345678","sourceNumber":"+4915112345678","sourceUuid":"7d3c1f0e-2b4a-4c5d-9e8f-0a1b2c3d4e5f","sourceName":"Anna Kundin","sourceDevice":1,"timestamp":1767225600000,"serverReceivedTimestamp":1767225600120,"serverDeliveredTimestamp":1767225600450,"dataMessage":{"timestamp":1767225600000,"message":"Anbei das Foto vom Schaden","expiresInSeconds":0,"viewOnce":false,"attachments":[{"contentType":"image/jpeg","filename":"schaden.jpg","id":"Xk3vQ9aPz0LmN2rT4uWy.jpg","size":48213,"width":1024,"height":768,"caption":null,"uploadTimestamp":1767225599000}],"groupInfo":{"groupId":"q8mJ3vX0a1b2c3d4e5f6g7h8i9j0k1l2m3n4o5p6q7r=","groupName":"Werkstatt","revision":3,"type":"DELIVER"}}}}}"#,
     );
     let group = group_key("q8mJ3vX0a1b2c3d4e5f6g7h8i9j0k1l2m3n4o5p6q7r=");
-    assert!(matches!(&ev[0], ConnectorEvent::Conversation(c)
-        if c.remote_id == group && c.kind == ConversationKind::Group && c.title == "Werkstatt"));
+    let c = conversation(&ev);
+    assert!(c.remote_id == group && c.kind == ConversationKind::Group && c.title == "Werkstatt");
     let m = only_message(&ev);
     assert_eq!(m.conversation_remote_id, group);
     assert_eq!(m.sender, "Anna Kundin");
@@ -194,9 +226,17 @@ fn d2_a_message_sent_on_the_business_phone_is_outgoing() {
     );
     let m = only_message(&ev);
     assert_eq!(m.direction, Direction::Outbound);
-    assert_eq!(m.conversation_remote_id, "+4915112345678");
+    assert_eq!(
+        m.conversation_remote_id,
+        "7d3c1f0e-2b4a-4c5d-9e8f-0a1b2c3d4e5f"
+    );
     // The key receipts for it will use: our number and the sent timestamp.
     assert_eq!(m.remote_id, message_key(OWN, 1767225700000));
+    // Our own phone names no customer: the conversation keeps its name (issue 14).
+    let c = conversation(&ev);
+    assert_eq!(c.title, "", "{c:?}");
+    assert_eq!(c.contact.as_ref().unwrap().display_name, "");
+    assert_eq!(m.sender, "");
 }
 
 #[test]
@@ -215,9 +255,9 @@ fn d3_receipts_from_a_uuid_only_sender_and_typing() {
         r#"{"jsonrpc":"2.0","method":"receive","params":{"account":"+493012345678","envelope":{"source":"+4915112345678","sourceNumber":"+4915112345678","sourceUuid":"7d3c1f0e-2b4a-4c5d-9e8f-0a1b2c3d4e5f","sourceName":"Anna Kundin","sourceDevice":1,"timestamp":1767225720000,"serverReceivedTimestamp":1767225720050,"serverDeliveredTimestamp":1767225720060,"typingMessage":{"action":"STARTED","timestamp":1767225720000}}}}"#,
     );
     assert_eq!(
-        ev,
+        without_renames(ev),
         vec![ConnectorEvent::Typing {
-            conversation_remote_id: "+4915112345678".into(),
+            conversation_remote_id: "7d3c1f0e-2b4a-4c5d-9e8f-0a1b2c3d4e5f".into(),
             names: vec!["Anna Kundin".into()]
         }]
     );
@@ -233,7 +273,10 @@ fn d4_an_undecryptable_message_becomes_a_system_line_not_nothing() {
         (m.kind, m.body.as_str()),
         (MessageKind::System, UNDECRYPTABLE)
     );
-    assert_eq!(m.conversation_remote_id, "+4915112345678");
+    assert_eq!(
+        m.conversation_remote_id,
+        "7d3c1f0e-2b4a-4c5d-9e8f-0a1b2c3d4e5f"
+    );
 }
 
 #[test]
@@ -258,9 +301,9 @@ fn reactions_edits_deletions_and_quotes() {
         )
     };
     let target = message_key(OWN, 1767225800000);
-    let ev = events(&env(&format!(
+    let ev = without_renames(events(&env(&format!(
         r#""dataMessage":{{"timestamp":1767225900000,"reaction":{{"emoji":"👍","targetAuthor":"{OWN}","targetAuthorNumber":"{OWN}","targetAuthorUuid":"u0","targetSentTimestamp":1767225800000,"isRemove":false}}}}"#
-    )));
+    ))));
     let ConnectorEvent::Reaction {
         remote_id,
         target: t,
@@ -276,24 +319,24 @@ fn reactions_edits_deletions_and_quotes() {
         (t, key.as_str(), sender.as_str(), *outbound),
         (&target, "👍", "Anna Kundin", false)
     );
-    let removed = events(&env(&format!(
+    let removed = without_renames(events(&env(&format!(
         r#""dataMessage":{{"timestamp":1767225910000,"reaction":{{"emoji":"👍","targetAuthorNumber":"{OWN}","targetSentTimestamp":1767225800000,"isRemove":true}}}}"#
-    )));
+    ))));
     assert!(
         matches!(&removed[0], ConnectorEvent::Deleted { remote_id: r, .. } if r == remote_id),
         "removing the reaction names the same reaction"
     );
-    let del = events(&env(
+    let del = without_renames(events(&env(
         r#""dataMessage":{"timestamp":1767225920000,"remoteDelete":{"timestamp":1767225600000}}"#,
-    ));
+    )));
     assert!(matches!(&del[0], ConnectorEvent::Deleted { remote_id, .. }
-        if *remote_id == message_key("+4915112345678", 1767225600000)));
-    let edit = events(&env(
+        if *remote_id == message_key("u1", 1767225600000)));
+    let edit = without_renames(events(&env(
         r#""editMessage":{"targetSentTimestamp":1767225600000,"dataMessage":{"timestamp":1767225930000,"message":"um 10 Uhr"}}"#,
-    ));
+    )));
     assert!(
         matches!(&edit[0], ConnectorEvent::Edited { remote_id, body, .. }
-        if *remote_id == message_key("+4915112345678", 1767225600000) && body == "um 10 Uhr")
+        if *remote_id == message_key("u1", 1767225600000) && body == "um 10 Uhr")
     );
     let quote = events(&env(&format!(
         r#""dataMessage":{{"timestamp":1767225940000,"message":"Passt!","quote":{{"id":1767225800000,"authorNumber":"{OWN}","text":"Termin Dienstag","attachments":[]}}}}"#
@@ -337,15 +380,15 @@ fn malformed_and_huge_frames_are_errors_never_panics() {
     ] {
         if let Some(r) = received(&params) {
             assert!(
-                frames::translate(&account(), OWN, &r).is_empty(),
+                frames::translate(&account(), &mut frames::Peers::new(OWN), &r).is_empty(),
                 "{params}"
             );
         }
     }
     // A data message without text or files (profile key update, timer change) is not a message.
-    let ev = events(
+    let ev = without_renames(events(
         r#"{"jsonrpc":"2.0","method":"receive","params":{"envelope":{"sourceNumber":"+49151","sourceUuid":"u","timestamp":1,"dataMessage":{"timestamp":1,"expiresInSeconds":604800,"isExpirationUpdate":true}}}}"#,
-    );
+    ));
     assert!(ev.is_empty(), "{ev:?}");
 }
 
@@ -446,7 +489,10 @@ fn undecided_groups_wait_in_memory_bounded_and_a_choice_is_remembered() {
     assert!(choice.is_business("configured="));
     let mut invites = 0;
     for i in 0..(MAX_HELD as i64 + 50) {
-        for ev in events(&line(1_767_225_600_000 + i, &format!("Nachricht {i}"))) {
+        for ev in without_renames(events(&line(
+            1_767_225_600_000 + i,
+            &format!("Nachricht {i}"),
+        ))) {
             match choice.triage(ev) {
                 Triage::Held(Some(inv)) => {
                     invites += 1;

@@ -93,6 +93,7 @@ fn outgoing_is_pending_until_the_connector_answers() {
                 body: "Wir kommen um 9".into(),
                 attachments: vec![],
                 at: Timestamp(T0.0 + 3_000),
+                meta: Default::default(),
             }])
             .unwrap();
         let msg = applied.queued[0];
@@ -144,6 +145,7 @@ fn failed_sends_are_kept_and_marked() {
                 body: "geht nicht raus".into(),
                 attachments: vec![],
                 at: T0,
+                meta: Default::default(),
             }])
             .unwrap()
             .queued[0];
@@ -507,6 +509,25 @@ fn drafts_persist_until_cleared() {
     });
 }
 
+/// Takes a current store back to before schema 10 (sends kept across restarts, a
+/// contact's phone beside its id), so older schemas can be built from it.
+const UNDO_10: &str = "DROP TRIGGER conversations_fts_insert; DROP TRIGGER conversations_fts_update; \
+    DROP TABLE conversations_fts; DROP INDEX messages_pending; \
+    ALTER TABLE conversations DROP COLUMN contact_phone; \
+    ALTER TABLE messages DROP COLUMN txn; ALTER TABLE messages DROP COLUMN attempted; \
+    ALTER TABLE messages DROP COLUMN footer; ALTER TABLE messages DROP COLUMN notice; \
+    CREATE VIRTUAL TABLE conversations_fts USING fts5 (title, contact_name, contact_identity, \
+        content = 'conversations', content_rowid = 'id', tokenize = 'unicode61 remove_diacritics 2'); \
+    CREATE TRIGGER conversations_fts_insert AFTER INSERT ON conversations BEGIN \
+        INSERT INTO conversations_fts (rowid, title, contact_name, contact_identity) \
+        VALUES (new.id, new.title, new.contact_name, new.contact_identity); END; \
+    CREATE TRIGGER conversations_fts_update AFTER UPDATE OF title, contact_name, contact_identity ON conversations BEGIN \
+        INSERT INTO conversations_fts (conversations_fts, rowid, title, contact_name, contact_identity) \
+        VALUES ('delete', old.id, old.title, old.contact_name, old.contact_identity); \
+        INSERT INTO conversations_fts (rowid, title, contact_name, contact_identity) \
+        VALUES (new.id, new.title, new.contact_name, new.contact_identity); END; \
+    INSERT INTO conversations_fts (conversations_fts) VALUES ('rebuild');";
+
 #[test]
 fn a_store_of_schema_1_is_migrated_in_place() {
     let dir = tempfile::tempdir().unwrap();
@@ -516,6 +537,7 @@ fn a_store_of_schema_1_is_migrated_in_place() {
         let s = SqliteStore::open(&path, None).unwrap();
         drop(s);
         let c = rusqlite::Connection::open(&path).unwrap();
+        c.execute_batch(UNDO_10).unwrap();
         c.execute_batch(
             "DROP TABLE drafts; DROP TABLE sync_positions; DROP TABLE reactions; \
              DROP TABLE account_health; DROP TABLE ledger; \
@@ -563,7 +585,7 @@ fn messages_indexed_before_schema_3_are_still_found() {
         let c = rusqlite::Connection::open(&path).unwrap();
         c.execute_batch(&format!(
             "PRAGMA key = \"x'{}'\"; PRAGMA cipher_page_size = 16384; \
-             PRAGMA cipher_hmac_algorithm = HMAC_SHA256; DROP TABLE sync_positions; \
+             PRAGMA cipher_hmac_algorithm = HMAC_SHA256; {UNDO_10} DROP TABLE sync_positions; \
              DROP TABLE reactions; DROP TABLE account_health; DROP TABLE ledger; \
              ALTER TABLE conversations DROP COLUMN assigned; \
              ALTER TABLE conversations DROP COLUMN security; \
@@ -865,23 +887,39 @@ fn known_remote_ids_names_stored_messages_and_placeholders() {
 fn tresens_own_notice_leaves_unread_state_and_preview_alone() {
     for_each_store(|name, s| {
         let id = seed(s);
-        s.apply(&[Op::QueueOutgoing {
-            automatic: true,
-            conversation: id,
-            sender: "tresen (automatisch)".into(),
-            body: "Datenschutz kurz …".into(),
-            attachments: vec![],
-            at: Timestamp(T0.0 + 3_000),
-        }])
-        .unwrap();
+        let notice = s
+            .apply(&[Op::QueueOutgoing {
+                automatic: true,
+                conversation: id,
+                sender: "tresen (automatisch)".into(),
+                body: "Datenschutz kurz …".into(),
+                attachments: vec![],
+                at: Timestamp(T0.0 + 3_000),
+                meta: Default::default(),
+            }])
+            .unwrap()
+            .queued[0];
         let c = s.conversation(id).unwrap().unwrap();
         assert_eq!(c.unread, 2, "{name}: nobody has answered the customer yet");
         assert_eq!(c.state, TriageState::Open, "{name}");
         assert_eq!(c.last_preview, "Fehlercode F28 im Display", "{name}");
-        // It is an outgoing message all the same (the footer policy counts it).
+        // Not counted as the office's last message while it has not left (issue 14):
+        // the footer policy counts only what the network took.
         let (out, inbound) = s.last_exchange(id).unwrap();
-        assert_eq!(out, Some(Timestamp(T0.0 + 3_000)), "{name}");
+        assert_eq!(out, None, "{name}");
         assert_eq!(inbound, Some(Timestamp(T0.0 + 2_000)), "{name}");
+        s.apply(&[Op::SendResult {
+            message: notice,
+            outcome: Ok("n1".into()),
+            at: Timestamp(T0.0 + 4_000),
+        }])
+        .unwrap();
+        let (out, _) = s.last_exchange(id).unwrap();
+        assert_eq!(
+            out,
+            Some(Timestamp(T0.0 + 3_000)),
+            "{name}: once sent it counts"
+        );
     });
 }
 

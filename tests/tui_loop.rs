@@ -71,6 +71,7 @@ async fn drive_with_downloads(
                 sent_at: Timestamp::now(),
                 received_at: Timestamp::now(),
                 raw: None,
+                history: false,
             })),
             ScriptStep::Emit(ConnectorEvent::Message(tresen::domain::IncomingMessage {
                 account: account(),
@@ -90,6 +91,7 @@ async fn drive_with_downloads(
                 sent_at: Timestamp(900),
                 received_at: Timestamp::now(),
                 raw: None,
+                history: false,
             })),
         ])
         .with_history(
@@ -106,6 +108,7 @@ async fn drive_with_downloads(
                     sent_at: Timestamp(10 + i),
                     received_at: Timestamp(10 + i),
                     raw: None,
+                    history: false,
                 })
                 .collect(),
         )

@@ -1679,10 +1679,14 @@ impl App {
         let Some(open) = &self.open else {
             return vec![];
         };
+        // An unclear one counts too: pressing R on it is staff's confirmation.
         let failed = open.messages.iter().rev().find(|m| {
             m.kind == crate::domain::MessageKind::Chat
                 && m.direction == crate::domain::Direction::Outbound
-                && m.delivery == crate::domain::Delivery::Failed
+                && matches!(
+                    m.delivery,
+                    crate::domain::Delivery::Failed | crate::domain::Delivery::Unclear
+                )
         });
         match failed {
             Some(m) => {

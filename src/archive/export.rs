@@ -68,6 +68,8 @@ pub struct Collection {
     pub labels: BTreeMap<(String, String), BTreeSet<String>>,
     /// Records whose key was destroyed (retention ended or erased): counted, not shown.
     pub shredded: u64,
+    /// Peers whose id changed (account, from, to): records before name them by `from`.
+    pub renames: Vec<(String, String, String)>,
 }
 
 impl Collection {
@@ -229,6 +231,9 @@ impl Collection {
                     .or_default()
                     .extend(labels);
             }
+            Payload::PeerRenamed {
+                account, from, to, ..
+            } => self.renames.push((account, from, to)),
             _ => {}
         }
     }

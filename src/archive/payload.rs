@@ -35,6 +35,10 @@ pub enum Payload {
         /// A reply to a customer who wrote first, sent before they consented (R-C3).
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         consent_pending: bool,
+        /// The send's idempotency key (a Matrix transaction id), so a store rebuilt
+        /// from the archive still recognises the network's copy of it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        txn: Option<String>,
     },
     /// The network's answer to an outgoing message.
     SendResult {
@@ -144,6 +148,14 @@ pub enum Payload {
         company: serde_json::Value,
         at: Timestamp,
     },
+    /// A peer's id changed to its stable one (a Signal number to the account's ACI):
+    /// earlier records under `from` are about `to`.
+    PeerRenamed {
+        account: String,
+        from: String,
+        to: String,
+        at: Timestamp,
+    },
     /// A torn tail was found when the archive was opened and set aside.
     Recovery {
         segment: String,
@@ -179,6 +191,7 @@ impl Payload {
             Payload::Consent(_) => "consent",
             Payload::FirstContact(_) => "first_contact",
             Payload::FooterVersion { .. } => "footer_version",
+            Payload::PeerRenamed { .. } => "peer_renamed",
         }
     }
 }

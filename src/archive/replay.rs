@@ -101,17 +101,11 @@ impl Replay {
                 at,
                 footer,
                 consent_pending: _,
+                txn,
             } => {
                 self.flush(store)?;
-                if let Some(version) = footer {
-                    // The footer policy remembers when a conversation last had one.
-                    self.pending.push(Op::Ledger(LedgerEntry::Footer {
-                        account: account.clone(),
-                        conversation: conversation.clone(),
-                        version,
-                        at,
-                    }));
-                }
+                // The footer counts for the policy once its send result says it went
+                // out (the store records it then).
                 let have = store
                     .message(MessageId(local_id))?
                     .is_some_and(|m| m.sender == staff && m.body == body);
@@ -129,6 +123,11 @@ impl Replay {
                         body,
                         attachments,
                         at,
+                        meta: crate::store::SendMeta {
+                            txn,
+                            footer,
+                            notice: None,
+                        },
                     }])?;
                     if let Some(id) = applied.queued.first() {
                         self.ids.insert(local_id, *id);
@@ -252,7 +251,25 @@ impl Replay {
             | Payload::Recovery { .. }
             | Payload::FooterVersion { .. } => {}
             Payload::Consent(r) => ops.push(Op::Ledger(LedgerEntry::Consent(r))),
-            Payload::FirstContact(f) => ops.push(Op::Ledger(LedgerEntry::FirstContact(f))),
+            // Older records name the peer by `from`: from here on the store says `to`.
+            Payload::PeerRenamed {
+                account, from, to, ..
+            } => ops.push(Op::RenamePeer {
+                account: AccountId(account),
+                from,
+                to,
+            }),
+            Payload::FirstContact(f) => {
+                // The store records a notice itself when its send result arrives; the
+                // archived record then repeats it.
+                self.flush(store)?;
+                let known = store.ledger(f.channel, &f.address)?.iter().any(|e| {
+                    matches!(e, LedgerEntry::FirstContact(x) if x.message == f.message && x.account == f.account)
+                });
+                if !known {
+                    self.pending.push(Op::Ledger(LedgerEntry::FirstContact(f)));
+                }
+            }
         }
         Ok(())
     }

@@ -187,6 +187,7 @@ impl FakeConnector {
                                 sent_at: now,
                                 received_at: now,
                                 raw: None,
+                                history: false,
                             }))
                             .await;
                         }
@@ -225,7 +226,8 @@ impl FakeConnector {
                         .into_iter()
                         .partition(|m| m.conversation_remote_id == conversation_remote_id);
                     history = rest;
-                    for m in older {
+                    for mut m in older {
+                        m.history = true;
                         sink.emit(ConnectorEvent::Message(m)).await;
                     }
                     sink.emit(ConnectorEvent::Backfilled {

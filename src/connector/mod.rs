@@ -72,8 +72,22 @@ pub enum ConnectorEvent {
         names: Vec<String>,
     },
     /// The initial sync is complete; `tresen sync --once` stops after every connector
-    /// has said this.
+    /// has said this (and what it sent has gone out). Messages before it are the
+    /// catch-up of this run, messages after it arrived live.
     CaughtUp,
+    /// Whether this conversation is a direct chat or a group is not settled yet (a
+    /// Matrix room whose `m.direct` has not arrived): decisions that depend on it
+    /// (first-contact notice, consent keywords) wait for the next
+    /// [`ConnectorEvent::Checkpoint`] after the one that follows this.
+    KindPending {
+        conversation_remote_id: String,
+    },
+    /// The peer known as `from` is `to` from now on (a Signal number and the stable
+    /// account id behind it): what is stored under the old id moves to the new one.
+    Renamed {
+        from: String,
+        to: String,
+    },
     /// Everything reported before this is covered by `position`; the engine stores the
     /// position in the same transaction as those events and hands it back as
     /// [`ConnectorIo::resume`] after a restart.
@@ -105,6 +119,10 @@ pub struct OutgoingMessage {
     pub files: Vec<OutgoingFile>,
     /// The message this answers (its remote id), shown as a quote by the network.
     pub reply_to: Option<String>,
+    /// The send's idempotency key, stored with the pending message before the first
+    /// attempt. A network that has such keys (Matrix: the transaction id) gets the
+    /// same one on every retry, so a retry never produces a second copy.
+    pub txn: Option<String>,
 }
 
 /// A file to send: what the message shows and the bytes themselves.
@@ -198,11 +216,22 @@ pub struct ConnectorIo {
     /// ids, newest first. A connector that can decrypt them now reports them again as
     /// [`ConnectorEvent::Message`]; the store replaces the placeholders.
     pub undecryptable: Vec<(String, String)>,
+    /// Messages a previous run handed over without learning the outcome, with their
+    /// idempotency keys: the network's copy of one of them is that message (answer
+    /// with [`ConnectorEvent::SendResult`]), not a new one. Those still pending are
+    /// sent again as ordinary [`ConnectorCommand::Send`]s.
+    pub outstanding: Vec<(MessageId, String)>,
 }
 
 pub trait Connector: Send + 'static {
     fn account(&self) -> &AccountId;
     fn network(&self) -> AccountNetwork;
+    /// Whether sending a message twice with the same [`OutgoingMessage::txn`] delivers
+    /// it once (Matrix). Where it does not (Signal), a message that may have left
+    /// before a crash is not sent again without staff confirming it.
+    fn idempotent_sends(&self) -> bool {
+        false
+    }
     /// Runs until the command channel closes. Reconnecting after network trouble is the
     /// connector's job; returning an error means it gave up.
     fn run(self: Box<Self>, io: ConnectorIo) -> BoxFuture<'static, Result<(), ConnectorError>>;

@@ -150,9 +150,31 @@ impl TriageState {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Contact {
-    /// Network identity: phone number, Matrix ID, bridged handle.
+    /// Network identity: phone number, Matrix ID, bridged handle, or the network's
+    /// stable account id where it has one (Signal's ACI), which a number change or a
+    /// hidden number does not change.
     pub identity: String,
     pub display_name: String,
+    /// The phone number, when the identity is not one but the network told it (Signal).
+    /// For staff to recognise and find the customer; consent and history follow
+    /// `identity`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+}
+
+impl Contact {
+    pub fn new(identity: impl Into<String>, display_name: impl Into<String>) -> Contact {
+        Contact {
+            identity: identity.into(),
+            display_name: display_name.into(),
+            phone: None,
+        }
+    }
+
+    /// How staff recognise the contact: the phone number if known, else the identity.
+    pub fn address(&self) -> &str {
+        self.phone.as_deref().unwrap_or(&self.identity)
+    }
 }
 
 /// How a conversation is protected, as its connector knows it. Shown in the
@@ -275,6 +297,10 @@ pub enum Delivery {
     Delivered,
     Read,
     Failed,
+    /// The network may or may not have it: tresen stopped (crash, power cut) after
+    /// handing it to a network that cannot tell a repeat from a new message (Signal).
+    /// Sent again only when staff confirm, so the customer never gets it twice unasked.
+    Unclear,
 }
 
 impl Delivery {
@@ -285,7 +311,13 @@ impl Delivery {
             Self::Delivered => "delivered",
             Self::Read => "read",
             Self::Failed => "failed",
+            Self::Unclear => "unclear",
         }
+    }
+
+    /// The network has it (sent, delivered or read).
+    pub fn is_sent(self) -> bool {
+        matches!(self, Self::Sent | Self::Delivered | Self::Read)
     }
 
     pub fn parse(s: &str) -> Option<Self> {
@@ -295,6 +327,7 @@ impl Delivery {
             Self::Delivered,
             Self::Read,
             Self::Failed,
+            Self::Unclear,
         ]
         .into_iter()
         .find(|d| d.as_str() == s)
@@ -302,11 +335,12 @@ impl Delivery {
 
     /// Receipts can arrive out of order; only ever move forward, and a failure can be
     /// superseded by a later success (a retry that went through).
+    /// An unclear delivery is settled by whatever the network says next.
     pub fn advance(self, next: Delivery) -> Delivery {
         match (self, next) {
-            (Self::Failed, n) => n,
-            (Self::Pending, Self::Failed) => Self::Failed,
-            (cur, Self::Failed) => cur,
+            (Self::Failed | Self::Unclear, n) => n,
+            (Self::Pending, n @ (Self::Failed | Self::Unclear)) => n,
+            (cur, Self::Failed | Self::Unclear) => cur,
             (cur, n) => cur.max(n),
         }
     }
@@ -324,6 +358,30 @@ pub struct Attachment {
     /// The bytes in tresen's attachment store, once downloaded or when sent from here.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub blob: Option<BlobId>,
+}
+
+/// Stored as a message's failure when tresen did not send it after a restart: a staff
+/// message that waited more than an hour (its text may be out of date).
+pub const FAILURE_TOO_OLD: &str = "tresen:too-old";
+
+/// Stored with [`Delivery::Unclear`]: tresen stopped while handing the message to a
+/// network that cannot tell a repeat from a new message.
+pub const FAILURE_UNCLEAR: &str = "tresen:unclear";
+
+/// A stored failure reason as staff read it: tresen's own in their language, a
+/// network's as the network said it.
+pub fn failure_text(reason: &str, german: bool) -> &str {
+    match (reason, german) {
+        (FAILURE_TOO_OLD, true) => "zu alt — bitte prüfen und neu senden",
+        (FAILURE_TOO_OLD, false) => "too old — please check and send it again",
+        (FAILURE_UNCLEAR, true) => {
+            "Zustellung unklar: tresen wurde beim Senden beendet, vielleicht hat der Kunde die Nachricht schon. Bitte erst nachfragen, dann erneut senden."
+        }
+        (FAILURE_UNCLEAR, false) => {
+            "delivery unclear: tresen stopped while sending; the customer may have the message already. Check first, then send it again."
+        }
+        (other, _) => other,
+    }
 }
 
 /// The text of a placeholder for a message that could not be decrypted (yet). When its
@@ -440,6 +498,10 @@ pub struct IncomingMessage {
     /// signal-cli's envelope): archived as the original (R-B1), never shown.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw: Option<String>,
+    /// Fetched from the network's history on request (older messages, a retried
+    /// decryption), not delivered now: no automatic reply is due for it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub history: bool,
 }
 
 /// A full-text search hit.
@@ -509,6 +571,12 @@ mod tests {
             Delivery::Failed
         );
         assert_eq!(Delivery::Failed.advance(Delivery::Sent), Delivery::Sent);
+        assert_eq!(
+            Delivery::Pending.advance(Delivery::Unclear),
+            Delivery::Unclear
+        );
+        assert_eq!(Delivery::Unclear.advance(Delivery::Sent), Delivery::Sent);
+        assert_eq!(Delivery::Read.advance(Delivery::Unclear), Delivery::Read);
     }
 
     #[test]

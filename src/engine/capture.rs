@@ -45,6 +45,8 @@ impl Capture {
                 );
             }
         }
+        // Notices whose first send result is in this batch (recorded once).
+        let mut noticed = std::collections::HashSet::new();
         // Messages earlier in this batch: not in the store yet.
         let mut in_batch: HashMap<(&AccountId, &str), &str> = HashMap::new();
         let conversation_of =
@@ -118,6 +120,21 @@ impl Capture {
                             at: now,
                         },
                     });
+                    // The first-contact notice is on record once the network took it
+                    // (R-C8), not when it was queued.
+                    if outcome.is_ok()
+                        && noticed.insert(*message)
+                        && let Some(notice) = first_send_of_notice(store, *message)
+                    {
+                        out.push(Entry {
+                            scope: Scope::System,
+                            payload: Payload::FirstContact(crate::compliance::FirstContact {
+                                message: format!("local:{}", message.0),
+                                at: now,
+                                ..notice
+                            }),
+                        });
+                    }
                 }
                 ConnectorEvent::Receipt {
                     remote_id,
@@ -191,6 +208,21 @@ impl Capture {
                         },
                     });
                 }
+                // Only when something is stored under the old id: otherwise there is
+                // nothing to map (and no record every start).
+                ConnectorEvent::Renamed { from, to }
+                    if store.knows_peer(account, from).unwrap_or(true) =>
+                {
+                    out.push(Entry {
+                        scope: Scope::System,
+                        payload: Payload::PeerRenamed {
+                            account: account.0.clone(),
+                            from: from.clone(),
+                            to: to.clone(),
+                            at: now,
+                        },
+                    });
+                }
                 ConnectorEvent::Fetched {
                     message,
                     index,
@@ -228,6 +260,18 @@ impl Capture {
         }
         out
     }
+}
+
+/// The notice record a first-contact message carries, if this is its first success.
+fn first_send_of_notice(
+    store: &dyn StoreRead,
+    message: crate::domain::MessageId,
+) -> Option<crate::compliance::FirstContact> {
+    let m = store.message(message).ok().flatten()?;
+    if m.delivery.is_sent() {
+        return None;
+    }
+    store.send_meta(message).ok().flatten()?.notice.map(|n| *n)
 }
 
 /// A file's bytes as an archive entry, in the bucket of the message it belongs to.

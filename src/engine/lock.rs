@@ -69,4 +69,56 @@ impl ProfileLock {
     pub fn path(&self) -> &Path {
         &self.path
     }
+
+    /// The PID of the process that holds the profile now, if one does, found without
+    /// taking the lock: a reader (`tresen list`) must never make a daemon that starts
+    /// at the same moment fail with "profile in use".
+    pub fn holder(data_dir: &Path) -> Result<Option<String>, LockError> {
+        let path = data_dir.join("tresen.lock");
+        #[cfg(target_os = "linux")]
+        {
+            let _ = &path;
+            Ok(linux_holder(&path))
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            // No kernel lock table to read: ask the lock itself, briefly.
+            match ProfileLock::acquire(data_dir) {
+                Ok(lock) => {
+                    drop(lock);
+                    Ok(None)
+                }
+                Err(LockError::InUse { pid, .. }) => Ok(Some(pid)),
+                Err(e) => Err(e),
+            }
+        }
+    }
+}
+
+/// The holder of the `flock` on `path`, from the kernel's table (`/proc/locks`, lines
+/// like `1: FLOCK  ADVISORY  WRITE 4711 fd:01:1234567 0 EOF`).
+#[cfg(target_os = "linux")]
+fn linux_holder(path: &Path) -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(path).ok()?;
+    let dev = meta.dev();
+    let (major, minor) = (
+        ((dev >> 32) & 0xffff_f000) | ((dev >> 8) & 0xfff),
+        ((dev >> 12) & 0xffff_ff00) | (dev & 0xff),
+    );
+    let want = (major, minor, meta.ino());
+    let table = std::fs::read_to_string("/proc/locks").ok()?;
+    table.lines().find_map(|line| {
+        // Waiters are listed as `1: -> FLOCK …`: they do not hold it.
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        if fields.get(1) != Some(&"FLOCK") {
+            return None;
+        }
+        let (pid, file) = (fields.get(4)?, fields.get(5)?);
+        let mut parts = file.split(':');
+        let maj = u64::from_str_radix(parts.next()?, 16).ok()?;
+        let min = u64::from_str_radix(parts.next()?, 16).ok()?;
+        let ino: u64 = parts.next()?.parse().ok()?;
+        ((maj, min, ino) == want).then(|| pid.to_string())
+    })
 }

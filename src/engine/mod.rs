@@ -39,6 +39,9 @@ pub const MAX_BATCH: usize = 65_536;
 /// Undecryptable messages a connector is asked to try again at start (newest first).
 const MAX_RETRY_DECRYPT: usize = 2_000;
 
+/// Commands waiting for one connector.
+const CONNECTOR_QUEUE: usize = 65_536;
+
 /// How long a burst of events may be collected before it is written.
 const BATCH_WINDOW: std::time::Duration = std::time::Duration::from_millis(20);
 
@@ -178,7 +181,10 @@ pub struct EngineHandle {
     links: Links,
     archive_problem: ArchiveProblem,
     rules: Rules,
+    sends: Sends,
 }
+
+type Sends = Arc<Mutex<SendLog>>;
 
 /// The compliance rules, shared with handles so the composer previews what the engine
 /// will do.
@@ -301,6 +307,11 @@ impl EngineHandle {
         self.health.lock().map(|h| h.clone()).unwrap_or_default()
     }
 
+    /// What this run handed to the networks, and what is still unanswered.
+    pub fn sends(&self) -> SendLog {
+        self.sends.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
     /// For the composer: the contact's consent state, the footer the next message gets
     /// and why a send would be refused, decided as the engine will decide them.
     /// `store` is the caller's read access (readers must not take the store twice).
@@ -325,10 +336,38 @@ impl EngineHandle {
     }
 }
 
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 pub struct EngineOptions {
-    /// Stop once every connector has caught up (`tresen sync --once`).
+    /// Stop once every connector has caught up and what this run sent has gone out
+    /// (`tresen sync --once`).
     pub exit_when_caught_up: bool,
+    /// How long, after catching up, such a run waits for its sends to be answered.
+    pub settle: std::time::Duration,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        Self {
+            exit_when_caught_up: false,
+            settle: std::time::Duration::from_secs(30),
+        }
+    }
+}
+
+/// A staff message older than this that never reached the network is not sent any
+/// more after a restart: what it says may be out of date.
+pub const RESEND_WITHIN: i64 = 60 * 60 * 1000;
+
+/// How long a stopping engine waits for sends the network has not answered yet.
+const STOP_DRAIN: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// What this run handed to the networks, for `sync --once` and `send` to report.
+#[derive(Debug, Default, Clone)]
+pub struct SendLog {
+    /// Every message handed to a connector in this run, in order.
+    pub handed: Vec<MessageId>,
+    /// Those whose answer has not come back.
+    pub in_flight: std::collections::BTreeSet<MessageId>,
 }
 
 pub struct Engine {
@@ -363,6 +402,17 @@ pub struct Engine {
     rules: Rules,
     /// Why a `sync --once` engine stopped early.
     failed: Option<String>,
+    sends: Sends,
+    /// Accounts whose connector sends idempotently (a retry is never a second copy).
+    idempotent: std::collections::HashSet<AccountId>,
+    /// Checkpoints per account in this run (a connector's syncs).
+    checkpoints: HashMap<AccountId, u64>,
+    /// Conversations whose kind (direct or group) is not settled, with the inbound
+    /// messages whose decisions wait for it.
+    parked: HashMap<(AccountId, String), rules::Parked>,
+    /// `sync --once`: every connector caught up; stop once sends are answered or
+    /// this passed.
+    settle_until: Option<tokio::time::Instant>,
 }
 
 type FetchReply = oneshot::Sender<Result<BlobId, EngineError>>;
@@ -382,14 +432,26 @@ impl Engine {
         let typing: Typing = Arc::default();
         let links: Links = Arc::default();
         let archive_problem: ArchiveProblem = Arc::default();
+        let sends: Sends = Arc::default();
         let compliance = Arc::new(crate::compliance::Compliance::off());
         let rules: Rules = Arc::new(std::sync::RwLock::new(Arc::clone(&compliance)));
         let mut routes = HashMap::new();
         let mut tasks = Vec::new();
         let count = connectors.len();
+        let mut idempotent = std::collections::HashSet::new();
+        // Sends a previous run handed over without learning the outcome.
+        let unsent = store.read(|s| s.unsent()).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "cannot list unsent messages");
+            Vec::new()
+        });
         for c in connectors {
             let account = c.account().clone();
-            let (tx, rx) = mpsc::channel(256);
+            if c.idempotent_sends() {
+                idempotent.insert(account.clone());
+            }
+            // Room for every recovered send at start (a queue slot costs nothing until
+            // used); a full queue would fail a send.
+            let (tx, rx) = mpsc::channel(CONNECTOR_QUEUE);
             routes.insert(account.clone(), tx);
             if let Ok(mut h) = health.lock() {
                 h.insert(account.clone(), Health::Connecting);
@@ -404,11 +466,17 @@ impl Engine {
                     tracing::warn!(%account, error = %e, "cannot list undecryptable messages");
                     Vec::new()
                 });
+            let outstanding = unsent
+                .iter()
+                .filter(|u| u.account == account)
+                .filter_map(|u| Some((u.message.id, u.meta.txn.clone()?)))
+                .collect();
             let io = ConnectorIo {
                 events: EventSink::new(account.clone(), ev_tx.clone()),
                 commands: rx,
                 resume,
                 undecryptable,
+                outstanding,
             };
             let sink = io.events.clone();
             tasks.push(tokio::spawn(async move {
@@ -435,6 +503,7 @@ impl Engine {
             links: links.clone(),
             archive_problem: archive_problem.clone(),
             rules: rules.clone(),
+            sends: sends.clone(),
         };
         let engine = Engine {
             store,
@@ -459,6 +528,11 @@ impl Engine {
             compliance,
             rules,
             failed: None,
+            sends,
+            idempotent,
+            checkpoints: HashMap::new(),
+            parked: HashMap::new(),
+            settle_until: None,
         };
         (engine, handle)
     }
@@ -546,31 +620,41 @@ impl Engine {
     /// Processes events and commands until shutdown. Returns after the connectors have
     /// been told to stop and their queued events have been written.
     pub async fn run(mut self) -> Result<(), EngineError> {
+        self.recover_sends();
         if self.options.exit_when_caught_up && self.pending_caught_up == 0 {
             self.notify(Notification::CaughtUp);
+            self.stop().await;
             return Ok(());
         }
         loop {
             let stalled = self.stalled.is_some();
+            let settle = self.settle_until;
             tokio::select! {
                 cmd = self.commands.recv() => match cmd {
                     None | Some(EngineCommand::Shutdown) => break,
                     Some(cmd) => self.handle_command(cmd),
                 },
                 () = tokio::time::sleep(ARCHIVE_RETRY), if stalled => {
-                    if let Some(batch) = self.stalled.take()
-                        && self.handle_events(batch)
-                    {
-                        break;
+                    if let Some(batch) = self.stalled.take() {
+                        self.handle_events(batch);
                     }
                 }
                 first = self.events.recv(), if !stalled => {
                     let Some(first) = first else { break };
                     let batch = self.gather(first).await;
-                    if self.handle_events(batch) {
-                        break;
-                    }
+                    self.handle_events(batch);
                 }
+                () = async {
+                    if let Some(t) = settle {
+                        tokio::time::sleep_until(t).await;
+                    }
+                }, if settle.is_some() => {
+                    tracing::warn!(unanswered = self.in_flight_count(), "stopping with sends the network has not answered");
+                    break;
+                }
+            }
+            if self.failed.is_some() || self.settled() {
+                break;
             }
         }
         self.stop().await;
@@ -578,6 +662,15 @@ impl Engine {
             Some(e) => Err(EngineError::NotArchived(e)),
             None => Ok(()),
         }
+    }
+
+    /// `sync --once` is done: caught up, every send answered, no decision waiting.
+    fn settled(&self) -> bool {
+        self.settle_until.is_some() && self.in_flight_count() == 0 && self.parked.is_empty()
+    }
+
+    fn in_flight_count(&self) -> usize {
+        self.sends.lock().map(|s| s.in_flight.len()).unwrap_or(0)
     }
 
     /// Group commit: every durable commit costs an fsync, so while events keep coming we
@@ -608,6 +701,26 @@ impl Engine {
     }
 
     async fn stop(&mut self) {
+        // Decisions still waiting for a conversation's kind are made with what is
+        // known now: a notice due goes out before the connectors stop.
+        self.release_parked(true);
+        // Sends the network has not answered: wait a little, so the result is stored
+        // and the next start need not ask (a `sync --once` that waited for them
+        // already, and gave up, does not wait again).
+        let drain = match self.settle_until {
+            Some(t) if tokio::time::Instant::now() >= t => std::time::Duration::ZERO,
+            _ => STOP_DRAIN,
+        };
+        let deadline = tokio::time::Instant::now() + drain;
+        while self.in_flight_count() > 0 && self.stalled.is_none() {
+            match tokio::time::timeout_at(deadline, self.events.recv()).await {
+                Ok(Some(first)) => {
+                    let batch = self.gather(first).await;
+                    self.handle_events(batch);
+                }
+                _ => break,
+            }
+        }
         // Closing the command channels tells connectors to finish.
         self.connectors.clear();
         for t in self.tasks.drain(..) {
@@ -688,8 +801,7 @@ impl Engine {
         }
     }
 
-    /// Returns true when the engine should stop (sync --once finished).
-    fn handle_events(&mut self, batch: Vec<(AccountId, ConnectorEvent)>) -> bool {
+    fn handle_events(&mut self, batch: Vec<(AccountId, ConnectorEvent)>) {
         let archived = match self.archive_batch(&batch) {
             Ok(seq) => seq,
             Err(e) => {
@@ -699,10 +811,10 @@ impl Engine {
                     // `sync --once` stops and says so; nothing of the batch was stored,
                     // so the next run fetches it again.
                     self.failed = Some(e.to_string());
-                    return true;
+                    return;
                 }
                 self.stalled = Some(batch);
-                return false;
+                return;
             }
         };
         self.set_archive_problem(None);
@@ -712,7 +824,6 @@ impl Engine {
         }
         let mut messages = Vec::new();
         let mut health_changed = false;
-        let mut done = false;
         let mut fetched = Vec::new();
         // Announced after the batch is stored: whoever hears it reads a complete store.
         let mut caught_up = false;
@@ -753,12 +864,18 @@ impl Engine {
                     if self.archive.is_some() && !missing.is_empty() {
                         to_fetch.push((account.clone(), m.remote_id.clone(), missing));
                     }
-                    inbound.extend(rules::Inbound::of(&m));
+                    // An automatic reply is due for what arrives now, or arrived while
+                    // tresen was not running, never for history (a new account's first
+                    // sync, older messages fetched on request): the connector tells.
+                    inbound.extend(rules::Inbound::of(&m, !m.history));
                     ops.push(Op::Incoming(m))
                 }
                 ConnectorEvent::SendResult { message, outcome } => {
                     if let Err(e) = &outcome {
                         tracing::warn!(%account, message = message.0, error = %e, "send failed");
+                    }
+                    if let Ok(mut s) = self.sends.lock() {
+                        s.in_flight.remove(&message);
                     }
                     messages.push(message);
                     ops.push(Op::SendResult {
@@ -843,7 +960,20 @@ impl Engine {
                     }
                 }
                 ConnectorEvent::Checkpoint(position) => {
+                    *self.checkpoints.entry(account.clone()).or_default() += 1;
                     ops.push(Op::SetSyncPosition { account, position })
+                }
+                ConnectorEvent::KindPending {
+                    conversation_remote_id,
+                } => {
+                    // Decided at the checkpoint after the one closing this sync.
+                    let release = self.checkpoints.get(&account).copied().unwrap_or(0) + 2;
+                    self.parked
+                        .entry((account, conversation_remote_id))
+                        .or_insert_with(|| rules::Parked::until(release));
+                }
+                ConnectorEvent::Renamed { from, to } => {
+                    ops.push(Op::RenamePeer { account, from, to })
                 }
                 ConnectorEvent::Link(state) => {
                     if let Ok(mut map) = self.links.lock() {
@@ -881,7 +1011,10 @@ impl Engine {
                 ConnectorEvent::CaughtUp => {
                     self.pending_caught_up = self.pending_caught_up.saturating_sub(1);
                     if self.pending_caught_up == 0 {
-                        done = self.options.exit_when_caught_up;
+                        if self.options.exit_when_caught_up && self.settle_until.is_none() {
+                            self.settle_until =
+                                Some(tokio::time::Instant::now() + self.options.settle);
+                        }
                         caught_up = true;
                     }
                 }
@@ -911,6 +1044,7 @@ impl Engine {
         if !inbound.is_empty() {
             self.after_inbound(inbound);
         }
+        self.release_parked(false);
         for (account, remote_id, missing) in to_fetch {
             if let Ok(Some((id, _))) = self
                 .store
@@ -940,7 +1074,6 @@ impl Engine {
         if caught_up {
             self.notify(Notification::CaughtUp);
         }
-        done
     }
 
     fn apply(&self, ops: &[Op]) -> Result<Applied, StoreError> {
@@ -1192,6 +1325,32 @@ impl Engine {
         reply_to: Option<MessageId>,
         options: &SendOptions,
     ) -> Result<MessageId, EngineError> {
+        self.send_as(
+            conversation,
+            Outgoing {
+                body,
+                files,
+                sender,
+                reply_to,
+                notice: None,
+            },
+            options,
+        )
+    }
+
+    fn send_as(
+        &mut self,
+        conversation: ConversationId,
+        what: Outgoing,
+        options: &SendOptions,
+    ) -> Result<MessageId, EngineError> {
+        let Outgoing {
+            body,
+            files,
+            sender,
+            reply_to,
+            notice,
+        } = what;
         if body.trim().is_empty() && files.is_empty() {
             return Err(EngineError::Refused("the message is empty".into()));
         }
@@ -1200,6 +1359,11 @@ impl Engine {
             .lock()
             .conversation(conversation)?
             .ok_or_else(|| StoreError::NoConversation(conversation.to_string()))?;
+        let automatic = sender == rules::AUTOMATIC;
+        if !automatic {
+            // A notice that did not go out is still owed: it goes first (R-C8).
+            self.owed_notice(&conv)?;
+        }
         let reply_to = match reply_to {
             Some(id) => self
                 .store
@@ -1238,25 +1402,28 @@ impl Engine {
             }
         }
         let now = Timestamp::now();
-        let mut ops: Vec<Op> = parts
-            .iter()
-            .map(|p| Op::QueueOutgoing {
-                conversation,
-                sender: sender.clone(),
-                body: p.body.clone(),
-                attachments: p.files.iter().map(|f| f.attachment.clone()).collect(),
-                at: now,
-                automatic: sender == rules::AUTOMATIC,
+        let n = parts.len();
+        let ops: Vec<Op> = parts
+            .iter_mut()
+            .enumerate()
+            .map(|(i, p)| {
+                p.txn = Some(new_txn());
+                Op::QueueOutgoing {
+                    conversation,
+                    sender: sender.clone(),
+                    body: p.body.clone(),
+                    attachments: p.files.iter().map(|f| f.attachment.clone()).collect(),
+                    at: now,
+                    automatic,
+                    meta: crate::store::SendMeta {
+                        txn: p.txn.clone(),
+                        footer: p.footer.clone(),
+                        // The notice is its last part (the question and the footer).
+                        notice: notice.clone().filter(|_| i + 1 == n).map(Box::new),
+                    },
+                }
             })
             .collect();
-        if let Some(version) = parts.iter().find_map(|p| p.footer.clone()) {
-            ops.push(Op::Ledger(crate::compliance::LedgerEntry::Footer {
-                account: conv.account.0.clone(),
-                conversation: conv.remote_id.clone(),
-                version,
-                at: now,
-            }));
-        }
         let applied = self.apply(&ops)?;
         if applied.queued.len() != parts.len() {
             return Err(EngineError::Refused(
@@ -1288,6 +1455,7 @@ impl Engine {
                 "the archive cannot be written ({e}); nothing was sent"
             )));
         }
+        crate::fault::point("after-queue");
         for (&id, part) in applied.queued.iter().zip(parts) {
             let out = OutgoingMessage {
                 message: id,
@@ -1295,17 +1463,42 @@ impl Engine {
                 body: part.body,
                 files: part.files,
                 reply_to: reply_to.clone(),
+                txn: part.txn,
             };
-            let delivered = match self.connectors.get(&conv.account) {
-                Some(tx) => tx
-                    .try_send(ConnectorCommand::Send(out))
-                    .map_err(|e| match e {
-                        mpsc::error::TrySendError::Full(_) => "the connector is busy; try again",
-                        mpsc::error::TrySendError::Closed(_) => "the connector has stopped",
-                    }),
-                None => Err("no connector is running for this account"),
-            };
-            if let Err(reason) = delivered {
+            self.hand_over(&conv.account, out)?;
+        }
+        Ok(applied.queued[0])
+    }
+
+    /// Gives a stored, archived message to its connector. Marked as attempted first:
+    /// after a crash from here on, the network may have it. A connector that cannot
+    /// take it makes the message fail with the reason.
+    fn hand_over(&mut self, account: &AccountId, out: OutgoingMessage) -> Result<(), EngineError> {
+        let id = out.message;
+        let refused = match self.connectors.get(account) {
+            None => Some("no connector is running for this account"),
+            Some(tx) => {
+                let tx = tx.clone();
+                let a = self.apply(&[Op::SendAttempt { message: id }])?;
+                self.publish(&a);
+                crate::fault::point("after-attempt");
+                match tx.try_send(ConnectorCommand::Send(out)) {
+                    Ok(()) => None,
+                    Err(mpsc::error::TrySendError::Full(_)) => {
+                        Some("the connector is busy; try again")
+                    }
+                    Err(mpsc::error::TrySendError::Closed(_)) => Some("the connector has stopped"),
+                }
+            }
+        };
+        match refused {
+            None => {
+                if let Ok(mut s) = self.sends.lock() {
+                    s.handed.push(id);
+                    s.in_flight.insert(id);
+                }
+            }
+            Some(reason) => {
                 let applied = self.apply(&[Op::SendResult {
                     message: id,
                     outcome: Err(reason.to_string()),
@@ -1315,8 +1508,120 @@ impl Engine {
                 self.notify(Notification::Message(id));
             }
         }
-        Ok(applied.queued[0])
+        Ok(())
     }
+
+    /// At start: what an earlier run stored as pending but never learned the fate of.
+    /// Automatic messages (the first-contact notice) and staff messages of the last
+    /// hour go out again, with the same idempotency key; older staff messages are
+    /// marked failed (their text may be out of date). A staff message a network
+    /// without idempotency keys (Signal) may already have is marked unclear: staff
+    /// decide whether to send it again.
+    fn recover_sends(&mut self) {
+        let unsent = match self.store.read(|s| s.unsent()) {
+            Ok(u) => u,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot list unsent messages; they stay pending");
+                return;
+            }
+        };
+        let now = Timestamp::now();
+        for u in unsent {
+            let id = u.message.id;
+            let automatic = u.message.sender == rules::AUTOMATIC;
+            let decision = if u.attempted && !automatic && !self.idempotent.contains(&u.account) {
+                Some(Op::SendUnclear {
+                    message: id,
+                    reason: crate::domain::FAILURE_UNCLEAR.to_string(),
+                })
+            } else if !automatic && now.0 - u.message.sent_at.0 > RESEND_WITHIN {
+                Some(Op::SendResult {
+                    message: id,
+                    outcome: Err(crate::domain::FAILURE_TOO_OLD.to_string()),
+                    at: now,
+                })
+            } else {
+                None
+            };
+            if let Some(op) = decision {
+                tracing::info!(message = id.0, ?op, "unsent message from an earlier run");
+                match self.apply(&[op]) {
+                    Ok(a) => self.publish(&a),
+                    Err(e) => {
+                        tracing::warn!(message = id.0, error = %e, "unsent message left as it was")
+                    }
+                }
+                self.notify(Notification::Message(id));
+                continue;
+            }
+            let files = match self.stored_files(&u.message.attachments) {
+                Ok(f) => f,
+                Err(why) => {
+                    let _ = self.apply(&[Op::SendResult {
+                        message: id,
+                        outcome: Err(why),
+                        at: now,
+                    }]);
+                    self.notify(Notification::Message(id));
+                    continue;
+                }
+            };
+            tracing::info!(message = id.0, account = %u.account, "sending a message an earlier run left pending");
+            let out = OutgoingMessage {
+                message: id,
+                conversation_remote_id: u.conversation_remote_id,
+                body: u.message.body,
+                files,
+                reply_to: None,
+                txn: u.meta.txn,
+            };
+            if let Err(e) = self.hand_over(&u.account, out) {
+                tracing::warn!(message = id.0, error = %e, "unsent message not handed over");
+            }
+        }
+    }
+
+    /// The bytes of a stored message's files, from the attachment store.
+    fn stored_files(&self, attachments: &[Attachment]) -> Result<Vec<OutgoingFile>, String> {
+        if attachments.is_empty() {
+            return Ok(Vec::new());
+        }
+        let blobs = self
+            .store
+            .blobs()
+            .ok_or("this profile has no attachment store")?;
+        attachments
+            .iter()
+            .map(|a| {
+                let blob = a
+                    .blob
+                    .as_ref()
+                    .ok_or_else(|| format!("{} is not in the attachment store", a.name))?;
+                let bytes = blobs.get(blob).map_err(|e| format!("{}: {e}", a.name))?;
+                Ok(OutgoingFile {
+                    attachment: a.clone(),
+                    bytes: Arc::new(bytes.to_vec()),
+                })
+            })
+            .collect()
+    }
+}
+
+/// What to send, for [`Engine::send_as`].
+struct Outgoing {
+    body: String,
+    files: Vec<NewFile>,
+    sender: String,
+    reply_to: Option<MessageId>,
+    /// The first-contact notice: recorded for the contact once it is sent.
+    notice: Option<crate::compliance::FirstContact>,
+}
+
+/// A fresh idempotency key for a send (a Matrix transaction id: unique per device).
+fn new_txn() -> String {
+    use rand::Rng as _;
+    let bytes: [u8; 12] = rand::rng().random();
+    format!("tresen-{}", hex::encode(bytes))
 }
 
 impl Engine {
@@ -1375,6 +1680,7 @@ impl Engine {
                     at,
                     footer: part.footer.clone(),
                     consent_pending,
+                    txn: part.txn.clone(),
                 },
             });
             for (index, f) in files.iter().enumerate() {

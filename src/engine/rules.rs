@@ -34,6 +34,8 @@ pub(super) struct Part {
     pub body: String,
     pub files: Vec<OutgoingFile>,
     pub footer: Option<String>,
+    /// Its idempotency key, once queued.
+    pub txn: Option<String>,
 }
 
 /// Labels that show a completed order with the contact (R-A5's existing business
@@ -41,28 +43,53 @@ pub(super) struct Part {
 const CUSTOMER_LABELS: [&str; 3] = ["auftragsbestaetigung", "rechnung", "kunde"];
 
 /// An inbound chat message of a stored batch, for the keyword and first-contact checks.
+#[derive(Debug, Clone)]
 pub(super) struct Inbound {
     pub account: AccountId,
     pub conversation: String,
     pub remote_id: String,
     pub body: String,
     pub sent_at: Timestamp,
+    /// It arrived now or while tresen was not running, not as history (a new
+    /// account's first sync, older messages fetched on request): only then can a
+    /// first-contact notice be due. Its own timestamp plays no part.
+    pub arrived: bool,
 }
 
 impl Inbound {
-    pub fn of(m: &IncomingMessage) -> Option<Inbound> {
+    pub fn of(m: &IncomingMessage, arrived: bool) -> Option<Inbound> {
         (m.direction == Direction::Inbound && m.kind == MessageKind::Chat).then(|| Inbound {
             account: m.account.clone(),
             conversation: m.conversation_remote_id.clone(),
             remote_id: m.remote_id.clone(),
             body: m.body.clone(),
             sent_at: m.sent_at,
+            arrived,
         })
     }
 }
 
-/// A first message older than this is history (first sync, backfill), not a new contact.
-const FIRST_CONTACT_WINDOW: i64 = 2 * Timestamp::DAY;
+/// Inbound messages of a conversation whose kind (direct or group) is not settled:
+/// the notice and consent decisions wait until the connector's next sync.
+#[derive(Debug, Default)]
+pub(super) struct Parked {
+    /// Decided once the account's checkpoint count reaches this.
+    release_at: u64,
+    messages: Vec<Inbound>,
+}
+
+impl Parked {
+    pub fn until(release_at: u64) -> Parked {
+        Parked {
+            release_at,
+            messages: Vec::new(),
+        }
+    }
+}
+
+/// Messages kept per undecided conversation; the first-contact decision needs one, a
+/// customer rarely types several consent keywords within a second.
+const PARKED_MAX: usize = 16;
 
 /// The name automatic messages are attributed to.
 pub const AUTOMATIC: &str = "tresen (automatisch)";
@@ -94,6 +121,7 @@ impl Engine {
             body,
             files: Vec::new(),
             footer: if last { version.clone() } else { None },
+            txn: None,
         };
         let n = pieces.len();
         let mut parts = Vec::new();
@@ -118,6 +146,7 @@ impl Engine {
                     },
                     files: vec![f],
                     footer: if i == 0 { version.clone() } else { None },
+                    txn: None,
                 });
             }
         } else {
@@ -127,6 +156,7 @@ impl Engine {
                     body: String::new(),
                     files: vec![f],
                     footer: None,
+                    txn: None,
                 });
             }
             parts.extend(
@@ -142,13 +172,39 @@ impl Engine {
     /// Consent keywords and the first-contact notice for inbound messages just stored.
     pub(super) fn after_inbound(&mut self, inbound: Vec<Inbound>) {
         for m in inbound {
-            if let Err(e) = self.inbound_rules(&m) {
+            if let Err(e) = self.inbound_rules(&m, true) {
                 tracing::warn!(account = %m.account, error = %e, "compliance step after an inbound message failed");
             }
         }
     }
 
-    fn inbound_rules(&mut self, m: &Inbound) -> Result<(), EngineError> {
+    /// Decides what waited for a conversation's kind: those whose connector has synced
+    /// since (or all, when the engine stops), with the kind the store holds now.
+    pub(super) fn release_parked(&mut self, all: bool) {
+        if self.parked.is_empty() {
+            return;
+        }
+        let due: Vec<(AccountId, String)> = self
+            .parked
+            .iter()
+            .filter(|((account, _), p)| {
+                all || self.checkpoints.get(account).copied().unwrap_or(0) >= p.release_at
+            })
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in due {
+            let Some(p) = self.parked.remove(&key) else {
+                continue;
+            };
+            for m in p.messages {
+                if let Err(e) = self.inbound_rules(&m, false) {
+                    tracing::warn!(account = %m.account, error = %e, "compliance step after an inbound message failed");
+                }
+            }
+        }
+    }
+
+    fn inbound_rules(&mut self, m: &Inbound, may_park: bool) -> Result<(), EngineError> {
         // Most messages are neither a keyword nor a new contact's first: decided without
         // touching the store (a bulk sync of old history costs nothing here).
         let keyword = self.compliance.consent.keyword(&m.body);
@@ -156,8 +212,19 @@ impl Engine {
         let may_notice = rules.consent.first_contact_message
             && rules.notice.is_some()
             && rules.footer.is_some()
-            && Timestamp::now().0 - m.sent_at.0 <= FIRST_CONTACT_WINDOW;
+            && m.arrived;
         if keyword.is_none() && !may_notice {
+            return Ok(());
+        }
+        if may_park
+            && let Some(p) = self
+                .parked
+                .get_mut(&(m.account.clone(), m.conversation.clone()))
+        {
+            // Direct chat or group is not known yet: decided after the next sync.
+            if p.messages.len() < PARKED_MAX {
+                p.messages.push(m.clone());
+            }
             return Ok(());
         }
         let Some(id) = self
@@ -207,7 +274,10 @@ impl Engine {
             self.notify(Notification::Conversation(id));
             return Ok(());
         }
-        self.first_contact(&conv, m, channel, address)
+        if may_notice {
+            self.first_contact(&conv, channel, address)?;
+        }
+        Ok(())
     }
 
     /// The question a JA from this contact answers, if it answers tresen's: a direct
@@ -245,22 +315,22 @@ impl Engine {
         Ok(asked.filter(|_| !granted))
     }
 
-    /// R-C8: one notice per contact, to a customer who just wrote for the first time.
+    /// R-C8: one notice per contact, due when a customer in a direct chat writes and
+    /// tresen has no first-contact record for them (nor a consent on record). A reply
+    /// the office sent before does not make it unnecessary. Recorded only once the
+    /// network took it.
     fn first_contact(
         &mut self,
         conv: &Conversation,
-        m: &Inbound,
         channel: crate::domain::Channel,
         address: String,
     ) -> Result<(), EngineError> {
         let rules = &self.compliance;
-        let (Some(notice), Some(_)) = (&rules.notice, &rules.footer) else {
-            return Ok(());
-        };
-        if !rules.consent.first_contact_message
-            || conv.kind != ConversationKind::Direct
-            || Timestamp::now().0 - m.sent_at.0 > FIRST_CONTACT_WINDOW
+        if rules.notice.is_none() || rules.footer.is_none() || !rules.consent.first_contact_message
         {
+            return Ok(());
+        }
+        if conv.kind != ConversationKind::Direct {
             return Ok(());
         }
         let ledger = self.store.read(|s| s.ledger(channel, &address))?;
@@ -268,39 +338,104 @@ impl Engine {
             // Already noticed, or the contact's consent is on record: nothing to ask.
             return Ok(());
         }
-        if self.store.read(|s| s.last_exchange(conv.id))?.0.is_some() {
-            // The office has written here before (another device, older history).
+        if self.notice_underway(conv.id)? {
             return Ok(());
         }
-        let body = format!("{}\n\n{}", notice.text, rules.consent.wording);
-        let version = notice.version.clone();
-        let first = self.send(
-            conv.id,
-            body,
-            Vec::new(),
-            AUTOMATIC.to_string(),
-            None,
-            &SendOptions::default(),
-        )?;
+        self.queue_notice(conv, channel, address)
+    }
+
+    /// A notice for this conversation is stored and not yet answered by the network.
+    fn notice_underway(
+        &self,
+        conversation: crate::domain::ConversationId,
+    ) -> Result<bool, EngineError> {
+        Ok(self.notices(conversation)?.iter().any(|d| {
+            matches!(
+                d,
+                crate::domain::Delivery::Pending | crate::domain::Delivery::Unclear
+            )
+        }))
+    }
+
+    /// Delivery states of the first-contact notices tresen queued in a conversation.
+    fn notices(
+        &self,
+        conversation: crate::domain::ConversationId,
+    ) -> Result<Vec<crate::domain::Delivery>, EngineError> {
+        let recent = self.store.read(|s| s.messages(conversation, None, 500))?;
+        Ok(recent
+            .iter()
+            .filter(|m| m.direction == Direction::Outbound && m.sender == AUTOMATIC)
+            .map(|m| m.delivery)
+            .collect())
+    }
+
+    fn queue_notice(
+        &mut self,
+        conv: &Conversation,
+        channel: crate::domain::Channel,
+        address: String,
+    ) -> Result<(), EngineError> {
+        let Some(notice) = &self.compliance.notice else {
+            return Ok(());
+        };
+        let body = format!("{}\n\n{}", notice.text, self.compliance.consent.wording);
         let record = crate::compliance::FirstContact {
             account: conv.account.0.clone(),
             channel,
             address,
-            notice_version: version,
-            message: format!("local:{}", first.0),
+            notice_version: notice.version.clone(),
+            // Both filled in when the network takes it.
+            message: String::new(),
             at: Timestamp::now(),
             wording: self.compliance.consent.wording.clone(),
         };
-        if let Some(archive) = self.archive.as_mut() {
-            archive.append(vec![Entry {
-                scope: Scope::System,
-                payload: Payload::FirstContact(record.clone()),
-            }])?;
-        }
-        let entry = LedgerEntry::FirstContact(record);
-        let applied = self.apply(&[Op::Ledger(entry)])?;
-        self.publish(&applied);
+        self.send_as(
+            conv.id,
+            super::Outgoing {
+                body,
+                files: Vec::new(),
+                sender: AUTOMATIC.to_string(),
+                reply_to: None,
+                notice: Some(record),
+            },
+            &SendOptions::default(),
+        )?;
         Ok(())
+    }
+
+    /// Before staff write in a direct chat: a notice that failed is still owed and
+    /// goes out first ("with or before the next outgoing message").
+    pub(super) fn owed_notice(&mut self, conv: &Conversation) -> Result<(), EngineError> {
+        let rules = &self.compliance;
+        if rules.notice.is_none()
+            || rules.footer.is_none()
+            || !rules.consent.first_contact_message
+            || conv.kind != ConversationKind::Direct
+        {
+            return Ok(());
+        }
+        let notices = self.notices(conv.id)?;
+        let failed = notices.contains(&crate::domain::Delivery::Failed);
+        let underway = notices.iter().any(|d| {
+            matches!(
+                d,
+                crate::domain::Delivery::Pending | crate::domain::Delivery::Unclear
+            )
+        });
+        let sent = notices.iter().any(|d| d.is_sent());
+        if !failed || underway || sent {
+            return Ok(());
+        }
+        let (channel, address) = contact_key(conv);
+        if !self.store.read(|s| s.ledger(channel, &address))?.is_empty() {
+            return Ok(());
+        }
+        tracing::info!(
+            conversation = conv.id.0,
+            "the first-contact notice failed before; sending it ahead of this message"
+        );
+        self.queue_notice(conv, channel, address)
     }
 
     /// Records the footer version in force in the archive when it is new (R-A8).

@@ -3,7 +3,10 @@
 use std::collections::{BTreeMap, HashMap};
 
 use super::query::query_words;
-use super::{Applied, LocalMessage, Op, Result, Stats, Store, StoreError, StoreRead, preview_of};
+use super::{
+    Applied, LocalMessage, Op, Result, SendMeta, Stats, Store, StoreError, StoreRead, Unsent,
+    preview_of,
+};
 use crate::domain::{
     AccountId, Channel, Conversation, ConversationId, ConversationKind, ConversationUpsert,
     Delivery, Direction, Edit, Health, Message, MessageId, MessageKind, Reaction, SearchHit,
@@ -23,6 +26,8 @@ pub struct MemoryStore {
     /// Reaction remote id → the message it sits on and the reaction.
     reaction_ids: HashMap<(String, String), (MessageId, Reaction)>,
     ledger: Vec<crate::compliance::LedgerEntry>,
+    /// Messages sent from here: what they carry and whether a connector had them.
+    sends: HashMap<MessageId, (SendMeta, bool)>,
 }
 
 impl MemoryStore {
@@ -32,6 +37,11 @@ impl MemoryStore {
 
     fn upsert(&mut self, c: &ConversationUpsert, applied: &mut Applied) -> ConversationId {
         let key = (c.account.0.clone(), c.remote_id.clone());
+        let have = self
+            .by_remote
+            .get(&key)
+            .and_then(|id| self.conversations.get(id));
+        let c = &merged(c, have);
         let id = match self.by_remote.get(&key) {
             Some(id) => *id,
             None => {
@@ -89,6 +99,7 @@ impl MemoryStore {
             at,
             delivery,
             quiet,
+            meta,
         } = m;
         let conv = self.conv_mut(conversation)?;
         if kind != MessageKind::Note && !quiet {
@@ -98,6 +109,9 @@ impl MemoryStore {
         let account = conv.account.0.clone();
         self.next_message += 1;
         let id = MessageId(self.next_message);
+        if let Some(meta) = meta {
+            self.sends.insert(id, (meta.clone(), false));
+        }
         self.messages.insert(
             id,
             (
@@ -218,6 +232,7 @@ impl MemoryStore {
                 attachments,
                 at,
                 automatic,
+                meta,
             } => {
                 let id = self.insert_local(
                     LocalMessage {
@@ -229,6 +244,7 @@ impl MemoryStore {
                         at: *at,
                         delivery: Delivery::Pending,
                         quiet: *automatic,
+                        meta: Some(meta),
                     },
                     applied,
                 )?;
@@ -247,30 +263,36 @@ impl MemoryStore {
             Op::SendResult {
                 message,
                 outcome,
-                at: _,
-            } => {
-                let (account, msg) = self
-                    .messages
-                    .get_mut(message)
-                    .ok_or(StoreError::NoMessage(message.0))?;
-                match outcome {
-                    Ok(remote) => {
-                        if msg.remote_id.is_none() {
-                            msg.remote_id = Some(remote.clone());
-                            self.message_by_remote
-                                .insert((account.clone(), remote.clone()), *message);
-                        }
-                        msg.delivery = msg.delivery.advance(Delivery::Sent);
+                at,
+            } => match outcome {
+                Ok(remote) => self.sent(*message, remote, *at, applied)?,
+                Err(reason) => {
+                    let (_, msg) = self
+                        .messages
+                        .get_mut(message)
+                        .ok_or(StoreError::NoMessage(message.0))?;
+                    msg.delivery = msg.delivery.advance(Delivery::Failed);
+                    if msg.delivery == Delivery::Failed {
+                        msg.failure = Some(reason.clone());
                     }
-                    Err(reason) => {
-                        msg.delivery = msg.delivery.advance(Delivery::Failed);
-                        if msg.delivery == Delivery::Failed {
-                            msg.failure = Some(reason.clone());
-                        }
-                    }
+                    applied.conversations.insert(msg.conversation);
                 }
-                applied.conversations.insert(msg.conversation);
+            },
+            Op::SendAttempt { message } => {
+                if let Some((_, attempted)) = self.sends.get_mut(message) {
+                    *attempted = true;
+                }
             }
+            Op::SendUnclear { message, reason } => {
+                if let Some((_, msg)) = self.messages.get_mut(message) {
+                    msg.delivery = msg.delivery.advance(Delivery::Unclear);
+                    if msg.delivery == Delivery::Unclear {
+                        msg.failure = Some(reason.clone());
+                    }
+                    applied.conversations.insert(msg.conversation);
+                }
+            }
+            Op::RenamePeer { account, from, to } => self.rename_peer(account, from, to, applied),
             Op::Receipt {
                 account,
                 remote_id,
@@ -447,6 +469,7 @@ impl MemoryStore {
                         at: *at,
                         delivery: Delivery::Read,
                         quiet: false,
+                        meta: None,
                     },
                     applied,
                 )?;
@@ -497,6 +520,179 @@ impl MemoryStore {
             }
         }
         Ok(())
+    }
+
+    fn sent(
+        &mut self,
+        message: MessageId,
+        remote: &str,
+        at: Timestamp,
+        applied: &mut Applied,
+    ) -> Result<()> {
+        let (account, msg) = self
+            .messages
+            .get(&message)
+            .ok_or(StoreError::NoMessage(message.0))?;
+        let (account, conv, was_sent) = (account.clone(), msg.conversation, msg.delivery.is_sent());
+        let key = (account.clone(), remote.to_string());
+        if let Some(&twin) = self.message_by_remote.get(&key)
+            && twin != message
+        {
+            if self.messages.get(&twin).map(|(_, m)| m.direction) != Some(Direction::Outbound) {
+                return Err(StoreError::Unreadable(format!(
+                    "send result {remote} names a message from the other side"
+                )));
+            }
+            self.messages.remove(&twin);
+            self.message_by_remote.remove(&key);
+            self.reaction_ids.retain(|_, (m, _)| *m != twin);
+        }
+        let Some((_, msg)) = self.messages.get_mut(&message) else {
+            return Err(StoreError::NoMessage(message.0));
+        };
+        if msg.remote_id.is_none() {
+            msg.remote_id = Some(remote.to_string());
+            self.message_by_remote.insert(key, message);
+        }
+        msg.delivery = msg.delivery.advance(Delivery::Sent);
+        applied.conversations.insert(conv);
+        if was_sent {
+            return Ok(());
+        }
+        let conversation = self
+            .conversations
+            .get(&conv)
+            .map(|c| c.remote_id.clone())
+            .unwrap_or_default();
+        if let Some((meta, _)) = self.sends.get(&message).cloned() {
+            if let Some(version) = meta.footer {
+                self.ledger.push(crate::compliance::LedgerEntry::Footer {
+                    account: account.clone(),
+                    conversation,
+                    version,
+                    at,
+                });
+            }
+            if let Some(mut notice) = meta.notice {
+                notice.message = format!("local:{}", message.0);
+                notice.at = at;
+                self.ledger
+                    .push(crate::compliance::LedgerEntry::FirstContact(*notice));
+            }
+        }
+        Ok(())
+    }
+
+    fn rename_peer(&mut self, account: &AccountId, from: &str, to: &str, applied: &mut Applied) {
+        use crate::compliance::LedgerEntry;
+        if from == to || from.is_empty() || to.is_empty() {
+            return;
+        }
+        let a = &account.0;
+        let old = self.by_remote.get(&(a.clone(), from.to_string())).copied();
+        let new = self.by_remote.get(&(a.clone(), to.to_string())).copied();
+        match (old, new) {
+            (Some(old), None) => {
+                self.by_remote.remove(&(a.clone(), from.to_string()));
+                self.by_remote.insert((a.clone(), to.to_string()), old);
+                if let Some(c) = self.conversations.get_mut(&old) {
+                    c.remote_id = to.to_string();
+                }
+                applied.conversations.insert(old);
+            }
+            (Some(old), Some(new)) => {
+                for (_, m) in self.messages.values_mut() {
+                    if m.conversation == old {
+                        m.conversation = new;
+                    }
+                }
+                if let Some(gone) = self.conversations.remove(&old) {
+                    self.by_remote.remove(&(a.clone(), from.to_string()));
+                    if let Some(c) = self.conversations.get_mut(&new) {
+                        c.unread += gone.unread;
+                        if gone.last_activity > c.last_activity {
+                            c.last_preview = gone.last_preview;
+                            c.last_activity = gone.last_activity;
+                        }
+                        if c.draft.is_none() {
+                            c.draft = gone.draft;
+                        }
+                    }
+                }
+                applied.conversations.insert(new);
+            }
+            _ => {}
+        }
+        for c in self.conversations.values_mut() {
+            if c.account == *account
+                && let Some(ct) = c.contact.as_mut()
+                && ct.identity == from
+            {
+                ct.identity = to.to_string();
+                if from.starts_with('+') && ct.phone.is_none() {
+                    ct.phone = Some(from.to_string());
+                }
+            }
+        }
+        let prefix = format!("{from}/");
+        let ids: Vec<(String, MessageId)> = self
+            .message_by_remote
+            .iter()
+            .filter(|((acc, r), _)| acc == a && r.starts_with(&prefix))
+            .map(|((_, r), id)| (r.clone(), *id))
+            .collect();
+        for (remote, id) in ids {
+            let renamed = format!("{to}{}", &remote[from.len()..]);
+            self.message_by_remote.remove(&(a.clone(), remote));
+            if self
+                .message_by_remote
+                .contains_key(&(a.clone(), renamed.clone()))
+            {
+                self.messages.remove(&id);
+                continue;
+            }
+            if let Some((_, m)) = self.messages.get_mut(&id) {
+                m.remote_id = Some(renamed.clone());
+                applied.conversations.insert(m.conversation);
+            }
+            self.message_by_remote.insert((a.clone(), renamed), id);
+        }
+        let reactions: Vec<(String, String)> = self
+            .reaction_ids
+            .keys()
+            .filter(|(acc, r)| {
+                acc == a && (r.starts_with(&prefix) || r.ends_with(&format!("/reaction/{from}")))
+            })
+            .cloned()
+            .collect();
+        for key in reactions {
+            if let Some(v) = self.reaction_ids.remove(&key) {
+                let mut r = match key.1.strip_prefix(&prefix) {
+                    Some(rest) => format!("{to}/{rest}"),
+                    None => key.1.clone(),
+                };
+                if let Some(head) = r.strip_suffix(&format!("/reaction/{from}")) {
+                    r = format!("{head}/reaction/{to}");
+                }
+                self.reaction_ids.insert((a.clone(), r), v);
+            }
+        }
+        for e in &mut self.ledger {
+            match e {
+                LedgerEntry::Consent(r) if r.account == *a && r.address == from => {
+                    r.address = to.to_string()
+                }
+                LedgerEntry::FirstContact(f) if f.account == *a && f.address == from => {
+                    f.address = to.to_string()
+                }
+                LedgerEntry::Footer {
+                    account,
+                    conversation,
+                    ..
+                } if account == a && conversation == from => *conversation = to.to_string(),
+                _ => {}
+            }
+        }
     }
 
     fn sorted_messages(&self, conversation: ConversationId) -> Vec<&Message> {
@@ -552,7 +748,9 @@ impl StoreRead for MemoryStore {
             .find(|c| c.remote_id == key)
             .or_else(|| {
                 all.iter().find(|c| {
-                    c.contact.as_ref().is_some_and(|ct| ct.identity == key)
+                    c.contact
+                        .as_ref()
+                        .is_some_and(|ct| ct.identity == key || ct.phone.as_deref() == Some(key))
                         || c.title.to_lowercase() == key.to_lowercase()
                 })
             })
@@ -591,7 +789,14 @@ impl StoreRead for MemoryStore {
             let contact = c
                 .contact
                 .as_ref()
-                .map(|ct| format!("{} {}", ct.display_name, ct.identity))
+                .map(|ct| {
+                    format!(
+                        "{} {} {}",
+                        ct.display_name,
+                        ct.identity,
+                        ct.phone.as_deref().unwrap_or_default()
+                    )
+                })
                 .unwrap_or_default();
             if contains_all(&format!("{} {}", c.title, contact), &words) {
                 hits.push(SearchHit {
@@ -601,7 +806,7 @@ impl StoreRead for MemoryStore {
                     snippet: c
                         .contact
                         .as_ref()
-                        .map_or(c.remote_id.clone(), |ct| ct.identity.clone()),
+                        .map_or(c.remote_id.clone(), |ct| ct.address().to_string()),
                     at: c.last_activity,
                 });
             }
@@ -711,7 +916,9 @@ impl StoreRead for MemoryStore {
     ) -> Result<(Option<Timestamp>, Option<Timestamp>)> {
         let mut out = (None, None);
         for m in self.sorted_messages(conversation) {
-            if m.kind != MessageKind::Chat {
+            if m.kind != MessageKind::Chat
+                || m.direction == Direction::Outbound && !m.delivery.is_sent()
+            {
                 continue;
             }
             let slot = match m.direction {
@@ -723,10 +930,82 @@ impl StoreRead for MemoryStore {
         Ok(out)
     }
 
+    fn unsent(&self) -> Result<Vec<Unsent>> {
+        Ok(self
+            .messages
+            .iter()
+            .filter(|(_, (_, m))| {
+                m.delivery == Delivery::Pending
+                    && m.direction == Direction::Outbound
+                    && m.kind == MessageKind::Chat
+            })
+            .filter_map(|(id, (account, m))| {
+                let conv = self.conversations.get(&m.conversation)?;
+                let (meta, attempted) = self.sends.get(id).cloned().unwrap_or_default();
+                Some(Unsent {
+                    message: m.clone(),
+                    account: AccountId(account.clone()),
+                    conversation_remote_id: conv.remote_id.clone(),
+                    meta,
+                    attempted,
+                })
+            })
+            .collect())
+    }
+
+    fn send_meta(&self, message: MessageId) -> Result<Option<SendMeta>> {
+        Ok(self.sends.get(&message).map(|(m, _)| m.clone()))
+    }
+
+    fn knows_peer(&self, account: &AccountId, id: &str) -> Result<bool> {
+        let prefix = format!("{id}/");
+        Ok(self.conversations.values().any(|c| {
+            c.account == *account
+                && (c.remote_id == id || c.contact.as_ref().is_some_and(|ct| ct.identity == id))
+        }) || self
+            .message_by_remote
+            .keys()
+            .any(|(a, r)| *a == account.0 && r.starts_with(&prefix)))
+    }
+
     fn stats(&self) -> Result<Stats> {
         Ok(Stats {
             conversations: self.conversations.len() as u64,
             messages: self.messages.len() as u64,
         })
     }
+}
+
+/// An upsert as the store applies it: a title or name the connector left empty keeps
+/// the stored one (or, for a new conversation, becomes the number or identity), and a
+/// known phone number is not forgotten (the SQLite store's rule, see `Row7::wanted`).
+fn merged(c: &ConversationUpsert, have: Option<&Conversation>) -> ConversationUpsert {
+    let mut c = c.clone();
+    let have_contact = have.and_then(|h| h.contact.as_ref());
+    if let Some(ct) = c.contact.as_mut()
+        && ct.phone.is_none()
+        && let Some(h) = have_contact.filter(|h| h.identity == ct.identity)
+    {
+        ct.phone = h.phone.clone();
+    }
+    if c.title.trim().is_empty() {
+        c.title = match have {
+            Some(h) => h.title.clone(),
+            None => c
+                .contact
+                .as_ref()
+                .map(|ct| ct.address().to_string())
+                .unwrap_or_else(|| c.remote_id.clone()),
+        };
+    }
+    let title = c.title.clone();
+    if let Some(ct) = c.contact.as_mut()
+        && ct.display_name.trim().is_empty()
+    {
+        ct.display_name = have_contact
+            .map(|h| h.display_name.clone())
+            .filter(|n| !n.trim().is_empty())
+            .unwrap_or(title);
+    }
+    c
 }

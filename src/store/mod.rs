@@ -91,8 +91,22 @@ pub enum Op {
         /// Sent by tresen itself (the first-contact notice): nobody answered the
         /// customer yet, so unread count and triage state stay as they are.
         automatic: bool,
+        meta: SendMeta,
     },
-    /// The connector's answer to a send.
+    /// The message is being handed to its connector now: after a crash from here on,
+    /// the network may have it.
+    SendAttempt {
+        message: MessageId,
+    },
+    /// Tresen stopped after handing the message to a network that cannot tell a
+    /// repeat from a new message: it may or may not have arrived (`Delivery::Unclear`).
+    SendUnclear {
+        message: MessageId,
+        reason: String,
+    },
+    /// The connector's answer to a send. The first success also records what the
+    /// message carried in the ledger (its footer, the first-contact notice): only
+    /// what reached the network counts.
     SendResult {
         message: MessageId,
         outcome: std::result::Result<String, String>,
@@ -194,6 +208,39 @@ pub enum Op {
         conversation: ConversationId,
         staff: Option<String>,
     },
+    /// The peer known as `from` is `to` (a Signal number and the account's stable
+    /// id): its direct conversation, contact, ledger entries and the message ids it
+    /// authored (`from/…`) move to `to`; where both exist they become one.
+    RenamePeer {
+        account: AccountId,
+        from: String,
+        to: String,
+    },
+}
+
+/// What tresen keeps about a message it sends, beyond its text, until the network
+/// has taken it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SendMeta {
+    /// The send's idempotency key (a Matrix transaction id): a retry with it gives no
+    /// second copy, and the network's echo of an earlier attempt is recognised.
+    pub txn: Option<String>,
+    /// The footer version the message carries; the footer policy counts it once sent.
+    pub footer: Option<String>,
+    /// The message is the first-contact notice: recorded for the contact once sent.
+    pub notice: Option<Box<crate::compliance::FirstContact>>,
+}
+
+/// An outgoing message the network has not confirmed, as the engine needs it to deal
+/// with it at start.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unsent {
+    pub message: Message,
+    pub account: AccountId,
+    pub conversation_remote_id: String,
+    pub meta: SendMeta,
+    /// It was handed to a connector before: the network may have it.
+    pub attempted: bool,
 }
 
 /// What a batch changed, so the engine can send precise notifications.
@@ -281,8 +328,16 @@ pub trait StoreRead {
     fn ledger(&self, channel: Channel, address: &str) -> Result<Vec<LedgerEntry>>;
     /// The whole ledger, oldest first (compliance check, DSAR).
     fn ledger_all(&self) -> Result<Vec<LedgerEntry>>;
-    /// The newest outgoing and the newest inbound chat message of a conversation
-    /// (notes and system lines do not count).
+    /// Outgoing messages still pending (never confirmed by the network), oldest first.
+    fn unsent(&self) -> Result<Vec<Unsent>>;
+    /// What tresen keeps about a message it sends (`None` for other messages).
+    fn send_meta(&self, message: MessageId) -> Result<Option<SendMeta>>;
+    /// Whether anything of `account` is keyed by peer `id`: its conversation, a
+    /// contact, or a message it authored (`id/…`).
+    fn knows_peer(&self, account: &AccountId, id: &str) -> Result<bool>;
+    /// The newest outgoing message the network took (sent, delivered or read) and the
+    /// newest inbound chat message of a conversation (notes, system lines and messages
+    /// that never left do not count).
     fn last_exchange(
         &self,
         conversation: ConversationId,
@@ -369,6 +424,7 @@ pub(crate) struct LocalMessage<'a> {
     /// Leaves the conversation's preview and activity alone (notes; tresen's own
     /// notices, so the customer's words stay what the inbox shows).
     pub quiet: bool,
+    pub meta: Option<&'a SendMeta>,
 }
 
 pub(crate) fn preview_of(body: &str) -> String {

@@ -161,6 +161,37 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX ledger_key ON ledger (address, channel);
     ALTER TABLE conversations ADD COLUMN assigned TEXT;
     "#,
+    // 10: sends survive a restart (transaction id, attempted before, the footer and
+    // first-contact notice they carry, counted only once sent); a contact's phone
+    // number beside a network id that is not one
+    r#"
+    ALTER TABLE messages ADD COLUMN txn TEXT;
+    ALTER TABLE messages ADD COLUMN attempted INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE messages ADD COLUMN footer TEXT;
+    ALTER TABLE messages ADD COLUMN notice TEXT;
+    CREATE INDEX messages_pending ON messages (id) WHERE delivery = 'pending';
+    ALTER TABLE conversations ADD COLUMN contact_phone TEXT;
+    DROP TRIGGER conversations_fts_insert;
+    DROP TRIGGER conversations_fts_update;
+    DROP TABLE conversations_fts;
+    CREATE VIRTUAL TABLE conversations_fts USING fts5 (
+        title, contact_name, contact_identity, contact_phone,
+        content = 'conversations', content_rowid = 'id',
+        tokenize = 'unicode61 remove_diacritics 2'
+    );
+    CREATE TRIGGER conversations_fts_insert AFTER INSERT ON conversations BEGIN
+        INSERT INTO conversations_fts (rowid, title, contact_name, contact_identity, contact_phone)
+        VALUES (new.id, new.title, new.contact_name, new.contact_identity, new.contact_phone);
+    END;
+    CREATE TRIGGER conversations_fts_update
+    AFTER UPDATE OF title, contact_name, contact_identity, contact_phone ON conversations BEGIN
+        INSERT INTO conversations_fts (conversations_fts, rowid, title, contact_name, contact_identity, contact_phone)
+        VALUES ('delete', old.id, old.title, old.contact_name, old.contact_identity, old.contact_phone);
+        INSERT INTO conversations_fts (rowid, title, contact_name, contact_identity, contact_phone)
+        VALUES (new.id, new.title, new.contact_name, new.contact_identity, new.contact_phone);
+    END;
+    INSERT INTO conversations_fts (conversations_fts) VALUES ('rebuild');
+    "#,
 ];
 
 /// SQLCipher page settings. They are not recorded in the file, so a store must be
@@ -450,7 +481,7 @@ impl SqliteStore {
 const CONVERSATION_COLUMNS: &str = "id, account, remote_id, kind, channel, title, \
     contact_identity, contact_name, state, snoozed_until, labels, unread, marked_unread, \
     last_activity, last_preview, (SELECT body FROM drafts d WHERE d.conversation = c.id), \
-    security, assigned";
+    security, assigned, contact_phone";
 
 fn conversation_from_row(r: &Row<'_>) -> rusqlite::Result<Conversation> {
     let identity: Option<String> = r.get(6)?;
@@ -472,6 +503,7 @@ fn conversation_from_row(r: &Row<'_>) -> rusqlite::Result<Conversation> {
         contact: identity.map(|identity| Contact {
             display_name: name.unwrap_or_else(|| identity.clone()),
             identity,
+            phone: r.get(18).ok().flatten(),
         }),
         state: state_from_columns(&state, until),
         labels: serde_json::from_str(&labels).unwrap_or_default(),
@@ -581,6 +613,66 @@ struct Writer<'a> {
     deltas: std::collections::HashMap<i64, ConversationDelta>,
 }
 
+/// A conversation's row as far as a connector's upsert sets it.
+#[derive(PartialEq)]
+struct Row7 {
+    kind: String,
+    channel: String,
+    title: String,
+    identity: Option<String>,
+    name: Option<String>,
+    security: String,
+    phone: Option<String>,
+}
+
+impl Row7 {
+    /// What the row becomes. A connector that does not know a name leaves it empty
+    /// (a message the office sent from its phone names no customer): the stored one
+    /// stays, and a new conversation is named after the number or identity.
+    fn wanted(c: &crate::domain::ConversationUpsert, kind: &str, have: Option<&Row7>) -> Row7 {
+        let phone = c
+            .contact
+            .as_ref()
+            .and_then(|ct| ct.phone.clone())
+            .or_else(|| {
+                // A message without the number does not make the number unknown.
+                let same = have.is_some_and(|h| {
+                    h.identity.as_deref() == c.contact.as_ref().map(|ct| ct.identity.as_str())
+                });
+                have.filter(|_| same).and_then(|h| h.phone.clone())
+            });
+        let fallback = || {
+            phone
+                .clone()
+                .or_else(|| c.contact.as_ref().map(|ct| ct.identity.clone()))
+                .unwrap_or_else(|| c.remote_id.clone())
+        };
+        let title = match (c.title.trim().is_empty(), have) {
+            (false, _) => c.title.clone(),
+            (true, Some(h)) => h.title.clone(),
+            (true, None) => fallback(),
+        };
+        let name = c.contact.as_ref().map(|ct| {
+            if !ct.display_name.trim().is_empty() {
+                ct.display_name.clone()
+            } else {
+                have.and_then(|h| h.name.clone())
+                    .filter(|n| !n.trim().is_empty())
+                    .unwrap_or_else(|| title.clone())
+            }
+        });
+        Row7 {
+            kind: kind.to_string(),
+            channel: c.channel.as_str().to_string(),
+            title,
+            identity: c.contact.as_ref().map(|ct| ct.identity.clone()),
+            name,
+            security: c.security.as_str().to_string(),
+            phone,
+        }
+    }
+}
+
 impl Writer<'_> {
     fn conversation_id(&mut self, account: &str, remote_id: &str) -> rusqlite::Result<Option<i64>> {
         if let Some(id) = self.ids.get(account).and_then(|m| m.get(remote_id)) {
@@ -601,10 +693,6 @@ impl Writer<'_> {
     }
 
     fn upsert_conversation(&mut self, c: &crate::domain::ConversationUpsert) -> Result<i64> {
-        let (identity, name) = match &c.contact {
-            Some(ct) => (Some(&ct.identity), Some(&ct.display_name)),
-            None => (None, None),
-        };
         let kind = match c.kind {
             ConversationKind::Direct => "direct",
             ConversationKind::Group => "group",
@@ -616,47 +704,44 @@ impl Writer<'_> {
         let existing = self
             .tx
             .prepare_cached(
-                "SELECT id, kind, channel, title, contact_identity, contact_name, security \
-                 FROM conversations WHERE account = ?1 AND remote_id = ?2",
+                "SELECT id, kind, channel, title, contact_identity, contact_name, security, \
+                 contact_phone FROM conversations WHERE account = ?1 AND remote_id = ?2",
             )?
             .query_row(params![c.account.0, c.remote_id], |r| {
                 Ok((
                     r.get::<_, i64>(0)?,
-                    (
-                        r.get::<_, String>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, String>(3)?,
-                        r.get::<_, Option<String>>(4)?,
-                        r.get::<_, Option<String>>(5)?,
-                        r.get::<_, String>(6)?,
-                    ),
+                    Row7 {
+                        kind: r.get(1)?,
+                        channel: r.get(2)?,
+                        title: r.get(3)?,
+                        identity: r.get(4)?,
+                        name: r.get(5)?,
+                        security: r.get(6)?,
+                        phone: r.get(7)?,
+                    },
                 ))
             })
             .optional()?;
-        let wanted = (
-            kind.to_string(),
-            c.channel.as_str().to_string(),
-            c.title.clone(),
-            identity.cloned(),
-            name.cloned(),
-            c.security.as_str().to_string(),
-        );
+        let have = existing.as_ref().map(|(_, h)| h);
+        let wanted = Row7::wanted(c, kind, have);
         let id = match existing {
             Some((id, have)) if have == wanted => id,
             Some((id, _)) => {
                 self.tx
                     .prepare_cached(
                         "UPDATE conversations SET kind = ?2, channel = ?3, title = ?4, \
-                         contact_identity = ?5, contact_name = ?6, security = ?7 WHERE id = ?1",
+                         contact_identity = ?5, contact_name = ?6, security = ?7, \
+                         contact_phone = ?8 WHERE id = ?1",
                     )?
                     .execute(params![
                         id,
-                        kind,
-                        c.channel.as_str(),
-                        c.title,
-                        identity,
-                        name,
-                        c.security.as_str()
+                        wanted.kind,
+                        wanted.channel,
+                        wanted.title,
+                        wanted.identity,
+                        wanted.name,
+                        wanted.security,
+                        wanted.phone
                     ])?;
                 id
             }
@@ -664,18 +749,19 @@ impl Writer<'_> {
                 self.tx
                     .prepare_cached(
                         "INSERT INTO conversations (account, remote_id, kind, channel, title, \
-                         contact_identity, contact_name, security) \
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                         contact_identity, contact_name, security, contact_phone) \
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                     )?
                     .execute(params![
                         c.account.0,
                         c.remote_id,
-                        kind,
-                        c.channel.as_str(),
-                        c.title,
-                        identity,
-                        name,
-                        c.security.as_str()
+                        wanted.kind,
+                        wanted.channel,
+                        wanted.title,
+                        wanted.identity,
+                        wanted.name,
+                        wanted.security,
+                        wanted.phone
                     ])?;
                 self.tx.last_insert_rowid()
             }
@@ -784,14 +870,23 @@ impl Writer<'_> {
             at,
             delivery,
             quiet,
+            meta,
         } = m;
+        let notice = match meta.and_then(|m| m.notice.as_ref()) {
+            Some(n) => Some(
+                serde_json::to_string(n)
+                    .map_err(|e| StoreError::Unreadable(format!("notice: {e}")))?,
+            ),
+            None => None,
+        };
         let account = self.conversation_account(conversation)?;
         let id: i64 = self
             .tx
             .prepare_cached(
                 "INSERT INTO messages (conversation, account, remote_id, kind, direction, sender, \
-                 body, attachments, sent_at, received_at, delivery) \
-                 VALUES (?1, ?2, NULL, ?3, 'outbound', ?4, ?5, ?6, ?7, ?7, ?8) RETURNING id",
+                 body, attachments, sent_at, received_at, delivery, txn, footer, notice) \
+                 VALUES (?1, ?2, NULL, ?3, 'outbound', ?4, ?5, ?6, ?7, ?7, ?8, ?9, ?10, ?11) \
+                 RETURNING id",
             )?
             .query_row(
                 params![
@@ -802,7 +897,10 @@ impl Writer<'_> {
                     body,
                     attachments_json(attachments),
                     at.0,
-                    delivery.as_str()
+                    delivery.as_str(),
+                    meta.and_then(|m| m.txn.as_deref()),
+                    meta.and_then(|m| m.footer.as_deref()),
+                    notice
                 ],
                 |r| r.get(0),
             )?;
@@ -933,8 +1031,8 @@ impl Writer<'_> {
             // Nothing left to keep the customer's name and number for.
             self.tx
                 .prepare_cached(
-                    "INSERT INTO conversations_fts (conversations_fts, rowid, title, contact_name, contact_identity) \
-                     SELECT 'delete', id, title, contact_name, contact_identity FROM conversations WHERE id = ?1",
+                    "INSERT INTO conversations_fts (conversations_fts, rowid, title, contact_name, contact_identity, contact_phone) \
+                     SELECT 'delete', id, title, contact_name, contact_identity, contact_phone FROM conversations WHERE id = ?1",
                 )?
                 .execute([conv])?;
             self.tx
@@ -1012,6 +1110,7 @@ impl Writer<'_> {
                 attachments,
                 at,
                 automatic,
+                meta,
             } => {
                 let id = self.local_message(LocalMessage {
                     conversation: *conversation,
@@ -1022,6 +1121,7 @@ impl Writer<'_> {
                     at: *at,
                     delivery: Delivery::Pending,
                     quiet: *automatic,
+                    meta: Some(meta),
                 })?;
                 // Answering moves the ball to the customer; tresen's own notice does not.
                 if !automatic {
@@ -1036,20 +1136,9 @@ impl Writer<'_> {
             Op::SendResult {
                 message,
                 outcome,
-                at: _,
+                at,
             } => match outcome {
-                Ok(remote_id) => {
-                    let n = self
-                        .tx
-                        .prepare_cached(
-                            "UPDATE messages SET remote_id = ?2 WHERE id = ?1 AND remote_id IS NULL",
-                        )?
-                        .execute(params![message.0, remote_id])?;
-                    if n == 0 && self.message_conversation(*message)?.is_none() {
-                        return Err(StoreError::NoMessage(message.0));
-                    }
-                    self.set_delivery_where("id = ?1", &[&message.0], Delivery::Sent)?;
-                }
+                Ok(remote_id) => self.sent(*message, remote_id, *at)?,
                 Err(reason) => {
                     self.set_delivery_where("id = ?1", &[&message.0], Delivery::Failed)?;
                     self.tx
@@ -1059,6 +1148,20 @@ impl Writer<'_> {
                         .execute(params![message.0, reason])?;
                 }
             },
+            Op::SendAttempt { message } => {
+                self.tx
+                    .prepare_cached("UPDATE messages SET attempted = attempted + 1 WHERE id = ?1")?
+                    .execute([message.0])?;
+            }
+            Op::SendUnclear { message, reason } => {
+                self.set_delivery_where("id = ?1", &[&message.0], Delivery::Unclear)?;
+                self.tx
+                    .prepare_cached(
+                        "UPDATE messages SET failure = ?2 WHERE id = ?1 AND delivery = 'unclear'",
+                    )?
+                    .execute(params![message.0, reason])?;
+            }
+            Op::RenamePeer { account, from, to } => self.rename_peer(account, from, to)?,
             Op::Receipt {
                 account,
                 remote_id,
@@ -1210,6 +1313,7 @@ impl Writer<'_> {
                     at: *at,
                     delivery: Delivery::Read,
                     quiet: false,
+                    meta: None,
                 })?;
             }
             Op::SetState {
@@ -1288,17 +1392,271 @@ impl Writer<'_> {
                 }
                 self.applied.conversations.insert(*conversation);
             }
-            Op::Ledger(entry) => {
-                let (channel, address) = entry.key();
-                let json = serde_json::to_string(entry)
-                    .map_err(|e| StoreError::Unreadable(format!("ledger entry: {e}")))?;
+            Op::Ledger(entry) => self.ledger(entry)?,
+        }
+        Ok(())
+    }
+
+    fn ledger(&mut self, entry: &LedgerEntry) -> Result<()> {
+        let (channel, address) = entry.key();
+        let json = serde_json::to_string(entry)
+            .map_err(|e| StoreError::Unreadable(format!("ledger entry: {e}")))?;
+        self.tx
+            .prepare_cached(
+                "INSERT INTO ledger (kind, channel, address, at, entry) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![entry.kind(), channel.as_str(), address, entry.at().0, json])?;
+        Ok(())
+    }
+
+    /// The network took `message` as `remote_id`. The first time, what it carried
+    /// becomes ledger fact: its footer (the policy's memory) and, for the first-contact
+    /// notice, the notice itself.
+    fn sent(&mut self, message: MessageId, remote_id: &str, at: Timestamp) -> Result<()> {
+        type Row = (i64, String, String, Option<String>, Option<String>);
+        let row: Option<Row> = self
+            .tx
+            .prepare_cached(
+                "SELECT conversation, account, delivery, footer, notice FROM messages WHERE id = ?1",
+            )?
+            .query_row([message.0], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })
+            .optional()?;
+        let Some((conv, account, delivery, footer, notice)) = row else {
+            return Err(StoreError::NoMessage(message.0));
+        };
+        // The network's copy was stored as a message of its own before this answer
+        // came (it arrived when tresen did not know the send): it is this message.
+        let twin: Option<(i64, String)> = self
+            .tx
+            .prepare_cached(
+                "SELECT id, direction FROM messages WHERE account = ?1 AND remote_id = ?2 AND id <> ?3",
+            )?
+            .query_row(params![account, remote_id, message.0], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?;
+        if let Some((twin, direction)) = twin {
+            if direction != "outbound" {
+                return Err(StoreError::Unreadable(format!(
+                    "send result {remote_id} names a message from the other side"
+                )));
+            }
+            self.delete_message(twin)?;
+        }
+        self.tx
+            .prepare_cached(
+                "UPDATE messages SET remote_id = ?2 WHERE id = ?1 AND remote_id IS NULL",
+            )?
+            .execute(params![message.0, remote_id])?;
+        self.set_delivery_where("id = ?1", &[&message.0], Delivery::Sent)?;
+        let was_sent = Delivery::parse(&delivery).is_some_and(Delivery::is_sent);
+        if was_sent {
+            return Ok(());
+        }
+        let conversation: String = self
+            .tx
+            .prepare_cached("SELECT remote_id FROM conversations WHERE id = ?1")?
+            .query_row([conv], |r| r.get(0))?;
+        if let Some(version) = footer {
+            self.ledger(&LedgerEntry::Footer {
+                account: account.clone(),
+                conversation,
+                version,
+                at,
+            })?;
+        }
+        if let Some(json) = notice {
+            let mut notice: crate::compliance::FirstContact = serde_json::from_str(&json)
+                .map_err(|e| StoreError::Unreadable(format!("notice: {e}")))?;
+            notice.message = format!("local:{}", message.0);
+            notice.at = at;
+            self.ledger(&LedgerEntry::FirstContact(notice))?;
+        }
+        Ok(())
+    }
+
+    /// Removes one message with its index entry and reactions.
+    fn delete_message(&mut self, id: i64) -> Result<()> {
+        let row: Option<(i64, String, String, Option<String>)> = self
+            .tx
+            .prepare_cached(
+                "SELECT conversation, account, body, remote_id FROM messages WHERE id = ?1",
+            )?
+            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .optional()?;
+        let Some((conv, account, body, remote)) = row else {
+            return Ok(());
+        };
+        self.tx
+            .prepare_cached(
+                "INSERT INTO messages_fts (messages_fts, rowid, body) VALUES ('delete', ?1, ?2)",
+            )?
+            .execute(params![id, body])?;
+        self.tx
+            .prepare_cached("DELETE FROM messages WHERE id = ?1")?
+            .execute([id])?;
+        if let Some(remote) = remote {
+            self.tx
+                .prepare_cached("DELETE FROM reactions WHERE account = ?1 AND target = ?2")?
+                .execute(params![account, remote])?;
+        }
+        self.applied.conversations.insert(ConversationId(conv));
+        Ok(())
+    }
+
+    fn rename_peer(&mut self, account: &AccountId, from: &str, to: &str) -> Result<()> {
+        if from == to || from.is_empty() || to.is_empty() {
+            return Ok(());
+        }
+        let a = account.0.as_str();
+        // The direct conversation: renamed, or folded into the one under the new id.
+        let old = self.conversation_id(a, from)?;
+        let new = self.conversation_id(a, to)?;
+        match (old, new) {
+            (Some(old), None) => {
                 self.tx
-                    .prepare_cached(
-                        "INSERT INTO ledger (kind, channel, address, at, entry) VALUES (?1, ?2, ?3, ?4, ?5)",
-                    )?
-                    .execute(params![entry.kind(), channel.as_str(), address, entry.at().0, json])?;
+                    .prepare_cached("UPDATE conversations SET remote_id = ?2 WHERE id = ?1")?
+                    .execute(params![old, to])?;
+                self.ids.clear();
+                self.applied.conversations.insert(ConversationId(old));
+            }
+            (Some(old), Some(new)) => self.fold_conversation(old, new)?,
+            _ => {}
+        }
+        // The old id was the phone number: it stays known as such.
+        let is_number = from.starts_with('+');
+        self.tx
+            .prepare_cached(
+                "UPDATE conversations SET contact_identity = ?3, \
+                 contact_phone = CASE WHEN ?4 THEN coalesce(contact_phone, ?2) ELSE contact_phone END \
+                 WHERE account = ?1 AND contact_identity = ?2",
+            )?
+            .execute(params![a, from, to, is_number])?;
+        // Message ids the peer authored: `from/…` becomes `to/…`; a message the
+        // network delivered under both ids is kept once.
+        let (lo, hi) = (format!("{from}/"), format!("{from}0"));
+        let rows: Vec<(i64, String)> = self
+            .tx
+            .prepare_cached(
+                "SELECT id, remote_id FROM messages WHERE account = ?1 AND remote_id >= ?2 AND remote_id < ?3",
+            )?
+            .query_map(params![a, lo, hi], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        for (id, remote) in rows {
+            let renamed = format!("{to}{}", &remote[from.len()..]);
+            let taken: bool = self
+                .tx
+                .prepare_cached(
+                    "SELECT count(*) FROM messages WHERE account = ?1 AND remote_id = ?2",
+                )?
+                .query_row(params![a, renamed], |r| r.get::<_, i64>(0))?
+                > 0;
+            if taken {
+                self.delete_message(id)?;
+            } else {
+                self.tx
+                    .prepare_cached("UPDATE messages SET remote_id = ?2 WHERE id = ?1")?
+                    .execute(params![id, renamed])?;
+                if let Some(c) = self.message_conversation(MessageId(id))? {
+                    self.applied.conversations.insert(ConversationId(c));
+                }
             }
         }
+        // Reactions: on messages it wrote (`from/…`) and by it (`…/reaction/from`).
+        let reactions: Vec<(String, String)> = self
+            .tx
+            .prepare_cached(
+                "SELECT remote_id, target FROM reactions WHERE account = ?1 \
+                 AND ((target >= ?2 AND target < ?3) OR remote_id LIKE '%/reaction/' || ?4)",
+            )?
+            .query_map(params![a, lo, hi, from], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        for (remote, target) in reactions {
+            let swap = |s: &str| match s.strip_prefix(&lo) {
+                Some(rest) => format!("{to}/{rest}"),
+                None => s.to_string(),
+            };
+            let mut new_remote = swap(&remote);
+            if let Some(head) = new_remote.strip_suffix(&format!("/reaction/{from}")) {
+                new_remote = format!("{head}/reaction/{to}");
+            }
+            self.tx
+                .prepare_cached(
+                    "UPDATE OR REPLACE reactions SET remote_id = ?3, target = ?4 \
+                     WHERE account = ?1 AND remote_id = ?2",
+                )?
+                .execute(params![a, remote, new_remote, swap(&target)])?;
+        }
+        // Ledger facts about the contact and the conversation's footers.
+        let entries: Vec<(i64, String)> = self
+            .tx
+            .prepare_cached(
+                "SELECT id, entry FROM ledger WHERE (address = ?1 AND channel <> 'other') \
+                 OR (address = ?2 AND channel = 'other')",
+            )?
+            .query_map(params![from, crate::compliance::footer_key(a, from)], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        for (id, json) in entries {
+            let mut entry = parse_ledger(&json)?;
+            match &mut entry {
+                LedgerEntry::Consent(r) if r.account == a => r.address = to.to_string(),
+                LedgerEntry::FirstContact(f) if f.account == a => f.address = to.to_string(),
+                LedgerEntry::Footer {
+                    account,
+                    conversation,
+                    ..
+                } if account == a => *conversation = to.to_string(),
+                _ => continue,
+            }
+            let (_, address) = entry.key();
+            let json = serde_json::to_string(&entry)
+                .map_err(|e| StoreError::Unreadable(format!("ledger entry: {e}")))?;
+            self.tx
+                .prepare_cached("UPDATE ledger SET address = ?2, entry = ?3 WHERE id = ?1")?
+                .execute(params![id, address, json])?;
+        }
+        Ok(())
+    }
+
+    /// Moves everything of conversation `old` into `new` and removes `old`.
+    fn fold_conversation(&mut self, old: i64, new: i64) -> Result<()> {
+        self.tx
+            .prepare_cached("UPDATE messages SET conversation = ?2 WHERE conversation = ?1")?
+            .execute(params![old, new])?;
+        self.tx
+            .prepare_cached(
+                "UPDATE conversations SET \
+                 unread = unread + (SELECT unread FROM conversations WHERE id = ?1), \
+                 last_preview = CASE WHEN (SELECT last_activity FROM conversations WHERE id = ?1) > last_activity \
+                     THEN (SELECT last_preview FROM conversations WHERE id = ?1) ELSE last_preview END, \
+                 last_activity = max(last_activity, (SELECT last_activity FROM conversations WHERE id = ?1)) \
+                 WHERE id = ?2",
+            )?
+            .execute(params![old, new])?;
+        self.tx
+            .prepare_cached(
+                "INSERT OR IGNORE INTO drafts (conversation, body) \
+                 SELECT ?2, body FROM drafts WHERE conversation = ?1",
+            )?
+            .execute(params![old, new])?;
+        self.tx
+            .prepare_cached("DELETE FROM drafts WHERE conversation = ?1")?
+            .execute([old])?;
+        self.tx
+            .prepare_cached(
+                "INSERT INTO conversations_fts (conversations_fts, rowid, title, contact_name, contact_identity, contact_phone) \
+                 SELECT 'delete', id, title, contact_name, contact_identity, contact_phone FROM conversations WHERE id = ?1",
+            )?
+            .execute([old])?;
+        self.tx
+            .prepare_cached("DELETE FROM conversations WHERE id = ?1")?
+            .execute([old])?;
+        self.ids.clear();
+        self.applied.conversations.insert(ConversationId(new));
         Ok(())
     }
 
@@ -1394,7 +1752,8 @@ impl StoreRead for SqliteStore {
             .conn
             .prepare_cached(&format!(
                 "SELECT {CONVERSATION_COLUMNS} FROM conversations c \
-                 WHERE remote_id = ?1 OR contact_identity = ?1 OR lower(title) = lower(?1) \
+                 WHERE remote_id = ?1 OR contact_identity = ?1 OR contact_phone = ?1 \
+                 OR lower(title) = lower(?1) \
                  ORDER BY (remote_id = ?1) DESC, last_activity DESC LIMIT 1"
             ))?
             .query_row([key], conversation_from_row)
@@ -1454,7 +1813,7 @@ impl StoreRead for SqliteStore {
         let mut hits = Vec::new();
         // Contacts first: finding the customer is usually what the user wants.
         let mut st = self.conn.prepare_cached(
-            "SELECT c.id, c.title, coalesce(c.contact_identity, c.remote_id), c.last_activity \
+            "SELECT c.id, c.title, coalesce(c.contact_phone, c.contact_identity, c.remote_id), c.last_activity \
              FROM conversations_fts f JOIN conversations c ON c.id = f.rowid \
              WHERE conversations_fts MATCH ?1 ORDER BY c.last_activity DESC LIMIT ?2",
         )?;
@@ -1620,7 +1979,8 @@ impl StoreRead for SqliteStore {
         conversation: ConversationId,
     ) -> Result<(Option<Timestamp>, Option<Timestamp>)> {
         Ok(self.conn.query_row(
-            "SELECT (SELECT max(sent_at) FROM messages WHERE conversation = ?1 AND kind = 'chat' AND direction = 'outbound'), \
+            "SELECT (SELECT max(sent_at) FROM messages WHERE conversation = ?1 AND kind = 'chat' \
+                     AND direction = 'outbound' AND delivery IN ('sent', 'delivered', 'read')), \
                     (SELECT max(sent_at) FROM messages WHERE conversation = ?1 AND kind = 'chat' AND direction = 'inbound')",
             [conversation.0],
             |r| {
@@ -1629,6 +1989,64 @@ impl StoreRead for SqliteStore {
                     r.get::<_, Option<i64>>(1)?.map(Timestamp),
                 ))
             },
+        )?)
+    }
+
+    fn unsent(&self) -> Result<Vec<crate::store::Unsent>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT m.id, m.conversation, m.remote_id, m.kind, m.direction, m.sender, m.body, \
+             m.attachments, m.sent_at, m.received_at, m.delivery, m.edit_body, m.edit_at, \
+             m.deleted_at, m.failure, m.account, c.remote_id, m.txn, m.footer, m.notice, m.attempted \
+             FROM messages m JOIN conversations c ON c.id = m.conversation \
+             WHERE m.delivery = 'pending' AND m.direction = 'outbound' AND m.kind = 'chat' \
+             ORDER BY m.id",
+        )?;
+        let rows = st.query_map([], |r| {
+            Ok((
+                message_from_row(r)?,
+                r.get::<_, String>(15)?,
+                r.get::<_, String>(16)?,
+                (r.get(17)?, r.get(18)?, r.get::<_, Option<String>>(19)?),
+                r.get::<_, i64>(20)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (message, account, conversation, (txn, footer, notice), attempted) = row?;
+            out.push(crate::store::Unsent {
+                message,
+                account: AccountId(account),
+                conversation_remote_id: conversation,
+                meta: meta_of(txn, footer, notice)?,
+                attempted: attempted > 0,
+            });
+        }
+        Ok(out)
+    }
+
+    fn send_meta(&self, message: MessageId) -> Result<Option<crate::store::SendMeta>> {
+        let row: Option<(Option<String>, Option<String>, Option<String>)> = self
+            .conn
+            .prepare_cached(
+                "SELECT txn, footer, notice FROM messages \
+                 WHERE id = ?1 AND direction = 'outbound' AND kind = 'chat'",
+            )?
+            .query_row([message.0], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .optional()?;
+        match row {
+            Some((txn, footer, notice)) => meta_of(txn, footer, notice).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn knows_peer(&self, account: &AccountId, id: &str) -> Result<bool> {
+        Ok(self.conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM conversations WHERE account = ?1 \
+                            AND (remote_id = ?2 OR contact_identity = ?2)) \
+                 OR EXISTS (SELECT 1 FROM messages WHERE account = ?1 \
+                            AND remote_id >= ?2 || '/' AND remote_id < ?2 || '0')",
+            params![account.0, id],
+            |r| r.get(0),
         )?)
     }
 
@@ -1643,6 +2061,25 @@ impl StoreRead for SqliteStore {
             messages: messages as u64,
         })
     }
+}
+
+fn meta_of(
+    txn: Option<String>,
+    footer: Option<String>,
+    notice: Option<String>,
+) -> Result<crate::store::SendMeta> {
+    let notice = match notice {
+        Some(json) => Some(
+            serde_json::from_str(&json)
+                .map_err(|e| StoreError::Unreadable(format!("notice: {e}")))?,
+        ),
+        None => None,
+    };
+    Ok(crate::store::SendMeta {
+        txn,
+        footer,
+        notice,
+    })
 }
 
 fn parse_ledger(json: &str) -> Result<LedgerEntry> {

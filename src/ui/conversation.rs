@@ -303,6 +303,14 @@ fn delivery_mark(d: Delivery, lang: Lang, retry_key: &str) -> (String, Style) {
             ),
             Theme::ERROR,
         ),
+        Delivery::Unclear => (
+            format!(
+                "? {} ({retry_key}: {})",
+                lang.t("Zustellung unklar", "delivery unclear"),
+                lang.t("nach Rückfrage erneut senden", "send again after checking")
+            ),
+            Theme::WARN,
+        ),
     }
 }
 
@@ -409,9 +417,10 @@ fn message_lines<'a>(m: &Message, cx: &LineContext<'_>, highlight: bool) -> Vec<
             Span::styled(l, body_style),
         ]));
     }
-    if m.delivery == Delivery::Failed
+    if matches!(m.delivery, Delivery::Failed | Delivery::Unclear)
         && let Some(why) = &m.failure
     {
+        let why = crate::domain::failure_text(why, lang == Lang::De);
         let why = format!("{} {}", lang.t("Grund:", "Why:"), clean(why));
         for l in wrap(&why, body_w) {
             lines.push(Line::styled(format!("{indent}{l}"), Theme::WARN));

@@ -35,6 +35,7 @@ fn message(i: u64) -> Entry {
                 "{{\"envelope\":{{\"source\":\"{conv}\",\"timestamp\":{},\"dataMessage\":{{\"message\":\"Nachricht {i}\"}}}}}}",
                 at.0
             )),
+            history: false,
         }),
     }
 }

@@ -90,6 +90,7 @@ impl Connector for Generator {
                         contact: Some(Contact {
                             identity: format!("+49 170 {c:07}"),
                             display_name: format!("Kunde {c}"),
+                            phone: None,
                         }),
                         security: Default::default(),
                     }))
@@ -119,6 +120,7 @@ impl Connector for Generator {
                         sent_at: Timestamp(t0 + m as i64 * 1000),
                         received_at: Timestamp(t0 + m as i64 * 1000),
                         raw: None,
+                        history: false,
                     }))
                     .await;
             }
@@ -373,6 +375,7 @@ fn store_only(dir: &Path, n: usize, key: Option<&[u8; 32]>) {
             sent_at: Timestamp(m as i64),
             received_at: Timestamp(m as i64),
             raw: None,
+            history: false,
         })
     }));
     let s = Instant::now();

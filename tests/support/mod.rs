@@ -26,6 +26,7 @@ pub fn conversation(remote: &str, title: &str, channel: Channel) -> Op {
         contact: Some(Contact {
             identity: format!("+49 170 {remote}"),
             display_name: title.into(),
+            phone: None,
         }),
         security: Default::default(),
     })
@@ -44,6 +45,7 @@ pub fn inbound(conv: &str, remote_id: &str, body: &str, at: i64) -> Op {
         sent_at: Timestamp(T0.0 + at),
         received_at: Timestamp(T0.0 + at),
         raw: None,
+        history: false,
     })
 }
 

@@ -102,6 +102,7 @@ pub fn translate(ev: &Value, cx: &Context<'_>) -> Option<ConnectorEvent> {
             sent_at: at,
             received_at: Timestamp::now(),
             raw: Some(ev.to_string()),
+            history: false,
         })
     };
     match kind {

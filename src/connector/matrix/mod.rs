@@ -31,7 +31,9 @@ use matrix_sdk::ruma::events::StateEventType;
 use matrix_sdk::ruma::events::receipt::ReceiptThread;
 use matrix_sdk::ruma::events::room::MediaSource;
 use matrix_sdk::ruma::events::room::message::{RoomMessageEventContent, TextMessageEventContent};
-use matrix_sdk::ruma::{OwnedEventId, OwnedRoomId, RoomId, TransactionId, UInt};
+use matrix_sdk::ruma::{
+    OwnedEventId, OwnedRoomId, OwnedTransactionId, RoomId, TransactionId, UInt,
+};
 use matrix_sdk::{Client, Room, RoomMemberships, RoomState};
 use rand::Rng as _;
 use serde_json::Value;
@@ -69,6 +71,12 @@ impl Connector for MatrixConnector {
         AccountNetwork::Matrix
     }
 
+    /// A transaction id sent again gives the event sent before, and the sync echo of
+    /// our own device's event carries it.
+    fn idempotent_sends(&self) -> bool {
+        true
+    }
+
     fn run(self: Box<Self>, io: ConnectorIo) -> BoxFuture<'static, Result<(), ConnectorError>> {
         Box::pin(async move { run(*self, io).await })
     }
@@ -103,8 +111,11 @@ impl Backoff {
 /// State shared between the sync loop and the send tasks.
 #[derive(Default)]
 struct Shared {
-    /// Transaction ids of sends in flight: their echo in the sync is our message.
+    /// Transaction ids of sends in flight (and of those an earlier run left without an
+    /// answer): their echo in the sync is our message.
     txns: HashMap<String, crate::domain::MessageId>,
+    /// Messages of an earlier run whose echo answered them in this run: not sent again.
+    echoed: std::collections::HashSet<crate::domain::MessageId>,
     /// The newest message from someone else per business room: where a read receipt goes.
     latest: HashMap<String, OwnedEventId>,
     /// Invites accepted in this run (the tag on the homeserver may come a sync later).
@@ -124,6 +135,9 @@ struct SyncState {
     bridges: BTreeMap<String, Result<(), String>>,
     caught_up: bool,
     invites_seen: std::collections::HashSet<OwnedRoomId>,
+    /// Invites that said they start a direct chat (`is_direct`): after joining, the
+    /// room is one before `m.direct` arrives a sync later.
+    direct_invites: std::collections::HashSet<OwnedRoomId>,
     /// What each joined room looked like when its state last changed. Reading it from
     /// matrix-sdk's store costs several queries per room; most sync responses carry
     /// only messages, so the facts are recomputed only when state or tags moved.
@@ -237,18 +251,30 @@ async fn run(connector: MatrixConnector, mut io: ConnectorIo) -> Result<(), Conn
                 events
                     .emit(ConnectorEvent::Health(Health::Offline(e.to_string())))
                     .await;
-                if wait_or_stop(&mut io, backoff.step(), &mut deferred).await {
+                if wait_or_stop(&mut io, backoff.step(), &mut deferred, None).await {
                     return Ok(());
                 }
             }
         }
     };
     let own_user = client.user_id().map(|u| u.to_string()).unwrap_or_default();
-    let shared = Arc::new(Mutex::new(Shared::default()));
+    let shared = Arc::new(Mutex::new(Shared {
+        txns: std::mem::take(&mut io.outstanding)
+            .into_iter()
+            .map(|(m, t)| (t, m))
+            .collect(),
+        ..Shared::default()
+    }));
     let lanes = crate::connector::SendLanes::default();
+    // Sends wait for the first sync: the echo of an earlier run's attempt may be in
+    // it (then that message is answered, not sent twice), and sends keep their order.
+    let mut held: Vec<ConnectorCommand> = Vec::new();
     // What the office did while the homeserver could not be reached yet.
     for cmd in deferred.drain(..) {
-        handle_command(&client, cmd, &events, &shared, &lanes);
+        match cmd {
+            ConnectorCommand::Send(_) => held.push(cmd),
+            other => handle_command(&client, other, &events, &shared, &lanes),
+        }
     }
     let mut state = SyncState {
         selection: connector.selection.clone(),
@@ -257,6 +283,7 @@ async fn run(connector: MatrixConnector, mut io: ConnectorIo) -> Result<(), Conn
         bridges: BTreeMap::new(),
         caught_up: false,
         invites_seen: Default::default(),
+        direct_invites: Default::default(),
         facts: HashMap::new(),
     };
     // Invites that arrived in an earlier run are not in an incremental sync again, and
@@ -283,6 +310,7 @@ async fn run(connector: MatrixConnector, mut io: ConnectorIo) -> Result<(), Conn
         tokio::select! {
             cmd = io.commands.recv() => match cmd {
                 None => return Ok(()),
+                Some(cmd @ ConnectorCommand::Send(_)) if !state.caught_up => held.push(cmd),
                 Some(cmd) => handle_command(&client, cmd, &events, &shared, &lanes),
             },
             res = &mut next_sync => {
@@ -309,6 +337,18 @@ async fn run(connector: MatrixConnector, mut io: ConnectorIo) -> Result<(), Conn
                         events.emit(ConnectorEvent::Health(state.health())).await;
                         if !state.caught_up {
                             state.caught_up = true;
+                            let echoed = shared
+                                .lock()
+                                .map(|s| s.echoed.clone())
+                                .unwrap_or_default();
+                            for cmd in held.drain(..) {
+                                if let ConnectorCommand::Send(out) = &cmd
+                                    && echoed.contains(&out.message)
+                                {
+                                    continue; // went out before; its echo answered it
+                                }
+                                handle_command(&client, cmd, &events, &shared, &lanes);
+                            }
                             // Before CaughtUp, so `sync --once` after `account recover`
                             // leaves with the history decrypted.
                             let retry = std::mem::take(&mut io.undecryptable);
@@ -333,7 +373,8 @@ async fn run(connector: MatrixConnector, mut io: ConnectorIo) -> Result<(), Conn
                         events
                             .emit(ConnectorEvent::Health(Health::Offline(format!("sync failed: {e}"))))
                             .await;
-                        if wait_or_stop(&mut io, backoff.step(), &mut deferred).await {
+                        let hold = (!state.caught_up).then_some(&mut held);
+                        if wait_or_stop(&mut io, backoff.step(), &mut deferred, hold).await {
                             return Ok(());
                         }
                         for cmd in deferred.drain(..) {
@@ -366,13 +407,15 @@ fn start_sync(client: &Client, token: Option<String>, first: bool) -> SyncFuture
 }
 
 /// Sleeps, but returns true at once if the engine closes the command channel. Sends
-/// that arrive meanwhile fail at once (the office sees it and can retry); other commands
-/// (read receipts, joins, downloads…) are kept in `deferred` for when the homeserver is
-/// back, so nothing the office did is silently dropped.
+/// that arrive meanwhile fail at once (the office sees it and can retry), unless they
+/// are `held` for the first sync; other commands (read receipts, joins, downloads…)
+/// are kept in `deferred` for when the homeserver is back, so nothing the office did
+/// is silently dropped.
 async fn wait_or_stop(
     io: &mut ConnectorIo,
     pause: Duration,
     deferred: &mut Vec<ConnectorCommand>,
+    mut held: Option<&mut Vec<ConnectorCommand>>,
 ) -> bool {
     let sleep = tokio::time::sleep(pause);
     tokio::pin!(sleep);
@@ -381,6 +424,11 @@ async fn wait_or_stop(
             _ = &mut sleep => return false,
             cmd = io.commands.recv() => match cmd {
                 None => return true,
+                Some(cmd @ ConnectorCommand::Send(_)) if held.is_some() => {
+                    if let Some(h) = held.as_deref_mut() {
+                        h.push(cmd);
+                    }
+                }
                 Some(ConnectorCommand::Send(out)) => {
                     io.events.emit(ConnectorEvent::SendResult {
                         message: out.message,
@@ -551,7 +599,13 @@ async fn send(
         // The engine splits messages to one file each; a Matrix event carries one.
         return Err("a Matrix message carries one file; send them one by one".into());
     }
-    let txn = TransactionId::new();
+    // The key stored with the message: a retry after a restart reuses it, so the
+    // homeserver answers with the event it already has instead of a second one.
+    let txn = out
+        .txn
+        .as_deref()
+        .map(OwnedTransactionId::from)
+        .unwrap_or_else(TransactionId::new);
     if let Ok(mut s) = shared.lock() {
         s.txns.insert(txn.to_string(), out.message);
     }
@@ -731,6 +785,10 @@ async fn report_invite(room: &Room, state: &mut SyncState, events: &EventSink) -
     if !state.invites_seen.insert(room.room_id().to_owned()) {
         return true;
     }
+    // While invited, matrix-sdk reads this from the invite's own member event.
+    if room.is_direct().await.unwrap_or(false) {
+        state.direct_invites.insert(room.room_id().to_owned());
+    }
     let from = room
         .invite_details()
         .await
@@ -784,7 +842,8 @@ async fn process(
         let facts = match cached {
             Some(f) => f,
             None => {
-                let f = facts(&room, &state.own_user, accepted_here).await;
+                let mut f = facts(&room, &state.own_user, accepted_here).await;
+                f.is_direct |= state.direct_invites.contains(&room_id);
                 state.facts.insert(room_id.clone(), f.clone());
                 f
             }
@@ -852,6 +911,21 @@ async fn process(
                 if !events.emit(ConnectorEvent::Conversation(upsert)).await {
                     return false;
                 }
+                // Two people and neither `is_direct` nor `m.direct` seen yet: whether
+                // this is a direct chat is told a sync later (or never, for a group of
+                // two), and what depends on it waits that long.
+                if kind == ConversationKind::Group
+                    && facts.bridge.is_none()
+                    && facts.others.len() == 1
+                    && !timeline.is_empty()
+                    && !events
+                        .emit(ConnectorEvent::KindPending {
+                            conversation_remote_id: room_id.to_string(),
+                        })
+                        .await
+                {
+                    return false;
+                }
                 let mut names: HashMap<String, Option<String>> = HashMap::new();
                 for ev in &timeline {
                     if let Some(s) = ev["sender"].as_str()
@@ -884,16 +958,26 @@ async fn process(
                     {
                         s.latest.insert(room_id.to_string(), id);
                     }
-                    let own_txn = ev["unsigned"]["transaction_id"]
-                        .as_str()
-                        .and_then(|t| shared.lock().ok()?.txns.get(t).copied());
-                    let out = match (own_txn, ev["event_id"].as_str()) {
+                    let own_txn = ev["unsigned"]["transaction_id"].as_str().and_then(|t| {
+                        let mut s = shared.lock().ok()?;
+                        let m = s.txns.get(t).copied()?;
+                        s.echoed.insert(m);
+                        Some(m)
+                    });
+                    let mut out = match (own_txn, ev["event_id"].as_str()) {
                         (Some(message), Some(event_id)) => Some(ConnectorEvent::SendResult {
                             message,
                             outcome: Ok(event_id.to_string()),
                         }),
                         _ => events::translate(ev, &cx),
                     };
+                    // The very first sync of an account brings the rooms' history, not
+                    // messages arriving now: no automatic reply is due for them.
+                    if since.is_none()
+                        && let Some(ConnectorEvent::Message(m)) = &mut out
+                    {
+                        m.history = true;
+                    }
                     if let Some(out) = out
                         && !events.emit(out).await
                     {
@@ -1076,7 +1160,12 @@ async fn translate_in(
         own_user,
         name_of: &name_of,
     };
-    events::translate(ev, &cx)
+    // Only history comes this way (older pages, messages decrypted again).
+    let mut out = events::translate(ev, &cx)?;
+    if let ConnectorEvent::Message(m) = &mut out {
+        m.history = true;
+    }
+    Some(out)
 }
 
 /// Events between the previous sync and a limited timeline, oldest first.

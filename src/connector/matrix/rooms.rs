@@ -136,6 +136,7 @@ pub fn classify(
                 .or_else(|| facts.name.clone())
                 .unwrap_or_else(|| identity.clone()),
             identity,
+            phone: None,
         });
         return RoomRole::Business {
             channel: bridge.channel(),
@@ -161,6 +162,7 @@ pub fn classify(
             [other] => Some(Contact {
                 identity: other.clone(),
                 display_name: facts.name.clone().unwrap_or_else(|| other.clone()),
+                phone: None,
             }),
             _ => None,
         };
@@ -226,7 +228,8 @@ mod tests {
                 channel: Channel::Whatsapp,
                 contact: Some(Contact {
                     identity: "+4917612345678".into(),
-                    display_name: "Max Mustermann".into()
+                    display_name: "Max Mustermann".into(),
+                    phone: None,
                 })
             }
         );

@@ -107,6 +107,39 @@ struct Shared {
     sends: SendState,
     trust: Trust,
     groups: Arc<Mutex<GroupChoice>>,
+    /// Which number is which account id, and people's names.
+    peers: Arc<Mutex<frames::Peers>>,
+}
+
+/// Learns numbers, account ids and names from signal-cli's contact list (the business
+/// phone's synced contacts and everyone who wrote), so a message sent from the phone
+/// to a customer is filed under their name, and older entries keyed by a number move
+/// to the account id.
+async fn learn_contacts(
+    client: &RpcClient,
+    number: &str,
+    peers: &Mutex<frames::Peers>,
+    events: &EventSink,
+) {
+    let list = match client
+        .call("listContacts", json!({"account": number}), CALL)
+        .await
+    {
+        Ok(v) => v,
+        Err(e) => {
+            tracing::warn!(error = %e, "signal-cli did not list contacts");
+            return;
+        }
+    };
+    let mut out = Vec::new();
+    if let Ok(mut p) = peers.lock() {
+        for c in list.as_array().into_iter().flatten() {
+            p.learn_contact(c, &mut out);
+        }
+    }
+    for ev in out {
+        events.emit(ev).await;
+    }
 }
 
 /// The office accepted a group (an invite) as business: its waiting messages follow,
@@ -219,6 +252,7 @@ async fn run(c: SignalConnector, mut io: ConnectorIo) -> Result<(), ConnectorErr
             &c.groups,
             io.resume.as_deref(),
         ))),
+        peers: Arc::new(Mutex::new(frames::Peers::new(&c.number))),
     };
     let mut caught_up = false;
     let mut pause = Duration::from_millis(500);
@@ -461,8 +495,10 @@ async fn serve(
         sends,
         trust,
         groups,
+        peers,
     } = shared;
     let lanes = crate::connector::SendLanes::default();
+    learn_contacts(client, &c.number, peers, events).await;
     // The first tick is at once: the state of every peer when the connection starts.
     let mut refresh = tokio::time::interval(TRUST_REFRESH);
     refresh.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -479,7 +515,11 @@ async fn serve(
                     if r.account.is_some_and(|a| a != c.number) {
                         continue;
                     }
-                    for ev in frames::translate(&c.account, &c.number, &r) {
+                    let translated = match peers.lock() {
+                        Ok(mut p) => frames::translate(&c.account, &mut p, &r),
+                        Err(_) => continue,
+                    };
+                    for ev in translated {
                         let triage = match groups.lock() {
                             Ok(mut g) => g.triage(ev),
                             Err(_) => continue,

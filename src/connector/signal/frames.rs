@@ -7,9 +7,14 @@
 //! numbers or strings. Anything else is a [`FrameError`] for the caller to log and skip.
 //!
 //! Signal has no message ids: a message is known by its author and its sent timestamp.
-//! tresen's remote id for a message is therefore `author/timestamp`, where the author
-//! is the phone number if known, else the UUID — the same key reactions, edits, remote
-//! deletions and receipts point at.
+//! tresen's remote id for a message is therefore `author/timestamp`. The author is the
+//! peer's stable account id (ACI, a UUID) whenever signal-cli gives one — a number can
+//! be hidden, appear later or change — and the business number for our own messages.
+//! The same key is what reactions, edits, remote deletions and receipts point at, so
+//! they match whichever of number and UUID they came with ([`Peers`]). Direct
+//! conversations and contacts are keyed the same way.
+
+use std::collections::{HashMap, HashSet};
 
 use serde_json::{Value, json};
 
@@ -148,9 +153,115 @@ fn text(v: &Value) -> Option<&str> {
     v.as_str().filter(|s| !s.is_empty())
 }
 
-/// A peer's address: the phone number when signal-cli knows it, else the UUID.
-fn address<'a>(number: &'a Value, uuid: &'a Value) -> Option<&'a str> {
-    text(number).or_else(|| text(uuid))
+/// Who is who: which number belongs to which account id (ACI), and the names people
+/// go by. Learnt from every envelope and from signal-cli's contact list; pure, so the
+/// keying rules are tested without a network.
+#[derive(Debug, Default, Clone)]
+pub struct Peers {
+    /// The business number: our own messages are keyed by it.
+    own: String,
+    own_uuid: Option<String>,
+    /// Number → ACI.
+    by_number: HashMap<String, String>,
+    /// Names by peer key, from the peer's own profile or the phone's contact list.
+    names: HashMap<String, String>,
+    /// Numbers whose move to the ACI was reported in this run.
+    announced: HashSet<String>,
+}
+
+impl Peers {
+    pub fn new(own: &str) -> Peers {
+        Peers {
+            own: own.to_string(),
+            ..Peers::default()
+        }
+    }
+
+    /// A contact list entry (`listContacts`): its number, ACI and name.
+    pub fn learn_contact(&mut self, v: &Value, out: &mut Vec<ConnectorEvent>) {
+        let Some(key) = self.key(&v["number"], &v["uuid"], &Value::Null, out) else {
+            return;
+        };
+        let profile = [&v["profile"]["givenName"], &v["profile"]["familyName"]]
+            .iter()
+            .filter_map(|x| text(x))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let name = text(&v["name"])
+            .map(str::to_string)
+            .or_else(|| (!profile.is_empty()).then_some(profile));
+        if let Some(name) = name
+            && !self.names.contains_key(&key)
+        {
+            self.names.insert(key, name);
+        }
+    }
+
+    /// The key of a peer given as number and/or UUID (and signal-cli's older single
+    /// field). Learning that a number belongs to an ACI reports
+    /// [`ConnectorEvent::Renamed`] once, so what is stored under the number moves.
+    pub fn key(
+        &mut self,
+        number: &Value,
+        uuid: &Value,
+        legacy: &Value,
+        out: &mut Vec<ConnectorEvent>,
+    ) -> Option<String> {
+        let (mut n, mut u) = (text(number), text(uuid));
+        if let Some(l) = text(legacy) {
+            if l.starts_with('+') {
+                n = n.or(Some(l));
+            } else {
+                u = u.or(Some(l));
+            }
+        }
+        if n == Some(self.own.as_str()) {
+            if let Some(u) = u {
+                self.own_uuid = Some(u.to_string());
+            }
+            return Some(self.own.clone());
+        }
+        if u.is_some() && u == self.own_uuid.as_deref() {
+            return Some(self.own.clone());
+        }
+        match (n, u) {
+            (Some(n), Some(u)) => {
+                if self.by_number.get(n).map(String::as_str) != Some(u) {
+                    self.by_number.insert(n.to_string(), u.to_string());
+                }
+                if self.announced.insert(n.to_string()) {
+                    out.push(ConnectorEvent::Renamed {
+                        from: n.to_string(),
+                        to: u.to_string(),
+                    });
+                }
+                Some(u.to_string())
+            }
+            (None, Some(u)) => Some(u.to_string()),
+            (Some(n), None) => Some(
+                self.by_number
+                    .get(n)
+                    .cloned()
+                    .unwrap_or_else(|| n.to_string()),
+            ),
+            (None, None) => None,
+        }
+    }
+
+    /// The number of a peer key, when known.
+    pub fn number_of(&self, key: &str) -> Option<String> {
+        if key.starts_with('+') {
+            return Some(key.to_string());
+        }
+        self.by_number
+            .iter()
+            .find(|(_, u)| u.as_str() == key)
+            .map(|(n, _)| n.clone())
+    }
+
+    fn name_of(&self, key: &str) -> Option<&str> {
+        self.names.get(key).map(String::as_str)
+    }
 }
 
 /// The message key tresen uses (see the module comment).
@@ -163,9 +274,9 @@ pub fn group_key(group_id: &str) -> String {
     format!("group:{group_id}")
 }
 
-/// What one envelope means for the inbox. `own` is the account's own number.
-pub fn translate(account: &AccountId, own: &str, r: &Received<'_>) -> Vec<ConnectorEvent> {
-    let mut out = translate_envelope(account, own, r);
+/// What one envelope means for the inbox.
+pub fn translate(account: &AccountId, peers: &mut Peers, r: &Received<'_>) -> Vec<ConnectorEvent> {
+    let mut out = translate_envelope(account, peers, r);
     // The envelope as signal-cli delivered it goes to the archive as the original.
     let mut raw = None;
     for ev in &mut out {
@@ -176,27 +287,43 @@ pub fn translate(account: &AccountId, own: &str, r: &Received<'_>) -> Vec<Connec
     out
 }
 
-fn translate_envelope(account: &AccountId, own: &str, r: &Received<'_>) -> Vec<ConnectorEvent> {
+fn translate_envelope(
+    account: &AccountId,
+    peers: &mut Peers,
+    r: &Received<'_>,
+) -> Vec<ConnectorEvent> {
     let env = r.envelope;
-    let Some(sender) =
-        address(&env["sourceNumber"], &env["sourceUuid"]).or_else(|| text(&env["source"]))
-    else {
+    let mut out = Vec::new();
+    let Some(sender) = peers.key(
+        &env["sourceNumber"],
+        &env["sourceUuid"],
+        &env["source"],
+        &mut out,
+    ) else {
         return Vec::new();
     };
-    let name = text(&env["sourceName"]).unwrap_or(sender);
+    let own = peers.own.clone();
+    // The name a customer gave themselves; our own device's name is no customer's.
+    let given = text(&env["sourceName"]).filter(|_| sender != own);
+    if let Some(name) = given {
+        peers.names.insert(sender.clone(), name.to_string());
+    }
+    let name = given
+        .map(str::to_string)
+        .or_else(|| peers.name_of(&sender).map(str::to_string))
+        .unwrap_or_default();
     let ts = env["timestamp"].as_i64().unwrap_or(0);
-    let mut out = Vec::new();
 
     if r.exception.is_some() {
         // Not dropped: the office sees that a customer wrote something unreadable.
-        out.push(upsert(account, sender, name, None));
+        out.push(upsert(account, peers, &sender, &name, None));
         out.push(message(
             account,
-            sender,
-            &message_key(sender, ts),
+            &sender,
+            &message_key(&sender, ts),
             MessageKind::System,
             Direction::Inbound,
-            name,
+            &name,
             UNDECRYPTABLE.to_string(),
             Vec::new(),
             ts,
@@ -204,12 +331,16 @@ fn translate_envelope(account: &AccountId, own: &str, r: &Received<'_>) -> Vec<C
         return out;
     }
     if let Some(dm) = env.get("dataMessage").filter(|d| d.is_object()) {
+        let from = Author {
+            key: &sender,
+            name: &name,
+        };
         data(
             account,
-            sender,
-            name,
+            peers,
+            from,
             Direction::Inbound,
-            sender,
+            &sender,
             dm,
             &mut out,
         );
@@ -221,7 +352,7 @@ fn translate_envelope(account: &AccountId, own: &str, r: &Received<'_>) -> Vec<C
         )
     {
         out.push(ConnectorEvent::Edited {
-            remote_id: message_key(sender, target),
+            remote_id: message_key(&sender, target),
             body: body.to_string(),
             at: Timestamp(ts),
         });
@@ -231,15 +362,23 @@ fn translate_envelope(account: &AccountId, own: &str, r: &Received<'_>) -> Vec<C
         .filter(|d| d.is_object())
     {
         // Written on the business phone itself: outgoing, in the recipient's chat.
-        let peer = address(&sent["destinationNumber"], &sent["destinationUuid"])
-            .or_else(|| text(&sent["destination"]));
-        let conv_peer = peer.unwrap_or(own);
+        let peer = peers.key(
+            &sent["destinationNumber"],
+            &sent["destinationUuid"],
+            &sent["destination"],
+            &mut out,
+        );
+        let conv_peer = peer.unwrap_or_else(|| own.clone());
+        let from = Author {
+            key: &own,
+            name: "",
+        };
         data(
             account,
-            own,
-            name,
+            peers,
+            from,
             Direction::Outbound,
-            conv_peer,
+            &conv_peer,
             sent,
             &mut out,
         );
@@ -256,7 +395,7 @@ fn translate_envelope(account: &AccountId, own: &str, r: &Received<'_>) -> Vec<C
             for t in receipt["timestamps"].as_array().into_iter().flatten() {
                 if let Some(t) = t.as_i64() {
                     out.push(ConnectorEvent::Receipt {
-                        remote_id: message_key(own, t),
+                        remote_id: message_key(&own, t),
                         delivery,
                     });
                 }
@@ -266,10 +405,14 @@ fn translate_envelope(account: &AccountId, own: &str, r: &Received<'_>) -> Vec<C
     if let Some(typing) = env.get("typingMessage").filter(|d| d.is_object()) {
         let conversation_remote_id = match text(&typing["groupId"]) {
             Some(g) => group_key(g),
-            None => sender.to_string(),
+            None => sender.clone(),
         };
         let names = if typing["action"] == "STARTED" {
-            vec![name.to_string()]
+            vec![if name.is_empty() {
+                sender.clone()
+            } else {
+                name.clone()
+            }]
         } else {
             Vec::new()
         };
@@ -281,12 +424,18 @@ fn translate_envelope(account: &AccountId, own: &str, r: &Received<'_>) -> Vec<C
     out
 }
 
+/// Who wrote a data message: the peer key and the name to show ("" for our own).
+#[derive(Clone, Copy)]
+struct Author<'a> {
+    key: &'a str,
+    name: &'a str,
+}
+
 /// A data message (received, or the sync copy of one sent from the phone).
-#[allow(clippy::too_many_arguments)]
 fn data(
     account: &AccountId,
-    author: &str,
-    name: &str,
+    peers: &mut Peers,
+    author: Author<'_>,
     direction: Direction,
     peer: &str,
     dm: &Value,
@@ -298,22 +447,23 @@ fn data(
         Some(g) => group_key(g),
         None => peer.to_string(),
     };
-    let key = message_key(author, ts);
+    let key = message_key(author.key, ts);
     if let Some(reaction) = dm.get("reaction").filter(|r| r.is_object()) {
-        let Some(target_author) = address(
+        let Some(target_author) = peers.key(
             &reaction["targetAuthorNumber"],
             &reaction["targetAuthorUuid"],
-        )
-        .or_else(|| text(&reaction["targetAuthor"])) else {
+            &reaction["targetAuthor"],
+            out,
+        ) else {
             return;
         };
         let target = message_key(
-            target_author,
+            &target_author,
             reaction["targetSentTimestamp"].as_i64().unwrap_or(0),
         );
         let emoji = reaction["emoji"].as_str().unwrap_or_default();
         // One reaction per person and message: its id names both, so a removal finds it.
-        let remote_id = format!("{target}/reaction/{author}");
+        let remote_id = format!("{target}/reaction/{}", author.key);
         out.push(if reaction["isRemove"] == true {
             ConnectorEvent::Deleted {
                 remote_id,
@@ -324,7 +474,7 @@ fn data(
                 remote_id,
                 target,
                 key: emoji.to_string(),
-                sender: name.to_string(),
+                sender: author.name.to_string(),
                 outbound: direction == Direction::Outbound,
                 at: Timestamp(ts),
             }
@@ -333,7 +483,7 @@ fn data(
     }
     if let Some(target) = dm["remoteDelete"]["timestamp"].as_i64() {
         out.push(ConnectorEvent::Deleted {
-            remote_id: message_key(author, target),
+            remote_id: message_key(author.key, target),
             at: Timestamp(ts),
         });
         return;
@@ -350,7 +500,7 @@ fn data(
             let id = text(&a["id"])?;
             let source = match group {
                 Some(g) => json!({"id": id, "groupId": g}),
-                None => json!({"id": id, "recipient": if direction == Direction::Inbound { author } else { peer }}),
+                None => json!({"id": id, "recipient": if direction == Direction::Inbound { author.key } else { peer }}),
             };
             Some(Attachment {
                 name: text(&a["filename"]).unwrap_or(id).to_string(),
@@ -366,23 +516,27 @@ fn data(
     if body.is_empty() && attachments.is_empty() {
         return; // profile key updates, expiry timer changes, group updates…
     }
-    let title = match group {
-        Some(_) => text(&dm["groupInfo"]["groupName"]).unwrap_or("Signal-Gruppe"),
-        None if direction == Direction::Inbound => name,
-        None => peer,
-    };
-    out.push(if group.is_some() {
-        ConnectorEvent::Conversation(ConversationUpsert {
+    out.push(match group {
+        Some(_) => ConnectorEvent::Conversation(ConversationUpsert {
             account: account.clone(),
             remote_id: conversation.clone(),
             kind: ConversationKind::Group,
             channel: Channel::Signal,
-            title: title.to_string(),
+            title: text(&dm["groupInfo"]["groupName"])
+                .unwrap_or("Signal-Gruppe")
+                .to_string(),
             contact: None,
             security: Security::Encrypted,
-        })
-    } else {
-        upsert(account, peer, title, None)
+        }),
+        // A message from our own phone says nothing about the customer's name: the
+        // one known (their profile, the contact list) or none, never the number.
+        None => {
+            let name = match direction {
+                Direction::Inbound => author.name.to_string(),
+                Direction::Outbound => peers.name_of(peer).unwrap_or_default().to_string(),
+            };
+            upsert(account, peers, peer, &name, None)
+        }
     });
     out.push(message(
         account,
@@ -390,15 +544,17 @@ fn data(
         &key,
         MessageKind::Chat,
         direction,
-        name,
+        author.name,
         body,
         attachments,
         ts,
     ));
 }
 
+/// A direct conversation with `peer`. An empty `name` leaves the stored one alone.
 fn upsert(
     account: &AccountId,
+    peers: &Peers,
     peer: &str,
     name: &str,
     security: Option<Security>,
@@ -412,6 +568,7 @@ fn upsert(
         contact: Some(Contact {
             identity: peer.to_string(),
             display_name: name.to_string(),
+            phone: peers.number_of(peer).filter(|n| n != peer),
         }),
         // Signal is always end-to-end encrypted; whether the safety number was
         // verified comes from the identity list, not from a message.
@@ -443,6 +600,7 @@ fn message(
         sent_at: Timestamp(ts),
         received_at: Timestamp::now(),
         raw: None,
+        history: false,
     })
 }
 
