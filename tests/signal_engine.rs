@@ -103,7 +103,7 @@ fn peer(socket: PathBuf) -> (mpsc::UnboundedSender<Say>, Arc<Mutex<Seen>>) {
                                     }
                                     continue;
                                 }
-                                "getAttachment" if p["id"] == "photo-1" && p["recipient"] == CUSTOMER => {
+                                "getAttachment" if p["id"] == "photo-1" && p["recipient"] == "u1" => {
                                     json!({"jsonrpc":"2.0","result":{"data": base64::engine::general_purpose::STANDARD.encode(PHOTO)},"id":id})
                                 }
                                 "sendReceipt" | "sendTyping" | "sendReaction" => json!({"jsonrpc":"2.0","result":{"timestamp":1},"id":id}),
@@ -233,11 +233,9 @@ async fn receive_store_send_deliver_fetch_and_reconnect_with_nothing_lost() {
     }
     wait_until("the messages", || messages(&h).len() == 2).await;
     let convs = h.store().read(|s| s.conversations().unwrap());
-    assert!(
-        convs
-            .iter()
-            .any(|c| c.remote_id == CUSTOMER && c.title == "Anna Kundin")
-    );
+    assert!(convs.iter().any(|c| c.remote_id == "u1"
+        && c.title == "Anna Kundin"
+        && c.contact.as_ref().and_then(|ct| ct.phone.as_deref()) == Some(CUSTOMER)));
     assert!(
         convs
             .iter()
@@ -262,7 +260,7 @@ async fn receive_store_send_deliver_fetch_and_reconnect_with_nothing_lost() {
     );
 
     // Out: sent (the peer checked the parameters), then delivered by receipt.
-    let conv = convs.iter().find(|c| c.remote_id == CUSTOMER).unwrap().id;
+    let conv = convs.iter().find(|c| c.remote_id == "u1").unwrap().id;
     let id = h
         .send(conv, "Wir kommen morgen um 9.".into(), "Anna".into())
         .await
@@ -486,7 +484,8 @@ async fn the_supervisor_restarts_a_killed_signal_cli_and_sends_read_receipts_whe
     wait_until("the read receipt", || receipt().is_some()).await;
     let r = receipt().unwrap();
     assert_eq!(r["params"]["type"], "read");
-    assert_eq!(r["params"]["recipient"], CUSTOMER);
+    // Addressed by her account id, which a new number does not change.
+    assert_eq!(r["params"]["recipient"], "u1");
     assert_eq!(
         r["params"]["targetTimestamp"],
         json!([1_767_225_700_000i64])
@@ -545,18 +544,18 @@ async fn safety_numbers_show_as_verified_or_changed_on_the_conversation() {
                 .map(|c| c.security)
         })
     };
-    assert_eq!(security(CUSTOMER), Some(Security::Verified));
-    assert_eq!(security(OTHER), Some(Security::Encrypted));
+    assert_eq!(security("u1"), Some(Security::Verified));
+    assert_eq!(security("u2"), Some(Security::Encrypted));
 
     // Anna's phone was replaced: signal-cli refuses to send to the new key until someone
     // compares safety numbers again. The conversation says so at once; the message is
     // kept as failed.
-    seen.lock().unwrap().untrusted.push(CUSTOMER.into());
+    seen.lock().unwrap().untrusted.push("u1".into());
     let conv = h
         .store()
         .read(|s| s.conversations().unwrap())
         .into_iter()
-        .find(|c| c.remote_id == CUSTOMER)
+        .find(|c| c.remote_id == "u1")
         .unwrap()
         .id;
     h.send(conv, "Termin bestätigt".into(), "Anna".into())
@@ -569,7 +568,7 @@ async fn safety_numbers_show_as_verified_or_changed_on_the_conversation() {
     })
     .await;
     wait_until("the changed identity", || {
-        security(CUSTOMER) == Some(Security::IdentityChanged)
+        security("u1") == Some(Security::IdentityChanged)
     })
     .await;
     let failed = messages(&h)
@@ -589,7 +588,7 @@ async fn safety_numbers_show_as_verified_or_changed_on_the_conversation() {
     say.send(Say::Line(dm(1_767_225_700_000, "Neues Handy!", false)))
         .unwrap();
     wait_until("her next message", || messages(&h).len() == 4).await;
-    assert_eq!(security(CUSTOMER), Some(Security::IdentityChanged));
+    assert_eq!(security("u1"), Some(Security::IdentityChanged));
     h.shutdown().await;
     task.await.unwrap().unwrap();
 }
@@ -1100,4 +1099,367 @@ async fn compliance_over_signal_first_contact_consent_keywords_gate_and_inline_l
     let transcript =
         support::stdout(&p.run(&["export", "conversation", CUSTOMER, "--format", "txt"]));
     assert!(transcript.contains("Ja!"), "{transcript}");
+}
+
+/// An engine with its archive, as the TUI and the daemon run it.
+struct Archived {
+    engine: Engine,
+    handle: EngineHandle,
+    dir: std::path::PathBuf,
+    key: tresen::secrets::MasterKey,
+}
+
+fn start_archived(
+    dir: &std::path::Path,
+    connectors: Vec<Box<dyn tresen::connector::Connector>>,
+) -> Archived {
+    let key = tresen::secrets::MasterKey::from_bytes(&[9u8; 32]).unwrap();
+    let sqlite = SqliteStore::open(&dir.join("s.db"), Some(&[6; 32])).unwrap();
+    let store = tresen::profile::shared(sqlite, None)
+        .unwrap()
+        .with_blobs(BlobStore::new(dir, &key));
+    let archive_dir = dir.join("archive");
+    let (archive, _) = tresen::archive::Archive::open(&archive_dir, &key).unwrap();
+    let (engine, handle) = Engine::start(store, connectors, EngineOptions::default());
+    let engine = engine.with_archive(archive, None, "test".into()).unwrap();
+    Archived {
+        engine,
+        handle,
+        dir: archive_dir,
+        key,
+    }
+}
+
+fn signal(socket: &std::path::Path, groups: &[&str]) -> Box<dyn tresen::connector::Connector> {
+    Box::new(SignalConnector::new(
+        AccountId("signal-buero".into()),
+        OWN.into(),
+        Endpoint::Socket(socket.to_path_buf()),
+        groups.iter().map(|g| g.to_string()).collect(),
+    ))
+}
+
+fn archived(
+    a_dir: &std::path::Path,
+    key: &tresen::secrets::MasterKey,
+) -> Vec<tresen::archive::Payload> {
+    let mut keys = tresen::archive::keys::Keys::load(a_dir, key, true).unwrap();
+    let mut out = Vec::new();
+    tresen::archive::read::for_each(a_dir, &mut keys, 1, |r| {
+        out.extend(r.payload);
+        Ok(())
+    })
+    .unwrap();
+    out
+}
+
+fn envelope(env: &str) -> String {
+    format!(
+        r#"{{"jsonrpc":"2.0","method":"receive","params":{{"subscription":0,"result":{{"account":"{OWN}","envelope":{{{env}}}}}}}}}"#
+    )
+}
+
+async fn subscribed(seen: &Arc<Mutex<Seen>>) {
+    wait_until("the subscription", || {
+        seen.lock()
+            .unwrap()
+            .requests
+            .iter()
+            .any(|r| r["method"] == "subscribeReceive")
+    })
+    .await;
+}
+
+/// Issue 14, item 2: a group message from a sender Signal shows only by account id; the
+/// number becomes known later, and what points at the message (delete, edit, reaction,
+/// with the number, the id or both) still finds it. Every archived record names its
+/// conversation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r_b1_edits_deletes_and_reactions_find_a_message_whose_sender_number_became_known() {
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().join("signal-cli.sock");
+    let (say, seen) = peer(socket.clone());
+    let a = start_archived(dir.path(), vec![signal(&socket, &["g1="])]);
+    let (h, key, adir) = (a.handle.clone(), a.key, a.dir.clone());
+    let task = tokio::spawn(a.engine.run());
+    subscribed(&seen).await;
+    const T1: i64 = 1_767_225_600_000;
+    let group = r#""groupInfo":{"groupId":"g1=","groupName":"Baustelle","type":"DELIVER"}"#;
+    // Her number is hidden (Signal's phone-number privacy): only the account id.
+    say.send(Say::Line(envelope(&format!(
+        r#""sourceUuid":"u9","sourceName":"Carla","sourceDevice":1,"timestamp":{T1},"dataMessage":{{"timestamp":{T1},"message":"Material fehlt",{group}}}"#
+    ))))
+    .unwrap();
+    wait_until("her message", || messages(&h).len() == 1).await;
+    // Later the number is shared: an edit with both, a reaction by someone else naming
+    // her by number only, then her remote delete with both.
+    say.send(Say::Line(envelope(&format!(
+        r#""sourceNumber":"+4915199999999","sourceUuid":"u9","sourceName":"Carla","sourceDevice":1,"timestamp":{},"editMessage":{{"targetSentTimestamp":{T1},"dataMessage":{{"timestamp":{},"message":"Material fehlt noch",{group}}}}}"#,
+        T1 + 10, T1 + 10
+    ))))
+    .unwrap();
+    say.send(Say::Line(envelope(&format!(
+        r#""sourceNumber":"{CUSTOMER}","sourceUuid":"u1","sourceName":"Anna Kundin","sourceDevice":1,"timestamp":{},"dataMessage":{{"timestamp":{},"reaction":{{"emoji":"👍","targetAuthorNumber":"+4915199999999","targetSentTimestamp":{T1},"isRemove":false}},{group}}}"#,
+        T1 + 20, T1 + 20
+    ))))
+    .unwrap();
+    say.send(Say::Line(envelope(&format!(
+        r#""sourceNumber":"+4915199999999","sourceUuid":"u9","sourceName":"Carla","sourceDevice":1,"timestamp":{},"dataMessage":{{"timestamp":{},"remoteDelete":{{"timestamp":{T1}}},{group}}}"#,
+        T1 + 30, T1 + 30
+    ))))
+    .unwrap();
+    wait_until("the deletion on her message", || {
+        messages(&h).iter().any(|m| m.deleted_at.is_some())
+    })
+    .await;
+    let m = messages(&h).remove(0);
+    assert_eq!(m.body, "Material fehlt", "the original stays readable");
+    assert_eq!(
+        m.edit.as_ref().map(|e| e.body.as_str()),
+        Some("Material fehlt noch")
+    );
+    assert_eq!(m.reactions.len(), 1, "{:?}", m.reactions);
+    assert_eq!(messages(&h).len(), 1, "nothing stored twice");
+    h.shutdown().await;
+    task.await.unwrap().unwrap();
+    for p in archived(&adir, &key) {
+        use tresen::archive::Payload;
+        let conversation = match &p {
+            Payload::Edit { conversation, .. }
+            | Payload::Delete { conversation, .. }
+            | Payload::Reaction { conversation, .. } => conversation,
+            _ => continue,
+        };
+        assert_eq!(conversation, &group_key("g1="), "{p:?}");
+    }
+}
+
+/// Issue 14, item 2: a store and archive from before, keyed by the number, keep
+/// working: the conversation, its messages and the consent move to the account id
+/// (one conversation, not two), and a store rebuilt from the archive says the same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_keyed_by_number_moves_to_the_account_id_also_when_rebuilt_from_the_archive() {
+    use tresen::connector::ConnectorEvent;
+    use tresen::connector::{FakeConnector, ScriptStep};
+    use tresen::domain::*;
+    let dir = tempfile::tempdir().unwrap();
+    const T0: i64 = 1_767_225_000_000;
+    // What the earlier tresen stored: the conversation and a message keyed by number.
+    let old = FakeConnector::new(AccountId("signal-buero".into())).with_script(vec![
+        ScriptStep::Emit(ConnectorEvent::Conversation(ConversationUpsert {
+            account: AccountId("signal-buero".into()),
+            remote_id: CUSTOMER.into(),
+            kind: ConversationKind::Direct,
+            channel: Channel::Signal,
+            title: "Anna Kundin".into(),
+            contact: Some(Contact::new(CUSTOMER, "Anna Kundin")),
+            security: Security::Encrypted,
+        })),
+        ScriptStep::Emit(ConnectorEvent::Message(IncomingMessage {
+            account: AccountId("signal-buero".into()),
+            conversation_remote_id: CUSTOMER.into(),
+            remote_id: format!("{CUSTOMER}/{T0}"),
+            kind: MessageKind::Chat,
+            direction: Direction::Inbound,
+            sender: "Anna Kundin".into(),
+            body: "Termin am Montag?".into(),
+            attachments: vec![],
+            sent_at: Timestamp(T0),
+            received_at: Timestamp(T0),
+            raw: None,
+            history: true,
+        })),
+    ]);
+    let a = start_archived(dir.path(), vec![Box::new(old)]);
+    let h = a.handle.clone();
+    let task = tokio::spawn(a.engine.run());
+    wait_until("the old message", || messages(&h).len() == 1).await;
+    h.shutdown().await;
+    task.await.unwrap().unwrap();
+
+    // Now with account ids: she edits that message.
+    let socket = dir.path().join("signal-cli.sock");
+    let (say, seen) = peer(socket.clone());
+    let a = start_archived(dir.path(), vec![signal(&socket, &[])]);
+    let (h, key, adir) = (a.handle.clone(), a.key, a.dir.clone());
+    let task = tokio::spawn(a.engine.run());
+    subscribed(&seen).await;
+    say.send(Say::Line(envelope(&format!(
+        r#""sourceNumber":"{CUSTOMER}","sourceUuid":"u1","sourceName":"Anna Kundin","sourceDevice":1,"timestamp":{},"editMessage":{{"targetSentTimestamp":{T0},"dataMessage":{{"timestamp":{},"message":"Termin am Dienstag?"}}}}"#,
+        T0 + 5, T0 + 5
+    ))))
+    .unwrap();
+    wait_until("the edit on the old message", || {
+        messages(&h).iter().any(|m| m.edit.is_some())
+    })
+    .await;
+    let check = |s: &dyn tresen::store::StoreRead| {
+        let convs = s.conversations().unwrap();
+        assert_eq!(convs.len(), 1, "{convs:?}");
+        assert_eq!(convs[0].remote_id, "u1");
+        let ct = convs[0].contact.clone().unwrap();
+        assert_eq!(
+            (ct.identity.as_str(), ct.phone.as_deref()),
+            ("u1", Some(CUSTOMER))
+        );
+        assert_eq!(convs[0].title, "Anna Kundin");
+        let ms = s.messages(convs[0].id, None, 10).unwrap();
+        assert_eq!(ms.len(), 1);
+        assert_eq!(
+            ms[0].remote_id.as_deref(),
+            Some(format!("u1/{T0}").as_str())
+        );
+        assert_eq!(ms[0].edit.as_ref().unwrap().body, "Termin am Dienstag?");
+    };
+    h.store().read(check);
+    h.shutdown().await;
+    task.await.unwrap().unwrap();
+
+    // The archive replayed into an empty store (what `tresen store rebuild` does).
+    let mut fresh = SqliteStore::open(&dir.path().join("rebuilt.db"), Some(&[6; 32])).unwrap();
+    let mut keys = tresen::archive::keys::Keys::load(&adir, &key, true).unwrap();
+    let mut replay = tresen::archive::replay::Replay::default();
+    tresen::archive::read::for_each(&adir, &mut keys, 1, |r| {
+        replay.apply(&mut fresh, None, r).unwrap();
+        Ok(())
+    })
+    .unwrap();
+    replay.flush(&mut fresh).unwrap();
+    check(&fresh);
+}
+
+/// Issue 14, item 3: the office answers on the business phone itself; the customer's
+/// conversation keeps her name in the inbox and in the archive.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_sent_from_the_business_phone_keeps_the_customers_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().join("signal-cli.sock");
+    let (say, seen) = peer(socket.clone());
+    let a = start_archived(dir.path(), vec![signal(&socket, &[])]);
+    let (h, key, adir) = (a.handle.clone(), a.key, a.dir.clone());
+    let task = tokio::spawn(a.engine.run());
+    subscribed(&seen).await;
+    say.send(Say::Line(dm(1_767_225_600_000, "Wann kommen Sie?", false)))
+        .unwrap();
+    wait_until("her message", || messages(&h).len() == 1).await;
+    say.send(Say::Line(envelope(&format!(
+        r#""sourceNumber":"{OWN}","sourceUuid":"u0","sourceDevice":2,"timestamp":1767225700000,"syncMessage":{{"sentMessage":{{"destinationNumber":"{CUSTOMER}","destinationUuid":"u1","timestamp":1767225700000,"message":"Morgen um 9."}}}}"#
+    ))))
+    .unwrap();
+    wait_until("the answer from the phone", || messages(&h).len() == 2).await;
+    let convs = h.store().read(|s| s.conversations().unwrap());
+    assert_eq!(convs.len(), 1);
+    assert_eq!(convs[0].title, "Anna Kundin");
+    assert_eq!(
+        convs[0].contact.as_ref().unwrap().display_name,
+        "Anna Kundin"
+    );
+    let ours = messages(&h)
+        .into_iter()
+        .find(|m| m.body == "Morgen um 9.")
+        .unwrap();
+    assert_eq!(ours.direction, Direction::Outbound);
+    h.shutdown().await;
+    task.await.unwrap().unwrap();
+    let titles: Vec<String> = archived(&adir, &key)
+        .into_iter()
+        .filter_map(|p| match p {
+            tresen::archive::Payload::Conversation(c) => Some(c.title),
+            _ => None,
+        })
+        .collect();
+    assert!(!titles.is_empty());
+    assert!(titles.iter().all(|t| t == "Anna Kundin"), "{titles:?}");
+}
+
+/// Issue 14, item 1 (Signal): what an earlier run left unsent. Signal cannot tell a
+/// repeat from a new message, so a staff message that may have left is not sent again
+/// unasked ("unclear"); the automatic notice is (a second one is better than none); a
+/// message that never reached signal-cli goes out if it is under an hour old, else it
+/// is marked too old.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sends_left_by_a_crash_are_resent_marked_unclear_or_too_old() {
+    use tresen::domain::*;
+    use tresen::store::{Op, SendMeta, Store as _};
+    let dir = tempfile::tempdir().unwrap();
+    let now = Timestamp::now();
+    {
+        let mut s = SqliteStore::open(&dir.path().join("s.db"), Some(&[6; 32])).unwrap();
+        let conv = s
+            .apply(&[Op::UpsertConversation(ConversationUpsert {
+                account: AccountId("signal-buero".into()),
+                remote_id: "u1".into(),
+                kind: ConversationKind::Direct,
+                channel: Channel::Signal,
+                title: "Anna Kundin".into(),
+                contact: Some(Contact::new("u1", "Anna Kundin")),
+                security: Security::Encrypted,
+            })])
+            .unwrap()
+            .conversations
+            .into_iter()
+            .next()
+            .unwrap();
+        let queue =
+            |s: &mut SqliteStore, sender: &str, body: &str, age_ms: i64, attempted: bool| {
+                let id = s
+                    .apply(&[Op::QueueOutgoing {
+                        conversation: conv,
+                        sender: sender.into(),
+                        body: body.into(),
+                        attachments: vec![],
+                        at: Timestamp(now.0 - age_ms),
+                        automatic: sender == tresen::engine::AUTOMATIC,
+                        meta: SendMeta::default(),
+                    }])
+                    .unwrap()
+                    .queued[0];
+                if attempted {
+                    s.apply(&[Op::SendAttempt { message: id }]).unwrap();
+                }
+            };
+        queue(
+            &mut s,
+            tresen::engine::AUTOMATIC,
+            "Hinweis (versucht)",
+            3_600_000 * 5,
+            true,
+        );
+        queue(&mut s, "Anna", "Angebot (versucht)", 60_000, true);
+        queue(&mut s, "Anna", "Termin (nicht versucht)", 600_000, false);
+        queue(&mut s, "Anna", "Alte Antwort", 2 * 3_600_000, false);
+    }
+    let socket = dir.path().join("signal-cli.sock");
+    let (_say, seen) = peer(socket.clone());
+    let (engine, h) = start_engine(&dir.path().join("s.db"), Endpoint::Socket(socket));
+    let task = tokio::spawn(engine.run());
+    let by_body = |b: &str| messages(&h).into_iter().find(|m| m.body == b).unwrap();
+    wait_until("the resent ones to go out", || {
+        by_body("Hinweis (versucht)").delivery.is_sent()
+            && by_body("Termin (nicht versucht)").delivery.is_sent()
+    })
+    .await;
+    let unclear = by_body("Angebot (versucht)");
+    assert_eq!(unclear.delivery, Delivery::Unclear);
+    assert_eq!(unclear.failure.as_deref(), Some(FAILURE_UNCLEAR));
+    let old = by_body("Alte Antwort");
+    assert_eq!(old.delivery, Delivery::Failed);
+    assert_eq!(old.failure.as_deref(), Some(FAILURE_TOO_OLD));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let sent: Vec<String> = sends(&seen)
+        .iter()
+        .map(|r| {
+            r["params"]["message"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(
+        sent,
+        vec!["Hinweis (versucht)", "Termin (nicht versucht)"],
+        "each once, nothing else"
+    );
+    h.shutdown().await;
+    task.await.unwrap().unwrap();
 }

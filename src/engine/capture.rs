@@ -49,18 +49,36 @@ impl Capture {
         let mut noticed = std::collections::HashSet::new();
         // Messages earlier in this batch: not in the store yet.
         let mut in_batch: HashMap<(&AccountId, &str), &str> = HashMap::new();
+        // Peers renamed earlier in this batch: the store still has their old ids.
+        let renamed: Vec<(&AccountId, &str, &str)> = batch
+            .iter()
+            .filter_map(|(a, ev)| match ev {
+                ConnectorEvent::Renamed { from, to } => Some((a, from.as_str(), to.as_str())),
+                _ => None,
+            })
+            .collect();
         let conversation_of =
             |account: &AccountId, remote: &str, in_batch: &HashMap<(&AccountId, &str), &str>| {
+                let stored = |remote: &str| {
+                    store
+                        .message_by_remote(account, remote)
+                        .ok()
+                        .flatten()
+                        .map(|(_, c)| c)
+                };
+                let before_rename = || {
+                    renamed.iter().find_map(|(a, from, to)| {
+                        let rest = remote.strip_prefix(to)?.strip_prefix('/')?;
+                        let conv = stored(&format!("{from}/{rest}")).filter(|_| *a == account)?;
+                        // A direct conversation moves with its peer.
+                        Some(if conv == *from { to.to_string() } else { conv })
+                    })
+                };
                 in_batch
                     .get(&(account, remote))
                     .map(|c| c.to_string())
-                    .or_else(|| {
-                        store
-                            .message_by_remote(account, remote)
-                            .ok()
-                            .flatten()
-                            .map(|(_, c)| c)
-                    })
+                    .or_else(|| stored(remote))
+                    .or_else(before_rename)
                     .unwrap_or_default()
             };
         for (account, ev) in batch {
