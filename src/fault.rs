@@ -3,6 +3,9 @@
 //!
 //! Debug builds only: with `TRESEN_TEST_FAULT=<point>` set, the process aborts at that
 //! point, as a power cut or `kill -9` would stop it. Release builds have no such points.
+//! The points: `after-queue` (a send stored and archived, no connector has it),
+//! `after-attempt` (marked as handed over, the connector does not have it yet),
+//! `before-send-result` (the network took a message, tresen has not stored that).
 
 /// Aborts the process here if `TRESEN_TEST_FAULT` names this point (debug builds).
 #[inline]

@@ -247,7 +247,13 @@ fn whatsapp_portal_is_a_conversation_on_whatsapp_and_replies_reach_the_bridge() 
     assert_eq!(conv.security, tresen::domain::Security::Bridged);
 
     // A reply from tresen reaches the bridge (the appservice receives it), and the
-    // customer's answer (the emulator's echo) comes back.
+    // customer's answer (the emulator's echo) comes back. Once the first-contact notice
+    // (with the footer) was delivered, the reply goes as written.
+    wait_for("the first-contact notice to be delivered", || {
+        run.messages()
+            .iter()
+            .any(|m| m.sender == tresen::engine::AUTOMATIC && m.delivery.is_sent())
+    });
     let text = "Guten Tag, wir kommen am Dienstag um 9 Uhr.";
     let id = run
         .rt
@@ -831,6 +837,13 @@ fn attachments_up_and_down_are_byte_identical() {
     assert_eq!(msg.attachments[0].name, "heizung.jpg");
     assert_eq!(msg.attachments[0].mime, "image/jpeg");
     assert_eq!(msg.attachments[0].size, photo.len() as u64);
+    // The first-contact notice (with the footer) went out: the offer below does not
+    // need the footer again.
+    wait_for("the first-contact notice to be delivered", || {
+        run.messages()
+            .iter()
+            .any(|m| m.sender == tresen::engine::AUTOMATIC && m.delivery.is_sent())
+    });
     run.stop();
 
     let saved = p.dir.path().join("saved.jpg");
@@ -1192,6 +1205,16 @@ fn reactions_and_typing_both_ways() {
             .iter()
             .any(|r| r.key == "🙏" && r.sender == "Rita Roth" && !r.outbound)
     });
+    // `show --json` has it too (docs/json.md), read beside the running engine.
+    let ours = shown(&p, &room)
+        .into_iter()
+        .find(|m| m["id"] == mine.0)
+        .unwrap();
+    assert_eq!(
+        ours["reactions"],
+        serde_json::json!([{"key": "🙏", "sender": "Rita Roth", "outbound": false}]),
+        "{ours}"
+    );
     wait_for("our reaction's echo", || {
         reactions_of(msg.id)
             .iter()
@@ -1376,6 +1399,291 @@ fn read_receipts_both_ways() {
     hs.puppet_reads(&room, phone, &event);
     wait_for("our answer to show as read", || {
         run.store(|s| s.message(id).unwrap().unwrap().delivery) == Delivery::Read
+    });
+    run.stop();
+}
+
+/// What the office's account sent into `room`, as the homeserver holds it (oldest
+/// first): the authority on whether something went out twice.
+fn sent_by(hs: &Synapse, customer_or_office: &str, room: &str, mxid: &str) -> Vec<String> {
+    let mut v: Vec<String> = hs
+        .room_events(customer_or_office, room)
+        .into_iter()
+        .filter(|e| e["type"] == "m.room.message" && e["sender"] == mxid)
+        .map(|e| {
+            e["content"]["body"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect();
+    v.reverse();
+    v
+}
+
+/// What the bridge received from the office in `room` ("reached WhatsApp").
+fn at_bridge(hs: &Synapse, room: &str, mxid: &str) -> Vec<String> {
+    hs.bridge_events()
+        .into_iter()
+        .filter(|e| e["type"] == "m.room.message" && e["room_id"] == room && e["sender"] == mxid)
+        .map(|e| {
+            e["content"]["body"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect()
+}
+
+/// The conversation's messages as `tresen show --json` prints them.
+fn shown(p: &Profile, room: &str) -> Vec<serde_json::Value> {
+    let out = p.run(&["show", room, "--json", "--limit", "500"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["messages"].as_array().unwrap().clone()
+}
+
+fn automatic(msgs: &[serde_json::Value]) -> Vec<&serde_json::Value> {
+    msgs.iter()
+        .filter(|m| m["sender"] == tresen::engine::AUTOMATIC)
+        .collect()
+}
+
+fn is_sent(m: &serde_json::Value) -> bool {
+    ["sent", "delivered", "read"].contains(&m["delivery"].as_str().unwrap_or_default())
+}
+
+/// ERROR lines in the profile's logs.
+fn logged_errors(p: &Profile) -> Vec<String> {
+    let mut out = Vec::new();
+    for f in std::fs::read_dir(p.data.join("logs"))
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let text = std::fs::read_to_string(f.path()).unwrap_or_default();
+        out.extend(
+            text.lines()
+                .filter(|l| l.contains(" ERROR "))
+                .map(str::to_string),
+        );
+    }
+    out
+}
+
+const NOTICE: &str = "Guten Tag, vielen Dank für Ihre Nachricht an Muster Haustechnik GmbH";
+
+/// Issue 14, item 1: a new customer writes through the bridge; `sync --once` sends the
+/// first-contact notice and waits for it before exiting. It reaches the customer once,
+/// is stored once as sent, and a later sync does not store the homeserver's copy again.
+#[test]
+fn r_c8_sync_once_sends_the_notice_it_queued_once_and_waits_for_it() {
+    let hs = synapse();
+    let (p, local, mxid) = office(hs);
+    // The account has caught up before: its first sync is history, not new customers.
+    let out = p.run(&["sync", "--once"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let room = hs.portal("4917611112222", &mxid, "Nina Neu");
+    hs.join(&local, &room);
+    let out = p.run(&["sync", "--once"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("sent: 1 messages"),
+        "{}",
+        stdout(&out)
+    );
+    let sent = sent_by(hs, &local, &room, &mxid);
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert!(sent[0].starts_with(NOTICE), "{}", sent[0]);
+    let msgs = shown(&p, &room);
+    let notices = automatic(&msgs);
+    assert_eq!(notices.len(), 1, "{msgs:#?}");
+    assert!(
+        is_sent(notices[0]) && notices[0]["remote_id"].is_string(),
+        "{:?}",
+        notices[0]
+    );
+    wait_for("the notice at the bridge", || {
+        at_bridge(hs, &room, &mxid).len() == 1
+    });
+
+    // Later syncs see the homeserver's copy: it is that message, not a new one.
+    hs.puppet_says(&room, "4917611112222", "Danke!");
+    let out = p.run(&["sync", "--once"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let msgs = shown(&p, &room);
+    assert_eq!(automatic(&msgs).len(), 1, "{msgs:#?}");
+    assert_eq!(sent_by(hs, &local, &room, &mxid).len(), 1);
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(at_bridge(hs, &room, &mxid).len(), 1);
+    // matrix-sdk asks for the portal's m.room.encryption state before the first send and
+    // gets a 404: that is how it learns the room is not encrypted, not an error.
+    let errors = logged_errors(&p);
+    assert!(errors.is_empty(), "{errors:#?}");
+}
+
+/// Issue 14, items 1 and 4: tresen is killed between queueing the notice and sending it,
+/// and again after the homeserver took it but before tresen stored that. Each next
+/// start sends it exactly once; the office's first reply carries the footer as long as
+/// no message with it was delivered, and not once one was.
+#[test]
+fn r_c8_r_a4_a_notice_cut_off_by_a_crash_goes_out_once_and_the_footer_waits_for_delivery() {
+    let hs = synapse();
+    let (p, local, mxid) = office(hs);
+    assert!(p.run(&["sync", "--once"]).status.success());
+
+    // Killed after the notice was stored and archived, before any network saw it.
+    let room = hs.portal("4917622223333", &mxid, "Otto Vorher");
+    hs.join(&local, &room);
+    let out = p
+        .cmd()
+        .args(["sync", "--once"])
+        .env("TRESEN_TEST_FAULT", "after-queue")
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "the fault point was not reached");
+    let msgs = shown(&p, &room);
+    let notices = automatic(&msgs);
+    assert_eq!(notices.len(), 1, "{msgs:#?}");
+    assert_eq!(notices[0]["delivery"], "pending");
+    assert!(sent_by(hs, &local, &room, &mxid).is_empty());
+    // The office answers before any message with the footer reached the customer: the
+    // answer carries it, and the notice goes out first.
+    let out = p.run(&["send", &room, "Ihr Angebot folgt."]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let sent = sent_by(hs, &local, &room, &mxid);
+    assert_eq!(sent.len(), 2, "{sent:?}");
+    assert!(sent[0].starts_with(NOTICE), "{sent:?}");
+    assert!(
+        sent[1].starts_with("Ihr Angebot folgt.\n\n-- \n"),
+        "{sent:?}"
+    );
+    assert!(sent[1].contains("HRB 12345"), "{sent:?}");
+    let msgs = shown(&p, &room);
+    let notices = automatic(&msgs);
+    assert_eq!(notices.len(), 1, "{msgs:#?}");
+    assert!(is_sent(notices[0]), "{:?}", notices[0]);
+    assert!(p.run(&["sync", "--once"]).status.success());
+    assert_eq!(
+        sent_by(hs, &local, &room, &mxid).len(),
+        2,
+        "nothing sent twice"
+    );
+    assert_eq!(automatic(&shown(&p, &room)).len(), 1);
+
+    // Killed after the homeserver took the notice, before tresen stored its answer.
+    let room = hs.portal("4917633334444", &mxid, "Paula Danach");
+    hs.join(&local, &room);
+    let out = p
+        .cmd()
+        .args(["sync", "--once"])
+        .env("TRESEN_TEST_FAULT", "before-send-result")
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "the fault point was not reached");
+    let sent = sent_by(hs, &local, &room, &mxid);
+    assert_eq!(sent.len(), 1, "it did reach the homeserver: {sent:?}");
+    assert_eq!(automatic(&shown(&p, &room))[0]["delivery"], "pending");
+    // The next start recognises the homeserver's copy by its transaction id: the
+    // message is marked sent, not sent again, and not stored a second time.
+    let out = p.run(&["sync", "--once"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(sent_by(hs, &local, &room, &mxid).len(), 1, "not sent twice");
+    let msgs = shown(&p, &room);
+    let notices = automatic(&msgs);
+    assert_eq!(notices.len(), 1, "{msgs:#?}");
+    assert!(is_sent(notices[0]), "{:?}", notices[0]);
+    let outbound: Vec<_> = msgs
+        .iter()
+        .filter(|m| m["direction"] == "outbound" && m["kind"] == "chat")
+        .collect();
+    assert_eq!(
+        outbound.len(),
+        1,
+        "the homeserver's copy is that message: {msgs:#?}"
+    );
+    // A delivered notice carried the footer: the office's reply within 30 days does not.
+    let out = p.run(&["send", &room, "Bis morgen."]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let sent = sent_by(hs, &local, &room, &mxid);
+    assert_eq!(
+        sent.last().map(String::as_str),
+        Some("Bis morgen."),
+        "{sent:?}"
+    );
+}
+
+/// Issue 14, item 4: connecting an account that already has bridged chats sends no
+/// notice into them: its first sync is history. (A later message of such a customer,
+/// arriving live, gets one.)
+#[test]
+fn r_c8_a_new_accounts_first_sync_sends_no_notice_into_existing_chats() {
+    let hs = synapse();
+    let (p, local, mxid) = office(hs);
+    let room = hs.portal("4917644445555", &mxid, "Erwin Bestand");
+    hs.join(&local, &room);
+    let out = p.run(&["sync", "--once"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let msgs = shown(&p, &room);
+    assert!(
+        msgs.iter().any(|m| m["body"] == "Hallo aus WhatsApp!"),
+        "{msgs:#?}"
+    );
+    assert!(automatic(&msgs).is_empty(), "{msgs:#?}");
+    assert!(sent_by(hs, &local, &room, &mxid).is_empty());
+    // The customer writes again: that arrived now, and nobody told them the notice yet.
+    hs.puppet_says(&room, "4917644445555", "Sind Sie noch da?");
+    let out = p.run(&["sync", "--once"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let sent = sent_by(hs, &local, &room, &mxid);
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert!(sent[0].starts_with(NOTICE));
+}
+
+/// Issue 14, item 5: a customer starts a direct chat as Element does (the invite says
+/// `is_direct`) and the first message comes with tresen's join. It is a direct chat at
+/// once: the notice goes out, and the customer's JA to it is their consent.
+#[test]
+fn r_c8_r_c1_a_direct_chat_started_with_is_direct_gets_the_notice_for_its_first_message() {
+    let hs = synapse();
+    let (office, office_id) = hs.user("buero");
+    let (customer, customer_id) = hs.user("kunde");
+    let p = profile_for("");
+    assert!(
+        login(&p, &hs.url, &office, &Synapse::password(&office))
+            .status
+            .success()
+    );
+    let run = Running::start(&p);
+    wait_for("the account to be online", || {
+        matches!(run.health(), Some(Health::Online))
+    });
+    let room = hs.direct_chat(
+        &customer,
+        &office_id,
+        "Guten Tag, ich brauche einen Termin.",
+    );
+    run.accept_invite(&room);
+    wait_for("the customer's first message", || {
+        bodies(&run.messages()).contains(&"Guten Tag, ich brauche einen Termin.".to_string())
+    });
+    let conv = run.store(|s| s.find_conversation(&room).unwrap().unwrap());
+    assert_eq!(conv.kind, tresen::domain::ConversationKind::Direct);
+    wait_for("the notice in the chat", || {
+        sent_by(hs, &customer, &room, &office_id)
+            .iter()
+            .any(|b| b.starts_with(NOTICE))
+    });
+    hs.user_says(&customer, &room, "JA");
+    let (channel, address) = tresen::compliance::contact_key(&conv);
+    assert_eq!(address, customer_id);
+    wait_for("the consent on record", || {
+        run.store(|s| s.ledger(channel, &address).unwrap())
+            .iter()
+            .any(|e| {
+                matches!(e, tresen::compliance::LedgerEntry::Consent(r)
+                if r.action == tresen::compliance::consent::Action::Grant)
+            })
     });
     run.stop();
 }

@@ -802,6 +802,14 @@ impl Engine {
     }
 
     fn handle_events(&mut self, batch: Vec<(AccountId, ConnectorEvent)>) {
+        #[cfg(debug_assertions)]
+        if batch
+            .iter()
+            .any(|(_, e)| matches!(e, ConnectorEvent::SendResult { outcome: Ok(_), .. }))
+        {
+            // The network took a message; tresen dies before it knows (tests).
+            crate::fault::point("before-send-result");
+        }
         let archived = match self.archive_batch(&batch) {
             Ok(seq) => seq,
             Err(e) => {

@@ -43,6 +43,11 @@ Sub-commands
                         COUNT puppet messages, one every INTERVAL_MS (benchmarks).
   encdm USER PASS INVITEE
                         USER opens an encrypted DM with INVITEE (sends nothing).
+  usersay USER PASS ROOM TEXT
+                        a plain Matrix user writes TEXT into ROOM.
+  dm USER PASS INVITEE TEXT
+                        USER starts a direct chat with INVITEE as Element does (invite
+                        with is_direct) and writes TEXT before INVITEE joins.
   roomevents USER PASS ROOM
                         the last 50 events of ROOM as the homeserver stores them.
   join USER PASS ROOM   USER (logging in as another device) joins ROOM.
@@ -325,6 +330,24 @@ def user_room(user, password, invitee, name, text):
     return {"room_id": room_id, "event_id": event_id}
 
 
+def direct_chat(user, password, invitee, text):
+    """USER starts a direct chat the way Element does: a room created with is_direct
+    (the invite says so), INVITEE invited, and USER's first message already in it."""
+    call = user_api(user, password)
+    room_id = call("POST", "/_matrix/client/v3/createRoom",
+                   {"preset": "trusted_private_chat", "is_direct": True, "invite": [invitee]})["room_id"]
+    event_id = call("PUT", f"/_matrix/client/v3/rooms/{q(room_id)}/send/m.room.message/{txn()}",
+                    {"msgtype": "m.text", "body": text})["event_id"]
+    return {"room_id": room_id, "event_id": event_id}
+
+
+def user_say(user, password, room_id, text):
+    call = user_api(user, password)
+    event_id = call("PUT", f"/_matrix/client/v3/rooms/{q(room_id)}/send/m.room.message/{txn()}",
+                    {"msgtype": "m.text", "body": text})["event_id"]
+    return {"event_id": event_id}
+
+
 def bulk(real_user, password, rooms, messages):
     """N portals with M messages in total, already joined by real_user (for benchmarks).
     Prints {"rooms": [...]} when done."""
@@ -464,6 +487,10 @@ def main():
         print(json.dumps(user_join(*sys.argv[2:5])))
     elif cmd == "userroom":
         print(json.dumps(user_room(*sys.argv[2:7])))
+    elif cmd == "dm":
+        print(json.dumps(direct_chat(*sys.argv[2:6])))
+    elif cmd == "usersay":
+        print(json.dumps(user_say(*sys.argv[2:6])))
     elif cmd == "register":
         print(register_user(sys.argv[2], sys.argv[3], len(sys.argv) > 4 and sys.argv[4] == "admin"))
     elif cmd == "sendfile":

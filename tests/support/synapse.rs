@@ -360,6 +360,23 @@ impl Synapse {
             .to_string()
     }
 
+    /// `local` starts a direct chat with `invitee` as Element does (the invite carries
+    /// `is_direct`) and writes `text` before the invitee joins; returns the room id.
+    pub fn direct_chat(&self, local: &str, invitee: &str, text: &str) -> String {
+        self.emu_json(&["dm", local, &Self::password(local), invitee, text])["room_id"]
+            .as_str()
+            .expect("room_id")
+            .to_string()
+    }
+
+    /// A plain Matrix user writes into a room; returns the event id.
+    pub fn user_says(&self, local: &str, room: &str, text: &str) -> String {
+        self.emu_json(&["usersay", local, &Self::password(local), room, text])["event_id"]
+            .as_str()
+            .expect("event_id")
+            .to_string()
+    }
+
     /// The events of `room` as the homeserver holds them (newest first).
     pub fn room_events(&self, local: &str, room: &str) -> Vec<serde_json::Value> {
         self.emu_json(&["roomevents", local, &Self::password(local), room])["events"]
