@@ -10,7 +10,8 @@ use serde::Serialize;
 /// output decodes to exactly what is stored and cannot drive the terminal.
 pub fn json_to(out: &mut impl Write, value: &impl Serialize) -> std::io::Result<()> {
     let mut ser = serde_json::Serializer::with_formatter(&mut *out, SafeFormatter::default());
-    value.serialize(&mut ser).map_err(std::io::Error::other)?;
+    // `From` keeps the kind of an I/O error (a closed pipe stays one).
+    value.serialize(&mut ser).map_err(std::io::Error::from)?;
     writeln!(out)
 }
 

@@ -473,6 +473,38 @@ fn ctrl_c_always_quits() {
     assert_eq!(e, vec![Effect::Quit]);
 }
 
+/// Issue 14, item 1: R on a message whose delivery is unclear is staff's confirmation;
+/// nothing resends it before.
+#[test]
+fn r_on_an_unclear_delivery_sends_it_again() {
+    use tresen::domain::{Delivery, Direction};
+    let mut a = app();
+    keys(&mut a, "<enter>");
+    a.update(Msg::Loaded(Loaded::Conversation {
+        id: ConversationId(1),
+        messages: vec![message(
+            1,
+            Direction::Outbound,
+            None,
+            "Angebot anbei",
+            Delivery::Unclear,
+        )],
+        older: false,
+        limit: 200,
+        focus: None,
+    }));
+    assert_eq!(
+        keys(&mut a, "R"),
+        vec![Effect::Command(Command::Send {
+            conversation: ConversationId(1),
+            body: "Angebot anbei".into(),
+            files: vec![],
+            reply_to: None,
+            retry: true,
+        })]
+    );
+}
+
 #[test]
 fn retry_resends_the_newest_failed_message_as_a_new_one() {
     use tresen::domain::{Delivery, Direction};

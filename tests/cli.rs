@@ -167,3 +167,114 @@ fn data_files_are_private() {
         assert!(!text.contains("correct horse"));
     }
 }
+
+/// Issue 14, item 6: `archive get` prints a record as archived: a bidi override in the
+/// text is escaped (`\u202e`), not dropped, so the output is exact and terminal-safe.
+#[test]
+fn archive_get_prints_the_record_exactly_with_control_characters_escaped() {
+    let p = synced();
+    let body = "Rechnung\u{202e}fdp.exe \u{1b}[2J bezahlt";
+    let out = p.run(&["send", "1", body]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut found = None;
+    for seq in 1..200 {
+        let out = p.run(&["archive", "get", &seq.to_string()]);
+        if !out.status.success() {
+            break;
+        }
+        let text = stdout(&out);
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        if v["kind"] == "outgoing"
+            && v["content"]["body"]
+                .as_str()
+                .unwrap_or_default()
+                .starts_with("Rechnung")
+        {
+            found = Some((text, v));
+        }
+    }
+    let (text, v) = found.expect("the outgoing record");
+    assert_eq!(v["content"]["body"], body, "exactly as archived");
+    assert!(
+        text.contains("\\u202e") && text.contains("\\u001b"),
+        "{text}"
+    );
+    assert!(
+        !text.contains('\u{202e}') && !text.contains('\u{1b}'),
+        "{text:?}"
+    );
+}
+
+/// Issue 14, item 6: output cut off by its reader (`| head`) ends quietly: no "Broken
+/// pipe", no panic, exit code 0.
+#[test]
+fn output_into_a_closed_pipe_ends_quietly() {
+    let p = synced();
+    for args in [
+        vec!["list", "--json"],
+        vec!["list"],
+        vec!["show", "1", "--json"],
+        vec!["completions", "bash"],
+        vec!["man"],
+    ] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = p.cmd().args(&args).stdout(writer).output().unwrap();
+        let err = stderr(&out);
+        assert!(out.status.success(), "{args:?}: {:?} {err}", out.status);
+        assert!(err.is_empty(), "{args:?}: {err}");
+    }
+}
+
+/// Issue 14, item 6: `dsar export` takes the conversation id from `tresen list`, as its
+/// help says, and the customer's number.
+#[test]
+fn dsar_export_finds_the_customer_by_conversation_id_and_by_number() {
+    let p = synced();
+    for (key, dir) in [("1", "by-id"), ("+49 170 5550123", "by-number")] {
+        let dir = p.dir.path().join(dir);
+        let out = p.run(&["dsar", "export", key, "--out", dir.to_str().unwrap()]);
+        assert!(out.status.success(), "{key}: {}", stderr(&out));
+        let mut text = String::new();
+        for f in std::fs::read_dir(&dir).unwrap().flatten() {
+            text.push_str(&std::fs::read_to_string(f.path()).unwrap_or_default());
+        }
+        assert!(text.contains("Guten Tag, die Heizung ist kalt."), "{key}");
+    }
+}
+
+/// Issue 14, item 6: `list`, `show` and `account list` never take the profile lock, so
+/// a daemon starting at the same moment never finds the profile "in use". (Taking it
+/// would leave the reader's PID in the lock file.)
+#[test]
+fn readers_never_take_the_profile_lock() {
+    let p = synced();
+    let lock = p.data.join("tresen.lock");
+    std::fs::write(&lock, "4711").unwrap();
+    for args in [
+        vec!["list"],
+        vec!["show", "1"],
+        vec!["account", "list"],
+        vec!["list", "--json"],
+    ] {
+        let out = p.run(&args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        assert_eq!(std::fs::read_to_string(&lock).unwrap(), "4711", "{args:?}");
+    }
+}
+
+/// Issue 14, item 6: every network the config accepts is documented as usable (the
+/// Signal connector is no longer "reserved").
+#[test]
+fn the_config_documentation_describes_every_network() {
+    let doc =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/config.md")).unwrap();
+    let row = doc
+        .lines()
+        .find(|l| l.starts_with("| `network` |"))
+        .expect("the network row");
+    for network in ["\"matrix\"", "\"signal\"", "\"demo\""] {
+        assert!(row.contains(network), "{network} missing: {row}");
+    }
+    assert!(!row.contains("reserved"), "{row}");
+}

@@ -519,3 +519,165 @@ async fn r_a5_the_vordruck_exception_applies_only_to_existing_customers_and_neve
     handle.shutdown().await;
     task.await.unwrap().unwrap();
 }
+
+/// A customer message arriving from the scripted network, `age_ms` old by its own
+/// timestamp, as history (fetched, a first sync) or as delivered now.
+fn customer_says(remote: &str, id: &str, body: &str, age_ms: i64, history: bool) -> ConnectorEvent {
+    let now = Timestamp::now();
+    ConnectorEvent::Message(IncomingMessage {
+        account: account(),
+        conversation_remote_id: remote.into(),
+        remote_id: id.into(),
+        kind: MessageKind::Chat,
+        direction: Direction::Inbound,
+        sender: String::new(),
+        body: body.into(),
+        attachments: vec![],
+        sent_at: Timestamp(now.0 - age_ms),
+        received_at: now,
+        raw: None,
+        history,
+    })
+}
+
+fn person(remote: &str, name: &str) -> ConnectorEvent {
+    ConnectorEvent::Conversation(ConversationUpsert {
+        account: account(),
+        remote_id: remote.into(),
+        kind: ConversationKind::Direct,
+        channel: Channel::Signal,
+        title: name.into(),
+        contact: Some(Contact::new(format!("+49 170 {remote}"), name)),
+        security: Default::default(),
+    })
+}
+
+/// The conversations the scripted network got the first-contact notice for.
+fn noticed(fake: &tresen::connector::FakeHandle) -> Vec<String> {
+    fake.sent()
+        .into_iter()
+        .filter(|m| m.body.starts_with("Guten Tag, vielen Dank"))
+        .map(|m| m.conversation_remote_id)
+        .collect()
+}
+
+async fn running_with_rules(store: SharedStore, fake: FakeConnector) -> Running {
+    let (engine, handle) = Engine::start(
+        store.clone(),
+        vec![Box::new(fake)],
+        EngineOptions::default(),
+    );
+    let engine = engine.with_compliance(tresen::demo::compliance());
+    let mut bus = handle.subscribe();
+    let task = tokio::spawn(engine.run());
+    wait_for(&mut bus, Notification::CaughtUp).await;
+    Running {
+        store,
+        handle,
+        bus,
+        task,
+    }
+}
+
+/// Issue 14, item 4: the notice follows how a message arrived, not its own timestamp.
+/// A message four days old that reaches tresen now (the office PC was off, Signal
+/// queued it) gets it; a first sync's history and older messages fetched on request
+/// do not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r_c8_the_notice_follows_arrival_not_the_age_of_the_message() {
+    const DAY: i64 = 24 * 3600 * 1000;
+    let fake = FakeConnector::new(account())
+        .with_script(vec![
+            ScriptStep::Emit(person("1", "Lena Spät")),
+            ScriptStep::Emit(customer_says(
+                "1",
+                "late-1",
+                "Heizung aus seit Freitag",
+                4 * DAY,
+                false,
+            )),
+            ScriptStep::Emit(person("2", "Olaf Alt")),
+            ScriptStep::Emit(customer_says(
+                "2",
+                "old-1",
+                "Danke für die Reparatur",
+                3_600_000,
+                true,
+            )),
+            ScriptStep::Emit(person("3", "Berta Früher")),
+        ])
+        .with_history(vec![
+            match customer_says("3", "bf-1", "Angebot bitte", 60_000, false) {
+                ConnectorEvent::Message(m) => m,
+                _ => unreachable!(),
+            },
+        ]);
+    let net = fake.handle();
+    let store = SharedStore::new(Box::new(MemoryStore::new()));
+    let mut r = running_with_rules(store.clone(), fake).await;
+    let berta = store
+        .lock()
+        .conversation_by_remote(&account(), "3")
+        .unwrap()
+        .unwrap();
+    r.handle
+        .command(EngineCommand::Backfill {
+            conversation: berta,
+        })
+        .await
+        .unwrap();
+    wait_for(&mut r.bus, Notification::Backfilled(berta)).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(noticed(&net), vec!["1".to_string()]);
+    r.handle.shutdown().await;
+    r.task.await.unwrap().unwrap();
+}
+
+/// Issue 14, item 4: a reply the office sent before the notice does not cancel it.
+/// The customer's chat came in with a first sync (no notice), the office answered,
+/// and when the customer writes again the notice goes out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r_c8_an_earlier_reply_of_the_office_does_not_cancel_the_notice() {
+    let store = SharedStore::new(Box::new(MemoryStore::new()));
+    let first = FakeConnector::new(account()).with_script(vec![
+        ScriptStep::Emit(person("7", "Kai Kunde")),
+        ScriptStep::Emit(customer_says(
+            "7",
+            "k-1",
+            "Wann kommt der Monteur?",
+            3_600_000,
+            true,
+        )),
+    ]);
+    let net = first.handle();
+    let r = running_with_rules(store.clone(), first).await;
+    let kai = store
+        .lock()
+        .conversation_by_remote(&account(), "7")
+        .unwrap()
+        .unwrap();
+    r.handle
+        .send(kai, "Morgen früh.".into(), "Anna".into())
+        .await
+        .unwrap();
+    r.handle.shutdown().await;
+    r.task.await.unwrap().unwrap();
+    assert!(noticed(&net).is_empty(), "history: no notice");
+    assert_eq!(net.sent().len(), 1, "the office's reply went out");
+
+    let again = FakeConnector::new(account()).with_script(vec![
+        ScriptStep::Emit(person("7", "Kai Kunde")),
+        ScriptStep::Emit(customer_says("7", "k-2", "Danke, bis morgen.", 0, false)),
+    ]);
+    let net = again.handle();
+    let r = running_with_rules(store.clone(), again).await;
+    for _ in 0..50 {
+        if !noticed(&net).is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(noticed(&net), vec!["7".to_string()]);
+    r.handle.shutdown().await;
+    r.task.await.unwrap().unwrap();
+}

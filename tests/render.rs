@@ -545,3 +545,40 @@ fn r_d5_p_shows_what_tresen_stores_about_me() {
     }
     assert!(!render(&mut a, 100, 30).contains("Über mich gespeichert"));
 }
+
+/// Issue 14, item 1: a message that may have reached the customer before tresen stopped
+/// is not shown as "not sent": it says the delivery is unclear, why, and that R sends
+/// it again after checking. Staff's own language, also for the reason.
+#[test]
+fn an_unclear_delivery_says_so_and_how_to_act() {
+    for (lang, mark, why) in [
+        (
+            Lang::De,
+            "? Zustellung unklar (R: nach Rückfrage erneut senden)",
+            "Grund: Zustellung unklar: tresen wurde beim Senden beendet",
+        ),
+        (
+            Lang::En,
+            "? delivery unclear (R: send again after checking)",
+            "Why: delivery unclear: tresen stopped while sending",
+        ),
+    ] {
+        let mut m = msg(
+            7,
+            MessageKind::Chat,
+            Direction::Outbound,
+            "Angebot anbei",
+            1,
+        );
+        m.delivery = Delivery::Unclear;
+        m.failure = Some(tresen::domain::FAILURE_UNCLEAR.into());
+        let mut a = app(lang, "Max Mustermann", vec![m]);
+        let screen = render(&mut a, 120, 30);
+        assert!(screen.contains(mark), "{screen}");
+        assert!(screen.contains(why), "{screen}");
+        assert!(
+            !screen.contains("NICHT gesendet") && !screen.contains("NOT sent"),
+            "{screen}"
+        );
+    }
+}

@@ -1329,31 +1329,46 @@ async fn a_store_keyed_by_number_moves_to_the_account_id_also_when_rebuilt_from_
 }
 
 /// Issue 14, item 3: the office answers on the business phone itself; the customer's
-/// conversation keeps her name in the inbox and in the archive.
+/// conversation keeps her name in the inbox and in the archive, also when tresen was
+/// restarted in between and does not know her name from this run.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_message_sent_from_the_business_phone_keeps_the_customers_name() {
     let dir = tempfile::tempdir().unwrap();
     let socket = dir.path().join("signal-cli.sock");
     let (say, seen) = peer(socket.clone());
     let a = start_archived(dir.path(), vec![signal(&socket, &[])]);
-    let (h, key, adir) = (a.handle.clone(), a.key, a.dir.clone());
+    let h = a.handle.clone();
     let task = tokio::spawn(a.engine.run());
     subscribed(&seen).await;
     say.send(Say::Line(dm(1_767_225_600_000, "Wann kommen Sie?", false)))
         .unwrap();
     wait_until("her message", || messages(&h).len() == 1).await;
-    say.send(Say::Line(envelope(&format!(
-        r#""sourceNumber":"{OWN}","sourceUuid":"u0","sourceDevice":2,"timestamp":1767225700000,"syncMessage":{{"sentMessage":{{"destinationNumber":"{CUSTOMER}","destinationUuid":"u1","timestamp":1767225700000,"message":"Morgen um 9."}}}}"#
-    ))))
-    .unwrap();
-    wait_until("the answer from the phone", || messages(&h).len() == 2).await;
+    h.shutdown().await;
+    task.await.unwrap().unwrap();
+
+    seen.lock().unwrap().requests.clear();
+    let a = start_archived(dir.path(), vec![signal(&socket, &[])]);
+    let (h, key, adir) = (a.handle.clone(), a.key, a.dir.clone());
+    let task = tokio::spawn(a.engine.run());
+    subscribed(&seen).await;
+    for (number, uuid, ts) in [
+        (CUSTOMER, "u1", 1767225700000i64),
+        ("+4917099999999", "u5", 1767225800000),
+    ] {
+        say.send(Say::Line(envelope(&format!(
+            r#""sourceNumber":"{OWN}","sourceUuid":"u0","sourceDevice":2,"timestamp":{ts},"syncMessage":{{"sentMessage":{{"destinationNumber":"{number}","destinationUuid":"{uuid}","timestamp":{ts},"message":"Morgen um 9."}}}}"#
+        ))))
+        .unwrap();
+    }
+    wait_until("the answers from the phone", || messages(&h).len() == 3).await;
     let convs = h.store().read(|s| s.conversations().unwrap());
-    assert_eq!(convs.len(), 1);
-    assert_eq!(convs[0].title, "Anna Kundin");
-    assert_eq!(
-        convs[0].contact.as_ref().unwrap().display_name,
-        "Anna Kundin"
-    );
+    let anna = convs.iter().find(|c| c.remote_id == "u1").unwrap();
+    assert_eq!(anna.title, "Anna Kundin");
+    assert_eq!(anna.contact.as_ref().unwrap().display_name, "Anna Kundin");
+    // A chat the office started from the phone, with a number nobody named yet: its
+    // number, never the account id.
+    let new = convs.iter().find(|c| c.remote_id == "u5").unwrap();
+    assert_eq!(new.title, "+4917099999999");
     let ours = messages(&h)
         .into_iter()
         .find(|m| m.body == "Morgen um 9.")
@@ -1361,15 +1376,20 @@ async fn a_message_sent_from_the_business_phone_keeps_the_customers_name() {
     assert_eq!(ours.direction, Direction::Outbound);
     h.shutdown().await;
     task.await.unwrap().unwrap();
-    let titles: Vec<String> = archived(&adir, &key)
+    let titles: Vec<(String, String)> = archived(&adir, &key)
         .into_iter()
         .filter_map(|p| match p {
-            tresen::archive::Payload::Conversation(c) => Some(c.title),
+            tresen::archive::Payload::Conversation(c) => Some((c.remote_id, c.title)),
             _ => None,
         })
         .collect();
-    assert!(!titles.is_empty());
-    assert!(titles.iter().all(|t| t == "Anna Kundin"), "{titles:?}");
+    assert!(
+        titles.iter().all(|(r, t)| match r.as_str() {
+            "u1" => t == "Anna Kundin",
+            _ => t == "+4917099999999",
+        }),
+        "{titles:?}"
+    );
 }
 
 /// Issue 14, item 1 (Signal): what an earlier run left unsent. Signal cannot tell a

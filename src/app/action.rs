@@ -77,7 +77,7 @@ actions! {
     SetWaiting "set_waiting" [Inbox, Conversation] ["w"] "Status: wartet auf Kunde" "State: waiting for customer";
     Snooze "snooze" [Inbox, Conversation] ["z"] "Zurückstellen bis morgen 8 Uhr" "Snooze until tomorrow 8:00";
     Done "done" [Inbox, Conversation] ["d"] "Status: erledigt" "State: done";
-    Retry "retry" [Conversation] ["R"] "Fehlgeschlagene Nachricht erneut senden" "Send a failed message again";
+    Retry "retry" [Conversation] ["R"] "Fehlgeschlagene oder unklar zugestellte Nachricht erneut senden" "Send a failed (or possibly undelivered) message again";
     MarkUnread "mark_unread" [Inbox, Conversation] ["u"] "Als ungelesen markieren" "Mark unread";
     Assign "assign" [Inbox, Conversation] ["A"] "Mir zuweisen / Zuweisung aufheben" "Assign to me / unassign";
     Labels "labels" [Inbox, Conversation] ["t"] "Labels bearbeiten" "Edit labels";

@@ -14,7 +14,7 @@ use crate::store::StoreRead;
 pub struct Capture {
     /// The last archived form of each conversation, so an unchanged one is not
     /// archived again with every message.
-    conversations: HashMap<(AccountId, String), String>,
+    conversations: HashMap<(AccountId, String), crate::domain::ConversationUpsert>,
 }
 
 impl Capture {
@@ -84,14 +84,16 @@ impl Capture {
         for (account, ev) in batch {
             match ev {
                 ConnectorEvent::Conversation(c) => {
-                    let json = serde_json::to_string(c).unwrap_or_default();
                     let key = (account.clone(), c.remote_id.clone());
-                    if self.conversations.get(&key) != Some(&json) {
+                    // What the store will hold: a name the connector did not know (a
+                    // message sent from the office's phone) is the one known before.
+                    let c = completed(c, self.conversations.get(&key), store);
+                    if self.conversations.get(&key) != Some(&c) {
                         out.push(Entry {
                             scope: Scope::conversation_meta(&account.0, &c.remote_id),
                             payload: Payload::Conversation(c.clone()),
                         });
-                        self.conversations.insert(key, json);
+                        self.conversations.insert(key, c);
                     }
                 }
                 ConnectorEvent::Message(m) => {
@@ -278,6 +280,61 @@ impl Capture {
         }
         out
     }
+}
+
+/// An upsert with the title, name and number the connector left out filled in from the
+/// last archived form or the store (the store's own rule for empty names).
+fn completed(
+    c: &crate::domain::ConversationUpsert,
+    archived: Option<&crate::domain::ConversationUpsert>,
+    store: &dyn StoreRead,
+) -> crate::domain::ConversationUpsert {
+    let mut c = c.clone();
+    let name_missing = c
+        .contact
+        .as_ref()
+        .is_some_and(|ct| ct.display_name.is_empty());
+    let phone_missing = c.contact.as_ref().is_some_and(|ct| ct.phone.is_none());
+    if !c.title.is_empty() && !name_missing && !phone_missing {
+        return c;
+    }
+    let known: Option<(String, Option<crate::domain::Contact>)> = match archived {
+        Some(a) => Some((a.title.clone(), a.contact.clone())),
+        None => store
+            .conversation_by_remote(&c.account, &c.remote_id)
+            .ok()
+            .flatten()
+            .and_then(|id| store.conversation(id).ok().flatten())
+            .map(|k| (k.title, k.contact)),
+    };
+    let (title, contact) = match known {
+        Some(k) => k,
+        None => {
+            let fallback = c
+                .contact
+                .as_ref()
+                .map(|ct| ct.address().to_string())
+                .unwrap_or_else(|| c.remote_id.clone());
+            (fallback, None)
+        }
+    };
+    if c.title.is_empty() {
+        c.title = title;
+    }
+    let title = c.title.clone();
+    if let Some(ct) = c.contact.as_mut() {
+        let same = contact.as_ref().filter(|k| k.identity == ct.identity);
+        if ct.display_name.is_empty() {
+            ct.display_name = same
+                .map(|k| k.display_name.clone())
+                .filter(|n| !n.is_empty())
+                .unwrap_or(title);
+        }
+        if ct.phone.is_none() {
+            ct.phone = same.and_then(|k| k.phone.clone());
+        }
+    }
+    c
 }
 
 /// The notice record a first-contact message carries, if this is its first success.
