@@ -32,7 +32,8 @@ validates it), the encrypted store lives in ~/.local/share/tresen, logs in \
 ~/.local/state/tresen/logs. TRESEN_CONFIG, TRESEN_DATA_DIR and TRESEN_LOG override them.
 
 Exit codes: 0 success, 1 failure, 2 a problem you need to fix (bad config, missing key, \
-profile in use, damaged store).";
+profile in use, damaged store, a send refused), 3 `sync --once` or `send` stopped waiting \
+for the network's answer (the message stays pending and is sent again at the next start).";
 
 #[derive(Debug, Parser)]
 #[command(name = "tresen", version, about = ABOUT, long_about = LONG_ABOUT)]

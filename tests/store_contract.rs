@@ -6,7 +6,7 @@ use support::*;
 use tresen::domain::{
     Channel, ConversationId, Delivery, Direction, MessageKind, Timestamp, TriageState,
 };
-use tresen::store::{MemoryStore, Op, SqliteStore, Store, StoreError, StoreRead};
+use tresen::store::{MemoryStore, Op, SendMeta, SqliteStore, Store, StoreError, StoreRead};
 
 fn stores() -> Vec<(&'static str, Box<dyn Store>, Option<tempfile::TempDir>)> {
     let dir = tempfile::tempdir().unwrap();
@@ -1000,6 +1000,285 @@ fn the_ledger_is_kept_in_order_per_contact_and_assignment_is_the_current_state_o
                 staff: None
             }])
             .is_err(),
+            "{name}"
+        );
+    });
+}
+
+fn queue(
+    s: &mut dyn Store,
+    id: ConversationId,
+    body: &str,
+    meta: SendMeta,
+) -> tresen::domain::MessageId {
+    s.apply(&[Op::QueueOutgoing {
+        automatic: false,
+        conversation: id,
+        sender: "Anna".into(),
+        body: body.into(),
+        attachments: vec![],
+        at: Timestamp(T0.0 + 5_000),
+        meta,
+    }])
+    .unwrap()
+    .queued[0]
+}
+
+/// Issue 14: the network's copy of a send, stored before the send's answer (tresen had
+/// stopped), is that message and not a second one; two different messages that come
+/// back with the same network id (two Signal sends in one millisecond) both stay.
+#[test]
+fn a_send_result_folds_its_own_echo_and_never_another_message() {
+    use tresen::domain::{Delivery, Direction, IncomingMessage, MessageKind};
+    for_each_store(|name, s| {
+        let id = seed(s);
+        let mine = queue(
+            s,
+            id,
+            "Termin Dienstag",
+            SendMeta {
+                txn: Some("t1".into()),
+                ..Default::default()
+            },
+        );
+        s.apply(&[Op::Incoming(IncomingMessage {
+            account: account(),
+            conversation_remote_id: "1".into(),
+            remote_id: "$echo".into(),
+            kind: MessageKind::Chat,
+            direction: Direction::Outbound,
+            sender: "buero".into(),
+            body: "Termin Dienstag".into(),
+            attachments: vec![],
+            sent_at: Timestamp(T0.0 + 5_100),
+            received_at: Timestamp(T0.0 + 5_100),
+            raw: None,
+            history: false,
+        })])
+        .unwrap();
+        s.apply(&[Op::SendResult {
+            message: mine,
+            outcome: Ok("$echo".into()),
+            at: Timestamp(T0.0 + 6_000),
+        }])
+        .unwrap();
+        let all = s.messages(id, None, 50).unwrap();
+        let ours: Vec<_> = all.iter().filter(|m| m.body == "Termin Dienstag").collect();
+        assert_eq!(ours.len(), 1, "{name}: {all:?}");
+        assert_eq!(ours[0].id, mine, "{name}");
+        assert_eq!(ours[0].remote_id.as_deref(), Some("$echo"), "{name}");
+
+        let a = queue(
+            s,
+            id,
+            "Erste",
+            SendMeta {
+                txn: Some("t2".into()),
+                ..Default::default()
+            },
+        );
+        let b = queue(
+            s,
+            id,
+            "Zweite",
+            SendMeta {
+                txn: Some("t3".into()),
+                ..Default::default()
+            },
+        );
+        for m in [a, b] {
+            s.apply(&[Op::SendResult {
+                message: m,
+                outcome: Ok("+4930/1767225600000".into()),
+                at: Timestamp(T0.0 + 7_000),
+            }])
+            .unwrap();
+        }
+        let a = s.message(a).unwrap().unwrap();
+        let b = s.message(b).unwrap().unwrap();
+        assert_eq!(
+            (a.delivery, b.delivery),
+            (Delivery::Sent, Delivery::Sent),
+            "{name}"
+        );
+        assert_eq!(
+            a.remote_id.as_deref(),
+            Some("+4930/1767225600000"),
+            "{name}"
+        );
+        assert_eq!(b.remote_id, None, "{name}: kept apart");
+    });
+}
+
+/// Issue 14: what a sent message carried counts once the network took it — its footer
+/// for the policy, the first-contact notice as a record — and only once.
+#[test]
+fn footer_and_notice_are_recorded_when_sent_not_when_queued() {
+    use tresen::compliance::{FirstContact, LedgerEntry};
+    for_each_store(|name, s| {
+        let id = seed(s);
+        let notice = FirstContact {
+            account: "acc".into(),
+            channel: Channel::Whatsapp,
+            address: "+49 170 1".into(),
+            notice_version: "n-1".into(),
+            message: String::new(),
+            at: T0,
+            wording: "Dürfen wir? JA".into(),
+        };
+        let m = queue(
+            s,
+            id,
+            "Hinweis",
+            SendMeta {
+                txn: Some("t9".into()),
+                footer: Some("f-abc".into()),
+                notice: Some(Box::new(notice)),
+            },
+        );
+        assert!(
+            s.ledger_all().unwrap().is_empty(),
+            "{name}: nothing while pending"
+        );
+        assert_eq!(s.unsent().unwrap().len(), 1, "{name}");
+        assert_eq!(
+            s.unsent().unwrap()[0].meta.txn.as_deref(),
+            Some("t9"),
+            "{name}"
+        );
+        s.apply(&[Op::SendAttempt { message: m }]).unwrap();
+        assert!(s.unsent().unwrap()[0].attempted, "{name}");
+        for _ in 0..2 {
+            s.apply(&[Op::SendResult {
+                message: m,
+                outcome: Ok("$n".into()),
+                at: Timestamp(T0.0 + 9_000),
+            }])
+            .unwrap();
+        }
+        let ledger = s.ledger_all().unwrap();
+        assert_eq!(ledger.len(), 2, "{name}: {ledger:?}");
+        assert!(
+            ledger
+                .iter()
+                .any(|e| matches!(e, LedgerEntry::Footer { version, .. } if version == "f-abc"))
+        );
+        assert!(
+            ledger
+                .iter()
+                .any(|e| matches!(e, LedgerEntry::FirstContact(f)
+            if f.message == format!("local:{}", m.0) && f.at == Timestamp(T0.0 + 9_000))),
+            "{name}: {ledger:?}"
+        );
+        assert!(s.unsent().unwrap().is_empty(), "{name}");
+    });
+}
+
+/// Issue 14: a peer first known by number is the same as the account id learnt later:
+/// its conversation (folded into the one under the id, if both exist), the messages it
+/// wrote, reactions and ledger entries move; the number stays as the contact's phone.
+#[test]
+fn a_renamed_peer_keeps_one_conversation_with_everything_in_it() {
+    use tresen::compliance::LedgerEntry;
+    use tresen::compliance::consent::{Action, ConsentRecord, Method, Purpose};
+    use tresen::domain::{Contact, ConversationKind, ConversationUpsert, Security};
+    for_each_store(|name, s| {
+        let upsert = |remote: &str, identity: &str| {
+            Op::UpsertConversation(ConversationUpsert {
+                account: account(),
+                remote_id: remote.into(),
+                kind: ConversationKind::Direct,
+                channel: Channel::Signal,
+                title: "Anna Kundin".into(),
+                contact: Some(Contact::new(identity, "Anna Kundin")),
+                security: Security::Encrypted,
+            })
+        };
+        s.apply(&[
+            upsert("+4915112345678", "+4915112345678"),
+            inbound("+4915112345678", "+4915112345678/1", "alt", 1_000),
+            Op::Reaction {
+                account: account(),
+                remote_id: "+4915112345678/1/reaction/+4915112345678".into(),
+                target: "+4915112345678/1".into(),
+                key: "👍".into(),
+                sender: "Anna".into(),
+                outbound: false,
+                at: T0,
+            },
+            Op::Ledger(LedgerEntry::Consent(ConsentRecord {
+                account: "acc".into(),
+                contact: "Anna".into(),
+                channel: Channel::Signal,
+                address: "+4915112345678".into(),
+                purposes: vec![Purpose::ServiceMessaging],
+                action: Action::Grant,
+                wording_version: "w".into(),
+                wording_sha256: "s".into(),
+                wording: "JA?".into(),
+                method: Method::InboundKeyword,
+                evidence: None,
+                staff: String::new(),
+                at: T0,
+            })),
+            // The account id arrived before the rename (a new message keyed by it).
+            upsert("u1", "u1"),
+            inbound("u1", "u1/2", "neu", 2_000),
+        ])
+        .unwrap();
+        assert!(
+            s.knows_peer(&account(), "+4915112345678").unwrap(),
+            "{name}"
+        );
+        s.apply(&[Op::RenamePeer {
+            account: account(),
+            from: "+4915112345678".into(),
+            to: "u1".into(),
+        }])
+        .unwrap();
+        assert!(
+            !s.knows_peer(&account(), "+4915112345678").unwrap(),
+            "{name}"
+        );
+        let convs = s.conversations().unwrap();
+        assert_eq!(convs.len(), 1, "{name}: {convs:?}");
+        assert_eq!(convs[0].remote_id, "u1", "{name}");
+        assert_eq!(convs[0].unread, 2, "{name}");
+        let msgs = s.messages(convs[0].id, None, 10).unwrap();
+        let keys: Vec<_> = msgs.iter().filter_map(|m| m.remote_id.clone()).collect();
+        assert_eq!(keys, vec!["u1/1".to_string(), "u1/2".to_string()], "{name}");
+        assert_eq!(msgs[0].reactions.len(), 1, "{name}");
+        assert_eq!(
+            s.find_conversation("+4915112345678").unwrap().map(|c| c.id),
+            Some(convs[0].id),
+            "{name}: found by the number"
+        );
+        let consent = s.ledger(Channel::Signal, "u1").unwrap();
+        assert_eq!(consent.len(), 1, "{name}");
+        assert!(
+            s.ledger(Channel::Signal, "+4915112345678")
+                .unwrap()
+                .is_empty(),
+            "{name}"
+        );
+        // A message without the number does not make it unknown; an empty title keeps
+        // the name (a message from the office's own phone names no customer).
+        s.apply(&[Op::UpsertConversation(ConversationUpsert {
+            account: account(),
+            remote_id: "u1".into(),
+            kind: ConversationKind::Direct,
+            channel: Channel::Signal,
+            title: String::new(),
+            contact: Some(Contact::new("u1", "")),
+            security: Security::Encrypted,
+        })])
+        .unwrap();
+        let c = s.conversation(convs[0].id).unwrap().unwrap();
+        assert_eq!(c.title, "Anna Kundin", "{name}");
+        let ct = c.contact.unwrap();
+        assert_eq!(
+            (ct.display_name.as_str(), ct.phone.as_deref()),
+            ("Anna Kundin", Some("+4915112345678")),
             "{name}"
         );
     });

@@ -535,22 +535,30 @@ impl MemoryStore {
             .ok_or(StoreError::NoMessage(message.0))?;
         let (account, conv, was_sent) = (account.clone(), msg.conversation, msg.delivery.is_sent());
         let key = (account.clone(), remote.to_string());
+        let body = msg.body.clone();
+        let mut id_free = true;
         if let Some(&twin) = self.message_by_remote.get(&key)
             && twin != message
         {
-            if self.messages.get(&twin).map(|(_, m)| m.direction) != Some(Direction::Outbound) {
-                return Err(StoreError::Unreadable(format!(
-                    "send result {remote} names a message from the other side"
-                )));
+            // The network's copy stored before this answer came is this message; any
+            // other message under that id is kept apart (see the SQLite store).
+            let echo = self.messages.get(&twin).is_some_and(|(_, m)| {
+                m.direction == Direction::Outbound
+                    && m.body == body
+                    && self.sends.get(&twin).is_none_or(|(s, _)| s.txn.is_none())
+            });
+            if echo {
+                self.messages.remove(&twin);
+                self.message_by_remote.remove(&key);
+                self.reaction_ids.retain(|_, (m, _)| *m != twin);
+            } else {
+                id_free = false;
             }
-            self.messages.remove(&twin);
-            self.message_by_remote.remove(&key);
-            self.reaction_ids.retain(|_, (m, _)| *m != twin);
         }
         let Some((_, msg)) = self.messages.get_mut(&message) else {
             return Err(StoreError::NoMessage(message.0));
         };
-        if msg.remote_id.is_none() {
+        if id_free && msg.remote_id.is_none() {
             msg.remote_id = Some(remote.to_string());
             self.message_by_remote.insert(key, message);
         }
@@ -626,9 +634,10 @@ impl MemoryStore {
         for c in self.conversations.values_mut() {
             if c.account == *account
                 && let Some(ct) = c.contact.as_mut()
-                && ct.identity == from
+                && (ct.identity == from || ct.identity == to)
             {
                 ct.identity = to.to_string();
+                // The old id was the phone number: it stays known as such.
                 if from.starts_with('+') && ct.phone.is_none() {
                     ct.phone = Some(from.to_string());
                 }

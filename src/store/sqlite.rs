@@ -1427,29 +1427,43 @@ impl Writer<'_> {
             return Err(StoreError::NoMessage(message.0));
         };
         // The network's copy was stored as a message of its own before this answer
-        // came (it arrived when tresen did not know the send): it is this message.
-        let twin: Option<(i64, String)> = self
+        // came (it arrived when tresen did not know the send): it is this message. Any
+        // other message under that id (two sends in the same millisecond on Signal) is
+        // not touched; this one is sent all the same, without the id.
+        let twin: Option<(i64, String, Option<String>, String)> = self
             .tx
             .prepare_cached(
-                "SELECT id, direction FROM messages WHERE account = ?1 AND remote_id = ?2 AND id <> ?3",
+                "SELECT id, direction, txn, body FROM messages \
+                 WHERE account = ?1 AND remote_id = ?2 AND id <> ?3",
             )?
             .query_row(params![account, remote_id, message.0], |r| {
-                Ok((r.get(0)?, r.get(1)?))
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
             })
             .optional()?;
-        if let Some((twin, direction)) = twin {
-            if direction != "outbound" {
-                return Err(StoreError::Unreadable(format!(
-                    "send result {remote_id} names a message from the other side"
-                )));
+        let mut id_free = true;
+        if let Some((twin, direction, txn, twin_body)) = twin {
+            let body: String = self
+                .tx
+                .prepare_cached("SELECT body FROM messages WHERE id = ?1")?
+                .query_row([message.0], |r| r.get(0))?;
+            if direction == "outbound" && txn.is_none() && twin_body == body {
+                self.delete_message(twin)?;
+            } else {
+                tracing::warn!(
+                    message = message.0,
+                    remote_id,
+                    "another message has this network id; kept apart"
+                );
+                id_free = false;
             }
-            self.delete_message(twin)?;
         }
-        self.tx
-            .prepare_cached(
-                "UPDATE messages SET remote_id = ?2 WHERE id = ?1 AND remote_id IS NULL",
-            )?
-            .execute(params![message.0, remote_id])?;
+        if id_free {
+            self.tx
+                .prepare_cached(
+                    "UPDATE messages SET remote_id = ?2 WHERE id = ?1 AND remote_id IS NULL",
+                )?
+                .execute(params![message.0, remote_id])?;
+        }
         self.set_delivery_where("id = ?1", &[&message.0], Delivery::Sent)?;
         let was_sent = Delivery::parse(&delivery).is_some_and(Delivery::is_sent);
         if was_sent {
@@ -1526,14 +1540,20 @@ impl Writer<'_> {
             _ => {}
         }
         // The old id was the phone number: it stays known as such.
-        let is_number = from.starts_with('+');
         self.tx
             .prepare_cached(
-                "UPDATE conversations SET contact_identity = ?3, \
-                 contact_phone = CASE WHEN ?4 THEN coalesce(contact_phone, ?2) ELSE contact_phone END \
+                "UPDATE conversations SET contact_identity = ?3 \
                  WHERE account = ?1 AND contact_identity = ?2",
             )?
-            .execute(params![a, from, to, is_number])?;
+            .execute(params![a, from, to])?;
+        if from.starts_with('+') {
+            self.tx
+                .prepare_cached(
+                    "UPDATE conversations SET contact_phone = ?2 \
+                     WHERE account = ?1 AND contact_identity = ?3 AND contact_phone IS NULL",
+                )?
+                .execute(params![a, from, to])?;
+        }
         // Message ids the peer authored: `from/…` becomes `to/…`; a message the
         // network delivered under both ids is kept once.
         let (lo, hi) = (format!("{from}/"), format!("{from}0"));

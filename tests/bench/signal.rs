@@ -44,6 +44,8 @@ fn peer(socket: &std::path::Path) -> mpsc::Sender<String> {
     tokio::spawn(async move {
         let (sock, _) = listener.accept().await.unwrap();
         let (r, w) = sock.into_split();
+        // Each send gets its own timestamp, as signal-cli's clock gives it.
+        let mut sent_ts = 1_767_300_000_000i64;
         let mut w = BufWriter::with_capacity(1 << 16, w);
         let mut lines = BufReader::new(r).lines();
         loop {
@@ -54,7 +56,11 @@ fn peer(socket: &std::path::Path) -> mpsc::Sender<String> {
                     let result = match req["method"].as_str() {
                         Some("version") => json!({"version": "0.14.6"}),
                         Some("subscribeReceive") => json!(0),
-                        _ => json!({"timestamp": 1}),
+                        Some("listContacts" | "listIdentities") => json!([]),
+                        _ => {
+                            sent_ts += 1;
+                            json!({"timestamp": sent_ts})
+                        }
                     };
                     let reply = json!({"jsonrpc":"2.0","result":result,"id":req["id"]});
                     w.write_all(format!("{reply}\n").as_bytes()).await.unwrap();
