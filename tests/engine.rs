@@ -31,6 +31,16 @@ fn upsert(remote: &str) -> ConnectorEvent {
 }
 
 fn message(remote: &str, id: &str, body: &str) -> ConnectorEvent {
+    incoming(remote, id, body, T0, false)
+}
+
+fn incoming(
+    remote: &str,
+    id: &str,
+    body: &str,
+    sent_at: Timestamp,
+    history: bool,
+) -> ConnectorEvent {
     ConnectorEvent::Message(IncomingMessage {
         account: account(),
         conversation_remote_id: remote.into(),
@@ -40,10 +50,10 @@ fn message(remote: &str, id: &str, body: &str) -> ConnectorEvent {
         sender: String::new(),
         body: body.into(),
         attachments: vec![],
-        sent_at: T0,
-        received_at: T0,
+        sent_at,
+        received_at: Timestamp::now(),
         raw: None,
-        history: false,
+        history,
     })
 }
 
@@ -523,21 +533,13 @@ async fn r_a5_the_vordruck_exception_applies_only_to_existing_customers_and_neve
 /// A customer message arriving from the scripted network, `age_ms` old by its own
 /// timestamp, as history (fetched, a first sync) or as delivered now.
 fn customer_says(remote: &str, id: &str, body: &str, age_ms: i64, history: bool) -> ConnectorEvent {
-    let now = Timestamp::now();
-    ConnectorEvent::Message(IncomingMessage {
-        account: account(),
-        conversation_remote_id: remote.into(),
-        remote_id: id.into(),
-        kind: MessageKind::Chat,
-        direction: Direction::Inbound,
-        sender: String::new(),
-        body: body.into(),
-        attachments: vec![],
-        sent_at: Timestamp(now.0 - age_ms),
-        received_at: now,
-        raw: None,
+    incoming(
+        remote,
+        id,
+        body,
+        Timestamp(Timestamp::now().0 - age_ms),
         history,
-    })
+    )
 }
 
 fn person(remote: &str, name: &str) -> ConnectorEvent {

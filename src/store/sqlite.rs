@@ -992,19 +992,7 @@ impl Writer<'_> {
             .collect::<rusqlite::Result<_>>()?;
         let mut blobs = std::collections::BTreeSet::new();
         for (id, body, attachments, remote) in &doomed {
-            self.tx
-                .prepare_cached(
-                    "INSERT INTO messages_fts (messages_fts, rowid, body) VALUES ('delete', ?1, ?2)",
-                )?
-                .execute(params![id, body])?;
-            self.tx
-                .prepare_cached("DELETE FROM messages WHERE id = ?1")?
-                .execute([id])?;
-            if let Some(remote) = remote {
-                self.tx
-                    .prepare_cached("DELETE FROM reactions WHERE account = ?1 AND target = ?2")?
-                    .execute(params![account.0, remote])?;
-            }
+            self.remove_row(*id, body, &account.0, remote.as_deref())?;
             let list: Vec<Attachment> = attachments
                 .as_deref()
                 .and_then(|a| serde_json::from_str(a).ok())
@@ -1503,6 +1491,19 @@ impl Writer<'_> {
         let Some((conv, account, body, remote)) = row else {
             return Ok(());
         };
+        self.remove_row(id, &body, &account, remote.as_deref())?;
+        self.applied.conversations.insert(ConversationId(conv));
+        Ok(())
+    }
+
+    /// A message row gone: its index entry and the reactions on it too.
+    fn remove_row(
+        &mut self,
+        id: i64,
+        body: &str,
+        account: &str,
+        remote: Option<&str>,
+    ) -> Result<()> {
         self.tx
             .prepare_cached(
                 "INSERT INTO messages_fts (messages_fts, rowid, body) VALUES ('delete', ?1, ?2)",
@@ -1516,7 +1517,6 @@ impl Writer<'_> {
                 .prepare_cached("DELETE FROM reactions WHERE account = ?1 AND target = ?2")?
                 .execute(params![account, remote])?;
         }
-        self.applied.conversations.insert(ConversationId(conv));
         Ok(())
     }
 

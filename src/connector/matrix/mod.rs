@@ -839,6 +839,8 @@ async fn process(
             .get(&room_id)
             .filter(|f| !room_changed(&update) && (f.accepted || !accepted_here))
             .cloned();
+        // Facts read anew: the room's state moved (a join, a new member, m.direct).
+        let fresh = cached.is_none();
         let facts = match cached {
             Some(f) => f,
             None => {
@@ -911,10 +913,12 @@ async fn process(
                 if !events.emit(ConnectorEvent::Conversation(upsert)).await {
                     return false;
                 }
-                // Two people and neither `is_direct` nor `m.direct` seen yet: whether
-                // this is a direct chat is told a sync later (or never, for a group of
-                // two), and what depends on it waits that long.
+                // Two people, just joined (or changed), and neither `is_direct` nor
+                // `m.direct` seen yet: whether this is a direct chat is told a sync
+                // later (or never, for a group of two), and what depends on it waits
+                // that long.
                 if kind == ConversationKind::Group
+                    && fresh
                     && facts.bridge.is_none()
                     && facts.others.len() == 1
                     && !timeline.is_empty()
