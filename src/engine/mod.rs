@@ -358,13 +358,17 @@ impl Default for EngineOptions {
 /// more after a restart: what it says may be out of date.
 pub const RESEND_WITHIN: i64 = 60 * 60 * 1000;
 
+/// How many handed-over messages [`SendLog::handed`] remembers.
+const HANDED_KEPT: usize = 100_000;
+
 /// How long a stopping engine waits for sends the network has not answered yet.
 const STOP_DRAIN: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// What this run handed to the networks, for `sync --once` and `send` to report.
 #[derive(Debug, Default, Clone)]
 pub struct SendLog {
-    /// Every message handed to a connector in this run, in order.
+    /// Every message handed to a connector in this run, in order (the last 100,000
+    /// or more in a long run).
     pub handed: Vec<MessageId>,
     /// Those whose answer has not come back.
     pub in_flight: std::collections::BTreeSet<MessageId>,
@@ -1441,8 +1445,8 @@ impl Engine {
         self.publish(&applied);
         // Archived before any connector sees it: nothing leaves the house unrecorded.
         let pending = gate == crate::compliance::consent::Gate::ConsentPending;
-        if let Err(e) = self.archive_outgoing(&conv, &sender, &applied.queued, &parts, now, pending)
-        {
+        let archived = self.archive_outgoing(&conv, &sender, &applied.queued, &parts, now, pending);
+        if let Err(e) = archived {
             let reason = format!("not archived, so not sent: {e}");
             let failed: Vec<Op> = applied
                 .queued
@@ -1464,6 +1468,27 @@ impl Engine {
             )));
         }
         crate::fault::point("after-queue");
+        // One write: the store catches up with the archive (a replay at the next start
+        // would find the messages there already) and the parts are marked as handed
+        // over, which they are next.
+        let mut ops: Vec<Op> = archived
+            .ok()
+            .flatten()
+            .map(crate::archive::replay::position_op)
+            .into_iter()
+            .collect();
+        if self.connectors.contains_key(&conv.account) {
+            ops.extend(
+                applied
+                    .queued
+                    .iter()
+                    .map(|&message| Op::SendAttempt { message }),
+            );
+        }
+        if let Err(e) = self.apply(&ops) {
+            tracing::warn!(error = %e, "send not marked as handed over");
+        }
+        crate::fault::point("after-attempt");
         for (&id, part) in applied.queued.iter().zip(parts) {
             let out = OutgoingMessage {
                 message: id,
@@ -1473,23 +1498,29 @@ impl Engine {
                 reply_to: reply_to.clone(),
                 txn: part.txn,
             };
-            self.hand_over(&conv.account, out)?;
+            self.hand_over(&conv.account, out, false)?;
         }
         Ok(applied.queued[0])
     }
 
-    /// Gives a stored, archived message to its connector. Marked as attempted first:
-    /// after a crash from here on, the network may have it. A connector that cannot
-    /// take it makes the message fail with the reason.
-    fn hand_over(&mut self, account: &AccountId, out: OutgoingMessage) -> Result<(), EngineError> {
+    /// Gives a stored, archived message to its connector, marked as attempted first
+    /// (`mark`, unless the caller did): after a crash from here on, the network may
+    /// have it. A connector that cannot take it makes the message fail with the reason.
+    fn hand_over(
+        &mut self,
+        account: &AccountId,
+        out: OutgoingMessage,
+        mark: bool,
+    ) -> Result<(), EngineError> {
         let id = out.message;
         let refused = match self.connectors.get(account) {
             None => Some("no connector is running for this account"),
             Some(tx) => {
                 let tx = tx.clone();
-                let a = self.apply(&[Op::SendAttempt { message: id }])?;
-                self.publish(&a);
-                crate::fault::point("after-attempt");
+                if mark {
+                    self.apply(&[Op::SendAttempt { message: id }])?;
+                    crate::fault::point("after-attempt");
+                }
                 match tx.try_send(ConnectorCommand::Send(out)) {
                     Ok(()) => None,
                     Err(mpsc::error::TrySendError::Full(_)) => {
@@ -1502,6 +1533,10 @@ impl Engine {
         match refused {
             None => {
                 if let Ok(mut s) = self.sends.lock() {
+                    // A daemon runs for months: only the recent past is reported.
+                    if s.handed.len() >= HANDED_KEPT {
+                        s.handed.drain(..HANDED_KEPT / 2);
+                    }
                     s.handed.push(id);
                     s.in_flight.insert(id);
                 }
@@ -1583,7 +1618,7 @@ impl Engine {
                 reply_to: None,
                 txn: u.meta.txn,
             };
-            if let Err(e) = self.hand_over(&u.account, out) {
+            if let Err(e) = self.hand_over(&u.account, out, true) {
                 tracing::warn!(message = id.0, error = %e, "unsent message not handed over");
             }
         }
@@ -1669,9 +1704,9 @@ impl Engine {
         parts: &[rules::Part],
         at: Timestamp,
         consent_pending: bool,
-    ) -> Result<(), ArchiveError> {
+    ) -> Result<Option<u64>, ArchiveError> {
         let Some(archive) = self.archive.as_mut() else {
-            return Ok(());
+            return Ok(None);
         };
         let mut entries = Vec::new();
         for (&id, part) in ids.iter().zip(parts) {
@@ -1704,11 +1739,7 @@ impl Engine {
                 ));
             }
         }
-        let head = archive.append(entries)?;
-        // The store may lag the archive by these records; a replay at the next start
-        // finds the message already there and only moves the position on.
-        let _ = self.apply(&[crate::archive::replay::position_op(head.seq)]);
-        Ok(())
+        Ok(Some(archive.append(entries)?.seq))
     }
 }
 
