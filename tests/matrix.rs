@@ -1687,3 +1687,45 @@ fn r_c8_r_c1_a_direct_chat_started_with_is_direct_gets_the_notice_for_its_first_
     });
     run.stop();
 }
+
+/// Issue 14, item 1: a message sent while the homeserver is down waits (exit code 3,
+/// said so), stays pending, and the next start sends it once; `sync --once` against a
+/// homeserver that is down ends instead of waiting for it forever.
+#[test]
+fn a_send_the_homeserver_never_answered_exits_3_and_goes_out_at_the_next_start() {
+    let mut hs = Synapse::start();
+    let (p, local, mxid) = office(&hs);
+    assert!(p.run(&["sync", "--once"]).status.success());
+    let room = hs.portal("4917655556666", &mxid, "Karl Warten");
+    hs.join(&local, &room);
+    // The notice goes out with the first message; wait until it did.
+    assert_eq!(p.run(&["sync", "--once"]).status.code(), Some(0));
+    hs.stop();
+    let out = p.run(&["send", &room, "Wir sind unterwegs.", "--timeout", "5"]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(stderr(&out).contains("stays pending"), "{}", stderr(&out));
+    let pending = shown(&p, &room)
+        .into_iter()
+        .find(|m| m["body"] == "Wir sind unterwegs.")
+        .expect("kept");
+    assert_eq!(pending["delivery"], "pending");
+    let out = p.run(&["sync", "--once", "--timeout", "5"]);
+    assert!(
+        !stderr(&out).is_empty(),
+        "the homeserver being down is said: {}",
+        stdout(&out)
+    );
+    hs.restart();
+    let out = p.run(&["sync", "--once"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let sent: Vec<_> = sent_by(&hs, &local, &room, &mxid)
+        .into_iter()
+        .filter(|b| b == "Wir sind unterwegs.")
+        .collect();
+    assert_eq!(sent.len(), 1, "sent once");
+    let m = shown(&p, &room)
+        .into_iter()
+        .find(|m| m["body"] == "Wir sind unterwegs.")
+        .unwrap();
+    assert!(is_sent(&m), "{m}");
+}

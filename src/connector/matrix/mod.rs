@@ -243,6 +243,12 @@ async fn run(connector: MatrixConnector, mut io: ConnectorIo) -> Result<(), Conn
         .await;
     let mut backoff = Backoff::new();
     let mut deferred = Vec::new();
+    // Sends wait for the first sync: the echo of an earlier run's attempt may be in
+    // it (then that message is answered, not sent twice), and sends keep their order.
+    let mut held: Vec<ConnectorCommand> = Vec::new();
+    // CaughtUp is said once per run: after the first sync, or when the homeserver
+    // cannot be reached (so `sync --once` does not wait for it forever).
+    let mut said_caught_up = false;
     let client = loop {
         match connector.account.restore().await {
             Ok(c) => break c,
@@ -251,7 +257,10 @@ async fn run(connector: MatrixConnector, mut io: ConnectorIo) -> Result<(), Conn
                 events
                     .emit(ConnectorEvent::Health(Health::Offline(e.to_string())))
                     .await;
-                if wait_or_stop(&mut io, backoff.step(), &mut deferred, None).await {
+                if !std::mem::replace(&mut said_caught_up, true) {
+                    events.emit(ConnectorEvent::CaughtUp).await;
+                }
+                if wait_or_stop(&mut io, backoff.step(), &mut deferred, Some(&mut held)).await {
                     return Ok(());
                 }
             }
@@ -266,9 +275,6 @@ async fn run(connector: MatrixConnector, mut io: ConnectorIo) -> Result<(), Conn
         ..Shared::default()
     }));
     let lanes = crate::connector::SendLanes::default();
-    // Sends wait for the first sync: the echo of an earlier run's attempt may be in
-    // it (then that message is answered, not sent twice), and sends keep their order.
-    let mut held: Vec<ConnectorCommand> = Vec::new();
     // What the office did while the homeserver could not be reached yet.
     for cmd in deferred.drain(..) {
         match cmd {
@@ -355,7 +361,9 @@ async fn run(connector: MatrixConnector, mut io: ConnectorIo) -> Result<(), Conn
                             if !retry.is_empty() {
                                 redecrypt(&client, retry, &events, &account, &state.own_user).await;
                             }
-                            events.emit(ConnectorEvent::CaughtUp).await;
+                            if !std::mem::replace(&mut said_caught_up, true) {
+                                events.emit(ConnectorEvent::CaughtUp).await;
+                            }
                         }
                     }
                     Err(e) => {
@@ -373,6 +381,9 @@ async fn run(connector: MatrixConnector, mut io: ConnectorIo) -> Result<(), Conn
                         events
                             .emit(ConnectorEvent::Health(Health::Offline(format!("sync failed: {e}"))))
                             .await;
+                        if !std::mem::replace(&mut said_caught_up, true) {
+                            events.emit(ConnectorEvent::CaughtUp).await;
+                        }
                         let hold = (!state.caught_up).then_some(&mut held);
                         if wait_or_stop(&mut io, backoff.step(), &mut deferred, hold).await {
                             return Ok(());
