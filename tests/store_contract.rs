@@ -1226,6 +1226,12 @@ fn a_renamed_peer_keeps_one_conversation_with_everything_in_it() {
             inbound("u1", "u1/2", "neu", 2_000),
         ])
         .unwrap();
+        let old = s.find_conversation("+4915112345678").unwrap().unwrap().id;
+        s.apply(&[Op::SetLabels {
+            conversation: old,
+            labels: vec!["rechnung".into()],
+        }])
+        .unwrap();
         assert!(
             s.knows_peer(&account(), "+4915112345678").unwrap(),
             "{name}"
@@ -1244,6 +1250,11 @@ fn a_renamed_peer_keeps_one_conversation_with_everything_in_it() {
         assert_eq!(convs.len(), 1, "{name}: {convs:?}");
         assert_eq!(convs[0].remote_id, "u1", "{name}");
         assert_eq!(convs[0].unread, 2, "{name}");
+        assert_eq!(
+            convs[0].labels,
+            vec!["rechnung".to_string()],
+            "{name}: retention label kept"
+        );
         let msgs = s.messages(convs[0].id, None, 10).unwrap();
         let keys: Vec<_> = msgs.iter().filter_map(|m| m.remote_id.clone()).collect();
         assert_eq!(keys, vec!["u1/1".to_string(), "u1/2".to_string()], "{name}");

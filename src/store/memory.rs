@@ -625,6 +625,10 @@ impl MemoryStore {
                         if c.draft.is_none() {
                             c.draft = gone.draft;
                         }
+                        // Labels decide retention: the two conversations' together.
+                        c.labels.extend(gone.labels);
+                        c.labels.sort();
+                        c.labels.dedup();
                     }
                 }
                 applied.conversations.insert(new);

@@ -1017,18 +1017,7 @@ impl Writer<'_> {
             .query_row([conv], |r| r.get(0))?;
         if left == 0 {
             // Nothing left to keep the customer's name and number for.
-            self.tx
-                .prepare_cached(
-                    "INSERT INTO conversations_fts (conversations_fts, rowid, title, contact_name, contact_identity, contact_phone) \
-                     SELECT 'delete', id, title, contact_name, contact_identity, contact_phone FROM conversations WHERE id = ?1",
-                )?
-                .execute([conv])?;
-            self.tx
-                .prepare_cached("DELETE FROM drafts WHERE conversation = ?1")?
-                .execute([conv])?;
-            self.tx
-                .prepare_cached("DELETE FROM conversations WHERE id = ?1")?
-                .execute([conv])?;
+            self.remove_conversation_row(conv)?;
         } else {
             self.applied.conversations.insert(ConversationId(conv));
         }
@@ -1657,26 +1646,46 @@ impl Writer<'_> {
                  WHERE id = ?2",
             )?
             .execute(params![old, new])?;
+        // Labels decide retention: the two conversations' together.
+        let mut labels = BTreeSet::new();
+        for id in [old, new] {
+            let json: String = self
+                .tx
+                .prepare_cached("SELECT labels FROM conversations WHERE id = ?1")?
+                .query_row([id], |r| r.get(0))?;
+            labels.extend(serde_json::from_str::<Vec<String>>(&json).unwrap_or_default());
+        }
+        let json = serde_json::to_string(&labels).unwrap_or_else(|_| "[]".into());
+        self.tx
+            .prepare_cached("UPDATE conversations SET labels = ?2 WHERE id = ?1")?
+            .execute(params![new, json])?;
         self.tx
             .prepare_cached(
                 "INSERT OR IGNORE INTO drafts (conversation, body) \
                  SELECT ?2, body FROM drafts WHERE conversation = ?1",
             )?
             .execute(params![old, new])?;
-        self.tx
-            .prepare_cached("DELETE FROM drafts WHERE conversation = ?1")?
-            .execute([old])?;
+        self.remove_conversation_row(old)?;
+        self.ids.clear();
+        self.applied.conversations.insert(ConversationId(new));
+        Ok(())
+    }
+
+    /// A conversation row gone, with its index entry and draft (its messages are
+    /// gone or moved already).
+    fn remove_conversation_row(&mut self, id: i64) -> Result<()> {
         self.tx
             .prepare_cached(
                 "INSERT INTO conversations_fts (conversations_fts, rowid, title, contact_name, contact_identity, contact_phone) \
                  SELECT 'delete', id, title, contact_name, contact_identity, contact_phone FROM conversations WHERE id = ?1",
             )?
-            .execute([old])?;
+            .execute([id])?;
+        self.tx
+            .prepare_cached("DELETE FROM drafts WHERE conversation = ?1")?
+            .execute([id])?;
         self.tx
             .prepare_cached("DELETE FROM conversations WHERE id = ?1")?
-            .execute([old])?;
-        self.ids.clear();
-        self.applied.conversations.insert(ConversationId(new));
+            .execute([id])?;
         Ok(())
     }
 
