@@ -8,7 +8,8 @@ use std::time::Duration;
 use anyhow::{Context as _, Result, anyhow};
 
 use crate::attachment_io;
-use crate::cli::{AttachmentCommand, OpenProfile2, runtime, start_engine};
+use crate::cli::{AttachmentCommand, runtime};
+use crate::cli_engine::{OpenProfile2, start_engine};
 use crate::config::Config;
 use crate::domain::{Attachment, MessageId, safe_file_name, sanitize_for_terminal};
 use crate::engine::EngineOptions;

@@ -78,8 +78,21 @@ struct Running {
 }
 
 async fn running(store: SharedStore, connectors: Vec<Box<dyn Connector>>) -> Running {
+    running_with(store, connectors, None).await
+}
+
+/// As `running`, with compliance rules (the demo firm's) when given.
+async fn running_with(
+    store: SharedStore,
+    connectors: Vec<Box<dyn Connector>>,
+    rules: Option<tresen::compliance::Compliance>,
+) -> Running {
     let waits = !connectors.is_empty();
     let (engine, handle) = Engine::start(store.clone(), connectors, EngineOptions::default());
+    let engine = match rules {
+        Some(r) => engine.with_compliance(r),
+        None => engine,
+    };
     let mut bus = handle.subscribe();
     let task = tokio::spawn(engine.run());
     if waits {
@@ -388,15 +401,12 @@ async fn a_retried_send_never_carries_the_footer_twice_and_notes_never_carry_it(
         ])
         .failing_on("#fail");
     let store = SharedStore::new(Box::new(MemoryStore::new()));
-    let (engine, handle) = Engine::start(
-        store.clone(),
-        vec![Box::new(fake)],
-        EngineOptions::default(),
-    );
-    let engine = engine.with_compliance(tresen::demo::compliance());
-    let mut bus = handle.subscribe();
-    let task = tokio::spawn(engine.run());
-    wait_for(&mut bus, Notification::CaughtUp).await;
+    let Running {
+        handle,
+        mut bus,
+        task,
+        ..
+    } = running_with_rules(store.clone(), fake).await;
     let conv = store.lock().find_conversation("c1").unwrap().unwrap();
     let footer = tresen::demo::compliance().footer.unwrap().full;
     let offer = tresen::engine::SendOptions {
@@ -564,21 +574,12 @@ fn noticed(fake: &tresen::connector::FakeHandle) -> Vec<String> {
 }
 
 async fn running_with_rules(store: SharedStore, fake: FakeConnector) -> Running {
-    let (engine, handle) = Engine::start(
-        store.clone(),
-        vec![Box::new(fake)],
-        EngineOptions::default(),
-    );
-    let engine = engine.with_compliance(tresen::demo::compliance());
-    let mut bus = handle.subscribe();
-    let task = tokio::spawn(engine.run());
-    wait_for(&mut bus, Notification::CaughtUp).await;
-    Running {
+    running_with(
         store,
-        handle,
-        bus,
-        task,
-    }
+        vec![Box::new(fake)],
+        Some(tresen::demo::compliance()),
+    )
+    .await
 }
 
 /// Issue 14, item 4: the notice follows how a message arrived, not its own timestamp.

@@ -19,7 +19,13 @@ pub fn fuzzy_matches(conversations: &[Conversation], query: &str, limit: usize) 
         .enumerate()
         .filter_map(|(i, c)| {
             let hay = match &c.contact {
-                Some(ct) => format!("{} {} {}", c.title, ct.display_name, ct.identity),
+                Some(ct) => format!(
+                    "{} {} {} {}",
+                    c.title,
+                    ct.display_name,
+                    ct.identity,
+                    ct.phone.as_deref().unwrap_or_default()
+                ),
                 None => format!("{} {}", c.title, c.remote_id),
             };
             pattern

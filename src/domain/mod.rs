@@ -270,6 +270,56 @@ pub struct ConversationUpsert {
     pub security: Security,
 }
 
+impl ConversationUpsert {
+    /// The conversation as a store holds it after this upsert, given what it held
+    /// (`known`: its title and contact). A connector that does not know a name leaves
+    /// the title or display name empty (a message the office sent from its own phone
+    /// names no customer): the known ones stay, and a new conversation is named after
+    /// the number or identity. A number once told stays known for the same identity.
+    pub fn completed(&self, known: Option<(&str, Option<&Contact>)>) -> ConversationUpsert {
+        let mut c = self.clone();
+        let same = known.and_then(|(_, k)| k).filter(|k| {
+            c.contact
+                .as_ref()
+                .is_some_and(|ct| ct.identity == k.identity)
+        });
+        if let Some(ct) = c.contact.as_mut()
+            && ct.phone.is_none()
+        {
+            ct.phone = same.and_then(|k| k.phone.clone());
+        }
+        if c.title.trim().is_empty() {
+            c.title = match known {
+                Some((title, _)) => title.to_string(),
+                None => c
+                    .contact
+                    .as_ref()
+                    .map(|ct| ct.address().to_string())
+                    .unwrap_or_else(|| c.remote_id.clone()),
+            };
+        }
+        let title = c.title.clone();
+        if let Some(ct) = c.contact.as_mut()
+            && ct.display_name.trim().is_empty()
+        {
+            ct.display_name = same
+                .map(|k| k.display_name.clone())
+                .filter(|n| !n.trim().is_empty())
+                .unwrap_or(title);
+        }
+        c
+    }
+
+    /// Whether [`ConversationUpsert::completed`] has anything to fill in.
+    pub fn incomplete(&self) -> bool {
+        self.title.trim().is_empty()
+            || self
+                .contact
+                .as_ref()
+                .is_some_and(|ct| ct.display_name.trim().is_empty() || ct.phone.is_none())
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Direction {

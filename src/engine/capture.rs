@@ -283,58 +283,29 @@ impl Capture {
 }
 
 /// An upsert with the title, name and number the connector left out filled in from the
-/// last archived form or the store (the store's own rule for empty names).
+/// last archived form or the store (the store's own rule, `ConversationUpsert::completed`).
 fn completed(
     c: &crate::domain::ConversationUpsert,
     archived: Option<&crate::domain::ConversationUpsert>,
     store: &dyn StoreRead,
 ) -> crate::domain::ConversationUpsert {
-    let mut c = c.clone();
-    let name_missing = c
-        .contact
-        .as_ref()
-        .is_some_and(|ct| ct.display_name.is_empty());
-    let phone_missing = c.contact.as_ref().is_some_and(|ct| ct.phone.is_none());
-    if !c.title.is_empty() && !name_missing && !phone_missing {
-        return c;
+    if !c.incomplete() {
+        return c.clone();
     }
-    let known: Option<(String, Option<crate::domain::Contact>)> = match archived {
-        Some(a) => Some((a.title.clone(), a.contact.clone())),
+    let stored = match archived {
+        Some(_) => None,
         None => store
             .conversation_by_remote(&c.account, &c.remote_id)
             .ok()
             .flatten()
-            .and_then(|id| store.conversation(id).ok().flatten())
-            .map(|k| (k.title, k.contact)),
+            .and_then(|id| store.conversation(id).ok().flatten()),
     };
-    let (title, contact) = match known {
-        Some(k) => k,
-        None => {
-            let fallback = c
-                .contact
-                .as_ref()
-                .map(|ct| ct.address().to_string())
-                .unwrap_or_else(|| c.remote_id.clone());
-            (fallback, None)
-        }
-    };
-    if c.title.is_empty() {
-        c.title = title;
-    }
-    let title = c.title.clone();
-    if let Some(ct) = c.contact.as_mut() {
-        let same = contact.as_ref().filter(|k| k.identity == ct.identity);
-        if ct.display_name.is_empty() {
-            ct.display_name = same
-                .map(|k| k.display_name.clone())
-                .filter(|n| !n.is_empty())
-                .unwrap_or(title);
-        }
-        if ct.phone.is_none() {
-            ct.phone = same.and_then(|k| k.phone.clone());
-        }
-    }
-    c
+    let known = archived
+        .map(|a| (a.title.as_str(), a.contact.as_ref()))
+        .or(stored
+            .as_ref()
+            .map(|k| (k.title.as_str(), k.contact.as_ref())));
+    c.completed(known)
 }
 
 /// The notice record a first-contact message carries, if this is its first success.

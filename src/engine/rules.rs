@@ -349,12 +349,7 @@ impl Engine {
         &self,
         conversation: crate::domain::ConversationId,
     ) -> Result<bool, EngineError> {
-        Ok(self.notices(conversation)?.iter().any(|d| {
-            matches!(
-                d,
-                crate::domain::Delivery::Pending | crate::domain::Delivery::Unclear
-            )
-        }))
+        Ok(self.notices(conversation)?.into_iter().any(underway))
     }
 
     /// Delivery states of the first-contact notices tresen queued in a conversation.
@@ -392,7 +387,7 @@ impl Engine {
         };
         self.send_as(
             conv.id,
-            super::Outgoing {
+            super::send::Outgoing {
                 body,
                 files: Vec::new(),
                 sender: AUTOMATIC.to_string(),
@@ -415,20 +410,14 @@ impl Engine {
         {
             return Ok(());
         }
-        let notices = self.notices(conv.id)?;
-        let failed = notices.contains(&crate::domain::Delivery::Failed);
-        let underway = notices.iter().any(|d| {
-            matches!(
-                d,
-                crate::domain::Delivery::Pending | crate::domain::Delivery::Unclear
-            )
-        });
-        let sent = notices.iter().any(|d| d.is_sent());
-        if !failed || underway || sent {
-            return Ok(());
-        }
+        // Cheap first: almost every contact has its notice or consent on record.
         let (channel, address) = contact_key(conv);
         if !self.store.read(|s| s.ledger(channel, &address))?.is_empty() {
+            return Ok(());
+        }
+        let notices = self.notices(conv.id)?;
+        let failed = notices.contains(&crate::domain::Delivery::Failed);
+        if !failed || notices.iter().any(|&d| underway(d) || d.is_sent()) {
             return Ok(());
         }
         tracing::info!(
@@ -473,6 +462,14 @@ impl Engine {
             Err(e) => tracing::error!(error = %e, "footer version not archived"),
         }
     }
+}
+
+/// A message in this state may still reach the customer (pending, or unclear).
+fn underway(d: crate::domain::Delivery) -> bool {
+    matches!(
+        d,
+        crate::domain::Delivery::Pending | crate::domain::Delivery::Unclear
+    )
 }
 
 /// The consent gate's answer and the footer the next message needs, as the engine will

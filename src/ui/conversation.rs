@@ -39,7 +39,7 @@ pub fn render(frame: &mut Frame<'_>, app: &App, area: Rect) {
         ];
         if let Some(ct) = &c.contact {
             spans.push(Span::styled(
-                format!(" · {}", clean(&ct.identity)),
+                format!(" · {}", clean(ct.address())),
                 Theme::DIM,
             ));
         }

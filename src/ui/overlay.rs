@@ -58,7 +58,7 @@ pub fn render(frame: &mut Frame<'_>, app: &App, area: Rect) {
                     let who = c
                         .contact
                         .as_ref()
-                        .map_or(c.remote_id.as_str(), |ct| ct.identity.as_str());
+                        .map_or(c.remote_id.as_str(), |ct| ct.address());
                     format!(
                         "{:<3} {}  {}",
                         c.channel.badge(),

@@ -1,0 +1,319 @@
+//! Actions: what each key of the keymap does.
+
+use super::*;
+
+impl App {
+    pub fn act(&mut self, a: Action) -> Vec<Effect> {
+        let ctx = self.context();
+        match a {
+            Action::Quit => {
+                self.quit = true;
+                let mut e = self.stash_draft();
+                e.push(Effect::Quit);
+                e
+            }
+            Action::Help => {
+                self.overlay = match self.overlay {
+                    Some(Overlay::Help { .. }) => None,
+                    _ => Some(Overlay::Help { scroll: 0 }),
+                };
+                vec![]
+            }
+            Action::StaffInfo => {
+                self.overlay = match self.overlay {
+                    Some(Overlay::StaffInfo { .. }) => None,
+                    _ => Some(Overlay::StaffInfo { scroll: 0 }),
+                };
+                vec![]
+            }
+            Action::Next => self.move_by(ctx, 1),
+            Action::Prev => self.move_by(ctx, -1),
+            Action::PageDown => self.move_by(ctx, self.list_height() as isize),
+            Action::PageUp => self.move_by(ctx, -(self.list_height() as isize)),
+            Action::First => self.move_by(ctx, isize::MIN / 2),
+            Action::Last => self.move_by(ctx, isize::MAX / 2),
+            Action::Open => match self.overlay.clone() {
+                Some(Overlay::SearchResults { selected }) => {
+                    self.search.index = selected;
+                    self.overlay = None;
+                    self.open_hit()
+                }
+                Some(Overlay::QuickReplies { selected }) => {
+                    self.overlay = None;
+                    self.insert_quick_reply(selected)
+                }
+                Some(Overlay::Invites { selected }) => self.accept_invite(selected),
+                Some(Overlay::Link { account }) => self.link(account),
+                Some(Overlay::Attachments { selected }) => self.attachment_effect(selected, true),
+                Some(Overlay::Reactions { selected }) => self.react(selected),
+                _ => self.open_selected(Focus::Conversation),
+            },
+            Action::Back => {
+                if self.overlay.is_some() {
+                    self.overlay = None;
+                } else if self.focus == Focus::Conversation {
+                    self.focus = Focus::Inbox;
+                }
+                vec![]
+            }
+            Action::NextUnread => self.next_unread(),
+            Action::Invites => {
+                if self.invites.is_empty() {
+                    self.flash = Some(
+                        self.lang()
+                            .t("Keine offenen Einladungen", "No pending invites")
+                            .into(),
+                    );
+                } else {
+                    self.overlay = Some(Overlay::Invites { selected: 0 });
+                }
+                vec![]
+            }
+            Action::LinkDevice => {
+                let pending = self
+                    .links
+                    .iter()
+                    .find(|(_, s)| !matches!(s, LinkState::Linked { .. }))
+                    .map(|(a, _)| a.clone());
+                match pending {
+                    Some(account) => self.link(account),
+                    None => {
+                        self.flash = Some(
+                            self.lang()
+                                .t(
+                                    "Kein Konto muss gekoppelt werden",
+                                    "No account needs linking",
+                                )
+                                .into(),
+                        );
+                        vec![]
+                    }
+                }
+            }
+            Action::IgnoreInvite => {
+                if let Some(Overlay::Invites { selected }) = self.overlay.clone()
+                    && selected < self.invites.len()
+                {
+                    let (_, invite) = self.invites.remove(selected);
+                    self.ignored_invites.insert(invite.remote_id);
+                    self.close_invites_if_empty(selected);
+                }
+                vec![]
+            }
+            Action::Quote => {
+                let Some((id, preview)) = self
+                    .react_target()
+                    .map(|m| (m.id, m.display_body().chars().take(40).collect::<String>()))
+                else {
+                    self.flash = Some(
+                        self.lang()
+                            .t(
+                                "Keine Kundennachricht zum Zitieren",
+                                "No customer message to quote",
+                            )
+                            .into(),
+                    );
+                    return vec![];
+                };
+                let e = self.compose(ComposeMode::Reply);
+                if self.focus == Focus::Composer {
+                    self.quoting = Some((id, preview));
+                }
+                e
+            }
+            Action::React => {
+                if self.react_target().is_none() {
+                    self.flash = Some(
+                        self.lang()
+                            .t(
+                                "Keine Kundennachricht zum Reagieren",
+                                "No customer message to react to",
+                            )
+                            .into(),
+                    );
+                } else {
+                    self.overlay = Some(Overlay::Reactions { selected: 0 });
+                }
+                vec![]
+            }
+            Action::Attachments => {
+                if self.attachments().is_empty() {
+                    self.flash = Some(
+                        self.lang()
+                            .t(
+                                "Keine Anhänge in den geladenen Nachrichten",
+                                "No attachments in the loaded messages",
+                            )
+                            .into(),
+                    );
+                } else {
+                    self.overlay = Some(Overlay::Attachments { selected: 0 });
+                }
+                vec![]
+            }
+            Action::SaveAttachment => match self.overlay {
+                Some(Overlay::Attachments { selected }) => self.attachment_effect(selected, false),
+                _ => vec![],
+            },
+            Action::Attach => {
+                self.overlay = Some(Overlay::AttachPrompt {
+                    input: TextInput::default(),
+                });
+                vec![]
+            }
+            Action::Jump => {
+                self.overlay = Some(Overlay::Jump {
+                    input: TextInput::default(),
+                    matches: jump::fuzzy_matches(&self.conversations, "", 500),
+                    selected: 0,
+                });
+                vec![]
+            }
+            Action::Search => {
+                self.overlay = Some(Overlay::SearchPrompt {
+                    input: TextInput::with_text(&self.search.query),
+                });
+                vec![]
+            }
+            Action::NextHit => self.step_hit(1),
+            Action::PrevHit => self.step_hit(-1),
+            Action::Reply => self.compose(ComposeMode::Reply),
+            Action::Note => self.compose(ComposeMode::Note),
+            Action::QuickReply => {
+                if self.cfg.quick_replies.is_empty() {
+                    self.flash = Some(
+                        self.lang()
+                            .t(
+                                "Keine Textbausteine konfiguriert ([[quick_replies]])",
+                                "No canned responses configured ([[quick_replies]])",
+                            )
+                            .into(),
+                    );
+                    return vec![];
+                }
+                let e = self.compose(ComposeMode::Reply);
+                if self.focus == Focus::Composer {
+                    self.overlay = Some(Overlay::QuickReplies { selected: 0 });
+                }
+                e
+            }
+            Action::SetOpen => self.set_state(TriageState::Open),
+            Action::SetWaiting => self.set_state(TriageState::Waiting),
+            Action::Done => self.set_state(TriageState::Done),
+            Action::Snooze => {
+                let until = tomorrow_morning(self.now);
+                self.set_state(TriageState::Snoozed(until))
+            }
+            Action::Retry => self.retry(),
+            Action::Assign => {
+                let Some(id) = self.target() else {
+                    return vec![];
+                };
+                let me = self.cfg.staff_name.clone();
+                let Some(c) = self.conversations.iter_mut().find(|c| c.id == id) else {
+                    return vec![];
+                };
+                let staff = if c.assigned.as_deref() == Some(me.as_str()) {
+                    None
+                } else {
+                    Some(me)
+                };
+                c.assigned = staff.clone();
+                self.flash = Some(match &staff {
+                    Some(who) => {
+                        format!("{} {who}", self.cfg.lang.t("Zugewiesen an", "Assigned to"))
+                    }
+                    None => self
+                        .cfg
+                        .lang
+                        .t("Zuweisung aufgehoben", "Unassigned")
+                        .to_string(),
+                });
+                vec![Effect::Command(Command::Local(Op::Assign {
+                    conversation: id,
+                    staff,
+                }))]
+            }
+            Action::MarkUnread => {
+                let Some(id) = self.target() else {
+                    return vec![];
+                };
+                if let Some(c) = self.conversations.iter_mut().find(|c| c.id == id) {
+                    c.marked_unread = true;
+                }
+                // Staying in the conversation would immediately mark it read again.
+                if self.focus != Focus::Inbox {
+                    self.focus = Focus::Inbox;
+                }
+                vec![Effect::Command(Command::Local(Op::MarkUnread {
+                    conversation: id,
+                }))]
+            }
+            Action::Labels => {
+                let Some(id) = self.target() else {
+                    return vec![];
+                };
+                let current = self
+                    .conversation(id)
+                    .map(|c| c.labels.join(", "))
+                    .unwrap_or_default();
+                self.overlay = Some(Overlay::Labels {
+                    input: TextInput::with_text(&current),
+                });
+                vec![]
+            }
+            Action::FilterState => {
+                self.filter.state = self.filter.state.next();
+                self.refilter();
+                vec![]
+            }
+            Action::FilterNetwork => {
+                self.filter.channel = match self.filter.channel {
+                    None => Some(Channel::ALL[0]),
+                    Some(c) => Channel::ALL
+                        .iter()
+                        .position(|x| *x == c)
+                        .and_then(|i| Channel::ALL.get(i + 1))
+                        .copied(),
+                };
+                self.refilter();
+                vec![]
+            }
+            Action::FilterUnread => {
+                self.filter.unread_only = !self.filter.unread_only;
+                self.refilter();
+                vec![]
+            }
+            Action::FilterLabel => {
+                self.overlay = Some(Overlay::LabelFilter {
+                    input: TextInput::with_text(self.filter.label.as_deref().unwrap_or("")),
+                });
+                vec![]
+            }
+            Action::ClearFilters => {
+                self.filter = Filter::default();
+                self.refilter();
+                vec![]
+            }
+            Action::Send => self.send(),
+            Action::Newline => {
+                self.composer.insert('\n');
+                vec![]
+            }
+            Action::Editor => vec![Effect::OpenEditor {
+                initial: self.composer.text().to_string(),
+            }],
+            Action::Cancel => {
+                if self.overlay.is_some() {
+                    self.overlay = None;
+                    vec![]
+                } else {
+                    self.focus = Focus::Conversation;
+                    self.quoting = None;
+                    self.stash_draft()
+                }
+            }
+            Action::Submit => self.submit(),
+        }
+    }
+}

@@ -1,0 +1,351 @@
+//! Writing to the customer: the composer, reactions, typing notices, attachments, quick replies, sending and sending again.
+
+use super::*;
+
+impl App {
+    pub(super) fn compose(&mut self, mode: ComposeMode) -> Vec<Effect> {
+        let mut effects = Vec::new();
+        if self.focus == Focus::Inbox {
+            effects = self.open_selected(Focus::Conversation);
+        }
+        if self.open.is_none() {
+            return effects;
+        }
+        if mode != self.compose_mode {
+            // A note and a reply never share text: a note must not be sent by accident.
+            effects.extend(self.stash_draft());
+            self.composer = match mode {
+                ComposeMode::Reply => TextInput::with_text(
+                    self.open
+                        .as_ref()
+                        .and_then(|o| self.drafts.get(&o.id))
+                        .map_or("", |s| s.as_str()),
+                ),
+                ComposeMode::Note => TextInput::default(),
+            };
+            self.compose_mode = mode;
+        }
+        self.focus = Focus::Composer;
+        effects
+    }
+
+    /// The message a reaction goes to: the customer's newest message that the network
+    /// knows.
+    pub fn react_target(&self) -> Option<&Message> {
+        self.open.as_ref()?.messages.iter().rev().find(|m| {
+            m.kind == crate::domain::MessageKind::Chat
+                && m.direction == crate::domain::Direction::Inbound
+                && m.remote_id.is_some()
+        })
+    }
+
+    pub(super) fn react(&mut self, idx: usize) -> Vec<Effect> {
+        self.overlay = None;
+        let Some(key) = crate::domain::QUICK_REACTIONS.get(idx) else {
+            return vec![];
+        };
+        let Some(m) = self.react_target() else {
+            return vec![];
+        };
+        let message = m.id;
+        let preview: String = m.display_body().chars().take(30).collect();
+        self.flash = Some(format!("{key} → „{preview}“"));
+        vec![Effect::Command(Command::React {
+            message,
+            key: (*key).to_string(),
+        })]
+    }
+
+    /// A "typing" notice while a reply (never a note) is written: at most one every
+    /// 5 s; the network shows it for a while on its own.
+    pub(super) fn typing_effects(&mut self) -> Vec<Effect> {
+        if !self.cfg.send_typing
+            || self.focus != Focus::Composer
+            || self.compose_mode != ComposeMode::Reply
+            || self.overlay.is_some()
+        {
+            return vec![];
+        }
+        let Some(id) = self.open.as_ref().map(|o| o.id) else {
+            return vec![];
+        };
+        let fresh = matches!(self.typing_sent, Some((c, t)) if c == id && self.now.0 - t.0 < 5_000);
+        if fresh || self.composer.is_empty() {
+            return vec![];
+        }
+        self.typing_sent = Some((id, self.now));
+        vec![Effect::Command(Command::Typing {
+            conversation: id,
+            typing: true,
+        })]
+    }
+
+    /// Ends a "typing" notice that went out (reply sent, composer left).
+    pub(super) fn stop_typing(&mut self) -> Vec<Effect> {
+        match self.typing_sent.take() {
+            Some((conversation, _)) => vec![Effect::Command(Command::Typing {
+                conversation,
+                typing: false,
+            })],
+            None => vec![],
+        }
+    }
+
+    /// Attachments of the loaded messages of the open conversation, newest first.
+    pub fn attachments(&self) -> Vec<(&Message, usize)> {
+        let Some(open) = &self.open else {
+            return vec![];
+        };
+        open.messages
+            .iter()
+            .rev()
+            .flat_map(|m| (0..m.attachments.len()).map(move |i| (m, i)))
+            .collect()
+    }
+
+    pub(super) fn attachment_effect(&mut self, idx: usize, open: bool) -> Vec<Effect> {
+        let Some((m, index)) = self.attachments().get(idx).map(|(m, i)| (m.id, *i)) else {
+            return vec![];
+        };
+        self.overlay = None;
+        self.flash = Some(
+            self.lang()
+                .t("Anhang wird geholt …", "Fetching the attachment …")
+                .into(),
+        );
+        vec![Effect::Attachment {
+            message: m,
+            index,
+            open,
+        }]
+    }
+
+    pub(super) fn accept_invite(&mut self, idx: usize) -> Vec<Effect> {
+        if idx >= self.invites.len() {
+            return vec![];
+        }
+        let (account, invite) = self.invites.remove(idx);
+        self.flash = Some(format!(
+            "{} „{}“",
+            self.lang()
+                .t("Als geschäftlich angenommen:", "Accepted as business:"),
+            invite.title
+        ));
+        self.close_invites_if_empty(idx);
+        vec![Effect::Command(Command::AcceptInvite {
+            account,
+            remote_id: invite.remote_id,
+        })]
+    }
+
+    /// Shows the link overlay and, unless a code is already waiting to be scanned,
+    /// asks for a new one (again after a failure).
+    pub(super) fn link(&mut self, account: AccountId) -> Vec<Effect> {
+        let state = self.links.get(&account).cloned();
+        self.overlay = Some(Overlay::Link {
+            account: account.clone(),
+        });
+        match state {
+            Some(LinkState::Needed | LinkState::Failed(_)) => {
+                vec![Effect::Command(Command::Link { account })]
+            }
+            _ => vec![],
+        }
+    }
+
+    pub(super) fn close_invites_if_empty(&mut self, removed: usize) {
+        if self.invites.is_empty() {
+            self.overlay = None;
+        } else if let Some(Overlay::Invites { selected }) = &mut self.overlay {
+            *selected = removed.min(self.invites.len() - 1);
+        }
+    }
+
+    pub(super) fn insert_quick_reply(&mut self, idx: usize) -> Vec<Effect> {
+        let Some(q) = self.cfg.quick_replies.get(idx) else {
+            return vec![];
+        };
+        let kunde = self
+            .open_conversation()
+            .map(|c| {
+                c.contact
+                    .as_ref()
+                    .map_or(c.title.clone(), |ct| ct.display_name.clone())
+            })
+            .unwrap_or_default();
+        let text = q.fill(
+            &kunde,
+            &self.now.to_local().format("%d.%m.%Y").to_string(),
+            &self.cfg.staff_name,
+        );
+        self.composer.insert_str(&text);
+        self.focus = Focus::Composer;
+        vec![]
+    }
+
+    pub(super) fn send(&mut self) -> Vec<Effect> {
+        let Some(id) = self.open.as_ref().map(|o| o.id) else {
+            return vec![];
+        };
+        let files = if self.compose_mode == ComposeMode::Reply {
+            std::mem::take(&mut self.pending_files)
+        } else {
+            Vec::new()
+        };
+        if self.composer.text().trim().is_empty() && files.is_empty() {
+            return vec![];
+        }
+        let body = self.composer.take();
+        let mut effects = self.stop_typing();
+        if self.compose_mode == ComposeMode::Reply && self.draft(id).is_some() {
+            self.drafts.insert(id, String::new());
+            effects.push(Effect::Command(Command::Local(Op::SetDraft {
+                conversation: id,
+                body: String::new(),
+            })));
+        }
+        self.focus = Focus::Conversation;
+        if let Some(o) = self.open.as_mut() {
+            o.scroll = 0;
+        }
+        match self.compose_mode {
+            ComposeMode::Reply => effects.push(Effect::Command(Command::Send {
+                conversation: id,
+                body,
+                files,
+                reply_to: self.quoting.take().map(|(m, _)| m),
+                retry: false,
+            })),
+            ComposeMode::Note => {
+                // Back to the reply that was being written before the note.
+                self.compose_mode = ComposeMode::Reply;
+                self.composer = TextInput::with_text(self.draft(id).unwrap_or(""));
+                effects.push(Effect::Command(Command::Local(Op::AddNote {
+                    conversation: id,
+                    author: self.cfg.staff_name.clone(),
+                    body,
+                    at: self.now,
+                })));
+            }
+        }
+        effects
+    }
+
+    /// Sends the newest failed message of the open conversation again, as a new message;
+    /// the failed one stays in the history as it was.
+    pub(super) fn retry(&mut self) -> Vec<Effect> {
+        let Some(open) = &self.open else {
+            return vec![];
+        };
+        // An unclear one counts too: pressing R on it is staff's confirmation.
+        let failed = open.messages.iter().rev().find(|m| {
+            m.kind == crate::domain::MessageKind::Chat
+                && m.direction == crate::domain::Direction::Outbound
+                && matches!(
+                    m.delivery,
+                    crate::domain::Delivery::Failed | crate::domain::Delivery::Unclear
+                )
+        });
+        match failed {
+            Some(m) => {
+                if !m.attachments.is_empty() {
+                    self.flash = Some(
+                        self.lang()
+                            .t(
+                                "Nur der Text wird erneut gesendet; Dateien bitte neu anhängen (Ctrl-O)",
+                                "Only the text is sent again; attach files anew (Ctrl-O)",
+                            )
+                            .into(),
+                    );
+                }
+                vec![Effect::Command(Command::Send {
+                    conversation: open.id,
+                    body: m.body.clone(),
+                    files: Vec::new(),
+                    reply_to: None,
+                    retry: true,
+                })]
+            }
+            None => {
+                self.flash = Some(
+                    self.lang()
+                        .t("Keine fehlgeschlagene Nachricht", "No failed message")
+                        .into(),
+                );
+                vec![]
+            }
+        }
+    }
+
+    pub(super) fn submit(&mut self) -> Vec<Effect> {
+        match self.overlay.take() {
+            Some(Overlay::SearchPrompt { input }) => {
+                let query = input.text().trim().to_string();
+                if query.is_empty() {
+                    return vec![];
+                }
+                self.search.query = query.clone();
+                vec![Effect::Load(Query::Search {
+                    query,
+                    limit: SEARCH_LIMIT,
+                })]
+            }
+            Some(Overlay::Jump {
+                matches, selected, ..
+            }) => {
+                let Some(&i) = matches.get(selected) else {
+                    return vec![];
+                };
+                let id = self.conversations[i].id;
+                if let Some(pos) = self.visible.iter().position(|&v| v == i) {
+                    self.selected = pos;
+                } else {
+                    // The target is hidden by a filter; showing everything beats hiding it.
+                    self.filter = Filter {
+                        state: StateFilter::All,
+                        ..Filter::default()
+                    };
+                    self.refilter_keeping(Some(id));
+                }
+                self.keep_selection_visible();
+                self.open_id(id, Focus::Conversation, None)
+            }
+            Some(Overlay::Labels { input }) => {
+                let Some(id) = self.target() else {
+                    return vec![];
+                };
+                let labels: Vec<String> = input
+                    .text()
+                    .split(',')
+                    .map(|l| l.trim().to_lowercase())
+                    .filter(|l| !l.is_empty())
+                    .collect();
+                if let Some(c) = self.conversations.iter_mut().find(|c| c.id == id) {
+                    c.labels = labels.clone();
+                }
+                vec![Effect::Command(Command::Local(Op::SetLabels {
+                    conversation: id,
+                    labels,
+                }))]
+            }
+            Some(Overlay::AttachPrompt { input }) => {
+                let path = input.text().trim().to_string();
+                if !path.is_empty() {
+                    self.pending_files.push(path);
+                }
+                self.focus = Focus::Composer;
+                vec![]
+            }
+            Some(Overlay::LabelFilter { input }) => {
+                let l = input.text().trim().to_lowercase();
+                self.filter.label = (!l.is_empty()).then_some(l);
+                self.refilter();
+                vec![]
+            }
+            other => {
+                self.overlay = other;
+                vec![]
+            }
+        }
+    }
+}

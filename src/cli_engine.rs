@@ -1,0 +1,379 @@
+//! The commands that run the engine without the TUI: `sync --once`, `daemon`, `send`,
+//! and what they report about the messages they handed to the networks.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context as _, Result, anyhow};
+
+use crate::app::i18n::Lang;
+use crate::cli::runtime;
+use crate::cli_inbox::{find, safe};
+use crate::config::{Config, Paths};
+use crate::domain::Delivery;
+use crate::engine::{Engine, EngineHandle, EngineOptions};
+use crate::profile::OpenProfile;
+use crate::store::{SharedStore, StoreRead};
+
+pub(crate) fn start_engine(
+    profile: OpenProfile,
+    connectors: Vec<Box<dyn crate::connector::Connector>>,
+    options: EngineOptions,
+    staff: String,
+) -> Result<(Engine, EngineHandle, OpenProfile2)> {
+    let blobs = profile.blobs();
+    let OpenProfile {
+        store,
+        lock,
+        temp,
+        paths,
+        archive,
+        compliance,
+        ..
+    } = profile;
+    let shared = SharedStore::new(Box::new(store)).with_blobs(blobs);
+    let (engine, handle) = Engine::start(shared, connectors, options);
+    let engine = archived(
+        engine.with_compliance(compliance),
+        archive,
+        &paths,
+        false,
+        staff,
+    )?;
+    Ok((
+        engine,
+        handle,
+        OpenProfile2 {
+            _lock: lock,
+            _temp: temp,
+            paths,
+        },
+    ))
+}
+
+/// Hands the engine its archive, with the configuration in force (archived when it
+/// changed since the last start).
+pub(crate) fn archived(
+    engine: Engine,
+    archive: Option<crate::archive::Archive>,
+    paths: &Paths,
+    demo: bool,
+    staff: String,
+) -> Result<Engine> {
+    let Some(archive) = archive else {
+        return Ok(engine);
+    };
+    let config = match (&paths.config_file, demo) {
+        (Some(file), false) => std::fs::read_to_string(file)
+            .ok()
+            .map(|text| (file.display().to_string(), text)),
+        _ => None,
+    };
+    engine
+        .with_archive(archive, config, staff)
+        .context("cannot bring the inbox store up to the archive")
+}
+
+/// What stays alive while the engine owns the store.
+pub(crate) struct OpenProfile2 {
+    _lock: crate::engine::ProfileLock,
+    _temp: Option<tempfile::TempDir>,
+    paths: Paths,
+}
+
+pub(crate) fn sync_once(
+    profile: OpenProfile,
+    connectors: Vec<Box<dyn crate::connector::Connector>>,
+    timeout: u64,
+    lang: Lang,
+) -> Result<ExitCode> {
+    if connectors.is_empty() {
+        crate::outln!(
+            "{}",
+            lang.t(
+                "nichts abzugleichen: keine Konten eingerichtet",
+                "nothing to sync: no accounts configured"
+            )
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let before = profile.store.stats()?;
+    let rt = runtime()?;
+    rt.block_on(async {
+        let (engine, handle, _keep) = start_engine(
+            profile,
+            connectors,
+            EngineOptions {
+                exit_when_caught_up: true,
+                settle: Duration::from_secs(timeout),
+            },
+            "tresen sync".into(),
+        )?;
+        engine.run().await?;
+        let after = handle.store().lock().stats()?;
+        for (account, health) in handle.health() {
+            if let crate::domain::Health::Offline(reason) | crate::domain::Health::Degraded(reason) = &health
+                && reason != "stopped"
+            {
+                eprintln!("{account}: {reason}");
+            }
+        }
+        let (new, total) = (
+            after.messages.saturating_sub(before.messages),
+            after.conversations,
+        );
+        match lang {
+            Lang::De => crate::outln!(
+                "abgeglichen – neue Nachrichten: {new}, Unterhaltungen insgesamt: {total}"
+            ),
+            Lang::En => {
+                crate::outln!("synced: {new} new messages, {total} conversations in total")
+            }
+        }
+        report_sends(&handle, timeout, None, lang)
+    })
+}
+
+/// What became of the messages this run handed to the networks: a line for each one
+/// that did not go out, and the exit code (0 all sent, 1 one failed, 3 one pending).
+/// `quiet` are messages the caller reports itself.
+fn report_sends(
+    handle: &EngineHandle,
+    timeout: u64,
+    quiet: Option<&[crate::domain::MessageId]>,
+    lang: Lang,
+) -> Result<ExitCode> {
+    let store = handle.store();
+    let (mut sent, mut failed, mut pending) = (0, 0, 0);
+    for id in &handle.sends().handed {
+        let Some(m) = store.read(|s| s.message(*id))? else {
+            continue;
+        };
+        let title = store
+            .read(|s| s.conversation(m.conversation))?
+            .map(|c| safe(&c.title))
+            .unwrap_or_default();
+        let what = match (m.sender == crate::engine::AUTOMATIC, lang) {
+            (true, Lang::De) => "Der automatische Erstkontakt-Hinweis",
+            (true, Lang::En) => "The automatic first-contact notice",
+            (false, Lang::De) => "Nachricht",
+            (false, Lang::En) => "Message",
+        };
+        let mine = quiet.is_some_and(|q| q.contains(id));
+        match m.delivery {
+            d if d.is_sent() => sent += 1,
+            Delivery::Pending => {
+                pending += 1;
+                if !mine {
+                    eprintln!("{what} {} → {title}: {}", id.0, no_answer(lang, timeout));
+                }
+            }
+            _ => {
+                failed += 1;
+                if !mine {
+                    eprintln!("{what} {} → {title}: {}", id.0, not_sent(lang, &m));
+                }
+            }
+        }
+    }
+    if quiet.is_none() && sent > 0 {
+        match lang {
+            Lang::De => crate::outln!("Nachrichten gesendet: {sent}"),
+            Lang::En => crate::outln!("sent: {sent} messages"),
+        }
+    }
+    Ok(if failed > 0 {
+        ExitCode::FAILURE
+    } else if pending > 0 {
+        ExitCode::from(3)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// A message the network has not answered within the wait.
+fn no_answer(lang: Lang, timeout: u64) -> String {
+    match lang {
+        Lang::De => format!(
+            "keine Antwort des Netzes in {timeout} s; sie bleibt ausstehend und wird beim nächsten Start gesendet"
+        ),
+        Lang::En => format!(
+            "no answer from the network within {timeout} s; it stays pending and is sent again at the next start"
+        ),
+    }
+}
+
+/// A message that did not go out (failed, or unclear whether it did), and why.
+fn not_sent(lang: Lang, m: &crate::domain::Message) -> String {
+    let why = crate::domain::failure_text(
+        m.failure
+            .as_deref()
+            .unwrap_or(lang.t("siehe Protokoll", "see the log")),
+        lang == Lang::De,
+    );
+    let state = match (m.delivery, lang) {
+        (Delivery::Unclear, Lang::De) => "Zustellung unklar",
+        (Delivery::Unclear, Lang::En) => "delivery unclear",
+        (_, Lang::De) => "NICHT gesendet",
+        (_, Lang::En) => "NOT sent",
+    };
+    format!("{state}: {}", safe(why))
+}
+
+/// A delivery state in the user's language.
+fn delivery_word(d: Delivery, lang: Lang) -> &'static str {
+    match d {
+        Delivery::Pending => lang.t("ausstehend", "pending"),
+        Delivery::Sent => lang.t("gesendet", "sent"),
+        Delivery::Delivered => lang.t("zugestellt", "delivered"),
+        Delivery::Read => lang.t("gelesen", "read"),
+        Delivery::Failed => lang.t("fehlgeschlagen", "failed"),
+        Delivery::Unclear => lang.t("Zustellung unklar", "unclear"),
+    }
+}
+
+pub(crate) fn daemon(
+    profile: OpenProfile,
+    connectors: Vec<Box<dyn crate::connector::Connector>>,
+) -> Result<ExitCode> {
+    let rt = runtime()?;
+    rt.block_on(async {
+        let (engine, handle, keep) = start_engine(
+            profile,
+            connectors,
+            EngineOptions::default(),
+            "tresen daemon".into(),
+        )?;
+        eprintln!(
+            "tresen daemon running (PID {}, data {}); stop with SIGTERM or Ctrl-C",
+            std::process::id(),
+            keep.paths.data_dir.display()
+        );
+        tracing::info!(pid = std::process::id(), "daemon started");
+        let engine_task = tokio::spawn(engine.run());
+        shutdown_signal().await?;
+        handle.shutdown().await;
+        engine_task
+            .await
+            .map_err(|e| anyhow!("engine task failed: {e}"))??;
+        tracing::info!("daemon stopped cleanly");
+        eprintln!("tresen daemon stopped");
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// Waits for SIGTERM (systemd stop) or SIGINT (Ctrl-C).
+#[cfg(unix)]
+async fn shutdown_signal() -> Result<()> {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .context("cannot listen for SIGTERM")?;
+    tokio::select! {
+        _ = term.recv() => tracing::info!("SIGTERM: shutting down"),
+        _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT: shutting down"),
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+async fn shutdown_signal() -> Result<()> {
+    tokio::signal::ctrl_c()
+        .await
+        .context("cannot listen for Ctrl-C")?;
+    tracing::info!("Ctrl-C: shutting down");
+    Ok(())
+}
+
+pub(crate) fn send(
+    config: &Config,
+    profile: OpenProfile,
+    connectors: Vec<Box<dyn crate::connector::Connector>>,
+    key: &str,
+    (text, files, options): (
+        String,
+        Vec<crate::engine::NewFile>,
+        crate::engine::SendOptions,
+    ),
+    timeout: u64,
+) -> Result<ExitCode> {
+    let lang = config.language();
+    let conversation = find(&profile.store, key)?;
+    let rt = runtime()?;
+    rt.block_on(async {
+        let (engine, handle, _keep) = start_engine(
+            profile,
+            connectors,
+            EngineOptions::default(),
+            config.staff_name(),
+        )?;
+        let mut bus = handle.subscribe();
+        let engine_task = tokio::spawn(engine.run());
+        let staff = config.staff_name();
+        let id = match handle
+            .send_with(conversation.id, text, files, staff.clone(), options)
+            .await
+        {
+            Ok(id) => id,
+            Err(e) => {
+                handle.shutdown().await;
+                let _ = engine_task.await;
+                return Err(e.into());
+            }
+        };
+        // Everything handed over in this run: a long text cut into parts (the
+        // footer in the last), a notice owed before it, what an earlier run left.
+        let answered = tokio::time::timeout(Duration::from_secs(timeout), async {
+            while !handle.sends().in_flight.is_empty() {
+                match bus.recv().await {
+                    Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(_) => break,
+                }
+            }
+        })
+        .await
+        .is_ok();
+        handle.shutdown().await;
+        let _ = engine_task.await;
+        // This message's parts: what this run handed over from it on, from us.
+        let handed = handle.sends().handed;
+        let store = handle.store();
+        let ours: Vec<crate::domain::Message> = store
+            .read(|s| s.messages(conversation.id, None, 1000))?
+            .into_iter()
+            .filter(|m| m.id >= id && m.sender == staff && handed.contains(&m.id))
+            .collect();
+        let mine: Vec<_> = ours.iter().map(|m| m.id).collect();
+        let others = report_sends(&handle, timeout, Some(&mine), lang)?;
+        if let Some(m) = ours
+            .iter()
+            .find(|m| matches!(m.delivery, Delivery::Failed | Delivery::Unclear))
+        {
+            let what = lang.t("Nachricht", "message");
+            return Err(anyhow!("{what} {}: {}", m.id.0, not_sent(lang, m)));
+        }
+        if !answered || ours.iter().any(|m| m.delivery == Delivery::Pending) {
+            let what = lang.t("Nachricht", "message");
+            eprintln!("{what} {}: {}", id.0, no_answer(lang, timeout));
+            return Ok(ExitCode::from(3));
+        }
+        if ours.len() > 1 {
+            match lang {
+                Lang::De => crate::outln!(
+                    "als {} Nachrichten gesendet (Längengrenze des Netzes)",
+                    ours.len()
+                ),
+                Lang::En => crate::outln!(
+                    "sent as {} messages (the network's length limit)",
+                    ours.len()
+                ),
+            }
+        }
+        let last = ours.last().map_or(Delivery::Sent, |m| m.delivery);
+        crate::outln!(
+            "{} {} {}",
+            lang.t("Nachricht", "message"),
+            id.0,
+            delivery_word(last, lang)
+        );
+        Ok(others)
+    })
+}

@@ -1,0 +1,280 @@
+//! `tresen list` and `tresen show`: the inbox as text or as the stable `--json` shapes
+//! (docs/json.md). Readers only: they never take the profile lock.
+
+use std::io::Write;
+
+use anyhow::Result;
+use serde::Serialize;
+use std::process::ExitCode;
+
+use crate::domain::{Conversation, Delivery, Message, Timestamp, sanitize_for_terminal};
+use crate::error::UsageError;
+use crate::store::StoreRead;
+
+/// `--json` shapes. Versioned and documented in docs/json.md; change only by adding fields.
+#[derive(Serialize)]
+struct JsonContact<'a> {
+    identity: &'a str,
+    name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    phone: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct JsonConversation<'a> {
+    id: i64,
+    account: &'a str,
+    remote_id: &'a str,
+    kind: crate::domain::ConversationKind,
+    network: &'a str,
+    title: &'a str,
+    contact: Option<JsonContact<'a>>,
+    state: &'a str,
+    snoozed_until: Option<String>,
+    labels: &'a [String],
+    unread: u32,
+    marked_unread: bool,
+    last_activity: String,
+    last_preview: &'a str,
+    security: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    assigned: Option<&'a str>,
+}
+
+impl<'a> From<&'a Conversation> for JsonConversation<'a> {
+    fn from(c: &'a Conversation) -> Self {
+        Self {
+            id: c.id.0,
+            account: &c.account.0,
+            remote_id: &c.remote_id,
+            kind: c.kind,
+            network: c.channel.as_str(),
+            title: &c.title,
+            contact: c.contact.as_ref().map(|ct| JsonContact {
+                identity: &ct.identity,
+                name: &ct.display_name,
+                phone: ct.phone.as_deref(),
+            }),
+            state: c.state.name(),
+            snoozed_until: match c.state {
+                crate::domain::TriageState::Snoozed(t) => Some(t.rfc3339()),
+                _ => None,
+            },
+            labels: &c.labels,
+            unread: c.unread,
+            marked_unread: c.marked_unread,
+            last_activity: c.last_activity.rfc3339(),
+            last_preview: &c.last_preview,
+            security: c.security.as_str(),
+            assigned: c.assigned.as_deref(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct JsonMessage<'a> {
+    id: i64,
+    remote_id: Option<&'a str>,
+    kind: crate::domain::MessageKind,
+    direction: crate::domain::Direction,
+    sender: &'a str,
+    body: &'a str,
+    edited_body: Option<&'a str>,
+    edited_at: Option<String>,
+    deleted_at: Option<String>,
+    attachments: Vec<JsonAttachment<'a>>,
+    sent_at: String,
+    received_at: String,
+    delivery: &'a str,
+    /// Why sending failed (for `failed` and `unclear`).
+    failure: Option<&'a str>,
+    reactions: Vec<JsonReaction<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonReaction<'a> {
+    key: &'a str,
+    sender: &'a str,
+    outbound: bool,
+}
+
+/// The network's media address is left out on purpose: for encrypted rooms it holds
+/// the file's decryption key.
+#[derive(Serialize)]
+struct JsonAttachment<'a> {
+    name: &'a str,
+    mime: &'a str,
+    size: u64,
+    /// In tresen's attachment store (`tresen attachment save` works offline).
+    downloaded: bool,
+}
+
+impl<'a> From<&'a Message> for JsonMessage<'a> {
+    fn from(m: &'a Message) -> Self {
+        Self {
+            id: m.id.0,
+            remote_id: m.remote_id.as_deref(),
+            kind: m.kind,
+            direction: m.direction,
+            sender: &m.sender,
+            body: &m.body,
+            edited_body: m.edit.as_ref().map(|e| e.body.as_str()),
+            edited_at: m.edit.as_ref().map(|e| e.at.rfc3339()),
+            deleted_at: m.deleted_at.map(|t| t.rfc3339()),
+            attachments: m
+                .attachments
+                .iter()
+                .map(|a| JsonAttachment {
+                    name: &a.name,
+                    mime: &a.mime,
+                    size: a.size,
+                    downloaded: a.blob.is_some(),
+                })
+                .collect(),
+            sent_at: m.sent_at.rfc3339(),
+            received_at: m.received_at.rfc3339(),
+            delivery: m.delivery.as_str(),
+            failure: m
+                .failure
+                .as_deref()
+                .map(|f| crate::domain::failure_text(f, false)),
+            reactions: m
+                .reactions
+                .iter()
+                .map(|r| JsonReaction {
+                    key: &r.key,
+                    sender: &r.sender,
+                    outbound: r.outbound,
+                })
+                .collect(),
+        }
+    }
+}
+
+pub(crate) fn safe(s: &str) -> String {
+    sanitize_for_terminal(s, false).into_owned()
+}
+
+pub(crate) fn list(store: &dyn StoreRead, json: bool, all: bool) -> Result<ExitCode> {
+    let now = Timestamp::now();
+    let convs: Vec<Conversation> = store
+        .conversations()?
+        .into_iter()
+        .filter(|c| {
+            all || matches!(
+                c.state.effective(now),
+                crate::domain::TriageState::Open | crate::domain::TriageState::Waiting
+            )
+        })
+        .collect();
+    let mut out = std::io::stdout().lock();
+    if json {
+        let v = serde_json::json!({
+            "version": 1,
+            "conversations": convs.iter().map(JsonConversation::from).collect::<Vec<_>>(),
+        });
+        crate::out::json_to(&mut out, &v)?;
+    } else {
+        writeln!(
+            out,
+            "{:>6}  {:<3}  {:<8}  {:>6}  {:>4}  {:<24}  LAST MESSAGE",
+            "ID", "NET", "STATE", "UNREAD", "AGE", "CUSTOMER"
+        )?;
+        for c in &convs {
+            writeln!(
+                out,
+                "{:>6}  {:<3}  {:<8}  {:>6}  {:>4}  {:<24}  {}",
+                c.id.0,
+                c.channel.badge(),
+                c.state.effective(now).name(),
+                if c.unread > 0 {
+                    c.unread.to_string()
+                } else {
+                    String::new()
+                },
+                c.last_activity.age(now),
+                crate::ui::text::truncate(&safe(&c.title), 24),
+                crate::ui::text::truncate(&safe(&c.last_preview), 60),
+            )?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(crate) fn find(store: &dyn StoreRead, key: &str) -> Result<Conversation> {
+    store.find_conversation(key)?.ok_or_else(|| {
+        UsageError(format!(
+            "no conversation `{key}`: use the ID from `tresen list`, the customer's number, or the exact name"
+        ))
+        .into()
+    })
+}
+
+pub(crate) fn show(store: &dyn StoreRead, key: &str, json: bool, limit: usize) -> Result<ExitCode> {
+    let c = find(store, key)?;
+    let messages = store.messages(c.id, None, limit)?;
+    let mut out = std::io::stdout().lock();
+    if json {
+        let v = serde_json::json!({
+            "version": 1,
+            "conversation": JsonConversation::from(&c),
+            "messages": messages.iter().map(JsonMessage::from).collect::<Vec<_>>(),
+        });
+        crate::out::json_to(&mut out, &v)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    writeln!(
+        out,
+        "[{}] {} ({})",
+        c.channel.badge(),
+        safe(&c.title),
+        c.state.name()
+    )?;
+    for m in &messages {
+        let when = m.sent_at.to_local().format("%Y-%m-%d %H:%M");
+        let who = match (m.kind, m.direction) {
+            (crate::domain::MessageKind::Note, _) => format!("NOTE {}", safe(&m.sender)),
+            (crate::domain::MessageKind::System, _) => "--".into(),
+            (_, crate::domain::Direction::Inbound) => {
+                if m.sender.is_empty() {
+                    safe(&c.title)
+                } else {
+                    safe(&m.sender)
+                }
+            }
+            (_, crate::domain::Direction::Outbound) => format!("> {}", m.delivery.as_str()),
+        };
+        writeln!(
+            out,
+            "{when}  {who}: {}",
+            sanitize_for_terminal(m.display_body(), true)
+        )?;
+        match (m.delivery, &m.failure) {
+            (Delivery::Failed, Some(why)) => writeln!(
+                out,
+                "{:16}  (not sent: {})",
+                "",
+                safe(crate::domain::failure_text(why, false))
+            )?,
+            (Delivery::Unclear, Some(why)) => writeln!(
+                out,
+                "{:16}  ({})",
+                "",
+                safe(crate::domain::failure_text(why, false))
+            )?,
+            _ => {}
+        }
+        for (i, a) in m.attachments.iter().enumerate() {
+            writeln!(
+                out,
+                "                  [attachment {}/{}] {} ({}, {} bytes)",
+                m.id.0,
+                i + 1,
+                safe(&a.name),
+                safe(&a.mime),
+                a.size
+            )?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

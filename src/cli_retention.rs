@@ -1,0 +1,468 @@
+//! `tresen retention plan|apply|rules` and `tresen hold set|release|list`: what the
+//! archive must keep until when, holds beyond that, and destroying what has expired.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{Context as _, Result};
+use chrono::NaiveDate;
+
+use crate::archive::keys::Keys;
+use crate::archive::retention::{self, BucketFacts, Hold, HoldKind, HoldScope};
+use crate::archive::{Archive, Entry, Payload, Scope, read};
+use crate::cli_archive::{HoldCommand, HoldKindArg, RetentionCommand, confirm, purge_year, reader};
+use crate::config::{Config, Paths};
+use crate::domain::{Timestamp, sanitize_for_terminal};
+use crate::error::UsageError;
+
+/// What the plan needs to know, read from the whole archive.
+pub(crate) struct Facts {
+    pub(crate) buckets: Vec<BucketFacts>,
+    pub(crate) holds: Vec<Hold>,
+    titles: BTreeMap<(String, String), String>,
+}
+
+pub(crate) fn gather(
+    dir: &Path,
+    keys: &mut Keys,
+    store_labels: &BTreeMap<(String, String), Vec<String>>,
+) -> Result<Facts> {
+    #[derive(Default)]
+    struct B {
+        records: u64,
+        first: u64,
+        last: u64,
+    }
+    let mut per: BTreeMap<String, B> = BTreeMap::new();
+    let mut holds: BTreeMap<String, Hold> = BTreeMap::new();
+    let mut labels: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
+    let mut contacts: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
+    let mut titles = BTreeMap::new();
+    read::for_each(dir, keys, 1, |r| {
+        if r.bucket != crate::archive::keys::SYSTEM {
+            let b = per.entry(r.bucket.clone()).or_default();
+            if b.records == 0 {
+                b.first = r.seq;
+            }
+            b.records += 1;
+            b.last = r.seq;
+        }
+        match r.payload {
+            Some(Payload::Hold(h)) => {
+                holds.insert(h.id.clone(), h);
+            }
+            Some(Payload::HoldRelease { id, .. }) => {
+                holds.remove(&id);
+            }
+            Some(Payload::Classify {
+                account,
+                conversation,
+                labels: l,
+                ..
+            }) => labels.entry((account, conversation)).or_default().extend(l),
+            Some(Payload::Conversation(c)) => {
+                let k = (c.account.0.clone(), c.remote_id.clone());
+                if let Some(contact) = &c.contact {
+                    // A hold may name the customer by number or by the network's id.
+                    let known = contacts.entry(k.clone()).or_default();
+                    known.insert(contact.identity.clone());
+                    known.extend(contact.phone.clone());
+                }
+                titles.insert(k, c.title.clone());
+            }
+            _ => {}
+        }
+        Ok(())
+    })?;
+    for (k, l) in store_labels {
+        labels
+            .entry(k.clone())
+            .or_default()
+            .extend(l.iter().cloned());
+    }
+    let mut buckets = Vec::new();
+    for (id, b) in keys.buckets() {
+        if b.is_shredded() {
+            continue;
+        }
+        let k = (b.account.clone(), b.conversation.clone());
+        let facts = per.get(id);
+        buckets.push(BucketFacts {
+            bucket: id.clone(),
+            account: b.account.clone(),
+            conversation: b.conversation.clone(),
+            year: b.year,
+            labels: labels
+                .get(&k)
+                .map(|l| l.iter().cloned().collect())
+                .unwrap_or_default(),
+            contacts: contacts
+                .get(&k)
+                .map(|c| c.iter().cloned().collect())
+                .unwrap_or_default(),
+            records: facts.map_or(0, |f| f.records),
+            first_seq: facts.map_or(0, |f| f.first),
+            last_seq: facts.map_or(0, |f| f.last),
+        });
+    }
+    Ok(Facts {
+        buckets,
+        holds: holds.into_values().collect(),
+        titles,
+    })
+}
+
+pub(crate) fn store_labels(
+    store: &dyn crate::store::StoreRead,
+) -> Result<BTreeMap<(String, String), Vec<String>>> {
+    Ok(store
+        .conversations()?
+        .into_iter()
+        .map(|c| ((c.account.0, c.remote_id), c.labels))
+        .collect())
+}
+
+pub(crate) fn today() -> NaiveDate {
+    chrono::Local::now().date_naive()
+}
+
+pub fn run_retention(
+    config: &Config,
+    paths: Paths,
+    prompt: crate::secrets::Prompt<'_>,
+    cmd: RetentionCommand,
+) -> Result<ExitCode> {
+    let tags = config.retention.tag_pairs();
+    let policy = retention::Policy {
+        default_class: &config.retention.default_class,
+        tags: &tags,
+        no_statutory_years: config.retention.no_statutory_years,
+    };
+    match cmd {
+        RetentionCommand::Rules => {
+            for r in retention::RULES {
+                crate::outln!(
+                    "{:<14} {:>2} J. ab {}  {} — {}",
+                    r.class,
+                    r.years,
+                    r.valid_from,
+                    r.title_de,
+                    r.legal_basis
+                );
+            }
+            crate::outln!(
+                "{:<14} {:>2} J.                keine gesetzliche Pflicht (Löschkonzept, retention.no_statutory_years)",
+                retention::NO_STATUTORY,
+                config.retention.no_statutory_years
+            );
+            crate::outln!("default class: {}", config.retention.default_class);
+            for (tag, class) in &tags {
+                crate::outln!("label {tag:<22} → {class}");
+            }
+            crate::outln!(
+                "Periods run to 31 December of the year the message was made in plus the years."
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        RetentionCommand::Plan { date, json } => {
+            let p = crate::profile::open_read_only(config, paths, prompt)?;
+            let dir = Archive::dir_of(&p.paths.data_dir);
+            let mut keys = Keys::load(&dir, &p.key, !crate::archive::segments(&dir)?.is_empty())?;
+            let facts = gather(&dir, &mut keys, &store_labels(&p.store)?)?;
+            let on = date.unwrap_or_else(today);
+            let items = retention::plan(&facts.buckets, &facts.holds, &policy, on);
+            print_plan(&items, &facts, on, json)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        RetentionCommand::Apply { yes } => {
+            let mut p = crate::profile::open(config, paths, prompt)?;
+            let labels = store_labels(&p.store)?;
+            let blobs = p.blobs();
+            let archive = p.archive.as_mut().context("no archive")?;
+            let dir = archive.dir().to_path_buf();
+            let facts = gather(&dir, archive.keys(), &labels)?;
+            let on = today();
+            let items = retention::plan(&facts.buckets, &facts.holds, &policy, on);
+            let expired: Vec<_> = items.iter().filter(|i| i.decision == "expire").collect();
+            if expired.is_empty() {
+                crate::outln!("nothing has reached the end of its retention period ({on})");
+                return Ok(ExitCode::SUCCESS);
+            }
+            print_plan(&items, &facts, on, false)?;
+            if !confirm(
+                &format!(
+                    "Destroy {} expired part(s) for good (their keys, and their copies in the inbox)?",
+                    expired.len()
+                ),
+                yes,
+                "--yes",
+            )? {
+                eprintln!("nothing destroyed");
+                return Ok(ExitCode::SUCCESS);
+            }
+            let by = config.staff_name();
+            let mut purged = 0;
+            for item in &expired {
+                let tomb = retention::Tombstone {
+                    bucket: item.bucket.clone(),
+                    account: item.account.clone(),
+                    conversation: item.conversation.clone(),
+                    year: item.year,
+                    class: item.class.clone(),
+                    rule: item.rule.clone(),
+                    retain_until: item.retain_until,
+                    records: item.records,
+                    first_seq: item.first_seq,
+                    last_seq: item.last_seq,
+                    reason: "retention_expired".into(),
+                    by: by.clone(),
+                    at: Timestamp::now(),
+                };
+                purged += destroy(archive, &mut p.store, &blobs, tomb)?;
+            }
+            crate::outln!(
+                "destroyed {} expired part(s) ({purged} inbox messages removed); tombstones are in the archive. `tresen archive verify` still passes.",
+                expired.len()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Destroys a bucket: key first (from then on its records are unreadable), then the
+/// tombstone, then the inbox copies. Returns the inbox messages removed.
+pub(crate) fn destroy(
+    archive: &mut Archive,
+    store: &mut crate::store::SqliteStore,
+    blobs: &crate::store::BlobStore,
+    tomb: retention::Tombstone,
+) -> Result<usize> {
+    archive.keys().shred(&tomb.bucket, Timestamp::now())?;
+    let (account, conversation, year) =
+        (tomb.account.clone(), tomb.conversation.clone(), tomb.year);
+    archive.append(vec![Entry {
+        scope: Scope::System,
+        payload: Payload::Tombstone(tomb),
+    }])?;
+    purge_year(store, blobs, &account, &conversation, year)
+}
+
+pub(crate) fn print_plan(
+    items: &[retention::Item],
+    facts: &Facts,
+    on: NaiveDate,
+    json: bool,
+) -> Result<()> {
+    if json {
+        crate::out::json(&serde_json::json!({ "date": on, "items": items }))?;
+        return Ok(());
+    }
+    crate::outln!("retention as of {on}:");
+    crate::outln!(
+        "{:<8} {:<28} {:>4} {:<14} {:<10} {:>7}  decision",
+        "bucket",
+        "conversation",
+        "year",
+        "class",
+        "until",
+        "records"
+    );
+    for i in items {
+        let title = facts
+            .titles
+            .get(&(i.account.clone(), i.conversation.clone()))
+            .cloned()
+            .unwrap_or_else(|| i.conversation.clone());
+        let title: String = sanitize_for_terminal(&title, false)
+            .chars()
+            .take(28)
+            .collect();
+        let decision = match i.decision {
+            "expire" => "EXPIRES".to_string(),
+            "held" => format!("held ({})", i.holds.join("; ")),
+            _ => "keep".to_string(),
+        };
+        let year = if i.year == retention::META_YEAR {
+            "name".to_string()
+        } else {
+            i.year.to_string()
+        };
+        crate::outln!(
+            "{:<8} {:<28} {:>4} {:<14} {:<10} {:>7}  {}",
+            &i.bucket[..8.min(i.bucket.len())],
+            title,
+            year,
+            i.class,
+            i.retain_until,
+            i.records,
+            sanitize_for_terminal(&decision, false)
+        );
+    }
+    let n = |d: &str| items.iter().filter(|i| i.decision == d).count();
+    crate::outln!(
+        "{} expire, {} held, {} kept",
+        n("expire"),
+        n("held"),
+        n("keep")
+    );
+    Ok(())
+}
+
+pub fn run_hold(
+    config: &Config,
+    paths: Paths,
+    prompt: crate::secrets::Prompt<'_>,
+    cmd: HoldCommand,
+) -> Result<ExitCode> {
+    match cmd {
+        HoldCommand::List { json } => {
+            let r = reader(config, paths, prompt)?;
+            let mut keys = r.keys()?;
+            let facts = gather(&r.dir, &mut keys, &BTreeMap::new())?;
+            if json {
+                crate::out::json(&facts.holds)?;
+            } else if facts.holds.is_empty() {
+                crate::outln!("no holds");
+            } else {
+                for h in &facts.holds {
+                    crate::outln!(
+                        "{} (set by {} on {}{})",
+                        sanitize_for_terminal(&h.describe(), false),
+                        sanitize_for_terminal(&h.by, false),
+                        h.at.to_local().format("%d.%m.%Y"),
+                        h.until.map(|u| format!(", until {u}")).unwrap_or_default()
+                    );
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        HoldCommand::Set {
+            conversation,
+            account,
+            contact,
+            from,
+            to,
+            global,
+            kind,
+            reason,
+            until,
+        } => {
+            let scope = match (conversation, contact, from.zip(to), global) {
+                (Some(c), _, _, _) => {
+                    let mut p = crate::profile::open(config, paths.clone(), prompt)?;
+                    let account = match account {
+                        Some(a) => a,
+                        None => {
+                            use crate::store::StoreRead as _;
+                            let conv = p.store.find_conversation(&c)?.ok_or_else(|| {
+                                UsageError(format!(
+                                    "no conversation `{c}`; give --account with the remote id"
+                                ))
+                            })?;
+                            let _ = &mut p;
+                            return set_hold(
+                                config,
+                                p,
+                                HoldScope::Conversation {
+                                    account: conv.account.0,
+                                    conversation: conv.remote_id,
+                                },
+                                kind,
+                                reason,
+                                until,
+                            );
+                        }
+                    };
+                    return set_hold(
+                        config,
+                        p,
+                        HoldScope::Conversation {
+                            account,
+                            conversation: c,
+                        },
+                        kind,
+                        reason,
+                        until,
+                    );
+                }
+                (None, Some(address), _, _) => HoldScope::Contact { address },
+                (None, None, Some((from, to)), _) => {
+                    if from > to {
+                        return Err(UsageError("--from is after --to".into()).into());
+                    }
+                    HoldScope::Range { from, to }
+                }
+                (None, None, None, true) => HoldScope::Global,
+                _ => {
+                    return Err(UsageError(
+                        "say what to hold: --conversation, --contact, --from/--to or --global"
+                            .into(),
+                    )
+                    .into());
+                }
+            };
+            let p = crate::profile::open(config, paths, prompt)?;
+            set_hold(config, p, scope, kind, reason, until)
+        }
+        HoldCommand::Release { id, reason } => {
+            let mut p = crate::profile::open(config, paths, prompt)?;
+            let archive = p.archive.as_mut().context("no archive")?;
+            let dir = archive.dir().to_path_buf();
+            let facts = gather(&dir, archive.keys(), &BTreeMap::new())?;
+            if !facts.holds.iter().any(|h| h.id == id) {
+                return Err(UsageError(format!(
+                    "no hold `{id}` in force (see `tresen hold list`)"
+                ))
+                .into());
+            }
+            archive.append(vec![Entry {
+                scope: Scope::System,
+                payload: Payload::HoldRelease {
+                    id: id.clone(),
+                    by: config.staff_name(),
+                    reason,
+                    at: Timestamp::now(),
+                },
+            }])?;
+            crate::outln!("hold {id} released");
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+pub(crate) fn set_hold(
+    config: &Config,
+    mut p: crate::profile::OpenProfile,
+    scope: HoldScope,
+    kind: HoldKindArg,
+    reason: String,
+    until: Option<NaiveDate>,
+) -> Result<ExitCode> {
+    if reason.trim().is_empty() {
+        return Err(UsageError("a hold needs a --reason".into()).into());
+    }
+    let id = format!("h{}", hex::encode(rand::random::<[u8; 4]>()));
+    let hold = Hold {
+        id: id.clone(),
+        kind: match kind {
+            HoldKindArg::Legal => HoldKind::Legal,
+            HoldKindArg::Tax => HoldKind::Tax,
+            HoldKindArg::Warranty => HoldKind::Warranty,
+        },
+        scope,
+        reason,
+        by: config.staff_name(),
+        at: Timestamp::now(),
+        until,
+    };
+    let text = hold.describe();
+    let archive = p.archive.as_mut().context("no archive")?;
+    archive.append(vec![Entry {
+        scope: Scope::System,
+        payload: Payload::Hold(hold),
+    }])?;
+    crate::outln!("{}", sanitize_for_terminal(&text, false));
+    crate::outln!("release with `tresen hold release {id} --reason …`");
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,237 @@
+//! What the UI and the command line ask of the engine: sends, triage, reads, invites,
+//! linking, history, reactions, typing and downloads.
+
+use super::*;
+
+impl Engine {
+    pub(super) fn handle_command(&mut self, cmd: EngineCommand) {
+        match cmd {
+            EngineCommand::Send {
+                conversation,
+                body,
+                files,
+                sender,
+                reply_to,
+                options,
+                reply,
+            } => {
+                let result = self.send(conversation, body, files, sender, reply_to, &options);
+                if let Err(e) = &result {
+                    tracing::warn!(error = %e, "send rejected");
+                }
+                if let Some(reply) = reply {
+                    let _ = reply.send(result);
+                }
+            }
+            EngineCommand::Local(op) => {
+                // A label can change a conversation's retention class: archived first,
+                // with who changed it (R-B2, R-B5).
+                if let Op::SetLabels {
+                    conversation,
+                    labels,
+                } = &op
+                    && let Err(e) = self.archive_labels(*conversation, labels)
+                {
+                    tracing::warn!(error = %e, "label change not archived, so not made");
+                    self.set_archive_problem(Some(e.to_string()));
+                    return;
+                }
+                match self.apply(std::slice::from_ref(&op)) {
+                    Ok(a) => self.publish(&a),
+                    Err(e) => tracing::warn!(error = %e, "local change rejected"),
+                }
+            }
+            EngineCommand::Viewed(id) => {
+                let conv = self.store.lock().conversation(id);
+                let Ok(Some(conv)) = conv else { return };
+                if conv.is_unread() {
+                    match self.apply(&[Op::MarkRead { conversation: id }]) {
+                        Ok(a) => self.publish(&a),
+                        Err(e) => tracing::warn!(error = %e, "mark read failed"),
+                    }
+                }
+                if let Some(tx) = self.connectors.get(&conv.account) {
+                    let _ = tx.try_send(ConnectorCommand::MarkRead {
+                        conversation_remote_id: conv.remote_id,
+                    });
+                }
+            }
+            EngineCommand::Link { account } => match self.connectors.get(&account) {
+                Some(tx) => {
+                    let device_name = format!("tresen ({})", hostname());
+                    let _ = tx.try_send(ConnectorCommand::Link { device_name });
+                }
+                None => tracing::warn!(%account, "link asked for an account that is not running"),
+            },
+            EngineCommand::AcceptInvite { account, remote_id } => {
+                if let Ok(mut map) = self.invites.lock()
+                    && let Some(list) = map.get_mut(&account)
+                {
+                    list.retain(|i| i.remote_id != remote_id);
+                }
+                match self.connectors.get(&account) {
+                    Some(tx) => {
+                        let _ = tx.try_send(ConnectorCommand::Join { remote_id });
+                    }
+                    None => {
+                        tracing::warn!(%account, "invite accepted for an account that is not running")
+                    }
+                }
+                self.notify(Notification::Health);
+            }
+            EngineCommand::Fetch {
+                message,
+                index,
+                reply,
+            } => self.fetch(message, index, reply),
+            EngineCommand::Backfill { conversation } => {
+                let found = self.store.read(|s| -> Result<_, StoreError> {
+                    Ok((
+                        s.conversation(conversation)?,
+                        s.oldest_remote_id(conversation)?,
+                    ))
+                });
+                match found {
+                    Ok((Some(conv), oldest)) => match self.connectors.get(&conv.account) {
+                        Some(tx) => {
+                            let _ = tx.try_send(ConnectorCommand::Backfill {
+                                conversation_remote_id: conv.remote_id,
+                                oldest,
+                            });
+                        }
+                        // Nothing to ask: the history ends here for now.
+                        None => self.notify(Notification::Backfilled(conversation)),
+                    },
+                    Ok((None, _)) => {}
+                    Err(e) => tracing::warn!(error = %e, "backfill not started"),
+                }
+            }
+            EngineCommand::React { message, key } => {
+                if let Err(e) = self.react(message, key) {
+                    tracing::warn!(message = message.0, error = %e, "reaction not sent");
+                }
+            }
+            EngineCommand::Typing {
+                conversation,
+                typing,
+            } => {
+                let conv = self.store.read(|s| s.conversation(conversation));
+                if let Ok(Some(conv)) = conv
+                    && let Some(tx) = self.connectors.get(&conv.account)
+                {
+                    // Best effort: a lost typing notice is harmless.
+                    let _ = tx.try_send(ConnectorCommand::Typing {
+                        conversation_remote_id: conv.remote_id,
+                        typing,
+                    });
+                }
+            }
+            EngineCommand::Shutdown => {}
+        }
+    }
+
+    /// Reactions are not stored as pending: the network's echo stores them, so what the
+    /// inbox shows is what the customer sees.
+    pub(super) fn react(&mut self, message: MessageId, key: String) -> Result<(), EngineError> {
+        let (m, conv) = self.store.read(|s| -> Result<_, StoreError> {
+            let m = s
+                .message(message)?
+                .ok_or(StoreError::NoMessage(message.0))?;
+            let conv = s
+                .conversation(m.conversation)?
+                .ok_or_else(|| StoreError::NoConversation(m.conversation.to_string()))?;
+            Ok((m, conv))
+        })?;
+        let target = m
+            .remote_id
+            .ok_or_else(|| EngineError::Refused("this message is not on the network".into()))?;
+        let tx = self.connectors.get(&conv.account).ok_or_else(|| {
+            EngineError::Refused("no connector is running for this account".into())
+        })?;
+        tx.try_send(ConnectorCommand::React {
+            conversation_remote_id: conv.remote_id,
+            target,
+            key,
+        })
+        .map_err(|_| EngineError::Refused("the connector is busy; try again".into()))
+    }
+
+    pub(super) fn answer_fetch(
+        &mut self,
+        key: (MessageId, usize),
+        result: Result<BlobId, EngineError>,
+    ) {
+        for reply in self.fetching.remove(&key).unwrap_or_default() {
+            let r = match &result {
+                Ok(id) => Ok(id.clone()),
+                Err(e) => Err(EngineError::Attachment(e.to_string())),
+            };
+            let _ = reply.send(r);
+        }
+    }
+
+    pub(super) fn fetch(&mut self, message: MessageId, index: usize, reply: Option<FetchReply>) {
+        let key = (message, index);
+        if let Some(r) = reply {
+            self.fetching.entry(key).or_default().push(r);
+        } else {
+            self.fetching.entry(key).or_default();
+        }
+        if self.fetching.get(&key).is_some_and(|w| w.len() > 1) {
+            return; // already on its way
+        }
+        match self.fetch_command(message, index) {
+            Ok(None) => {}
+            Ok(Some(done)) => self.answer_fetch(key, Ok(done)),
+            Err(e) => {
+                tracing::warn!(message = message.0, index, error = %e, "attachment not fetched");
+                self.answer_fetch(key, Err(e));
+            }
+        }
+    }
+
+    /// `Some(blob)` if the file is here already, `None` once a connector was asked.
+    pub(super) fn fetch_command(
+        &mut self,
+        message: MessageId,
+        index: usize,
+    ) -> Result<Option<BlobId>, EngineError> {
+        let blobs = self.store.blobs().ok_or_else(no_blob_store)?;
+        let store = self.store.lock();
+        let m = store
+            .message(message)?
+            .ok_or(StoreError::NoMessage(message.0))?;
+        let a = m.attachments.get(index).ok_or(StoreError::NoAttachment {
+            message: message.0,
+            index,
+        })?;
+        if let Some(blob) = &a.blob
+            && blobs.contains(blob)
+        {
+            return Ok(Some(blob.clone()));
+        }
+        let source = a.source.clone().ok_or_else(|| {
+            EngineError::Attachment(format!(
+                "{} was never downloaded and the network gave no address for it",
+                a.name
+            ))
+        })?;
+        let conv = store
+            .conversation(m.conversation)?
+            .ok_or_else(|| StoreError::NoConversation(m.conversation.to_string()))?;
+        drop(store);
+        let tx = self.connectors.get(&conv.account).ok_or_else(|| {
+            EngineError::Attachment(format!(
+                "account {} is not connected; the file can be downloaded once it is",
+                conv.account
+            ))
+        })?;
+        tx.try_send(ConnectorCommand::Fetch {
+            message,
+            index,
+            source,
+        })
+        .map_err(|_| EngineError::Attachment("the connector is busy; try again".into()))?;
+        Ok(None)
+    }
+}

@@ -1,0 +1,394 @@
+//! The outbound path: a send checked by the rules, stored as pending, archived, marked
+//! as handed over and given to its connector; and at start, what an earlier run left
+//! unanswered.
+
+use super::*;
+
+impl Engine {
+    pub(super) fn send(
+        &mut self,
+        conversation: ConversationId,
+        body: String,
+        files: Vec<NewFile>,
+        sender: String,
+        reply_to: Option<MessageId>,
+        options: &SendOptions,
+    ) -> Result<MessageId, EngineError> {
+        self.send_as(
+            conversation,
+            Outgoing {
+                body,
+                files,
+                sender,
+                reply_to,
+                notice: None,
+            },
+            options,
+        )
+    }
+
+    pub(super) fn send_as(
+        &mut self,
+        conversation: ConversationId,
+        what: Outgoing,
+        options: &SendOptions,
+    ) -> Result<MessageId, EngineError> {
+        let Outgoing {
+            body,
+            files,
+            sender,
+            reply_to,
+            notice,
+        } = what;
+        if body.trim().is_empty() && files.is_empty() {
+            return Err(EngineError::Refused("the message is empty".into()));
+        }
+        let conv = self
+            .store
+            .lock()
+            .conversation(conversation)?
+            .ok_or_else(|| StoreError::NoConversation(conversation.to_string()))?;
+        let automatic = sender == rules::AUTOMATIC;
+        if !automatic {
+            // A notice that did not go out is still owed: it goes first (R-C8).
+            self.owed_notice(&conv)?;
+        }
+        let reply_to = match reply_to {
+            Some(id) => self
+                .store
+                .read(|s| s.message(id))?
+                .and_then(|m| m.remote_id),
+            None => None,
+        };
+        let outgoing: Vec<OutgoingFile> = files
+            .into_iter()
+            .map(|f| OutgoingFile {
+                attachment: Attachment {
+                    name: f.name,
+                    mime: f.mime,
+                    size: f.bytes.len() as u64,
+                    source: None,
+                    blob: None,
+                },
+                bytes: f.bytes,
+            })
+            .collect();
+        // Footer, consent gate and channel limits decide what goes out; what is stored
+        // as pending is exactly what will be sent.
+        let (mut parts, gate) = self.plan_send(&conv, body, outgoing, options)?;
+        if gate == crate::compliance::consent::Gate::ConsentPending {
+            tracing::info!(
+                conversation = conversation.0,
+                "reply without consent on record: consent pending"
+            );
+        }
+        // Files go to the attachment store first: a pending message never points at
+        // bytes that are not there.
+        if parts.iter().any(|p| !p.files.is_empty()) {
+            let blobs = self.store.blobs().ok_or_else(no_blob_store)?;
+            for f in parts.iter_mut().flat_map(|p| p.files.iter_mut()) {
+                f.attachment.blob = Some(blobs.put(&f.bytes)?);
+            }
+        }
+        let now = Timestamp::now();
+        let n = parts.len();
+        let ops: Vec<Op> = parts
+            .iter_mut()
+            .enumerate()
+            .map(|(i, p)| {
+                p.txn = Some(new_txn());
+                Op::QueueOutgoing {
+                    conversation,
+                    sender: sender.clone(),
+                    body: p.body.clone(),
+                    attachments: p.files.iter().map(|f| f.attachment.clone()).collect(),
+                    at: now,
+                    automatic,
+                    meta: crate::store::SendMeta {
+                        txn: p.txn.clone(),
+                        footer: p.footer.clone(),
+                        // The notice is its last part (the question and the footer).
+                        notice: notice.clone().filter(|_| i + 1 == n).map(Box::new),
+                    },
+                }
+            })
+            .collect();
+        let applied = self.apply(&ops)?;
+        if applied.queued.len() != parts.len() {
+            return Err(EngineError::Refused(
+                "store did not queue the message".into(),
+            ));
+        }
+        self.publish(&applied);
+        // Archived before any connector sees it: nothing leaves the house unrecorded.
+        let pending = gate == crate::compliance::consent::Gate::ConsentPending;
+        let archived = self.archive_outgoing(&conv, &sender, &applied.queued, &parts, now, pending);
+        if let Err(e) = archived {
+            let reason = format!("not archived, so not sent: {e}");
+            let failed: Vec<Op> = applied
+                .queued
+                .iter()
+                .map(|&id| Op::SendResult {
+                    message: id,
+                    outcome: Err(reason.clone()),
+                    at: Timestamp::now(),
+                })
+                .collect();
+            let a = self.apply(&failed)?;
+            self.publish(&a);
+            for &id in &applied.queued {
+                self.notify(Notification::Message(id));
+            }
+            self.set_archive_problem(Some(e.to_string()));
+            return Err(EngineError::Refused(format!(
+                "the archive cannot be written ({e}); nothing was sent"
+            )));
+        }
+        crate::fault::point("after-queue");
+        // One write: the store catches up with the archive (a replay at the next start
+        // would find the messages there already) and the parts are marked as handed
+        // over, which they are next.
+        let mut ops: Vec<Op> = archived
+            .ok()
+            .flatten()
+            .map(crate::archive::replay::position_op)
+            .into_iter()
+            .collect();
+        if self.connectors.contains_key(&conv.account) {
+            ops.extend(
+                applied
+                    .queued
+                    .iter()
+                    .map(|&message| Op::SendAttempt { message }),
+            );
+        }
+        if let Err(e) = self.apply(&ops) {
+            tracing::warn!(error = %e, "send not marked as handed over");
+        }
+        crate::fault::point("after-attempt");
+        for (&id, part) in applied.queued.iter().zip(parts) {
+            let out = OutgoingMessage {
+                message: id,
+                conversation_remote_id: conv.remote_id.clone(),
+                body: part.body,
+                files: part.files,
+                reply_to: reply_to.clone(),
+                txn: part.txn,
+            };
+            self.hand_over(&conv.account, out, false)?;
+        }
+        Ok(applied.queued[0])
+    }
+
+    /// Gives a stored, archived message to its connector, marked as attempted first
+    /// (`mark`, unless the caller did): after a crash from here on, the network may
+    /// have it. A connector that cannot take it makes the message fail with the reason.
+    pub(super) fn hand_over(
+        &mut self,
+        account: &AccountId,
+        out: OutgoingMessage,
+        mark: bool,
+    ) -> Result<(), EngineError> {
+        let id = out.message;
+        let refused = match self.connectors.get(account) {
+            None => Some("no connector is running for this account"),
+            Some(tx) => {
+                let tx = tx.clone();
+                if mark {
+                    self.apply(&[Op::SendAttempt { message: id }])?;
+                    crate::fault::point("after-attempt");
+                }
+                match tx.try_send(ConnectorCommand::Send(out)) {
+                    Ok(()) => None,
+                    Err(mpsc::error::TrySendError::Full(_)) => {
+                        Some("the connector is busy; try again")
+                    }
+                    Err(mpsc::error::TrySendError::Closed(_)) => Some("the connector has stopped"),
+                }
+            }
+        };
+        match refused {
+            None => {
+                if let Ok(mut s) = self.sends.lock() {
+                    // A daemon runs for months: only the recent past is reported.
+                    if s.handed.len() >= HANDED_KEPT {
+                        s.handed.drain(..HANDED_KEPT / 2);
+                    }
+                    s.handed.push(id);
+                    s.in_flight.insert(id);
+                }
+            }
+            Some(reason) => {
+                let applied = self.apply(&[Op::SendResult {
+                    message: id,
+                    outcome: Err(reason.to_string()),
+                    at: Timestamp::now(),
+                }])?;
+                self.publish(&applied);
+                self.notify(Notification::Message(id));
+            }
+        }
+        Ok(())
+    }
+
+    /// At start: what an earlier run stored as pending but never learned the fate of.
+    /// Automatic messages (the first-contact notice) and staff messages of the last
+    /// hour go out again, with the same idempotency key; older staff messages are
+    /// marked failed (their text may be out of date). A staff message a network
+    /// without idempotency keys (Signal) may already have is marked unclear: staff
+    /// decide whether to send it again.
+    pub(super) fn recover_sends(&mut self) {
+        let unsent = match self.store.read(|s| s.unsent()) {
+            Ok(u) => u,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot list unsent messages; they stay pending");
+                return;
+            }
+        };
+        let now = Timestamp::now();
+        for u in unsent {
+            let id = u.message.id;
+            let automatic = u.message.sender == rules::AUTOMATIC;
+            let decision = if u.attempted && !automatic && !self.idempotent.contains(&u.account) {
+                Some(Op::SendUnclear {
+                    message: id,
+                    reason: crate::domain::FAILURE_UNCLEAR.to_string(),
+                })
+            } else if !automatic && now.0 - u.message.sent_at.0 > RESEND_WITHIN {
+                Some(Op::SendResult {
+                    message: id,
+                    outcome: Err(crate::domain::FAILURE_TOO_OLD.to_string()),
+                    at: now,
+                })
+            } else {
+                None
+            };
+            if let Some(op) = decision {
+                tracing::info!(message = id.0, ?op, "unsent message from an earlier run");
+                match self.apply(&[op]) {
+                    Ok(a) => self.publish(&a),
+                    Err(e) => {
+                        tracing::warn!(message = id.0, error = %e, "unsent message left as it was")
+                    }
+                }
+                self.notify(Notification::Message(id));
+                continue;
+            }
+            let files = match self.stored_files(&u.message.attachments) {
+                Ok(f) => f,
+                Err(why) => {
+                    let _ = self.apply(&[Op::SendResult {
+                        message: id,
+                        outcome: Err(why),
+                        at: now,
+                    }]);
+                    self.notify(Notification::Message(id));
+                    continue;
+                }
+            };
+            tracing::info!(message = id.0, account = %u.account, "sending a message an earlier run left pending");
+            let out = OutgoingMessage {
+                message: id,
+                conversation_remote_id: u.conversation_remote_id,
+                body: u.message.body,
+                files,
+                reply_to: None,
+                txn: u.meta.txn,
+            };
+            if let Err(e) = self.hand_over(&u.account, out, true) {
+                tracing::warn!(message = id.0, error = %e, "unsent message not handed over");
+            }
+        }
+    }
+
+    /// The bytes of a stored message's files, from the attachment store.
+    pub(super) fn stored_files(
+        &self,
+        attachments: &[Attachment],
+    ) -> Result<Vec<OutgoingFile>, String> {
+        if attachments.is_empty() {
+            return Ok(Vec::new());
+        }
+        let blobs = self
+            .store
+            .blobs()
+            .ok_or("this profile has no attachment store")?;
+        attachments
+            .iter()
+            .map(|a| {
+                let blob = a
+                    .blob
+                    .as_ref()
+                    .ok_or_else(|| format!("{} is not in the attachment store", a.name))?;
+                let bytes = blobs.get(blob).map_err(|e| format!("{}: {e}", a.name))?;
+                Ok(OutgoingFile {
+                    attachment: a.clone(),
+                    bytes: Arc::new(bytes.to_vec()),
+                })
+            })
+            .collect()
+    }
+
+    pub(super) fn archive_outgoing(
+        &mut self,
+        conv: &crate::domain::Conversation,
+        staff: &str,
+        ids: &[MessageId],
+        parts: &[rules::Part],
+        at: Timestamp,
+        consent_pending: bool,
+    ) -> Result<Option<u64>, ArchiveError> {
+        let Some(archive) = self.archive.as_mut() else {
+            return Ok(None);
+        };
+        let mut entries = Vec::new();
+        for (&id, part) in ids.iter().zip(parts) {
+            let (body, files) = (&part.body, &part.files);
+            entries.push(Entry {
+                scope: Scope::conversation(&conv.account.0, &conv.remote_id, at),
+                payload: Payload::Outgoing {
+                    local_id: id.0,
+                    account: conv.account.0.clone(),
+                    conversation: conv.remote_id.clone(),
+                    staff: staff.to_string(),
+                    body: body.clone(),
+                    attachments: files.iter().map(|f| f.attachment.clone()).collect(),
+                    at,
+                    footer: part.footer.clone(),
+                    consent_pending,
+                    txn: part.txn.clone(),
+                },
+            });
+            for (index, f) in files.iter().enumerate() {
+                entries.push(capture::attachment(
+                    &conv.account,
+                    &conv.remote_id,
+                    format!("local:{}", id.0),
+                    index,
+                    f.attachment.name.clone(),
+                    f.attachment.mime.clone(),
+                    &f.bytes,
+                    at,
+                ));
+            }
+        }
+        Ok(Some(archive.append(entries)?.seq))
+    }
+}
+
+/// What to send, for [`Engine::send_as`].
+pub(super) struct Outgoing {
+    pub body: String,
+    pub files: Vec<NewFile>,
+    pub sender: String,
+    pub reply_to: Option<MessageId>,
+    /// The first-contact notice: recorded for the contact once it is sent.
+    pub notice: Option<crate::compliance::FirstContact>,
+}
+
+/// A fresh idempotency key for a send (a Matrix transaction id: unique per device).
+fn new_txn() -> String {
+    use rand::Rng as _;
+    let bytes: [u8; 12] = rand::rng().random();
+    format!("tresen-{}", hex::encode(bytes))
+}
