@@ -12,7 +12,7 @@ use tresen::domain::{
     IncomingMessage, MessageKind, Timestamp,
 };
 use tresen::engine::{Engine, EngineCommand, EngineOptions, Notification};
-use tresen::store::{MemoryStore, Op, SharedStore, SqliteStore};
+use tresen::store::{Op, SharedStore, SqliteStore};
 
 fn upsert(remote: &str) -> ConnectorEvent {
     ConnectorEvent::Conversation(ConversationUpsert {
@@ -113,7 +113,7 @@ async fn inbound_events_are_stored_then_announced() {
         ScriptStep::Emit(message("c1", "m1", "Hallo")),
         ScriptStep::Emit(message("c1", "m1", "Hallo")), // replay
     ]);
-    let store = SharedStore::new(Box::new(MemoryStore::new()));
+    let store = SharedStore::new(Box::new(SqliteStore::open_in_memory().unwrap()));
     let Running {
         store,
         handle,
@@ -183,7 +183,7 @@ async fn a_refused_send_is_stored_as_failed_not_lost() {
     let fake = FakeConnector::new(account())
         .with_script(vec![ScriptStep::Emit(upsert("c1"))])
         .failing_on("#fail");
-    let store = SharedStore::new(Box::new(MemoryStore::new()));
+    let store = SharedStore::new(Box::new(SqliteStore::open_in_memory().unwrap()));
     let Running {
         store,
         handle,
@@ -205,7 +205,7 @@ async fn a_refused_send_is_stored_as_failed_not_lost() {
 
 #[tokio::test]
 async fn sending_without_a_connector_fails_visibly() {
-    let store = SharedStore::new(Box::new(MemoryStore::new()));
+    let store = SharedStore::new(Box::new(SqliteStore::open_in_memory().unwrap()));
     store
         .lock()
         .apply(&[conversation("x", "Offline", Channel::Signal)])
@@ -240,7 +240,7 @@ async fn sync_once_stops_after_every_connector_caught_up() {
         ScriptStep::Emit(message("c", "1", "eins")),
     ]);
     let b = FakeConnector::new(AccountId("b".into()));
-    let store = SharedStore::new(Box::new(MemoryStore::new()));
+    let store = SharedStore::new(Box::new(SqliteStore::open_in_memory().unwrap()));
     let connectors: Vec<Box<dyn Connector>> = vec![Box::new(a), Box::new(b)];
     let (engine, _handle) = Engine::start(
         store.clone(),
@@ -264,7 +264,7 @@ async fn viewing_clears_unread_and_tells_the_network() {
         ScriptStep::Emit(message("c1", "m1", "Hallo")),
     ]);
     let seen = fake.handle();
-    let store = SharedStore::new(Box::new(MemoryStore::new()));
+    let store = SharedStore::new(Box::new(SqliteStore::open_in_memory().unwrap()));
     let Running {
         store,
         handle,
@@ -337,7 +337,7 @@ impl Connector for Inspecting {
 
 #[tokio::test]
 async fn outgoing_is_stored_as_pending_before_the_connector_sees_it() {
-    let store = SharedStore::new(Box::new(MemoryStore::new()));
+    let store = SharedStore::new(Box::new(SqliteStore::open_in_memory().unwrap()));
     store
         .lock()
         .apply(&[conversation("x", "Kunde", Channel::Signal)])
@@ -400,7 +400,7 @@ async fn a_retried_send_never_carries_the_footer_twice_and_notes_never_carry_it(
             ScriptStep::Emit(message("c1", "m1", "Was kostet das?")),
         ])
         .failing_on("#fail");
-    let store = SharedStore::new(Box::new(MemoryStore::new()));
+    let store = SharedStore::new(Box::new(SqliteStore::open_in_memory().unwrap()));
     let Running {
         handle,
         mut bus,
@@ -477,7 +477,7 @@ async fn r_a5_the_vordruck_exception_applies_only_to_existing_customers_and_neve
         ScriptStep::Emit(upsert("kunde")),
         ScriptStep::Emit(message("kunde", "k1", "Hallo")),
     ]);
-    let store = SharedStore::new(Box::new(MemoryStore::new()));
+    let store = SharedStore::new(Box::new(SqliteStore::open_in_memory().unwrap()));
     let (engine, handle) = Engine::start(
         store.clone(),
         vec![Box::new(fake)],
@@ -616,7 +616,7 @@ async fn r_c8_the_notice_follows_arrival_not_the_age_of_the_message() {
             },
         ]);
     let net = fake.handle();
-    let store = SharedStore::new(Box::new(MemoryStore::new()));
+    let store = SharedStore::new(Box::new(SqliteStore::open_in_memory().unwrap()));
     let mut r = running_with_rules(store.clone(), fake).await;
     let berta = store
         .lock()
@@ -641,7 +641,7 @@ async fn r_c8_the_notice_follows_arrival_not_the_age_of_the_message() {
 /// and when the customer writes again the notice goes out.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn r_c8_an_earlier_reply_of_the_office_does_not_cancel_the_notice() {
-    let store = SharedStore::new(Box::new(MemoryStore::new()));
+    let store = SharedStore::new(Box::new(SqliteStore::open_in_memory().unwrap()));
     let first = FakeConnector::new(account()).with_script(vec![
         ScriptStep::Emit(person("7", "Kai Kunde")),
         ScriptStep::Emit(customer_says(

@@ -1,4 +1,4 @@
-//! One contract, every store: in-memory, SQLite in memory, and SQLCipher on disk.
+//! One contract, every store: SQLite in memory and SQLCipher on disk.
 
 mod support;
 
@@ -6,14 +6,13 @@ use support::*;
 use tresen::domain::{
     Channel, ConversationId, Delivery, Direction, MessageKind, Timestamp, TriageState,
 };
-use tresen::store::{MemoryStore, Op, SendMeta, SqliteStore, Store, StoreError, StoreRead};
+use tresen::store::{Op, SendMeta, SqliteStore, Store, StoreError, StoreRead};
 
 fn stores() -> Vec<(&'static str, Box<dyn Store>, Option<tempfile::TempDir>)> {
     let dir = tempfile::tempdir().unwrap();
     let key = [7u8; 32];
     let file = SqliteStore::open(&dir.path().join("inbox.db"), Some(&key)).unwrap();
     vec![
-        ("memory", Box::new(MemoryStore::new()), None),
         (
             "sqlite-mem",
             Box::new(SqliteStore::open_in_memory().unwrap()),

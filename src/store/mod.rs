@@ -1,16 +1,14 @@
-//! The inbox store: a trait with an encrypted SQLite implementation and an in-memory one.
+//! The inbox store: a trait and its encrypted SQLite implementation (on disk, or in memory for tests).
 //!
 //! Writes go through [`Store::apply`], one transaction per batch of [`Op`]s, and are
 //! idempotent by (account, remote id) so a connector may replay events after a crash.
 //! Only the engine writes; everybody else reads through [`StoreRead`].
 
 mod blobs;
-mod memory;
 mod query;
 mod sqlite;
 
 pub use blobs::{BlobError, BlobStore};
-pub use memory::MemoryStore;
 pub use query::fts_query;
 pub use sqlite::{KEY_LEN, SqliteStore};
 

@@ -19,15 +19,6 @@ pub fn fts_query(input: &str) -> Option<String> {
     Some(q)
 }
 
-/// The words of a query, lower-cased, for stores without an FTS index.
-pub(crate) fn query_words(input: &str) -> Vec<String> {
-    input
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
