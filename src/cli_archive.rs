@@ -542,7 +542,7 @@ pub fn run_store(
     }
     let mut store = crate::store::SqliteStore::open(&file, Some(&key.store_key()))?;
     let blobs = crate::store::BlobStore::new(&paths.data_dir, &key);
-    let mut replay = crate::archive::replay::Replay::default();
+    let mut replay = crate::ingest::Replay::default();
     let dir = archive.dir().to_path_buf();
     let mut failed = None;
     let mut n = 0u64;

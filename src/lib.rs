@@ -35,6 +35,7 @@ pub mod engine;
 pub mod error;
 pub mod fault;
 pub mod fsutil;
+pub mod ingest;
 pub mod logging;
 pub mod out;
 pub mod profile;

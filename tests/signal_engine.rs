@@ -1318,7 +1318,7 @@ async fn a_store_keyed_by_number_moves_to_the_account_id_also_when_rebuilt_from_
     // The archive replayed into an empty store (what `tresen store rebuild` does).
     let mut fresh = SqliteStore::open(&dir.path().join("rebuilt.db"), Some(&[6; 32])).unwrap();
     let mut keys = tresen::archive::keys::Keys::load(&adir, &key, true).unwrap();
-    let mut replay = tresen::archive::replay::Replay::default();
+    let mut replay = tresen::ingest::Replay::default();
     tresen::archive::read::for_each(&adir, &mut keys, 1, |r| {
         replay.apply(&mut fresh, None, r).unwrap();
         Ok(())

@@ -15,7 +15,6 @@ pub mod keys;
 pub mod manifest;
 pub mod payload;
 pub mod read;
-pub mod replay;
 pub mod retention;
 pub mod verify;
 

@@ -410,6 +410,9 @@ pub struct Attachment {
     pub blob: Option<BlobId>,
 }
 
+/// The name automatic messages (the first-contact notice) are attributed to.
+pub const AUTOMATIC: &str = "tresen (automatisch)";
+
 /// Stored as a message's failure when tresen did not send it after a restart: a staff
 /// message that waited more than an hour (its text may be out of date).
 pub const FAILURE_TOO_OLD: &str = "tresen:too-old";

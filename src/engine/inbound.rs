@@ -2,20 +2,23 @@
 //! transaction, then what follows from it (compliance rules, downloads, notifications).
 
 use super::*;
+use crate::ingest::{Record, Signal, Step};
 
 impl Engine {
-    /// Archives the batch (durably) before anything of it is stored. On failure the
-    /// batch is kept for a retry and nothing is stored: sync positions do not advance,
-    /// so a crash meanwhile re-delivers instead of losing.
-    pub(super) fn archive_batch(
-        &mut self,
-        batch: &[(AccountId, ConnectorEvent)],
-    ) -> Result<Option<u64>, ArchiveError> {
+    /// Archives the records of the batch (durably) before anything of it is stored. On
+    /// failure nothing is stored and the caller keeps the batch for a retry: sync
+    /// positions do not advance, so a crash meanwhile re-delivers instead of losing.
+    pub(super) fn archive_steps(&mut self, steps: &[Step]) -> Result<Option<u64>, ArchiveError> {
         let Some(archive) = self.archive.as_mut() else {
             return Ok(None);
         };
-        let capture = &mut self.capture;
-        let entries = self.store.read(|s| capture.entries(batch, s));
+        let entries: Vec<Entry> = steps
+            .iter()
+            .filter_map(|s| match s {
+                Step::Record(r) if r.archive => Some(r.entry.clone()),
+                _ => None,
+            })
+            .collect();
         let multi = tokio::runtime::Handle::try_current()
             .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
         let result = if multi && entries.len() > 64 {
@@ -28,7 +31,7 @@ impl Engine {
             Err(e) => {
                 // The capture believes these conversations are archived; they are not.
                 // Forgetting that makes the retry archive them again.
-                self.capture = capture::Capture::default();
+                self.capture.forget();
                 Err(e)
             }
         }
@@ -43,10 +46,19 @@ impl Engine {
             // The network took a message; tresen dies before it knows (tests).
             crate::fault::point("before-send-result");
         }
-        let archived = match self.archive_batch(&batch) {
+        let archiving = self.archive.is_some();
+        let capture = &mut self.capture;
+        let steps = self.store.read(|s| capture.steps(batch, s, archiving));
+        self.handle_steps(steps);
+    }
+
+    /// Archives and stores one batch of steps. A batch the archive refused is kept in
+    /// `stalled` as it is, so the retry archives exactly the same records.
+    pub(super) fn handle_steps(&mut self, steps: Vec<Step>) {
+        let archived = match self.archive_steps(&steps) {
             Ok(seq) => seq,
             Err(e) => {
-                tracing::error!(error = %e, events = batch.len(), "archive write failed; holding the events and retrying");
+                tracing::error!(error = %e, steps = steps.len(), "archive write failed; holding the events and retrying");
                 self.set_archive_problem(Some(e.to_string()));
                 if self.options.exit_when_caught_up {
                     // `sync --once` stops and says so; nothing of the batch was stored,
@@ -54,17 +66,18 @@ impl Engine {
                     self.failed = Some(e.to_string());
                     return;
                 }
-                self.stalled = Some(batch);
+                self.stalled = Some(steps);
                 return;
             }
         };
         self.set_archive_problem(None);
-        let mut ops = Vec::with_capacity(batch.len() + 1);
+        let mut ops = Vec::with_capacity(steps.len() + 1);
         if let Some(seq) = archived {
-            ops.push(crate::archive::replay::position_op(seq));
+            ops.push(crate::ingest::position_op(seq));
         }
         let mut messages = Vec::new();
         let mut health_changed = false;
+        // Downloads answered by this batch: the op that keeps the file, or why not.
         let mut fetched = Vec::new();
         // Announced after the batch is stored: whoever hears it reads a complete store.
         let mut caught_up = false;
@@ -72,9 +85,38 @@ impl Engine {
         let mut backfilled = Vec::new();
         let mut to_fetch = Vec::new();
         let mut inbound = Vec::new();
-        for (account, ev) in batch {
-            match ev {
-                ConnectorEvent::Health(h) => {
+        let shared = self.store.clone();
+        let blobs = shared.blobs();
+        for step in steps {
+            let (account, signal) = match step {
+                Step::Record(record) => {
+                    self.before_storing(&record, &mut to_fetch, &mut inbound, &mut messages);
+                    let at = ops.len();
+                    let result = self.ingest.ops(record.entry.payload, blobs, &mut ops);
+                    if let Some(key) = record.fetched {
+                        let result = match result {
+                            Ok(_) => ops[at..]
+                                .iter()
+                                .find_map(|op| match op {
+                                    Op::SetAttachmentBlob { blob, .. } => Some(blob.clone()),
+                                    _ => None,
+                                })
+                                .ok_or_else(no_blob_store),
+                            Err(e) => Err(EngineError::Store(e)),
+                        };
+                        if result.is_ok() {
+                            messages.push(key.0);
+                        }
+                        fetched.push((key, result));
+                    } else if let Err(e) = result {
+                        tracing::error!(error = %e, "record not stored");
+                    }
+                    continue;
+                }
+                Step::Signal(account, signal) => (account, signal),
+            };
+            match signal {
+                Signal::Health(h) => {
                     if let Ok(mut map) = self.health.lock()
                         && map.get(&account) != Some(&h)
                     {
@@ -91,80 +133,7 @@ impl Engine {
                         health_changed = true;
                     }
                 }
-                ConnectorEvent::Conversation(c) => ops.push(Op::UpsertConversation(c)),
-                ConnectorEvent::Message(m) => {
-                    // Files of a business message belong in the archive (R-B1): fetched
-                    // right after the message is stored, archived when they arrive.
-                    let missing: Vec<usize> = m
-                        .attachments
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, a)| a.blob.is_none() && a.source.is_some())
-                        .map(|(i, _)| i)
-                        .collect();
-                    if self.archive.is_some() && !missing.is_empty() {
-                        to_fetch.push((account.clone(), m.remote_id.clone(), missing));
-                    }
-                    // An automatic reply is due for what arrives now, or arrived while
-                    // tresen was not running, never for history (a new account's first
-                    // sync, older messages fetched on request): the connector tells.
-                    inbound.extend(rules::Inbound::of(&m, !m.history));
-                    ops.push(Op::Incoming(m))
-                }
-                ConnectorEvent::SendResult { message, outcome } => {
-                    if let Err(e) = &outcome {
-                        tracing::warn!(%account, message = message.0, error = %e, "send failed");
-                    }
-                    if let Ok(mut s) = self.sends.lock() {
-                        s.in_flight.remove(&message);
-                    }
-                    messages.push(message);
-                    ops.push(Op::SendResult {
-                        message,
-                        outcome,
-                        at: Timestamp::now(),
-                    });
-                }
-                ConnectorEvent::Receipt {
-                    remote_id,
-                    delivery,
-                } => ops.push(Op::Receipt {
-                    account,
-                    remote_id,
-                    delivery,
-                }),
-                ConnectorEvent::Edited {
-                    remote_id,
-                    body,
-                    at,
-                } => ops.push(Op::RemoteEdit {
-                    account,
-                    remote_id,
-                    body,
-                    at,
-                }),
-                ConnectorEvent::Deleted { remote_id, at } => ops.push(Op::RemoteDelete {
-                    account,
-                    remote_id,
-                    at,
-                }),
-                ConnectorEvent::Reaction {
-                    remote_id,
-                    target,
-                    key,
-                    sender,
-                    outbound,
-                    at,
-                } => ops.push(Op::Reaction {
-                    account,
-                    remote_id,
-                    target,
-                    key,
-                    sender,
-                    outbound,
-                    at,
-                }),
-                ConnectorEvent::Backfilled {
+                Signal::Backfilled {
                     conversation_remote_id,
                 } => {
                     let conv = self
@@ -174,7 +143,7 @@ impl Engine {
                         backfilled.push(id);
                     }
                 }
-                ConnectorEvent::Security {
+                Signal::Security {
                     conversation_remote_id,
                     security,
                 } => ops.push(Op::SetSecurity {
@@ -182,7 +151,7 @@ impl Engine {
                     remote_id: conversation_remote_id,
                     security,
                 }),
-                ConnectorEvent::Typing {
+                Signal::Typing {
                     conversation_remote_id,
                     names,
                 } => {
@@ -200,11 +169,11 @@ impl Engine {
                         typing_changed = true;
                     }
                 }
-                ConnectorEvent::Checkpoint(position) => {
+                Signal::Checkpoint(position) => {
                     *self.checkpoints.entry(account.clone()).or_default() += 1;
                     ops.push(Op::SetSyncPosition { account, position })
                 }
-                ConnectorEvent::KindPending {
+                Signal::KindPending {
                     conversation_remote_id,
                 } => {
                     // Decided at the checkpoint after the one closing this sync.
@@ -213,16 +182,13 @@ impl Engine {
                         .entry((account, conversation_remote_id))
                         .or_insert_with(|| rules::Parked::until(release));
                 }
-                ConnectorEvent::Renamed { from, to } => {
-                    ops.push(Op::RenamePeer { account, from, to })
-                }
-                ConnectorEvent::Link(state) => {
+                Signal::Link(state) => {
                     if let Ok(mut map) = self.links.lock() {
                         map.insert(account, state);
                     }
                     health_changed = true;
                 }
-                ConnectorEvent::Invite(invite) => {
+                Signal::Invite(invite) => {
                     if let Ok(mut map) = self.invites.lock() {
                         let list = map.entry(account).or_default();
                         list.retain(|i| i.remote_id != invite.remote_id);
@@ -230,26 +196,12 @@ impl Engine {
                     }
                     health_changed = true;
                 }
-                ConnectorEvent::Fetched {
+                Signal::FetchFailed {
                     message,
                     index,
-                    outcome,
-                } => {
-                    let result = outcome.map_err(EngineError::Attachment).and_then(|bytes| {
-                        let blobs = self.store.blobs().ok_or_else(no_blob_store)?;
-                        Ok(blobs.put(&bytes)?)
-                    });
-                    if let Ok(blob) = &result {
-                        ops.push(Op::SetAttachmentBlob {
-                            message,
-                            index,
-                            blob: blob.clone(),
-                        });
-                        messages.push(message);
-                    }
-                    fetched.push(((message, index), result));
-                }
-                ConnectorEvent::CaughtUp => {
+                    error,
+                } => fetched.push(((message, index), Err(EngineError::Attachment(error)))),
+                Signal::CaughtUp => {
                     self.pending_caught_up = self.pending_caught_up.saturating_sub(1);
                     if self.pending_caught_up == 0 {
                         if self.options.exit_when_caught_up && self.settle_until.is_none() {
@@ -314,6 +266,49 @@ impl Engine {
         }
         if caught_up {
             self.notify(Notification::CaughtUp);
+        }
+    }
+    /// What a record sets in motion besides the store: files to download, the
+    /// compliance rules' look at a customer's message, send bookkeeping.
+    fn before_storing(
+        &mut self,
+        record: &Record,
+        to_fetch: &mut Vec<(AccountId, String, Vec<usize>)>,
+        inbound: &mut Vec<rules::Inbound>,
+        messages: &mut Vec<MessageId>,
+    ) {
+        match &record.entry.payload {
+            Payload::Message(m) => {
+                // Files of a business message belong in the archive (R-B1): fetched
+                // right after the message is stored, archived when they arrive.
+                let missing: Vec<usize> = m
+                    .attachments
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, a)| a.blob.is_none() && a.source.is_some())
+                    .map(|(i, _)| i)
+                    .collect();
+                if self.archive.is_some() && !missing.is_empty() {
+                    to_fetch.push((m.account.clone(), m.remote_id.clone(), missing));
+                }
+                // An automatic reply is due for what arrives now, or arrived while
+                // tresen was not running, never for history (a new account's first
+                // sync, older messages fetched on request): the connector tells.
+                inbound.extend(rules::Inbound::of(m, !m.history));
+            }
+            Payload::SendResult {
+                local_id, error, ..
+            } => {
+                let message = MessageId(*local_id);
+                if let Some(e) = error {
+                    tracing::warn!(message = local_id, error = %e, "send failed");
+                }
+                if let Ok(mut s) = self.sends.lock() {
+                    s.in_flight.remove(&message);
+                }
+                messages.push(message);
+            }
+            _ => {}
         }
     }
 }

@@ -5,14 +5,13 @@
 //! store ("notify, then pull"). Outbound: an [`EngineCommand::Send`] is stored as pending
 //! first, then handed to the connector; its result updates the stored message.
 
-mod capture;
 mod commands;
 mod inbound;
 mod lock;
 mod rules;
 mod send;
 
-pub use capture::attachment as attachment_entry;
+pub use crate::ingest::attachment as attachment_entry;
 pub use lock::{LockError, ProfileLock};
 pub use rules::{AUTOMATIC, SendOptions, consents_of, record_consent};
 
@@ -396,11 +395,13 @@ pub struct Engine {
     /// Downloads in flight and who waits for them.
     fetching: HashMap<(MessageId, usize), Vec<FetchReply>>,
     archive: Option<Archive>,
-    capture: capture::Capture,
+    capture: crate::ingest::Capture,
+    /// Records → store ops (the fact table shared with the archive's replay).
+    ingest: crate::ingest::Ingest,
     archive_problem: ArchiveProblem,
     /// A batch the archive could not take; retried before any new event is read, so a
     /// connector is never told more was kept than really was.
-    stalled: Option<Vec<(AccountId, ConnectorEvent)>>,
+    stalled: Option<Vec<crate::ingest::Step>>,
     /// Who works here (label changes are archived with this name).
     staff: String,
     /// Footer, consent gate, first-contact notice (off unless set); the same `Arc` the
@@ -528,7 +529,8 @@ impl Engine {
             options,
             fetching: HashMap::new(),
             archive: None,
-            capture: capture::Capture::default(),
+            capture: crate::ingest::Capture::default(),
+            ingest: crate::ingest::Ingest::default(),
             archive_problem,
             stalled: None,
             staff: String::new(),
@@ -566,9 +568,7 @@ impl Engine {
         staff: String,
     ) -> Result<Self, EngineError> {
         self.staff = staff;
-        let applied = self
-            .store
-            .read(|s| crate::archive::replay::applied_seq(s))?;
+        let applied = self.store.read(|s| crate::ingest::applied_seq(s))?;
         let head = archive.head().seq;
         if head > applied {
             tracing::info!(
@@ -576,7 +576,7 @@ impl Engine {
                 to = head,
                 "archive records not yet in the store; replaying"
             );
-            let mut replay = crate::archive::replay::Replay::default();
+            let mut replay = crate::ingest::Replay::default();
             let dir = archive.dir().to_path_buf();
             let shared = &self.store;
             let blobs = shared.blobs();
@@ -642,8 +642,8 @@ impl Engine {
                     Some(cmd) => self.handle_command(cmd),
                 },
                 () = tokio::time::sleep(ARCHIVE_RETRY), if stalled => {
-                    if let Some(batch) = self.stalled.take() {
-                        self.handle_events(batch);
+                    if let Some(steps) = self.stalled.take() {
+                        self.handle_steps(steps);
                     }
                 }
                 first = self.events.recv(), if !stalled => {

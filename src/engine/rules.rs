@@ -91,8 +91,7 @@ impl Parked {
 /// customer rarely types several consent keywords within a second.
 const PARKED_MAX: usize = 16;
 
-/// The name automatic messages are attributed to.
-pub const AUTOMATIC: &str = "tresen (automatisch)";
+pub use crate::domain::AUTOMATIC;
 
 impl Engine {
     /// Checks a send against the rules and cuts it into the messages that will go out:

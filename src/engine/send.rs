@@ -151,7 +151,7 @@ impl Engine {
         let mut ops: Vec<Op> = archived
             .ok()
             .flatten()
-            .map(crate::archive::replay::position_op)
+            .map(crate::ingest::position_op)
             .into_iter()
             .collect();
         if self.connectors.contains_key(&conv.account) {
@@ -360,7 +360,7 @@ impl Engine {
                 },
             });
             for (index, f) in files.iter().enumerate() {
-                entries.push(capture::attachment(
+                entries.push(crate::ingest::attachment(
                     &conv.account,
                     &conv.remote_id,
                     format!("local:{}", id.0),

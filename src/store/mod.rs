@@ -57,6 +57,8 @@ pub enum StoreError {
     NoConversation(String),
     #[error("no such message: {0}")]
     NoMessage(i64),
+    #[error("no message with the network id {0}")]
+    NoRemoteMessage(String),
     #[error("message {message} has no attachment number {index}")]
     NoAttachment { message: i64, index: usize },
     #[error("store error: {0}")]
@@ -194,7 +196,7 @@ pub enum Op {
     },
     /// The bytes of a message's attachment `index` are now in the attachment store.
     SetAttachmentBlob {
-        message: MessageId,
+        message: MessageRef,
         index: usize,
         blob: BlobId,
     },
@@ -214,6 +216,23 @@ pub enum Op {
         from: String,
         to: String,
     },
+}
+
+/// A message as a record names it: by the inbox's own id, or by the network's id (the
+/// store resolves that inside the batch, so a message and its file may come together).
+#[derive(Debug, Clone, PartialEq)]
+pub enum MessageRef {
+    Local(MessageId),
+    Remote {
+        account: AccountId,
+        remote_id: String,
+    },
+}
+
+impl From<MessageId> for MessageRef {
+    fn from(id: MessageId) -> Self {
+        MessageRef::Local(id)
+    }
 }
 
 /// What tresen keeps about a message it sends, beyond its text, until the network

@@ -10,6 +10,31 @@ use super::*;
 impl Writer<'_> {
     pub(super) fn ledger(&mut self, entry: &LedgerEntry) -> Result<()> {
         let (channel, address) = entry.key();
+        // A notice is recorded once per message: the send result records it, and so
+        // does the archive's `first_contact` record of the same send.
+        if let LedgerEntry::FirstContact(f) = entry {
+            let known: Option<i64> = self
+                .tx
+                .prepare_cached(
+                    "SELECT 1 FROM ledger WHERE kind = ?1 AND channel = ?2 AND address = ?3 \
+                     AND json_extract(entry, '$.message') = ?4 \
+                     AND json_extract(entry, '$.account') = ?5",
+                )?
+                .query_row(
+                    params![
+                        entry.kind(),
+                        channel.as_str(),
+                        address,
+                        f.message,
+                        f.account
+                    ],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if known.is_some() {
+                return Ok(());
+            }
+        }
         let json = serde_json::to_string(entry)
             .map_err(|e| StoreError::Unreadable(format!("ledger entry: {e}")))?;
         self.tx
@@ -105,6 +130,20 @@ impl Writer<'_> {
             self.ledger(&LedgerEntry::FirstContact(notice))?;
         }
         Ok(())
+    }
+
+    /// The inbox id of a message a record names.
+    pub(super) fn resolve(&mut self, message: &crate::store::MessageRef) -> Result<MessageId> {
+        match message {
+            crate::store::MessageRef::Local(id) => Ok(*id),
+            crate::store::MessageRef::Remote { account, remote_id } => self
+                .tx
+                .prepare_cached("SELECT id FROM messages WHERE account = ?1 AND remote_id = ?2")?
+                .query_row(params![account.0, remote_id], |r| r.get(0))
+                .optional()?
+                .map(MessageId)
+                .ok_or_else(|| StoreError::NoRemoteMessage(remote_id.clone())),
+        }
     }
 
     /// Removes one message with its index entry and reactions.

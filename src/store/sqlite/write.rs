@@ -651,6 +651,8 @@ impl Writer<'_> {
                 index,
                 blob,
             } => {
+                let message = self.resolve(message)?;
+                let message = &message;
                 let row: Option<(i64, Option<String>)> = self
                     .tx
                     .prepare_cached("SELECT conversation, attachments FROM messages WHERE id = ?1")?
