@@ -15,6 +15,8 @@ use crate::domain::{
 use crate::store::StoreRead;
 
 /// One event of a batch, in the batch's order.
+// Nearly every step is a record: boxing it would cost an allocation per message.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum Step {
     /// A business fact: archived (unless the archive has it), then stored.
@@ -254,7 +256,9 @@ impl Capture {
                 ConnectorEvent::Renamed { from, to } => {
                     // Only when something is stored under the old id: otherwise there
                     // is nothing to map (and no record every start).
-                    let archive = archiving && store.knows_peer(&account, &from).unwrap_or(true);
+                    let archive = archiving
+                        && (plan.peers_in_batch.contains(&i)
+                            || store.knows_peer(&account, &from).unwrap_or(true));
                     Step::Record(Record {
                         entry: Entry {
                             scope: Scope::System,
@@ -347,6 +351,9 @@ struct Plan {
     new_messages: HashSet<usize>,
     /// The conversation (network id) of each receipt, edit, deletion and reaction.
     conversations: HashMap<usize, String>,
+    /// Positions of renames whose old id an earlier event of the batch stored
+    /// something under (the store does not know it yet).
+    peers_in_batch: HashSet<usize>,
 }
 
 impl Plan {
@@ -374,18 +381,45 @@ impl Plan {
             .collect();
         let mut plan = Plan::default();
         // Messages earlier in this batch: not in the store yet.
-        let mut in_batch: HashMap<(&AccountId, &str), &str> = HashMap::new();
+        let mut in_batch: HashMap<(&AccountId, &str), (&str, bool)> = HashMap::new();
         for (i, (account, ev)) in batch.iter().enumerate() {
             let target = match ev {
-                ConnectorEvent::Message(m) => {
-                    let stored = known.get(account).and_then(|k| k.get(&m.remote_id));
-                    let new_content = match stored {
-                        None => true,
-                        Some(&placeholder) => placeholder && m.kind != MessageKind::System,
+                ConnectorEvent::Renamed { from, .. } => {
+                    let mentions = |(a, ev): &(AccountId, ConnectorEvent)| {
+                        a == account
+                            && match ev {
+                                ConnectorEvent::Conversation(c) => c.remote_id == *from,
+                                ConnectorEvent::Message(m) => {
+                                    m.conversation_remote_id == *from
+                                        || m.remote_id
+                                            .strip_prefix(from.as_str())
+                                            .is_some_and(|r| r.starts_with('/'))
+                                }
+                                _ => false,
+                            }
                     };
+                    if batch[..i].iter().any(mentions) {
+                        plan.peers_in_batch.insert(i);
+                    }
+                    continue;
+                }
+                ConnectorEvent::Message(m) => {
                     let key = (account, m.remote_id.as_str());
-                    if new_content && !in_batch.contains_key(&key) {
-                        in_batch.insert(key, m.conversation_remote_id.as_str());
+                    // Whatever holds this id so far: an earlier message of the batch,
+                    // else the store. A placeholder that now decrypts is new content.
+                    let holder = in_batch.get(&key).map(|(_, p)| *p).or_else(|| {
+                        known
+                            .get(account)
+                            .and_then(|k| k.get(&m.remote_id))
+                            .copied()
+                    });
+                    let new_content = match holder {
+                        None => true,
+                        Some(placeholder) => placeholder && m.kind != MessageKind::System,
+                    };
+                    if new_content {
+                        let placeholder = m.kind == MessageKind::System;
+                        in_batch.insert(key, (m.conversation_remote_id.as_str(), placeholder));
                         plan.new_messages.insert(i);
                     }
                     continue;
@@ -398,7 +432,7 @@ impl Plan {
             };
             let conversation = in_batch
                 .get(&(account, target.as_str()))
-                .map(|c| c.to_string())
+                .map(|(c, _)| c.to_string())
                 .or_else(|| stored_conversation(store, account, target))
                 .or_else(|| {
                     renamed.iter().find_map(|(a, from, to)| {
