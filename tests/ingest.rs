@@ -368,7 +368,7 @@ async fn run_seed(seed: u64) -> usize {
     let (engine, h) = Engine::start(store, connectors, EngineOptions::default());
     // Every other seed with the compliance rules of the demo firm: first-contact
     // notices, consent keywords, the consent gate and the footer (the ledger).
-    let engine = if seed % 2 == 0 {
+    let engine = if seed.is_multiple_of(2) {
         engine.with_compliance(tresen::demo::compliance())
     } else {
         engine
