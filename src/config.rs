@@ -6,6 +6,10 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::connector::RoomSelection;
+pub use crate::domain::QuickReply;
+pub use crate::secrets::{SecretsBackend, SecretsConfig};
+
 use crate::app::action::Action;
 use crate::app::keymap::KeyChord;
 
@@ -156,46 +160,11 @@ pub struct UiConfig {
     pub send_typing: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SecretsBackend {
-    Auto,
-    Keyring,
-    Systemd,
-    Passphrase,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct SecretsConfig {
-    pub backend: SecretsBackend,
-    pub credential_name: String,
-    pub passphrase_file: String,
-    /// Where the offline copy of the master key is kept (e.g. "Tresor Büro, Umschlag 3").
-    /// Only recorded; `tresen compliance check` asks for it.
-    pub recovery_copy: String,
-}
-
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LoggingConfig {
     pub level: String,
     pub max_files: usize,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct QuickReply {
-    pub name: String,
-    pub text: String,
-    /// Document tags a message from this template carries (e.g. `angebot`: always
-    /// with the footer).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub tags: Vec<String>,
-    /// A form (Vordruck) under § 37a(2) HGB: to existing customers it may go without
-    /// the footer if `footer.allow_vordruck_exception` is on.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub vordruck: bool,
 }
 
 impl QuickReply {
@@ -229,47 +198,6 @@ pub struct AccountConfig {
     pub groups: Vec<String>,
 }
 
-/// Which rooms of a Matrix account count as business. Rooms that are not selected are
-/// never written to the store, not even their names (R-D6).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RoomSelection {
-    /// Bridged networks whose chats are included: `whatsapp`, `telegram`, `signal`, … or
-    /// `all`.
-    #[serde(default = "all_networks")]
-    pub networks: Vec<String>,
-    /// Plain (not bridged) Matrix direct chats. Off: they are usually private.
-    #[serde(default)]
-    pub direct: bool,
-    /// Rooms included anyway: room IDs (`!…`), aliases (`#…`) or spaces (their rooms).
-    #[serde(default)]
-    pub include: Vec<String>,
-    /// Rooms never included, whatever else matches; wins over `include`.
-    #[serde(default)]
-    pub exclude: Vec<String>,
-}
-
-fn all_networks() -> Vec<String> {
-    vec!["all".into()]
-}
-
-impl Default for RoomSelection {
-    fn default() -> Self {
-        Self {
-            networks: all_networks(),
-            direct: false,
-            include: Vec::new(),
-            exclude: Vec::new(),
-        }
-    }
-}
-
-impl RoomSelection {
-    fn is_default(&self) -> bool {
-        *self == Self::default()
-    }
-}
-
 impl Default for ProfileConfig {
     fn default() -> Self {
         Self {
@@ -288,17 +216,6 @@ impl Default for UiConfig {
             staff_name: String::new(),
             history_page: 200,
             send_typing: true,
-        }
-    }
-}
-
-impl Default for SecretsConfig {
-    fn default() -> Self {
-        Self {
-            backend: SecretsBackend::Auto,
-            credential_name: "tresen-master-key".into(),
-            passphrase_file: String::new(),
-            recovery_copy: String::new(),
         }
     }
 }
@@ -872,5 +789,28 @@ mod tests {
         let msg = e.to_string();
         assert!(msg.starts_with("c.toml:3:"), "{msg}");
         assert!(msg.contains("ui.mouse"), "{msg}");
+    }
+}
+
+/// The app's settings, taken from the configuration once at start.
+impl crate::app::AppConfig {
+    pub fn from_config(config: &Config, demo: bool) -> Self {
+        Self {
+            lang: config.language(),
+            profile_name: config.profile.name.clone(),
+            staff_name: config.staff_name(),
+            quick_replies: config.quick_replies.clone(),
+            history_page: config.ui.history_page,
+            keymap: crate::app::keymap::Keymap::new(&config.key_overrides()),
+            demo,
+            mouse: config.ui.mouse,
+            send_typing: config.ui.send_typing,
+            staff_info: crate::compliance::staff::what_is_stored(
+                &config.staff_name(),
+                &config.staff,
+                &config.monitoring,
+                config.language() == crate::app::i18n::Lang::De,
+            ),
+        }
     }
 }

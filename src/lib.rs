@@ -1,9 +1,12 @@
 //! tresen: a keyboard-driven terminal inbox for a firm's business messenger line.
 //!
 //! Layers, inner to outer (each may only use the ones before it):
-//! `domain` (pure types) → `store` / `connector` → `engine` → `app` (state machine)
-//! → `ui` (rendering) → `tui` (terminal runtime). `config`, `secrets`, `logging`,
-//! `profile` and `cli` wire them together. See `docs/architecture.md`.
+//! `domain` (pure types) and `compliance` (pure rules) → `store` / `archive` /
+//! `connector` → `ingest` (what an event means for archive and store, said once) →
+//! `engine` → `app` (state machine) → `ui` (rendering) → `tui` (terminal runtime).
+//! `config`, `secrets`, `logging`, `profile` and `cli` (the binary's edge, `src/cli/`)
+//! wire them together; no two modules import each other in a circle
+//! (`tests/architecture.rs`). See `docs/architecture.md`.
 //!
 //! To add a user-facing feature: add an `app::action::Action` (keys and both
 //! descriptions), handle it in `App::act`, render it in `ui`, and test it with keys.
@@ -16,16 +19,6 @@ pub mod app;
 pub mod archive;
 pub mod attachment_io;
 pub mod cli;
-mod cli_account;
-mod cli_archive;
-mod cli_attachment;
-mod cli_compliance;
-mod cli_docs;
-mod cli_dsar;
-mod cli_engine;
-mod cli_inbox;
-mod cli_retention;
-mod cli_signal;
 pub mod compliance;
 pub mod config;
 pub mod connector;

@@ -7,7 +7,6 @@ use crate::config::{Config, Paths};
 use crate::connector::Connector;
 use crate::domain::{AccountNetwork, Timestamp};
 use crate::engine::{LockError, ProfileLock};
-use crate::error::UsageError;
 use crate::fsutil::{DirError, ensure_private_dir};
 use crate::secrets::{self, MasterKey, SecretsError};
 use crate::store::{BlobStore, KEY_LEN, SqliteStore, StoreError};
@@ -26,6 +25,9 @@ pub enum ProfileError {
     Archive(#[from] crate::archive::ArchiveError),
     #[error("configuration: {0}")]
     Compliance(String),
+    /// An account cannot run as configured (not logged in, not in this build).
+    #[error("{0}")]
+    Account(String),
 }
 
 pub struct OpenProfile {
@@ -291,12 +293,12 @@ fn signal_connector(
 pub fn connectors(
     config: &Config,
     profile: &OpenProfile,
-) -> Result<Vec<Box<dyn Connector>>, UsageError> {
+) -> Result<Vec<Box<dyn Connector>>, ProfileError> {
     let now = Timestamp::now();
     config
         .accounts
         .iter()
-        .map(|a| -> Result<Box<dyn Connector>, UsageError> {
+        .map(|a| -> Result<Box<dyn Connector>, ProfileError> {
             match a.network {
                 AccountNetwork::Demo => Ok(crate::demo::scripted_account(&a.id, now)),
                 #[cfg(feature = "matrix")]
@@ -307,16 +309,16 @@ pub fn connectors(
                             account,
                             a.rooms.clone(),
                         ))),
-                        Ok(None) => Err(UsageError(format!(
+                        Ok(None) => Err(ProfileError::Account(format!(
                             "account `{}` is not logged in yet: run `tresen account add matrix --id {} --homeserver URL --user NAME`",
                             a.id, a.id
                         ))),
-                        Err(e) => Err(UsageError(e.to_string())),
+                        Err(e) => Err(ProfileError::Account(e.to_string())),
                     }
                 }
                 AccountNetwork::Signal => Ok(Box::new(signal_connector(config, profile, a))),
                 #[allow(unreachable_patterns)]
-                _ => Err(UsageError(format!(
+                _ => Err(ProfileError::Account(format!(
                     "account `{}`: the {} connector is not part of this build",
                     a.id,
                     a.network.as_str()

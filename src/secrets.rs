@@ -18,7 +18,37 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
-use crate::config::{SecretsBackend, SecretsConfig};
+/// `[secrets]` in the configuration: where the master key comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SecretsBackend {
+    Auto,
+    Keyring,
+    Systemd,
+    Passphrase,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SecretsConfig {
+    pub backend: SecretsBackend,
+    pub credential_name: String,
+    pub passphrase_file: String,
+    /// Where the offline copy of the master key is kept (e.g. "Tresor Büro, Umschlag 3").
+    /// Only recorded; `tresen compliance check` asks for it.
+    pub recovery_copy: String,
+}
+
+impl Default for SecretsConfig {
+    fn default() -> Self {
+        Self {
+            backend: SecretsBackend::Auto,
+            credential_name: "tresen-master-key".into(),
+            passphrase_file: String::new(),
+            recovery_copy: String::new(),
+        }
+    }
+}
 
 pub const KEY_LEN: usize = 32;
 const KEYRING_SERVICE: &str = "tresen";

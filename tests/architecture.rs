@@ -104,3 +104,152 @@ fn store_knows_nothing_of_ui_or_network() {
         ],
     );
 }
+
+/// Outer layers a lower layer must never reach for (issue 15: no import circles).
+const ABOVE_THE_ENGINE: [&str; 6] = [
+    "crate::cli",
+    "crate::app",
+    "crate::ui",
+    "crate::tui",
+    "crate::profile",
+    "crate::demo",
+];
+
+#[test]
+fn compliance_rules_are_pure() {
+    let mut forbidden = vec![
+        "rusqlite",
+        "tokio",
+        "std::fs",
+        "std::net",
+        "crate::store",
+        "crate::archive",
+        "crate::engine",
+        "crate::ingest",
+        "crate::connector",
+    ];
+    forbidden.extend(ABOVE_THE_ENGINE);
+    check("compliance", &forbidden);
+}
+
+#[test]
+fn the_archive_knows_nothing_of_engine_or_inbox_store() {
+    let mut forbidden = vec![
+        "crate::engine",
+        "crate::ingest",
+        "crate::store",
+        "crate::connector",
+    ];
+    forbidden.extend(ABOVE_THE_ENGINE);
+    check("archive", &forbidden);
+}
+
+#[test]
+fn ingest_sits_below_the_engine() {
+    let mut forbidden = vec!["crate::engine", "tokio"];
+    forbidden.extend(ABOVE_THE_ENGINE);
+    check("ingest", &forbidden);
+}
+
+#[test]
+fn opening_a_profile_does_not_reach_for_the_binary_edge() {
+    let text =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/profile.rs"))
+            .unwrap();
+    for f in ["crate::error", "crate::cli"] {
+        assert!(!text.contains(f), "src/profile.rs uses {f}");
+    }
+}
+
+/// Which top-level module (or which `cli` command module) a source file belongs to.
+fn node_of(rel: &Path) -> Option<String> {
+    let parts: Vec<String> = rel
+        .with_extension("")
+        .iter()
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
+    match parts.as_slice() {
+        [one] if one == "lib" || one == "main" => None,
+        [cli, sub, ..] if cli == "cli" && sub != "mod" => Some(format!("cli::{sub}")),
+        [top, ..] => Some(top.clone()),
+        [] => None,
+    }
+}
+
+/// Issue 15: modules use each other in one direction only, so each can be read (and
+/// changed) knowing only what lies beneath it. Checked for the top-level modules and for
+/// the command modules of `cli`.
+#[test]
+fn no_module_imports_in_a_circle() {
+    use std::collections::{BTreeMap, BTreeSet};
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    sources(&src, &mut files);
+    let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (path, text) in &files {
+        let Some(node) = node_of(Path::new(path).strip_prefix(&src).unwrap()) else {
+            continue;
+        };
+        let mut rest = text.as_str();
+        while let Some(i) = rest.find("crate::") {
+            rest = &rest[i + "crate::".len()..];
+            let name: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_lowercase() || *c == '_')
+                .collect();
+            let target = if name == "cli" {
+                let sub: String = rest["cli".len()..]
+                    .strip_prefix("::")
+                    .unwrap_or("")
+                    .chars()
+                    .take_while(|c| c.is_ascii_lowercase() || *c == '_')
+                    .collect();
+                if !sub.is_empty() && src.join("cli").join(format!("{sub}.rs")).exists() {
+                    format!("cli::{sub}")
+                } else {
+                    "cli".to_string()
+                }
+            } else {
+                name
+            };
+            if !target.is_empty() && target != node {
+                edges.entry(node.clone()).or_default().insert(target);
+            }
+        }
+    }
+    // Depth-first search; a module met again on the current path closes a circle.
+    fn visit(
+        n: &str,
+        edges: &BTreeMap<String, BTreeSet<String>>,
+        path: &mut Vec<String>,
+        done: &mut BTreeSet<String>,
+    ) -> Option<Vec<String>> {
+        if let Some(i) = path.iter().position(|p| p == n) {
+            let mut circle = path[i..].to_vec();
+            circle.push(n.to_string());
+            return Some(circle);
+        }
+        if done.contains(n) {
+            return None;
+        }
+        path.push(n.to_string());
+        for next in edges.get(n).into_iter().flatten() {
+            if let Some(c) = visit(next, edges, path, done) {
+                return Some(c);
+            }
+        }
+        path.pop();
+        done.insert(n.to_string());
+        None
+    }
+    let mut done = BTreeSet::new();
+    for n in edges.keys() {
+        if let Some(circle) = visit(n, &edges, &mut Vec::new(), &mut done) {
+            panic!(
+                "modules import each other in a circle: {}",
+                circle.join(" → ")
+            );
+        }
+    }
+    assert!(edges.len() > 20, "the import graph was not read");
+}

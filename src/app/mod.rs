@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent, MouseEventKind};
 
-use crate::config::{Config, QuickReply};
+use crate::domain::QuickReply;
 use crate::domain::{
     AccountId, Channel, Conversation, ConversationId, Health, Invite, LinkState, Message,
     MessageId, SearchHit, Timestamp, TriageState,
@@ -46,28 +46,6 @@ pub struct AppConfig {
     /// What tresen stores about the person at the keyboard (R-D5), from the same
     /// configuration the gates read.
     pub staff_info: Vec<String>,
-}
-
-impl AppConfig {
-    pub fn from_config(config: &Config, demo: bool) -> Self {
-        Self {
-            lang: config.language(),
-            profile_name: config.profile.name.clone(),
-            staff_name: config.staff_name(),
-            quick_replies: config.quick_replies.clone(),
-            history_page: config.ui.history_page,
-            keymap: Keymap::new(&config.key_overrides()),
-            demo,
-            mouse: config.ui.mouse,
-            send_typing: config.ui.send_typing,
-            staff_info: crate::compliance::staff::what_is_stored(
-                &config.staff_name(),
-                &config.staff,
-                &config.monitoring,
-                config.language() == Lang::De,
-            ),
-        }
-    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

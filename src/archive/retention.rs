@@ -1,6 +1,6 @@
 //! Retention classes as data, holds, and the expiry plan (R-B5…R-B7). Pure: the plan is
 //! computed from the bucket table, the archived classification and hold records, and a
-//! date; `cli_archive` carries it out.
+//! date; `cli::archive` carries it out.
 
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};

@@ -273,3 +273,44 @@ impl SendLanes {
         });
     }
 }
+
+/// Which rooms of a Matrix account count as business. Rooms that are not selected are
+/// never written to the store, not even their names (R-D6).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoomSelection {
+    /// Bridged networks whose chats are included: `whatsapp`, `telegram`, `signal`, … or
+    /// `all`.
+    #[serde(default = "all_networks")]
+    pub networks: Vec<String>,
+    /// Plain (not bridged) Matrix direct chats. Off: they are usually private.
+    #[serde(default)]
+    pub direct: bool,
+    /// Rooms included anyway: room IDs (`!…`), aliases (`#…`) or spaces (their rooms).
+    #[serde(default)]
+    pub include: Vec<String>,
+    /// Rooms never included, whatever else matches; wins over `include`.
+    #[serde(default)]
+    pub exclude: Vec<String>,
+}
+
+fn all_networks() -> Vec<String> {
+    vec!["all".into()]
+}
+
+impl Default for RoomSelection {
+    fn default() -> Self {
+        Self {
+            networks: all_networks(),
+            direct: false,
+            include: Vec::new(),
+            exclude: Vec::new(),
+        }
+    }
+}
+
+impl RoomSelection {
+    pub fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
+}

@@ -410,6 +410,22 @@ pub struct Attachment {
     pub blob: Option<BlobId>,
 }
 
+/// A canned response (Textbaustein) from the configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuickReply {
+    pub name: String,
+    pub text: String,
+    /// Document tags a message from this template carries (e.g. `angebot`: always
+    /// with the footer).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    /// A form (Vordruck) under § 37a(2) HGB: to existing customers it may go without
+    /// the footer if `footer.allow_vordruck_exception` is on.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub vordruck: bool,
+}
+
 /// The name automatic messages (the first-contact notice) are attributed to.
 pub const AUTOMATIC: &str = "tresen (automatisch)";
 

@@ -33,7 +33,7 @@ pub struct Record {
     /// restart), for a rename of a peer nothing is stored under, and when nothing is
     /// archived.
     pub archive: bool,
-    /// The download ([`crate::engine::EngineCommand::Fetch`]) this file answers.
+    /// The download (`EngineCommand::Fetch`) this file answers.
     pub fetched: Option<(MessageId, usize)>,
 }
 

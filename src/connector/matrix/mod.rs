@@ -42,7 +42,7 @@ use matrix_sdk::{Client, Room, RoomMemberships, RoomState};
 use rand::Rng as _;
 use serde_json::Value;
 
-use crate::config::RoomSelection;
+use crate::connector::RoomSelection;
 use crate::connector::{
     Connector, ConnectorCommand, ConnectorError, ConnectorEvent, ConnectorIo, EventSink, Invite,
     OutgoingMessage,

@@ -3,7 +3,7 @@
 //! Pure functions over facts the connector gathered from the room state, so the rules
 //! (R-D6: nothing of a non-business room is stored) are testable without a homeserver.
 
-use crate::config::RoomSelection;
+use crate::connector::RoomSelection;
 use crate::domain::{Channel, Contact};
 
 /// What the `m.bridge` / `uk.half-shot.bridge` state (MSC2346) of a room says.

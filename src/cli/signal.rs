@@ -38,7 +38,7 @@ pub fn link(
 ) -> Result<ExitCode> {
     let number = account.number.clone().unwrap_or_default();
     let endpoint = crate::profile::signal_endpoint(config, profile);
-    crate::cli::runtime()?.block_on(async {
+    crate::cli::common::runtime()?.block_on(async {
         let conn = start(&endpoint).await?;
         let outcome = link_steps(&conn, &number, &args).await;
         stop(conn).await;
@@ -113,7 +113,7 @@ pub fn register(
         Endpoint::Spawn(d) => Some(d.data_dir.clone()),
         Endpoint::Socket(_) | Endpoint::Tcp(_) => None,
     };
-    crate::cli::runtime()?.block_on(async {
+    crate::cli::common::runtime()?.block_on(async {
         let conn = start(&endpoint).await?;
         let outcome = register_steps(&conn, &number, args).await;
         stop(conn).await;
@@ -218,7 +218,7 @@ fn query(
 ) -> Result<Value> {
     let number = account.number.clone().unwrap_or_default();
     let endpoint = crate::profile::signal_endpoint(config, profile);
-    crate::cli::runtime()?.block_on(async {
+    crate::cli::common::runtime()?.block_on(async {
         let conn = start(&endpoint).await?;
         let answer = conn
             .client

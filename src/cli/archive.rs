@@ -1,10 +1,10 @@
 //! The archive on the command line: `archive verify|anchor|export|get`, `store rebuild`,
 //! `export conversation`, and the arguments of `retention`, `hold` and `dsar` (run in
-//! `cli_retention` and `cli_dsar`). Commands that only read run beside a running tresen;
+//! `cli::retention` and `cli::dsar`). Commands that only read run beside a running tresen;
 //! the ones that write to the archive take the profile (stop the daemon first).
 
 use std::collections::BTreeSet;
-use std::io::{BufRead as _, IsTerminal as _, Write as _};
+use std::io::{IsTerminal as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -12,15 +12,14 @@ use anyhow::{Context as _, Result};
 use chrono::NaiveDate;
 use clap::{Subcommand, ValueEnum};
 
-use crate::archive::export::{self, Collection, Row};
-use crate::archive::keys::Keys;
+use crate::archive::export::{self, Row};
 use crate::archive::retention;
 use crate::archive::{Archive, Entry, Payload, Scope, read, verify};
-use crate::cli_retention::store_labels;
+use crate::cli::common::{Reader, collect_all, confirm, reader};
+use crate::cli::retention::store_labels;
 use crate::config::{Config, Paths};
-use crate::domain::{Timestamp, sanitize_for_terminal};
+use crate::domain::Timestamp;
 use crate::error::UsageError;
-use crate::secrets::MasterKey;
 
 #[derive(Debug, Subcommand)]
 pub enum ArchiveCommand {
@@ -92,101 +91,6 @@ pub enum StoreCommand {
     },
 }
 
-#[derive(Debug, Subcommand)]
-pub enum RetentionCommand {
-    /// What has reached the end of its retention period, and what holds keep (dry run)
-    Plan {
-        /// Evaluate as of this day instead of today (YYYY-MM-DD)
-        #[arg(long)]
-        date: Option<NaiveDate>,
-        /// Machine-readable output
-        #[arg(long)]
-        json: bool,
-    },
-    /// Destroy what `plan` lists as expired: keys destroyed, inbox copies deleted
-    ///
-    /// Irreversible. Each removal leaves a tombstone in the archive (what, under which
-    /// rule); the chain stays verifiable.
-    Apply {
-        /// Do not ask for confirmation
-        #[arg(long)]
-        yes: bool,
-    },
-    /// The retention classes, their periods and legal basis
-    Rules,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum HoldKindArg {
-    Legal,
-    Tax,
-    Warranty,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum HoldCommand {
-    /// Keep data beyond its retention period (litigation, tax audit, warranty)
-    Set {
-        /// A conversation (its remote id: phone number or room id)
-        #[arg(long, group = "scope")]
-        conversation: Option<String>,
-        /// Account of --conversation (default: any)
-        #[arg(long, requires = "conversation")]
-        account: Option<String>,
-        /// Everything with a customer (number or handle)
-        #[arg(long, group = "scope")]
-        contact: Option<String>,
-        /// Everything from this day … (with --to)
-        #[arg(long, requires = "to", group = "scope")]
-        from: Option<NaiveDate>,
-        #[arg(long, requires = "from")]
-        to: Option<NaiveDate>,
-        /// Everything
-        #[arg(long, group = "scope")]
-        global: bool,
-        #[arg(long, value_enum, default_value = "legal")]
-        kind: HoldKindArg,
-        /// Why (recorded in the archive)
-        #[arg(long)]
-        reason: String,
-        /// Ends by itself after this day
-        #[arg(long)]
-        until: Option<NaiveDate>,
-    },
-    /// End a hold
-    Release {
-        id: String,
-        #[arg(long)]
-        reason: String,
-    },
-    /// Holds in force
-    List {
-        #[arg(long)]
-        json: bool,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-pub enum DsarCommand {
-    /// Everything about one customer, for an Art. 15 / Art. 20 request
-    ///
-    /// JSON (machine-readable), an HTML transcript, the files, and the Art. 15
-    /// information (purposes, recipients, periods, rights) in a new directory.
-    Export {
-        /// The customer: phone number, handle or conversation id
-        contact: String,
-        #[arg(long, value_name = "DIR")]
-        out: PathBuf,
-    },
-    /// Art. 17: delete what no retention duty covers, restrict the rest until its end
-    Erase {
-        contact: String,
-        /// Do not ask for confirmation
-        #[arg(long)]
-        yes: bool,
-    },
-}
-
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum TranscriptFormat {
     Html,
@@ -205,53 +109,6 @@ pub enum ExportCommand {
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
-}
-
-/// The archive's directory and key, for commands that only read.
-pub(crate) struct Reader {
-    pub(crate) dir: PathBuf,
-    key: MasterKey,
-    live: bool,
-}
-
-impl Reader {
-    pub(crate) fn keys(&self) -> Result<Keys> {
-        let must = !crate::archive::segments(&self.dir)?.is_empty();
-        Ok(Keys::load(&self.dir, &self.key, must)?)
-    }
-
-    fn collect(&self, wanted: &dyn Fn(&str, &str) -> bool) -> Result<Collection> {
-        let mut keys = self.keys()?;
-        let mut c = Collection::default();
-        read::for_each(&self.dir, &mut keys, 1, |r| {
-            c.add(r, wanted);
-            Ok(())
-        })?;
-        Ok(c)
-    }
-}
-
-/// Everything the archive holds, decrypted where the keys still exist.
-pub(crate) fn collect_all(dir: &Path, keys: &mut Keys) -> Result<Collection> {
-    let mut all = Collection::default();
-    read::for_each(dir, keys, 1, |r| {
-        all.add(r, &|_, _| true);
-        Ok(())
-    })?;
-    Ok(all)
-}
-
-pub(crate) fn reader(
-    config: &Config,
-    paths: Paths,
-    prompt: crate::secrets::Prompt<'_>,
-) -> Result<Reader> {
-    let p = crate::profile::open_read_only(config, paths, prompt)?;
-    Ok(Reader {
-        dir: Archive::dir_of(&p.paths.data_dir),
-        key: p.key,
-        live: p.owner.is_some(),
-    })
 }
 
 pub fn run_archive(
@@ -486,20 +343,6 @@ fn get(r: &Reader, seq: u64, raw: bool) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Confirms a destructive step: --yes, or "ja"/"yes" typed on a terminal.
-pub(crate) fn confirm(question: &str, yes: bool, flag_hint: &str) -> Result<bool> {
-    if yes {
-        return Ok(true);
-    }
-    if !std::io::stdin().is_terminal() {
-        return Err(UsageError(format!("{question} — add {flag_hint} to confirm")).into());
-    }
-    eprint!("{question} Type \"ja\" (or \"yes\") to go ahead: ");
-    let mut answer = String::new();
-    std::io::stdin().lock().read_line(&mut answer)?;
-    Ok(matches!(answer.trim(), "ja" | "yes"))
-}
-
 pub fn run_store(
     config: &Config,
     paths: Paths,
@@ -577,41 +420,6 @@ pub fn run_store(
         crate::outln!("old store kept as {}", m.display());
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Removes a conversation's messages of `year` from the inbox (and the files only they
-/// used); the archive is not touched. Returns the messages removed.
-pub(crate) fn purge_year(
-    store: &mut crate::store::SqliteStore,
-    blobs: &crate::store::BlobStore,
-    account: &str,
-    conversation: &str,
-    year: i32,
-) -> Result<usize> {
-    use crate::store::Store as _;
-    if year == retention::META_YEAR {
-        return Ok(0); // no messages in it; the conversation goes with its last message
-    }
-    let start = NaiveDate::from_ymd_opt(year, 1, 1).and_then(|d| d.and_hms_opt(0, 0, 0));
-    let end =
-        NaiveDate::from_ymd_opt(year, 12, 31).and_then(|d| d.and_hms_milli_opt(23, 59, 59, 999));
-    let (Some(start), Some(end)) = (start, end) else {
-        return Ok(0);
-    };
-    let applied = store.apply(&[crate::store::Op::Purge {
-        account: crate::domain::AccountId(account.to_string()),
-        remote_id: conversation.to_string(),
-        from: Timestamp(start.and_utc().timestamp_millis()),
-        to: Timestamp(end.and_utc().timestamp_millis()),
-    }])?;
-    for b in &applied.purged_blobs {
-        blobs.remove(b)?;
-    }
-    Ok(applied.purged)
-}
-
-pub(crate) fn clean(s: &str) -> String {
-    sanitize_for_terminal(s, false).into_owned()
 }
 
 pub fn run_export(

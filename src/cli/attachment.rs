@@ -8,14 +8,47 @@ use std::time::Duration;
 use anyhow::{Context as _, Result, anyhow};
 
 use crate::attachment_io;
-use crate::cli::{AttachmentCommand, runtime};
-use crate::cli_engine::{OpenProfile2, start_engine};
+use crate::cli::common::runtime;
+use crate::cli::engine::{OpenProfile2, start_engine};
 use crate::config::Config;
 use crate::domain::{Attachment, MessageId, safe_file_name, sanitize_for_terminal};
 use crate::engine::EngineOptions;
 use crate::error::UsageError;
 use crate::profile::{self, OpenProfile};
 use crate::store::StoreRead as _;
+use clap::Subcommand;
+
+#[derive(Debug, Subcommand)]
+pub enum AttachmentCommand {
+    /// Save an attachment to a file
+    ///
+    /// `tresen show` lists attachments as [attachment MESSAGE/INDEX]; pass that.
+    /// Without --out the file is saved under its own name in the current directory.
+    Save {
+        /// MESSAGE or MESSAGE/INDEX, as `tresen show` prints it (INDEX defaults to 1)
+        attachment: String,
+        /// File or directory to save to
+        #[arg(long, short, value_name = "PATH")]
+        out: Option<PathBuf>,
+        /// Replace an existing file
+        #[arg(long)]
+        force: bool,
+        /// Seconds to wait for the download
+        #[arg(long, default_value_t = 120)]
+        timeout: u64,
+    },
+    /// Open an attachment with the desktop's default application (xdg-open)
+    ///
+    /// The file is decrypted into a private temporary directory (in $XDG_RUNTIME_DIR
+    /// when there is one) for the viewer; tresen's own copy stays encrypted.
+    Open {
+        /// MESSAGE or MESSAGE/INDEX, as `tresen show` prints it
+        attachment: String,
+        /// Seconds to wait for the download
+        #[arg(long, default_value_t = 120)]
+        timeout: u64,
+    },
+}
 
 pub fn run(config: &Config, profile: OpenProfile, cmd: AttachmentCommand) -> Result<ExitCode> {
     match cmd {

@@ -9,12 +9,35 @@ use anyhow::{Context as _, Result};
 use crate::archive::export::{self, Collection, Row};
 use crate::archive::retention;
 use crate::archive::{Entry, Payload, Scope};
-use crate::cli_archive::{DsarCommand, clean, collect_all, confirm, purge_year};
-use crate::cli_retention::{destroy, gather, store_labels, today};
+use crate::cli::common::{clean, collect_all, confirm, purge_year};
+use crate::cli::retention::{destroy, gather, store_labels, today};
 use crate::config::{Config, Paths};
 use crate::domain::{Timestamp, sanitize_for_terminal};
 use crate::error::UsageError;
 use crate::store::StoreRead as _;
+use clap::Subcommand;
+use std::path::PathBuf;
+
+#[derive(Debug, Subcommand)]
+pub enum DsarCommand {
+    /// Everything about one customer, for an Art. 15 / Art. 20 request
+    ///
+    /// JSON (machine-readable), an HTML transcript, the files, and the Art. 15
+    /// information (purposes, recipients, periods, rights) in a new directory.
+    Export {
+        /// The customer: phone number, handle or conversation id
+        contact: String,
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
+    /// Art. 17: delete what no retention duty covers, restrict the rest until its end
+    Erase {
+        contact: String,
+        /// Do not ask for confirmation
+        #[arg(long)]
+        yes: bool,
+    },
+}
 
 /// The conversations about a customer: `keys` are what the office typed and what the
 /// inbox knows of them (conversation id, number, handle, the network's id); records

@@ -11,10 +11,85 @@ use chrono::NaiveDate;
 use crate::archive::keys::Keys;
 use crate::archive::retention::{self, BucketFacts, Hold, HoldKind, HoldScope};
 use crate::archive::{Archive, Entry, Payload, Scope, read};
-use crate::cli_archive::{HoldCommand, HoldKindArg, RetentionCommand, confirm, purge_year, reader};
+use crate::cli::common::{confirm, purge_year, reader};
 use crate::config::{Config, Paths};
 use crate::domain::{Timestamp, sanitize_for_terminal};
 use crate::error::UsageError;
+use clap::{Subcommand, ValueEnum};
+
+#[derive(Debug, Subcommand)]
+pub enum RetentionCommand {
+    /// What has reached the end of its retention period, and what holds keep (dry run)
+    Plan {
+        /// Evaluate as of this day instead of today (YYYY-MM-DD)
+        #[arg(long)]
+        date: Option<NaiveDate>,
+        /// Machine-readable output
+        #[arg(long)]
+        json: bool,
+    },
+    /// Destroy what `plan` lists as expired: keys destroyed, inbox copies deleted
+    ///
+    /// Irreversible. Each removal leaves a tombstone in the archive (what, under which
+    /// rule); the chain stays verifiable.
+    Apply {
+        /// Do not ask for confirmation
+        #[arg(long)]
+        yes: bool,
+    },
+    /// The retention classes, their periods and legal basis
+    Rules,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum HoldKindArg {
+    Legal,
+    Tax,
+    Warranty,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HoldCommand {
+    /// Keep data beyond its retention period (litigation, tax audit, warranty)
+    Set {
+        /// A conversation (its remote id: phone number or room id)
+        #[arg(long, group = "scope")]
+        conversation: Option<String>,
+        /// Account of --conversation (default: any)
+        #[arg(long, requires = "conversation")]
+        account: Option<String>,
+        /// Everything with a customer (number or handle)
+        #[arg(long, group = "scope")]
+        contact: Option<String>,
+        /// Everything from this day … (with --to)
+        #[arg(long, requires = "to", group = "scope")]
+        from: Option<NaiveDate>,
+        #[arg(long, requires = "from")]
+        to: Option<NaiveDate>,
+        /// Everything
+        #[arg(long, group = "scope")]
+        global: bool,
+        #[arg(long, value_enum, default_value = "legal")]
+        kind: HoldKindArg,
+        /// Why (recorded in the archive)
+        #[arg(long)]
+        reason: String,
+        /// Ends by itself after this day
+        #[arg(long)]
+        until: Option<NaiveDate>,
+    },
+    /// End a hold
+    Release {
+        id: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Holds in force
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
 
 /// What the plan needs to know, read from the whole archive.
 pub(crate) struct Facts {

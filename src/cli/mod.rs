@@ -1,6 +1,18 @@
 //! The command line: argument parsing and the commands behind it. This is the binary's
 //! edge, the one place where errors become `anyhow` and exit codes.
 
+mod account;
+mod archive;
+mod attachment;
+mod common;
+mod compliance;
+mod docs;
+mod dsar;
+mod engine;
+mod inbox;
+mod retention;
+mod signal;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -10,8 +22,11 @@ use anyhow::{Context as _, Result};
 use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::app::{App, AppConfig};
-use crate::cli_engine::{archived, daemon, send, sync_once};
-use crate::cli_inbox::{find, list, safe, show};
+use crate::cli::account::AccountCommand;
+use crate::cli::attachment::AttachmentCommand;
+use crate::cli::common::runtime;
+use crate::cli::engine::{archived, daemon, send, sync_once};
+use crate::cli::inbox::{find, list, safe, show};
 use crate::config::{Config, Paths};
 use crate::domain::Timestamp;
 use crate::engine::{Engine, EngineOptions};
@@ -117,7 +132,7 @@ pub enum Command {
         /// What the message is for: reminders, marketing and review requests need the
         /// contact's consent for exactly that (default: service-messaging)
         #[arg(long, value_enum)]
-        purpose: Option<crate::cli_compliance::PurposeArg>,
+        purpose: Option<crate::cli::compliance::PurposeArg>,
         /// Send a quick reply (by name) instead of a text, with its tags and its
         /// Vordruck mark
         #[arg(long, value_name = "NAME")]
@@ -142,37 +157,37 @@ pub enum Command {
     Account(AccountCommand),
     /// Check, anchor and export the retention archive (docs/archive.md)
     #[command(subcommand)]
-    Archive(crate::cli_archive::ArchiveCommand),
+    Archive(crate::cli::archive::ArchiveCommand),
     /// Preview the Pflichtangaben footer (docs/compliance.md)
     #[command(subcommand)]
-    Footer(crate::cli_compliance::FooterCommand),
+    Footer(crate::cli::compliance::FooterCommand),
     /// Show and record customers' consent to messenger contact (docs/compliance.md)
     #[command(subcommand)]
-    Consent(crate::cli_compliance::ConsentCommand),
+    Consent(crate::cli::compliance::ConsentCommand),
     /// What tresen stores about employees
     #[command(subcommand)]
-    Staff(crate::cli_compliance::StaffCommand),
+    Staff(crate::cli::compliance::StaffCommand),
     /// Check configuration and inbox for compliance gaps
     #[command(subcommand)]
-    Compliance(crate::cli_compliance::ComplianceCommand),
+    Compliance(crate::cli::compliance::ComplianceCommand),
     /// The inbox store: rebuild it from the archive
     #[command(subcommand)]
-    Store(crate::cli_archive::StoreCommand),
+    Store(crate::cli::archive::StoreCommand),
     /// Retention periods: what expires, and destroying it when it has
     #[command(subcommand)]
-    Retention(crate::cli_archive::RetentionCommand),
+    Retention(crate::cli::retention::RetentionCommand),
     /// Legal, tax and warranty holds: keep data beyond its retention period
     #[command(subcommand)]
-    Hold(crate::cli_archive::HoldCommand),
+    Hold(crate::cli::retention::HoldCommand),
     /// GDPR requests of a customer: copy of their data (Art. 15/20) and erasure (Art. 17)
     #[command(subcommand)]
-    Dsar(crate::cli_archive::DsarCommand),
+    Dsar(crate::cli::dsar::DsarCommand),
     /// Readable copies of conversations (from the archive)
     #[command(subcommand)]
-    Export(crate::cli_archive::ExportCommand),
+    Export(crate::cli::archive::ExportCommand),
     /// Generated documentation: the GoBD process documentation (Verfahrensdokumentation)
     #[command(subcommand)]
-    Docs(crate::cli_docs::DocsCommand),
+    Docs(crate::cli::docs::DocsCommand),
     /// Print shell completions
     Completions {
         #[arg(value_enum)]
@@ -180,197 +195,6 @@ pub enum Command {
     },
     /// Print the man page (roff)
     Man,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum AccountCommand {
-    /// Log in to an account listed under [[accounts]] in the config
-    #[command(subcommand)]
-    Add(AddAccount),
-    /// Link the business phone's Signal: tresen becomes one of its linked devices
-    ///
-    /// Shows a QR code; on the phone open Signal → Settings → Linked devices → "+" and
-    /// scan it. The phone stays the main device; tresen sees chats from then on (Signal
-    /// gives a new device no history). See docs/signal.md.
-    #[command(subcommand)]
-    Link(LinkAccount),
-    /// Register a number with Signal as tresen's own (primary) device, e.g. a landline
-    ///
-    /// For a business number without a smartphone. Signal sends a code by SMS, or with
-    /// --voice calls and reads it out (tresen first requests the SMS Signal insists on).
-    /// signal-cli's data dir then holds the number's only keys: back it up
-    /// (docs/signal.md).
-    #[command(subcommand)]
-    Register(RegisterAccount),
-    /// The Signal groups the business number is in, and which of them tresen takes in
-    ///
-    /// Only groups listed in the account's `groups = [...]` in the config reach the
-    /// inbox; this shows their ids to copy there. Starts signal-cli, so run it while
-    /// no tresen is running on the profile.
-    Groups {
-        /// Account id from the config (default: the only Signal account)
-        #[arg(long)]
-        id: Option<String>,
-        /// Machine-readable output
-        #[arg(long)]
-        json: bool,
-        /// Take a group accepted in the TUI out of the inbox again (by its id); its stored
-        /// conversation stays, new messages are no longer stored
-        #[arg(long, value_name = "GROUP_ID")]
-        forget: Option<String>,
-    },
-    /// The Signal contacts signal-cli knows for the business number (read only)
-    ///
-    /// Comes from the business phone's contact sync and from who wrote; tresen never
-    /// uploads an address book.
-    Contacts {
-        /// Account id from the config (default: the only Signal account)
-        #[arg(long)]
-        id: Option<String>,
-        /// Machine-readable output
-        #[arg(long)]
-        json: bool,
-    },
-    /// Configured accounts and their login (no network access)
-    List {
-        /// Machine-readable output
-        #[arg(long)]
-        json: bool,
-    },
-    /// Set up a recovery key: server-side key backup and secret storage (Matrix)
-    ///
-    /// Prints the key once. Keep it in the firm's safe: a reinstalled office PC reads the
-    /// encrypted history again with `tresen account recover`. tresen keeps no copy.
-    RecoveryKey {
-        /// Account id from the config (default: the only Matrix account)
-        #[arg(long)]
-        id: Option<String>,
-        /// Replace an existing recovery key (the old one stops working)
-        #[arg(long)]
-        reset: bool,
-    },
-    /// Use the recovery key on this device: verifies it and decrypts the history again
-    Recover {
-        /// Account id from the config (default: the only Matrix account)
-        #[arg(long)]
-        id: Option<String>,
-        /// Read the recovery key from this file (first line)
-        #[arg(long, value_name = "PATH", conflicts_with = "key_stdin")]
-        key_file: Option<PathBuf>,
-        /// Read the recovery key from standard input (first line)
-        #[arg(long)]
-        key_stdin: bool,
-    },
-    /// Log the account's device out at the server and delete its local session and keys
-    Remove {
-        /// The account id from the config
-        id: String,
-        /// Do not ask for confirmation
-        #[arg(long)]
-        yes: bool,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-pub enum AddAccount {
-    /// A Matrix account (with its bridges to WhatsApp, Telegram, Signal…); see docs/matrix.md
-    ///
-    /// The account must be listed in the config with network = "matrix" and
-    /// purpose = "business". The password is asked for, or read from a file or stdin
-    /// for scripts; it is not kept: tresen keeps the session, sealed with the profile key.
-    Matrix {
-        /// Account id from the config (default: the only Matrix account there)
-        #[arg(long)]
-        id: Option<String>,
-        /// Homeserver URL, or the server name for .well-known discovery (example.org)
-        #[arg(long, value_name = "URL")]
-        homeserver: String,
-        /// User name or full Matrix ID (@buero:example.org)
-        #[arg(long)]
-        user: String,
-        /// Read the password from this file (first line)
-        #[arg(long, value_name = "PATH", conflicts_with = "password_stdin")]
-        password_file: Option<PathBuf>,
-        /// Read the password from standard input (first line)
-        #[arg(long)]
-        password_stdin: bool,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-pub enum LinkAccount {
-    /// Link as a secondary device of the business phone (QR code)
-    Signal {
-        /// Account id from the config (default: the only Signal account there)
-        #[arg(long)]
-        id: Option<String>,
-        /// The name the phone lists this device under
-        #[arg(long, default_value = "tresen")]
-        device_name: String,
-        /// Draw the QR code for dark text on a light background (default: light on dark)
-        #[arg(long)]
-        light_terminal: bool,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-pub enum RegisterAccount {
-    /// Register the configured Signal number as a primary device
-    ///
-    /// Asks for a captcha when Signal wants one and for the code it sends; both can be
-    /// given as options instead, and the answers can come from standard input.
-    Signal {
-        /// Account id from the config (default: the account with --number, or the only one)
-        #[arg(long)]
-        id: Option<String>,
-        /// The number to register, as in the config (+49…)
-        #[arg(long)]
-        number: Option<String>,
-        /// Have Signal call and read the code out (for a landline)
-        #[arg(long)]
-        voice: bool,
-        /// The captcha link from signalcaptchas.org (signalcaptcha://…)
-        #[arg(long, value_name = "LINK")]
-        captcha: Option<String>,
-        /// The verification code, when already at hand (123-456 or 123456)
-        #[arg(long)]
-        code: Option<String>,
-        /// The number's Signal PIN, when it has a registration lock
-        #[arg(long)]
-        pin: Option<String>,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-pub enum AttachmentCommand {
-    /// Save an attachment to a file
-    ///
-    /// `tresen show` lists attachments as [attachment MESSAGE/INDEX]; pass that.
-    /// Without --out the file is saved under its own name in the current directory.
-    Save {
-        /// MESSAGE or MESSAGE/INDEX, as `tresen show` prints it (INDEX defaults to 1)
-        attachment: String,
-        /// File or directory to save to
-        #[arg(long, short, value_name = "PATH")]
-        out: Option<PathBuf>,
-        /// Replace an existing file
-        #[arg(long)]
-        force: bool,
-        /// Seconds to wait for the download
-        #[arg(long, default_value_t = 120)]
-        timeout: u64,
-    },
-    /// Open an attachment with the desktop's default application (xdg-open)
-    ///
-    /// The file is decrypted into a private temporary directory (in $XDG_RUNTIME_DIR
-    /// when there is one) for the viewer; tresen's own copy stays encrypted.
-    Open {
-        /// MESSAGE or MESSAGE/INDEX, as `tresen show` prints it
-        attachment: String,
-        /// Seconds to wait for the download
-        #[arg(long, default_value_t = 120)]
-        timeout: u64,
-    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -541,7 +365,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 vordruck = q.vordruck;
             }
             let connectors = profile::connectors(&config, &profile)?;
-            let mut options = crate::cli_compliance::send_options(tag, purpose);
+            let mut options = crate::cli::compliance::send_options(tag, purpose);
             options.vordruck = vordruck;
             send(
                 &config,
@@ -592,47 +416,39 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         }
         Some(Command::Attachment(cmd)) => {
             let profile = profile::open(&config, paths, &prompt)?;
-            crate::cli_attachment::run(&config, profile, cmd)
+            crate::cli::attachment::run(&config, profile, cmd)
         }
         Some(Command::Account(AccountCommand::List { json })) => {
             let profile = profile::open_read_only(&config, paths, &prompt)?;
-            crate::cli_account::list(&config, &profile, json)
+            crate::cli::account::list(&config, &profile, json)
         }
         Some(Command::Account(cmd)) => {
             let mut profile = profile::open(&config, paths, &prompt)?;
-            crate::cli_account::run(&config, &mut profile, cmd)
+            crate::cli::account::run(&config, &mut profile, cmd)
         }
         Some(Command::Archive(cmd)) => {
-            crate::cli_archive::run_archive(&config, paths, &prompt, cmd)
+            crate::cli::archive::run_archive(&config, paths, &prompt, cmd)
         }
-        Some(Command::Store(cmd)) => crate::cli_archive::run_store(&config, paths, &prompt, cmd),
+        Some(Command::Store(cmd)) => crate::cli::archive::run_store(&config, paths, &prompt, cmd),
         Some(Command::Retention(cmd)) => {
-            crate::cli_retention::run_retention(&config, paths, &prompt, cmd)
+            crate::cli::retention::run_retention(&config, paths, &prompt, cmd)
         }
-        Some(Command::Hold(cmd)) => crate::cli_retention::run_hold(&config, paths, &prompt, cmd),
-        Some(Command::Dsar(cmd)) => crate::cli_dsar::run_dsar(&config, paths, &prompt, cmd),
-        Some(Command::Export(cmd)) => crate::cli_archive::run_export(&config, paths, &prompt, cmd),
-        Some(Command::Docs(cmd)) => crate::cli_docs::run(&config, paths, &prompt, cmd),
-        Some(Command::Footer(cmd)) => crate::cli_compliance::run_footer(&config, cmd),
+        Some(Command::Hold(cmd)) => crate::cli::retention::run_hold(&config, paths, &prompt, cmd),
+        Some(Command::Dsar(cmd)) => crate::cli::dsar::run_dsar(&config, paths, &prompt, cmd),
+        Some(Command::Export(cmd)) => crate::cli::archive::run_export(&config, paths, &prompt, cmd),
+        Some(Command::Docs(cmd)) => crate::cli::docs::run(&config, paths, &prompt, cmd),
+        Some(Command::Footer(cmd)) => crate::cli::compliance::run_footer(&config, cmd),
         Some(Command::Consent(cmd)) => {
-            crate::cli_compliance::run_consent(&config, paths, &prompt, cmd)
+            crate::cli::compliance::run_consent(&config, paths, &prompt, cmd)
         }
-        Some(Command::Staff(cmd)) => crate::cli_compliance::run_staff(&config, cmd),
-        Some(Command::Compliance(crate::cli_compliance::ComplianceCommand::Check { json })) => {
-            crate::cli_compliance::run_check(&config, paths, &prompt, json)
+        Some(Command::Staff(cmd)) => crate::cli::compliance::run_staff(&config, cmd),
+        Some(Command::Compliance(crate::cli::compliance::ComplianceCommand::Check { json })) => {
+            crate::cli::compliance::run_check(&config, paths, &prompt, json)
         }
         Some(Command::Completions { .. } | Command::Man | Command::Config(_)) => {
             Ok(ExitCode::SUCCESS)
         }
     }
-}
-
-pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")
 }
 
 fn run_demo(config_path: Option<&Path>) -> Result<ExitCode> {

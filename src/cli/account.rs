@@ -8,12 +8,172 @@ use std::process::ExitCode;
 use anyhow::{Context as _, Result};
 use serde::Serialize;
 
-use crate::cli::{AccountCommand, AddAccount, LinkAccount, RegisterAccount};
 use crate::config::{AccountConfig, Config};
 use crate::domain::AccountNetwork;
 use crate::domain::sanitize_for_terminal;
 use crate::error::UsageError;
 use crate::profile::OpenProfile;
+use clap::Subcommand;
+use std::path::PathBuf;
+
+#[derive(Debug, Subcommand)]
+pub enum AccountCommand {
+    /// Log in to an account listed under [[accounts]] in the config
+    #[command(subcommand)]
+    Add(AddAccount),
+    /// Link the business phone's Signal: tresen becomes one of its linked devices
+    ///
+    /// Shows a QR code; on the phone open Signal → Settings → Linked devices → "+" and
+    /// scan it. The phone stays the main device; tresen sees chats from then on (Signal
+    /// gives a new device no history). See docs/signal.md.
+    #[command(subcommand)]
+    Link(LinkAccount),
+    /// Register a number with Signal as tresen's own (primary) device, e.g. a landline
+    ///
+    /// For a business number without a smartphone. Signal sends a code by SMS, or with
+    /// --voice calls and reads it out (tresen first requests the SMS Signal insists on).
+    /// signal-cli's data dir then holds the number's only keys: back it up
+    /// (docs/signal.md).
+    #[command(subcommand)]
+    Register(RegisterAccount),
+    /// The Signal groups the business number is in, and which of them tresen takes in
+    ///
+    /// Only groups listed in the account's `groups = [...]` in the config reach the
+    /// inbox; this shows their ids to copy there. Starts signal-cli, so run it while
+    /// no tresen is running on the profile.
+    Groups {
+        /// Account id from the config (default: the only Signal account)
+        #[arg(long)]
+        id: Option<String>,
+        /// Machine-readable output
+        #[arg(long)]
+        json: bool,
+        /// Take a group accepted in the TUI out of the inbox again (by its id); its stored
+        /// conversation stays, new messages are no longer stored
+        #[arg(long, value_name = "GROUP_ID")]
+        forget: Option<String>,
+    },
+    /// The Signal contacts signal-cli knows for the business number (read only)
+    ///
+    /// Comes from the business phone's contact sync and from who wrote; tresen never
+    /// uploads an address book.
+    Contacts {
+        /// Account id from the config (default: the only Signal account)
+        #[arg(long)]
+        id: Option<String>,
+        /// Machine-readable output
+        #[arg(long)]
+        json: bool,
+    },
+    /// Configured accounts and their login (no network access)
+    List {
+        /// Machine-readable output
+        #[arg(long)]
+        json: bool,
+    },
+    /// Set up a recovery key: server-side key backup and secret storage (Matrix)
+    ///
+    /// Prints the key once. Keep it in the firm's safe: a reinstalled office PC reads the
+    /// encrypted history again with `tresen account recover`. tresen keeps no copy.
+    RecoveryKey {
+        /// Account id from the config (default: the only Matrix account)
+        #[arg(long)]
+        id: Option<String>,
+        /// Replace an existing recovery key (the old one stops working)
+        #[arg(long)]
+        reset: bool,
+    },
+    /// Use the recovery key on this device: verifies it and decrypts the history again
+    Recover {
+        /// Account id from the config (default: the only Matrix account)
+        #[arg(long)]
+        id: Option<String>,
+        /// Read the recovery key from this file (first line)
+        #[arg(long, value_name = "PATH", conflicts_with = "key_stdin")]
+        key_file: Option<PathBuf>,
+        /// Read the recovery key from standard input (first line)
+        #[arg(long)]
+        key_stdin: bool,
+    },
+    /// Log the account's device out at the server and delete its local session and keys
+    Remove {
+        /// The account id from the config
+        id: String,
+        /// Do not ask for confirmation
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AddAccount {
+    /// A Matrix account (with its bridges to WhatsApp, Telegram, Signal…); see docs/matrix.md
+    ///
+    /// The account must be listed in the config with network = "matrix" and
+    /// purpose = "business". The password is asked for, or read from a file or stdin
+    /// for scripts; it is not kept: tresen keeps the session, sealed with the profile key.
+    Matrix {
+        /// Account id from the config (default: the only Matrix account there)
+        #[arg(long)]
+        id: Option<String>,
+        /// Homeserver URL, or the server name for .well-known discovery (example.org)
+        #[arg(long, value_name = "URL")]
+        homeserver: String,
+        /// User name or full Matrix ID (@buero:example.org)
+        #[arg(long)]
+        user: String,
+        /// Read the password from this file (first line)
+        #[arg(long, value_name = "PATH", conflicts_with = "password_stdin")]
+        password_file: Option<PathBuf>,
+        /// Read the password from standard input (first line)
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LinkAccount {
+    /// Link as a secondary device of the business phone (QR code)
+    Signal {
+        /// Account id from the config (default: the only Signal account there)
+        #[arg(long)]
+        id: Option<String>,
+        /// The name the phone lists this device under
+        #[arg(long, default_value = "tresen")]
+        device_name: String,
+        /// Draw the QR code for dark text on a light background (default: light on dark)
+        #[arg(long)]
+        light_terminal: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RegisterAccount {
+    /// Register the configured Signal number as a primary device
+    ///
+    /// Asks for a captcha when Signal wants one and for the code it sends; both can be
+    /// given as options instead, and the answers can come from standard input.
+    Signal {
+        /// Account id from the config (default: the account with --number, or the only one)
+        #[arg(long)]
+        id: Option<String>,
+        /// The number to register, as in the config (+49…)
+        #[arg(long)]
+        number: Option<String>,
+        /// Have Signal call and read the code out (for a landline)
+        #[arg(long)]
+        voice: bool,
+        /// The captcha link from signalcaptchas.org (signalcaptcha://…)
+        #[arg(long, value_name = "LINK")]
+        captcha: Option<String>,
+        /// The verification code, when already at hand (123-456 or 123456)
+        #[arg(long)]
+        code: Option<String>,
+        /// The number's Signal PIN, when it has a registration lock
+        #[arg(long)]
+        pin: Option<String>,
+    },
+}
 
 pub fn run(config: &Config, profile: &mut OpenProfile, cmd: AccountCommand) -> Result<ExitCode> {
     match cmd {
@@ -33,12 +193,12 @@ pub fn run(config: &Config, profile: &mut OpenProfile, cmd: AccountCommand) -> R
             device_name,
             light_terminal,
         }) => {
-            let account = crate::cli_signal::pick(config, id.as_deref(), None)?;
-            let args = crate::cli_signal::LinkArgs {
+            let account = crate::cli::signal::pick(config, id.as_deref(), None)?;
+            let args = crate::cli::signal::LinkArgs {
                 device_name,
                 light_terminal,
             };
-            crate::cli_signal::link(config, profile, account, args)
+            crate::cli::signal::link(config, profile, account, args)
         }
         AccountCommand::Register(RegisterAccount::Signal {
             id,
@@ -48,25 +208,25 @@ pub fn run(config: &Config, profile: &mut OpenProfile, cmd: AccountCommand) -> R
             code,
             pin,
         }) => {
-            let account = crate::cli_signal::pick(config, id.as_deref(), number.as_deref())?;
-            let args = crate::cli_signal::RegisterArgs {
+            let account = crate::cli::signal::pick(config, id.as_deref(), number.as_deref())?;
+            let args = crate::cli::signal::RegisterArgs {
                 voice,
                 captcha,
                 code,
                 pin,
             };
-            crate::cli_signal::register(config, profile, account, args)
+            crate::cli::signal::register(config, profile, account, args)
         }
         AccountCommand::Groups { id, json, forget } => {
-            let account = crate::cli_signal::pick(config, id.as_deref(), None)?;
+            let account = crate::cli::signal::pick(config, id.as_deref(), None)?;
             match forget {
-                Some(group) => crate::cli_signal::forget_group(profile, account, &group),
-                None => crate::cli_signal::groups(config, profile, account, json),
+                Some(group) => crate::cli::signal::forget_group(profile, account, &group),
+                None => crate::cli::signal::groups(config, profile, account, json),
             }
         }
         AccountCommand::Contacts { id, json } => {
-            let account = crate::cli_signal::pick(config, id.as_deref(), None)?;
-            crate::cli_signal::contacts(config, profile, account, json)
+            let account = crate::cli::signal::pick(config, id.as_deref(), None)?;
+            crate::cli::signal::contacts(config, profile, account, json)
         }
         AccountCommand::List { .. } => Err(UsageError(
             "internal: account list reads without the profile lock (cli.rs)".into(),
@@ -191,7 +351,7 @@ fn add_matrix(
     use crate::connector::matrix::MatrixError;
     let m = crate::profile::matrix_account(profile, &account.id);
     eprintln!("logging in to {homeserver} as {user} …");
-    let rt = crate::cli::runtime()?;
+    let rt = crate::cli::common::runtime()?;
     match rt.block_on(m.login(homeserver, user, password)) {
         Ok(info) => {
             crate::outln!(
@@ -220,7 +380,7 @@ fn recovery_key(profile: &OpenProfile, account: &AccountConfig, reset: bool) -> 
     use crate::connector::matrix::MatrixError;
     let m = crate::profile::matrix_account(profile, &account.id);
     eprintln!("setting up key backup and secret storage; backing up this device's room keys …");
-    let rt = crate::cli::runtime()?;
+    let rt = crate::cli::common::runtime()?;
     match rt.block_on(m.enable_recovery(reset)) {
         Ok(key) => {
             crate::outln!("Recovery key for account `{}`:\n\n    {key}\n", account.id);
@@ -256,7 +416,7 @@ fn recover(profile: &OpenProfile, account: &AccountConfig, key: &str) -> Result<
         "checking the recovery key and downloading the keys of {} conversation(s) …",
         rooms.len()
     );
-    let rt = crate::cli::runtime()?;
+    let rt = crate::cli::common::runtime()?;
     match rt.block_on(m.recover(key, &rooms)) {
         Ok(n) => {
             crate::outln!(
@@ -425,7 +585,7 @@ fn remove(config: &Config, profile: &OpenProfile, id: &str, yes: bool) -> Result
         #[cfg(feature = "matrix")]
         AccountNetwork::Matrix => {
             let m = crate::profile::matrix_account(profile, &a.id);
-            let rt = crate::cli::runtime()?;
+            let rt = crate::cli::common::runtime()?;
             if rt.block_on(m.remove())? {
                 crate::outln!("account `{id}`: logged out and local session deleted");
             } else {

@@ -7,8 +7,8 @@ use std::time::Duration;
 use anyhow::{Context as _, Result, anyhow};
 
 use crate::app::i18n::Lang;
-use crate::cli::runtime;
-use crate::cli_inbox::{find, safe};
+use crate::cli::common::runtime;
+use crate::cli::inbox::{find, safe};
 use crate::config::{Config, Paths};
 use crate::domain::Delivery;
 use crate::engine::{Engine, EngineHandle, EngineOptions};

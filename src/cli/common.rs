@@ -1,0 +1,121 @@
+//! What several commands share: the async runtime, reading the archive without the
+//! lock, confirming a destructive step, and taking a year of a conversation out of the
+//! inbox store.
+
+use std::io::{BufRead as _, IsTerminal as _};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, Result};
+use chrono::NaiveDate;
+
+use crate::archive::export::Collection;
+use crate::archive::keys::Keys;
+use crate::archive::{Archive, read, retention};
+use crate::config::{Config, Paths};
+use crate::domain::{Timestamp, sanitize_for_terminal};
+use crate::error::UsageError;
+use crate::secrets::MasterKey;
+
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+/// The archive's directory and key, for commands that only read.
+pub(crate) struct Reader {
+    pub(crate) dir: PathBuf,
+    pub(crate) key: MasterKey,
+    pub(crate) live: bool,
+}
+
+impl Reader {
+    pub(crate) fn keys(&self) -> Result<Keys> {
+        let must = !crate::archive::segments(&self.dir)?.is_empty();
+        Ok(Keys::load(&self.dir, &self.key, must)?)
+    }
+
+    pub(crate) fn collect(&self, wanted: &dyn Fn(&str, &str) -> bool) -> Result<Collection> {
+        let mut keys = self.keys()?;
+        let mut c = Collection::default();
+        read::for_each(&self.dir, &mut keys, 1, |r| {
+            c.add(r, wanted);
+            Ok(())
+        })?;
+        Ok(c)
+    }
+}
+
+/// Everything the archive holds, decrypted where the keys still exist.
+pub(crate) fn collect_all(dir: &Path, keys: &mut Keys) -> Result<Collection> {
+    let mut all = Collection::default();
+    read::for_each(dir, keys, 1, |r| {
+        all.add(r, &|_, _| true);
+        Ok(())
+    })?;
+    Ok(all)
+}
+
+pub(crate) fn reader(
+    config: &Config,
+    paths: Paths,
+    prompt: crate::secrets::Prompt<'_>,
+) -> Result<Reader> {
+    let p = crate::profile::open_read_only(config, paths, prompt)?;
+    Ok(Reader {
+        dir: Archive::dir_of(&p.paths.data_dir),
+        key: p.key,
+        live: p.owner.is_some(),
+    })
+}
+
+/// Confirms a destructive step: --yes, or "ja"/"yes" typed on a terminal.
+pub(crate) fn confirm(question: &str, yes: bool, flag_hint: &str) -> Result<bool> {
+    if yes {
+        return Ok(true);
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(UsageError(format!("{question} — add {flag_hint} to confirm")).into());
+    }
+    eprint!("{question} Type \"ja\" (or \"yes\") to go ahead: ");
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    Ok(matches!(answer.trim(), "ja" | "yes"))
+}
+
+/// Removes a conversation's messages of `year` from the inbox (and the files only they
+/// used); the archive is not touched. Returns the messages removed.
+pub(crate) fn purge_year(
+    store: &mut crate::store::SqliteStore,
+    blobs: &crate::store::BlobStore,
+    account: &str,
+    conversation: &str,
+    year: i32,
+) -> Result<usize> {
+    use crate::store::Store as _;
+    if year == retention::META_YEAR {
+        return Ok(0); // no messages in it; the conversation goes with its last message
+    }
+    let start = NaiveDate::from_ymd_opt(year, 1, 1).and_then(|d| d.and_hms_opt(0, 0, 0));
+    let end =
+        NaiveDate::from_ymd_opt(year, 12, 31).and_then(|d| d.and_hms_milli_opt(23, 59, 59, 999));
+    let (Some(start), Some(end)) = (start, end) else {
+        return Ok(0);
+    };
+    let applied = store.apply(&[crate::store::Op::Purge {
+        account: crate::domain::AccountId(account.to_string()),
+        remote_id: conversation.to_string(),
+        from: Timestamp(start.and_utc().timestamp_millis()),
+        to: Timestamp(end.and_utc().timestamp_millis()),
+    }])?;
+    for b in &applied.purged_blobs {
+        blobs.remove(b)?;
+    }
+    Ok(applied.purged)
+}
+
+pub(crate) fn clean(s: &str) -> String {
+    sanitize_for_terminal(s, false).into_owned()
+}
