@@ -749,6 +749,29 @@ fn shellexpand_home(p: &str) -> String {
     }
 }
 
+/// The app's settings, taken from the configuration once at start.
+impl crate::app::AppConfig {
+    pub fn from_config(config: &Config, demo: bool) -> Self {
+        Self {
+            lang: config.language(),
+            profile_name: config.profile.name.clone(),
+            staff_name: config.staff_name(),
+            quick_replies: config.quick_replies.clone(),
+            history_page: config.ui.history_page,
+            keymap: crate::app::keymap::Keymap::new(&config.key_overrides()),
+            demo,
+            mouse: config.ui.mouse,
+            send_typing: config.ui.send_typing,
+            staff_info: crate::compliance::staff::what_is_stored(
+                &config.staff_name(),
+                &config.staff,
+                &config.monitoring,
+                config.language() == crate::app::i18n::Lang::De,
+            ),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -789,28 +812,5 @@ mod tests {
         let msg = e.to_string();
         assert!(msg.starts_with("c.toml:3:"), "{msg}");
         assert!(msg.contains("ui.mouse"), "{msg}");
-    }
-}
-
-/// The app's settings, taken from the configuration once at start.
-impl crate::app::AppConfig {
-    pub fn from_config(config: &Config, demo: bool) -> Self {
-        Self {
-            lang: config.language(),
-            profile_name: config.profile.name.clone(),
-            staff_name: config.staff_name(),
-            quick_replies: config.quick_replies.clone(),
-            history_page: config.ui.history_page,
-            keymap: crate::app::keymap::Keymap::new(&config.key_overrides()),
-            demo,
-            mouse: config.ui.mouse,
-            send_typing: config.ui.send_typing,
-            staff_info: crate::compliance::staff::what_is_stored(
-                &config.staff_name(),
-                &config.staff,
-                &config.monitoring,
-                config.language() == crate::app::i18n::Lang::De,
-            ),
-        }
     }
 }
