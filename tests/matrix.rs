@@ -1228,14 +1228,20 @@ fn reactions_and_typing_both_ways() {
     });
     assert_eq!(reactions_of(msg.id).len(), 1, "our reaction stored once");
 
-    // The office types a reply: the bridge sees the puppet's typing notification.
-    run.rt
-        .block_on(run.handle.command(EngineCommand::Typing {
-            conversation: conv.id,
-            typing: true,
-        }))
-        .unwrap();
+    // The office types a reply: the bridge sees the puppet's typing notification. A
+    // notice lasts 4 s (matrix-sdk); whoever keeps typing renews it, as the composer
+    // does: a loaded Synapse may push it to the bridge after the first one ran out.
+    let mut polls = 0;
     wait_for("the bridge to see us typing", || {
+        if polls % 20 == 0 {
+            run.rt
+                .block_on(run.handle.command(EngineCommand::Typing {
+                    conversation: conv.id,
+                    typing: true,
+                }))
+                .unwrap();
+        }
+        polls += 1;
         hs.bridge_events().iter().any(|e| {
             e["type"] == "m.typing"
                 && e["room_id"] == room.as_str()
