@@ -2,8 +2,8 @@
 //! locked or missing key, a profile in use, a damaged store), 1 for other failures.
 
 use crate::config::ConfigError;
-use crate::engine::LockError;
 use crate::fsutil::DirError;
+use crate::profile::LockError;
 use crate::profile::ProfileError;
 use crate::secrets::SecretsError;
 use crate::store::StoreError;
@@ -33,6 +33,8 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
         }
         let store = match cause.downcast_ref::<ProfileError>() {
             Some(ProfileError::Store(s)) => Some(s),
+            // Decided by what stopped the replay (further down the chain).
+            Some(ProfileError::Replay(_)) => None,
             Some(_) => return 2,
             None => cause.downcast_ref::<StoreError>(),
         };

@@ -22,7 +22,6 @@ pub mod cli;
 pub mod compliance;
 pub mod config;
 pub mod connector;
-pub mod demo;
 pub mod domain;
 pub mod engine;
 pub mod error;
@@ -32,6 +31,8 @@ pub mod ingest;
 pub mod logging;
 pub mod out;
 pub mod profile;
+/// The demo profile (`tresen --demo`), part of `profile`.
+pub use profile::demo;
 pub mod secrets;
 pub mod store;
 pub mod tui;

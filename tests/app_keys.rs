@@ -6,11 +6,11 @@ use tresen::app::{
     App, AppConfig, Command, ComposeMode, Effect, Focus, Loaded, Msg, Overlay, Query,
 };
 use tresen::config::{Config, QuickReply};
+use tresen::domain::LocalChange;
 use tresen::domain::{
     AccountId, Channel, Contact, Conversation, ConversationId, ConversationKind, SearchHit,
     Timestamp, TriageState,
 };
-use tresen::store::Op;
 use tresen::tui::keys::{MacroStep, parse_macro};
 
 const NOW: Timestamp = Timestamp(1_764_000_000_000);
@@ -171,7 +171,7 @@ fn reply_sends_and_never_sends_a_note() {
 
     let e = keys(&mut a, "mnur intern<enter>");
     match e.last() {
-        Some(Effect::Command(Command::Local(Op::AddNote { body, author, .. }))) => {
+        Some(Effect::Command(Command::Local(LocalChange::AddNote { body, author, .. }))) => {
             assert_eq!(body, "nur intern");
             assert_eq!(author, "Anna");
         }
@@ -183,7 +183,7 @@ fn reply_sends_and_never_sends_a_note() {
 fn draft_writes(e: &[Effect]) -> Vec<(i64, String)> {
     e.iter()
         .filter_map(|e| match e {
-            Effect::Command(Command::Local(Op::SetDraft { conversation, body })) => {
+            Effect::Command(Command::Local(LocalChange::SetDraft { conversation, body })) => {
                 Some((conversation.0, body.clone()))
             }
             _ => None,
@@ -247,7 +247,7 @@ fn triage_keys_change_state_and_keep_the_flow() {
     let e = keys(&mut a, "d");
     assert_eq!(
         e,
-        vec![Effect::Command(Command::Local(Op::SetState {
+        vec![Effect::Command(Command::Local(LocalChange::SetState {
             conversation: ConversationId(1),
             state: TriageState::Done
         }))]
@@ -256,7 +256,7 @@ fn triage_keys_change_state_and_keep_the_flow() {
     assert_eq!(selected_title(&a), "Erika Schäfer");
     let e = keys(&mut a, "z");
     match &e[0] {
-        Effect::Command(Command::Local(Op::SetState {
+        Effect::Command(Command::Local(LocalChange::SetState {
             state: TriageState::Snoozed(until),
             ..
         })) => assert!(*until > NOW),
@@ -361,7 +361,7 @@ fn mark_unread_returns_to_the_list() {
     let e = keys(&mut a, "u");
     assert_eq!(
         e,
-        vec![Effect::Command(Command::Local(Op::MarkUnread {
+        vec![Effect::Command(Command::Local(LocalChange::MarkUnread {
             conversation: ConversationId(2)
         }))]
     );
@@ -379,7 +379,7 @@ fn labels_prompt_prefills_and_normalises() {
     let e = keys(&mut a, ", Rechnung ,<enter>");
     assert_eq!(
         e,
-        vec![Effect::Command(Command::Local(Op::SetLabels {
+        vec![Effect::Command(Command::Local(LocalChange::SetLabels {
             conversation: ConversationId(2),
             labels: vec!["angebot".into(), "rechnung".into()]
         }))]
@@ -747,7 +747,7 @@ fn a_assigns_to_me_and_again_unassigns() {
     let e = keys(&mut a, "A");
     assert_eq!(
         e,
-        vec![Effect::Command(Command::Local(Op::Assign {
+        vec![Effect::Command(Command::Local(LocalChange::Assign {
             conversation: ConversationId(1),
             staff: Some("Anna".into()),
         }))]
@@ -756,7 +756,7 @@ fn a_assigns_to_me_and_again_unassigns() {
     let e = keys(&mut a, "A");
     assert_eq!(
         e,
-        vec![Effect::Command(Command::Local(Op::Assign {
+        vec![Effect::Command(Command::Local(LocalChange::Assign {
             conversation: ConversationId(1),
             staff: None,
         }))]

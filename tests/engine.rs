@@ -7,12 +7,13 @@ use std::time::Duration;
 
 use support::*;
 use tresen::connector::{Connector, ConnectorEvent, FakeConnector, ScriptStep};
+use tresen::domain::LocalChange;
 use tresen::domain::{
     AccountId, Channel, Contact, ConversationKind, ConversationUpsert, Delivery, Direction,
     IncomingMessage, MessageKind, Timestamp,
 };
 use tresen::engine::{Engine, EngineCommand, EngineOptions, Notification};
-use tresen::store::{Op, SharedStore, SqliteStore};
+use tresen::store::{SharedStore, SqliteStore};
 
 fn upsert(remote: &str) -> ConnectorEvent {
     ConnectorEvent::Conversation(ConversationUpsert {
@@ -285,7 +286,7 @@ async fn viewing_clears_unread_and_tells_the_network() {
     .await
     .expect("unread cleared");
     handle
-        .command(EngineCommand::Local(Op::AddNote {
+        .command(EngineCommand::Local(LocalChange::AddNote {
             conversation: conv.id,
             author: "Anna".into(),
             body: "intern".into(),
@@ -445,7 +446,7 @@ async fn a_retried_send_never_carries_the_footer_twice_and_notes_never_carry_it(
     assert_eq!(m.body.matches("Registergericht").count(), 1, "{}", m.body);
     assert_eq!(m.body, failed.body);
     handle
-        .command(EngineCommand::Local(Op::AddNote {
+        .command(EngineCommand::Local(LocalChange::AddNote {
             conversation: conv.id,
             author: "Anna".into(),
             body: "intern: Preis prüfen".into(),
@@ -493,7 +494,7 @@ async fn r_a5_the_vordruck_exception_applies_only_to_existing_customers_and_neve
     let neu = store.lock().find_conversation("neu").unwrap().unwrap();
     let kunde = store.lock().find_conversation("kunde").unwrap().unwrap();
     handle
-        .command(EngineCommand::Local(Op::SetLabels {
+        .command(EngineCommand::Local(LocalChange::SetLabels {
             conversation: kunde.id,
             labels: vec!["auftragsbestaetigung".into()],
         }))

@@ -28,7 +28,7 @@ use tokio::sync::mpsc;
 use tresen::connector::{Connector, ConnectorCommand, ConnectorError, ConnectorEvent, ConnectorIo};
 use tresen::domain::*;
 use tresen::engine::{Engine, EngineCommand, EngineOptions};
-use tresen::store::{BlobStore, Op, SqliteStore, StoreRead};
+use tresen::store::{BlobStore, SqliteStore, StoreRead};
 
 /// A network that plays what the test feeds it and answers sends and downloads: a send
 /// whose text contains "✗" fails, a file whose source starts with "fail:" cannot be
@@ -391,11 +391,11 @@ async fn run_seed(seed: u64) -> usize {
                         let _ = h.send(c, body, "Anna".into()).await;
                         continue;
                     }
-                    Action::Labels(labels) => Op::SetLabels {
+                    Action::Labels(labels) => LocalChange::SetLabels {
                         conversation: c,
                         labels,
                     },
-                    _ => Op::AddNote {
+                    _ => LocalChange::AddNote {
                         conversation: c,
                         author: "Anna".into(),
                         body: "Rückruf vereinbart".into(),

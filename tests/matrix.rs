@@ -70,7 +70,7 @@ struct Running {
     rt: tokio::runtime::Runtime,
     handle: EngineHandle,
     task: Option<tokio::task::JoinHandle<Result<(), tresen::engine::EngineError>>>,
-    _lock: tresen::engine::ProfileLock,
+    _lock: tresen::profile::ProfileLock,
     key: tresen::secrets::MasterKey,
     archive_dir: std::path::PathBuf,
 }

@@ -12,7 +12,6 @@ use tresen::connector::{FakeConnector, ScriptStep};
 use tresen::domain::*;
 use tresen::engine::{Engine, EngineCommand, EngineOptions};
 use tresen::profile::{self, OpenProfile};
-use tresen::store::Op;
 
 const EXTRA: &str =
     "\n[retention.tags]\nrechnung = \"buchungsbeleg\"\nprivat = \"keine_pflicht\"\n";
@@ -115,7 +114,7 @@ fn seeded() -> Profile {
                 .unwrap()
                 .unwrap();
             handle
-                .command(EngineCommand::Local(Op::SetLabels {
+                .command(EngineCommand::Local(LocalChange::SetLabels {
                     conversation: id,
                     labels: vec![label.into()],
                 }))

@@ -229,7 +229,7 @@ impl App {
                         .t("Zuweisung aufgehoben", "Unassigned")
                         .to_string(),
                 });
-                vec![Effect::Command(Command::Local(Op::Assign {
+                vec![Effect::Command(Command::Local(LocalChange::Assign {
                     conversation: id,
                     staff,
                 }))]
@@ -245,7 +245,7 @@ impl App {
                 if self.focus != Focus::Inbox {
                     self.focus = Focus::Inbox;
                 }
-                vec![Effect::Command(Command::Local(Op::MarkUnread {
+                vec![Effect::Command(Command::Local(LocalChange::MarkUnread {
                     conversation: id,
                 }))]
             }

@@ -199,7 +199,7 @@ impl App {
         let mut effects = self.stop_typing();
         if self.compose_mode == ComposeMode::Reply && self.draft(id).is_some() {
             self.drafts.insert(id, String::new());
-            effects.push(Effect::Command(Command::Local(Op::SetDraft {
+            effects.push(Effect::Command(Command::Local(LocalChange::SetDraft {
                 conversation: id,
                 body: String::new(),
             })));
@@ -220,7 +220,7 @@ impl App {
                 // Back to the reply that was being written before the note.
                 self.compose_mode = ComposeMode::Reply;
                 self.composer = TextInput::with_text(self.draft(id).unwrap_or(""));
-                effects.push(Effect::Command(Command::Local(Op::AddNote {
+                effects.push(Effect::Command(Command::Local(LocalChange::AddNote {
                     conversation: id,
                     author: self.cfg.staff_name.clone(),
                     body,
@@ -323,7 +323,7 @@ impl App {
                 if let Some(c) = self.conversations.iter_mut().find(|c| c.id == id) {
                     c.labels = labels.clone();
                 }
-                vec![Effect::Command(Command::Local(Op::SetLabels {
+                vec![Effect::Command(Command::Local(LocalChange::SetLabels {
                     conversation: id,
                     labels,
                 }))]

@@ -19,13 +19,12 @@ use std::collections::{BTreeMap, HashMap};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent, MouseEventKind};
 
-use crate::domain::QuickReply;
 use crate::domain::{
     AccountId, Channel, Conversation, ConversationId, Health, Invite, LinkState, Message,
     MessageId, SearchHit, Timestamp, TriageState,
 };
+use crate::domain::{LocalChange, QuickReply};
 use crate::engine::Notification;
-use crate::store::Op;
 use action::{Action, Context};
 use i18n::Lang;
 use input::TextInput;
@@ -133,7 +132,7 @@ pub enum Command {
         /// it needed, so nothing is added.
         retry: bool,
     },
-    Local(Op),
+    Local(crate::domain::LocalChange),
     Viewed(ConversationId),
     AcceptInvite {
         account: AccountId,
@@ -656,7 +655,7 @@ impl App {
             self.lang().t("Status:", "State:"),
             state_label(state, self.lang())
         ));
-        vec![Effect::Command(Command::Local(Op::SetState {
+        vec![Effect::Command(Command::Local(LocalChange::SetState {
             conversation: id,
             state,
         }))]

@@ -162,7 +162,7 @@ impl App {
             return effects;
         }
         self.drafts.insert(id, text.clone());
-        effects.push(Effect::Command(Command::Local(Op::SetDraft {
+        effects.push(Effect::Command(Command::Local(LocalChange::SetDraft {
             conversation: id,
             body: text,
         })));

@@ -9,11 +9,11 @@ use anyhow::{Context as _, Result, anyhow};
 
 use crate::attachment_io;
 use crate::cli::common::runtime;
-use crate::cli::engine::{OpenProfile2, start_engine};
 use crate::config::Config;
 use crate::domain::{Attachment, MessageId, safe_file_name, sanitize_for_terminal};
 use crate::engine::EngineOptions;
 use crate::error::UsageError;
+use crate::profile::Session;
 use crate::profile::{self, OpenProfile};
 use crate::store::StoreRead as _;
 use clap::Subcommand;
@@ -140,12 +140,13 @@ fn load(
     let connectors = profile::connectors(config, &profile)?;
     let rt = runtime()?;
     let blob = rt.block_on(async {
-        let (engine, handle, _keep): (_, _, OpenProfile2) = start_engine(
+        let (engine, handle, _held) = Session::start(
             profile,
             connectors,
             EngineOptions::default(),
             config.staff_name(),
-        )?;
+        )?
+        .into_parts();
         let task = tokio::spawn(engine.run());
         eprintln!("downloading {} …", sanitize_for_terminal(&meta.name, false));
         let r =

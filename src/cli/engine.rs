@@ -9,77 +9,11 @@ use anyhow::{Context as _, Result, anyhow};
 use crate::app::i18n::Lang;
 use crate::cli::common::runtime;
 use crate::cli::inbox::{find, safe};
-use crate::config::{Config, Paths};
+use crate::config::Config;
 use crate::domain::Delivery;
-use crate::engine::{Engine, EngineHandle, EngineOptions};
-use crate::profile::OpenProfile;
-use crate::store::{SharedStore, StoreRead};
-
-pub(crate) fn start_engine(
-    profile: OpenProfile,
-    connectors: Vec<Box<dyn crate::connector::Connector>>,
-    options: EngineOptions,
-    staff: String,
-) -> Result<(Engine, EngineHandle, OpenProfile2)> {
-    let blobs = profile.blobs();
-    let OpenProfile {
-        store,
-        lock,
-        temp,
-        paths,
-        archive,
-        compliance,
-        ..
-    } = profile;
-    let shared = SharedStore::new(Box::new(store)).with_blobs(blobs);
-    let (engine, handle) = Engine::start(shared, connectors, options);
-    let engine = archived(
-        engine.with_compliance(compliance),
-        archive,
-        &paths,
-        false,
-        staff,
-    )?;
-    Ok((
-        engine,
-        handle,
-        OpenProfile2 {
-            _lock: lock,
-            _temp: temp,
-            paths,
-        },
-    ))
-}
-
-/// Hands the engine its archive, with the configuration in force (archived when it
-/// changed since the last start).
-pub(crate) fn archived(
-    engine: Engine,
-    archive: Option<crate::archive::Archive>,
-    paths: &Paths,
-    demo: bool,
-    staff: String,
-) -> Result<Engine> {
-    let Some(archive) = archive else {
-        return Ok(engine);
-    };
-    let config = match (&paths.config_file, demo) {
-        (Some(file), false) => std::fs::read_to_string(file)
-            .ok()
-            .map(|text| (file.display().to_string(), text)),
-        _ => None,
-    };
-    engine
-        .with_archive(archive, config, staff)
-        .context("cannot bring the inbox store up to the archive")
-}
-
-/// What stays alive while the engine owns the store.
-pub(crate) struct OpenProfile2 {
-    _lock: crate::engine::ProfileLock,
-    _temp: Option<tempfile::TempDir>,
-    paths: Paths,
-}
+use crate::engine::{EngineHandle, EngineOptions};
+use crate::profile::{OpenProfile, Session};
+use crate::store::StoreRead;
 
 pub(crate) fn sync_once(
     profile: OpenProfile,
@@ -100,7 +34,7 @@ pub(crate) fn sync_once(
     let before = profile.store.stats()?;
     let rt = runtime()?;
     rt.block_on(async {
-        let (engine, handle, _keep) = start_engine(
+        let (engine, handle, _held) = Session::start(
             profile,
             connectors,
             EngineOptions {
@@ -108,7 +42,8 @@ pub(crate) fn sync_once(
                 settle: Duration::from_secs(timeout),
             },
             "tresen sync".into(),
-        )?;
+        )?
+        .into_parts();
         engine.run().await?;
         let after = handle.store().lock().stats()?;
         for (account, health) in handle.health() {
@@ -238,16 +173,17 @@ pub(crate) fn daemon(
 ) -> Result<ExitCode> {
     let rt = runtime()?;
     rt.block_on(async {
-        let (engine, handle, keep) = start_engine(
+        let (engine, handle, held) = Session::start(
             profile,
             connectors,
             EngineOptions::default(),
             "tresen daemon".into(),
-        )?;
+        )?
+        .into_parts();
         eprintln!(
             "tresen daemon running (PID {}, data {}); stop with SIGTERM or Ctrl-C",
             std::process::id(),
-            keep.paths.data_dir.display()
+            held.paths.data_dir.display()
         );
         tracing::info!(pid = std::process::id(), "daemon started");
         let engine_task = tokio::spawn(engine.run());
@@ -299,12 +235,13 @@ pub(crate) fn send(
     let conversation = find(&profile.store, key)?;
     let rt = runtime()?;
     rt.block_on(async {
-        let (engine, handle, _keep) = start_engine(
+        let (engine, handle, _held) = Session::start(
             profile,
             connectors,
             EngineOptions::default(),
             config.staff_name(),
-        )?;
+        )?
+        .into_parts();
         let mut bus = handle.subscribe();
         let engine_task = tokio::spawn(engine.run());
         let staff = config.staff_name();

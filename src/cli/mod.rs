@@ -25,13 +25,13 @@ use crate::app::{App, AppConfig};
 use crate::cli::account::AccountCommand;
 use crate::cli::attachment::AttachmentCommand;
 use crate::cli::common::runtime;
-use crate::cli::engine::{archived, daemon, send, sync_once};
+use crate::cli::engine::{daemon, send, sync_once};
 use crate::cli::inbox::{find, list, safe, show};
 use crate::config::{Config, Paths};
 use crate::domain::Timestamp;
-use crate::engine::{Engine, EngineOptions};
+use crate::engine::EngineOptions;
 use crate::error::UsageError;
-use crate::profile::{self, OpenProfile};
+use crate::profile::{self, OpenProfile, Session};
 
 const ABOUT: &str = "Keyboard-driven terminal inbox for a firm's business messenger line";
 
@@ -467,27 +467,15 @@ fn run_tui(
     connectors: Vec<Box<dyn crate::connector::Connector>>,
     demo: bool,
 ) -> Result<ExitCode> {
-    let blobs = profile.blobs();
-    let OpenProfile {
-        store,
-        lock,
-        temp,
-        archive,
-        paths,
-        compliance,
-        ..
-    } = profile;
     let rt = runtime()?;
-    let shared = profile::shared(store, Some(blobs))?;
     let result: Result<()> = rt.block_on(async {
-        let (engine, handle) = Engine::start(shared, connectors, EngineOptions::default());
-        let engine = archived(
-            engine.with_compliance(compliance),
-            archive,
-            &paths,
-            demo,
+        let (engine, handle, _held) = Session::start(
+            profile,
+            connectors,
+            EngineOptions::default(),
             config.staff_name(),
-        )?;
+        )?
+        .into_parts();
         let engine_task = tokio::spawn(engine.run());
         let mut app = App::new(AppConfig::from_config(config, demo), Timestamp::now());
         let mouse = config.ui.mouse;
@@ -510,8 +498,6 @@ fn run_tui(
         let _ = engine_task.await;
         r.map_err(anyhow::Error::from)
     });
-    drop(lock);
-    drop(temp);
     result?;
     Ok(ExitCode::SUCCESS)
 }

@@ -410,6 +410,55 @@ pub struct Attachment {
     pub blob: Option<BlobId>,
 }
 
+/// What staff change locally about a conversation: the whole vocabulary the UI and the
+/// command line may ask the engine for besides sends (never a store write of its own
+/// choosing: nothing here can remove a message or touch what the network said).
+#[derive(Debug, Clone, PartialEq)]
+pub enum LocalChange {
+    /// An internal note: visible to staff only, never sent.
+    AddNote {
+        conversation: ConversationId,
+        author: String,
+        body: String,
+        at: Timestamp,
+    },
+    SetState {
+        conversation: ConversationId,
+        state: TriageState,
+    },
+    /// The conversation's labels from now on (they decide its retention class).
+    SetLabels {
+        conversation: ConversationId,
+        labels: Vec<String>,
+    },
+    MarkUnread {
+        conversation: ConversationId,
+    },
+    /// Keep (or with an empty body, drop) the unsent reply.
+    SetDraft {
+        conversation: ConversationId,
+        body: String,
+    },
+    /// Who handles the conversation from now on (`None`: nobody).
+    Assign {
+        conversation: ConversationId,
+        staff: Option<String>,
+    },
+}
+
+impl LocalChange {
+    pub fn conversation(&self) -> ConversationId {
+        match self {
+            LocalChange::AddNote { conversation, .. }
+            | LocalChange::SetState { conversation, .. }
+            | LocalChange::SetLabels { conversation, .. }
+            | LocalChange::MarkUnread { conversation }
+            | LocalChange::SetDraft { conversation, .. }
+            | LocalChange::Assign { conversation, .. } => *conversation,
+        }
+    }
+}
+
 /// A canned response (Textbaustein) from the configuration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

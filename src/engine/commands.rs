@@ -23,20 +23,20 @@ impl Engine {
                     let _ = reply.send(result);
                 }
             }
-            EngineCommand::Local(op) => {
+            EngineCommand::Local(change) => {
                 // A label can change a conversation's retention class: archived first,
                 // with who changed it (R-B2, R-B5).
-                if let Op::SetLabels {
+                if let crate::domain::LocalChange::SetLabels {
                     conversation,
                     labels,
-                } = &op
+                } = &change
                     && let Err(e) = self.archive_labels(*conversation, labels)
                 {
                     tracing::warn!(error = %e, "label change not archived, so not made");
                     self.set_archive_problem(Some(e.to_string()));
                     return;
                 }
-                match self.apply(std::slice::from_ref(&op)) {
+                match self.apply(&[Op::from(change)]) {
                     Ok(a) => self.publish(&a),
                     Err(e) => tracing::warn!(error = %e, "local change rejected"),
                 }

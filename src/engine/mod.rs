@@ -7,12 +7,10 @@
 
 mod commands;
 mod inbound;
-mod lock;
 mod rules;
 mod send;
 
 pub use crate::ingest::attachment as attachment_entry;
-pub use lock::{LockError, ProfileLock};
 pub use rules::{AUTOMATIC, SendOptions, consents_of, record_consent};
 
 use std::collections::{BTreeMap, HashMap};
@@ -111,7 +109,7 @@ pub enum EngineCommand {
         reply: Option<oneshot::Sender<Result<BlobId, EngineError>>>,
     },
     /// Triage and other local-only changes (notes, state, labels, read markers).
-    Local(Op),
+    Local(crate::domain::LocalChange),
     /// The user opened a conversation: clear unread here and tell the network.
     Viewed(ConversationId),
     /// Accept an invite as a business conversation.

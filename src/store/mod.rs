@@ -218,6 +218,48 @@ pub enum Op {
     },
 }
 
+impl From<crate::domain::LocalChange> for Op {
+    fn from(change: crate::domain::LocalChange) -> Op {
+        use crate::domain::LocalChange as L;
+        match change {
+            L::AddNote {
+                conversation,
+                author,
+                body,
+                at,
+            } => Op::AddNote {
+                conversation,
+                author,
+                body,
+                at,
+            },
+            L::SetState {
+                conversation,
+                state,
+            } => Op::SetState {
+                conversation,
+                state,
+            },
+            L::SetLabels {
+                conversation,
+                labels,
+            } => Op::SetLabels {
+                conversation,
+                labels,
+            },
+            L::MarkUnread { conversation } => Op::MarkUnread { conversation },
+            L::SetDraft { conversation, body } => Op::SetDraft { conversation, body },
+            L::Assign {
+                conversation,
+                staff,
+            } => Op::Assign {
+                conversation,
+                staff,
+            },
+        }
+    }
+}
+
 /// A message as a record names it: by the inbox's own id, or by the network's id (the
 /// store resolves that inside the batch, so a message and its file may come together).
 #[derive(Debug, Clone, PartialEq)]

@@ -1,15 +1,22 @@
 //! Opening a profile: data directory, single-process lock, key, store and connectors,
-//! in the order that fails earliest and changes nothing on failure.
+//! in the order that fails earliest and changes nothing on failure; then the running
+//! engine over it ([`Session`]), the one way every command and the TUI start one.
+
+pub mod demo;
+mod lock;
+mod session;
 
 use std::path::PathBuf;
 
 use crate::config::{Config, Paths};
 use crate::connector::Connector;
 use crate::domain::{AccountNetwork, Timestamp};
-use crate::engine::{LockError, ProfileLock};
+
 use crate::fsutil::{DirError, ensure_private_dir};
 use crate::secrets::{self, MasterKey, SecretsError};
 use crate::store::{BlobStore, KEY_LEN, SqliteStore, StoreError};
+pub use lock::{LockError, ProfileLock};
+pub use session::{Held, Session};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProfileError {
@@ -25,6 +32,9 @@ pub enum ProfileError {
     Archive(#[from] crate::archive::ArchiveError),
     #[error("configuration: {0}")]
     Compliance(String),
+    /// The store could not be brought up to the archive at start.
+    #[error("cannot bring the inbox store up to the archive: {0}")]
+    Replay(#[source] crate::engine::EngineError),
     /// An account cannot run as configured (not logged in, not in this build).
     #[error("{0}")]
     Account(String),
