@@ -16,6 +16,10 @@
 //!
 //! `TRESEN_INGEST_SEED=n` (or `a..b`) runs other seeds; a failure names its seed.
 
+mod support;
+
+use support::engine::{Archived, rebuilt, start_archived_with};
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,8 +31,8 @@ use rand::{Rng, SeedableRng};
 use tokio::sync::mpsc;
 use tresen::connector::{Connector, ConnectorCommand, ConnectorError, ConnectorEvent, ConnectorIo};
 use tresen::domain::*;
-use tresen::engine::{Engine, EngineCommand, EngineOptions};
-use tresen::store::{BlobStore, SqliteStore, StoreRead};
+use tresen::engine::EngineCommand;
+use tresen::store::{BlobStore, StoreRead};
 
 /// A network that plays what the test feeds it and answers sends and downloads: a send
 /// whose text contains "✗" fails, a file whose source starts with "fail:" cannot be
@@ -348,13 +352,6 @@ fn held(store: &dyn StoreRead) -> Held {
 /// Runs one stream; answers how many ledger entries it left (both stores agree).
 async fn run_seed(seed: u64) -> usize {
     let dir = tempfile::tempdir().unwrap();
-    let key = tresen::secrets::MasterKey::from_bytes(&[9u8; 32]).unwrap();
-    let live = SqliteStore::open(&dir.path().join("live.db"), Some(&[6; 32])).unwrap();
-    let live_dir = dir.path().join("live");
-    std::fs::create_dir_all(&live_dir).unwrap();
-    let store = tresen::profile::shared(live, Some(BlobStore::new(&live_dir, &key))).unwrap();
-    let archive_dir = dir.path().join("archive");
-    let (archive, _) = tresen::archive::Archive::open(&archive_dir, &key).unwrap();
     let mut feeds = Vec::new();
     let mut connectors: Vec<Box<dyn Connector>> = Vec::new();
     for (name, _) in ACCOUNTS {
@@ -365,15 +362,15 @@ async fn run_seed(seed: u64) -> usize {
             feed: rx,
         }));
     }
-    let (engine, h) = Engine::start(store, connectors, EngineOptions::default());
     // Every other seed with the compliance rules of the demo firm: first-contact
     // notices, consent keywords, the consent gate and the footer (the ledger).
-    let engine = if seed.is_multiple_of(2) {
-        engine.with_compliance(tresen::demo::compliance())
-    } else {
-        engine
-    };
-    let engine = engine.with_archive(archive, None, "Anna".into()).unwrap();
+    let rules = seed.is_multiple_of(2).then(tresen::demo::compliance);
+    let Archived {
+        engine,
+        handle: h,
+        dir: archive_dir,
+        key,
+    } = start_archived_with(dir.path(), connectors, rules);
     let task = tokio::spawn(engine.run());
     let mut rng = StdRng::seed_from_u64(seed ^ 0x5eed);
     for action in stream(seed, 160) {
@@ -419,18 +416,10 @@ async fn run_seed(seed: u64) -> usize {
     task.await.unwrap().unwrap();
     let live = h.store().read(held);
 
-    let mut rebuilt = SqliteStore::open_in_memory().unwrap();
     let rebuilt_dir = dir.path().join("rebuilt");
     std::fs::create_dir_all(&rebuilt_dir).unwrap();
     let blobs = BlobStore::new(&rebuilt_dir, &key);
-    let mut keys = tresen::archive::keys::Keys::load(&archive_dir, &key, true).unwrap();
-    let mut replay = tresen::ingest::Replay::default();
-    tresen::archive::read::for_each(&archive_dir, &mut keys, 1, |r| {
-        replay.apply(&mut rebuilt, Some(&blobs), r).unwrap();
-        Ok(())
-    })
-    .unwrap();
-    replay.flush(&mut rebuilt).unwrap();
+    let rebuilt = rebuilt(&archive_dir, &key, Some(&blobs));
     let again = held(&rebuilt);
 
     assert!(

@@ -10,6 +10,7 @@ mod synapse;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use support::engine::wait_for;
 use support::{Profile, stderr, stdout};
 use synapse::Synapse;
 use tresen::config::{Config, Paths};
@@ -204,14 +205,6 @@ impl Running {
                 remote_id: room,
             }))
             .unwrap();
-    }
-}
-
-fn wait_for(what: &str, mut ok: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !ok() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(100));
     }
 }
 

@@ -5,6 +5,8 @@
 
 mod support;
 
+use support::engine::{archived, rebuilt, start_archived, wait_until};
+
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -157,16 +159,6 @@ fn dm(ts: i64, text: &str, attachment: bool) -> String {
     format!(
         r#"{{"jsonrpc":"2.0","method":"receive","params":{{"subscription":0,"result":{{"account":"{OWN}","envelope":{{"source":"{CUSTOMER}","sourceNumber":"{CUSTOMER}","sourceUuid":"u1","sourceName":"Anna Kundin","sourceDevice":1,"timestamp":{ts},"dataMessage":{{"timestamp":{ts},"message":"{text}","expiresInSeconds":0,"viewOnce":false{files}}}}}}}}}}}"#
     )
-}
-
-async fn wait_until(what: &str, mut ok: impl FnMut() -> bool) {
-    for _ in 0..600 {
-        if ok() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("timed out waiting for {what}");
 }
 
 fn messages(h: &EngineHandle) -> Vec<tresen::domain::Message> {
@@ -1101,35 +1093,6 @@ async fn compliance_over_signal_first_contact_consent_keywords_gate_and_inline_l
     assert!(transcript.contains("Ja!"), "{transcript}");
 }
 
-/// An engine with its archive, as the TUI and the daemon run it.
-struct Archived {
-    engine: Engine,
-    handle: EngineHandle,
-    dir: std::path::PathBuf,
-    key: tresen::secrets::MasterKey,
-}
-
-fn start_archived(
-    dir: &std::path::Path,
-    connectors: Vec<Box<dyn tresen::connector::Connector>>,
-) -> Archived {
-    let key = tresen::secrets::MasterKey::from_bytes(&[9u8; 32]).unwrap();
-    let sqlite = SqliteStore::open(&dir.join("s.db"), Some(&[6; 32])).unwrap();
-    let store = tresen::profile::shared(sqlite, None)
-        .unwrap()
-        .with_blobs(BlobStore::new(dir, &key));
-    let archive_dir = dir.join("archive");
-    let (archive, _) = tresen::archive::Archive::open(&archive_dir, &key).unwrap();
-    let (engine, handle) = Engine::start(store, connectors, EngineOptions::default());
-    let engine = engine.with_archive(archive, None, "test".into()).unwrap();
-    Archived {
-        engine,
-        handle,
-        dir: archive_dir,
-        key,
-    }
-}
-
 fn signal(socket: &std::path::Path, groups: &[&str]) -> Box<dyn tresen::connector::Connector> {
     Box::new(SignalConnector::new(
         AccountId("signal-buero".into()),
@@ -1137,20 +1100,6 @@ fn signal(socket: &std::path::Path, groups: &[&str]) -> Box<dyn tresen::connecto
         Endpoint::Socket(socket.to_path_buf()),
         groups.iter().map(|g| g.to_string()).collect(),
     ))
-}
-
-fn archived(
-    a_dir: &std::path::Path,
-    key: &tresen::secrets::MasterKey,
-) -> Vec<tresen::archive::Payload> {
-    let mut keys = tresen::archive::keys::Keys::load(a_dir, key, true).unwrap();
-    let mut out = Vec::new();
-    tresen::archive::read::for_each(a_dir, &mut keys, 1, |r| {
-        out.extend(r.payload);
-        Ok(())
-    })
-    .unwrap();
-    out
 }
 
 fn envelope(env: &str) -> String {
@@ -1316,16 +1265,7 @@ async fn a_store_keyed_by_number_moves_to_the_account_id_also_when_rebuilt_from_
     task.await.unwrap().unwrap();
 
     // The archive replayed into an empty store (what `tresen store rebuild` does).
-    let mut fresh = SqliteStore::open(&dir.path().join("rebuilt.db"), Some(&[6; 32])).unwrap();
-    let mut keys = tresen::archive::keys::Keys::load(&adir, &key, true).unwrap();
-    let mut replay = tresen::ingest::Replay::default();
-    tresen::archive::read::for_each(&adir, &mut keys, 1, |r| {
-        replay.apply(&mut fresh, None, r).unwrap();
-        Ok(())
-    })
-    .unwrap();
-    replay.flush(&mut fresh).unwrap();
-    check(&fresh);
+    check(&rebuilt(&adir, &key, None));
 }
 
 /// Issue 14, item 3: the office answers on the business phone itself; the customer's

@@ -62,6 +62,17 @@ pub enum Msg {
     Loaded(Loaded),
     /// `$EDITOR` finished: the new text, or why it failed.
     EditorClosed(Result<String, String>),
+    /// Text pasted into the terminal (bracketed paste), line breaks included.
+    Pasted(String),
+    /// A reply could not be handed to the engine (a file unreadable, the engine's queue
+    /// full): nothing was sent; its text and files go back into the composer.
+    NotSent {
+        body: String,
+        files: Vec<String>,
+        reason: String,
+    },
+    /// The engine did not take a command (its queue is full or it stopped).
+    Refused(String),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -514,6 +525,27 @@ impl App {
                 e
             }
             Msg::Loaded(l) => self.on_loaded(l),
+            Msg::Pasted(text) => {
+                if self.focus == Focus::Composer && self.overlay.is_none() {
+                    self.composer.insert_str(&text);
+                }
+                vec![]
+            }
+            Msg::NotSent {
+                body,
+                files,
+                reason,
+            } => {
+                self.composer.insert_str(&body);
+                self.pending_files = files;
+                self.focus = Focus::Composer;
+                self.flash = Some(reason);
+                vec![]
+            }
+            Msg::Refused(reason) => {
+                self.flash = Some(reason);
+                vec![]
+            }
             Msg::EditorClosed(r) => {
                 match r {
                     Ok(text) => {

@@ -340,6 +340,13 @@ impl Archive {
     /// commit). Either every entry is on disk when this returns `Ok`, or none is
     /// counted: on a failed write the segment is cut back to where it was.
     pub fn append(&mut self, entries: Vec<Entry>) -> Result<Head, ArchiveError> {
+        let borrowed: Vec<(&Scope, &Payload)> =
+            entries.iter().map(|e| (&e.scope, &e.payload)).collect();
+        self.append_all(&borrowed)
+    }
+
+    /// [`Archive::append`] for entries the caller keeps (no copy of the payloads).
+    pub fn append_all(&mut self, entries: &[(&Scope, &Payload)]) -> Result<Head, ArchiveError> {
         if entries.is_empty() {
             return Ok(self.head.clone());
         }
@@ -368,10 +375,14 @@ impl Archive {
         Ok(self.head.clone())
     }
 
-    fn append_inner(&mut self, now: i64, entries: Vec<Entry>) -> Result<(), ArchiveError> {
+    fn append_inner(
+        &mut self,
+        now: i64,
+        entries: &[(&Scope, &Payload)],
+    ) -> Result<(), ArchiveError> {
         let mut rng = rand::rng();
-        for entry in entries {
-            let bucket = match &entry.scope {
+        for &(scope, payload) in entries {
+            let bucket = match scope {
                 Scope::System => keys::SYSTEM.to_string(),
                 Scope::Conversation {
                     account,
@@ -379,12 +390,12 @@ impl Archive {
                     year,
                 } => self.keys.bucket_for(account, conversation, *year)?,
             };
-            let kind = entry.payload.kind();
+            let kind = payload.kind();
             let mut salt = [0u8; 16];
             rng.fill_bytes(&mut salt);
-            let plain = serde_json::to_vec(&payload::Sealed {
+            let plain = serde_json::to_vec(&payload::SealedRef {
                 salt: hex::encode(salt),
-                event: entry.payload,
+                event: payload,
             })
             .map_err(|e| ArchiveError::Corrupt(format!("cannot encode a record: {e}")))?;
             let ch = format::sha256_hex(&plain);

@@ -204,3 +204,12 @@ pub struct Sealed {
     #[serde(flatten)]
     pub event: Payload,
 }
+
+/// [`Sealed`] as written, borrowing the event (the engine archives what it then
+/// stores, without a copy). Serialises exactly as `Sealed` does.
+#[derive(Serialize)]
+pub struct SealedRef<'a> {
+    pub salt: String,
+    #[serde(flatten)]
+    pub event: &'a Payload,
+}

@@ -5,6 +5,7 @@
 
 mod sanitize;
 mod time;
+pub mod triage;
 
 pub use sanitize::{safe_file_name, sanitize_for_terminal};
 pub use time::Timestamp;

@@ -64,11 +64,7 @@ impl Engine {
                 None => tracing::warn!(%account, "link asked for an account that is not running"),
             },
             EngineCommand::AcceptInvite { account, remote_id } => {
-                if let Ok(mut map) = self.invites.lock()
-                    && let Some(list) = map.get_mut(&account)
-                {
-                    list.retain(|i| i.remote_id != remote_id);
-                }
+                self.presence.remove_invite(&account, &remote_id);
                 match self.connectors.get(&account) {
                     Some(tx) => {
                         let _ = tx.try_send(ConnectorCommand::Join { remote_id });
@@ -154,84 +150,5 @@ impl Engine {
             key,
         })
         .map_err(|_| EngineError::Refused("the connector is busy; try again".into()))
-    }
-
-    pub(super) fn answer_fetch(
-        &mut self,
-        key: (MessageId, usize),
-        result: Result<BlobId, EngineError>,
-    ) {
-        for reply in self.fetching.remove(&key).unwrap_or_default() {
-            let r = match &result {
-                Ok(id) => Ok(id.clone()),
-                Err(e) => Err(EngineError::Attachment(e.to_string())),
-            };
-            let _ = reply.send(r);
-        }
-    }
-
-    pub(super) fn fetch(&mut self, message: MessageId, index: usize, reply: Option<FetchReply>) {
-        let key = (message, index);
-        if let Some(r) = reply {
-            self.fetching.entry(key).or_default().push(r);
-        } else {
-            self.fetching.entry(key).or_default();
-        }
-        if self.fetching.get(&key).is_some_and(|w| w.len() > 1) {
-            return; // already on its way
-        }
-        match self.fetch_command(message, index) {
-            Ok(None) => {}
-            Ok(Some(done)) => self.answer_fetch(key, Ok(done)),
-            Err(e) => {
-                tracing::warn!(message = message.0, index, error = %e, "attachment not fetched");
-                self.answer_fetch(key, Err(e));
-            }
-        }
-    }
-
-    /// `Some(blob)` if the file is here already, `None` once a connector was asked.
-    pub(super) fn fetch_command(
-        &mut self,
-        message: MessageId,
-        index: usize,
-    ) -> Result<Option<BlobId>, EngineError> {
-        let blobs = self.store.blobs().ok_or_else(no_blob_store)?;
-        let store = self.store.lock();
-        let m = store
-            .message(message)?
-            .ok_or(StoreError::NoMessage(message.0))?;
-        let a = m.attachments.get(index).ok_or(StoreError::NoAttachment {
-            message: message.0,
-            index,
-        })?;
-        if let Some(blob) = &a.blob
-            && blobs.contains(blob)
-        {
-            return Ok(Some(blob.clone()));
-        }
-        let source = a.source.clone().ok_or_else(|| {
-            EngineError::Attachment(format!(
-                "{} was never downloaded and the network gave no address for it",
-                a.name
-            ))
-        })?;
-        let conv = store
-            .conversation(m.conversation)?
-            .ok_or_else(|| StoreError::NoConversation(m.conversation.to_string()))?;
-        drop(store);
-        let tx = self.connectors.get(&conv.account).ok_or_else(|| {
-            EngineError::Attachment(format!(
-                "account {} is not connected; the file can be downloaded once it is",
-                conv.account
-            ))
-        })?;
-        tx.try_send(ConnectorCommand::Fetch {
-            message,
-            index,
-            source,
-        })
-        .map_err(|_| EngineError::Attachment("the connector is busy; try again".into()))?;
-        Ok(None)
     }
 }

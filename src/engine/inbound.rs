@@ -12,19 +12,23 @@ impl Engine {
         let Some(archive) = self.archive.as_mut() else {
             return Ok(None);
         };
-        let entries: Vec<Entry> = steps
+        let entries: Vec<(&crate::archive::Scope, &Payload)> = steps
             .iter()
             .filter_map(|s| match s {
-                Step::Record(r) if r.archive => Some(r.entry.clone()),
+                Step::Record(Record {
+                    scope: Some(scope),
+                    payload,
+                    ..
+                }) => Some((scope, payload)),
                 _ => None,
             })
             .collect();
         let multi = tokio::runtime::Handle::try_current()
             .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
         let result = if multi && entries.len() > 64 {
-            tokio::task::block_in_place(|| archive.append(entries))
+            tokio::task::block_in_place(|| archive.append_all(&entries))
         } else {
-            archive.append(entries)
+            archive.append_all(&entries)
         };
         match result {
             Ok(head) => Ok(Some(head.seq)),
@@ -92,7 +96,7 @@ impl Engine {
                 Step::Record(record) => {
                     self.before_storing(&record, &mut to_fetch, &mut inbound, &mut messages);
                     let at = ops.len();
-                    let result = self.ingest.ops(record.entry.payload, blobs, &mut ops);
+                    let result = self.ingest.ops(record.payload, blobs, &mut ops);
                     if let Some(key) = record.fetched {
                         let result = match result {
                             Ok(_) => ops[at..]
@@ -117,19 +121,16 @@ impl Engine {
             };
             match signal {
                 Signal::Health(h) => {
-                    if let Ok(mut map) = self.health.lock()
-                        && map.get(&account) != Some(&h)
-                    {
+                    if self.presence.set_health(account.clone(), h.clone()) {
                         // Kept for `account list` (which may run beside the daemon).
                         // "Connecting" is every start's first word, not news.
                         if h != Health::Connecting {
                             ops.push(Op::SetHealth {
-                                account: account.clone(),
-                                health: h.clone(),
+                                account,
+                                health: h,
                                 at: Timestamp::now(),
                             });
                         }
-                        map.insert(account, h);
                         health_changed = true;
                     }
                 }
@@ -158,14 +159,8 @@ impl Engine {
                     let conv = self
                         .store
                         .read(|s| s.conversation_by_remote(&account, &conversation_remote_id));
-                    if let Ok(Some(id)) = conv
-                        && let Ok(mut map) = self.typing.lock()
-                    {
-                        if names.is_empty() {
-                            map.remove(&id);
-                        } else {
-                            map.insert(id, names);
-                        }
+                    if let Ok(Some(id)) = conv {
+                        self.presence.set_typing(id, names);
                         typing_changed = true;
                     }
                 }
@@ -183,17 +178,11 @@ impl Engine {
                         .or_insert_with(|| rules::Parked::until(release));
                 }
                 Signal::Link(state) => {
-                    if let Ok(mut map) = self.links.lock() {
-                        map.insert(account, state);
-                    }
+                    self.presence.set_link(account, state);
                     health_changed = true;
                 }
                 Signal::Invite(invite) => {
-                    if let Ok(mut map) = self.invites.lock() {
-                        let list = map.entry(account).or_default();
-                        list.retain(|i| i.remote_id != invite.remote_id);
-                        list.push(invite);
-                    }
+                    self.presence.add_invite(account, invite);
                     health_changed = true;
                 }
                 Signal::FetchFailed {
@@ -244,7 +233,7 @@ impl Engine {
                 .read(|s| s.message_by_remote(&account, &remote_id))
             {
                 for index in missing {
-                    if !self.fetching.contains_key(&(id, index)) {
+                    if !self.downloads.is_waiting(&(id, index)) {
                         self.fetch(id, index, None);
                     }
                 }
@@ -277,7 +266,7 @@ impl Engine {
         inbound: &mut Vec<rules::Inbound>,
         messages: &mut Vec<MessageId>,
     ) {
-        match &record.entry.payload {
+        match &record.payload {
             Payload::Message(m) => {
                 // Files of a business message belong in the archive (R-B1): fetched
                 // right after the message is stored, archived when they arrive.

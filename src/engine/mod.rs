@@ -6,7 +6,9 @@
 //! first, then handed to the connector; its result updates the stored message.
 
 mod commands;
+mod fetch;
 mod inbound;
+mod presence;
 mod rules;
 mod send;
 
@@ -175,11 +177,7 @@ pub struct EngineHandle {
     commands: mpsc::Sender<EngineCommand>,
     bus: broadcast::Sender<Notification>,
     store: SharedStore,
-    health: Arc<Mutex<BTreeMap<AccountId, Health>>>,
-    invites: Invites,
-    typing: Typing,
-    links: Links,
-    archive_problem: ArchiveProblem,
+    presence: presence::Presence,
     rules: Rules,
     sends: Sends,
 }
@@ -189,18 +187,6 @@ type Sends = Arc<Mutex<SendLog>>;
 /// The compliance rules, shared with handles so the composer previews what the engine
 /// will do.
 type Rules = Arc<std::sync::RwLock<Arc<crate::compliance::Compliance>>>;
-
-/// Why the archive cannot be written right now (disk full, …); `None` when it can.
-type ArchiveProblem = Arc<Mutex<Option<String>>>;
-
-/// Accounts that are not set up, and how linking them goes. Memory only.
-type Links = Arc<Mutex<BTreeMap<AccountId, LinkState>>>;
-
-type Typing = Arc<Mutex<BTreeMap<ConversationId, Vec<String>>>>;
-
-/// Invites waiting for the office's decision, per account. Kept in memory only: an
-/// invite is not business data until someone accepts it.
-type Invites = Arc<Mutex<BTreeMap<AccountId, Vec<Invite>>>>;
 
 impl EngineHandle {
     pub fn store(&self) -> &SharedStore {
@@ -284,27 +270,27 @@ impl EngineHandle {
     }
 
     pub fn invites(&self) -> BTreeMap<AccountId, Vec<Invite>> {
-        self.invites.lock().map(|m| m.clone()).unwrap_or_default()
+        self.presence.invites()
     }
 
     /// Accounts not set up at their network, and how linking them goes.
     pub fn links(&self) -> BTreeMap<AccountId, LinkState> {
-        self.links.lock().map(|m| m.clone()).unwrap_or_default()
+        self.presence.links()
     }
 
     /// Who is typing where, as the networks last said. Kept in memory only.
     pub fn typing(&self) -> BTreeMap<ConversationId, Vec<String>> {
-        self.typing.lock().map(|m| m.clone()).unwrap_or_default()
+        self.presence.typing()
     }
 
     /// Why the archive cannot be written right now. While it cannot, nothing new is
     /// stored, acknowledged or sent; the engine retries.
     pub fn archive_problem(&self) -> Option<String> {
-        self.archive_problem.lock().ok().and_then(|p| p.clone())
+        self.presence.archive_problem()
     }
 
     pub fn health(&self) -> BTreeMap<AccountId, Health> {
-        self.health.lock().map(|h| h.clone()).unwrap_or_default()
+        self.presence.health()
     }
 
     /// What this run handed to the networks, and what is still unanswered.
@@ -382,21 +368,17 @@ pub struct Engine {
     /// accounts is still usable for triage).
     _events_tx: mpsc::Sender<(AccountId, ConnectorEvent)>,
     bus: broadcast::Sender<Notification>,
-    health: Arc<Mutex<BTreeMap<AccountId, Health>>>,
-    invites: Invites,
-    typing: Typing,
-    links: Links,
+    presence: presence::Presence,
     connectors: HashMap<AccountId, mpsc::Sender<ConnectorCommand>>,
     tasks: Vec<JoinHandle<()>>,
     pending_caught_up: usize,
     options: EngineOptions,
     /// Downloads in flight and who waits for them.
-    fetching: HashMap<(MessageId, usize), Vec<FetchReply>>,
+    downloads: fetch::Downloads,
     archive: Option<Archive>,
     capture: crate::ingest::Capture,
     /// Records → store ops (the fact table shared with the archive's replay).
     ingest: crate::ingest::Ingest,
-    archive_problem: ArchiveProblem,
     /// A batch the archive could not take; retried before any new event is read, so a
     /// connector is never told more was kept than really was.
     stalled: Option<Vec<crate::ingest::Step>>,
@@ -421,8 +403,6 @@ pub struct Engine {
     settle_until: Option<tokio::time::Instant>,
 }
 
-type FetchReply = oneshot::Sender<Result<BlobId, EngineError>>;
-
 impl Engine {
     /// Builds the engine and starts the connectors. Call [`Engine::run`] to process.
     pub fn start(
@@ -433,11 +413,7 @@ impl Engine {
         let (cmd_tx, cmd_rx) = mpsc::channel(256);
         let (ev_tx, ev_rx) = mpsc::channel(131_072);
         let (bus, _) = broadcast::channel(1024);
-        let health = Arc::new(Mutex::new(BTreeMap::new()));
-        let invites: Invites = Arc::default();
-        let typing: Typing = Arc::default();
-        let links: Links = Arc::default();
-        let archive_problem: ArchiveProblem = Arc::default();
+        let presence = presence::Presence::default();
         let sends: Sends = Arc::default();
         let compliance = Arc::new(crate::compliance::Compliance::off());
         let rules: Rules = Arc::new(std::sync::RwLock::new(Arc::clone(&compliance)));
@@ -459,9 +435,7 @@ impl Engine {
             // used); a full queue would fail a send.
             let (tx, rx) = mpsc::channel(CONNECTOR_QUEUE);
             routes.insert(account.clone(), tx);
-            if let Ok(mut h) = health.lock() {
-                h.insert(account.clone(), Health::Connecting);
-            }
+            presence.set_health(account.clone(), Health::Connecting);
             let resume = store.read(|s| s.sync_position(&account)).unwrap_or_else(|e| {
                 tracing::error!(%account, error = %e, "cannot read the sync position; syncing from scratch");
                 None
@@ -503,11 +477,7 @@ impl Engine {
             commands: cmd_tx,
             bus: bus.clone(),
             store: store.clone(),
-            health: health.clone(),
-            invites: invites.clone(),
-            typing: typing.clone(),
-            links: links.clone(),
-            archive_problem: archive_problem.clone(),
+            presence: presence.clone(),
             rules: rules.clone(),
             sends: sends.clone(),
         };
@@ -517,19 +487,15 @@ impl Engine {
             events: ev_rx,
             _events_tx: ev_tx,
             bus,
-            health,
-            invites,
-            typing,
-            links,
+            presence,
             connectors: routes,
             tasks,
             pending_caught_up: count,
             options,
-            fetching: HashMap::new(),
+            downloads: fetch::Downloads::default(),
             archive: None,
             capture: crate::ingest::Capture::default(),
             ingest: crate::ingest::Ingest::default(),
-            archive_problem,
             stalled: None,
             staff: String::new(),
             compliance,
@@ -763,15 +729,7 @@ impl Engine {
     }
 
     fn set_archive_problem(&self, problem: Option<String>) {
-        let changed = match self.archive_problem.lock() {
-            Ok(mut p) => {
-                let changed = *p != problem;
-                *p = problem;
-                changed
-            }
-            Err(_) => false,
-        };
-        if changed {
+        if self.presence.set_archive_problem(problem) {
             self.notify(Notification::Health);
         }
     }

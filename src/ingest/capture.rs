@@ -27,12 +27,13 @@ pub enum Step {
 
 #[derive(Debug)]
 pub struct Record {
-    pub entry: Entry,
-    /// The archive does not have this fact yet. False for a message or conversation
-    /// the archive already holds unchanged (a connector re-delivering after a
-    /// restart), for a rename of a peer nothing is stored under, and when nothing is
-    /// archived.
-    pub archive: bool,
+    pub payload: Payload,
+    /// Where the archive files it — present only when the archive does not have this
+    /// fact yet: absent for a message or conversation the archive already holds
+    /// unchanged (a connector re-delivering after a restart), for a rename of a peer
+    /// nothing is stored under, and when nothing is archived (then it is not even
+    /// worked out: the hot path without an archive pays nothing for it).
+    pub scope: Option<Scope>,
     /// The download (`EngineCommand::Fetch`) this file answers.
     pub fetched: Option<(MessageId, usize)>,
 }
@@ -99,10 +100,10 @@ impl Capture {
         let mut out = Vec::with_capacity(batch.len());
         for (i, (account, ev)) in batch.into_iter().enumerate() {
             let conversation = || plan.conversations.get(&i).cloned().unwrap_or_default();
-            let record = |scope: Scope, payload: Payload| {
+            let record = |scope: Option<Scope>, payload: Payload| {
                 Step::Record(Record {
-                    entry: Entry { scope, payload },
-                    archive: archiving,
+                    payload,
+                    scope,
                     fetched: None,
                 })
             };
@@ -123,24 +124,16 @@ impl Capture {
                         (c, false)
                     };
                     Step::Record(Record {
-                        entry: Entry {
-                            scope: Scope::conversation_meta(&account.0, &c.remote_id),
-                            payload: Payload::Conversation(c),
-                        },
-                        archive: new,
+                        scope: new.then(|| Scope::conversation_meta(&account.0, &c.remote_id)),
+                        payload: Payload::Conversation(c),
                         fetched: None,
                     })
                 }
                 ConnectorEvent::Message(m) => Step::Record(Record {
-                    entry: Entry {
-                        scope: Scope::conversation(
-                            &account.0,
-                            &m.conversation_remote_id,
-                            m.sent_at,
-                        ),
-                        payload: Payload::Message(m),
-                    },
-                    archive: archiving && plan.new_messages.contains(&i),
+                    scope: (archiving && plan.new_messages.contains(&i)).then(|| {
+                        Scope::conversation(&account.0, &m.conversation_remote_id, m.sent_at)
+                    }),
+                    payload: Payload::Message(m),
                     fetched: None,
                 }),
                 ConnectorEvent::SendResult { message, outcome } => {
@@ -161,7 +154,7 @@ impl Capture {
                         .then(|| first_send_of_notice(store, message))
                         .flatten();
                     out.push(record(
-                        Scope::conversation(&account.0, &conversation, now),
+                        archiving.then(|| Scope::conversation(&account.0, &conversation, now)),
                         Payload::SendResult {
                             local_id: message.0,
                             account: account.0.clone(),
@@ -173,7 +166,7 @@ impl Capture {
                     ));
                     let Some(notice) = notice else { continue };
                     record(
-                        Scope::System,
+                        archiving.then_some(Scope::System),
                         Payload::FirstContact(crate::compliance::FirstContact {
                             message: format!("local:{}", message.0),
                             at: now,
@@ -187,7 +180,7 @@ impl Capture {
                 } => {
                     let conversation = conversation();
                     record(
-                        Scope::conversation(&account.0, &conversation, now),
+                        archiving.then(|| Scope::conversation(&account.0, &conversation, now)),
                         Payload::Receipt {
                             account: account.0,
                             conversation,
@@ -204,7 +197,7 @@ impl Capture {
                 } => {
                     let conversation = conversation();
                     record(
-                        Scope::conversation(&account.0, &conversation, at),
+                        archiving.then(|| Scope::conversation(&account.0, &conversation, at)),
                         Payload::Edit {
                             account: account.0,
                             conversation,
@@ -217,7 +210,7 @@ impl Capture {
                 ConnectorEvent::Deleted { remote_id, at } => {
                     let conversation = conversation();
                     record(
-                        Scope::conversation(&account.0, &conversation, at),
+                        archiving.then(|| Scope::conversation(&account.0, &conversation, at)),
                         Payload::Delete {
                             account: account.0,
                             conversation,
@@ -236,7 +229,7 @@ impl Capture {
                 } => {
                     let conversation = conversation();
                     record(
-                        Scope::conversation(&account.0, &conversation, at),
+                        archiving.then(|| Scope::conversation(&account.0, &conversation, at)),
                         Payload::Reaction {
                             account: account.0,
                             conversation,
@@ -260,16 +253,13 @@ impl Capture {
                         && (plan.peers_in_batch.contains(&i)
                             || store.knows_peer(&account, &from).unwrap_or(true));
                     Step::Record(Record {
-                        entry: Entry {
-                            scope: Scope::System,
-                            payload: Payload::PeerRenamed {
-                                account: account.0,
-                                from,
-                                to,
-                                at: now,
-                            },
+                        scope: archive.then_some(Scope::System),
+                        payload: Payload::PeerRenamed {
+                            account: account.0,
+                            from,
+                            to,
+                            at: now,
                         },
-                        archive,
                         fetched: None,
                     })
                 }
@@ -280,8 +270,8 @@ impl Capture {
                 } => {
                     match outcome.and_then(|bytes| file(&account, message, index, &bytes, store)) {
                         Ok(entry) => Step::Record(Record {
-                            entry,
-                            archive: archiving,
+                            scope: archiving.then_some(entry.scope),
+                            payload: entry.payload,
                             fetched: Some((message, index)),
                         }),
                         Err(error) => Step::Signal(

@@ -485,14 +485,3 @@ pub(crate) struct LocalMessage<'a> {
     pub quiet: bool,
     pub meta: Option<&'a SendMeta>,
 }
-
-pub(crate) fn preview_of(body: &str) -> String {
-    let line: String = body
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .chars()
-        .take(120)
-        .collect();
-    line
-}

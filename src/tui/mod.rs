@@ -85,11 +85,7 @@ where
                 Some(Ok(Event::Key(k))) => Msg::Key(k),
                 Some(Ok(Event::Mouse(m))) => Msg::Mouse(m),
                 Some(Ok(Event::Resize(width, height))) => Msg::Resize { width, height },
-                Some(Ok(Event::Paste(text))) => {
-                    paste(app, &text);
-                    draw(terminal, app)?;
-                    continue;
-                }
+                Some(Ok(Event::Paste(text))) => Msg::Pasted(text),
                 Some(Ok(_)) => continue,
             },
             n = bus.recv() => match n {
@@ -117,13 +113,6 @@ where
         draw(terminal, app)?;
     }
     Ok(())
-}
-
-/// Pasted text goes into whatever input has focus, newlines included.
-fn paste(app: &mut App, text: &str) {
-    if app.focus == crate::app::Focus::Composer && app.overlay.is_none() {
-        app.composer.insert_str(text);
-    }
 }
 
 /// Carries out effects until none are left. Returns true when the app wants to quit.
@@ -164,10 +153,11 @@ fn process<B: Backend>(
                                 Ok(file) => read.push(file),
                                 Err(e) => {
                                     // Nothing is sent; the text and the files stay.
-                                    app.composer.insert_str(&body);
-                                    app.pending_files = files.clone();
-                                    app.focus = crate::app::Focus::Composer;
-                                    app.flash = Some(format!("{}: {e}", path.display()));
+                                    queue.extend(app.update(Msg::NotSent {
+                                        body: body.clone(),
+                                        files: files.clone(),
+                                        reason: format!("{}: {e}", path.display()),
+                                    }));
                                     read.clear();
                                     break;
                                 }
@@ -206,7 +196,7 @@ fn process<B: Backend>(
                     },
                 };
                 if let Err(e) = engine.try_command(cmd) {
-                    app.flash = Some(e.to_string());
+                    queue.extend(app.update(Msg::Refused(e.to_string())));
                 }
             }
             Effect::Attachment {

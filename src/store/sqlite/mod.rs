@@ -11,9 +11,7 @@ use sha2::{Digest, Sha256};
 
 use crate::compliance::LedgerEntry;
 
-use super::{
-    Applied, LocalMessage, Op, Result, Stats, Store, StoreError, StoreRead, fts_query, preview_of,
-};
+use super::{Applied, LocalMessage, Op, Result, Stats, Store, StoreError, StoreRead, fts_query};
 use crate::domain::{
     AccountId, Attachment, Channel, Contact, Conversation, ConversationId, ConversationKind,
     Delivery, Direction, Edit, Health, IncomingMessage, Message, MessageId, MessageKind, Reaction,
@@ -23,6 +21,7 @@ use crate::domain::{
 /// Length of the raw SQLCipher key.
 pub const KEY_LEN: usize = 32;
 
+mod purge;
 mod read;
 mod schema;
 mod sends;

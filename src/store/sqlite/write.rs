@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::*;
+use crate::domain::triage::{NewMessage, preview};
 
 /// Per-batch sum of what incoming messages change on their conversation.
 #[derive(Default)]
@@ -221,14 +222,14 @@ impl Writer<'_> {
         let id = self.tx.last_insert_rowid();
         self.index_body(id, &m.body)?;
         self.applied.inserted += 1;
-        let inbound_chat = m.direction == Direction::Inbound && m.kind == MessageKind::Chat;
+        let effect = NewMessage::of(m.direction, m.kind, false);
         // Conversation counters are summed per batch and written once (see flush_deltas):
         // one UPDATE per conversation instead of one per message.
         let d = self.deltas.entry(conv).or_default();
-        d.unread += inbound_chat as i64;
-        d.reopen |= inbound_chat;
-        if d.newest.as_ref().is_none_or(|(t, _)| m.sent_at.0 >= *t) {
-            d.newest = Some((m.sent_at.0, preview_of(&m.body)));
+        d.unread += effect.counts_unread as i64;
+        d.reopen |= effect.reopens;
+        if effect.shows && d.newest.as_ref().is_none_or(|(t, _)| m.sent_at.0 >= *t) {
+            d.newest = Some((m.sent_at.0, preview(&m.body)));
         }
         self.applied.conversations.insert(ConversationId(conv));
         Ok(())
@@ -301,11 +302,8 @@ impl Writer<'_> {
                 |r| r.get(0),
             )?;
         self.index_body(id, body)?;
-        let preview = match kind {
-            _ if quiet => None,
-            MessageKind::Note => None,
-            _ => Some(preview_of(body)),
-        };
+        let effect = NewMessage::of(Direction::Outbound, kind, quiet);
+        let preview = effect.shows.then(|| preview(body));
         self.tx
             .prepare_cached(
                 "UPDATE conversations SET \
@@ -360,63 +358,6 @@ impl Writer<'_> {
             ])?;
         self.index_body(id, &m.body)?;
         self.applied.conversations.insert(ConversationId(conv));
-        Ok(())
-    }
-
-    pub(super) fn purge(
-        &mut self,
-        account: &AccountId,
-        remote_id: &str,
-        from: Timestamp,
-        to: Timestamp,
-    ) -> Result<()> {
-        let conv: Option<i64> = self
-            .tx
-            .prepare_cached("SELECT id FROM conversations WHERE account = ?1 AND remote_id = ?2")?
-            .query_row(params![account.0, remote_id], |r| r.get(0))
-            .optional()?;
-        let Some(conv) = conv else { return Ok(()) };
-        let doomed: Vec<(i64, String, Option<String>, Option<String>)> = self
-            .tx
-            .prepare_cached(
-                "SELECT id, body, attachments, remote_id FROM messages \
-                 WHERE conversation = ?1 AND sent_at BETWEEN ?2 AND ?3",
-            )?
-            .query_map(params![conv, from.0, to.0], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-            })?
-            .collect::<rusqlite::Result<_>>()?;
-        let mut blobs = std::collections::BTreeSet::new();
-        for (id, body, attachments, remote) in &doomed {
-            self.remove_row(*id, body, &account.0, remote.as_deref())?;
-            let list: Vec<Attachment> = attachments
-                .as_deref()
-                .and_then(|a| serde_json::from_str(a).ok())
-                .unwrap_or_default();
-            blobs.extend(list.into_iter().filter_map(|a| a.blob));
-        }
-        self.applied.purged += doomed.len();
-        for blob in blobs {
-            let used: i64 = self
-                .tx
-                .prepare_cached(
-                    "SELECT count(*) FROM messages WHERE attachments LIKE '%' || ?1 || '%'",
-                )?
-                .query_row([&blob.0], |r| r.get(0))?;
-            if used == 0 {
-                self.applied.purged_blobs.push(blob);
-            }
-        }
-        let left: i64 = self
-            .tx
-            .prepare_cached("SELECT count(*) FROM messages WHERE conversation = ?1")?
-            .query_row([conv], |r| r.get(0))?;
-        if left == 0 {
-            // Nothing left to keep the customer's name and number for.
-            self.remove_conversation_row(conv)?;
-        } else {
-            self.applied.conversations.insert(ConversationId(conv));
-        }
         Ok(())
     }
 

@@ -1,6 +1,8 @@
 //! Configuration: the embedded `config/default.toml`, a user file on top, environment
 //! overrides, and errors that name file, line and key.
 
+mod paths;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -9,12 +11,13 @@ use serde::{Deserialize, Serialize};
 pub use crate::connector::RoomSelection;
 pub use crate::domain::QuickReply;
 pub use crate::secrets::{SecretsBackend, SecretsConfig};
+pub use paths::Paths;
 
 use crate::app::action::Action;
 use crate::app::keymap::KeyChord;
 
 /// The documented defaults, shipped inside the binary.
-pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
+pub const DEFAULT_TOML: &str = include_str!("../../config/default.toml");
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -673,79 +676,6 @@ impl Config {
             &self.consent,
             enforced,
         )
-    }
-}
-
-/// Where a profile's files are.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Paths {
-    /// The config file in effect, if any.
-    pub config_file: Option<PathBuf>,
-    pub data_dir: PathBuf,
-    pub log_dir: PathBuf,
-}
-
-fn absolute_env(name: &str) -> Option<PathBuf> {
-    // A relative XDG path is invalid per the spec; ignoring it beats writing into $PWD.
-    std::env::var_os(name)
-        .map(PathBuf::from)
-        .filter(|p| p.is_absolute())
-}
-
-fn project_dirs() -> Option<directories::ProjectDirs> {
-    directories::ProjectDirs::from("", "", "tresen")
-}
-
-impl Paths {
-    /// The config file: `--config`, else `$TRESEN_CONFIG`, else the XDG file if it exists.
-    pub fn config_file(cli: Option<&Path>) -> Option<PathBuf> {
-        if let Some(p) = cli {
-            return Some(p.to_path_buf());
-        }
-        if let Some(p) = std::env::var_os("TRESEN_CONFIG").filter(|v| !v.is_empty()) {
-            return Some(PathBuf::from(p));
-        }
-        let base = absolute_env("XDG_CONFIG_HOME")
-            .map(|d| d.join("tresen"))
-            .or_else(|| project_dirs().map(|d| d.config_dir().to_path_buf()))?;
-        let p = base.join("config.toml");
-        p.exists().then_some(p)
-    }
-
-    pub fn resolve(config_file: Option<PathBuf>, config: &Config) -> Paths {
-        let data_dir = absolute_env("TRESEN_DATA_DIR")
-            .or_else(|| {
-                let d = config.profile.data_dir.trim();
-                (!d.is_empty()).then(|| PathBuf::from(shellexpand_home(d)))
-            })
-            .or_else(|| absolute_env("XDG_DATA_HOME").map(|d| d.join("tresen")))
-            .or_else(|| project_dirs().map(|d| d.data_dir().to_path_buf()))
-            .unwrap_or_else(|| PathBuf::from(".tresen"));
-        let log_dir = if std::env::var_os("TRESEN_DATA_DIR").is_some() {
-            data_dir.join("logs")
-        } else {
-            absolute_env("XDG_STATE_HOME")
-                .map(|d| d.join("tresen"))
-                .or_else(|| project_dirs().and_then(|d| d.state_dir().map(Path::to_path_buf)))
-                .unwrap_or_else(|| data_dir.clone())
-                .join("logs")
-        };
-        Paths {
-            config_file,
-            data_dir,
-            log_dir,
-        }
-    }
-
-    pub fn store_file(&self) -> PathBuf {
-        self.data_dir.join("inbox.db")
-    }
-}
-
-fn shellexpand_home(p: &str) -> String {
-    match (p.strip_prefix("~/"), std::env::var("HOME")) {
-        (Some(rest), Ok(home)) => format!("{home}/{rest}"),
-        _ => p.to_string(),
     }
 }
 
