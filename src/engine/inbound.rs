@@ -19,7 +19,7 @@ impl Engine {
                     scope: Some(scope),
                     payload,
                     ..
-                }) => Some((scope, payload)),
+                }) => Some((&**scope, payload)),
                 _ => None,
             })
             .collect();

@@ -16,6 +16,7 @@ use crate::store::StoreRead;
 
 /// One event of a batch, in the batch's order.
 // Nearly every step is a record: boxing it would cost an allocation per message.
+// (A batch holds up to 65,536 steps; their size is the engine's peak memory.)
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum Step {
@@ -33,7 +34,7 @@ pub struct Record {
     /// unchanged (a connector re-delivering after a restart), for a rename of a peer
     /// nothing is stored under, and when nothing is archived (then it is not even
     /// worked out: the hot path without an archive pays nothing for it).
-    pub scope: Option<Scope>,
+    pub scope: Option<Box<Scope>>,
     /// The download (`EngineCommand::Fetch`) this file answers.
     pub fetched: Option<(MessageId, usize)>,
 }
@@ -103,7 +104,7 @@ impl Capture {
             let record = |scope: Option<Scope>, payload: Payload| {
                 Step::Record(Record {
                     payload,
-                    scope,
+                    scope: scope.map(Box::new),
                     fetched: None,
                 })
             };
@@ -124,14 +125,19 @@ impl Capture {
                         (c, false)
                     };
                     Step::Record(Record {
-                        scope: new.then(|| Scope::conversation_meta(&account.0, &c.remote_id)),
+                        scope: new
+                            .then(|| Box::new(Scope::conversation_meta(&account.0, &c.remote_id))),
                         payload: Payload::Conversation(c),
                         fetched: None,
                     })
                 }
                 ConnectorEvent::Message(m) => Step::Record(Record {
                     scope: (archiving && plan.new_messages.contains(&i)).then(|| {
-                        Scope::conversation(&account.0, &m.conversation_remote_id, m.sent_at)
+                        Box::new(Scope::conversation(
+                            &account.0,
+                            &m.conversation_remote_id,
+                            m.sent_at,
+                        ))
                     }),
                     payload: Payload::Message(m),
                     fetched: None,
@@ -253,7 +259,7 @@ impl Capture {
                         && (plan.peers_in_batch.contains(&i)
                             || store.knows_peer(&account, &from).unwrap_or(true));
                     Step::Record(Record {
-                        scope: archive.then_some(Scope::System),
+                        scope: archive.then(|| Box::new(Scope::System)),
                         payload: Payload::PeerRenamed {
                             account: account.0,
                             from,
@@ -270,7 +276,7 @@ impl Capture {
                 } => {
                     match outcome.and_then(|bytes| file(&account, message, index, &bytes, store)) {
                         Ok(entry) => Step::Record(Record {
-                            scope: archiving.then_some(entry.scope),
+                            scope: archiving.then(|| Box::new(entry.scope)),
                             payload: entry.payload,
                             fetched: Some((message, index)),
                         }),
