@@ -28,6 +28,7 @@ pub mod error;
 pub mod fault;
 pub mod fsutil;
 pub mod ingest;
+pub mod lifecycle;
 pub mod logging;
 pub mod out;
 pub mod profile;

@@ -260,3 +260,24 @@ fn no_module_imports_in_a_circle() {
     }
     assert!(edges.len() > 20, "the import graph was not read");
 }
+
+#[test]
+fn the_archive_lifecycle_is_no_command_line() {
+    // Use cases: they return what happened; printing and asking is the CLI's job.
+    let text =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/lifecycle.rs"))
+            .unwrap();
+    for f in [
+        "crate::cli",
+        "crate::app",
+        "crate::ui",
+        "crate::tui",
+        "crate::engine",
+        "anyhow",
+        "outln!",
+        "println!",
+        "eprintln!",
+    ] {
+        assert!(!text.contains(f), "src/lifecycle.rs uses {f}");
+    }
+}

@@ -16,10 +16,10 @@ use crate::archive::export::{self, Row};
 use crate::archive::retention;
 use crate::archive::{Archive, Entry, Payload, Scope, read, verify};
 use crate::cli::common::{Reader, collect_all, confirm, reader};
-use crate::cli::retention::store_labels;
 use crate::config::{Config, Paths};
 use crate::domain::Timestamp;
 use crate::error::UsageError;
+use crate::lifecycle::store_labels;
 
 #[derive(Debug, Subcommand)]
 pub enum ArchiveCommand {

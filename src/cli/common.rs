@@ -1,18 +1,16 @@
 //! What several commands share: the async runtime, reading the archive without the
-//! lock, confirming a destructive step, and taking a year of a conversation out of the
-//! inbox store.
+//! lock, and confirming a destructive step.
 
 use std::io::{BufRead as _, IsTerminal as _};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
-use chrono::NaiveDate;
 
 use crate::archive::export::Collection;
 use crate::archive::keys::Keys;
-use crate::archive::{Archive, read, retention};
+use crate::archive::{Archive, read};
 use crate::config::{Config, Paths};
-use crate::domain::{Timestamp, sanitize_for_terminal};
+use crate::domain::sanitize_for_terminal;
 use crate::error::UsageError;
 use crate::secrets::MasterKey;
 
@@ -83,37 +81,6 @@ pub(crate) fn confirm(question: &str, yes: bool, flag_hint: &str) -> Result<bool
     let mut answer = String::new();
     std::io::stdin().lock().read_line(&mut answer)?;
     Ok(matches!(answer.trim(), "ja" | "yes"))
-}
-
-/// Removes a conversation's messages of `year` from the inbox (and the files only they
-/// used); the archive is not touched. Returns the messages removed.
-pub(crate) fn purge_year(
-    store: &mut crate::store::SqliteStore,
-    blobs: &crate::store::BlobStore,
-    account: &str,
-    conversation: &str,
-    year: i32,
-) -> Result<usize> {
-    use crate::store::Store as _;
-    if year == retention::META_YEAR {
-        return Ok(0); // no messages in it; the conversation goes with its last message
-    }
-    let start = NaiveDate::from_ymd_opt(year, 1, 1).and_then(|d| d.and_hms_opt(0, 0, 0));
-    let end =
-        NaiveDate::from_ymd_opt(year, 12, 31).and_then(|d| d.and_hms_milli_opt(23, 59, 59, 999));
-    let (Some(start), Some(end)) = (start, end) else {
-        return Ok(0);
-    };
-    let applied = store.apply(&[crate::store::Op::Purge {
-        account: crate::domain::AccountId(account.to_string()),
-        remote_id: conversation.to_string(),
-        from: Timestamp(start.and_utc().timestamp_millis()),
-        to: Timestamp(end.and_utc().timestamp_millis()),
-    }])?;
-    for b in &applied.purged_blobs {
-        blobs.remove(b)?;
-    }
-    Ok(applied.purged)
 }
 
 pub(crate) fn clean(s: &str) -> String {

@@ -1,20 +1,20 @@
 //! `tresen retention plan|apply|rules` and `tresen hold set|release|list`: what the
 //! archive must keep until when, holds beyond that, and destroying what has expired.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
+use std::collections::BTreeMap;
 use std::process::ExitCode;
 
 use anyhow::{Context as _, Result};
 use chrono::NaiveDate;
 
 use crate::archive::keys::Keys;
-use crate::archive::retention::{self, BucketFacts, Hold, HoldKind, HoldScope};
-use crate::archive::{Archive, Entry, Payload, Scope, read};
-use crate::cli::common::{confirm, purge_year, reader};
+use crate::archive::retention::{self, Hold, HoldKind, HoldScope};
+use crate::archive::{Archive, Entry, Payload, Scope};
+use crate::cli::common::{confirm, reader};
 use crate::config::{Config, Paths};
 use crate::domain::{Timestamp, sanitize_for_terminal};
 use crate::error::UsageError;
+use crate::lifecycle::{Facts, destroy, gather, store_labels, today};
 use clap::{Subcommand, ValueEnum};
 
 #[derive(Debug, Subcommand)]
@@ -89,117 +89,6 @@ pub enum HoldCommand {
         #[arg(long)]
         json: bool,
     },
-}
-
-/// What the plan needs to know, read from the whole archive.
-pub(crate) struct Facts {
-    pub(crate) buckets: Vec<BucketFacts>,
-    pub(crate) holds: Vec<Hold>,
-    titles: BTreeMap<(String, String), String>,
-}
-
-pub(crate) fn gather(
-    dir: &Path,
-    keys: &mut Keys,
-    store_labels: &BTreeMap<(String, String), Vec<String>>,
-) -> Result<Facts> {
-    #[derive(Default)]
-    struct B {
-        records: u64,
-        first: u64,
-        last: u64,
-    }
-    let mut per: BTreeMap<String, B> = BTreeMap::new();
-    let mut holds: BTreeMap<String, Hold> = BTreeMap::new();
-    let mut labels: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
-    let mut contacts: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
-    let mut titles = BTreeMap::new();
-    read::for_each(dir, keys, 1, |r| {
-        if r.bucket != crate::archive::keys::SYSTEM {
-            let b = per.entry(r.bucket.clone()).or_default();
-            if b.records == 0 {
-                b.first = r.seq;
-            }
-            b.records += 1;
-            b.last = r.seq;
-        }
-        match r.payload {
-            Some(Payload::Hold(h)) => {
-                holds.insert(h.id.clone(), h);
-            }
-            Some(Payload::HoldRelease { id, .. }) => {
-                holds.remove(&id);
-            }
-            Some(Payload::Classify {
-                account,
-                conversation,
-                labels: l,
-                ..
-            }) => labels.entry((account, conversation)).or_default().extend(l),
-            Some(Payload::Conversation(c)) => {
-                let k = (c.account.0.clone(), c.remote_id.clone());
-                if let Some(contact) = &c.contact {
-                    // A hold may name the customer by number or by the network's id.
-                    let known = contacts.entry(k.clone()).or_default();
-                    known.insert(contact.identity.clone());
-                    known.extend(contact.phone.clone());
-                }
-                titles.insert(k, c.title.clone());
-            }
-            _ => {}
-        }
-        Ok(())
-    })?;
-    for (k, l) in store_labels {
-        labels
-            .entry(k.clone())
-            .or_default()
-            .extend(l.iter().cloned());
-    }
-    let mut buckets = Vec::new();
-    for (id, b) in keys.buckets() {
-        if b.is_shredded() {
-            continue;
-        }
-        let k = (b.account.clone(), b.conversation.clone());
-        let facts = per.get(id);
-        buckets.push(BucketFacts {
-            bucket: id.clone(),
-            account: b.account.clone(),
-            conversation: b.conversation.clone(),
-            year: b.year,
-            labels: labels
-                .get(&k)
-                .map(|l| l.iter().cloned().collect())
-                .unwrap_or_default(),
-            contacts: contacts
-                .get(&k)
-                .map(|c| c.iter().cloned().collect())
-                .unwrap_or_default(),
-            records: facts.map_or(0, |f| f.records),
-            first_seq: facts.map_or(0, |f| f.first),
-            last_seq: facts.map_or(0, |f| f.last),
-        });
-    }
-    Ok(Facts {
-        buckets,
-        holds: holds.into_values().collect(),
-        titles,
-    })
-}
-
-pub(crate) fn store_labels(
-    store: &dyn crate::store::StoreRead,
-) -> Result<BTreeMap<(String, String), Vec<String>>> {
-    Ok(store
-        .conversations()?
-        .into_iter()
-        .map(|c| ((c.account.0, c.remote_id), c.labels))
-        .collect())
-}
-
-pub(crate) fn today() -> NaiveDate {
-    chrono::Local::now().date_naive()
 }
 
 pub fn run_retention(
@@ -303,24 +192,6 @@ pub fn run_retention(
             Ok(ExitCode::SUCCESS)
         }
     }
-}
-
-/// Destroys a bucket: key first (from then on its records are unreadable), then the
-/// tombstone, then the inbox copies. Returns the inbox messages removed.
-pub(crate) fn destroy(
-    archive: &mut Archive,
-    store: &mut crate::store::SqliteStore,
-    blobs: &crate::store::BlobStore,
-    tomb: retention::Tombstone,
-) -> Result<usize> {
-    archive.keys().shred(&tomb.bucket, Timestamp::now())?;
-    let (account, conversation, year) =
-        (tomb.account.clone(), tomb.conversation.clone(), tomb.year);
-    archive.append(vec![Entry {
-        scope: Scope::System,
-        payload: Payload::Tombstone(tomb),
-    }])?;
-    purge_year(store, blobs, &account, &conversation, year)
 }
 
 pub(crate) fn print_plan(
