@@ -32,6 +32,8 @@ pub struct Facts {
     pub titles: BTreeMap<(String, String), String>,
 }
 
+/// Reads the whole archive once: every part (bucket) with its labels, contacts and
+/// record range, the holds in force, and the conversations' names.
 pub fn gather(
     dir: &Path,
     keys: &mut Keys,
@@ -122,6 +124,8 @@ pub fn gather(
     })
 }
 
+/// Every conversation's labels as the inbox has them (they decide the retention class
+/// together with the archive's `classify` records).
 pub fn store_labels(
     store: &dyn crate::store::StoreRead,
 ) -> Result<BTreeMap<(String, String), Vec<String>>, LifecycleError> {
@@ -132,6 +136,7 @@ pub fn store_labels(
         .collect())
 }
 
+/// The office's calendar day, which retention periods count to.
 pub fn today() -> NaiveDate {
     chrono::Local::now().date_naive()
 }

@@ -1,8 +1,8 @@
 //! From an open profile to a running engine: the one assembly the TUI, the daemon,
 //! `sync --once`, `send` and the attachment commands share. The store gets its attachment
 //! store and a read connection for the UI, the engine its compliance rules and the
-//! archive (brought up to date, with the configuration in force recorded), and the lock
-//! and the demo's directory live exactly as long as the session.
+//! archive (brought up to date, with the configuration in force recorded); the lock and
+//! the demo's directory live as long as the [`Held`] it hands back.
 
 use super::{OpenProfile, Paths, ProfileError};
 use crate::connector::Connector;
