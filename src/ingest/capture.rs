@@ -378,23 +378,25 @@ impl Plan {
         let mut plan = Plan::default();
         // Messages earlier in this batch: not in the store yet.
         let mut in_batch: HashMap<(&AccountId, &str), (&str, bool)> = HashMap::new();
+        // Peers something earlier in the batch is stored under (a conversation, a
+        // message's chat or author): a rename of one of them must be archived.
+        let mut peers: HashSet<(&AccountId, &str)> = HashSet::new();
         for (i, (account, ev)) in batch.iter().enumerate() {
+            match ev {
+                ConnectorEvent::Conversation(c) => {
+                    peers.insert((account, c.remote_id.as_str()));
+                }
+                ConnectorEvent::Message(m) => {
+                    peers.insert((account, m.conversation_remote_id.as_str()));
+                    if let Some((author, _)) = m.remote_id.split_once('/') {
+                        peers.insert((account, author));
+                    }
+                }
+                _ => {}
+            }
             let target = match ev {
                 ConnectorEvent::Renamed { from, .. } => {
-                    let mentions = |(a, ev): &(AccountId, ConnectorEvent)| {
-                        a == account
-                            && match ev {
-                                ConnectorEvent::Conversation(c) => c.remote_id == *from,
-                                ConnectorEvent::Message(m) => {
-                                    m.conversation_remote_id == *from
-                                        || m.remote_id
-                                            .strip_prefix(from.as_str())
-                                            .is_some_and(|r| r.starts_with('/'))
-                                }
-                                _ => false,
-                            }
-                    };
-                    if batch[..i].iter().any(mentions) {
+                    if peers.contains(&(account, from.as_str())) {
                         plan.peers_in_batch.insert(i);
                     }
                     continue;
