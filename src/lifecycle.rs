@@ -1,8 +1,8 @@
 //! The archive's lifecycle as use cases over the archive and the inbox store, for the
 //! commands that run without an engine: what retention needs to know about every part of
 //! the archive (`gather`), destroying an expired or erased part — in the archive first
-//! (its key, then a tombstone), then in the store (`destroy`, `purge_year`) — and the
-//! day retention counts with. The command line parses, confirms and prints around them.
+//! (its key, then a tombstone), then in the store (`destroy`, `purge_year`) — holds,
+//! and the day retention counts with. The command line parses, confirms and prints around them.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -10,7 +10,7 @@ use std::path::Path;
 use chrono::NaiveDate;
 
 use crate::archive::keys::Keys;
-use crate::archive::retention::{self, BucketFacts, Hold};
+use crate::archive::retention::{self, BucketFacts, Hold, HoldKind, HoldScope};
 use crate::archive::{Archive, ArchiveError, Entry, Payload, Scope, read};
 use crate::domain::Timestamp;
 use crate::store::{BlobError, StoreError};
@@ -188,4 +188,55 @@ pub fn purge_year(
         blobs.remove(b)?;
     }
     Ok(applied.purged)
+}
+
+/// Records a hold in the archive: nothing it covers expires until it is released (or
+/// `until` has passed). Returns the hold with its new id.
+pub fn set_hold(
+    archive: &mut Archive,
+    scope: HoldScope,
+    kind: HoldKind,
+    reason: String,
+    by: String,
+    until: Option<NaiveDate>,
+) -> Result<Hold, LifecycleError> {
+    let hold = Hold {
+        id: format!("h{}", hex::encode(rand::random::<[u8; 4]>())),
+        kind,
+        scope,
+        reason,
+        by,
+        at: Timestamp::now(),
+        until,
+    };
+    archive.append(vec![Entry {
+        scope: Scope::System,
+        payload: Payload::Hold(hold.clone()),
+    }])?;
+    Ok(hold)
+}
+
+/// Ends the hold `id` (recorded with who and why). `false`: no hold with this id is in
+/// force, nothing was written.
+pub fn release_hold(
+    archive: &mut Archive,
+    id: &str,
+    by: String,
+    reason: String,
+) -> Result<bool, LifecycleError> {
+    let dir = archive.dir().to_path_buf();
+    let facts = gather(&dir, archive.keys(), &BTreeMap::new())?;
+    if !facts.holds.iter().any(|h| h.id == id) {
+        return Ok(false);
+    }
+    archive.append(vec![Entry {
+        scope: Scope::System,
+        payload: Payload::HoldRelease {
+            id: id.to_string(),
+            by,
+            reason,
+            at: Timestamp::now(),
+        },
+    }])?;
+    Ok(true)
 }

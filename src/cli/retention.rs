@@ -7,9 +7,9 @@ use std::process::ExitCode;
 use anyhow::{Context as _, Result};
 use chrono::NaiveDate;
 
+use crate::archive::Archive;
 use crate::archive::keys::Keys;
-use crate::archive::retention::{self, Hold, HoldKind, HoldScope};
-use crate::archive::{Archive, Entry, Payload, Scope};
+use crate::archive::retention::{self, HoldKind, HoldScope};
 use crate::cli::common::{confirm, reader};
 use crate::config::{Config, Paths};
 use crate::domain::{Timestamp, sanitize_for_terminal};
@@ -354,23 +354,12 @@ pub fn run_hold(
         HoldCommand::Release { id, reason } => {
             let mut p = crate::profile::open(config, paths, prompt)?;
             let archive = p.archive.as_mut().context("no archive")?;
-            let dir = archive.dir().to_path_buf();
-            let facts = gather(&dir, archive.keys(), &BTreeMap::new())?;
-            if !facts.holds.iter().any(|h| h.id == id) {
+            if !crate::lifecycle::release_hold(archive, &id, config.staff_name(), reason)? {
                 return Err(UsageError(format!(
                     "no hold `{id}` in force (see `tresen hold list`)"
                 ))
                 .into());
             }
-            archive.append(vec![Entry {
-                scope: Scope::System,
-                payload: Payload::HoldRelease {
-                    id: id.clone(),
-                    by: config.staff_name(),
-                    reason,
-                    at: Timestamp::now(),
-                },
-            }])?;
             crate::outln!("hold {id} released");
             Ok(ExitCode::SUCCESS)
         }
@@ -388,26 +377,15 @@ pub(crate) fn set_hold(
     if reason.trim().is_empty() {
         return Err(UsageError("a hold needs a --reason".into()).into());
     }
-    let id = format!("h{}", hex::encode(rand::random::<[u8; 4]>()));
-    let hold = Hold {
-        id: id.clone(),
-        kind: match kind {
-            HoldKindArg::Legal => HoldKind::Legal,
-            HoldKindArg::Tax => HoldKind::Tax,
-            HoldKindArg::Warranty => HoldKind::Warranty,
-        },
-        scope,
-        reason,
-        by: config.staff_name(),
-        at: Timestamp::now(),
-        until,
+    let kind = match kind {
+        HoldKindArg::Legal => HoldKind::Legal,
+        HoldKindArg::Tax => HoldKind::Tax,
+        HoldKindArg::Warranty => HoldKind::Warranty,
     };
-    let text = hold.describe();
     let archive = p.archive.as_mut().context("no archive")?;
-    archive.append(vec![Entry {
-        scope: Scope::System,
-        payload: Payload::Hold(hold),
-    }])?;
+    let hold =
+        crate::lifecycle::set_hold(archive, scope, kind, reason, config.staff_name(), until)?;
+    let (id, text) = (hold.id.clone(), hold.describe());
     crate::outln!("{}", sanitize_for_terminal(&text, false));
     crate::outln!("release with `tresen hold release {id} --reason …`");
     Ok(ExitCode::SUCCESS)
