@@ -2,7 +2,8 @@
 //! commands that run without an engine: what retention needs to know about every part of
 //! the archive (`gather`), destroying an expired or erased part — in the archive first
 //! (its key, then a tombstone), then in the store (`destroy`, `purge_year`) — holds,
-//! and the day retention counts with. The command line parses, confirms and prints around them.
+//! and the day retention counts with. The command line parses, confirms and prints
+//! around them.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
