@@ -32,21 +32,9 @@ impl App {
             Action::PageUp => self.move_by(ctx, -(self.list_height() as isize)),
             Action::First => self.move_by(ctx, isize::MIN / 2),
             Action::Last => self.move_by(ctx, isize::MAX / 2),
-            Action::Open => match self.overlay.clone() {
-                Some(Overlay::SearchResults { selected }) => {
-                    self.search.index = selected;
-                    self.overlay = None;
-                    self.open_hit()
-                }
-                Some(Overlay::QuickReplies { selected }) => {
-                    self.overlay = None;
-                    self.insert_quick_reply(selected)
-                }
-                Some(Overlay::Invites { selected }) => self.accept_invite(selected),
-                Some(Overlay::Link { account }) => self.link(account),
-                Some(Overlay::Attachments { selected }) => self.attachment_effect(selected, true),
-                Some(Overlay::Reactions { selected }) => self.react(selected),
-                _ => self.open_selected(Focus::Conversation),
+            Action::Open => match self.overlay_confirm() {
+                Some(effects) => effects,
+                None => self.open_selected(Focus::Conversation),
             },
             Action::Back => {
                 if self.overlay.is_some() {

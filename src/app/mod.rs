@@ -14,6 +14,7 @@ pub mod jump;
 pub mod keymap;
 mod loaded;
 mod navigate;
+mod overlays;
 
 use std::collections::{BTreeMap, HashMap};
 

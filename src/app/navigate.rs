@@ -13,48 +13,7 @@ impl App {
                 .clamp(0, len as isize - 1) as usize
         };
         match (&mut self.overlay, ctx) {
-            (Some(Overlay::Help { scroll }), _) => {
-                *scroll = step(*scroll, action::help_line_count());
-                vec![]
-            }
-            (Some(Overlay::StaffInfo { scroll }), _) => {
-                *scroll = step(*scroll, self.cfg.staff_info.len());
-                vec![]
-            }
-            (Some(Overlay::SearchResults { selected }), _) => {
-                *selected = step(*selected, self.search.hits.len());
-                vec![]
-            }
-            (Some(Overlay::QuickReplies { selected }), _) => {
-                *selected = step(*selected, self.cfg.quick_replies.len());
-                vec![]
-            }
-            (Some(Overlay::Invites { selected }), _) => {
-                *selected = step(*selected, self.invites.len());
-                vec![]
-            }
-            (Some(Overlay::Reactions { selected }), _) => {
-                *selected = step(*selected, crate::domain::QUICK_REACTIONS.len());
-                vec![]
-            }
-            (Some(Overlay::Attachments { selected }), _) => {
-                let len = self
-                    .open
-                    .as_ref()
-                    .map_or(0, |o| o.messages.iter().map(|m| m.attachments.len()).sum());
-                *selected = step(*selected, len);
-                vec![]
-            }
-            (
-                Some(Overlay::Jump {
-                    matches, selected, ..
-                }),
-                _,
-            ) => {
-                *selected = step(*selected, matches.len());
-                vec![]
-            }
-            (Some(_), _) => vec![],
+            (Some(_), _) => self.overlay_move(delta).unwrap_or_default(),
             (None, Context::Conversation) => {
                 let page = self.cfg.history_page;
                 let Some(open) = self.open.as_mut() else {

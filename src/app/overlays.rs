@@ -1,0 +1,144 @@
+//! The pop-ups as layers over the inbox, in the spirit of helix's compositor: while one
+//! is open it takes the keys it knows — moving its selection, Enter, submitting its
+//! field — and what it does not take falls through to the screen below. One arm per
+//! pop-up kind in each handler, all of them here.
+
+use super::*;
+
+impl App {
+    /// Moves the open pop-up's selection (or scrolls it); `None` without a pop-up.
+    pub(super) fn overlay_move(&mut self, delta: isize) -> Option<Vec<Effect>> {
+        let len = match self.overlay.as_ref()? {
+            Overlay::Help { .. } => action::help_line_count(),
+            Overlay::StaffInfo { .. } => self.cfg.staff_info.len(),
+            Overlay::SearchResults { .. } => self.search.hits.len(),
+            Overlay::QuickReplies { .. } => self.cfg.quick_replies.len(),
+            Overlay::Invites { .. } => self.invites.len(),
+            Overlay::Reactions { .. } => crate::domain::QUICK_REACTIONS.len(),
+            Overlay::Attachments { .. } => self
+                .open
+                .as_ref()
+                .map_or(0, |o| o.messages.iter().map(|m| m.attachments.len()).sum()),
+            Overlay::Jump { matches, .. } => matches.len(),
+            // Prompts and the link screen have no list.
+            _ => return Some(vec![]),
+        };
+        let step = |cur: usize| -> usize {
+            if len == 0 {
+                return 0;
+            }
+            (cur as isize)
+                .saturating_add(delta)
+                .clamp(0, len as isize - 1) as usize
+        };
+        match &mut self.overlay {
+            Some(Overlay::Help { scroll } | Overlay::StaffInfo { scroll }) => {
+                *scroll = step(*scroll)
+            }
+            Some(
+                Overlay::SearchResults { selected }
+                | Overlay::QuickReplies { selected }
+                | Overlay::Invites { selected }
+                | Overlay::Reactions { selected }
+                | Overlay::Attachments { selected }
+                | Overlay::Jump { selected, .. },
+            ) => *selected = step(*selected),
+            _ => {}
+        }
+        Some(vec![])
+    }
+
+    /// Enter in the open pop-up: pick what is selected. `None` when the pop-up (or no
+    /// pop-up) has nothing to pick, so Enter opens the selected conversation.
+    pub(super) fn overlay_confirm(&mut self) -> Option<Vec<Effect>> {
+        Some(match self.overlay.clone()? {
+            Overlay::SearchResults { selected } => {
+                self.search.index = selected;
+                self.overlay = None;
+                self.open_hit()
+            }
+            Overlay::QuickReplies { selected } => {
+                self.overlay = None;
+                self.insert_quick_reply(selected)
+            }
+            Overlay::Invites { selected } => self.accept_invite(selected),
+            Overlay::Link { account } => self.link(account),
+            Overlay::Attachments { selected } => self.attachment_effect(selected, true),
+            Overlay::Reactions { selected } => self.react(selected),
+            _ => return None,
+        })
+    }
+
+    /// Enter in a prompt: search, jump, labels, a file to attach, the label filter.
+    pub(super) fn submit(&mut self) -> Vec<Effect> {
+        match self.overlay.take() {
+            Some(Overlay::SearchPrompt { input }) => {
+                let query = input.text().trim().to_string();
+                if query.is_empty() {
+                    return vec![];
+                }
+                self.search.query = query.clone();
+                vec![Effect::Load(Query::Search {
+                    query,
+                    limit: SEARCH_LIMIT,
+                })]
+            }
+            Some(Overlay::Jump {
+                matches, selected, ..
+            }) => {
+                let Some(&i) = matches.get(selected) else {
+                    return vec![];
+                };
+                let id = self.conversations[i].id;
+                if let Some(pos) = self.visible.iter().position(|&v| v == i) {
+                    self.selected = pos;
+                } else {
+                    // The target is hidden by a filter; showing everything beats hiding it.
+                    self.filter = Filter {
+                        state: StateFilter::All,
+                        ..Filter::default()
+                    };
+                    self.refilter_keeping(Some(id));
+                }
+                self.keep_selection_visible();
+                self.open_id(id, Focus::Conversation, None)
+            }
+            Some(Overlay::Labels { input }) => {
+                let Some(id) = self.target() else {
+                    return vec![];
+                };
+                let labels: Vec<String> = input
+                    .text()
+                    .split(',')
+                    .map(|l| l.trim().to_lowercase())
+                    .filter(|l| !l.is_empty())
+                    .collect();
+                if let Some(c) = self.conversations.iter_mut().find(|c| c.id == id) {
+                    c.labels = labels.clone();
+                }
+                vec![Effect::Command(Command::Local(LocalChange::SetLabels {
+                    conversation: id,
+                    labels,
+                }))]
+            }
+            Some(Overlay::AttachPrompt { input }) => {
+                let path = input.text().trim().to_string();
+                if !path.is_empty() {
+                    self.pending_files.push(path);
+                }
+                self.focus = Focus::Composer;
+                vec![]
+            }
+            Some(Overlay::LabelFilter { input }) => {
+                let l = input.text().trim().to_lowercase();
+                self.filter.label = (!l.is_empty()).then_some(l);
+                self.refilter();
+                vec![]
+            }
+            other => {
+                self.overlay = other;
+                vec![]
+            }
+        }
+    }
+}
