@@ -393,7 +393,7 @@ impl Archive {
             let kind = payload.kind();
             let mut salt = [0u8; 16];
             rng.fill_bytes(&mut salt);
-            let plain = serde_json::to_vec(&payload::SealedRef {
+            let plain = serde_json::to_vec(&payload::Sealed {
                 salt: hex::encode(salt),
                 event: payload,
             })

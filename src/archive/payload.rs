@@ -197,19 +197,12 @@ impl Payload {
 }
 
 /// The plaintext as written: the event plus a random salt, so that `ch` (which stays
-/// readable after the key is destroyed) cannot confirm a guessed short message.
+/// readable after the key is destroyed) cannot confirm a guessed short message. Written
+/// from a borrowed event (`Sealed<&Payload>`: the engine archives what it then stores,
+/// without a copy), read into an owned one.
 #[derive(Serialize, Deserialize)]
-pub struct Sealed {
+pub struct Sealed<P = Payload> {
     pub salt: String,
     #[serde(flatten)]
-    pub event: Payload,
-}
-
-/// [`Sealed`] as written, borrowing the event (the engine archives what it then
-/// stores, without a copy). Serialises exactly as `Sealed` does.
-#[derive(Serialize)]
-pub struct SealedRef<'a> {
-    pub salt: String,
-    #[serde(flatten)]
-    pub event: &'a Payload,
+    pub event: P,
 }

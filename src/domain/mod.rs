@@ -447,19 +447,6 @@ pub enum LocalChange {
     },
 }
 
-impl LocalChange {
-    pub fn conversation(&self) -> ConversationId {
-        match self {
-            LocalChange::AddNote { conversation, .. }
-            | LocalChange::SetState { conversation, .. }
-            | LocalChange::SetLabels { conversation, .. }
-            | LocalChange::MarkUnread { conversation }
-            | LocalChange::SetDraft { conversation, .. }
-            | LocalChange::Assign { conversation, .. } => *conversation,
-        }
-    }
-}
-
 /// A canned response (Textbaustein) from the configuration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

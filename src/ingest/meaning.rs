@@ -229,13 +229,8 @@ impl Ingest {
                     }])?;
                 }
             }
-            other => {
-                let mut ops = Vec::new();
-                if let Some(p) = self.ops(other, None, &mut ops)? {
-                    tracing::warn!(kind = p.kind(), "record not applied");
-                }
-                store.apply(&ops)?;
-            }
+            // `ops` hands back nothing else.
+            other => tracing::warn!(kind = other.kind(), "record needs no answer of the store"),
         }
         Ok(())
     }
