@@ -23,6 +23,12 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
         {
             return 2;
         }
+        if matches!(
+            cause.downcast_ref::<crate::lifecycle::LifecycleError>(),
+            Some(crate::lifecycle::LifecycleError::Refused(_))
+        ) {
+            return 2;
+        }
         // Refused by a rule (no consent, no company data, nothing to send): the user
         // decides what to do instead.
         if matches!(

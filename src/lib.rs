@@ -4,6 +4,8 @@
 //! `domain` (pure types) and `compliance` (pure rules) → `store` / `archive` /
 //! `connector` → `ingest` (what an event means for archive and store, said once) →
 //! `engine` → `app` (state machine) → `ui` (rendering) → `tui` (terminal runtime).
+//! Beside the engine, for work without one: `lifecycle` (retention, holds, GDPR
+//! requests, the auditor's export) and `findings` (the compliance check).
 //! `config`, `secrets`, `logging`, `profile` and `cli` (the binary's edge, `src/cli/`)
 //! wire them together; no two modules import each other in a circle
 //! (`tests/architecture.rs`). See `docs/architecture.md`.
@@ -26,6 +28,7 @@ pub mod domain;
 pub mod engine;
 pub mod error;
 pub mod fault;
+pub mod findings;
 pub mod fsutil;
 pub mod ingest;
 pub mod lifecycle;

@@ -324,6 +324,19 @@ fn dsar_export_and_erasure() {
     assert!(csv.contains("Rechnung 2021-17 erhalten"), "{csv}");
     let v = json(&p.run(&["archive", "verify", "--json"]));
     assert_eq!(v["ok"], true, "{v}");
+    // A store rebuilt from the archive keeps the restriction: the invoice stays out of
+    // the inbox (Art. 18), and the consents stay as they were, not doubled.
+    assert!(p.run(&["store", "rebuild", "--yes"]).status.success());
+    assert!(!p.run(&["show", "+491702"]).status.success());
+    let check: serde_json::Value =
+        serde_json::from_slice(&p.run(&["compliance", "check", "--json"]).stdout).unwrap();
+    let ledger = check["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "consent_ledger")
+        .unwrap();
+    assert_eq!(ledger["message"], "2 consent record(s)", "{check}");
 }
 
 // R-B8: scoped, described by index.xml, every file's hash in the manifest; never "all

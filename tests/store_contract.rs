@@ -972,6 +972,16 @@ fn the_ledger_is_kept_in_order_per_contact_and_assignment_is_the_current_state_o
             .unwrap();
         assert_eq!(footers.len(), 1, "{name}");
         assert_eq!(s.ledger_all().unwrap().len(), 3, "{name}");
+        // R-C1: a replay of the archive (after a command that ran without an engine)
+        // meets the same consent again; it stays one record, a new one is added.
+        s.apply(&[
+            Op::Ledger(record(Action::Grant, 10)),
+            Op::Ledger(record(Action::Grant, 13)),
+        ])
+        .unwrap();
+        let mine = s.ledger(Channel::Whatsapp, "+4917012345").unwrap();
+        assert_eq!(mine.len(), 3, "{name}: {mine:?}");
+        assert_eq!(mine[2], record(Action::Grant, 13), "{name}");
 
         s.apply(&[Op::Assign {
             conversation: id,

@@ -100,6 +100,17 @@ pub fn year_of(at: Timestamp) -> i32 {
         .unwrap_or(1970)
 }
 
+/// The first and last millisecond of `year` (UTC, as [`year_of`] counts): what a
+/// year's bucket covers.
+pub fn year_span(year: i32) -> Option<(Timestamp, Timestamp)> {
+    let start = chrono::NaiveDate::from_ymd_opt(year, 1, 1)?.and_hms_opt(0, 0, 0)?;
+    let end = chrono::NaiveDate::from_ymd_opt(year, 12, 31)?.and_hms_milli_opt(23, 59, 59, 999)?;
+    Some((
+        Timestamp(start.and_utc().timestamp_millis()),
+        Timestamp(end.and_utc().timestamp_millis()),
+    ))
+}
+
 fn month_of(ts: i64) -> (i32, u32) {
     use chrono::Datelike;
     chrono::DateTime::from_timestamp_millis(ts)

@@ -226,6 +226,28 @@ pub struct Item {
     pub holds: Vec<String>,
 }
 
+impl Item {
+    /// The record its destruction leaves: what was destroyed, under which `rule`, why
+    /// (`reason`: "retention_expired" or "erasure_request") and by whom.
+    pub fn tombstone(&self, rule: String, reason: &str, by: &str) -> Tombstone {
+        Tombstone {
+            bucket: self.bucket.clone(),
+            account: self.account.clone(),
+            conversation: self.conversation.clone(),
+            year: self.year,
+            class: self.class.clone(),
+            rule,
+            retain_until: self.retain_until,
+            records: self.records,
+            first_seq: self.first_seq,
+            last_seq: self.last_seq,
+            reason: reason.to_string(),
+            by: by.to_string(),
+            at: crate::domain::Timestamp::now(),
+        }
+    }
+}
+
 /// Input per bucket for the plan.
 pub struct BucketFacts {
     pub bucket: String,

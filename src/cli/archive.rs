@@ -3,7 +3,6 @@
 //! `cli::retention` and `cli::dsar`). Commands that only read run beside a running tresen;
 //! the ones that write to the archive take the profile (stop the daemon first).
 
-use std::collections::BTreeSet;
 use std::io::{IsTerminal as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -13,13 +12,12 @@ use chrono::NaiveDate;
 use clap::{Subcommand, ValueEnum};
 
 use crate::archive::export::{self, Row};
-use crate::archive::retention;
-use crate::archive::{Archive, Entry, Payload, Scope, read, verify};
-use crate::cli::common::{Reader, collect_all, confirm, reader};
+use crate::archive::{Archive, Payload, read, verify};
+use crate::cli::common::{Reader, confirm, reader};
 use crate::config::{Config, Paths};
 use crate::domain::Timestamp;
 use crate::error::UsageError;
-use crate::lifecycle::store_labels;
+use crate::lifecycle::auditor;
 
 #[derive(Debug, Subcommand)]
 pub enum ArchiveCommand {
@@ -491,115 +489,23 @@ fn auditor_export(
     classes: Vec<String>,
     out: &Path,
 ) -> Result<ExitCode> {
-    if from > to {
-        return Err(UsageError("--from is after --to".into()).into());
-    }
-    let classes: BTreeSet<String> = if classes.is_empty() {
-        ["handelsbrief", "buchungsbeleg", "buch"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect()
-    } else {
-        classes
-            .into_iter()
-            .flat_map(|c| {
-                c.split(',')
-                    .map(|s| s.trim().to_string())
-                    .collect::<Vec<_>>()
-            })
-            .collect()
-    };
-    for c in &classes {
-        if c == retention::NO_STATUTORY || c == "internal" {
-            return Err(UsageError(format!(
-                "class `{c}` is not tax-relevant: an audit export holds only statutory classes (handelsbrief, buchungsbeleg, buch), never all chats"
-            ))
-            .into());
-        }
-        if !retention::CLASSES.contains(&c.as_str()) {
-            return Err(UsageError(format!(
-                "unknown class `{c}`; one of: handelsbrief, buchungsbeleg, buch"
-            ))
-            .into());
-        }
-    }
-    if out.exists() {
-        return Err(UsageError(format!("{} exists; name a new directory", out.display())).into());
-    }
-    let labels = store_labels(&p.store)?;
+    let classes = auditor::classes(&classes)?;
     let archive = p.archive.as_mut().context("no archive")?;
-    let dir = archive.dir().to_path_buf();
-    let all = collect_all(&dir, archive.keys())?;
-    let tags = config.retention.tag_pairs();
-    let class_of = |a: &str, c: &str| {
-        let mut l: Vec<String> = labels
-            .get(&(a.to_string(), c.to_string()))
-            .cloned()
-            .unwrap_or_default();
-        if let Some(x) = all.labels.get(&(a.to_string(), c.to_string())) {
-            l.extend(x.iter().cloned());
-        }
-        retention::class_for(&l, &tags, &config.retention.default_class).to_string()
-    };
-    let lo = from
-        .and_hms_opt(0, 0, 0)
-        .map(|d| d.and_utc().timestamp_millis())
-        .unwrap_or(i64::MIN);
-    let hi = to
-        .and_hms_milli_opt(23, 59, 59, 999)
-        .map(|d| d.and_utc().timestamp_millis())
-        .unwrap_or(i64::MAX);
-    let rows: Vec<(&Row, String, String)> = all
-        .rows
-        .iter()
-        .filter(|r| r.at.0 >= lo && r.at.0 <= hi)
-        .map(|r| {
-            (
-                r,
-                all.title(&r.account, &r.conversation),
-                class_of(&r.account, &r.conversation),
-            )
-        })
-        .filter(|(_, _, class)| classes.contains(class))
-        .collect();
-    let in_scope: BTreeSet<(String, String)> = rows
-        .iter()
-        .map(|(r, _, _)| (r.account.clone(), r.conversation.clone()))
-        .collect();
-    let scoped_messages: BTreeSet<String> = rows
-        .iter()
-        .flat_map(|(r, _, _)| r.remote_id.clone())
-        .collect();
-    let files: Vec<_> = all
-        .files
-        .iter()
-        .filter(|f| in_scope.contains(&(f.account.clone(), f.conversation.clone())))
-        .filter(|f| scoped_messages.contains(&f.message) || f.message.starts_with("local:"))
-        .collect();
-    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
-    let name = config.profile.name.clone();
-    let supplier = export::Supplier {
-        name: &name,
-        location: "",
-        comment: "Erzeugt von tresen (archive export); Integrität: manifest.sha256, tresen archive verify",
-    };
-    let n = export::auditor(out, &rows, &files, &supplier, from, to)?;
-    archive.append(vec![Entry {
-        scope: Scope::System,
-        payload: Payload::Access {
-            what: "auditor_export".into(),
-            scope: format!(
-                "{from}..{to} classes {}: {n} messages",
-                classes.iter().cloned().collect::<Vec<_>>().join(",")
-            ),
-            by: config.staff_name(),
-            at: Timestamp::now(),
-        },
-    }])?;
+    let done = auditor::export(
+        archive,
+        &p.store,
+        &config.retention,
+        &classes,
+        (from, to),
+        out,
+        &config.profile.name,
+        &config.staff_name(),
+    )?;
     crate::outln!(
-        "{n} messages and {} files from {from} to {to} ({}) written to {}",
-        files.len(),
-        classes.iter().cloned().collect::<Vec<_>>().join(", "),
+        "{} messages and {} files from {from} to {to} ({}) written to {}",
+        done.messages,
+        done.files,
+        done.classes.join(", "),
         out.display()
     );
     crate::outln!(

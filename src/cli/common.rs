@@ -2,7 +2,7 @@
 //! lock, and confirming a destructive step.
 
 use std::io::{BufRead as _, IsTerminal as _};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context as _, Result};
 
@@ -10,7 +10,6 @@ use crate::archive::export::Collection;
 use crate::archive::keys::Keys;
 use crate::archive::{Archive, read};
 use crate::config::{Config, Paths};
-use crate::domain::sanitize_for_terminal;
 use crate::error::UsageError;
 use crate::secrets::MasterKey;
 
@@ -46,16 +45,6 @@ impl Reader {
     }
 }
 
-/// Everything the archive holds, decrypted where the keys still exist.
-pub(crate) fn collect_all(dir: &Path, keys: &mut Keys) -> Result<Collection> {
-    let mut all = Collection::default();
-    read::for_each(dir, keys, 1, |r| {
-        all.add(r, &|_, _| true);
-        Ok(())
-    })?;
-    Ok(all)
-}
-
 pub(crate) fn reader(
     config: &Config,
     paths: Paths,
@@ -81,8 +70,4 @@ pub(crate) fn confirm(question: &str, yes: bool, flag_hint: &str) -> Result<bool
     let mut answer = String::new();
     std::io::stdin().lock().read_line(&mut answer)?;
     Ok(matches!(answer.trim(), "ja" | "yes"))
-}
-
-pub(crate) fn clean(s: &str) -> String {
-    sanitize_for_terminal(s, false).into_owned()
 }

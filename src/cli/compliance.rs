@@ -3,9 +3,9 @@
 
 use std::process::ExitCode;
 
+use crate::findings::{Level, Report};
 use anyhow::{Context as _, Result};
 use clap::{Subcommand, ValueEnum};
-use serde::Serialize;
 
 use crate::compliance::consent::{self, Action, ConsentRecord, ConsentState, Method, Purpose};
 use crate::compliance::{LedgerEntry, contact_key, footer};
@@ -339,7 +339,7 @@ fn record(
     }
     purposes.sort();
     purposes.dedup();
-    let p = crate::profile::open(config, paths, prompt)?;
+    let mut p = crate::profile::open(config, paths, prompt)?;
     let conv = find(&p.store, contact)?;
     let (channel, address) = contact_key(&conv);
     let (wording_version, wording_sha256) = p.compliance.wording.clone();
@@ -358,14 +358,13 @@ fn record(
         staff: config.staff_name(),
         at: Timestamp::now(),
     };
-    let crate::profile::OpenProfile {
-        store,
-        mut archive,
-        lock: _lock,
-        ..
-    } = p;
-    let shared = crate::store::SharedStore::new(Box::new(store));
-    crate::engine::record_consent(archive.as_mut(), &shared, r.clone())?;
+    let blobs = p.blobs();
+    let mut books = crate::lifecycle::Books {
+        archive: p.archive.as_mut().context("no archive")?,
+        store: &mut p.store,
+        blobs: &blobs,
+    };
+    books.record(&[crate::archive::Payload::Consent(r.clone())])?;
     crate::outln!(
         "{} {} for {} ({}); recorded in the archive",
         match action {
@@ -410,67 +409,28 @@ pub fn run_staff(config: &Config, cmd: StaffCommand) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Level {
-    Ok,
-    Warning,
-    Required,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Finding {
-    pub id: &'static str,
-    pub level: Level,
-    pub message: String,
-}
-
-#[derive(Debug, Serialize)]
-struct Report {
-    at: String,
-    required_missing: usize,
-    warnings: usize,
-    findings: Vec<Finding>,
-}
-
 pub fn run_check(
     config: &Config,
     paths: Paths,
     prompt: crate::secrets::Prompt<'_>,
     json: bool,
 ) -> Result<ExitCode> {
-    let mut findings = config_findings(config, &paths);
-    findings.extend(signal_cli_finding(config));
-    match crate::profile::open_read_only(config, paths, prompt) {
-        Ok(p) => findings.extend(inbox_findings(&p.store, Timestamp::now())?),
-        Err(e) => findings.push(Finding {
-            id: "inbox",
-            level: Level::Warning,
-            message: format!("the inbox could not be checked: {e}"),
-        }),
-    }
-    let required_missing = findings
-        .iter()
-        .filter(|f| f.level == Level::Required)
-        .count();
-    let warnings = findings
-        .iter()
-        .filter(|f| f.level == Level::Warning)
-        .count();
+    let opened = crate::profile::open_read_only(config, paths.clone(), prompt);
+    let inbox = match &opened {
+        Ok(p) => Ok(&p.store as &dyn StoreRead),
+        Err(e) => Err(e.to_string()),
+    };
+    let report = Report::check(config, &paths, inbox, Timestamp::now())
+        .context("reading the compliance ledger")?;
+    let (required_missing, warnings) = (report.required_missing, report.warnings);
     tracing::info!(required_missing, warnings, "compliance check");
-    for f in findings.iter().filter(|f| f.level != Level::Ok) {
+    for f in report.findings.iter().filter(|f| f.level != Level::Ok) {
         tracing::info!(id = f.id, level = ?f.level, message = %f.message, "compliance finding");
     }
     if json {
-        let report = Report {
-            at: Timestamp::now().rfc3339(),
-            required_missing,
-            warnings,
-            findings,
-        };
         crate::out::json(&report)?;
     } else {
-        for f in &findings {
+        for f in &report.findings {
             let mark = match f.level {
                 Level::Ok => "ok      ",
                 Level::Warning => "WARNING ",
@@ -493,208 +453,6 @@ pub fn run_check(
     } else {
         ExitCode::SUCCESS
     })
-}
-
-fn finding(id: &'static str, level: Level, message: impl Into<String>) -> Finding {
-    Finding {
-        id,
-        level,
-        message: message.into(),
-    }
-}
-
-/// What the configuration lacks (R-F2). Pure apart from reading the config file's text
-/// to see whether `[retention]` was set on purpose.
-pub fn config_findings(config: &Config, paths: &Paths) -> Vec<Finding> {
-    let mut out = Vec::new();
-    match &config.company {
-        None => out.push(finding(
-            "company",
-            Level::Required,
-            "no [company] section: nothing can be sent on a business account without the Pflichtangaben (docs/compliance.md)",
-        )),
-        Some(c) => {
-            let form = c.legal_form.map_or("?", |f| f.key());
-            out.push(finding("company", Level::Ok, format!("legal form {form}, Pflichtangaben complete")));
-            if c.info_url.trim().is_empty() {
-                out.push(finding(
-                    "info_url",
-                    Level::Required,
-                    "company.info_url is empty: the footer and the first-contact notice must point to the DL-InfoV details and the full privacy notice",
-                ));
-            } else {
-                out.push(finding("info_url", Level::Ok, c.info_url.trim().to_string()));
-            }
-            for w in c.warnings().into_iter().filter(|w| w.field != "info_url") {
-                out.push(finding("company_advice", Level::Warning, format!("company.{}: {}", w.field, w.message)));
-            }
-        }
-    }
-    if config.consent.wording == consent::DEFAULT_WORDING {
-        out.push(finding(
-            "consent_wording",
-            Level::Warning,
-            "consent.wording is tresen's default text: have the firm's data-protection adviser approve or replace it",
-        ));
-    } else {
-        out.push(finding(
-            "consent_wording",
-            Level::Ok,
-            "own consent wording configured",
-        ));
-    }
-    if !config.consent.require_consent_for_outbound {
-        out.push(finding(
-            "consent_gate",
-            Level::Warning,
-            "consent.require_consent_for_outbound is off: staff can start messenger conversations without consent",
-        ));
-    }
-    let file_text = paths
-        .config_file
-        .as_ref()
-        .and_then(|f| std::fs::read_to_string(f).ok())
-        .unwrap_or_default();
-    if file_text.lines().any(|l| l.trim() == "[retention]") {
-        out.push(finding(
-            "retention",
-            Level::Ok,
-            format!("default class {}", config.retention.default_class),
-        ));
-    } else {
-        out.push(finding(
-            "retention",
-            Level::Warning,
-            "no [retention] section: the defaults apply (Handelsbrief, 6 years); decide the classes with the tax adviser and write them down",
-        ));
-    }
-    if config.secrets.recovery_copy.trim().is_empty() {
-        out.push(finding(
-            "key_recovery",
-            Level::Required,
-            "secrets.recovery_copy is empty: without an offline copy of the master key the archive becomes unreadable when this computer is lost (GoBD readability); make one (docs/secrets.md) and note where it is kept",
-        ));
-    } else {
-        out.push(finding(
-            "key_recovery",
-            Level::Ok,
-            format!("recovery copy: {}", config.secrets.recovery_copy.trim()),
-        ));
-    }
-    let on = config.monitoring.enabled();
-    if on.is_empty() {
-        out.push(finding(
-            "monitoring",
-            Level::Ok,
-            "no staff monitoring features on",
-        ));
-    } else {
-        out.push(finding(
-            "monitoring",
-            Level::Warning,
-            format!(
-                "on: {} (works agreement: {}, DPIA: {})",
-                on.join(", "),
-                if config.monitoring.works_agreement_ref.is_empty() {
-                    "none, no works council attested"
-                } else {
-                    &config.monitoring.works_agreement_ref
-                },
-                config.monitoring.dpia_ref
-            ),
-        ));
-    }
-    out
-}
-
-fn signal_cli_finding(config: &Config) -> Option<Finding> {
-    let uses_signal = config
-        .accounts
-        .iter()
-        .any(|a| a.network == crate::domain::AccountNetwork::Signal);
-    if !uses_signal || !config.signal.endpoint.trim().is_empty() {
-        return None;
-    }
-    let out = std::process::Command::new(&config.signal.cli_path)
-        .arg("--version")
-        .output();
-    Some(match out {
-        Ok(o) if o.status.success() => {
-            let reported = String::from_utf8_lossy(&o.stdout).to_string();
-            match crate::connector::signal::version::check(&reported).warning() {
-                None => finding("signal_cli", Level::Ok, reported.trim().to_string()),
-                Some(w) => finding("signal_cli", Level::Required, w),
-            }
-        }
-        Ok(o) => finding(
-            "signal_cli",
-            Level::Required,
-            format!(
-                "`{} --version` failed: {}",
-                config.signal.cli_path,
-                String::from_utf8_lossy(&o.stderr).trim()
-            ),
-        ),
-        Err(e) => finding(
-            "signal_cli",
-            Level::Required,
-            format!(
-                "cannot run `{}`: {e} (docs/signal.md)",
-                config.signal.cli_path
-            ),
-        ),
-    })
-}
-
-/// What the inbox shows (R-F2): conversations waiting for consent longer than 14 days,
-/// messages sent where consent was withdrawn.
-pub fn inbox_findings(store: &dyn StoreRead, now: Timestamp) -> Result<Vec<Finding>> {
-    let ledger = store
-        .ledger_all()
-        .context("reading the compliance ledger")?;
-    let mut pending_old = 0;
-    for e in &ledger {
-        if let LedgerEntry::FirstContact(crate::compliance::FirstContact {
-            channel,
-            address,
-            at,
-            ..
-        }) = e
-        {
-            let records: Vec<ConsentRecord> = ledger
-                .iter()
-                .filter_map(|x| match x {
-                    LedgerEntry::Consent(r) if r.channel == *channel && r.address == *address => {
-                        Some(r.clone())
-                    }
-                    _ => None,
-                })
-                .collect();
-            let state = consent::state(&records, Purpose::ServiceMessaging);
-            if state == ConsentState::None && now.0 - at.0 > 14 * Timestamp::DAY {
-                pending_old += 1;
-            }
-        }
-    }
-    let consents = ledger
-        .iter()
-        .filter(|e| matches!(e, LedgerEntry::Consent(_)))
-        .count();
-    let mut out = vec![finding(
-        "consent_ledger",
-        Level::Ok,
-        format!("{consents} consent record(s)"),
-    )];
-    out.push(if pending_old > 0 {
-        finding(
-            "consent_pending",
-            Level::Warning,
-            format!("{pending_old} contact(s) asked for consent more than 14 days ago without an answer: ask again by phone, or stop messaging them"),
-        )
-    } else {
-        finding("consent_pending", Level::Ok, "no consent pending for more than 14 days")
-    });
-    Ok(out)
 }
 
 /// `tresen send --tag` / `--purpose`: turned into the engine's options.

@@ -12,9 +12,9 @@ use crate::archive::keys::Keys;
 use crate::archive::retention::{self, HoldKind, HoldScope};
 use crate::cli::common::{confirm, reader};
 use crate::config::{Config, Paths};
-use crate::domain::{Timestamp, sanitize_for_terminal};
+use crate::domain::sanitize_for_terminal;
 use crate::error::UsageError;
-use crate::lifecycle::{Facts, destroy, gather, store_labels, today};
+use crate::lifecycle::{Books, Facts, expire, gather, policy, store_labels, today};
 use clap::{Subcommand, ValueEnum};
 
 #[derive(Debug, Subcommand)]
@@ -98,11 +98,7 @@ pub fn run_retention(
     cmd: RetentionCommand,
 ) -> Result<ExitCode> {
     let tags = config.retention.tag_pairs();
-    let policy = retention::Policy {
-        default_class: &config.retention.default_class,
-        tags: &tags,
-        no_statutory_years: config.retention.no_statutory_years,
-    };
+    let policy = policy(&config.retention, &tags);
     match cmd {
         RetentionCommand::Rules => {
             for r in retention::RULES {
@@ -148,16 +144,15 @@ pub fn run_retention(
             let facts = gather(&dir, archive.keys(), &labels)?;
             let on = today();
             let items = retention::plan(&facts.buckets, &facts.holds, &policy, on);
-            let expired: Vec<_> = items.iter().filter(|i| i.decision == "expire").collect();
-            if expired.is_empty() {
+            let expiring = items.iter().filter(|i| i.decision == "expire").count();
+            if expiring == 0 {
                 crate::outln!("nothing has reached the end of its retention period ({on})");
                 return Ok(ExitCode::SUCCESS);
             }
             print_plan(&items, &facts, on, false)?;
             if !confirm(
                 &format!(
-                    "Destroy {} expired part(s) for good (their keys, and their copies in the inbox)?",
-                    expired.len()
+                    "Destroy {expiring} expired part(s) for good (their keys, and their copies in the inbox)?"
                 ),
                 yes,
                 "--yes",
@@ -165,29 +160,16 @@ pub fn run_retention(
                 eprintln!("nothing destroyed");
                 return Ok(ExitCode::SUCCESS);
             }
-            let by = config.staff_name();
-            let mut purged = 0;
-            for item in &expired {
-                let tomb = retention::Tombstone {
-                    bucket: item.bucket.clone(),
-                    account: item.account.clone(),
-                    conversation: item.conversation.clone(),
-                    year: item.year,
-                    class: item.class.clone(),
-                    rule: item.rule.clone(),
-                    retain_until: item.retain_until,
-                    records: item.records,
-                    first_seq: item.first_seq,
-                    last_seq: item.last_seq,
-                    reason: "retention_expired".into(),
-                    by: by.clone(),
-                    at: Timestamp::now(),
-                };
-                purged += destroy(archive, &mut p.store, &blobs, tomb)?;
-            }
+            let mut books = Books {
+                archive,
+                store: &mut p.store,
+                blobs: &blobs,
+            };
+            let done = expire(&mut books, &items, &config.staff_name())?;
             crate::outln!(
-                "destroyed {} expired part(s) ({purged} inbox messages removed); tombstones are in the archive. `tresen archive verify` still passes.",
-                expired.len()
+                "destroyed {} expired part(s) ({} inbox messages removed); tombstones are in the archive. `tresen archive verify` still passes.",
+                done.parts,
+                done.messages
             );
             Ok(ExitCode::SUCCESS)
         }

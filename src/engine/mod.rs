@@ -532,28 +532,17 @@ impl Engine {
         staff: String,
     ) -> Result<Self, EngineError> {
         self.staff = staff;
-        let applied = self.store.read(|s| crate::ingest::applied_seq(s))?;
-        let head = archive.head().seq;
-        if head > applied {
-            tracing::info!(
-                from = applied + 1,
-                to = head,
-                "archive records not yet in the store; replaying"
-            );
-            let mut replay = crate::ingest::Replay::default();
-            let dir = archive.dir().to_path_buf();
-            let shared = &self.store;
-            let blobs = shared.blobs();
-            let mut store = shared.lock();
-            let mut result = Ok(());
-            crate::archive::read::for_each(&dir, archive.keys(), applied + 1, |r| {
-                if let Err(e) = replay.apply(&mut **store, blobs, r) {
-                    result = Err(e);
-                }
-                Ok(())
-            })?;
-            result?;
-            replay.flush(&mut **store)?;
+        {
+            let blobs = self.store.blobs();
+            let mut store = self.store.lock();
+            if let Some(r) =
+                crate::ingest::catch_up::<EngineError>(&mut archive, &mut **store, blobs)?
+            {
+                tracing::info!(
+                    records = r.records,
+                    "archive records a crash left out of the store replayed"
+                );
+            }
         }
         if let Some((file, text)) = config {
             let sha = crate::archive::format::sha256_hex(text.as_bytes());

@@ -8,6 +8,19 @@ use crate::compliance::LedgerEntry;
 use crate::domain::{AccountId, Direction, MessageId};
 use crate::store::{BlobStore, MessageRef, Op, SendMeta, Store, StoreError};
 
+/// A conversation's messages of one archive year out of the store (none for the
+/// conversation's own bucket, which holds no messages: the conversation goes with its
+/// last message).
+fn purge(account: String, conversation: String, year: i32) -> Option<Op> {
+    let (from, to) = crate::archive::year_span(year)?;
+    (year != crate::archive::retention::META_YEAR).then_some(Op::Purge {
+        account: AccountId(account),
+        remote_id: conversation,
+        from,
+        to,
+    })
+}
+
 /// Records → store ops. Holds what a replay learns along the way.
 #[derive(Debug, Default)]
 pub struct Ingest {
@@ -151,13 +164,21 @@ impl Ingest {
                 from,
                 to,
             }),
+            // A year destroyed (its key is gone) or restricted after an erasure request
+            // (Art. 18 GDPR: kept only in the archive) leaves the inbox — in a store
+            // rebuilt from the archive too, not only in the one that was live then.
+            Payload::Tombstone(t) => out.extend(purge(t.account, t.conversation, t.year)),
+            Payload::Restrict {
+                account,
+                conversation,
+                year,
+                ..
+            } => out.extend(purge(account, conversation, year)),
             p @ (Payload::Outgoing { .. } | Payload::Classify { .. }) => return Ok(Some(p)),
             // Archive-only records: nothing in the inbox store mirrors them.
             Payload::Config { .. }
             | Payload::Hold(_)
             | Payload::HoldRelease { .. }
-            | Payload::Tombstone(_)
-            | Payload::Restrict { .. }
             | Payload::Access { .. }
             | Payload::Recovery { .. }
             | Payload::FooterVersion { .. } => {}

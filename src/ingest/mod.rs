@@ -15,4 +15,4 @@ mod replay;
 
 pub use capture::{Capture, Record, Signal, Step, attachment};
 pub use meaning::Ingest;
-pub use replay::{POSITION, Replay, applied_seq, position_op};
+pub use replay::{POSITION, Replay, applied_seq, catch_up, position_op};

@@ -6,6 +6,7 @@
 
 use super::Ingest;
 use crate::archive::read::Record;
+use crate::archive::{Archive, ArchiveError};
 use crate::domain::AccountId;
 use crate::store::{BlobStore, Op, Store, StoreError};
 
@@ -39,6 +40,8 @@ pub struct Replay {
     pub messages: u64,
     pub records: u64,
     pub shredded: u64,
+    /// Inbox messages removed by tombstones and restrictions.
+    pub purged: u64,
 }
 
 impl Replay {
@@ -46,17 +49,47 @@ impl Replay {
     /// transaction; a batch the store refuses is retried op by op so one bad record
     /// does not stop the rest (it stays in the archive either way).
     pub fn flush(&mut self, store: &mut dyn Store) -> Result<(), StoreError> {
+        self.flush_with(store, None)
+    }
+
+    /// [`Replay::flush`], removing the files a purge in the batch left unused.
+    fn flush_with(
+        &mut self,
+        store: &mut dyn Store,
+        blobs: Option<&BlobStore>,
+    ) -> Result<(), StoreError> {
         if self.last_seq == 0 && self.pending.is_empty() {
             return Ok(());
         }
         let mut ops = std::mem::take(&mut self.pending);
         ops.push(position_op(self.last_seq));
-        if let Err(e) = store.apply(&ops) {
-            tracing::warn!(error = %e, "replay batch refused; applying record by record");
-            for op in &ops {
-                if let Err(e) = store.apply(std::slice::from_ref(op)) {
-                    tracing::warn!(error = %e, ?op, "archive record not replayed into the store");
+        let mut unused = Vec::new();
+        match store.apply(&ops) {
+            Ok(applied) => {
+                self.purged += applied.purged as u64;
+                unused = applied.purged_blobs;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "replay batch refused; applying record by record");
+                for op in &ops {
+                    match store.apply(std::slice::from_ref(op)) {
+                        Ok(applied) => {
+                            self.purged += applied.purged as u64;
+                            unused.extend(applied.purged_blobs);
+                        }
+                        Err(e) => {
+                            tracing::warn!(error = %e, ?op, "archive record not replayed into the store")
+                        }
+                    }
                 }
+            }
+        }
+        if let Some(blobs) = blobs {
+            for b in &unused {
+                blobs.remove(b).map_err(|e| StoreError::Io {
+                    path: blobs.dir().to_path_buf(),
+                    source: std::io::Error::other(e.to_string()),
+                })?;
             }
         }
         Ok(())
@@ -94,6 +127,44 @@ impl Replay {
             self.ingest.apply_now(store, later)?;
         }
         self.last_seq = seq;
+        if matches!(self.pending.last(), Some(Op::Purge { .. })) {
+            // Now, so the files it frees go before a later record brings them back.
+            self.flush_with(store, blobs)?;
+        }
         Ok(())
     }
+}
+
+/// Brings `store` up to `archive`: replays every record after the last one the store
+/// applied (the records a crash left unapplied at start; what a command that runs
+/// without an engine just appended). `None`: the store was up to date.
+pub fn catch_up<E>(
+    archive: &mut Archive,
+    store: &mut dyn Store,
+    blobs: Option<&BlobStore>,
+) -> Result<Option<Replay>, E>
+where
+    E: From<ArchiveError> + From<StoreError>,
+{
+    let applied = applied_seq(store)?;
+    let head = archive.head().seq;
+    if head <= applied {
+        return Ok(None);
+    }
+    let mut replay = Replay::default();
+    let dir = archive.dir().to_path_buf();
+    let mut failed = None;
+    crate::archive::read::for_each(&dir, archive.keys(), applied + 1, |r| {
+        if failed.is_none()
+            && let Err(e) = replay.apply(store, blobs, r)
+        {
+            failed = Some(e);
+        }
+        Ok(())
+    })?;
+    if let Some(e) = failed {
+        return Err(e.into());
+    }
+    replay.flush(store)?;
+    Ok(Some(replay))
 }

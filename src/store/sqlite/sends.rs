@@ -37,6 +37,22 @@ impl Writer<'_> {
         }
         let json = serde_json::to_string(entry)
             .map_err(|e| StoreError::Unreadable(format!("ledger entry: {e}")))?;
+        // The same record twice is one fact: a replay of the archive (after a command
+        // that ran without an engine, or a crash) meets records the store already has.
+        let same: Option<i64> = self
+            .tx
+            .prepare_cached(
+                "SELECT 1 FROM ledger WHERE kind = ?1 AND channel = ?2 AND address = ?3 \
+                 AND at = ?4 AND entry = ?5",
+            )?
+            .query_row(
+                params![entry.kind(), channel.as_str(), address, entry.at().0, json],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if same.is_some() {
+            return Ok(());
+        }
         self.tx
             .prepare_cached(
                 "INSERT INTO ledger (kind, channel, address, at, entry) VALUES (?1, ?2, ?3, ?4, ?5)",

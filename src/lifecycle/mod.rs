@@ -1,20 +1,30 @@
 //! The archive's lifecycle as use cases over the archive and the inbox store, for the
 //! commands that run without an engine: what retention needs to know about every part of
-//! the archive (`gather`), destroying an expired or erased part — in the archive first
-//! (its key, then a tombstone), then in the store (`destroy`, `purge_year`) — holds,
-//! and the day retention counts with. The command line parses, confirms and prints
-//! around them.
+//! the archive (`gather`), destroying what has expired (`expire`), holds (`holds`), a
+//! customer's GDPR requests (`dsar`) and the tax auditor's export (`auditor`). Every
+//! write goes through [`Books::record`]: the archive first, then the store through the
+//! same fact table as live ingest. The command line parses, confirms and prints around
+//! them; the daemon can run them as they are.
+
+pub mod auditor;
+pub mod dsar;
+mod expire;
+mod holds;
+
+pub use expire::{Expired, expire};
+pub use holds::{release_hold, set_hold};
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 
+use crate::archive::export::Collection;
 use crate::archive::keys::Keys;
-use crate::archive::retention::{self, BucketFacts, Hold, HoldKind, HoldScope};
-use crate::archive::{Archive, ArchiveError, Entry, Payload, Scope, read};
+use crate::archive::retention::{self, BucketFacts, Hold};
+use crate::archive::{Archive, ArchiveError, Payload, Scope, read};
 use crate::domain::Timestamp;
-use crate::store::{BlobError, StoreError};
+use crate::store::{BlobError, BlobStore, SqliteStore, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum LifecycleError {
@@ -24,6 +34,59 @@ pub enum LifecycleError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Blob(#[from] BlobError),
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// The request cannot be carried out as asked; the message says what to give
+    /// instead (exit code 2).
+    #[error("{0}")]
+    Refused(String),
+}
+
+/// A profile's archive and inbox store (and its files), opened without an engine.
+pub struct Books<'a> {
+    pub archive: &'a mut Archive,
+    pub store: &'a mut SqliteStore,
+    pub blobs: &'a BlobStore,
+}
+
+impl Books<'_> {
+    /// Archives `payloads` (one fsync), then brings the store up to the archive through
+    /// the fact table live ingest and the replay use — so the store moves on only with
+    /// what the archive holds, and a store rebuilt later ends up the same. Returns the
+    /// inbox messages removed (by a tombstone or a restriction).
+    pub fn record(&mut self, payloads: &[Payload]) -> Result<usize, LifecycleError> {
+        let entries: Vec<(&Scope, &Payload)> =
+            payloads.iter().map(|p| (&Scope::System, p)).collect();
+        self.archive.append_all(&entries)?;
+        let replay =
+            crate::ingest::catch_up::<LifecycleError>(self.archive, self.store, Some(self.blobs))?;
+        Ok(replay.map_or(0, |r| r.purged as usize))
+    }
+}
+
+/// Everything the archive holds, decrypted where the keys still exist.
+pub fn collect_all(dir: &Path, keys: &mut Keys) -> Result<Collection, LifecycleError> {
+    let mut all = Collection::default();
+    read::for_each(dir, keys, 1, |r| {
+        all.add(r, &|_, _| true);
+        Ok(())
+    })?;
+    Ok(all)
+}
+
+/// The retention rules as the config sets them.
+pub fn policy<'a>(
+    config: &'a crate::config::RetentionConfig,
+    tags: &'a [(String, String)],
+) -> retention::Policy<'a> {
+    retention::Policy {
+        default_class: &config.default_class,
+        tags,
+        no_statutory_years: config.no_statutory_years,
+    }
 }
 
 /// What the plan needs to know, read from the whole archive.
@@ -143,101 +206,34 @@ pub fn today() -> NaiveDate {
 }
 
 /// Destroys a bucket: key first (from then on its records are unreadable), then the
-/// tombstone, then the inbox copies. Returns the inbox messages removed.
-pub fn destroy(
-    archive: &mut Archive,
-    store: &mut crate::store::SqliteStore,
-    blobs: &crate::store::BlobStore,
-    tomb: retention::Tombstone,
-) -> Result<usize, LifecycleError> {
-    archive.keys().shred(&tomb.bucket, Timestamp::now())?;
-    let (account, conversation, year) =
-        (tomb.account.clone(), tomb.conversation.clone(), tomb.year);
-    archive.append(vec![Entry {
-        scope: Scope::System,
-        payload: Payload::Tombstone(tomb),
-    }])?;
-    purge_year(store, blobs, &account, &conversation, year)
+/// tombstone, which takes the year's messages out of the inbox. Returns the inbox
+/// messages removed.
+pub fn destroy(books: &mut Books<'_>, tomb: retention::Tombstone) -> Result<usize, LifecycleError> {
+    books.archive.keys().shred(&tomb.bucket, Timestamp::now())?;
+    books.record(&[Payload::Tombstone(tomb)])
 }
 
-/// Removes a conversation's messages of `year` from the inbox (and the files only they
-/// used); the archive is not touched. Returns the messages removed.
-pub fn purge_year(
-    store: &mut crate::store::SqliteStore,
-    blobs: &crate::store::BlobStore,
-    account: &str,
-    conversation: &str,
-    year: i32,
-) -> Result<usize, LifecycleError> {
-    use crate::store::Store as _;
-    if year == retention::META_YEAR {
-        return Ok(0); // no messages in it; the conversation goes with its last message
+/// A new directory for an export; refused if something is there already (an export
+/// never mixes with or overwrites an earlier one).
+fn new_dir(out: &Path) -> Result<(), LifecycleError> {
+    if out.exists() {
+        return Err(LifecycleError::Refused(format!(
+            "{} exists; name a new directory",
+            out.display()
+        )));
     }
-    let start = NaiveDate::from_ymd_opt(year, 1, 1).and_then(|d| d.and_hms_opt(0, 0, 0));
-    let end =
-        NaiveDate::from_ymd_opt(year, 12, 31).and_then(|d| d.and_hms_milli_opt(23, 59, 59, 999));
-    let (Some(start), Some(end)) = (start, end) else {
-        return Ok(0);
-    };
-    let applied = store.apply(&[crate::store::Op::Purge {
-        account: crate::domain::AccountId(account.to_string()),
-        remote_id: conversation.to_string(),
-        from: Timestamp(start.and_utc().timestamp_millis()),
-        to: Timestamp(end.and_utc().timestamp_millis()),
-    }])?;
-    for b in &applied.purged_blobs {
-        blobs.remove(b)?;
-    }
-    Ok(applied.purged)
+    crate::fsutil::ensure_private_dir(out).map_err(|e| LifecycleError::Write {
+        path: out.to_path_buf(),
+        source: std::io::Error::other(e.to_string()),
+    })
 }
 
-/// Records a hold in the archive: nothing it covers expires until it is released (or
-/// `until` has passed). Returns the hold with its new id.
-pub fn set_hold(
-    archive: &mut Archive,
-    scope: HoldScope,
-    kind: HoldKind,
-    reason: String,
-    by: String,
-    until: Option<NaiveDate>,
-) -> Result<Hold, LifecycleError> {
-    let hold = Hold {
-        id: format!("h{}", hex::encode(rand::random::<[u8; 4]>())),
-        kind,
-        scope,
-        reason,
-        by,
-        at: Timestamp::now(),
-        until,
-    };
-    archive.append(vec![Entry {
-        scope: Scope::System,
-        payload: Payload::Hold(hold.clone()),
-    }])?;
-    Ok(hold)
-}
-
-/// Ends the hold `id` (recorded with who and why). `false`: no hold with this id is in
-/// force, nothing was written.
-pub fn release_hold(
-    archive: &mut Archive,
-    id: &str,
-    by: String,
-    reason: String,
-) -> Result<bool, LifecycleError> {
-    let dir = archive.dir().to_path_buf();
-    let facts = gather(&dir, archive.keys(), &BTreeMap::new())?;
-    if !facts.holds.iter().any(|h| h.id == id) {
-        return Ok(false);
-    }
-    archive.append(vec![Entry {
-        scope: Scope::System,
-        payload: Payload::HoldRelease {
-            id: id.to_string(),
-            by,
-            reason,
-            at: Timestamp::now(),
-        },
-    }])?;
-    Ok(true)
+/// Writes a new file `name` in `dir` (never over an existing one).
+fn write_new(dir: &Path, name: &str, data: &[u8]) -> Result<(), LifecycleError> {
+    crate::archive::export::write_new(dir, name, data)
+        .map(|_| ())
+        .map_err(|source| LifecycleError::Write {
+            path: dir.join(name),
+            source,
+        })
 }

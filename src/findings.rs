@@ -1,0 +1,265 @@
+//! What `tresen compliance check` reports (R-F2): what the configuration lacks, whether
+//! signal-cli is a version tresen works with, and what the inbox shows (consent asked
+//! for long ago without an answer). Findings, not printing: the command line prints
+//! them, the daemon can serve them.
+
+use serde::Serialize;
+
+use crate::compliance::LedgerEntry;
+use crate::compliance::consent::{self, ConsentRecord, ConsentState, Purpose};
+use crate::config::{Config, Paths};
+use crate::domain::Timestamp;
+use crate::store::{StoreError, StoreRead};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Ok,
+    Warning,
+    Required,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    pub id: &'static str,
+    pub level: Level,
+    pub message: String,
+}
+
+/// Everything `tresen compliance check` found.
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub at: String,
+    pub required_missing: usize,
+    pub warnings: usize,
+    pub findings: Vec<Finding>,
+}
+
+impl Report {
+    /// The findings about the configuration, signal-cli and — where the profile could
+    /// be opened (`Err`: why not) — the inbox.
+    pub fn check(
+        config: &Config,
+        paths: &Paths,
+        inbox: Result<&dyn StoreRead, String>,
+        now: Timestamp,
+    ) -> Result<Report, StoreError> {
+        let mut findings = config_findings(config, paths);
+        findings.extend(signal_cli_finding(config));
+        match inbox {
+            Ok(store) => findings.extend(inbox_findings(store, now)?),
+            Err(why) => findings.push(finding(
+                "inbox",
+                Level::Warning,
+                format!("the inbox could not be checked: {why}"),
+            )),
+        }
+        let count = |l| findings.iter().filter(|f| f.level == l).count();
+        Ok(Report {
+            at: now.rfc3339(),
+            required_missing: count(Level::Required),
+            warnings: count(Level::Warning),
+            findings,
+        })
+    }
+}
+
+fn finding(id: &'static str, level: Level, message: impl Into<String>) -> Finding {
+    Finding {
+        id,
+        level,
+        message: message.into(),
+    }
+}
+
+/// What the configuration lacks (R-F2). Pure apart from reading the config file's text
+/// to see whether `[retention]` was set on purpose.
+fn config_findings(config: &Config, paths: &Paths) -> Vec<Finding> {
+    let mut out = Vec::new();
+    match &config.company {
+        None => out.push(finding(
+            "company",
+            Level::Required,
+            "no [company] section: nothing can be sent on a business account without the Pflichtangaben (docs/compliance.md)",
+        )),
+        Some(c) => {
+            let form = c.legal_form.map_or("?", |f| f.key());
+            out.push(finding("company", Level::Ok, format!("legal form {form}, Pflichtangaben complete")));
+            if c.info_url.trim().is_empty() {
+                out.push(finding(
+                    "info_url",
+                    Level::Required,
+                    "company.info_url is empty: the footer and the first-contact notice must point to the DL-InfoV details and the full privacy notice",
+                ));
+            } else {
+                out.push(finding("info_url", Level::Ok, c.info_url.trim().to_string()));
+            }
+            for w in c.warnings().into_iter().filter(|w| w.field != "info_url") {
+                out.push(finding("company_advice", Level::Warning, format!("company.{}: {}", w.field, w.message)));
+            }
+        }
+    }
+    if config.consent.wording == consent::DEFAULT_WORDING {
+        out.push(finding(
+            "consent_wording",
+            Level::Warning,
+            "consent.wording is tresen's default text: have the firm's data-protection adviser approve or replace it",
+        ));
+    } else {
+        out.push(finding(
+            "consent_wording",
+            Level::Ok,
+            "own consent wording configured",
+        ));
+    }
+    if !config.consent.require_consent_for_outbound {
+        out.push(finding(
+            "consent_gate",
+            Level::Warning,
+            "consent.require_consent_for_outbound is off: staff can start messenger conversations without consent",
+        ));
+    }
+    let file_text = paths
+        .config_file
+        .as_ref()
+        .and_then(|f| std::fs::read_to_string(f).ok())
+        .unwrap_or_default();
+    if file_text.lines().any(|l| l.trim() == "[retention]") {
+        out.push(finding(
+            "retention",
+            Level::Ok,
+            format!("default class {}", config.retention.default_class),
+        ));
+    } else {
+        out.push(finding(
+            "retention",
+            Level::Warning,
+            "no [retention] section: the defaults apply (Handelsbrief, 6 years); decide the classes with the tax adviser and write them down",
+        ));
+    }
+    if config.secrets.recovery_copy.trim().is_empty() {
+        out.push(finding(
+            "key_recovery",
+            Level::Required,
+            "secrets.recovery_copy is empty: without an offline copy of the master key the archive becomes unreadable when this computer is lost (GoBD readability); make one (docs/secrets.md) and note where it is kept",
+        ));
+    } else {
+        out.push(finding(
+            "key_recovery",
+            Level::Ok,
+            format!("recovery copy: {}", config.secrets.recovery_copy.trim()),
+        ));
+    }
+    let on = config.monitoring.enabled();
+    if on.is_empty() {
+        out.push(finding(
+            "monitoring",
+            Level::Ok,
+            "no staff monitoring features on",
+        ));
+    } else {
+        out.push(finding(
+            "monitoring",
+            Level::Warning,
+            format!(
+                "on: {} (works agreement: {}, DPIA: {})",
+                on.join(", "),
+                if config.monitoring.works_agreement_ref.is_empty() {
+                    "none, no works council attested"
+                } else {
+                    &config.monitoring.works_agreement_ref
+                },
+                config.monitoring.dpia_ref
+            ),
+        ));
+    }
+    out
+}
+
+fn signal_cli_finding(config: &Config) -> Option<Finding> {
+    let uses_signal = config
+        .accounts
+        .iter()
+        .any(|a| a.network == crate::domain::AccountNetwork::Signal);
+    if !uses_signal || !config.signal.endpoint.trim().is_empty() {
+        return None;
+    }
+    let out = std::process::Command::new(&config.signal.cli_path)
+        .arg("--version")
+        .output();
+    Some(match out {
+        Ok(o) if o.status.success() => {
+            let reported = String::from_utf8_lossy(&o.stdout).to_string();
+            match crate::connector::signal::version::check(&reported).warning() {
+                None => finding("signal_cli", Level::Ok, reported.trim().to_string()),
+                Some(w) => finding("signal_cli", Level::Required, w),
+            }
+        }
+        Ok(o) => finding(
+            "signal_cli",
+            Level::Required,
+            format!(
+                "`{} --version` failed: {}",
+                config.signal.cli_path,
+                String::from_utf8_lossy(&o.stderr).trim()
+            ),
+        ),
+        Err(e) => finding(
+            "signal_cli",
+            Level::Required,
+            format!(
+                "cannot run `{}`: {e} (docs/signal.md)",
+                config.signal.cli_path
+            ),
+        ),
+    })
+}
+
+/// What the inbox shows (R-F2): conversations waiting for consent longer than 14 days,
+/// messages sent where consent was withdrawn.
+fn inbox_findings(store: &dyn StoreRead, now: Timestamp) -> Result<Vec<Finding>, StoreError> {
+    let ledger = store.ledger_all()?;
+    let mut pending_old = 0;
+    for e in &ledger {
+        if let LedgerEntry::FirstContact(crate::compliance::FirstContact {
+            channel,
+            address,
+            at,
+            ..
+        }) = e
+        {
+            let records: Vec<ConsentRecord> = ledger
+                .iter()
+                .filter_map(|x| match x {
+                    LedgerEntry::Consent(r) if r.channel == *channel && r.address == *address => {
+                        Some(r.clone())
+                    }
+                    _ => None,
+                })
+                .collect();
+            let state = consent::state(&records, Purpose::ServiceMessaging);
+            if state == ConsentState::None && now.0 - at.0 > 14 * Timestamp::DAY {
+                pending_old += 1;
+            }
+        }
+    }
+    let consents = ledger
+        .iter()
+        .filter(|e| matches!(e, LedgerEntry::Consent(_)))
+        .count();
+    let mut out = vec![finding(
+        "consent_ledger",
+        Level::Ok,
+        format!("{consents} consent record(s)"),
+    )];
+    out.push(if pending_old > 0 {
+        finding(
+            "consent_pending",
+            Level::Warning,
+            format!("{pending_old} contact(s) asked for consent more than 14 days ago without an answer: ask again by phone, or stop messaging them"),
+        )
+    } else {
+        finding("consent_pending", Level::Ok, "no consent pending for more than 14 days")
+    });
+    Ok(out)
+}
