@@ -41,6 +41,21 @@ async fn drive_with_downloads(
     edited: &'static str,
     downloads: &std::path::Path,
 ) -> (App, SharedStore, tresen::connector::FakeHandle, String) {
+    drive_full(keys, edited, downloads, None).await
+}
+
+/// Ticks of the loop's clock while the store was held (see `hold`).
+static TICKS_WHILE_HELD: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+static HELD: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// `hold`: the store is locked (as by a long write) for this long from the start, so
+/// every load waits.
+async fn drive_full(
+    keys: &str,
+    edited: &'static str,
+    downloads: &std::path::Path,
+    hold: Option<Duration>,
+) -> (App, SharedStore, tresen::connector::FakeHandle, String) {
     let dir = tempfile::tempdir().unwrap();
     let mut sqlite = SqliteStore::open(&dir.path().join("s.db"), Some(&[9; 32])).unwrap();
     use tresen::store::Store;
@@ -58,7 +73,9 @@ async fn drive_with_downloads(
     ));
     let fake = FakeConnector::new(account())
         .with_script(vec![
-            ScriptStep::Sleep(Duration::from_millis(50)),
+            // With the store held, the first message comes after it is free again: the
+            // engine waits for the store on its worker, which is not what is tested.
+            ScriptStep::Sleep(hold.map_or(Duration::from_millis(50), |h| h * 2)),
             ScriptStep::Emit(ConnectorEvent::Message(tresen::domain::IncomingMessage {
                 account: account(),
                 conversation_remote_id: "c2".into(),
@@ -121,6 +138,19 @@ async fn drive_with_downloads(
         EngineOptions::default(),
     );
     let task = tokio::spawn(engine.run());
+    let holder = hold.map(|d| {
+        let store = store.clone();
+        HELD.store(true, std::sync::atomic::Ordering::SeqCst);
+        let (locked, is_locked) = std::sync::mpsc::channel();
+        let t = std::thread::spawn(move || {
+            let _guard = store.lock();
+            locked.send(()).unwrap();
+            std::thread::sleep(d);
+            HELD.store(false, std::sync::atomic::Ordering::SeqCst);
+        });
+        is_locked.recv().unwrap();
+        t
+    });
     let mut cfg = AppConfig::from_config(&Config::default(), false);
     cfg.lang = Lang::De;
     cfg.staff_name = "Anna".into();
@@ -129,7 +159,12 @@ async fn drive_with_downloads(
     let opts = RunOptions {
         tick: Duration::from_millis(50),
         editor: Box::new(move |_initial: &str| Ok(edited.to_string())),
-        clock: Box::new(Timestamp::now),
+        clock: Box::new(|| {
+            if HELD.load(std::sync::atomic::Ordering::SeqCst) {
+                TICKS_WHILE_HELD.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+            Timestamp::now()
+        }),
         downloads: downloads.to_path_buf(),
         opener: record_open,
     };
@@ -153,6 +188,9 @@ async fn drive_with_downloads(
         }
         s
     };
+    if let Some(t) = holder {
+        t.join().unwrap();
+    }
     handle.shutdown().await;
     task.await.unwrap().unwrap();
     drop(dir);
@@ -312,5 +350,38 @@ async fn scrolling_past_the_stored_history_loads_older_messages_from_the_network
         s.messages(c1.id, None, 100).unwrap().len(),
         bodies.len(),
         "stored once each"
+    );
+}
+
+/// Issue 15: loads are jobs. While the store is busy (here: locked by another writer
+/// for 800 ms) the loop keeps ticking and drawing; a key typed meanwhile waits for the
+/// inbox it acts on, so `<enter>` opens the first conversation instead of nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_busy_store_blocks_no_frame_and_typed_keys_wait_for_the_inbox() {
+    let downloads = tempfile::tempdir().unwrap();
+    let (app, _store, _fake, screen) = drive_full(
+        "<enter>",
+        "",
+        downloads.path(),
+        Some(Duration::from_millis(800)),
+    )
+    .await;
+    let ticks = TICKS_WHILE_HELD.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(
+        ticks >= 2,
+        "the loop stood still while a load waited ({ticks} ticks)"
+    );
+    let open = app
+        .open
+        .as_ref()
+        .expect("the typed key opened a conversation");
+    let first = app.conversations.iter().find(|c| c.id == open.id).unwrap();
+    assert!(
+        ["Max Mustermann", "Erika Schäfer"].contains(&first.title.as_str()),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("Heizung kalt") || screen.contains("Danke für den Termin"),
+        "its messages are shown: {screen}"
     );
 }

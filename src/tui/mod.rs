@@ -4,6 +4,7 @@
 //! the real loop with a key macro and a `TestBackend` (as helix does).
 
 pub mod keys;
+mod loads;
 pub mod terminal;
 
 use std::collections::VecDeque;
@@ -64,29 +65,56 @@ where
 {
     let mut bus = engine.subscribe();
     let (results, mut finished) = tokio::sync::mpsc::unbounded_channel();
+    let (mut loads, mut answers) = loads::Loads::new(engine);
     if let Ok(size) = terminal.size() {
         app.update(Msg::Resize {
             width: size.width,
             height: size.height,
         });
     }
+    // The first keys act on the inbox, so they wait for it.
     let mut queue: VecDeque<Effect> = app.init().into();
-    if process(app, engine, &mut queue, &mut opts, terminal, &results)? {
+    let mut rt = Runtime {
+        engine,
+        opts: &mut opts,
+        results: &results,
+        loads: &mut loads,
+    };
+    if rt.process(app, &mut queue, terminal, true)? {
         return Ok(());
     }
     draw(terminal, app)?;
-    let mut tick = tokio::time::interval(opts.tick);
+    let mut tick = tokio::time::interval(rt.opts.tick);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut input_ended = false;
     loop {
+        let holding_keys = rt.loads.waited_for();
+        // Whether the user waits for what this message brings about.
+        let mut waited_for = false;
         let msg = tokio::select! {
-            ev = input.next() => match ev {
-                None => break,
-                Some(Err(e)) => return Err(TuiError::Terminal(e.to_string())),
-                Some(Ok(Event::Key(k))) => Msg::Key(k),
-                Some(Ok(Event::Mouse(m))) => Msg::Mouse(m),
-                Some(Ok(Event::Resize(width, height))) => Msg::Resize { width, height },
-                Some(Ok(Event::Paste(text))) => Msg::Pasted(text),
-                Some(Ok(_)) => continue,
+            ev = input.next(), if !holding_keys && !input_ended => {
+                waited_for = true;
+                match ev {
+                    None => {
+                        // Answers still under way belong to the keys already typed.
+                        input_ended = true;
+                        if rt.loads.idle() {
+                            break;
+                        }
+                        continue;
+                    }
+                    Some(Err(e)) => return Err(TuiError::Terminal(e.to_string())),
+                    Some(Ok(Event::Key(k))) => Msg::Key(k),
+                    Some(Ok(Event::Mouse(m))) => Msg::Mouse(m),
+                    Some(Ok(Event::Resize(width, height))) => Msg::Resize { width, height },
+                    Some(Ok(Event::Paste(text))) => Msg::Pasted(text),
+                    Some(Ok(_)) => continue,
+                }
+            },
+            Some(answer) = answers.recv() => {
+                let (loaded, waited) = rt.loads.finished(answer);
+                waited_for = waited;
+                Msg::Loaded(loaded)
             },
             n = bus.recv() => match n {
                 Ok(n) => Msg::Notified(n),
@@ -94,9 +122,12 @@ where
                 Err(RecvError::Closed) => break,
             },
             Some(m) = finished.recv() => m,
-            _ = tick.tick() => Msg::Tick((opts.clock)()),
+            _ = tick.tick() => Msg::Tick((rt.opts.clock)()),
         };
         queue.extend(app.update(msg));
+        if rt.process(app, &mut queue, terminal, waited_for)? {
+            break;
+        }
         // Coalesce a burst of notifications into one round of reloads.
         loop {
             match bus.try_recv() {
@@ -107,137 +138,147 @@ where
                 Err(_) => break,
             }
         }
-        if process(app, engine, &mut queue, &mut opts, terminal, &results)? {
+        if rt.process(app, &mut queue, terminal, false)? {
             break;
         }
         draw(terminal, app)?;
+        if input_ended && rt.loads.idle() {
+            break;
+        }
     }
     Ok(())
 }
 
-/// Carries out effects until none are left. Returns true when the app wants to quit.
-fn process<B: Backend>(
-    app: &mut App,
-    engine: &EngineHandle,
-    queue: &mut VecDeque<Effect>,
-    opts: &mut RunOptions<'_>,
-    terminal: &mut Terminal<B>,
-    results: &Results,
-) -> Result<bool, TuiError> {
-    let mut seen_loads: Vec<Query> = Vec::new();
-    while let Some(effect) = queue.pop_front() {
-        match effect {
-            Effect::Quit => return Ok(true),
-            Effect::Load(q) => {
-                // Identical loads in one round return identical data.
-                if seen_loads.contains(&q) {
-                    continue;
-                }
-                seen_loads.push(q.clone());
-                let loaded = load(engine, q);
-                queue.extend(app.update(Msg::Loaded(loaded)));
-            }
-            Effect::Command(c) => {
-                let cmd = match c {
-                    Command::Send {
-                        conversation,
-                        body,
-                        files,
-                        reply_to,
-                        retry,
-                    } => {
-                        let mut read = Vec::new();
-                        for f in &files {
-                            let path = crate::attachment_io::expand_home(f);
-                            match crate::engine::NewFile::read(&path) {
-                                Ok(file) => read.push(file),
-                                Err(e) => {
-                                    // Nothing is sent; the text and the files stay.
-                                    queue.extend(app.update(Msg::NotSent {
-                                        body: body.clone(),
-                                        files: files.clone(),
-                                        reason: format!("{}: {e}", path.display()),
-                                    }));
-                                    read.clear();
-                                    break;
-                                }
-                            }
-                        }
-                        if read.len() != files.len() {
-                            continue;
-                        }
-                        EngineCommand::Send {
+/// What carrying out effects needs besides the app.
+struct Runtime<'r, 'o> {
+    engine: &'r EngineHandle,
+    opts: &'r mut RunOptions<'o>,
+    results: &'r Results,
+    loads: &'r mut loads::Loads,
+}
+
+impl Runtime<'_, '_> {
+    /// Carries out effects until none are left; loads start as jobs (`waited_for`: keys
+    /// wait for their answers). Returns true when the app wants to quit.
+    fn process<B: Backend>(
+        &mut self,
+        app: &mut App,
+        queue: &mut VecDeque<Effect>,
+        terminal: &mut Terminal<B>,
+        waited_for: bool,
+    ) -> Result<bool, TuiError> {
+        let engine = self.engine;
+        let opts = &mut *self.opts;
+        let results = self.results;
+        while let Some(effect) = queue.pop_front() {
+            match effect {
+                Effect::Quit => return Ok(true),
+                Effect::Load(q) => self.loads.start(q, waited_for),
+                Effect::Command(c) => {
+                    let cmd = match c {
+                        Command::Send {
                             conversation,
                             body,
-                            files: read,
-                            sender: app.cfg.staff_name.clone(),
+                            files,
                             reply_to,
-                            options: crate::engine::SendOptions {
-                                retry,
-                                ..Default::default()
-                            },
-                            reply: None,
+                            retry,
+                        } => {
+                            let mut read = Vec::new();
+                            for f in &files {
+                                let path = crate::attachment_io::expand_home(f);
+                                match crate::engine::NewFile::read(&path) {
+                                    Ok(file) => read.push(file),
+                                    Err(e) => {
+                                        // Nothing is sent; the text and the files stay.
+                                        queue.extend(app.update(Msg::NotSent {
+                                            body: body.clone(),
+                                            files: files.clone(),
+                                            reason: format!("{}: {e}", path.display()),
+                                        }));
+                                        read.clear();
+                                        break;
+                                    }
+                                }
+                            }
+                            if read.len() != files.len() {
+                                continue;
+                            }
+                            EngineCommand::Send {
+                                conversation,
+                                body,
+                                files: read,
+                                sender: app.cfg.staff_name.clone(),
+                                reply_to,
+                                options: crate::engine::SendOptions {
+                                    retry,
+                                    ..Default::default()
+                                },
+                                reply: None,
+                            }
                         }
+                        Command::Local(op) => EngineCommand::Local(op),
+                        Command::Viewed(id) => EngineCommand::Viewed(id),
+                        Command::AcceptInvite { account, remote_id } => {
+                            EngineCommand::AcceptInvite { account, remote_id }
+                        }
+                        Command::Link { account } => EngineCommand::Link { account },
+                        Command::React { message, key } => EngineCommand::React { message, key },
+                        Command::Backfill { conversation } => {
+                            EngineCommand::Backfill { conversation }
+                        }
+                        Command::Typing {
+                            conversation,
+                            typing,
+                        } => EngineCommand::Typing {
+                            conversation,
+                            typing,
+                        },
+                    };
+                    if let Err(e) = engine.try_command(cmd) {
+                        queue.extend(app.update(Msg::Refused(e.to_string())));
                     }
-                    Command::Local(op) => EngineCommand::Local(op),
-                    Command::Viewed(id) => EngineCommand::Viewed(id),
-                    Command::AcceptInvite { account, remote_id } => {
-                        EngineCommand::AcceptInvite { account, remote_id }
-                    }
-                    Command::Link { account } => EngineCommand::Link { account },
-                    Command::React { message, key } => EngineCommand::React { message, key },
-                    Command::Backfill { conversation } => EngineCommand::Backfill { conversation },
-                    Command::Typing {
-                        conversation,
-                        typing,
-                    } => EngineCommand::Typing {
-                        conversation,
-                        typing,
-                    },
-                };
-                if let Err(e) = engine.try_command(cmd) {
-                    queue.extend(app.update(Msg::Refused(e.to_string())));
+                }
+                Effect::Attachment {
+                    message,
+                    index,
+                    open,
+                } => {
+                    let engine = engine.clone();
+                    let results = results.clone();
+                    let downloads = opts.downloads.clone();
+                    let opener = opts.opener;
+                    let lang = app.lang();
+                    tokio::spawn(async move {
+                        let r =
+                            deliver_attachment(&engine, message, index, open, &downloads, opener)
+                                .await;
+                        let msg = match r {
+                            Ok(path) if open => Loaded::Done(format!(
+                                "{} {}",
+                                lang.t("Geöffnet:", "Opened:"),
+                                path.display()
+                            )),
+                            Ok(path) => Loaded::Done(format!(
+                                "{} {}",
+                                lang.t("Gespeichert:", "Saved:"),
+                                path.display()
+                            )),
+                            Err(e) => Loaded::Failed(e),
+                        };
+                        let _ = results.send(Msg::Loaded(msg));
+                    });
+                }
+                Effect::OpenEditor { initial } => {
+                    let result = (opts.editor)(&initial);
+                    terminal
+                        .clear()
+                        .map_err(|e| TuiError::Terminal(e.to_string()))?;
+                    queue.extend(app.update(Msg::EditorClosed(result)));
                 }
             }
-            Effect::Attachment {
-                message,
-                index,
-                open,
-            } => {
-                let engine = engine.clone();
-                let results = results.clone();
-                let downloads = opts.downloads.clone();
-                let opener = opts.opener;
-                let lang = app.lang();
-                tokio::spawn(async move {
-                    let r =
-                        deliver_attachment(&engine, message, index, open, &downloads, opener).await;
-                    let msg = match r {
-                        Ok(path) if open => Loaded::Done(format!(
-                            "{} {}",
-                            lang.t("Geöffnet:", "Opened:"),
-                            path.display()
-                        )),
-                        Ok(path) => Loaded::Done(format!(
-                            "{} {}",
-                            lang.t("Gespeichert:", "Saved:"),
-                            path.display()
-                        )),
-                        Err(e) => Loaded::Failed(e),
-                    };
-                    let _ = results.send(Msg::Loaded(msg));
-                });
-            }
-            Effect::OpenEditor { initial } => {
-                let result = (opts.editor)(&initial);
-                terminal
-                    .clear()
-                    .map_err(|e| TuiError::Terminal(e.to_string()))?;
-                queue.extend(app.update(Msg::EditorClosed(result)));
-            }
         }
+        Ok(false)
     }
-    Ok(false)
 }
 
 /// Fetches an attachment through the engine, then saves it or hands it to the viewer.
