@@ -5,6 +5,7 @@ mod support;
 
 use std::time::Duration;
 
+use support::engine::{Running, running, running_with, told};
 use support::*;
 use tresen::connector::{Connector, ConnectorEvent, FakeConnector, ScriptStep};
 use tresen::domain::LocalChange;
@@ -58,55 +59,6 @@ fn incoming(
     })
 }
 
-async fn wait_for(bus: &mut tokio::sync::broadcast::Receiver<Notification>, want: Notification) {
-    tokio::time::timeout(Duration::from_secs(5), async {
-        loop {
-            if bus.recv().await.ok() == Some(want) {
-                return;
-            }
-        }
-    })
-    .await
-    .unwrap_or_else(|_| panic!("no {want:?} within 5 s"));
-}
-
-/// An engine running on `store` with `connectors`, past its initial sync.
-struct Running {
-    store: SharedStore,
-    handle: tresen::engine::EngineHandle,
-    bus: tokio::sync::broadcast::Receiver<Notification>,
-    task: tokio::task::JoinHandle<Result<(), tresen::engine::EngineError>>,
-}
-
-async fn running(store: SharedStore, connectors: Vec<Box<dyn Connector>>) -> Running {
-    running_with(store, connectors, None).await
-}
-
-/// As `running`, with compliance rules (the demo firm's) when given.
-async fn running_with(
-    store: SharedStore,
-    connectors: Vec<Box<dyn Connector>>,
-    rules: Option<tresen::compliance::Compliance>,
-) -> Running {
-    let waits = !connectors.is_empty();
-    let (engine, handle) = Engine::start(store.clone(), connectors, EngineOptions::default());
-    let engine = match rules {
-        Some(r) => engine.with_compliance(r),
-        None => engine,
-    };
-    let mut bus = handle.subscribe();
-    let task = tokio::spawn(engine.run());
-    if waits {
-        wait_for(&mut bus, Notification::CaughtUp).await;
-    }
-    Running {
-        store,
-        handle,
-        bus,
-        task,
-    }
-}
-
 #[tokio::test]
 async fn inbound_events_are_stored_then_announced() {
     let fake = FakeConnector::new(account()).with_script(vec![
@@ -156,7 +108,7 @@ async fn send_is_pending_first_then_sent_with_receipts() {
         .send(conv.id, "Wir kommen um 9".into(), "Anna".into())
         .await
         .unwrap();
-    wait_for(&mut bus, Notification::Message(id)).await;
+    told(&mut bus, Notification::Message(id)).await;
     tokio::time::timeout(Duration::from_secs(5), async {
         loop {
             let done = {
@@ -196,7 +148,7 @@ async fn a_refused_send_is_stored_as_failed_not_lost() {
         .send(conv.id, "test #fail".into(), "Anna".into())
         .await
         .unwrap();
-    wait_for(&mut bus, Notification::Message(id)).await;
+    told(&mut bus, Notification::Message(id)).await;
     let m = store.lock().message(id).unwrap().unwrap();
     assert_eq!(m.delivery, Delivery::Failed);
     assert_eq!(m.body, "test #fail");
@@ -384,7 +336,7 @@ async fn caught_up_is_announced_only_after_everything_before_it_is_stored() {
     );
     let mut bus = handle.subscribe();
     let task = tokio::spawn(engine.run());
-    wait_for(&mut bus, Notification::CaughtUp).await;
+    told(&mut bus, Notification::CaughtUp).await;
     let stored = store.read(|s| s.stats().unwrap().messages);
     assert_eq!(stored, 20_000);
     handle.shutdown().await;
@@ -424,7 +376,7 @@ async fn a_retried_send_never_carries_the_footer_twice_and_notes_never_carry_it(
         )
         .await
         .unwrap();
-    wait_for(&mut bus, Notification::Message(id)).await;
+    told(&mut bus, Notification::Message(id)).await;
     let failed = store.lock().message(id).unwrap().unwrap();
     assert_eq!(failed.delivery, Delivery::Failed);
     assert_eq!(failed.body, format!("Angebot #fail\n\n{footer}"));
@@ -490,7 +442,7 @@ async fn r_a5_the_vordruck_exception_applies_only_to_existing_customers_and_neve
     let engine = engine.with_compliance(rules);
     let mut bus = handle.subscribe();
     let task = tokio::spawn(engine.run());
-    wait_for(&mut bus, Notification::CaughtUp).await;
+    told(&mut bus, Notification::CaughtUp).await;
     let neu = store.lock().find_conversation("neu").unwrap().unwrap();
     let kunde = store.lock().find_conversation("kunde").unwrap().unwrap();
     handle
@@ -630,7 +582,7 @@ async fn r_c8_the_notice_follows_arrival_not_the_age_of_the_message() {
         })
         .await
         .unwrap();
-    wait_for(&mut r.bus, Notification::Backfilled(berta)).await;
+    told(&mut r.bus, Notification::Backfilled(berta)).await;
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(noticed(&net), vec!["1".to_string()]);
     r.handle.shutdown().await;

@@ -6,9 +6,9 @@ use std::time::{Duration, Instant};
 
 use tresen::archive::Payload;
 use tresen::connector::Connector;
-use tresen::engine::{Engine, EngineHandle, EngineOptions};
+use tresen::engine::{Engine, EngineError, EngineHandle, EngineOptions, Notification};
 use tresen::secrets::MasterKey;
-use tresen::store::{BlobStore, SqliteStore};
+use tresen::store::{BlobStore, SharedStore, SqliteStore};
 
 /// Polls `ok` for up to 60 s (in async tests: the engine keeps running meanwhile).
 pub async fn wait_until(what: &str, mut ok: impl FnMut() -> bool) {
@@ -25,6 +25,56 @@ pub fn wait_for(what: &str, mut ok: impl FnMut() -> bool) {
     while !ok() {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
         std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Waits (up to 5 s) until the engine announces `want`.
+pub async fn told(bus: &mut tokio::sync::broadcast::Receiver<Notification>, want: Notification) {
+    tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            if bus.recv().await.ok() == Some(want) {
+                return;
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("no {want:?} within 5 s"));
+}
+
+/// An engine running on a store without an archive, past its initial sync.
+pub struct Running {
+    pub store: SharedStore,
+    pub handle: EngineHandle,
+    pub bus: tokio::sync::broadcast::Receiver<Notification>,
+    pub task: tokio::task::JoinHandle<Result<(), EngineError>>,
+}
+
+pub async fn running(store: SharedStore, connectors: Vec<Box<dyn Connector>>) -> Running {
+    running_with(store, connectors, None).await
+}
+
+/// As `running`, with compliance rules when given.
+pub async fn running_with(
+    store: SharedStore,
+    connectors: Vec<Box<dyn Connector>>,
+    rules: Option<tresen::compliance::Compliance>,
+) -> Running {
+    let waits = !connectors.is_empty();
+    let (engine, handle) = Engine::start(store.clone(), connectors, EngineOptions::default());
+    let engine = match rules {
+        Some(r) => engine.with_compliance(r),
+        None => engine,
+    };
+    let mut bus = handle.subscribe();
+    let task = tokio::spawn(engine.run());
+    if waits {
+        told(&mut bus, Notification::CaughtUp).await;
+    }
+    Running {
+        store,
+        handle,
+        bus,
+        task,
     }
 }
 
