@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::ingest::{Record, Signal, Step};
+use rules::{Decision, Inbound};
 
 impl Engine {
     /// Archives the records of the batch (durably) before anything of it is stored. On
@@ -165,17 +166,13 @@ impl Engine {
                     }
                 }
                 Signal::Checkpoint(position) => {
-                    *self.checkpoints.entry(account.clone()).or_default() += 1;
+                    self.rules.checkpoint(&account);
                     ops.push(Op::SetSyncPosition { account, position })
                 }
                 Signal::KindPending {
                     conversation_remote_id,
                 } => {
-                    // Decided at the checkpoint after the one closing this sync.
-                    let release = self.checkpoints.get(&account).copied().unwrap_or(0) + 2;
-                    self.parked
-                        .entry((account, conversation_remote_id))
-                        .or_insert_with(|| rules::Parked::until(release));
+                    self.rules.kind_pending(account, conversation_remote_id);
                 }
                 Signal::Link(state) => {
                     self.presence.set_link(account, state);
@@ -263,7 +260,7 @@ impl Engine {
         &mut self,
         record: &Record,
         to_fetch: &mut Vec<(AccountId, String, Vec<usize>)>,
-        inbound: &mut Vec<rules::Inbound>,
+        inbound: &mut Vec<Inbound>,
         messages: &mut Vec<MessageId>,
     ) {
         match &record.payload {
@@ -283,7 +280,7 @@ impl Engine {
                 // An automatic reply is due for what arrives now, or arrived while
                 // tresen was not running, never for history (a new account's first
                 // sync, older messages fetched on request): the connector tells.
-                inbound.extend(rules::Inbound::of(m, !m.history));
+                inbound.extend(Inbound::of(m, !m.history));
             }
             Payload::SendResult {
                 local_id, error, ..
@@ -299,5 +296,54 @@ impl Engine {
             }
             _ => {}
         }
+    }
+}
+
+impl Engine {
+    /// Consent keywords and the first-contact notice for inbound messages just stored,
+    /// each decided after the one before it was carried out.
+    pub(super) fn after_inbound(&mut self, inbound: Vec<Inbound>) {
+        for m in inbound {
+            self.apply_rules(&m, true);
+        }
+    }
+
+    /// Decides what waited for a conversation's kind: those whose connector has synced
+    /// since (or all, when the engine stops), with the kind the store holds now.
+    pub(super) fn release_parked(&mut self, all: bool) {
+        for m in self.rules.due(all) {
+            self.apply_rules(&m, false);
+        }
+    }
+
+    fn apply_rules(&mut self, m: &Inbound, may_park: bool) {
+        let done = match self.rules.decide(&self.store, m, may_park) {
+            Ok(Some(decision)) => self.carry_out(decision),
+            Ok(None) => Ok(()),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = done {
+            tracing::warn!(account = %m.account, error = %e, "compliance step after an inbound message failed");
+        }
+    }
+
+    /// What the rules decided: a consent recorded (archive first), a notice sent.
+    fn carry_out(&mut self, decision: Decision) -> Result<(), EngineError> {
+        match decision {
+            Decision::Consent {
+                conversation,
+                record,
+            } => {
+                rules::record_consent(self.archive.as_mut(), &self.store, record)?;
+                self.notify(Notification::Conversation(conversation));
+            }
+            Decision::Notice {
+                conversation,
+                notice,
+            } => {
+                self.send_as(conversation, notice, &SendOptions::default())?;
+            }
+        }
+        Ok(())
     }
 }

@@ -178,15 +178,11 @@ pub struct EngineHandle {
     bus: broadcast::Sender<Notification>,
     store: SharedStore,
     presence: presence::Presence,
-    rules: Rules,
+    rules: rules::SharedRules,
     sends: Sends,
 }
 
 type Sends = Arc<Mutex<SendLog>>;
-
-/// The compliance rules, shared with handles so the composer previews what the engine
-/// will do.
-type Rules = Arc<std::sync::RwLock<Arc<crate::compliance::Compliance>>>;
 
 impl EngineHandle {
     pub fn store(&self) -> &SharedStore {
@@ -384,20 +380,13 @@ pub struct Engine {
     stalled: Option<Vec<crate::ingest::Step>>,
     /// Who works here (label changes are archived with this name).
     staff: String,
-    /// Footer, consent gate, first-contact notice (off unless set); the same `Arc` the
-    /// handles read through `rules`.
-    compliance: Arc<crate::compliance::Compliance>,
-    rules: Rules,
+    /// Footer, consent gate, first-contact notice (off unless set).
+    rules: rules::Rules,
     /// Why a `sync --once` engine stopped early.
     failed: Option<String>,
     sends: Sends,
     /// Accounts whose connector sends idempotently (a retry is never a second copy).
     idempotent: std::collections::HashSet<AccountId>,
-    /// Checkpoints per account in this run (a connector's syncs).
-    checkpoints: HashMap<AccountId, u64>,
-    /// Conversations whose kind (direct or group) is not settled, with the inbound
-    /// messages whose decisions wait for it.
-    parked: HashMap<(AccountId, String), rules::Parked>,
     /// `sync --once`: every connector caught up; stop once sends are answered or
     /// this passed.
     settle_until: Option<tokio::time::Instant>,
@@ -415,8 +404,7 @@ impl Engine {
         let (bus, _) = broadcast::channel(1024);
         let presence = presence::Presence::default();
         let sends: Sends = Arc::default();
-        let compliance = Arc::new(crate::compliance::Compliance::off());
-        let rules: Rules = Arc::new(std::sync::RwLock::new(Arc::clone(&compliance)));
+        let (rules, shared_rules) = rules::Rules::new();
         let mut routes = HashMap::new();
         let mut tasks = Vec::new();
         let count = connectors.len();
@@ -478,7 +466,7 @@ impl Engine {
             bus: bus.clone(),
             store: store.clone(),
             presence: presence.clone(),
-            rules: rules.clone(),
+            rules: shared_rules,
             sends: sends.clone(),
         };
         let engine = Engine {
@@ -498,13 +486,10 @@ impl Engine {
             ingest: crate::ingest::Ingest::default(),
             stalled: None,
             staff: String::new(),
-            compliance,
             rules,
             failed: None,
             sends,
             idempotent,
-            checkpoints: HashMap::new(),
-            parked: HashMap::new(),
             settle_until: None,
         };
         (engine, handle)
@@ -514,11 +499,7 @@ impl Engine {
     /// (docs/compliance.md). Call before [`Engine::with_archive`], which records the
     /// footer version in force.
     pub fn with_compliance(mut self, compliance: crate::compliance::Compliance) -> Self {
-        let compliance = Arc::new(compliance);
-        if let Ok(mut r) = self.rules.write() {
-            *r = Arc::clone(&compliance);
-        }
-        self.compliance = compliance;
+        self.rules.set(compliance);
         self
     }
 
@@ -626,7 +607,7 @@ impl Engine {
 
     /// `sync --once` is done: caught up, every send answered, no decision waiting.
     fn settled(&self) -> bool {
-        self.settle_until.is_some() && self.in_flight_count() == 0 && self.parked.is_empty()
+        self.settle_until.is_some() && self.in_flight_count() == 0 && !self.rules.waiting()
     }
 
     fn in_flight_count(&self) -> usize {
@@ -714,6 +695,42 @@ impl Engine {
             for c in &applied.conversations {
                 self.notify(Notification::Conversation(*c));
             }
+        }
+    }
+
+    /// Records the footer version in force in the archive when it is new (R-A8).
+    fn archive_footer_version(&mut self) {
+        let (Some(footer), Some(company), Some(archive)) = (
+            self.rules.compliance().footer.clone(),
+            self.rules.compliance().company.as_ref(),
+            self.archive.as_mut(),
+        ) else {
+            return;
+        };
+        let mark = archive.dir().join("footer.version");
+        if std::fs::read_to_string(&mark).ok().as_deref() == Some(footer.version.as_str()) {
+            return;
+        }
+        let company = serde_json::to_value(&company.config).unwrap_or_default();
+        let appended = archive.append(vec![Entry {
+            scope: Scope::System,
+            payload: Payload::FooterVersion {
+                version: footer.version.clone(),
+                full: footer.full.clone(),
+                compact: footer.compact.clone(),
+                company,
+                at: Timestamp::now(),
+            },
+        }]);
+        match appended {
+            Ok(_) => {
+                if let Err(e) =
+                    crate::archive::write_private_nosync(&mark, footer.version.as_bytes())
+                {
+                    tracing::warn!(error = %e, "footer mark not written; the next start records the version again");
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "footer version not archived"),
         }
     }
 

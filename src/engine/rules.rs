@@ -1,7 +1,9 @@
-//! The compliance layer on the engine's two paths (docs/compliance.md): before a
-//! message is stored as pending (company data present, consent gate, footer, channel
-//! budget) and after inbound messages are stored (consent keywords, the first-contact
-//! notice). What it decides is archived like any message.
+//! The compliance rules as an engine component (docs/compliance.md), on the engine's two
+//! paths: before a message is stored as pending (company data present, consent gate,
+//! footer, channel budget) and after inbound messages are stored (consent keywords, the
+//! first-contact notice). It reads the store and decides; the engine carries out what
+//! it decides — archive first, sends through the outbox — one message at a time, so
+//! each decision sees what the one before it did.
 
 use crate::archive::{Archive, Entry, Payload, Scope};
 use crate::compliance::consent::{self, Action, ConsentRecord, Gate, Keyword, Method, Purpose};
@@ -9,11 +11,16 @@ use crate::compliance::footer::{self, FooterContext};
 use crate::compliance::{Compliance, ConsentView, LedgerEntry, Outlook, contact_key, footer_key};
 use crate::connector::OutgoingFile;
 use crate::domain::{
-    AccountId, Conversation, ConversationKind, Direction, IncomingMessage, MessageKind, Timestamp,
+    AccountId, Conversation, ConversationId, ConversationKind, Direction, IncomingMessage,
+    MessageKind, Timestamp,
 };
 use crate::store::{Op, SharedStore, StoreRead};
 
-use super::{Engine, EngineError, Notification};
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use super::EngineError;
+use super::send::Outgoing;
 
 /// What a send is, beyond its text (R-A4, R-A5, R-C4).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -72,7 +79,7 @@ impl Inbound {
 /// Inbound messages of a conversation whose kind (direct or group) is not settled:
 /// the notice and consent decisions wait until the connector's next sync.
 #[derive(Debug, Default)]
-pub(super) struct Parked {
+struct Parked {
     /// Decided once the account's checkpoint count reaches this.
     release_at: u64,
     messages: Vec<Inbound>,
@@ -93,11 +100,102 @@ const PARKED_MAX: usize = 16;
 
 pub use crate::domain::AUTOMATIC;
 
-impl Engine {
+/// The rules in force, shared with the handles so the composer previews what the
+/// engine will decide.
+pub(super) type SharedRules = Arc<RwLock<Arc<Compliance>>>;
+
+/// What the rules decided; the engine carries it out.
+pub(super) enum Decision {
+    /// A consent keyword from the customer: recorded (archive first), the UI told.
+    Consent {
+        conversation: ConversationId,
+        record: ConsentRecord,
+    },
+    /// The first-contact notice (R-C8) goes out in this conversation.
+    Notice {
+        conversation: ConversationId,
+        notice: Outgoing,
+    },
+}
+
+pub(super) struct Rules {
+    compliance: Arc<Compliance>,
+    shared: SharedRules,
+    /// Checkpoints per account in this run (a connector's syncs).
+    checkpoints: HashMap<AccountId, u64>,
+    /// Conversations whose kind (direct or group) is not settled, with the inbound
+    /// messages whose decisions wait for it.
+    parked: HashMap<(AccountId, String), Parked>,
+}
+
+impl Rules {
+    /// No rules (footer, consent gate and notice off) until [`Rules::set`].
+    pub fn new() -> (Rules, SharedRules) {
+        let compliance = Arc::new(Compliance::off());
+        let shared: SharedRules = Arc::new(RwLock::new(Arc::clone(&compliance)));
+        let rules = Rules {
+            compliance,
+            shared: Arc::clone(&shared),
+            checkpoints: HashMap::new(),
+            parked: HashMap::new(),
+        };
+        (rules, shared)
+    }
+
+    pub fn set(&mut self, compliance: Compliance) {
+        let compliance = Arc::new(compliance);
+        if let Ok(mut r) = self.shared.write() {
+            *r = Arc::clone(&compliance);
+        }
+        self.compliance = compliance;
+    }
+
+    pub fn compliance(&self) -> &Compliance {
+        &self.compliance
+    }
+
+    /// A connector of `account` finished a sync.
+    pub fn checkpoint(&mut self, account: &AccountId) {
+        *self.checkpoints.entry(account.clone()).or_default() += 1;
+    }
+
+    /// The connector does not know yet whether a conversation is a direct chat or a
+    /// group: its decisions wait until the sync after the current one.
+    pub fn kind_pending(&mut self, account: AccountId, conversation: String) {
+        let release = self.checkpoints.get(&account).copied().unwrap_or(0) + 2;
+        self.parked
+            .entry((account, conversation))
+            .or_insert_with(|| Parked::until(release));
+    }
+
+    /// Decisions are waiting for a conversation's kind.
+    pub fn waiting(&self) -> bool {
+        !self.parked.is_empty()
+    }
+
+    /// The messages whose conversation's connector has synced since they were parked
+    /// (or all, when the engine stops): decide them now with [`Rules::decide`].
+    pub fn due(&mut self, all: bool) -> Vec<Inbound> {
+        let checkpoints = &self.checkpoints;
+        let due: Vec<(AccountId, String)> = self
+            .parked
+            .iter()
+            .filter(|((account, _), p)| {
+                all || checkpoints.get(account).copied().unwrap_or(0) >= p.release_at
+            })
+            .map(|(k, _)| k.clone())
+            .collect();
+        due.into_iter()
+            .filter_map(|k| self.parked.remove(&k))
+            .flat_map(|p| p.messages)
+            .collect()
+    }
+
     /// Checks a send against the rules and cuts it into the messages that will go out:
     /// the footer where the policy wants it, every piece within the channel's limit.
-    pub(super) fn plan_send(
+    pub fn plan_send(
         &self,
+        store: &SharedStore,
         conv: &Conversation,
         body: String,
         files: Vec<OutgoingFile>,
@@ -107,7 +205,6 @@ impl Engine {
         if let Some(why) = rules.cannot_send(&conv.account.0) {
             return Err(EngineError::Refused(why));
         }
-        let store = &self.store;
         let (gate, footer) = store.read(|s| assess(s, rules, conv, options, Timestamp::now()))?;
         if let Gate::Blocked(why) = &gate {
             return Err(EngineError::Refused(why.explain()));
@@ -168,42 +265,14 @@ impl Engine {
         Ok((parts, gate))
     }
 
-    /// Consent keywords and the first-contact notice for inbound messages just stored.
-    pub(super) fn after_inbound(&mut self, inbound: Vec<Inbound>) {
-        for m in inbound {
-            if let Err(e) = self.inbound_rules(&m, true) {
-                tracing::warn!(account = %m.account, error = %e, "compliance step after an inbound message failed");
-            }
-        }
-    }
-
-    /// Decides what waited for a conversation's kind: those whose connector has synced
-    /// since (or all, when the engine stops), with the kind the store holds now.
-    pub(super) fn release_parked(&mut self, all: bool) {
-        if self.parked.is_empty() {
-            return;
-        }
-        let due: Vec<(AccountId, String)> = self
-            .parked
-            .iter()
-            .filter(|((account, _), p)| {
-                all || self.checkpoints.get(account).copied().unwrap_or(0) >= p.release_at
-            })
-            .map(|(k, _)| k.clone())
-            .collect();
-        for key in due {
-            let Some(p) = self.parked.remove(&key) else {
-                continue;
-            };
-            for m in p.messages {
-                if let Err(e) = self.inbound_rules(&m, false) {
-                    tracing::warn!(account = %m.account, error = %e, "compliance step after an inbound message failed");
-                }
-            }
-        }
-    }
-
-    fn inbound_rules(&mut self, m: &Inbound, may_park: bool) -> Result<(), EngineError> {
+    /// Consent keywords and the first-contact notice for an inbound message just
+    /// stored. `may_park`: it may wait for its conversation's kind.
+    pub fn decide(
+        &mut self,
+        store: &SharedStore,
+        m: &Inbound,
+        may_park: bool,
+    ) -> Result<Option<Decision>, EngineError> {
         // Most messages are neither a keyword nor a new contact's first: decided without
         // touching the store (a bulk sync of old history costs nothing here).
         let keyword = self.compliance.consent.keyword(&m.body);
@@ -213,7 +282,7 @@ impl Engine {
             && rules.footer.is_some()
             && m.arrived;
         if keyword.is_none() && !may_notice {
-            return Ok(());
+            return Ok(None);
         }
         if may_park
             && let Some(p) = self
@@ -224,25 +293,23 @@ impl Engine {
             if p.messages.len() < PARKED_MAX {
                 p.messages.push(m.clone());
             }
-            return Ok(());
+            return Ok(None);
         }
-        let Some(id) = self
-            .store
-            .read(|s| s.conversation_by_remote(&m.account, &m.conversation))?
+        let Some(id) = store.read(|s| s.conversation_by_remote(&m.account, &m.conversation))?
         else {
-            return Ok(());
+            return Ok(None);
         };
-        let Some(conv) = self.store.read(|s| s.conversation(id))? else {
-            return Ok(());
+        let Some(conv) = store.read(|s| s.conversation(id))? else {
+            return Ok(None);
         };
         let (channel, address) = contact_key(&conv);
         if let Some(keyword) = keyword {
             // Consent is to the words the customer saw: the question tresen asked.
             let wording = match keyword {
-                Keyword::Grant => match self.asked_for_consent(&conv, channel, &address)? {
+                Keyword::Grant => match self.asked_for_consent(store, &conv, channel, &address)? {
                     Some(asked) => asked,
                     // "Ja" answers some other question: not a consent.
-                    None => return Ok(()),
+                    None => return Ok(None),
                 },
                 Keyword::Withdraw => self.compliance.consent.wording.clone(),
             };
@@ -269,14 +336,20 @@ impl Engine {
                 staff: String::new(),
                 at: m.sent_at,
             };
-            record_consent(self.archive.as_mut(), &self.store, record)?;
-            self.notify(Notification::Conversation(id));
-            return Ok(());
+            return Ok(Some(Decision::Consent {
+                conversation: id,
+                record,
+            }));
         }
-        if may_notice {
-            self.first_contact(&conv, channel, address)?;
+        if !may_notice {
+            return Ok(None);
         }
-        Ok(())
+        Ok(self
+            .first_contact(store, &conv, channel, address)?
+            .map(|notice| Decision::Notice {
+                conversation: id,
+                notice,
+            }))
     }
 
     /// The question a JA from this contact answers, if it answers tresen's: a direct
@@ -284,6 +357,7 @@ impl Engine {
     /// yet.
     fn asked_for_consent(
         &self,
+        store: &SharedStore,
         conv: &Conversation,
         channel: crate::domain::Channel,
         address: &str,
@@ -291,7 +365,7 @@ impl Engine {
         if conv.kind != ConversationKind::Direct {
             return Ok(None);
         }
-        let ledger = self.store.read(|s| s.ledger(channel, address))?;
+        let ledger = store.read(|s| s.ledger(channel, address))?;
         let asked = ledger.iter().rev().find_map(|e| match e {
             // Records from before the wording was kept asked the configured one.
             LedgerEntry::FirstContact(f) if f.wording.is_empty() => {
@@ -319,60 +393,40 @@ impl Engine {
     /// the office sent before does not make it unnecessary. Recorded only once the
     /// network took it.
     fn first_contact(
-        &mut self,
+        &self,
+        store: &SharedStore,
         conv: &Conversation,
         channel: crate::domain::Channel,
         address: String,
-    ) -> Result<(), EngineError> {
+    ) -> Result<Option<Outgoing>, EngineError> {
         let rules = &self.compliance;
         if rules.notice.is_none() || rules.footer.is_none() || !rules.consent.first_contact_message
         {
-            return Ok(());
+            return Ok(None);
         }
         if conv.kind != ConversationKind::Direct {
-            return Ok(());
+            return Ok(None);
         }
-        let ledger = self.store.read(|s| s.ledger(channel, &address))?;
+        let ledger = store.read(|s| s.ledger(channel, &address))?;
         if !ledger.is_empty() {
             // Already noticed, or the contact's consent is on record: nothing to ask.
-            return Ok(());
+            return Ok(None);
         }
-        if self.notice_underway(conv.id)? {
-            return Ok(());
+        if notices(store, conv.id)?.into_iter().any(underway) {
+            // One is stored and not yet answered by the network.
+            return Ok(None);
         }
-        self.queue_notice(conv, channel, address)
+        Ok(self.notice(conv, channel, address))
     }
 
-    /// A notice for this conversation is stored and not yet answered by the network.
-    fn notice_underway(
+    /// The notice and the consent question, as the automatic message that carries them.
+    fn notice(
         &self,
-        conversation: crate::domain::ConversationId,
-    ) -> Result<bool, EngineError> {
-        Ok(self.notices(conversation)?.into_iter().any(underway))
-    }
-
-    /// Delivery states of the first-contact notices tresen queued in a conversation.
-    fn notices(
-        &self,
-        conversation: crate::domain::ConversationId,
-    ) -> Result<Vec<crate::domain::Delivery>, EngineError> {
-        let recent = self.store.read(|s| s.messages(conversation, None, 500))?;
-        Ok(recent
-            .iter()
-            .filter(|m| m.direction == Direction::Outbound && m.sender == AUTOMATIC)
-            .map(|m| m.delivery)
-            .collect())
-    }
-
-    fn queue_notice(
-        &mut self,
         conv: &Conversation,
         channel: crate::domain::Channel,
         address: String,
-    ) -> Result<(), EngineError> {
-        let Some(notice) = &self.compliance.notice else {
-            return Ok(());
-        };
+    ) -> Option<Outgoing> {
+        let notice = self.compliance.notice.as_ref()?;
         let body = format!("{}\n\n{}", notice.text, self.compliance.consent.wording);
         let record = crate::compliance::FirstContact {
             account: conv.account.0.clone(),
@@ -384,83 +438,59 @@ impl Engine {
             at: Timestamp::now(),
             wording: self.compliance.consent.wording.clone(),
         };
-        self.send_as(
-            conv.id,
-            super::send::Outgoing {
-                body,
-                files: Vec::new(),
-                sender: AUTOMATIC.to_string(),
-                reply_to: None,
-                notice: Some(record),
-            },
-            &SendOptions::default(),
-        )?;
-        Ok(())
+        Some(Outgoing {
+            body,
+            files: Vec::new(),
+            sender: AUTOMATIC.to_string(),
+            reply_to: None,
+            notice: Some(record),
+        })
     }
 
     /// Before staff write in a direct chat: a notice that failed is still owed and
     /// goes out first ("with or before the next outgoing message").
-    pub(super) fn owed_notice(&mut self, conv: &Conversation) -> Result<(), EngineError> {
+    pub fn owed_notice(
+        &self,
+        store: &SharedStore,
+        conv: &Conversation,
+    ) -> Result<Option<Outgoing>, EngineError> {
         let rules = &self.compliance;
         if rules.notice.is_none()
             || rules.footer.is_none()
             || !rules.consent.first_contact_message
             || conv.kind != ConversationKind::Direct
         {
-            return Ok(());
+            return Ok(None);
         }
         // Cheap first: almost every contact has its notice or consent on record.
         let (channel, address) = contact_key(conv);
-        if !self.store.read(|s| s.ledger(channel, &address))?.is_empty() {
-            return Ok(());
+        if !store.read(|s| s.ledger(channel, &address))?.is_empty() {
+            return Ok(None);
         }
-        let notices = self.notices(conv.id)?;
+        let notices = notices(store, conv.id)?;
         let failed = notices.contains(&crate::domain::Delivery::Failed);
         if !failed || notices.iter().any(|&d| underway(d) || d.is_sent()) {
-            return Ok(());
+            return Ok(None);
         }
         tracing::info!(
             conversation = conv.id.0,
             "the first-contact notice failed before; sending it ahead of this message"
         );
-        self.queue_notice(conv, channel, address)
+        Ok(self.notice(conv, channel, address))
     }
+}
 
-    /// Records the footer version in force in the archive when it is new (R-A8).
-    pub(super) fn archive_footer_version(&mut self) {
-        let (Some(footer), Some(company), Some(archive)) = (
-            self.compliance.footer.clone(),
-            self.compliance.company.as_ref(),
-            self.archive.as_mut(),
-        ) else {
-            return;
-        };
-        let mark = archive.dir().join("footer.version");
-        if std::fs::read_to_string(&mark).ok().as_deref() == Some(footer.version.as_str()) {
-            return;
-        }
-        let company = serde_json::to_value(&company.config).unwrap_or_default();
-        let appended = archive.append(vec![Entry {
-            scope: Scope::System,
-            payload: Payload::FooterVersion {
-                version: footer.version.clone(),
-                full: footer.full.clone(),
-                compact: footer.compact.clone(),
-                company,
-                at: Timestamp::now(),
-            },
-        }]);
-        match appended {
-            Ok(_) => {
-                if let Err(e) =
-                    crate::archive::write_private_nosync(&mark, footer.version.as_bytes())
-                {
-                    tracing::warn!(error = %e, "footer mark not written; the next start records the version again");
-                }
-            }
-            Err(e) => tracing::error!(error = %e, "footer version not archived"),
-        }
-    }
+/// Delivery states of the first-contact notices tresen queued in a conversation.
+fn notices(
+    store: &SharedStore,
+    conversation: ConversationId,
+) -> Result<Vec<crate::domain::Delivery>, EngineError> {
+    let recent = store.read(|s| s.messages(conversation, None, 500))?;
+    Ok(recent
+        .iter()
+        .filter(|m| m.direction == Direction::Outbound && m.sender == AUTOMATIC)
+        .map(|m| m.delivery)
+        .collect())
 }
 
 /// A message in this state may still reach the customer (pending, or unclear).

@@ -49,9 +49,11 @@ impl Engine {
             .conversation(conversation)?
             .ok_or_else(|| StoreError::NoConversation(conversation.to_string()))?;
         let automatic = sender == rules::AUTOMATIC;
-        if !automatic {
+        if !automatic
             // A notice that did not go out is still owed: it goes first (R-C8).
-            self.owed_notice(&conv)?;
+            && let Some(notice) = self.rules.owed_notice(&self.store, &conv)?
+        {
+            self.send_as(conversation, notice, &SendOptions::default())?;
         }
         let reply_to = match reply_to {
             Some(id) => self
@@ -75,7 +77,9 @@ impl Engine {
             .collect();
         // Footer, consent gate and channel limits decide what goes out; what is stored
         // as pending is exactly what will be sent.
-        let (mut parts, gate) = self.plan_send(&conv, body, outgoing, options)?;
+        let (mut parts, gate) =
+            self.rules
+                .plan_send(&self.store, &conv, body, outgoing, options)?;
         if gate == crate::compliance::consent::Gate::ConsentPending {
             tracing::info!(
                 conversation = conversation.0,
