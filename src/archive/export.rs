@@ -285,6 +285,25 @@ fn receipt_de(d: crate::domain::Delivery) -> &'static str {
     }
 }
 
+/// What a transcript says about a message besides its text, in this order.
+enum Remark<'a> {
+    File(&'a str),
+    Edited(Timestamp, &'a str),
+    Deleted(Timestamp),
+    NotSent(&'a str),
+    /// The last receipt.
+    Receipt(Timestamp, crate::domain::Delivery),
+}
+
+fn remarks(r: &Row) -> Vec<Remark<'_>> {
+    let mut out: Vec<Remark<'_>> = r.attachments.iter().map(|a| Remark::File(a)).collect();
+    out.extend(r.edits.iter().map(|(at, body)| Remark::Edited(*at, body)));
+    out.extend(r.deleted_at.map(Remark::Deleted));
+    out.extend(r.send_error.as_deref().map(Remark::NotSent));
+    out.extend(r.receipts.last().map(|(at, d)| Remark::Receipt(*at, *d)));
+    out
+}
+
 /// A conversation as plain text, oldest first.
 pub fn transcript_txt(title: &str, rows: &[&Row]) -> String {
     let mut out = format!("Gesprächsverlauf / Transcript: {}\n\n", clean(title));
@@ -297,29 +316,20 @@ pub fn transcript_txt(title: &str, rows: &[&Row]) -> String {
         for line in clean(&r.body).lines() {
             let _ = writeln!(out, "    {line}");
         }
-        for a in &r.attachments {
-            let _ = writeln!(out, "    [Anhang / attachment: {}]", clean(a));
-        }
-        for (at, body) in &r.edits {
-            let _ = writeln!(
-                out,
-                "    [bearbeitet / edited {}: {}]",
-                local_time(*at),
-                clean(body)
-            );
-        }
-        if let Some(at) = r.deleted_at {
-            let _ = writeln!(
-                out,
-                "    [vom Absender gelöscht / deleted by the sender {}]",
-                local_time(at)
-            );
-        }
-        if let Some(e) = &r.send_error {
-            let _ = writeln!(out, "    [nicht zugestellt / not sent: {}]", clean(e));
-        }
-        if let Some((at, d)) = r.receipts.last() {
-            let _ = writeln!(out, "    [{} {}]", receipt_de(*d), local_time(*at));
+        for remark in remarks(r) {
+            let text = match remark {
+                Remark::File(a) => format!("Anhang / attachment: {}", clean(a)),
+                Remark::Edited(at, body) => {
+                    format!("bearbeitet / edited {}: {}", local_time(at), clean(body))
+                }
+                Remark::Deleted(at) => format!(
+                    "vom Absender gelöscht / deleted by the sender {}",
+                    local_time(at)
+                ),
+                Remark::NotSent(e) => format!("nicht zugestellt / not sent: {}", clean(e)),
+                Remark::Receipt(at, d) => format!("{} {}", receipt_de(d), local_time(at)),
+            };
+            let _ = writeln!(out, "    [{text}]");
         }
         out.push('\n');
     }
@@ -352,38 +362,17 @@ pub fn transcript_html(title: &str, rows: &[&Row]) -> String {
             html_escape(&r.sender),
             html_escape(&r.body)
         );
-        for a in &r.attachments {
-            let _ = write!(out, "<div class=\"meta\">📎 {}</div>", html_escape(a));
-        }
-        for (at, body) in &r.edits {
-            let _ = write!(
-                out,
-                "<div class=\"meta\">bearbeitet {}: {}</div>",
-                local_time(*at),
-                html_escape(body)
-            );
-        }
-        if let Some(at) = r.deleted_at {
-            let _ = write!(
-                out,
-                "<div class=\"meta\">vom Absender gelöscht {}</div>",
-                local_time(at)
-            );
-        }
-        if let Some(e) = &r.send_error {
-            let _ = write!(
-                out,
-                "<div class=\"meta\">nicht zugestellt: {}</div>",
-                html_escape(e)
-            );
-        }
-        if let Some((at, d)) = r.receipts.last() {
-            let _ = write!(
-                out,
-                "<div class=\"meta\">{} {}</div>",
-                receipt_de(*d),
-                local_time(*at)
-            );
+        for remark in remarks(r) {
+            let text = match remark {
+                Remark::File(a) => format!("📎 {}", html_escape(a)),
+                Remark::Edited(at, body) => {
+                    format!("bearbeitet {}: {}", local_time(at), html_escape(body))
+                }
+                Remark::Deleted(at) => format!("vom Absender gelöscht {}", local_time(at)),
+                Remark::NotSent(e) => format!("nicht zugestellt: {}", html_escape(e)),
+                Remark::Receipt(at, d) => format!("{} {}", receipt_de(d), local_time(at)),
+            };
+            let _ = write!(out, "<div class=\"meta\">{text}</div>");
         }
         out.push_str("</div>\n");
     }

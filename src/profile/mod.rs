@@ -104,11 +104,7 @@ pub struct ReadProfile {
 impl ReadProfile {
     #[cfg(feature = "matrix")]
     pub fn matrix_account(&self, id: &str) -> crate::connector::matrix::MatrixAccount {
-        crate::connector::matrix::MatrixAccount::new(
-            crate::domain::AccountId(id.to_string()),
-            &self.paths.data_dir,
-            &self.key,
-        )
+        matrix_account_in(&self.paths, &self.key, id)
     }
 }
 
@@ -243,10 +239,19 @@ impl OpenProfile {
 /// The Matrix account `id` of this profile (its session and keys on disk).
 #[cfg(feature = "matrix")]
 pub fn matrix_account(profile: &OpenProfile, id: &str) -> crate::connector::matrix::MatrixAccount {
+    matrix_account_in(&profile.paths, &profile.key, id)
+}
+
+#[cfg(feature = "matrix")]
+fn matrix_account_in(
+    paths: &Paths,
+    key: &MasterKey,
+    id: &str,
+) -> crate::connector::matrix::MatrixAccount {
     crate::connector::matrix::MatrixAccount::new(
         crate::domain::AccountId(id.to_string()),
-        &profile.paths.data_dir,
-        &profile.key,
+        &paths.data_dir,
+        key,
     )
 }
 
