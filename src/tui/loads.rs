@@ -13,6 +13,7 @@
 
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
+use crate::app::i18n::Lang;
 use crate::app::{Loaded, Query};
 use crate::engine::EngineHandle;
 
@@ -34,15 +35,17 @@ struct Flight {
 
 pub(super) struct Loads {
     engine: EngineHandle,
+    lang: Lang,
     flights: Vec<Flight>,
     done: UnboundedSender<Answer>,
 }
 
 impl Loads {
-    pub(super) fn new(engine: &EngineHandle) -> (Self, UnboundedReceiver<Answer>) {
+    pub(super) fn new(engine: &EngineHandle, lang: Lang) -> (Self, UnboundedReceiver<Answer>) {
         let (done, answers) = unbounded_channel();
         let loads = Loads {
             engine: engine.clone(),
+            lang,
             flights: Vec::new(),
             done,
         };
@@ -68,8 +71,17 @@ impl Loads {
     fn spawn(&self, query: Query) {
         let engine = self.engine.clone();
         let done = self.done.clone();
+        let failed = self
+            .lang
+            .t("Interner Fehler beim Laden", "internal error while loading");
         tokio::task::spawn_blocking(move || {
-            let loaded = super::load(&engine, query.clone());
+            // A load that panicked (a bug) must still answer, or the keys it holds back
+            // would never come through.
+            let asked = query.clone();
+            let loaded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                super::load(&engine, asked)
+            }))
+            .unwrap_or_else(|_| Loaded::Failed(failed.into()));
             // The loop has ended: nobody wants the answer any more.
             let _ = done.send(Answer { query, loaded });
         });

@@ -65,7 +65,7 @@ where
 {
     let mut bus = engine.subscribe();
     let (results, mut finished) = tokio::sync::mpsc::unbounded_channel();
-    let (mut loads, mut answers) = loads::Loads::new(engine);
+    let (mut loads, mut answers) = loads::Loads::new(engine, app.lang());
     if let Ok(size) = terminal.size() {
         app.update(Msg::Resize {
             width: size.width,
