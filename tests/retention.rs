@@ -304,6 +304,8 @@ fn dsar_export_and_erasure() {
         said.contains("31.12.2029"),
         "the customer is told until when: {said}"
     );
+    // The conversation's own record (name and number) is named as such, not as a year.
+    assert!(!said.contains("aus 0"), "{said}");
     // The consent ends with the erasure, as a new ledger record (R-C11).
     assert!(
         said.contains("Einwilligungen zur Kontaktaufnahme über Messenger: widerrufen"),

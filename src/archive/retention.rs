@@ -227,6 +227,25 @@ pub struct Item {
 }
 
 impl Item {
+    /// Which part of the conversation it is, for a listing: its year, or `name` for the
+    /// conversation's own record (name and number), which holds no messages.
+    pub fn part(&self) -> String {
+        if self.year == META_YEAR {
+            "name".to_string()
+        } else {
+            self.year.to_string()
+        }
+    }
+
+    /// The same for the customer's answer, in German.
+    pub fn part_de(&self) -> String {
+        if self.year == META_YEAR {
+            "Ihr Name und Ihre Nummer".to_string()
+        } else {
+            format!("Nachrichten aus {}", self.year)
+        }
+    }
+
     /// The record its destruction leaves: what was destroyed, under which `rule`, why
     /// (`reason`: "retention_expired" or "erasure_request") and by whom.
     pub fn tombstone(&self, rule: String, reason: &str, by: &str) -> Tombstone {

@@ -75,7 +75,7 @@ pub fn run_dsar(
                 crate::outln!(
                     "  erase    {} {} ({} records, class {})",
                     i.conversation,
-                    i.year,
+                    i.part(),
                     i.records,
                     i.class
                 );
@@ -89,7 +89,7 @@ pub fn run_dsar(
                 crate::outln!(
                     "  restrict {} {} ({} records): {}",
                     i.conversation,
-                    i.year,
+                    i.part(),
                     i.records,
                     sanitize_for_terminal(&why, false)
                 );

@@ -211,16 +211,11 @@ pub(crate) fn print_plan(
             "held" => format!("held ({})", i.holds.join("; ")),
             _ => "keep".to_string(),
         };
-        let year = if i.year == retention::META_YEAR {
-            "name".to_string()
-        } else {
-            i.year.to_string()
-        };
         crate::outln!(
             "{:<8} {:<28} {:>4} {:<14} {:<10} {:>7}  {}",
             &i.bucket[..8.min(i.bucket.len())],
             title,
-            year,
+            i.part(),
             i.class,
             i.retain_until,
             i.records,

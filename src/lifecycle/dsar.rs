@@ -256,7 +256,7 @@ impl Subject {
                 by,
             );
             super::destroy(books, tomb)?;
-            report.push_str(&format!("- Gelöscht: Nachrichten aus {}\n", i.year));
+            report.push_str(&format!("- Gelöscht: {}\n", i.part_de()));
         }
         let mut records = Vec::new();
         for i in &erasure.restrict {
@@ -266,9 +266,9 @@ impl Subject {
                 format!("Aufbewahrung wegen {}", i.holds.join("; "))
             };
             report.push_str(&format!(
-                "- Eingeschränkt (Art. 18 DSGVO), gelöscht nach dem {}: Nachrichten aus {} — Grund: {}\n",
+                "- Eingeschränkt (Art. 18 DSGVO), gelöscht nach dem {}: {} — Grund: {}\n",
                 i.retain_until.format("%d.%m.%Y"),
-                i.year,
+                i.part_de(),
                 reason
             ));
             records.push(Payload::Restrict {

@@ -10,11 +10,12 @@ use super::*;
 impl Writer<'_> {
     pub(super) fn ledger(&mut self, entry: &LedgerEntry) -> Result<()> {
         let (channel, address) = entry.key();
-        // A notice is recorded once per message: the send result records it, and so
-        // does the archive's `first_contact` record of the same send.
-        if let LedgerEntry::FirstContact(f) = entry {
-            let known: Option<i64> = self
-                .tx
+        let json = serde_json::to_string(entry)
+            .map_err(|e| StoreError::Unreadable(format!("ledger entry: {e}")))?;
+        let known: Option<i64> = if let LedgerEntry::FirstContact(f) = entry {
+            // A notice is recorded once per message: the send result records it, and so
+            // does the archive's `first_contact` record of the same send.
+            self.tx
                 .prepare_cached(
                     "SELECT 1 FROM ledger WHERE kind = ?1 AND channel = ?2 AND address = ?3 \
                      AND json_extract(entry, '$.message') = ?4 \
@@ -30,27 +31,23 @@ impl Writer<'_> {
                     ],
                     |r| r.get(0),
                 )
-                .optional()?;
-            if known.is_some() {
-                return Ok(());
-            }
-        }
-        let json = serde_json::to_string(entry)
-            .map_err(|e| StoreError::Unreadable(format!("ledger entry: {e}")))?;
-        // The same record twice is one fact: a replay of the archive (after a command
-        // that ran without an engine, or a crash) meets records the store already has.
-        let same: Option<i64> = self
-            .tx
-            .prepare_cached(
-                "SELECT 1 FROM ledger WHERE kind = ?1 AND channel = ?2 AND address = ?3 \
-                 AND at = ?4 AND entry = ?5",
-            )?
-            .query_row(
-                params![entry.kind(), channel.as_str(), address, entry.at().0, json],
-                |r| r.get(0),
-            )
-            .optional()?;
-        if same.is_some() {
+                .optional()?
+        } else {
+            // The same record twice is one fact: a replay of the archive (after a
+            // command that ran without an engine, or a crash) meets records the store
+            // already has.
+            self.tx
+                .prepare_cached(
+                    "SELECT 1 FROM ledger WHERE kind = ?1 AND channel = ?2 AND address = ?3 \
+                     AND at = ?4 AND entry = ?5",
+                )?
+                .query_row(
+                    params![entry.kind(), channel.as_str(), address, entry.at().0, json],
+                    |r| r.get(0),
+                )
+                .optional()?
+        };
+        if known.is_some() {
             return Ok(());
         }
         self.tx
