@@ -83,3 +83,47 @@ pub fn write_private(path: &Path, data: &[u8]) -> std::io::Result<()> {
     }
     std::fs::rename(&tmp, path)
 }
+
+/// This process's user id.
+#[cfg(unix)]
+pub fn own_uid() -> u32 {
+    use std::os::unix::fs::MetadataExt as _;
+    // /proc/self belongs to the process's (effective) user.
+    std::fs::metadata("/proc/self").map_or(u32::MAX, |m| m.uid())
+}
+
+#[cfg(not(unix))]
+pub fn own_uid() -> u32 {
+    u32::MAX
+}
+
+/// The login name of `uid`: /etc/passwd, else `getent passwd` (NSS: LDAP, systemd).
+pub fn login_of(uid: u32) -> Option<String> {
+    id_entry("passwd", &uid.to_string(), 2).map(|f| f[0].clone())
+}
+
+/// The id of group `name`: /etc/group, else `getent group`.
+pub fn group_id(name: &str) -> Option<u32> {
+    id_entry("group", name, 0).and_then(|f| f.get(2)?.parse().ok())
+}
+
+/// The line of an `/etc/passwd`-style database whose field `field` equals `key`.
+fn id_entry(db: &str, key: &str, field: usize) -> Option<Vec<String>> {
+    let find = |text: &str| {
+        text.lines()
+            .map(|l| l.split(':').map(str::to_string).collect::<Vec<_>>())
+            .find(|f| f.len() > 2 && f[field] == key)
+    };
+    if let Some(hit) = std::fs::read_to_string(format!("/etc/{db}"))
+        .ok()
+        .and_then(|t| find(&t))
+    {
+        return Some(hit);
+    }
+    let out = std::process::Command::new("getent")
+        .args([db, key])
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    find(&String::from_utf8_lossy(&out.stdout))
+}

@@ -24,6 +24,7 @@ pub mod cli;
 pub mod compliance;
 pub mod config;
 pub mod connector;
+pub mod daemon;
 pub mod domain;
 pub mod engine;
 pub mod error;
@@ -35,8 +36,10 @@ pub mod lifecycle;
 pub mod logging;
 pub mod out;
 pub mod profile;
+pub mod protocol;
 /// The demo profile (`tresen --demo`), part of `profile`.
 pub use profile::demo;
+pub mod seat;
 pub mod secrets;
 pub mod store;
 pub mod tui;

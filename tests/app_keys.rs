@@ -625,23 +625,26 @@ fn typing_is_announced_for_replies_only_and_ends_with_the_reply() {
     let typing = |e: &[Effect]| {
         e.iter()
             .filter_map(|x| match x {
-                Effect::Command(Command::Typing { typing, .. }) => Some(*typing),
+                Effect::Command(Command::Typing {
+                    typing, network, ..
+                }) => Some((*typing, *network)),
                 _ => None,
             })
             .collect::<Vec<_>>()
     };
     let e = keys(&mut a, "rHallo");
-    assert_eq!(typing(&e), vec![true], "once, not per key");
+    assert_eq!(typing(&e), vec![(true, true)], "once, not per key");
     let e = keys(&mut a, "<enter>");
-    assert_eq!(typing(&e), vec![false]);
-    // An internal note never tells the customer anything.
+    assert_eq!(typing(&e), vec![(false, true)]);
+    // An internal note never tells anyone anything.
     let e = keys(&mut a, "mRückruf notiert<enter>");
     assert!(typing(&e).is_empty(), "{e:?}");
-    // Off in the config: nothing.
+    // Off in the config: the customer's network learns nothing; the other seats still
+    // see that the conversation is being answered.
     let mut b = app();
     b.cfg.send_typing = false;
     let e = keys(&mut b, "rHallo<enter>");
-    assert!(typing(&e).is_empty());
+    assert_eq!(typing(&e), vec![(true, false), (false, false)]);
 }
 
 #[test]
@@ -762,4 +765,67 @@ fn a_assigns_to_me_and_again_unassigns() {
         }))]
     );
     assert_eq!(a.conversations[0].assigned, None);
+}
+
+#[test]
+fn sending_after_someone_else_answered_asks_first() {
+    use tresen::domain::{Delivery, Direction, Timestamp};
+    let mut a = app();
+    keys(&mut a, "<enter>");
+    let sends = |e: &[Effect]| {
+        e.iter()
+            .filter(|x| matches!(x, Effect::Command(Command::Send { .. })))
+            .count()
+    };
+    keys(&mut a, "rUnser Monteur kommt morgen");
+    // Meanwhile another seat answered (the engine's tag made the app reload).
+    let mut answer = message(
+        7,
+        Direction::Outbound,
+        Some("$7"),
+        "Wir kommen heute",
+        Delivery::Sent,
+    );
+    answer.sender = "Kollege".into();
+    answer.sent_at = Timestamp(NOW.0 + 20_000);
+    a.update(Msg::Tick(Timestamp(NOW.0 + 40_000)));
+    a.update(Msg::Loaded(Loaded::Conversation {
+        id: ConversationId(1),
+        messages: vec![answer],
+        older: false,
+        limit: 200,
+        focus: None,
+    }));
+    let e = keys(&mut a, "<enter>");
+    assert_eq!(sends(&e), 0, "not sent without asking");
+    assert!(matches!(
+        a.overlay,
+        Some(Overlay::AnsweredMeanwhile { ago_secs: 20 })
+    ));
+    // No: nothing is sent and the text stays, exactly as typed.
+    let e = keys(&mut a, "n");
+    assert_eq!(sends(&e), 0);
+    assert!(a.overlay.is_none());
+    assert_eq!(a.composer.text(), "Unser Monteur kommt morgen");
+    // Asked once per answer: pressing Enter again sends.
+    let e = keys(&mut a, "<enter>");
+    assert_eq!(sends(&e), 1);
+
+    // Yes: sent.
+    keys(&mut a, "rNoch etwas");
+    let mut later = message(8, Direction::Outbound, Some("$8"), "x", Delivery::Sent);
+    later.sender = "Kollege".into();
+    later.sent_at = Timestamp(NOW.0 + 60_000);
+    a.update(Msg::Tick(Timestamp(NOW.0 + 70_000)));
+    a.update(Msg::Loaded(Loaded::Conversation {
+        id: ConversationId(1),
+        messages: vec![later],
+        older: false,
+        limit: 200,
+        focus: None,
+    }));
+    keys(&mut a, "<enter>");
+    assert!(matches!(a.overlay, Some(Overlay::AnsweredMeanwhile { .. })));
+    let e = keys(&mut a, "j");
+    assert_eq!(sends(&e), 1);
 }

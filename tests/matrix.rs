@@ -83,6 +83,7 @@ impl Running {
             config_file: Some(p.config.clone()),
             data_dir: p.data.clone(),
             log_dir: p.data.join("logs"),
+            socket: p.data.join("tresen.sock"),
         };
         let prompt = |_: &str, _: bool| -> Result<String, tresen::secrets::SecretsError> {
             panic!("no prompt in tests")
@@ -1231,6 +1232,8 @@ fn reactions_and_typing_both_ways() {
                 .block_on(run.handle.command(EngineCommand::Typing {
                     conversation: conv.id,
                     typing: true,
+                    network: true,
+                    seat: 0,
                 }))
                 .unwrap();
         }

@@ -79,6 +79,7 @@ fn seeded() -> Profile {
         config_file: Some(p.config.clone()),
         data_dir: p.data.clone(),
         log_dir: p.data.join("logs"),
+        socket: p.data.join("tresen.sock"),
     };
     let prompt = |_: &str, _: bool| -> Result<String, tresen::secrets::SecretsError> {
         panic!("no prompt in tests")

@@ -609,6 +609,7 @@ fn a_group_accepted_in_the_tui_is_taken_out_with_forget() {
             config_file: Some(p.config.clone()),
             data_dir: p.data.clone(),
             log_dir: p.dir.path().join("logs"),
+            socket: p.data.join("tresen.sock"),
         };
         let prompt = |_: &str, _: bool| -> Result<String, tresen::secrets::SecretsError> {
             unreachable!("the passphrase comes from its file")

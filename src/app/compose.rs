@@ -59,8 +59,7 @@ impl App {
     /// A "typing" notice while a reply (never a note) is written: at most one every
     /// 5 s; the network shows it for a while on its own.
     pub(super) fn typing_effects(&mut self) -> Vec<Effect> {
-        if !self.cfg.send_typing
-            || self.focus != Focus::Composer
+        if self.focus != Focus::Composer
             || self.compose_mode != ComposeMode::Reply
             || self.overlay.is_some()
         {
@@ -73,10 +72,14 @@ impl App {
         if fresh || self.composer.is_empty() {
             return vec![];
         }
+        if !matches!(self.typing_sent, Some((c, _)) if c == id) {
+            self.reply_started = Some((id, self.now));
+        }
         self.typing_sent = Some((id, self.now));
         vec![Effect::Command(Command::Typing {
             conversation: id,
             typing: true,
+            network: self.cfg.send_typing,
         })]
     }
 
@@ -86,6 +89,7 @@ impl App {
             Some((conversation, _)) => vec![Effect::Command(Command::Typing {
                 conversation,
                 typing: false,
+                network: self.cfg.send_typing,
             })],
             None => vec![],
         }
@@ -195,6 +199,16 @@ impl App {
         if self.composer.text().trim().is_empty() && files.is_empty() {
             return vec![];
         }
+        if self.compose_mode == ComposeMode::Reply
+            && !std::mem::take(&mut self.send_anyway)
+            && let Some(ago_secs) = self.answered_meanwhile(id)
+        {
+            // The text and the files stay where they are until the user decides.
+            self.pending_files = files;
+            self.overlay = Some(Overlay::AnsweredMeanwhile { ago_secs });
+            return vec![];
+        }
+        self.reply_started = None;
         let body = self.composer.take();
         let mut effects = self.stop_typing();
         if self.compose_mode == ComposeMode::Reply && self.draft(id).is_some() {
@@ -229,6 +243,51 @@ impl App {
             }
         }
         effects
+    }
+
+    /// Seconds since someone answered conversation `id`, if it happened after this reply
+    /// was begun: at another seat, or by the same person elsewhere (this seat's own
+    /// sends begin a new reply). Automatic messages do not count: they answer nobody.
+    fn answered_meanwhile(&self, id: ConversationId) -> Option<i64> {
+        let (_, started) = self.reply_started.filter(|(c, _)| *c == id)?;
+        let open = self.open.as_ref().filter(|o| o.id == id)?;
+        let answer = open.messages.iter().rev().find(|m| {
+            m.direction == crate::domain::Direction::Outbound
+                && m.kind == crate::domain::MessageKind::Chat
+                && m.sent_at > started
+                && m.sender != crate::engine::AUTOMATIC
+        })?;
+        Some(((self.now.0 - answer.sent_at.0) / 1000).max(0))
+    }
+
+    /// The answer to "answered meanwhile — send anyway?": j/y/Enter sends, n/Esc keeps
+    /// the text in the composer.
+    pub(super) fn answer_meanwhile(&mut self, key: KeyCode) -> Vec<Effect> {
+        match key {
+            KeyCode::Char('j' | 'J' | 'y' | 'Y') | KeyCode::Enter => {
+                self.overlay = None;
+                self.send_anyway = true;
+                self.send()
+            }
+            KeyCode::Char('n' | 'N') | KeyCode::Esc => {
+                self.overlay = None;
+                // Seen the answer: asking again for the same one would only nag.
+                self.reply_started = Some((
+                    self.open.as_ref().map_or(ConversationId(0), |o| o.id),
+                    self.now,
+                ));
+                self.flash = Some(
+                    self.lang()
+                        .t(
+                            "Nicht gesendet – Ihr Text bleibt im Eingabefeld",
+                            "Not sent – your text stays in the composer",
+                        )
+                        .into(),
+                );
+                vec![]
+            }
+            _ => vec![],
+        }
     }
 
     /// Sends the newest failed message of the open conversation again, as a new message;

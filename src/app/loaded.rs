@@ -23,7 +23,21 @@ impl App {
                 ]
             }
             Notification::CaughtUp => vec![],
-            Notification::Typing => vec![Effect::Load(Query::Typing)],
+            // Attached to the daemon again (or lost it): what is shown may be stale.
+            Notification::Seat => {
+                let mut e = vec![
+                    Effect::Load(Query::Seat),
+                    Effect::Load(Query::Answering),
+                    Effect::Load(Query::Inbox),
+                    Effect::Load(Query::Health),
+                    Effect::Load(Query::ArchiveProblem),
+                ];
+                e.extend(self.reload_open());
+                e
+            }
+            Notification::Typing => {
+                vec![Effect::Load(Query::Typing), Effect::Load(Query::Answering)]
+            }
             Notification::Backfilled(id) => {
                 let Some(open) = self.open.as_mut().filter(|o| o.id == id) else {
                     return vec![];
@@ -160,6 +174,14 @@ impl App {
             }
             Loaded::ArchiveProblem(p) => {
                 self.archive_problem = p;
+                vec![]
+            }
+            Loaded::Seat(s) => {
+                self.seat = s;
+                vec![]
+            }
+            Loaded::Answering(list) => {
+                self.answering = list.into_iter().collect();
                 vec![]
             }
             Loaded::Outlook(id, outlook) => {

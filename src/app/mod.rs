@@ -76,7 +76,8 @@ pub enum Msg {
     Refused(String),
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Loaded {
     Inbox(Vec<Conversation>),
     Conversation {
@@ -102,11 +103,30 @@ pub enum Loaded {
     Typing(BTreeMap<ConversationId, Vec<String>>),
     /// Consent state and footer preview of a conversation.
     Outlook(ConversationId, Option<crate::compliance::Outlook>),
+    /// How this seat reaches the engine.
+    Seat(SeatView),
+    /// Conversations another seat is writing a reply in.
+    Answering(Vec<ConversationId>),
     Failed(String),
 }
 
+/// How the inbox reaches the engine, shown in the status line: its own, or a daemon's
+/// (and whether the connection to it stands).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SeatView {
+    /// This process runs the engine itself.
+    #[default]
+    Own,
+    /// Attached to the daemon with this PID.
+    Attached { pid: u32 },
+    /// The connection to the daemon is lost; the seat keeps trying.
+    Lost { reason: String },
+}
+
 /// Data the app asks for; the runtime answers with [`Msg::Loaded`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Query {
     Inbox,
     Conversation {
@@ -128,6 +148,10 @@ pub enum Query {
     Typing,
     /// The consent state and footer the composer shows for a conversation.
     Outlook(ConversationId),
+    /// How this seat reaches the engine.
+    Seat,
+    /// Conversations another seat is writing a reply in.
+    Answering,
 }
 
 /// Writes, carried out by the engine.
@@ -164,6 +188,9 @@ pub enum Command {
     Typing {
         conversation: ConversationId,
         typing: bool,
+        /// Also to the customer's network (`ui.send_typing`); otherwise only the other
+        /// seats learn that the conversation is being answered.
+        network: bool,
     },
 }
 
@@ -244,6 +271,11 @@ pub enum Overlay {
     /// Path of a file to attach to the reply.
     AttachPrompt {
         input: TextInput,
+    },
+    /// Another seat answered the conversation since this reply was begun: send anyway?
+    AnsweredMeanwhile {
+        /// How long ago that answer went out.
+        ago_secs: i64,
     },
 }
 
@@ -369,10 +401,18 @@ pub struct App {
     pub typing: BTreeMap<ConversationId, Vec<String>>,
     /// When the last "typing" notice went out, and for which conversation.
     typing_sent: Option<(ConversationId, Timestamp)>,
+    /// When writing the current reply began (for "answered meanwhile").
+    reply_started: Option<(ConversationId, Timestamp)>,
+    /// The user said to send although someone answered meanwhile.
+    send_anyway: bool,
+    /// Conversations another seat is writing a reply in (never who).
+    pub answering: std::collections::BTreeSet<ConversationId>,
     drafts: HashMap<ConversationId, String>,
     pub health: BTreeMap<AccountId, Health>,
     /// Set while the archive refuses writes: nothing new is stored or sent meanwhile.
     pub archive_problem: Option<String>,
+    /// Own engine or attached to the daemon (status line).
+    pub seat: SeatView,
     /// The open conversation's consent state and the footer its next message gets.
     pub outlook: Option<(ConversationId, crate::compliance::Outlook)>,
     /// Invites waiting for a decision: accept as business, or ignore.
@@ -418,10 +458,14 @@ impl App {
             pending_files: Vec::new(),
             typing: BTreeMap::new(),
             typing_sent: None,
+            reply_started: None,
+            send_anyway: false,
+            answering: Default::default(),
             quoting: None,
             drafts: HashMap::new(),
             health: BTreeMap::new(),
             archive_problem: None,
+            seat: SeatView::Own,
             outlook: None,
             invites: Vec::new(),
             ignored_invites: Default::default(),
@@ -439,6 +483,7 @@ impl App {
             Effect::Load(Query::Inbox),
             Effect::Load(Query::Health),
             Effect::Load(Query::ArchiveProblem),
+            Effect::Load(Query::Seat),
         ]
     }
 
@@ -477,7 +522,8 @@ impl App {
                 | Overlay::Invites { .. }
                 | Overlay::Link { .. }
                 | Overlay::Attachments { .. }
-                | Overlay::Reactions { .. },
+                | Overlay::Reactions { .. }
+                | Overlay::AnsweredMeanwhile { .. },
             ) => Context::Picker,
             None => match self.focus {
                 Focus::Inbox => Context::Inbox,
@@ -521,6 +567,7 @@ impl App {
                     Effect::Load(Query::Inbox),
                     Effect::Load(Query::Health),
                     Effect::Load(Query::ArchiveProblem),
+                    Effect::Load(Query::Answering),
                 ];
                 e.extend(self.reload_open());
                 e
@@ -529,6 +576,7 @@ impl App {
             Msg::Pasted(text) => {
                 if self.focus == Focus::Composer && self.overlay.is_none() {
                     self.composer.insert_str(&text);
+                    return self.typing_effects();
                 }
                 vec![]
             }
@@ -598,6 +646,9 @@ impl App {
         let Some(chord) = KeyChord::from_event(&k) else {
             return vec![];
         };
+        if let Some(Overlay::AnsweredMeanwhile { .. }) = self.overlay {
+            return self.answer_meanwhile(k.code);
+        }
         let ctx = self.context();
         self.flash = None;
         if matches!(ctx, Context::Composer | Context::Prompt)

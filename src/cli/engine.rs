@@ -139,7 +139,7 @@ fn no_answer(lang: Lang, timeout: u64) -> String {
 }
 
 /// A message that did not go out (failed, or unclear whether it did), and why.
-fn not_sent(lang: Lang, m: &crate::domain::Message) -> String {
+pub(crate) fn not_sent(lang: Lang, m: &crate::domain::Message) -> String {
     let why = crate::domain::failure_text(
         m.failure
             .as_deref()
@@ -156,7 +156,7 @@ fn not_sent(lang: Lang, m: &crate::domain::Message) -> String {
 }
 
 /// A delivery state in the user's language.
-fn delivery_word(d: Delivery, lang: Lang) -> &'static str {
+pub(crate) fn delivery_word(d: Delivery, lang: Lang) -> &'static str {
     match d {
         Delivery::Pending => lang.t("ausstehend", "pending"),
         Delivery::Sent => lang.t("gesendet", "sent"),
@@ -168,55 +168,113 @@ fn delivery_word(d: Delivery, lang: Lang) -> &'static str {
 }
 
 pub(crate) fn daemon(
+    config: &Config,
     profile: OpenProfile,
     connectors: Vec<Box<dyn crate::connector::Connector>>,
 ) -> Result<ExitCode> {
+    let lang = config.language();
     let rt = runtime()?;
     rt.block_on(async {
+        let socket_path = profile.paths.socket.clone();
+        // The lock is ours, so a socket already there is a crashed daemon's.
+        let mut listening = crate::daemon::socket::listen(&socket_path, &config.daemon.socket_group)?;
         let (engine, handle, held) = Session::start(
             profile,
             connectors,
             EngineOptions::default(),
-            "tresen daemon".into(),
+            config.staff_name(),
         )?
         .into_parts();
-        eprintln!(
-            "tresen daemon running (PID {}, data {}); stop with SIGTERM or Ctrl-C",
-            std::process::id(),
-            held.paths.data_dir.display()
-        );
-        tracing::info!(pid = std::process::id(), "daemon started");
+        let daemon = crate::daemon::Daemon::new(handle.clone(), config, socket_path.clone());
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(None);
+        let Some(listener) = listening.take_listener() else {
+            return Err(anyhow!("the socket was not listening"));
+        };
+        let server = tokio::spawn(crate::daemon::server::serve(
+            listener,
+            std::sync::Arc::clone(&daemon),
+            stop_rx,
+        ));
+        match lang {
+            Lang::De => eprintln!(
+                "tresen-Dienst läuft (PID {}, Daten {}, Socket {}); beenden mit SIGTERM oder Strg-C",
+                std::process::id(),
+                held.paths.data_dir.display(),
+                socket_path.display()
+            ),
+            Lang::En => eprintln!(
+                "tresen daemon running (PID {}, data {}, socket {}); stop with SIGTERM or Ctrl-C",
+                std::process::id(),
+                held.paths.data_dir.display(),
+                socket_path.display()
+            ),
+        }
+        tracing::info!(pid = std::process::id(), socket = %socket_path.display(), "daemon started");
         let engine_task = tokio::spawn(engine.run());
-        shutdown_signal().await?;
+        crate::daemon::sd_notify("READY=1");
+        let why = signals(config, &held.paths, &daemon).await?;
+        crate::daemon::sd_notify("STOPPING=1");
+        let _ = stop_tx.send(Some(why));
+        let _ = server.await;
+        drop(listening);
         handle.shutdown().await;
         engine_task
             .await
             .map_err(|e| anyhow!("engine task failed: {e}"))??;
         tracing::info!("daemon stopped cleanly");
-        eprintln!("tresen daemon stopped");
+        eprintln!("{}", lang.t("tresen-Dienst beendet", "tresen daemon stopped"));
         Ok(ExitCode::SUCCESS)
     })
 }
 
-/// Waits for SIGTERM (systemd stop) or SIGINT (Ctrl-C).
+/// Runs until SIGTERM or SIGINT (returns why, for the seats); SIGHUP reloads the
+/// configuration's staff list (the rest needs a restart), keeping the old one if the
+/// file is invalid.
 #[cfg(unix)]
-async fn shutdown_signal() -> Result<()> {
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .context("cannot listen for SIGTERM")?;
-    tokio::select! {
-        _ = term.recv() => tracing::info!("SIGTERM: shutting down"),
-        _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT: shutting down"),
+async fn signals(
+    config: &Config,
+    paths: &crate::config::Paths,
+    daemon: &crate::daemon::Daemon,
+) -> Result<String> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let lang = config.language();
+    let mut term = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
+    let mut hup = signal(SignalKind::hangup()).context("cannot listen for SIGHUP")?;
+    loop {
+        tokio::select! {
+            _ = term.recv() => {
+                tracing::info!("SIGTERM: shutting down");
+                return Ok(lang.t("Der Dienst wird beendet (SIGTERM)", "the daemon is stopping (SIGTERM)").into());
+            }
+            _ = tokio::signal::ctrl_c() => {
+                tracing::info!("SIGINT: shutting down");
+                return Ok(lang.t("Der Dienst wird beendet (SIGINT)", "the daemon is stopping (SIGINT)").into());
+            }
+            _ = hup.recv() => {
+                crate::daemon::sd_notify("RELOADING=1");
+                match Config::load(paths.config_file.as_deref()) {
+                    Ok(new) => {
+                        daemon.reload_staff(new.staff.clone());
+                        tracing::info!(staff = new.staff.len(), "SIGHUP: [[staff]] reloaded; other changes take effect at the next start");
+                    }
+                    Err(e) => tracing::error!(error = %e, "SIGHUP: configuration invalid, the old one stays in force"),
+                }
+                crate::daemon::sd_notify("READY=1");
+            }
+        }
     }
-    Ok(())
 }
 
 #[cfg(not(unix))]
-async fn shutdown_signal() -> Result<()> {
+async fn signals(
+    _config: &Config,
+    _paths: &crate::config::Paths,
+    _daemon: &crate::daemon::Daemon,
+) -> Result<String> {
     tokio::signal::ctrl_c()
         .await
         .context("cannot listen for Ctrl-C")?;
-    tracing::info!("Ctrl-C: shutting down");
-    Ok(())
+    Ok("Ctrl-C".into())
 }
 
 pub(crate) fn send(

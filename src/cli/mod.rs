@@ -11,6 +11,7 @@ mod dsar;
 mod engine;
 mod inbox;
 mod retention;
+mod seat;
 mod signal;
 
 use std::io::Write;
@@ -84,8 +85,21 @@ pub enum Command {
         #[arg(long, default_value_t = 30)]
         timeout: u64,
     },
-    /// Keep syncing in the background without a terminal, until SIGTERM or SIGINT
+    /// Run the office's engine: sync around the clock and serve every seat
+    ///
+    /// Owns the profile and listens on a Unix socket (`[daemon] socket`, docs/daemon.md).
+    /// While it runs, the inbox (`tresen`), `send`, `assign` and `status` attach to it
+    /// instead of opening the profile; `list` and `show` read beside it. Stops on
+    /// SIGTERM or SIGINT (attached seats are told why); SIGHUP reloads `[[staff]]`.
     Daemon,
+    /// Whether a daemon owns the profile: its PID, socket, uptime, accounts and seats
+    ///
+    /// Exit code 0: a daemon runs; 3: none runs.
+    Status {
+        /// Machine-readable output
+        #[arg(long)]
+        json: bool,
+    },
     /// List conversations, most recent first
     List {
         /// Machine-readable output (format in docs/json.md)
@@ -266,7 +280,19 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         prefix,
     );
     let prompt = |label: &str, confirm: bool| crate::secrets::tty_prompt(label, confirm);
+    // A running daemon owns the profile: these commands become its seats.
+    let attaches = matches!(
+        cli.command,
+        None | Some(Command::Send { .. } | Command::Assign { .. } | Command::Sync { .. })
+    );
+    if attaches {
+        let rt = runtime()?;
+        if let Some(remote) = rt.block_on(seat::attach(&paths, config.language()))? {
+            return run_seat(&config, rt, remote, cli.command);
+        }
+    }
     match cli.command {
+        Some(Command::Status { json }) => seat::status(&paths, config.language(), json),
         None => {
             let profile = profile::open(&config, paths, &prompt)?;
             let connectors = profile::connectors(&config, &profile)?;
@@ -305,68 +331,24 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 )
                 .into());
             }
-            daemon(profile, connectors)
+            daemon(&config, profile, connectors)
         }
         Some(Command::Send {
             conversation,
             text,
             attach,
             timeout,
-            mut tag,
+            tag,
             purpose,
             template,
         }) => {
-            // Files are read before anything starts: a typo fails fast and sends nothing.
-            let files = attach
-                .iter()
-                .map(|p| {
-                    crate::engine::NewFile::read(p)
-                        .map_err(|e| UsageError(format!("cannot read {}: {e}", p.display())))
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            if text.trim().is_empty() && files.is_empty() && template.is_none() {
-                return Err(UsageError(
-                    "nothing to send: give a text, --template NAME or --attach FILE".into(),
-                )
-                .into());
-            }
+            let files = read_files(&attach)?;
             let profile = profile::open(&config, paths, &prompt)?;
-            let mut text = text;
-            let mut vordruck = false;
-            if let Some(name) = template {
-                let q = config
-                    .quick_replies
-                    .iter()
-                    .find(|q| q.name.eq_ignore_ascii_case(&name))
-                    .ok_or_else(|| {
-                        UsageError(format!(
-                            "no quick reply `{name}`; configured: {}",
-                            config
-                                .quick_replies
-                                .iter()
-                                .map(|q| q.name.as_str())
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        ))
-                    })?;
-                let c = find(&profile.store, &conversation)?;
-                let kunde = c
-                    .contact
-                    .as_ref()
-                    .map_or(c.title.clone(), |ct| ct.display_name.clone());
-                let today = Timestamp::now().to_local().format("%d.%m.%Y").to_string();
-                let filled = q.fill(&kunde, &today, &config.staff_name());
-                text = if text.trim().is_empty() {
-                    filled
-                } else {
-                    format!("{filled}\n\n{text}")
-                };
-                tag.extend(q.tags.iter().cloned());
-                vordruck = q.vordruck;
-            }
+            let (text, files, options) =
+                send_input(&config, text, files, tag, purpose, template, || {
+                    find(&profile.store, &conversation).ok()
+                })?;
             let connectors = profile::connectors(&config, &profile)?;
-            let mut options = crate::cli::compliance::send_options(tag, purpose);
-            options.vordruck = vordruck;
             send(
                 &config,
                 profile,
@@ -383,26 +365,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         }) => {
             let mut profile = profile::open(&config, paths, &prompt)?;
             let c = find(&profile.store, &conversation)?;
-            let staff = if none {
-                None
-            } else {
-                Some(staff.unwrap_or_else(|| config.staff_name()))
-            };
-            if let Some(who) = &staff
-                && !config.staff.is_empty()
-                && !config.staff.iter().any(|s| &s.name == who)
-            {
-                return Err(UsageError(format!(
-                    "`{who}` is not in [[staff]]; known: {}",
-                    config
-                        .staff
-                        .iter()
-                        .map(|s| s.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ))
-                .into());
-            }
+            let staff = assignee(&config, staff, none, None)?;
             use crate::store::Store as _;
             profile.store.apply(&[crate::store::Op::Assign {
                 conversation: c.id,
@@ -451,6 +414,68 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     }
 }
 
+/// The inbox, `send`, `assign` and `sync --once` as seats of the running daemon.
+fn run_seat(
+    config: &Config,
+    rt: tokio::runtime::Runtime,
+    remote: crate::seat::remote::Remote,
+    command: Option<Command>,
+) -> Result<ExitCode> {
+    let lang = config.language();
+    match command {
+        None => run_attached_tui(config, rt, remote),
+        Some(Command::Sync { .. }) => {
+            let pid = remote.hello().pid;
+            match lang {
+                crate::app::i18n::Lang::De => crate::outln!(
+                    "Der Dienst (PID {pid}) gleicht laufend ab und sendet; nichts weiter zu tun"
+                ),
+                crate::app::i18n::Lang::En => crate::outln!(
+                    "the daemon (PID {pid}) syncs and sends continuously; nothing more to do"
+                ),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Send {
+            conversation,
+            text,
+            attach,
+            timeout,
+            tag,
+            purpose,
+            template,
+        }) => {
+            let files = read_files(&attach)?;
+            let (text, files, options) =
+                send_input(config, text, files, tag, purpose, template, || {
+                    let r = remote.clone();
+                    let key = conversation.clone();
+                    rt.block_on(async move { r.call("find", &key).await })
+                        .ok()
+                        .flatten()
+                })?;
+            rt.block_on(seat::send(
+                &remote,
+                &conversation,
+                (text, files, options),
+                timeout,
+                lang,
+            ))
+        }
+        Some(Command::Assign {
+            conversation,
+            staff,
+            none,
+        }) => {
+            let staff = assignee(config, staff, none, Some(remote.hello().identity.name))?;
+            rt.block_on(seat::assign(&remote, &conversation, staff, lang))
+        }
+        Some(_) => Err(anyhow::anyhow!(
+            "this command does not attach to the daemon"
+        )),
+    }
+}
+
 fn run_demo(config_path: Option<&Path>) -> Result<ExitCode> {
     // The user's config still supplies language, keys and quick replies; the profile is not theirs.
     let file = Paths::config_file(config_path);
@@ -468,7 +493,7 @@ fn run_tui(
     demo: bool,
 ) -> Result<ExitCode> {
     let rt = runtime()?;
-    let result: Result<()> = rt.block_on(async {
+    rt.block_on(async {
         let (engine, handle, _held) = Session::start(
             profile,
             connectors,
@@ -477,27 +502,141 @@ fn run_tui(
         )?
         .into_parts();
         let engine_task = tokio::spawn(engine.run());
-        let mut app = App::new(AppConfig::from_config(config, demo), Timestamp::now());
-        let mouse = config.ui.mouse;
-        let editor = crate::tui::terminal::editor_command(&config.ui.editor);
-        let mut terminal =
-            crate::tui::terminal::enter(mouse).context("cannot set up the terminal")?;
-        let input = crossterm::event::EventStream::new();
-        let opts = crate::tui::RunOptions {
-            tick: Duration::from_secs(1),
-            editor: Box::new(move |initial: &str| {
-                crate::tui::terminal::run_editor(&editor, initial, mouse)
-            }),
-            clock: Box::new(Timestamp::now),
-            downloads: crate::attachment_io::download_dir(),
-            opener: crate::attachment_io::open_with_desktop,
-        };
-        let r = crate::tui::run(&mut terminal, &mut app, &handle, input, opts).await;
-        crate::tui::terminal::restore_if_entered();
+        let app = App::new(AppConfig::from_config(config, demo), Timestamp::now());
+        let r = drive_tui(config, app, &handle).await;
         handle.shutdown().await;
         let _ = engine_task.await;
-        r.map_err(anyhow::Error::from)
-    });
-    result?;
+        r
+    })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The inbox as a seat of the daemon: who works here is what the daemon says.
+fn run_attached_tui(
+    config: &Config,
+    rt: tokio::runtime::Runtime,
+    remote: crate::seat::remote::Remote,
+) -> Result<ExitCode> {
+    let mut cfg = AppConfig::from_config(config, false);
+    cfg.staff_name = remote.hello().identity.name;
+    let app = App::new(cfg, Timestamp::now());
+    rt.block_on(drive_tui(config, app, &remote))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Sets up the terminal, runs the inbox on `seat`, and restores the terminal.
+async fn drive_tui<E: crate::seat::Seat>(config: &Config, mut app: App, seat: &E) -> Result<()> {
+    let mouse = config.ui.mouse;
+    let editor = crate::tui::terminal::editor_command(&config.ui.editor);
+    let mut terminal = crate::tui::terminal::enter(mouse).context("cannot set up the terminal")?;
+    let input = crossterm::event::EventStream::new();
+    let opts = crate::tui::RunOptions {
+        tick: Duration::from_secs(1),
+        editor: Box::new(move |initial: &str| {
+            crate::tui::terminal::run_editor(&editor, initial, mouse)
+        }),
+        clock: Box::new(Timestamp::now),
+        downloads: crate::attachment_io::download_dir(),
+        opener: crate::attachment_io::open_with_desktop,
+    };
+    let r = crate::tui::run(&mut terminal, &mut app, seat, input, opts).await;
+    crate::tui::terminal::restore_if_entered();
+    r.map_err(anyhow::Error::from)
+}
+
+/// Reads the files to attach before anything starts: a typo fails fast and sends nothing.
+fn read_files(attach: &[PathBuf]) -> Result<Vec<crate::engine::NewFile>> {
+    Ok(attach
+        .iter()
+        .map(|p| {
+            crate::engine::NewFile::read(p)
+                .map_err(|e| UsageError(format!("cannot read {}: {e}", p.display())))
+        })
+        .collect::<Result<Vec<_>, _>>()?)
+}
+
+/// What `tresen send` sends: the text (a quick reply filled in for the conversation
+/// `lookup` finds), the files and the options.
+fn send_input(
+    config: &Config,
+    text: String,
+    files: Vec<crate::engine::NewFile>,
+    mut tag: Vec<String>,
+    purpose: Option<crate::cli::compliance::PurposeArg>,
+    template: Option<String>,
+    lookup: impl FnOnce() -> Option<crate::domain::Conversation>,
+) -> Result<(
+    String,
+    Vec<crate::engine::NewFile>,
+    crate::engine::SendOptions,
+)> {
+    if text.trim().is_empty() && files.is_empty() && template.is_none() {
+        return Err(UsageError(
+            "nothing to send: give a text, --template NAME or --attach FILE".into(),
+        )
+        .into());
+    }
+    let mut text = text;
+    let mut vordruck = false;
+    if let Some(name) = template {
+        let q = config
+            .quick_replies
+            .iter()
+            .find(|q| q.name.eq_ignore_ascii_case(&name))
+            .ok_or_else(|| {
+                UsageError(format!(
+                    "no quick reply `{name}`; configured: {}",
+                    config
+                        .quick_replies
+                        .iter()
+                        .map(|q| q.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            })?;
+        let kunde = lookup().map_or_else(String::new, |c| {
+            c.contact
+                .as_ref()
+                .map_or(c.title.clone(), |ct| ct.display_name.clone())
+        });
+        let today = Timestamp::now().to_local().format("%d.%m.%Y").to_string();
+        let filled = q.fill(&kunde, &today, &config.staff_name());
+        text = if text.trim().is_empty() {
+            filled
+        } else {
+            format!("{filled}\n\n{text}")
+        };
+        tag.extend(q.tags.iter().cloned());
+        vordruck = q.vordruck;
+    }
+    let mut options = crate::cli::compliance::send_options(tag, purpose);
+    options.vordruck = vordruck;
+    Ok((text, files, options))
+}
+
+/// Who `tresen assign` assigns: the named staff member (checked against `[[staff]]`),
+/// nobody (`--none`), or by default whoever runs it (`me`: as the daemon knows them).
+fn assignee(
+    config: &Config,
+    staff: Option<String>,
+    none: bool,
+    me: Option<String>,
+) -> Result<Option<String>> {
+    if none {
+        return Ok(None);
+    }
+    let who = staff.unwrap_or_else(|| me.unwrap_or_else(|| config.staff_name()));
+    if !config.staff.is_empty() && !config.staff.iter().any(|s| s.name == who) {
+        return Err(UsageError(format!(
+            "`{who}` is not in [[staff]]; known: {}",
+            config
+                .staff
+                .iter()
+                .map(|s| s.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+        .into());
+    }
+    Ok(Some(who))
 }

@@ -118,7 +118,8 @@ pub fn contact_address(
 }
 
 /// Where a conversation's contact stands, as staff see it before they write.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ConsentView {
     Granted,
     /// The customer wrote first; a reply is allowed, consent not yet given.
@@ -132,7 +133,7 @@ pub enum ConsentView {
 
 /// What the composer shows about the next message: the consent state, the footer that
 /// will be appended, and why sending would be refused.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Outlook {
     pub consent: ConsentView,
     pub footer: Option<String>,

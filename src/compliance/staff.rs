@@ -15,13 +15,76 @@ pub struct StaffConfig {
     /// `ui.staff_name` or the login itself is used).
     #[serde(default)]
     pub login: String,
-    /// `agent` (default) or `owner` (may read attribution and export the archive).
+    /// `staff` (default; `agent` is the old name), `owner` or `auditor` (read-only);
+    /// what each may do: docs/daemon.md.
     #[serde(default = "agent")]
     pub role: String,
 }
 
 fn agent() -> String {
-    "agent".into()
+    "staff".into()
+}
+
+/// What a seat may do (docs/daemon.md has the table).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// The firm's owner: everything, including destroying and exporting archive data.
+    Owner,
+    /// Works the inbox: answers, notes, triage.
+    Staff,
+    /// Reads only: every change is refused (R-B8 Z1, R-C14).
+    Auditor,
+}
+
+impl Role {
+    pub fn parse(s: &str) -> Option<Role> {
+        match s.trim() {
+            "owner" => Some(Role::Owner),
+            "staff" | "agent" => Some(Role::Staff),
+            "auditor" => Some(Role::Auditor),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Owner => "owner",
+            Role::Staff => "staff",
+            Role::Auditor => "auditor",
+        }
+    }
+}
+
+/// Who works at a seat, as the daemon decided from the operating system's login.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Identity {
+    /// Recorded on what this seat sends, notes and changes.
+    pub name: String,
+    pub role: Role,
+}
+
+/// Maps a login to a staff member. Without `[[staff]]` only the daemon's own login
+/// works, as the owner (the one-person firm); with it, only listed logins do.
+pub fn identify(
+    staff: &[StaffConfig],
+    login: &str,
+    own_login: &str,
+    own_name: &str,
+) -> Option<Identity> {
+    if staff.is_empty() {
+        return (login == own_login).then(|| Identity {
+            name: own_name.to_string(),
+            role: Role::Owner,
+        });
+    }
+    staff
+        .iter()
+        .find(|s| !s.login.is_empty() && s.login == login)
+        .map(|s| Identity {
+            name: s.name.clone(),
+            role: Role::parse(&s.role).unwrap_or(Role::Staff),
+        })
 }
 
 /// `[monitoring]`: every switch off. Turning one on needs a works agreement (or the
@@ -126,7 +189,7 @@ pub fn what_is_stored(
     let role = staff
         .iter()
         .find(|s| s.name == name)
-        .map_or("agent", |s| s.role.as_str());
+        .map_or("staff", |s| s.role.as_str());
     let mut out = Vec::new();
     let mut line = |de_text: String, en_text: String| out.push(if de { de_text } else { en_text });
     line(

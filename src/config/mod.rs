@@ -64,6 +64,20 @@ pub struct Config {
     pub staff: Vec<crate::compliance::staff::StaffConfig>,
     pub monitoring: crate::compliance::staff::MonitoringConfig,
     pub accounts: Vec<AccountConfig>,
+    pub daemon: DaemonConfig,
+}
+
+/// `[daemon]`: where the daemon listens for seats (docs/daemon.md).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DaemonConfig {
+    /// The socket's path. Empty: `<data dir>/tresen.sock` when the data directory is
+    /// set (`$TRESEN_DATA_DIR`, `[profile] data_dir`), else
+    /// `$XDG_RUNTIME_DIR/tresen/tresen.sock`.
+    pub socket: String,
+    /// A group whose members may connect (the socket's directory becomes 0750 and
+    /// belongs to it). Empty: only the daemon's own user.
+    pub socket_group: String,
 }
 
 /// How long the archive keeps what (docs/archive.md). The periods themselves are law and
@@ -254,6 +268,7 @@ impl Default for Config {
             staff: Vec::new(),
             monitoring: Default::default(),
             accounts: Vec::new(),
+            daemon: DaemonConfig::default(),
         }
     }
 }
@@ -516,10 +531,10 @@ impl Config {
             if let Err(m) = crate::compliance::company::check_person_name(&s.name) {
                 return Err(invalid(&format!("staff[{i}].name"), m));
             }
-            if !matches!(s.role.as_str(), "agent" | "owner") {
+            if crate::compliance::staff::Role::parse(&s.role).is_none() {
                 return Err(invalid(
                     &format!("staff[{i}].role"),
-                    format!("`{}`: expected \"agent\" or \"owner\"", s.role),
+                    format!("`{}`: expected \"owner\", \"staff\" or \"auditor\"", s.role),
                 ));
             }
         }
@@ -644,19 +659,21 @@ impl Config {
         }
     }
 
-    /// Who is working: `ui.staff_name`, else the `[[staff]]` entry whose login is the OS
-    /// user, else the OS user.
+    /// Who is working: the `[[staff]]` entry whose login is the OS user's (a mapped
+    /// identity cannot be overridden), else `ui.staff_name`, else the login.
     pub fn staff_name(&self) -> String {
+        let login = os_login();
+        if let Some(s) = self
+            .staff
+            .iter()
+            .find(|s| !s.login.is_empty() && s.login == login)
+        {
+            return s.name.clone();
+        }
         if !self.ui.staff_name.trim().is_empty() {
             return self.ui.staff_name.trim().to_string();
         }
-        let login = std::env::var("USER")
-            .or_else(|_| std::env::var("USERNAME"))
-            .unwrap_or_else(|_| "staff".into());
-        self.staff
-            .iter()
-            .find(|s| !s.login.is_empty() && s.login == login)
-            .map_or(login, |s| s.name.clone())
+        login
     }
 
     /// The compliance rules this configuration sets (checked at load, so this only
@@ -700,6 +717,16 @@ impl crate::app::AppConfig {
             ),
         }
     }
+}
+
+/// The operating-system login of this process (`$USER`, else the password database).
+pub fn os_login() -> String {
+    std::env::var("USER")
+        .or_else(|_| std::env::var("USERNAME"))
+        .ok()
+        .filter(|u| !u.is_empty())
+        .or_else(|| crate::fsutil::login_of(crate::fsutil::own_uid()))
+        .unwrap_or_else(|| "staff".into())
 }
 
 #[cfg(test)]

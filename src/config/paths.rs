@@ -12,6 +12,8 @@ pub struct Paths {
     pub config_file: Option<PathBuf>,
     pub data_dir: PathBuf,
     pub log_dir: PathBuf,
+    /// Where the daemon listens for seats (`[daemon] socket`).
+    pub socket: PathBuf,
 }
 
 fn absolute_env(name: &str) -> Option<PathBuf> {
@@ -59,10 +61,20 @@ impl Paths {
                 .unwrap_or_else(|| data_dir.clone())
                 .join("logs")
         };
+        let explicit_data = std::env::var_os("TRESEN_DATA_DIR").is_some()
+            || !config.profile.data_dir.trim().is_empty();
+        let socket = match config.daemon.socket.trim() {
+            "" if explicit_data => data_dir.join("tresen.sock"),
+            "" => absolute_env("XDG_RUNTIME_DIR")
+                .map(|d| d.join("tresen").join("tresen.sock"))
+                .unwrap_or_else(|| data_dir.join("tresen.sock")),
+            s => PathBuf::from(shellexpand_home(s)),
+        };
         Paths {
             config_file,
             data_dir,
             log_dir,
+            socket,
         }
     }
 

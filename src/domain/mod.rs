@@ -414,7 +414,8 @@ pub struct Attachment {
 /// What staff change locally about a conversation: the whole vocabulary the UI and the
 /// command line may ask the engine for besides sends (never a store write of its own
 /// choosing: nothing here can remove a message or touch what the network said).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum LocalChange {
     /// An internal note: visible to staff only, never sent.
     AddNote {
@@ -633,7 +634,8 @@ pub struct Invite {
 
 /// Setting up an account that is not linked to the network yet (a Signal number
 /// signal-cli does not hold): what the office sees while linking from the TUI.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum LinkState {
     /// Not set up: the office can link it (or register it on the command line).
     Needed,

@@ -110,7 +110,15 @@ impl Engine {
             EngineCommand::Typing {
                 conversation,
                 typing,
+                network,
+                seat,
             } => {
+                if self.presence.set_composing(conversation, seat, typing) {
+                    self.notify(Notification::Typing);
+                }
+                if !network {
+                    return;
+                }
                 let conv = self.store.read(|s| s.conversation(conversation));
                 if let Ok(Some(conv)) = conv
                     && let Some(tx) = self.connectors.get(&conv.account)
@@ -121,6 +129,9 @@ impl Engine {
                         typing,
                     });
                 }
+            }
+            EngineCommand::Barrier(done) => {
+                let _ = done.send(());
             }
             EngineCommand::Shutdown => {}
         }

@@ -56,7 +56,8 @@ const BURST_GAP: std::time::Duration = std::time::Duration::from_millis(2);
 const ARCHIVE_RETRY: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// A hint that something changed; never a payload. Receivers re-read the store.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case", tag = "tag", content = "id")]
 pub enum Notification {
     /// The conversation list (order, previews, counts) changed.
     Inbox,
@@ -72,6 +73,9 @@ pub enum Notification {
     /// Older history requested with [`EngineCommand::Backfill`] is stored (possibly
     /// none: the beginning was reached).
     Backfilled(ConversationId),
+    /// A seat's connection to the daemon came back or was lost (never sent by the
+    /// engine itself): everything shown may be stale.
+    Seat,
 }
 
 #[derive(Debug)]
@@ -99,9 +103,14 @@ pub enum EngineCommand {
         key: String,
     },
     /// The office is (or stopped) typing a reply; forwarded if the network shows it.
+    /// Also tells the other seats that the conversation is being answered (never by
+    /// whom); `network`: forwarded to the customer's network too.
     Typing {
         conversation: ConversationId,
         typing: bool,
+        network: bool,
+        /// Which seat (0: the engine's own TUI).
+        seat: u64,
     },
     /// Make attachment `index` of a message available in the attachment store,
     /// downloading it through its connector if it is not there yet.
@@ -124,6 +133,9 @@ pub enum EngineCommand {
     Link {
         account: AccountId,
     },
+    /// Answered once every command before it is carried out: a seat's acknowledgement
+    /// means the change is made.
+    Barrier(oneshot::Sender<()>),
     Shutdown,
 }
 
@@ -283,6 +295,18 @@ impl EngineHandle {
     /// stored, acknowledged or sent; the engine retries.
     pub fn archive_problem(&self) -> Option<String> {
         self.presence.archive_problem()
+    }
+
+    /// Conversations another seat than `seat` is writing a reply in.
+    pub fn answering(&self, seat: u64) -> Vec<ConversationId> {
+        self.presence.answering(seat)
+    }
+
+    /// A seat went away: it writes nowhere any more.
+    pub fn forget_seat(&self, seat: u64) {
+        if self.presence.forget_seat(seat) {
+            let _ = self.bus.send(Notification::Typing);
+        }
     }
 
     pub fn health(&self) -> BTreeMap<AccountId, Health> {

@@ -19,7 +19,13 @@ pub(super) struct Presence {
     links: Arc<Mutex<BTreeMap<AccountId, LinkState>>>,
     /// Why the archive cannot be written right now; `None` when it can.
     archive_problem: Arc<Mutex<Option<String>>>,
+    /// Conversations a seat is writing a reply in: seat → when it last said so. Never
+    /// who (R-D1, R-D4): only that the conversation is being answered.
+    composing: Arc<Mutex<BTreeMap<ConversationId, BTreeMap<u64, std::time::Instant>>>>,
 }
+
+/// A seat that stopped saying it writes (it died, its network dropped) is forgotten.
+const COMPOSING_FOR: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// A copy of what a map holds (a poisoned lock reads as empty: a panic elsewhere must
 /// not take the screen with it).
@@ -67,6 +73,55 @@ impl Presence {
                 map.insert(conversation, names);
             }
         }
+    }
+
+    /// Seat `seat` writes (or stopped writing) a reply in `conversation`; answers
+    /// whether what other seats see changed.
+    pub(super) fn set_composing(&self, conversation: ConversationId, seat: u64, on: bool) -> bool {
+        let Ok(mut map) = self.composing.lock() else {
+            return false;
+        };
+        let seats = map.entry(conversation).or_default();
+        let before = !seats.is_empty();
+        if on {
+            seats.insert(seat, std::time::Instant::now());
+        } else {
+            seats.remove(&seat);
+        }
+        let after = !seats.is_empty();
+        if !after {
+            map.remove(&conversation);
+        }
+        // Another seat's view changes when the set of writers changes at all.
+        before != after || on
+    }
+
+    /// Forgets everything seat `seat` said it writes (it went away).
+    pub(crate) fn forget_seat(&self, seat: u64) -> bool {
+        let Ok(mut map) = self.composing.lock() else {
+            return false;
+        };
+        let mut changed = false;
+        map.retain(|_, seats| {
+            changed |= seats.remove(&seat).is_some();
+            !seats.is_empty()
+        });
+        changed
+    }
+
+    /// Conversations some seat other than `except` is writing a reply in.
+    pub(super) fn answering(&self, except: u64) -> Vec<ConversationId> {
+        let Ok(map) = self.composing.lock() else {
+            return Vec::new();
+        };
+        map.iter()
+            .filter(|(_, seats)| {
+                seats
+                    .iter()
+                    .any(|(s, at)| *s != except && at.elapsed() < COMPOSING_FOR)
+            })
+            .map(|(c, _)| *c)
+            .collect()
     }
 
     /// A new invite replaces an earlier one to the same chat.

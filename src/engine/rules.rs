@@ -23,7 +23,8 @@ use super::EngineError;
 use super::send::Outgoing;
 
 /// What a send is, beyond its text (R-A4, R-A5, R-C4).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct SendOptions {
     /// Document tags such as `angebot` or `rechnung` (the footer always goes on those).
     pub tags: Vec<String>,

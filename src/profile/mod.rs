@@ -24,6 +24,13 @@ pub enum ProfileError {
     Dir(#[from] DirError),
     #[error(transparent)]
     Lock(#[from] LockError),
+    /// The daemon owns the profile and this command cannot go through it.
+    #[error(
+        "the tresen daemon (PID {pid}) owns this profile, and this command does not go through \
+         it: stop the daemon (`systemctl stop tresen`, or `kill -TERM {pid}`), run the command, \
+         then start it again. The inbox, send, assign, sync, status, list and show work beside it"
+    )]
+    Daemon { pid: String },
     #[error(transparent)]
     Secrets(#[from] SecretsError),
     #[error(transparent)]
@@ -66,7 +73,14 @@ pub fn open(
     prompt: secrets::Prompt<'_>,
 ) -> Result<OpenProfile, ProfileError> {
     ensure_private_dir(&paths.data_dir)?;
-    let lock = ProfileLock::acquire(&paths.data_dir)?;
+    let lock = match ProfileLock::acquire(&paths.data_dir) {
+        Err(LockError::InUse { pid, .. })
+            if std::os::unix::net::UnixStream::connect(&paths.socket).is_ok() =>
+        {
+            return Err(ProfileError::Daemon { pid });
+        }
+        r => r?,
+    };
     let store_file = paths.store_file();
     let (key, source) = secrets::master_key(&secrets::Request {
         config: &config.secrets,
@@ -159,6 +173,7 @@ pub fn open_demo(conversations: usize) -> Result<OpenProfile, ProfileError> {
     let paths = Paths {
         config_file: None,
         log_dir: data_dir.join("logs"),
+        socket: data_dir.join("tresen.sock"),
         data_dir,
     };
     let key = MasterKey::random();

@@ -15,7 +15,7 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
 use crate::app::i18n::Lang;
 use crate::app::{Loaded, Query};
-use crate::engine::EngineHandle;
+use crate::seat::Seat;
 
 /// A finished load.
 pub(super) struct Answer {
@@ -33,15 +33,15 @@ struct Flight {
     again_waited_for: bool,
 }
 
-pub(super) struct Loads {
-    engine: EngineHandle,
+pub(super) struct Loads<E: Seat> {
+    engine: E,
     lang: Lang,
     flights: Vec<Flight>,
     done: UnboundedSender<Answer>,
 }
 
-impl Loads {
-    pub(super) fn new(engine: &EngineHandle, lang: Lang) -> (Self, UnboundedReceiver<Answer>) {
+impl<E: Seat> Loads<E> {
+    pub(super) fn new(engine: &E, lang: Lang) -> (Self, UnboundedReceiver<Answer>) {
         let (done, answers) = unbounded_channel();
         let loads = Loads {
             engine: engine.clone(),
@@ -78,10 +78,9 @@ impl Loads {
             // A load that panicked (a bug) must still answer, or the keys it holds back
             // would never come through.
             let asked = query.clone();
-            let loaded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                super::load(&engine, asked)
-            }))
-            .unwrap_or_else(|_| Loaded::Failed(failed.into()));
+            let loaded =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| engine.load(asked)))
+                    .unwrap_or_else(|_| Loaded::Failed(failed.into()));
             // The loop has ended: nobody wants the answer any more.
             let _ = done.send(Answer { query, loaded });
         });

@@ -19,7 +19,8 @@ use tokio::sync::broadcast::error::RecvError;
 
 use crate::app::{App, Command, Effect, Loaded, Msg, Query};
 use crate::domain::Timestamp;
-use crate::engine::{EngineCommand, EngineHandle};
+use crate::protocol::{Order, WireFile};
+use crate::seat::Seat;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TuiError {
@@ -52,16 +53,17 @@ fn draw<B: Backend>(terminal: &mut Terminal<B>, app: &App) -> Result<(), TuiErro
 }
 
 /// Runs until the user quits or `input` ends.
-pub async fn run<B, S>(
+pub async fn run<B, S, E>(
     terminal: &mut Terminal<B>,
     app: &mut App,
-    engine: &EngineHandle,
+    engine: &E,
     mut input: S,
     mut opts: RunOptions<'_>,
 ) -> Result<(), TuiError>
 where
     B: Backend,
     S: Stream<Item = io::Result<Event>> + Unpin,
+    E: Seat,
 {
     let mut bus = engine.subscribe();
     let (results, mut finished) = tokio::sync::mpsc::unbounded_channel();
@@ -150,14 +152,14 @@ where
 }
 
 /// What carrying out effects needs besides the app.
-struct Runtime<'r, 'o> {
-    engine: &'r EngineHandle,
+struct Runtime<'r, 'o, E: Seat> {
+    engine: &'r E,
     opts: &'r mut RunOptions<'o>,
     results: &'r Results,
-    loads: &'r mut loads::Loads,
+    loads: &'r mut loads::Loads<E>,
 }
 
-impl Runtime<'_, '_> {
+impl<E: Seat> Runtime<'_, '_, E> {
     /// Carries out effects until none are left; loads start as jobs (`waited_for`: keys
     /// wait for their answers). Returns true when the app wants to quit.
     fn process<B: Backend>(
@@ -175,7 +177,9 @@ impl Runtime<'_, '_> {
                 Effect::Quit => return Ok(true),
                 Effect::Load(q) => self.loads.start(q, waited_for),
                 Effect::Command(c) => {
-                    let cmd = match c {
+                    // What to give back to the composer if a send does not arrive.
+                    let mut unsent = None;
+                    let order = match c {
                         Command::Send {
                             conversation,
                             body,
@@ -186,8 +190,18 @@ impl Runtime<'_, '_> {
                             let mut read = Vec::new();
                             for f in &files {
                                 let path = crate::attachment_io::expand_home(f);
-                                match crate::engine::NewFile::read(&path) {
-                                    Ok(file) => read.push(file),
+                                match std::fs::read(&path) {
+                                    Ok(data) => {
+                                        let name = path
+                                            .file_name()
+                                            .map(|n| n.to_string_lossy().into_owned())
+                                            .unwrap_or_else(|| "datei".into());
+                                        read.push(WireFile {
+                                            mime: crate::domain::mime_for(&name).to_string(),
+                                            name,
+                                            data,
+                                        });
+                                    }
                                     Err(e) => {
                                         // Nothing is sent; the text and the files stay.
                                         queue.extend(app.update(Msg::NotSent {
@@ -203,40 +217,52 @@ impl Runtime<'_, '_> {
                             if read.len() != files.len() {
                                 continue;
                             }
-                            EngineCommand::Send {
+                            unsent = Some((body.clone(), files));
+                            Order::Send {
                                 conversation,
                                 body,
                                 files: read,
-                                sender: app.cfg.staff_name.clone(),
                                 reply_to,
                                 options: crate::engine::SendOptions {
                                     retry,
                                     ..Default::default()
                                 },
-                                reply: None,
                             }
                         }
-                        Command::Local(op) => EngineCommand::Local(op),
-                        Command::Viewed(id) => EngineCommand::Viewed(id),
+                        Command::Local(change) => Order::Local { change },
+                        Command::Viewed(conversation) => Order::Viewed { conversation },
                         Command::AcceptInvite { account, remote_id } => {
-                            EngineCommand::AcceptInvite { account, remote_id }
+                            Order::AcceptInvite { account, remote_id }
                         }
-                        Command::Link { account } => EngineCommand::Link { account },
-                        Command::React { message, key } => EngineCommand::React { message, key },
-                        Command::Backfill { conversation } => {
-                            EngineCommand::Backfill { conversation }
-                        }
+                        Command::Link { account } => Order::Link { account },
+                        Command::React { message, key } => Order::React { message, key },
+                        Command::Backfill { conversation } => Order::Backfill { conversation },
                         Command::Typing {
                             conversation,
                             typing,
-                        } => EngineCommand::Typing {
+                            network,
+                        } => Order::Typing {
                             conversation,
                             typing,
+                            network,
                         },
                     };
-                    if let Err(e) = engine.try_command(cmd) {
-                        queue.extend(app.update(Msg::Refused(e.to_string())));
-                    }
+                    // Handed over now, in order; only a refusal comes back.
+                    let taken = engine.order(order, &app.cfg.staff_name);
+                    let results = results.clone();
+                    tokio::spawn(async move {
+                        if let Err(reason) = taken.await {
+                            let msg = match unsent {
+                                Some((body, files)) => Msg::NotSent {
+                                    body,
+                                    files,
+                                    reason,
+                                },
+                                None => Msg::Refused(reason),
+                            };
+                            let _ = results.send(msg);
+                        }
+                    });
                 }
                 Effect::Attachment {
                     message,
@@ -282,30 +308,15 @@ impl Runtime<'_, '_> {
 }
 
 /// Fetches an attachment through the engine, then saves it or hands it to the viewer.
-async fn deliver_attachment(
-    engine: &EngineHandle,
+async fn deliver_attachment<E: Seat>(
+    engine: &E,
     message: crate::domain::MessageId,
     index: usize,
     open: bool,
     downloads: &std::path::Path,
     opener: fn(&std::path::Path) -> Result<(), String>,
 ) -> Result<std::path::PathBuf, String> {
-    let blob = engine
-        .fetch(message, index)
-        .await
-        .map_err(|e| e.to_string())?;
-    let name = engine
-        .store()
-        .read(|s| s.message(message))
-        .ok()
-        .flatten()
-        .and_then(|m| m.attachments.get(index).map(|a| a.name.clone()))
-        .unwrap_or_default();
-    let blobs = engine
-        .store()
-        .blobs()
-        .ok_or("this profile has no attachment store")?;
-    let bytes = blobs.get(&blob).map_err(|e| e.to_string())?;
+    let (name, bytes) = engine.attachment(message, index).await?;
     // Disk writes off the async workers.
     let downloads = downloads.to_path_buf();
     let path = tokio::task::spawn_blocking(move || {
@@ -324,54 +335,7 @@ async fn deliver_attachment(
     Ok(path)
 }
 
-/// Answers a query from the store. Errors become a flash message, never a crash.
-pub fn load(engine: &EngineHandle, q: Query) -> Loaded {
-    engine.store().read(|store| {
-        let result = match q {
-            Query::Health => Ok(Loaded::Health(engine.health())),
-            Query::ArchiveProblem => Ok(Loaded::ArchiveProblem(engine.archive_problem())),
-            Query::Typing => Ok(Loaded::Typing(engine.typing())),
-            Query::Outlook(id) => engine.outlook(store, id).map(|o| Loaded::Outlook(id, o)),
-            Query::Links => Ok(Loaded::Links(engine.links())),
-            Query::Invites => Ok(Loaded::Invites(
-                engine
-                    .invites()
-                    .into_iter()
-                    .flat_map(|(a, list)| list.into_iter().map(move |i| (a.clone(), i)))
-                    .collect(),
-            )),
-            Query::Inbox => store.conversations().map(Loaded::Inbox),
-            Query::Search { query, limit } => store
-                .search(&query, limit)
-                .map(|hits| Loaded::Search { query, hits }),
-            Query::Conversation {
-                id,
-                before,
-                limit,
-                focus,
-            } => {
-                let mut limit = limit.max(1);
-                loop {
-                    match store.messages(id, before, limit) {
-                        Ok(messages) => {
-                            let found = focus.is_none_or(|f| messages.iter().any(|m| m.id == f));
-                            // Widen the window until a search hit is inside it.
-                            if found || messages.len() < limit || limit >= 100_000 {
-                                break Ok(Loaded::Conversation {
-                                    id,
-                                    messages,
-                                    older: before.is_some(),
-                                    limit,
-                                    focus,
-                                });
-                            }
-                            limit *= 4;
-                        }
-                        Err(e) => break Err(e),
-                    }
-                }
-            }
-        };
-        result.unwrap_or_else(|e| Loaded::Failed(e.to_string()))
-    })
+/// Answers a query from the engine's store (for benches and tests of the local seat).
+pub fn load(engine: &crate::engine::EngineHandle, q: Query) -> Loaded {
+    crate::seat::answer(engine, q, crate::app::SeatView::Own, 0)
 }

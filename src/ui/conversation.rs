@@ -37,6 +37,17 @@ pub fn render(frame: &mut Frame<'_>, app: &App, area: Rect) {
             Span::styled(format!("[{}] ", c.channel.badge()), badge_style(c.channel)),
             Span::styled(clean(&c.title).into_owned(), Theme::BOLD),
         ];
+        // Right after the name: the one thing in this line that can change while the
+        // user is about to write.
+        if app.answering.contains(&c.id) {
+            spans.push(Span::styled(
+                format!(
+                    " · ✎ {}",
+                    lang.t("wird gerade beantwortet", "being answered right now")
+                ),
+                Theme::WARN,
+            ));
+        }
         if let Some(ct) = &c.contact {
             spans.push(Span::styled(
                 format!(" · {}", clean(ct.address())),

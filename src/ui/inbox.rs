@@ -91,6 +91,16 @@ fn row<'a>(app: &App, c: &Conversation, width: usize, selected: bool) -> Line<'a
         Some(d) => format!("✎ {}: {}", app.lang().t("Entwurf", "Draft"), clean(d)).into(),
         None => clean(&c.last_preview),
     };
+    // Someone at another seat is answering: said before anything else, never by whom.
+    let preview = if app.answering.contains(&c.id) {
+        format!(
+            "✎ {} · {preview}",
+            app.lang().t("wird beantwortet", "being answered")
+        )
+        .into()
+    } else {
+        preview
+    };
     // Who handles it, ahead of the preview so it survives narrow panes.
     let preview = match &c.assigned {
         Some(who) => format!("→{} · {preview}", clean(who)).into(),

@@ -106,6 +106,24 @@ fn render_status(frame: &mut Frame<'_>, app: &App, area: Rect) {
         ),
         Span::raw(" "),
     ];
+    match &app.seat {
+        crate::app::SeatView::Own => {}
+        crate::app::SeatView::Attached { pid } => spans.push(Span::styled(
+            format!("⇄ {} {pid} ", lang.t("Dienst PID", "daemon PID")),
+            Theme::DIM,
+        )),
+        crate::app::SeatView::Lost { reason } => spans.push(Span::styled(
+            format!(
+                "✗ {}: {} ",
+                lang.t(
+                    "VERBINDUNG ZUM DIENST UNTERBROCHEN – verbinde neu",
+                    "CONNECTION TO THE DAEMON LOST – reconnecting"
+                ),
+                text::truncate(&text::clean(reason), 40)
+            ),
+            Theme::ERROR,
+        )),
+    }
     if let Some(p) = &app.archive_problem {
         // Louder than any account: while the archive refuses writes nothing new is
         // stored or sent.

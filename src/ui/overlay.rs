@@ -161,6 +161,37 @@ pub fn render(frame: &mut Frame<'_>, app: &App, area: Rect) {
             let title = format!(" {} „{target}“ ", lang.t("Reagieren auf", "React to"));
             list(frame, area, &title, &items, *selected);
         }
+        Overlay::AnsweredMeanwhile { ago_secs } => {
+            let r = popup(area, 64, 6);
+            frame.render_widget(Clear, r);
+            let ago = match (lang, *ago_secs) {
+                (Lang::De, s) if s < 90 => format!("vor {s} s"),
+                (Lang::De, s) => format!("vor {} min", s / 60),
+                (Lang::En, s) if s < 90 => format!("{s} s ago"),
+                (Lang::En, s) => format!("{} min ago", s / 60),
+            };
+            let text = vec![
+                Line::from(match lang {
+                    Lang::De => format!("Inzwischen wurde geantwortet ({ago})."),
+                    Lang::En => format!("Someone answered meanwhile ({ago})."),
+                }),
+                Line::from(lang.t("Trotzdem senden?", "Send anyway?")),
+                Line::from(""),
+                Line::from(lang.t(
+                    "j / Enter: senden · n / Esc: nicht senden",
+                    "y / Enter: send · n / Esc: do not send",
+                )),
+            ];
+            let block = Block::default()
+                .borders(Borders::ALL)
+                .title(lang.t(" Schon beantwortet ", " Already answered "));
+            frame.render_widget(
+                Paragraph::new(text)
+                    .block(block)
+                    .wrap(ratatui::widgets::Wrap { trim: false }),
+                r,
+            );
+        }
         Overlay::AttachPrompt { input } => prompt(
             frame,
             area,

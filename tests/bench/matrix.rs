@@ -50,6 +50,7 @@ impl Bench {
             config_file: None,
             data_dir: self.dir.path().join("data"),
             log_dir: self.dir.path().join("logs"),
+            socket: self.dir.path().join("tresen.sock"),
         };
         let prompt =
             |_: &str, _: bool| -> Result<String, tresen::secrets::SecretsError> { unreachable!() };

@@ -1,0 +1,379 @@
+//! What seats and the daemon say to each other over the daemon's socket (docs/protocol.md):
+//! JSON-RPC 2.0, one JSON object per line, as tresen already speaks it with signal-cli.
+//! The types here are the whole vocabulary; `lines` reads a line with a size limit. Pure
+//! apart from that reader: no sockets, no engine.
+
+pub mod lines;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::app::{Loaded, Query};
+use crate::compliance::staff::Identity;
+use crate::domain::{AccountId, ConversationId, LocalChange, MessageId};
+use crate::engine::{EngineCommand, NewFile, Notification, SendOptions};
+
+/// Bumped on every change a seat of the older version would misread.
+pub const VERSION: u32 = 1;
+
+/// The longest line either side accepts (a message with its attachments, base64).
+pub const MAX_LINE: usize = 48 * 1024 * 1024;
+
+/// What this daemon can do beyond version 1's methods (none yet); a seat checks here
+/// before it uses something newer.
+pub const CAPABILITIES: &[&str] = &["query", "order", "status", "notify"];
+
+/// JSON-RPC error codes (the standard ones, then ours).
+pub mod code {
+    pub const PARSE: i64 = -32700;
+    pub const INVALID_REQUEST: i64 = -32600;
+    pub const NO_METHOD: i64 = -32601;
+    pub const INVALID_PARAMS: i64 = -32602;
+    /// The seat speaks another protocol version.
+    pub const VERSION: i64 = -32001;
+    /// The OS user has no `[[staff]]` entry.
+    pub const NOT_STAFF: i64 = -32002;
+    /// The seat's role may not do this.
+    pub const FORBIDDEN: i64 = -32003;
+    /// The engine refused or failed (the message says why, in the daemon's language).
+    pub const ENGINE: i64 = -32004;
+    /// `hello` must come first.
+    pub const NO_HELLO: i64 = -32005;
+}
+
+/// A request (or, without `id`, a notification) as it arrives.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Request {
+    pub jsonrpc: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<Value>,
+    pub method: String,
+    #[serde(default)]
+    pub params: Value,
+}
+
+impl Request {
+    pub fn new(id: u64, method: &str, params: Value) -> Request {
+        Request {
+            jsonrpc: "2.0".into(),
+            id: Some(Value::from(id)),
+            method: method.into(),
+            params,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RpcError {
+    pub code: i64,
+    pub message: String,
+}
+
+/// A response, or a message from the daemon without `id` (`notify`, `bye`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Incoming {
+    #[serde(default)]
+    pub id: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<RpcError>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub params: Option<Value>,
+}
+
+/// One line: a response to request `id`.
+pub fn response(id: &Value, result: Result<Value, RpcError>) -> String {
+    let mut line = match result {
+        Ok(result) => serde_json::json!({"jsonrpc": "2.0", "id": id, "result": result}),
+        Err(error) => serde_json::json!({"jsonrpc": "2.0", "id": id, "error": error}),
+    }
+    .to_string();
+    line.push('\n');
+    line
+}
+
+/// One line: a message from the daemon that answers nothing.
+pub fn notification(method: &str, params: &impl Serialize) -> String {
+    let mut line =
+        serde_json::json!({"jsonrpc": "2.0", "method": method, "params": params}).to_string();
+    line.push('\n');
+    line
+}
+
+/// Why a line is not a request; the connection that sent it is closed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Malformed {
+    #[error("not JSON: {0}")]
+    Json(String),
+    #[error("not a JSON-RPC 2.0 request: {0}")]
+    NotRequest(String),
+}
+
+/// Reads a request line. Anything but a JSON-RPC 2.0 request object is malformed.
+pub fn parse_request(line: &[u8]) -> Result<Request, Malformed> {
+    let value: Value = serde_json::from_slice(line).map_err(|e| Malformed::Json(e.to_string()))?;
+    let req: Request =
+        serde_json::from_value(value).map_err(|e| Malformed::NotRequest(e.to_string()))?;
+    if req.jsonrpc != "2.0" {
+        return Err(Malformed::NotRequest(format!(
+            "jsonrpc is {:?}, expected \"2.0\"",
+            req.jsonrpc
+        )));
+    }
+    Ok(req)
+}
+
+/// `hello`'s parameters: the seat's protocol version and who it is (for the log).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HelloParams {
+    pub protocol: u32,
+    #[serde(default)]
+    pub client: String,
+}
+
+/// `hello`'s answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Hello {
+    pub protocol: u32,
+    pub capabilities: Vec<String>,
+    /// The daemon's PID (shown in the seat's status line).
+    pub pid: u32,
+    /// Who this seat is, as the daemon decided from the OS login.
+    pub identity: Identity,
+}
+
+/// `status`'s answer (`tresen status`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Status {
+    pub pid: u32,
+    pub socket: String,
+    pub uptime_secs: u64,
+    /// Attached connections, this one included (never who).
+    pub seats: usize,
+    pub accounts: std::collections::BTreeMap<AccountId, crate::domain::Health>,
+    /// Why the archive cannot be written, if it cannot.
+    pub archive_problem: Option<String>,
+}
+
+/// A file in an order: its bytes travel base64-encoded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WireFile {
+    pub name: String,
+    pub mime: String,
+    #[serde(with = "base64_bytes")]
+    pub data: Vec<u8>,
+}
+
+/// What a seat asks the engine to do (`order`). The daemon fills in who: a seat never
+/// names the sender of a message or the author of a note itself.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Order {
+    Send {
+        conversation: ConversationId,
+        body: String,
+        #[serde(default)]
+        files: Vec<WireFile>,
+        #[serde(default)]
+        reply_to: Option<MessageId>,
+        #[serde(default)]
+        options: SendOptions,
+    },
+    Local {
+        change: LocalChange,
+    },
+    Viewed {
+        conversation: ConversationId,
+    },
+    AcceptInvite {
+        account: AccountId,
+        remote_id: String,
+    },
+    Link {
+        account: AccountId,
+    },
+    React {
+        message: MessageId,
+        key: String,
+    },
+    Backfill {
+        conversation: ConversationId,
+    },
+    Typing {
+        conversation: ConversationId,
+        typing: bool,
+        /// Forwarded to the customer's network too (`ui.send_typing`).
+        #[serde(default)]
+        network: bool,
+    },
+}
+
+impl Order {
+    /// Only reads and typing change nothing a reader of the archive could see.
+    pub fn changes_something(&self) -> bool {
+        !matches!(self, Order::Typing { .. } | Order::Backfill { .. })
+    }
+
+    /// The engine command, on behalf of `who` (the sender of a message, the author of
+    /// a note: whatever the seat said there is replaced).
+    pub fn into_engine(self, who: &str, seat: u64) -> EngineCommand {
+        match self {
+            Order::Send {
+                conversation,
+                body,
+                files,
+                reply_to,
+                options,
+            } => EngineCommand::Send {
+                conversation,
+                body,
+                files: files
+                    .into_iter()
+                    .map(|f| NewFile {
+                        name: f.name,
+                        mime: f.mime,
+                        bytes: std::sync::Arc::new(f.data),
+                    })
+                    .collect(),
+                sender: who.to_string(),
+                reply_to,
+                options,
+                reply: None,
+            },
+            Order::Local {
+                change:
+                    LocalChange::AddNote {
+                        conversation,
+                        body,
+                        at,
+                        ..
+                    },
+            } => EngineCommand::Local(LocalChange::AddNote {
+                conversation,
+                author: who.to_string(),
+                body,
+                at,
+            }),
+            Order::Local { change } => EngineCommand::Local(change),
+            Order::Viewed { conversation } => EngineCommand::Viewed(conversation),
+            Order::AcceptInvite { account, remote_id } => {
+                EngineCommand::AcceptInvite { account, remote_id }
+            }
+            Order::Link { account } => EngineCommand::Link { account },
+            Order::React { message, key } => EngineCommand::React { message, key },
+            Order::Backfill { conversation } => EngineCommand::Backfill { conversation },
+            Order::Typing {
+                conversation,
+                typing,
+                network,
+            } => EngineCommand::Typing {
+                conversation,
+                typing,
+                network,
+                seat,
+            },
+        }
+    }
+}
+
+/// `order`'s answer: the (first) message's id for a send.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Done {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<MessageId>,
+}
+
+/// `query`'s parameters and answer are the app's own [`Query`] and [`Loaded`].
+pub type QueryParams = Query;
+pub type QueryAnswer = Loaded;
+
+/// `fetch`'s parameters: attachment `index` of `message`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FetchParams {
+    pub message: MessageId,
+    pub index: usize,
+}
+
+/// `bye`'s parameters: the daemon is going away, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Bye {
+    pub reason: String,
+}
+
+/// `notify`'s parameters.
+pub type Notify = Notification;
+
+mod base64_bytes {
+    use base64::Engine as _;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(bytes))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let text = String::deserialize(d)?;
+        base64::engine::general_purpose::STANDARD
+            .decode(text)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_seat_cannot_name_the_author_of_a_note() {
+        let order = Order::Local {
+            change: LocalChange::AddNote {
+                conversation: ConversationId(3),
+                author: "Chefin".into(),
+                body: "x".into(),
+                at: crate::domain::Timestamp(0),
+            },
+        };
+        let EngineCommand::Local(LocalChange::AddNote { author, .. }) = order.into_engine("Lea", 1)
+        else {
+            panic!("not a note")
+        };
+        assert_eq!(author, "Lea");
+    }
+
+    #[test]
+    fn orders_travel_as_json() {
+        let order = Order::Send {
+            conversation: ConversationId(1),
+            body: "Hallo".into(),
+            files: vec![WireFile {
+                name: "a.pdf".into(),
+                mime: "application/pdf".into(),
+                data: vec![0, 159, 255],
+            }],
+            reply_to: None,
+            options: SendOptions::default(),
+        };
+        let text = serde_json::to_string(&order).unwrap();
+        assert_eq!(serde_json::from_str::<Order>(&text).unwrap(), order);
+    }
+
+    #[test]
+    fn only_json_rpc_2_requests_are_read() {
+        assert!(parse_request(b"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"status\"}").is_ok());
+        assert!(matches!(
+            parse_request(b"{\"jsonrpc\":\"1.0\",\"id\":1,\"method\":\"status\"}"),
+            Err(Malformed::NotRequest(_))
+        ));
+        assert!(matches!(
+            parse_request(b"\xff\xfe"),
+            Err(Malformed::Json(_))
+        ));
+        assert!(matches!(
+            parse_request(b"[1,2]"),
+            Err(Malformed::NotRequest(_))
+        ));
+    }
+}

@@ -1,0 +1,198 @@
+//! How the inbox reaches the engine: its own ([`EngineHandle`], when no daemon runs) or
+//! the daemon's over the socket ([`remote::Remote`]). Either way it answers the app's
+//! queries, takes its orders in order and passes the engine's notification tags on; the
+//! TUI does not know which one it has.
+
+pub mod remote;
+
+use futures::future::BoxFuture;
+use tokio::sync::broadcast;
+
+use crate::app::{Loaded, Query, SeatView};
+use crate::domain::MessageId;
+use crate::engine::{EngineHandle, Notification};
+use crate::protocol::{Done, Order};
+
+pub trait Seat: Clone + Send + Sync + 'static {
+    fn subscribe(&self) -> broadcast::Receiver<Notification>;
+
+    /// Answers a query. Blocks (a store read, or a round trip): call it on a blocking
+    /// thread.
+    fn load(&self, query: Query) -> Loaded;
+
+    /// Hands an order over now, in the order of calls; the future says whether the
+    /// engine took it. `staff` is who works at this seat as the seat's own config says;
+    /// a daemon ignores it and uses the identity of the seat's OS user.
+    fn order(&self, order: Order, staff: &str) -> BoxFuture<'static, Result<Done, String>>;
+
+    /// The name and bytes of attachment `index` of `message`, downloaded first if the
+    /// attachment store does not have it.
+    fn attachment(
+        &self,
+        message: MessageId,
+        index: usize,
+    ) -> BoxFuture<'static, Result<(String, Vec<u8>), String>>;
+}
+
+impl Seat for EngineHandle {
+    fn subscribe(&self) -> broadcast::Receiver<Notification> {
+        EngineHandle::subscribe(self)
+    }
+
+    fn load(&self, query: Query) -> Loaded {
+        answer(self, query, SeatView::Own, 0)
+    }
+
+    fn order(&self, order: Order, staff: &str) -> BoxFuture<'static, Result<Done, String>> {
+        let engine = self.clone();
+        let cmd = order.into_engine(staff, 0);
+        let sent = send_now(&engine, cmd);
+        Box::pin(async move { sent?.await })
+    }
+
+    fn attachment(
+        &self,
+        message: MessageId,
+        index: usize,
+    ) -> BoxFuture<'static, Result<(String, Vec<u8>), String>> {
+        let engine = self.clone();
+        Box::pin(async move { attachment(&engine, message, index).await })
+    }
+}
+
+/// Queues `cmd` now (so orders keep their order) and returns what waits for its answer:
+/// the message id for a send, the engine reaching it for anything else.
+pub fn send_now(
+    engine: &EngineHandle,
+    cmd: crate::engine::EngineCommand,
+) -> Result<BoxFuture<'static, Result<Done, String>>, String> {
+    use crate::engine::EngineCommand;
+    let stopped = || crate::engine::EngineError::Stopped.to_string();
+    match cmd {
+        EngineCommand::Send {
+            conversation,
+            body,
+            files,
+            sender,
+            reply_to,
+            options,
+            reply: _,
+        } => {
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            engine
+                .try_command(EngineCommand::Send {
+                    conversation,
+                    body,
+                    files,
+                    sender,
+                    reply_to,
+                    options,
+                    reply: Some(tx),
+                })
+                .map_err(|e| e.to_string())?;
+            Ok(Box::pin(async move {
+                match rx.await {
+                    Ok(Ok(id)) => Ok(Done { message: Some(id) }),
+                    Ok(Err(e)) => Err(e.to_string()),
+                    Err(_) => Err(stopped()),
+                }
+            }))
+        }
+        cmd => {
+            engine.try_command(cmd).map_err(|e| e.to_string())?;
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            engine
+                .try_command(EngineCommand::Barrier(tx))
+                .map_err(|e| e.to_string())?;
+            Ok(Box::pin(async move {
+                rx.await.map_err(|_| stopped())?;
+                Ok(Done::default())
+            }))
+        }
+    }
+}
+
+/// Fetches an attachment through the engine and reads it from the attachment store.
+pub async fn attachment(
+    engine: &EngineHandle,
+    message: MessageId,
+    index: usize,
+) -> Result<(String, Vec<u8>), String> {
+    let blob = engine
+        .fetch(message, index)
+        .await
+        .map_err(|e| e.to_string())?;
+    let engine = engine.clone();
+    tokio::task::spawn_blocking(move || {
+        let name = engine
+            .store()
+            .read(|s| s.message(message))
+            .ok()
+            .flatten()
+            .and_then(|m| m.attachments.get(index).map(|a| a.name.clone()))
+            .unwrap_or_default();
+        let blobs = engine
+            .store()
+            .blobs()
+            .ok_or_else(|| "this profile has no attachment store".to_string())?;
+        let bytes = blobs.get(&blob).map_err(|e| e.to_string())?;
+        Ok::<_, String>((name, bytes.to_vec()))
+    })
+    .await
+    .map_err(|e| e.to_string())?
+}
+
+/// Answers a query from the engine's store and memory. Errors become a flash message,
+/// never a crash. `seat` is what [`Query::Seat`] answers.
+pub fn answer(engine: &EngineHandle, q: Query, seat: SeatView, seat_id: u64) -> Loaded {
+    engine.store().read(|store| {
+        let result = match q {
+            Query::Seat => Ok(Loaded::Seat(seat)),
+            Query::Answering => Ok(Loaded::Answering(engine.answering(seat_id))),
+            Query::Health => Ok(Loaded::Health(engine.health())),
+            Query::ArchiveProblem => Ok(Loaded::ArchiveProblem(engine.archive_problem())),
+            Query::Typing => Ok(Loaded::Typing(engine.typing())),
+            Query::Outlook(id) => engine.outlook(store, id).map(|o| Loaded::Outlook(id, o)),
+            Query::Links => Ok(Loaded::Links(engine.links())),
+            Query::Invites => Ok(Loaded::Invites(
+                engine
+                    .invites()
+                    .into_iter()
+                    .flat_map(|(a, list)| list.into_iter().map(move |i| (a.clone(), i)))
+                    .collect(),
+            )),
+            Query::Inbox => store.conversations().map(Loaded::Inbox),
+            Query::Search { query, limit } => store
+                .search(&query, limit)
+                .map(|hits| Loaded::Search { query, hits }),
+            Query::Conversation {
+                id,
+                before,
+                limit,
+                focus,
+            } => {
+                let mut limit = limit.max(1);
+                loop {
+                    match store.messages(id, before, limit) {
+                        Ok(messages) => {
+                            let found = focus.is_none_or(|f| messages.iter().any(|m| m.id == f));
+                            // Widen the window until a search hit is inside it.
+                            if found || messages.len() < limit || limit >= 100_000 {
+                                break Ok(Loaded::Conversation {
+                                    id,
+                                    messages,
+                                    older: before.is_some(),
+                                    limit,
+                                    focus,
+                                });
+                            }
+                            limit *= 4;
+                        }
+                        Err(e) => break Err(e),
+                    }
+                }
+            }
+        };
+        result.unwrap_or_else(|e| Loaded::Failed(e.to_string()))
+    })
+}

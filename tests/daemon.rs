@@ -1,0 +1,467 @@
+//! One engine, many seats, through the binary: a real `tresen daemon` process, commands
+//! and inboxes (in tmux) attached to it, the socket spoken to directly for bad input.
+
+mod support;
+
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::net::UnixStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use support::tmux::Tmux;
+use support::*;
+
+/// A running `tresen daemon`; killed when dropped.
+struct Daemon {
+    child: Child,
+}
+
+impl Daemon {
+    fn start(p: &Profile) -> Daemon {
+        let log = std::fs::File::create(p.dir.path().join("daemon.stderr")).unwrap();
+        let child = p
+            .cmd()
+            .arg("daemon")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        let d = Daemon { child };
+        let start = Instant::now();
+        loop {
+            let o = p.run(&["status"]);
+            if o.status.code() == Some(0) {
+                return d;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "the daemon did not come up: {}\n{}",
+                stdout(&o),
+                std::fs::read_to_string(p.dir.path().join("daemon.stderr")).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    fn signal(&self, sig: &str) {
+        let ok = Command::new("kill")
+            .args([sig, &self.pid().to_string()])
+            .status()
+            .unwrap();
+        assert!(ok.success());
+    }
+
+    /// Waits for the process to end; its exit status.
+    fn wait(&mut self) -> std::process::ExitStatus {
+        let start = Instant::now();
+        loop {
+            if let Some(s) = self.child.try_wait().unwrap() {
+                return s;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "the daemon did not stop"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn json(o: &std::process::Output) -> serde_json::Value {
+    serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", stdout(o), stderr(o)))
+}
+
+/// The login the daemon will see for this test's processes.
+fn login() -> String {
+    let o = Command::new("id").arg("-un").output().unwrap();
+    String::from_utf8_lossy(&o.stdout).trim().to_string()
+}
+
+fn messages(p: &Profile) -> Vec<serde_json::Value> {
+    let o = p.run(&["show", "1", "--json", "--limit", "500"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    json(&o)["messages"].as_array().cloned().unwrap_or_default()
+}
+
+#[test]
+fn commands_are_seats_of_the_running_daemon() {
+    let p = Profile::with_demo_account();
+    let mut d = Daemon::start(&p);
+
+    let s = json(&p.run(&["status", "--json"]));
+    assert_eq!(s["daemon"], true);
+    assert_eq!(s["pid"], d.pid());
+    assert!(s["seats"].as_u64().unwrap() >= 1, "{s}");
+    assert!(s["accounts"].get("buero").is_some(), "{s}");
+
+    // Before this issue every one of these stopped with "profile in use by PID n".
+    let o = p.run(&["send", "1", "Guten Tag, über den Dienst gesendet"]);
+    assert!(o.status.success(), "{}\n{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("sent"), "{}", stdout(&o));
+    let sent: Vec<_> = messages(&p)
+        .into_iter()
+        .filter(|m| {
+            m["body"]
+                .as_str()
+                .is_some_and(|b| b.starts_with("Guten Tag, über den Dienst gesendet"))
+        })
+        .collect();
+    assert_eq!(sent.len(), 1, "sent once, stored once");
+
+    let o = p.run(&["assign", "1"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let c = json(&p.run(&["show", "1", "--json"]));
+    assert!(
+        c["conversation"]["assigned"].as_str().is_some(),
+        "assigned through the daemon: {c}"
+    );
+
+    let o = p.run(&["sync", "--once"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("continuously"), "{}", stdout(&o));
+
+    // A command that does not go through the daemon yet says so, and how to proceed.
+    let o = p.run(&["consent", "grant", "1", "--method", "verbal"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(&format!("daemon (PID {})", d.pid())),
+        "{}",
+        stderr(&o)
+    );
+
+    // SIGTERM: a clean stop, the socket removed, `status` says none runs.
+    d.signal("-TERM");
+    assert!(d.wait().success());
+    assert!(!p.data.join("tresen.sock").exists());
+    assert_eq!(p.run(&["status"]).status.code(), Some(3));
+}
+
+#[test]
+fn the_os_login_decides_who_sends_and_an_auditor_changes_nothing() {
+    let me = login();
+    let config = |name: &str, role: &str| {
+        format!(
+            "\n[ui]\nstaff_name = \"Falscher Name\"\n[[accounts]]\nid = \"buero\"\nnetwork = \"demo\"\n[[staff]]\nname = \"{name}\"\nlogin = \"{me}\"\nrole = \"{role}\"\n[[staff]]\nname = \"Lea Sommer\"\nlogin = \"lea-gibt-es-nicht\"\n"
+        )
+    };
+    let p = Profile::new(&config("Anna Prüfer", "auditor"));
+    let d = Daemon::start(&p);
+
+    // R-B8 (Z1), R-C14: an auditor's seat reads, and every change is refused.
+    let o = p.run(&["send", "1", "darf nicht raus"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    assert!(stderr(&o).contains("read-only"), "{}", stderr(&o));
+    let o = p.run(&["assign", "1", "Lea Sommer"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("read-only"), "{}", stderr(&o));
+    assert!(!messages(&p).iter().any(|m| {
+        m["body"]
+            .as_str()
+            .is_some_and(|b| b.contains("darf nicht raus"))
+    }));
+    assert!(p.run(&["status"]).status.success());
+
+    // SIGHUP reloads [[staff]]: now a staff member, named by the OS login, not by
+    // ui.staff_name.
+    let file = std::fs::read_to_string(&p.config).unwrap();
+    std::fs::write(
+        &p.config,
+        file.replace("name = \"Anna Prüfer\"", "name = \"Karl Keller\"")
+            .replace("role = \"auditor\"", "role = \"staff\""),
+    )
+    .unwrap();
+    d.signal("-HUP");
+    let start = Instant::now();
+    let o = loop {
+        let o = p.run(&["send", "1", "jetzt als Mitarbeiter"]);
+        if o.status.success() || start.elapsed() > Duration::from_secs(20) {
+            break o;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert!(o.status.success(), "{}", stderr(&o));
+    let m = messages(&p)
+        .into_iter()
+        .find(|m| {
+            m["body"]
+                .as_str()
+                .is_some_and(|b| b.starts_with("jetzt als Mitarbeiter"))
+        })
+        .expect("sent");
+    assert_eq!(m["sender"], "Karl Keller", "{m}");
+}
+
+#[test]
+fn a_user_without_a_staff_entry_is_refused() {
+    if login() != "root" {
+        eprintln!("NOT RUN: needs root to start a client as another user (setpriv); CI runs it");
+        return;
+    }
+    // A directory others may enter, for the socket and the other user's seat.
+    let open = tempfile::tempdir().unwrap();
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(open.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let socket = open.path().join("tresen").join("tresen.sock");
+    let p = Profile::new(&format!(
+        "\n[[accounts]]\nid = \"buero\"\nnetwork = \"demo\"\n[[staff]]\nname = \"Max Mustermann\"\nlogin = \"root\"\nrole = \"owner\"\n[daemon]\nsocket = \"{}\"\nsocket_group = \"nogroup\"\n",
+        socket.display()
+    ));
+    let _d = Daemon::start(&p);
+    let seat_config = open.path().join("seat.toml");
+    std::fs::write(
+        &seat_config,
+        format!("[daemon]\nsocket = \"{}\"\n", socket.display()),
+    )
+    .unwrap();
+    let seat_data = open.path().join("seat-data");
+    std::fs::create_dir(&seat_data).unwrap();
+    std::os::unix::fs::chown(&seat_data, Some(65534), Some(65534)).unwrap();
+    let o = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .arg(env!("CARGO_BIN_EXE_tresen"))
+        .arg("status")
+        .env("TRESEN_CONFIG", &seat_config)
+        .env("TRESEN_DATA_DIR", &seat_data)
+        .env("HOME", &seat_data)
+        .env("LANG", "C")
+        .env_remove("TRESEN_LOG")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}\n{}", stdout(&o), stderr(&o));
+    assert!(
+        stderr(&o).contains("`nobody` is not listed under [[staff]]"),
+        "{}",
+        stderr(&o)
+    );
+    // The daemon carries on for those who are.
+    assert!(p.run(&["status"]).status.success());
+}
+
+/// A connection that speaks the protocol by hand.
+struct Raw {
+    read: BufReader<UnixStream>,
+    write: UnixStream,
+}
+
+impl Raw {
+    fn connect(socket: &Path) -> Raw {
+        let s = UnixStream::connect(socket).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        Raw {
+            read: BufReader::new(s.try_clone().unwrap()),
+            write: s,
+        }
+    }
+
+    fn send(&mut self, line: &str) {
+        self.write.write_all(line.as_bytes()).unwrap();
+        self.write.write_all(b"\n").unwrap();
+    }
+
+    /// The next line, or `None` when the daemon closed the connection.
+    fn line(&mut self) -> Option<serde_json::Value> {
+        let mut l = String::new();
+        match self.read.read_line(&mut l) {
+            Ok(0) | Err(_) => None,
+            Ok(_) => Some(serde_json::from_str(&l).unwrap()),
+        }
+    }
+
+    /// The answer to request `id`, skipping notifications.
+    fn answer(&mut self, id: u64) -> serde_json::Value {
+        loop {
+            let v = self.line().expect("connection closed");
+            if v["id"] == id {
+                return v;
+            }
+        }
+    }
+}
+
+const HELLO: &str =
+    r#"{"jsonrpc":"2.0","id":1,"method":"hello","params":{"protocol":1,"client":"test"}}"#;
+
+#[test]
+fn garbage_closes_only_that_connection() {
+    let p = Profile::with_demo_account();
+    let _d = Daemon::start(&p);
+    let socket = p.data.join("tresen.sock");
+    let mut good = Raw::connect(&socket);
+    good.send(HELLO);
+    let hello = good.answer(1);
+    assert_eq!(hello["result"]["protocol"], 1, "{hello}");
+    assert_eq!(hello["result"]["identity"]["role"], "owner", "{hello}");
+
+    // Not JSON: an error, then the connection ends.
+    let mut bad = Raw::connect(&socket);
+    bad.send("\u{1b}[31mthis is not json");
+    assert_eq!(bad.line().unwrap()["error"]["code"], -32700);
+    assert!(bad.line().is_none());
+
+    // Anything before hello, and a wrong version.
+    let mut early = Raw::connect(&socket);
+    early.send(r#"{"jsonrpc":"2.0","id":7,"method":"status"}"#);
+    assert_eq!(early.line().unwrap()["error"]["code"], -32005);
+    assert!(early.line().is_none());
+    let mut old = Raw::connect(&socket);
+    old.send(r#"{"jsonrpc":"2.0","id":1,"method":"hello","params":{"protocol":99}}"#);
+    assert_eq!(old.line().unwrap()["error"]["code"], -32001);
+
+    // A line longer than any request may be (48 MiB), never ending.
+    let mut huge = Raw::connect(&socket);
+    let chunk = vec![b'a'; 1 << 20];
+    let mut written = 0;
+    for _ in 0..64 {
+        if huge.write.write_all(&chunk).is_err() {
+            break;
+        }
+        written += 1;
+    }
+    let closed = written < 64 || huge.line().is_none_or(|v| v["error"]["code"] == -32600);
+    assert!(closed, "an oversized line is refused");
+
+    // A flood of unknown methods is answered one by one, and harms no one else.
+    let mut flood = Raw::connect(&socket);
+    flood.send(HELLO);
+    flood.answer(1);
+    let mut writer = flood.write.try_clone().unwrap();
+    let sender = std::thread::spawn(move || {
+        for i in 0..2000u64 {
+            let line = format!(
+                "{{\"jsonrpc\":\"2.0\",\"id\":{},\"method\":\"nope\"}}\n",
+                i + 10
+            );
+            writer.write_all(line.as_bytes()).unwrap();
+        }
+    });
+    assert_eq!(flood.answer(2009)["error"]["code"], -32601);
+    sender.join().unwrap();
+
+    // The first seat never noticed.
+    good.send(r#"{"jsonrpc":"2.0","id":2,"method":"status"}"#);
+    let s = good.answer(2);
+    assert!(s["result"]["seats"].as_u64().unwrap() >= 1, "{s}");
+    assert!(p.run(&["status"]).status.success());
+}
+
+fn seat(p: &Profile, name: &str) -> Tmux {
+    let cmd = format!(
+        "{} 2>{}",
+        env!("CARGO_BIN_EXE_tresen"),
+        p.dir.path().join(format!("{name}.stderr")).display()
+    );
+    Tmux::start(
+        name,
+        &cmd,
+        &[
+            ("TRESEN_CONFIG", p.config.to_str().unwrap()),
+            ("TRESEN_DATA_DIR", p.data.to_str().unwrap()),
+        ],
+    )
+}
+
+#[test]
+fn two_seats_work_one_inbox_live() {
+    let p = Profile::with_demo_account();
+    let d = Daemon::start(&p);
+    let attached = format!("Dienst PID {}", d.pid());
+    let a = seat(&p, "a");
+    let b = seat(&p, "b");
+    a.wait_for(&attached);
+    b.wait_for(&attached);
+
+    // A begins a reply: B sees that the conversation is being answered, not by whom.
+    a.keys(&["Enter"]);
+    a.keys(&["r"]);
+    a.type_text("Antwort von Platz A");
+    b.keys(&["Enter"]);
+    let screen = b.wait_for("wird gerade beantwortet");
+    assert!(
+        !screen.contains("Antwort von Platz A"),
+        "drafts stay on their seat"
+    );
+
+    // B answers first; A's timeline shows it.
+    b.keys(&["r"]);
+    b.type_text("Antwort von Platz B");
+    b.keys(&["Enter"]);
+    a.wait_for("Antwort von Platz B");
+
+    // A sends after B answered: asked first, sent only when confirmed.
+    a.keys(&["Enter"]);
+    a.wait_for("Inzwischen wurde geantwortet");
+    a.keys(&["j"]);
+    b.wait_for("Antwort von Platz A");
+    let bodies: Vec<String> = messages(&p)
+        .iter()
+        .filter_map(|m| m["body"].as_str().map(str::to_string))
+        .collect();
+    assert_eq!(
+        bodies
+            .iter()
+            .filter(|b| b.starts_with("Antwort von Platz"))
+            .count(),
+        2,
+        "{bodies:?}"
+    );
+
+    // A state change in B reaches A: done, so it leaves A's inbox filter.
+    b.keys(&["Escape"]);
+    b.keys(&["d"]);
+    a.keys(&["Escape"]);
+    a.wait_for("0 Unterhaltungen");
+}
+
+#[test]
+fn seats_survive_a_daemon_crash() {
+    let p = Profile::with_demo_account();
+    let mut d = Daemon::start(&p);
+    let a = seat(&p, "crash");
+    a.wait_for(&format!("Dienst PID {}", d.pid()));
+    a.keys(&["Enter"]);
+    a.keys(&["r"]);
+    a.type_text("Entwurf übersteht den Absturz");
+
+    d.signal("-KILL");
+    d.wait();
+    a.wait_for("VERBINDUNG ZUM DIENST UNTERBROCHEN");
+    // The stale socket of the dead daemon is replaced by the next one.
+    assert!(p.data.join("tresen.sock").exists());
+    let d2 = Daemon::start(&p);
+    a.wait_for(&format!("Dienst PID {}", d2.pid()));
+    let screen = a.screen();
+    assert!(screen.contains("Entwurf übersteht den Absturz"), "{screen}");
+    a.keys(&["Enter"]);
+    let start = Instant::now();
+    loop {
+        let n = messages(&p)
+            .iter()
+            .filter(|m| {
+                m["body"]
+                    .as_str()
+                    .is_some_and(|b| b.starts_with("Entwurf übersteht den Absturz"))
+            })
+            .count();
+        if n == 1 {
+            break;
+        }
+        assert!(
+            n == 0 && start.elapsed() < Duration::from_secs(20),
+            "{n} copies"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
