@@ -202,14 +202,16 @@ fn profile_already_in_use() {
     let mut buf = [0u8; 256];
     let n = std::io::Read::read(&mut err, &mut buf).unwrap();
     assert!(String::from_utf8_lossy(&buf[..n]).contains("daemon running"));
-    // A second writer is refused with the owner's PID ...
-    let out = p.run(&["sync", "--once"]);
+    // A second writer that cannot go through the daemon is refused with its PID and
+    // told how to proceed ...
+    let out = p.run(&["archive", "seal"]);
     let msg = stderr(&out);
     assert_eq!(out.status.code(), Some(2), "{msg}");
     assert!(
-        msg.contains(&format!("profile in use by PID {}", daemon.id())),
+        msg.contains(&format!("daemon (PID {}) owns this profile", daemon.id())),
         "{msg}"
     );
+    assert!(msg.contains("systemctl stop tresen"), "{msg}");
     // ... but reading works beside the daemon, and account list shows its live health.
     let mut listed = String::new();
     for _ in 0..50 {

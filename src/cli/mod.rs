@@ -290,6 +290,21 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         if let Some(remote) = rt.block_on(seat::attach(&paths, config.language()))? {
             return run_seat(&config, rt, remote, cli.command);
         }
+        // A staff member's seat config: only the daemon's socket. Opening an empty
+        // profile of its own instead would look like a lost inbox.
+        if config.accounts.is_empty() && !config.daemon.socket.trim().is_empty() {
+            return Err(UsageError(match config.language() {
+                crate::app::i18n::Lang::De => format!(
+                    "Der tresen-Dienst läuft nicht (kein Dienst an {}). Bitte die Inhaberin oder den Inhaber fragen: `systemctl start tresen`",
+                    paths.socket.display()
+                ),
+                crate::app::i18n::Lang::En => format!(
+                    "the tresen daemon is not running (none at {}). Ask the owner to start it: `systemctl start tresen`",
+                    paths.socket.display()
+                ),
+            })
+            .into());
+        }
     }
     match cli.command {
         Some(Command::Status { json }) => seat::status(&paths, config.language(), json),

@@ -65,6 +65,69 @@ fn params<T: DeserializeOwned>(v: Value) -> Result<T, RpcError> {
     serde_json::from_value(v).map_err(|e| error(code::INVALID_PARAMS, e.to_string()))
 }
 
+/// What a seat's connection does after a line.
+#[derive(Debug, PartialEq)]
+pub enum Step {
+    /// Write this answer and read on.
+    Answer(String),
+    /// Write this answer, then close the connection.
+    Last(String),
+    /// Nothing to write (a notification from the seat).
+    Quiet,
+}
+
+/// One seat's state between lines: who it is once `hello` went through.
+pub struct Session {
+    daemon: Arc<Daemon>,
+    uid: Option<u32>,
+    seat: Option<(Identity, super::SeatGuard)>,
+}
+
+impl Session {
+    pub fn new(daemon: Arc<Daemon>, uid: Option<u32>) -> Session {
+        Session {
+            daemon,
+            uid,
+            seat: None,
+        }
+    }
+
+    pub fn attached(&self) -> bool {
+        self.seat.is_some()
+    }
+
+    /// Handles one line from the seat (without its newline). Never panics on any input:
+    /// what is not a request ends the connection with an error answer.
+    pub async fn line(&mut self, line: &[u8]) -> Step {
+        let req = match parse_request(line) {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(uid = ?self.uid, error = %e, "malformed request: connection closed");
+                return Step::Last(response(
+                    &Value::Null,
+                    Err(error(code::PARSE, e.to_string())),
+                ));
+            }
+        };
+        let id = req.id.clone();
+        let answer = match &self.seat {
+            None => match greet(&self.daemon, self.uid, req) {
+                Ok((identity, hello)) => {
+                    tracing::info!(uid = ?self.uid, name = %identity.name, role = identity.role.name(), "seat attached");
+                    self.seat = Some((identity, self.daemon.seat()));
+                    Ok(hello)
+                }
+                Err(e) => return Step::Last(response(&id.unwrap_or(Value::Null), Err(e))),
+            },
+            Some((identity, guard)) => handle(&self.daemon, identity, guard.id(), req).await,
+        };
+        match id {
+            Some(id) => Step::Answer(response(&id, answer)),
+            None => Step::Quiet,
+        }
+    }
+}
+
 /// Serves one seat until it leaves, misbehaves or the daemon stops.
 async fn connection(stream: UnixStream, daemon: Arc<Daemon>, mut stop: Stop) {
     let uid = stream.peer_cred().map(|c| c.uid()).ok();
@@ -72,9 +135,9 @@ async fn connection(stream: UnixStream, daemon: Arc<Daemon>, mut stop: Stop) {
     let mut read = BufReader::with_capacity(8 * 1024, read);
     let mut buf = Vec::new();
     let mut bus = daemon.engine.subscribe();
-    let mut seat: Option<(Identity, super::SeatGuard)> = None;
+    let mut session = Session::new(Arc::clone(&daemon), uid);
     loop {
-        let out: String = tokio::select! {
+        let (out, last) = tokio::select! {
             _ = stop.changed() => {
                 let reason = stop.borrow().clone().unwrap_or_default();
                 let _ = write
@@ -82,10 +145,10 @@ async fn connection(stream: UnixStream, daemon: Arc<Daemon>, mut stop: Stop) {
                     .await;
                 return;
             }
-            n = bus.recv(), if seat.is_some() => match n {
-                Ok(n) => notification("notify", &n),
+            n = bus.recv(), if session.attached() => match n {
+                Ok(n) => (notification("notify", &n), false),
                 // Fell behind the engine: the seat reloads what it shows.
-                Err(RecvError::Lagged(_)) => notification("notify", &Notification::Seat),
+                Err(RecvError::Lagged(_)) => (notification("notify", &Notification::Seat), false),
                 Err(RecvError::Closed) => return,
             },
             line = read_line(&mut read, &mut buf, MAX_LINE, STALL) => {
@@ -100,45 +163,20 @@ async fn connection(stream: UnixStream, daemon: Arc<Daemon>, mut stop: Stop) {
                         return;
                     }
                 }
-                let req = match parse_request(&buf) {
-                    Ok(r) => r,
-                    Err(e) => {
-                        tracing::warn!(?uid, error = %e, "malformed request: connection closed");
-                        let _ = write.write_all(response(&Value::Null, Err(error(code::PARSE, e.to_string()))).as_bytes()).await;
-                        return;
-                    }
-                };
+                let step = session.line(&buf).await;
                 // One huge request must not keep its buffer for the connection's life.
                 if buf.capacity() > 64 * 1024 {
                     buf = Vec::new();
                 }
-                let id = req.id.clone();
-                let answer = match &seat {
-                    None => {
-                        let hello = greet(&daemon, uid, req);
-                        let refused = hello.is_err();
-                        let answer = hello.map(|(identity, hello)| {
-                            tracing::info!(?uid, name = %identity.name, role = identity.role.name(), "seat attached");
-                            seat = Some((identity, daemon.seat()));
-                            hello
-                        });
-                        if refused {
-                            let line = response(&id.unwrap_or(Value::Null), answer);
-                            let _ = write.write_all(line.as_bytes()).await;
-                            return;
-                        }
-                        answer
-                    }
-                    Some((identity, guard)) => handle(&daemon, identity, guard.id(), req).await,
-                };
-                match id {
-                    Some(id) => response(&id, answer),
-                    None => continue,
+                match step {
+                    Step::Answer(a) => (a, false),
+                    Step::Last(a) => (a, true),
+                    Step::Quiet => continue,
                 }
             }
         };
-        if write.write_all(out.as_bytes()).await.is_err() {
-            return; // the seat went away; nothing it was acknowledged is lost
+        if write.write_all(out.as_bytes()).await.is_err() || last {
+            return; // the seat went away (nothing it was acknowledged is lost), or must
         }
     }
 }
