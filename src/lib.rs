@@ -5,7 +5,9 @@
 //! `connector` → `ingest` (what an event means for archive and store, said once) →
 //! `engine` → `app` (state machine) → `ui` (rendering) → `tui` (terminal runtime).
 //! Beside the engine, for work without one: `lifecycle` (retention, holds, GDPR
-//! requests, the auditor's export) and `findings` (the compliance check).
+//! requests, the auditor's export) and `findings` (the compliance check). Many seats,
+//! one engine: `protocol` (what seats and the daemon say), `seat` (the inbox's way to an
+//! engine: its own or the daemon's) and `daemon` (serving the engine over a socket).
 //! `config`, `secrets`, `logging`, `profile` and `cli` (the binary's edge, `src/cli/`)
 //! wire them together; no two modules import each other in a circle
 //! (`tests/architecture.rs`). See `docs/architecture.md`.

@@ -286,3 +286,24 @@ fn the_archive_lifecycle_is_no_command_line() {
     check("lifecycle", &forbidden);
     check("findings", &forbidden);
 }
+
+/// Issue 16: the daemon, its protocol and the seats speak to each other, never to a
+/// terminal or the binary's edge — the TUI is one seat among others.
+#[test]
+fn the_daemon_and_its_seats_know_no_terminal() {
+    let forbidden = [
+        "crate::cli",
+        "crate::ui",
+        "crate::tui",
+        "crate::error",
+        "crate::profile",
+        "anyhow",
+        "println!",
+        "outln!",
+        "crossterm",
+        "ratatui",
+    ];
+    check("protocol", &forbidden);
+    check("seat", &forbidden);
+    check("daemon", &forbidden);
+}

@@ -328,7 +328,7 @@ fn r_d5_staff_see_what_is_stored_about_them() {
         text.contains("Was tresen über Ben Weber speichert"),
         "{text}"
     );
-    assert!(text.contains("(agent)"), "{text}");
+    assert!(text.contains("(staff)"), "{text}");
     // A staff name must be a real name (it is what the archive records).
     let p = Profile::with_config("\n[[staff]]\nname = \"A. S.\"\n");
     let out = p.run(&["list"]);

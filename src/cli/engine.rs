@@ -185,7 +185,12 @@ pub(crate) fn daemon(
             config.staff_name(),
         )?
         .into_parts();
-        let daemon = crate::daemon::Daemon::new(handle.clone(), config, socket_path.clone());
+        let daemon = crate::daemon::Daemon::new(
+            handle.clone(),
+            config,
+            socket_path.clone(),
+            Some(crate::archive::Archive::dir_of(&held.paths.data_dir)),
+        );
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(None);
         let Some(listener) = listening.take_listener() else {
             return Err(anyhow!("the socket was not listening"));

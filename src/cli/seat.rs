@@ -79,6 +79,7 @@ pub(crate) fn status(paths: &Paths, lang: Lang, json: bool) -> Result<ExitCode> 
                 "seats": s.seats,
                 "accounts": s.accounts,
                 "archive_problem": s.archive_problem,
+                "archive_verified": s.archive_verified,
             })
         );
         return Ok(ExitCode::SUCCESS);
@@ -106,6 +107,33 @@ pub(crate) fn status(paths: &Paths, lang: Lang, json: bool) -> Result<ExitCode> 
             crate::domain::Health::Offline(d) => format!("offline: {}", safe(d)),
         };
         crate::outln!("  {} {word}", safe(&account.0));
+    }
+    match (&s.archive_verified, lang) {
+        (None, Lang::De) => {
+            crate::outln!("Archiv: noch nie vollständig geprüft (tresen archive verify)")
+        }
+        (None, Lang::En) => {
+            crate::outln!("archive: never verified in full (tresen archive verify)")
+        }
+        (Some(v), _) => {
+            let when = v.at.to_local().format("%d.%m.%Y %H:%M");
+            match (v.ok, lang) {
+                (true, Lang::De) => crate::outln!(
+                    "Archiv zuletzt geprüft: {when}, intakt ({} Einträge)",
+                    v.records
+                ),
+                (true, Lang::En) => crate::outln!(
+                    "archive last verified: {when}, intact ({} records)",
+                    v.records
+                ),
+                (false, Lang::De) => crate::outln!(
+                    "Archiv zuletzt geprüft: {when} – BESCHÄDIGT (tresen archive verify zeigt wo)"
+                ),
+                (false, Lang::En) => crate::outln!(
+                    "archive last verified: {when} – DAMAGED (tresen archive verify says where)"
+                ),
+            }
+        }
     }
     if let Some(p) = &s.archive_problem {
         crate::outln!(

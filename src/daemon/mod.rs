@@ -24,6 +24,8 @@ pub struct Daemon {
     own: (String, String),
     started: Instant,
     socket: std::path::PathBuf,
+    /// The archive's directory (for the last verification's outcome).
+    archive_dir: Option<std::path::PathBuf>,
     seats: AtomicUsize,
     /// The next seat's number (0 is the engine's own TUI).
     next_seat: std::sync::atomic::AtomicU64,
@@ -35,6 +37,7 @@ impl Daemon {
         engine: EngineHandle,
         config: &crate::config::Config,
         socket: std::path::PathBuf,
+        archive_dir: Option<std::path::PathBuf>,
     ) -> Arc<Daemon> {
         Arc::new(Daemon {
             engine,
@@ -42,6 +45,7 @@ impl Daemon {
             own: (crate::config::os_login(), config.staff_name()),
             started: Instant::now(),
             socket,
+            archive_dir,
             seats: AtomicUsize::new(0),
             next_seat: std::sync::atomic::AtomicU64::new(1),
             lang: config.language(),
@@ -85,6 +89,10 @@ impl Daemon {
             seats: self.seats.load(Ordering::Relaxed),
             accounts: self.engine.health(),
             archive_problem: self.engine.archive_problem(),
+            archive_verified: self
+                .archive_dir
+                .as_deref()
+                .and_then(crate::archive::checked::last),
         }
     }
 

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use serde_json::value::RawValue;
 use tokio::io::{AsyncWriteExt as _, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::broadcast::error::RecvError;
@@ -61,8 +62,9 @@ fn error(code: i64, message: impl Into<String>) -> RpcError {
     }
 }
 
-fn params<T: DeserializeOwned>(v: Value) -> Result<T, RpcError> {
-    serde_json::from_value(v).map_err(|e| error(code::INVALID_PARAMS, e.to_string()))
+fn params<T: DeserializeOwned>(req: &Request) -> Result<T, RpcError> {
+    req.params()
+        .map_err(|e| error(code::INVALID_PARAMS, e.to_string()))
 }
 
 /// What a seat's connection does after a line.
@@ -193,7 +195,11 @@ fn log_closed(uid: Option<u32>, e: &LineError) {
 
 /// The first request must be `hello` with our protocol version, from a user with a
 /// staff entry.
-fn greet(daemon: &Daemon, uid: Option<u32>, req: Request) -> Result<(Identity, Value), RpcError> {
+fn greet(
+    daemon: &Daemon,
+    uid: Option<u32>,
+    req: Request,
+) -> Result<(Identity, Box<RawValue>), RpcError> {
     let lang = daemon.lang;
     if req.method != "hello" {
         return Err(error(
@@ -204,7 +210,7 @@ fn greet(daemon: &Daemon, uid: Option<u32>, req: Request) -> Result<(Identity, V
             ),
         ));
     }
-    let p: HelloParams = params(req.params)?;
+    let p: HelloParams = params(&req)?;
     if p.protocol != VERSION {
         return Err(error(
             code::VERSION,
@@ -236,7 +242,7 @@ fn greet(daemon: &Daemon, uid: Option<u32>, req: Request) -> Result<(Identity, V
         pid: std::process::id(),
         identity: identity.clone(),
     };
-    Ok((identity, serde_json::to_value(hello).unwrap_or_default()))
+    Ok((identity, crate::protocol::raw(&hello)))
 }
 
 /// A request from an attached seat.
@@ -245,12 +251,12 @@ async fn handle(
     who: &Identity,
     seat: u64,
     req: Request,
-) -> Result<Value, RpcError> {
+) -> Result<Box<RawValue>, RpcError> {
     let lang = daemon.lang;
     let engine = daemon.engine.clone();
     match req.method.as_str() {
         "query" => {
-            let q: crate::app::Query = params(req.params)?;
+            let q: crate::app::Query = params(&req)?;
             let pid = std::process::id();
             let loaded = tokio::task::spawn_blocking(move || {
                 crate::seat::answer(&engine, q, SeatView::Attached { pid }, seat)
@@ -260,7 +266,16 @@ async fn handle(
             Ok(json(&loaded))
         }
         "order" => {
-            let order: Order = params(req.params)?;
+            let order: Order = params(&req)?;
+            if let Order::Local {
+                change: crate::domain::LocalChange::SetDraft { .. },
+            } = order
+            {
+                return Err(error(
+                    code::INVALID_PARAMS,
+                    "drafts stay on their seat; the daemon keeps none",
+                ));
+            }
             if who.role == Role::Auditor && order.changes_something() {
                 return Err(error(
                     code::FORBIDDEN,
@@ -277,7 +292,7 @@ async fn handle(
             Ok(json(&done))
         }
         "message" => {
-            let id: crate::domain::MessageId = params(req.params)?;
+            let id: crate::domain::MessageId = params(&req)?;
             let m = tokio::task::spawn_blocking(move || engine.store().read(|s| s.message(id)))
                 .await
                 .map_err(|e| error(code::ENGINE, e.to_string()))?
@@ -285,7 +300,7 @@ async fn handle(
             Ok(json(&m))
         }
         "fetch" => {
-            let p: FetchParams = params(req.params)?;
+            let p: FetchParams = params(&req)?;
             let (name, data) = crate::seat::attachment(&engine, p.message, p.index)
                 .await
                 .map_err(|e| error(code::ENGINE, e))?;
@@ -293,7 +308,7 @@ async fn handle(
             Ok(json(&WireFile { name, mime, data }))
         }
         "find" => {
-            let key: String = params(req.params)?;
+            let key: String = params(&req)?;
             let c = tokio::task::spawn_blocking(move || {
                 engine.store().read(|s| s.find_conversation(&key))
             })
@@ -308,6 +323,6 @@ async fn handle(
     }
 }
 
-fn json<T: serde::Serialize>(v: &T) -> Value {
-    serde_json::to_value(v).unwrap_or_default()
+fn json<T: serde::Serialize>(v: &T) -> Box<RawValue> {
+    crate::protocol::raw(v)
 }

@@ -7,6 +7,7 @@ pub mod lines;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::app::{Loaded, Query};
 use crate::compliance::staff::Identity;
@@ -41,25 +42,31 @@ pub mod code {
     pub const NO_HELLO: i64 = -32005;
 }
 
-/// A request (or, without `id`, a notification) as it arrives.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A request (or, without `id`, a notification) as it arrives. `params` stays raw
+/// JSON until the method knows its type: no value tree of a large send in between.
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Request {
     pub jsonrpc: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<Value>,
     pub method: String,
-    #[serde(default)]
-    pub params: Value,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub params: Option<Box<RawValue>>,
 }
 
 impl Request {
-    pub fn new(id: u64, method: &str, params: Value) -> Request {
+    pub fn new(id: u64, method: &str, params: Box<RawValue>) -> Request {
         Request {
             jsonrpc: "2.0".into(),
             id: Some(Value::from(id)),
             method: method.into(),
-            params,
+            params: Some(params),
         }
+    }
+
+    /// The parameters as `T` (absent parameters read as `null`).
+    pub fn params<T: serde::de::DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        serde_json::from_str(self.params.as_deref().map_or("null", RawValue::get))
     }
 }
 
@@ -69,28 +76,55 @@ pub struct RpcError {
     pub message: String,
 }
 
-/// A response, or a message from the daemon without `id` (`notify`, `bye`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A response, or a message from the daemon without `id` (`notify`, `bye`). The
+/// result stays raw JSON for the caller, who knows its type.
+#[derive(Debug, Deserialize)]
 pub struct Incoming {
     #[serde(default)]
     pub id: Option<Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub result: Option<Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
+    pub result: Option<Box<RawValue>>,
+    #[serde(default)]
     pub error: Option<RpcError>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub method: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub params: Option<Value>,
+    #[serde(default)]
+    pub params: Option<Box<RawValue>>,
+}
+
+/// Any value as raw JSON, written once straight to text (no value tree).
+pub fn raw<T: Serialize + ?Sized>(v: &T) -> Box<RawValue> {
+    serde_json::value::to_raw_value(v).unwrap_or_else(|_| null())
+}
+
+/// `null` as raw JSON.
+pub fn null() -> Box<RawValue> {
+    serde_json::value::to_raw_value(&()).expect("unit serialises")
+}
+
+#[derive(Serialize)]
+struct Outgoing<'a> {
+    jsonrpc: &'static str,
+    id: &'a Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    result: Option<&'a RawValue>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'a RpcError>,
 }
 
 /// One line: a response to request `id`.
-pub fn response(id: &Value, result: Result<Value, RpcError>) -> String {
-    let mut line = match result {
-        Ok(result) => serde_json::json!({"jsonrpc": "2.0", "id": id, "result": result}),
-        Err(error) => serde_json::json!({"jsonrpc": "2.0", "id": id, "error": error}),
-    }
-    .to_string();
+pub fn response(id: &Value, result: Result<Box<RawValue>, RpcError>) -> String {
+    let (result, error) = match &result {
+        Ok(r) => (Some(&**r), None),
+        Err(e) => (None, Some(e)),
+    };
+    let mut line = serde_json::to_string(&Outgoing {
+        jsonrpc: "2.0",
+        id,
+        result,
+        error,
+    })
+    .unwrap_or_default();
     line.push('\n');
     line
 }
@@ -114,9 +148,12 @@ pub enum Malformed {
 
 /// Reads a request line. Anything but a JSON-RPC 2.0 request object is malformed.
 pub fn parse_request(line: &[u8]) -> Result<Request, Malformed> {
-    let value: Value = serde_json::from_slice(line).map_err(|e| Malformed::Json(e.to_string()))?;
-    let req: Request =
-        serde_json::from_value(value).map_err(|e| Malformed::NotRequest(e.to_string()))?;
+    let req: Request = serde_json::from_slice(line).map_err(|e| {
+        match serde_json::from_slice::<serde::de::IgnoredAny>(line) {
+            Ok(_) => Malformed::NotRequest(e.to_string()),
+            Err(e) => Malformed::Json(e.to_string()),
+        }
+    })?;
     if req.jsonrpc != "2.0" {
         return Err(Malformed::NotRequest(format!(
             "jsonrpc is {:?}, expected \"2.0\"",
@@ -156,6 +193,9 @@ pub struct Status {
     pub accounts: std::collections::BTreeMap<AccountId, crate::domain::Health>,
     /// Why the archive cannot be written, if it cannot.
     pub archive_problem: Option<String>,
+    /// The last full `tresen archive verify`, if one was run.
+    #[serde(default)]
+    pub archive_verified: Option<crate::archive::checked::LastVerify>,
 }
 
 /// A file in an order: its bytes travel base64-encoded.

@@ -12,6 +12,7 @@ use futures::future::BoxFuture;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use serde_json::value::RawValue;
 use tokio::io::{AsyncWriteExt as _, BufReader};
 use tokio::net::UnixStream;
 use tokio::sync::{broadcast, mpsc, oneshot};
@@ -48,11 +49,11 @@ pub enum SeatError {
     Lost(String),
 }
 
-type Reply = oneshot::Sender<Result<Value, RpcError>>;
+type Reply = oneshot::Sender<Result<Box<RawValue>, RpcError>>;
 
 struct Call {
     method: &'static str,
-    params: Value,
+    params: Box<RawValue>,
     reply: Reply,
 }
 
@@ -102,11 +103,10 @@ async fn handshake(
     let hello = Request::new(
         0,
         "hello",
-        serde_json::to_value(HelloParams {
+        crate::protocol::raw(&HelloParams {
             protocol: VERSION,
             client: client.into(),
-        })
-        .unwrap_or_default(),
+        }),
     );
     let mut line = serde_json::to_string(&hello).unwrap_or_default();
     line.push('\n');
@@ -139,8 +139,9 @@ async fn handshake(
                 _ => SeatError::Refused(e.message),
             });
         }
-        let hello: Hello = serde_json::from_value(msg.result.unwrap_or_default())
-            .map_err(|e| SeatError::Lost(format!("unreadable hello: {e}")))?;
+        let hello: Hello =
+            serde_json::from_str(msg.result.as_deref().map_or("null", RawValue::get))
+                .map_err(|e| SeatError::Lost(format!("unreadable hello: {e}")))?;
         return Ok((read, write, hello));
     }
 }
@@ -192,8 +193,8 @@ impl Remote {
         &self,
         method: &'static str,
         params: &P,
-    ) -> Result<oneshot::Receiver<Result<Value, RpcError>>, RpcError> {
-        let params = serde_json::to_value(params).map_err(|e| RpcError {
+    ) -> Result<oneshot::Receiver<Result<Box<RawValue>, RpcError>>, RpcError> {
+        let params = serde_json::value::to_raw_value(params).map_err(|e| RpcError {
             code: code::INVALID_PARAMS,
             message: e.to_string(),
         })?;
@@ -209,18 +210,18 @@ impl Remote {
     }
 
     async fn finish<R: DeserializeOwned>(
-        rx: oneshot::Receiver<Result<Value, RpcError>>,
+        rx: oneshot::Receiver<Result<Box<RawValue>, RpcError>>,
         lang: Lang,
     ) -> Result<R, RpcError> {
         let value = rx.await.map_err(|_| lost(lang))??;
-        serde_json::from_value(value).map_err(|e| RpcError {
+        serde_json::from_str(value.get()).map_err(|e| RpcError {
             code: code::INVALID_PARAMS,
             message: format!("unreadable answer from the daemon: {e}"),
         })
     }
 
     pub async fn status(&self) -> Result<Status, RpcError> {
-        self.call("status", &Value::Null).await
+        self.call("status", &()).await
     }
 
     /// A message as the store has it now.
@@ -249,7 +250,7 @@ impl super::Seat for Remote {
             Err(e) => return Loaded::Failed(e.message),
         };
         match rx.blocking_recv() {
-            Ok(Ok(v)) => serde_json::from_value(v)
+            Ok(Ok(v)) => serde_json::from_str(v.get())
                 .unwrap_or_else(|e| Loaded::Failed(format!("unreadable answer: {e}"))),
             Ok(Err(e)) => Loaded::Failed(e.message),
             Err(_) => Loaded::Failed(lost(self.shared.lang).message),
@@ -257,6 +258,13 @@ impl super::Seat for Remote {
     }
 
     fn order(&self, order: Order, _staff: &str) -> BoxFuture<'static, Result<Done, String>> {
+        // Drafts stay on their seat (the app keeps them); they never reach the daemon.
+        if let Order::Local {
+            change: crate::domain::LocalChange::SetDraft { .. },
+        } = order
+        {
+            return Box::pin(async { Ok(Done::default()) });
+        }
         let lang = self.shared.lang;
         let rx = self.start("order", &order);
         Box::pin(async move {
@@ -397,18 +405,18 @@ async fn serve(
                         if let Some(reply) = pending.remove(&id) {
                             let r = match msg.error {
                                 Some(e) => Err(e),
-                                None => Ok(msg.result.unwrap_or(Value::Null)),
+                                None => Ok(msg.result.unwrap_or_else(crate::protocol::null)),
                             };
                             let _ = reply.send(r);
                         }
                     }
                     (None, Some("notify")) => {
-                        if let Some(n) = msg.params.and_then(|p| serde_json::from_value::<Notification>(p).ok()) {
+                        if let Some(n) = msg.params.and_then(|p| serde_json::from_str::<Notification>(p.get()).ok()) {
                             let _ = shared.bus.send(n);
                         }
                     }
                     (None, Some("bye")) => {
-                        bye = msg.params.and_then(|p| serde_json::from_value::<Bye>(p).ok()).map(|b| b.reason);
+                        bye = msg.params.and_then(|p| serde_json::from_str::<Bye>(p.get()).ok()).map(|b| b.reason);
                     }
                     _ => tracing::debug!("message from the daemon ignored"),
                 }

@@ -11,6 +11,7 @@ pub fn arg(name: &str, default: usize) -> usize {
 }
 
 /// Resident memory of this process in KiB (Linux; 0 elsewhere).
+#[allow(dead_code)]
 pub fn rss_kib() -> u64 {
     status_kib("VmRSS:")
 }
