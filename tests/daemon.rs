@@ -160,8 +160,24 @@ fn commands_are_seats_of_the_running_daemon() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stdout(&o).contains("continuously"), "{}", stdout(&o));
 
-    // A command that does not go through the daemon yet says so, and how to proceed.
+    // Staff record a consent given on the phone while the daemon runs (archive first),
+    // and read it back beside it (R-C1).
     let o = p.run(&["consent", "grant", "1", "--method", "verbal"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("consent granted"), "{}", stdout(&o));
+    let o = p.run(&["consent", "show", "1", "--json"]);
+    let records = json(&o);
+    let verbal: Vec<_> = records
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["method"] == "verbal")
+        .collect();
+    assert_eq!(verbal.len(), 1, "{records}");
+    assert_eq!(verbal[0]["staff"], login(), "{records}");
+
+    // A command that does not go through the daemon yet says so, and how to proceed.
+    let o = p.run(&["archive", "seal"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(
         stderr(&o).contains(&format!("daemon (PID {})", d.pid())),

@@ -275,6 +275,28 @@ pub fn run_consent(
             }
             Ok(ExitCode::SUCCESS)
         }
+        cmd => {
+            let change = consent_change(cmd)?;
+            record(config, paths, prompt, change)
+        }
+    }
+}
+
+/// What `consent grant|withdraw` records, checked before anything is opened.
+pub(crate) struct ConsentChange {
+    pub(crate) contact: String,
+    pub(crate) action: Action,
+    pub(crate) purposes: Vec<Purpose>,
+    pub(crate) method: Method,
+    pub(crate) evidence: Option<String>,
+}
+
+/// The change a `consent grant|withdraw` asks for (`show` asks for none).
+pub(crate) fn consent_change(cmd: ConsentCommand) -> Result<ConsentChange> {
+    let (contact, action, purposes, method, evidence) = match cmd {
+        ConsentCommand::Show { .. } => {
+            return Err(anyhow::anyhow!("`consent show` records nothing"));
+        }
         ConsentCommand::Grant {
             contact,
             purpose,
@@ -294,80 +316,40 @@ pub fn run_consent(
                 ))
                 .into());
             }
-            record(
-                config,
-                paths,
-                prompt,
-                &contact,
-                Action::Grant,
-                purpose,
-                method,
-                evidence,
-            )
+            (contact, Action::Grant, purpose, method, evidence)
         }
         ConsentCommand::Withdraw {
             contact,
             purpose,
             evidence,
-        } => record(
-            config,
-            paths,
-            prompt,
-            &contact,
+        } => (
+            contact,
             Action::Withdraw,
             purpose,
             Method::StaffAction,
             evidence,
         ),
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-fn record(
-    config: &Config,
-    paths: Paths,
-    prompt: crate::secrets::Prompt<'_>,
-    contact: &str,
-    action: Action,
-    purposes: Vec<PurposeArg>,
-    method: Method,
-    evidence: Option<String>,
-) -> Result<ExitCode> {
+    };
     let mut purposes: Vec<Purpose> = purposes.into_iter().map(PurposeArg::purpose).collect();
     if purposes.is_empty() {
         purposes = Purpose::ALL.to_vec();
     }
     purposes.sort();
     purposes.dedup();
-    let mut p = crate::profile::open(config, paths, prompt)?;
-    let conv = find(&p.store, contact)?;
-    let (channel, address) = contact_key(&conv);
-    let (wording_version, wording_sha256) = p.compliance.wording.clone();
-    let r = ConsentRecord {
-        account: conv.account.0.clone(),
-        contact: conv.title.clone(),
-        channel,
-        address,
-        purposes,
+    Ok(ConsentChange {
+        contact,
         action,
-        wording_version,
-        wording_sha256,
-        wording: p.compliance.consent.wording.clone(),
+        purposes,
         method,
         evidence,
-        staff: config.staff_name(),
-        at: Timestamp::now(),
-    };
-    let blobs = p.blobs();
-    let mut books = crate::lifecycle::Books {
-        archive: p.archive.as_mut().context("no archive")?,
-        store: &mut p.store,
-        blobs: &blobs,
-    };
-    books.record(&[crate::archive::Payload::Consent(r.clone())])?;
+    })
+}
+
+/// The line that confirms a recorded consent.
+pub(crate) fn print_recorded(r: &ConsentRecord) -> Result<()> {
     crate::outln!(
         "{} {} for {} ({}); recorded in the archive",
-        match action {
+        match r.action {
             Action::Grant => "consent granted:",
             Action::Withdraw => "consent withdrawn:",
         },
@@ -379,6 +361,42 @@ fn record(
         sanitize_for_terminal(&r.contact, false),
         sanitize_for_terminal(&r.address, false),
     );
+    Ok(())
+}
+
+fn record(
+    config: &Config,
+    paths: Paths,
+    prompt: crate::secrets::Prompt<'_>,
+    change: ConsentChange,
+) -> Result<ExitCode> {
+    let mut p = crate::profile::open(config, paths, prompt)?;
+    let conv = find(&p.store, &change.contact)?;
+    let (channel, address) = contact_key(&conv);
+    let (wording_version, wording_sha256) = p.compliance.wording.clone();
+    let r = ConsentRecord {
+        account: conv.account.0.clone(),
+        contact: conv.title.clone(),
+        channel,
+        address,
+        purposes: change.purposes,
+        action: change.action,
+        wording_version,
+        wording_sha256,
+        wording: p.compliance.consent.wording.clone(),
+        method: change.method,
+        evidence: change.evidence,
+        staff: config.staff_name(),
+        at: Timestamp::now(),
+    };
+    let blobs = p.blobs();
+    let mut books = crate::lifecycle::Books {
+        archive: p.archive.as_mut().context("no archive")?,
+        store: &mut p.store,
+        blobs: &blobs,
+    };
+    books.record(&[crate::archive::Payload::Consent(r.clone())])?;
+    print_recorded(&r)?;
     Ok(ExitCode::SUCCESS)
 }
 

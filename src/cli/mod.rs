@@ -88,8 +88,9 @@ pub enum Command {
     /// Run the office's engine: sync around the clock and serve every seat
     ///
     /// Owns the profile and listens on a Unix socket (`[daemon] socket`, docs/daemon.md).
-    /// While it runs, the inbox (`tresen`), `send`, `assign` and `status` attach to it
-    /// instead of opening the profile; `list` and `show` read beside it. Stops on
+    /// While it runs, the inbox (`tresen`), `send`, `assign`, `consent grant|withdraw` and
+    /// `status` attach to it instead of opening the profile; `list` and `show` read beside
+    /// it. Stops on
     /// SIGTERM or SIGINT (attached seats are told why); SIGHUP reloads `[[staff]]`.
     Daemon,
     /// Whether a daemon owns the profile: its PID, socket, uptime, accounts and seats
@@ -283,7 +284,15 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     // A running daemon owns the profile: these commands become its seats.
     let attaches = matches!(
         cli.command,
-        None | Some(Command::Send { .. } | Command::Assign { .. } | Command::Sync { .. })
+        None | Some(
+            Command::Send { .. }
+                | Command::Assign { .. }
+                | Command::Sync { .. }
+                | Command::Consent(
+                    crate::cli::compliance::ConsentCommand::Grant { .. }
+                        | crate::cli::compliance::ConsentCommand::Withdraw { .. }
+                )
+        )
     );
     if attaches {
         let rt = runtime()?;
@@ -484,6 +493,10 @@ fn run_seat(
         }) => {
             let staff = assignee(config, staff, none, Some(remote.hello().identity.name))?;
             rt.block_on(seat::assign(&remote, &conversation, staff, lang))
+        }
+        Some(Command::Consent(cmd)) => {
+            let change = crate::cli::compliance::consent_change(cmd)?;
+            rt.block_on(seat::consent(&remote, change))
         }
         Some(_) => Err(anyhow::anyhow!(
             "this command does not attach to the daemon"

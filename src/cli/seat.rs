@@ -288,6 +288,33 @@ pub(crate) async fn send(
     Ok(ExitCode::SUCCESS)
 }
 
+/// `tresen consent grant|withdraw` through the daemon: recorded under the seat's staff
+/// name, archive first.
+pub(crate) async fn consent(
+    remote: &Remote,
+    change: crate::cli::compliance::ConsentChange,
+) -> Result<ExitCode> {
+    let c = find(remote, &change.contact).await?;
+    let done = remote
+        .order(
+            Order::Consent {
+                conversation: c.id,
+                action: change.action,
+                purposes: change.purposes,
+                method: change.method,
+                evidence: change.evidence,
+            },
+            "",
+        )
+        .await
+        .map_err(UsageError)?;
+    let record = done
+        .consent
+        .ok_or_else(|| anyhow!("the daemon did not say what it recorded"))?;
+    crate::cli::compliance::print_recorded(&record)?;
+    Ok(ExitCode::SUCCESS)
+}
+
 /// `tresen assign` through the daemon.
 pub(crate) async fn assign(
     remote: &Remote,

@@ -130,6 +130,39 @@ impl Engine {
                     });
                 }
             }
+            EngineCommand::Consent {
+                conversation,
+                action,
+                purposes,
+                method,
+                evidence,
+                staff,
+                reply,
+            } => {
+                let result = self
+                    .store
+                    .read(|s| s.conversation(conversation))
+                    .map_err(EngineError::from)
+                    .and_then(|c| {
+                        c.ok_or_else(|| {
+                            EngineError::Refused(format!("no conversation {}", conversation.0))
+                        })
+                    })
+                    .and_then(|conv| {
+                        let record = self
+                            .rules
+                            .staff_consent(&conv, action, purposes, method, evidence, staff);
+                        rules::record_consent(self.archive.as_mut(), &self.store, record.clone())?;
+                        self.notify(Notification::Conversation(conversation));
+                        Ok(record)
+                    });
+                if let Err(e) = &result {
+                    tracing::warn!(error = %e, "consent not recorded");
+                }
+                if let Some(reply) = reply {
+                    let _ = reply.send(result);
+                }
+            }
             EngineCommand::Barrier(done) => {
                 let _ = done.send(());
             }

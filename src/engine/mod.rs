@@ -135,6 +135,18 @@ pub enum EngineCommand {
     Link {
         account: AccountId,
     },
+    /// Record a consent staff took outside the chat (`tresen consent grant|withdraw`):
+    /// archived first, then the ledger. Answered with the record.
+    Consent {
+        conversation: ConversationId,
+        action: crate::compliance::consent::Action,
+        purposes: Vec<crate::compliance::consent::Purpose>,
+        method: crate::compliance::consent::Method,
+        evidence: Option<String>,
+        staff: String,
+        reply:
+            Option<oneshot::Sender<Result<crate::compliance::consent::ConsentRecord, EngineError>>>,
+    },
     /// Answered once every command before it is carried out: a seat's acknowledgement
     /// means the change is made.
     Barrier(oneshot::Sender<()>),

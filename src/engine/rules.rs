@@ -577,6 +577,38 @@ pub fn outlook(
     })
 }
 
+impl Rules {
+    /// A consent staff took outside the chat, on the wording in force now.
+    pub(super) fn staff_consent(
+        &self,
+        conv: &Conversation,
+        action: Action,
+        purposes: Vec<Purpose>,
+        method: Method,
+        evidence: Option<String>,
+        staff: String,
+    ) -> ConsentRecord {
+        let (channel, address) = contact_key(conv);
+        let compliance = self.compliance();
+        let (wording_version, wording_sha256) = compliance.wording.clone();
+        ConsentRecord {
+            account: conv.account.0.clone(),
+            contact: conv.title.clone(),
+            channel,
+            address,
+            purposes,
+            action,
+            wording_version,
+            wording_sha256,
+            wording: compliance.consent.wording.clone(),
+            method,
+            evidence,
+            staff,
+            at: Timestamp::now(),
+        }
+    }
+}
+
 /// Appends a consent record to the archive (first) and the store's ledger. Used by the
 /// engine for keywords and by `tresen consent grant|withdraw`.
 pub fn record_consent(

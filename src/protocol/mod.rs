@@ -10,6 +10,7 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 
 use crate::app::{Loaded, Query};
+use crate::compliance::consent::{Action, ConsentRecord, Method, Purpose};
 use crate::compliance::staff::Identity;
 use crate::domain::{AccountId, ConversationId, LocalChange, MessageId};
 use crate::engine::{EngineCommand, NewFile, Notification, SendOptions};
@@ -249,6 +250,15 @@ pub enum Order {
         #[serde(default)]
         network: bool,
     },
+    /// A consent taken outside the chat, recorded under the seat's staff name.
+    Consent {
+        conversation: ConversationId,
+        action: Action,
+        purposes: Vec<Purpose>,
+        method: Method,
+        #[serde(default)]
+        evidence: Option<String>,
+    },
 }
 
 impl Order {
@@ -315,6 +325,21 @@ impl Order {
                 network,
                 seat,
             },
+            Order::Consent {
+                conversation,
+                action,
+                purposes,
+                method,
+                evidence,
+            } => EngineCommand::Consent {
+                conversation,
+                action,
+                purposes,
+                method,
+                evidence,
+                staff: who.to_string(),
+                reply: None,
+            },
         }
     }
 }
@@ -324,6 +349,9 @@ impl Order {
 pub struct Done {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<MessageId>,
+    /// For a consent: what was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consent: Option<ConsentRecord>,
 }
 
 /// `query`'s parameters and answer are the app's own [`Query`] and [`Loaded`].

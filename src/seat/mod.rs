@@ -92,7 +92,42 @@ pub fn send_now(
                 .map_err(|e| e.to_string())?;
             Ok(Box::pin(async move {
                 match rx.await {
-                    Ok(Ok(id)) => Ok(Done { message: Some(id) }),
+                    Ok(Ok(id)) => Ok(Done {
+                        message: Some(id),
+                        ..Done::default()
+                    }),
+                    Ok(Err(e)) => Err(e.to_string()),
+                    Err(_) => Err(stopped()),
+                }
+            }))
+        }
+        EngineCommand::Consent {
+            conversation,
+            action,
+            purposes,
+            method,
+            evidence,
+            staff,
+            reply: _,
+        } => {
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            engine
+                .try_command(EngineCommand::Consent {
+                    conversation,
+                    action,
+                    purposes,
+                    method,
+                    evidence,
+                    staff,
+                    reply: Some(tx),
+                })
+                .map_err(|e| e.to_string())?;
+            Ok(Box::pin(async move {
+                match rx.await {
+                    Ok(Ok(record)) => Ok(Done {
+                        consent: Some(record),
+                        ..Done::default()
+                    }),
                     Ok(Err(e)) => Err(e.to_string()),
                     Err(_) => Err(stopped()),
                 }
