@@ -134,6 +134,32 @@ fn commands_are_seats_of_the_running_daemon() {
         .collect();
     assert_eq!(sent.len(), 1, "sent once, stored once");
 
+    // A file goes up through the socket and comes back down byte for byte.
+    let photo = p.dir.path().join("typenschild.png");
+    let bytes: Vec<u8> = (0..70_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    std::fs::write(&photo, &bytes).unwrap();
+    let o = p
+        .cmd()
+        .args(["send", "1", "Foto vom Typenschild", "--attach"])
+        .arg(&photo)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let id: String = stdout(&o)
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or_default()
+        .to_string();
+    let saved = p.dir.path().join("zurueck.png");
+    let o = p
+        .cmd()
+        .args(["attachment", "save", &format!("{id}/1"), "--out"])
+        .arg(&saved)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}\n{}", stdout(&o), stderr(&o));
+    assert_eq!(std::fs::read(&saved).unwrap(), bytes);
+
     let o = p.run(&["assign", "1"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let c = json(&p.run(&["show", "1", "--json"]));

@@ -50,7 +50,68 @@ pub enum AttachmentCommand {
     },
 }
 
+type Loaded = (Attachment, zeroize::Zeroizing<Vec<u8>>);
+
 pub fn run(config: &Config, profile: OpenProfile, cmd: AttachmentCommand) -> Result<ExitCode> {
+    deliver(cmd, |message, index, timeout| {
+        load(config, profile, message, index, timeout)
+    })
+}
+
+/// As a seat of the running daemon: it downloads if needed and hands the bytes over.
+pub(crate) fn run_attached(
+    rt: &tokio::runtime::Runtime,
+    remote: &crate::seat::remote::Remote,
+    cmd: AttachmentCommand,
+) -> Result<ExitCode> {
+    deliver(cmd, |message, index, timeout| {
+        rt.block_on(load_remote(remote, message, index, timeout))
+    })
+}
+
+async fn load_remote(
+    remote: &crate::seat::remote::Remote,
+    message: MessageId,
+    index: usize,
+    timeout: u64,
+) -> Result<Loaded> {
+    use crate::seat::Seat as _;
+    let m = remote
+        .message(message)
+        .await
+        .map_err(|e| anyhow!(e.message))?
+        .ok_or_else(|| UsageError(format!("no message {}", message.0)))?;
+    let meta = attachment_of(&m, index)?;
+    if meta.blob.is_none() {
+        eprintln!("downloading {} …", sanitize_for_terminal(&meta.name, false));
+    }
+    let (_, bytes) = tokio::time::timeout(
+        Duration::from_secs(timeout),
+        remote.attachment(message, index),
+    )
+    .await
+    .map_err(|_| {
+        anyhow!("the download did not finish within {timeout} s (raise --timeout for large files)")
+    })?
+    .map_err(|e| anyhow!(e))?;
+    Ok((meta, zeroize::Zeroizing::new(bytes)))
+}
+
+fn attachment_of(m: &crate::domain::Message, index: usize) -> Result<Attachment, UsageError> {
+    m.attachments.get(index).cloned().ok_or_else(|| {
+        UsageError(format!(
+            "message {} has {} attachment(s); there is no number {}",
+            m.id.0,
+            m.attachments.len(),
+            index + 1
+        ))
+    })
+}
+
+fn deliver(
+    cmd: AttachmentCommand,
+    load: impl FnOnce(MessageId, usize, u64) -> Result<Loaded>,
+) -> Result<ExitCode> {
     match cmd {
         AttachmentCommand::Save {
             attachment,
@@ -59,7 +120,7 @@ pub fn run(config: &Config, profile: OpenProfile, cmd: AttachmentCommand) -> Res
             timeout,
         } => {
             let (message, index) = parse_spec(&attachment)?;
-            let (meta, bytes) = load(config, profile, message, index, timeout)?;
+            let (meta, bytes) = load(message, index, timeout)?;
             let target = target_path(out.as_deref(), &meta)?;
             if target.exists() && !force {
                 return Err(UsageError(format!(
@@ -83,7 +144,7 @@ pub fn run(config: &Config, profile: OpenProfile, cmd: AttachmentCommand) -> Res
             timeout,
         } => {
             let (message, index) = parse_spec(&attachment)?;
-            let (meta, bytes) = load(config, profile, message, index, timeout)?;
+            let (meta, bytes) = load(message, index, timeout)?;
             let path = attachment_io::open_copy(&meta.name, &bytes)
                 .context("cannot write the copy for the viewer")?;
             attachment_io::open_with_desktop(&path).map_err(UsageError)?;
@@ -117,19 +178,12 @@ fn load(
     message: MessageId,
     index: usize,
     timeout: u64,
-) -> Result<(Attachment, zeroize::Zeroizing<Vec<u8>>)> {
+) -> Result<Loaded> {
     let m = profile
         .store
         .message(message)?
         .ok_or_else(|| UsageError(format!("no message {}", message.0)))?;
-    let meta = m.attachments.get(index).cloned().ok_or_else(|| {
-        UsageError(format!(
-            "message {} has {} attachment(s); there is no number {}",
-            message.0,
-            m.attachments.len(),
-            index + 1
-        ))
-    })?;
+    let meta = attachment_of(&m, index)?;
     let blobs = profile.blobs();
     if let Some(blob) = &meta.blob
         && blobs.contains(blob)

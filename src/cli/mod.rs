@@ -288,6 +288,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             Command::Send { .. }
                 | Command::Assign { .. }
                 | Command::Sync { .. }
+                | Command::Attachment(_)
                 | Command::Consent(
                     crate::cli::compliance::ConsentCommand::Grant { .. }
                         | crate::cli::compliance::ConsentCommand::Withdraw { .. }
@@ -498,6 +499,7 @@ fn run_seat(
             let change = crate::cli::compliance::consent_change(cmd)?;
             rt.block_on(seat::consent(&remote, change))
         }
+        Some(Command::Attachment(cmd)) => crate::cli::attachment::run_attached(&rt, &remote, cmd),
         Some(_) => Err(anyhow::anyhow!(
             "this command does not attach to the daemon"
         )),
