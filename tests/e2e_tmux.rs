@@ -1,84 +1,11 @@
 //! End to end: `tresen --demo` in a real terminal (tmux), typed at like a person would,
 //! with the screen read back.
 
-use std::process::Command;
+mod support;
+
 use std::time::{Duration, Instant};
 
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn start(cmd: &str) -> Tmux {
-        let ok = Command::new("sh")
-            .args(["-c", "command -v tmux"])
-            .output()
-            .map(|o| o.status.success());
-        assert!(
-            ok.unwrap_or(false),
-            "tmux is not installed: apt-get install tmux"
-        );
-        let socket = format!("tresen-e2e-{}", std::process::id());
-        let status = Command::new("tmux")
-            .args([
-                "-L",
-                &socket,
-                "new-session",
-                "-d",
-                "-x",
-                "140",
-                "-y",
-                "40",
-                "-s",
-                "e2e",
-            ])
-            .arg(cmd)
-            .env("LANG", "de_DE.UTF-8")
-            .env_remove("TMUX")
-            .status()
-            .unwrap();
-        assert!(status.success());
-        Tmux { socket }
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        let mut c = Command::new("tmux");
-        c.args(["-L", &self.socket, "send-keys", "-t", "e2e"])
-            .args(keys);
-        assert!(c.status().unwrap().success());
-    }
-
-    fn screen(&self) -> String {
-        let o = Command::new("tmux")
-            .args(["-L", &self.socket, "capture-pane", "-p", "-t", "e2e"])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&o.stdout).into_owned()
-    }
-
-    fn wait_for(&self, text: &str) -> String {
-        let start = Instant::now();
-        loop {
-            let s = self.screen();
-            if s.contains(text) {
-                return s;
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(30),
-                "{text:?} never appeared:\n{s}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["-L", &self.socket, "kill-server"])
-            .status();
-    }
-}
+use support::tmux::Tmux;
 
 #[test]
 fn demo_opens_answers_and_quits_cleanly() {
@@ -86,11 +13,15 @@ fn demo_opens_answers_and_quits_cleanly() {
     let marker = std::env::temp_dir().join(format!("tresen-e2e-exit-{}", std::process::id()));
     let config = std::env::temp_dir().join(format!("tresen-e2e-{}.toml", std::process::id()));
     std::fs::write(&config, "[ui]\nlanguage = \"de\"\n").unwrap();
-    let t = Tmux::start(&format!(
-        "{bin} --demo --config {}; echo $? > {}; sleep 30",
-        config.display(),
-        marker.display()
-    ));
+    let t = Tmux::start(
+        "e2e",
+        &format!(
+            "{bin} --demo --config {}; echo $? > {}; sleep 30",
+            config.display(),
+            marker.display()
+        ),
+        &[],
+    );
     t.wait_for("DEMO – Beispieldaten");
     // A frame can be caught half-written: wait for each part rather than assert at once.
     t.wait_for("GESCHÄFTLICH");

@@ -32,3 +32,25 @@ fn status_kib(field: &str) -> u64 {
         })
         .unwrap_or(0)
 }
+
+/// The runtime tresen itself uses: two workers.
+#[allow(dead_code)]
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+}
+
+/// The `p` quantile of sorted durations.
+#[allow(dead_code)]
+pub fn pct(sorted: &[std::time::Duration], p: f64) -> std::time::Duration {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i]
+}
+
+#[allow(dead_code)]
+pub fn ms(d: std::time::Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}

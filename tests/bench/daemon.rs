@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use args::arg;
+use args::{arg, ms, pct, runtime};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use tresen::app::{App, AppConfig, Effect, Msg};
@@ -37,23 +37,6 @@ use tresen::seat::remote::Remote;
 use tresen::store::{SharedStore, SqliteStore};
 
 const KEY: [u8; 32] = [0x42; 32];
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
-fn pct(sorted: &[Duration], p: f64) -> Duration {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i]
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
-}
 
 fn lang() -> tresen::app::i18n::Lang {
     tresen::app::i18n::Lang::En

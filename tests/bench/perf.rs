@@ -12,7 +12,7 @@
 mod args;
 #[path = "corpus.rs"]
 mod corpus;
-use args::{arg, rss_kib};
+use args::{arg, ms, pct, rss_kib, runtime};
 use corpus::{COMMON, Generator, body};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -30,24 +30,6 @@ use tresen::engine::{Engine, EngineOptions, Notification};
 use tresen::store::{SharedStore, SqliteStore, StoreRead};
 
 const KEY: [u8; 32] = [0x42; 32];
-
-/// The runtime tresen itself uses: two workers.
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
-fn pct(sorted: &[Duration], p: f64) -> Duration {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i]
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
-}
 
 fn ingest(path: &Path, conversations: usize, messages: usize, grouped: bool) {
     let _ = std::fs::remove_file(path);
