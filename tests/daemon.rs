@@ -285,6 +285,15 @@ fn the_os_login_decides_who_sends_and_an_auditor_changes_nothing() {
         })
         .expect("sent");
     assert_eq!(m["sender"], "Karl Keller", "{m}");
+    // Who attached and when is not logged: no presence log (R-D1).
+    let mut log = String::new();
+    for e in std::fs::read_dir(p.data.join("logs")).unwrap() {
+        log.push_str(&std::fs::read_to_string(e.unwrap().path()).unwrap_or_default());
+    }
+    assert!(log.contains("daemon started"), "the daemon's log is there");
+    for name in ["Karl Keller", "Anna Prüfer"] {
+        assert!(!log.contains(name), "{name} in the log:\n{log}");
+    }
 }
 
 #[test]

@@ -104,7 +104,7 @@ impl Session {
         let req = match parse_request(line) {
             Ok(r) => r,
             Err(e) => {
-                tracing::warn!(uid = ?self.uid, error = %e, "malformed request: connection closed");
+                tracing::warn!(error = %e, "malformed request: connection closed");
                 return Step::Last(response(
                     &Value::Null,
                     Err(error(code::PARSE, e.to_string())),
@@ -115,7 +115,9 @@ impl Session {
         let answer = match &self.seat {
             None => match greet(&self.daemon, self.uid, req) {
                 Ok((identity, hello)) => {
-                    tracing::info!(uid = ?self.uid, name = %identity.name, role = identity.role.name(), "seat attached");
+                    // Never who, nor when a person attached: that would be a presence log
+                    // (R-D1; `staff what-is-stored` promises none).
+                    tracing::debug!(role = identity.role.name(), "seat attached");
                     self.seat = Some((identity, self.daemon.seat()));
                     Ok(hello)
                 }
@@ -158,7 +160,7 @@ async fn connection(stream: UnixStream, daemon: Arc<Daemon>, mut stop: Stop) {
                     Ok(true) => {}
                     Ok(false) => return,
                     Err(e) => {
-                        log_closed(uid, &e);
+                        log_closed(&e);
                         if matches!(e, LineError::TooLong(_)) {
                             let _ = write.write_all(response(&Value::Null, Err(error(code::INVALID_REQUEST, e.to_string()))).as_bytes()).await;
                         }
@@ -183,13 +185,13 @@ async fn connection(stream: UnixStream, daemon: Arc<Daemon>, mut stop: Stop) {
     }
 }
 
-fn log_closed(uid: Option<u32>, e: &LineError) {
+fn log_closed(e: &LineError) {
     match e {
         LineError::Io(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
-            tracing::info!(?uid, "seat left in the middle of a request")
+            tracing::info!("a seat left in the middle of a request")
         }
         LineError::Io(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {}
-        e => tracing::warn!(?uid, error = %e, "connection closed"),
+        e => tracing::warn!(error = %e, "connection closed"),
     }
 }
 
@@ -233,7 +235,7 @@ fn greet(
         ));
     };
     let identity = daemon.identify(uid).map_err(|m| {
-        tracing::warn!(uid, "seat refused: no staff entry");
+        tracing::warn!("seat refused: its OS user has no staff entry");
         error(code::NOT_STAFF, m)
     })?;
     let hello = Hello {
