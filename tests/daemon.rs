@@ -202,6 +202,32 @@ fn commands_are_seats_of_the_running_daemon() {
     assert_eq!(verbal.len(), 1, "{records}");
     assert_eq!(verbal[0]["staff"], login(), "{records}");
 
+    // The owner sets and releases a hold while the daemon runs (R-B7).
+    let o = p.run(&[
+        "hold",
+        "set",
+        "--global",
+        "--kind",
+        "tax",
+        "--reason",
+        "Betriebsprüfung 2026",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let holds = json(&p.run(&["hold", "list", "--json"]));
+    let holds = holds.as_array().unwrap();
+    assert_eq!(holds.len(), 1, "{holds:?}");
+    assert_eq!(holds[0]["by"], login());
+    let id = holds[0]["id"].as_str().unwrap().to_string();
+    let o = p.run(&["hold", "release", &id, "--reason", "Prüfung beendet"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("released"), "{}", stdout(&o));
+    let o = p.run(&["hold", "release", &id, "--reason", "noch einmal"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert_eq!(
+        json(&p.run(&["hold", "list", "--json"])),
+        serde_json::json!([])
+    );
+
     // A command that does not go through the daemon yet says so, and how to proceed.
     let o = p.run(&["archive", "seal"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
@@ -285,6 +311,10 @@ fn the_os_login_decides_who_sends_and_an_auditor_changes_nothing() {
         })
         .expect("sent");
     assert_eq!(m["sender"], "Karl Keller", "{m}");
+    // Staff may not set holds: the owner's decision (docs/daemon.md).
+    let o = p.run(&["hold", "set", "--global", "--reason", "Rechtsstreit"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    assert!(stderr(&o).contains("only the owner"), "{}", stderr(&o));
     // Who attached and when is not logged: no presence log (R-D1).
     let mut log = String::new();
     for e in std::fs::read_dir(p.data.join("logs")).unwrap() {

@@ -289,6 +289,10 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 | Command::Assign { .. }
                 | Command::Sync { .. }
                 | Command::Attachment(_)
+                | Command::Hold(
+                    crate::cli::retention::HoldCommand::Set { .. }
+                        | crate::cli::retention::HoldCommand::Release { .. }
+                )
                 | Command::Consent(
                     crate::cli::compliance::ConsentCommand::Grant { .. }
                         | crate::cli::compliance::ConsentCommand::Withdraw { .. }
@@ -500,6 +504,25 @@ fn run_seat(
             rt.block_on(seat::consent(&remote, change))
         }
         Some(Command::Attachment(cmd)) => crate::cli::attachment::run_attached(&rt, &remote, cmd),
+        Some(Command::Hold(cmd)) => {
+            let change = crate::cli::retention::hold_change(cmd, |key| {
+                rt.block_on(remote.call::<_, Option<crate::domain::Conversation>>("find", &key))
+                    .map_err(|e| anyhow::anyhow!(e.message))
+            })?;
+            let done = rt
+                .block_on(crate::seat::Seat::order(
+                    &remote,
+                    crate::protocol::Order::Hold {
+                        change: change.clone(),
+                    },
+                    "",
+                ))
+                .map_err(UsageError)?;
+            let done = done
+                .hold
+                .ok_or_else(|| anyhow::anyhow!("the daemon did not say what it did"))?;
+            crate::cli::retention::print_hold(&change, &done)
+        }
         Some(_) => Err(anyhow::anyhow!(
             "this command does not attach to the daemon"
         )),

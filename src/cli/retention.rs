@@ -14,7 +14,9 @@ use crate::cli::common::{confirm, reader};
 use crate::config::{Config, Paths};
 use crate::domain::sanitize_for_terminal;
 use crate::error::UsageError;
-use crate::lifecycle::{Books, Facts, expire, gather, policy, store_labels, today};
+use crate::lifecycle::{
+    Books, Facts, HoldChange, HoldDone, expire, gather, policy, store_labels, today,
+};
 use clap::{Subcommand, ValueEnum};
 
 #[derive(Debug, Subcommand)]
@@ -260,6 +262,28 @@ pub fn run_hold(
             }
             Ok(ExitCode::SUCCESS)
         }
+        cmd => {
+            let mut p = crate::profile::open(config, paths, prompt)?;
+            let change = hold_change(cmd, |key| {
+                use crate::store::StoreRead as _;
+                Ok(p.store.find_conversation(key)?)
+            })?;
+            let archive = p.archive.as_mut().context("no archive")?;
+            let done =
+                crate::lifecycle::holds::apply(archive, change.clone(), config.staff_name())?;
+            print_hold(&change, &done)
+        }
+    }
+}
+
+/// The hold change a `hold set|release` asks for; `find` looks a conversation up.
+pub(crate) fn hold_change(
+    cmd: HoldCommand,
+    find: impl FnOnce(&str) -> Result<Option<crate::domain::Conversation>>,
+) -> Result<HoldChange> {
+    match cmd {
+        HoldCommand::List { .. } => Err(anyhow::anyhow!("`hold list` changes nothing")),
+        HoldCommand::Release { id, reason } => Ok(HoldChange::Release { id, reason }),
         HoldCommand::Set {
             conversation,
             account,
@@ -271,44 +295,27 @@ pub fn run_hold(
             reason,
             until,
         } => {
+            if reason.trim().is_empty() {
+                return Err(UsageError("a hold needs a --reason".into()).into());
+            }
             let scope = match (conversation, contact, from.zip(to), global) {
-                (Some(c), _, _, _) => {
-                    let mut p = crate::profile::open(config, paths.clone(), prompt)?;
-                    let account = match account {
-                        Some(a) => a,
-                        None => {
-                            use crate::store::StoreRead as _;
-                            let conv = p.store.find_conversation(&c)?.ok_or_else(|| {
-                                UsageError(format!(
-                                    "no conversation `{c}`; give --account with the remote id"
-                                ))
-                            })?;
-                            let _ = &mut p;
-                            return set_hold(
-                                config,
-                                p,
-                                HoldScope::Conversation {
-                                    account: conv.account.0,
-                                    conversation: conv.remote_id,
-                                },
-                                kind,
-                                reason,
-                                until,
-                            );
-                        }
-                    };
-                    return set_hold(
-                        config,
-                        p,
+                (Some(c), _, _, _) => match account {
+                    Some(account) => HoldScope::Conversation {
+                        account,
+                        conversation: c,
+                    },
+                    None => {
+                        let conv = find(&c)?.ok_or_else(|| {
+                            UsageError(format!(
+                                "no conversation `{c}`; give --account with the remote id"
+                            ))
+                        })?;
                         HoldScope::Conversation {
-                            account,
-                            conversation: c,
-                        },
-                        kind,
-                        reason,
-                        until,
-                    );
-                }
+                            account: conv.account.0,
+                            conversation: conv.remote_id,
+                        }
+                    }
+                },
                 (None, Some(address), _, _) => HoldScope::Contact { address },
                 (None, None, Some((from, to)), _) => {
                     if from > to {
@@ -325,45 +332,37 @@ pub fn run_hold(
                     .into());
                 }
             };
-            let p = crate::profile::open(config, paths, prompt)?;
-            set_hold(config, p, scope, kind, reason, until)
-        }
-        HoldCommand::Release { id, reason } => {
-            let mut p = crate::profile::open(config, paths, prompt)?;
-            let archive = p.archive.as_mut().context("no archive")?;
-            if !crate::lifecycle::release_hold(archive, &id, config.staff_name(), reason)? {
-                return Err(UsageError(format!(
-                    "no hold `{id}` in force (see `tresen hold list`)"
-                ))
-                .into());
-            }
-            crate::outln!("hold {id} released");
-            Ok(ExitCode::SUCCESS)
+            let kind = match kind {
+                HoldKindArg::Legal => HoldKind::Legal,
+                HoldKindArg::Tax => HoldKind::Tax,
+                HoldKindArg::Warranty => HoldKind::Warranty,
+            };
+            Ok(HoldChange::Set {
+                scope,
+                kind,
+                reason,
+                until,
+            })
         }
     }
 }
 
-pub(crate) fn set_hold(
-    config: &Config,
-    mut p: crate::profile::OpenProfile,
-    scope: HoldScope,
-    kind: HoldKindArg,
-    reason: String,
-    until: Option<NaiveDate>,
-) -> Result<ExitCode> {
-    if reason.trim().is_empty() {
-        return Err(UsageError("a hold needs a --reason".into()).into());
+/// What a hold change did, as the command line says it.
+pub(crate) fn print_hold(change: &HoldChange, done: &HoldDone) -> Result<ExitCode> {
+    match (change, done) {
+        (_, HoldDone::Set(hold)) => {
+            crate::outln!("{}", sanitize_for_terminal(&hold.describe(), false));
+            crate::outln!("release with `tresen hold release {} --reason …`", hold.id);
+        }
+        (HoldChange::Release { id, .. }, HoldDone::Released(true)) => {
+            crate::outln!("hold {id} released");
+        }
+        (HoldChange::Release { id, .. }, HoldDone::Released(false)) => {
+            return Err(
+                UsageError(format!("no hold `{id}` in force (see `tresen hold list`)")).into(),
+            );
+        }
+        (HoldChange::Set { .. }, HoldDone::Released(_)) => {}
     }
-    let kind = match kind {
-        HoldKindArg::Legal => HoldKind::Legal,
-        HoldKindArg::Tax => HoldKind::Tax,
-        HoldKindArg::Warranty => HoldKind::Warranty,
-    };
-    let archive = p.archive.as_mut().context("no archive")?;
-    let hold =
-        crate::lifecycle::set_hold(archive, scope, kind, reason, config.staff_name(), until)?;
-    let (id, text) = (hold.id.clone(), hold.describe());
-    crate::outln!("{}", sanitize_for_terminal(&text, false));
-    crate::outln!("release with `tresen hold release {id} --reason …`");
     Ok(ExitCode::SUCCESS)
 }

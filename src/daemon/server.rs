@@ -287,7 +287,16 @@ async fn handle(
                     ),
                 ));
             }
-            let done = crate::seat::send_now(&engine, order.into_engine(&who.name, seat))
+            if order.owner_only() && who.role != Role::Owner {
+                return Err(error(
+                    code::FORBIDDEN,
+                    lang.t(
+                        "Das darf nur die Inhaberin oder der Inhaber (role = \"owner\")",
+                        "only the owner may do this (role = \"owner\")",
+                    ),
+                ));
+            }
+            let done = crate::seat::order_now(&engine, order, &who.name, seat)
                 .map_err(|e| error(code::ENGINE, e))?
                 .await
                 .map_err(|e| error(code::ENGINE, e))?;

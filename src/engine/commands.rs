@@ -163,6 +163,7 @@ impl Engine {
                     let _ = reply.send(result);
                 }
             }
+            EngineCommand::WithArchive(job) => (job.0)(self.archive.as_mut()),
             EngineCommand::Barrier(done) => {
                 let _ = done.send(());
             }

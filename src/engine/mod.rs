@@ -147,10 +147,26 @@ pub enum EngineCommand {
         reply:
             Option<oneshot::Sender<Result<crate::compliance::consent::ConsentRecord, EngineError>>>,
     },
+    /// Runs a job on the archive inside the single writer (a hold: one archive record
+    /// and nothing else). The job gets `None` when this engine has no archive.
+    WithArchive(ArchiveJob),
     /// Answered once every command before it is carried out: a seat's acknowledgement
     /// means the change is made.
     Barrier(oneshot::Sender<()>),
     Shutdown,
+}
+
+/// Work on the archive that the engine runs for a seat (see `EngineCommand::WithArchive`).
+pub struct ArchiveJob(pub Box<dyn ArchiveWork>);
+
+/// What an [`ArchiveJob`] does with the archive (`None`: the engine has none).
+pub trait ArchiveWork: FnOnce(Option<&mut Archive>) + Send {}
+impl<F: FnOnce(Option<&mut Archive>) + Send> ArchiveWork for F {}
+
+impl std::fmt::Debug for ArchiveJob {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ArchiveJob")
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

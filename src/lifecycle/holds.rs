@@ -59,3 +59,52 @@ pub fn release_hold(
     }])?;
     Ok(true)
 }
+
+/// A change to the holds, as a seat asks the daemon for it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case", tag = "change")]
+pub enum HoldChange {
+    Set {
+        scope: HoldScope,
+        kind: HoldKind,
+        reason: String,
+        until: Option<NaiveDate>,
+    },
+    Release {
+        id: String,
+        reason: String,
+    },
+}
+
+/// What a hold change did.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HoldDone {
+    Set(Hold),
+    /// `false`: no hold with that id was in force; nothing was written.
+    Released(bool),
+}
+
+/// Carries out `change` on behalf of `by`.
+pub fn apply(
+    archive: &mut Archive,
+    change: HoldChange,
+    by: String,
+) -> Result<HoldDone, LifecycleError> {
+    match change {
+        HoldChange::Set {
+            scope,
+            kind,
+            reason,
+            until,
+        } => {
+            if reason.trim().is_empty() {
+                return Err(LifecycleError::Refused("a hold needs a --reason".into()));
+            }
+            set_hold(archive, scope, kind, reason, by, until).map(HoldDone::Set)
+        }
+        HoldChange::Release { id, reason } => {
+            release_hold(archive, &id, by, reason).map(HoldDone::Released)
+        }
+    }
+}

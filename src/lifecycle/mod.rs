@@ -9,10 +9,10 @@
 pub mod auditor;
 pub mod dsar;
 mod expire;
-mod holds;
+pub mod holds;
 
 pub use expire::{Expired, expire};
-pub use holds::{release_hold, set_hold};
+pub use holds::{HoldChange, HoldDone, release_hold, set_hold};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};

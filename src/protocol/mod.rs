@@ -13,7 +13,7 @@ use crate::app::{Loaded, Query};
 use crate::compliance::consent::{Action, ConsentRecord, Method, Purpose};
 use crate::compliance::staff::Identity;
 use crate::domain::{AccountId, ConversationId, LocalChange, MessageId};
-use crate::engine::{EngineCommand, NewFile, Notification, SendOptions};
+use crate::engine::{Notification, SendOptions};
 
 /// Bumped on every change a seat of the older version would misread.
 pub const VERSION: u32 = 1;
@@ -250,6 +250,10 @@ pub enum Order {
         #[serde(default)]
         network: bool,
     },
+    /// Set or release a hold (owner only).
+    Hold {
+        change: crate::lifecycle::HoldChange,
+    },
     /// A consent taken outside the chat, recorded under the seat's staff name.
     Consent {
         conversation: ConversationId,
@@ -267,80 +271,9 @@ impl Order {
         !matches!(self, Order::Typing { .. } | Order::Backfill { .. })
     }
 
-    /// The engine command, on behalf of `who` (the sender of a message, the author of
-    /// a note: whatever the seat said there is replaced).
-    pub fn into_engine(self, who: &str, seat: u64) -> EngineCommand {
-        match self {
-            Order::Send {
-                conversation,
-                body,
-                files,
-                reply_to,
-                options,
-            } => EngineCommand::Send {
-                conversation,
-                body,
-                files: files
-                    .into_iter()
-                    .map(|f| NewFile {
-                        name: f.name,
-                        mime: f.mime,
-                        bytes: std::sync::Arc::new(f.data),
-                    })
-                    .collect(),
-                sender: who.to_string(),
-                reply_to,
-                options,
-                reply: None,
-            },
-            Order::Local {
-                change:
-                    LocalChange::AddNote {
-                        conversation,
-                        body,
-                        at,
-                        ..
-                    },
-            } => EngineCommand::Local(LocalChange::AddNote {
-                conversation,
-                author: who.to_string(),
-                body,
-                at,
-            }),
-            Order::Local { change } => EngineCommand::Local(change),
-            Order::Viewed { conversation } => EngineCommand::Viewed(conversation),
-            Order::AcceptInvite { account, remote_id } => {
-                EngineCommand::AcceptInvite { account, remote_id }
-            }
-            Order::Link { account } => EngineCommand::Link { account },
-            Order::React { message, key } => EngineCommand::React { message, key },
-            Order::Backfill { conversation } => EngineCommand::Backfill { conversation },
-            Order::Typing {
-                conversation,
-                typing,
-                network,
-            } => EngineCommand::Typing {
-                conversation,
-                typing,
-                network,
-                seat,
-            },
-            Order::Consent {
-                conversation,
-                action,
-                purposes,
-                method,
-                evidence,
-            } => EngineCommand::Consent {
-                conversation,
-                action,
-                purposes,
-                method,
-                evidence,
-                staff: who.to_string(),
-                reply: None,
-            },
-        }
+    /// Only the owner may do this (docs/daemon.md, the role table).
+    pub fn owner_only(&self) -> bool {
+        matches!(self, Order::Hold { .. })
     }
 }
 
@@ -352,6 +285,9 @@ pub struct Done {
     /// For a consent: what was recorded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub consent: Option<ConsentRecord>,
+    /// For a hold change: what it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hold: Option<crate::lifecycle::HoldDone>,
 }
 
 /// `query`'s parameters and answer are the app's own [`Query`] and [`Loaded`].
@@ -393,23 +329,6 @@ mod base64_bytes {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_seat_cannot_name_the_author_of_a_note() {
-        let order = Order::Local {
-            change: LocalChange::AddNote {
-                conversation: ConversationId(3),
-                author: "Chefin".into(),
-                body: "x".into(),
-                at: crate::domain::Timestamp(0),
-            },
-        };
-        let EngineCommand::Local(LocalChange::AddNote { author, .. }) = order.into_engine("Lea", 1)
-        else {
-            panic!("not a note")
-        };
-        assert_eq!(author, "Lea");
-    }
 
     #[test]
     fn orders_travel_as_json() {

@@ -9,8 +9,8 @@ use futures::future::BoxFuture;
 use tokio::sync::broadcast;
 
 use crate::app::{Loaded, Query, SeatView};
-use crate::domain::MessageId;
-use crate::engine::{EngineHandle, Notification};
+use crate::domain::{LocalChange, MessageId};
+use crate::engine::{EngineCommand, EngineHandle, Notification};
 use crate::protocol::{Done, Order};
 
 pub trait Seat: Clone + Send + Sync + 'static {
@@ -44,9 +44,7 @@ impl Seat for EngineHandle {
     }
 
     fn order(&self, order: Order, staff: &str) -> BoxFuture<'static, Result<Done, String>> {
-        let engine = self.clone();
-        let cmd = order.into_engine(staff, 0);
-        let sent = send_now(&engine, cmd);
+        let sent = order_now(self, order, staff, 0);
         Box::pin(async move { sent?.await })
     }
 
@@ -147,6 +145,147 @@ pub fn send_now(
     }
 }
 
+type HoldReply = tokio::sync::oneshot::Sender<Result<crate::lifecycle::HoldDone, String>>;
+
+/// The job that sets or releases a hold inside the engine, answering `reply`.
+pub fn hold_job(
+    change: crate::lifecycle::HoldChange,
+    by: String,
+    reply: Option<HoldReply>,
+) -> crate::engine::ArchiveJob {
+    crate::engine::ArchiveJob(Box::new(move |archive| {
+        let result = match archive {
+            Some(archive) => {
+                crate::lifecycle::holds::apply(archive, change, by).map_err(|e| e.to_string())
+            }
+            None => Err("this engine has no archive to hold anything in".to_string()),
+        };
+        if let Err(e) = &result {
+            tracing::warn!(error = %e, "hold not changed");
+        }
+        if let Some(reply) = reply {
+            let _ = reply.send(result);
+        }
+    }))
+}
+
+/// Sets or releases a hold through the engine (the daemon checks the role first).
+pub fn hold(
+    engine: &EngineHandle,
+    change: crate::lifecycle::HoldChange,
+    by: String,
+) -> Result<BoxFuture<'static, Result<Done, String>>, String> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    engine
+        .try_command(crate::engine::EngineCommand::WithArchive(hold_job(
+            change,
+            by,
+            Some(tx),
+        )))
+        .map_err(|e| e.to_string())?;
+    Ok(Box::pin(async move {
+        let done = rx
+            .await
+            .map_err(|_| crate::engine::EngineError::Stopped.to_string())??;
+        Ok(Done {
+            hold: Some(done),
+            ..Done::default()
+        })
+    }))
+}
+
+/// Hands an order to the engine on behalf of `who` at seat `seat`.
+pub fn order_now(
+    engine: &EngineHandle,
+    order: Order,
+    who: &str,
+    seat: u64,
+) -> Result<BoxFuture<'static, Result<Done, String>>, String> {
+    match order {
+        Order::Hold { change } => hold(engine, change, who.to_string()),
+        order => send_now(engine, engine_command(order, who, seat)),
+    }
+}
+
+/// The engine command, on behalf of `who` (the sender of a message, the author of
+/// a note: whatever the seat said there is replaced).
+pub fn engine_command(order: Order, who: &str, seat: u64) -> EngineCommand {
+    match order {
+        Order::Send {
+            conversation,
+            body,
+            files,
+            reply_to,
+            options,
+        } => EngineCommand::Send {
+            conversation,
+            body,
+            files: files
+                .into_iter()
+                .map(|f| crate::engine::NewFile {
+                    name: f.name,
+                    mime: f.mime,
+                    bytes: std::sync::Arc::new(f.data),
+                })
+                .collect(),
+            sender: who.to_string(),
+            reply_to,
+            options,
+            reply: None,
+        },
+        Order::Local {
+            change:
+                LocalChange::AddNote {
+                    conversation,
+                    body,
+                    at,
+                    ..
+                },
+        } => EngineCommand::Local(LocalChange::AddNote {
+            conversation,
+            author: who.to_string(),
+            body,
+            at,
+        }),
+        Order::Local { change } => EngineCommand::Local(change),
+        Order::Viewed { conversation } => EngineCommand::Viewed(conversation),
+        Order::AcceptInvite { account, remote_id } => {
+            EngineCommand::AcceptInvite { account, remote_id }
+        }
+        Order::Link { account } => EngineCommand::Link { account },
+        Order::React { message, key } => EngineCommand::React { message, key },
+        Order::Backfill { conversation } => EngineCommand::Backfill { conversation },
+        Order::Typing {
+            conversation,
+            typing,
+            network,
+        } => EngineCommand::Typing {
+            conversation,
+            typing,
+            network,
+            seat,
+        },
+        Order::Hold { change } => {
+            EngineCommand::WithArchive(hold_job(change, who.to_string(), None))
+        }
+        Order::Consent {
+            conversation,
+            action,
+            purposes,
+            method,
+            evidence,
+        } => EngineCommand::Consent {
+            conversation,
+            action,
+            purposes,
+            method,
+            evidence,
+            staff: who.to_string(),
+            reply: None,
+        },
+    }
+}
+
 /// Fetches an attachment through the engine and reads it from the attachment store.
 pub async fn attachment(
     engine: &EngineHandle,
@@ -230,4 +369,29 @@ pub fn answer(engine: &EngineHandle, q: Query, seat: SeatView, seat_id: u64) -> 
         };
         result.unwrap_or_else(|e| Loaded::Failed(e.to_string()))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::ConversationId;
+    use crate::engine::EngineCommand;
+
+    #[test]
+    fn a_seat_cannot_name_the_author_of_a_note() {
+        let order = Order::Local {
+            change: LocalChange::AddNote {
+                conversation: ConversationId(3),
+                author: "Chefin".into(),
+                body: "x".into(),
+                at: crate::domain::Timestamp(0),
+            },
+        };
+        let EngineCommand::Local(LocalChange::AddNote { author, .. }) =
+            engine_command(order, "Lea", 1)
+        else {
+            panic!("not a note")
+        };
+        assert_eq!(author, "Lea");
+    }
 }
