@@ -140,7 +140,20 @@ async fn connection(stream: UnixStream, daemon: Arc<Daemon>, mut stop: Stop) {
     let mut buf = Vec::new();
     let mut bus = daemon.engine.subscribe();
     let mut session = Session::new(Arc::clone(&daemon), uid);
+    // When the line in `buf` began: notifications wake this loop (and restart the
+    // reader's own stall timer), so a half line is timed here as well.
+    let mut partial_since: Option<std::time::Instant> = None;
     loop {
+        if buf.is_empty() {
+            partial_since = None;
+        } else if partial_since
+            .get_or_insert_with(std::time::Instant::now)
+            .elapsed()
+            > STALL
+        {
+            log_closed(&LineError::Stalled(STALL));
+            return;
+        }
         let (out, last) = tokio::select! {
             _ = stop.changed() => {
                 let reason = stop.borrow().clone().unwrap_or_default();
@@ -168,6 +181,7 @@ async fn connection(stream: UnixStream, daemon: Arc<Daemon>, mut stop: Stop) {
                     }
                 }
                 let step = session.line(&buf).await;
+                buf.clear();
                 // One huge request must not keep its buffer for the connection's life.
                 if buf.capacity() > 64 * 1024 {
                     buf = Vec::new();

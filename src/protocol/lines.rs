@@ -16,15 +16,19 @@ pub enum LineError {
     Io(#[from] std::io::Error),
 }
 
-/// Reads the next line into `buf` (without its newline). `Ok(false)`: the peer closed
-/// at a line boundary. Once part of a line is in, the rest must follow within `stall`.
+/// Reads the rest of the next line into `buf` (without its newline); the caller clears
+/// `buf` once it has used a complete line. `Ok(false)`: the peer closed at a line
+/// boundary. Once part of a line is in, the rest must follow within `stall`.
+///
+/// Cancel-safe, as `tokio::select!` needs it: bytes taken from the reader are in `buf`
+/// before anything is awaited again, so a call dropped half way loses nothing and the
+/// next call goes on where it stopped.
 pub async fn read_line<R: AsyncBufRead + Unpin>(
     reader: &mut R,
     buf: &mut Vec<u8>,
     max: usize,
     stall: Duration,
 ) -> Result<bool, LineError> {
-    buf.clear();
     loop {
         let available = if buf.is_empty() {
             reader.fill_buf().await?
@@ -69,8 +73,10 @@ mod tests {
         let stall = Duration::from_secs(1);
         assert!(read_line(&mut r, &mut buf, 5, stall).await.unwrap());
         assert_eq!(buf, b"ab");
+        buf.clear();
         assert!(read_line(&mut r, &mut buf, 5, stall).await.unwrap());
         assert_eq!(buf, b"cd");
+        buf.clear();
         assert!(matches!(
             read_line(&mut r, &mut buf, 5, stall).await,
             Err(LineError::TooLong(5))
@@ -88,5 +94,28 @@ mod tests {
         let r = read_line(&mut r, &mut buf, 100, Duration::from_millis(50)).await;
         assert!(matches!(r, Err(LineError::Stalled(_))));
         drop(client);
+    }
+
+    #[tokio::test]
+    async fn a_read_dropped_half_way_loses_nothing() {
+        let (mut client, server) = tokio::io::duplex(64);
+        let mut r = tokio::io::BufReader::new(server);
+        let mut buf = Vec::new();
+        let stall = Duration::from_secs(5);
+        tokio::io::AsyncWriteExt::write_all(&mut client, b"{\"half\":")
+            .await
+            .unwrap();
+        // Something else wins the select: this read is dropped after taking the half.
+        let dropped = tokio::time::timeout(
+            Duration::from_millis(50),
+            read_line(&mut r, &mut buf, 100, stall),
+        )
+        .await;
+        assert!(dropped.is_err());
+        tokio::io::AsyncWriteExt::write_all(&mut client, b"1}\n")
+            .await
+            .unwrap();
+        assert!(read_line(&mut r, &mut buf, 100, stall).await.unwrap());
+        assert_eq!(buf, b"{\"half\":1}");
     }
 }

@@ -121,7 +121,9 @@ async fn handshake(
             Ok(false) => return Err(SeatError::Lost("the daemon closed the connection".into())),
             Err(e) => return Err(SeatError::Lost(e.to_string())),
         }
-        let Ok(msg) = serde_json::from_slice::<Incoming>(&buf) else {
+        let parsed = serde_json::from_slice::<Incoming>(&buf);
+        buf.clear();
+        let Ok(msg) = parsed else {
             return Err(SeatError::Lost(
                 "the daemon sent something unreadable".into(),
             ));
@@ -396,7 +398,13 @@ async fn serve(
                     fail_all(&mut pending);
                     return Some(why);
                 }
-                let Ok(msg) = serde_json::from_slice::<Incoming>(&buf) else {
+                let parsed = serde_json::from_slice::<Incoming>(&buf);
+                buf.clear();
+                // A large answer (a long inbox) must not keep its buffer for good.
+                if buf.capacity() > 1024 * 1024 {
+                    buf = Vec::new();
+                }
+                let Ok(msg) = parsed else {
                     tracing::warn!("unreadable line from the daemon skipped");
                     continue;
                 };
