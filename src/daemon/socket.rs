@@ -62,11 +62,13 @@ pub fn listen(path: &Path, group: &str) -> Result<Listening, SocketError> {
         path: dir.to_path_buf(),
         source,
     };
+    let created = !dir.exists();
     std::fs::create_dir_all(dir).map_err(dir_err)?;
     let group = group.trim();
-    // Only a directory of our own is tightened: /run/tresen under systemd is ours, but
-    // a shared parent such as the data dir has its own rules (0700 already).
-    let own = dir.file_name().is_some_and(|n| n == "tresen") || !group.is_empty();
+    // Only a directory of our own is tightened or given to the group: one we created,
+    // or one named `tresen` (/run/tresen under systemd). A shared parent (/tmp, the data
+    // dir) keeps its own rules; there only the socket file gets the group.
+    let own = created || dir.file_name().is_some_and(|n| n == "tresen");
     if own {
         let mode = if group.is_empty() { 0o700 } else { 0o750 };
         std::fs::set_permissions(dir, std::fs::Permissions::from_mode(mode)).map_err(dir_err)?;
@@ -83,7 +85,7 @@ pub fn listen(path: &Path, group: &str) -> Result<Listening, SocketError> {
             source,
         })
     };
-    if gid.is_some() {
+    if gid.is_some() && own {
         chown(dir)?;
     }
     if path.exists() {
