@@ -228,8 +228,16 @@ fn commands_are_seats_of_the_running_daemon() {
         serde_json::json!([])
     );
 
-    // A command that does not go through the daemon yet says so, and how to proceed.
+    // The owner seals the open segment through the daemon; the archive still verifies.
     let o = p.run(&["archive", "seal"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("sealed"), "{}", stdout(&o));
+    let o = p.run(&["archive", "verify"]);
+    assert!(o.status.success(), "{}\n{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("(1 sealed)"), "{}", stdout(&o));
+
+    // A command that does not go through the daemon yet says so, and how to proceed.
+    let o = p.run(&["account", "recovery-key"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(
         stderr(&o).contains(&format!("daemon (PID {})", d.pid())),
@@ -313,6 +321,9 @@ fn the_os_login_decides_who_sends_and_an_auditor_changes_nothing() {
     assert_eq!(m["sender"], "Karl Keller", "{m}");
     // Staff may not set holds: the owner's decision (docs/daemon.md).
     let o = p.run(&["hold", "set", "--global", "--reason", "Rechtsstreit"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    assert!(stderr(&o).contains("only the owner"), "{}", stderr(&o));
+    let o = p.run(&["archive", "seal"]);
     assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
     assert!(stderr(&o).contains("only the owner"), "{}", stderr(&o));
     // Who attached and when is not logged: no presence log (R-D1).

@@ -289,6 +289,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 | Command::Assign { .. }
                 | Command::Sync { .. }
                 | Command::Attachment(_)
+                | Command::Archive(crate::cli::archive::ArchiveCommand::Seal)
                 | Command::Hold(
                     crate::cli::retention::HoldCommand::Set { .. }
                         | crate::cli::retention::HoldCommand::Release { .. }
@@ -504,6 +505,16 @@ fn run_seat(
             rt.block_on(seat::consent(&remote, change))
         }
         Some(Command::Attachment(cmd)) => crate::cli::attachment::run_attached(&rt, &remote, cmd),
+        Some(Command::Archive(_)) => {
+            rt.block_on(crate::seat::Seat::order(
+                &remote,
+                crate::protocol::Order::Seal,
+                "",
+            ))
+            .map_err(UsageError)?;
+            crate::outln!("sealed; the next record starts a new segment");
+            Ok(ExitCode::SUCCESS)
+        }
         Some(Command::Hold(cmd)) => {
             let change = crate::cli::retention::hold_change(cmd, |key| {
                 rt.block_on(remote.call::<_, Option<crate::domain::Conversation>>("find", &key))

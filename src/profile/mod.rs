@@ -28,7 +28,7 @@ pub enum ProfileError {
     #[error(
         "the tresen daemon (PID {pid}) owns this profile, and this command does not go through \
          it: stop the daemon (`systemctl stop tresen`, or `kill -TERM {pid}`), run the command, \
-         then start it again. The inbox, send, assign, consent, attachment, hold, sync, status, list and show work beside it"
+         then start it again. The inbox, send, assign, consent, attachment, hold, archive seal, sync, status, list and show work beside it"
     )]
     Daemon { pid: String },
     #[error(transparent)]

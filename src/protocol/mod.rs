@@ -254,6 +254,8 @@ pub enum Order {
     Hold {
         change: crate::lifecycle::HoldChange,
     },
+    /// Seal the archive's open segment: the next record starts a new one (owner only).
+    Seal,
     /// A consent taken outside the chat, recorded under the seat's staff name.
     Consent {
         conversation: ConversationId,
@@ -273,7 +275,7 @@ impl Order {
 
     /// Only the owner may do this (docs/daemon.md, the role table).
     pub fn owner_only(&self) -> bool {
-        matches!(self, Order::Hold { .. })
+        matches!(self, Order::Hold { .. } | Order::Seal)
     }
 }
 

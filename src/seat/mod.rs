@@ -145,23 +145,19 @@ pub fn send_now(
     }
 }
 
-type HoldReply = tokio::sync::oneshot::Sender<Result<crate::lifecycle::HoldDone, String>>;
-
-/// The job that sets or releases a hold inside the engine, answering `reply`.
-pub fn hold_job(
-    change: crate::lifecycle::HoldChange,
-    by: String,
-    reply: Option<HoldReply>,
+/// Work on the archive for a seat, run by the engine inside the single writer; the
+/// outcome goes to `reply` (and to the log when it failed).
+fn archive_job<T: Send + 'static>(
+    work: impl FnOnce(&mut crate::archive::Archive) -> Result<T, String> + Send + 'static,
+    reply: Option<tokio::sync::oneshot::Sender<Result<T, String>>>,
 ) -> crate::engine::ArchiveJob {
     crate::engine::ArchiveJob(Box::new(move |archive| {
         let result = match archive {
-            Some(archive) => {
-                crate::lifecycle::holds::apply(archive, change, by).map_err(|e| e.to_string())
-            }
-            None => Err("this engine has no archive to hold anything in".to_string()),
+            Some(archive) => work(archive),
+            None => Err("this engine has no archive".to_string()),
         };
         if let Err(e) = &result {
-            tracing::warn!(error = %e, "hold not changed");
+            tracing::warn!(error = %e, "archive work for a seat failed");
         }
         if let Some(reply) = reply {
             let _ = reply.send(result);
@@ -169,28 +165,35 @@ pub fn hold_job(
     }))
 }
 
-/// Sets or releases a hold through the engine (the daemon checks the role first).
-pub fn hold(
-    engine: &EngineHandle,
+fn hold_work(
     change: crate::lifecycle::HoldChange,
     by: String,
+) -> impl FnOnce(&mut crate::archive::Archive) -> Result<crate::lifecycle::HoldDone, String> {
+    move |archive| crate::lifecycle::holds::apply(archive, change, by).map_err(|e| e.to_string())
+}
+
+fn seal_work(archive: &mut crate::archive::Archive) -> Result<(), String> {
+    archive.seal().map_err(|e| e.to_string())
+}
+
+/// Runs archive work through the engine and answers when it is done.
+fn through_archive<T: Send + 'static>(
+    engine: &EngineHandle,
+    work: impl FnOnce(&mut crate::archive::Archive) -> Result<T, String> + Send + 'static,
+    done: fn(T) -> Done,
 ) -> Result<BoxFuture<'static, Result<Done, String>>, String> {
     let (tx, rx) = tokio::sync::oneshot::channel();
     engine
-        .try_command(crate::engine::EngineCommand::WithArchive(hold_job(
-            change,
-            by,
+        .try_command(crate::engine::EngineCommand::WithArchive(archive_job(
+            work,
             Some(tx),
         )))
         .map_err(|e| e.to_string())?;
     Ok(Box::pin(async move {
-        let done = rx
+        let value = rx
             .await
             .map_err(|_| crate::engine::EngineError::Stopped.to_string())??;
-        Ok(Done {
-            hold: Some(done),
-            ..Done::default()
-        })
+        Ok(done(value))
     }))
 }
 
@@ -202,7 +205,13 @@ pub fn order_now(
     seat: u64,
 ) -> Result<BoxFuture<'static, Result<Done, String>>, String> {
     match order {
-        Order::Hold { change } => hold(engine, change, who.to_string()),
+        Order::Hold { change } => {
+            through_archive(engine, hold_work(change, who.to_string()), |d| Done {
+                hold: Some(d),
+                ..Done::default()
+            })
+        }
+        Order::Seal => through_archive(engine, seal_work, |()| Done::default()),
         order => send_now(engine, engine_command(order, who, seat)),
     }
 }
@@ -266,8 +275,9 @@ pub fn engine_command(order: Order, who: &str, seat: u64) -> EngineCommand {
             seat,
         },
         Order::Hold { change } => {
-            EngineCommand::WithArchive(hold_job(change, who.to_string(), None))
+            EngineCommand::WithArchive(archive_job(hold_work(change, who.to_string()), None))
         }
+        Order::Seal => EngineCommand::WithArchive(archive_job(seal_work, None)),
         Order::Consent {
             conversation,
             action,
