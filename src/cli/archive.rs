@@ -136,7 +136,7 @@ pub fn run_archive(
             let mut p = crate::profile::open(config, paths, prompt)?;
             let archive = p.archive.as_mut().context("no archive")?;
             archive.seal()?;
-            crate::outln!("sealed; the next record starts a new segment");
+            print_sealed(config.language())?;
             Ok(ExitCode::SUCCESS)
         }
         ArchiveCommand::Export {
@@ -233,6 +233,18 @@ fn verify_cmd(
     } else {
         ExitCode::from(1)
     })
+}
+
+/// The line that confirms a sealed segment.
+pub(crate) fn print_sealed(lang: crate::app::i18n::Lang) -> Result<()> {
+    crate::outln!(
+        "{}",
+        lang.t(
+            "versiegelt; der nächste Eintrag beginnt ein neues Segment",
+            "sealed; the next record starts a new segment"
+        )
+    );
+    Ok(())
 }
 
 fn anchor(r: &Reader, out: &Path) -> Result<ExitCode> {

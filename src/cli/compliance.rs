@@ -346,21 +346,31 @@ pub(crate) fn consent_change(cmd: ConsentCommand) -> Result<ConsentChange> {
 }
 
 /// The line that confirms a recorded consent.
-pub(crate) fn print_recorded(r: &ConsentRecord) -> Result<()> {
-    crate::outln!(
-        "{} {} for {} ({}); recorded in the archive",
-        match r.action {
-            Action::Grant => "consent granted:",
-            Action::Withdraw => "consent withdrawn:",
-        },
-        r.purposes
-            .iter()
-            .map(|p| p.as_str())
-            .collect::<Vec<_>>()
-            .join(", "),
+pub(crate) fn print_recorded(r: &ConsentRecord, lang: crate::app::i18n::Lang) -> Result<()> {
+    let purposes = r
+        .purposes
+        .iter()
+        .map(|p| p.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let (contact, address) = (
         sanitize_for_terminal(&r.contact, false),
         sanitize_for_terminal(&r.address, false),
     );
+    match (lang, r.action) {
+        (crate::app::i18n::Lang::De, Action::Grant) => crate::outln!(
+            "Einwilligung erteilt: {purposes} für {contact} ({address}); im Archiv festgehalten"
+        ),
+        (crate::app::i18n::Lang::De, Action::Withdraw) => crate::outln!(
+            "Einwilligung widerrufen: {purposes} für {contact} ({address}); im Archiv festgehalten"
+        ),
+        (crate::app::i18n::Lang::En, Action::Grant) => crate::outln!(
+            "consent granted: {purposes} for {contact} ({address}); recorded in the archive"
+        ),
+        (crate::app::i18n::Lang::En, Action::Withdraw) => crate::outln!(
+            "consent withdrawn: {purposes} for {contact} ({address}); recorded in the archive"
+        ),
+    }
     Ok(())
 }
 
@@ -396,7 +406,7 @@ fn record(
         blobs: &blobs,
     };
     books.record(&[crate::archive::Payload::Consent(r.clone())])?;
-    print_recorded(&r)?;
+    print_recorded(&r, config.language())?;
     Ok(ExitCode::SUCCESS)
 }
 

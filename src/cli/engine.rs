@@ -156,7 +156,7 @@ pub(crate) fn not_sent(lang: Lang, m: &crate::domain::Message) -> String {
 }
 
 /// A delivery state in the user's language.
-pub(crate) fn delivery_word(d: Delivery, lang: Lang) -> &'static str {
+fn delivery_word(d: Delivery, lang: Lang) -> &'static str {
     match d {
         Delivery::Pending => lang.t("ausstehend", "pending"),
         Delivery::Sent => lang.t("gesendet", "sent"),
@@ -355,25 +355,36 @@ pub(crate) fn send(
             eprintln!("{what} {}: {}", id.0, no_answer(lang, timeout));
             return Ok(ExitCode::from(3));
         }
-        if ours.len() > 1 {
-            match lang {
-                Lang::De => crate::outln!(
-                    "als {} Nachrichten gesendet (Längengrenze des Netzes)",
-                    ours.len()
-                ),
-                Lang::En => crate::outln!(
-                    "sent as {} messages (the network's length limit)",
-                    ours.len()
-                ),
-            }
-        }
-        let last = ours.last().map_or(Delivery::Sent, |m| m.delivery);
-        crate::outln!(
-            "{} {} {}",
-            lang.t("Nachricht", "message"),
-            id.0,
-            delivery_word(last, lang)
-        );
+        print_sent(id, &ours, lang)?;
         Ok(others)
     })
+}
+
+/// The outcome of a send as the command line says it: how many parts (a long text is cut
+/// at the network's limit) and the last part's delivery.
+pub(crate) fn print_sent(
+    id: crate::domain::MessageId,
+    parts: &[crate::domain::Message],
+    lang: Lang,
+) -> Result<()> {
+    if parts.len() > 1 {
+        match lang {
+            Lang::De => crate::outln!(
+                "als {} Nachrichten gesendet (Längengrenze des Netzes)",
+                parts.len()
+            ),
+            Lang::En => crate::outln!(
+                "sent as {} messages (the network's length limit)",
+                parts.len()
+            ),
+        }
+    }
+    let last = parts.last().map_or(Delivery::Sent, |m| m.delivery);
+    crate::outln!(
+        "{} {} {}",
+        lang.t("Nachricht", "message"),
+        id.0,
+        delivery_word(last, lang)
+    );
+    Ok(())
 }

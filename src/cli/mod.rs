@@ -502,7 +502,7 @@ fn run_seat(
         }
         Some(Command::Consent(cmd)) => {
             let change = crate::cli::compliance::consent_change(cmd)?;
-            rt.block_on(seat::consent(&remote, change))
+            rt.block_on(seat::consent(&remote, change, lang))
         }
         Some(Command::Attachment(cmd)) => crate::cli::attachment::run_attached(&rt, &remote, cmd),
         Some(Command::Archive(_)) => {
@@ -512,7 +512,7 @@ fn run_seat(
                 "",
             ))
             .map_err(UsageError)?;
-            crate::outln!("sealed; the next record starts a new segment");
+            crate::cli::archive::print_sealed(lang)?;
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Hold(cmd)) => {
@@ -532,7 +532,7 @@ fn run_seat(
             let done = done
                 .hold
                 .ok_or_else(|| anyhow::anyhow!("the daemon did not say what it did"))?;
-            crate::cli::retention::print_hold(&change, &done)
+            crate::cli::retention::print_hold(&change, &done, lang)
         }
         Some(_) => Err(anyhow::anyhow!(
             "this command does not attach to the daemon"

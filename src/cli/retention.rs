@@ -271,7 +271,7 @@ pub fn run_hold(
             let archive = p.archive.as_mut().context("no archive")?;
             let done =
                 crate::lifecycle::holds::apply(archive, change.clone(), config.staff_name())?;
-            print_hold(&change, &done)
+            print_hold(&change, &done, config.language())
         }
     }
 }
@@ -348,19 +348,35 @@ pub(crate) fn hold_change(
 }
 
 /// What a hold change did, as the command line says it.
-pub(crate) fn print_hold(change: &HoldChange, done: &HoldDone) -> Result<ExitCode> {
+pub(crate) fn print_hold(
+    change: &HoldChange,
+    done: &HoldDone,
+    lang: crate::app::i18n::Lang,
+) -> Result<ExitCode> {
+    let de = lang == crate::app::i18n::Lang::De;
     match (change, done) {
         (_, HoldDone::Set(hold)) => {
             crate::outln!("{}", sanitize_for_terminal(&hold.describe(), false));
-            crate::outln!("release with `tresen hold release {} --reason …`", hold.id);
+            if de {
+                crate::outln!("aufheben mit `tresen hold release {} --reason …`", hold.id);
+            } else {
+                crate::outln!("release with `tresen hold release {} --reason …`", hold.id);
+            }
         }
         (HoldChange::Release { id, .. }, HoldDone::Released(true)) => {
-            crate::outln!("hold {id} released");
+            if de {
+                crate::outln!("Löschsperre {id} aufgehoben");
+            } else {
+                crate::outln!("hold {id} released");
+            }
         }
         (HoldChange::Release { id, .. }, HoldDone::Released(false)) => {
-            return Err(
-                UsageError(format!("no hold `{id}` in force (see `tresen hold list`)")).into(),
-            );
+            return Err(UsageError(if de {
+                format!("keine Löschsperre `{id}` in Kraft (siehe `tresen hold list`)")
+            } else {
+                format!("no hold `{id}` in force (see `tresen hold list`)")
+            })
+            .into());
         }
         (HoldChange::Set { .. }, HoldDone::Released(_)) => {}
     }

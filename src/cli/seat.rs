@@ -267,24 +267,7 @@ pub(crate) async fn send(
             crate::cli::engine::not_sent(lang, m)
         ));
     }
-    if parts.len() > 1 {
-        match lang {
-            Lang::De => crate::outln!(
-                "als {} Nachrichten gesendet (Längengrenze des Netzes)",
-                parts.len()
-            ),
-            Lang::En => crate::outln!(
-                "sent as {} messages (the network's length limit)",
-                parts.len()
-            ),
-        }
-    }
-    let last = parts.last().map_or(Delivery::Sent, |m| m.delivery);
-    crate::outln!(
-        "{what} {} {}",
-        id.0,
-        crate::cli::engine::delivery_word(last, lang)
-    );
+    crate::cli::engine::print_sent(id, &parts, lang)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -293,6 +276,7 @@ pub(crate) async fn send(
 pub(crate) async fn consent(
     remote: &Remote,
     change: crate::cli::compliance::ConsentChange,
+    lang: Lang,
 ) -> Result<ExitCode> {
     let c = find(remote, &change.contact).await?;
     let done = remote
@@ -311,7 +295,7 @@ pub(crate) async fn consent(
     let record = done
         .consent
         .ok_or_else(|| anyhow!("the daemon did not say what it recorded"))?;
-    crate::cli::compliance::print_recorded(&record)?;
+    crate::cli::compliance::print_recorded(&record, lang)?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -659,6 +659,11 @@ impl Config {
         }
     }
 
+    /// Whether the user reads German (for layers that must not know the app's `Lang`).
+    pub fn german(&self) -> bool {
+        self.language() == crate::app::i18n::Lang::De
+    }
+
     /// Who is working: the `[[staff]]` entry whose login is the OS user's (a mapped
     /// identity cannot be overridden), else `ui.staff_name`, else the login.
     pub fn staff_name(&self) -> String {

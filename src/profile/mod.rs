@@ -24,13 +24,10 @@ pub enum ProfileError {
     Dir(#[from] DirError),
     #[error(transparent)]
     Lock(#[from] LockError),
-    /// The daemon owns the profile and this command cannot go through it.
-    #[error(
-        "the tresen daemon (PID {pid}) owns this profile, and this command does not go through \
-         it: stop the daemon (`systemctl stop tresen`, or `kill -TERM {pid}`), run the command, \
-         then start it again. The inbox, send, assign, consent, attachment, hold, archive seal, sync, status, list and show work beside it"
-    )]
-    Daemon { pid: String },
+    /// The daemon owns the profile and this command cannot go through it (the message,
+    /// in the user's language, names its PID and what to do).
+    #[error("{0}")]
+    Daemon(String),
     #[error(transparent)]
     Secrets(#[from] SecretsError),
     #[error(transparent)]
@@ -66,6 +63,24 @@ fn key_array(key: &MasterKey) -> zeroize::Zeroizing<[u8; KEY_LEN]> {
     key.store_key()
 }
 
+/// Why a command stops while the daemon runs, and how to go on.
+fn daemon_owns(pid: &str, german: bool) -> String {
+    match german {
+        true => format!(
+            "Der tresen-Dienst (PID {pid}) führt dieses Profil, und dieser Befehl geht noch nicht über ihn: \
+             Dienst beenden (`systemctl stop tresen` oder `kill -TERM {pid}`), den Befehl ausführen, \
+             den Dienst wieder starten. Neben dem Dienst arbeiten: der Posteingang, send, assign, consent, \
+             attachment, hold, archive seal, sync, status, list und show"
+        ),
+        false => format!(
+            "the tresen daemon (PID {pid}) owns this profile, and this command does not go through \
+             it: stop the daemon (`systemctl stop tresen`, or `kill -TERM {pid}`), run the command, \
+             then start it again. The inbox, send, assign, consent, attachment, hold, archive seal, \
+             sync, status, list and show work beside it"
+        ),
+    }
+}
+
 /// Opens the configured profile.
 pub fn open(
     config: &Config,
@@ -77,7 +92,7 @@ pub fn open(
         Err(LockError::InUse { pid, .. })
             if std::os::unix::net::UnixStream::connect(&paths.socket).is_ok() =>
         {
-            return Err(ProfileError::Daemon { pid });
+            return Err(ProfileError::Daemon(daemon_owns(&pid, config.german())));
         }
         r => r?,
     };

@@ -59,90 +59,55 @@ impl Seat for EngineHandle {
 }
 
 /// Queues `cmd` now (so orders keep their order) and returns what waits for its answer:
-/// the message id for a send, the engine reaching it for anything else.
+/// the message id for a send, the record for a consent, the engine reaching it for
+/// anything else.
 pub fn send_now(
     engine: &EngineHandle,
-    cmd: crate::engine::EngineCommand,
+    mut cmd: crate::engine::EngineCommand,
 ) -> Result<BoxFuture<'static, Result<Done, String>>, String> {
     use crate::engine::EngineCommand;
-    let stopped = || crate::engine::EngineError::Stopped.to_string();
-    match cmd {
-        EngineCommand::Send {
-            conversation,
-            body,
-            files,
-            sender,
-            reply_to,
-            options,
-            reply: _,
-        } => {
-            let (tx, rx) = tokio::sync::oneshot::channel();
-            engine
-                .try_command(EngineCommand::Send {
-                    conversation,
-                    body,
-                    files,
-                    sender,
-                    reply_to,
-                    options,
-                    reply: Some(tx),
-                })
-                .map_err(|e| e.to_string())?;
-            Ok(Box::pin(async move {
-                match rx.await {
-                    Ok(Ok(id)) => Ok(Done {
-                        message: Some(id),
-                        ..Done::default()
-                    }),
-                    Ok(Err(e)) => Err(e.to_string()),
-                    Err(_) => Err(stopped()),
-                }
-            }))
-        }
-        EngineCommand::Consent {
-            conversation,
-            action,
-            purposes,
-            method,
-            evidence,
-            staff,
-            reply: _,
-        } => {
-            let (tx, rx) = tokio::sync::oneshot::channel();
-            engine
-                .try_command(EngineCommand::Consent {
-                    conversation,
-                    action,
-                    purposes,
-                    method,
-                    evidence,
-                    staff,
-                    reply: Some(tx),
-                })
-                .map_err(|e| e.to_string())?;
-            Ok(Box::pin(async move {
-                match rx.await {
-                    Ok(Ok(record)) => Ok(Done {
-                        consent: Some(record),
-                        ..Done::default()
-                    }),
-                    Ok(Err(e)) => Err(e.to_string()),
-                    Err(_) => Err(stopped()),
-                }
-            }))
-        }
-        cmd => {
-            engine.try_command(cmd).map_err(|e| e.to_string())?;
-            let (tx, rx) = tokio::sync::oneshot::channel();
-            engine
-                .try_command(EngineCommand::Barrier(tx))
-                .map_err(|e| e.to_string())?;
-            Ok(Box::pin(async move {
-                rx.await.map_err(|_| stopped())?;
-                Ok(Done::default())
-            }))
-        }
+    let answered = match &mut cmd {
+        EngineCommand::Send { reply, .. } => Some(answering(reply, |id| Done {
+            message: Some(id),
+            ..Done::default()
+        })),
+        EngineCommand::Consent { reply, .. } => Some(answering(reply, |record| Done {
+            consent: Some(record),
+            ..Done::default()
+        })),
+        _ => None,
+    };
+    engine.try_command(cmd).map_err(|e| e.to_string())?;
+    if let Some(answered) = answered {
+        return Ok(answered);
     }
+    // Everything else answers nothing: the barrier behind it says it was carried out.
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    engine
+        .try_command(EngineCommand::Barrier(tx))
+        .map_err(|e| e.to_string())?;
+    Ok(Box::pin(async move {
+        rx.await
+            .map_err(|_| crate::engine::EngineError::Stopped.to_string())?;
+        Ok(Done::default())
+    }))
+}
+
+/// Puts a reply channel into a command's `reply` slot; the future turns the engine's
+/// answer into a `Done`.
+fn answering<T: Send + 'static>(
+    slot: &mut Option<tokio::sync::oneshot::Sender<Result<T, crate::engine::EngineError>>>,
+    done: fn(T) -> Done,
+) -> BoxFuture<'static, Result<Done, String>> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    *slot = Some(tx);
+    Box::pin(async move {
+        match rx.await {
+            Ok(Ok(value)) => Ok(done(value)),
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(_) => Err(crate::engine::EngineError::Stopped.to_string()),
+        }
+    })
 }
 
 /// Work on the archive for a seat, run by the engine inside the single writer; the
