@@ -484,3 +484,149 @@ fn no_certification_claims_in_docs_or_program_texts() {
         }
     }
 }
+
+/// `base` with this test's OS user as the one member of staff, in `role`.
+fn staff(base: &str, role: &str) -> String {
+    let id = std::process::Command::new("id")
+        .arg("-un")
+        .output()
+        .unwrap();
+    let login = String::from_utf8_lossy(&id.stdout).trim().to_string();
+    format!("{base}\n[[staff]]\nname = \"Clara Chef\"\nlogin = \"{login}\"\nrole = \"{role}\"\n")
+}
+
+/// Rewrites the profile's `[[staff]]` entry for this test's OS user and has the daemon
+/// reload it; waits until `probe` says the new role is in force.
+fn set_role(
+    p: &Profile,
+    base: &str,
+    daemon: &support::daemon::Daemon,
+    role: &str,
+    probe: impl Fn() -> bool,
+) {
+    std::fs::write(&p.config, staff(base, role)).unwrap();
+    daemon.signal("-HUP");
+    let start = std::time::Instant::now();
+    while !probe() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "role {role} not in force"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+// Issue 16; R-B6, R-B8, R-C10, R-C11 as above: with the daemon running, the lifecycle
+// commands go through it (no need to stop the office's engine), its role table holds,
+// and the exports land in the directory of the user who asked.
+#[test]
+fn lifecycle_commands_go_through_the_running_daemon() {
+    let p = seeded();
+    let base = format!(
+        "{}\n[[accounts]]\nid = \"buero\"\nnetwork = \"demo\"\n",
+        std::fs::read_to_string(&p.config).unwrap()
+    );
+    std::fs::write(&p.config, staff(&base, "owner")).unwrap();
+    let d = support::daemon::Daemon::start(&p);
+    let out = p.run(&[
+        "hold",
+        "set",
+        "--contact",
+        "+491703",
+        "--reason",
+        "Rechtsstreit Therme",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    // Never without a confirmation; nothing destroyed meanwhile.
+    let out = p.run(&["retention", "apply"]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(stderr(&out).contains("--yes"), "{}", stderr(&out));
+    assert!(stdout(&p.run(&["show", "+491701"])).contains("Heizung 2016"));
+    let out = p.run(&["retention", "apply", "--yes"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("destroyed 2 expired part"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        !p.run(&["show", "+491701"]).status.success(),
+        "gone from the daemon's inbox"
+    );
+
+    // A customer's copy and the auditor's export are written here, by the seat.
+    let dir = p.dir.path().join("auskunft");
+    let out = p.run(&["dsar", "export", "+491702", "--out", dir.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("3 messages"), "{}", stdout(&out));
+    let data: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("daten.json")).unwrap()).unwrap();
+    assert_eq!(data["messages"].as_array().unwrap().len(), 3, "{data}");
+    assert!(
+        std::fs::read_to_string(dir.join("auskunft.txt"))
+            .unwrap()
+            .contains("Art. 15")
+    );
+    let again = p.run(&["dsar", "export", "+491702", "--out", dir.to_str().unwrap()]);
+    assert_eq!(
+        again.status.code(),
+        Some(2),
+        "never into an existing directory"
+    );
+    let audit = p.dir.path().join("pruefung");
+    let out = p.run(&[
+        "archive",
+        "export",
+        "--from",
+        "2021-01-01",
+        "--to",
+        "2021-12-31",
+        "--out",
+        audit.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let csv = std::fs::read_to_string(audit.join("nachrichten.csv")).unwrap();
+    assert!(csv.contains("Rechnung 2021-17 erhalten"), "{csv}");
+    let manifest = std::fs::read_to_string(audit.join("manifest.sha256")).unwrap();
+    for line in manifest.lines() {
+        let (hash, name) = line.split_once("  ").unwrap();
+        let bytes = std::fs::read(audit.join(name)).unwrap();
+        assert_eq!(tresen::archive::format::sha256_hex(&bytes), hash, "{name}");
+    }
+
+    // Staff may read a conversation's copy, not erase a customer.
+    set_role(&p, &base, &d, "staff", || {
+        p.run(&["dsar", "erase", "+491702", "--yes"]).status.code() == Some(2)
+    });
+    let out = p.run(&["dsar", "erase", "+491702", "--yes"]);
+    assert!(stderr(&out).contains("owner"), "{}", stderr(&out));
+    assert!(stdout(&p.run(&["show", "+491702"])).contains("Überweisung ist raus"));
+    let out = p.run(&["export", "conversation", "+491703", "--format", "txt"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("Therme leckt"), "{}", stdout(&out));
+
+    set_role(&p, &base, &d, "owner", || {
+        p.run(&["retention", "apply", "--yes"]).status.success()
+    });
+    let out = p.run(&["dsar", "erase", "+491702", "--yes"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let said = stdout(&out);
+    assert!(said.contains("restrict +491702 2021"), "{said}");
+    assert!(said.contains("erase    wa-hans 2025"), "{said}");
+    assert!(!p.run(&["show", "+491702"]).status.success());
+    assert_eq!(consent_records(&p), "1 consent record(s)");
+    let v = json(&p.run(&["archive", "verify", "--json"]));
+    assert_eq!(v["ok"], true, "{v}");
+    assert_eq!(
+        p.run(&["status"]).status.code(),
+        Some(0),
+        "the daemon carries on"
+    );
+}

@@ -417,15 +417,14 @@ pub struct Supplier<'a> {
 
 /// The auditor's export (GoBD Z3): `nachrichten.csv`, `anhaenge.csv`, the files,
 /// `originale/` (the network's payloads), `index.xml` after the Beschreibungsstandard,
-/// and `manifest.sha256` over everything. Returns the number of messages.
+/// and `manifest.sha256` over everything, as files to write (`write_tree`).
 pub fn auditor(
-    out: &Path,
     rows: &[(&Row, String, String)],
     files: &[&File],
     supplier: &Supplier<'_>,
     from: chrono::NaiveDate,
     to: chrono::NaiveDate,
-) -> std::io::Result<usize> {
+) -> Vec<(String, Vec<u8>)> {
     let mut written: Vec<(String, Vec<u8>)> = Vec::new();
     // The network's originals, one JSON line per message: {"seq":…,"original":"…"}.
     let mut originals = String::new();
@@ -502,28 +501,54 @@ pub fn auditor(
         "index.xml".into(),
         index_xml(supplier, from, to).into_bytes(),
     ));
-    std::fs::create_dir_all(out.join("dateien"))?;
     let mut manifest = String::new();
     let mut seen = BTreeSet::new();
+    // The same file attached twice is written once.
+    written.retain(|(name, _)| seen.insert(name.clone()));
     for (name, data) in &written {
-        if !seen.insert(name.clone()) {
-            continue; // the same file attached twice
-        }
-        let (dir, file) = match name.rsplit_once('/') {
-            Some((d, f)) => (out.join(d), f.to_string()),
-            None => (out.to_path_buf(), name.clone()),
-        };
-        write_new_nosync(&dir, &file, data)?;
         let _ = writeln!(manifest, "{}  {name}", super::format::sha256_hex(data));
     }
-    write_new(out, "manifest.sha256", manifest.as_bytes())?;
-    // One sync for the whole export instead of one per file.
-    for d in [out.join("dateien"), out.to_path_buf()] {
-        if let Ok(f) = std::fs::File::open(&d) {
-            let _ = f.sync_all();
+    written.push(("manifest.sha256".into(), manifest.into_bytes()));
+    written
+}
+
+/// Writes `files` (paths inside `out`, `/`-separated) into `out`, creating it and the
+/// directories inside, never replacing a file; one sync at the end instead of one per
+/// file.
+pub fn write_tree(out: &Path, files: &[(String, Vec<u8>)]) -> std::io::Result<()> {
+    let mut dirs = BTreeSet::new();
+    dirs.insert(out.to_path_buf());
+    crate::fsutil::ensure_private_dir(out).map_err(std::io::Error::other)?;
+    for (name, data) in files {
+        let path = Path::new(name);
+        // A name from an export is ours, but one from a peer is checked all the same:
+        // nothing may land outside `out`.
+        if path.is_absolute()
+            || path
+                .components()
+                .any(|c| !matches!(c, std::path::Component::Normal(_)))
+        {
+            return Err(std::io::Error::other(format!("refused file name {name:?}")));
+        }
+        let target = out.join(path);
+        if let Some(dir) = target.parent()
+            && dirs.insert(dir.to_path_buf())
+        {
+            std::fs::create_dir_all(dir)?;
+        }
+        let dir = target.parent().unwrap_or(out);
+        let file = target
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        write_new_nosync(dir, &file, data)?;
+    }
+    for d in &dirs {
+        if let Ok(f) = std::fs::File::open(d) {
+            f.sync_all()?;
         }
     }
-    Ok(rows.len())
+    Ok(())
 }
 
 fn xml(s: &str) -> String {

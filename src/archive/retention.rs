@@ -208,7 +208,7 @@ pub struct Tombstone {
 }
 
 /// One bucket's fate in a plan.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Item {
     pub bucket: String,
     pub account: String,
@@ -221,8 +221,8 @@ pub struct Item {
     pub first_seq: u64,
     pub last_seq: u64,
     /// expire | keep | held
-    pub decision: &'static str,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub decision: std::borrow::Cow<'static, str>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub holds: Vec<String>,
 }
 
@@ -334,7 +334,7 @@ pub fn plan(
                 records: b.records,
                 first_seq: b.first_seq,
                 last_seq: b.last_seq,
-                decision,
+                decision: decision.into(),
                 holds: held,
             }
         })
@@ -368,7 +368,8 @@ pub fn plan(
                 "keep"
             } else {
                 "held"
-            },
+            }
+            .into(),
             holds,
         });
     }

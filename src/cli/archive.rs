@@ -11,13 +11,11 @@ use anyhow::{Context as _, Result};
 use chrono::NaiveDate;
 use clap::{Subcommand, ValueEnum};
 
-use crate::archive::export::{self, Row};
 use crate::archive::{Archive, Payload, read, verify};
 use crate::cli::common::{Reader, confirm, reader};
 use crate::config::{Config, Paths};
 use crate::domain::Timestamp;
 use crate::error::UsageError;
-use crate::lifecycle::auditor;
 
 #[derive(Debug, Subcommand)]
 pub enum ArchiveCommand {
@@ -146,7 +144,8 @@ pub fn run_archive(
             out,
         } => {
             let p = crate::profile::open(config, paths, prompt)?;
-            auditor_export(config, p, from, to, classes, &out)
+            let mut books = crate::cli::books::Books::here(config, p);
+            crate::cli::books::audit_export(&mut books, (from, to), classes, &out)
         }
     }
 }
@@ -448,85 +447,39 @@ pub fn run_export(
         format,
         out,
     } = cmd;
+    crate::cli::books::refuse_existing_file(out.as_deref())?;
+    // Read-only: a readable copy works beside an inbox that owns the profile.
     let p = crate::profile::open_read_only(config, paths, prompt)?;
     let conv = {
         use crate::store::StoreRead as _;
         p.store.find_conversation(&conversation)?
     };
-    let (account, remote) = match conv {
-        Some(c) => (c.account.0, c.remote_id),
-        None => {
-            return Err(UsageError(format!(
-                "no conversation `{conversation}` (see `tresen list`)"
-            ))
-            .into());
-        }
+    let Some(c) = conv else {
+        return Err(UsageError(format!(
+            "no conversation `{conversation}` (see `tresen list`)"
+        ))
+        .into());
     };
     let r = Reader {
         dir: Archive::dir_of(&p.paths.data_dir),
         key: p.key,
         live: p.owner.is_some(),
     };
-    let c = r.collect(&|a, cv| a == account && cv == remote)?;
-    let rows: Vec<&Row> = c.rows.iter().collect();
-    let title = c.title(&account, &remote);
-    let text = match format {
-        TranscriptFormat::Html => export::transcript_html(&title, &rows),
-        TranscriptFormat::Txt => export::transcript_txt(&title, &rows),
-    };
-    match out {
-        Some(path) => {
-            let dir = path
-                .parent()
-                .filter(|d| !d.as_os_str().is_empty())
-                .unwrap_or(Path::new("."));
-            let name = path
-                .file_name()
-                .context("--out needs a file name")?
-                .to_string_lossy()
-                .into_owned();
-            export::write_new(dir, &name, text.as_bytes()).with_context(|| {
-                format!("cannot write {} (it must not exist yet)", path.display())
-            })?;
-            eprintln!("{} messages written to {}", rows.len(), path.display());
-        }
-        None => {
-            let mut o = std::io::stdout().lock();
-            o.write_all(text.as_bytes())?;
-        }
-    }
-    Ok(ExitCode::SUCCESS)
+    let mut keys = r.keys()?;
+    let (messages, text) = crate::lifecycle::transcript(
+        &r.dir,
+        &mut keys,
+        (&c.account.0, &c.remote_id),
+        format.into(),
+    )?;
+    crate::cli::books::deliver_transcript(messages, text.as_bytes(), out.as_deref())
 }
 
-fn auditor_export(
-    config: &Config,
-    mut p: crate::profile::OpenProfile,
-    from: NaiveDate,
-    to: NaiveDate,
-    classes: Vec<String>,
-    out: &Path,
-) -> Result<ExitCode> {
-    let classes = auditor::classes(&classes)?;
-    let archive = p.archive.as_mut().context("no archive")?;
-    let done = auditor::export(
-        archive,
-        &p.store,
-        &config.retention,
-        &classes,
-        (from, to),
-        out,
-        &config.profile.name,
-        &config.staff_name(),
-    )?;
-    crate::outln!(
-        "{} messages and {} files from {from} to {to} ({}) written to {}",
-        done.messages,
-        done.files,
-        done.classes.join(", "),
-        out.display()
-    );
-    crate::outln!(
-        "index.xml follows the Beschreibungsstandard (DTD gdpdu-01-08-2002); manifest.sha256 lists every file's hash."
-    );
-    Ok(ExitCode::SUCCESS)
+impl From<TranscriptFormat> for crate::lifecycle::Transcript {
+    fn from(f: TranscriptFormat) -> Self {
+        match f {
+            TranscriptFormat::Html => crate::lifecycle::Transcript::Html,
+            TranscriptFormat::Txt => crate::lifecycle::Transcript::Txt,
+        }
+    }
 }

@@ -6,9 +6,8 @@ use std::path::PathBuf;
 
 use anyhow::{Context as _, Result};
 
-use crate::archive::export::Collection;
+use crate::archive::Archive;
 use crate::archive::keys::Keys;
-use crate::archive::{Archive, read};
 use crate::config::{Config, Paths};
 use crate::error::UsageError;
 use crate::secrets::MasterKey;
@@ -32,16 +31,6 @@ impl Reader {
     pub(crate) fn keys(&self) -> Result<Keys> {
         let must = !crate::archive::segments(&self.dir)?.is_empty();
         Ok(Keys::load(&self.dir, &self.key, must)?)
-    }
-
-    pub(crate) fn collect(&self, wanted: &dyn Fn(&str, &str) -> bool) -> Result<Collection> {
-        let mut keys = self.keys()?;
-        let mut c = Collection::default();
-        read::for_each(&self.dir, &mut keys, 1, |r| {
-            c.add(r, wanted);
-            Ok(())
-        })?;
-        Ok(c)
     }
 }
 

@@ -403,7 +403,7 @@ fn record(
     let mut books = crate::lifecycle::Books {
         archive: p.archive.as_mut().context("no archive")?,
         store: &mut p.store,
-        blobs: &blobs,
+        blobs: Some(&blobs),
     };
     books.record(&[crate::archive::Payload::Consent(r.clone())])?;
     print_recorded(&r, config.language())?;

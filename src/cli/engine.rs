@@ -176,6 +176,7 @@ pub(crate) fn daemon(
     let rt = runtime()?;
     rt.block_on(async {
         let socket_path = profile.paths.socket.clone();
+
         // The lock is ours, so a socket already there is a crashed daemon's.
         let mut listening = crate::daemon::socket::listen(&socket_path, &config.daemon.socket_group)?;
         let (engine, handle, held) = Session::start(

@@ -4,6 +4,7 @@
 mod account;
 mod archive;
 mod attachment;
+mod books;
 mod common;
 mod compliance;
 mod docs;
@@ -88,10 +89,11 @@ pub enum Command {
     /// Run the office's engine: sync around the clock and serve every seat
     ///
     /// Owns the profile and listens on a Unix socket (`[daemon] socket`, docs/daemon.md).
-    /// While it runs, the inbox (`tresen`), `send`, `assign`, `consent grant|withdraw` and
-    /// `status` attach to it instead of opening the profile; `list` and `show` read beside
-    /// it. Stops on
-    /// SIGTERM or SIGINT (attached seats are told why); SIGHUP reloads `[[staff]]`.
+    /// While it runs, the inbox (`tresen`), `send`, `assign`, `consent`, `attachment`,
+    /// `hold`, `archive seal|export`, `retention apply`, `dsar`, `export` and `status`
+    /// attach to it instead of opening the profile; `list` and `show` read beside it.
+    /// Stops on SIGTERM or SIGINT (attached seats are told why); SIGHUP reloads
+    /// `[[staff]]`.
     Daemon,
     /// Whether a daemon owns the profile: its PID, socket, uptime, accounts and seats
     ///
@@ -289,7 +291,13 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 | Command::Assign { .. }
                 | Command::Sync { .. }
                 | Command::Attachment(_)
-                | Command::Archive(crate::cli::archive::ArchiveCommand::Seal)
+                | Command::Archive(
+                    crate::cli::archive::ArchiveCommand::Seal
+                        | crate::cli::archive::ArchiveCommand::Export { .. }
+                )
+                | Command::Retention(crate::cli::retention::RetentionCommand::Apply { .. })
+                | Command::Dsar(_)
+                | Command::Export(_)
                 | Command::Hold(
                     crate::cli::retention::HoldCommand::Set { .. }
                         | crate::cli::retention::HoldCommand::Release { .. }
@@ -505,6 +513,32 @@ fn run_seat(
             rt.block_on(seat::consent(&remote, change, lang))
         }
         Some(Command::Attachment(cmd)) => crate::cli::attachment::run_attached(&rt, &remote, cmd),
+        Some(Command::Archive(crate::cli::archive::ArchiveCommand::Export {
+            from,
+            to,
+            classes,
+            out,
+        })) => {
+            let mut books = crate::cli::books::Books::Daemon { rt, remote };
+            crate::cli::books::audit_export(&mut books, (from, to), classes, &out)
+        }
+        Some(Command::Retention(crate::cli::retention::RetentionCommand::Apply { yes })) => {
+            let mut books = crate::cli::books::Books::Daemon { rt, remote };
+            crate::cli::books::retention_apply(&mut books, yes, lang)
+        }
+        Some(Command::Dsar(cmd)) => {
+            crate::cli::dsar::run(&mut crate::cli::books::Books::Daemon { rt, remote }, cmd)
+        }
+        Some(Command::Export(crate::cli::archive::ExportCommand::Conversation {
+            conversation,
+            format,
+            out,
+        })) => crate::cli::books::transcript(
+            &mut crate::cli::books::Books::Daemon { rt, remote },
+            conversation,
+            format.into(),
+            out.as_deref(),
+        ),
         Some(Command::Archive(_)) => {
             rt.block_on(crate::seat::Seat::order(
                 &remote,

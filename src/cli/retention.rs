@@ -10,13 +10,11 @@ use chrono::NaiveDate;
 use crate::archive::Archive;
 use crate::archive::keys::Keys;
 use crate::archive::retention::{self, HoldKind, HoldScope};
-use crate::cli::common::{confirm, reader};
+use crate::cli::common::reader;
 use crate::config::{Config, Paths};
 use crate::domain::sanitize_for_terminal;
 use crate::error::UsageError;
-use crate::lifecycle::{
-    Books, Facts, HoldChange, HoldDone, expire, gather, policy, store_labels, today,
-};
+use crate::lifecycle::{HoldChange, HoldDone, RetentionPlan, gather, policy, store_labels, today};
 use clap::{Subcommand, ValueEnum};
 
 #[derive(Debug, Subcommand)]
@@ -132,58 +130,20 @@ pub fn run_retention(
             let dir = Archive::dir_of(&p.paths.data_dir);
             let mut keys = Keys::load(&dir, &p.key, !crate::archive::segments(&dir)?.is_empty())?;
             let facts = gather(&dir, &mut keys, &store_labels(&p.store)?)?;
-            let on = date.unwrap_or_else(today);
-            let items = retention::plan(&facts.buckets, &facts.holds, &policy, on);
-            print_plan(&items, &facts, on, json)?;
+            let plan = RetentionPlan::of(&facts, &policy, date.unwrap_or_else(today));
+            print_plan(&plan, json)?;
             Ok(ExitCode::SUCCESS)
         }
         RetentionCommand::Apply { yes } => {
-            let mut p = crate::profile::open(config, paths, prompt)?;
-            let labels = store_labels(&p.store)?;
-            let blobs = p.blobs();
-            let archive = p.archive.as_mut().context("no archive")?;
-            let dir = archive.dir().to_path_buf();
-            let facts = gather(&dir, archive.keys(), &labels)?;
-            let on = today();
-            let items = retention::plan(&facts.buckets, &facts.holds, &policy, on);
-            let expiring = items.iter().filter(|i| i.decision == "expire").count();
-            if expiring == 0 {
-                crate::outln!("nothing has reached the end of its retention period ({on})");
-                return Ok(ExitCode::SUCCESS);
-            }
-            print_plan(&items, &facts, on, false)?;
-            if !confirm(
-                &format!(
-                    "Destroy {expiring} expired part(s) for good (their keys, and their copies in the inbox)?"
-                ),
-                yes,
-                "--yes",
-            )? {
-                eprintln!("nothing destroyed");
-                return Ok(ExitCode::SUCCESS);
-            }
-            let mut books = Books {
-                archive,
-                store: &mut p.store,
-                blobs: &blobs,
-            };
-            let done = expire(&mut books, &items, &config.staff_name())?;
-            crate::outln!(
-                "destroyed {} expired part(s) ({} inbox messages removed); tombstones are in the archive. `tresen archive verify` still passes.",
-                done.parts,
-                done.messages
-            );
-            Ok(ExitCode::SUCCESS)
+            let p = crate::profile::open(config, paths, prompt)?;
+            let mut books = crate::cli::books::Books::here(config, p);
+            crate::cli::books::retention_apply(&mut books, yes, config.language())
         }
     }
 }
 
-pub(crate) fn print_plan(
-    items: &[retention::Item],
-    facts: &Facts,
-    on: NaiveDate,
-    json: bool,
-) -> Result<()> {
+pub(crate) fn print_plan(plan: &RetentionPlan, json: bool) -> Result<()> {
+    let (items, on) = (&plan.items, plan.on);
     if json {
         crate::out::json(&serde_json::json!({ "date": on, "items": items }))?;
         return Ok(());
@@ -199,16 +159,12 @@ pub(crate) fn print_plan(
         "records"
     );
     for i in items {
-        let title = facts
-            .titles
-            .get(&(i.account.clone(), i.conversation.clone()))
-            .cloned()
-            .unwrap_or_else(|| i.conversation.clone());
+        let title = plan.title(&i.account, &i.conversation);
         let title: String = sanitize_for_terminal(&title, false)
             .chars()
             .take(28)
             .collect();
-        let decision = match i.decision {
+        let decision = match i.decision.as_ref() {
             "expire" => "EXPIRES".to_string(),
             "held" => format!("held ({})", i.holds.join("; ")),
             _ => "keep".to_string(),

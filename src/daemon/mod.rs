@@ -30,6 +30,8 @@ pub struct Daemon {
     /// The next seat's number (0 is the engine's own TUI).
     next_seat: std::sync::atomic::AtomicU64,
     pub lang: Lang,
+    /// What the lifecycle commands need of the config.
+    pub office: Arc<crate::seat::books::Office>,
 }
 
 impl Daemon {
@@ -49,6 +51,12 @@ impl Daemon {
             seats: AtomicUsize::new(0),
             next_seat: std::sync::atomic::AtomicU64::new(1),
             lang: config.language(),
+            office: Arc::new(crate::seat::books::Office {
+                retention: config.retention.clone(),
+                // Checked when the profile opened; `None` only for a config that never did.
+                compliance: config.compliance().ok(),
+                firm: config.profile.name.clone(),
+            }),
         })
     }
 

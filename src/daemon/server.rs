@@ -78,11 +78,13 @@ pub enum Step {
     Quiet,
 }
 
-/// One seat's state between lines: who it is once `hello` went through.
+/// One seat's state between lines: who it is once `hello` went through, and its last
+/// export until it has taken the files.
 pub struct Session {
     daemon: Arc<Daemon>,
     uid: Option<u32>,
     seat: Option<(Identity, super::SeatGuard)>,
+    export: crate::lifecycle::Files,
 }
 
 impl Session {
@@ -91,6 +93,7 @@ impl Session {
             daemon,
             uid,
             seat: None,
+            export: crate::lifecycle::Files::default(),
         }
     }
 
@@ -123,6 +126,9 @@ impl Session {
                 }
                 Err(e) => return Step::Last(response(&id.unwrap_or(Value::Null), Err(e))),
             },
+            Some((identity, _)) if req.method == "books" || req.method == "take" => {
+                books(&self.daemon, identity, &mut self.export, req).await
+            }
             Some((identity, guard)) => handle(&self.daemon, identity, guard.id(), req).await,
         };
         match id {
@@ -261,6 +267,82 @@ fn greet(
     Ok((identity, crate::protocol::raw(&hello)))
 }
 
+/// The role's word on a change: `Err` when an auditor asks for one, or someone who
+/// is not the owner for what only the owner may do.
+fn allowed(
+    daemon: &Daemon,
+    who: &Identity,
+    changes: bool,
+    owner_only: bool,
+) -> Result<(), RpcError> {
+    let lang = daemon.lang;
+    if who.role == Role::Auditor && changes {
+        return Err(error(
+            code::FORBIDDEN,
+            lang.t(
+                "Prüferzugang: nur lesen – Änderungen und Nachrichten sind nicht erlaubt",
+                "auditor access is read-only: no changes, no messages",
+            ),
+        ));
+    }
+    if owner_only && who.role != Role::Owner {
+        return Err(error(
+            code::FORBIDDEN,
+            lang.t(
+                "Das darf nur die Inhaberin oder der Inhaber (role = \"owner\")",
+                "only the owner may do this (role = \"owner\")",
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// `books` (a lifecycle command) and `take` (a piece of its export's files).
+async fn books(
+    daemon: &Daemon,
+    who: &Identity,
+    export: &mut crate::lifecycle::Files,
+    req: Request,
+) -> Result<Box<RawValue>, RpcError> {
+    use crate::protocol::books::{Ask, PIECE, Piece, Take};
+    if req.method == "take" {
+        let t: Take = params(&req)?;
+        let Some((_, data)) = export.0.get(t.file) else {
+            return Err(error(
+                code::INVALID_PARAMS,
+                "no such file in the last export",
+            ));
+        };
+        let from = usize::try_from(t.offset)
+            .unwrap_or(usize::MAX)
+            .min(data.len());
+        let to = from.saturating_add(PIECE).min(data.len());
+        let piece = Piece {
+            data: data[from..to].to_vec(),
+        };
+        // The last piece of the last file: the export is the seat's now.
+        if to == data.len() && t.file + 1 == export.0.len() {
+            *export = crate::lifecycle::Files::default();
+        }
+        return Ok(json(&piece));
+    }
+    let ask: Ask = params(&req)?;
+    allowed(daemon, who, ask.changes_something(), ask.owner_only())?;
+    let done = crate::seat::books::run(
+        &daemon.engine,
+        Arc::clone(&daemon.office),
+        ask,
+        who.name.clone(),
+    )
+    .await
+    .map_err(|e| match e {
+        crate::lifecycle::LifecycleError::Refused(m) => error(code::REFUSED, m),
+        e => error(code::ENGINE, e.to_string()),
+    })?;
+    *export = done.files;
+    Ok(json(&done.answer))
+}
+
 /// A request from an attached seat.
 async fn handle(
     daemon: &Daemon,
@@ -268,7 +350,6 @@ async fn handle(
     seat: u64,
     req: Request,
 ) -> Result<Box<RawValue>, RpcError> {
-    let lang = daemon.lang;
     let engine = daemon.engine.clone();
     match req.method.as_str() {
         "query" => {
@@ -292,24 +373,7 @@ async fn handle(
                     "drafts stay on their seat; the daemon keeps none",
                 ));
             }
-            if who.role == Role::Auditor && order.changes_something() {
-                return Err(error(
-                    code::FORBIDDEN,
-                    lang.t(
-                        "Prüferzugang: nur lesen – Änderungen und Nachrichten sind nicht erlaubt",
-                        "auditor access is read-only: no changes, no messages",
-                    ),
-                ));
-            }
-            if order.owner_only() && who.role != Role::Owner {
-                return Err(error(
-                    code::FORBIDDEN,
-                    lang.t(
-                        "Das darf nur die Inhaberin oder der Inhaber (role = \"owner\")",
-                        "only the owner may do this (role = \"owner\")",
-                    ),
-                ));
-            }
+            allowed(daemon, who, order.changes_something(), order.owner_only())?;
             let done = crate::seat::order_now(&engine, order, &who.name, seat)
                 .map_err(|e| error(code::ENGINE, e))?
                 .await
@@ -350,4 +414,65 @@ async fn handle(
 
 fn json<T: serde::Serialize>(v: &T) -> Box<RawValue> {
     crate::protocol::raw(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HELLO: &[u8] =
+        br#"{"jsonrpc":"2.0","id":1,"method":"hello","params":{"protocol":1,"client":"t"}}"#;
+
+    #[tokio::test]
+    async fn a_large_export_is_taken_in_pieces_and_then_let_go() {
+        let store = crate::store::SharedStore::new(Box::new(
+            crate::store::SqliteStore::open_in_memory().unwrap(),
+        ));
+        let (engine, handle) =
+            crate::engine::Engine::start(store, vec![], crate::engine::EngineOptions::default());
+        let task = tokio::spawn(engine.run());
+        let daemon = Daemon::new(
+            handle.clone(),
+            &crate::config::Config::default(),
+            "/nonexistent/tresen.sock".into(),
+            None,
+        );
+        let mut s = Session::new(daemon, Some(crate::fsutil::own_uid()));
+        assert!(matches!(s.line(HELLO).await, Step::Answer(_)));
+        let big: Vec<u8> = (0..20 * 1024 * 1024 + 5).map(|i| (i % 251) as u8).collect();
+        s.export = crate::lifecycle::Files(vec![
+            ("a.txt".into(), b"klein".to_vec()),
+            ("dateien/b.bin".into(), big.clone()),
+        ]);
+        let mut got = Vec::new();
+        let mut pieces = 0;
+        while got.len() < big.len() {
+            let req = format!(
+                r#"{{"jsonrpc":"2.0","id":2,"method":"take","params":{{"file":1,"offset":{}}}}}"#,
+                got.len()
+            );
+            let Step::Answer(a) = s.line(req.as_bytes()).await else {
+                panic!("no answer")
+            };
+            let v: serde_json::Value = serde_json::from_str(&a).unwrap();
+            let piece: crate::protocol::books::Piece =
+                serde_json::from_value(v["result"].clone()).unwrap();
+            assert!(!piece.data.is_empty() && piece.data.len() <= crate::protocol::books::PIECE);
+            got.extend(piece.data);
+            pieces += 1;
+        }
+        assert_eq!(got, big);
+        assert_eq!(pieces, 3);
+        assert!(s.export.0.is_empty(), "handed over: the daemon keeps no copy");
+        // Past the end, or a file that is not there: an error, never a panic.
+        let Step::Answer(a) = s
+            .line(br#"{"jsonrpc":"2.0","id":3,"method":"take","params":{"file":9,"offset":18446744073709551615}}"#)
+            .await
+        else {
+            panic!("no answer")
+        };
+        assert!(a.contains("\"error\""), "{a}");
+        handle.shutdown().await;
+        let _ = task.await;
+    }
 }

@@ -163,7 +163,12 @@ impl Engine {
                     let _ = reply.send(result);
                 }
             }
-            EngineCommand::WithArchive(job) => (job.0)(self.archive.as_mut()),
+            EngineCommand::WithArchive(job) => {
+                if (job.0)(self.archive.as_mut(), &self.store) {
+                    self.capture.forget();
+                    self.notify(Notification::Inbox);
+                }
+            }
             EngineCommand::Barrier(done) => {
                 let _ = done.send(());
             }

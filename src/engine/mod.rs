@@ -147,8 +147,9 @@ pub enum EngineCommand {
         reply:
             Option<oneshot::Sender<Result<crate::compliance::consent::ConsentRecord, EngineError>>>,
     },
-    /// Runs a job on the archive inside the single writer (a hold: one archive record
-    /// and nothing else). The job gets `None` when this engine has no archive.
+    /// Runs a job on the archive (and the store) inside the single writer: a hold, a
+    /// seal, or a lifecycle command of a seat (retention, erasure, an export). The job
+    /// gets `None` when this engine has no archive.
     WithArchive(ArchiveJob),
     /// Answered once every command before it is carried out: a seat's acknowledgement
     /// means the change is made.
@@ -159,9 +160,12 @@ pub enum EngineCommand {
 /// Work on the archive that the engine runs for a seat (see `EngineCommand::WithArchive`).
 pub struct ArchiveJob(pub Box<dyn ArchiveWork>);
 
-/// What an [`ArchiveJob`] does with the archive (`None`: the engine has none).
-pub trait ArchiveWork: FnOnce(Option<&mut Archive>) + Send {}
-impl<F: FnOnce(Option<&mut Archive>) + Send> ArchiveWork for F {}
+/// What an [`ArchiveJob`] does with the archive (`None`: the engine has none) and the
+/// store. Returns whether it took messages or conversations out of the store (a
+/// destruction, an erasure): the engine then forgets what it remembers of them and
+/// every seat reloads.
+pub trait ArchiveWork: FnOnce(Option<&mut Archive>, &SharedStore) -> bool + Send {}
+impl<F: FnOnce(Option<&mut Archive>, &SharedStore) -> bool + Send> ArchiveWork for F {}
 
 impl std::fmt::Debug for ArchiveJob {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

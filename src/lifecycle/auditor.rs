@@ -2,11 +2,10 @@
 //! classes in a date range, never all chats, with the files and a manifest.
 
 use std::collections::BTreeSet;
-use std::path::Path;
 
 use chrono::NaiveDate;
 
-use super::{LifecycleError, collect_all, new_dir};
+use super::{Files, LifecycleError, collect_all};
 use crate::archive::export::{self, Row};
 use crate::archive::retention;
 use crate::archive::{Archive, Entry, Payload, Scope};
@@ -17,8 +16,8 @@ use crate::store::StoreRead;
 /// The classes an audit export holds when none are named.
 pub const DEFAULT_CLASSES: [&str; 3] = ["handelsbrief", "buchungsbeleg", "buch"];
 
-/// What the export wrote.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What the export holds.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AuditExport {
     pub messages: usize,
     pub files: usize,
@@ -52,9 +51,8 @@ pub fn classes(asked: &[String]) -> Result<BTreeSet<String>, LifecycleError> {
     Ok(classes)
 }
 
-/// Writes the export of `classes` from `from` to `to` (both days included) into the
-/// new directory `out` and records the access in the archive, `by` whom, for the firm
-/// `firm`.
+/// The export of `classes` from `from` to `to` (both days included), for the firm
+/// `firm`; the access is recorded in the archive, `by` whom, as the data leaves it.
 #[allow(clippy::too_many_arguments)]
 pub fn export(
     archive: &mut Archive,
@@ -62,14 +60,12 @@ pub fn export(
     retention: &RetentionConfig,
     classes: &BTreeSet<String>,
     (from, to): (NaiveDate, NaiveDate),
-    out: &Path,
     firm: &str,
     by: &str,
-) -> Result<AuditExport, LifecycleError> {
+) -> Result<(AuditExport, Files), LifecycleError> {
     if from > to {
         return Err(LifecycleError::Refused("--from is after --to".into()));
     }
-    new_dir(out)?;
     let labels = super::store_labels(store)?;
     let dir = archive.dir().to_path_buf();
     let all = collect_all(&dir, archive.keys())?;
@@ -114,12 +110,8 @@ pub fn export(
         location: "",
         comment: "Erzeugt von tresen (archive export); Integrität: manifest.sha256, tresen archive verify",
     };
-    let n = export::auditor(out, &rows, &files, &supplier, from, to).map_err(|source| {
-        LifecycleError::Write {
-            path: out.to_path_buf(),
-            source,
-        }
-    })?;
+    let n = rows.len();
+    let written = Files(export::auditor(&rows, &files, &supplier, from, to));
     let classes: Vec<String> = classes.iter().cloned().collect();
     archive.append(vec![Entry {
         scope: Scope::System,
@@ -130,11 +122,14 @@ pub fn export(
             at: Timestamp::now(),
         },
     }])?;
-    Ok(AuditExport {
-        messages: n,
-        files: files.len(),
-        classes,
-    })
+    Ok((
+        AuditExport {
+            messages: n,
+            files: files.len(),
+            classes,
+        },
+        written,
+    ))
 }
 
 /// The first and last millisecond of a day (UTC, as the archive's times are).

@@ -3,11 +3,10 @@
 //! retention duty or hold covers it, restricted (Art. 18) where one does.
 
 use std::collections::BTreeSet;
-use std::path::Path;
 
 use chrono::NaiveDate;
 
-use super::{Books, Facts, LifecycleError, collect_all, new_dir, write_new};
+use super::{Books, Facts, Files, LifecycleError, collect_all};
 use crate::archive::export::{self, Collection, Row};
 use crate::archive::retention::{self, Item, Policy};
 use crate::archive::{Archive, Payload};
@@ -26,8 +25,8 @@ pub struct Subject {
     pub conversations: BTreeSet<(String, String)>,
 }
 
-/// What an export wrote.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What an export holds.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Exported {
     pub messages: usize,
     pub files: usize,
@@ -39,11 +38,41 @@ pub struct Exported {
 }
 
 /// What an erasure request does to each part of the archive about the subject.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Erasure {
     /// No retention duty or hold: destroyed.
     pub erase: Vec<Item>,
     /// Kept for a statutory period (Art. 17(3)(b)) or a hold (17(3)(e)): restricted.
     pub restrict: Vec<Item>,
+}
+
+impl Erasure {
+    /// Whether it erases and restricts exactly the parts (bucket ids) shown.
+    pub fn is(&self, erase: &[String], restrict: &[String]) -> bool {
+        let ids = |items: &[Item]| {
+            items
+                .iter()
+                .map(|i| i.bucket.clone())
+                .collect::<BTreeSet<_>>()
+        };
+        ids(&self.erase) == erase.iter().cloned().collect()
+            && ids(&self.restrict) == restrict.iter().cloned().collect()
+    }
+}
+
+/// What an Art. 17 request about `contact` does today, read where the books are.
+pub fn erasure_plan(
+    books: &mut Books<'_>,
+    config: &RetentionConfig,
+    contact: &str,
+) -> Result<(Subject, Erasure), LifecycleError> {
+    let subject = Subject::find(books.archive, &*books.store, contact)?;
+    let labels = super::store_labels(&*books.store)?;
+    let dir = books.archive.dir().to_path_buf();
+    let facts = super::gather(&dir, books.archive.keys(), &labels)?;
+    let tags = config.tag_pairs();
+    let erasure = subject.erasure(&facts, &super::policy(config, &tags), super::today());
+    Ok((subject, erasure))
 }
 
 impl Subject {
@@ -84,19 +113,16 @@ impl Subject {
     }
 
     /// Art. 15 / 20: `verlauf.html` (readable), `daten.json` (machine-readable),
-    /// `auskunft.txt` (the Art. 15 information) and the files, in the new directory
-    /// `out`; the access is recorded in the archive, `by` whom.
+    /// `auskunft.txt` (the Art. 15 information) and the files under `dateien/`; the
+    /// access is recorded in the archive, `by` whom, as the data leaves it.
     pub fn export(
         &self,
         archive: &mut Archive,
         store: &dyn StoreRead,
         retention: &RetentionConfig,
-        out: &Path,
         by: &str,
-    ) -> Result<Exported, LifecycleError> {
-        new_dir(out)?;
-        let dir = out.join("dateien");
-        new_dir(&dir)?;
+    ) -> Result<(Exported, Files), LifecycleError> {
+        let mut out = Files::default();
         let all = &self.all;
         let rows: Vec<&Row> = all
             .rows
@@ -117,7 +143,7 @@ impl Subject {
                 .collect();
             html.push_str(&export::transcript_html(&all.title(account, remote), &mine));
         }
-        write_new(out, "verlauf.html", html.as_bytes())?;
+        out.add("verlauf.html".into(), html.into_bytes());
         let mut files = Vec::new();
         for f in all
             .files
@@ -129,9 +155,7 @@ impl Subject {
                 &f.sha256[..16.min(f.sha256.len())],
                 safe_file_name(&f.name)
             );
-            if !dir.join(&name).exists() {
-                write_new(&dir, &name, &f.bytes)?;
-            }
+            out.add(format!("dateien/{name}"), f.bytes.clone());
             files.push(serde_json::json!({
                 "name": f.name, "mime": f.mime, "size": f.size, "sha256": f.sha256,
                 "message": f.message, "file": format!("dateien/{name}"),
@@ -185,12 +209,12 @@ impl Subject {
             "third_parties_review_needed": groups,
         });
         let text = serde_json::to_string_pretty(&json).map_err(|e| LifecycleError::Write {
-            path: out.join("daten.json"),
+            path: "daten.json".into(),
             source: std::io::Error::other(e),
         })?;
-        write_new(out, "daten.json", text.as_bytes())?;
+        out.add("daten.json".into(), text.into_bytes());
         let info = art15_text(&self.contact, rows.len(), files.len(), groups, &periods);
-        write_new(out, "auskunft.txt", info.as_bytes())?;
+        out.add("auskunft.txt".into(), info.into_bytes());
         let exported = Exported {
             messages: rows.len(),
             files: files.len(),
@@ -209,7 +233,7 @@ impl Subject {
                 at: Timestamp::now(),
             },
         }])?;
-        Ok(exported)
+        Ok((exported, out))
     }
 
     /// Art. 17: which parts are erased and which restricted. A conversation's name and

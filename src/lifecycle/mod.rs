@@ -24,7 +24,7 @@ use crate::archive::keys::Keys;
 use crate::archive::retention::{self, BucketFacts, Hold};
 use crate::archive::{Archive, ArchiveError, Payload, Scope, read};
 use crate::domain::Timestamp;
-use crate::store::{BlobError, BlobStore, SqliteStore, StoreError};
+use crate::store::{BlobError, BlobStore, Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum LifecycleError {
@@ -45,11 +45,12 @@ pub enum LifecycleError {
     Refused(String),
 }
 
-/// A profile's archive and inbox store (and its files), opened without an engine.
+/// A profile's archive and inbox store (and its files): opened by a command without an
+/// engine, or lent by the daemon's engine for one job.
 pub struct Books<'a> {
     pub archive: &'a mut Archive,
-    pub store: &'a mut SqliteStore,
-    pub blobs: &'a BlobStore,
+    pub store: &'a mut dyn Store,
+    pub blobs: Option<&'a BlobStore>,
 }
 
 impl Books<'_> {
@@ -62,9 +63,115 @@ impl Books<'_> {
             payloads.iter().map(|p| (&Scope::System, p)).collect();
         self.archive.append_all(&entries)?;
         let replay =
-            crate::ingest::catch_up::<LifecycleError>(self.archive, self.store, Some(self.blobs))?;
+            crate::ingest::catch_up::<LifecycleError>(self.archive, self.store, self.blobs)?;
         Ok(replay.map_or(0, |r| r.purged as usize))
     }
+}
+
+/// The retention plan as `retention plan|apply` show it: each part's fate on `on`, and
+/// the names of the conversations.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RetentionPlan {
+    pub on: NaiveDate,
+    pub items: Vec<retention::Item>,
+    /// (account, conversation, name)
+    pub titles: Vec<(String, String, String)>,
+}
+
+impl RetentionPlan {
+    pub fn of(facts: &Facts, policy: &retention::Policy<'_>, on: NaiveDate) -> RetentionPlan {
+        let items = retention::plan(&facts.buckets, &facts.holds, policy, on);
+        let titles = facts
+            .titles
+            .iter()
+            .filter(|((a, c), _)| {
+                items
+                    .iter()
+                    .any(|i| i.account == *a && i.conversation == *c)
+            })
+            .map(|((a, c), t)| (a.clone(), c.clone(), t.clone()))
+            .collect();
+        RetentionPlan { on, items, titles }
+    }
+
+    /// A conversation's name (its id if the archive knows none).
+    pub fn title(&self, account: &str, conversation: &str) -> String {
+        self.titles
+            .iter()
+            .find(|(a, c, _)| a == account && c == conversation)
+            .map_or_else(|| conversation.to_string(), |(_, _, t)| t.clone())
+    }
+
+    /// The parts it lets expire.
+    pub fn expiring(&self) -> Vec<String> {
+        self.items
+            .iter()
+            .filter(|i| i.decision == "expire")
+            .map(|i| i.bucket.clone())
+            .collect()
+    }
+}
+
+/// Today's plan (or `on`'s), read where the books are.
+pub fn retention_plan(
+    books: &mut Books<'_>,
+    config: &crate::config::RetentionConfig,
+    on: NaiveDate,
+) -> Result<RetentionPlan, LifecycleError> {
+    let labels = store_labels(&*books.store)?;
+    let dir = books.archive.dir().to_path_buf();
+    let facts = gather(&dir, books.archive.keys(), &labels)?;
+    let tags = config.tag_pairs();
+    Ok(RetentionPlan::of(&facts, &policy(config, &tags), on))
+}
+
+/// Destroys the parts in `confirmed` that `plan` (made just now) lets expire, recording
+/// `by` as who did it. Also returns how many of `confirmed` it left alone (no longer
+/// expiring: a hold set since they were shown).
+pub fn expire_confirmed(
+    books: &mut Books<'_>,
+    plan: &RetentionPlan,
+    confirmed: &[String],
+    by: &str,
+) -> Result<(Expired, usize), LifecycleError> {
+    let items: Vec<retention::Item> = plan
+        .items
+        .iter()
+        .filter(|i| confirmed.contains(&i.bucket))
+        .cloned()
+        .collect();
+    let done = expire(books, &items, by)?;
+    Ok((done, confirmed.len().saturating_sub(done.parts)))
+}
+
+/// A readable copy's format (`export conversation --format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Transcript {
+    Html,
+    Txt,
+}
+
+/// Conversation `remote` of `account` as a readable copy from the archive, and how many
+/// messages it holds.
+pub fn transcript(
+    dir: &Path,
+    keys: &mut Keys,
+    (account, remote): (&str, &str),
+    format: Transcript,
+) -> Result<(usize, String), LifecycleError> {
+    let mut c = Collection::default();
+    read::for_each(dir, keys, 1, |r| {
+        c.add(r, &|a, cv| a == account && cv == remote);
+        Ok(())
+    })?;
+    let rows: Vec<&crate::archive::export::Row> = c.rows.iter().collect();
+    let title = c.title(account, remote);
+    let text = match format {
+        Transcript::Html => crate::archive::export::transcript_html(&title, &rows),
+        Transcript::Txt => crate::archive::export::transcript_txt(&title, &rows),
+    };
+    Ok((rows.len(), text))
 }
 
 /// Everything the archive holds, decrypted where the keys still exist.
@@ -213,27 +320,66 @@ pub fn destroy(books: &mut Books<'_>, tomb: retention::Tombstone) -> Result<usiz
     books.record(&[Payload::Tombstone(tomb)])
 }
 
-/// A new directory for an export; refused if something is there already (an export
-/// never mixes with or overwrites an earlier one).
-fn new_dir(out: &Path) -> Result<(), LifecycleError> {
+/// The files of an export by their path inside its directory, kept in memory until
+/// written: by the command line into a new directory, or by the daemon handed to the
+/// seat that asked, which writes them on its side.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Files(pub Vec<(String, Vec<u8>)>);
+
+impl Files {
+    /// Adds `name` unless it is there already (the same file attached twice).
+    pub fn add(&mut self, name: String, data: Vec<u8>) {
+        if !self.0.iter().any(|(n, _)| *n == name) {
+            self.0.push((name, data));
+        }
+    }
+
+    /// Writes everything into the new directory `out`; refused if `out` exists (an
+    /// export never mixes with or overwrites an earlier one).
+    pub fn write_new_dir(&self, out: &Path) -> Result<(), LifecycleError> {
+        refuse_existing(out)?;
+        crate::archive::export::write_tree(out, &self.0).map_err(|source| LifecycleError::Write {
+            path: out.to_path_buf(),
+            source,
+        })
+    }
+}
+
+/// An export's directory must be new: checked before anything is read or recorded.
+pub fn refuse_existing(out: &Path) -> Result<(), LifecycleError> {
     if out.exists() {
         return Err(LifecycleError::Refused(format!(
             "{} exists; name a new directory",
             out.display()
         )));
     }
-    crate::fsutil::ensure_private_dir(out).map_err(|e| LifecycleError::Write {
-        path: out.to_path_buf(),
-        source: std::io::Error::other(e.to_string()),
-    })
+    Ok(())
 }
 
-/// Writes a new file `name` in `dir` (never over an existing one).
-fn write_new(dir: &Path, name: &str, data: &[u8]) -> Result<(), LifecycleError> {
-    crate::archive::export::write_new(dir, name, data)
-        .map(|_| ())
-        .map_err(|source| LifecycleError::Write {
-            path: dir.join(name),
-            source,
-        })
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_export_lands_in_a_new_directory_and_nowhere_else() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("export");
+        let mut files = Files::default();
+        files.add("a.txt".into(), b"eins".to_vec());
+        files.add("a.txt".into(), b"doppelt".to_vec());
+        files.add("dateien/b.pdf".into(), b"zwei".to_vec());
+        files.write_new_dir(&out).unwrap();
+        assert_eq!(std::fs::read(out.join("a.txt")).unwrap(), b"eins");
+        assert_eq!(std::fs::read(out.join("dateien/b.pdf")).unwrap(), b"zwei");
+        assert!(matches!(
+            files.write_new_dir(&out),
+            Err(LifecycleError::Refused(_))
+        ));
+        for bad in ["../raus.txt", "/etc/raus", "dateien/../../raus"] {
+            let other = tmp.path().join(format!("x{}", bad.len()));
+            let f = Files(vec![(bad.into(), b"x".to_vec())]);
+            assert!(f.write_new_dir(&other).is_err(), "{bad}");
+        }
+        assert!(!tmp.path().join("raus.txt").exists());
+    }
 }

@@ -69,14 +69,16 @@ fn daemon_owns(pid: &str, german: bool) -> String {
         true => format!(
             "Der tresen-Dienst (PID {pid}) führt dieses Profil, und dieser Befehl geht noch nicht über ihn: \
              Dienst beenden (`systemctl stop tresen` oder `kill -TERM {pid}`), den Befehl ausführen, \
-             den Dienst wieder starten. Neben dem Dienst arbeiten: der Posteingang, send, assign, consent, \
-             attachment, hold, archive seal, sync, status, list und show"
+             den Dienst wieder starten. Über den Dienst gehen: der Posteingang, send, assign, consent, \
+             attachment, hold, archive seal|export, retention apply, dsar, export, sync und status; \
+             list und show lesen daneben"
         ),
         false => format!(
             "the tresen daemon (PID {pid}) owns this profile, and this command does not go through \
              it: stop the daemon (`systemctl stop tresen`, or `kill -TERM {pid}`), run the command, \
-             then start it again. The inbox, send, assign, consent, attachment, hold, archive seal, \
-             sync, status, list and show work beside it"
+             then start it again. The inbox, send, assign, consent, attachment, hold, archive \
+             seal|export, retention apply, dsar, export, sync and status go through it; list and \
+             show read beside it"
         ),
     }
 }

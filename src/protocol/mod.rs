@@ -3,6 +3,7 @@
 //! The types here are the whole vocabulary; `lines` reads a line with a size limit. Pure
 //! apart from that reader: no sockets, no engine.
 
+pub mod books;
 pub mod lines;
 
 use serde::{Deserialize, Serialize};
@@ -23,7 +24,7 @@ pub const MAX_LINE: usize = 48 * 1024 * 1024;
 
 /// What this daemon can do beyond version 1's methods (none yet); a seat checks here
 /// before it uses something newer.
-pub const CAPABILITIES: &[&str] = &["query", "order", "status", "notify"];
+pub const CAPABILITIES: &[&str] = &["query", "order", "status", "notify", "books"];
 
 /// JSON-RPC error codes (the standard ones, then ours).
 pub mod code {
@@ -41,6 +42,9 @@ pub mod code {
     pub const ENGINE: i64 = -32004;
     /// `hello` must come first.
     pub const NO_HELLO: i64 = -32005;
+    /// The request cannot be carried out as asked (the message says what to give
+    /// instead); a command exits with 2.
+    pub const REFUSED: i64 = -32006;
 }
 
 /// A request (or, without `id`, a notification) as it arrives. `params` stays raw
@@ -312,7 +316,7 @@ pub struct Bye {
 /// `notify`'s parameters.
 pub type Notify = Notification;
 
-mod base64_bytes {
+pub(crate) mod base64_bytes {
     use base64::Engine as _;
     use serde::{Deserialize, Deserializer, Serializer};
 

@@ -3,6 +3,7 @@
 //! queries, takes its orders in order and passes the engine's notification tags on; the
 //! TUI does not know which one it has.
 
+pub mod books;
 pub mod remote;
 
 use futures::future::BoxFuture;
@@ -116,7 +117,7 @@ fn archive_job<T: Send + 'static>(
     work: impl FnOnce(&mut crate::archive::Archive) -> Result<T, String> + Send + 'static,
     reply: Option<tokio::sync::oneshot::Sender<Result<T, String>>>,
 ) -> crate::engine::ArchiveJob {
-    crate::engine::ArchiveJob(Box::new(move |archive| {
+    crate::engine::ArchiveJob(Box::new(move |archive, _store| {
         let result = match archive {
             Some(archive) => work(archive),
             None => Err("this engine has no archive".to_string()),
@@ -127,6 +128,7 @@ fn archive_job<T: Send + 'static>(
         if let Some(reply) = reply {
             let _ = reply.send(result);
         }
+        false
     }))
 }
 

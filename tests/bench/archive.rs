@@ -135,7 +135,6 @@ fn main() {
         .map(|r| (r, r.conversation.clone(), "handelsbrief".to_string()))
         .collect();
     let out = tmp.path().join("export-out");
-    std::fs::create_dir_all(&out).unwrap();
     let from = chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
     let to = chrono::NaiveDate::from_ymd_opt(2026, 12, 31).unwrap();
     let supplier = Supplier {
@@ -143,7 +142,9 @@ fn main() {
         location: "Berlin",
         comment: "",
     };
-    let n = export::auditor(&out, &rows, &[], &supplier, from, to).unwrap();
+    let files = export::auditor(&rows, &[], &supplier, from, to);
+    export::write_tree(&out, &files).unwrap();
+    let n = rows.len();
     let secs = start.elapsed().as_secs_f64();
     println!(
         "export: {n} messages (CSV, index.xml, {n} originals, manifest) in {secs:.2} s (goal ≤ 10 s)"

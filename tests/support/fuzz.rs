@@ -44,6 +44,11 @@ const CORPUS: &[&str] = &[
     r#"{"jsonrpc":"2.0","id":14,"method":"message","params":1}"#,
     r#"{"jsonrpc":"2.0","id":15,"method":"fetch","params":{"message":1,"index":0}}"#,
     r#"{"jsonrpc":"2.0","method":"status"}"#,
+    r#"{"jsonrpc":"2.0","id":16,"method":"books","params":{"kind":"retention_plan"}}"#,
+    r#"{"jsonrpc":"2.0","id":17,"method":"books","params":{"kind":"transcript","conversation":"c1","format":"txt"}}"#,
+    r#"{"jsonrpc":"2.0","id":18,"method":"take","params":{"file":0,"offset":0}}"#,
+    r#"{"jsonrpc":"2.0","id":19,"method":"books","params":{"kind":"expire","buckets":["b1"]}}"#,
+    r#"{"jsonrpc":"2.0","id":20,"method":"books","params":{"kind":"audit_export","classes":[],"from":"2021-01-01","to":"2021-12-31"}}"#,
 ];
 
 fn mutate(rng: &mut StdRng, line: &[u8]) -> Vec<u8> {

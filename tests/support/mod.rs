@@ -1,6 +1,7 @@
 //! Shared fixtures for the integration tests.
 #![allow(dead_code)]
 
+pub mod daemon;
 pub mod engine;
 pub mod fuzz;
 pub mod tmux;

@@ -1,0 +1,353 @@
+//! `retention apply`, `dsar export|erase`, `archive export` and `export conversation`
+//! the same way whether this command opened the profile itself or the daemon owns it:
+//! the plan is read where the books are, shown and confirmed here, carried out there,
+//! and an export's files are written here — by the user who asked, into their directory.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{Context as _, Result, anyhow};
+
+use crate::app::i18n::Lang;
+use crate::cli::common::confirm;
+use crate::domain::sanitize_for_terminal;
+use crate::lifecycle::{Files, LifecycleError, refuse_existing};
+use crate::profile::OpenProfile;
+use crate::protocol::books::{Answer, Ask, ExportSummary, Piece, Take};
+use crate::protocol::{RpcError, code};
+use crate::seat::books::{Office, Outcome, carry_out};
+use crate::seat::remote::Remote;
+
+/// Where the archive and the store are.
+pub(crate) enum Books {
+    /// Opened by this command (no daemon runs).
+    Here {
+        profile: Box<OpenProfile>,
+        office: Box<Office>,
+        who: String,
+    },
+    /// Owned by the daemon: it runs the work as the staff member it knows this user as.
+    Daemon {
+        rt: tokio::runtime::Runtime,
+        remote: Remote,
+    },
+}
+
+impl Books {
+    pub(crate) fn here(config: &crate::config::Config, profile: OpenProfile) -> Books {
+        let office = Office {
+            retention: config.retention.clone(),
+            compliance: Some(profile.compliance.clone()),
+            firm: config.profile.name.clone(),
+        };
+        Books::Here {
+            profile: Box::new(profile),
+            office: Box::new(office),
+            who: config.staff_name(),
+        }
+    }
+
+    fn ask(&mut self, ask: Ask) -> Result<Outcome> {
+        match self {
+            Books::Here {
+                profile,
+                office,
+                who,
+            } => {
+                let blobs = profile.blobs();
+                let archive = profile.archive.as_mut().context("no archive")?;
+                let mut books = crate::lifecycle::Books {
+                    archive,
+                    store: &mut profile.store,
+                    blobs: Some(&blobs),
+                };
+                let (outcome, _) = carry_out(&mut books, office, ask, who);
+                Ok(outcome?)
+            }
+            Books::Daemon { rt, remote } => rt.block_on(through_daemon(remote, ask)),
+        }
+    }
+}
+
+/// Asks the daemon, then takes an export's files piece by piece.
+async fn through_daemon(remote: &Remote, ask: Ask) -> Result<Outcome> {
+    let answer: Answer = remote.call("books", &ask).await.map_err(refusal)?;
+    let mut files = Files::default();
+    if let Answer::Export { files: list, .. } = &answer {
+        for (i, f) in list.iter().enumerate() {
+            let mut data = Vec::with_capacity(usize::try_from(f.size).unwrap_or(0));
+            while (data.len() as u64) < f.size {
+                let take = Take {
+                    file: i,
+                    offset: data.len() as u64,
+                };
+                let piece: Piece = remote.call("take", &take).await.map_err(refusal)?;
+                if piece.data.is_empty() {
+                    return Err(anyhow!("the daemon's export of {} ended early", f.name));
+                }
+                data.extend(piece.data);
+            }
+            files.0.push((f.name.clone(), data));
+        }
+    }
+    Ok(Outcome { answer, files })
+}
+
+/// What the daemon refused is the user's to fix (exit code 2), as it is without it.
+fn refusal(e: RpcError) -> anyhow::Error {
+    match e.code {
+        code::REFUSED | code::FORBIDDEN | code::INVALID_PARAMS => {
+            LifecycleError::Refused(e.message).into()
+        }
+        _ => anyhow!(e.message),
+    }
+}
+
+fn unexpected() -> anyhow::Error {
+    anyhow!("the daemon answered something else than asked (another tresen version?)")
+}
+
+/// `tresen retention apply`.
+pub(crate) fn retention_apply(books: &mut Books, yes: bool, lang: Lang) -> Result<ExitCode> {
+    let Answer::Plan(plan) = books.ask(Ask::RetentionPlan { date: None })?.answer else {
+        return Err(unexpected());
+    };
+    let expiring = plan.expiring();
+    if expiring.is_empty() {
+        crate::outln!(
+            "{} ({})",
+            lang.t(
+                "Nichts hat das Ende seiner Aufbewahrungsfrist erreicht",
+                "nothing has reached the end of its retention period"
+            ),
+            plan.on
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    crate::cli::retention::print_plan(&plan, false)?;
+    let question = match lang {
+        Lang::De => format!(
+            "{} abgelaufene Teile endgültig vernichten (ihre Schlüssel und ihre Kopien im Posteingang)?",
+            expiring.len()
+        ),
+        Lang::En => format!(
+            "Destroy {} expired part(s) for good (their keys, and their copies in the inbox)?",
+            expiring.len()
+        ),
+    };
+    if !confirm(&question, yes, "--yes")? {
+        eprintln!("{}", lang.t("nichts vernichtet", "nothing destroyed"));
+        return Ok(ExitCode::SUCCESS);
+    }
+    let Answer::Expired {
+        parts,
+        messages,
+        skipped,
+    } = books.ask(Ask::Expire { buckets: expiring })?.answer
+    else {
+        return Err(unexpected());
+    };
+    match lang {
+        Lang::De => crate::outln!(
+            "{parts} abgelaufene Teile vernichtet ({messages} Nachrichten aus dem Posteingang entfernt); die Grabsteine stehen im Archiv. `tresen archive verify` besteht weiter."
+        ),
+        Lang::En => crate::outln!(
+            "destroyed {parts} expired part(s) ({messages} inbox messages removed); tombstones are in the archive. `tresen archive verify` still passes."
+        ),
+    }
+    if skipped > 0 {
+        crate::outln!(
+            "{skipped} {}",
+            lang.t(
+                "Teile laufen inzwischen nicht mehr ab (eine Sperre kam dazu): unberührt",
+                "part(s) no longer expire (a hold was set meanwhile): left alone"
+            )
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `tresen dsar export`.
+pub(crate) fn dsar_export(books: &mut Books, contact: String, out: &Path) -> Result<ExitCode> {
+    refuse_existing(out)?;
+    let shown = sanitize_for_terminal(&contact, false).into_owned();
+    let o = books.ask(Ask::DsarExport { contact })?;
+    o.files.write_new_dir(out)?;
+    let Answer::Export {
+        what: ExportSummary::Dsar(done),
+        ..
+    } = o.answer
+    else {
+        return Err(unexpected());
+    };
+    crate::outln!(
+        "{shown}: {} messages, {} files written to {} (answer due {}, Art. 12(3) GDPR)",
+        done.messages,
+        done.files,
+        out.display(),
+        done.due
+    );
+    if done.groups {
+        crate::outln!(
+            "Group chats included: check other people's messages before handing it over (Art. 15(4) GDPR)."
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `tresen dsar erase`.
+pub(crate) fn dsar_erase(books: &mut Books, contact: String, yes: bool) -> Result<ExitCode> {
+    let Answer::Erasure(erasure) = books
+        .ask(Ask::ErasurePlan {
+            contact: contact.clone(),
+        })?
+        .answer
+    else {
+        return Err(unexpected());
+    };
+    crate::outln!(
+        "Erasure request for {}:",
+        sanitize_for_terminal(&contact, false)
+    );
+    for i in &erasure.erase {
+        crate::outln!(
+            "  erase    {} {} ({} records, class {})",
+            i.conversation,
+            i.part(),
+            i.records,
+            i.class
+        );
+    }
+    for i in &erasure.restrict {
+        let why = if i.holds.is_empty() {
+            format!("statutory retention until {} ({})", i.retain_until, i.rule)
+        } else {
+            format!("hold: {}", i.holds.join("; "))
+        };
+        crate::outln!(
+            "  restrict {} {} ({} records): {}",
+            i.conversation,
+            i.part(),
+            i.records,
+            sanitize_for_terminal(&why, false)
+        );
+    }
+    if !confirm("Carry this out?", yes, "--yes")? {
+        eprintln!("nothing changed");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let ids = |items: &[crate::archive::retention::Item]| {
+        items.iter().map(|i| i.bucket.clone()).collect::<Vec<_>>()
+    };
+    let ask = Ask::Erase {
+        contact,
+        erase: ids(&erasure.erase),
+        restrict: ids(&erasure.restrict),
+    };
+    let Answer::Erased { report } = books.ask(ask)?.answer else {
+        return Err(unexpected());
+    };
+    crate::outln!("\n{}", sanitize_for_terminal(&report, true));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `tresen archive export`.
+pub(crate) fn audit_export(
+    books: &mut Books,
+    (from, to): (chrono::NaiveDate, chrono::NaiveDate),
+    classes: Vec<String>,
+    out: &Path,
+) -> Result<ExitCode> {
+    refuse_existing(out)?;
+    let o = books.ask(Ask::AuditExport { classes, from, to })?;
+    o.files.write_new_dir(out)?;
+    let Answer::Export {
+        what: ExportSummary::Audit(done),
+        ..
+    } = o.answer
+    else {
+        return Err(unexpected());
+    };
+    crate::outln!(
+        "{} messages and {} files from {from} to {to} ({}) written to {}",
+        done.messages,
+        done.files,
+        done.classes.join(", "),
+        out.display()
+    );
+    crate::outln!(
+        "index.xml follows the Beschreibungsstandard (DTD gdpdu-01-08-2002); manifest.sha256 lists every file's hash."
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `tresen export conversation` through the daemon.
+pub(crate) fn transcript(
+    books: &mut Books,
+    conversation: String,
+    format: crate::lifecycle::Transcript,
+    out: Option<&Path>,
+) -> Result<ExitCode> {
+    refuse_existing_file(out)?;
+    let o = books.ask(Ask::Transcript {
+        conversation,
+        format,
+    })?;
+    let Answer::Export {
+        what: ExportSummary::Transcript { messages },
+        ..
+    } = o.answer
+    else {
+        return Err(unexpected());
+    };
+    let text = o
+        .files
+        .0
+        .into_iter()
+        .next()
+        .map(|(_, t)| t)
+        .unwrap_or_default();
+    deliver_transcript(messages, &text, out)
+}
+
+/// A transcript goes into a new file only.
+pub(crate) fn refuse_existing_file(out: Option<&Path>) -> Result<()> {
+    match out {
+        Some(path) if path.exists() => Err(LifecycleError::Refused(format!(
+            "{} exists; name a new file",
+            path.display()
+        ))
+        .into()),
+        _ => Ok(()),
+    }
+}
+
+/// Writes a transcript of `messages` messages to `out`, or to standard output.
+pub(crate) fn deliver_transcript(
+    messages: usize,
+    text: &[u8],
+    out: Option<&Path>,
+) -> Result<ExitCode> {
+    match out {
+        Some(path) => {
+            let dir = path
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            let name = path
+                .file_name()
+                .context("--out needs a file name")?
+                .to_string_lossy()
+                .into_owned();
+            crate::archive::export::write_new(dir, &name, text).with_context(|| {
+                format!("cannot write {} (it must not exist yet)", path.display())
+            })?;
+            eprintln!("{messages} messages written to {}", path.display());
+        }
+        None => {
+            use std::io::Write as _;
+            std::io::stdout().lock().write_all(text)?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,118 @@
+//! `books`: the lifecycle commands a seat asks the daemon to run on the archive and the
+//! store as a whole (retention, a customer's GDPR requests, the exports), and `take`,
+//! which hands an export's files over piece by piece.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::lifecycle::auditor::AuditExport;
+use crate::lifecycle::dsar::{Erasure, Exported};
+use crate::lifecycle::{RetentionPlan, Transcript};
+
+/// What a seat asks for (`books`). The plans only read; what destroys, erases or
+/// exports someone's data is the owner's (docs/daemon.md, the role table).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Ask {
+    /// What has reached the end of its retention period on `date` (default today).
+    RetentionPlan {
+        #[serde(default)]
+        date: Option<NaiveDate>,
+    },
+    /// Destroy these parts (buckets) — those of them today's plan still lets expire.
+    Expire { buckets: Vec<String> },
+    /// What an Art. 17 request about `contact` would erase and restrict.
+    ErasurePlan { contact: String },
+    /// Carry out the erasure shown as `erase` and `restrict` (bucket ids); refused if
+    /// it is no longer what the plan says.
+    Erase {
+        contact: String,
+        erase: Vec<String>,
+        restrict: Vec<String>,
+    },
+    /// Everything about `contact` (Art. 15/20); the access is recorded.
+    DsarExport { contact: String },
+    /// The tax auditor's export (GoBD Z3); the access is recorded.
+    AuditExport {
+        classes: Vec<String>,
+        from: NaiveDate,
+        to: NaiveDate,
+    },
+    /// A conversation's readable copy from the archive.
+    Transcript {
+        conversation: String,
+        format: Transcript,
+    },
+}
+
+impl Ask {
+    /// Plans and the readable copy read; everything else writes to the archive (a
+    /// destruction, an erasure, an access record).
+    pub fn changes_something(&self) -> bool {
+        !matches!(
+            self,
+            Ask::RetentionPlan { .. } | Ask::ErasurePlan { .. } | Ask::Transcript { .. }
+        )
+    }
+
+    /// Only the owner may: destroy, erase, or hand a customer's or the firm's data out.
+    pub fn owner_only(&self) -> bool {
+        self.changes_something()
+    }
+}
+
+/// `books`' answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Answer {
+    Plan(RetentionPlan),
+    Expired {
+        parts: usize,
+        messages: usize,
+        /// Asked for but no longer expiring (a hold set meanwhile): left alone.
+        skipped: usize,
+    },
+    Erasure(Erasure),
+    /// The answer to the customer, in German.
+    Erased {
+        report: String,
+    },
+    /// An export ready to `take`: its files' paths and sizes, in order.
+    Export {
+        what: ExportSummary,
+        files: Vec<FileInfo>,
+    },
+}
+
+/// What an export holds, for the line the command prints.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum ExportSummary {
+    Dsar(Exported),
+    Audit(AuditExport),
+    Transcript { messages: usize },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FileInfo {
+    /// Inside the export's directory, `/`-separated.
+    pub name: String,
+    pub size: u64,
+}
+
+/// `take`'s parameters: a piece of file `file` of the last export, from `offset`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Take {
+    pub file: usize,
+    pub offset: u64,
+}
+
+/// At most this much of a file per `take` (base64 keeps it well inside a line).
+pub const PIECE: usize = 8 * 1024 * 1024;
+
+/// `take`'s answer: the bytes from `offset` (none past the end).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Piece {
+    #[serde(with = "super::base64_bytes")]
+    pub data: Vec<u8>,
+}

@@ -1,0 +1,224 @@
+//! The lifecycle commands the daemon runs for a seat (`books`): inside the engine, whose
+//! single writer lends them the archive and the store, so nothing is ingested halfway
+//! through a destruction and the store moves on only with what the archive holds.
+
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
+
+use crate::archive::Archive;
+use crate::config::RetentionConfig;
+use crate::engine::{ArchiveJob, EngineCommand, EngineHandle};
+use crate::lifecycle::{self, Books, Files, LifecycleError};
+use crate::protocol::books::{Answer, Ask, ExportSummary, FileInfo};
+use crate::store::SharedStore;
+
+/// What the daemon's config says that these commands need.
+#[derive(Debug, Clone)]
+pub struct Office {
+    pub retention: RetentionConfig,
+    pub compliance: Option<crate::compliance::Compliance>,
+    /// The firm's name, for the auditor's export.
+    pub firm: String,
+}
+
+/// What a `books` request produced: the answer, and an export's files to hand over.
+pub struct Outcome {
+    pub answer: Answer,
+    pub files: Files,
+}
+
+/// Runs `ask` for `who` inside the engine; the future answers when it is done.
+pub fn run(
+    engine: &EngineHandle,
+    office: Arc<Office>,
+    ask: Ask,
+    who: String,
+) -> BoxFuture<'static, Result<Outcome, LifecycleError>> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let job = ArchiveJob(Box::new(
+        move |archive: Option<&mut Archive>, store: &SharedStore| {
+            let started = std::time::Instant::now();
+            let kind = kind(&ask);
+            let (result, purged) = match archive {
+                Some(archive) => {
+                    let mut guard = store.lock();
+                    let mut books = Books {
+                        archive,
+                        store: guard.as_mut(),
+                        blobs: store.blobs(),
+                    };
+                    carry_out(&mut books, &office, ask, &who)
+                }
+                None => (
+                    Err(LifecycleError::Refused(
+                        "this profile has no archive".to_string(),
+                    )),
+                    false,
+                ),
+            };
+            match &result {
+                Ok(_) => tracing::info!(
+                    kind,
+                    ms = started.elapsed().as_millis() as u64,
+                    "lifecycle command for a seat done"
+                ),
+                Err(e) => tracing::warn!(kind, error = %e, "lifecycle command for a seat failed"),
+            }
+            let _ = tx.send(result);
+            purged
+        },
+    ));
+    let stopped = || LifecycleError::Refused(crate::engine::EngineError::Stopped.to_string());
+    let sent = engine
+        .try_command(EngineCommand::WithArchive(job))
+        .map_err(|e| LifecycleError::Refused(e.to_string()));
+    Box::pin(async move {
+        sent?;
+        rx.await.map_err(|_| stopped())?
+    })
+}
+
+/// For the log: what was done, never about whom.
+fn kind(ask: &Ask) -> &'static str {
+    match ask {
+        Ask::RetentionPlan { .. } => "retention plan",
+        Ask::Expire { .. } => "retention apply",
+        Ask::ErasurePlan { .. } => "erasure plan",
+        Ask::Erase { .. } => "erasure",
+        Ask::DsarExport { .. } => "dsar export",
+        Ask::AuditExport { .. } => "audit export",
+        Ask::Transcript { .. } => "transcript",
+    }
+}
+
+/// The use case behind `ask`, on the books the daemon's engine lends or a command
+/// opened itself; also says whether it took anything out of the store.
+pub fn carry_out(
+    books: &mut Books<'_>,
+    office: &Office,
+    ask: Ask,
+    who: &str,
+) -> (Result<Outcome, LifecycleError>, bool) {
+    let answer = |answer| Outcome {
+        answer,
+        files: Files::default(),
+    };
+    match ask {
+        Ask::RetentionPlan { date } => {
+            let on = date.unwrap_or_else(lifecycle::today);
+            let plan = lifecycle::retention_plan(books, &office.retention, on);
+            (plan.map(|p| answer(Answer::Plan(p))), false)
+        }
+        Ask::Expire { buckets } => {
+            let done = lifecycle::retention_plan(books, &office.retention, lifecycle::today())
+                .and_then(|plan| lifecycle::expire_confirmed(books, &plan, &buckets, who));
+            let purged = done.as_ref().is_ok_and(|(d, _)| d.parts > 0);
+            let done = done.map(|(d, skipped)| {
+                answer(Answer::Expired {
+                    parts: d.parts,
+                    messages: d.messages,
+                    skipped,
+                })
+            });
+            (done, purged)
+        }
+        Ask::ErasurePlan { contact } => {
+            let plan = lifecycle::dsar::erasure_plan(books, &office.retention, &contact);
+            (plan.map(|(_, e)| answer(Answer::Erasure(e))), false)
+        }
+        Ask::Erase {
+            contact,
+            erase,
+            restrict,
+        } => {
+            let report = lifecycle::dsar::erasure_plan(books, &office.retention, &contact)
+                .and_then(|(subject, erasure)| {
+                    if !erasure.is(&erase, &restrict) {
+                        return Err(LifecycleError::Refused(
+                            "what this request erases has changed since it was shown (a hold, a new message, a new day): run the command again"
+                                .into(),
+                        ));
+                    }
+                    let compliance = office.compliance.as_ref().ok_or_else(|| {
+                        LifecycleError::Refused("the compliance settings do not load".into())
+                    })?;
+                    subject.erase(books, &erasure, compliance, who)
+                });
+            let purged = report.is_ok();
+            (
+                report.map(|report| answer(Answer::Erased { report })),
+                purged,
+            )
+        }
+        Ask::DsarExport { contact } => {
+            let done = lifecycle::dsar::Subject::find(books.archive, &*books.store, &contact)
+                .and_then(|s| s.export(books.archive, &*books.store, &office.retention, who))
+                .map(|(e, files)| export(ExportSummary::Dsar(e), files));
+            (done, false)
+        }
+        Ask::AuditExport { classes, from, to } => {
+            let done = lifecycle::auditor::classes(&classes)
+                .and_then(|classes| {
+                    lifecycle::auditor::export(
+                        books.archive,
+                        &*books.store,
+                        &office.retention,
+                        &classes,
+                        (from, to),
+                        &office.firm,
+                        who,
+                    )
+                })
+                .map(|(e, files)| export(ExportSummary::Audit(e), files));
+            (done, false)
+        }
+        Ask::Transcript {
+            conversation,
+            format,
+        } => {
+            let done = books
+                .store
+                .find_conversation(&conversation)
+                .map_err(LifecycleError::from)
+                .and_then(|c| {
+                    let c = c.ok_or_else(|| {
+                        LifecycleError::Refused(format!(
+                            "no conversation `{conversation}` (see `tresen list`)"
+                        ))
+                    })?;
+                    let dir = books.archive.dir().to_path_buf();
+                    lifecycle::transcript(
+                        &dir,
+                        books.archive.keys(),
+                        (&c.account.0, &c.remote_id),
+                        format,
+                    )
+                })
+                .map(|(messages, text)| {
+                    export(
+                        ExportSummary::Transcript { messages },
+                        Files(vec![("transcript".into(), text.into_bytes())]),
+                    )
+                });
+            (done, false)
+        }
+    }
+}
+
+fn export(what: ExportSummary, files: Files) -> Outcome {
+    Outcome {
+        answer: Answer::Export {
+            what,
+            files: files
+                .0
+                .iter()
+                .map(|(name, data)| FileInfo {
+                    name: name.clone(),
+                    size: data.len() as u64,
+                })
+                .collect(),
+        },
+        files,
+    }
+}
