@@ -3,7 +3,7 @@
 //! for long ago without an answer). Findings, not printing: the command line prints
 //! them, the daemon can serve them.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::compliance::LedgerEntry;
 use crate::compliance::consent::{self, ConsentRecord, ConsentState, Purpose};
@@ -11,7 +11,7 @@ use crate::config::{Config, Paths};
 use crate::domain::Timestamp;
 use crate::store::{StoreError, StoreRead};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
     Ok,
@@ -19,15 +19,15 @@ pub enum Level {
     Required,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
-    pub id: &'static str,
+    pub id: std::borrow::Cow<'static, str>,
     pub level: Level,
     pub message: String,
 }
 
 /// Everything `tresen compliance check` found.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {
     pub at: String,
     pub required_missing: usize,
@@ -66,7 +66,7 @@ impl Report {
 
 fn finding(id: &'static str, level: Level, message: impl Into<String>) -> Finding {
     Finding {
-        id,
+        id: id.into(),
         level,
         message: message.into(),
     }

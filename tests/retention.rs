@@ -611,6 +611,30 @@ fn lifecycle_commands_go_through_the_running_daemon() {
     let out = p.run(&["export", "conversation", "+491703", "--format", "txt"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("Therme leckt"), "{}", stdout(&out));
+    // The daemon's configuration and inbox are what the check and the documentation
+    // describe; a staff seat needs no key for them.
+    let check: serde_json::Value =
+        serde_json::from_slice(&p.run(&["compliance", "check", "--json"]).stdout).unwrap();
+    assert!(
+        check["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["id"] == "consent_ledger"),
+        "{check}"
+    );
+    let doc = p.run(&["docs", "verfahrensdoku"]);
+    assert!(doc.status.success(), "{}", stderr(&doc));
+    assert!(
+        stdout(&doc).contains("| buero | demo |"),
+        "{}",
+        stdout(&doc)
+    );
+    assert!(
+        p.data
+            .join("verfahrensdoku/verfahrensdoku-v001.md")
+            .exists()
+    );
 
     set_role(&p, &base, &d, "owner", || {
         p.run(&["retention", "apply", "--yes"]).status.success()
@@ -629,4 +653,21 @@ fn lifecycle_commands_go_through_the_running_daemon() {
         Some(0),
         "the daemon carries on"
     );
+    let log: String = std::fs::read_dir(p.data.join("logs"))
+        .unwrap()
+        .filter_map(|e| std::fs::read_to_string(e.unwrap().path()).ok())
+        .collect();
+    // They went through the daemon (which logs what it did, never for whom).
+    for kind in [
+        "retention apply",
+        "dsar export",
+        "audit export",
+        "erasure",
+        "transcript",
+        "compliance check",
+        "verfahrensdoku",
+    ] {
+        assert!(log.contains(&format!("kind=\"{kind}\"")), "{kind}: {log}");
+    }
+    assert!(!log.contains("Clara"), "{log}");
 }

@@ -11,7 +11,7 @@ use anyhow::{Context as _, Result, anyhow};
 use crate::app::i18n::Lang;
 use crate::cli::common::confirm;
 use crate::domain::sanitize_for_terminal;
-use crate::lifecycle::{Files, LifecycleError, refuse_existing};
+use crate::lifecycle::{Files, LifecycleError, RetentionPlan, refuse_existing};
 use crate::profile::OpenProfile;
 use crate::protocol::books::{Answer, Ask, ExportSummary, Piece, Take};
 use crate::protocol::{RpcError, code};
@@ -35,10 +35,11 @@ pub(crate) enum Books {
 
 impl Books {
     pub(crate) fn here(config: &crate::config::Config, profile: OpenProfile) -> Books {
+        let public_key = crate::archive::manifest::Signer::new(&profile.key).public_hex();
         let office = Office {
-            retention: config.retention.clone(),
+            config: config.clone(),
             compliance: Some(profile.compliance.clone()),
-            firm: config.profile.name.clone(),
+            profile: Some((profile.paths.clone(), public_key)),
         };
         Books::Here {
             profile: Box::new(profile),
@@ -124,7 +125,7 @@ pub(crate) fn retention_apply(books: &mut Books, yes: bool, lang: Lang) -> Resul
         );
         return Ok(ExitCode::SUCCESS);
     }
-    crate::cli::retention::print_plan(&plan, false)?;
+    print_plan(&plan, false)?;
     let question = match lang {
         Lang::De => format!(
             "{} abgelaufene Teile endgültig vernichten (ihre Schlüssel und ihre Kopien im Posteingang)?",
@@ -281,6 +282,23 @@ pub(crate) fn audit_export(
     Ok(ExitCode::SUCCESS)
 }
 
+/// `tresen compliance check` through the daemon: its configuration and its inbox.
+pub(crate) fn compliance_check(books: &mut Books, json: bool) -> Result<ExitCode> {
+    let Answer::Findings(report) = books.ask(Ask::ComplianceCheck)?.answer else {
+        return Err(unexpected());
+    };
+    crate::cli::compliance::print_check(&report, json)
+}
+
+/// `tresen docs verfahrensdoku` through the daemon: of its configuration, kept in its
+/// data directory.
+pub(crate) fn verfahrensdoku(books: &mut Books, out: Option<&Path>) -> Result<ExitCode> {
+    let Answer::Verfahrensdoku { number, text } = books.ask(Ask::Verfahrensdoku)?.answer else {
+        return Err(unexpected());
+    };
+    crate::cli::docs::deliver(number, &text, out)
+}
+
 /// `tresen export conversation` through the daemon.
 pub(crate) fn transcript(
     books: &mut Books,
@@ -350,4 +368,53 @@ pub(crate) fn deliver_transcript(
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The plan as `retention plan` and `retention apply` show it.
+pub(crate) fn print_plan(plan: &RetentionPlan, json: bool) -> Result<()> {
+    let (items, on) = (&plan.items, plan.on);
+    if json {
+        crate::out::json(&serde_json::json!({ "date": on, "items": items }))?;
+        return Ok(());
+    }
+    crate::outln!("retention as of {on}:");
+    crate::outln!(
+        "{:<8} {:<28} {:>4} {:<14} {:<10} {:>7}  decision",
+        "bucket",
+        "conversation",
+        "year",
+        "class",
+        "until",
+        "records"
+    );
+    for i in items {
+        let title = plan.title(&i.account, &i.conversation);
+        let title: String = sanitize_for_terminal(&title, false)
+            .chars()
+            .take(28)
+            .collect();
+        let decision = match i.decision.as_ref() {
+            "expire" => "EXPIRES".to_string(),
+            "held" => format!("held ({})", i.holds.join("; ")),
+            _ => "keep".to_string(),
+        };
+        crate::outln!(
+            "{:<8} {:<28} {:>4} {:<14} {:<10} {:>7}  {}",
+            &i.bucket[..8.min(i.bucket.len())],
+            title,
+            i.part(),
+            i.class,
+            i.retain_until,
+            i.records,
+            sanitize_for_terminal(&decision, false)
+        );
+    }
+    let n = |d: &str| items.iter().filter(|i| i.decision == d).count();
+    crate::outln!(
+        "{} expire, {} held, {} kept",
+        n("expire"),
+        n("held"),
+        n("keep")
+    );
+    Ok(())
 }

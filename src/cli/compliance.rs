@@ -450,13 +450,19 @@ pub fn run_check(
     };
     let report = Report::check(config, &paths, inbox, Timestamp::now())
         .context("reading the compliance ledger")?;
+    print_check(&report, json)
+}
+
+/// Prints what `compliance check` found (here, or in the daemon); exit 1 if anything
+/// required is missing.
+pub(crate) fn print_check(report: &Report, json: bool) -> Result<ExitCode> {
     let (required_missing, warnings) = (report.required_missing, report.warnings);
     tracing::info!(required_missing, warnings, "compliance check");
     for f in report.findings.iter().filter(|f| f.level != Level::Ok) {
-        tracing::info!(id = f.id, level = ?f.level, message = %f.message, "compliance finding");
+        tracing::info!(id = %f.id, level = ?f.level, message = %f.message, "compliance finding");
     }
     if json {
-        crate::out::json(&report)?;
+        crate::out::json(report)?;
     } else {
         for f in &report.findings {
             let mark = match f.level {

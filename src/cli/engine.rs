@@ -176,7 +176,7 @@ pub(crate) fn daemon(
     let rt = runtime()?;
     rt.block_on(async {
         let socket_path = profile.paths.socket.clone();
-
+        let public_key = crate::archive::manifest::Signer::new(&profile.key).public_hex();
         // The lock is ours, so a socket already there is a crashed daemon's.
         let mut listening = crate::daemon::socket::listen(&socket_path, &config.daemon.socket_group)?;
         let (engine, handle, held) = Session::start(
@@ -190,7 +190,7 @@ pub(crate) fn daemon(
             handle.clone(),
             config,
             socket_path.clone(),
-            Some(crate::archive::Archive::dir_of(&held.paths.data_dir)),
+            Some((held.paths.clone(), public_key)),
         );
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(None);
         let Some(listener) = listening.take_listener() else {

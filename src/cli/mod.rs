@@ -298,6 +298,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 | Command::Retention(crate::cli::retention::RetentionCommand::Apply { .. })
                 | Command::Dsar(_)
                 | Command::Export(_)
+                | Command::Docs(_)
+                | Command::Compliance(_)
                 | Command::Hold(
                     crate::cli::retention::HoldCommand::Set { .. }
                         | crate::cli::retention::HoldCommand::Release { .. }
@@ -539,6 +541,18 @@ fn run_seat(
             format.into(),
             out.as_deref(),
         ),
+        Some(Command::Compliance(crate::cli::compliance::ComplianceCommand::Check { json })) => {
+            crate::cli::books::compliance_check(
+                &mut crate::cli::books::Books::Daemon { rt, remote },
+                json,
+            )
+        }
+        Some(Command::Docs(crate::cli::docs::DocsCommand::Verfahrensdoku { out })) => {
+            crate::cli::books::verfahrensdoku(
+                &mut crate::cli::books::Books::Daemon { rt, remote },
+                out.as_deref(),
+            )
+        }
         Some(Command::Archive(_)) => {
             rt.block_on(crate::seat::Seat::order(
                 &remote,

@@ -131,7 +131,7 @@ pub fn run_retention(
             let mut keys = Keys::load(&dir, &p.key, !crate::archive::segments(&dir)?.is_empty())?;
             let facts = gather(&dir, &mut keys, &store_labels(&p.store)?)?;
             let plan = RetentionPlan::of(&facts, &policy, date.unwrap_or_else(today));
-            print_plan(&plan, json)?;
+            crate::cli::books::print_plan(&plan, json)?;
             Ok(ExitCode::SUCCESS)
         }
         RetentionCommand::Apply { yes } => {
@@ -140,54 +140,6 @@ pub fn run_retention(
             crate::cli::books::retention_apply(&mut books, yes, config.language())
         }
     }
-}
-
-pub(crate) fn print_plan(plan: &RetentionPlan, json: bool) -> Result<()> {
-    let (items, on) = (&plan.items, plan.on);
-    if json {
-        crate::out::json(&serde_json::json!({ "date": on, "items": items }))?;
-        return Ok(());
-    }
-    crate::outln!("retention as of {on}:");
-    crate::outln!(
-        "{:<8} {:<28} {:>4} {:<14} {:<10} {:>7}  decision",
-        "bucket",
-        "conversation",
-        "year",
-        "class",
-        "until",
-        "records"
-    );
-    for i in items {
-        let title = plan.title(&i.account, &i.conversation);
-        let title: String = sanitize_for_terminal(&title, false)
-            .chars()
-            .take(28)
-            .collect();
-        let decision = match i.decision.as_ref() {
-            "expire" => "EXPIRES".to_string(),
-            "held" => format!("held ({})", i.holds.join("; ")),
-            _ => "keep".to_string(),
-        };
-        crate::outln!(
-            "{:<8} {:<28} {:>4} {:<14} {:<10} {:>7}  {}",
-            &i.bucket[..8.min(i.bucket.len())],
-            title,
-            i.part(),
-            i.class,
-            i.retain_until,
-            i.records,
-            sanitize_for_terminal(&decision, false)
-        );
-    }
-    let n = |d: &str| items.iter().filter(|i| i.decision == d).count();
-    crate::outln!(
-        "{} expire, {} held, {} kept",
-        n("expire"),
-        n("held"),
-        n("keep")
-    );
-    Ok(())
 }
 
 pub fn run_hold(

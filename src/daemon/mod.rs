@@ -24,8 +24,6 @@ pub struct Daemon {
     own: (String, String),
     started: Instant,
     socket: std::path::PathBuf,
-    /// The archive's directory (for the last verification's outcome).
-    archive_dir: Option<std::path::PathBuf>,
     seats: AtomicUsize,
     /// The next seat's number (0 is the engine's own TUI).
     next_seat: std::sync::atomic::AtomicU64,
@@ -39,7 +37,7 @@ impl Daemon {
         engine: EngineHandle,
         config: &crate::config::Config,
         socket: std::path::PathBuf,
-        archive_dir: Option<std::path::PathBuf>,
+        profile: Option<(crate::config::Paths, String)>,
     ) -> Arc<Daemon> {
         Arc::new(Daemon {
             engine,
@@ -47,15 +45,14 @@ impl Daemon {
             own: (crate::config::os_login(), config.staff_name()),
             started: Instant::now(),
             socket,
-            archive_dir,
             seats: AtomicUsize::new(0),
             next_seat: std::sync::atomic::AtomicU64::new(1),
             lang: config.language(),
             office: Arc::new(crate::seat::books::Office {
-                retention: config.retention.clone(),
+                config: config.clone(),
                 // Checked when the profile opened; `None` only for a config that never did.
                 compliance: config.compliance().ok(),
-                firm: config.profile.name.clone(),
+                profile,
             }),
         })
     }
@@ -97,10 +94,9 @@ impl Daemon {
             seats: self.seats.load(Ordering::Relaxed),
             accounts: self.engine.health(),
             archive_problem: self.engine.archive_problem(),
-            archive_verified: self
-                .archive_dir
-                .as_deref()
-                .and_then(crate::archive::checked::last),
+            archive_verified: self.office.profile.as_ref().and_then(|(paths, _)| {
+                crate::archive::checked::last(&crate::archive::Archive::dir_of(&paths.data_dir))
+            }),
         }
     }
 

@@ -463,7 +463,10 @@ mod tests {
         }
         assert_eq!(got, big);
         assert_eq!(pieces, 3);
-        assert!(s.export.0.is_empty(), "handed over: the daemon keeps no copy");
+        assert!(
+            s.export.0.is_empty(),
+            "handed over: the daemon keeps no copy"
+        );
         // Past the end, or a file that is not there: an error, never a panic.
         let Step::Answer(a) = s
             .line(br#"{"jsonrpc":"2.0","id":3,"method":"take","params":{"file":9,"offset":18446744073709551615}}"#)

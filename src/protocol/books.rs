@@ -43,6 +43,11 @@ pub enum Ask {
         conversation: String,
         format: Transcript,
     },
+    /// What the daemon's configuration and inbox lack (`compliance check`).
+    ComplianceCheck,
+    /// The process documentation of the daemon's configuration; a changed one is kept
+    /// as a new version in the daemon's data directory.
+    Verfahrensdoku,
 }
 
 impl Ask {
@@ -51,13 +56,23 @@ impl Ask {
     pub fn changes_something(&self) -> bool {
         !matches!(
             self,
-            Ask::RetentionPlan { .. } | Ask::ErasurePlan { .. } | Ask::Transcript { .. }
+            Ask::RetentionPlan { .. }
+                | Ask::ErasurePlan { .. }
+                | Ask::Transcript { .. }
+                | Ask::ComplianceCheck
+                // Keeps a new version only when the configuration changed: a record of
+                // the config, not a change anyone makes by reading it.
+                | Ask::Verfahrensdoku
         )
     }
 
-    /// Only the owner may: destroy, erase, or hand a customer's or the firm's data out.
+    /// Only the owner may: destroy, erase, or hand a customer's or the firm's data out
+    /// — and see the plans that lead there.
     pub fn owner_only(&self) -> bool {
-        self.changes_something()
+        !matches!(
+            self,
+            Ask::Transcript { .. } | Ask::ComplianceCheck | Ask::Verfahrensdoku
+        )
     }
 }
 
@@ -76,6 +91,11 @@ pub enum Answer {
     /// The answer to the customer, in German.
     Erased {
         report: String,
+    },
+    Findings(crate::findings::Report),
+    Verfahrensdoku {
+        number: u32,
+        text: String,
     },
     /// An export ready to `take`: its files' paths and sizes, in order.
     Export {

@@ -7,19 +7,22 @@ use std::sync::Arc;
 use futures::future::BoxFuture;
 
 use crate::archive::Archive;
-use crate::config::RetentionConfig;
+use crate::config::{Config, Paths};
 use crate::engine::{ArchiveJob, EngineCommand, EngineHandle};
 use crate::lifecycle::{self, Books, Files, LifecycleError};
 use crate::protocol::books::{Answer, Ask, ExportSummary, FileInfo};
 use crate::store::SharedStore;
 
-/// What the daemon's config says that these commands need.
+/// What these commands need of the daemon's (or the command's) profile.
 #[derive(Debug, Clone)]
 pub struct Office {
-    pub retention: RetentionConfig,
+    /// The config in force (retention rules, the firm's name, everything the
+    /// compliance check and the process documentation describe).
+    pub config: Config,
     pub compliance: Option<crate::compliance::Compliance>,
-    /// The firm's name, for the auditor's export.
-    pub firm: String,
+    /// The profile's paths and the archive's public signing key; `None` without a
+    /// profile on disk (tests).
+    pub profile: Option<(Paths, String)>,
 }
 
 /// What a `books` request produced: the answer, and an export's files to hand over.
@@ -89,6 +92,8 @@ fn kind(ask: &Ask) -> &'static str {
         Ask::DsarExport { .. } => "dsar export",
         Ask::AuditExport { .. } => "audit export",
         Ask::Transcript { .. } => "transcript",
+        Ask::ComplianceCheck => "compliance check",
+        Ask::Verfahrensdoku => "verfahrensdoku",
     }
 }
 
@@ -105,14 +110,19 @@ pub fn carry_out(
         files: Files::default(),
     };
     match ask {
+        Ask::ComplianceCheck | Ask::Verfahrensdoku => (
+            about_the_office(&*books.store, office, &ask).map(answer),
+            false,
+        ),
         Ask::RetentionPlan { date } => {
             let on = date.unwrap_or_else(lifecycle::today);
-            let plan = lifecycle::retention_plan(books, &office.retention, on);
+            let plan = lifecycle::retention_plan(books, &office.config.retention, on);
             (plan.map(|p| answer(Answer::Plan(p))), false)
         }
         Ask::Expire { buckets } => {
-            let done = lifecycle::retention_plan(books, &office.retention, lifecycle::today())
-                .and_then(|plan| lifecycle::expire_confirmed(books, &plan, &buckets, who));
+            let done =
+                lifecycle::retention_plan(books, &office.config.retention, lifecycle::today())
+                    .and_then(|plan| lifecycle::expire_confirmed(books, &plan, &buckets, who));
             let purged = done.as_ref().is_ok_and(|(d, _)| d.parts > 0);
             let done = done.map(|(d, skipped)| {
                 answer(Answer::Expired {
@@ -124,7 +134,7 @@ pub fn carry_out(
             (done, purged)
         }
         Ask::ErasurePlan { contact } => {
-            let plan = lifecycle::dsar::erasure_plan(books, &office.retention, &contact);
+            let plan = lifecycle::dsar::erasure_plan(books, &office.config.retention, &contact);
             (plan.map(|(_, e)| answer(Answer::Erasure(e))), false)
         }
         Ask::Erase {
@@ -132,7 +142,7 @@ pub fn carry_out(
             erase,
             restrict,
         } => {
-            let report = lifecycle::dsar::erasure_plan(books, &office.retention, &contact)
+            let report = lifecycle::dsar::erasure_plan(books, &office.config.retention, &contact)
                 .and_then(|(subject, erasure)| {
                     if !erasure.is(&erase, &restrict) {
                         return Err(LifecycleError::Refused(
@@ -153,7 +163,7 @@ pub fn carry_out(
         }
         Ask::DsarExport { contact } => {
             let done = lifecycle::dsar::Subject::find(books.archive, &*books.store, &contact)
-                .and_then(|s| s.export(books.archive, &*books.store, &office.retention, who))
+                .and_then(|s| s.export(books.archive, &*books.store, &office.config.retention, who))
                 .map(|(e, files)| export(ExportSummary::Dsar(e), files));
             (done, false)
         }
@@ -163,10 +173,10 @@ pub fn carry_out(
                     lifecycle::auditor::export(
                         books.archive,
                         &*books.store,
-                        &office.retention,
+                        &office.config.retention,
                         &classes,
                         (from, to),
-                        &office.firm,
+                        &office.config.profile.name,
                         who,
                     )
                 })
@@ -202,6 +212,35 @@ pub fn carry_out(
                     )
                 });
             (done, false)
+        }
+    }
+}
+
+/// `compliance check` and `docs verfahrensdoku`: the daemon's config and store.
+fn about_the_office(
+    store: &dyn crate::store::StoreRead,
+    office: &Office,
+    ask: &Ask,
+) -> Result<Answer, LifecycleError> {
+    let Some((paths, public_key)) = &office.profile else {
+        return Err(LifecycleError::Refused(
+            "this engine has no profile on disk".into(),
+        ));
+    };
+    match ask {
+        Ask::ComplianceCheck => {
+            let report = crate::findings::Report::check(
+                &office.config,
+                paths,
+                Ok(store),
+                crate::domain::Timestamp::now(),
+            )?;
+            Ok(Answer::Findings(report))
+        }
+        _ => {
+            let (number, text) = crate::procdoc::current(&office.config, paths, public_key)
+                .map_err(|e| LifecycleError::Refused(e.to_string()))?;
+            Ok(Answer::Verfahrensdoku { number, text })
         }
     }
 }
