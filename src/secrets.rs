@@ -91,7 +91,8 @@ pub enum SecretsError {
     KeyFile { path: PathBuf, message: String },
 }
 
-/// The profile's master key. Zeroed when dropped.
+/// The profile's master key. Zeroed when dropped (each copy).
+#[derive(Clone)]
 pub struct MasterKey(Zeroizing<[u8; KEY_LEN]>);
 
 impl MasterKey {

@@ -204,7 +204,7 @@ fn profile_already_in_use() {
     assert!(String::from_utf8_lossy(&buf[..n]).contains("daemon running"));
     // A second writer that cannot go through the daemon is refused with its PID and
     // told how to proceed ...
-    let out = p.run(&["account", "recovery-key"]);
+    let out = p.run(&["store", "rebuild", "--yes"]);
     let msg = stderr(&out);
     assert_eq!(out.status.code(), Some(2), "{msg}");
     assert!(

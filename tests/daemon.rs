@@ -163,8 +163,8 @@ fn commands_are_seats_of_the_running_daemon() {
     assert!(o.status.success(), "{}\n{}", stdout(&o), stderr(&o));
     assert!(stdout(&o).contains("(1 sealed)"), "{}", stdout(&o));
 
-    // A command that does not go through the daemon yet says so, and how to proceed.
-    let o = p.run(&["account", "recovery-key"]);
+    // A command that cannot go through the daemon says so, and how to proceed.
+    let o = p.run(&["store", "rebuild", "--yes"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(
         stderr(&o).contains(&format!("daemon (PID {})", d.pid())),

@@ -1095,6 +1095,134 @@ fn a_reinstalled_office_pc_reads_the_encrypted_history_with_the_recovery_key() {
     assert!(!shown.contains("could not be decrypted"), "{shown}");
 }
 
+/// The account's health as the running daemon reports it (`status --json`).
+fn daemon_health(p: &Profile) -> serde_json::Value {
+    let out = p.run(&["status", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["accounts"][ACCOUNT].clone()
+}
+
+// Issue 16: the owner's account commands go through the running daemon. A Matrix
+// account that is not logged in does not stop the daemon (it says why); it is logged
+// in, given a recovery key, recovered on a reinstalled PC and removed, each time
+// through the daemon, which starts the account's connector again.
+#[test]
+fn account_commands_go_through_the_running_daemon() {
+    use support::daemon::Daemon;
+    let hs = synapse();
+    let (office, office_id) = hs.user("buero");
+    let (customer, _) = hs.user("kunde");
+    let room = hs.encrypted_dm(&customer, &office_id);
+    let first_pc = profile_for("\n[consent]\nrequire_consent_for_outbound = false\n");
+    let customer_profile = profile_for(&format!(
+        "[accounts.rooms]\ninclude = [\"{room}\"]\n\n[consent]\nrequire_consent_for_outbound = false\n"
+    ));
+
+    // The office's daemon starts before anyone logged in, and says so.
+    let d = Daemon::start(&first_pc);
+    let health = daemon_health(&first_pc);
+    assert_eq!(health["state"], "offline", "{health}");
+    assert!(
+        health["detail"].as_str().unwrap().contains("not logged in"),
+        "{health}"
+    );
+    let out = login(&first_pc, &hs.url, &office, &Synapse::password(&office));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("the daemon syncs it"),
+        "{}",
+        stdout(&out)
+    );
+    wait_for("the daemon's account to come online", || {
+        daemon_health(&first_pc)["state"] == "online"
+    });
+    drop(d);
+
+    // The customer writes an encrypted message; the office PC decrypts it.
+    let out = login(
+        &customer_profile,
+        &hs.url,
+        &customer,
+        &Synapse::password(&customer),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let a = Running::start(&first_pc);
+    let b = Running::start(&customer_profile);
+    a.accept_invite(&room);
+    wait_for("the customer's side to have the chat", || {
+        b.store(|s| s.find_conversation(&room).unwrap()).is_some()
+    });
+    let conv_b = b.store(|s| s.find_conversation(&room).unwrap().unwrap());
+    let secret = "Der Schlüssel liegt unter der Matte";
+    b.rt.block_on(b.handle.send(conv_b.id, secret.into(), "Kunde".into()))
+        .unwrap();
+    wait_for("the office to decrypt it", || {
+        bodies(&a.messages()).iter().any(|m| m.starts_with(secret))
+    });
+    a.stop();
+    b.stop();
+
+    // The recovery key, set up through the office's daemon.
+    let d = Daemon::start(&first_pc);
+    let out = first_pc.run(&["account", "recovery-key"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let key = text
+        .lines()
+        .find(|l| l.starts_with("    ") && !l.trim().is_empty())
+        .unwrap_or_else(|| panic!("no key printed:\n{text}"))
+        .trim()
+        .to_string();
+    let again = first_pc.run(&["account", "recovery-key"]);
+    assert_eq!(again.status.code(), Some(2), "{}", stderr(&again));
+    assert!(stderr(&again).contains("--reset"), "{}", stderr(&again));
+    wait_for(
+        "the account to be back online after the recovery key",
+        || daemon_health(&first_pc)["state"] == "online",
+    );
+    drop(d);
+
+    // A reinstalled PC: its daemon logs in, the history cannot be read yet.
+    let new_pc = profile_for("");
+    let d = Daemon::start(&new_pc);
+    let out = login(&new_pc, &hs.url, &office, &Synapse::password(&office));
+    assert!(out.status.success(), "{}", stderr(&out));
+    wait_for("the history to arrive, undecryptable", || {
+        stdout(&new_pc.run(&["show", &room])).contains("could not be decrypted")
+    });
+    let wrong = run_with_stdin(
+        &new_pc,
+        &["account", "recover", "--key-stdin"],
+        "EsTj 3yST y93F SLpB jJsz eAXc 2XzA ygD3 w69H fGaN TKBj jXEd",
+    );
+    assert_eq!(wrong.status.code(), Some(2), "{}", stderr(&wrong));
+    assert!(
+        stderr(&wrong).contains("not accepted"),
+        "{}",
+        stderr(&wrong)
+    );
+    let out = run_with_stdin(&new_pc, &["account", "recover", "--key-stdin"], &key);
+    assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
+    // The daemon started the connector again, which decrypts what it could not before.
+    wait_for("the daemon to decrypt the history", || {
+        stdout(&new_pc.run(&["show", &room])).contains(secret)
+    });
+
+    // Removed through the daemon: logged out, waiting for a login again.
+    let out = new_pc.run(&["account", "remove", "buero", "--yes"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("logged out"), "{}", stdout(&out));
+    wait_for("the account to wait for a login", || {
+        let h = daemon_health(&new_pc);
+        h["state"] == "offline"
+            && h["detail"]
+                .as_str()
+                .is_some_and(|d| d.contains("not logged in"))
+    });
+    drop(d);
+}
+
 #[test]
 fn reactions_and_typing_both_ways() {
     let hs = synapse();

@@ -354,13 +354,12 @@ fn add_matrix(
     let rt = crate::cli::common::runtime()?;
     match rt.block_on(m.login(homeserver, user, password)) {
         Ok(info) => {
-            crate::outln!(
-                "account `{}`: logged in as {} on {} (device {})",
-                account.id,
-                info.user_id,
-                info.homeserver,
-                info.device_id
-            );
+            print_logged_in(
+                &account.id,
+                &info.user_id,
+                &info.homeserver,
+                &info.device_id,
+            )?;
             crate::outln!("start `tresen` or `tresen daemon` to sync");
             Ok(ExitCode::SUCCESS)
         }
@@ -383,12 +382,7 @@ fn recovery_key(profile: &OpenProfile, account: &AccountConfig, reset: bool) -> 
     let rt = crate::cli::common::runtime()?;
     match rt.block_on(m.enable_recovery(reset)) {
         Ok(key) => {
-            crate::outln!("Recovery key for account `{}`:\n\n    {key}\n", account.id);
-            crate::outln!(
-                "Write it down and keep it in the firm's safe. With it, a reinstalled office PC\n\
-                 reads the encrypted history again (`tresen account recover`); anyone holding it\n\
-                 can do the same. tresen keeps no copy and cannot show it again."
-            );
+            print_recovery_key(&account.id, &key)?;
             Ok(ExitCode::SUCCESS)
         }
         Err(e @ (MatrixError::RecoveryExists { .. } | MatrixError::NotLoggedIn { .. })) => {
@@ -419,10 +413,7 @@ fn recover(profile: &OpenProfile, account: &AccountConfig, key: &str) -> Result<
     let rt = crate::cli::common::runtime()?;
     match rt.block_on(m.recover(key, &rooms)) {
         Ok(n) => {
-            crate::outln!(
-                "account `{}`: recovered; this device is verified and has the keys of {n} conversation(s).",
-                account.id
-            );
+            print_recovered(&account.id, n)?;
             crate::outln!(
                 "messages that could not be decrypted are decrypted on the next start of tresen or `tresen sync --once`"
             );
@@ -562,36 +553,15 @@ fn remove(config: &Config, profile: &OpenProfile, id: &str, yes: bool) -> Result
     let Some(a) = config.accounts.iter().find(|a| a.id == id) else {
         return Err(UsageError(format!("no account `{id}` in the config")).into());
     };
-    if !yes {
-        use std::io::IsTerminal as _;
-        if !std::io::stdin().is_terminal() {
-            return Err(UsageError(format!(
-                "removing `{id}` logs its device out and deletes its local keys; add --yes to confirm"
-            ))
-            .into());
-        }
-        eprint!(
-            "Remove account `{id}`? Its device is logged out and its local session and encryption keys are deleted;\n\
-             stored conversations stay in the inbox. [y/N] "
-        );
-        let mut answer = String::new();
-        std::io::stdin().lock().read_line(&mut answer)?;
-        if !matches!(answer.trim(), "y" | "Y" | "j" | "J" | "yes" | "ja") {
-            eprintln!("nothing removed");
-            return Ok(ExitCode::SUCCESS);
-        }
+    if !confirm_remove(id, yes)? {
+        return Ok(ExitCode::SUCCESS);
     }
     match a.network {
         #[cfg(feature = "matrix")]
         AccountNetwork::Matrix => {
             let m = crate::profile::matrix_account(profile, &a.id);
             let rt = crate::cli::common::runtime()?;
-            if rt.block_on(m.remove())? {
-                crate::outln!("account `{id}`: logged out and local session deleted");
-            } else {
-                crate::outln!("account `{id}` was not logged in; nothing to remove");
-            }
-            crate::outln!("(remove its [[accounts]] entry from the config to stop using it)");
+            print_removed(id, rt.block_on(m.remove())?)?;
             Ok(ExitCode::SUCCESS)
         }
         _ => {
@@ -603,4 +573,173 @@ fn remove(config: &Config, profile: &OpenProfile, id: &str, yes: bool) -> Result
             .into())
         }
     }
+}
+
+/// Asks before an account is removed (`--yes` skips it); `false`: nothing is done.
+fn confirm_remove(id: &str, yes: bool) -> Result<bool> {
+    if yes {
+        return Ok(true);
+    }
+    use std::io::IsTerminal as _;
+    if !std::io::stdin().is_terminal() {
+        return Err(UsageError(format!(
+            "removing `{id}` logs its device out and deletes its local keys; add --yes to confirm"
+        ))
+        .into());
+    }
+    eprint!(
+        "Remove account `{id}`? Its device is logged out and its local session and encryption keys are deleted;\n\
+         stored conversations stay in the inbox. [y/N] "
+    );
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    let go = matches!(answer.trim(), "y" | "Y" | "j" | "J" | "yes" | "ja");
+    if !go {
+        eprintln!("nothing removed");
+    }
+    Ok(go)
+}
+
+fn print_logged_in(account: &str, user_id: &str, homeserver: &str, device_id: &str) -> Result<()> {
+    crate::outln!(
+        "account `{account}`: logged in as {} on {} (device {})",
+        sanitize_for_terminal(user_id, false),
+        sanitize_for_terminal(homeserver, false),
+        sanitize_for_terminal(device_id, false)
+    );
+    Ok(())
+}
+
+fn print_recovery_key(account: &str, key: &str) -> Result<()> {
+    crate::outln!(
+        "Recovery key for account `{account}`:\n\n    {}\n",
+        sanitize_for_terminal(key, false)
+    );
+    crate::outln!(
+        "Write it down and keep it in the firm's safe. With it, a reinstalled office PC\n\
+         reads the encrypted history again (`tresen account recover`); anyone holding it\n\
+         can do the same. tresen keeps no copy and cannot show it again."
+    );
+    Ok(())
+}
+
+fn print_recovered(account: &str, rooms: usize) -> Result<()> {
+    crate::outln!(
+        "account `{account}`: recovered; this device is verified and has the keys of {rooms} conversation(s)."
+    );
+    Ok(())
+}
+
+fn print_removed(id: &str, was_logged_in: bool) -> Result<()> {
+    if was_logged_in {
+        crate::outln!("account `{id}`: logged out and local session deleted");
+    } else {
+        crate::outln!("account `{id}` was not logged in; nothing to remove");
+    }
+    crate::outln!("(remove its [[accounts]] entry from the config to stop using it)");
+    Ok(())
+}
+
+/// Whether `cmd` goes through a running daemon (the others need it stopped).
+pub(crate) fn attaches(cmd: &AccountCommand) -> bool {
+    matches!(
+        cmd,
+        AccountCommand::Add(_)
+            | AccountCommand::RecoveryKey { .. }
+            | AccountCommand::Recover { .. }
+            | AccountCommand::Remove { .. }
+    )
+}
+
+/// `account add matrix`, `recovery-key`, `recover` and `remove` through the daemon: it
+/// works on its own accounts (those of its config) and starts their connector again.
+pub(crate) fn run_attached(
+    rt: &tokio::runtime::Runtime,
+    remote: &crate::seat::remote::Remote,
+    cmd: AccountCommand,
+) -> Result<ExitCode> {
+    use crate::protocol::accounts::{AccountAsk, AccountDone};
+    let ask = match cmd {
+        AccountCommand::Add(AddAccount::Matrix {
+            id,
+            homeserver,
+            user,
+            password_file,
+            password_stdin,
+        }) => {
+            let password = read_password(password_file.as_deref(), password_stdin, &user)?;
+            eprintln!("logging in to {homeserver} as {user} (through the daemon) …");
+            AccountAsk::Login {
+                id,
+                homeserver,
+                user,
+                password: password.to_string(),
+            }
+        }
+        AccountCommand::RecoveryKey { id, reset } => {
+            eprintln!(
+                "setting up key backup and secret storage through the daemon; backing up this device's room keys …"
+            );
+            AccountAsk::RecoveryKey { id, reset }
+        }
+        AccountCommand::Recover {
+            id,
+            key_file,
+            key_stdin,
+        } => {
+            let key = read_secret(
+                key_file.as_deref(),
+                key_stdin,
+                "Recovery key: ",
+                "recovery key",
+            )?;
+            eprintln!(
+                "checking the recovery key and downloading the conversations' keys (through the daemon) …"
+            );
+            AccountAsk::Recover {
+                id,
+                key: key.to_string(),
+            }
+        }
+        AccountCommand::Remove { id, yes } => {
+            if !confirm_remove(&id, yes)? {
+                return Ok(ExitCode::SUCCESS);
+            }
+            AccountAsk::Remove { id }
+        }
+        _ => {
+            return Err(anyhow::anyhow!(
+                "this account command does not attach to the daemon"
+            ));
+        }
+    };
+    let done: AccountDone =
+        rt.block_on(remote.call("account", &ask))
+            .map_err(|e| match e.code {
+                crate::protocol::code::REFUSED | crate::protocol::code::FORBIDDEN => {
+                    anyhow::Error::from(UsageError(e.message))
+                }
+                _ => anyhow::anyhow!(e.message),
+            })?;
+    match done {
+        AccountDone::LoggedIn {
+            account,
+            user_id,
+            homeserver,
+            device_id,
+        } => {
+            print_logged_in(&account, &user_id, &homeserver, &device_id)?;
+            crate::outln!("the daemon syncs it from now on");
+        }
+        AccountDone::RecoveryKey { account, key } => print_recovery_key(&account, &key)?,
+        AccountDone::Recovered { account, rooms } => {
+            print_recovered(&account, rooms)?;
+            crate::outln!("the daemon decrypts the messages it could not read before now");
+        }
+        AccountDone::Removed {
+            account,
+            was_logged_in,
+        } => print_removed(&account, was_logged_in)?,
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -39,7 +39,11 @@ impl Books {
         let office = Office {
             config: config.clone(),
             compliance: Some(profile.compliance.clone()),
-            profile: Some((profile.paths.clone(), public_key)),
+            profile: Some(crate::seat::books::OfficeProfile {
+                paths: profile.paths.clone(),
+                public_key,
+                accounts: std::sync::Arc::new(crate::profile::AccountKit::new(config, &profile)),
+            }),
         };
         Books::Here {
             profile: Box::new(profile),

@@ -176,7 +176,11 @@ pub(crate) fn daemon(
     let rt = runtime()?;
     rt.block_on(async {
         let socket_path = profile.paths.socket.clone();
-        let public_key = crate::archive::manifest::Signer::new(&profile.key).public_hex();
+        let office = crate::seat::books::OfficeProfile {
+            paths: profile.paths.clone(),
+            public_key: crate::archive::manifest::Signer::new(&profile.key).public_hex(),
+            accounts: std::sync::Arc::new(crate::profile::AccountKit::new(config, &profile)),
+        };
         // The lock is ours, so a socket already there is a crashed daemon's.
         let mut listening = crate::daemon::socket::listen(&socket_path, &config.daemon.socket_group)?;
         let (engine, handle, held) = Session::start(
@@ -190,7 +194,7 @@ pub(crate) fn daemon(
             handle.clone(),
             config,
             socket_path.clone(),
-            Some((held.paths.clone(), public_key)),
+            Some(office),
         );
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(None);
         let Some(listener) = listening.take_listener() else {

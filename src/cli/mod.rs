@@ -90,8 +90,10 @@ pub enum Command {
     ///
     /// Owns the profile and listens on a Unix socket (`[daemon] socket`, docs/daemon.md).
     /// While it runs, the inbox (`tresen`), `send`, `assign`, `consent`, `attachment`,
-    /// `hold`, `archive seal|export`, `retention apply`, `dsar`, `export` and `status`
-    /// attach to it instead of opening the profile; `list` and `show` read beside it.
+    /// `hold`, `archive seal|export`, `retention apply`, `dsar`, `export`, `compliance`,
+    /// `docs`, `account add|recovery-key|recover|remove` and `status` attach to it
+    /// instead of opening the profile; `list` and `show` read beside it. A Matrix
+    /// account nobody logged in yet does not stop it: log it in through it.
     /// Stops on SIGTERM or SIGINT (attached seats are told why); SIGHUP reloads
     /// `[[staff]]`.
     Daemon,
@@ -284,32 +286,35 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     );
     let prompt = |label: &str, confirm: bool| crate::secrets::tty_prompt(label, confirm);
     // A running daemon owns the profile: these commands become its seats.
-    let attaches = matches!(
-        cli.command,
-        None | Some(
-            Command::Send { .. }
-                | Command::Assign { .. }
-                | Command::Sync { .. }
-                | Command::Attachment(_)
-                | Command::Archive(
-                    crate::cli::archive::ArchiveCommand::Seal
-                        | crate::cli::archive::ArchiveCommand::Export { .. }
-                )
-                | Command::Retention(crate::cli::retention::RetentionCommand::Apply { .. })
-                | Command::Dsar(_)
-                | Command::Export(_)
-                | Command::Docs(_)
-                | Command::Compliance(_)
-                | Command::Hold(
-                    crate::cli::retention::HoldCommand::Set { .. }
-                        | crate::cli::retention::HoldCommand::Release { .. }
-                )
-                | Command::Consent(
-                    crate::cli::compliance::ConsentCommand::Grant { .. }
-                        | crate::cli::compliance::ConsentCommand::Withdraw { .. }
-                )
-        )
-    );
+    let account_attaches =
+        matches!(&cli.command, Some(Command::Account(a)) if crate::cli::account::attaches(a));
+    let attaches = account_attaches
+        || matches!(
+            cli.command,
+            None | Some(
+                Command::Send { .. }
+                    | Command::Assign { .. }
+                    | Command::Sync { .. }
+                    | Command::Attachment(_)
+                    | Command::Archive(
+                        crate::cli::archive::ArchiveCommand::Seal
+                            | crate::cli::archive::ArchiveCommand::Export { .. }
+                    )
+                    | Command::Retention(crate::cli::retention::RetentionCommand::Apply { .. })
+                    | Command::Dsar(_)
+                    | Command::Export(_)
+                    | Command::Docs(_)
+                    | Command::Compliance(_)
+                    | Command::Hold(
+                        crate::cli::retention::HoldCommand::Set { .. }
+                            | crate::cli::retention::HoldCommand::Release { .. }
+                    )
+                    | Command::Consent(
+                        crate::cli::compliance::ConsentCommand::Grant { .. }
+                            | crate::cli::compliance::ConsentCommand::Withdraw { .. }
+                    )
+            )
+        );
     if attaches {
         let rt = runtime()?;
         if let Some(remote) = rt.block_on(seat::attach(&paths, config.language()))? {
@@ -363,7 +368,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         }
         Some(Command::Daemon) => {
             let profile = profile::open(&config, paths, &prompt)?;
-            let connectors = profile::connectors(&config, &profile)?;
+            // An account that cannot connect yet (not logged in) waits and says why: the
+            // owner logs it in through the running daemon (`tresen account add`).
+            let connectors = profile::AccountKit::new(&config, &profile).connectors();
             if connectors.is_empty() {
                 return Err(UsageError(
                     "no accounts configured: add [[accounts]] to the config (see docs/config.md)"
@@ -541,6 +548,7 @@ fn run_seat(
             format.into(),
             out.as_deref(),
         ),
+        Some(Command::Account(cmd)) => crate::cli::account::run_attached(&rt, &remote, cmd),
         Some(Command::Compliance(crate::cli::compliance::ComplianceCommand::Check { json })) => {
             crate::cli::books::compliance_check(
                 &mut crate::cli::books::Books::Daemon { rt, remote },

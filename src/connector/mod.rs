@@ -5,11 +5,13 @@
 //! Matrix (matrix-sdk), Signal (signal-cli JSON-RPC) or future presage connector plug in
 //! the same way. Connectors never touch the store or the UI: the engine does.
 
+mod absent;
 mod fake;
 #[cfg(feature = "matrix")]
 pub mod matrix;
 pub mod signal;
 
+pub use absent::Absent;
 pub use fake::{FakeConnector, FakeHandle, ScriptStep};
 
 use std::sync::Arc;

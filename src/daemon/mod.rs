@@ -37,7 +37,7 @@ impl Daemon {
         engine: EngineHandle,
         config: &crate::config::Config,
         socket: std::path::PathBuf,
-        profile: Option<(crate::config::Paths, String)>,
+        profile: Option<crate::seat::books::OfficeProfile>,
     ) -> Arc<Daemon> {
         Arc::new(Daemon {
             engine,
@@ -94,8 +94,8 @@ impl Daemon {
             seats: self.seats.load(Ordering::Relaxed),
             accounts: self.engine.health(),
             archive_problem: self.engine.archive_problem(),
-            archive_verified: self.office.profile.as_ref().and_then(|(paths, _)| {
-                crate::archive::checked::last(&crate::archive::Archive::dir_of(&paths.data_dir))
+            archive_verified: self.office.profile.as_ref().and_then(|p| {
+                crate::archive::checked::last(&crate::archive::Archive::dir_of(&p.paths.data_dir))
             }),
         }
     }

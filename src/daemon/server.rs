@@ -129,6 +129,9 @@ impl Session {
             Some((identity, _)) if req.method == "books" || req.method == "take" => {
                 books(&self.daemon, identity, &mut self.export, req).await
             }
+            Some((identity, _)) if req.method == "account" => {
+                account(&self.daemon, identity, req).await
+            }
             Some((identity, guard)) => handle(&self.daemon, identity, guard.id(), req).await,
         };
         match id {
@@ -341,6 +344,28 @@ async fn books(
     })?;
     *export = done.files;
     Ok(json(&done.answer))
+}
+
+/// `account`: the owner's account commands (a login, the recovery key, …).
+async fn account(daemon: &Daemon, who: &Identity, req: Request) -> Result<Box<RawValue>, RpcError> {
+    let ask: crate::protocol::accounts::AccountAsk = params(&req)?;
+    allowed(daemon, who, true, true)?;
+    let Some(profile) = &daemon.office.profile else {
+        return Err(error(code::REFUSED, "this daemon has no profile on disk"));
+    };
+    let done = crate::seat::accounts::run(&daemon.engine, Arc::clone(&profile.accounts), ask)
+        .await
+        .map_err(|f| {
+            error(
+                if f.refused {
+                    code::REFUSED
+                } else {
+                    code::ENGINE
+                },
+                f.message,
+            )
+        })?;
+    Ok(json(&done))
 }
 
 /// A request from an attached seat.

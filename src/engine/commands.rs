@@ -169,10 +169,52 @@ impl Engine {
                     self.notify(Notification::Inbox);
                 }
             }
+            EngineCommand::Connector(change) => self.change_connector(change),
             EngineCommand::Barrier(done) => {
                 let _ = done.send(());
             }
             EngineCommand::Shutdown => {}
+        }
+    }
+
+    fn change_connector(&mut self, change: super::ConnectorChange) {
+        match change {
+            super::ConnectorChange::Stop { account, stopped } => {
+                // A closed command channel is how a connector is told to finish.
+                self.connectors.remove(&account);
+                let task = self.tasks.remove(&account);
+                tokio::spawn(async move {
+                    if let Some(task) = task
+                        && tokio::time::timeout(std::time::Duration::from_secs(10), task)
+                            .await
+                            .is_err()
+                    {
+                        tracing::warn!(%account, "a connector did not stop within 10 s");
+                    }
+                    let _ = stopped.send(());
+                });
+            }
+            super::ConnectorChange::Start(connector) => {
+                let unsent = self.store.read(|s| s.unsent()).unwrap_or_default();
+                let (account, tx, task, idempotent) = super::spawn_connector(
+                    connector,
+                    &self.store,
+                    &self._events_tx,
+                    &self.presence,
+                    &unsent,
+                );
+                if let Some(old) = self.tasks.insert(account.clone(), task) {
+                    old.abort();
+                }
+                if idempotent {
+                    self.idempotent.insert(account.clone());
+                } else {
+                    self.idempotent.remove(&account);
+                }
+                self.connectors.insert(account.clone(), tx);
+                self.recover_sends(Some(&account));
+                self.notify(Notification::Health);
+            }
         }
     }
 

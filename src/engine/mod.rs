@@ -151,10 +151,34 @@ pub enum EngineCommand {
     /// seal, or a lifecycle command of a seat (retention, erasure, an export). The job
     /// gets `None` when this engine has no archive.
     WithArchive(ArchiveJob),
+    /// Stops or starts one account's connector while the engine runs (the daemon's
+    /// account commands: a login or the recovery key need the account's store alone).
+    Connector(ConnectorChange),
     /// Answered once every command before it is carried out: a seat's acknowledgement
     /// means the change is made.
     Barrier(oneshot::Sender<()>),
     Shutdown,
+}
+
+/// See [`EngineCommand::Connector`].
+pub enum ConnectorChange {
+    /// Closes the account's connector; `stopped` is answered once its task ended.
+    Stop {
+        account: AccountId,
+        stopped: oneshot::Sender<()>,
+    },
+    /// Starts `connector` for its account (replacing one that was stopped), and hands
+    /// it the account's sends that are still pending.
+    Start(Box<dyn Connector>),
+}
+
+impl std::fmt::Debug for ConnectorChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ConnectorChange::Stop { account, .. } => write!(f, "Stop({account})"),
+            ConnectorChange::Start(c) => write!(f, "Start({})", c.account()),
+        }
+    }
 }
 
 /// Work on the archive that the engine runs for a seat (see `EngineCommand::WithArchive`).
@@ -267,7 +291,9 @@ pub struct Engine {
     bus: broadcast::Sender<Notification>,
     presence: presence::Presence,
     connectors: HashMap<AccountId, mpsc::Sender<ConnectorCommand>>,
-    tasks: Vec<JoinHandle<()>>,
+    /// Each connector's task, by account (stopped and started again for an account
+    /// command of the daemon).
+    tasks: HashMap<AccountId, JoinHandle<()>>,
     pending_caught_up: usize,
     options: EngineOptions,
     /// Downloads in flight and who waits for them.
@@ -293,6 +319,67 @@ pub struct Engine {
     settle_until: Option<tokio::time::Instant>,
 }
 
+/// Starts connector `c` with what the store knows for its account: the sync position,
+/// messages to decrypt again, sends an earlier run handed over without an answer.
+/// Returns its account, command sender, task and whether its sends are idempotent.
+fn spawn_connector(
+    c: Box<dyn Connector>,
+    store: &SharedStore,
+    ev_tx: &mpsc::Sender<(AccountId, ConnectorEvent)>,
+    presence: &presence::Presence,
+    unsent: &[crate::store::Unsent],
+) -> (
+    AccountId,
+    mpsc::Sender<ConnectorCommand>,
+    JoinHandle<()>,
+    bool,
+) {
+    let account = c.account().clone();
+    let idempotent = c.idempotent_sends();
+    // Room for every recovered send at start (a queue slot costs nothing until
+    // used); a full queue would fail a send.
+    let (tx, rx) = mpsc::channel(CONNECTOR_QUEUE);
+    presence.set_health(account.clone(), Health::Connecting);
+    let resume = store.read(|s| s.sync_position(&account)).unwrap_or_else(|e| {
+        tracing::error!(%account, error = %e, "cannot read the sync position; syncing from scratch");
+        None
+    });
+    let undecryptable = store
+        .read(|s| s.undecryptable(&account, MAX_RETRY_DECRYPT))
+        .unwrap_or_else(|e| {
+            tracing::warn!(%account, error = %e, "cannot list undecryptable messages");
+            Vec::new()
+        });
+    let outstanding = unsent
+        .iter()
+        .filter(|u| u.account == account)
+        .filter_map(|u| Some((u.message.id, u.meta.txn.clone()?)))
+        .collect();
+    let io = ConnectorIo {
+        events: EventSink::new(account.clone(), ev_tx.clone()),
+        commands: rx,
+        resume,
+        undecryptable,
+        outstanding,
+    };
+    let sink = io.events.clone();
+    let who = account.clone();
+    let task = tokio::spawn(async move {
+        let result = c.run(io).await;
+        let health = match result {
+            Ok(()) => Health::Offline("stopped".into()),
+            Err(e) => {
+                tracing::error!(account = %who, error = %e, "connector gave up");
+                Health::Offline(e.to_string())
+            }
+        };
+        // The connector is gone; it cannot report CaughtUp any more.
+        sink.emit(ConnectorEvent::Health(health)).await;
+        sink.emit(ConnectorEvent::CaughtUp).await;
+    });
+    (account, tx, task, idempotent)
+}
+
 impl Engine {
     /// Builds the engine and starts the connectors. Call [`Engine::run`] to process.
     pub fn start(
@@ -307,7 +394,7 @@ impl Engine {
         let sends: Sends = Arc::default();
         let (rules, shared_rules) = rules::Rules::new();
         let mut routes = HashMap::new();
-        let mut tasks = Vec::new();
+        let mut tasks = HashMap::new();
         let count = connectors.len();
         let mut idempotent = std::collections::HashSet::new();
         // Sends a previous run handed over without learning the outcome.
@@ -316,51 +403,12 @@ impl Engine {
             Vec::new()
         });
         for c in connectors {
-            let account = c.account().clone();
-            if c.idempotent_sends() {
+            let (account, tx, task, idem) = spawn_connector(c, &store, &ev_tx, &presence, &unsent);
+            if idem {
                 idempotent.insert(account.clone());
             }
-            // Room for every recovered send at start (a queue slot costs nothing until
-            // used); a full queue would fail a send.
-            let (tx, rx) = mpsc::channel(CONNECTOR_QUEUE);
             routes.insert(account.clone(), tx);
-            presence.set_health(account.clone(), Health::Connecting);
-            let resume = store.read(|s| s.sync_position(&account)).unwrap_or_else(|e| {
-                tracing::error!(%account, error = %e, "cannot read the sync position; syncing from scratch");
-                None
-            });
-            let undecryptable = store
-                .read(|s| s.undecryptable(&account, MAX_RETRY_DECRYPT))
-                .unwrap_or_else(|e| {
-                    tracing::warn!(%account, error = %e, "cannot list undecryptable messages");
-                    Vec::new()
-                });
-            let outstanding = unsent
-                .iter()
-                .filter(|u| u.account == account)
-                .filter_map(|u| Some((u.message.id, u.meta.txn.clone()?)))
-                .collect();
-            let io = ConnectorIo {
-                events: EventSink::new(account.clone(), ev_tx.clone()),
-                commands: rx,
-                resume,
-                undecryptable,
-                outstanding,
-            };
-            let sink = io.events.clone();
-            tasks.push(tokio::spawn(async move {
-                let result = c.run(io).await;
-                let health = match result {
-                    Ok(()) => Health::Offline("stopped".into()),
-                    Err(e) => {
-                        tracing::error!(%account, error = %e, "connector gave up");
-                        Health::Offline(e.to_string())
-                    }
-                };
-                // The connector is gone; it cannot report CaughtUp any more.
-                sink.emit(ConnectorEvent::Health(health)).await;
-                sink.emit(ConnectorEvent::CaughtUp).await;
-            }));
+            tasks.insert(account, task);
         }
         let handle = EngineHandle {
             commands: cmd_tx,
@@ -462,7 +510,7 @@ impl Engine {
     /// Processes events and commands until shutdown. Returns after the connectors have
     /// been told to stop and their queued events have been written.
     pub async fn run(mut self) -> Result<(), EngineError> {
-        self.recover_sends();
+        self.recover_sends(None);
         if self.options.exit_when_caught_up && self.pending_caught_up == 0 {
             self.notify(Notification::CaughtUp);
             self.stop().await;
@@ -565,7 +613,7 @@ impl Engine {
         }
         // Closing the command channels tells connectors to finish.
         self.connectors.clear();
-        for t in self.tasks.drain(..) {
+        for (_, t) in self.tasks.drain() {
             match tokio::time::timeout(std::time::Duration::from_secs(5), t).await {
                 Ok(_) => {}
                 Err(_) => tracing::warn!("a connector did not stop within 5 s"),

@@ -241,7 +241,8 @@ impl Engine {
     /// marked failed (their text may be out of date). A staff message a network
     /// without idempotency keys (Signal) may already have is marked unclear: staff
     /// decide whether to send it again.
-    pub(super) fn recover_sends(&mut self) {
+    /// With `only`, just that account's (its connector was started again).
+    pub(super) fn recover_sends(&mut self, only: Option<&AccountId>) {
         let unsent = match self.store.read(|s| s.unsent()) {
             Ok(u) => u,
             Err(e) => {
@@ -250,7 +251,10 @@ impl Engine {
             }
         };
         let now = Timestamp::now();
-        for u in unsent {
+        for u in unsent
+            .into_iter()
+            .filter(|u| only.is_none_or(|a| *a == u.account))
+        {
             let id = u.message.id;
             let automatic = u.message.sender == rules::AUTOMATIC;
             let decision = if u.attempted && !automatic && !self.idempotent.contains(&u.account) {

@@ -2,6 +2,7 @@
 //! in the order that fails earliest and changes nothing on failure; then the running
 //! engine over it ([`Session`]), the one way every command and the TUI start one.
 
+mod accounts;
 pub mod demo;
 mod lock;
 mod session;
@@ -15,6 +16,7 @@ use crate::domain::{AccountNetwork, Timestamp};
 use crate::fsutil::{DirError, ensure_private_dir};
 use crate::secrets::{self, MasterKey, SecretsError};
 use crate::store::{BlobStore, KEY_LEN, SqliteStore, StoreError};
+pub use accounts::AccountKit;
 pub use lock::{LockError, ProfileLock};
 pub use session::{Held, Session};
 
@@ -70,15 +72,16 @@ fn daemon_owns(pid: &str, german: bool) -> String {
             "Der tresen-Dienst (PID {pid}) führt dieses Profil, und dieser Befehl geht noch nicht über ihn: \
              Dienst beenden (`systemctl stop tresen` oder `kill -TERM {pid}`), den Befehl ausführen, \
              den Dienst wieder starten. Über den Dienst gehen: der Posteingang, send, assign, consent, \
-             attachment, hold, archive seal|export, retention apply, dsar, export, sync und status; \
-             list und show lesen daneben"
+             attachment, hold, archive seal|export, retention apply, dsar, export, compliance check, \
+             docs, account add|recovery-key|recover|remove, sync und status; list und show lesen daneben"
         ),
         false => format!(
             "the tresen daemon (PID {pid}) owns this profile, and this command does not go through \
              it: stop the daemon (`systemctl stop tresen`, or `kill -TERM {pid}`), run the command, \
              then start it again. The inbox, send, assign, consent, attachment, hold, archive \
-             seal|export, retention apply, dsar, export, sync and status go through it; list and \
-             show read beside it"
+             seal|export, retention apply, dsar, export, compliance check, docs, account \
+             add|recovery-key|recover|remove, sync and status go through it; list and show read \
+             beside it"
         ),
     }
 }
@@ -293,6 +296,10 @@ pub fn signal_endpoint(
     config: &Config,
     profile: &OpenProfile,
 ) -> crate::connector::signal::Endpoint {
+    signal_endpoint_at(config, &profile.paths)
+}
+
+fn signal_endpoint_at(config: &Config, paths: &Paths) -> crate::connector::signal::Endpoint {
     use crate::config::SignalEndpoint;
     use crate::connector::signal::{Endpoint, daemon::DaemonConfig};
     let sc = &config.signal;
@@ -301,7 +308,7 @@ pub fn signal_endpoint(
         SignalEndpoint::Unix(path) => Endpoint::Socket(path),
         SignalEndpoint::Tcp(addr) => Endpoint::Tcp(addr),
         SignalEndpoint::Spawn => {
-            let data = profile.paths.data_dir.clone();
+            let data = paths.data_dir.clone();
             Endpoint::Spawn(DaemonConfig {
                 // An empty value means the default, not "no program".
                 signal_cli: PathBuf::from(match sc.cli_path.trim() {
@@ -327,10 +334,18 @@ fn signal_connector(
     profile: &OpenProfile,
     a: &crate::config::AccountConfig,
 ) -> crate::connector::signal::SignalConnector {
+    signal_connector_at(config, &profile.paths, a)
+}
+
+fn signal_connector_at(
+    config: &Config,
+    paths: &Paths,
+    a: &crate::config::AccountConfig,
+) -> crate::connector::signal::SignalConnector {
     crate::connector::signal::SignalConnector::new(
         crate::domain::AccountId(a.id.clone()),
         a.number.clone().unwrap_or_default(),
-        signal_endpoint(config, profile),
+        signal_endpoint_at(config, paths),
         a.groups.clone(),
     )
 }

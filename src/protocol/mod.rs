@@ -3,6 +3,7 @@
 //! The types here are the whole vocabulary; `lines` reads a line with a size limit. Pure
 //! apart from that reader: no sockets, no engine.
 
+pub mod accounts;
 pub mod books;
 pub mod lines;
 
@@ -24,7 +25,7 @@ pub const MAX_LINE: usize = 48 * 1024 * 1024;
 
 /// What this daemon can do beyond version 1's methods (none yet); a seat checks here
 /// before it uses something newer.
-pub const CAPABILITIES: &[&str] = &["query", "order", "status", "notify", "books"];
+pub const CAPABILITIES: &[&str] = &["query", "order", "status", "notify", "books", "account"];
 
 /// JSON-RPC error codes (the standard ones, then ours).
 pub mod code {

@@ -20,9 +20,26 @@ pub struct Office {
     /// compliance check and the process documentation describe).
     pub config: Config,
     pub compliance: Option<crate::compliance::Compliance>,
-    /// The profile's paths and the archive's public signing key; `None` without a
-    /// profile on disk (tests).
-    pub profile: Option<(Paths, String)>,
+    /// `None` without a profile on disk (tests).
+    pub profile: Option<OfficeProfile>,
+}
+
+/// The profile the daemon (or a command) opened.
+#[derive(Clone)]
+pub struct OfficeProfile {
+    pub paths: Paths,
+    /// The archive's public signing key (for the process documentation).
+    pub public_key: String,
+    /// The accounts, for the account commands.
+    pub accounts: Arc<dyn super::accounts::Kit>,
+}
+
+impl std::fmt::Debug for OfficeProfile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OfficeProfile")
+            .field("paths", &self.paths)
+            .finish_non_exhaustive()
+    }
 }
 
 /// What a `books` request produced: the answer, and an export's files to hand over.
@@ -222,7 +239,10 @@ fn about_the_office(
     office: &Office,
     ask: &Ask,
 ) -> Result<Answer, LifecycleError> {
-    let Some((paths, public_key)) = &office.profile else {
+    let Some(OfficeProfile {
+        paths, public_key, ..
+    }) = &office.profile
+    else {
         return Err(LifecycleError::Refused(
             "this engine has no profile on disk".into(),
         ));

@@ -3,6 +3,7 @@
 //! queries, takes its orders in order and passes the engine's notification tags on; the
 //! TUI does not know which one it has.
 
+pub mod accounts;
 pub mod books;
 pub mod remote;
 

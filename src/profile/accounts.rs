@@ -1,0 +1,126 @@
+//! The daemon's accounts while it runs: the connector of each configured account (an
+//! account that cannot connect yet waits as `connector::Absent` instead of stopping
+//! the daemon), and the Matrix login store the account commands work on.
+
+use crate::config::{AccountConfig, Config, Paths};
+use crate::connector::{Absent, Connector};
+use crate::domain::AccountNetwork;
+use crate::domain::{AccountId, Timestamp};
+use crate::secrets::MasterKey;
+
+/// What the daemon keeps of the profile it opened to build connectors later (the key
+/// never leaves its process).
+#[derive(Clone)]
+pub struct AccountKit {
+    config: Config,
+    paths: Paths,
+    key: MasterKey,
+}
+
+impl AccountKit {
+    pub fn new(config: &Config, profile: &super::OpenProfile) -> AccountKit {
+        AccountKit {
+            config: config.clone(),
+            paths: profile.paths.clone(),
+            key: profile.key.clone(),
+        }
+    }
+
+    /// The configured account `id` of `network`, or the only one of that network.
+    pub fn account(
+        &self,
+        id: Option<&str>,
+        network: AccountNetwork,
+    ) -> Result<&AccountConfig, String> {
+        let of_network = || self.config.accounts.iter().filter(|a| a.network == network);
+        match id {
+            Some(id) => match self.config.accounts.iter().find(|a| a.id == id) {
+                Some(a) if a.network == network => Ok(a),
+                Some(a) => Err(format!(
+                    "account `{id}` is a {} account in the daemon's config, not {}",
+                    a.network.as_str(),
+                    network.as_str()
+                )),
+                None => Err(format!(
+                    "the daemon's config lists no account `{id}`: add it under [[accounts]] there and restart the daemon"
+                )),
+            },
+            None => match (of_network().next(), of_network().nth(1)) {
+                (Some(a), None) => Ok(a),
+                (None, _) => Err(format!(
+                    "the daemon's config lists no {} account: add one under [[accounts]] there and restart the daemon",
+                    network.as_str()
+                )),
+                (Some(_), Some(_)) => Err(format!(
+                    "the daemon's config lists several {} accounts: choose one with --id",
+                    network.as_str()
+                )),
+            },
+        }
+    }
+
+    /// The connector for every configured account.
+    pub fn connectors(&self) -> Vec<Box<dyn Connector>> {
+        self.config
+            .accounts
+            .iter()
+            .map(|a| self.connector_for(a))
+            .collect()
+    }
+
+    /// The connector for `a` as configured; one that cannot connect yet (a Matrix
+    /// account not logged in, a network this build lacks) says why and waits.
+    pub fn connector_for(&self, a: &AccountConfig) -> Box<dyn Connector> {
+        let absent = |why: String| -> Box<dyn Connector> {
+            Box::new(Absent::new(AccountId(a.id.clone()), a.network, why))
+        };
+        match a.network {
+            AccountNetwork::Demo => crate::demo::scripted_account(&a.id, Timestamp::now()),
+            #[cfg(feature = "matrix")]
+            AccountNetwork::Matrix => {
+                let account = self.matrix(&a.id);
+                match account.info() {
+                    Ok(Some(_)) => Box::new(crate::connector::matrix::MatrixConnector::new(
+                        account,
+                        a.rooms.clone(),
+                    )),
+                    Ok(None) => absent(format!(
+                        "not logged in: tresen account add matrix --id {} --homeserver URL --user NAME",
+                        a.id
+                    )),
+                    Err(e) => absent(e.to_string()),
+                }
+            }
+            AccountNetwork::Signal => {
+                Box::new(super::signal_connector_at(&self.config, &self.paths, a))
+            }
+            #[allow(unreachable_patterns)]
+            _ => absent(format!(
+                "the {} connector is not part of this build",
+                a.network.as_str()
+            )),
+        }
+    }
+
+    /// The login store of Matrix account `id`.
+    #[cfg(feature = "matrix")]
+    pub fn matrix(&self, id: &str) -> crate::connector::matrix::MatrixAccount {
+        super::matrix_account_in(&self.paths, &self.key, id)
+    }
+}
+
+impl crate::seat::accounts::Kit for AccountKit {
+    fn pick(&self, id: Option<&str>, network: AccountNetwork) -> Result<String, String> {
+        self.account(id, network).map(|a| a.id.clone())
+    }
+
+    fn connector(&self, id: &str) -> Option<Box<dyn Connector>> {
+        let a = self.config.accounts.iter().find(|a| a.id == id)?;
+        Some(self.connector_for(a))
+    }
+
+    #[cfg(feature = "matrix")]
+    fn matrix(&self, id: &str) -> crate::connector::matrix::MatrixAccount {
+        AccountKit::matrix(self, id)
+    }
+}
