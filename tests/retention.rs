@@ -623,6 +623,20 @@ fn lifecycle_commands_go_through_the_running_daemon() {
             .any(|f| f["id"] == "consent_ledger"),
         "{check}"
     );
+    // An anchor: the daemon verifies and signs, the seat writes the copy.
+    let anchors = p.dir.path().join("anker");
+    let out = p.run(&["archive", "anchor", "--out", anchors.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("anchored record"), "{}", stdout(&out));
+    let v = json(&p.run(&[
+        "archive",
+        "verify",
+        "--json",
+        "--anchors",
+        anchors.to_str().unwrap(),
+    ]));
+    assert_eq!(v["ok"], true, "{v}");
+    assert_eq!(v["anchors_checked"], 1, "{v}");
     let doc = p.run(&["docs", "verfahrensdoku"]);
     assert!(doc.status.success(), "{}", stderr(&doc));
     assert!(
@@ -664,6 +678,7 @@ fn lifecycle_commands_go_through_the_running_daemon() {
         "audit export",
         "erasure",
         "transcript",
+        "anchor",
         "compliance check",
         "verfahrensdoku",
     ] {

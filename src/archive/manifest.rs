@@ -76,11 +76,20 @@ pub fn write_checkpoint(path: &Path, cp: &Checkpoint, signer: &Signer) -> Result
     write_signed(path, cp, signer)
 }
 
-fn write_signed<T: Serialize>(path: &Path, body: &T, signer: &Signer) -> Result<(), ArchiveError> {
+/// A checkpoint as its file holds it: the JSON line and its signature.
+pub fn signed_checkpoint(cp: &Checkpoint, signer: &Signer) -> Result<Vec<u8>, ArchiveError> {
+    signed_bytes(cp, signer)
+}
+
+fn signed_bytes<T: Serialize>(body: &T, signer: &Signer) -> Result<Vec<u8>, ArchiveError> {
     let line = serde_json::to_string(body)
         .map_err(|e| ArchiveError::Corrupt(format!("cannot encode a manifest: {e}")))?;
     let sig = signer.sign(line.as_bytes());
-    crate::fsutil::write_private(path, format!("{line}\ned25519:{sig}\n").as_bytes())
+    Ok(format!("{line}\ned25519:{sig}\n").into_bytes())
+}
+
+fn write_signed<T: Serialize>(path: &Path, body: &T, signer: &Signer) -> Result<(), ArchiveError> {
+    crate::fsutil::write_private(path, &signed_bytes(body, signer)?)
         .map_err(|e| ArchiveError::io(path, e))?;
     if let Some(dir) = path.parent() {
         super::sync_dir(dir);

@@ -9,6 +9,7 @@
 //! sealed segment: signed body + signature), `keys.sealed` (bucket keys), `HEAD` (the
 //! last durable record, authenticated), `quarantine/` (torn tails set aside).
 
+pub mod anchor;
 pub mod checked;
 pub mod export;
 pub mod format;

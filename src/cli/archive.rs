@@ -247,63 +247,68 @@ pub(crate) fn print_sealed(lang: crate::app::i18n::Lang) -> Result<()> {
 }
 
 fn anchor(r: &Reader, out: &Path) -> Result<ExitCode> {
+    let a = crate::archive::anchor::make(&r.dir, &r.key, r.live)
+        .map_err(|e| anyhow::Error::from(UsageError(e.to_string())))?;
+    let copied = write_anchor(out, &a.files)?;
+    print_anchored(out, a.seq, &a.hash, &a.public_key, copied)
+}
+
+/// Writes an anchor into `out` (kept from one anchor to the next): manifests already
+/// there must be byte for byte the archive's — a different one is refused, nothing
+/// written — new ones are added, and the checkpoint is written. Returns how many
+/// manifests were new.
+pub(crate) fn write_anchor(out: &Path, files: &[(String, Vec<u8>)]) -> Result<usize> {
     crate::fsutil::ensure_private_dir(out)?;
-    let report = verify::verify(
-        &r.dir,
-        &r.key,
-        &verify::Options {
-            live: r.live,
-            ..Default::default()
-        },
-        &mut |_, _| {},
-    )?;
-    if let Some(p) = &report.problem {
-        return Err(UsageError(format!(
-            "the archive is damaged at record {} ({}); an anchor would certify that. Run `tresen archive verify`.",
-            p.seq, p.message
-        ))
-        .into());
-    }
-    let mut copied = 0;
-    for n in crate::archive::segments(&r.dir)? {
-        let name = crate::archive::manifest_name(n);
-        let src = r.dir.join(&name);
-        if src.exists() {
-            let dst = out.join(&name);
-            let bytes = std::fs::read(&src)?;
-            match std::fs::read(&dst) {
-                Ok(existing) if existing == bytes => {}
-                Ok(_) => {
-                    return Err(UsageError(format!(
-                        "{} differs from the archive's {name}: this copy was made from another archive, or the archive's manifest was replaced. Nothing written.",
-                        dst.display()
-                    ))
-                    .into());
-                }
-                Err(_) => {
-                    crate::fsutil::write_private(&dst, &bytes)?;
-                    copied += 1;
-                }
+    let (checkpoint, manifests) = files
+        .split_last()
+        .context("an anchor without a checkpoint")?;
+    let mut new = Vec::new();
+    for (name, bytes) in manifests {
+        let dst = out.join(safe_name(name)?);
+        match std::fs::read(&dst) {
+            Ok(existing) if existing == *bytes => {}
+            Ok(_) => {
+                return Err(UsageError(format!(
+                    "{} differs from the archive's {name}: this copy was made from another archive, or the archive's manifest was replaced. Nothing written.",
+                    dst.display()
+                ))
+                .into());
             }
+            Err(_) => new.push((dst, bytes)),
         }
     }
-    let signer = crate::archive::manifest::Signer::new(&r.key);
-    let cp = crate::archive::manifest::Checkpoint {
-        format: crate::archive::manifest::CHECKPOINT_FORMAT.into(),
-        seq: report.last_seq,
-        hash: report.last_hash.clone(),
-        at: Timestamp::now().0,
-        public_key: signer.public_hex(),
-    };
-    let path = out.join(format!("checkpoint-{:012}.json", cp.seq));
-    crate::archive::manifest::write_checkpoint(&path, &cp, &signer)?;
+    for (dst, bytes) in &new {
+        crate::fsutil::write_private(dst, bytes)?;
+    }
+    crate::fsutil::write_private(&out.join(safe_name(&checkpoint.0)?), &checkpoint.1)?;
+    if let Ok(d) = std::fs::File::open(out) {
+        let _ = d.sync_all();
+    }
+    Ok(new.len())
+}
+
+/// A file name from an anchor: a plain name, nothing that leaves the directory.
+fn safe_name(name: &str) -> Result<&str> {
+    let p = Path::new(name);
+    match (p.components().count(), p.components().next()) {
+        (1, Some(std::path::Component::Normal(_))) => Ok(name),
+        _ => Err(anyhow::anyhow!("refused file name {name:?} in an anchor")),
+    }
+}
+
+pub(crate) fn print_anchored(
+    out: &Path,
+    seq: u64,
+    hash: &str,
+    public_key: &str,
+    copied: usize,
+) -> Result<ExitCode> {
     crate::outln!(
-        "anchored record {} ({}) in {}; {copied} new manifest(s) copied",
-        cp.seq,
-        &cp.hash[..16.min(cp.hash.len())],
+        "anchored record {seq} ({}) in {}; {copied} new manifest(s) copied",
+        &hash[..16.min(hash.len())],
         out.display()
     );
-    crate::outln!("archive public key: {}", cp.public_key);
+    crate::outln!("archive public key: {public_key}");
     crate::outln!(
         "Keep this directory off this machine; check later with `tresen archive verify --anchors DIR`."
     );

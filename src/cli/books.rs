@@ -35,15 +35,10 @@ pub(crate) enum Books {
 
 impl Books {
     pub(crate) fn here(config: &crate::config::Config, profile: OpenProfile) -> Books {
-        let public_key = crate::archive::manifest::Signer::new(&profile.key).public_hex();
         let office = Office {
             config: config.clone(),
             compliance: Some(profile.compliance.clone()),
-            profile: Some(crate::seat::books::OfficeProfile {
-                paths: profile.paths.clone(),
-                public_key,
-                accounts: std::sync::Arc::new(crate::profile::AccountKit::new(config, &profile)),
-            }),
+            profile: Some(crate::profile::office(config, &profile)),
         };
         Books::Here {
             profile: Box::new(profile),
@@ -301,6 +296,26 @@ pub(crate) fn verfahrensdoku(books: &mut Books, out: Option<&Path>) -> Result<Ex
         return Err(unexpected());
     };
     crate::cli::docs::deliver(number, &text, out)
+}
+
+/// `tresen archive anchor` through the daemon: it verifies and signs, the files are
+/// written here.
+pub(crate) fn anchor(books: &mut Books, out: &Path) -> Result<ExitCode> {
+    let o = books.ask(Ask::Anchor)?;
+    let Answer::Export {
+        what:
+            ExportSummary::Anchor {
+                seq,
+                hash,
+                public_key,
+            },
+        ..
+    } = o.answer
+    else {
+        return Err(unexpected());
+    };
+    let copied = crate::cli::archive::write_anchor(out, &o.files.0)?;
+    crate::cli::archive::print_anchored(out, seq, &hash, &public_key, copied)
 }
 
 /// `tresen export conversation` through the daemon.

@@ -176,11 +176,7 @@ pub(crate) fn daemon(
     let rt = runtime()?;
     rt.block_on(async {
         let socket_path = profile.paths.socket.clone();
-        let office = crate::seat::books::OfficeProfile {
-            paths: profile.paths.clone(),
-            public_key: crate::archive::manifest::Signer::new(&profile.key).public_hex(),
-            accounts: std::sync::Arc::new(crate::profile::AccountKit::new(config, &profile)),
-        };
+        let office = crate::profile::office(config, &profile);
         // The lock is ours, so a socket already there is a crashed daemon's.
         let mut listening = crate::daemon::socket::listen(&socket_path, &config.daemon.socket_group)?;
         let (engine, handle, held) = Session::start(

@@ -90,7 +90,7 @@ pub enum Command {
     ///
     /// Owns the profile and listens on a Unix socket (`[daemon] socket`, docs/daemon.md).
     /// While it runs, the inbox (`tresen`), `send`, `assign`, `consent`, `attachment`,
-    /// `hold`, `archive seal|export`, `retention apply`, `dsar`, `export`, `compliance`,
+    /// `hold`, `archive seal|anchor|export`, `retention apply`, `dsar`, `export`, `compliance`,
     /// `docs`, `account add|recovery-key|recover|remove` and `status` attach to it
     /// instead of opening the profile; `list` and `show` read beside it. A Matrix
     /// account nobody logged in yet does not stop it: log it in through it.
@@ -299,6 +299,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                     | Command::Archive(
                         crate::cli::archive::ArchiveCommand::Seal
                             | crate::cli::archive::ArchiveCommand::Export { .. }
+                            | crate::cli::archive::ArchiveCommand::Anchor { .. }
                     )
                     | Command::Retention(crate::cli::retention::RetentionCommand::Apply { .. })
                     | Command::Dsar(_)
@@ -530,6 +531,9 @@ fn run_seat(
         })) => {
             let mut books = crate::cli::books::Books::Daemon { rt, remote };
             crate::cli::books::audit_export(&mut books, (from, to), classes, &out)
+        }
+        Some(Command::Archive(crate::cli::archive::ArchiveCommand::Anchor { out })) => {
+            crate::cli::books::anchor(&mut crate::cli::books::Books::Daemon { rt, remote }, &out)
         }
         Some(Command::Retention(crate::cli::retention::RetentionCommand::Apply { yes })) => {
             let mut books = crate::cli::books::Books::Daemon { rt, remote };

@@ -8,6 +8,17 @@ use crate::domain::AccountNetwork;
 use crate::domain::{AccountId, Timestamp};
 use crate::secrets::MasterKey;
 
+/// What the lifecycle and account commands need of an opened profile (its paths, key
+/// and accounts), for the daemon or a command that runs them itself.
+pub fn office(config: &Config, profile: &super::OpenProfile) -> crate::seat::books::OfficeProfile {
+    crate::seat::books::OfficeProfile {
+        paths: profile.paths.clone(),
+        public_key: crate::archive::manifest::Signer::new(&profile.key).public_hex(),
+        key: profile.key.clone(),
+        accounts: std::sync::Arc::new(AccountKit::new(config, profile)),
+    }
+}
+
 /// What the daemon keeps of the profile it opened to build connectors later (the key
 /// never leaves its process).
 #[derive(Clone)]

@@ -16,7 +16,7 @@ use crate::domain::{AccountNetwork, Timestamp};
 use crate::fsutil::{DirError, ensure_private_dir};
 use crate::secrets::{self, MasterKey, SecretsError};
 use crate::store::{BlobStore, KEY_LEN, SqliteStore, StoreError};
-pub use accounts::AccountKit;
+pub use accounts::{AccountKit, office};
 pub use lock::{LockError, ProfileLock};
 pub use session::{Held, Session};
 
@@ -72,14 +72,14 @@ fn daemon_owns(pid: &str, german: bool) -> String {
             "Der tresen-Dienst (PID {pid}) führt dieses Profil, und dieser Befehl geht noch nicht über ihn: \
              Dienst beenden (`systemctl stop tresen` oder `kill -TERM {pid}`), den Befehl ausführen, \
              den Dienst wieder starten. Über den Dienst gehen: der Posteingang, send, assign, consent, \
-             attachment, hold, archive seal|export, retention apply, dsar, export, compliance check, \
+             attachment, hold, archive seal|anchor|export, retention apply, dsar, export, compliance check, \
              docs, account add|recovery-key|recover|remove, sync und status; list und show lesen daneben"
         ),
         false => format!(
             "the tresen daemon (PID {pid}) owns this profile, and this command does not go through \
              it: stop the daemon (`systemctl stop tresen`, or `kill -TERM {pid}`), run the command, \
              then start it again. The inbox, send, assign, consent, attachment, hold, archive \
-             seal|export, retention apply, dsar, export, compliance check, docs, account \
+             seal|anchor|export, retention apply, dsar, export, compliance check, docs, account \
              add|recovery-key|recover|remove, sync and status go through it; list and show read \
              beside it"
         ),

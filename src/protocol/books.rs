@@ -43,6 +43,9 @@ pub enum Ask {
         conversation: String,
         format: Transcript,
     },
+    /// The archive verified, then its signed manifests and a signed checkpoint of the
+    /// newest record (`archive anchor`), as an export to `take`.
+    Anchor,
     /// What the daemon's configuration and inbox lack (`compliance check`).
     ComplianceCheck,
     /// The process documentation of the daemon's configuration; a changed one is kept
@@ -59,6 +62,7 @@ impl Ask {
             Ask::RetentionPlan { .. }
                 | Ask::ErasurePlan { .. }
                 | Ask::Transcript { .. }
+                | Ask::Anchor
                 | Ask::ComplianceCheck
                 // Keeps a new version only when the configuration changed: a record of
                 // the config, not a change anyone makes by reading it.
@@ -71,7 +75,7 @@ impl Ask {
     pub fn owner_only(&self) -> bool {
         !matches!(
             self,
-            Ask::Transcript { .. } | Ask::ComplianceCheck | Ask::Verfahrensdoku
+            Ask::Transcript { .. } | Ask::Anchor | Ask::ComplianceCheck | Ask::Verfahrensdoku
         )
     }
 }
@@ -110,7 +114,15 @@ pub enum Answer {
 pub enum ExportSummary {
     Dsar(Exported),
     Audit(AuditExport),
-    Transcript { messages: usize },
+    Transcript {
+        messages: usize,
+    },
+    /// The record an anchor certifies, and the archive's public key.
+    Anchor {
+        seq: u64,
+        hash: String,
+        public_key: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -30,6 +30,8 @@ pub struct OfficeProfile {
     pub paths: Paths,
     /// The archive's public signing key (for the process documentation).
     pub public_key: String,
+    /// The profile's key (verifying and signing an anchor).
+    pub key: crate::secrets::MasterKey,
     /// The accounts, for the account commands.
     pub accounts: Arc<dyn super::accounts::Kit>,
 }
@@ -48,13 +50,25 @@ pub struct Outcome {
     pub files: Files,
 }
 
-/// Runs `ask` for `who` inside the engine; the future answers when it is done.
+/// Runs `ask` for `who` inside the engine (an anchor beside it: it only reads, and a
+/// long verification must not hold up what arrives); the future answers when it is
+/// done.
 pub fn run(
     engine: &EngineHandle,
     office: Arc<Office>,
     ask: Ask,
     who: String,
 ) -> BoxFuture<'static, Result<Outcome, LifecycleError>> {
+    if ask == Ask::Anchor {
+        return Box::pin(async move {
+            let started = std::time::Instant::now();
+            let done = tokio::task::spawn_blocking(move || anchor(&office))
+                .await
+                .map_err(|e| LifecycleError::Refused(e.to_string()))?;
+            log(kind(&Ask::Anchor), started, &done);
+            done
+        });
+    }
     let (tx, rx) = tokio::sync::oneshot::channel();
     let job = ArchiveJob(Box::new(
         move |archive: Option<&mut Archive>, store: &SharedStore| {
@@ -77,14 +91,7 @@ pub fn run(
                     false,
                 ),
             };
-            match &result {
-                Ok(_) => tracing::info!(
-                    kind,
-                    ms = started.elapsed().as_millis() as u64,
-                    "lifecycle command for a seat done"
-                ),
-                Err(e) => tracing::warn!(kind, error = %e, "lifecycle command for a seat failed"),
-            }
+            log(kind, started, &result);
             let _ = tx.send(result);
             purged
         },
@@ -99,6 +106,17 @@ pub fn run(
     })
 }
 
+fn log(kind: &str, started: std::time::Instant, result: &Result<Outcome, LifecycleError>) {
+    match result {
+        Ok(_) => tracing::info!(
+            kind,
+            ms = started.elapsed().as_millis() as u64,
+            "lifecycle command for a seat done"
+        ),
+        Err(e) => tracing::warn!(kind, error = %e, "lifecycle command for a seat failed"),
+    }
+}
+
 /// For the log: what was done, never about whom.
 fn kind(ask: &Ask) -> &'static str {
     match ask {
@@ -109,6 +127,7 @@ fn kind(ask: &Ask) -> &'static str {
         Ask::DsarExport { .. } => "dsar export",
         Ask::AuditExport { .. } => "audit export",
         Ask::Transcript { .. } => "transcript",
+        Ask::Anchor => "anchor",
         Ask::ComplianceCheck => "compliance check",
         Ask::Verfahrensdoku => "verfahrensdoku",
     }
@@ -131,6 +150,7 @@ pub fn carry_out(
             about_the_office(&*books.store, office, &ask).map(answer),
             false,
         ),
+        Ask::Anchor => (anchor(office), false),
         Ask::RetentionPlan { date } => {
             let on = date.unwrap_or_else(lifecycle::today);
             let plan = lifecycle::retention_plan(books, &office.config.retention, on);
@@ -231,6 +251,28 @@ pub fn carry_out(
             (done, false)
         }
     }
+}
+
+/// The archive's anchor, made beside the engine (which appends meanwhile: `live`).
+fn anchor(office: &Office) -> Result<Outcome, LifecycleError> {
+    let Some(p) = &office.profile else {
+        return Err(LifecycleError::Refused(
+            "this engine has no profile on disk".into(),
+        ));
+    };
+    let dir = crate::archive::Archive::dir_of(&p.paths.data_dir);
+    let a = crate::archive::anchor::make(&dir, &p.key, true).map_err(|e| match e {
+        crate::archive::anchor::AnchorError::Archive(e) => LifecycleError::Archive(e),
+        damaged => LifecycleError::Refused(damaged.to_string()),
+    })?;
+    Ok(export(
+        ExportSummary::Anchor {
+            seq: a.seq,
+            hash: a.hash,
+            public_key: a.public_key,
+        },
+        Files(a.files),
+    ))
 }
 
 /// `compliance check` and `docs verfahrensdoku`: the daemon's config and store.
