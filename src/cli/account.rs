@@ -657,6 +657,7 @@ pub(crate) fn run_attached(
     rt: &tokio::runtime::Runtime,
     remote: &crate::seat::remote::Remote,
     cmd: AccountCommand,
+    lang: crate::app::i18n::Lang,
 ) -> Result<ExitCode> {
     use crate::protocol::accounts::{AccountAsk, AccountDone};
     let ask = match cmd {
@@ -668,7 +669,14 @@ pub(crate) fn run_attached(
             password_stdin,
         }) => {
             let password = read_password(password_file.as_deref(), password_stdin, &user)?;
-            eprintln!("logging in to {homeserver} as {user} (through the daemon) …");
+            match lang {
+                crate::app::i18n::Lang::De => {
+                    eprintln!("Anmeldung bei {homeserver} als {user} (über den Dienst) …")
+                }
+                crate::app::i18n::Lang::En => {
+                    eprintln!("logging in to {homeserver} as {user} (through the daemon) …")
+                }
+            }
             AccountAsk::Login {
                 id,
                 homeserver,
@@ -677,9 +685,10 @@ pub(crate) fn run_attached(
             }
         }
         AccountCommand::RecoveryKey { id, reset } => {
-            eprintln!(
-                "setting up key backup and secret storage through the daemon; backing up this device's room keys …"
-            );
+            eprintln!("{}", lang.t(
+                "Schlüsselsicherung und Geheimnisspeicher werden über den Dienst eingerichtet; die Raumschlüssel dieses Geräts werden gesichert …",
+                "setting up key backup and secret storage through the daemon; backing up this device's room keys …",
+            ));
             AccountAsk::RecoveryKey { id, reset }
         }
         AccountCommand::Recover {
@@ -729,12 +738,24 @@ pub(crate) fn run_attached(
             device_id,
         } => {
             print_logged_in(&account, &user_id, &homeserver, &device_id)?;
-            crate::outln!("the daemon syncs it from now on");
+            crate::outln!(
+                "{}",
+                lang.t(
+                    "der Dienst gleicht es ab jetzt ab",
+                    "the daemon syncs it from now on"
+                )
+            );
         }
         AccountDone::RecoveryKey { account, key } => print_recovery_key(&account, &key)?,
         AccountDone::Recovered { account, rooms } => {
             print_recovered(&account, rooms)?;
-            crate::outln!("the daemon decrypts the messages it could not read before now");
+            crate::outln!(
+                "{}",
+                lang.t(
+                    "der Dienst entschlüsselt jetzt die Nachrichten, die er vorher nicht lesen konnte",
+                    "the daemon decrypts the messages it could not read before now"
+                )
+            );
         }
         AccountDone::Removed {
             account,

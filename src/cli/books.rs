@@ -114,14 +114,16 @@ pub(crate) fn retention_apply(books: &mut Books, yes: bool, lang: Lang) -> Resul
     };
     let expiring = plan.expiring();
     if expiring.is_empty() {
-        crate::outln!(
-            "{} ({})",
-            lang.t(
-                "Nichts hat das Ende seiner Aufbewahrungsfrist erreicht",
-                "nothing has reached the end of its retention period"
+        match lang {
+            Lang::De => crate::outln!(
+                "Nichts hat das Ende seiner Aufbewahrungsfrist erreicht (Stand {})",
+                plan.on.format("%d.%m.%Y")
             ),
-            plan.on
-        );
+            Lang::En => crate::outln!(
+                "nothing has reached the end of its retention period ({})",
+                plan.on
+            ),
+        }
         return Ok(ExitCode::SUCCESS);
     }
     print_plan(&plan, false)?;

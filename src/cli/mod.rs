@@ -552,7 +552,7 @@ fn run_seat(
             format.into(),
             out.as_deref(),
         ),
-        Some(Command::Account(cmd)) => crate::cli::account::run_attached(&rt, &remote, cmd),
+        Some(Command::Account(cmd)) => crate::cli::account::run_attached(&rt, &remote, cmd, lang),
         Some(Command::Compliance(crate::cli::compliance::ComplianceCommand::Check { json })) => {
             crate::cli::books::compliance_check(
                 &mut crate::cli::books::Books::Daemon { rt, remote },

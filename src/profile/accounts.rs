@@ -44,27 +44,39 @@ impl AccountKit {
         network: AccountNetwork,
     ) -> Result<&AccountConfig, String> {
         let of_network = || self.config.accounts.iter().filter(|a| a.network == network);
+        let de = self.config.german();
+        let net = network.as_str();
         match id {
             Some(id) => match self.config.accounts.iter().find(|a| a.id == id) {
                 Some(a) if a.network == network => Ok(a),
+                Some(a) if de => Err(format!(
+                    "Konto `{id}` ist in der Konfiguration des Dienstes ein {}-Konto, kein {net}-Konto",
+                    a.network.as_str()
+                )),
                 Some(a) => Err(format!(
-                    "account `{id}` is a {} account in the daemon's config, not {}",
-                    a.network.as_str(),
-                    network.as_str()
+                    "account `{id}` is a {} account in the daemon's config, not {net}",
+                    a.network.as_str()
+                )),
+                None if de => Err(format!(
+                    "Die Konfiguration des Dienstes kennt kein Konto `{id}`: dort unter [[accounts]] eintragen und den Dienst neu starten"
                 )),
                 None => Err(format!(
                     "the daemon's config lists no account `{id}`: add it under [[accounts]] there and restart the daemon"
                 )),
             },
-            None => match (of_network().next(), of_network().nth(1)) {
-                (Some(a), None) => Ok(a),
-                (None, _) => Err(format!(
-                    "the daemon's config lists no {} account: add one under [[accounts]] there and restart the daemon",
-                    network.as_str()
+            None => match (of_network().next(), of_network().nth(1), de) {
+                (Some(a), None, _) => Ok(a),
+                (None, _, true) => Err(format!(
+                    "Die Konfiguration des Dienstes hat kein {net}-Konto: dort unter [[accounts]] eintragen und den Dienst neu starten"
                 )),
-                (Some(_), Some(_)) => Err(format!(
-                    "the daemon's config lists several {} accounts: choose one with --id",
-                    network.as_str()
+                (None, _, false) => Err(format!(
+                    "the daemon's config lists no {net} account: add one under [[accounts]] there and restart the daemon"
+                )),
+                (Some(_), Some(_), true) => Err(format!(
+                    "Die Konfiguration des Dienstes hat mehrere {net}-Konten: eines mit --id wählen"
+                )),
+                (Some(_), Some(_), false) => Err(format!(
+                    "the daemon's config lists several {net} accounts: choose one with --id"
                 )),
             },
         }
@@ -94,6 +106,10 @@ impl AccountKit {
                     Ok(Some(_)) => Box::new(crate::connector::matrix::MatrixConnector::new(
                         account,
                         a.rooms.clone(),
+                    )),
+                    Ok(None) if self.config.german() => absent(format!(
+                        "nicht angemeldet: tresen account add matrix --id {} --homeserver URL --user NAME",
+                        a.id
                     )),
                     Ok(None) => absent(format!(
                         "not logged in: tresen account add matrix --id {} --homeserver URL --user NAME",

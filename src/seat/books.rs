@@ -183,7 +183,13 @@ pub fn carry_out(
                 .and_then(|(subject, erasure)| {
                     if !erasure.is(&erase, &restrict) {
                         return Err(LifecycleError::Refused(
-                            "what this request erases has changed since it was shown (a hold, a new message, a new day): run the command again"
+                            office
+                                .config
+                                .language()
+                                .t(
+                                    "Was dieser Antrag löscht, hat sich geändert, seit es angezeigt wurde (eine Sperre, eine neue Nachricht, ein neuer Tag): den Befehl noch einmal ausführen",
+                                    "what this request erases has changed since it was shown (a hold, a new message, a new day): run the command again",
+                                )
                                 .into(),
                         ));
                     }
