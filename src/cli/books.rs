@@ -11,6 +11,7 @@ use anyhow::{Context as _, Result, anyhow};
 use crate::app::i18n::Lang;
 use crate::cli::common::confirm;
 use crate::domain::sanitize_for_terminal;
+use crate::error::UsageError;
 use crate::lifecycle::{Files, LifecycleError, RetentionPlan, refuse_existing};
 use crate::profile::OpenProfile;
 use crate::protocol::books::{Answer, Ask, ExportSummary, Piece, Take};
@@ -316,8 +317,8 @@ pub(crate) fn anchor(books: &mut Books, out: &Path) -> Result<ExitCode> {
     else {
         return Err(unexpected());
     };
-    let copied = crate::cli::archive::write_anchor(out, &o.files.0)?;
-    crate::cli::archive::print_anchored(out, seq, &hash, &public_key, copied)
+    let copied = write_anchor(out, &o.files.0)?;
+    print_anchored(out, seq, &hash, &public_key, copied)
 }
 
 /// `tresen export conversation` through the daemon.
@@ -438,4 +439,66 @@ pub(crate) fn print_plan(plan: &RetentionPlan, json: bool) -> Result<()> {
         n("keep")
     );
     Ok(())
+}
+
+/// Writes an anchor into `out` (kept from one anchor to the next): manifests already
+/// there must be byte for byte the archive's — a different one is refused, nothing
+/// written — new ones are added, and the checkpoint is written. Returns how many
+/// manifests were new.
+pub(crate) fn write_anchor(out: &Path, files: &[(String, Vec<u8>)]) -> Result<usize> {
+    crate::fsutil::ensure_private_dir(out)?;
+    let (checkpoint, manifests) = files
+        .split_last()
+        .context("an anchor without a checkpoint")?;
+    let mut new = Vec::new();
+    for (name, bytes) in manifests {
+        let dst = out.join(safe_name(name)?);
+        match std::fs::read(&dst) {
+            Ok(existing) if existing == *bytes => {}
+            Ok(_) => {
+                return Err(UsageError(format!(
+                    "{} differs from the archive's {name}: this copy was made from another archive, or the archive's manifest was replaced. Nothing written.",
+                    dst.display()
+                ))
+                .into());
+            }
+            Err(_) => new.push((dst, bytes)),
+        }
+    }
+    for (dst, bytes) in &new {
+        crate::fsutil::write_private(dst, bytes)?;
+    }
+    crate::fsutil::write_private(&out.join(safe_name(&checkpoint.0)?), &checkpoint.1)?;
+    if let Ok(d) = std::fs::File::open(out) {
+        let _ = d.sync_all();
+    }
+    Ok(new.len())
+}
+
+/// A file name from an anchor: a plain name, nothing that leaves the directory.
+fn safe_name(name: &str) -> Result<&str> {
+    let p = Path::new(name);
+    match (p.components().count(), p.components().next()) {
+        (1, Some(std::path::Component::Normal(_))) => Ok(name),
+        _ => Err(anyhow::anyhow!("refused file name {name:?} in an anchor")),
+    }
+}
+
+pub(crate) fn print_anchored(
+    out: &Path,
+    seq: u64,
+    hash: &str,
+    public_key: &str,
+    copied: usize,
+) -> Result<ExitCode> {
+    crate::outln!(
+        "anchored record {seq} ({}) in {}; {copied} new manifest(s) copied",
+        &hash[..16.min(hash.len())],
+        out.display()
+    );
+    crate::outln!("archive public key: {public_key}");
+    crate::outln!(
+        "Keep this directory off this machine; check later with `tresen archive verify --anchors DIR`."
+    );
+    Ok(ExitCode::SUCCESS)
 }

@@ -4,6 +4,7 @@
 pub mod daemon;
 pub mod engine;
 pub mod fuzz;
+pub mod sshd;
 pub mod tmux;
 
 use std::path::{Path, PathBuf};
