@@ -577,3 +577,37 @@ fn a_desk_over_ssh_is_a_seat_like_any_other() {
     t.wait_for("Grüße vom Schreibtisch");
     t.keys(&["q"]);
 }
+
+// Issue 16: the shipped units are units systemd accepts as they are (no unknown key, no
+// value it would ignore); only ExecStart points at this build. (Running them needs
+// systemd as PID 1, which a test machine does not have: docs/daemon.md says so.)
+#[test]
+fn the_shipped_systemd_units_are_valid() {
+    let dir = tempfile::tempdir().unwrap();
+    for unit in ["tresen.service", "tresen-user.service"] {
+        let text = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("config/systemd")
+                .join(unit),
+        )
+        .unwrap();
+        let exec = text
+            .lines()
+            .find(|l| l.starts_with("ExecStart="))
+            .expect("an ExecStart line");
+        assert!(exec.ends_with("tresen daemon"), "{exec}");
+        let here = text.replace(
+            exec,
+            &format!("ExecStart={} daemon", env!("CARGO_BIN_EXE_tresen")),
+        );
+        let path = dir.path().join(unit);
+        std::fs::write(&path, here).unwrap();
+        let o = Command::new("systemd-analyze")
+            .args(["verify", "--man=no"])
+            .arg(&path)
+            .output()
+            .expect("systemd-analyze (Debian package systemd; tests/run.sh installs it)");
+        assert!(o.status.success(), "{unit}: {}", stderr(&o));
+        assert_eq!(stderr(&o).trim(), "", "{unit}: systemd objects");
+    }
+}

