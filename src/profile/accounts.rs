@@ -25,6 +25,7 @@ pub fn office(config: &Config, profile: &super::OpenProfile) -> crate::seat::boo
 pub struct AccountKit {
     config: Config,
     paths: Paths,
+    #[cfg_attr(not(feature = "matrix"), allow(dead_code))]
     key: MasterKey,
 }
 

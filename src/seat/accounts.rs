@@ -6,8 +6,12 @@
 use std::sync::Arc;
 
 use crate::connector::Connector;
-use crate::domain::{AccountId, AccountNetwork};
-use crate::engine::{ConnectorChange, EngineCommand, EngineHandle};
+#[cfg(feature = "matrix")]
+use crate::domain::AccountId;
+use crate::domain::AccountNetwork;
+use crate::engine::EngineHandle;
+#[cfg(feature = "matrix")]
+use crate::engine::{ConnectorChange, EngineCommand};
 use crate::protocol::accounts::{AccountAsk, AccountDone};
 
 /// What the daemon keeps of its profile to do this (built by `profile::AccountKit`;
@@ -143,6 +147,7 @@ async fn matrix(
     })
 }
 
+#[cfg(feature = "matrix")]
 async fn stop(engine: &EngineHandle, account: &str) -> Result<(), Failed> {
     let (stopped, done) = tokio::sync::oneshot::channel();
     engine
@@ -160,6 +165,7 @@ async fn stop(engine: &EngineHandle, account: &str) -> Result<(), Failed> {
     })
 }
 
+#[cfg(feature = "matrix")]
 fn start(engine: &EngineHandle, kit: &dyn Kit, account: &str) -> Result<(), Failed> {
     let Some(connector) = kit.connector(account) else {
         return Ok(());
