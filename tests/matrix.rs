@@ -1015,30 +1015,46 @@ fn run_with_stdin(p: &Profile, args: &[&str], input: &str) -> std::process::Outp
     child.wait_with_output().unwrap()
 }
 
-#[test]
-fn a_reinstalled_office_pc_reads_the_encrypted_history_with_the_recovery_key() {
-    let hs = synapse();
+/// An encrypted DM the customer (a second tresen) opened with the office, and a
+/// profile for each side (not logged in yet): (office, customer, room, office's
+/// profile, customer's profile). Office and "customer" are both tresen here and the
+/// office may write first: these tests are about encryption, the consent gate has its
+/// own (tests/signal_engine.rs).
+fn encrypted_dm(hs: &Synapse) -> (String, String, String, Profile, Profile) {
     let (office, office_id) = hs.user("buero");
     let (customer, _) = hs.user("kunde");
     let room = hs.encrypted_dm(&customer, &office_id);
-    // Office and "customer" are both tresen here, and the office writes first: this test
-    // is about encryption, the consent gate has its own (tests/signal_engine.rs).
-    let first_pc = profile_for("\n[consent]\nrequire_consent_for_outbound = false\n");
+    let office_profile = profile_for("\n[consent]\nrequire_consent_for_outbound = false\n");
     let customer_profile = profile_for(&format!(
         "[accounts.rooms]\ninclude = [\"{room}\"]\n\n[consent]\nrequire_consent_for_outbound = false\n"
     ));
-    for (p, who) in [(&first_pc, &office), (&customer_profile, &customer)] {
-        let out = login(p, &hs.url, who, &Synapse::password(who));
-        assert!(out.status.success(), "{}", stderr(&out));
-    }
-    let a = Running::start(&first_pc);
-    let b = Running::start(&customer_profile);
-    a.accept_invite(&room);
+    (office, customer, room, office_profile, customer_profile)
+}
+
+/// A well-formed recovery key that belongs to nobody.
+const WRONG_KEY: &str = "EsTj 3yST y93F SLpB jJsz eAXc 2XzA ygD3 w69H fGaN TKBj jXEd";
+
+/// The recovery key `account recovery-key` printed (indented on a line of its own).
+fn printed_key(out: &std::process::Output) -> String {
+    assert!(out.status.success(), "{}", stderr(out));
+    let text = stdout(out);
+    text.lines()
+        .find(|l| l.starts_with("    ") && !l.trim().is_empty())
+        .unwrap_or_else(|| panic!("no key printed:\n{text}"))
+        .trim()
+        .to_string()
+}
+
+/// The office accepts the customer's encrypted DM `room` and the customer writes
+/// `secret` into it; returns once the office has decrypted it (both engines stopped).
+fn customer_writes_encrypted(office: &Profile, customer: &Profile, room: &str, secret: &str) {
+    let a = Running::start(office);
+    let b = Running::start(customer);
+    a.accept_invite(room);
     wait_for("the customer's side to have the chat", || {
-        b.store(|s| s.find_conversation(&room).unwrap()).is_some()
+        b.store(|s| s.find_conversation(room).unwrap()).is_some()
     });
-    let conv_b = b.store(|s| s.find_conversation(&room).unwrap().unwrap());
-    let secret = "Der Code für den Heizraum ist 4711";
+    let conv_b = b.store(|s| s.find_conversation(room).unwrap().unwrap());
     b.rt.block_on(b.handle.send(conv_b.id, secret.into(), "Kunde".into()))
         .unwrap();
     wait_for("the office to decrypt it", || {
@@ -1046,17 +1062,23 @@ fn a_reinstalled_office_pc_reads_the_encrypted_history_with_the_recovery_key() {
     });
     a.stop();
     b.stop();
+}
+
+#[test]
+fn a_reinstalled_office_pc_reads_the_encrypted_history_with_the_recovery_key() {
+    let hs = synapse();
+    let (office, customer, room, first_pc, customer_profile) = encrypted_dm(hs);
+    for (p, who) in [(&first_pc, &office), (&customer_profile, &customer)] {
+        let out = login(p, &hs.url, who, &Synapse::password(who));
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    let secret = "Der Code für den Heizraum ist 4711";
+    customer_writes_encrypted(&first_pc, &customer_profile, &room, secret);
 
     // The first PC sets up the recovery key (its room keys go into the key backup).
     let out = first_pc.run(&["account", "recovery-key"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let text = stdout(&out);
-    let key = text
-        .lines()
-        .find(|l| l.starts_with("    ") && !l.trim().is_empty())
-        .unwrap_or_else(|| panic!("no key printed:\n{text}"))
-        .trim()
-        .to_string();
+    let key = printed_key(&out);
     let again = first_pc.run(&["account", "recovery-key"]);
     assert_eq!(again.status.code(), Some(2), "{}", stderr(&again));
     assert!(stderr(&again).contains("--reset"), "{}", stderr(&again));
@@ -1073,11 +1095,7 @@ fn a_reinstalled_office_pc_reads_the_encrypted_history_with_the_recovery_key() {
     assert!(!shown.contains("4711"), "{shown}");
 
     // A wrong key is refused with a clear message and changes nothing.
-    let wrong = run_with_stdin(
-        &new_pc,
-        &["account", "recover", "--key-stdin"],
-        "EsTj 3yST y93F SLpB jJsz eAXc 2XzA ygD3 w69H fGaN TKBj jXEd",
-    );
+    let wrong = run_with_stdin(&new_pc, &["account", "recover", "--key-stdin"], WRONG_KEY);
     assert_eq!(wrong.status.code(), Some(2), "{}", stderr(&wrong));
     assert!(
         stderr(&wrong).contains("not accepted"),
@@ -1111,13 +1129,7 @@ fn daemon_health(p: &Profile) -> serde_json::Value {
 fn account_commands_go_through_the_running_daemon() {
     use support::daemon::Daemon;
     let hs = synapse();
-    let (office, office_id) = hs.user("buero");
-    let (customer, _) = hs.user("kunde");
-    let room = hs.encrypted_dm(&customer, &office_id);
-    let first_pc = profile_for("\n[consent]\nrequire_consent_for_outbound = false\n");
-    let customer_profile = profile_for(&format!(
-        "[accounts.rooms]\ninclude = [\"{room}\"]\n\n[consent]\nrequire_consent_for_outbound = false\n"
-    ));
+    let (office, customer, room, first_pc, customer_profile) = encrypted_dm(hs);
 
     // The office's daemon starts before anyone logged in, and says so.
     let d = Daemon::start(&first_pc);
@@ -1147,33 +1159,14 @@ fn account_commands_go_through_the_running_daemon() {
         &Synapse::password(&customer),
     );
     assert!(out.status.success(), "{}", stderr(&out));
-    let a = Running::start(&first_pc);
-    let b = Running::start(&customer_profile);
-    a.accept_invite(&room);
-    wait_for("the customer's side to have the chat", || {
-        b.store(|s| s.find_conversation(&room).unwrap()).is_some()
-    });
-    let conv_b = b.store(|s| s.find_conversation(&room).unwrap().unwrap());
     let secret = "Der Schlüssel liegt unter der Matte";
-    b.rt.block_on(b.handle.send(conv_b.id, secret.into(), "Kunde".into()))
-        .unwrap();
-    wait_for("the office to decrypt it", || {
-        bodies(&a.messages()).iter().any(|m| m.starts_with(secret))
-    });
-    a.stop();
-    b.stop();
+    customer_writes_encrypted(&first_pc, &customer_profile, &room, secret);
 
     // The recovery key, set up through the office's daemon.
     let d = Daemon::start(&first_pc);
     let out = first_pc.run(&["account", "recovery-key"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let text = stdout(&out);
-    let key = text
-        .lines()
-        .find(|l| l.starts_with("    ") && !l.trim().is_empty())
-        .unwrap_or_else(|| panic!("no key printed:\n{text}"))
-        .trim()
-        .to_string();
+    let key = printed_key(&out);
     let again = first_pc.run(&["account", "recovery-key"]);
     assert_eq!(again.status.code(), Some(2), "{}", stderr(&again));
     assert!(stderr(&again).contains("--reset"), "{}", stderr(&again));
@@ -1191,11 +1184,7 @@ fn account_commands_go_through_the_running_daemon() {
     wait_for("the history to arrive, undecryptable", || {
         stdout(&new_pc.run(&["show", &room])).contains("could not be decrypted")
     });
-    let wrong = run_with_stdin(
-        &new_pc,
-        &["account", "recover", "--key-stdin"],
-        "EsTj 3yST y93F SLpB jJsz eAXc 2XzA ygD3 w69H fGaN TKBj jXEd",
-    );
+    let wrong = run_with_stdin(&new_pc, &["account", "recover", "--key-stdin"], WRONG_KEY);
     assert_eq!(wrong.status.code(), Some(2), "{}", stderr(&wrong));
     assert!(
         stderr(&wrong).contains("not accepted"),

@@ -196,19 +196,7 @@ fn retention_plan_holds_and_apply() {
     let later = json(&p.run(&["retention", "plan", "--json", "--date", "2030-01-01"]));
     assert_eq!(decision(&later, "+491702", 2021)["decision"], "expire");
 
-    // Never without a confirmation.
-    let out = p.run(&["retention", "apply"]);
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(stderr(&out).contains("--yes"), "{}", stderr(&out));
-    assert!(stdout(&p.run(&["show", "+491701"])).contains("Heizung 2016"));
-
-    let out = p.run(&["retention", "apply", "--yes"]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    assert!(
-        stdout(&out).contains("destroyed 2 expired part"),
-        "{}",
-        stdout(&out)
-    );
+    apply_retention(&p);
     // Gone from the inbox, unreadable in the archive, the chain intact.
     assert!(!p.run(&["show", "+491701"]).status.success());
     let got = stdout(&p.run(&["archive", "get", &old_seq.to_string()]));
@@ -227,6 +215,44 @@ fn retention_plan_holds_and_apply() {
     let plan = json(&p.run(&["retention", "plan", "--json"]));
     assert_eq!(decision(&plan, "+491703", 2018)["decision"], "expire");
     assert!(stdout(&p.run(&["hold", "list"])).contains("no holds"));
+}
+
+/// `retention apply`: refused without confirmation (nothing destroyed), then with
+/// `--yes` the 2016 conversation's two parts are destroyed.
+fn apply_retention(p: &Profile) {
+    let out = p.run(&["retention", "apply"]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(stderr(&out).contains("--yes"), "{}", stderr(&out));
+    assert!(stdout(&p.run(&["show", "+491701"])).contains("Heizung 2016"));
+    let out = p.run(&["retention", "apply", "--yes"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("destroyed 2 expired part"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+/// `archive export` of 2021 into `dir`; its `nachrichten.csv`.
+fn audit_2021(p: &Profile, dir: &std::path::Path) -> String {
+    let out = p.run(&[
+        "archive",
+        "export",
+        "--from",
+        "2021-01-01",
+        "--to",
+        "2021-12-31",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    std::fs::read_to_string(dir.join("nachrichten.csv")).unwrap()
 }
 
 /// What `compliance check` says of the consent ledger. (It exits 1 here: the test
@@ -318,18 +344,7 @@ fn dsar_export_and_erasure() {
     assert!(!p.run(&["show", "+491702"]).status.success());
     assert!(!p.run(&["show", "wa-hans"]).status.success());
     let audit = p.dir.path().join("pruefung");
-    let out = p.run(&[
-        "archive",
-        "export",
-        "--from",
-        "2021-01-01",
-        "--to",
-        "2021-12-31",
-        "--out",
-        audit.to_str().unwrap(),
-    ]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let csv = std::fs::read_to_string(audit.join("nachrichten.csv")).unwrap();
+    let csv = audit_2021(&p, &audit);
     assert!(csv.contains("Rechnung 2021-17 erhalten"), "{csv}");
     let v = json(&p.run(&["archive", "verify", "--json"]));
     assert_eq!(v["ok"], true, "{v}");
@@ -346,18 +361,7 @@ fn dsar_export_and_erasure() {
 fn the_auditor_export_is_scoped_and_self_describing() {
     let p = seeded();
     let out_dir = p.dir.path().join("z3");
-    let out = p.run(&[
-        "archive",
-        "export",
-        "--from",
-        "2021-01-01",
-        "--to",
-        "2021-12-31",
-        "--out",
-        out_dir.to_str().unwrap(),
-    ]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let csv = std::fs::read_to_string(out_dir.join("nachrichten.csv")).unwrap();
+    let csv = audit_2021(&p, &out_dir);
     let rows: Vec<&str> = csv.split("\r\n").filter(|l| !l.is_empty()).collect();
     assert_eq!(rows.len(), 3, "header + the two 2021 messages: {csv}");
     assert!(
@@ -538,24 +542,7 @@ fn lifecycle_commands_go_through_the_running_daemon() {
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
 
-    // Never without a confirmation; nothing destroyed meanwhile.
-    let out = p.run(&["retention", "apply"]);
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
-    assert!(stderr(&out).contains("--yes"), "{}", stderr(&out));
-    assert!(stdout(&p.run(&["show", "+491701"])).contains("Heizung 2016"));
-    let out = p.run(&["retention", "apply", "--yes"]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    assert!(
-        stdout(&out).contains("destroyed 2 expired part"),
-        "{}",
-        stdout(&out)
-    );
+    apply_retention(&p);
     assert!(
         !p.run(&["show", "+491701"]).status.success(),
         "gone from the daemon's inbox"
@@ -585,18 +572,7 @@ fn lifecycle_commands_go_through_the_running_daemon() {
         "never into an existing directory"
     );
     let audit = p.dir.path().join("pruefung");
-    let out = p.run(&[
-        "archive",
-        "export",
-        "--from",
-        "2021-01-01",
-        "--to",
-        "2021-12-31",
-        "--out",
-        audit.to_str().unwrap(),
-    ]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let csv = std::fs::read_to_string(audit.join("nachrichten.csv")).unwrap();
+    let csv = audit_2021(&p, &audit);
     assert!(csv.contains("Rechnung 2021-17 erhalten"), "{csv}");
     let manifest = std::fs::read_to_string(audit.join("manifest.sha256")).unwrap();
     for line in manifest.lines() {
