@@ -729,6 +729,7 @@ async fn a_number_not_set_up_is_linked_from_the_tui_and_then_receives() {
     // The office presses L: signal-cli asks Signal for a link code.
     h.command(EngineCommand::Link {
         account: account.clone(),
+        device_name: None,
     })
     .await
     .unwrap();
@@ -1422,4 +1423,98 @@ async fn sends_left_by_a_crash_are_resent_marked_unclear_or_too_old() {
     );
     h.shutdown().await;
     task.await.unwrap().unwrap();
+}
+
+// Issue 16: `tresen account link signal` beside the running daemon goes through it: the
+// daemon's connector asks signal-cli for the code, the command shows it, passes the
+// device name on and waits for the phone; signal-cli is reached once, by the daemon.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn linking_goes_through_the_running_daemon() {
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().join("signal-cli.sock");
+    let (say, seen) = peer(socket.clone());
+    seen.lock().unwrap().unlinked = true;
+    let p = support::Profile::new(&format!(
+        "[signal]\nendpoint = \"{}\"\n\n[[accounts]]\nid = \"signal-buero\"\nnetwork = \"signal\"\npurpose = \"business\"\nnumber = \"{OWN}\"\n",
+        socket.display()
+    ));
+    let d = Daemon::start(&p).await;
+    let mut child = p
+        .cmd()
+        .args(["account", "link", "signal", "--device-name", "Büro-PC"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let printed = Arc::new(Mutex::new(String::new()));
+    let mut stdout = child.stdout.take().unwrap();
+    let sink = printed.clone();
+    let reader = std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = std::io::Read::read(&mut stdout, &mut buf) {
+            if n == 0 {
+                break;
+            }
+            sink.lock()
+                .unwrap()
+                .push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    });
+    // The code is shown before the phone can scan it.
+    for _ in 0..1000 {
+        if printed
+            .lock()
+            .unwrap()
+            .contains("sgnl://linkdevice?uuid=Yz3k")
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        printed
+            .lock()
+            .unwrap()
+            .contains("sgnl://linkdevice?uuid=Yz3k"),
+        "no code shown: {}",
+        printed.lock().unwrap()
+    );
+    let finish = seen
+        .lock()
+        .unwrap()
+        .finish_link
+        .clone()
+        .expect("finishLink was not asked");
+    let asked = seen
+        .lock()
+        .unwrap()
+        .requests
+        .iter()
+        .find(|r| r["method"] == "finishLink")
+        .cloned()
+        .unwrap();
+    assert_eq!(asked["params"]["deviceName"], "Büro-PC");
+    // The phone scans.
+    seen.lock().unwrap().unlinked = false;
+    say.send(Say::Line(
+        json!({"jsonrpc":"2.0","result":{"number":OWN},"id":finish}).to_string(),
+    ))
+    .unwrap();
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    reader.join().unwrap();
+    let text = printed.lock().unwrap().clone();
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains(&format!("of {OWN}")), "{text}");
+    assert_eq!(
+        seen.lock().unwrap().connections,
+        1,
+        "only the daemon's connection"
+    );
+    d.stop().await;
 }

@@ -645,6 +645,7 @@ pub(crate) fn attaches(cmd: &AccountCommand) -> bool {
     matches!(
         cmd,
         AccountCommand::Add(_)
+            | AccountCommand::Link(_)
             | AccountCommand::RecoveryKey { .. }
             | AccountCommand::Recover { .. }
             | AccountCommand::Remove { .. }
@@ -661,6 +662,17 @@ pub(crate) fn run_attached(
 ) -> Result<ExitCode> {
     use crate::protocol::accounts::{AccountAsk, AccountDone};
     let ask = match cmd {
+        AccountCommand::Link(LinkAccount::Signal {
+            id,
+            device_name,
+            light_terminal,
+        }) => {
+            let args = crate::cli::signal::LinkArgs {
+                device_name,
+                light_terminal,
+            };
+            return crate::cli::signal::link_attached(rt, remote, id, args);
+        }
         AccountCommand::Add(AddAccount::Matrix {
             id,
             homeserver,

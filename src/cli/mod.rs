@@ -91,7 +91,7 @@ pub enum Command {
     /// Owns the profile and listens on a Unix socket (`[daemon] socket`, docs/daemon.md).
     /// While it runs, the inbox (`tresen`), `send`, `assign`, `consent`, `attachment`,
     /// `hold`, `archive seal|anchor|export`, `retention apply`, `dsar`, `export`, `compliance`,
-    /// `docs`, `account add|recovery-key|recover|remove` and `status` attach to it
+    /// `docs`, `account add|link|recovery-key|recover|remove` and `status` attach to it
     /// instead of opening the profile; `list` and `show` read beside it. A Matrix
     /// account nobody logged in yet does not stop it: log it in through it.
     /// Stops on SIGTERM or SIGINT (attached seats are told why); SIGHUP reloads

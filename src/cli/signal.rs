@@ -533,3 +533,117 @@ pub fn pick<'a>(
     }
     Ok(found)
 }
+
+/// `account link signal` through the daemon: its connector asks signal-cli for the
+/// code, this prints it as a QR code and waits until the phone has confirmed.
+pub(crate) fn link_attached(
+    rt: &tokio::runtime::Runtime,
+    remote: &crate::seat::remote::Remote,
+    id: Option<String>,
+    args: LinkArgs,
+) -> Result<ExitCode> {
+    use crate::domain::{AccountId, LinkState};
+    let links = || -> Result<std::collections::BTreeMap<AccountId, LinkState>> {
+        match rt.block_on(remote.call::<_, crate::app::Loaded>("query", &crate::app::Query::Links))
+        {
+            Ok(crate::app::Loaded::Links(l)) => Ok(l),
+            Ok(_) => Err(anyhow!("the daemon answered something else than asked")),
+            Err(e) => Err(anyhow!(e.message)),
+        }
+    };
+    // A daemon that has just started may not have heard from its connector yet.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let before = loop {
+        let l = links()?;
+        let known = match &id {
+            Some(id) => l.contains_key(&AccountId(id.clone())),
+            None => !l.is_empty(),
+        };
+        if known || std::time::Instant::now() > deadline {
+            break l;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    let account = match id {
+        Some(id) => AccountId(id),
+        None => {
+            let open: Vec<&AccountId> = before
+                .iter()
+                .filter(|(_, s)| !matches!(s, LinkState::Linked { .. }))
+                .map(|(a, _)| a)
+                .collect();
+            match (open.as_slice(), before.len()) {
+                ([a], _) => (*a).clone(),
+                ([], 0) => {
+                    return Err(UsageError(
+                        "the daemon runs no Signal account: add one under [[accounts]] in its config and restart it".into(),
+                    )
+                    .into());
+                }
+                ([], _) => {
+                    crate::outln!("Every Signal account of the daemon is linked; nothing to link.");
+                    return Ok(ExitCode::SUCCESS);
+                }
+                _ => {
+                    return Err(UsageError(
+                        "the daemon has several Signal accounts to link: choose one with --id"
+                            .into(),
+                    )
+                    .into());
+                }
+            }
+        }
+    };
+    let initial = match before.get(&account) {
+        None => {
+            return Err(
+                UsageError(format!("the daemon runs no Signal account `{account}`")).into(),
+            );
+        }
+        Some(LinkState::Linked { number }) => {
+            crate::outln!("{number} is already set up in signal-cli; nothing to link.");
+            return Ok(ExitCode::SUCCESS);
+        }
+        Some(state) => state.clone(),
+    };
+    let order = crate::protocol::Order::Link {
+        account: account.clone(),
+        device_name: Some(args.device_name.clone()),
+    };
+    rt.block_on(crate::seat::Seat::order(remote, order, ""))
+        .map_err(UsageError)?;
+    let started = std::time::Instant::now();
+    let mut shown: Option<String> = None;
+    loop {
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let now = links()?.get(&account).cloned();
+        match now {
+            Some(LinkState::Waiting { uri }) if shown.as_ref() != Some(&uri) => {
+                crate::outln!(
+                    "On the business phone: Signal → Settings → Linked devices → \"+\", then scan:\n"
+                );
+                crate::outln!("{}", qr(&uri, args.light_terminal)?);
+                crate::outln!("The same link as text (for a QR generator): {uri}\n");
+                eprintln!("Waiting for the phone to confirm… (Ctrl-C cancels)");
+                shown = Some(uri);
+            }
+            Some(LinkState::Linked { number }) => {
+                crate::outln!(
+                    "Linked: tresen is now the device \"{}\" of {number}.",
+                    args.device_name
+                );
+                crate::outln!("The daemon receives its chats from now on.");
+                return Ok(ExitCode::SUCCESS);
+            }
+            // A failure from before this attempt counts only once it stays.
+            Some(LinkState::Failed(why))
+                if shown.is_some()
+                    || LinkState::Failed(why.clone()) != initial
+                    || started.elapsed() > std::time::Duration::from_secs(15) =>
+            {
+                return Err(UsageError(format!("linking failed: {why}")).into());
+            }
+            _ => {}
+        }
+    }
+}

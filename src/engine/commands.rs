@@ -56,9 +56,13 @@ impl Engine {
                     });
                 }
             }
-            EngineCommand::Link { account } => match self.connectors.get(&account) {
+            EngineCommand::Link {
+                account,
+                device_name,
+            } => match self.connectors.get(&account) {
                 Some(tx) => {
-                    let device_name = format!("tresen ({})", hostname());
+                    let device_name =
+                        device_name.unwrap_or_else(|| format!("tresen ({})", hostname()));
                     let _ = tx.try_send(ConnectorCommand::Link { device_name });
                 }
                 None => tracing::warn!(%account, "link asked for an account that is not running"),

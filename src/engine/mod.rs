@@ -134,6 +134,8 @@ pub enum EngineCommand {
     /// (progress in [`EngineHandle::links`]).
     Link {
         account: AccountId,
+        /// What the phone lists this device as (default: "tresen (<host name>)").
+        device_name: Option<String>,
     },
     /// Record a consent staff took outside the chat (`tresen consent grant|withdraw`):
     /// archived first, then the ledger. Answered with the record.

@@ -73,15 +73,15 @@ fn daemon_owns(pid: &str, german: bool) -> String {
              Dienst beenden (`systemctl stop tresen` oder `kill -TERM {pid}`), den Befehl ausführen, \
              den Dienst wieder starten. Über den Dienst gehen: der Posteingang, send, assign, consent, \
              attachment, hold, archive seal|anchor|export, retention apply, dsar, export, compliance check, \
-             docs, account add|recovery-key|recover|remove, sync und status; list und show lesen daneben"
+             docs, account add|link|recovery-key|recover|remove, sync und status; list und show lesen daneben"
         ),
         false => format!(
             "the tresen daemon (PID {pid}) owns this profile, and this command does not go through \
              it: stop the daemon (`systemctl stop tresen`, or `kill -TERM {pid}`), run the command, \
              then start it again. The inbox, send, assign, consent, attachment, hold, archive \
              seal|anchor|export, retention apply, dsar, export, compliance check, docs, account \
-             add|recovery-key|recover|remove, sync and status go through it; list and show read \
-             beside it"
+             add|link|recovery-key|recover|remove, sync and status go through it; list and show \
+             read beside it"
         ),
     }
 }

@@ -240,6 +240,9 @@ pub enum Order {
     },
     Link {
         account: AccountId,
+        /// What the phone lists this device as (default: "tresen (<host name>)").
+        #[serde(default)]
+        device_name: Option<String>,
     },
     React {
         message: MessageId,

@@ -229,7 +229,13 @@ pub fn engine_command(order: Order, who: &str, seat: u64) -> EngineCommand {
         Order::AcceptInvite { account, remote_id } => {
             EngineCommand::AcceptInvite { account, remote_id }
         }
-        Order::Link { account } => EngineCommand::Link { account },
+        Order::Link {
+            account,
+            device_name,
+        } => EngineCommand::Link {
+            account,
+            device_name,
+        },
         Order::React { message, key } => EngineCommand::React { message, key },
         Order::Backfill { conversation } => EngineCommand::Backfill { conversation },
         Order::Typing {

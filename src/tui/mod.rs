@@ -234,7 +234,10 @@ impl<E: Seat> Runtime<'_, '_, E> {
                         Command::AcceptInvite { account, remote_id } => {
                             Order::AcceptInvite { account, remote_id }
                         }
-                        Command::Link { account } => Order::Link { account },
+                        Command::Link { account } => Order::Link {
+                            account,
+                            device_name: None,
+                        },
                         Command::React { message, key } => Order::React { message, key },
                         Command::Backfill { conversation } => Order::Backfill { conversation },
                         Command::Typing {
