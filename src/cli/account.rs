@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use anyhow::{Context as _, Result};
 use serde::Serialize;
 
+use crate::app::i18n::Lang;
 use crate::config::{AccountConfig, Config};
 use crate::domain::AccountNetwork;
 use crate::domain::sanitize_for_terminal;
@@ -186,7 +187,12 @@ pub fn run(config: &Config, profile: &mut OpenProfile, cmd: AccountCommand) -> R
         }) => {
             let account = pick(config, id.as_deref(), AccountNetwork::Matrix)?;
             let password = read_password(password_file.as_deref(), password_stdin, &user)?;
-            add_matrix(profile, account, &homeserver, &user, &password)
+            add_matrix(
+                profile,
+                account,
+                (&homeserver, &user, &password),
+                config.language(),
+            )
         }
         AccountCommand::Link(LinkAccount::Signal {
             id,
@@ -234,7 +240,7 @@ pub fn run(config: &Config, profile: &mut OpenProfile, cmd: AccountCommand) -> R
         .into()),
         AccountCommand::RecoveryKey { id, reset } => {
             let account = pick(config, id.as_deref(), AccountNetwork::Matrix)?;
-            recovery_key(profile, account, reset)
+            recovery_key(profile, account, reset, config.language())
         }
         AccountCommand::Recover {
             id,
@@ -248,7 +254,7 @@ pub fn run(config: &Config, profile: &mut OpenProfile, cmd: AccountCommand) -> R
                 "Recovery key: ",
                 "recovery key",
             )?;
-            recover(profile, account, &key)
+            recover(profile, account, &key, config.language())
         }
         AccountCommand::Remove { id, yes } => remove(config, profile, &id, yes),
     }
@@ -344,23 +350,30 @@ fn read_secret(
 fn add_matrix(
     profile: &OpenProfile,
     account: &AccountConfig,
-    homeserver: &str,
-    user: &str,
-    password: &str,
+    (homeserver, user, password): (&str, &str, &str),
+    lang: Lang,
 ) -> Result<ExitCode> {
     use crate::connector::matrix::MatrixError;
     let m = crate::profile::matrix_account(profile, &account.id);
-    eprintln!("logging in to {homeserver} as {user} …");
+    match lang {
+        Lang::De => eprintln!("Anmeldung bei {homeserver} als {user} …"),
+        Lang::En => eprintln!("logging in to {homeserver} as {user} …"),
+    }
     let rt = crate::cli::common::runtime()?;
     match rt.block_on(m.login(homeserver, user, password)) {
         Ok(info) => {
             print_logged_in(
                 &account.id,
-                &info.user_id,
-                &info.homeserver,
-                &info.device_id,
+                (&info.user_id, &info.homeserver, &info.device_id),
+                lang,
             )?;
-            crate::outln!("start `tresen` or `tresen daemon` to sync");
+            crate::outln!(
+                "{}",
+                lang.t(
+                    "zum Abgleichen `tresen` oder `tresen daemon` starten",
+                    "start `tresen` or `tresen daemon` to sync"
+                )
+            );
             Ok(ExitCode::SUCCESS)
         }
         Err(
@@ -375,14 +388,25 @@ fn add_matrix(
 }
 
 #[cfg(feature = "matrix")]
-fn recovery_key(profile: &OpenProfile, account: &AccountConfig, reset: bool) -> Result<ExitCode> {
+fn recovery_key(
+    profile: &OpenProfile,
+    account: &AccountConfig,
+    reset: bool,
+    lang: Lang,
+) -> Result<ExitCode> {
     use crate::connector::matrix::MatrixError;
     let m = crate::profile::matrix_account(profile, &account.id);
-    eprintln!("setting up key backup and secret storage; backing up this device's room keys …");
+    eprintln!(
+        "{}",
+        lang.t(
+            "Schlüsselsicherung und Geheimnisspeicher werden eingerichtet; die Raumschlüssel dieses Geräts werden gesichert …",
+            "setting up key backup and secret storage; backing up this device's room keys …"
+        )
+    );
     let rt = crate::cli::common::runtime()?;
     match rt.block_on(m.enable_recovery(reset)) {
         Ok(key) => {
-            print_recovery_key(&account.id, &key)?;
+            print_recovery_key(&account.id, &key, lang)?;
             Ok(ExitCode::SUCCESS)
         }
         Err(e @ (MatrixError::RecoveryExists { .. } | MatrixError::NotLoggedIn { .. })) => {
@@ -393,7 +417,12 @@ fn recovery_key(profile: &OpenProfile, account: &AccountConfig, reset: bool) -> 
 }
 
 #[cfg(feature = "matrix")]
-fn recover(profile: &OpenProfile, account: &AccountConfig, key: &str) -> Result<ExitCode> {
+fn recover(
+    profile: &OpenProfile,
+    account: &AccountConfig,
+    key: &str,
+    lang: Lang,
+) -> Result<ExitCode> {
     use crate::connector::matrix::MatrixError;
     use crate::store::StoreRead as _;
     let m = crate::profile::matrix_account(profile, &account.id);
@@ -406,16 +435,26 @@ fn recover(profile: &OpenProfile, account: &AccountConfig, key: &str) -> Result<
         .filter(|c| c.account == account_id)
         .map(|c| c.remote_id)
         .collect();
-    eprintln!(
-        "checking the recovery key and downloading the keys of {} conversation(s) …",
-        rooms.len()
-    );
+    match lang {
+        Lang::De => eprintln!(
+            "Wiederherstellungsschlüssel wird geprüft, die Schlüssel von {} Gesprächen werden geladen …",
+            rooms.len()
+        ),
+        Lang::En => eprintln!(
+            "checking the recovery key and downloading the keys of {} conversation(s) …",
+            rooms.len()
+        ),
+    }
     let rt = crate::cli::common::runtime()?;
     match rt.block_on(m.recover(key, &rooms)) {
         Ok(n) => {
-            print_recovered(&account.id, n)?;
+            print_recovered(&account.id, n, lang)?;
             crate::outln!(
-                "messages that could not be decrypted are decrypted on the next start of tresen or `tresen sync --once`"
+                "{}",
+                lang.t(
+                    "Nachrichten, die nicht entschlüsselt werden konnten, werden beim nächsten Start von tresen oder `tresen sync --once` entschlüsselt",
+                    "messages that could not be decrypted are decrypted on the next start of tresen or `tresen sync --once`"
+                )
             );
             Ok(ExitCode::SUCCESS)
         }
@@ -427,17 +466,22 @@ fn recover(profile: &OpenProfile, account: &AccountConfig, key: &str) -> Result<
 }
 
 #[cfg(not(feature = "matrix"))]
-fn recovery_key(_: &OpenProfile, _: &AccountConfig, _: bool) -> Result<ExitCode> {
+fn recovery_key(_: &OpenProfile, _: &AccountConfig, _: bool, _: Lang) -> Result<ExitCode> {
     Err(UsageError("this build of tresen has no Matrix support (feature `matrix`)".into()).into())
 }
 
 #[cfg(not(feature = "matrix"))]
-fn recover(_: &OpenProfile, _: &AccountConfig, _: &str) -> Result<ExitCode> {
+fn recover(_: &OpenProfile, _: &AccountConfig, _: &str, _: Lang) -> Result<ExitCode> {
     Err(UsageError("this build of tresen has no Matrix support (feature `matrix`)".into()).into())
 }
 
 #[cfg(not(feature = "matrix"))]
-fn add_matrix(_: &OpenProfile, _: &AccountConfig, _: &str, _: &str, _: &str) -> Result<ExitCode> {
+fn add_matrix(
+    _: &OpenProfile,
+    _: &AccountConfig,
+    _: (&str, &str, &str),
+    _: Lang,
+) -> Result<ExitCode> {
     Err(UsageError("this build of tresen has no Matrix support (feature `matrix`)".into()).into())
 }
 
@@ -553,7 +597,8 @@ fn remove(config: &Config, profile: &OpenProfile, id: &str, yes: bool) -> Result
     let Some(a) = config.accounts.iter().find(|a| a.id == id) else {
         return Err(UsageError(format!("no account `{id}` in the config")).into());
     };
-    if !confirm_remove(id, yes)? {
+    let lang = config.language();
+    if !confirm_remove(id, yes, lang)? {
         return Ok(ExitCode::SUCCESS);
     }
     match a.network {
@@ -561,7 +606,7 @@ fn remove(config: &Config, profile: &OpenProfile, id: &str, yes: bool) -> Result
         AccountNetwork::Matrix => {
             let m = crate::profile::matrix_account(profile, &a.id);
             let rt = crate::cli::common::runtime()?;
-            print_removed(id, rt.block_on(m.remove())?)?;
+            print_removed(id, rt.block_on(m.remove())?, lang)?;
             Ok(ExitCode::SUCCESS)
         }
         _ => {
@@ -576,67 +621,120 @@ fn remove(config: &Config, profile: &OpenProfile, id: &str, yes: bool) -> Result
 }
 
 /// Asks before an account is removed (`--yes` skips it); `false`: nothing is done.
-fn confirm_remove(id: &str, yes: bool) -> Result<bool> {
+fn confirm_remove(id: &str, yes: bool, lang: Lang) -> Result<bool> {
     if yes {
         return Ok(true);
     }
     use std::io::IsTerminal as _;
     if !std::io::stdin().is_terminal() {
-        return Err(UsageError(format!(
-            "removing `{id}` logs its device out and deletes its local keys; add --yes to confirm"
-        ))
+        return Err(UsageError(match lang {
+            Lang::De => format!(
+                "`{id}` entfernen meldet sein Gerät ab und löscht seine Schlüssel hier; zum Bestätigen --yes angeben"
+            ),
+            Lang::En => format!(
+                "removing `{id}` logs its device out and deletes its local keys; add --yes to confirm"
+            ),
+        })
         .into());
     }
-    eprint!(
-        "Remove account `{id}`? Its device is logged out and its local session and encryption keys are deleted;\n\
-         stored conversations stay in the inbox. [y/N] "
-    );
+    match lang {
+        Lang::De => eprint!(
+            "Konto `{id}` entfernen? Sein Gerät wird abgemeldet, Sitzung und Schlüssel hier werden gelöscht;\n\
+             gespeicherte Gespräche bleiben im Posteingang. [j/N] "
+        ),
+        Lang::En => eprint!(
+            "Remove account `{id}`? Its device is logged out and its local session and encryption keys are deleted;\n\
+             stored conversations stay in the inbox. [y/N] "
+        ),
+    }
     let mut answer = String::new();
     std::io::stdin().lock().read_line(&mut answer)?;
     let go = matches!(answer.trim(), "y" | "Y" | "j" | "J" | "yes" | "ja");
     if !go {
-        eprintln!("nothing removed");
+        eprintln!("{}", lang.t("nichts entfernt", "nothing removed"));
     }
     Ok(go)
 }
 
-fn print_logged_in(account: &str, user_id: &str, homeserver: &str, device_id: &str) -> Result<()> {
-    crate::outln!(
-        "account `{account}`: logged in as {} on {} (device {})",
-        sanitize_for_terminal(user_id, false),
-        sanitize_for_terminal(homeserver, false),
-        sanitize_for_terminal(device_id, false)
+/// (user id, homeserver, device id) of a login.
+fn print_logged_in(
+    account: &str,
+    (user, hs, device): (&str, &str, &str),
+    lang: Lang,
+) -> Result<()> {
+    let (user, hs, device) = (
+        sanitize_for_terminal(user, false),
+        sanitize_for_terminal(hs, false),
+        sanitize_for_terminal(device, false),
     );
-    Ok(())
-}
-
-fn print_recovery_key(account: &str, key: &str) -> Result<()> {
-    crate::outln!(
-        "Recovery key for account `{account}`:\n\n    {}\n",
-        sanitize_for_terminal(key, false)
-    );
-    crate::outln!(
-        "Write it down and keep it in the firm's safe. With it, a reinstalled office PC\n\
-         reads the encrypted history again (`tresen account recover`); anyone holding it\n\
-         can do the same. tresen keeps no copy and cannot show it again."
-    );
-    Ok(())
-}
-
-fn print_recovered(account: &str, rooms: usize) -> Result<()> {
-    crate::outln!(
-        "account `{account}`: recovered; this device is verified and has the keys of {rooms} conversation(s)."
-    );
-    Ok(())
-}
-
-fn print_removed(id: &str, was_logged_in: bool) -> Result<()> {
-    if was_logged_in {
-        crate::outln!("account `{id}`: logged out and local session deleted");
-    } else {
-        crate::outln!("account `{id}` was not logged in; nothing to remove");
+    match lang {
+        Lang::De => {
+            crate::outln!("Konto `{account}`: angemeldet als {user} bei {hs} (Gerät {device})")
+        }
+        Lang::En => {
+            crate::outln!("account `{account}`: logged in as {user} on {hs} (device {device})")
+        }
     }
-    crate::outln!("(remove its [[accounts]] entry from the config to stop using it)");
+    Ok(())
+}
+
+fn print_recovery_key(account: &str, key: &str, lang: Lang) -> Result<()> {
+    let key = sanitize_for_terminal(key, false);
+    match lang {
+        Lang::De => {
+            crate::outln!("Wiederherstellungsschlüssel für Konto `{account}`:\n\n    {key}\n");
+            crate::outln!(
+                "Aufschreiben und im Tresor der Firma aufbewahren. Damit liest ein neu eingerichteter\n\
+                 Büro-PC den verschlüsselten Verlauf wieder (`tresen account recover`); wer ihn hat,\n\
+                 kann das auch. tresen behält keine Kopie und kann ihn nicht noch einmal zeigen."
+            );
+        }
+        Lang::En => {
+            crate::outln!("Recovery key for account `{account}`:\n\n    {key}\n");
+            crate::outln!(
+                "Write it down and keep it in the firm's safe. With it, a reinstalled office PC\n\
+                 reads the encrypted history again (`tresen account recover`); anyone holding it\n\
+                 can do the same. tresen keeps no copy and cannot show it again."
+            );
+        }
+    }
+    Ok(())
+}
+
+fn print_recovered(account: &str, rooms: usize, lang: Lang) -> Result<()> {
+    match lang {
+        Lang::De => crate::outln!(
+            "Konto `{account}`: wiederhergestellt; dieses Gerät ist bestätigt und hat die Schlüssel von {rooms} Gesprächen."
+        ),
+        Lang::En => crate::outln!(
+            "account `{account}`: recovered; this device is verified and has the keys of {rooms} conversation(s)."
+        ),
+    }
+    Ok(())
+}
+
+fn print_removed(id: &str, was_logged_in: bool, lang: Lang) -> Result<()> {
+    match (was_logged_in, lang) {
+        (true, Lang::De) => {
+            crate::outln!("Konto `{id}`: abgemeldet, Sitzung hier gelöscht")
+        }
+        (true, Lang::En) => {
+            crate::outln!("account `{id}`: logged out and local session deleted")
+        }
+        (false, Lang::De) => {
+            crate::outln!("Konto `{id}` war nicht angemeldet; nichts zu entfernen")
+        }
+        (false, Lang::En) => {
+            crate::outln!("account `{id}` was not logged in; nothing to remove")
+        }
+    }
+    crate::outln!(
+        "{}",
+        lang.t(
+            "(seinen [[accounts]]-Eintrag aus der Konfiguration nehmen, um es nicht mehr zu nutzen)",
+            "(remove its [[accounts]] entry from the config to stop using it)"
+        )
+    );
     Ok(())
 }
 
@@ -658,7 +756,7 @@ pub(crate) fn run_attached(
     rt: &tokio::runtime::Runtime,
     remote: &crate::seat::remote::Remote,
     cmd: AccountCommand,
-    lang: crate::app::i18n::Lang,
+    lang: Lang,
 ) -> Result<ExitCode> {
     use crate::protocol::accounts::{AccountAsk, AccountDone};
     let ask = match cmd {
@@ -671,7 +769,7 @@ pub(crate) fn run_attached(
                 device_name,
                 light_terminal,
             };
-            return crate::cli::signal::link_attached(rt, remote, id, args);
+            return crate::cli::signal::link_attached(rt, remote, id, args, lang);
         }
         AccountCommand::Add(AddAccount::Matrix {
             id,
@@ -682,10 +780,10 @@ pub(crate) fn run_attached(
         }) => {
             let password = read_password(password_file.as_deref(), password_stdin, &user)?;
             match lang {
-                crate::app::i18n::Lang::De => {
+                Lang::De => {
                     eprintln!("Anmeldung bei {homeserver} als {user} (über den Dienst) …")
                 }
-                crate::app::i18n::Lang::En => {
+                Lang::En => {
                     eprintln!("logging in to {homeserver} as {user} (through the daemon) …")
                 }
             }
@@ -723,7 +821,7 @@ pub(crate) fn run_attached(
             }
         }
         AccountCommand::Remove { id, yes } => {
-            if !confirm_remove(&id, yes)? {
+            if !confirm_remove(&id, yes, lang)? {
                 return Ok(ExitCode::SUCCESS);
             }
             AccountAsk::Remove { id }
@@ -749,7 +847,7 @@ pub(crate) fn run_attached(
             homeserver,
             device_id,
         } => {
-            print_logged_in(&account, &user_id, &homeserver, &device_id)?;
+            print_logged_in(&account, (&user_id, &homeserver, &device_id), lang)?;
             crate::outln!(
                 "{}",
                 lang.t(
@@ -758,9 +856,9 @@ pub(crate) fn run_attached(
                 )
             );
         }
-        AccountDone::RecoveryKey { account, key } => print_recovery_key(&account, &key)?,
+        AccountDone::RecoveryKey { account, key } => print_recovery_key(&account, &key, lang)?,
         AccountDone::Recovered { account, rooms } => {
-            print_recovered(&account, rooms)?;
+            print_recovered(&account, rooms, lang)?;
             crate::outln!(
                 "{}",
                 lang.t(
@@ -772,7 +870,7 @@ pub(crate) fn run_attached(
         AccountDone::Removed {
             account,
             was_logged_in,
-        } => print_removed(&account, was_logged_in)?,
+        } => print_removed(&account, was_logged_in, lang)?,
     }
     Ok(ExitCode::SUCCESS)
 }

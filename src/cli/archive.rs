@@ -124,7 +124,7 @@ pub fn run_archive(
         }
         ArchiveCommand::Anchor { out } => {
             let r = reader(config, paths, prompt)?;
-            anchor(&r, &out)
+            anchor(&r, &out, config.language())
         }
         ArchiveCommand::Get { seq, raw } => {
             let r = reader(config, paths, prompt)?;
@@ -246,11 +246,11 @@ pub(crate) fn print_sealed(lang: crate::app::i18n::Lang) -> Result<()> {
     Ok(())
 }
 
-fn anchor(r: &Reader, out: &Path) -> Result<ExitCode> {
+fn anchor(r: &Reader, out: &Path, lang: crate::app::i18n::Lang) -> Result<ExitCode> {
     let a = crate::archive::anchor::make(&r.dir, &r.key, r.live)
         .map_err(|e| anyhow::Error::from(UsageError(e.to_string())))?;
     let copied = crate::cli::books::write_anchor(out, &a.files)?;
-    crate::cli::books::print_anchored(out, a.seq, &a.hash, &a.public_key, copied)
+    crate::cli::books::print_anchored(out, (a.seq, &a.hash, &a.public_key), copied, lang)
 }
 
 fn get(r: &Reader, seq: u64, raw: bool) -> Result<ExitCode> {
@@ -308,12 +308,13 @@ pub fn run_store(
 ) -> Result<ExitCode> {
     let StoreCommand::Rebuild { yes } = cmd;
     let p = crate::profile::open(config, paths, prompt)?;
-    if !confirm(
+    let lang = config.language();
+    let question = lang.t(
+        "Den Posteingang aus dem Archiv neu aufbauen? Der jetzige wird beiseitegelegt (nicht gelöscht); Bearbeitungsstand, Notizen und Entwürfe beginnen leer.",
         "Rebuild the inbox store from the archive? The current store is moved aside (kept); triage state, notes and drafts start empty.",
-        yes,
-        "--yes",
-    )? {
-        eprintln!("nothing changed");
+    );
+    if !confirm(question, yes, "--yes", lang)? {
+        eprintln!("{}", lang.t("nichts geändert", "nothing changed"));
         return Ok(ExitCode::SUCCESS);
     }
     let crate::profile::OpenProfile {
@@ -390,7 +391,8 @@ pub fn run_export(
         format,
         out,
     } = cmd;
-    crate::cli::books::refuse_existing_file(out.as_deref())?;
+    let lang = config.language();
+    crate::cli::books::refuse_existing_file(out.as_deref(), lang)?;
     // Read-only: a readable copy works beside an inbox that owns the profile.
     let p = crate::profile::open_read_only(config, paths, prompt)?;
     let conv = {
@@ -415,7 +417,7 @@ pub fn run_export(
         (&c.account.0, &c.remote_id),
         format.into(),
     )?;
-    crate::cli::books::deliver_transcript(messages, text.as_bytes(), out.as_deref())
+    crate::cli::books::deliver_transcript(messages, text.as_bytes(), out.as_deref(), lang)
 }
 
 impl From<TranscriptFormat> for crate::lifecycle::Transcript {

@@ -31,6 +31,7 @@ pub(crate) enum Books {
     Daemon {
         rt: tokio::runtime::Runtime,
         remote: Remote,
+        lang: Lang,
     },
 }
 
@@ -45,6 +46,14 @@ impl Books {
             profile: Box::new(profile),
             office: Box::new(office),
             who: config.staff_name(),
+        }
+    }
+
+    /// The seat's language (a daemon's answers come in its own).
+    fn lang(&self) -> Lang {
+        match self {
+            Books::Here { office, .. } => office.config.language(),
+            Books::Daemon { lang, .. } => *lang,
         }
     }
 
@@ -65,7 +74,7 @@ impl Books {
                 let (outcome, _) = carry_out(&mut books, office, ask, who);
                 Ok(outcome?)
             }
-            Books::Daemon { rt, remote } => rt.block_on(through_daemon(remote, ask)),
+            Books::Daemon { rt, remote, .. } => rt.block_on(through_daemon(remote, ask)),
         }
     }
 }
@@ -105,11 +114,22 @@ fn refusal(e: RpcError) -> anyhow::Error {
 }
 
 fn unexpected() -> anyhow::Error {
-    anyhow!("the daemon answered something else than asked (another tresen version?)")
+    anyhow!(
+        "the daemon answered something else than asked (another tresen version?) / der Dienst antwortete etwas anderes als gefragt (eine andere tresen-Version?)"
+    )
+}
+
+/// A day as the user reads dates.
+fn day(d: chrono::NaiveDate, lang: Lang) -> String {
+    match lang {
+        Lang::De => d.format("%d.%m.%Y").to_string(),
+        Lang::En => d.to_string(),
+    }
 }
 
 /// `tresen retention apply`.
-pub(crate) fn retention_apply(books: &mut Books, yes: bool, lang: Lang) -> Result<ExitCode> {
+pub(crate) fn retention_apply(books: &mut Books, yes: bool) -> Result<ExitCode> {
+    let lang = books.lang();
     let Answer::Plan(plan) = books.ask(Ask::RetentionPlan { date: None })?.answer else {
         return Err(unexpected());
     };
@@ -138,7 +158,7 @@ pub(crate) fn retention_apply(books: &mut Books, yes: bool, lang: Lang) -> Resul
             expiring.len()
         ),
     };
-    if !confirm(&question, yes, "--yes")? {
+    if !confirm(&question, yes, "--yes", lang)? {
         eprintln!("{}", lang.t("nichts vernichtet", "nothing destroyed"));
         return Ok(ExitCode::SUCCESS);
     }
@@ -172,6 +192,7 @@ pub(crate) fn retention_apply(books: &mut Books, yes: bool, lang: Lang) -> Resul
 
 /// `tresen dsar export`.
 pub(crate) fn dsar_export(books: &mut Books, contact: String, out: &Path) -> Result<ExitCode> {
+    let lang = books.lang();
     refuse_existing(out)?;
     let shown = sanitize_for_terminal(&contact, false).into_owned();
     let o = books.ask(Ask::DsarExport { contact })?;
@@ -183,16 +204,29 @@ pub(crate) fn dsar_export(books: &mut Books, contact: String, out: &Path) -> Res
     else {
         return Err(unexpected());
     };
-    crate::outln!(
-        "{shown}: {} messages, {} files written to {} (answer due {}, Art. 12(3) GDPR)",
-        done.messages,
-        done.files,
-        out.display(),
-        done.due
-    );
+    match lang {
+        Lang::De => crate::outln!(
+            "{shown}: {} Nachrichten, {} Dateien nach {} geschrieben (Antwort fällig bis {}, Art. 12 Abs. 3 DSGVO)",
+            done.messages,
+            done.files,
+            out.display(),
+            day(done.due, lang)
+        ),
+        Lang::En => crate::outln!(
+            "{shown}: {} messages, {} files written to {} (answer due {}, Art. 12(3) GDPR)",
+            done.messages,
+            done.files,
+            out.display(),
+            done.due
+        ),
+    }
     if done.groups {
         crate::outln!(
-            "Group chats included: check other people's messages before handing it over (Art. 15(4) GDPR)."
+            "{}",
+            lang.t(
+                "Gruppenchats enthalten: Beiträge anderer Personen vor der Herausgabe prüfen (Art. 15 Abs. 4 DSGVO).",
+                "Group chats included: check other people's messages before handing it over (Art. 15(4) GDPR)."
+            )
         );
     }
     Ok(ExitCode::SUCCESS)
@@ -200,6 +234,7 @@ pub(crate) fn dsar_export(books: &mut Books, contact: String, out: &Path) -> Res
 
 /// `tresen dsar erase`.
 pub(crate) fn dsar_erase(books: &mut Books, contact: String, yes: bool) -> Result<ExitCode> {
+    let lang = books.lang();
     let Answer::Erasure(erasure) = books
         .ask(Ask::ErasurePlan {
             contact: contact.clone(),
@@ -208,35 +243,56 @@ pub(crate) fn dsar_erase(books: &mut Books, contact: String, yes: bool) -> Resul
     else {
         return Err(unexpected());
     };
-    crate::outln!(
-        "Erasure request for {}:",
-        sanitize_for_terminal(&contact, false)
-    );
+    let contact_shown = sanitize_for_terminal(&contact, false);
+    match lang {
+        Lang::De => crate::outln!("Löschantrag für {contact_shown}:"),
+        Lang::En => crate::outln!("Erasure request for {contact_shown}:"),
+    }
     for i in &erasure.erase {
-        crate::outln!(
-            "  erase    {} {} ({} records, class {})",
-            i.conversation,
-            i.part(),
-            i.records,
-            i.class
-        );
+        match lang {
+            Lang::De => crate::outln!(
+                "  löschen       {} {} ({} Einträge, Klasse {})",
+                i.conversation,
+                i.part(),
+                i.records,
+                i.class
+            ),
+            Lang::En => crate::outln!(
+                "  erase    {} {} ({} records, class {})",
+                i.conversation,
+                i.part(),
+                i.records,
+                i.class
+            ),
+        }
     }
     for i in &erasure.restrict {
-        let why = if i.holds.is_empty() {
-            format!("statutory retention until {} ({})", i.retain_until, i.rule)
-        } else {
-            format!("hold: {}", i.holds.join("; "))
+        let until = day(i.retain_until, lang);
+        let why = match (i.holds.is_empty(), lang) {
+            (true, Lang::De) => format!("gesetzliche Aufbewahrung bis {until} ({})", i.rule),
+            (true, Lang::En) => format!("statutory retention until {until} ({})", i.rule),
+            (false, Lang::De) => format!("Sperre: {}", i.holds.join("; ")),
+            (false, Lang::En) => format!("hold: {}", i.holds.join("; ")),
         };
-        crate::outln!(
-            "  restrict {} {} ({} records): {}",
-            i.conversation,
-            i.part(),
-            i.records,
-            sanitize_for_terminal(&why, false)
-        );
+        let why = sanitize_for_terminal(&why, false);
+        match lang {
+            Lang::De => crate::outln!(
+                "  einschränken  {} {} ({} Einträge): {why}",
+                i.conversation,
+                i.part(),
+                i.records
+            ),
+            Lang::En => crate::outln!(
+                "  restrict {} {} ({} records): {why}",
+                i.conversation,
+                i.part(),
+                i.records
+            ),
+        }
     }
-    if !confirm("Carry this out?", yes, "--yes")? {
-        eprintln!("nothing changed");
+    let question = lang.t("So ausführen?", "Carry this out?");
+    if !confirm(question, yes, "--yes", lang)? {
+        eprintln!("{}", lang.t("nichts geändert", "nothing changed"));
         return Ok(ExitCode::SUCCESS);
     }
     let ids = |items: &[crate::archive::retention::Item]| {
@@ -261,6 +317,7 @@ pub(crate) fn audit_export(
     classes: Vec<String>,
     out: &Path,
 ) -> Result<ExitCode> {
+    let lang = books.lang();
     refuse_existing(out)?;
     let o = books.ask(Ask::AuditExport { classes, from, to })?;
     o.files.write_new_dir(out)?;
@@ -271,15 +328,29 @@ pub(crate) fn audit_export(
     else {
         return Err(unexpected());
     };
+    let (from, to) = (day(from, lang), day(to, lang));
+    match lang {
+        Lang::De => crate::outln!(
+            "{} Nachrichten und {} Dateien vom {from} bis {to} ({}) nach {} geschrieben",
+            done.messages,
+            done.files,
+            done.classes.join(", "),
+            out.display()
+        ),
+        Lang::En => crate::outln!(
+            "{} messages and {} files from {from} to {to} ({}) written to {}",
+            done.messages,
+            done.files,
+            done.classes.join(", "),
+            out.display()
+        ),
+    }
     crate::outln!(
-        "{} messages and {} files from {from} to {to} ({}) written to {}",
-        done.messages,
-        done.files,
-        done.classes.join(", "),
-        out.display()
-    );
-    crate::outln!(
-        "index.xml follows the Beschreibungsstandard (DTD gdpdu-01-08-2002); manifest.sha256 lists every file's hash."
+        "{}",
+        lang.t(
+            "index.xml folgt dem Beschreibungsstandard (DTD gdpdu-01-08-2002); manifest.sha256 nennt die Prüfsumme jeder Datei.",
+            "index.xml follows the Beschreibungsstandard (DTD gdpdu-01-08-2002); manifest.sha256 lists every file's hash."
+        )
     );
     Ok(ExitCode::SUCCESS)
 }
@@ -298,7 +369,7 @@ pub(crate) fn verfahrensdoku(books: &mut Books, out: Option<&Path>) -> Result<Ex
     let Answer::Verfahrensdoku { number, text } = books.ask(Ask::Verfahrensdoku)?.answer else {
         return Err(unexpected());
     };
-    crate::cli::docs::deliver(number, &text, out)
+    crate::cli::docs::deliver(number, &text, out, books.lang())
 }
 
 /// `tresen archive anchor` through the daemon: it verifies and signs, the files are
@@ -318,7 +389,7 @@ pub(crate) fn anchor(books: &mut Books, out: &Path) -> Result<ExitCode> {
         return Err(unexpected());
     };
     let copied = write_anchor(out, &o.files.0)?;
-    print_anchored(out, seq, &hash, &public_key, copied)
+    print_anchored(out, (seq, &hash, &public_key), copied, books.lang())
 }
 
 /// `tresen export conversation` through the daemon.
@@ -328,7 +399,8 @@ pub(crate) fn transcript(
     format: crate::lifecycle::Transcript,
     out: Option<&Path>,
 ) -> Result<ExitCode> {
-    refuse_existing_file(out)?;
+    let lang = books.lang();
+    refuse_existing_file(out, lang)?;
     let o = books.ask(Ask::Transcript {
         conversation,
         format,
@@ -347,16 +419,16 @@ pub(crate) fn transcript(
         .next()
         .map(|(_, t)| t)
         .unwrap_or_default();
-    deliver_transcript(messages, &text, out)
+    deliver_transcript(messages, &text, out, lang)
 }
 
 /// A transcript goes into a new file only.
-pub(crate) fn refuse_existing_file(out: Option<&Path>) -> Result<()> {
+pub(crate) fn refuse_existing_file(out: Option<&Path>, lang: Lang) -> Result<()> {
     match out {
-        Some(path) if path.exists() => Err(LifecycleError::Refused(format!(
-            "{} exists; name a new file",
-            path.display()
-        ))
+        Some(path) if path.exists() => Err(LifecycleError::Refused(match lang {
+            Lang::De => format!("{} gibt es schon; eine neue Datei angeben", path.display()),
+            Lang::En => format!("{} exists; name a new file", path.display()),
+        })
         .into()),
         _ => Ok(()),
     }
@@ -367,6 +439,7 @@ pub(crate) fn deliver_transcript(
     messages: usize,
     text: &[u8],
     out: Option<&Path>,
+    lang: Lang,
 ) -> Result<ExitCode> {
     match out {
         Some(path) => {
@@ -379,10 +452,17 @@ pub(crate) fn deliver_transcript(
                 .context("--out needs a file name")?
                 .to_string_lossy()
                 .into_owned();
-            crate::archive::export::write_new(dir, &name, text).with_context(|| {
-                format!("cannot write {} (it must not exist yet)", path.display())
+            crate::archive::export::write_new(dir, &name, text).with_context(|| match lang {
+                Lang::De => format!(
+                    "{} kann nicht geschrieben werden (die Datei darf noch nicht bestehen)",
+                    path.display()
+                ),
+                Lang::En => format!("cannot write {} (it must not exist yet)", path.display()),
             })?;
-            eprintln!("{messages} messages written to {}", path.display());
+            match lang {
+                Lang::De => eprintln!("{messages} Nachrichten nach {} geschrieben", path.display()),
+                Lang::En => eprintln!("{messages} messages written to {}", path.display()),
+            }
         }
         None => {
             use std::io::Write as _;
@@ -484,21 +564,35 @@ fn safe_name(name: &str) -> Result<&str> {
     }
 }
 
+/// What an anchor certifies: (record, its hash, the archive's public key).
 pub(crate) fn print_anchored(
     out: &Path,
-    seq: u64,
-    hash: &str,
-    public_key: &str,
+    (seq, hash, public_key): (u64, &str, &str),
     copied: usize,
+    lang: Lang,
 ) -> Result<ExitCode> {
-    crate::outln!(
-        "anchored record {seq} ({}) in {}; {copied} new manifest(s) copied",
-        &hash[..16.min(hash.len())],
-        out.display()
-    );
-    crate::outln!("archive public key: {public_key}");
-    crate::outln!(
-        "Keep this directory off this machine; check later with `tresen archive verify --anchors DIR`."
-    );
+    let short = &hash[..16.min(hash.len())];
+    match lang {
+        Lang::De => {
+            crate::outln!(
+                "Eintrag {seq} ({short}) in {} verankert; {copied} neue Manifeste kopiert",
+                out.display()
+            );
+            crate::outln!("Öffentlicher Schlüssel des Archivs: {public_key}");
+            crate::outln!(
+                "Diesen Ordner außerhalb dieses Rechners aufbewahren; später prüfen mit `tresen archive verify --anchors ORDNER`."
+            );
+        }
+        Lang::En => {
+            crate::outln!(
+                "anchored record {seq} ({short}) in {}; {copied} new manifest(s) copied",
+                out.display()
+            );
+            crate::outln!("archive public key: {public_key}");
+            crate::outln!(
+                "Keep this directory off this machine; check later with `tresen archive verify --anchors DIR`."
+            );
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }

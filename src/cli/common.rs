@@ -48,14 +48,27 @@ pub(crate) fn reader(
 }
 
 /// Confirms a destructive step: --yes, or "ja"/"yes" typed on a terminal.
-pub(crate) fn confirm(question: &str, yes: bool, flag_hint: &str) -> Result<bool> {
+pub(crate) fn confirm(
+    question: &str,
+    yes: bool,
+    flag_hint: &str,
+    lang: crate::app::i18n::Lang,
+) -> Result<bool> {
+    use crate::app::i18n::Lang;
     if yes {
         return Ok(true);
     }
     if !std::io::stdin().is_terminal() {
-        return Err(UsageError(format!("{question} — add {flag_hint} to confirm")).into());
+        return Err(UsageError(match lang {
+            Lang::De => format!("{question} — zum Bestätigen {flag_hint} angeben"),
+            Lang::En => format!("{question} — add {flag_hint} to confirm"),
+        })
+        .into());
     }
-    eprint!("{question} Type \"ja\" (or \"yes\") to go ahead: ");
+    match lang {
+        Lang::De => eprint!("{question} Zum Fortfahren „ja“ eintippen: "),
+        Lang::En => eprint!("{question} Type \"ja\" (or \"yes\") to go ahead: "),
+    }
     let mut answer = String::new();
     std::io::stdin().lock().read_line(&mut answer)?;
     Ok(matches!(answer.trim(), "ja" | "yes"))

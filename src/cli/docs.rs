@@ -34,14 +34,26 @@ pub fn run(
     let p = crate::profile::open_read_only(config, paths, prompt)?;
     let public = crate::archive::manifest::Signer::new(&p.key).public_hex();
     let (number, text) = crate::procdoc::current(config, &p.paths, &public)?;
-    deliver(number, &text, out.as_deref())
+    deliver(number, &text, out.as_deref(), config.language())
 }
 
 /// Prints version `number`, or writes it to `out`.
-pub(crate) fn deliver(number: u32, text: &str, out: Option<&std::path::Path>) -> Result<ExitCode> {
+pub(crate) fn deliver(
+    number: u32,
+    text: &str,
+    out: Option<&std::path::Path>,
+    lang: crate::app::i18n::Lang,
+) -> Result<ExitCode> {
+    use crate::app::i18n::Lang;
     if let Some(path) = out {
-        std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?;
-        eprintln!("Version {number} written to {}", path.display());
+        std::fs::write(path, text).with_context(|| match lang {
+            Lang::De => format!("{} kann nicht geschrieben werden", path.display()),
+            Lang::En => format!("cannot write {}", path.display()),
+        })?;
+        match lang {
+            Lang::De => eprintln!("Version {number} nach {} geschrieben", path.display()),
+            Lang::En => eprintln!("Version {number} written to {}", path.display()),
+        }
     } else {
         crate::out!("{text}");
     }

@@ -529,25 +529,29 @@ fn run_seat(
             classes,
             out,
         })) => {
-            let mut books = crate::cli::books::Books::Daemon { rt, remote };
+            let mut books = crate::cli::books::Books::Daemon { rt, remote, lang };
             crate::cli::books::audit_export(&mut books, (from, to), classes, &out)
         }
         Some(Command::Archive(crate::cli::archive::ArchiveCommand::Anchor { out })) => {
-            crate::cli::books::anchor(&mut crate::cli::books::Books::Daemon { rt, remote }, &out)
+            crate::cli::books::anchor(
+                &mut crate::cli::books::Books::Daemon { rt, remote, lang },
+                &out,
+            )
         }
         Some(Command::Retention(crate::cli::retention::RetentionCommand::Apply { yes })) => {
-            let mut books = crate::cli::books::Books::Daemon { rt, remote };
-            crate::cli::books::retention_apply(&mut books, yes, lang)
+            let mut books = crate::cli::books::Books::Daemon { rt, remote, lang };
+            crate::cli::books::retention_apply(&mut books, yes)
         }
-        Some(Command::Dsar(cmd)) => {
-            crate::cli::dsar::run(&mut crate::cli::books::Books::Daemon { rt, remote }, cmd)
-        }
+        Some(Command::Dsar(cmd)) => crate::cli::dsar::run(
+            &mut crate::cli::books::Books::Daemon { rt, remote, lang },
+            cmd,
+        ),
         Some(Command::Export(crate::cli::archive::ExportCommand::Conversation {
             conversation,
             format,
             out,
         })) => crate::cli::books::transcript(
-            &mut crate::cli::books::Books::Daemon { rt, remote },
+            &mut crate::cli::books::Books::Daemon { rt, remote, lang },
             conversation,
             format.into(),
             out.as_deref(),
@@ -555,13 +559,13 @@ fn run_seat(
         Some(Command::Account(cmd)) => crate::cli::account::run_attached(&rt, &remote, cmd, lang),
         Some(Command::Compliance(crate::cli::compliance::ComplianceCommand::Check { json })) => {
             crate::cli::books::compliance_check(
-                &mut crate::cli::books::Books::Daemon { rt, remote },
+                &mut crate::cli::books::Books::Daemon { rt, remote, lang },
                 json,
             )
         }
         Some(Command::Docs(crate::cli::docs::DocsCommand::Verfahrensdoku { out })) => {
             crate::cli::books::verfahrensdoku(
-                &mut crate::cli::books::Books::Daemon { rt, remote },
+                &mut crate::cli::books::Books::Daemon { rt, remote, lang },
                 out.as_deref(),
             )
         }

@@ -137,7 +137,7 @@ pub fn run_retention(
         RetentionCommand::Apply { yes } => {
             let p = crate::profile::open(config, paths, prompt)?;
             let mut books = crate::cli::books::Books::here(config, p);
-            crate::cli::books::retention_apply(&mut books, yes, config.language())
+            crate::cli::books::retention_apply(&mut books, yes)
         }
     }
 }

@@ -541,7 +541,9 @@ pub(crate) fn link_attached(
     remote: &crate::seat::remote::Remote,
     id: Option<String>,
     args: LinkArgs,
+    lang: crate::app::i18n::Lang,
 ) -> Result<ExitCode> {
+    use crate::app::i18n::Lang;
     use crate::domain::{AccountId, LinkState};
     let links = || -> Result<std::collections::BTreeMap<AccountId, LinkState>> {
         match rt.block_on(remote.call::<_, crate::app::Loaded>("query", &crate::app::Query::Links))
@@ -575,20 +577,27 @@ pub(crate) fn link_attached(
             match (open.as_slice(), before.len()) {
                 ([a], _) => (*a).clone(),
                 ([], 0) => {
-                    return Err(UsageError(
-                        "the daemon runs no Signal account: add one under [[accounts]] in its config and restart it".into(),
-                    )
+                    return Err(UsageError(lang.t(
+                        "Der Dienst hat kein Signal-Konto: eines unter [[accounts]] in seiner Konfiguration eintragen und ihn neu starten",
+                        "the daemon runs no Signal account: add one under [[accounts]] in its config and restart it",
+                    ).into())
                     .into());
                 }
                 ([], _) => {
-                    crate::outln!("Every Signal account of the daemon is linked; nothing to link.");
+                    crate::outln!(
+                        "{}",
+                        lang.t(
+                            "Jedes Signal-Konto des Dienstes ist gekoppelt; nichts zu koppeln.",
+                            "Every Signal account of the daemon is linked; nothing to link."
+                        )
+                    );
                     return Ok(ExitCode::SUCCESS);
                 }
                 _ => {
-                    return Err(UsageError(
-                        "the daemon has several Signal accounts to link: choose one with --id"
-                            .into(),
-                    )
+                    return Err(UsageError(lang.t(
+                        "Der Dienst hat mehrere Signal-Konten zu koppeln: eines mit --id wählen",
+                        "the daemon has several Signal accounts to link: choose one with --id",
+                    ).into())
                     .into());
                 }
             }
@@ -596,12 +605,23 @@ pub(crate) fn link_attached(
     };
     let initial = match before.get(&account) {
         None => {
-            return Err(
-                UsageError(format!("the daemon runs no Signal account `{account}`")).into(),
-            );
+            return Err(UsageError(match lang {
+                Lang::De => format!("Der Dienst hat kein Signal-Konto `{account}`"),
+                Lang::En => format!("the daemon runs no Signal account `{account}`"),
+            })
+            .into());
         }
         Some(LinkState::Linked { number }) => {
-            crate::outln!("{number} is already set up in signal-cli; nothing to link.");
+            match lang {
+                Lang::De => {
+                    crate::outln!(
+                        "{number} ist in signal-cli schon eingerichtet; nichts zu koppeln."
+                    )
+                }
+                Lang::En => {
+                    crate::outln!("{number} is already set up in signal-cli; nothing to link.")
+                }
+            }
             return Ok(ExitCode::SUCCESS);
         }
         Some(state) => state.clone(),
@@ -620,19 +640,41 @@ pub(crate) fn link_attached(
         match now {
             Some(LinkState::Waiting { uri }) if shown.as_ref() != Some(&uri) => {
                 crate::outln!(
-                    "On the business phone: Signal → Settings → Linked devices → \"+\", then scan:\n"
+                    "{}",
+                    lang.t(
+                        "Auf dem Geschäftshandy: Signal → Einstellungen → Gekoppelte Geräte → „+“, dann scannen:\n",
+                        "On the business phone: Signal → Settings → Linked devices → \"+\", then scan:\n"
+                    )
                 );
                 crate::outln!("{}", qr(&uri, args.light_terminal)?);
-                crate::outln!("The same link as text (for a QR generator): {uri}\n");
-                eprintln!("Waiting for the phone to confirm… (Ctrl-C cancels)");
+                match lang {
+                    Lang::De => {
+                        crate::outln!("Derselbe Link als Text (für einen QR-Generator): {uri}\n")
+                    }
+                    Lang::En => {
+                        crate::outln!("The same link as text (for a QR generator): {uri}\n")
+                    }
+                }
+                eprintln!(
+                    "{}",
+                    lang.t(
+                        "Warte auf die Bestätigung am Handy … (Strg-C bricht ab)",
+                        "Waiting for the phone to confirm… (Ctrl-C cancels)"
+                    )
+                );
                 shown = Some(uri);
             }
             Some(LinkState::Linked { number }) => {
-                crate::outln!(
-                    "Linked: tresen is now the device \"{}\" of {number}.",
-                    args.device_name
-                );
-                crate::outln!("The daemon receives its chats from now on.");
+                match lang {
+                    Lang::De => crate::outln!(
+                        "Gekoppelt: tresen ist jetzt das Gerät „{}“ von {number}. Der Dienst empfängt ab jetzt seine Chats.",
+                        args.device_name
+                    ),
+                    Lang::En => crate::outln!(
+                        "Linked: tresen is now the device \"{}\" of {number}. The daemon receives its chats from now on.",
+                        args.device_name
+                    ),
+                }
                 return Ok(ExitCode::SUCCESS);
             }
             // A failure from before this attempt counts only once it stays.
@@ -641,7 +683,11 @@ pub(crate) fn link_attached(
                     || LinkState::Failed(why.clone()) != initial
                     || started.elapsed() > std::time::Duration::from_secs(15) =>
             {
-                return Err(UsageError(format!("linking failed: {why}")).into());
+                return Err(UsageError(match lang {
+                    Lang::De => format!("Koppeln fehlgeschlagen: {why}"),
+                    Lang::En => format!("linking failed: {why}"),
+                })
+                .into());
             }
             _ => {}
         }

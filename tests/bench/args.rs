@@ -54,3 +54,16 @@ pub fn pct(sorted: &[std::time::Duration], p: f64) -> std::time::Duration {
 pub fn ms(d: std::time::Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1000.0)
 }
+
+/// "p50 …, p95 …, max … over N" of `times` (sorted here).
+#[allow(dead_code)]
+pub fn spread(times: &mut [std::time::Duration]) -> String {
+    times.sort();
+    format!(
+        "p50 {}, p95 {}, max {} over {}",
+        ms(pct(times, 0.5)),
+        ms(pct(times, 0.95)),
+        ms(times[times.len() - 1]),
+        times.len()
+    )
+}

@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use args::{arg, ms, pct, runtime};
+use args::{arg, ms, pct, runtime, spread};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use tresen::app::{App, AppConfig, Effect, Msg};
@@ -195,13 +195,9 @@ async fn round_trips(socket: &Path) {
         r.order(order, "").await.unwrap();
         plain.push(start.elapsed());
     }
-    plain.sort();
     println!(
-        "round trip seat → daemon → acknowledgement, read state (not archived): p50 {}, p95 {}, max {} over {}",
-        ms(pct(&plain, 0.5)),
-        ms(pct(&plain, 0.95)),
-        ms(*plain.last().unwrap()),
-        plain.len()
+        "round trip seat → daemon → acknowledgement, read state (not archived): {}",
+        spread(&mut plain)
     );
     let mut durable = Vec::new();
     for i in 0..300 {
@@ -224,13 +220,9 @@ async fn round_trips(socket: &Path) {
         .unwrap();
         durable.push(start.elapsed());
     }
-    durable.sort();
     println!(
-        "round trip, a label (archived and fsync'd before it is stored): p50 {}, p95 {}, max {} over {}",
-        ms(pct(&durable, 0.5)),
-        ms(pct(&durable, 0.95)),
-        ms(*durable.last().unwrap()),
-        durable.len()
+        "round trip, a label (archived and fsync'd before it is stored): {}",
+        spread(&mut durable)
     );
 }
 
@@ -284,13 +276,9 @@ async fn fan_out(socket: &Path) {
             }
         }
     }
-    lat.sort();
     println!(
-        "a change in one seat seen by 10 others: p50 {}, p95 {}, max {} over {} deliveries",
-        ms(pct(&lat, 0.5)),
-        ms(pct(&lat, 0.95)),
-        ms(*lat.last().unwrap()),
-        lat.len()
+        "a change in one seat seen by 10 others: {} deliveries",
+        spread(&mut lat)
     );
     drop(watchers);
 }
