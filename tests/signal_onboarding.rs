@@ -218,14 +218,20 @@ fn a_number_already_in_signal_cli_is_neither_linked_nor_registered_again() {
     );
 }
 
-#[test]
-fn registering_a_landline_by_voice_with_captcha_and_registration_lock() {
-    let dir = tempfile::tempdir().unwrap();
-    let socket = dir.path().join("s.sock");
-    let sms_sent = Arc::new(Mutex::new(false));
-    let sms = sms_sent.clone();
-    let seen = peer(&socket, move |method, p| match method {
+/// signal-cli as Signal answers a landline's registration: a captcha first, the SMS
+/// before the call, a registration lock (PIN 4711), code 123-456. Once verified it
+/// holds the number (`registered`) and a daemon can subscribe.
+fn landline(
+    registered: Arc<Mutex<bool>>,
+) -> impl Fn(&str, &Value) -> Result<Value, (i64, &'static str)> + Send + Sync + 'static {
+    let sms = Arc::new(Mutex::new(false));
+    move |method, p| match method {
         "listAccounts" => Ok(json!([])),
+        "subscribeReceive" | "listContacts" | "listIdentities" if !*registered.lock().unwrap() => {
+            Err((-32602, "Specified account does not exist"))
+        }
+        "subscribeReceive" => Ok(json!(0)),
+        "listContacts" | "listIdentities" => Ok(json!([])),
         "register" if p["account"] != OWN => Err((-32602, "Method requires account parameter")),
         "register" if p["captcha"].is_null() => Err((
             -1,
@@ -246,19 +252,24 @@ fn registering_a_landline_by_voice_with_captcha_and_registration_lock() {
             -1,
             "Verification failed! This number is locked with a pin. Hours remaining until reset: 167\nUse '--pin PIN_CODE' to specify the registration lock PIN",
         )),
-        "verify" if p["pin"] == "4711" => Ok(json!({})),
+        "verify" if p["pin"] == "4711" => {
+            *registered.lock().unwrap() = true;
+            Ok(json!({}))
+        }
         "verify" => Err((-1, "Verification failed! Invalid pin, tries remaining: 4")),
         _ => Err((-32601, "Method not implemented")),
-    });
-    let p = profile(&socket);
-    // What the office types: the captcha link, the code as Signal says it, the PIN.
-    let out = run_with_input(
-        &p,
-        &["account", "register", "signal", "--number", OWN, "--voice"],
-        "signalcaptcha://signal-hcaptcha.5fad97ac.registration.P1_eyJ0\n123-456\n4711\n",
-        &[("TRESEN_SIGNAL_VOICE_WAIT_SECS", "0")],
-    );
-    let (stdout, stderr) = (support::stdout(&out), support::stderr(&out));
+    }
+}
+
+/// What the office types for [`landline`]: the captcha link, the code as Signal says
+/// it, the PIN.
+const LANDLINE_ANSWERS: &str =
+    "signalcaptcha://signal-hcaptcha.5fad97ac.registration.P1_eyJ0\n123-456\n4711\n";
+
+/// The register and verify steps signal-cli was asked for, checked against the order
+/// the landline needs, and the output the office sees.
+fn assert_landline_registered(seen: &Requests, out: &std::process::Output) {
+    let (stdout, stderr) = (support::stdout(out), support::stderr(out));
     assert!(out.status.success(), "{stdout}\n{stderr}");
     let reqs = seen.lock().unwrap().clone();
     let steps: Vec<(String, Value, Value, Value)> = reqs
@@ -300,10 +311,76 @@ fn registering_a_landline_by_voice_with_captcha_and_registration_lock() {
     );
     assert!(stderr.contains("signalcaptchas.org"), "{stderr}");
     assert!(stderr.contains("registration lock"), "{stderr}");
-    assert!(stdout.contains("Signal is calling"), "{stdout}");
+    assert!(
+        stdout.contains(&format!("Signal is calling {OWN}")),
+        "{stdout}"
+    );
     assert!(stdout.contains("Registered"), "{stdout}");
     // The data dir holds the only keys: the office is told to back it up.
     assert!(stdout.contains("back it up"), "{stdout}");
+}
+
+#[test]
+fn registering_a_landline_by_voice_with_captcha_and_registration_lock() {
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().join("s.sock");
+    let seen = peer(&socket, landline(Arc::default()));
+    let p = profile(&socket);
+    let out = run_with_input(
+        &p,
+        &["account", "register", "signal", "--number", OWN, "--voice"],
+        LANDLINE_ANSWERS,
+        &[("TRESEN_SIGNAL_VOICE_WAIT_SECS", "0")],
+    );
+    assert_landline_registered(&seen, &out);
+}
+
+// Issue 16: beside the running daemon, registering goes through it — its connector holds
+// the one connection to signal-cli and carries out each step; the captcha, the code and
+// the PIN are asked on the seat as without a daemon. Once verified, the daemon's
+// connector subscribes and the account is online, without a restart.
+#[test]
+fn registering_goes_through_the_running_daemon() {
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().join("s.sock");
+    let registered = Arc::new(Mutex::new(false));
+    let seen = peer(&socket, landline(registered.clone()));
+    let p = profile(&socket);
+    let _d = support::daemon::Daemon::start(&p);
+    let out = run_with_input(
+        &p,
+        &["account", "register", "signal", "--voice"],
+        LANDLINE_ANSWERS,
+        &[("TRESEN_SIGNAL_VOICE_WAIT_SECS", "0")],
+    );
+    assert_landline_registered(&seen, &out);
+    assert!(
+        support::stdout(&out).contains("The daemon receives its chats from now on"),
+        "{}",
+        support::stdout(&out)
+    );
+    // One connection to signal-cli, the daemon's: it subscribed again once verified.
+    let after_verify = methods(&seen)
+        .iter()
+        .skip_while(|m| *m != "verify")
+        .filter(|m| *m == "subscribeReceive")
+        .count();
+    assert!(after_verify >= 1, "{:?}", methods(&seen));
+    support::engine::wait_for("the account to come online", || {
+        let out = p.run(&["status", "--json"]);
+        serde_json::from_slice::<Value>(&out.stdout)
+            .is_ok_and(|v| v["accounts"]["signal-buero"]["state"] == "online")
+    });
+    // Asked again: the number is set up, nothing is registered twice.
+    let before = methods(&seen).len();
+    let out = run_with_input(&p, &["account", "register", "signal"], "", &[]);
+    assert!(out.status.success(), "{}", support::stderr(&out));
+    assert!(support::stdout(&out).contains("already registered"));
+    assert!(
+        !methods(&seen)[before..]
+            .iter()
+            .any(|m| m == "register" || m == "verify")
+    );
 }
 
 #[test]
@@ -601,43 +678,56 @@ fn a_group_accepted_in_the_tui_is_taken_out_with_forget() {
         "[signal]\nendpoint = \"unix:{}\"\n\n[[accounts]]\nid = \"signal-buero\"\nnetwork = \"signal\"\npurpose = \"business\"\nnumber = \"{OWN}\"\ngroups = [\"cfg=\"]\n",
         socket.display()
     ));
-    // What accepting the invite in the TUI leaves in the store: the connector's position.
-    {
-        use tresen::store::{Op, Store as _};
-        let config = tresen::config::Config::load(Some(&p.config)).unwrap();
-        let paths = tresen::config::Paths {
-            config_file: Some(p.config.clone()),
-            data_dir: p.data.clone(),
-            log_dir: p.dir.path().join("logs"),
-            socket: p.data.join("tresen.sock"),
-        };
-        let prompt = |_: &str, _: bool| -> Result<String, tresen::secrets::SecretsError> {
-            unreachable!("the passphrase comes from its file")
-        };
-        let mut profile = tresen::profile::open(&config, paths, &prompt).unwrap();
-        profile
-            .store
-            .apply(&[Op::SetSyncPosition {
-                account: tresen::domain::AccountId("signal-buero".into()),
-                position: r#"{"groups":["tui="]}"#.into(),
-            }])
-            .unwrap();
-    }
-    let business = |p: &support::Profile| {
-        let out = p.run(&["account", "groups", "--json"]);
-        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-        v["groups"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|g| g["business"] == true)
-            .map(|g| g["id"].as_str().unwrap().to_string())
-            .collect::<Vec<_>>()
+    accepted_in_the_tui(&p, "tui=");
+    forget_the_group_accepted_in_the_tui(&p);
+}
+
+/// What accepting group `id`'s invite in the TUI leaves in the store: the connector's
+/// position.
+fn accepted_in_the_tui(p: &support::Profile, id: &str) {
+    use tresen::store::{Op, Store as _};
+    let config = tresen::config::Config::load(Some(&p.config)).unwrap();
+    let paths = tresen::config::Paths {
+        config_file: Some(p.config.clone()),
+        data_dir: p.data.clone(),
+        log_dir: p.dir.path().join("logs"),
+        socket: p.data.join("tresen.sock"),
     };
-    assert_eq!(business(&p), ["tui=", "cfg="]);
+    let prompt = |_: &str, _: bool| -> Result<String, tresen::secrets::SecretsError> {
+        unreachable!("the passphrase comes from its file")
+    };
+    let mut profile = tresen::profile::open(&config, paths, &prompt).unwrap();
+    profile
+        .store
+        .apply(&[Op::SetSyncPosition {
+            account: tresen::domain::AccountId("signal-buero".into()),
+            position: format!(r#"{{"groups":["{id}"]}}"#),
+        }])
+        .unwrap();
+}
+
+/// The ids `account groups` marks business.
+fn business(p: &support::Profile) -> Vec<String> {
+    let out = p.run(&["account", "groups", "--json"]);
+    assert!(out.status.success(), "{}", support::stderr(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|g| g["business"] == true)
+        .map(|g| g["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Group `tui=` accepted in the TUI and `cfg=` in the config: `--forget` takes out the
+/// first, and explains why not for the second and for one not accepted.
+fn forget_the_group_accepted_in_the_tui(p: &support::Profile) {
+    assert_eq!(business(p), ["tui=", "cfg="]);
     let out = p.run(&["account", "groups", "--forget", "tui="]);
     assert!(out.status.success(), "{}", support::stderr(&out));
-    assert_eq!(business(&p), ["cfg="]);
+    assert!(support::stdout(&out).contains("no longer business"));
+    assert_eq!(business(p), ["cfg="]);
     // A configured group is removed in the config; an unknown one is said to be unknown.
     let out = p.run(&["account", "groups", "--forget", "cfg="]);
     assert_eq!(out.status.code(), Some(2));
@@ -645,4 +735,60 @@ fn a_group_accepted_in_the_tui_is_taken_out_with_forget() {
     let out = p.run(&["account", "groups", "--forget", "tui="]);
     assert_eq!(out.status.code(), Some(2));
     assert!(support::stderr(&out).contains("was not accepted in the TUI"));
+}
+
+// Issue 16: beside the running daemon, `account groups`, `--forget` and `contacts` go
+// through it: its connector asks the signal-cli it holds (no second signal-cli on the
+// data dir), the group it forgets stays forgotten after the daemon stops.
+#[test]
+fn groups_and_contacts_go_through_the_running_daemon() {
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().join("s.sock");
+    let seen = peer(&socket, |method, _| match method {
+        "subscribeReceive" => Ok(json!(0)),
+        "listIdentities" => Ok(json!([])),
+        "listGroups" => Ok(json!([
+            {"id":"tui=","name":"Baustelle","isMember":true,"members":[{"number":OWN}]},
+            {"id":"cfg=","name":"Werkstatt","isMember":true,"members":[]}
+        ])),
+        "listContacts" => Ok(json!([
+            {"number":"+4915112345678","uuid":"b","name":"Anna Kundin","isBlocked":false,"isHidden":false},
+            {"number":null,"uuid":"c","name":"","isBlocked":true,"profile":{"givenName":"Bernd"}}
+        ])),
+        _ => Err((-32601, "Method not implemented")),
+    });
+    let p = support::Profile::new(&format!(
+        "[signal]\nendpoint = \"unix:{}\"\n\n[[accounts]]\nid = \"signal-buero\"\nnetwork = \"signal\"\npurpose = \"business\"\nnumber = \"{OWN}\"\ngroups = [\"cfg=\"]\n",
+        socket.display()
+    ));
+    accepted_in_the_tui(&p, "tui=");
+    let mut d = support::daemon::Daemon::start(&p);
+    forget_the_group_accepted_in_the_tui(&p);
+    let out = p.run(&["account", "contacts"]);
+    let stdout = support::stdout(&out);
+    assert!(out.status.success(), "{}", support::stderr(&out));
+    assert!(
+        stdout.contains("+4915112345678     Anna Kundin"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("(number hidden)    Bernd  [blocked]"),
+        "{stdout}"
+    );
+    let out = p.run(&["account", "contacts", "--json"]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["version"], 1);
+    assert_eq!(v["contacts"][1]["number"], Value::Null);
+    assert_eq!(v["contacts"][1]["blocked"], true);
+    // Every request came over the daemon's one connection: signal-cli was reached once.
+    assert_eq!(
+        methods(&seen).iter().filter(|m| *m == "version").count(),
+        1,
+        "{:?}",
+        methods(&seen)
+    );
+    // The daemon stored what it forgot: without it, the group is still not business.
+    d.signal("-TERM");
+    assert!(d.wait().success());
+    assert_eq!(business(&p), ["cfg="]);
 }

@@ -40,8 +40,8 @@ pub enum AccountCommand {
     /// The Signal groups the business number is in, and which of them tresen takes in
     ///
     /// Only groups listed in the account's `groups = [...]` in the config reach the
-    /// inbox; this shows their ids to copy there. Starts signal-cli, so run it while
-    /// no tresen is running on the profile.
+    /// inbox; this shows their ids to copy there. Beside a running daemon its Signal
+    /// connector answers; otherwise tresen starts signal-cli for it.
     Groups {
         /// Account id from the config (default: the only Signal account)
         #[arg(long)]
@@ -226,7 +226,9 @@ pub fn run(config: &Config, profile: &mut OpenProfile, cmd: AccountCommand) -> R
         AccountCommand::Groups { id, json, forget } => {
             let account = crate::cli::signal::pick(config, id.as_deref(), None)?;
             match forget {
-                Some(group) => crate::cli::signal::forget_group(profile, account, &group),
+                Some(group) => {
+                    crate::cli::signal::forget_group(profile, account, &group, config.language())
+                }
                 None => crate::cli::signal::groups(config, profile, account, json),
             }
         }
@@ -303,7 +305,7 @@ fn pick<'a>(
     }
 }
 
-fn read_password(
+pub(crate) fn read_password(
     file: Option<&std::path::Path>,
     stdin: bool,
     user: &str,
@@ -317,7 +319,7 @@ fn read_password(
 }
 
 /// A secret from a file, stdin or a prompt: the first line, never empty.
-fn read_secret(
+pub(crate) fn read_secret(
     file: Option<&std::path::Path>,
     stdin: bool,
     prompt: &str,
@@ -621,7 +623,7 @@ fn remove(config: &Config, profile: &OpenProfile, id: &str, yes: bool) -> Result
 }
 
 /// Asks before an account is removed (`--yes` skips it); `false`: nothing is done.
-fn confirm_remove(id: &str, yes: bool, lang: Lang) -> Result<bool> {
+pub(crate) fn confirm_remove(id: &str, yes: bool, lang: Lang) -> Result<bool> {
     if yes {
         return Ok(true);
     }
@@ -657,7 +659,7 @@ fn confirm_remove(id: &str, yes: bool, lang: Lang) -> Result<bool> {
 }
 
 /// (user id, homeserver, device id) of a login.
-fn print_logged_in(
+pub(crate) fn print_logged_in(
     account: &str,
     (user, hs, device): (&str, &str, &str),
     lang: Lang,
@@ -678,7 +680,7 @@ fn print_logged_in(
     Ok(())
 }
 
-fn print_recovery_key(account: &str, key: &str, lang: Lang) -> Result<()> {
+pub(crate) fn print_recovery_key(account: &str, key: &str, lang: Lang) -> Result<()> {
     let key = sanitize_for_terminal(key, false);
     match lang {
         Lang::De => {
@@ -701,7 +703,7 @@ fn print_recovery_key(account: &str, key: &str, lang: Lang) -> Result<()> {
     Ok(())
 }
 
-fn print_recovered(account: &str, rooms: usize, lang: Lang) -> Result<()> {
+pub(crate) fn print_recovered(account: &str, rooms: usize, lang: Lang) -> Result<()> {
     match lang {
         Lang::De => crate::outln!(
             "Konto `{account}`: wiederhergestellt; dieses Gerät ist bestätigt und hat die Schlüssel von {rooms} Gesprächen."
@@ -713,7 +715,7 @@ fn print_recovered(account: &str, rooms: usize, lang: Lang) -> Result<()> {
     Ok(())
 }
 
-fn print_removed(id: &str, was_logged_in: bool, lang: Lang) -> Result<()> {
+pub(crate) fn print_removed(id: &str, was_logged_in: bool, lang: Lang) -> Result<()> {
     match (was_logged_in, lang) {
         (true, Lang::De) => {
             crate::outln!("Konto `{id}`: abgemeldet, Sitzung hier gelöscht")
@@ -736,141 +738,4 @@ fn print_removed(id: &str, was_logged_in: bool, lang: Lang) -> Result<()> {
         )
     );
     Ok(())
-}
-
-/// Whether `cmd` goes through a running daemon (the others need it stopped).
-pub(crate) fn attaches(cmd: &AccountCommand) -> bool {
-    matches!(
-        cmd,
-        AccountCommand::Add(_)
-            | AccountCommand::Link(_)
-            | AccountCommand::RecoveryKey { .. }
-            | AccountCommand::Recover { .. }
-            | AccountCommand::Remove { .. }
-    )
-}
-
-/// `account add matrix`, `recovery-key`, `recover` and `remove` through the daemon: it
-/// works on its own accounts (those of its config) and starts their connector again.
-pub(crate) fn run_attached(
-    rt: &tokio::runtime::Runtime,
-    remote: &crate::seat::remote::Remote,
-    cmd: AccountCommand,
-    lang: Lang,
-) -> Result<ExitCode> {
-    use crate::protocol::accounts::{AccountAsk, AccountDone};
-    let ask = match cmd {
-        AccountCommand::Link(LinkAccount::Signal {
-            id,
-            device_name,
-            light_terminal,
-        }) => {
-            let args = crate::cli::signal::LinkArgs {
-                device_name,
-                light_terminal,
-            };
-            return crate::cli::signal::link_attached(rt, remote, id, args, lang);
-        }
-        AccountCommand::Add(AddAccount::Matrix {
-            id,
-            homeserver,
-            user,
-            password_file,
-            password_stdin,
-        }) => {
-            let password = read_password(password_file.as_deref(), password_stdin, &user)?;
-            match lang {
-                Lang::De => {
-                    eprintln!("Anmeldung bei {homeserver} als {user} (über den Dienst) …")
-                }
-                Lang::En => {
-                    eprintln!("logging in to {homeserver} as {user} (through the daemon) …")
-                }
-            }
-            AccountAsk::Login {
-                id,
-                homeserver,
-                user,
-                password: password.to_string(),
-            }
-        }
-        AccountCommand::RecoveryKey { id, reset } => {
-            eprintln!("{}", lang.t(
-                "Schlüsselsicherung und Geheimnisspeicher werden über den Dienst eingerichtet; die Raumschlüssel dieses Geräts werden gesichert …",
-                "setting up key backup and secret storage through the daemon; backing up this device's room keys …",
-            ));
-            AccountAsk::RecoveryKey { id, reset }
-        }
-        AccountCommand::Recover {
-            id,
-            key_file,
-            key_stdin,
-        } => {
-            let key = read_secret(
-                key_file.as_deref(),
-                key_stdin,
-                "Recovery key: ",
-                "recovery key",
-            )?;
-            eprintln!(
-                "checking the recovery key and downloading the conversations' keys (through the daemon) …"
-            );
-            AccountAsk::Recover {
-                id,
-                key: key.to_string(),
-            }
-        }
-        AccountCommand::Remove { id, yes } => {
-            if !confirm_remove(&id, yes, lang)? {
-                return Ok(ExitCode::SUCCESS);
-            }
-            AccountAsk::Remove { id }
-        }
-        _ => {
-            return Err(anyhow::anyhow!(
-                "this account command does not attach to the daemon"
-            ));
-        }
-    };
-    let done: AccountDone =
-        rt.block_on(remote.call("account", &ask))
-            .map_err(|e| match e.code {
-                crate::protocol::code::REFUSED | crate::protocol::code::FORBIDDEN => {
-                    anyhow::Error::from(UsageError(e.message))
-                }
-                _ => anyhow::anyhow!(e.message),
-            })?;
-    match done {
-        AccountDone::LoggedIn {
-            account,
-            user_id,
-            homeserver,
-            device_id,
-        } => {
-            print_logged_in(&account, (&user_id, &homeserver, &device_id), lang)?;
-            crate::outln!(
-                "{}",
-                lang.t(
-                    "der Dienst gleicht es ab jetzt ab",
-                    "the daemon syncs it from now on"
-                )
-            );
-        }
-        AccountDone::RecoveryKey { account, key } => print_recovery_key(&account, &key, lang)?,
-        AccountDone::Recovered { account, rooms } => {
-            print_recovered(&account, rooms, lang)?;
-            crate::outln!(
-                "{}",
-                lang.t(
-                    "der Dienst entschlüsselt jetzt die Nachrichten, die er vorher nicht lesen konnte",
-                    "the daemon decrypts the messages it could not read before now"
-                )
-            );
-        }
-        AccountDone::Removed {
-            account,
-            was_logged_in,
-        } => print_removed(&account, was_logged_in, lang)?,
-    }
-    Ok(ExitCode::SUCCESS)
 }

@@ -73,3 +73,16 @@ pub(crate) fn confirm(
     std::io::stdin().lock().read_line(&mut answer)?;
     Ok(matches!(answer.trim(), "ja" | "yes"))
 }
+
+/// One `account` request; what the owner is to fix (refused, forbidden) exits 2.
+pub(crate) async fn account(
+    remote: &crate::seat::remote::Remote,
+    ask: &crate::protocol::accounts::AccountAsk,
+) -> Result<crate::protocol::accounts::AccountDone> {
+    remote.call("account", ask).await.map_err(|e| match e.code {
+        crate::protocol::code::REFUSED | crate::protocol::code::FORBIDDEN => {
+            anyhow::Error::from(crate::error::UsageError(e.message))
+        }
+        _ => anyhow::anyhow!(e.message),
+    })
+}

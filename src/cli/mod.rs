@@ -2,6 +2,7 @@
 //! edge, the one place where errors become `anyhow` and exit codes.
 
 mod account;
+mod account_daemon;
 mod archive;
 mod attachment;
 mod books;
@@ -14,6 +15,7 @@ mod inbox;
 mod retention;
 mod seat;
 mod signal;
+mod signal_daemon;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -91,8 +93,8 @@ pub enum Command {
     /// Owns the profile and listens on a Unix socket (`[daemon] socket`, docs/daemon.md).
     /// While it runs, the inbox (`tresen`), `send`, `assign`, `consent`, `attachment`,
     /// `hold`, `archive seal|anchor|export`, `retention apply`, `dsar`, `export`, `compliance`,
-    /// `docs`, `account add|link|recovery-key|recover|remove` and `status` attach to it
-    /// instead of opening the profile; `list` and `show` read beside it. A Matrix
+    /// `docs`, every `account` command and `status` attach to it instead of opening the
+    /// profile; `list` and `show` read beside it; only `store rebuild` wants it stopped. A Matrix
     /// account nobody logged in yet does not stop it: log it in through it.
     /// Stops on SIGTERM or SIGINT (attached seats are told why); SIGHUP reloads
     /// `[[staff]]`.
@@ -286,8 +288,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     );
     let prompt = |label: &str, confirm: bool| crate::secrets::tty_prompt(label, confirm);
     // A running daemon owns the profile: these commands become its seats.
-    let account_attaches =
-        matches!(&cli.command, Some(Command::Account(a)) if crate::cli::account::attaches(a));
+    let account_attaches = matches!(&cli.command, Some(Command::Account(a)) if crate::cli::account_daemon::attaches(a));
     let attaches = account_attaches
         || matches!(
             cli.command,
@@ -556,7 +557,9 @@ fn run_seat(
             format.into(),
             out.as_deref(),
         ),
-        Some(Command::Account(cmd)) => crate::cli::account::run_attached(&rt, &remote, cmd, lang),
+        Some(Command::Account(cmd)) => {
+            crate::cli::account_daemon::run_attached(&rt, &remote, cmd, lang)
+        }
         Some(Command::Compliance(crate::cli::compliance::ComplianceCommand::Check { json })) => {
             crate::cli::books::compliance_check(
                 &mut crate::cli::books::Books::Daemon { rt, remote, lang },

@@ -9,7 +9,9 @@ use std::time::Duration;
 use anyhow::{Context as _, Result, anyhow};
 use serde_json::{Value, json};
 
+use crate::app::i18n::Lang;
 use crate::config::{AccountConfig, Config};
+use crate::connector::setup::{ContactEntry, GroupEntry};
 use crate::connector::signal::groups::GroupChoice;
 use crate::connector::signal::onboarding::{self, OnboardError};
 use crate::connector::signal::rpc::CallError;
@@ -84,7 +86,7 @@ async fn link_steps(conn: &Connection, number: &str, args: &LinkArgs) -> Result<
 
 /// The code drawn with half blocks: two rows of modules per text line, with the quiet
 /// zone scanners need. Light on dark by default, as most terminals are set.
-fn qr(uri: &str, light_terminal: bool) -> Result<String> {
+pub(crate) fn qr(uri: &str, light_terminal: bool) -> Result<String> {
     use qrcode::render::unicode::Dense1x2;
     let code = qrcode::QrCode::new(uri.as_bytes())
         .map_err(|e| anyhow!("cannot draw the link as a QR code: {e}"))?;
@@ -110,45 +112,128 @@ pub fn register(
     let number = account.number.clone().unwrap_or_default();
     let endpoint = crate::profile::signal_endpoint(config, profile);
     let data_dir = match &endpoint {
-        Endpoint::Spawn(d) => Some(d.data_dir.clone()),
+        Endpoint::Spawn(d) => Some(d.data_dir.display().to_string()),
         Endpoint::Socket(_) | Endpoint::Tcp(_) => None,
     };
-    crate::cli::common::runtime()?.block_on(async {
+    let lang = config.language();
+    let registered = crate::cli::common::runtime()?.block_on(async {
         let conn = start(&endpoint).await?;
-        let outcome = register_steps(&conn, &number, args).await;
+        let outcome = async {
+            if onboarding::accounts(&conn.client)
+                .await?
+                .iter()
+                .any(|a| a == &number)
+            {
+                return print_already(&number, lang);
+            }
+            let mut here = Here {
+                conn: &conn,
+                number: &number,
+            };
+            register_steps(&mut here, args, lang).await
+        }
+        .await;
         stop(conn).await;
         outcome
     })?;
-    match data_dir {
-        Some(d) => crate::outln!(
-            "signal-cli keeps the number's only keys in {}: back that directory up now and after\n\
-             every change (docs/signal.md). Without it the number must be registered again and\n\
-             customers see a new safety number.",
-            d.display()
-        ),
-        None => crate::outln!(
-            "The signal-cli daemon you run keeps the number's only keys in its data dir: back it up (docs/signal.md)."
-        ),
+    if registered {
+        print_keys(data_dir.as_deref(), lang)?;
     }
     Ok(ExitCode::SUCCESS)
 }
 
-async fn register_steps(conn: &Connection, number: &str, args: RegisterArgs) -> Result<()> {
-    if onboarding::accounts(&conn.client)
-        .await?
-        .iter()
-        .any(|a| a == number)
-    {
-        crate::outln!("{number} is already registered in signal-cli; nothing to do.");
-        return Ok(());
+/// Where the number's only keys are, and that they need a backup.
+pub(crate) fn print_keys(data_dir: Option<&str>, lang: Lang) -> Result<()> {
+    match (data_dir, lang) {
+        (Some(d), Lang::De) => crate::outln!(
+            "signal-cli hält die einzigen Schlüssel der Nummer in {d}: dieses Verzeichnis jetzt und\n\
+             nach jeder Änderung sichern (docs/signal.md). Ohne es muss die Nummer neu registriert\n\
+             werden, und die Kundschaft sieht eine neue Sicherheitsnummer."
+        ),
+        (Some(d), Lang::En) => crate::outln!(
+            "signal-cli keeps the number's only keys in {d}: back that directory up now and after\n\
+             every change (docs/signal.md). Without it the number must be registered again and\n\
+             customers see a new safety number."
+        ),
+        (None, Lang::De) => crate::outln!(
+            "Der signal-cli-Dienst, den Sie betreiben, hält die einzigen Schlüssel der Nummer in seinem Datenverzeichnis: sichern Sie es (docs/signal.md)."
+        ),
+        (None, Lang::En) => crate::outln!(
+            "The signal-cli daemon you run keeps the number's only keys in its data dir: back it up (docs/signal.md)."
+        ),
     }
+    Ok(())
+}
+
+fn print_already(number: &str, lang: Lang) -> Result<bool> {
+    match lang {
+        Lang::De => crate::outln!("{number} ist in signal-cli schon registriert; nichts zu tun."),
+        Lang::En => crate::outln!("{number} is already registered in signal-cli; nothing to do."),
+    }
+    Ok(false)
+}
+
+/// How a registration step ended that did not fail on the way.
+pub(crate) enum Step {
+    Done,
+    /// The number is set up already: nothing to register.
+    AlreadySetUp,
+    Refused(OnboardError),
+}
+
+/// Asks for the code and sends it back: to signal-cli here, or to the daemon's connector.
+pub(crate) trait Registrar {
+    /// The number being registered, for what is printed.
+    fn number(&self) -> String;
+    async fn register(&mut self, voice: bool, captcha: Option<&str>) -> Result<Step>;
+    async fn verify(&mut self, code: &str, pin: Option<&str>) -> Result<Step>;
+}
+
+struct Here<'a> {
+    conn: &'a Connection,
+    number: &'a str,
+}
+
+impl Registrar for Here<'_> {
+    fn number(&self) -> String {
+        self.number.to_string()
+    }
+
+    async fn register(&mut self, voice: bool, captcha: Option<&str>) -> Result<Step> {
+        Ok(
+            match onboarding::register(&self.conn.client, self.number, voice, captcha).await {
+                Ok(()) => Step::Done,
+                Err(e) => Step::Refused(e),
+            },
+        )
+    }
+
+    async fn verify(&mut self, code: &str, pin: Option<&str>) -> Result<Step> {
+        Ok(
+            match onboarding::verify(&self.conn.client, self.number, code, pin).await {
+                Ok(()) => Step::Done,
+                Err(e) => Step::Refused(e),
+            },
+        )
+    }
+}
+
+/// The registration as the office goes through it: a captcha when Signal wants one, the
+/// SMS Signal insists on before it calls, the code, the PIN of a locked number. `false`
+/// when the number was set up already.
+pub(crate) async fn register_steps(
+    steps: &mut impl Registrar,
+    args: RegisterArgs,
+    lang: Lang,
+) -> Result<bool> {
     let mut captcha = args.captcha.clone();
     let mut sms_requested = false;
     let mut captcha_tries = 0;
     loop {
-        match onboarding::register(&conn.client, number, args.voice, captcha.as_deref()).await {
-            Ok(()) => break,
-            Err(e @ (OnboardError::CaptchaRequired | OnboardError::CaptchaRejected))
+        match steps.register(args.voice, captcha.as_deref()).await? {
+            Step::Done => break,
+            Step::AlreadySetUp => return print_already(&steps.number(), lang),
+            Step::Refused(e @ (OnboardError::CaptchaRequired | OnboardError::CaptchaRejected))
                 if captcha_tries < 3 =>
             {
                 captcha_tries += 1;
@@ -159,25 +244,40 @@ async fn register_steps(conn: &Connection, number: &str, args: RegisterArgs) -> 
                     e
                 };
                 eprintln!("{e}");
-                match ask("Captcha link (signalcaptcha://…): ")? {
+                match ask(lang.t(
+                    "Captcha-Link (signalcaptcha://…): ",
+                    "Captcha link (signalcaptcha://…): ",
+                ))? {
                     Some(c) if !c.trim().is_empty() => captcha = Some(c),
                     _ => return Err(e.into()),
                 }
             }
             // Signal calls only once an SMS was requested for the number.
-            Err(OnboardError::VoiceNeedsSmsFirst) if !sms_requested => {
+            Step::Refused(OnboardError::VoiceNeedsSmsFirst) if !sms_requested => {
                 eprintln!("{}", OnboardError::VoiceNeedsSmsFirst);
-                onboarding::register(&conn.client, number, false, captcha.as_deref()).await?;
+                match steps.register(false, captcha.as_deref()).await? {
+                    Step::Done => {}
+                    Step::AlreadySetUp => return print_already(&steps.number(), lang),
+                    Step::Refused(e) => return Err(e.into()),
+                }
                 sms_requested = true;
-                wait_before_call().await;
+                wait_before_call(lang).await;
             }
-            Err(e) => return Err(e.into()),
+            Step::Refused(e) => return Err(e.into()),
         }
     }
-    if args.voice {
-        crate::outln!("Signal is calling {number} and reads out a six-digit code.");
-    } else {
-        crate::outln!("Signal has sent a six-digit code by SMS to {number}.");
+    let number = steps.number();
+    match (args.voice, lang) {
+        (true, Lang::De) => {
+            crate::outln!("Signal ruft {number} an und sagt einen sechsstelligen Code an.")
+        }
+        (true, Lang::En) => {
+            crate::outln!("Signal is calling {number} and reads out a six-digit code.")
+        }
+        (false, Lang::De) => {
+            crate::outln!("Signal hat einen sechsstelligen Code per SMS an {number} geschickt.")
+        }
+        (false, Lang::En) => crate::outln!("Signal has sent a six-digit code by SMS to {number}."),
     }
     let mut code = args.code.clone();
     let mut pin = args.pin.clone();
@@ -185,28 +285,45 @@ async fn register_steps(conn: &Connection, number: &str, args: RegisterArgs) -> 
     loop {
         let c = match code.take() {
             Some(c) => c,
-            None => ask("Verification code: ")?
-                .ok_or_else(|| anyhow!("no verification code given (use --code)"))?,
+            None => ask(lang.t("Bestätigungscode: ", "Verification code: "))?.ok_or_else(|| {
+                anyhow!(
+                    "{}",
+                    lang.t(
+                        "kein Bestätigungscode angegeben (--code)",
+                        "no verification code given (use --code)"
+                    )
+                )
+            })?,
         };
-        match onboarding::verify(&conn.client, number, &c, pin.as_deref()).await {
-            Ok(()) => break,
-            Err(e @ OnboardError::PinRequired(_)) if pin.is_none() => {
+        match steps.verify(&c, pin.as_deref()).await? {
+            Step::Done => break,
+            Step::AlreadySetUp => return print_already(&steps.number(), lang),
+            Step::Refused(e @ OnboardError::PinRequired(_)) if pin.is_none() => {
                 eprintln!("{e}");
-                pin =
-                    Some(ask("Signal PIN: ")?.ok_or_else(|| anyhow!("no PIN given (use --pin)"))?);
+                pin = Some(ask(lang.t("Signal-PIN: ", "Signal PIN: "))?.ok_or_else(|| {
+                    anyhow!(
+                        "{}",
+                        lang.t("keine PIN angegeben (--pin)", "no PIN given (use --pin)")
+                    )
+                })?);
                 code = Some(c);
             }
-            Err(e @ OnboardError::WrongCode(_)) if code_tries < 2 => {
+            Step::Refused(e @ OnboardError::WrongCode(_)) if code_tries < 2 => {
                 code_tries += 1;
                 eprintln!("{e}");
             }
-            Err(e) => return Err(e.into()),
+            Step::Refused(e) => return Err(e.into()),
         }
     }
-    crate::outln!(
-        "Registered: {number} is now tresen's Signal number (tresen is its primary device)."
-    );
-    Ok(())
+    match lang {
+        Lang::De => crate::outln!(
+            "Registriert: {number} ist jetzt die Signal-Nummer von tresen (tresen ist ihr Hauptgerät)."
+        ),
+        Lang::En => crate::outln!(
+            "Registered: {number} is now tresen's Signal number (tresen is its primary device)."
+        ),
+    }
+    Ok(true)
 }
 
 /// One query to signal-cli for the account, with the daemon started and stopped around it.
@@ -252,51 +369,53 @@ pub fn groups(
             .flatten()
     };
     let choice = GroupChoice::new(&account.groups, resume.as_deref());
-    let rows: Vec<Value> = answer
-        .as_array()
-        .map(|groups| {
-            groups
-                .iter()
-                .filter(|g| g["isMember"].as_bool().unwrap_or(true))
-                .map(|g| {
-                    let id = g["id"].as_str().unwrap_or_default();
-                    json!({
-                        "id": id,
-                        "name": g["name"].as_str().unwrap_or_default(),
-                        "members": g["members"].as_array().map_or(0, Vec::len),
-                        "business": choice.is_business(id),
-                    })
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let rows = crate::connector::signal::setup::group_entries(&answer, &choice);
+    print_groups(&account.id, &rows, as_json, config.language())
+}
+
+/// The groups, business ones marked, and how to make one business.
+pub(crate) fn print_groups(
+    account: &str,
+    rows: &[GroupEntry],
+    as_json: bool,
+    lang: Lang,
+) -> Result<ExitCode> {
     if as_json {
         return print_json(account, "groups", rows);
     }
     if rows.is_empty() {
-        crate::outln!("{} is in no Signal group.", account.id);
+        match lang {
+            Lang::De => crate::outln!("{account} ist in keiner Signal-Gruppe."),
+            Lang::En => crate::outln!("{account} is in no Signal group."),
+        }
         return Ok(ExitCode::SUCCESS);
     }
-    crate::outln!("{:<10} {:>7}  {:<30} id", "inbox", "members", "group");
-    for r in &rows {
+    let (inbox, members, group, business) = match lang {
+        Lang::De => ("Eingang", "Mitgl.", "Gruppe", "geschäftl."),
+        Lang::En => ("inbox", "members", "group", "business"),
+    };
+    crate::outln!("{inbox:<10} {members:>7}  {group:<30} id");
+    for r in rows {
         crate::outln!(
             "{:<10} {:>7}  {:<30} {}",
-            if r["business"] == true {
-                "business"
-            } else {
-                "-"
-            },
-            r["members"],
-            sanitize_for_terminal(r["name"].as_str().unwrap_or_default(), false),
-            sanitize_for_terminal(r["id"].as_str().unwrap_or_default(), false),
+            if r.business { business } else { "-" },
+            r.members,
+            sanitize_for_terminal(&r.name, false),
+            sanitize_for_terminal(&r.id, false),
         );
     }
-    crate::outln!(
-        "\nOnly groups marked business reach the inbox. A message from another group is offered\n\
-         in the TUI as an invite (I); or put the group's id into the config:\n\n\
-         [[accounts]]\nid = \"{}\"\n…\ngroups = [\"<id>\"]",
-        account.id
-    );
+    match lang {
+        Lang::De => crate::outln!(
+            "\nNur Gruppen mit „{business}“ kommen in den Eingang. Eine Nachricht aus einer anderen Gruppe\n\
+             bietet die TUI als Einladung an (I); oder die Kennung der Gruppe in die Konfiguration schreiben:\n\n\
+             [[accounts]]\nid = \"{account}\"\n…\ngroups = [\"<id>\"]"
+        ),
+        Lang::En => crate::outln!(
+            "\nOnly groups marked business reach the inbox. A message from another group is offered\n\
+             in the TUI as an invite (I); or put the group's id into the config:\n\n\
+             [[accounts]]\nid = \"{account}\"\n…\ngroups = [\"<id>\"]"
+        ),
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -307,50 +426,36 @@ pub fn contacts(
     as_json: bool,
 ) -> Result<ExitCode> {
     let answer = query(config, profile, account, "listContacts")?;
-    let rows: Vec<Value> = answer
-        .as_array()
-        .map(|all| {
-            all.iter()
-                .filter(|c| !c["isHidden"].as_bool().unwrap_or(false))
-                .map(|c| {
-                    let given = |v: &Value| v.as_str().unwrap_or_default().trim().to_string();
-                    let name = [&c["nickName"], &c["name"]]
-                        .into_iter()
-                        .map(given)
-                        .find(|n| !n.is_empty())
-                        .unwrap_or_else(|| {
-                            format!(
-                                "{} {}",
-                                given(&c["profile"]["givenName"]),
-                                given(&c["profile"]["familyName"])
-                            )
-                            .trim()
-                            .to_string()
-                        });
-                    json!({
-                        "number": c["number"],
-                        "uuid": c["uuid"],
-                        "name": name,
-                        "blocked": c["isBlocked"].as_bool().unwrap_or(false),
-                    })
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let rows = crate::connector::signal::setup::contact_entries(&answer);
+    print_contacts(&account.id, &rows, as_json, config.language())
+}
+
+pub(crate) fn print_contacts(
+    account: &str,
+    rows: &[ContactEntry],
+    as_json: bool,
+    lang: Lang,
+) -> Result<ExitCode> {
     if as_json {
         return print_json(account, "contacts", rows);
     }
     if rows.is_empty() {
-        crate::outln!("signal-cli knows no contacts for {} yet.", account.id);
+        match lang {
+            Lang::De => crate::outln!("signal-cli kennt für {account} noch keine Kontakte."),
+            Lang::En => crate::outln!("signal-cli knows no contacts for {account} yet."),
+        }
     }
-    for r in &rows {
-        let number = r["number"].as_str().unwrap_or("(number hidden)");
+    for r in rows {
+        let number = r
+            .number
+            .as_deref()
+            .unwrap_or(lang.t("(Nummer verborgen)", "(number hidden)"));
         crate::outln!(
             "{:<18} {}{}",
             sanitize_for_terminal(number, false),
-            sanitize_for_terminal(r["name"].as_str().unwrap_or_default(), false),
-            if r["blocked"] == true {
-                "  [blocked]"
+            sanitize_for_terminal(&r.name, false),
+            if r.blocked {
+                lang.t("  [blockiert]", "  [blocked]")
             } else {
                 ""
             }
@@ -360,9 +465,9 @@ pub fn contacts(
 }
 
 /// `account groups|contacts --json`: versioned like every other JSON output (docs/json.md).
-fn print_json(account: &AccountConfig, key: &str, rows: Vec<Value>) -> Result<ExitCode> {
-    let mut v = json!({"version": 1, "account": account.id});
-    v[key] = Value::Array(rows);
+fn print_json(account: &str, key: &str, rows: &[impl serde::Serialize]) -> Result<ExitCode> {
+    let mut v = json!({"version": 1, "account": account});
+    v[key] = serde_json::to_value(rows)?;
     crate::out::json(&v)?;
     Ok(ExitCode::SUCCESS)
 }
@@ -373,8 +478,8 @@ pub fn forget_group(
     profile: &mut OpenProfile,
     account: &AccountConfig,
     group: &str,
+    lang: Lang,
 ) -> Result<ExitCode> {
-    use crate::connector::signal::groups::ForgetError;
     use crate::store::{Op, Store as _, StoreRead as _};
     let id = crate::domain::AccountId(account.id.clone());
     let resume = profile.store.sync_position(&id)?;
@@ -385,26 +490,24 @@ pub fn forget_group(
                 account: id,
                 position,
             }])?;
-            crate::outln!(
-                "group {} is no longer business for {}: its new messages are not stored (what is stored stays)",
-                sanitize_for_terminal(group, false),
-                account.id
-            );
+            print_forgotten(&account.id, group, lang)?;
             Ok(ExitCode::SUCCESS)
         }
-        Err(ForgetError::InConfig) => Err(UsageError(format!(
-            "group {} is listed in the config (groups = [...] of account `{}`): remove it there",
-            sanitize_for_terminal(group, false),
-            account.id
-        ))
-        .into()),
-        Err(ForgetError::NotChosen) => Err(UsageError(format!(
-            "group {} was not accepted in the TUI for `{}`; `tresen account groups` lists the business groups",
-            sanitize_for_terminal(group, false),
-            account.id
-        ))
-        .into()),
+        Err(e) => Err(UsageError(e.explain(&account.id, group, lang == Lang::De)).into()),
     }
+}
+
+pub(crate) fn print_forgotten(account: &str, group: &str, lang: Lang) -> Result<()> {
+    let group = sanitize_for_terminal(group, false);
+    match lang {
+        Lang::De => crate::outln!(
+            "Gruppe {group} ist für {account} nicht mehr geschäftlich: ihre neuen Nachrichten werden nicht gespeichert (Gespeichertes bleibt)"
+        ),
+        Lang::En => crate::outln!(
+            "group {group} is no longer business for {account}: its new messages are not stored (what is stored stays)"
+        ),
+    }
+    Ok(())
 }
 
 /// For tests: how long to wait between the SMS and the call (Signal wants a minute).
@@ -416,12 +519,18 @@ fn voice_wait() -> Duration {
         .unwrap_or(Duration::from_secs(60))
 }
 
-async fn wait_before_call() {
+async fn wait_before_call(lang: Lang) {
     let total = voice_wait();
-    eprintln!(
-        "SMS requested (it does not need to arrive on a landline); Signal calls after {} s…",
-        total.as_secs()
-    );
+    match lang {
+        Lang::De => eprintln!(
+            "SMS angefordert (sie muss auf einem Festnetzanschluss nicht ankommen); Signal ruft in {} s an …",
+            total.as_secs()
+        ),
+        Lang::En => eprintln!(
+            "SMS requested (it does not need to arrive on a landline); Signal calls after {} s…",
+            total.as_secs()
+        ),
+    }
     let mut left = total;
     while !left.is_zero() {
         let step = left.min(Duration::from_secs(10));
@@ -474,222 +583,5 @@ pub fn pick<'a>(
     id: Option<&str>,
     number: Option<&str>,
 ) -> Result<&'a AccountConfig, UsageError> {
-    let signal = || {
-        config
-            .accounts
-            .iter()
-            .filter(|a| a.network == crate::domain::AccountNetwork::Signal)
-    };
-    let example = |n: &str| {
-        format!(
-            "\n\nadd it to the config first (business accounts only):\n\n[[accounts]]\nid = \"signal-buero\"\nnetwork = \"signal\"\npurpose = \"business\"\nnumber = \"{n}\""
-        )
-    };
-    if let Some(n) = number
-        && !crate::config::is_e164(n)
-    {
-        return Err(UsageError(format!(
-            "`{n}` is not a number in international format: write it as +49… (e.g. +493012345678)"
-        )));
-    }
-    let found = match (id, number) {
-        (Some(id), _) => signal()
-            .find(|a| a.id == id)
-            .ok_or_else(|| UsageError(format!("no Signal account `{id}` in the config")))?,
-        (None, Some(n)) => signal()
-            .find(|a| a.number.as_deref() == Some(n))
-            .ok_or_else(|| {
-                UsageError(format!(
-                    "no Signal account with number {n} in the config{}",
-                    example(n)
-                ))
-            })?,
-        (None, None) => {
-            let mut all = signal();
-            match (all.next(), all.next()) {
-                (Some(a), None) => a,
-                (None, _) => {
-                    return Err(UsageError(format!(
-                        "no Signal account in the config{}",
-                        example("+493012345678")
-                    )));
-                }
-                _ => {
-                    return Err(UsageError(
-                        "the config lists several Signal accounts: choose one with --id".into(),
-                    ));
-                }
-            }
-        }
-    };
-    if let Some(n) = number
-        && found.number.as_deref() != Some(n)
-    {
-        return Err(UsageError(format!(
-            "account `{}` has number {} in the config, not {n}",
-            found.id,
-            found.number.as_deref().unwrap_or("(none)")
-        )));
-    }
-    Ok(found)
-}
-
-/// `account link signal` through the daemon: its connector asks signal-cli for the
-/// code, this prints it as a QR code and waits until the phone has confirmed.
-pub(crate) fn link_attached(
-    rt: &tokio::runtime::Runtime,
-    remote: &crate::seat::remote::Remote,
-    id: Option<String>,
-    args: LinkArgs,
-    lang: crate::app::i18n::Lang,
-) -> Result<ExitCode> {
-    use crate::app::i18n::Lang;
-    use crate::domain::{AccountId, LinkState};
-    let links = || -> Result<std::collections::BTreeMap<AccountId, LinkState>> {
-        match rt.block_on(remote.call::<_, crate::app::Loaded>("query", &crate::app::Query::Links))
-        {
-            Ok(crate::app::Loaded::Links(l)) => Ok(l),
-            Ok(_) => Err(anyhow!("the daemon answered something else than asked")),
-            Err(e) => Err(anyhow!(e.message)),
-        }
-    };
-    // A daemon that has just started may not have heard from its connector yet.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    let before = loop {
-        let l = links()?;
-        let known = match &id {
-            Some(id) => l.contains_key(&AccountId(id.clone())),
-            None => !l.is_empty(),
-        };
-        if known || std::time::Instant::now() > deadline {
-            break l;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(200));
-    };
-    let account = match id {
-        Some(id) => AccountId(id),
-        None => {
-            let open: Vec<&AccountId> = before
-                .iter()
-                .filter(|(_, s)| !matches!(s, LinkState::Linked { .. }))
-                .map(|(a, _)| a)
-                .collect();
-            match (open.as_slice(), before.len()) {
-                ([a], _) => (*a).clone(),
-                ([], 0) => {
-                    return Err(UsageError(lang.t(
-                        "Der Dienst hat kein Signal-Konto: eines unter [[accounts]] in seiner Konfiguration eintragen und ihn neu starten",
-                        "the daemon runs no Signal account: add one under [[accounts]] in its config and restart it",
-                    ).into())
-                    .into());
-                }
-                ([], _) => {
-                    crate::outln!(
-                        "{}",
-                        lang.t(
-                            "Jedes Signal-Konto des Dienstes ist gekoppelt; nichts zu koppeln.",
-                            "Every Signal account of the daemon is linked; nothing to link."
-                        )
-                    );
-                    return Ok(ExitCode::SUCCESS);
-                }
-                _ => {
-                    return Err(UsageError(lang.t(
-                        "Der Dienst hat mehrere Signal-Konten zu koppeln: eines mit --id wählen",
-                        "the daemon has several Signal accounts to link: choose one with --id",
-                    ).into())
-                    .into());
-                }
-            }
-        }
-    };
-    let initial = match before.get(&account) {
-        None => {
-            return Err(UsageError(match lang {
-                Lang::De => format!("Der Dienst hat kein Signal-Konto `{account}`"),
-                Lang::En => format!("the daemon runs no Signal account `{account}`"),
-            })
-            .into());
-        }
-        Some(LinkState::Linked { number }) => {
-            match lang {
-                Lang::De => {
-                    crate::outln!(
-                        "{number} ist in signal-cli schon eingerichtet; nichts zu koppeln."
-                    )
-                }
-                Lang::En => {
-                    crate::outln!("{number} is already set up in signal-cli; nothing to link.")
-                }
-            }
-            return Ok(ExitCode::SUCCESS);
-        }
-        Some(state) => state.clone(),
-    };
-    let order = crate::protocol::Order::Link {
-        account: account.clone(),
-        device_name: Some(args.device_name.clone()),
-    };
-    rt.block_on(crate::seat::Seat::order(remote, order, ""))
-        .map_err(UsageError)?;
-    let started = std::time::Instant::now();
-    let mut shown: Option<String> = None;
-    loop {
-        std::thread::sleep(std::time::Duration::from_millis(300));
-        let now = links()?.get(&account).cloned();
-        match now {
-            Some(LinkState::Waiting { uri }) if shown.as_ref() != Some(&uri) => {
-                crate::outln!(
-                    "{}",
-                    lang.t(
-                        "Auf dem Geschäftshandy: Signal → Einstellungen → Gekoppelte Geräte → „+“, dann scannen:\n",
-                        "On the business phone: Signal → Settings → Linked devices → \"+\", then scan:\n"
-                    )
-                );
-                crate::outln!("{}", qr(&uri, args.light_terminal)?);
-                match lang {
-                    Lang::De => {
-                        crate::outln!("Derselbe Link als Text (für einen QR-Generator): {uri}\n")
-                    }
-                    Lang::En => {
-                        crate::outln!("The same link as text (for a QR generator): {uri}\n")
-                    }
-                }
-                eprintln!(
-                    "{}",
-                    lang.t(
-                        "Warte auf die Bestätigung am Handy … (Strg-C bricht ab)",
-                        "Waiting for the phone to confirm… (Ctrl-C cancels)"
-                    )
-                );
-                shown = Some(uri);
-            }
-            Some(LinkState::Linked { number }) => {
-                match lang {
-                    Lang::De => crate::outln!(
-                        "Gekoppelt: tresen ist jetzt das Gerät „{}“ von {number}. Der Dienst empfängt ab jetzt seine Chats.",
-                        args.device_name
-                    ),
-                    Lang::En => crate::outln!(
-                        "Linked: tresen is now the device \"{}\" of {number}. The daemon receives its chats from now on.",
-                        args.device_name
-                    ),
-                }
-                return Ok(ExitCode::SUCCESS);
-            }
-            // A failure from before this attempt counts only once it stays.
-            Some(LinkState::Failed(why))
-                if shown.is_some()
-                    || LinkState::Failed(why.clone()) != initial
-                    || started.elapsed() > std::time::Duration::from_secs(15) =>
-            {
-                return Err(UsageError(match lang {
-                    Lang::De => format!("Koppeln fehlgeschlagen: {why}"),
-                    Lang::En => format!("linking failed: {why}"),
-                })
-                .into());
-            }
-            _ => {}
-        }
-    }
+    crate::config::which_account::signal(config, id, number).map_err(UsageError)
 }

@@ -2,6 +2,7 @@
 //! overrides, and errors that name file, line and key.
 
 mod paths;
+pub mod which_account;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -4,6 +4,7 @@
 
 use futures::future::BoxFuture;
 
+use super::setup::SetupError;
 use super::{Connector, ConnectorCommand, ConnectorError, ConnectorEvent, ConnectorIo};
 use crate::domain::{AccountId, AccountNetwork, Health};
 
@@ -50,6 +51,10 @@ impl Connector for Absent {
                         index,
                         outcome: Err(self.why.clone()),
                     },
+                    ConnectorCommand::Setup { reply, .. } => {
+                        reply.send(Err(SetupError::Failed(self.why.clone())));
+                        continue;
+                    }
                     _ => continue,
                 };
                 io.events.emit(answer).await;

@@ -202,6 +202,9 @@ impl FakeConnector {
                 }
                 // The scripted network sends no invites and needs no linking.
                 ConnectorCommand::Join { .. } | ConnectorCommand::Link { .. } => {}
+                ConnectorCommand::Setup { reply, .. } => {
+                    reply.send(Err(super::setup::SetupError::Unsupported));
+                }
                 ConnectorCommand::React { target, key, .. } => {
                     if let Ok(mut v) = self.handle.reacted.lock() {
                         v.push((target.clone(), key.clone()));

@@ -9,6 +9,7 @@ mod absent;
 mod fake;
 #[cfg(feature = "matrix")]
 pub mod matrix;
+pub mod setup;
 pub mod signal;
 
 pub use absent::Absent;
@@ -175,6 +176,13 @@ pub enum ConnectorCommand {
         message: MessageId,
         index: usize,
         source: String,
+    },
+    /// A question about the account's own setup, answered on `reply`
+    /// ([`setup::Reply`]); a connector without an answer drops it, which the asker reads
+    /// as "not answered".
+    Setup {
+        ask: setup::SetupAsk,
+        reply: setup::Reply,
     },
 }
 

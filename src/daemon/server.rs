@@ -353,18 +353,20 @@ async fn account(daemon: &Daemon, who: &Identity, req: Request) -> Result<Box<Ra
     let Some(profile) = &daemon.office.profile else {
         return Err(error(code::REFUSED, "this daemon has no profile on disk"));
     };
-    let done = crate::seat::accounts::run(&daemon.engine, Arc::clone(&profile.accounts), ask)
-        .await
-        .map_err(|f| {
-            error(
-                if f.refused {
-                    code::REFUSED
-                } else {
-                    code::ENGINE
-                },
-                f.message,
-            )
-        })?;
+    let german = daemon.lang == crate::app::i18n::Lang::De;
+    let done =
+        crate::seat::accounts::run(&daemon.engine, Arc::clone(&profile.accounts), ask, german)
+            .await
+            .map_err(|f| {
+                error(
+                    if f.refused {
+                        code::REFUSED
+                    } else {
+                        code::ENGINE
+                    },
+                    f.message,
+                )
+            })?;
     Ok(json(&done))
 }
 

@@ -67,6 +67,24 @@ impl Engine {
                 }
                 None => tracing::warn!(%account, "link asked for an account that is not running"),
             },
+            EngineCommand::Setup {
+                account,
+                ask,
+                reply,
+            } => {
+                use crate::connector::setup::SetupError;
+                let why = match self.connectors.get(&account) {
+                    Some(tx) => match tx.try_send(ConnectorCommand::Setup {
+                        ask,
+                        reply: reply.clone(),
+                    }) {
+                        Ok(()) => return,
+                        Err(_) => "the account's connection is busy; try again in a moment",
+                    },
+                    None => "the account is not running in this engine",
+                };
+                reply.send(Err(SetupError::Failed(why.into())));
+            }
             EngineCommand::AcceptInvite { account, remote_id } => {
                 self.presence.remove_invite(&account, &remote_id);
                 match self.connectors.get(&account) {

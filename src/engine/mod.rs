@@ -137,6 +137,13 @@ pub enum EngineCommand {
         /// What the phone lists this device as (default: "tresen (<host name>)").
         device_name: Option<String>,
     },
+    /// A question about an account's own setup, passed to its connector, which answers
+    /// on `reply` (`tresen account register|groups|contacts` through the daemon).
+    Setup {
+        account: AccountId,
+        ask: crate::connector::setup::SetupAsk,
+        reply: crate::connector::setup::Reply,
+    },
     /// Record a consent staff took outside the chat (`tresen consent grant|withdraw`):
     /// archived first, then the ledger. Answered with the record.
     Consent {

@@ -142,6 +142,18 @@ impl crate::seat::accounts::Kit for AccountKit {
         self.account(id, network).map(|a| a.id.clone())
     }
 
+    fn signal(&self, id: Option<&str>, number: Option<&str>) -> Result<(String, String), String> {
+        crate::config::which_account::signal(&self.config, id, number)
+            .map(|a| (a.id.clone(), a.number.clone().unwrap_or_default()))
+    }
+
+    fn signal_keys(&self) -> Option<std::path::PathBuf> {
+        match super::signal_endpoint_at(&self.config, &self.paths) {
+            crate::connector::signal::Endpoint::Spawn(d) => Some(d.data_dir),
+            _ => None,
+        }
+    }
+
     fn connector(&self, id: &str) -> Option<Box<dyn Connector>> {
         let a = self.config.accounts.iter().find(|a| a.id == id)?;
         Some(self.connector_for(a))

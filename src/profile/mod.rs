@@ -299,7 +299,10 @@ pub fn signal_endpoint(
     signal_endpoint_at(config, &profile.paths)
 }
 
-fn signal_endpoint_at(config: &Config, paths: &Paths) -> crate::connector::signal::Endpoint {
+pub(crate) fn signal_endpoint_at(
+    config: &Config,
+    paths: &Paths,
+) -> crate::connector::signal::Endpoint {
     use crate::config::SignalEndpoint;
     use crate::connector::signal::{Endpoint, daemon::DaemonConfig};
     let sc = &config.signal;

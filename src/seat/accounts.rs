@@ -19,6 +19,11 @@ use crate::protocol::accounts::{AccountAsk, AccountDone};
 pub trait Kit: Send + Sync {
     /// The id of account `id` of `network` in the daemon's config, or of its only one.
     fn pick(&self, id: Option<&str>, network: AccountNetwork) -> Result<String, String>;
+    /// The id and number of the Signal account `id`, or the one with `number`, or the
+    /// only one.
+    fn signal(&self, id: Option<&str>, number: Option<&str>) -> Result<(String, String), String>;
+    /// Where signal-cli keeps the numbers' keys, when the daemon starts it itself.
+    fn signal_keys(&self) -> Option<std::path::PathBuf>;
     /// A connector for account `id` as it is now.
     fn connector(&self, id: &str) -> Option<Box<dyn Connector>>;
     /// The login store of Matrix account `id`.
@@ -44,7 +49,11 @@ pub async fn run(
     engine: &EngineHandle,
     kit: Arc<dyn Kit>,
     ask: AccountAsk,
+    german: bool,
 ) -> Result<AccountDone, Failed> {
+    if ask.is_signal() {
+        return signal(engine, kit.as_ref(), ask, german).await;
+    }
     #[cfg(feature = "matrix")]
     {
         matrix(engine, kit, ask).await
@@ -69,6 +78,7 @@ async fn matrix(
         | AccountAsk::RecoveryKey { id, .. }
         | AccountAsk::Recover { id, .. } => id.as_deref(),
         AccountAsk::Remove { id } => Some(id.as_str()),
+        _ => return Err(refused("not a Matrix account command")),
     };
     let account = kit.pick(id, AccountNetwork::Matrix).map_err(refused)?;
     let m = kit.matrix(&account);
@@ -125,6 +135,10 @@ async fn matrix(
             account: account.clone(),
             was_logged_in: was,
         }),
+        // Turned away above, before the connector was stopped.
+        _ => Err(crate::connector::matrix::MatrixError::Unsupported {
+            detail: "not a Matrix account command".into(),
+        }),
     };
     // Whatever happened, the account gets its connector back as it is now.
     start(engine, kit.as_ref(), &account)?;
@@ -176,4 +190,100 @@ fn start(engine: &EngineHandle, kit: &dyn Kit, account: &str) -> Result<(), Fail
             refused: false,
             message: e.to_string(),
         })
+}
+
+/// How long a setup question may take: a registration step waits for Signal's servers.
+const SETUP_ANSWER: std::time::Duration = std::time::Duration::from_secs(180);
+
+/// A Signal account's setup, answered by its running connector (it holds the one
+/// connection to signal-cli).
+async fn signal(
+    engine: &EngineHandle,
+    kit: &dyn Kit,
+    ask: AccountAsk,
+    german: bool,
+) -> Result<AccountDone, Failed> {
+    use crate::connector::setup::{Reply, SetupAnswer, SetupAsk, SetupError};
+    use crate::connector::signal::groups::ForgetError;
+    let (id, number) = match &ask {
+        AccountAsk::Register { id, number, .. } | AccountAsk::Verify { id, number, .. } => {
+            (id.as_deref(), number.as_deref())
+        }
+        AccountAsk::SignalGroups { id }
+        | AccountAsk::SignalContacts { id }
+        | AccountAsk::ForgetGroup { id, .. } => (id.as_deref(), None),
+        _ => return Err(refused("not a Signal account command")),
+    };
+    let (account, number) = kit.signal(id, number).map_err(refused)?;
+    let (setup, forgotten) = match ask {
+        AccountAsk::SignalGroups { .. } => (SetupAsk::Groups, None),
+        AccountAsk::SignalContacts { .. } => (SetupAsk::Contacts, None),
+        AccountAsk::ForgetGroup { group, .. } => (
+            SetupAsk::ForgetGroup {
+                group: group.clone(),
+            },
+            Some(group),
+        ),
+        AccountAsk::Register { voice, captcha, .. } => {
+            (SetupAsk::Register { voice, captcha }, None)
+        }
+        AccountAsk::Verify { code, pin, .. } => (SetupAsk::Verify { code, pin }, None),
+        _ => return Err(refused("not a Signal account command")),
+    };
+    let verifying = matches!(setup, SetupAsk::Verify { .. });
+    let (reply, answer) = Reply::new();
+    engine
+        .try_command(crate::engine::EngineCommand::Setup {
+            account: crate::domain::AccountId(account.clone()),
+            ask: setup,
+            reply,
+        })
+        .map_err(|e| Failed {
+            refused: false,
+            message: e.to_string(),
+        })?;
+    let answer = match tokio::time::timeout(SETUP_ANSWER, answer).await {
+        Ok(Ok(a)) => a,
+        Ok(Err(_)) => Err(SetupError::Failed(format!(
+            "the connection of `{account}` did not answer (`tresen status` shows its state)"
+        ))),
+        Err(_) => Err(SetupError::Failed(format!(
+            "no answer from signal-cli for `{account}` within {} s",
+            SETUP_ANSWER.as_secs()
+        ))),
+    };
+    match answer {
+        Ok(SetupAnswer::Groups { groups }) => Ok(AccountDone::Groups { account, groups }),
+        Ok(SetupAnswer::Contacts { contacts }) => Ok(AccountDone::Contacts { account, contacts }),
+        Ok(SetupAnswer::AlreadySetUp) => Ok(AccountDone::AlreadySetUp { account, number }),
+        Ok(SetupAnswer::Done) => Ok(match forgotten {
+            Some(group) => AccountDone::GroupForgotten { account, group },
+            None if verifying => AccountDone::Registered {
+                account,
+                number,
+                keys: kit.signal_keys().map(|p| p.display().to_string()),
+            },
+            None => AccountDone::CodeRequested { account, number },
+        }),
+        Err(SetupError::Onboard(error)) => Ok(AccountDone::StepRefused {
+            account,
+            number,
+            error,
+        }),
+        Err(SetupError::GroupInConfig) => Err(refused(ForgetError::InConfig.explain(
+            &account,
+            forgotten.as_deref().unwrap_or_default(),
+            german,
+        ))),
+        Err(SetupError::GroupNotChosen) => Err(refused(ForgetError::NotChosen.explain(
+            &account,
+            forgotten.as_deref().unwrap_or_default(),
+            german,
+        ))),
+        Err(e @ (SetupError::Failed(_) | SetupError::Unsupported)) => Err(Failed {
+            refused: false,
+            message: e.to_string(),
+        }),
+        Err(e) => Err(refused(e.to_string())),
+    }
 }

@@ -67,6 +67,9 @@ pub(super) fn handle_command(
         match cmd {
             // A Matrix account logs in with a password (`tresen account add matrix`).
             ConnectorCommand::Link { .. } => {}
+            ConnectorCommand::Setup { reply, .. } => {
+                reply.send(Err(crate::connector::setup::SetupError::Unsupported));
+            }
             ConnectorCommand::Send(_) => {}
             ConnectorCommand::MarkRead {
                 conversation_remote_id,

@@ -18,7 +18,9 @@ use super::daemon::{DaemonConfig, SignalDaemon};
 use super::frames;
 use super::groups::{GroupChoice, Triage};
 use super::rpc::{CallError, Incoming, RpcClient};
+use super::setup::{self, SetupEnd, choose_group};
 use super::version::VersionCheck;
+use crate::connector::setup::SetupError;
 use crate::connector::{
     Connector, ConnectorCommand, ConnectorError, ConnectorEvent, ConnectorIo, EventSink,
 };
@@ -142,18 +144,6 @@ async fn learn_contacts(
     }
 }
 
-/// The office accepted a group (an invite) as business: its waiting messages follow,
-/// and the choice is stored with the position.
-async fn choose_group(remote_id: &str, groups: &Mutex<GroupChoice>, events: &EventSink) {
-    let chosen = groups.lock().ok().and_then(|mut g| g.choose(remote_id));
-    if let Some((held, position)) = chosen {
-        for ev in held {
-            events.emit(ev).await;
-        }
-        events.emit(ConnectorEvent::Checkpoint(position)).await;
-    }
-}
-
 /// Reads the identities and reports every conversation whose state changed; the first
 /// call reports all (the store ignores peers it has no conversation with).
 async fn refresh_trust(client: &RpcClient, number: &str, trust: &Trust, events: &EventSink) {
@@ -268,8 +258,14 @@ async fn run(c: SignalConnector, mut io: ConnectorIo) -> Result<(), ConnectorErr
                 {
                     // signal-cli runs but does not hold the number: keep it running and
                     // let the office link it from the TUI.
-                    let end =
-                        not_set_up(&c, &mut conn, &mut io, &events, &shared, &mut caught_up).await;
+                    let end = setup::waiting(
+                        &c.number,
+                        &mut conn,
+                        &mut io,
+                        &shared.groups,
+                        &mut caught_up,
+                    )
+                    .await;
                     match end {
                         SetupEnd::Subscribed => Ok(conn),
                         SetupEnd::Stop => {
@@ -358,6 +354,12 @@ async fn run(c: SignalConnector, mut io: ConnectorIo) -> Result<(), ConnectorErr
                     Some(ConnectorCommand::Join { remote_id }) => {
                         choose_group(&remote_id, &shared.groups, &events).await;
                     }
+                    Some(ConnectorCommand::Setup { ask: crate::connector::setup::SetupAsk::ForgetGroup { group }, reply }) => {
+                        reply.send(setup::forget_group(&group, &shared.groups, &events).await);
+                    }
+                    Some(ConnectorCommand::Setup { reply, .. }) => {
+                        reply.send(Err(SetupError::Failed("signal-cli is not reachable".into())));
+                    }
                     Some(_) => {}
                 }
             }
@@ -366,119 +368,11 @@ async fn run(c: SignalConnector, mut io: ConnectorIo) -> Result<(), ConnectorErr
     }
 }
 
-async fn subscribe(client: &RpcClient, number: &str) -> Result<(), CallError> {
+pub(super) async fn subscribe(client: &RpcClient, number: &str) -> Result<(), CallError> {
     client
         .call("subscribeReceive", json!({"account": number}), CALL)
         .await
         .map(|_| ())
-}
-
-enum SetupEnd {
-    /// The number is set up now and subscribed.
-    Subscribed,
-    /// The engine stops.
-    Stop,
-    /// signal-cli went away.
-    Lost,
-}
-
-/// How often to look whether the number was set up elsewhere (a signal-cli the user
-/// runs, linked with its own tools).
-const SETUP_RECHECK: Duration = Duration::from_secs(60);
-
-/// signal-cli does not hold the business number yet. The office links it from the TUI
-/// ([`ConnectorCommand::Link`]: QR code, then the phone confirms); meanwhile sends fail
-/// with the reason and nothing is received.
-async fn not_set_up(
-    c: &SignalConnector,
-    conn: &mut Connection,
-    io: &mut ConnectorIo,
-    events: &EventSink,
-    shared: &Shared,
-    caught_up: &mut bool,
-) -> SetupEnd {
-    use super::onboarding;
-    let why = format!(
-        "{} is not set up in signal-cli: link the business phone (L) or run `tresen account link signal` / `tresen account register signal`",
-        c.number
-    );
-    events.emit(ConnectorEvent::Link(LinkState::Needed)).await;
-    events
-        .emit(ConnectorEvent::Health(Health::Degraded(why.clone())))
-        .await;
-    if !*caught_up {
-        *caught_up = true;
-        events.emit(ConnectorEvent::CaughtUp).await;
-    }
-    let mut recheck = tokio::time::interval(SETUP_RECHECK);
-    recheck.tick().await;
-    let mut linking: Option<BoxFuture<'static, Result<String, onboarding::OnboardError>>> = None;
-    loop {
-        tokio::select! {
-            _ = recheck.tick() => {
-                if linking.is_none() && subscribe(&conn.client, &c.number).await.is_ok() {
-                    // Set up elsewhere (a signal-cli the user runs): nothing left to link.
-                    events.emit(ConnectorEvent::Link(LinkState::Linked { number: c.number.clone() })).await;
-                    return SetupEnd::Subscribed;
-                }
-            }
-            frame = conn.incoming.recv() => {
-                if frame.is_none() {
-                    return SetupEnd::Lost;
-                }
-            }
-            done = async { linking.as_mut().expect("guarded by the select condition").await }, if linking.is_some() => {
-                linking = None;
-                let state = match done {
-                    Ok(number) if number == c.number => {
-                        match subscribe(&conn.client, &c.number).await {
-                            Ok(()) => {
-                                events.emit(ConnectorEvent::Link(LinkState::Linked { number })).await;
-                                return SetupEnd::Subscribed;
-                            }
-                            Err(e) => LinkState::Failed(e.to_string()),
-                        }
-                    }
-                    Ok(other) => LinkState::Failed(format!(
-                        "the phone that scanned is {other}, but this account's number is {}: scan with the business phone, or set number = \"{other}\" in the config",
-                        c.number
-                    )),
-                    Err(e) => LinkState::Failed(e.to_string()),
-                };
-                events.emit(ConnectorEvent::Link(state)).await;
-            }
-            cmd = io.commands.recv() => match cmd {
-                None => return SetupEnd::Stop,
-                Some(ConnectorCommand::Link { device_name }) if linking.is_none() => {
-                    match onboarding::start_link(&conn.client).await {
-                        Ok(uri) => {
-                            events.emit(ConnectorEvent::Link(LinkState::Waiting { uri: uri.clone() })).await;
-                            let client = conn.client.clone();
-                            linking = Some(async move {
-                                onboarding::finish_link(&client, &uri, &device_name).await
-                            }.boxed());
-                        }
-                        Err(e) => {
-                            events.emit(ConnectorEvent::Link(LinkState::Failed(e.to_string()))).await;
-                        }
-                    }
-                }
-                Some(ConnectorCommand::Send(out)) => {
-                    events.emit(ConnectorEvent::SendResult {
-                        message: out.message,
-                        outcome: Err(why.clone()),
-                    }).await;
-                }
-                Some(ConnectorCommand::Backfill { conversation_remote_id, .. }) => {
-                    events.emit(ConnectorEvent::Backfilled { conversation_remote_id }).await;
-                }
-                Some(ConnectorCommand::Join { remote_id }) => {
-                    choose_group(&remote_id, &shared.groups, events).await;
-                }
-                Some(_) => {}
-            }
-        }
-    }
 }
 
 /// Until the connection ends (false) or the engine stops (true).
@@ -785,6 +679,9 @@ async fn command(
         }
         // Handled where the group choice lives (serve and the reconnect wait).
         ConnectorCommand::Join { .. } => {}
+        ConnectorCommand::Setup { ask, reply } => {
+            reply.send(setup::subscribed(client, number, ask, &shared.groups, events).await);
+        }
         // The number is set up (this runs only once subscribed): nothing to link.
         ConnectorCommand::Link { .. } => {
             events

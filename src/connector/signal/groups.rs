@@ -145,6 +145,27 @@ pub enum ForgetError {
     NotChosen,
 }
 
+impl ForgetError {
+    /// What the office is told, with what to do instead.
+    pub fn explain(&self, account: &str, group: &str, german: bool) -> String {
+        let group = crate::domain::sanitize_for_terminal(group, false);
+        match (self, german) {
+            (Self::InConfig, true) => format!(
+                "Gruppe {group} steht in der Konfiguration (groups = [...] des Kontos `{account}`): dort entfernen"
+            ),
+            (Self::InConfig, false) => format!(
+                "group {group} is listed in the config (groups = [...] of account `{account}`): remove it there"
+            ),
+            (Self::NotChosen, true) => format!(
+                "Gruppe {group} wurde für `{account}` nicht in der TUI angenommen; `tresen account groups` zeigt die geschäftlichen Gruppen"
+            ),
+            (Self::NotChosen, false) => format!(
+                "group {group} was not accepted in the TUI for `{account}`; `tresen account groups` lists the business groups"
+            ),
+        }
+    }
+}
+
 impl GroupChoice {
     /// Takes a group chosen in the TUI out again; the new position to store.
     pub fn forget(&mut self, group: &str) -> Result<String, ForgetError> {

@@ -4,7 +4,8 @@
 //! `frames` is the wire format (pure, tested against every example in the reference),
 //! `rpc` the client (ids, out-of-order replies, timeouts, bad frames), `daemon` starts
 //! signal-cli, `connector` is the connector, `groups` decides which groups are business,
-//! `onboarding` links or registers the number.
+//! `onboarding` links or registers the number, `setup` answers the owner's setup
+//! questions on the running connector.
 
 mod connector;
 pub mod daemon;
@@ -12,6 +13,7 @@ pub mod frames;
 pub mod groups;
 pub mod onboarding;
 pub mod rpc;
+pub mod setup;
 pub mod version;
 
 pub use connector::{Connection, Endpoint, SignalConnector, connect};

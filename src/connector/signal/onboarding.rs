@@ -17,7 +17,8 @@ use super::rpc::{CallError, RpcClient};
 pub const CAPTCHA_URL: &str = "https://signalcaptchas.org/registration/generate.html";
 
 /// What went wrong in a setup step, in terms the office can act on.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "detail")]
 pub enum OnboardError {
     #[error(
         "Signal wants a captcha before it sends a code: open {CAPTCHA_URL}, solve it, right-click \"Open Signal\", copy the link and give it with --captcha (or paste it when asked)"
