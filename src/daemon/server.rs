@@ -349,7 +349,7 @@ async fn books(
 /// `account`: the owner's account commands (a login, the recovery key, …).
 async fn account(daemon: &Daemon, who: &Identity, req: Request) -> Result<Box<RawValue>, RpcError> {
     let ask: crate::protocol::accounts::AccountAsk = params(&req)?;
-    allowed(daemon, who, true, true)?;
+    allowed(daemon, who, ask.changes_something(), true)?;
     let Some(profile) = &daemon.office.profile else {
         return Err(error(code::REFUSED, "this daemon has no profile on disk"));
     };

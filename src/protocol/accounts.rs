@@ -74,6 +74,15 @@ pub enum AccountAsk {
 }
 
 impl AccountAsk {
+    /// Listing groups or contacts reads; everything else changes an account. (Every
+    /// account command is the owner's: this only picks the refusal an auditor reads.)
+    pub fn changes_something(&self) -> bool {
+        !matches!(
+            self,
+            Self::SignalGroups { .. } | Self::SignalContacts { .. }
+        )
+    }
+
     /// Whether it asks about a Signal account's setup (answered by its connector).
     pub fn is_signal(&self) -> bool {
         matches!(
