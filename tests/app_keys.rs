@@ -41,6 +41,7 @@ fn conv(id: i64, title: &str, channel: Channel, unread: u32, state: TriageState)
         draft: (id == 4).then(|| "gespeicherter Entwurf".to_string()),
         security: Default::default(),
         assigned: None,
+        urgent: false,
     }
 }
 

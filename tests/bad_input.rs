@@ -48,6 +48,16 @@ fn unknown_key() {
     );
 }
 
+// Issue 17: an urgent pattern that does not compile is named with its file, line and
+// key at load, before anything runs.
+#[test]
+fn urgent_pattern() {
+    check_config(
+        "urgent_pattern",
+        &[":9:1:", "urgent[1].patterns", "kein(e? heizung"],
+    );
+}
+
 #[test]
 fn wrong_type() {
     check_config(

@@ -27,8 +27,18 @@ fn demo_opens_answers_and_quits_cleanly() {
     t.wait_for("GESCHÄFTLICH");
     t.wait_for("WA ");
     t.wait_for("SIG");
-    // The live customer message arrives a few seconds after start.
+    // The live customer message arrives a few seconds after start: an emergency by the
+    // demo firm's `[[urgent]]` words, so it is pinned at the top and says so (issue 17);
+    // the bell rang and the window title counts the unread conversations.
     t.wait_for("Familie Aydın");
+    t.wait_until("the emergency on top", |s| {
+        s.lines()
+            .nth(2)
+            .is_some_and(|l| l.contains("Familie Aydın") && l.contains("‼ DRINGEND"))
+    });
+    assert_eq!(t.format("#{window_bell_flag}"), "1", "no bell");
+    let title = t.format("#{pane_title}");
+    assert!(title.starts_with("tresen ("), "{title}");
     t.keys(&["f"]);
     t.wait_for("Springen zu");
     t.keys(&["Aydın", "Enter"]);
@@ -40,6 +50,8 @@ fn demo_opens_answers_and_quits_cleanly() {
     t.wait_for("Bitte Haupthahn zudrehen");
     // The scripted customer reads and answers.
     t.wait_for("✓✓ gelesen");
+    // Answered: no longer pinned.
+    t.wait_until("the emergency settled", |s| !s.contains("DRINGEND"));
     t.keys(&["?"]);
     t.wait_for("Tasten (Esc schließt)");
     // Separate sends with a pause: ESC followed at once by q reads as Alt-q.

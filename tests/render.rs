@@ -35,6 +35,7 @@ fn conversation(title: &str, preview: &str) -> Conversation {
         draft: None,
         security: Default::default(),
         assigned: None,
+        urgent: false,
     }
 }
 

@@ -510,6 +510,9 @@ fn drafts_persist_until_cleared() {
 
 /// Takes a current store back to before schema 10 (sends kept across restarts, a
 /// contact's phone beside its id), so older schemas can be built from it.
+/// Undoes migration 11 (the urgent mark).
+const UNDO_11: &str = "ALTER TABLE conversations DROP COLUMN urgent;";
+
 const UNDO_10: &str = "DROP TRIGGER conversations_fts_insert; DROP TRIGGER conversations_fts_update; \
     DROP TABLE conversations_fts; DROP INDEX messages_pending; \
     ALTER TABLE conversations DROP COLUMN contact_phone; \
@@ -536,6 +539,7 @@ fn a_store_of_schema_1_is_migrated_in_place() {
         let s = SqliteStore::open(&path, None).unwrap();
         drop(s);
         let c = rusqlite::Connection::open(&path).unwrap();
+        c.execute_batch(UNDO_11).unwrap();
         c.execute_batch(UNDO_10).unwrap();
         c.execute_batch(
             "DROP TABLE drafts; DROP TABLE sync_positions; DROP TABLE reactions; \
@@ -584,7 +588,7 @@ fn messages_indexed_before_schema_3_are_still_found() {
         let c = rusqlite::Connection::open(&path).unwrap();
         c.execute_batch(&format!(
             "PRAGMA key = \"x'{}'\"; PRAGMA cipher_page_size = 16384; \
-             PRAGMA cipher_hmac_algorithm = HMAC_SHA256; {UNDO_10} DROP TABLE sync_positions; \
+             PRAGMA cipher_hmac_algorithm = HMAC_SHA256; {UNDO_11} {UNDO_10} DROP TABLE sync_positions; \
              DROP TABLE reactions; DROP TABLE account_health; DROP TABLE ledger; \
              ALTER TABLE conversations DROP COLUMN assigned; \
              ALTER TABLE conversations DROP COLUMN security; \

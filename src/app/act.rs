@@ -189,7 +189,7 @@ impl App {
             Action::SetWaiting => self.set_state(TriageState::Waiting),
             Action::Done => self.set_state(TriageState::Done),
             Action::Snooze => {
-                let until = tomorrow_morning(self.now);
+                let until = super::next_working_morning(self.now);
                 self.set_state(TriageState::Snoozed(until))
             }
             Action::Retry => self.retry(),

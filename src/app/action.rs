@@ -75,7 +75,7 @@ actions! {
     QuickReply "quick_reply" [Inbox, Conversation] ["Q"] "Textbaustein einfügen" "Insert a canned response";
     SetOpen "set_open" [Inbox, Conversation] ["o"] "Status: offen" "State: open";
     SetWaiting "set_waiting" [Inbox, Conversation] ["w"] "Status: wartet auf Kunde" "State: waiting for customer";
-    Snooze "snooze" [Inbox, Conversation] ["z"] "Zurückstellen bis morgen 8 Uhr" "Snooze until tomorrow 8:00";
+    Snooze "snooze" [Inbox, Conversation] ["z"] "Zurückstellen bis zum nächsten Werktag, 8 Uhr" "Snooze until the next working day, 8:00";
     Done "done" [Inbox, Conversation] ["d"] "Status: erledigt" "State: done";
     Retry "retry" [Conversation] ["R"] "Fehlgeschlagene oder unklar zugestellte Nachricht erneut senden" "Send a failed (or possibly undelivered) message again";
     MarkUnread "mark_unread" [Inbox, Conversation] ["u"] "Als ungelesen markieren" "Mark unread";
@@ -114,6 +114,9 @@ pub fn help_line_count() -> usize {
                 .count()
         })
         .sum::<usize>()
+        // The legend of the list's signs (a heading and ui::overlay's 8 signs), the
+        // blank line and the last line.
+        + 9
         + 2
 }
 

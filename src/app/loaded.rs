@@ -92,6 +92,7 @@ impl App {
                         .entry(c.id)
                         .or_insert_with(|| c.draft.clone().unwrap_or_default());
                 }
+                let alerts = self.alerts(&list);
                 self.conversations = list;
                 self.loaded_once = true;
                 self.refilter_keeping(keep);
@@ -100,9 +101,11 @@ impl App {
                     && let Some(c) = self.open_conversation()
                     && c.unread > 0
                 {
-                    return vec![Effect::Command(Command::Viewed(c.id))];
+                    let mut effects = alerts;
+                    effects.push(Effect::Command(Command::Viewed(c.id)));
+                    return effects;
                 }
-                vec![]
+                alerts
             }
             Loaded::Conversation {
                 id,
@@ -224,6 +227,26 @@ impl App {
         }
     }
 
+    /// The bell when a customer wrote since the last load (not for what was there at
+    /// start), and the window title when the number of unread conversations changed.
+    fn alerts(&mut self, list: &[Conversation]) -> Vec<Effect> {
+        let mut effects = Vec::new();
+        let wrote = self.loaded_once
+            && list
+                .iter()
+                .any(|c| c.unread > self.seen_unread.get(&c.id).copied().unwrap_or(0));
+        self.seen_unread = list.iter().map(|c| (c.id, c.unread)).collect();
+        if wrote && self.cfg.bell {
+            effects.push(Effect::Bell);
+        }
+        let unread = list.iter().filter(|c| c.is_unread()).count();
+        if self.cfg.title && self.titled != Some(unread) {
+            self.titled = Some(unread);
+            effects.push(Effect::Title(unread));
+        }
+        effects
+    }
+
     pub(super) fn refilter(&mut self) {
         let keep = self.selected_conversation().map(|c| c.id);
         self.refilter_keeping(keep);
@@ -244,6 +267,9 @@ impl App {
             })
             .map(|(i, _)| i)
             .collect();
+        // Urgent conversations are pinned at the top, newest first like the rest.
+        let conversations = &self.conversations;
+        self.visible.sort_by_key(|&i| !conversations[i].urgent);
         if let Some(id) = keep
             && let Some(pos) = self
                 .visible

@@ -43,6 +43,9 @@ pub struct AppConfig {
     pub demo: bool,
     pub mouse: bool,
     pub send_typing: bool,
+    /// Ring the bell when a customer writes; unread count in the window title.
+    pub bell: bool,
+    pub title: bool,
     /// What tresen stores about the person at the keyboard (R-D5), from the same
     /// configuration the gates read.
     pub staff_info: Vec<String>,
@@ -208,6 +211,10 @@ pub enum Effect {
         index: usize,
         open: bool,
     },
+    /// A customer wrote: ring the terminal's bell.
+    Bell,
+    /// The window title, with the number of unread conversations.
+    Title(usize),
     Quit,
 }
 
@@ -425,6 +432,10 @@ pub struct App {
     pub flash: Option<String>,
     pub search: SearchState,
     pub loaded_once: bool,
+    /// Unread messages per conversation at the last inbox load, and the unread count
+    /// last put in the window title: what is new since.
+    seen_unread: std::collections::HashMap<ConversationId, u32>,
+    titled: Option<usize>,
     pub quit: bool,
 }
 
@@ -473,6 +484,8 @@ impl App {
             flash: None,
             search: SearchState::default(),
             loaded_once: false,
+            seen_unread: Default::default(),
+            titled: None,
             quit: false,
         }
     }
@@ -759,11 +772,16 @@ pub fn state_label(state: TriageState, lang: Lang) -> String {
     }
 }
 
-/// 08:00 local time on the next day.
-fn tomorrow_morning(now: Timestamp) -> Timestamp {
-    use chrono::{Duration, TimeZone};
+/// 08:00 local time on the next working day (Monday to Friday): snoozed on a Friday or
+/// Saturday, a conversation comes back on Monday, not on a Sunday. Public holidays are
+/// not known yet (business hours are not configurable yet).
+pub fn next_working_morning(now: Timestamp) -> Timestamp {
+    use chrono::{Datelike, Duration, TimeZone, Weekday};
     let local = now.to_local();
-    let date = local.date_naive() + Duration::days(1);
+    let mut date = local.date_naive() + Duration::days(1);
+    while matches!(date.weekday(), Weekday::Sat | Weekday::Sun) {
+        date += Duration::days(1);
+    }
     let at = date.and_hms_opt(8, 0, 0).unwrap_or_default();
     chrono::Local
         .from_local_datetime(&at)

@@ -1,6 +1,7 @@
 //! Configuration: the embedded `config/default.toml`, a user file on top, environment
 //! overrides, and errors that name file, line and key.
 
+mod notifications;
 mod paths;
 pub mod which_account;
 
@@ -12,6 +13,7 @@ use serde::{Deserialize, Serialize};
 pub use crate::connector::RoomSelection;
 pub use crate::domain::QuickReply;
 pub use crate::secrets::{SecretsBackend, SecretsConfig};
+pub use notifications::NotificationsConfig;
 pub use paths::Paths;
 
 use crate::app::action::Action;
@@ -66,6 +68,9 @@ pub struct Config {
     pub monitoring: crate::compliance::staff::MonitoringConfig,
     pub accounts: Vec<AccountConfig>,
     pub daemon: DaemonConfig,
+    /// Words and patterns that mark a customer's message urgent (docs/config.md).
+    pub urgent: Vec<crate::domain::urgent::UrgentRule>,
+    pub notifications: NotificationsConfig,
 }
 
 /// `[daemon]`: where the daemon listens for seats (docs/daemon.md).
@@ -270,6 +275,8 @@ impl Default for Config {
             monitoring: Default::default(),
             accounts: Vec::new(),
             daemon: DaemonConfig::default(),
+            urgent: Vec::new(),
+            notifications: NotificationsConfig::default(),
         }
     }
 }
@@ -494,6 +501,9 @@ impl Config {
         if let Err(e) = self.signal.endpoint() {
             return Err(invalid("signal.endpoint", e));
         }
+        if let Err(e) = crate::domain::urgent::UrgentRules::new(&self.urgent) {
+            return Err(invalid(&e.key, e.message));
+        }
         let classes = crate::archive::retention::CLASSES;
         if !classes.contains(&self.retention.default_class.as_str()) {
             return Err(invalid(
@@ -715,6 +725,8 @@ impl crate::app::AppConfig {
             demo,
             mouse: config.ui.mouse,
             send_typing: config.ui.send_typing,
+            bell: config.notifications.bell,
+            title: config.notifications.title,
             staff_info: crate::compliance::staff::what_is_stored(
                 &config.staff_name(),
                 &config.staff,

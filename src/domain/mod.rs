@@ -6,6 +6,7 @@
 mod sanitize;
 mod time;
 pub mod triage;
+pub mod urgent;
 
 pub use sanitize::{safe_file_name, sanitize_for_terminal};
 pub use time::Timestamp;
@@ -251,6 +252,10 @@ pub struct Conversation {
     /// assignment log would measure staff, BetrVG § 87(1) Nr. 6).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assigned: Option<String>,
+    /// An urgent rule matched a customer's message (`[[urgent]]`): pinned at the top
+    /// until the office replies or sets it to done.
+    #[serde(default)]
+    pub urgent: bool,
 }
 
 impl Conversation {

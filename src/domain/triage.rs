@@ -15,6 +15,9 @@ pub struct NewMessage {
     /// It becomes the conversation's preview and latest activity (unless an older
     /// message arrives late).
     pub shows: bool,
+    /// The office answered (here or from its phone): an urgent conversation is no
+    /// longer pinned. tresen's own automatic messages answer nothing.
+    pub settles_urgency: bool,
 }
 
 impl NewMessage {
@@ -26,6 +29,9 @@ impl NewMessage {
             counts_unread: customer,
             reopens: customer,
             shows: !quiet && kind != MessageKind::Note,
+            settles_urgency: direction == Direction::Outbound
+                && kind == MessageKind::Chat
+                && !quiet,
         }
     }
 }

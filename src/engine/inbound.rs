@@ -303,8 +303,33 @@ impl Engine {
     /// Consent keywords and the first-contact notice for inbound messages just stored,
     /// each decided after the one before it was carried out.
     pub(super) fn after_inbound(&mut self, inbound: Vec<Inbound>) {
+        self.mark_urgent(&inbound);
         for m in inbound {
             self.apply_rules(&m, true);
+        }
+    }
+
+    /// Pins the conversations whose customer just wrote something urgent. History (a
+    /// first sync, older messages fetched) is not news: it marks nothing.
+    fn mark_urgent(&mut self, inbound: &[Inbound]) {
+        if self.urgent.is_empty() {
+            return;
+        }
+        let ops: Vec<Op> = inbound
+            .iter()
+            .filter(|m| m.arrived && self.urgent.matches(&m.body))
+            .map(|m| Op::MarkUrgent {
+                account: m.account.clone(),
+                remote_id: m.conversation.clone(),
+                at: m.sent_at,
+            })
+            .collect();
+        if ops.is_empty() {
+            return;
+        }
+        match self.apply(&ops) {
+            Ok(applied) => self.publish(&applied),
+            Err(e) => tracing::warn!(error = %e, "cannot mark a conversation urgent"),
         }
     }
 

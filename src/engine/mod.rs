@@ -326,6 +326,8 @@ pub struct Engine {
     /// `sync --once`: every connector caught up; stop once sends are answered or
     /// this passed.
     settle_until: Option<tokio::time::Instant>,
+    /// What marks a customer's new message urgent.
+    urgent: crate::domain::urgent::UrgentRules,
 }
 
 /// Starts connector `c` with what the store knows for its account: the sync position,
@@ -449,6 +451,7 @@ impl Engine {
             sends,
             idempotent,
             settle_until: None,
+            urgent: Default::default(),
         };
         (engine, handle)
     }
@@ -458,6 +461,12 @@ impl Engine {
     /// footer version in force.
     pub fn with_compliance(mut self, compliance: crate::compliance::Compliance) -> Self {
         self.rules.set(compliance);
+        self
+    }
+
+    /// What marks a customer's new message urgent (`[[urgent]]`).
+    pub fn with_urgent(mut self, urgent: crate::domain::urgent::UrgentRules) -> Self {
+        self.urgent = urgent;
         self
     }
 

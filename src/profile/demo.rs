@@ -549,6 +549,23 @@ pub fn company() -> crate::compliance::company::CompanyConfig {
     }
 }
 
+/// The demo firm's urgent words, as a heating and plumbing office would set them.
+pub fn urgent() -> crate::domain::urgent::UrgentRules {
+    let rule = crate::domain::urgent::UrgentRule {
+        words: [
+            "Notfall",
+            "Wasser läuft",
+            "Rohrbruch",
+            "Gasgeruch",
+            "riecht nach Gas",
+        ]
+        .map(String::from)
+        .to_vec(),
+        patterns: vec![r"kein(e)?\s+(heizung|warmwasser)".into()],
+    };
+    crate::domain::urgent::UrgentRules::new(&[rule]).unwrap_or_default()
+}
+
 pub fn compliance() -> crate::compliance::Compliance {
     use crate::compliance::{Compliance, consent::ConsentConfig, footer::FooterConfig};
     // Built from fixed, valid data: failing here is a bug in the demo data.

@@ -59,6 +59,8 @@ pub struct OpenProfile {
     /// Footer, consent gate and first-contact notice, from the config (the demo's own
     /// firm for `--demo`).
     pub compliance: crate::compliance::Compliance,
+    /// What marks a customer's message urgent (`[[urgent]]`).
+    pub urgent: crate::domain::urgent::UrgentRules,
 }
 
 fn key_array(key: &MasterKey) -> zeroize::Zeroizing<[u8; KEY_LEN]> {
@@ -121,6 +123,8 @@ pub fn open(
         temp: None,
         compliance: config
             .compliance()
+            .map_err(|e| ProfileError::Compliance(format!("{}: {}", e.key, e.message)))?,
+        urgent: crate::domain::urgent::UrgentRules::new(&config.urgent)
             .map_err(|e| ProfileError::Compliance(format!("{}: {}", e.key, e.message)))?,
     })
 }
@@ -208,6 +212,7 @@ pub fn open_demo(conversations: usize) -> Result<OpenProfile, ProfileError> {
         archive: Some(archive),
         temp: Some(temp),
         compliance: crate::demo::compliance(),
+        urgent: crate::demo::urgent(),
     })
 }
 

@@ -41,11 +41,12 @@ impl Session {
             paths,
             archive,
             compliance,
+            urgent,
             ..
         } = profile;
         let shared = super::shared(store, Some(blobs))?;
         let (engine, handle) = Engine::start(shared, connectors, options);
-        let mut engine = engine.with_compliance(compliance);
+        let mut engine = engine.with_compliance(compliance).with_urgent(urgent);
         if let Some(archive) = archive {
             // The demo's configuration is not the office's: not archived.
             let config = match (&paths.config_file, temp.is_some()) {

@@ -181,6 +181,15 @@ pub enum Op {
         outbound: bool,
         at: Timestamp,
     },
+    /// An urgent rule matched a customer's new message in this conversation (the
+    /// office's reply or setting it to done settles it: `domain::triage`).
+    MarkUrgent {
+        account: AccountId,
+        remote_id: String,
+        /// When the customer's urgent message was sent: an answer after it (from the
+        /// office's phone, in the same batch) has settled it already.
+        at: Timestamp,
+    },
     /// A conversation's encryption/verification state changed (a conversation the
     /// store does not have is left alone: there is nothing to secure yet).
     SetSecurity {

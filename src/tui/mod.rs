@@ -175,6 +175,8 @@ impl<E: Seat> Runtime<'_, '_, E> {
         while let Some(effect) = queue.pop_front() {
             match effect {
                 Effect::Quit => return Ok(true),
+                Effect::Bell => terminal::bell(),
+                Effect::Title(unread) => terminal::title(unread),
                 Effect::Load(q) => self.loads.start(q, waited_for),
                 Effect::Command(c) => {
                     // What to give back to the composer if a send does not arrive.

@@ -15,6 +15,8 @@ use ratatui::backend::CrosstermBackend;
 pub type RealTerminal = Terminal<CrosstermBackend<io::Stdout>>;
 
 static ENTERED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+/// The window title was changed: the one before is restored on leaving.
+static TITLED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// Restores the terminal only if this process put it into TUI mode, so error paths
 /// before the TUI never emit escape sequences into a script's output.
@@ -54,7 +56,37 @@ pub fn restore() {
         LeaveAlternateScreen,
         crossterm::cursor::Show
     );
+    if TITLED.swap(false, std::sync::atomic::Ordering::SeqCst) {
+        // xterm's title stack: back to the title saved when tresen first set its own.
+        let _ = out.write_all(b"\x1b[23;0t");
+    }
     let _ = out.flush();
+}
+
+/// Rings the terminal's bell (only in the real terminal, never into a test's output).
+pub fn bell() {
+    if ENTERED.load(std::sync::atomic::Ordering::SeqCst) {
+        let mut out = io::stdout();
+        let _ = out.write_all(b"\x07");
+        let _ = out.flush();
+    }
+}
+
+/// Sets the window title to `tresen (n)` (`tresen` with nothing unread), saving the
+/// title before on the terminal's title stack the first time.
+pub fn title(unread: usize) {
+    if !ENTERED.load(std::sync::atomic::Ordering::SeqCst) {
+        return;
+    }
+    let mut out = io::stdout();
+    if !TITLED.swap(true, std::sync::atomic::Ordering::SeqCst) {
+        let _ = out.write_all(b"\x1b[22;0t");
+    }
+    let text = match unread {
+        0 => "tresen".to_string(),
+        n => format!("tresen ({n})"),
+    };
+    let _ = execute!(out, crossterm::terminal::SetTitle(text));
 }
 
 /// Which editor to run: config, then $VISUAL, then $EDITOR, then vi.

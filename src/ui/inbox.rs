@@ -69,6 +69,7 @@ pub fn badge_style(ch: Channel) -> Style {
 fn row<'a>(app: &App, c: &Conversation, width: usize, selected: bool) -> Line<'a> {
     let state = c.state.effective(app.now);
     let (glyph, gstyle) = match state {
+        _ if c.urgent => ("‼", Theme::ERROR),
         TriageState::Open => ("●", Theme::WARN),
         TriageState::Waiting => ("◐", Theme::DIM),
         TriageState::Snoozed(_) => ("z", Theme::DIM),
@@ -106,7 +107,13 @@ fn row<'a>(app: &App, c: &Conversation, width: usize, selected: bool) -> Line<'a
         Some(who) => format!("→{} · {preview}", clean(who)).into(),
         None => preview,
     };
-    let base = if c.is_unread() {
+    // Said in words first, not by colour alone (NO_COLOR, colour blindness).
+    let preview = if c.urgent {
+        format!("‼ {} · {preview}", app.lang().t("DRINGEND", "URGENT")).into()
+    } else {
+        preview
+    };
+    let base = if c.is_unread() || c.urgent {
         Theme::UNREAD
     } else {
         Style::new()

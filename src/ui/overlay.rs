@@ -458,6 +458,14 @@ pub fn help_lines(app: &App) -> Vec<String> {
             out.push(format!("{keys:>18}  {}", lang_pick(lang, de, en)));
         }
     }
+    out.push(format!(
+        "── {} ──",
+        lang.t("Zeichen in der Liste", "Signs in the list")
+    ));
+    for (sign_de, sign_en, de, en) in LEGEND {
+        let sign = lang_pick(lang, sign_de, sign_en);
+        out.push(format!("{sign:>18}  {}", lang_pick(lang, de, en)));
+    }
     out.push(String::new());
     out.push(
         lang.t("Ctrl-C beendet immer.", "Ctrl-C always quits.")
@@ -465,6 +473,39 @@ pub fn help_lines(app: &App) -> Vec<String> {
     );
     out
 }
+
+/// What the signs in the conversation list mean (ui::inbox draws them): sign in German
+/// and English, then the meaning.
+const LEGEND: [(&str, &str, &str, &str); 8] = [
+    (
+        "‼ DRINGEND",
+        "‼ URGENT",
+        "eine Regel unter [[urgent]] traf zu; steht oben, bis jemand antwortet oder es erledigt",
+        "a rule under [[urgent]] matched; stays on top until someone replies or sets it done",
+    ),
+    ("●", "●", "offen", "open"),
+    (
+        "◐",
+        "◐",
+        "wartet auf die Kundschaft",
+        "waiting for the customer",
+    ),
+    ("z", "z", "zurückgestellt", "snoozed"),
+    ("✓", "✓", "erledigt", "done"),
+    (
+        "3 / •",
+        "3 / •",
+        "ungelesen (Anzahl) / als ungelesen markiert",
+        "unread (count) / marked unread",
+    ),
+    ("→Name", "→Name", "zugewiesen an", "assigned to"),
+    (
+        "✎",
+        "✎",
+        "Entwurf hier, oder: wird an einem anderen Platz gerade beantwortet",
+        "a draft here, or: being answered at another seat",
+    ),
+];
 
 fn lang_pick<'a>(lang: Lang, de: &'a str, en: &'a str) -> &'a str {
     match lang {

@@ -57,6 +57,16 @@ impl Tmux {
         assert!(c.status().unwrap().success());
     }
 
+    /// A tmux format for the pane, e.g. `#{pane_title}` (what the program set as the
+    /// window title) or `#{window_bell_flag}` (it rang the bell).
+    pub fn format(&self, format: &str) -> String {
+        let o = Command::new("tmux")
+            .args(["-L", &self.socket, "display", "-p", "-t", "t", format])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&o.stdout).trim().to_string()
+    }
+
     pub fn screen(&self) -> String {
         let o = Command::new("tmux")
             .args(["-L", &self.socket, "capture-pane", "-p", "-t", "t"])

@@ -317,7 +317,7 @@ impl SqliteStore {
 const CONVERSATION_COLUMNS: &str = "id, account, remote_id, kind, channel, title, \
     contact_identity, contact_name, state, snoozed_until, labels, unread, marked_unread, \
     last_activity, last_preview, (SELECT body FROM drafts d WHERE d.conversation = c.id), \
-    security, assigned, contact_phone";
+    security, assigned, contact_phone, urgent";
 
 fn conversation_from_row(r: &Row<'_>) -> rusqlite::Result<Conversation> {
     let identity: Option<String> = r.get(6)?;
@@ -350,6 +350,7 @@ fn conversation_from_row(r: &Row<'_>) -> rusqlite::Result<Conversation> {
         draft: r.get(15)?,
         security: Security::parse(&r.get::<_, String>(16)?).unwrap_or_default(),
         assigned: r.get(17)?,
+        urgent: r.get(19)?,
     })
 }
 

@@ -168,4 +168,9 @@ pub(super) const MIGRATIONS: &[&str] = &[
     END;
     INSERT INTO conversations_fts (conversations_fts) VALUES ('rebuild');
     "#,
+    // 11: a conversation an urgent rule marked (`[[urgent]]`): pinned at the top of the
+    // inbox until the office replies or sets it to done
+    r#"
+    ALTER TABLE conversations ADD COLUMN urgent INTEGER NOT NULL DEFAULT 0;
+    "#,
 ];

@@ -12,6 +12,8 @@ use crate::domain::triage::{NewMessage, preview};
 pub(super) struct ConversationDelta {
     unread: i64,
     reopen: bool,
+    /// The office answered in this batch (an urgent conversation is settled).
+    settle: bool,
     /// (sent_at, preview) of the newest message.
     newest: Option<(i64, String)>,
 }
@@ -228,6 +230,7 @@ impl Writer<'_> {
         let d = self.deltas.entry(conv).or_default();
         d.unread += effect.counts_unread as i64;
         d.reopen |= effect.reopens;
+        d.settle |= effect.settles_urgency;
         if effect.shows && d.newest.as_ref().is_none_or(|(t, _)| m.sent_at.0 >= *t) {
             d.newest = Some((m.sent_at.0, preview(&m.body)));
         }
@@ -249,10 +252,13 @@ impl Writer<'_> {
                      state = CASE WHEN ?3 THEN 'open' ELSE state END, \
                      snoozed_until = CASE WHEN ?3 THEN NULL ELSE snoozed_until END, \
                      last_preview = CASE WHEN ?4 >= last_activity THEN ?5 ELSE last_preview END, \
-                     last_activity = max(last_activity, ?4) \
+                     last_activity = max(last_activity, ?4), \
+                     urgent = CASE WHEN ?6 THEN 0 ELSE urgent END \
                      WHERE id = ?1",
                 )?
-                .execute(params![conv, d.unread, d.reopen, sent_at, preview])?;
+                .execute(params![
+                    conv, d.unread, d.reopen, sent_at, preview, d.settle
+                ])?;
         }
         Ok(())
     }
@@ -308,10 +314,11 @@ impl Writer<'_> {
             .prepare_cached(
                 "UPDATE conversations SET \
                  last_preview = coalesce(?3, last_preview), \
-                 last_activity = CASE WHEN ?3 IS NULL THEN last_activity ELSE max(last_activity, ?2) END \
+                 last_activity = CASE WHEN ?3 IS NULL THEN last_activity ELSE max(last_activity, ?2) END, \
+                 urgent = CASE WHEN ?4 THEN 0 ELSE urgent END \
                  WHERE id = ?1",
             )?
-            .execute(params![conversation.0, at.0, preview])?;
+            .execute(params![conversation.0, at.0, preview, effect.settles_urgency])?;
         self.applied.conversations.insert(conversation);
         Ok(MessageId(id))
     }
@@ -538,6 +545,25 @@ impl Writer<'_> {
                         .execute(params![account.0, remote_id, at.0])?;
                 }
             }
+            Op::MarkUrgent {
+                account,
+                remote_id,
+                at,
+            } => {
+                if let Some(id) = self.conversation_id(&account.0, remote_id)? {
+                    let n = self
+                        .tx
+                        .prepare_cached(
+                            "UPDATE conversations SET urgent = 1 WHERE id = ?1 AND urgent = 0 \
+                             AND NOT EXISTS (SELECT 1 FROM messages WHERE conversation = ?1 \
+                             AND direction = 'outbound' AND kind = 'chat' AND sent_at > ?2)",
+                        )?
+                        .execute(params![id, at.0])?;
+                    if n > 0 {
+                        self.applied.conversations.insert(ConversationId(id));
+                    }
+                }
+            }
             Op::SetSecurity {
                 account,
                 remote_id,
@@ -641,8 +667,10 @@ impl Writer<'_> {
                 state,
             } => {
                 let (s, until) = state_to_columns(*state);
+                // Done settles an urgent conversation as a reply does.
                 self.update_conversation(
-                    "UPDATE conversations SET state = ?2, snoozed_until = ?3 WHERE id = ?1",
+                    "UPDATE conversations SET state = ?2, snoozed_until = ?3, \
+                     urgent = CASE WHEN ?2 = 'done' THEN 0 ELSE urgent END WHERE id = ?1",
                     params![conversation.0, s, until],
                     *conversation,
                 )?;
