@@ -59,6 +59,11 @@ fn urgent_pattern() {
 }
 
 #[test]
+fn hooks_timeout() {
+    check_config("hooks_timeout", &[":6:1:", "hooks.timeout_secs", "1..=300"]);
+}
+
+#[test]
 fn wrong_type() {
     check_config(
         "wrong_type",

@@ -324,3 +324,100 @@ fn snooze_comes_back_on_the_next_working_day_at_eight() {
     assert_eq!(back(at(2026, 12, 6, 23)), (Weekday::Mon, 7, 8, 0));
     assert_eq!(back(at(2026, 12, 9, 7)), (Weekday::Thu, 10, 8, 0));
 }
+
+/// A hook as an office might write one: it appends what it was told to the file named
+/// by its argument, and hangs for a message saying "hang".
+const HOOK: &str = r#"#!/bin/sh
+case "$TRESEN_PREVIEW" in *hang*) sleep 30;; esac
+printf '%s|%s|%s|%s|%s|%s|%s\n' "$TRESEN_EVENT" "$TRESEN_CONVERSATION" "$TRESEN_NETWORK" \
+  "$TRESEN_CONTACT_NAME" "$TRESEN_CONTACT_ADDRESS" "$TRESEN_URGENT" "$TRESEN_PREVIEW" >> "$1"
+"#;
+
+// Issue 17: `[hooks]` run for each customer message that arrives (not history), with
+// what they need in environment variables; the customer's text is never interpreted by
+// a shell; `on_urgent` runs for an urgent one as well; a hook that hangs is killed after
+// its timeout and the next run follows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hooks_are_told_each_new_message_and_a_hanging_one_is_killed() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let hook = dir.path().join("hook.sh");
+    std::fs::write(&hook, HOOK).unwrap();
+    std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let (all, urgent_file) = (dir.path().join("all"), dir.path().join("urgent"));
+    let in_ = Direction::Inbound;
+    let mut huber = upsert_conv("huber");
+    if let ConnectorEvent::Conversation(c) = &mut huber {
+        c.contact = Some(tresen::domain::Contact {
+            identity: "+491701234567".into(),
+            display_name: "Frau Huber".into(),
+            phone: None,
+        });
+    }
+    let fake = FakeConnector::new(account()).with_script(vec![
+        ScriptStep::Emit(huber),
+        ScriptStep::Emit(says("huber", "h0", "Notfall aus dem Archiv", in_, 0, true)),
+        ScriptStep::Emit(says("huber", "h1", "bitte hang nicht auf", in_, 1, false)),
+        ScriptStep::Emit(says("huber", "h2", "Termin am\nMontag?", in_, 2, false)),
+        ScriptStep::Emit(says(
+            "huber",
+            "h3",
+            "Notfall! $(touch /tmp/x) `id` ; rm",
+            in_,
+            3,
+            false,
+        )),
+    ]);
+    let store = SharedStore::new(Box::new(SqliteStore::open_in_memory().unwrap()));
+    let (engine, handle) = Engine::start(
+        store.clone(),
+        vec![Box::new(fake)],
+        EngineOptions::default(),
+    );
+    let engine = engine
+        .with_urgent(rules())
+        .with_hooks(tresen::config::HooksConfig {
+            on_message: format!("{} {}", hook.display(), all.display()),
+            on_urgent: format!("{} {}", hook.display(), urgent_file.display()),
+            timeout_secs: 1,
+        });
+    let task = tokio::spawn(engine.run());
+    let read = |p: &std::path::Path| std::fs::read_to_string(p).unwrap_or_default();
+    tokio::time::timeout(Duration::from_secs(15), async {
+        while read(&all).lines().count() < 2 || read(&urgent_file).is_empty() {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .unwrap_or_else(|_| {
+        panic!(
+            "hooks did not run: {:?} {:?}",
+            read(&all),
+            read(&urgent_file)
+        )
+    });
+    let id = store
+        .lock()
+        .find_conversation("huber")
+        .unwrap()
+        .unwrap()
+        .id
+        .0;
+    let lines: Vec<String> = read(&all).lines().map(str::to_string).collect();
+    // The hanging run was killed; history was never handed over.
+    assert_eq!(
+        lines,
+        [
+            format!("message|{id}|signal|Frau Huber|+491701234567|0|Termin am Montag?"),
+            format!(
+                "message|{id}|signal|Frau Huber|+491701234567|1|Notfall! $(touch /tmp/x) `id` ; rm"
+            ),
+        ]
+    );
+    assert_eq!(
+        read(&urgent_file).trim_end(),
+        format!("urgent|{id}|signal|Frau Huber|+491701234567|1|Notfall! $(touch /tmp/x) `id` ; rm")
+    );
+    handle.shutdown().await;
+    task.await.unwrap().unwrap();
+}

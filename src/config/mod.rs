@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::connector::RoomSelection;
 pub use crate::domain::QuickReply;
+pub use crate::engine::hooks::HooksConfig;
 pub use crate::secrets::{SecretsBackend, SecretsConfig};
 pub use notifications::NotificationsConfig;
 pub use paths::Paths;
@@ -71,6 +72,7 @@ pub struct Config {
     /// Words and patterns that mark a customer's message urgent (docs/config.md).
     pub urgent: Vec<crate::domain::urgent::UrgentRule>,
     pub notifications: NotificationsConfig,
+    pub hooks: HooksConfig,
 }
 
 /// `[daemon]`: where the daemon listens for seats (docs/daemon.md).
@@ -277,6 +279,7 @@ impl Default for Config {
             daemon: DaemonConfig::default(),
             urgent: Vec::new(),
             notifications: NotificationsConfig::default(),
+            hooks: HooksConfig::default(),
         }
     }
 }
@@ -503,6 +506,9 @@ impl Config {
         }
         if let Err(e) = crate::domain::urgent::UrgentRules::new(&self.urgent) {
             return Err(invalid(&e.key, e.message));
+        }
+        if let Err((key, message)) = self.hooks.check() {
+            return Err(invalid(key, message));
         }
         let classes = crate::archive::retention::CLASSES;
         if !classes.contains(&self.retention.default_class.as_str()) {

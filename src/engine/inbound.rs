@@ -304,6 +304,7 @@ impl Engine {
     /// each decided after the one before it was carried out.
     pub(super) fn after_inbound(&mut self, inbound: Vec<Inbound>) {
         self.mark_urgent(&inbound);
+        self.fire_hooks(&inbound);
         for m in inbound {
             self.apply_rules(&m, true);
         }
@@ -330,6 +331,35 @@ impl Engine {
         match self.apply(&ops) {
             Ok(applied) => self.publish(&applied),
             Err(e) => tracing::warn!(error = %e, "cannot mark a conversation urgent"),
+        }
+    }
+
+    /// Hands each customer message that arrived now to the office's hooks.
+    fn fire_hooks(&self, inbound: &[Inbound]) {
+        let Some(hooks) = &self.hooks else { return };
+        for m in inbound.iter().filter(|m| m.arrived) {
+            let found =
+                self.store.read(
+                    |s| match s.conversation_by_remote(&m.account, &m.conversation) {
+                        Ok(Some(id)) => s.conversation(id),
+                        Ok(None) => Ok(None),
+                        Err(e) => Err(e),
+                    },
+                );
+            let Ok(Some(c)) = found else {
+                continue;
+            };
+            let contact = c.contact.as_ref();
+            hooks.fire(super::hooks::Event {
+                conversation: c.id.0,
+                network: c.channel.as_str().to_string(),
+                contact_name: contact.map_or(c.title.clone(), |k| k.display_name.clone()),
+                contact_address: contact
+                    .map(|k| k.phone.clone().unwrap_or_else(|| k.identity.clone()))
+                    .unwrap_or_default(),
+                urgent: self.urgent.matches(&m.body),
+                preview: super::hooks::Event::preview(&m.body),
+            });
         }
     }
 

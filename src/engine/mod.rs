@@ -8,6 +8,7 @@
 mod commands;
 mod fetch;
 mod handle;
+pub mod hooks;
 mod inbound;
 mod presence;
 mod rules;
@@ -328,6 +329,9 @@ pub struct Engine {
     settle_until: Option<tokio::time::Instant>,
     /// What marks a customer's new message urgent.
     urgent: crate::domain::urgent::UrgentRules,
+    /// `[hooks]`: started when the engine runs (they need its runtime).
+    hooks_config: hooks::HooksConfig,
+    hooks: Option<hooks::Hooks>,
 }
 
 /// Starts connector `c` with what the store knows for its account: the sync position,
@@ -452,6 +456,8 @@ impl Engine {
             idempotent,
             settle_until: None,
             urgent: Default::default(),
+            hooks_config: Default::default(),
+            hooks: None,
         };
         (engine, handle)
     }
@@ -467,6 +473,12 @@ impl Engine {
     /// What marks a customer's new message urgent (`[[urgent]]`).
     pub fn with_urgent(mut self, urgent: crate::domain::urgent::UrgentRules) -> Self {
         self.urgent = urgent;
+        self
+    }
+
+    /// The office's commands for new customer messages (`[hooks]`).
+    pub fn with_hooks(mut self, hooks: hooks::HooksConfig) -> Self {
+        self.hooks_config = hooks;
         self
     }
 
@@ -528,6 +540,7 @@ impl Engine {
     /// Processes events and commands until shutdown. Returns after the connectors have
     /// been told to stop and their queued events have been written.
     pub async fn run(mut self) -> Result<(), EngineError> {
+        self.hooks = hooks::Hooks::start(&self.hooks_config);
         self.recover_sends(None);
         if self.options.exit_when_caught_up && self.pending_caught_up == 0 {
             self.notify(Notification::CaughtUp);

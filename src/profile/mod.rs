@@ -61,6 +61,8 @@ pub struct OpenProfile {
     pub compliance: crate::compliance::Compliance,
     /// What marks a customer's message urgent (`[[urgent]]`).
     pub urgent: crate::domain::urgent::UrgentRules,
+    /// The office's commands for new customer messages (`[hooks]`).
+    pub hooks: crate::config::HooksConfig,
 }
 
 fn key_array(key: &MasterKey) -> zeroize::Zeroizing<[u8; KEY_LEN]> {
@@ -126,6 +128,7 @@ pub fn open(
             .map_err(|e| ProfileError::Compliance(format!("{}: {}", e.key, e.message)))?,
         urgent: crate::domain::urgent::UrgentRules::new(&config.urgent)
             .map_err(|e| ProfileError::Compliance(format!("{}: {}", e.key, e.message)))?,
+        hooks: config.hooks.clone(),
     })
 }
 
@@ -213,6 +216,7 @@ pub fn open_demo(conversations: usize) -> Result<OpenProfile, ProfileError> {
         temp: Some(temp),
         compliance: crate::demo::compliance(),
         urgent: crate::demo::urgent(),
+        hooks: Default::default(),
     })
 }
 

@@ -42,11 +42,15 @@ impl Session {
             archive,
             compliance,
             urgent,
+            hooks,
             ..
         } = profile;
         let shared = super::shared(store, Some(blobs))?;
         let (engine, handle) = Engine::start(shared, connectors, options);
-        let mut engine = engine.with_compliance(compliance).with_urgent(urgent);
+        let mut engine = engine
+            .with_compliance(compliance)
+            .with_urgent(urgent)
+            .with_hooks(hooks);
         if let Some(archive) = archive {
             // The demo's configuration is not the office's: not archived.
             let config = match (&paths.config_file, temp.is_some()) {
