@@ -159,6 +159,22 @@ fn linking_shows_a_qr_code_and_the_link_then_waits_for_the_phone() {
         "{stdout}"
     );
     assert!(!stdout.contains("Note: the config says"), "{stdout}");
+    // Under a German locale the office reads it in German (issue 19).
+    let out = p
+        .cmd()
+        .env("LANG", "de_DE.UTF-8")
+        .args(["account", "link", "signal", "--device-name", "Büro-PC"])
+        .output()
+        .unwrap();
+    let stdout = support::stdout(&out);
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.contains("Gekoppelte Geräte"), "{stdout}");
+    assert!(
+        stdout.contains(&format!(
+            "Gekoppelt: tresen ist jetzt das Gerät „Büro-PC“ von {OWN}"
+        )),
+        "{stdout}"
+    );
 }
 
 #[test]

@@ -42,36 +42,66 @@ pub fn link(
     let endpoint = crate::profile::signal_endpoint(config, profile);
     crate::cli::common::runtime()?.block_on(async {
         let conn = start(&endpoint).await?;
-        let outcome = link_steps(&conn, &number, &args).await;
+        let outcome = link_steps(&conn, &number, &args, config.language()).await;
         stop(conn).await;
         outcome
     })?;
     Ok(ExitCode::SUCCESS)
 }
 
-async fn link_steps(conn: &Connection, number: &str, args: &LinkArgs) -> Result<()> {
+async fn link_steps(conn: &Connection, number: &str, args: &LinkArgs, lang: Lang) -> Result<()> {
+    let de = lang == Lang::De;
     if onboarding::accounts(&conn.client)
         .await?
         .iter()
         .any(|a| a == number)
     {
-        crate::outln!("{number} is already set up in signal-cli; nothing to link.");
-        crate::outln!("Start tresen (or `tresen daemon`) to receive its chats.");
+        if de {
+            crate::outln!("{number} ist in signal-cli schon eingerichtet; nichts zu koppeln.");
+            crate::outln!("tresen (oder `tresen daemon`) starten, um seine Chats zu empfangen.");
+        } else {
+            crate::outln!("{number} is already set up in signal-cli; nothing to link.");
+            crate::outln!("Start tresen (or `tresen daemon`) to receive its chats.");
+        }
         return Ok(());
     }
     let uri = onboarding::start_link(&conn.client).await?;
-    crate::outln!(
-        "On the business phone ({number}): Signal → Settings → Linked devices → \"+\", then scan:\n"
-    );
+    if de {
+        crate::outln!(
+            "Auf dem Geschäftshandy ({number}): Signal → Einstellungen → Gekoppelte Geräte → „+“, dann scannen:\n"
+        );
+    } else {
+        crate::outln!(
+            "On the business phone ({number}): Signal → Settings → Linked devices → \"+\", then scan:\n"
+        );
+    }
     crate::outln!("{}", qr(&uri, args.light_terminal)?);
-    crate::outln!("The same link as text (for a QR generator): {uri}\n");
-    eprintln!("Waiting for the phone to confirm… (Ctrl-C cancels)");
-    let linked = onboarding::finish_link(&conn.client, &uri, &args.device_name).await?;
-    crate::outln!(
-        "Linked: tresen is now the device \"{}\" of {linked}.",
-        args.device_name
+    if de {
+        crate::outln!("Derselbe Link als Text (für einen QR-Generator): {uri}\n");
+    } else {
+        crate::outln!("The same link as text (for a QR generator): {uri}\n");
+    }
+    eprintln!(
+        "{}",
+        lang.t(
+            "Warte auf die Bestätigung am Handy … (Strg-C bricht ab)",
+            "Waiting for the phone to confirm… (Ctrl-C cancels)"
+        )
     );
-    if linked != number {
+    let linked = onboarding::finish_link(&conn.client, &uri, &args.device_name).await?;
+    let device = &args.device_name;
+    if de {
+        crate::outln!("Gekoppelt: tresen ist jetzt das Gerät „{device}“ von {linked}.");
+    } else {
+        crate::outln!("Linked: tresen is now the device \"{device}\" of {linked}.");
+    }
+    if linked != number && de {
+        crate::outln!(
+            "Hinweis: In der Konfiguration steht number = \"{number}\", gescannt hat aber {linked}.\n\
+             Ist dieses Handy das Geschäftshandy, number = \"{linked}\" eintragen;\n\
+             sonst die Kopplung auf diesem Handy entfernen (Gekoppelte Geräte) und mit dem richtigen scannen."
+        );
+    } else if linked != number {
         crate::outln!(
             "Note: the config says number = \"{number}\", but the phone that scanned is {linked}.\n\
              Set number = \"{linked}\" in the config if that phone is the business phone;\n\
@@ -79,7 +109,11 @@ async fn link_steps(conn: &Connection, number: &str, args: &LinkArgs) -> Result<
         );
     }
     crate::outln!(
-        "Chats arrive from now on (Signal gives a new device no history). Start tresen or `tresen daemon`."
+        "{}",
+        lang.t(
+            "Chats kommen ab jetzt an (Signal gibt einem neuen Gerät keinen Verlauf). tresen oder `tresen daemon` starten.",
+            "Chats arrive from now on (Signal gives a new device no history). Start tresen or `tresen daemon`."
+        )
     );
     Ok(())
 }
