@@ -58,6 +58,45 @@ fn urgent_pattern() {
     );
 }
 
+// Issue 17: a schedule, Bundesland, closure or away text that cannot be right is named
+// with file, line and key at load.
+#[test]
+fn quiet_hours() {
+    check_config(
+        "quiet_hours",
+        &[":6:1:", "notifications.quiet_hours", "20:00-07:00"],
+    );
+}
+
+#[test]
+fn hours_schedule() {
+    check_config(
+        "hours_schedule",
+        &[":7:1:", "hours.wednesday", "16:30-07:00", "across midnight"],
+    );
+}
+
+#[test]
+fn hours_closure() {
+    check_config(
+        "hours_closure",
+        &[":7:1:", "hours.closures[1]", "ends before it begins"],
+    );
+}
+
+#[test]
+fn hours_state() {
+    check_config("hours_state", &[":6:1:", "hours.state", "Bavaria", "BY"]);
+}
+
+#[test]
+fn hours_placeholder() {
+    check_config(
+        "hours_placeholder",
+        &[":7:1:", "hours.away_text", "{naechster_tag}", "{oeffnet}"],
+    );
+}
+
 #[test]
 fn hooks_timeout() {
     check_config("hooks_timeout", &[":6:1:", "hooks.timeout_secs", "1..=300"]);

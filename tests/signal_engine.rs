@@ -5,6 +5,8 @@
 
 mod support;
 
+use support::signal_peer::*;
+
 use support::engine::{archived, rebuilt, start_archived, wait_until};
 
 use std::path::PathBuf;
@@ -13,128 +15,11 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::net::UnixListener;
-use tokio::sync::mpsc;
 use tresen::connector::signal::frames::group_key;
 use tresen::connector::signal::{Endpoint, SignalConnector};
 use tresen::domain::{AccountId, Delivery, Direction};
 use tresen::engine::{Engine, EngineHandle, EngineOptions};
 use tresen::store::{BlobStore, SharedStore, SqliteStore};
-
-const OWN: &str = "+493012345678";
-const CUSTOMER: &str = "+4915112345678";
-const PHOTO: &[u8] = b"\x89PNG fake photo bytes \x00\x01\x02";
-
-/// What the test tells the peer to do on the current connection.
-enum Say {
-    Line(String),
-    Die,
-}
-
-#[derive(Default)]
-struct Seen {
-    requests: Vec<Value>,
-    connections: usize,
-    /// What `listIdentities` answers (signal-cli's JsonIdentity records).
-    identities: Vec<Value>,
-    /// Sends to these numbers fail as to a customer whose safety number changed.
-    untrusted: Vec<String>,
-    /// signal-cli does not hold the business number (yet).
-    unlinked: bool,
-    /// A `finishLink` waiting for the phone: the test answers it (its id).
-    finish_link: Option<Value>,
-}
-
-/// A signal-cli stand-in. Validates parameters the way signal-cli's JSON-RPC layer does
-/// (account required in multi-account mode; recipient or groupId; message text).
-fn peer(socket: PathBuf) -> (mpsc::UnboundedSender<Say>, Arc<Mutex<Seen>>) {
-    let (tx, mut rx) = mpsc::unbounded_channel::<Say>();
-    let seen: Arc<Mutex<Seen>> = Arc::default();
-    let listener = UnixListener::bind(&socket).unwrap();
-    let s = seen.clone();
-    tokio::spawn(async move {
-        let mut next_ts = 1_767_300_000_000i64;
-        loop {
-            let Ok((sock, _)) = listener.accept().await else {
-                return;
-            };
-            s.lock().unwrap().connections += 1;
-            let (r, mut w) = sock.into_split();
-            let mut lines = BufReader::new(r).lines();
-            loop {
-                tokio::select! {
-                    line = lines.next_line() => {
-                        let Ok(Some(line)) = line else { break };
-                        let req: Value = serde_json::from_str(&line).unwrap();
-                        s.lock().unwrap().requests.push(req.clone());
-                        let id = req["id"].clone();
-                        let p = &req["params"];
-                        let method = req["method"].as_str().unwrap_or_default();
-                        // Multi-account mode: setting up a number names no account.
-                        let needs_account =
-                            !["version", "startLink", "finishLink"].contains(&method);
-                        let reply = if needs_account && p["account"] != OWN {
-                            json!({"jsonrpc":"2.0","error":{"code":-32602,"message":"Method requires valid account parameter","data":null},"id":id})
-                        } else {
-                            let untrusted = p["recipient"][0]
-                                .as_str()
-                                .is_some_and(|r| s.lock().unwrap().untrusted.iter().any(|u| u == r));
-                            let unlinked = s.lock().unwrap().unlinked;
-                            match method {
-                                "startLink" => json!({"jsonrpc":"2.0","result":{"deviceLinkUri":"sgnl://linkdevice?uuid=Yz3k&pub_key=BXk7"},"id":id}),
-                                "subscribeReceive" if unlinked => json!({"jsonrpc":"2.0","error":{"code":-32602,"message":"Specified account does not exist","data":null},"id":id}),
-                                "finishLink" => {
-                                    // The phone has not scanned yet: answered by the test.
-                                    s.lock().unwrap().finish_link = Some(id);
-                                    continue;
-                                }
-                                "listIdentities" => json!({"jsonrpc":"2.0","result":s.lock().unwrap().identities,"id":id}),
-                                "send" if untrusted => json!({"jsonrpc":"2.0","error":{"code":-4,"message":"Failed to send message due to untrusted identities: +4915112345678","data":null},"id":id}),
-                                "version" => json!({"jsonrpc":"2.0","result":{"version":"0.14.6"},"id":id}),
-                                "subscribeReceive" => json!({"jsonrpc":"2.0","result":0,"id":id}),
-                                "send" if (p["recipient"].is_array() || p["groupId"].is_string()) && p["message"].is_string() => {
-                                    next_ts += 1000;
-                                    let ts = next_ts;
-                                    let reply = json!({"jsonrpc":"2.0","result":{"timestamp":ts,"results":[{"recipientAddress":{"uuid":"u1","number":CUSTOMER,"username":null},"type":"SUCCESS"}]},"id":id});
-                                    // The customer's phone confirms delivery a moment later.
-                                    let receipt = json!({"jsonrpc":"2.0","method":"receive","params":{"subscription":0,"result":{"account":OWN,"envelope":{"sourceNumber":CUSTOMER,"sourceUuid":"u1","sourceName":"Anna Kundin","sourceDevice":1,"timestamp":ts+10,"receiptMessage":{"when":ts+10,"isDelivery":true,"isRead":false,"isViewed":false,"timestamps":[ts]}}}}});
-                                    // The client may be gone (a stopped daemon): wait for the next.
-                                    if w.write_all(format!("{reply}\n{receipt}\n").as_bytes()).await.is_err() {
-                                        break;
-                                    }
-                                    continue;
-                                }
-                                "getAttachment" if p["id"] == "photo-1" && p["recipient"] == "u1" => {
-                                    json!({"jsonrpc":"2.0","result":{"data": base64::engine::general_purpose::STANDARD.encode(PHOTO)},"id":id})
-                                }
-                                "sendReceipt" | "sendTyping" | "sendReaction" => json!({"jsonrpc":"2.0","result":{"timestamp":1},"id":id}),
-                                "send" | "getAttachment" => json!({"jsonrpc":"2.0","error":{"code":-1,"message":"invalid parameters","data":null},"id":id}),
-                                _ => json!({"jsonrpc":"2.0","error":{"code":-32601,"message":"Method not implemented","data":null},"id":id}),
-                            }
-                        };
-                        if w.write_all(format!("{reply}\n").as_bytes()).await.is_err() {
-                            break;
-                        }
-                    }
-                    say = rx.recv() => match say {
-                        Some(Say::Line(l)) => {
-                            if w.write_all(format!("{l}\n").as_bytes()).await.is_err() {
-                                break;
-                            }
-                        }
-                        Some(Say::Die) | None => {
-                            // Half a frame, then gone: as a crashing JVM leaves it.
-                            let _ = w.write_all(br#"{"jsonrpc":"2.0","method":"rece"#).await;
-                            break;
-                        }
-                    }
-                }
-            }
-        }
-    });
-    (tx, seen)
-}
 
 /// The engine on an encrypted store at `db` with the business account on `endpoint`
 /// (no groups chosen in the config).
@@ -148,17 +33,6 @@ fn start_engine(db: &std::path::Path, endpoint: Endpoint) -> (Engine, EngineHand
         vec![],
     );
     Engine::start(store, vec![Box::new(connector)], EngineOptions::default())
-}
-
-fn dm(ts: i64, text: &str, attachment: bool) -> String {
-    let files = if attachment {
-        r#","attachments":[{"contentType":"image/png","filename":"heizung.png","id":"photo-1","size":25}]"#
-    } else {
-        ""
-    };
-    format!(
-        r#"{{"jsonrpc":"2.0","method":"receive","params":{{"subscription":0,"result":{{"account":"{OWN}","envelope":{{"source":"{CUSTOMER}","sourceNumber":"{CUSTOMER}","sourceUuid":"u1","sourceName":"Anna Kundin","sourceDevice":1,"timestamp":{ts},"dataMessage":{{"timestamp":{ts},"message":"{text}","expiresInSeconds":0,"viewOnce":false{files}}}}}}}}}}}"#
-    )
 }
 
 fn messages(h: &EngineHandle) -> Vec<tresen::domain::Message> {
@@ -585,12 +459,6 @@ async fn safety_numbers_show_as_verified_or_changed_on_the_conversation() {
     task.await.unwrap().unwrap();
 }
 
-fn group_line(group: &str, name: &str, ts: i64, text: &str) -> String {
-    format!(
-        r#"{{"jsonrpc":"2.0","method":"receive","params":{{"subscription":0,"result":{{"account":"{OWN}","envelope":{{"sourceNumber":"{CUSTOMER}","sourceUuid":"u1","sourceName":"Anna Kundin","sourceDevice":1,"timestamp":{ts},"dataMessage":{{"timestamp":{ts},"message":"{text}","groupInfo":{{"groupId":"{group}","groupName":"{name}","type":"DELIVER"}}}}}}}}}}}}"#
-    )
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_group_is_offered_as_invite_and_stored_only_once_accepted_also_after_restart() {
     use tresen::engine::EngineCommand;
@@ -871,33 +739,6 @@ async fn poll_cli(p: &support::Profile, args: &[&str], want: &str) -> String {
     .unwrap()
 }
 
-fn sends(seen: &Arc<Mutex<Seen>>) -> Vec<Value> {
-    seen.lock()
-        .unwrap()
-        .requests
-        .iter()
-        .filter(|r| r["method"] == "send")
-        .cloned()
-        .collect()
-}
-
-/// The whole text a Signal send delivers: the inline body, or the long-text attachment
-/// that carries it complete.
-fn delivered_text(req: &Value) -> String {
-    match req["params"]["attachment"][0].as_str() {
-        Some(uri) if uri.starts_with("data:text/x-signal-plain") => {
-            let data = uri.split_once("base64,").unwrap().1;
-            String::from_utf8(
-                base64::engine::general_purpose::STANDARD
-                    .decode(data)
-                    .unwrap(),
-            )
-            .unwrap()
-        }
-        _ => req["params"]["message"].as_str().unwrap().to_string(),
-    }
-}
-
 const NOTICE_START: &str = "Guten Tag, vielen Dank für Ihre Nachricht an Muster Haustechnik GmbH";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1092,32 +933,6 @@ async fn compliance_over_signal_first_contact_consent_keywords_gate_and_inline_l
     let transcript =
         support::stdout(&p.run(&["export", "conversation", CUSTOMER, "--format", "txt"]));
     assert!(transcript.contains("Ja!"), "{transcript}");
-}
-
-fn signal(socket: &std::path::Path, groups: &[&str]) -> Box<dyn tresen::connector::Connector> {
-    Box::new(SignalConnector::new(
-        AccountId("signal-buero".into()),
-        OWN.into(),
-        Endpoint::Socket(socket.to_path_buf()),
-        groups.iter().map(|g| g.to_string()).collect(),
-    ))
-}
-
-fn envelope(env: &str) -> String {
-    format!(
-        r#"{{"jsonrpc":"2.0","method":"receive","params":{{"subscription":0,"result":{{"account":"{OWN}","envelope":{{{env}}}}}}}}}"#
-    )
-}
-
-async fn subscribed(seen: &Arc<Mutex<Seen>>) {
-    wait_until("the subscription", || {
-        seen.lock()
-            .unwrap()
-            .requests
-            .iter()
-            .any(|r| r["method"] == "subscribeReceive")
-    })
-    .await;
 }
 
 /// Issue 14, item 2: a group message from a sender Signal shows only by account id; the

@@ -284,7 +284,7 @@ fn a_customer_writing_rings_the_bell_and_the_title_counts_unread() {
     assert_eq!(read, vec![Effect::Title(0)]);
     // Both switched off in the seat's config.
     let config = Config::parse(
-        "[notifications]\nbell = false\ntitle = false\n",
+        "[notifications]\nbell = false\ntitle = false\ndesktop = \"off\"\n",
         std::path::Path::new("config.toml"),
     )
     .unwrap();
@@ -314,7 +314,7 @@ fn snooze_comes_back_on_the_next_working_day_at_eight() {
     };
     let back = |t: Timestamp| {
         let l = chrono::Local
-            .timestamp_millis_opt(tresen::app::next_working_morning(t).0)
+            .timestamp_millis_opt(tresen::app::when::next_working_morning(t, None).0)
             .unwrap();
         (l.weekday(), l.day(), l.hour(), l.minute())
     };

@@ -189,7 +189,7 @@ impl App {
             Action::SetWaiting => self.set_state(TriageState::Waiting),
             Action::Done => self.set_state(TriageState::Done),
             Action::Snooze => {
-                let until = super::next_working_morning(self.now);
+                let until = super::when::next_working_morning(self.now, self.cfg.hours.as_ref());
                 self.set_state(TriageState::Snoozed(until))
             }
             Action::Retry => self.retry(),

@@ -114,9 +114,9 @@ pub fn help_line_count() -> usize {
                 .count()
         })
         .sum::<usize>()
-        // The legend of the list's signs (a heading and ui::overlay's 8 signs), the
+        // The legend of the screen's signs (a heading and ui::overlay's 9 signs), the
         // blank line and the last line.
-        + 9
+        + 10
         + 2
 }
 

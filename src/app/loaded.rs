@@ -227,17 +227,31 @@ impl App {
         }
     }
 
-    /// The bell when a customer wrote since the last load (not for what was there at
-    /// start), and the window title when the number of unread conversations changed.
+    /// The bell and a desktop notification when a customer wrote since the last load
+    /// (not for what was there at start; neither in quiet hours; no desktop
+    /// notification while the terminal is in front), and the window title when the
+    /// number of unread conversations changed.
     fn alerts(&mut self, list: &[Conversation]) -> Vec<Effect> {
         let mut effects = Vec::new();
-        let wrote = self.loaded_once
-            && list
-                .iter()
-                .any(|c| c.unread > self.seen_unread.get(&c.id).copied().unwrap_or(0));
+        let wrote: Vec<&Conversation> = list
+            .iter()
+            .filter(|c| {
+                self.loaded_once && c.unread > self.seen_unread.get(&c.id).copied().unwrap_or(0)
+            })
+            .collect();
         self.seen_unread = list.iter().map(|c| (c.id, c.unread)).collect();
-        if wrote && self.cfg.bell {
+        let quiet = self
+            .cfg
+            .quiet
+            .is_some_and(|span| super::when::within(self.now, span));
+        if !wrote.is_empty() && self.cfg.bell && !quiet {
             effects.push(Effect::Bell);
+        }
+        if self.cfg.desktop && !quiet && self.focused != Some(true) {
+            // A burst from many customers is a few notifications, not a flood.
+            for c in wrote.iter().take(NOTIFY_MAX) {
+                effects.push(notification(c));
+            }
         }
         let unread = list.iter().filter(|c| c.is_unread()).count();
         if self.cfg.title && self.titled != Some(unread) {
@@ -291,5 +305,22 @@ impl App {
         }
         let max_offset = self.visible.len().saturating_sub(h);
         self.list_offset = self.list_offset.min(max_offset);
+    }
+}
+
+/// Desktop notifications for one load at most (the rest show in the inbox).
+const NOTIFY_MAX: usize = 3;
+
+/// "Familie Aydın · WhatsApp" and the first 100 characters of what they wrote, free of
+/// control characters.
+fn notification(c: &Conversation) -> Effect {
+    let clean = |s: &str| crate::domain::sanitize_for_terminal(s, false).into_owned();
+    let mut body: String = clean(&c.last_preview).chars().take(100).collect();
+    if c.urgent {
+        body = format!("‼ {body}");
+    }
+    Effect::Notify {
+        summary: format!("{} · {}", clean(&c.title), c.channel.display_name()),
+        body,
     }
 }

@@ -8,6 +8,7 @@
 mod act;
 pub mod action;
 mod compose;
+mod filter;
 pub mod i18n;
 pub mod input;
 pub mod jump;
@@ -15,6 +16,7 @@ pub mod keymap;
 mod loaded;
 mod navigate;
 mod overlays;
+pub mod when;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -30,6 +32,8 @@ use action::{Action, Context};
 use i18n::Lang;
 use input::TextInput;
 use keymap::{ChordCode, KeyChord, Keymap};
+
+pub use filter::{Filter, StateFilter};
 
 /// Settings the app needs, taken from config once at start.
 #[derive(Debug, Clone)]
@@ -49,6 +53,12 @@ pub struct AppConfig {
     /// What tresen stores about the person at the keyboard (R-D5), from the same
     /// configuration the gates read.
     pub staff_info: Vec<String>,
+    /// Desktop notifications (`[notifications] desktop` is not `off`).
+    pub desktop: bool,
+    /// No bell and no desktop notification between these minutes of the day.
+    pub quiet: Option<(u16, u16)>,
+    /// The office's business hours (the daemon's, when attached).
+    pub hours: Option<crate::domain::hours::Hours>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -60,6 +70,8 @@ pub enum Msg {
         height: u16,
     },
     Tick(Timestamp),
+    /// The terminal gained (true) or lost focus, where it reports it.
+    Focus(bool),
     Notified(Notification),
     /// Notifications were dropped; everything on screen must be re-read.
     Lagged,
@@ -215,6 +227,12 @@ pub enum Effect {
     Bell,
     /// The window title, with the number of unread conversations.
     Title(usize),
+    /// A customer wrote while the terminal is not in front: a desktop notification
+    /// (customer and network; a sanitised short preview).
+    Notify {
+        summary: String,
+        body: String,
+    },
     Quit,
 }
 
@@ -284,71 +302,6 @@ pub enum Overlay {
         /// How long ago that answer went out.
         ago_secs: i64,
     },
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StateFilter {
-    /// Open and waiting: what needs attention or an eye on it.
-    Inbox,
-    Open,
-    Waiting,
-    Snoozed,
-    Done,
-    All,
-}
-
-impl StateFilter {
-    fn next(self) -> Self {
-        match self {
-            Self::Inbox => Self::Open,
-            Self::Open => Self::Waiting,
-            Self::Waiting => Self::Snoozed,
-            Self::Snoozed => Self::Done,
-            Self::Done => Self::All,
-            Self::All => Self::Inbox,
-        }
-    }
-
-    pub fn label(self, lang: Lang) -> &'static str {
-        match self {
-            Self::Inbox => lang.t("Eingang", "Inbox"),
-            Self::Open => lang.t("offen", "open"),
-            Self::Waiting => lang.t("wartet", "waiting"),
-            Self::Snoozed => lang.t("zurückgestellt", "snoozed"),
-            Self::Done => lang.t("erledigt", "done"),
-            Self::All => lang.t("alle", "all"),
-        }
-    }
-
-    fn accepts(self, state: TriageState) -> bool {
-        match self {
-            Self::Inbox => matches!(state, TriageState::Open | TriageState::Waiting),
-            Self::Open => state == TriageState::Open,
-            Self::Waiting => state == TriageState::Waiting,
-            Self::Snoozed => matches!(state, TriageState::Snoozed(_)),
-            Self::Done => state == TriageState::Done,
-            Self::All => true,
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Filter {
-    pub state: StateFilter,
-    pub channel: Option<Channel>,
-    pub unread_only: bool,
-    pub label: Option<String>,
-}
-
-impl Default for Filter {
-    fn default() -> Self {
-        Self {
-            state: StateFilter::Inbox,
-            channel: None,
-            unread_only: false,
-            label: None,
-        }
-    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -436,6 +389,8 @@ pub struct App {
     /// last put in the window title: what is new since.
     seen_unread: std::collections::HashMap<ConversationId, u32>,
     titled: Option<usize>,
+    /// Whether the terminal has focus; `None` until it says (many never do).
+    focused: Option<bool>,
     pub quit: bool,
 }
 
@@ -486,6 +441,7 @@ impl App {
             loaded_once: false,
             seen_unread: Default::default(),
             titled: None,
+            focused: None,
             quit: false,
         }
     }
@@ -563,6 +519,10 @@ impl App {
                 self.height = height;
                 self.keep_selection_visible();
                 vec![]
+            }
+            Msg::Focus(focused) => {
+                self.focused = Some(focused);
+                Vec::new()
             }
             Msg::Tick(now) => {
                 let snooze_expired = self.conversations.iter().any(
@@ -770,23 +730,4 @@ pub fn state_label(state: TriageState, lang: Lang) -> String {
             t.to_local().format("%d.%m. %H:%M")
         ),
     }
-}
-
-/// 08:00 local time on the next working day (Monday to Friday): snoozed on a Friday or
-/// Saturday, a conversation comes back on Monday, not on a Sunday. Public holidays are
-/// not known yet (business hours are not configurable yet).
-pub fn next_working_morning(now: Timestamp) -> Timestamp {
-    use chrono::{Datelike, Duration, TimeZone, Weekday};
-    let local = now.to_local();
-    let mut date = local.date_naive() + Duration::days(1);
-    while matches!(date.weekday(), Weekday::Sat | Weekday::Sun) {
-        date += Duration::days(1);
-    }
-    let at = date.and_hms_opt(8, 0, 0).unwrap_or_default();
-    chrono::Local
-        .from_local_datetime(&at)
-        .earliest()
-        .map_or(now.plus_ms(Timestamp::DAY), |d| {
-            Timestamp(d.timestamp_millis())
-        })
 }

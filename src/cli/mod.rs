@@ -649,7 +649,10 @@ fn run_attached_tui(
     remote: crate::seat::remote::Remote,
 ) -> Result<ExitCode> {
     let mut cfg = AppConfig::from_config(config, false);
-    cfg.staff_name = remote.hello().identity.name;
+    let hello = remote.hello();
+    cfg.staff_name = hello.identity.name;
+    // The office's hours are the daemon's, not this seat's copy.
+    cfg.hours = hello.hours;
     let app = App::new(cfg, Timestamp::now());
     rt.block_on(drive_tui(config, app, &remote))?;
     Ok(ExitCode::SUCCESS)
@@ -669,6 +672,10 @@ async fn drive_tui<E: crate::seat::Seat>(config: &Config, mut app: App, seat: &E
         clock: Box::new(Timestamp::now),
         downloads: crate::attachment_io::download_dir(),
         opener: crate::attachment_io::open_with_desktop,
+        notifier: crate::tui::desktop::Notifier::new(
+            config.notifications.desktop,
+            config.notifications.terminal_sequence,
+        ),
     };
     let r = crate::tui::run(&mut terminal, &mut app, seat, input, opts).await;
     crate::tui::terminal::restore_if_entered();

@@ -1,8 +1,10 @@
 //! Configuration: the embedded `config/default.toml`, a user file on top, environment
 //! overrides, and errors that name file, line and key.
 
+mod hours;
 mod notifications;
 mod paths;
+mod retention;
 pub mod which_account;
 
 use std::collections::BTreeMap;
@@ -14,8 +16,10 @@ pub use crate::connector::RoomSelection;
 pub use crate::domain::QuickReply;
 pub use crate::engine::hooks::HooksConfig;
 pub use crate::secrets::{SecretsBackend, SecretsConfig};
-pub use notifications::NotificationsConfig;
+pub use hours::HoursConfig;
+pub use notifications::{Desktop, NotificationsConfig, TerminalSequence};
 pub use paths::Paths;
+pub use retention::RetentionConfig;
 
 use crate::app::action::Action;
 use crate::app::keymap::KeyChord;
@@ -73,6 +77,7 @@ pub struct Config {
     pub urgent: Vec<crate::domain::urgent::UrgentRule>,
     pub notifications: NotificationsConfig,
     pub hooks: HooksConfig,
+    pub hours: HoursConfig,
 }
 
 /// `[daemon]`: where the daemon listens for seats (docs/daemon.md).
@@ -86,50 +91,6 @@ pub struct DaemonConfig {
     /// A group whose members may connect (the socket's directory becomes 0750 and
     /// belongs to it). Empty: only the daemon's own user.
     pub socket_group: String,
-}
-
-/// How long the archive keeps what (docs/archive.md). The periods themselves are law and
-/// live in code (`archive::retention::RULES`); the firm chooses which class applies.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct RetentionConfig {
-    /// Class of a business conversation without a more specific label.
-    pub default_class: String,
-    /// Years kept for conversations of class `keine_pflicht` (the firm's deletion
-    /// concept; no statutory period).
-    pub no_statutory_years: i32,
-    /// Conversation label → the class it selects (the strictest label wins).
-    pub tags: BTreeMap<String, String>,
-}
-
-impl Default for RetentionConfig {
-    fn default() -> Self {
-        Self {
-            default_class: "handelsbrief".into(),
-            no_statutory_years: 2,
-            tags: [
-                ("angebot", "handelsbrief"),
-                ("auftragsbestaetigung", "handelsbrief"),
-                ("rechnung", "buchungsbeleg"),
-                ("gutschrift", "buchungsbeleg"),
-                ("quittung", "buchungsbeleg"),
-                ("jahresabschluss", "buch"),
-            ]
-            .into_iter()
-            .map(|(a, b)| (a.to_string(), b.to_string()))
-            .collect(),
-        }
-    }
-}
-
-impl RetentionConfig {
-    /// The label → class pairs.
-    pub fn tag_pairs(&self) -> Vec<(String, String)> {
-        self.tags
-            .iter()
-            .map(|(a, b)| (a.clone(), b.clone()))
-            .collect()
-    }
 }
 
 /// How tresen runs signal-cli for Signal accounts (docs/signal.md).
@@ -280,6 +241,7 @@ impl Default for Config {
             urgent: Vec::new(),
             notifications: NotificationsConfig::default(),
             hooks: HooksConfig::default(),
+            hours: HoursConfig::default(),
         }
     }
 }
@@ -510,6 +472,12 @@ impl Config {
         if let Err((key, message)) = self.hooks.check() {
             return Err(invalid(key, message));
         }
+        if let Err((key, message)) = self.notifications.quiet() {
+            return Err(invalid(&key, message));
+        }
+        if let Err((key, message)) = self.hours.away() {
+            return Err(invalid(&key, message));
+        }
         let classes = crate::archive::retention::CLASSES;
         if !classes.contains(&self.retention.default_class.as_str()) {
             return Err(invalid(
@@ -733,6 +701,9 @@ impl crate::app::AppConfig {
             send_typing: config.ui.send_typing,
             bell: config.notifications.bell,
             title: config.notifications.title,
+            desktop: config.notifications.desktop != Desktop::Off,
+            quiet: config.notifications.quiet().ok().flatten(),
+            hours: office_hours(config),
             staff_info: crate::compliance::staff::what_is_stored(
                 &config.staff_name(),
                 &config.staff,
@@ -741,6 +712,11 @@ impl crate::app::AppConfig {
             ),
         }
     }
+}
+
+/// `[hours]` when set (a config that loaded has valid hours).
+fn office_hours(config: &Config) -> Option<crate::domain::hours::Hours> {
+    config.hours.hours().ok().filter(|h| h.is_set())
 }
 
 /// The operating-system login of this process (`$USER`, else the password database).

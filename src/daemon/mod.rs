@@ -30,6 +30,8 @@ pub struct Daemon {
     pub lang: Lang,
     /// What the lifecycle commands need of the config.
     pub office: Arc<crate::seat::books::Office>,
+    /// `[hours]`, told to every seat in `hello`.
+    pub hours: Option<crate::domain::hours::Hours>,
 }
 
 impl Daemon {
@@ -47,6 +49,7 @@ impl Daemon {
             socket,
             seats: AtomicUsize::new(0),
             next_seat: std::sync::atomic::AtomicU64::new(1),
+            hours: config.hours.hours().ok().filter(|h| h.is_set()),
             lang: config.language(),
             office: Arc::new(crate::seat::books::Office {
                 config: config.clone(),

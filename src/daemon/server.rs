@@ -266,6 +266,7 @@ fn greet(
         capabilities: CAPABILITIES.iter().map(|c| c.to_string()).collect(),
         pid: std::process::id(),
         identity: identity.clone(),
+        hours: daemon.hours.clone(),
     };
     Ok((identity, crate::protocol::raw(&hello)))
 }

@@ -3,13 +3,15 @@
 //! Nothing in here does IO; every other layer speaks these types, so a connector for a
 //! new network only has to translate into them.
 
+pub mod holidays;
+pub mod hours;
 mod sanitize;
 mod time;
 pub mod triage;
 pub mod urgent;
 
 pub use sanitize::{safe_file_name, sanitize_for_terminal};
-pub use time::Timestamp;
+pub use time::{Clock, Timestamp, system_clock};
 
 use serde::{Deserialize, Serialize};
 
@@ -53,6 +55,17 @@ impl Channel {
         Self::Matrix,
         Self::Other,
     ];
+
+    /// The network's own name, as customers know it.
+    pub fn display_name(self) -> &'static str {
+        match self {
+            Self::Signal => "Signal",
+            Self::Whatsapp => "WhatsApp",
+            Self::Telegram => "Telegram",
+            Self::Matrix => "Matrix",
+            Self::Other => "Messenger",
+        }
+    }
 
     /// Three-letter badge shown in the conversation list.
     pub fn badge(self) -> &'static str {

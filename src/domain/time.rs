@@ -8,6 +8,14 @@ use serde::{Deserialize, Serialize};
 #[serde(transparent)]
 pub struct Timestamp(pub i64);
 
+/// Where the engine reads the time: the system clock, or a test's.
+pub type Clock = std::sync::Arc<dyn Fn() -> Timestamp + Send + Sync>;
+
+/// The system clock.
+pub fn system_clock() -> Clock {
+    std::sync::Arc::new(Timestamp::now)
+}
+
 impl Timestamp {
     pub const MINUTE: i64 = 60_000;
     pub const HOUR: i64 = 60 * Self::MINUTE;

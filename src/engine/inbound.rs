@@ -199,6 +199,18 @@ impl Engine {
                 }
             }
         }
+        // Urgent in the same transaction as the message: whoever hears of the message
+        // reads it pinned (the seat's bell and desktop notification say so at once).
+        for m in inbound.iter_mut().filter(|m| m.arrived) {
+            m.urgent = self.urgent.matches(&m.body);
+            if m.urgent {
+                ops.push(Op::MarkUrgent {
+                    account: m.account.clone(),
+                    remote_id: m.conversation.clone(),
+                    at: m.sent_at,
+                });
+            }
+        }
         if !ops.is_empty() {
             match self.apply(&ops) {
                 Ok(applied) => self.publish(&applied),
@@ -300,37 +312,13 @@ impl Engine {
 }
 
 impl Engine {
-    /// Consent keywords and the first-contact notice for inbound messages just stored,
-    /// each decided after the one before it was carried out.
+    /// Consent keywords, the first-contact notice and away replies for inbound messages
+    /// just stored (urgent ones already marked), each decided after the one before it
+    /// was carried out.
     pub(super) fn after_inbound(&mut self, inbound: Vec<Inbound>) {
-        self.mark_urgent(&inbound);
         self.fire_hooks(&inbound);
         for m in inbound {
             self.apply_rules(&m, true);
-        }
-    }
-
-    /// Pins the conversations whose customer just wrote something urgent. History (a
-    /// first sync, older messages fetched) is not news: it marks nothing.
-    fn mark_urgent(&mut self, inbound: &[Inbound]) {
-        if self.urgent.is_empty() {
-            return;
-        }
-        let ops: Vec<Op> = inbound
-            .iter()
-            .filter(|m| m.arrived && self.urgent.matches(&m.body))
-            .map(|m| Op::MarkUrgent {
-                account: m.account.clone(),
-                remote_id: m.conversation.clone(),
-                at: m.sent_at,
-            })
-            .collect();
-        if ops.is_empty() {
-            return;
-        }
-        match self.apply(&ops) {
-            Ok(applied) => self.publish(&applied),
-            Err(e) => tracing::warn!(error = %e, "cannot mark a conversation urgent"),
         }
     }
 
@@ -357,7 +345,7 @@ impl Engine {
                 contact_address: contact
                     .map(|k| k.phone.clone().unwrap_or_else(|| k.identity.clone()))
                     .unwrap_or_default(),
-                urgent: self.urgent.matches(&m.body),
+                urgent: m.urgent,
                 preview: super::hooks::Event::preview(&m.body),
             });
         }
@@ -382,7 +370,8 @@ impl Engine {
         }
     }
 
-    /// What the rules decided: a consent recorded (archive first), a notice sent.
+    /// What the rules decided: a consent recorded (archive first), a notice or an away
+    /// reply sent.
     fn carry_out(&mut self, decision: Decision) -> Result<(), EngineError> {
         match decision {
             Decision::Consent {
@@ -392,11 +381,11 @@ impl Engine {
                 rules::record_consent(self.archive.as_mut(), &self.store, record)?;
                 self.notify(Notification::Conversation(conversation));
             }
-            Decision::Notice {
+            Decision::Automatic {
                 conversation,
-                notice,
+                message,
             } => {
-                self.send_as(conversation, notice, &SendOptions::default())?;
+                self.send_as(conversation, message, &SendOptions::default())?;
             }
         }
         Ok(())

@@ -476,6 +476,16 @@ impl Engine {
         self
     }
 
+    /// `[hours]` away replies, and the clock they are judged by (tests pin it).
+    pub fn with_away(
+        mut self,
+        away: Option<crate::domain::hours::AwayReplies>,
+        clock: crate::domain::Clock,
+    ) -> Self {
+        self.rules.set_away(away, clock);
+        self
+    }
+
     /// The office's commands for new customer messages (`[hooks]`).
     pub fn with_hooks(mut self, hooks: hooks::HooksConfig) -> Self {
         self.hooks_config = hooks;

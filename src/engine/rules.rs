@@ -10,8 +10,9 @@ use crate::compliance::consent::{self, Action, ConsentRecord, Gate, Keyword, Met
 use crate::compliance::footer::{self, FooterContext};
 use crate::compliance::{Compliance, ConsentView, LedgerEntry, Outlook, contact_key, footer_key};
 use crate::connector::OutgoingFile;
+use crate::domain::hours::AwayReplies;
 use crate::domain::{
-    AccountId, Conversation, ConversationId, ConversationKind, Direction, IncomingMessage,
+    AccountId, Clock, Conversation, ConversationId, ConversationKind, Direction, IncomingMessage,
     MessageKind, Timestamp,
 };
 use crate::store::{Op, SharedStore, StoreRead};
@@ -62,6 +63,8 @@ pub(super) struct Inbound {
     /// account's first sync, older messages fetched on request): only then can a
     /// first-contact notice be due. Its own timestamp plays no part.
     pub arrived: bool,
+    /// `[[urgent]]` marks it (set by the engine before the rules see it).
+    pub urgent: bool,
 }
 
 impl Inbound {
@@ -73,6 +76,7 @@ impl Inbound {
             body: m.body.clone(),
             sent_at: m.sent_at,
             arrived,
+            urgent: false,
         })
     }
 }
@@ -112,10 +116,11 @@ pub(super) enum Decision {
         conversation: ConversationId,
         record: ConsentRecord,
     },
-    /// The first-contact notice (R-C8) goes out in this conversation.
-    Notice {
+    /// An automatic message goes out in this conversation: the first-contact notice
+    /// (R-C8), the away reply, or both in one message.
+    Automatic {
         conversation: ConversationId,
-        notice: Outgoing,
+        message: Outgoing,
     },
 }
 
@@ -127,6 +132,9 @@ pub(super) struct Rules {
     /// Conversations whose kind (direct or group) is not settled, with the inbound
     /// messages whose decisions wait for it.
     parked: HashMap<(AccountId, String), Parked>,
+    /// `[hours]` away replies, when the office wants them.
+    away: Option<AwayReplies>,
+    clock: Clock,
 }
 
 impl Rules {
@@ -139,6 +147,8 @@ impl Rules {
             shared: Arc::clone(&shared),
             checkpoints: HashMap::new(),
             parked: HashMap::new(),
+            away: None,
+            clock: crate::domain::system_clock(),
         };
         (rules, shared)
     }
@@ -149,6 +159,16 @@ impl Rules {
             *r = Arc::clone(&compliance);
         }
         self.compliance = compliance;
+    }
+
+    pub fn set_away(&mut self, away: Option<AwayReplies>, clock: Clock) {
+        self.away = away;
+        self.clock = clock;
+    }
+
+    /// The time by the engine's clock.
+    pub fn now(&self) -> Timestamp {
+        (self.clock)()
     }
 
     pub fn compliance(&self) -> &Compliance {
@@ -206,7 +226,7 @@ impl Rules {
         if let Some(why) = rules.cannot_send(&conv.account.0) {
             return Err(EngineError::Refused(why));
         }
-        let (gate, footer) = store.read(|s| assess(s, rules, conv, options, Timestamp::now()))?;
+        let (gate, footer) = store.read(|s| assess(s, rules, conv, options, self.now()))?;
         if let Gate::Blocked(why) = &gate {
             return Err(EngineError::Refused(why.explain()));
         }
@@ -282,7 +302,9 @@ impl Rules {
             && rules.notice.is_some()
             && rules.footer.is_some()
             && m.arrived;
-        if keyword.is_none() && !may_notice {
+        let now = (self.clock)();
+        let may_away = m.arrived && self.away.as_ref().is_some_and(|a| !a.hours.is_open(now));
+        if keyword.is_none() && !may_notice && !may_away {
             return Ok(None);
         }
         if may_park
@@ -342,15 +364,60 @@ impl Rules {
                 record,
             }));
         }
-        if !may_notice {
+        let notice = match may_notice {
+            true => self.first_contact(store, &conv, channel, address)?,
+            false => None,
+        };
+        let away = match may_away {
+            true => self.away_reply(store, &conv, m.urgent, now)?,
+            false => None,
+        };
+        let message = match (away, notice) {
+            // A new customer gets one message: the away text, then the notice.
+            (Some(away), Some(mut notice)) => {
+                notice.body = format!("{away}\n\n{}", notice.body);
+                notice
+            }
+            (Some(away), None) => Outgoing {
+                body: away,
+                files: Vec::new(),
+                sender: AUTOMATIC.to_string(),
+                reply_to: None,
+                notice: None,
+            },
+            (None, Some(notice)) => notice,
+            (None, None) => return Ok(None),
+        };
+        Ok(Some(Decision::Automatic {
+            conversation: id,
+            message,
+        }))
+    }
+
+    /// The away text, if the office is closed at `now` and this direct chat has had
+    /// no automatic message since it closed: one per conversation per closed period.
+    fn away_reply(
+        &self,
+        store: &SharedStore,
+        conv: &Conversation,
+        urgent: bool,
+        now: Timestamp,
+    ) -> Result<Option<String>, EngineError> {
+        let Some(away) = &self.away else {
+            return Ok(None);
+        };
+        if conv.kind != ConversationKind::Direct {
             return Ok(None);
         }
-        Ok(self
-            .first_contact(store, &conv, channel, address)?
-            .map(|notice| Decision::Notice {
-                conversation: id,
-                notice,
-            }))
+        let Some(text) = away.text_at(now, urgent) else {
+            return Ok(None);
+        };
+        let since = away.hours.closed_since(now).unwrap_or(Timestamp(i64::MIN));
+        let recent = store.read(|s| s.messages(conv.id, None, 200))?;
+        let given = recent.iter().any(|m| {
+            m.direction == Direction::Outbound && m.sender == AUTOMATIC && m.sent_at >= since
+        });
+        Ok((!given).then_some(text))
     }
 
     /// The question a JA from this contact answers, if it answers tresen's: a direct
@@ -487,11 +554,20 @@ fn notices(
     conversation: ConversationId,
 ) -> Result<Vec<crate::domain::Delivery>, EngineError> {
     let recent = store.read(|s| s.messages(conversation, None, 500))?;
-    Ok(recent
+    let mut out = Vec::new();
+    for m in recent
         .iter()
         .filter(|m| m.direction == Direction::Outbound && m.sender == AUTOMATIC)
-        .map(|m| m.delivery)
-        .collect())
+    {
+        // An away reply is automatic too, but carries no notice.
+        if store
+            .read(|s| s.send_meta(m.id))?
+            .is_some_and(|meta| meta.notice.is_some())
+        {
+            out.push(m.delivery);
+        }
+    }
+    Ok(out)
 }
 
 /// A message in this state may still reach the customer (pending, or unclear).

@@ -94,7 +94,7 @@ impl Engine {
                 f.attachment.blob = Some(blobs.put(&f.bytes)?);
             }
         }
-        let now = Timestamp::now();
+        let now = self.rules.now();
         let n = parts.len();
         let ops: Vec<Op> = parts
             .iter_mut()

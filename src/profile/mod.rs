@@ -63,6 +63,8 @@ pub struct OpenProfile {
     pub urgent: crate::domain::urgent::UrgentRules,
     /// The office's commands for new customer messages (`[hooks]`).
     pub hooks: crate::config::HooksConfig,
+    /// `[hours]` away replies, if the office wants them.
+    pub away: Option<crate::domain::hours::AwayReplies>,
 }
 
 fn key_array(key: &MasterKey) -> zeroize::Zeroizing<[u8; KEY_LEN]> {
@@ -129,6 +131,10 @@ pub fn open(
         urgent: crate::domain::urgent::UrgentRules::new(&config.urgent)
             .map_err(|e| ProfileError::Compliance(format!("{}: {}", e.key, e.message)))?,
         hooks: config.hooks.clone(),
+        away: config
+            .hours
+            .away()
+            .map_err(|(key, message)| ProfileError::Compliance(format!("{key}: {message}")))?,
     })
 }
 
@@ -217,6 +223,7 @@ pub fn open_demo(conversations: usize) -> Result<OpenProfile, ProfileError> {
         compliance: crate::demo::compliance(),
         urgent: crate::demo::urgent(),
         hooks: Default::default(),
+        away: None,
     })
 }
 

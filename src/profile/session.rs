@@ -43,6 +43,7 @@ impl Session {
             compliance,
             urgent,
             hooks,
+            away,
             ..
         } = profile;
         let shared = super::shared(store, Some(blobs))?;
@@ -50,7 +51,8 @@ impl Session {
         let mut engine = engine
             .with_compliance(compliance)
             .with_urgent(urgent)
-            .with_hooks(hooks);
+            .with_hooks(hooks)
+            .with_away(away, crate::domain::system_clock());
         if let Some(archive) = archive {
             // The demo's configuration is not the office's: not archived.
             let config = match (&paths.config_file, temp.is_some()) {

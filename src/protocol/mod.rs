@@ -186,6 +186,10 @@ pub struct Hello {
     pub pid: u32,
     /// Who this seat is, as the daemon decided from the OS login.
     pub identity: Identity,
+    /// The office's business hours (`[hours]` of the daemon's config), for the seat's
+    /// "closed until" line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hours: Option<crate::domain::hours::Hours>,
 }
 
 /// `status`'s answer (`tresen status`).

@@ -3,6 +3,7 @@
 //! [`run`] takes the input stream and the ratatui backend as parameters, so tests drive
 //! the real loop with a key macro and a `TestBackend` (as helix does).
 
+pub mod desktop;
 pub mod keys;
 mod loads;
 pub mod terminal;
@@ -40,6 +41,8 @@ pub struct RunOptions<'a> {
     pub downloads: std::path::PathBuf,
     /// Shows a file to the user (xdg-open); tests record instead.
     pub opener: fn(&std::path::Path) -> Result<(), String>,
+    /// Desktop notifications (D-Bus or the terminal's sequence).
+    pub notifier: desktop::Notifier,
 }
 
 /// Results of background work (downloads), fed back into the loop as messages.
@@ -110,7 +113,8 @@ where
                     Some(Ok(Event::Mouse(m))) => Msg::Mouse(m),
                     Some(Ok(Event::Resize(width, height))) => Msg::Resize { width, height },
                     Some(Ok(Event::Paste(text))) => Msg::Pasted(text),
-                    Some(Ok(_)) => continue,
+                    Some(Ok(Event::FocusGained)) => Msg::Focus(true),
+                    Some(Ok(Event::FocusLost)) => Msg::Focus(false),
                 }
             },
             Some(answer) = answers.recv() => {
@@ -177,6 +181,7 @@ impl<E: Seat> Runtime<'_, '_, E> {
                 Effect::Quit => return Ok(true),
                 Effect::Bell => terminal::bell(),
                 Effect::Title(unread) => terminal::title(unread),
+                Effect::Notify { summary, body } => opts.notifier.notify(&summary, &body),
                 Effect::Load(q) => self.loads.start(q, waited_for),
                 Effect::Command(c) => {
                     // What to give back to the composer if a send does not arrive.

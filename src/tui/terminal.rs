@@ -38,7 +38,14 @@ pub fn enter(mouse: bool) -> io::Result<RealTerminal> {
     enable_raw_mode()?;
     ENTERED.store(true, std::sync::atomic::Ordering::SeqCst);
     let mut out = io::stdout();
-    execute!(out, EnterAlternateScreen, EnableBracketedPaste)?;
+    // Focus reports (where the terminal sends them): no desktop notification for what
+    // the user already sees.
+    execute!(
+        out,
+        EnterAlternateScreen,
+        EnableBracketedPaste,
+        crossterm::event::EnableFocusChange
+    )?;
     if mouse {
         execute!(out, EnableMouseCapture)?;
     }
@@ -53,6 +60,7 @@ pub fn restore() {
         out,
         DisableMouseCapture,
         DisableBracketedPaste,
+        crossterm::event::DisableFocusChange,
         LeaveAlternateScreen,
         crossterm::cursor::Show
     );

@@ -85,6 +85,22 @@ fn render_title(frame: &mut Frame<'_>, app: &App, area: Rect) {
             lang.t("ungelesen", "unread"),
         )),
     ];
+    if let Some(until) = crate::app::when::closed_until(app.now, app.cfg.hours.as_ref()) {
+        // In words, not colour alone: staff must not promise a call-back "now".
+        spans.push(Span::raw("  "));
+        spans.push(Span::styled(
+            format!(
+                " {} {} ",
+                lang.t("geschlossen bis", "closed until"),
+                crate::domain::hours::short_moment(
+                    until,
+                    app.now,
+                    lang == crate::app::i18n::Lang::De
+                )
+            ),
+            Theme::WARN,
+        ));
+    }
     if app.cfg.demo {
         spans.push(Span::raw("  "));
         spans.push(Span::styled(

@@ -476,7 +476,7 @@ pub fn help_lines(app: &App) -> Vec<String> {
 
 /// What the signs in the conversation list mean (ui::inbox draws them): sign in German
 /// and English, then the meaning.
-const LEGEND: [(&str, &str, &str, &str); 8] = [
+const LEGEND: [(&str, &str, &str, &str); 9] = [
     (
         "‼ DRINGEND",
         "‼ URGENT",
@@ -504,6 +504,12 @@ const LEGEND: [(&str, &str, &str, &str); 8] = [
         "✎",
         "Entwurf hier, oder: wird an einem anderen Platz gerade beantwortet",
         "a draft here, or: being answered at another seat",
+    ),
+    (
+        "geschlossen bis …",
+        "closed until …",
+        "außerhalb der Geschäftszeiten ([hours]); Kundschaft bekommt ggf. die Abwesenheitsnotiz",
+        "outside business hours ([hours]); customers may get the away reply",
     ),
 ];
 

@@ -1,5 +1,6 @@
 //! Issue 17's figure for the inbound rules: CPU per customer message for deciding
-//! whether it is urgent, with 50 rules (words and patterns) as an office might set them.
+//! whether it is urgent, with 50 rules (words and patterns) as an office might set them,
+//! and whether the office is open (business hours configured).
 //! Prints figures, asserts nothing.
 //!
 //!     cargo bench --bench urgent
@@ -7,7 +8,29 @@
 use std::hint::black_box;
 use std::time::Instant;
 
+use tresen::config::HoursConfig;
+use tresen::domain::Timestamp;
+use tresen::domain::hours::Hours;
 use tresen::domain::urgent::{UrgentRule, UrgentRules};
+
+/// Mon–Thu with a lunch break, Friday mornings, Bavaria's holidays, a local one and the
+/// Christmas closure.
+fn office_hours() -> Hours {
+    let day = "07:00-12:00, 12:30-16:30";
+    HoursConfig {
+        monday: day.into(),
+        tuesday: day.into(),
+        wednesday: day.into(),
+        thursday: day.into(),
+        friday: "07:00-13:00".into(),
+        state: "BY".into(),
+        extra_holidays: vec!["2026-08-15".into()],
+        closures: vec!["2026-12-24..2027-01-01".into()],
+        ..HoursConfig::default()
+    }
+    .hours()
+    .expect("the bench's hours are valid")
+}
 
 /// 40 words and phrases, 10 patterns: a trade firm's emergencies and more. The patterns
 /// use no `\b` or `\w`: Unicode word boundaries keep the regex crate off its fast
@@ -89,20 +112,40 @@ fn main() {
         "Notfall! Wasser läuft aus dem Heizkessel, was sollen wir tun?",
         "Seit heute Morgen keine Heizung mehr und die Kinder frieren",
     ];
+    // Business hours as an office sets them: the engine asks "open now?" for every
+    // customer message that arrives (the away reply), on a clock that moves through a
+    // week, so holidays and both halves of the day are computed.
+    let hours = office_hours();
+    let week: Vec<Timestamp> = (0..7 * 24 * 4)
+        .map(|q| Timestamp(1_774_846_800_000 + q * 15 * 60_000))
+        .collect();
     for round in 1..=3 {
         let n = 600_000;
         let mut hits = 0usize;
+        let mut open = 0usize;
         let start = Instant::now();
         for i in 0..n {
             if rules.matches(black_box(messages[i % messages.len()])) {
                 hits += 1;
             }
+            if hours.is_open(black_box(week[i % week.len()])) {
+                open += 1;
+            }
         }
         let per = start.elapsed().as_secs_f64() * 1e9 / n as f64;
         println!(
-            "round {round}: {n} messages (2 of 6 urgent), {per:.0} ns per message, {hits} urgent"
+            "round {round}: {n} messages (2 of 6 urgent) with hours, {per:.0} ns per message, {hits} urgent, {open} while open"
         );
     }
+    let n = 600_000;
+    let start = Instant::now();
+    for i in 0..n {
+        black_box(hours.is_open(black_box(week[i % week.len()])));
+    }
+    println!(
+        "hours alone (open now?): {:.0} ns per message",
+        start.elapsed().as_secs_f64() * 1e9 / n as f64
+    );
     // The parts alone: the words, then the patterns.
     let all = fifty_rules();
     let parts = [

@@ -4,6 +4,8 @@
 pub mod daemon;
 pub mod engine;
 pub mod fuzz;
+pub mod notifications;
+pub mod signal_peer;
 pub mod sshd;
 pub mod tmux;
 

@@ -43,6 +43,18 @@ impl Tmux {
         Tmux { socket }
     }
 
+    /// Copies everything the program writes to the terminal, escape sequences and all,
+    /// into `path`.
+    pub fn record_output(&self, path: &std::path::Path) {
+        let ok = Command::new("tmux")
+            .args(["-L", &self.socket, "pipe-pane", "-o", "-t", "t"])
+            .arg(format!("cat >> '{}'", path.display()))
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "tmux pipe-pane failed");
+    }
+
     pub fn keys(&self, keys: &[&str]) {
         let mut c = Command::new("tmux");
         c.args(["-L", &self.socket, "send-keys", "-t", "t"])

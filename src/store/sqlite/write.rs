@@ -556,9 +556,11 @@ impl Writer<'_> {
                         .prepare_cached(
                             "UPDATE conversations SET urgent = 1 WHERE id = ?1 AND urgent = 0 \
                              AND NOT EXISTS (SELECT 1 FROM messages WHERE conversation = ?1 \
-                             AND direction = 'outbound' AND kind = 'chat' AND sent_at > ?2)",
+                             AND direction = 'outbound' AND kind = 'chat' AND sent_at > ?2 \
+                             AND sender <> ?3)",
                         )?
-                        .execute(params![id, at.0])?;
+                        // tresen's own away reply answers nothing.
+                        .execute(params![id, at.0, crate::domain::AUTOMATIC])?;
                     if n > 0 {
                         self.applied.conversations.insert(ConversationId(id));
                     }
