@@ -42,6 +42,7 @@ fn conv(id: i64, title: &str, channel: Channel, unread: u32, state: TriageState)
         security: Default::default(),
         assigned: None,
         urgent: false,
+        waiting_since: None,
     }
 }
 
@@ -255,7 +256,9 @@ fn triage_keys_change_state_and_keep_the_flow() {
     );
     // The done conversation leaves the view; the next one is under the cursor.
     assert_eq!(selected_title(&a), "Erika Schäfer");
-    let e = keys(&mut a, "z");
+    // `z` asks when; Enter takes the default (the next working day, 8:00).
+    assert!(keys(&mut a, "z").is_empty());
+    let e = keys(&mut a, "<enter>");
     match &e[0] {
         Effect::Command(Command::Local(LocalChange::SetState {
             state: TriageState::Snoozed(until),

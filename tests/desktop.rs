@@ -31,6 +31,7 @@ fn conversation(id: i64, title: &str, unread: u32, preview: &str) -> Conversatio
         assigned: None,
         security: Default::default(),
         urgent: false,
+        waiting_since: None,
     }
 }
 

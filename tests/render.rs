@@ -36,6 +36,7 @@ fn conversation(title: &str, preview: &str) -> Conversation {
         security: Default::default(),
         assigned: None,
         urgent: false,
+        waiting_since: None,
     }
 }
 

@@ -511,6 +511,9 @@ fn drafts_persist_until_cleared() {
 /// Takes a current store back to before schema 10 (sends kept across restarts, a
 /// contact's phone beside its id), so older schemas can be built from it.
 /// Undoes migration 11 (the urgent mark).
+const UNDO_12: &str = "ALTER TABLE conversations DROP COLUMN last_reply_at; \
+    ALTER TABLE conversations DROP COLUMN waiting_since;";
+
 const UNDO_11: &str = "ALTER TABLE conversations DROP COLUMN urgent;";
 
 const UNDO_10: &str = "DROP TRIGGER conversations_fts_insert; DROP TRIGGER conversations_fts_update; \
@@ -539,6 +542,7 @@ fn a_store_of_schema_1_is_migrated_in_place() {
         let s = SqliteStore::open(&path, None).unwrap();
         drop(s);
         let c = rusqlite::Connection::open(&path).unwrap();
+        c.execute_batch(UNDO_12).unwrap();
         c.execute_batch(UNDO_11).unwrap();
         c.execute_batch(UNDO_10).unwrap();
         c.execute_batch(
@@ -571,6 +575,47 @@ fn a_store_of_schema_1_is_migrated_in_place() {
     ));
 }
 
+/// Issue 17: a store from before the queue view learns how long each customer has been
+/// waiting from the messages it holds.
+#[test]
+fn migration_12_finds_how_long_each_customer_has_waited() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    {
+        let mut s = SqliteStore::open(&path, None).unwrap();
+        s.apply(&[
+            conversation("1", "Frau Huber", Channel::Signal),
+            inbound("1", "a", "Angebot?", 0),
+            conversation("2", "Herr Alt", Channel::Signal),
+            inbound("2", "b", "Heizung?", 1_000),
+        ])
+        .unwrap();
+        let alt = s.find_conversation("2").unwrap().unwrap().id;
+        s.apply(&[
+            Op::QueueOutgoing {
+                conversation: alt,
+                sender: "Anna".into(),
+                body: "Morgen.".into(),
+                attachments: vec![],
+                at: Timestamp(T0.0 + 2_000),
+                automatic: false,
+                meta: Default::default(),
+            },
+            inbound("2", "c", "Danke, und wann genau?", 3_000),
+        ])
+        .unwrap();
+        drop(s);
+        let c = rusqlite::Connection::open(&path).unwrap();
+        c.execute_batch(UNDO_12).unwrap();
+        c.execute_batch("PRAGMA user_version = 11;").unwrap();
+    }
+    let s = SqliteStore::open(&path, None).unwrap();
+    let huber = s.find_conversation("1").unwrap().unwrap();
+    assert_eq!(huber.waiting_since, Some(T0));
+    let alt = s.find_conversation("2").unwrap().unwrap();
+    assert_eq!(alt.waiting_since, Some(Timestamp(T0.0 + 3_000)));
+}
+
 #[test]
 fn messages_indexed_before_schema_3_are_still_found() {
     let dir = tempfile::tempdir().unwrap();
@@ -588,7 +633,7 @@ fn messages_indexed_before_schema_3_are_still_found() {
         let c = rusqlite::Connection::open(&path).unwrap();
         c.execute_batch(&format!(
             "PRAGMA key = \"x'{}'\"; PRAGMA cipher_page_size = 16384; \
-             PRAGMA cipher_hmac_algorithm = HMAC_SHA256; {UNDO_11} {UNDO_10} DROP TABLE sync_positions; \
+             PRAGMA cipher_hmac_algorithm = HMAC_SHA256; {UNDO_12} {UNDO_11} {UNDO_10} DROP TABLE sync_positions; \
              DROP TABLE reactions; DROP TABLE account_health; DROP TABLE ledger; \
              ALTER TABLE conversations DROP COLUMN assigned; \
              ALTER TABLE conversations DROP COLUMN security; \

@@ -205,6 +205,7 @@ fn conversation(id: i64, title: &str, unread: u32, urgent: bool, age_min: i64) -
         security: Default::default(),
         assigned: None,
         urgent,
+        waiting_since: None,
     }
 }
 

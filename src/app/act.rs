@@ -186,12 +186,9 @@ impl App {
                 e
             }
             Action::SetOpen => self.set_state(TriageState::Open),
-            Action::SetWaiting => self.set_state(TriageState::Waiting),
+            Action::SetWaiting => self.ask_when(super::when::WhenFor::FollowUp),
             Action::Done => self.set_state(TriageState::Done),
-            Action::Snooze => {
-                let until = super::when::next_working_morning(self.now, self.cfg.hours.as_ref());
-                self.set_state(TriageState::Snoozed(until))
-            }
+            Action::Snooze => self.ask_when(super::when::WhenFor::Snooze),
             Action::Retry => self.retry(),
             Action::Assign => {
                 let Some(id) = self.target() else {
@@ -276,6 +273,11 @@ impl App {
                 self.overlay = Some(Overlay::LabelFilter {
                     input: TextInput::with_text(self.filter.label.as_deref().unwrap_or("")),
                 });
+                vec![]
+            }
+            Action::Queue => {
+                self.filter.queue = !self.filter.queue;
+                self.refilter();
                 vec![]
             }
             Action::ClearFilters => {

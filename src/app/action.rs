@@ -74,8 +74,8 @@ actions! {
     Note "note" [Inbox, Conversation] ["m"] "Interne Notiz (wird nie gesendet)" "Internal note (never sent)";
     QuickReply "quick_reply" [Inbox, Conversation] ["Q"] "Textbaustein einfügen" "Insert a canned response";
     SetOpen "set_open" [Inbox, Conversation] ["o"] "Status: offen" "State: open";
-    SetWaiting "set_waiting" [Inbox, Conversation] ["w"] "Status: wartet auf Kunde" "State: waiting for customer";
-    Snooze "snooze" [Inbox, Conversation] ["z"] "Zurückstellen bis zum nächsten Werktag, 8 Uhr" "Snooze until the next working day, 8:00";
+    SetWaiting "set_waiting" [Inbox, Conversation] ["w"] "Wartet auf Kundschaft, mit Nachfass-Termin (Standard: in 2 Werktagen)" "Waiting for the customer, with a follow-up date (default: in 2 working days)";
+    Snooze "snooze" [Inbox, Conversation] ["z"] "Zurückstellen: heute 14:00, morgen 8:00, nächster Werktag 8:00 oder Datum" "Snooze: today 14:00, tomorrow 8:00, next working day 8:00 or a date";
     Done "done" [Inbox, Conversation] ["d"] "Status: erledigt" "State: done";
     Retry "retry" [Conversation] ["R"] "Fehlgeschlagene oder unklar zugestellte Nachricht erneut senden" "Send a failed (or possibly undelivered) message again";
     MarkUnread "mark_unread" [Inbox, Conversation] ["u"] "Als ungelesen markieren" "Mark unread";
@@ -85,6 +85,7 @@ actions! {
     FilterNetwork "filter_network" [Inbox] ["N"] "Filter: Netzwerk wechseln" "Filter: cycle network";
     FilterUnread "filter_unread" [Inbox] ["U"] "Filter: nur ungelesene" "Filter: unread only";
     FilterLabel "filter_label" [Inbox] ["T"] "Filter: Label" "Filter: label";
+    Queue "queue" [Inbox] ["W"] "Warteschlange: wer am längsten auf eine Antwort wartet, zuerst (Wartezeit je Unterhaltung)" "Queue: who has waited longest for an answer first (waiting time per conversation)";
     ClearFilters "clear_filters" [Inbox] ["x"] "Alle Filter aufheben" "Clear all filters";
     Send "send" [Composer] ["enter"] "Senden (Notiz: speichern)" "Send (note: save)";
     Newline "newline" [Composer] ["alt-enter", "ctrl-j"] "Neue Zeile" "New line";
@@ -114,9 +115,9 @@ pub fn help_line_count() -> usize {
                 .count()
         })
         .sum::<usize>()
-        // The legend of the screen's signs (a heading and ui::overlay's 9 signs), the
+        // The legend of the screen's signs (a heading and ui::overlay's 10 signs), the
         // blank line and the last line.
-        + 10
+        + 11
         + 2
 }
 

@@ -39,9 +39,12 @@ impl StateFilter {
 
     pub(super) fn accepts(self, state: TriageState) -> bool {
         match self {
-            Self::Inbox => matches!(state, TriageState::Open | TriageState::Waiting),
+            Self::Inbox => matches!(
+                state,
+                TriageState::Open | TriageState::Waiting | TriageState::FollowUp(_)
+            ),
             Self::Open => state == TriageState::Open,
-            Self::Waiting => state == TriageState::Waiting,
+            Self::Waiting => matches!(state, TriageState::Waiting | TriageState::FollowUp(_)),
             Self::Snoozed => matches!(state, TriageState::Snoozed(_)),
             Self::Done => state == TriageState::Done,
             Self::All => true,
@@ -55,6 +58,9 @@ pub struct Filter {
     pub channel: Option<Channel>,
     pub unread_only: bool,
     pub label: Option<String>,
+    /// The queue: only conversations whose customer waits for an answer, the longest
+    /// waiting first.
+    pub queue: bool,
 }
 
 impl Default for Filter {
@@ -64,6 +70,7 @@ impl Default for Filter {
             channel: None,
             unread_only: false,
             label: None,
+            queue: false,
         }
     }
 }

@@ -278,12 +278,19 @@ impl App {
                     && f.channel.is_none_or(|ch| c.channel == ch)
                     && (!f.unread_only || c.is_unread())
                     && f.label.as_ref().is_none_or(|l| c.labels.contains(l))
+                    && (!f.queue || c.waiting_since.is_some())
             })
             .map(|(i, _)| i)
             .collect();
-        // Urgent conversations are pinned at the top, newest first like the rest.
+        // Urgent conversations are pinned at the top, newest first like the rest (in
+        // the queue: who has waited longest first).
         let conversations = &self.conversations;
-        self.visible.sort_by_key(|&i| !conversations[i].urgent);
+        if self.filter.queue {
+            self.visible
+                .sort_by_key(|&i| (!conversations[i].urgent, conversations[i].waiting_since));
+        } else {
+            self.visible.sort_by_key(|&i| !conversations[i].urgent);
+        }
         if let Some(id) = keep
             && let Some(pos) = self
                 .visible

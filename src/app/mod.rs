@@ -272,6 +272,13 @@ pub enum Overlay {
     Labels {
         input: TextInput,
     },
+    /// When: a snooze (`z`) or a follow-up date (`w`); quick choices, or typed.
+    When {
+        purpose: when::WhenFor,
+        choices: Vec<when::Choice>,
+        selected: usize,
+        input: TextInput,
+    },
     LabelFilter {
         input: TextInput,
     },
@@ -482,6 +489,7 @@ impl App {
                 Overlay::SearchPrompt { .. }
                 | Overlay::Jump { .. }
                 | Overlay::Labels { .. }
+                | Overlay::When { .. }
                 | Overlay::LabelFilter { .. }
                 | Overlay::AttachPrompt { .. },
             ) => Context::Prompt,
@@ -526,7 +534,7 @@ impl App {
             }
             Msg::Tick(now) => {
                 let snooze_expired = self.conversations.iter().any(
-                    |c| matches!(c.state, TriageState::Snoozed(t) if t > self.now && t <= now),
+                    |c| matches!(c.state, TriageState::Snoozed(t) | TriageState::FollowUp(t) if t > self.now && t <= now),
                 );
                 self.now = now;
                 if snooze_expired {
@@ -641,6 +649,7 @@ impl App {
                 Overlay::SearchPrompt { input }
                 | Overlay::Jump { input, .. }
                 | Overlay::Labels { input }
+                | Overlay::When { input, .. }
                 | Overlay::LabelFilter { input }
                 | Overlay::AttachPrompt { input },
             ) => Some(input),
@@ -727,6 +736,11 @@ pub fn state_label(state: TriageState, lang: Lang) -> String {
         TriageState::Snoozed(t) => format!(
             "{} {}",
             lang.t("zurückgestellt bis", "snoozed until"),
+            t.to_local().format("%d.%m. %H:%M")
+        ),
+        TriageState::FollowUp(t) => format!(
+            "{} {}",
+            lang.t("wartet, nachfassen am", "waiting, follow up on"),
             t.to_local().format("%d.%m. %H:%M")
         ),
     }

@@ -20,6 +20,7 @@ impl App {
                 .as_ref()
                 .map_or(0, |o| o.messages.iter().map(|m| m.attachments.len()).sum()),
             Overlay::Jump { matches, .. } => matches.len(),
+            Overlay::When { choices, .. } => choices.len(),
             // Prompts and the link screen have no list.
             _ => return Some(vec![]),
         };
@@ -41,7 +42,8 @@ impl App {
                 | Overlay::Invites { selected }
                 | Overlay::Reactions { selected }
                 | Overlay::Attachments { selected }
-                | Overlay::Jump { selected, .. },
+                | Overlay::Jump { selected, .. }
+                | Overlay::When { selected, .. },
             ) => *selected = step(*selected),
             _ => {}
         }
@@ -129,6 +131,37 @@ impl App {
                 self.focus = Focus::Composer;
                 vec![]
             }
+            Some(Overlay::When {
+                purpose,
+                choices,
+                selected,
+                input,
+            }) => {
+                let typed = input.text().trim().to_string();
+                let at = if typed.is_empty() {
+                    choices.get(selected).and_then(|c| c.at)
+                } else {
+                    match super::when::parse(&typed, self.now) {
+                        Ok(t) => Some(t),
+                        Err(e) => {
+                            self.flash = Some(self.when_error(e));
+                            self.overlay = Some(Overlay::When {
+                                purpose,
+                                choices,
+                                selected,
+                                input,
+                            });
+                            return vec![];
+                        }
+                    }
+                };
+                let state = match (purpose, at) {
+                    (super::when::WhenFor::Snooze, Some(t)) => TriageState::Snoozed(t),
+                    (super::when::WhenFor::FollowUp, Some(t)) => TriageState::FollowUp(t),
+                    (_, None) => TriageState::Waiting,
+                };
+                self.set_state(state)
+            }
             Some(Overlay::LabelFilter { input }) => {
                 let l = input.text().trim().to_lowercase();
                 self.filter.label = (!l.is_empty()).then_some(l);
@@ -139,6 +172,41 @@ impl App {
                 self.overlay = other;
                 vec![]
             }
+        }
+    }
+
+    /// `z` and `w`: asks when, with quick choices (the default selected).
+    pub(super) fn ask_when(&mut self, purpose: super::when::WhenFor) -> Vec<Effect> {
+        if self.target().is_none() {
+            return vec![];
+        }
+        let (choices, selected) =
+            super::when::choices(purpose, self.now, self.cfg.hours.as_ref(), self.lang());
+        self.overlay = Some(Overlay::When {
+            purpose,
+            choices,
+            selected,
+            input: TextInput::default(),
+        });
+        vec![]
+    }
+
+    fn when_error(&self, e: super::when::WhenError) -> String {
+        match e {
+            super::when::WhenError::Past => self
+                .lang()
+                .t(
+                    "Dieser Zeitpunkt ist schon vorbei",
+                    "That time has already passed",
+                )
+                .into(),
+            super::when::WhenError::Unreadable => self
+                .lang()
+                .t(
+                    "Nicht verstanden – z. B. „morgen 14:00“, „Mo 9“, „24.12. 10:00“",
+                    "Not understood – e.g. \"tomorrow 14:00\", \"Mon 9\", \"24.12. 10:00\"",
+                )
+                .into(),
         }
     }
 }

@@ -31,6 +31,9 @@ struct JsonConversation<'a> {
     contact: Option<JsonContact<'a>>,
     state: &'a str,
     snoozed_until: Option<String>,
+    /// The follow-up date of a waiting conversation (`w`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    follow_up: Option<String>,
     labels: &'a [String],
     unread: u32,
     marked_unread: bool,
@@ -58,6 +61,10 @@ impl<'a> From<&'a Conversation> for JsonConversation<'a> {
             state: c.state.name(),
             snoozed_until: match c.state {
                 crate::domain::TriageState::Snoozed(t) => Some(t.rfc3339()),
+                _ => None,
+            },
+            follow_up: match c.state {
+                crate::domain::TriageState::FollowUp(t) => Some(t.rfc3339()),
                 _ => None,
             },
             labels: &c.labels,
@@ -163,7 +170,9 @@ pub(crate) fn list(store: &dyn StoreRead, json: bool, all: bool) -> Result<ExitC
         .filter(|c| {
             all || matches!(
                 c.state.effective(now),
-                crate::domain::TriageState::Open | crate::domain::TriageState::Waiting
+                crate::domain::TriageState::Open
+                    | crate::domain::TriageState::Waiting
+                    | crate::domain::TriageState::FollowUp(_)
             )
         })
         .collect();

@@ -137,13 +137,16 @@ pub enum TriageState {
     /// Hidden until the given time or until the customer writes, whichever comes first.
     Snoozed(Timestamp),
     Done,
+    /// Waiting for the customer, with a follow-up date: if they have not answered by
+    /// then, the conversation is open again, marked for following up.
+    FollowUp(Timestamp),
 }
 
 impl TriageState {
     /// The state as the user sees it at `now`: a snooze that has run out is open again.
     pub fn effective(self, now: Timestamp) -> TriageState {
         match self {
-            Self::Snoozed(until) if until <= now => Self::Open,
+            Self::Snoozed(until) | Self::FollowUp(until) if until <= now => Self::Open,
             other => other,
         }
     }
@@ -151,7 +154,7 @@ impl TriageState {
     pub fn name(self) -> &'static str {
         match self {
             Self::Open => "open",
-            Self::Waiting => "waiting",
+            Self::Waiting | Self::FollowUp(_) => "waiting",
             Self::Snoozed(_) => "snoozed",
             Self::Done => "done",
         }
@@ -269,9 +272,19 @@ pub struct Conversation {
     /// until the office replies or sets it to done.
     #[serde(default)]
     pub urgent: bool,
+    /// The customer's oldest message the office has not answered yet: how long they
+    /// have been waiting for us (the queue view). Per conversation, never per staff.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiting_since: Option<Timestamp>,
 }
 
 impl Conversation {
+    /// Its follow-up date passed without an answer from the customer: open again, and
+    /// the list says why.
+    pub fn follow_up_due(&self, now: Timestamp) -> bool {
+        matches!(self.state, TriageState::FollowUp(t) if t <= now)
+    }
+
     pub fn is_unread(&self) -> bool {
         self.unread > 0 || self.marked_unread
     }

@@ -70,8 +70,9 @@ fn row<'a>(app: &App, c: &Conversation, width: usize, selected: bool) -> Line<'a
     let state = c.state.effective(app.now);
     let (glyph, gstyle) = match state {
         _ if c.urgent => ("‼", Theme::ERROR),
+        _ if c.follow_up_due(app.now) => ("↻", Theme::WARN),
         TriageState::Open => ("●", Theme::WARN),
-        TriageState::Waiting => ("◐", Theme::DIM),
+        TriageState::Waiting | TriageState::FollowUp(_) => ("◐", Theme::DIM),
         TriageState::Snoozed(_) => ("z", Theme::DIM),
         TriageState::Done => ("✓", Theme::OK),
     };
@@ -82,7 +83,11 @@ fn row<'a>(app: &App, c: &Conversation, width: usize, selected: bool) -> Line<'a
     } else {
         "   ".to_string()
     };
-    let age = c.last_activity.age(app.now);
+    // In the queue: how long the customer has been waiting for us.
+    let age = match (app.filter.queue, c.waiting_since) {
+        (true, Some(since)) => since.age(app.now),
+        _ => c.last_activity.age(app.now),
+    };
     let name_w = (width / 3).clamp(8, 22);
     // badge(3) + space + unread(3) + space + name + space + preview + space + glyph + space + age(3)
     let fixed = 3 + 1 + 3 + 1 + name_w + 1 + 1 + 1 + 1 + 3;
@@ -106,6 +111,11 @@ fn row<'a>(app: &App, c: &Conversation, width: usize, selected: bool) -> Line<'a
     let preview = match &c.assigned {
         Some(who) => format!("→{} · {preview}", clean(who)).into(),
         None => preview,
+    };
+    let preview = if c.follow_up_due(app.now) {
+        format!("↻ {} · {preview}", app.lang().t("nachfassen", "follow up")).into()
+    } else {
+        preview
     };
     // Said in words first, not by colour alone (NO_COLOR, colour blindness).
     let preview = if c.urgent {

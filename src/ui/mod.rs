@@ -73,6 +73,15 @@ fn render_title(frame: &mut Frame<'_>, app: &App, area: Rect) {
     if let Some(l) = &app.filter.label {
         filter.push(format!("#{}", text::clean(l)));
     }
+    if app.filter.queue {
+        filter.push(
+            lang.t(
+                "Warteschlange: längste Wartezeit zuerst",
+                "queue: longest waiting first",
+            )
+            .to_string(),
+        );
+    }
     let mut spans = vec![
         Span::styled(" tresen ", Theme::TITLE),
         Span::raw(" "),

@@ -46,6 +46,25 @@ pub fn render(frame: &mut Frame<'_>, app: &App, area: Rect) {
             input,
             None,
         ),
+        Overlay::When {
+            purpose,
+            choices,
+            selected,
+            input,
+        } => {
+            let items: Vec<String> = choices.iter().map(|c| c.label.clone()).collect();
+            let title = match purpose {
+                crate::app::when::WhenFor::Snooze => lang.t(
+                    " Zurückstellen bis … (↑↓ wählen oder tippen: „Mo 9:00“, „24.12. 10:00“) ",
+                    " Snooze until … (↑↓ to pick, or type: \"Mon 9:00\", \"24.12. 10:00\") ",
+                ),
+                crate::app::when::WhenFor::FollowUp => lang.t(
+                    " Wartet auf Kundschaft – nachfassen am … (↑↓ oder tippen: „Fr 8:00“) ",
+                    " Waiting for the customer – follow up on … (↑↓ or type: \"Fri 8:00\") ",
+                ),
+            };
+            prompt(frame, area, title, input, Some((&items, *selected)));
+        }
         Overlay::Jump {
             input,
             matches,
@@ -476,7 +495,7 @@ pub fn help_lines(app: &App) -> Vec<String> {
 
 /// What the signs in the conversation list mean (ui::inbox draws them): sign in German
 /// and English, then the meaning.
-const LEGEND: [(&str, &str, &str, &str); 9] = [
+const LEGEND: [(&str, &str, &str, &str); 10] = [
     (
         "‼ DRINGEND",
         "‼ URGENT",
@@ -489,6 +508,12 @@ const LEGEND: [(&str, &str, &str, &str); 9] = [
         "◐",
         "wartet auf die Kundschaft",
         "waiting for the customer",
+    ),
+    (
+        "↻",
+        "↻",
+        "nachfassen: der Termin (w) ist vorbei, die Kundschaft hat nicht geantwortet",
+        "follow up: the date (w) has passed without an answer from the customer",
     ),
     ("z", "z", "zurückgestellt", "snoozed"),
     ("✓", "✓", "erledigt", "done"),

@@ -21,6 +21,7 @@ use crate::domain::{
 /// Length of the raw SQLCipher key.
 pub const KEY_LEN: usize = 32;
 
+mod messages;
 mod purge;
 mod read;
 mod schema;
@@ -317,7 +318,7 @@ impl SqliteStore {
 const CONVERSATION_COLUMNS: &str = "id, account, remote_id, kind, channel, title, \
     contact_identity, contact_name, state, snoozed_until, labels, unread, marked_unread, \
     last_activity, last_preview, (SELECT body FROM drafts d WHERE d.conversation = c.id), \
-    security, assigned, contact_phone, urgent";
+    security, assigned, contact_phone, urgent, waiting_since";
 
 fn conversation_from_row(r: &Row<'_>) -> rusqlite::Result<Conversation> {
     let identity: Option<String> = r.get(6)?;
@@ -351,12 +352,14 @@ fn conversation_from_row(r: &Row<'_>) -> rusqlite::Result<Conversation> {
         security: Security::parse(&r.get::<_, String>(16)?).unwrap_or_default(),
         assigned: r.get(17)?,
         urgent: r.get(19)?,
+        waiting_since: r.get::<_, Option<i64>>(20)?.map(Timestamp),
     })
 }
 
 fn state_from_columns(state: &str, until: Option<i64>) -> TriageState {
     match (state, until) {
-        ("waiting", _) => TriageState::Waiting,
+        ("waiting", Some(t)) => TriageState::FollowUp(Timestamp(t)),
+        ("waiting", None) => TriageState::Waiting,
         ("snoozed", Some(t)) => TriageState::Snoozed(Timestamp(t)),
         ("done", _) => TriageState::Done,
         _ => TriageState::Open,
@@ -366,6 +369,8 @@ fn state_from_columns(state: &str, until: Option<i64>) -> TriageState {
 fn state_to_columns(state: TriageState) -> (&'static str, Option<i64>) {
     match state {
         TriageState::Snoozed(t) => ("snoozed", Some(t.0)),
+        // The follow-up date shares the column: a conversation has one or the other.
+        TriageState::FollowUp(t) => ("waiting", Some(t.0)),
         s => (s.name(), None),
     }
 }

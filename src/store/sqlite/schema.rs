@@ -173,4 +173,16 @@ pub(super) const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE conversations ADD COLUMN urgent INTEGER NOT NULL DEFAULT 0;
     "#,
+    // 12: how long the customer has been waiting for us (the queue view): the office's
+    // last answer and the customer's oldest message since, kept as messages arrive
+    r#"
+    ALTER TABLE conversations ADD COLUMN last_reply_at INTEGER;
+    ALTER TABLE conversations ADD COLUMN waiting_since INTEGER;
+    UPDATE conversations SET last_reply_at = (SELECT max(m.sent_at) FROM messages m
+        WHERE m.conversation = conversations.id AND m.direction = 'outbound'
+        AND m.kind = 'chat' AND m.sender <> 'tresen (automatisch)');
+    UPDATE conversations SET waiting_since = (SELECT min(m.sent_at) FROM messages m
+        WHERE m.conversation = conversations.id AND m.direction = 'inbound'
+        AND m.kind = 'chat' AND m.sent_at > coalesce(conversations.last_reply_at, -1));
+    "#,
 ];

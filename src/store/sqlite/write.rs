@@ -5,18 +5,6 @@ use std::collections::BTreeSet;
 use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::*;
-use crate::domain::triage::{NewMessage, preview};
-
-/// Per-batch sum of what incoming messages change on their conversation.
-#[derive(Default)]
-pub(super) struct ConversationDelta {
-    unread: i64,
-    reopen: bool,
-    /// The office answered in this batch (an urgent conversation is settled).
-    settle: bool,
-    /// (sent_at, preview) of the newest message.
-    newest: Option<(i64, String)>,
-}
 
 /// The write path, on an open transaction.
 pub(super) struct Writer<'a> {
@@ -24,7 +12,7 @@ pub(super) struct Writer<'a> {
     pub(super) applied: Applied,
     /// Conversation ids looked up in this batch: account → remote id → id.
     pub(super) ids: std::collections::HashMap<String, std::collections::HashMap<String, i64>>,
-    pub(super) deltas: std::collections::HashMap<i64, ConversationDelta>,
+    pub(super) deltas: std::collections::HashMap<i64, super::messages::ConversationDelta>,
 }
 
 /// A conversation's row as far as a connector's upsert sets it.
@@ -186,143 +174,6 @@ impl Writer<'_> {
         })
     }
 
-    pub(super) fn incoming(&mut self, m: &IncomingMessage) -> Result<()> {
-        let conv = self.conversation_for(&m.account.0, &m.conversation_remote_id)?;
-        let delivery = match m.direction {
-            Direction::Inbound => Delivery::Read,
-            Direction::Outbound => Delivery::Sent,
-        };
-        // No RETURNING here: it opens a statement savepoint, and FTS5 flushes its pending
-        // index on every savepoint, which made ingest four times slower.
-        let changed = self
-            .tx
-            .prepare_cached(
-                "INSERT INTO messages (conversation, account, remote_id, kind, direction, sender, \
-                 body, attachments, sent_at, received_at, delivery) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) \
-                 ON CONFLICT (account, remote_id) WHERE remote_id IS NOT NULL DO NOTHING",
-            )?
-            .execute(params![
-                conv,
-                m.account.0,
-                m.remote_id,
-                kind_str(m.kind),
-                direction_str(m.direction),
-                m.sender,
-                m.body,
-                attachments_json(&m.attachments),
-                m.sent_at.0,
-                m.received_at.0,
-                delivery.as_str(),
-            ])?;
-        if changed == 0 {
-            if m.kind == MessageKind::Chat {
-                self.replace_placeholder(conv, m)?;
-            }
-            return Ok(());
-        }
-        let id = self.tx.last_insert_rowid();
-        self.index_body(id, &m.body)?;
-        self.applied.inserted += 1;
-        let effect = NewMessage::of(m.direction, m.kind, false);
-        // Conversation counters are summed per batch and written once (see flush_deltas):
-        // one UPDATE per conversation instead of one per message.
-        let d = self.deltas.entry(conv).or_default();
-        d.unread += effect.counts_unread as i64;
-        d.reopen |= effect.reopens;
-        d.settle |= effect.settles_urgency;
-        if effect.shows && d.newest.as_ref().is_none_or(|(t, _)| m.sent_at.0 >= *t) {
-            d.newest = Some((m.sent_at.0, preview(&m.body)));
-        }
-        self.applied.conversations.insert(ConversationId(conv));
-        Ok(())
-    }
-
-    /// Writes the summed conversation changes of the incoming messages so far. Runs
-    /// before any other kind of op, so ops keep their order.
-    pub(super) fn flush_deltas(&mut self) -> Result<()> {
-        for (conv, d) in std::mem::take(&mut self.deltas) {
-            let Some((sent_at, preview)) = d.newest else {
-                continue;
-            };
-            self.tx
-                .prepare_cached(
-                    "UPDATE conversations SET \
-                     unread = unread + ?2, \
-                     state = CASE WHEN ?3 THEN 'open' ELSE state END, \
-                     snoozed_until = CASE WHEN ?3 THEN NULL ELSE snoozed_until END, \
-                     last_preview = CASE WHEN ?4 >= last_activity THEN ?5 ELSE last_preview END, \
-                     last_activity = max(last_activity, ?4), \
-                     urgent = CASE WHEN ?6 THEN 0 ELSE urgent END \
-                     WHERE id = ?1",
-                )?
-                .execute(params![
-                    conv, d.unread, d.reopen, sent_at, preview, d.settle
-                ])?;
-        }
-        Ok(())
-    }
-
-    pub(super) fn local_message(&mut self, m: LocalMessage<'_>) -> Result<MessageId> {
-        let LocalMessage {
-            conversation,
-            kind,
-            sender,
-            body,
-            attachments,
-            at,
-            delivery,
-            quiet,
-            meta,
-        } = m;
-        let notice = match meta.and_then(|m| m.notice.as_ref()) {
-            Some(n) => Some(
-                serde_json::to_string(n)
-                    .map_err(|e| StoreError::Unreadable(format!("notice: {e}")))?,
-            ),
-            None => None,
-        };
-        let account = self.conversation_account(conversation)?;
-        let id: i64 = self
-            .tx
-            .prepare_cached(
-                "INSERT INTO messages (conversation, account, remote_id, kind, direction, sender, \
-                 body, attachments, sent_at, received_at, delivery, txn, footer, notice) \
-                 VALUES (?1, ?2, NULL, ?3, 'outbound', ?4, ?5, ?6, ?7, ?7, ?8, ?9, ?10, ?11) \
-                 RETURNING id",
-            )?
-            .query_row(
-                params![
-                    conversation.0,
-                    account,
-                    kind_str(kind),
-                    sender,
-                    body,
-                    attachments_json(attachments),
-                    at.0,
-                    delivery.as_str(),
-                    meta.and_then(|m| m.txn.as_deref()),
-                    meta.and_then(|m| m.footer.as_deref()),
-                    notice
-                ],
-                |r| r.get(0),
-            )?;
-        self.index_body(id, body)?;
-        let effect = NewMessage::of(Direction::Outbound, kind, quiet);
-        let preview = effect.shows.then(|| preview(body));
-        self.tx
-            .prepare_cached(
-                "UPDATE conversations SET \
-                 last_preview = coalesce(?3, last_preview), \
-                 last_activity = CASE WHEN ?3 IS NULL THEN last_activity ELSE max(last_activity, ?2) END, \
-                 urgent = CASE WHEN ?4 THEN 0 ELSE urgent END \
-                 WHERE id = ?1",
-            )?
-            .execute(params![conversation.0, at.0, preview, effect.settles_urgency])?;
-        self.applied.conversations.insert(conversation);
-        Ok(MessageId(id))
-    }
-
     /// The account of a conversation; an unknown conversation is an error.
     pub(super) fn conversation_account(&self, conversation: ConversationId) -> Result<String> {
         self.tx
@@ -330,42 +181,6 @@ impl Writer<'_> {
             .query_row([conversation.0], |r| r.get(0))
             .optional()?
             .ok_or_else(|| StoreError::NoConversation(conversation.to_string()))
-    }
-
-    /// A message that arrived undecryptable and now could be decrypted: the placeholder
-    /// becomes the message (it held no content of its own to keep).
-    pub(super) fn replace_placeholder(&mut self, conv: i64, m: &IncomingMessage) -> Result<()> {
-        let id: Option<i64> = self
-            .tx
-            .prepare_cached(
-                "SELECT id FROM messages WHERE account = ?1 AND remote_id = ?2 \
-                 AND kind = 'system' AND body = ?3",
-            )?
-            .query_row(params![m.account.0, m.remote_id, UNDECRYPTABLE], |r| {
-                r.get(0)
-            })
-            .optional()?;
-        let Some(id) = id else { return Ok(()) };
-        self.tx
-            .prepare_cached(
-                "INSERT INTO messages_fts (messages_fts, rowid, body) VALUES ('delete', ?1, ?2)",
-            )?
-            .execute(params![id, UNDECRYPTABLE])?;
-        self.tx
-            .prepare_cached(
-                "UPDATE messages SET kind = ?2, sender = ?3, body = ?4, attachments = ?5 \
-                 WHERE id = ?1",
-            )?
-            .execute(params![
-                id,
-                kind_str(m.kind),
-                m.sender,
-                m.body,
-                attachments_json(&m.attachments)
-            ])?;
-        self.index_body(id, &m.body)?;
-        self.applied.conversations.insert(ConversationId(conv));
-        Ok(())
     }
 
     pub(super) fn index_body(&mut self, id: i64, body: &str) -> Result<()> {
@@ -449,11 +264,16 @@ impl Writer<'_> {
                     meta: Some(meta),
                 })?;
                 // Answering moves the ball to the customer; tresen's own notice does not.
+                // A snooze or follow-up date that has passed is open as far as anyone can
+                // see: answering it is waiting again, without the old date.
                 if !automatic {
                     self.tx.execute(
                         "UPDATE conversations SET unread = 0, marked_unread = 0, \
-                         state = CASE WHEN state = 'open' THEN 'waiting' ELSE state END WHERE id = ?1",
-                        [conversation.0],
+                         state = CASE WHEN state = 'open' OR (state = 'snoozed' AND snoozed_until <= ?2) \
+                         THEN 'waiting' ELSE state END, \
+                         snoozed_until = CASE WHEN state IN ('snoozed', 'waiting') AND snoozed_until <= ?2 \
+                         THEN NULL ELSE snoozed_until END WHERE id = ?1",
+                        params![conversation.0, at.0],
                     )?;
                 }
                 self.applied.queued.push(id);
