@@ -69,6 +69,14 @@ fn quiet_hours() {
 }
 
 #[test]
+fn scheduled_max_late() {
+    check_config(
+        "scheduled_max_late",
+        &[":5:1:", "scheduled.max_late_hours", "1..=168"],
+    );
+}
+
+#[test]
 fn hours_schedule() {
     check_config(
         "hours_schedule",

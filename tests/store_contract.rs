@@ -511,6 +511,8 @@ fn drafts_persist_until_cleared() {
 /// Takes a current store back to before schema 10 (sends kept across restarts, a
 /// contact's phone beside its id), so older schemas can be built from it.
 /// Undoes migration 11 (the urgent mark).
+const UNDO_13: &str = "DROP TABLE scheduled;";
+
 const UNDO_12: &str = "ALTER TABLE conversations DROP COLUMN last_reply_at; \
     ALTER TABLE conversations DROP COLUMN waiting_since;";
 
@@ -542,6 +544,7 @@ fn a_store_of_schema_1_is_migrated_in_place() {
         let s = SqliteStore::open(&path, None).unwrap();
         drop(s);
         let c = rusqlite::Connection::open(&path).unwrap();
+        c.execute_batch(UNDO_13).unwrap();
         c.execute_batch(UNDO_12).unwrap();
         c.execute_batch(UNDO_11).unwrap();
         c.execute_batch(UNDO_10).unwrap();
@@ -606,6 +609,7 @@ fn migration_12_finds_how_long_each_customer_has_waited() {
         .unwrap();
         drop(s);
         let c = rusqlite::Connection::open(&path).unwrap();
+        c.execute_batch(UNDO_13).unwrap();
         c.execute_batch(UNDO_12).unwrap();
         c.execute_batch("PRAGMA user_version = 11;").unwrap();
     }
@@ -633,7 +637,7 @@ fn messages_indexed_before_schema_3_are_still_found() {
         let c = rusqlite::Connection::open(&path).unwrap();
         c.execute_batch(&format!(
             "PRAGMA key = \"x'{}'\"; PRAGMA cipher_page_size = 16384; \
-             PRAGMA cipher_hmac_algorithm = HMAC_SHA256; {UNDO_12} {UNDO_11} {UNDO_10} DROP TABLE sync_positions; \
+             PRAGMA cipher_hmac_algorithm = HMAC_SHA256; {UNDO_13} {UNDO_12} {UNDO_11} {UNDO_10} DROP TABLE sync_positions; \
              DROP TABLE reactions; DROP TABLE account_health; DROP TABLE ledger; \
              ALTER TABLE conversations DROP COLUMN assigned; \
              ALTER TABLE conversations DROP COLUMN security; \

@@ -275,6 +275,8 @@ impl App {
                 });
                 vec![]
             }
+            Action::ScheduleSend => self.ask_when(super::when::WhenFor::Send),
+            Action::CancelScheduled => self.cancel_scheduled(),
             Action::Queue => {
                 self.filter.queue = !self.filter.queue;
                 self.refilter();

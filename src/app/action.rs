@@ -62,6 +62,7 @@ actions! {
     Invites "invites" [Inbox, Conversation] ["I"] "Einladungen: als geschäftlich annehmen oder ignorieren" "Invites: accept as business or ignore";
     LinkDevice "link_device" [Inbox, Conversation] ["L"] "Signal-Nummer koppeln: QR-Code mit dem Geschäftshandy scannen" "Link the Signal number: scan the QR code with the business phone";
     IgnoreInvite "ignore_invite" [Picker] ["x", "delete"] "Einladung ignorieren (nichts wird gespeichert)" "Ignore the invite (nothing is stored)";
+    CancelScheduled "cancel_scheduled" [Conversation] ["X"] "Geplante Nachricht zurückziehen (die nächste hier)" "Withdraw a scheduled message (the next one here)";
     Quote "quote" [Conversation] [">"] "Auf die letzte Kundennachricht antworten (zitiert)" "Reply quoting the customer's last message";
     React "react" [Conversation] ["+"] "Mit Emoji auf die letzte Kundennachricht reagieren" "React with an emoji to the customer's last message";
     Attachments "attachments" [Conversation] ["a"] "Anhänge der Unterhaltung: öffnen oder speichern" "Attachments of the conversation: open or save";
@@ -90,6 +91,7 @@ actions! {
     Send "send" [Composer] ["enter"] "Senden (Notiz: speichern)" "Send (note: save)";
     Newline "newline" [Composer] ["alt-enter", "ctrl-j"] "Neue Zeile" "New line";
     Attach "attach" [Composer] ["ctrl-o"] "Datei anhängen (Pfad eingeben)" "Attach a file (enter its path)";
+    ScheduleSend "schedule_send" [Composer] ["ctrl-t"] "Später senden: Zeitpunkt wählen (wird dann gesendet, mit den Regeln von dann)" "Send later: pick the time (sent then, under the rules of then)";
     Editor "editor" [Composer] ["ctrl-e"] "Im $EDITOR schreiben" "Write in $EDITOR";
     Cancel "cancel" [Composer, Prompt] ["esc"] "Abbrechen (Entwurf bleibt erhalten)" "Cancel (the draft is kept)";
     Submit "submit" [Prompt] ["enter"] "Bestätigen" "Confirm";

@@ -335,4 +335,58 @@ impl App {
             }
         }
     }
+
+    /// The composer's text goes out at `due`, by the engine, with the rules of then.
+    pub(super) fn schedule(&mut self, due: Timestamp) -> Vec<Effect> {
+        let Some(id) = self.open.as_ref().map(|o| o.id) else {
+            return vec![];
+        };
+        self.reply_started = None;
+        let body = self.composer.take();
+        let mut effects = self.stop_typing();
+        if self.draft(id).is_some() {
+            self.drafts.insert(id, String::new());
+            effects.push(Effect::Command(Command::Local(LocalChange::SetDraft {
+                conversation: id,
+                body: String::new(),
+            })));
+        }
+        self.focus = Focus::Conversation;
+        self.flash = Some(format!(
+            "{} {}",
+            self.lang().t("Geplant für", "Scheduled for"),
+            super::when::moment(due, self.now, self.lang() == Lang::De)
+        ));
+        effects.push(Effect::Command(Command::Schedule {
+            conversation: id,
+            body,
+            due,
+        }));
+        effects
+    }
+
+    /// Withdraws the open conversation's next scheduled message.
+    pub(super) fn cancel_scheduled(&mut self) -> Vec<Effect> {
+        let Some(s) = self
+            .scheduled
+            .iter()
+            .find(|s| s.state == crate::domain::scheduled::ScheduledState::Waiting)
+        else {
+            self.flash = Some(
+                self.lang()
+                    .t("Keine geplante Nachricht hier", "No scheduled message here")
+                    .into(),
+            );
+            return vec![];
+        };
+        let id = s.id.clone();
+        self.flash = Some(format!(
+            "{} {}",
+            self.lang()
+                .t("Zurückgezogen: geplant für", "Withdrawn: scheduled for"),
+            super::when::moment(s.due, self.now, self.lang() == Lang::De)
+        ));
+        self.scheduled.retain(|s| s.id != id);
+        vec![Effect::Command(Command::CancelScheduled { id })]
+    }
 }

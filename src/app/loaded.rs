@@ -76,6 +76,7 @@ impl App {
                     focus: None,
                 }),
                 Effect::Load(Query::Outlook(o.id)),
+                Effect::Load(Query::Scheduled(o.id)),
             ],
             None => vec![],
         }
@@ -185,6 +186,12 @@ impl App {
             }
             Loaded::Answering(list) => {
                 self.answering = list.into_iter().collect();
+                vec![]
+            }
+            Loaded::Scheduled(id, list) => {
+                if self.open.as_ref().is_some_and(|o| o.id == id) {
+                    self.scheduled = list;
+                }
                 vec![]
             }
             Loaded::Outlook(id, outlook) => {

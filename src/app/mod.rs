@@ -118,6 +118,8 @@ pub enum Loaded {
     Typing(BTreeMap<ConversationId, Vec<String>>),
     /// Consent state and footer preview of a conversation.
     Outlook(ConversationId, Option<crate::compliance::Outlook>),
+    /// A conversation's scheduled messages staff should see.
+    Scheduled(ConversationId, Vec<crate::domain::scheduled::Scheduled>),
     /// How this seat reaches the engine.
     Seat(SeatView),
     /// Conversations another seat is writing a reply in.
@@ -163,6 +165,7 @@ pub enum Query {
     Typing,
     /// The consent state and footer the composer shows for a conversation.
     Outlook(ConversationId),
+    Scheduled(ConversationId),
     /// How this seat reaches the engine.
     Seat,
     /// Conversations another seat is writing a reply in.
@@ -206,6 +209,16 @@ pub enum Command {
         /// Also to the customer's network (`ui.send_typing`); otherwise only the other
         /// seats learn that the conversation is being answered.
         network: bool,
+    },
+    /// Keep the reply to go out at `due`.
+    Schedule {
+        conversation: ConversationId,
+        body: String,
+        due: Timestamp,
+    },
+    /// Withdraw a scheduled message.
+    CancelScheduled {
+        id: String,
     },
 }
 
@@ -382,6 +395,8 @@ pub struct App {
     pub seat: SeatView,
     /// The open conversation's consent state and the footer its next message gets.
     pub outlook: Option<(ConversationId, crate::compliance::Outlook)>,
+    /// The open conversation's scheduled messages (waiting, or not sent).
+    pub scheduled: Vec<crate::domain::scheduled::Scheduled>,
     /// Invites waiting for a decision: accept as business, or ignore.
     pub invites: Vec<(AccountId, Invite)>,
     /// Ignored in this session; never joined, never stored.
@@ -440,6 +455,7 @@ impl App {
             archive_problem: None,
             seat: SeatView::Own,
             outlook: None,
+            scheduled: Vec::new(),
             invites: Vec::new(),
             ignored_invites: Default::default(),
             links: BTreeMap::new(),

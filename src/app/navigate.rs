@@ -100,6 +100,10 @@ impl App {
                 focus: at,
             }));
             effects.push(Effect::Load(Query::Outlook(id)));
+            if !same {
+                self.scheduled.clear();
+            }
+            effects.push(Effect::Load(Query::Scheduled(id)));
         }
         effects.push(Effect::Command(Command::Viewed(id)));
         effects

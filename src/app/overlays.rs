@@ -156,6 +156,8 @@ impl App {
                     }
                 };
                 let state = match (purpose, at) {
+                    (super::when::WhenFor::Send, Some(t)) => return self.schedule(t),
+                    (super::when::WhenFor::Send, None) => return vec![],
                     (super::when::WhenFor::Snooze, Some(t)) => TriageState::Snoozed(t),
                     (super::when::WhenFor::FollowUp, Some(t)) => TriageState::FollowUp(t),
                     (_, None) => TriageState::Waiting,
@@ -179,6 +181,30 @@ impl App {
     pub(super) fn ask_when(&mut self, purpose: super::when::WhenFor) -> Vec<Effect> {
         if self.target().is_none() {
             return vec![];
+        }
+        if purpose == super::when::WhenFor::Send {
+            let why = if self.compose_mode != ComposeMode::Reply {
+                Some(self.lang().t(
+                    "Nur Antworten lassen sich planen, keine Notizen",
+                    "Only replies can be scheduled, not notes",
+                ))
+            } else if !self.pending_files.is_empty() {
+                Some(self.lang().t(
+                    "Geplante Nachrichten sind nur Text – Anhang entfernen oder jetzt senden",
+                    "Scheduled messages are text only – remove the file or send now",
+                ))
+            } else if self.composer.text().trim().is_empty() {
+                Some(
+                    self.lang()
+                        .t("Erst den Text schreiben", "Write the text first"),
+                )
+            } else {
+                None
+            };
+            if let Some(why) = why {
+                self.flash = Some(why.into());
+                return vec![];
+            }
         }
         let (choices, selected) =
             super::when::choices(purpose, self.now, self.cfg.hours.as_ref(), self.lang());

@@ -63,6 +63,8 @@ pub enum WhenFor {
     Snooze,
     /// `w`: waiting for the customer; open again then, marked, if they have not answered.
     FollowUp,
+    /// `Strg-T` in the composer: the reply goes out then.
+    Send,
 }
 
 /// One quick choice of a "when?" prompt; `at: None` is "waiting, no follow-up date".
@@ -111,6 +113,19 @@ pub fn choices(
             );
             push(lang.t("in einer Woche", "in a week"), week);
         }
+        WhenFor::Send => {
+            if let Some(t) = at(today, 14).filter(|t| *t > now) {
+                push(lang.t("heute 14:00", "today 14:00"), Some(t));
+            }
+            push(
+                lang.t("morgen 8:00", "tomorrow 8:00"),
+                at(today + Duration::days(1), 8),
+            );
+            push(
+                lang.t("nächster Werktag 8:00", "next working day 8:00"),
+                Some(next_working),
+            );
+        }
         WhenFor::FollowUp => {
             push(
                 lang.t("in 2 Werktagen nachfassen", "follow up in 2 working days"),
@@ -128,7 +143,7 @@ pub fn choices(
         }
     }
     let default = match purpose {
-        WhenFor::Snooze => out
+        WhenFor::Snooze | WhenFor::Send => out
             .iter()
             .position(|c| c.at == Some(next_working))
             .unwrap_or(0),

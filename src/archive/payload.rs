@@ -156,6 +156,32 @@ pub enum Payload {
         to: String,
         at: Timestamp,
     },
+    /// A message written to go out at `due` (`send --at`); what it says and who wrote
+    /// it, before anything is sent.
+    Scheduled {
+        id: String,
+        account: String,
+        conversation: String,
+        staff: Actor,
+        body: String,
+        due: Timestamp,
+        at: Timestamp,
+    },
+    /// What became of a scheduled message: `sent`/`late` (with the outgoing message's
+    /// local id), `cancelled` (by whom), `missed` (too late to send), `refused` (why).
+    ScheduleEnded {
+        id: String,
+        account: String,
+        conversation: String,
+        outcome: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        message: Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        staff: Actor,
+        at: Timestamp,
+    },
     /// A torn tail was found when the archive was opened and set aside.
     Recovery {
         segment: String,
@@ -192,6 +218,8 @@ impl Payload {
             Payload::FirstContact(_) => "first_contact",
             Payload::FooterVersion { .. } => "footer_version",
             Payload::PeerRenamed { .. } => "peer_renamed",
+            Payload::Scheduled { .. } => "scheduled",
+            Payload::ScheduleEnded { .. } => "schedule_ended",
         }
     }
 }

@@ -40,6 +40,7 @@ pub(crate) fn sync_once(
             EngineOptions {
                 exit_when_caught_up: true,
                 settle: Duration::from_secs(timeout),
+                ..EngineOptions::default()
             },
             "tresen sync".into(),
         )?

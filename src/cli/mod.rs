@@ -13,6 +13,10 @@ mod dsar;
 mod engine;
 mod inbox;
 mod retention;
+mod scheduled;
+mod send_input;
+
+use send_input::{read_files, send_input};
 mod seat;
 mod signal;
 mod signal_daemon;
@@ -158,6 +162,10 @@ pub enum Command {
         /// Vordruck mark
         #[arg(long, value_name = "NAME")]
         template: Option<String>,
+        /// Send later: "2026-12-07 08:00", "24.12. 10:00", "Mo 8:00" (local time). Kept
+        /// and archived now, sent then (consent and footer decided then); text only
+        #[arg(long, value_name = "WHEN", conflicts_with_all = ["attach", "tag", "purpose"])]
+        at: Option<String>,
     },
     /// Assign a conversation to a staff member (only who handles it now is kept: no
     /// history, no times)
@@ -390,7 +398,11 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             tag,
             purpose,
             template,
+            at,
         }) => {
+            let due = at
+                .map(|a| scheduled::due_of(&a, config.language()))
+                .transpose()?;
             let files = read_files(&attach)?;
             let profile = profile::open(&config, paths, &prompt)?;
             let (text, files, options) =
@@ -398,6 +410,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                     find(&profile.store, &conversation).ok()
                 })?;
             let connectors = profile::connectors(&config, &profile)?;
+            if let Some(due) = due {
+                return scheduled::local(&config, profile, connectors, &conversation, text, due);
+            }
             send(
                 &config,
                 profile,
@@ -493,7 +508,9 @@ fn run_seat(
             tag,
             purpose,
             template,
+            at,
         }) => {
+            let due = at.map(|a| scheduled::due_of(&a, lang)).transpose()?;
             let files = read_files(&attach)?;
             let (text, files, options) =
                 send_input(config, text, files, tag, purpose, template, || {
@@ -503,6 +520,16 @@ fn run_seat(
                         .ok()
                         .flatten()
                 })?;
+            if let Some(due) = due {
+                let _ = (files, options);
+                return rt.block_on(scheduled::through_daemon(
+                    &remote,
+                    &conversation,
+                    text,
+                    due,
+                    lang,
+                ));
+            }
             rt.block_on(seat::send(
                 &remote,
                 &conversation,
@@ -680,76 +707,6 @@ async fn drive_tui<E: crate::seat::Seat>(config: &Config, mut app: App, seat: &E
     let r = crate::tui::run(&mut terminal, &mut app, seat, input, opts).await;
     crate::tui::terminal::restore_if_entered();
     r.map_err(anyhow::Error::from)
-}
-
-/// Reads the files to attach before anything starts: a typo fails fast and sends nothing.
-fn read_files(attach: &[PathBuf]) -> Result<Vec<crate::engine::NewFile>> {
-    Ok(attach
-        .iter()
-        .map(|p| {
-            crate::engine::NewFile::read(p)
-                .map_err(|e| UsageError(format!("cannot read {}: {e}", p.display())))
-        })
-        .collect::<Result<Vec<_>, _>>()?)
-}
-
-/// What `tresen send` sends: the text (a quick reply filled in for the conversation
-/// `lookup` finds), the files and the options.
-fn send_input(
-    config: &Config,
-    text: String,
-    files: Vec<crate::engine::NewFile>,
-    mut tag: Vec<String>,
-    purpose: Option<crate::cli::compliance::PurposeArg>,
-    template: Option<String>,
-    lookup: impl FnOnce() -> Option<crate::domain::Conversation>,
-) -> Result<(
-    String,
-    Vec<crate::engine::NewFile>,
-    crate::engine::SendOptions,
-)> {
-    if text.trim().is_empty() && files.is_empty() && template.is_none() {
-        return Err(UsageError(
-            "nothing to send: give a text, --template NAME or --attach FILE".into(),
-        )
-        .into());
-    }
-    let mut text = text;
-    let mut vordruck = false;
-    if let Some(name) = template {
-        let q = config
-            .quick_replies
-            .iter()
-            .find(|q| q.name.eq_ignore_ascii_case(&name))
-            .ok_or_else(|| {
-                UsageError(format!(
-                    "no quick reply `{name}`; configured: {}",
-                    config
-                        .quick_replies
-                        .iter()
-                        .map(|q| q.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ))
-            })?;
-        let kunde = lookup().map_or_else(String::new, |c| {
-            c.contact
-                .as_ref()
-                .map_or(c.title.clone(), |ct| ct.display_name.clone())
-        });
-        let today = Timestamp::now().to_local().format("%d.%m.%Y").to_string();
-        let filled = q.fill(&kunde, &today, &config.staff_name());
-        text = if text.trim().is_empty() {
-            filled
-        } else {
-            format!("{filled}\n\n{text}")
-        };
-        tag.extend(q.tags.iter().cloned());
-        vordruck = q.vordruck;
-    }
-    let mut options = crate::cli::compliance::send_options(tag, purpose);
-    options.vordruck = vordruck;
-    Ok((text, files, options))
 }
 
 /// Who `tresen assign` assigns: the named staff member (checked against `[[staff]]`),

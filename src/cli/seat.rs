@@ -146,7 +146,7 @@ pub(crate) fn status(paths: &Paths, lang: Lang, json: bool) -> Result<ExitCode> 
 }
 
 /// Finds a conversation by the same keys as `show`, asking the daemon.
-async fn find(remote: &Remote, key: &str) -> Result<crate::domain::Conversation> {
+pub(crate) async fn find(remote: &Remote, key: &str) -> Result<crate::domain::Conversation> {
     let found: Option<crate::domain::Conversation> = remote
         .call("find", &key)
         .await

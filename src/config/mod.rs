@@ -5,6 +5,7 @@ mod hours;
 mod notifications;
 mod paths;
 mod retention;
+mod scheduled;
 pub mod which_account;
 
 use std::collections::BTreeMap;
@@ -20,6 +21,7 @@ pub use hours::HoursConfig;
 pub use notifications::{Desktop, NotificationsConfig, TerminalSequence};
 pub use paths::Paths;
 pub use retention::RetentionConfig;
+pub use scheduled::ScheduledConfig;
 
 use crate::app::action::Action;
 use crate::app::keymap::KeyChord;
@@ -78,6 +80,7 @@ pub struct Config {
     pub notifications: NotificationsConfig,
     pub hooks: HooksConfig,
     pub hours: HoursConfig,
+    pub scheduled: ScheduledConfig,
 }
 
 /// `[daemon]`: where the daemon listens for seats (docs/daemon.md).
@@ -242,6 +245,7 @@ impl Default for Config {
             notifications: NotificationsConfig::default(),
             hooks: HooksConfig::default(),
             hours: HoursConfig::default(),
+            scheduled: ScheduledConfig::default(),
         }
     }
 }
@@ -474,6 +478,9 @@ impl Config {
         }
         if let Err((key, message)) = self.notifications.quiet() {
             return Err(invalid(&key, message));
+        }
+        if let Err((key, message)) = self.scheduled.check() {
+            return Err(invalid(key, message));
         }
         if let Err((key, message)) = self.hours.away() {
             return Err(invalid(&key, message));

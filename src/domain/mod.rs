@@ -6,6 +6,7 @@
 pub mod holidays;
 pub mod hours;
 mod sanitize;
+pub mod scheduled;
 mod time;
 pub mod triage;
 pub mod urgent;

@@ -67,6 +67,27 @@ impl Engine {
                 }
                 None => tracing::warn!(%account, "link asked for an account that is not running"),
             },
+            EngineCommand::Schedule {
+                conversation,
+                body,
+                sender,
+                due,
+                reply,
+            } => {
+                let result = self.schedule(conversation, body, sender, due);
+                if let Err(e) = &result {
+                    tracing::warn!(error = %e, "scheduled send refused");
+                }
+                if let Some(reply) = reply {
+                    let _ = reply.send(result);
+                }
+            }
+            EngineCommand::CancelScheduled { id, by, reply } => {
+                let result = self.cancel_scheduled(&id, &by);
+                if let Some(reply) = reply {
+                    let _ = reply.send(result);
+                }
+            }
             EngineCommand::Setup {
                 account,
                 ask,

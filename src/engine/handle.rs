@@ -48,6 +48,38 @@ impl EngineHandle {
             .await
     }
 
+    /// Keeps `body` to go out at `due`; answers with the scheduled message's id.
+    pub async fn schedule(
+        &self,
+        conversation: ConversationId,
+        body: String,
+        sender: String,
+        due: crate::domain::Timestamp,
+    ) -> Result<String, EngineError> {
+        let (tx, rx) = oneshot::channel();
+        self.command(EngineCommand::Schedule {
+            conversation,
+            body,
+            sender,
+            due,
+            reply: Some(tx),
+        })
+        .await?;
+        rx.await.map_err(|_| EngineError::Stopped)?
+    }
+
+    /// Withdraws a scheduled message that has not gone out.
+    pub async fn cancel_scheduled(&self, id: String, by: String) -> Result<(), EngineError> {
+        let (tx, rx) = oneshot::channel();
+        self.command(EngineCommand::CancelScheduled {
+            id,
+            by,
+            reply: Some(tx),
+        })
+        .await?;
+        rx.await.map_err(|_| EngineError::Stopped)?
+    }
+
     /// Sends with document tags, a purpose or as a form (`tresen send --tag …`).
     pub async fn send_with(
         &self,

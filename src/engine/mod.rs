@@ -12,11 +12,13 @@ pub mod hooks;
 mod inbound;
 mod presence;
 mod rules;
+mod scheduled;
 mod send;
 
 pub use crate::ingest::attachment as attachment_entry;
 pub use handle::EngineHandle;
 pub use rules::{AUTOMATIC, SendOptions, consents_of, record_consent};
+pub use scheduled::DEFAULT_MAX_LATE;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -164,6 +166,20 @@ pub enum EngineCommand {
     /// Stops or starts one account's connector while the engine runs (the daemon's
     /// account commands: a login or the recovery key need the account's store alone).
     Connector(ConnectorChange),
+    /// Keep a message to go out at `due` (`send --at`); answered with its id.
+    Schedule {
+        conversation: ConversationId,
+        body: String,
+        sender: String,
+        due: Timestamp,
+        reply: Option<oneshot::Sender<Result<String, EngineError>>>,
+    },
+    /// Withdraw a scheduled message that has not gone out.
+    CancelScheduled {
+        id: String,
+        by: String,
+        reply: Option<oneshot::Sender<Result<(), EngineError>>>,
+    },
     /// Answered once every command before it is carried out: a seat's acknowledgement
     /// means the change is made.
     Barrier(oneshot::Sender<()>),
@@ -260,6 +276,8 @@ pub struct EngineOptions {
     pub exit_when_caught_up: bool,
     /// How long, after catching up, such a run waits for its sends to be answered.
     pub settle: std::time::Duration,
+    /// How often scheduled messages are looked at (tests shorten it).
+    pub schedule_check: std::time::Duration,
 }
 
 impl Default for EngineOptions {
@@ -267,6 +285,7 @@ impl Default for EngineOptions {
         Self {
             exit_when_caught_up: false,
             settle: std::time::Duration::from_secs(30),
+            schedule_check: scheduled::CHECK_EVERY,
         }
     }
 }
@@ -332,6 +351,8 @@ pub struct Engine {
     /// `[hooks]`: started when the engine runs (they need its runtime).
     hooks_config: hooks::HooksConfig,
     hooks: Option<hooks::Hooks>,
+    /// A scheduled message more overdue than this (ms) is not sent (`[scheduled]`).
+    max_late: i64,
 }
 
 /// Starts connector `c` with what the store knows for its account: the sync position,
@@ -458,6 +479,7 @@ impl Engine {
             urgent: Default::default(),
             hooks_config: Default::default(),
             hooks: None,
+            max_late: scheduled::DEFAULT_MAX_LATE,
         };
         (engine, handle)
     }
@@ -483,6 +505,12 @@ impl Engine {
         clock: crate::domain::Clock,
     ) -> Self {
         self.rules.set_away(away, clock);
+        self
+    }
+
+    /// How overdue a scheduled message may be and still go out (`[scheduled]`).
+    pub fn with_max_late(mut self, max_late_ms: i64) -> Self {
+        self.max_late = max_late_ms;
         self
     }
 
@@ -552,6 +580,10 @@ impl Engine {
     pub async fn run(mut self) -> Result<(), EngineError> {
         self.hooks = hooks::Hooks::start(&self.hooks_config);
         self.recover_sends(None);
+        // What fell due while no engine ran goes out now (or is flagged, too late).
+        self.send_due();
+        let mut due_check = tokio::time::interval(self.options.schedule_check);
+        due_check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         if self.options.exit_when_caught_up && self.pending_caught_up == 0 {
             self.notify(Notification::CaughtUp);
             self.stop().await;
@@ -565,6 +597,7 @@ impl Engine {
                     None | Some(EngineCommand::Shutdown) => break,
                     Some(cmd) => self.handle_command(cmd),
                 },
+                _ = due_check.tick() => self.send_due(),
                 () = tokio::time::sleep(ARCHIVE_RETRY), if stalled => {
                     if let Some(steps) = self.stalled.take() {
                         self.handle_steps(steps);
@@ -685,42 +718,6 @@ impl Engine {
             for c in &applied.conversations {
                 self.notify(Notification::Conversation(*c));
             }
-        }
-    }
-
-    /// Records the footer version in force in the archive when it is new (R-A8).
-    fn archive_footer_version(&mut self) {
-        let (Some(footer), Some(company), Some(archive)) = (
-            self.rules.compliance().footer.clone(),
-            self.rules.compliance().company.as_ref(),
-            self.archive.as_mut(),
-        ) else {
-            return;
-        };
-        let mark = archive.dir().join("footer.version");
-        if std::fs::read_to_string(&mark).ok().as_deref() == Some(footer.version.as_str()) {
-            return;
-        }
-        let company = serde_json::to_value(&company.config).unwrap_or_default();
-        let appended = archive.append(vec![Entry {
-            scope: Scope::System,
-            payload: Payload::FooterVersion {
-                version: footer.version.clone(),
-                full: footer.full.clone(),
-                compact: footer.compact.clone(),
-                company,
-                at: Timestamp::now(),
-            },
-        }]);
-        match appended {
-            Ok(_) => {
-                if let Err(e) =
-                    crate::archive::write_private_nosync(&mark, footer.version.as_bytes())
-                {
-                    tracing::warn!(error = %e, "footer mark not written; the next start records the version again");
-                }
-            }
-            Err(e) => tracing::error!(error = %e, "footer version not archived"),
         }
     }
 

@@ -400,3 +400,41 @@ fn new_txn() -> String {
     let bytes: [u8; 12] = rand::rng().random();
     format!("tresen-{}", hex::encode(bytes))
 }
+
+impl Engine {
+    /// Records the footer version in force in the archive when it is new (R-A8).
+    pub(super) fn archive_footer_version(&mut self) {
+        let (Some(footer), Some(company), Some(archive)) = (
+            self.rules.compliance().footer.clone(),
+            self.rules.compliance().company.as_ref(),
+            self.archive.as_mut(),
+        ) else {
+            return;
+        };
+        let mark = archive.dir().join("footer.version");
+        if std::fs::read_to_string(&mark).ok().as_deref() == Some(footer.version.as_str()) {
+            return;
+        }
+        let company = serde_json::to_value(&company.config).unwrap_or_default();
+        let appended = archive.append(vec![Entry {
+            scope: Scope::System,
+            payload: Payload::FooterVersion {
+                version: footer.version.clone(),
+                full: footer.full.clone(),
+                compact: footer.compact.clone(),
+                company,
+                at: Timestamp::now(),
+            },
+        }]);
+        match appended {
+            Ok(_) => {
+                if let Err(e) =
+                    crate::archive::write_private_nosync(&mark, footer.version.as_bytes())
+                {
+                    tracing::warn!(error = %e, "footer mark not written; the next start records the version again");
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "footer version not archived"),
+        }
+    }
+}

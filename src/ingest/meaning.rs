@@ -168,6 +168,38 @@ impl Ingest {
             // (Art. 18 GDPR: kept only in the archive) leaves the inbox — in a store
             // rebuilt from the archive too, not only in the one that was live then.
             Payload::Tombstone(t) => out.extend(purge(t.account, t.conversation, t.year)),
+            Payload::Scheduled {
+                id,
+                account,
+                conversation,
+                staff,
+                body,
+                due,
+                at,
+            } => out.push(Op::Schedule {
+                id,
+                account: AccountId(account),
+                remote_id: conversation,
+                sender: staff,
+                body,
+                due,
+                at,
+            }),
+            Payload::ScheduleEnded {
+                id,
+                outcome,
+                message,
+                reason,
+                ..
+            } => {
+                let message = message.map(|m| self.local(m).0);
+                out.push(Op::EndScheduled {
+                    id,
+                    state: crate::domain::scheduled::ScheduledState::parse(
+                        &outcome, reason, message,
+                    ),
+                })
+            }
             Payload::Restrict {
                 account,
                 conversation,

@@ -65,6 +65,8 @@ pub struct OpenProfile {
     pub hooks: crate::config::HooksConfig,
     /// `[hours]` away replies, if the office wants them.
     pub away: Option<crate::domain::hours::AwayReplies>,
+    /// How overdue a scheduled message may go out (`[scheduled]`), in ms.
+    pub max_late: i64,
 }
 
 fn key_array(key: &MasterKey) -> zeroize::Zeroizing<[u8; KEY_LEN]> {
@@ -135,6 +137,7 @@ pub fn open(
             .hours
             .away()
             .map_err(|(key, message)| ProfileError::Compliance(format!("{key}: {message}")))?,
+        max_late: config.scheduled.max_late_ms(),
     })
 }
 
@@ -224,6 +227,7 @@ pub fn open_demo(conversations: usize) -> Result<OpenProfile, ProfileError> {
         urgent: crate::demo::urgent(),
         hooks: Default::default(),
         away: None,
+        max_late: crate::engine::DEFAULT_MAX_LATE,
     })
 }
 

@@ -44,6 +44,7 @@ impl Session {
             urgent,
             hooks,
             away,
+            max_late,
             ..
         } = profile;
         let shared = super::shared(store, Some(blobs))?;
@@ -52,7 +53,8 @@ impl Session {
             .with_compliance(compliance)
             .with_urgent(urgent)
             .with_hooks(hooks)
-            .with_away(away, crate::domain::system_clock());
+            .with_away(away, crate::domain::system_clock())
+            .with_max_late(max_late);
         if let Some(archive) = archive {
             // The demo's configuration is not the office's: not archived.
             let config = match (&paths.config_file, temp.is_some()) {

@@ -262,6 +262,16 @@ pub enum Order {
         #[serde(default)]
         network: bool,
     },
+    /// Keep a message to go out at `due`, under the seat's staff name (`send --at`).
+    Schedule {
+        conversation: ConversationId,
+        body: String,
+        due: crate::domain::Timestamp,
+    },
+    /// Withdraw a scheduled message that has not gone out.
+    CancelScheduled {
+        id: String,
+    },
     /// Set or release a hold (owner only).
     Hold {
         change: crate::lifecycle::HoldChange,
@@ -302,6 +312,9 @@ pub struct Done {
     /// For a hold change: what it did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hold: Option<crate::lifecycle::HoldDone>,
+    /// For a scheduled send: its id (to cancel it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheduled: Option<String>,
 }
 
 /// `query`'s parameters and answer are the app's own [`Query`] and [`Loaded`].

@@ -77,6 +77,13 @@ pub fn send_now(
             consent: Some(record),
             ..Done::default()
         })),
+        EngineCommand::Schedule { reply, .. } => Some(answering(reply, |id| Done {
+            scheduled: Some(id),
+            ..Done::default()
+        })),
+        EngineCommand::CancelScheduled { reply, .. } => {
+            Some(answering(reply, |()| Done::default()))
+        }
         _ => None,
     };
     engine.try_command(cmd).map_err(|e| e.to_string())?;
@@ -252,6 +259,22 @@ pub fn engine_command(order: Order, who: &str, seat: u64) -> EngineCommand {
             EngineCommand::WithArchive(archive_job(hold_work(change, who.to_string()), None))
         }
         Order::Seal => EngineCommand::WithArchive(archive_job(seal_work, None)),
+        Order::Schedule {
+            conversation,
+            body,
+            due,
+        } => EngineCommand::Schedule {
+            conversation,
+            body,
+            sender: who.to_string(),
+            due,
+            reply: None,
+        },
+        Order::CancelScheduled { id } => EngineCommand::CancelScheduled {
+            id,
+            by: who.to_string(),
+            reply: None,
+        },
         Order::Consent {
             conversation,
             action,
@@ -311,6 +334,7 @@ pub fn answer(engine: &EngineHandle, q: Query, seat: SeatView, seat_id: u64) -> 
             Query::ArchiveProblem => Ok(Loaded::ArchiveProblem(engine.archive_problem())),
             Query::Typing => Ok(Loaded::Typing(engine.typing())),
             Query::Outlook(id) => engine.outlook(store, id).map(|o| Loaded::Outlook(id, o)),
+            Query::Scheduled(id) => store.scheduled(Some(id)).map(|l| Loaded::Scheduled(id, l)),
             Query::Links => Ok(Loaded::Links(engine.links())),
             Query::Invites => Ok(Loaded::Invites(
                 engine

@@ -134,6 +134,21 @@ pub enum Op {
         body: String,
         at: Timestamp,
     },
+    /// A message to go out at `due` (kept apart from the messages until it is sent).
+    Schedule {
+        id: String,
+        account: AccountId,
+        remote_id: String,
+        sender: String,
+        body: String,
+        due: Timestamp,
+        at: Timestamp,
+    },
+    /// What became of a scheduled message (only a waiting one changes).
+    EndScheduled {
+        id: String,
+        state: crate::domain::scheduled::ScheduledState,
+    },
     SetState {
         conversation: ConversationId,
         state: TriageState,
@@ -400,6 +415,16 @@ pub trait StoreRead {
     fn unsent(&self) -> Result<Vec<Unsent>>;
     /// What tresen keeps about a message it sends (`None` for other messages).
     fn send_meta(&self, message: MessageId) -> Result<Option<SendMeta>>;
+    /// Scheduled messages staff should see (waiting, missed, refused), soonest first:
+    /// of one conversation, or all.
+    fn scheduled(
+        &self,
+        conversation: Option<ConversationId>,
+    ) -> Result<Vec<crate::domain::scheduled::Scheduled>>;
+    /// Waiting scheduled messages due at `now`, oldest first.
+    fn scheduled_due(&self, now: Timestamp) -> Result<Vec<crate::domain::scheduled::Scheduled>>;
+    /// One scheduled message by id, whatever became of it.
+    fn scheduled_one(&self, id: &str) -> Result<Option<crate::domain::scheduled::Scheduled>>;
     /// Whether anything of `account` is keyed by peer `id`: its conversation, a
     /// contact, or a message it authored (`id/…`).
     fn knows_peer(&self, account: &AccountId, id: &str) -> Result<bool>;

@@ -246,6 +246,16 @@ impl<E: Seat> Runtime<'_, '_, E> {
                             device_name: None,
                         },
                         Command::React { message, key } => Order::React { message, key },
+                        Command::Schedule {
+                            conversation,
+                            body,
+                            due,
+                        } => Order::Schedule {
+                            conversation,
+                            body,
+                            due,
+                        },
+                        Command::CancelScheduled { id } => Order::CancelScheduled { id },
                         Command::Backfill { conversation } => Order::Backfill { conversation },
                         Command::Typing {
                             conversation,

@@ -222,9 +222,15 @@ fn render_timeline(frame: &mut Frame<'_>, app: &App, area: Rect) {
         retry_key: &retry_key,
     };
     let end = open.messages.len().saturating_sub(open.scroll);
-    // Build from the newest visible message upwards until the screen is full.
+    // Build from the newest visible message upwards until the screen is full; below the
+    // newest, what is scheduled to go out.
     let mut blocks: Vec<Vec<Line<'_>>> = Vec::new();
     let mut used = 0;
+    if open.scroll == 0 && !app.scheduled.is_empty() {
+        let block = scheduled_lines(app, width);
+        used += block.len();
+        blocks.push(block);
+    }
     let mut i = end;
     while i > 0 && used < height {
         i -= 1;
@@ -277,6 +283,55 @@ fn render_timeline(frame: &mut Frame<'_>, app: &App, area: Rect) {
         let r = Rect::new(area.x + area.width - w, area.y + area.height - 1, w, 1);
         frame.render_widget(Paragraph::new(Line::styled(more, Theme::FLASH)), r);
     }
+}
+
+/// "⏱ geplant für Mo 07.12. 8:00 · Anna: …" — and what did not go out, in words.
+fn scheduled_lines(app: &App, width: usize) -> Vec<Line<'static>> {
+    use crate::domain::scheduled::ScheduledState;
+    let lang = app.lang();
+    let german = lang == Lang::De;
+    let cancel = app
+        .cfg
+        .keymap
+        .label(crate::app::action::Action::CancelScheduled);
+    app.scheduled
+        .iter()
+        .map(|s| {
+            let when = crate::app::when::moment(s.due, app.now, german);
+            let (head, hint, style) = match &s.state {
+                ScheduledState::Missed => (
+                    format!(
+                        "✗ {} {when}",
+                        lang.t(
+                            "NICHT gesendet (zu spät), geplant für",
+                            "NOT sent (too late), scheduled for"
+                        )
+                    ),
+                    String::new(),
+                    Theme::ERROR,
+                ),
+                ScheduledState::Refused { reason } => (
+                    format!(
+                        "✗ {} {when}: {}",
+                        lang.t("NICHT gesendet, geplant für", "NOT sent, scheduled for"),
+                        clean(reason)
+                    ),
+                    String::new(),
+                    Theme::ERROR,
+                ),
+                _ => (
+                    format!("⏱ {} {when}", lang.t("geplant für", "scheduled for")),
+                    format!(" ({cancel}: {})", lang.t("zurückziehen", "withdraw")),
+                    Theme::ACCENT,
+                ),
+            };
+            let head = format!("{head} · {}: ", clean(&s.sender));
+            // The hint to withdraw stays visible; the text gives way.
+            let room = width.saturating_sub(head.width() + hint.width());
+            let text = format!("{head}{}{hint}", truncate(&clean(&s.body), room));
+            Line::styled(truncate(&text, width), style)
+        })
+        .collect()
 }
 
 fn day_label(m: &Message, lang: Lang) -> String {

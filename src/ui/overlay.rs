@@ -58,6 +58,10 @@ pub fn render(frame: &mut Frame<'_>, app: &App, area: Rect) {
                     " Zurückstellen bis … (↑↓ wählen oder tippen: „Mo 9:00“, „24.12. 10:00“) ",
                     " Snooze until … (↑↓ to pick, or type: \"Mon 9:00\", \"24.12. 10:00\") ",
                 ),
+                crate::app::when::WhenFor::Send => lang.t(
+                    " Später senden – wann? (↑↓ wählen oder tippen: „Mo 8:00“) ",
+                    " Send later – when? (↑↓ to pick, or type: \"Mon 8:00\") ",
+                ),
                 crate::app::when::WhenFor::FollowUp => lang.t(
                     " Wartet auf Kundschaft – nachfassen am … (↑↓ oder tippen: „Fr 8:00“) ",
                     " Waiting for the customer – follow up on … (↑↓ or type: \"Fri 8:00\") ",

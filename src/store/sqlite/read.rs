@@ -305,6 +305,37 @@ impl StoreRead for SqliteStore {
         Ok(out)
     }
 
+    fn scheduled(
+        &self,
+        conversation: Option<ConversationId>,
+    ) -> Result<Vec<crate::domain::scheduled::Scheduled>> {
+        let mut st = self.conn.prepare_cached(&format!(
+            "SELECT {SCHEDULED_COLUMNS} FROM scheduled WHERE (?1 IS NULL OR conversation = ?1) \
+             AND state IN ('waiting', 'missed', 'refused') ORDER BY due, id"
+        ))?;
+        let rows = st.query_map([conversation.map(|c| c.0)], scheduled_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn scheduled_due(&self, now: Timestamp) -> Result<Vec<crate::domain::scheduled::Scheduled>> {
+        let mut st = self.conn.prepare_cached(&format!(
+            "SELECT {SCHEDULED_COLUMNS} FROM scheduled WHERE state = 'waiting' AND due <= ?1 \
+             ORDER BY due, id"
+        ))?;
+        let rows = st.query_map([now.0], scheduled_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn scheduled_one(&self, id: &str) -> Result<Option<crate::domain::scheduled::Scheduled>> {
+        Ok(self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {SCHEDULED_COLUMNS} FROM scheduled WHERE id = ?1"
+            ))?
+            .query_row([id], scheduled_from_row)
+            .optional()?)
+    }
+
     fn send_meta(&self, message: MessageId) -> Result<Option<crate::store::SendMeta>> {
         let row: Option<(Option<String>, Option<String>, Option<String>)> = self
             .conn
@@ -342,4 +373,22 @@ impl StoreRead for SqliteStore {
             messages: messages as u64,
         })
     }
+}
+
+const SCHEDULED_COLUMNS: &str =
+    "id, conversation, sender, body, due, created, state, reason, message";
+
+fn scheduled_from_row(
+    r: &rusqlite::Row<'_>,
+) -> rusqlite::Result<crate::domain::scheduled::Scheduled> {
+    let state: String = r.get(6)?;
+    Ok(crate::domain::scheduled::Scheduled {
+        id: r.get(0)?,
+        conversation: ConversationId(r.get(1)?),
+        sender: r.get(2)?,
+        body: r.get(3)?,
+        due: Timestamp(r.get(4)?),
+        created: Timestamp(r.get(5)?),
+        state: crate::domain::scheduled::ScheduledState::parse(&state, r.get(7)?, r.get(8)?),
+    })
 }

@@ -185,4 +185,21 @@ pub(super) const MIGRATIONS: &[&str] = &[
         WHERE m.conversation = conversations.id AND m.direction = 'inbound'
         AND m.kind = 'chat' AND m.sent_at > coalesce(conversations.last_reply_at, -1));
     "#,
+    // 13: messages to go out later (`send --at`): kept until due, then sent the normal
+    // way; what became of them stays (sent, late, cancelled, missed, refused)
+    r#"
+    CREATE TABLE scheduled (
+        id           TEXT PRIMARY KEY,
+        conversation INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+        sender       TEXT NOT NULL,
+        body         TEXT NOT NULL,
+        due          INTEGER NOT NULL,
+        created      INTEGER NOT NULL,
+        state        TEXT NOT NULL DEFAULT 'waiting',
+        reason       TEXT,
+        message      INTEGER
+    );
+    CREATE INDEX scheduled_due ON scheduled (due) WHERE state = 'waiting';
+    CREATE INDEX scheduled_conversation ON scheduled (conversation);
+    "#,
 ];

@@ -356,6 +356,10 @@ impl Writer<'_> {
                  SELECT ?2, body FROM drafts WHERE conversation = ?1",
             )?
             .execute(params![old, new])?;
+        // What is scheduled goes to the same customer's conversation.
+        self.tx
+            .prepare_cached("UPDATE scheduled SET conversation = ?2 WHERE conversation = ?1")?
+            .execute(params![old, new])?;
         self.remove_conversation_row(old)?;
         self.ids.clear();
         self.applied.conversations.insert(ConversationId(new));
@@ -373,6 +377,9 @@ impl Writer<'_> {
             .execute([id])?;
         self.tx
             .prepare_cached("DELETE FROM drafts WHERE conversation = ?1")?
+            .execute([id])?;
+        self.tx
+            .prepare_cached("DELETE FROM scheduled WHERE conversation = ?1")?
             .execute([id])?;
         self.tx
             .prepare_cached("DELETE FROM conversations WHERE id = ?1")?

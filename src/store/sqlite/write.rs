@@ -484,6 +484,47 @@ impl Writer<'_> {
                     meta: None,
                 })?;
             }
+            Op::Schedule {
+                id,
+                account,
+                remote_id,
+                sender,
+                body,
+                due,
+                at,
+            } => {
+                let conv = self.conversation_for(&account.0, remote_id)?;
+                // The same record replayed changes nothing.
+                self.tx
+                    .prepare_cached(
+                        "INSERT INTO scheduled (id, conversation, sender, body, due, created) \
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (id) DO NOTHING",
+                    )?
+                    .execute(params![id, conv, sender, body, due.0, at.0])?;
+                self.applied.conversations.insert(ConversationId(conv));
+            }
+            Op::EndScheduled { id, state } => {
+                let (reason, message) = match state {
+                    crate::domain::scheduled::ScheduledState::Refused { reason } => {
+                        (Some(reason.as_str()), None)
+                    }
+                    crate::domain::scheduled::ScheduledState::Sent { message, .. } => {
+                        (None, Some(message.0))
+                    }
+                    _ => (None, None),
+                };
+                let conv: Option<i64> = self
+                    .tx
+                    .prepare_cached(
+                        "UPDATE scheduled SET state = ?2, reason = ?3, message = ?4 \
+                         WHERE id = ?1 AND state = 'waiting' RETURNING conversation",
+                    )?
+                    .query_row(params![id, state.name(), reason, message], |r| r.get(0))
+                    .optional()?;
+                if let Some(conv) = conv {
+                    self.applied.conversations.insert(ConversationId(conv));
+                }
+            }
             Op::SetState {
                 conversation,
                 state,
