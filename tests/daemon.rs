@@ -354,6 +354,27 @@ impl Raw {
 const HELLO: &str =
     r#"{"jsonrpc":"2.0","id":1,"method":"hello","params":{"protocol":1,"client":"test"}}"#;
 
+/// Issue 17: a seat shows the office's hours ("geschlossen bis …"): the daemon's
+/// `[hours]`, told in `hello`, not the seat's own copy.
+#[test]
+fn hello_tells_the_seat_the_office_hours() {
+    let p = Profile::with_demo_account();
+    let mut config = std::fs::read_to_string(&p.config).unwrap();
+    config.push_str("\n[hours]\nmonday = \"07:00-12:00, 12:30-16:30\"\nstate = \"BY\"\n");
+    std::fs::write(&p.config, config).unwrap();
+    let _d = Daemon::start(&p);
+    let mut seat = Raw::connect(&p.data.join("tresen.sock"));
+    seat.send(HELLO);
+    let hello = seat.answer(1);
+    let hours = &hello["result"]["hours"];
+    assert_eq!(
+        hours["week"][0],
+        serde_json::json!([[420, 720], [750, 990]]),
+        "{hello}"
+    );
+    assert_eq!(hours["land"], "BY", "{hello}");
+}
+
 #[test]
 fn garbage_closes_only_that_connection() {
     let p = Profile::with_demo_account();

@@ -145,22 +145,42 @@ fn quiet_hours_silence_the_bell_and_the_desktop_not_the_title() {
     );
 }
 
-/// The whole way: `tresen --demo` in a real terminal on a desktop session; the demo's
-/// emergency arrives a few seconds after start and reaches the notification service.
+/// The whole way: `tresen --demo` in a real terminal of a desktop session
+/// (`dbus-run-session`, whose bus the recording notification service joins before
+/// tresen starts); the demo's emergency arrives a few seconds after start and reaches
+/// the notification service.
 #[test]
 fn the_demo_notifies_the_desktop_in_a_real_terminal() {
-    let desk = Desktop::start();
     let bin = env!("CARGO_BIN_EXE_tresen");
-    let config = tempfile::NamedTempFile::new().unwrap();
-    std::fs::write(config.path(), "[ui]\nlanguage = \"de\"\n").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, "[ui]\nlanguage = \"de\"\n").unwrap();
+    let (addr, ready) = (dir.path().join("addr"), dir.path().join("ready"));
     let t = Tmux::start(
         "desktop",
         &format!(
-            "{bin} --demo --config {}; sleep 30",
-            config.path().display()
+            "dbus-run-session -- sh -c 'echo \"$DBUS_SESSION_BUS_ADDRESS\" > {addr}; \
+             until [ -e {ready} ]; do sleep 0.1; done; {bin} --demo --config {config}'; sleep 30",
+            addr = addr.display(),
+            ready = ready.display(),
+            config = config.display(),
         ),
-        &[("DBUS_SESSION_BUS_ADDRESS", &desk.address)],
+        &[],
     );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let address = loop {
+        let a = std::fs::read_to_string(&addr).unwrap_or_default();
+        if a.ends_with('\n') && a.trim().len() > 5 {
+            break a.trim().to_string();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "dbus-run-session did not start (is dbus-daemon installed?)"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let desk = Desktop::on_bus(&address);
+    std::fs::write(&ready, "").unwrap();
     t.wait_for("DEMO – Beispieldaten");
     let call = desk.wait_for("for the emergency", |c| c.summary.contains("Aydın"));
     assert_eq!(call.app_name, "tresen");

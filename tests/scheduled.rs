@@ -389,6 +389,43 @@ fn the_conversation_shows_what_is_scheduled_and_x_withdraws_it() {
 }
 
 #[test]
+fn send_at_schedules_and_unschedule_withdraws_through_the_binary() {
+    let p = Profile::with_demo_account();
+    let out = p.run(&["sync", "--once"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = p.run(&[
+        "send",
+        "--at",
+        "2030-01-01 08:00",
+        "Erika Mustermann",
+        "Frohes neues Jahr!",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let said = stdout(&out);
+    assert!(
+        said.contains("Scheduled for 01.01.2030 08:00 (id s-"),
+        "{said}"
+    );
+    assert!(said.contains("at the next start (marked late"), "{said}");
+    let id = said
+        .split("(id ")
+        .nth(1)
+        .and_then(|r| r.split(')').next())
+        .unwrap()
+        .to_string();
+    let out = p.run(&["unschedule", &id]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("Withdrawn"), "{}", stdout(&out));
+    let out = p.run(&["unschedule", &id]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("cancelled already"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
 fn send_at_refuses_a_past_or_unreadable_time() {
     let p = Profile::with_demo_account();
     let out = p.run(&["send", "--at", "gestern irgendwann", "1", "Hallo"]);

@@ -167,6 +167,12 @@ pub enum Command {
         #[arg(long, value_name = "WHEN", conflicts_with_all = ["attach", "tag", "purpose"])]
         at: Option<String>,
     },
+    /// Withdraw a message scheduled with `send --at` (its id is printed then, and the
+    /// conversation shows it; `X` there does the same)
+    Unschedule {
+        /// The scheduled message's id (`s-…`)
+        id: String,
+    },
     /// Assign a conversation to a staff member (only who handles it now is kept: no
     /// history, no times)
     Assign {
@@ -302,6 +308,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             cli.command,
             None | Some(
                 Command::Send { .. }
+                    | Command::Unschedule { .. }
                     | Command::Assign { .. }
                     | Command::Sync { .. }
                     | Command::Attachment(_)
@@ -422,6 +429,11 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 timeout,
             )
         }
+        Some(Command::Unschedule { id }) => {
+            let profile = profile::open(&config, paths, &prompt)?;
+            let connectors = profile::connectors(&config, &profile)?;
+            scheduled::cancel_local(&config, profile, connectors, id)
+        }
         Some(Command::Assign {
             conversation,
             staff,
@@ -537,6 +549,9 @@ fn run_seat(
                 timeout,
                 lang,
             ))
+        }
+        Some(Command::Unschedule { id }) => {
+            rt.block_on(scheduled::cancel_through_daemon(&remote, id, lang))
         }
         Some(Command::Assign {
             conversation,

@@ -126,3 +126,55 @@ pub(crate) async fn through_daemon(
     said(&done.scheduled.unwrap_or_default(), due, true, lang)?;
     Ok(ExitCode::SUCCESS)
 }
+
+fn withdrawn(id: &str, lang: Lang) -> Result<()> {
+    match lang {
+        Lang::De => crate::outln!("Zurückgezogen: {id} wird nicht gesendet."),
+        Lang::En => crate::outln!("Withdrawn: {id} will not be sent."),
+    }
+    Ok(())
+}
+
+/// `tresen unschedule ID` without a daemon. The engine it starts also sends what has
+/// fallen due meanwhile, so it gets the accounts' connectors.
+pub(crate) fn cancel_local(
+    config: &Config,
+    profile: OpenProfile,
+    connectors: Vec<Box<dyn crate::connector::Connector>>,
+    id: String,
+) -> Result<ExitCode> {
+    let lang = config.language();
+    let rt = runtime()?;
+    rt.block_on(async {
+        let (engine, handle, _held) = Session::start(
+            profile,
+            connectors,
+            EngineOptions::default(),
+            config.staff_name(),
+        )?
+        .into_parts();
+        let engine_task = tokio::spawn(engine.run());
+        let r = handle
+            .cancel_scheduled(id.clone(), config.staff_name())
+            .await;
+        handle.shutdown().await;
+        let _ = engine_task.await;
+        anyhow::Ok(r.map_err(|e| UsageError(e.to_string()))?)
+    })?;
+    withdrawn(&id, lang)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `tresen unschedule ID` through the daemon.
+pub(crate) async fn cancel_through_daemon(
+    remote: &Remote,
+    id: String,
+    lang: Lang,
+) -> Result<ExitCode> {
+    remote
+        .order(Order::CancelScheduled { id: id.clone() }, "")
+        .await
+        .map_err(UsageError)?;
+    withdrawn(&id, lang)?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -66,7 +66,8 @@ impl Recorder {
 pub struct Desktop {
     pub address: String,
     calls: Arc<Mutex<Vec<Call>>>,
-    daemon: Child,
+    /// The bus this test started (none when it joined one, e.g. dbus-run-session's).
+    daemon: Option<Child>,
     _service: Option<zbus::blocking::Connection>,
 }
 
@@ -74,21 +75,37 @@ impl Desktop {
     /// A new session bus and the recording notification service on it.
     pub fn start() -> Desktop {
         let mut desk = Self::start_without_service();
-        let service = zbus::blocking::connection::Builder::address(desk.address.as_str())
+        desk.serve();
+        desk
+    }
+
+    /// The recording service on a session bus someone else runs.
+    pub fn on_bus(address: &str) -> Desktop {
+        let mut desk = Desktop {
+            address: address.to_string(),
+            calls: Arc::default(),
+            daemon: None,
+            _service: None,
+        };
+        desk.serve();
+        desk
+    }
+
+    fn serve(&mut self) {
+        let service = zbus::blocking::connection::Builder::address(self.address.as_str())
             .unwrap()
             .name("org.freedesktop.Notifications")
             .unwrap()
             .serve_at(
                 "/org/freedesktop/Notifications",
                 Recorder {
-                    calls: desk.calls.clone(),
+                    calls: self.calls.clone(),
                 },
             )
             .unwrap()
             .build()
             .unwrap();
-        desk._service = Some(service);
-        desk
+        self._service = Some(service);
     }
 
     /// A session bus on which nobody provides notifications.
@@ -106,7 +123,8 @@ impl Desktop {
         let mut daemon = Command::new("dbus-daemon")
             .args(["--session", "--nofork", "--nopidfile", "--print-address=1"])
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            // It complains about fd limits it may not raise in a container: noise.
+            .stderr(Stdio::null())
             .spawn()
             .unwrap();
         let mut line = String::new();
@@ -118,7 +136,7 @@ impl Desktop {
         Desktop {
             address,
             calls: Arc::default(),
-            daemon,
+            daemon: Some(daemon),
             _service: None,
         }
     }
@@ -146,7 +164,9 @@ impl Desktop {
 
 impl Drop for Desktop {
     fn drop(&mut self) {
-        let _ = self.daemon.kill();
-        let _ = self.daemon.wait();
+        if let Some(d) = self.daemon.as_mut() {
+            let _ = d.kill();
+            let _ = d.wait();
+        }
     }
 }
