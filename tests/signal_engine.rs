@@ -66,14 +66,7 @@ async fn receive_store_send_deliver_fetch_and_reconnect_with_nothing_lost() {
     );
     let (engine, h) = Engine::start(store, vec![Box::new(connector)], EngineOptions::default());
     let task = tokio::spawn(engine.run());
-    wait_until("the subscription", || {
-        seen.lock()
-            .unwrap()
-            .requests
-            .iter()
-            .any(|r| r["method"] == "subscribeReceive")
-    })
-    .await;
+    subscribed(&seen).await;
 
     // In: a customer's message with a photo, garbage, an oversized frame, a group nobody
     // selected, and a selected group.
@@ -469,14 +462,7 @@ async fn a_new_group_is_offered_as_invite_and_stored_only_once_accepted_also_aft
     let start = |socket: PathBuf| start_engine(&db, Endpoint::Socket(socket));
     let (engine, h) = start(socket.clone());
     let task = tokio::spawn(engine.run());
-    wait_until("the subscription", || {
-        seen.lock()
-            .unwrap()
-            .requests
-            .iter()
-            .any(|r| r["method"] == "subscribeReceive")
-    })
-    .await;
+    subscribed(&seen).await;
     let account = AccountId("signal-buero".into());
     for (i, text) in ["Material ist da", "Wann kommt der Monteur?"]
         .iter()

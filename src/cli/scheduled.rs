@@ -82,22 +82,9 @@ pub(crate) fn local(
 ) -> Result<ExitCode> {
     let lang = config.language();
     let conversation = crate::cli::inbox::find(&profile.store, key)?;
-    let rt = runtime()?;
-    let id: String = rt.block_on(async {
-        let (engine, handle, _held) = Session::start(
-            profile,
-            connectors,
-            EngineOptions::default(),
-            config.staff_name(),
-        )?
-        .into_parts();
-        let engine_task = tokio::spawn(engine.run());
-        let r = handle
-            .schedule(conversation.id, text, config.staff_name(), due)
-            .await;
-        handle.shutdown().await;
-        let _ = engine_task.await;
-        anyhow::Ok(r.map_err(|e| UsageError(e.to_string()))?)
+    let staff = config.staff_name();
+    let id = on_own_engine(config, profile, connectors, |handle| async move {
+        handle.schedule(conversation.id, text, staff, due).await
     })?;
     said(&id, due, false, lang)?;
     Ok(ExitCode::SUCCESS)
@@ -144,22 +131,9 @@ pub(crate) fn cancel_local(
     id: String,
 ) -> Result<ExitCode> {
     let lang = config.language();
-    let rt = runtime()?;
-    rt.block_on(async {
-        let (engine, handle, _held) = Session::start(
-            profile,
-            connectors,
-            EngineOptions::default(),
-            config.staff_name(),
-        )?
-        .into_parts();
-        let engine_task = tokio::spawn(engine.run());
-        let r = handle
-            .cancel_scheduled(id.clone(), config.staff_name())
-            .await;
-        handle.shutdown().await;
-        let _ = engine_task.await;
-        anyhow::Ok(r.map_err(|e| UsageError(e.to_string()))?)
+    let (staff, which) = (config.staff_name(), id.clone());
+    on_own_engine(config, profile, connectors, |handle| async move {
+        handle.cancel_scheduled(which, staff).await
     })?;
     withdrawn(&id, lang)?;
     Ok(ExitCode::SUCCESS)
@@ -177,4 +151,31 @@ pub(crate) async fn cancel_through_daemon(
         .map_err(UsageError)?;
     withdrawn(&id, lang)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Starts an engine of its own on `profile`, runs `work` on its handle, stops it again.
+/// An engine's refusal is a usage error (exit 2).
+fn on_own_engine<T, F>(
+    config: &Config,
+    profile: OpenProfile,
+    connectors: Vec<Box<dyn crate::connector::Connector>>,
+    work: impl FnOnce(crate::engine::EngineHandle) -> F,
+) -> Result<T>
+where
+    F: std::future::Future<Output = Result<T, crate::engine::EngineError>>,
+{
+    runtime()?.block_on(async {
+        let (engine, handle, _held) = Session::start(
+            profile,
+            connectors,
+            EngineOptions::default(),
+            config.staff_name(),
+        )?
+        .into_parts();
+        let engine_task = tokio::spawn(engine.run());
+        let r = work(handle.clone()).await;
+        handle.shutdown().await;
+        let _ = engine_task.await;
+        Ok(r.map_err(|e| UsageError(e.to_string()))?)
+    })
 }
