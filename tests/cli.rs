@@ -38,6 +38,14 @@ fn sync_once_then_list_and_show_as_json() {
     assert_eq!(c["state"], "open");
     assert_eq!(c["contact"]["identity"], "+49 170 5550123");
     assert_eq!(c["last_preview"], "Fehlercode F.28 im Display.");
+    // She waits for an answer since her first message (the automatic notice answers
+    // nobody): the queue's figure, per conversation.
+    let first_sent = {
+        let out = p.run(&["show", "+49 170 5550123", "--json"]);
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["messages"][0]["sent_at"].as_str().unwrap().to_string()
+    };
+    assert_eq!(c["waiting_since"], first_sent.as_str());
 
     let out = p.run(&["show", "+49 170 5550123", "--json"]);
     assert!(out.status.success(), "{}", stderr(&out));

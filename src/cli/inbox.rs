@@ -34,6 +34,10 @@ struct JsonConversation<'a> {
     /// The follow-up date of a waiting conversation (`w`).
     #[serde(skip_serializing_if = "Option::is_none")]
     follow_up: Option<String>,
+    /// Since when the customer has been waiting for an answer (their oldest unanswered
+    /// message); absent when nobody waits.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    waiting_since: Option<String>,
     labels: &'a [String],
     unread: u32,
     marked_unread: bool,
@@ -67,6 +71,7 @@ impl<'a> From<&'a Conversation> for JsonConversation<'a> {
                 crate::domain::TriageState::FollowUp(t) => Some(t.rfc3339()),
                 _ => None,
             },
+            waiting_since: c.waiting_since.map(|t| t.rfc3339()),
             labels: &c.labels,
             unread: c.unread,
             marked_unread: c.marked_unread,
