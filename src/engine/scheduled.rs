@@ -150,7 +150,15 @@ impl Engine {
             staff: by.to_string(),
             at: now,
         };
-        let mut ops = self.archive_scheduled(&conv, payload, now)?;
+        let mut ops = match self.archive_scheduled(&conv, payload, now) {
+            Ok(ops) => ops,
+            // It went out: the store must know, or the next check sends it again.
+            Err(e) if matches!(state, ScheduledState::Sent { .. }) => {
+                tracing::error!(id = %s.id, error = %e, "sent, but not archived as ended");
+                Vec::new()
+            }
+            Err(e) => return Err(e),
+        };
         let planned = s.due.to_local().format("%d.%m.%Y %H:%M");
         let note = match &state {
             ScheduledState::Sent { late: true, .. } => Some(format!(
