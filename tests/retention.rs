@@ -270,6 +270,38 @@ fn consent_records(p: &Profile) -> String {
         .to_string()
 }
 
+/// R-C1: a consent is to the question the customer was asked. One for maintenance
+/// reminders records the reminders question, not the service one (issue 18's defect).
+#[test]
+fn r_c1_a_consent_for_reminders_records_the_reminders_question() {
+    let p = seeded();
+    let out = p.run(&[
+        "consent",
+        "grant",
+        "+491702",
+        "--purpose",
+        "reminders",
+        "--method",
+        "verbal",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let shown = stdout(&p.run(&["consent", "show", "+491702", "--json"]));
+    let v: serde_json::Value = serde_json::from_str(&shown).unwrap();
+    let records = v.as_array().unwrap_or_else(|| panic!("{v}"));
+    let last = records.last().unwrap();
+    assert_eq!(last["purposes"], serde_json::json!(["reminders"]), "{v}");
+    let wording = last["wording"].as_str().unwrap();
+    assert!(wording.contains("fällige Wartungen"), "{wording}");
+    assert!(!wording.contains("zu Ihrem Anliegen"), "{wording}");
+    // Its own version: not the service question's.
+    let service = records
+        .iter()
+        .find(|r| r["purposes"] == serde_json::json!(["service_messaging"]));
+    if let Some(service) = service {
+        assert_ne!(last["wording_version"], service["wording_version"]);
+    }
+}
+
 // R-C10, R-C11: a customer's copy of their data; erasure deletes what no duty covers
 // and restricts the invoice until its period ends.
 #[test]

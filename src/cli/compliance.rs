@@ -383,7 +383,9 @@ fn record(
     let mut p = crate::profile::open(config, paths, prompt)?;
     let conv = find(&p.store, &change.contact)?;
     let (channel, address) = contact_key(&conv);
-    let (wording_version, wording_sha256) = p.compliance.wording.clone();
+    // The question for what is consented to (a reminder consent: the reminder question).
+    let (wording, wording_version, wording_sha256) =
+        p.compliance.consent.question(&change.purposes);
     let r = ConsentRecord {
         account: conv.account.0.clone(),
         contact: conv.title.clone(),
@@ -393,7 +395,7 @@ fn record(
         action: change.action,
         wording_version,
         wording_sha256,
-        wording: p.compliance.consent.wording.clone(),
+        wording,
         method: change.method,
         evidence: change.evidence,
         staff: config.staff_name(),

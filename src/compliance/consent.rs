@@ -161,6 +161,11 @@ pub struct ConsentConfig {
     /// The first-contact notice (minijinja; `firma`, `address`, `info_url`); empty: the
     /// built-in German text.
     pub first_contact_text: String,
+    /// The questions for the other purposes, as staff read them to the customer (or the
+    /// form showed them) when recording a consent for that purpose.
+    pub reminders_wording: String,
+    pub marketing_wording: String,
+    pub review_request_wording: String,
 }
 
 pub const DEFAULT_WORDING: &str = "Dürfen wir Sie zu Ihrem Anliegen über diesen Messenger kontaktieren? Antworten Sie mit JA. Mit STOP widersprechen bzw. widerrufen Sie jederzeit.";
@@ -174,9 +179,16 @@ impl Default for ConsentConfig {
             wording: DEFAULT_WORDING.into(),
             first_contact_message: true,
             first_contact_text: String::new(),
+            reminders_wording: REMINDERS_WORDING.into(),
+            marketing_wording: MARKETING_WORDING.into(),
+            review_request_wording: REVIEW_REQUEST_WORDING.into(),
         }
     }
 }
+
+pub const REMINDERS_WORDING: &str = "Dürfen wir Sie über diesen Messenger an fällige Wartungen und Termine erinnern? Antworten Sie mit JA. Mit STOP widersprechen bzw. widerrufen Sie jederzeit.";
+pub const MARKETING_WORDING: &str = "Dürfen wir Ihnen über diesen Messenger Angebote und Neuigkeiten unseres Betriebs schicken? Antworten Sie mit JA. Mit STOP widersprechen bzw. widerrufen Sie jederzeit.";
+pub const REVIEW_REQUEST_WORDING: &str = "Dürfen wir Sie nach Abschluss des Auftrags über diesen Messenger um eine Bewertung bitten? Antworten Sie mit JA. Mit STOP widersprechen bzw. widerrufen Sie jederzeit.";
 
 /// What a message that is only a keyword means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -201,6 +213,35 @@ impl ConsentConfig {
     }
 
     /// `w-` and 12 hex digits of the wording's SHA-256.
+    /// The question a consent for `purposes` answers: each purpose's own, in order
+    /// (the service question when none is named).
+    pub fn wording_for(&self, purposes: &[Purpose]) -> String {
+        let mut out: Vec<&str> = Vec::new();
+        for p in purposes {
+            let w = match p {
+                Purpose::ServiceMessaging => &self.wording,
+                Purpose::Reminders => &self.reminders_wording,
+                Purpose::Marketing => &self.marketing_wording,
+                Purpose::ReviewRequest => &self.review_request_wording,
+            };
+            if !out.contains(&w.as_str()) {
+                out.push(w);
+            }
+        }
+        if out.is_empty() {
+            return self.wording.clone();
+        }
+        out.join("\n")
+    }
+
+    /// The question for `purposes` with its version and SHA-256, as a consent record
+    /// keeps them: (wording, version, sha256).
+    pub fn question(&self, purposes: &[Purpose]) -> (String, String, String) {
+        let wording = self.wording_for(purposes);
+        let sha = super::sha256_hex(wording.as_bytes());
+        (wording, format!("w-{}", &sha[..12]), sha)
+    }
+
     pub fn wording_version(&self) -> (String, String) {
         let sha = super::sha256_hex(self.wording.as_bytes());
         (format!("w-{}", &sha[..12]), sha)

@@ -665,8 +665,10 @@ impl Rules {
         staff: String,
     ) -> ConsentRecord {
         let (channel, address) = contact_key(conv);
-        let compliance = self.compliance();
-        let (wording_version, wording_sha256) = compliance.wording.clone();
+        // The question for what is consented to: a reminder consent is to the reminder
+        // question, not the service one.
+        let (wording, wording_version, wording_sha256) =
+            self.compliance().consent.question(&purposes);
         ConsentRecord {
             account: conv.account.0.clone(),
             contact: conv.title.clone(),
@@ -676,7 +678,7 @@ impl Rules {
             action,
             wording_version,
             wording_sha256,
-            wording: compliance.consent.wording.clone(),
+            wording,
             method,
             evidence,
             staff,
