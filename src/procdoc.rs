@@ -153,7 +153,7 @@ fn body(config: &Config, paths: &Paths, public_key: &str) -> String {
     let _ = writeln!(s, "\n## 2. Anwenderdokumentation\n");
     let _ = writeln!(
         s,
-        "- Jede ein- und ausgehende geschäftliche Nachricht wird vor der Anzeige bzw. vor dem Versand unveränderbar archiviert (`tresen archive`).\n\
+        "- Jede ein- und ausgehende geschäftliche Nachricht wird vor der Anzeige bzw. vor dem Versand verkettet und verschlüsselt archiviert; Änderungen fallen bei `tresen archive verify` auf (`tresen archive`).\n\
          - Aufbewahrungsklassen werden über Gesprächs-Labels gewählt; jede Änderung wird mit Namen archiviert. Ohne Label gilt die Klasse `{}`.\n\
          - Bei Rechtsstreit, Betriebsprüfung oder Gewährleistungsfall setzt die verantwortliche Person eine Sperre: `tresen hold set … --reason …`; gesperrte Daten werden nicht gelöscht.\n\
          - Auskunftsersuchen (Art. 15 DSGVO): `tresen dsar export <Kontakt> --out <Ordner>`; Löschersuchen (Art. 17): `tresen dsar erase <Kontakt>` (aufbewahrungspflichtige Daten werden eingeschränkt, nicht gelöscht).\n\

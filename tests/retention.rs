@@ -521,6 +521,50 @@ fn no_certification_claims_in_docs_or_program_texts() {
     }
 }
 
+/// Issue 18: statements tresen made that were not true of it stay gone — about the
+/// archive ("unveränderbar"), the footer ("where the law wants"), works councils (a
+/// size), who can read staff names, and recipients in the Art. 15 answer.
+#[test]
+fn claims_that_were_not_true_do_not_come_back() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = vec![root.join("README.md")];
+    for dir in ["docs", "src", "config"] {
+        let mut stack = vec![root.join(dir)];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let path = e.unwrap().path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else {
+                    files.push(path);
+                }
+            }
+        }
+    }
+    for f in files {
+        let text = std::fs::read_to_string(&f)
+            .unwrap_or_default()
+            .to_lowercase()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        for claim in [
+            "ist unveränderbar",
+            "unveränderbar archiviert",
+            "where the law wants",
+            "the six the law names",
+            "fewer than 5 employees",
+            "cannot become a handling log",
+            "keine weitergabe an dritte",
+            "jede auswertung wird im archiv protokolliert",
+            "every export is logged in the archive",
+            "the only way to read attribution today",
+        ] {
+            assert!(!text.contains(claim), "{} says `{claim}`", f.display());
+        }
+    }
+}
+
 /// `base` with this test's OS user as the one member of staff, in `role`.
 fn staff(base: &str, role: &str) -> String {
     let id = std::process::Command::new("id")

@@ -42,7 +42,8 @@ pub struct FooterConfig {
     /// With `first_in_conversation`: after this many days without an outgoing message the
     /// next one carries the footer again.
     pub reopen_after_days: u32,
-    /// Message tags that always carry the footer, in addition to the six the law names.
+    /// Message tags that always carry the footer, in addition to the document tags the
+    /// firm's default policy names (a policy choice, not a list from the statute).
     pub always_for_tags: Vec<String>,
     /// § 37a(2) HGB / § 35a(2) GmbHG: forms (quick replies marked `vordruck`) to existing
     /// customers may go without. Off unless the firm decides otherwise; never for

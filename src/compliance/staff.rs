@@ -100,7 +100,8 @@ pub struct MonitoringConfig {
     pub sla_per_agent: bool,
     /// Betriebsvereinbarung id and date.
     pub works_agreement_ref: String,
-    /// The firm attests it has no works council (§ 1 BetrVG: fewer than 5 employees).
+    /// The firm attests it has no works council (a fact, not a size: § 1 BetrVG allows
+    /// one from 5 employees on).
     pub no_works_council_attestation: bool,
     /// Data-protection impact assessment reference (Art. 35 GDPR).
     pub dpia_ref: String,
@@ -203,8 +204,8 @@ pub fn what_is_stored(
         format!("- Name and role ({role}) in the configuration; visible to whoever may read it."),
     );
     line(
-        "- Ihr Name an jeder Nachricht, die Sie an Kunden senden, im Archiv (Nachvollziehbarkeit nach GoBD: wer hat für die Firma erklärt). Aufbewahrt wie die Nachricht: 6 Jahre (Handelsbrief), 8 Jahre (Buchungsbeleg), 10 Jahre (Buch). Lesbar nur bei einer Archiv-Auswertung durch Inhaber/Prüfer; jede Auswertung wird im Archiv protokolliert.".into(),
-        "- Your name on every message you send to customers, in the archive (GoBD accountability: who made a statement for the firm). Kept as long as the message: 6 years (business letter), 8 (booking voucher), 10 (books). Read only in an archive export by the owner or an auditor; every export is logged in the archive.".into(),
+        "- Ihr Name an jeder Nachricht, die Sie an Kunden senden, im Archiv (Nachvollziehbarkeit nach GoBD: wer hat für die Firma erklärt). Aufbewahrt wie die Nachricht: 6 Jahre (Handelsbrief), 8 Jahre (Buchungsbeleg), 10 Jahre (Buch). Sichtbar für alle, die das Postfach nutzen (Anzeige, `tresen show`), und in Exporten und Auszügen aus dem Archiv; eine Einschränkung nach Rollen und ein Protokoll jedes Lesens gibt es noch nicht.".into(),
+        "- Your name on every message you send to customers, in the archive (GoBD accountability: who made a statement for the firm). Kept as long as the message: 6 years (business letter), 8 (booking voucher), 10 (books). Visible to everyone who uses the inbox (the screen, `tresen show`) and in exports and extracts of the archive; a restriction by role and a log of every read do not exist yet.".into(),
     );
     line(
         "- Ihr Name an Notizen und an Änderungen der Aufbewahrungs-Kennzeichnung.".into(),

@@ -409,7 +409,7 @@ fn art15_text(
     let mut s = format!(
         "Auskunft nach Art. 15 DSGVO\n\nBetroffene Person: {}\nNachrichten: {messages}, Dateien: {files}\n\n\
          Zwecke: Bearbeitung Ihrer Anfragen und Aufträge über Messenger; Erfüllung gesetzlicher Aufbewahrungspflichten (§ 257 HGB, § 147 AO).\n\
-         Empfänger: keine Weitergabe an Dritte; technische Übermittlung über den jeweiligen Messenger-Dienst.\n\
+         Empfänger: die Anbieter der genutzten Messenger-Dienste und Übertragungswege (z. B. Signal; bei WhatsApp oder Telegram über eine Brücke: Meta bzw. Telegram sowie die Betreiber der Brücke und des Matrix-Servers); darüber hinaus keine Weitergabe.\n\
          Herkunft: von Ihnen selbst über den Messenger übermittelt.\n\
          Speicherdauer:\n",
         crate::domain::sanitize_for_terminal(contact, false)
