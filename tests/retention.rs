@@ -488,9 +488,8 @@ fn the_verfahrensdoku_is_versioned_with_its_changes() {
     assert_eq!(kept, 2);
 }
 
-// R-B11: no certification claims anywhere a user reads.
-#[test]
-fn no_certification_claims_in_docs_or_program_texts() {
+/// Every file a user reads: README, docs, the program's texts, the shipped config.
+fn texts_users_read() -> Vec<std::path::PathBuf> {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut files = vec![root.join("README.md")];
     for dir in ["docs", "src", "config"] {
@@ -506,7 +505,13 @@ fn no_certification_claims_in_docs_or_program_texts() {
             }
         }
     }
-    for f in files {
+    files
+}
+
+// R-B11: no certification claims anywhere a user reads.
+#[test]
+fn no_certification_claims_in_docs_or_program_texts() {
+    for f in texts_users_read() {
         let text = std::fs::read_to_string(&f)
             .unwrap_or_default()
             .to_lowercase();
@@ -526,22 +531,7 @@ fn no_certification_claims_in_docs_or_program_texts() {
 /// size), who can read staff names, and recipients in the Art. 15 answer.
 #[test]
 fn claims_that_were_not_true_do_not_come_back() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut files = vec![root.join("README.md")];
-    for dir in ["docs", "src", "config"] {
-        let mut stack = vec![root.join(dir)];
-        while let Some(d) = stack.pop() {
-            for e in std::fs::read_dir(&d).unwrap() {
-                let path = e.unwrap().path();
-                if path.is_dir() {
-                    stack.push(path);
-                } else {
-                    files.push(path);
-                }
-            }
-        }
-    }
-    for f in files {
+    for f in texts_users_read() {
         let text = std::fs::read_to_string(&f)
             .unwrap_or_default()
             .to_lowercase()
