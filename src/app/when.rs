@@ -99,7 +99,7 @@ pub fn choices(
     let in_two = next_working_morning(next_working, hours);
     let week = at(today + Duration::days(7), 8);
     match purpose {
-        WhenFor::Snooze => {
+        WhenFor::Snooze | WhenFor::Send => {
             if let Some(t) = at(today, 14).filter(|t| *t > now) {
                 push(lang.t("heute 14:00", "today 14:00"), Some(t));
             }
@@ -111,20 +111,9 @@ pub fn choices(
                 lang.t("nächster Werktag 8:00", "next working day 8:00"),
                 Some(next_working),
             );
-            push(lang.t("in einer Woche", "in a week"), week);
-        }
-        WhenFor::Send => {
-            if let Some(t) = at(today, 14).filter(|t| *t > now) {
-                push(lang.t("heute 14:00", "today 14:00"), Some(t));
+            if purpose == WhenFor::Snooze {
+                push(lang.t("in einer Woche", "in a week"), week);
             }
-            push(
-                lang.t("morgen 8:00", "tomorrow 8:00"),
-                at(today + Duration::days(1), 8),
-            );
-            push(
-                lang.t("nächster Werktag 8:00", "next working day 8:00"),
-                Some(next_working),
-            );
         }
         WhenFor::FollowUp => {
             push(
