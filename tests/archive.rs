@@ -299,7 +299,10 @@ fn the_store_is_rebuilt_from_the_archive() {
     assert_eq!(bodies(&after).len(), 9, "{:?}", bodies(&after));
     let notices = bodies(&after)
         .iter()
-        .filter(|(b, _, _)| b.as_str().is_some_and(|b| b.contains("Datenschutz kurz")))
+        .filter(|(b, _, _)| {
+            b.as_str()
+                .is_some_and(|b| b.contains("Antwort DATENSCHUTZ"))
+        })
         .count();
     assert_eq!(notices, 1);
     // Nothing was archived twice by the rebuild, and a sync after it adds nothing.

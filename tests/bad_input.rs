@@ -105,6 +105,21 @@ fn hours_placeholder() {
     );
 }
 
+/// R-C8: the first layer (text and consent question) stays short, or tresen names
+/// the key, its length and where the details belong.
+#[test]
+fn r_c8_first_layer_too_long() {
+    check_config(
+        "first_layer_too_long",
+        &[
+            ":12:1:",
+            "consent.first_contact_text",
+            "characters, more than 320",
+            "consent.privacy_text",
+        ],
+    );
+}
+
 #[test]
 fn hooks_timeout() {
     check_config("hooks_timeout", &[":6:1:", "hooks.timeout_secs", "1..=300"]);

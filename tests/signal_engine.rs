@@ -797,6 +797,43 @@ async fn compliance_over_signal_first_contact_consent_keywords_gate_and_inline_l
         "{text}"
     );
     assert!(notice["params"]["message"].as_str().unwrap().len() <= 2048);
+    // R-C8 in layers: what comes before the footer (text and consent question) is
+    // short; the full notice comes when the customer answers DATENSCHUTZ.
+    let question_end = text.find("jederzeit.").unwrap() + "jederzeit.".len();
+    assert!(
+        text[..question_end].chars().count() <= 320,
+        "{}",
+        &text[..question_end]
+    );
+    assert!(
+        text[..question_end].contains("Antwort DATENSCHUTZ"),
+        "{text}"
+    );
+    assert!(!text.contains("Aufsichtsbehörde"), "{text}");
+    say.send(Say::Line(dm(now_ms() + 1, "Datenschutz", false)))
+        .unwrap();
+    wait_until("the full privacy notice", || {
+        sends(&seen).iter().any(|r| {
+            delivered_text(r).starts_with("Datenschutzhinweise von Muster Haustechnik GmbH")
+        })
+    })
+    .await;
+    let full = sends(&seen)
+        .into_iter()
+        .map(|r| delivered_text(&r))
+        .find(|t| t.starts_with("Datenschutzhinweise"))
+        .unwrap();
+    for heading in [
+        "Verantwortlich",
+        "Rechtsgrundlage",
+        "Empfänger",
+        "Drittland",
+        "Speicherdauer",
+        "widerrufen",
+        "Aufsichtsbehörde",
+    ] {
+        assert!(full.contains(heading), "{heading}: {full}");
+    }
     let consent = support::stdout(&p.run(&["consent", "show", CUSTOMER]));
     assert!(consent.contains("no consent records"), "{consent}");
 

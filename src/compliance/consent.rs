@@ -158,9 +158,17 @@ pub struct ConsentConfig {
     pub wording: String,
     /// Send the first-contact notice to a new contact's first message (R-C8).
     pub first_contact_message: bool,
-    /// The first-contact notice (minijinja; `firma`, `address`, `info_url`); empty: the
-    /// built-in German text.
+    /// The first layer of the first-contact notice (minijinja; `firma`, `address`,
+    /// `info_url`, `keyword`); empty: the built-in German text. With the consent
+    /// question at most `first_layer_max` characters.
     pub first_contact_text: String,
+    /// The second layer: the full Art. 13 notice, sent when the customer answers a
+    /// privacy keyword (minijinja, also `recipients`); empty: the built-in German text.
+    pub privacy_text: String,
+    /// A message that is just one of these gets the second layer.
+    pub privacy_keywords: Vec<String>,
+    /// The first layer's limit in characters (text and consent question).
+    pub first_layer_max: usize,
     /// The questions for the other purposes, as staff read them to the customer (or the
     /// form showed them) when recording a consent for that purpose.
     pub reminders_wording: String,
@@ -179,6 +187,9 @@ impl Default for ConsentConfig {
             wording: DEFAULT_WORDING.into(),
             first_contact_message: true,
             first_contact_text: String::new(),
+            privacy_text: String::new(),
+            privacy_keywords: vec!["DATENSCHUTZ".into()],
+            first_layer_max: super::notice::FIRST_LAYER_MAX,
             reminders_wording: REMINDERS_WORDING.into(),
             marketing_wording: MARKETING_WORDING.into(),
             review_request_wording: REVIEW_REQUEST_WORDING.into(),
@@ -195,6 +206,8 @@ pub const REVIEW_REQUEST_WORDING: &str = "Dürfen wir Sie nach Abschluss des Auf
 pub enum Keyword {
     Grant,
     Withdraw,
+    /// The customer asks for the full privacy notice (R-C8's second layer).
+    Privacy,
 }
 
 impl ConsentConfig {
@@ -207,6 +220,8 @@ impl ConsentConfig {
             Some(Keyword::Withdraw)
         } else if is(&self.grant_keywords) {
             Some(Keyword::Grant)
+        } else if is(&self.privacy_keywords) {
+            Some(Keyword::Privacy)
         } else {
             None
         }
@@ -340,6 +355,8 @@ mod tests {
         assert_eq!(c.keyword(" JA! "), Some(Keyword::Grant));
         assert_eq!(c.keyword("Stopp."), Some(Keyword::Withdraw));
         assert_eq!(c.keyword("abmelden"), Some(Keyword::Withdraw));
+        assert_eq!(c.keyword("Datenschutz?"), None);
+        assert_eq!(c.keyword("datenschutz"), Some(Keyword::Privacy));
         assert_eq!(c.keyword("ja, morgen passt"), None);
         assert_eq!(c.keyword("Bitte nicht stoppen"), None);
     }

@@ -201,9 +201,29 @@ impl Compliance {
             .map_err(|e| err("footer.template".into(), e.to_string()))?;
         let notice = company
             .as_ref()
-            .map(|c| Notice::render(&consent.first_contact_text, c))
+            .map(|c| {
+                Notice::render(
+                    &notice::NoticeInput {
+                        first_layer: &consent.first_contact_text,
+                        privacy_text: &consent.privacy_text,
+                        question: &consent.wording,
+                        keyword: consent.privacy_keywords.first().map_or("", |k| k.trim()),
+                        recipients: "",
+                        max: consent.first_layer_max,
+                    },
+                    c,
+                )
+            })
             .transpose()
-            .map_err(|e| err("consent.first_contact_text".into(), e.to_string()))?;
+            .map_err(|e| {
+                let key = match e {
+                    notice::NoticeError::Missing(_) if !consent.privacy_text.trim().is_empty() => {
+                        "consent.privacy_text"
+                    }
+                    _ => "consent.first_contact_text",
+                };
+                err(key.into(), e.to_string())
+            })?;
         if consent.wording.trim().is_empty() {
             return Err(err(
                 "consent.wording".into(),
@@ -227,6 +247,18 @@ impl Compliance {
             return Err(err(
                 "consent.grant_keywords".into(),
                 format!("`{k}` is also a withdraw keyword"),
+            ));
+        }
+        if let Some(k) = consent.privacy_keywords.iter().find(|k| {
+            consent
+                .grant_keywords
+                .iter()
+                .chain(&consent.withdraw_keywords)
+                .any(|w| w.eq_ignore_ascii_case(k))
+        }) {
+            return Err(err(
+                "consent.privacy_keywords".into(),
+                format!("`{k}` is also a consent keyword"),
             ));
         }
         if footer_config.reopen_after_days == 0 {

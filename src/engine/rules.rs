@@ -326,6 +326,14 @@ impl Rules {
             return Ok(None);
         };
         let (channel, address) = contact_key(&conv);
+        if keyword == Some(Keyword::Privacy) {
+            return Ok(self
+                .privacy_text(&conv, m)
+                .map(|message| Decision::Automatic {
+                    conversation: id,
+                    message,
+                }));
+        }
         if let Some(keyword) = keyword {
             // Consent is to the words the customer saw: the question tresen asked.
             let wording = match keyword {
@@ -334,7 +342,7 @@ impl Rules {
                     // "Ja" answers some other question: not a consent.
                     None => return Ok(None),
                 },
-                Keyword::Withdraw => self.compliance.consent.wording.clone(),
+                Keyword::Withdraw | Keyword::Privacy => self.compliance.consent.wording.clone(),
             };
             let sha = crate::compliance::sha256_hex(wording.as_bytes());
             let version = format!("w-{}", &sha[..12]);
@@ -345,11 +353,11 @@ impl Rules {
                 address: address.clone(),
                 purposes: match keyword {
                     Keyword::Grant => vec![Purpose::ServiceMessaging],
-                    Keyword::Withdraw => Purpose::ALL.to_vec(),
+                    Keyword::Withdraw | Keyword::Privacy => Purpose::ALL.to_vec(),
                 },
                 action: match keyword {
                     Keyword::Grant => Action::Grant,
-                    Keyword::Withdraw => Action::Withdraw,
+                    Keyword::Withdraw | Keyword::Privacy => Action::Withdraw,
                 },
                 wording_version: version,
                 wording_sha256: sha,
@@ -392,6 +400,22 @@ impl Rules {
             conversation: id,
             message,
         }))
+    }
+
+    /// R-C8's second layer, for a customer who answered the privacy keyword in a direct
+    /// chat as it arrived (history does not ask).
+    fn privacy_text(&self, conv: &Conversation, m: &Inbound) -> Option<Outgoing> {
+        let notice = self.compliance.notice.as_ref()?;
+        if !m.arrived || conv.kind != ConversationKind::Direct || self.compliance.footer.is_none() {
+            return None;
+        }
+        Some(Outgoing {
+            body: notice.full.clone(),
+            files: Vec::new(),
+            sender: AUTOMATIC.to_string(),
+            reply_to: None,
+            notice: None,
+        })
     }
 
     /// The away text, if the office is closed at `now` and this direct chat has had
@@ -495,7 +519,7 @@ impl Rules {
         address: String,
     ) -> Option<Outgoing> {
         let notice = self.compliance.notice.as_ref()?;
-        let body = format!("{}\n\n{}", notice.text, self.compliance.consent.wording);
+        let body = notice.first_message(&self.compliance.consent.wording);
         let record = crate::compliance::FirstContact {
             account: conv.account.0.clone(),
             channel,
