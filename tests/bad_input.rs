@@ -120,6 +120,43 @@ fn r_c8_first_layer_too_long() {
     );
 }
 
+/// R-C7: a processor says where it works, and outside the EU/EEA on which ground.
+#[test]
+fn r_c7_processor_without_location() {
+    check_config(
+        "processor_without_location",
+        &[
+            ":5:1:",
+            "processors[0].name",
+            "Hetzner Online GmbH",
+            "has no location",
+        ],
+    );
+}
+
+#[test]
+fn r_c7_processor_outside_the_eu_without_a_transfer_ground() {
+    check_config(
+        "processor_outside_eu",
+        &[
+            ":10:1:",
+            "processors[1].location",
+            "Backup Cloud Inc.",
+            "transfer_mechanism",
+            "adequacy, dpf, scc, bcr",
+        ],
+    );
+}
+
+/// R-C5: a bridge that uploads the business phone's address book is refused.
+#[test]
+fn r_c5_a_bridge_with_contact_sync_is_refused() {
+    check_config(
+        "bridge_contact_sync",
+        &["accounts[0].bridges", "address book", "R-C5"],
+    );
+}
+
 #[test]
 fn hooks_timeout() {
     check_config("hooks_timeout", &[":6:1:", "hooks.timeout_secs", "1..=300"]);

@@ -468,3 +468,91 @@ fn r_a5_a_template_brings_its_tags_and_the_vordruck_exception_is_off_by_default(
         stderr(&out)
     );
 }
+
+/// A register a careful firm writes (R-C7): a host in Germany, a messenger provider in
+/// the US with its transfer ground.
+const REGISTER: &str = "\n[[processors]]\nname = \"Hetzner Online GmbH\"\nrole = \"homeserver_host\"\nlocation = \"DE\"\navv_ref = \"AVV 2026-01, Ordner Datenschutz\"\n\n[[processors]]\nname = \"Signal Technology Foundation\"\nrole = \"messenger\"\nlocation = \"US\"\ntransfer_mechanism = \"scc\"\navv_ref = \"keiner: eigener Verantwortlicher\"\n";
+
+const BRIDGED: &str = "\n[[accounts]]\nid = \"matrix-buero\"\nnetwork = \"matrix\"\npurpose = \"business\"\nbridges = [{ network = \"whatsapp\", api_type = \"consumer_app_bridge\" }]\n";
+
+#[test]
+fn r_c6_r_c15_a_consumer_app_bridge_needs_the_firms_acceptance_and_a_dpia() {
+    // A real account and no register: a finding, not a refusal to start.
+    let p = Profile::with_config(&format!("{}{BRIDGED}", complete()));
+    assert!(p.run(&["list"]).status.success());
+    let (code, v, text) = check(&p);
+    assert_eq!(code, Some(1), "{text}");
+    assert_eq!(level(&v, "processors"), "required", "{v}");
+    assert_eq!(level(&v, "channel_risk"), "required", "{v}");
+    assert!(
+        text.contains("WhatsApp (Meta) through a consumer-app bridge"),
+        "{text}"
+    );
+    assert!(
+        text.contains("accepted_risk_ref") && text.contains("dpia_ref"),
+        "{text}"
+    );
+
+    // Acknowledged with a DPIA, and a register: a warning that stays visible.
+    let acknowledged = BRIDGED.replace(
+        "api_type = \"consumer_app_bridge\" }",
+        "api_type = \"consumer_app_bridge\", accepted_risk_ref = \"GF-Beschluss 2026-04\", dpia_ref = \"DSFA-2026-02\" }",
+    );
+    let p = Profile::with_config(&format!("{}{acknowledged}{REGISTER}", complete()));
+    let (code, v, text) = check(&p);
+    assert_eq!(code, Some(0), "{text}");
+    assert_eq!(level(&v, "processors"), "ok", "{v}");
+    assert_eq!(level(&v, "channel_risk"), "warning", "{v}");
+    assert!(text.contains("GF-Beschluss 2026-04"), "{text}");
+}
+
+#[test]
+fn r_c7_processors_without_an_avv_are_counted_and_name_the_recipients() {
+    let without = REGISTER.replace("avv_ref = \"AVV 2026-01, Ordner Datenschutz\"\n", "");
+    let p = Profile::with_config(&format!("{}{without}", complete()));
+    let (code, v, text) = check(&p);
+    assert_eq!(code, Some(1), "{text}");
+    assert_eq!(level(&v, "processors"), "required", "{v}");
+    assert!(
+        text.contains("1 processor(s) without avv_ref: Hetzner Online GmbH"),
+        "{text}"
+    );
+}
+
+#[test]
+fn r_c13_the_vvt_names_every_processor_and_every_retention_rule() {
+    let p = Profile::with_config(&format!("{}{BRIDGED}{REGISTER}", complete()));
+    let out = p.run(&["docs", "vvt"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let vvt = stdout(&out);
+    assert!(vvt.contains("Art. 30 Abs. 1 DSGVO"), "{vvt}");
+    assert!(vvt.contains("Version 1,"), "{vvt}");
+    for name in ["Hetzner Online GmbH", "Signal Technology Foundation"] {
+        assert!(vvt.contains(name), "{name}: {vvt}");
+    }
+    assert!(vvt.contains("| Signal Technology Foundation | Messenger-Anbieter | US | keiner: eigener Verantwortlicher | scc |"), "{vvt}");
+    assert!(vvt.contains("Grundlage scc"), "third countries: {vvt}");
+    assert!(
+        vvt.contains("| matrix-buero (Brücke) | WhatsApp (Meta) | consumer_app_bridge | – | – |"),
+        "{vvt}"
+    );
+    for class in ["handelsbrief", "buchungsbeleg"] {
+        assert!(vvt.contains(&format!("| {class} |")), "{class}: {vvt}");
+    }
+    assert!(
+        vvt.contains("Muster Haustechnik GmbH"),
+        "the controller: {vvt}"
+    );
+    // The same configuration is the same version; a changed register a new one, with
+    // what changed.
+    assert!(stdout(&p.run(&["docs", "vvt"])).contains("Version 1,"));
+    let mut config = std::fs::read_to_string(&p.config).unwrap();
+    config = config.replace("location = \"DE\"", "location = \"FI\"");
+    std::fs::write(&p.config, config).unwrap();
+    let v2 = stdout(&p.run(&["docs", "vvt"]));
+    assert!(v2.contains("Version 2,"), "{v2}");
+    assert!(
+        v2.contains("neu: | Hetzner Online GmbH | Betreiber des Matrix-Servers | FI |"),
+        "{v2}"
+    );
+}

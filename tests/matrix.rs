@@ -430,6 +430,26 @@ fn r_c8_and_r_a6_first_contact_once_and_a_long_whatsapp_offer_split_with_the_foo
         words(&offer)
     );
     run.stop();
+
+    // R-C6: WhatsApp conversations reach this account through a bridge the
+    // configuration does not declare: the risk was never assessed.
+    let out = p.run(&["compliance", "check", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let undeclared: Vec<&serde_json::Value> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["id"] == "channel_undeclared")
+        .collect();
+    assert_eq!(undeclared.len(), 1, "{v}");
+    assert_eq!(undeclared[0]["level"], "required");
+    assert!(
+        undeclared[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("account `buero` has whatsapp conversations"),
+        "{v}"
+    );
 }
 
 #[test]

@@ -347,6 +347,29 @@ fn dsar_export_and_erasure() {
         info.contains("Art. 15") && info.contains("buchungsbeleg"),
         "{info}"
     );
+    // Without a processor register, the kinds of recipient; with one, each by name
+    // (R-C7).
+    assert!(
+        info.contains("Empfänger: die Anbieter der genutzten Messenger-Dienste"),
+        "{info}"
+    );
+    let mut config = std::fs::read_to_string(&p.config).unwrap();
+    config.push_str("\n[[processors]]\nname = \"Hetzner Online GmbH\"\nrole = \"homeserver_host\"\nlocation = \"DE\"\navv_ref = \"AVV 2026-01\"\n");
+    std::fs::write(&p.config, config).unwrap();
+    let again = p.dir.path().join("auskunft-2");
+    let out = p.run(&[
+        "dsar",
+        "export",
+        "+491702",
+        "--out",
+        again.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let info = std::fs::read_to_string(again.join("auskunft.txt")).unwrap();
+    assert!(
+        info.contains("Empfänger: Hetzner Online GmbH (Betreiber des Matrix-Servers, Standort DE)"),
+        "{info}"
+    );
     // Never into an existing directory.
     assert!(
         !p.run(&["dsar", "export", "+491702", "--out", dir.to_str().unwrap()])
@@ -695,6 +718,15 @@ fn lifecycle_commands_go_through_the_running_daemon() {
             .join("verfahrensdoku/verfahrensdoku-v001.md")
             .exists()
     );
+    // The Art. 30 record too, of the daemon's configuration (R-C13).
+    let vvt = p.run(&["docs", "vvt"]);
+    assert!(vvt.status.success(), "{}", stderr(&vvt));
+    assert!(
+        stdout(&vvt).contains("| buero | Demo | e2e_open_protocol |"),
+        "{}",
+        stdout(&vvt)
+    );
+    assert!(p.data.join("vvt/vvt-v001.md").exists());
 
     set_role(&p, &base, &d, "owner", || {
         p.run(&["retention", "apply", "--yes"]).status.success()
@@ -729,6 +761,7 @@ fn lifecycle_commands_go_through_the_running_daemon() {
         "anchor",
         "compliance check",
         "verfahrensdoku",
+        "vvt",
     ] {
         assert!(log.contains(&format!("kind=\"{kind}\"")), "{kind}: {log}");
     }

@@ -363,10 +363,10 @@ pub(crate) fn compliance_check(books: &mut Books, json: bool) -> Result<ExitCode
     crate::cli::compliance::print_check(&report, json)
 }
 
-/// `tresen docs verfahrensdoku` through the daemon: of its configuration, kept in its
-/// data directory.
-pub(crate) fn verfahrensdoku(books: &mut Books, out: Option<&Path>) -> Result<ExitCode> {
-    let Answer::Verfahrensdoku { number, text } = books.ask(Ask::Verfahrensdoku)?.answer else {
+/// `tresen docs verfahrensdoku|vvt` through the daemon: of its configuration, kept in
+/// its data directory.
+pub(crate) fn document(books: &mut Books, ask: Ask, out: Option<&Path>) -> Result<ExitCode> {
+    let Answer::Document { number, text } = books.ask(ask)?.answer else {
         return Err(unexpected());
     };
     crate::cli::docs::deliver(number, &text, out, books.lang())

@@ -1,5 +1,5 @@
-//! `tresen docs verfahrensdoku`: the GoBD process documentation (`crate::procdoc`),
-//! printed or written to a file.
+//! `tresen docs verfahrensdoku|vvt`: the GoBD process documentation and the Art. 30
+//! record (`crate::procdoc`), printed or written to a file.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -22,6 +22,30 @@ pub enum DocsCommand {
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
+    /// The record of processing activities (Art. 30 GDPR, VVT), in German
+    ///
+    /// The entry "Kundenkommunikation über Messenger", generated from the
+    /// configuration: the firm, purposes and legal bases, data subjects and data,
+    /// recipients and processors from [[processors]], the channels and their risk,
+    /// third-country transfers, the retention rules and the measures tresen takes.
+    /// Versions are kept like the process documentation's. Complete the parts marked
+    /// [auszufüllen].
+    Vvt {
+        /// Write the current version to this file instead of printing it
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+}
+
+impl DocsCommand {
+    /// What to ask a running daemon for, and where the answer goes.
+    pub fn ask(self) -> (crate::protocol::books::Ask, Option<PathBuf>) {
+        use crate::protocol::books::Ask;
+        match self {
+            DocsCommand::Verfahrensdoku { out } => (Ask::Verfahrensdoku, out),
+            DocsCommand::Vvt { out } => (Ask::Vvt, out),
+        }
+    }
 }
 
 pub fn run(
@@ -30,10 +54,18 @@ pub fn run(
     prompt: crate::secrets::Prompt<'_>,
     cmd: DocsCommand,
 ) -> Result<ExitCode> {
-    let DocsCommand::Verfahrensdoku { out } = cmd;
     let p = crate::profile::open_read_only(config, paths, prompt)?;
-    let public = crate::archive::manifest::Signer::new(&p.key).public_hex();
-    let (number, text) = crate::procdoc::current(config, &p.paths, &public)?;
+    let (number, text, out) = match cmd {
+        DocsCommand::Verfahrensdoku { out } => {
+            let public = crate::archive::manifest::Signer::new(&p.key).public_hex();
+            let (n, t) = crate::procdoc::current(config, &p.paths, &public)?;
+            (n, t, out)
+        }
+        DocsCommand::Vvt { out } => {
+            let (n, t) = crate::procdoc::vvt::current(config, &p.paths)?;
+            (n, t, out)
+        }
+    };
     deliver(number, &text, out.as_deref(), config.language())
 }
 

@@ -220,7 +220,7 @@ pub enum Command {
     /// Readable copies of conversations (from the archive)
     #[command(subcommand)]
     Export(crate::cli::archive::ExportCommand),
-    /// Generated documentation: the GoBD process documentation (Verfahrensdokumentation)
+    /// Generated documentation: the GoBD process documentation, the Art. 30 record
     #[command(subcommand)]
     Docs(crate::cli::docs::DocsCommand),
     /// Print shell completions
@@ -608,9 +608,11 @@ fn run_seat(
                 json,
             )
         }
-        Some(Command::Docs(crate::cli::docs::DocsCommand::Verfahrensdoku { out })) => {
-            crate::cli::books::verfahrensdoku(
+        Some(Command::Docs(cmd)) => {
+            let (ask, out) = cmd.ask();
+            crate::cli::books::document(
                 &mut crate::cli::books::Books::Daemon { rt, remote, lang },
+                ask,
                 out.as_deref(),
             )
         }

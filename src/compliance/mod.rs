@@ -188,6 +188,7 @@ impl Compliance {
         footer_config: &FooterConfig,
         consent: &ConsentConfig,
         enforced: BTreeSet<String>,
+        recipients: &str,
     ) -> Result<Compliance, SetupError> {
         let err = |key: String, message: String| SetupError { key, message };
         let company = company
@@ -208,7 +209,7 @@ impl Compliance {
                         privacy_text: &consent.privacy_text,
                         question: &consent.wording,
                         keyword: consent.privacy_keywords.first().map_or("", |k| k.trim()),
-                        recipients: "",
+                        recipients,
                         max: consent.first_layer_max,
                     },
                     c,

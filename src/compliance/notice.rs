@@ -221,6 +221,27 @@ mod tests {
     }
 
     #[test]
+    fn r_c7_the_full_notice_names_the_recipients_of_the_register() {
+        let company = valid(LegalForm::Gmbh).validate().unwrap();
+        let n = Notice::render(
+            &NoticeInput {
+                recipients: "Hetzner Online GmbH (Betreiber des Matrix-Servers, Standort DE)",
+                ..input()
+            },
+            &company,
+        )
+        .unwrap();
+        assert!(
+            n.full.contains(
+                "Empfänger: Hetzner Online GmbH (Betreiber des Matrix-Servers, Standort DE)."
+            ),
+            "{}",
+            n.full
+        );
+        assert!(!n.full.contains(DEFAULT_RECIPIENTS), "{}", n.full);
+    }
+
+    #[test]
     fn r_c8_a_long_firm_name_drops_the_link_from_the_first_layer_not_the_keyword() {
         let mut c = valid(LegalForm::Gmbh);
         c.firma = format!("{} GmbH", "Heizung Sanitär Klima Lüftung Solar ".repeat(2));

@@ -1,9 +1,11 @@
 //! Configuration: the embedded `config/default.toml`, a user file on top, environment
 //! overrides, and errors that name file, line and key.
 
+mod accounts;
 mod hours;
 mod notifications;
 mod paths;
+pub mod processors;
 mod retention;
 mod scheduled;
 pub mod which_account;
@@ -17,6 +19,7 @@ pub use crate::connector::RoomSelection;
 pub use crate::domain::QuickReply;
 pub use crate::engine::hooks::HooksConfig;
 pub use crate::secrets::{SecretsBackend, SecretsConfig};
+pub use accounts::{AccountConfig, ApiType, BridgeConfig};
 pub use hours::HoursConfig;
 pub use notifications::{Desktop, NotificationsConfig, TerminalSequence};
 pub use paths::Paths;
@@ -81,6 +84,9 @@ pub struct Config {
     pub hooks: HooksConfig,
     pub hours: HoursConfig,
     pub scheduled: ScheduledConfig,
+    /// Who handles customer data for the firm (R-C7): hosts, bridges, messengers,
+    /// backup target, timestamp authority.
+    pub processors: Vec<processors::ProcessorConfig>,
 }
 
 /// `[daemon]`: where the daemon listens for seats (docs/daemon.md).
@@ -166,27 +172,6 @@ impl QuickReply {
     }
 }
 
-/// A messenger account. Only accounts listed here can be connected, and a real network
-/// needs `purpose = "business"` (R-D6: a firm's inbox never carries a private account).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AccountConfig {
-    pub id: String,
-    pub network: crate::domain::AccountNetwork,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub purpose: Option<String>,
-    /// Which Matrix rooms are business conversations (Matrix accounts only).
-    #[serde(default, skip_serializing_if = "RoomSelection::is_default")]
-    pub rooms: RoomSelection,
-    /// The business phone number, international format (Signal accounts only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub number: Option<String>,
-    /// Signal groups (base64 ids) whose chats are business; other groups are never
-    /// stored.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub groups: Vec<String>,
-}
-
 impl Default for ProfileConfig {
     fn default() -> Self {
         Self {
@@ -246,6 +231,7 @@ impl Default for Config {
             hooks: HooksConfig::default(),
             hours: HoursConfig::default(),
             scheduled: ScheduledConfig::default(),
+            processors: Vec::new(),
         }
     }
 }
@@ -539,88 +525,11 @@ impl Config {
                 format!("not a valid log filter: {e}"),
             ));
         }
-        let mut seen = std::collections::HashSet::new();
-        for (i, a) in self.accounts.iter().enumerate() {
-            if a.id.trim().is_empty() {
-                return Err(invalid(
-                    &format!("accounts[{i}].id"),
-                    "must not be empty".into(),
-                ));
-            }
-            if !a
-                .id
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-            {
-                return Err(invalid(
-                    &format!("accounts[{i}].id"),
-                    format!(
-                        "`{}`: use letters, digits, '-', '_' and '.' only (the id names files and archive records)",
-                        a.id
-                    ),
-                ));
-            }
-            if !seen.insert(&a.id) {
-                return Err(invalid(
-                    &format!("accounts[{i}].id"),
-                    format!("account id `{}` is used twice", a.id),
-                ));
-            }
-            let real = a.network != crate::domain::AccountNetwork::Demo;
-            if real && a.purpose.as_deref() != Some("business") {
-                let key = if a.purpose.is_some() {
-                    format!("accounts[{i}].purpose")
-                } else {
-                    format!("accounts[{i}].network")
-                };
-                return Err(invalid(
-                    &key,
-                    format!(
-                        "account `{}` needs purpose = \"business\": tresen connects only the firm's \
-                         business accounts, never a private one",
-                        a.id
-                    ),
-                ));
-            }
-            let signal = a.network == crate::domain::AccountNetwork::Signal;
-            match (&a.number, signal) {
-                (None, true) => {
-                    return Err(invalid(
-                        &format!("accounts[{i}].network"),
-                        format!(
-                            "Signal account `{}` needs number = \"+49…\" (the business number, international format)",
-                            a.id
-                        ),
-                    ));
-                }
-                (Some(n), true) if !is_e164(n) => {
-                    return Err(invalid(
-                        &format!("accounts[{i}].number"),
-                        format!(
-                            "`{n}` is not a number in international format such as +493012345678"
-                        ),
-                    ));
-                }
-                (Some(_), false) => {
-                    return Err(invalid(
-                        &format!("accounts[{i}].number"),
-                        "number applies to Signal accounts only".into(),
-                    ));
-                }
-                _ => {}
-            }
-            if !signal && !a.groups.is_empty() {
-                return Err(invalid(
-                    &format!("accounts[{i}].groups"),
-                    "groups apply to Signal accounts only".into(),
-                ));
-            }
-            if a.network != crate::domain::AccountNetwork::Matrix && !a.rooms.is_default() {
-                return Err(invalid(
-                    &format!("accounts[{i}].rooms"),
-                    "room selection applies to Matrix accounts only".into(),
-                ));
-            }
+        if let Err((key, message)) = accounts::check(&self.accounts) {
+            return Err(invalid(&key, message));
+        }
+        if let Err((key, message)) = processors::check(&self.processors) {
+            return Err(invalid(&key, message));
         }
         for (i, q) in self.quick_replies.iter().enumerate() {
             if q.name.trim().is_empty() || q.text.trim().is_empty() {
@@ -689,6 +598,7 @@ impl Config {
             &self.footer,
             &self.consent,
             enforced,
+            &processors::recipients(&self.processors),
         )
     }
 }

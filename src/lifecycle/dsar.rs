@@ -120,6 +120,7 @@ impl Subject {
         archive: &mut Archive,
         store: &dyn StoreRead,
         retention: &RetentionConfig,
+        recipients: &str,
         by: &str,
     ) -> Result<(Exported, Files), LifecycleError> {
         let mut out = Files::default();
@@ -213,7 +214,13 @@ impl Subject {
             source: std::io::Error::other(e),
         })?;
         out.add("daten.json".into(), text.into_bytes());
-        let info = art15_text(&self.contact, rows.len(), files.len(), groups, &periods);
+        let info = art15_text(
+            &self.contact,
+            (rows.len(), files.len()),
+            groups,
+            &periods,
+            recipients,
+        );
         out.add("auskunft.txt".into(), info.into_bytes());
         let exported = Exported {
             messages: rows.len(),
@@ -401,18 +408,26 @@ fn contact_matches(c: &Collection, keys: &[String]) -> BTreeSet<(String, String)
 
 fn art15_text(
     contact: &str,
-    messages: usize,
-    files: usize,
+    (messages, files): (usize, usize),
     group: bool,
     periods: &[Period],
+    recipients: &str,
 ) -> String {
+    // The processor register names them (R-C7); without one, the kinds of recipient.
+    let recipients = match recipients.trim() {
+        "" => {
+            "die Anbieter der genutzten Messenger-Dienste und Übertragungswege (z. B. Signal; bei WhatsApp oder Telegram über eine Brücke: Meta bzw. Telegram sowie die Betreiber der Brücke und des Matrix-Servers)"
+        }
+        r => r,
+    };
     let mut s = format!(
         "Auskunft nach Art. 15 DSGVO\n\nBetroffene Person: {}\nNachrichten: {messages}, Dateien: {files}\n\n\
          Zwecke: Bearbeitung Ihrer Anfragen und Aufträge über Messenger; Erfüllung gesetzlicher Aufbewahrungspflichten (§ 257 HGB, § 147 AO).\n\
-         Empfänger: die Anbieter der genutzten Messenger-Dienste und Übertragungswege (z. B. Signal; bei WhatsApp oder Telegram über eine Brücke: Meta bzw. Telegram sowie die Betreiber der Brücke und des Matrix-Servers); darüber hinaus keine Weitergabe.\n\
+         Empfänger: {}; darüber hinaus keine Weitergabe.\n\
          Herkunft: von Ihnen selbst über den Messenger übermittelt.\n\
          Speicherdauer:\n",
-        crate::domain::sanitize_for_terminal(contact, false)
+        crate::domain::sanitize_for_terminal(contact, false),
+        crate::domain::sanitize_for_terminal(recipients, false)
     );
     for p in periods {
         s.push_str(&format!(

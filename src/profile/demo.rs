@@ -575,6 +575,7 @@ pub fn compliance() -> crate::compliance::Compliance {
         &FooterConfig::default(),
         &ConsentConfig::default(),
         Default::default(),
+        "",
     )
     .expect("the demo company is valid")
 }

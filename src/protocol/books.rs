@@ -51,6 +51,9 @@ pub enum Ask {
     /// The process documentation of the daemon's configuration; a changed one is kept
     /// as a new version in the daemon's data directory.
     Verfahrensdoku,
+    /// The Art. 30 record of the daemon's configuration (`docs vvt`), kept like the
+    /// process documentation.
+    Vvt,
 }
 
 impl Ask {
@@ -67,6 +70,7 @@ impl Ask {
                 // Keeps a new version only when the configuration changed: a record of
                 // the config, not a change anyone makes by reading it.
                 | Ask::Verfahrensdoku
+                | Ask::Vvt
         )
     }
 
@@ -75,7 +79,11 @@ impl Ask {
     pub fn owner_only(&self) -> bool {
         !matches!(
             self,
-            Ask::Transcript { .. } | Ask::Anchor | Ask::ComplianceCheck | Ask::Verfahrensdoku
+            Ask::Transcript { .. }
+                | Ask::Anchor
+                | Ask::ComplianceCheck
+                | Ask::Verfahrensdoku
+                | Ask::Vvt
         )
     }
 }
@@ -97,7 +105,8 @@ pub enum Answer {
         report: String,
     },
     Findings(crate::findings::Report),
-    Verfahrensdoku {
+    /// A generated document (process documentation, Art. 30 record): its version.
+    Document {
         number: u32,
         text: String,
     },

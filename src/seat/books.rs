@@ -130,6 +130,7 @@ fn kind(ask: &Ask) -> &'static str {
         Ask::Anchor => "anchor",
         Ask::ComplianceCheck => "compliance check",
         Ask::Verfahrensdoku => "verfahrensdoku",
+        Ask::Vvt => "vvt",
     }
 }
 
@@ -146,7 +147,7 @@ pub fn carry_out(
         files: Files::default(),
     };
     match ask {
-        Ask::ComplianceCheck | Ask::Verfahrensdoku => (
+        Ask::ComplianceCheck | Ask::Verfahrensdoku | Ask::Vvt => (
             about_the_office(&*books.store, office, &ask).map(answer),
             false,
         ),
@@ -206,7 +207,15 @@ pub fn carry_out(
         }
         Ask::DsarExport { contact } => {
             let done = lifecycle::dsar::Subject::find(books.archive, &*books.store, &contact)
-                .and_then(|s| s.export(books.archive, &*books.store, &office.config.retention, who))
+                .and_then(|s| {
+                    s.export(
+                        books.archive,
+                        &*books.store,
+                        &office.config.retention,
+                        &crate::config::processors::recipients(&office.config.processors),
+                        who,
+                    )
+                })
                 .map(|(e, files)| export(ExportSummary::Dsar(e), files));
             (done, false)
         }
@@ -281,7 +290,8 @@ fn anchor(office: &Office) -> Result<Outcome, LifecycleError> {
     ))
 }
 
-/// `compliance check` and `docs verfahrensdoku`: the daemon's config and store.
+/// `compliance check`, `docs verfahrensdoku` and `docs vvt`: the daemon's config and
+/// store.
 fn about_the_office(
     store: &dyn crate::store::StoreRead,
     office: &Office,
@@ -305,10 +315,15 @@ fn about_the_office(
             )?;
             Ok(Answer::Findings(report))
         }
+        Ask::Vvt => {
+            let (number, text) = crate::procdoc::vvt::current(&office.config, paths)
+                .map_err(|e| LifecycleError::Refused(e.to_string()))?;
+            Ok(Answer::Document { number, text })
+        }
         _ => {
             let (number, text) = crate::procdoc::current(&office.config, paths, public_key)
                 .map_err(|e| LifecycleError::Refused(e.to_string()))?;
-            Ok(Answer::Verfahrensdoku { number, text })
+            Ok(Answer::Document { number, text })
         }
     }
 }

@@ -1,14 +1,17 @@
 //! The GoBD process documentation chapter for tresen (Verfahrensdokumentation, R-B10),
-//! generated from the live configuration, in German. Every version that differs from
-//! the one before is kept in `<data dir>/verfahrensdoku/` with a change history; the
-//! command line prints it, the daemon serves it to a seat.
+//! generated from the live configuration, in German, and the Art. 30 record (`vvt`).
+//! Every version that differs from the one before is kept in the data directory with a
+//! change history (`versions`); the command line prints it, the daemon serves it to a
+//! seat.
+
+pub mod versions;
+pub mod vvt;
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use crate::archive::retention;
 use crate::config::{Config, Paths};
-use crate::domain::Timestamp;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProcdocError {
@@ -29,100 +32,14 @@ pub fn current(
     paths: &Paths,
     public_key: &str,
 ) -> Result<(u32, String), ProcdocError> {
-    let body = body(config, paths, public_key);
-    let dir = paths.data_dir.join("verfahrensdoku");
-    let io = |source| ProcdocError::Io {
-        path: dir.clone(),
-        source,
-    };
-    crate::fsutil::ensure_private_dir(&dir)?;
-    let versions = versions(&dir).map_err(io)?;
-    let previous = versions
-        .last()
-        .map(|(_, path)| std::fs::read_to_string(path))
-        .transpose()
-        .map_err(io)?;
-    let previous_body = previous.as_deref().map(strip_header);
-    if let (Some(text), Some((n, _))) = (&previous, versions.last())
-        && previous_body.as_deref() == Some(body.as_str())
-    {
-        return Ok((*n, text.clone()));
-    }
-    let n = versions.last().map_or(1, |(n, _)| n + 1);
-    let mut history = previous.as_deref().map(history_of).unwrap_or_default();
-    let changes = match &previous_body {
-        None => vec!["erste Fassung".to_string()],
-        Some(old) => diff(old, &body),
-    };
-    let mut entry = format!(
-        "- Version {n}, {}:\n",
-        Timestamp::now().to_local().format("%d.%m.%Y %H:%M")
-    );
-    for c in &changes {
-        let _ = writeln!(entry, "  - {c}");
-    }
-    history.push_str(&entry);
-    let text = format!("{}{body}\n## Änderungshistorie\n\n{history}", header(n));
-    crate::fsutil::write_private(
-        &dir.join(format!("verfahrensdoku-v{n:03}.md")),
-        text.as_bytes(),
+    versions::keep(
+        &paths.data_dir,
+        &versions::Kind {
+            name: "verfahrensdoku",
+            title: "Verfahrensdokumentation: geschäftliche Messenger-Kommunikation mit tresen",
+        },
+        body(config, paths, public_key),
     )
-    .map_err(io)?;
-    Ok((n, text))
-}
-
-const HISTORY: &str = "## Änderungshistorie\n\n";
-
-fn header(n: u32) -> String {
-    format!(
-        "<!-- tresen verfahrensdoku version {n} -->\n# Verfahrensdokumentation: geschäftliche Messenger-Kommunikation mit tresen\n\nVersion {n}, erzeugt von tresen {} am {}.\n\n",
-        env!("CARGO_PKG_VERSION"),
-        Timestamp::now().to_local().format("%d.%m.%Y")
-    )
-}
-
-/// The body without the version header and the history: what is compared.
-fn strip_header(text: &str) -> String {
-    let start = text.find("## 1.").unwrap_or(0);
-    let end = text.find(&format!("\n{HISTORY}")).unwrap_or(text.len());
-    text[start..end].to_string()
-}
-
-fn history_of(text: &str) -> String {
-    text.find(HISTORY)
-        .map(|i| text[i + HISTORY.len()..].to_string())
-        .unwrap_or_default()
-}
-
-/// Lines removed and added, for the change history.
-fn diff(old: &str, new: &str) -> Vec<String> {
-    let o: std::collections::BTreeSet<&str> =
-        old.lines().filter(|l| !l.trim().is_empty()).collect();
-    let n: std::collections::BTreeSet<&str> =
-        new.lines().filter(|l| !l.trim().is_empty()).collect();
-    let mut out: Vec<String> = o
-        .difference(&n)
-        .map(|l| format!("entfernt: {}", l.trim()))
-        .collect();
-    out.extend(n.difference(&o).map(|l| format!("neu: {}", l.trim())));
-    out
-}
-
-fn versions(dir: &std::path::Path) -> std::io::Result<Vec<(u32, PathBuf)>> {
-    let mut v = Vec::new();
-    for e in std::fs::read_dir(dir)? {
-        let e = e?;
-        let name = e.file_name().to_string_lossy().into_owned();
-        if let Some(n) = name
-            .strip_prefix("verfahrensdoku-v")
-            .and_then(|s| s.strip_suffix(".md"))
-            .and_then(|s| s.parse().ok())
-        {
-            v.push((n, e.path()));
-        }
-    }
-    v.sort();
-    Ok(v)
 }
 
 fn body(config: &Config, paths: &Paths, public_key: &str) -> String {

@@ -3,6 +3,8 @@
 //! for long ago without an answer). Findings, not printing: the command line prints
 //! them, the daemon can serve them.
 
+mod register;
+
 use serde::{Deserialize, Serialize};
 
 use crate::compliance::LedgerEntry;
@@ -45,9 +47,13 @@ impl Report {
         now: Timestamp,
     ) -> Result<Report, StoreError> {
         let mut findings = config_findings(config, paths);
+        findings.extend(register::config_findings(config));
         findings.extend(signal_cli_finding(config));
         match inbox {
-            Ok(store) => findings.extend(inbox_findings(store, now)?),
+            Ok(store) => {
+                findings.extend(inbox_findings(store, now)?);
+                findings.extend(register::inbox_findings(config, store)?);
+            }
             Err(why) => findings.push(finding(
                 "inbox",
                 Level::Warning,
