@@ -5,6 +5,7 @@ mod support;
 
 use std::path::{Path, PathBuf};
 
+use support::daemon::Daemon;
 use support::*;
 
 /// A profile whose archive holds three segments (two sealed) of real records.
@@ -493,4 +494,176 @@ kill -TERM $pid; wait $pid
         said.contains("archive intact") && said.contains("verify-rc=0"),
         "{said}"
     );
+}
+
+fn compliance(p: &Profile) -> serde_json::Value {
+    let out = p.run(&["compliance", "check", "--json"]);
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stderr(&out)))
+}
+
+fn finding<'a>(v: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == id)
+        .unwrap_or_else(|| panic!("no finding {id}: {v}"))
+}
+
+/// R-B3, R-B4, R-B12, R-F2: the daemon verifies and anchors on its own, each outcome an
+/// archive record; `compliance check` says how recent each check is; a restore drill
+/// checks a backup copy end to end, and a copy of another archive or a tampered one
+/// fails.
+#[test]
+fn r_b3_r_b4_r_b12_the_archive_checks_itself_and_compliance_check_says_how_recently() {
+    let p = built();
+    // A new archive: the checks are not overdue yet, and say by when they are due.
+    let v = compliance(&p);
+    for id in ["archive_verify", "archive_anchor", "restore_test"] {
+        assert_eq!(finding(&v, id)["level"], "warning", "{id}: {v}");
+        assert!(
+            finding(&v, id)["message"]
+                .as_str()
+                .unwrap()
+                .contains("due by"),
+            "{v}"
+        );
+    }
+    assert!(
+        finding(&v, "archive_anchor")["message"]
+            .as_str()
+            .unwrap()
+            .contains("no [archive] anchor_dir"),
+        "{v}"
+    );
+
+    // With a place for anchors, the daemon verifies and anchors at its start.
+    let anchors = p.dir.path().join("anker");
+    let mut config = std::fs::read_to_string(&p.config).unwrap();
+    config.push_str(&format!(
+        "\n[archive]\nanchor_dir = \"{}\"\n",
+        anchors.display()
+    ));
+    std::fs::write(&p.config, config).unwrap();
+    let mut d = Daemon::start(&p);
+    let start = std::time::Instant::now();
+    let v = loop {
+        let v = compliance(&p);
+        if finding(&v, "archive_anchor")["level"] == "ok" {
+            break v;
+        }
+        assert!(start.elapsed().as_secs() < 60, "never anchored: {v}");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    assert_eq!(finding(&v, "archive_verify")["level"], "ok", "{v}");
+    assert!(
+        finding(&v, "archive_verify")["message"]
+            .as_str()
+            .unwrap()
+            .contains("0 day(s) ago"),
+        "{v}"
+    );
+    assert!(
+        std::fs::read_dir(&anchors)
+            .unwrap()
+            .flatten()
+            .any(|e| e.file_name().to_string_lossy().starts_with("checkpoint-")),
+        "a checkpoint in {}",
+        anchors.display()
+    );
+
+    // The restore drill: a backup copy of the data directory passes …
+    let backup = p.dir.path().join("sicherung");
+    let status = std::process::Command::new("cp")
+        .args(["-a"])
+        .arg(&p.data)
+        .arg(&backup)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = p.run(&["archive", "restore-test", backup.to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(
+        stdout(&out).contains("restore drill passed"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(finding(&compliance(&p), "restore_test")["level"], "ok");
+    // … a copy of another profile's archive does not …
+    let other = built();
+    let out = p.run(&["archive", "restore-test", other.data.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("restore drill FAILED"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(stdout(&out).contains("another key"), "{}", stdout(&out));
+    // … nor an older copy of this archive that was rewritten since (its newest record
+    // differs from the live one) …
+    let rewritten = p.dir.path().join("umgeschrieben");
+    let status = std::process::Command::new("cp")
+        .args(["-a"])
+        .arg(&backup)
+        .arg(&rewritten)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let _ = std::fs::remove_file(rewritten.join("tresen.sock"));
+    let out = p
+        .cmd()
+        .env("TRESEN_DATA_DIR", &rewritten)
+        .args(["send", "1", "Nur in der Kopie"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = p.run(&["send", "1", "Nur im Archiv"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = p.run(&["archive", "restore-test", rewritten.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("is not the live archive's record"),
+        "{}",
+        stdout(&out)
+    );
+    // … nor a copy with one record changed; the failure is what compliance check shows.
+    let seg = backup.join("archive/seg-000001.jsonl");
+    let mut ls = lines(&seg);
+    ls[1] = ls[1].replacen("\"ts\":", "\"ts\":1", 1);
+    write_lines(&seg, &ls);
+    let out = p.run(&[
+        "archive",
+        "restore-test",
+        backup.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["ok"], false, "{r}");
+    assert_eq!(r["check"], "restore_test", "{r}");
+    let v = compliance(&p);
+    assert_eq!(finding(&v, "restore_test")["level"], "required", "{v}");
+    assert!(
+        finding(&v, "restore_test")["message"]
+            .as_str()
+            .unwrap()
+            .contains("the last restore test failed"),
+        "{v}"
+    );
+    d.signal("-TERM");
+    d.wait();
+    // Every outcome is in the archive, which still verifies.
+    let (rc, v) = verify_json(&p, &["--anchors", anchors.to_str().unwrap()]);
+    assert_eq!(rc, Some(0), "{v}");
+    let integrity = lines(&archive_dir(&p).join("seg-000003.jsonl"))
+        .iter()
+        .filter(|l| l.contains("\"kind\":\"integrity\""))
+        .count();
+    assert_eq!(integrity, 6, "verify, anchor, four drills");
 }

@@ -25,6 +25,8 @@ pub enum AnchorError {
     Damaged { seq: u64, message: String },
     #[error(transparent)]
     Archive(#[from] ArchiveError),
+    #[error("{0}")]
+    Refused(String),
 }
 
 /// Verifies the archive in `dir` (`live`: a writer may be appending) and makes the
@@ -39,6 +41,15 @@ pub fn make(dir: &Path, key: &MasterKey, live: bool) -> Result<Anchor, AnchorErr
         },
         &mut |_, _| {},
     )?;
+    of_verified(dir, key, &report)
+}
+
+/// The anchor of the state `report` found (a verification just made of `dir`).
+pub fn of_verified(
+    dir: &Path,
+    key: &MasterKey,
+    report: &verify::Report,
+) -> Result<Anchor, AnchorError> {
     if let Some(p) = &report.problem {
         return Err(AnchorError::Damaged {
             seq: p.seq,
@@ -72,4 +83,51 @@ pub fn make(dir: &Path, key: &MasterKey, live: bool) -> Result<Anchor, AnchorErr
         hash: cp.hash,
         public_key: cp.public_key,
     })
+}
+
+/// Writes an anchor's files into `out` (created if missing): manifests already there
+/// must be the same bytes — another archive's, or a replaced manifest, is refused and
+/// nothing is written. Returns how many manifests were new.
+pub fn write(out: &Path, files: &[(String, Vec<u8>)]) -> Result<usize, AnchorError> {
+    let io = |path: &Path, e| AnchorError::Archive(ArchiveError::io(path, e));
+    crate::fsutil::ensure_private_dir(out).map_err(|e| AnchorError::Refused(e.to_string()))?;
+    let Some((checkpoint, manifests)) = files.split_last() else {
+        return Err(AnchorError::Refused(
+            "an anchor without a checkpoint".into(),
+        ));
+    };
+    let mut new = Vec::new();
+    for (name, bytes) in manifests {
+        let dst = out.join(safe_name(name)?);
+        match std::fs::read(&dst) {
+            Ok(existing) if existing == *bytes => {}
+            Ok(_) => {
+                return Err(AnchorError::Refused(format!(
+                    "{} differs from the archive's {name}: this copy was made from another archive, or the archive's manifest was replaced. Nothing written.",
+                    dst.display()
+                )));
+            }
+            Err(_) => new.push((dst, bytes)),
+        }
+    }
+    for (dst, bytes) in &new {
+        crate::fsutil::write_private(dst, bytes).map_err(|e| io(dst, e))?;
+    }
+    let dst = out.join(safe_name(&checkpoint.0)?);
+    crate::fsutil::write_private(&dst, &checkpoint.1).map_err(|e| io(&dst, e))?;
+    if let Ok(d) = std::fs::File::open(out) {
+        let _ = d.sync_all();
+    }
+    Ok(new.len())
+}
+
+/// A file name from an anchor: a plain name, nothing that leaves the directory.
+fn safe_name(name: &str) -> Result<&str, AnchorError> {
+    let p = Path::new(name);
+    match (p.components().count(), p.components().next()) {
+        (1, Some(std::path::Component::Normal(_))) => Ok(name),
+        _ => Err(AnchorError::Refused(format!(
+            "refused file name {name:?} in an anchor"
+        ))),
+    }
 }

@@ -13,6 +13,7 @@ pub mod anchor;
 pub mod checked;
 pub mod export;
 pub mod format;
+pub mod integrity;
 pub mod keys;
 pub mod manifest;
 pub mod payload;

@@ -182,6 +182,9 @@ pub enum Payload {
         staff: Actor,
         at: Timestamp,
     },
+    /// A scheduled verification, an anchor or a restore drill and its outcome (R-B3,
+    /// R-B4, R-B12).
+    Integrity(crate::archive::integrity::IntegrityRecord),
     /// A torn tail was found when the archive was opened and set aside.
     Recovery {
         segment: String,
@@ -214,6 +217,7 @@ impl Payload {
             Payload::Restrict { .. } => "restrict",
             Payload::Access { .. } => "access",
             Payload::Recovery { .. } => "recovery",
+            Payload::Integrity(_) => "integrity",
             Payload::Consent(_) => "consent",
             Payload::FirstContact(_) => "first_contact",
             Payload::FooterVersion { .. } => "footer_version",

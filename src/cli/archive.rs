@@ -1,4 +1,5 @@
-//! The archive on the command line: `archive verify|anchor|export|get`, `store rebuild`,
+//! The archive on the command line: `archive verify|anchor|export|get|restore-test`,
+//! `store rebuild`,
 //! `export conversation`, and the arguments of `retention`, `hold` and `dsar` (run in
 //! `cli::retention` and `cli::dsar`). Commands that only read run beside a running tresen;
 //! the ones that write to the archive take the profile (stop the daemon first).
@@ -72,6 +73,21 @@ pub enum ArchiveCommand {
     },
     /// Seal the open segment now (it is sealed monthly and at 64 MiB anyway)
     Seal,
+    /// Restore drill: check a backup copy of the data directory (or of its archive)
+    ///
+    /// tresen makes no backups itself (docs/archive.md says how). Copy the newest backup
+    /// back to a directory and run this on it: every record of the copy must verify with
+    /// this profile's key (chain, signed manifests, content), and its newest record must
+    /// be exactly the live archive's record of that number. The outcome is archived;
+    /// `compliance check` fails when the last passing drill is older than
+    /// [archive] restore_test_max_age_days. Exit 0 only if the copy is good.
+    RestoreTest {
+        /// The restored copy: a data directory (with archive/) or an archive directory
+        dir: PathBuf,
+        /// Machine-readable outcome
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -129,6 +145,11 @@ pub fn run_archive(
         ArchiveCommand::Get { seq, raw } => {
             let r = reader(config, paths, prompt)?;
             get(&r, seq, raw)
+        }
+        ArchiveCommand::RestoreTest { dir, json } => {
+            let p = crate::profile::open(config, paths, prompt)?;
+            let mut books = crate::cli::books::Books::here(config, p);
+            crate::cli::books::restore_test(&mut books, &dir, json)
         }
         ArchiveCommand::Seal => {
             let mut p = crate::profile::open(config, paths, prompt)?;

@@ -372,6 +372,46 @@ pub(crate) fn document(books: &mut Books, ask: Ask, out: Option<&Path>) -> Resul
     crate::cli::docs::deliver(number, &text, out, books.lang())
 }
 
+/// `tresen archive restore-test DIR`: the drill, here or in the daemon; exit 1 when the
+/// copy is not good.
+pub(crate) fn restore_test(books: &mut Books, dir: &Path, json: bool) -> Result<ExitCode> {
+    // The daemon resolves the path on its side: hand it an absolute one.
+    let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+    let ask = Ask::RestoreTest {
+        dir: dir.display().to_string(),
+    };
+    let lang = books.lang();
+    let Answer::Integrity(r) = books.ask(ask)?.answer else {
+        return Err(unexpected());
+    };
+    if json {
+        crate::out::json(&r)?;
+    } else {
+        let detail = crate::domain::sanitize_for_terminal(r.detail.trim_end_matches('.'), false);
+        match (lang, r.ok) {
+            (Lang::De, true) => crate::outln!(
+                "Wiederherstellungstest bestanden: {detail}; neuester Eintrag {} stimmt mit dem Archiv überein. Ergebnis archiviert.",
+                r.seq
+            ),
+            (Lang::De, false) => crate::outln!(
+                "Wiederherstellungstest NICHT bestanden: {detail}. Ergebnis archiviert."
+            ),
+            (Lang::En, true) => crate::outln!(
+                "restore drill passed: {detail}; newest record {} matches the archive. Outcome archived.",
+                r.seq
+            ),
+            (Lang::En, false) => {
+                crate::outln!("restore drill FAILED: {detail}. Outcome archived.")
+            }
+        }
+    }
+    Ok(if r.ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
 /// `tresen archive anchor` through the daemon: it verifies and signs, the files are
 /// written here.
 pub(crate) fn anchor(books: &mut Books, out: &Path) -> Result<ExitCode> {
@@ -526,42 +566,10 @@ pub(crate) fn print_plan(plan: &RetentionPlan, json: bool) -> Result<()> {
 /// written — new ones are added, and the checkpoint is written. Returns how many
 /// manifests were new.
 pub(crate) fn write_anchor(out: &Path, files: &[(String, Vec<u8>)]) -> Result<usize> {
-    crate::fsutil::ensure_private_dir(out)?;
-    let (checkpoint, manifests) = files
-        .split_last()
-        .context("an anchor without a checkpoint")?;
-    let mut new = Vec::new();
-    for (name, bytes) in manifests {
-        let dst = out.join(safe_name(name)?);
-        match std::fs::read(&dst) {
-            Ok(existing) if existing == *bytes => {}
-            Ok(_) => {
-                return Err(UsageError(format!(
-                    "{} differs from the archive's {name}: this copy was made from another archive, or the archive's manifest was replaced. Nothing written.",
-                    dst.display()
-                ))
-                .into());
-            }
-            Err(_) => new.push((dst, bytes)),
-        }
-    }
-    for (dst, bytes) in &new {
-        crate::fsutil::write_private(dst, bytes)?;
-    }
-    crate::fsutil::write_private(&out.join(safe_name(&checkpoint.0)?), &checkpoint.1)?;
-    if let Ok(d) = std::fs::File::open(out) {
-        let _ = d.sync_all();
-    }
-    Ok(new.len())
-}
-
-/// A file name from an anchor: a plain name, nothing that leaves the directory.
-fn safe_name(name: &str) -> Result<&str> {
-    let p = Path::new(name);
-    match (p.components().count(), p.components().next()) {
-        (1, Some(std::path::Component::Normal(_))) => Ok(name),
-        _ => Err(anyhow::anyhow!("refused file name {name:?} in an anchor")),
-    }
+    crate::archive::anchor::write(out, files).map_err(|e| match e {
+        crate::archive::anchor::AnchorError::Refused(m) => UsageError(m).into(),
+        e => anyhow::Error::from(e),
+    })
 }
 
 /// What an anchor certifies: (record, its hash, the archive's public key).

@@ -445,9 +445,12 @@ pub fn run_check(
     prompt: crate::secrets::Prompt<'_>,
     json: bool,
 ) -> Result<ExitCode> {
-    let opened = crate::profile::open_read_only(config, paths.clone(), prompt);
+    let opened = crate::profile::open_read_only(config, paths.clone(), prompt).and_then(|p| {
+        let checks = crate::findings::integrity::Integrity::read(&p.paths.data_dir, &p.key)?;
+        Ok((p, checks))
+    });
     let inbox = match &opened {
-        Ok(p) => Ok(&p.store as &dyn StoreRead),
+        Ok((p, checks)) => Ok((&p.store as &dyn StoreRead, checks)),
         Err(e) => Err(e.to_string()),
     };
     let report = Report::check(config, &paths, inbox, Timestamp::now())

@@ -218,11 +218,16 @@ pub(crate) fn daemon(
         }
         tracing::info!(pid = std::process::id(), socket = %socket_path.display(), "daemon started");
         let engine_task = tokio::spawn(engine.run());
+        let checks = tokio::spawn(crate::daemon::integrity::run(
+            handle.clone(),
+            std::sync::Arc::clone(&daemon.office),
+        ));
         crate::daemon::sd_notify("READY=1");
         let why = signals(config, &held.paths, &daemon).await?;
         crate::daemon::sd_notify("STOPPING=1");
         let _ = stop_tx.send(Some(why));
         let _ = server.await;
+        checks.abort();
         drop(listening);
         handle.shutdown().await;
         engine_task

@@ -316,6 +316,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                         crate::cli::archive::ArchiveCommand::Seal
                             | crate::cli::archive::ArchiveCommand::Export { .. }
                             | crate::cli::archive::ArchiveCommand::Anchor { .. }
+                            | crate::cli::archive::ArchiveCommand::RestoreTest { .. }
                     )
                     | Command::Retention(crate::cli::retention::RetentionCommand::Apply { .. })
                     | Command::Dsar(_)
@@ -574,6 +575,13 @@ fn run_seat(
         })) => {
             let mut books = crate::cli::books::Books::Daemon { rt, remote, lang };
             crate::cli::books::audit_export(&mut books, (from, to), classes, &out)
+        }
+        Some(Command::Archive(crate::cli::archive::ArchiveCommand::RestoreTest { dir, json })) => {
+            crate::cli::books::restore_test(
+                &mut crate::cli::books::Books::Daemon { rt, remote, lang },
+                &dir,
+                json,
+            )
         }
         Some(Command::Archive(crate::cli::archive::ArchiveCommand::Anchor { out })) => {
             crate::cli::books::anchor(

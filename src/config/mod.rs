@@ -2,6 +2,7 @@
 //! overrides, and errors that name file, line and key.
 
 mod accounts;
+mod archive;
 mod hours;
 mod notifications;
 mod paths;
@@ -20,6 +21,7 @@ pub use crate::domain::QuickReply;
 pub use crate::engine::hooks::HooksConfig;
 pub use crate::secrets::{SecretsBackend, SecretsConfig};
 pub use accounts::{AccountConfig, ApiType, BridgeConfig};
+pub use archive::ArchiveConfig;
 pub use hours::HoursConfig;
 pub use notifications::{Desktop, NotificationsConfig, TerminalSequence};
 pub use paths::Paths;
@@ -87,6 +89,7 @@ pub struct Config {
     /// Who handles customer data for the firm (R-C7): hosts, bridges, messengers,
     /// backup target, timestamp authority.
     pub processors: Vec<processors::ProcessorConfig>,
+    pub archive: ArchiveConfig,
 }
 
 /// `[daemon]`: where the daemon listens for seats (docs/daemon.md).
@@ -232,6 +235,7 @@ impl Default for Config {
             hours: HoursConfig::default(),
             scheduled: ScheduledConfig::default(),
             processors: Vec::new(),
+            archive: ArchiveConfig::default(),
         }
     }
 }
@@ -464,6 +468,9 @@ impl Config {
         }
         if let Err((key, message)) = self.notifications.quiet() {
             return Err(invalid(&key, message));
+        }
+        if let Err((key, message)) = self.archive.check() {
+            return Err(invalid(key, message));
         }
         if let Err((key, message)) = self.scheduled.check() {
             return Err(invalid(key, message));

@@ -4,6 +4,7 @@
 //! `crate::protocol` (`server`). It is the only holder of the store key: seats ask it,
 //! they never open the store.
 
+pub mod integrity;
 pub mod server;
 pub mod socket;
 

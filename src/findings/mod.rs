@@ -3,6 +3,7 @@
 //! for long ago without an answer). Findings, not printing: the command line prints
 //! them, the daemon can serve them.
 
+pub mod integrity;
 mod register;
 
 use serde::{Deserialize, Serialize};
@@ -39,20 +40,21 @@ pub struct Report {
 
 impl Report {
     /// The findings about the configuration, signal-cli and — where the profile could
-    /// be opened (`Err`: why not) — the inbox.
+    /// be opened (`Err`: why not) — the inbox and the archive's own checks.
     pub fn check(
         config: &Config,
         paths: &Paths,
-        inbox: Result<&dyn StoreRead, String>,
+        inbox: Result<(&dyn StoreRead, &integrity::Integrity), String>,
         now: Timestamp,
     ) -> Result<Report, StoreError> {
         let mut findings = config_findings(config, paths);
         findings.extend(register::config_findings(config));
         findings.extend(signal_cli_finding(config));
         match inbox {
-            Ok(store) => {
+            Ok((store, checks)) => {
                 findings.extend(inbox_findings(store, now)?);
                 findings.extend(register::inbox_findings(config, store)?);
+                findings.extend(integrity::findings(&config.archive, checks, now));
             }
             Err(why) => findings.push(finding(
                 "inbox",

@@ -213,6 +213,7 @@ impl Ingest {
             | Payload::HoldRelease { .. }
             | Payload::Access { .. }
             | Payload::Recovery { .. }
+            | Payload::Integrity(_)
             | Payload::FooterVersion { .. } => {}
         }
         Ok(None)

@@ -54,6 +54,9 @@ pub enum Ask {
     /// The Art. 30 record of the daemon's configuration (`docs vvt`), kept like the
     /// process documentation.
     Vvt,
+    /// Verify the backup copy at `dir` (on the daemon's machine) end to end against the
+    /// live archive; the outcome is archived (R-B12).
+    RestoreTest { dir: String },
 }
 
 impl Ask {
@@ -84,6 +87,7 @@ impl Ask {
                 | Ask::ComplianceCheck
                 | Ask::Verfahrensdoku
                 | Ask::Vvt
+                | Ask::RestoreTest { .. }
         )
     }
 }
@@ -110,6 +114,8 @@ pub enum Answer {
         number: u32,
         text: String,
     },
+    /// An archive check and its outcome, as archived.
+    Integrity(crate::archive::integrity::IntegrityRecord),
     /// An export ready to `take`: its files' paths and sizes, in order.
     Export {
         what: ExportSummary,

@@ -59,6 +59,31 @@ pub fn run(
     ask: Ask,
     who: String,
 ) -> BoxFuture<'static, Result<Outcome, LifecycleError>> {
+    if let Ask::RestoreTest { dir } = &ask {
+        let dir = std::path::PathBuf::from(dir);
+        let engine = engine.clone();
+        return Box::pin(async move {
+            let started = std::time::Instant::now();
+            let profile = office.profile.clone().ok_or_else(no_profile)?;
+            let live = Archive::dir_of(&profile.paths.data_dir);
+            let record = tokio::task::spawn_blocking(move || {
+                crate::archive::integrity::restore_drill(&dir, &live, &profile.key, &who)
+            })
+            .await
+            .map_err(|e| LifecycleError::Refused(e.to_string()))?;
+            record_integrity(&engine, vec![record.clone()])
+                .await
+                .map_err(|()| {
+                    LifecycleError::Refused(crate::engine::EngineError::Stopped.to_string())
+                })?;
+            let done = Ok(Outcome {
+                answer: Answer::Integrity(record),
+                files: Files::default(),
+            });
+            log("restore test", started, &done);
+            done
+        });
+    }
     if ask == Ask::Anchor {
         return Box::pin(async move {
             let started = std::time::Instant::now();
@@ -131,6 +156,7 @@ fn kind(ask: &Ask) -> &'static str {
         Ask::ComplianceCheck => "compliance check",
         Ask::Verfahrensdoku => "verfahrensdoku",
         Ask::Vvt => "vvt",
+        Ask::RestoreTest { .. } => "restore test",
     }
 }
 
@@ -152,6 +178,25 @@ pub fn carry_out(
             false,
         ),
         Ask::Anchor => (anchor(office), false),
+        Ask::RestoreTest { dir } => {
+            // Here (no daemon): the command holds the archive, nothing else appends.
+            let done = office
+                .profile
+                .as_ref()
+                .ok_or_else(no_profile)
+                .and_then(|p| {
+                    let live = books.archive.dir().to_path_buf();
+                    let record = crate::archive::integrity::restore_drill(
+                        std::path::Path::new(&dir),
+                        &live,
+                        &p.key,
+                        who,
+                    );
+                    books.record(&[crate::archive::Payload::Integrity(record.clone())])?;
+                    Ok(answer(Answer::Integrity(record)))
+                });
+            (done, false)
+        }
         Ask::RetentionPlan { date } => {
             let on = date.unwrap_or_else(lifecycle::today);
             let plan = lifecycle::retention_plan(books, &office.config.retention, on);
@@ -307,10 +352,15 @@ fn about_the_office(
     };
     match ask {
         Ask::ComplianceCheck => {
+            let profile = office.profile.as_ref().ok_or_else(|| {
+                LifecycleError::Refused("this engine has no profile on disk".into())
+            })?;
+            let checks =
+                crate::findings::integrity::Integrity::read(&paths.data_dir, &profile.key)?;
             let report = crate::findings::Report::check(
                 &office.config,
                 paths,
-                Ok(store),
+                Ok((store, &checks)),
                 crate::domain::Timestamp::now(),
             )?;
             Ok(Answer::Findings(report))
@@ -343,4 +393,47 @@ fn export(what: ExportSummary, files: Files) -> Outcome {
         },
         files,
     }
+}
+
+fn no_profile() -> LifecycleError {
+    LifecycleError::Refused("this engine has no profile on disk".into())
+}
+
+/// Appends the outcome of archive checks through the engine, the archive's single
+/// writer; `Err` when the engine stopped.
+pub async fn record_integrity(
+    engine: &EngineHandle,
+    records: Vec<crate::archive::integrity::IntegrityRecord>,
+) -> Result<(), ()> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let job = ArchiveJob(Box::new(
+        move |archive: Option<&mut Archive>, store: &SharedStore| {
+            let done = match archive {
+                Some(archive) => {
+                    let mut guard = store.lock();
+                    let mut books = Books {
+                        archive,
+                        store: guard.as_mut(),
+                        blobs: store.blobs(),
+                    };
+                    let payloads: Vec<crate::archive::Payload> = records
+                        .into_iter()
+                        .map(crate::archive::Payload::Integrity)
+                        .collect();
+                    books.record(&payloads).map(|_| ())
+                }
+                None => Ok(()),
+            };
+            if let Err(e) = &done {
+                tracing::error!(error = %e, "cannot archive the outcome of an archive check");
+            }
+            let _ = tx.send(());
+            false
+        },
+    ));
+    engine
+        .command(EngineCommand::WithArchive(job))
+        .await
+        .map_err(|_| ())?;
+    rx.await.map_err(|_| ())
 }

@@ -1,0 +1,256 @@
+//! Integrity that proves itself (R-B3, R-B4, R-B12): the outcome of every scheduled
+//! verification, anchor and restore drill is an archive record of its own, so the
+//! archive carries the proof of its checks; `compliance check` reads the newest of each
+//! to say how old it is.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::keys::Keys;
+use super::payload::{Payload, Sealed};
+use super::{ArchiveError, format, segment_name, segments, verify};
+use crate::domain::Timestamp;
+use crate::secrets::MasterKey;
+
+/// Which check a record is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Check {
+    /// The whole chain and every record's content (`archive verify`).
+    Verify,
+    /// A signed checkpoint written off the archive (`archive anchor`).
+    Anchor,
+    /// A backup copy verified end to end (`archive restore-test`).
+    RestoreTest,
+}
+
+impl Check {
+    pub const ALL: [Check; 3] = [Check::Verify, Check::Anchor, Check::RestoreTest];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Check::Verify => "verify",
+            Check::Anchor => "anchor",
+            Check::RestoreTest => "restore_test",
+        }
+    }
+}
+
+/// One check's outcome, as archived.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IntegrityRecord {
+    pub check: Check,
+    pub ok: bool,
+    /// The newest record the check covered, and its hash.
+    pub seq: u64,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub hash: String,
+    /// Where (anchor directory, backup copy) and what went wrong, in words.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub detail: String,
+    /// Who ran it: a staff name, or `tresen` for the daemon's schedule.
+    pub by: String,
+    pub at: Timestamp,
+}
+
+/// The newest record of each check, read from the newest segment back (no record
+/// older than the newest of its kind is decrypted).
+pub fn newest(
+    dir: &Path,
+    master: &MasterKey,
+) -> Result<BTreeMap<Check, IntegrityRecord>, ArchiveError> {
+    let segs = segments(dir)?;
+    let mut out = BTreeMap::new();
+    if segs.is_empty() {
+        return Ok(out);
+    }
+    let mut keys = Keys::load(dir, master, true)?;
+    for n in segs.into_iter().rev() {
+        let path = dir.join(segment_name(n));
+        let data = std::fs::read(&path).map_err(|e| ArchiveError::io(&path, e))?;
+        let complete = match data.iter().rposition(|&b| b == b'\n') {
+            Some(p) => &data[..p],
+            None => continue,
+        };
+        for text in complete.rsplit(|&b| b == b'\n') {
+            // Cheap first: the kind is in clear text.
+            const KIND: &[u8] = b"\"kind\":\"integrity\",";
+            if !text.windows(KIND.len()).any(|w| w == KIND) {
+                continue;
+            }
+            let Ok(text) = std::str::from_utf8(text) else {
+                continue;
+            };
+            let Ok(line) = format::check_line(text) else {
+                continue;
+            };
+            let Some(key) = keys.key(line.b) else {
+                continue;
+            };
+            let Some(plain) = super::read::open_content(key, &line) else {
+                continue;
+            };
+            if let Ok(Sealed {
+                event: Payload::Integrity(r),
+                ..
+            }) = serde_json::from_slice::<Sealed>(&plain)
+            {
+                out.entry(r.check).or_insert(r);
+            }
+            if out.len() == Check::ALL.len() {
+                return Ok(out);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// When the archive's first record was written (`None`: none yet).
+pub fn first_written(dir: &Path) -> Result<Option<Timestamp>, ArchiveError> {
+    let Some(first) = segments(dir)?.into_iter().next() else {
+        return Ok(None);
+    };
+    let path = dir.join(segment_name(first));
+    let data = std::fs::read_to_string(&path).map_err(|e| ArchiveError::io(&path, e))?;
+    Ok(data
+        .lines()
+        .next()
+        .and_then(|l| format::check_line(l).ok())
+        .map(|l| Timestamp(l.ts)))
+}
+
+/// The whole archive verified now (`live`: the engine may be appending).
+pub fn verify_now(
+    dir: &Path,
+    master: &MasterKey,
+    live: bool,
+    by: &str,
+) -> (verify::Report, IntegrityRecord) {
+    let report = verify::verify(
+        dir,
+        master,
+        &verify::Options {
+            live,
+            ..Default::default()
+        },
+        &mut |_, _| {},
+    );
+    let record = match &report {
+        Ok(r) => IntegrityRecord {
+            check: Check::Verify,
+            ok: r.ok,
+            seq: r.last_seq,
+            hash: r.last_hash.clone(),
+            detail: r
+                .problem
+                .as_ref()
+                .map(|p| format!("record {}: {} ({})", p.seq, p.message, p.code))
+                .unwrap_or_else(|| format!("{} records", r.records)),
+            by: by.to_string(),
+            at: Timestamp::now(),
+        },
+        Err(e) => IntegrityRecord {
+            check: Check::Verify,
+            ok: false,
+            seq: 0,
+            hash: String::new(),
+            detail: e.to_string(),
+            by: by.to_string(),
+            at: Timestamp::now(),
+        },
+    };
+    (report.unwrap_or_default(), record)
+}
+
+/// Where a backup copy keeps the archive: `DIR/archive` (a copy of the data directory)
+/// or `DIR` itself.
+pub fn archive_in(copy: &Path) -> PathBuf {
+    let inner = copy.join("archive");
+    if inner.is_dir() {
+        inner
+    } else {
+        copy.to_path_buf()
+    }
+}
+
+/// The restore drill (R-B12): the backup copy at `copy` verifies end to end with this
+/// profile's key — chain, signatures, every record's content — and its newest record is
+/// byte for byte the live archive's record of that number (a copy of this archive, not
+/// another one, and not rewritten since).
+pub fn restore_drill(copy: &Path, live: &Path, master: &MasterKey, by: &str) -> IntegrityRecord {
+    let dir = archive_in(copy);
+    let fail = |detail: String| IntegrityRecord {
+        check: Check::RestoreTest,
+        ok: false,
+        seq: 0,
+        hash: String::new(),
+        detail,
+        by: by.to_string(),
+        at: Timestamp::now(),
+    };
+    match segments(&dir) {
+        Ok(s) if !s.is_empty() => {}
+        Ok(_) => {
+            return fail(format!(
+                "{}: no archive segments in the copy",
+                copy.display()
+            ));
+        }
+        Err(e) => return fail(format!("{}: {e}", copy.display())),
+    }
+    let report = match verify::verify(&dir, master, &verify::Options::default(), &mut |_, _| {}) {
+        Ok(r) => r,
+        Err(e) => return fail(format!("{}: {e}", copy.display())),
+    };
+    if let Some(p) = &report.problem {
+        return fail(format!(
+            "{}: record {}: {} ({})",
+            copy.display(),
+            p.seq,
+            p.message,
+            p.code
+        ));
+    }
+    let same = match (
+        line_of(&dir, report.last_seq),
+        line_of(live, report.last_seq),
+    ) {
+        (Ok(Some(a)), Ok(Some(b))) => a == b,
+        _ => false,
+    };
+    if !same {
+        return fail(format!(
+            "{}: its record {} is not the live archive's record {}: a copy of another archive, or one of them was rewritten",
+            copy.display(),
+            report.last_seq,
+            report.last_seq
+        ));
+    }
+    IntegrityRecord {
+        check: Check::RestoreTest,
+        ok: true,
+        seq: report.last_seq,
+        hash: report.last_hash,
+        detail: format!("{}: {} records", copy.display(), report.records),
+        by: by.to_string(),
+        at: Timestamp::now(),
+    }
+}
+
+/// The text of record `seq` in the archive at `dir`.
+fn line_of(dir: &Path, seq: u64) -> Result<Option<String>, ArchiveError> {
+    for n in segments(dir)? {
+        let mpath = dir.join(super::manifest_name(n));
+        if mpath.exists() && super::manifest::read(&mpath).is_ok_and(|m| m.body.last_seq < seq) {
+            continue;
+        }
+        let path = dir.join(segment_name(n));
+        let data = std::fs::read_to_string(&path).map_err(|e| ArchiveError::io(&path, e))?;
+        if let Some(l) = data.lines().find(|l| format::quick_seq(l) == Some(seq)) {
+            return Ok(Some(l.to_string()));
+        }
+    }
+    Ok(None)
+}

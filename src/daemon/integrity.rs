@@ -1,0 +1,123 @@
+//! The daemon's own checks of the archive (R-B3, R-B4): a full verification at start and
+//! then daily, and — with `[archive] anchor_dir` — an anchor after each verification and
+//! after each newly sealed segment. Verifying runs beside the engine (it only reads); its
+//! outcome is appended through the engine, the archive's single writer.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::archive::integrity::{self, Check, IntegrityRecord};
+use crate::archive::{Archive, anchor};
+use crate::domain::Timestamp;
+use crate::engine::EngineHandle;
+use crate::seat::books::Office;
+
+/// How often the daemon looks whether a check is due.
+const TICK: Duration = Duration::from_secs(15 * 60);
+/// A verification a day.
+const DAILY_MS: i64 = 24 * Timestamp::HOUR;
+
+/// Runs until the engine stops.
+pub async fn run(engine: EngineHandle, office: Arc<Office>) {
+    let Some(profile) = office.profile.clone() else {
+        return;
+    };
+    let dir = Archive::dir_of(&profile.paths.data_dir);
+    let anchor_dir = match office.config.archive.anchor_dir.trim() {
+        "" => None,
+        d => Some(PathBuf::from(d)),
+    };
+    let key = profile.key.clone();
+    let newest = {
+        let (dir, key) = (dir.clone(), key.clone());
+        tokio::task::spawn_blocking(move || integrity::newest(&dir, &key))
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .unwrap_or_default()
+    };
+    let mut last_verify = newest.get(&Check::Verify).map(|r| r.at);
+    let mut sealed_at_anchor = None;
+    loop {
+        let sealed = sealed(&dir);
+        let verify_due = last_verify.is_none_or(|t| Timestamp::now().0 - t.0 >= DAILY_MS);
+        let anchor_due = anchor_dir.is_some() && sealed_at_anchor.is_some_and(|n| n != sealed);
+        if verify_due || anchor_due {
+            let (d, k, a) = (dir.clone(), key.clone(), anchor_dir.clone());
+            let Ok(records) =
+                tokio::task::spawn_blocking(move || check(&d, &k, a.as_deref())).await
+            else {
+                return;
+            };
+            for r in &records {
+                if r.ok {
+                    tracing::info!(
+                        check = r.check.as_str(),
+                        seq = r.seq,
+                        "archive check passed"
+                    );
+                } else {
+                    tracing::error!(check = r.check.as_str(), detail = %r.detail, "archive check FAILED");
+                }
+            }
+            last_verify = Some(Timestamp::now());
+            sealed_at_anchor = Some(sealed);
+            if crate::seat::books::record_integrity(&engine, records)
+                .await
+                .is_err()
+            {
+                return;
+            }
+        } else if sealed_at_anchor.is_none() {
+            sealed_at_anchor = Some(sealed);
+        }
+        tokio::time::sleep(TICK).await;
+    }
+}
+
+/// How many segments are sealed (each has a manifest).
+fn sealed(dir: &std::path::Path) -> usize {
+    crate::archive::segments(dir)
+        .map(|s| {
+            s.into_iter()
+                .filter(|&n| dir.join(crate::archive::manifest_name(n)).exists())
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+/// Verifies, and anchors what verified; the outcomes as records.
+fn check(
+    dir: &std::path::Path,
+    key: &crate::secrets::MasterKey,
+    anchor_dir: Option<&std::path::Path>,
+) -> Vec<IntegrityRecord> {
+    let (report, verified) = integrity::verify_now(dir, key, true, crate::domain::AUTOMATIC);
+    if let Err(e) = crate::archive::checked::record(dir, &report) {
+        tracing::warn!(error = %e, "cannot note the verification for `tresen status`");
+    }
+    let mut out = vec![verified.clone()];
+    if let Some(to) = anchor_dir {
+        let written = match verified.ok {
+            true => anchor::of_verified(dir, key, &report)
+                .and_then(|a| anchor::write(to, &a.files).map(|_| a)),
+            false => Err(anchor::AnchorError::Refused(
+                "not anchored: the verification failed".into(),
+            )),
+        };
+        out.push(IntegrityRecord {
+            check: Check::Anchor,
+            ok: written.is_ok(),
+            seq: report.last_seq,
+            hash: report.last_hash.clone(),
+            detail: match &written {
+                Ok(_) => to.display().to_string(),
+                Err(e) => format!("{}: {e}", to.display()),
+            },
+            by: crate::domain::AUTOMATIC.to_string(),
+            at: Timestamp::now(),
+        });
+    }
+    out
+}
