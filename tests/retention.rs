@@ -767,3 +767,80 @@ fn lifecycle_commands_go_through_the_running_daemon() {
     }
     assert!(!log.contains("Clara"), "{log}");
 }
+
+/// R-F2: `compliance check` counts what the records show — parts past their period,
+/// conversations nobody labelled, messages sent past tresen — and the report itself is
+/// archived.
+#[test]
+fn r_f2_compliance_check_counts_what_the_records_show_and_is_archived() {
+    let p = seeded();
+    let find = |v: &serde_json::Value, id: &str| {
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["id"] == id)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {id}: {v}"))
+    };
+    // (It exits 1 here: the test profile notes no key recovery copy.)
+    let v: serde_json::Value =
+        serde_json::from_slice(&p.run(&["compliance", "check", "--json"]).stdout).unwrap();
+    // As many parts past their period as the retention plan lets expire (2016 and
+    // 2018 are past six years).
+    let plan = json(&p.run(&["retention", "plan", "--json"]));
+    let expiring = plan["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["decision"] == "expire")
+        .count();
+    assert!(expiring >= 2, "{plan}");
+    let expired = find(&v, "expired");
+    assert_eq!(expired["level"], "warning", "{v}");
+    assert!(
+        expired["message"].as_str().unwrap().starts_with(&format!(
+            "{expiring} conversation-year(s) past their retention period"
+        )),
+        "{expired}"
+    );
+    // The conversations without a label the retention rules know.
+    let list = json(&p.run(&["list", "--json"]));
+    let unlabelled = list["conversations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| {
+            !c["labels"]
+                .as_array()
+                .is_some_and(|l| l.iter().any(|l| l == "rechnung" || l == "privat"))
+        })
+        .count();
+    assert!(unlabelled > 0, "{list}");
+    let unclassified = find(&v, "unclassified");
+    assert!(
+        unclassified["message"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!(
+                "{unlabelled} conversation(s) without a retention label"
+            )),
+        "{unclassified} {list}"
+    );
+    assert_eq!(find(&v, "sent_elsewhere")["level"], "ok", "{v}");
+    // The report is in the archive, which still verifies.
+    let reports: usize = std::fs::read_dir(p.data.join("archive"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".jsonl"))
+        .map(|e| {
+            std::fs::read_to_string(e.path())
+                .unwrap()
+                .matches("\"kind\":\"compliance_report\"")
+                .count()
+        })
+        .sum();
+    assert_eq!(reports, 1);
+    let v = json(&p.run(&["archive", "verify", "--json"]));
+    assert_eq!(v["ok"], true, "{v}");
+}

@@ -938,6 +938,24 @@ async fn compliance_over_signal_first_contact_consent_keywords_gate_and_inline_l
     say.send(Say::Line(sync_sent)).unwrap();
     poll_cli(&p, &["list"], "Hallo, hier ist die Firma Muster.").await;
     d.stop().await;
+    // R-F2: a message sent from the business phone itself went past tresen's footer
+    // and consent gate; compliance check counts it.
+    let check: serde_json::Value =
+        serde_json::from_slice(&p.run(&["compliance", "check", "--json"]).stdout).unwrap();
+    let elsewhere = check["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "sent_elsewhere")
+        .unwrap();
+    assert_eq!(elsewhere["level"], "warning", "{check}");
+    assert!(
+        elsewhere["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("1 message(s) in 1 conversation(s) were sent from the business phone"),
+        "{elsewhere}"
+    );
     let out = p.run(&["send", stranger, "Wann passt Ihnen ein Termin?"]);
     assert_eq!(out.status.code(), Some(2), "{}", support::stderr(&out));
     assert!(

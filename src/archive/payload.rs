@@ -182,6 +182,12 @@ pub enum Payload {
         staff: Actor,
         at: Timestamp,
     },
+    /// What `compliance check` found (R-F2), as it reported it, and who ran it.
+    ComplianceReport {
+        report: serde_json::Value,
+        by: Actor,
+        at: Timestamp,
+    },
     /// A scheduled verification, an anchor or a restore drill and its outcome (R-B3,
     /// R-B4, R-B12).
     Integrity(crate::archive::integrity::IntegrityRecord),
@@ -218,6 +224,7 @@ impl Payload {
             Payload::Access { .. } => "access",
             Payload::Recovery { .. } => "recovery",
             Payload::Integrity(_) => "integrity",
+            Payload::ComplianceReport { .. } => "compliance_report",
             Payload::Consent(_) => "consent",
             Payload::FirstContact(_) => "first_contact",
             Payload::FooterVersion { .. } => "footer_version",

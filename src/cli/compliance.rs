@@ -445,13 +445,37 @@ pub fn run_check(
     prompt: crate::secrets::Prompt<'_>,
     json: bool,
 ) -> Result<ExitCode> {
-    let opened = crate::profile::open_read_only(config, paths.clone(), prompt).and_then(|p| {
-        let checks = crate::findings::integrity::Integrity::read(&p.paths.data_dir, &p.key)?;
-        Ok((p, checks))
-    });
+    // With the profile to itself the check is archived like the daemon's.
+    match crate::profile::open(config, paths.clone(), prompt) {
+        Ok(p) => {
+            let mut books = crate::cli::books::Books::here(config, p);
+            return crate::cli::books::compliance_check(&mut books, json);
+        }
+        Err(e) => {
+            tracing::info!(error = %e, "compliance check without the profile: not archived");
+            match config.language() {
+                crate::app::i18n::Lang::De => {
+                    eprintln!("Hinweis: Ergebnis wird nicht archiviert ({e})")
+                }
+                crate::app::i18n::Lang::En => eprintln!("note: the report is not archived ({e})"),
+            }
+        }
+    }
+    let opened = crate::profile::open_read_only(config, paths.clone(), prompt)
+        .map_err(|e| e.to_string())
+        .and_then(|p| {
+            let checks = crate::findings::archive::ArchiveFacts::read(
+                &p.paths.data_dir,
+                &p.key,
+                &p.store,
+                &config.retention,
+            )
+            .map_err(|e| e.to_string())?;
+            Ok((p, checks))
+        });
     let inbox = match &opened {
         Ok((p, checks)) => Ok((&p.store as &dyn StoreRead, checks)),
-        Err(e) => Err(e.to_string()),
+        Err(e) => Err(e.clone()),
     };
     let report = Report::check(config, &paths, inbox, Timestamp::now())
         .context("reading the compliance ledger")?;

@@ -3,7 +3,7 @@
 //! for long ago without an answer). Findings, not printing: the command line prints
 //! them, the daemon can serve them.
 
-pub mod integrity;
+pub mod archive;
 mod register;
 
 use serde::{Deserialize, Serialize};
@@ -44,7 +44,7 @@ impl Report {
     pub fn check(
         config: &Config,
         paths: &Paths,
-        inbox: Result<(&dyn StoreRead, &integrity::Integrity), String>,
+        inbox: Result<(&dyn StoreRead, &archive::ArchiveFacts), String>,
         now: Timestamp,
     ) -> Result<Report, StoreError> {
         let mut findings = config_findings(config, paths);
@@ -54,7 +54,9 @@ impl Report {
             Ok((store, checks)) => {
                 findings.extend(inbox_findings(store, now)?);
                 findings.extend(register::inbox_findings(config, store)?);
-                findings.extend(integrity::findings(&config.archive, checks, now));
+                findings.extend(unclassified(config, store)?);
+                findings.extend(archive::count_findings(&checks.counts));
+                findings.extend(archive::findings(&config.archive, checks, now));
             }
             Err(why) => findings.push(finding(
                 "inbox",
@@ -270,4 +272,31 @@ fn inbox_findings(store: &dyn StoreRead, now: Timestamp) -> Result<Vec<Finding>,
         finding("consent_pending", Level::Ok, "no consent pending for more than 14 days")
     });
     Ok(out)
+}
+
+/// Conversations no one gave a retention label: the default class applies to them
+/// (R-F2: the classification duty).
+fn unclassified(config: &Config, store: &dyn StoreRead) -> Result<Vec<Finding>, StoreError> {
+    let classes = &config.retention.tags;
+    let n = store
+        .conversations()?
+        .iter()
+        .filter(|c| !c.labels.iter().any(|l| classes.contains_key(l)))
+        .count();
+    Ok(vec![if n > 0 {
+        finding(
+            "unclassified",
+            Level::Warning,
+            format!(
+                "{n} conversation(s) without a retention label: kept as `{}` by default; label them (`l` in the inbox) where another class applies",
+                config.retention.default_class
+            ),
+        )
+    } else {
+        finding(
+            "unclassified",
+            Level::Ok,
+            "0 conversations without a retention label",
+        )
+    }])
 }

@@ -214,6 +214,7 @@ impl Ingest {
             | Payload::Access { .. }
             | Payload::Recovery { .. }
             | Payload::Integrity(_)
+            | Payload::ComplianceReport { .. }
             | Payload::FooterVersion { .. } => {}
         }
         Ok(None)

@@ -173,7 +173,24 @@ pub fn carry_out(
         files: Files::default(),
     };
     match ask {
-        Ask::ComplianceCheck | Ask::Verfahrensdoku | Ask::Vvt => (
+        Ask::ComplianceCheck => {
+            // The report is archived, not only logged (R-F2): the history of the checks
+            // is part of the documentation.
+            let done = about_the_office(&*books.store, office, &ask).and_then(|a| {
+                if let Answer::Findings(report) = &a {
+                    let report = serde_json::to_value(report)
+                        .map_err(|e| LifecycleError::Refused(e.to_string()))?;
+                    books.record(&[crate::archive::Payload::ComplianceReport {
+                        report,
+                        by: who.to_string(),
+                        at: crate::domain::Timestamp::now(),
+                    }])?;
+                }
+                Ok(answer(a))
+            });
+            (done, false)
+        }
+        Ask::Verfahrensdoku | Ask::Vvt => (
             about_the_office(&*books.store, office, &ask).map(answer),
             false,
         ),
@@ -355,8 +372,12 @@ fn about_the_office(
             let profile = office.profile.as_ref().ok_or_else(|| {
                 LifecycleError::Refused("this engine has no profile on disk".into())
             })?;
-            let checks =
-                crate::findings::integrity::Integrity::read(&paths.data_dir, &profile.key)?;
+            let checks = crate::findings::archive::ArchiveFacts::read(
+                &paths.data_dir,
+                &profile.key,
+                store,
+                &office.config.retention,
+            )?;
             let report = crate::findings::Report::check(
                 &office.config,
                 paths,

@@ -1,36 +1,136 @@
-//! How old the archive's own checks are (R-F2 with R-B3, R-B4, R-B12): the newest
-//! verification, anchor and restore drill on record, each against its limit.
+//! What the archive says for `compliance check` (R-F2): how old its own checks are
+//! (R-B3, R-B4, R-B12) — the newest verification, anchor and restore drill, each against
+//! its limit — and what its records count: messages sent past tresen from the business
+//! phone or app, replies before consent, parts past their retention period.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Finding, Level, finding};
 use crate::archive::integrity::{Check, IntegrityRecord};
 use crate::config::ArchiveConfig;
 use crate::domain::Timestamp;
 
-/// What the archive holds about its checks: since when it holds anything, and the
-/// newest record of each check.
-pub struct Integrity {
+/// What the archive holds about its checks — since when it holds anything, the newest
+/// record of each check — and what its records count.
+pub struct ArchiveFacts {
     /// When its first record was written (`None`: nothing archived yet).
     pub since: Option<Timestamp>,
     pub newest: BTreeMap<Check, IntegrityRecord>,
+    pub counts: Counts,
 }
 
-impl Integrity {
-    /// Read from the profile's archive.
+/// What one pass over every record counts.
+#[derive(Debug, Default)]
+pub struct Counts {
+    /// Messages the office sent from the business phone or the messenger app itself,
+    /// not through tresen (no footer from tresen, no consent gate), and the
+    /// conversations they are in.
+    pub sent_elsewhere: usize,
+    pub sent_elsewhere_in: BTreeSet<String>,
+    /// Replies tresen sent to customers who wrote first but had not consented (allowed,
+    /// R-C3, and flagged).
+    pub before_consent: usize,
+    /// Conversation-years past their retention period, not yet destroyed.
+    pub expired: usize,
+}
+
+impl ArchiveFacts {
+    /// Read from the profile's archive; `store` gives the conversations' labels (they
+    /// decide retention with the archive's `classify` records).
     pub fn read(
         data_dir: &std::path::Path,
         key: &crate::secrets::MasterKey,
-    ) -> Result<Integrity, crate::archive::ArchiveError> {
+        store: &dyn crate::store::StoreRead,
+        retention: &crate::config::RetentionConfig,
+    ) -> Result<ArchiveFacts, crate::lifecycle::LifecycleError> {
+        use crate::archive::{Payload, read};
+        use crate::domain::{Direction, MessageKind};
         let dir = crate::archive::Archive::dir_of(data_dir);
-        Ok(Integrity {
-            since: crate::archive::integrity::first_written(&dir)?,
-            newest: crate::archive::integrity::newest(&dir, key)?,
+        let since = crate::archive::integrity::first_written(&dir)?;
+        let newest = crate::archive::integrity::newest(&dir, key)?;
+        let mut counts = Counts::default();
+        if since.is_some() {
+            let mut keys = crate::archive::keys::Keys::load(&dir, key, true)?;
+            read::for_each(&dir, &mut keys, 1, |r| {
+                match r.payload {
+                    Some(Payload::Message(m))
+                        if m.direction == Direction::Outbound && m.kind == MessageKind::Chat =>
+                    {
+                        counts.sent_elsewhere += 1;
+                        counts
+                            .sent_elsewhere_in
+                            .insert(format!("{}/{}", m.account, m.conversation_remote_id));
+                    }
+                    Some(Payload::Outgoing {
+                        consent_pending: true,
+                        ..
+                    }) => counts.before_consent += 1,
+                    _ => {}
+                }
+                Ok(())
+            })?;
+            let labels = crate::lifecycle::store_labels(store)?;
+            let facts = crate::lifecycle::gather(&dir, &mut keys, &labels)?;
+            let tags = retention.tag_pairs();
+            let plan = crate::lifecycle::RetentionPlan::of(
+                &facts,
+                &crate::lifecycle::policy(retention, &tags),
+                crate::lifecycle::today(),
+            );
+            counts.expired = plan.expiring().len();
+        }
+        Ok(ArchiveFacts {
+            since,
+            newest,
+            counts,
         })
     }
 }
 
-pub(super) fn findings(config: &ArchiveConfig, state: &Integrity, now: Timestamp) -> Vec<Finding> {
+/// R-F2's counts of what the records show.
+pub(super) fn count_findings(c: &Counts) -> Vec<Finding> {
+    let mut out = Vec::new();
+    out.push(if c.sent_elsewhere > 0 {
+        finding(
+            "sent_elsewhere",
+            Level::Warning,
+            format!(
+                "{} message(s) in {} conversation(s) were sent from the business phone or the messenger app itself, not through tresen: tresen added no footer and checked no consent for them",
+                c.sent_elsewhere,
+                c.sent_elsewhere_in.len()
+            ),
+        )
+    } else {
+        finding("sent_elsewhere", Level::Ok, "0 messages sent past tresen")
+    });
+    out.push(finding(
+        "before_consent",
+        if c.before_consent > 0 { Level::Warning } else { Level::Ok },
+        format!(
+            "{} reply(ies) to customers who wrote first and had not consented yet (allowed as answers to their request, R-C3)",
+            c.before_consent
+        ),
+    ));
+    out.push(if c.expired > 0 {
+        finding(
+            "expired",
+            Level::Warning,
+            format!(
+                "{} conversation-year(s) past their retention period, not destroyed yet: see `tresen retention plan`",
+                c.expired
+            ),
+        )
+    } else {
+        finding("expired", Level::Ok, "0 parts past their retention period")
+    });
+    out
+}
+
+pub(super) fn findings(
+    config: &ArchiveConfig,
+    state: &ArchiveFacts,
+    now: Timestamp,
+) -> Vec<Finding> {
     let mut out = Vec::new();
     let Some(since) = state.since else {
         out.push(finding("archive_checks", Level::Ok, "nothing archived yet"));
@@ -129,9 +229,10 @@ mod tests {
         let day = Timestamp::DAY;
         let since = Timestamp(1_790_000_000_000);
         // A day-old archive without checks: warnings with the date they are due.
-        let fresh = Integrity {
+        let fresh = ArchiveFacts {
             since: Some(since),
             newest: BTreeMap::new(),
+            counts: Counts::default(),
         };
         let out = findings(&config, &fresh, Timestamp(since.0 + day));
         assert_eq!(level(&out, "archive_verify"), Level::Warning);
@@ -143,8 +244,9 @@ mod tests {
         assert_eq!(level(&out, "restore_test"), Level::Warning);
         // Checks on record: fine while recent, overdue when old, failed is failed.
         let now = Timestamp(since.0 + 200 * day);
-        let state = Integrity {
+        let state = ArchiveFacts {
             since: Some(since),
+            counts: Counts::default(),
             newest: BTreeMap::from([
                 (
                     Check::Verify,
