@@ -561,3 +561,101 @@ fn r_c13_the_vvt_names_every_processor_and_every_retention_rule() {
         "{v2}"
     );
 }
+
+/// R-F3: the documentation bundle holds every kept version — process documentation,
+/// VVT, each archived configuration and from it the consent wordings, notices,
+/// processors and retention rules as they were — the compliance reports, and a manifest
+/// whose hashes hold.
+#[test]
+fn r_f3_the_bundle_holds_every_version_with_a_hash_manifest() {
+    let p = Profile::with_config(&format!("{}{REGISTER}", complete()));
+    // Each start of the engine archives the configuration in force if it changed.
+    assert!(p.run(&["sync", "--once"]).status.success());
+    assert!(p.run(&["docs", "vvt"]).status.success());
+    // The firm changes its consent question and moves its homeserver.
+    let config = std::fs::read_to_string(&p.config).unwrap();
+    std::fs::write(
+        &p.config,
+        config
+            .replace(
+                "Dürfen wir Ihnen zu Ihrem Auftrag hier schreiben? JA oder STOP.",
+                "Dürfen wir Ihnen hier schreiben? Antworten Sie JA; STOP beendet es.",
+            )
+            .replace("location = \"DE\"", "location = \"FI\""),
+    )
+    .unwrap();
+    assert!(p.run(&["sync", "--once"]).status.success());
+    let check = p.run(&["compliance", "check"]);
+    assert!(check.status.code().is_some(), "{}", stderr(&check));
+
+    let out_dir = p.dir.path().join("bundle");
+    let out = p.run(&["docs", "bundle", "--out", out_dir.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("1 compliance reports"),
+        "{}",
+        stdout(&out)
+    );
+    let read = |name: &str| {
+        std::fs::read_to_string(out_dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+    };
+    assert!(
+        read("vvt/vvt-v001.md")
+            .contains("| Hetzner Online GmbH | Betreiber des Matrix-Servers | DE |")
+    );
+    assert!(
+        read("vvt/vvt-v002.md")
+            .contains("| Hetzner Online GmbH | Betreiber des Matrix-Servers | FI |")
+    );
+    assert!(read("verfahrensdoku/verfahrensdoku-v001.md").contains("Verfahrensdokumentation"));
+    let configs: Vec<String> = std::fs::read_dir(out_dir.join("konfiguration"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(configs.len(), 2, "{configs:?}");
+    let wordings = read("einwilligungstexte.md");
+    assert!(
+        wordings.contains("Dürfen wir Ihnen zu Ihrem Auftrag hier schreiben?"),
+        "{wordings}"
+    );
+    assert!(
+        wordings.contains("Dürfen wir Ihnen hier schreiben?"),
+        "{wordings}"
+    );
+    let processors = read("verarbeiter.md");
+    assert!(
+        processors.contains("| DE |") && processors.contains("| FI |"),
+        "{processors}"
+    );
+    let notices = read("datenschutzhinweise.md");
+    assert_eq!(
+        notices.matches("## Version n-").count(),
+        2,
+        "one per consent question: {notices}"
+    );
+    assert!(notices.contains("Antwort DATENSCHUTZ"), "{notices}");
+    assert!(read("aufbewahrungsregeln.md").contains("| buchungsbeleg | 8 |"));
+    assert_eq!(
+        std::fs::read_dir(out_dir.join("pruefberichte"))
+            .unwrap()
+            .count(),
+        1
+    );
+    // Every file is in the manifest, and its hash holds.
+    let manifest = read("manifest.sha256");
+    assert!(manifest.contains("  einwilligungstexte.md\n"), "{manifest}");
+    assert!(manifest.contains("  vvt/vvt-v002.md\n"), "{manifest}");
+    let sums = std::process::Command::new("sha256sum")
+        .args(["-c", "--quiet", "manifest.sha256"])
+        .current_dir(&out_dir)
+        .output()
+        .unwrap();
+    assert!(
+        sums.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sums.stdout)
+    );
+    // Never into an existing directory.
+    let again = p.run(&["docs", "bundle", "--out", out_dir.to_str().unwrap()]);
+    assert_eq!(again.status.code(), Some(2), "{}", stderr(&again));
+}

@@ -727,6 +727,19 @@ fn lifecycle_commands_go_through_the_running_daemon() {
         stdout(&vvt)
     );
     assert!(p.data.join("vvt/vvt-v001.md").exists());
+    // And the whole bundle, its files handed over to the seat (R-F3).
+    let bundle = p.dir.path().join("bundle");
+    let out = p.run(&["docs", "bundle", "--out", bundle.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(bundle.join("manifest.sha256").exists());
+    assert!(bundle.join("vvt/vvt-v001.md").exists());
+    assert!(
+        std::fs::read_dir(bundle.join("pruefberichte"))
+            .unwrap()
+            .count()
+            >= 1,
+        "the daemon's compliance check was archived"
+    );
 
     set_role(&p, &base, &d, "owner", || {
         p.run(&["retention", "apply", "--yes"]).status.success()
@@ -762,6 +775,7 @@ fn lifecycle_commands_go_through_the_running_daemon() {
         "compliance check",
         "verfahrensdoku",
         "vvt",
+        "docs bundle",
     ] {
         assert!(log.contains(&format!("kind=\"{kind}\"")), "{kind}: {log}");
     }

@@ -366,6 +366,21 @@ pub(crate) fn compliance_check(books: &mut Books, json: bool) -> Result<ExitCode
 /// `tresen docs verfahrensdoku|vvt` through the daemon: of its configuration, kept in
 /// its data directory.
 pub(crate) fn document(books: &mut Books, ask: Ask, out: Option<&Path>) -> Result<ExitCode> {
+    if ask == Ask::DocsBundle {
+        let out = out.context("docs bundle needs --out")?;
+        refuse_existing(out)?;
+        let lang = books.lang();
+        let o = books.ask(ask)?;
+        o.files.write_new_dir(out)?;
+        let Answer::Export {
+            what: ExportSummary::Bundle(summary),
+            ..
+        } = o.answer
+        else {
+            return Err(unexpected());
+        };
+        return crate::cli::docs::bundled(&summary, out, lang);
+    }
     let Answer::Document { number, text } = books.ask(ask)?.answer else {
         return Err(unexpected());
     };

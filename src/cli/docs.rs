@@ -35,6 +35,18 @@ pub enum DocsCommand {
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
+    /// Everything a Betriebsprüfer or data-protection officer asks for, in a new directory
+    ///
+    /// All kept versions of the Verfahrensdokumentation and the VVT (with the measures
+    /// tresen takes), every configuration the archive recorded and from them the consent
+    /// wordings, privacy notices, processors and retention rules as they were, the usage
+    /// policy template, every archived `compliance check` report, and manifest.sha256
+    /// (check with `sha256sum -c manifest.sha256`).
+    Bundle {
+        /// The directory to create (must not exist)
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
 }
 
 impl DocsCommand {
@@ -44,6 +56,7 @@ impl DocsCommand {
         match self {
             DocsCommand::Verfahrensdoku { out } => (Ask::Verfahrensdoku, out),
             DocsCommand::Vvt { out } => (Ask::Vvt, out),
+            DocsCommand::Bundle { out } => (Ask::DocsBundle, Some(out)),
         }
     }
 }
@@ -64,6 +77,13 @@ pub fn run(
         DocsCommand::Vvt { out } => {
             let (n, t) = crate::procdoc::vvt::current(config, &p.paths)?;
             (n, t, out)
+        }
+        DocsCommand::Bundle { out } => {
+            crate::lifecycle::refuse_existing(&out)?;
+            let public = crate::archive::manifest::Signer::new(&p.key).public_hex();
+            let (files, summary) = crate::procdoc::bundle::make(config, &p.paths, &public, &p.key)?;
+            crate::lifecycle::Files(files).write_new_dir(&out)?;
+            return bundled(&summary, &out, config.language());
         }
     };
     deliver(number, &text, out.as_deref(), config.language())
@@ -88,6 +108,32 @@ pub(crate) fn deliver(
         }
     } else {
         crate::out!("{text}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What `docs bundle` wrote.
+pub(crate) fn bundled(
+    s: &crate::procdoc::bundle::Summary,
+    out: &std::path::Path,
+    lang: crate::app::i18n::Lang,
+) -> Result<ExitCode> {
+    use crate::app::i18n::Lang;
+    match lang {
+        Lang::De => crate::outln!(
+            "{} Dateien nach {} geschrieben ({} archivierte Konfigurationen, {} Prüfberichte); Prüfsummen in manifest.sha256",
+            s.files,
+            out.display(),
+            s.configurations,
+            s.reports
+        ),
+        Lang::En => crate::outln!(
+            "{} files written to {} ({} archived configurations, {} compliance reports); hashes in manifest.sha256",
+            s.files,
+            out.display(),
+            s.configurations,
+            s.reports
+        ),
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -4,6 +4,7 @@
 //! change history (`versions`); the command line prints it, the daemon serves it to a
 //! seat.
 
+pub mod bundle;
 pub mod versions;
 pub mod vvt;
 
@@ -22,6 +23,8 @@ pub enum ProcdocError {
     },
     #[error(transparent)]
     Dir(#[from] crate::fsutil::DirError),
+    #[error("reading the archive: {0}")]
+    Archive(String),
 }
 
 /// The current version's number and text: the last one kept if the configuration

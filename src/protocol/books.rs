@@ -57,6 +57,8 @@ pub enum Ask {
     /// Verify the backup copy at `dir` (on the daemon's machine) end to end against the
     /// live archive; the outcome is archived (R-B12).
     RestoreTest { dir: String },
+    /// The documentation bundle (`docs bundle`): every kept version, with a manifest.
+    DocsBundle,
 }
 
 impl Ask {
@@ -74,6 +76,7 @@ impl Ask {
                 // the config, not a change anyone makes by reading it.
                 | Ask::Verfahrensdoku
                 | Ask::Vvt
+                | Ask::DocsBundle
         )
     }
 
@@ -88,6 +91,7 @@ impl Ask {
                 | Ask::Verfahrensdoku
                 | Ask::Vvt
                 | Ask::RestoreTest { .. }
+                | Ask::DocsBundle
         )
     }
 }
@@ -132,6 +136,8 @@ pub enum ExportSummary {
     Transcript {
         messages: usize,
     },
+    /// The documentation bundle: how many files, configurations, reports.
+    Bundle(crate::procdoc::bundle::Summary),
     /// The record an anchor certifies, and the archive's public key.
     Anchor {
         seq: u64,

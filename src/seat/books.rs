@@ -157,6 +157,7 @@ fn kind(ask: &Ask) -> &'static str {
         Ask::Verfahrensdoku => "verfahrensdoku",
         Ask::Vvt => "vvt",
         Ask::RestoreTest { .. } => "restore test",
+        Ask::DocsBundle => "docs bundle",
     }
 }
 
@@ -188,6 +189,23 @@ pub fn carry_out(
                 }
                 Ok(answer(a))
             });
+            (done, false)
+        }
+        Ask::DocsBundle => {
+            let done = office
+                .profile
+                .as_ref()
+                .ok_or_else(no_profile)
+                .and_then(|p| {
+                    let (files, summary) = crate::procdoc::bundle::make(
+                        &office.config,
+                        &p.paths,
+                        &p.public_key,
+                        &p.key,
+                    )
+                    .map_err(|e| LifecycleError::Refused(e.to_string()))?;
+                    Ok(export(ExportSummary::Bundle(summary), Files(files)))
+                });
             (done, false)
         }
         Ask::Verfahrensdoku | Ask::Vvt => (
