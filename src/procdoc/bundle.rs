@@ -26,6 +26,9 @@ pub struct Summary {
     pub reports: usize,
 }
 
+/// A file of the bundle: its path inside it, and its bytes.
+pub type File = (String, Vec<u8>);
+
 /// One configuration the archive recorded: when it came into force, and its text.
 struct Version {
     at: Timestamp,
@@ -38,11 +41,11 @@ pub fn make(
     paths: &Paths,
     public_key: &str,
     key: &crate::secrets::MasterKey,
-) -> Result<(Vec<(String, Vec<u8>)>, Summary), ProcdocError> {
+) -> Result<(Vec<File>, Summary), ProcdocError> {
     // The current versions are kept first, so the lists below include them.
     super::current(config, paths, public_key)?;
     super::vvt::current(config, paths)?;
-    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut files: Vec<File> = Vec::new();
     for kind in ["verfahrensdoku", "vvt"] {
         let dir = paths.data_dir.join(kind);
         let io = |source| ProcdocError::Io {
