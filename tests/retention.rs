@@ -572,6 +572,8 @@ fn claims_that_were_not_true_do_not_come_back() {
             "jede auswertung wird im archiv protokolliert",
             "every export is logged in the archive",
             "the only way to read attribution today",
+            "diese nachrichten sind geschäftsbriefe",
+            "sind auch vorher erlaubt",
         ] {
             assert!(!text.contains(claim), "{} says `{claim}`", f.display());
         }
