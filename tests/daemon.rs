@@ -634,3 +634,82 @@ fn the_shipped_systemd_units_are_valid() {
         assert_eq!(stderr(&o).trim(), "", "{unit}: systemd objects");
     }
 }
+
+/// R-F1: with a usage policy, a seat learns in `hello` that its staff member has not
+/// accepted it; accepting the version in force is archived and counts from then on; a
+/// stale version is refused; a changed policy must be accepted again.
+#[test]
+fn r_f1_the_usage_policy_is_accepted_per_version_and_archived() {
+    let p = Profile::with_demo_account();
+    let policy = p.dir.path().join("nutzungsrichtlinie.md");
+    std::fs::write(&policy, "# Nutzungsrichtlinie\n\nNur geschäftlich.\n").unwrap();
+    let mut config = std::fs::read_to_string(&p.config).unwrap();
+    config.push_str(&format!("\n[policy]\nfile = \"{}\"\n", policy.display()));
+    std::fs::write(&p.config, &config).unwrap();
+    let mut d = Daemon::start(&p);
+    let socket = p.data.join("tresen.sock");
+    let hello = |seat: &mut Raw| {
+        seat.send(HELLO);
+        seat.answer(1)["result"]["policy"].clone()
+    };
+    let mut seat = Raw::connect(&socket);
+    let status = hello(&mut seat);
+    let version = status["policy"]["version"].as_str().unwrap().to_string();
+    assert!(version.starts_with("u-"), "{status}");
+    assert!(
+        status["policy"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("Nur geschäftlich.")
+    );
+    assert!(status.get("accepted").is_none(), "{status}");
+    // A version that is not the one in force is refused.
+    seat.send(r#"{"jsonrpc":"2.0","id":2,"method":"order","params":{"kind":"accept_policy","version":"u-000000000000"}}"#);
+    let refused = seat.answer(2);
+    assert!(
+        refused["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("usage policy changed"),
+        "{refused}"
+    );
+    seat.send(&format!(
+        r#"{{"jsonrpc":"2.0","id":3,"method":"order","params":{{"kind":"accept_policy","version":"{version}"}}}}"#
+    ));
+    let done = seat.answer(3);
+    assert!(done.get("error").is_none(), "{done}");
+    let mut again = Raw::connect(&socket);
+    let status = hello(&mut again);
+    assert_eq!(status["accepted"]["version"], version.as_str(), "{status}");
+
+    // A new version of the policy: accepted again before the next session.
+    d.signal("-TERM");
+    d.wait();
+    std::fs::write(
+        &policy,
+        "# Nutzungsrichtlinie\n\nNur geschäftlich. Keine Gesundheitsdaten.\n",
+    )
+    .unwrap();
+    let _d = Daemon::start(&p);
+    let mut seat = Raw::connect(&socket);
+    let status = hello(&mut seat);
+    assert_ne!(status["policy"]["version"], version.as_str(), "{status}");
+    assert_eq!(
+        status["accepted"]["version"],
+        version.as_str(),
+        "the old one: {status}"
+    );
+    // The acceptance is in the archive.
+    let archived: usize = std::fs::read_dir(p.data.join("archive"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".jsonl"))
+        .map(|e| {
+            std::fs::read_to_string(e.path())
+                .unwrap()
+                .matches("\"kind\":\"policy_accepted\"")
+                .count()
+        })
+        .sum();
+    assert_eq!(archived, 1);
+}

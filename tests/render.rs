@@ -584,3 +584,82 @@ fn an_unclear_delivery_says_so_and_how_to_act() {
         );
     }
 }
+
+/// R-F1: a staff member who has not accepted the usage policy in force sees it before
+/// anything else; no inbox key gets past it, Esc does not close it; `a` asks for the
+/// acceptance to be archived and the inbox opens once it is; `P` then names the
+/// version.
+#[test]
+fn r_f1_the_usage_policy_blocks_the_inbox_until_it_is_accepted() {
+    use tresen::app::{Command, Effect, Overlay};
+    use tresen::compliance::policy::{Accepted, Policy, PolicyStatus};
+    let press = |app: &mut App, m: &str| -> Vec<Effect> {
+        let mut out = Vec::new();
+        for step in parse_macro(m).unwrap() {
+            if let MacroStep::Key(k) = step {
+                out.extend(app.update(Msg::Key(k)));
+            }
+        }
+        out
+    };
+    let text =
+        "# Nutzungsrichtlinie Messenger\n\n1. Nur geschäftlich.\n2. Kein Adressbuch-Abgleich.\n";
+    let policy = Policy::of(text);
+    let mut cfg = AppConfig::from_config(&Config::default(), false);
+    cfg.lang = Lang::De;
+    cfg.policy = Some(PolicyStatus {
+        policy: policy.clone(),
+        // An earlier version was accepted: this one must be, again.
+        accepted: Some(Accepted {
+            version: "u-000000000001".into(),
+            at: NOW,
+        }),
+    });
+    let mut app = App::new(cfg, NOW);
+    app.update(Msg::Loaded(Loaded::Inbox(vec![conversation(
+        "Max Mustermann",
+        "Heizung tropft",
+    )])));
+    assert!(matches!(app.overlay, Some(Overlay::Policy { .. })));
+    let screen = render(&mut app, 100, 20);
+    assert!(
+        screen.contains("Nutzungsrichtlinie Messenger, Version u-"),
+        "{screen}"
+    );
+    assert!(screen.contains("1. Nur geschäftlich."), "{screen}");
+    assert!(
+        screen.contains("seit Sie Version u-000000000001 angenommen haben"),
+        "{screen}"
+    );
+    assert!(screen.contains("a annehmen · q beenden"), "{screen}");
+    assert!(
+        !screen.contains("Heizung tropft"),
+        "the inbox stays hidden: {screen}"
+    );
+    // Inbox keys, Esc and the help do nothing here.
+    assert!(press(&mut app, "<esc><enter>jP?").is_empty());
+    assert!(matches!(app.overlay, Some(Overlay::Policy { .. })));
+    assert!(app.open.is_none());
+    // `a` asks for the acceptance; the inbox opens only once it is archived.
+    let effects = press(&mut app, "a");
+    assert_eq!(
+        effects,
+        vec![Effect::Command(Command::AcceptPolicy {
+            version: policy.version.clone()
+        })]
+    );
+    assert!(matches!(app.overlay, Some(Overlay::Policy { .. })));
+    app.update(Msg::PolicyAccepted(policy.version.clone()));
+    assert!(app.overlay.is_none());
+    let screen = render(&mut app, 100, 20);
+    assert!(screen.contains("Max Muster"), "{screen}");
+    press(&mut app, "P");
+    let screen = render(&mut app, 100, 30);
+    assert!(
+        screen.contains(&format!(
+            "Nutzungsrichtlinie: Version {} angenommen am",
+            policy.version
+        )),
+        "{screen}"
+    );
+}

@@ -16,6 +16,7 @@ pub mod keymap;
 mod loaded;
 mod navigate;
 mod overlays;
+mod policy;
 pub mod when;
 
 use std::collections::{BTreeMap, HashMap};
@@ -59,6 +60,9 @@ pub struct AppConfig {
     pub quiet: Option<(u16, u16)>,
     /// The office's business hours (the daemon's, when attached).
     pub hours: Option<crate::domain::hours::Hours>,
+    /// The usage policy and what this staff member accepted (the daemon's, when
+    /// attached); `None` without one.
+    pub policy: Option<crate::compliance::policy::PolicyStatus>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -89,6 +93,8 @@ pub enum Msg {
     },
     /// The engine did not take a command (its queue is full or it stopped).
     Refused(String),
+    /// The acceptance of the usage policy in this version is archived.
+    PolicyAccepted(String),
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -220,6 +226,10 @@ pub enum Command {
     CancelScheduled {
         id: String,
     },
+    /// The staff member accepts the usage policy in this version (R-F1).
+    AcceptPolicy {
+        version: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -265,6 +275,10 @@ pub enum ComposeMode {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Overlay {
     Help {
+        scroll: usize,
+    },
+    /// The usage policy to accept before the inbox opens (R-F1).
+    Policy {
         scroll: usize,
     },
     /// What tresen stores about the person at the keyboard.
@@ -428,7 +442,7 @@ pub const TWO_PANE_MIN_WIDTH: u16 = 80;
 
 impl App {
     pub fn new(cfg: AppConfig, now: Timestamp) -> Self {
-        Self {
+        let mut app = Self {
             cfg,
             now,
             width: 80,
@@ -466,7 +480,9 @@ impl App {
             titled: None,
             focused: None,
             quit: false,
-        }
+        };
+        app.start_policy();
+        app
     }
 
     /// What to load before the first frame.
@@ -500,7 +516,9 @@ impl App {
     /// The input context that decides which bindings apply.
     pub fn context(&self) -> Context {
         match &self.overlay {
-            Some(Overlay::Help { .. } | Overlay::StaffInfo { .. }) => Context::Help,
+            Some(Overlay::Help { .. } | Overlay::StaffInfo { .. } | Overlay::Policy { .. }) => {
+                Context::Help
+            }
             Some(
                 Overlay::SearchPrompt { .. }
                 | Overlay::Jump { .. }
@@ -588,6 +606,7 @@ impl App {
                 self.flash = Some(reason);
                 vec![]
             }
+            Msg::PolicyAccepted(version) => self.policy_accepted(version),
             Msg::Refused(reason) => {
                 self.flash = Some(reason);
                 vec![]
@@ -645,6 +664,9 @@ impl App {
         };
         if let Some(Overlay::AnsweredMeanwhile { .. }) = self.overlay {
             return self.answer_meanwhile(k.code);
+        }
+        if let Some(Overlay::Policy { .. }) = self.overlay {
+            return self.policy_key(k.code);
         }
         let ctx = self.context();
         self.flash = None;

@@ -8,8 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::keys::Keys;
-use super::payload::{Payload, Sealed};
+use super::payload::Payload;
 use super::{ArchiveError, format, segment_name, segments, verify};
 use crate::domain::Timestamp;
 use crate::secrets::MasterKey;
@@ -61,49 +60,13 @@ pub fn newest(
     dir: &Path,
     master: &MasterKey,
 ) -> Result<BTreeMap<Check, IntegrityRecord>, ArchiveError> {
-    let segs = segments(dir)?;
     let mut out = BTreeMap::new();
-    if segs.is_empty() {
-        return Ok(out);
-    }
-    let mut keys = Keys::load(dir, master, true)?;
-    for n in segs.into_iter().rev() {
-        let path = dir.join(segment_name(n));
-        let data = std::fs::read(&path).map_err(|e| ArchiveError::io(&path, e))?;
-        let complete = match data.iter().rposition(|&b| b == b'\n') {
-            Some(p) => &data[..p],
-            None => continue,
-        };
-        for text in complete.rsplit(|&b| b == b'\n') {
-            // Cheap first: the kind is in clear text.
-            const KIND: &[u8] = b"\"kind\":\"integrity\",";
-            if !text.windows(KIND.len()).any(|w| w == KIND) {
-                continue;
-            }
-            let Ok(text) = std::str::from_utf8(text) else {
-                continue;
-            };
-            let Ok(line) = format::check_line(text) else {
-                continue;
-            };
-            let Some(key) = keys.key(line.b) else {
-                continue;
-            };
-            let Some(plain) = super::read::open_content(key, &line) else {
-                continue;
-            };
-            if let Ok(Sealed {
-                event: Payload::Integrity(r),
-                ..
-            }) = serde_json::from_slice::<Sealed>(&plain)
-            {
-                out.entry(r.check).or_insert(r);
-            }
-            if out.len() == Check::ALL.len() {
-                return Ok(out);
-            }
+    super::read::newest_first(dir, master, "integrity", |p| {
+        if let Payload::Integrity(r) = p {
+            out.entry(r.check).or_insert(r);
         }
-    }
+        out.len() == Check::ALL.len()
+    })?;
     Ok(out)
 }
 

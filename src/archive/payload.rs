@@ -182,6 +182,8 @@ pub enum Payload {
         staff: Actor,
         at: Timestamp,
     },
+    /// A staff member accepted the usage policy in this version (R-F1).
+    PolicyAccepted(crate::compliance::policy::PolicyAcceptance),
     /// What `compliance check` found (R-F2), as it reported it, and who ran it.
     ComplianceReport {
         report: serde_json::Value,
@@ -225,6 +227,7 @@ impl Payload {
             Payload::Recovery { .. } => "recovery",
             Payload::Integrity(_) => "integrity",
             Payload::ComplianceReport { .. } => "compliance_report",
+            Payload::PolicyAccepted(_) => "policy_accepted",
             Payload::Consent(_) => "consent",
             Payload::FirstContact(_) => "first_contact",
             Payload::FooterVersion { .. } => "footer_version",

@@ -121,3 +121,73 @@ pub fn for_each(
     }
     Ok(())
 }
+
+/// Calls `take` with the records of `kind` from the newest back, until it returns true.
+/// Only those records are decrypted: the kind is in clear text on every line.
+pub fn newest_first(
+    dir: &Path,
+    master: &crate::secrets::MasterKey,
+    kind: &str,
+    mut take: impl FnMut(Payload) -> bool,
+) -> Result<(), ArchiveError> {
+    let segs = segments(dir)?;
+    if segs.is_empty() {
+        return Ok(());
+    }
+    let mut keys = Keys::load(dir, master, true)?;
+    let marker = format!("\"kind\":\"{kind}\",");
+    let marker = marker.as_bytes();
+    for n in segs.into_iter().rev() {
+        let path = dir.join(segment_name(n));
+        let data = std::fs::read(&path).map_err(|e| ArchiveError::io(&path, e))?;
+        let complete = match data.iter().rposition(|&b| b == b'\n') {
+            Some(p) => &data[..p],
+            None => continue,
+        };
+        for text in complete.rsplit(|&b| b == b'\n') {
+            if !text.windows(marker.len()).any(|w| w == marker) {
+                continue;
+            }
+            let Ok(text) = std::str::from_utf8(text) else {
+                continue;
+            };
+            let Ok(line) = format::check_line(text) else {
+                continue;
+            };
+            let Some(key) = keys.key(line.b) else {
+                continue;
+            };
+            let Some(plain) = open_content(key, &line) else {
+                continue;
+            };
+            if let Ok(sealed) = serde_json::from_slice::<Sealed>(&plain)
+                && take(sealed.event)
+            {
+                return Ok(());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The last time `staff` accepted the usage policy, and which version (R-F1).
+pub fn policy_accepted(
+    dir: &Path,
+    master: &crate::secrets::MasterKey,
+    staff: &str,
+) -> Result<Option<crate::compliance::policy::Accepted>, ArchiveError> {
+    let mut found = None;
+    newest_first(dir, master, "policy_accepted", |p| {
+        if let Payload::PolicyAccepted(a) = p
+            && a.staff == staff
+        {
+            found = Some(crate::compliance::policy::Accepted {
+                version: a.version,
+                at: a.at,
+            });
+            return true;
+        }
+        false
+    })?;
+    Ok(found)
+}

@@ -360,7 +360,7 @@ pub(crate) fn compliance_check(books: &mut Books, json: bool) -> Result<ExitCode
     let Answer::Findings(report) = books.ask(Ask::ComplianceCheck)?.answer else {
         return Err(unexpected());
     };
-    crate::cli::compliance::print_check(&report, json)
+    print_check(&report, json)
 }
 
 /// `tresen docs verfahrensdoku|vvt` through the daemon: of its configuration, kept in
@@ -618,4 +618,41 @@ pub(crate) fn print_anchored(
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Prints what `compliance check` found (here, or in the daemon); exit 1 if anything
+/// required is missing.
+pub(crate) fn print_check(report: &crate::findings::Report, json: bool) -> Result<ExitCode> {
+    use crate::findings::Level;
+    let (required_missing, warnings) = (report.required_missing, report.warnings);
+    tracing::info!(required_missing, warnings, "compliance check");
+    for f in report.findings.iter().filter(|f| f.level != Level::Ok) {
+        tracing::info!(id = %f.id, level = ?f.level, message = %f.message, "compliance finding");
+    }
+    if json {
+        crate::out::json(report)?;
+    } else {
+        for f in &report.findings {
+            let mark = match f.level {
+                Level::Ok => "ok      ",
+                Level::Warning => "WARNING ",
+                Level::Required => "MISSING ",
+            };
+            crate::outln!(
+                "{mark} {:<18} {}",
+                f.id,
+                sanitize_for_terminal(&f.message, false)
+            );
+        }
+        crate::outln!(
+            "{} required item(s) missing, {} warning(s)",
+            required_missing,
+            warnings
+        );
+    }
+    Ok(if required_missing > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use crate::findings::{Level, Report};
+use crate::findings::Report;
 use anyhow::{Context as _, Result};
 use clap::{Subcommand, ValueEnum};
 
@@ -479,43 +479,7 @@ pub fn run_check(
     };
     let report = Report::check(config, &paths, inbox, Timestamp::now())
         .context("reading the compliance ledger")?;
-    print_check(&report, json)
-}
-
-/// Prints what `compliance check` found (here, or in the daemon); exit 1 if anything
-/// required is missing.
-pub(crate) fn print_check(report: &Report, json: bool) -> Result<ExitCode> {
-    let (required_missing, warnings) = (report.required_missing, report.warnings);
-    tracing::info!(required_missing, warnings, "compliance check");
-    for f in report.findings.iter().filter(|f| f.level != Level::Ok) {
-        tracing::info!(id = %f.id, level = ?f.level, message = %f.message, "compliance finding");
-    }
-    if json {
-        crate::out::json(report)?;
-    } else {
-        for f in &report.findings {
-            let mark = match f.level {
-                Level::Ok => "ok      ",
-                Level::Warning => "WARNING ",
-                Level::Required => "MISSING ",
-            };
-            crate::outln!(
-                "{mark} {:<18} {}",
-                f.id,
-                sanitize_for_terminal(&f.message, false)
-            );
-        }
-        crate::outln!(
-            "{} required item(s) missing, {} warning(s)",
-            required_missing,
-            warnings
-        );
-    }
-    Ok(if required_missing > 0 {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    crate::cli::books::print_check(&report, json)
 }
 
 /// `tresen send --tag` / `--purpose`: turned into the engine's options.

@@ -676,6 +676,14 @@ fn run_tui(
     demo: bool,
 ) -> Result<ExitCode> {
     let rt = runtime()?;
+    let mut cfg = AppConfig::from_config(config, demo);
+    if let Some(status) = &mut cfg.policy {
+        // What this staff member accepted, from this profile's archive (R-F1).
+        let dir = crate::archive::Archive::dir_of(&profile.paths.data_dir);
+        status.accepted =
+            crate::archive::read::policy_accepted(&dir, &profile.key, &config.staff_name())
+                .context("reading the usage policy acceptances")?;
+    }
     rt.block_on(async {
         let (engine, handle, _held) = Session::start(
             profile,
@@ -685,7 +693,7 @@ fn run_tui(
         )?
         .into_parts();
         let engine_task = tokio::spawn(engine.run());
-        let app = App::new(AppConfig::from_config(config, demo), Timestamp::now());
+        let app = App::new(cfg, Timestamp::now());
         let r = drive_tui(config, app, &handle).await;
         handle.shutdown().await;
         let _ = engine_task.await;
@@ -703,8 +711,9 @@ fn run_attached_tui(
     let mut cfg = AppConfig::from_config(config, false);
     let hello = remote.hello();
     cfg.staff_name = hello.identity.name;
-    // The office's hours are the daemon's, not this seat's copy.
+    // The office's hours and usage policy are the daemon's, not this seat's copy.
     cfg.hours = hello.hours;
+    cfg.policy = hello.policy;
     let app = App::new(cfg, Timestamp::now());
     rt.block_on(drive_tui(config, app, &remote))?;
     Ok(ExitCode::SUCCESS)

@@ -8,6 +8,7 @@ pub mod company;
 pub mod consent;
 pub mod footer;
 pub mod notice;
+pub mod policy;
 pub mod staff;
 
 use std::collections::BTreeSet;

@@ -208,8 +208,8 @@ pub fn what_is_stored(
         "- Your name on every message you send to customers, in the archive (GoBD accountability: who made a statement for the firm). Kept as long as the message: 6 years (business letter), 8 (booking voucher), 10 (books). Visible to everyone who uses the inbox (the screen, `tresen show`) and in exports and extracts of the archive; a restriction by role and a log of every read do not exist yet.".into(),
     );
     line(
-        "- Ihr Name an Notizen und an Änderungen der Aufbewahrungs-Kennzeichnung.".into(),
-        "- Your name on internal notes and on changes of a conversation's retention labels.".into(),
+        "- Ihr Name an Notizen, Änderungen der Aufbewahrungs-Kennzeichnung, von Ihnen eingetragenen Einwilligungen und Widerrufen, geplanten Nachrichten, Sperren, Löschungen, Exporten und Auskünften (wer hat Daten herausgegeben), an von Ihnen ausgeführten Wiederherstellungstests und Selbstprüfungen (`compliance check`) und an Ihrer Annahme der Nutzungsrichtlinie (Fassung und Zeit) – im Archiv, mit dem Eintrag, zu dem er gehört.".into(),
+        "- Your name on internal notes, changes of retention labels, consents and withdrawals you record, scheduled messages, holds, destructions, exports and access answers (who handed data out), restore drills and self-checks (`compliance check`) you run, and your acceptance of the usage policy (version and time) – in the archive, with the record it belongs to.".into(),
     );
     line(
         "- Zuweisung von Gesprächen: nur der aktuelle Stand, keine Historie, keine Zeiten.".into(),

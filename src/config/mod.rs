@@ -6,6 +6,7 @@ mod archive;
 mod hours;
 mod notifications;
 mod paths;
+pub mod policy;
 pub mod processors;
 mod retention;
 mod scheduled;
@@ -90,6 +91,7 @@ pub struct Config {
     /// backup target, timestamp authority.
     pub processors: Vec<processors::ProcessorConfig>,
     pub archive: ArchiveConfig,
+    pub policy: policy::PolicyConfig,
 }
 
 /// `[daemon]`: where the daemon listens for seats (docs/daemon.md).
@@ -236,6 +238,7 @@ impl Default for Config {
             scheduled: ScheduledConfig::default(),
             processors: Vec::new(),
             archive: ArchiveConfig::default(),
+            policy: policy::PolicyConfig::default(),
         }
     }
 }
@@ -469,6 +472,9 @@ impl Config {
         if let Err((key, message)) = self.notifications.quiet() {
             return Err(invalid(&key, message));
         }
+        if let Err((key, message)) = self.policy.load() {
+            return Err(invalid(key, message));
+        }
         if let Err((key, message)) = self.archive.check() {
             return Err(invalid(key, message));
         }
@@ -628,6 +634,13 @@ impl crate::app::AppConfig {
             desktop: config.notifications.desktop != Desktop::Off,
             quiet: config.notifications.quiet().ok().flatten(),
             hours: office_hours(config),
+            // What the staff member accepted is the archive's: the caller adds it.
+            policy: config.policy.load().ok().flatten().map(|policy| {
+                crate::compliance::policy::PolicyStatus {
+                    policy,
+                    accepted: None,
+                }
+            }),
             staff_info: crate::compliance::staff::what_is_stored(
                 &config.staff_name(),
                 &config.staff,

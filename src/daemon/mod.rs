@@ -33,6 +33,8 @@ pub struct Daemon {
     pub office: Arc<crate::seat::books::Office>,
     /// `[hours]`, told to every seat in `hello`.
     pub hours: Option<crate::domain::hours::Hours>,
+    /// The usage policy every seat accepts before its first session (`[policy]`).
+    pub policy: Option<crate::compliance::policy::Policy>,
 }
 
 impl Daemon {
@@ -51,6 +53,8 @@ impl Daemon {
             seats: AtomicUsize::new(0),
             next_seat: std::sync::atomic::AtomicU64::new(1),
             hours: config.hours.hours().ok().filter(|h| h.is_set()),
+            // Checked when the config loaded.
+            policy: config.policy.load().ok().flatten(),
             lang: config.language(),
             office: Arc::new(crate::seat::books::Office {
                 config: config.clone(),
@@ -81,6 +85,19 @@ impl Daemon {
                 "user `{login}` is not listed under [[staff]] (login = \"{login}\") in the daemon's config; ask the owner."
             ),
         })
+    }
+
+    /// Where `name` stands with the usage policy; `None` without one.
+    pub fn policy_status(&self, name: &str) -> Option<crate::compliance::policy::PolicyStatus> {
+        let policy = self.policy.clone()?;
+        let accepted = self.office.profile.as_ref().and_then(|p| {
+            let dir = crate::archive::Archive::dir_of(&p.paths.data_dir);
+            crate::archive::read::policy_accepted(&dir, &p.key, name)
+                .inspect_err(|e| tracing::warn!(error = %e, "cannot read policy acceptances"))
+                .ok()
+                .flatten()
+        });
+        Some(crate::compliance::policy::PolicyStatus { policy, accepted })
     }
 
     /// Takes the staff list of a reloaded configuration (SIGHUP).

@@ -267,6 +267,7 @@ fn greet(
         pid: std::process::id(),
         identity: identity.clone(),
         hours: daemon.hours.clone(),
+        policy: daemon.policy_status(&identity.name),
     };
     Ok((identity, crate::protocol::raw(&hello)))
 }
@@ -402,6 +403,17 @@ async fn handle(
                 ));
             }
             allowed(daemon, who, order.changes_something(), order.owner_only())?;
+            if let Order::AcceptPolicy { version } = &order
+                && daemon.policy.as_ref().map(|p| &p.version) != Some(version)
+            {
+                return Err(error(
+                    code::REFUSED,
+                    daemon.lang.t(
+                        "Die Nutzungsrichtlinie wurde inzwischen geändert: den Posteingang neu starten und die neue Fassung lesen",
+                        "the usage policy changed meanwhile: restart the inbox and read the new version",
+                    ),
+                ));
+            }
             let done = crate::seat::order_now(&engine, order, &who.name, seat)
                 .map_err(|e| error(code::ENGINE, e))?
                 .await

@@ -160,6 +160,21 @@ fn config_findings(config: &Config, paths: &Paths) -> Vec<Finding> {
             format!("recovery copy: {}", config.secrets.recovery_copy.trim()),
         ));
     }
+    out.push(match config.policy.load() {
+        Ok(Some(p)) => finding(
+            "usage_policy",
+            Level::Ok,
+            format!(
+                "version {}: each staff member accepts it before their first session in the inbox",
+                p.version
+            ),
+        ),
+        _ => finding(
+            "usage_policy",
+            Level::Warning,
+            "no [policy] file: staff are not asked to accept a usage policy (R-F1; template docs/nutzungsrichtlinie.md)",
+        ),
+    });
     let on = config.monitoring.enabled();
     if on.is_empty() {
         out.push(finding(

@@ -215,6 +215,7 @@ impl Ingest {
             | Payload::Recovery { .. }
             | Payload::Integrity(_)
             | Payload::ComplianceReport { .. }
+            | Payload::PolicyAccepted(_)
             | Payload::FooterVersion { .. } => {}
         }
         Ok(None)

@@ -190,6 +190,9 @@ pub struct Hello {
     /// "closed until" line.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hours: Option<crate::domain::hours::Hours>,
+    /// The usage policy in force and the version this staff member accepted (R-F1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<crate::compliance::policy::PolicyStatus>,
 }
 
 /// `status`'s answer (`tresen status`).
@@ -287,12 +290,20 @@ pub enum Order {
         #[serde(default)]
         evidence: Option<String>,
     },
+    /// The staff member accepts the usage policy in this version (R-F1); archived.
+    AcceptPolicy {
+        version: String,
+    },
 }
 
 impl Order {
     /// Only reads and typing change nothing a reader of the archive could see.
     pub fn changes_something(&self) -> bool {
-        !matches!(self, Order::Typing { .. } | Order::Backfill { .. })
+        // Accepting the usage policy is every role's duty, auditors' too (R-F1).
+        !matches!(
+            self,
+            Order::Typing { .. } | Order::Backfill { .. } | Order::AcceptPolicy { .. }
+        )
     }
 
     /// Only the owner may do this (docs/daemon.md, the role table).

@@ -147,6 +147,27 @@ fn hold_work(
     move |archive| crate::lifecycle::holds::apply(archive, change, by).map_err(|e| e.to_string())
 }
 
+/// Archives that `staff` accepted the usage policy in `version` (R-F1).
+fn accept_work(
+    version: String,
+    staff: String,
+) -> impl FnOnce(&mut crate::archive::Archive) -> Result<(), String> + Send + 'static {
+    move |archive| {
+        let record = crate::compliance::policy::PolicyAcceptance {
+            staff,
+            version,
+            at: crate::domain::Timestamp::now(),
+        };
+        archive
+            .append(vec![crate::archive::Entry {
+                scope: crate::archive::Scope::System,
+                payload: crate::archive::Payload::PolicyAccepted(record),
+            }])
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+}
+
 fn seal_work(archive: &mut crate::archive::Archive) -> Result<(), String> {
     archive.seal().map_err(|e| e.to_string())
 }
@@ -187,6 +208,11 @@ pub fn order_now(
             })
         }
         Order::Seal => through_archive(engine, seal_work, |()| Done::default()),
+        Order::AcceptPolicy { version } => {
+            through_archive(engine, accept_work(version, who.to_string()), |()| {
+                Done::default()
+            })
+        }
         order => send_now(engine, engine_command(order, who, seat)),
     }
 }
@@ -259,6 +285,9 @@ pub fn engine_command(order: Order, who: &str, seat: u64) -> EngineCommand {
             EngineCommand::WithArchive(archive_job(hold_work(change, who.to_string()), None))
         }
         Order::Seal => EngineCommand::WithArchive(archive_job(seal_work, None)),
+        Order::AcceptPolicy { version } => {
+            EngineCommand::WithArchive(archive_job(accept_work(version, who.to_string()), None))
+        }
         Order::Schedule {
             conversation,
             body,

@@ -186,6 +186,8 @@ impl<E: Seat> Runtime<'_, '_, E> {
                 Effect::Command(c) => {
                     // What to give back to the composer if a send does not arrive.
                     let mut unsent = None;
+                    // The policy version whose acceptance the app waits to hear of.
+                    let mut accepting = None;
                     let order = match c {
                         Command::Send {
                             conversation,
@@ -256,6 +258,10 @@ impl<E: Seat> Runtime<'_, '_, E> {
                             due,
                         },
                         Command::CancelScheduled { id } => Order::CancelScheduled { id },
+                        Command::AcceptPolicy { version } => {
+                            accepting = Some(version.clone());
+                            Order::AcceptPolicy { version }
+                        }
                         Command::Backfill { conversation } => Order::Backfill { conversation },
                         Command::Typing {
                             conversation,
@@ -271,7 +277,11 @@ impl<E: Seat> Runtime<'_, '_, E> {
                     let taken = engine.order(order, &app.cfg.staff_name);
                     let results = results.clone();
                     tokio::spawn(async move {
-                        if let Err(reason) = taken.await {
+                        let taken = taken.await;
+                        if let (Ok(_), Some(version)) = (&taken, accepting) {
+                            let _ = results.send(Msg::PolicyAccepted(version));
+                        }
+                        if let Err(reason) = taken {
                             let msg = match unsent {
                                 Some((body, files)) => Msg::NotSent {
                                     body,

@@ -19,6 +19,7 @@ pub fn render(frame: &mut Frame<'_>, app: &App, area: Rect) {
     match overlay {
         Overlay::Help { scroll } => help(frame, app, area, *scroll),
         Overlay::StaffInfo { scroll } => staff_info(frame, app, area, *scroll),
+        Overlay::Policy { scroll } => policy(frame, app, area, *scroll),
         Overlay::SearchPrompt { input } => prompt(
             frame,
             area,
@@ -550,6 +551,66 @@ fn lang_pick<'a>(lang: Lang, de: &'a str, en: &'a str) -> &'a str {
 }
 
 /// R-D5: what tresen stores about the person at the keyboard, wrapped to the popup.
+/// The usage policy, full screen, until it is accepted (R-F1).
+fn policy(frame: &mut Frame<'_>, app: &App, area: Rect, scroll: usize) {
+    let lang = app.lang();
+    let Some(status) = &app.cfg.policy else {
+        return;
+    };
+    frame.render_widget(Clear, area);
+    let title = match lang {
+        Lang::De => format!(
+            " Nutzungsrichtlinie Messenger, Version {} ",
+            status.policy.version
+        ),
+        Lang::En => format!(
+            " Messenger usage policy, version {} ",
+            status.policy.version
+        ),
+    };
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(Theme::ACCENT)
+        .title(truncate(&title, usize::from(area.width.saturating_sub(2))));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let width = usize::from(inner.width.max(1));
+    let why = match (&status.accepted, lang) {
+        (None, Lang::De) => "Bitte lesen Sie die Richtlinie. Der Posteingang öffnet sich, wenn Sie sie angenommen haben; Ihre Annahme wird mit Version und Zeit archiviert.".to_string(),
+        (None, Lang::En) => "Please read the policy. The inbox opens once you have accepted it; your acceptance is archived with its version and time.".to_string(),
+        (Some(a), Lang::De) => format!("Die Richtlinie wurde geändert, seit Sie Version {} angenommen haben. Bitte lesen und erneut annehmen.", a.version),
+        (Some(a), Lang::En) => format!("The policy changed since you accepted version {}. Please read it and accept it again.", a.version),
+    };
+    let keys = lang.t(
+        "j/k oder ↑/↓ blättern · Leertaste/Bild↓ seitenweise · a annehmen · q beenden",
+        "j/k or ↑/↓ scroll · Space/PgDn page · a accept · q quit",
+    );
+    let height = usize::from(inner.height);
+    let mut lines = vec![
+        Line::styled(truncate(&clean(&why), width), Theme::ACCENT),
+        Line::raw(""),
+    ];
+    let body = height.saturating_sub(4);
+    lines.extend(
+        status
+            .policy
+            .text
+            .lines()
+            .skip(scroll)
+            .take(body)
+            .map(|l| Line::raw(truncate(&clean(l), width))),
+    );
+    while lines.len() + 1 < height {
+        lines.push(Line::raw(""));
+    }
+    let flash = app.flash.as_deref().map(clean).unwrap_or_default();
+    lines.push(Line::styled(
+        truncate(&format!("{keys}   {flash}"), width),
+        Theme::ACCENT,
+    ));
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
 fn staff_info(frame: &mut Frame<'_>, app: &App, area: Rect, scroll: usize) {
     let lang = app.lang();
     let r = popup(area, 80, area.height.saturating_sub(1).max(3));
