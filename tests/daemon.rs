@@ -700,16 +700,6 @@ fn r_f1_the_usage_policy_is_accepted_per_version_and_archived() {
         "the old one: {status}"
     );
     // The acceptance is in the archive.
-    let archived: usize = std::fs::read_dir(p.data.join("archive"))
-        .unwrap()
-        .flatten()
-        .filter(|e| e.file_name().to_string_lossy().ends_with(".jsonl"))
-        .map(|e| {
-            std::fs::read_to_string(e.path())
-                .unwrap()
-                .matches("\"kind\":\"policy_accepted\"")
-                .count()
-        })
-        .sum();
+    let archived = archived_kind(&p, "policy_accepted");
     assert_eq!(archived, 1);
 }

@@ -845,17 +845,7 @@ fn r_f2_compliance_check_counts_what_the_records_show_and_is_archived() {
     );
     assert_eq!(find(&v, "sent_elsewhere")["level"], "ok", "{v}");
     // The report is in the archive, which still verifies.
-    let reports: usize = std::fs::read_dir(p.data.join("archive"))
-        .unwrap()
-        .flatten()
-        .filter(|e| e.file_name().to_string_lossy().ends_with(".jsonl"))
-        .map(|e| {
-            std::fs::read_to_string(e.path())
-                .unwrap()
-                .matches("\"kind\":\"compliance_report\"")
-                .count()
-        })
-        .sum();
+    let reports = archived_kind(&p, "compliance_report");
     assert_eq!(reports, 1);
     let v = json(&p.run(&["archive", "verify", "--json"]));
     assert_eq!(v["ok"], true, "{v}");

@@ -275,14 +275,7 @@ fn retention(parsed: &[(Timestamp, Result<Config, String>)]) -> String {
         "Aufbewahrungsregeln",
         "Die gesetzlichen Klassen (in tresen festgelegt) und je Fassung der Konfiguration die Zuordnung der Labels.",
     );
-    s.push_str("| Klasse | Jahre | gültig ab | Rechtsgrundlage |\n|---|---|---|---|\n");
-    for r in crate::archive::retention::RULES {
-        let _ = writeln!(
-            s,
-            "| {} | {} | {} | {} |",
-            r.class, r.years, r.valid_from, r.legal_basis
-        );
-    }
+    s.push_str(&super::retention_table(None));
     s.push('\n');
     for (at, _, text) in distinct(parsed, |c| {
         let mut t = format!(

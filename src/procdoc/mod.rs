@@ -99,20 +99,8 @@ fn body(config: &Config, paths: &Paths, public_key: &str) -> String {
     );
     let _ = writeln!(
         s,
-        "Aufbewahrungsregeln (Frist läuft bis 31.12. des Jahres der Nachricht plus Jahre):\n\n| Klasse | Jahre | gültig ab | Rechtsgrundlage |\n|---|---|---|---|"
-    );
-    for r in retention::RULES {
-        let _ = writeln!(
-            s,
-            "| {} | {} | {} | {} |",
-            r.class, r.years, r.valid_from, r.legal_basis
-        );
-    }
-    let _ = writeln!(
-        s,
-        "| {} | {} | – | keine gesetzliche Pflicht; Löschkonzept des Unternehmens |",
-        retention::NO_STATUTORY,
-        config.retention.no_statutory_years
+        "Aufbewahrungsregeln (Frist läuft bis 31.12. des Jahres der Nachricht plus Jahre):\n\n{}",
+        retention_table(Some(config.retention.no_statutory_years))
     );
     let _ = writeln!(s, "\n## 4. Betriebsdokumentation\n");
     let _ = writeln!(
@@ -127,5 +115,27 @@ fn body(config: &Config, paths: &Paths, public_key: &str) -> String {
         s,
         "Hinweis: Die Ordnungsmäßigkeit ergibt sich aus dem gesamten Verfahren des Unternehmens (diese Dokumentation, internes Kontrollsystem, Betrieb), nicht aus der Software allein; tresen trägt kein Zertifikat, das die Finanzverwaltung bindet."
     );
+    s
+}
+
+/// The retention rules as a Markdown table (with the firm's period for what no statute
+/// covers, when given).
+pub fn retention_table(no_statutory_years: Option<i32>) -> String {
+    let mut s =
+        String::from("| Klasse | Jahre | gültig ab | Rechtsgrundlage |\n|---|---|---|---|\n");
+    for r in retention::RULES {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} |",
+            r.class, r.years, r.valid_from, r.legal_basis
+        );
+    }
+    if let Some(years) = no_statutory_years {
+        let _ = writeln!(
+            s,
+            "| {} | {years} | – | keine gesetzliche Pflicht; Löschkonzept des Unternehmens |",
+            retention::NO_STATUTORY,
+        );
+    }
     s
 }

@@ -8,7 +8,6 @@ use std::fmt::Write as _;
 
 use super::ProcdocError;
 use super::versions::{self, Kind};
-use crate::archive::retention;
 use crate::config::{Config, Paths};
 
 pub const KIND: Kind = Kind {
@@ -156,20 +155,8 @@ pub fn body(config: &Config) -> String {
     }
     let _ = writeln!(
         s,
-        "## 6. Löschfristen\n\nFrist ab Ende des Kalenderjahres der Nachricht; gesperrte Daten (Rechtsstreit, Prüfung) werden nicht gelöscht.\n\n| Klasse | Jahre | gültig ab | Rechtsgrundlage |\n|---|---|---|---|"
-    );
-    for r in retention::RULES {
-        let _ = writeln!(
-            s,
-            "| {} | {} | {} | {} |",
-            r.class, r.years, r.valid_from, r.legal_basis
-        );
-    }
-    let _ = writeln!(
-        s,
-        "| {} | {} | – | keine gesetzliche Pflicht; Löschkonzept des Unternehmens |\n",
-        retention::NO_STATUTORY,
-        config.retention.no_statutory_years
+        "## 6. Löschfristen\n\nFrist ab Ende des Kalenderjahres der Nachricht; gesperrte Daten (Rechtsstreit, Prüfung) werden nicht gelöscht.\n\n{}",
+        super::retention_table(Some(config.retention.no_statutory_years))
     );
     let _ = writeln!(
         s,

@@ -130,3 +130,19 @@ pub fn fixture(name: &str) -> PathBuf {
         .join("tests/fixtures")
         .join(name)
 }
+
+/// How many records of `kind` the profile's archive holds (the kind is in clear text).
+pub fn archived_kind(p: &Profile, kind: &str) -> usize {
+    let marker = format!("\"kind\":\"{kind}\"");
+    std::fs::read_dir(p.data.join("archive"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".jsonl"))
+        .map(|e| {
+            std::fs::read_to_string(e.path())
+                .unwrap()
+                .matches(&marker)
+                .count()
+        })
+        .sum()
+}
