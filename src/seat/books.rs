@@ -84,6 +84,40 @@ pub fn run(
             done
         });
     }
+    if ask == Ask::ComplianceCheck {
+        // It reads the whole archive: beside the engine, which keeps taking messages;
+        // only the report goes through it.
+        let engine = engine.clone();
+        return Box::pin(async move {
+            let started = std::time::Instant::now();
+            let reader = engine.clone();
+            let answer = tokio::task::spawn_blocking(move || {
+                reader
+                    .store()
+                    .read(|s| about_the_office(s, &office, &Ask::ComplianceCheck))
+            })
+            .await
+            .map_err(|e| LifecycleError::Refused(e.to_string()))??;
+            if let Answer::Findings(report) = &answer {
+                let report = serde_json::to_value(report)
+                    .map_err(|e| LifecycleError::Refused(e.to_string()))?;
+                let record = crate::archive::Payload::ComplianceReport {
+                    report,
+                    by: who,
+                    at: crate::domain::Timestamp::now(),
+                };
+                record_payloads(&engine, vec![record]).await.map_err(|()| {
+                    LifecycleError::Refused(crate::engine::EngineError::Stopped.to_string())
+                })?;
+            }
+            let done = Ok(Outcome {
+                answer,
+                files: Files::default(),
+            });
+            log("compliance check", started, &done);
+            done
+        });
+    }
     if ask == Ask::Anchor {
         return Box::pin(async move {
             let started = std::time::Instant::now();
@@ -444,6 +478,18 @@ pub async fn record_integrity(
     engine: &EngineHandle,
     records: Vec<crate::archive::integrity::IntegrityRecord>,
 ) -> Result<(), ()> {
+    let payloads = records
+        .into_iter()
+        .map(crate::archive::Payload::Integrity)
+        .collect();
+    record_payloads(engine, payloads).await
+}
+
+/// Appends system records through the engine; `Err` when the engine stopped.
+async fn record_payloads(
+    engine: &EngineHandle,
+    payloads: Vec<crate::archive::Payload>,
+) -> Result<(), ()> {
     let (tx, rx) = tokio::sync::oneshot::channel();
     let job = ArchiveJob(Box::new(
         move |archive: Option<&mut Archive>, store: &SharedStore| {
@@ -455,16 +501,12 @@ pub async fn record_integrity(
                         store: guard.as_mut(),
                         blobs: store.blobs(),
                     };
-                    let payloads: Vec<crate::archive::Payload> = records
-                        .into_iter()
-                        .map(crate::archive::Payload::Integrity)
-                        .collect();
                     books.record(&payloads).map(|_| ())
                 }
                 None => Ok(()),
             };
             if let Err(e) = &done {
-                tracing::error!(error = %e, "cannot archive the outcome of an archive check");
+                tracing::error!(error = %e, "cannot archive the outcome of a check");
             }
             let _ = tx.send(());
             false
