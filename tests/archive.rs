@@ -109,6 +109,15 @@ fn verify_finds_every_kind_of_tampering_at_its_position() {
     l[2] = String::from_utf8(bytes).unwrap();
     write_lines(&seg1(&p), &l);
     assert_bad(&p, "content_mismatch", target, &[]);
+    // compliance check says it cannot count the records, and still reports the rest.
+    let v = compliance(&p);
+    let f = finding(&v, "archive_records");
+    assert_eq!(f["level"], "required", "{v}");
+    assert!(
+        f["message"].as_str().unwrap().contains("archive verify"),
+        "{v}"
+    );
+    assert_eq!(finding(&v, "company")["id"], "company");
 
     // A changed header field (the archiving time).
     let p = copy(&base);

@@ -627,7 +627,8 @@ impl App {
     }
 
     fn on_mouse(&mut self, m: MouseEvent) -> Vec<Effect> {
-        if !self.cfg.mouse {
+        // Nothing behind the usage policy is reachable before it is accepted.
+        if !self.cfg.mouse || matches!(self.overlay, Some(Overlay::Policy { .. })) {
             return vec![];
         }
         match m.kind {

@@ -17,6 +17,9 @@ pub struct ArchiveFacts {
     pub since: Option<Timestamp>,
     pub newest: BTreeMap<Check, IntegrityRecord>,
     pub counts: Counts,
+    /// Why the records could not be counted (a damaged archive: the counts are then
+    /// not known, and that is a finding of its own).
+    pub unreadable: Option<String>,
 }
 
 /// What one pass over every record counts.
@@ -43,52 +46,78 @@ impl ArchiveFacts {
         store: &dyn crate::store::StoreRead,
         retention: &crate::config::RetentionConfig,
     ) -> Result<ArchiveFacts, crate::lifecycle::LifecycleError> {
-        use crate::archive::{Payload, read};
-        use crate::domain::{Direction, MessageKind};
         let dir = crate::archive::Archive::dir_of(data_dir);
         let since = crate::archive::integrity::first_written(&dir)?;
         let newest = crate::archive::integrity::newest(&dir, key)?;
         let mut counts = Counts::default();
-        if since.is_some() {
-            let mut keys = crate::archive::keys::Keys::load(&dir, key, true)?;
-            read::for_each(&dir, &mut keys, 1, |r| {
-                match r.payload {
-                    Some(Payload::Message(m))
-                        if m.direction == Direction::Outbound && m.kind == MessageKind::Chat =>
-                    {
-                        counts.sent_elsewhere += 1;
-                        counts
-                            .sent_elsewhere_in
-                            .insert(format!("{}/{}", m.account, m.conversation_remote_id));
-                    }
-                    Some(Payload::Outgoing {
-                        consent_pending: true,
-                        ..
-                    }) => counts.before_consent += 1,
-                    _ => {}
-                }
-                Ok(())
-            })?;
-            let labels = crate::lifecycle::store_labels(store)?;
-            let facts = crate::lifecycle::gather(&dir, &mut keys, &labels)?;
-            let tags = retention.tag_pairs();
-            let plan = crate::lifecycle::RetentionPlan::of(
-                &facts,
-                &crate::lifecycle::policy(retention, &tags),
-                crate::lifecycle::today(),
-            );
-            counts.expired = plan.expiring().len();
+        let mut unreadable = None;
+        if since.is_some()
+            && let Err(e) = count(&dir, key, store, retention, &mut counts)
+        {
+            unreadable = Some(e.to_string());
         }
         Ok(ArchiveFacts {
             since,
             newest,
             counts,
+            unreadable,
         })
     }
 }
 
+/// One pass over every record, then the retention plan.
+fn count(
+    dir: &std::path::Path,
+    key: &crate::secrets::MasterKey,
+    store: &dyn crate::store::StoreRead,
+    retention: &crate::config::RetentionConfig,
+    counts: &mut Counts,
+) -> Result<(), crate::lifecycle::LifecycleError> {
+    use crate::archive::{Payload, read};
+    use crate::domain::{Direction, MessageKind};
+    let mut keys = crate::archive::keys::Keys::load(dir, key, true)?;
+    read::for_each(dir, &mut keys, 1, |r| {
+        match r.payload {
+            Some(Payload::Message(m))
+                if m.direction == Direction::Outbound && m.kind == MessageKind::Chat =>
+            {
+                counts.sent_elsewhere += 1;
+                counts
+                    .sent_elsewhere_in
+                    .insert(format!("{}/{}", m.account, m.conversation_remote_id));
+            }
+            Some(Payload::Outgoing {
+                consent_pending: true,
+                ..
+            }) => counts.before_consent += 1,
+            _ => {}
+        }
+        Ok(())
+    })?;
+    let labels = crate::lifecycle::store_labels(store)?;
+    let facts = crate::lifecycle::gather(dir, &mut keys, &labels)?;
+    let tags = retention.tag_pairs();
+    let plan = crate::lifecycle::RetentionPlan::of(
+        &facts,
+        &crate::lifecycle::policy(retention, &tags),
+        crate::lifecycle::today(),
+    );
+    counts.expired = plan.expiring().len();
+    Ok(())
+}
+
 /// R-F2's counts of what the records show.
-pub(super) fn count_findings(c: &Counts) -> Vec<Finding> {
+pub(super) fn count_findings(facts: &ArchiveFacts) -> Vec<Finding> {
+    if let Some(why) = &facts.unreadable {
+        return vec![finding(
+            "archive_records",
+            Level::Required,
+            format!(
+                "the archive's records could not be counted: {why} (run `tresen archive verify`)"
+            ),
+        )];
+    }
+    let c = &facts.counts;
     let mut out = Vec::new();
     out.push(if c.sent_elsewhere > 0 {
         finding(
@@ -233,6 +262,7 @@ mod tests {
             since: Some(since),
             newest: BTreeMap::new(),
             counts: Counts::default(),
+            unreadable: None,
         };
         let out = findings(&config, &fresh, Timestamp(since.0 + day));
         assert_eq!(level(&out, "archive_verify"), Level::Warning);
@@ -247,6 +277,7 @@ mod tests {
         let state = ArchiveFacts {
             since: Some(since),
             counts: Counts::default(),
+            unreadable: None,
             newest: BTreeMap::from([
                 (
                     Check::Verify,

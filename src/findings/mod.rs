@@ -55,7 +55,7 @@ impl Report {
                 findings.extend(inbox_findings(store, now)?);
                 findings.extend(register::inbox_findings(config, store)?);
                 findings.extend(unclassified(config, store)?);
-                findings.extend(archive::count_findings(&checks.counts));
+                findings.extend(archive::count_findings(checks));
                 findings.extend(archive::findings(&config.archive, checks, now));
             }
             Err(why) => findings.push(finding(
