@@ -1,6 +1,7 @@
-//! The daemon's own checks of the archive (R-B3, R-B4): a full verification at start and
-//! then daily, and — with `[archive] anchor_dir` — an anchor after each verification and
-//! after each newly sealed segment. Verifying runs beside the engine (it only reads); its
+//! The daemon's own checks of the archive (R-B3, R-B4): a full verification at start
+//! when the last one on record is a day old (or there is none) and then daily, and —
+//! with `[archive] anchor_dir` — an anchor after each verification, after each newly
+//! sealed segment, and at start when the last one is a day old. Verifying runs beside the engine (it only reads); its
 //! outcome is appended through the engine, the archive's single writer.
 
 use std::path::PathBuf;
@@ -38,11 +39,16 @@ pub async fn run(engine: EngineHandle, office: Arc<Office>) {
             .unwrap_or_default()
     };
     let mut last_verify = newest.get(&Check::Verify).map(|r| r.at);
+    // The last try, good or not: a failed anchor is tried again a day later (not every
+    // quarter of an hour, each a record of its own).
+    let mut last_anchor = newest.get(&Check::Anchor).map(|r| r.at);
     let mut sealed_at_anchor = None;
+    let day_old = |t: Option<Timestamp>| t.is_none_or(|t| Timestamp::now().0 - t.0 >= DAILY_MS);
     loop {
         let sealed = sealed(&dir);
-        let verify_due = last_verify.is_none_or(|t| Timestamp::now().0 - t.0 >= DAILY_MS);
-        let anchor_due = anchor_dir.is_some() && sealed_at_anchor.is_some_and(|n| n != sealed);
+        let verify_due = day_old(last_verify);
+        let anchor_due = anchor_dir.is_some()
+            && (day_old(last_anchor) || sealed_at_anchor.is_some_and(|n| n != sealed));
         if verify_due || anchor_due {
             let (d, k, a) = (dir.clone(), key.clone(), anchor_dir.clone());
             let Ok(records) =
@@ -62,6 +68,9 @@ pub async fn run(engine: EngineHandle, office: Arc<Office>) {
                 }
             }
             last_verify = Some(Timestamp::now());
+            if records.iter().any(|r| r.check == Check::Anchor) {
+                last_anchor = Some(Timestamp::now());
+            }
             sealed_at_anchor = Some(sealed);
             if crate::seat::books::record_integrity(&engine, records)
                 .await
