@@ -354,7 +354,7 @@ impl Raw {
 }
 
 const HELLO: &str =
-    r#"{"jsonrpc":"2.0","id":1,"method":"hello","params":{"protocol":1,"client":"test"}}"#;
+    r#"{"jsonrpc":"2.0","id":1,"method":"hello","params":{"protocol":2,"client":"test"}}"#;
 
 /// Issue 17: a seat shows the office's hours ("geschlossen bis …"): the daemon's
 /// `[hours]`, told in `hello`, not the seat's own copy.
@@ -385,7 +385,7 @@ fn garbage_closes_only_that_connection() {
     let mut good = Raw::connect(&socket);
     good.send(HELLO);
     let hello = good.answer(1);
-    assert_eq!(hello["result"]["protocol"], 1, "{hello}");
+    assert_eq!(hello["result"]["protocol"], 2, "{hello}");
     assert_eq!(hello["result"]["identity"]["role"], "owner", "{hello}");
 
     // Not JSON: an error, then the connection ends.

@@ -8,7 +8,7 @@ use std::time::Duration;
 use support::*;
 
 const HELLO: &str =
-    r#"{"jsonrpc":"2.0","id":1,"method":"hello","params":{"protocol":1,"client":"test"}}"#;
+    r#"{"jsonrpc":"2.0","id":1,"method":"hello","params":{"protocol":2,"client":"test"}}"#;
 
 /// What the daemon decodes and handles from a seat, fed random and mutated lines: no
 /// panic, every answer a JSON line, and the daemon still serves afterwards. Bounded to

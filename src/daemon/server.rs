@@ -461,7 +461,7 @@ mod tests {
     use super::*;
 
     const HELLO: &[u8] =
-        br#"{"jsonrpc":"2.0","id":1,"method":"hello","params":{"protocol":1,"client":"t"}}"#;
+        br#"{"jsonrpc":"2.0","id":1,"method":"hello","params":{"protocol":2,"client":"t"}}"#;
 
     #[tokio::test]
     async fn a_large_export_is_taken_in_pieces_and_then_let_go() {

@@ -18,7 +18,7 @@ use crate::domain::{AccountId, ConversationId, LocalChange, MessageId};
 use crate::engine::{Notification, SendOptions};
 
 /// Bumped on every change a seat of the older version would misread.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 
 /// The longest line either side accepts (a message with its attachments, base64).
 pub const MAX_LINE: usize = 48 * 1024 * 1024;

@@ -24,7 +24,7 @@ pub fn count_panics() {
 }
 
 const HELLO: &str =
-    r#"{"jsonrpc":"2.0","id":1,"method":"hello","params":{"protocol":1,"client":"fuzz"}}"#;
+    r#"{"jsonrpc":"2.0","id":1,"method":"hello","params":{"protocol":2,"client":"fuzz"}}"#;
 
 /// Requests a seat sends, valid as they stand.
 const CORPUS: &[&str] = &[
