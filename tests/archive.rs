@@ -604,6 +604,15 @@ fn r_b3_r_b4_r_b12_the_archive_checks_itself_and_compliance_check_says_how_recen
         stdout(&out)
     );
     assert_eq!(finding(&compliance(&p), "restore_test")["level"], "ok");
+    // A mistyped path is bad input: refused, and no failed drill on record.
+    let out = p.run(&["archive", "restore-test", "/nonexistent/sicherung"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no archive in it"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(finding(&compliance(&p), "restore_test")["level"], "ok");
     // … a copy of another profile's archive does not …
     let other = built();
     let out = p.run(&["archive", "restore-test", other.data.to_str().unwrap()]);

@@ -138,6 +138,19 @@ pub fn archive_in(copy: &Path) -> PathBuf {
     }
 }
 
+/// `copy` holds an archive at all: a mistyped path is a usage error, not a failed
+/// drill on record.
+pub fn holds_an_archive(copy: &Path) -> Result<(), String> {
+    match segments(&archive_in(copy)) {
+        Ok(s) if !s.is_empty() => Ok(()),
+        Ok(_) => Err(format!(
+            "{}: no archive in it (neither archive/seg-*.jsonl nor seg-*.jsonl); name the restored copy of the data directory",
+            copy.display()
+        )),
+        Err(e) => Err(format!("{}: {e}", copy.display())),
+    }
+}
+
 /// The restore drill (R-B12): the backup copy at `copy` verifies end to end with this
 /// profile's key — chain, signatures, every record's content — and its newest record is
 /// byte for byte the live archive's record of that number (a copy of this archive, not

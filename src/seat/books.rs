@@ -65,6 +65,7 @@ pub fn run(
         return Box::pin(async move {
             let started = std::time::Instant::now();
             let profile = office.profile.clone().ok_or_else(no_profile)?;
+            crate::archive::integrity::holds_an_archive(&dir).map_err(LifecycleError::Refused)?;
             let live = Archive::dir_of(&profile.paths.data_dir);
             let record = tokio::task::spawn_blocking(move || {
                 crate::archive::integrity::restore_drill(&dir, &live, &profile.key, &who)
@@ -254,6 +255,8 @@ pub fn carry_out(
                 .as_ref()
                 .ok_or_else(no_profile)
                 .and_then(|p| {
+                    crate::archive::integrity::holds_an_archive(std::path::Path::new(&dir))
+                        .map_err(LifecycleError::Refused)?;
                     let live = books.archive.dir().to_path_buf();
                     let record = crate::archive::integrity::restore_drill(
                         std::path::Path::new(&dir),
