@@ -390,6 +390,30 @@ fn labels_prompt_prefills_and_normalises() {
     );
 }
 
+// R-C12: `K` offers the customer's name to correct; Enter asks the engine for a new
+// version (the seat's staff name is added there), an unchanged name asks nothing.
+#[test]
+fn k_corrects_the_customers_name() {
+    let mut a = app();
+    keys(&mut a, "jK");
+    match &a.overlay {
+        Some(Overlay::ContactName { input }) => assert_eq!(input.text(), "Erika Schäfer"),
+        o => panic!("{o:?}"),
+    }
+    let e = keys(&mut a, "<bs><bs><bs><bs><bs><bs><bs>Schaefer<enter>");
+    assert_eq!(
+        e,
+        vec![Effect::Command(Command::CorrectContact {
+            conversation: ConversationId(2),
+            name: "Erika Schaefer".into(),
+        })]
+    );
+    assert!(a.overlay.is_none());
+    // Unchanged: nothing to record.
+    let e = keys(&mut a, "K<enter>");
+    assert!(e.is_empty(), "{e:?}");
+}
+
 #[test]
 fn quick_reply_fills_placeholders() {
     let mut a = app();

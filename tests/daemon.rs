@@ -131,6 +131,23 @@ fn commands_are_seats_of_the_running_daemon() {
     assert_eq!(verbal.len(), 1, "{records}");
     assert_eq!(verbal[0]["staff"], login(), "{records}");
 
+    // A customer's name corrected through the daemon: under the seat's staff name,
+    // archived, read back beside it (R-C12).
+    let list = json(&p.run(&["list", "--json"]));
+    let direct = list["conversations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["kind"] == "direct")
+        .unwrap_or_else(|| panic!("no direct chat: {list}"))["id"]
+        .to_string();
+    let o = p.run(&["contact", "correct", &direct, "--name", "Erika Korrekt"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let h = json(&p.run(&["contact", "history", &direct, "--json"]));
+    assert_eq!(h["name"], "Erika Korrekt", "{h}");
+    assert_eq!(h["versions"][0]["new"], "Erika Korrekt", "{h}");
+    assert_eq!(h["versions"][0]["by"], login(), "{h}");
+
     // The owner sets and releases a hold while the daemon runs (R-B7).
     let o = p.run(&[
         "hold",

@@ -850,3 +850,123 @@ fn r_f2_compliance_check_counts_what_the_records_show_and_is_archived() {
     let v = json(&p.run(&["archive", "verify", "--json"]));
     assert_eq!(v["ok"], true, "{v}");
 }
+
+/// Every archive segment's bytes, by file name.
+fn segments(p: &Profile) -> std::collections::BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(p.data.join("archive"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".jsonl"))
+        .map(|e| {
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect()
+}
+
+// R-C12: a correction of the customer's name is a new version. The inbox shows the new
+// name, the old one stays readable (history, the conversation's note, the customer's
+// copy), and not one archived byte changes; a store rebuilt from the archive agrees.
+#[test]
+fn r_c12_rectification_keeps_the_old_name() {
+    let p = seeded();
+    let before = segments(&p);
+    let export = |p: &Profile| {
+        let out = p.run(&["export", "conversation", "+491702", "--format", "txt"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        stdout(&out)
+    };
+    let transcript = export(&p);
+
+    let out = p.run(&[
+        "contact",
+        "correct",
+        "+491702",
+        "--name",
+        "Hans Schmidt",
+        "--reason",
+        "Tippfehler",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("\"Hans Rechnung\" → \"Hans Schmidt\""),
+        "{}",
+        stdout(&out)
+    );
+
+    // Archived bytes: every segment as it was, with records only appended after.
+    let after = segments(&p);
+    for (name, bytes) in &before {
+        assert!(
+            after[name].starts_with(bytes),
+            "segment {name} was rewritten"
+        );
+    }
+    assert_eq!(archived_kind(&p, "contact_corrected"), 1);
+    // The messages read out of the archive are word for word what they were.
+    assert_eq!(export(&p), transcript);
+
+    // The inbox shows the new name, and finds the customer by it.
+    let found = json(&p.run(&["show", "hans schmidt", "--json"]));
+    assert_eq!(
+        found["conversation"]["contact"]["identity"], "+491702",
+        "{found}"
+    );
+    let shown = json(&p.run(&["show", "+491702", "--json"]));
+    assert_eq!(shown["conversation"]["title"], "Hans Schmidt", "{shown}");
+    let note = shown["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["kind"] == "note")
+        .unwrap_or_else(|| panic!("no correction note: {shown}"));
+    assert_eq!(
+        note["body"], "✎ Name: „Hans Rechnung“ → „Hans Schmidt“ — Tippfehler",
+        "{note}"
+    );
+    // The same person in another chat of the account is renamed too.
+    let wa = json(&p.run(&["show", "wa-hans", "--json"]));
+    assert_eq!(wa["conversation"]["title"], "Hans Schmidt", "{wa}");
+
+    // The history keeps the old name, who corrected it and why.
+    let history = |p: &Profile| json(&p.run(&["contact", "history", "+491702", "--json"]));
+    let h = history(&p);
+    let versions = h["versions"].as_array().unwrap();
+    assert_eq!(versions.len(), 1, "{h}");
+    assert_eq!(versions[0]["old"], "Hans Rechnung");
+    assert_eq!(versions[0]["new"], "Hans Schmidt");
+    assert_eq!(versions[0]["reason"], "Tippfehler");
+    let text = stdout(&p.run(&["contact", "history", "+491702"]));
+    assert!(
+        text.contains("\"Hans Rechnung\"") || text.contains("„Hans Rechnung“"),
+        "{text}"
+    );
+
+    // Nonsense is refused and records nothing.
+    let out = p.run(&["contact", "correct", "+491702", "--name", "Hans Schmidt"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("already"), "{}", stderr(&out));
+    let out = p.run(&["contact", "correct", "+491799", "--name", "X"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(archived_kind(&p, "contact_corrected"), 1);
+
+    // The customer's copy names both (Art. 15 with Art. 16).
+    let dir = p.dir.path().join("auskunft");
+    let out = p.run(&["dsar", "export", "+491702", "--out", dir.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let data: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("daten.json")).unwrap()).unwrap();
+    assert_eq!(
+        data["name_corrections"][0]["old"], "Hans Rechnung",
+        "{data}"
+    );
+
+    // Rebuilt from the archive, the store holds the same versions and name.
+    let out = p.run(&["store", "rebuild", "--yes"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(history(&p)["versions"], h["versions"]);
+    let shown = json(&p.run(&["show", "+491702", "--json"]));
+    assert_eq!(shown["conversation"]["title"], "Hans Schmidt", "{shown}");
+}

@@ -355,6 +355,95 @@ fn search_finds_words_in_bodies_notes_and_names() {
     });
 }
 
+// R-C12: a corrected name is a version beside the network's: shown everywhere, found by
+// search, kept when the network announces its own name again, following the peer's new
+// id, recorded once however often replayed, and gone with the customer's last chat.
+#[test]
+fn a_corrected_name_is_a_version_beside_the_networks() {
+    use tresen::domain::correction::ContactCorrection;
+    for_each_store(|name, s| {
+        let id = seed(s);
+        let conv = s.conversation(id).unwrap().unwrap();
+        let c =
+            ContactCorrection::name(&conv, "Max Musterfrau", "Heirat", "Anna", Timestamp(5_000))
+                .unwrap();
+        s.apply(&[Op::CorrectContact(c.clone())]).unwrap();
+        s.apply(&[Op::CorrectContact(c.clone())]).unwrap();
+        let shown = s.conversation(id).unwrap().unwrap();
+        assert_eq!(shown.title, "Max Musterfrau", "{name}");
+        assert_eq!(
+            shown.contact.unwrap().display_name,
+            "Max Musterfrau",
+            "{name}"
+        );
+        let notes: Vec<_> = s
+            .messages(id, None, 100)
+            .unwrap()
+            .into_iter()
+            .filter(|m| m.kind == MessageKind::Note)
+            .collect();
+        assert_eq!(notes.len(), 1, "{name}: replayed once");
+        assert!(
+            notes[0]
+                .body
+                .contains("„Max Mustermann“ → „Max Musterfrau“"),
+            "{name}"
+        );
+        // The list keeps its order: a correction is no news from the customer.
+        assert_eq!(shown.last_preview, "Fehlercode F28 im Display", "{name}");
+        assert_eq!(
+            s.find_conversation("max musterfrau").unwrap().map(|c| c.id),
+            Some(id)
+        );
+        assert!(!s.search("Musterfrau", 10).unwrap().is_empty(), "{name}");
+        // The network says its old name again: the office's correction stays.
+        s.apply(&[conversation("1", "Max Mustermann", Channel::Whatsapp)])
+            .unwrap();
+        assert_eq!(
+            s.conversation(id).unwrap().unwrap().title,
+            "Max Musterfrau",
+            "{name}"
+        );
+        let versions = s.contact_versions(&account(), "+49 170 1").unwrap();
+        assert_eq!(versions, vec![c], "{name}");
+        // The peer's id changes: its versions follow.
+        s.apply(&[Op::RenamePeer {
+            account: account(),
+            from: "+49 170 1".into(),
+            to: "aci-1".into(),
+        }])
+        .unwrap();
+        assert_eq!(
+            s.contact_versions(&account(), "aci-1").unwrap().len(),
+            1,
+            "{name}"
+        );
+        assert!(
+            s.contact_versions(&account(), "+49 170 1")
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(
+            s.conversation(id).unwrap().unwrap().title,
+            "Max Musterfrau",
+            "{name}"
+        );
+        // The last of the customer's messages goes: nothing to keep the name for.
+        s.apply(&[Op::Purge {
+            account: account(),
+            remote_id: "1".into(),
+            from: Timestamp(0),
+            to: Timestamp(i64::MAX / 2),
+        }])
+        .unwrap();
+        assert!(s.conversation(id).unwrap().is_none(), "{name}");
+        assert!(
+            s.contact_versions(&account(), "aci-1").unwrap().is_empty(),
+            "{name}"
+        );
+    });
+}
+
 #[test]
 fn conversation_list_is_most_recent_first() {
     for_each_store(|name, s| {
@@ -511,6 +600,20 @@ fn drafts_persist_until_cleared() {
 /// Takes a current store back to before schema 10 (sends kept across restarts, a
 /// contact's phone beside its id), so older schemas can be built from it.
 /// Undoes migration 11 (the urgent mark).
+const UNDO_14: &str = "DROP TRIGGER conversations_fts_insert; DROP TRIGGER conversations_fts_update; \
+    DROP TABLE conversations_fts; DROP TABLE contact_versions; \
+    ALTER TABLE conversations DROP COLUMN corrected_name; \
+    CREATE VIRTUAL TABLE conversations_fts USING fts5 (title, contact_name, contact_identity, contact_phone, \
+        content = 'conversations', content_rowid = 'id', tokenize = 'unicode61 remove_diacritics 2'); \
+    CREATE TRIGGER conversations_fts_insert AFTER INSERT ON conversations BEGIN \
+        INSERT INTO conversations_fts (rowid, title, contact_name, contact_identity, contact_phone) \
+        VALUES (new.id, new.title, new.contact_name, new.contact_identity, new.contact_phone); END; \
+    CREATE TRIGGER conversations_fts_update AFTER UPDATE OF title, contact_name, contact_identity, contact_phone ON conversations BEGIN \
+        INSERT INTO conversations_fts (conversations_fts, rowid, title, contact_name, contact_identity, contact_phone) \
+        VALUES ('delete', old.id, old.title, old.contact_name, old.contact_identity, old.contact_phone); \
+        INSERT INTO conversations_fts (rowid, title, contact_name, contact_identity, contact_phone) \
+        VALUES (new.id, new.title, new.contact_name, new.contact_identity, new.contact_phone); END;";
+
 const UNDO_13: &str = "DROP TABLE scheduled;";
 
 const UNDO_12: &str = "ALTER TABLE conversations DROP COLUMN last_reply_at; \
@@ -544,6 +647,7 @@ fn a_store_of_schema_1_is_migrated_in_place() {
         let s = SqliteStore::open(&path, None).unwrap();
         drop(s);
         let c = rusqlite::Connection::open(&path).unwrap();
+        c.execute_batch(UNDO_14).unwrap();
         c.execute_batch(UNDO_13).unwrap();
         c.execute_batch(UNDO_12).unwrap();
         c.execute_batch(UNDO_11).unwrap();
@@ -609,6 +713,7 @@ fn migration_12_finds_how_long_each_customer_has_waited() {
         .unwrap();
         drop(s);
         let c = rusqlite::Connection::open(&path).unwrap();
+        c.execute_batch(UNDO_14).unwrap();
         c.execute_batch(UNDO_13).unwrap();
         c.execute_batch(UNDO_12).unwrap();
         c.execute_batch("PRAGMA user_version = 11;").unwrap();
@@ -637,7 +742,7 @@ fn messages_indexed_before_schema_3_are_still_found() {
         let c = rusqlite::Connection::open(&path).unwrap();
         c.execute_batch(&format!(
             "PRAGMA key = \"x'{}'\"; PRAGMA cipher_page_size = 16384; \
-             PRAGMA cipher_hmac_algorithm = HMAC_SHA256; {UNDO_13} {UNDO_12} {UNDO_11} {UNDO_10} DROP TABLE sync_positions; \
+             PRAGMA cipher_hmac_algorithm = HMAC_SHA256; {UNDO_14} {UNDO_13} {UNDO_12} {UNDO_11} {UNDO_10} DROP TABLE sync_positions; \
              DROP TABLE reactions; DROP TABLE account_health; DROP TABLE ledger; \
              ALTER TABLE conversations DROP COLUMN assigned; \
              ALTER TABLE conversations DROP COLUMN security; \

@@ -247,6 +247,29 @@ impl App {
                 });
                 vec![]
             }
+            Action::CorrectContact => {
+                let Some(id) = self.target() else {
+                    return vec![];
+                };
+                match self.conversation(id).and_then(|c| c.contact.as_ref()) {
+                    Some(contact) => {
+                        self.overlay = Some(Overlay::ContactName {
+                            input: TextInput::with_text(&contact.display_name),
+                        });
+                    }
+                    None => {
+                        self.flash = Some(
+                            self.lang()
+                                .t(
+                                    "Ein Gruppenchat hat keine Kontaktdaten; im Einzelchat der Kundschaft berichtigen",
+                                    "A group chat has no contact data; correct it in the customer's own chat",
+                                )
+                                .into(),
+                        );
+                    }
+                }
+                vec![]
+            }
             Action::FilterState => {
                 self.filter.state = self.filter.state.next();
                 self.refilter();

@@ -7,6 +7,7 @@
 
 mod act;
 pub mod action;
+mod command;
 mod compose;
 mod filter;
 pub mod i18n;
@@ -34,6 +35,7 @@ use i18n::Lang;
 use input::TextInput;
 use keymap::{ChordCode, KeyChord, Keymap};
 
+pub use command::Command;
 pub use filter::{Filter, StateFilter};
 
 /// Settings the app needs, taken from config once at start.
@@ -178,60 +180,6 @@ pub enum Query {
     Answering,
 }
 
-/// Writes, carried out by the engine.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Command {
-    Send {
-        conversation: ConversationId,
-        body: String,
-        /// Paths of files to attach; the runtime reads them.
-        files: Vec<String>,
-        /// The customer message this answers (quoted where the network can).
-        reply_to: Option<MessageId>,
-        /// Sending a failed message's text again: it already carries whatever footer
-        /// it needed, so nothing is added.
-        retry: bool,
-    },
-    Local(crate::domain::LocalChange),
-    Viewed(ConversationId),
-    AcceptInvite {
-        account: AccountId,
-        remote_id: String,
-    },
-    /// Link the account as a device of the office's phone (a QR code to scan).
-    Link {
-        account: AccountId,
-    },
-    React {
-        message: MessageId,
-        key: String,
-    },
-    Backfill {
-        conversation: ConversationId,
-    },
-    Typing {
-        conversation: ConversationId,
-        typing: bool,
-        /// Also to the customer's network (`ui.send_typing`); otherwise only the other
-        /// seats learn that the conversation is being answered.
-        network: bool,
-    },
-    /// Keep the reply to go out at `due`.
-    Schedule {
-        conversation: ConversationId,
-        body: String,
-        due: Timestamp,
-    },
-    /// Withdraw a scheduled message.
-    CancelScheduled {
-        id: String,
-    },
-    /// The staff member accepts the usage policy in this version (R-F1).
-    AcceptPolicy {
-        version: String,
-    },
-}
-
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     Load(Query),
@@ -297,6 +245,10 @@ pub enum Overlay {
         selected: usize,
     },
     Labels {
+        input: TextInput,
+    },
+    /// The customer's name, to correct (R-C12).
+    ContactName {
         input: TextInput,
     },
     /// When: a snooze (`z`) or a follow-up date (`w`); quick choices, or typed.
@@ -523,6 +475,7 @@ impl App {
                 Overlay::SearchPrompt { .. }
                 | Overlay::Jump { .. }
                 | Overlay::Labels { .. }
+                | Overlay::ContactName { .. }
                 | Overlay::When { .. }
                 | Overlay::LabelFilter { .. }
                 | Overlay::AttachPrompt { .. },
@@ -688,6 +641,7 @@ impl App {
                 Overlay::SearchPrompt { input }
                 | Overlay::Jump { input, .. }
                 | Overlay::Labels { input }
+                | Overlay::ContactName { input }
                 | Overlay::When { input, .. }
                 | Overlay::LabelFilter { input }
                 | Overlay::AttachPrompt { input },

@@ -123,6 +123,23 @@ impl App {
                     labels,
                 }))]
             }
+            Some(Overlay::ContactName { input }) => {
+                let Some(id) = self.target() else {
+                    return vec![];
+                };
+                let name = input.text().trim().to_string();
+                let unchanged = self
+                    .conversation(id)
+                    .and_then(|c| c.contact.as_ref())
+                    .is_none_or(|c| c.display_name == name);
+                if name.is_empty() || unchanged {
+                    return vec![];
+                }
+                vec![Effect::Command(Command::CorrectContact {
+                    conversation: id,
+                    name,
+                })]
+            }
             Some(Overlay::AttachPrompt { input }) => {
                 let path = input.text().trim().to_string();
                 if !path.is_empty() {

@@ -70,6 +70,8 @@ pub struct Collection {
     pub shredded: u64,
     /// Peers whose id changed (account, from, to): records before name them by `from`.
     pub renames: Vec<(String, String, String)>,
+    /// Contact names the office corrected (R-C12), oldest first.
+    pub corrections: Vec<crate::domain::correction::ContactCorrection>,
 }
 
 impl Collection {
@@ -234,6 +236,9 @@ impl Collection {
             Payload::PeerRenamed {
                 account, from, to, ..
             } => self.renames.push((account, from, to)),
+            Payload::ContactCorrected(c) if wanted(&c.account, &c.conversation) => {
+                self.corrections.push(c)
+            }
             _ => {}
         }
     }

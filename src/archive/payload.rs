@@ -182,6 +182,9 @@ pub enum Payload {
         staff: Actor,
         at: Timestamp,
     },
+    /// A contact's name corrected (R-C12): a new version, the old one kept here. In the
+    /// conversation's name-and-number scope: destroyed with them.
+    ContactCorrected(crate::domain::correction::ContactCorrection),
     /// A staff member accepted the usage policy in this version (R-F1).
     PolicyAccepted(crate::compliance::policy::PolicyAcceptance),
     /// What `compliance check` found (R-F2), as it reported it, and who ran it.
@@ -228,6 +231,7 @@ impl Payload {
             Payload::Integrity(_) => "integrity",
             Payload::ComplianceReport { .. } => "compliance_report",
             Payload::PolicyAccepted(_) => "policy_accepted",
+            Payload::ContactCorrected(_) => "contact_corrected",
             Payload::Consent(_) => "consent",
             Payload::FirstContact(_) => "first_contact",
             Payload::FooterVersion { .. } => "footer_version",

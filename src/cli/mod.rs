@@ -8,6 +8,7 @@ mod attachment;
 mod books;
 mod common;
 mod compliance;
+mod contact;
 mod docs;
 mod dsar;
 mod engine;
@@ -199,6 +200,9 @@ pub enum Command {
     /// Show and record customers' consent to messenger contact (docs/compliance.md)
     #[command(subcommand)]
     Consent(crate::cli::compliance::ConsentCommand),
+    /// Correct a customer's name as a new version, and read its versions (Art. 16 GDPR)
+    #[command(subcommand)]
+    Contact(crate::cli::contact::ContactCommand),
     /// What tresen stores about employees
     #[command(subcommand)]
     Staff(crate::cli::compliance::StaffCommand),
@@ -327,6 +331,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                         crate::cli::retention::HoldCommand::Set { .. }
                             | crate::cli::retention::HoldCommand::Release { .. }
                     )
+                    | Command::Contact(_)
                     | Command::Consent(
                         crate::cli::compliance::ConsentCommand::Grant { .. }
                             | crate::cli::compliance::ConsentCommand::Withdraw { .. }
@@ -481,6 +486,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Consent(cmd)) => {
             crate::cli::compliance::run_consent(&config, paths, &prompt, cmd)
         }
+        Some(Command::Contact(cmd)) => crate::cli::contact::run(&config, paths, &prompt, cmd),
         Some(Command::Staff(cmd)) => crate::cli::compliance::run_staff(&config, cmd),
         Some(Command::Compliance(crate::cli::compliance::ComplianceCommand::Check { json })) => {
             crate::cli::compliance::run_check(&config, paths, &prompt, json)
@@ -565,6 +571,9 @@ fn run_seat(
         Some(Command::Consent(cmd)) => {
             let change = crate::cli::compliance::consent_change(cmd)?;
             rt.block_on(seat::consent(&remote, change, lang))
+        }
+        Some(Command::Contact(cmd)) => {
+            rt.block_on(crate::cli::contact::run_attached(&remote, cmd, lang))
         }
         Some(Command::Attachment(cmd)) => crate::cli::attachment::run_attached(&rt, &remote, cmd),
         Some(Command::Archive(crate::cli::archive::ArchiveCommand::Export {

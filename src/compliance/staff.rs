@@ -208,8 +208,12 @@ pub fn what_is_stored(
         "- Your name on every message you send to customers, in the archive (GoBD accountability: who made a statement for the firm). Kept as long as the message: 6 years (business letter), 8 (booking voucher), 10 (books). Visible to everyone who uses the inbox (the screen, `tresen show`) and in exports and extracts of the archive; a restriction by role and a log of every read do not exist yet.".into(),
     );
     line(
-        "- Ihr Name an Notizen, Änderungen der Aufbewahrungs-Kennzeichnung, von Ihnen eingetragenen Einwilligungen und Widerrufen, geplanten Nachrichten, Sperren, Löschungen, Exporten und Auskünften (wer hat Daten herausgegeben), an von Ihnen ausgeführten Wiederherstellungstests und Selbstprüfungen (`compliance check`) und an Ihrer Annahme der Nutzungsrichtlinie (Fassung und Zeit) – im Archiv, mit dem Eintrag, zu dem er gehört.".into(),
-        "- Your name on internal notes, changes of retention labels, consents and withdrawals you record, scheduled messages, holds, destructions, exports and access answers (who handed data out), restore drills and self-checks (`compliance check`) you run, and your acceptance of the usage policy (version and time) – in the archive, with the record it belongs to.".into(),
+        "- Ihr Name an Änderungen der Aufbewahrungs-Kennzeichnung, Berichtigungen von Kundennamen, von Ihnen eingetragenen Einwilligungen und Widerrufen, geplanten Nachrichten, Sperren, Löschungen, Exporten und Auskünften (wer hat Daten herausgegeben), an von Ihnen ausgeführten Wiederherstellungstests und Selbstprüfungen (`compliance check`) und an Ihrer Annahme der Nutzungsrichtlinie (Fassung und Zeit) – im Archiv, mit dem Eintrag, zu dem er gehört.".into(),
+        "- Your name on changes of retention labels, corrections of customer names, consents and withdrawals you record, scheduled messages, holds, destructions, exports and access answers (who handed data out), restore drills and self-checks (`compliance check`) you run, and your acceptance of the usage policy (version and time) – in the archive, with the record it belongs to.".into(),
+    );
+    line(
+        "- Ihr Name an internen Notizen (auch an der Notiz, die eine Namensberichtigung in der Unterhaltung hinterlässt): nur im Postfach, nicht im Archiv; sichtbar für alle, die das Postfach nutzen; weg, wenn die Unterhaltung gelöscht wird.".into(),
+        "- Your name on internal notes (also on the note a name correction leaves in the conversation): in the inbox only, not archived; visible to everyone who uses the inbox; gone when the conversation is deleted.".into(),
     );
     line(
         "- Zuweisung von Gesprächen: nur der aktuelle Stand, keine Historie, keine Zeiten.".into(),

@@ -446,6 +446,16 @@ async fn handle(
             .map_err(|e| error(code::ENGINE, e.to_string()))?;
             Ok(json(&c))
         }
+        "contact_history" => {
+            let key: String = params(&req)?;
+            let found = tokio::task::spawn_blocking(move || {
+                engine.store().read(|s| s.contact_history(&key))
+            })
+            .await
+            .map_err(|e| error(code::ENGINE, e.to_string()))?
+            .map_err(|e| error(code::ENGINE, e.to_string()))?;
+            Ok(json(&found))
+        }
         "status" => Ok(json(&daemon.status())),
         "hello" => Err(error(code::INVALID_REQUEST, "already attached")),
         other => Err(error(code::NO_METHOD, format!("no method `{other}`"))),

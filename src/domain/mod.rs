@@ -3,6 +3,7 @@
 //! Nothing in here does IO; every other layer speaks these types, so a connector for a
 //! new network only has to translate into them.
 
+pub mod correction;
 pub mod holidays;
 pub mod hours;
 mod sanitize;

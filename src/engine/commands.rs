@@ -206,6 +206,21 @@ impl Engine {
                     let _ = reply.send(result);
                 }
             }
+            EngineCommand::CorrectContact {
+                conversation,
+                name,
+                reason,
+                by,
+                reply,
+            } => {
+                let result = self.correct_contact(conversation, &name, &reason, &by);
+                if let Err(e) = &result {
+                    tracing::warn!(error = %e, "contact correction not made");
+                }
+                if let Some(reply) = reply {
+                    let _ = reply.send(result);
+                }
+            }
             EngineCommand::WithArchive(job) => {
                 if (job.0)(self.archive.as_mut(), &self.store) {
                     self.capture.forget();

@@ -6,6 +6,7 @@
 //! first, then handed to the connector; its result updates the stored message.
 
 mod commands;
+mod correct;
 mod fetch;
 mod handle;
 pub mod hooks;
@@ -158,6 +159,16 @@ pub enum EngineCommand {
         staff: String,
         reply:
             Option<oneshot::Sender<Result<crate::compliance::consent::ConsentRecord, EngineError>>>,
+    },
+    /// A contact's name corrected as a new version (R-C12), archived first.
+    CorrectContact {
+        conversation: ConversationId,
+        name: String,
+        reason: String,
+        by: String,
+        reply: Option<
+            oneshot::Sender<Result<crate::domain::correction::ContactCorrection, EngineError>>,
+        >,
     },
     /// Runs a job on the archive (and the store) inside the single writer: a hold, a
     /// seal, or a lifecycle command of a seat (retention, erasure, an export). The job

@@ -206,6 +206,7 @@ impl Ingest {
                 year,
                 ..
             } => out.extend(purge(account, conversation, year)),
+            Payload::ContactCorrected(c) => out.push(Op::CorrectContact(c)),
             p @ (Payload::Outgoing { .. } | Payload::Classify { .. }) => return Ok(Some(p)),
             // Archive-only records: nothing in the inbox store mirrors them.
             Payload::Config { .. }

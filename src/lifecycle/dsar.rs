@@ -203,6 +203,10 @@ impl Subject {
             "messages": rows,
             "files": files,
             "consents": consents,
+            // Art. 16: the names the office corrected, with the earlier ones (R-C12).
+            "name_corrections": all.corrections.iter()
+                .filter(|c| self.covers(&c.account, &c.conversation))
+                .collect::<Vec<_>>(),
             "retention": periods.iter().map(|p| serde_json::json!({
                 "account": p.account, "conversation": p.conversation,
                 "class": p.class, "years_after_end_of_year": p.years,

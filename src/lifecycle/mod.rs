@@ -61,7 +61,16 @@ impl Books<'_> {
     pub fn record(&mut self, payloads: &[Payload]) -> Result<usize, LifecycleError> {
         let entries: Vec<(&Scope, &Payload)> =
             payloads.iter().map(|p| (&Scope::System, p)).collect();
-        self.archive.append_all(&entries)?;
+        self.record_scoped(&entries)
+    }
+
+    /// [`Books::record`] with each record under its own scope (a record about one
+    /// conversation goes when its keys are destroyed).
+    pub fn record_scoped(
+        &mut self,
+        entries: &[(&Scope, &Payload)],
+    ) -> Result<usize, LifecycleError> {
+        self.archive.append_all(entries)?;
         let replay =
             crate::ingest::catch_up::<LifecycleError>(self.archive, self.store, self.blobs)?;
         Ok(replay.map_or(0, |r| r.purged as usize))

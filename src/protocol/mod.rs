@@ -290,6 +290,14 @@ pub enum Order {
         #[serde(default)]
         evidence: Option<String>,
     },
+    /// Correct the contact's name as a new version (R-C12): archived under the seat's
+    /// staff name; archived messages keep the name they were written under.
+    CorrectContact {
+        conversation: ConversationId,
+        name: String,
+        #[serde(default)]
+        reason: String,
+    },
     /// The staff member accepts the usage policy in this version (R-F1); archived.
     AcceptPolicy {
         version: String,
@@ -326,6 +334,9 @@ pub struct Done {
     /// For a scheduled send: its id (to cancel it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scheduled: Option<String>,
+    /// For a contact correction: what was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub correction: Option<crate::domain::correction::ContactCorrection>,
 }
 
 /// `query`'s parameters and answer are the app's own [`Query`] and [`Loaded`].

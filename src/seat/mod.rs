@@ -84,6 +84,10 @@ pub fn send_now(
         EngineCommand::CancelScheduled { reply, .. } => {
             Some(answering(reply, |()| Done::default()))
         }
+        EngineCommand::CorrectContact { reply, .. } => Some(answering(reply, |c| Done {
+            correction: Some(c),
+            ..Done::default()
+        })),
         _ => None,
     };
     engine.try_command(cmd).map_err(|e| e.to_string())?;
@@ -301,6 +305,17 @@ pub fn engine_command(order: Order, who: &str, seat: u64) -> EngineCommand {
         },
         Order::CancelScheduled { id } => EngineCommand::CancelScheduled {
             id,
+            by: who.to_string(),
+            reply: None,
+        },
+        Order::CorrectContact {
+            conversation,
+            name,
+            reason,
+        } => EngineCommand::CorrectContact {
+            conversation,
+            name,
+            reason,
             by: who.to_string(),
             reply: None,
         },

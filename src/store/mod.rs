@@ -224,6 +224,10 @@ pub enum Op {
         index: usize,
         blob: BlobId,
     },
+    /// A contact's name corrected (R-C12): every conversation with the contact shows
+    /// the new name, the version is kept, and the conversation's timeline gets a note.
+    /// The same correction again changes nothing.
+    CorrectContact(crate::domain::correction::ContactCorrection),
     /// A compliance fact (consent, first-contact notice, footer sent); append-only.
     Ledger(crate::compliance::LedgerEntry),
     /// Who handles a conversation from now on (`None`: nobody). Only the current state
@@ -409,6 +413,33 @@ pub trait StoreRead {
     /// Ledger entries about `(channel, address)` in the order they were recorded; for a
     /// conversation's footers ask with `Channel::Other` and [`crate::compliance::footer_key`].
     fn ledger(&self, channel: Channel, address: &str) -> Result<Vec<LedgerEntry>>;
+    /// The corrections of a contact's data, oldest first (R-C12).
+    fn contact_versions(
+        &self,
+        account: &AccountId,
+        identity: &str,
+    ) -> Result<Vec<crate::domain::correction::ContactCorrection>>;
+    /// The conversation `key` finds (as `find_conversation`) with its contact's
+    /// corrections (none for a group chat).
+    #[allow(clippy::type_complexity)]
+    fn contact_history(
+        &self,
+        key: &str,
+    ) -> Result<
+        Option<(
+            Conversation,
+            Vec<crate::domain::correction::ContactCorrection>,
+        )>,
+    > {
+        let Some(conv) = self.find_conversation(key)? else {
+            return Ok(None);
+        };
+        let versions = match &conv.contact {
+            Some(c) => self.contact_versions(&conv.account, &c.identity)?,
+            None => Vec::new(),
+        };
+        Ok(Some((conv, versions)))
+    }
     /// The whole ledger, oldest first (compliance check, DSAR).
     fn ledger_all(&self) -> Result<Vec<LedgerEntry>>;
     /// Outgoing messages still pending (never confirmed by the network), oldest first.

@@ -258,6 +258,11 @@ impl<E: Seat> Runtime<'_, '_, E> {
                             due,
                         },
                         Command::CancelScheduled { id } => Order::CancelScheduled { id },
+                        Command::CorrectContact { conversation, name } => Order::CorrectContact {
+                            conversation,
+                            name,
+                            reason: String::new(),
+                        },
                         Command::AcceptPolicy { version } => {
                             accepting = Some(version.clone());
                             Order::AcceptPolicy { version }

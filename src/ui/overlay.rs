@@ -47,6 +47,16 @@ pub fn render(frame: &mut Frame<'_>, app: &App, area: Rect) {
             input,
             None,
         ),
+        Overlay::ContactName { input } => prompt(
+            frame,
+            area,
+            lang.t(
+                " Name berichtigen (Eingabe: speichern; das Archiv behält den alten) ",
+                " Correct the name (Enter: save; the archive keeps the old one) ",
+            ),
+            input,
+            None,
+        ),
         Overlay::When {
             purpose,
             choices,

@@ -21,6 +21,7 @@ use crate::domain::{
 /// Length of the raw SQLCipher key.
 pub const KEY_LEN: usize = 32;
 
+mod contacts;
 mod messages;
 mod purge;
 mod read;
@@ -318,7 +319,7 @@ impl SqliteStore {
 const CONVERSATION_COLUMNS: &str = "id, account, remote_id, kind, channel, title, \
     contact_identity, contact_name, state, snoozed_until, labels, unread, marked_unread, \
     last_activity, last_preview, (SELECT body FROM drafts d WHERE d.conversation = c.id), \
-    security, assigned, contact_phone, urgent, waiting_since";
+    security, assigned, contact_phone, urgent, waiting_since, corrected_name";
 
 fn conversation_from_row(r: &Row<'_>) -> rusqlite::Result<Conversation> {
     let identity: Option<String> = r.get(6)?;
@@ -326,19 +327,27 @@ fn conversation_from_row(r: &Row<'_>) -> rusqlite::Result<Conversation> {
     let state: String = r.get(8)?;
     let until: Option<i64> = r.get(9)?;
     let labels: String = r.get(10)?;
+    // The office's correction wins over the network's name (R-C12); a direct chat is
+    // named after its contact.
+    let corrected: Option<String> = r.get(21)?;
+    let kind = if r.get::<_, String>(3)? == "group" {
+        ConversationKind::Group
+    } else {
+        ConversationKind::Direct
+    };
+    let title: String = match (&corrected, kind) {
+        (Some(c), ConversationKind::Direct) => c.clone(),
+        _ => r.get(5)?,
+    };
     Ok(Conversation {
         id: ConversationId(r.get(0)?),
         account: AccountId(r.get(1)?),
         remote_id: r.get(2)?,
-        kind: if r.get::<_, String>(3)? == "group" {
-            ConversationKind::Group
-        } else {
-            ConversationKind::Direct
-        },
+        kind,
         channel: Channel::parse(&r.get::<_, String>(4)?).unwrap_or(Channel::Other),
-        title: r.get(5)?,
+        title,
         contact: identity.map(|identity| Contact {
-            display_name: name.unwrap_or_else(|| identity.clone()),
+            display_name: corrected.or(name).unwrap_or_else(|| identity.clone()),
             identity,
             phone: r.get(18).ok().flatten(),
         }),

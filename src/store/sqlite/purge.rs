@@ -57,6 +57,7 @@ impl Writer<'_> {
             .query_row([conv], |r| r.get(0))?;
         if left == 0 {
             // Nothing left to keep the customer's name and number for.
+            self.forget_versions_with(conv)?;
             self.remove_conversation_row(conv)?;
         } else {
             self.applied.conversations.insert(ConversationId(conv));

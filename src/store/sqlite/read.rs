@@ -34,7 +34,7 @@ impl StoreRead for SqliteStore {
             .prepare_cached(&format!(
                 "SELECT {CONVERSATION_COLUMNS} FROM conversations c \
                  WHERE remote_id = ?1 OR contact_identity = ?1 OR contact_phone = ?1 \
-                 OR lower(title) = lower(?1) \
+                 OR lower(title) = lower(?1) OR lower(corrected_name) = lower(?1) \
                  ORDER BY (remote_id = ?1) DESC, last_activity DESC LIMIT 1"
             ))?
             .query_row([key], conversation_from_row)
@@ -245,6 +245,14 @@ impl StoreRead for SqliteStore {
             r.get::<_, String>(0)
         })?;
         rows.map(|r| parse_ledger(&r?)).collect()
+    }
+
+    fn contact_versions(
+        &self,
+        account: &AccountId,
+        identity: &str,
+    ) -> Result<Vec<crate::domain::correction::ContactCorrection>> {
+        self.read_contact_versions(account, identity)
     }
 
     fn ledger_all(&self) -> Result<Vec<LedgerEntry>> {

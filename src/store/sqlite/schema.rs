@@ -202,4 +202,42 @@ pub(super) const MIGRATIONS: &[&str] = &[
     CREATE INDEX scheduled_due ON scheduled (due) WHERE state = 'waiting';
     CREATE INDEX scheduled_conversation ON scheduled (conversation);
     "#,
+    // 14: contact corrections (R-C12): the corrected name beside the network's, the
+    // versions with who corrected and why; search finds both names
+    r#"
+    ALTER TABLE conversations ADD COLUMN corrected_name TEXT;
+    CREATE TABLE contact_versions (
+        id       INTEGER PRIMARY KEY,
+        account  TEXT NOT NULL,
+        identity TEXT NOT NULL,
+        field    TEXT NOT NULL,
+        old      TEXT NOT NULL,
+        new      TEXT NOT NULL,
+        reason   TEXT NOT NULL,
+        by       TEXT NOT NULL,
+        at       INTEGER NOT NULL,
+        conversation TEXT NOT NULL,
+        UNIQUE (account, identity, field, at, new)
+    );
+    DROP TRIGGER conversations_fts_insert;
+    DROP TRIGGER conversations_fts_update;
+    DROP TABLE conversations_fts;
+    CREATE VIRTUAL TABLE conversations_fts USING fts5 (
+        title, contact_name, contact_identity, contact_phone, corrected_name,
+        content = 'conversations', content_rowid = 'id',
+        tokenize = 'unicode61 remove_diacritics 2'
+    );
+    CREATE TRIGGER conversations_fts_insert AFTER INSERT ON conversations BEGIN
+        INSERT INTO conversations_fts (rowid, title, contact_name, contact_identity, contact_phone, corrected_name)
+        VALUES (new.id, new.title, new.contact_name, new.contact_identity, new.contact_phone, new.corrected_name);
+    END;
+    CREATE TRIGGER conversations_fts_update
+    AFTER UPDATE OF title, contact_name, contact_identity, contact_phone, corrected_name ON conversations BEGIN
+        INSERT INTO conversations_fts (conversations_fts, rowid, title, contact_name, contact_identity, contact_phone, corrected_name)
+        VALUES ('delete', old.id, old.title, old.contact_name, old.contact_identity, old.contact_phone, old.corrected_name);
+        INSERT INTO conversations_fts (rowid, title, contact_name, contact_identity, contact_phone, corrected_name)
+        VALUES (new.id, new.title, new.contact_name, new.contact_identity, new.contact_phone, new.corrected_name);
+    END;
+    INSERT INTO conversations_fts (conversations_fts) VALUES ('rebuild');
+    "#,
 ];

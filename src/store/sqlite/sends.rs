@@ -226,6 +226,7 @@ impl Writer<'_> {
                  WHERE account = ?1 AND contact_identity = ?2",
             )?
             .execute(params![a, from, to])?;
+        self.rename_versions(a, from, to)?;
         if from.starts_with('+') {
             self.tx
                 .prepare_cached(
@@ -371,8 +372,8 @@ impl Writer<'_> {
     pub(super) fn remove_conversation_row(&mut self, id: i64) -> Result<()> {
         self.tx
             .prepare_cached(
-                "INSERT INTO conversations_fts (conversations_fts, rowid, title, contact_name, contact_identity, contact_phone) \
-                 SELECT 'delete', id, title, contact_name, contact_identity, contact_phone FROM conversations WHERE id = ?1",
+                "INSERT INTO conversations_fts (conversations_fts, rowid, title, contact_name, contact_identity, contact_phone, corrected_name) \
+                 SELECT 'delete', id, title, contact_name, contact_identity, contact_phone, corrected_name FROM conversations WHERE id = ?1",
             )?
             .execute([id])?;
         self.tx

@@ -604,6 +604,7 @@ impl Writer<'_> {
                 self.applied.conversations.insert(*conversation);
             }
             Op::Ledger(entry) => self.ledger(entry)?,
+            Op::CorrectContact(c) => self.correct_contact(c)?,
         }
         Ok(())
     }

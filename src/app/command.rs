@@ -1,0 +1,62 @@
+//! Writes the app asks of the engine, carried out through its seat.
+
+use crate::domain::{AccountId, ConversationId, MessageId, Timestamp};
+
+/// Writes, carried out by the engine.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    Send {
+        conversation: ConversationId,
+        body: String,
+        /// Paths of files to attach; the runtime reads them.
+        files: Vec<String>,
+        /// The customer message this answers (quoted where the network can).
+        reply_to: Option<MessageId>,
+        /// Sending a failed message's text again: it already carries whatever footer
+        /// it needed, so nothing is added.
+        retry: bool,
+    },
+    Local(crate::domain::LocalChange),
+    Viewed(ConversationId),
+    AcceptInvite {
+        account: AccountId,
+        remote_id: String,
+    },
+    /// Link the account as a device of the office's phone (a QR code to scan).
+    Link {
+        account: AccountId,
+    },
+    React {
+        message: MessageId,
+        key: String,
+    },
+    Backfill {
+        conversation: ConversationId,
+    },
+    Typing {
+        conversation: ConversationId,
+        typing: bool,
+        /// Also to the customer's network (`ui.send_typing`); otherwise only the other
+        /// seats learn that the conversation is being answered.
+        network: bool,
+    },
+    /// Keep the reply to go out at `due`.
+    Schedule {
+        conversation: ConversationId,
+        body: String,
+        due: Timestamp,
+    },
+    /// Withdraw a scheduled message.
+    CancelScheduled {
+        id: String,
+    },
+    /// Correct the contact's name (R-C12): a new version, archived.
+    CorrectContact {
+        conversation: ConversationId,
+        name: String,
+    },
+    /// The staff member accepts the usage policy in this version (R-F1).
+    AcceptPolicy {
+        version: String,
+    },
+}
