@@ -685,3 +685,125 @@ fn r_b3_r_b4_r_b12_the_archive_checks_itself_and_compliance_check_says_how_recen
         "verify, anchor, four drills"
     );
 }
+
+/// The `[archive]` section with anchors in `anchors` and timestamps from `tsa`.
+fn with_tsa(p: &Profile, anchors: &std::path::Path, tsa: &str) {
+    let mut config = std::fs::read_to_string(&p.config).unwrap();
+    config.push_str(&format!(
+        "\n[archive]\nanchor_dir = \"{}\"\ntsa_url = \"{tsa}\"\n",
+        anchors.display()
+    ));
+    std::fs::write(&p.config, config).unwrap();
+}
+
+/// Waits until `compliance check` has a verdict on the timestamp other than "none yet".
+fn timestamp_finding(p: &Profile) -> serde_json::Value {
+    let start = std::time::Instant::now();
+    loop {
+        let v = compliance(p);
+        let f = finding(&v, "archive_timestamp").clone();
+        if !f["message"]
+            .as_str()
+            .unwrap()
+            .contains("no timestamp on record")
+        {
+            return f;
+        }
+        assert!(start.elapsed().as_secs() < 60, "never timestamped: {v}");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
+/// R-B3: with `[archive] tsa_url`, the daemon has each anchor's checkpoint timestamped by
+/// an RFC 3161 authority (OpenSSL's own `openssl ts`), keeps the reply beside it and in
+/// the archive, and OpenSSL verifies it against the checkpoint and the TSA's CA; a TSA
+/// that answers garbage or cannot be reached is a failed record and a finding, and the
+/// anchor is written all the same.
+#[test]
+fn r_b3_anchors_are_timestamped_by_an_rfc_3161_authority() {
+    use support::tsa::{LocalTsa, Mode};
+    let p = built();
+    let tsa = LocalTsa::start(p.dir.path(), Mode::Good);
+    let anchors = p.dir.path().join("anker");
+    with_tsa(&p, &anchors, &tsa.url);
+    let mut d = Daemon::start(&p);
+    let f = timestamp_finding(&p);
+    assert_eq!(f["level"], "ok", "{f}");
+    assert!(f["message"].as_str().unwrap().contains(&tsa.url), "{f}");
+    d.signal("-TERM");
+    d.wait();
+    let files: Vec<std::path::PathBuf> = std::fs::read_dir(&anchors)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    let reply = files
+        .iter()
+        .find(|f| f.extension().is_some_and(|e| e == "tsr"))
+        .unwrap_or_else(|| panic!("no .tsr in {files:?}"));
+    let checkpoint = reply.with_extension("json");
+    assert!(checkpoint.exists(), "{files:?}");
+    tsa.verify(&checkpoint, reply)
+        .unwrap_or_else(|e| panic!("openssl rejects the timestamp: {e}"));
+    // The token is for this checkpoint and no other.
+    let other = files
+        .iter()
+        .find(|f| f.file_name().unwrap().to_string_lossy().starts_with("seg-"))
+        .unwrap_or_else(|| panic!("no manifest in {files:?}"));
+    assert!(tsa.verify(other, reply).is_err());
+    // The archive holds the reply too (verify, anchor, timestamp), and still verifies.
+    assert_eq!(archived_kind(&p, "integrity"), 3);
+    let (rc, v) = verify_json(&p, &["--anchors", anchors.to_str().unwrap()]);
+    assert_eq!(rc, Some(0), "{v}");
+    assert!(v.to_string().contains("timestamped"), "{v}");
+    // A reply that certifies another hash fails the anchor check.
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(std::fs::read(&checkpoint).unwrap());
+    let mut bytes = std::fs::read(reply).unwrap();
+    let at = bytes
+        .windows(32)
+        .position(|w| w == digest.as_slice())
+        .expect("the reply carries the checkpoint's hash");
+    bytes[at] ^= 1;
+    std::fs::write(reply, bytes).unwrap();
+    let out = p.run(&["archive", "verify", "--anchors", anchors.to_str().unwrap()]);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(
+        format!("{}{}", stdout(&out), stderr(&out)).contains("does not cover its checkpoint"),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+
+    // A TSA that answers an HTML page, and one that is not there at all.
+    for (url, says) in [
+        (
+            LocalTsa::start(&p.dir.path().join("kaputt"), Mode::Garbage).url,
+            "not an RFC 3161 reply",
+        ),
+        ("http://127.0.0.1:9/tsa".to_string(), "unreachable"),
+    ] {
+        let q = built();
+        let anchors = q.dir.path().join("anker");
+        with_tsa(&q, &anchors, &url);
+        let mut d = Daemon::start(&q);
+        let f = timestamp_finding(&q);
+        d.signal("-TERM");
+        d.wait();
+        assert_eq!(f["level"], "required", "{f}");
+        assert!(f["message"].as_str().unwrap().contains(says), "{f}");
+        assert_eq!(finding(&compliance(&q), "archive_anchor")["level"], "ok");
+        let names: Vec<String> = std::fs::read_dir(&anchors)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(
+            names.iter().any(|n| n.starts_with("checkpoint-")),
+            "{names:?}"
+        );
+        assert!(!names.iter().any(|n| n.ends_with(".tsr")), "{names:?}");
+        let (rc, v) = verify_json(&q, &[]);
+        assert_eq!(rc, Some(0), "{v}");
+    }
+}

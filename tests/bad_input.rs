@@ -157,6 +157,24 @@ fn r_c5_a_bridge_with_contact_sync_is_refused() {
     );
 }
 
+/// R-B3: a timestamp authority is reached over http:// and needs a place for anchors.
+#[test]
+fn r_b3_tsa_url_must_be_http_and_needs_anchor_dir() {
+    check_config(
+        "tsa_https",
+        &[
+            ":6:1:",
+            "archive.tsa_url",
+            "only http://",
+            "zeitstempel.dfn.de",
+        ],
+    );
+    check_config(
+        "tsa_without_anchor_dir",
+        &["archive.tsa_url", "set archive.anchor_dir too"],
+    );
+}
+
 #[test]
 fn hooks_timeout() {
     check_config("hooks_timeout", &[":6:1:", "hooks.timeout_secs", "1..=300"]);

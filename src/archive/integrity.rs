@@ -23,16 +23,24 @@ pub enum Check {
     Anchor,
     /// A backup copy verified end to end (`archive restore-test`).
     RestoreTest,
+    /// An anchor's checkpoint timestamped by a timestamp authority (RFC 3161).
+    Timestamp,
 }
 
 impl Check {
-    pub const ALL: [Check; 3] = [Check::Verify, Check::Anchor, Check::RestoreTest];
+    pub const ALL: [Check; 4] = [
+        Check::Verify,
+        Check::Anchor,
+        Check::RestoreTest,
+        Check::Timestamp,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Check::Verify => "verify",
             Check::Anchor => "anchor",
             Check::RestoreTest => "restore_test",
+            Check::Timestamp => "timestamp",
         }
     }
 }
@@ -52,6 +60,9 @@ pub struct IntegrityRecord {
     /// Who ran it: a staff name, or `tresen` for the daemon's schedule.
     pub by: String,
     pub at: Timestamp,
+    /// A timestamp's proof: the TSA's whole reply (RFC 3161 `.tsr`), base64.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub token: String,
 }
 
 /// The newest record of each check, read from the newest segment back (no record
@@ -113,6 +124,7 @@ pub fn verify_now(
                 .unwrap_or_else(|| format!("{} records", r.records)),
             by: by.to_string(),
             at: Timestamp::now(),
+            token: String::new(),
         },
         Err(e) => IntegrityRecord {
             check: Check::Verify,
@@ -122,6 +134,7 @@ pub fn verify_now(
             detail: e.to_string(),
             by: by.to_string(),
             at: Timestamp::now(),
+            token: String::new(),
         },
     };
     (report.unwrap_or_default(), record)
@@ -165,6 +178,7 @@ pub fn restore_drill(copy: &Path, live: &Path, master: &MasterKey, by: &str) -> 
         detail,
         by: by.to_string(),
         at: Timestamp::now(),
+        token: String::new(),
     };
     match segments(&dir) {
         Ok(s) if !s.is_empty() => {}
@@ -212,6 +226,7 @@ pub fn restore_drill(copy: &Path, live: &Path, master: &MasterKey, by: &str) -> 
         detail: format!("{}: {} records", copy.display(), report.records),
         by: by.to_string(),
         at: Timestamp::now(),
+        token: String::new(),
     }
 }
 

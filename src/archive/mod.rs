@@ -19,6 +19,7 @@ pub mod manifest;
 pub mod payload;
 pub mod read;
 pub mod retention;
+pub mod tsa;
 pub mod verify;
 
 use std::fs::File;

@@ -638,6 +638,24 @@ fn load_anchors(
                 ),
             );
             report.anchors_checked += 1;
+        } else if name.starts_with("checkpoint-") && name.ends_with(".tsr") {
+            // An RFC 3161 reply must cover its checkpoint's exact bytes (R-B3, R-B4).
+            let data_path = path.with_extension("json");
+            let reply = std::fs::read(&path).map_err(|e| ArchiveError::io(&path, e))?;
+            let data = std::fs::read(&data_path).map_err(|e| ArchiveError::io(&data_path, e))?;
+            match super::tsa::covers(&reply, &data) {
+                Ok(stamp) => report.notes.push(format!(
+                    "{name}: timestamped {} by the TSA; its signature is checked with `openssl ts -verify` and the TSA's CA certificate",
+                    stamp.gen_time
+                )),
+                Err(e) => {
+                    return Err(ArchiveError::Corrupt(format!(
+                        "{}: the timestamp does not cover its checkpoint: {e}",
+                        path.display()
+                    )));
+                }
+            }
+            report.anchors_checked += 1;
         }
     }
     Ok(manifests)

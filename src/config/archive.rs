@@ -10,6 +10,9 @@ pub struct ArchiveConfig {
     /// daemon writes an anchor after each daily verification and each sealed segment.
     /// Empty: only `tresen archive anchor --out DIR` by hand, and no record of it.
     pub anchor_dir: String,
+    /// An RFC 3161 timestamp authority (`http://…`) asked to timestamp each anchor's
+    /// checkpoint; the reply is written beside it and archived. Empty: none.
+    pub tsa_url: String,
     /// `compliance check` fails when the last verification is older than this.
     pub verify_max_age_days: u32,
     /// … when the last anchor is older than this.
@@ -22,6 +25,7 @@ impl Default for ArchiveConfig {
     fn default() -> Self {
         Self {
             anchor_dir: String::new(),
+            tsa_url: String::new(),
             verify_max_age_days: 2,
             anchor_max_age_days: 2,
             restore_test_max_age_days: 92,
@@ -49,6 +53,16 @@ impl ArchiveConfig {
                 format!("`{}`: give an absolute path", self.anchor_dir),
             ));
         }
+        if !self.tsa_url.is_empty() {
+            crate::archive::tsa::check_url(&self.tsa_url)
+                .map_err(|e| ("archive.tsa_url", e.to_string()))?;
+            if self.anchor_dir.is_empty() {
+                return Err((
+                    "archive.tsa_url",
+                    "a timestamp is kept beside its anchor: set archive.anchor_dir too".into(),
+                ));
+            }
+        }
         Ok(())
     }
 
@@ -57,7 +71,7 @@ impl ArchiveConfig {
         use crate::archive::integrity::Check;
         match check {
             Check::Verify => self.verify_max_age_days,
-            Check::Anchor => self.anchor_max_age_days,
+            Check::Anchor | Check::Timestamp => self.anchor_max_age_days,
             Check::RestoreTest => self.restore_test_max_age_days,
         }
     }

@@ -166,10 +166,14 @@ pub(super) fn findings(
         return out;
     };
     for check in Check::ALL {
+        if check == Check::Timestamp && config.tsa_url.is_empty() {
+            continue;
+        }
         let id = match check {
             Check::Verify => "archive_verify",
             Check::Anchor => "archive_anchor",
             Check::RestoreTest => "restore_test",
+            Check::Timestamp => "archive_timestamp",
         };
         let max = config.max_age_days(check);
         let how = match check {
@@ -182,6 +186,9 @@ pub(super) fn findings(
             }
             Check::RestoreTest => {
                 "copy a backup back and run `tresen archive restore-test DIR` on it (docs/archive.md)"
+            }
+            Check::Timestamp => {
+                "the daemon asks the timestamp authority after each anchor: keep `tresen daemon` running and archive.tsa_url reachable"
             }
         };
         let name = check.as_str().replace('_', " ");
@@ -242,6 +249,7 @@ mod tests {
             detail: "7 records".into(),
             by: "tresen".into(),
             at,
+            token: String::new(),
         }
     }
 

@@ -8,6 +8,7 @@ pub mod notifications;
 pub mod signal_peer;
 pub mod sshd;
 pub mod tmux;
+pub mod tsa;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
