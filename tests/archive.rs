@@ -337,6 +337,9 @@ fn transcripts_come_from_the_archive_and_are_sanitised() {
         "{txt}"
     );
     assert!(!txt.contains('\u{1b}'));
+    // R-D3: with the profile to itself its owner reads who sent what, and each such
+    // reading is archived.
+    assert_eq!(archived_kind(&p, "access"), 2);
     let file = p.dir.path().join("verlauf.html");
     let out = p.run(&[
         "export",

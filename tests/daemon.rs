@@ -218,6 +218,22 @@ fn the_os_login_decides_who_sends_and_an_auditor_changes_nothing() {
         let n = notify.recv(&mut buf).unwrap();
         String::from_utf8_lossy(&buf[..n]).into_owned()
     };
+    // A message a colleague sent before (the profile's own engine, no daemon yet).
+    let o = p.run(&["sync", "--once"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = p.run(&["send", "1", "Vorher gesendet"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let colleague = messages(&p)
+        .into_iter()
+        .find(|m| {
+            m["body"]
+                .as_str()
+                .is_some_and(|b| b.starts_with("Vorher gesendet"))
+        })
+        .expect("sent")["sender"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let d = Daemon::start_with(&p, &[("NOTIFY_SOCKET", &notify_path)]);
     assert_eq!(said(), "READY=1");
 
@@ -234,6 +250,16 @@ fn the_os_login_decides_who_sends_and_an_auditor_changes_nothing() {
             .is_some_and(|b| b.contains("darf nicht raus"))
     }));
     assert!(p.run(&["status"]).status.success());
+    // R-D3: an auditor reads who said what for the firm, and that reading is archived.
+    let before = archived_kind(&p, "access");
+    let o = p.run(&["export", "conversation", "1", "--format", "txt"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains(&format!("{colleague}:")),
+        "{colleague}: {}",
+        stdout(&o)
+    );
+    assert_eq!(archived_kind(&p, "access"), before + 1);
 
     // SIGHUP reloads [[staff]]: now a staff member, named by the OS login, not by
     // ui.staff_name.
@@ -265,6 +291,17 @@ fn the_os_login_decides_who_sends_and_an_auditor_changes_nothing() {
         })
         .expect("sent");
     assert_eq!(m["sender"], "Karl Keller", "{m}");
+    // R-D3: a staff member sees their own name and "Team" for everyone else's, and
+    // nothing about that reading needs recording.
+    let o = p.run(&["export", "conversation", "1", "--format", "txt"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("Karl Keller:"), "{text}");
+    assert!(
+        text.contains("Team:") && !text.contains(&format!("{colleague}:")),
+        "{text}"
+    );
+    assert_eq!(archived_kind(&p, "access"), before + 1);
     // Staff may not set holds: the owner's decision (docs/daemon.md).
     let o = p.run(&["hold", "set", "--global", "--reason", "Rechtsstreit"]);
     assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));

@@ -414,6 +414,30 @@ pub fn run_export(
     } = cmd;
     let lang = config.language();
     crate::cli::books::refuse_existing_file(out.as_deref(), lang)?;
+    // With the profile to itself, staff names are shown and that access is archived
+    // (R-D3), as through the daemon.
+    match crate::profile::open(config, paths.clone(), prompt) {
+        Ok(p) => {
+            return crate::cli::books::transcript(
+                &mut crate::cli::books::Books::here(config, p),
+                conversation,
+                format.into(),
+                out.as_deref(),
+            );
+        }
+        // Another tresen holds it: read beside it, without names.
+        Err(e @ crate::profile::ProfileError::Lock(crate::profile::LockError::InUse { .. })) => {
+            tracing::info!(error = %e, "transcript beside the profile's owner: no staff names");
+            eprintln!(
+                "{} ({e})",
+                lang.t(
+                    "Hinweis: ohne Namen der Beschäftigten („Team“), denn das Lesen könnte nicht archiviert werden",
+                    "note: without staff names (\"Team\"), as reading them could not be archived"
+                )
+            );
+        }
+        Err(e) => return Err(e.into()),
+    }
     // Read-only: a readable copy works beside an inbox that owns the profile.
     let p = crate::profile::open_read_only(config, paths, prompt)?;
     let conv = {
@@ -437,6 +461,11 @@ pub fn run_export(
         &mut keys,
         (&c.account.0, &c.remote_id),
         format.into(),
+        // Only their own name: this reading of the archive is not recorded.
+        &crate::compliance::staff::Identity {
+            name: config.staff_name(),
+            role: crate::compliance::staff::Role::Staff,
+        },
     )?;
     crate::cli::books::deliver_transcript(messages, text.as_bytes(), out.as_deref(), lang)
 }

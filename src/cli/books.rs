@@ -71,7 +71,12 @@ impl Books {
                     store: &mut profile.store,
                     blobs: Some(&blobs),
                 };
-                let (outcome, _) = carry_out(&mut books, office, ask, who);
+                // Whoever opens the profile itself is its owner.
+                let viewer = crate::compliance::staff::Identity {
+                    name: who.clone(),
+                    role: crate::compliance::staff::Role::Owner,
+                };
+                let (outcome, _) = carry_out(&mut books, office, ask, &viewer);
                 Ok(outcome?)
             }
             Books::Daemon { rt, remote, .. } => rt.block_on(through_daemon(remote, ask)),

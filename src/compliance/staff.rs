@@ -64,6 +64,42 @@ pub struct Identity {
     pub role: Role,
 }
 
+/// What a staff member sees in place of a colleague's name on an outgoing message.
+pub const TEAM: &str = "Team";
+
+impl Identity {
+    /// Who said what for the firm is for the owner and an auditor (R-D3): the
+    /// accountability the archive keeps it for, and nobody's yardstick.
+    pub fn sees_senders(&self) -> bool {
+        self.role != Role::Staff
+    }
+
+    /// An outgoing message's sender as this viewer sees it: their own name, tresen's
+    /// automatic sender, and for a staff member "Team" for everyone else.
+    pub fn shown_sender<'a>(&self, sender: &'a str) -> &'a str {
+        if self.sees_senders() || sender == self.name || sender == crate::domain::AUTOMATIC {
+            sender
+        } else {
+            TEAM
+        }
+    }
+
+    /// The senders of outgoing chat messages as this viewer may see them. Notes keep
+    /// their author: a note is written to colleagues, who need to know whom to ask.
+    pub fn attribute(&self, messages: &mut [crate::domain::Message]) {
+        for m in messages {
+            if m.direction == crate::domain::Direction::Outbound
+                && m.kind == crate::domain::MessageKind::Chat
+            {
+                let shown = self.shown_sender(&m.sender);
+                if shown != m.sender {
+                    m.sender = shown.to_string();
+                }
+            }
+        }
+    }
+}
+
 /// Maps a login to a staff member. Without `[[staff]]` only the daemon's own login
 /// works, as the owner (the one-person firm); with it, only listed logins do.
 pub fn identify(
@@ -203,9 +239,40 @@ pub fn what_is_stored(
         ),
         format!("- Name and role ({role}) in the configuration; visible to whoever may read it."),
     );
+    // Who sees the sender: the same roles the daemon's checks use (`sees_senders`).
+    let readers: Vec<&str> = staff
+        .iter()
+        .filter(|s| {
+            Role::parse(&s.role).is_some_and(|role| {
+                Identity {
+                    name: s.name.clone(),
+                    role,
+                }
+                .sees_senders()
+            })
+        })
+        .map(|s| s.name.as_str())
+        .collect();
+    let (readers_de, readers_en) = if staff.is_empty() {
+        (
+            "wer den Dienst betreibt (ohne [[staff]] die einzige Rolle: Inhaber)".to_string(),
+            "whoever runs the daemon (without [[staff]] the only role: owner)".to_string(),
+        )
+    } else if readers.is_empty() {
+        (
+            "niemand mit Rolle owner oder auditor".into(),
+            "nobody with the role owner or auditor".into(),
+        )
+    } else {
+        (readers.join(", "), readers.join(", "))
+    };
     line(
-        "- Ihr Name an jeder Nachricht, die Sie an Kunden senden, im Archiv (Nachvollziehbarkeit nach GoBD: wer hat für die Firma erklärt). Aufbewahrt wie die Nachricht: 6 Jahre (Handelsbrief), 8 Jahre (Buchungsbeleg), 10 Jahre (Buch). Sichtbar für alle, die das Postfach nutzen (Anzeige, `tresen show`), und in Exporten und Auszügen aus dem Archiv; eine Einschränkung nach Rollen und ein Protokoll jedes Lesens gibt es noch nicht.".into(),
-        "- Your name on every message you send to customers, in the archive (GoBD accountability: who made a statement for the firm). Kept as long as the message: 6 years (business letter), 8 (booking voucher), 10 (books). Visible to everyone who uses the inbox (the screen, `tresen show`) and in exports and extracts of the archive; a restriction by role and a log of every read do not exist yet.".into(),
+        format!(
+            "- Ihr Name an jeder Nachricht, die Sie an Kunden senden, im Archiv (Nachvollziehbarkeit nach GoBD: wer hat für die Firma erklärt). Aufbewahrt wie die Nachricht: 6 Jahre (Handelsbrief), 8 Jahre (Buchungsbeleg), 10 Jahre (Buch). Sehen dürfen ihn nur Inhaber und Prüfer (owner, auditor): {readers_de}; andere Beschäftigte sehen ihren eigenen Namen und sonst „Team“ (im Posteingang des Dienstes und in Gesprächsexporten). Ein Gesprächsexport mit Namen wird im Archiv vermerkt (wer, wann, welches Gespräch); das Lesen im Posteingang nicht, ebenso wenig `tresen show` und `archive get` am Rechner des Dienstes (wer das Profil selbst öffnet, ist Inhaber)."
+        ),
+        format!(
+            "- Your name on every message you send to customers, in the archive (GoBD accountability: who made a statement for the firm). Kept as long as the message: 6 years (business letter), 8 (booking voucher), 10 (books). Only owners and auditors see it: {readers_en}; other staff see their own name and \"Team\" otherwise (in the daemon's inbox and in conversation exports). A conversation export with names is recorded in the archive (who, when, which conversation); reading in the inbox is not, nor `tresen show` and `archive get` on the daemon's machine (whoever opens the profile itself is its owner)."
+        ),
     );
     line(
         "- Ihr Name an Änderungen der Aufbewahrungs-Kennzeichnung, Berichtigungen von Kundennamen, von Ihnen eingetragenen Einwilligungen und Widerrufen, geplanten Nachrichten, Sperren, Löschungen, Exporten und Auskünften (wer hat Daten herausgegeben), an von Ihnen ausgeführten Wiederherstellungstests und Selbstprüfungen (`compliance check`) und an Ihrer Annahme der Nutzungsrichtlinie (Fassung und Zeit) – im Archiv, mit dem Eintrag, zu dem er gehört.".into(),
@@ -260,6 +327,68 @@ pub fn what_is_stored(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// R-D3: who sent an outgoing message is for the owner and an auditor; a staff
+    /// member sees their own name, tresen's automatic sender and "Team" otherwise, and
+    /// notes keep their author.
+    #[test]
+    fn r_d3_staff_see_team_for_colleagues_messages() {
+        use crate::domain::{
+            ConversationId, Delivery, Direction, Message, MessageId, MessageKind, Timestamp,
+        };
+        let m = |kind, direction, sender: &str| Message {
+            id: MessageId(1),
+            conversation: ConversationId(1),
+            remote_id: None,
+            kind,
+            direction,
+            sender: sender.into(),
+            body: String::new(),
+            attachments: vec![],
+            sent_at: Timestamp(0),
+            received_at: Timestamp(0),
+            delivery: Delivery::Read,
+            edit: None,
+            deleted_at: None,
+            reactions: vec![],
+            failure: None,
+        };
+        let list = || {
+            vec![
+                m(MessageKind::Chat, Direction::Outbound, "Lea Sommer"),
+                m(MessageKind::Chat, Direction::Outbound, "Karl Keller"),
+                m(
+                    MessageKind::Chat,
+                    Direction::Outbound,
+                    crate::domain::AUTOMATIC,
+                ),
+                m(MessageKind::Note, Direction::Outbound, "Lea Sommer"),
+                m(MessageKind::Chat, Direction::Inbound, "Erika Kundin"),
+            ]
+        };
+        let senders = |role| {
+            let mut l = list();
+            Identity {
+                name: "Karl Keller".into(),
+                role,
+            }
+            .attribute(&mut l);
+            l.into_iter().map(|m| m.sender).collect::<Vec<_>>()
+        };
+        assert_eq!(
+            senders(Role::Staff),
+            [
+                "Team",
+                "Karl Keller",
+                crate::domain::AUTOMATIC,
+                "Lea Sommer",
+                "Erika Kundin"
+            ]
+        );
+        for role in [Role::Owner, Role::Auditor] {
+            assert_eq!(senders(role)[0], "Lea Sommer");
+        }
+    }
 
     #[test]
     fn r_d1_monitoring_needs_agreement_and_dpia() {

@@ -333,17 +333,13 @@ async fn books(
     }
     let ask: Ask = params(&req)?;
     allowed(daemon, who, ask.changes_something(), ask.owner_only())?;
-    let done = crate::seat::books::run(
-        &daemon.engine,
-        Arc::clone(&daemon.office),
-        ask,
-        who.name.clone(),
-    )
-    .await
-    .map_err(|e| match e {
-        crate::lifecycle::LifecycleError::Refused(m) => error(code::REFUSED, m),
-        e => error(code::ENGINE, e.to_string()),
-    })?;
+    let done =
+        crate::seat::books::run(&daemon.engine, Arc::clone(&daemon.office), ask, who.clone())
+            .await
+            .map_err(|e| match e {
+                crate::lifecycle::LifecycleError::Refused(m) => error(code::REFUSED, m),
+                e => error(code::ENGINE, e.to_string()),
+            })?;
     *export = done.files;
     Ok(json(&done.answer))
 }
@@ -384,11 +380,14 @@ async fn handle(
         "query" => {
             let q: crate::app::Query = params(&req)?;
             let pid = std::process::id();
-            let loaded = tokio::task::spawn_blocking(move || {
+            let mut loaded = tokio::task::spawn_blocking(move || {
                 crate::seat::answer(&engine, q, SeatView::Attached { pid }, seat)
             })
             .await
             .map_err(|e| error(code::ENGINE, e.to_string()))?;
+            if let crate::app::Loaded::Conversation { messages, .. } = &mut loaded {
+                who.attribute(messages);
+            }
             Ok(json(&loaded))
         }
         "order" => {
@@ -422,10 +421,13 @@ async fn handle(
         }
         "message" => {
             let id: crate::domain::MessageId = params(&req)?;
-            let m = tokio::task::spawn_blocking(move || engine.store().read(|s| s.message(id)))
+            let mut m = tokio::task::spawn_blocking(move || engine.store().read(|s| s.message(id)))
                 .await
                 .map_err(|e| error(code::ENGINE, e.to_string()))?
                 .map_err(|e| error(code::ENGINE, e.to_string()))?;
+            if let Some(m) = &mut m {
+                who.attribute(std::slice::from_mut(m));
+            }
             Ok(json(&m))
         }
         "fetch" => {

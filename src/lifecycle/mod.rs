@@ -168,12 +168,18 @@ pub fn transcript(
     keys: &mut Keys,
     (account, remote): (&str, &str),
     format: Transcript,
+    viewer: &crate::compliance::staff::Identity,
 ) -> Result<(usize, String), LifecycleError> {
     let mut c = Collection::default();
     read::for_each(dir, keys, 1, |r| {
         c.add(r, &|a, cv| a == account && cv == remote);
         Ok(())
     })?;
+    for row in &mut c.rows {
+        if row.direction == crate::domain::Direction::Outbound {
+            row.sender = viewer.shown_sender(&row.sender).to_string();
+        }
+    }
     let rows: Vec<&crate::archive::export::Row> = c.rows.iter().collect();
     let title = c.title(account, remote);
     let text = match format {

@@ -57,8 +57,9 @@ pub fn run(
     engine: &EngineHandle,
     office: Arc<Office>,
     ask: Ask,
-    who: String,
+    viewer: crate::compliance::staff::Identity,
 ) -> BoxFuture<'static, Result<Outcome, LifecycleError>> {
+    let who = viewer.name.clone();
     if let Ask::RestoreTest { dir } = &ask {
         let dir = std::path::PathBuf::from(dir);
         let engine = engine.clone();
@@ -142,7 +143,7 @@ pub fn run(
                         store: guard.as_mut(),
                         blobs: store.blobs(),
                     };
-                    carry_out(&mut books, &office, ask, &who)
+                    carry_out(&mut books, &office, ask, &viewer)
                 }
                 None => (
                     Err(LifecycleError::Refused(
@@ -202,8 +203,9 @@ pub fn carry_out(
     books: &mut Books<'_>,
     office: &Office,
     ask: Ask,
-    who: &str,
+    viewer: &crate::compliance::staff::Identity,
 ) -> (Result<Outcome, LifecycleError>, bool) {
+    let who = viewer.name.as_str();
     let answer = |answer| Outcome {
         answer,
         files: Files::default(),
@@ -355,34 +357,50 @@ pub fn carry_out(
         Ask::Transcript {
             conversation,
             format,
-        } => {
-            let done = books
-                .store
-                .find_conversation(&conversation)
-                .map_err(LifecycleError::from)
-                .and_then(|c| {
-                    let c = c.ok_or_else(|| {
-                        LifecycleError::Refused(format!(
-                            "no conversation `{conversation}` (see `tresen list`)"
-                        ))
-                    })?;
-                    let dir = books.archive.dir().to_path_buf();
-                    lifecycle::transcript(
-                        &dir,
-                        books.archive.keys(),
-                        (&c.account.0, &c.remote_id),
-                        format,
-                    )
-                })
-                .map(|(messages, text)| {
-                    export(
-                        ExportSummary::Transcript { messages },
-                        Files(vec![("transcript".into(), text.into_bytes())]),
-                    )
-                });
-            (done, false)
-        }
+        } => (transcript(books, &conversation, format, viewer), false),
     }
+}
+
+/// A conversation's readable copy from the archive. Who sent what for the firm is
+/// shown to the owner and an auditor, and that access is archived; a staff member sees
+/// their own name and "Team" for everyone else's (R-D3).
+fn transcript(
+    books: &mut Books<'_>,
+    conversation: &str,
+    format: lifecycle::Transcript,
+    viewer: &crate::compliance::staff::Identity,
+) -> Result<Outcome, LifecycleError> {
+    let c = books
+        .store
+        .find_conversation(conversation)?
+        .ok_or_else(|| {
+            LifecycleError::Refused(format!(
+                "no conversation `{conversation}` (see `tresen list`)"
+            ))
+        })?;
+    let dir = books.archive.dir().to_path_buf();
+    let (messages, text) = lifecycle::transcript(
+        &dir,
+        books.archive.keys(),
+        (&c.account.0, &c.remote_id),
+        format,
+        viewer,
+    )?;
+    if viewer.sees_senders() {
+        books.archive.append(vec![crate::archive::Entry {
+            scope: crate::archive::Scope::System,
+            payload: crate::archive::Payload::Access {
+                what: "transcript with staff names".into(),
+                scope: format!("{}/{}", c.account.0, c.remote_id),
+                by: viewer.name.clone(),
+                at: crate::domain::Timestamp::now(),
+            },
+        }])?;
+    }
+    Ok(export(
+        ExportSummary::Transcript { messages },
+        Files(vec![("transcript".into(), text.into_bytes())]),
+    ))
 }
 
 /// The archive's anchor, made beside the engine (which appends meanwhile: `live`).
