@@ -70,6 +70,7 @@ fn message(
         deleted_at: None,
         failure: None,
         reactions: vec![],
+        elsewhere: false,
     }
 }
 

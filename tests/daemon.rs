@@ -717,6 +717,14 @@ fn r_f1_the_usage_policy_is_accepted_per_version_and_archived() {
             .contains("Nur geschäftlich.")
     );
     assert!(status.get("accepted").is_none(), "{status}");
+    // Not accepted yet: the command line may not work with the chats either.
+    let o = p.run(&["send", "1", "vor der Richtlinie"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    assert!(
+        stderr(&o).contains("not accepted the usage policy"),
+        "{}",
+        stderr(&o)
+    );
     // A version that is not the one in force is refused.
     seat.send(r#"{"jsonrpc":"2.0","id":2,"method":"order","params":{"kind":"accept_policy","version":"u-000000000000"}}"#);
     let refused = seat.answer(2);
@@ -735,6 +743,8 @@ fn r_f1_the_usage_policy_is_accepted_per_version_and_archived() {
     let mut again = Raw::connect(&socket);
     let status = hello(&mut again);
     assert_eq!(status["accepted"]["version"], version.as_str(), "{status}");
+    let o = p.run(&["send", "1", "nach der Richtlinie"]);
+    assert!(o.status.success(), "{}", stderr(&o));
 
     // A new version of the policy: accepted again before the next session.
     d.signal("-TERM");

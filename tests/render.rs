@@ -61,6 +61,7 @@ fn msg(id: i64, kind: MessageKind, dir: Direction, body: &str, at_min: i64) -> M
         deleted_at: None,
         failure: None,
         reactions: vec![],
+        elsewhere: false,
     }
 }
 
@@ -188,6 +189,28 @@ fn inbox_and_conversation_at_120x30_german() {
             screen.contains(expected),
             "missing {expected:?} in\n{screen}"
         );
+    }
+}
+
+/// R-F2: a message the office sent from the business phone (or the WhatsApp app) went
+/// past tresen's footer and consent check; the conversation says so at the message.
+#[test]
+fn a_message_sent_from_another_device_is_marked() {
+    for (lang, says) in [
+        (
+            Lang::De,
+            "von anderem Gerät: ohne Fußzeile und Einwilligungsprüfung",
+        ),
+        (Lang::En, "from another device: no footer, no consent check"),
+    ] {
+        let mut phone = msg(90, MessageKind::Chat, Direction::Outbound, "Komme um 8", 1);
+        phone.elsewhere = true;
+        let mut a = app(lang, "Max Mustermann", vec![phone.clone()]);
+        let screen = render(&mut a, 160, 30);
+        assert!(screen.contains(says), "missing {says:?} in\n{screen}");
+        phone.elsewhere = false;
+        let mut a = app(lang, "Max Mustermann", vec![phone]);
+        assert!(!render(&mut a, 160, 30).contains(says));
     }
 }
 

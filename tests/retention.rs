@@ -970,3 +970,43 @@ fn r_c12_rectification_keeps_the_old_name() {
     let shown = json(&p.run(&["show", "+491702", "--json"]));
     assert_eq!(shown["conversation"]["title"], "Hans Schmidt", "{shown}");
 }
+
+/// R-D3, R-B8: the tax export names who sent for the firm by pseudonym — the same person
+/// the same pseudonym — unless the taxpayer asks for names; each export is on record
+/// with which it was.
+#[test]
+fn r_d3_the_tax_export_pseudonymises_staff_unless_asked() {
+    let p = Profile::new(
+        "\n[ui]\nstaff_name = \"Lea Sommer\"\n[[accounts]]\nid = \"buero\"\nnetwork = \"demo\"\n",
+    );
+    let out = p.run(&["sync", "--once"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    for text in ["Angebot folgt", "Termin steht"] {
+        let out = p.run(&["send", "1", text]);
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    let today = chrono::Local::now().date_naive().to_string();
+    let export = |dir: &str, extra: &[&str]| {
+        let dir = p.dir.path().join(dir);
+        let mut args = vec![
+            "archive",
+            "export",
+            "--from",
+            "2020-01-01",
+            "--to",
+            &today,
+            "--out",
+        ];
+        args.push(dir.to_str().unwrap());
+        args.extend_from_slice(extra);
+        let out = p.run(&args);
+        assert!(out.status.success(), "{}", stderr(&out));
+        std::fs::read_to_string(dir.join("nachrichten.csv")).unwrap()
+    };
+    let csv = export("pseudonym", &[]);
+    assert!(!csv.contains("Lea Sommer"), "{csv}");
+    assert_eq!(csv.matches("Mitarbeiter/in 1").count(), 2, "{csv}");
+    let named = export("namen", &["--staff-names"]);
+    assert_eq!(named.matches("Lea Sommer").count(), 2, "{named}");
+    assert_eq!(archived_kind(&p, "access"), 2);
+}

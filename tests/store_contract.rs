@@ -444,6 +444,48 @@ fn a_corrected_name_is_a_version_beside_the_networks() {
     });
 }
 
+// R-F2: what the office wrote on another device arrives from the network as outbound;
+// it is marked, what tresen sent is not.
+#[test]
+fn messages_sent_from_another_device_are_marked() {
+    for_each_store(|name, s| {
+        let id = seed(s);
+        let mut phone = inbound("1", "p1", "Komme um 8", 3_000);
+        if let Op::Incoming(m) = &mut phone {
+            m.direction = Direction::Outbound;
+        }
+        s.apply(&[phone]).unwrap();
+        s.apply(&[Op::QueueOutgoing {
+            conversation: id,
+            automatic: false,
+            sender: "Anna".into(),
+            body: "Von hier".into(),
+            attachments: vec![],
+            at: Timestamp(T0.0 + 4_000),
+            meta: SendMeta::default(),
+        }])
+        .unwrap();
+        let marked: Vec<(String, bool)> = s
+            .messages(id, None, 10)
+            .unwrap()
+            .into_iter()
+            .map(|m| (m.body, m.elsewhere))
+            .collect();
+        assert!(
+            marked.contains(&("Komme um 8".into(), true)),
+            "{name}: {marked:?}"
+        );
+        assert!(
+            marked.contains(&("Von hier".into(), false)),
+            "{name}: {marked:?}"
+        );
+        assert!(
+            marked.contains(&("Die Heizung ist kalt".into(), false)),
+            "{name}"
+        );
+    });
+}
+
 #[test]
 fn conversation_list_is_most_recent_first() {
     for_each_store(|name, s| {
@@ -600,6 +642,8 @@ fn drafts_persist_until_cleared() {
 /// Takes a current store back to before schema 10 (sends kept across restarts, a
 /// contact's phone beside its id), so older schemas can be built from it.
 /// Undoes migration 11 (the urgent mark).
+const UNDO_15: &str = "ALTER TABLE messages DROP COLUMN elsewhere;";
+
 const UNDO_14: &str = "DROP TRIGGER conversations_fts_insert; DROP TRIGGER conversations_fts_update; \
     DROP TABLE conversations_fts; DROP TABLE contact_versions; \
     ALTER TABLE conversations DROP COLUMN corrected_name; \
@@ -647,6 +691,7 @@ fn a_store_of_schema_1_is_migrated_in_place() {
         let s = SqliteStore::open(&path, None).unwrap();
         drop(s);
         let c = rusqlite::Connection::open(&path).unwrap();
+        c.execute_batch(UNDO_15).unwrap();
         c.execute_batch(UNDO_14).unwrap();
         c.execute_batch(UNDO_13).unwrap();
         c.execute_batch(UNDO_12).unwrap();
@@ -713,6 +758,7 @@ fn migration_12_finds_how_long_each_customer_has_waited() {
         .unwrap();
         drop(s);
         let c = rusqlite::Connection::open(&path).unwrap();
+        c.execute_batch(UNDO_15).unwrap();
         c.execute_batch(UNDO_14).unwrap();
         c.execute_batch(UNDO_13).unwrap();
         c.execute_batch(UNDO_12).unwrap();
@@ -742,7 +788,7 @@ fn messages_indexed_before_schema_3_are_still_found() {
         let c = rusqlite::Connection::open(&path).unwrap();
         c.execute_batch(&format!(
             "PRAGMA key = \"x'{}'\"; PRAGMA cipher_page_size = 16384; \
-             PRAGMA cipher_hmac_algorithm = HMAC_SHA256; {UNDO_14} {UNDO_13} {UNDO_12} {UNDO_11} {UNDO_10} DROP TABLE sync_positions; \
+             PRAGMA cipher_hmac_algorithm = HMAC_SHA256; {UNDO_15} {UNDO_14} {UNDO_13} {UNDO_12} {UNDO_11} {UNDO_10} DROP TABLE sync_positions; \
              DROP TABLE reactions; DROP TABLE account_health; DROP TABLE ledger; \
              ALTER TABLE conversations DROP COLUMN assigned; \
              ALTER TABLE conversations DROP COLUMN security; \

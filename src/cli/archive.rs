@@ -63,6 +63,10 @@ pub enum ArchiveCommand {
         /// Directory to create
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
+        /// Name the staff who sent each message; without it they are pseudonyms
+        /// ("Mitarbeiter/in 1", …), as the audit rarely needs more (R-D3)
+        #[arg(long)]
+        staff_names: bool,
     },
     /// One record as archived: its content, or with --raw the network's original payload
     Get {
@@ -163,10 +167,11 @@ pub fn run_archive(
             to,
             classes,
             out,
+            staff_names,
         } => {
             let p = crate::profile::open(config, paths, prompt)?;
             let mut books = crate::cli::books::Books::here(config, p);
-            crate::cli::books::audit_export(&mut books, (from, to), classes, &out)
+            crate::cli::books::audit_export(&mut books, (from, to), (classes, staff_names), &out)
         }
     }
 }

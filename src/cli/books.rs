@@ -319,12 +319,17 @@ pub(crate) fn dsar_erase(books: &mut Books, contact: String, yes: bool) -> Resul
 pub(crate) fn audit_export(
     books: &mut Books,
     (from, to): (chrono::NaiveDate, chrono::NaiveDate),
-    classes: Vec<String>,
+    (classes, staff_names): (Vec<String>, bool),
     out: &Path,
 ) -> Result<ExitCode> {
     let lang = books.lang();
     refuse_existing(out)?;
-    let o = books.ask(Ask::AuditExport { classes, from, to })?;
+    let o = books.ask(Ask::AuditExport {
+        classes,
+        from,
+        to,
+        staff_names,
+    })?;
     o.files.write_new_dir(out)?;
     let Answer::Export {
         what: ExportSummary::Audit(done),

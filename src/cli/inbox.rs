@@ -101,6 +101,8 @@ struct JsonMessage<'a> {
     /// Why sending failed (for `failed` and `unclear`).
     failure: Option<&'a str>,
     reactions: Vec<JsonReaction<'a>>,
+    /// Sent from another device, past tresen's footer and consent check (R-F2).
+    sent_elsewhere: bool,
 }
 
 #[derive(Serialize)]
@@ -159,6 +161,7 @@ impl<'a> From<&'a Message> for JsonMessage<'a> {
                     outbound: r.outbound,
                 })
                 .collect(),
+            sent_elsewhere: m.elsewhere,
         }
     }
 }

@@ -505,6 +505,9 @@ fn run_seat(
     command: Option<Command>,
 ) -> Result<ExitCode> {
     let lang = config.language();
+    if !matches!(command, None | Some(Command::Sync { .. })) {
+        seat::policy_accepted(&remote, lang)?;
+    }
     match command {
         None => run_attached_tui(config, rt, remote),
         Some(Command::Sync { .. }) => {
@@ -581,9 +584,10 @@ fn run_seat(
             to,
             classes,
             out,
+            staff_names,
         })) => {
             let mut books = crate::cli::books::Books::Daemon { rt, remote, lang };
-            crate::cli::books::audit_export(&mut books, (from, to), classes, &out)
+            crate::cli::books::audit_export(&mut books, (from, to), (classes, staff_names), &out)
         }
         Some(Command::Archive(crate::cli::archive::ArchiveCommand::RestoreTest { dir, json })) => {
             crate::cli::books::restore_test(

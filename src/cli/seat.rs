@@ -33,6 +33,22 @@ pub(crate) async fn attach(paths: &Paths, lang: Lang) -> Result<Option<Remote>> 
     }
 }
 
+/// R-F1 beyond the inbox: working with the office's chats from the command line needs
+/// the usage policy in force accepted, as the inbox does (it asks for it itself).
+pub(crate) fn policy_accepted(remote: &Remote, lang: Lang) -> Result<()> {
+    match &remote.hello().policy {
+        Some(status) if !status.current() => Err(UsageError(
+            lang.t(
+                "Die Nutzungsrichtlinie in ihrer aktuellen Fassung ist von Ihnen noch nicht angenommen: zuerst den Posteingang öffnen (tresen), lesen und annehmen",
+                "you have not accepted the usage policy in force: open the inbox (tresen) first, read it and accept it",
+            )
+            .into(),
+        )
+        .into()),
+        _ => Ok(()),
+    }
+}
+
 /// `tresen status`: whether a daemon owns the profile, and how it is.
 pub(crate) fn status(paths: &Paths, lang: Lang, json: bool) -> Result<ExitCode> {
     let rt = crate::cli::common::runtime()?;

@@ -268,10 +268,10 @@ pub fn what_is_stored(
     };
     line(
         format!(
-            "- Ihr Name an jeder Nachricht, die Sie an Kunden senden, im Archiv (Nachvollziehbarkeit nach GoBD: wer hat für die Firma erklärt). Aufbewahrt wie die Nachricht: 6 Jahre (Handelsbrief), 8 Jahre (Buchungsbeleg), 10 Jahre (Buch). Sehen dürfen ihn nur Inhaber und Prüfer (owner, auditor): {readers_de}; andere Beschäftigte sehen ihren eigenen Namen und sonst „Team“ (im Posteingang des Dienstes und in Gesprächsexporten). Ein Gesprächsexport mit Namen wird im Archiv vermerkt (wer, wann, welches Gespräch); das Lesen im Posteingang nicht, ebenso wenig `tresen show` und `archive get` am Rechner des Dienstes (wer das Profil selbst öffnet, ist Inhaber)."
+            "- Ihr Name an jeder Nachricht, die Sie an Kunden senden, im Archiv (GoBD: wer hat für die Firma erklärt), aufbewahrt wie die Nachricht (6, 8 oder 10 Jahre). Sehen dürfen ihn Inhaber und Prüfer: {readers_de}; andere Beschäftigte sehen „Team“. Gesprächsexporte mit Namen werden im Archiv vermerkt; das Lesen im Posteingang, `tresen show` und `archive get` nicht."
         ),
         format!(
-            "- Your name on every message you send to customers, in the archive (GoBD accountability: who made a statement for the firm). Kept as long as the message: 6 years (business letter), 8 (booking voucher), 10 (books). Only owners and auditors see it: {readers_en}; other staff see their own name and \"Team\" otherwise (in the daemon's inbox and in conversation exports). A conversation export with names is recorded in the archive (who, when, which conversation); reading in the inbox is not, nor `tresen show` and `archive get` on the daemon's machine (whoever opens the profile itself is its owner)."
+            "- Your name on every message you send to customers, in the archive (GoBD: who made a statement for the firm), kept as long as the message (6, 8 or 10 years). Owners and auditors may see it: {readers_en}; other staff see \"Team\". Conversation exports with names are recorded in the archive; reading in the inbox, `tresen show` and `archive get` are not."
         ),
     );
     line(
@@ -279,8 +279,8 @@ pub fn what_is_stored(
         "- Your name on changes of retention labels, corrections of customer names, consents and withdrawals you record, scheduled messages, holds, destructions, exports and access answers (who handed data out), restore drills and self-checks (`compliance check`) you run, and your acceptance of the usage policy (version and time) – in the archive, with the record it belongs to.".into(),
     );
     line(
-        "- Ihr Name an internen Notizen (auch an der Notiz, die eine Namensberichtigung in der Unterhaltung hinterlässt): nur im Postfach, nicht im Archiv; sichtbar für alle, die das Postfach nutzen; weg, wenn die Unterhaltung gelöscht wird.".into(),
-        "- Your name on internal notes (also on the note a name correction leaves in the conversation): in the inbox only, not archived; visible to everyone who uses the inbox; gone when the conversation is deleted.".into(),
+        "- Ihr Name an internen Notizen (auch der einer Namensberichtigung): nur im Postfach, für alle dort sichtbar, nicht im Archiv.".into(),
+        "- Your name on internal notes (also a name correction's): in the inbox only, visible to everyone there, not archived.".into(),
     );
     line(
         "- Zuweisung von Gesprächen: nur der aktuelle Stand, keine Historie, keine Zeiten.".into(),
@@ -351,6 +351,7 @@ mod tests {
             edit: None,
             deleted_at: None,
             reactions: vec![],
+            elsewhere: false,
             failure: None,
         };
         let list = || {

@@ -599,6 +599,10 @@ pub struct Message {
     /// Emoji reactions to this message, oldest first.
     #[serde(default)]
     pub reactions: Vec<Reaction>,
+    /// The office sent it from another device (the business phone, the WhatsApp app):
+    /// past tresen's footer and consent check (R-F2).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub elsewhere: bool,
 }
 
 /// An emoji someone put on a message.

@@ -60,6 +60,7 @@ pub fn export(
     retention: &RetentionConfig,
     classes: &BTreeSet<String>,
     (from, to): (NaiveDate, NaiveDate),
+    staff_names: bool,
     firm: &str,
     by: &str,
 ) -> Result<(AuditExport, Files), LifecycleError> {
@@ -81,8 +82,11 @@ pub fn export(
             "{from}..{to} is no range of days"
         )));
     };
-    let rows: Vec<(&Row, String, String)> = all
-        .rows
+    let shown: Vec<Row> = match staff_names {
+        true => all.rows.clone(),
+        false => pseudonymised(&all.rows),
+    };
+    let rows: Vec<(&Row, String, String)> = shown
         .iter()
         .filter(|r| r.at >= lo && r.at <= hi)
         .map(|r| {
@@ -117,7 +121,15 @@ pub fn export(
         scope: Scope::System,
         payload: Payload::Access {
             what: "auditor_export".into(),
-            scope: format!("{from}..{to} classes {}: {n} messages", classes.join(",")),
+            scope: format!(
+                "{from}..{to} classes {}: {n} messages, {}",
+                classes.join(","),
+                if staff_names {
+                    "with staff names"
+                } else {
+                    "staff pseudonymised"
+                }
+            ),
             by: by.to_string(),
             at: Timestamp::now(),
         },
@@ -130,6 +142,27 @@ pub fn export(
         },
         written,
     ))
+}
+
+/// The rows with each staff member who sent for the firm as "Mitarbeiter/in N" (N in
+/// order of their first message in the archive; the same person is the same N
+/// throughout the export). tresen's automatic messages keep their sender.
+fn pseudonymised(rows: &[Row]) -> Vec<Row> {
+    let mut names: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    rows.iter()
+        .map(|r| {
+            let mut r = r.clone();
+            if r.direction == crate::domain::Direction::Outbound
+                && !r.sender.is_empty()
+                && r.sender != crate::domain::AUTOMATIC
+            {
+                let next = names.len() + 1;
+                let n = *names.entry(r.sender.clone()).or_insert(next);
+                r.sender = format!("Mitarbeiter/in {n}");
+            }
+            r
+        })
+        .collect()
 }
 
 /// The first and last millisecond of a day (UTC, as the archive's times are).

@@ -32,11 +32,14 @@ pub enum Ask {
     },
     /// Everything about `contact` (Art. 15/20); the access is recorded.
     DsarExport { contact: String },
-    /// The tax auditor's export (GoBD Z3); the access is recorded.
+    /// The tax auditor's export (GoBD Z3); the access is recorded. Staff appear as
+    /// pseudonyms unless `staff_names` (R-D3).
     AuditExport {
         classes: Vec<String>,
         from: NaiveDate,
         to: NaiveDate,
+        #[serde(default)]
+        staff_names: bool,
     },
     /// A conversation's readable copy from the archive.
     Transcript {

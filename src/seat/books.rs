@@ -338,7 +338,12 @@ pub fn carry_out(
                 .map(|(e, files)| export(ExportSummary::Dsar(e), files));
             (done, false)
         }
-        Ask::AuditExport { classes, from, to } => {
+        Ask::AuditExport {
+            classes,
+            from,
+            to,
+            staff_names,
+        } => {
             let done = lifecycle::auditor::classes(&classes)
                 .and_then(|classes| {
                     lifecycle::auditor::export(
@@ -347,6 +352,7 @@ pub fn carry_out(
                         &office.config.retention,
                         &classes,
                         (from, to),
+                        staff_names,
                         &office.config.profile.name,
                         who,
                     )

@@ -443,6 +443,18 @@ fn message_lines<'a>(m: &Message, cx: &LineContext<'_>, highlight: bool) -> Vec<
                 header.push(Span::raw(" "));
                 header.push(Span::styled(mark, style));
             }
+            if m.elsewhere {
+                header.push(Span::styled(
+                    format!(
+                        " · {}",
+                        lang.t(
+                            "⚠ von anderem Gerät: ohne Fußzeile und Einwilligungsprüfung",
+                            "⚠ from another device: no footer, no consent check",
+                        )
+                    ),
+                    Theme::WARN,
+                ));
+            }
         }
     }
     if m.edit.is_some() {

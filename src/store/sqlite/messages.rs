@@ -36,8 +36,8 @@ impl Writer<'_> {
             .tx
             .prepare_cached(
                 "INSERT INTO messages (conversation, account, remote_id, kind, direction, sender, \
-                 body, attachments, sent_at, received_at, delivery) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) \
+                 body, attachments, sent_at, received_at, delivery, elsewhere) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) \
                  ON CONFLICT (account, remote_id) WHERE remote_id IS NOT NULL DO NOTHING",
             )?
             .execute(params![
@@ -52,6 +52,8 @@ impl Writer<'_> {
                 m.sent_at.0,
                 m.received_at.0,
                 delivery.as_str(),
+                // From the network, yet ours: written on another device.
+                m.direction == Direction::Outbound && m.kind == MessageKind::Chat,
             ])?;
         if changed == 0 {
             if m.kind == MessageKind::Chat {

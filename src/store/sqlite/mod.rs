@@ -385,7 +385,7 @@ fn state_to_columns(state: TriageState) -> (&'static str, Option<i64>) {
 }
 
 const MESSAGE_COLUMNS: &str = "id, conversation, remote_id, kind, direction, sender, body, \
-    attachments, sent_at, received_at, delivery, edit_body, edit_at, deleted_at, failure";
+    attachments, sent_at, received_at, delivery, edit_body, edit_at, deleted_at, failure, elsewhere";
 
 fn message_from_row(r: &Row<'_>) -> rusqlite::Result<Message> {
     let attachments: Option<String> = r.get(7)?;
@@ -420,6 +420,7 @@ fn message_from_row(r: &Row<'_>) -> rusqlite::Result<Message> {
         deleted_at: r.get::<_, Option<i64>>(13)?.map(Timestamp),
         failure: r.get(14)?,
         reactions: Vec::new(),
+        elsewhere: r.get(15)?,
     })
 }
 

@@ -240,4 +240,10 @@ pub(super) const MIGRATIONS: &[&str] = &[
     END;
     INSERT INTO conversations_fts (conversations_fts) VALUES ('rebuild');
     "#,
+    // 15: a message the office sent from another device (the business phone, the
+    // WhatsApp app): past tresen's footer and consent check (R-F2). Set as such
+    // messages arrive; older ones are marked by `tresen store rebuild`
+    r#"
+    ALTER TABLE messages ADD COLUMN elsewhere INTEGER NOT NULL DEFAULT 0;
+    "#,
 ];
