@@ -1010,3 +1010,84 @@ fn r_d3_the_tax_export_pseudonymises_staff_unless_asked() {
     assert_eq!(named.matches("Lea Sommer").count(), 2, "{named}");
     assert_eq!(archived_kind(&p, "access"), 2);
 }
+
+/// The finding `id` of a `compliance check --json` report.
+fn find<'a>(v: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == id)
+        .unwrap_or_else(|| panic!("no finding {id}: {v}"))
+}
+
+/// R-F2: a data-subject request is on record with its one-month deadline until it is
+/// answered; `compliance check` shows the open ones and requires the overdue ones.
+#[test]
+fn r_f2_data_subject_requests_are_counted_with_their_deadlines() {
+    let p = seeded();
+    // (It exits 1 here anyway: the test profile notes no key recovery copy.)
+    let check = |p: &Profile| -> serde_json::Value {
+        serde_json::from_slice(&p.run(&["compliance", "check", "--json"]).stdout).unwrap()
+    };
+    assert_eq!(find(&check(&p), "dsar_deadlines")["level"], "ok");
+    let old = (chrono::Local::now().date_naive() - chrono::Days::new(40)).to_string();
+    let out = p.run(&[
+        "dsar",
+        "request",
+        "+491702",
+        "--kind",
+        "access",
+        "--received",
+        &old,
+        "--note",
+        "Brief vom Kunden",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = p.run(&["dsar", "request", "+491703", "--kind", "erasure"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let open = json(&p.run(&["dsar", "requests", "--json"]));
+    let open = open.as_array().unwrap();
+    assert_eq!(open.len(), 2, "{open:?}");
+    // Soonest due first: the one that came in 40 days ago is overdue.
+    let (late, fresh) = (
+        open[0]["id"].as_str().unwrap(),
+        open[1]["id"].as_str().unwrap(),
+    );
+    assert_eq!(open[0]["contact"], "+491702");
+    let f = find(&check(&p), "dsar_deadlines").clone();
+    assert_eq!(f["level"], "required", "{f}");
+    assert!(f["message"].as_str().unwrap().contains(late), "{f}");
+    assert!(!f["message"].as_str().unwrap().contains(fresh), "{f}");
+    let text = stdout(&p.run(&["dsar", "requests"]));
+    assert!(text.contains("OVERDUE"), "{text}");
+
+    let out = p.run(&["dsar", "close", late, "--how", "Auskunft per Post"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let f = find(&check(&p), "dsar_deadlines").clone();
+    assert_eq!(f["level"], "warning", "{f}");
+    assert!(f["message"].as_str().unwrap().contains(fresh), "{f}");
+    let out = p.run(&["dsar", "close", fresh]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(find(&check(&p), "dsar_deadlines")["level"], "ok");
+
+    // Bad input: nothing recorded.
+    for args in [
+        &["dsar", "close", late][..],
+        &["dsar", "close", "a-00000000"][..],
+        &[
+            "dsar",
+            "request",
+            "+491702",
+            "--kind",
+            "access",
+            "--received",
+            "2999-01-01",
+        ][..],
+    ] {
+        let out = p.run(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+    }
+    assert_eq!(archived_kind(&p, "dsar_request"), 2);
+    assert_eq!(archived_kind(&p, "dsar_closed"), 2);
+}

@@ -185,6 +185,10 @@ pub enum Payload {
     /// A contact's name corrected (R-C12): a new version, the old one kept here. In the
     /// conversation's name-and-number scope: destroyed with them.
     ContactCorrected(crate::domain::correction::ContactCorrection),
+    /// A customer's data-subject request came in, with its due date (R-F2).
+    DsarRequest(crate::lifecycle::requests::Request),
+    /// … and was answered.
+    DsarClosed(crate::lifecycle::requests::Closed),
     /// A staff member accepted the usage policy in this version (R-F1).
     PolicyAccepted(crate::compliance::policy::PolicyAcceptance),
     /// What `compliance check` found (R-F2), as it reported it, and who ran it.
@@ -232,6 +236,8 @@ impl Payload {
             Payload::ComplianceReport { .. } => "compliance_report",
             Payload::PolicyAccepted(_) => "policy_accepted",
             Payload::ContactCorrected(_) => "contact_corrected",
+            Payload::DsarRequest(_) => "dsar_request",
+            Payload::DsarClosed(_) => "dsar_closed",
             Payload::Consent(_) => "consent",
             Payload::FirstContact(_) => "first_contact",
             Payload::FooterVersion { .. } => "footer_version",

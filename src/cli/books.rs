@@ -50,14 +50,14 @@ impl Books {
     }
 
     /// The seat's language (a daemon's answers come in its own).
-    fn lang(&self) -> Lang {
+    pub(crate) fn lang(&self) -> Lang {
         match self {
             Books::Here { office, .. } => office.config.language(),
             Books::Daemon { lang, .. } => *lang,
         }
     }
 
-    fn ask(&mut self, ask: Ask) -> Result<Outcome> {
+    pub(crate) fn ask(&mut self, ask: Ask) -> Result<Outcome> {
         match self {
             Books::Here {
                 profile,

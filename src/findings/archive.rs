@@ -35,6 +35,8 @@ pub struct Counts {
     pub before_consent: usize,
     /// Conversation-years past their retention period, not yet destroyed.
     pub expired: usize,
+    /// Data-subject requests not answered yet, soonest due first.
+    pub open_requests: Vec<crate::lifecycle::requests::Request>,
 }
 
 impl ArchiveFacts {
@@ -76,7 +78,11 @@ fn count(
     use crate::archive::{Payload, read};
     use crate::domain::{Direction, MessageKind};
     let mut keys = crate::archive::keys::Keys::load(dir, key, true)?;
+    let mut requests = crate::lifecycle::requests::Ledger::default();
     read::for_each(dir, &mut keys, 1, |r| {
+        if let Some(p) = &r.payload {
+            requests.feed(p);
+        }
         match r.payload {
             Some(Payload::Message(m))
                 if m.direction == Direction::Outbound && m.kind == MessageKind::Chat =>
@@ -94,6 +100,7 @@ fn count(
         }
         Ok(())
     })?;
+    counts.open_requests = requests.open();
     let labels = crate::lifecycle::store_labels(store)?;
     let facts = crate::lifecycle::gather(dir, &mut keys, &labels)?;
     let tags = retention.tag_pairs();
@@ -104,6 +111,40 @@ fn count(
     );
     counts.expired = plan.expiring().len();
     Ok(())
+}
+
+/// Open data-subject requests with their due dates: overdue ones are required work.
+fn requests(open: &[crate::lifecycle::requests::Request], today: chrono::NaiveDate) -> Finding {
+    let list = |rs: &[&crate::lifecycle::requests::Request]| {
+        rs.iter()
+            .map(|r| format!("{} {} due {}", r.id, r.kind.as_str(), r.due))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let overdue: Vec<_> = open.iter().filter(|r| r.due < today).collect();
+    if !overdue.is_empty() {
+        return finding(
+            "dsar_deadlines",
+            Level::Required,
+            format!(
+                "{} data-subject request(s) past their one-month deadline: {}; answer them and `tresen dsar close ID`",
+                overdue.len(),
+                list(&overdue)
+            ),
+        );
+    }
+    if open.is_empty() {
+        return finding("dsar_deadlines", Level::Ok, "0 open data-subject requests");
+    }
+    finding(
+        "dsar_deadlines",
+        Level::Warning,
+        format!(
+            "{} open data-subject request(s): {}",
+            open.len(),
+            list(&open.iter().collect::<Vec<_>>())
+        ),
+    )
 }
 
 /// R-F2's counts of what the records show.
@@ -119,6 +160,7 @@ pub(super) fn count_findings(facts: &ArchiveFacts) -> Vec<Finding> {
     }
     let c = &facts.counts;
     let mut out = Vec::new();
+    out.push(requests(&c.open_requests, crate::lifecycle::today()));
     out.push(if c.sent_elsewhere > 0 {
         finding(
             "sent_elsewhere",

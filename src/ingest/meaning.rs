@@ -217,6 +217,8 @@ impl Ingest {
             | Payload::Integrity(_)
             | Payload::ComplianceReport { .. }
             | Payload::PolicyAccepted(_)
+            | Payload::DsarRequest(_)
+            | Payload::DsarClosed(_)
             | Payload::FooterVersion { .. } => {}
         }
         Ok(None)

@@ -10,6 +10,7 @@ pub mod auditor;
 pub mod dsar;
 mod expire;
 pub mod holds;
+pub mod requests;
 
 pub use expire::{Expired, expire};
 pub use holds::{HoldChange, HoldDone, release_hold, set_hold};

@@ -62,6 +62,24 @@ pub enum Ask {
     RestoreTest { dir: String },
     /// The documentation bundle (`docs bundle`): every kept version, with a manifest.
     DocsBundle,
+    /// A customer's data-subject request came in (`dsar request`): archived with its
+    /// due date.
+    DsarRequest {
+        contact: String,
+        request: crate::lifecycle::requests::RequestKind,
+        #[serde(default)]
+        received: Option<NaiveDate>,
+        #[serde(default)]
+        note: String,
+    },
+    /// The request was answered (`dsar close`).
+    DsarClose {
+        id: String,
+        #[serde(default)]
+        how: String,
+    },
+    /// The requests still open (`dsar requests`).
+    DsarOpen,
 }
 
 impl Ask {
@@ -80,6 +98,7 @@ impl Ask {
                 | Ask::Verfahrensdoku
                 | Ask::Vvt
                 | Ask::DocsBundle
+                | Ask::DsarOpen
         )
     }
 
@@ -123,6 +142,10 @@ pub enum Answer {
     },
     /// An archive check and its outcome, as archived.
     Integrity(crate::archive::integrity::IntegrityRecord),
+    /// Data-subject requests: the one recorded or closed, or those still open.
+    Requests {
+        requests: Vec<crate::lifecycle::requests::Request>,
+    },
     /// An export ready to `take`: its files' paths and sizes, in order.
     Export {
         what: ExportSummary,

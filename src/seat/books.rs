@@ -194,6 +194,9 @@ fn kind(ask: &Ask) -> &'static str {
         Ask::Vvt => "vvt",
         Ask::RestoreTest { .. } => "restore test",
         Ask::DocsBundle => "docs bundle",
+        Ask::DsarRequest { .. } => "dsar request",
+        Ask::DsarClose { .. } => "dsar close",
+        Ask::DsarOpen => "dsar requests",
     }
 }
 
@@ -364,6 +367,33 @@ pub fn carry_out(
             conversation,
             format,
         } => (transcript(books, &conversation, format, viewer), false),
+        Ask::DsarRequest {
+            contact,
+            request,
+            received,
+            note,
+        } => {
+            let done = lifecycle::requests::record(books, &contact, request, received, &note, who);
+            (done.map(|r| requests(vec![r])), false)
+        }
+        Ask::DsarClose { id, how } => {
+            let done = lifecycle::requests::close(books, &id, &how, who);
+            (done.map(|r| requests(vec![r])), false)
+        }
+        Ask::DsarOpen => {
+            let dir = books.archive.dir().to_path_buf();
+            let done = lifecycle::requests::ledger(&dir, books.archive.keys())
+                .map_err(LifecycleError::from)
+                .map(|l| requests(l.open()));
+            (done, false)
+        }
+    }
+}
+
+fn requests(requests: Vec<lifecycle::requests::Request>) -> Outcome {
+    Outcome {
+        answer: Answer::Requests { requests },
+        files: Files::default(),
     }
 }
 

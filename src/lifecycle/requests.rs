@@ -1,0 +1,223 @@
+//! Data-subject requests on record (R-F2; Art. 12(3) GDPR): what a customer asked for
+//! (access, erasure, a correction, …), when it arrived, by when the answer is due — one
+//! month — and when it was answered. `compliance check` counts the open ones with their
+//! due dates. The records are proof of having answered in time (Art. 5(2)); they are
+//! kept in the archive's own part, not with the customer's conversations.
+
+use std::path::Path;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use super::{Books, LifecycleError};
+use crate::archive::{ArchiveError, Payload, keys::Keys, read};
+use crate::domain::Timestamp;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RequestKind {
+    /// Art. 15: a copy of their data (`dsar export`).
+    Access,
+    /// Art. 16: a correction (`contact correct`).
+    Rectification,
+    /// Art. 17: erasure (`dsar erase`).
+    Erasure,
+    /// Art. 18: restriction.
+    Restriction,
+    /// Art. 20: their data in a machine-readable form (`dsar export`).
+    Portability,
+    /// Art. 21: an objection.
+    Objection,
+}
+
+impl RequestKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RequestKind::Access => "access",
+            RequestKind::Rectification => "rectification",
+            RequestKind::Erasure => "erasure",
+            RequestKind::Restriction => "restriction",
+            RequestKind::Portability => "portability",
+            RequestKind::Objection => "objection",
+        }
+    }
+}
+
+/// A request as it came in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Request {
+    pub id: String,
+    /// The customer as staff named them (number, handle, conversation).
+    pub contact: String,
+    pub kind: RequestKind,
+    pub received: NaiveDate,
+    /// One month after it came in (Art. 12(3)); an extension is a new decision, not a
+    /// date tresen moves.
+    pub due: NaiveDate,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub note: String,
+    pub by: String,
+    pub at: Timestamp,
+}
+
+/// A request answered (or settled otherwise: `how` says).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Closed {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub how: String,
+    pub by: String,
+    pub at: Timestamp,
+}
+
+/// When the answer to a request received on `received` is due.
+pub fn due(received: NaiveDate) -> NaiveDate {
+    received
+        .checked_add_months(chrono::Months::new(1))
+        .unwrap_or(NaiveDate::MAX)
+}
+
+/// The requests still open, soonest due first, from what `feed` saw.
+#[derive(Debug, Default)]
+pub struct Ledger {
+    requests: Vec<Request>,
+    closed: std::collections::BTreeSet<String>,
+}
+
+impl Ledger {
+    /// Feeds one archived payload (the compliance check's pass over the archive).
+    pub fn feed(&mut self, p: &Payload) {
+        match p {
+            Payload::DsarRequest(r) => self.requests.push(r.clone()),
+            Payload::DsarClosed(c) => {
+                self.closed.insert(c.id.clone());
+            }
+            _ => {}
+        }
+    }
+
+    pub fn open(mut self) -> Vec<Request> {
+        self.requests.retain(|r| !self.closed.contains(&r.id));
+        self.requests.sort_by_key(|r| (r.due, r.at));
+        self.requests
+    }
+
+    fn find(&self, id: &str) -> Option<&Request> {
+        self.requests.iter().find(|r| r.id == id)
+    }
+}
+
+/// The ledger of requests in the archive at `dir`.
+pub fn ledger(dir: &Path, keys: &mut Keys) -> Result<Ledger, ArchiveError> {
+    let mut l = Ledger::default();
+    read::for_each(dir, keys, 1, |r| {
+        if let Some(p) = &r.payload {
+            l.feed(p);
+        }
+        Ok(())
+    })?;
+    Ok(l)
+}
+
+/// Records a request that came in on `received` (default today).
+pub fn record(
+    books: &mut Books<'_>,
+    contact: &str,
+    kind: RequestKind,
+    received: Option<NaiveDate>,
+    note: &str,
+    by: &str,
+) -> Result<Request, LifecycleError> {
+    let today = super::today();
+    let received = received.unwrap_or(today);
+    if received > today {
+        return Err(LifecycleError::Refused(format!(
+            "--received {received} is in the future"
+        )));
+    }
+    if contact.trim().is_empty() {
+        return Err(LifecycleError::Refused("name the customer".into()));
+    }
+    let at = Timestamp::now();
+    let r = Request {
+        id: format!("a-{:08x}", rand::random::<u32>()),
+        contact: contact.trim().to_string(),
+        kind,
+        received,
+        due: due(received),
+        note: note.trim().to_string(),
+        by: by.to_string(),
+        at,
+    };
+    books.record(&[Payload::DsarRequest(r.clone())])?;
+    Ok(r)
+}
+
+/// Closes open request `id`; refused for one that does not exist or is closed.
+pub fn close(
+    books: &mut Books<'_>,
+    id: &str,
+    how: &str,
+    by: &str,
+) -> Result<Request, LifecycleError> {
+    let dir = books.archive.dir().to_path_buf();
+    let ledger = ledger(&dir, books.archive.keys())?;
+    if ledger.closed.contains(id) {
+        return Err(LifecycleError::Refused(format!(
+            "request {id} is closed already"
+        )));
+    }
+    let request = ledger.find(id).cloned().ok_or_else(|| {
+        LifecycleError::Refused(format!("no request `{id}` (see `tresen dsar requests`)"))
+    })?;
+    books.record(&[Payload::DsarClosed(Closed {
+        id: id.to_string(),
+        how: how.trim().to_string(),
+        by: by.to_string(),
+        at: Timestamp::now(),
+    })])?;
+    Ok(request)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn r_f2_an_answer_is_due_a_month_after_the_request() {
+        assert_eq!(due(d("2026-03-15")), d("2026-04-15"));
+        // No 31 February: the month's last day.
+        assert_eq!(due(d("2026-01-31")), d("2026-02-28"));
+        assert_eq!(due(d("2026-12-06")), d("2027-01-06"));
+    }
+
+    #[test]
+    fn r_f2_closed_requests_are_not_open() {
+        let r = |id: &str, due: &str| Request {
+            id: id.into(),
+            contact: "+491701".into(),
+            kind: RequestKind::Access,
+            received: d("2026-01-01"),
+            due: d(due),
+            note: String::new(),
+            by: "Anna".into(),
+            at: Timestamp(0),
+        };
+        let mut l = Ledger::default();
+        l.feed(&Payload::DsarRequest(r("a-1", "2026-02-01")));
+        l.feed(&Payload::DsarRequest(r("a-2", "2026-01-15")));
+        l.feed(&Payload::DsarClosed(Closed {
+            id: "a-1".into(),
+            how: "Auskunft per Post".into(),
+            by: "Anna".into(),
+            at: Timestamp(1),
+        }));
+        let open = l.open();
+        assert_eq!(open.len(), 1);
+        assert_eq!(open[0].id, "a-2");
+    }
+}
