@@ -1054,7 +1054,8 @@ fn r_f2_data_subject_requests_are_counted_with_their_deadlines() {
         open[0]["id"].as_str().unwrap(),
         open[1]["id"].as_str().unwrap(),
     );
-    assert_eq!(open[0]["contact"], "+491702");
+    // The customer the inbox knows is recorded by name and number.
+    assert_eq!(open[0]["contact"], "Hans Rechnung (+491702)");
     let f = find(&check(&p), "dsar_deadlines").clone();
     assert_eq!(f["level"], "required", "{f}");
     assert!(f["message"].as_str().unwrap().contains(late), "{f}");

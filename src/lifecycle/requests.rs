@@ -119,29 +119,59 @@ pub fn ledger(dir: &Path, keys: &mut Keys) -> Result<Ledger, ArchiveError> {
     Ok(l)
 }
 
-/// Records a request that came in on `received` (default today).
+/// What the request names: (number or handle, conversation title) of who asked.
+pub struct Asked<'a> {
+    pub contact: &'a str,
+    pub kind: RequestKind,
+    pub received: Option<NaiveDate>,
+    pub note: &'a str,
+}
+
+/// Records a request that came in on `received` (default today). A customer the inbox
+/// knows is recorded by name and address (a conversation number would not last); anyone
+/// else as named. `de`: refusals in German.
 pub fn record(
     books: &mut Books<'_>,
-    contact: &str,
-    kind: RequestKind,
-    received: Option<NaiveDate>,
-    note: &str,
+    asked: Asked<'_>,
     by: &str,
+    de: bool,
 ) -> Result<Request, LifecycleError> {
+    let Asked {
+        contact,
+        kind,
+        received,
+        note,
+    } = asked;
     let today = super::today();
     let received = received.unwrap_or(today);
     if received > today {
-        return Err(LifecycleError::Refused(format!(
-            "--received {received} is in the future"
-        )));
+        return Err(LifecycleError::Refused(if de {
+            format!("--received {received} liegt in der Zukunft")
+        } else {
+            format!("--received {received} is in the future")
+        }));
     }
     if contact.trim().is_empty() {
-        return Err(LifecycleError::Refused("name the customer".into()));
+        return Err(LifecycleError::Refused(
+            if de {
+                "Wer hat den Antrag gestellt?"
+            } else {
+                "name the customer"
+            }
+            .into(),
+        ));
     }
+    let contact = match books.store.find_conversation(contact.trim())? {
+        Some(c) => match &c.contact {
+            Some(k) => format!("{} ({})", k.display_name, k.address()),
+            None => c.title,
+        },
+        None => contact.trim().to_string(),
+    };
     let at = Timestamp::now();
     let r = Request {
         id: format!("a-{:08x}", rand::random::<u32>()),
-        contact: contact.trim().to_string(),
+        contact,
         kind,
         received,
         due: due(received),
@@ -159,16 +189,23 @@ pub fn close(
     id: &str,
     how: &str,
     by: &str,
+    de: bool,
 ) -> Result<Request, LifecycleError> {
     let dir = books.archive.dir().to_path_buf();
     let ledger = ledger(&dir, books.archive.keys())?;
     if ledger.closed.contains(id) {
-        return Err(LifecycleError::Refused(format!(
-            "request {id} is closed already"
-        )));
+        return Err(LifecycleError::Refused(if de {
+            format!("Antrag {id} ist schon erledigt")
+        } else {
+            format!("request {id} is closed already")
+        }));
     }
     let request = ledger.find(id).cloned().ok_or_else(|| {
-        LifecycleError::Refused(format!("no request `{id}` (see `tresen dsar requests`)"))
+        LifecycleError::Refused(if de {
+            format!("kein Antrag `{id}` (siehe `tresen dsar requests`)")
+        } else {
+            format!("no request `{id}` (see `tresen dsar requests`)")
+        })
     })?;
     books.record(&[Payload::DsarClosed(Closed {
         id: id.to_string(),

@@ -373,11 +373,19 @@ pub fn carry_out(
             received,
             note,
         } => {
-            let done = lifecycle::requests::record(books, &contact, request, received, &note, who);
+            let asked = lifecycle::requests::Asked {
+                contact: &contact,
+                kind: request,
+                received,
+                note: &note,
+            };
+            let de = office.config.language() == crate::app::i18n::Lang::De;
+            let done = lifecycle::requests::record(books, asked, who, de);
             (done.map(|r| requests(vec![r])), false)
         }
         Ask::DsarClose { id, how } => {
-            let done = lifecycle::requests::close(books, &id, &how, who);
+            let de = office.config.language() == crate::app::i18n::Lang::De;
+            let done = lifecycle::requests::close(books, &id, &how, who, de);
             (done.map(|r| requests(vec![r])), false)
         }
         Ask::DsarOpen => {
