@@ -386,7 +386,8 @@ fn labels_prompt_prefills_and_normalises() {
         e,
         vec![Effect::Command(Command::Local(LocalChange::SetLabels {
             conversation: ConversationId(2),
-            labels: vec!["angebot".into(), "rechnung".into()]
+            labels: vec!["angebot".into(), "rechnung".into()],
+            by: String::new(),
         }))]
     );
 }

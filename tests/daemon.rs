@@ -302,6 +302,33 @@ fn the_os_login_decides_who_sends_and_an_auditor_changes_nothing() {
         "{text}"
     );
     assert_eq!(archived_kind(&p, "access"), before + 1);
+    // R-B2: a label change through the seat is archived under the seat's staff member,
+    // not under the daemon's own user.
+    let mut seat = Raw::connect(&p.data.join("tresen.sock"));
+    seat.send(HELLO);
+    seat.answer(1);
+    seat.send(r#"{"jsonrpc":"2.0","id":2,"method":"order","params":{"kind":"local","change":{"set_labels":{"conversation":1,"labels":["rechnung"],"by":"Jemand Anderes"}}}}"#);
+    let done = seat.answer(2);
+    assert!(done.get("error").is_none(), "{done}");
+    let seq = std::fs::read_dir(p.data.join("archive"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".jsonl"))
+        .flat_map(|e| {
+            std::fs::read_to_string(e.path())
+                .unwrap()
+                .lines()
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
+        .filter(|l| l.contains("\"kind\":\"classify\""))
+        .map(|l| serde_json::from_str::<serde_json::Value>(&l).unwrap()["seq"].clone())
+        .last()
+        .expect("a classify record");
+    let o = p.run(&["archive", "get", &seq.to_string()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("Karl Keller"), "{}", stdout(&o));
+    assert!(!stdout(&o).contains("Jemand Anderes"), "{}", stdout(&o));
     // Staff may not set holds: the owner's decision (docs/daemon.md).
     let o = p.run(&["hold", "set", "--global", "--reason", "Rechtsstreit"]);
     assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));

@@ -449,6 +449,7 @@ async fn r_a5_the_vordruck_exception_applies_only_to_existing_customers_and_neve
         .command(EngineCommand::Local(LocalChange::SetLabels {
             conversation: kunde.id,
             labels: vec!["auftragsbestaetigung".into()],
+            by: String::new(),
         }))
         .await
         .unwrap();

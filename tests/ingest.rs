@@ -391,6 +391,7 @@ async fn run_seed(seed: u64) -> usize {
                     Action::Labels(labels) => LocalChange::SetLabels {
                         conversation: c,
                         labels,
+                        by: String::new(),
                     },
                     _ => LocalChange::AddNote {
                         conversation: c,

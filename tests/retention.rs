@@ -118,6 +118,7 @@ fn seeded() -> Profile {
                 .command(EngineCommand::Local(LocalChange::SetLabels {
                     conversation: id,
                     labels: vec![label.into()],
+                    by: String::new(),
                 }))
                 .await
                 .unwrap();

@@ -121,6 +121,7 @@ impl App {
                 vec![Effect::Command(Command::Local(LocalChange::SetLabels {
                     conversation: id,
                     labels,
+                    by: String::new(),
                 }))]
             }
             Some(Overlay::ContactName { input }) => {

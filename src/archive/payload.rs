@@ -186,9 +186,9 @@ pub enum Payload {
     /// conversation's name-and-number scope: destroyed with them.
     ContactCorrected(crate::domain::correction::ContactCorrection),
     /// A customer's data-subject request came in, with its due date (R-F2).
-    DsarRequest(crate::lifecycle::requests::Request),
+    DsarRequest(crate::compliance::requests::Request),
     /// … and was answered.
-    DsarClosed(crate::lifecycle::requests::Closed),
+    DsarClosed(crate::compliance::requests::Closed),
     /// A staff member accepted the usage policy in this version (R-F1).
     PolicyAccepted(crate::compliance::policy::PolicyAcceptance),
     /// What `compliance check` found (R-F2), as it reported it, and who ran it.

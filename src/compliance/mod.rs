@@ -9,6 +9,7 @@ pub mod consent;
 pub mod footer;
 pub mod notice;
 pub mod policy;
+pub mod requests;
 pub mod staff;
 
 use std::collections::BTreeSet;

@@ -465,6 +465,10 @@ pub enum LocalChange {
     SetLabels {
         conversation: ConversationId,
         labels: Vec<String>,
+        /// Who changed them (recorded with the change, R-B2); filled in by the engine's
+        /// side from the seat's identity, whatever a seat sends.
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        by: String,
     },
     MarkUnread {
         conversation: ConversationId,

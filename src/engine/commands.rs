@@ -29,8 +29,9 @@ impl Engine {
                 if let crate::domain::LocalChange::SetLabels {
                     conversation,
                     labels,
+                    by,
                 } = &change
-                    && let Err(e) = self.archive_labels(*conversation, labels)
+                    && let Err(e) = self.archive_labels(*conversation, labels, by)
                 {
                     tracing::warn!(error = %e, "label change not archived, so not made");
                     self.set_archive_problem(Some(e.to_string()));

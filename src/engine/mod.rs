@@ -5,8 +5,8 @@
 //! store ("notify, then pull"). Outbound: an [`EngineCommand::Send`] is stored as pending
 //! first, then handed to the connector; its result updates the stored message.
 
+mod changes;
 mod commands;
-mod correct;
 mod fetch;
 mod handle;
 pub mod hooks;
@@ -749,36 +749,6 @@ impl Engine {
         } else {
             self.store.lock().apply(ops)
         }
-    }
-}
-
-impl Engine {
-    fn archive_labels(
-        &mut self,
-        conversation: ConversationId,
-        labels: &[String],
-    ) -> Result<(), EngineError> {
-        let Some(archive) = self.archive.as_mut() else {
-            return Ok(());
-        };
-        let Some(conv) = self.store.read(|s| s.conversation(conversation))? else {
-            return Ok(());
-        };
-        if conv.labels == labels {
-            return Ok(());
-        }
-        let now = Timestamp::now();
-        archive.append(vec![Entry {
-            scope: Scope::System,
-            payload: Payload::Classify {
-                account: conv.account.0.clone(),
-                conversation: conv.remote_id.clone(),
-                labels: labels.to_vec(),
-                by: self.staff.clone(),
-                at: now,
-            },
-        }])?;
-        Ok(())
     }
 }
 

@@ -261,6 +261,18 @@ pub fn engine_command(order: Order, who: &str, seat: u64) -> EngineCommand {
             body,
             at,
         }),
+        Order::Local {
+            change:
+                LocalChange::SetLabels {
+                    conversation,
+                    labels,
+                    ..
+                },
+        } => EngineCommand::Local(LocalChange::SetLabels {
+            conversation,
+            labels,
+            by: who.to_string(),
+        }),
         Order::Local { change } => EngineCommand::Local(change),
         Order::Viewed { conversation } => EngineCommand::Viewed(conversation),
         Order::AcceptInvite { account, remote_id } => {

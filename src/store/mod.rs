@@ -271,6 +271,7 @@ impl From<crate::domain::LocalChange> for Op {
             L::SetLabels {
                 conversation,
                 labels,
+                ..
             } => Op::SetLabels {
                 conversation,
                 labels,

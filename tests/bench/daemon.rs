@@ -212,6 +212,7 @@ async fn round_trips(socket: &Path) {
                 change: LocalChange::SetLabels {
                     conversation: c,
                     labels,
+                    by: String::new(),
                 },
             },
             "",
