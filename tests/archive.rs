@@ -513,15 +513,6 @@ fn compliance(p: &Profile) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stderr(&out)))
 }
 
-fn finding<'a>(v: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
-    v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["id"] == id)
-        .unwrap_or_else(|| panic!("no finding {id}: {v}"))
-}
-
 /// R-B3, R-B4, R-B12, R-F2: the daemon verifies and anchors on its own, each outcome an
 /// archive record; `compliance check` says how recent each check is; a restore drill
 /// checks a backup copy end to end, and a copy of another archive or a tampered one

@@ -223,6 +223,8 @@ fn the_os_login_decides_who_sends_and_an_auditor_changes_nothing() {
     assert!(o.status.success(), "{}", stderr(&o));
     let o = p.run(&["send", "1", "Vorher gesendet"]);
     assert!(o.status.success(), "{}", stderr(&o));
+    let o = p.run(&["send", "--at", "2030-01-01 08:00", "1", "Frohes neues Jahr"]);
+    assert!(o.status.success(), "{}", stderr(&o));
     let colleague = messages(&p)
         .into_iter()
         .find(|m| {
@@ -302,6 +304,15 @@ fn the_os_login_decides_who_sends_and_an_auditor_changes_nothing() {
         "{text}"
     );
     assert_eq!(archived_kind(&p, "access"), before + 1);
+    // … and so is a colleague's scheduled message, in what the inbox loads.
+    let mut seat = Raw::connect(&p.data.join("tresen.sock"));
+    seat.send(HELLO);
+    seat.answer(1);
+    seat.send(r#"{"jsonrpc":"2.0","id":2,"method":"query","params":{"scheduled":1}}"#);
+    let loaded = seat.answer(2).to_string();
+    assert!(loaded.contains("Frohes neues Jahr"), "{loaded}");
+    assert!(!loaded.contains(&colleague), "{loaded}");
+    assert!(loaded.contains("\"Team\""), "{loaded}");
     // R-B2: a label change through the seat is archived under the seat's staff member,
     // not under the daemon's own user.
     let mut seat = Raw::connect(&p.data.join("tresen.sock"));

@@ -1012,16 +1012,6 @@ fn r_d3_the_tax_export_pseudonymises_staff_unless_asked() {
     assert_eq!(archived_kind(&p, "access"), 2);
 }
 
-/// The finding `id` of a `compliance check --json` report.
-fn find<'a>(v: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
-    v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["id"] == id)
-        .unwrap_or_else(|| panic!("no finding {id}: {v}"))
-}
-
 /// R-F2: a data-subject request is on record with its one-month deadline until it is
 /// answered; `compliance check` shows the open ones and requires the overdue ones.
 #[test]
@@ -1031,7 +1021,7 @@ fn r_f2_data_subject_requests_are_counted_with_their_deadlines() {
     let check = |p: &Profile| -> serde_json::Value {
         serde_json::from_slice(&p.run(&["compliance", "check", "--json"]).stdout).unwrap()
     };
-    assert_eq!(find(&check(&p), "dsar_deadlines")["level"], "ok");
+    assert_eq!(finding(&check(&p), "dsar_deadlines")["level"], "ok");
     let old = (chrono::Local::now().date_naive() - chrono::Days::new(40)).to_string();
     let out = p.run(&[
         "dsar",
@@ -1057,7 +1047,7 @@ fn r_f2_data_subject_requests_are_counted_with_their_deadlines() {
     );
     // The customer the inbox knows is recorded by name and number.
     assert_eq!(open[0]["contact"], "Hans Rechnung (+491702)");
-    let f = find(&check(&p), "dsar_deadlines").clone();
+    let f = finding(&check(&p), "dsar_deadlines").clone();
     assert_eq!(f["level"], "required", "{f}");
     assert!(f["message"].as_str().unwrap().contains(late), "{f}");
     assert!(!f["message"].as_str().unwrap().contains(fresh), "{f}");
@@ -1066,12 +1056,12 @@ fn r_f2_data_subject_requests_are_counted_with_their_deadlines() {
 
     let out = p.run(&["dsar", "close", late, "--how", "Auskunft per Post"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let f = find(&check(&p), "dsar_deadlines").clone();
+    let f = finding(&check(&p), "dsar_deadlines").clone();
     assert_eq!(f["level"], "warning", "{f}");
     assert!(f["message"].as_str().unwrap().contains(fresh), "{f}");
     let out = p.run(&["dsar", "close", fresh]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert_eq!(find(&check(&p), "dsar_deadlines")["level"], "ok");
+    assert_eq!(finding(&check(&p), "dsar_deadlines")["level"], "ok");
 
     // Bad input: nothing recorded.
     for args in [

@@ -385,8 +385,15 @@ async fn handle(
             })
             .await
             .map_err(|e| error(code::ENGINE, e.to_string()))?;
-            if let crate::app::Loaded::Conversation { messages, .. } = &mut loaded {
-                who.attribute(messages);
+            // R-D3: a staff seat sees colleagues' messages, sent or waiting, as "Team".
+            match &mut loaded {
+                crate::app::Loaded::Conversation { messages, .. } => who.attribute(messages),
+                crate::app::Loaded::Scheduled(_, waiting) => {
+                    for s in waiting {
+                        s.sender = who.shown_sender(&s.sender).to_string();
+                    }
+                }
+                _ => {}
             }
             Ok(json(&loaded))
         }

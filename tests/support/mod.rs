@@ -132,6 +132,16 @@ pub fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// The finding `id` of a `compliance check --json` report.
+pub fn finding<'a>(v: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == id)
+        .unwrap_or_else(|| panic!("no finding {id}: {v}"))
+}
+
 /// How many records of `kind` the profile's archive holds (the kind is in clear text).
 pub fn archived_kind(p: &Profile, kind: &str) -> usize {
     let marker = format!("\"kind\":\"{kind}\"");
