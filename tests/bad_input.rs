@@ -175,6 +175,15 @@ fn r_b3_tsa_url_must_be_http_and_needs_anchor_dir() {
     );
 }
 
+/// R-B8 (Z1): an auditor sees an audit period, which the config must name.
+#[test]
+fn r_b8_an_auditor_without_an_audit_period() {
+    check_config(
+        "auditor_without_period",
+        &["staff[0].audit_from", "audit period", "YYYY-MM-DD"],
+    );
+}
+
 #[test]
 fn hooks_timeout() {
     check_config("hooks_timeout", &[":6:1:", "hooks.timeout_secs", "1..=300"]);

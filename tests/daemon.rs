@@ -201,9 +201,11 @@ fn commands_are_seats_of_the_running_daemon() {
 #[test]
 fn the_os_login_decides_who_sends_and_an_auditor_changes_nothing() {
     let me = login();
+    // The auditor's audit runs to today (R-B8, Z1).
+    let today = chrono::Local::now().date_naive().to_string();
     let config = |name: &str, role: &str| {
         format!(
-            "\n[ui]\nstaff_name = \"Falscher Name\"\n[[accounts]]\nid = \"buero\"\nnetwork = \"demo\"\n[[staff]]\nname = \"{name}\"\nlogin = \"{me}\"\nrole = \"{role}\"\n[[staff]]\nname = \"Lea Sommer\"\nlogin = \"lea-gibt-es-nicht\"\n"
+            "\n[ui]\nstaff_name = \"Falscher Name\"\n[[accounts]]\nid = \"buero\"\nnetwork = \"demo\"\n[[staff]]\nname = \"{name}\"\nlogin = \"{me}\"\nrole = \"{role}\"\naudit_from = \"2020-01-01\"\naudit_to = \"{today}\"\n[[staff]]\nname = \"Lea Sommer\"\nlogin = \"lea-gibt-es-nicht\"\n"
         )
     };
     let p = Profile::new(&config("Anna Prüfer", "auditor"));
@@ -269,7 +271,11 @@ fn the_os_login_decides_who_sends_and_an_auditor_changes_nothing() {
     std::fs::write(
         &p.config,
         file.replace("name = \"Anna Prüfer\"", "name = \"Karl Keller\"")
-            .replace("role = \"auditor\"", "role = \"staff\""),
+            .replace("role = \"auditor\"", "role = \"staff\"")
+            .replace(
+                &format!("audit_from = \"2020-01-01\"\naudit_to = \"{today}\"\n"),
+                "",
+            ),
     )
     .unwrap();
     d.signal("-HUP");
@@ -804,4 +810,43 @@ fn r_f1_the_usage_policy_is_accepted_per_version_and_archived() {
     // The acceptance is in the archive.
     let archived = archived_kind(&p, "policy_accepted");
     assert_eq!(archived, 1);
+}
+
+/// R-B8 (Z1): an auditor's seat sees the audit period and its classes, nothing else:
+/// an audit of 2020 finds none of today's conversations — not in the list, not by
+/// number, not as a copy.
+#[test]
+fn an_auditor_sees_only_the_audit() {
+    let me = login();
+    let p = Profile::new(&format!(
+        "\n[[accounts]]\nid = \"buero\"\nnetwork = \"demo\"\n[[staff]]\nname = \"Anna Prüfer\"\nlogin = \"{me}\"\nrole = \"auditor\"\naudit_from = \"2020-01-01\"\naudit_to = \"2020-12-31\"\n[[staff]]\nname = \"Max Chef\"\nlogin = \"chef-gibt-es-nicht\"\nrole = \"owner\"\n"
+    ));
+    let o = p.run(&["sync", "--once"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!messages(&p).is_empty(), "the demo has today's messages");
+    let _d = Daemon::start(&p);
+    let mut seat = Raw::connect(&p.data.join("tresen.sock"));
+    seat.send(HELLO);
+    seat.answer(1);
+    seat.send(r#"{"jsonrpc":"2.0","id":2,"method":"query","params":"inbox"}"#);
+    let inbox = seat.answer(2);
+    assert_eq!(inbox["result"]["inbox"], serde_json::json!([]), "{inbox}");
+    seat.send(r#"{"jsonrpc":"2.0","id":3,"method":"query","params":{"conversation":{"id":1,"before":null,"limit":50,"focus":null}}}"#);
+    let conv = seat.answer(3);
+    assert_eq!(
+        conv["result"]["conversation"]["messages"],
+        serde_json::json!([]),
+        "{conv}"
+    );
+    seat.send(r#"{"jsonrpc":"2.0","id":4,"method":"message","params":1}"#);
+    let m = seat.answer(4);
+    assert!(m["result"].is_null(), "{m}");
+    seat.send(r#"{"jsonrpc":"2.0","id":5,"method":"find","params":"1"}"#);
+    let f = seat.answer(5);
+    assert!(f["result"].is_null(), "{f}");
+    seat.send(r#"{"jsonrpc":"2.0","id":6,"method":"query","params":{"search":{"query":"Heizung","limit":50}}}"#);
+    let hits = seat.answer(6);
+    assert_eq!(hits["result"]["search"]["hits"], serde_json::json!([]), "{hits}");
+    let o = p.run(&["export", "conversation", "1", "--format", "txt"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
 }

@@ -470,6 +470,7 @@ pub fn run_export(
         &crate::compliance::staff::Identity {
             name: config.staff_name(),
             role: crate::compliance::staff::Role::Staff,
+            scope: None,
         },
     )?;
     crate::cli::books::deliver_transcript(messages, text.as_bytes(), out.as_deref(), lang)

@@ -75,6 +75,7 @@ impl Books {
                 let viewer = crate::compliance::staff::Identity {
                     name: who.clone(),
                     role: crate::compliance::staff::Role::Owner,
+                    scope: None,
                 };
                 let (outcome, _) = carry_out(&mut books, office, ask, &viewer);
                 Ok(outcome?)

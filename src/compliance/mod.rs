@@ -4,6 +4,7 @@
 //! works-council-safe defaults (`staff`). Pure: the engine applies them, the archive
 //! keeps what they decided.
 
+pub mod audit_scope;
 pub mod company;
 pub mod consent;
 pub mod footer;

@@ -19,6 +19,41 @@ pub struct StaffConfig {
     /// what each may do: docs/daemon.md.
     #[serde(default = "agent")]
     pub role: String,
+    /// For an auditor (required then): the first and last day of the audit period
+    /// (YYYY-MM-DD) and the retention classes it covers (default: all three
+    /// tax-relevant ones). The seat sees nothing outside them (R-B8, Z1).
+    #[serde(default)]
+    pub audit_from: String,
+    #[serde(default)]
+    pub audit_to: String,
+    #[serde(default)]
+    pub audit_classes: Vec<String>,
+}
+
+impl StaffConfig {
+    /// An auditor's scope, checked; `Err` is (key, what to fix).
+    pub fn audit_scope(
+        &self,
+    ) -> Result<Option<crate::compliance::audit_scope::AuditScope>, (&'static str, String)> {
+        if Role::parse(&self.role) != Some(Role::Auditor) {
+            if !self.audit_from.is_empty()
+                || !self.audit_to.is_empty()
+                || !self.audit_classes.is_empty()
+            {
+                return Err((
+                    "audit_from",
+                    "an audit period is for role = \"auditor\" only".into(),
+                ));
+            }
+            return Ok(None);
+        }
+        crate::compliance::audit_scope::AuditScope::parse(
+            &self.audit_from,
+            &self.audit_to,
+            &self.audit_classes,
+        )
+        .map(Some)
+    }
 }
 
 fn agent() -> String {
@@ -62,6 +97,9 @@ pub struct Identity {
     /// Recorded on what this seat sends, notes and changes.
     pub name: String,
     pub role: Role,
+    /// An auditor's period and classes: nothing outside them reaches the seat.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<crate::compliance::audit_scope::AuditScope>,
 }
 
 /// What a staff member sees in place of a colleague's name on an outgoing message.
@@ -112,6 +150,7 @@ pub fn identify(
         return (login == own_login).then(|| Identity {
             name: own_name.to_string(),
             role: Role::Owner,
+            scope: None,
         });
     }
     staff
@@ -120,6 +159,16 @@ pub fn identify(
         .map(|s| Identity {
             name: s.name.clone(),
             role: Role::parse(&s.role).unwrap_or(Role::Staff),
+            // Checked when the config loaded; a scope that does not parse shows nothing.
+            scope: match s.audit_scope() {
+                Ok(scope) => scope,
+                Err(_) => crate::compliance::audit_scope::AuditScope::parse(
+                    "1970-01-01",
+                    "1970-01-01",
+                    &[],
+                )
+                .ok(),
+            },
         })
 }
 
@@ -247,6 +296,7 @@ pub fn what_is_stored(
                 Identity {
                     name: s.name.clone(),
                     role,
+                    scope: None,
                 }
                 .sees_senders()
             })
@@ -372,6 +422,7 @@ mod tests {
             Identity {
                 name: "Karl Keller".into(),
                 role,
+                scope: None,
             }
             .attribute(&mut l);
             l.into_iter().map(|m| m.sender).collect::<Vec<_>>()
@@ -423,6 +474,9 @@ mod tests {
             name: "Anna Schmidt".into(),
             login: "anna".into(),
             role: "owner".into(),
+            audit_from: String::new(),
+            audit_to: String::new(),
+            audit_classes: vec![],
         }];
         let off = what_is_stored("Anna Schmidt", &staff, &MonitoringConfig::default(), true);
         assert!(off.iter().any(|l| l.contains("(owner)")));

@@ -528,6 +528,9 @@ impl Config {
                     format!("`{}`: expected \"owner\", \"staff\" or \"auditor\"", s.role),
                 ));
             }
+            if let Err((key, m)) = s.audit_scope() {
+                return Err(invalid(&format!("staff[{i}].{key}"), m));
+            }
         }
         if self.logging.max_files == 0 {
             return Err(invalid("logging.max_files", "expected at least 1".into()));

@@ -23,6 +23,7 @@ use crate::protocol::{
     CAPABILITIES, FetchParams, Hello, HelloParams, MAX_LINE, Order, Request, RpcError, VERSION,
     WireFile, code, notification, parse_request, response,
 };
+use crate::seat::scope::Scoped;
 
 /// Half a request, then nothing for this long: the connection is closed.
 const STALL: Duration = Duration::from_secs(10);
@@ -380,8 +381,14 @@ async fn handle(
         "query" => {
             let q: crate::app::Query = params(&req)?;
             let pid = std::process::id();
+            let (scope, retention) = (who.scope.clone(), daemon.office.config.retention.clone());
             let mut loaded = tokio::task::spawn_blocking(move || {
-                crate::seat::answer(&engine, q, SeatView::Attached { pid }, seat)
+                let mut loaded = crate::seat::answer(&engine, q, SeatView::Attached { pid }, seat);
+                if let Some(scope) = &scope {
+                    let scoped = Scoped::new(scope, &retention);
+                    engine.store().read(|s| scoped.loaded(&mut loaded, s));
+                }
+                loaded
             })
             .await
             .map_err(|e| error(code::ENGINE, e.to_string()))?;
@@ -428,10 +435,20 @@ async fn handle(
         }
         "message" => {
             let id: crate::domain::MessageId = params(&req)?;
-            let mut m = tokio::task::spawn_blocking(move || engine.store().read(|s| s.message(id)))
-                .await
-                .map_err(|e| error(code::ENGINE, e.to_string()))?
-                .map_err(|e| error(code::ENGINE, e.to_string()))?;
+            let (scope, retention) = (who.scope.clone(), daemon.office.config.retention.clone());
+            let mut m = tokio::task::spawn_blocking(move || {
+                engine.store().read(|s| {
+                    let m = s.message(id)?;
+                    Ok::<_, crate::store::StoreError>(m.filter(|m| {
+                        scope
+                            .as_ref()
+                            .is_none_or(|sc| Scoped::new(sc, &retention).message(m, s))
+                    }))
+                })
+            })
+            .await
+            .map_err(|e| error(code::ENGINE, e.to_string()))?
+            .map_err(|e| error(code::ENGINE, e.to_string()))?;
             if let Some(m) = &mut m {
                 who.attribute(std::slice::from_mut(m));
             }
@@ -439,6 +456,26 @@ async fn handle(
         }
         "fetch" => {
             let p: FetchParams = params(&req)?;
+            if let Some(scope) = who.scope.clone() {
+                let (retention, reader, id) = (
+                    daemon.office.config.retention.clone(),
+                    engine.clone(),
+                    p.message,
+                );
+                let inside = tokio::task::spawn_blocking(move || {
+                    reader.store().read(|s| {
+                        s.message(id)
+                            .ok()
+                            .flatten()
+                            .is_some_and(|m| Scoped::new(&scope, &retention).message(&m, s))
+                    })
+                })
+                .await
+                .unwrap_or(false);
+                if !inside {
+                    return Err(error(code::REFUSED, "outside the audit period or classes"));
+                }
+            }
             let (name, data) = crate::seat::attachment(&engine, p.message, p.index)
                 .await
                 .map_err(|e| error(code::ENGINE, e))?;
@@ -447,8 +484,17 @@ async fn handle(
         }
         "find" => {
             let key: String = params(&req)?;
+            let (scope, retention) = (who.scope.clone(), daemon.office.config.retention.clone());
             let c = tokio::task::spawn_blocking(move || {
-                engine.store().read(|s| s.find_conversation(&key))
+                engine.store().read(|s| {
+                    s.find_conversation(&key).map(|c| {
+                        c.filter(|c| {
+                            scope
+                                .as_ref()
+                                .is_none_or(|sc| Scoped::new(sc, &retention).part_of_audit(c, s))
+                        })
+                    })
+                })
             })
             .await
             .map_err(|e| error(code::ENGINE, e.to_string()))?
@@ -457,8 +503,17 @@ async fn handle(
         }
         "contact_history" => {
             let key: String = params(&req)?;
+            let (scope, retention) = (who.scope.clone(), daemon.office.config.retention.clone());
             let found = tokio::task::spawn_blocking(move || {
-                engine.store().read(|s| s.contact_history(&key))
+                engine.store().read(|s| {
+                    s.contact_history(&key).map(|c| {
+                        c.filter(|(c, _)| {
+                            scope
+                                .as_ref()
+                                .is_none_or(|sc| Scoped::new(sc, &retention).part_of_audit(c, s))
+                        })
+                    })
+                })
             })
             .await
             .map_err(|e| error(code::ENGINE, e.to_string()))?

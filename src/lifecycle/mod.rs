@@ -176,6 +176,10 @@ pub fn transcript(
         c.add(r, &|a, cv| a == account && cv == remote);
         Ok(())
     })?;
+    // An auditor's copy holds the audit period only (R-B8, Z1).
+    if let Some(scope) = &viewer.scope {
+        c.rows.retain(|r| scope.covers(r.at));
+    }
     for row in &mut c.rows {
         if row.direction == crate::domain::Direction::Outbound {
             row.sender = viewer.shown_sender(&row.sender).to_string();

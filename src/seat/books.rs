@@ -366,7 +366,16 @@ pub fn carry_out(
         Ask::Transcript {
             conversation,
             format,
-        } => (transcript(books, &conversation, format, viewer), false),
+        } => (
+            transcript(
+                books,
+                &conversation,
+                format,
+                viewer,
+                &office.config.retention,
+            ),
+            false,
+        ),
         Ask::DsarRequest {
             contact,
             request,
@@ -413,10 +422,17 @@ fn transcript(
     conversation: &str,
     format: lifecycle::Transcript,
     viewer: &crate::compliance::staff::Identity,
+    retention: &crate::config::RetentionConfig,
 ) -> Result<Outcome, LifecycleError> {
     let c = books
         .store
         .find_conversation(conversation)?
+        // An auditor's audit covers some classes only (R-B8, Z1): others do not exist.
+        .filter(|c| {
+            viewer.scope.as_ref().is_none_or(|scope| {
+                crate::seat::scope::Scoped::new(scope, retention).part_of_audit(c, &*books.store)
+            })
+        })
         .ok_or_else(|| {
             LifecycleError::Refused(format!(
                 "no conversation `{conversation}` (see `tresen list`)"

@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod books;
 pub mod remote;
+pub mod scope;
 
 use futures::future::BoxFuture;
 use tokio::sync::broadcast;

@@ -414,6 +414,15 @@ pub trait StoreRead {
     /// Ledger entries about `(channel, address)` in the order they were recorded; for a
     /// conversation's footers ask with `Channel::Other` and [`crate::compliance::footer_key`].
     fn ledger(&self, channel: Channel, address: &str) -> Result<Vec<LedgerEntry>>;
+    /// The newest `limit` chat messages of a conversation sent in `from..=to`, oldest
+    /// first (an auditor's view of an audit period).
+    fn messages_between(
+        &self,
+        conversation: ConversationId,
+        from: Timestamp,
+        to: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<Message>>;
     /// The corrections of a contact's data, oldest first (R-C12).
     fn contact_versions(
         &self,

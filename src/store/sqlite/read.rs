@@ -73,6 +73,30 @@ impl StoreRead for SqliteStore {
         Ok(out)
     }
 
+    fn messages_between(
+        &self,
+        conversation: ConversationId,
+        from: Timestamp,
+        to: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<Message>> {
+        let mut st = self.conn.prepare_cached(&format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation = ?1 AND kind = 'chat' \
+             AND sent_at BETWEEN ?2 AND ?3 ORDER BY sent_at DESC, id DESC LIMIT ?4"
+        ))?;
+        let mut out: Vec<Message> = st
+            .query_map(
+                params![conversation.0, from.0, to.0, limit as i64],
+                message_from_row,
+            )?
+            .collect::<rusqlite::Result<_>>()?;
+        out.reverse();
+        for m in &mut out {
+            self.load_reactions(m)?;
+        }
+        Ok(out)
+    }
+
     fn message(&self, id: MessageId) -> Result<Option<Message>> {
         let mut m = self
             .conn
