@@ -846,7 +846,11 @@ fn an_auditor_sees_only_the_audit() {
     assert!(f["result"].is_null(), "{f}");
     seat.send(r#"{"jsonrpc":"2.0","id":6,"method":"query","params":{"search":{"query":"Heizung","limit":50}}}"#);
     let hits = seat.answer(6);
-    assert_eq!(hits["result"]["search"]["hits"], serde_json::json!([]), "{hits}");
+    assert_eq!(
+        hits["result"]["search"]["hits"],
+        serde_json::json!([]),
+        "{hits}"
+    );
     let o = p.run(&["export", "conversation", "1", "--format", "txt"]);
     assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
 }
