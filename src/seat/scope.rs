@@ -110,8 +110,13 @@ impl<'a> Scoped<'a> {
                     .flatten()
                     .is_some_and(|c| self.part_of_audit(&c, store)),
             }),
-            // Letters not yet sent are no audit's business.
+            // Letters not yet sent, who types where, chats not yet accepted, and a
+            // pairing code (which would link a device to the business account) are no
+            // audit's business.
             Loaded::Scheduled(_, list) => list.clear(),
+            Loaded::Typing(map) => map.clear(),
+            Loaded::Invites(list) => list.clear(),
+            Loaded::Links(map) => map.clear(),
             _ => {}
         }
     }
