@@ -127,14 +127,14 @@ pub(crate) fn run(books: &mut Books, cmd: DsarCommand) -> Result<ExitCode> {
                     Lang::De => crate::outln!(
                         "Antrag {} ({}) von {} eingetragen: Antwort fällig bis {}",
                         r.id,
-                        r.kind.as_str(),
+                        r.kind.in_lang(lang == Lang::De),
                         safe(&r.contact),
                         r.due.format("%d.%m.%Y")
                     ),
                     Lang::En => crate::outln!(
                         "request {} ({}) from {} recorded: the answer is due by {}",
                         r.id,
-                        r.kind.as_str(),
+                        r.kind.in_lang(lang == Lang::De),
                         safe(&r.contact),
                         r.due
                     ),
@@ -175,7 +175,7 @@ pub(crate) fn run(books: &mut Books, cmd: DsarCommand) -> Result<ExitCode> {
                 crate::outln!(
                     "{}  {:<13} {:<24} {} {}{late}{}",
                     r.id,
-                    r.kind.as_str(),
+                    r.kind.in_lang(lang == Lang::De),
                     safe(&r.contact),
                     lang.t("fällig", "due"),
                     match lang {

@@ -35,6 +35,22 @@ impl RequestKind {
             RequestKind::Objection => "objection",
         }
     }
+
+    /// As office staff read it.
+    pub fn german(self) -> &'static str {
+        match self {
+            RequestKind::Access => "Auskunft",
+            RequestKind::Rectification => "Berichtigung",
+            RequestKind::Erasure => "Löschung",
+            RequestKind::Restriction => "Einschränkung",
+            RequestKind::Portability => "Datenübertragung",
+            RequestKind::Objection => "Widerspruch",
+        }
+    }
+
+    pub fn in_lang(self, de: bool) -> &'static str {
+        if de { self.german() } else { self.as_str() }
+    }
 }
 
 /// A request as it came in.

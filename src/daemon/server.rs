@@ -23,7 +23,7 @@ use crate::protocol::{
     CAPABILITIES, FetchParams, Hello, HelloParams, MAX_LINE, Order, Request, RpcError, VERSION,
     WireFile, code, notification, parse_request, response,
 };
-use crate::seat::scope::Scoped;
+use crate::seat::scope::{Scoped, sees};
 
 /// Half a request, then nothing for this long: the connection is closed.
 const STALL: Duration = Duration::from_secs(10);
@@ -381,12 +381,11 @@ async fn handle(
         "query" => {
             let q: crate::app::Query = params(&req)?;
             let pid = std::process::id();
-            let (scope, retention) = (who.scope.clone(), daemon.office.config.retention.clone());
+            let audit = Scoped::of(who, &daemon.office.config.retention);
             let mut loaded = tokio::task::spawn_blocking(move || {
                 let mut loaded = crate::seat::answer(&engine, q, SeatView::Attached { pid }, seat);
-                if let Some(scope) = &scope {
-                    let scoped = Scoped::new(scope, &retention);
-                    engine.store().read(|s| scoped.loaded(&mut loaded, s));
+                if let Some(audit) = &audit {
+                    engine.store().read(|s| audit.loaded(&mut loaded, s));
                 }
                 loaded
             })
@@ -435,15 +434,13 @@ async fn handle(
         }
         "message" => {
             let id: crate::domain::MessageId = params(&req)?;
-            let (scope, retention) = (who.scope.clone(), daemon.office.config.retention.clone());
+            let audit = Scoped::of(who, &daemon.office.config.retention);
             let mut m = tokio::task::spawn_blocking(move || {
                 engine.store().read(|s| {
                     let m = s.message(id)?;
-                    Ok::<_, crate::store::StoreError>(m.filter(|m| {
-                        scope
-                            .as_ref()
-                            .is_none_or(|sc| Scoped::new(sc, &retention).message(m, s))
-                    }))
+                    Ok::<_, crate::store::StoreError>(
+                        m.filter(|m| sees(&audit, m, |a, m| a.message(m, s))),
+                    )
                 })
             })
             .await
@@ -456,18 +453,14 @@ async fn handle(
         }
         "fetch" => {
             let p: FetchParams = params(&req)?;
-            if let Some(scope) = who.scope.clone() {
-                let (retention, reader, id) = (
-                    daemon.office.config.retention.clone(),
-                    engine.clone(),
-                    p.message,
-                );
+            if let Some(audit) = Scoped::of(who, &daemon.office.config.retention) {
+                let (reader, id) = (engine.clone(), p.message);
                 let inside = tokio::task::spawn_blocking(move || {
                     reader.store().read(|s| {
                         s.message(id)
                             .ok()
                             .flatten()
-                            .is_some_and(|m| Scoped::new(&scope, &retention).message(&m, s))
+                            .is_some_and(|m| audit.message(&m, s))
                     })
                 })
                 .await
@@ -484,16 +477,11 @@ async fn handle(
         }
         "find" => {
             let key: String = params(&req)?;
-            let (scope, retention) = (who.scope.clone(), daemon.office.config.retention.clone());
+            let audit = Scoped::of(who, &daemon.office.config.retention);
             let c = tokio::task::spawn_blocking(move || {
                 engine.store().read(|s| {
-                    s.find_conversation(&key).map(|c| {
-                        c.filter(|c| {
-                            scope
-                                .as_ref()
-                                .is_none_or(|sc| Scoped::new(sc, &retention).part_of_audit(c, s))
-                        })
-                    })
+                    s.find_conversation(&key)
+                        .map(|c| c.filter(|c| sees(&audit, c, |a, c| a.part_of_audit(c, s))))
                 })
             })
             .await
@@ -503,16 +491,11 @@ async fn handle(
         }
         "contact_history" => {
             let key: String = params(&req)?;
-            let (scope, retention) = (who.scope.clone(), daemon.office.config.retention.clone());
+            let audit = Scoped::of(who, &daemon.office.config.retention);
             let found = tokio::task::spawn_blocking(move || {
                 engine.store().read(|s| {
-                    s.contact_history(&key).map(|c| {
-                        c.filter(|(c, _)| {
-                            scope
-                                .as_ref()
-                                .is_none_or(|sc| Scoped::new(sc, &retention).part_of_audit(c, s))
-                        })
-                    })
+                    s.contact_history(&key)
+                        .map(|h| h.filter(|(c, _)| sees(&audit, c, |a, c| a.part_of_audit(c, s))))
                 })
             })
             .await

@@ -429,9 +429,8 @@ fn transcript(
         .find_conversation(conversation)?
         // An auditor's audit covers some classes only (R-B8, Z1): others do not exist.
         .filter(|c| {
-            viewer.scope.as_ref().is_none_or(|scope| {
-                crate::seat::scope::Scoped::new(scope, retention).part_of_audit(c, &*books.store)
-            })
+            let audit = crate::seat::scope::Scoped::of(viewer, retention);
+            crate::seat::scope::sees(&audit, c, |a, c| a.part_of_audit(c, &*books.store))
         })
         .ok_or_else(|| {
             LifecycleError::Refused(format!(

@@ -4,28 +4,41 @@
 
 use crate::app::Loaded;
 use crate::compliance::audit_scope::AuditScope;
+use crate::compliance::staff::Identity;
 use crate::config::RetentionConfig;
 use crate::domain::{Conversation, Message};
 use crate::store::StoreRead;
 
-pub struct Scoped<'a> {
-    scope: &'a AuditScope,
+/// What an auditor may see; owned, so it goes along into the store's reader.
+pub struct Scoped {
+    scope: AuditScope,
     tags: Vec<(String, String)>,
-    default_class: &'a str,
+    default_class: String,
 }
 
-impl<'a> Scoped<'a> {
-    pub fn new(scope: &'a AuditScope, retention: &'a RetentionConfig) -> Scoped<'a> {
-        Scoped {
-            scope,
+/// Whether `viewer` sees `what`: always, unless an audit scope says otherwise.
+pub fn sees<T: ?Sized>(
+    viewer: &Option<Scoped>,
+    what: &T,
+    test: impl Fn(&Scoped, &T) -> bool,
+) -> bool {
+    viewer.as_ref().is_none_or(|v| test(v, what))
+}
+
+impl Scoped {
+    /// The audit `viewer` is limited to (`None`: not an auditor, sees everything).
+    pub fn of(viewer: &Identity, retention: &RetentionConfig) -> Option<Scoped> {
+        viewer.scope.as_ref().map(|scope| Scoped {
+            scope: scope.clone(),
             tags: retention.tag_pairs(),
-            default_class: &retention.default_class,
-        }
+            default_class: retention.default_class.clone(),
+        })
     }
 
     /// The conversation's retention class is part of the audit.
     pub fn conversation(&self, c: &Conversation) -> bool {
-        let class = crate::archive::retention::class_for(&c.labels, &self.tags, self.default_class);
+        let class =
+            crate::archive::retention::class_for(&c.labels, &self.tags, &self.default_class);
         self.scope.covers_class(class)
     }
 

@@ -4,6 +4,17 @@ use rusqlite::{OptionalExtension, params};
 
 use super::*;
 
+impl SqliteStore {
+    /// Messages read newest first, turned oldest first with their reactions.
+    fn oldest_first(&self, mut newest_first: Vec<Message>) -> Result<Vec<Message>> {
+        newest_first.reverse();
+        for m in &mut newest_first {
+            self.load_reactions(m)?;
+        }
+        Ok(newest_first)
+    }
+}
+
 impl StoreRead for SqliteStore {
     fn conversations(&self) -> Result<Vec<Conversation>> {
         let mut st = self.conn.prepare_cached(&format!(
@@ -47,7 +58,7 @@ impl StoreRead for SqliteStore {
         before: Option<MessageId>,
         limit: usize,
     ) -> Result<Vec<Message>> {
-        let mut out: Vec<Message> = match before {
+        let out: Vec<Message> = match before {
             None => {
                 let mut st = self.conn.prepare_cached(&format!(
                     "SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation = ?1 \
@@ -66,11 +77,7 @@ impl StoreRead for SqliteStore {
                     .collect::<rusqlite::Result<_>>()?
             }
         };
-        out.reverse();
-        for m in &mut out {
-            self.load_reactions(m)?;
-        }
-        Ok(out)
+        self.oldest_first(out)
     }
 
     fn messages_between(
@@ -84,17 +91,13 @@ impl StoreRead for SqliteStore {
             "SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation = ?1 AND kind = 'chat' \
              AND sent_at BETWEEN ?2 AND ?3 ORDER BY sent_at DESC, id DESC LIMIT ?4"
         ))?;
-        let mut out: Vec<Message> = st
+        let out: Vec<Message> = st
             .query_map(
                 params![conversation.0, from.0, to.0, limit as i64],
                 message_from_row,
             )?
             .collect::<rusqlite::Result<_>>()?;
-        out.reverse();
-        for m in &mut out {
-            self.load_reactions(m)?;
-        }
-        Ok(out)
+        self.oldest_first(out)
     }
 
     fn message(&self, id: MessageId) -> Result<Option<Message>> {
