@@ -74,6 +74,26 @@ fn seeded() -> Profile {
         conversation("wa-hans", "Hans (WhatsApp)", "+491702"),
         message("wa-hans", "w1", "Schönes Wochenende!", "2025-06-01"),
     ];
+    seed(
+        &p,
+        script,
+        |s| s.stats().unwrap().messages >= 6,
+        &[("+491702", "rechnung"), ("wa-hans", "privat")],
+        &[],
+    );
+    p
+}
+
+/// Runs the engine on `p`'s profile with a scripted connector until `ready` holds for
+/// the store, then sets `labels` (conversation, label) and sends `sends` (conversation,
+/// text, document tags) as Anna.
+fn seed(
+    p: &Profile,
+    script: Vec<ScriptStep>,
+    ready: impl Fn(&dyn tresen::store::StoreRead) -> bool,
+    labels: &[(&str, &str)],
+    sends: &[(&str, &str, &[&str])],
+) {
     let config = Config::load(Some(&p.config)).unwrap();
     let paths = Paths {
         config_file: Some(p.config.clone()),
@@ -103,31 +123,221 @@ fn seeded() -> Profile {
             .unwrap();
         let task = tokio::spawn(engine.run());
         for _ in 0..500 {
-            if handle.store().read(|s| s.stats().unwrap().messages) >= 6 {
+            if handle.store().read(&ready) {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        for (remote, label) in [("+491702", "rechnung"), ("wa-hans", "privat")] {
-            let id = handle
+        let id = |remote: &str| {
+            handle
                 .store()
                 .read(|s| s.conversation_by_remote(&AccountId("buero".into()), remote))
                 .unwrap()
-                .unwrap();
+                .unwrap()
+        };
+        for (remote, label) in labels {
             handle
                 .command(EngineCommand::Local(LocalChange::SetLabels {
-                    conversation: id,
-                    labels: vec![label.into()],
+                    conversation: id(remote),
+                    labels: vec![label.to_string()],
                     by: String::new(),
                 }))
                 .await
                 .unwrap();
         }
+        for (remote, body, tags) in sends {
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            handle
+                .command(EngineCommand::Send {
+                    conversation: id(remote),
+                    body: body.to_string(),
+                    files: vec![],
+                    sender: "Anna".into(),
+                    reply_to: None,
+                    options: tresen::engine::SendOptions {
+                        tags: tags.iter().map(|t| t.to_string()).collect(),
+                        ..Default::default()
+                    },
+                    reply: Some(tx),
+                })
+                .await
+                .unwrap();
+            rx.await.unwrap().unwrap();
+        }
         handle.shutdown().await;
         task.await.unwrap().unwrap();
     });
     drop(lock);
-    p
+}
+
+/// A customer's message carrying one file (`content` is what the download yields).
+fn file_message(
+    (remote, id, body, date): (&str, &str, &str, &str),
+    name: &str,
+    mime: &str,
+    content: &str,
+) -> ScriptStep {
+    let ScriptStep::Emit(ConnectorEvent::Message(mut m)) = message(remote, id, body, date) else {
+        unreachable!()
+    };
+    m.attachments.push(Attachment {
+        name: name.into(),
+        mime: mime.into(),
+        size: content.len() as u64,
+        source: Some(format!("inline:{content}")),
+        blob: None,
+    });
+    ScriptStep::Emit(ConnectorEvent::Message(m))
+}
+
+/// Whether the message `id` is stored and its files downloaded (and so archived).
+fn downloaded(s: &dyn tresen::store::StoreRead, id: &str) -> bool {
+    s.message_by_remote(&AccountId("buero".into()), id)
+        .unwrap()
+        .and_then(|(m, _)| s.message(m).unwrap())
+        .is_some_and(|m| m.attachments.iter().all(|a| a.blob.is_some()))
+}
+
+const UBL: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"><ID>2018-0502</ID></Invoice>"#;
+
+// R-E3, R-B5: a file that looks like an invoice keeps its part of the archive as a
+// Buchungsbeleg (8 years) until staff decide, and the office is asked to; staff's
+// decision is archived and counts; a message sent with a document tag classes its year
+// by that tag. Bad decisions are refused and change nothing.
+#[test]
+fn r_e3_invoice_files_are_kept_as_buchungsbelege_until_staff_decide() {
+    let p = Profile::new(EXTRA);
+    let today = chrono::Local::now().date_naive().to_string();
+    let script = vec![
+        conversation("+491704", "Eva Beleg", "+491704"),
+        file_message(
+            ("+491704", "b1", "Anbei die Rechnung", "2018-04-10"),
+            "Rechnung-2018-04.pdf",
+            "application/pdf",
+            "%PDF-1.4 Rechnung",
+        ),
+        conversation("+491705", "Otto Prospekt", "+491705"),
+        file_message(
+            ("+491705", "p1", "Unser Prospekt", "2018-04-11"),
+            "Prospekt.pdf",
+            "application/pdf",
+            "%PDF-1.4 Prospekt",
+        ),
+        conversation("+491706", "Ida XRechnung", "+491706"),
+        file_message(
+            ("+491706", "x1", "E-Rechnung", "2018-05-02"),
+            "beleg.xml",
+            "application/xml",
+            UBL,
+        ),
+        conversation("+491707", "Udo Heute", "+491707"),
+        message(
+            "+491707",
+            "u1",
+            "Bitte schicken Sie mir die Rechnung",
+            &today,
+        ),
+    ];
+    seed(
+        &p,
+        script,
+        |s| ["b1", "p1", "x1", "u1"].iter().all(|id| downloaded(s, id)),
+        &[],
+        &[("+491707", "Ihre Rechnung 2026-11 über 480 €", &["rechnung"])],
+    );
+    let year = chrono::Datelike::year(&chrono::Local::now().date_naive()) as i64;
+
+    let plan = json(&p.run(&["retention", "plan", "--json"]));
+    let beleg = decision(&plan, "+491704", 2018);
+    assert_eq!(beleg["class"], "buchungsbeleg", "{beleg}");
+    assert_eq!(beleg["retain_until"], "2026-12-31");
+    assert_eq!(beleg["decision"], "keep");
+    assert!(
+        beleg["because"][0]
+            .as_str()
+            .unwrap()
+            .contains("Rechnung-2018-04.pdf")
+    );
+    assert_eq!(decision(&plan, "+491706", 2018)["class"], "buchungsbeleg");
+    let prospekt = decision(&plan, "+491705", 2018);
+    assert_eq!(prospekt["class"], "handelsbrief", "{prospekt}");
+    assert_eq!(prospekt["decision"], "expire");
+    let tagged = decision(&plan, "+491707", year);
+    assert_eq!(tagged["class"], "buchungsbeleg", "{tagged}");
+    assert!(tagged["because"][0].as_str().unwrap().contains("rechnung"));
+    assert_eq!(plan["unconfirmed"].as_array().unwrap().len(), 2, "{plan}");
+    let waiting = |p: &Profile| {
+        let check: serde_json::Value =
+            serde_json::from_slice(&p.run(&["compliance", "check", "--json"]).stdout).unwrap();
+        check["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["id"] == "invoices_unconfirmed")
+            .and_then(|f| f["message"].as_str())
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(waiting(&p).starts_with("2 file(s)"), "{}", waiting(&p));
+
+    // The listing names the file as `tresen show` does; staff decide with it.
+    let text = stdout(&p.run(&["retention", "plan"]));
+    let item = text
+        .lines()
+        .find(|l| l.contains("Rechnung-2018-04.pdf") && !l.contains('↳'))
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no listing in {text}"))
+        .to_string();
+    let message = item.split('/').next().unwrap().to_string();
+    for (args, why) in [
+        (
+            vec![&*item, "--class", "quatsch", "--reason", "x"],
+            "buchungsbeleg",
+        ),
+        (
+            vec![&*item, "--class", "handelsbrief", "--reason", " "],
+            "--reason",
+        ),
+        (
+            vec![
+                &format!("{message}/3"),
+                "--class",
+                "handelsbrief",
+                "--reason",
+                "x",
+            ][..]
+                .to_vec(),
+            "1 file",
+        ),
+    ] {
+        let out = p.run(&[&["retention", "item"][..], &args].concat());
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        assert!(stderr(&out).contains(why), "{why}: {}", stderr(&out));
+    }
+    assert!(
+        waiting(&p).starts_with("2 file(s)"),
+        "refusals changed nothing"
+    );
+    let out = p.run(&[
+        "retention",
+        "item",
+        &item,
+        "--class",
+        "handelsbrief",
+        "--reason",
+        "Kostenvoranschlag, keine Rechnung",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let plan = json(&p.run(&["retention", "plan", "--json"]));
+    let beleg = decision(&plan, "+491704", 2018);
+    assert_eq!(beleg["class"], "handelsbrief", "{beleg}");
+    assert_eq!(beleg["decision"], "expire");
+    assert!(waiting(&p).starts_with("1 file(s)"), "{}", waiting(&p));
+    // The decision is an archive record with who made it and why.
+    let seq = seq_of_message(&p, "Kostenvoranschlag, keine Rechnung");
+    let record = stdout(&p.run(&["archive", "get", &seq.to_string()]));
+    assert!(record.contains("item_class"), "{record}");
 }
 
 fn json(out: &std::process::Output) -> serde_json::Value {
@@ -639,6 +849,37 @@ fn lifecycle_commands_go_through_the_running_daemon() {
         !p.run(&["show", "+491701"]).status.success(),
         "gone from the daemon's inbox"
     );
+    // A message classed through the daemon (R-B5): recorded, and it counts in the plan.
+    let shown: serde_json::Value =
+        serde_json::from_slice(&p.run(&["show", "wa-hans", "--json"]).stdout).unwrap();
+    let id = shown["messages"][0]["id"].to_string();
+    let out = p.run(&[
+        "retention",
+        "item",
+        &id,
+        "--class",
+        "buchungsbeleg",
+        "--reason",
+        "Quittung im Text",
+    ]);
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    let class = || {
+        let plan = json(&p.run(&["retention", "plan", "--json"]));
+        decision(&plan, "wa-hans", 2025)["class"].clone()
+    };
+    assert_eq!(class(), "buchungsbeleg");
+    // The newer decision wins.
+    let out = p.run(&[
+        "retention",
+        "item",
+        &id,
+        "--class",
+        "keine_pflicht",
+        "--reason",
+        "Irrtum: privat",
+    ]);
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    assert_eq!(class(), "keine_pflicht");
 
     // A customer's copy and the auditor's export are written here, by the seat. A
     // consent the daemon recorded just before is in the copy (R-C10), once.

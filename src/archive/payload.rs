@@ -39,6 +39,10 @@ pub enum Payload {
         /// from the archive still recognises the network's copy of it.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         txn: Option<String>,
+        /// The document tags it was sent with (`send --tag rechnung`): they select its
+        /// retention class beside the conversation's labels (R-B5).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        tags: Vec<String>,
     },
     /// The network's answer to an outgoing message.
     SendResult {
@@ -182,6 +186,9 @@ pub enum Payload {
         staff: Actor,
         at: Timestamp,
     },
+    /// Staff decided the retention class of one message or one of its files (R-B5,
+    /// R-E3): it replaces what its tags or the invoice recognition selected.
+    ItemClass(crate::archive::retention::ItemClass),
     /// A contact's name corrected (R-C12): a new version, the old one kept here. In the
     /// conversation's name-and-number scope: destroyed with them.
     ContactCorrected(crate::domain::correction::ContactCorrection),
@@ -236,6 +243,7 @@ impl Payload {
             Payload::ComplianceReport { .. } => "compliance_report",
             Payload::PolicyAccepted(_) => "policy_accepted",
             Payload::ContactCorrected(_) => "contact_corrected",
+            Payload::ItemClass(_) => "item_class",
             Payload::DsarRequest(_) => "dsar_request",
             Payload::DsarClosed(_) => "dsar_closed",
             Payload::Consent(_) => "consent",

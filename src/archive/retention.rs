@@ -77,7 +77,11 @@ pub fn retain_until(year: i32, years: i32) -> NaiveDate {
 /// office marking a chat as not business (`privat = "keine_pflicht"`) is archived with
 /// who did it.
 pub fn class_for<'a>(labels: &[String], tags: &'a [(String, String)], default: &'a str) -> &'a str {
-    let rank = |c: &str| CLASSES.iter().position(|x| *x == c).unwrap_or(1);
+    tagged_class(labels, tags).unwrap_or(default)
+}
+
+/// The strictest class that one of `labels` selects through `tags`, if any does.
+pub fn tagged_class<'a>(labels: &[String], tags: &'a [(String, String)]) -> Option<&'a str> {
     let mut best: Option<&'a str> = None;
     for l in labels {
         if let Some((_, class)) = tags.iter().find(|(tag, _)| tag.eq_ignore_ascii_case(l))
@@ -86,7 +90,52 @@ pub fn class_for<'a>(labels: &[String], tags: &'a [(String, String)], default: &
             best = Some(class);
         }
     }
-    best.unwrap_or(default)
+    best
+}
+
+/// How strict a class is: its place in [`CLASSES`] (an unknown one counts as a
+/// Handelsbrief, the default).
+fn rank(class: &str) -> usize {
+    CLASSES.iter().position(|x| *x == class).unwrap_or(1)
+}
+
+/// Staff decided the class of one message, or of one of its files (R-B5, R-E3): it
+/// replaces what the message's tags or the invoice recognition chose for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ItemClass {
+    pub account: String,
+    pub conversation: String,
+    /// The archive's key of the message: the network's id, or `local:<id>` for one sent
+    /// here.
+    pub message: String,
+    /// Which of its files (from 0); `None`: the message with all its files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index: Option<usize>,
+    pub class: String,
+    pub reason: String,
+    pub by: String,
+    pub at: Timestamp,
+}
+
+/// One message or file in a bucket with a class of its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemFact {
+    /// What it is, for a listing: a file's name and why it looks like an invoice.
+    pub what: String,
+    /// The document tags it was sent with (they select a class through `[retention]
+    /// tags`).
+    pub tags: Vec<String>,
+    /// The class it has of its own: recognised as an invoice, or decided by staff.
+    pub class: Option<String>,
+}
+
+impl ItemFact {
+    /// Its class, if it has one.
+    fn class<'a>(&'a self, tags: &'a [(String, String)]) -> Option<&'a str> {
+        self.class
+            .as_deref()
+            .or_else(|| tagged_class(&self.tags, tags))
+    }
 }
 
 /// Year 0 marks a conversation's metadata bucket (its name and number): it lives as
@@ -224,6 +273,10 @@ pub struct Item {
     pub decision: std::borrow::Cow<'static, str>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub holds: Vec<String>,
+    /// The messages and files that made its class stricter than the conversation's
+    /// (`what → class`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub because: Vec<String>,
 }
 
 impl Item {
@@ -274,6 +327,9 @@ pub struct BucketFacts {
     pub conversation: String,
     pub year: i32,
     pub labels: Vec<String>,
+    /// Its messages and files with a class of their own (R-B5, R-E3): the bucket is
+    /// kept as long as the strictest of them needs — it is destroyed as one.
+    pub items: Vec<ItemFact>,
     pub contacts: Vec<String>,
     pub records: u64,
     pub first_seq: u64,
@@ -299,7 +355,21 @@ pub fn plan(
         .iter()
         .filter(|b| b.year != META_YEAR)
         .map(|b| {
-            let class = class_for(&b.labels, policy.tags, policy.default_class);
+            let labelled = class_for(&b.labels, policy.tags, policy.default_class);
+            let mut class = labelled;
+            let mut because = Vec::new();
+            for item in &b.items {
+                if let Some(own) = item.class(policy.tags)
+                    && rank(own) > rank(class)
+                {
+                    class = own;
+                }
+            }
+            for item in &b.items {
+                if class != labelled && item.class(policy.tags) == Some(class) {
+                    because.push(format!("{} → {class}", item.what));
+                }
+            }
             let (years, rule) = match rule_for(class, today) {
                 Some(r) => (r.years, format!("{} {} J. ({})", r.title_de, r.years, r.legal_basis)),
                 None => (
@@ -336,6 +406,7 @@ pub fn plan(
                 last_seq: b.last_seq,
                 decision: decision.into(),
                 holds: held,
+                because,
             }
         })
         .collect();
@@ -371,6 +442,7 @@ pub fn plan(
             }
             .into(),
             holds,
+            because: Vec::new(),
         });
     }
     items
@@ -426,6 +498,7 @@ mod tests {
             conversation: "+4930".into(),
             year: 2016,
             labels: vec![],
+            items: vec![],
             contacts: vec!["+4930".into()],
             records: 3,
             first_seq: 1,

@@ -542,7 +542,9 @@ pub(crate) fn deliver_transcript(
 pub(crate) fn print_plan(plan: &RetentionPlan, json: bool) -> Result<()> {
     let (items, on) = (&plan.items, plan.on);
     if json {
-        crate::out::json(&serde_json::json!({ "date": on, "items": items }))?;
+        crate::out::json(
+            &serde_json::json!({ "date": on, "items": items, "unconfirmed": plan.unconfirmed }),
+        )?;
         return Ok(());
     }
     crate::outln!("retention as of {on}:");
@@ -576,6 +578,18 @@ pub(crate) fn print_plan(plan: &RetentionPlan, json: bool) -> Result<()> {
             i.records,
             sanitize_for_terminal(&decision, false)
         );
+        for why in &i.because {
+            crate::outln!("         ↳ {}", sanitize_for_terminal(why, false));
+        }
+    }
+    if !plan.unconfirmed.is_empty() {
+        crate::outln!(
+            "{} file(s) look like invoices and are kept as buchungsbeleg until someone confirms or corrects that (`tresen retention item MESSAGE/FILE --class … --reason …`):",
+            plan.unconfirmed.len()
+        );
+        for u in &plan.unconfirmed {
+            crate::outln!("  {}", sanitize_for_terminal(u, false));
+        }
     }
     let n = |d: &str| items.iter().filter(|i| i.decision == d).count();
     crate::outln!(

@@ -322,7 +322,10 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                             | crate::cli::archive::ArchiveCommand::Anchor { .. }
                             | crate::cli::archive::ArchiveCommand::RestoreTest { .. }
                     )
-                    | Command::Retention(crate::cli::retention::RetentionCommand::Apply { .. })
+                    | Command::Retention(
+                        crate::cli::retention::RetentionCommand::Apply { .. }
+                            | crate::cli::retention::RetentionCommand::Item { .. }
+                    )
                     | Command::Dsar(_)
                     | Command::Export(_)
                     | Command::Docs(_)
@@ -606,6 +609,9 @@ fn run_seat(
             let mut books = crate::cli::books::Books::Daemon { rt, remote, lang };
             crate::cli::books::retention_apply(&mut books, yes)
         }
+        Some(Command::Retention(cmd @ crate::cli::retention::RetentionCommand::Item { .. })) => {
+            crate::cli::retention::run_attached(&rt, &remote, cmd, lang)
+        }
         Some(Command::Dsar(cmd)) => crate::cli::dsar::run(
             &mut crate::cli::books::Books::Daemon { rt, remote, lang },
             cmd,
@@ -647,25 +653,7 @@ fn run_seat(
             crate::cli::archive::print_sealed(lang)?;
             Ok(ExitCode::SUCCESS)
         }
-        Some(Command::Hold(cmd)) => {
-            let change = crate::cli::retention::hold_change(cmd, |key| {
-                rt.block_on(remote.call::<_, Option<crate::domain::Conversation>>("find", &key))
-                    .map_err(|e| anyhow::anyhow!(e.message))
-            })?;
-            let done = rt
-                .block_on(crate::seat::Seat::order(
-                    &remote,
-                    crate::protocol::Order::Hold {
-                        change: change.clone(),
-                    },
-                    "",
-                ))
-                .map_err(UsageError)?;
-            let done = done
-                .hold
-                .ok_or_else(|| anyhow::anyhow!("the daemon did not say what it did"))?;
-            crate::cli::retention::print_hold(&change, &done, lang)
-        }
+        Some(Command::Hold(cmd)) => crate::cli::retention::hold_attached(&rt, &remote, cmd, lang),
         Some(_) => Err(anyhow::anyhow!(
             "this command does not attach to the daemon"
         )),

@@ -39,6 +39,81 @@ pub enum RetentionCommand {
     },
     /// The retention classes, their periods and legal basis
     Rules,
+    /// Decide the retention class of one message or file: confirm or correct a file
+    /// recognised as an invoice, or class a single message (recorded with your name)
+    ///
+    /// A file that looks like an invoice (a PDF named Rechnung, an XRechnung, a PDF with
+    /// an embedded ZUGFeRD/Factur-X invoice) is kept as buchungsbeleg (8 years) until
+    /// someone decides; `retention plan` and `compliance check` list those waiting.
+    /// Examples:
+    ///   tresen retention item 1234/1 --class buchungsbeleg --reason "Rechnung 2026-0815"
+    ///   tresen retention item 1234/2 --class handelsbrief --reason "Prospekt, keine Rechnung"
+    Item {
+        /// MESSAGE/FILE as `tresen show` prints it ([attachment 1234/1]), or MESSAGE for
+        /// the message with all its files
+        item: String,
+        /// The class: keine_pflicht, handelsbrief, buchungsbeleg or buch (see `retention rules`)
+        #[arg(long)]
+        class: String,
+        /// Why (recorded in the archive)
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+/// `tresen retention item`'s decision from its arguments.
+pub(crate) fn item_decision(
+    item: &str,
+    class: String,
+    reason: String,
+) -> Result<crate::lifecycle::items::ItemDecision, UsageError> {
+    let bad = || {
+        UsageError(format!(
+            "`{item}` is not a message or file: use MESSAGE or MESSAGE/FILE as `tresen show` prints it (e.g. 1234/1)"
+        ))
+    };
+    let (m, i) = match item.split_once('/') {
+        Some((m, i)) => (m, Some(i)),
+        None => (item, None),
+    };
+    let message: i64 = m.trim().parse().map_err(|_| bad())?;
+    let index = match i {
+        Some(i) => match i.trim().parse::<usize>() {
+            Ok(n) if n > 0 => Some(n - 1),
+            _ => return Err(bad()),
+        },
+        None => None,
+    };
+    if !retention::CLASSES.contains(&class.as_str()) {
+        return Err(UsageError(format!(
+            "no retention class `{class}`: use one of {}",
+            retention::CLASSES.join(", ")
+        )));
+    }
+    if reason.trim().is_empty() {
+        return Err(UsageError("say why with --reason".into()));
+    }
+    Ok(crate::lifecycle::items::ItemDecision {
+        message: crate::domain::MessageId(message),
+        index,
+        class,
+        reason,
+    })
+}
+
+/// What a class decision recorded, as the command line says it (`item` as typed).
+pub(crate) fn print_item(
+    item: &str,
+    c: &crate::archive::retention::ItemClass,
+    lang: crate::app::i18n::Lang,
+) -> Result<ExitCode> {
+    let item = sanitize_for_terminal(item, false);
+    if lang == crate::app::i18n::Lang::De {
+        crate::outln!("{item} als {} eingestuft (im Archiv festgehalten)", c.class);
+    } else {
+        crate::outln!("{item} classed {} (recorded in the archive)", c.class);
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -130,7 +205,8 @@ pub fn run_retention(
             let dir = Archive::dir_of(&p.paths.data_dir);
             let mut keys = Keys::load(&dir, &p.key, !crate::archive::segments(&dir)?.is_empty())?;
             let facts = gather(&dir, &mut keys, &store_labels(&p.store)?)?;
-            let plan = RetentionPlan::of(&facts, &policy, date.unwrap_or_else(today));
+            let mut plan = RetentionPlan::of(&facts, &policy, date.unwrap_or_else(today));
+            plan.unconfirmed = crate::lifecycle::items::listed(&p.store, &facts.unconfirmed);
             crate::cli::books::print_plan(&plan, json)?;
             Ok(ExitCode::SUCCESS)
         }
@@ -138,6 +214,26 @@ pub fn run_retention(
             let p = crate::profile::open(config, paths, prompt)?;
             let mut books = crate::cli::books::Books::here(config, p);
             crate::cli::books::retention_apply(&mut books, yes)
+        }
+        RetentionCommand::Item {
+            item,
+            class,
+            reason,
+        } => {
+            let decision = item_decision(&item, class, reason)?;
+            let mut p = crate::profile::open(config, paths, prompt)?;
+            let archive = p.archive.as_mut().context("no archive")?;
+            let recorded = crate::lifecycle::items::classify(
+                archive,
+                &p.store,
+                decision,
+                &config.staff_name(),
+            )
+            .map_err(|e| match e {
+                crate::lifecycle::LifecycleError::Refused(m) => UsageError(m).into(),
+                e => anyhow::Error::from(e),
+            })?;
+            print_item(&item, &recorded, config.language())
         }
     }
 }
@@ -289,4 +385,62 @@ pub(crate) fn print_hold(
         (HoldChange::Set { .. }, HoldDone::Released(_)) => {}
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `hold set|release` through the daemon.
+pub(crate) fn hold_attached(
+    rt: &tokio::runtime::Runtime,
+    remote: &crate::seat::remote::Remote,
+    cmd: HoldCommand,
+    lang: crate::app::i18n::Lang,
+) -> Result<ExitCode> {
+    let change = hold_change(cmd, |key| {
+        rt.block_on(remote.call::<_, Option<crate::domain::Conversation>>("find", &key))
+            .map_err(|e| anyhow::anyhow!(e.message))
+    })?;
+    let done = rt
+        .block_on(crate::seat::Seat::order(
+            remote,
+            crate::protocol::Order::Hold {
+                change: change.clone(),
+            },
+            "",
+        ))
+        .map_err(UsageError)?;
+    let done = done
+        .hold
+        .ok_or_else(|| anyhow::anyhow!("the daemon did not say what it did"))?;
+    print_hold(&change, &done, lang)
+}
+
+/// `retention item` through the daemon (the other retention commands run on the
+/// profile itself).
+pub(crate) fn run_attached(
+    rt: &tokio::runtime::Runtime,
+    remote: &crate::seat::remote::Remote,
+    cmd: RetentionCommand,
+    lang: crate::app::i18n::Lang,
+) -> Result<ExitCode> {
+    let RetentionCommand::Item {
+        item,
+        class,
+        reason,
+    } = cmd
+    else {
+        return Err(anyhow::anyhow!(
+            "this command does not attach to the daemon"
+        ));
+    };
+    let decision = item_decision(&item, class, reason)?;
+    let done = rt
+        .block_on(crate::seat::Seat::order(
+            remote,
+            crate::protocol::Order::ClassifyItem { decision },
+            "",
+        ))
+        .map_err(UsageError)?;
+    let recorded = done
+        .item_class
+        .ok_or_else(|| anyhow::anyhow!("the daemon did not say what it did"))?;
+    print_item(&item, &recorded, lang)
 }

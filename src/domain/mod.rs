@@ -6,6 +6,7 @@
 pub mod correction;
 pub mod holidays;
 pub mod hours;
+pub mod invoice;
 mod sanitize;
 pub mod scheduled;
 mod time;

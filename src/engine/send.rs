@@ -126,7 +126,14 @@ impl Engine {
         self.publish(&applied);
         // Archived before any connector sees it: nothing leaves the house unrecorded.
         let pending = gate == crate::compliance::consent::Gate::ConsentPending;
-        let archived = self.archive_outgoing(&conv, &sender, &applied.queued, &parts, now, pending);
+        let archived = self.archive_outgoing(
+            &conv,
+            &sender,
+            &applied.queued,
+            &parts,
+            (now, pending),
+            &options.tags,
+        );
         if let Err(e) = archived {
             let reason = format!("not archived, so not sent: {e}");
             let failed: Vec<Op> = applied
@@ -343,8 +350,8 @@ impl Engine {
         staff: &str,
         ids: &[MessageId],
         parts: &[rules::Part],
-        at: Timestamp,
-        consent_pending: bool,
+        (at, consent_pending): (Timestamp, bool),
+        tags: &[String],
     ) -> Result<Option<u64>, ArchiveError> {
         let Some(archive) = self.archive.as_mut() else {
             return Ok(None);
@@ -365,6 +372,7 @@ impl Engine {
                     footer: part.footer.clone(),
                     consent_pending,
                     txn: part.txn.clone(),
+                    tags: tags.to_vec(),
                 },
             });
             for (index, f) in files.iter().enumerate() {

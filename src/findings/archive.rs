@@ -35,6 +35,9 @@ pub struct Counts {
     pub before_consent: usize,
     /// Conversation-years past their retention period, not yet destroyed.
     pub expired: usize,
+    /// Files that look like invoices, kept as Buchungsbelege until staff confirm or
+    /// correct it (R-E3).
+    pub invoices_unconfirmed: usize,
     /// Data-subject requests not answered yet, soonest due first.
     pub open_requests: Vec<crate::lifecycle::requests::Request>,
 }
@@ -110,6 +113,7 @@ fn count(
         crate::lifecycle::today(),
     );
     counts.expired = plan.expiring().len();
+    counts.invoices_unconfirmed = facts.unconfirmed.len();
     Ok(())
 }
 
@@ -194,6 +198,18 @@ pub(super) fn count_findings(facts: &ArchiveFacts) -> Vec<Finding> {
     } else {
         finding("expired", Level::Ok, "0 parts past their retention period")
     });
+    out.push(finding(
+        "invoices_unconfirmed",
+        if c.invoices_unconfirmed > 0 {
+            Level::Warning
+        } else {
+            Level::Ok
+        },
+        format!(
+            "{} file(s) that look like invoices are kept as buchungsbeleg (8 years) until someone confirms or corrects that: see `tresen retention plan`",
+            c.invoices_unconfirmed
+        ),
+    ));
     out
 }
 

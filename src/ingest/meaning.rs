@@ -219,6 +219,7 @@ impl Ingest {
             | Payload::PolicyAccepted(_)
             | Payload::DsarRequest(_)
             | Payload::DsarClosed(_)
+            | Payload::ItemClass(_)
             | Payload::FooterVersion { .. } => {}
         }
         Ok(None)
@@ -239,6 +240,7 @@ impl Ingest {
                 footer,
                 consent_pending: _,
                 txn,
+                tags: _,
             } => {
                 let have = store
                     .message(self.local(local_id))?

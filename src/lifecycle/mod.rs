@@ -10,6 +10,7 @@ pub mod auditor;
 pub mod dsar;
 mod expire;
 pub mod holds;
+pub mod items;
 pub mod requests;
 
 pub use expire::{Expired, expire};
@@ -86,6 +87,10 @@ pub struct RetentionPlan {
     pub items: Vec<retention::Item>,
     /// (account, conversation, name)
     pub titles: Vec<(String, String, String)>,
+    /// Files that look like invoices and are kept as Buchungsbelege until staff confirm
+    /// or correct it (R-E3), as `MESSAGE/FILE name (why)`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unconfirmed: Vec<String>,
 }
 
 impl RetentionPlan {
@@ -101,7 +106,12 @@ impl RetentionPlan {
             })
             .map(|((a, c), t)| (a.clone(), c.clone(), t.clone()))
             .collect();
-        RetentionPlan { on, items, titles }
+        RetentionPlan {
+            on,
+            items,
+            titles,
+            unconfirmed: Vec::new(),
+        }
     }
 
     /// A conversation's name (its id if the archive knows none).
@@ -132,7 +142,9 @@ pub fn retention_plan(
     let dir = books.archive.dir().to_path_buf();
     let facts = gather(&dir, books.archive.keys(), &labels)?;
     let tags = config.tag_pairs();
-    Ok(RetentionPlan::of(&facts, &policy(config, &tags), on))
+    let mut plan = RetentionPlan::of(&facts, &policy(config, &tags), on);
+    plan.unconfirmed = items::listed(&*books.store, &facts.unconfirmed);
+    Ok(plan)
 }
 
 /// Destroys the parts in `confirmed` that `plan` (made just now) lets expire, recording
@@ -221,6 +233,9 @@ pub struct Facts {
     pub buckets: Vec<BucketFacts>,
     pub holds: Vec<Hold>,
     pub titles: BTreeMap<(String, String), String>,
+    /// Files that look like invoices, kept as Buchungsbelege until staff confirm or
+    /// correct that (R-E3).
+    pub unconfirmed: Vec<items::Unconfirmed>,
 }
 
 /// Reads the whole archive once: every part (bucket) with its labels, contacts and
@@ -241,7 +256,9 @@ pub fn gather(
     let mut labels: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
     let mut contacts: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
     let mut titles = BTreeMap::new();
+    let mut single = items::Items::default();
     read::for_each(dir, keys, 1, |r| {
+        single.feed(&r);
         if r.bucket != crate::archive::keys::SYSTEM {
             let b = per.entry(r.bucket.clone()).or_default();
             if b.records == 0 {
@@ -283,6 +300,7 @@ pub fn gather(
             .or_default()
             .extend(l.iter().cloned());
     }
+    let (mut per_item, unconfirmed) = single.finish();
     let mut buckets = Vec::new();
     for (id, b) in keys.buckets() {
         if b.is_shredded() {
@@ -299,6 +317,7 @@ pub fn gather(
                 .get(&k)
                 .map(|l| l.iter().cloned().collect())
                 .unwrap_or_default(),
+            items: per_item.remove(id).unwrap_or_default(),
             contacts: contacts
                 .get(&k)
                 .map(|c| c.iter().cloned().collect())
@@ -312,6 +331,7 @@ pub fn gather(
         buckets,
         holds: holds.into_values().collect(),
         titles,
+        unconfirmed,
     })
 }
 

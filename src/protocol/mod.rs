@@ -302,6 +302,11 @@ pub enum Order {
     AcceptPolicy {
         version: String,
     },
+    /// Decide one message's or file's retention class (R-B5, R-E3); archived under the
+    /// seat's staff name.
+    ClassifyItem {
+        decision: crate::lifecycle::items::ItemDecision,
+    },
 }
 
 impl Order {
@@ -325,6 +330,9 @@ impl Order {
 pub struct Done {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<MessageId>,
+    /// For a retention class decision: what was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item_class: Option<crate::archive::retention::ItemClass>,
     /// For a consent: what was recorded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub consent: Option<ConsentRecord>,

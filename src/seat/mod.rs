@@ -173,6 +173,29 @@ fn accept_work(
     }
 }
 
+/// Records `by`'s decision about a message's retention class (R-B5, R-E3).
+fn item_job(
+    decision: crate::lifecycle::items::ItemDecision,
+    by: String,
+    reply: Option<
+        tokio::sync::oneshot::Sender<Result<crate::archive::retention::ItemClass, String>>,
+    >,
+) -> crate::engine::ArchiveJob {
+    crate::engine::ArchiveJob(Box::new(move |archive, store| {
+        let result = match archive {
+            Some(archive) => store.read(|s| {
+                crate::lifecycle::items::classify(archive, s, decision, &by)
+                    .map_err(|e| e.to_string())
+            }),
+            None => Err("this engine has no archive".to_string()),
+        };
+        if let Some(reply) = reply {
+            let _ = reply.send(result);
+        }
+        false
+    }))
+}
+
 fn seal_work(archive: &mut crate::archive::Archive) -> Result<(), String> {
     archive.seal().map_err(|e| e.to_string())
 }
@@ -213,6 +236,25 @@ pub fn order_now(
             })
         }
         Order::Seal => through_archive(engine, seal_work, |()| Done::default()),
+        Order::ClassifyItem { decision } => {
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            engine
+                .try_command(crate::engine::EngineCommand::WithArchive(item_job(
+                    decision,
+                    who.to_string(),
+                    Some(tx),
+                )))
+                .map_err(|e| e.to_string())?;
+            Ok(Box::pin(async move {
+                let class = rx
+                    .await
+                    .map_err(|_| crate::engine::EngineError::Stopped.to_string())??;
+                Ok(Done {
+                    item_class: Some(class),
+                    ..Done::default()
+                })
+            }))
+        }
         Order::AcceptPolicy { version } => {
             through_archive(engine, accept_work(version, who.to_string()), |()| {
                 Done::default()
@@ -302,6 +344,9 @@ pub fn engine_command(order: Order, who: &str, seat: u64) -> EngineCommand {
             EngineCommand::WithArchive(archive_job(hold_work(change, who.to_string()), None))
         }
         Order::Seal => EngineCommand::WithArchive(archive_job(seal_work, None)),
+        Order::ClassifyItem { decision } => {
+            EngineCommand::WithArchive(item_job(decision, who.to_string(), None))
+        }
         Order::AcceptPolicy { version } => {
             EngineCommand::WithArchive(archive_job(accept_work(version, who.to_string()), None))
         }
