@@ -659,3 +659,149 @@ fn r_f3_the_bundle_holds_every_version_with_a_hash_manifest() {
     let again = p.run(&["docs", "bundle", "--out", out_dir.to_str().unwrap()]);
     assert_eq!(again.status.code(), Some(2), "{}", stderr(&again));
 }
+
+/// The demo conversation's messages as `show --json` gives them.
+fn messages(p: &Profile) -> Vec<serde_json::Value> {
+    let v: serde_json::Value =
+        serde_json::from_slice(&p.run(&["show", "1", "--json"]).stdout).expect("show --json");
+    v["messages"].as_array().unwrap().clone()
+}
+
+fn order(p: &Profile) -> serde_json::Value {
+    let out = p.run(&["order", "show", "1", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()[0].clone()
+}
+
+fn synced_demo() -> Profile {
+    let p = Profile::with_demo_account();
+    let out = p.run(&["sync", "--once"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    p
+}
+
+// R-E1: a consumer's order cannot be marked accepted before the Widerrufsbelehrung went
+// out (or the urgent-repair exception quotes the customer's request); the acceptance
+// links the archived belehrung message and shows the 14-day deadline. R-E2: work begun
+// inside the period without the customer's express request is flagged — in the command's
+// answer and in `compliance check` — until the request is linked.
+#[test]
+fn r_e1_a_consumer_order_needs_the_belehrung_before_it_is_accepted() {
+    let p = synced_demo();
+    let out = p.run(&["order", "consumer", "1"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(order(&p)["state"]["consumer"], true);
+    let refused = p.run(&["order", "accept", "1"]);
+    assert_eq!(refused.status.code(), Some(2), "{}", stdout(&refused));
+    assert!(
+        stderr(&refused).contains("Widerrufsbelehrung"),
+        "{}",
+        stderr(&refused)
+    );
+    // The office's own message is no customer request.
+    let notice = messages(&p)
+        .into_iter()
+        .find(|m| m["direction"] == "outbound")
+        .unwrap();
+    let out = p.run(&[
+        "order",
+        "accept",
+        "1",
+        "--urgent-request",
+        &notice["id"].to_string(),
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert!(order(&p)["state"]["accepted"].is_null());
+
+    let out = p.run(&["send", "1", "--template", "Widerrufsbelehrung"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let belehrung = messages(&p)
+        .into_iter()
+        .find(|m| {
+            m["body"]
+                .as_str()
+                .unwrap()
+                .starts_with("Widerrufsbelehrung")
+        })
+        .expect("the belehrung is in the conversation");
+    assert!(
+        belehrung["body"]
+            .as_str()
+            .unwrap()
+            .contains("Muster-Widerrufsformular")
+    );
+    let out = p.run(&["order", "accept", "1"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let o = order(&p);
+    assert_eq!(o["state"]["accepted"][1]["ground"], "informed", "{o}");
+    assert_eq!(
+        o["state"]["accepted"][1]["belehrung"],
+        format!("local:{}", belehrung["id"]),
+        "the acceptance links the archived belehrung"
+    );
+    let ends = chrono::Local::now().date_naive() + chrono::Days::new(14);
+    assert_eq!(o["withdrawal"]["on"], ends.to_string(), "{o}");
+    assert!(archived_kind(&p, "order") >= 2);
+    let out = p.run(&["order", "decline", "1"]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "an accepted order is no declined offer"
+    );
+
+    // R-E2: work begins inside the period without the express request.
+    let out = p.run(&["order", "start", "1"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains('⚠'), "{}", stdout(&out));
+    let check = |p: &Profile| {
+        let out = p.run(&["compliance", "check", "--json"]);
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        finding(&v, "widerruf").clone()
+    };
+    let w = check(&p);
+    assert_eq!(w["level"], "warning", "{w}");
+    assert!(w["message"].as_str().unwrap().contains("; 1 begun"), "{w}");
+    let request = messages(&p)
+        .into_iter()
+        .find(|m| m["direction"] == "inbound")
+        .unwrap();
+    let out = p.run(&[
+        "order",
+        "early-start",
+        "1",
+        "--request",
+        &request["id"].to_string(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!stdout(&out).contains('⚠'), "{}", stdout(&out));
+    assert_eq!(check(&p)["level"], "ok");
+}
+
+// R-E1 (b): an urgent repair the customer asked for is accepted without the belehrung,
+// quoting their message; there is no right of withdrawal to count down.
+#[test]
+fn r_e1_an_urgent_repair_quotes_the_customers_request() {
+    let p = synced_demo();
+    assert!(p.run(&["order", "consumer", "1"]).status.success());
+    let request = messages(&p)
+        .into_iter()
+        .find(|m| m["direction"] == "inbound")
+        .unwrap();
+    let out = p.run(&[
+        "order",
+        "accept",
+        "1",
+        "--urgent-request",
+        &request["id"].to_string(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let o = order(&p);
+    assert_eq!(o["state"]["accepted"][1]["ground"], "urgent_repair", "{o}");
+    assert_eq!(
+        o["state"]["accepted"][1]["request"]["text"], request["body"],
+        "{o}"
+    );
+    assert_eq!(o["withdrawal"]["kind"], "excluded");
+    let text = stdout(&p.run(&["order", "show", "1"]));
+    assert!(text.contains("312g"), "{text}");
+}

@@ -80,6 +80,7 @@ fn seeded() -> Profile {
         |s| s.stats().unwrap().messages >= 6,
         &[("+491702", "rechnung"), ("wa-hans", "privat")],
         &[],
+        None,
     );
     p
 }
@@ -93,6 +94,7 @@ fn seed(
     ready: impl Fn(&dyn tresen::store::StoreRead) -> bool,
     labels: &[(&str, &str)],
     sends: &[(&str, &str, &[&str])],
+    clock: Option<&str>,
 ) {
     let config = Config::load(Some(&p.config)).unwrap();
     let paths = Paths {
@@ -118,9 +120,13 @@ fn seed(
         let fake = FakeConnector::new(AccountId("buero".into())).with_script(script);
         let (engine, handle) =
             Engine::start(shared, vec![Box::new(fake)], EngineOptions::default());
-        let engine = engine
+        let mut engine = engine
             .with_archive(archive.unwrap(), None, "Anna".into())
             .unwrap();
+        if let Some(day) = clock {
+            let now = Timestamp(ms(day));
+            engine = engine.with_away(None, std::sync::Arc::new(move || now));
+        }
         let task = tokio::spawn(engine.run());
         for _ in 0..500 {
             if handle.store().read(&ready) {
@@ -245,6 +251,7 @@ fn r_e3_invoice_files_are_kept_as_buchungsbelege_until_staff_decide() {
         |s| ["b1", "p1", "x1", "u1"].iter().all(|id| downloaded(s, id)),
         &[],
         &[("+491707", "Ihre Rechnung 2026-11 über 480 €", &["rechnung"])],
+        None,
     );
     let year = chrono::Datelike::year(&chrono::Local::now().date_naive()) as i64;
 
@@ -338,6 +345,77 @@ fn r_e3_invoice_files_are_kept_as_buchungsbelege_until_staff_decide() {
     let seq = seq_of_message(&p, "Kostenvoranschlag, keine Rechnung");
     let record = stdout(&p.run(&["archive", "get", &seq.to_string()]));
     assert!(record.contains("item_class"), "{record}");
+}
+
+// R-E5 with its dates: offers made on 2025-02-01 (24-month rule). Declined → kept to
+// 2027-02-01; lapsed after the configured 90 days → the same; accepted → a Handelsbrief
+// to 2031-12-31; declined but with an order confirmation in the conversation → still a
+// Handelsbrief.
+#[test]
+fn r_e5_an_offer_that_came_to_nothing_is_kept_only_the_firms_months() {
+    let p = Profile::new(
+        "\n[retention]\noffer_lapse_days = 90\n[retention.tags]\nangebot = \"handelsbrief\"\nauftragsbestaetigung = \"handelsbrief\"\n",
+    );
+    let mut script = Vec::new();
+    let who = [
+        ("+491710", "Olga Abgelehnt"),
+        ("+491711", "Paul Auftrag"),
+        ("+491712", "Rita Verfallen"),
+        ("+491713", "Sven Bestätigt"),
+    ];
+    for (i, (remote, name)) in who.iter().enumerate() {
+        script.push(conversation(remote, name, remote));
+        script.push(message(
+            remote,
+            &format!("o{i}"),
+            "Können Sie uns ein Angebot für ein neues Bad machen?",
+            "2025-01-30",
+        ));
+    }
+    let offer = "Unser Angebot: neues Bad, 12.400 € brutto";
+    seed(
+        &p,
+        script,
+        |s| s.stats().unwrap().messages >= 4,
+        &[],
+        &[
+            ("+491710", offer, &["angebot"]),
+            ("+491711", offer, &["angebot"]),
+            ("+491712", offer, &["angebot"]),
+            ("+491713", offer, &["angebot"]),
+            (
+                "+491713",
+                "Wir bestätigen Ihren Auftrag vom 1.2.",
+                &["auftragsbestaetigung"],
+            ),
+        ],
+        Some("2025-02-01"),
+    );
+    for (what, remote) in [
+        ("decline", "+491710"),
+        ("accept", "+491711"),
+        ("decline", "+491713"),
+    ] {
+        let out = p.run(&["order", what, remote]);
+        assert!(out.status.success(), "{what} {remote}: {}", stderr(&out));
+    }
+    let plan = json(&p.run(&["retention", "plan", "--json"]));
+    let declined = decision(&plan, "+491710", 2025);
+    assert_eq!(declined["class"], "keine_pflicht", "{declined}");
+    assert_eq!(declined["retain_until"], "2027-02-01");
+    assert_eq!(declined["decision"], "keep");
+    assert!(declined["rule"].as_str().unwrap().contains("01.02.2025"));
+    let accepted = decision(&plan, "+491711", 2025);
+    assert_eq!(accepted["class"], "handelsbrief", "{accepted}");
+    assert_eq!(accepted["retain_until"], "2031-12-31");
+    let lapsed = decision(&plan, "+491712", 2025);
+    assert_eq!(lapsed["retain_until"], "2027-02-01", "{lapsed}");
+    let confirmed = decision(&plan, "+491713", 2025);
+    assert_eq!(confirmed["class"], "handelsbrief", "{confirmed}");
+    assert_eq!(confirmed["retain_until"], "2031-12-31");
+    let later = json(&p.run(&["retention", "plan", "--json", "--date", "2027-02-02"]));
+    assert_eq!(decision(&later, "+491710", 2025)["decision"], "expire");
+    assert_eq!(decision(&later, "+491711", 2025)["decision"], "keep");
 }
 
 fn json(out: &std::process::Output) -> serde_json::Value {

@@ -189,6 +189,10 @@ pub enum Payload {
     /// Staff decided the retention class of one message or one of its files (R-B5,
     /// R-E3): it replaces what its tags or the invoice recognition selected.
     ItemClass(crate::archive::retention::ItemClass),
+    /// An offer's or order's step (R-E1, R-E2, R-E5): a consumer marked, an order
+    /// accepted with its withdrawal ground, an offer declined, work begun, an early-start
+    /// request linked. In the conversation's year.
+    Order(crate::compliance::orders::OrderRecord),
     /// A contact's name corrected (R-C12): a new version, the old one kept here. In the
     /// conversation's name-and-number scope: destroyed with them.
     ContactCorrected(crate::domain::correction::ContactCorrection),
@@ -244,6 +248,7 @@ impl Payload {
             Payload::PolicyAccepted(_) => "policy_accepted",
             Payload::ContactCorrected(_) => "contact_corrected",
             Payload::ItemClass(_) => "item_class",
+            Payload::Order(_) => "order",
             Payload::DsarRequest(_) => "dsar_request",
             Payload::DsarClosed(_) => "dsar_closed",
             Payload::Consent(_) => "consent",

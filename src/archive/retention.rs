@@ -330,6 +330,9 @@ pub struct BucketFacts {
     /// Its messages and files with a class of their own (R-B5, R-E3): the bucket is
     /// kept as long as the strictest of them needs — it is destroyed as one.
     pub items: Vec<ItemFact>,
+    /// The conversation's offer and order as its records tell it (R-E5: an offer that
+    /// came to nothing).
+    pub order: Option<crate::compliance::orders::OrderState>,
     pub contacts: Vec<String>,
     pub records: u64,
     pub first_seq: u64,
@@ -341,6 +344,98 @@ pub struct Policy<'a> {
     pub tags: &'a [(String, String)],
     /// Years for conversations of no statutory class.
     pub no_statutory_years: i32,
+    /// Months after an offer that came to nothing (R-E5).
+    pub failed_offer_months: u32,
+    /// Days after which an offer nobody accepted lapsed (`None`: never).
+    pub offer_lapse_days: Option<u32>,
+}
+
+/// A bucket's class, its rule, the day it is kept until, and the messages and files that
+/// made its class stricter than its conversation's labels.
+fn decide(
+    b: &BucketFacts,
+    policy: &Policy<'_>,
+    today: NaiveDate,
+) -> (String, String, NaiveDate, Vec<String>) {
+    use crate::compliance::orders::OFFER_TAG;
+    // An offer that came to nothing (R-E5) is no Handelsbrief: the parts up to the year
+    // it failed are kept the firm's months after the offer — unless a label other than
+    // the offer's, a tagged message or a file in them needs a class of its own.
+    let failed = b
+        .order
+        .as_ref()
+        .and_then(|o| o.offer_failed(policy.offer_lapse_days, today));
+    if let Some((offered, failed)) = failed
+        && b.year <= failed.year()
+    {
+        let not_offer = |tags: &[String]| -> Vec<String> {
+            tags.iter()
+                .filter(|t| !t.eq_ignore_ascii_case(OFFER_TAG))
+                .cloned()
+                .collect()
+        };
+        let mut own = tagged_class(&not_offer(&b.labels), policy.tags);
+        for item in &b.items {
+            let c = item
+                .class
+                .as_deref()
+                .or_else(|| tagged_class(&not_offer(&item.tags), policy.tags));
+            if let Some(c) = c
+                && own.is_none_or(|o| rank(c) > rank(o))
+            {
+                own = Some(c);
+            }
+        }
+        if own.is_none() {
+            let months = policy.failed_offer_months;
+            let until = offered
+                .checked_add_months(chrono::Months::new(months))
+                .unwrap_or(NaiveDate::MAX);
+            return (
+                NO_STATUTORY.to_string(),
+                format!(
+                    "Angebot vom {} ohne Auftrag: {months} Monate nach dem Angebot (Löschkonzept)",
+                    offered.format("%d.%m.%Y")
+                ),
+                until,
+                Vec::new(),
+            );
+        }
+    }
+    let labelled = class_for(&b.labels, policy.tags, policy.default_class);
+    let mut class = labelled;
+    for item in &b.items {
+        if let Some(own) = item.class(policy.tags)
+            && rank(own) > rank(class)
+        {
+            class = own;
+        }
+    }
+    let because = b
+        .items
+        .iter()
+        .filter(|item| class != labelled && item.class(policy.tags) == Some(class))
+        .map(|item| format!("{} → {class}", item.what))
+        .collect();
+    let (years, rule) = match rule_for(class, today) {
+        Some(r) => (
+            r.years,
+            format!("{} {} J. ({})", r.title_de, r.years, r.legal_basis),
+        ),
+        None => (
+            policy.no_statutory_years,
+            format!(
+                "keine gesetzliche Aufbewahrungspflicht: {} J. nach Löschkonzept (Art. 5 Abs. 1 lit. e DSGVO)",
+                policy.no_statutory_years
+            ),
+        ),
+    };
+    (
+        class.to_string(),
+        rule,
+        retain_until(b.year, years),
+        because,
+    )
 }
 
 /// Decides every bucket. Nothing expires while a hold covers it; a conversation's
@@ -355,32 +450,7 @@ pub fn plan(
         .iter()
         .filter(|b| b.year != META_YEAR)
         .map(|b| {
-            let labelled = class_for(&b.labels, policy.tags, policy.default_class);
-            let mut class = labelled;
-            let mut because = Vec::new();
-            for item in &b.items {
-                if let Some(own) = item.class(policy.tags)
-                    && rank(own) > rank(class)
-                {
-                    class = own;
-                }
-            }
-            for item in &b.items {
-                if class != labelled && item.class(policy.tags) == Some(class) {
-                    because.push(format!("{} → {class}", item.what));
-                }
-            }
-            let (years, rule) = match rule_for(class, today) {
-                Some(r) => (r.years, format!("{} {} J. ({})", r.title_de, r.years, r.legal_basis)),
-                None => (
-                    policy.no_statutory_years,
-                    format!(
-                        "keine gesetzliche Aufbewahrungspflicht: {} J. nach Löschkonzept (Art. 5 Abs. 1 lit. e DSGVO)",
-                        policy.no_statutory_years
-                    ),
-                ),
-            };
-            let until = retain_until(b.year, years);
+            let (class, rule, until, because) = decide(b, policy, today);
             let held: Vec<String> = holds
                 .iter()
                 .filter(|h| h.covers(&b.account, &b.conversation, b.year, &b.contacts, today))
@@ -398,7 +468,7 @@ pub fn plan(
                 account: b.account.clone(),
                 conversation: b.conversation.clone(),
                 year: b.year,
-                class: class.to_string(),
+                class,
                 rule,
                 retain_until: until,
                 records: b.records,
@@ -499,6 +569,7 @@ mod tests {
             year: 2016,
             labels: vec![],
             items: vec![],
+            order: None,
             contacts: vec!["+4930".into()],
             records: 3,
             first_seq: 1,
@@ -508,6 +579,8 @@ mod tests {
             default_class: "handelsbrief",
             tags: &[],
             no_statutory_years: 2,
+            failed_offer_months: 24,
+            offer_lapse_days: None,
         };
         let today = d("2026-11-27");
         assert_eq!(plan(&facts, &[], &policy, today)[0].decision, "expire");

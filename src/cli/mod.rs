@@ -13,6 +13,7 @@ mod docs;
 mod dsar;
 mod engine;
 mod inbox;
+mod order;
 mod retention;
 mod scheduled;
 mod send_input;
@@ -221,6 +222,10 @@ pub enum Command {
     /// GDPR requests of a customer: copy of their data (Art. 15/20) and erasure (Art. 17)
     #[command(subcommand)]
     Dsar(crate::cli::dsar::DsarCommand),
+    /// Offers and orders: consumer or not, accepted (with the Widerrufsbelehrung),
+    /// declined, work begun
+    #[command(subcommand)]
+    Order(crate::cli::order::OrderCommand),
     /// Readable copies of conversations (from the archive)
     #[command(subcommand)]
     Export(crate::cli::archive::ExportCommand),
@@ -327,6 +332,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                             | crate::cli::retention::RetentionCommand::Item { .. }
                     )
                     | Command::Dsar(_)
+                    | Command::Order(_)
                     | Command::Export(_)
                     | Command::Docs(_)
                     | Command::Compliance(_)
@@ -483,6 +489,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         }
         Some(Command::Hold(cmd)) => crate::cli::retention::run_hold(&config, paths, &prompt, cmd),
         Some(Command::Dsar(cmd)) => crate::cli::dsar::run_dsar(&config, paths, &prompt, cmd),
+        Some(Command::Order(cmd)) => crate::cli::order::run_order(&config, paths, &prompt, cmd),
         Some(Command::Export(cmd)) => crate::cli::archive::run_export(&config, paths, &prompt, cmd),
         Some(Command::Docs(cmd)) => crate::cli::docs::run(&config, paths, &prompt, cmd),
         Some(Command::Footer(cmd)) => crate::cli::compliance::run_footer(&config, cmd),
@@ -612,6 +619,10 @@ fn run_seat(
         Some(Command::Retention(cmd @ crate::cli::retention::RetentionCommand::Item { .. })) => {
             crate::cli::retention::run_attached(&rt, &remote, cmd, lang)
         }
+        Some(Command::Order(cmd)) => crate::cli::order::run(
+            &mut crate::cli::books::Books::Daemon { rt, remote, lang },
+            cmd,
+        ),
         Some(Command::Dsar(cmd)) => crate::cli::dsar::run(
             &mut crate::cli::books::Books::Daemon { rt, remote, lang },
             cmd,

@@ -44,16 +44,14 @@ pub(crate) fn send_input(
     let mut text = text;
     let mut vordruck = false;
     if let Some(name) = template {
-        let q = config
-            .quick_replies
+        let all = config.all_quick_replies();
+        let q = all
             .iter()
             .find(|q| q.name.eq_ignore_ascii_case(&name))
             .ok_or_else(|| {
                 UsageError(format!(
                     "no quick reply `{name}`; configured: {}",
-                    config
-                        .quick_replies
-                        .iter()
+                    all.iter()
                         .map(|q| q.name.as_str())
                         .collect::<Vec<_>>()
                         .join(", ")

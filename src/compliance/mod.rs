@@ -9,6 +9,7 @@ pub mod company;
 pub mod consent;
 pub mod footer;
 pub mod notice;
+pub mod orders;
 pub mod policy;
 pub mod requests;
 pub mod staff;

@@ -167,6 +167,20 @@ pub struct LoggingConfig {
     pub max_files: usize,
 }
 
+impl Config {
+    /// The configured quick replies, then those tresen brings along (R-E1, R-E2) that
+    /// no configured one replaces by name.
+    pub fn all_quick_replies(&self) -> Vec<QuickReply> {
+        let mut all = self.quick_replies.clone();
+        for q in crate::compliance::orders::builtin_quick_replies(self.company.as_ref()) {
+            if !all.iter().any(|c| c.name.eq_ignore_ascii_case(&q.name)) {
+                all.push(q);
+            }
+        }
+        all
+    }
+}
+
 impl QuickReply {
     /// The text with `{kunde}`, `{datum}` and `{mitarbeiter}` filled in.
     pub fn fill(&self, kunde: &str, today: &str, staff: &str) -> String {
@@ -512,6 +526,9 @@ impl Config {
                 ),
             ));
         }
+        if let Err((key, message)) = self.retention.check() {
+            return Err(invalid(key, message));
+        }
         if let Err((key, message)) = self.monitoring.check() {
             return Err(invalid(&key, message));
         }
@@ -626,7 +643,7 @@ impl crate::app::AppConfig {
             lang: config.language(),
             profile_name: config.profile.name.clone(),
             staff_name: config.staff_name(),
-            quick_replies: config.quick_replies.clone(),
+            quick_replies: config.all_quick_replies(),
             history_page: config.ui.history_page,
             keymap: crate::app::keymap::Keymap::new(&config.key_overrides()),
             demo,

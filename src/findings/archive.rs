@@ -38,6 +38,12 @@ pub struct Counts {
     /// Files that look like invoices, kept as Buchungsbelege until staff confirm or
     /// correct it (R-E3).
     pub invoices_unconfirmed: usize,
+    /// Consumers' orders without the Widerrufsbelehrung or the urgent-repair exception
+    /// on record (R-E1), and work begun inside a withdrawal period without the
+    /// customer's express request (R-E2). Counts only: the report is kept for good and
+    /// names no customer.
+    pub uninformed_orders: usize,
+    pub early_start_missing: usize,
     /// Data-subject requests not answered yet, soonest due first.
     pub open_requests: Vec<crate::lifecycle::requests::Request>,
 }
@@ -82,9 +88,11 @@ fn count(
     use crate::domain::{Direction, MessageKind};
     let mut keys = crate::archive::keys::Keys::load(dir, key, true)?;
     let mut requests = crate::lifecycle::requests::Ledger::default();
+    let mut orders = crate::lifecycle::orders::Ledger::default();
     read::for_each(dir, &mut keys, 1, |r| {
         if let Some(p) = &r.payload {
             requests.feed(p);
+            orders.feed(p);
         }
         match r.payload {
             Some(Payload::Message(m))
@@ -104,6 +112,15 @@ fn count(
         Ok(())
     })?;
     counts.open_requests = requests.open();
+    for v in orders.views(|_, c| c.to_string()) {
+        if matches!(
+            v.withdrawal,
+            crate::lifecycle::orders::WithdrawalView::EndsUninformed { .. }
+        ) {
+            counts.uninformed_orders += 1;
+        }
+        counts.early_start_missing += usize::from(v.early_start_missing);
+    }
     let labels = crate::lifecycle::store_labels(store)?;
     let facts = crate::lifecycle::gather(dir, &mut keys, &labels)?;
     let tags = retention.tag_pairs();
@@ -198,6 +215,16 @@ pub(super) fn count_findings(facts: &ArchiveFacts) -> Vec<Finding> {
     } else {
         finding("expired", Level::Ok, "0 parts past their retention period")
     });
+    let widerruf = c.uninformed_orders + c.early_start_missing;
+    out.push(finding(
+        "widerruf",
+        if widerruf > 0 { Level::Warning } else { Level::Ok },
+        format!(
+            "{} consumer order(s) labelled auftrag_verbraucher without the Widerrufsbelehrung or the urgent-repair exception on record; {} begun inside the withdrawal period without the customer's express request (see `tresen order list`)",
+            c.uninformed_orders,
+            c.early_start_missing,
+        ),
+    ));
     out.push(finding(
         "invoices_unconfirmed",
         if c.invoices_unconfirmed > 0 {

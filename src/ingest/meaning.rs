@@ -220,6 +220,7 @@ impl Ingest {
             | Payload::DsarRequest(_)
             | Payload::DsarClosed(_)
             | Payload::ItemClass(_)
+            | Payload::Order(_)
             | Payload::FooterVersion { .. } => {}
         }
         Ok(None)

@@ -11,6 +11,7 @@ pub mod dsar;
 mod expire;
 pub mod holds;
 pub mod items;
+pub mod orders;
 pub mod requests;
 
 pub use expire::{Expired, expire};
@@ -225,6 +226,8 @@ pub fn policy<'a>(
         default_class: &config.default_class,
         tags,
         no_statutory_years: config.no_statutory_years,
+        failed_offer_months: config.failed_offer_months,
+        offer_lapse_days: config.offer_lapse_days,
     }
 }
 
@@ -257,8 +260,12 @@ pub fn gather(
     let mut contacts: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
     let mut titles = BTreeMap::new();
     let mut single = items::Items::default();
+    let mut orders = orders::Ledger::default();
     read::for_each(dir, keys, 1, |r| {
         single.feed(&r);
+        if let Some(p) = &r.payload {
+            orders.feed(p);
+        }
         if r.bucket != crate::archive::keys::SYSTEM {
             let b = per.entry(r.bucket.clone()).or_default();
             if b.records == 0 {
@@ -318,6 +325,7 @@ pub fn gather(
                 .map(|l| l.iter().cloned().collect())
                 .unwrap_or_default(),
             items: per_item.remove(id).unwrap_or_default(),
+            order: orders.state_of(&b.account, &b.conversation),
             contacts: contacts
                 .get(&k)
                 .map(|c| c.iter().cloned().collect())

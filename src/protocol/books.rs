@@ -80,6 +80,17 @@ pub enum Ask {
     },
     /// The requests still open (`dsar requests`).
     DsarOpen,
+    /// A step of a conversation's offer or order (`order consumer|accept|decline|start|
+    /// early-start`; R-E1, R-E2, R-E5).
+    Order {
+        conversation: String,
+        change: crate::lifecycle::orders::OrderChange,
+    },
+    /// Every offer and order, or one conversation's (`order list|show`).
+    Orders {
+        #[serde(default)]
+        conversation: Option<String>,
+    },
 }
 
 impl Ask {
@@ -99,6 +110,7 @@ impl Ask {
                 | Ask::Vvt
                 | Ask::DocsBundle
                 | Ask::DsarOpen
+                | Ask::Orders { .. }
         )
     }
 
@@ -114,6 +126,9 @@ impl Ask {
                 | Ask::Vvt
                 | Ask::RestoreTest { .. }
                 | Ask::DocsBundle
+                // Offers and orders are the office's daily work.
+                | Ask::Order { .. }
+                | Ask::Orders { .. }
         )
     }
 }
@@ -145,6 +160,10 @@ pub enum Answer {
     /// Data-subject requests: the one recorded or closed, or those still open.
     Requests {
         requests: Vec<crate::lifecycle::requests::Request>,
+    },
+    /// Offers and orders: the one changed or shown, or all of them.
+    Orders {
+        orders: Vec<crate::lifecycle::orders::OrderView>,
     },
     /// An export ready to `take`: its files' paths and sizes, in order.
     Export {

@@ -197,6 +197,8 @@ fn kind(ask: &Ask) -> &'static str {
         Ask::DsarRequest { .. } => "dsar request",
         Ask::DsarClose { .. } => "dsar close",
         Ask::DsarOpen => "dsar requests",
+        Ask::Order { .. } => "order",
+        Ask::Orders { .. } => "orders",
     }
 }
 
@@ -397,6 +399,22 @@ pub fn carry_out(
             let done = lifecycle::requests::close(books, &id, &how, who, de);
             (done.map(|r| requests(vec![r])), false)
         }
+        Ask::Order {
+            conversation,
+            change,
+        } => {
+            let de = office.config.language() == crate::app::i18n::Lang::De;
+            let done = lifecycle::orders::change(books, &conversation, change, who, de);
+            (done.map(|v| orders(vec![v])), false)
+        }
+        Ask::Orders { conversation } => {
+            let de = office.config.language() == crate::app::i18n::Lang::De;
+            let done = match conversation {
+                None => lifecycle::orders::list(books).map(orders),
+                Some(key) => lifecycle::orders::show(books, &key, de).map(|v| orders(vec![v])),
+            };
+            (done, false)
+        }
         Ask::DsarOpen => {
             let dir = books.archive.dir().to_path_buf();
             let done = lifecycle::requests::ledger(&dir, books.archive.keys())
@@ -404,6 +422,13 @@ pub fn carry_out(
                 .map(|l| requests(l.open()));
             (done, false)
         }
+    }
+}
+
+fn orders(orders: Vec<lifecycle::orders::OrderView>) -> Outcome {
+    Outcome {
+        answer: Answer::Orders { orders },
+        files: Files::default(),
     }
 }
 
