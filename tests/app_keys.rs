@@ -168,6 +168,8 @@ fn reply_sends_and_never_sends_a_note() {
             files: vec![],
             reply_to: None,
             retry: false,
+            tags: vec![],
+            vordruck: false,
         }))
     );
     assert!(a.composer.is_empty());
@@ -531,6 +533,8 @@ fn r_on_an_unclear_delivery_sends_it_again() {
             files: vec![],
             reply_to: None,
             retry: true,
+            tags: vec![],
+            vordruck: false,
         })]
     );
 }
@@ -563,6 +567,8 @@ fn retry_resends_the_newest_failed_message_as_a_new_one() {
             files: vec![],
             reply_to: None,
             retry: true,
+            tags: vec![],
+            vordruck: false,
         })]
     );
     keys(&mut a, "<esc>j<enter>");
@@ -710,6 +716,8 @@ fn greater_than_answers_quoting_the_customers_last_message() {
             files: vec![],
             reply_to: Some(MessageId(1)),
             retry: false,
+            tags: vec![],
+            vordruck: false,
         })),
         "{e:?}"
     );
@@ -858,4 +866,31 @@ fn sending_after_someone_else_answered_asks_first() {
     assert!(matches!(a.overlay, Some(Overlay::AnsweredMeanwhile { .. })));
     let e = keys(&mut a, "j");
     assert_eq!(sends(&e), 1);
+}
+
+// R-E1, R-E2: `O` lists the order steps; Enter asks the engine for the one picked, the
+// urgent repair quoting the customer's last message of the open conversation.
+#[test]
+fn o_records_a_step_of_the_offer_or_order() {
+    use tresen::lifecycle::orders::OrderChange;
+    let mut a = app();
+    let e = keys(&mut a, "O<down><down><enter>");
+    assert!(
+        e.contains(&Effect::Command(Command::OrderStep {
+            conversation: ConversationId(1),
+            change: OrderChange::Accept {
+                urgent_request: None
+            },
+        })),
+        "{e:?}"
+    );
+    assert!(a.overlay.is_none());
+    // Without the conversation open there is no customer message to quote.
+    let e = keys(&mut a, "O<down><down><down><enter>");
+    assert!(
+        !e.iter()
+            .any(|e| matches!(e, Effect::Command(Command::OrderStep { .. }))),
+        "{e:?}"
+    );
+    assert!(a.flash.as_deref().unwrap_or("").contains("öffnen"));
 }

@@ -638,3 +638,115 @@ async fn r_c8_an_earlier_reply_of_the_office_does_not_cancel_the_notice() {
     r.handle.shutdown().await;
     r.task.await.unwrap().unwrap();
 }
+
+/// A store op of the fixtures as the event a network would deliver.
+fn event(op: tresen::store::Op) -> ScriptStep {
+    match op {
+        tresen::store::Op::UpsertConversation(c) => {
+            ScriptStep::Emit(ConnectorEvent::Conversation(c))
+        }
+        tresen::store::Op::Incoming(m) => ScriptStep::Emit(ConnectorEvent::Message(m)),
+        other => panic!("no event for {other:?}"),
+    }
+}
+
+// R-E1 through a seat (the inbox's `O`): a consumer's order is refused until the
+// Widerrufsbelehrung went out — in the seat's language — and then recorded in the
+// archive under the seat's name, linking the belehrung.
+#[tokio::test]
+async fn r_e1_order_steps_from_the_inbox_go_through_the_engine() {
+    use tresen::compliance::orders::Ground;
+    use tresen::lifecycle::orders::OrderChange;
+    use tresen::protocol::Order;
+    let dir = tempfile::tempdir().unwrap();
+    let fake = FakeConnector::new(account()).with_script(vec![
+        event(conversation("c1", "Max Mustermann", Channel::Signal)),
+        event(inbound(
+            "c1",
+            "m1",
+            "Bitte ein Angebot für die Therme",
+            1_000,
+        )),
+    ]);
+    let support::engine::Archived {
+        engine,
+        handle,
+        dir: archive,
+        key,
+    } = support::engine::start_archived(dir.path(), vec![Box::new(fake)]);
+    let task = tokio::spawn(engine.run());
+    let conv = loop {
+        if let Some(c) = handle.store().read(|s| s.find_conversation("c1").unwrap()) {
+            break c.id;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    let step = |change: OrderChange| {
+        tresen::seat::order_now(
+            &handle,
+            Order::OrderStep {
+                conversation: conv,
+                change,
+                german: true,
+            },
+            "Anna",
+            1,
+        )
+        .unwrap()
+    };
+    let v = step(OrderChange::Consumer { consumer: true })
+        .await
+        .unwrap()
+        .order
+        .unwrap();
+    assert!(v.state.consumer);
+    let refused = step(OrderChange::Accept {
+        urgent_request: None,
+    })
+    .await
+    .unwrap_err();
+    assert!(
+        refused.contains("erst die Widerrufsbelehrung senden"),
+        "{refused}"
+    );
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    handle
+        .command(EngineCommand::Send {
+            conversation: conv,
+            body: "Widerrufsbelehrung …".into(),
+            files: vec![],
+            sender: "Anna".into(),
+            reply_to: None,
+            options: tresen::engine::SendOptions {
+                tags: vec!["widerrufsbelehrung".into()],
+                ..Default::default()
+            },
+            reply: Some(tx),
+        })
+        .await
+        .unwrap();
+    let sent = rx.await.unwrap().unwrap();
+    let v = step(OrderChange::Accept {
+        urgent_request: None,
+    })
+    .await
+    .unwrap()
+    .order
+    .unwrap();
+    match &v.state.accepted {
+        Some((_, Ground::Informed { belehrung, .. })) => {
+            assert_eq!(belehrung, &format!("local:{}", sent.0))
+        }
+        other => panic!("{other:?}"),
+    }
+    handle.shutdown().await;
+    task.await.unwrap().unwrap();
+    let by: Vec<String> = support::engine::archived(&archive, &key)
+        .into_iter()
+        .filter_map(|p| match p {
+            tresen::archive::Payload::Order(r) => Some(r.by),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(by, ["Anna", "Anna"]);
+}

@@ -686,3 +686,59 @@ fn r_f1_the_usage_policy_blocks_the_inbox_until_it_is_accepted() {
         "{screen}"
     );
 }
+
+// R-E1, R-A4: a reply written from the shipped "Widerrufsbelehrung" quick reply says
+// what it goes out as, asks for the outlook of a message with that tag, and is sent with
+// the tag (which `tresen order accept` waits for); the next reply is plain again.
+#[test]
+fn r_e1_a_tagged_quick_reply_is_sent_with_its_tag_and_says_so() {
+    use tresen::app::{Command, Effect, Query};
+    use tresen::compliance::ConsentView;
+    let mut a = app(Lang::De, "Max Mustermann", sample());
+    a.update(outlook(ConsentView::Granted, None, None));
+    let at = a
+        .cfg
+        .quick_replies
+        .iter()
+        .position(|q| q.name == "Widerrufsbelehrung")
+        .expect("tresen brings the Widerrufsbelehrung along");
+    let press = |a: &mut App, m: &str| {
+        let mut effects = Vec::new();
+        for step in parse_macro(m).unwrap() {
+            if let MacroStep::Key(k) = step {
+                effects.extend(a.update(Msg::Key(k)));
+            }
+        }
+        effects
+    };
+    let e = press(&mut a, &format!("Q{}<enter>", "<down>".repeat(at)));
+    let tagged = Effect::Load(Query::OutlookTagged {
+        conversation: ConversationId(1),
+        tags: vec!["widerrufsbelehrung".into()],
+        vordruck: false,
+    });
+    assert!(e.contains(&tagged), "{e:?}");
+    assert!(a.composer.text().starts_with("Widerrufsbelehrung"));
+    let s = render(&mut a, 120, 40);
+    assert!(s.contains("🏷 gesendet als widerrufsbelehrung"), "{s}");
+    let e = press(&mut a, "<enter>");
+    match e
+        .iter()
+        .find(|e| matches!(e, Effect::Command(Command::Send { .. })))
+    {
+        Some(Effect::Command(Command::Send { tags, body, .. })) => {
+            assert_eq!(tags, &vec!["widerrufsbelehrung".to_string()]);
+            assert!(body.contains("Muster-Widerrufsformular"));
+        }
+        other => panic!("no send: {other:?} in {e:?}"),
+    }
+    let e = press(&mut a, "rDanke<enter>");
+    match e
+        .iter()
+        .find(|e| matches!(e, Effect::Command(Command::Send { .. })))
+    {
+        Some(Effect::Command(Command::Send { tags, .. })) => assert!(tags.is_empty()),
+        other => panic!("no send: {other:?}"),
+    }
+    assert!(!render(&mut a, 120, 40).contains("gesendet als"));
+}

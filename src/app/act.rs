@@ -247,6 +247,7 @@ impl App {
                 });
                 vec![]
             }
+            Action::OrderSteps => self.order_steps(),
             Action::CorrectContact => {
                 let Some(id) = self.target() else {
                     return vec![];

@@ -15,6 +15,10 @@ pub enum Command {
         /// Sending a failed message's text again: it already carries whatever footer
         /// it needed, so nothing is added.
         retry: bool,
+        /// Document tags from the quick reply it was written from (R-A4, R-E1).
+        tags: Vec<String>,
+        /// That quick reply is a form (Vordruck).
+        vordruck: bool,
     },
     Local(crate::domain::LocalChange),
     Viewed(ConversationId),
@@ -54,6 +58,11 @@ pub enum Command {
     CorrectContact {
         conversation: ConversationId,
         name: String,
+    },
+    /// A step of the conversation's offer or order (R-E1, R-E2, R-E5), archived.
+    OrderStep {
+        conversation: ConversationId,
+        change: crate::compliance::orders::OrderChange,
     },
     /// The staff member accepts the usage policy in this version (R-F1).
     AcceptPolicy {

@@ -165,6 +165,20 @@ impl App {
         }
     }
 
+    /// The composer's outlook query: with the quick reply's tags while they apply.
+    pub(super) fn outlook_query(&self, id: ConversationId) -> Query {
+        let (tags, vordruck) = &self.compose_tags;
+        if tags.is_empty() && !vordruck {
+            Query::Outlook(id)
+        } else {
+            Query::OutlookTagged {
+                conversation: id,
+                tags: tags.clone(),
+                vordruck: *vordruck,
+            }
+        }
+    }
+
     pub(super) fn insert_quick_reply(&mut self, idx: usize) -> Vec<Effect> {
         let Some(q) = self.cfg.quick_replies.get(idx) else {
             return vec![];
@@ -184,7 +198,27 @@ impl App {
         );
         self.composer.insert_str(&text);
         self.focus = Focus::Composer;
-        vec![]
+        // A reply written from a tagged quick reply goes out with its tags (the footer
+        // an offer needs, the Widerrufsbelehrung an order waits for); a note has none.
+        let (tags, vordruck) = (q.tags.clone(), q.vordruck);
+        if self.compose_mode != ComposeMode::Reply || (tags.is_empty() && !vordruck) {
+            return vec![];
+        }
+        for t in tags {
+            if !self
+                .compose_tags
+                .0
+                .iter()
+                .any(|x| x.eq_ignore_ascii_case(&t))
+            {
+                self.compose_tags.0.push(t);
+            }
+        }
+        self.compose_tags.1 |= vordruck;
+        match self.open.as_ref().map(|o| o.id) {
+            Some(id) => vec![Effect::Load(self.outlook_query(id))],
+            None => vec![],
+        }
     }
 
     pub(super) fn send(&mut self) -> Vec<Effect> {
@@ -223,13 +257,22 @@ impl App {
             o.scroll = 0;
         }
         match self.compose_mode {
-            ComposeMode::Reply => effects.push(Effect::Command(Command::Send {
-                conversation: id,
-                body,
-                files,
-                reply_to: self.quoting.take().map(|(m, _)| m),
-                retry: false,
-            })),
+            ComposeMode::Reply => {
+                let (tags, vordruck) = std::mem::take(&mut self.compose_tags);
+                let tagged = !tags.is_empty() || vordruck;
+                effects.push(Effect::Command(Command::Send {
+                    conversation: id,
+                    body,
+                    files,
+                    reply_to: self.quoting.take().map(|(m, _)| m),
+                    retry: false,
+                    tags,
+                    vordruck,
+                }));
+                if tagged {
+                    effects.push(Effect::Load(Query::Outlook(id)));
+                }
+            }
             ComposeMode::Note => {
                 // Back to the reply that was being written before the note.
                 self.compose_mode = ComposeMode::Reply;
@@ -323,6 +366,8 @@ impl App {
                     files: Vec::new(),
                     reply_to: None,
                     retry: true,
+                    tags: Vec::new(),
+                    vordruck: false,
                 })]
             }
             None => {

@@ -75,7 +75,7 @@ impl App {
                     limit: o.messages.len().max(self.cfg.history_page),
                     focus: None,
                 }),
-                Effect::Load(Query::Outlook(o.id)),
+                Effect::Load(self.outlook_query(o.id)),
                 Effect::Load(Query::Scheduled(o.id)),
             ],
             None => vec![],

@@ -16,6 +16,7 @@ pub mod jump;
 pub mod keymap;
 mod loaded;
 mod navigate;
+pub mod order;
 mod overlays;
 mod policy;
 pub mod when;
@@ -173,6 +174,13 @@ pub enum Query {
     Typing,
     /// The consent state and footer the composer shows for a conversation.
     Outlook(ConversationId),
+    /// The same for a message sent with these document tags (a quick reply's): the
+    /// footer they may require (R-A4).
+    OutlookTagged {
+        conversation: ConversationId,
+        tags: Vec<String>,
+        vordruck: bool,
+    },
     Scheduled(ConversationId),
     /// How this seat reaches the engine.
     Seat,
@@ -279,6 +287,10 @@ pub enum Overlay {
     Reactions {
         selected: usize,
     },
+    /// A step of the conversation's offer or order (`O`).
+    OrderSteps {
+        selected: usize,
+    },
     /// Path of a file to attach to the reply.
     AttachPrompt {
         input: TextInput,
@@ -361,6 +373,9 @@ pub struct App {
     pub seat: SeatView,
     /// The open conversation's consent state and the footer its next message gets.
     pub outlook: Option<(ConversationId, crate::compliance::Outlook)>,
+    /// The document tags (and Vordruck mark) of the quick reply put into the composer:
+    /// the message goes out with them, and the composer says so.
+    pub compose_tags: (Vec<String>, bool),
     /// The open conversation's scheduled messages (waiting, or not sent).
     pub scheduled: Vec<crate::domain::scheduled::Scheduled>,
     /// Invites waiting for a decision: accept as business, or ignore.
@@ -416,6 +431,7 @@ impl App {
             send_anyway: false,
             answering: Default::default(),
             quoting: None,
+            compose_tags: (Vec::new(), false),
             drafts: HashMap::new(),
             health: BTreeMap::new(),
             archive_problem: None,
@@ -487,6 +503,7 @@ impl App {
                 | Overlay::Link { .. }
                 | Overlay::Attachments { .. }
                 | Overlay::Reactions { .. }
+                | Overlay::OrderSteps { .. }
                 | Overlay::AnsweredMeanwhile { .. },
             ) => Context::Picker,
             None => match self.focus {

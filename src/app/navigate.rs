@@ -99,7 +99,10 @@ impl App {
                 limit: self.cfg.history_page,
                 focus: at,
             }));
-            effects.push(Effect::Load(Query::Outlook(id)));
+            if !same {
+                self.compose_tags = (Vec::new(), false);
+            }
+            effects.push(Effect::Load(self.outlook_query(id)));
             if !same {
                 self.scheduled.clear();
             }

@@ -15,6 +15,7 @@ impl App {
             Overlay::QuickReplies { .. } => self.cfg.quick_replies.len(),
             Overlay::Invites { .. } => self.invites.len(),
             Overlay::Reactions { .. } => crate::domain::QUICK_REACTIONS.len(),
+            Overlay::OrderSteps { .. } => order::STEPS.len(),
             Overlay::Attachments { .. } => self
                 .open
                 .as_ref()
@@ -41,6 +42,7 @@ impl App {
                 | Overlay::QuickReplies { selected }
                 | Overlay::Invites { selected }
                 | Overlay::Reactions { selected }
+                | Overlay::OrderSteps { selected }
                 | Overlay::Attachments { selected }
                 | Overlay::Jump { selected, .. }
                 | Overlay::When { selected, .. },
@@ -67,6 +69,7 @@ impl App {
             Overlay::Link { account } => self.link(account),
             Overlay::Attachments { selected } => self.attachment_effect(selected, true),
             Overlay::Reactions { selected } => self.react(selected),
+            Overlay::OrderSteps { selected } => self.order_step(selected),
             _ => return None,
         })
     }

@@ -175,6 +175,73 @@ impl OrderState {
     }
 }
 
+/// A conversation's offer and order as `tresen order show` prints it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderView {
+    pub title: String,
+    pub state: OrderState,
+    /// The withdrawal period (R-E1).
+    pub withdrawal: WithdrawalView,
+    /// Work began inside the period without the customer's express request (R-E2).
+    pub early_start_missing: bool,
+}
+
+/// [`Withdrawal`] for the wire.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum WithdrawalView {
+    None,
+    Excluded,
+    Ends { on: NaiveDate },
+    EndsUninformed { on: NaiveDate },
+}
+
+impl OrderView {
+    /// The view of `state`, labelled `auftrag_verbraucher` since `labelled`.
+    pub fn of(state: OrderState, labelled: Option<NaiveDate>, title: String) -> OrderView {
+        let withdrawal = match (state.withdrawal(), labelled) {
+            // Labelled a consumer's order but never accepted here: if it was concluded
+            // without the information, the long period runs.
+            (Withdrawal::None, Some(on)) if state.accepted.is_none() => state.uninformed_since(on),
+            (w, _) => w,
+        };
+        OrderView {
+            title,
+            early_start_missing: state.early_start_missing(),
+            withdrawal: match withdrawal {
+                Withdrawal::None => WithdrawalView::None,
+                Withdrawal::Excluded => WithdrawalView::Excluded,
+                Withdrawal::Ends(on) => WithdrawalView::Ends { on },
+                Withdrawal::EndsUninformed(on) => WithdrawalView::EndsUninformed { on },
+            },
+            state,
+        }
+    }
+}
+
+/// A step staff take.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "change")]
+pub enum OrderChange {
+    /// Mark the customer as a consumer (§ 13 BGB), or not.
+    Consumer {
+        consumer: bool,
+    },
+    /// The customer accepted; for a consumer either the Widerrufsbelehrung went out or
+    /// `urgent_request` is their message asking for an urgent repair.
+    Accept {
+        #[serde(default)]
+        urgent_request: Option<crate::domain::MessageId>,
+    },
+    Decline,
+    /// The work begins.
+    Start,
+    /// Link the customer's express request to begin before the period ends.
+    EarlyStart {
+        request: crate::domain::MessageId,
+    },
+}
+
 /// The Widerrufsbelehrung for a service contract with the model withdrawal form, after
 /// the statutory model (Anlage 1 und 2 zu Art. 246a § 1 Abs. 2 S. 2 EGBGB), addressed
 /// with `firma` and `anschrift`. A contract that also delivers goods needs the model's

@@ -176,6 +176,7 @@ impl EngineHandle {
         &self,
         store: &dyn crate::store::StoreRead,
         conversation: ConversationId,
+        options: &super::SendOptions,
     ) -> Result<Option<crate::compliance::Outlook>, StoreError> {
         let rules = self
             .rules
@@ -185,7 +186,7 @@ impl EngineHandle {
         let Some(conv) = store.conversation(conversation)? else {
             return Ok(None);
         };
-        rules::outlook(store, &rules, &conv, Timestamp::now()).map(Some)
+        rules::outlook(store, &rules, &conv, options, Timestamp::now()).map(Some)
     }
 
     pub async fn shutdown(&self) {

@@ -654,9 +654,10 @@ pub fn outlook(
     store: &dyn StoreRead,
     rules: &Compliance,
     conv: &Conversation,
+    options: &SendOptions,
     now: Timestamp,
 ) -> Result<Outlook, crate::store::StoreError> {
-    let (gate, footer) = assess(store, rules, conv, &SendOptions::default(), now)?;
+    let (gate, footer) = assess(store, rules, conv, options, now)?;
     let records = consents_of(store, conv)?;
     let consent = match (consent::state(&records, Purpose::ServiceMessaging), &gate) {
         (consent::ConsentState::Granted { .. }, _) => ConsentView::Granted,

@@ -302,6 +302,14 @@ pub enum Order {
     AcceptPolicy {
         version: String,
     },
+    /// A step of the conversation's offer or order (R-E1, R-E2, R-E5), as the inbox's
+    /// `O` takes it; archived under the seat's staff name. `german`: a refusal in German.
+    OrderStep {
+        conversation: ConversationId,
+        change: crate::lifecycle::orders::OrderChange,
+        #[serde(default)]
+        german: bool,
+    },
     /// Decide one message's or file's retention class (R-B5, R-E3); archived under the
     /// seat's staff name.
     ClassifyItem {
@@ -330,6 +338,9 @@ impl Order {
 pub struct Done {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<MessageId>,
+    /// For an order step: the conversation's offer and order now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order: Option<crate::lifecycle::orders::OrderView>,
     /// For a retention class decision: what was recorded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub item_class: Option<crate::archive::retention::ItemClass>,

@@ -196,6 +196,46 @@ fn item_job(
     }))
 }
 
+/// Records an order step for `by` (R-E1, R-E2, R-E5): the use case `tresen order` runs,
+/// on the engine's archive and store.
+fn order_step_job(
+    (conversation, change, german): (
+        crate::domain::ConversationId,
+        crate::lifecycle::orders::OrderChange,
+        bool,
+    ),
+    by: String,
+    reply: Option<
+        tokio::sync::oneshot::Sender<Result<crate::lifecycle::orders::OrderView, String>>,
+    >,
+) -> crate::engine::ArchiveJob {
+    crate::engine::ArchiveJob(Box::new(move |archive, store| {
+        let result = match archive {
+            Some(archive) => {
+                let mut guard = store.lock();
+                let mut books = crate::lifecycle::Books {
+                    archive,
+                    store: guard.as_mut(),
+                    blobs: store.blobs(),
+                };
+                crate::lifecycle::orders::change(
+                    &mut books,
+                    &conversation.0.to_string(),
+                    change,
+                    &by,
+                    german,
+                )
+                .map_err(|e| e.to_string())
+            }
+            None => Err("this engine has no archive".to_string()),
+        };
+        if let Some(reply) = reply {
+            let _ = reply.send(result);
+        }
+        false
+    }))
+}
+
 fn seal_work(archive: &mut crate::archive::Archive) -> Result<(), String> {
     archive.seal().map_err(|e| e.to_string())
 }
@@ -236,6 +276,29 @@ pub fn order_now(
             })
         }
         Order::Seal => through_archive(engine, seal_work, |()| Done::default()),
+        Order::OrderStep {
+            conversation,
+            change,
+            german,
+        } => {
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            engine
+                .try_command(crate::engine::EngineCommand::WithArchive(order_step_job(
+                    (conversation, change, german),
+                    who.to_string(),
+                    Some(tx),
+                )))
+                .map_err(|e| e.to_string())?;
+            Ok(Box::pin(async move {
+                let view = rx
+                    .await
+                    .map_err(|_| crate::engine::EngineError::Stopped.to_string())??;
+                Ok(Done {
+                    order: Some(view),
+                    ..Done::default()
+                })
+            }))
+        }
         Order::ClassifyItem { decision } => {
             let (tx, rx) = tokio::sync::oneshot::channel();
             engine
@@ -347,6 +410,15 @@ pub fn engine_command(order: Order, who: &str, seat: u64) -> EngineCommand {
         Order::ClassifyItem { decision } => {
             EngineCommand::WithArchive(item_job(decision, who.to_string(), None))
         }
+        Order::OrderStep {
+            conversation,
+            change,
+            german,
+        } => EngineCommand::WithArchive(order_step_job(
+            (conversation, change, german),
+            who.to_string(),
+            None,
+        )),
         Order::AcceptPolicy { version } => {
             EngineCommand::WithArchive(archive_job(accept_work(version, who.to_string()), None))
         }
@@ -435,7 +507,23 @@ pub fn answer(engine: &EngineHandle, q: Query, seat: SeatView, seat_id: u64) -> 
             Query::Health => Ok(Loaded::Health(engine.health())),
             Query::ArchiveProblem => Ok(Loaded::ArchiveProblem(engine.archive_problem())),
             Query::Typing => Ok(Loaded::Typing(engine.typing())),
-            Query::Outlook(id) => engine.outlook(store, id).map(|o| Loaded::Outlook(id, o)),
+            Query::Outlook(id) => engine
+                .outlook(store, id, &Default::default())
+                .map(|o| Loaded::Outlook(id, o)),
+            Query::OutlookTagged {
+                conversation,
+                tags,
+                vordruck,
+            } => {
+                let options = crate::engine::SendOptions {
+                    tags,
+                    vordruck,
+                    ..Default::default()
+                };
+                engine
+                    .outlook(store, conversation, &options)
+                    .map(|o| Loaded::Outlook(conversation, o))
+            }
             Query::Scheduled(id) => store.scheduled(Some(id)).map(|l| Loaded::Scheduled(id, l)),
             Query::Links => Ok(Loaded::Links(engine.links())),
             Query::Invites => Ok(Loaded::Invites(

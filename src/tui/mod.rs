@@ -188,6 +188,8 @@ impl<E: Seat> Runtime<'_, '_, E> {
                     let mut unsent = None;
                     // The policy version whose acceptance the app waits to hear of.
                     let mut accepting = None;
+                    // An order step's outcome is said in the status line.
+                    let mut stepping = false;
                     let order = match c {
                         Command::Send {
                             conversation,
@@ -195,6 +197,8 @@ impl<E: Seat> Runtime<'_, '_, E> {
                             files,
                             reply_to,
                             retry,
+                            tags,
+                            vordruck,
                         } => {
                             let mut read = Vec::new();
                             for f in &files {
@@ -234,6 +238,8 @@ impl<E: Seat> Runtime<'_, '_, E> {
                                 reply_to,
                                 options: crate::engine::SendOptions {
                                     retry,
+                                    tags,
+                                    vordruck,
                                     ..Default::default()
                                 },
                             }
@@ -263,6 +269,17 @@ impl<E: Seat> Runtime<'_, '_, E> {
                             name,
                             reason: String::new(),
                         },
+                        Command::OrderStep {
+                            conversation,
+                            change,
+                        } => {
+                            stepping = true;
+                            Order::OrderStep {
+                                conversation,
+                                change,
+                                german: app.lang() == crate::app::i18n::Lang::De,
+                            }
+                        }
                         Command::AcceptPolicy { version } => {
                             accepting = Some(version.clone());
                             Order::AcceptPolicy { version }
@@ -281,10 +298,17 @@ impl<E: Seat> Runtime<'_, '_, E> {
                     // Handed over now, in order; only a refusal comes back.
                     let taken = engine.order(order, &app.cfg.staff_name);
                     let results = results.clone();
+                    let lang = app.lang();
                     tokio::spawn(async move {
                         let taken = taken.await;
                         if let (Ok(_), Some(version)) = (&taken, accepting) {
                             let _ = results.send(Msg::PolicyAccepted(version));
+                        }
+                        if let (true, Ok(crate::protocol::Done { order: Some(v), .. })) =
+                            (stepping, &taken)
+                        {
+                            let said = crate::app::order::summary(v, lang);
+                            let _ = results.send(Msg::Loaded(Loaded::Done(said)));
                         }
                         if let Err(reason) = taken {
                             let msg = match unsent {

@@ -627,6 +627,22 @@ fn render_composer(frame: &mut Frame<'_>, app: &App, area: Rect) {
             .collect();
         format!(" 📎 {} ·{title}", names.join(", "))
     };
+    // The quick reply's document tags go out with the message: said first in the
+    // composer's title, where a long text cannot push it out of sight.
+    let (tags, vordruck) = &app.compose_tags;
+    let title = if app.compose_mode == ComposeMode::Note || (tags.is_empty() && !vordruck) {
+        title
+    } else {
+        let mut said: Vec<String> = tags.iter().map(|t| clean(t).into_owned()).collect();
+        if *vordruck {
+            said.push(lang.t("Vordruck", "form (Vordruck)").to_string());
+        }
+        format!(
+            " 🏷 {} {} ·{title}",
+            lang.t("gesendet als", "sent as"),
+            said.join(", ")
+        )
+    };
     let block = Block::default()
         .borders(Borders::TOP | Borders::BOTTOM)
         .border_style(style)

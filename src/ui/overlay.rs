@@ -183,6 +183,20 @@ pub fn render(frame: &mut Frame<'_>, app: &App, area: Rect) {
             );
             list(frame, area, &title, &items, *selected);
         }
+        Overlay::OrderSteps { selected } => {
+            let items: Vec<String> = crate::app::order::STEPS
+                .iter()
+                .map(|s| s.label(lang).to_string())
+                .collect();
+            let title = format!(
+                " {} ",
+                lang.t(
+                    "Angebot und Auftrag · Enter: eintragen (im Archiv, mit Ihrem Namen)",
+                    "Offer and order · Enter: record (in the archive, with your name)"
+                )
+            );
+            list(frame, area, &title, &items, *selected);
+        }
         Overlay::Reactions { selected } => {
             let target = app
                 .react_target()
