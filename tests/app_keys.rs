@@ -71,6 +71,7 @@ fn message(
         failure: None,
         reactions: vec![],
         elsewhere: false,
+        sensitive: None,
     }
 }
 
@@ -893,4 +894,41 @@ fn o_records_a_step_of_the_offer_or_order() {
         "{e:?}"
     );
     assert!(a.flash.as_deref().unwrap_or("").contains("öffnen"));
+}
+
+// R-E4: `S` marks the customer's last message (Art. 9 first, third parties second).
+#[test]
+fn s_restricts_the_customers_last_message() {
+    use tresen::domain::{Delivery, Direction, MessageId, Sensitive};
+    let mut a = app();
+    let e = keys(&mut a, "S");
+    assert!(
+        e.is_empty() && a.overlay.is_none(),
+        "nothing to restrict yet"
+    );
+    keys(&mut a, "<enter>");
+    a.update(Msg::Loaded(Loaded::Conversation {
+        id: ConversationId(1),
+        messages: vec![
+            message(
+                1,
+                Direction::Inbound,
+                Some("$1"),
+                "Foto vom Bad",
+                Delivery::Read,
+            ),
+            message(2, Direction::Outbound, Some("$2"), "Danke", Delivery::Read),
+        ],
+        older: false,
+        limit: 200,
+        focus: None,
+    }));
+    let e = keys(&mut a, "Sj<enter>");
+    assert_eq!(
+        e,
+        vec![Effect::Command(Command::MarkSensitive {
+            message: MessageId(1),
+            mark: Some(Sensitive::ThirdParty),
+        })]
+    );
 }

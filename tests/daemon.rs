@@ -854,3 +854,76 @@ fn an_auditor_sees_only_the_audit() {
     let o = p.run(&["export", "conversation", "1", "--format", "txt"]);
     assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
 }
+
+/// R-E4, R-C14: a message marked as special-category data is the owner's to see. A
+/// staff seat gets the mark without the text — in the conversation, as a single message,
+/// in search, in a readable copy — cannot download its files and cannot lift the mark.
+#[test]
+fn r_e4_a_marked_message_is_withheld_from_staff() {
+    let me = login();
+    let p = Profile::new(&format!(
+        "\n[[accounts]]\nid = \"buero\"\nnetwork = \"demo\"\n[[staff]]\nname = \"Anna Büro\"\nlogin = \"{me}\"\nrole = \"staff\"\n[[staff]]\nname = \"Max Chef\"\nlogin = \"chef-gibt-es-nicht\"\nrole = \"owner\"\n"
+    ));
+    let o = p.run(&["sync", "--once"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let marked = messages(&p)
+        .into_iter()
+        .find(|m| m["body"] == "Guten Tag, die Heizung ist kalt.")
+        .unwrap();
+    let id = marked["id"].as_i64().unwrap();
+    // Without a daemon the profile's holder (the owner) marks it.
+    let o = p.run(&[
+        "restrict",
+        &id.to_string(),
+        "--kind",
+        "art9",
+        "--reason",
+        "Pflegebett im Bad",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(archived_kind(&p, "sensitive"), 1);
+
+    let _d = Daemon::start(&p);
+    let mut seat = Raw::connect(&p.data.join("tresen.sock"));
+    seat.send(HELLO);
+    seat.answer(1);
+    seat.send(r#"{"jsonrpc":"2.0","id":2,"method":"query","params":{"conversation":{"id":1,"before":null,"limit":50,"focus":null}}}"#);
+    let conv = seat.answer(2);
+    let shown = conv["result"]["conversation"]["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == id)
+        .unwrap_or_else(|| panic!("{conv}"))
+        .clone();
+    assert_eq!(shown["sensitive"], "art9", "{shown}");
+    assert_eq!(shown["body"], "", "{shown}");
+    seat.send(&format!(
+        r#"{{"jsonrpc":"2.0","id":3,"method":"message","params":{id}}}"#
+    ));
+    let one = seat.answer(3);
+    assert_eq!(one["result"]["body"], "", "{one}");
+    seat.send(r#"{"jsonrpc":"2.0","id":4,"method":"query","params":{"search":{"query":"kalt","limit":50}}}"#);
+    let hits = seat.answer(4);
+    assert_eq!(
+        hits["result"]["search"]["hits"],
+        serde_json::json!([]),
+        "{hits}"
+    );
+    seat.send(&format!(
+        r#"{{"jsonrpc":"2.0","id":5,"method":"fetch","params":{{"message":{id},"index":0}}}}"#
+    ));
+    let fetch = seat.answer(5);
+    assert!(fetch["error"].is_object(), "{fetch}");
+    let copy = p.run(&["export", "conversation", "1", "--format", "txt"]);
+    assert!(copy.status.success(), "{}", stderr(&copy));
+    let text = stdout(&copy);
+    assert!(!text.contains("Heizung ist kalt"), "{text}");
+    assert!(text.contains("eingeschränkt"), "{text}");
+    assert!(
+        text.contains("Fehlercode F.28"),
+        "the rest is there: {text}"
+    );
+    let o = p.run(&["restrict", &id.to_string(), "--lift"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+}

@@ -62,6 +62,7 @@ fn msg(id: i64, kind: MessageKind, dir: Direction, body: &str, at_min: i64) -> M
         failure: None,
         reactions: vec![],
         elsewhere: false,
+        sensitive: None,
     }
 }
 

@@ -248,6 +248,7 @@ impl App {
                 vec![]
             }
             Action::OrderSteps => self.order_steps(),
+            Action::Restrict => self.restrict_choices(),
             Action::CorrectContact => {
                 let Some(id) = self.target() else {
                     return vec![];

@@ -82,6 +82,7 @@ actions! {
     MarkUnread "mark_unread" [Inbox, Conversation] ["u"] "Als ungelesen markieren" "Mark unread";
     Assign "assign" [Inbox, Conversation] ["A"] "Mir zuweisen / Zuweisung aufheben" "Assign to me / unassign";
     Labels "labels" [Inbox, Conversation] ["t"] "Labels bearbeiten" "Edit labels";
+    Restrict "restrict" [Conversation] ["S"] "Letzte Kundennachricht einschränken: Art. 9 DSGVO oder Daten Dritter (nur Inhaber/in sieht sie)" "Restrict the customer's last message: Art. 9 GDPR or third parties' data (only the owner sees it)";
     OrderSteps "order" [Inbox, Conversation] ["O"] "Angebot/Auftrag: Verbraucher, angenommen (mit Widerrufsbelehrung), abgelehnt, Arbeitsbeginn" "Offer/order: consumer, accepted (with the Widerrufsbelehrung), declined, work begins";
     CorrectContact "correct_contact" [Inbox, Conversation] ["K"] "Namen der Kundschaft berichtigen (neue Fassung; alte Nachrichten behalten den alten Namen)" "Correct the customer's name (a new version; earlier messages keep the old name)";
     FilterState "filter_state" [Inbox] ["s"] "Filter: Status wechseln" "Filter: cycle state";

@@ -59,6 +59,11 @@ pub enum Command {
         conversation: ConversationId,
         name: String,
     },
+    /// Mark a message's content for the owner only (R-E4), or lift the mark; archived.
+    MarkSensitive {
+        message: MessageId,
+        mark: Option<crate::domain::Sensitive>,
+    },
     /// A step of the conversation's offer or order (R-E1, R-E2, R-E5), archived.
     OrderStep {
         conversation: ConversationId,

@@ -19,6 +19,7 @@ mod navigate;
 pub mod order;
 mod overlays;
 mod policy;
+pub mod restrict;
 pub mod when;
 
 use std::collections::{BTreeMap, HashMap};
@@ -291,6 +292,10 @@ pub enum Overlay {
     OrderSteps {
         selected: usize,
     },
+    /// Mark the customer's last message for the owner only (`S`).
+    Restrict {
+        selected: usize,
+    },
     /// Path of a file to attach to the reply.
     AttachPrompt {
         input: TextInput,
@@ -504,6 +509,7 @@ impl App {
                 | Overlay::Attachments { .. }
                 | Overlay::Reactions { .. }
                 | Overlay::OrderSteps { .. }
+                | Overlay::Restrict { .. }
                 | Overlay::AnsweredMeanwhile { .. },
             ) => Context::Picker,
             None => match self.focus {

@@ -16,6 +16,7 @@ impl App {
             Overlay::Invites { .. } => self.invites.len(),
             Overlay::Reactions { .. } => crate::domain::QUICK_REACTIONS.len(),
             Overlay::OrderSteps { .. } => order::STEPS.len(),
+            Overlay::Restrict { .. } => restrict::CHOICES.len(),
             Overlay::Attachments { .. } => self
                 .open
                 .as_ref()
@@ -43,6 +44,7 @@ impl App {
                 | Overlay::Invites { selected }
                 | Overlay::Reactions { selected }
                 | Overlay::OrderSteps { selected }
+                | Overlay::Restrict { selected }
                 | Overlay::Attachments { selected }
                 | Overlay::Jump { selected, .. }
                 | Overlay::When { selected, .. },
@@ -70,6 +72,7 @@ impl App {
             Overlay::Attachments { selected } => self.attachment_effect(selected, true),
             Overlay::Reactions { selected } => self.react(selected),
             Overlay::OrderSteps { selected } => self.order_step(selected),
+            Overlay::Restrict { selected } => self.restrict(selected),
             _ => return None,
         })
     }

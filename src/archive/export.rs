@@ -72,9 +72,37 @@ pub struct Collection {
     pub renames: Vec<(String, String, String)>,
     /// Contact names the office corrected (R-C12), oldest first.
     pub corrections: Vec<crate::domain::correction::ContactCorrection>,
+    /// Messages whose content is the owner's (R-E4): (account, conversation, message
+    /// key) → the newest mark.
+    pub sensitive: BTreeMap<(String, String, String), Option<crate::domain::Sensitive>>,
 }
 
 impl Collection {
+    /// Marked messages for a viewer who is not the owner (R-E4): the mark instead of
+    /// the text, no files, no edits.
+    pub fn withhold_marked(&mut self) {
+        for row in &mut self.rows {
+            let keys = [
+                row.remote_id.clone(),
+                row.local_id.map(|id| format!("local:{id}")),
+            ];
+            let mark = keys.into_iter().flatten().find_map(|k| {
+                self.sensitive
+                    .get(&(row.account.clone(), row.conversation.clone(), k))
+                    .copied()
+                    .flatten()
+            });
+            if let Some(mark) = mark {
+                row.body = format!(
+                    "🔒 eingeschränkt – {}: nur für die Inhaberin oder den Inhaber",
+                    mark.describe(true)
+                );
+                row.attachments.clear();
+                row.edits.clear();
+            }
+        }
+    }
+
     /// Feeds one record; `wanted(account, conversation)` chooses the conversations.
     pub fn add(&mut self, r: Record, wanted: &dyn Fn(&str, &str) -> bool) {
         let Some(p) = r.payload else {
@@ -238,6 +266,10 @@ impl Collection {
             } => self.renames.push((account, from, to)),
             Payload::ContactCorrected(c) if wanted(&c.account, &c.conversation) => {
                 self.corrections.push(c)
+            }
+            Payload::Sensitive(s) if wanted(&s.account, &s.conversation) => {
+                self.sensitive
+                    .insert((s.account, s.conversation, s.message), s.mark);
             }
             _ => {}
         }

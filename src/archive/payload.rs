@@ -189,6 +189,8 @@ pub enum Payload {
     /// Staff decided the retention class of one message or one of its files (R-B5,
     /// R-E3): it replaces what its tags or the invoice recognition selected.
     ItemClass(crate::archive::retention::ItemClass),
+    /// A message's content marked for the owner only (R-E4, R-C14), or the mark lifted.
+    Sensitive(crate::domain::SensitiveMark),
     /// An offer's or order's step (R-E1, R-E2, R-E5): a consumer marked, an order
     /// accepted with its withdrawal ground, an offer declined, work begun, an early-start
     /// request linked. In the conversation's year.
@@ -249,6 +251,7 @@ impl Payload {
             Payload::ContactCorrected(_) => "contact_corrected",
             Payload::ItemClass(_) => "item_class",
             Payload::Order(_) => "order",
+            Payload::Sensitive(_) => "sensitive",
             Payload::DsarRequest(_) => "dsar_request",
             Payload::DsarClosed(_) => "dsar_closed",
             Payload::Consent(_) => "consent",

@@ -103,6 +103,9 @@ struct JsonMessage<'a> {
     reactions: Vec<JsonReaction<'a>>,
     /// Sent from another device, past tresen's footer and consent check (R-F2).
     sent_elsewhere: bool,
+    /// `art9` or `third_party`: its content is the owner's (R-E4); others get it empty.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sensitive: Option<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -162,6 +165,7 @@ impl<'a> From<&'a Message> for JsonMessage<'a> {
                 })
                 .collect(),
             sent_elsewhere: m.elsewhere,
+            sensitive: m.sensitive.map(|s| s.as_str()),
         }
     }
 }

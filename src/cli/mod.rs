@@ -14,6 +14,7 @@ mod dsar;
 mod engine;
 mod inbox;
 mod order;
+mod restrict;
 mod retention;
 mod scheduled;
 mod send_input;
@@ -222,6 +223,8 @@ pub enum Command {
     /// GDPR requests of a customer: copy of their data (Art. 15/20) and erasure (Art. 17)
     #[command(subcommand)]
     Dsar(crate::cli::dsar::DsarCommand),
+    /// Restrict a message to the owner: Art. 9 GDPR (health) or third parties' data
+    Restrict(crate::cli::restrict::RestrictArgs),
     /// Offers and orders: consumer or not, accepted (with the Widerrufsbelehrung),
     /// declined, work begun
     #[command(subcommand)]
@@ -333,6 +336,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                     )
                     | Command::Dsar(_)
                     | Command::Order(_)
+                    | Command::Restrict(_)
                     | Command::Export(_)
                     | Command::Docs(_)
                     | Command::Compliance(_)
@@ -490,6 +494,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Hold(cmd)) => crate::cli::retention::run_hold(&config, paths, &prompt, cmd),
         Some(Command::Dsar(cmd)) => crate::cli::dsar::run_dsar(&config, paths, &prompt, cmd),
         Some(Command::Order(cmd)) => crate::cli::order::run_order(&config, paths, &prompt, cmd),
+        Some(Command::Restrict(a)) => crate::cli::restrict::run(&config, paths, &prompt, a),
         Some(Command::Export(cmd)) => crate::cli::archive::run_export(&config, paths, &prompt, cmd),
         Some(Command::Docs(cmd)) => crate::cli::docs::run(&config, paths, &prompt, cmd),
         Some(Command::Footer(cmd)) => crate::cli::compliance::run_footer(&config, cmd),
@@ -619,6 +624,7 @@ fn run_seat(
         Some(Command::Retention(cmd @ crate::cli::retention::RetentionCommand::Item { .. })) => {
             crate::cli::retention::run_attached(&rt, &remote, cmd, lang)
         }
+        Some(Command::Restrict(a)) => crate::cli::restrict::attached(&rt, &remote, a, lang),
         Some(Command::Order(cmd)) => crate::cli::order::run(
             &mut crate::cli::books::Books::Daemon { rt, remote, lang },
             cmd,

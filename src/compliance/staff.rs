@@ -122,6 +122,25 @@ impl Identity {
         }
     }
 
+    /// Content marked as special-category or third-party data is the owner's to see
+    /// (R-E4, R-C14).
+    pub fn sees_sensitive(&self) -> bool {
+        self.role == Role::Owner
+    }
+
+    /// Marked messages as this viewer may see them: for anyone but the owner, the mark
+    /// without the text, the files or an edit.
+    pub fn withhold(&self, messages: &mut [crate::domain::Message]) {
+        if self.sees_sensitive() {
+            return;
+        }
+        for m in messages.iter_mut().filter(|m| m.sensitive.is_some()) {
+            m.body.clear();
+            m.attachments.clear();
+            m.edit = None;
+        }
+    }
+
     /// The senders of outgoing chat messages as this viewer may see them. Notes keep
     /// their author: a note is written to colleagues, who need to know whom to ask.
     pub fn attribute(&self, messages: &mut [crate::domain::Message]) {
@@ -402,6 +421,7 @@ mod tests {
             deleted_at: None,
             reactions: vec![],
             elsewhere: false,
+            sensitive: None,
             failure: None,
         };
         let list = || {

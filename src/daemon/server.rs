@@ -385,10 +385,24 @@ async fn handle(
             let q: crate::app::Query = params(&req)?;
             let pid = std::process::id();
             let audit = Scoped::of(who, &daemon.office.config.retention);
+            let withheld = !who.sees_sensitive();
             let mut loaded = tokio::task::spawn_blocking(move || {
                 let mut loaded = crate::seat::answer(&engine, q, SeatView::Attached { pid }, seat);
                 if let Some(audit) = &audit {
                     engine.store().read(|s| audit.loaded(&mut loaded, s));
+                }
+                // A marked message is not found by its words either (R-E4).
+                if let (true, crate::app::Loaded::Search { hits, .. }) = (withheld, &mut loaded) {
+                    engine.store().read(|s| {
+                        hits.retain(|h| {
+                            h.message.is_none_or(|id| {
+                                s.message(id)
+                                    .ok()
+                                    .flatten()
+                                    .is_some_and(|m| m.sensitive.is_none())
+                            })
+                        })
+                    });
                 }
                 loaded
             })
@@ -396,7 +410,10 @@ async fn handle(
             .map_err(|e| error(code::ENGINE, e.to_string()))?;
             // R-D3: a staff seat sees colleagues' messages, sent or waiting, as "Team".
             match &mut loaded {
-                crate::app::Loaded::Conversation { messages, .. } => who.attribute(messages),
+                crate::app::Loaded::Conversation { messages, .. } => {
+                    who.attribute(messages);
+                    who.withhold(messages);
+                }
                 crate::app::Loaded::Scheduled(_, waiting) => {
                     for s in waiting {
                         s.sender = who.shown_sender(&s.sender).to_string();
@@ -451,11 +468,34 @@ async fn handle(
             .map_err(|e| error(code::ENGINE, e.to_string()))?;
             if let Some(m) = &mut m {
                 who.attribute(std::slice::from_mut(m));
+                who.withhold(std::slice::from_mut(m));
             }
             Ok(json(&m))
         }
         "fetch" => {
             let p: FetchParams = params(&req)?;
+            if !who.sees_sensitive() {
+                let (reader, id) = (engine.clone(), p.message);
+                let marked = tokio::task::spawn_blocking(move || {
+                    reader.store().read(|s| {
+                        s.message(id)
+                            .ok()
+                            .flatten()
+                            .is_some_and(|m| m.sensitive.is_some())
+                    })
+                })
+                .await
+                .unwrap_or(false);
+                if marked {
+                    return Err(error(
+                        code::REFUSED,
+                        daemon.lang.t(
+                            "eingeschränkt (Art. 9 DSGVO / Daten Dritter): nur für die Inhaberin oder den Inhaber",
+                            "restricted (Art. 9 GDPR / third parties' data): for the owner only",
+                        ),
+                    ));
+                }
+            }
             if let Some(audit) = Scoped::of(who, &daemon.office.config.retention) {
                 let (reader, id) = (engine.clone(), p.message);
                 let inside = tokio::task::spawn_blocking(move || {

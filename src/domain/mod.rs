@@ -9,11 +9,13 @@ pub mod hours;
 pub mod invoice;
 mod sanitize;
 pub mod scheduled;
+mod sensitive;
 mod time;
 pub mod triage;
 pub mod urgent;
 
 pub use sanitize::{safe_file_name, sanitize_for_terminal};
+pub use sensitive::{Sensitive, SensitiveMark};
 pub use time::{Clock, Timestamp, system_clock};
 
 use serde::{Deserialize, Serialize};
@@ -608,6 +610,10 @@ pub struct Message {
     /// past tresen's footer and consent check (R-F2).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub elsewhere: bool,
+    /// Marked as special-category or third-party data (R-E4, R-C14): only the owner
+    /// sees its content.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sensitive: Option<Sensitive>,
 }
 
 /// An emoji someone put on a message.

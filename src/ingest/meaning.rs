@@ -207,7 +207,9 @@ impl Ingest {
                 ..
             } => out.extend(purge(account, conversation, year)),
             Payload::ContactCorrected(c) => out.push(Op::CorrectContact(c)),
-            p @ (Payload::Outgoing { .. } | Payload::Classify { .. }) => return Ok(Some(p)),
+            p @ (Payload::Outgoing { .. } | Payload::Classify { .. } | Payload::Sensitive(_)) => {
+                return Ok(Some(p));
+            }
             // Archive-only records: nothing in the inbox store mirrors them.
             Payload::Config { .. }
             | Payload::Hold(_)
@@ -289,6 +291,28 @@ impl Ingest {
                         conversation: conv,
                         labels,
                     }])?;
+                }
+            }
+            Payload::Sensitive(s) => {
+                let message = match s.message.strip_prefix("local:") {
+                    Some(n) => n.parse().ok().map(|n| self.local(n)),
+                    None => store
+                        .message_by_remote(&AccountId(s.account), &s.message)?
+                        .map(|(id, _)| id),
+                };
+                // A message destroyed meanwhile leaves nothing to mark.
+                let message = match message {
+                    Some(id) if store.message(id)?.is_some() => Some(id),
+                    _ => None,
+                };
+                match message {
+                    Some(message) => {
+                        store.apply(&[Op::MarkSensitive {
+                            message,
+                            mark: s.mark,
+                        }])?;
+                    }
+                    None => tracing::warn!("a mark for a message the store does not have"),
                 }
             }
             // `ops` hands back nothing else.

@@ -13,6 +13,7 @@ pub mod holds;
 pub mod items;
 pub mod orders;
 pub mod requests;
+pub mod sensitive;
 
 pub use expire::{Expired, expire};
 pub use holds::{HoldChange, HoldDone, release_hold, set_hold};
@@ -192,6 +193,10 @@ pub fn transcript(
     // An auditor's copy holds the audit period only (R-B8, Z1).
     if let Some(scope) = &viewer.scope {
         c.rows.retain(|r| scope.covers(r.at));
+    }
+    // Marked content is the owner's (R-E4, R-C14).
+    if !viewer.sees_sensitive() {
+        c.withhold_marked();
     }
     for row in &mut c.rows {
         if row.direction == crate::domain::Direction::Outbound {

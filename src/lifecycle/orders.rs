@@ -6,7 +6,6 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-
 use super::{Books, LifecycleError};
 use crate::archive::{ArchiveError, Payload, Scope, keys::Keys, read};
 use crate::compliance::orders::{

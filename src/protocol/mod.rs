@@ -310,6 +310,16 @@ pub enum Order {
         #[serde(default)]
         german: bool,
     },
+    /// Mark a message's content for the owner only (R-E4, R-C14), or (the owner) lift
+    /// the mark; archived under the seat's staff name.
+    MarkSensitive {
+        message: MessageId,
+        mark: Option<crate::domain::Sensitive>,
+        #[serde(default)]
+        reason: String,
+        #[serde(default)]
+        german: bool,
+    },
     /// Decide one message's or file's retention class (R-B5, R-E3); archived under the
     /// seat's staff name.
     ClassifyItem {
@@ -329,7 +339,11 @@ impl Order {
 
     /// Only the owner may do this (docs/daemon.md, the role table).
     pub fn owner_only(&self) -> bool {
-        matches!(self, Order::Hold { .. } | Order::Seal)
+        // Lifting a mark shows the content to everyone: only the owner sees it to judge.
+        matches!(
+            self,
+            Order::Hold { .. } | Order::Seal | Order::MarkSensitive { mark: None, .. }
+        )
     }
 }
 
@@ -338,6 +352,9 @@ impl Order {
 pub struct Done {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<MessageId>,
+    /// For a mark of a message's content: what was archived.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sensitive: Option<crate::domain::SensitiveMark>,
     /// For an order step: the conversation's offer and order now.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order: Option<crate::lifecycle::orders::OrderView>,

@@ -236,6 +236,33 @@ fn order_step_job(
     }))
 }
 
+/// Marks a message's content for the owner only, for `by` (R-E4, R-C14).
+fn sensitive_job(
+    (message, mark, reason, german): (MessageId, Option<crate::domain::Sensitive>, String, bool),
+    by: String,
+    reply: Option<tokio::sync::oneshot::Sender<Result<crate::domain::SensitiveMark, String>>>,
+) -> crate::engine::ArchiveJob {
+    crate::engine::ArchiveJob(Box::new(move |archive, store| {
+        let result = match archive {
+            Some(archive) => {
+                let mut guard = store.lock();
+                let mut books = crate::lifecycle::Books {
+                    archive,
+                    store: guard.as_mut(),
+                    blobs: store.blobs(),
+                };
+                crate::lifecycle::sensitive::mark(&mut books, message, mark, &reason, &by, german)
+                    .map_err(|e| e.to_string())
+            }
+            None => Err("this engine has no archive".to_string()),
+        };
+        if let Some(reply) = reply {
+            let _ = reply.send(result);
+        }
+        false
+    }))
+}
+
 fn seal_work(archive: &mut crate::archive::Archive) -> Result<(), String> {
     archive.seal().map_err(|e| e.to_string())
 }
@@ -295,6 +322,30 @@ pub fn order_now(
                     .map_err(|_| crate::engine::EngineError::Stopped.to_string())??;
                 Ok(Done {
                     order: Some(view),
+                    ..Done::default()
+                })
+            }))
+        }
+        Order::MarkSensitive {
+            message,
+            mark,
+            reason,
+            german,
+        } => {
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            engine
+                .try_command(crate::engine::EngineCommand::WithArchive(sensitive_job(
+                    (message, mark, reason, german),
+                    who.to_string(),
+                    Some(tx),
+                )))
+                .map_err(|e| e.to_string())?;
+            Ok(Box::pin(async move {
+                let record = rx
+                    .await
+                    .map_err(|_| crate::engine::EngineError::Stopped.to_string())??;
+                Ok(Done {
+                    sensitive: Some(record),
                     ..Done::default()
                 })
             }))
@@ -410,6 +461,16 @@ pub fn engine_command(order: Order, who: &str, seat: u64) -> EngineCommand {
         Order::ClassifyItem { decision } => {
             EngineCommand::WithArchive(item_job(decision, who.to_string(), None))
         }
+        Order::MarkSensitive {
+            message,
+            mark,
+            reason,
+            german,
+        } => EngineCommand::WithArchive(sensitive_job(
+            (message, mark, reason, german),
+            who.to_string(),
+            None,
+        )),
         Order::OrderStep {
             conversation,
             change,

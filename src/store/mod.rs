@@ -163,6 +163,12 @@ pub enum Op {
     MarkUnread {
         conversation: ConversationId,
     },
+    /// Mark a message's content as for the owner only (R-E4, R-C14), or lift the mark.
+    /// The newest message's preview in the list shows the lock instead of its text.
+    MarkSensitive {
+        message: MessageId,
+        mark: Option<crate::domain::Sensitive>,
+    },
     /// Keep (or with an empty body, drop) the unsent reply of a conversation.
     SetDraft {
         conversation: ConversationId,

@@ -188,8 +188,9 @@ impl<E: Seat> Runtime<'_, '_, E> {
                     let mut unsent = None;
                     // The policy version whose acceptance the app waits to hear of.
                     let mut accepting = None;
-                    // An order step's outcome is said in the status line.
+                    // An order step's outcome is said in the status line, as is a mark.
                     let mut stepping = false;
+                    let mut marking = false;
                     let order = match c {
                         Command::Send {
                             conversation,
@@ -269,6 +270,15 @@ impl<E: Seat> Runtime<'_, '_, E> {
                             name,
                             reason: String::new(),
                         },
+                        Command::MarkSensitive { message, mark } => {
+                            marking = true;
+                            Order::MarkSensitive {
+                                message,
+                                mark,
+                                reason: String::new(),
+                                german: app.lang() == crate::app::i18n::Lang::De,
+                            }
+                        }
                         Command::OrderStep {
                             conversation,
                             change,
@@ -308,6 +318,23 @@ impl<E: Seat> Runtime<'_, '_, E> {
                             (stepping, &taken)
                         {
                             let said = crate::app::order::summary(v, lang);
+                            let _ = results.send(Msg::Loaded(Loaded::Done(said)));
+                        }
+                        if let (
+                            true,
+                            Ok(crate::protocol::Done {
+                                sensitive: Some(s), ..
+                            }),
+                        ) = (marking, &taken)
+                        {
+                            let said = match s.mark {
+                                Some(m) => format!(
+                                    "🔒 {} – {}",
+                                    lang.t("eingeschränkt", "restricted"),
+                                    m.describe(lang == crate::app::i18n::Lang::De)
+                                ),
+                                None => lang.t("Markierung aufgehoben", "Mark lifted").to_string(),
+                            };
                             let _ = results.send(Msg::Loaded(Loaded::Done(said)));
                         }
                         if let Err(reason) = taken {

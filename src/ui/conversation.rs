@@ -477,6 +477,34 @@ fn message_lines<'a>(m: &Message, cx: &LineContext<'_>, highlight: bool) -> Vec<
         header = header.patch_style(Theme::HIGHLIGHT);
     }
     lines.push(header);
+    // R-E4: marked content is the owner's; the others see that it is withheld, and why.
+    if let Some(s) = m.sensitive {
+        let withheld = m.body.is_empty() && m.attachments.is_empty();
+        let text = match (lang, withheld) {
+            (Lang::De, true) => format!(
+                "🔒 eingeschränkt – {}: nur für die Inhaberin oder den Inhaber sichtbar",
+                s.describe(true)
+            ),
+            (Lang::En, true) => format!(
+                "🔒 restricted – {}: visible to the owner only",
+                s.describe(false)
+            ),
+            (Lang::De, false) => format!(
+                "🔒 eingeschränkt – {}: andere sehen nur diesen Hinweis",
+                s.describe(true)
+            ),
+            (Lang::En, false) => format!(
+                "🔒 restricted – {}: others see only this notice",
+                s.describe(false)
+            ),
+        };
+        for l in wrap(&text, body_w) {
+            lines.push(Line::styled(format!("{indent}{l}"), Theme::WARN));
+        }
+        if withheld {
+            return lines;
+        }
+    }
 
     let body_style = match (m.kind, m.deleted_at.is_some()) {
         (_, true) => Theme::DELETED,

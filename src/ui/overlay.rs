@@ -183,6 +183,24 @@ pub fn render(frame: &mut Frame<'_>, app: &App, area: Rect) {
             );
             list(frame, area, &title, &items, *selected);
         }
+        Overlay::Restrict { selected } => {
+            let target = app
+                .react_target()
+                .map(|m| clean(m.display_body()).chars().take(40).collect::<String>())
+                .unwrap_or_default();
+            let items: Vec<String> = crate::app::restrict::CHOICES
+                .iter()
+                .map(|c| crate::app::restrict::label(*c, lang))
+                .collect();
+            let title = format!(
+                " {} „{target}“ ",
+                lang.t(
+                    "Einschränken (im Archiv, mit Ihrem Namen):",
+                    "Restrict (archived, with your name):"
+                )
+            );
+            list(frame, area, &title, &items, *selected);
+        }
         Overlay::OrderSteps { selected } => {
             let items: Vec<String> = crate::app::order::STEPS
                 .iter()

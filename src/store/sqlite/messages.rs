@@ -228,4 +228,40 @@ impl Writer<'_> {
         self.applied.conversations.insert(ConversationId(conv));
         Ok(())
     }
+
+    /// [`crate::store::Op::MarkSensitive`].
+    pub(super) fn mark_sensitive(
+        &mut self,
+        message: MessageId,
+        mark: Option<crate::domain::Sensitive>,
+    ) -> Result<()> {
+        let Some((conversation, body)) = self
+            .tx
+            .prepare_cached("SELECT conversation, body FROM messages WHERE id = ?1")?
+            .query_row([message.0], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+            })
+            .optional()?
+        else {
+            return Err(StoreError::NoMessage(message.0));
+        };
+        self.tx
+            .prepare_cached("UPDATE messages SET sensitive = ?2 WHERE id = ?1")?
+            .execute(params![message.0, mark.map(|m| m.as_str())])?;
+        let preview = match mark {
+            Some(_) => "🔒".to_string(),
+            None => crate::domain::triage::preview(&body),
+        };
+        self.tx
+            .prepare_cached(
+                "UPDATE conversations SET last_preview = ?2 WHERE id = ?1 AND NOT EXISTS \
+                 (SELECT 1 FROM messages m WHERE m.conversation = ?1 AND m.kind = 'chat' \
+                  AND m.sent_at > (SELECT sent_at FROM messages WHERE id = ?3))",
+            )?
+            .execute(params![conversation, preview, message.0])?;
+        self.applied
+            .conversations
+            .insert(ConversationId(conversation));
+        Ok(())
+    }
 }

@@ -385,7 +385,8 @@ fn state_to_columns(state: TriageState) -> (&'static str, Option<i64>) {
 }
 
 const MESSAGE_COLUMNS: &str = "id, conversation, remote_id, kind, direction, sender, body, \
-    attachments, sent_at, received_at, delivery, edit_body, edit_at, deleted_at, failure, elsewhere";
+    attachments, sent_at, received_at, delivery, edit_body, edit_at, deleted_at, failure, elsewhere, \
+    sensitive";
 
 fn message_from_row(r: &Row<'_>) -> rusqlite::Result<Message> {
     let attachments: Option<String> = r.get(7)?;
@@ -421,6 +422,10 @@ fn message_from_row(r: &Row<'_>) -> rusqlite::Result<Message> {
         failure: r.get(14)?,
         reactions: Vec::new(),
         elsewhere: r.get(15)?,
+        sensitive: r
+            .get::<_, Option<String>>(16)?
+            .as_deref()
+            .and_then(crate::domain::Sensitive::parse),
     })
 }
 

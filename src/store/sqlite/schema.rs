@@ -246,4 +246,9 @@ pub(super) const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE messages ADD COLUMN elsewhere INTEGER NOT NULL DEFAULT 0;
     "#,
+    // 16: a message marked as special-category or third-party data (R-E4, R-C14):
+    // `art9` or `third_party`; its content is for the owner only.
+    r#"
+    ALTER TABLE messages ADD COLUMN sensitive TEXT;
+    "#,
 ];

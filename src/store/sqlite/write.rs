@@ -560,6 +560,7 @@ impl Writer<'_> {
                 params![conversation.0],
                 *conversation,
             )?,
+            Op::MarkSensitive { message, mark } => self.mark_sensitive(*message, *mark)?,
             Op::SetDraft { conversation, body } => {
                 self.conversation_account(*conversation)?;
                 self.applied.conversations.insert(*conversation);
