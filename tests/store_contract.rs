@@ -643,6 +643,8 @@ fn drafts_persist_until_cleared() {
 /// contact's phone beside its id), so older schemas can be built from it.
 /// Undoes migration 11 (the urgent mark).
 const UNDO_15: &str = "ALTER TABLE messages DROP COLUMN elsewhere;";
+/// Undoes migration 16 (the restriction mark).
+const UNDO_16: &str = "ALTER TABLE messages DROP COLUMN sensitive;";
 
 const UNDO_14: &str = "DROP TRIGGER conversations_fts_insert; DROP TRIGGER conversations_fts_update; \
     DROP TABLE conversations_fts; DROP TABLE contact_versions; \
@@ -691,6 +693,7 @@ fn a_store_of_schema_1_is_migrated_in_place() {
         let s = SqliteStore::open(&path, None).unwrap();
         drop(s);
         let c = rusqlite::Connection::open(&path).unwrap();
+        c.execute_batch(UNDO_16).unwrap();
         c.execute_batch(UNDO_15).unwrap();
         c.execute_batch(UNDO_14).unwrap();
         c.execute_batch(UNDO_13).unwrap();
@@ -758,6 +761,7 @@ fn migration_12_finds_how_long_each_customer_has_waited() {
         .unwrap();
         drop(s);
         let c = rusqlite::Connection::open(&path).unwrap();
+        c.execute_batch(UNDO_16).unwrap();
         c.execute_batch(UNDO_15).unwrap();
         c.execute_batch(UNDO_14).unwrap();
         c.execute_batch(UNDO_13).unwrap();
@@ -788,7 +792,7 @@ fn messages_indexed_before_schema_3_are_still_found() {
         let c = rusqlite::Connection::open(&path).unwrap();
         c.execute_batch(&format!(
             "PRAGMA key = \"x'{}'\"; PRAGMA cipher_page_size = 16384; \
-             PRAGMA cipher_hmac_algorithm = HMAC_SHA256; {UNDO_15} {UNDO_14} {UNDO_13} {UNDO_12} {UNDO_11} {UNDO_10} DROP TABLE sync_positions; \
+             PRAGMA cipher_hmac_algorithm = HMAC_SHA256; {UNDO_16} {UNDO_15} {UNDO_14} {UNDO_13} {UNDO_12} {UNDO_11} {UNDO_10} DROP TABLE sync_positions; \
              DROP TABLE reactions; DROP TABLE account_health; DROP TABLE ledger; \
              ALTER TABLE conversations DROP COLUMN assigned; \
              ALTER TABLE conversations DROP COLUMN security; \
@@ -1505,5 +1509,57 @@ fn a_renamed_peer_keeps_one_conversation_with_everything_in_it() {
             ("Anna Kundin", Some("+4915112345678")),
             "{name}"
         );
+    });
+}
+
+// R-E4: a mark is kept with the message; the list's preview of the newest message shows
+// the lock instead of its words, and its words again once the mark is lifted. An older
+// message's mark leaves the preview alone.
+#[test]
+fn a_restricted_message_keeps_its_mark_and_hides_its_preview() {
+    use tresen::domain::Sensitive;
+    for_each_store(|name, s| {
+        let id = seed(s);
+        let msgs = s.messages(id, None, 10).unwrap();
+        let (old, new) = (msgs[0].id, msgs[1].id);
+        s.apply(&[Op::MarkSensitive {
+            message: old,
+            mark: Some(Sensitive::ThirdParty),
+        }])
+        .unwrap();
+        let c = s.conversation(id).unwrap().unwrap();
+        assert_eq!(c.last_preview, "Fehlercode F28 im Display", "{name}");
+        s.apply(&[Op::MarkSensitive {
+            message: new,
+            mark: Some(Sensitive::Art9),
+        }])
+        .unwrap();
+        assert_eq!(
+            s.message(new).unwrap().unwrap().sensitive,
+            Some(Sensitive::Art9),
+            "{name}"
+        );
+        assert_eq!(
+            s.conversation(id).unwrap().unwrap().last_preview,
+            "🔒",
+            "{name}"
+        );
+        s.apply(&[Op::MarkSensitive {
+            message: new,
+            mark: None,
+        }])
+        .unwrap();
+        assert_eq!(
+            s.conversation(id).unwrap().unwrap().last_preview,
+            "Fehlercode F28 im Display",
+            "{name}"
+        );
+        assert!(matches!(
+            s.apply(&[Op::MarkSensitive {
+                message: tresen::domain::MessageId(999),
+                mark: None,
+            }]),
+            Err(StoreError::NoMessage(_))
+        ));
     });
 }
