@@ -103,11 +103,11 @@ fn print(mark: &SensitiveMark, message: i64, lang: Lang) -> Result<ExitCode> {
     let de = lang == Lang::De;
     match (mark.mark, de) {
         (Some(s), true) => crate::outln!(
-            "Nachricht {message} eingeschränkt ({}): nur die Inhaberin oder der Inhaber sieht den Inhalt",
+            "Nachricht {message} eingeschränkt – {}: nur die Inhaberin oder der Inhaber sieht den Inhalt",
             s.describe(true)
         ),
         (Some(s), false) => crate::outln!(
-            "message {message} restricted ({}): only the owner sees its content",
+            "message {message} restricted – {}: only the owner sees its content",
             s.describe(false)
         ),
         (None, true) => crate::outln!("Nachricht {message}: Markierung aufgehoben"),

@@ -66,11 +66,19 @@ pub(crate) fn item_decision(
     item: &str,
     class: String,
     reason: String,
+    lang: crate::app::i18n::Lang,
 ) -> Result<crate::lifecycle::items::ItemDecision, UsageError> {
+    let de = lang == crate::app::i18n::Lang::De;
     let bad = || {
-        UsageError(format!(
-            "`{item}` is not a message or file: use MESSAGE or MESSAGE/FILE as `tresen show` prints it (e.g. 1234/1)"
-        ))
+        UsageError(if de {
+            format!(
+                "`{item}` ist keine Nachricht oder Datei: NACHRICHT oder NACHRICHT/DATEI angeben, wie `tresen show` sie zeigt (z. B. 1234/1)"
+            )
+        } else {
+            format!(
+                "`{item}` is not a message or file: use MESSAGE or MESSAGE/FILE as `tresen show` prints it (e.g. 1234/1)"
+            )
+        })
     };
     let (m, i) = match item.split_once('/') {
         Some((m, i)) => (m, Some(i)),
@@ -85,19 +93,29 @@ pub(crate) fn item_decision(
         None => None,
     };
     if !retention::CLASSES.contains(&class.as_str()) {
-        return Err(UsageError(format!(
-            "no retention class `{class}`: use one of {}",
-            retention::CLASSES.join(", ")
-        )));
+        let classes = retention::CLASSES.join(", ");
+        return Err(UsageError(if de {
+            format!("keine Aufbewahrungsklasse `{class}`: eine von {classes}")
+        } else {
+            format!("no retention class `{class}`: use one of {classes}")
+        }));
     }
     if reason.trim().is_empty() {
-        return Err(UsageError("say why with --reason".into()));
+        return Err(UsageError(
+            if de {
+                "den Grund mit --reason angeben"
+            } else {
+                "say why with --reason"
+            }
+            .into(),
+        ));
     }
     Ok(crate::lifecycle::items::ItemDecision {
         message: crate::domain::MessageId(message),
         index,
         class,
         reason,
+        german: de,
     })
 }
 
@@ -220,7 +238,7 @@ pub fn run_retention(
             class,
             reason,
         } => {
-            let decision = item_decision(&item, class, reason)?;
+            let decision = item_decision(&item, class, reason, config.language())?;
             let mut p = crate::profile::open(config, paths, prompt)?;
             let archive = p.archive.as_mut().context("no archive")?;
             let recorded = crate::lifecycle::items::classify(
@@ -431,7 +449,7 @@ pub(crate) fn run_attached(
             "this command does not attach to the daemon"
         ));
     };
-    let decision = item_decision(&item, class, reason)?;
+    let decision = item_decision(&item, class, reason, lang)?;
     let done = rt
         .block_on(crate::seat::Seat::order(
             remote,

@@ -87,9 +87,20 @@ impl Items {
                 ..
             }) => {
                 use base64::Engine as _;
-                let bytes = base64::engine::general_purpose::STANDARD
-                    .decode(data)
+                let b64 = base64::engine::general_purpose::STANDARD;
+                // Photos and voice notes are most files: their first bytes say they are
+                // no PDF or XML, and the rest is not decoded.
+                let lower = name.to_lowercase();
+                let named = [".pdf", ".xml"].iter().any(|e| lower.ends_with(e))
+                    || mime.ends_with("/pdf")
+                    || mime.ends_with("/xml");
+                let head = b64
+                    .decode(data.get(..12).unwrap_or(data))
                     .unwrap_or_default();
+                if !named && !head.starts_with(b"%PDF") && !head.starts_with(b"<?xml") {
+                    return;
+                }
+                let bytes = b64.decode(data).unwrap_or_default();
                 if let Some(sign) = invoice::detect(name, mime, &bytes) {
                     let key = (
                         account.clone(),
@@ -258,6 +269,9 @@ pub struct ItemDecision {
     pub index: Option<usize>,
     pub class: String,
     pub reason: String,
+    /// Refusals in German.
+    #[serde(default)]
+    pub german: bool,
 }
 
 /// Records `by`'s decision about a message's (or file's) retention class in the
@@ -268,40 +282,50 @@ pub fn classify(
     decision: ItemDecision,
     by: &str,
 ) -> Result<ItemClass, LifecycleError> {
-    let known = crate::archive::retention::CLASSES.contains(&decision.class.as_str());
-    if !known {
-        return Err(LifecycleError::Refused(format!(
-            "no retention class `{}` (one of: {})",
-            decision.class,
-            crate::archive::retention::CLASSES.join(", ")
-        )));
+    let de = decision.german;
+    let refuse = |de_text: String, en_text: String| {
+        LifecycleError::Refused(if de { de_text } else { en_text })
+    };
+    let classes = crate::archive::retention::CLASSES.join(", ");
+    if !crate::archive::retention::CLASSES.contains(&decision.class.as_str()) {
+        return Err(refuse(
+            format!(
+                "keine Aufbewahrungsklasse `{}` (eine von: {classes})",
+                decision.class
+            ),
+            format!(
+                "no retention class `{}` (one of: {classes})",
+                decision.class
+            ),
+        ));
     }
     if decision.reason.trim().is_empty() {
-        return Err(LifecycleError::Refused(
+        return Err(refuse(
+            "eine Einstufung braucht einen Grund (--reason)".into(),
             "a reclassification needs a --reason".into(),
         ));
     }
+    let n = decision.message.0;
     let m = store
         .message(decision.message)?
-        .ok_or_else(|| LifecycleError::Refused(format!("no message {}", decision.message.0)))?;
+        .ok_or_else(|| refuse(format!("keine Nachricht {n}"), format!("no message {n}")))?;
     if let Some(i) = decision.index
         && i >= m.attachments.len()
     {
-        return Err(LifecycleError::Refused(format!(
-            "message {} has {} file(s), not {}",
-            m.id.0,
-            m.attachments.len(),
-            i + 1
-        )));
+        let files = m.attachments.len();
+        return Err(refuse(
+            format!("Nachricht {n} hat {files} Datei(en), nicht {}", i + 1),
+            format!("message {n} has {files} file(s), not {}", i + 1),
+        ));
     }
     let conv = store
         .conversation(m.conversation)?
-        .ok_or_else(|| LifecycleError::Refused(format!("no message {}", decision.message.0)))?;
+        .ok_or_else(|| refuse(format!("keine Nachricht {n}"), format!("no message {n}")))?;
     let message = archive_key(&m).ok_or_else(|| {
-        LifecycleError::Refused(format!(
-            "message {} has not reached the network yet; classify it once it is sent",
-            m.id.0
-        ))
+        refuse(
+            format!("Nachricht {n} hat noch keine Kennung des Netzes; nach dem Senden einstufen"),
+            format!("message {n} has not reached the network yet; classify it once it is sent"),
+        )
     })?;
     let record = ItemClass {
         account: conv.account.0.clone(),

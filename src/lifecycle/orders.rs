@@ -39,6 +39,13 @@ impl Ledger {
                 ..
             } => {
                 let has = |t: &str| tags.iter().any(|x| x.eq_ignore_ascii_case(t));
+                // Most messages carry no tag of these: no state for them.
+                if ![OFFER_TAG, BELEHRUNG_TAG, EARLY_START_TAG]
+                    .iter()
+                    .any(|t| has(t))
+                {
+                    return;
+                }
                 let s = self.state(account, conversation);
                 if has(OFFER_TAG) {
                     s.offer = Some(*at);
@@ -58,9 +65,11 @@ impl Ledger {
                 error: Some(_),
                 ..
             } => {
-                let s = self.state(account, conversation);
-                if s.belehrung.as_ref().map(|(k, _)| k.as_str())
-                    == Some(format!("local:{local_id}").as_str())
+                if let Some(s) = self
+                    .states
+                    .get_mut(&(account.clone(), conversation.clone()))
+                    && s.belehrung.as_ref().map(|(k, _)| k.as_str())
+                        == Some(format!("local:{local_id}").as_str())
                 {
                     s.belehrung = None;
                 }
