@@ -926,4 +926,12 @@ fn r_e4_a_marked_message_is_withheld_from_staff() {
     );
     let o = p.run(&["restrict", &id.to_string(), "--lift"]);
     assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    // R-C15: the compliance check counts what is marked special-category data.
+    let check = json(&p.run(&["compliance", "check", "--json"]));
+    let f = finding(&check, "special_categories");
+    assert_eq!(f["level"], "warning", "{f}");
+    assert!(
+        f["message"].as_str().unwrap().starts_with("1 message"),
+        "{f}"
+    );
 }

@@ -358,7 +358,7 @@ fn decide(
     today: NaiveDate,
 ) -> (String, String, NaiveDate, Vec<String>) {
     use crate::compliance::orders::OFFER_TAG;
-    // An offer that came to nothing (R-E5) is no Handelsbrief: the parts up to the year
+    // An offer that came to nothing (R-E5) is treated as no Handelsbrief: the parts up to the year
     // it failed are kept the firm's months after the offer — unless a label other than
     // the offer's, a tagged message or a file in them needs a class of its own.
     let failed = b

@@ -44,6 +44,8 @@ pub struct Counts {
     /// names no customer.
     pub uninformed_orders: usize,
     pub early_start_missing: usize,
+    /// Messages marked as special-category data (Art. 9 GDPR) now (R-E4, R-C15).
+    pub special_categories: usize,
     /// Data-subject requests not answered yet, soonest due first.
     pub open_requests: Vec<crate::lifecycle::requests::Request>,
 }
@@ -89,10 +91,17 @@ fn count(
     let mut keys = crate::archive::keys::Keys::load(dir, key, true)?;
     let mut requests = crate::lifecycle::requests::Ledger::default();
     let mut orders = crate::lifecycle::orders::Ledger::default();
+    let mut marks = BTreeMap::new();
     read::for_each(dir, &mut keys, 1, |r| {
         if let Some(p) = &r.payload {
             requests.feed(p);
             orders.feed(p);
+        }
+        if let Some(Payload::Sensitive(s)) = &r.payload {
+            marks.insert(
+                (s.account.clone(), s.conversation.clone(), s.message.clone()),
+                s.mark,
+            );
         }
         match r.payload {
             Some(Payload::Message(m))
@@ -112,6 +121,10 @@ fn count(
         Ok(())
     })?;
     counts.open_requests = requests.open();
+    counts.special_categories = marks
+        .values()
+        .filter(|m| **m == Some(crate::domain::Sensitive::Art9))
+        .count();
     for v in orders.views(|_, c| c.to_string()) {
         if matches!(
             v.withdrawal,
@@ -223,6 +236,18 @@ pub(super) fn count_findings(facts: &ArchiveFacts) -> Vec<Finding> {
             "{} consumer order(s) labelled auftrag_verbraucher without the Widerrufsbelehrung or the urgent-repair exception on record; {} begun inside the withdrawal period without the customer's express request (see `tresen order list`)",
             c.uninformed_orders,
             c.early_start_missing,
+        ),
+    ));
+    out.push(finding(
+        "special_categories",
+        if c.special_categories > 0 {
+            Level::Warning
+        } else {
+            Level::Ok
+        },
+        format!(
+            "{} message(s) marked as special-category data (Art. 9 GDPR): where the firm processes such data regularly, a data-protection impact assessment (Art. 35) and its entry in the VVT are the firm's to make; tresen records no DPIA reference for it",
+            c.special_categories
         ),
     ));
     out.push(finding(

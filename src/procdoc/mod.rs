@@ -100,7 +100,7 @@ fn body(config: &Config, paths: &Paths, public_key: &str) -> String {
     let _ = writeln!(
         s,
         "Aufbewahrungsregeln (Frist läuft bis 31.12. des Jahres der Nachricht plus Jahre):\n\n{}",
-        retention_table(Some(config.retention.no_statutory_years))
+        retention_table(Some(&config.retention))
     );
     let _ = writeln!(s, "\n## 4. Betriebsdokumentation\n");
     let _ = writeln!(
@@ -118,9 +118,9 @@ fn body(config: &Config, paths: &Paths, public_key: &str) -> String {
     s
 }
 
-/// The retention rules as a Markdown table (with the firm's period for what no statute
+/// The retention rules as a Markdown table (with the firm's periods for what no statute
 /// covers, when given).
-pub fn retention_table(no_statutory_years: Option<i32>) -> String {
+pub fn retention_table(config: Option<&crate::config::RetentionConfig>) -> String {
     let mut s =
         String::from("| Klasse | Jahre | gültig ab | Rechtsgrundlage |\n|---|---|---|---|\n");
     for r in retention::RULES {
@@ -130,11 +130,26 @@ pub fn retention_table(no_statutory_years: Option<i32>) -> String {
             r.class, r.years, r.valid_from, r.legal_basis
         );
     }
-    if let Some(years) = no_statutory_years {
+    if let Some(c) = config {
         let _ = writeln!(
             s,
-            "| {} | {years} | – | keine gesetzliche Pflicht; Löschkonzept des Unternehmens |",
+            "| {} | {} | – | keine gesetzliche Pflicht; Löschkonzept des Unternehmens |",
             retention::NO_STATUTORY,
+            c.no_statutory_years,
+        );
+        let lapse = c.offer_lapse_days.map_or_else(
+            || "abgelehnt (`tresen order decline`)".to_string(),
+            |d| format!("abgelehnt oder {d} Tage nicht angenommen"),
+        );
+        let _ = writeln!(
+            s,
+            "| {} (Angebot ohne Auftrag: {lapse}) | {} Monate nach dem Angebot | – | kein Auftrag zustande gekommen, als Handelsbrief nicht behandelt (§ 257 Abs. 2 HGB; mit der Steuerberatung abzustimmen); Löschkonzept des Unternehmens; gilt nicht, wenn ein Label, eine markierte Nachricht oder eine Rechnung im Gesprächsjahr länger verlangt |",
+            retention::NO_STATUTORY,
+            c.failed_offer_months,
+        );
+        let _ = writeln!(
+            s,
+            "\nDateien, die wie Rechnungen aussehen (PDF namens Rechnung, XRechnung, PDF mit ZUGFeRD/Factur-X), gelten als `buchungsbeleg`, bis jemand sie mit `tresen retention item` einstuft; ein Gesprächsjahr wird so lange aufbewahrt, wie die strengste Klasse darin verlangt."
         );
     }
     s

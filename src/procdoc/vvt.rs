@@ -156,7 +156,7 @@ pub fn body(config: &Config) -> String {
     let _ = writeln!(
         s,
         "## 6. Löschfristen\n\nFrist ab Ende des Kalenderjahres der Nachricht; gesperrte Daten (Rechtsstreit, Prüfung) werden nicht gelöscht.\n\n{}",
-        super::retention_table(Some(config.retention.no_statutory_years))
+        super::retention_table(Some(&config.retention))
     );
     let _ = writeln!(
         s,
