@@ -173,41 +173,11 @@ fn accept_work(
     }
 }
 
-/// Records `by`'s decision about a message's retention class (R-B5, R-E3).
-fn item_job(
-    decision: crate::lifecycle::items::ItemDecision,
-    by: String,
-    reply: Option<
-        tokio::sync::oneshot::Sender<Result<crate::archive::retention::ItemClass, String>>,
-    >,
-) -> crate::engine::ArchiveJob {
-    crate::engine::ArchiveJob(Box::new(move |archive, store| {
-        let result = match archive {
-            Some(archive) => store.read(|s| {
-                crate::lifecycle::items::classify(archive, s, decision, &by)
-                    .map_err(|e| e.to_string())
-            }),
-            None => Err("this engine has no archive".to_string()),
-        };
-        if let Some(reply) = reply {
-            let _ = reply.send(result);
-        }
-        false
-    }))
-}
-
-/// Records an order step for `by` (R-E1, R-E2, R-E5): the use case `tresen order` runs,
-/// on the engine's archive and store.
-fn order_step_job(
-    (conversation, change, german): (
-        crate::domain::ConversationId,
-        crate::lifecycle::orders::OrderChange,
-        bool,
-    ),
-    by: String,
-    reply: Option<
-        tokio::sync::oneshot::Sender<Result<crate::lifecycle::orders::OrderView, String>>,
-    >,
+/// Work on the archive and the store together — a lifecycle use case — that the engine
+/// runs for a seat; the answer goes to `reply`.
+fn books_job<T: Send + 'static>(
+    work: impl FnOnce(&mut crate::lifecycle::Books<'_>) -> Result<T, String> + Send + 'static,
+    reply: Option<tokio::sync::oneshot::Sender<Result<T, String>>>,
 ) -> crate::engine::ArchiveJob {
     crate::engine::ArchiveJob(Box::new(move |archive, store| {
         let result = match archive {
@@ -218,17 +188,13 @@ fn order_step_job(
                     store: guard.as_mut(),
                     blobs: store.blobs(),
                 };
-                crate::lifecycle::orders::change(
-                    &mut books,
-                    &conversation.0.to_string(),
-                    change,
-                    &by,
-                    german,
-                )
-                .map_err(|e| e.to_string())
+                work(&mut books)
             }
             None => Err("this engine has no archive".to_string()),
         };
+        if let Err(e) = &result {
+            tracing::warn!(error = %e, "a seat's change was refused or failed");
+        }
         if let Some(reply) = reply {
             let _ = reply.send(result);
         }
@@ -236,31 +202,73 @@ fn order_step_job(
     }))
 }
 
-/// Marks a message's content for the owner only, for `by` (R-E4, R-C14).
-fn sensitive_job(
-    (message, mark, reason, german): (MessageId, Option<crate::domain::Sensitive>, String, bool),
-    by: String,
-    reply: Option<tokio::sync::oneshot::Sender<Result<crate::domain::SensitiveMark, String>>>,
-) -> crate::engine::ArchiveJob {
-    crate::engine::ArchiveJob(Box::new(move |archive, store| {
-        let result = match archive {
-            Some(archive) => {
-                let mut guard = store.lock();
-                let mut books = crate::lifecycle::Books {
-                    archive,
-                    store: guard.as_mut(),
-                    blobs: store.blobs(),
-                };
-                crate::lifecycle::sensitive::mark(&mut books, message, mark, &reason, &by, german)
-                    .map_err(|e| e.to_string())
-            }
-            None => Err("this engine has no archive".to_string()),
-        };
-        if let Some(reply) = reply {
-            let _ = reply.send(result);
-        }
-        false
+/// [`books_job`] for an order, answered with `done` of its outcome.
+fn through_books<T: Send + 'static>(
+    engine: &EngineHandle,
+    work: impl FnOnce(&mut crate::lifecycle::Books<'_>) -> Result<T, String> + Send + 'static,
+    done: fn(T) -> Done,
+) -> Result<BoxFuture<'static, Result<Done, String>>, String> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    engine
+        .try_command(crate::engine::EngineCommand::WithArchive(books_job(
+            work,
+            Some(tx),
+        )))
+        .map_err(|e| e.to_string())?;
+    Ok(Box::pin(async move {
+        let value = rx
+            .await
+            .map_err(|_| crate::engine::EngineError::Stopped.to_string())??;
+        Ok(done(value))
     }))
+}
+
+/// A seat's change carried out on the books, answered as the order's outcome.
+type BooksWork = Box<dyn FnOnce(&mut crate::lifecycle::Books<'_>) -> Result<Done, String> + Send>;
+
+/// The lifecycle use case behind an order that changes one message or conversation —
+/// a retention class (R-B5, R-E3), an order step (R-E1, R-E2, R-E5), a restriction
+/// (R-E4) — as `who`; `None` for any other order.
+fn books_work(order: Order, who: &str) -> Option<BooksWork> {
+    let by = who.to_string();
+    let refused = |e: crate::lifecycle::LifecycleError| e.to_string();
+    Some(match order {
+        Order::ClassifyItem { decision } => Box::new(move |books| {
+            crate::lifecycle::items::classify(books.archive, &*books.store, decision, &by)
+                .map(|c| Done {
+                    item_class: Some(c),
+                    ..Done::default()
+                })
+                .map_err(refused)
+        }),
+        Order::OrderStep {
+            conversation,
+            change,
+            german,
+        } => Box::new(move |books| {
+            let key = conversation.0.to_string();
+            crate::lifecycle::orders::change(books, &key, change, &by, german)
+                .map(|v| Done {
+                    order: Some(v),
+                    ..Done::default()
+                })
+                .map_err(refused)
+        }),
+        Order::MarkSensitive {
+            message,
+            mark,
+            reason,
+            german,
+        } => Box::new(move |books| {
+            crate::lifecycle::sensitive::mark(books, message, mark, &reason, &by, german)
+                .map(|m| Done {
+                    sensitive: Some(m),
+                    ..Done::default()
+                })
+                .map_err(refused)
+        }),
+        _ => return None,
+    })
 }
 
 fn seal_work(archive: &mut crate::archive::Archive) -> Result<(), String> {
@@ -303,72 +311,12 @@ pub fn order_now(
             })
         }
         Order::Seal => through_archive(engine, seal_work, |()| Done::default()),
-        Order::OrderStep {
-            conversation,
-            change,
-            german,
-        } => {
-            let (tx, rx) = tokio::sync::oneshot::channel();
-            engine
-                .try_command(crate::engine::EngineCommand::WithArchive(order_step_job(
-                    (conversation, change, german),
-                    who.to_string(),
-                    Some(tx),
-                )))
-                .map_err(|e| e.to_string())?;
-            Ok(Box::pin(async move {
-                let view = rx
-                    .await
-                    .map_err(|_| crate::engine::EngineError::Stopped.to_string())??;
-                Ok(Done {
-                    order: Some(view),
-                    ..Done::default()
-                })
-            }))
-        }
-        Order::MarkSensitive {
-            message,
-            mark,
-            reason,
-            german,
-        } => {
-            let (tx, rx) = tokio::sync::oneshot::channel();
-            engine
-                .try_command(crate::engine::EngineCommand::WithArchive(sensitive_job(
-                    (message, mark, reason, german),
-                    who.to_string(),
-                    Some(tx),
-                )))
-                .map_err(|e| e.to_string())?;
-            Ok(Box::pin(async move {
-                let record = rx
-                    .await
-                    .map_err(|_| crate::engine::EngineError::Stopped.to_string())??;
-                Ok(Done {
-                    sensitive: Some(record),
-                    ..Done::default()
-                })
-            }))
-        }
-        Order::ClassifyItem { decision } => {
-            let (tx, rx) = tokio::sync::oneshot::channel();
-            engine
-                .try_command(crate::engine::EngineCommand::WithArchive(item_job(
-                    decision,
-                    who.to_string(),
-                    Some(tx),
-                )))
-                .map_err(|e| e.to_string())?;
-            Ok(Box::pin(async move {
-                let class = rx
-                    .await
-                    .map_err(|_| crate::engine::EngineError::Stopped.to_string())??;
-                Ok(Done {
-                    item_class: Some(class),
-                    ..Done::default()
-                })
-            }))
-        }
+        order @ (Order::ClassifyItem { .. }
+        | Order::OrderStep { .. }
+        | Order::MarkSensitive { .. }) => match books_work(order, who) {
+            Some(work) => through_books(engine, work, |done| done),
+            None => Err("not a change of the books".to_string()),
+        },
         Order::AcceptPolicy { version } => {
             through_archive(engine, accept_work(version, who.to_string()), |()| {
                 Done::default()
@@ -458,28 +406,12 @@ pub fn engine_command(order: Order, who: &str, seat: u64) -> EngineCommand {
             EngineCommand::WithArchive(archive_job(hold_work(change, who.to_string()), None))
         }
         Order::Seal => EngineCommand::WithArchive(archive_job(seal_work, None)),
-        Order::ClassifyItem { decision } => {
-            EngineCommand::WithArchive(item_job(decision, who.to_string(), None))
-        }
-        Order::MarkSensitive {
-            message,
-            mark,
-            reason,
-            german,
-        } => EngineCommand::WithArchive(sensitive_job(
-            (message, mark, reason, german),
-            who.to_string(),
-            None,
-        )),
-        Order::OrderStep {
-            conversation,
-            change,
-            german,
-        } => EngineCommand::WithArchive(order_step_job(
-            (conversation, change, german),
-            who.to_string(),
-            None,
-        )),
+        order @ (Order::ClassifyItem { .. }
+        | Order::OrderStep { .. }
+        | Order::MarkSensitive { .. }) => match books_work(order, who) {
+            Some(work) => EngineCommand::WithArchive(books_job(work, None)),
+            None => unreachable!("books_work takes these three"),
+        },
         Order::AcceptPolicy { version } => {
             EngineCommand::WithArchive(archive_job(accept_work(version, who.to_string()), None))
         }
