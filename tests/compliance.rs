@@ -673,6 +673,20 @@ fn order(p: &Profile) -> serde_json::Value {
     serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()[0].clone()
 }
 
+/// The customer's first message in the demo conversation.
+fn customer_message(p: &Profile) -> serde_json::Value {
+    messages(p)
+        .into_iter()
+        .find(|m| m["direction"] == "inbound")
+        .unwrap()
+}
+
+/// `tresen order STEP 1 FLAG <the customer's first message>`.
+fn order_with_message(p: &Profile, step: &str, flag: &str) -> std::process::Output {
+    let id = customer_message(p)["id"].to_string();
+    p.run(&["order", step, "1", flag, &id])
+}
+
 fn synced_demo() -> Profile {
     let p = Profile::with_demo_account();
     let out = p.run(&["sync", "--once"]);
@@ -761,17 +775,7 @@ fn r_e1_a_consumer_order_needs_the_belehrung_before_it_is_accepted() {
     let w = check(&p);
     assert_eq!(w["level"], "warning", "{w}");
     assert!(w["message"].as_str().unwrap().contains("; 1 begun"), "{w}");
-    let request = messages(&p)
-        .into_iter()
-        .find(|m| m["direction"] == "inbound")
-        .unwrap();
-    let out = p.run(&[
-        "order",
-        "early-start",
-        "1",
-        "--request",
-        &request["id"].to_string(),
-    ]);
+    let out = order_with_message(&p, "early-start", "--request");
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(!stdout(&out).contains('⚠'), "{}", stdout(&out));
     assert_eq!(check(&p)["level"], "ok");
@@ -783,17 +787,8 @@ fn r_e1_a_consumer_order_needs_the_belehrung_before_it_is_accepted() {
 fn r_e1_an_urgent_repair_quotes_the_customers_request() {
     let p = synced_demo();
     assert!(p.run(&["order", "consumer", "1"]).status.success());
-    let request = messages(&p)
-        .into_iter()
-        .find(|m| m["direction"] == "inbound")
-        .unwrap();
-    let out = p.run(&[
-        "order",
-        "accept",
-        "1",
-        "--urgent-request",
-        &request["id"].to_string(),
-    ]);
+    let request = customer_message(&p);
+    let out = order_with_message(&p, "accept", "--urgent-request");
     assert!(out.status.success(), "{}", stderr(&out));
     let o = order(&p);
     assert_eq!(o["state"]["accepted"][1]["ground"], "urgent_repair", "{o}");

@@ -61,6 +61,21 @@ pub fn content_matches(key: &[u8; 32], line: &format::Line<'_>, buf: &mut Vec<u8
     format::hex_is(line.ch, &sha2::Sha256::digest(buf.as_slice()).into())
 }
 
+/// Calls `f` with every record's content that can still be read, oldest first (a ledger
+/// built from the whole archive).
+pub fn each_payload(
+    dir: &Path,
+    keys: &mut Keys,
+    mut f: impl FnMut(&super::Payload),
+) -> Result<(), ArchiveError> {
+    for_each(dir, keys, 1, |r| {
+        if let Some(p) = &r.payload {
+            f(p);
+        }
+        Ok(())
+    })
+}
+
 /// Calls `f` for every record from sequence number `from` on (1: all), oldest first. A
 /// partial last line (a write in progress, or a torn tail not yet set aside) is not a
 /// record and is left out.

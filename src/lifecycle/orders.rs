@@ -151,12 +151,7 @@ impl Ledger {
 /// The ledger of the archive at `dir`.
 pub fn ledger(dir: &Path, keys: &mut Keys) -> Result<Ledger, ArchiveError> {
     let mut l = Ledger::default();
-    read::for_each(dir, keys, 1, |r| {
-        if let Some(p) = &r.payload {
-            l.feed(p);
-        }
-        Ok(())
-    })?;
+    read::each_payload(dir, keys, |p| l.feed(p))?;
     Ok(l)
 }
 
