@@ -120,9 +120,9 @@ pub fn help_line_count() -> usize {
                 .count()
         })
         .sum::<usize>()
-        // The legend of the screen's signs (a heading and ui::overlay's 10 signs), the
+        // The legend of the screen's signs (a heading and ui::overlay's 12 signs), the
         // blank line and the last line.
-        + 11
+        + 13
         + 2
 }
 

@@ -526,7 +526,7 @@ pub fn help_lines(app: &App) -> Vec<String> {
     }
     out.push(format!(
         "── {} ──",
-        lang.t("Zeichen in der Liste", "Signs in the list")
+        lang.t("Zeichen auf dem Bildschirm", "Signs on the screen")
     ));
     for (sign_de, sign_en, de, en) in LEGEND {
         let sign = lang_pick(lang, sign_de, sign_en);
@@ -542,7 +542,7 @@ pub fn help_lines(app: &App) -> Vec<String> {
 
 /// What the signs in the conversation list mean (ui::inbox draws them): sign in German
 /// and English, then the meaning.
-const LEGEND: [(&str, &str, &str, &str); 10] = [
+const LEGEND: [(&str, &str, &str, &str); 12] = [
     (
         "‼ DRINGEND",
         "‼ URGENT",
@@ -582,6 +582,18 @@ const LEGEND: [(&str, &str, &str, &str); 10] = [
         "closed until …",
         "außerhalb der Geschäftszeiten ([hours]); Kundschaft bekommt ggf. die Abwesenheitsnotiz",
         "outside business hours ([hours]); customers may get the away reply",
+    ),
+    (
+        "🔒",
+        "🔒",
+        "eingeschränkt (S): Art. 9 DSGVO oder Daten Dritter, Inhalt nur für die Inhaberin/den Inhaber",
+        "restricted (S): Art. 9 GDPR or third parties' data, content for the owner only",
+    ),
+    (
+        "🏷 gesendet als …",
+        "🏷 sent as …",
+        "im Eingabefeld: die Antwort geht mit den Schlagworten des Textbausteins (z. B. Angebot, Widerrufsbelehrung)",
+        "in the composer: the reply goes with the quick reply's tags (e.g. an offer, the Widerrufsbelehrung)",
     ),
 ];
 
