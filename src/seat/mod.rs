@@ -281,19 +281,7 @@ fn through_archive<T: Send + 'static>(
     work: impl FnOnce(&mut crate::archive::Archive) -> Result<T, String> + Send + 'static,
     done: fn(T) -> Done,
 ) -> Result<BoxFuture<'static, Result<Done, String>>, String> {
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    engine
-        .try_command(crate::engine::EngineCommand::WithArchive(archive_job(
-            work,
-            Some(tx),
-        )))
-        .map_err(|e| e.to_string())?;
-    Ok(Box::pin(async move {
-        let value = rx
-            .await
-            .map_err(|_| crate::engine::EngineError::Stopped.to_string())??;
-        Ok(done(value))
-    }))
+    through_books(engine, move |books| work(books.archive), done)
 }
 
 /// Hands an order to the engine on behalf of `who` at seat `seat`.
