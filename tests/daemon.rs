@@ -609,8 +609,10 @@ fn two_seats_work_one_inbox_live() {
         "{bodies:?}"
     );
 
-    // A state change in B reaches A: done, so it leaves A's inbox filter.
+    // A state change in B reaches A: done, so it leaves A's inbox filter. (Escape and a
+    // key sent at once can reach the terminal as one Alt chord: a pause between.)
     b.keys(&["Escape"]);
+    std::thread::sleep(Duration::from_millis(300));
     b.keys(&["d"]);
     a.keys(&["Escape"]);
     a.wait_for("0 Unterhaltungen");
