@@ -70,7 +70,7 @@ pub fn body(config: &Config) -> String {
         s,
         "## 3. Betroffene Personen und Daten\n\n\
          - Kunden, Interessenten und ihre Ansprechpartner: Name bzw. Anzeigename, Telefonnummer oder Messenger-Kennung, Inhalte der Nachrichten, gesendete und empfangene Dateien (Fotos, Sprachnachrichten, Dokumente), Zeitpunkte, Einwilligungen und Widerrufe.\n\
-         - Beschäftigte: Name an gesendeten Nachrichten, Notizen, Label-Änderungen, eingetragenen Einwilligungen, Sperren, Exporten, Prüfungen und an der Annahme der Nutzungsrichtlinie (`tresen staff what-is-stored`); keine Auswertung von Leistung oder Verhalten{}.\n",
+         - Beschäftigte: Name an gesendeten Nachrichten, Notizen, Label-Änderungen, der Einstufung einzelner Nachrichten, Schritten bei Angeboten und Aufträgen, Einschränkungen von Nachrichten, eingetragenen Einwilligungen, Sperren, Exporten, Prüfungen und an der Annahme der Nutzungsrichtlinie (`tresen staff what-is-stored`); keine Auswertung von Leistung oder Verhalten{}.\n",
         match config.monitoring.enabled() {
             on if on.is_empty() => String::new(),
             on => format!(
