@@ -1513,7 +1513,7 @@ fn a_renamed_peer_keeps_one_conversation_with_everything_in_it() {
 }
 
 // R-E4: a mark is kept with the message; the list's preview of the newest message shows
-// the lock instead of its words, and its words again once the mark is lifted. An older
+// ⊘ instead of its words, and its words again once the mark is lifted. An older
 // message's mark leaves the preview alone.
 #[test]
 fn a_restricted_message_keeps_its_mark_and_hides_its_preview() {
@@ -1541,7 +1541,7 @@ fn a_restricted_message_keeps_its_mark_and_hides_its_preview() {
         );
         assert_eq!(
             s.conversation(id).unwrap().unwrap().last_preview,
-            "🔒",
+            "⊘",
             "{name}"
         );
         s.apply(&[Op::MarkSensitive {

@@ -94,7 +94,7 @@ impl Collection {
             });
             if let Some(mark) = mark {
                 row.body = format!(
-                    "🔒 eingeschränkt – {}: nur für die Inhaberin oder den Inhaber",
+                    "⊘ eingeschränkt – {}: nur für die Inhaberin oder den Inhaber",
                     mark.describe(true)
                 );
                 row.attachments.clear();

@@ -354,6 +354,19 @@ mod tests {
         }
     }
 
+    /// Accepted on 2 March 2026 after the Widerrufsbelehrung of 1 March.
+    fn informed_acceptance() -> OrderRecord {
+        record(
+            OrderEvent::Accepted {
+                ground: Ground::Informed {
+                    belehrung: "local:7".into(),
+                    sent: at("2026-03-01"),
+                },
+            },
+            "2026-03-02",
+        )
+    }
+
     // R-E1: informed → 14 days; urgent repair → no right; uninformed → 12 months + 14
     // days.
     #[test]
@@ -363,15 +376,7 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(s.withdrawal(), Withdrawal::None);
-        s.apply(&record(
-            OrderEvent::Accepted {
-                ground: Ground::Informed {
-                    belehrung: "local:7".into(),
-                    sent: at("2026-03-01"),
-                },
-            },
-            "2026-03-02",
-        ));
+        s.apply(&informed_acceptance());
         assert_eq!(s.withdrawal(), Withdrawal::Ends(d("2026-03-16")));
         let mut urgent = OrderState::default();
         urgent.apply(&record(
@@ -401,15 +406,7 @@ mod tests {
             consumer: true,
             ..Default::default()
         };
-        s.apply(&record(
-            OrderEvent::Accepted {
-                ground: Ground::Informed {
-                    belehrung: "local:7".into(),
-                    sent: at("2026-03-01"),
-                },
-            },
-            "2026-03-02",
-        ));
+        s.apply(&informed_acceptance());
         s.apply(&record(OrderEvent::WorkStarted, "2026-03-05"));
         assert!(s.early_start_missing());
         s.apply(&record(
@@ -424,15 +421,7 @@ mod tests {
         ));
         assert!(!s.early_start_missing());
         let mut late = OrderState::default();
-        late.apply(&record(
-            OrderEvent::Accepted {
-                ground: Ground::Informed {
-                    belehrung: "local:7".into(),
-                    sent: at("2026-03-01"),
-                },
-            },
-            "2026-03-02",
-        ));
+        late.apply(&informed_acceptance());
         late.apply(&record(OrderEvent::WorkStarted, "2026-03-20"));
         assert!(!late.early_start_missing());
     }

@@ -164,7 +164,7 @@ pub enum Op {
         conversation: ConversationId,
     },
     /// Mark a message's content as for the owner only (R-E4, R-C14), or lift the mark.
-    /// The newest message's preview in the list shows the lock instead of its text.
+    /// The newest message's preview in the list shows ⊘ instead of its text (🔒 is the encryption sign).
     MarkSensitive {
         message: MessageId,
         mark: Option<crate::domain::Sensitive>,

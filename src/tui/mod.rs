@@ -329,7 +329,7 @@ impl<E: Seat> Runtime<'_, '_, E> {
                         {
                             let said = match s.mark {
                                 Some(m) => format!(
-                                    "🔒 {} – {}",
+                                    "⊘ {} – {}",
                                     lang.t("eingeschränkt", "restricted"),
                                     m.describe(lang == crate::app::i18n::Lang::De)
                                 ),

@@ -482,19 +482,19 @@ fn message_lines<'a>(m: &Message, cx: &LineContext<'_>, highlight: bool) -> Vec<
         let withheld = m.body.is_empty() && m.attachments.is_empty();
         let text = match (lang, withheld) {
             (Lang::De, true) => format!(
-                "🔒 eingeschränkt – {}: nur für die Inhaberin oder den Inhaber sichtbar",
+                "⊘ eingeschränkt – {}: nur für die Inhaberin oder den Inhaber sichtbar",
                 s.describe(true)
             ),
             (Lang::En, true) => format!(
-                "🔒 restricted – {}: visible to the owner only",
+                "⊘ restricted – {}: visible to the owner only",
                 s.describe(false)
             ),
             (Lang::De, false) => format!(
-                "🔒 eingeschränkt – {}: andere sehen nur diesen Hinweis",
+                "⊘ eingeschränkt – {}: andere sehen nur diesen Hinweis",
                 s.describe(true)
             ),
             (Lang::En, false) => format!(
-                "🔒 restricted – {}: others see only this notice",
+                "⊘ restricted – {}: others see only this notice",
                 s.describe(false)
             ),
         };

@@ -584,8 +584,8 @@ const LEGEND: [(&str, &str, &str, &str); 12] = [
         "outside business hours ([hours]); customers may get the away reply",
     ),
     (
-        "🔒",
-        "🔒",
+        "⊘",
+        "⊘",
         "eingeschränkt (S): Art. 9 DSGVO oder Daten Dritter, Inhalt nur für die Inhaberin/den Inhaber",
         "restricted (S): Art. 9 GDPR or third parties' data, content for the owner only",
     ),

@@ -249,7 +249,7 @@ impl Writer<'_> {
             .prepare_cached("UPDATE messages SET sensitive = ?2 WHERE id = ?1")?
             .execute(params![message.0, mark.map(|m| m.as_str())])?;
         let preview = match mark {
-            Some(_) => "🔒".to_string(),
+            Some(_) => "⊘".to_string(),
             None => crate::domain::triage::preview(&body),
         };
         self.tx
