@@ -1331,6 +1331,79 @@ fn r_d3_the_tax_export_pseudonymises_staff_unless_asked() {
     assert_eq!(archived_kind(&p, "access"), 2);
 }
 
+/// R-D3: `tresen show` names colleagues only when asked, and that read — like every
+/// `archive get` — is archived under the reader's name before anything is shown.
+#[test]
+fn r_d3_show_names_staff_only_when_asked_and_archives_the_read() {
+    let p = Profile::new(
+        "\n[ui]\nstaff_name = \"Lea Sommer\"\n[[accounts]]\nid = \"buero\"\nnetwork = \"demo\"\n",
+    );
+    assert!(p.run(&["sync", "--once"]).status.success());
+    let out = p.run(&["send", "1", "Angebot folgt"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // A colleague reads it now.
+    let config = std::fs::read_to_string(&p.config).unwrap();
+    std::fs::write(&p.config, config.replace("Lea Sommer", "Max Meier")).unwrap();
+    let sender = |extra: &[&str]| -> String {
+        let mut args = vec!["show", "1", "--json"];
+        args.extend_from_slice(extra);
+        let out = p.run(&args);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["body"] == "Angebot folgt")
+            .map(|m| m["sender"].as_str().unwrap().to_string())
+            .unwrap()
+    };
+    assert_eq!(sender(&[]), "Team");
+    assert_eq!(
+        archived_kind(&p, "access"),
+        0,
+        "an anonymous read is no access"
+    );
+    assert_eq!(sender(&["--staff-names"]), "Lea Sommer");
+    assert_eq!(archived_kind(&p, "access"), 1);
+    let text = stdout(&p.run(&["show", "1", "--staff-names"]));
+    assert!(text.contains("(Lea Sommer)"), "{text}");
+    assert!(!stdout(&p.run(&["show", "1"])).contains("Lea Sommer"));
+    // The reader's own messages carry their own name, without a record.
+    std::fs::write(&p.config, &config).unwrap();
+    assert_eq!(sender(&[]), "Lea Sommer");
+    std::fs::write(&p.config, config.replace("Lea Sommer", "Max Meier")).unwrap();
+    assert_eq!(archived_kind(&p, "access"), 2);
+    let out = p.run(&["archive", "get", "1"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(archived_kind(&p, "access"), 3);
+    // The record of the read names the reader and what was read.
+    let newest = stdout(&p.run(&["archive", "get", "1"]));
+    assert!(!newest.is_empty());
+    let seqs: Vec<u64> = std::fs::read_dir(p.data.join("archive"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".jsonl"))
+        .flat_map(|e| {
+            std::fs::read_to_string(e.path())
+                .unwrap()
+                .lines()
+                .filter(|l| l.contains("\"kind\":\"access\""))
+                .map(|l| {
+                    serde_json::from_str::<serde_json::Value>(l).unwrap()["seq"]
+                        .as_u64()
+                        .unwrap()
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let first = stdout(&p.run(&["archive", "get", &seqs[0].to_string()]));
+    assert!(
+        first.contains("Max Meier") && first.contains("conversation with staff names"),
+        "{first}"
+    );
+}
+
 /// R-F2: a data-subject request is on record with its one-month deadline until it is
 /// answered; `compliance check` shows the open ones and requires the overdue ones.
 #[test]

@@ -128,6 +128,25 @@ pub struct Entry {
     pub payload: Payload,
 }
 
+impl Entry {
+    /// `by` read `what` of `scope` out of tresen (an export, names, a raw record): now.
+    pub fn accessed(
+        what: impl Into<String>,
+        scope: impl Into<String>,
+        by: impl Into<String>,
+    ) -> Entry {
+        Entry {
+            scope: Scope::System,
+            payload: Payload::Access {
+                what: what.into(),
+                scope: scope.into(),
+                by: by.into(),
+                at: crate::domain::Timestamp::now(),
+            },
+        }
+    }
+}
+
 /// The last durable record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Head {

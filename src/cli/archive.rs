@@ -69,6 +69,9 @@ pub enum ArchiveCommand {
         staff_names: bool,
     },
     /// One record as archived: its content, or with --raw the network's original payload
+    ///
+    /// A record can name staff or hold content restricted to the owner: the read is
+    /// archived under your staff name (an `access` record) before it is shown.
     Get {
         seq: u64,
         /// Print only the original payload (a message's Matrix event or Signal envelope)
@@ -147,8 +150,13 @@ pub fn run_archive(
             anchor(&r, &out, config.language())
         }
         ArchiveCommand::Get { seq, raw } => {
-            let r = reader(config, paths, prompt)?;
-            get(&r, seq, raw)
+            let r = reader(config, paths.clone(), prompt)?;
+            // A record may name staff, customers' restricted content or a raw payload:
+            // whoever reads one is archived first (R-D3).
+            get(&r, seq, raw, &|kind: &str| {
+                let scope = format!("{seq} ({kind})");
+                crate::cli::common::record_read(config, &paths, &r.key, "archive record", &scope)
+            })
         }
         ArchiveCommand::RestoreTest { dir, json } => {
             let p = crate::profile::open(config, paths, prompt)?;
@@ -279,7 +287,12 @@ fn anchor(r: &Reader, out: &Path, lang: crate::app::i18n::Lang) -> Result<ExitCo
     crate::cli::books::print_anchored(out, (a.seq, &a.hash, &a.public_key), copied, lang)
 }
 
-fn get(r: &Reader, seq: u64, raw: bool) -> Result<ExitCode> {
+fn get(
+    r: &Reader,
+    seq: u64,
+    raw: bool,
+    record: crate::cli::common::RecordRead<'_>,
+) -> Result<ExitCode> {
     let mut keys = r.keys()?;
     let mut found = None;
     read::for_each(&r.dir, &mut keys, seq, |rec| {
@@ -291,6 +304,7 @@ fn get(r: &Reader, seq: u64, raw: bool) -> Result<ExitCode> {
     let Some(rec) = found else {
         return Err(UsageError(format!("the archive has no record {seq}")).into());
     };
+    record(&rec.kind)?;
     let Some(payload) = rec.payload else {
         crate::outln!(
             "record {seq} ({}): its content was destroyed at the end of its retention period (see the tombstone)",

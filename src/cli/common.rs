@@ -86,3 +86,53 @@ pub(crate) async fn account(
         _ => anyhow::anyhow!(e.message),
     })
 }
+
+/// Archives a read of `scope` before it is shown (see [`record_read`]).
+pub(crate) type RecordRead<'a> = &'a dyn Fn(&str) -> Result<()>;
+
+/// Staff names or a raw archive record are about to be shown to whoever holds the
+/// profile's key: the read is archived under their staff name first (R-D3) — through
+/// the daemon when one owns the profile, else here, holding the profile lock meanwhile.
+/// Nothing is shown when it cannot be archived.
+pub(crate) fn record_read(
+    config: &Config,
+    paths: &Paths,
+    key: &MasterKey,
+    what: &str,
+    scope: &str,
+) -> Result<()> {
+    let lang = config.language();
+    match crate::profile::ProfileLock::acquire(&paths.data_dir) {
+        Ok(_held) => {
+            let (mut archive, _) = Archive::open(&Archive::dir_of(&paths.data_dir), key)?;
+            archive.append(vec![crate::archive::Entry::accessed(
+                what,
+                scope,
+                config.staff_name(),
+            )])?;
+            Ok(())
+        }
+        Err(crate::profile::LockError::InUse { pid, .. }) => {
+            let rt = runtime()?;
+            let Some(remote) = rt.block_on(crate::cli::seat::attach(paths, lang))? else {
+                return Err(UsageError(match lang {
+                    crate::app::i18n::Lang::De => format!(
+                        "Ein anderes tresen (PID {pid}) hat das Profil geöffnet, das Lesen könnte nicht archiviert werden: es erst schließen oder den Dienst starten"
+                    ),
+                    crate::app::i18n::Lang::En => format!(
+                        "another tresen (PID {pid}) has the profile open, so this read could not be archived: close it first or start the daemon"
+                    ),
+                })
+                .into());
+            };
+            let order = crate::protocol::Order::Accessed {
+                what: what.to_string(),
+                scope: scope.to_string(),
+            };
+            rt.block_on(crate::seat::Seat::order(&remote, order, ""))
+                .map_err(UsageError)?;
+            Ok(())
+        }
+        Err(e) => Err(e.into()),
+    }
+}

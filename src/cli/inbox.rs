@@ -231,9 +231,49 @@ pub(crate) fn find(store: &dyn StoreRead, key: &str) -> Result<Conversation> {
     })
 }
 
-pub(crate) fn show(store: &dyn StoreRead, key: &str, json: bool, limit: usize) -> Result<ExitCode> {
+/// `tresen show`: with `staff_names`, the read is archived first (R-D3).
+pub(crate) fn show_command(
+    config: &crate::config::Config,
+    profile: crate::profile::ReadProfile,
+    key: &str,
+    (json, limit): (bool, usize),
+    staff_names: bool,
+) -> Result<ExitCode> {
+    let record = |scope: &str| {
+        let what = "conversation with staff names";
+        crate::cli::common::record_read(config, &profile.paths, &profile.key, what, scope)
+    };
+    let names = staff_names.then_some(&record as crate::cli::common::RecordRead<'_>);
+    show(
+        &profile.store,
+        key,
+        (json, limit),
+        config.staff_name(),
+        names,
+    )
+}
+
+/// `record`: staff names are asked for; it archives the read (R-D3) before they are
+/// shown. Without it, the reader (`me`) sees their own name and "Team" for colleagues,
+/// as on a staff seat.
+pub(crate) fn show(
+    store: &dyn StoreRead,
+    key: &str,
+    (json, limit): (bool, usize),
+    me: String,
+    record: Option<crate::cli::common::RecordRead<'_>>,
+) -> Result<ExitCode> {
     let c = find(store, key)?;
-    let messages = store.messages(c.id, None, limit)?;
+    let mut messages = store.messages(c.id, None, limit)?;
+    match record {
+        Some(record) => record(&format!("{}/{}", c.account.0, c.remote_id))?,
+        None => crate::compliance::staff::Identity {
+            name: me,
+            role: crate::compliance::staff::Role::Staff,
+            scope: None,
+        }
+        .attribute(&mut messages),
+    }
     let mut out = std::io::stdout().lock();
     if json {
         let v = serde_json::json!({
@@ -262,6 +302,9 @@ pub(crate) fn show(store: &dyn StoreRead, key: &str, json: bool, limit: usize) -
                 } else {
                     safe(&m.sender)
                 }
+            }
+            (_, crate::domain::Direction::Outbound) if record.is_some() && !m.sender.is_empty() => {
+                format!("> {} ({})", m.delivery.as_str(), safe(&m.sender))
             }
             (_, crate::domain::Direction::Outbound) => format!("> {}", m.delivery.as_str()),
         };

@@ -37,7 +37,7 @@ use crate::cli::account::AccountCommand;
 use crate::cli::attachment::AttachmentCommand;
 use crate::cli::common::runtime;
 use crate::cli::engine::{daemon, send, sync_once};
-use crate::cli::inbox::{find, list, safe, show};
+use crate::cli::inbox::{find, list, safe};
 use crate::config::{Config, Paths};
 use crate::domain::Timestamp;
 use crate::engine::EngineOptions;
@@ -133,6 +133,10 @@ pub enum Command {
         /// Newest messages to show
         #[arg(long, default_value_t = 50)]
         limit: usize,
+        /// Name the staff member who sent each message (otherwise "Team"); this read is
+        /// archived under your name first (R-D3)
+        #[arg(long)]
+        staff_names: bool,
     },
     /// Send a message (for scripts); waits until the network accepted it
     ///
@@ -387,10 +391,14 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             conversation,
             json,
             limit,
-        }) => {
-            let profile = profile::open_read_only(&config, paths, &prompt)?;
-            show(&profile.store, &conversation, json, limit)
-        }
+            staff_names,
+        }) => crate::cli::inbox::show_command(
+            &config,
+            profile::open_read_only(&config, paths, &prompt)?,
+            &conversation,
+            (json, limit),
+            staff_names,
+        ),
         Some(Command::Sync { once, timeout }) => {
             if !once {
                 return Err(UsageError(

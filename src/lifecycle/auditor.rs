@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use super::{Files, LifecycleError, collect_all};
 use crate::archive::export::{self, Row};
 use crate::archive::retention;
-use crate::archive::{Archive, Entry, Payload, Scope};
+use crate::archive::{Archive, Entry};
 use crate::config::RetentionConfig;
 use crate::domain::Timestamp;
 use crate::store::StoreRead;
@@ -117,23 +117,19 @@ pub fn export(
     let n = rows.len();
     let written = Files(export::auditor(&rows, &files, &supplier, from, to));
     let classes: Vec<String> = classes.iter().cloned().collect();
-    archive.append(vec![Entry {
-        scope: Scope::System,
-        payload: Payload::Access {
-            what: "auditor_export".into(),
-            scope: format!(
-                "{from}..{to} classes {}: {n} messages, {}",
-                classes.join(","),
-                if staff_names {
-                    "with staff names"
-                } else {
-                    "staff pseudonymised"
-                }
-            ),
-            by: by.to_string(),
-            at: Timestamp::now(),
-        },
-    }])?;
+    archive.append(vec![Entry::accessed(
+        "auditor_export",
+        format!(
+            "{from}..{to} classes {}: {n} messages, {}",
+            classes.join(","),
+            if staff_names {
+                "with staff names"
+            } else {
+                "staff pseudonymised"
+            }
+        ),
+        by,
+    )])?;
     Ok((
         AuditExport {
             messages: n,

@@ -232,18 +232,14 @@ impl Subject {
             due,
             groups,
         };
-        archive.append(vec![crate::archive::Entry {
-            scope: crate::archive::Scope::System,
-            payload: Payload::Access {
-                what: "dsar_export".into(),
-                scope: format!(
-                    "{}: {} messages, {} files; answer due {due}",
-                    self.contact, exported.messages, exported.files
-                ),
-                by: by.to_string(),
-                at: Timestamp::now(),
-            },
-        }])?;
+        archive.append(vec![crate::archive::Entry::accessed(
+            "dsar_export",
+            format!(
+                "{}: {} messages, {} files; answer due {due}",
+                self.contact, exported.messages, exported.files
+            ),
+            by,
+        )])?;
         Ok((exported, out))
     }
 

@@ -325,15 +325,26 @@ pub enum Order {
     ClassifyItem {
         decision: crate::lifecycle::items::ItemDecision,
     },
+    /// The seat read staff names or a raw record on its own (`show --staff-names`,
+    /// `archive get`, with the profile's key): archived under its staff name before
+    /// anything is shown (R-D3).
+    Accessed {
+        what: String,
+        scope: String,
+    },
 }
 
 impl Order {
     /// Only reads and typing change nothing a reader of the archive could see.
     pub fn changes_something(&self) -> bool {
-        // Accepting the usage policy is every role's duty, auditors' too (R-F1).
+        // Accepting the usage policy is every role's duty, auditors' too (R-F1), and so
+        // is having one's reads recorded (R-D3).
         !matches!(
             self,
-            Order::Typing { .. } | Order::Backfill { .. } | Order::AcceptPolicy { .. }
+            Order::Typing { .. }
+                | Order::Backfill { .. }
+                | Order::AcceptPolicy { .. }
+                | Order::Accessed { .. }
         )
     }
 

@@ -471,15 +471,11 @@ fn transcript(
         viewer,
     )?;
     if viewer.sees_senders() {
-        books.archive.append(vec![crate::archive::Entry {
-            scope: crate::archive::Scope::System,
-            payload: crate::archive::Payload::Access {
-                what: "transcript with staff names".into(),
-                scope: format!("{}/{}", c.account.0, c.remote_id),
-                by: viewer.name.clone(),
-                at: crate::domain::Timestamp::now(),
-            },
-        }])?;
+        books.archive.append(vec![crate::archive::Entry::accessed(
+            "transcript with staff names",
+            format!("{}/{}", c.account.0, c.remote_id),
+            &viewer.name,
+        )])?;
     }
     Ok(export(
         ExportSummary::Transcript { messages },

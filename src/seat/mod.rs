@@ -173,6 +173,19 @@ fn accept_work(
     }
 }
 
+fn accessed_work(
+    what: String,
+    scope: String,
+    by: String,
+) -> impl FnOnce(&mut crate::archive::Archive) -> Result<(), String> + Send + 'static {
+    move |archive| {
+        archive
+            .append(vec![crate::archive::Entry::accessed(what, scope, by)])
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+}
+
 /// Work on the archive and the store together — a lifecycle use case — that the engine
 /// runs for a seat; the answer goes to `reply`.
 fn books_job<T: Send + 'static>(
@@ -310,6 +323,11 @@ pub fn order_now(
                 Done::default()
             })
         }
+        Order::Accessed { what, scope } => {
+            through_archive(engine, accessed_work(what, scope, who.to_string()), |()| {
+                Done::default()
+            })
+        }
         order => send_now(engine, engine_command(order, who, seat)),
     }
 }
@@ -403,6 +421,10 @@ pub fn engine_command(order: Order, who: &str, seat: u64) -> EngineCommand {
         Order::AcceptPolicy { version } => {
             EngineCommand::WithArchive(archive_job(accept_work(version, who.to_string()), None))
         }
+        Order::Accessed { what, scope } => EngineCommand::WithArchive(archive_job(
+            accessed_work(what, scope, who.to_string()),
+            None,
+        )),
         Order::Schedule {
             conversation,
             body,
