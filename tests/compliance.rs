@@ -242,6 +242,7 @@ fn r_f2_compliance_check_on_a_good_and_on_broken_configs() {
         // The counts of a clean inbox are all zero.
         "unclassified",
         "sent_elsewhere",
+        "footer_missing",
         "before_consent",
         "expired",
     ] {

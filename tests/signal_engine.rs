@@ -956,6 +956,22 @@ async fn compliance_over_signal_first_contact_consent_keywords_gate_and_inline_l
             .starts_with("1 message(s) in 1 conversation(s) were sent from the business phone"),
         "{elsewhere}"
     );
+    // It opened the conversation without the Pflichtangaben the footer policy wants on
+    // a first message (R-A4): counted as a missing footer too.
+    let missing = check["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "footer_missing")
+        .unwrap();
+    assert_eq!(missing["level"], "warning", "{check}");
+    assert!(
+        missing["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("1 message(s) sent past tresen, in 1 conversation(s), lacked"),
+        "{missing}"
+    );
     let out = p.run(&["send", stranger, "Wann passt Ihnen ein Termin?"]);
     assert_eq!(out.status.code(), Some(2), "{}", support::stderr(&out));
     assert!(

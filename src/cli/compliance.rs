@@ -468,7 +468,7 @@ pub fn run_check(
                 &p.paths.data_dir,
                 &p.key,
                 &p.store,
-                &config.retention,
+                config,
             )
             .map_err(|e| e.to_string())?;
             Ok((p, checks))

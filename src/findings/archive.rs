@@ -30,6 +30,9 @@ pub struct Counts {
     /// conversations they are in.
     pub sent_elsewhere: usize,
     pub sent_elsewhere_in: BTreeSet<String>,
+    /// Of those, the ones without the footer the policy required then (R-F2).
+    pub footer_missing: usize,
+    pub footer_missing_in: BTreeSet<String>,
     /// Replies tresen sent to customers who wrote first but had not consented (allowed,
     /// R-C3, and flagged).
     pub before_consent: usize,
@@ -52,12 +55,13 @@ pub struct Counts {
 
 impl ArchiveFacts {
     /// Read from the profile's archive; `store` gives the conversations' labels (they
-    /// decide retention with the archive's `classify` records).
+    /// decide retention with the archive's `classify` records), `config` the retention
+    /// and footer rules.
     pub fn read(
         data_dir: &std::path::Path,
         key: &crate::secrets::MasterKey,
         store: &dyn crate::store::StoreRead,
-        retention: &crate::config::RetentionConfig,
+        config: &crate::config::Config,
     ) -> Result<ArchiveFacts, crate::lifecycle::LifecycleError> {
         let dir = crate::archive::Archive::dir_of(data_dir);
         let since = crate::archive::integrity::first_written(&dir)?;
@@ -65,7 +69,7 @@ impl ArchiveFacts {
         let mut counts = Counts::default();
         let mut unreadable = None;
         if since.is_some()
-            && let Err(e) = count(&dir, key, store, retention, &mut counts)
+            && let Err(e) = count(&dir, key, store, config, &mut counts)
         {
             unreadable = Some(e.to_string());
         }
@@ -83,9 +87,14 @@ fn count(
     dir: &std::path::Path,
     key: &crate::secrets::MasterKey,
     store: &dyn crate::store::StoreRead,
-    retention: &crate::config::RetentionConfig,
+    config: &crate::config::Config,
     counts: &mut Counts,
 ) -> Result<(), crate::lifecycle::LifecycleError> {
+    let retention = &config.retention;
+    // Accounts whose sends need the footer; a configuration that does not check out is
+    // a finding of its own and counts no missing footer.
+    let enforced = config.compliance().map(|c| c.enforced).unwrap_or_default();
+    let mut footers = super::footers::FooterWatch::new(&config.footer, &enforced);
     use crate::archive::{Payload, read};
     use crate::domain::{Direction, MessageKind};
     let mut keys = crate::archive::keys::Keys::load(dir, key, true)?;
@@ -96,6 +105,7 @@ fn count(
         if let Some(p) = &r.payload {
             requests.feed(p);
             orders.feed(p);
+            footers.feed(p);
         }
         if let Some(Payload::Sensitive(s)) = &r.payload {
             marks.insert(
@@ -120,6 +130,8 @@ fn count(
         }
         Ok(())
     })?;
+    counts.footer_missing = footers.missing;
+    counts.footer_missing_in = footers.missing_in;
     counts.open_requests = requests.open();
     counts.special_categories = marks
         .values()
@@ -207,6 +219,23 @@ pub(super) fn count_findings(facts: &ArchiveFacts) -> Vec<Finding> {
         )
     } else {
         finding("sent_elsewhere", Level::Ok, "0 messages sent past tresen")
+    });
+    out.push(if c.footer_missing > 0 {
+        finding(
+            "footer_missing",
+            Level::Warning,
+            format!(
+                "{} message(s) sent past tresen, in {} conversation(s), lacked the Pflichtangaben footer the [footer] policy required then (R-A4): send the footer there by hand or through tresen (`tresen footer preview` prints it)",
+                c.footer_missing,
+                c.footer_missing_in.len()
+            ),
+        )
+    } else {
+        finding(
+            "footer_missing",
+            Level::Ok,
+            "0 messages without a footer the policy required",
+        )
     });
     out.push(finding(
         "before_consent",

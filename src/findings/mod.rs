@@ -4,6 +4,7 @@
 //! them, the daemon can serve them.
 
 pub mod archive;
+mod footers;
 mod register;
 
 use serde::{Deserialize, Serialize};

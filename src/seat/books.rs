@@ -529,7 +529,7 @@ fn about_the_office(
                 &paths.data_dir,
                 &profile.key,
                 store,
-                &office.config.retention,
+                &office.config,
             )?;
             let report = crate::findings::Report::check(
                 &office.config,
