@@ -124,7 +124,7 @@ fn main() {
         d.parent().unwrap(),
         &key(),
         &store,
-        &tresen::config::RetentionConfig::default(),
+        &tresen::config::Config::default(),
     );
     let secs = start.elapsed().as_secs_f64();
     let facts = facts.unwrap();
