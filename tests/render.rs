@@ -743,3 +743,63 @@ fn r_e1_a_tagged_quick_reply_is_sent_with_its_tag_and_says_so() {
     }
     assert!(!render(&mut a, 120, 40).contains("gesendet als"));
 }
+
+// R-E1: a reply from a tagged quick reply that is put aside keeps its tags when its
+// conversation is opened again; it cannot be scheduled (it would go out untagged); and
+// once its text is cleared the tags go too.
+#[test]
+fn r_e1_a_tagged_reply_put_aside_keeps_its_tags_and_an_emptied_one_loses_them() {
+    use tresen::app::{Effect, Query};
+    let mut a = app(Lang::De, "Max Mustermann", sample());
+    let mut other = conversation("Erika Muster", "Termin?");
+    other.id = ConversationId(2);
+    a.update(Msg::Loaded(Loaded::Inbox(vec![
+        conversation("Max Mustermann", "Heizung tropft"),
+        other,
+    ])));
+    let at = a
+        .cfg
+        .quick_replies
+        .iter()
+        .position(|q| q.name == "Widerrufsbelehrung")
+        .unwrap();
+    let press = |a: &mut App, m: &str| {
+        let mut effects = Vec::new();
+        for step in parse_macro(m).unwrap() {
+            if let MacroStep::Key(k) = step {
+                effects.extend(a.update(Msg::Key(k)));
+            }
+        }
+        effects
+    };
+    press(&mut a, &format!("Q{}<enter>", "<down>".repeat(at)));
+    let tags = (vec!["widerrufsbelehrung".to_string()], false);
+    assert_eq!(a.compose_tags, tags);
+    // Ctrl-T (send later) is refused, saying why; the text stays.
+    assert!(press(&mut a, "<c-t>").is_empty());
+    assert!(
+        a.flash.as_deref().unwrap_or("").contains("nicht planen"),
+        "{:?}",
+        a.flash
+    );
+    assert!(a.composer.text().starts_with("Widerrufsbelehrung"));
+    // To the other conversation and back: the draft comes back with its tags.
+    press(&mut a, "<esc><esc>j<enter>");
+    assert_eq!(a.open.as_ref().map(|o| o.id), Some(ConversationId(2)));
+    assert_eq!(a.compose_tags, (Vec::new(), false));
+    press(&mut a, "<esc>k<enter>");
+    assert_eq!(a.open.as_ref().map(|o| o.id), Some(ConversationId(1)));
+    assert_eq!(a.compose_tags, tags);
+    press(&mut a, "r");
+    let s = render(&mut a, 120, 40);
+    assert!(s.contains("🏷 gesendet als widerrufsbelehrung"), "{s}");
+    // Emptied: no tags, and the outlook is asked for without them.
+    let n = a.composer.text().chars().count();
+    let e = press(&mut a, &"<c-w>".repeat(n));
+    assert_eq!(a.composer.text(), "");
+    assert_eq!(a.compose_tags, (Vec::new(), false));
+    assert!(
+        e.contains(&Effect::Load(Query::Outlook(ConversationId(1)))),
+        "{e:?}"
+    );
+}

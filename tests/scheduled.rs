@@ -444,4 +444,21 @@ fn send_at_refuses_a_past_or_unreadable_time() {
         "x",
     ]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    // R-E1: a template with tags would go out untagged later — the Widerrufsbelehrung
+    // an order waits for must be on record as such — so it is refused, nothing planned.
+    assert!(p.run(&["sync", "--once"]).status.success());
+    let out = p.run(&[
+        "send",
+        "--at",
+        "2030-01-01 08:00",
+        "--template",
+        "Widerrufsbelehrung",
+        "1",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("send it without --at"),
+        "{}",
+        stderr(&out)
+    );
 }

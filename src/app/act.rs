@@ -300,6 +300,7 @@ impl App {
                 });
                 vec![]
             }
+            Action::ScheduleSend if self.refuse_tagged_schedule() => vec![],
             Action::ScheduleSend => self.ask_when(super::when::WhenFor::Send),
             Action::CancelScheduled => self.cancel_scheduled(),
             Action::Queue => {

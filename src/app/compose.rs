@@ -165,6 +165,53 @@ impl App {
         }
     }
 
+    /// The reply being put aside keeps its quick reply's tags for when it is reopened
+    /// (as long as the inbox runs; the kept draft text outlives it, the tags do not).
+    pub(super) fn put_tags_aside(&mut self) {
+        let tags = std::mem::take(&mut self.compose_tags);
+        if let Some(o) = &self.open
+            && (!tags.0.is_empty() || tags.1)
+        {
+            self.draft_tags.insert(o.id, tags);
+        }
+    }
+
+    /// A scheduled message goes out without tags; the Widerrufsbelehrung an order waits
+    /// for must be on record as sent, so a tagged reply goes now or not at all.
+    pub(super) fn refuse_tagged_schedule(&mut self) -> bool {
+        let tagged = !self.compose_tags.0.is_empty() || self.compose_tags.1;
+        if tagged {
+            self.flash = Some(
+                self.lang()
+                    .t(
+                        "Eine Nachricht aus einer gekennzeichneten Vorlage (🏷) lässt sich nicht planen: jetzt senden (Enter) oder den Text leeren",
+                        "A message from a tagged quick reply (🏷) cannot be scheduled: send it now (Enter) or clear the text",
+                    )
+                    .into(),
+            );
+        }
+        tagged
+    }
+
+    /// A quick reply's tags belong to its text: once the composer is emptied they go
+    /// too, and the footer preview is asked for again without them.
+    pub(super) fn drop_tags_if_empty(&mut self) -> Vec<Effect> {
+        let (tags, vordruck) = &self.compose_tags;
+        if (tags.is_empty() && !vordruck)
+            || self.overlay.is_some()
+            || self.focus != Focus::Composer
+            || self.compose_mode != ComposeMode::Reply
+            || !self.composer.text().trim().is_empty()
+        {
+            return vec![];
+        }
+        self.compose_tags = (Vec::new(), false);
+        self.open
+            .as_ref()
+            .map(|o| vec![Effect::Load(Query::Outlook(o.id))])
+            .unwrap_or_default()
+    }
+
     /// The composer's outlook query: with the quick reply's tags while they apply.
     pub(super) fn outlook_query(&self, id: ConversationId) -> Query {
         let (tags, vordruck) = &self.compose_tags;
@@ -386,6 +433,9 @@ impl App {
         let Some(id) = self.open.as_ref().map(|o| o.id) else {
             return vec![];
         };
+        if self.refuse_tagged_schedule() {
+            return vec![];
+        }
         self.reply_started = None;
         let body = self.composer.take();
         let mut effects = self.stop_typing();

@@ -381,6 +381,8 @@ pub struct App {
     /// The document tags (and Vordruck mark) of the quick reply put into the composer:
     /// the message goes out with them, and the composer says so.
     pub compose_tags: (Vec<String>, bool),
+    /// The tags of replies put aside in other conversations (this session).
+    draft_tags: HashMap<ConversationId, (Vec<String>, bool)>,
     /// The open conversation's scheduled messages (waiting, or not sent).
     pub scheduled: Vec<crate::domain::scheduled::Scheduled>,
     /// Invites waiting for a decision: accept as business, or ignore.
@@ -437,6 +439,7 @@ impl App {
             answering: Default::default(),
             quoting: None,
             compose_tags: (Vec::new(), false),
+            draft_tags: HashMap::new(),
             drafts: HashMap::new(),
             health: BTreeMap::new(),
             archive_problem: None,
@@ -696,7 +699,9 @@ impl App {
             }
         }
         self.after_edit();
-        Some(self.typing_effects())
+        let mut effects = self.typing_effects();
+        effects.extend(self.drop_tags_if_empty());
+        Some(effects)
     }
 
     fn after_edit(&mut self) {

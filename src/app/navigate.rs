@@ -78,6 +78,7 @@ impl App {
         let mut effects = Vec::new();
         if !same {
             effects = self.stash_draft();
+            self.put_tags_aside();
             self.quoting = None;
             self.open = Some(OpenConversation {
                 id,
@@ -100,7 +101,7 @@ impl App {
                 focus: at,
             }));
             if !same {
-                self.compose_tags = (Vec::new(), false);
+                self.compose_tags = self.draft_tags.remove(&id).unwrap_or_default();
             }
             effects.push(Effect::Load(self.outlook_query(id)));
             if !same {

@@ -445,6 +445,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 })?;
             let connectors = profile::connectors(&config, &profile)?;
             if let Some(due) = due {
+                scheduled::untagged(&options, config.language())?;
                 return scheduled::local(&config, profile, connectors, &conversation, text, due);
             }
             send(
@@ -533,18 +534,7 @@ fn run_seat(
     }
     match command {
         None => run_attached_tui(config, rt, remote),
-        Some(Command::Sync { .. }) => {
-            let pid = remote.hello().pid;
-            match lang {
-                crate::app::i18n::Lang::De => crate::outln!(
-                    "Der Dienst (PID {pid}) gleicht laufend ab und sendet; nichts weiter zu tun"
-                ),
-                crate::app::i18n::Lang::En => crate::outln!(
-                    "the daemon (PID {pid}) syncs and sends continuously; nothing more to do"
-                ),
-            }
-            Ok(ExitCode::SUCCESS)
-        }
+        Some(Command::Sync { .. }) => seat::sync_attached(&remote, lang),
         Some(Command::Send {
             conversation,
             text,
@@ -566,7 +556,8 @@ fn run_seat(
                         .flatten()
                 })?;
             if let Some(due) = due {
-                let _ = (files, options);
+                scheduled::untagged(&options, lang)?;
+                let _ = files;
                 return rt.block_on(scheduled::through_daemon(
                     &remote,
                     &conversation,

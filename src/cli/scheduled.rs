@@ -16,6 +16,24 @@ use crate::protocol::{Done, Order};
 use crate::seat::Seat as _;
 use crate::seat::remote::Remote;
 
+/// A scheduled message goes out without document tags: a template that brings some
+/// (the Widerrufsbelehrung an order waits for, an Angebot's footer) is sent now or not.
+pub(crate) fn untagged(options: &crate::engine::SendOptions, lang: Lang) -> Result<(), UsageError> {
+    if options.tags.is_empty() && !options.vordruck {
+        return Ok(());
+    }
+    Err(UsageError(match lang {
+        Lang::De => format!(
+            "diese Vorlage sendet die Nachricht als {}, und geplante Nachrichten gehen ohne Kennzeichnung: ohne --at senden",
+            options.tags.join(", ")
+        ),
+        Lang::En => format!(
+            "this template sends the message as {}, and scheduled messages go without tags: send it without --at",
+            options.tags.join(", ")
+        ),
+    }))
+}
+
 /// The time `--at` names (local time: "2026-12-07 08:00", "Mo 8:00", "morgen 14 Uhr").
 pub(crate) fn due_of(text: &str, lang: Lang) -> Result<Timestamp, UsageError> {
     crate::app::when::parse(text, Timestamp::now()).map_err(|e| {

@@ -49,6 +49,20 @@ pub(crate) fn policy_accepted(remote: &Remote, lang: Lang) -> Result<()> {
     }
 }
 
+/// `tresen sync --once` beside the daemon: it already does that.
+pub(crate) fn sync_attached(remote: &Remote, lang: Lang) -> Result<ExitCode> {
+    let pid = remote.hello().pid;
+    match lang {
+        Lang::De => crate::outln!(
+            "Der Dienst (PID {pid}) gleicht laufend ab und sendet; nichts weiter zu tun"
+        ),
+        Lang::En => {
+            crate::outln!("the daemon (PID {pid}) syncs and sends continuously; nothing more to do")
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 /// `tresen status`: whether a daemon owns the profile, and how it is.
 pub(crate) fn status(paths: &Paths, lang: Lang, json: bool) -> Result<ExitCode> {
     let rt = crate::cli::common::runtime()?;
