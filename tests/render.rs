@@ -560,7 +560,7 @@ fn r_d5_p_shows_what_tresen_stores_about_me() {
             a.update(Msg::Key(k));
         }
     }
-    let s = render(&mut a, 100, 30);
+    let s = render(&mut a, 100, 36);
     assert!(s.contains("Über mich gespeichert"), "{s}");
     assert!(s.contains("Was tresen über Anna Schmidt speichert"), "{s}");
     assert!(s.contains("Nicht gespeichert: Anwesenheit"), "{s}");
