@@ -107,11 +107,19 @@ fn count(
             orders.feed(p);
             footers.feed(p);
         }
-        if let Some(Payload::Sensitive(s)) = &r.payload {
-            marks.insert(
-                (s.account.clone(), s.conversation.clone(), s.message.clone()),
-                s.mark,
-            );
+        match &r.payload {
+            Some(Payload::Sensitive(s)) => {
+                marks.insert(
+                    (s.account.clone(), s.conversation.clone(), s.message.clone()),
+                    s.mark,
+                );
+            }
+            Some(Payload::PeerRenamed {
+                account, from, to, ..
+            }) => crate::lifecycle::follow_rename(&mut marks, (account, from, to), |k| {
+                (&k.0, &mut k.1)
+            }),
+            _ => {}
         }
         match r.payload {
             Some(Payload::Message(m))

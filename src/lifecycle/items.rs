@@ -131,6 +131,14 @@ impl Items {
                     format!("local:{local_id}"),
                 );
             }
+            Some(Payload::PeerRenamed {
+                account, from, to, ..
+            }) => {
+                let names = (account.as_str(), from.as_str(), to.as_str());
+                super::follow_rename(&mut self.found, names, |k| (&k.0, &mut k.1));
+                super::follow_rename(&mut self.decided, names, |k| (&k.0, &mut k.1));
+                super::follow_rename(&mut self.sent, names, |k| (&k.0, &mut k.1));
+            }
             Some(Payload::ItemClass(c)) => {
                 let key = (
                     c.account.clone(),
@@ -342,4 +350,56 @@ pub fn classify(
         payload: Payload::ItemClass(record.clone()),
     }])?;
     Ok(record)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(payload: Payload) -> Record {
+        Record {
+            seq: 1,
+            ts: 0,
+            kind: payload.kind().into(),
+            bucket: "b-2026".into(),
+            payload: Some(payload),
+        }
+    }
+
+    /// R-E3: an invoice received under the customer's number is confirmed by a decision
+    /// taken after Signal gave the conversation its account id.
+    #[test]
+    fn r_e3_a_decision_after_the_peer_got_its_new_id_confirms_the_invoice() {
+        use base64::Engine as _;
+        let mut items = Items::default();
+        items.feed(&record(Payload::Attachment {
+            account: "buero".into(),
+            conversation: "+4917012345".into(),
+            message: "m1".into(),
+            index: 0,
+            name: "Rechnung-2026-17.pdf".into(),
+            mime: "application/pdf".into(),
+            sha256: String::new(),
+            data: base64::engine::general_purpose::STANDARD.encode(b"%PDF-1.7 ..."),
+        }));
+        items.feed(&record(Payload::PeerRenamed {
+            account: "buero".into(),
+            from: "+4917012345".into(),
+            to: "aci-1".into(),
+            at: Timestamp(2),
+        }));
+        items.feed(&record(Payload::ItemClass(ItemClass {
+            account: "buero".into(),
+            conversation: "aci-1".into(),
+            message: "m1".into(),
+            index: Some(0),
+            class: "buchungsbeleg".into(),
+            reason: "Eingangsrechnung".into(),
+            by: "Lea".into(),
+            at: Timestamp(3),
+        })));
+        let (per, unconfirmed) = items.finish();
+        assert!(unconfirmed.is_empty(), "{unconfirmed:?}");
+        assert_eq!(per["b-2026"][0].class.as_deref(), Some("buchungsbeleg"));
+    }
 }

@@ -361,6 +361,30 @@ pub fn store_labels(
 }
 
 /// The office's calendar day, which retention periods count to.
+/// A peer's id changed (`peer_renamed`: a Signal number became the account's ACI): what a
+/// ledger keeps under the old `(account, conversation)` is from now on the new one's.
+/// `parts` gives a key's account and conversation; an entry already under the new key
+/// wins over a moved one.
+pub fn follow_rename<K: Ord, V>(
+    map: &mut BTreeMap<K, V>,
+    (account, from, to): (&str, &str, &str),
+    parts: impl Fn(&mut K) -> (&str, &mut String),
+) {
+    let mut moved = Vec::new();
+    for (mut k, v) in std::mem::take(map) {
+        let (a, c) = parts(&mut k);
+        if a == account && c == from {
+            *c = to.to_string();
+            moved.push((k, v));
+        } else {
+            map.insert(k, v);
+        }
+    }
+    for (k, v) in moved {
+        map.entry(k).or_insert(v);
+    }
+}
+
 pub fn today() -> NaiveDate {
     chrono::Local::now().date_naive()
 }

@@ -74,6 +74,18 @@ impl Ledger {
                     s.belehrung = None;
                 }
             }
+            Payload::PeerRenamed {
+                account, from, to, ..
+            } => {
+                let names = (account.as_str(), from.as_str(), to.as_str());
+                super::follow_rename(&mut self.states, names, |k| (&k.0, &mut k.1));
+                super::follow_rename(&mut self.labelled, names, |k| (&k.0, &mut k.1));
+                for s in self.states.values_mut().filter(|s| s.conversation == *from) {
+                    if s.account == *account {
+                        s.conversation = to.clone();
+                    }
+                }
+            }
             Payload::Classify {
                 account,
                 conversation,
@@ -296,4 +308,49 @@ pub fn list(books: &mut Books<'_>) -> Result<Vec<OrderView>, LifecycleError> {
             .cloned()
             .unwrap_or_else(|| c.to_string())
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compliance::orders::{OrderEvent, OrderRecord};
+
+    /// R-E1: a customer marked a consumer under their phone number is still one after
+    /// Signal gave the conversation its account id, and the Widerrufsbelehrung sent
+    /// after that counts for the same order.
+    #[test]
+    fn r_e1_an_order_follows_the_customer_to_their_new_id() {
+        let mut l = Ledger::default();
+        l.feed(&Payload::Order(OrderRecord {
+            account: "buero".into(),
+            conversation: "+4917012345".into(),
+            event: OrderEvent::Consumer { consumer: true },
+            by: "Lea".into(),
+            at: Timestamp(1),
+        }));
+        l.feed(&Payload::PeerRenamed {
+            account: "buero".into(),
+            from: "+4917012345".into(),
+            to: "aci-1".into(),
+            at: Timestamp(2),
+        });
+        l.feed(&Payload::Outgoing {
+            local_id: 7,
+            account: "buero".into(),
+            conversation: "aci-1".into(),
+            staff: "Lea".into(),
+            body: "Widerrufsbelehrung …".into(),
+            attachments: Vec::new(),
+            at: Timestamp(3),
+            footer: None,
+            consent_pending: false,
+            txn: None,
+            tags: vec![BELEHRUNG_TAG.into()],
+        });
+        assert_eq!(l.state_of("buero", "+4917012345"), None);
+        let s = l.state_of("buero", "aci-1").expect("moved");
+        assert!(s.consumer);
+        assert_eq!(s.conversation, "aci-1");
+        assert_eq!(s.belehrung, Some(("local:7".into(), Timestamp(3))));
+    }
 }
