@@ -812,6 +812,27 @@ fn r_f1_the_usage_policy_is_accepted_per_version_and_archived() {
     // The acceptance is in the archive.
     let archived = archived_kind(&p, "policy_accepted");
     assert_eq!(archived, 1);
+    // R-F3: the documentation bundle has both versions word for word, under the names
+    // staff accepted them by, in its manifest.
+    let new = status["policy"]["version"].as_str().unwrap();
+    seat.send(&format!(
+        r#"{{"jsonrpc":"2.0","id":4,"method":"order","params":{{"kind":"accept_policy","version":"{new}"}}}}"#
+    ));
+    assert!(seat.answer(4).get("error").is_none());
+    let out_dir = p.dir.path().join("bundle");
+    let o = p.run(&["docs", "bundle", "--out", out_dir.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let old = std::fs::read_to_string(out_dir.join(format!("nutzungsrichtlinie/{version}.md")))
+        .expect("the accepted version is in the bundle");
+    assert_eq!(old, "# Nutzungsrichtlinie\n\nNur geschäftlich.\n");
+    let now =
+        std::fs::read_to_string(out_dir.join(format!("nutzungsrichtlinie/{new}.md"))).unwrap();
+    assert!(now.contains("Keine Gesundheitsdaten."), "{now}");
+    let manifest = std::fs::read_to_string(out_dir.join("manifest.sha256")).unwrap();
+    assert!(
+        manifest.contains(&format!("nutzungsrichtlinie/{version}.md")),
+        "{manifest}"
+    );
 }
 
 /// R-B8 (Z1): an auditor's seat sees the audit period and its classes, nothing else:

@@ -700,6 +700,7 @@ fn run_tui(
         status.accepted =
             crate::archive::read::policy_accepted(&dir, &profile.key, &config.staff_name())
                 .context("reading the usage policy acceptances")?;
+        crate::procdoc::bundle::keep_policy(&profile.paths.data_dir, &status.policy)?;
     }
     rt.block_on(async {
         let (engine, handle, _held) = Session::start(

@@ -44,6 +44,13 @@ impl Daemon {
         socket: std::path::PathBuf,
         profile: Option<crate::seat::books::OfficeProfile>,
     ) -> Arc<Daemon> {
+        // Checked when the config loaded.
+        let policy = config.policy.load().ok().flatten();
+        if let (Some(p), Some(office)) = (&policy, &profile)
+            && let Err(e) = crate::procdoc::bundle::keep_policy(&office.paths.data_dir, p)
+        {
+            tracing::warn!(error = %e, "cannot keep the usage policy's version for the docs bundle");
+        }
         Arc::new(Daemon {
             engine,
             staff: RwLock::new(config.staff.clone()),
@@ -53,8 +60,7 @@ impl Daemon {
             seats: AtomicUsize::new(0),
             next_seat: std::sync::atomic::AtomicU64::new(1),
             hours: config.hours.hours().ok().filter(|h| h.is_set()),
-            // Checked when the config loaded.
-            policy: config.policy.load().ok().flatten(),
+            policy,
             lang: config.language(),
             office: Arc::new(crate::seat::books::Office {
                 config: config.clone(),

@@ -2,8 +2,8 @@
 //! Datenschutzbeauftragter asks for, current and earlier versions, with a hash manifest.
 //! Earlier versions come from what tresen keeps: the kept Verfahrensdoku and VVT
 //! versions, and every configuration the archive recorded (consent wordings, privacy
-//! notices, processors, retention rules as they were then). The usage policy is the one
-//! this tresen ships; earlier ones are not kept.
+//! notices, processors, retention rules as they were then), and every version of the
+//! firm's usage policy a daemon or an inbox put in force, beside the shipped template.
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -17,6 +17,25 @@ use crate::domain::Timestamp;
 
 /// The shipped template of the usage policy.
 pub const USAGE_POLICY: &str = include_str!("../../docs/nutzungsrichtlinie.md");
+
+/// The firm's usage policy in force is kept word for word in the data directory, named
+/// by its version (the hash of the text staff accept, R-F1), so a bundle can show every
+/// version anyone accepted. Written once per version; never changed.
+pub fn keep_policy(
+    data_dir: &Path,
+    policy: &crate::compliance::policy::Policy,
+) -> Result<(), ProcdocError> {
+    let dir = data_dir.join(POLICY_DIR);
+    let path = dir.join(format!("{}.md", policy.version));
+    if path.exists() {
+        return Ok(());
+    }
+    crate::fsutil::ensure_private_dir(&dir)?;
+    crate::fsutil::write_private(&path, policy.text.as_bytes())
+        .map_err(|source| ProcdocError::Io { path, source })
+}
+
+const POLICY_DIR: &str = "nutzungsrichtlinie";
 
 /// What the bundle holds, for the summary line.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -94,9 +113,13 @@ pub fn make(
     ));
     let policy_version = &crate::compliance::sha256_hex(USAGE_POLICY.as_bytes())[..12];
     files.push((
-        format!("nutzungsrichtlinie-{policy_version}.md"),
+        format!("nutzungsrichtlinie-vorlage-{policy_version}.md"),
         USAGE_POLICY.as_bytes().to_vec(),
     ));
+    if let Ok(Some(p)) = config.policy.load() {
+        keep_policy(&paths.data_dir, &p)?;
+    }
+    files.extend(policies(&paths.data_dir)?);
     for (at, seq, report) in &reports {
         files.push((
             format!("pruefberichte/{seq:012}-{}.json", day(*at)),
@@ -111,6 +134,33 @@ pub fn make(
     files.push(("manifest.sha256".into(), manifest.into_bytes()));
     summary.files = files.len();
     Ok((files, summary))
+}
+
+/// Every kept version of the firm's usage policy, oldest first.
+fn policies(data_dir: &Path) -> Result<Vec<File>, ProcdocError> {
+    let dir = data_dir.join(POLICY_DIR);
+    let io = |source| ProcdocError::Io {
+        path: dir.clone(),
+        source,
+    };
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Ok(Vec::new());
+    };
+    let mut kept = Vec::new();
+    for e in entries {
+        let e = e.map_err(io)?;
+        let name = e.file_name().to_string_lossy().into_owned();
+        if !(name.starts_with("u-") && name.ends_with(".md")) {
+            continue;
+        }
+        let modified = e.metadata().and_then(|m| m.modified()).map_err(io)?;
+        kept.push((modified, name, std::fs::read(e.path()).map_err(io)?));
+    }
+    kept.sort();
+    Ok(kept
+        .into_iter()
+        .map(|(_, name, bytes)| (format!("{POLICY_DIR}/{name}"), bytes))
+        .collect())
 }
 
 type Reports = Vec<(Timestamp, u64, serde_json::Value)>;
@@ -300,7 +350,7 @@ fn readme(summary: &Summary) -> String {
          - `vvt/`: alle Fassungen des Verzeichnisses von Verarbeitungstätigkeiten (Art. 30 DSGVO) mit TOM-Übersicht.\n\
          - `konfiguration/`: jede der {} Konfigurationen, die tresen archiviert hat, im Wortlaut.\n\
          - `einwilligungstexte.md`, `datenschutzhinweise.md`, `verarbeiter.md`, `aufbewahrungsregeln.md`: daraus, je Fassung.\n\
-         - `nutzungsrichtlinie-….md`: die Vorlage dieser tresen-Version (frühere Fassungen werden nicht aufbewahrt).\n\
+         - `nutzungsrichtlinie/u-….md`: jede Fassung der Nutzungsrichtlinie des Betriebs, die ein Dienst oder Posteingang in Kraft gesetzt hat, im Wortlaut (der Name ist die Fassung, die Beschäftigte annehmen: `u-` und die ersten 12 Stellen der SHA-256 des Textes); `nutzungsrichtlinie-vorlage-….md`: die mitgelieferte Vorlage dieser tresen-Version.\n\
          - `pruefberichte/`: die {} archivierten Ergebnisse von `tresen compliance check`.\n\
          - `manifest.sha256`: die SHA-256-Prüfsumme jeder Datei (`sha256sum -c manifest.sha256`).\n",
         env!("CARGO_PKG_VERSION"),
