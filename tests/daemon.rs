@@ -882,7 +882,7 @@ fn an_auditor_sees_only_the_audit() {
 /// staff seat gets the mark without the text — in the conversation, as a single message,
 /// in search, in a readable copy — cannot download its files and cannot lift the mark.
 #[test]
-fn r_e4_a_marked_message_is_withheld_from_staff() {
+fn r_e4_r_c14_a_marked_message_is_withheld_from_staff() {
     let me = login();
     let p = Profile::new(&format!(
         "\n[[accounts]]\nid = \"buero\"\nnetwork = \"demo\"\n[[staff]]\nname = \"Anna Büro\"\nlogin = \"{me}\"\nrole = \"staff\"\n[[staff]]\nname = \"Max Chef\"\nlogin = \"chef-gibt-es-nicht\"\nrole = \"owner\"\n"

@@ -212,7 +212,7 @@ const UBL: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 // decision is archived and counts; a message sent with a document tag classes its year
 // by that tag. Bad decisions are refused and change nothing.
 #[test]
-fn r_e3_invoice_files_are_kept_as_buchungsbelege_until_staff_decide() {
+fn r_e3_r_b5_invoice_files_are_kept_as_buchungsbelege_until_staff_decide() {
     let p = Profile::new(EXTRA);
     let today = chrono::Local::now().date_naive().to_string();
     let script = vec![
