@@ -186,6 +186,29 @@ fn reply_sends_and_never_sends_a_note() {
     assert_eq!(a.compose_mode, ComposeMode::Reply);
 }
 
+/// Issue 19, item 2: a pasted address arrives with CR line breaks (bracketed paste) or
+/// CRLF; it is sent with LF, as the composer shows it. Pasted into the search field it
+/// becomes one line.
+#[test]
+fn pasted_line_breaks_are_sent_as_the_composer_shows_them() {
+    let mut a = app();
+    keys(&mut a, "r");
+    a.update(Msg::Pasted("Adresse:\rHauptstr. 5\r\n86150 Augsburg".into()));
+    assert_eq!(a.composer.text(), "Adresse:\nHauptstr. 5\n86150 Augsburg");
+    match keys(&mut a, "<enter>").last() {
+        Some(Effect::Command(Command::Send { body, .. })) => {
+            assert_eq!(body, "Adresse:\nHauptstr. 5\n86150 Augsburg")
+        }
+        other => panic!("no send: {other:?}"),
+    }
+    keys(&mut a, "<esc><esc>/");
+    a.update(Msg::Pasted("Hauptstr.\r5\r".into()));
+    match &a.overlay {
+        Some(Overlay::SearchPrompt { input }) => assert_eq!(input.text(), "Hauptstr. 5"),
+        other => panic!("{other:?}"),
+    }
+}
+
 fn draft_writes(e: &[Effect]) -> Vec<(i64, String)> {
     e.iter()
         .filter_map(|e| match e {

@@ -165,6 +165,32 @@ impl App {
         }
     }
 
+    /// Bracketed paste: terminals send line breaks as CR (and Windows text has CRLF);
+    /// what is sent is what the composer shows, so both become LF. A one-line field
+    /// (search, jump, labels) takes the text as one line.
+    pub(super) fn paste(&mut self, text: &str) -> Vec<Effect> {
+        let text = text.replace("\r\n", "\n").replace('\r', "\n");
+        if self.overlay.is_none() && self.focus == Focus::Composer {
+            self.composer.insert_str(&text);
+            return self.typing_effects();
+        }
+        if self.overlay.is_none() {
+            return vec![];
+        }
+        let Some(input) = self.text_input() else {
+            return vec![];
+        };
+        let line: String = text
+            .split('\n')
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ");
+        input.insert_str(&line);
+        self.after_edit();
+        vec![]
+    }
+
     /// The reply being put aside keeps its quick reply's tags for when it is reopened
     /// (as long as the inbox runs; the kept draft text outlives it, the tags do not).
     pub(super) fn put_tags_aside(&mut self) {

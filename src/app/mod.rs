@@ -567,13 +567,7 @@ impl App {
                 e
             }
             Msg::Loaded(l) => self.on_loaded(l),
-            Msg::Pasted(text) => {
-                if self.focus == Focus::Composer && self.overlay.is_none() {
-                    self.composer.insert_str(&text);
-                    return self.typing_effects();
-                }
-                vec![]
-            }
+            Msg::Pasted(text) => self.paste(&text),
             Msg::NotSent {
                 body,
                 files,
