@@ -286,3 +286,32 @@ fn the_config_documentation_describes_every_network() {
     }
     assert!(!row.contains("reserved"), "{row}");
 }
+
+/// Issue 19, item 9: `send CONV -` reads the text from standard input (a literal "-" was
+/// sent before); Windows line breaks arrive as the inbox shows them.
+#[test]
+fn send_dash_reads_the_text_from_standard_input() {
+    use std::io::Write as _;
+    let p = Profile::with_demo_account();
+    assert!(p.run(&["sync", "--once"]).status.success());
+    let mut child = p
+        .cmd()
+        .args(["send", "1", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"Adresse:\r\nHauptstr. 5\r\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value =
+        serde_json::from_slice(&p.run(&["show", "1", "--json"]).stdout).unwrap();
+    let last = v["messages"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["body"], "Adresse:\nHauptstr. 5", "{last}");
+}

@@ -148,7 +148,7 @@ pub enum Command {
     Send {
         /// Conversation, as for `show`
         conversation: String,
-        /// Message text (may be empty with --attach)
+        /// Message text (may be empty with --attach); `-` reads it from standard input
         #[arg(default_value = "")]
         text: String,
         /// Attach a file (repeatable)

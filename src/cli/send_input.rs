@@ -35,6 +35,17 @@ pub(crate) fn send_input(
     Vec<crate::engine::NewFile>,
     crate::engine::SendOptions,
 )> {
+    // `-`: the text comes from standard input (a pipe, a file); its line breaks are
+    // sent as LF whatever wrote it, as the inbox would show them.
+    let text = if text == "-" {
+        let mut read = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut read)
+            .map_err(|e| UsageError(format!("cannot read the text from standard input: {e}")))?;
+        read.trim_end_matches(['\n', '\r']).to_string()
+    } else {
+        text
+    };
+    let text = text.replace("\r\n", "\n").replace('\r', "\n");
     if text.trim().is_empty() && files.is_empty() && template.is_none() {
         return Err(UsageError(
             "nothing to send: give a text, --template NAME or --attach FILE".into(),
