@@ -193,7 +193,9 @@ fn reply_sends_and_never_sends_a_note() {
 fn pasted_line_breaks_are_sent_as_the_composer_shows_them() {
     let mut a = app();
     keys(&mut a, "r");
-    a.update(Msg::Pasted("Adresse:\rHauptstr. 5\r\n86150 Augsburg".into()));
+    a.update(Msg::Pasted(
+        "Adresse:\rHauptstr. 5\r\n86150 Augsburg".into(),
+    ));
     assert_eq!(a.composer.text(), "Adresse:\nHauptstr. 5\n86150 Augsburg");
     match keys(&mut a, "<enter>").last() {
         Some(Effect::Command(Command::Send { body, .. })) => {
@@ -340,6 +342,11 @@ fn fuzzy_jump_by_name_or_number() {
     // A number finds the customer, even one hidden by the filter (done).
     keys(&mut a, "<esc>f0003<enter>");
     assert_eq!(a.open.as_ref().unwrap().id, ConversationId(3));
+    // Issue 19, item 5: as caller ID shows it, in national form ([ui] default_country).
+    keys(&mut a, "<esc>f0170 0002<enter>");
+    assert_eq!(a.open.as_ref().unwrap().id, ConversationId(2));
+    keys(&mut a, "<esc>f017 00004<enter>");
+    assert_eq!(a.open.as_ref().unwrap().id, ConversationId(4));
 }
 
 #[test]

@@ -47,6 +47,16 @@ fn sync_once_then_list_and_show_as_json() {
     };
     assert_eq!(c["waiting_since"], first_sent.as_str());
 
+    // Issue 19, item 5: numbers as staff copy them from caller ID find her too.
+    for typed in [
+        "01705550123",
+        "0170 555 01 23",
+        "0170/5550123",
+        "+491705550123",
+    ] {
+        let out = p.run(&["show", typed, "--json"]);
+        assert!(out.status.success(), "{typed}: {}", stderr(&out));
+    }
     let out = p.run(&["show", "+49 170 5550123", "--json"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();

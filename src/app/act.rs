@@ -152,7 +152,7 @@ impl App {
             Action::Jump => {
                 self.overlay = Some(Overlay::Jump {
                     input: TextInput::default(),
-                    matches: jump::fuzzy_matches(&self.conversations, "", 500),
+                    matches: jump::fuzzy_matches(&self.conversations, "", "", 500),
                     selected: 0,
                 });
                 vec![]

@@ -7,9 +7,36 @@ use crate::domain::Conversation;
 
 /// Indices into `conversations` that match `query`, best first; ties keep recency order.
 /// An empty query lists everything in the given order.
-pub fn fuzzy_matches(conversations: &[Conversation], query: &str, limit: usize) -> Vec<usize> {
+pub fn fuzzy_matches(
+    conversations: &[Conversation],
+    query: &str,
+    country: &str,
+    limit: usize,
+) -> Vec<usize> {
     if query.trim().is_empty() {
         return (0..conversations.len().min(limit)).collect();
+    }
+    // A number as caller ID shows it (0157 …, with spaces) is looked for as the
+    // networks store it, digit for digit.
+    if let Some(number) = crate::domain::phone::international(query, country) {
+        let stripped = |s: &str| -> String { s.chars().filter(|c| *c != ' ').collect() };
+        let hits: Vec<usize> = conversations
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| {
+                let mut ids = vec![stripped(&c.remote_id)];
+                if let Some(ct) = &c.contact {
+                    ids.push(stripped(&ct.identity));
+                    ids.extend(ct.phone.as_deref().map(stripped));
+                }
+                ids.iter().any(|id| id.starts_with(&number))
+            })
+            .map(|(i, _)| i)
+            .take(limit)
+            .collect();
+        if !hits.is_empty() {
+            return hits;
+        }
     }
     let pattern = Pattern::parse(query, CaseMatching::Ignore, Normalization::Smart);
     let mut matcher = Matcher::new(Config::DEFAULT);

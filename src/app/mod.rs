@@ -67,6 +67,8 @@ pub struct AppConfig {
     /// The usage policy and what this staff member accepted (the daemon's, when
     /// attached); `None` without one.
     pub policy: Option<crate::compliance::policy::PolicyStatus>,
+    /// The calling code of numbers typed in national form (`f 0157…`).
+    pub country: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -705,7 +707,8 @@ impl App {
             selected,
         }) = &mut self.overlay
         {
-            *matches = jump::fuzzy_matches(&self.conversations, input.text(), 500);
+            *matches =
+                jump::fuzzy_matches(&self.conversations, input.text(), &self.cfg.country, 500);
             *selected = 0;
         }
     }

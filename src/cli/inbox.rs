@@ -222,8 +222,17 @@ pub(crate) fn list(store: &dyn StoreRead, json: bool, all: bool) -> Result<ExitC
     Ok(ExitCode::SUCCESS)
 }
 
+/// The calling code of numbers typed in national form (`[ui] default_country`), set
+/// once from the configuration when the command starts.
+static COUNTRY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+pub(crate) fn set_country(country: &str) {
+    let _ = COUNTRY.set(country.to_string());
+}
+
 pub(crate) fn find(store: &dyn StoreRead, key: &str) -> Result<Conversation> {
-    store.find_conversation(key)?.ok_or_else(|| {
+    let country = COUNTRY.get().map_or("+49", String::as_str);
+    store.find_typed(key, country)?.ok_or_else(|| {
         UsageError(format!(
             "no conversation `{key}`: use the ID from `tresen list`, the customer's number, or the exact name"
         ))

@@ -302,6 +302,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
 
     let file = Paths::config_file(cli.config.as_deref());
     let config = Config::load(file.as_deref())?;
+    crate::cli::inbox::set_country(&config.ui.default_country);
     let paths = Paths::resolve(file, &config);
     // Checked before logging starts, because the log may live inside the data directory.
     crate::fsutil::ensure_private_dir(&paths.data_dir)?;

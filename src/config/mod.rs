@@ -158,6 +158,8 @@ pub struct UiConfig {
     pub staff_name: String,
     pub history_page: usize,
     pub send_typing: bool,
+    /// The calling code a number typed in national form (0157 …) belongs to.
+    pub default_country: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -209,6 +211,7 @@ impl Default for UiConfig {
             staff_name: String::new(),
             history_page: 200,
             send_typing: true,
+            default_country: "+49".into(),
         }
     }
 }
@@ -468,6 +471,15 @@ impl Config {
             key: key.to_string(),
             message,
         };
+        if !crate::domain::phone::is_country_code(&self.ui.default_country) {
+            return Err(invalid(
+                "ui.default_country",
+                format!(
+                    "expected a calling code such as \"+49\", found \"{}\"",
+                    self.ui.default_country
+                ),
+            ));
+        }
         if self.ui.history_page == 0 || self.ui.history_page > 10_000 {
             return Err(invalid(
                 "ui.history_page",
@@ -649,6 +661,7 @@ impl crate::app::AppConfig {
             demo,
             mouse: config.ui.mouse,
             send_typing: config.ui.send_typing,
+            country: config.ui.default_country.clone(),
             bell: config.notifications.bell,
             title: config.notifications.title,
             desktop: config.notifications.desktop != Desktop::Off,

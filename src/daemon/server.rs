@@ -521,9 +521,10 @@ async fn handle(
         "find" => {
             let key: String = params(&req)?;
             let audit = Scoped::of(who, &daemon.office.config.retention);
+            let country = daemon.office.config.ui.default_country.clone();
             let c = tokio::task::spawn_blocking(move || {
                 engine.store().read(|s| {
-                    s.find_conversation(&key)
+                    s.find_typed(&key, &country)
                         .map(|c| c.filter(|c| sees(&audit, c, |a, c| a.part_of_audit(c, s))))
                 })
             })

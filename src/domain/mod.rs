@@ -7,6 +7,7 @@ pub mod correction;
 pub mod holidays;
 pub mod hours;
 pub mod invoice;
+pub mod phone;
 mod sanitize;
 pub mod scheduled;
 mod sensitive;

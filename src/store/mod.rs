@@ -365,6 +365,17 @@ pub trait StoreRead {
     /// Resolve what a user typed on the command line: a local id, a remote id or an
     /// exact (case-insensitive) title.
     fn find_conversation(&self, key: &str) -> Result<Option<Conversation>>;
+    /// What staff typed, where a phone number may also be in national form or written
+    /// with separators (0157 314 15 92): taken with the calling code `country`.
+    fn find_typed(&self, key: &str, country: &str) -> Result<Option<Conversation>> {
+        if let Some(c) = self.find_conversation(key)? {
+            return Ok(Some(c));
+        }
+        match crate::domain::phone::international(key, country) {
+            Some(number) if number != key => self.find_conversation(&number),
+            _ => Ok(None),
+        }
+    }
     /// Up to `limit` messages in chronological order, ending just before `before`
     /// (or at the newest message).
     fn messages(

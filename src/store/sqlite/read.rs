@@ -45,6 +45,7 @@ impl StoreRead for SqliteStore {
             .prepare_cached(&format!(
                 "SELECT {CONVERSATION_COLUMNS} FROM conversations c \
                  WHERE remote_id = ?1 OR contact_identity = ?1 OR contact_phone = ?1 \
+                 OR replace(contact_identity, ' ', '') = ?1 OR replace(contact_phone, ' ', '') = ?1 \
                  OR lower(title) = lower(?1) OR lower(corrected_name) = lower(?1) \
                  ORDER BY (remote_id = ?1) DESC, last_activity DESC LIMIT 1"
             ))?
