@@ -179,14 +179,7 @@ pub fn run_footer(config: &Config, cmd: FooterCommand) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn find(store: &dyn StoreRead, key: &str) -> Result<crate::domain::Conversation> {
-    store.find_conversation(key)?.ok_or_else(|| {
-        UsageError(format!(
-            "no conversation `{key}`: use the ID from `tresen list`, the customer's number, or the exact name"
-        ))
-        .into()
-    })
-}
+use crate::cli::inbox::find;
 
 pub fn run_consent(
     config: &Config,
