@@ -56,9 +56,13 @@ pub fn run(
     match cmd {
         ContactCommand::History { contact, json } => {
             let p = crate::profile::open_read_only(config, paths, prompt)?;
+            let id = crate::cli::inbox::find(&p.store, &contact)?
+                .id
+                .0
+                .to_string();
             let (conv, versions) = p
                 .store
-                .contact_history(&contact)?
+                .contact_history(&id)?
                 .ok_or_else(|| no_such(&contact))?;
             print_history(&conv, &versions, json, lang)
         }

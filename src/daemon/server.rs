@@ -536,8 +536,14 @@ async fn handle(
         "contact_history" => {
             let key: String = params(&req)?;
             let audit = Scoped::of(who, &daemon.office.config.retention);
+            let country = daemon.office.config.ui.default_country.clone();
             let found = tokio::task::spawn_blocking(move || {
                 engine.store().read(|s| {
+                    // A number typed in national form names the same customer.
+                    let key = match s.find_typed(&key, &country)? {
+                        Some(c) => c.id.0.to_string(),
+                        None => key,
+                    };
                     s.contact_history(&key)
                         .map(|h| h.filter(|(c, _)| sees(&audit, c, |a, c| a.part_of_audit(c, s))))
                 })
