@@ -803,3 +803,16 @@ fn r_e1_a_tagged_reply_put_aside_keeps_its_tags_and_an_emptied_one_loses_them() 
         "{e:?}"
     );
 }
+
+/// Issue 19, item 3: counts take the noun's number — "1 Unterhaltung", not
+/// "1 Unterhaltungen" (and "1 conversation" in English).
+#[test]
+fn the_header_counts_in_the_right_number() {
+    let mut de = app(Lang::De, "Max Mustermann", sample());
+    let s = render(&mut de, 120, 30);
+    assert!(s.contains("1 Unterhaltung "), "{s}");
+    assert!(!s.contains("1 Unterhaltungen"), "{s}");
+    let mut en = app(Lang::En, "Max Mustermann", sample());
+    let s = render(&mut en, 120, 30);
+    assert!(s.contains("1 conversation "), "{s}");
+}

@@ -68,10 +68,7 @@ impl App {
                     None => {
                         self.flash = Some(
                             self.lang()
-                                .t(
-                                    "Kein Konto muss gekoppelt werden",
-                                    "No account needs linking",
-                                )
+                                .t("Alle Konten sind gekoppelt", "Every account is linked")
                                 .into(),
                         );
                         vec![]

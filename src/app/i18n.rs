@@ -25,6 +25,16 @@ impl Lang {
         }
     }
 
+    /// `n` and the noun in the number it takes: "1 Unterhaltung", "2 Unterhaltungen";
+    /// each language's pair is (one, more).
+    pub fn count(self, n: u64, de: (&str, &str), en: (&str, &str)) -> String {
+        let (one, more) = match self {
+            Lang::De => de,
+            Lang::En => en,
+        };
+        format!("{n} {}", if n == 1 { one } else { more })
+    }
+
     pub fn t(self, de: &'static str, en: &'static str) -> &'static str {
         match self {
             Lang::De => de,

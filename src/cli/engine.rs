@@ -58,13 +58,11 @@ pub(crate) fn sync_once(
             after.messages.saturating_sub(before.messages),
             after.conversations,
         );
+        let new = lang.count(new, ("neue Nachricht", "neue Nachrichten"), ("new message", "new messages"));
+        let total = lang.count(total, ("Unterhaltung", "Unterhaltungen"), ("conversation", "conversations"));
         match lang {
-            Lang::De => crate::outln!(
-                "abgeglichen – neue Nachrichten: {new}, Unterhaltungen insgesamt: {total}"
-            ),
-            Lang::En => {
-                crate::outln!("synced: {new} new messages, {total} conversations in total")
-            }
+            Lang::De => crate::outln!("abgeglichen: {new}, insgesamt {total}"),
+            Lang::En => crate::outln!("synced: {new}, {total} in total"),
         }
         report_sends(&handle, timeout, None, lang)
     })

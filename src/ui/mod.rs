@@ -87,10 +87,12 @@ fn render_title(frame: &mut Frame<'_>, app: &App, area: Rect) {
         Span::raw(" "),
         Span::styled(filter.join(" · "), Theme::ACCENT),
         Span::raw(format!(
-            "  {} {}  {} {}",
-            app.visible.len(),
-            lang.t("Unterhaltungen", "conversations"),
-            unread,
+            "  {}  {unread} {}",
+            lang.count(
+                app.visible.len() as u64,
+                ("Unterhaltung", "Unterhaltungen"),
+                ("conversation", "conversations")
+            ),
             lang.t("ungelesen", "unread"),
         )),
     ];
