@@ -87,6 +87,27 @@ pub(crate) async fn account(
     })
 }
 
+fn client() -> String {
+    format!("tresen {}", env!("CARGO_PKG_VERSION"))
+}
+
+/// Attaches to the daemon that owns this profile. `Ok(None)`: no daemon listens (the
+/// command opens the profile itself); an error: a daemon refused this seat.
+pub(crate) async fn attach(
+    paths: &Paths,
+    lang: crate::app::i18n::Lang,
+) -> Result<Option<crate::seat::remote::Remote>> {
+    if !paths.socket.exists() {
+        return Ok(None);
+    }
+    match crate::seat::remote::Remote::attach(&paths.socket, &client(), lang).await {
+        Ok(r) => Ok(Some(r)),
+        Err(crate::seat::remote::SeatError::NoDaemon(_)) => Ok(None),
+        Err(crate::seat::remote::SeatError::Refused(m)) => Err(UsageError(m).into()),
+        Err(e) => Err(UsageError(e.to_string()).into()),
+    }
+}
+
 /// Archives a read of `scope` before it is shown (see [`record_read`]).
 pub(crate) type RecordRead<'a> = &'a dyn Fn(&str) -> Result<()>;
 
@@ -114,7 +135,7 @@ pub(crate) fn record_read(
         }
         Err(crate::profile::LockError::InUse { pid, .. }) => {
             let rt = runtime()?;
-            let Some(remote) = rt.block_on(crate::cli::seat::attach(paths, lang))? else {
+            let Some(remote) = rt.block_on(attach(paths, lang))? else {
                 return Err(UsageError(match lang {
                     crate::app::i18n::Lang::De => format!(
                         "Ein anderes tresen (PID {pid}) hat das Profil geöffnet, das Lesen könnte nicht archiviert werden: es erst schließen oder den Dienst starten"

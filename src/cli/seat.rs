@@ -13,25 +13,9 @@ use crate::domain::{Delivery, LocalChange};
 use crate::error::UsageError;
 use crate::protocol::{Done, Order};
 use crate::seat::Seat as _;
-use crate::seat::remote::{Remote, SeatError};
+use crate::seat::remote::Remote;
 
-fn client() -> String {
-    format!("tresen {}", env!("CARGO_PKG_VERSION"))
-}
-
-/// Attaches to the daemon that owns this profile. `Ok(None)`: no daemon listens (the
-/// command opens the profile itself); an error: a daemon refused this seat.
-pub(crate) async fn attach(paths: &Paths, lang: Lang) -> Result<Option<Remote>> {
-    if !paths.socket.exists() {
-        return Ok(None);
-    }
-    match Remote::attach(&paths.socket, &client(), lang).await {
-        Ok(r) => Ok(Some(r)),
-        Err(SeatError::NoDaemon(_)) => Ok(None),
-        Err(SeatError::Refused(m)) => Err(UsageError(m).into()),
-        Err(e) => Err(UsageError(e.to_string()).into()),
-    }
-}
+pub(crate) use crate::cli::common::attach;
 
 /// R-F1 beyond the inbox: working with the office's chats from the command line needs
 /// the usage policy in force accepted, as the inbox does (it asks for it itself).
