@@ -321,6 +321,10 @@ fn filters_by_network_unread_label_and_clear() {
 #[test]
 fn next_unread_jumps_and_wraps() {
     let mut a = app();
+    // Issue 19, item 4: from the list, the selected unread conversation is the first
+    // (it used to be skipped).
+    keys(&mut a, "n");
+    assert_eq!(a.open.as_ref().unwrap().id, ConversationId(1));
     keys(&mut a, "n");
     assert_eq!(a.open.as_ref().unwrap().id, ConversationId(4));
     keys(&mut a, "n");
@@ -382,13 +386,43 @@ fn search_asks_the_store_and_steps_through_hits() {
         limit: 200,
         focus: Some(tresen::domain::MessageId(20))
     })));
-    keys(&mut a, "<c-n>");
+    // Issue 19, item 4: stepping onto Jens's unread conversation is not reading it: it
+    // stays unread (and says so) until staff write there or open it from the list.
+    let e = keys(&mut a, "<c-n>");
     assert_eq!(a.open.as_ref().unwrap().id, ConversationId(4));
+    assert!(
+        !e.contains(&Effect::Command(Command::Viewed(ConversationId(4)))),
+        "{e:?}"
+    );
+    assert!(
+        a.flash
+            .as_deref()
+            .unwrap_or("")
+            .contains("Bleibt ungelesen")
+    );
+    // A reload while it is shown does not read it either.
+    let list = a.conversations.clone();
+    let e = a.update(Msg::Loaded(Loaded::Inbox(list)));
+    assert!(
+        !e.contains(&Effect::Command(Command::Viewed(ConversationId(4)))),
+        "{e:?}"
+    );
     keys(&mut a, "<c-n>");
     assert_eq!(
         a.open.as_ref().unwrap().id,
         ConversationId(2),
         "wraps around"
+    );
+    // Jumping to it and starting a reply reads it.
+    let e = keys(&mut a, "<esc>fjens<enter>");
+    assert!(
+        !e.contains(&Effect::Command(Command::Viewed(ConversationId(4)))),
+        "{e:?}"
+    );
+    let e = keys(&mut a, "r");
+    assert!(
+        e.contains(&Effect::Command(Command::Viewed(ConversationId(4)))),
+        "{e:?}"
     );
 }
 
@@ -770,7 +804,7 @@ fn l_links_a_signal_number_that_is_not_set_up_and_asks_again_after_a_failure() {
         app.flash
             .as_deref()
             .unwrap_or_default()
-            .contains("Kein Konto")
+            .contains("Alle Konten")
     );
     let acc = AccountId("signal-buero".into());
     let links = |s: LinkState| Msg::Loaded(Loaded::Links(BTreeMap::from([(acc.clone(), s)])));

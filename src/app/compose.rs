@@ -11,6 +11,7 @@ impl App {
         if self.open.is_none() {
             return effects;
         }
+        effects.extend(self.read_if_peeked());
         if mode != self.compose_mode {
             // A note and a reply never share text: a note must not be sent by accident.
             effects.extend(self.stash_draft());

@@ -99,6 +99,7 @@ impl App {
                 self.refilter_keeping(keep);
                 // A message arriving in the conversation being read is read.
                 if self.focus != Focus::Inbox
+                    && !self.open.as_ref().is_some_and(|o| o.peek)
                     && let Some(c) = self.open_conversation()
                     && c.unread > 0
                 {

@@ -320,6 +320,9 @@ pub struct OpenConversation {
     pub highlight: Option<MessageId>,
     /// Loading older history from the network, once the store has no more.
     pub backfill: Backfill,
+    /// Opened from a search hit or a jump while unread: it stays unread until staff
+    /// write in it or open it from the list — passing through is not reading.
+    pub peek: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -88,6 +88,7 @@ impl App {
                 loading_older: false,
                 highlight: None,
                 backfill: Backfill::Idle,
+                peek: false,
             });
             self.composer = TextInput::with_text(self.drafts.get(&id).map_or("", |s| s.as_str()));
             self.compose_mode = ComposeMode::Reply;
@@ -109,8 +110,52 @@ impl App {
             }
             effects.push(Effect::Load(Query::Scheduled(id)));
         }
+        if let Some(o) = self.open.as_mut() {
+            o.peek = false;
+        }
         effects.push(Effect::Command(Command::Viewed(id)));
         effects
+    }
+
+    /// Opens `id` from a search hit or a jump: an unread conversation stays unread
+    /// (and says so) until staff write in it or open it from the list.
+    pub(super) fn peek_id(
+        &mut self,
+        id: ConversationId,
+        focus: Focus,
+        at: Option<MessageId>,
+    ) -> Vec<Effect> {
+        let unread = self
+            .conversations
+            .iter()
+            .any(|c| c.id == id && c.is_unread());
+        let mut effects = self.open_id(id, focus, at);
+        if unread {
+            effects.retain(|e| *e != Effect::Command(Command::Viewed(id)));
+            if let Some(o) = self.open.as_mut() {
+                o.peek = true;
+            }
+            self.flash = Some(
+                self.lang()
+                    .t(
+                        "Bleibt ungelesen, bis Sie hier schreiben oder es aus der Liste öffnen",
+                        "Stays unread until you write here or open it from the list",
+                    )
+                    .into(),
+            );
+        }
+        effects
+    }
+
+    /// Writing in a conversation opened in passing reads it.
+    pub(super) fn read_if_peeked(&mut self) -> Vec<Effect> {
+        match self.open.as_mut() {
+            Some(o) if o.peek => {
+                o.peek = false;
+                vec![Effect::Command(Command::Viewed(o.id))]
+            }
+            _ => vec![],
+        }
     }
 
     /// Remembers the reply being written in the open conversation and, if it changed,
@@ -156,7 +201,10 @@ impl App {
                     .position(|&i| self.conversations[i].id == o.id)
             })
             .unwrap_or(self.selected);
-        for step in 1..=n {
+        // From the list, the selected conversation is the first candidate: `n` on an
+        // unread one opens it rather than skipping to the next.
+        let first = usize::from(self.focus != Focus::Inbox);
+        for step in first..first + n {
             let pos = (current + step) % n;
             if self.conversations[self.visible[pos]].is_unread() {
                 self.selected = pos;
@@ -187,7 +235,7 @@ impl App {
             self.selected = pos;
             self.keep_selection_visible();
         }
-        self.open_id(hit.conversation, Focus::Conversation, hit.message)
+        self.peek_id(hit.conversation, Focus::Conversation, hit.message)
     }
 
     pub(super) fn step_hit(&mut self, delta: isize) -> Vec<Effect> {

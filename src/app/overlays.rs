@@ -109,7 +109,7 @@ impl App {
                     self.refilter_keeping(Some(id));
                 }
                 self.keep_selection_visible();
-                self.open_id(id, Focus::Conversation, None)
+                self.peek_id(id, Focus::Conversation, None)
             }
             Some(Overlay::Labels { input }) => {
                 let Some(id) = self.target() else {
