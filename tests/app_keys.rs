@@ -305,6 +305,26 @@ fn filters_by_network_unread_label_and_clear() {
     keys(&mut a, "N");
     assert_eq!(a.filter.channel, Some(Channel::Signal));
     assert_eq!(a.visible.len(), 1);
+    // Issue 19, item 9: `N` visits only networks with conversations to show — not
+    // Telegram (its one conversation is done, hidden) nor an unknown "??" — then none.
+    let mut seen = vec![];
+    for _ in 0..4 {
+        keys(&mut a, "N");
+        seen.push(a.filter.channel);
+        assert!(
+            a.filter.channel.is_none() || !a.visible.is_empty(),
+            "{seen:?}"
+        );
+    }
+    assert_eq!(
+        seen,
+        [
+            Some(Channel::Whatsapp),
+            Some(Channel::Matrix),
+            None,
+            Some(Channel::Signal)
+        ]
+    );
     keys(&mut a, "x");
     keys(&mut a, "U");
     let titles: Vec<String> = a
@@ -316,6 +336,25 @@ fn filters_by_network_unread_label_and_clear() {
     keys(&mut a, "xTangebot<enter>");
     assert_eq!(a.visible.len(), 1);
     assert_eq!(selected_title(&a), "Erika Schäfer");
+}
+
+/// Issue 19, item 9: a list key pressed while reading a conversation says where it
+/// works instead of doing nothing.
+#[test]
+fn list_keys_in_the_conversation_say_where_they_work() {
+    let mut a = app();
+    keys(&mut a, "<enter>");
+    assert_eq!(a.focus, Focus::Conversation);
+    for k in ["N", "s", "T"] {
+        a.flash = None;
+        assert!(keys(&mut a, k).is_empty());
+        let flash = a.flash.clone().unwrap_or_default();
+        assert!(
+            flash.contains(&format!("„{k}“ wirkt in der Liste")),
+            "{k}: {flash}"
+        );
+    }
+    assert_eq!(a.filter.channel, None, "nothing filtered meanwhile");
 }
 
 #[test]

@@ -275,12 +275,24 @@ impl App {
                 vec![]
             }
             Action::FilterNetwork => {
+                // Only networks with conversations the state filter shows: a filter that
+                // must show nothing ("??" with 0 conversations) is a trap.
+                let (now, state) = (self.now, self.filter.state);
+                let present: Vec<Channel> = Channel::ALL
+                    .iter()
+                    .copied()
+                    .filter(|ch| {
+                        self.conversations
+                            .iter()
+                            .any(|c| c.channel == *ch && state.accepts(c.state.effective(now)))
+                    })
+                    .collect();
                 self.filter.channel = match self.filter.channel {
-                    None => Some(Channel::ALL[0]),
-                    Some(c) => Channel::ALL
+                    None => present.first().copied(),
+                    Some(c) => present
                         .iter()
                         .position(|x| *x == c)
-                        .and_then(|i| Channel::ALL.get(i + 1))
+                        .and_then(|i| present.get(i + 1))
                         .copied(),
                 };
                 self.refilter();

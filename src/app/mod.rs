@@ -656,6 +656,20 @@ impl App {
         }
         match self.cfg.keymap.action(ctx, &chord) {
             Some(a) => self.act(a),
+            // A list key pressed while reading a conversation: say where it works
+            // rather than doing nothing.
+            None if ctx == Context::Conversation
+                && self.cfg.keymap.action(Context::Inbox, &chord).is_some() =>
+            {
+                self.flash = Some(format!(
+                    "„{chord}“ {}",
+                    self.lang().t(
+                        "wirkt in der Liste: erst Esc",
+                        "works in the list: press Esc first"
+                    )
+                ));
+                vec![]
+            }
             None => vec![],
         }
     }
