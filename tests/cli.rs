@@ -324,4 +324,10 @@ fn send_dash_reads_the_text_from_standard_input() {
         serde_json::from_slice(&p.run(&["show", "1", "--json"]).stdout).unwrap();
     let last = v["messages"].as_array().unwrap().last().unwrap().clone();
     assert_eq!(last["body"], "Adresse:\nHauptstr. 5", "{last}");
+    // Plain `show` indents the second line under the text, not at the margin.
+    let text = stdout(&p.run(&["show", "1"]));
+    assert!(
+        text.contains(&format!("Adresse:\n{:18}Hauptstr. 5", "")),
+        "{text}"
+    );
 }

@@ -317,10 +317,11 @@ pub(crate) fn show(
             }
             (_, crate::domain::Direction::Outbound) => format!("> {}", m.delivery.as_str()),
         };
+        // Continuation lines start under the text, not under the date.
         writeln!(
             out,
             "{when}  {who}: {}",
-            sanitize_for_terminal(m.display_body(), true)
+            sanitize_for_terminal(m.display_body(), true).replace('\n', &format!("\n{:18}", ""))
         )?;
         match (m.delivery, &m.failure) {
             (Delivery::Failed, Some(why)) => writeln!(
