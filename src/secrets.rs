@@ -412,6 +412,9 @@ fn stretch(
     Ok(out)
 }
 
+/// The shortest passphrase a new profile key is wrapped with.
+const MIN_PASSPHRASE: usize = 12;
+
 fn read_passphrase(req: &Request<'_>, confirm: bool) -> Result<Zeroizing<String>, SecretsError> {
     let file = req.config.passphrase_file.trim();
     if file.is_empty() {
@@ -448,6 +451,13 @@ fn passphrase_key(req: &Request<'_>, may_create: bool) -> Result<MasterKey, Secr
             });
         }
         let pass = read_passphrase(req, true)?;
+        // The key protects ten years of business letters: a few words, not a PIN.
+        if pass.chars().count() < MIN_PASSPHRASE {
+            return Err(SecretsError::Passphrase(format!(
+                "a new passphrase needs at least {MIN_PASSPHRASE} characters, as it protects records kept for ten years — a few words are easiest / \
+                 eine neue Passphrase braucht mindestens {MIN_PASSPHRASE} Zeichen, denn sie schützt zehn Jahre lang Aufbewahrtes – am einfachsten ein paar Wörter"
+            )));
+        }
         let key = MasterKey::random();
         let mut salt = [0u8; 16];
         let mut nonce = [0u8; 24];

@@ -292,6 +292,23 @@ fn wrong_passphrase() {
     );
 }
 
+/// Issue 19, item 9: a new profile's key is not wrapped with a 4-character passphrase;
+/// nothing is created.
+#[test]
+fn a_short_passphrase_is_refused_for_a_new_profile() {
+    let p = Profile::with_demo_account();
+    std::fs::write(p.dir.path().join("pass"), "1234\n").unwrap();
+    let out = p.run(&["list"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("at least 12 characters"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!p.data.join("key.json").exists());
+    assert!(!p.data.join("inbox.db").exists());
+}
+
 #[test]
 fn corrupted_store_file() {
     let p = created_profile();
