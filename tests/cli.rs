@@ -331,3 +331,26 @@ fn send_dash_reads_the_text_from_standard_input() {
         "{text}"
     );
 }
+
+/// Issue 19, item 9: every page `tresen man` refers to exists once written with --out.
+#[test]
+fn man_pages_exist_for_every_command_the_page_lists() {
+    let p = Profile::with_demo_account();
+    let dir = p.dir.path().join("man1");
+    let out = p.run(&["man", "--out", dir.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let main = std::fs::read_to_string(dir.join("tresen.1")).unwrap();
+    let referenced: Vec<String> = main
+        .split("tresen\\-")
+        .skip(1)
+        .filter_map(|rest| rest.split_once("(1)").map(|(name, _)| name.to_string()))
+        .filter(|name| !name.contains(char::is_whitespace))
+        .collect();
+    assert!(referenced.len() > 10, "{referenced:?}");
+    for name in referenced {
+        assert!(
+            dir.join(format!("tresen-{name}.1")).exists(),
+            "tresen-{name}(1) is referenced but missing"
+        );
+    }
+}

@@ -244,8 +244,15 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff)
-    Man,
+    /// Print the man page (roff); with --out, write it and one page per command
+    ///
+    /// The page lists the commands as tresen-send(1), tresen-archive(1) …: those pages
+    /// exist once written, e.g. `tresen man --out ~/.local/share/man/man1`.
+    Man {
+        /// Directory to write tresen.1 and every command's page into
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -266,12 +273,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             std::io::stdout().lock().write_all(&buf)?;
             return Ok(ExitCode::SUCCESS);
         }
-        Some(Command::Man) => {
-            let mut buf = Vec::new();
-            clap_mangen::Man::new(Cli::command()).render(&mut buf)?;
-            std::io::stdout().lock().write_all(&buf)?;
-            return Ok(ExitCode::SUCCESS);
-        }
+        Some(Command::Man { out }) => return crate::cli::docs::man(Cli::command(), out.as_deref()),
         Some(Command::Config(ConfigCommand::Default)) => {
             crate::out!("{}", crate::config::DEFAULT_TOML);
             return Ok(ExitCode::SUCCESS);
@@ -516,7 +518,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Compliance(crate::cli::compliance::ComplianceCommand::Check { json })) => {
             crate::cli::compliance::run_check(&config, paths, &prompt, json)
         }
-        Some(Command::Completions { .. } | Command::Man | Command::Config(_)) => {
+        Some(Command::Completions { .. } | Command::Man { .. } | Command::Config(_)) => {
             Ok(ExitCode::SUCCESS)
         }
     }
