@@ -501,6 +501,7 @@ fn outlook(
             consent,
             footer: footer.map(str::to_string),
             blocked: blocked.map(str::to_string),
+            exempt: false,
         }),
     ))
 }
@@ -815,4 +816,27 @@ fn the_header_counts_in_the_right_number() {
     let mut en = app(Lang::En, "Max Mustermann", sample());
     let s = render(&mut en, 120, 30);
     assert!(s.contains("1 conversation "), "{s}");
+}
+
+/// Issue 19, item 9: a demo account without company data sends without Pflichtangaben,
+/// and the composer says so instead of showing nothing.
+#[test]
+fn the_composer_says_when_an_account_sends_without_pflichtangaben() {
+    let mut a = app(Lang::De, "Max Mustermann", sample());
+    a.update(Msg::Loaded(Loaded::Outlook(
+        ConversationId(1),
+        Some(tresen::compliance::Outlook {
+            consent: tresen::compliance::ConsentView::NotRequired,
+            footer: None,
+            blocked: None,
+            exempt: true,
+        }),
+    )));
+    for step in parse_macro("rHallo").unwrap() {
+        if let MacroStep::Key(k) = step {
+            a.update(Msg::Key(k));
+        }
+    }
+    let s = render(&mut a, 120, 30);
+    assert!(s.contains("ohne Pflichtangaben: Demo-Konto"), "{s}");
 }

@@ -142,6 +142,10 @@ pub struct Outlook {
     pub consent: ConsentView,
     pub footer: Option<String>,
     pub blocked: Option<String>,
+    /// The account sends without Pflichtangaben because none are configured and it is
+    /// exempt (the demo network without `[company]`); real networks never are.
+    #[serde(default)]
+    pub exempt: bool,
 }
 
 /// The rules in force, built from the configuration once it is validated.
@@ -281,6 +285,12 @@ impl Compliance {
             notice,
             enforced,
         })
+    }
+
+    /// `account` sends without any footer: no company data, and it is not a network the
+    /// footer is enforced on (the demo).
+    pub fn exempt(&self, account: &str) -> bool {
+        self.footer.is_none() && !self.enforced.contains(account)
     }
 
     /// Why `account` may not send at all right now, if it may not.

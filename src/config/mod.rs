@@ -703,6 +703,20 @@ pub fn os_login() -> String {
 mod tests {
     use super::*;
 
+    /// Issue 19, item 9: the composer says when an account sends without Pflichtangaben
+    /// — only a demo account, and only without company data.
+    #[test]
+    fn only_a_demo_account_without_company_data_is_exempt_from_the_footer() {
+        let text = "[[accounts]]\nid = \"demo\"\nnetwork = \"demo\"\n\n[[accounts]]\nid = \"sig\"\nnetwork = \"signal\"\npurpose = \"business\"\nnumber = \"+493012345678\"\n";
+        let c = Config::parse(text, Path::new("c.toml"))
+            .unwrap()
+            .compliance()
+            .unwrap();
+        assert!(c.exempt("demo"));
+        assert!(!c.exempt("sig"), "a real network is refused instead");
+        assert!(c.cannot_send("sig").is_some());
+    }
+
     #[test]
     fn shipped_defaults_equal_code_defaults() {
         let parsed = Config::parse(DEFAULT_TOML, Path::new("config/default.toml")).unwrap();

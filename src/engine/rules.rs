@@ -675,6 +675,7 @@ pub fn outlook(
         consent,
         footer: footer.map(|f| f.full.clone()),
         blocked,
+        exempt: rules.exempt(&conv.account.0),
     })
 }
 

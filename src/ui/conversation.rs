@@ -171,6 +171,16 @@ fn outgoing_preview(app: &App) -> Vec<Line<'static>> {
     if let Some(why) = &o.blocked {
         return vec![Line::styled(format!("⛔ {}", clean(why)), Theme::ERROR)];
     }
+    if o.exempt {
+        // Said, not left to be noticed: real networks never send without them.
+        return vec![Line::styled(
+            lang.t(
+                "── ohne Pflichtangaben: Demo-Konto ohne Firmendaten ([company]) ──",
+                "── without Pflichtangaben: a demo account without company data ([company]) ──",
+            ),
+            Theme::DIM,
+        )];
+    }
     let Some(footer) = &o.footer else {
         return Vec::new();
     };
