@@ -757,6 +757,32 @@ fn plus_reacts_to_the_customers_last_message() {
         "the newest customer message, not our own"
     );
     assert!(a.overlay.is_none());
+    // Issue 19, item 8: the pop-up names message 2; a customer message arriving while
+    // it is open does not change what Enter reacts to.
+    keys(&mut a, "+");
+    a.update(Msg::Loaded(Loaded::Conversation {
+        id: ConversationId(1),
+        messages: vec![
+            msg(1, Direction::Inbound, Some("$1")),
+            msg(2, Direction::Inbound, Some("$2")),
+            msg(3, Direction::Outbound, Some("$3")),
+            msg(4, Direction::Inbound, Some("$4")),
+        ],
+        older: false,
+        limit: 200,
+        focus: None,
+    }));
+    let e = keys(&mut a, "<enter>");
+    assert!(
+        matches!(
+            &e[..],
+            [Effect::Command(Command::React {
+                message: MessageId(2),
+                ..
+            })]
+        ),
+        "{e:?}"
+    );
 }
 
 #[test]

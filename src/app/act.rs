@@ -107,17 +107,23 @@ impl App {
                 e
             }
             Action::React => {
-                if self.react_target().is_none() {
-                    self.flash = Some(
-                        self.lang()
-                            .t(
-                                "Keine Kundennachricht zum Reagieren",
-                                "No customer message to react to",
-                            )
-                            .into(),
-                    );
-                } else {
-                    self.overlay = Some(Overlay::Reactions { selected: 0 });
+                match self.react_target().map(|m| m.id) {
+                    Some(target) => {
+                        self.overlay = Some(Overlay::Reactions {
+                            selected: 0,
+                            target,
+                        })
+                    }
+                    None => {
+                        self.flash = Some(
+                            self.lang()
+                                .t(
+                                    "Keine Kundennachricht zum Reagieren",
+                                    "No customer message to react to",
+                                )
+                                .into(),
+                        )
+                    }
                 }
                 vec![]
             }

@@ -40,12 +40,17 @@ impl App {
         })
     }
 
-    pub(super) fn react(&mut self, idx: usize) -> Vec<Effect> {
+    /// A message of the open conversation by id.
+    pub fn open_message(&self, id: MessageId) -> Option<&Message> {
+        self.open.as_ref()?.messages.iter().find(|m| m.id == id)
+    }
+
+    pub(super) fn react(&mut self, idx: usize, target: MessageId) -> Vec<Effect> {
         self.overlay = None;
         let Some(key) = crate::domain::QUICK_REACTIONS.get(idx) else {
             return vec![];
         };
-        let Some(m) = self.react_target() else {
+        let Some(m) = self.open_message(target) else {
             return vec![];
         };
         let message = m.id;

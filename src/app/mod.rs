@@ -286,17 +286,21 @@ pub enum Overlay {
     Attachments {
         selected: usize,
     },
-    /// Emoji to react with ([`crate::domain::QUICK_REACTIONS`]).
+    /// Emoji to react with ([`crate::domain::QUICK_REACTIONS`]) to `target`, the
+    /// message the pop-up names (not whatever is newest when Enter is pressed).
     Reactions {
         selected: usize,
+        target: MessageId,
     },
     /// A step of the conversation's offer or order (`O`).
     OrderSteps {
         selected: usize,
     },
-    /// Mark the customer's last message for the owner only (`S`).
+    /// Mark the customer's last message — `target`, as the pop-up names it — for the
+    /// owner only (`S`).
     Restrict {
         selected: usize,
+        target: MessageId,
     },
     /// Path of a file to attach to the reply.
     AttachPrompt {

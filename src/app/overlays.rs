@@ -42,9 +42,9 @@ impl App {
                 Overlay::SearchResults { selected }
                 | Overlay::QuickReplies { selected }
                 | Overlay::Invites { selected }
-                | Overlay::Reactions { selected }
+                | Overlay::Reactions { selected, .. }
                 | Overlay::OrderSteps { selected }
-                | Overlay::Restrict { selected }
+                | Overlay::Restrict { selected, .. }
                 | Overlay::Attachments { selected }
                 | Overlay::Jump { selected, .. }
                 | Overlay::When { selected, .. },
@@ -70,9 +70,9 @@ impl App {
             Overlay::Invites { selected } => self.accept_invite(selected),
             Overlay::Link { account } => self.link(account),
             Overlay::Attachments { selected } => self.attachment_effect(selected, true),
-            Overlay::Reactions { selected } => self.react(selected),
+            Overlay::Reactions { selected, target } => self.react(selected, target),
             Overlay::OrderSteps { selected } => self.order_step(selected),
-            Overlay::Restrict { selected } => self.restrict(selected),
+            Overlay::Restrict { selected, target } => self.restrict(selected, target),
             _ => return None,
         })
     }

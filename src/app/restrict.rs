@@ -22,7 +22,12 @@ pub fn label(choice: Option<Sensitive>, lang: i18n::Lang) -> String {
 
 impl App {
     pub(super) fn restrict_choices(&mut self) -> Vec<Effect> {
-        if self.react_target().is_none() {
+        if let Some(target) = self.react_target().map(|m| m.id) {
+            self.overlay = Some(Overlay::Restrict {
+                selected: 0,
+                target,
+            });
+        } else {
             self.flash = Some(
                 self.lang()
                     .t(
@@ -31,19 +36,17 @@ impl App {
                     )
                     .into(),
             );
-        } else {
-            self.overlay = Some(Overlay::Restrict { selected: 0 });
         }
         vec![]
     }
 
-    pub(super) fn restrict(&mut self, idx: usize) -> Vec<Effect> {
+    pub(super) fn restrict(&mut self, idx: usize, target: MessageId) -> Vec<Effect> {
         self.overlay = None;
-        let (Some(mark), Some(m)) = (CHOICES.get(idx).copied(), self.react_target()) else {
+        let Some(mark) = CHOICES.get(idx).copied() else {
             return vec![];
         };
         vec![Effect::Command(Command::MarkSensitive {
-            message: m.id,
+            message: target,
             mark,
         })]
     }

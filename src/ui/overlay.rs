@@ -183,9 +183,9 @@ pub fn render(frame: &mut Frame<'_>, app: &App, area: Rect) {
             );
             list(frame, area, &title, &items, *selected);
         }
-        Overlay::Restrict { selected } => {
+        Overlay::Restrict { selected, target } => {
             let target = app
-                .react_target()
+                .open_message(*target)
                 .map(|m| clean(m.display_body()).chars().take(40).collect::<String>())
                 .unwrap_or_default();
             let items: Vec<String> = crate::app::restrict::CHOICES
@@ -215,9 +215,9 @@ pub fn render(frame: &mut Frame<'_>, app: &App, area: Rect) {
             );
             list(frame, area, &title, &items, *selected);
         }
-        Overlay::Reactions { selected } => {
+        Overlay::Reactions { selected, target } => {
             let target = app
-                .react_target()
+                .open_message(*target)
                 .map(|m| clean(m.display_body()).chars().take(40).collect::<String>())
                 .unwrap_or_default();
             let items: Vec<String> = crate::domain::QUICK_REACTIONS
