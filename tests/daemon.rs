@@ -327,19 +327,7 @@ fn the_os_login_decides_who_sends_and_an_auditor_changes_nothing() {
     seat.send(r#"{"jsonrpc":"2.0","id":2,"method":"order","params":{"kind":"local","change":{"set_labels":{"conversation":1,"labels":["rechnung"],"by":"Jemand Anderes"}}}}"#);
     let done = seat.answer(2);
     assert!(done.get("error").is_none(), "{done}");
-    let seq = std::fs::read_dir(p.data.join("archive"))
-        .unwrap()
-        .flatten()
-        .filter(|e| e.file_name().to_string_lossy().ends_with(".jsonl"))
-        .flat_map(|e| {
-            std::fs::read_to_string(e.path())
-                .unwrap()
-                .lines()
-                .map(str::to_string)
-                .collect::<Vec<_>>()
-        })
-        .filter(|l| l.contains("\"kind\":\"classify\""))
-        .map(|l| serde_json::from_str::<serde_json::Value>(&l).unwrap()["seq"].clone())
+    let seq = *archived_seqs(&p, "classify")
         .last()
         .expect("a classify record");
     let o = p.run(&["archive", "get", &seq.to_string()]);

@@ -114,6 +114,17 @@ fn render(app: &mut App, w: u16, h: u16) -> String {
     out
 }
 
+/// Feeds a key macro to the app; every effect it produced.
+fn press(app: &mut App, m: &str) -> Vec<tresen::app::Effect> {
+    let mut out = Vec::new();
+    for step in parse_macro(m).unwrap() {
+        if let MacroStep::Key(k) = step {
+            out.extend(app.update(Msg::Key(k)));
+        }
+    }
+    out
+}
+
 fn sample() -> Vec<Message> {
     let mut photo = msg(
         2,
@@ -618,15 +629,6 @@ fn an_unclear_delivery_says_so_and_how_to_act() {
 fn r_f1_the_usage_policy_blocks_the_inbox_until_it_is_accepted() {
     use tresen::app::{Command, Effect, Overlay};
     use tresen::compliance::policy::{Accepted, Policy, PolicyStatus};
-    let press = |app: &mut App, m: &str| -> Vec<Effect> {
-        let mut out = Vec::new();
-        for step in parse_macro(m).unwrap() {
-            if let MacroStep::Key(k) = step {
-                out.extend(app.update(Msg::Key(k)));
-            }
-        }
-        out
-    };
     let text =
         "# Nutzungsrichtlinie Messenger\n\n1. Nur geschäftlich.\n2. Kein Adressbuch-Abgleich.\n";
     let policy = Policy::of(text);
@@ -704,15 +706,6 @@ fn r_e1_a_tagged_quick_reply_is_sent_with_its_tag_and_says_so() {
         .iter()
         .position(|q| q.name == "Widerrufsbelehrung")
         .expect("tresen brings the Widerrufsbelehrung along");
-    let press = |a: &mut App, m: &str| {
-        let mut effects = Vec::new();
-        for step in parse_macro(m).unwrap() {
-            if let MacroStep::Key(k) = step {
-                effects.extend(a.update(Msg::Key(k)));
-            }
-        }
-        effects
-    };
     let e = press(&mut a, &format!("Q{}<enter>", "<down>".repeat(at)));
     let tagged = Effect::Load(Query::OutlookTagged {
         conversation: ConversationId(1),
@@ -764,15 +757,6 @@ fn r_e1_a_tagged_reply_put_aside_keeps_its_tags_and_an_emptied_one_loses_them() 
         .iter()
         .position(|q| q.name == "Widerrufsbelehrung")
         .unwrap();
-    let press = |a: &mut App, m: &str| {
-        let mut effects = Vec::new();
-        for step in parse_macro(m).unwrap() {
-            if let MacroStep::Key(k) = step {
-                effects.extend(a.update(Msg::Key(k)));
-            }
-        }
-        effects
-    };
     press(&mut a, &format!("Q{}<enter>", "<down>".repeat(at)));
     let tags = (vec!["widerrufsbelehrung".to_string()], false);
     assert_eq!(a.compose_tags, tags);

@@ -1380,23 +1380,7 @@ fn r_d3_show_names_staff_only_when_asked_and_archives_the_read() {
     // The record of the read names the reader and what was read.
     let newest = stdout(&p.run(&["archive", "get", "1"]));
     assert!(!newest.is_empty());
-    let seqs: Vec<u64> = std::fs::read_dir(p.data.join("archive"))
-        .unwrap()
-        .flatten()
-        .filter(|e| e.file_name().to_string_lossy().ends_with(".jsonl"))
-        .flat_map(|e| {
-            std::fs::read_to_string(e.path())
-                .unwrap()
-                .lines()
-                .filter(|l| l.contains("\"kind\":\"access\""))
-                .map(|l| {
-                    serde_json::from_str::<serde_json::Value>(l).unwrap()["seq"]
-                        .as_u64()
-                        .unwrap()
-                })
-                .collect::<Vec<_>>()
-        })
-        .collect();
+    let seqs = archived_seqs(&p, "access");
     let first = stdout(&p.run(&["archive", "get", &seqs[0].to_string()]));
     assert!(
         first.contains("Max Meier") && first.contains("conversation with staff names"),

@@ -157,3 +157,30 @@ pub fn archived_kind(p: &Profile, kind: &str) -> usize {
         })
         .sum()
 }
+
+/// The sequence numbers of the profile's archive records of `kind`, oldest first.
+pub fn archived_seqs(p: &Profile, kind: &str) -> Vec<u64> {
+    let marker = format!("\"kind\":\"{kind}\"");
+    let mut files: Vec<_> = std::fs::read_dir(p.data.join("archive"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".jsonl"))
+        .map(|e| e.path())
+        .collect();
+    files.sort();
+    files
+        .iter()
+        .flat_map(|f| {
+            std::fs::read_to_string(f)
+                .unwrap()
+                .lines()
+                .filter(|l| l.contains(&marker))
+                .map(|l| {
+                    serde_json::from_str::<serde_json::Value>(l).unwrap()["seq"]
+                        .as_u64()
+                        .unwrap()
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
