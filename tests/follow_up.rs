@@ -368,11 +368,11 @@ fn the_queue_shows_who_has_waited_longest_first_with_the_age() {
     // The waiting time, not the last activity (2 min and 60 min ago).
     let line = row(&mut a, "Herr Geduld");
     assert!(
-        line.trim_end().ends_with("1d│") || line.contains(" 1d"),
+        line.trim_end().ends_with("1 Tg│") || line.contains(" 1 Tg"),
         "{line}"
     );
     let line = row(&mut a, "Firma Mittel");
-    assert!(line.contains(" 5h"), "{line}");
+    assert!(line.contains(" 5 Std"), "{line}");
     let top = row(&mut a, "Warteschlange");
     assert!(top.contains("längste Wartezeit zuerst"), "{top}");
     // Back to the inbox.

@@ -184,7 +184,9 @@ fn inbox_and_conversation_at_120x30_german() {
         "WA ",
         "Max Mustermann",
         "Heizung tropft",
-        "5m",
+        // Issue 19, item 3: the age in German, under a German header.
+        "5 Min",
+        "Netz  #",
         "[WA] Max Mustermann · +49 170 1234567 · offen #notdienst",
         "📎 IMG_2041.jpg (image/jpeg, 2.3 MB)",
         "✓✓ gelesen",

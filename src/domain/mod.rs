@@ -17,7 +17,7 @@ pub mod urgent;
 
 pub use sanitize::{safe_file_name, sanitize_for_terminal};
 pub use sensitive::{Sensitive, SensitiveMark};
-pub use time::{Clock, Timestamp, system_clock};
+pub use time::{AGE_WIDTH_DE, Clock, Timestamp, system_clock};
 
 use serde::{Deserialize, Serialize};
 

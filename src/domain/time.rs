@@ -46,20 +46,35 @@ impl Timestamp {
 
     /// Compact age for the inbox list: "now", "5m", "3h", "2d", "6w".
     pub fn age(self, now: Timestamp) -> String {
+        self.age_in(now, false)
+    }
+
+    /// The compact age in German or English: "jetzt", "5 Min", "3 Std", "2 Tg", "6 Wo"
+    /// (at most [`AGE_WIDTH_DE`] columns) or "now", "5m", "3h", "2d", "6w".
+    pub fn age_in(self, now: Timestamp, german: bool) -> String {
         let d = (now.0 - self.0).max(0);
-        if d < Self::MINUTE {
-            "now".into()
+        let (n, de, en) = if d < Self::MINUTE {
+            return if german { "jetzt" } else { "now" }.into();
         } else if d < Self::HOUR {
-            format!("{}m", d / Self::MINUTE)
+            (d / Self::MINUTE, "Min", "m")
         } else if d < Self::DAY {
-            format!("{}h", d / Self::HOUR)
+            (d / Self::HOUR, "Std", "h")
         } else if d < 14 * Self::DAY {
-            format!("{}d", d / Self::DAY)
+            (d / Self::DAY, "Tg", "d")
         } else {
-            format!("{}w", d / (7 * Self::DAY))
+            (d / (7 * Self::DAY), "Wo", "w")
+        };
+        if german {
+            format!("{n} {de}")
+        } else {
+            format!("{n}{en}")
         }
     }
 }
+
+/// The widest German age ("59 Min"); English ones take 3 columns (weeks beyond 99
+/// take more and are cut like any other column).
+pub const AGE_WIDTH_DE: usize = 6;
 
 #[cfg(test)]
 mod tests {
@@ -68,6 +83,23 @@ mod tests {
     #[test]
     fn ages() {
         let now = Timestamp(10 * Timestamp::DAY);
+        assert_eq!(now.age_in(now, true), "jetzt");
+        assert_eq!(
+            Timestamp(now.0 - 17 * Timestamp::MINUTE).age_in(now, true),
+            "17 Min"
+        );
+        assert_eq!(
+            Timestamp(now.0 - 3 * Timestamp::HOUR).age_in(now, true),
+            "3 Std"
+        );
+        assert_eq!(
+            Timestamp(now.0 - 2 * Timestamp::DAY).age_in(now, true),
+            "2 Tg"
+        );
+        assert_eq!(
+            Timestamp(0).age_in(Timestamp(70 * Timestamp::DAY), true),
+            "10 Wo"
+        );
         assert_eq!(now.age(now), "now");
         assert_eq!(Timestamp(now.0 - 5 * Timestamp::MINUTE).age(now), "5m");
         assert_eq!(Timestamp(now.0 - 3 * Timestamp::HOUR).age(now), "3h");

@@ -18,8 +18,9 @@ pub fn render(frame: &mut Frame<'_>, app: &App, area: Rect) {
     lines.push(Line::styled(
         fit(
             &format!(
-                "{:<3} {:>3} {}",
-                lang.t("Net", "Net"),
+                // "#" right-aligned over the unread counts, whatever the first word's length.
+                "{:<4}{:>3} {}",
+                lang.t("Netz", "Net"),
                 "#",
                 lang.t("Kunde · letzte Nachricht", "Customer · last message")
             ),
@@ -84,13 +85,19 @@ fn row<'a>(app: &App, c: &Conversation, width: usize, selected: bool) -> Line<'a
         "   ".to_string()
     };
     // In the queue: how long the customer has been waiting for us.
+    let german = app.lang() == crate::app::i18n::Lang::De;
     let age = match (app.filter.queue, c.waiting_since) {
-        (true, Some(since)) => since.age(app.now),
-        _ => c.last_activity.age(app.now),
+        (true, Some(since)) => since.age_in(app.now, german),
+        _ => c.last_activity.age_in(app.now, german),
+    };
+    let age_w = if german {
+        crate::domain::AGE_WIDTH_DE
+    } else {
+        3
     };
     let name_w = (width / 3).clamp(8, 22);
-    // badge(3) + space + unread(3) + space + name + space + preview + space + glyph + space + age(3)
-    let fixed = 3 + 1 + 3 + 1 + name_w + 1 + 1 + 1 + 1 + 3;
+    // badge(3) + space + unread(3) + space + name + space + preview + space + glyph + space + age
+    let fixed = 3 + 1 + 3 + 1 + name_w + 1 + 1 + 1 + 1 + age_w;
     let preview_w = width.saturating_sub(fixed);
     let name = clean(&c.title);
     let preview = match app.draft(c.id) {
@@ -149,7 +156,7 @@ fn row<'a>(app: &App, c: &Conversation, width: usize, selected: bool) -> Line<'a
         Span::styled(" ", sel(base)),
         Span::styled(glyph, sel(gstyle)),
         Span::styled(" ", sel(base)),
-        Span::styled(format!("{age:>3}"), sel(Theme::DIM)),
+        Span::styled(format!("{age:>age_w$}"), sel(Theme::DIM)),
     ];
     // Narrow panes drop the age column rather than wrap.
     let total: usize = spans.iter().map(|s| s.width()).sum();
