@@ -188,7 +188,7 @@ fn inbox_and_conversation_at_120x30_german() {
         "5 Min",
         "Netz  #",
         "[WA] Max Mustermann · +49 170 1234567 · offen #notdienst",
-        "📎 IMG_2041.jpg (image/jpeg, 2.3 MB)",
+        "📎 IMG_2041.jpg (image/jpeg, 2,3 MB)",
         "✓✓ gelesen",
         "INTERNE NOTIZ",
         "nie gesendet",

@@ -8,7 +8,7 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 use unicode_width::UnicodeWidthStr;
 
 use super::inbox::badge_style;
-use super::text::{clean, clean_multiline, fit, human_size, truncate, wrap};
+use super::text::{clean, clean_multiline, fit, human_size_in, truncate, wrap};
 use super::theme::Theme;
 use crate::app::i18n::Lang;
 use crate::app::{App, ComposeMode, Focus, state_label};
@@ -557,7 +557,7 @@ fn message_lines<'a>(m: &Message, cx: &LineContext<'_>, highlight: bool) -> Vec<
             "📎 {} ({}, {})",
             clean(&a.name),
             clean(&a.mime),
-            human_size(a.size)
+            human_size_in(a.size, lang)
         );
         lines.push(Line::styled(
             format!("{indent}{}", truncate(&t, body_w)),

@@ -6,7 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use unicode_width::UnicodeWidthStr;
 
-use super::text::{clean, fit, human_size, truncate};
+use super::text::{clean, fit, human_size_in, truncate};
 use super::theme::Theme;
 use crate::app::action::{Action, Context};
 use crate::app::i18n::Lang;
@@ -169,7 +169,7 @@ pub fn render(frame: &mut Frame<'_>, app: &App, area: Rect) {
                         m.sent_at.to_local().format("%d.%m.%y %H:%M"),
                         clean(&a.name),
                         clean(&a.mime),
-                        human_size(a.size)
+                        human_size_in(a.size, lang)
                     )
                 })
                 .collect();

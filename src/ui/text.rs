@@ -83,6 +83,16 @@ pub fn wrap(s: &str, width: usize) -> Vec<String> {
     lines
 }
 
+/// A file size as people read it: "2,3 MB" in German (decimal comma), "2.3 MB" in
+/// English.
+pub fn human_size_in(bytes: u64, lang: crate::app::i18n::Lang) -> String {
+    let s = human_size(bytes);
+    match lang {
+        crate::app::i18n::Lang::De => s.replace('.', ","),
+        crate::app::i18n::Lang::En => s,
+    }
+}
+
 pub fn human_size(bytes: u64) -> String {
     const UNITS: [&str; 4] = ["B", "KB", "MB", "GB"];
     let mut v = bytes as f64;
@@ -101,6 +111,14 @@ pub fn human_size(bytes: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes_in_the_reader_s_language() {
+        use crate::app::i18n::Lang;
+        assert_eq!(human_size_in(2_300_000, Lang::De), "2,3 MB");
+        assert_eq!(human_size_in(2_300_000, Lang::En), "2.3 MB");
+        assert_eq!(human_size_in(999, Lang::De), "999 B");
+    }
 
     #[test]
     fn wraps_and_truncates_by_columns() {
