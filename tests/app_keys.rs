@@ -595,7 +595,12 @@ fn configured_keys_replace_defaults_and_help_follows() {
     )])));
     assert!(keys(&mut a, "d").is_empty());
     assert_eq!(keys(&mut a, "e").len(), 1);
-    assert_eq!(a.cfg.keymap.label(tresen::app::action::Action::Done), "e");
+    assert_eq!(
+        a.cfg
+            .keymap
+            .label(tresen::app::action::Action::Done, Lang::De),
+        "e"
+    );
 }
 
 #[test]

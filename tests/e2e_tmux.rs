@@ -45,7 +45,7 @@ fn demo_opens_answers_and_quits_cleanly() {
     t.wait_for("Notfall! Wasser läuft");
     t.wait_for("kessel.svg");
     t.keys(&["r"]);
-    t.wait_for("Antwort · Enter senden");
+    t.wait_for("Antwort · Eingabe senden");
     t.keys(&["Bitte Haupthahn zudrehen, wir kommen.", "Enter"]);
     t.wait_for("Bitte Haupthahn zudrehen");
     // The scripted customer reads and answers.

@@ -332,7 +332,10 @@ fn help_overlay_lists_bindings_from_the_keymap() {
     }
     let screen = render(&mut a, 120, 40);
     assert!(screen.contains("Tasten (Esc schließt)"), "{screen}");
-    assert!(screen.contains("j/down  Nächster Eintrag"), "{screen}");
+    // Issue 19, item 3: keys named as a German keyboard labels them.
+    assert!(screen.contains("j/↓  Nächster Eintrag"), "{screen}");
+    assert!(screen.contains("q/Strg+C  Beenden"), "{screen}");
+    assert!(screen.contains("G/Ende  Zum Ende"), "{screen}");
     let lines = tresen::ui::help_lines(&a);
     for action in tresen::app::action::Action::ALL {
         let (de, _) = action.description();
@@ -380,7 +383,7 @@ fn pending_invites_show_in_the_status_line_and_their_overlay() {
     let screen = render(&mut a, 120, 30);
     assert!(screen.contains("Erika Musterfrau – von Erika"), "{screen}");
     assert!(
-        screen.contains("Enter: als geschäftlich annehmen"),
+        screen.contains("Eingabe: als geschäftlich annehmen"),
         "{screen}"
     );
     assert!(!screen.contains('\u{1b}'), "{screen}");

@@ -216,7 +216,7 @@ impl App {
             self.flash = Some(
                 self.lang()
                     .t(
-                        "Eine Nachricht aus einer gekennzeichneten Vorlage (🏷) lässt sich nicht planen: jetzt senden (Enter) oder den Text leeren",
+                        "Eine Nachricht aus einer gekennzeichneten Vorlage (🏷) lässt sich nicht planen: jetzt senden (Eingabe) oder den Text leeren",
                         "A message from a tagged quick reply (🏷) cannot be scheduled: send it now (Enter) or clear the text",
                     )
                     .into(),

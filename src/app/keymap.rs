@@ -133,6 +133,43 @@ impl<'de> Deserialize<'de> for KeyChord {
 }
 
 impl KeyChord {
+    /// The key as the keyboard labels it, for people (the config syntax stays
+    /// `ctrl-d`, `pgdown`): "Strg+D", "Bild↓", "Eingabe" in German; "Ctrl+D", "PgDn",
+    /// "Enter" in English.
+    pub fn label_in(&self, lang: super::i18n::Lang) -> String {
+        let de = lang == super::i18n::Lang::De;
+        let mut out = String::new();
+        if self.ctrl {
+            out.push_str(if de { "Strg+" } else { "Ctrl+" });
+        }
+        if self.alt {
+            out.push_str("Alt+");
+        }
+        let named = |de_name: &str, en_name: &str| if de { de_name } else { en_name }.to_string();
+        out.push_str(&match self.code {
+            ChordCode::Char(' ') => named("Leertaste", "Space"),
+            // A letter with a modifier is named as printed on the key.
+            ChordCode::Char(c) if self.ctrl || self.alt => c.to_uppercase().to_string(),
+            ChordCode::Char(c) => c.to_string(),
+            ChordCode::F(n) => format!("F{n}"),
+            ChordCode::Enter => named("Eingabe", "Enter"),
+            ChordCode::Esc => "Esc".into(),
+            ChordCode::Tab => "Tab".into(),
+            ChordCode::BackTab => named("Umschalt+Tab", "Shift+Tab"),
+            ChordCode::Backspace => named("Rücktaste", "Backspace"),
+            ChordCode::Delete => named("Entf", "Del"),
+            ChordCode::Up => "↑".into(),
+            ChordCode::Down => "↓".into(),
+            ChordCode::Left => "←".into(),
+            ChordCode::Right => "→".into(),
+            ChordCode::Home => named("Pos1", "Home"),
+            ChordCode::End => named("Ende", "End"),
+            ChordCode::PageUp => named("Bild↑", "PgUp"),
+            ChordCode::PageDown => named("Bild↓", "PgDn"),
+        });
+        out
+    }
+
     pub fn from_event(ev: &KeyEvent) -> Option<KeyChord> {
         let ctrl = ev.modifiers.contains(KeyModifiers::CONTROL);
         let alt = ev.modifiers.contains(KeyModifiers::ALT);
@@ -220,11 +257,12 @@ impl Keymap {
         self.keys.get(&action).map_or(&[], Vec::as_slice)
     }
 
-    /// "j/down" style label for help and hints.
-    pub fn label(&self, action: Action) -> String {
+    /// "j/↓" style label for help and hints, with the keys named as the keyboard
+    /// labels them in `lang`.
+    pub fn label(&self, action: Action, lang: super::i18n::Lang) -> String {
         self.keys_for(action)
             .iter()
-            .map(ToString::to_string)
+            .map(|k| k.label_in(lang))
             .collect::<Vec<_>>()
             .join("/")
     }

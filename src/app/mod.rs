@@ -666,7 +666,8 @@ impl App {
                 && self.cfg.keymap.action(Context::Inbox, &chord).is_some() =>
             {
                 self.flash = Some(format!(
-                    "„{chord}“ {}",
+                    "„{}“ {}",
+                    chord.label_in(self.lang()),
                     self.lang().t(
                         "wirkt in der Liste: erst Esc",
                         "works in the list: press Esc first"

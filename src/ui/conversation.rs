@@ -18,7 +18,7 @@ pub fn render(frame: &mut Frame<'_>, app: &App, area: Rect) {
     let lang = app.lang();
     let Some(open) = &app.open else {
         let hint = lang.t(
-            "Enter öffnet eine Unterhaltung · ? zeigt alle Tasten",
+            "Eingabe öffnet eine Unterhaltung · ? zeigt alle Tasten",
             "Enter opens a conversation · ? shows every key",
         );
         frame.render_widget(Paragraph::new(Line::styled(hint, Theme::DIM)), area);
@@ -224,7 +224,10 @@ fn render_timeline(frame: &mut Frame<'_>, app: &App, area: Rect) {
                 .map_or(c.title.clone(), |ct| ct.display_name.clone())
         })
         .unwrap_or_default();
-    let retry_key = app.cfg.keymap.label(crate::app::action::Action::Retry);
+    let retry_key = app
+        .cfg
+        .keymap
+        .label(crate::app::action::Action::Retry, lang);
     let cx = LineContext {
         contact_name: &contact_name,
         width,
@@ -303,7 +306,7 @@ fn scheduled_lines(app: &App, width: usize) -> Vec<Line<'static>> {
     let cancel = app
         .cfg
         .keymap
-        .label(crate::app::action::Action::CancelScheduled);
+        .label(crate::app::action::Action::CancelScheduled, lang);
     app.scheduled
         .iter()
         .map(|s| {
@@ -615,13 +618,13 @@ fn render_composer(frame: &mut Frame<'_>, app: &App, area: Rect) {
         };
         let hint = format!(
             "{draft}{} {} · {} {} · {} {} · {} {}",
-            km.label(Action::Reply),
+            km.label(Action::Reply, lang),
             lang.t("antworten", "reply"),
-            km.label(Action::Note),
+            km.label(Action::Note, lang),
             lang.t("Notiz", "note"),
-            km.label(Action::Done),
+            km.label(Action::Done, lang),
             lang.t("erledigt", "done"),
-            km.label(Action::Back),
+            km.label(Action::Back, lang),
             lang.t("zurück", "back"),
         );
         frame.render_widget(
@@ -633,18 +636,38 @@ fn render_composer(frame: &mut Frame<'_>, app: &App, area: Rect) {
         );
         return;
     }
+    // The keys as this keymap binds them and the keyboard labels them.
+    use crate::app::action::Action;
+    let key = |a: Action| {
+        app.cfg
+            .keymap
+            .keys_for(a)
+            .first()
+            .map(|k| k.label_in(lang))
+            .unwrap_or_default()
+    };
+    let (send, cancel) = (key(Action::Send), key(Action::Cancel));
     let (title, style) = match app.compose_mode {
         ComposeMode::Reply => (
-            lang.t(
-                " Antwort · Enter senden · Alt-Enter neue Zeile · Ctrl-E Editor · Esc ",
-                " Reply · Enter send · Alt-Enter new line · Ctrl-E editor · Esc ",
+            format!(
+                " {} · {send} {} · {} {} · {} {} · {cancel} ",
+                lang.t("Antwort", "Reply"),
+                lang.t("senden", "send"),
+                key(Action::Newline),
+                lang.t("neue Zeile", "new line"),
+                key(Action::Editor),
+                lang.t("Editor", "editor"),
             ),
             Theme::ACCENT,
         ),
         ComposeMode::Note => (
-            lang.t(
-                " Interne Notiz – wird NIE gesendet · Enter speichern · Esc ",
-                " Internal note – NEVER sent · Enter save · Esc ",
+            format!(
+                " {} · {send} {} · {cancel} ",
+                lang.t(
+                    "Interne Notiz – wird NIE gesendet",
+                    "Internal note – NEVER sent"
+                ),
+                lang.t("speichern", "save"),
             ),
             Theme::NOTE,
         ),
@@ -653,7 +676,7 @@ fn render_composer(frame: &mut Frame<'_>, app: &App, area: Rect) {
         (Some((_, preview)), ComposeMode::Reply) => {
             format!(" ↪ „{}“ ·{title}", clean(preview))
         }
-        _ => title.to_string(),
+        _ => title,
     };
     let title = if app.pending_files.is_empty() || app.compose_mode == ComposeMode::Note {
         title

@@ -192,7 +192,9 @@ fn render_status(frame: &mut Frame<'_>, app: &App, area: Rect) {
                 "✉ {} {} ({})",
                 app.invites.len(),
                 lang.t("Einladungen", "invites"),
-                app.cfg.keymap.label(crate::app::action::Action::Invites)
+                app.cfg
+                    .keymap
+                    .label(crate::app::action::Action::Invites, lang)
             ),
             Theme::WARN,
         ));
@@ -202,7 +204,7 @@ fn render_status(frame: &mut Frame<'_>, app: &App, area: Rect) {
         None => Span::styled(
             format!(
                 " {} {} ",
-                app.cfg.keymap.label(crate::app::action::Action::Help),
+                app.cfg.keymap.label(crate::app::action::Action::Help, lang),
                 lang.t("Hilfe", "help")
             ),
             Theme::DIM,

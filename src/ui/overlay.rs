@@ -151,7 +151,7 @@ pub fn render(frame: &mut Frame<'_>, app: &App, area: Rect) {
                 " {} · {} ",
                 lang.t("Einladungen", "Invites"),
                 lang.t(
-                    "Enter: als geschäftlich annehmen · x: ignorieren",
+                    "Eingabe: als geschäftlich annehmen · x: ignorieren",
                     "Enter: accept as business · x: ignore"
                 )
             );
@@ -177,7 +177,7 @@ pub fn render(frame: &mut Frame<'_>, app: &App, area: Rect) {
                 " {} · {} ",
                 lang.t("Anhänge", "Attachments"),
                 lang.t(
-                    "Enter: öffnen · s: in Downloads speichern · ↓ wird erst geladen",
+                    "Eingabe: öffnen · s: in Downloads speichern · ↓ wird erst geladen",
                     "Enter: open · s: save to Downloads · ↓ not downloaded yet"
                 )
             );
@@ -209,7 +209,7 @@ pub fn render(frame: &mut Frame<'_>, app: &App, area: Rect) {
             let title = format!(
                 " {} ",
                 lang.t(
-                    "Angebot und Auftrag · Enter: eintragen (im Archiv, mit Ihrem Namen)",
+                    "Angebot und Auftrag · Eingabe: eintragen (im Archiv, mit Ihrem Namen)",
                     "Offer and order · Enter: record (in the archive, with your name)"
                 )
             );
@@ -244,7 +244,7 @@ pub fn render(frame: &mut Frame<'_>, app: &App, area: Rect) {
                 Line::from(lang.t("Trotzdem senden?", "Send anyway?")),
                 Line::from(""),
                 Line::from(lang.t(
-                    "j / Enter: senden · n / Esc: nicht senden",
+                    "j / Eingabe: senden · n / Esc: nicht senden",
                     "y / Enter: send · n / Esc: do not send",
                 )),
             ];
@@ -367,7 +367,7 @@ fn link(frame: &mut Frame<'_>, app: &App, area: Rect, account: &crate::domain::A
                 Theme::WARN,
             ));
             lines.push(Line::raw(lang.t(
-                "Enter: neuen Code anfordern · Esc: schließen",
+                "Eingabe: neuen Code anfordern · Esc: schließen",
                 "Enter: ask for a new code · Esc: close",
             )));
         }
@@ -514,7 +514,7 @@ pub fn help_lines(app: &App) -> Vec<String> {
             if !a.contexts().contains(&ctx) {
                 continue;
             }
-            let keys = app.cfg.keymap.label(a);
+            let keys = app.cfg.keymap.label(a, lang);
             let keys = if keys.is_empty() {
                 lang.t("(nicht belegt)", "(unbound)").to_string()
             } else {
