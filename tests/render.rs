@@ -829,3 +829,15 @@ fn the_composer_says_when_an_account_sends_without_pflichtangaben() {
     let s = render(&mut a, 120, 30);
     assert!(s.contains("ohne Pflichtangaben: Demo-Konto"), "{s}");
 }
+
+/// Issue 19, item 7: the status bar does not say "GESCHÄFTLICH  Geschäftlich"; a
+/// profile named otherwise keeps its name.
+#[test]
+fn the_status_bar_names_the_profile_once() {
+    let mut a = app(Lang::De, "Max Mustermann", sample());
+    let s = render(&mut a, 120, 30);
+    assert!(s.contains("GESCHÄFTLICH"), "{s}");
+    assert!(!s.contains("Geschäftlich"), "{s}");
+    a.cfg.profile_name = "Filiale Nord".into();
+    assert!(render(&mut a, 120, 30).contains("GESCHÄFTLICH  Filiale Nord"));
+}

@@ -124,15 +124,18 @@ fn render_title(frame: &mut Frame<'_>, app: &App, area: Rect) {
 
 fn render_status(frame: &mut Frame<'_>, app: &App, area: Rect) {
     let lang = app.lang();
+    let badge = lang.t("GESCHÄFTLICH", "BUSINESS");
     let mut spans = vec![
-        Span::styled(lang.t(" GESCHÄFTLICH ", " BUSINESS "), Theme::BUSINESS),
-        Span::raw(" "),
-        Span::styled(
-            text::truncate(&text::clean(&app.cfg.profile_name), 24),
-            Theme::BOLD,
-        ),
+        Span::styled(format!(" {badge} "), Theme::BUSINESS),
         Span::raw(" "),
     ];
+    // The profile's name, unless it only repeats the badge (the default "Geschäftlich").
+    let name = text::clean(&app.cfg.profile_name);
+    let repeats = ["geschäftlich", "business"].contains(&name.trim().to_lowercase().as_str());
+    if !name.trim().is_empty() && !repeats {
+        spans.push(Span::styled(text::truncate(&name, 24), Theme::BOLD));
+        spans.push(Span::raw(" "));
+    }
     match &app.seat {
         crate::app::SeatView::Own => {}
         crate::app::SeatView::Attached { pid } => spans.push(Span::styled(
