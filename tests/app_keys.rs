@@ -186,6 +186,26 @@ fn reply_sends_and_never_sends_a_note() {
     assert_eq!(a.compose_mode, ComposeMode::Reply);
 }
 
+/// Issue 19, item 6: `/` starts a new query instead of appending to the last one;
+/// Ctrl-U clears the line so far and Ctrl-A goes to its start, in the composer too.
+#[test]
+fn input_fields_start_empty_and_know_ctrl_u_and_ctrl_a() {
+    let mut a = app();
+    keys(&mut a, "/heizung<enter>");
+    keys(&mut a, "<esc>/");
+    match &a.overlay {
+        Some(Overlay::SearchPrompt { input }) => assert_eq!(input.text(), ""),
+        other => panic!("{other:?}"),
+    }
+    keys(&mut a, "kessel<c-u>therme");
+    match &a.overlay {
+        Some(Overlay::SearchPrompt { input }) => assert_eq!(input.text(), "therme"),
+        other => panic!("{other:?}"),
+    }
+    keys(&mut a, "<esc><esc>rWelt<c-a>Hallo ");
+    assert_eq!(a.composer.text(), "Hallo Welt");
+}
+
 /// Issue 19, item 2: a pasted address arrives with CR line breaks (bracketed paste) or
 /// CRLF; it is sent with LF, as the composer shows it. Pasted into the search field it
 /// becomes one line.

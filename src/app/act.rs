@@ -161,8 +161,10 @@ impl App {
                 vec![]
             }
             Action::Search => {
+                // A new search starts empty (typing used to append to the last query);
+                // Ctrl-N/Ctrl-P still step through the last one's hits.
                 self.overlay = Some(Overlay::SearchPrompt {
-                    input: TextInput::with_text(&self.search.query),
+                    input: TextInput::default(),
                 });
                 vec![]
             }

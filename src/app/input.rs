@@ -92,6 +92,14 @@ impl TextInput {
         self.cursor = rest.map_or(chars.len(), |p| self.cursor + p);
     }
 
+    /// Deletes from the start of the line to the cursor (ctrl-u in shells).
+    pub fn delete_to_line_start(&mut self) {
+        let end = self.cursor;
+        self.home();
+        let (a, b) = (self.byte_at(self.cursor), self.byte_at(end));
+        self.text.replace_range(a..b, "");
+    }
+
     /// Deletes the word before the cursor (ctrl-w in shells).
     pub fn delete_word(&mut self) {
         while self.cursor > 0 && self.char_before().is_some_and(char::is_whitespace) {

@@ -703,6 +703,11 @@ impl App {
             input.insert(c);
         } else if chord.ctrl && chord.code == ChordCode::Char('w') {
             input.delete_word();
+        } else if chord.ctrl && chord.code == ChordCode::Char('u') {
+            // As in a shell: the line so far goes; ctrl-a jumps to its start.
+            input.delete_to_line_start();
+        } else if chord.ctrl && chord.code == ChordCode::Char('a') {
+            input.home();
         } else if chord.ctrl || chord.alt {
             return None;
         } else {
