@@ -218,7 +218,8 @@ async fn reply_through_the_real_loop_reaches_the_connector_and_shows_the_answer(
     // was on: a reordering list must never make Enter open someone else.
     assert_eq!(app.open.as_ref().unwrap().id, conv.id);
     assert!(screen.contains("Super, danke!"), "{screen}");
-    assert!(screen.contains("Noch eine Frage"), "{screen}");
+    // (Its preview is cut to the list's width: German ages take 6 columns.)
+    assert!(screen.contains("Noch eine Fr"), "{screen}");
 }
 
 #[tokio::test]

@@ -95,10 +95,13 @@ fn row<'a>(app: &App, c: &Conversation, width: usize, selected: bool) -> Line<'a
     } else {
         3
     };
-    let name_w = (width / 3).clamp(8, 22);
     // badge(3) + space + unread(3) + space + name + space + preview + space + glyph + space + age
-    let fixed = 3 + 1 + 3 + 1 + name_w + 1 + 1 + 1 + 1 + age_w;
-    let preview_w = width.saturating_sub(fixed);
+    let around = 3 + 1 + 3 + 1 + 1 + 1 + 1 + 1 + age_w;
+    // Name and preview share the rest evenly: a narrow list keeps room for "‼ DRINGEND"
+    // in the preview; a wide one gives names their full length and the preview the rest.
+    let rest = width.saturating_sub(around);
+    let name_w = (rest / 2).clamp(8, 22);
+    let preview_w = rest.saturating_sub(name_w);
     let name = clean(&c.title);
     let preview = match app.draft(c.id) {
         Some(d) => format!("✎ {}: {}", app.lang().t("Entwurf", "Draft"), clean(d)).into(),
