@@ -175,7 +175,7 @@ impl App {
     /// what is sent is what the composer shows, so both become LF. A one-line field
     /// (search, jump, labels) takes the text as one line.
     pub(super) fn paste(&mut self, text: &str) -> Vec<Effect> {
-        let text = text.replace("\r\n", "\n").replace('\r', "\n");
+        let text = crate::domain::unix_newlines(text);
         if self.overlay.is_none() && self.focus == Focus::Composer {
             self.composer.insert_str(&text);
             return self.typing_effects();
@@ -197,21 +197,27 @@ impl App {
         vec![]
     }
 
+    /// The reply in the composer came from a quick reply with document tags or a
+    /// Vordruck mark: it goes out with them.
+    pub fn composing_tagged(&self) -> bool {
+        !self.compose_tags.0.is_empty() || self.compose_tags.1
+    }
+
     /// The reply being put aside keeps its quick reply's tags for when it is reopened
     /// (as long as the inbox runs; the kept draft text outlives it, the tags do not).
     pub(super) fn put_tags_aside(&mut self) {
-        let tags = std::mem::take(&mut self.compose_tags);
-        if let Some(o) = &self.open
-            && (!tags.0.is_empty() || tags.1)
+        if let Some(id) = self.open.as_ref().map(|o| o.id)
+            && self.composing_tagged()
         {
-            self.draft_tags.insert(o.id, tags);
+            self.draft_tags
+                .insert(id, std::mem::take(&mut self.compose_tags));
         }
     }
 
     /// A scheduled message goes out without tags; the Widerrufsbelehrung an order waits
     /// for must be on record as sent, so a tagged reply goes now or not at all.
     pub(super) fn refuse_tagged_schedule(&mut self) -> bool {
-        let tagged = !self.compose_tags.0.is_empty() || self.compose_tags.1;
+        let tagged = self.composing_tagged();
         if tagged {
             self.flash = Some(
                 self.lang()
@@ -228,8 +234,7 @@ impl App {
     /// A quick reply's tags belong to its text: once the composer is emptied they go
     /// too, and the footer preview is asked for again without them.
     pub(super) fn drop_tags_if_empty(&mut self) -> Vec<Effect> {
-        let (tags, vordruck) = &self.compose_tags;
-        if (tags.is_empty() && !vordruck)
+        if !self.composing_tagged()
             || self.overlay.is_some()
             || self.focus != Focus::Composer
             || self.compose_mode != ComposeMode::Reply
@@ -247,7 +252,7 @@ impl App {
     /// The composer's outlook query: with the quick reply's tags while they apply.
     pub(super) fn outlook_query(&self, id: ConversationId) -> Query {
         let (tags, vordruck) = &self.compose_tags;
-        if tags.is_empty() && !vordruck {
+        if !self.composing_tagged() {
             Query::Outlook(id)
         } else {
             Query::OutlookTagged {

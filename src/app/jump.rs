@@ -19,17 +19,20 @@ pub fn fuzzy_matches(
     // A number as caller ID shows it (0157 …, with spaces) is looked for as the
     // networks store it, digit for digit.
     if let Some(number) = crate::domain::phone::international(query, country) {
-        let stripped = |s: &str| -> String { s.chars().filter(|c| *c != ' ').collect() };
         let hits: Vec<usize> = conversations
             .iter()
             .enumerate()
             .filter(|(_, c)| {
-                let mut ids = vec![stripped(&c.remote_id)];
-                if let Some(ct) = &c.contact {
-                    ids.push(stripped(&ct.identity));
-                    ids.extend(ct.phone.as_deref().map(stripped));
-                }
-                ids.iter().any(|id| id.starts_with(&number))
+                let contact = c.contact.as_ref();
+                [
+                    Some(c.remote_id.as_str()),
+                    contact.map(|ct| ct.identity.as_str()),
+                    contact.and_then(|ct| ct.phone.as_deref()),
+                ]
+                .into_iter()
+                .flatten()
+                .filter_map(|id| crate::domain::phone::international(id, country))
+                .any(|id| id.starts_with(&number))
             })
             .map(|(i, _)| i)
             .take(limit)

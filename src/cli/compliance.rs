@@ -190,7 +190,7 @@ pub fn run_consent(
     match cmd {
         ConsentCommand::Show { contact, json } => {
             let p = crate::profile::open_read_only(config, paths, prompt)?;
-            let conv = find(&p.store, &contact)?;
+            let conv = find(&p.store, &contact, config)?;
             let (channel, address) = contact_key(&conv);
             let records: Vec<ConsentRecord> = p
                 .store
@@ -374,7 +374,7 @@ fn record(
     change: ConsentChange,
 ) -> Result<ExitCode> {
     let mut p = crate::profile::open(config, paths, prompt)?;
-    let conv = find(&p.store, &change.contact)?;
+    let conv = find(&p.store, &change.contact, config)?;
     let (channel, address) = contact_key(&conv);
     // The question for what is consented to (a reminder consent: the reminder question).
     let (wording, wording_version, wording_sha256) =

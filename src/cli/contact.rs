@@ -56,7 +56,7 @@ pub fn run(
     match cmd {
         ContactCommand::History { contact, json } => {
             let p = crate::profile::open_read_only(config, paths, prompt)?;
-            let id = crate::cli::inbox::find(&p.store, &contact)?
+            let id = crate::cli::inbox::find(&p.store, &contact, config)?
                 .id
                 .0
                 .to_string();
@@ -72,7 +72,7 @@ pub fn run(
             reason,
         } => {
             let mut p = crate::profile::open(config, paths, prompt)?;
-            let conv = crate::cli::inbox::find(&p.store, &contact)?;
+            let conv = crate::cli::inbox::find(&p.store, &contact, config)?;
             let c = ContactCorrection::name(
                 &conv,
                 &name,

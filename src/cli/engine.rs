@@ -300,7 +300,7 @@ pub(crate) fn send(
     timeout: u64,
 ) -> Result<ExitCode> {
     let lang = config.language();
-    let conversation = find(&profile.store, key)?;
+    let conversation = find(&profile.store, key, config)?;
     let rt = runtime()?;
     rt.block_on(async {
         let (engine, handle, _held) = Session::start(

@@ -222,17 +222,14 @@ pub(crate) fn list(store: &dyn StoreRead, json: bool, all: bool) -> Result<ExitC
     Ok(ExitCode::SUCCESS)
 }
 
-/// The calling code of numbers typed in national form (`[ui] default_country`), set
-/// once from the configuration when the command starts.
-static COUNTRY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-
-pub(crate) fn set_country(country: &str) {
-    let _ = COUNTRY.set(country.to_string());
-}
-
-pub(crate) fn find(store: &dyn StoreRead, key: &str) -> Result<Conversation> {
-    let country = COUNTRY.get().map_or("+49", String::as_str);
-    store.find_typed(key, country)?.ok_or_else(|| {
+/// The conversation staff named: its id, the customer's number (also in national form,
+/// with `[ui] default_country`), handle or exact name.
+pub(crate) fn find(
+    store: &dyn StoreRead,
+    key: &str,
+    config: &crate::config::Config,
+) -> Result<Conversation> {
+    store.find_typed(key, &config.ui.default_country)?.ok_or_else(|| {
         UsageError(format!(
             "no conversation `{key}`: use the ID from `tresen list`, the customer's number, or the exact name"
         ))
@@ -253,31 +250,25 @@ pub(crate) fn show_command(
         crate::cli::common::record_read(config, &profile.paths, &profile.key, what, scope)
     };
     let names = staff_names.then_some(&record as crate::cli::common::RecordRead<'_>);
-    show(
-        &profile.store,
-        key,
-        (json, limit),
-        config.staff_name(),
-        names,
-    )
+    show(&profile.store, config, key, (json, limit), names)
 }
 
 /// `record`: staff names are asked for; it archives the read (R-D3) before they are
-/// shown. Without it, the reader (`me`) sees their own name and "Team" for colleagues,
-/// as on a staff seat.
-pub(crate) fn show(
+/// shown. Without it, the reader sees their own name and "Team" for colleagues, as on
+/// a staff seat.
+fn show(
     store: &dyn StoreRead,
+    config: &crate::config::Config,
     key: &str,
     (json, limit): (bool, usize),
-    me: String,
     record: Option<crate::cli::common::RecordRead<'_>>,
 ) -> Result<ExitCode> {
-    let c = find(store, key)?;
+    let c = find(store, key, config)?;
     let mut messages = store.messages(c.id, None, limit)?;
     match record {
         Some(record) => record(&format!("{}/{}", c.account.0, c.remote_id))?,
         None => crate::compliance::staff::Identity {
-            name: me,
+            name: config.staff_name(),
             role: crate::compliance::staff::Role::Staff,
             scope: None,
         }

@@ -304,7 +304,6 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
 
     let file = Paths::config_file(cli.config.as_deref());
     let config = Config::load(file.as_deref())?;
-    crate::cli::inbox::set_country(&config.ui.default_country);
     let paths = Paths::resolve(file, &config);
     // Checked before logging starts, because the log may live inside the data directory.
     crate::fsutil::ensure_private_dir(&paths.data_dir)?;
@@ -444,7 +443,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             let profile = profile::open(&config, paths, &prompt)?;
             let (text, files, options) =
                 send_input(&config, text, files, tag, purpose, template, || {
-                    find(&profile.store, &conversation).ok()
+                    find(&profile.store, &conversation, &config).ok()
                 })?;
             let connectors = profile::connectors(&config, &profile)?;
             if let Some(due) = due {
@@ -471,7 +470,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             none,
         }) => {
             let mut profile = profile::open(&config, paths, &prompt)?;
-            let c = find(&profile.store, &conversation)?;
+            let c = find(&profile.store, &conversation, &config)?;
             let staff = assignee(&config, staff, none, None)?;
             use crate::store::Store as _;
             profile.store.apply(&[crate::store::Op::Assign {

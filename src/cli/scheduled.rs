@@ -99,7 +99,7 @@ pub(crate) fn local(
     due: Timestamp,
 ) -> Result<ExitCode> {
     let lang = config.language();
-    let conversation = crate::cli::inbox::find(&profile.store, key)?;
+    let conversation = crate::cli::inbox::find(&profile.store, key, config)?;
     let staff = config.staff_name();
     let id = on_own_engine(config, profile, connectors, |handle| async move {
         handle.schedule(conversation.id, text, staff, due).await

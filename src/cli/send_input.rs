@@ -35,8 +35,7 @@ pub(crate) fn send_input(
     Vec<crate::engine::NewFile>,
     crate::engine::SendOptions,
 )> {
-    // `-`: the text comes from standard input (a pipe, a file); its line breaks are
-    // sent as LF whatever wrote it, as the inbox would show them.
+    // `-`: the text comes from standard input (a pipe, a file).
     let text = if text == "-" {
         let mut read = String::new();
         std::io::Read::read_to_string(&mut std::io::stdin(), &mut read)
@@ -45,7 +44,7 @@ pub(crate) fn send_input(
     } else {
         text
     };
-    let text = text.replace("\r\n", "\n").replace('\r', "\n");
+    let text = crate::domain::unix_newlines(&text);
     if text.trim().is_empty() && files.is_empty() && template.is_none() {
         return Err(UsageError(
             "nothing to send: give a text, --template NAME or --attach FILE".into(),

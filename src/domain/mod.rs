@@ -15,7 +15,7 @@ mod time;
 pub mod triage;
 pub mod urgent;
 
-pub use sanitize::{safe_file_name, sanitize_for_terminal};
+pub use sanitize::{safe_file_name, sanitize_for_terminal, unix_newlines};
 pub use sensitive::{Sensitive, SensitiveMark};
 pub use time::{AGE_WIDTH_DE, Clock, Timestamp, system_clock};
 

@@ -30,13 +30,6 @@ pub fn international(text: &str, country: &str) -> Option<String> {
     (8..=16).contains(&intl.len()).then_some(intl)
 }
 
-/// The national form ("0157…") of an international number of `country`, for matching
-/// what staff type against what the networks store.
-pub fn national(number: &str, country: &str) -> Option<String> {
-    let intl = international(number, country)?;
-    intl.strip_prefix(country).map(|rest| format!("0{rest}"))
-}
-
 /// Whether `country` is a calling code as the config takes it: "+" and 1–3 digits.
 pub fn is_country_code(country: &str) -> bool {
     country
@@ -79,11 +72,6 @@ mod tests {
         ] {
             assert_eq!(international(not, "+49"), None, "{not}");
         }
-        assert_eq!(
-            national("+49 157 3141592", "+49").as_deref(),
-            Some("01573141592")
-        );
-        assert_eq!(national("+43 664 1234567", "+49"), None);
         assert!(is_country_code("+49") && is_country_code("+1") && !is_country_code("49"));
     }
 }

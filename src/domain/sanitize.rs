@@ -30,6 +30,12 @@ pub fn sanitize_for_terminal(input: &str, keep_newlines: bool) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Line breaks as LF, whatever wrote them (a terminal's paste sends CR, Windows text
+/// CRLF): what is sent is what the composer shows.
+pub fn unix_newlines(text: &str) -> String {
+    text.replace("\r\n", "\n").replace('\r', "\n")
+}
+
 /// A file name from the network made safe to create in a directory the user chose: no
 /// path separators (a name like `../../.bashrc` stays one file in that directory), no
 /// control or bidi characters (`rechnung\u{202e}fdp.exe`), no leading dot (hidden

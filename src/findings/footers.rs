@@ -88,6 +88,12 @@ impl<'a> FooterWatch<'a> {
                     e.1 = Some(m.sent_at);
                 }
             }
+            // Earlier messages under the old id are the same conversation's.
+            Payload::PeerRenamed {
+                account, from, to, ..
+            } => crate::lifecycle::follow_rename(&mut self.seen, (account, from, to), |k| {
+                (&k.0, &mut k.1)
+            }),
             _ => {}
         }
     }

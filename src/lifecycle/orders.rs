@@ -80,8 +80,9 @@ impl Ledger {
                 let names = (account.as_str(), from.as_str(), to.as_str());
                 super::follow_rename(&mut self.states, names, |k| (&k.0, &mut k.1));
                 super::follow_rename(&mut self.labelled, names, |k| (&k.0, &mut k.1));
-                for s in self.states.values_mut().filter(|s| s.conversation == *from) {
-                    if s.account == *account {
+                // A state also names its conversation (for `order list`).
+                for s in self.states.values_mut() {
+                    if (&s.account, &s.conversation) == (account, from) {
                         s.conversation = to.clone();
                     }
                 }

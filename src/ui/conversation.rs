@@ -691,7 +691,7 @@ fn render_composer(frame: &mut Frame<'_>, app: &App, area: Rect) {
     // The quick reply's document tags go out with the message: said first in the
     // composer's title, where a long text cannot push it out of sight.
     let (tags, vordruck) = &app.compose_tags;
-    let title = if app.compose_mode == ComposeMode::Note || (tags.is_empty() && !vordruck) {
+    let title = if app.compose_mode == ComposeMode::Note || !app.composing_tagged() {
         title
     } else {
         let mut said: Vec<String> = tags.iter().map(|t| clean(t).into_owned()).collect();
