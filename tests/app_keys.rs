@@ -1086,3 +1086,36 @@ fn s_restricts_the_customers_last_message() {
         })]
     );
 }
+
+// Issue 19 (7): with two panes the right one shows the highlighted conversation, and
+// looking at it does not read it; opening it does.
+#[test]
+fn the_right_pane_follows_the_cursor_without_reading() {
+    let mut a = app();
+    let e = keys(&mut a, "j");
+    assert_eq!(a.open.as_ref().map(|o| o.id), Some(ConversationId(2)));
+    assert!(e.contains(&Effect::Load(Query::Conversation {
+        id: ConversationId(2),
+        before: None,
+        limit: 200,
+        focus: None
+    })));
+    let e = keys(&mut a, "j");
+    assert_eq!(a.open.as_ref().map(|o| o.id), Some(ConversationId(4)));
+    assert!(
+        !e.iter()
+            .any(|e| matches!(e, Effect::Command(Command::Viewed(_)))),
+        "an unread conversation stays unread while the cursor passes: {e:?}"
+    );
+    assert_eq!(a.focus, Focus::Inbox);
+    let e = keys(&mut a, "<enter>");
+    assert!(e.contains(&Effect::Command(Command::Viewed(ConversationId(4)))));
+    // One pane (narrow terminal): moving does not open anything.
+    let mut a = app();
+    a.update(Msg::Resize {
+        width: 60,
+        height: 30,
+    });
+    keys(&mut a, "j");
+    assert!(a.open.is_none());
+}

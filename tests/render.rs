@@ -841,3 +841,139 @@ fn the_status_bar_names_the_profile_once() {
     a.cfg.profile_name = "Filiale Nord".into();
     assert!(render(&mut a, 120, 30).contains("GESCHÄFTLICH  Filiale Nord"));
 }
+
+/// The composer's rows as the screen shows them: the pane right of the list, from the
+/// row under the composer's title to its bottom border.
+fn composer_rows(screen: &str, pane_x: usize) -> Vec<String> {
+    let pane: Vec<String> = screen
+        .lines()
+        .map(|l| l.chars().skip(pane_x).collect())
+        .collect();
+    let title = pane
+        .iter()
+        .rposition(|l| l.contains("Antwort ·"))
+        .expect("the composer is open");
+    pane[title + 1..]
+        .iter()
+        .take_while(|l| !l.starts_with('─'))
+        .cloned()
+        .collect()
+}
+
+// What the composer shows is what is sent: a long reply with a link wraps at the pane's
+// width instead of scrolling sideways, and every character of the body is on screen.
+#[test]
+fn the_composer_wraps_and_shows_every_character_that_is_sent() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use tresen::app::{Command, Effect};
+    let mut a = app(Lang::De, "Max Mustermann", sample());
+    press(&mut a, "r");
+    let body = "Guten Tag Herr Mustermann, der Monteur kommt am Montag zwischen 8 und 10 \
+                Uhr. Bitte halten Sie die Zufahrt frei, Details hier: \
+                https://example.com/t/2026-12-07?kunde=4711&a=1\n\
+                Mit freundlichen Grüßen";
+    for c in body.chars() {
+        let k = if c == '\n' {
+            KeyEvent::new(KeyCode::Enter, KeyModifiers::ALT)
+        } else {
+            KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)
+        };
+        a.update(Msg::Key(k));
+    }
+    assert_eq!(a.composer.text(), body);
+    let screen = render(&mut a, 100, 40);
+    let pane_x = usize::from(tresen::app::list_width(100)) + 1;
+    let rows = composer_rows(&screen, pane_x);
+    let width = 100 - pane_x;
+    assert!(rows.len() >= 5, "wrapped into several rows: {rows:#?}");
+    for r in &rows {
+        assert!(r.chars().count() <= width, "{r}");
+    }
+    // The rows, joined, hold the body's characters in order (spaces at the breaks aside).
+    let on_screen: String = rows.concat().split_whitespace().collect();
+    let sent_text: String = body.split_whitespace().collect();
+    assert!(
+        on_screen.starts_with(&sent_text),
+        "shown:\n{}\nbody: {body}",
+        rows.join("\n")
+    );
+    // The link is kept whole on its own row when it fits.
+    assert!(
+        rows.iter()
+            .any(|r| r.contains("https://example.com/t/2026-12-07?kunde=4711&a=1")),
+        "{rows:#?}"
+    );
+    let e = press(&mut a, "<enter>");
+    match e
+        .iter()
+        .find(|e| matches!(e, Effect::Command(Command::Send { .. })))
+    {
+        Some(Effect::Command(Command::Send { body: sent, .. })) => assert_eq!(sent, body),
+        other => panic!("no send: {other:?} in {e:?}"),
+    }
+}
+
+// Up and down move through the wrapped rows; Ctrl+Z takes typing back a word at a time;
+// Ctrl+← jumps a word.
+#[test]
+fn the_composer_moves_by_row_and_word_and_undoes() {
+    let mut a = app(Lang::De, "Max Mustermann", sample());
+    render(&mut a, 100, 40);
+    press(&mut a, "r");
+    let long = "wort ".repeat(30);
+    press(&mut a, &long);
+    press(&mut a, "<up>X");
+    let text = a.composer.text().to_string();
+    let at = text.find('X').expect("typed");
+    let width = usize::from(a.conversation_width());
+    assert!(
+        (width - 10..=width + 5).contains(&(text.len() - at)),
+        "one row up from the end is about one row's width back: {at} of {}",
+        text.len()
+    );
+    press(&mut a, "<c-z>");
+    assert_eq!(a.composer.text(), long);
+    press(&mut a, "<end><c-left><c-left>Y");
+    assert!(
+        a.composer.text().ends_with("Ywort wort "),
+        "{}",
+        a.composer.text()
+    );
+}
+
+// Issue 19 (7): a narrow conversation pane wraps its header instead of cutting off the
+// consent and the labels; a wide terminal gives the list's preview more room.
+#[test]
+fn the_header_wraps_and_the_list_grows_with_the_window() {
+    use tresen::compliance::ConsentView;
+    let mut a = app(Lang::De, "Maximilian Mustermann-Schulze", sample());
+    a.update(outlook(ConsentView::Granted, None, None));
+    let s = render(&mut a, 90, 30);
+    let pane_x = usize::from(tresen::app::list_width(90)) + 1;
+    let pane: String = s
+        .lines()
+        .take(6)
+        .map(|l| l.chars().skip(pane_x).collect::<String>())
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(pane.contains("#notdienst"), "{s}");
+    assert!(pane.contains("Einwilligung"), "{s}");
+    // The preview column at 250 columns holds far more than at 100.
+    let preview_cols = |w: u16| {
+        let mut a = app(Lang::De, "Max", sample());
+        press(&mut a, "<esc>");
+        a.update(Msg::Loaded(Loaded::Inbox(vec![conversation(
+            "Max",
+            &"Heizung tropft seit heute morgen im Keller ".repeat(5),
+        )])));
+        let s = render(&mut a, w, 20);
+        let row = s
+            .lines()
+            .find(|l| l.contains("Heizung"))
+            .unwrap()
+            .to_string();
+        row.matches("Keller").count()
+    };
+    assert_eq!(preview_cols(100), 0);
+    assert!(preview_cols(250) > 0, "the list grows");
+}

@@ -120,11 +120,19 @@ pub fn help_line_count() -> usize {
                 .count()
         })
         .sum::<usize>()
-        // The legend of the screen's signs (a heading and ui::overlay's 12 signs), the
+        // The editing keys and the legend of the screen's signs (a heading each), the
         // blank line and the last line.
-        + 13
+        + 1
+        + EDITING_KEYS
+        + 1
+        + LEGEND_SIGNS
         + 2
 }
+
+/// Lines on the editing keys in the help overlay (ui::overlay lists them).
+pub const EDITING_KEYS: usize = 7;
+/// Signs the help overlay's legend explains (ui::overlay's table).
+pub const LEGEND_SIGNS: usize = 17;
 
 impl std::str::FromStr for Action {
     type Err = String;

@@ -415,9 +415,10 @@ pub struct App {
 
 const SEARCH_LIMIT: usize = 200;
 
-/// Width of the conversation list when both panes fit.
+/// Width of the conversation list when both panes fit: it grows with the terminal, so
+/// a wide window shows more of each preview, and always leaves the conversation room.
 pub fn list_width(total: u16) -> u16 {
-    (total * 2 / 5).clamp(30, 60)
+    (total * 2 / 5).max(30).min(total.saturating_sub(20))
 }
 
 /// Below this width only one pane is shown.
@@ -679,6 +680,16 @@ impl App {
         }
     }
 
+    /// Columns of the conversation pane (and so of the composer) at this terminal size.
+    pub fn conversation_width(&self) -> u16 {
+        if self.two_panes() {
+            // The list, then a one-column separator.
+            self.width.saturating_sub(list_width(self.width) + 1)
+        } else {
+            self.width
+        }
+    }
+
     fn text_input(&mut self) -> Option<&mut TextInput> {
         match &mut self.overlay {
             Some(
@@ -698,24 +709,41 @@ impl App {
 
     /// Typing and cursor keys in an input field. `None` when the key is not an edit.
     fn edit_text(&mut self, chord: &KeyChord) -> Option<Vec<Effect>> {
+        // Up and down move between the composer's screen rows; in a prompt they pick.
+        let composing = self.overlay.is_none() && self.focus == Focus::Composer;
+        let width = usize::from(self.conversation_width());
         let input = self.text_input()?;
         if let Some(c) = chord.typed_char() {
             input.insert(c);
-        } else if chord.ctrl && chord.code == ChordCode::Char('w') {
-            input.delete_word();
-        } else if chord.ctrl && chord.code == ChordCode::Char('u') {
-            // As in a shell: the line so far goes; ctrl-a jumps to its start.
-            input.delete_to_line_start();
-        } else if chord.ctrl && chord.code == ChordCode::Char('a') {
-            input.home();
         } else if chord.ctrl || chord.alt {
-            return None;
+            // As in a shell and in every editor people know.
+            match (chord.ctrl, chord.code) {
+                (true, ChordCode::Char('w')) => input.delete_word(),
+                (true, ChordCode::Char('u')) => input.delete_to_line_start(),
+                (true, ChordCode::Char('a')) => input.home(),
+                (true, ChordCode::Char('z')) => {
+                    input.undo();
+                }
+                (true, ChordCode::Char('y')) => {
+                    input.redo();
+                }
+                (true, ChordCode::Left) | (false, ChordCode::Char('b')) => input.word_left(),
+                (true, ChordCode::Right) | (false, ChordCode::Char('f')) => input.word_right(),
+                (false, ChordCode::Backspace) => input.delete_word(),
+                _ => return None,
+            }
         } else {
             match chord.code {
                 ChordCode::Backspace => input.backspace(),
                 ChordCode::Delete => input.delete(),
                 ChordCode::Left => input.left(),
                 ChordCode::Right => input.right(),
+                ChordCode::Up if composing => {
+                    input.up(width);
+                }
+                ChordCode::Down if composing => {
+                    input.down(width);
+                }
                 ChordCode::Home => input.home(),
                 ChordCode::End => input.end(),
                 _ => return None,

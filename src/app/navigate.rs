@@ -55,9 +55,29 @@ impl App {
             (None, _) => {
                 self.selected = step(self.selected, self.visible.len());
                 self.keep_selection_visible();
-                vec![]
+                self.preview_selected()
             }
         }
+    }
+
+    /// With both panes on screen the right one shows the highlighted conversation.
+    /// Looking is not reading: it stays unread until it is opened or written in.
+    pub(super) fn preview_selected(&mut self) -> Vec<Effect> {
+        if !self.two_panes() || self.focus != Focus::Inbox {
+            return vec![];
+        }
+        let Some(id) = self.selected_conversation().map(|c| c.id) else {
+            return vec![];
+        };
+        if self.open.as_ref().is_some_and(|o| o.id == id) {
+            return vec![];
+        }
+        let mut effects = self.open_id(id, Focus::Inbox, None);
+        effects.retain(|e| *e != Effect::Command(Command::Viewed(id)));
+        if let Some(o) = self.open.as_mut() {
+            o.peek = true;
+        }
+        effects
     }
 
     /// Opens the selected conversation and moves focus there (or into the composer).

@@ -24,77 +24,93 @@ pub fn render(frame: &mut Frame<'_>, app: &App, area: Rect) {
         frame.render_widget(Paragraph::new(Line::styled(hint, Theme::DIM)), area);
         return;
     };
+    let head = app.conversation(open.id).map(|c| header_line(app, c));
+    // The header wraps rather than cut off what comes last (consent, labels): up to
+    // three rows on a narrow pane.
+    let head_h = head.as_ref().map_or(1, |l| {
+        let w = l.width().max(1);
+        w.div_ceil(usize::from(area.width).max(1)).clamp(1, 3) as u16
+    });
     let composer_h = composer_height(app, area.height);
     let [header, timeline, composer] = Layout::vertical([
-        Constraint::Length(1),
+        Constraint::Length(head_h),
         Constraint::Min(0),
         Constraint::Length(composer_h),
     ])
     .areas(area);
-
-    if let Some(c) = app.conversation(open.id) {
-        let mut spans = vec![
-            Span::styled(format!("[{}] ", c.channel.badge()), badge_style(c.channel)),
-            Span::styled(clean(&c.title).into_owned(), Theme::BOLD),
-        ];
-        // Right after the name: the one thing in this line that can change while the
-        // user is about to write.
-        if app.answering.contains(&c.id) {
-            spans.push(Span::styled(
-                format!(
-                    " · ✎ {}",
-                    lang.t("wird gerade beantwortet", "being answered right now")
-                ),
-                Theme::WARN,
-            ));
-        }
-        if let Some(ct) = &c.contact {
-            spans.push(Span::styled(
-                format!(" · {}", clean(ct.address())),
-                Theme::DIM,
-            ));
-        }
-        spans.push(Span::raw(format!(
-            " · {}",
-            state_label(c.state.effective(app.now), lang)
-        )));
-        if let Some(who) = &c.assigned {
-            spans.push(Span::styled(format!(" → {}", clean(who)), Theme::ACCENT));
-        }
-        if let Some((text, style)) = security_badge(c.security, lang) {
-            spans.push(Span::raw(" · "));
-            spans.push(Span::styled(text, style));
-        }
-        if let Some((text, style)) = app
-            .open_outlook()
-            .and_then(|o| consent_badge(o.consent, lang))
-        {
-            spans.push(Span::raw(" · "));
-            spans.push(Span::styled(text, style));
-        }
-        if let Some(names) = app.typing.get(&c.id).filter(|n| !n.is_empty()) {
-            let names: Vec<String> = names.iter().map(|n| clean(n).into_owned()).collect();
-            spans.push(Span::styled(
-                format!(
-                    " · ✎ {} {}",
-                    names.join(", "),
-                    lang.t("schreibt …", "is typing …")
-                ),
-                Theme::ACCENT,
-            ));
-        }
-        if !c.labels.is_empty() {
-            let labels: Vec<String> = c.labels.iter().map(|l| format!("#{}", clean(l))).collect();
-            spans.push(Span::styled(
-                format!(" {}", labels.join(" ")),
-                Theme::ACCENT,
-            ));
-        }
-        frame.render_widget(Paragraph::new(Line::from(spans)), header);
+    if let Some(line) = head {
+        frame.render_widget(
+            Paragraph::new(line).wrap(ratatui::widgets::Wrap { trim: true }),
+            header,
+        );
     }
 
     render_timeline(frame, app, timeline);
     render_composer(frame, app, composer);
+}
+
+/// The conversation's header: network, name, who answers, address, state, protection,
+/// consent, typing and labels.
+fn header_line(app: &App, c: &crate::domain::Conversation) -> Line<'static> {
+    let lang = app.lang();
+    let mut spans = vec![
+        Span::styled(format!("[{}] ", c.channel.badge()), badge_style(c.channel)),
+        Span::styled(clean(&c.title).into_owned(), Theme::BOLD),
+    ];
+    // Right after the name: the one thing in this line that can change while the
+    // user is about to write.
+    if app.answering.contains(&c.id) {
+        spans.push(Span::styled(
+            format!(
+                " · ✎ {}",
+                lang.t("wird gerade beantwortet", "being answered right now")
+            ),
+            Theme::WARN,
+        ));
+    }
+    if let Some(ct) = &c.contact {
+        spans.push(Span::styled(
+            format!(" · {}", clean(ct.address())),
+            Theme::DIM,
+        ));
+    }
+    spans.push(Span::raw(format!(
+        " · {}",
+        state_label(c.state.effective(app.now), lang)
+    )));
+    if let Some(who) = &c.assigned {
+        spans.push(Span::styled(format!(" → {}", clean(who)), Theme::ACCENT));
+    }
+    if let Some((text, style)) = security_badge(c.security, lang) {
+        spans.push(Span::raw(" · "));
+        spans.push(Span::styled(text, style));
+    }
+    if let Some((text, style)) = app
+        .open_outlook()
+        .and_then(|o| consent_badge(o.consent, lang))
+    {
+        spans.push(Span::raw(" · "));
+        spans.push(Span::styled(text, style));
+    }
+    if let Some(names) = app.typing.get(&c.id).filter(|n| !n.is_empty()) {
+        let names: Vec<String> = names.iter().map(|n| clean(n).into_owned()).collect();
+        spans.push(Span::styled(
+            format!(
+                " · ✎ {} {}",
+                names.join(", "),
+                lang.t("schreibt …", "is typing …")
+            ),
+            Theme::ACCENT,
+        ));
+    }
+    if !c.labels.is_empty() {
+        let labels: Vec<String> = c.labels.iter().map(|l| format!("#{}", clean(l))).collect();
+        spans.push(Span::styled(
+            format!(" {}", labels.join(" ")),
+            Theme::ACCENT,
+        ));
+    }
+    Line::from(spans)
 }
 
 /// The header's word on encryption: what protects this chat, and whether the other
@@ -201,7 +217,11 @@ fn outgoing_preview(app: &App) -> Vec<Line<'static>> {
 
 fn composer_height(app: &App, total: u16) -> u16 {
     if app.focus == Focus::Composer {
-        let lines = (app.composer.text().split('\n').count() + outgoing_preview(app).len()) as u16;
+        let rows = app
+            .composer
+            .rows(usize::from(app.conversation_width()))
+            .len();
+        let lines = (rows + outgoing_preview(app).len()) as u16;
         (lines + 2).clamp(3, (total / 2).max(3))
     } else {
         1
@@ -716,30 +736,27 @@ fn render_composer(frame: &mut Frame<'_>, app: &App, area: Rect) {
     if inner.height == 0 || inner.width == 0 {
         return;
     }
-    // Composer text is the user's own, but it may hold pasted control characters.
-    let text = clean_multiline(app.composer.text());
-    let all: Vec<&str> = text.split('\n').collect();
-    let (cl, cc) = app.composer.cursor_line_col();
-    let first = cl.saturating_sub(usize::from(inner.height) - 1);
-    let mut lines: Vec<Line<'_>> = all
+    // The text wraps softly at the pane's width, every character shown: what is on
+    // screen is what is sent. It is the user's own but may hold pasted control
+    // characters, so each row is cleaned (the wrap counts them as the cleaned width).
+    let width = usize::from(inner.width);
+    let text = app.composer.text();
+    let rows = app.composer.rows(width);
+    let (row, col) = app.composer.cursor_row_col(width);
+    let first = row.saturating_sub(usize::from(inner.height) - 1);
+    let mut lines: Vec<Line<'_>> = rows
         .iter()
         .skip(first)
         .take(usize::from(inner.height))
-        .map(|l| {
-            // Keep the cursor column on screen for long lines.
-            let w = usize::from(inner.width);
-            let skip = if cc >= w { cc + 1 - w } else { 0 };
-            Line::raw(l.chars().skip(skip).collect::<String>())
-        })
+        .map(|r| Line::raw(clean(&text[r.clone()]).into_owned()))
         .collect();
     // Exactly what goes out: the footer the engine will append, or why it will refuse.
     let room = usize::from(inner.height).saturating_sub(lines.len());
     lines.extend(outgoing_preview(app).into_iter().take(room));
     frame.render_widget(Paragraph::new(lines), inner);
-    let line_text = all.get(cl).copied().unwrap_or("");
-    let before: String = line_text.chars().take(cc).collect();
-    let x = (before.width() as u16).min(inner.width.saturating_sub(1));
-    let y = (cl - first) as u16;
+    // Spaces hanging at a row's end may reach past the edge: the cursor stays inside.
+    let x = (col as u16).min(inner.width.saturating_sub(1));
+    let y = (row - first) as u16;
     if y < inner.height {
         frame.set_cursor_position(Position::new(inner.x + x, inner.y + y));
     }

@@ -34,7 +34,7 @@ pub fn render(frame: &mut Frame<'_>, app: &App) {
     .areas(area);
     render_title(frame, app, title);
     if app.two_panes() {
-        let lw = list_width(area.width).min(area.width.saturating_sub(20));
+        let lw = list_width(area.width);
         let [list, sep, conv] = Layout::horizontal([
             Constraint::Length(lw),
             Constraint::Length(1),

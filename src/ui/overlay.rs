@@ -475,14 +475,24 @@ fn prompt(
     }
     let text = clean(input.text());
     let w = usize::from(inner.width);
-    let before: String = text.chars().take(input.cursor()).collect();
-    let cursor_x = before.width();
+    let cursor_x = clean(input.before_cursor()).width();
+    // A long entry scrolls so the cursor stays in view; wide characters count double.
     let skip = cursor_x.saturating_sub(w.saturating_sub(1));
-    let shown: String = text.chars().skip(skip).collect();
+    let mut skipped = 0;
+    let shown: String = text
+        .chars()
+        .skip_while(|c| {
+            let go = skipped < skip;
+            if go {
+                skipped += unicode_width::UnicodeWidthChar::width(*c).unwrap_or(0);
+            }
+            go
+        })
+        .collect();
     let line_rect = Rect::new(inner.x, inner.y, inner.width, 1);
     frame.render_widget(Paragraph::new(Line::from(Span::raw(shown))), line_rect);
     frame.set_cursor_position(Position::new(
-        inner.x + (cursor_x - skip).min(w.saturating_sub(1)) as u16,
+        inner.x + cursor_x.saturating_sub(skipped).min(w.saturating_sub(1)) as u16,
         inner.y,
     ));
     if let Some((items, selected)) = items
@@ -524,6 +534,55 @@ pub fn help_lines(app: &App) -> Vec<String> {
             out.push(format!("{keys:>18}  {}", lang_pick(lang, de, en)));
         }
     }
+    // Editing keys work the same in every input field; they are not in the keymap.
+    out.push(format!(
+        "── {} ──",
+        lang.t("In jedem Eingabefeld", "In every input field")
+    ));
+    let chord = |k: &str| {
+        k.parse::<crate::app::keymap::KeyChord>()
+            .map(|c| c.label_in(lang))
+            .unwrap_or_default()
+    };
+    let editing: [(String, &str); crate::app::action::EDITING_KEYS] = [
+        (
+            format!("{} / {}", chord("left"), chord("right")),
+            lang.t("ein Zeichen zurück / vor", "one character back / on"),
+        ),
+        (
+            format!("{} / {}", chord("ctrl-left"), chord("ctrl-right")),
+            lang.t("ein Wort zurück / vor", "one word back / on"),
+        ),
+        (
+            format!("{} / {}", chord("up"), chord("down")),
+            lang.t(
+                "im Antwortfeld: eine Bildschirmzeile hoch / runter",
+                "in the composer: one screen row up / down",
+            ),
+        ),
+        (
+            format!("{} / {}", chord("home"), chord("end")),
+            lang.t("Zeilenanfang / Zeilenende", "start / end of the line"),
+        ),
+        (
+            format!("{} / {}", chord("ctrl-w"), chord("alt-backspace")),
+            lang.t("Wort links löschen", "delete the word to the left"),
+        ),
+        (
+            chord("ctrl-u"),
+            lang.t(
+                "bis zum Zeilenanfang löschen",
+                "delete to the start of the line",
+            ),
+        ),
+        (
+            format!("{} / {}", chord("ctrl-z"), chord("ctrl-y")),
+            lang.t("rückgängig / wiederholen", "undo / redo"),
+        ),
+    ];
+    for (keys, what) in editing {
+        out.push(format!("{keys:>18}  {what}"));
+    }
     out.push(format!(
         "── {} ──",
         lang.t("Zeichen auf dem Bildschirm", "Signs on the screen")
@@ -542,7 +601,31 @@ pub fn help_lines(app: &App) -> Vec<String> {
 
 /// What the signs in the conversation list mean (ui::inbox draws them): sign in German
 /// and English, then the meaning.
-const LEGEND: [(&str, &str, &str, &str); 12] = [
+const LEGEND: [(&str, &str, &str, &str); crate::app::action::LEGEND_SIGNS] = [
+    (
+        "Netz: SIG MX",
+        "Net: SIG MX",
+        "Signal · Matrix (dieses Konto)",
+        "Signal · Matrix (this account)",
+    ),
+    (
+        "Netz: WA TG",
+        "Net: WA TG",
+        "WhatsApp · Telegram, über eine Brücke nach Matrix",
+        "WhatsApp · Telegram, through a bridge into Matrix",
+    ),
+    (
+        "#",
+        "#",
+        "Spalte der ungelesenen Nachrichten",
+        "column of unread messages",
+    ),
+    (
+        "5 Min · 2 Tg",
+        "5m · 2d",
+        "seit der letzten Nachricht; in der Warteschlange: wie lange die Kundschaft auf uns wartet",
+        "since the last message; in the queue: how long the customer has been waiting for us",
+    ),
     (
         "‼ DRINGEND",
         "‼ URGENT",
@@ -588,6 +671,12 @@ const LEGEND: [(&str, &str, &str, &str); 12] = [
         "⊘",
         "eingeschränkt (S): Art. 9 DSGVO oder Daten Dritter, Inhalt nur für die Inhaberin/den Inhaber",
         "restricted (S): Art. 9 GDPR or third parties' data, content for the owner only",
+    ),
+    (
+        "#notdienst",
+        "#notdienst",
+        "Label der Unterhaltung (im Kopf der Unterhaltung)",
+        "the conversation's label (in the conversation's header)",
     ),
     (
         "🏷 gesendet als …",
