@@ -72,6 +72,7 @@ fn message(
         reactions: vec![],
         elsewhere: false,
         sensitive: None,
+        quote: None,
     }
 }
 

@@ -6,7 +6,7 @@
 //! Compared: conversations (kind, channel, title, contact, labels — the retention class
 //! follows from the labels —, last activity and preview); messages (direction, kind,
 //! sender, body, edit, deletion, attachments with their files, delivery state, failure
-//! reason, reactions); the compliance ledger.
+//! reason, reactions, the message a reply quotes); the compliance ledger.
 //!
 //! Not compared, because the archive does not hold them: unread counts, "marked unread",
 //! triage state and snooze (the office's working state), drafts, internal notes (never
@@ -297,14 +297,21 @@ struct Held {
 fn held(store: &dyn StoreRead) -> Held {
     let mut conversations = BTreeMap::new();
     for c in store.conversations().unwrap() {
-        let mut messages: Vec<String> = store
-            .messages(c.id, None, 100_000)
-            .unwrap()
-            .into_iter()
+        let all = store.messages(c.id, None, 100_000).unwrap();
+        // A quoted reply names what it answers by the quoted message's time and text.
+        let quoted = |q: Option<MessageId>| {
+            q.map(|q| {
+                all.iter()
+                    .find(|m| m.id == q)
+                    .map(|m| format!("{:?} {:?}", m.sent_at, m.body))
+            })
+        };
+        let mut messages: Vec<String> = all
+            .iter()
             .filter(|m| m.kind != MessageKind::Note)
             .map(|m| {
                 format!(
-                    "{:?} {:?} {:?} {:?} from={:?} {:?} edit={:?} deleted={:?} files={:?} {:?} failure={:?} reactions={:?}",
+                    "{:?} {:?} {:?} {:?} from={:?} {:?} edit={:?} deleted={:?} files={:?} {:?} failure={:?} reactions={:?} quote={:?}",
                     m.sent_at,
                     m.remote_id.as_deref().filter(|r| !r.contains("-out-")),
                     m.direction,
@@ -316,7 +323,8 @@ fn held(store: &dyn StoreRead) -> Held {
                     m.attachments,
                     m.delivery,
                     m.failure,
-                    m.reactions
+                    m.reactions,
+                    quoted(m.quote)
                 )
             })
             .collect();
@@ -385,7 +393,32 @@ async fn run_seed(seed: u64) -> usize {
                 let c = convs[rng.random_range(0..convs.len())].id;
                 let cmd = match other {
                     Action::Send { body } => {
-                        let _ = h.send(c, body, "Anna".into()).await;
+                        // Every other send quotes the customer's newest message, if any.
+                        let reply_to = if rng.random_bool(0.5) {
+                            h.store().read(|s| {
+                                s.messages(c, None, 50)
+                                    .unwrap()
+                                    .into_iter()
+                                    .rev()
+                                    .find(|m| {
+                                        m.direction == Direction::Inbound && m.remote_id.is_some()
+                                    })
+                                    .map(|m| m.id)
+                            })
+                        } else {
+                            None
+                        };
+                        let _ = h
+                            .command(EngineCommand::Send {
+                                conversation: c,
+                                body,
+                                files: vec![],
+                                sender: "Anna".into(),
+                                reply_to,
+                                options: Default::default(),
+                                reply: None,
+                            })
+                            .await;
                         continue;
                     }
                     Action::Labels(labels) => LocalChange::SetLabels {

@@ -1296,6 +1296,13 @@ fn reactions_and_typing_both_ways() {
             m.body == "Ja, gegen 10 Uhr." && m.delivery >= Delivery::Sent && m.remote_id.is_some()
         })
     });
+    // The store keeps what it answers: the timeline and `show` say so.
+    assert!(
+        run.messages()
+            .iter()
+            .any(|m| m.body == "Ja, gegen 10 Uhr." && m.quote == Some(msg.id)),
+        "the quoted reply remembers the question"
+    );
     // Synapse sometimes pushes an event to the appservice late (its transaction
     // backoff; see read_receipts_both_ways): the homeserver's copy of the event counts
     // too, and the relation is checked on whichever arrives.

@@ -63,6 +63,7 @@ fn msg(id: i64, kind: MessageKind, dir: Direction, body: &str, at_min: i64) -> M
         reactions: vec![],
         elsewhere: false,
         sensitive: None,
+        quote: None,
     }
 }
 
@@ -976,4 +977,35 @@ fn the_header_wraps_and_the_list_grows_with_the_window() {
     };
     assert_eq!(preview_cols(100), 0);
     assert!(preview_cols(250) > 0, "the list grows");
+}
+
+// Issue 19 (8): a reply sent quoting a message says what it answers in the timeline.
+#[test]
+fn a_quoted_reply_shows_what_it_answers() {
+    let question = msg(
+        1,
+        MessageKind::Chat,
+        Direction::Inbound,
+        "Kommt der Monteur morgen?",
+        30,
+    );
+    let mut answer = msg(
+        2,
+        MessageKind::Chat,
+        Direction::Outbound,
+        "Ja, gegen 10 Uhr.",
+        20,
+    );
+    answer.quote = Some(MessageId(1));
+    let mut a = app(Lang::De, "Max", vec![question, answer]);
+    let s = render(&mut a, 120, 30);
+    assert!(
+        s.contains("↪ Antwort auf „Kommt der Monteur morgen?“"),
+        "{s}"
+    );
+    let above = s.find("↪ Antwort auf").unwrap();
+    assert!(
+        above < s.find("Ja, gegen 10 Uhr.").unwrap(),
+        "the quote comes first"
+    );
 }

@@ -646,6 +646,8 @@ const UNDO_15: &str = "ALTER TABLE messages DROP COLUMN elsewhere;";
 /// Undoes migration 16 (the restriction mark).
 const UNDO_16: &str = "ALTER TABLE messages DROP COLUMN sensitive;";
 
+const UNDO_17: &str = "ALTER TABLE messages DROP COLUMN quote;";
+
 const UNDO_14: &str = "DROP TRIGGER conversations_fts_insert; DROP TRIGGER conversations_fts_update; \
     DROP TABLE conversations_fts; DROP TABLE contact_versions; \
     ALTER TABLE conversations DROP COLUMN corrected_name; \
@@ -693,6 +695,7 @@ fn a_store_of_schema_1_is_migrated_in_place() {
         let s = SqliteStore::open(&path, None).unwrap();
         drop(s);
         let c = rusqlite::Connection::open(&path).unwrap();
+        c.execute_batch(UNDO_17).unwrap();
         c.execute_batch(UNDO_16).unwrap();
         c.execute_batch(UNDO_15).unwrap();
         c.execute_batch(UNDO_14).unwrap();
@@ -761,6 +764,7 @@ fn migration_12_finds_how_long_each_customer_has_waited() {
         .unwrap();
         drop(s);
         let c = rusqlite::Connection::open(&path).unwrap();
+        c.execute_batch(UNDO_17).unwrap();
         c.execute_batch(UNDO_16).unwrap();
         c.execute_batch(UNDO_15).unwrap();
         c.execute_batch(UNDO_14).unwrap();
@@ -792,7 +796,7 @@ fn messages_indexed_before_schema_3_are_still_found() {
         let c = rusqlite::Connection::open(&path).unwrap();
         c.execute_batch(&format!(
             "PRAGMA key = \"x'{}'\"; PRAGMA cipher_page_size = 16384; \
-             PRAGMA cipher_hmac_algorithm = HMAC_SHA256; {UNDO_16} {UNDO_15} {UNDO_14} {UNDO_13} {UNDO_12} {UNDO_11} {UNDO_10} DROP TABLE sync_positions; \
+             PRAGMA cipher_hmac_algorithm = HMAC_SHA256; {UNDO_17} {UNDO_16} {UNDO_15} {UNDO_14} {UNDO_13} {UNDO_12} {UNDO_11} {UNDO_10} DROP TABLE sync_positions; \
              DROP TABLE reactions; DROP TABLE account_health; DROP TABLE ledger; \
              ALTER TABLE conversations DROP COLUMN assigned; \
              ALTER TABLE conversations DROP COLUMN security; \
@@ -1351,6 +1355,7 @@ fn footer_and_notice_are_recorded_when_sent_not_when_queued() {
                 txn: Some("t9".into()),
                 footer: Some("f-abc".into()),
                 notice: Some(Box::new(notice)),
+                quote: None,
             },
         );
         assert!(

@@ -43,6 +43,9 @@ pub enum Payload {
         /// retention class beside the conversation's labels (R-B5).
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         tags: Vec<String>,
+        /// The network's id of the message this reply quotes.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        quote: Option<String>,
     },
     /// The network's answer to an outgoing message.
     SendResult {

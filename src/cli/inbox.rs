@@ -7,6 +7,7 @@ use anyhow::Result;
 use serde::Serialize;
 use std::process::ExitCode;
 
+use crate::app::i18n::Lang;
 use crate::domain::{Conversation, Delivery, Message, Timestamp, sanitize_for_terminal};
 use crate::error::UsageError;
 use crate::store::StoreRead;
@@ -106,6 +107,9 @@ struct JsonMessage<'a> {
     /// `art9` or `third_party`: its content is the owner's (R-E4); others get it empty.
     #[serde(skip_serializing_if = "Option::is_none")]
     sensitive: Option<&'static str>,
+    /// The `id` of the message this reply quotes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    quote: Option<i64>,
 }
 
 #[derive(Serialize)]
@@ -166,6 +170,7 @@ impl<'a> From<&'a Message> for JsonMessage<'a> {
                 .collect(),
             sent_elsewhere: m.elsewhere,
             sensitive: m.sensitive.map(|s| s.as_str()),
+            quote: m.quote.map(|q| q.0),
         }
     }
 }
@@ -284,17 +289,25 @@ fn show(
         crate::out::json_to(&mut out, &v)?;
         return Ok(ExitCode::SUCCESS);
     }
+    let lang = config.language();
     writeln!(
         out,
         "[{}] {} ({})",
         c.channel.badge(),
         safe(&c.title),
-        c.state.name()
+        crate::app::state_label(c.state, lang)
     )?;
+    let date_format = match lang {
+        Lang::De => "%d.%m.%Y %H:%M",
+        Lang::En => "%Y-%m-%d %H:%M",
+    };
     for m in &messages {
-        let when = m.sent_at.to_local().format("%Y-%m-%d %H:%M");
+        let when = m.sent_at.to_local().format(date_format);
+        let delivery = delivery_word(m.delivery, lang);
         let who = match (m.kind, m.direction) {
-            (crate::domain::MessageKind::Note, _) => format!("NOTE {}", safe(&m.sender)),
+            (crate::domain::MessageKind::Note, _) => {
+                format!("{} {}", lang.t("NOTIZ", "NOTE"), safe(&m.sender))
+            }
             (crate::domain::MessageKind::System, _) => "--".into(),
             (_, crate::domain::Direction::Inbound) => {
                 if m.sender.is_empty() {
@@ -304,10 +317,28 @@ fn show(
                 }
             }
             (_, crate::domain::Direction::Outbound) if record.is_some() && !m.sender.is_empty() => {
-                format!("> {} ({})", m.delivery.as_str(), safe(&m.sender))
+                format!("> {delivery} ({})", safe(&m.sender))
             }
-            (_, crate::domain::Direction::Outbound) => format!("> {}", m.delivery.as_str()),
+            (_, crate::domain::Direction::Outbound) => format!("> {delivery}"),
         };
+        // What a quoted reply answers, on its own line above it.
+        if let Some(q) = m.quote {
+            let quoted = match messages.iter().find(|o| o.id == q) {
+                Some(o) if !o.body.is_empty() => {
+                    format!(
+                        "„{}“",
+                        crate::ui::text::truncate(&safe(o.display_body()), 60)
+                    )
+                }
+                _ => format!("#{}", q.0),
+            };
+            writeln!(
+                out,
+                "{:18}↪ {} {quoted}",
+                "",
+                lang.t("Antwort auf", "reply to")
+            )?;
+        }
         // Continuation lines start under the text, not under the date.
         writeln!(
             out,
@@ -317,29 +348,43 @@ fn show(
         match (m.delivery, &m.failure) {
             (Delivery::Failed, Some(why)) => writeln!(
                 out,
-                "{:16}  (not sent: {})",
+                "{:16}  ({}: {})",
                 "",
-                safe(crate::domain::failure_text(why, false))
+                lang.t("nicht gesendet", "not sent"),
+                safe(crate::domain::failure_text(why, lang == Lang::De))
             )?,
             (Delivery::Unclear, Some(why)) => writeln!(
                 out,
                 "{:16}  ({})",
                 "",
-                safe(crate::domain::failure_text(why, false))
+                safe(crate::domain::failure_text(why, lang == Lang::De))
             )?,
             _ => {}
         }
         for (i, a) in m.attachments.iter().enumerate() {
             writeln!(
                 out,
-                "                  [attachment {}/{}] {} ({}, {} bytes)",
+                "                  [{} {}/{}] {} ({}, {})",
+                lang.t("Anhang", "attachment"),
                 m.id.0,
                 i + 1,
                 safe(&a.name),
                 safe(&a.mime),
-                a.size
+                crate::ui::text::human_size_in(a.size, lang)
             )?;
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A message's delivery in words, as `show` prints it after `>`.
+fn delivery_word(d: Delivery, lang: Lang) -> &'static str {
+    match d {
+        Delivery::Pending => lang.t("ausstehend", "pending"),
+        Delivery::Sent => lang.t("gesendet", "sent"),
+        Delivery::Delivered => lang.t("zugestellt", "delivered"),
+        Delivery::Read => lang.t("gelesen", "read"),
+        Delivery::Failed => lang.t("fehlgeschlagen", "failed"),
+        Delivery::Unclear => lang.t("unklar", "unclear"),
+    }
 }

@@ -422,6 +422,7 @@ mod tests {
             reactions: vec![],
             elsewhere: false,
             sensitive: None,
+            quote: None,
             failure: None,
         };
         let list = || {

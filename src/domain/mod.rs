@@ -615,6 +615,9 @@ pub struct Message {
     /// sees its content.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sensitive: Option<Sensitive>,
+    /// The message this reply quotes (sent from tresen with `>`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quote: Option<MessageId>,
 }
 
 /// An emoji someone put on a message.

@@ -55,6 +55,7 @@ impl Engine {
         {
             self.send_as(conversation, notice, &SendOptions::default())?;
         }
+        let quote = reply_to;
         let reply_to = match reply_to {
             Some(id) => self
                 .store
@@ -113,6 +114,8 @@ impl Engine {
                         footer: p.footer.clone(),
                         // The notice is its last part (the question and the footer).
                         notice: notice.clone().filter(|_| i + 1 == n).map(Box::new),
+                        // The first part answers the quoted message.
+                        quote: quote.filter(|_| i == 0),
                     },
                 }
             })
@@ -132,7 +135,7 @@ impl Engine {
             &applied.queued,
             &parts,
             (now, pending),
-            &options.tags,
+            (&options.tags, reply_to.as_deref()),
         );
         if let Err(e) = archived {
             let reason = format!("not archived, so not sent: {e}");
@@ -351,7 +354,7 @@ impl Engine {
         ids: &[MessageId],
         parts: &[rules::Part],
         (at, consent_pending): (Timestamp, bool),
-        tags: &[String],
+        (tags, quote): (&[String], Option<&str>),
     ) -> Result<Option<u64>, ArchiveError> {
         let Some(archive) = self.archive.as_mut() else {
             return Ok(None);
@@ -373,6 +376,8 @@ impl Engine {
                     consent_pending,
                     txn: part.txn.clone(),
                     tags: tags.to_vec(),
+                    // The first part answers the quoted message.
+                    quote: quote.filter(|_| entries.is_empty()).map(str::to_string),
                 },
             });
             for (index, f) in files.iter().enumerate() {

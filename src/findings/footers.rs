@@ -144,6 +144,7 @@ mod tests {
             consent_pending: false,
             txn: None,
             tags: Vec::new(),
+            quote: None,
         }
     }
 

@@ -244,6 +244,7 @@ impl Ingest {
                 consent_pending: _,
                 txn,
                 tags: _,
+                quote,
             } => {
                 let have = store
                     .message(self.local(local_id))?
@@ -259,6 +260,12 @@ impl Ingest {
                     );
                     return Ok(());
                 };
+                let quote = match quote {
+                    Some(remote) => store
+                        .message_by_remote(&account, &remote)?
+                        .map(|(id, _)| id),
+                    None => None,
+                };
                 // The footer counts for the policy once its send result says it went
                 // out (the store records it then).
                 let applied = store.apply(&[Op::QueueOutgoing {
@@ -272,6 +279,7 @@ impl Ingest {
                         txn,
                         footer,
                         notice: None,
+                        quote,
                     },
                 }])?;
                 if let Some(id) = applied.queued.first() {

@@ -347,6 +347,7 @@ mod tests {
             consent_pending: false,
             txn: None,
             tags: vec![BELEHRUNG_TAG.into()],
+            quote: None,
         });
         assert_eq!(l.state_of("buero", "+4917012345"), None);
         let s = l.state_of("buero", "aci-1").expect("moved");

@@ -323,6 +323,8 @@ pub struct SendMeta {
     pub footer: Option<String>,
     /// The message is the first-contact notice: recorded for the contact once sent.
     pub notice: Option<Box<crate::compliance::FirstContact>>,
+    /// The message this one answers, quoted.
+    pub quote: Option<MessageId>,
 }
 
 /// An outgoing message the network has not confirmed, as the engine needs it to deal

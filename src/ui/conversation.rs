@@ -253,6 +253,7 @@ fn render_timeline(frame: &mut Frame<'_>, app: &App, area: Rect) {
         width,
         lang,
         retry_key: &retry_key,
+        loaded: &open.messages,
     };
     let end = open.messages.len().saturating_sub(open.scroll);
     // Build from the newest visible message upwards until the screen is full; below the
@@ -418,6 +419,8 @@ struct LineContext<'a> {
     width: usize,
     lang: Lang,
     retry_key: &'a str,
+    /// The messages loaded, where a reply finds the one it quotes.
+    loaded: &'a [Message],
 }
 
 fn message_lines<'a>(m: &Message, cx: &LineContext<'_>, highlight: bool) -> Vec<Line<'a>> {
@@ -426,6 +429,7 @@ fn message_lines<'a>(m: &Message, cx: &LineContext<'_>, highlight: bool) -> Vec<
         width,
         lang,
         retry_key,
+        loaded,
     } = *cx;
     let time = m.sent_at.to_local().format("%H:%M").to_string();
     let indent = "  ";
@@ -549,6 +553,23 @@ fn message_lines<'a>(m: &Message, cx: &LineContext<'_>, highlight: bool) -> Vec<
     } else {
         indent
     };
+    // A quoted reply says what it answers, above its text.
+    if let Some(q) = m.quote {
+        let quoted = match loaded.iter().find(|o| o.id == q) {
+            Some(o) if o.body.is_empty() && o.sensitive.is_some() => lang
+                .t("eingeschränkte Nachricht", "restricted message")
+                .to_string(),
+            Some(o) => format!("„{}“", clean(o.display_body())),
+            None => lang
+                .t("eine ältere Nachricht", "an older message")
+                .to_string(),
+        };
+        let text = format!("↪ {} {quoted}", lang.t("Antwort auf", "Reply to"));
+        lines.push(Line::styled(
+            format!("{indent}{}", truncate(&text, body_w)),
+            Theme::DIM,
+        ));
+    }
     let body = clean_multiline(m.display_body());
     for l in wrap(&body, body_w) {
         lines.push(Line::from(vec![

@@ -150,8 +150,8 @@ impl Writer<'_> {
             .tx
             .prepare_cached(
                 "INSERT INTO messages (conversation, account, remote_id, kind, direction, sender, \
-                 body, attachments, sent_at, received_at, delivery, txn, footer, notice) \
-                 VALUES (?1, ?2, NULL, ?3, 'outbound', ?4, ?5, ?6, ?7, ?7, ?8, ?9, ?10, ?11) \
+                 body, attachments, sent_at, received_at, delivery, txn, footer, notice, quote) \
+                 VALUES (?1, ?2, NULL, ?3, 'outbound', ?4, ?5, ?6, ?7, ?7, ?8, ?9, ?10, ?11, ?12) \
                  RETURNING id",
             )?
             .query_row(
@@ -166,7 +166,8 @@ impl Writer<'_> {
                     delivery.as_str(),
                     meta.and_then(|m| m.txn.as_deref()),
                     meta.and_then(|m| m.footer.as_deref()),
-                    notice
+                    notice,
+                    meta.and_then(|m| m.quote).map(|q| q.0),
                 ],
                 |r| r.get(0),
             )?;

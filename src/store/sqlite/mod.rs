@@ -386,7 +386,7 @@ fn state_to_columns(state: TriageState) -> (&'static str, Option<i64>) {
 
 const MESSAGE_COLUMNS: &str = "id, conversation, remote_id, kind, direction, sender, body, \
     attachments, sent_at, received_at, delivery, edit_body, edit_at, deleted_at, failure, elsewhere, \
-    sensitive";
+    sensitive, quote";
 
 fn message_from_row(r: &Row<'_>) -> rusqlite::Result<Message> {
     let attachments: Option<String> = r.get(7)?;
@@ -426,6 +426,7 @@ fn message_from_row(r: &Row<'_>) -> rusqlite::Result<Message> {
             .get::<_, Option<String>>(16)?
             .as_deref()
             .and_then(crate::domain::Sensitive::parse),
+        quote: r.get::<_, Option<i64>>(17)?.map(MessageId),
     })
 }
 
@@ -491,6 +492,9 @@ fn meta_of(
         txn,
         footer,
         notice,
+        // Kept on the message itself; a send taken up again after a restart goes
+        // without the network's reply relation.
+        quote: None,
     })
 }
 

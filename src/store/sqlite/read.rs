@@ -313,7 +313,7 @@ impl StoreRead for SqliteStore {
         let mut st = self.conn.prepare_cached(
             "SELECT m.id, m.conversation, m.remote_id, m.kind, m.direction, m.sender, m.body, \
              m.attachments, m.sent_at, m.received_at, m.delivery, m.edit_body, m.edit_at, \
-             m.deleted_at, m.failure, m.elsewhere, m.sensitive, m.account, c.remote_id, m.txn, \
+             m.deleted_at, m.failure, m.elsewhere, m.sensitive, m.quote, m.account, c.remote_id, m.txn, \
              m.footer, m.notice, m.attempted \
              FROM messages m JOIN conversations c ON c.id = m.conversation \
              WHERE m.delivery = 'pending' AND m.direction = 'outbound' AND m.kind = 'chat' \
@@ -322,10 +322,10 @@ impl StoreRead for SqliteStore {
         let rows = st.query_map([], |r| {
             Ok((
                 message_from_row(r)?,
-                r.get::<_, String>(17)?,
                 r.get::<_, String>(18)?,
-                (r.get(19)?, r.get(20)?, r.get::<_, Option<String>>(21)?),
-                r.get::<_, i64>(22)?,
+                r.get::<_, String>(19)?,
+                (r.get(20)?, r.get(21)?, r.get::<_, Option<String>>(22)?),
+                r.get::<_, i64>(23)?,
             ))
         })?;
         let mut out = Vec::new();

@@ -251,4 +251,9 @@ pub(super) const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE messages ADD COLUMN sensitive TEXT;
     "#,
+    // 17: the message a reply quotes (its local id), so the timeline and `show` can
+    // show what was answered.
+    r#"
+    ALTER TABLE messages ADD COLUMN quote INTEGER;
+    "#,
 ];
