@@ -14,6 +14,55 @@ pub fn expand_home(path: &str) -> PathBuf {
     }
 }
 
+/// Tab in the attach prompt: `typed` completed as far as the folder's entries agree
+/// (a lone folder gets its `/`), and the entries that fit, folders marked with `/`.
+/// Hidden entries only when the name typed starts with a dot.
+pub fn complete_path(typed: &str) -> (String, Vec<String>) {
+    let typed = if typed == "~" { "~/" } else { typed };
+    let (dir, prefix) = match typed.rfind('/') {
+        Some(i) => (&typed[..=i], &typed[i + 1..]),
+        None => ("", typed),
+    };
+    let folder = if dir.is_empty() {
+        PathBuf::from(".")
+    } else {
+        expand_home(dir)
+    };
+    let Ok(entries) = std::fs::read_dir(&folder) else {
+        return (typed.to_string(), Vec::new());
+    };
+    let mut found: Vec<String> = entries
+        .filter_map(Result::ok)
+        .filter_map(|e| {
+            let name = e.file_name().to_str()?.to_string();
+            if !name.starts_with(prefix) || (name.starts_with('.') && !prefix.starts_with('.')) {
+                return None;
+            }
+            let is_dir = e.file_type().is_ok_and(|t| t.is_dir())
+                || e.path().metadata().is_ok_and(|m| m.is_dir());
+            Some(if is_dir { format!("{name}/") } else { name })
+        })
+        .collect();
+    found.sort();
+    let common = found
+        .iter()
+        .skip(1)
+        .fold(found.first().cloned().unwrap_or_default(), |acc, n| {
+            acc.chars()
+                .zip(n.chars())
+                .take_while(|(a, b)| a == b)
+                .map(|(a, _)| a)
+                .collect()
+        });
+    let completed = if common.chars().count() > prefix.chars().count() {
+        format!("{dir}{common}")
+    } else {
+        typed.to_string()
+    };
+    found.truncate(200);
+    (completed, found)
+}
+
 /// Where the TUI saves attachments: the desktop's downloads folder (XDG_DOWNLOAD_DIR),
 /// else the home directory.
 pub fn download_dir() -> PathBuf {
@@ -114,5 +163,30 @@ mod tests {
         assert_eq!(c.parent(), Some(dir.path()));
         assert_eq!(std::fs::read(&a).unwrap(), b"1");
         assert_eq!(std::fs::read(&b).unwrap(), b"2");
+    }
+
+    #[test]
+    fn tab_completes_a_path_as_far_as_the_folder_agrees() {
+        let dir = tempfile::tempdir().unwrap();
+        for f in ["angebot.pdf", "angebot-2.pdf", ".versteckt"] {
+            std::fs::write(dir.path().join(f), b"x").unwrap();
+        }
+        std::fs::create_dir(dir.path().join("anfahrt")).unwrap();
+        let d = format!("{}/", dir.path().display());
+        let (done, found) = complete_path(&format!("{d}ang"));
+        assert_eq!(done, format!("{d}angebot"));
+        assert_eq!(found, vec!["angebot-2.pdf", "angebot.pdf"]);
+        let (done, found) = complete_path(&format!("{d}anf"));
+        assert_eq!(done, format!("{d}anfahrt/"));
+        assert_eq!(found, vec!["anfahrt/"]);
+        let (_, found) = complete_path(&d);
+        assert_eq!(
+            found.len(),
+            3,
+            "hidden files only when asked for: {found:?}"
+        );
+        let (done, found) = complete_path(&format!("{d}x"));
+        assert_eq!(done, format!("{d}x"));
+        assert!(found.is_empty());
     }
 }

@@ -1120,3 +1120,71 @@ fn the_right_pane_follows_the_cursor_without_reading() {
     keys(&mut a, "j");
     assert!(a.open.is_none());
 }
+
+// Issue 19 (6): `t` offers the labels in use and Tab completes one; a label that did not
+// exist is said to be new, so a typo does not quietly make one.
+#[test]
+fn labels_are_offered_and_completed_and_a_new_one_is_announced() {
+    let mut a = app();
+    keys(&mut a, "t");
+    assert_eq!(a.label_suggestions(), vec!["angebot".to_string()]);
+    keys(&mut a, "ang<tab>");
+    match &a.overlay {
+        Some(Overlay::Labels { input }) => assert_eq!(input.text(), "angebot"),
+        other => panic!("{other:?}"),
+    }
+    let e = keys(&mut a, "<enter>");
+    assert!(e.iter().any(|e| matches!(
+        e,
+        Effect::Command(Command::Local(LocalChange::SetLabels { labels, .. })) if labels == &vec!["angebot".to_string()]
+    )));
+    assert!(a.flash.is_none(), "{:?}", a.flash);
+    keys(&mut a, "t<c-u>angbot<enter>");
+    assert!(
+        a.flash
+            .as_deref()
+            .is_some_and(|f| f.contains("Neues Label angelegt: angbot")),
+        "{:?}",
+        a.flash
+    );
+    // T with a label nobody has says so.
+    keys(&mut a, "Tgibtsnicht<enter>");
+    assert!(
+        a.flash.as_deref().is_some_and(|f| f.contains("gibtsnicht")),
+        "{:?}",
+        a.flash
+    );
+}
+
+// Issue 19 (6): Tab in the attach prompt asks for the folder's entries and completes
+// the path with what comes back, unless the path changed meanwhile.
+#[test]
+fn the_attach_prompt_completes_paths_with_tab() {
+    let mut a = app();
+    keys(&mut a, "r<c-o>");
+    let e = keys(&mut a, "~/Do<tab>");
+    assert_eq!(e, vec![Effect::CompletePath("~/Do".into())]);
+    a.update(Msg::PathCompleted {
+        typed: "~/Do".into(),
+        completed: "~/Dokumente/".into(),
+        candidates: vec!["Dokumente/".into()],
+    });
+    match &a.overlay {
+        Some(Overlay::AttachPrompt { input, candidates }) => {
+            assert_eq!(input.text(), "~/Dokumente/");
+            assert_eq!(candidates, &vec!["Dokumente/".to_string()]);
+        }
+        other => panic!("{other:?}"),
+    }
+    // A late answer for a path no longer typed changes nothing.
+    keys(&mut a, "x");
+    a.update(Msg::PathCompleted {
+        typed: "~/Dokumente/".into(),
+        completed: "~/Dokumente/angebot.pdf".into(),
+        candidates: vec![],
+    });
+    match &a.overlay {
+        Some(Overlay::AttachPrompt { input, .. }) => assert_eq!(input.text(), "~/Dokumente/x"),
+        other => panic!("{other:?}"),
+    }
+}

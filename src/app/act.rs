@@ -149,6 +149,7 @@ impl App {
             Action::Attach => {
                 self.overlay = Some(Overlay::AttachPrompt {
                     input: TextInput::default(),
+                    candidates: Vec::new(),
                 });
                 vec![]
             }

@@ -9,6 +9,7 @@ mod act;
 pub mod action;
 mod command;
 mod compose;
+mod editing;
 mod filter;
 pub mod i18n;
 pub mod input;
@@ -88,6 +89,13 @@ pub enum Msg {
     Loaded(Loaded),
     /// `$EDITOR` finished: the new text, or why it failed.
     EditorClosed(Result<String, String>),
+    /// Tab in the attach prompt: the path as typed, completed as far as it is
+    /// unambiguous, and what it could go on with.
+    PathCompleted {
+        typed: String,
+        completed: String,
+        candidates: Vec<String>,
+    },
     /// Text pasted into the terminal (bracketed paste), line breaks included.
     Pasted(String),
     /// A reply could not be handed to the engine (a file unreadable, the engine's queue
@@ -198,6 +206,8 @@ pub enum Effect {
     OpenEditor {
         initial: String,
     },
+    /// Complete a file path being typed (its folder is read outside the app).
+    CompletePath(String),
     /// Fetch attachment `index` of `message` (downloading it if needed), then open it
     /// with the desktop's viewer or save it to the downloads folder.
     Attachment {
@@ -305,6 +315,8 @@ pub enum Overlay {
     /// Path of a file to attach to the reply.
     AttachPrompt {
         input: TextInput,
+        /// What Tab found in the folder being typed.
+        candidates: Vec<String>,
     },
     /// Another seat answered the conversation since this reply was begun: send anyway?
     AnsweredMeanwhile {
@@ -594,6 +606,14 @@ impl App {
                 self.flash = Some(reason);
                 vec![]
             }
+            Msg::PathCompleted {
+                typed,
+                completed,
+                candidates,
+            } => {
+                self.path_completed(&typed, completed, candidates);
+                vec![]
+            }
             Msg::EditorClosed(r) => {
                 match r {
                     Ok(text) => {
@@ -688,71 +708,6 @@ impl App {
         } else {
             self.width
         }
-    }
-
-    fn text_input(&mut self) -> Option<&mut TextInput> {
-        match &mut self.overlay {
-            Some(
-                Overlay::SearchPrompt { input }
-                | Overlay::Jump { input, .. }
-                | Overlay::Labels { input }
-                | Overlay::ContactName { input }
-                | Overlay::When { input, .. }
-                | Overlay::LabelFilter { input }
-                | Overlay::AttachPrompt { input },
-            ) => Some(input),
-            Some(_) => None,
-            None if self.focus == Focus::Composer => Some(&mut self.composer),
-            None => None,
-        }
-    }
-
-    /// Typing and cursor keys in an input field. `None` when the key is not an edit.
-    fn edit_text(&mut self, chord: &KeyChord) -> Option<Vec<Effect>> {
-        // Up and down move between the composer's screen rows; in a prompt they pick.
-        let composing = self.overlay.is_none() && self.focus == Focus::Composer;
-        let width = usize::from(self.conversation_width());
-        let input = self.text_input()?;
-        if let Some(c) = chord.typed_char() {
-            input.insert(c);
-        } else if chord.ctrl || chord.alt {
-            // As in a shell and in every editor people know.
-            match (chord.ctrl, chord.code) {
-                (true, ChordCode::Char('w')) => input.delete_word(),
-                (true, ChordCode::Char('u')) => input.delete_to_line_start(),
-                (true, ChordCode::Char('a')) => input.home(),
-                (true, ChordCode::Char('z')) => {
-                    input.undo();
-                }
-                (true, ChordCode::Char('y')) => {
-                    input.redo();
-                }
-                (true, ChordCode::Left) | (false, ChordCode::Char('b')) => input.word_left(),
-                (true, ChordCode::Right) | (false, ChordCode::Char('f')) => input.word_right(),
-                (false, ChordCode::Backspace) => input.delete_word(),
-                _ => return None,
-            }
-        } else {
-            match chord.code {
-                ChordCode::Backspace => input.backspace(),
-                ChordCode::Delete => input.delete(),
-                ChordCode::Left => input.left(),
-                ChordCode::Right => input.right(),
-                ChordCode::Up if composing => {
-                    input.up(width);
-                }
-                ChordCode::Down if composing => {
-                    input.down(width);
-                }
-                ChordCode::Home => input.home(),
-                ChordCode::End => input.end(),
-                _ => return None,
-            }
-        }
-        self.after_edit();
-        let mut effects = self.typing_effects();
-        effects.extend(self.drop_tags_if_empty());
-        Some(effects)
     }
 
     fn after_edit(&mut self) {

@@ -121,6 +121,20 @@ impl App {
                     .map(|l| l.trim().to_lowercase())
                     .filter(|l| !l.is_empty())
                     .collect();
+                // A typo must not quietly make a new label: say which ones are new.
+                let known = self.known_labels();
+                let new: Vec<&str> = labels
+                    .iter()
+                    .filter(|l| !known.contains(l))
+                    .map(String::as_str)
+                    .collect();
+                if !new.is_empty() {
+                    self.flash = Some(format!(
+                        "{}: {}",
+                        self.lang().t("Neues Label angelegt", "New label created"),
+                        new.join(", ")
+                    ));
+                }
                 if let Some(c) = self.conversations.iter_mut().find(|c| c.id == id) {
                     c.labels = labels.clone();
                 }
@@ -147,7 +161,7 @@ impl App {
                     name,
                 })]
             }
-            Some(Overlay::AttachPrompt { input }) => {
+            Some(Overlay::AttachPrompt { input, .. }) => {
                 let path = input.text().trim().to_string();
                 if !path.is_empty() {
                     self.pending_files.push(path);
@@ -190,6 +204,16 @@ impl App {
             }
             Some(Overlay::LabelFilter { input }) => {
                 let l = input.text().trim().to_lowercase();
+                if !l.is_empty() && !self.known_labels().contains(&l) {
+                    self.flash = Some(format!(
+                        "{} „{}“",
+                        self.lang().t(
+                            "Kein Gespräch trägt das Label",
+                            "No conversation has the label"
+                        ),
+                        crate::domain::sanitize_for_terminal(&l, false)
+                    ));
+                }
                 self.filter.label = (!l.is_empty()).then_some(l);
                 self.refilter();
                 vec![]

@@ -380,6 +380,14 @@ impl<E: Seat> Runtime<'_, '_, E> {
                         let _ = results.send(Msg::Loaded(msg));
                     });
                 }
+                Effect::CompletePath(typed) => {
+                    let (completed, candidates) = crate::attachment_io::complete_path(&typed);
+                    queue.extend(app.update(Msg::PathCompleted {
+                        typed,
+                        completed,
+                        candidates,
+                    }));
+                }
                 Effect::OpenEditor { initial } => {
                     let result = (opts.editor)(&initial);
                     terminal

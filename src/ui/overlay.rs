@@ -27,26 +27,32 @@ pub fn render(frame: &mut Frame<'_>, app: &App, area: Rect) {
             input,
             None,
         ),
-        Overlay::LabelFilter { input } => prompt(
-            frame,
-            area,
-            lang.t(
-                " Nur Label zeigen (leer = alle) ",
-                " Show only label (empty = all) ",
-            ),
-            input,
-            None,
-        ),
-        Overlay::Labels { input } => prompt(
-            frame,
-            area,
-            lang.t(
-                " Labels, durch Komma getrennt ",
-                " Labels, comma separated ",
-            ),
-            input,
-            None,
-        ),
+        Overlay::LabelFilter { input } => {
+            let offered = label_items(app);
+            prompt(
+                frame,
+                area,
+                lang.t(
+                    " Nur Label zeigen (leer = alle) · Tab ergänzt ",
+                    " Show only label (empty = all) · Tab completes ",
+                ),
+                input,
+                Some((&offered, usize::MAX)),
+            )
+        }
+        Overlay::Labels { input } => {
+            let offered = label_items(app);
+            prompt(
+                frame,
+                area,
+                lang.t(
+                    " Labels, durch Komma getrennt · Tab ergänzt · ein neues wird angelegt ",
+                    " Labels, comma separated · Tab completes · a new one is created ",
+                ),
+                input,
+                Some((&offered, usize::MAX)),
+            )
+        }
         Overlay::ContactName { input } => prompt(
             frame,
             area,
@@ -258,15 +264,15 @@ pub fn render(frame: &mut Frame<'_>, app: &App, area: Rect) {
                 r,
             );
         }
-        Overlay::AttachPrompt { input } => prompt(
+        Overlay::AttachPrompt { input, candidates } => prompt(
             frame,
             area,
             lang.t(
-                " Datei anhängen: Pfad (~ geht) ",
-                " Attach a file: path (~ works) ",
+                " Datei anhängen: Pfad (~ geht) · Tab ergänzt ",
+                " Attach a file: path (~ works) · Tab completes ",
             ),
             input,
-            None,
+            (!candidates.is_empty()).then_some((candidates.as_slice(), usize::MAX)),
         ),
         Overlay::QuickReplies { selected } => {
             let items: Vec<String> = app
@@ -275,13 +281,24 @@ pub fn render(frame: &mut Frame<'_>, app: &App, area: Rect) {
                 .iter()
                 .map(|q| format!("{} – {}", clean(&q.name), clean(&q.text)))
                 .collect();
-            list(
-                frame,
-                area,
-                lang.t(" Textbausteine ", " Canned responses "),
-                &items,
-                *selected,
+            let first_key = |a| {
+                app.cfg
+                    .keymap
+                    .keys_for(a)
+                    .first()
+                    .map(|k| k.label_in(lang))
+                    .unwrap_or_default()
+            };
+            use crate::app::action::Action;
+            let title = format!(
+                " {} · {} {} · {} {} ",
+                lang.t("Textbausteine", "Canned responses"),
+                first_key(Action::Open),
+                lang.t("fügt ein", "inserts"),
+                first_key(Action::Back),
+                lang.t("schließt", "closes"),
             );
+            list(frame, area, &title, &items, *selected);
         }
     }
 }
@@ -431,7 +448,12 @@ fn draw_items(frame: &mut Frame<'_>, inner: Rect, items: &[String], selected: us
     if h == 0 {
         return;
     }
-    let offset = selected.saturating_sub(h - 1);
+    // Nothing selected (usize::MAX): the list from its top.
+    let offset = if selected < items.len() {
+        selected.saturating_sub(h - 1)
+    } else {
+        0
+    };
     let w = usize::from(inner.width);
     let lines: Vec<Line<'_>> = items
         .iter()
@@ -500,6 +522,20 @@ fn prompt(
     {
         let rest = Rect::new(inner.x, inner.y + 1, inner.width, inner.height - 1);
         draw_items(frame, rest, items, selected);
+    }
+}
+
+/// The labels in use that fit what is typed; says so when there are none.
+fn label_items(app: &App) -> Vec<String> {
+    let offered = app.label_suggestions();
+    if offered.is_empty() {
+        vec![
+            app.lang()
+                .t("(kein vorhandenes Label passt)", "(no existing label fits)")
+                .to_string(),
+        ]
+    } else {
+        offered.iter().map(|l| format!("#{}", clean(l))).collect()
     }
 }
 
