@@ -354,3 +354,29 @@ fn man_pages_exist_for_every_command_the_page_lists() {
         );
     }
 }
+
+// Issue 19 (10): the desktop launcher opens tresen in a terminal, named in German and
+// English, and starts the binary this package builds.
+#[test]
+fn the_desktop_launcher_starts_tresen_in_a_terminal() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/config/tresen.desktop"
+    ))
+    .expect("config/tresen.desktop");
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("[Desktop Entry]"));
+    let keys: std::collections::BTreeMap<&str, &str> = lines
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|l| l.split_once('=').expect("key=value"))
+        .collect();
+    assert_eq!(keys.get("Type"), Some(&"Application"));
+    assert_eq!(
+        keys.get("Terminal"),
+        Some(&"true"),
+        "a TUI needs a terminal"
+    );
+    assert_eq!(keys.get("Exec"), Some(&env!("CARGO_PKG_NAME")));
+    assert!(keys.contains_key("GenericName") && keys.contains_key("GenericName[en]"));
+    assert!(keys["Categories"].ends_with(';') && keys["Keywords"].ends_with(';'));
+}

@@ -1009,3 +1009,46 @@ fn a_quoted_reply_shows_what_it_answers() {
         "the quote comes first"
     );
 }
+
+fn colours(app: &mut App, w: u16, h: u16) -> Vec<ratatui::style::Color> {
+    app.update(Msg::Resize {
+        width: w,
+        height: h,
+    });
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| tresen::ui::render(f, app)).unwrap();
+    let buf = t.backend().buffer().clone();
+    buf.content
+        .iter()
+        .flat_map(|c| [c.fg, c.bg])
+        .filter(|c| *c != ratatui::style::Color::Reset)
+        .collect()
+}
+
+// Issue 19 (10): `theme = "mono"` (and NO_COLOR) draws without colours, the selection in
+// reverse video; the dark theme uses light blue for our own names, readable on dark
+// palettes; the light theme no yellow text.
+#[test]
+fn themes_dark_light_and_mono() {
+    use ratatui::style::Color;
+    use tresen::config::ThemeSetting;
+    let mut a = app(Lang::De, "Max", sample());
+    let dark = colours(&mut a, 120, 30);
+    assert!(dark.contains(&Color::LightBlue), "our names in light blue");
+    assert!(!dark.contains(&Color::Blue));
+    a.cfg.theme = ThemeSetting::Light;
+    let mut t = Terminal::new(TestBackend::new(120, 30)).unwrap();
+    t.draw(|f| tresen::ui::render(f, &a)).unwrap();
+    let yellow_text = t
+        .backend()
+        .buffer()
+        .content
+        .iter()
+        .filter(|c| c.fg == Color::Yellow)
+        .count();
+    assert_eq!(yellow_text, 0, "no yellow text on a light background");
+    a.cfg.theme = ThemeSetting::Mono;
+    assert_eq!(colours(&mut a, 120, 30), vec![], "no colour at all");
+    let s = render(&mut a, 120, 30);
+    assert!(s.contains("Max"), "the content is all there: {s}");
+}

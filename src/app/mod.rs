@@ -53,6 +53,7 @@ pub struct AppConfig {
     pub demo: bool,
     pub mouse: bool,
     pub send_typing: bool,
+    pub theme: crate::config::ThemeSetting,
     /// Ring the bell when a customer writes; unread count in the window title.
     pub bell: bool,
     pub title: bool,

@@ -743,12 +743,13 @@ fn run_attached_tui(
 async fn drive_tui<E: crate::seat::Seat>(config: &Config, mut app: App, seat: &E) -> Result<()> {
     let mouse = config.ui.mouse;
     let editor = crate::tui::terminal::editor_command(&config.ui.editor);
+    let german = config.german();
     let mut terminal = crate::tui::terminal::enter(mouse).context("cannot set up the terminal")?;
     let input = crossterm::event::EventStream::new();
     let opts = crate::tui::RunOptions {
         tick: Duration::from_secs(1),
         editor: Box::new(move |initial: &str| {
-            crate::tui::terminal::run_editor(&editor, initial, mouse)
+            crate::tui::terminal::run_editor(&editor, initial, mouse, german)
         }),
         clock: Box::new(Timestamp::now),
         downloads: crate::attachment_io::download_dir(),

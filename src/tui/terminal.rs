@@ -97,7 +97,9 @@ pub fn title(unread: usize) {
     let _ = execute!(out, crossterm::terminal::SetTitle(text));
 }
 
-/// Which editor to run: config, then $VISUAL, then $EDITOR, then vi.
+/// Which editor to run: config, then $VISUAL, then $EDITOR, then the system's choice
+/// (Debian's `sensible-editor`, `editor`), then nano — vi only as the last resort, as
+/// office staff may never have left it before.
 pub fn editor_command(configured: &str) -> String {
     [
         Some(configured.to_string()),
@@ -107,12 +109,41 @@ pub fn editor_command(configured: &str) -> String {
     .into_iter()
     .flatten()
     .find(|e| !e.trim().is_empty())
+    .or_else(|| {
+        ["sensible-editor", "editor", "nano"]
+            .into_iter()
+            .find(|p| on_path(p))
+            .map(str::to_string)
+    })
     .unwrap_or_else(|| "vi".into())
+}
+
+fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|d| d.join(program).is_file()))
+}
+
+/// The editor setting as a program and its arguments, split as a shell would
+/// (`code --wait`, `"/opt/My Editor/bin/edit" -n`).
+pub fn editor_argv(editor: &str) -> Option<Vec<String>> {
+    shlex::split(editor).filter(|v| !v.is_empty())
 }
 
 /// Suspends the TUI, lets the user edit `initial` in their editor, and returns the text.
 /// The draft lives in a private temp file that is removed afterwards.
-pub fn run_editor(editor: &str, initial: &str, mouse: bool) -> Result<String, String> {
+pub fn run_editor(
+    editor: &str,
+    initial: &str,
+    mouse: bool,
+    german: bool,
+) -> Result<String, String> {
+    let say = |de: String, en: String| if german { de } else { en };
+    let Some(argv) = editor_argv(editor) else {
+        return Err(say(
+            format!("die Editor-Einstellung „{editor}“ ist unvollständig (Anführungszeichen?)"),
+            format!("the editor setting \"{editor}\" is incomplete (a quote?)"),
+        ));
+    };
     let dir = tempfile::Builder::new()
         .prefix("tresen-draft")
         .tempdir()
@@ -120,10 +151,9 @@ pub fn run_editor(editor: &str, initial: &str, mouse: bool) -> Result<String, St
     let path = dir.path().join("antwort.txt");
     crate::fsutil::write_private(&path, initial.as_bytes()).map_err(|e| e.to_string())?;
     restore();
-    let mut parts = editor.split_whitespace();
-    let program = parts.next().unwrap_or("vi");
+    let program = &argv[0];
     let status = std::process::Command::new(program)
-        .args(parts)
+        .args(&argv[1..])
         .arg(&path)
         .status();
     let _ = enable_raw_mode();
@@ -134,7 +164,32 @@ pub fn run_editor(editor: &str, initial: &str, mouse: bool) -> Result<String, St
     }
     match status {
         Ok(s) if s.success() => std::fs::read_to_string(&path).map_err(|e| e.to_string()),
-        Ok(s) => Err(format!("{program} exited with {s}; the draft is unchanged")),
-        Err(e) => Err(format!("cannot start {program}: {e}")),
+        Ok(s) => Err(say(
+            format!("{program} endete mit {s}; der Entwurf ist unverändert"),
+            format!("{program} exited with {s}; the draft is unchanged"),
+        )),
+        Err(e) => Err(say(
+            format!("{program} lässt sich nicht starten: {e}"),
+            format!("cannot start {program}: {e}"),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_editor_setting_is_split_as_a_shell_would() {
+        assert_eq!(
+            editor_argv("code --wait"),
+            Some(vec!["code".to_string(), "--wait".to_string()])
+        );
+        assert_eq!(
+            editor_argv("\"/opt/Mein Editor/edit\" -n"),
+            Some(vec!["/opt/Mein Editor/edit".to_string(), "-n".to_string()])
+        );
+        assert_eq!(editor_argv("vi \"offen"), None);
+        assert_eq!(editor_argv("  "), None);
     }
 }

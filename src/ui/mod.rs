@@ -51,6 +51,7 @@ pub fn render(frame: &mut Frame<'_>, app: &App) {
     }
     render_status(frame, app, status);
     overlay::render(frame, app, main);
+    theme::apply(frame.buffer_mut(), app.cfg.theme);
 }
 
 fn render_separator(frame: &mut Frame<'_>, area: Rect) {

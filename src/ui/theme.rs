@@ -41,3 +41,44 @@ impl Theme {
         .add_modifier(Modifier::CROSSED_OUT);
     pub const HIGHLIGHT: Style = Style::new().fg(Color::Black).bg(Color::Cyan);
 }
+
+/// Adapts a drawn frame to the configured palette. The styles above are written for a
+/// dark background; a light one gets darker text colours, `mono` none at all (what had a
+/// background colour, like the selection and badges, is shown in reverse video). Black
+/// and white on each other stay as they are: the Signal pairing code must scan.
+pub fn apply(buf: &mut ratatui::buffer::Buffer, theme: crate::config::ThemeSetting) {
+    use crate::config::ThemeSetting;
+    let bw = |c: Color| matches!(c, Color::Black | Color::White);
+    for cell in buf.content.iter_mut() {
+        if bw(cell.fg) && bw(cell.bg) {
+            continue;
+        }
+        match theme {
+            ThemeSetting::Dark => {
+                // Plain blue and magenta are hard to read on dark palettes.
+                cell.fg = match cell.fg {
+                    Color::Blue => Color::LightBlue,
+                    Color::Magenta => Color::LightMagenta,
+                    c => c,
+                };
+            }
+            ThemeSetting::Light => {
+                cell.fg = match cell.fg {
+                    Color::Yellow => Color::Indexed(130),
+                    Color::Cyan => Color::Indexed(25),
+                    Color::Green => Color::Indexed(28),
+                    Color::White => Color::Black,
+                    c => c,
+                };
+            }
+            ThemeSetting::Mono => {
+                if cell.bg != Color::Reset {
+                    cell.modifier.insert(Modifier::REVERSED);
+                }
+                cell.fg = Color::Reset;
+                cell.bg = Color::Reset;
+                cell.underline_color = Color::Reset;
+            }
+        }
+    }
+}
