@@ -68,7 +68,14 @@ fn msg(id: i64, kind: MessageKind, dir: Direction, body: &str, at_min: i64) -> M
 }
 
 fn app(lang: Lang, title: &str, messages: Vec<Message>) -> App {
-    let mut cfg = AppConfig::from_config(&Config::default(), false);
+    // The language as configured, so that everything built from the configuration
+    // (the R-D5 text among it) speaks it too.
+    let mut config = Config::default();
+    config.ui.language = match lang {
+        Lang::De => tresen::config::LanguageSetting::De,
+        Lang::En => tresen::config::LanguageSetting::En,
+    };
+    let mut cfg = AppConfig::from_config(&config, false);
     cfg.lang = lang;
     let mut app = App::new(cfg, NOW);
     app.update(Msg::Loaded(Loaded::Inbox(vec![conversation(
@@ -360,7 +367,7 @@ fn help_scrolls_to_its_last_line_on_a_small_terminal() {
         tresen::app::action::help_line_count()
     );
     let screen = render(&mut a, 80, 14);
-    assert!(screen.contains("Ctrl-C always quits."), "{screen}");
+    assert!(screen.contains("Ctrl+C always quits."), "{screen}");
 }
 
 #[test]
@@ -1051,4 +1058,266 @@ fn themes_dark_light_and_mono() {
     assert_eq!(colours(&mut a, 120, 30), vec![], "no colour at all");
     let s = render(&mut a, 120, 30);
     assert!(s.contains("Max"), "the content is all there: {s}");
+}
+
+/// Every screen and pop-up the keys reach from the conversation list and an open
+/// conversation, drawn at two sizes.
+fn every_screen(lang: Lang, messages: &dyn Fn() -> Vec<Message>) -> Vec<(String, String)> {
+    use tresen::compliance::ConsentView;
+    let macros = [
+        "",
+        "<esc>",
+        "<esc>s",
+        "<esc>N",
+        "<esc>U",
+        "<esc>W",
+        "<esc>I",
+        "<esc>L",
+        "<esc>x",
+        "r",
+        "m",
+        "rText<c-o>",
+        "rText<c-t>",
+        "?",
+        "?G",
+        "/",
+        "f",
+        "t",
+        "<esc>T",
+        "Q",
+        "z",
+        "w",
+        "a",
+        "P",
+        "PG",
+        "+",
+        "S",
+        "O",
+        "K",
+        "A",
+        "d",
+        "u",
+        "o",
+        ">",
+        "X",
+        "R",
+        "<esc>q",
+    ];
+    let mut out = Vec::new();
+    for m in macros {
+        for (w, h) in [(140, 45), (90, 30)] {
+            let mut a = app(lang, "Max", messages());
+            a.update(outlook(
+                ConsentView::Granted,
+                Some("Heizung Muster GmbH"),
+                None,
+            ));
+            press(&mut a, m);
+            out.push((format!("{m:?} at {w}x{h}"), render(&mut a, w, h)));
+        }
+    }
+    // The help in full, whatever fits on screen.
+    let a = app(lang, "Max", messages());
+    out.push(("help".into(), tresen::ui::help_lines(&a).join("\n")));
+    out
+}
+
+/// Whole words from `words` found in `text`.
+fn words_in<'a>(text: &str, words: &[&'a str]) -> Vec<&'a str> {
+    let found: std::collections::BTreeSet<&str> = text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    words
+        .iter()
+        .copied()
+        .filter(|w| found.contains(w))
+        .collect()
+}
+
+// Issue 19 (3): under German no English word on any screen or pop-up; under English no
+// German one (the customers' own words aside: the English run has English content).
+#[test]
+fn every_screen_speaks_one_language() {
+    const ENGLISH: &[&str] = &[
+        "the",
+        "and",
+        "with",
+        "without",
+        "for",
+        "from",
+        "Reply",
+        "reply",
+        "Send",
+        "send",
+        "Cancel",
+        "cancel",
+        "Open",
+        "open",
+        "Done",
+        "done",
+        "Waiting",
+        "waiting",
+        "Unread",
+        "unread",
+        "Search",
+        "search",
+        "Draft",
+        "draft",
+        "Note",
+        "note",
+        "Net",
+        "now",
+        "Customer",
+        "customer",
+        "message",
+        "messages",
+        "conversation",
+        "Conversation",
+        "conversations",
+        "loading",
+        "Enter",
+        "Ctrl",
+        "Home",
+        "End",
+        "PgDn",
+        "PgUp",
+        "Backspace",
+        "Delete",
+        "Space",
+        "Shift",
+        "press",
+        "key",
+        "keys",
+        "Quit",
+        "quit",
+        "snoozed",
+        "Snooze",
+        "Attachments",
+        "attachments",
+        "Filter:",
+        "all",
+        "none",
+        "Labels:",
+        "Consent",
+        "consent",
+        "footer",
+        "sent",
+        "Sent",
+        "read",
+        "Read",
+        "failed",
+        "edited",
+        "deleted",
+        "Help",
+        "help",
+        "back",
+        "Back",
+        "Next",
+        "Previous",
+        "minutes",
+        "days",
+        "today",
+        "tomorrow",
+        "yesterday",
+        "Unknown",
+        "unknown",
+        "Yes",
+        "No",
+    ];
+    const GERMAN: &[&str] = &[
+        "und",
+        "der",
+        "die",
+        "das",
+        "nicht",
+        "mit",
+        "ohne",
+        "für",
+        "Antwort",
+        "antworten",
+        "senden",
+        "Abbrechen",
+        "Unterhaltung",
+        "Unterhaltungen",
+        "Nachricht",
+        "Nachrichten",
+        "Entwurf",
+        "Notiz",
+        "offen",
+        "erledigt",
+        "ungelesen",
+        "Suche",
+        "Strg",
+        "Eingabe",
+        "zurück",
+        "Kunde",
+        "Kundschaft",
+        "Einwilligung",
+        "Fußzeile",
+        "gesendet",
+        "gelesen",
+        "heute",
+        "morgen",
+        "gestern",
+        "Stunden",
+        "Tage",
+        "Netz",
+        "Hilfe",
+        "Anhänge",
+        "Bild",
+        "Pos1",
+        "Ende",
+        "Entf",
+        "Leertaste",
+        "Rücktaste",
+        "Zurückstellen",
+        "Beenden",
+        "wartet",
+        "Wir",
+        "Tasten",
+    ];
+    // A failure reason is the network's own text (signal-cli's English); the German
+    // run has a German one, as tresen's own reasons are.
+    let german_content = || {
+        let mut m = sample();
+        for x in &mut m {
+            if x.failure.is_some() {
+                x.failure = Some("Sicherheitsnummer geändert".into());
+            }
+        }
+        m
+    };
+    let english_content = || {
+        let mut m = sample();
+        for (i, x) in m.iter_mut().enumerate() {
+            x.body = format!("Customer text number {i}");
+            x.edit = None;
+        }
+        m
+    };
+    let mut problems = Vec::new();
+    for (name, screen) in every_screen(Lang::De, &german_content) {
+        let bad = words_in(&screen, ENGLISH);
+        if !bad.is_empty() {
+            problems.push(format!("de {name}: {bad:?}\n{screen}"));
+        }
+    }
+    for (name, screen) in every_screen(Lang::En, &english_content) {
+        // The firm's canned responses are its own German texts (the shipped
+        // Widerrufsbelehrung among them): content, not interface.
+        if name.starts_with("\"Q\"") {
+            continue;
+        }
+        let bad = words_in(&screen, GERMAN);
+        if !bad.is_empty() {
+            problems.push(format!("en {name}: {bad:?}\n{screen}"));
+        }
+    }
+    if std::env::var_os("TRESEN_DUMP_SCREENS").is_some() {
+        for (name, screen) in every_screen(Lang::De, &german_content) {
+            eprintln!("{name}\n{screen}");
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n\n"));
 }

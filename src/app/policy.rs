@@ -29,7 +29,7 @@ impl App {
             None => format!(
                 "{prefix}{}",
                 lang.t(
-                    "keine festgelegt ([policy] file in der Konfiguration).",
+                    "keine festgelegt (in der Konfiguration unter [policy] der Schlüssel „file“).",
                     "none set ([policy] file in the configuration)."
                 )
             ),

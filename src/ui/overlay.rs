@@ -628,10 +628,11 @@ pub fn help_lines(app: &App) -> Vec<String> {
         out.push(format!("{sign:>18}  {}", lang_pick(lang, de, en)));
     }
     out.push(String::new());
-    out.push(
-        lang.t("Ctrl-C beendet immer.", "Ctrl-C always quits.")
-            .to_string(),
-    );
+    out.push(format!(
+        "{} {}",
+        chord("ctrl-c"),
+        lang.t("beendet immer.", "always quits.")
+    ));
     out
 }
 
