@@ -1038,12 +1038,12 @@ fn colours(app: &mut App, w: u16, h: u16) -> Vec<ratatui::style::Color> {
 #[test]
 fn themes_dark_light_and_mono() {
     use ratatui::style::Color;
-    use tresen::config::ThemeSetting;
+    use tresen::app::Palette;
     let mut a = app(Lang::De, "Max", sample());
     let dark = colours(&mut a, 120, 30);
     assert!(dark.contains(&Color::LightBlue), "our names in light blue");
     assert!(!dark.contains(&Color::Blue));
-    a.cfg.theme = ThemeSetting::Light;
+    a.cfg.theme = Palette::Light;
     let mut t = Terminal::new(TestBackend::new(120, 30)).unwrap();
     t.draw(|f| tresen::ui::render(f, &a)).unwrap();
     let yellow_text = t
@@ -1054,7 +1054,7 @@ fn themes_dark_light_and_mono() {
         .filter(|c| c.fg == Color::Yellow)
         .count();
     assert_eq!(yellow_text, 0, "no yellow text on a light background");
-    a.cfg.theme = ThemeSetting::Mono;
+    a.cfg.theme = Palette::Mono;
     assert_eq!(colours(&mut a, 120, 30), vec![], "no colour at all");
     let s = render(&mut a, 120, 30);
     assert!(s.contains("Max"), "the content is all there: {s}");

@@ -41,6 +41,17 @@ use keymap::{ChordCode, KeyChord, Keymap};
 pub use command::Command;
 pub use filter::{Filter, StateFilter};
 
+/// The colours of the inbox: for a dark or a light terminal background, or none at all
+/// (also whenever `NO_COLOR` is set).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Palette {
+    #[default]
+    Dark,
+    Light,
+    Mono,
+}
+
 /// Settings the app needs, taken from config once at start.
 #[derive(Debug, Clone)]
 pub struct AppConfig {
@@ -53,7 +64,7 @@ pub struct AppConfig {
     pub demo: bool,
     pub mouse: bool,
     pub send_typing: bool,
-    pub theme: crate::config::ThemeSetting,
+    pub theme: Palette,
     /// Ring the bell when a customer writes; unread count in the window title.
     pub bell: bool,
     pub title: bool,

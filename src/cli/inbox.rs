@@ -179,7 +179,7 @@ pub(crate) fn safe(s: &str) -> String {
     sanitize_for_terminal(s, false).into_owned()
 }
 
-pub(crate) fn list(store: &dyn StoreRead, json: bool, all: bool) -> Result<ExitCode> {
+pub(crate) fn list(store: &dyn StoreRead, json: bool, all: bool, lang: Lang) -> Result<ExitCode> {
     let now = Timestamp::now();
     let convs: Vec<Conversation> = store
         .conversations()?
@@ -201,24 +201,37 @@ pub(crate) fn list(store: &dyn StoreRead, json: bool, all: bool) -> Result<ExitC
         });
         crate::out::json_to(&mut out, &v)?;
     } else {
+        let german = lang == Lang::De;
+        let age_w = if german {
+            crate::domain::AGE_WIDTH_DE
+        } else {
+            4
+        };
+        let state_w = if german { 14 } else { 8 };
         writeln!(
             out,
-            "{:>6}  {:<3}  {:<8}  {:>6}  {:>4}  {:<24}  LAST MESSAGE",
-            "ID", "NET", "STATE", "UNREAD", "AGE", "CUSTOMER"
+            "{:>6}  {:<4}  {:<state_w$}  {:>9}  {:>age_w$}  {:<24}  {}",
+            "ID",
+            lang.t("NETZ", "NET"),
+            lang.t("STATUS", "STATE"),
+            lang.t("UNGELESEN", "UNREAD"),
+            lang.t("ALTER", "AGE"),
+            lang.t("KUNDE", "CUSTOMER"),
+            lang.t("LETZTE NACHRICHT", "LAST MESSAGE"),
         )?;
         for c in &convs {
             writeln!(
                 out,
-                "{:>6}  {:<3}  {:<8}  {:>6}  {:>4}  {:<24}  {}",
+                "{:>6}  {:<4}  {:<state_w$}  {:>9}  {:>age_w$}  {:<24}  {}",
                 c.id.0,
                 c.channel.badge(),
-                c.state.effective(now).name(),
+                short_state(c.state.effective(now), lang),
                 if c.unread > 0 {
                     c.unread.to_string()
                 } else {
                     String::new()
                 },
-                c.last_activity.age(now),
+                c.last_activity.age_in(now, german),
                 crate::ui::text::truncate(&safe(&c.title), 24),
                 crate::ui::text::truncate(&safe(&c.last_preview), 60),
             )?;
@@ -235,9 +248,14 @@ pub(crate) fn find(
     config: &crate::config::Config,
 ) -> Result<Conversation> {
     store.find_typed(key, &config.ui.default_country)?.ok_or_else(|| {
-        UsageError(format!(
-            "no conversation `{key}`: use the ID from `tresen list`, the customer's number, or the exact name"
-        ))
+        UsageError(match config.language() {
+            Lang::De => format!(
+                "keine Unterhaltung „{key}“: die ID aus `tresen list`, die Nummer der Kundschaft oder den genauen Namen angeben"
+            ),
+            Lang::En => format!(
+                "no conversation `{key}`: use the ID from `tresen list`, the customer's number, or the exact name"
+            ),
+        })
         .into()
     })
 }
@@ -386,5 +404,16 @@ fn delivery_word(d: Delivery, lang: Lang) -> &'static str {
         Delivery::Read => lang.t("gelesen", "read"),
         Delivery::Failed => lang.t("fehlgeschlagen", "failed"),
         Delivery::Unclear => lang.t("unklar", "unclear"),
+    }
+}
+
+/// A conversation's state in one word, for the `list` table.
+fn short_state(state: crate::domain::TriageState, lang: Lang) -> &'static str {
+    use crate::domain::TriageState;
+    match state {
+        TriageState::Open => lang.t("offen", "open"),
+        TriageState::Waiting | TriageState::FollowUp(_) => lang.t("wartet", "waiting"),
+        TriageState::Snoozed(_) => lang.t("zurückgestellt", "snoozed"),
+        TriageState::Done => lang.t("erledigt", "done"),
     }
 }

@@ -387,7 +387,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         }
         Some(Command::List { json, all }) => {
             let profile = profile::open_read_only(&config, paths, &prompt)?;
-            list(&profile.store, json, all)
+            list(&profile.store, json, all, config.language())
         }
         Some(Command::Show {
             conversation,

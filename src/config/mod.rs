@@ -149,17 +149,6 @@ pub enum LanguageSetting {
     En,
 }
 
-/// The colours of the inbox: for a dark or a light terminal background, or none at all
-/// (also whenever `NO_COLOR` is set).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ThemeSetting {
-    #[default]
-    Dark,
-    Light,
-    Mono,
-}
-
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct UiConfig {
@@ -171,7 +160,7 @@ pub struct UiConfig {
     pub send_typing: bool,
     /// The calling code a number typed in national form (0157 …) belongs to.
     pub default_country: String,
-    pub theme: ThemeSetting,
+    pub theme: crate::app::Palette,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -224,7 +213,7 @@ impl Default for UiConfig {
             history_page: 200,
             send_typing: true,
             default_country: "+49".into(),
-            theme: ThemeSetting::Dark,
+            theme: crate::app::Palette::Dark,
         }
     }
 }
@@ -677,7 +666,7 @@ impl crate::app::AppConfig {
             country: config.ui.default_country.clone(),
             // https://no-color.org: any non-empty value turns colours off.
             theme: if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
-                ThemeSetting::Mono
+                crate::app::Palette::Mono
             } else {
                 config.ui.theme
             },

@@ -46,15 +46,15 @@ impl Theme {
 /// dark background; a light one gets darker text colours, `mono` none at all (what had a
 /// background colour, like the selection and badges, is shown in reverse video). Black
 /// and white on each other stay as they are: the Signal pairing code must scan.
-pub fn apply(buf: &mut ratatui::buffer::Buffer, theme: crate::config::ThemeSetting) {
-    use crate::config::ThemeSetting;
+pub fn apply(buf: &mut ratatui::buffer::Buffer, theme: crate::app::Palette) {
+    use crate::app::Palette;
     let bw = |c: Color| matches!(c, Color::Black | Color::White);
     for cell in buf.content.iter_mut() {
         if bw(cell.fg) && bw(cell.bg) {
             continue;
         }
         match theme {
-            ThemeSetting::Dark => {
+            Palette::Dark => {
                 // Plain blue and magenta are hard to read on dark palettes.
                 cell.fg = match cell.fg {
                     Color::Blue => Color::LightBlue,
@@ -62,7 +62,7 @@ pub fn apply(buf: &mut ratatui::buffer::Buffer, theme: crate::config::ThemeSetti
                     c => c,
                 };
             }
-            ThemeSetting::Light => {
+            Palette::Light => {
                 cell.fg = match cell.fg {
                     Color::Yellow => Color::Indexed(130),
                     Color::Cyan => Color::Indexed(25),
@@ -71,7 +71,7 @@ pub fn apply(buf: &mut ratatui::buffer::Buffer, theme: crate::config::ThemeSetti
                     c => c,
                 };
             }
-            ThemeSetting::Mono => {
+            Palette::Mono => {
                 if cell.bg != Color::Reset {
                     cell.modifier.insert(Modifier::REVERSED);
                 }
