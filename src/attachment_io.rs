@@ -125,27 +125,27 @@ pub fn open_copy(name: &str, bytes: &[u8]) -> io::Result<PathBuf> {
     Ok(path)
 }
 
-/// Starts the desktop's default application for `path` (xdg-open; `open` on macOS)
-/// without waiting for it.
+/// Starts the desktop's default application for `path` (the `opener` crate: xdg-open
+/// or its own copy of it, `open` on macOS, WSL's Windows side). The error is the
+/// opener's reason; callers say it in the user's language, with where the file is.
 pub fn open_with_desktop(path: &Path) -> Result<(), String> {
-    let opener = if cfg!(target_os = "macos") {
-        "open"
+    opener::open(path).map_err(|e| e.to_string())
+}
+
+/// Why a file could not be shown, and where it is, in the user's language (over SSH
+/// there is no desktop to show it on).
+pub fn not_opened(path: &Path, reason: &str, german: bool) -> String {
+    if german {
+        format!(
+            "Öffnen nicht möglich ({reason}); die Datei liegt unter {}",
+            path.display()
+        )
     } else {
-        "xdg-open"
-    };
-    std::process::Command::new(opener)
-        .arg(path)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .map(|_| ())
-        .map_err(|e| {
-            format!(
-                "cannot run {opener} ({e}); the file is at {}",
-                path.display()
-            )
-        })
+        format!(
+            "cannot open it ({reason}); the file is at {}",
+            path.display()
+        )
+    }
 }
 
 #[cfg(test)]

@@ -1188,3 +1188,92 @@ fn the_attach_prompt_completes_paths_with_tab() {
         other => panic!("{other:?}"),
     }
 }
+
+// Issue 19 (10): `y` offers the customer's message, number and name; Enter hands the
+// chosen text to the terminal's clipboard.
+#[test]
+fn y_copies_message_number_or_name() {
+    use tresen::domain::{Delivery, Direction};
+    let mut a = app();
+    keys(&mut a, "<enter>");
+    a.update(Msg::Loaded(Loaded::Conversation {
+        id: ConversationId(1),
+        messages: vec![message(
+            7,
+            Direction::Inbound,
+            Some("$e7"),
+            "Adresse: Hauptstr. 5, 86150 Augsburg",
+            Delivery::Read,
+        )],
+        older: false,
+        limit: 200,
+        focus: None,
+    }));
+    keys(&mut a, "y");
+    match &a.overlay {
+        Some(Overlay::Copy { items, .. }) => {
+            let texts: Vec<&str> = items.iter().map(|(_, t)| t.as_str()).collect();
+            assert_eq!(
+                texts,
+                vec![
+                    "Adresse: Hauptstr. 5, 86150 Augsburg",
+                    "+49 170 0001",
+                    "Max Mustermann"
+                ]
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    let e = keys(&mut a, "j<enter>");
+    assert_eq!(e, vec![Effect::Copy("+49 170 0001".into())]);
+    assert!(a.flash.as_deref().is_some_and(|f| f.contains("kopiert")));
+}
+
+// Issue 19 (10): `b` lists the web links customers sent, newest first; Enter opens one.
+// Other schemes are never offered.
+#[test]
+fn b_offers_the_conversations_links_to_open() {
+    use tresen::domain::{Delivery, Direction};
+    let mut a = app();
+    keys(&mut a, "<enter>");
+    keys(&mut a, "b");
+    assert!(a.overlay.is_none(), "nothing to offer yet");
+    a.update(Msg::Loaded(Loaded::Conversation {
+        id: ConversationId(1),
+        messages: vec![
+            message(
+                7,
+                Direction::Inbound,
+                Some("$e7"),
+                "Foto: https://bilder.example/1.jpg",
+                Delivery::Read,
+            ),
+            message(
+                8,
+                Direction::Inbound,
+                Some("$e8"),
+                "Lageplan www.karte.example/x. file:///etc/passwd",
+                Delivery::Read,
+            ),
+        ],
+        older: false,
+        limit: 200,
+        focus: None,
+    }));
+    keys(&mut a, "b");
+    match &a.overlay {
+        Some(Overlay::Links { links, .. }) => assert_eq!(
+            links,
+            &vec![
+                "https://www.karte.example/x".to_string(),
+                "https://bilder.example/1.jpg".to_string()
+            ]
+        ),
+        other => panic!("{other:?}"),
+    }
+    let e = keys(&mut a, "j<enter>");
+    assert_eq!(
+        e,
+        vec![Effect::OpenLink("https://bilder.example/1.jpg".into())]
+    );
+}

@@ -106,6 +106,8 @@ impl App {
                 }
                 e
             }
+            Action::Copy => self.offer_copy(),
+            Action::Links => self.offer_links(),
             Action::React => {
                 match self.react_target().map(|m| m.id) {
                     Some(target) => {

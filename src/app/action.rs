@@ -65,6 +65,8 @@ actions! {
     CancelScheduled "cancel_scheduled" [Conversation] ["X"] "Geplante Nachricht zurückziehen (die nächste hier)" "Withdraw a scheduled message (the next one here)";
     Quote "quote" [Conversation] [">"] "Auf die letzte Kundennachricht antworten (zitiert)" "Reply quoting the customer's last message";
     React "react" [Conversation] ["+"] "Mit Emoji auf die letzte Kundennachricht reagieren" "React with an emoji to the customer's last message";
+    Links "links" [Conversation] ["b"] "Links der Unterhaltung im Browser öffnen" "Open the conversation's links in the browser";
+    Copy "copy" [Inbox, Conversation] ["y"] "Kopieren: Kundennachricht, Nummer oder Name (in die Zwischenablage, auch über SSH)" "Copy the customer's message, number or name (to the clipboard, over SSH too)";
     Attachments "attachments" [Conversation] ["a"] "Anhänge der Unterhaltung: öffnen oder speichern" "Attachments of the conversation: open or save";
     SaveAttachment "save_attachment" [Picker] ["s"] "Anhang im Download-Ordner speichern" "Save the attachment to the downloads folder";
     Jump "jump" [Inbox, Conversation] ["f", "ctrl-k"] "Springen zu Kunde oder Nummer (unscharf)" "Jump to customer or number (fuzzy)";

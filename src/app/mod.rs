@@ -9,6 +9,7 @@ mod act;
 pub mod action;
 mod command;
 mod compose;
+mod copy;
 mod editing;
 mod filter;
 pub mod i18n;
@@ -220,6 +221,10 @@ pub enum Effect {
     },
     /// Complete a file path being typed (its folder is read outside the app).
     CompletePath(String),
+    /// Put text on the clipboard (through the terminal: OSC 52).
+    Copy(String),
+    /// Open a web link from a message in the browser (only http and https).
+    OpenLink(String),
     /// Fetch attachment `index` of `message` (downloading it if needed), then open it
     /// with the desktop's viewer or save it to the downloads folder.
     Attachment {
@@ -323,6 +328,16 @@ pub enum Overlay {
     Restrict {
         selected: usize,
         target: MessageId,
+    },
+    /// The web links in the conversation's loaded messages, newest first.
+    Links {
+        selected: usize,
+        links: Vec<String>,
+    },
+    /// What `y` can copy: a label and the text, each.
+    Copy {
+        selected: usize,
+        items: Vec<(String, String)>,
     },
     /// Path of a file to attach to the reply.
     AttachPrompt {
@@ -545,6 +560,8 @@ impl App {
                 | Overlay::Link { .. }
                 | Overlay::Attachments { .. }
                 | Overlay::Reactions { .. }
+                | Overlay::Copy { .. }
+                | Overlay::Links { .. }
                 | Overlay::OrderSteps { .. }
                 | Overlay::Restrict { .. }
                 | Overlay::AnsweredMeanwhile { .. },

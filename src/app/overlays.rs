@@ -15,6 +15,8 @@ impl App {
             Overlay::QuickReplies { .. } => self.cfg.quick_replies.len(),
             Overlay::Invites { .. } => self.invites.len(),
             Overlay::Reactions { .. } => crate::domain::QUICK_REACTIONS.len(),
+            Overlay::Copy { items, .. } => items.len(),
+            Overlay::Links { links, .. } => links.len(),
             Overlay::OrderSteps { .. } => order::STEPS.len(),
             Overlay::Restrict { .. } => restrict::CHOICES.len(),
             Overlay::Attachments { .. } => self
@@ -43,6 +45,8 @@ impl App {
                 | Overlay::QuickReplies { selected }
                 | Overlay::Invites { selected }
                 | Overlay::Reactions { selected, .. }
+                | Overlay::Copy { selected, .. }
+                | Overlay::Links { selected, .. }
                 | Overlay::OrderSteps { selected }
                 | Overlay::Restrict { selected, .. }
                 | Overlay::Attachments { selected }
@@ -71,6 +75,16 @@ impl App {
             Overlay::Link { account } => self.link(account),
             Overlay::Attachments { selected } => self.attachment_effect(selected, true),
             Overlay::Reactions { selected, target } => self.react(selected, target),
+            Overlay::Copy { selected, .. } => self.copy(selected),
+            Overlay::Links { selected, links } => {
+                self.overlay = None;
+                links
+                    .into_iter()
+                    .nth(selected)
+                    .map(Effect::OpenLink)
+                    .into_iter()
+                    .collect()
+            }
             Overlay::OrderSteps { selected } => self.order_step(selected),
             Overlay::Restrict { selected, target } => self.restrict(selected, target),
             _ => return None,

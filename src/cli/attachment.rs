@@ -53,7 +53,7 @@ pub enum AttachmentCommand {
 type Loaded = (Attachment, zeroize::Zeroizing<Vec<u8>>);
 
 pub fn run(config: &Config, profile: OpenProfile, cmd: AttachmentCommand) -> Result<ExitCode> {
-    deliver(cmd, |message, index, timeout| {
+    deliver(cmd, config.german(), |message, index, timeout| {
         load(config, profile, message, index, timeout)
     })
 }
@@ -63,8 +63,9 @@ pub(crate) fn run_attached(
     rt: &tokio::runtime::Runtime,
     remote: &crate::seat::remote::Remote,
     cmd: AttachmentCommand,
+    german: bool,
 ) -> Result<ExitCode> {
-    deliver(cmd, |message, index, timeout| {
+    deliver(cmd, german, |message, index, timeout| {
         rt.block_on(load_remote(remote, message, index, timeout))
     })
 }
@@ -110,6 +111,7 @@ fn attachment_of(m: &crate::domain::Message, index: usize) -> Result<Attachment,
 
 fn deliver(
     cmd: AttachmentCommand,
+    german: bool,
     load: impl FnOnce(MessageId, usize, u64) -> Result<Loaded>,
 ) -> Result<ExitCode> {
     match cmd {
@@ -147,7 +149,8 @@ fn deliver(
             let (meta, bytes) = load(message, index, timeout)?;
             let path = attachment_io::open_copy(&meta.name, &bytes)
                 .context("cannot write the copy for the viewer")?;
-            attachment_io::open_with_desktop(&path).map_err(UsageError)?;
+            attachment_io::open_with_desktop(&path)
+                .map_err(|e| UsageError(attachment_io::not_opened(&path, &e, german)))?;
             crate::outln!("opened {}", path.display());
             Ok(ExitCode::SUCCESS)
         }

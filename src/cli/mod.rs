@@ -594,7 +594,9 @@ fn run_seat(
         Some(Command::Contact(cmd)) => {
             rt.block_on(crate::cli::contact::run_attached(&remote, cmd, lang))
         }
-        Some(Command::Attachment(cmd)) => crate::cli::attachment::run_attached(&rt, &remote, cmd),
+        Some(Command::Attachment(cmd)) => {
+            crate::cli::attachment::run_attached(&rt, &remote, cmd, config.german())
+        }
         Some(Command::Archive(crate::cli::archive::ArchiveCommand::Export {
             from,
             to,

@@ -7,6 +7,7 @@ pub mod correction;
 pub mod holidays;
 pub mod hours;
 pub mod invoice;
+pub mod links;
 pub mod phone;
 mod sanitize;
 pub mod scheduled;
@@ -538,30 +539,13 @@ pub fn failure_text(reason: &str, german: bool) -> &str {
 pub const UNDECRYPTABLE: &str =
     "🔒 Nachricht konnte nicht entschlüsselt werden / message could not be decrypted";
 
-/// A MIME type from a file name, for files the office attaches. Unknown extensions are
-/// sent as generic binary data, which every messenger accepts.
+/// A MIME type from a file name, for files the office attaches (`mime_guess`'s table of
+/// the common types). Unknown extensions are sent as generic binary data, which every
+/// messenger accepts.
 pub fn mime_for(name: &str) -> &'static str {
-    let ext = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
-    match ext.as_deref() {
-        Some("jpg" | "jpeg") => "image/jpeg",
-        Some("png") => "image/png",
-        Some("gif") => "image/gif",
-        Some("webp") => "image/webp",
-        Some("heic") => "image/heic",
-        Some("pdf") => "application/pdf",
-        Some("txt") => "text/plain",
-        Some("csv") => "text/csv",
-        Some("odt") => "application/vnd.oasis.opendocument.text",
-        Some("ods") => "application/vnd.oasis.opendocument.spreadsheet",
-        Some("docx") => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        Some("xlsx") => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        Some("zip") => "application/zip",
-        Some("mp4") => "video/mp4",
-        Some("mp3") => "audio/mpeg",
-        Some("ogg" | "opus") => "audio/ogg",
-        Some("m4a") => "audio/mp4",
-        _ => "application/octet-stream",
-    }
+    mime_guess::from_path(name)
+        .first_raw()
+        .unwrap_or("application/octet-stream")
 }
 
 /// The name of a file in the attachment store: a keyed hash of its content, so equal

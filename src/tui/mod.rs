@@ -361,9 +361,14 @@ impl<E: Seat> Runtime<'_, '_, E> {
                     let opener = opts.opener;
                     let lang = app.lang();
                     tokio::spawn(async move {
-                        let r =
-                            deliver_attachment(&engine, message, index, open, &downloads, opener)
-                                .await;
+                        let r = deliver_attachment(
+                            &engine,
+                            (message, index, open),
+                            &downloads,
+                            opener,
+                            lang,
+                        )
+                        .await;
                         let msg = match r {
                             Ok(path) if open => Loaded::Done(format!(
                                 "{} {}",
@@ -378,6 +383,21 @@ impl<E: Seat> Runtime<'_, '_, E> {
                             Err(e) => Loaded::Failed(e),
                         };
                         let _ = results.send(Msg::Loaded(msg));
+                    });
+                }
+                Effect::Copy(text) => terminal::copy(&text),
+                Effect::OpenLink(url) => {
+                    // Only what domain::links found: http(s) addresses. The browser
+                    // starts off the drawing task.
+                    let results = results.clone();
+                    let lang = app.lang();
+                    tokio::task::spawn_blocking(move || {
+                        if let Err(e) = opener::open_browser(&url) {
+                            let _ = results.send(Msg::Loaded(Loaded::Failed(format!(
+                                "{} ({e}): {url}",
+                                lang.t("Browser nicht zu öffnen", "cannot open the browser")
+                            ))));
+                        }
                     });
                 }
                 Effect::CompletePath(typed) => {
@@ -404,11 +424,10 @@ impl<E: Seat> Runtime<'_, '_, E> {
 /// Fetches an attachment through the engine, then saves it or hands it to the viewer.
 async fn deliver_attachment<E: Seat>(
     engine: &E,
-    message: crate::domain::MessageId,
-    index: usize,
-    open: bool,
+    (message, index, open): (crate::domain::MessageId, usize, bool),
     downloads: &std::path::Path,
     opener: fn(&std::path::Path) -> Result<(), String>,
+    lang: crate::app::i18n::Lang,
 ) -> Result<std::path::PathBuf, String> {
     let (name, bytes) = engine.attachment(message, index).await?;
     // Disk writes off the async workers.
@@ -424,7 +443,9 @@ async fn deliver_attachment<E: Seat>(
     .map_err(|e| e.to_string())?
     .map_err(|e| e.to_string())?;
     if open {
-        opener(&path)?;
+        opener(&path).map_err(|e| {
+            crate::attachment_io::not_opened(&path, &e, lang == crate::app::i18n::Lang::De)
+        })?;
     }
     Ok(path)
 }

@@ -80,6 +80,25 @@ pub fn bell() {
     }
 }
 
+/// Puts `text` on the clipboard through the terminal (OSC 52): works over SSH, where
+/// the terminal allows it (most do; some ask first or need it switched on).
+pub fn copy(text: &str) {
+    if !ENTERED.load(std::sync::atomic::Ordering::SeqCst) {
+        return;
+    }
+    let mut out = io::stdout();
+    let _ = out.write_all(osc52(text).as_bytes());
+    let _ = out.flush();
+}
+
+/// The OSC 52 sequence that sets the clipboard to `text`: base64, so nothing in the
+/// text can end the sequence early or reach the terminal as a command.
+pub fn osc52(text: &str) -> String {
+    use base64::Engine as _;
+    let encoded = base64::engine::general_purpose::STANDARD.encode(text);
+    format!("\x1b]52;c;{encoded}\x07")
+}
+
 /// Sets the window title to `tresen (n)` (`tresen` with nothing unread), saving the
 /// title before on the terminal's title stack the first time.
 pub fn title(unread: usize) {
@@ -178,6 +197,12 @@ pub fn run_editor(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_clipboard_sequence_carries_the_text_encoded() {
+        // A customer's text with an escape sequence of its own stays inert.
+        assert_eq!(osc52("Hallo\x1b]0;x\x07"), "\x1b]52;c;SGFsbG8bXTA7eAc=\x07");
+    }
 
     #[test]
     fn the_editor_setting_is_split_as_a_shell_would() {

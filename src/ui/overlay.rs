@@ -221,6 +221,22 @@ pub fn render(frame: &mut Frame<'_>, app: &App, area: Rect) {
             );
             list(frame, area, &title, &items, *selected);
         }
+        Overlay::Links { selected, links } => {
+            let items: Vec<String> = links.iter().map(|l| clean(l).into_owned()).collect();
+            let title = format!(
+                " {} ",
+                lang.t("Link im Browser öffnen", "Open a link in the browser")
+            );
+            list(frame, area, &title, &items, *selected);
+        }
+        Overlay::Copy { selected, items } => {
+            let items: Vec<String> = items
+                .iter()
+                .map(|(what, text)| format!("{what}: {}", clean(text)))
+                .collect();
+            let title = format!(" {} ", lang.t("Kopieren", "Copy"));
+            list(frame, area, &title, &items, *selected);
+        }
         Overlay::Reactions { selected, target } => {
             let target = app
                 .open_message(*target)
