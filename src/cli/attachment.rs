@@ -124,19 +124,33 @@ fn deliver(
             let (message, index) = parse_spec(&attachment)?;
             let (meta, bytes) = load(message, index, timeout)?;
             let target = target_path(out.as_deref(), &meta)?;
+            let lang = if german {
+                crate::app::i18n::Lang::De
+            } else {
+                crate::app::i18n::Lang::En
+            };
             if target.exists() && !force {
-                return Err(UsageError(format!(
-                    "{} exists; choose another --out or add --force to replace it",
-                    target.display()
-                ))
+                return Err(UsageError(if german {
+                    format!(
+                        "{} gibt es schon; ein anderes --out wählen oder mit --force ersetzen",
+                        target.display()
+                    )
+                } else {
+                    format!(
+                        "{} exists; choose another --out or add --force to replace it",
+                        target.display()
+                    )
+                })
                 .into());
             }
             std::fs::write(&target, &bytes)
                 .with_context(|| format!("cannot write {}", target.display()))?;
             crate::outln!(
-                "saved {} ({} bytes) to {}",
+                "{} {} ({}) {} {}",
+                lang.t("gespeichert:", "saved"),
                 sanitize_for_terminal(&meta.name, false),
-                bytes.len(),
+                crate::ui::text::human_size_in(bytes.len() as u64, lang),
+                lang.t("unter", "to"),
                 target.display()
             );
             Ok(ExitCode::SUCCESS)
@@ -151,7 +165,11 @@ fn deliver(
                 .context("cannot write the copy for the viewer")?;
             attachment_io::open_with_desktop(&path)
                 .map_err(|e| UsageError(attachment_io::not_opened(&path, &e, german)))?;
-            crate::outln!("opened {}", path.display());
+            crate::outln!(
+                "{} {}",
+                if german { "geöffnet:" } else { "opened" },
+                path.display()
+            );
             Ok(ExitCode::SUCCESS)
         }
     }
