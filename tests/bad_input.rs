@@ -86,9 +86,10 @@ fn hours_schedule() {
 
 #[test]
 fn hours_closure() {
+    // The line of the bad range itself (the TOML parser's span of the array element).
     check_config(
         "hours_closure",
-        &[":7:1:", "hours.closures[1]", "ends before it begins"],
+        &[":9:3:", "hours.closures[1]", "ends before it begins"],
     );
 }
 

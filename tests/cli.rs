@@ -347,6 +347,13 @@ fn man_pages_exist_for_every_command_the_page_lists() {
         .filter(|name| !name.contains(char::is_whitespace))
         .collect();
     assert!(referenced.len() > 10, "{referenced:?}");
+    // The inbox's keys, the environment and the files are in tresen(1); the settings
+    // have their own page.
+    for section in [".SH KEYS", ".SH ENVIRONMENT", ".SH FILES", "NO_COLOR"] {
+        assert!(main.contains(section), "{section} missing from tresen(1)");
+    }
+    let config = std::fs::read_to_string(dir.join("tresen-config.5")).unwrap();
+    assert!(config.contains("default_country"), "{config}");
     for name in referenced {
         assert!(
             dir.join(format!("tresen-{name}.1")).exists(),

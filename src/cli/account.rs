@@ -549,8 +549,16 @@ pub fn list(
         crate::out::json(&v)?;
         return Ok(ExitCode::SUCCESS);
     }
+    let lang = config.language();
+    let de = lang == Lang::De;
     if rows.is_empty() {
-        crate::outln!("no accounts in the config (see docs/config.md)");
+        crate::outln!(
+            "{}",
+            lang.t(
+                "keine Konten in der Konfiguration (siehe docs/config.md)",
+                "no accounts in the config (see docs/config.md)"
+            )
+        );
     }
     for r in &rows {
         let number = config
@@ -559,15 +567,24 @@ pub fn list(
             .find(|a| a.id == r.id)
             .and_then(|a| a.number.clone());
         let status = match (&r.user, &r.homeserver) {
+            (Some(u), Some(h)) if de => format!("angemeldet als {u} bei {h}"),
             (Some(u), Some(h)) => format!("logged in as {u} on {h}"),
-            _ if r.logged_in => "built in".to_string(),
-            _ if number.is_some() => format!(
-                "number {} through signal-cli (its own data dir holds the keys; docs/signal.md)",
-                number.as_deref().unwrap_or_default()
-            ),
+            _ if r.logged_in => lang.t("eingebaut", "built in").to_string(),
+            _ if number.is_some() => match lang {
+                Lang::De => format!(
+                    "Nummer {} über signal-cli (dessen Datenverzeichnis hält die Schlüssel; docs/signal.md)",
+                    number.as_deref().unwrap_or_default()
+                ),
+                Lang::En => format!(
+                    "number {} through signal-cli (its own data dir holds the keys; docs/signal.md)",
+                    number.as_deref().unwrap_or_default()
+                ),
+            },
             _ => format!(
-                "not logged in: tresen account add {} --id {}",
-                r.network, r.id
+                "{}: tresen account add {} --id {}",
+                lang.t("nicht angemeldet", "not logged in"),
+                r.network,
+                r.id
             ),
         };
         crate::outln!("{:<20} {:<8} {status}", r.id, r.network);
@@ -576,21 +593,32 @@ pub fn list(
             let since = r.health_since.as_deref().unwrap_or("");
             let word = match h {
                 Health::Online => "online".to_string(),
-                Health::Connecting => "connecting".to_string(),
-                Health::Degraded(d) => {
-                    format!("NEEDS ATTENTION: {}", sanitize_for_terminal(d, false))
-                }
+                Health::Connecting => lang.t("verbindet", "connecting").to_string(),
+                Health::Degraded(d) => format!(
+                    "{}: {}",
+                    lang.t("BRAUCHT AUFMERKSAMKEIT", "NEEDS ATTENTION"),
+                    sanitize_for_terminal(d, false)
+                ),
                 Health::Offline(d) => format!("offline: {}", sanitize_for_terminal(d, false)),
             };
-            crate::outln!("{:<29} {word} (since {since})", "");
+            crate::outln!("{:<29} {word} ({} {since})", "", lang.t("seit", "since"));
         }
     }
-    match &profile.owner {
-        Some(pid) => crate::outln!("\nlive: tresen (PID {pid}) is running on this profile"),
-        None if rows.iter().any(|r| r.health.is_some()) => {
-            crate::outln!("\nlast known: no tresen is running on this profile right now")
+    match (&profile.owner, lang) {
+        (Some(pid), Lang::De) => {
+            crate::outln!("\njetzt: tresen (PID {pid}) läuft auf diesem Profil")
         }
-        None => {}
+        (Some(pid), Lang::En) => {
+            crate::outln!("\nlive: tresen (PID {pid}) is running on this profile")
+        }
+        (None, _) if rows.iter().any(|r| r.health.is_some()) => crate::outln!(
+            "\n{}",
+            lang.t(
+                "zuletzt bekannt: gerade läuft kein tresen auf diesem Profil",
+                "last known: no tresen is running on this profile right now"
+            )
+        ),
+        (None, _) => {}
     }
     Ok(ExitCode::SUCCESS)
 }

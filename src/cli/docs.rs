@@ -137,26 +137,3 @@ pub(crate) fn bundled(
     }
     Ok(ExitCode::SUCCESS)
 }
-
-/// `tresen man`: the page on stdout, or with `out` every page (`tresen.1`,
-/// `tresen-send.1`, …) written there, so the commands the page lists have pages too.
-pub(crate) fn man(cmd: clap::Command, out: Option<&std::path::Path>) -> Result<ExitCode> {
-    let Some(dir) = out else {
-        let mut buf = Vec::new();
-        clap_mangen::Man::new(cmd).render(&mut buf)?;
-        std::io::Write::write_all(&mut std::io::stdout().lock(), &buf)?;
-        return Ok(ExitCode::SUCCESS);
-    };
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    clap_mangen::generate_to(cmd, dir)
-        .with_context(|| format!("cannot write the man pages into {}", dir.display()))?;
-    let pages = std::fs::read_dir(dir)?
-        .flatten()
-        .filter(|e| e.file_name().to_string_lossy().ends_with(".1"))
-        .count();
-    match crate::app::i18n::Lang::from_locale_env() {
-        crate::app::i18n::Lang::De => crate::outln!("{pages} Handbuchseiten in {}", dir.display()),
-        crate::app::i18n::Lang::En => crate::outln!("{pages} man pages in {}", dir.display()),
-    }
-    Ok(ExitCode::SUCCESS)
-}

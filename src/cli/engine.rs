@@ -202,13 +202,13 @@ pub(crate) fn daemon(
         ));
         match lang {
             Lang::De => eprintln!(
-                "tresen-Dienst läuft (PID {}, Daten {}, Socket {}); beenden mit SIGTERM oder Strg-C",
+                "tresen-Dienst läuft (PID {}, Daten {}, Socket {}); beenden mit SIGTERM oder Strg+C",
                 std::process::id(),
                 held.paths.data_dir.display(),
                 socket_path.display()
             ),
             Lang::En => eprintln!(
-                "tresen daemon running (PID {}, data {}, socket {}); stop with SIGTERM or Ctrl-C",
+                "tresen daemon running (PID {}, data {}, socket {}); stop with SIGTERM or Ctrl+C",
                 std::process::id(),
                 held.paths.data_dir.display(),
                 socket_path.display()

@@ -13,6 +13,7 @@ mod docs;
 mod dsar;
 mod engine;
 mod inbox;
+mod man;
 mod order;
 mod restrict;
 mod retention;
@@ -273,7 +274,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             std::io::stdout().lock().write_all(&buf)?;
             return Ok(ExitCode::SUCCESS);
         }
-        Some(Command::Man { out }) => return crate::cli::docs::man(Cli::command(), out.as_deref()),
+        Some(Command::Man { out }) => return crate::cli::man::man(Cli::command(), out.as_deref()),
         Some(Command::Config(ConfigCommand::Default)) => {
             crate::out!("{}", crate::config::DEFAULT_TOML);
             return Ok(ExitCode::SUCCESS);

@@ -322,61 +322,39 @@ pub fn is_e164(n: &str) -> bool {
     })
 }
 
-/// Line and column of a dotted key such as `ui.history_page` or `accounts[1].id` (the
-/// table header when no field is named). Only the shapes tresen's config uses: one level
-/// of tables or arrays of tables, then a field.
+/// Line and column of a dotted key such as `ui.history_page`, `accounts[1].id` or
+/// `company.managing_directors[1]`, from the TOML parser's spans (so dotted keys, inline
+/// tables and arrays of tables are found wherever they are written). A key that is not
+/// in the text (a missing field) is reported where its table is.
 fn locate_key(text: &str, key: &str) -> Option<(usize, usize)> {
-    // `company.general_partner.firma`: the nested table's header, then the field.
-    if let Some((table, field)) = key.rsplit_once('.')
-        && table.contains('.')
-        && let Some(found) = locate_in(text, table, Some(field), 0)
-    {
-        return Some(found);
-    }
-    let (table_part, field) = match key.split_once('.') {
-        Some((t, f)) => (t, Some(f)),
-        None => (key, None),
-    };
-    let (table, index) = match table_part.split_once('[') {
-        Some((t, i)) => (t, i.trim_end_matches(']').parse::<usize>().ok()?),
-        None => (table_part, 0),
-    };
-    // `company.managing_directors[1]` names an element of an array value: its key's line.
-    let field = field.map(|f| f.split_once('[').map_or(f, |(f, _)| f));
-    locate_in(text, table, field, index)
-}
-
-fn locate_in(text: &str, table: &str, field: Option<&str>, index: usize) -> Option<(usize, usize)> {
-    let mut seen = 0;
-    let mut inside = false;
-    // A missing field is reported at its table's header.
-    let mut header = None;
-    for (n, line) in text.lines().enumerate() {
-        let t = line.trim();
-        if t.starts_with('[') {
-            let name = t.trim_start_matches('[').trim_end_matches(']').trim();
-            inside = false;
-            if name == table {
-                if seen == index {
-                    header = Some((n + 1, line.find('[').unwrap_or(0) + 1));
-                    if field.is_none() {
-                        return header;
-                    }
-                    inside = true;
-                }
-                seen += 1;
+    use toml::de::{DeTable, DeValue};
+    let root = DeTable::parse(text).ok()?;
+    let mut table: &DeTable<'_> = root.get_ref();
+    let mut found: Option<usize> = None;
+    for segment in key.split('.') {
+        let (name, index) = match segment.split_once('[') {
+            Some((n, i)) => (n, Some(i.trim_end_matches(']').parse::<usize>().ok()?)),
+            None => (segment, None),
+        };
+        let Some((k, v)) = table.iter().find(|(k, _)| k.get_ref() == name) else {
+            break;
+        };
+        found = Some(k.span().start);
+        let value = match (v.get_ref(), index) {
+            (DeValue::Array(items), Some(i)) => {
+                let Some(item) = items.get(i) else { break };
+                // An element of an array of tables: where that table begins.
+                found = Some(item.span().start);
+                item.get_ref()
             }
-            continue;
-        }
-        if inside
-            && let Some(f) = field
-            && let Some(rest) = t.strip_prefix(f)
-            && rest.trim_start().starts_with('=')
-        {
-            return Some((n + 1, line.find(f).unwrap_or(0) + 1));
+            (value, _) => value,
+        };
+        match value {
+            DeValue::Table(t) => table = t,
+            _ => break,
         }
     }
-    header
+    found.map(|offset| line_col(text, offset))
 }
 
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
@@ -753,6 +731,19 @@ mod tests {
             .to_string();
         assert!(e.starts_with("c.toml:10:1: key `accounts[1].id`"), "{e}");
         assert!(e.contains("used twice"), "{e}");
+        // Written as a dotted key or an inline table, the key is still found.
+        let e = Config::parse("# Büro\nui.history_page = 0\n", Path::new("c.toml"))
+            .unwrap_err()
+            .to_string();
+        // The column of `history_page` itself, after `ui.`.
+        assert!(e.starts_with("c.toml:2:4: key `ui.history_page`"), "{e}");
+        let e = Config::parse(
+            "ui = { mouse = true, history_page = 0 }\n",
+            Path::new("c.toml"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.starts_with("c.toml:1:22: key `ui.history_page`"), "{e}");
     }
 
     #[test]

@@ -2,7 +2,8 @@
 
 use std::borrow::Cow;
 
-use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+use unicode_segmentation::UnicodeSegmentation;
+use unicode_width::UnicodeWidthStr;
 
 use crate::domain::sanitize_for_terminal;
 
@@ -24,15 +25,17 @@ pub fn truncate(s: &str, width: usize) -> String {
     if width == 0 {
         return String::new();
     }
+    // By grapheme: an emoji family (ZWJ sequence) or a letter with its accents is cut
+    // whole or not at all.
     let mut out = String::new();
     let mut w = 0;
-    for c in s.chars() {
-        let cw = c.width().unwrap_or(0);
-        if w + cw > width - 1 {
+    for g in s.graphemes(true) {
+        let gw = g.width();
+        if w + gw > width - 1 {
             break;
         }
-        out.push(c);
-        w += cw;
+        out.push_str(g);
+        w += gw;
     }
     out.push('…');
     out
@@ -64,14 +67,14 @@ pub fn wrap(s: &str, width: usize) -> Vec<String> {
                 w += 1;
             }
             if ww > width {
-                for c in word.chars() {
-                    let cw = c.width().unwrap_or(0);
-                    if w + cw > width {
+                for g in word.graphemes(true) {
+                    let gw = g.width();
+                    if w + gw > width {
                         lines.push(std::mem::take(&mut line));
                         w = 0;
                     }
-                    line.push(c);
-                    w += cw;
+                    line.push_str(g);
+                    w += gw;
                 }
             } else {
                 line.push_str(word);
@@ -111,6 +114,20 @@ pub fn human_size(bytes: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cuts_and_wraps_whole_graphemes() {
+        // A family (ZWJ sequence) and an e with a combining accent are never split.
+        let family = "👨\u{200d}👩\u{200d}👧";
+        assert_eq!(family.width(), 2, "one emoji on screen");
+        assert_eq!(
+            truncate(&format!("ab{family}cd"), 5),
+            format!("ab{family}…")
+        );
+        assert_eq!(truncate("e\u{301}e\u{301}e\u{301}", 2), "e\u{301}…");
+        let lines = wrap(&format!("{family}{family}{family}"), 4);
+        assert_eq!(lines, vec![format!("{family}{family}"), family.to_string()]);
+    }
 
     #[test]
     fn sizes_in_the_reader_s_language() {
