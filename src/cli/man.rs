@@ -43,6 +43,9 @@ pub(crate) fn man(cmd: clap::Command, out: Option<&std::path::Path>) -> Result<E
 
 /// tresen(1): clap's sections, then keys, environment, files and related pages.
 fn main_page(cmd: clap::Command, lang: Lang) -> Result<Vec<u8>> {
+    // As clap_mangen's generate_to builds it: no `help` subcommand, which has no page.
+    let mut cmd = cmd.disable_help_subcommand(true);
+    cmd.build();
     let mut buf = Vec::new();
     clap_mangen::Man::new(cmd).render(&mut buf)?;
     let mut roff = String::new();
