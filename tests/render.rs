@@ -100,14 +100,19 @@ fn app(lang: Lang, title: &str, messages: Vec<Message>) -> App {
     app
 }
 
-fn render(app: &mut App, w: u16, h: u16) -> String {
+/// The app drawn at `w`×`h`, cell by cell.
+fn draw(app: &mut App, w: u16, h: u16) -> ratatui::buffer::Buffer {
     app.update(Msg::Resize {
         width: w,
         height: h,
     });
     let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
     t.draw(|f| tresen::ui::render(f, app)).unwrap();
-    let buf = t.backend().buffer().clone();
+    t.backend().buffer().clone()
+}
+
+fn render(app: &mut App, w: u16, h: u16) -> String {
+    let buf = draw(app, w, h);
     let mut out = String::new();
     for y in 0..h {
         let mut x = 0;
@@ -1018,14 +1023,8 @@ fn a_quoted_reply_shows_what_it_answers() {
 }
 
 fn colours(app: &mut App, w: u16, h: u16) -> Vec<ratatui::style::Color> {
-    app.update(Msg::Resize {
-        width: w,
-        height: h,
-    });
-    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-    t.draw(|f| tresen::ui::render(f, app)).unwrap();
-    let buf = t.backend().buffer().clone();
-    buf.content
+    draw(app, w, h)
+        .content
         .iter()
         .flat_map(|c| [c.fg, c.bg])
         .filter(|c| *c != ratatui::style::Color::Reset)
@@ -1044,11 +1043,7 @@ fn themes_dark_light_and_mono() {
     assert!(dark.contains(&Color::LightBlue), "our names in light blue");
     assert!(!dark.contains(&Color::Blue));
     a.cfg.theme = Palette::Light;
-    let mut t = Terminal::new(TestBackend::new(120, 30)).unwrap();
-    t.draw(|f| tresen::ui::render(f, &a)).unwrap();
-    let yellow_text = t
-        .backend()
-        .buffer()
+    let yellow_text = draw(&mut a, 120, 30)
         .content
         .iter()
         .filter(|c| c.fg == Color::Yellow)

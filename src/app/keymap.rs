@@ -259,6 +259,15 @@ impl Keymap {
 
     /// "j/↓" style label for help and hints, with the keys named as the keyboard
     /// labels them in `lang`.
+    /// The first key bound to `action`, as the keyboard labels it (empty if unbound):
+    /// for hints where one key is enough.
+    pub fn first_label(&self, action: Action, lang: super::i18n::Lang) -> String {
+        self.keys_for(action)
+            .first()
+            .map(|k| k.label_in(lang))
+            .unwrap_or_default()
+    }
+
     pub fn label(&self, action: Action, lang: super::i18n::Lang) -> String {
         self.keys_for(action)
             .iter()

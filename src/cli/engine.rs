@@ -8,7 +8,7 @@ use anyhow::{Context as _, Result, anyhow};
 
 use crate::app::i18n::Lang;
 use crate::cli::common::runtime;
-use crate::cli::inbox::{find, safe};
+use crate::cli::inbox::{delivery_word, find, safe};
 use crate::config::Config;
 use crate::domain::Delivery;
 use crate::engine::{EngineHandle, EngineOptions};
@@ -152,18 +152,6 @@ pub(crate) fn not_sent(lang: Lang, m: &crate::domain::Message) -> String {
         (_, Lang::En) => "NOT sent",
     };
     format!("{state}: {}", safe(why))
-}
-
-/// A delivery state in the user's language.
-fn delivery_word(d: Delivery, lang: Lang) -> &'static str {
-    match d {
-        Delivery::Pending => lang.t("ausstehend", "pending"),
-        Delivery::Sent => lang.t("gesendet", "sent"),
-        Delivery::Delivered => lang.t("zugestellt", "delivered"),
-        Delivery::Read => lang.t("gelesen", "read"),
-        Delivery::Failed => lang.t("fehlgeschlagen", "failed"),
-        Delivery::Unclear => lang.t("Zustellung unklar", "unclear"),
-    }
 }
 
 pub(crate) fn daemon(

@@ -395,15 +395,15 @@ fn show(
     Ok(ExitCode::SUCCESS)
 }
 
-/// A message's delivery in words, as `show` prints it after `>`.
-fn delivery_word(d: Delivery, lang: Lang) -> &'static str {
+/// A message's delivery in words, as `show` prints it after `>` and `send` reports it.
+pub(crate) fn delivery_word(d: Delivery, lang: Lang) -> &'static str {
     match d {
         Delivery::Pending => lang.t("ausstehend", "pending"),
         Delivery::Sent => lang.t("gesendet", "sent"),
         Delivery::Delivered => lang.t("zugestellt", "delivered"),
         Delivery::Read => lang.t("gelesen", "read"),
         Delivery::Failed => lang.t("fehlgeschlagen", "failed"),
-        Delivery::Unclear => lang.t("unklar", "unclear"),
+        Delivery::Unclear => lang.t("Zustellung unklar", "unclear"),
     }
 }
 

@@ -104,13 +104,7 @@ fn main_page(cmd: clap::Command, lang: Lang) -> Result<Vec<u8>> {
             "Where the configuration, the data, the logs and the daemon's socket are.",
         ),
     ];
-    for (name, de, en) in env {
-        roff.push_str(&format!(
-            ".TP\n\\fB{}\\fR\n{}",
-            escape(name),
-            text(lang.t(de, en))
-        ));
-    }
+    tagged(&mut roff, "B", &env, lang);
     roff.push_str(&format!(".SH {}\n", lang.t("DATEIEN", "FILES")));
     let files: [(&str, &str, &str); 4] = [
         (
@@ -134,13 +128,7 @@ fn main_page(cmd: clap::Command, lang: Lang) -> Result<Vec<u8>> {
             "The socket of tresen daemon that seats attach to.",
         ),
     ];
-    for (name, de, en) in files {
-        roff.push_str(&format!(
-            ".TP\n\\fI{}\\fR\n{}",
-            escape(name),
-            text(lang.t(de, en))
-        ));
-    }
+    tagged(&mut roff, "I", &files, lang);
     roff.push_str(&format!(
         ".SH {}\n{}\n",
         lang.t("SIEHE AUCH", "SEE ALSO"),
@@ -148,6 +136,17 @@ fn main_page(cmd: clap::Command, lang: Lang) -> Result<Vec<u8>> {
     ));
     buf.extend_from_slice(roff.as_bytes());
     Ok(buf)
+}
+
+/// Tagged paragraphs: each name in `font` (B bold, I italic), its text in `lang`.
+fn tagged(roff: &mut String, font: &str, items: &[(&str, &'static str, &'static str)], lang: Lang) {
+    for (name, de, en) in items {
+        roff.push_str(&format!(
+            ".TP\n\\f{font}{}\\fR\n{}",
+            escape(name),
+            text(lang.t(de, en))
+        ));
+    }
 }
 
 /// tresen-config(5) from docs/config.md: a section per table, a tagged paragraph per

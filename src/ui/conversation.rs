@@ -679,14 +679,7 @@ fn render_composer(frame: &mut Frame<'_>, app: &App, area: Rect) {
     }
     // The keys as this keymap binds them and the keyboard labels them.
     use crate::app::action::Action;
-    let key = |a: Action| {
-        app.cfg
-            .keymap
-            .keys_for(a)
-            .first()
-            .map(|k| k.label_in(lang))
-            .unwrap_or_default()
-    };
+    let key = |a: Action| app.cfg.keymap.first_label(a, lang);
     let (send, cancel) = (key(Action::Send), key(Action::Cancel));
     let (title, style) = match app.compose_mode {
         ComposeMode::Reply => (

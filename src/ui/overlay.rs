@@ -297,14 +297,7 @@ pub fn render(frame: &mut Frame<'_>, app: &App, area: Rect) {
                 .iter()
                 .map(|q| format!("{} – {}", clean(&q.name), clean(&q.text)))
                 .collect();
-            let first_key = |a| {
-                app.cfg
-                    .keymap
-                    .keys_for(a)
-                    .first()
-                    .map(|k| k.label_in(lang))
-                    .unwrap_or_default()
-            };
+            let first_key = |a| app.cfg.keymap.first_label(a, lang);
             use crate::app::action::Action;
             let title = format!(
                 " {} · {} {} · {} {} ",
