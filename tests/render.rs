@@ -1316,3 +1316,30 @@ fn every_screen_speaks_one_language() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n\n"));
 }
+
+// Issue 19 (10): links in a message are underlined (what `b` opens), the words around
+// them are not.
+#[test]
+fn links_in_messages_are_underlined() {
+    use ratatui::style::Modifier;
+    let m = msg(
+        1,
+        MessageKind::Chat,
+        Direction::Inbound,
+        "Foto hier: https://bilder.example/1.jpg danke",
+        5,
+    );
+    let mut a = app(Lang::De, "Max", vec![m]);
+    let buf = draw(&mut a, 120, 30);
+    let (w, h) = (buf.area.width, buf.area.height);
+    let at = (0..h)
+        .find_map(|y| {
+            let row: String = (0..w).map(|x| buf[(x, y)].symbol().to_string()).collect();
+            row.find("https://bilder").map(|i| (row[..i].chars().count() as u16, y))
+        })
+        .expect("the link is on screen");
+    assert!(buf[at].modifier.contains(Modifier::UNDERLINED));
+    // "danke" after the link, and "Foto" before it, are plain.
+    assert!(!buf[(at.0 + 30, at.1)].modifier.contains(Modifier::UNDERLINED));
+    assert!(!buf[(at.0 - 5, at.1)].modifier.contains(Modifier::UNDERLINED));
+}

@@ -572,10 +572,9 @@ fn message_lines<'a>(m: &Message, cx: &LineContext<'_>, highlight: bool) -> Vec<
     }
     let body = clean_multiline(m.display_body());
     for l in wrap(&body, body_w) {
-        lines.push(Line::from(vec![
-            Span::styled(prefix.to_string(), body_style),
-            Span::styled(l, body_style),
-        ]));
+        let mut spans = vec![Span::styled(prefix.to_string(), body_style)];
+        spans.extend(super::text::with_links(l, body_style));
+        lines.push(Line::from(spans));
     }
     if matches!(m.delivery, Delivery::Failed | Delivery::Unclear)
         && let Some(why) = &m.failure

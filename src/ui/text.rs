@@ -111,6 +111,33 @@ pub fn human_size(bytes: u64) -> String {
     }
 }
 
+/// A line of a message with its web links underlined (what `b` offers to open); the
+/// rest in `style`.
+pub fn with_links(line: String, style: ratatui::style::Style) -> Vec<ratatui::text::Span<'static>> {
+    use ratatui::text::Span;
+    if crate::domain::links::find(&line).is_empty() {
+        return vec![Span::styled(line, style)];
+    }
+    let mut spans = Vec::new();
+    let mut plain = String::new();
+    for (i, word) in line.split(' ').enumerate() {
+        if i > 0 {
+            plain.push(' ');
+        }
+        if crate::domain::links::find(word).is_empty() {
+            plain.push_str(word);
+            continue;
+        }
+        spans.push(Span::styled(std::mem::take(&mut plain), style));
+        spans.push(Span::styled(
+            word.to_string(),
+            style.add_modifier(ratatui::style::Modifier::UNDERLINED),
+        ));
+    }
+    spans.push(Span::styled(plain, style));
+    spans
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
