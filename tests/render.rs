@@ -1335,11 +1335,20 @@ fn links_in_messages_are_underlined() {
     let at = (0..h)
         .find_map(|y| {
             let row: String = (0..w).map(|x| buf[(x, y)].symbol().to_string()).collect();
-            row.find("https://bilder").map(|i| (row[..i].chars().count() as u16, y))
+            row.find("https://bilder")
+                .map(|i| (row[..i].chars().count() as u16, y))
         })
         .expect("the link is on screen");
     assert!(buf[at].modifier.contains(Modifier::UNDERLINED));
     // "danke" after the link, and "Foto" before it, are plain.
-    assert!(!buf[(at.0 + 30, at.1)].modifier.contains(Modifier::UNDERLINED));
-    assert!(!buf[(at.0 - 5, at.1)].modifier.contains(Modifier::UNDERLINED));
+    assert!(
+        !buf[(at.0 + 30, at.1)]
+            .modifier
+            .contains(Modifier::UNDERLINED)
+    );
+    assert!(
+        !buf[(at.0 - 5, at.1)]
+            .modifier
+            .contains(Modifier::UNDERLINED)
+    );
 }

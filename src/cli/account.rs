@@ -590,7 +590,19 @@ pub fn list(
         crate::outln!("{:<20} {:<8} {status}", r.id, r.network);
         if let Some(h) = &r.health {
             use crate::domain::Health;
-            let since = r.health_since.as_deref().unwrap_or("");
+            // In local time, as people read it; the JSON keeps RFC 3339.
+            let since = r
+                .health_since
+                .as_deref()
+                .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
+                .map(|t| {
+                    let local = t.with_timezone(&chrono::Local);
+                    match lang {
+                        Lang::De => local.format("%d.%m.%Y %H:%M").to_string(),
+                        Lang::En => local.format("%Y-%m-%d %H:%M").to_string(),
+                    }
+                })
+                .unwrap_or_default();
             let word = match h {
                 Health::Online => "online".to_string(),
                 Health::Connecting => lang.t("verbindet", "connecting").to_string(),

@@ -143,7 +143,7 @@ pub fn run_archive(
             json,
         } => {
             let r = reader(config, paths, prompt)?;
-            verify_cmd(&r, from, anchors, json)
+            verify_cmd(&r, from, anchors, json, config.language())
         }
         ArchiveCommand::Anchor { out } => {
             let r = reader(config, paths, prompt)?;
@@ -189,7 +189,9 @@ fn verify_cmd(
     from: Option<u64>,
     anchors: Option<PathBuf>,
     json: bool,
+    lang: crate::app::i18n::Lang,
 ) -> Result<ExitCode> {
+    use crate::app::i18n::Lang;
     let opts = verify::Options {
         from,
         anchors,
@@ -220,35 +222,57 @@ fn verify_cmd(
         crate::out::json(&report)?;
     } else {
         for n in &report.notes {
-            crate::outln!("note: {n}");
+            crate::outln!("{}: {n}", lang.t("Hinweis", "note"));
         }
+        let secs = started.elapsed().as_secs_f64();
         match &report.problem {
             None => {
-                crate::outln!(
-                    "archive intact: {} records ({} checked with content, {} destroyed by rule), {} segments ({} sealed){}, last record {} ({}) — {:.1} s",
-                    report.records,
-                    report.checked,
-                    report.shredded,
-                    report.segments,
-                    report.sealed,
-                    if report.anchors_checked > 0 {
-                        format!(", {} anchors match", report.anchors_checked)
-                    } else {
-                        String::new()
-                    },
-                    report.last_seq,
-                    &report.last_hash[..16.min(report.last_hash.len())],
-                    started.elapsed().as_secs_f64()
-                );
+                let hash = &report.last_hash[..16.min(report.last_hash.len())];
+                match lang {
+                    Lang::De => crate::outln!(
+                        "Archiv unversehrt: {} Einträge ({} mit Inhalt geprüft, {} nach Regel vernichtet), {} Segmente ({} versiegelt){}, letzter Eintrag {} ({hash}) – {} s",
+                        report.records,
+                        report.checked,
+                        report.shredded,
+                        report.segments,
+                        report.sealed,
+                        if report.anchors_checked > 0 {
+                            format!(", {} Anker stimmen", report.anchors_checked)
+                        } else {
+                            String::new()
+                        },
+                        report.last_seq,
+                        format!("{secs:.1}").replace('.', ","),
+                    ),
+                    Lang::En => crate::outln!(
+                        "archive intact: {} records ({} checked with content, {} destroyed by rule), {} segments ({} sealed){}, last record {} ({hash}) — {secs:.1} s",
+                        report.records,
+                        report.checked,
+                        report.shredded,
+                        report.segments,
+                        report.sealed,
+                        if report.anchors_checked > 0 {
+                            format!(", {} anchors match", report.anchors_checked)
+                        } else {
+                            String::new()
+                        },
+                        report.last_seq,
+                    ),
+                }
                 if report.anchors_checked == 0 {
                     crate::outln!(
-                        "(a chain proves integrity only against a copy kept elsewhere: see `tresen archive anchor`)"
+                        "{}",
+                        lang.t(
+                            "(eine Kette beweist Unversehrtheit nur gegenüber einer anderswo verwahrten Kopie: siehe `tresen archive anchor`)",
+                            "(a chain proves integrity only against a copy kept elsewhere: see `tresen archive anchor`)"
+                        )
                     );
                 }
             }
             Some(p) => {
                 crate::outln!(
-                    "ARCHIVE DAMAGED at record {} ({}): {}",
+                    "{} {} ({}): {}",
+                    lang.t("ARCHIV BESCHÄDIGT bei Eintrag", "ARCHIVE DAMAGED at record"),
                     p.seq,
                     if p.segment.is_empty() {
                         "-"
@@ -257,7 +281,7 @@ fn verify_cmd(
                     },
                     p.message
                 );
-                crate::outln!("code: {}", p.code);
+                crate::outln!("{}: {}", lang.t("Code", "code"), p.code);
             }
         }
     }
