@@ -387,3 +387,41 @@ fn the_desktop_launcher_starts_tresen_in_a_terminal() {
     assert!(keys.contains_key("GenericName") && keys.contains_key("GenericName[en]"));
     assert!(keys["Categories"].ends_with(';') && keys["Keywords"].ends_with(';'));
 }
+
+// Issue 19 (3): under a German locale the command line answers in German — the list's
+// headings and states, show's dates, errors and the archive check.
+#[test]
+fn the_command_line_speaks_german_under_a_german_locale() {
+    let p = synced();
+    let de = |args: &[&str]| {
+        let out = p
+            .cmd()
+            .env("LANG", "de_DE.UTF-8")
+            .args(args)
+            .output()
+            .unwrap();
+        format!("{}{}", stdout(&out), stderr(&out))
+    };
+    let list = de(&["list"]);
+    for word in [
+        "NETZ",
+        "STATUS",
+        "UNGELESEN",
+        "KUNDE",
+        "LETZTE NACHRICHT",
+        "offen",
+    ] {
+        assert!(list.contains(word), "{word} in:\n{list}");
+    }
+    assert!(!list.contains("CUSTOMER"), "{list}");
+    let show = de(&["show", "1"]);
+    assert!(show.contains("(offen)"), "{show}");
+    // A German date: 06.12.2026 14:03.
+    let dated = show.lines().nth(1).unwrap_or_default();
+    assert!(
+        dated.as_bytes().get(2) == Some(&b'.') && dated.as_bytes().get(5) == Some(&b'.'),
+        "{show}"
+    );
+    assert!(de(&["show", "Niemand"]).contains("keine Unterhaltung „Niemand“"));
+    assert!(de(&["archive", "verify"]).contains("Archiv unversehrt"));
+}

@@ -228,35 +228,23 @@ fn verify_cmd(
         match &report.problem {
             None => {
                 let hash = &report.last_hash[..16.min(report.last_hash.len())];
+                let (records, checked, shredded) =
+                    (report.records, report.checked, report.shredded);
+                let (segments, sealed, last) = (report.segments, report.sealed, report.last_seq);
+                let anchors = match (report.anchors_checked, lang) {
+                    (0, _) => String::new(),
+                    (n, Lang::De) => format!(", {n} Anker stimmen"),
+                    (n, Lang::En) => format!(", {n} anchors match"),
+                };
                 match lang {
-                    Lang::De => crate::outln!(
-                        "Archiv unversehrt: {} Einträge ({} mit Inhalt geprüft, {} nach Regel vernichtet), {} Segmente ({} versiegelt){}, letzter Eintrag {} ({hash}) – {} s",
-                        report.records,
-                        report.checked,
-                        report.shredded,
-                        report.segments,
-                        report.sealed,
-                        if report.anchors_checked > 0 {
-                            format!(", {} Anker stimmen", report.anchors_checked)
-                        } else {
-                            String::new()
-                        },
-                        report.last_seq,
-                        format!("{secs:.1}").replace('.', ","),
-                    ),
+                    Lang::De => {
+                        let secs = format!("{secs:.1}").replace('.', ",");
+                        crate::outln!(
+                            "Archiv unversehrt: {records} Einträge ({checked} mit Inhalt geprüft, {shredded} nach Regel vernichtet), {segments} Segmente ({sealed} versiegelt){anchors}, letzter Eintrag {last} ({hash}) – {secs} s"
+                        )
+                    }
                     Lang::En => crate::outln!(
-                        "archive intact: {} records ({} checked with content, {} destroyed by rule), {} segments ({} sealed){}, last record {} ({hash}) — {secs:.1} s",
-                        report.records,
-                        report.checked,
-                        report.shredded,
-                        report.segments,
-                        report.sealed,
-                        if report.anchors_checked > 0 {
-                            format!(", {} anchors match", report.anchors_checked)
-                        } else {
-                            String::new()
-                        },
-                        report.last_seq,
+                        "archive intact: {records} records ({checked} checked with content, {shredded} destroyed by rule), {segments} segments ({sealed} sealed){anchors}, last record {last} ({hash}) — {secs:.1} s"
                     ),
                 }
                 if report.anchors_checked == 0 {
