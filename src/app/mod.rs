@@ -20,6 +20,7 @@ mod loaded;
 mod navigate;
 pub mod order;
 mod overlays;
+mod palette;
 mod policy;
 pub mod restrict;
 pub mod when;
@@ -41,17 +42,7 @@ use keymap::{ChordCode, KeyChord, Keymap};
 
 pub use command::Command;
 pub use filter::{Filter, StateFilter};
-
-/// The colours of the inbox: for a dark or a light terminal background, or none at all
-/// (also whenever `NO_COLOR` is set).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Palette {
-    #[default]
-    Dark,
-    Light,
-    Mono,
-}
+pub use palette::Palette;
 
 /// Settings the app needs, taken from config once at start.
 #[derive(Debug, Clone)]
