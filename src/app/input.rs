@@ -252,8 +252,13 @@ impl TextInput {
 
     /// The cursor's row (as in [`rows`](Self::rows)) and its column on that row.
     pub fn cursor_row_col(&self, width: usize) -> (usize, usize) {
-        let rows = self.rows(width);
-        let row = cursor_row(&rows, self.cursor);
+        self.cursor_in(&self.rows(width))
+    }
+
+    /// The cursor's row and column in `rows` as [`rows`](Self::rows) laid them out
+    /// (for a caller that has them already).
+    pub fn cursor_in(&self, rows: &[Range<usize>]) -> (usize, usize) {
+        let row = cursor_row(rows, self.cursor);
         let col = display_width(&self.text[rows[row].start..self.cursor]);
         (row, col)
     }
@@ -270,8 +275,7 @@ impl TextInput {
 
     fn vertical(&mut self, width: usize, by: isize) -> bool {
         let rows = self.rows(width);
-        let row = cursor_row(&rows, self.cursor);
-        let col = display_width(&self.text[rows[row].start..self.cursor]);
+        let (row, col) = self.cursor_in(&rows);
         let Some(target) = row.checked_add_signed(by).and_then(|r| rows.get(r)) else {
             return false;
         };

@@ -222,7 +222,7 @@ impl App {
                     self.flash = Some(format!(
                         "{} „{}“",
                         self.lang().t(
-                            "Kein Gespräch trägt das Label",
+                            "Keine Unterhaltung trägt das Label",
                             "No conversation has the label"
                         ),
                         crate::domain::sanitize_for_terminal(&l, false)

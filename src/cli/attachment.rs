@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use anyhow::{Context as _, Result, anyhow};
 
+use crate::app::i18n::Lang;
 use crate::attachment_io;
 use crate::cli::common::runtime;
 use crate::config::Config;
@@ -53,7 +54,7 @@ pub enum AttachmentCommand {
 type Loaded = (Attachment, zeroize::Zeroizing<Vec<u8>>);
 
 pub fn run(config: &Config, profile: OpenProfile, cmd: AttachmentCommand) -> Result<ExitCode> {
-    deliver(cmd, config.german(), |message, index, timeout| {
+    deliver(cmd, config.language(), |message, index, timeout| {
         load(config, profile, message, index, timeout)
     })
 }
@@ -63,9 +64,9 @@ pub(crate) fn run_attached(
     rt: &tokio::runtime::Runtime,
     remote: &crate::seat::remote::Remote,
     cmd: AttachmentCommand,
-    german: bool,
+    lang: Lang,
 ) -> Result<ExitCode> {
-    deliver(cmd, german, |message, index, timeout| {
+    deliver(cmd, lang, |message, index, timeout| {
         rt.block_on(load_remote(remote, message, index, timeout))
     })
 }
@@ -111,7 +112,7 @@ fn attachment_of(m: &crate::domain::Message, index: usize) -> Result<Attachment,
 
 fn deliver(
     cmd: AttachmentCommand,
-    german: bool,
+    lang: Lang,
     load: impl FnOnce(MessageId, usize, u64) -> Result<Loaded>,
 ) -> Result<ExitCode> {
     match cmd {
@@ -124,13 +125,8 @@ fn deliver(
             let (message, index) = parse_spec(&attachment)?;
             let (meta, bytes) = load(message, index, timeout)?;
             let target = target_path(out.as_deref(), &meta)?;
-            let lang = if german {
-                crate::app::i18n::Lang::De
-            } else {
-                crate::app::i18n::Lang::En
-            };
             if target.exists() && !force {
-                return Err(UsageError(if german {
+                return Err(UsageError(if lang == Lang::De {
                     format!(
                         "{} gibt es schon; ein anderes --out wählen oder mit --force ersetzen",
                         target.display()
@@ -164,12 +160,8 @@ fn deliver(
             let path = attachment_io::open_copy(&meta.name, &bytes)
                 .context("cannot write the copy for the viewer")?;
             attachment_io::open_with_desktop(&path)
-                .map_err(|e| UsageError(attachment_io::not_opened(&path, &e, german)))?;
-            crate::outln!(
-                "{} {}",
-                if german { "geöffnet:" } else { "opened" },
-                path.display()
-            );
+                .map_err(|e| UsageError(attachment_io::not_opened(&path, &e, lang == Lang::De)))?;
+            crate::outln!("{} {}", lang.t("geöffnet:", "opened"), path.display());
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -596,7 +596,7 @@ fn run_seat(
             rt.block_on(crate::cli::contact::run_attached(&remote, cmd, lang))
         }
         Some(Command::Attachment(cmd)) => {
-            crate::cli::attachment::run_attached(&rt, &remote, cmd, config.german())
+            crate::cli::attachment::run_attached(&rt, &remote, cmd, config.language())
         }
         Some(Command::Archive(crate::cli::archive::ArchiveCommand::Export {
             from,

@@ -755,7 +755,7 @@ fn render_composer(frame: &mut Frame<'_>, app: &App, area: Rect) {
     let width = usize::from(inner.width);
     let text = app.composer.text();
     let rows = app.composer.rows(width);
-    let (row, col) = app.composer.cursor_row_col(width);
+    let (row, col) = app.composer.cursor_in(&rows);
     let first = row.saturating_sub(usize::from(inner.height) - 1);
     let mut lines: Vec<Line<'_>> = rows
         .iter()
