@@ -168,6 +168,7 @@ async fn drive_full(
         downloads: downloads.to_path_buf(),
         opener: record_open,
         notifier: tresen::tui::desktop::Notifier::off(),
+        hyperlinks: false,
     };
     run(
         &mut terminal,

@@ -761,6 +761,8 @@ async fn drive_tui<E: crate::seat::Seat>(config: &Config, mut app: App, seat: &E
             config.notifications.desktop,
             config.notifications.terminal_sequence,
         ),
+        hyperlinks: config.ui.hyperlinks
+            && crate::ui::hyperlink::supported(std::env::var("TERM").ok().as_deref()),
     };
     let r = crate::tui::run(&mut terminal, &mut app, seat, input, opts).await;
     crate::tui::terminal::restore_if_entered();

@@ -161,6 +161,8 @@ pub struct UiConfig {
     /// The calling code a number typed in national form (0157 …) belongs to.
     pub default_country: String,
     pub theme: crate::app::Palette,
+    /// Links as OSC 8 hyperlinks, clickable in terminals that support them.
+    pub hyperlinks: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -214,6 +216,7 @@ impl Default for UiConfig {
             send_typing: true,
             default_country: "+49".into(),
             theme: crate::app::Palette::Dark,
+            hyperlinks: true,
         }
     }
 }

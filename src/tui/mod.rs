@@ -43,14 +43,25 @@ pub struct RunOptions<'a> {
     pub opener: fn(&std::path::Path) -> Result<(), String>,
     /// Desktop notifications (D-Bus or the terminal's sequence).
     pub notifier: desktop::Notifier,
+    /// Links as OSC 8 hyperlinks (a real terminal that takes them; tests read plain cells).
+    pub hyperlinks: bool,
 }
 
 /// Results of background work (downloads), fed back into the loop as messages.
 type Results = tokio::sync::mpsc::UnboundedSender<Msg>;
 
-fn draw<B: Backend>(terminal: &mut Terminal<B>, app: &App) -> Result<(), TuiError> {
+fn draw<B: Backend>(
+    terminal: &mut Terminal<B>,
+    app: &App,
+    hyperlinks: bool,
+) -> Result<(), TuiError> {
     terminal
-        .draw(|f| crate::ui::render(f, app))
+        .draw(|f| {
+            crate::ui::render(f, app);
+            if hyperlinks {
+                crate::ui::hyperlink::mark(f.buffer_mut());
+            }
+        })
         .map(|_| ())
         .map_err(|e| TuiError::Terminal(e.to_string()))
 }
@@ -88,7 +99,7 @@ where
     if rt.process(app, &mut queue, terminal, true)? {
         return Ok(());
     }
-    draw(terminal, app)?;
+    draw(terminal, app, rt.opts.hyperlinks)?;
     let mut tick = tokio::time::interval(rt.opts.tick);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut input_ended = false;
@@ -147,7 +158,7 @@ where
         if rt.process(app, &mut queue, terminal, false)? {
             break;
         }
-        draw(terminal, app)?;
+        draw(terminal, app, rt.opts.hyperlinks)?;
         if input_ended && rt.loads.idle() {
             break;
         }

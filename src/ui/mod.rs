@@ -1,6 +1,7 @@
 //! Rendering: pure functions from `&App` to a ratatui frame. No state of their own, no IO.
 
 mod conversation;
+pub mod hyperlink;
 mod inbox;
 mod overlay;
 pub use overlay::help_lines;
