@@ -464,7 +464,7 @@ fn passphrase_key(req: &Request<'_>, may_create: bool) -> Result<MasterKey, Secr
         rand::rng().fill_bytes(&mut salt);
         rand::rng().fill_bytes(&mut nonce);
         let kek = stretch(&pass, &salt, ARGON_M_KIB, ARGON_T, ARGON_P)?;
-        let cipher = XChaCha20Poly1305::new(kek.as_ref().into());
+        let cipher = XChaCha20Poly1305::new(chacha20poly1305::Key::from_slice(&kek[..]));
         let wrapped = cipher
             .encrypt(XNonce::from_slice(&nonce), key.0.as_ref())
             .map_err(|_| bad("encryption failed".into()))?;
@@ -498,7 +498,7 @@ fn passphrase_key(req: &Request<'_>, may_create: bool) -> Result<MasterKey, Secr
     }
     let pass = read_passphrase(req, false)?;
     let kek = stretch(&pass, &salt, file.m_kib, file.t, file.p)?;
-    let cipher = XChaCha20Poly1305::new(kek.as_ref().into());
+    let cipher = XChaCha20Poly1305::new(chacha20poly1305::Key::from_slice(&kek[..]));
     let plain = Zeroizing::new(
         cipher
             .decrypt(XNonce::from_slice(&nonce), wrapped.as_ref())

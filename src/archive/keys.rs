@@ -171,7 +171,7 @@ impl Keys {
                 year,
                 key: Some(base64::Engine::encode(
                     &base64::engine::general_purpose::STANDARD,
-                    key.as_ref(),
+                    &key[..],
                 )),
                 shredded: None,
             },

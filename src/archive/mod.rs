@@ -440,7 +440,7 @@ impl Archive {
                 .keys
                 .key(&bucket)
                 .ok_or_else(|| ArchiveError::Corrupt(format!("bucket {bucket} has no key")))?;
-            let ct = XChaCha20Poly1305::new(key.as_ref().into())
+            let ct = XChaCha20Poly1305::new(chacha20poly1305::Key::from_slice(&key[..]))
                 .encrypt(
                     XNonce::from_slice(&nonce),
                     AeadPayload {

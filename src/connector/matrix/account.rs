@@ -89,7 +89,7 @@ impl MatrixAccount {
         let dir = data_dir.join("accounts").join(&id.0);
         let session_key = key.derive(&format!("matrix session {id}"));
         let store_passphrase = Zeroizing::new(hex::encode(
-            key.derive(&format!("matrix sdk store {id}")).as_ref(),
+            &key.derive(&format!("matrix sdk store {id}"))[..],
         ));
         Self {
             id,
