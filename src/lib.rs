@@ -37,6 +37,7 @@ pub mod ingest;
 pub mod lifecycle;
 pub mod logging;
 pub mod out;
+pub mod preview;
 pub mod procdoc;
 pub mod profile;
 pub mod protocol;

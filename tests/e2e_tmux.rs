@@ -43,7 +43,15 @@ fn demo_opens_answers_and_quits_cleanly() {
     t.wait_for("Springen zu");
     t.keys(&["Aydın", "Enter"]);
     t.wait_for("Notfall! Wasser läuft");
-    t.wait_for("kessel.svg");
+    t.wait_for("kessel.png");
+    // The customer's photo is previewed under its file line: fetched, decoded and drawn
+    // in half blocks (inside tmux nothing asks the terminal for graphics).
+    t.wait_until("the photo preview", |s| {
+        s.lines()
+            .skip_while(|l| !l.contains("kessel.png"))
+            .nth(1)
+            .is_some_and(|l| l.contains('▀') || l.contains('▄'))
+    });
     t.keys(&["r"]);
     t.wait_for("Antwort · Eingabe senden");
     t.keys(&["Bitte Haupthahn zudrehen, wir kommen.", "Enter"]);

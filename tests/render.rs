@@ -1352,3 +1352,154 @@ fn links_in_messages_are_underlined() {
             .contains(Modifier::UNDERLINED)
     );
 }
+
+/// A photo of `w` × `h` pixels, red above and blue below, as PNG.
+fn red_over_blue(w: u32, h: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(w, h, |_, y| {
+        if y < h / 2 {
+            image::Rgb([220, 0, 0])
+        } else {
+            image::Rgb([0, 0, 220])
+        }
+    });
+    let mut png = Vec::new();
+    img.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    png
+}
+
+fn file(name: &str, mime: &str, here: bool) -> Attachment {
+    Attachment {
+        name: name.into(),
+        mime: mime.into(),
+        size: 2_000,
+        source: None,
+        blob: here.then(|| tresen::domain::BlobId(format!("blob-{name}"))),
+    }
+}
+
+/// Issue 19, item 10: photos show in the conversation, under their file line, over SSH
+/// too (half blocks need nothing but colour); only files that are here are asked for.
+#[test]
+fn a_photo_is_previewed_under_its_file_line_when_it_fits() {
+    let mut a = app(Lang::De, "Max Mustermann", vec![]);
+    draw(&mut a, 120, 40);
+    let mut photo = msg(
+        10,
+        MessageKind::Chat,
+        Direction::Inbound,
+        "So sieht es aus",
+        5,
+    );
+    photo.attachments = vec![
+        file("heizung.png", "image/png", true),
+        file("angebot.pdf", "application/pdf", true),
+    ];
+    let mut later = msg(11, MessageKind::Chat, Direction::Inbound, "noch eins", 1);
+    later.attachments = vec![file("zwei.jpg", "image/jpeg", false)];
+    let load = |a: &mut App| {
+        a.update(Msg::Loaded(Loaded::Conversation {
+            id: ConversationId(1),
+            messages: vec![photo.clone(), later.clone()],
+            older: false,
+            limit: 200,
+            focus: None,
+        }))
+    };
+    let asked: Vec<(MessageId, usize, u16)> = load(&mut a)
+        .into_iter()
+        .filter_map(|e| match e {
+            tresen::app::Effect::LoadPhoto {
+                message,
+                index,
+                cols,
+                ..
+            } => Some((message, index, cols)),
+            _ => None,
+        })
+        .collect();
+    // Not the PDF, not the photo still on the network.
+    assert_eq!(asked.len(), 1, "{asked:?}");
+    let (message, index, cols) = asked[0];
+    assert_eq!((message, index), (MessageId(10), 0));
+    assert!(load(&mut a).is_empty(), "asked for once");
+
+    let picker = tresen::preview::picker(tresen::preview::PhotoMode::Halfblocks).unwrap();
+    let prepared =
+        tresen::preview::Photo::prepare(&picker, &red_over_blue(200, 100), cols, 12).unwrap();
+    let (pw, ph) = (prepared.cols, prepared.rows);
+    a.update(Msg::PhotoReady {
+        message,
+        index,
+        photo: Ok(prepared),
+    });
+    let buf = draw(&mut a, 120, 40);
+    let screen = render(&mut a, 120, 40);
+    let file_row = screen
+        .lines()
+        .position(|l| l.contains("📎 heizung.png"))
+        .expect("file line") as u16;
+    let x0 = screen
+        .lines()
+        .nth(file_row as usize)
+        .unwrap()
+        .find("📎")
+        .unwrap();
+    let x0 = screen.lines().nth(file_row as usize).unwrap()[..x0]
+        .chars()
+        .count() as u16;
+    let photo_cells: Vec<(u16, u16)> = (0..40)
+        .flat_map(|y| (0..120).map(move |x| (x, y)))
+        .filter(|&(x, y)| matches!(buf[(x, y)].fg, ratatui::style::Color::Rgb(..)))
+        .collect();
+    assert_eq!(photo_cells.len(), usize::from(pw) * usize::from(ph));
+    let top = photo_cells.iter().map(|c| c.1).min().unwrap();
+    let left = photo_cells.iter().map(|c| c.0).min().unwrap();
+    assert_eq!(top, file_row + 1, "right under its file line\n{screen}");
+    assert_eq!(left, x0, "indented like the message\n{screen}");
+    let ratatui::style::Color::Rgb(r, _, b) = buf[(left, top)].fg else {
+        unreachable!()
+    };
+    assert!(r > 150 && b < 60, "red on top");
+    // The PDF's line comes after the photo's rows, nothing is drawn over.
+    let pdf_row = screen
+        .lines()
+        .position(|l| l.contains("📎 angebot.pdf"))
+        .unwrap();
+    assert_eq!(pdf_row as u16, top + ph, "\n{screen}");
+
+    // A window too low for the whole photo shows none of it, never a part.
+    let buf = draw(&mut a, 120, 8 + ph / 2);
+    assert!(
+        !buf.content
+            .iter()
+            .any(|c| matches!(c.fg, ratatui::style::Color::Rgb(..))),
+        "a cut photo was drawn"
+    );
+}
+
+#[test]
+fn no_photo_previews_when_they_are_off() {
+    let mut config = Config::default();
+    config.ui.photos = tresen::preview::PhotoMode::Off;
+    let mut a = App::new(AppConfig::from_config(&config, false), NOW);
+    a.update(Msg::Loaded(Loaded::Inbox(vec![conversation(
+        "Max", "Foto",
+    )])));
+    press(&mut a, "<enter>");
+    let mut photo = msg(10, MessageKind::Chat, Direction::Inbound, "Foto", 5);
+    photo.attachments = vec![file("heizung.png", "image/png", true)];
+    let effects = a.update(Msg::Loaded(Loaded::Conversation {
+        id: ConversationId(1),
+        messages: vec![photo],
+        older: false,
+        limit: 200,
+        focus: None,
+    }));
+    assert!(
+        !effects
+            .iter()
+            .any(|e| matches!(e, tresen::app::Effect::LoadPhoto { .. })),
+        "{effects:?}"
+    );
+}

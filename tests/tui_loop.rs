@@ -169,6 +169,7 @@ async fn drive_full(
         opener: record_open,
         notifier: tresen::tui::desktop::Notifier::off(),
         hyperlinks: false,
+        picker: tresen::preview::picker(tresen::preview::PhotoMode::Halfblocks),
     };
     run(
         &mut terminal,

@@ -154,7 +154,7 @@ impl App {
                     open.scroll = open.messages.len() - 1 - pos;
                 }
                 open.scroll = open.scroll.min(open.messages.len().saturating_sub(1));
-                vec![]
+                self.request_photos()
             }
             Loaded::Search { query, hits } => {
                 if hits.is_empty() {

@@ -21,6 +21,7 @@ mod navigate;
 pub mod order;
 mod overlays;
 mod palette;
+pub mod photos;
 mod policy;
 mod query;
 pub mod restrict;
@@ -59,6 +60,8 @@ pub struct AppConfig {
     pub mouse: bool,
     pub send_typing: bool,
     pub theme: Palette,
+    /// Photos previewed in the conversation (`[ui] photos` not "off").
+    pub photos: bool,
     /// Ring the bell when a customer writes; unread count in the window title.
     pub bell: bool,
     pub title: bool,
@@ -102,6 +105,12 @@ pub enum Msg {
         completed: String,
         candidates: Vec<String>,
     },
+    /// A photo preview asked for with [`Effect::LoadPhoto`], prepared or not.
+    PhotoReady {
+        message: MessageId,
+        index: usize,
+        photo: Result<crate::preview::Photo, String>,
+    },
     /// Text pasted into the terminal (bracketed paste), line breaks included.
     Pasted(String),
     /// A reply could not be handed to the engine (a file unreadable, the engine's queue
@@ -130,6 +139,14 @@ pub enum Effect {
     Copy(String),
     /// Open a web link from a message in the browser (only http and https).
     OpenLink(String),
+    /// Prepare a preview of the photo attachment `index` of `message`, at most
+    /// `cols` × `rows` cells; answered with [`Msg::PhotoReady`].
+    LoadPhoto {
+        message: MessageId,
+        index: usize,
+        cols: u16,
+        rows: u16,
+    },
     /// Fetch attachment `index` of `message` (downloading it if needed), then open it
     /// with the desktop's viewer or save it to the downloads folder.
     Attachment {
@@ -347,6 +364,8 @@ pub struct App {
     /// A one-line message for the status line (errors, confirmations).
     pub flash: Option<String>,
     pub search: SearchState,
+    /// Previews of the open conversation's photos.
+    pub photos: photos::Photos,
     pub loaded_once: bool,
     /// Unread messages per conversation at the last inbox load, and the unread count
     /// last put in the window title: what is new since.
@@ -405,6 +424,7 @@ impl App {
             links: BTreeMap::new(),
             flash: None,
             search: SearchState::default(),
+            photos: photos::Photos::default(),
             loaded_once: false,
             seen_unread: Default::default(),
             titled: None,
@@ -546,6 +566,14 @@ impl App {
                 candidates,
             } => {
                 self.path_completed(&typed, completed, candidates);
+                vec![]
+            }
+            Msg::PhotoReady {
+                message,
+                index,
+                photo,
+            } => {
+                self.photo_ready(message, index, photo);
                 vec![]
             }
             Msg::EditorClosed(r) => {

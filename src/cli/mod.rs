@@ -748,6 +748,8 @@ async fn drive_tui<E: crate::seat::Seat>(config: &Config, mut app: App, seat: &E
     let editor = crate::tui::terminal::editor_command(&config.ui.editor);
     let german = config.german();
     let mut terminal = crate::tui::terminal::enter(mouse).context("cannot set up the terminal")?;
+    // Asks the terminal what it can draw: before anything else reads its answers.
+    let picker = crate::preview::picker(config.ui.photos);
     let input = crossterm::event::EventStream::new();
     let opts = crate::tui::RunOptions {
         tick: Duration::from_secs(1),
@@ -763,6 +765,7 @@ async fn drive_tui<E: crate::seat::Seat>(config: &Config, mut app: App, seat: &E
         ),
         hyperlinks: config.ui.hyperlinks
             && crate::ui::hyperlink::supported(std::env::var("TERM").ok().as_deref()),
+        picker,
     };
     let r = crate::tui::run(&mut terminal, &mut app, seat, input, opts).await;
     crate::tui::terminal::restore_if_entered();

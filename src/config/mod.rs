@@ -163,6 +163,8 @@ pub struct UiConfig {
     pub theme: crate::app::Palette,
     /// Links as OSC 8 hyperlinks, clickable in terminals that support them.
     pub hyperlinks: bool,
+    /// Photo previews in the conversation: "auto", "halfblocks" or "off".
+    pub photos: crate::preview::PhotoMode,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -217,6 +219,7 @@ impl Default for UiConfig {
             default_country: "+49".into(),
             theme: crate::app::Palette::Dark,
             hyperlinks: true,
+            photos: crate::preview::PhotoMode::Auto,
         }
     }
 }
@@ -645,6 +648,7 @@ impl crate::app::AppConfig {
             mouse: config.ui.mouse,
             send_typing: config.ui.send_typing,
             country: config.ui.default_country.clone(),
+            photos: config.ui.photos != crate::preview::PhotoMode::Off,
             // https://no-color.org: any non-empty value turns colours off.
             theme: if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
                 crate::app::Palette::Mono

@@ -247,15 +247,21 @@ impl FakeConnector {
                     }
                 }
                 // Scripted attachments carry their bytes in the source (for the demo
-                // and the app tests): "inline:" followed by the content.
+                // and the app tests): "inline:" followed by the content, or "base64:"
+                // followed by binary content (the demo's photos).
                 ConnectorCommand::Fetch {
                     message,
                     index,
                     source,
                 } => {
+                    let binary = source.strip_prefix("base64:").and_then(|b| {
+                        base64::Engine::decode(&base64::engine::general_purpose::STANDARD, b).ok()
+                    });
                     let outcome = source
                         .strip_prefix("inline:")
-                        .map(|b| Arc::new(b.as_bytes().to_vec()))
+                        .map(|b| b.as_bytes().to_vec())
+                        .or(binary)
+                        .map(Arc::new)
                         .ok_or_else(|| "the scripted network has no such file".to_string());
                     sink.emit(ConnectorEvent::Fetched {
                         message,

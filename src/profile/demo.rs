@@ -515,18 +515,57 @@ pub fn scripted_account(account: &str, now: Timestamp) -> Box<dyn Connector> {
 /// and saving attachments works in the demo (the scripted connector serves
 /// `inline:` sources).
 fn demo_photo(n: &str) -> Attachment {
-    let svg = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"640\" height=\"400\">\
-         <rect width=\"640\" height=\"400\" fill=\"#dde3ea\"/>\
-         <text x=\"320\" y=\"200\" font-size=\"32\" text-anchor=\"middle\">tresen Demo-Foto {n}</text></svg>\n"
+    let png = boiler_picture(
+        n.bytes()
+            .fold(0u32, |h, b| h.wrapping_mul(31) ^ u32::from(b)),
     );
     Attachment {
-        name: format!("{n}.svg"),
-        mime: "image/svg+xml".into(),
-        size: svg.len() as u64,
-        source: Some(format!("inline:{svg}")),
+        name: format!("{n}.png"),
+        mime: "image/png".into(),
+        size: png.len() as u64,
+        source: Some(format!(
+            "base64:{}",
+            base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &png)
+        )),
         blob: None,
     }
+}
+
+/// A customer's photo of their boiler, drawn: a wall, the white boiler, its display
+/// showing an error in red (where on the wall varies with `seed`).
+fn boiler_picture(seed: u32) -> Vec<u8> {
+    let (w, h) = (320u32, 240u32);
+    let shift = seed % 60;
+    let img = image::RgbImage::from_fn(w, h, |x, y| {
+        let boiler = (90 + shift..230 + shift).contains(&x) && (30..220).contains(&y);
+        let display = (120 + shift..200 + shift).contains(&x) && (60..95).contains(&y);
+        let digits = display
+            && (130 + shift..190 + shift).contains(&x)
+            && (68..87).contains(&y)
+            && (x / 6 + y / 6) % 2 == 0;
+        let pipe =
+            (140 + shift..150 + shift).contains(&x) || (170 + shift..180 + shift).contains(&x);
+        let p = if digits {
+            [230, 40, 30]
+        } else if display {
+            [30, 35, 40]
+        } else if boiler {
+            [240, 240, 236]
+        } else if pipe && y >= 220 {
+            [184, 115, 51]
+        } else {
+            // Wall tiles, a little shade towards the floor.
+            let tile = if x % 40 == 0 || y % 40 == 0 { 20 } else { 0 };
+            let shade = (y / 8) as u8;
+            [205 - tile - shade, 210 - tile - shade, 200 - tile - shade]
+        };
+        image::Rgb(p)
+    });
+    let mut png = Vec::new();
+    // Encoding a picture we drew ourselves cannot fail; an empty file would only
+    // leave the demo without its preview.
+    let _ = img.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png);
+    png
 }
 
 /// The demo's firm: a plumbing and heating GmbH, so `--demo` shows the footer, the

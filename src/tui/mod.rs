@@ -45,6 +45,9 @@ pub struct RunOptions<'a> {
     pub notifier: desktop::Notifier,
     /// Links as OSC 8 hyperlinks (a real terminal that takes them; tests read plain cells).
     pub hyperlinks: bool,
+    /// How photos are drawn (the terminal's graphics protocol, or half blocks); `None`:
+    /// no previews.
+    pub picker: Option<ratatui_image::picker::Picker>,
 }
 
 /// Results of background work (downloads), fed back into the loop as messages.
@@ -394,6 +397,40 @@ impl<E: Seat> Runtime<'_, '_, E> {
                             Err(e) => Loaded::Failed(e),
                         };
                         let _ = results.send(Msg::Loaded(msg));
+                    });
+                }
+                Effect::LoadPhoto {
+                    message,
+                    index,
+                    cols,
+                    rows,
+                } => {
+                    let results = results.clone();
+                    let Some(picker) = opts.picker.clone() else {
+                        let _ = results.send(Msg::PhotoReady {
+                            message,
+                            index,
+                            photo: Err("previews are off".into()),
+                        });
+                        continue;
+                    };
+                    let fetched = engine.attachment(message, index);
+                    tokio::spawn(async move {
+                        let photo = match fetched.await {
+                            // Decoding a stranger's file is CPU work: off the runtime.
+                            Ok((_, bytes)) => tokio::task::spawn_blocking(move || {
+                                crate::preview::Photo::prepare(&picker, &bytes, cols, rows)
+                                    .map_err(|e| e.to_string())
+                            })
+                            .await
+                            .unwrap_or_else(|e| Err(e.to_string())),
+                            Err(e) => Err(e),
+                        };
+                        let _ = results.send(Msg::PhotoReady {
+                            message,
+                            index,
+                            photo,
+                        });
                     });
                 }
                 Effect::Copy(text) => terminal::copy(&text),

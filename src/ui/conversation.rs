@@ -7,11 +7,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 use unicode_width::UnicodeWidthStr;
 
-use super::inbox::badge_style;
 use super::text::{clean, clean_multiline, fit, human_size_in, truncate, wrap};
 use super::theme::Theme;
 use crate::app::i18n::Lang;
-use crate::app::{App, ComposeMode, Focus, state_label};
+use crate::app::{App, ComposeMode, Focus};
 use crate::domain::{Delivery, Direction, Message, MessageKind};
 
 pub fn render(frame: &mut Frame<'_>, app: &App, area: Rect) {
@@ -24,7 +23,9 @@ pub fn render(frame: &mut Frame<'_>, app: &App, area: Rect) {
         frame.render_widget(Paragraph::new(Line::styled(hint, Theme::DIM)), area);
         return;
     };
-    let head = app.conversation(open.id).map(|c| header_line(app, c));
+    let head = app
+        .conversation(open.id)
+        .map(|c| super::header::header_line(app, c));
     // The header wraps rather than cut off what comes last (consent, labels): up to
     // three rows on a narrow pane.
     let head_h = head.as_ref().map_or(1, |l| {
@@ -47,132 +48,6 @@ pub fn render(frame: &mut Frame<'_>, app: &App, area: Rect) {
 
     render_timeline(frame, app, timeline);
     render_composer(frame, app, composer);
-}
-
-/// The conversation's header: network, name, who answers, address, state, protection,
-/// consent, typing and labels.
-fn header_line(app: &App, c: &crate::domain::Conversation) -> Line<'static> {
-    let lang = app.lang();
-    let mut spans = vec![
-        Span::styled(format!("[{}] ", c.channel.badge()), badge_style(c.channel)),
-        Span::styled(clean(&c.title).into_owned(), Theme::BOLD),
-    ];
-    // Right after the name: the one thing in this line that can change while the
-    // user is about to write.
-    if app.answering.contains(&c.id) {
-        spans.push(Span::styled(
-            format!(
-                " · ✎ {}",
-                lang.t("wird gerade beantwortet", "being answered right now")
-            ),
-            Theme::WARN,
-        ));
-    }
-    if let Some(ct) = &c.contact {
-        spans.push(Span::styled(
-            format!(" · {}", clean(ct.address())),
-            Theme::DIM,
-        ));
-    }
-    spans.push(Span::raw(format!(
-        " · {}",
-        state_label(c.state.effective(app.now), lang)
-    )));
-    if let Some(who) = &c.assigned {
-        spans.push(Span::styled(format!(" → {}", clean(who)), Theme::ACCENT));
-    }
-    if let Some((text, style)) = security_badge(c.security, lang) {
-        spans.push(Span::raw(" · "));
-        spans.push(Span::styled(text, style));
-    }
-    if let Some((text, style)) = app
-        .open_outlook()
-        .and_then(|o| consent_badge(o.consent, lang))
-    {
-        spans.push(Span::raw(" · "));
-        spans.push(Span::styled(text, style));
-    }
-    if let Some(names) = app.typing.get(&c.id).filter(|n| !n.is_empty()) {
-        let names: Vec<String> = names.iter().map(|n| clean(n).into_owned()).collect();
-        spans.push(Span::styled(
-            format!(
-                " · ✎ {} {}",
-                names.join(", "),
-                lang.t("schreibt …", "is typing …")
-            ),
-            Theme::ACCENT,
-        ));
-    }
-    if !c.labels.is_empty() {
-        let labels: Vec<String> = c.labels.iter().map(|l| format!("#{}", clean(l))).collect();
-        spans.push(Span::styled(
-            format!(" {}", labels.join(" ")),
-            Theme::ACCENT,
-        ));
-    }
-    Line::from(spans)
-}
-
-/// The header's word on encryption: what protects this chat, and whether the other
-/// side was verified. Nothing while the connector has not said.
-pub fn security_badge(
-    security: crate::domain::Security,
-    lang: crate::app::i18n::Lang,
-) -> Option<(&'static str, ratatui::style::Style)> {
-    use crate::domain::Security;
-    Some(match security {
-        Security::Unknown => return None,
-        Security::Bridged => (lang.t("🔓 über Bridge", "🔓 via bridge"), Theme::DIM),
-        Security::Unencrypted => (
-            lang.t("🔓 unverschlüsselt", "🔓 not encrypted"),
-            Theme::WARN,
-        ),
-        Security::Encrypted => (
-            lang.t(
-                "🔒 verschlüsselt, nicht verifiziert",
-                "🔒 encrypted, not verified",
-            ),
-            Theme::ACCENT,
-        ),
-        Security::Verified => (
-            lang.t("🔒 verschlüsselt, verifiziert", "🔒 encrypted, verified"),
-            Theme::OK,
-        ),
-        Security::IdentityChanged => (
-            lang.t(
-                "⚠ Identität geändert – vor dem Senden prüfen",
-                "⚠ identity changed – check before sending",
-            ),
-            Theme::ERROR,
-        ),
-    })
-}
-
-/// The contact's consent to messenger contact (R-C3), in the header.
-pub fn consent_badge(
-    consent: crate::compliance::ConsentView,
-    lang: crate::app::i18n::Lang,
-) -> Option<(&'static str, ratatui::style::Style)> {
-    use crate::compliance::ConsentView;
-    Some(match consent {
-        ConsentView::NotRequired => return None,
-        ConsentView::Granted => (lang.t("✓ Einwilligung", "✓ consent"), Theme::OK),
-        ConsentView::Pending => (
-            lang.t("Einwilligung ausstehend", "consent pending"),
-            Theme::WARN,
-        ),
-        ConsentView::Withdrawn => (
-            lang.t("⛔ Einwilligung widerrufen", "⛔ consent withdrawn"),
-            Theme::ERROR,
-        ),
-        ConsentView::Missing => (
-            lang.t(
-                "⛔ keine Einwilligung – Senden gesperrt",
-                "⛔ no consent – sending blocked",
-            ),
-            Theme::ERROR,
-        ),
-    })
 }
 
 /// Lines under a reply that show what is appended to it or why it cannot go out.
@@ -254,24 +129,32 @@ fn render_timeline(frame: &mut Frame<'_>, app: &App, area: Rect) {
         lang,
         retry_key: &retry_key,
         loaded: &open.messages,
+        photos: &app.photos,
     };
     let end = open.messages.len().saturating_sub(open.scroll);
     // Build from the newest visible message upwards until the screen is full; below the
     // newest, what is scheduled to go out.
     let mut blocks: Vec<Vec<Line<'_>>> = Vec::new();
+    // Per block, its photos and the line each starts at.
+    let mut block_photos: Vec<Vec<(usize, crate::preview::Photo)>> = Vec::new();
     let mut used = 0;
     if open.scroll == 0 && !app.scheduled.is_empty() {
         let block = scheduled_lines(app, width);
         used += block.len();
         blocks.push(block);
+        block_photos.push(Vec::new());
     }
     let mut i = end;
     while i > 0 && used < height {
         i -= 1;
         let m = &open.messages[i];
-        let mut block = message_lines(m, &cx, open.highlight == Some(m.id));
+        let mut placed = Vec::new();
+        let mut block = message_lines(m, &cx, open.highlight == Some(m.id), &mut placed);
         let new_day = i == 0 || day_of(&open.messages[i - 1]) != day_of(m);
         if new_day {
+            for (line, _) in &mut placed {
+                *line += 1;
+            }
             let label = day_label(m, lang);
             let pad = width.saturating_sub(label.width() + 2) / 2;
             block.insert(
@@ -287,6 +170,7 @@ fn render_timeline(frame: &mut Frame<'_>, app: &App, area: Rect) {
         }
         used += block.len();
         blocks.push(block);
+        block_photos.push(placed);
     }
     if open.messages.is_empty() {
         let t = if open.exhausted {
@@ -301,8 +185,15 @@ fn render_timeline(frame: &mut Frame<'_>, app: &App, area: Rect) {
             Theme::DIM,
         )]);
     }
+    let mut placed = Vec::new();
+    let mut offset = 0;
+    for (block, photos) in blocks.iter().zip(&block_photos).rev() {
+        placed.extend(photos.iter().map(|(l, p)| (offset + l, p.clone())));
+        offset += block.len();
+    }
     let mut lines: Vec<Line<'_>> = blocks.into_iter().rev().flatten().collect();
-    // Bottom-aligned: drop what does not fit at the top.
+    // Screen row of the first line: bottom-aligned, what does not fit is cut at the top.
+    let first_row = i32::from(area.height) - i32::try_from(lines.len()).unwrap_or(i32::MAX);
     if lines.len() > height {
         lines.drain(..lines.len() - height);
     } else {
@@ -311,6 +202,7 @@ fn render_timeline(frame: &mut Frame<'_>, app: &App, area: Rect) {
         lines = padded;
     }
     frame.render_widget(Paragraph::new(lines), area);
+    super::photo::draw(frame, area, first_row, &placed);
     if open.scroll > 0 {
         let more = format!(" ↓ {} {} ", open.scroll, lang.t("neuere", "newer"));
         let w = (more.width() as u16).min(area.width);
@@ -421,15 +313,24 @@ struct LineContext<'a> {
     retry_key: &'a str,
     /// The messages loaded, where a reply finds the one it quotes.
     loaded: &'a [Message],
+    photos: &'a crate::app::photos::Photos,
 }
 
-fn message_lines<'a>(m: &Message, cx: &LineContext<'_>, highlight: bool) -> Vec<Line<'a>> {
+/// The lines of one message; the photos among its files go into `placed`, with the
+/// line their blank rows start at.
+fn message_lines<'a>(
+    m: &Message,
+    cx: &LineContext<'_>,
+    highlight: bool,
+    placed: &mut Vec<(usize, crate::preview::Photo)>,
+) -> Vec<Line<'a>> {
     let LineContext {
         contact_name,
         width,
         lang,
         retry_key,
         loaded,
+        photos,
     } = *cx;
     let time = m.sent_at.to_local().format("%H:%M").to_string();
     let indent = "  ";
@@ -595,7 +496,7 @@ fn message_lines<'a>(m: &Message, cx: &LineContext<'_>, highlight: bool) -> Vec<
             lines.push(Line::styled(format!("{indent}{l}"), Theme::DIM));
         }
     }
-    for a in &m.attachments {
+    for (index, a) in m.attachments.iter().enumerate() {
         let t = format!(
             "📎 {} ({}, {})",
             clean(&a.name),
@@ -606,6 +507,11 @@ fn message_lines<'a>(m: &Message, cx: &LineContext<'_>, highlight: bool) -> Vec<
             format!("{indent}{}", truncate(&t, body_w)),
             Theme::ACCENT,
         ));
+        if let Some(photo) = super::photo::fitting(photos, m.id, index, width) {
+            // Blank rows the photo is drawn over.
+            lines.extend((0..photo.rows).map(|_| Line::raw("")));
+            placed.push((lines.len() - usize::from(photo.rows), photo));
+        }
     }
     if !m.reactions.is_empty() {
         lines.push(Line::styled(

@@ -1,9 +1,11 @@
 //! Rendering: pure functions from `&App` to a ratatui frame. No state of their own, no IO.
 
 mod conversation;
+mod header;
 pub mod hyperlink;
 mod inbox;
 mod overlay;
+mod photo;
 pub use overlay::help_lines;
 pub mod text;
 mod theme;

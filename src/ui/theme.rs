@@ -53,6 +53,10 @@ pub fn apply(buf: &mut ratatui::buffer::Buffer, theme: crate::app::Palette) {
         if bw(cell.fg) && bw(cell.bg) {
             continue;
         }
+        // A photo in half blocks: its pixels are content, not the UI's colouring.
+        if matches!(cell.fg, Color::Rgb(..)) || matches!(cell.bg, Color::Rgb(..)) {
+            continue;
+        }
         match theme {
             Palette::Dark => {
                 // Plain blue and magenta are hard to read on dark palettes.
