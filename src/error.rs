@@ -33,7 +33,7 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
         // decides what to do instead.
         if matches!(
             cause.downcast_ref::<crate::engine::EngineError>(),
-            Some(crate::engine::EngineError::Refused(_))
+            Some(crate::engine::EngineError::Refused(_) | crate::engine::EngineError::Declined(_))
         ) {
             return 2;
         }

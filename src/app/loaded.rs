@@ -228,8 +228,12 @@ impl App {
                 self.links = map;
                 vec![]
             }
-            Loaded::Done(text) | Loaded::Failed(text) => {
+            Loaded::Done(text) => {
                 self.flash = Some(text);
+                vec![]
+            }
+            Loaded::Failed(text) => {
+                self.flash = Some(super::reasons::in_lang(&text, self.lang()));
                 vec![]
             }
         }

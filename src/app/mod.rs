@@ -24,6 +24,7 @@ mod palette;
 pub mod photos;
 mod policy;
 mod query;
+pub mod reasons;
 pub mod restrict;
 pub mod when;
 

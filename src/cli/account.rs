@@ -609,9 +609,12 @@ pub fn list(
                 Health::Degraded(d) => format!(
                     "{}: {}",
                     lang.t("BRAUCHT AUFMERKSAMKEIT", "NEEDS ATTENTION"),
-                    sanitize_for_terminal(d, false)
+                    sanitize_for_terminal(&crate::app::reasons::health_reason(d, lang), false)
                 ),
-                Health::Offline(d) => format!("offline: {}", sanitize_for_terminal(d, false)),
+                Health::Offline(d) => format!(
+                    "offline: {}",
+                    sanitize_for_terminal(&crate::app::reasons::health_reason(d, lang), false)
+                ),
             };
             crate::outln!("{:<29} {word} ({} {since})", "", lang.t("seit", "since"));
         }

@@ -122,7 +122,7 @@ fn deliver(
             force,
             timeout,
         } => {
-            let (message, index) = parse_spec(&attachment)?;
+            let (message, index) = parse_spec(&attachment, lang)?;
             let (meta, bytes) = load(message, index, timeout)?;
             let target = target_path(out.as_deref(), &meta)?;
             if target.exists() && !force {
@@ -155,7 +155,7 @@ fn deliver(
             attachment,
             timeout,
         } => {
-            let (message, index) = parse_spec(&attachment)?;
+            let (message, index) = parse_spec(&attachment, lang)?;
             let (meta, bytes) = load(message, index, timeout)?;
             let path = attachment_io::open_copy(&meta.name, &bytes)
                 .context("cannot write the copy for the viewer")?;
@@ -168,11 +168,16 @@ fn deliver(
 }
 
 /// `1234` or `1234/2` (attachments are counted from 1, as `tresen show` prints them).
-fn parse_spec(spec: &str) -> Result<(MessageId, usize), UsageError> {
+fn parse_spec(spec: &str, lang: Lang) -> Result<(MessageId, usize), UsageError> {
     let bad = || {
-        UsageError(format!(
-            "`{spec}` is not an attachment: use MESSAGE or MESSAGE/INDEX as `tresen show` prints it (e.g. 1234/1)"
-        ))
+        UsageError(match lang {
+            Lang::De => format!(
+                "`{spec}` ist kein Anhang: NACHRICHT oder NACHRICHT/NR angeben, wie `tresen show` sie zeigt (z. B. 1234/1)"
+            ),
+            Lang::En => format!(
+                "`{spec}` is not an attachment: use MESSAGE or MESSAGE/INDEX as `tresen show` prints it (e.g. 1234/1)"
+            ),
+        })
     };
     let (m, i) = spec.split_once('/').unwrap_or((spec, "1"));
     let message: i64 = m.trim().parse().map_err(|_| bad())?;
@@ -247,10 +252,10 @@ mod tests {
 
     #[test]
     fn attachment_specs() {
-        assert_eq!(parse_spec("12").unwrap(), (MessageId(12), 0));
-        assert_eq!(parse_spec("12/3").unwrap(), (MessageId(12), 2));
+        assert_eq!(parse_spec("12", Lang::En).unwrap(), (MessageId(12), 0));
+        assert_eq!(parse_spec("12/3", Lang::En).unwrap(), (MessageId(12), 2));
         for bad in ["", "x", "12/0", "12/", "/1", "-"] {
-            assert!(parse_spec(bad).is_err(), "{bad}");
+            assert!(parse_spec(bad, Lang::De).is_err(), "{bad}");
         }
     }
 }

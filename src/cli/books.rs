@@ -153,7 +153,7 @@ pub(crate) fn retention_apply(books: &mut Books, yes: bool) -> Result<ExitCode> 
         }
         return Ok(ExitCode::SUCCESS);
     }
-    print_plan(&plan, false)?;
+    print_plan(&plan, false, lang)?;
     let question = match lang {
         Lang::De => format!(
             "{} abgelaufene Teile endgültig vernichten (ihre Schlüssel und ihre Kopien im Posteingang)?",
@@ -539,7 +539,7 @@ pub(crate) fn deliver_transcript(
 }
 
 /// The plan as `retention plan` and `retention apply` show it.
-pub(crate) fn print_plan(plan: &RetentionPlan, json: bool) -> Result<()> {
+pub(crate) fn print_plan(plan: &RetentionPlan, json: bool, lang: Lang) -> Result<()> {
     let (items, on) = (&plan.items, plan.on);
     if json {
         crate::out::json(
@@ -547,15 +547,21 @@ pub(crate) fn print_plan(plan: &RetentionPlan, json: bool) -> Result<()> {
         )?;
         return Ok(());
     }
-    crate::outln!("retention as of {on}:");
+    let de = lang == Lang::De;
+    if de {
+        crate::outln!("Aufbewahrung, Stand {}:", on.format("%d.%m.%Y"));
+    } else {
+        crate::outln!("retention as of {on}:");
+    }
     crate::outln!(
-        "{:<8} {:<28} {:>4} {:<14} {:<10} {:>7}  decision",
-        "bucket",
-        "conversation",
-        "year",
-        "class",
-        "until",
-        "records"
+        "{:<8} {:<28} {:>4} {:<14} {:<10} {:>7}  {}",
+        lang.t("Teil", "bucket"),
+        lang.t("Unterhaltung", "conversation"),
+        lang.t("Jahr", "year"),
+        lang.t("Klasse", "class"),
+        lang.t("bis", "until"),
+        lang.t("Einträge", "records"),
+        lang.t("Entscheidung", "decision"),
     );
     for i in items {
         let title = plan.title(&i.account, &i.conversation);
@@ -564,9 +570,9 @@ pub(crate) fn print_plan(plan: &RetentionPlan, json: bool) -> Result<()> {
             .take(28)
             .collect();
         let decision = match i.decision.as_ref() {
-            "expire" => "EXPIRES".to_string(),
-            "held" => format!("held ({})", i.holds.join("; ")),
-            _ => "keep".to_string(),
+            "expire" => lang.t("LÄUFT AB", "EXPIRES").to_string(),
+            "held" => format!("{} ({})", lang.t("gesperrt", "held"), i.holds.join("; ")),
+            _ => lang.t("behalten", "keep").to_string(),
         };
         crate::outln!(
             "{:<8} {:<28} {:>4} {:<14} {:<10} {:>7}  {}",
@@ -583,21 +589,37 @@ pub(crate) fn print_plan(plan: &RetentionPlan, json: bool) -> Result<()> {
         }
     }
     if !plan.unconfirmed.is_empty() {
-        crate::outln!(
-            "{} file(s) look like invoices and are kept as buchungsbeleg until someone confirms or corrects that (`tresen retention item MESSAGE/FILE --class … --reason …`):",
-            plan.unconfirmed.len()
-        );
+        if de {
+            crate::outln!(
+                "{} Datei(en) sehen nach Rechnungen aus und werden als buchungsbeleg aufbewahrt, bis jemand das bestätigt oder berichtigt (`tresen retention item NACHRICHT/DATEI --class … --reason …`):",
+                plan.unconfirmed.len()
+            );
+        } else {
+            crate::outln!(
+                "{} file(s) look like invoices and are kept as buchungsbeleg until someone confirms or corrects that (`tresen retention item MESSAGE/FILE --class … --reason …`):",
+                plan.unconfirmed.len()
+            );
+        }
         for u in &plan.unconfirmed {
             crate::outln!("  {}", sanitize_for_terminal(u, false));
         }
     }
     let n = |d: &str| items.iter().filter(|i| i.decision == d).count();
-    crate::outln!(
-        "{} expire, {} held, {} kept",
-        n("expire"),
-        n("held"),
-        n("keep")
-    );
+    if de {
+        crate::outln!(
+            "{} laufen ab, {} gesperrt, {} behalten",
+            n("expire"),
+            n("held"),
+            n("keep")
+        );
+    } else {
+        crate::outln!(
+            "{} expire, {} held, {} kept",
+            n("expire"),
+            n("held"),
+            n("keep")
+        );
+    }
     Ok(())
 }
 

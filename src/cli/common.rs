@@ -157,3 +157,33 @@ pub(crate) fn record_read(
         Err(e) => Err(e.into()),
     }
 }
+
+/// Who `tresen assign` assigns: the named staff member (checked against `[[staff]]`),
+/// nobody (`--none`), or by default whoever runs it (`me`: as the daemon knows them).
+pub(crate) fn assignee(
+    config: &Config,
+    staff: Option<String>,
+    none: bool,
+    me: Option<String>,
+) -> Result<Option<String>> {
+    if none {
+        return Ok(None);
+    }
+    let who = staff.unwrap_or_else(|| me.unwrap_or_else(|| config.staff_name()));
+    if !config.staff.is_empty() && !config.staff.iter().any(|s| s.name == who) {
+        let known: Vec<&str> = config.staff.iter().map(|s| s.name.as_str()).collect();
+        return Err(UsageError(format!(
+            "{} [[staff]]: {}",
+            match config.language() {
+                crate::app::i18n::Lang::De => format!("`{who}` steht nicht in"),
+                crate::app::i18n::Lang::En => format!("`{who}` is not in"),
+            },
+            match config.language() {
+                crate::app::i18n::Lang::De => format!("bekannt sind {}", known.join(", ")),
+                crate::app::i18n::Lang::En => format!("known: {}", known.join(", ")),
+            }
+        ))
+        .into());
+    }
+    Ok(Some(who))
+}

@@ -206,6 +206,7 @@ pub fn run_consent(
                 return Ok(ExitCode::SUCCESS);
             }
             let safe = |s: &str| sanitize_for_terminal(s, false).into_owned();
+            let lang = config.language();
             crate::outln!(
                 "{} ({} {})",
                 safe(&conv.title),
@@ -214,52 +215,72 @@ pub fn run_consent(
             );
             for purpose in Purpose::ALL {
                 let state = match consent::state(&records, purpose) {
-                    ConsentState::None => "none".to_string(),
-                    ConsentState::Granted { at, .. } => format!("granted {}", day(at)),
-                    ConsentState::Withdrawn { at } => format!("WITHDRAWN {}", day(at)),
+                    ConsentState::None => lang.t("keine", "none").to_string(),
+                    ConsentState::Granted { at, .. } => {
+                        format!("{} {}", lang.t("erteilt", "granted"), day(at))
+                    }
+                    ConsentState::Withdrawn { at } => {
+                        format!("{} {}", lang.t("WIDERRUFEN", "WITHDRAWN"), day(at))
+                    }
                 };
                 crate::outln!("  {:<18} {state}", purpose.as_str());
             }
             if records.is_empty() {
-                crate::outln!("no consent records");
+                crate::outln!(
+                    "{}",
+                    lang.t("keine Einwilligung verzeichnet", "no consent records")
+                );
             }
             for r in &records {
                 crate::outln!();
                 crate::outln!(
-                    "{} {} {} by {}{}",
+                    "{} {} {} {} {}{}",
                     day(r.at),
                     match r.action {
-                        Action::Grant => "GRANTED",
-                        Action::Withdraw => "WITHDRAWN",
+                        Action::Grant => lang.t("ERTEILT", "GRANTED"),
+                        Action::Withdraw => lang.t("WIDERRUFEN", "WITHDRAWN"),
                     },
                     r.purposes
                         .iter()
                         .map(|p| p.as_str())
                         .collect::<Vec<_>>()
                         .join(", "),
+                    lang.t("durch", "by"),
                     r.method.as_str(),
                     if r.staff.is_empty() {
                         String::new()
                     } else {
-                        format!(" (noted by {})", safe(&r.staff))
+                        format!(
+                            " ({} {})",
+                            lang.t("eingetragen von", "noted by"),
+                            safe(&r.staff)
+                        )
                     }
                 );
                 if let Some(e) = &r.evidence {
-                    crate::outln!("  evidence: {}", safe(e));
+                    crate::outln!("  {}: {}", lang.t("Nachweis", "evidence"), safe(e));
                     if let Some(text) = evidence_text(&p.store, e)? {
-                        crate::outln!("  the customer wrote: \"{}\"", safe(&text));
+                        match lang {
+                            crate::app::i18n::Lang::De => {
+                                crate::outln!("  die Kundschaft schrieb: „{}“", safe(&text))
+                            }
+                            crate::app::i18n::Lang::En => {
+                                crate::outln!("  the customer wrote: \"{}\"", safe(&text))
+                            }
+                        }
                     }
                 }
                 let matches =
                     crate::compliance::sha256_hex(r.wording.as_bytes()) == r.wording_sha256;
                 crate::outln!(
-                    "  wording {} (SHA-256 {}{}):",
+                    "  {} {} (SHA-256 {}{}):",
+                    lang.t("Wortlaut", "wording"),
                     r.wording_version,
                     &r.wording_sha256,
                     if matches {
-                        ", verified"
+                        lang.t(", geprüft", ", verified")
                     } else {
-                        ", DOES NOT MATCH"
+                        lang.t(", STIMMT NICHT", ", DOES NOT MATCH")
                     }
                 );
                 for line in r.wording.lines() {

@@ -51,7 +51,10 @@ pub(crate) fn sync_once(
             if let crate::domain::Health::Offline(reason) | crate::domain::Health::Degraded(reason) = &health
                 && reason != "stopped"
             {
-                eprintln!("{account}: {reason}");
+                eprintln!(
+                    "{account}: {}",
+                    safe(&crate::app::reasons::health_reason(reason, lang))
+                );
             }
         }
         let (new, total) = (

@@ -283,12 +283,24 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             let file = path.or_else(|| Paths::config_file(cli.config.as_deref()));
             let config = Config::load(file.as_deref())?;
             let paths = Paths::resolve(file.clone(), &config);
+            let lang = config.language();
             match &file {
                 Some(f) => crate::outln!("{}: OK", f.display()),
-                None => crate::outln!("no config file; using the built-in defaults: OK"),
+                None => crate::outln!(
+                    "{}: OK",
+                    lang.t(
+                        "keine Konfigurationsdatei, es gelten die eingebauten Vorgaben",
+                        "no config file; using the built-in defaults"
+                    )
+                ),
             }
-            crate::outln!("data directory: {}", paths.data_dir.display());
-            crate::outln!("accounts: {}", config.accounts.len());
+            let dir = lang.t("Datenverzeichnis", "data directory");
+            crate::outln!("{dir}: {}", paths.data_dir.display());
+            crate::outln!(
+                "{}: {}",
+                lang.t("Konten", "accounts"),
+                config.accounts.len()
+            );
             return Ok(ExitCode::SUCCESS);
         }
         _ => {}
@@ -472,7 +484,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         }) => {
             let mut profile = profile::open(&config, paths, &prompt)?;
             let c = find(&profile.store, &conversation, &config)?;
-            let staff = assignee(&config, staff, none, None)?;
+            let staff = crate::cli::common::assignee(&config, staff, none, None)?;
             use crate::store::Store as _;
             profile.store.apply(&[crate::store::Op::Assign {
                 conversation: c.id,
@@ -480,7 +492,13 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             }])?;
             match staff {
                 Some(who) => crate::outln!("{} → {}", safe(&c.title), safe(&who)),
-                None => crate::outln!("{}: nobody assigned", safe(&c.title)),
+                None => crate::outln!(
+                    "{}: {}",
+                    safe(&c.title),
+                    config
+                        .language()
+                        .t("niemandem zugewiesen", "nobody assigned")
+                ),
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -585,7 +603,12 @@ fn run_seat(
             staff,
             none,
         }) => {
-            let staff = assignee(config, staff, none, Some(remote.hello().identity.name))?;
+            let staff = crate::cli::common::assignee(
+                config,
+                staff,
+                none,
+                Some(remote.hello().identity.name),
+            )?;
             rt.block_on(seat::assign(&remote, &conversation, staff, lang))
         }
         Some(Command::Consent(cmd)) => {
@@ -770,31 +793,4 @@ async fn drive_tui<E: crate::seat::Seat>(config: &Config, mut app: App, seat: &E
     let r = crate::tui::run(&mut terminal, &mut app, seat, input, opts).await;
     crate::tui::terminal::restore_if_entered();
     r.map_err(anyhow::Error::from)
-}
-
-/// Who `tresen assign` assigns: the named staff member (checked against `[[staff]]`),
-/// nobody (`--none`), or by default whoever runs it (`me`: as the daemon knows them).
-fn assignee(
-    config: &Config,
-    staff: Option<String>,
-    none: bool,
-    me: Option<String>,
-) -> Result<Option<String>> {
-    if none {
-        return Ok(None);
-    }
-    let who = staff.unwrap_or_else(|| me.unwrap_or_else(|| config.staff_name()));
-    if !config.staff.is_empty() && !config.staff.iter().any(|s| s.name == who) {
-        return Err(UsageError(format!(
-            "`{who}` is not in [[staff]]; known: {}",
-            config
-                .staff
-                .iter()
-                .map(|s| s.name.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ))
-        .into());
-    }
-    Ok(Some(who))
 }

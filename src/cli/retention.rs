@@ -209,12 +209,21 @@ pub fn run_retention(
                 retention::NO_STATUTORY,
                 config.retention.no_statutory_years
             );
-            crate::outln!("default class: {}", config.retention.default_class);
+            let lang = config.language();
+            crate::outln!(
+                "{}: {}",
+                lang.t("Standardklasse", "default class"),
+                config.retention.default_class
+            );
             for (tag, class) in &tags {
-                crate::outln!("label {tag:<22} → {class}");
+                crate::outln!("{} {tag:<22} → {class}", lang.t("Label", "label"));
             }
             crate::outln!(
-                "Periods run to 31 December of the year the message was made in plus the years."
+                "{}",
+                lang.t(
+                    "Die Fristen laufen bis zum 31. Dezember des Jahres, in dem die Nachricht entstand, plus die Jahre.",
+                    "Periods run to 31 December of the year the message was made in plus the years."
+                )
             );
             Ok(ExitCode::SUCCESS)
         }
@@ -225,7 +234,7 @@ pub fn run_retention(
             let facts = gather(&dir, &mut keys, &store_labels(&p.store)?)?;
             let mut plan = RetentionPlan::of(&facts, &policy, date.unwrap_or_else(today));
             plan.unconfirmed = crate::lifecycle::items::listed(&p.store, &facts.unconfirmed);
-            crate::cli::books::print_plan(&plan, json)?;
+            crate::cli::books::print_plan(&plan, json, config.language())?;
             Ok(ExitCode::SUCCESS)
         }
         RetentionCommand::Apply { yes } => {
@@ -270,7 +279,7 @@ pub fn run_hold(
             if json {
                 crate::out::json(&facts.holds)?;
             } else if facts.holds.is_empty() {
-                crate::outln!("no holds");
+                crate::outln!("{}", config.language().t("keine Löschsperren", "no holds"));
             } else {
                 for h in &facts.holds {
                     crate::outln!(

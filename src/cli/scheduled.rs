@@ -166,7 +166,7 @@ pub(crate) async fn cancel_through_daemon(
     remote
         .order(Order::CancelScheduled { id: id.clone() }, "")
         .await
-        .map_err(UsageError)?;
+        .map_err(|e| UsageError(crate::app::reasons::in_lang(&e, lang)))?;
     withdrawn(&id, lang)?;
     Ok(ExitCode::SUCCESS)
 }
@@ -194,6 +194,11 @@ where
         let r = work(handle.clone()).await;
         handle.shutdown().await;
         let _ = engine_task.await;
-        Ok(r.map_err(|e| UsageError(e.to_string()))?)
+        Ok(r.map_err(|e| {
+            UsageError(crate::app::reasons::in_lang(
+                &e.to_string(),
+                config.language(),
+            ))
+        })?)
     })
 }

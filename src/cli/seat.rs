@@ -115,10 +115,15 @@ pub(crate) fn status(paths: &Paths, lang: Lang, json: bool) -> Result<ExitCode> 
         let word = match health {
             crate::domain::Health::Online => lang.t("online", "online").to_string(),
             crate::domain::Health::Connecting => lang.t("verbinde", "connecting").to_string(),
-            crate::domain::Health::Degraded(d) => {
-                format!("{}: {}", lang.t("eingeschränkt", "degraded"), safe(d))
-            }
-            crate::domain::Health::Offline(d) => format!("offline: {}", safe(d)),
+            crate::domain::Health::Degraded(d) => format!(
+                "{}: {}",
+                lang.t("eingeschränkt", "degraded"),
+                safe(&crate::app::reasons::health_reason(d, lang))
+            ),
+            crate::domain::Health::Offline(d) => format!(
+                "offline: {}",
+                safe(&crate::app::reasons::health_reason(d, lang))
+            ),
         };
         crate::outln!("  {} {word}", safe(&account.0));
     }

@@ -17,9 +17,9 @@ impl Engine {
         let conv = self
             .store
             .read(|s| s.conversation(conversation))?
-            .ok_or_else(|| EngineError::Refused(format!("no conversation {}", conversation.0)))?;
+            .ok_or_else(|| EngineError::Declined(format!("no conversation {}", conversation.0)))?;
         let c = ContactCorrection::name(&conv, name, reason, by, Timestamp::now())
-            .map_err(|e| EngineError::Refused(e.to_string()))?;
+            .map_err(|e| EngineError::Declined(e.to_string()))?;
         let mut ops = vec![Op::CorrectContact(c.clone())];
         if let Some(archive) = self.archive.as_mut() {
             let scope = Scope::conversation_meta(&c.account, &c.conversation);

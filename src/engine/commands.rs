@@ -189,7 +189,7 @@ impl Engine {
                     .map_err(EngineError::from)
                     .and_then(|c| {
                         c.ok_or_else(|| {
-                            EngineError::Refused(format!("no conversation {}", conversation.0))
+                            EngineError::Declined(format!("no conversation {}", conversation.0))
                         })
                     })
                     .and_then(|conv| {
@@ -291,15 +291,15 @@ impl Engine {
         })?;
         let target = m
             .remote_id
-            .ok_or_else(|| EngineError::Refused("this message is not on the network".into()))?;
+            .ok_or_else(|| EngineError::Declined("this message is not on the network".into()))?;
         let tx = self.connectors.get(&conv.account).ok_or_else(|| {
-            EngineError::Refused("no connector is running for this account".into())
+            EngineError::Declined("no connector is running for this account".into())
         })?;
         tx.try_send(ConnectorCommand::React {
             conversation_remote_id: conv.remote_id,
             target,
             key,
         })
-        .map_err(|_| EngineError::Refused("the connector is busy; try again".into()))
+        .map_err(|_| EngineError::Declined("the connector is busy; try again".into()))
     }
 }

@@ -242,6 +242,10 @@ pub enum EngineError {
     Stopped,
     #[error("refusing to send: {0}")]
     Refused(String),
+    /// Something other than a send cannot be done as asked (a scheduled message that
+    /// is gone, a reaction on a message the network never had, a name not accepted).
+    #[error("{0}")]
+    Declined(String),
     #[error("attachment: {0}")]
     Attachment(String),
     #[error(transparent)]

@@ -70,9 +70,9 @@ impl Engine {
         let s = self
             .store
             .read(|s| s.scheduled_one(id))?
-            .ok_or_else(|| EngineError::Refused(format!("no scheduled message {id}")))?;
+            .ok_or_else(|| EngineError::Declined(format!("no scheduled message {id}")))?;
         if s.state != ScheduledState::Waiting {
-            return Err(EngineError::Refused(format!(
+            return Err(EngineError::Declined(format!(
                 "the scheduled message {id} is {} already",
                 s.state.name()
             )));

@@ -184,8 +184,16 @@ fn render_status(frame: &mut Frame<'_>, app: &App, area: Rect) {
                 Theme::DIM,
                 lang.t("verbinde", "connecting").to_string(),
             ),
-            Health::Degraded(d) => ("▲", Theme::WARN, text::clean(d).into_owned()),
-            Health::Offline(d) => ("✗", Theme::ERROR, text::clean(d).into_owned()),
+            Health::Degraded(d) => (
+                "▲",
+                Theme::WARN,
+                text::clean(&crate::app::reasons::health_reason(d, lang)).into_owned(),
+            ),
+            Health::Offline(d) => (
+                "✗",
+                Theme::ERROR,
+                text::clean(&crate::app::reasons::health_reason(d, lang)).into_owned(),
+            ),
         };
         spans.push(Span::raw(" "));
         spans.push(Span::raw(text::clean(&account.0).into_owned()));

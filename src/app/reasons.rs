@@ -1,0 +1,206 @@
+//! Why something is not as asked — an account not online, an order the engine declined
+//! — in the UI language. The engine and the connectors say it in English (the log and
+//! the daemon's protocol carry it that way, and a seat may speak another language than
+//! the daemon), so the screen and the command line put the sentences tresen itself
+//! writes into German here; a library's own error text inside them stays as it came.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::i18n::Lang;
+
+/// Each sentence a connector or the engine gives as a reason, with its German form.
+const SENTENCES: &[(&str, &str)] = &[
+    (r"^stopped$", "beendet"),
+    (
+        r"^the connection to signal-cli was lost; reconnecting$",
+        "Verbindung zu signal-cli unterbrochen; wird neu aufgebaut",
+    ),
+    (
+        r"^signal-cli is not reachable$",
+        "signal-cli ist nicht erreichbar",
+    ),
+    (
+        r"^cannot connect to signal-cli at (.*?): (.*)$",
+        "keine Verbindung zu signal-cli unter $1: $2",
+    ),
+    (
+        r"^cannot start (.*?): (.*) \(set signal\.cli_path in the config; docs/signal\.md\)$",
+        "$1 startet nicht: $2 (signal.cli_path in der Konfiguration setzen; docs/signal.md)",
+    ),
+    (
+        r"^signal-cli stopped right after starting \(exit (.*?)\): (.*)$",
+        "signal-cli hat sich gleich nach dem Start beendet (Exit $1): $2",
+    ),
+    (
+        r"^signal-cli did not open its socket within (\d+) s$",
+        "signal-cli hat seinen Socket nicht binnen $1 s geöffnet",
+    ),
+    (
+        r"^cannot prepare (.*?): (.*)$",
+        "$1 lässt sich nicht anlegen: $2",
+    ),
+    (
+        r"^signal-cli does not answer: (.*)$",
+        "signal-cli antwortet nicht: $1",
+    ),
+    (
+        r"^signal-cli did not answer `(.*?)` within (\d+) s$",
+        "signal-cli hat `$1` nicht binnen $2 s beantwortet",
+    ),
+    (
+        r"^the connection to signal-cli is closed$",
+        "die Verbindung zu signal-cli ist geschlossen",
+    ),
+    (
+        r"^(.*?) is not set up in signal-cli: link the business phone \(L\) or run `tresen account link signal` / `tresen account register signal`$",
+        "$1 ist in signal-cli nicht eingerichtet: Geschäftstelefon koppeln (L) oder `tresen account link signal` / `tresen account register signal`",
+    ),
+    (
+        r"^signal-cli (.*?) is older than (.*?): Signal may stop accepting it; update signal-cli \(docs/signal\.md\)$",
+        "signal-cli $1 ist älter als $2: Signal nimmt es womöglich bald nicht mehr an; signal-cli aktualisieren (docs/signal.md)",
+    ),
+    (
+        r"^signal-cli (.*?) is too old for tresen \(at least (.*?) needed, (.*?) recommended\)$",
+        "signal-cli $1 ist zu alt für tresen (mindestens $2 nötig, $3 empfohlen)",
+    ),
+    (
+        r"^cannot tell which signal-cli this is \((.*)\); tresen is tested with (.*?) and later$",
+        "unklar, welches signal-cli das ist ($1); tresen ist mit $2 und neuer geprüft",
+    ),
+    (r"^sync failed: (.*)$", "Abgleich fehlgeschlagen: $1"),
+    (
+        r"^could not accept the invite: (.*)$",
+        "Einladung konnte nicht angenommen werden: $1",
+    ),
+    (
+        r"^the homeserver ended this session \(logged out elsewhere\?\): run (.*)$",
+        "der Homeserver hat diese Sitzung beendet (anderswo abgemeldet?): $1",
+    ),
+    (r"^not logged in: (.*)$", "nicht angemeldet: $1"),
+    (
+        r"^the (.*?) connector is not part of this build$",
+        "die Anbindung an $1 ist in diesem Build nicht enthalten",
+    ),
+    // What the engine declines (engine::EngineError).
+    (
+        r"^no scheduled message (.*)$",
+        "keine geplante Nachricht $1",
+    ),
+    (
+        r"^the scheduled message (.*?) is cancelled already$",
+        "die geplante Nachricht $1 ist schon zurückgezogen",
+    ),
+    (
+        r"^the scheduled message (.*?) is (sent|late) already$",
+        "die geplante Nachricht $1 ist schon gesendet",
+    ),
+    (
+        r"^the scheduled message (.*?) is (missed|refused) already$",
+        "die geplante Nachricht $1 ist schon erledigt (nicht gesendet)",
+    ),
+    (r"^no conversation (.*)$", "keine Unterhaltung $1"),
+    (
+        r"^this message is not on the network$",
+        "diese Nachricht ist nicht im Netz angekommen",
+    ),
+    (
+        r"^no connector is running for this account$",
+        "für dieses Konto läuft keine Anbindung",
+    ),
+    (
+        r"^the connector is busy; try again$",
+        "die Anbindung ist ausgelastet; bitte noch einmal versuchen",
+    ),
+    (
+        r"^the engine has stopped$",
+        "tresen läuft auf diesem Profil nicht mehr",
+    ),
+    (
+        r"^refusing to send: the message is empty$",
+        "nicht gesendet: die Nachricht ist leer",
+    ),
+];
+
+static COMPILED: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
+    SENTENCES
+        .iter()
+        .filter_map(|(en, de)| Regex::new(en).ok().map(|r| (r, *de)))
+        .collect()
+});
+
+/// An error or refusal in `lang`: German for the sentences tresen writes, unchanged
+/// otherwise.
+pub fn in_lang(text: &str, lang: Lang) -> String {
+    match lang {
+        Lang::De => sentence(text).unwrap_or_else(|| text.to_string()),
+        Lang::En => text.to_string(),
+    }
+}
+
+/// `reason` in `lang`: German for the sentences tresen writes, unchanged otherwise.
+/// Several reasons joined with "; " (a Matrix account's bridges) are put one by one.
+pub fn health_reason(reason: &str, lang: Lang) -> String {
+    if lang == Lang::En {
+        return reason.to_string();
+    }
+    if let Some(de) = sentence(reason) {
+        return de;
+    }
+    reason
+        .split("; ")
+        .map(|part| sentence(part).unwrap_or_else(|| bridge(part)))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn sentence(text: &str) -> Option<String> {
+    COMPILED
+        .iter()
+        .find(|(re, _)| re.is_match(text))
+        .map(|(re, de)| re.replace(text, *de).into_owned())
+}
+
+/// "whatsapp bridge: …" — the bridge bot's own words stay as the bridge wrote them.
+fn bridge(part: &str) -> String {
+    match part.split_once(" bridge: ") {
+        Some((network, said)) => format!("Bridge {network}: {said}"),
+        None => part.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_sentence_compiles() {
+        assert_eq!(COMPILED.len(), SENTENCES.len());
+    }
+
+    #[test]
+    fn reasons_read_german_with_the_details_kept() {
+        let de = |s: &str| health_reason(s, Lang::De);
+        assert_eq!(de("stopped"), "beendet");
+        assert_eq!(
+            de("sync failed: connection refused (os error 111)"),
+            "Abgleich fehlgeschlagen: connection refused (os error 111)"
+        );
+        assert_eq!(
+            de("cannot connect to signal-cli at /run/x.sock: No such file"),
+            "keine Verbindung zu signal-cli unter /run/x.sock: No such file"
+        );
+        assert_eq!(
+            de("whatsapp bridge: not logged in; telegram bridge: ok?"),
+            "Bridge whatsapp: not logged in; Bridge telegram: ok?"
+        );
+        assert_eq!(health_reason("stopped", Lang::En), "stopped");
+        assert_eq!(
+            in_lang("the scheduled message s-3 is cancelled already", Lang::De),
+            "die geplante Nachricht s-3 ist schon zurückgezogen"
+        );
+        // Not tresen's sentence: left as it is.
+        assert_eq!(de("stoppedx"), "stoppedx");
+    }
+}
