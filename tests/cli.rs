@@ -427,16 +427,25 @@ fn the_command_line_speaks_german_under_a_german_locale() {
     // Issue 19, item 3: the commands staff use every day, and what the engine declines.
     assert!(de(&["assign", "1", "--none"]).contains("niemandem zugewiesen"));
     let check = de(&["config", "check"]);
-    assert!(check.contains("Datenverzeichnis") && check.contains("Konten: 1"), "{check}");
+    assert!(
+        check.contains("Datenverzeichnis") && check.contains("Konten: 1"),
+        "{check}"
+    );
     let consent = de(&["consent", "show", "1"]);
-    assert!(consent.contains("keine Einwilligung verzeichnet"), "{consent}");
+    assert!(
+        consent.contains("keine Einwilligung verzeichnet"),
+        "{consent}"
+    );
     assert!(!consent.contains("none"), "{consent}");
     let gone = de(&["unschedule", "s-404"]);
     assert!(gone.contains("keine geplante Nachricht s-404"), "{gone}");
     assert!(!gone.contains("refusing to send"), "not a send: {gone}");
     assert!(de(&["attachment", "save", "1/0"]).contains("ist kein Anhang"));
     let plan = de(&["retention", "plan"]);
-    assert!(plan.contains("Aufbewahrung, Stand") && plan.contains("behalten"), "{plan}");
+    assert!(
+        plan.contains("Aufbewahrung, Stand") && plan.contains("behalten"),
+        "{plan}"
+    );
     let accounts = de(&["account", "list"]);
     assert!(!accounts.contains("stopped"), "{accounts}");
 }

@@ -553,12 +553,12 @@ impl App {
                 self.composer.insert_str(&body);
                 self.pending_files = files;
                 self.focus = Focus::Composer;
-                self.flash = Some(reason);
+                self.flash = Some(reasons::in_lang(&reason, self.lang()));
                 vec![]
             }
             Msg::PolicyAccepted(version) => self.policy_accepted(version),
             Msg::Refused(reason) => {
-                self.flash = Some(reason);
+                self.flash = Some(reasons::in_lang(&reason, self.lang()));
                 vec![]
             }
             Msg::PathCompleted {

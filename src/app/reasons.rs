@@ -117,11 +117,28 @@ const SENTENCES: &[(&str, &str)] = &[
         r"^the engine has stopped$",
         "tresen läuft auf diesem Profil nicht mehr",
     ),
+    (r"^the message is empty$", "die Nachricht ist leer"),
+    // The consent gate and the company data (compliance), word for word.
     (
-        r"^refusing to send: the message is empty$",
-        "nicht gesendet: die Nachricht ist leer",
+        r"^no consent for `(.*?)` from this contact: reminders, offers and review requests need their own consent \(§ 7 UWG\)\. Record it with `tresen consent grant` once the customer agreed, or call or write by post\.$",
+        "keine Einwilligung für `$1` von diesem Kontakt: Erinnerungen, Angebote und Bitten um Bewertungen brauchen eine eigene Einwilligung (§ 7 UWG). Mit `tresen consent grant` eintragen, sobald die Kundschaft zugestimmt hat – oder anrufen bzw. per Post schreiben.",
+    ),
+    (
+        r"^this contact has not consented to messenger contact and has not written to us: starting the conversation is blocked \(Art\. 6 GDPR\)\. Ask by phone, by post or by e-mail, then record it with `tresen consent grant`\.$",
+        "dieser Kontakt hat Nachrichten per Messenger nicht zugestimmt und uns nicht geschrieben: die Unterhaltung zu beginnen ist gesperrt (Art. 6 DSGVO). Telefonisch, per Post oder E-Mail fragen, dann mit `tresen consent grant` eintragen.",
+    ),
+    (
+        r"^the contact withdrew consent for `(.*?)` on (.*?): no more messages of this kind on this channel\. Use the phone or e-mail instead\.$",
+        "der Kontakt hat die Einwilligung für `$1` am $2 widerrufen: keine Nachrichten dieser Art mehr über diesen Kanal. Stattdessen Telefon oder E-Mail nutzen.",
+    ),
+    (
+        r"^no company data: add a \[company\] section to the configuration \(legal form, Firma, register data; docs/compliance\.md\) so every message can carry the Pflichtangaben$",
+        "keine Firmendaten: einen Abschnitt [company] in der Konfiguration anlegen (Rechtsform, Firma, Registerdaten; docs/compliance.md), damit jede Nachricht die Pflichtangaben trägt",
     ),
 ];
+
+/// What a refused send says before its reason.
+const NOT_SENT: (&str, &str) = ("refusing to send: ", "nicht gesendet: ");
 
 static COMPILED: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
     SENTENCES
@@ -134,8 +151,11 @@ static COMPILED: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
 /// otherwise.
 pub fn in_lang(text: &str, lang: Lang) -> String {
     match lang {
-        Lang::De => sentence(text).unwrap_or_else(|| text.to_string()),
         Lang::En => text.to_string(),
+        Lang::De => match text.strip_prefix(NOT_SENT.0) {
+            Some(why) => format!("{}{}", NOT_SENT.1, in_lang(why, lang)),
+            None => sentence(text).unwrap_or_else(|| text.to_string()),
+        },
     }
 }
 
@@ -177,6 +197,33 @@ mod tests {
     #[test]
     fn every_sentence_compiles() {
         assert_eq!(COMPILED.len(), SENTENCES.len());
+    }
+
+    #[test]
+    fn the_consent_gate_refuses_in_german() {
+        use crate::compliance::consent::{Blocked, Purpose};
+        for blocked in [
+            Blocked::NoConsent(Purpose::ServiceMessaging),
+            Blocked::NoConsent(Purpose::Marketing),
+            Blocked::Withdrawn {
+                purpose: Purpose::Reminders,
+                at: crate::domain::Timestamp(1_764_000_000_000),
+            },
+        ] {
+            let en = format!("refusing to send: {}", blocked.explain());
+            let de = in_lang(&en, Lang::De);
+            assert!(de.starts_with("nicht gesendet: "), "{de}");
+            for word in [
+                "consented",
+                "consent for",
+                "this contact",
+                "phone",
+                "blocked",
+                "withdrew",
+            ] {
+                assert!(!de.contains(word), "{word} in {de}");
+            }
+        }
     }
 
     #[test]
