@@ -448,4 +448,18 @@ fn the_command_line_speaks_german_under_a_german_locale() {
     );
     let accounts = de(&["account", "list"]);
     assert!(!accounts.contains("stopped"), "{accounts}");
+    let check = de(&["compliance", "check"]);
+    assert!(
+        check.contains("FEHLT") && check.contains("secrets.recovery_copy ist leer"),
+        "{check}"
+    );
+    for english in [
+        "MISSING",
+        "WARNING",
+        "is empty",
+        "on record",
+        "required item",
+    ] {
+        assert!(!check.contains(english), "{english} in\n{check}");
+    }
 }

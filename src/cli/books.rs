@@ -371,7 +371,7 @@ pub(crate) fn compliance_check(books: &mut Books, json: bool) -> Result<ExitCode
     let Answer::Findings(report) = books.ask(Ask::ComplianceCheck)?.answer else {
         return Err(unexpected());
     };
-    print_check(&report, json)
+    print_check(&report, json, books.lang())
 }
 
 /// `tresen docs verfahrensdoku|vvt` through the daemon: of its configuration, kept in
@@ -669,7 +669,11 @@ pub(crate) fn print_anchored(
 
 /// Prints what `compliance check` found (here, or in the daemon); exit 1 if anything
 /// required is missing.
-pub(crate) fn print_check(report: &crate::findings::Report, json: bool) -> Result<ExitCode> {
+pub(crate) fn print_check(
+    report: &crate::findings::Report,
+    json: bool,
+    lang: Lang,
+) -> Result<ExitCode> {
     use crate::findings::Level;
     let (required_missing, warnings) = (report.required_missing, report.warnings);
     tracing::info!(required_missing, warnings, "compliance check");
@@ -680,22 +684,29 @@ pub(crate) fn print_check(report: &crate::findings::Report, json: bool) -> Resul
         crate::out::json(report)?;
     } else {
         for f in &report.findings {
-            let mark = match f.level {
-                Level::Ok => "ok      ",
-                Level::Warning => "WARNING ",
-                Level::Required => "MISSING ",
+            let mark = match (f.level, lang) {
+                (Level::Ok, _) => "ok      ",
+                (Level::Warning, Lang::En) => "WARNING ",
+                (Level::Warning, Lang::De) => "WARNUNG ",
+                (Level::Required, Lang::En) => "MISSING ",
+                (Level::Required, Lang::De) => "FEHLT   ",
             };
             crate::outln!(
                 "{mark} {:<18} {}",
                 f.id,
-                sanitize_for_terminal(&f.message, false)
+                sanitize_for_terminal(f.text(lang), false)
             );
         }
-        crate::outln!(
-            "{} required item(s) missing, {} warning(s)",
-            required_missing,
-            warnings
-        );
+        match lang {
+            Lang::De => {
+                crate::outln!("{required_missing} Pflichtpunkt(e) fehlen, {warnings} Warnung(en)")
+            }
+            Lang::En => crate::outln!(
+                "{} required item(s) missing, {} warning(s)",
+                required_missing,
+                warnings
+            ),
+        }
     }
     Ok(if required_missing > 0 {
         ExitCode::from(1)

@@ -493,7 +493,7 @@ pub fn run_check(
     };
     let report = Report::check(config, &paths, inbox, Timestamp::now())
         .context("reading the compliance ledger")?;
-    crate::cli::books::print_check(&report, json)
+    crate::cli::books::print_check(&report, json, config.language())
 }
 
 /// `tresen send --tag` / `--purpose`: turned into the engine's options.

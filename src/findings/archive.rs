@@ -169,9 +169,9 @@ fn count(
 
 /// Open data-subject requests with their due dates: overdue ones are required work.
 fn requests(open: &[crate::lifecycle::requests::Request], today: chrono::NaiveDate) -> Finding {
-    let list = |rs: &[&crate::lifecycle::requests::Request]| {
+    let list = |rs: &[&crate::lifecycle::requests::Request], due: &str| {
         rs.iter()
-            .map(|r| format!("{} {} due {}", r.id, r.kind.as_str(), r.due))
+            .map(|r| format!("{} {} {due} {}", r.id, r.kind.as_str(), r.due))
             .collect::<Vec<_>>()
             .join(", ")
     };
@@ -183,20 +183,36 @@ fn requests(open: &[crate::lifecycle::requests::Request], today: chrono::NaiveDa
             format!(
                 "{} data-subject request(s) past their one-month deadline: {}; answer them and `tresen dsar close ID`",
                 overdue.len(),
-                list(&overdue)
+                list(&overdue, "due")
+            ),
+            format!(
+                "{} Betroffenenanfrage(n) über ihrer Monatsfrist: {}; beantworten und `tresen dsar close ID`",
+                overdue.len(),
+                list(&overdue, "fällig")
             ),
         );
     }
     if open.is_empty() {
-        return finding("dsar_deadlines", Level::Ok, "0 open data-subject requests");
+        return finding(
+            "dsar_deadlines",
+            Level::Ok,
+            "0 open data-subject requests",
+            "0 offene Betroffenenanfragen",
+        );
     }
+    let all = open.iter().collect::<Vec<_>>();
     finding(
         "dsar_deadlines",
         Level::Warning,
         format!(
             "{} open data-subject request(s): {}",
             open.len(),
-            list(&open.iter().collect::<Vec<_>>())
+            list(&all, "due")
+        ),
+        format!(
+            "{} offene Betroffenenanfrage(n): {}",
+            open.len(),
+            list(&all, "fällig")
         ),
     )
 }
@@ -209,6 +225,9 @@ pub(super) fn count_findings(facts: &ArchiveFacts) -> Vec<Finding> {
             Level::Required,
             format!(
                 "the archive's records could not be counted: {why} (run `tresen archive verify`)"
+            ),
+            format!(
+                "die Einträge des Archivs ließen sich nicht zählen: {why} (`tresen archive verify` ausführen)"
             ),
         )];
     }
@@ -224,9 +243,19 @@ pub(super) fn count_findings(facts: &ArchiveFacts) -> Vec<Finding> {
                 c.sent_elsewhere,
                 c.sent_elsewhere_in.len()
             ),
+            format!(
+                "{} Nachricht(en) in {} Unterhaltung(en) wurden vom Geschäftstelefon oder aus der Messenger-App selbst gesendet, nicht über tresen: tresen hat ihnen keine Fußzeile angefügt und keine Einwilligung geprüft",
+                c.sent_elsewhere,
+                c.sent_elsewhere_in.len()
+            ),
         )
     } else {
-        finding("sent_elsewhere", Level::Ok, "0 messages sent past tresen")
+        finding(
+            "sent_elsewhere",
+            Level::Ok,
+            "0 messages sent past tresen",
+            "0 Nachrichten an tresen vorbei gesendet",
+        )
     });
     out.push(if c.footer_missing > 0 {
         finding(
@@ -237,12 +266,18 @@ pub(super) fn count_findings(facts: &ArchiveFacts) -> Vec<Finding> {
                 c.footer_missing,
                 c.footer_missing_in.len()
             ),
+            format!(
+                "{} an tresen vorbei gesendete Nachricht(en) in {} Unterhaltung(en) hatten nicht die Fußzeile mit den Pflichtangaben, die die Regel unter [footer] damals verlangte (R-A4): die Fußzeile dort von Hand oder über tresen nachsenden (`tresen footer preview` zeigt sie)",
+                c.footer_missing,
+                c.footer_missing_in.len()
+            ),
         )
     } else {
         finding(
             "footer_missing",
             Level::Ok,
             "0 messages without a footer the policy required",
+            "0 Nachrichten ohne die verlangte Fußzeile",
         )
     });
     out.push(finding(
@@ -250,6 +285,10 @@ pub(super) fn count_findings(facts: &ArchiveFacts) -> Vec<Finding> {
         if c.before_consent > 0 { Level::Warning } else { Level::Ok },
         format!(
             "{} reply(ies) to customers who wrote first and had not consented yet (allowed as answers to their request, R-C3)",
+            c.before_consent
+        ),
+        format!(
+            "{} Antwort(en) an Kundschaft, die zuerst geschrieben und noch nicht eingewilligt hatte (als Antwort auf ihre Anfrage erlaubt, R-C3)",
             c.before_consent
         ),
     ));
@@ -261,9 +300,18 @@ pub(super) fn count_findings(facts: &ArchiveFacts) -> Vec<Finding> {
                 "{} conversation-year(s) past their retention period, not destroyed yet: see `tresen retention plan`",
                 c.expired
             ),
+            format!(
+                "{} Unterhaltungsjahr(e) über ihrer Aufbewahrungsfrist, noch nicht vernichtet: siehe `tresen retention plan`",
+                c.expired
+            ),
         )
     } else {
-        finding("expired", Level::Ok, "0 parts past their retention period")
+        finding(
+            "expired",
+            Level::Ok,
+            "0 parts past their retention period",
+            "0 Teile über ihrer Aufbewahrungsfrist",
+        )
     });
     let widerruf = c.uninformed_orders + c.early_start_missing;
     out.push(finding(
@@ -271,6 +319,11 @@ pub(super) fn count_findings(facts: &ArchiveFacts) -> Vec<Finding> {
         if widerruf > 0 { Level::Warning } else { Level::Ok },
         format!(
             "{} consumer order(s) labelled auftrag_verbraucher without the Widerrufsbelehrung or the urgent-repair exception on record; {} begun inside the withdrawal period without the customer's express request (see `tresen order list`)",
+            c.uninformed_orders,
+            c.early_start_missing,
+        ),
+        format!(
+            "{} Verbraucheraufträge mit Label auftrag_verbraucher ohne verzeichnete Widerrufsbelehrung oder Ausnahme für dringende Reparaturen; {} innerhalb der Widerrufsfrist begonnen ohne ausdrückliches Verlangen der Kundschaft (siehe `tresen order list`)",
             c.uninformed_orders,
             c.early_start_missing,
         ),
@@ -286,6 +339,10 @@ pub(super) fn count_findings(facts: &ArchiveFacts) -> Vec<Finding> {
             "{} message(s) marked as special-category data (Art. 9 GDPR): where the firm processes such data regularly, a data-protection impact assessment (Art. 35) and its entry in the VVT are the firm's to make; tresen records no DPIA reference for it",
             c.special_categories
         ),
+        format!(
+            "{} Nachricht(en) als besondere Kategorie personenbezogener Daten markiert (Art. 9 DSGVO): verarbeitet die Firma solche Daten regelmäßig, sind eine Datenschutz-Folgenabschätzung (Art. 35) und ihr Eintrag im VVT Sache der Firma; tresen verzeichnet dafür keinen DSFA-Verweis",
+            c.special_categories
+        ),
     ));
     out.push(finding(
         "invoices_unconfirmed",
@@ -296,6 +353,10 @@ pub(super) fn count_findings(facts: &ArchiveFacts) -> Vec<Finding> {
         },
         format!(
             "{} file(s) that look like invoices are kept as buchungsbeleg (8 years) until someone confirms or corrects that: see `tresen retention plan`",
+            c.invoices_unconfirmed
+        ),
+        format!(
+            "{} Datei(en), die nach Rechnungen aussehen, werden als buchungsbeleg (8 Jahre) aufbewahrt, bis jemand das bestätigt oder berichtigt: siehe `tresen retention plan`",
             c.invoices_unconfirmed
         ),
     ));
@@ -309,7 +370,12 @@ pub(super) fn findings(
 ) -> Vec<Finding> {
     let mut out = Vec::new();
     let Some(since) = state.since else {
-        out.push(finding("archive_checks", Level::Ok, "nothing archived yet"));
+        out.push(finding(
+            "archive_checks",
+            Level::Ok,
+            "nothing archived yet",
+            "noch nichts archiviert",
+        ));
         return out;
     };
     for check in Check::ALL {
@@ -323,22 +389,35 @@ pub(super) fn findings(
             Check::Timestamp => "archive_timestamp",
         };
         let max = config.max_age_days(check);
-        let how = match check {
-            Check::Verify => "the daemon verifies the archive daily: keep `tresen daemon` running",
-            Check::Anchor if config.anchor_dir.is_empty() => {
-                "no [archive] anchor_dir: set one off this machine's disk and the daemon anchors there daily"
-            }
-            Check::Anchor => {
-                "the daemon anchors after each daily verification: keep `tresen daemon` running"
-            }
-            Check::RestoreTest => {
-                "copy a backup back and run `tresen archive restore-test DIR` on it (docs/archive.md)"
-            }
-            Check::Timestamp => {
-                "the daemon asks the timestamp authority after each anchor: keep `tresen daemon` running and archive.tsa_url reachable"
-            }
+        let (how, how_de) = match check {
+            Check::Verify => (
+                "the daemon verifies the archive daily: keep `tresen daemon` running",
+                "der Dienst prüft das Archiv täglich: `tresen daemon` laufen lassen",
+            ),
+            Check::Anchor if config.anchor_dir.is_empty() => (
+                "no [archive] anchor_dir: set one off this machine's disk and the daemon anchors there daily",
+                "kein [archive] anchor_dir: eines außerhalb der Platte dieses Rechners setzen, dann verankert der Dienst dort täglich",
+            ),
+            Check::Anchor => (
+                "the daemon anchors after each daily verification: keep `tresen daemon` running",
+                "der Dienst verankert nach jeder täglichen Prüfung: `tresen daemon` laufen lassen",
+            ),
+            Check::RestoreTest => (
+                "copy a backup back and run `tresen archive restore-test DIR` on it (docs/archive.md)",
+                "eine Sicherung zurückkopieren und `tresen archive restore-test VERZEICHNIS` darauf ausführen (docs/archive.md)",
+            ),
+            Check::Timestamp => (
+                "the daemon asks the timestamp authority after each anchor: keep `tresen daemon` running and archive.tsa_url reachable",
+                "der Dienst fragt nach jedem Anker den Zeitstempeldienst: `tresen daemon` laufen lassen und archive.tsa_url erreichbar halten",
+            ),
         };
         let name = check.as_str().replace('_', " ");
+        let name_de = match check {
+            Check::Verify => "Prüfung",
+            Check::Anchor => "Verankerung",
+            Check::RestoreTest => "Wiederherstellungsprobe",
+            Check::Timestamp => "Zeitstempelung",
+        };
         // A check is overdue once the archive is older than the check's limit.
         let due = Timestamp(since.0 + i64::from(max) * Timestamp::DAY);
         out.push(match state.newest.get(&check) {
@@ -346,28 +425,38 @@ pub(super) fn findings(
                 id,
                 Level::Warning,
                 format!("no {name} on record yet; due by {}; {how}", due.rfc3339()),
+                format!(
+                    "noch keine {name_de} verzeichnet; fällig bis {}; {how_de}",
+                    due.to_local().format("%d.%m.%Y %H:%M")
+                ),
             ),
-            None => finding(id, Level::Required, format!("no {name} on record; {how}")),
+            None => finding(
+                id,
+                Level::Required,
+                format!("no {name} on record; {how}"),
+                format!("keine {name_de} verzeichnet; {how_de}"),
+            ),
             Some(r) => {
                 let days = (now.0 - r.at.0).max(0) / Timestamp::DAY;
                 let when = format!("{} ({days} day(s) ago)", r.at.rfc3339());
+                let when_de = format!(
+                    "{} (vor {days} Tag(en))",
+                    r.at.to_local().format("%d.%m.%Y %H:%M")
+                );
                 if !r.ok {
                     finding(
                         id,
                         Level::Required,
-                        format!(
-                            "the last {} failed on {when}: {}",
-                            check.as_str().replace('_', " "),
-                            r.detail
-                        ),
+                        format!("the last {name} failed on {when}: {}", r.detail),
+                        format!("die letzte {name_de} schlug fehl am {when_de}: {}", r.detail),
                     )
                 } else if days >= i64::from(max) {
                     finding(
                         id,
                         Level::Required,
+                        format!("the last {name} is from {when}, more than {max} day(s); {how}"),
                         format!(
-                            "the last {} is from {when}, more than {max} day(s); {how}",
-                            check.as_str().replace('_', " ")
+                            "die letzte {name_de} ist vom {when_de}, mehr als {max} Tag(e); {how_de}"
                         ),
                     )
                 } else {
@@ -375,6 +464,7 @@ pub(super) fn findings(
                         id,
                         Level::Ok,
                         format!("{when}, record {}: {}", r.seq, r.detail),
+                        format!("{when_de}, Eintrag {}: {}", r.seq, r.detail),
                     )
                 }
             }
@@ -463,5 +553,15 @@ mod tests {
             anchor.message
         );
         assert_eq!(level(&out, "restore_test"), Level::Required);
+        // Issue 19: each finding also in German, with its figures.
+        for f in out.iter().chain(&count_findings(&state)) {
+            assert!(!f.message_de.is_empty(), "{} has no German", f.id);
+        }
+        let anchor = out.iter().find(|f| f.id == "archive_anchor").unwrap();
+        assert!(
+            anchor.message_de.contains("vor 5 Tag(en)"),
+            "{}",
+            anchor.message_de
+        );
     }
 }

@@ -28,6 +28,20 @@ pub struct Finding {
     pub id: std::borrow::Cow<'static, str>,
     pub level: Level,
     pub message: String,
+    /// The same in German, for the command line under a German locale (`message` stays
+    /// what the archive and the log keep).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub message_de: String,
+}
+
+impl Finding {
+    /// What the user reads, in `lang` where there is a German text.
+    pub fn text(&self, lang: crate::app::i18n::Lang) -> &str {
+        match lang {
+            crate::app::i18n::Lang::De if !self.message_de.is_empty() => &self.message_de,
+            _ => &self.message,
+        }
+    }
 }
 
 /// Everything `tresen compliance check` found.
@@ -63,6 +77,7 @@ impl Report {
                 "inbox",
                 Level::Warning,
                 format!("the inbox could not be checked: {why}"),
+                format!("der Posteingang ließ sich nicht prüfen: {why}"),
             )),
         }
         let count = |l| findings.iter().filter(|f| f.level == l).count();
@@ -75,11 +90,18 @@ impl Report {
     }
 }
 
-fn finding(id: &'static str, level: Level, message: impl Into<String>) -> Finding {
+/// A finding in English (the archive's and the log's language) and German.
+fn finding(
+    id: &'static str,
+    level: Level,
+    message: impl Into<String>,
+    de: impl Into<String>,
+) -> Finding {
     Finding {
         id: id.into(),
         level,
         message: message.into(),
+        message_de: de.into(),
     }
 }
 
@@ -92,21 +114,35 @@ fn config_findings(config: &Config, paths: &Paths) -> Vec<Finding> {
             "company",
             Level::Required,
             "no [company] section: nothing can be sent on a business account without the Pflichtangaben (docs/compliance.md)",
+            "kein Abschnitt [company]: ohne Pflichtangaben kann über kein geschäftliches Konto gesendet werden (docs/compliance.md)",
         )),
         Some(c) => {
             let form = c.legal_form.map_or("?", |f| f.key());
-            out.push(finding("company", Level::Ok, format!("legal form {form}, Pflichtangaben complete")));
+            out.push(finding(
+                "company",
+                Level::Ok,
+                format!("legal form {form}, Pflichtangaben complete"),
+                format!("Rechtsform {form}, Pflichtangaben vollständig"),
+            ));
             if c.info_url.trim().is_empty() {
                 out.push(finding(
                     "info_url",
                     Level::Required,
                     "company.info_url is empty: the footer and the first-contact notice must point to the DL-InfoV details and the full privacy notice",
+                    "company.info_url ist leer: Fußzeile und Erstkontakt-Hinweis müssen auf die Angaben nach DL-InfoV und die vollständige Datenschutzerklärung verweisen",
                 ));
             } else {
-                out.push(finding("info_url", Level::Ok, c.info_url.trim().to_string()));
+                let url = c.info_url.trim().to_string();
+                out.push(finding("info_url", Level::Ok, url.clone(), url));
             }
             for w in c.warnings().into_iter().filter(|w| w.field != "info_url") {
-                out.push(finding("company_advice", Level::Warning, format!("company.{}: {}", w.field, w.message)));
+                // The advice on the company data exists in English only.
+                out.push(finding(
+                    "company_advice",
+                    Level::Warning,
+                    format!("company.{}: {}", w.field, w.message),
+                    String::new(),
+                ));
             }
         }
     }
@@ -115,12 +151,14 @@ fn config_findings(config: &Config, paths: &Paths) -> Vec<Finding> {
             "consent_wording",
             Level::Warning,
             "consent.wording is tresen's default text: have the firm's data-protection adviser approve or replace it",
+            "consent.wording ist tresens mitgelieferter Text: von der Datenschutzberatung der Firma freigeben lassen oder ersetzen",
         ));
     } else {
         out.push(finding(
             "consent_wording",
             Level::Ok,
             "own consent wording configured",
+            "eigener Wortlaut der Einwilligung eingetragen",
         ));
     }
     if !config.consent.require_consent_for_outbound {
@@ -128,6 +166,7 @@ fn config_findings(config: &Config, paths: &Paths) -> Vec<Finding> {
             "consent_gate",
             Level::Warning,
             "consent.require_consent_for_outbound is off: staff can start messenger conversations without consent",
+            "consent.require_consent_for_outbound ist aus: Beschäftigte können Unterhaltungen per Messenger ohne Einwilligung beginnen",
         ));
     }
     let file_text = paths
@@ -140,12 +179,14 @@ fn config_findings(config: &Config, paths: &Paths) -> Vec<Finding> {
             "retention",
             Level::Ok,
             format!("default class {}", config.retention.default_class),
+            format!("Standardklasse {}", config.retention.default_class),
         ));
     } else {
         out.push(finding(
             "retention",
             Level::Warning,
             "no [retention] section: the defaults apply (Handelsbrief, 6 years); decide the classes with the tax adviser and write them down",
+            "kein Abschnitt [retention]: es gelten die Vorgaben (Handelsbrief, 6 Jahre); die Klassen mit der Steuerberatung festlegen und eintragen",
         ));
     }
     if config.secrets.recovery_copy.trim().is_empty() {
@@ -153,12 +194,14 @@ fn config_findings(config: &Config, paths: &Paths) -> Vec<Finding> {
             "key_recovery",
             Level::Required,
             "secrets.recovery_copy is empty: without an offline copy of the master key the archive becomes unreadable when this computer is lost (GoBD readability); make one (docs/secrets.md) and note where it is kept",
+            "secrets.recovery_copy ist leer: ohne Offline-Kopie des Hauptschlüssels wird das Archiv unlesbar, wenn dieser Rechner verloren geht (GoBD: Lesbarkeit); eine anlegen (docs/secrets.md) und eintragen, wo sie liegt",
         ));
     } else {
         out.push(finding(
             "key_recovery",
             Level::Ok,
             format!("recovery copy: {}", config.secrets.recovery_copy.trim()),
+            format!("Schlüsselkopie: {}", config.secrets.recovery_copy.trim()),
         ));
     }
     out.push(match config.policy.load() {
@@ -169,11 +212,16 @@ fn config_findings(config: &Config, paths: &Paths) -> Vec<Finding> {
                 "version {}: each staff member accepts it before their first session in the inbox",
                 p.version
             ),
+            format!(
+                "Fassung {}: alle Beschäftigten nehmen sie vor ihrer ersten Sitzung im Posteingang an",
+                p.version
+            ),
         ),
         _ => finding(
             "usage_policy",
             Level::Warning,
             "no [policy] file: staff are not asked to accept a usage policy (R-F1; template docs/nutzungsrichtlinie.md)",
+            "keine Datei unter [policy]: Beschäftigte werden nicht gebeten, eine Nutzungsrichtlinie anzunehmen (R-F1; Vorlage docs/nutzungsrichtlinie.md)",
         ),
     });
     let on = config.monitoring.enabled();
@@ -182,19 +230,29 @@ fn config_findings(config: &Config, paths: &Paths) -> Vec<Finding> {
             "monitoring",
             Level::Ok,
             "no staff monitoring features on",
+            "keine Funktion zur Überwachung von Beschäftigten eingeschaltet",
         ));
     } else {
+        let agreement = |none: &'static str| {
+            if config.monitoring.works_agreement_ref.is_empty() {
+                none.to_string()
+            } else {
+                config.monitoring.works_agreement_ref.clone()
+            }
+        };
         out.push(finding(
             "monitoring",
             Level::Warning,
             format!(
                 "on: {} (works agreement: {}, DPIA: {})",
                 on.join(", "),
-                if config.monitoring.works_agreement_ref.is_empty() {
-                    "none, no works council attested"
-                } else {
-                    &config.monitoring.works_agreement_ref
-                },
+                agreement("none, no works council attested"),
+                config.monitoring.dpia_ref
+            ),
+            format!(
+                "eingeschaltet: {} (Betriebsvereinbarung: {}, DSFA: {})",
+                on.join(", "),
+                agreement("keine, kein Betriebsrat bestätigt"),
                 config.monitoring.dpia_ref
             ),
         ));
@@ -217,8 +275,16 @@ fn signal_cli_finding(config: &Config) -> Option<Finding> {
         Ok(o) if o.status.success() => {
             let reported = String::from_utf8_lossy(&o.stdout).to_string();
             match crate::connector::signal::version::check(&reported).warning() {
-                None => finding("signal_cli", Level::Ok, reported.trim().to_string()),
-                Some(w) => finding("signal_cli", Level::Required, w),
+                None => finding(
+                    "signal_cli",
+                    Level::Ok,
+                    reported.trim().to_string(),
+                    reported.trim().to_string(),
+                ),
+                Some(w) => {
+                    let de = crate::app::reasons::in_lang(&w, crate::app::i18n::Lang::De);
+                    finding("signal_cli", Level::Required, w, de)
+                }
             }
         }
         Ok(o) => finding(
@@ -229,12 +295,21 @@ fn signal_cli_finding(config: &Config) -> Option<Finding> {
                 config.signal.cli_path,
                 String::from_utf8_lossy(&o.stderr).trim()
             ),
+            format!(
+                "`{} --version` schlug fehl: {}",
+                config.signal.cli_path,
+                String::from_utf8_lossy(&o.stderr).trim()
+            ),
         ),
         Err(e) => finding(
             "signal_cli",
             Level::Required,
             format!(
                 "cannot run `{}`: {e} (docs/signal.md)",
+                config.signal.cli_path
+            ),
+            format!(
+                "`{}` lässt sich nicht ausführen: {e} (docs/signal.md)",
                 config.signal.cli_path
             ),
         ),
@@ -277,15 +352,22 @@ fn inbox_findings(store: &dyn StoreRead, now: Timestamp) -> Result<Vec<Finding>,
         "consent_ledger",
         Level::Ok,
         format!("{consents} consent record(s)"),
+        format!("{consents} Einwilligungs-Einträge"),
     )];
     out.push(if pending_old > 0 {
         finding(
             "consent_pending",
             Level::Warning,
             format!("{pending_old} contact(s) asked for consent more than 14 days ago without an answer: ask again by phone, or stop messaging them"),
+            format!("{pending_old} Kontakt(e) vor mehr als 14 Tagen um Einwilligung gebeten, ohne Antwort: telefonisch nachfragen oder keine Nachrichten mehr schicken"),
         )
     } else {
-        finding("consent_pending", Level::Ok, "no consent pending for more than 14 days")
+        finding(
+            "consent_pending",
+            Level::Ok,
+            "no consent pending for more than 14 days",
+            "keine Einwilligung seit mehr als 14 Tagen offen",
+        )
     });
     Ok(out)
 }
@@ -304,7 +386,11 @@ fn unclassified(config: &Config, store: &dyn StoreRead) -> Result<Vec<Finding>, 
             "unclassified",
             Level::Warning,
             format!(
-                "{n} conversation(s) without a retention label: kept as `{}` by default; label them (`l` in the inbox) where another class applies",
+                "{n} conversation(s) without a retention label: kept as `{}` by default; label them (`t` in the inbox) where another class applies",
+                config.retention.default_class
+            ),
+            format!(
+                "{n} Unterhaltung(en) ohne Aufbewahrungs-Label: als `{}` aufbewahrt; dort labeln (`t` im Posteingang), wo eine andere Klasse gilt",
                 config.retention.default_class
             ),
         )
@@ -313,6 +399,7 @@ fn unclassified(config: &Config, store: &dyn StoreRead) -> Result<Vec<Finding>, 
             "unclassified",
             Level::Ok,
             "0 conversations without a retention label",
+            "0 Unterhaltungen ohne Aufbewahrungs-Label",
         )
     }])
 }

@@ -26,6 +26,7 @@ pub(super) fn config_findings(config: &Config) -> Vec<Finding> {
             "processors",
             Level::Required,
             "no [[processors]] register: name the homeserver and bridge hosts, the messenger providers and the backup target with location and AVV (docs/compliance.md); the privacy notice, the Art. 15 answer and `tresen docs vvt` name recipients from it",
+            "kein Verzeichnis [[processors]]: Homeserver- und Bridge-Hoster, die Messenger-Anbieter und das Sicherungsziel mit Standort und AVV eintragen (docs/compliance.md); Datenschutzhinweis, Auskunft nach Art. 15 und `tresen docs vvt` nennen die Empfänger daraus",
         ));
     } else if !without_avv.is_empty() {
         out.push(finding(
@@ -36,6 +37,11 @@ pub(super) fn config_findings(config: &Config) -> Vec<Finding> {
                 without_avv.len(),
                 without_avv.join(", ")
             ),
+            format!(
+                "{} Auftragsverarbeiter ohne avv_ref: {} — eintragen, wo der AVV (Art. 28 DSGVO) abgelegt ist oder warum es keinen gibt",
+                without_avv.len(),
+                without_avv.join(", ")
+            ),
         ));
     } else if !config.processors.is_empty() {
         out.push(finding(
@@ -43,6 +49,10 @@ pub(super) fn config_findings(config: &Config) -> Vec<Finding> {
             Level::Ok,
             format!(
                 "{} processor(s), each with an AVV reference",
+                config.processors.len()
+            ),
+            format!(
+                "{} Auftragsverarbeiter, jeder mit AVV-Verweis",
                 config.processors.len()
             ),
         ));
@@ -74,6 +84,10 @@ pub(super) fn config_findings(config: &Config) -> Vec<Finding> {
                         "account `{}`: {provider} through a consumer-app bridge is high risk (the provider's terms, address book, transfer outside the EU): record the firm's acceptance (accepted_risk_ref) and a DPIA (dpia_ref) (R-C6, R-C15)",
                         a.id
                     ),
+                    format!(
+                        "Konto `{}`: {provider} über eine Bridge zur Verbraucher-App ist ein hohes Risiko (Nutzungsbedingungen des Anbieters, Adressbuch, Übermittlung außerhalb der EU): die Annahme durch die Firma (accepted_risk_ref) und eine DSFA (dpia_ref) eintragen (R-C6, R-C15)",
+                        a.id
+                    ),
                 ));
             } else {
                 out.push(finding(
@@ -81,6 +95,10 @@ pub(super) fn config_findings(config: &Config) -> Vec<Finding> {
                     Level::Warning,
                     format!(
                         "account `{}`: {provider} through a consumer-app bridge, high risk accepted ({accepted}), DPIA {dpia}; the WhatsApp Business Platform through an EU provider is the lower-risk way",
+                        a.id
+                    ),
+                    format!(
+                        "Konto `{}`: {provider} über eine Bridge zur Verbraucher-App, hohes Risiko angenommen ({accepted}), DSFA {dpia}; die WhatsApp Business Platform über einen Anbieter in der EU ist der Weg mit geringerem Risiko",
                         a.id
                     ),
                 ));
@@ -119,6 +137,9 @@ pub(super) fn inbox_findings(
                 Level::Required,
                 format!(
                     "account `{account}` has {network} conversations through a bridge not declared under its bridges: add it with its api_type (R-C6)"
+                ),
+                format!(
+                    "Konto `{account}` hat Unterhaltungen aus {network} über eine Bridge, die unter seinen bridges fehlt: sie mit ihrem api_type eintragen (R-C6)"
                 ),
             )
         })
