@@ -147,16 +147,25 @@ pub fn run_footer(config: &Config, cmd: FooterCommand) -> Result<ExitCode> {
     let rules = config
         .compliance()
         .map_err(|e| UsageError(format!("{}: {}", e.key, e.message)))?;
+    let lang = config.language();
     let Some(f) = rules.footer else {
         return Err(UsageError(
-            "no [company] section in the configuration: the footer is generated from it (docs/compliance.md)".into(),
+            lang.t(
+                "kein Abschnitt [company] in der Konfiguration: aus ihm entsteht die Fußzeile (docs/compliance.md)",
+                "no [company] section in the configuration: the footer is generated from it (docs/compliance.md)",
+            )
+            .into(),
         )
         .into());
     };
     match (text, network) {
         (None, _) => {
             crate::outln!("{}", if compact { &f.compact } else { &f.full });
-            eprintln!("footer version {}", f.version);
+            eprintln!(
+                "{} {}",
+                lang.t("Fassung der Fußzeile", "footer version"),
+                f.version
+            );
         }
         (Some(text), network) => {
             let channel = network.map_or(Channel::Matrix, NetworkArg::channel);
