@@ -41,7 +41,7 @@ pub fn link(
     let number = account.number.clone().unwrap_or_default();
     let endpoint = crate::profile::signal_endpoint(config, profile);
     crate::cli::common::runtime()?.block_on(async {
-        let conn = start(&endpoint).await?;
+        let conn = start(&endpoint, config.language()).await?;
         let outcome = link_steps(&conn, &number, &args, config.language()).await;
         stop(conn).await;
         outcome
@@ -151,7 +151,7 @@ pub fn register(
     };
     let lang = config.language();
     let registered = crate::cli::common::runtime()?.block_on(async {
-        let conn = start(&endpoint).await?;
+        let conn = start(&endpoint, config.language()).await?;
         let outcome = async {
             if onboarding::accounts(&conn.client)
                 .await?
@@ -370,7 +370,7 @@ fn query(
     let number = account.number.clone().unwrap_or_default();
     let endpoint = crate::profile::signal_endpoint(config, profile);
     crate::cli::common::runtime()?.block_on(async {
-        let conn = start(&endpoint).await?;
+        let conn = start(&endpoint, config.language()).await?;
         let answer = conn
             .client
             .call(method, json!({"account": number}), Duration::from_secs(60))
@@ -592,15 +592,20 @@ fn ask(question: &str) -> Result<Option<String>> {
     Ok((n > 0).then(|| line.trim().to_string()))
 }
 
-async fn start(endpoint: &Endpoint) -> Result<Connection> {
+async fn start(endpoint: &Endpoint, lang: Lang) -> Result<Connection> {
+    use crate::app::reasons::in_lang;
     if matches!(endpoint, Endpoint::Spawn(_)) {
-        eprintln!("Starting signal-cli…");
+        eprintln!("{}", lang.t("signal-cli startet …", "Starting signal-cli…"));
     }
-    let conn = connect(endpoint)
-        .await
-        .map_err(|e| anyhow!("signal-cli is not usable: {e}"))?;
+    let conn = connect(endpoint).await.map_err(|e| {
+        anyhow!(
+            "{}: {}",
+            lang.t("signal-cli ist nicht nutzbar", "signal-cli is not usable"),
+            in_lang(&e, lang)
+        )
+    })?;
     if let Some(w) = conn.version_check.warning() {
-        eprintln!("warning: {w}");
+        eprintln!("{}: {}", lang.t("Warnung", "warning"), in_lang(&w, lang));
     }
     Ok(conn)
 }
