@@ -10,7 +10,13 @@ fn main() -> ExitCode {
         Err(e) if tresen::out::is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             tresen::tui::terminal::restore_if_entered();
-            eprintln!("tresen: {e:#}");
+            // The sentences tresen writes in English below this edge, in the locale's
+            // language (a configuration error comes before any configured language).
+            let lang = tresen::app::i18n::Lang::from_locale_env();
+            eprintln!(
+                "tresen: {}",
+                tresen::app::reasons::in_lang(&format!("{e:#}"), lang)
+            );
             ExitCode::from(tresen::error::exit_code(&e))
         }
     }

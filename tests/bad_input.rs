@@ -437,3 +437,29 @@ fn a_signal_cli_endpoint_off_this_machine() {
         &[":3:", "signal.endpoint", "no password", "127.0.0.1"],
     );
 }
+
+// Issue 19, item 3: under a German locale the error is German, with file, line and key
+// as before (the configured language cannot count: the configuration is what failed).
+#[test]
+fn a_config_error_reads_german_under_a_german_locale() {
+    let path = fixture("bad_input/unknown_key.toml");
+    let p = Profile::new("");
+    let out = p
+        .cmd()
+        .env("LANG", "de_DE.UTF-8")
+        .env("TRESEN_CONFIG", &path)
+        .args(["list"])
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    for expected in [
+        ":6:1:",
+        "Schlüssel `secrets.bakend`",
+        "unbekannter Schlüssel",
+        "backend",
+    ] {
+        assert!(err.contains(expected), "{expected:?} in {err}");
+    }
+    assert!(!err.contains("unknown field"), "{err}");
+}

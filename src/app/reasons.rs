@@ -118,6 +118,33 @@ const SENTENCES: &[(&str, &str)] = &[
         "tresen läuft auf diesem Profil nicht mehr",
     ),
     (r"^the message is empty$", "die Nachricht ist leer"),
+    // The configuration: what the TOML reader says, and the first rule a new office meets.
+    (
+        r"^unknown field `(.*?)`, expected one of (.*)$",
+        "unbekannter Schlüssel `$1`; möglich sind $2",
+    ),
+    (
+        r"^unknown field `(.*?)`, there are no fields$",
+        "unbekannter Schlüssel `$1`; hier sind keine erlaubt",
+    ),
+    (
+        r"^unknown variant `(.*?)`, expected one of (.*)$",
+        "unbekannter Wert `$1`; möglich sind $2",
+    ),
+    (
+        r"^unknown variant `(.*?)`, expected (.*)$",
+        "unbekannter Wert `$1`; erwartet wird $2",
+    ),
+    (
+        r"^invalid type: (.*?), expected (.*)$",
+        "falscher Typ: $1; erwartet wird $2",
+    ),
+    (r"^missing field `(.*?)`$", "Pflichtschlüssel `$1` fehlt"),
+    (r"^duplicate key$", "Schlüssel doppelt"),
+    (
+        r#"^account `(.*?)` needs purpose = "business": tresen connects only the firm's business accounts, never a private one$"#,
+        r#"Konto `$1` braucht purpose = "business": tresen verbindet nur geschäftliche Konten der Firma, nie private"#,
+    ),
     // The consent gate and the company data (compliance), word for word.
     (
         r"^no consent for `(.*?)` from this contact: reminders, offers and review requests need their own consent \(§ 7 UWG\)\. Record it with `tresen consent grant` once the customer agreed, or call or write by post\.$",
@@ -140,6 +167,10 @@ const SENTENCES: &[(&str, &str)] = &[
 /// What a refused send says before its reason.
 const NOT_SENT: (&str, &str) = ("refusing to send: ", "nicht gesendet: ");
 
+/// A configuration error: `file:line:column: key `k`: why` (config::ConfigError).
+static AT_KEY: LazyLock<Option<Regex>> =
+    LazyLock::new(|| Regex::new(r"(?s)^(.+?): key `([^`]*)`: (.*)$").ok());
+
 static COMPILED: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
     SENTENCES
         .iter()
@@ -152,10 +183,15 @@ static COMPILED: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
 pub fn in_lang(text: &str, lang: Lang) -> String {
     match lang {
         Lang::En => text.to_string(),
-        Lang::De => match text.strip_prefix(NOT_SENT.0) {
-            Some(why) => format!("{}{}", NOT_SENT.1, in_lang(why, lang)),
-            None => sentence(text).unwrap_or_else(|| text.to_string()),
-        },
+        Lang::De => {
+            if let Some(why) = text.strip_prefix(NOT_SENT.0) {
+                return format!("{}{}", NOT_SENT.1, in_lang(why, lang));
+            }
+            if let Some(c) = AT_KEY.as_ref().and_then(|re| re.captures(text)) {
+                return format!("{}: Schlüssel `{}`: {}", &c[1], &c[2], in_lang(&c[3], lang));
+            }
+            sentence(text).unwrap_or_else(|| text.to_string())
+        }
     }
 }
 
@@ -246,6 +282,13 @@ mod tests {
         assert_eq!(
             in_lang("the scheduled message s-3 is cancelled already", Lang::De),
             "die geplante Nachricht s-3 ist schon zurückgezogen"
+        );
+        assert_eq!(
+            in_lang(
+                "/etc/tresen.toml:3:1: key `ui.foo`: unknown field `foo`, expected one of `language`, `mouse`",
+                Lang::De
+            ),
+            "/etc/tresen.toml:3:1: Schlüssel `ui.foo`: unbekannter Schlüssel `foo`; möglich sind `language`, `mouse`"
         );
         // Not tresen's sentence: left as it is.
         assert_eq!(de("stoppedx"), "stoppedx");
