@@ -172,17 +172,13 @@ pub(crate) fn assignee(
     let who = staff.unwrap_or_else(|| me.unwrap_or_else(|| config.staff_name()));
     if !config.staff.is_empty() && !config.staff.iter().any(|s| s.name == who) {
         let known: Vec<&str> = config.staff.iter().map(|s| s.name.as_str()).collect();
-        return Err(UsageError(format!(
-            "{} [[staff]]: {}",
-            match config.language() {
-                crate::app::i18n::Lang::De => format!("`{who}` steht nicht in"),
-                crate::app::i18n::Lang::En => format!("`{who}` is not in"),
-            },
-            match config.language() {
-                crate::app::i18n::Lang::De => format!("bekannt sind {}", known.join(", ")),
-                crate::app::i18n::Lang::En => format!("known: {}", known.join(", ")),
+        let known = known.join(", ");
+        return Err(UsageError(match config.language() {
+            crate::app::i18n::Lang::De => {
+                format!("`{who}` steht nicht in [[staff]]; bekannt sind {known}")
             }
-        ))
+            crate::app::i18n::Lang::En => format!("`{who}` is not in [[staff]]; known: {known}"),
+        })
         .into());
     }
     Ok(Some(who))
