@@ -694,7 +694,13 @@ pub(crate) fn print_check(
             crate::outln!(
                 "{mark} {:<18} {}",
                 f.id,
-                sanitize_for_terminal(f.text(lang), false)
+                sanitize_for_terminal(
+                    match lang {
+                        Lang::De if !f.message_de.is_empty() => &f.message_de,
+                        _ => &f.message,
+                    },
+                    false
+                )
             );
         }
         match lang {

@@ -34,16 +34,6 @@ pub struct Finding {
     pub message_de: String,
 }
 
-impl Finding {
-    /// What the user reads, in `lang` where there is a German text.
-    pub fn text(&self, lang: crate::app::i18n::Lang) -> &str {
-        match lang {
-            crate::app::i18n::Lang::De if !self.message_de.is_empty() => &self.message_de,
-            _ => &self.message,
-        }
-    }
-}
-
 /// Everything `tresen compliance check` found.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {
@@ -274,17 +264,15 @@ fn signal_cli_finding(config: &Config) -> Option<Finding> {
     Some(match out {
         Ok(o) if o.status.success() => {
             let reported = String::from_utf8_lossy(&o.stdout).to_string();
-            match crate::connector::signal::version::check(&reported).warning() {
-                None => finding(
+            let check = crate::connector::signal::version::check(&reported);
+            match (check.warning(), check.warning_de()) {
+                (Some(w), de) => finding("signal_cli", Level::Required, w, de.unwrap_or_default()),
+                (None, _) => finding(
                     "signal_cli",
                     Level::Ok,
                     reported.trim().to_string(),
                     reported.trim().to_string(),
                 ),
-                Some(w) => {
-                    let de = crate::app::reasons::in_lang(&w, crate::app::i18n::Lang::De);
-                    finding("signal_cli", Level::Required, w, de)
-                }
             }
         }
         Ok(o) => finding(

@@ -44,6 +44,27 @@ impl VersionCheck {
             )),
         }
     }
+
+    /// The same in German, for `compliance check`'s German text.
+    pub fn warning_de(&self) -> Option<String> {
+        let v = |t: (u32, u32, u32)| format!("{}.{}.{}", t.0, t.1, t.2);
+        match self {
+            Self::Current => None,
+            Self::Aging { found } => Some(format!(
+                "signal-cli {found} ist älter als {}: Signal nimmt es womöglich bald nicht mehr an; signal-cli aktualisieren (docs/signal.md)",
+                v(RECOMMENDED)
+            )),
+            Self::TooOld { found } => Some(format!(
+                "signal-cli {found} ist zu alt für tresen (mindestens {} nötig, {} empfohlen)",
+                v(MINIMUM),
+                v(RECOMMENDED)
+            )),
+            Self::Unknown { found } => Some(format!(
+                "unklar, welches signal-cli das ist (`{found}`); tresen ist mit {} und neuer geprüft",
+                v(MINIMUM)
+            )),
+        }
+    }
 }
 
 /// Judges what `signal-cli --version` or the `version` request reported:
