@@ -448,6 +448,13 @@ fn the_command_line_speaks_german_under_a_german_locale() {
     );
     let accounts = de(&["account", "list"]);
     assert!(!accounts.contains("stopped"), "{accounts}");
+    let hold = de(&["hold", "set", "--conversation", "1", "--reason", "Prüfung"]);
+    assert!(
+        hold.contains("Rechtliche Löschsperre") && hold.contains("für Unterhaltung"),
+        "{hold}"
+    );
+    let holds = de(&["hold", "list"]);
+    assert!(holds.contains("gesetzt von"), "{holds}");
     let check = de(&["compliance", "check"]);
     assert!(
         check.contains("FEHLT") && check.contains("secrets.recovery_copy ist leer"),

@@ -229,6 +229,35 @@ impl Hold {
     }
 }
 
+impl Hold {
+    /// The same as [`Hold::describe`] in German, for the command line.
+    pub fn describe_de(&self) -> String {
+        let scope = match &self.scope {
+            HoldScope::Global => "alles".to_string(),
+            HoldScope::Contact { address } => format!("Kontakt {address}"),
+            HoldScope::Conversation {
+                account,
+                conversation,
+            } => format!("Unterhaltung {conversation} ({account})"),
+            HoldScope::Range { from, to } => format!("{from} bis {to}"),
+        };
+        let kind = match self.kind {
+            HoldKind::Legal => "Rechtliche",
+            HoldKind::Tax => "Steuerliche",
+            HoldKind::Warranty => "Gewährleistungs-",
+        };
+        let sep = if self.kind == HoldKind::Warranty {
+            ""
+        } else {
+            " "
+        };
+        format!(
+            "{kind}{sep}Löschsperre {} für {scope}: {}",
+            self.id, self.reason
+        )
+    }
+}
+
 pub fn kind_name(k: &HoldKind) -> &'static str {
     match k {
         HoldKind::Legal => "legal",

@@ -414,6 +414,11 @@ pub(crate) fn restore_test(books: &mut Books, dir: &Path, json: bool) -> Result<
         crate::out::json(&r)?;
     } else {
         let detail = crate::domain::sanitize_for_terminal(r.detail.trim_end_matches('.'), false);
+        // The archived detail is English ("…: 18 records"); the count reads German.
+        let detail = match lang {
+            Lang::De => detail.replace(" records", " Einträge"),
+            Lang::En => detail.into_owned(),
+        };
         match (lang, r.ok) {
             (Lang::De, true) => crate::outln!(
                 "Wiederherstellungstest bestanden: {detail}; neuester Eintrag {} stimmt mit dem Archiv überein. Ergebnis archiviert.",

@@ -281,14 +281,23 @@ pub fn run_hold(
             } else if facts.holds.is_empty() {
                 crate::outln!("{}", config.language().t("keine Löschsperren", "no holds"));
             } else {
+                let de = config.language() == crate::app::i18n::Lang::De;
                 for h in &facts.holds {
-                    crate::outln!(
-                        "{} (set by {} on {}{})",
-                        sanitize_for_terminal(&h.describe(), false),
-                        sanitize_for_terminal(&h.by, false),
-                        h.at.to_local().format("%d.%m.%Y"),
-                        h.until.map(|u| format!(", until {u}")).unwrap_or_default()
-                    );
+                    let by = sanitize_for_terminal(&h.by, false);
+                    let on = h.at.to_local().format("%d.%m.%Y");
+                    if de {
+                        crate::outln!(
+                            "{} (gesetzt von {by} am {on}{})",
+                            sanitize_for_terminal(&h.describe_de(), false),
+                            h.until.map(|u| format!(", bis {u}")).unwrap_or_default()
+                        );
+                    } else {
+                        crate::outln!(
+                            "{} (set by {by} on {on}{})",
+                            sanitize_for_terminal(&h.describe(), false),
+                            h.until.map(|u| format!(", until {u}")).unwrap_or_default()
+                        );
+                    }
                 }
             }
             Ok(ExitCode::SUCCESS)
@@ -387,7 +396,12 @@ pub(crate) fn print_hold(
     let de = lang == crate::app::i18n::Lang::De;
     match (change, done) {
         (_, HoldDone::Set(hold)) => {
-            crate::outln!("{}", sanitize_for_terminal(&hold.describe(), false));
+            let text = if de {
+                hold.describe_de()
+            } else {
+                hold.describe()
+            };
+            crate::outln!("{}", sanitize_for_terminal(&text, false));
             if de {
                 crate::outln!("aufheben mit `tresen hold release {} --reason …`", hold.id);
             } else {
