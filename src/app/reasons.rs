@@ -100,7 +100,7 @@ const SENTENCES: &[(&str, &str)] = &[
         r"^the scheduled message (.*?) is (missed|refused) already$",
         "die geplante Nachricht $1 ist schon erledigt (nicht gesendet)",
     ),
-    (r"^no conversation (.*)$", "keine Unterhaltung $1"),
+    (r"^no conversation (\d+)$", "keine Unterhaltung $1"),
     (
         r"^this message is not on the network$",
         "diese Nachricht ist nicht im Netz angekommen",

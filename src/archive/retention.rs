@@ -211,50 +211,47 @@ impl Hold {
     }
 
     pub fn describe(&self) -> String {
-        let scope = match &self.scope {
-            HoldScope::Global => "everything".to_string(),
-            HoldScope::Contact { address } => format!("contact {address}"),
-            HoldScope::Conversation {
-                account,
-                conversation,
-            } => format!("conversation {conversation} ({account})"),
-            HoldScope::Range { from, to } => format!("{from} to {to}"),
-        };
-        format!(
-            "{} hold {} on {scope}: {}",
-            kind_name(&self.kind),
-            self.id,
-            self.reason
-        )
+        self.describe_in(false)
     }
-}
 
-impl Hold {
-    /// The same as [`Hold::describe`] in German, for the command line.
-    pub fn describe_de(&self) -> String {
-        let scope = match &self.scope {
-            HoldScope::Global => "alles".to_string(),
-            HoldScope::Contact { address } => format!("Kontakt {address}"),
-            HoldScope::Conversation {
-                account,
-                conversation,
-            } => format!("Unterhaltung {conversation} ({account})"),
-            HoldScope::Range { from, to } => format!("{from} bis {to}"),
+    /// The same, in German with `de` (the command line).
+    pub fn describe_in(&self, de: bool) -> String {
+        let scope = match (&self.scope, de) {
+            (HoldScope::Global, false) => "everything".to_string(),
+            (HoldScope::Global, true) => "alles".to_string(),
+            (HoldScope::Contact { address }, false) => format!("contact {address}"),
+            (HoldScope::Contact { address }, true) => format!("Kontakt {address}"),
+            (
+                HoldScope::Conversation {
+                    account,
+                    conversation,
+                },
+                false,
+            ) => format!("conversation {conversation} ({account})"),
+            (
+                HoldScope::Conversation {
+                    account,
+                    conversation,
+                },
+                true,
+            ) => format!("Unterhaltung {conversation} ({account})"),
+            (HoldScope::Range { from, to }, false) => format!("{from} to {to}"),
+            (HoldScope::Range { from, to }, true) => format!("{from} bis {to}"),
         };
+        if !de {
+            return format!(
+                "{} hold {} on {scope}: {}",
+                kind_name(&self.kind),
+                self.id,
+                self.reason
+            );
+        }
         let kind = match self.kind {
-            HoldKind::Legal => "Rechtliche",
-            HoldKind::Tax => "Steuerliche",
-            HoldKind::Warranty => "Gewährleistungs-",
+            HoldKind::Legal => "Rechtliche Löschsperre",
+            HoldKind::Tax => "Steuerliche Löschsperre",
+            HoldKind::Warranty => "Gewährleistungs-Löschsperre",
         };
-        let sep = if self.kind == HoldKind::Warranty {
-            ""
-        } else {
-            " "
-        };
-        format!(
-            "{kind}{sep}Löschsperre {} für {scope}: {}",
-            self.id, self.reason
-        )
+        format!("{kind} {} für {scope}: {}", self.id, self.reason)
     }
 }
 

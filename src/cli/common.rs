@@ -183,3 +183,16 @@ pub(crate) fn assignee(
     }
     Ok(Some(who))
 }
+
+/// No conversation answers to `key` (as `show`, `send` and the daemon's seats look it up).
+pub(crate) fn no_conversation(key: &str, lang: crate::app::i18n::Lang) -> anyhow::Error {
+    UsageError(match lang {
+        crate::app::i18n::Lang::De => format!(
+            "keine Unterhaltung „{key}“: die ID aus `tresen list`, die Nummer der Kundschaft oder den genauen Namen angeben"
+        ),
+        crate::app::i18n::Lang::En => format!(
+            "no conversation `{key}`: use the ID from `tresen list`, the customer's number, or the exact name"
+        ),
+    })
+    .into()
+}

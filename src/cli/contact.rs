@@ -63,7 +63,7 @@ pub fn run(
             let (conv, versions) = p
                 .store
                 .contact_history(&id)?
-                .ok_or_else(|| no_such(&contact))?;
+                .ok_or_else(|| crate::cli::common::no_conversation(&contact, lang))?;
             print_history(&conv, &versions, json, lang)
         }
         ContactCommand::Correct {
@@ -117,7 +117,8 @@ pub(crate) async fn run_attached(
                 .call("contact_history", &contact)
                 .await
                 .map_err(|e| anyhow!(e.message))?;
-            let (conv, versions) = found.ok_or_else(|| no_such(&contact))?;
+            let (conv, versions) =
+                found.ok_or_else(|| crate::cli::common::no_conversation(&contact, lang))?;
             print_history(&conv, &versions, json, lang)
         }
         ContactCommand::Correct {
@@ -125,7 +126,7 @@ pub(crate) async fn run_attached(
             name,
             reason,
         } => {
-            let conv = crate::cli::seat::find(remote, &contact).await?;
+            let conv = crate::cli::seat::find(remote, &contact, lang).await?;
             // Checked here too, so a refusal reads in this seat's language.
             ContactCorrection::name(&conv, &name, &reason, "", Timestamp::now())
                 .map_err(|e| refused(&e, lang))?;
@@ -146,13 +147,6 @@ pub(crate) async fn run_attached(
             print_corrected(&c, lang)
         }
     }
-}
-
-fn no_such(key: &str) -> anyhow::Error {
-    UsageError(format!(
-        "no conversation `{key}`: use the ID from `tresen list`, the customer's number, or the exact name"
-    ))
-    .into()
 }
 
 fn refused(e: &CorrectionRefused, lang: Lang) -> anyhow::Error {

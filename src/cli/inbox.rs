@@ -9,7 +9,6 @@ use std::process::ExitCode;
 
 use crate::app::i18n::Lang;
 use crate::domain::{Conversation, Delivery, Message, Timestamp, sanitize_for_terminal};
-use crate::error::UsageError;
 use crate::store::StoreRead;
 
 /// `--json` shapes. Versioned and documented in docs/json.md; change only by adding fields.
@@ -247,17 +246,9 @@ pub(crate) fn find(
     key: &str,
     config: &crate::config::Config,
 ) -> Result<Conversation> {
-    store.find_typed(key, &config.ui.default_country)?.ok_or_else(|| {
-        UsageError(match config.language() {
-            Lang::De => format!(
-                "keine Unterhaltung „{key}“: die ID aus `tresen list`, die Nummer der Kundschaft oder den genauen Namen angeben"
-            ),
-            Lang::En => format!(
-                "no conversation `{key}`: use the ID from `tresen list`, the customer's number, or the exact name"
-            ),
-        })
-        .into()
-    })
+    store
+        .find_typed(key, &config.ui.default_country)?
+        .ok_or_else(|| crate::cli::common::no_conversation(key, config.language()))
 }
 
 /// `tresen show`: with `staff_names`, the read is archived first (R-D3).

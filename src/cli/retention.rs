@@ -285,18 +285,13 @@ pub fn run_hold(
                 for h in &facts.holds {
                     let by = sanitize_for_terminal(&h.by, false);
                     let on = h.at.to_local().format("%d.%m.%Y");
+                    let what = sanitize_for_terminal(&h.describe_in(de), false).into_owned();
                     if de {
-                        crate::outln!(
-                            "{} (gesetzt von {by} am {on}{})",
-                            sanitize_for_terminal(&h.describe_de(), false),
-                            h.until.map(|u| format!(", bis {u}")).unwrap_or_default()
-                        );
+                        let until = h.until.map(|u| format!(", bis {u}")).unwrap_or_default();
+                        crate::outln!("{what} (gesetzt von {by} am {on}{until})");
                     } else {
-                        crate::outln!(
-                            "{} (set by {by} on {on}{})",
-                            sanitize_for_terminal(&h.describe(), false),
-                            h.until.map(|u| format!(", until {u}")).unwrap_or_default()
-                        );
+                        let until = h.until.map(|u| format!(", until {u}")).unwrap_or_default();
+                        crate::outln!("{what} (set by {by} on {on}{until})");
                     }
                 }
             }
@@ -396,12 +391,7 @@ pub(crate) fn print_hold(
     let de = lang == crate::app::i18n::Lang::De;
     match (change, done) {
         (_, HoldDone::Set(hold)) => {
-            let text = if de {
-                hold.describe_de()
-            } else {
-                hold.describe()
-            };
-            crate::outln!("{}", sanitize_for_terminal(&text, false));
+            crate::outln!("{}", sanitize_for_terminal(&hold.describe_in(de), false));
             if de {
                 crate::outln!("aufheben mit `tresen hold release {} --reason …`", hold.id);
             } else {

@@ -116,7 +116,7 @@ pub(crate) async fn through_daemon(
     due: Timestamp,
     lang: Lang,
 ) -> Result<ExitCode> {
-    let conversation = crate::cli::seat::find(remote, key).await?;
+    let conversation = crate::cli::seat::find(remote, key, lang).await?;
     let done: Done = remote
         .order(
             Order::Schedule {

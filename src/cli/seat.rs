@@ -165,17 +165,16 @@ pub(crate) fn status(paths: &Paths, lang: Lang, json: bool) -> Result<ExitCode> 
 }
 
 /// Finds a conversation by the same keys as `show`, asking the daemon.
-pub(crate) async fn find(remote: &Remote, key: &str) -> Result<crate::domain::Conversation> {
+pub(crate) async fn find(
+    remote: &Remote,
+    key: &str,
+    lang: Lang,
+) -> Result<crate::domain::Conversation> {
     let found: Option<crate::domain::Conversation> = remote
         .call("find", &key)
         .await
         .map_err(|e| anyhow!(e.message))?;
-    found.ok_or_else(|| {
-        UsageError(format!(
-            "no conversation `{key}`: use the ID from `tresen list`, the customer's number, or the exact name"
-        ))
-        .into()
-    })
+    found.ok_or_else(|| crate::cli::common::no_conversation(key, lang))
 }
 
 /// How long the daemon has run, as people say it.
@@ -204,7 +203,7 @@ pub(crate) async fn send(
     timeout: u64,
     lang: Lang,
 ) -> Result<ExitCode> {
-    let conversation = find(remote, key).await?;
+    let conversation = find(remote, key, lang).await?;
     let mut bus = remote.subscribe();
     let files = files
         .into_iter()
@@ -297,7 +296,7 @@ pub(crate) async fn consent(
     change: crate::cli::compliance::ConsentChange,
     lang: Lang,
 ) -> Result<ExitCode> {
-    let c = find(remote, &change.contact).await?;
+    let c = find(remote, &change.contact, lang).await?;
     let done = remote
         .order(
             Order::Consent {
@@ -325,7 +324,7 @@ pub(crate) async fn assign(
     staff: Option<String>,
     lang: Lang,
 ) -> Result<ExitCode> {
-    let c = find(remote, key).await?;
+    let c = find(remote, key, lang).await?;
     remote
         .order(
             Order::Local {

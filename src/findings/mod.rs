@@ -265,7 +265,7 @@ fn signal_cli_finding(config: &Config) -> Option<Finding> {
         Ok(o) if o.status.success() => {
             let reported = String::from_utf8_lossy(&o.stdout).to_string();
             let check = crate::connector::signal::version::check(&reported);
-            match (check.warning(), check.warning_de()) {
+            match (check.warning(), check.warning_in(true)) {
                 (Some(w), de) => finding("signal_cli", Level::Required, w, de.unwrap_or_default()),
                 (None, _) => finding(
                     "signal_cli",

@@ -26,44 +26,34 @@ pub enum VersionCheck {
 impl VersionCheck {
     /// A line for the log and the status line; `None` when all is well.
     pub fn warning(&self) -> Option<String> {
-        let v = |t: (u32, u32, u32)| format!("{}.{}.{}", t.0, t.1, t.2);
-        match self {
-            Self::Current => None,
-            Self::Aging { found } => Some(format!(
-                "signal-cli {found} is older than {}: Signal may stop accepting it; update signal-cli (docs/signal.md)",
-                v(RECOMMENDED)
-            )),
-            Self::TooOld { found } => Some(format!(
-                "signal-cli {found} is too old for tresen (at least {} needed, {} recommended)",
-                v(MINIMUM),
-                v(RECOMMENDED)
-            )),
-            Self::Unknown { found } => Some(format!(
-                "cannot tell which signal-cli this is (`{found}`); tresen is tested with {} and later",
-                v(MINIMUM)
-            )),
-        }
+        self.warning_in(false)
     }
 
-    /// The same in German, for `compliance check`'s German text.
-    pub fn warning_de(&self) -> Option<String> {
+    /// The same, in German with `de` (`compliance check`'s German text).
+    pub fn warning_in(&self, de: bool) -> Option<String> {
         let v = |t: (u32, u32, u32)| format!("{}.{}.{}", t.0, t.1, t.2);
-        match self {
-            Self::Current => None,
-            Self::Aging { found } => Some(format!(
-                "signal-cli {found} ist älter als {}: Signal nimmt es womöglich bald nicht mehr an; signal-cli aktualisieren (docs/signal.md)",
-                v(RECOMMENDED)
-            )),
-            Self::TooOld { found } => Some(format!(
-                "signal-cli {found} ist zu alt für tresen (mindestens {} nötig, {} empfohlen)",
-                v(MINIMUM),
-                v(RECOMMENDED)
-            )),
-            Self::Unknown { found } => Some(format!(
-                "unklar, welches signal-cli das ist (`{found}`); tresen ist mit {} und neuer geprüft",
-                v(MINIMUM)
-            )),
-        }
+        let (min, rec) = (v(MINIMUM), v(RECOMMENDED));
+        Some(match (self, de) {
+            (Self::Current, _) => return None,
+            (Self::Aging { found }, false) => format!(
+                "signal-cli {found} is older than {rec}: Signal may stop accepting it; update signal-cli (docs/signal.md)"
+            ),
+            (Self::Aging { found }, true) => format!(
+                "signal-cli {found} ist älter als {rec}: Signal nimmt es womöglich bald nicht mehr an; signal-cli aktualisieren (docs/signal.md)"
+            ),
+            (Self::TooOld { found }, false) => format!(
+                "signal-cli {found} is too old for tresen (at least {min} needed, {rec} recommended)"
+            ),
+            (Self::TooOld { found }, true) => format!(
+                "signal-cli {found} ist zu alt für tresen (mindestens {min} nötig, {rec} empfohlen)"
+            ),
+            (Self::Unknown { found }, false) => format!(
+                "cannot tell which signal-cli this is (`{found}`); tresen is tested with {min} and later"
+            ),
+            (Self::Unknown { found }, true) => format!(
+                "unklar, welches signal-cli das ist (`{found}`); tresen ist mit {min} und neuer geprüft"
+            ),
+        })
     }
 }
 
