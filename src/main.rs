@@ -13,9 +13,10 @@ fn main() -> ExitCode {
             // The sentences tresen writes in English below this edge, in the locale's
             // language (a configuration error comes before any configured language).
             let lang = tresen::app::i18n::Lang::from_locale_env();
+            let causes = e.chain().map(|cause| cause.to_string());
             eprintln!(
                 "tresen: {}",
-                tresen::app::reasons::in_lang(&format!("{e:#}"), lang)
+                tresen::app::reasons::causes_in_lang(causes, lang)
             );
             ExitCode::from(tresen::error::exit_code(&e))
         }

@@ -454,8 +454,7 @@ fn passphrase_key(req: &Request<'_>, may_create: bool) -> Result<MasterKey, Secr
         // The key protects ten years of business letters: a few words, not a PIN.
         if pass.chars().count() < MIN_PASSPHRASE {
             return Err(SecretsError::Passphrase(format!(
-                "a new passphrase needs at least {MIN_PASSPHRASE} characters, as it protects records kept for ten years — a few words are easiest / \
-                 eine neue Passphrase braucht mindestens {MIN_PASSPHRASE} Zeichen, denn sie schützt zehn Jahre lang Aufbewahrtes – am einfachsten ein paar Wörter"
+                "a new passphrase needs at least {MIN_PASSPHRASE} characters, as it protects records kept for ten years — a few words are easiest"
             )));
         }
         let key = MasterKey::random();

@@ -2,6 +2,10 @@
 
 use std::path::Path;
 
+/// Every error sentence in the sources has its German form (issue 19).
+#[path = "sources/german_errors.rs"]
+mod german_errors;
+
 fn sources(dir: &Path, out: &mut Vec<(String, String)>) {
     for e in std::fs::read_dir(dir).unwrap() {
         let p = e.unwrap().path();

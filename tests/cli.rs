@@ -469,4 +469,35 @@ fn the_command_line_speaks_german_under_a_german_locale() {
     ] {
         assert!(!check.contains(english), "{english} in\n{check}");
     }
+    // Errors from below the command line (store, archive, the operating system) are put
+    // into German cause by cause, and a cause is said once.
+    let errors = [
+        (vec!["attachment", "save", "1/9"], "Nr. 9 gibt es nicht"),
+        (
+            vec!["account", "remove", "nix", "--yes"],
+            "kein Konto `nix` in der Konfiguration",
+        ),
+        (
+            vec!["archive", "get", "9999"],
+            "das Archiv hat keinen Eintrag 9999",
+        ),
+        (vec!["sync"], "braucht --once"),
+        (
+            vec!["archive", "verify", "--anchors", "/nicht/da"],
+            "Datei oder Verzeichnis nicht gefunden",
+        ),
+    ];
+    for (args, want) in errors {
+        let said = de(&args);
+        assert!(said.contains(want), "{args:?}: {said}");
+        assert!(said.matches("(OS-Fehler").count() <= 1, "{said}");
+        for english in [
+            " the ", " no ", " not ", "cannot", "exist", "record", "config",
+        ] {
+            assert!(!said.contains(english), "{args:?}: {english} in {said}");
+        }
+    }
+    let rebuilt = de(&["store", "rebuild", "--yes"]);
+    assert!(rebuilt.contains("neu aufgebaut"), "{rebuilt}");
+    assert!(!rebuilt.contains("rebuilt"), "{rebuilt}");
 }

@@ -65,6 +65,27 @@ pub struct IntegrityRecord {
     pub token: String,
 }
 
+impl IntegrityRecord {
+    /// The detail for a German reader: the counts it gives ("…: 49 records") read
+    /// German; a damage report stays in the words it was archived in.
+    pub fn detail_de(&self) -> String {
+        match self.detail.strip_suffix(" records") {
+            Some(head) => {
+                let (before, count) = head.rsplit_once(' ').unwrap_or(("", head));
+                if count.bytes().all(|b| b.is_ascii_digit()) && !count.is_empty() {
+                    format!(
+                        "{before}{}{count} Einträge",
+                        if before.is_empty() { "" } else { " " }
+                    )
+                } else {
+                    self.detail.clone()
+                }
+            }
+            None => self.detail.clone(),
+        }
+    }
+}
+
 /// The newest record of each check, read from the newest segment back (no record
 /// older than the newest of its kind is decrypted).
 pub fn newest(

@@ -299,6 +299,9 @@ pub struct Item {
     pub decision: std::borrow::Cow<'static, str>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub holds: Vec<String>,
+    /// The same holds described in German (the command line, the letter to a customer).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub holds_de: Vec<String>,
     /// The messages and files that made its class stricter than the conversation's
     /// (`what → class`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -477,11 +480,12 @@ pub fn plan(
         .filter(|b| b.year != META_YEAR)
         .map(|b| {
             let (class, rule, until, because) = decide(b, policy, today);
-            let held: Vec<String> = holds
+            let covering: Vec<&Hold> = holds
                 .iter()
                 .filter(|h| h.covers(&b.account, &b.conversation, b.year, &b.contacts, today))
-                .map(Hold::describe)
                 .collect();
+            let held: Vec<String> = covering.iter().map(|h| h.describe()).collect();
+            let held_de: Vec<String> = covering.iter().map(|h| h.describe_in(true)).collect();
             let decision = if today <= until {
                 "keep"
             } else if held.is_empty() {
@@ -502,6 +506,7 @@ pub fn plan(
                 last_seq: b.last_seq,
                 decision: decision.into(),
                 holds: held,
+                holds_de: held_de,
                 because,
             }
         })
@@ -517,6 +522,7 @@ pub fn plan(
             .map_or(policy.default_class.to_string(), |i| i.class.clone());
         let until = mine.iter().map(|i| i.retain_until).max().unwrap_or(today);
         let holds: Vec<String> = mine.iter().flat_map(|i| i.holds.clone()).collect();
+        let holds_de: Vec<String> = mine.iter().flat_map(|i| i.holds_de.clone()).collect();
         items.push(Item {
             bucket: b.bucket.clone(),
             account: b.account.clone(),
@@ -538,6 +544,7 @@ pub fn plan(
             }
             .into(),
             holds,
+            holds_de,
             because: Vec::new(),
         });
     }

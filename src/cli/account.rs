@@ -186,7 +186,12 @@ pub fn run(config: &Config, profile: &mut OpenProfile, cmd: AccountCommand) -> R
             password_stdin,
         }) => {
             let account = pick(config, id.as_deref(), AccountNetwork::Matrix)?;
-            let password = read_password(password_file.as_deref(), password_stdin, &user)?;
+            let password = read_password(
+                password_file.as_deref(),
+                password_stdin,
+                &user,
+                config.language(),
+            )?;
             add_matrix(
                 profile,
                 account,
@@ -253,7 +258,9 @@ pub fn run(config: &Config, profile: &mut OpenProfile, cmd: AccountCommand) -> R
             let key = read_secret(
                 key_file.as_deref(),
                 key_stdin,
-                "Recovery key: ",
+                config
+                    .language()
+                    .t("Wiederherstellungsschlüssel: ", "Recovery key: "),
                 "recovery key",
             )?;
             recover(profile, account, &key, config.language())
@@ -309,13 +316,13 @@ pub(crate) fn read_password(
     file: Option<&std::path::Path>,
     stdin: bool,
     user: &str,
+    lang: crate::app::i18n::Lang,
 ) -> Result<zeroize::Zeroizing<String>> {
-    read_secret(
-        file,
-        stdin,
-        &format!("Matrix password for {user}: "),
-        "password",
-    )
+    let prompt = match lang {
+        crate::app::i18n::Lang::De => format!("Matrix-Passwort für {user}: "),
+        crate::app::i18n::Lang::En => format!("Matrix password for {user}: "),
+    };
+    read_secret(file, stdin, &prompt, "password")
 }
 
 /// A secret from a file, stdin or a prompt: the first line, never empty.

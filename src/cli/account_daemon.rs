@@ -82,7 +82,7 @@ pub(crate) fn run_attached(
             password_file,
             password_stdin,
         }) => {
-            let password = read_password(password_file.as_deref(), password_stdin, &user)?;
+            let password = read_password(password_file.as_deref(), password_stdin, &user, lang)?;
             match lang {
                 Lang::De => {
                     eprintln!("Anmeldung bei {homeserver} als {user} (über den Dienst) …")
@@ -113,11 +113,15 @@ pub(crate) fn run_attached(
             let key = read_secret(
                 key_file.as_deref(),
                 key_stdin,
-                "Recovery key: ",
+                lang.t("Wiederherstellungsschlüssel: ", "Recovery key: "),
                 "recovery key",
             )?;
             eprintln!(
-                "checking the recovery key and downloading the conversations' keys (through the daemon) …"
+                "{}",
+                lang.t(
+                    "Wiederherstellungsschlüssel wird geprüft, die Schlüssel der Unterhaltungen werden geladen (über den Dienst) …",
+                    "checking the recovery key and downloading the conversations' keys (through the daemon) …"
+                )
             );
             AccountAsk::Recover {
                 id,

@@ -12,6 +12,7 @@ use anyhow::{Context as _, Result};
 use chrono::NaiveDate;
 use clap::{Subcommand, ValueEnum};
 
+use crate::app::i18n::Lang;
 use crate::archive::{Archive, Payload, read, verify};
 use crate::cli::common::{Reader, confirm, reader};
 use crate::config::{Config, Paths};
@@ -153,7 +154,7 @@ pub fn run_archive(
             let r = reader(config, paths.clone(), prompt)?;
             // A record may name staff, customers' restricted content or a raw payload:
             // whoever reads one is archived first (R-D3).
-            get(&r, seq, raw, &|kind: &str| {
+            get(&r, seq, raw, config.language(), &|kind: &str| {
                 let scope = format!("{seq} ({kind})");
                 crate::cli::common::record_read(config, &paths, &r.key, "archive record", &scope)
             })
@@ -191,7 +192,6 @@ fn verify_cmd(
     json: bool,
     lang: crate::app::i18n::Lang,
 ) -> Result<ExitCode> {
-    use crate::app::i18n::Lang;
     let opts = verify::Options {
         from,
         anchors,
@@ -222,7 +222,11 @@ fn verify_cmd(
         crate::out::json(&report)?;
     } else {
         for n in &report.notes {
-            crate::outln!("{}: {n}", lang.t("Hinweis", "note"));
+            crate::outln!(
+                "{}: {}",
+                lang.t("Hinweis", "note"),
+                crate::app::reasons::in_lang(n, lang)
+            );
         }
         let secs = started.elapsed().as_secs_f64();
         match &report.problem {
@@ -267,7 +271,7 @@ fn verify_cmd(
                     } else {
                         &p.segment
                     },
-                    p.message
+                    crate::app::reasons::in_lang(&p.message, lang)
                 );
                 crate::outln!("{}: {}", lang.t("Code", "code"), p.code);
             }
@@ -303,6 +307,7 @@ fn get(
     r: &Reader,
     seq: u64,
     raw: bool,
+    lang: Lang,
     record: crate::cli::common::RecordRead<'_>,
 ) -> Result<ExitCode> {
     let mut keys = r.keys()?;
@@ -318,10 +323,16 @@ fn get(
     };
     record(&rec.kind)?;
     let Some(payload) = rec.payload else {
-        crate::outln!(
-            "record {seq} ({}): its content was destroyed at the end of its retention period (see the tombstone)",
-            rec.kind
-        );
+        match lang {
+            Lang::De => crate::outln!(
+                "Eintrag {seq} ({}): sein Inhalt wurde am Ende seiner Aufbewahrungsfrist vernichtet (siehe den Grabstein)",
+                rec.kind
+            ),
+            Lang::En => crate::outln!(
+                "record {seq} ({}): its content was destroyed at the end of its retention period (see the tombstone)",
+                rec.kind
+            ),
+        }
         return Ok(ExitCode::SUCCESS);
     };
     if raw {
@@ -403,7 +414,7 @@ pub fn run_store(
     read::for_each(&dir, archive.keys(), 1, |r| {
         n += 1;
         if tty && n.is_multiple_of(10_000) {
-            eprint!("\r{n} records …");
+            eprint!("\r{n} {} …", lang.t("Einträge", "records"));
         }
         if let Err(e) = replay.apply(&mut store, Some(&blobs), r)
             && failed.is_none()
@@ -420,14 +431,21 @@ pub fn run_store(
     }
     replay.flush(&mut store)?;
     drop(lock);
-    crate::outln!(
-        "store rebuilt from {} archive records: {} messages ({} records whose retention ended stay destroyed)",
-        replay.records,
-        replay.messages,
-        replay.shredded
-    );
+    let (records, messages, shredded) = (replay.records, replay.messages, replay.shredded);
+    match lang {
+        Lang::De => crate::outln!(
+            "Posteingang aus {records} Archiveinträgen neu aufgebaut: {messages} Nachrichten ({shredded} Einträge nach Ablauf ihrer Frist bleiben vernichtet)"
+        ),
+        Lang::En => crate::outln!(
+            "store rebuilt from {records} archive records: {messages} messages ({shredded} records whose retention ended stay destroyed)"
+        ),
+    }
     for m in moved {
-        crate::outln!("old store kept as {}", m.display());
+        crate::outln!(
+            "{} {}",
+            lang.t("der bisherige liegt jetzt unter", "old store kept as"),
+            m.display()
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -120,9 +120,7 @@ fn refusal(e: RpcError) -> anyhow::Error {
 }
 
 fn unexpected() -> anyhow::Error {
-    anyhow!(
-        "the daemon answered something else than asked (another tresen version?) / der Dienst antwortete etwas anderes als gefragt (eine andere tresen-Version?)"
-    )
+    anyhow!("the daemon answered something else than asked (another tresen version?)")
 }
 
 /// A day as the user reads dates.
@@ -277,7 +275,7 @@ pub(crate) fn dsar_erase(books: &mut Books, contact: String, yes: bool) -> Resul
         let why = match (i.holds.is_empty(), lang) {
             (true, Lang::De) => format!("gesetzliche Aufbewahrung bis {until} ({})", i.rule),
             (true, Lang::En) => format!("statutory retention until {until} ({})", i.rule),
-            (false, Lang::De) => format!("Sperre: {}", i.holds.join("; ")),
+            (false, Lang::De) => format!("Sperre: {}", i.holds_de.join("; ")),
             (false, Lang::En) => format!("hold: {}", i.holds.join("; ")),
         };
         let why = sanitize_for_terminal(&why, false);
@@ -414,11 +412,8 @@ pub(crate) fn restore_test(books: &mut Books, dir: &Path, json: bool) -> Result<
         crate::out::json(&r)?;
     } else {
         let detail = crate::domain::sanitize_for_terminal(r.detail.trim_end_matches('.'), false);
-        // The archived detail is English ("…: 18 records"); the count reads German.
-        let detail = match lang {
-            Lang::De => detail.replace(" records", " Einträge"),
-            Lang::En => detail.into_owned(),
-        };
+        // The archived detail is English; the catalogue puts it into German.
+        let detail = crate::app::reasons::in_lang(&detail, lang);
         match (lang, r.ok) {
             (Lang::De, true) => crate::outln!(
                 "Wiederherstellungstest bestanden: {detail}; neuester Eintrag {} stimmt mit dem Archiv überein. Ergebnis archiviert.",
@@ -576,7 +571,13 @@ pub(crate) fn print_plan(plan: &RetentionPlan, json: bool, lang: Lang) -> Result
             .collect();
         let decision = match i.decision.as_ref() {
             "expire" => lang.t("LÄUFT AB", "EXPIRES").to_string(),
-            "held" => format!("{} ({})", lang.t("gesperrt", "held"), i.holds.join("; ")),
+            "held" => {
+                let holds = match lang {
+                    Lang::De => &i.holds_de,
+                    Lang::En => &i.holds,
+                };
+                format!("{} ({})", lang.t("gesperrt", "held"), holds.join("; "))
+            }
             _ => lang.t("behalten", "keep").to_string(),
         };
         crate::outln!(

@@ -3,6 +3,7 @@
 
 use std::process::ExitCode;
 
+use crate::app::i18n::Lang;
 use crate::findings::Report;
 use anyhow::{Context as _, Result};
 use clap::{Subcommand, ValueEnum};
@@ -173,14 +174,20 @@ pub fn run_footer(config: &Config, cmd: FooterCommand) -> Result<ExitCode> {
             let parts =
                 footer::compose(&text, Some(&f), channel).map_err(|e| UsageError(e.to_string()))?;
             for (i, p) in parts.iter().enumerate() {
-                crate::outln!(
-                    "── message {}/{} ({} of {} {}) ──",
-                    i + 1,
-                    parts.len(),
-                    budget.measure(p),
-                    budget.limit(),
-                    budget.unit()
-                );
+                let (n, of, used, limit) = (i + 1, parts.len(), budget.measure(p), budget.limit());
+                match lang {
+                    Lang::De => {
+                        let unit = match budget.unit() {
+                            "bytes" => "Bytes",
+                            _ => "Zeichen",
+                        };
+                        crate::outln!("── Nachricht {n}/{of} ({used} von {limit} {unit}) ──")
+                    }
+                    Lang::En => crate::outln!(
+                        "── message {n}/{of} ({used} of {limit} {}) ──",
+                        budget.unit()
+                    ),
+                }
                 crate::outln!("{}", sanitize_for_terminal(p, true));
             }
         }

@@ -215,6 +215,8 @@ pub struct Company {
 pub struct Warning {
     pub field: String,
     pub message: String,
+    /// The same advice in German.
+    pub message_de: String,
 }
 
 impl CompanyConfig {
@@ -460,6 +462,7 @@ impl CompanyConfig {
             w.push(Warning {
                 field: "info_url".into(),
                 message: "no info_url: the footer cannot point to the DL-InfoV details and the privacy notice (R-A7)".into(),
+                message_de: "keine info_url: die Fußzeile kann nicht auf die Angaben nach DL-InfoV und die Datenschutzerklärung verweisen (R-A7)".into(),
             });
         }
         if self.chamber.trim().is_empty() {
@@ -467,6 +470,9 @@ impl CompanyConfig {
                 field: "chamber".into(),
                 message: "no chamber (Handwerkskammer): DL-InfoV § 2 asks for it on the info page"
                     .into(),
+                message_de:
+                    "keine Kammer (Handwerkskammer): § 2 DL-InfoV verlangt sie auf der Info-Seite"
+                        .into(),
             });
         }
         if self.legal_form == Some(LegalForm::Egbr)
@@ -475,6 +481,8 @@ impl CompanyConfig {
             w.push(Warning {
                 field: "register_number".into(),
                 message: "an eGbR's number usually comes from the Gesellschaftsregister (GsR …)"
+                    .into(),
+                message_de: "die Nummer einer eGbR stammt in der Regel aus dem Gesellschaftsregister (GsR …)"
                     .into(),
             });
         }

@@ -439,16 +439,21 @@ pub(super) fn findings(
             Some(r) => {
                 let days = (now.0 - r.at.0).max(0) / Timestamp::DAY;
                 let when = format!("{} ({days} day(s) ago)", r.at.rfc3339());
-                let when_de = format!(
-                    "{} (vor {days} Tag(en))",
-                    r.at.to_local().format("%d.%m.%Y %H:%M")
-                );
+                let ago_de = match days {
+                    0 => "heute".to_string(),
+                    1 => "vor 1 Tag".to_string(),
+                    n => format!("vor {n} Tagen"),
+                };
+                let when_de = format!("{} ({ago_de})", r.at.to_local().format("%d.%m.%Y %H:%M"));
                 if !r.ok {
                     finding(
                         id,
                         Level::Required,
                         format!("the last {name} failed on {when}: {}", r.detail),
-                        format!("die letzte {name_de} schlug fehl am {when_de}: {}", r.detail),
+                        format!(
+                            "die letzte {name_de} schlug fehl am {when_de}: {}",
+                            r.detail_de()
+                        ),
                     )
                 } else if days >= i64::from(max) {
                     finding(
@@ -456,7 +461,7 @@ pub(super) fn findings(
                         Level::Required,
                         format!("the last {name} is from {when}, more than {max} day(s); {how}"),
                         format!(
-                            "die letzte {name_de} ist vom {when_de}, mehr als {max} Tag(e); {how_de}"
+                            "die letzte {name_de} ist vom {when_de}, älter als {max} Tage; {how_de}"
                         ),
                     )
                 } else {
@@ -464,7 +469,7 @@ pub(super) fn findings(
                         id,
                         Level::Ok,
                         format!("{when}, record {}: {}", r.seq, r.detail),
-                        format!("{when_de}, Eintrag {}: {}", r.seq, r.detail),
+                        format!("{when_de}, Eintrag {}: {}", r.seq, r.detail_de()),
                     )
                 }
             }
@@ -559,9 +564,16 @@ mod tests {
         }
         let anchor = out.iter().find(|f| f.id == "archive_anchor").unwrap();
         assert!(
-            anchor.message_de.contains("vor 5 Tag(en)"),
+            anchor.message_de.contains("vor 5 Tagen"),
             "{}",
             anchor.message_de
+        );
+        // The archived count ("7 records") reads German too.
+        let verified = out.iter().find(|f| f.id == "archive_verify").unwrap();
+        assert!(
+            verified.message_de.ends_with("Eintrag 7: 7 Einträge"),
+            "{}",
+            verified.message_de
         );
     }
 }

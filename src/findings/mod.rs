@@ -126,12 +126,11 @@ fn config_findings(config: &Config, paths: &Paths) -> Vec<Finding> {
                 out.push(finding("info_url", Level::Ok, url.clone(), url));
             }
             for w in c.warnings().into_iter().filter(|w| w.field != "info_url") {
-                // The advice on the company data exists in English only.
                 out.push(finding(
                     "company_advice",
                     Level::Warning,
                     format!("company.{}: {}", w.field, w.message),
-                    String::new(),
+                    format!("company.{}: {}", w.field, w.message_de),
                 ));
             }
         }

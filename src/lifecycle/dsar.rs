@@ -294,7 +294,7 @@ impl Subject {
             let reason = if i.holds.is_empty() {
                 format!("gesetzliche Aufbewahrungspflicht: {}", i.rule)
             } else {
-                format!("Aufbewahrung wegen {}", i.holds.join("; "))
+                i.holds_de.join("; ")
             };
             report.push_str(&format!(
                 "- Eingeschränkt (Art. 18 DSGVO), gelöscht nach dem {}: {} — Grund: {}\n",

@@ -108,12 +108,8 @@ impl AccountKit {
                         account,
                         a.rooms.clone(),
                     )),
-                    Ok(None) if self.config.german() => absent(format!(
-                        "nicht angemeldet: tresen account add matrix --id {} --homeserver URL --user NAME",
-                        a.id
-                    )),
                     Ok(None) => absent(format!(
-                        "not logged in: tresen account add matrix --id {} --homeserver URL --user NAME",
+                        "not logged in: `tresen account add matrix --id {} --homeserver URL --user NAME`",
                         a.id
                     )),
                     Err(e) => absent(e.to_string()),

@@ -1,17 +1,7 @@
-//! Why something is not as asked — an account not online, an order the engine declined
-//! — in the UI language. The engine and the connectors say it in English (the log and
-//! the daemon's protocol carry it that way, and a seat may speak another language than
-//! the daemon), so the screen and the command line put the sentences tresen itself
-//! writes into German here; a library's own error text inside them stays as it came.
+//! What the connectors give as an account's health, what the engine declines, the
+//! configuration reader and the consent gate.
 
-use std::sync::LazyLock;
-
-use regex::Regex;
-
-use super::i18n::Lang;
-
-/// Each sentence a connector or the engine gives as a reason, with its German form.
-const SENTENCES: &[(&str, &str)] = &[
+pub(super) const SENTENCES: &[(&str, &str)] = &[
     (r"^stopped$", "beendet"),
     (
         r"^the connection to signal-cli was lost; reconnecting$",
@@ -100,7 +90,14 @@ const SENTENCES: &[(&str, &str)] = &[
         r"^the scheduled message (.*?) is (missed|refused) already$",
         "die geplante Nachricht $1 ist schon erledigt (nicht gesendet)",
     ),
+    (
+        r"^the scheduled message (.*?) is (.*?) already$",
+        "die geplante Nachricht $1 ist schon erledigt",
+    ),
     (r"^no conversation (\d+)$", "keine Unterhaltung $1"),
+    // An integrity check's outcome as archived: `record 7: <problem> (<code>)`.
+    (r"^record (\d+): (.*) \(([a-z_]+)\)$", "Eintrag $1: $2 ($3)"),
+    (r"^(\d+) records$", "$1 Einträge"),
     (
         r"^this message is not on the network$",
         "diese Nachricht ist nicht im Netz angekommen",
@@ -163,134 +160,3 @@ const SENTENCES: &[(&str, &str)] = &[
         "keine Firmendaten: einen Abschnitt [company] in der Konfiguration anlegen (Rechtsform, Firma, Registerdaten; docs/compliance.md), damit jede Nachricht die Pflichtangaben trägt",
     ),
 ];
-
-/// What a refused send says before its reason.
-const NOT_SENT: (&str, &str) = ("refusing to send: ", "nicht gesendet: ");
-
-/// A configuration error: `file:line:column: key `k`: why` (config::ConfigError).
-static AT_KEY: LazyLock<Option<Regex>> =
-    LazyLock::new(|| Regex::new(r"(?s)^(.+?): key `([^`]*)`: (.*)$").ok());
-
-static COMPILED: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
-    SENTENCES
-        .iter()
-        .filter_map(|(en, de)| Regex::new(en).ok().map(|r| (r, *de)))
-        .collect()
-});
-
-/// An error or refusal in `lang`: German for the sentences tresen writes, unchanged
-/// otherwise.
-pub fn in_lang(text: &str, lang: Lang) -> String {
-    match lang {
-        Lang::En => text.to_string(),
-        Lang::De => {
-            if let Some(why) = text.strip_prefix(NOT_SENT.0) {
-                return format!("{}{}", NOT_SENT.1, in_lang(why, lang));
-            }
-            if let Some(c) = AT_KEY.as_ref().and_then(|re| re.captures(text)) {
-                return format!("{}: Schlüssel `{}`: {}", &c[1], &c[2], in_lang(&c[3], lang));
-            }
-            sentence(text).unwrap_or_else(|| text.to_string())
-        }
-    }
-}
-
-/// `reason` in `lang`: German for the sentences tresen writes, unchanged otherwise.
-/// Several reasons joined with "; " (a Matrix account's bridges) are put one by one.
-pub fn health_reason(reason: &str, lang: Lang) -> String {
-    if lang == Lang::En {
-        return reason.to_string();
-    }
-    if let Some(de) = sentence(reason) {
-        return de;
-    }
-    reason
-        .split("; ")
-        .map(|part| sentence(part).unwrap_or_else(|| bridge(part)))
-        .collect::<Vec<_>>()
-        .join("; ")
-}
-
-fn sentence(text: &str) -> Option<String> {
-    COMPILED
-        .iter()
-        .find(|(re, _)| re.is_match(text))
-        .map(|(re, de)| re.replace(text, *de).into_owned())
-}
-
-/// "whatsapp bridge: …" — the bridge bot's own words stay as the bridge wrote them.
-fn bridge(part: &str) -> String {
-    match part.split_once(" bridge: ") {
-        Some((network, said)) => format!("Bridge {network}: {said}"),
-        None => part.to_string(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_sentence_compiles() {
-        assert_eq!(COMPILED.len(), SENTENCES.len());
-    }
-
-    #[test]
-    fn the_consent_gate_refuses_in_german() {
-        use crate::compliance::consent::{Blocked, Purpose};
-        for blocked in [
-            Blocked::NoConsent(Purpose::ServiceMessaging),
-            Blocked::NoConsent(Purpose::Marketing),
-            Blocked::Withdrawn {
-                purpose: Purpose::Reminders,
-                at: crate::domain::Timestamp(1_764_000_000_000),
-            },
-        ] {
-            let en = format!("refusing to send: {}", blocked.explain());
-            let de = in_lang(&en, Lang::De);
-            assert!(de.starts_with("nicht gesendet: "), "{de}");
-            for word in [
-                "consented",
-                "consent for",
-                "this contact",
-                "phone",
-                "blocked",
-                "withdrew",
-            ] {
-                assert!(!de.contains(word), "{word} in {de}");
-            }
-        }
-    }
-
-    #[test]
-    fn reasons_read_german_with_the_details_kept() {
-        let de = |s: &str| health_reason(s, Lang::De);
-        assert_eq!(de("stopped"), "beendet");
-        assert_eq!(
-            de("sync failed: connection refused (os error 111)"),
-            "Abgleich fehlgeschlagen: connection refused (os error 111)"
-        );
-        assert_eq!(
-            de("cannot connect to signal-cli at /run/x.sock: No such file"),
-            "keine Verbindung zu signal-cli unter /run/x.sock: No such file"
-        );
-        assert_eq!(
-            de("whatsapp bridge: not logged in; telegram bridge: ok?"),
-            "Bridge whatsapp: not logged in; Bridge telegram: ok?"
-        );
-        assert_eq!(health_reason("stopped", Lang::En), "stopped");
-        assert_eq!(
-            in_lang("the scheduled message s-3 is cancelled already", Lang::De),
-            "die geplante Nachricht s-3 ist schon zurückgezogen"
-        );
-        assert_eq!(
-            in_lang(
-                "/etc/tresen.toml:3:1: key `ui.foo`: unknown field `foo`, expected one of `language`, `mouse`",
-                Lang::De
-            ),
-            "/etc/tresen.toml:3:1: Schlüssel `ui.foo`: unbekannter Schlüssel `foo`; möglich sind `language`, `mouse`"
-        );
-        // Not tresen's sentence: left as it is.
-        assert_eq!(de("stoppedx"), "stoppedx");
-    }
-}
