@@ -240,7 +240,7 @@ fn scheduled_lines(app: &App, width: usize) -> Vec<Line<'static>> {
                     format!(
                         "✗ {} {when}: {}",
                         lang.t("NICHT gesendet, geplant für", "NOT sent, scheduled for"),
-                        clean(reason)
+                        clean(&crate::app::reasons::in_lang(reason, lang))
                     ),
                     String::new(),
                     Theme::ERROR,

@@ -388,7 +388,7 @@ fn link(frame: &mut Frame<'_>, app: &App, area: Rect, account: &crate::domain::A
                 format!(
                     "{} {}",
                     lang.t("Koppeln fehlgeschlagen:", "Linking failed:"),
-                    clean(reason)
+                    clean(&crate::app::reasons::in_lang(reason, lang))
                 ),
                 Theme::WARN,
             ));

@@ -222,4 +222,46 @@ pub(super) const TEMPLATES: &[(&str, &str)] = &[
         "the time {1} has already passed",
         "der Zeitpunkt {1} ist schon vorbei",
     ),
+    // What signal-cli's error codes mean (RpcError::explain): `<meaning> (<its words>)`
+    ("signal-cli error {1}: {2}", "signal-cli-Fehler {1}: {2}"),
+    (
+        "Signal refused the request ({1})",
+        "Signal hat die Anfrage abgelehnt ({1})",
+    ),
+    (
+        "Signal's servers could not be reached or answered with an error; tresen retries ({1})",
+        "die Server von Signal waren nicht erreichbar oder meldeten einen Fehler; tresen versucht es wieder ({1})",
+    ),
+    (
+        "the customer's safety number changed (new phone or reinstall): check it with them, then trust the new key ({1})",
+        "die Sicherheitsnummer der Kundschaft hat sich geändert (neues Telefon oder neu installiert): mit ihr abgleichen, dann dem neuen Schlüssel vertrauen ({1})",
+    ),
+    (
+        "Signal is rate-limiting this number; wait a while before sending more ({1})",
+        "Signal bremst diese Nummer; eine Weile warten, bevor mehr gesendet wird ({1})",
+    ),
+    (
+        "the captcha was not accepted; get a new one and try again ({1})",
+        "das Captcha wurde nicht angenommen; ein neues holen und noch einmal versuchen ({1})",
+    ),
+    (
+        "tresen sent a malformed request (a bug; please report it) ({1})",
+        "tresen hat eine fehlerhafte Anfrage geschickt (ein Fehler in tresen; bitte melden) ({1})",
+    ),
+    (
+        "this signal-cli does not know the request; update signal-cli ({1})",
+        "dieses signal-cli kennt die Anfrage nicht; signal-cli aktualisieren ({1})",
+    ),
+    (
+        "the request named an account or parameter signal-cli does not have ({1})",
+        "die Anfrage nannte ein Konto oder einen Parameter, den signal-cli nicht hat ({1})",
+    ),
+    (
+        "signal-cli failed internally; see its log ({1})",
+        "signal-cli ist intern gescheitert; siehe sein Protokoll ({1})",
+    ),
+    (
+        "signal-cli reported an error ({1})",
+        "signal-cli meldete einen Fehler ({1})",
+    ),
 ];

@@ -230,6 +230,23 @@ mod tests {
     }
 
     #[test]
+    fn every_signal_cli_error_code_reads_german() {
+        use crate::connector::signal::frames::RpcError;
+        for code in [-1, -3, -4, -5, -6, -32600, -32601, -32602, -32603, -32700, 7] {
+            let en = RpcError {
+                code,
+                message: "x".into(),
+            }
+            .explain();
+            let de = in_lang(&en, Lang::De);
+            assert!(de.ends_with("(x)"), "{de}");
+            for word in [" the ", " not ", " this ", "request", "error", "Signal's"] {
+                assert!(!de.contains(word), "{code}: {word} in {de}");
+            }
+        }
+    }
+
+    #[test]
     fn reasons_read_german_with_the_details_kept() {
         let de = |s: &str| health_reason(s, Lang::De);
         assert_eq!(de("stopped"), "beendet");
