@@ -232,7 +232,9 @@ mod tests {
     #[test]
     fn every_signal_cli_error_code_reads_german() {
         use crate::connector::signal::frames::RpcError;
-        for code in [-1, -3, -4, -5, -6, -32600, -32601, -32602, -32603, -32700, 7] {
+        for code in [
+            -1, -3, -4, -5, -6, -32600, -32601, -32602, -32603, -32700, 7,
+        ] {
             let en = RpcError {
                 code,
                 message: "x".into(),
