@@ -116,6 +116,17 @@ fn read_signed<T: for<'de> Deserialize<'de> + HasKey>(
             path.display()
         )));
     };
+    // Exactly as written: a third line, CR line ends or an upper-case signature would
+    // say the same to a lenient reader, but the file is not the one that was sealed.
+    let canonical = text.len() == line.len() + sig.len() + 2
+        && text.ends_with('\n')
+        && !sig.bytes().any(|b| b.is_ascii_uppercase());
+    if !canonical {
+        return Err(ArchiveError::Corrupt(format!(
+            "{}: changed after it was written (not the two lines tresen writes)",
+            path.display()
+        )));
+    }
     let body: T = serde_json::from_str(line)
         .map_err(|e| ArchiveError::Corrupt(format!("{}: {e}", path.display())))?;
     let signature_ok = check_signature(body.key(), line.as_bytes(), sig);

@@ -128,7 +128,7 @@ pub fn verify(
     if let Some(adir) = &opts.anchors {
         anchored_manifests = load_anchors(adir, &public, &mut pinned, &mut report)?;
     }
-    let head = read_head(dir, master, &mut report);
+    let head = read_head(dir, master, !segs.is_empty(), &mut report);
     // Phase 1, in order and cheap: the manifests, their signatures and their chain.
     let mut jobs = Vec::new();
     let mut prev_manifest = format::GENESIS.to_string();
@@ -565,13 +565,43 @@ fn check_one(w: &mut Walk<'_>, segment: &str, text: &[u8], offset: usize) {
 /// lost records at the end (a truncated open segment).
 /// The sequence number `HEAD` names, read before the segments: a writer running
 /// beside the verifier only ever moves it forward, so what it said then is on disk.
-fn read_head(dir: &Path, master: &MasterKey, report: &mut Report) -> Option<u64> {
-    let text = std::fs::read_to_string(dir.join("HEAD")).ok()?;
-    let parts: Vec<&str> = text.split_whitespace().collect();
-    let [seq, hash, tag] = parts[..] else {
+/// Whatever keeps it from being compared is said (a note: HEAD is a guard of the end,
+/// rewritten after each write, not part of the chain).
+fn read_head(
+    dir: &Path,
+    master: &MasterKey,
+    has_records: bool,
+    report: &mut Report,
+) -> Option<u64> {
+    let unreadable = |report: &mut Report| {
         report
             .notes
             .push("HEAD is unreadable; the end of the archive was not compared with it".into());
+    };
+    let text = match std::fs::read(dir.join("HEAD")) {
+        Ok(bytes) => match String::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(_) => {
+                unreadable(report);
+                return None;
+            }
+        },
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if has_records {
+                report.notes.push(
+                    "HEAD is missing; the end of the archive was not compared with it".into(),
+                );
+            }
+            return None;
+        }
+        Err(_) => {
+            unreadable(report);
+            return None;
+        }
+    };
+    let parts: Vec<&str> = text.split_whitespace().collect();
+    let [seq, hash, tag] = parts[..] else {
+        unreadable(report);
         return None;
     };
     let body = format!("{seq} {hash}");
@@ -581,7 +611,11 @@ fn read_head(dir: &Path, master: &MasterKey, report: &mut Report) -> Option<u64>
             .push("HEAD does not carry this profile's tag; ignored".into());
         return None;
     }
-    seq.parse().ok()
+    let seq = seq.parse().ok();
+    if seq.is_none() {
+        unreadable(report);
+    }
+    seq
 }
 
 fn check_head(head: Option<u64>, report: &mut Report) {

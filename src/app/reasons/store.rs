@@ -224,6 +224,10 @@ pub(super) const TEMPLATES: &[(&str, &str)] = &[
         "erwartet Kennung {1}, gefunden {2}",
     ),
     (
+        "{1}: changed after it was written (not the two lines tresen writes)",
+        "{1}: nach dem Schreiben verändert (nicht die zwei Zeilen, die tresen schreibt)",
+    ),
+    (
         "{1}: not a signed manifest (two lines expected)",
         "{1}: kein signiertes Manifest (zwei Zeilen erwartet)",
     ),
@@ -349,6 +353,10 @@ pub(super) const TEMPLATES: &[(&str, &str)] = &[
     (
         "HEAD is unreadable; the end of the archive was not compared with it",
         "HEAD ist nicht lesbar; das Ende des Archivs wurde nicht damit verglichen",
+    ),
+    (
+        "HEAD is missing; the end of the archive was not compared with it",
+        "HEAD fehlt; das Ende des Archivs wurde nicht damit verglichen",
     ),
     (
         "HEAD does not carry this profile's tag; ignored",

@@ -9,7 +9,7 @@
 
 mod account;
 mod commands;
-mod events;
+pub mod events;
 mod facts;
 mod history;
 mod rooms;
