@@ -3,6 +3,9 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    // Everything tresen and what it starts (matrix-sdk's stores, the log, signal-cli's
+    // keys, a hook's files) write is the owner's alone: business letters and keys.
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
     let cli = tresen::cli::Cli::parse();
     match tresen::cli::run(cli) {
         Ok(code) => code,

@@ -354,6 +354,13 @@ fn man_pages_exist_for_every_command_the_page_lists() {
     }
     let config = std::fs::read_to_string(dir.join("tresen-config.5")).unwrap();
     assert!(config.contains("default_country"), "{config}");
+    // tresen's umask keeps its data private; man pages are for everyone.
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = std::fs::metadata(dir.join("tresen.1"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o644);
     for name in referenced {
         assert!(
             dir.join(format!("tresen-{name}.1")).exists(),

@@ -1877,3 +1877,219 @@ fn a_send_the_homeserver_never_answered_exits_3_and_goes_out_at_the_next_start()
         .unwrap();
     assert!(is_sent(&m), "{m}");
 }
+
+/// Every file below `dir`, with its mode.
+fn files_with_modes(dir: &std::path::Path) -> Vec<(std::path::PathBuf, u32, bool)> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            let Ok(meta) = std::fs::symlink_metadata(&p) else {
+                continue;
+            };
+            let mode = meta.permissions().mode() & 0o777;
+            if meta.is_dir() {
+                out.push((p.clone(), mode, true));
+                stack.push(p);
+            } else if meta.is_file() {
+                out.push((p, mode, false));
+            }
+        }
+    }
+    out
+}
+
+/// Issue 20: after a day's work on Matrix and Signal — login, recovery key, the daemon
+/// syncing with debug logging, a customer's message through the bridge, a hook run,
+/// signal-cli started — no secret is anywhere it could be read: not in any file of the
+/// data directory or the logs (raw, hex or base64), not in the environment tresen gives
+/// signal-cli or a hook. tresen's own directories are 0700 and its files 0600.
+#[test]
+fn no_secret_leaks_into_files_logs_or_child_processes() {
+    use base64::Engine as _;
+    use support::daemon::Daemon;
+    let hs = synapse();
+    let (local, mxid) = hs.user("buero");
+    let dir = tempfile::tempdir().unwrap();
+    let hook_env = dir.path().join("hook-env");
+    let hook = dir.path().join("hook.sh");
+    std::fs::write(
+        &hook,
+        format!("#!/bin/sh\nenv > {}.$$\n", hook_env.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&hook, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let p = profile_for(&format!(
+        "\n[[accounts]]\nid = \"signal-buero\"\nnetwork = \"signal\"\npurpose = \"business\"\nnumber = \"+493012345678\"\n\n\
+         [signal]\ncli_path = \"{}/tests/support/fake_signal_cli.py\"\n\n\
+         [hooks]\non_message = \"{}\"\n",
+        env!("CARGO_MANIFEST_DIR"),
+        hook.display()
+    ));
+    let password = Synapse::password(&local);
+    let out = login(&p, &hs.url, &local, &password);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = p.run(&["account", "recovery-key"]);
+    let recovery = printed_key(&out);
+
+    // The daemon syncs with debug logging; a customer writes through the bridge.
+    let mut d = Daemon::start_with(&p, &[("TRESEN_LOG", std::path::Path::new("debug"))]);
+    let room = hs.portal("4915112345678", &mxid, "Familie Aydın");
+    hs.join(&local, &room);
+    wait_for("the portal in the inbox", || {
+        p.run(&["show", &room]).status.success()
+    });
+    hs.puppet_says(&room, "4915112345678", "Guten Tag, die Heizung ist kalt.");
+    wait_for("the hook's run", || {
+        std::fs::read_dir(dir.path())
+            .unwrap()
+            .flatten()
+            .any(|e| e.file_name().to_string_lossy().starts_with("hook-env."))
+    });
+    let signal_pids = p.data.join("signal-cli").join("pids");
+    wait_for("signal-cli started", || signal_pids.exists());
+    let pid = std::fs::read_to_string(&signal_pids)
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .trim()
+        .to_string();
+    let signal_env = std::fs::read(format!("/proc/{pid}/environ")).unwrap();
+    let hook_envs: Vec<Vec<u8>> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("hook-env."))
+        .map(|e| std::fs::read(e.path()).unwrap())
+        .collect();
+    d.signal("-TERM");
+    assert!(d.wait().success());
+    drop(d);
+
+    // The secrets: what the office typed, what Synapse handed out, what tresen derived.
+    let tokens: Vec<String> = {
+        let db = rusqlite::Connection::open(hs.dir().join("data/homeserver.db")).unwrap();
+        let mut q = db
+            .prepare("SELECT token FROM access_tokens WHERE user_id = ?1")
+            .unwrap();
+        q.query_map([&mxid], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    assert!(!tokens.is_empty(), "Synapse holds no token for {mxid}");
+    let config = Config::load(Some(&p.config)).unwrap();
+    let paths = Paths {
+        config_file: Some(p.config.clone()),
+        data_dir: p.data.clone(),
+        log_dir: p.data.join("logs"),
+        socket: p.data.join("tresen.sock"),
+    };
+    let prompt = |_: &str, _: bool| -> Result<String, tresen::secrets::SecretsError> {
+        panic!("no prompt in tests")
+    };
+    let key = profile::open(&config, paths, &prompt).unwrap().key;
+    let mut secrets: Vec<(String, Vec<u8>)> = vec![
+        (
+            "the passphrase".into(),
+            b"correct horse battery staple".to_vec(),
+        ),
+        ("the Matrix password".into(), password.into_bytes()),
+        ("the recovery key".into(), recovery.clone().into_bytes()),
+        (
+            "the recovery key without spaces".into(),
+            recovery.replace(' ', "").into_bytes(),
+        ),
+    ];
+    for t in &tokens {
+        secrets.push(("an access token".into(), t.clone().into_bytes()));
+    }
+    for purpose in [
+        "inbox store".to_string(),
+        format!("matrix session {ACCOUNT}"),
+        format!("matrix sdk store {ACCOUNT}"),
+        "archive bucket table".to_string(),
+        "archive system bucket".to_string(),
+        "tresen attachment content v1".to_string(),
+    ] {
+        let k = key.derive(&purpose);
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let b64url = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        secrets.push((format!("{purpose} key (raw)"), k.to_vec()));
+        secrets.push((
+            format!("{purpose} key (hex)"),
+            hex::encode(&k[..]).into_bytes(),
+        ));
+        secrets.push((
+            format!("{purpose} key (HEX)"),
+            hex::encode_upper(&k[..]).into_bytes(),
+        ));
+        secrets.push((
+            format!("{purpose} key (base64)"),
+            b64.encode(&k[..]).into_bytes(),
+        ));
+        secrets.push((
+            format!("{purpose} key (base64url)"),
+            b64url.encode(&k[..]).into_bytes(),
+        ));
+    }
+    let found = |hay: &[u8]| -> Vec<String> {
+        secrets
+            .iter()
+            .filter(|(_, s)| hay.windows(s.len()).any(|w| w == s.as_slice()))
+            .map(|(what, _)| what.clone())
+            .collect()
+    };
+
+    let mut leaks = Vec::new();
+    let files = files_with_modes(&p.data);
+    assert!(
+        files.len() > 10,
+        "only {} files in the data dir",
+        files.len()
+    );
+    assert!(
+        files
+            .iter()
+            .any(|(f, _, _)| f.starts_with(p.data.join("logs"))),
+        "no log written"
+    );
+    for (f, _, is_dir) in &files {
+        if !is_dir && let Ok(bytes) = std::fs::read(f) {
+            for what in found(&bytes) {
+                leaks.push(format!("{what} in {}", f.display()));
+            }
+        }
+    }
+    for what in found(&signal_env) {
+        leaks.push(format!("{what} in signal-cli's environment"));
+    }
+    assert!(!hook_envs.is_empty());
+    for env in &hook_envs {
+        for what in found(env) {
+            leaks.push(format!("{what} in a hook's environment"));
+        }
+    }
+    assert!(leaks.is_empty(), "secrets found:\n{}", leaks.join("\n"));
+
+    // Owner only: tresen's files, and what matrix-sdk, the log and signal-cli write.
+    use std::os::unix::fs::PermissionsExt;
+    let top = std::fs::metadata(&p.data).unwrap().permissions().mode() & 0o777;
+    let mut loose = Vec::new();
+    if top != 0o700 {
+        loose.push(format!("{} {top:o}", p.data.display()));
+    }
+    for (f, mode, is_dir) in files {
+        let want = if is_dir { 0o700 } else { 0o600 };
+        if mode & 0o077 != 0 {
+            loose.push(format!("{} {mode:o} (want {want:o})", f.display()));
+        }
+    }
+    assert!(
+        loose.is_empty(),
+        "readable by others:\n{}",
+        loose.join("\n")
+    );
+}

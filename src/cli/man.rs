@@ -21,19 +21,27 @@ pub(crate) fn man(cmd: clap::Command, out: Option<&std::path::Path>) -> Result<E
         stdout.write_all(&main_page(cmd, lang)?)?;
         return Ok(ExitCode::SUCCESS);
     };
+    let created = !dir.exists();
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    if created {
+        use std::os::unix::fs::PermissionsExt as _;
+        let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755));
+    }
     clap_mangen::generate_to(cmd.clone(), dir)
         .with_context(|| format!("cannot write the man pages into {}", dir.display()))?;
     std::fs::write(dir.join("tresen.1"), main_page(cmd, lang)?)?;
     std::fs::write(dir.join("tresen-config.5"), config_page())?;
-    let pages = std::fs::read_dir(dir)?
+    let pages: Vec<std::path::PathBuf> = std::fs::read_dir(dir)?
         .flatten()
-        .filter(|e| {
-            let n = e.file_name();
-            let n = n.to_string_lossy();
-            n.ends_with(".1") || n.ends_with(".5")
-        })
-        .count();
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "1" || x == "5"))
+        .collect();
+    // Man pages are for everyone on the machine; tresen's umask (077) is for its data.
+    for page in &pages {
+        use std::os::unix::fs::PermissionsExt as _;
+        let _ = std::fs::set_permissions(page, std::fs::Permissions::from_mode(0o644));
+    }
+    let pages = pages.len();
     match lang {
         Lang::De => crate::outln!("{pages} Handbuchseiten in {}", dir.display()),
         Lang::En => crate::outln!("{pages} man pages in {}", dir.display()),
