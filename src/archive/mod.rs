@@ -224,6 +224,13 @@ pub struct Archive {
     limit: u64,
     buf: Vec<u8>,
     fsyncs: u64,
+    /// The time of the newest record: archive time never goes back behind it.
+    last_ts: i64,
+    /// Where the time comes from (the wall clock; a test's own).
+    clock: crate::domain::Clock,
+    /// The wall clock was behind `last_ts` and that is on record: no second record
+    /// until the clock has caught up and falls back again.
+    behind: bool,
 }
 
 impl Archive {
@@ -249,17 +256,23 @@ impl Archive {
         let path = dir.join(segment_name(segment));
         let mut report = OpenReport::default();
         // The chain before the open segment: its predecessor's manifest.
-        let sealed_head = if segment > 1 {
+        let (sealed_head, sealed_ts) = if segment > 1 {
             let m = manifest::read(&dir.join(manifest_name(segment - 1)))?;
-            Head {
-                seq: m.body.last_seq,
-                hash: m.body.last_hash.clone(),
-            }
+            (
+                Head {
+                    seq: m.body.last_seq,
+                    hash: m.body.last_hash.clone(),
+                },
+                m.body.last_ts,
+            )
         } else {
-            Head {
-                seq: 0,
-                hash: format::GENESIS.to_string(),
-            }
+            (
+                Head {
+                    seq: 0,
+                    hash: format::GENESIS.to_string(),
+                },
+                0,
+            )
         };
         let mut file = std::fs::OpenOptions::new()
             .read(true)
@@ -313,6 +326,7 @@ impl Archive {
         }
         file.seek(SeekFrom::End(0))
             .map_err(|e| ArchiveError::io(&path, e))?;
+        let last_ts = last_line_ts(&data[..good_end]).unwrap_or(sealed_ts);
         let mut archive = Archive {
             dir: dir.to_path_buf(),
             keys,
@@ -326,6 +340,9 @@ impl Archive {
             limit: DEFAULT_SEGMENT_LIMIT,
             buf: Vec::with_capacity(1 << 20),
             fsyncs: 0,
+            last_ts,
+            clock: crate::domain::system_clock(),
+            behind: false,
         };
         if let Some(t) = &report.torn {
             let torn_bytes = std::fs::read(&t.quarantined_to).unwrap_or_default();
@@ -361,6 +378,11 @@ impl Archive {
         self.signer.public_hex()
     }
 
+    /// Takes the time from `clock` instead of the wall clock (tests of clock jumps).
+    pub fn set_clock(&mut self, clock: crate::domain::Clock) {
+        self.clock = clock;
+    }
+
     /// Seals segments at `bytes` instead of 64 MiB (tests, benchmarks).
     pub fn set_segment_limit(&mut self, bytes: u64) {
         self.limit = bytes.max(1);
@@ -384,9 +406,42 @@ impl Archive {
         if entries.is_empty() {
             return Ok(self.head.clone());
         }
+        // Archive time never goes back: a wall clock set back (by hand, a bad NTP
+        // answer, a dead RTC battery) would make later records look older than earlier
+        // ones. The records keep the newest time and the first batch after the jump
+        // says so in a `clock_back` record.
+        let wall = (self.clock)().0;
+        let now = wall.max(self.last_ts);
+        let mut noted = Vec::new();
+        if wall < self.last_ts {
+            if !self.behind {
+                self.behind = true;
+                tracing::warn!(
+                    wall,
+                    kept = self.last_ts,
+                    "the wall clock went back; archive time kept"
+                );
+                noted.push(Payload::ClockBack {
+                    wall: Timestamp(wall),
+                    kept: Timestamp(self.last_ts),
+                });
+            }
+        } else {
+            self.behind = false;
+        }
+        let with_note: Vec<(&Scope, &Payload)>;
+        let entries = if noted.is_empty() {
+            entries
+        } else {
+            with_note = noted
+                .iter()
+                .map(|p| (&Scope::System, p))
+                .chain(entries.iter().copied())
+                .collect();
+            &with_note[..]
+        };
         // Sealing happens only between batches, so a batch lives in one segment and a
         // failed write is undone by cutting that segment back.
-        let now = Timestamp::now().0;
         if let Some((_, first_ts, _)) = &self.first
             && (month_of(*first_ts) != month_of(now) || self.size >= self.limit)
         {
@@ -395,6 +450,7 @@ impl Archive {
         let start = (self.size, self.head.clone(), self.first.clone());
         self.buf.clear();
         if let Err(e) = self.append_inner(now, entries) {
+            self.behind = self.behind && noted.is_empty();
             // Nothing half-written stays behind; the caller keeps the events and retries.
             let path = self.dir.join(segment_name(self.segment));
             if let Err(cut) = self.file.set_len(start.0) {
@@ -405,6 +461,7 @@ impl Archive {
             tracing::error!(error = %e, path = %path.display(), "archive append failed");
             return Err(e);
         }
+        self.last_ts = now;
         self.write_head_file();
         Ok(self.head.clone())
     }
@@ -634,55 +691,4 @@ fn last_good(data: &[u8]) -> (usize, Option<(u64, String)>) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_crash_between_sealing_and_the_next_segment_continues_there() {
-        let dir = tempfile::tempdir().unwrap();
-        let key = MasterKey::from_bytes(&[3; 32]).unwrap();
-        let entry = || Entry {
-            scope: Scope::System,
-            payload: Payload::Access {
-                what: "test".into(),
-                scope: String::new(),
-                by: String::new(),
-                at: Timestamp(0),
-            },
-        };
-        let (mut a, _) = Archive::open(dir.path(), &key).unwrap();
-        a.append(vec![entry(), entry()]).unwrap();
-        a.seal().unwrap();
-        drop(a);
-        std::fs::remove_file(dir.path().join(segment_name(2))).unwrap();
-        let (mut a, _) = Archive::open(dir.path(), &key).unwrap();
-        assert_eq!(a.head().seq, 2);
-        a.append(vec![entry()]).unwrap();
-        let r = verify::verify(
-            dir.path(),
-            &key,
-            &verify::Options::default(),
-            &mut |_, _| {},
-        )
-        .unwrap();
-        assert!(r.ok, "{:?}", r.problem);
-        assert_eq!((r.records, r.sealed), (3, 1));
-    }
-
-    #[test]
-    fn torn_tails_are_found_after_the_last_good_line() {
-        let ch = format::sha256_hex(b"x");
-        let (l1, h1) = format::encode_line(1, 1, "message", "sys", &ch, format::GENESIS, "", "");
-        let (l2, h2) = format::encode_line(2, 2, "message", "sys", &ch, &h1, "", "");
-        let good = format!("{l1}\n{l2}\n");
-        assert_eq!(
-            last_good(good.as_bytes()),
-            (good.len(), Some((2, h2.clone())))
-        );
-        let torn = format!("{good}{}", &l1[..20]);
-        assert_eq!(last_good(torn.as_bytes()).0, good.len());
-        let zeros = [good.as_bytes(), &[0u8; 512][..], b"\n"].concat();
-        assert_eq!(last_good(&zeros).0, good.len());
-        assert_eq!(last_good(b"garbage"), (0, None));
-    }
-}
+mod tests;

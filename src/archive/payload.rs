@@ -225,6 +225,12 @@ pub enum Payload {
         quarantined_to: String,
         at: Timestamp,
     },
+    /// The wall clock was behind the archive's newest record (`wall`); the records from
+    /// here on keep `kept` until the clock has caught up.
+    ClockBack {
+        wall: Timestamp,
+        kept: Timestamp,
+    },
 }
 
 impl Payload {
@@ -248,6 +254,7 @@ impl Payload {
             Payload::Restrict { .. } => "restrict",
             Payload::Access { .. } => "access",
             Payload::Recovery { .. } => "recovery",
+            Payload::ClockBack { .. } => "clock_back",
             Payload::Integrity(_) => "integrity",
             Payload::ComplianceReport { .. } => "compliance_report",
             Payload::PolicyAccepted(_) => "policy_accepted",

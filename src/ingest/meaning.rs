@@ -216,6 +216,7 @@ impl Ingest {
             | Payload::HoldRelease { .. }
             | Payload::Access { .. }
             | Payload::Recovery { .. }
+            | Payload::ClockBack { .. }
             | Payload::Integrity(_)
             | Payload::ComplianceReport { .. }
             | Payload::PolicyAccepted(_)
