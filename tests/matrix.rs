@@ -66,6 +66,22 @@ fn office(hs: &Synapse) -> (Profile, String, String) {
     (p, local, mxid)
 }
 
+/// The profile opened as tresen opens it (its key from the passphrase file).
+fn open_profile(p: &Profile) -> (Config, OpenProfile) {
+    let config = Config::load(Some(&p.config)).unwrap();
+    let paths = Paths {
+        config_file: Some(p.config.clone()),
+        data_dir: p.data.clone(),
+        log_dir: p.data.join("logs"),
+        socket: p.data.join("tresen.sock"),
+    };
+    let prompt = |_: &str, _: bool| -> Result<String, tresen::secrets::SecretsError> {
+        panic!("no prompt in tests")
+    };
+    let profile = profile::open(&config, paths, &prompt).unwrap();
+    (config, profile)
+}
+
 /// A running engine on the profile, as the TUI or the daemon runs it.
 struct Running {
     rt: tokio::runtime::Runtime,
@@ -78,22 +94,12 @@ struct Running {
 
 impl Running {
     fn start(p: &Profile) -> Running {
-        let config = Config::load(Some(&p.config)).unwrap();
-        let paths = Paths {
-            config_file: Some(p.config.clone()),
-            data_dir: p.data.clone(),
-            log_dir: p.data.join("logs"),
-            socket: p.data.join("tresen.sock"),
-        };
-        let prompt = |_: &str, _: bool| -> Result<String, tresen::secrets::SecretsError> {
-            panic!("no prompt in tests")
-        };
+        let (config, profile) = open_profile(p);
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()
             .unwrap();
-        let profile = profile::open(&config, paths, &prompt).unwrap();
         let connectors = profile::connectors(&config, &profile).unwrap();
         let blobs = profile.blobs();
         let OpenProfile {
@@ -1980,17 +1986,7 @@ fn no_secret_leaks_into_files_logs_or_child_processes() {
             .collect()
     };
     assert!(!tokens.is_empty(), "Synapse holds no token for {mxid}");
-    let config = Config::load(Some(&p.config)).unwrap();
-    let paths = Paths {
-        config_file: Some(p.config.clone()),
-        data_dir: p.data.clone(),
-        log_dir: p.data.join("logs"),
-        socket: p.data.join("tresen.sock"),
-    };
-    let prompt = |_: &str, _: bool| -> Result<String, tresen::secrets::SecretsError> {
-        panic!("no prompt in tests")
-    };
-    let key = profile::open(&config, paths, &prompt).unwrap().key;
+    let key = open_profile(&p).1.key;
     let mut secrets: Vec<(String, Vec<u8>)> = vec![
         (
             "the passphrase".into(),

@@ -2,11 +2,9 @@
 
 use super::*;
 
-#[test]
-fn a_crash_between_sealing_and_the_next_segment_continues_there() {
-    let dir = tempfile::tempdir().unwrap();
-    let key = MasterKey::from_bytes(&[3; 32]).unwrap();
-    let entry = || Entry {
+/// A small system record.
+fn entry() -> Entry {
+    Entry {
         scope: Scope::System,
         payload: Payload::Access {
             what: "test".into(),
@@ -14,7 +12,13 @@ fn a_crash_between_sealing_and_the_next_segment_continues_there() {
             by: String::new(),
             at: Timestamp(0),
         },
-    };
+    }
+}
+
+#[test]
+fn a_crash_between_sealing_and_the_next_segment_continues_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = MasterKey::from_bytes(&[3; 32]).unwrap();
     let (mut a, _) = Archive::open(dir.path(), &key).unwrap();
     a.append(vec![entry(), entry()]).unwrap();
     a.seal().unwrap();
@@ -47,15 +51,6 @@ fn archive_time_never_goes_back_and_a_clock_set_back_is_on_record() {
     let clock = |wall: &Arc<AtomicI64>| -> crate::domain::Clock {
         let wall = wall.clone();
         Arc::new(move || Timestamp(wall.load(Ordering::SeqCst)))
-    };
-    let entry = || Entry {
-        scope: Scope::System,
-        payload: Payload::Access {
-            what: "test".into(),
-            scope: String::new(),
-            by: String::new(),
-            at: Timestamp(0),
-        },
     };
     let (mut a, _) = Archive::open(dir.path(), &key).unwrap();
     a.set_clock(clock(&wall));
