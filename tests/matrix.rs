@@ -11,9 +11,8 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use support::engine::wait_for;
-use support::{Profile, stderr, stdout};
+use support::{Profile, open_profile, stderr, stdout};
 use synapse::Synapse;
-use tresen::config::{Config, Paths};
 use tresen::domain::{AccountId, Channel, Delivery, Direction, Health, Message};
 use tresen::engine::{Engine, EngineCommand, EngineHandle, EngineOptions, NewFile};
 use tresen::profile::{self, OpenProfile};
@@ -64,22 +63,6 @@ fn office(hs: &Synapse) -> (Profile, String, String) {
     let out = login(&p, &hs.url, &local, &Synapse::password(&local));
     assert!(out.status.success(), "{}", stderr(&out));
     (p, local, mxid)
-}
-
-/// The profile opened as tresen opens it (its key from the passphrase file).
-fn open_profile(p: &Profile) -> (Config, OpenProfile) {
-    let config = Config::load(Some(&p.config)).unwrap();
-    let paths = Paths {
-        config_file: Some(p.config.clone()),
-        data_dir: p.data.clone(),
-        log_dir: p.data.join("logs"),
-        socket: p.data.join("tresen.sock"),
-    };
-    let prompt = |_: &str, _: bool| -> Result<String, tresen::secrets::SecretsError> {
-        panic!("no prompt in tests")
-    };
-    let profile = profile::open(&config, paths, &prompt).unwrap();
-    (config, profile)
 }
 
 /// A running engine on the profile, as the TUI or the daemon runs it.

@@ -6,7 +6,6 @@ mod support;
 use std::time::Duration;
 
 use support::*;
-use tresen::config::{Config, Paths};
 use tresen::connector::ConnectorEvent;
 use tresen::connector::{FakeConnector, ScriptStep};
 use tresen::domain::*;
@@ -96,17 +95,7 @@ fn seed(
     sends: &[(&str, &str, &[&str])],
     clock: Option<&str>,
 ) {
-    let config = Config::load(Some(&p.config)).unwrap();
-    let paths = Paths {
-        config_file: Some(p.config.clone()),
-        data_dir: p.data.clone(),
-        log_dir: p.data.join("logs"),
-        socket: p.data.join("tresen.sock"),
-    };
-    let prompt = |_: &str, _: bool| -> Result<String, tresen::secrets::SecretsError> {
-        panic!("no prompt in tests")
-    };
-    let opened = profile::open(&config, paths, &prompt).unwrap();
+    let (_, opened) = support::open_profile(p);
     let blobs = opened.blobs();
     let OpenProfile {
         store,

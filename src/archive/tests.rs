@@ -2,6 +2,13 @@
 
 use super::*;
 
+/// The archive in `dir` verified; it must be intact.
+fn verified(dir: &Path, key: &MasterKey) -> verify::Report {
+    let r = verify::verify(dir, key, &verify::Options::default(), &mut |_, _| {}).unwrap();
+    assert!(r.ok, "{:?}", r.problem);
+    r
+}
+
 /// A small system record.
 fn entry() -> Entry {
     Entry {
@@ -27,14 +34,7 @@ fn a_crash_between_sealing_and_the_next_segment_continues_there() {
     let (mut a, _) = Archive::open(dir.path(), &key).unwrap();
     assert_eq!(a.head().seq, 2);
     a.append(vec![entry()]).unwrap();
-    let r = verify::verify(
-        dir.path(),
-        &key,
-        &verify::Options::default(),
-        &mut |_, _| {},
-    )
-    .unwrap();
-    assert!(r.ok, "{:?}", r.problem);
+    let r = verified(dir.path(), &key);
     assert_eq!((r.records, r.sealed), (3, 1));
 }
 
@@ -87,14 +87,7 @@ fn archive_time_never_goes_back_and_a_clock_set_back_is_on_record() {
         notes[0],
         Payload::ClockBack { wall: w, kept: k } if w.0 == t0 - Timestamp::HOUR && k.0 == t0
     ));
-    let r = verify::verify(
-        dir.path(),
-        &key,
-        &verify::Options::default(),
-        &mut |_, _| {},
-    )
-    .unwrap();
-    assert!(r.ok, "{:?}", r.problem);
+    verified(dir.path(), &key);
 }
 
 #[test]

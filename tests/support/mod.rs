@@ -118,6 +118,22 @@ impl Profile {
     }
 }
 
+/// The profile opened as tresen opens it (its key from the passphrase file).
+pub fn open_profile(p: &Profile) -> (tresen::config::Config, tresen::profile::OpenProfile) {
+    let config = tresen::config::Config::load(Some(&p.config)).unwrap();
+    let paths = tresen::config::Paths {
+        config_file: Some(p.config.clone()),
+        data_dir: p.data.clone(),
+        log_dir: p.data.join("logs"),
+        socket: p.data.join("tresen.sock"),
+    };
+    let prompt = |_: &str, _: bool| -> Result<String, tresen::secrets::SecretsError> {
+        panic!("no prompt in tests")
+    };
+    let profile = tresen::profile::open(&config, paths, &prompt).unwrap();
+    (config, profile)
+}
+
 pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
