@@ -82,6 +82,10 @@ where
     S: Stream<Item = io::Result<Event>> + Unpin,
     E: Seat,
 {
+    // The reasons catalogue builds beside the first frames, not when a reason is due.
+    if app.lang() == crate::app::i18n::Lang::De {
+        std::thread::spawn(crate::app::reasons::warm_up);
+    }
     let mut bus = engine.subscribe();
     let (results, mut finished) = tokio::sync::mpsc::unbounded_channel();
     let (mut loads, mut answers) = loads::Loads::new(engine, app.lang());
