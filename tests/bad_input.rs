@@ -327,6 +327,31 @@ fn corrupted_store_file() {
         "{err}"
     );
     assert_eq!(bytes, std::fs::read(&db).unwrap(), "not made worse");
+    // Issue 20: the way out the message names works on a store that cannot be opened.
+    assert!(err.contains("tresen store rebuild"), "{err}");
+    let out = p.run(&["store", "rebuild", "--yes"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let list = p.run(&["list", "--json"]);
+    assert!(list.status.success(), "{}", stderr(&list));
+    assert!(
+        stdout(&list).contains("Erika Mustermann"),
+        "{}",
+        stdout(&list)
+    );
+    let kept = std::fs::read_dir(&p.data)
+        .unwrap()
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("inbox.db.before-rebuild-")
+        })
+        .map(|e| std::fs::read(e.path()).unwrap())
+        .collect::<Vec<_>>();
+    assert!(
+        kept.contains(&bytes),
+        "the damaged store is kept beside the new one"
+    );
 }
 
 #[test]

@@ -370,7 +370,7 @@ pub fn run_store(
     cmd: StoreCommand,
 ) -> Result<ExitCode> {
     let StoreCommand::Rebuild { yes } = cmd;
-    let p = crate::profile::open(config, paths, prompt)?;
+    let p = crate::profile::open_for_rebuild(config, paths, prompt)?;
     let lang = config.language();
     let question = lang.t(
         "Den Posteingang aus dem Archiv neu aufbauen? Der jetzige wird beiseitegelegt (nicht gelöscht); Bearbeitungsstand, Notizen und Entwürfe beginnen leer.",
@@ -380,17 +380,13 @@ pub fn run_store(
         eprintln!("{}", lang.t("nichts geändert", "nothing changed"));
         return Ok(ExitCode::SUCCESS);
     }
-    let crate::profile::OpenProfile {
+    let crate::profile::RebuildProfile {
         paths,
         key,
         lock,
-        store,
-        archive,
-        ..
+        mut archive,
     } = p;
-    let mut archive = archive.context("no archive")?;
     let file = paths.store_file();
-    drop(store);
     let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
     let mut moved = Vec::new();
     for suffix in ["", "-wal", "-shm"] {

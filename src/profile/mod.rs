@@ -100,23 +100,8 @@ pub fn open(
     paths: Paths,
     prompt: secrets::Prompt<'_>,
 ) -> Result<OpenProfile, ProfileError> {
-    ensure_private_dir(&paths.data_dir)?;
-    let lock = match ProfileLock::acquire(&paths.data_dir) {
-        Err(LockError::InUse { pid, .. })
-            if std::os::unix::net::UnixStream::connect(&paths.socket).is_ok() =>
-        {
-            return Err(ProfileError::Daemon(daemon_owns(&pid, config.german())));
-        }
-        r => r?,
-    };
+    let (lock, key) = lock_and_key(config, &paths, prompt)?;
     let store_file = paths.store_file();
-    let (key, source) = secrets::master_key(&secrets::Request {
-        config: &config.secrets,
-        data_dir: &paths.data_dir,
-        store_file: &store_file,
-        prompt,
-    })?;
-    tracing::info!(?source, data_dir = %paths.data_dir.display(), "profile key loaded");
     let store = SqliteStore::open(&store_file, Some(&key_array(&key)))?;
     set_private(&store_file);
     let archive = open_archive(&paths, &key)?;
@@ -138,6 +123,55 @@ pub fn open(
             .away()
             .map_err(|(key, message)| ProfileError::Compliance(format!("{key}: {message}")))?,
         max_late: config.scheduled.max_late_ms(),
+    })
+}
+
+/// The profile's lock and its key, the store not yet touched.
+fn lock_and_key(
+    config: &Config,
+    paths: &Paths,
+    prompt: secrets::Prompt<'_>,
+) -> Result<(ProfileLock, MasterKey), ProfileError> {
+    ensure_private_dir(&paths.data_dir)?;
+    let lock = match ProfileLock::acquire(&paths.data_dir) {
+        Err(LockError::InUse { pid, .. })
+            if std::os::unix::net::UnixStream::connect(&paths.socket).is_ok() =>
+        {
+            return Err(ProfileError::Daemon(daemon_owns(&pid, config.german())));
+        }
+        r => r?,
+    };
+    let (key, source) = secrets::master_key(&secrets::Request {
+        config: &config.secrets,
+        data_dir: &paths.data_dir,
+        store_file: &paths.store_file(),
+        prompt,
+    })?;
+    tracing::info!(?source, data_dir = %paths.data_dir.display(), "profile key loaded");
+    Ok((lock, key))
+}
+
+/// What `store rebuild` needs: the lock, the key and the archive — not the store, which
+/// may be damaged beyond opening (rebuilding it is the way out).
+pub struct RebuildProfile {
+    pub paths: Paths,
+    pub key: MasterKey,
+    pub lock: ProfileLock,
+    pub archive: crate::archive::Archive,
+}
+
+pub fn open_for_rebuild(
+    config: &Config,
+    paths: Paths,
+    prompt: secrets::Prompt<'_>,
+) -> Result<RebuildProfile, ProfileError> {
+    let (lock, key) = lock_and_key(config, &paths, prompt)?;
+    let archive = open_archive(&paths, &key)?;
+    Ok(RebuildProfile {
+        paths,
+        key,
+        lock,
+        archive,
     })
 }
 

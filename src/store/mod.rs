@@ -31,8 +31,9 @@ pub enum StoreError {
     )]
     WrongKey { path: PathBuf },
     #[error(
-        "the store {path} is damaged ({detail}); nothing was changed. Restore it from a backup \
-         or move it away to start a new store"
+        "the store {path} is damaged ({detail}); nothing was changed. `tresen store rebuild` \
+         builds it anew from the archive (the damaged file is kept beside it), or restore it \
+         from a backup"
     )]
     Corrupted { path: PathBuf, detail: String },
     #[error(

@@ -9,8 +9,8 @@ pub(super) const TEMPLATES: &[(&str, &str)] = &[
         "der Posteingang {1} lässt sich mit diesem Schlüssel nicht öffnen: er wurde mit einem anderen angelegt (falsche Passphrase, oder der Schlüsselspeicher hält den Schlüssel eines anderen Profils)",
     ),
     (
-        "the store {1} is damaged ({2}); nothing was changed. Restore it from a backup or move it away to start a new store",
-        "der Posteingang {1} ist beschädigt ({2}); nichts wurde geändert. Aus einer Sicherung zurückholen oder beiseitelegen, um neu zu beginnen",
+        "the store {1} is damaged ({2}); nothing was changed. `tresen store rebuild` builds it anew from the archive (the damaged file is kept beside it), or restore it from a backup",
+        "der Posteingang {1} ist beschädigt ({2}); nichts wurde geändert. `tresen store rebuild` baut ihn aus dem Archiv neu auf (die beschädigte Datei bleibt daneben liegen), oder aus einer Sicherung zurückholen",
     ),
     (
         "the store {1} has schema version {2}, this tresen understands up to {3}; use a newer tresen",
