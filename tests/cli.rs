@@ -337,6 +337,11 @@ fn send_dash_reads_the_text_from_standard_input() {
 fn man_pages_exist_for_every_command_the_page_lists() {
     let p = Profile::with_demo_account();
     let dir = p.dir.path().join("man1");
+    // A shared man1 directory: another program's page is left as it is.
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("other.1"), ".TH OTHER 1\n").unwrap();
+    std::fs::set_permissions(dir.join("other.1"), std::fs::Permissions::from_mode(0o600)).unwrap();
     let out = p.run(&["man", "--out", dir.to_str().unwrap()]);
     assert!(out.status.success(), "{}", stderr(&out));
     let main = std::fs::read_to_string(dir.join("tresen.1")).unwrap();
@@ -354,13 +359,10 @@ fn man_pages_exist_for_every_command_the_page_lists() {
     }
     let config = std::fs::read_to_string(dir.join("tresen-config.5")).unwrap();
     assert!(config.contains("default_country"), "{config}");
-    // tresen's umask keeps its data private; man pages are for everyone.
-    use std::os::unix::fs::PermissionsExt as _;
-    let mode = std::fs::metadata(dir.join("tresen.1"))
-        .unwrap()
-        .permissions()
-        .mode();
-    assert_eq!(mode & 0o777, 0o644);
+    // tresen's umask keeps its data private; its man pages are for everyone.
+    let mode = |f: &str| std::fs::metadata(dir.join(f)).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode("tresen.1"), 0o644);
+    assert_eq!(mode("other.1"), 0o600, "another program's page was changed");
     for name in referenced {
         assert!(
             dir.join(format!("tresen-{name}.1")).exists(),

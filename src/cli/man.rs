@@ -35,6 +35,11 @@ pub(crate) fn man(cmd: clap::Command, out: Option<&std::path::Path>) -> Result<E
         .flatten()
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|x| x == "1" || x == "5"))
+        // Only tresen's own: the directory may be a shared one such as man1.
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("tresen"))
+        })
         .collect();
     // Man pages are for everyone on the machine; tresen's umask (077) is for its data.
     for page in &pages {
