@@ -647,6 +647,7 @@ const UNDO_15: &str = "ALTER TABLE messages DROP COLUMN elsewhere;";
 const UNDO_16: &str = "ALTER TABLE messages DROP COLUMN sensitive;";
 
 const UNDO_17: &str = "ALTER TABLE messages DROP COLUMN quote;";
+const UNDO_18: &str = "DROP INDEX messages_notices;";
 
 const UNDO_14: &str = "DROP TRIGGER conversations_fts_insert; DROP TRIGGER conversations_fts_update; \
     DROP TABLE conversations_fts; DROP TABLE contact_versions; \
@@ -695,6 +696,7 @@ fn a_store_of_schema_1_is_migrated_in_place() {
         let s = SqliteStore::open(&path, None).unwrap();
         drop(s);
         let c = rusqlite::Connection::open(&path).unwrap();
+        c.execute_batch(UNDO_18).unwrap();
         c.execute_batch(UNDO_17).unwrap();
         c.execute_batch(UNDO_16).unwrap();
         c.execute_batch(UNDO_15).unwrap();
@@ -764,6 +766,7 @@ fn migration_12_finds_how_long_each_customer_has_waited() {
         .unwrap();
         drop(s);
         let c = rusqlite::Connection::open(&path).unwrap();
+        c.execute_batch(UNDO_18).unwrap();
         c.execute_batch(UNDO_17).unwrap();
         c.execute_batch(UNDO_16).unwrap();
         c.execute_batch(UNDO_15).unwrap();
@@ -796,7 +799,7 @@ fn messages_indexed_before_schema_3_are_still_found() {
         let c = rusqlite::Connection::open(&path).unwrap();
         c.execute_batch(&format!(
             "PRAGMA key = \"x'{}'\"; PRAGMA cipher_page_size = 16384; \
-             PRAGMA cipher_hmac_algorithm = HMAC_SHA256; {UNDO_17} {UNDO_16} {UNDO_15} {UNDO_14} {UNDO_13} {UNDO_12} {UNDO_11} {UNDO_10} DROP TABLE sync_positions; \
+             PRAGMA cipher_hmac_algorithm = HMAC_SHA256; {UNDO_18} {UNDO_17} {UNDO_16} {UNDO_15} {UNDO_14} {UNDO_13} {UNDO_12} {UNDO_11} {UNDO_10} DROP TABLE sync_positions; \
              DROP TABLE reactions; DROP TABLE account_health; DROP TABLE ledger; \
              ALTER TABLE conversations DROP COLUMN assigned; \
              ALTER TABLE conversations DROP COLUMN security; \

@@ -192,25 +192,73 @@ pub enum ConnectorError {
     Failed { account: AccountId, message: String },
 }
 
+/// Bytes of events that may wait for the engine, from all connectors together. A
+/// connector that gets ahead (a burst, a backfill) waits once this much is queued, so
+/// memory is bounded by bytes, not by a count of events that may each be large
+/// (issue 20: a queue of 131,072 events let a 100,000-message burst take 339 MB).
+pub const QUEUED_BYTES: usize = 8 << 20;
+
+impl ConnectorEvent {
+    /// About what the event holds in memory, as the queue to the engine counts it
+    /// (never more than [`QUEUED_BYTES`], so one large file still passes).
+    pub fn weight(&self) -> u32 {
+        // The enum itself, the account tag, a few short strings and their allocations.
+        const BASE: usize = 256;
+        let own = match self {
+            ConnectorEvent::Message(m) => {
+                m.body.len()
+                    + m.raw.as_ref().map_or(0, String::len)
+                    + m.remote_id.len()
+                    + m.conversation_remote_id.len()
+                    + m.sender.len()
+                    + m.attachments.len() * BASE
+            }
+            ConnectorEvent::Conversation(c) => c.title.len() + c.remote_id.len() + BASE,
+            ConnectorEvent::Edited { body, .. } => body.len(),
+            ConnectorEvent::Fetched {
+                outcome: Ok(bytes), ..
+            } => bytes.len(),
+            _ => 0,
+        };
+        (BASE + own).min(QUEUED_BYTES) as u32
+    }
+}
+
 /// Where a connector reports to; tags every event with the account.
 #[derive(Clone)]
 pub struct EventSink {
     account: AccountId,
     tx: mpsc::Sender<(AccountId, ConnectorEvent)>,
+    /// Permits for [`QUEUED_BYTES`]: taken here, given back by the engine as it takes
+    /// each event off the queue.
+    budget: Arc<tokio::sync::Semaphore>,
 }
 
 impl EventSink {
-    pub fn new(account: AccountId, tx: mpsc::Sender<(AccountId, ConnectorEvent)>) -> Self {
-        Self { account, tx }
+    pub fn new(
+        account: AccountId,
+        tx: mpsc::Sender<(AccountId, ConnectorEvent)>,
+        budget: Arc<tokio::sync::Semaphore>,
+    ) -> Self {
+        Self {
+            account,
+            tx,
+            budget,
+        }
     }
 
     pub fn account(&self) -> &AccountId {
         &self.account
     }
 
-    /// Waits while the engine is busy (backpressure). Returns false once the engine is gone,
-    /// which tells the connector to stop.
+    /// Waits while the engine is busy (backpressure, in bytes queued). Returns false
+    /// once the engine is gone, which tells the connector to stop.
     pub async fn emit(&self, event: ConnectorEvent) -> bool {
+        match self.budget.acquire_many(event.weight()).await {
+            // The engine gives the bytes back when it takes the event.
+            Ok(permit) => permit.forget(),
+            Err(_) => return false,
+        }
         self.tx.send((self.account.clone(), event)).await.is_ok()
     }
 }
@@ -322,5 +370,58 @@ impl Default for RoomSelection {
 impl RoomSelection {
     pub fn is_default(&self) -> bool {
         *self == Self::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Direction, IncomingMessage, MessageKind, Timestamp};
+    use futures::FutureExt;
+
+    fn message(body_bytes: usize) -> ConnectorEvent {
+        ConnectorEvent::Message(IncomingMessage {
+            account: AccountId("a".into()),
+            conversation_remote_id: "c".into(),
+            remote_id: "m".into(),
+            kind: MessageKind::Chat,
+            direction: Direction::Inbound,
+            sender: String::new(),
+            body: "x".repeat(body_bytes),
+            attachments: Vec::new(),
+            sent_at: Timestamp(0),
+            received_at: Timestamp(0),
+            raw: None,
+            history: false,
+        })
+    }
+
+    /// Issue 20: a connector that gets ahead waits once QUEUED_BYTES of events are
+    /// queued, however few they are, and goes on as the engine takes them.
+    #[test]
+    fn the_queue_to_the_engine_is_bounded_in_bytes_not_events() {
+        let (tx, mut rx) = mpsc::channel(1_000);
+        let budget = Arc::new(tokio::sync::Semaphore::new(QUEUED_BYTES));
+        let sink = EventSink::new(AccountId("a".into()), tx, Arc::clone(&budget));
+        let big = QUEUED_BYTES / 4;
+        for _ in 0..3 {
+            assert_eq!(sink.emit(message(big)).now_or_never(), Some(true));
+        }
+        // A fourth of the budget is left minus the events' overhead: a fourth large
+        // event waits although the channel has room for 997 more.
+        assert_eq!(sink.emit(message(big)).now_or_never(), None);
+        // Small events still pass while the budget allows.
+        assert_eq!(sink.emit(message(10)).now_or_never(), Some(true));
+        // The engine takes one off the queue and gives its bytes back.
+        let (_, taken) = rx.try_recv().expect("queued");
+        budget.add_permits(taken.weight() as usize);
+        assert_eq!(sink.emit(message(big)).now_or_never(), Some(true));
+        // One event larger than the whole budget still passes on an empty queue.
+        while let Ok((_, e)) = rx.try_recv() {
+            budget.add_permits(e.weight() as usize);
+        }
+        let huge = message(QUEUED_BYTES * 2);
+        assert_eq!(huge.weight() as usize, QUEUED_BYTES);
+        assert_eq!(sink.emit(huge).now_or_never(), Some(true));
     }
 }

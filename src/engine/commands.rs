@@ -259,6 +259,7 @@ impl Engine {
                     connector,
                     &self.store,
                     &self._events_tx,
+                    &self.budget,
                     &self.presence,
                     &unsent,
                 );

@@ -5,13 +5,181 @@ use super::*;
 use crate::ingest::{Record, Signal, Step};
 use rules::{Decision, Inbound};
 
+/// A batch in the archive and not yet in the store: it is stored while the next one
+/// is archived (`handle_steps`), or at once when nothing more is queued
+/// (`store_archived`). The archive stays ahead: nothing is stored that is not
+/// archived (R-B1), and the sync positions the batch carries are stored with it.
+pub(super) struct Archived {
+    steps: Vec<Step>,
+    /// The archive's head after the batch, stored with it as the replay position.
+    seq: Option<u64>,
+    /// The next batch may be archived before this one is stored: it holds only what
+    /// the capture's overlay of unstored messages answers for (messages, their
+    /// conversations, receipts, edits, deletions, reactions). A renamed peer or an
+    /// answered send changes what the next batch's capture reads from the store
+    /// (a conversation's id, a notice's state), so such a batch is stored first.
+    pub overlaps: bool,
+}
+
+impl Archived {
+    fn of(steps: Vec<Step>, seq: Option<u64>) -> Archived {
+        let overlaps = steps.iter().all(|s| match s {
+            Step::Record(r) => matches!(
+                r.payload,
+                Payload::Message(_)
+                    | Payload::Conversation(_)
+                    | Payload::Receipt { .. }
+                    | Payload::Edit { .. }
+                    | Payload::Delete { .. }
+                    | Payload::Reaction { .. }
+            ),
+            Step::Signal(..) => true,
+        });
+        Archived {
+            steps,
+            seq,
+            overlaps,
+        }
+    }
+}
+
+/// The archive's head after a batch (or why it was not archived), and the store
+/// commit of the batch before, if there was one.
+type ArchivedBeside = (
+    Result<Option<u64>, ArchiveError>,
+    Option<Result<Applied, StoreError>>,
+);
+
+/// A batch turned into the store's operations, and what follows once they are written.
+pub(super) struct Prepared {
+    ops: Vec<Op>,
+    messages: Vec<MessageId>,
+    health_changed: bool,
+    /// Downloads answered by this batch: the op that keeps the file, or why not.
+    fetched: Vec<(
+        (MessageId, usize),
+        Result<crate::domain::BlobId, EngineError>,
+    )>,
+    /// Announced after the batch is stored: whoever hears it reads a complete store.
+    caught_up: bool,
+    typing_changed: bool,
+    backfilled: Vec<ConversationId>,
+    to_fetch: Vec<(AccountId, String, Vec<usize>)>,
+    inbound: Vec<Inbound>,
+}
+
 impl Engine {
-    /// Archives the records of the batch (durably) before anything of it is stored. On
-    /// failure nothing is stored and the caller keeps the batch for a retry: sync
-    /// positions do not advance, so a crash meanwhile re-delivers instead of losing.
-    pub(super) fn archive_steps(&mut self, steps: &[Step]) -> Result<Option<u64>, ArchiveError> {
+    pub(super) fn handle_events(&mut self, batch: Vec<(AccountId, ConnectorEvent)>) {
+        #[cfg(debug_assertions)]
+        if batch
+            .iter()
+            .any(|(_, e)| matches!(e, ConnectorEvent::SendResult { outcome: Ok(_), .. }))
+        {
+            // The network took a message; tresen dies before it knows (tests).
+            crate::fault::point("before-send-result");
+        }
+        // The capture reads the store: a batch that renames a peer, answers a send or
+        // brings a file needs the batch archived before it stored (see `Archived`).
+        if self.archived.is_some()
+            && batch.iter().any(|(_, e)| {
+                matches!(
+                    e,
+                    ConnectorEvent::Renamed { .. }
+                        | ConnectorEvent::SendResult { .. }
+                        | ConnectorEvent::Fetched { .. }
+                )
+            })
+        {
+            self.store_archived();
+        }
+        let archiving = self.archive.is_some();
+        let capture = &mut self.capture;
+        let steps = self.store.read(|s| capture.steps(batch, s, archiving));
+        self.handle_steps(steps);
+    }
+
+    /// Archives one batch of steps while the batch archived before is stored, so the
+    /// two fsync'd writers run side by side (issue 20). Without an archive the batch
+    /// is stored at once. A batch the archive refused is kept in `stalled` as it is,
+    /// so the retry archives exactly the same records; on failure the capture forgets
+    /// what it believed archived, so the retry archives it again. Sync positions do
+    /// not advance before their batch is stored, so a crash meanwhile re-delivers
+    /// instead of losing.
+    pub(super) fn handle_steps(&mut self, steps: Vec<Step>) {
+        if self.archive.is_none() {
+            let prepared = self.prepare(steps, None);
+            let applied = self.apply_some(&prepared.ops);
+            self.after_storing(prepared, applied);
+            self.decide_stored();
+            return;
+        }
+        let earlier = self.archived.take().map(|a| {
+            self.capture.stored(&a.steps);
+            self.prepare(a.steps, a.seq)
+        });
+        let (archived, applied) = self.archive_beside(&steps, earlier.as_ref());
+        if let Some(prepared) = earlier {
+            self.after_storing(prepared, applied.unwrap_or_else(|| Ok(Applied::default())));
+        }
+        match archived {
+            Ok(seq) => {
+                self.set_archive_problem(None);
+                self.archived = Some(Archived::of(steps, seq));
+            }
+            Err(e) => {
+                self.capture.forget();
+                tracing::error!(error = %e, steps = steps.len(), "archive write failed; holding the events and retrying");
+                self.set_archive_problem(Some(e.to_string()));
+                if self.options.exit_when_caught_up {
+                    // `sync --once` stops and says so; nothing of the batch was stored,
+                    // so the next run fetches it again.
+                    self.failed = Some(e.to_string());
+                    return;
+                }
+                self.stalled = Some(steps);
+            }
+        }
+        if self.archived.is_none() {
+            self.decide_stored();
+        }
+    }
+
+    /// Stores the batch that is archived and waits for its store commit, if any, and
+    /// decides what its messages call for.
+    pub(super) fn store_archived(&mut self) {
+        if let Some(a) = self.archived.take() {
+            self.capture.stored(&a.steps);
+            let prepared = self.prepare(a.steps, a.seq);
+            let applied = self.apply_some(&prepared.ops);
+            self.after_storing(prepared, applied);
+        }
+        self.decide_stored();
+    }
+
+    /// The compliance rules for the messages stored since they last ran, and the
+    /// decisions that waited for a conversation's kind.
+    fn decide_stored(&mut self) {
+        let inbound = std::mem::take(&mut self.undecided);
+        if !inbound.is_empty() {
+            self.after_inbound(inbound);
+        }
+        self.release_parked(false);
+    }
+
+    /// A batch of nothing but signals (typing, health) writes nothing.
+    fn apply_some(&self, ops: &[Op]) -> Result<Applied, StoreError> {
+        if ops.is_empty() {
+            return Ok(Applied::default());
+        }
+        self.apply(ops)
+    }
+
+    /// The archive's append of `steps` on a thread of its own, beside the store
+    /// commit of `earlier` on this one. Both block (fsync): on the multi-threaded
+    /// runtime the worker's other tasks move to another thread meanwhile.
+    fn archive_beside(&mut self, steps: &[Step], earlier: Option<&Prepared>) -> ArchivedBeside {
         let Some(archive) = self.archive.as_mut() else {
-            return Ok(None);
+            return (Ok(None), None);
         };
         let entries: Vec<(&crate::archive::Scope, &Payload)> = steps
             .iter()
@@ -24,58 +192,36 @@ impl Engine {
                 _ => None,
             })
             .collect();
+        let ops = earlier.map(|p| p.ops.as_slice()).filter(|o| !o.is_empty());
+        let store = &self.store;
+        let mut work = || match ops {
+            Some(ops) if !entries.is_empty() => std::thread::scope(|scope| {
+                let appending = scope.spawn(|| archive.append_all(&entries));
+                let applied = store.lock().apply(ops);
+                let archived = appending
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                (archived, Some(applied))
+            }),
+            Some(ops) => {
+                let applied = store.lock().apply(ops);
+                (archive.append_all(&entries), Some(applied))
+            }
+            None => (archive.append_all(&entries), None),
+        };
         let multi = tokio::runtime::Handle::try_current()
             .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
-        let result = if multi && entries.len() > 64 {
-            tokio::task::block_in_place(|| archive.append_all(&entries))
+        let heavy = entries.len() + ops.map_or(0, <[Op]>::len) > 64;
+        let (archived, applied) = if multi && heavy {
+            tokio::task::block_in_place(work)
         } else {
-            archive.append_all(&entries)
+            work()
         };
-        match result {
-            Ok(head) => Ok(Some(head.seq)),
-            Err(e) => {
-                // The capture believes these conversations are archived; they are not.
-                // Forgetting that makes the retry archive them again.
-                self.capture.forget();
-                Err(e)
-            }
-        }
+        (archived.map(|head| Some(head.seq)), applied)
     }
 
-    pub(super) fn handle_events(&mut self, batch: Vec<(AccountId, ConnectorEvent)>) {
-        #[cfg(debug_assertions)]
-        if batch
-            .iter()
-            .any(|(_, e)| matches!(e, ConnectorEvent::SendResult { outcome: Ok(_), .. }))
-        {
-            // The network took a message; tresen dies before it knows (tests).
-            crate::fault::point("before-send-result");
-        }
-        let archiving = self.archive.is_some();
-        let capture = &mut self.capture;
-        let steps = self.store.read(|s| capture.steps(batch, s, archiving));
-        self.handle_steps(steps);
-    }
-
-    /// Archives and stores one batch of steps. A batch the archive refused is kept in
-    /// `stalled` as it is, so the retry archives exactly the same records.
-    pub(super) fn handle_steps(&mut self, steps: Vec<Step>) {
-        let archived = match self.archive_steps(&steps) {
-            Ok(seq) => seq,
-            Err(e) => {
-                tracing::error!(error = %e, steps = steps.len(), "archive write failed; holding the events and retrying");
-                self.set_archive_problem(Some(e.to_string()));
-                if self.options.exit_when_caught_up {
-                    // `sync --once` stops and says so; nothing of the batch was stored,
-                    // so the next run fetches it again.
-                    self.failed = Some(e.to_string());
-                    return;
-                }
-                self.stalled = Some(steps);
-                return;
-            }
-        };
-        self.set_archive_problem(None);
+    /// The store's operations for a batch and what is to follow once they are written.
+    fn prepare(&mut self, steps: Vec<Step>, archived: Option<u64>) -> Prepared {
         let mut ops = Vec::with_capacity(steps.len() + 1);
         if let Some(seq) = archived {
             ops.push(crate::ingest::position_op(seq));
@@ -211,19 +357,43 @@ impl Engine {
                 });
             }
         }
-        if !ops.is_empty() {
-            match self.apply(&ops) {
-                Ok(applied) => self.publish(&applied),
-                Err(e) => {
-                    // One bad event must not take the batch down with it: retry singly,
-                    // so everything good is kept and the bad one is logged.
-                    tracing::warn!(error = %e, "batch failed; applying events one by one");
-                    for op in &ops {
-                        match self.apply(std::slice::from_ref(op)) {
-                            Ok(a) => self.publish(&a),
-                            Err(e) => {
-                                tracing::error!(error = %e, ?op, "dropping event the store rejected")
-                            }
+        Prepared {
+            ops,
+            messages,
+            health_changed,
+            fetched,
+            caught_up,
+            typing_changed,
+            backfilled,
+            to_fetch,
+            inbound,
+        }
+    }
+
+    /// Publishes what a batch's commit changed and sets in motion what follows from
+    /// it. A commit that failed is retried op by op: one bad event must not take the
+    /// batch down with it, so everything good is kept and the bad one is logged.
+    fn after_storing(&mut self, prepared: Prepared, applied: Result<Applied, StoreError>) {
+        let Prepared {
+            ops,
+            messages,
+            health_changed,
+            fetched,
+            caught_up,
+            typing_changed,
+            backfilled,
+            to_fetch,
+            inbound,
+        } = prepared;
+        match applied {
+            Ok(applied) => self.publish(&applied),
+            Err(e) => {
+                tracing::warn!(error = %e, "batch failed; applying events one by one");
+                for op in &ops {
+                    match self.apply(std::slice::from_ref(op)) {
+                        Ok(a) => self.publish(&a),
+                        Err(e) => {
+                            tracing::error!(error = %e, ?op, "dropping event the store rejected")
                         }
                     }
                 }
@@ -232,10 +402,12 @@ impl Engine {
         for m in messages {
             self.notify(Notification::Message(m));
         }
-        if !inbound.is_empty() {
-            self.after_inbound(inbound);
-        }
-        self.release_parked(false);
+        // Decided once no batch waits between archive and store (`decide_stored`):
+        // what the rules send is archived after every batch archived so far, so it
+        // must be stored after them too, or the archive's order would not be the
+        // store's and a rebuild from the archive would differ from the live store
+        // (a reply stored under a peer the next batch renames).
+        self.undecided.extend(inbound);
         for (account, remote_id, missing) in to_fetch {
             if let Ok(Some((id, _))) = self
                 .store
@@ -315,9 +487,18 @@ impl Engine {
     /// Consent keywords, the first-contact notice and away replies for inbound messages
     /// just stored (urgent ones already marked), each decided after the one before it
     /// was carried out.
+    /// A conversation's later messages in the same batch are not decided again (see
+    /// [`rules::Rules::alike`]): a notice that failed at once is sent with the next
+    /// batch's message or before staff's reply, not retried within the batch.
     pub(super) fn after_inbound(&mut self, inbound: Vec<Inbound>) {
         self.fire_hooks(&inbound);
+        let mut decided = std::collections::HashSet::new();
         for m in inbound {
+            if let Some(key) = self.rules.alike(&m)
+                && !decided.insert(key)
+            {
+                continue;
+            }
             self.apply_rules(&m, true);
         }
     }

@@ -5,6 +5,7 @@
 //! store ("notify, then pull"). Outbound: an [`EngineCommand::Send`] is stored as pending
 //! first, then handed to the connector; its result updates the stored message.
 
+mod batching;
 mod changes;
 mod commands;
 mod fetch;
@@ -49,14 +50,6 @@ const MAX_RETRY_DECRYPT: usize = 2_000;
 
 /// Commands waiting for one connector.
 const CONNECTOR_QUEUE: usize = 65_536;
-
-/// How long a burst of events may be collected before it is written.
-const BATCH_WINDOW: std::time::Duration = std::time::Duration::from_millis(20);
-
-/// A burst has ended when no event followed for this long: a lone message (announced
-/// with its conversation, two events) is then written at once instead of after the
-/// whole window (Signal bench: p50 23 → 5 ms).
-const BURST_GAP: std::time::Duration = std::time::Duration::from_millis(2);
 
 /// How often a batch the archive refused (disk full, …) is tried again.
 const ARCHIVE_RETRY: std::time::Duration = std::time::Duration::from_secs(2);
@@ -332,6 +325,9 @@ pub struct Engine {
     /// Kept so the event channel stays open with no connectors (an inbox without
     /// accounts is still usable for triage).
     _events_tx: mpsc::Sender<(AccountId, ConnectorEvent)>,
+    /// The bytes connectors may queue ([`crate::connector::QUEUED_BYTES`]), given back
+    /// as events are taken off the queue.
+    budget: Arc<tokio::sync::Semaphore>,
     bus: broadcast::Sender<Notification>,
     presence: presence::Presence,
     connectors: HashMap<AccountId, mpsc::Sender<ConnectorCommand>>,
@@ -349,6 +345,10 @@ pub struct Engine {
     /// A batch the archive could not take; retried before any new event is read, so a
     /// connector is never told more was kept than really was.
     stalled: Option<Vec<crate::ingest::Step>>,
+    /// The batch archived last, stored beside the next one's archive write.
+    archived: Option<inbound::Archived>,
+    /// Inbound messages stored whose rules have not run yet (see `decide_stored`).
+    undecided: Vec<rules::Inbound>,
     /// Who works here (label changes are archived with this name).
     staff: String,
     /// Footer, consent gate, first-contact notice (off unless set).
@@ -377,6 +377,7 @@ fn spawn_connector(
     c: Box<dyn Connector>,
     store: &SharedStore,
     ev_tx: &mpsc::Sender<(AccountId, ConnectorEvent)>,
+    budget: &Arc<tokio::sync::Semaphore>,
     presence: &presence::Presence,
     unsent: &[crate::store::Unsent],
 ) -> (
@@ -407,7 +408,7 @@ fn spawn_connector(
         .filter_map(|u| Some((u.message.id, u.meta.txn.clone()?)))
         .collect();
     let io = ConnectorIo {
-        events: EventSink::new(account.clone(), ev_tx.clone()),
+        events: EventSink::new(account.clone(), ev_tx.clone(), Arc::clone(budget)),
         commands: rx,
         resume,
         undecryptable,
@@ -439,7 +440,10 @@ impl Engine {
         options: EngineOptions,
     ) -> (Engine, EngineHandle) {
         let (cmd_tx, cmd_rx) = mpsc::channel(256);
-        let (ev_tx, ev_rx) = mpsc::channel(131_072);
+        // Bounded in bytes by `budget`; the count only keeps tiny events (typing,
+        // receipts) from piling up without end.
+        let (ev_tx, ev_rx) = mpsc::channel(batching::EVENTS_QUEUED);
+        let budget = Arc::new(tokio::sync::Semaphore::new(crate::connector::QUEUED_BYTES));
         let (bus, _) = broadcast::channel(1024);
         let presence = presence::Presence::default();
         let sends: Sends = Arc::default();
@@ -454,7 +458,8 @@ impl Engine {
             Vec::new()
         });
         for c in connectors {
-            let (account, tx, task, idem) = spawn_connector(c, &store, &ev_tx, &presence, &unsent);
+            let (account, tx, task, idem) =
+                spawn_connector(c, &store, &ev_tx, &budget, &presence, &unsent);
             if idem {
                 idempotent.insert(account.clone());
             }
@@ -474,6 +479,7 @@ impl Engine {
             commands: cmd_rx,
             events: ev_rx,
             _events_tx: ev_tx,
+            budget,
             bus,
             presence,
             connectors: routes,
@@ -485,6 +491,8 @@ impl Engine {
             capture: crate::ingest::Capture::default(),
             ingest: crate::ingest::Ingest::default(),
             stalled: None,
+            archived: None,
+            undecided: Vec::new(),
             staff: String::new(),
             rules,
             failed: None,
@@ -616,12 +624,14 @@ impl Engine {
                 () = tokio::time::sleep(ARCHIVE_RETRY), if stalled => {
                     if let Some(steps) = self.stalled.take() {
                         self.handle_steps(steps);
+                        self.store_archived();
                     }
                 }
                 first = self.events.recv(), if !stalled => {
                     let Some(first) = first else { break };
                     let batch = self.gather(first).await;
                     self.handle_events(batch);
+                    self.pipeline().await;
                 }
                 () = async {
                     if let Some(t) = settle {
@@ -652,33 +662,6 @@ impl Engine {
         self.sends.lock().map(|s| s.in_flight.len()).unwrap_or(0)
     }
 
-    /// Group commit: every durable commit costs an fsync, so while events keep coming we
-    /// collect them for a few milliseconds (or up to `MAX_BATCH`) and write them in one
-    /// transaction. A lone event is written at once.
-    async fn gather(
-        &mut self,
-        first: (AccountId, ConnectorEvent),
-    ) -> Vec<(AccountId, ConnectorEvent)> {
-        let mut batch = vec![first];
-        let deadline = tokio::time::Instant::now() + BATCH_WINDOW;
-        while batch.len() < MAX_BATCH {
-            match self.events.try_recv() {
-                Ok(ev) => batch.push(ev),
-                Err(_) if batch.len() == 1 => break,
-                Err(_) => match tokio::time::timeout_at(
-                    deadline.min(tokio::time::Instant::now() + BURST_GAP),
-                    self.events.recv(),
-                )
-                .await
-                {
-                    Ok(Some(ev)) => batch.push(ev),
-                    Ok(None) | Err(_) => break,
-                },
-            }
-        }
-        batch
-    }
-
     async fn stop(&mut self) {
         // Decisions still waiting for a conversation's kind are made with what is
         // known now: a notice due goes out before the connectors stop.
@@ -696,6 +679,7 @@ impl Engine {
                 Ok(Some(first)) => {
                     let batch = self.gather(first).await;
                     self.handle_events(batch);
+                    self.store_archived();
                 }
                 _ => break,
             }
@@ -711,10 +695,12 @@ impl Engine {
         // Whatever the connectors reported before stopping is still written.
         let mut rest = Vec::new();
         while let Ok(ev) = self.events.try_recv() {
+            self.taken(&ev);
             rest.push(ev);
         }
         if !rest.is_empty() {
             self.handle_events(rest);
+            self.store_archived();
         }
     }
 

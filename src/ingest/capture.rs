@@ -74,12 +74,45 @@ pub struct Capture {
     /// The last archived form of each conversation, so an unchanged one is not
     /// archived again with every message.
     conversations: HashMap<(AccountId, String), ConversationUpsert>,
+    /// Messages archived but not stored yet (the engine stores a batch while the
+    /// next is archived): their conversation and whether each is a placeholder. The
+    /// store cannot answer for them, so the next batch asks here first; without it a
+    /// message delivered twice across the two batches were archived twice and a
+    /// receipt for one archived without its conversation.
+    unstored: HashMap<(AccountId, String), (String, bool)>,
 }
 
 impl Capture {
     /// The archive believes nothing of this run any more (a failed append).
     pub fn forget(&mut self) {
         self.conversations.clear();
+    }
+
+    /// The store has (or has refused) the messages of these steps: it answers for
+    /// them again. An entry a later batch changed (a placeholder that decrypted
+    /// since) stays until that batch is stored.
+    pub fn stored(&mut self, steps: &[Step]) {
+        if self.unstored.is_empty() {
+            return;
+        }
+        for step in steps {
+            if let Step::Record(Record {
+                payload: Payload::Message(m),
+                scope: Some(_),
+                ..
+            }) = step
+            {
+                let key = (m.account.clone(), m.remote_id.clone());
+                let placeholder = m.kind == MessageKind::System;
+                if self
+                    .unstored
+                    .get(&key)
+                    .is_some_and(|(c, p)| *c == m.conversation_remote_id && *p == placeholder)
+                {
+                    self.unstored.remove(&key);
+                }
+            }
+        }
     }
 
     /// `batch` as steps. `store` answers which conversation a message belongs to and
@@ -93,7 +126,7 @@ impl Capture {
     ) -> Vec<Step> {
         let now = Timestamp::now();
         let plan = if archiving {
-            Plan::of(&batch, store)
+            Plan::of(&batch, store, &mut self.unstored)
         } else {
             Plan::default()
         };
@@ -353,7 +386,11 @@ struct Plan {
 }
 
 impl Plan {
-    fn of(batch: &[(AccountId, ConnectorEvent)], store: &dyn StoreRead) -> Plan {
+    fn of(
+        batch: &[(AccountId, ConnectorEvent)],
+        store: &dyn StoreRead,
+        unstored: &mut HashMap<(AccountId, String), (String, bool)>,
+    ) -> Plan {
         let mut wanted: HashMap<&AccountId, Vec<&str>> = HashMap::new();
         for (account, ev) in batch {
             if let ConnectorEvent::Message(m) = ev {
@@ -405,12 +442,20 @@ impl Plan {
                     let key = (account, m.remote_id.as_str());
                     // Whatever holds this id so far: an earlier message of the batch,
                     // else the store. A placeholder that now decrypts is new content.
-                    let holder = in_batch.get(&key).map(|(_, p)| *p).or_else(|| {
-                        known
-                            .get(account)
-                            .and_then(|k| k.get(&m.remote_id))
-                            .copied()
-                    });
+                    let holder = in_batch
+                        .get(&key)
+                        .map(|(_, p)| *p)
+                        .or_else(|| {
+                            unstored
+                                .get(&(account.clone(), m.remote_id.clone()))
+                                .map(|(_, p)| *p)
+                        })
+                        .or_else(|| {
+                            known
+                                .get(account)
+                                .and_then(|k| k.get(&m.remote_id))
+                                .copied()
+                        });
                     let new_content = match holder {
                         None => true,
                         Some(placeholder) => placeholder && m.kind != MessageKind::System,
@@ -431,6 +476,11 @@ impl Plan {
             let conversation = in_batch
                 .get(&(account, target.as_str()))
                 .map(|(c, _)| c.to_string())
+                .or_else(|| {
+                    unstored
+                        .get(&(account.clone(), target.clone()))
+                        .map(|(c, _)| c.clone())
+                })
                 .or_else(|| stored_conversation(store, account, target))
                 .or_else(|| {
                     renamed.iter().find_map(|(a, from, to)| {
@@ -443,6 +493,12 @@ impl Plan {
                 })
                 .unwrap_or_default();
             plan.conversations.insert(i, conversation);
+        }
+        for ((account, id), (conversation, placeholder)) in in_batch {
+            unstored.insert(
+                (account.clone(), id.to_string()),
+                (conversation.to_string(), placeholder),
+            );
         }
         plan
     }

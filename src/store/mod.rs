@@ -474,6 +474,9 @@ pub trait StoreRead {
     fn ledger_all(&self) -> Result<Vec<LedgerEntry>>;
     /// Outgoing messages still pending (never confirmed by the network), oldest first.
     fn unsent(&self) -> Result<Vec<Unsent>>;
+    /// Delivery states of the first-contact notices queued in a conversation, oldest
+    /// first.
+    fn notice_deliveries(&self, conversation: ConversationId) -> Result<Vec<Delivery>>;
     /// What tresen keeps about a message it sends (`None` for other messages).
     fn send_meta(&self, message: MessageId) -> Result<Option<SendMeta>>;
     /// Scheduled messages staff should see (waiting, missed, refused), soonest first:

@@ -153,9 +153,11 @@ fn main() {
                 }
             })
         };
+        // With the rules, each customer's first-contact notice is stored beside the stream.
+        let expected = n + if with_compliance { customers.min(n) } else { 0 };
         loop {
             let stored = h.store().read(|s| s.stats().unwrap().messages) as usize;
-            if stored >= n {
+            if stored >= expected {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(20)).await;

@@ -163,6 +163,9 @@ pub struct Peers {
     own_uuid: Option<String>,
     /// Number → ACI.
     by_number: HashMap<String, String>,
+    /// ACI → number, the other way round: asked for every message (a scan of
+    /// `by_number` cost 3 % of a burst's time with 1,000 customers).
+    by_aci: HashMap<String, String>,
     /// Names by peer key, from the peer's own profile or the phone's contact list.
     names: HashMap<String, String>,
     /// Numbers whose move to the ACI was reported in this run.
@@ -227,7 +230,12 @@ impl Peers {
         match (n, u) {
             (Some(n), Some(u)) => {
                 if self.by_number.get(n).map(String::as_str) != Some(u) {
-                    self.by_number.insert(n.to_string(), u.to_string());
+                    if let Some(old) = self.by_number.insert(n.to_string(), u.to_string())
+                        && self.by_aci.get(&old).map(String::as_str) == Some(n)
+                    {
+                        self.by_aci.remove(&old);
+                    }
+                    self.by_aci.insert(u.to_string(), n.to_string());
                 }
                 if self.announced.insert(n.to_string()) {
                     out.push(ConnectorEvent::Renamed {
@@ -253,10 +261,7 @@ impl Peers {
         if key.starts_with('+') {
             return Some(key.to_string());
         }
-        self.by_number
-            .iter()
-            .find(|(_, u)| u.as_str() == key)
-            .map(|(n, _)| n.clone())
+        self.by_aci.get(key).cloned()
     }
 
     fn name_of(&self, key: &str) -> Option<&str> {

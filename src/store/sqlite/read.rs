@@ -373,6 +373,20 @@ impl StoreRead for SqliteStore {
             .optional()?)
     }
 
+    fn notice_deliveries(&self, conversation: ConversationId) -> Result<Vec<Delivery>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT delivery FROM messages INDEXED BY messages_notices \
+             WHERE conversation = ?1 AND notice IS NOT NULL \
+               AND direction = 'outbound' AND kind = 'chat' ORDER BY id",
+        )?;
+        let rows = stmt.query_map([conversation.0], |r| r.get::<_, String>(0))?;
+        let mut out = Vec::new();
+        for d in rows {
+            out.push(Delivery::parse(&d?).unwrap_or(Delivery::Sent));
+        }
+        Ok(out)
+    }
+
     fn send_meta(&self, message: MessageId) -> Result<Option<crate::store::SendMeta>> {
         let row: Option<(Option<String>, Option<String>, Option<String>)> = self
             .conn

@@ -256,4 +256,11 @@ pub(super) const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE messages ADD COLUMN quote INTEGER;
     "#,
+    // 18: the first-contact notices of a conversation, found without reading its
+    // messages: the rules ask for every inbound message of a contact without a ledger
+    // entry (a new customer's burst), and a scan of the timeline made that the
+    // inbound path's largest cost (issue 20).
+    r#"
+    CREATE INDEX messages_notices ON messages (conversation) WHERE notice IS NOT NULL;
+    "#,
 ];
