@@ -493,14 +493,45 @@ impl Engine {
     pub(super) fn after_inbound(&mut self, inbound: Vec<Inbound>) {
         self.fire_hooks(&inbound);
         let mut decided = std::collections::HashSet::new();
+        // Automatic messages decided and not yet sent: sent together (one store write
+        // and one archive append for all, not three writes each), before any consent
+        // is recorded and before another message of their conversation is decided, so
+        // every decision still sees what the ones before it did.
+        let mut automatic = Vec::new();
+        let mut waiting = std::collections::HashSet::new();
         for m in inbound {
             if let Some(key) = self.rules.alike(&m)
                 && !decided.insert(key)
             {
                 continue;
             }
-            self.apply_rules(&m, true);
+            let conversation = (m.account.clone(), m.conversation.clone());
+            if waiting.contains(&conversation) {
+                self.send_automatic(std::mem::take(&mut automatic));
+                waiting.clear();
+            }
+            match self.rules.decide(&self.store, &m, true) {
+                Ok(Some(Decision::Automatic {
+                    conversation: id,
+                    message,
+                })) => {
+                    automatic.push((id, message));
+                    waiting.insert(conversation);
+                }
+                Ok(Some(decision)) => {
+                    self.send_automatic(std::mem::take(&mut automatic));
+                    waiting.clear();
+                    if let Err(e) = self.carry_out(decision) {
+                        tracing::warn!(account = %m.account, error = %e, "compliance step after an inbound message failed");
+                    }
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::warn!(account = %m.account, error = %e, "compliance step after an inbound message failed")
+                }
+            }
         }
+        self.send_automatic(automatic);
     }
 
     /// Hands each customer message that arrived now to the office's hooks.

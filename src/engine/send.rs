@@ -33,6 +33,44 @@ impl Engine {
         what: Outgoing,
         options: &SendOptions,
     ) -> Result<MessageId, EngineError> {
+        let planned = self.plan(conversation, what, options)?;
+        let mut sent = self.queue_and_hand_over(vec![planned], options)?;
+        Ok(sent.remove(0))
+    }
+
+    /// Automatic messages for several conversations (the rules' answers to one batch):
+    /// stored, archived and marked as handed over in one write each instead of one per
+    /// message. A message the rules refuse is logged and left out.
+    pub(super) fn send_automatic(&mut self, messages: Vec<(ConversationId, Outgoing)>) {
+        if messages.is_empty() {
+            return;
+        }
+        let options = SendOptions::default();
+        let mut planned = Vec::with_capacity(messages.len());
+        for (conversation, what) in messages {
+            match self.plan(conversation, what, &options) {
+                Ok(p) => planned.push(p),
+                Err(e) => {
+                    tracing::warn!(conversation = conversation.0, error = %e, "automatic message not sent")
+                }
+            }
+        }
+        if planned.is_empty() {
+            return;
+        }
+        if let Err(e) = self.queue_and_hand_over(planned, &options) {
+            tracing::warn!(error = %e, "automatic messages not sent");
+        }
+    }
+
+    /// A send checked: the footer, consent gate and channel limits applied, its files
+    /// in the attachment store. A notice still owed goes out first (R-C8).
+    fn plan(
+        &mut self,
+        conversation: ConversationId,
+        what: Outgoing,
+        options: &SendOptions,
+    ) -> Result<Planned, EngineError> {
         let Outgoing {
             body,
             files,
@@ -120,23 +158,57 @@ impl Engine {
                 }
             })
             .collect();
+        Ok(Planned {
+            conv,
+            sender,
+            parts,
+            ops,
+            at: now,
+            pending: gate == crate::compliance::consent::Gate::ConsentPending,
+            reply_to,
+        })
+    }
+
+    /// Stores the sends as pending, archives them (nothing leaves the house
+    /// unrecorded), marks them handed over and gives them to their connectors: one
+    /// write of each kind for all of them. Returns each send's first message.
+    fn queue_and_hand_over(
+        &mut self,
+        planned: Vec<Planned>,
+        options: &SendOptions,
+    ) -> Result<Vec<MessageId>, EngineError> {
+        let ops: Vec<Op> = planned.iter().flat_map(|p| p.ops.iter().cloned()).collect();
         let applied = self.apply(&ops)?;
-        if applied.queued.len() != parts.len() {
+        if applied.queued.len() != ops.len() {
             return Err(EngineError::Refused(
                 "store did not queue the message".into(),
             ));
         }
         self.publish(&applied);
+        let mut ids = applied.queued.iter().copied();
+        let queued: Vec<Vec<MessageId>> = planned
+            .iter()
+            .map(|p| ids.by_ref().take(p.parts.len()).collect())
+            .collect();
         // Archived before any connector sees it: nothing leaves the house unrecorded.
-        let pending = gate == crate::compliance::consent::Gate::ConsentPending;
-        let archived = self.archive_outgoing(
-            &conv,
-            &sender,
-            &applied.queued,
-            &parts,
-            (now, pending),
-            (&options.tags, reply_to.as_deref()),
-        );
+        let entries = planned
+            .iter()
+            .zip(&queued)
+            .flat_map(|(p, ids)| {
+                outgoing_entries(
+                    &p.conv,
+                    &p.sender,
+                    ids,
+                    &p.parts,
+                    (p.at, p.pending),
+                    (&options.tags, p.reply_to.as_deref()),
+                )
+            })
+            .collect();
+        let archived = match self.archive.as_mut() {
+            Some(archive) => archive.append(entries).map(|head| Some(head.seq)),
+            None => Ok(None),
+        };
         if let Err(e) = archived {
             let reason = format!("not archived, so not sent: {e}");
             let failed: Vec<Op> = applied
@@ -168,30 +240,40 @@ impl Engine {
             .map(crate::ingest::position_op)
             .into_iter()
             .collect();
-        if self.connectors.contains_key(&conv.account) {
-            ops.extend(
-                applied
-                    .queued
-                    .iter()
-                    .map(|&message| Op::SendAttempt { message }),
-            );
+        for (p, ids) in planned.iter().zip(&queued) {
+            if self.connectors.contains_key(&p.conv.account) {
+                ops.extend(ids.iter().map(|&message| Op::SendAttempt { message }));
+            }
         }
         if let Err(e) = self.apply(&ops) {
             tracing::warn!(error = %e, "send not marked as handed over");
         }
         crate::fault::point("after-attempt");
-        for (&id, part) in applied.queued.iter().zip(parts) {
-            let out = OutgoingMessage {
-                message: id,
-                conversation_remote_id: conv.remote_id.clone(),
-                body: part.body,
-                files: part.files,
-                reply_to: reply_to.clone(),
-                txn: part.txn,
-            };
-            self.hand_over(&conv.account, out, false)?;
+        let mut first = Vec::with_capacity(planned.len());
+        // A send that cannot be handed over does not keep the others back.
+        let mut failure = None;
+        for (p, ids) in planned.into_iter().zip(queued) {
+            first.push(ids[0]);
+            for (&id, part) in ids.iter().zip(p.parts) {
+                let out = OutgoingMessage {
+                    message: id,
+                    conversation_remote_id: p.conv.remote_id.clone(),
+                    body: part.body,
+                    files: part.files,
+                    reply_to: p.reply_to.clone(),
+                    txn: part.txn,
+                };
+                if let Err(e) = self.hand_over(&p.conv.account, out, false) {
+                    // The send's later parts wait: they must not overtake this one.
+                    failure.get_or_insert(e);
+                    break;
+                }
+            }
         }
-        Ok(applied.queued[0])
+        match failure {
+            Some(e) => Err(e),
+            None => Ok(first),
+        }
     }
 
     /// Gives a stored, archived message to its connector, marked as attempted first
@@ -346,55 +428,65 @@ impl Engine {
             })
             .collect()
     }
+}
 
-    pub(super) fn archive_outgoing(
-        &mut self,
-        conv: &crate::domain::Conversation,
-        staff: &str,
-        ids: &[MessageId],
-        parts: &[rules::Part],
-        (at, consent_pending): (Timestamp, bool),
-        (tags, quote): (&[String], Option<&str>),
-    ) -> Result<Option<u64>, ArchiveError> {
-        let Some(archive) = self.archive.as_mut() else {
-            return Ok(None);
-        };
-        let mut entries = Vec::new();
-        for (&id, part) in ids.iter().zip(parts) {
-            let (body, files) = (&part.body, &part.files);
-            entries.push(Entry {
-                scope: Scope::conversation(&conv.account.0, &conv.remote_id, at),
-                payload: Payload::Outgoing {
-                    local_id: id.0,
-                    account: conv.account.0.clone(),
-                    conversation: conv.remote_id.clone(),
-                    staff: staff.to_string(),
-                    body: body.clone(),
-                    attachments: files.iter().map(|f| f.attachment.clone()).collect(),
-                    at,
-                    footer: part.footer.clone(),
-                    consent_pending,
-                    txn: part.txn.clone(),
-                    tags: tags.to_vec(),
-                    // The first part answers the quoted message.
-                    quote: quote.filter(|_| entries.is_empty()).map(str::to_string),
-                },
-            });
-            for (index, f) in files.iter().enumerate() {
-                entries.push(crate::ingest::attachment(
-                    &conv.account,
-                    &conv.remote_id,
-                    format!("local:{}", id.0),
-                    index,
-                    f.attachment.name.clone(),
-                    f.attachment.mime.clone(),
-                    &f.bytes,
-                    at,
-                ));
-            }
+/// A send as the archive keeps it: each part, and each part's files.
+fn outgoing_entries(
+    conv: &crate::domain::Conversation,
+    staff: &str,
+    ids: &[MessageId],
+    parts: &[rules::Part],
+    (at, consent_pending): (Timestamp, bool),
+    (tags, quote): (&[String], Option<&str>),
+) -> Vec<Entry> {
+    let mut entries = Vec::new();
+    for (&id, part) in ids.iter().zip(parts) {
+        let (body, files) = (&part.body, &part.files);
+        entries.push(Entry {
+            scope: Scope::conversation(&conv.account.0, &conv.remote_id, at),
+            payload: Payload::Outgoing {
+                local_id: id.0,
+                account: conv.account.0.clone(),
+                conversation: conv.remote_id.clone(),
+                staff: staff.to_string(),
+                body: body.clone(),
+                attachments: files.iter().map(|f| f.attachment.clone()).collect(),
+                at,
+                footer: part.footer.clone(),
+                consent_pending,
+                txn: part.txn.clone(),
+                tags: tags.to_vec(),
+                // The first part answers the quoted message.
+                quote: quote.filter(|_| entries.is_empty()).map(str::to_string),
+            },
+        });
+        for (index, f) in files.iter().enumerate() {
+            entries.push(crate::ingest::attachment(
+                &conv.account,
+                &conv.remote_id,
+                format!("local:{}", id.0),
+                index,
+                f.attachment.name.clone(),
+                f.attachment.mime.clone(),
+                &f.bytes,
+                at,
+            ));
         }
-        Ok(Some(archive.append(entries)?.seq))
     }
+    entries
+}
+
+/// A send checked and ready to be stored, archived and handed over.
+struct Planned {
+    conv: crate::domain::Conversation,
+    sender: String,
+    parts: Vec<rules::Part>,
+    ops: Vec<Op>,
+    at: Timestamp,
+    /// Sent without consent on record (the consent gate said so).
+    pending: bool,
+    /// The remote id of the message the first part answers.
+    reply_to: Option<String>,
 }
 
 /// What to send, for [`Engine::send_as`].

@@ -2,6 +2,7 @@
 //!
 //!   cargo bench --bench perf                       # 10,000 conversations, 1,000,000 messages
 //!   cargo bench --bench perf -- --messages 100000  # a quicker run
+//!   cargo bench --bench perf -- --archive 1         # ingest with the retention archive
 //!
 //! 1. ingest through the engine into the encrypted store (durable, batched)
 //! 2. cold start to the first rendered inbox frame, and RSS while idle (a fresh process)
@@ -44,6 +45,18 @@ fn ingest(path: &Path, conversations: usize, messages: usize, grouped: bool) {
             grouped,
         };
         let (engine, handle) = Engine::start(shared.clone(), vec![Box::new(gen_)], EngineOptions::default());
+        // --archive 1: every batch archived (and synced) before it is stored, beside
+        // the commit of the batch before, as the TUI and daemon run it.
+        let archived = arg("--archive", 0) == 1;
+        let engine = if archived {
+            let dir = path.with_extension("archive");
+            let _ = std::fs::remove_dir_all(&dir);
+            let key = tresen::secrets::MasterKey::from_bytes(&KEY).expect("key");
+            let (archive, _) = tresen::archive::Archive::open(&dir, &key).expect("archive");
+            engine.with_archive(archive, None, "bench".into()).expect("archive")
+        } else {
+            engine
+        };
         let mut bus = handle.subscribe();
         let start = Instant::now();
         let task = tokio::spawn(engine.run());
@@ -59,8 +72,9 @@ fn ingest(path: &Path, conversations: usize, messages: usize, grouped: bool) {
         task.await.unwrap().unwrap();
         let stats = shared.lock().stats().unwrap();
         println!(
-            "ingest {}: {} messages + {} conversations in {:.2} s = {:.0} messages/s (SQLCipher, WAL, synchronous=FULL, batches of up to {})",
+            "ingest {}{}: {} messages + {} conversations in {:.2} s = {:.0} messages/s (SQLCipher, WAL, synchronous=FULL, batches of up to {})",
             if grouped { "history backfill, conversation by conversation" } else { "spread at random over all conversations" },
+            if archived { ", with the archive" } else { "" },
             stats.messages,
             stats.conversations,
             took.as_secs_f64(),
