@@ -373,23 +373,12 @@ impl Engine {
     /// Publishes what a batch's commit changed and sets in motion what follows from
     /// it. A commit that failed is retried op by op: one bad event must not take the
     /// batch down with it, so everything good is kept and the bad one is logged.
-    fn after_storing(&mut self, prepared: Prepared, applied: Result<Applied, StoreError>) {
-        let Prepared {
-            ops,
-            messages,
-            health_changed,
-            fetched,
-            caught_up,
-            typing_changed,
-            backfilled,
-            to_fetch,
-            inbound,
-        } = prepared;
+    fn after_storing(&mut self, p: Prepared, applied: Result<Applied, StoreError>) {
         match applied {
             Ok(applied) => self.publish(&applied),
             Err(e) => {
                 tracing::warn!(error = %e, "batch failed; applying events one by one");
-                for op in &ops {
+                for op in &p.ops {
                     match self.apply(std::slice::from_ref(op)) {
                         Ok(a) => self.publish(&a),
                         Err(e) => {
@@ -399,7 +388,7 @@ impl Engine {
                 }
             }
         }
-        for m in messages {
+        for m in p.messages {
             self.notify(Notification::Message(m));
         }
         // Decided once no batch waits between archive and store (`decide_stored`):
@@ -407,8 +396,8 @@ impl Engine {
         // must be stored after them too, or the archive's order would not be the
         // store's and a rebuild from the archive would differ from the live store
         // (a reply stored under a peer the next batch renames).
-        self.undecided.extend(inbound);
-        for (account, remote_id, missing) in to_fetch {
+        self.undecided.extend(p.inbound);
+        for (account, remote_id, missing) in p.to_fetch {
             if let Ok(Some((id, _))) = self
                 .store
                 .read(|s| s.message_by_remote(&account, &remote_id))
@@ -422,19 +411,19 @@ impl Engine {
         }
         // Answered after the batch is stored, so a waiter that reads the message sees
         // its blob.
-        for (key, result) in fetched {
+        for (key, result) in p.fetched {
             self.answer_fetch(key, result);
         }
-        if health_changed {
+        if p.health_changed {
             self.notify(Notification::Health);
         }
-        if typing_changed {
+        if p.typing_changed {
             self.notify(Notification::Typing);
         }
-        for id in backfilled {
+        for id in p.backfilled {
             self.notify(Notification::Backfilled(id));
         }
-        if caught_up {
+        if p.caught_up {
             self.notify(Notification::CaughtUp);
         }
     }

@@ -23,7 +23,13 @@ pub fn peak_rss_kib() -> u64 {
 }
 
 fn status_kib(field: &str) -> u64 {
-    std::fs::read_to_string("/proc/self/status")
+    status_of("self", field)
+}
+
+/// A number from `/proc/<pid>/status` (`VmRSS:`, `Threads:`, …; 0 if unreadable).
+#[allow(dead_code)]
+pub fn status_of(pid: &str, field: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|s| {
             s.lines()

@@ -19,18 +19,20 @@ mod args;
 mod corpus;
 #[path = "../support/fuzz.rs"]
 mod fuzz;
+#[path = "served.rs"]
+mod served;
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use args::{arg, ms, pct, runtime, spread};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
+use served::serve;
 use tresen::app::{App, AppConfig, Effect, Msg};
 use tresen::config::Config;
 use tresen::domain::{AccountId, ConversationId, LocalChange, TriageState};
-use tresen::engine::{Engine, EngineHandle, EngineOptions, Notification};
+use tresen::engine::{Engine, EngineOptions, Notification};
 use tresen::protocol::Order;
 use tresen::seat::Seat as _;
 use tresen::seat::remote::Remote;
@@ -40,50 +42,6 @@ const KEY: [u8; 32] = [0x42; 32];
 
 fn lang() -> tresen::app::i18n::Lang {
     tresen::app::i18n::Lang::En
-}
-
-/// The engine and the daemon serving it on `socket`, on this runtime.
-struct Served {
-    handle: EngineHandle,
-    _listening: tresen::daemon::socket::Listening,
-    stop: tokio::sync::watch::Sender<Option<String>>,
-    engine: tokio::task::JoinHandle<Result<(), tresen::engine::EngineError>>,
-}
-
-async fn serve(
-    store: SharedStore,
-    connectors: Vec<Box<dyn tresen::connector::Connector>>,
-    archive_dir: &Path,
-    socket: &Path,
-) -> Served {
-    let key = tresen::secrets::MasterKey::from_bytes(&[9u8; 32]).unwrap();
-    let (archive, _) = tresen::archive::Archive::open(archive_dir, &key).unwrap();
-    let (engine, handle) = Engine::start(store, connectors, EngineOptions::default());
-    let engine = engine.with_archive(archive, None, "bench".into()).unwrap();
-    let engine = tokio::spawn(engine.run());
-    let mut listening = tresen::daemon::socket::listen(socket, "").unwrap();
-    let daemon =
-        tresen::daemon::Daemon::new(handle.clone(), &Config::default(), socket.into(), None);
-    let (stop, stop_rx) = tokio::sync::watch::channel(None);
-    tokio::spawn(tresen::daemon::server::serve(
-        listening.take_listener().unwrap(),
-        Arc::clone(&daemon),
-        stop_rx,
-    ));
-    Served {
-        handle,
-        _listening: listening,
-        stop,
-        engine,
-    }
-}
-
-impl Served {
-    async fn stop(self) {
-        let _ = self.stop.send(Some("bench done".into()));
-        self.handle.shutdown().await;
-        let _ = self.engine.await;
-    }
 }
 
 /// In a new process: attach, load what the inbox shows first, draw it.
@@ -309,6 +267,7 @@ fn ingest_with_seats(dir: &Path, seats: usize, messages: usize) -> f64 {
             vec![Box::new(generator)],
             &run.join("archive"),
             &socket,
+            None,
         )
         .await;
         let mut bus = served.handle.subscribe();
@@ -366,7 +325,7 @@ fn daemon_child(socket: &Path) {
     rt.block_on(async {
         let dir = tempfile::tempdir().unwrap();
         let store = SharedStore::new(Box::new(SqliteStore::open_in_memory().unwrap()));
-        let served = serve(store, vec![], &dir.path().join("archive"), socket).await;
+        let served = serve(store, vec![], &dir.path().join("archive"), socket, None).await;
         println!("READY");
         let _ = tokio::task::spawn_blocking(|| {
             let mut s = String::new();
@@ -483,7 +442,13 @@ fn main() {
     let store = SqliteStore::open(&path, Some(&KEY)).unwrap();
     let shared = tresen::profile::shared(store, None).unwrap();
     let rt = runtime();
-    let served = rt.block_on(serve(shared, vec![], &work.path().join("archive"), &socket));
+    let served = rt.block_on(serve(
+        shared,
+        vec![],
+        &work.path().join("archive"),
+        &socket,
+        None,
+    ));
     first_frame(&socket);
     rt.block_on(round_trips(&socket));
     rt.block_on(fan_out(&socket));

@@ -13,21 +13,20 @@
 
 #[path = "args.rs"]
 mod args;
+#[path = "served.rs"]
+mod served;
 #[path = "signal_peer.rs"]
 mod signal_peer;
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use args::{arg, runtime};
+use args::{arg, runtime, status_of};
 use signal_peer::{OWN, notification, peer};
 use tresen::app::Query;
-use tresen::config::Config;
 use tresen::connector::signal::{Endpoint, SignalConnector};
 use tresen::domain::AccountId;
-use tresen::engine::{Engine, EngineOptions, Notification};
 use tresen::seat::Seat as _;
 use tresen::seat::remote::Remote;
 use tresen::store::SqliteStore;
@@ -46,14 +45,7 @@ struct Sample {
 }
 
 fn proc_value(pid: u32, field: &str) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with(field))
-                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
-        })
-        .unwrap_or(0)
+    status_of(&pid.to_string(), field)
 }
 
 fn open_files(pid: u32) -> u64 {
@@ -74,26 +66,15 @@ fn daemon_child(dir: &Path, signal: &Path, socket: &Path) {
             Endpoint::Socket(signal.into()),
             vec![],
         );
-        let key = tresen::secrets::MasterKey::from_bytes(&[7; 32]).unwrap();
-        let (archive, _) = tresen::archive::Archive::open(&dir.join("archive"), &key).unwrap();
-        let (engine, handle) =
-            Engine::start(store, vec![Box::new(connector)], EngineOptions::default());
-        let engine = engine
-            .with_compliance(tresen::demo::compliance())
-            .with_archive(archive, None, "soak".into())
-            .unwrap();
-        let engine = tokio::spawn(engine.run());
-        let mut listening = tresen::daemon::socket::listen(socket, "").unwrap();
-        let daemon =
-            tresen::daemon::Daemon::new(handle.clone(), &Config::default(), socket.into(), None);
-        let (stop, stop_rx) = tokio::sync::watch::channel(None);
-        tokio::spawn(tresen::daemon::server::serve(
-            listening.take_listener().unwrap(),
-            Arc::clone(&daemon),
-            stop_rx,
-        ));
-        let mut bus = handle.subscribe();
-        while !matches!(bus.recv().await, Ok(Notification::CaughtUp)) {}
+        let served = served::serve(
+            store,
+            vec![Box::new(connector)],
+            &dir.join("archive"),
+            socket,
+            Some(tresen::demo::compliance()),
+        )
+        .await;
+        let handle = served.handle.clone();
         println!("READY");
         let metrics = tokio::runtime::Handle::current().metrics();
         // A line on stdin asks for a sample; stdin closing stops the daemon.
@@ -111,9 +92,7 @@ fn daemon_child(dir: &Path, signal: &Path, socket: &Path) {
                 .read(|s| s.stats().map(|s| s.messages).unwrap_or(0));
             println!("TASKS {} {stored}", metrics.num_alive_tasks());
         }
-        let _ = stop.send(Some("soak done".into()));
-        handle.shutdown().await;
-        let _ = engine.await;
+        served.stop().await;
     });
 }
 
