@@ -42,6 +42,7 @@ struct Sample {
     threads: u64,
     tasks: u64,
     stored: u64,
+    db_kib: u64,
 }
 
 fn proc_value(pid: u32, field: &str) -> u64 {
@@ -90,7 +91,13 @@ fn daemon_child(dir: &Path, signal: &Path, socket: &Path) {
             let stored = handle
                 .store()
                 .read(|s| s.stats().map(|s| s.messages).unwrap_or(0));
-            println!("TASKS {} {stored}", metrics.num_alive_tasks());
+            // The store's file: SQLite's page cache (up to 96 + 16 MiB) grows with it.
+            let db_kib = ["store.db", "store.db-wal"]
+                .iter()
+                .filter_map(|f| std::fs::metadata(dir.join(f)).ok())
+                .map(|m| m.len() / 1024)
+                .sum::<u64>();
+            println!("TASKS {} {stored} {db_kib}", metrics.num_alive_tasks());
         }
         served.stop().await;
     });
@@ -211,7 +218,7 @@ fn main() {
         let mut next_burst = start + Duration::from_secs(burst_every);
         let mut next_sample = start;
         let mut samples: Vec<Sample> = Vec::new();
-        println!("   t/s   RSS/MB  files  threads  tasks  stored");
+        println!("   t/s   RSS/MB  files  threads  tasks  stored  store/MB");
         while Instant::now() < end {
             if Instant::now() >= next_sample {
                 next_sample += Duration::from_secs(every);
@@ -231,15 +238,17 @@ fn main() {
                     threads: proc_value(pid, "Threads:"),
                     tasks: it.next().and_then(|v| v.parse().ok()).unwrap_or(0),
                     stored: it.next().and_then(|v| v.parse().ok()).unwrap_or(0),
+                    db_kib: it.next().and_then(|v| v.parse().ok()).unwrap_or(0),
                 };
                 println!(
-                    "{:>6} {:>8.1} {:>6} {:>8} {:>6} {:>7}",
+                    "{:>6} {:>8.1} {:>6} {:>8} {:>6} {:>7} {:>9.1}",
                     s.at_s,
                     s.rss_kib as f64 / 1024.0,
                     s.fds,
                     s.threads,
                     s.tasks,
-                    s.stored
+                    s.stored,
+                    s.db_kib as f64 / 1024.0
                 );
                 samples.push(s);
             }
