@@ -119,6 +119,28 @@ fn verify_finds_every_kind_of_tampering_at_its_position() {
     );
     assert_eq!(finding(&v, "company")["id"], "company");
 
+    // A flipped byte in the authentication tag only (the content still decrypts to what
+    // the chain promises). A sealed segment's records are read by the key stream alone,
+    // so there the segment's file hash must catch it; in the open one the tag is checked.
+    let flip_tag = |line: &str| {
+        let end = line.find("\",\"h\":\"").unwrap();
+        let mut bytes = line.as_bytes().to_vec();
+        let at = end - 6;
+        bytes[at] = if bytes[at] == b'A' { b'B' } else { b'A' };
+        String::from_utf8(bytes).unwrap()
+    };
+    let p = copy(&base);
+    let mut l = lines(&seg1(&p));
+    l[2] = flip_tag(&l[2]);
+    write_lines(&seg1(&p), &l);
+    assert_bad(&p, "file_mismatch", seq_of(&l[0]), &[]);
+    let p = copy(&base);
+    let mut l = lines(&seg3(&p));
+    let target = seq_of(&l[1]);
+    l[1] = flip_tag(&l[1]);
+    write_lines(&seg3(&p), &l);
+    assert_bad(&p, "content_mismatch", target, &[]);
+
     // A changed header field (the archiving time).
     let p = copy(&base);
     let mut l = lines(&seg3(&p));

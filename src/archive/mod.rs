@@ -15,6 +15,7 @@ pub mod export;
 pub mod format;
 pub mod integrity;
 pub mod keys;
+mod lines;
 pub mod manifest;
 pub mod payload;
 pub mod read;

@@ -7,6 +7,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::ops::ControlFlow;
 
 use super::keys::{Key, Keys};
 use super::manifest::{self, Signer};
@@ -62,6 +64,9 @@ struct Walk<'a> {
     shredded: u64,
     pins_hit: usize,
     problem: Option<Problem>,
+    /// The segment is sealed: its file hash is checked against the signed manifest, so
+    /// the content is checked by the key stream alone (`read::content_hash_matches`).
+    sealed: bool,
     /// Reused for every record's plaintext; wiped when the walk ends.
     buf: zeroize::Zeroizing<Vec<u8>>,
 }
@@ -347,7 +352,6 @@ fn check_segment(
             bytes: std::fs::metadata(&job.path).map_or(0, |m| m.len()),
         });
     }
-    let data = std::fs::read(&job.path).map_err(|e| ArchiveError::io(&job.path, e))?;
     let mut w = Walk {
         keys,
         known,
@@ -360,27 +364,24 @@ fn check_segment(
         shredded: 0,
         pins_hit: 0,
         problem: None,
+        sealed: job.manifest.is_some(),
         buf: zeroize::Zeroizing::new(Vec::with_capacity(4096)),
     };
     let mut notes = Vec::new();
-    let complete_end = data.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
-    let mut offset = 0usize;
-    for text in data[..complete_end].split(|&b| b == b'\n') {
-        let at = offset;
-        offset += text.len() + 1;
-        if offset > complete_end {
-            break; // the empty piece after the final newline
-        }
+    let mut file_hash = job.manifest.as_ref().map(|_| Sha256::new());
+    let read = super::lines::each_line(&job.path, file_hash.as_mut(), |text, at| {
         check_one(&mut w, name, text, at);
-        if w.failed() {
-            break;
+        match w.failed() {
+            true => ControlFlow::Break(()),
+            false => ControlFlow::Continue(()),
         }
-    }
-    if !w.failed() && complete_end < data.len() {
+    })
+    .map_err(|e| ArchiveError::io(&job.path, e))?;
+    if !w.failed() && read.tail > 0 {
         if job.is_last && opts.live {
             notes.push(format!(
                 "{} bytes at the end of {name} are still being written",
-                data.len() - complete_end
+                read.tail
             ));
         } else {
             let seq = w.expected;
@@ -390,7 +391,7 @@ fn check_segment(
                 "torn_tail",
                 format!(
                     "{name} ends in {} bytes that are no complete record (a write cut short); opening the profile sets them aside",
-                    data.len() - complete_end
+                    read.tail
                 ),
             );
         }
@@ -428,7 +429,7 @@ fn check_segment(
                 "manifest_mismatch",
                 "the last record's hash differs from the manifest".into(),
             );
-        } else if b.file_sha256 != format::sha256_hex(&data) {
+        } else if file_hash.is_some_and(|h| !format::hex_is(&b.file_sha256, &h.finalize().into())) {
             w.fail(
                 b.first_seq,
                 name,
@@ -446,7 +447,7 @@ fn check_segment(
         last_seq: w.expected - 1,
         last_hash: w.prev,
         notes,
-        bytes: data.len() as u64,
+        bytes: read.bytes,
     })
 }
 
@@ -458,7 +459,7 @@ fn manifest_seq(bytes: &[u8]) -> u64 {
         .map_or(0, |b| b.first_seq)
 }
 
-fn check_one(w: &mut Walk<'_>, segment: &str, text: &[u8], offset: usize) {
+fn check_one(w: &mut Walk<'_>, segment: &str, text: &[u8], offset: u64) {
     let Ok(text) = std::str::from_utf8(text) else {
         let seq = w.expected;
         w.fail(
@@ -513,12 +514,12 @@ fn check_one(w: &mut Walk<'_>, segment: &str, text: &[u8], offset: usize) {
         );
         return;
     }
-    let buf = &mut w.buf;
-    match w
-        .keys
-        .get(line.b)
-        .map(|k| super::read::content_matches(k, &line, buf))
-    {
+    let (buf, sealed) = (&mut w.buf, w.sealed);
+    let matches = |k: &Key| match sealed {
+        true => super::read::content_hash_matches(k, &line, buf),
+        false => super::read::content_matches(k, &line, buf),
+    };
+    match w.keys.get(line.b).map(matches) {
         Some(true) => w.checked += 1,
         Some(false) => {
             let d = format::Defect::ContentMismatch;
