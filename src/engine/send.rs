@@ -133,7 +133,8 @@ impl Engine {
                 f.attachment.blob = Some(blobs.put(&f.bytes)?);
             }
         }
-        let now = self.rules.now();
+        let answered = self.store.read(|s| s.last_exchange(conversation))?.1;
+        let now = not_before_answered(self.rules.now(), answered, conversation);
         let n = parts.len();
         let ops: Vec<Op> = parts
             .iter_mut()
@@ -541,5 +542,57 @@ impl Engine {
             }
             Err(e) => tracing::error!(error = %e, "footer version not archived"),
         }
+    }
+}
+
+/// How far behind the customer's newest message the clock may be for a send to be
+/// dated just after it instead: a clock set back (an hour at the change of time, a
+/// wrong NTP answer) or a customer's phone slightly ahead. Beyond a day the clock is
+/// taken as it is: a phone set a year ahead must not date the office's letters.
+const CLOCK_BEHIND_AT_MOST: i64 = Timestamp::DAY;
+
+/// The time a send is dated: `now`, or 1 ms after the conversation's newest customer
+/// message (`answered`) if the clock is behind it, by at most [`CLOCK_BEHIND_AT_MOST`].
+/// Dated by a clock an hour behind, a reply would sort above the message it answers and
+/// leave the conversation waiting for an answer it has. Only customers' messages count
+/// (their time is their phone's or their server's): the office's own earlier sends,
+/// dated by a clock that was ahead, do not drag later ones along.
+pub(super) fn not_before_answered(
+    now: Timestamp,
+    answered: Option<Timestamp>,
+    conversation: ConversationId,
+) -> Timestamp {
+    let Some(newest) = answered else { return now };
+    let behind = newest.0.saturating_sub(now.0);
+    if !(0..=CLOCK_BEHIND_AT_MOST).contains(&behind) {
+        return now;
+    }
+    if behind > Timestamp::MINUTE {
+        tracing::warn!(
+            conversation = conversation.0,
+            behind_ms = behind,
+            "the clock is behind the customer's newest message: the send is dated just after it"
+        );
+    }
+    newest.plus_ms(1)
+}
+
+#[cfg(test)]
+mod clock_tests {
+    use super::*;
+
+    #[test]
+    fn a_send_is_dated_after_the_customer_unless_her_clock_is_absurdly_ahead() {
+        let conv = ConversationId(1);
+        let now = Timestamp(1_000_000_000);
+        // No customer message, or hers is older: the clock as it reads.
+        assert_eq!(not_before_answered(now, None, conv), now);
+        assert_eq!(not_before_answered(now, Some(now.plus_ms(-5)), conv), now);
+        // The clock an hour behind hers: just after her message.
+        let hers = now.plus_ms(Timestamp::HOUR);
+        assert_eq!(not_before_answered(now, Some(hers), conv), hers.plus_ms(1));
+        // Her phone a year ahead: the office's letter keeps its own date.
+        let absurd = now.plus_ms(365 * Timestamp::DAY);
+        assert_eq!(not_before_answered(now, Some(absurd), conv), now);
     }
 }
