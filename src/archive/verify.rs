@@ -434,7 +434,7 @@ fn check_segment(
                 b.first_seq,
                 name,
                 "file_mismatch",
-                format!("{name} differs from the file its manifest sealed (the records check, so the change is outside them)"),
+                format!("{name} differs from the file its manifest sealed (chain and contents check, so the change is in bytes they do not cover, such as an authentication tag)"),
             );
         }
     }

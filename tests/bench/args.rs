@@ -73,3 +73,28 @@ pub fn spread(times: &mut [std::time::Duration]) -> String {
         times.len()
     )
 }
+
+/// CPU seconds (user + system) this process has used so far (Linux; 0 elsewhere).
+#[allow(dead_code)]
+pub fn cpu_seconds() -> f64 {
+    cpu_seconds_of("self")
+}
+
+/// CPU seconds (user + system) process `pid` has used so far, its waited-for children
+/// included (Linux; 0 if unreadable).
+#[allow(dead_code)]
+pub fn cpu_seconds_of(pid: &str) -> f64 {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return 0.0;
+    };
+    // Fields after the command name (which may hold spaces), from field 3 on.
+    let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else {
+        return 0.0;
+    };
+    let f: Vec<f64> = rest
+        .split_whitespace()
+        .map(|v| v.parse().unwrap_or(0.0))
+        .collect();
+    // utime, stime are fields 14 and 15 (indices 11, 12 here), in clock ticks of 1/100 s.
+    (f.get(11).unwrap_or(&0.0) + f.get(12).unwrap_or(&0.0)) / 100.0
+}

@@ -4,7 +4,11 @@
 //!   cargo bench --bench matrix                        # 1,000 rooms, 20,000 messages
 //!   cargo bench --bench matrix -- --rooms 100 --messages 2000
 //!
-//! Needs the Synapse venv that tests/run.sh installs (TRESEN_SYNAPSE_VENV).
+//! Needs the Synapse venv that tests/run.sh installs (TRESEN_SYNAPSE_VENV). The populated
+//! homeserver database is kept in `target/bench-cache/` (or `TRESEN_BENCH_CACHE`) and
+//! reused by the next run with the same numbers: building it takes ~18 minutes and is
+//! not the figure. Before tresen's initial sync the bench fetches the same `/sync` raw
+//! over HTTP with the same filter, so the homeserver's own time stands beside tresen's.
 #![recursion_limit = "256"]
 
 #[path = "args.rs"]
@@ -12,7 +16,7 @@ mod args;
 #[path = "../support/synapse.rs"]
 mod synapse;
 
-use args::{arg, rss_kib};
+use args::{arg, cpu_seconds, rss_kib};
 
 use std::time::{Duration, Instant};
 
@@ -72,20 +76,58 @@ fn main() {
             .map(|n| n.get())
             .unwrap_or(0)
     );
-    let hs = Synapse::start();
-    let (local, mxid) = hs.user("buero");
-    let t = Instant::now();
-    hs.emu(&[
-        "bulk",
-        &mxid,
-        &Synapse::password(&local),
-        &rooms.to_string(),
-        &messages.to_string(),
-    ]);
-    println!(
-        "setup: {rooms} portals with {messages} messages created in {:.1} s",
-        t.elapsed().as_secs_f64()
-    );
+    let cache = std::env::var_os("TRESEN_BENCH_CACHE")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-cache")
+        })
+        .join(format!("synapse-1.163.2-{rooms}-rooms-{messages}-messages"));
+    let (mut hs, local) = match std::fs::read_to_string(cache.join("user")) {
+        Ok(local) => {
+            let hs = Synapse::start_from(&cache.join("data"));
+            println!(
+                "setup: the populated homeserver database from {} (delete it to build it anew)",
+                cache.display()
+            );
+            (hs, local.trim().to_string())
+        }
+        Err(_) => {
+            let mut hs = Synapse::start();
+            let (local, mxid) = hs.user("buero");
+            let t = Instant::now();
+            hs.emu(&[
+                "bulk",
+                &mxid,
+                &Synapse::password(&local),
+                &rooms.to_string(),
+                &messages.to_string(),
+            ]);
+            println!(
+                "setup: {rooms} portals with {messages} messages created in {:.1} s; kept in {}",
+                t.elapsed().as_secs_f64(),
+                cache.display()
+            );
+            hs.save_data(&cache.join("data"));
+            std::fs::write(cache.join("user"), &local).unwrap();
+            (hs, local)
+        }
+    };
+
+    // The homeserver's own time: the initial /sync tresen will make (same filter, no
+    // token, no wait), fetched raw on a new login, from a freshly started Synapse; then
+    // once more with its caches warm.
+    hs.restart();
+    for caches in ["cold", "warm"] {
+        let raw = raw_sync(hs.port, &local);
+        println!(
+            "raw /sync ({caches} homeserver caches): {} rooms, {} timeline events, {:.1} MB in {:.2} s",
+            raw.rooms,
+            raw.events,
+            raw.bytes as f64 / 1e6,
+            raw.secs
+        );
+    }
+    hs.restart();
 
     let bench = Bench::new();
     {
@@ -107,6 +149,7 @@ fn main() {
     let OpenProfile { store, lock, .. } = p;
     let shared = profile::shared(store, None).unwrap();
     let rss_before = rss_mb();
+    let cpu_before = cpu_seconds();
     let t = Instant::now();
     let (handle, task) = rt.block_on(async {
         let (engine, handle) = Engine::start(shared, connectors, EngineOptions::default());
@@ -123,7 +166,12 @@ fn main() {
         }
     });
     let initial = t.elapsed();
+    let cpu = cpu_seconds() - cpu_before;
     let stats = handle.store().read(|s| s.stats().unwrap());
+    println!(
+        "initial sync: tresen's CPU {cpu:.2} s (user + system, all threads) in {:.2} s",
+        initial.as_secs_f64()
+    );
     println!(
         "initial sync: {} rooms, {} messages stored in {:.2} s = {:.0} messages/s; RSS {:.0} MB (before {:.0} MB)",
         stats.conversations,
@@ -230,4 +278,99 @@ fn main() {
         let _ = task.await;
     });
     drop(lock);
+}
+
+struct RawSync {
+    rooms: usize,
+    events: usize,
+    bytes: usize,
+    secs: f64,
+}
+
+/// Logs `local` in on a new device and times one initial `/sync` with tresen's filter,
+/// from the request to the last byte of the answer (HTTP/1.0: the server closes the
+/// connection at the end, no chunking).
+fn raw_sync(port: u16, local: &str) -> RawSync {
+    let login = serde_json::json!({
+        "type": "m.login.password",
+        "identifier": {"type": "m.id.user", "user": local},
+        "password": Synapse::password(local),
+        "initial_device_display_name": "raw /sync bench",
+    });
+    let (_, body) = http(
+        port,
+        "POST",
+        "/_matrix/client/v3/login",
+        None,
+        Some(&login.to_string()),
+    );
+    let token: serde_json::Value = serde_json::from_slice(&body).expect("login answer");
+    let token = token["access_token"]
+        .as_str()
+        .expect("an access token")
+        .to_string();
+    let filter = tresen::connector::matrix::sync_filter_json();
+    let path = format!(
+        "/_matrix/client/v3/sync?timeout=0&filter={}",
+        percent_encode(&filter)
+    );
+    let t = Instant::now();
+    let (status, body) = http(port, "GET", &path, Some(&token), None);
+    let secs = t.elapsed().as_secs_f64();
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    let v: serde_json::Value = serde_json::from_slice(&body).expect("sync answer");
+    let joined = v["rooms"]["join"].as_object().cloned().unwrap_or_default();
+    RawSync {
+        rooms: joined.len(),
+        events: joined
+            .values()
+            .map(|r| r["timeline"]["events"].as_array().map_or(0, |e| e.len()))
+            .sum(),
+        bytes: body.len(),
+        secs,
+    }
+}
+
+fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// One HTTP/1.0 request to the homeserver on 127.0.0.1: (status, body).
+fn http(
+    port: u16,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&str>,
+) -> (u16, Vec<u8>) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect to Synapse");
+    let body = body.unwrap_or("");
+    let auth = token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
+    write!(
+        s,
+        "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("send the request");
+    let mut answer = Vec::new();
+    s.read_to_end(&mut answer).expect("read the answer");
+    let split = answer
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("an HTTP answer");
+    let head = String::from_utf8_lossy(&answer[..split]).to_string();
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    (status, answer[split + 4..].to_vec())
 }

@@ -67,6 +67,19 @@ impl Guarded {
     }
 }
 
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create the data directory");
+    for entry in std::fs::read_dir(from).expect("read the data directory") {
+        let entry = entry.expect("a directory entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("a file type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy a data file");
+        }
+    }
+}
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -95,6 +108,16 @@ fn emulator() -> PathBuf {
 impl Synapse {
     /// Starts a fresh homeserver with an empty database and waits until it answers.
     pub fn start() -> Self {
+        Self::start_with(None)
+    }
+
+    /// Starts a homeserver on a copy of `data`, a data directory kept by
+    /// [`Synapse::save_data`] (a benchmark's populated database, cached between runs).
+    pub fn start_from(data: &Path) -> Self {
+        Self::start_with(Some(data))
+    }
+
+    fn start_with(data: Option<&Path>) -> Self {
         // Synapse's sqlite database fsyncs on every event; on tmpfs that costs nothing,
         // which makes the suite and the benchmark setup several times faster. The
         // homeserver is thrown away after the run either way.
@@ -112,6 +135,9 @@ impl Synapse {
         let port = free_port();
         let as_port = free_port();
         write_config(dir.path(), port, as_port);
+        if let Some(data) = data {
+            copy_dir(data, &dir.path().join("data"));
+        }
         let mut s = Self {
             url: format!("http://127.0.0.1:{port}"),
             port,
@@ -194,6 +220,15 @@ impl Synapse {
         if let Some(g) = self.synapse.take() {
             g.stop();
         }
+    }
+
+    /// Stops the homeserver (its database then whole on disk), copies its data directory
+    /// to `to` (replacing what was there) and starts it again.
+    pub fn save_data(&mut self, to: &Path) {
+        self.stop();
+        let _ = std::fs::remove_dir_all(to);
+        copy_dir(&self.dir.path().join("data"), to);
+        self.start_synapse();
     }
 
     /// Starts it again on the same port and database.

@@ -327,8 +327,8 @@ pub(super) const TEMPLATES: &[(&str, &str)] = &[
         "der Hash des letzten Eintrags weicht vom Manifest ab",
     ),
     (
-        "{1} differs from the file its manifest sealed (the records check, so the change is outside them)",
-        "{1} weicht von der Datei ab, die sein Manifest versiegelt hat (die Einträge stimmen, die Änderung liegt außerhalb)",
+        "{1} differs from the file its manifest sealed (chain and contents check, so the change is in bytes they do not cover, such as an authentication tag)",
+        "{1} weicht von der Datei ab, die sein Manifest versiegelt hat (Kette und Inhalte stimmen, die Änderung liegt in Bytes, die sie nicht abdecken, etwa einem Authentifizierungs-Tag)",
     ),
     (
         "record at byte {1} is not UTF-8",

@@ -224,6 +224,10 @@ impl Position {
 }
 
 fn sync_filter() -> Filter {
+    Filter::FilterDefinition(sync_filter_definition())
+}
+
+fn sync_filter_definition() -> FilterDefinition {
     let mut timeline = RoomEventFilter::default();
     timeline.limit = Some(UInt::from(TIMELINE_LIMIT));
     let mut room = RoomFilter::default();
@@ -234,7 +238,13 @@ fn sync_filter() -> Filter {
         };
     let mut def = FilterDefinition::default();
     def.room = room;
-    Filter::FilterDefinition(def)
+    def
+}
+
+/// The sync filter as JSON, as it goes to the homeserver (the Matrix bench fetches
+/// `/sync` raw with it to measure the homeserver's own time).
+pub fn sync_filter_json() -> String {
+    serde_json::to_string(&sync_filter_definition()).unwrap_or_default()
 }
 
 async fn run(connector: MatrixConnector, mut io: ConnectorIo) -> Result<(), ConnectorError> {
