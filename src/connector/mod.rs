@@ -196,7 +196,7 @@ pub enum ConnectorError {
 /// connector that gets ahead (a burst, a backfill) waits once this much is queued, so
 /// memory is bounded by bytes, not by a count of events that may each be large
 /// (issue 20: a queue of 131,072 events let a 100,000-message burst take 339 MB).
-pub const QUEUED_BYTES: usize = 8 << 20;
+pub const QUEUED_BYTES: usize = 4 << 20;
 
 impl ConnectorEvent {
     /// About what the event holds in memory, as the queue to the engine counts it
