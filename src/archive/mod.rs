@@ -568,7 +568,7 @@ impl Archive {
         };
         let name = segment_name(self.segment);
         // What this writer read at open and wrote since, every byte of it synced: the
-        // segment is not read back (a 64 MiB read and hash was a tenth of the archive's
+        // segment is not read back (a 64 MiB read and hash was 15 % of the archive's
         // time under load). A byte changed on disk meanwhile is sealed as it was
         // written, so `verify` reports the change.
         let file_sha256 = {
