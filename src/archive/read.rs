@@ -65,8 +65,8 @@ pub fn content_matches(key: &[u8; 32], line: &format::Line<'_>, buf: &mut Vec<u8
 /// (the Poly1305 tag is not computed). Only for records of a sealed segment whose file
 /// hash the verifier checks against the signed manifest: those bytes, the tag among them,
 /// are then exactly what the writer sealed, and the key stream proves the key still opens
-/// them; the tag itself would add nothing but a second pass over the ciphertext (more
-/// than half of the verifier's time with the pure-Rust Poly1305). `buf` as in
+/// them; the tag itself would add nothing but a second pass over the ciphertext (a
+/// third of the verifier's time with the pure-Rust Poly1305). `buf` as in
 /// [`content_matches`].
 pub fn content_hash_matches(key: &[u8; 32], line: &format::Line<'_>, buf: &mut Vec<u8>) -> bool {
     use base64::Engine as _;
