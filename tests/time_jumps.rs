@@ -1,5 +1,6 @@
-//! Issue 20, time jumps: the machine's clock set back an hour, then forward a day, with
-//! the engine, the Signal connector and the archive all reading one injected clock.
+//! Issue 20, time jumps: the machine's clock set back an hour, then forward a day, read
+//! by the engine's rules (which date every send) and the archive from one injected
+//! clock; the customer's phone keeps the right time.
 //! A reply is never sorted above the customer message it answers (nor leaves the
 //! conversation waiting), and the archive's time never goes back and says when the wall
 //! clock did.
