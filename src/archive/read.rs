@@ -36,18 +36,11 @@ pub fn open_content(
 /// Decrypts into `buf` (reused across records by the verifier: no allocation per
 /// record) and checks the plaintext against `ch`.
 pub fn content_matches(key: &[u8; 32], line: &format::Line<'_>, buf: &mut Vec<u8>) -> bool {
-    use base64::Engine as _;
     use chacha20poly1305::aead::AeadInPlace;
     use sha2::Digest as _;
-    let b64 = base64::engine::general_purpose::STANDARD;
-    let mut nonce = [0u8; 24];
-    if b64.decode_slice(line.n, &mut nonce) != Ok(24) {
+    let Some(nonce) = nonce_and_ciphertext(line, buf) else {
         return false;
-    }
-    buf.clear();
-    if b64.decode_vec(line.ct, buf).is_err() {
-        return false;
-    }
+    };
     if XChaCha20Poly1305::new(key.into())
         .decrypt_in_place(
             XNonce::from_slice(&nonce),
@@ -69,17 +62,13 @@ pub fn content_matches(key: &[u8; 32], line: &format::Line<'_>, buf: &mut Vec<u8
 /// third of the verifier's time with the pure-Rust Poly1305). `buf` as in
 /// [`content_matches`].
 pub fn content_hash_matches(key: &[u8; 32], line: &format::Line<'_>, buf: &mut Vec<u8>) -> bool {
-    use base64::Engine as _;
     use chacha20::cipher::{KeyIvInit, StreamCipher, StreamCipherSeek};
     use sha2::Digest as _;
     const TAG: usize = 16;
-    let b64 = base64::engine::general_purpose::STANDARD;
-    let mut nonce = [0u8; 24];
-    if b64.decode_slice(line.n, &mut nonce) != Ok(24) {
+    let Some(nonce) = nonce_and_ciphertext(line, buf) else {
         return false;
-    }
-    buf.clear();
-    if b64.decode_vec(line.ct, buf).is_err() || buf.len() < TAG {
+    };
+    if buf.len() < TAG {
         return false;
     }
     let body = buf.len() - TAG;
@@ -88,6 +77,20 @@ pub fn content_hash_matches(key: &[u8; 32], line: &format::Line<'_>, buf: &mut V
     cipher.seek(64u64);
     cipher.apply_keystream(&mut buf[..body]);
     format::hex_is(line.ch, &sha2::Sha256::digest(&buf[..body]).into())
+}
+
+/// The record's nonce, and its ciphertext (with the tag) decoded into `buf`; `None` if
+/// either is not valid base64 of the right size.
+fn nonce_and_ciphertext(line: &format::Line<'_>, buf: &mut Vec<u8>) -> Option<[u8; 24]> {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let mut nonce = [0u8; 24];
+    if b64.decode_slice(line.n, &mut nonce) != Ok(24) {
+        return None;
+    }
+    buf.clear();
+    b64.decode_vec(line.ct, buf).ok()?;
+    Some(nonce)
 }
 
 /// Calls `f` with every record's content that can still be read, oldest first (a ledger
